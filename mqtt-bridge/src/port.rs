@@ -1,0 +1,102 @@
+//! The typed port between the bridge and the business: decoded readings go up, nothing
+//! about accounts, money or tables comes down. Raw meter values (secondary side, before
+//! PT/CT ratios); the server applies ratios and tenant time zones.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::dlt645::Address;
+
+/// When a reading was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadTime {
+    /// The meter's own clock (04000101 + 04000102 in the same payload), local wall time.
+    MeterClock(NaiveDateTime),
+    /// An instant stated by a gateway envelope, or the bridge's receive time as a last resort.
+    Instant(DateTime<Utc>),
+}
+
+/// One meter's snapshot from one uplink publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeterReading {
+    /// MQTT username of the device whose topic carried the frame (a 4G meter or a gateway).
+    pub device: String,
+    pub address: Address,
+    pub read_at: ReadTime,
+    pub received_at: DateTime<Utc>,
+    pub values: Readings,
+}
+
+/// Values as the meter reports them; `None` where the payload did not carry the item.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Readings {
+    /// Forward active energy, kWh: total then tariffs 1..4 (sharp, peak, flat, valley).
+    pub energy_total: Option<Decimal>,
+    pub energy_tariffs: [Option<Decimal>; 4],
+    pub reverse_energy_total: Option<Decimal>,
+    /// Volts, phases A, B, C.
+    pub voltage: [Option<Decimal>; 3],
+    /// Amperes, phases A, B, C (signed).
+    pub current: [Option<Decimal>; 3],
+    /// kW (signed).
+    pub active_power: Option<Decimal>,
+    /// kvar (signed).
+    pub reactive_power: Option<Decimal>,
+    pub power_factor: Option<Decimal>,
+    /// Hz.
+    pub frequency: Option<Decimal>,
+    /// kW, current maximum demand.
+    pub max_demand: Option<Decimal>,
+    /// Yuan, meter-side prepaid wallet.
+    pub remaining_amount: Option<Decimal>,
+    pub overdraft_amount: Option<Decimal>,
+    /// Status word 3 (relay state bit 4, hold power bit 12).
+    pub status_word_3: Option<u16>,
+    /// Status words 4..6: faults of phases A, B, C (bit 7 phase break, bit 1 under-voltage).
+    pub phase_faults: [Option<u16>; 3],
+}
+
+impl Readings {
+    pub fn is_empty(&self) -> bool {
+        *self == Readings::default()
+    }
+}
+
+/// Why an uplink publish was refused; counted and logged by the bridge, never stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("topic {0:?} is not an uplink topic")]
+    Topic(String),
+    #[error("payload holds no DL/T 645 frame")]
+    NoFrame,
+    #[error("malformed JSON envelope: {0}")]
+    Envelope(String),
+    #[error("frame from {address}: {reason}")]
+    Item { address: String, reason: String },
+    #[error("meter {address} is not registered under device {device}")]
+    UnknownMeter { device: String, address: String },
+}
+
+/// What the store did with a batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreReport {
+    pub stored: usize,
+    pub duplicates: usize,
+    pub unknown: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("store unavailable: {0}")]
+pub struct SinkError(pub String);
+
+/// Where decoded readings go. Implementations must be idempotent on (meter, read time) and
+/// must return only after the batch is durable: the bridge acknowledges to the broker then.
+pub trait ReadingSink: Send + Sync + 'static {
+    fn store(&self, batch: Vec<MeterReading>) -> impl Future<Output = Result<StoreReport, SinkError>> + Send;
+}
+
+/// Device authentication, answered by the business from its in-memory credential cache
+/// (synchronous: the embedded broker calls it on its own runtime thread).
+pub trait DeviceAuth: Send + Sync + 'static {
+    fn check(&self, client_id: &str, username: &str, password: &str) -> bool;
+}

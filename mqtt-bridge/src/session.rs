@@ -1,0 +1,188 @@
+//! The bridge's MQTT session: subscribes to every device's uplink, decodes payloads in
+//! batches, hands readings to the [`ReadingSink`] and acknowledges each publish (QoS 1) only
+//! after the sink says the batch is durable. A crash before the commit means redelivery,
+//! and the sink is idempotent, so nothing is lost and nothing is counted twice.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
+use tokio::sync::mpsc;
+
+use crate::port::{ReadingSink, Rejection};
+use crate::uplink::{self, UP_FILTER};
+
+/// Where the broker is: `mqtt://host:port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerAddr {
+    pub host: String,
+    pub port: u16,
+}
+
+impl BrokerAddr {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let rest = url.strip_prefix("mqtt://").or_else(|| url.strip_prefix("tcp://")).unwrap_or(url);
+        let (host, port) = rest.trim_end_matches('/').rsplit_once(':').ok_or_else(|| format!("broker URL {url:?} needs host:port"))?;
+        let port = port.parse().map_err(|_| format!("broker URL {url:?} has a bad port"))?;
+        if host.is_empty() {
+            return Err(format!("broker URL {url:?} has no host"));
+        }
+        Ok(Self { host: host.to_string(), port })
+    }
+}
+
+impl std::fmt::Display for BrokerAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "mqtt://{}:{}", self.host, self.port)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BridgeConfig {
+    pub broker: BrokerAddr,
+    pub client_id: String,
+    pub username: String,
+    pub password: String,
+    /// Parallel sessions sharing the uplink through `$share/voltledger/...`.
+    pub sessions: usize,
+    pub batch_max: usize,
+    pub batch_wait: Duration,
+}
+
+/// Counters the bridge keeps (exposed as metrics and in benchmarks).
+#[derive(Debug, Default)]
+pub struct BridgeStats {
+    pub publishes: AtomicU64,
+    pub readings: AtomicU64,
+    pub stored: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub rejected: AtomicU64,
+    pub unknown_meter: AtomicU64,
+    pub other_frames: AtomicU64,
+}
+
+impl BridgeStats {
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+/// Runs the bridge until the task is dropped.
+pub async fn run<S: ReadingSink>(config: BridgeConfig, sink: Arc<S>, stats: Arc<BridgeStats>) {
+    let mut tasks = Vec::new();
+    for n in 0..config.sessions.max(1) {
+        let cfg = config.clone();
+        let (sink, stats) = (sink.clone(), stats.clone());
+        tasks.push(tokio::spawn(async move { session(cfg, n, sink, stats).await }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
+async fn session<S: ReadingSink>(config: BridgeConfig, n: usize, sink: Arc<S>, stats: Arc<BridgeStats>) {
+    let client_id = format!("{}-{n}", config.client_id);
+    let mut options = MqttOptions::new(client_id, config.broker.host.clone(), config.broker.port);
+    options.set_credentials(config.username.clone(), config.password.clone());
+    options.set_keep_alive(Duration::from_secs(30));
+    options.set_clean_session(false);
+    options.set_manual_acks(true);
+    options.set_inflight(1_000);
+    options.set_max_packet_size(256 * 1024, 256 * 1024);
+    let (client, mut events) = AsyncClient::new(options, 10_000);
+    let filter = if config.sessions > 1 { format!("$share/voltledger/{UP_FILTER}") } else { UP_FILTER.to_string() };
+    let (tx, rx) = mpsc::channel::<Publish>(20_000);
+    let worker = tokio::spawn(ingest(client.clone(), rx, config.batch_max, config.batch_wait, sink, stats.clone()));
+    loop {
+        match events.poll().await {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                tracing::info!(broker = %config.broker, "bridge session connected");
+                if let Err(e) = client.subscribe(filter.clone(), QoS::AtLeastOnce).await {
+                    tracing::warn!(error = %e, "subscribe failed");
+                }
+            }
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                stats.publishes.fetch_add(1, Ordering::Relaxed);
+                if tx.send(p).await.is_err() {
+                    break;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, broker = %config.broker, "bridge session lost; reconnecting");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+    worker.abort();
+}
+
+async fn ingest<S: ReadingSink>(
+    client: AsyncClient,
+    mut rx: mpsc::Receiver<Publish>,
+    batch_max: usize,
+    batch_wait: Duration,
+    sink: Arc<S>,
+    stats: Arc<BridgeStats>,
+) {
+    let mut pending: Vec<Publish> = Vec::with_capacity(batch_max);
+    loop {
+        let Some(first) = rx.recv().await else { return };
+        pending.push(first);
+        let deadline = tokio::time::Instant::now() + batch_wait;
+        while pending.len() < batch_max {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(p)) => pending.push(p),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let now = Utc::now();
+        let mut readings = Vec::with_capacity(pending.len());
+        for p in &pending {
+            let outcome = uplink::device_of(&p.topic).and_then(|device| uplink::decode_uplink(device, &p.payload, now));
+            match outcome {
+                Ok((rs, others, rejected)) => {
+                    stats.other_frames.fetch_add(others.len() as u64, Ordering::Relaxed);
+                    for r in &rejected {
+                        log_rejection(&p.topic, r);
+                    }
+                    stats.rejected.fetch_add(rejected.len() as u64, Ordering::Relaxed);
+                    readings.extend(rs);
+                }
+                Err(r) => {
+                    stats.rejected.fetch_add(1, Ordering::Relaxed);
+                    log_rejection(&p.topic, &r);
+                }
+            }
+        }
+        stats.readings.fetch_add(readings.len() as u64, Ordering::Relaxed);
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match sink.store(readings.clone()).await {
+                Ok(report) => {
+                    stats.stored.fetch_add(report.stored as u64, Ordering::Relaxed);
+                    stats.duplicates.fetch_add(report.duplicates as u64, Ordering::Relaxed);
+                    stats.unknown_meter.fetch_add(report.unknown as u64, Ordering::Relaxed);
+                    break;
+                }
+                Err(e) => {
+                    // Not acknowledged until durable: keep trying, the broker keeps the messages.
+                    tracing::error!(error = %e, retry_in_ms = delay.as_millis() as u64, "storing readings failed");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+        for p in pending.drain(..) {
+            if let Err(e) = client.ack(&p).await {
+                tracing::warn!(error = %e, "acknowledge failed");
+            }
+        }
+    }
+}
+
+fn log_rejection(topic: &str, r: &Rejection) {
+    tracing::warn!(topic, reason = %r, "uplink payload refused");
+}

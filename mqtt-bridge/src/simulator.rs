@@ -1,0 +1,405 @@
+//! Meter and gateway simulator speaking DL/T 645-2007 over MQTT, for demos, tests and
+//! benchmarks. A [`SimMeter`] is a deterministic model (daily load curve, tariff registers,
+//! relay, faults); a device task publishes its meters' readings and answers downlink frames.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Timelike, Utc};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use rust_decimal::Decimal;
+
+use crate::dlt645::{self, Address, Di, Frame, RelayAction, RemoteControl, Value, di, function};
+use crate::port::Readings;
+use crate::session::BrokerAddr;
+use crate::uplink;
+
+/// Password a simulated meter accepts for plain remote control (level 02, §2.2).
+pub const SIM_PASSWORD: u32 = 123_456;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Faults {
+    /// Phase break on phase C (status word 6 bit 7, voltage 0).
+    pub phase_loss: bool,
+    /// Under-voltage on every phase (status word bit 1, ~180 V).
+    pub under_voltage: bool,
+    /// Publishes nothing and answers nothing.
+    pub silent: bool,
+}
+
+/// One simulated meter.
+#[derive(Debug, Clone)]
+pub struct SimMeter {
+    pub address: Address,
+    pub three_phase: bool,
+    /// Peak load in kW.
+    pub peak_kw: Decimal,
+    /// Exact energy registers in kWh (sharp, peak, flat, valley); reported truncated to 0.01.
+    pub registers: [Decimal; 4],
+    pub relay_open: bool,
+    pub hold_power: bool,
+    pub faults: Faults,
+    last: Option<NaiveDateTime>,
+}
+
+/// Default TOU map of the simulated meters: tariff index (0 sharp .. 3 valley) by local hour.
+pub fn tariff_of_hour(hour: u32) -> usize {
+    match hour {
+        19..=20 => 0,
+        8..=10 | 17..=18 | 21 => 1,
+        7 | 11..=16 | 22 => 2,
+        _ => 3,
+    }
+}
+
+/// Share of peak load by local hour (mall/park curve): night base, morning ramp, evening peak.
+fn load_share(hour: u32) -> Decimal {
+    const CURVE: [i64; 24] = [25, 22, 20, 20, 20, 25, 35, 50, 70, 85, 90, 88, 80, 82, 85, 86, 88, 92, 100, 98, 90, 75, 55, 35];
+    Decimal::new(CURVE.get(hour as usize).copied().unwrap_or(50), 2)
+}
+
+fn hash(a: u64, b: i64) -> u64 {
+    // SplitMix64: cheap deterministic noise per meter and time.
+    let mut z = a ^ (b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl SimMeter {
+    pub fn new(address: Address, three_phase: bool) -> Self {
+        let seed = address.as_u64().unwrap_or_default();
+        let peak = if three_phase { 20 + (seed % 60) as i64 } else { 3 + (seed % 6) as i64 };
+        let start = Decimal::new((hash(seed, 0) % 5_000_000) as i64, 2);
+        Self {
+            address,
+            three_phase,
+            peak_kw: Decimal::from(peak),
+            registers: [start / Decimal::from(8), start / Decimal::from(4), start / Decimal::from(4), start * Decimal::new(375, 3)],
+            relay_open: false,
+            hold_power: false,
+            faults: Faults::default(),
+            last: None,
+        }
+    }
+
+    fn truncated(v: Decimal, places: u32) -> Decimal {
+        v.trunc_with_scale(places)
+    }
+
+    /// Active power (kW, 4 places) at a local time.
+    fn power_at(&self, at: NaiveDateTime) -> Decimal {
+        if self.relay_open {
+            return Decimal::new(0, 4);
+        }
+        let noise = Decimal::new((hash(self.address.as_u64().unwrap_or_default(), at.and_utc().timestamp()) % 200) as i64 - 100, 3);
+        let share = (load_share(at.hour()) + noise * Decimal::new(1, 1)).max(Decimal::new(5, 2));
+        Self::truncated(self.peak_kw * share, 4)
+    }
+
+    /// Advances the registers to `at` and returns the snapshot the meter reports.
+    pub fn reading_at(&mut self, at: NaiveDateTime) -> Readings {
+        let power = self.power_at(at);
+        if let Some(last) = self.last
+            && at > last
+        {
+            let hours = Decimal::from((at - last).num_seconds()) / Decimal::from(3600);
+            if let Some(reg) = self.registers.get_mut(tariff_of_hour(at.hour())) {
+                *reg += power * hours;
+            }
+        }
+        if self.last.is_none_or(|l| at > l) {
+            self.last = Some(at);
+        }
+        let seed = self.address.as_u64().unwrap_or_default();
+        let t = at.and_utc().timestamp();
+        let mut r = Readings::default();
+        let tariffs: Vec<Decimal> = self.registers.iter().map(|v| Self::truncated(*v, 2)).collect();
+        r.energy_total = Some(Self::truncated(self.registers.iter().copied().sum(), 2));
+        for (slot, v) in r.energy_tariffs.iter_mut().zip(tariffs) {
+            *slot = Some(v);
+        }
+        let phases = if self.three_phase { 3 } else { 1 };
+        let pf = Decimal::new(930 + (hash(seed, t + 7) % 60) as i64, 3);
+        for p in 0..phases {
+            let base = if self.faults.under_voltage { 1800 } else { 2200 };
+            let mut v = Decimal::new(base + (hash(seed, t + p as i64) % 60) as i64 - 30, 1);
+            if self.faults.phase_loss && p == 2 {
+                v = Decimal::new(0, 1);
+            }
+            let per_phase = power / Decimal::from(phases);
+            let amps = if v.is_zero() || self.relay_open { Decimal::ZERO } else { per_phase * Decimal::from(1000) / (v * pf) };
+            if let Some(slot) = r.voltage.get_mut(p) {
+                *slot = Some(v);
+            }
+            if let Some(slot) = r.current.get_mut(p) {
+                *slot = Some(Self::truncated(amps, 3).round_dp(3));
+            }
+            let mut word = 0u16;
+            if self.faults.under_voltage {
+                word |= 1 << 1;
+            }
+            if self.faults.phase_loss && p == 2 {
+                word |= 1 << 7;
+            }
+            if let Some(slot) = r.phase_faults.get_mut(p) {
+                *slot = Some(word);
+            }
+        }
+        r.active_power = Some(power);
+        r.power_factor = Some(pf);
+        r.frequency = Some(Decimal::new(4990 + (hash(seed, t + 11) % 20) as i64, 2));
+        let mut sw3 = 0u16;
+        if self.relay_open {
+            sw3 |= (1 << 4) | (1 << 6);
+        }
+        if self.hold_power {
+            sw3 |= 1 << 12;
+        }
+        r.status_word_3 = Some(sw3);
+        r
+    }
+}
+
+/// Encodes a snapshot as the frames a meter sends: clock, energy block, electrical values,
+/// status words. Single-phase meters send phase A only.
+pub fn reading_frames(address: Address, at: NaiveDateTime, r: &Readings, three_phase: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(400);
+    let mut push = |id: Di, values: Vec<Value>| {
+        if let Ok(frame) = dlt645::read_reply(address, id, &values) {
+            let _ = frame.write(&mut out);
+        }
+    };
+    let num = |v: Option<Decimal>| v.map(Value::Number).unwrap_or(Value::Missing);
+    push(di::DATE, vec![Value::Text(at.format("%Y-%m-%d").to_string())]);
+    push(di::TIME, vec![Value::Text(at.format("%H:%M:%S").to_string())]);
+    let mut energy = vec![num(r.energy_total)];
+    energy.extend(r.energy_tariffs.iter().map(|v| num(*v)));
+    push(di::FORWARD_ACTIVE_BLOCK, energy);
+    if three_phase {
+        push(di::VOLTAGE_BLOCK, r.voltage.iter().map(|v| num(*v)).collect());
+        push(di::CURRENT_BLOCK, r.current.iter().map(|v| num(*v)).collect());
+    } else {
+        push(di::VOLTAGE_A, vec![num(r.voltage[0])]);
+        push(di::CURRENT_A, vec![num(r.current[0])]);
+    }
+    push(di::ACTIVE_POWER_TOTAL, vec![num(r.active_power)]);
+    push(di::POWER_FACTOR_TOTAL, vec![num(r.power_factor)]);
+    push(di::FREQUENCY, vec![num(r.frequency)]);
+    push(di::STATUS_WORD_3, vec![Value::Word(r.status_word_3.unwrap_or_default())]);
+    let phases = if three_phase { 3 } else { 1 };
+    for (p, id) in [di::STATUS_WORD_PHASE_A, di::STATUS_WORD_PHASE_B, di::STATUS_WORD_PHASE_C].into_iter().take(phases).enumerate() {
+        push(id, vec![Value::Word(r.phase_faults.get(p).copied().flatten().unwrap_or_default())]);
+    }
+    out
+}
+
+/// How the meter answers one downlink frame (None: not for it, or no reply due).
+pub fn answer(meter: &mut SimMeter, frame: &Frame, now: NaiveDateTime) -> Option<Frame> {
+    if meter.faults.silent || frame.control.direction != dlt645::Direction::Request {
+        return None;
+    }
+    if frame.address.is_broadcast() {
+        return None; // broadcasts (time sync, freeze) get no reply (§1.3)
+    }
+    if frame.address != meter.address {
+        return None;
+    }
+    match frame.control.function {
+        function::READ => {
+            let wire: [u8; 4] = frame.data.get(..4)?.try_into().ok()?;
+            let id = Di::from_wire(wire);
+            let r = meter.reading_at(now);
+            let frames = reading_frames(meter.address, now, &r, meter.three_phase);
+            // Answer from the same snapshot the meter would push.
+            let scan = dlt645::scan(&frames);
+            scan.frames
+                .into_iter()
+                .find(|f| f.data.get(..4) == Some(&id.to_wire()[..]))
+                .or_else(|| Some(dlt645::abnormal_reply(meter.address, function::READ, 0x02)))
+        }
+        function::REMOTE_CONTROL => {
+            let refuse = || Some(dlt645::abnormal_reply(meter.address, function::REMOTE_CONTROL, 0x04));
+            let Ok(rc) = RemoteControl::from_data(&frame.data) else { return refuse() };
+            if rc.password != SIM_PASSWORD || rc.deadline <= now {
+                return refuse();
+            }
+            match rc.action {
+                RelayAction::Trip if meter.hold_power => return refuse(),
+                RelayAction::Trip => meter.relay_open = true,
+                RelayAction::AllowClose | RelayAction::DirectClose => meter.relay_open = false,
+                RelayAction::HoldOn => {
+                    meter.hold_power = true;
+                    meter.relay_open = false;
+                }
+                RelayAction::HoldOff => meter.hold_power = false,
+                RelayAction::AlarmOn | RelayAction::AlarmOff => {}
+            }
+            Some(Frame::new(meter.address, dlt645::Control::reply(function::REMOTE_CONTROL), Vec::new()))
+        }
+        f => Some(dlt645::abnormal_reply(meter.address, f, 0x01)),
+    }
+}
+
+/// A device as the simulator sees it: its MQTT identity and the meters it speaks for.
+#[derive(Debug, Clone)]
+pub struct SimDevice {
+    pub username: String,
+    pub password: String,
+    pub meters: Vec<SimMeter>,
+    /// True for a LoRa gateway (many meters), false for a 4G meter.
+    pub gateway: bool,
+}
+
+/// What the simulator published, for tests to compare against the store exactly.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub device: String,
+    pub address: Address,
+    pub at: NaiveDateTime,
+    pub values: Readings,
+}
+
+#[derive(Clone, Default)]
+pub struct SimHandle {
+    meters: Arc<Mutex<HashMap<Address, Faults>>>,
+    relays: Arc<Mutex<HashMap<Address, (bool, bool)>>>,
+    pub log: Arc<Mutex<Vec<Published>>>,
+    pub keep_log: bool,
+}
+
+impl SimHandle {
+    pub fn set_faults(&self, address: Address, faults: Faults) {
+        if let Ok(mut m) = self.meters.lock() {
+            m.insert(address, faults);
+        }
+    }
+
+    /// (relay open, hold power) of a meter as last seen by its device task.
+    pub fn relay(&self, address: Address) -> Option<(bool, bool)> {
+        self.relays.lock().ok().and_then(|r| r.get(&address).copied())
+    }
+
+    pub fn published(&self) -> Vec<Published> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub broker: BrokerAddr,
+    pub interval: Duration,
+    /// Offset of the meters' clocks (Asia/Shanghai: +08:00).
+    pub clock_offset: FixedOffset,
+    /// Stop after this many rounds (None: run forever).
+    pub rounds: Option<u64>,
+}
+
+fn local_now(offset: FixedOffset) -> NaiveDateTime {
+    let now: DateTime<Utc> = Utc::now();
+    let local = now.with_timezone(&offset).naive_local();
+    local.with_nanosecond(0).unwrap_or(local)
+}
+
+/// Runs every device as its own MQTT session; returns when all finished their rounds.
+pub async fn run(config: SimConfig, devices: Vec<SimDevice>, handle: SimHandle) {
+    let mut tasks = Vec::with_capacity(devices.len());
+    let count = devices.len().max(1) as u64;
+    for (i, device) in devices.into_iter().enumerate() {
+        let (cfg, h) = (config.clone(), handle.clone());
+        // Spread first publishes over the interval so thousands of meters do not fire at once.
+        let stagger = config.interval.mul_f64((i as u64 % count) as f64 / count as f64);
+        tasks.push(tokio::spawn(async move { run_device(cfg, device, h, stagger).await }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
+async fn run_device(config: SimConfig, mut device: SimDevice, handle: SimHandle, stagger: Duration) {
+    let mut options = MqttOptions::new(device.username.clone(), config.broker.host.clone(), config.broker.port);
+    options.set_credentials(device.username.clone(), device.password.clone());
+    options.set_keep_alive(Duration::from_secs(60));
+    options.set_clean_session(false);
+    let (client, mut events) = AsyncClient::new(options, 64);
+    let up = uplink::up_topic(&device.username);
+    let down = uplink::down_topic(&device.username);
+    let _ = client.subscribe(down.clone(), QoS::AtLeastOnce).await;
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + stagger, config.interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut rounds = 0u64;
+    let mut last_at: Option<NaiveDateTime> = None;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                if config.rounds.is_some_and(|r| rounds >= r) {
+                    // Let queued publishes drain before the session ends.
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    let _ = client.disconnect().await;
+                    continue;
+                }
+                rounds += 1;
+                let mut at = local_now(config.clock_offset);
+                if last_at.is_some_and(|l| at <= l) {
+                    at = last_at.map(|l| l + chrono::Duration::seconds(1)).unwrap_or(at);
+                }
+                last_at = Some(at);
+                let mut payload = Vec::new();
+                for meter in &mut device.meters {
+                    if let Some(f) = handle.meters.lock().ok().and_then(|m| m.get(&meter.address).copied()) {
+                        meter.faults = f;
+                    }
+                    if meter.faults.silent {
+                        continue;
+                    }
+                    let r = meter.reading_at(at);
+                    payload.extend(reading_frames(meter.address, at, &r, meter.three_phase));
+                    if handle.keep_log && let Ok(mut log) = handle.log.lock() {
+                        log.push(Published { device: device.username.clone(), address: meter.address, at, values: r });
+                    }
+                }
+                if !payload.is_empty() {
+                    let _ = client.publish(up.clone(), QoS::AtLeastOnce, false, payload).await;
+                }
+            }
+            event = events.poll() => match event {
+                Ok(Event::Incoming(Packet::Publish(p))) if p.topic == down => {
+                    let now = local_now(config.clock_offset);
+                    let mut replies = Vec::new();
+                    for frame in dlt645::scan(&p.payload).frames {
+                        for meter in &mut device.meters {
+                            if let Some(reply) = answer(meter, &frame, now) {
+                                let _ = reply.write(&mut replies);
+                            }
+                            if let Ok(mut r) = handle.relays.lock() {
+                                r.insert(meter.address, (meter.relay_open, meter.hold_power));
+                            }
+                        }
+                    }
+                    if !replies.is_empty() {
+                        let _ = client.publish(up.clone(), QoS::AtLeastOnce, false, replies).await;
+                    }
+                }
+                Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => return,
+                Ok(_) => {}
+                Err(_) => {
+                    if config.rounds.is_some_and(|r| rounds >= r) {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+    }
+}
+
+/// Deterministic addresses for a simulated fleet: `prefix` followed by a running number.
+pub fn fleet_address(prefix: u64, n: u64) -> Option<Address> {
+    Address::from_u64(prefix * 1_000_000 + n)
+}
+
+/// Day-of-month helper used by demo seeding (meters start their registers on the 1st).
+pub fn month_start(at: NaiveDateTime) -> Option<NaiveDateTime> {
+    at.date().with_day(1).and_then(|d| d.and_hms_opt(0, 0, 0))
+}

@@ -1,0 +1,202 @@
+//! Uplink payloads: topic scheme, the three accepted payload forms, and turning frames into
+//! per-meter [`MeterReading`]s.
+//!
+//! Topics: a device publishes on `vl/up/{username}` and subscribes to `vl/down/{username}`.
+//! Payload forms: raw binary frames (default), the same bytes as hex text, or a JSON envelope
+//! `{"meter": "...", "frame": "<hex>", "ts": <unix seconds | RFC 3339>}` (also `"frames": [..]`).
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use serde::Deserialize;
+
+use crate::dlt645::{self, Address, Di, Direction, Value, di, function};
+use crate::port::{MeterReading, ReadTime, Readings, Rejection};
+
+pub const UP_PREFIX: &str = "vl/up/";
+pub const DOWN_PREFIX: &str = "vl/down/";
+pub const UP_FILTER: &str = "vl/up/+";
+
+pub fn up_topic(device: &str) -> String {
+    format!("{UP_PREFIX}{device}")
+}
+
+pub fn down_topic(device: &str) -> String {
+    format!("{DOWN_PREFIX}{device}")
+}
+
+/// The device username an uplink topic belongs to.
+pub fn device_of(topic: &str) -> Result<&str, Rejection> {
+    topic
+        .strip_prefix(UP_PREFIX)
+        .filter(|d| !d.is_empty() && !d.contains('/'))
+        .ok_or_else(|| Rejection::Topic(topic.to_string()))
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    frame: Option<String>,
+    #[serde(default)]
+    frames: Vec<String>,
+    #[serde(default)]
+    ts: Option<serde_json::Value>,
+}
+
+/// The bytes of the frames in a payload and the instant an envelope states, if any.
+pub fn unwrap_payload(payload: &[u8]) -> Result<(Vec<u8>, Option<DateTime<Utc>>), Rejection> {
+    let first = payload.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    if first == Some(b'{') {
+        let env: Envelope = serde_json::from_slice(payload).map_err(|e| Rejection::Envelope(e.to_string()))?;
+        let mut bytes = Vec::new();
+        for text in env.frame.iter().chain(env.frames.iter()) {
+            bytes.extend(parse_hex(text.as_bytes()).ok_or_else(|| Rejection::Envelope("frame is not hex".into()))?);
+        }
+        let ts = match env.ts {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::Number(n)) => {
+                Some(n.as_i64().and_then(|s| DateTime::from_timestamp(s, 0)).ok_or_else(|| Rejection::Envelope("ts out of range".into()))?)
+            }
+            Some(serde_json::Value::String(s)) => Some(
+                DateTime::parse_from_rfc3339(&s).map_err(|e| Rejection::Envelope(format!("ts: {e}")))?.with_timezone(&Utc),
+            ),
+            Some(_) => return Err(Rejection::Envelope("ts must be a number or an RFC 3339 string".into())),
+        };
+        return Ok((bytes, ts));
+    }
+    if !payload.is_empty() && payload.iter().all(|b| b.is_ascii_hexdigit() || b.is_ascii_whitespace()) {
+        return parse_hex(payload).map(|b| (b, None)).ok_or(Rejection::NoFrame);
+    }
+    Ok((payload.to_vec(), None))
+}
+
+fn parse_hex(text: &[u8]) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = text.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    hex::decode(digits).ok()
+}
+
+#[derive(Default)]
+struct Draft {
+    values: Readings,
+    date: Option<NaiveDate>,
+    time: Option<NaiveTime>,
+}
+
+/// Decodes one uplink publish into one reading per meter address it carries.
+/// Frames that are not read replies (command replies) are returned apart, as frames.
+pub fn decode_uplink(
+    device: &str,
+    payload: &[u8],
+    received_at: DateTime<Utc>,
+) -> Result<(Vec<MeterReading>, Vec<dlt645::Frame>, Vec<Rejection>), Rejection> {
+    let (bytes, stated) = unwrap_payload(payload)?;
+    let scan = dlt645::scan(&bytes);
+    if scan.frames.is_empty() {
+        return Err(Rejection::NoFrame);
+    }
+    let mut rejected: Vec<Rejection> = scan
+        .rejected
+        .iter()
+        .map(|(at, e)| Rejection::Item { address: format!("offset {at}"), reason: e.to_string() })
+        .collect();
+    let mut drafts: Vec<(Address, Draft)> = Vec::new();
+    let mut others = Vec::new();
+    for frame in scan.frames {
+        let c = frame.control;
+        if c.direction != Direction::Reply || c.abnormal || c.function != function::READ {
+            others.push(frame);
+            continue;
+        }
+        let items = match dlt645::items::decode_items(&frame.data) {
+            Ok(items) => items,
+            Err(e) => {
+                rejected.push(Rejection::Item { address: frame.address.to_string(), reason: e.to_string() });
+                continue;
+            }
+        };
+        let slot = match drafts.iter().position(|(a, _)| *a == frame.address) {
+            Some(i) => i,
+            None => {
+                drafts.push((frame.address, Draft::default()));
+                drafts.len() - 1
+            }
+        };
+        if let Some((_, draft)) = drafts.get_mut(slot) {
+            for item in items {
+                apply(draft, item.di, &item.value);
+            }
+        }
+    }
+    let readings = drafts
+        .into_iter()
+        .filter(|(_, d)| !d.values.is_empty())
+        .map(|(address, d)| {
+            let read_at = match (d.date, d.time, stated) {
+                (Some(date), Some(time), _) => ReadTime::MeterClock(NaiveDateTime::new(date, time)),
+                (_, _, Some(ts)) => ReadTime::Instant(ts),
+                _ => ReadTime::Instant(received_at),
+            };
+            MeterReading { device: device.to_string(), address, read_at, received_at, values: d.values }
+        })
+        .collect();
+    Ok((readings, others, rejected))
+}
+
+fn number(v: &Value) -> Option<rust_decimal::Decimal> {
+    match v {
+        Value::Number(n) | Value::Demand { value: n, .. } => Some(*n),
+        _ => None,
+    }
+}
+
+fn apply(d: &mut Draft, id: Di, v: &Value) {
+    let r = &mut d.values;
+    let [d3, d2, d1, d0] = id.bytes();
+    match (d3, d2, d1, d0) {
+        (0x00, 0x01, 0x00, 0x00) => r.energy_total = number(v),
+        (0x00, 0x01, t @ 0x01..=0x04, 0x00) => {
+            if let Some(slot) = r.energy_tariffs.get_mut(usize::from(t - 1)) {
+                *slot = number(v);
+            }
+        }
+        (0x00, 0x02, 0x00, 0x00) => r.reverse_energy_total = number(v),
+        (0x02, 0x01, p @ 0x01..=0x03, 0x00) => {
+            if let Some(slot) = r.voltage.get_mut(usize::from(p - 1)) {
+                *slot = number(v);
+            }
+        }
+        (0x02, 0x02, p @ 0x01..=0x03, 0x00) => {
+            if let Some(slot) = r.current.get_mut(usize::from(p - 1)) {
+                *slot = number(v);
+            }
+        }
+        (0x02, 0x03, 0x00, 0x00) => r.active_power = number(v),
+        (0x02, 0x04, 0x00, 0x00) => r.reactive_power = number(v),
+        (0x02, 0x06, 0x00, 0x00) => r.power_factor = number(v),
+        (0x02, 0x80, 0x00, 0x02) => r.frequency = number(v),
+        (0x01, 0x01, 0x00, 0x00) => r.max_demand = number(v),
+        (0x00, 0x90, 0x02, 0x00) => r.remaining_amount = number(v),
+        (0x00, 0x90, 0x02, 0x01) => r.overdraft_amount = number(v),
+        (0x04, 0x00, 0x05, 0x03) => r.status_word_3 = word(v),
+        (0x04, 0x00, 0x05, p @ 0x04..=0x06) => {
+            if let Some(slot) = r.phase_faults.get_mut(usize::from(p - 4)) {
+                *slot = word(v);
+            }
+        }
+        _ if id == di::DATE => d.date = text(v).and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok()),
+        _ if id == di::TIME => d.time = text(v).and_then(|t| NaiveTime::parse_from_str(&t, "%H:%M:%S").ok()),
+        _ => {}
+    }
+}
+
+fn word(v: &Value) -> Option<u16> {
+    match v {
+        Value::Word(w) => Some(*w),
+        _ => None,
+    }
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::Text(t) => Some(t.clone()),
+        _ => None,
+    }
+}

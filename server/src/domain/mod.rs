@@ -1,0 +1,20 @@
+//! The pure domain: plain types and functions, no I/O, no clock, no randomness, no
+//! database or web types. Everything here is testable with values alone.
+
+pub mod ids;
+pub mod metering;
+pub mod registry;
+
+/// A field-level validation failure, named after the input field (API.md: `extensions.field`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self { field, message: message.into() }
+    }
+}

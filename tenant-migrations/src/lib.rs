@@ -1,0 +1,38 @@
+//! The whole schema, one migration set for SQLite and PostgreSQL.
+//!
+//! Every tenant-owned table has `tenant_id` leading its primary key and every foreign key,
+//! so PostgreSQL can distribute by tenant (Citus) without change. Ids are UUID text; money
+//! and meter values are exact scaled integers (`_x100` = hundredths), never floats.
+
+pub use sea_orm_migration;
+use sea_orm_migration::prelude::*;
+
+mod m0001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_foundation::Migration)]
+    }
+}
+
+/// Column types that differ between the two backends.
+pub(crate) struct Dialect {
+    pub timestamp: &'static str,
+}
+
+impl Dialect {
+    pub fn of(manager: &SchemaManager) -> Self {
+        match manager.get_database_backend() {
+            sea_orm_migration::sea_orm::DatabaseBackend::Postgres => Self { timestamp: "TIMESTAMPTZ" },
+            _ => Self { timestamp: "TEXT" },
+        }
+    }
+
+    /// Replaces `{ts}` in DDL with the backend's timestamp type.
+    pub fn render(&self, ddl: &str) -> String {
+        ddl.replace("{ts}", self.timestamp)
+    }
+}
