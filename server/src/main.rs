@@ -1,1 +1,389 @@
-fn main(){}
+//! `voltledger`: one binary for every role (serve, migrate, simulate, tenant, frame, bench).
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand};
+use mqtt_bridge::dlt645::{self, Address, Di, RelayAction, RemoteControl};
+use server::app::{Application, Settings, data_secret};
+use server::store::Store;
+
+#[derive(Parser)]
+#[command(name = "voltledger", version, about = "Remote prepaid electricity management platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct Common {
+    /// Data directory for the single-box default (SQLite file, generated secrets).
+    #[arg(long, env = "VOLTLEDGER__DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Database URL (sqlite://… or postgres://…); default: SQLite in the data directory.
+    #[arg(long, env = "VOLTLEDGER__DATABASE__URL")]
+    database_url: Option<String>,
+    /// JWT signing secret (at least 32 characters); default: generated in the data directory.
+    #[arg(long, env = "VOLTLEDGER__AUTH__JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+}
+
+impl Common {
+    fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("voltledger.db").display()))
+    }
+
+    fn jwt_secret(&self) -> anyhow::Result<String> {
+        match &self.jwt_secret {
+            Some(s) => Ok(s.clone()),
+            None => {
+                std::fs::create_dir_all(&self.data_dir)?;
+                data_secret(&self.data_dir, "jwt.secret")
+            }
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the platform: API, bridge, broker (embedded unless --broker), jobs, demo data.
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// External MQTT broker, mqtt://host:port (default: embedded rumqttd).
+        #[arg(long, env = "VOLTLEDGER__MQTT__BROKER")]
+        broker: Option<String>,
+        /// Where the embedded broker listens.
+        #[arg(long, env = "VOLTLEDGER__MQTT__LISTEN", default_value = "0.0.0.0:1884")]
+        mqtt_listen: SocketAddr,
+        /// Where the HTTP API listens.
+        #[arg(long, env = "VOLTLEDGER__HTTP__LISTEN", default_value = "127.0.0.1:8080")]
+        http: SocketAddr,
+        /// Password of the bridge's own broker login (external broker).
+        #[arg(long, env = "VOLTLEDGER__MQTT__BRIDGE_PASSWORD", hide_env_values = true)]
+        bridge_password: Option<String>,
+        /// Parallel bridge sessions sharing the uplink ($share).
+        #[arg(long, env = "VOLTLEDGER__MQTT__BRIDGE_SESSIONS", default_value_t = 1)]
+        bridge_sessions: usize,
+        /// Do not seed the demo tenant nor run the in-process simulator.
+        #[arg(long)]
+        no_demo: bool,
+        #[arg(long, default_value_t = 300)]
+        demo_meters: usize,
+        /// Seconds between simulated meter pushes.
+        #[arg(long, default_value_t = 30)]
+        demo_interval: u64,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Tenant administration (SaaS operator).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Decode or build DL/T 645-2007 frames.
+    Frame {
+        #[command(subcommand)]
+        command: FrameCommand,
+    },
+    /// Run simulated meters and gateways against a broker, registered in a tenant.
+    Simulate {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, default_value_t = 100)]
+        meters: usize,
+        #[arg(long, default_value_t = 2)]
+        gateways: usize,
+        /// Seconds between pushes.
+        #[arg(long, default_value_t = 30)]
+        interval: u64,
+        #[arg(long, env = "VOLTLEDGER__MQTT__BROKER", default_value = "mqtt://127.0.0.1:1884")]
+        broker: String,
+        /// Tenant slug to register the simulated fleet in (created if absent).
+        #[arg(long, default_value = "simulated")]
+        tenant: String,
+        /// Stop after this many pushes per device.
+        #[arg(long)]
+        rounds: Option<u64>,
+        /// Make N meters lose phase C.
+        #[arg(long, default_value_t = 0)]
+        phase_loss: usize,
+        /// Make N meters report under-voltage.
+        #[arg(long, default_value_t = 0)]
+        under_voltage: usize,
+        /// Make N meters go silent.
+        #[arg(long, default_value_t = 0)]
+        silent: usize,
+    },
+    /// Benchmarks that print figures (see docs/PERFORMANCE.md).
+    Bench {
+        #[command(subcommand)]
+        command: server::bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant and print its id and an administrator token.
+    Create {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        slug: String,
+        #[arg(long, default_value = "Asia/Shanghai")]
+        time_zone: String,
+        /// Token lifetime in hours.
+        #[arg(long, default_value_t = 24 * 30)]
+        token_hours: i64,
+    },
+    /// List tenants.
+    List {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Subcommand)]
+enum FrameCommand {
+    /// Print one JSON object per frame found in the hex input (spaces allowed).
+    Decode { hex: Vec<String> },
+    /// Build a frame and print it as hex.
+    Encode {
+        #[command(subcommand)]
+        frame: EncodeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EncodeCommand {
+    /// Read request (0x11) for one data identifier.
+    Read {
+        #[arg(long)]
+        address: String,
+        /// DI3..DI0 as 8 hex digits, e.g. 00010000.
+        #[arg(long)]
+        di: String,
+    },
+    /// Remote control (0x1C): trip, allow_close, direct_close, alarm_on, alarm_off, hold_on, hold_off.
+    Control {
+        #[arg(long)]
+        address: String,
+        #[arg(long)]
+        action: String,
+        /// Deadline on the meter clock, "YYYY-MM-DD hh:mm:ss".
+        #[arg(long)]
+        deadline: String,
+        #[arg(long, default_value_t = 2)]
+        level: u8,
+        #[arg(long, default_value_t = 123_456)]
+        password: u32,
+        #[arg(long, default_value = "00000000")]
+        operator: String,
+    },
+    /// Broadcast time sync (0x08).
+    Time {
+        /// "YYYY-MM-DD hh:mm:ss".
+        #[arg(long)]
+        at: String,
+    },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,rumqttd=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    match cli.command {
+        Command::Frame { command } => return frame(command),
+        Command::Bench { command } => {
+            init_tracing();
+            server::bench::run(command).await?;
+        }
+        Command::Migrate { common } => {
+            init_tracing();
+            std::fs::create_dir_all(&common.data_dir)?;
+            Store::connect(&common.database_url()).await?.migrate().await?;
+            println!("migrations applied");
+        }
+        Command::Tenant { command } => match command {
+            TenantCommand::Create { common, name, slug, time_zone, token_hours } => {
+                std::fs::create_dir_all(&common.data_dir)?;
+                let store = Store::connect(&common.database_url()).await?;
+                store.migrate().await?;
+                let id = store.platform_create_tenant(&name, &slug, &time_zone).await.context("creating the tenant")?;
+                let keys = server::api::auth::TokenKeys::new(common.jwt_secret()?.as_bytes());
+                let token = keys.issue_admin(&id, chrono::Duration::hours(token_hours))?;
+                println!("tenant {id}\nadmin token: {token}");
+            }
+            TenantCommand::List { common } => {
+                let store = Store::connect(&common.database_url()).await?;
+                for t in store.platform_tenants().await? {
+                    println!("{}\t{}\t{}\t{}", t.id, t.slug, t.status, t.name);
+                }
+            }
+        },
+        Command::Serve { common, broker, mqtt_listen, http, bridge_password, bridge_sessions, no_demo, demo_meters, demo_interval } => {
+            init_tracing();
+            let settings = Settings {
+                data_dir: common.data_dir.clone(),
+                database_url: common.database_url.clone(),
+                broker,
+                mqtt_listen,
+                http_listen: http,
+                jwt_secret: common.jwt_secret.clone(),
+                bridge_password,
+                bridge_sessions,
+                demo: !no_demo,
+                demo_meters,
+                demo_interval: Duration::from_secs(demo_interval.max(1)),
+            };
+            serve(settings).await?;
+        }
+        Command::Simulate { common, meters, gateways, interval, broker, tenant, rounds, phase_loss, under_voltage, silent } => {
+            init_tracing();
+            std::fs::create_dir_all(&common.data_dir)?;
+            let store = Store::connect(&common.database_url()).await?;
+            store.migrate().await?;
+            let id = match store.platform_tenant_by_slug(&tenant).await? {
+                Some(t) => t.id,
+                None => store.platform_create_tenant("Simulated fleet", &tenant, "Asia/Shanghai").await?,
+            };
+            let t = store.tenant(id);
+            let plan = server::fleet::FleetPlan { meters, gateways, per_gateway: (meters / 4 / gateways.max(1)).max(1), address_prefix: 900 };
+            server::fleet::provision(&t, plan).await?;
+            let seed = data_secret(&common.data_dir, "simulator.secret")?;
+            let devices = server::fleet::sim_devices(&t, &seed).await?;
+            let handle = mqtt_bridge::simulator::SimHandle::default();
+            let all: Vec<Address> = devices.iter().flat_map(|d| d.meters.iter().map(|m| m.address)).collect();
+            let mut it = all.iter();
+            for (n, fault) in [(phase_loss, 0), (under_voltage, 1), (silent, 2)] {
+                for a in it.by_ref().take(n) {
+                    let f = mqtt_bridge::simulator::Faults { phase_loss: fault == 0, under_voltage: fault == 1, silent: fault == 2 };
+                    handle.set_faults(*a, f);
+                }
+            }
+            eprintln!("simulating {} meters on {} devices against {broker} (tenant {tenant})", all.len(), devices.len());
+            let cfg = mqtt_bridge::simulator::SimConfig {
+                broker: mqtt_bridge::session::BrokerAddr::parse(&broker).map_err(anyhow::Error::msg)?,
+                interval: Duration::from_secs(interval.max(1)),
+                clock_offset: shanghai(),
+                rounds,
+            };
+            mqtt_bridge::simulator::run(cfg, devices, handle).await;
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn shanghai() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| chrono::FixedOffset::east_opt(0).unwrap_or(chrono::Utc.fix()))
+}
+
+use chrono::Offset as _;
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(&settings).await?;
+    let mut banner = format!("VoltLedger listening on http://{}/graphql (broker {})\n", app.http_addr, app.broker);
+    if settings.demo {
+        let store = app.store.clone();
+        let id = match store.platform_tenant_by_slug("demo").await? {
+            Some(t) => t.id,
+            None => store.platform_create_tenant("Demo Property Co.", "demo", "Asia/Shanghai").await?,
+        };
+        let t = store.tenant(id.clone());
+        let plan = server::fleet::FleetPlan { meters: settings.demo_meters, gateways: 2, per_gateway: 40, address_prefix: 100 };
+        server::fleet::provision(&t, plan).await?;
+        let seed = data_secret(&settings.data_dir, "simulator.secret")?;
+        let devices = server::fleet::sim_devices(&t, &seed).await?;
+        let token = app.keys.issue_admin(&id, chrono::Duration::days(30))?;
+        banner += &format!("demo tenant {id}: {} devices simulated every {}s\nadmin token: {token}\n", devices.len(), settings.demo_interval.as_secs());
+        let cfg = mqtt_bridge::simulator::SimConfig { broker: app.broker.clone(), interval: settings.demo_interval, clock_offset: shanghai(), rounds: None };
+        tokio::spawn(mqtt_bridge::simulator::run(cfg, devices, mqtt_bridge::simulator::SimHandle::default()));
+    }
+    print!("{banner}");
+    let _ = std::io::stdout().flush();
+    app.run_until_stopped().await
+}
+
+fn frame(command: FrameCommand) -> anyhow::Result<std::process::ExitCode> {
+    match command {
+        FrameCommand::Decode { hex } => {
+            let text: String = hex.concat().chars().filter(|c| !c.is_whitespace()).collect();
+            let bytes = ::hex::decode(&text).context("input is not hex")?;
+            let scan = dlt645::scan(&bytes);
+            let mut out = std::io::stdout().lock();
+            let mut failed = false;
+            for frame in &scan.frames {
+                match dlt645::report(frame) {
+                    Ok(r) => writeln!(out, "{}", serde_json::to_string(&r)?)?,
+                    Err(e) => {
+                        eprintln!("error: frame from {}: {e}", frame.address);
+                        failed = true;
+                    }
+                }
+            }
+            for (at, e) in &scan.rejected {
+                eprintln!("error: bad frame at byte {at}: {e}");
+                failed = true;
+            }
+            if scan.consumed < bytes.len() {
+                eprintln!("error: {} trailing byte(s) do not form a whole frame", bytes.len() - scan.consumed);
+                failed = true;
+            }
+            if scan.frames.is_empty() {
+                if !failed {
+                    eprintln!("error: no DL/T 645 frame in the input");
+                }
+                failed = true;
+            }
+            Ok(if failed { std::process::ExitCode::FAILURE } else { std::process::ExitCode::SUCCESS })
+        }
+        FrameCommand::Encode { frame } => {
+            let built = match frame {
+                EncodeCommand::Read { address, di } => {
+                    let address = Address::parse(&address)?;
+                    let di = Di::parse(&di).context("--di takes 8 hex digits, DI3..DI0")?;
+                    dlt645::read_request(address, di)
+                }
+                EncodeCommand::Control { address, action, deadline, level, password, operator } => {
+                    let address = Address::parse(&address)?;
+                    let action = RelayAction::parse(&action).context("unknown --action")?;
+                    let deadline = chrono::NaiveDateTime::parse_from_str(&deadline, "%Y-%m-%d %H:%M:%S").context("--deadline is \"YYYY-MM-DD hh:mm:ss\"")?;
+                    if password > 999_999 {
+                        bail!("--password has at most 6 digits");
+                    }
+                    let operator = u32::from_str_radix(&operator, 16).context("--operator is 8 hex digits")?;
+                    RemoteControl { level, password, operator, action, deadline }.frame(address)?
+                }
+                EncodeCommand::Time { at } => {
+                    let at = chrono::NaiveDateTime::parse_from_str(&at, "%Y-%m-%d %H:%M:%S").context("--at is \"YYYY-MM-DD hh:mm:ss\"")?;
+                    dlt645::broadcast_time(at)
+                }
+            };
+            let bytes = built.encode(0)?;
+            println!("{}", bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" "));
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! HTTP edge: `/graphql` (POST queries, GET GraphiQL), `/healthz`, `/readyz`, `/metrics`.
+
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use async_graphql::http::GraphiQLSource;
+use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
+
+use super::auth::TokenKeys;
+use super::graphql::VoltSchema;
+use crate::store::Store;
+
+pub struct HttpState {
+    pub schema: VoltSchema,
+    pub store: Store,
+    pub keys: TokenKeys,
+    pub stats: Arc<mqtt_bridge::session::BridgeStats>,
+}
+
+async fn graphql(state: web::Data<HttpState>, http: HttpRequest, request: GraphQLRequest) -> GraphQLResponse {
+    let mut request = request.into_inner();
+    let bearer = http
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if let Some(tenant) = bearer.and_then(|t| state.keys.verify(t)) {
+        request = request.data(state.store.tenant(tenant));
+    }
+    state.schema.execute(request).await.into()
+}
+
+async fn graphiql() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(GraphiQLSource::build().endpoint("/graphql").finish())
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().body("ok")
+}
+
+async fn readyz(state: web::Data<HttpState>) -> HttpResponse {
+    match state.store.platform_tenants().await {
+        Ok(_) => HttpResponse::Ok().body("ready"),
+        Err(_) => HttpResponse::ServiceUnavailable().body("database unavailable"),
+    }
+}
+
+/// Prometheus text format of the ingestion counters.
+async fn metrics(state: web::Data<HttpState>) -> HttpResponse {
+    use mqtt_bridge::session::BridgeStats as S;
+    let s = &state.stats;
+    let body = format!(
+        "# TYPE voltledger_uplink_publishes_total counter\nvoltledger_uplink_publishes_total {}\n\
+         # TYPE voltledger_readings_total counter\nvoltledger_readings_total {}\n\
+         # TYPE voltledger_readings_stored_total counter\nvoltledger_readings_stored_total {}\n\
+         # TYPE voltledger_readings_duplicate_total counter\nvoltledger_readings_duplicate_total {}\n\
+         # TYPE voltledger_uplink_rejected_total counter\nvoltledger_uplink_rejected_total {}\n\
+         # TYPE voltledger_uplink_unknown_meter_total counter\nvoltledger_uplink_unknown_meter_total {}\n",
+        S::get(&s.publishes),
+        S::get(&s.readings),
+        S::get(&s.stored),
+        S::get(&s.duplicates),
+        S::get(&s.rejected),
+        S::get(&s.unknown_meter),
+    );
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/graphql", web::post().to(graphql))
+        .route("/graphql", web::get().to(graphiql))
+        .route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics));
+}

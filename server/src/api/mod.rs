@@ -1,0 +1,69 @@
+//! Adapters facing people and park platforms: GraphQL (the one API), a few HTTP endpoints,
+//! token checks and the one table mapping errors to codes. Parse input, call one store
+//! method, map the result; no SQL here.
+
+pub mod auth;
+pub mod graphql;
+pub mod http;
+
+use crate::domain::Invalid;
+use crate::store::StoreError;
+
+/// The error codes clients see (`extensions.code`), one table for the whole API.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Validation(Invalid),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("internal error (request {0})")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::NotFound => "NOT_FOUND",
+            ApiError::Validation(_) => "VALIDATION",
+            ApiError::Conflict(_) => "CONFLICT",
+            ApiError::Unauthenticated => "UNAUTHENTICATED",
+            ApiError::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(e: Invalid) -> Self {
+        ApiError::Validation(e)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict(m) => ApiError::Conflict(m),
+            StoreError::Database(cause) => {
+                // The cause is logged once here, at the edge; the client sees only a request id.
+                let request = uuid::Uuid::new_v4().simple().to_string();
+                tracing::error!(request = %request, cause = %cause, "store failure");
+                ApiError::Internal(request)
+            }
+        }
+    }
+}
+
+impl async_graphql::ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.to_string()).extend_with(|_, e| {
+            e.set("code", self.code());
+            if let ApiError::Validation(invalid) = self {
+                e.set("field", invalid.field);
+            }
+        })
+    }
+}

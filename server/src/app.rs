@@ -1,0 +1,188 @@
+//! Wiring: settings -> store, broker, bridge, simulator, HTTP; `Application::build` then
+//! `run_until_stopped`, as in zero2prod. Tests build the same application on port 0.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use mqtt_bridge::session::{BridgeConfig, BridgeStats, BrokerAddr};
+
+use crate::api::auth::TokenKeys;
+use crate::api::graphql;
+use crate::api::http::{self, HttpState};
+use crate::store::Store;
+
+/// Everything `serve` needs; see README "Production settings" for the variables.
+#[derive(Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; default: SQLite in the data directory.
+    pub database_url: Option<String>,
+    /// External broker (`mqtt://host:port`); default: the embedded broker.
+    pub broker: Option<String>,
+    pub mqtt_listen: SocketAddr,
+    pub http_listen: SocketAddr,
+    pub jwt_secret: Option<String>,
+    /// Password the bridge uses on an external broker.
+    pub bridge_password: Option<String>,
+    pub bridge_sessions: usize,
+    /// Seed the demo tenant and run the simulator in-process.
+    pub demo: bool,
+    pub demo_meters: usize,
+    pub demo_interval: Duration,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_ref().map(|u| redact(u)))
+            .field("broker", &self.broker)
+            .field("mqtt_listen", &self.mqtt_listen)
+            .field("http_listen", &self.http_listen)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
+            .field("demo", &self.demo)
+            .finish()
+    }
+}
+
+fn redact(url: &str) -> String {
+    match url.split_once('@') {
+        Some((head, tail)) => format!("{}:<redacted>@{tail}", head.rsplit_once(':').map(|(h, _)| h).unwrap_or(head)),
+        None => url.to_string(),
+    }
+}
+
+impl Settings {
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("voltledger.db").display()))
+    }
+}
+
+/// A secret kept in the data directory, created on first use (single-box default only).
+pub fn data_secret(dir: &std::path::Path, name: &str) -> anyhow::Result<String> {
+    let path = dir.join(name);
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        return Ok(s.trim().to_string());
+    }
+    let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    std::fs::write(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(secret)
+}
+
+pub struct Application {
+    pub store: Store,
+    pub keys: TokenKeys,
+    pub stats: Arc<BridgeStats>,
+    pub http_addr: SocketAddr,
+    pub broker: BrokerAddr,
+    server: actix_web::dev::Server,
+    pub bridge: tokio::task::JoinHandle<()>,
+    pub sweeper: tokio::task::JoinHandle<()>,
+}
+
+pub const BRIDGE_USER: &str = "voltledger-bridge";
+
+impl Application {
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("creating {}", settings.data_dir.display()))?;
+        let store = Store::connect(&settings.database_url()).await.context("connecting to the database")?;
+        store.migrate().await.context("migrating the database")?;
+        let jwt = match &settings.jwt_secret {
+            Some(s) if s.len() >= 32 => s.clone(),
+            Some(_) => anyhow::bail!("VOLTLEDGER__AUTH__JWT_SECRET must be at least 32 characters"),
+            None => data_secret(&settings.data_dir, "jwt.secret")?,
+        };
+        let keys = TokenKeys::new(jwt.as_bytes());
+        let bridge_password = match &settings.bridge_password {
+            Some(p) => p.clone(),
+            None => data_secret(&settings.data_dir, "bridge.secret")?,
+        };
+        store.set_bridge_login(BRIDGE_USER, &bridge_password);
+        let broker = match &settings.broker {
+            Some(url) => BrokerAddr::parse(url).map_err(anyhow::Error::msg)?,
+            None => {
+                mqtt_bridge::broker::start_embedded(settings.mqtt_listen, Arc::new(store.clone()))?;
+                BrokerAddr { host: settings.mqtt_listen.ip().to_string().replace("0.0.0.0", "127.0.0.1"), port: settings.mqtt_listen.port() }
+            }
+        };
+        let stats = Arc::new(BridgeStats::default());
+        let bridge_cfg = BridgeConfig {
+            broker: broker.clone(),
+            client_id: BRIDGE_USER.into(),
+            username: BRIDGE_USER.into(),
+            password: bridge_password,
+            sessions: settings.bridge_sessions.max(1),
+            batch_max: 2_000,
+            batch_wait: Duration::from_millis(20),
+        };
+        let bridge = tokio::spawn(mqtt_bridge::session::run(bridge_cfg, Arc::new(store.clone()), stats.clone()));
+        let sweeper = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(5));
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = store.platform_sweep_link_state(chrono::Utc::now()).await {
+                        tracing::warn!(error = %e, "link-state sweep failed");
+                    }
+                    if let Err(e) = store.reload_caches().await {
+                        tracing::warn!(error = %e, "credential cache reload failed");
+                    }
+                }
+            })
+        };
+        let state = web::Data::new(HttpState { schema: graphql::schema(), store: store.clone(), keys: keys.clone(), stats: stats.clone() });
+        let listener = std::net::TcpListener::bind(settings.http_listen).with_context(|| format!("binding {}", settings.http_listen))?;
+        let http_addr = listener.local_addr()?;
+        let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes))
+            .listen(listener)?
+            .disable_signals()
+            .run();
+        Ok(Self { store, keys, stats, http_addr, broker, server, bridge, sweeper })
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        tokio::select! {
+            r = self.server => r?,
+            _ = tokio::signal::ctrl_c() => handle.stop(true).await,
+        }
+        self.bridge.abort();
+        self.sweeper.abort();
+        Ok(())
+    }
+
+    /// Runs the HTTP server in the background (tests).
+    pub fn spawn(self) -> RunningApp {
+        let handle = self.server.handle();
+        tokio::spawn(self.server);
+        RunningApp { store: self.store, keys: self.keys, stats: self.stats, http_addr: self.http_addr, broker: self.broker, handle, bridge: self.bridge, sweeper: self.sweeper }
+    }
+}
+
+pub struct RunningApp {
+    pub store: Store,
+    pub keys: TokenKeys,
+    pub stats: Arc<BridgeStats>,
+    pub http_addr: SocketAddr,
+    pub broker: BrokerAddr,
+    pub handle: actix_web::dev::ServerHandle,
+    pub bridge: tokio::task::JoinHandle<()>,
+    pub sweeper: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RunningApp {
+    fn drop(&mut self) {
+        self.bridge.abort();
+        self.sweeper.abort();
+    }
+}

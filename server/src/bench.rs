@@ -1,0 +1,53 @@
+//! Benchmarks that print figures (recorded in docs/PERFORMANCE.md). Not tests.
+
+use std::time::{Duration, Instant};
+
+use clap::Subcommand;
+use mqtt_bridge::dlt645::{self, Address, Value, di};
+use rust_decimal::Decimal;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Frame decode rate on one core: framing + checksum + de-offset, and full item decode.
+    Decode {
+        #[arg(long, default_value_t = 5_000_000)]
+        frames: usize,
+    },
+}
+
+pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Decode { frames } => decode(frames),
+    }
+    Ok(())
+}
+
+fn decode(n: usize) {
+    let address = Address::from_u64(100_000_161).unwrap_or(Address::ANY);
+    let values = [Decimal::new(120_642, 2), Decimal::new(10_050, 2), Decimal::new(40_025, 2), Decimal::new(30_000, 2), Decimal::new(40_567, 2)];
+    let frame = dlt645::read_reply(address, di::FORWARD_ACTIVE_BLOCK, &values.map(Value::Number)).ok();
+    let bytes = frame.and_then(|f| f.encode(2).ok()).unwrap_or_default();
+    // A payload of 100 frames back to back, as a gateway sends.
+    let payload: Vec<u8> = bytes.iter().copied().cycle().take(bytes.len() * 100).collect();
+    let rounds = (n / 100).max(1);
+    let started = Instant::now();
+    let mut frames = 0usize;
+    for _ in 0..rounds {
+        frames += std::hint::black_box(dlt645::scan(std::hint::black_box(&payload))).frames.len();
+    }
+    report("frame decode (scan, 30-byte energy-block frames)", frames, started.elapsed());
+    let started = Instant::now();
+    let mut items = 0usize;
+    for _ in 0..rounds {
+        for f in dlt645::scan(&payload).frames {
+            items += dlt645::items::decode_items(&f.data).map(|i| i.len()).unwrap_or(0);
+        }
+    }
+    report("frame + item decode (5 exact decimals each)", rounds * 100, started.elapsed());
+    let _ = std::hint::black_box(items);
+}
+
+fn report(what: &str, n: usize, took: Duration) {
+    let rate = n as f64 / took.as_secs_f64();
+    println!("{what}: {n} in {:.3} s = {:.2} million/s on one core", took.as_secs_f64(), rate / 1e6);
+}

@@ -1,0 +1,88 @@
+//! Simulated fleets: provisions a tenant with properties, areas, customers, gateways and
+//! meters (through the ordinary registry), and turns its devices into simulator devices.
+//! Used by `serve` (demo data) and `simulate`.
+
+use std::collections::HashMap;
+
+use mqtt_bridge::dlt645::Address;
+use mqtt_bridge::simulator::{SimDevice, SimMeter};
+use sha2::{Digest, Sha256};
+
+use crate::domain::registry::{MeterInput, NewArea, NewCustomer, NewGateway, NewMeter, NewProperty};
+use crate::store::{Result, StoreError, TenantStore};
+
+/// Shape of a fleet to provision.
+#[derive(Debug, Clone, Copy)]
+pub struct FleetPlan {
+    pub meters: usize,
+    pub gateways: usize,
+    /// Meters behind each gateway (the rest are 4G meters).
+    pub per_gateway: usize,
+    /// Leading digits of the simulated addresses.
+    pub address_prefix: u64,
+}
+
+/// The secret a simulated device uses, derived so a restart can reconnect without storing it.
+pub fn derived_secret(seed: &str, username: &str) -> String {
+    hex::encode(Sha256::digest(format!("{seed}:{username}").as_bytes()))
+}
+
+/// Registers the plan's objects in the tenant (idempotent: skips when meters already exist).
+pub async fn provision(t: &TenantStore, plan: FleetPlan) -> Result<()> {
+    if !t.device_fleet().await?.is_empty() {
+        return Ok(());
+    }
+    let invalid = |e: crate::domain::Invalid| StoreError::Conflict(e.to_string());
+    let property = t.create_property(&NewProperty::parse("Riverside Industrial Park", "1 Riverside Road").map_err(invalid)?).await?;
+    let mut areas = Vec::new();
+    for name in ["Building A", "Building B", "Food Court", "Dormitory 1"] {
+        let area = NewArea::parse(property.id.clone(), name, Some(rust_decimal::Decimal::new(250_000, 2))).map_err(invalid)?;
+        areas.push(t.create_area(&area).await?);
+    }
+    let mut gateways = Vec::new();
+    for g in 0..plan.gateways {
+        let gw = NewGateway::parse(property.id.clone(), &format!("LORA-{:04}", g + 1), &format!("Gateway {}", g + 1)).map_err(invalid)?;
+        gateways.push(t.register_gateway(&gw).await?.0);
+    }
+    let behind = (plan.gateways * plan.per_gateway).min(plan.meters);
+    for n in 0..plan.meters {
+        let address = mqtt_bridge::simulator::fleet_address(plan.address_prefix, n as u64 + 1).ok_or(StoreError::Conflict("address prefix too long".into()))?;
+        let area = areas.get(n % areas.len().max(1)).map(|a| a.id.clone());
+        let customer = t
+            .create_customer(&NewCustomer::parse(&format!("Shop {:04}", n + 1), &format!("1380000{:04}", n % 10_000), &format!("S-{:04}", n + 1)).map_err(invalid)?)
+            .await?;
+        let gateway = if n < behind { gateways.get(n / plan.per_gateway.max(1)).map(|g| g.id.clone()) } else { None };
+        let input = MeterInput {
+            address: address.to_string(),
+            model: if n % 5 == 0 { "DTSY1352".into() } else { "DDSY1352".into() },
+            phases: if n % 5 == 0 { 3 } else { 1 },
+            pt_ratio: None,
+            ct_ratio: if n % 5 == 0 { Some(40) } else { None },
+            link_type: if gateway.is_some() { "LORA_GATEWAY".into() } else { "FOUR_G".into() },
+            billing_mode: None,
+            shop_no: format!("S-{:04}", n + 1),
+        };
+        let meter = NewMeter::parse(property.id.clone(), area, Some(customer.id), gateway, &input).map_err(invalid)?;
+        t.register_meter(&meter).await?;
+    }
+    Ok(())
+}
+
+/// The tenant's devices as simulator devices, with secrets derived from `seed` (and set).
+pub async fn sim_devices(t: &TenantStore, seed: &str) -> Result<Vec<SimDevice>> {
+    let mut out = Vec::new();
+    let mut secrets = HashMap::new();
+    for d in t.device_fleet().await? {
+        let secret = derived_secret(seed, &d.username);
+        t.set_device_secret(&d.username, &secret).await?;
+        secrets.insert(d.username.clone(), secret.clone());
+        let meters = d
+            .meters
+            .iter()
+            .filter_map(|(a, phases)| Address::parse(a).ok().map(|addr| SimMeter::new(addr, *phases == 3)))
+            .collect();
+        out.push(SimDevice { username: d.username, password: secret, meters, gateway: d.gateway });
+    }
+    t.reload().await?;
+    Ok(out)
+}

@@ -1,0 +1,9 @@
+//! VoltLedger server: the business (domain), its store, its API and the wiring that hosts
+//! the device bridge. The binary `voltledger` (src/main.rs) is a thin CLI over this crate.
+
+pub mod api;
+pub mod app;
+pub mod bench;
+pub mod domain;
+pub mod fleet;
+pub mod store;

@@ -1,0 +1,213 @@
+//! Storing readings from the bridge: route each (device, address) to its tenant's meter,
+//! insert idempotently on (tenant, meter, read time), update live state and gateway
+//! last-seen, all in one transaction per batch.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use mqtt_bridge::port::{MeterReading, ReadTime, ReadingSink, Readings, SinkError, StoreReport};
+use sea_orm::{ConnectionTrait, TransactionTrait, Value};
+
+use super::sql::{Args, stmt};
+use super::{Route, Store};
+use crate::domain::metering::{scale, to_scaled};
+
+/// Stored value columns, in the order [`scaled_values`] yields them.
+pub(crate) const VALUE_COLUMNS: [&str; 23] = [
+    "energy_total_x100",
+    "energy_t1_x100",
+    "energy_t2_x100",
+    "energy_t3_x100",
+    "energy_t4_x100",
+    "reverse_energy_x100",
+    "voltage_a_x10",
+    "voltage_b_x10",
+    "voltage_c_x10",
+    "current_a_x1000",
+    "current_b_x1000",
+    "current_c_x1000",
+    "active_power_x10000",
+    "reactive_power_x10000",
+    "power_factor_x1000",
+    "frequency_x100",
+    "max_demand_x10000",
+    "remaining_amount_x100",
+    "overdraft_amount_x100",
+    "status_word_3",
+    "phase_faults_a",
+    "phase_faults_b",
+    "phase_faults_c",
+];
+
+fn sc(v: Option<rust_decimal::Decimal>, places: u32) -> Option<i64> {
+    v.and_then(|d| to_scaled(d, places))
+}
+
+/// The scaled integer of each value column (the codec already guarantees the places).
+pub(crate) fn scaled_values(r: &Readings) -> [Option<i64>; 23] {
+    let [t1, t2, t3, t4] = r.energy_tariffs;
+    let [va, vb, vc] = r.voltage;
+    let [ia, ib, ic] = r.current;
+    let [fa, fb, fc] = r.phase_faults;
+    [
+        sc(r.energy_total, scale::ENERGY),
+        sc(t1, scale::ENERGY),
+        sc(t2, scale::ENERGY),
+        sc(t3, scale::ENERGY),
+        sc(t4, scale::ENERGY),
+        sc(r.reverse_energy_total, scale::ENERGY),
+        sc(va, scale::VOLTAGE),
+        sc(vb, scale::VOLTAGE),
+        sc(vc, scale::VOLTAGE),
+        sc(ia, scale::CURRENT),
+        sc(ib, scale::CURRENT),
+        sc(ic, scale::CURRENT),
+        sc(r.active_power, scale::POWER),
+        sc(r.reactive_power, scale::POWER),
+        sc(r.power_factor, scale::POWER_FACTOR),
+        sc(r.frequency, scale::FREQUENCY),
+        sc(r.max_demand, scale::POWER),
+        sc(r.remaining_amount, scale::MONEY),
+        sc(r.overdraft_amount, scale::MONEY),
+        r.status_word_3.map(i64::from),
+        fa.map(i64::from),
+        fb.map(i64::from),
+        fc.map(i64::from),
+    ]
+}
+
+/// The instant of a reading: the meter's wall clock is read in the tenant's time zone.
+pub(crate) fn instant(read_at: ReadTime, route: &Route) -> Option<DateTime<Utc>> {
+    match read_at {
+        ReadTime::Instant(t) => Some(t),
+        ReadTime::MeterClock(local) => route.tz.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc)),
+    }
+}
+
+struct Row {
+    route: Route,
+    read_at: DateTime<Utc>,
+    received_at: DateTime<Utc>,
+    values: [Option<i64>; 23],
+}
+
+/// Rows per INSERT statement (SQLite allows 32766 bound values; 27 per row).
+const CHUNK: usize = 500;
+
+impl Store {
+    pub(crate) async fn store_readings(&self, batch: Vec<MeterReading>) -> Result<StoreReport, super::StoreError> {
+        let mut report = StoreReport::default();
+        let mut rows = Vec::with_capacity(batch.len());
+        {
+            let caches = self.caches.read().map_err(|_| super::StoreError::Database("cache poisoned".into()))?;
+            for r in batch {
+                let key = (r.device.clone(), r.address.as_u64().unwrap_or(u64::MAX));
+                let Some(route) = caches.routes.get(&key) else {
+                    tracing::warn!(device = %r.device, address = %r.address, "meter not registered under this device; frame refused");
+                    report.unknown += 1;
+                    continue;
+                };
+                let Some(read_at) = instant(r.read_at, route) else {
+                    report.unknown += 1;
+                    continue;
+                };
+                rows.push(Row { route: route.clone(), read_at, received_at: r.received_at, values: scaled_values(&r.values) });
+            }
+        }
+        if rows.is_empty() {
+            return Ok(report);
+        }
+        let backend = self.backend();
+        let txn = self.db.begin().await?;
+        let cols = VALUE_COLUMNS.join(", ");
+        for chunk in rows.chunks(CHUNK) {
+            let mut args = Args::new();
+            let mut tuples = Vec::with_capacity(chunk.len());
+            for row in chunk {
+                let mut ph = Vec::with_capacity(27);
+                ph.push(args.push(Value::from(row.route.tenant.as_str().to_string())));
+                ph.push(args.push(Value::from(row.route.meter.as_str().to_string())));
+                ph.push(args.push(Value::from(row.read_at)));
+                ph.push(args.push(Value::from(row.received_at)));
+                for v in row.values {
+                    ph.push(args.push(Value::from(v)));
+                }
+                tuples.push(format!("({})", ph.iter().map(|n| format!("${n}")).collect::<Vec<_>>().join(",")));
+            }
+            let sql = format!(
+                "INSERT INTO readings (tenant_id, meter_id, read_at, received_at, {cols}) VALUES {} ON CONFLICT (tenant_id, meter_id, read_at) DO NOTHING",
+                tuples.join(",")
+            );
+            let res = txn.execute_raw(stmt(backend, &sql, args)).await?;
+            report.stored += res.rows_affected() as usize;
+        }
+        report.duplicates = rows.len() - report.stored;
+
+        // Live state: newest reading per meter; last seen always advances.
+        let mut latest: HashMap<&str, &Row> = HashMap::new();
+        for row in &rows {
+            let slot = latest.entry(row.route.meter.as_str()).or_insert(row);
+            if row.read_at > slot.read_at {
+                *slot = row;
+            }
+        }
+        let set_values = VALUE_COLUMNS
+            .iter()
+            .map(|c| format!("{c} = CASE WHEN meter_live.read_at IS NULL OR excluded.read_at >= meter_live.read_at THEN excluded.{c} ELSE meter_live.{c} END"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let live: Vec<&Row> = latest.into_values().collect();
+        for chunk in live.chunks(CHUNK) {
+            let mut args = Args::new();
+            let mut tuples = Vec::with_capacity(chunk.len());
+            for row in chunk {
+                let mut ph = Vec::with_capacity(28);
+                ph.push(args.push(Value::from(row.route.tenant.as_str().to_string())));
+                ph.push(args.push(Value::from(row.route.meter.as_str().to_string())));
+                ph.push(args.push(Value::from(row.read_at)));
+                ph.push(args.push(Value::from(row.received_at)));
+                for v in row.values {
+                    ph.push(args.push(Value::from(v)));
+                }
+                tuples.push(format!("({},'ONLINE')", ph.iter().map(|n| format!("${n}")).collect::<Vec<_>>().join(",")));
+            }
+            let sql = format!(
+                "INSERT INTO meter_live (tenant_id, meter_id, read_at, last_seen_at, {cols}, link_state) VALUES {}
+                 ON CONFLICT (tenant_id, meter_id) DO UPDATE SET
+                   last_seen_at = CASE WHEN meter_live.last_seen_at IS NULL OR excluded.last_seen_at > meter_live.last_seen_at THEN excluded.last_seen_at ELSE meter_live.last_seen_at END,
+                   link_state = 'ONLINE', {set_values},
+                   read_at = CASE WHEN meter_live.read_at IS NULL OR excluded.read_at >= meter_live.read_at THEN excluded.read_at ELSE meter_live.read_at END",
+                tuples.join(",")
+            );
+            txn.execute_raw(stmt(backend, &sql, args)).await?;
+        }
+
+        // Gateways heard from in this batch.
+        let mut gateways: HashMap<(&str, &str), DateTime<Utc>> = HashMap::new();
+        for row in &rows {
+            if let Some(g) = &row.route.gateway {
+                let e = gateways.entry((row.route.tenant.as_str(), g.as_str())).or_insert(row.received_at);
+                *e = (*e).max(row.received_at);
+            }
+        }
+        for ((tenant, gateway), seen) in gateways {
+            let sql = "UPDATE gateways SET last_seen_at = $3, link_state = 'ONLINE' WHERE tenant_id = $1 AND id = $2";
+            txn.execute_raw(stmt(backend, sql, Args::new().s(tenant).s(gateway).t(seen))).await?;
+        }
+        txn.commit().await?;
+        Ok(report)
+    }
+}
+
+/// The bridge's sink: durable before it returns, idempotent on (meter, read time).
+impl ReadingSink for Store {
+    async fn store(&self, batch: Vec<MeterReading>) -> Result<StoreReport, SinkError> {
+        self.store_readings(batch).await.map_err(|e| SinkError(e.to_string()))
+    }
+}
+
+impl mqtt_bridge::port::DeviceAuth for Store {
+    fn check(&self, client_id: &str, username: &str, password: &str) -> bool {
+        self.check_device(client_id, username, password)
+    }
+}

@@ -1,0 +1,265 @@
+//! The store: the only module that names sea-orm. Everything tenant-owned goes through a
+//! [`TenantStore`], a handle that carries its tenant id and adds it to every statement;
+//! cross-tenant work (tenant creation, ingestion routing, link-state sweeps) is on
+//! [`Store`] under names that say so.
+
+mod ingest;
+mod registry;
+mod sql;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sha2::{Digest, Sha256};
+use tenant_migrations::sea_orm_migration::MigratorTrait;
+
+use crate::domain::ids::{GatewayId, MeterId, TenantId};
+pub use registry::*;
+use sql::{Args, stmt};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database: {0}")]
+    Database(String),
+}
+
+impl From<sea_orm::DbErr> for StoreError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        let text = e.to_string();
+        if text.contains("UNIQUE") || text.contains("unique") || text.contains("duplicate key") {
+            StoreError::Conflict("an object with the same key already exists".into())
+        } else {
+            StoreError::Database(text)
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Where one (device, meter address) pair leads.
+#[derive(Debug, Clone)]
+pub(crate) struct Route {
+    pub tenant: TenantId,
+    pub meter: MeterId,
+    pub gateway: Option<GatewayId>,
+    pub tz: Tz,
+}
+
+#[derive(Default)]
+pub(crate) struct Caches {
+    /// username -> (sha256 of the secret, active)
+    pub credentials: HashMap<String, String>,
+    /// (device username, numeric meter address) -> route
+    pub routes: HashMap<(String, u64), Route>,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) caches: Arc<RwLock<Caches>>,
+    /// The bridge's own broker login (username, sha256 of its secret).
+    bridge_login: Arc<RwLock<Option<(String, String)>>>,
+}
+
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// A tenant as the platform sees it.
+#[derive(Debug, Clone)]
+pub struct TenantRow {
+    pub id: TenantId,
+    pub name: String,
+    pub slug: String,
+    pub time_zone: String,
+    pub reading_interval_s: i64,
+    pub lost_after_intervals: i64,
+    pub status: String,
+}
+
+impl Store {
+    /// Connects (creating a SQLite file if needed) without migrating.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let mut options = ConnectOptions::new(url.to_string());
+        let sqlite = url.starts_with("sqlite:");
+        options.max_connections(if sqlite { 4 } else { 16 }).min_connections(1).sqlx_logging(false);
+        let db = Database::connect(options).await.map_err(|e| StoreError::Database(e.to_string()))?;
+        if sqlite {
+            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=10000"] {
+                db.execute_unprepared(pragma).await?;
+            }
+        }
+        Ok(Self { db, caches: Arc::default(), bridge_login: Arc::default() })
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        tenant_migrations::Migrator::up(&self.db, None).await?;
+        self.reload_caches().await
+    }
+
+    /// The handle every tenant-owned read and write goes through.
+    pub fn tenant(&self, tenant: TenantId) -> TenantStore {
+        TenantStore { store: self.clone(), tenant }
+    }
+
+    /// Platform operation: creates a tenant.
+    pub async fn platform_create_tenant(&self, name: &str, slug: &str, time_zone: &str) -> Result<TenantId> {
+        time_zone.parse::<Tz>().map_err(|_| StoreError::Conflict(format!("unknown time zone {time_zone}")))?;
+        let id = TenantId::from_uuid(uuid::Uuid::new_v4());
+        let sql = "INSERT INTO tenants (id, name, slug, time_zone, created_at) VALUES ($1, $2, $3, $4, $5)";
+        let args = Args::new().s(id.as_str()).s(name).s(slug).s(time_zone).t(Utc::now());
+        self.db.execute_raw(stmt(self.backend(), sql, args)).await?;
+        Ok(id)
+    }
+
+    pub async fn platform_tenant_by_slug(&self, slug: &str) -> Result<Option<TenantRow>> {
+        let sql = "SELECT id, name, slug, time_zone, reading_interval_s, lost_after_intervals, status FROM tenants WHERE slug = $1";
+        let row = self.db.query_one_raw(stmt(self.backend(), sql, Args::new().s(slug))).await?;
+        row.map(|r| tenant_row(&r)).transpose()
+    }
+
+    pub async fn platform_tenants(&self) -> Result<Vec<TenantRow>> {
+        let sql = "SELECT id, name, slug, time_zone, reading_interval_s, lost_after_intervals, status FROM tenants ORDER BY slug";
+        let rows = self.db.query_all_raw(stmt(self.backend(), sql, Args::new())).await?;
+        rows.iter().map(tenant_row).collect()
+    }
+
+    /// Sets the broker login the bridge itself uses (never a device credential).
+    pub fn set_bridge_login(&self, username: &str, secret: &str) {
+        if let Ok(mut b) = self.bridge_login.write() {
+            *b = Some((username.to_string(), hash_secret(secret)));
+        }
+    }
+
+    /// Device (or bridge) authentication for the broker: the client id must equal the
+    /// username (bridge sessions use `{username}-{n}`), and the secret must match.
+    pub fn check_device(&self, client_id: &str, username: &str, password: &str) -> bool {
+        let hashed = hash_secret(password);
+        if let Ok(b) = self.bridge_login.read()
+            && let Some((user, hash)) = b.as_ref()
+            && user == username
+        {
+            return client_id.starts_with(user.as_str()) && *hash == hashed;
+        }
+        if client_id != username {
+            return false;
+        }
+        self.caches.read().map(|c| c.credentials.get(username) == Some(&hashed)).unwrap_or(false)
+    }
+
+    /// Rebuilds the credential and routing caches from the database.
+    pub async fn reload_caches(&self) -> Result<()> {
+        let b = self.backend();
+        let creds = self
+            .db
+            .query_all_raw(stmt(
+                b,
+                "SELECT c.username, c.secret_hash FROM device_credentials c JOIN tenants t ON t.id = c.tenant_id
+                 WHERE c.revoked_at IS NULL AND t.status = 'ACTIVE'",
+                Args::new(),
+            ))
+            .await?;
+        let routes = self
+            .db
+            .query_all_raw(stmt(
+                b,
+                "SELECT c.username, m.tenant_id, m.id, m.address, m.gateway_id, t.time_zone
+                 FROM device_credentials c
+                 JOIN meters m ON m.tenant_id = c.tenant_id
+                   AND ((c.meter_id IS NOT NULL AND m.id = c.meter_id) OR (c.gateway_id IS NOT NULL AND m.gateway_id = c.gateway_id))
+                 JOIN tenants t ON t.id = m.tenant_id
+                 WHERE c.revoked_at IS NULL AND m.retired_at IS NULL AND t.status = 'ACTIVE'",
+                Args::new(),
+            ))
+            .await?;
+        let mut caches = Caches::default();
+        for r in creds {
+            caches.credentials.insert(r.try_get("", "username")?, r.try_get("", "secret_hash")?);
+        }
+        for r in routes {
+            let address: String = r.try_get("", "address")?;
+            let Some(n) = mqtt_bridge::dlt645::Address::parse(&address).ok().and_then(|a| a.as_u64()) else { continue };
+            let tz: String = r.try_get("", "time_zone")?;
+            let gateway: Option<String> = r.try_get("", "gateway_id")?;
+            let route = Route {
+                tenant: TenantId::parse(&r.try_get::<String>("", "tenant_id")?).ok_or(StoreError::NotFound)?,
+                meter: MeterId::parse(&r.try_get::<String>("", "id")?).ok_or(StoreError::NotFound)?,
+                gateway: gateway.as_deref().and_then(GatewayId::parse),
+                tz: tz.parse().unwrap_or(chrono_tz::Asia::Shanghai),
+            };
+            caches.routes.insert((r.try_get("", "username")?, n), route);
+        }
+        if let Ok(mut c) = self.caches.write() {
+            *c = caches;
+        }
+        Ok(())
+    }
+
+    /// Marks meters and gateways lost when silent for longer than their tenant allows (F5).
+    pub async fn platform_sweep_link_state(&self, now: DateTime<Utc>) -> Result<u64> {
+        let mut changed = 0;
+        for t in self.platform_tenants().await? {
+            let cutoff = now - chrono::Duration::seconds(t.reading_interval_s.max(1) * t.lost_after_intervals.max(1));
+            for table in ["meter_live", "gateways"] {
+                let sql = format!(
+                    "UPDATE {table} SET link_state = 'LOST' WHERE tenant_id = $1 AND link_state = 'ONLINE' AND last_seen_at < $2"
+                );
+                let res = self.db.execute_raw(stmt(self.backend(), &sql, Args::new().s(t.id.as_str()).t(cutoff))).await?;
+                changed += res.rows_affected();
+            }
+        }
+        Ok(changed)
+    }
+}
+
+fn tenant_row(r: &sea_orm::QueryResult) -> Result<TenantRow> {
+    Ok(TenantRow {
+        id: TenantId::parse(&r.try_get::<String>("", "id")?).ok_or(StoreError::NotFound)?,
+        name: r.try_get("", "name")?,
+        slug: r.try_get("", "slug")?,
+        time_zone: r.try_get("", "time_zone")?,
+        reading_interval_s: i64::from(r.try_get::<i32>("", "reading_interval_s")?),
+        lost_after_intervals: i64::from(r.try_get::<i32>("", "lost_after_intervals")?),
+        status: r.try_get("", "status")?,
+    })
+}
+
+/// The tenant-scoped handle. It cannot be built without a tenant, and every statement it
+/// runs binds that tenant as `$1`.
+#[derive(Clone)]
+pub struct TenantStore {
+    store: Store,
+    tenant: TenantId,
+}
+
+impl TenantStore {
+    pub fn tenant_id(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    fn backend(&self) -> DbBackend {
+        self.store.backend()
+    }
+
+    /// Arguments that already hold the tenant as `$1`.
+    fn args(&self) -> Args {
+        Args::new().s(self.tenant.as_str())
+    }
+
+    pub async fn tenant_row(&self) -> Result<TenantRow> {
+        let sql = "SELECT id, name, slug, time_zone, reading_interval_s, lost_after_intervals, status FROM tenants WHERE id = $1";
+        let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args())).await?.ok_or(StoreError::NotFound)?;
+        tenant_row(&row)
+    }
+}

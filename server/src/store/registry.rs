@@ -1,0 +1,563 @@
+//! Tenant-scoped registry: properties, areas, customers, gateways, meters, device
+//! credentials, live values and reading history. Every statement binds the tenant as `$1`.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, QueryResult, TransactionTrait};
+
+use super::ingest::VALUE_COLUMNS;
+use super::sql::{Args, stmt};
+use super::{Result, StoreError, TenantStore, hash_secret};
+use crate::domain::ids::*;
+use crate::domain::registry::{NewArea, NewCustomer, NewGateway, NewMeter, NewProperty};
+
+#[derive(Debug, Clone)]
+pub struct PropertyRow {
+    pub id: PropertyId,
+    pub name: String,
+    pub address: String,
+    pub created_at: DateTime<Utc>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AreaRow {
+    pub id: AreaId,
+    pub property_id: PropertyId,
+    pub name: String,
+    pub floor_area_x100: Option<i64>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CustomerRow {
+    pub id: CustomerId,
+    pub name: String,
+    pub phone: String,
+    pub shop_no: String,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GatewayRow {
+    pub id: GatewayId,
+    pub property_id: PropertyId,
+    pub serial: String,
+    pub name: String,
+    pub link_state: String,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+/// Stored values of one reading (scaled integers, see `domain::metering::scale`).
+#[derive(Debug, Clone)]
+pub struct ValuesRow {
+    pub read_at: Option<DateTime<Utc>>,
+    pub values: [Option<i64>; 23],
+}
+
+#[derive(Debug, Clone)]
+pub struct LiveRow {
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub link_state: String,
+    pub latest: ValuesRow,
+}
+
+#[derive(Debug, Clone)]
+pub struct MeterRow {
+    pub id: MeterId,
+    pub property_id: PropertyId,
+    pub area_id: Option<AreaId>,
+    pub customer_id: Option<CustomerId>,
+    pub gateway_id: Option<GatewayId>,
+    pub address: String,
+    pub model: String,
+    pub phases: i64,
+    pub pt_ratio: i64,
+    pub ct_ratio: i64,
+    pub link_type: String,
+    pub billing_mode: String,
+    pub state: String,
+    pub shop_no: String,
+    pub created_at: DateTime<Utc>,
+    pub retired_at: Option<DateTime<Utc>>,
+    pub live: LiveRow,
+}
+
+/// A device's broker login, shown once when issued.
+#[derive(Debug, Clone)]
+pub struct IssuedCredential {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MeterFilter {
+    pub property_id: Option<PropertyId>,
+    pub area_id: Option<AreaId>,
+    pub gateway_id: Option<GatewayId>,
+    /// ONLINE, LOST, NEVER_SEEN or RETIRED.
+    pub status: Option<String>,
+    pub q: Option<String>,
+}
+
+fn id<T>(r: &QueryResult, col: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+    let text: String = r.try_get("", col)?;
+    parse(&text).ok_or_else(|| StoreError::Database(format!("bad id in {col}")))
+}
+
+fn opt_id<T>(r: &QueryResult, col: &str, parse: fn(&str) -> Option<T>) -> Result<Option<T>> {
+    let text: Option<String> = r.try_get("", col)?;
+    Ok(text.as_deref().and_then(parse))
+}
+
+fn int(r: &QueryResult, col: &str) -> Result<i64> {
+    // INTEGER columns decode as i32 on PostgreSQL and i64 on SQLite.
+    r.try_get::<i64>("", col).or_else(|_| r.try_get::<i32>("", col).map(i64::from)).map_err(Into::into)
+}
+
+fn opt_int(r: &QueryResult, col: &str) -> Result<Option<i64>> {
+    r.try_get::<Option<i64>>("", col).or_else(|_| r.try_get::<Option<i32>>("", col).map(|v| v.map(i64::from))).map_err(Into::into)
+}
+
+fn values_row(r: &QueryResult) -> Result<ValuesRow> {
+    let mut values = [None; 23];
+    for (slot, col) in values.iter_mut().zip(VALUE_COLUMNS) {
+        *slot = opt_int(r, col)?;
+    }
+    Ok(ValuesRow { read_at: r.try_get("", "read_at")?, values })
+}
+
+const METER_COLS: &str = "m.id, m.property_id, m.area_id, m.customer_id, m.gateway_id, m.address, m.model, m.phases, m.pt_ratio, m.ct_ratio, m.link_type, m.billing_mode, m.state, m.shop_no, m.created_at, m.retired_at, l.last_seen_at, l.link_state, l.read_at";
+
+fn meter_row(r: &QueryResult) -> Result<MeterRow> {
+    Ok(MeterRow {
+        id: id(r, "id", MeterId::parse)?,
+        property_id: id(r, "property_id", PropertyId::parse)?,
+        area_id: opt_id(r, "area_id", AreaId::parse)?,
+        customer_id: opt_id(r, "customer_id", CustomerId::parse)?,
+        gateway_id: opt_id(r, "gateway_id", GatewayId::parse)?,
+        address: r.try_get("", "address")?,
+        model: r.try_get("", "model")?,
+        phases: int(r, "phases")?,
+        pt_ratio: int(r, "pt_ratio")?,
+        ct_ratio: int(r, "ct_ratio")?,
+        link_type: r.try_get("", "link_type")?,
+        billing_mode: r.try_get("", "billing_mode")?,
+        state: r.try_get("", "state")?,
+        shop_no: r.try_get("", "shop_no")?,
+        created_at: r.try_get("", "created_at")?,
+        retired_at: r.try_get("", "retired_at")?,
+        live: LiveRow {
+            last_seen_at: r.try_get("", "last_seen_at")?,
+            link_state: r.try_get::<Option<String>>("", "link_state")?.unwrap_or_else(|| "NEVER_SEEN".into()),
+            latest: values_row(r)?,
+        },
+    })
+}
+
+fn new_credential() -> IssuedCredential {
+    let user = uuid::Uuid::new_v4().simple().to_string();
+    let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    IssuedCredential { username: format!("d{}", user.get(..15).unwrap_or(&user)), password: secret }
+}
+
+impl TenantStore {
+    async fn exists(&self, table: &'static str, id: &str) -> Result<bool> {
+        let sql = format!("SELECT 1 AS one FROM {table} WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL");
+        Ok(self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?.is_some())
+    }
+
+    /// Checks a referenced object exists (and is live) in this tenant; another tenant's id is not found.
+    pub async fn require(&self, table: &'static str, id: &str) -> Result<()> {
+        if self.exists(table, id).await? { Ok(()) } else { Err(StoreError::NotFound) }
+    }
+
+    // ---- properties ----
+
+    pub async fn create_property(&self, p: &NewProperty) -> Result<PropertyRow> {
+        let id = PropertyId::from_uuid(uuid::Uuid::new_v4());
+        let sql = "INSERT INTO properties (tenant_id, id, name, address, created_at) VALUES ($1, $2, $3, $4, $5)";
+        self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(&p.name).s(&p.address).t(Utc::now()))).await?;
+        self.property(&id).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn update_property(&self, id: &PropertyId, p: &NewProperty) -> Result<PropertyRow> {
+        let sql = "UPDATE properties SET name = $3, address = $4 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
+        let res = self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(&p.name).s(&p.address))).await?;
+        if res.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.property(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn property(&self, id: &PropertyId) -> Result<Option<PropertyRow>> {
+        let sql = "SELECT id, name, address, created_at, retired_at FROM properties WHERE tenant_id = $1 AND id = $2";
+        let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
+        row.map(|r| property_row(&r)).transpose()
+    }
+
+    pub async fn properties(&self) -> Result<Vec<PropertyRow>> {
+        let sql = "SELECT id, name, address, created_at, retired_at FROM properties WHERE tenant_id = $1 ORDER BY name, id";
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args())).await?;
+        rows.iter().map(property_row).collect()
+    }
+
+    /// Retires an object; refused while live meters still point at it.
+    pub async fn retire(&self, table: &'static str, id: &str) -> Result<()> {
+        let dependants: Option<&str> = match table {
+            "properties" => Some("property_id"),
+            "areas" => Some("area_id"),
+            "customers" => Some("customer_id"),
+            "gateways" => Some("gateway_id"),
+            _ => None,
+        };
+        let txn = self.store.db.begin().await?;
+        if let Some(col) = dependants {
+            let sql = format!("SELECT COUNT(*) AS n FROM meters WHERE tenant_id = $1 AND {col} = $2 AND retired_at IS NULL");
+            let n = txn.query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?.map(|r| int(&r, "n")).transpose()?.unwrap_or(0);
+            if n > 0 {
+                return Err(StoreError::Conflict(format!("{n} active meter(s) still belong to it")));
+            }
+        }
+        let sql = format!("UPDATE {table} SET retired_at = $3 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL");
+        let res = txn.execute_raw(stmt(self.backend(), &sql, self.args().s(id).t(Utc::now()))).await?;
+        if res.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if table == "meters" {
+            txn.execute_raw(stmt(self.backend(), "UPDATE meters SET state = 'RETIRED' WHERE tenant_id = $1 AND id = $2", self.args().s(id))).await?;
+        }
+        if matches!(table, "meters" | "gateways") {
+            let col = if table == "meters" { "meter_id" } else { "gateway_id" };
+            let sql = format!("UPDATE device_credentials SET revoked_at = $3 WHERE tenant_id = $1 AND {col} = $2 AND revoked_at IS NULL");
+            txn.execute_raw(stmt(self.backend(), &sql, self.args().s(id).t(Utc::now()))).await?;
+        }
+        txn.commit().await?;
+        self.store.reload_caches().await
+    }
+
+    // ---- areas ----
+
+    pub async fn create_area(&self, a: &NewArea) -> Result<AreaRow> {
+        self.require("properties", a.property.as_str()).await?;
+        let id = AreaId::from_uuid(uuid::Uuid::new_v4());
+        let sql = "INSERT INTO areas (tenant_id, id, property_id, name, floor_area_m2_x100, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        let args = self.args().s(id.as_str()).s(a.property.as_str()).s(&a.name).oi(a.floor_area_x100).t(Utc::now());
+        self.store.db.execute_raw(stmt(self.backend(), sql, args)).await?;
+        self.area(&id).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn update_area(&self, id: &AreaId, name: &str, floor_area_x100: Option<i64>) -> Result<AreaRow> {
+        let sql = "UPDATE areas SET name = $3, floor_area_m2_x100 = $4 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
+        let res = self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(name).oi(floor_area_x100))).await?;
+        if res.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.area(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn area(&self, id: &AreaId) -> Result<Option<AreaRow>> {
+        let sql = "SELECT id, property_id, name, floor_area_m2_x100, retired_at FROM areas WHERE tenant_id = $1 AND id = $2";
+        let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
+        row.map(|r| area_row(&r)).transpose()
+    }
+
+    pub async fn areas(&self, property: Option<&PropertyId>) -> Result<Vec<AreaRow>> {
+        let sql = "SELECT id, property_id, name, floor_area_m2_x100, retired_at FROM areas WHERE tenant_id = $1 AND ($2 = '' OR property_id = $2) ORDER BY name, id";
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args().s(property.map(|p| p.as_str()).unwrap_or("")))).await?;
+        rows.iter().map(area_row).collect()
+    }
+
+    // ---- customers ----
+
+    pub async fn create_customer(&self, c: &NewCustomer) -> Result<CustomerRow> {
+        let id = CustomerId::from_uuid(uuid::Uuid::new_v4());
+        let sql = "INSERT INTO customers (tenant_id, id, name, phone, shop_no, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(&c.name).s(&c.phone).s(&c.shop_no).t(Utc::now()))).await?;
+        self.customer(&id).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn update_customer(&self, id: &CustomerId, c: &NewCustomer) -> Result<CustomerRow> {
+        let sql = "UPDATE customers SET name = $3, phone = $4, shop_no = $5 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
+        let res = self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(&c.name).s(&c.phone).s(&c.shop_no))).await?;
+        if res.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.customer(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn customer(&self, id: &CustomerId) -> Result<Option<CustomerRow>> {
+        let sql = "SELECT id, name, phone, shop_no, retired_at FROM customers WHERE tenant_id = $1 AND id = $2";
+        let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
+        row.map(|r| customer_row(&r)).transpose()
+    }
+
+    pub async fn customers(&self, page: u64, page_size: u64) -> Result<(Vec<CustomerRow>, u64)> {
+        let total = self.count("SELECT COUNT(*) AS n FROM customers WHERE tenant_id = $1", self.args()).await?;
+        let sql = "SELECT id, name, phone, shop_no, retired_at FROM customers WHERE tenant_id = $1 ORDER BY name, id LIMIT $2 OFFSET $3";
+        let args = self.args().i(page_size as i64).i(((page.max(1) - 1) * page_size) as i64);
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, args)).await?;
+        Ok((rows.iter().map(customer_row).collect::<Result<_>>()?, total))
+    }
+
+    async fn count(&self, sql: &str, args: Args) -> Result<u64> {
+        let row = self.store.db.query_one_raw(stmt(self.backend(), sql, args)).await?;
+        Ok(row.map(|r| int(&r, "n")).transpose()?.unwrap_or(0) as u64)
+    }
+
+    // ---- gateways ----
+
+    pub async fn register_gateway(&self, g: &NewGateway) -> Result<(GatewayRow, IssuedCredential)> {
+        self.require("properties", g.property.as_str()).await?;
+        let id = GatewayId::from_uuid(uuid::Uuid::new_v4());
+        let cred = new_credential();
+        let txn = self.store.db.begin().await?;
+        let sql = "INSERT INTO gateways (tenant_id, id, property_id, serial, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        txn.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(g.property.as_str()).s(&g.serial).s(&g.name).t(Utc::now()))).await?;
+        let sql = "INSERT INTO device_credentials (tenant_id, id, username, secret_hash, gateway_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        let args = self.args().s(uuid::Uuid::new_v4().to_string()).s(&cred.username).s(hash_secret(&cred.password)).s(id.as_str()).t(Utc::now());
+        txn.execute_raw(stmt(self.backend(), sql, args)).await?;
+        txn.commit().await?;
+        self.store.reload_caches().await?;
+        Ok((self.gateway(&id).await?.ok_or(StoreError::NotFound)?, cred))
+    }
+
+    pub async fn gateway(&self, id: &GatewayId) -> Result<Option<GatewayRow>> {
+        let sql = "SELECT id, property_id, serial, name, link_state, last_seen_at, retired_at FROM gateways WHERE tenant_id = $1 AND id = $2";
+        let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
+        row.map(|r| gateway_row(&r)).transpose()
+    }
+
+    pub async fn update_gateway(&self, id: &GatewayId, name: &str) -> Result<GatewayRow> {
+        let sql = "UPDATE gateways SET name = $3 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
+        let res = self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(name))).await?;
+        if res.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.gateway(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn gateways(&self, page: u64, page_size: u64) -> Result<(Vec<GatewayRow>, u64)> {
+        let total = self.count("SELECT COUNT(*) AS n FROM gateways WHERE tenant_id = $1", self.args()).await?;
+        let sql = "SELECT id, property_id, serial, name, link_state, last_seen_at, retired_at FROM gateways WHERE tenant_id = $1 ORDER BY serial LIMIT $2 OFFSET $3";
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args().i(page_size as i64).i(((page.max(1) - 1) * page_size) as i64))).await?;
+        Ok((rows.iter().map(gateway_row).collect::<Result<_>>()?, total))
+    }
+
+    // ---- meters ----
+
+    /// Registers a meter; a 4G meter gets its own broker login (returned once).
+    pub async fn register_meter(&self, m: &NewMeter) -> Result<(MeterRow, Option<IssuedCredential>)> {
+        self.require("properties", m.property.as_str()).await?;
+        if let Some(a) = &m.area {
+            self.require("areas", a.as_str()).await?;
+        }
+        if let Some(c) = &m.customer {
+            self.require("customers", c.as_str()).await?;
+        }
+        if let Some(g) = &m.gateway {
+            self.require("gateways", g.as_str()).await?;
+        }
+        let id = MeterId::from_uuid(uuid::Uuid::new_v4());
+        let txn = self.store.db.begin().await?;
+        let sql = "INSERT INTO meters (tenant_id, id, property_id, area_id, customer_id, gateway_id, address, model, phases, pt_ratio, ct_ratio, link_type, billing_mode, shop_no, created_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+        let args = self
+            .args()
+            .s(id.as_str())
+            .s(m.property.as_str())
+            .os(m.area.as_ref().map(|a| a.as_str()))
+            .os(m.customer.as_ref().map(|c| c.as_str()))
+            .os(m.gateway.as_ref().map(|g| g.as_str()))
+            .s(m.address.to_string())
+            .s(&m.model)
+            .i(i64::from(m.phases))
+            .i(m.pt_ratio)
+            .i(m.ct_ratio)
+            .s(m.link.as_str())
+            .s(m.billing.as_str())
+            .s(&m.shop_no)
+            .t(Utc::now());
+        txn.execute_raw(stmt(self.backend(), sql, args)).await?;
+        txn.execute_raw(stmt(self.backend(), "INSERT INTO meter_live (tenant_id, meter_id) VALUES ($1, $2)", self.args().s(id.as_str()))).await?;
+        let cred = if m.link == crate::domain::registry::LinkType::FourG {
+            let cred = new_credential();
+            let sql = "INSERT INTO device_credentials (tenant_id, id, username, secret_hash, meter_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+            let args = self.args().s(uuid::Uuid::new_v4().to_string()).s(&cred.username).s(hash_secret(&cred.password)).s(id.as_str()).t(Utc::now());
+            txn.execute_raw(stmt(self.backend(), sql, args)).await?;
+            Some(cred)
+        } else {
+            None
+        };
+        txn.commit().await?;
+        self.store.reload_caches().await?;
+        Ok((self.meter(&id).await?.ok_or(StoreError::NotFound)?, cred))
+    }
+
+    pub async fn update_meter(&self, id: &MeterId, area: Option<&AreaId>, customer: Option<&CustomerId>, model: &str, pt: i64, ct: i64, shop_no: &str) -> Result<MeterRow> {
+        if let Some(a) = area {
+            self.require("areas", a.as_str()).await?;
+        }
+        if let Some(c) = customer {
+            self.require("customers", c.as_str()).await?;
+        }
+        let sql = "UPDATE meters SET area_id = $3, customer_id = $4, model = $5, pt_ratio = $6, ct_ratio = $7, shop_no = $8 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
+        let args = self.args().s(id.as_str()).os(area.map(|a| a.as_str())).os(customer.map(|c| c.as_str())).s(model).i(pt).i(ct).s(shop_no);
+        let res = self.store.db.execute_raw(stmt(self.backend(), sql, args)).await?;
+        if res.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.meter(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn meter(&self, id: &MeterId) -> Result<Option<MeterRow>> {
+        let sql = format!(
+            "SELECT {METER_COLS}, {} FROM meters m LEFT JOIN meter_live l ON l.tenant_id = m.tenant_id AND l.meter_id = m.id WHERE m.tenant_id = $1 AND m.id = $2",
+            live_value_cols()
+        );
+        let row = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()))).await?;
+        row.map(|r| meter_row(&r)).transpose()
+    }
+
+    pub async fn meters(&self, f: &MeterFilter, page: u64, page_size: u64) -> Result<(Vec<MeterRow>, u64)> {
+        let mut args = self.args();
+        let mut cond = String::from("m.tenant_id = $1");
+        if let Some(p) = &f.property_id {
+            cond += &format!(" AND m.property_id = ${}", args.push(p.as_str().to_string().into()));
+        }
+        if let Some(a) = &f.area_id {
+            cond += &format!(" AND m.area_id = ${}", args.push(a.as_str().to_string().into()));
+        }
+        if let Some(g) = &f.gateway_id {
+            cond += &format!(" AND m.gateway_id = ${}", args.push(g.as_str().to_string().into()));
+        }
+        match f.status.as_deref() {
+            Some("RETIRED") => cond += " AND m.retired_at IS NOT NULL",
+            Some(s) => cond += &format!(" AND m.retired_at IS NULL AND COALESCE(l.link_state, 'NEVER_SEEN') = ${}", args.push(s.to_string().into())),
+            None => cond += " AND m.retired_at IS NULL",
+        }
+        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let like = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            let n = args.push(like.into());
+            cond += &format!(" AND (m.address LIKE ${n} ESCAPE '\\' OR m.shop_no LIKE ${n} ESCAPE '\\' OR m.model LIKE ${n} ESCAPE '\\')");
+        }
+        let from = "FROM meters m LEFT JOIN meter_live l ON l.tenant_id = m.tenant_id AND l.meter_id = m.id";
+        let count_sql = format!("SELECT COUNT(*) AS n {from} WHERE {cond}");
+        let count_args = Args(args.0.clone());
+        let total = self.count(&count_sql, count_args).await?;
+        let limit = args.push((page_size as i64).into());
+        let offset = args.push((((page.max(1) - 1) * page_size) as i64).into());
+        let sql = format!("SELECT {METER_COLS}, {} {from} WHERE {cond} ORDER BY m.address, m.id LIMIT ${limit} OFFSET ${offset}", live_value_cols());
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        Ok((rows.iter().map(meter_row).collect::<Result<_>>()?, total))
+    }
+
+    /// Readings of one meter in `[from, to)`, oldest first, after the cursor instant.
+    pub async fn readings(&self, meter: &MeterId, from: DateTime<Utc>, to: DateTime<Utc>, after: Option<DateTime<Utc>>, first: u64) -> Result<Vec<ValuesRow>> {
+        let cols = VALUE_COLUMNS.join(", ");
+        let lower = after.map_or(from, |a| a.max(from));
+        let op = if after.is_some_and(|a| a >= from) { ">" } else { ">=" };
+        let sql = format!(
+            "SELECT read_at, {cols} FROM readings WHERE tenant_id = $1 AND meter_id = $2 AND read_at {op} $3 AND read_at < $4 ORDER BY read_at LIMIT $5"
+        );
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, self.args().s(meter.as_str()).t(lower).t(to).i(first as i64))).await?;
+        rows.iter().map(values_row).collect()
+    }
+
+    /// Count of stored readings, for tests and the overview.
+    pub async fn reading_count(&self) -> Result<u64> {
+        self.count("SELECT COUNT(*) AS n FROM readings WHERE tenant_id = $1", self.args()).await
+    }
+}
+
+fn live_value_cols() -> String {
+    VALUE_COLUMNS.iter().map(|c| format!("l.{c}")).collect::<Vec<_>>().join(", ")
+}
+
+fn property_row(r: &QueryResult) -> Result<PropertyRow> {
+    Ok(PropertyRow {
+        id: id(r, "id", PropertyId::parse)?,
+        name: r.try_get("", "name")?,
+        address: r.try_get("", "address")?,
+        created_at: r.try_get("", "created_at")?,
+        retired_at: r.try_get("", "retired_at")?,
+    })
+}
+
+fn area_row(r: &QueryResult) -> Result<AreaRow> {
+    Ok(AreaRow {
+        id: id(r, "id", AreaId::parse)?,
+        property_id: id(r, "property_id", PropertyId::parse)?,
+        name: r.try_get("", "name")?,
+        floor_area_x100: opt_int(r, "floor_area_m2_x100")?,
+        retired_at: r.try_get("", "retired_at")?,
+    })
+}
+
+fn customer_row(r: &QueryResult) -> Result<CustomerRow> {
+    Ok(CustomerRow {
+        id: id(r, "id", CustomerId::parse)?,
+        name: r.try_get("", "name")?,
+        phone: r.try_get("", "phone")?,
+        shop_no: r.try_get("", "shop_no")?,
+        retired_at: r.try_get("", "retired_at")?,
+    })
+}
+
+fn gateway_row(r: &QueryResult) -> Result<GatewayRow> {
+    Ok(GatewayRow {
+        id: id(r, "id", GatewayId::parse)?,
+        property_id: id(r, "property_id", PropertyId::parse)?,
+        serial: r.try_get("", "serial")?,
+        name: r.try_get("", "name")?,
+        link_state: r.try_get("", "link_state")?,
+        last_seen_at: r.try_get("", "last_seen_at")?,
+        retired_at: r.try_get("", "retired_at")?,
+    })
+}
+
+/// One device of a tenant's fleet with the meters it speaks for (simulator and demo use).
+#[derive(Debug, Clone)]
+pub struct FleetDevice {
+    pub username: String,
+    pub gateway: bool,
+    /// (address, phases)
+    pub meters: Vec<(String, i64)>,
+}
+
+impl TenantStore {
+    /// Every active device login of the tenant with its meters.
+    pub async fn device_fleet(&self) -> Result<Vec<FleetDevice>> {
+        let sql = "SELECT c.username, c.gateway_id, m.address, m.phases FROM device_credentials c
+                   JOIN meters m ON m.tenant_id = c.tenant_id
+                     AND ((c.meter_id IS NOT NULL AND m.id = c.meter_id) OR (c.gateway_id IS NOT NULL AND m.gateway_id = c.gateway_id))
+                   WHERE c.tenant_id = $1 AND c.revoked_at IS NULL AND m.retired_at IS NULL
+                   ORDER BY c.username, m.address";
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args())).await?;
+        let mut out: Vec<FleetDevice> = Vec::new();
+        for r in rows {
+            let username: String = r.try_get("", "username")?;
+            let gateway = r.try_get::<Option<String>>("", "gateway_id")?.is_some();
+            let meter = (r.try_get("", "address")?, int(&r, "phases")?);
+            match out.last_mut() {
+                Some(d) if d.username == username => d.meters.push(meter),
+                _ => out.push(FleetDevice { username, gateway, meters: vec![meter] }),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces a device's secret (rotation; the demo derives its simulator secrets).
+    pub async fn set_device_secret(&self, username: &str, secret: &str) -> Result<()> {
+        let sql = "UPDATE device_credentials SET secret_hash = $3 WHERE tenant_id = $1 AND username = $2 AND revoked_at IS NULL";
+        let res = self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(username).s(hash_secret(secret)))).await?;
+        if res.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn reload(&self) -> Result<()> {
+        self.store.reload_caches().await
+    }
+}
