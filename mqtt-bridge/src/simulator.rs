@@ -270,6 +270,11 @@ pub struct SimHandle {
 }
 
 impl SimHandle {
+    /// A handle that records every published snapshot (tests compare the store against it).
+    pub fn recording() -> Self {
+        Self { keep_log: true, ..Self::default() }
+    }
+
     pub fn set_faults(&self, address: Address, faults: Faults) {
         if let Ok(mut m) = self.meters.lock() {
             m.insert(address, faults);

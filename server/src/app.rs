@@ -29,6 +29,8 @@ pub struct Settings {
     /// Password the bridge uses on an external broker.
     pub bridge_password: Option<String>,
     pub bridge_sessions: usize,
+    /// MQTT client id prefix of the bridge sessions; unique per replica on a shared broker.
+    pub bridge_client_id: String,
     /// Seed the demo tenant and run the simulator in-process.
     pub demo: bool,
     pub demo_meters: usize,
@@ -117,7 +119,7 @@ impl Application {
         let stats = Arc::new(BridgeStats::default());
         let bridge_cfg = BridgeConfig {
             broker: broker.clone(),
-            client_id: BRIDGE_USER.into(),
+            client_id: settings.bridge_client_id.clone(),
             username: BRIDGE_USER.into(),
             password: bridge_password,
             sessions: settings.bridge_sessions.max(1),

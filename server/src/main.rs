@@ -68,6 +68,9 @@ enum Command {
         /// Parallel bridge sessions sharing the uplink ($share).
         #[arg(long, env = "VOLTLEDGER__MQTT__BRIDGE_SESSIONS", default_value_t = 1)]
         bridge_sessions: usize,
+        /// MQTT client id prefix of this replica's bridge sessions (keep it stable per replica).
+        #[arg(long, env = "VOLTLEDGER__MQTT__BRIDGE_CLIENT_ID", default_value = "voltledger-bridge")]
+        bridge_client_id: String,
         /// Do not seed the demo tenant nor run the in-process simulator.
         #[arg(long)]
         no_demo: bool,
@@ -243,7 +246,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 }
             }
         },
-        Command::Serve { common, broker, mqtt_listen, http, bridge_password, bridge_sessions, no_demo, demo_meters, demo_interval } => {
+        Command::Serve { common, broker, mqtt_listen, http, bridge_password, bridge_sessions, bridge_client_id, no_demo, demo_meters, demo_interval } => {
             init_tracing();
             let settings = Settings {
                 data_dir: common.data_dir.clone(),
@@ -254,6 +257,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 jwt_secret: common.jwt_secret.clone(),
                 bridge_password,
                 bridge_sessions,
+                bridge_client_id,
                 demo: !no_demo,
                 demo_meters,
                 demo_interval: Duration::from_secs(demo_interval.max(1)),

@@ -1,1 +1,155 @@
+//! Test harness shared by the end-to-end tests: a `TestApp` running the real application
+//! (HTTP on port 0, bridge, broker) on a fresh database, with role-typed helpers.
+//!
+//! Backends: SQLite in a temporary file by default; a fresh PostgreSQL database per test
+//! when `VOLTLEDGER_TEST_DATABASE_URL` is set; an external broker when
+//! `VOLTLEDGER_TEST_MQTT_URL` is set (otherwise the embedded broker on a free port).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use server::app::{Application, RunningApp, Settings};
+
+pub struct TestApp {
+    pub app: RunningApp,
+    pub data_dir: PathBuf,
+    pub database: String,
+}
+
+/// A caller holding a tenant administrator token.
+pub struct Admin {
+    pub http: SocketAddr,
+    pub token: String,
+    pub tenant: server::domain::ids::TenantId,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap()
+}
+
+async fn fresh_database() -> String {
+    match std::env::var("VOLTLEDGER_TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            let name = format!("vl_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(base.as_str()).await.expect("connect to PostgreSQL");
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            admin.close().await.ok();
+            let (head, _) = base.rsplit_once('/').expect("database URL ends with /dbname");
+            format!("{head}/{name}")
+        }
+        _ => String::new(),
+    }
+}
+
+impl TestApp {
+    pub fn uses_postgres() -> bool {
+        std::env::var("VOLTLEDGER_TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"))
+    }
+
+    pub async fn spawn() -> TestApp {
+        let data_dir = std::env::temp_dir().join(format!("voltledger-test-{}", uuid::Uuid::new_v4().simple()));
+        let database = fresh_database().await;
+        let settings = Settings {
+            data_dir: data_dir.clone(),
+            database_url: (!database.is_empty()).then(|| database.clone()),
+            broker: std::env::var("VOLTLEDGER_TEST_MQTT_URL").ok(),
+            mqtt_listen: SocketAddr::from(([127, 0, 0, 1], free_port())),
+            http_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            jwt_secret: Some("test-secret-test-secret-test-secret!".into()),
+            bridge_password: Some("bridge-test-secret".into()),
+            bridge_sessions: 1,
+            bridge_client_id: format!("voltledger-bridge-{}", uuid::Uuid::new_v4().simple()),
+            demo: false,
+            demo_meters: 0,
+            demo_interval: Duration::from_secs(1),
+        };
+        let app = Application::build(&settings).await.expect("application builds").spawn();
+        TestApp { app, data_dir, database }
+    }
+
+    pub async fn admin(&self, slug: &str) -> Admin {
+        let slug = format!("{slug}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let tenant = self.app.store.platform_create_tenant(&format!("Tenant {slug}"), &slug, "Asia/Shanghai").await.unwrap();
+        let token = self.app.keys.issue_admin(&tenant, chrono::Duration::hours(1)).unwrap();
+        Admin { http: self.app.http_addr, token, tenant }
+    }
+
+    /// Waits until `check` holds or the timeout passes; returns whether it held.
+    pub async fn eventually<F, Fut>(timeout: Duration, mut check: F) -> bool
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let until = tokio::time::Instant::now() + timeout;
+        while tokio::time::Instant::now() < until {
+            if check().await {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// POSTs a GraphQL request over real HTTP and returns the JSON body.
+pub fn graphql(http: SocketAddr, token: Option<&str>, query: &str, variables: Value) -> Value {
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let request = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {http}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = TcpStream::connect(http).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let text = String::from_utf8_lossy(&response);
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap();
+    let json_body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(rest) } else { rest.to_string() };
+    serde_json::from_str(&json_body).unwrap_or_else(|e| panic!("not JSON ({e}): {json_body}"))
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = &tail[n + 2..];
+    }
+    out
+}
+
+impl Admin {
+    pub fn gql(&self, query: &str, variables: Value) -> Value {
+        graphql(self.http, Some(&self.token), query, variables)
+    }
+
+    /// Runs a query that must succeed and returns its `data`.
+    pub fn ok(&self, query: &str, variables: Value) -> Value {
+        let v = self.gql(query, variables);
+        assert!(v.get("errors").is_none(), "unexpected errors: {v}");
+        v["data"].clone()
+    }
+
+    /// Runs a query that must fail and returns its first error's `extensions`.
+    pub fn fails(&self, query: &str, variables: Value) -> Value {
+        let v = self.gql(query, variables);
+        v["errors"][0]["extensions"].clone()
+    }
+}

@@ -824,3 +824,30 @@ impl MutationRoot {
         Ok(Meter(t.meter(&id).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    /// The committed SDL must match the code (API.md); regenerate with
+    /// `UPDATE_SCHEMA=1 cargo test -p server committed_schema`.
+    #[test]
+    fn committed_schema_matches_the_code() {
+        let sdl = super::schema().sdl();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.graphql");
+        if std::env::var("UPDATE_SCHEMA").is_ok() {
+            std::fs::write(&path, &sdl).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(committed == sdl, "server/schema.graphql is out of date; run with UPDATE_SCHEMA=1");
+    }
+
+    #[test]
+    fn every_type_and_field_has_a_description_or_is_self_evident() {
+        let sdl = super::schema().sdl();
+        for ty in ["type Meter", "type Reading", "enum LinkType", "enum BillingMode", "type Gateway"] {
+            assert!(sdl.contains(ty), "{ty} missing");
+        }
+        assert!(sdl.contains("hold power") || sdl.contains("保电"));
+    }
+}

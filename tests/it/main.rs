@@ -1,0 +1,5 @@
+//! End-to-end tests: one integration binary (matklad's `tests/it` layout).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod ingestion;
+mod registry;

@@ -1,0 +1,90 @@
+//! Registry through GraphQL: validation errors name the field; tenants never see each other.
+
+use serde_json::json;
+use tests::{TestApp, graphql};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validation_errors_name_the_field_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("validation").await;
+    let p = admin.ok(r#"mutation { createProperty(input: {name: "Mall"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let register = "mutation($i: RegisterMeterInput!) { registerMeter(input: $i) { meter { id } } }";
+    let cases = [
+        (json!({"propertyId": p, "address": "12345", "phases": 1, "linkType": "FOUR_G"}), "address"),
+        (json!({"propertyId": p, "address": "000000000001", "phases": 2, "linkType": "FOUR_G"}), "phases"),
+        (json!({"propertyId": p, "address": "000000000001", "phases": 1, "linkType": "LORA_GATEWAY"}), "gatewayId"),
+        (json!({"propertyId": p, "address": "000000000001", "phases": 1, "linkType": "FOUR_G", "ctRatio": 0}), "ctRatio"),
+    ];
+    for (input, field) in cases {
+        let e = admin.fails(register, json!({"i": input}));
+        assert_eq!(e["code"], "VALIDATION", "{input}");
+        assert_eq!(e["field"], field, "{input}");
+    }
+    let e = admin.fails(r#"mutation { createProperty(input: {name: "  "}) { id } }"#, json!({}));
+    assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("VALIDATION"), Some("name")));
+    let ok = json!({"propertyId": p, "address": "000000000001", "phases": 1, "linkType": "FOUR_G"});
+    admin.ok(register, json!({"i": ok}));
+    let e = admin.fails(register, json!({"i": ok}));
+    assert_eq!(e["field"], "address", "a duplicate address is refused");
+    let total = admin.ok("{ meters { total } }", json!({}));
+    assert_eq!(total["meters"]["total"], 1);
+    let e = admin.fails("mutation($p: ID!) { retireProperty(input: {id: $p}) { id } }", json!({"p": p}));
+    assert_eq!(e["code"], "CONFLICT", "a property with active meters cannot be retired");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_tenants_ids_are_not_found_and_nothing_changes() {
+    let app = TestApp::spawn().await;
+    let a = app.admin("tenant-a").await;
+    let b = app.admin("tenant-b").await;
+    let p = a.ok(r#"mutation { createProperty(input: {name: "A Mall"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let area = a.ok("mutation($p: ID!) { createArea(input: {propertyId: $p, name: \"A1\"}) { id } }", json!({"p": p}))["createArea"]["id"].clone();
+    let c = a.ok(r#"mutation { createCustomer(input: {name: "Shop"}) { id } }"#, json!({}))["createCustomer"]["id"].clone();
+    let gw = a.ok("mutation($p: ID!) { registerGateway(input: {propertyId: $p, serial: \"G1\"}) { gateway { id } } }", json!({"p": p}))["registerGateway"]["gateway"]["id"].clone();
+    let m = a.ok(
+        "mutation($p: ID!) { registerMeter(input: {propertyId: $p, address: \"000000000009\", phases: 1, linkType: FOUR_G}) { meter { id } } }",
+        json!({"p": p}),
+    )["registerMeter"]["meter"]["id"]
+        .clone();
+
+    // Reads: null or empty, exactly like an id that does not exist.
+    let r = b.ok("query($m: ID!, $g: ID!) { meter(id: $m) { id } gateway(id: $g) { id } meters { total } properties { id } customers { total } gateways { total } }", json!({"m": m, "g": gw}));
+    assert_eq!(r, json!({"meter": null, "gateway": null, "meters": {"total": 0}, "properties": [], "customers": {"total": 0}, "gateways": {"total": 0}}));
+    let r = b.ok("query($p: ID!, $a: ID!) { areas(propertyId: $p) { id } meters(filter: {areaId: $a}) { total } }", json!({"p": p, "a": area}));
+    assert_eq!(r, json!({"areas": [], "meters": {"total": 0}}));
+    // Writes: NOT_FOUND for the object itself, VALIDATION for a reference; nothing changes.
+    for (q, vars) in [
+        ("mutation($id: ID!) { updateProperty(input: {id: $id, name: \"x\"}) { id } }", json!({"id": p})),
+        ("mutation($id: ID!) { retireProperty(input: {id: $id}) { id } }", json!({"id": p})),
+        ("mutation($id: ID!) { updateArea(input: {id: $id, name: \"x\"}) { id } }", json!({"id": area})),
+        ("mutation($id: ID!) { retireArea(input: {id: $id}) { id } }", json!({"id": area})),
+        ("mutation($id: ID!) { updateCustomer(input: {id: $id, name: \"x\"}) { id } }", json!({"id": c})),
+        ("mutation($id: ID!) { retireCustomer(input: {id: $id}) { id } }", json!({"id": c})),
+        ("mutation($id: ID!) { updateGateway(input: {id: $id, name: \"x\"}) { id } }", json!({"id": gw})),
+        ("mutation($id: ID!) { retireGateway(input: {id: $id}) { id } }", json!({"id": gw})),
+        ("mutation($id: ID!) { updateMeter(input: {id: $id, model: \"x\"}) { id } }", json!({"id": m})),
+        ("mutation($id: ID!) { retireMeter(input: {id: $id}) { id } }", json!({"id": m})),
+    ] {
+        assert_eq!(b.fails(q, vars.clone())["code"], "NOT_FOUND", "{q}");
+    }
+    let e = b.fails("mutation($p: ID!) { createArea(input: {propertyId: $p, name: \"x\"}) { id } }", json!({"p": p}));
+    assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("VALIDATION"), Some("propertyId")));
+    let own = b.ok(r#"mutation { createProperty(input: {name: "B Mall"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let e = b.fails(
+        "mutation($p: ID!, $c: ID!) { registerMeter(input: {propertyId: $p, customerId: $c, address: \"000000000010\", phases: 1, linkType: FOUR_G}) { meter { id } } }",
+        json!({"p": own, "c": c}),
+    );
+    assert_eq!(e["code"], "VALIDATION", "another tenant's customer cannot be referenced");
+    // Tenant A still sees everything unchanged.
+    let r = a.ok("query($m: ID!) { meter(id: $m) { model retiredAt } properties { name retiredAt } }", json!({"m": m}));
+    assert_eq!(r, json!({"meter": {"model": "", "retiredAt": null}, "properties": [{"name": "A Mall", "retiredAt": null}]}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_without_a_valid_token_are_refused() {
+    let app = TestApp::spawn().await;
+    let none = graphql(app.app.http_addr, None, "{ meters { total } }", json!({}));
+    assert_eq!(none["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let forged = graphql(app.app.http_addr, Some("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."), "{ meters { total } }", json!({}));
+    assert_eq!(forged["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+}
