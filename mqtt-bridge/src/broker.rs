@@ -33,13 +33,7 @@ pub fn start_embedded(listen: SocketAddr, auth: Arc<dyn DeviceAuth>) -> Result<(
         let ok = auth.check(&client_id, &user, &pass);
         async move { ok }
     });
-    let server = ServerSettings {
-        name: "v4-embedded".into(),
-        listen,
-        tls: None,
-        next_connection_delay_ms: 0,
-        connections,
-    };
+    let server = ServerSettings { name: "v4-embedded".into(), listen, tls: None, next_connection_delay_ms: 0, connections };
     let config = Config {
         id: 0,
         router: RouterConfig {

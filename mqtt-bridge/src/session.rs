@@ -143,13 +143,13 @@ async fn ingest<S: ReadingSink>(
         for p in &pending {
             let outcome = uplink::device_of(&p.topic).and_then(|device| uplink::decode_uplink(device, &p.payload, now));
             match outcome {
-                Ok((rs, others, rejected)) => {
-                    stats.other_frames.fetch_add(others.len() as u64, Ordering::Relaxed);
-                    for r in &rejected {
+                Ok(decoded) => {
+                    stats.other_frames.fetch_add(decoded.others.len() as u64, Ordering::Relaxed);
+                    for r in &decoded.rejected {
                         log_rejection(&p.topic, r);
                     }
-                    stats.rejected.fetch_add(rejected.len() as u64, Ordering::Relaxed);
-                    readings.extend(rs);
+                    stats.rejected.fetch_add(decoded.rejected.len() as u64, Ordering::Relaxed);
+                    readings.extend(decoded.readings);
                 }
                 Err(r) => {
                     stats.rejected.fetch_add(1, Ordering::Relaxed);

@@ -25,10 +25,7 @@ pub fn down_topic(device: &str) -> String {
 
 /// The device username an uplink topic belongs to.
 pub fn device_of(topic: &str) -> Result<&str, Rejection> {
-    topic
-        .strip_prefix(UP_PREFIX)
-        .filter(|d| !d.is_empty() && !d.contains('/'))
-        .ok_or_else(|| Rejection::Topic(topic.to_string()))
+    topic.strip_prefix(UP_PREFIX).filter(|d| !d.is_empty() && !d.contains('/')).ok_or_else(|| Rejection::Topic(topic.to_string()))
 }
 
 #[derive(Deserialize)]
@@ -55,9 +52,9 @@ pub fn unwrap_payload(payload: &[u8]) -> Result<(Vec<u8>, Option<DateTime<Utc>>)
             Some(serde_json::Value::Number(n)) => {
                 Some(n.as_i64().and_then(|s| DateTime::from_timestamp(s, 0)).ok_or_else(|| Rejection::Envelope("ts out of range".into()))?)
             }
-            Some(serde_json::Value::String(s)) => Some(
-                DateTime::parse_from_rfc3339(&s).map_err(|e| Rejection::Envelope(format!("ts: {e}")))?.with_timezone(&Utc),
-            ),
+            Some(serde_json::Value::String(s)) => {
+                Some(DateTime::parse_from_rfc3339(&s).map_err(|e| Rejection::Envelope(format!("ts: {e}")))?.with_timezone(&Utc))
+            }
             Some(_) => return Err(Rejection::Envelope("ts must be a number or an RFC 3339 string".into())),
         };
         return Ok((bytes, ts));
@@ -80,23 +77,26 @@ struct Draft {
     time: Option<NaiveTime>,
 }
 
+/// What one uplink publish held.
+#[derive(Debug, Default)]
+pub struct Decoded {
+    /// One reading per meter address with read-reply frames.
+    pub readings: Vec<MeterReading>,
+    /// Frames that are not read replies (command replies), returned apart.
+    pub others: Vec<dlt645::Frame>,
+    /// Frames refused inside an otherwise usable payload.
+    pub rejected: Vec<Rejection>,
+}
+
 /// Decodes one uplink publish into one reading per meter address it carries.
-/// Frames that are not read replies (command replies) are returned apart, as frames.
-pub fn decode_uplink(
-    device: &str,
-    payload: &[u8],
-    received_at: DateTime<Utc>,
-) -> Result<(Vec<MeterReading>, Vec<dlt645::Frame>, Vec<Rejection>), Rejection> {
+pub fn decode_uplink(device: &str, payload: &[u8], received_at: DateTime<Utc>) -> Result<Decoded, Rejection> {
     let (bytes, stated) = unwrap_payload(payload)?;
     let scan = dlt645::scan(&bytes);
     if scan.frames.is_empty() {
         return Err(Rejection::NoFrame);
     }
-    let mut rejected: Vec<Rejection> = scan
-        .rejected
-        .iter()
-        .map(|(at, e)| Rejection::Item { address: format!("offset {at}"), reason: e.to_string() })
-        .collect();
+    let mut rejected: Vec<Rejection> =
+        scan.rejected.iter().map(|(at, e)| Rejection::Item { address: format!("offset {at}"), reason: e.to_string() }).collect();
     let mut drafts: Vec<(Address, Draft)> = Vec::new();
     let mut others = Vec::new();
     for frame in scan.frames {
@@ -137,7 +137,7 @@ pub fn decode_uplink(
             MeterReading { device: device.to_string(), address, read_at, received_at, values: d.values }
         })
         .collect();
-    Ok((readings, others, rejected))
+    Ok(Decoded { readings, others, rejected })
 }
 
 fn number(v: &Value) -> Option<rust_decimal::Decimal> {

@@ -113,7 +113,10 @@ impl Application {
             Some(url) => BrokerAddr::parse(url).map_err(anyhow::Error::msg)?,
             None => {
                 mqtt_bridge::broker::start_embedded(settings.mqtt_listen, Arc::new(store.clone()))?;
-                BrokerAddr { host: settings.mqtt_listen.ip().to_string().replace("0.0.0.0", "127.0.0.1"), port: settings.mqtt_listen.port() }
+                BrokerAddr {
+                    host: settings.mqtt_listen.ip().to_string().replace("0.0.0.0", "127.0.0.1"),
+                    port: settings.mqtt_listen.port(),
+                }
             }
         };
         let stats = Arc::new(BridgeStats::default());
@@ -145,10 +148,8 @@ impl Application {
         let state = web::Data::new(HttpState { schema: graphql::schema(), store: store.clone(), keys: keys.clone(), stats: stats.clone() });
         let listener = std::net::TcpListener::bind(settings.http_listen).with_context(|| format!("binding {}", settings.http_listen))?;
         let http_addr = listener.local_addr()?;
-        let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes))
-            .listen(listener)?
-            .disable_signals()
-            .run();
+        let server =
+            HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes)).listen(listener)?.disable_signals().run();
         Ok(Self { store, keys, stats, http_addr, broker, server, bridge, sweeper })
     }
 
@@ -167,7 +168,16 @@ impl Application {
     pub fn spawn(self) -> RunningApp {
         let handle = self.server.handle();
         tokio::spawn(self.server);
-        RunningApp { store: self.store, keys: self.keys, stats: self.stats, http_addr: self.http_addr, broker: self.broker, handle, bridge: self.bridge, sweeper: self.sweeper }
+        RunningApp {
+            store: self.store,
+            keys: self.keys,
+            stats: self.stats,
+            http_addr: self.http_addr,
+            broker: self.broker,
+            handle,
+            bridge: self.bridge,
+            sweeper: self.sweeper,
+        }
     }
 }
 

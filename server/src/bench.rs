@@ -24,7 +24,8 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
 
 fn decode(n: usize) {
     let address = Address::from_u64(100_000_161).unwrap_or(Address::ANY);
-    let values = [Decimal::new(120_642, 2), Decimal::new(10_050, 2), Decimal::new(40_025, 2), Decimal::new(30_000, 2), Decimal::new(40_567, 2)];
+    let values =
+        [Decimal::new(120_642, 2), Decimal::new(10_050, 2), Decimal::new(40_025, 2), Decimal::new(30_000, 2), Decimal::new(40_567, 2)];
     let frame = dlt645::read_reply(address, di::FORWARD_ACTIVE_BLOCK, &values.map(Value::Number)).ok();
     let bytes = frame.and_then(|f| f.encode(2).ok()).unwrap_or_default();
     // A payload of 100 frames back to back, as a gateway sends.

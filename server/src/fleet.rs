@@ -46,10 +46,14 @@ pub async fn provision(t: &TenantStore, plan: FleetPlan) -> Result<()> {
     }
     let behind = (plan.gateways * plan.per_gateway).min(plan.meters);
     for n in 0..plan.meters {
-        let address = mqtt_bridge::simulator::fleet_address(plan.address_prefix, n as u64 + 1).ok_or(StoreError::Conflict("address prefix too long".into()))?;
+        let address = mqtt_bridge::simulator::fleet_address(plan.address_prefix, n as u64 + 1)
+            .ok_or(StoreError::Conflict("address prefix too long".into()))?;
         let area = areas.get(n % areas.len().max(1)).map(|a| a.id.clone());
         let customer = t
-            .create_customer(&NewCustomer::parse(&format!("Shop {:04}", n + 1), &format!("1380000{:04}", n % 10_000), &format!("S-{:04}", n + 1)).map_err(invalid)?)
+            .create_customer(
+                &NewCustomer::parse(&format!("Shop {:04}", n + 1), &format!("1380000{:04}", n % 10_000), &format!("S-{:04}", n + 1))
+                    .map_err(invalid)?,
+            )
             .await?;
         let gateway = if n < behind { gateways.get(n / plan.per_gateway.max(1)).map(|g| g.id.clone()) } else { None };
         let input = MeterInput {
@@ -76,11 +80,8 @@ pub async fn sim_devices(t: &TenantStore, seed: &str) -> Result<Vec<SimDevice>> 
         let secret = derived_secret(seed, &d.username);
         t.set_device_secret(&d.username, &secret).await?;
         secrets.insert(d.username.clone(), secret.clone());
-        let meters = d
-            .meters
-            .iter()
-            .filter_map(|(a, phases)| Address::parse(a).ok().map(|addr| SimMeter::new(addr, *phases == 3)))
-            .collect();
+        let meters =
+            d.meters.iter().filter_map(|(a, phases)| Address::parse(a).ok().map(|addr| SimMeter::new(addr, *phases == 3))).collect();
         out.push(SimDevice { username: d.username, password: secret, meters, gateway: d.gateway });
     }
     t.reload().await?;

@@ -200,7 +200,8 @@ enum EncodeCommand {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,rumqttd=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,rumqttd=warn"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
@@ -246,7 +247,18 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 }
             }
         },
-        Command::Serve { common, broker, mqtt_listen, http, bridge_password, bridge_sessions, bridge_client_id, no_demo, demo_meters, demo_interval } => {
+        Command::Serve {
+            common,
+            broker,
+            mqtt_listen,
+            http,
+            bridge_password,
+            bridge_sessions,
+            bridge_client_id,
+            no_demo,
+            demo_meters,
+            demo_interval,
+        } => {
             init_tracing();
             let settings = Settings {
                 data_dir: common.data_dir.clone(),
@@ -274,7 +286,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 None => store.platform_create_tenant("Simulated fleet", &tenant, "Asia/Shanghai").await?,
             };
             let t = store.tenant(id);
-            let plan = server::fleet::FleetPlan { meters, gateways, per_gateway: (meters / 4 / gateways.max(1)).max(1), address_prefix: 900 };
+            let plan =
+                server::fleet::FleetPlan { meters, gateways, per_gateway: (meters / 4 / gateways.max(1)).max(1), address_prefix: 900 };
             server::fleet::provision(&t, plan).await?;
             let seed = data_secret(&common.data_dir, "simulator.secret")?;
             let devices = server::fleet::sim_devices(&t, &seed).await?;
@@ -321,8 +334,17 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         let seed = data_secret(&settings.data_dir, "simulator.secret")?;
         let devices = server::fleet::sim_devices(&t, &seed).await?;
         let token = app.keys.issue_admin(&id, chrono::Duration::days(30))?;
-        banner += &format!("demo tenant {id}: {} devices simulated every {}s\nadmin token: {token}\n", devices.len(), settings.demo_interval.as_secs());
-        let cfg = mqtt_bridge::simulator::SimConfig { broker: app.broker.clone(), interval: settings.demo_interval, clock_offset: shanghai(), rounds: None };
+        banner += &format!(
+            "demo tenant {id}: {} devices simulated every {}s\nadmin token: {token}\n",
+            devices.len(),
+            settings.demo_interval.as_secs()
+        );
+        let cfg = mqtt_bridge::simulator::SimConfig {
+            broker: app.broker.clone(),
+            interval: settings.demo_interval,
+            clock_offset: shanghai(),
+            rounds: None,
+        };
         tokio::spawn(mqtt_bridge::simulator::run(cfg, devices, mqtt_bridge::simulator::SimHandle::default()));
     }
     print!("{banner}");
@@ -373,7 +395,8 @@ fn frame(command: FrameCommand) -> anyhow::Result<std::process::ExitCode> {
                 EncodeCommand::Control { address, action, deadline, level, password, operator } => {
                     let address = Address::parse(&address)?;
                     let action = RelayAction::parse(&action).context("unknown --action")?;
-                    let deadline = chrono::NaiveDateTime::parse_from_str(&deadline, "%Y-%m-%d %H:%M:%S").context("--deadline is \"YYYY-MM-DD hh:mm:ss\"")?;
+                    let deadline = chrono::NaiveDateTime::parse_from_str(&deadline, "%Y-%m-%d %H:%M:%S")
+                        .context("--deadline is \"YYYY-MM-DD hh:mm:ss\"")?;
                     if password > 999_999 {
                         bail!("--password has at most 6 digits");
                     }

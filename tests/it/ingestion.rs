@@ -22,8 +22,13 @@ struct Fleet {
 
 /// Registers `four_g` 4G meters and one gateway with `behind` meters through GraphQL.
 fn register_fleet(admin: &Admin, prefix: u64, four_g: usize, behind: usize) -> Fleet {
-    let property = admin.ok(r#"mutation { createProperty(input: {name: "Park", address: "1 Road"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
-    let area = admin.ok("mutation($p: ID!) { createArea(input: {propertyId: $p, name: \"Block 1\", floorArea: \"1200.50\"}) { id floorArea } }", json!({"p": property}));
+    let property = admin.ok(r#"mutation { createProperty(input: {name: "Park", address: "1 Road"}) { id } }"#, json!({}))["createProperty"]
+        ["id"]
+        .clone();
+    let area = admin.ok(
+        "mutation($p: ID!) { createArea(input: {propertyId: $p, name: \"Block 1\", floorArea: \"1200.50\"}) { id floorArea } }",
+        json!({"p": property}),
+    );
     assert_eq!(area["createArea"]["floorArea"], "1200.50");
     let area_id = area["createArea"]["id"].clone();
     let gw = admin.ok(
@@ -65,7 +70,12 @@ fn register_fleet(admin: &Admin, prefix: u64, four_g: usize, behind: usize) -> F
         }
     }
     let c = &gw["registerGateway"]["credentials"];
-    fleet.devices.push(SimDevice { username: c["username"].as_str().unwrap().into(), password: c["password"].as_str().unwrap().into(), meters: gateway_meters, gateway: true });
+    fleet.devices.push(SimDevice {
+        username: c["username"].as_str().unwrap().into(),
+        password: c["password"].as_str().unwrap().into(),
+        meters: gateway_meters,
+        gateway: true,
+    });
     fleet
 }
 
@@ -106,20 +116,28 @@ async fn simulated_meters_and_a_gateway_publish_and_every_value_is_visible_exact
     // A phase-loss fault on one three-phase meter shows up in its readings.
     handle.set_faults(fleet.meters[3].0, mqtt_bridge::simulator::Faults { phase_loss: true, ..Default::default() });
     let rounds = 3;
-    let cfg = SimConfig { broker: app.app.broker.clone(), interval: Duration::from_millis(1100), clock_offset: FixedOffset::east_opt(8 * 3600).unwrap(), rounds: Some(rounds) };
+    let cfg = SimConfig {
+        broker: app.app.broker.clone(),
+        interval: Duration::from_millis(1100),
+        clock_offset: FixedOffset::east_opt(8 * 3600).unwrap(),
+        rounds: Some(rounds),
+    };
     mqtt_bridge::simulator::run(cfg, fleet.devices.clone(), handle.clone()).await;
     let published = handle.published();
     assert_eq!(published.len(), fleet.meters.len() * rounds as usize);
 
     let tenant = app.app.store.tenant(admin.tenant.clone());
-    let all_stored = TestApp::eventually(Duration::from_secs(30), || async { tenant.reading_count().await.unwrap() == published.len() as u64 }).await;
+    let all_stored =
+        TestApp::eventually(Duration::from_secs(30), || async { tenant.reading_count().await.unwrap() == published.len() as u64 }).await;
     assert!(all_stored, "stored {} of {}", tenant.reading_count().await.unwrap(), published.len());
 
     let shanghai = chrono_tz_offset();
     let from = Utc::now() - chrono::Duration::hours(1);
     let to = Utc::now() + chrono::Duration::hours(1);
     for (address, id, ct) in &fleet.meters {
-        let q = format!("query($id: ID!, $from: DateTime!, $to: DateTime!) {{ meter(id: $id) {{ address linkState lastSeenAt live {{ {READING_FIELDS} }} readings(from: $from, to: $to, first: 2) {{ items {{ {READING_FIELDS} }} pageInfo {{ endCursor hasNextPage }} }} }} }}");
+        let q = format!(
+            "query($id: ID!, $from: DateTime!, $to: DateTime!) {{ meter(id: $id) {{ address linkState lastSeenAt live {{ {READING_FIELDS} }} readings(from: $from, to: $to, first: 2) {{ items {{ {READING_FIELDS} }} pageInfo {{ endCursor hasNextPage }} }} }} }}"
+        );
         let data = admin.ok(&q, json!({"id": id, "from": from, "to": to}));
         let meter = &data["meter"];
         assert_eq!(meter["linkState"], "ONLINE");
@@ -127,7 +145,9 @@ async fn simulated_meters_and_a_gateway_publish_and_every_value_is_visible_exact
         let mut items: Vec<Value> = meter["readings"]["items"].as_array().unwrap().clone();
         assert_eq!(meter["readings"]["pageInfo"]["hasNextPage"], true);
         let cursor = meter["readings"]["pageInfo"]["endCursor"].clone();
-        let q2 = format!("query($id: ID!, $from: DateTime!, $to: DateTime!, $after: String) {{ meter(id: $id) {{ readings(from: $from, to: $to, first: 10, after: $after) {{ items {{ {READING_FIELDS} }} pageInfo {{ hasNextPage }} }} }} }}");
+        let q2 = format!(
+            "query($id: ID!, $from: DateTime!, $to: DateTime!, $after: String) {{ meter(id: $id) {{ readings(from: $from, to: $to, first: 10, after: $after) {{ items {{ {READING_FIELDS} }} pageInfo {{ hasNextPage }} }} }} }}"
+        );
         let more = admin.ok(&q2, json!({"id": id, "from": from, "to": to, "after": cursor}));
         items.extend(more["meter"]["readings"]["items"].as_array().unwrap().clone());
         assert_eq!(more["meter"]["readings"]["pageInfo"]["hasNextPage"], false);
@@ -207,13 +227,25 @@ async fn hostile_and_malformed_payloads_are_counted_and_change_nothing() {
     let cs = bad_checksum.len() - 2;
     bad_checksum[cs] ^= 0x5A;
     let topic = mqtt_bridge::uplink::up_topic(&attacker.username);
-    let sent = publish_as(&app, &attacker.username, &attacker.password, &topic, vec![frames.clone(), garbage, bad_checksum, b"{\"frame\": 12}".to_vec(), b"not hex at all".to_vec()]).await;
+    let sent = publish_as(
+        &app,
+        &attacker.username,
+        &attacker.password,
+        &topic,
+        vec![frames.clone(), garbage, bad_checksum, b"{\"frame\": 12}".to_vec(), b"not hex at all".to_vec()],
+    )
+    .await;
     assert!(sent, "publishes from a registered device are accepted by the broker");
     let counted = TestApp::eventually(Duration::from_secs(10), || async {
         app.app.stats.unknown_meter.load(Ordering::Relaxed) >= 1 && app.app.stats.rejected.load(Ordering::Relaxed) >= 4
     })
     .await;
-    assert!(counted, "unknown {} rejected {}", app.app.stats.unknown_meter.load(Ordering::Relaxed), app.app.stats.rejected.load(Ordering::Relaxed));
+    assert!(
+        counted,
+        "unknown {} rejected {}",
+        app.app.stats.unknown_meter.load(Ordering::Relaxed),
+        app.app.stats.rejected.load(Ordering::Relaxed)
+    );
     assert_eq!(tenant.reading_count().await.unwrap(), 0);
 
     // The embedded broker refuses a wrong password and a client id that is not the username.

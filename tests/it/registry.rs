@@ -38,7 +38,8 @@ async fn another_tenants_ids_are_not_found_and_nothing_changes() {
     let a = app.admin("tenant-a").await;
     let b = app.admin("tenant-b").await;
     let p = a.ok(r#"mutation { createProperty(input: {name: "A Mall"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
-    let area = a.ok("mutation($p: ID!) { createArea(input: {propertyId: $p, name: \"A1\"}) { id } }", json!({"p": p}))["createArea"]["id"].clone();
+    let area =
+        a.ok("mutation($p: ID!) { createArea(input: {propertyId: $p, name: \"A1\"}) { id } }", json!({"p": p}))["createArea"]["id"].clone();
     let c = a.ok(r#"mutation { createCustomer(input: {name: "Shop"}) { id } }"#, json!({}))["createCustomer"]["id"].clone();
     let gw = a.ok("mutation($p: ID!) { registerGateway(input: {propertyId: $p, serial: \"G1\"}) { gateway { id } } }", json!({"p": p}))["registerGateway"]["gateway"]["id"].clone();
     let m = a.ok(
@@ -49,8 +50,12 @@ async fn another_tenants_ids_are_not_found_and_nothing_changes() {
 
     // Reads: null or empty, exactly like an id that does not exist.
     let r = b.ok("query($m: ID!, $g: ID!) { meter(id: $m) { id } gateway(id: $g) { id } meters { total } properties { id } customers { total } gateways { total } }", json!({"m": m, "g": gw}));
-    assert_eq!(r, json!({"meter": null, "gateway": null, "meters": {"total": 0}, "properties": [], "customers": {"total": 0}, "gateways": {"total": 0}}));
-    let r = b.ok("query($p: ID!, $a: ID!) { areas(propertyId: $p) { id } meters(filter: {areaId: $a}) { total } }", json!({"p": p, "a": area}));
+    assert_eq!(
+        r,
+        json!({"meter": null, "gateway": null, "meters": {"total": 0}, "properties": [], "customers": {"total": 0}, "gateways": {"total": 0}})
+    );
+    let r =
+        b.ok("query($p: ID!, $a: ID!) { areas(propertyId: $p) { id } meters(filter: {areaId: $a}) { total } }", json!({"p": p, "a": area}));
     assert_eq!(r, json!({"areas": [], "meters": {"total": 0}}));
     // Writes: NOT_FOUND for the object itself, VALIDATION for a reference; nothing changes.
     for (q, vars) in [

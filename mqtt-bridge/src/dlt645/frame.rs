@@ -266,9 +266,7 @@ impl Frame {
     /// Appends the frame's wire bytes (no preamble) to `out`.
     pub fn write(&self, out: &mut Vec<u8>) -> Result<(), FrameError> {
         let len = self.data.len();
-        if len > usize::from(u8::MAX)
-            || (self.control.direction == Direction::Request && len > MAX_REQUEST_DATA)
-        {
+        if len > usize::from(u8::MAX) || (self.control.direction == Direction::Request && len > MAX_REQUEST_DATA) {
             return Err(FrameError::TooLong { len });
         }
         let start = out.len();

@@ -122,7 +122,7 @@ pub enum Format {
 
 impl Format {
     /// Fixed length in bytes, `None` for variable runs.
-    pub fn len(self) -> Option<usize> {
+    pub fn fixed_len(self) -> Option<usize> {
         Some(match self {
             Format::Bcd { len, .. } => usize::from(len),
             Format::Demand { .. } => 8,
@@ -189,13 +189,9 @@ pub fn spec(di: Di) -> Option<Spec> {
         (0x00, 0x90, 0x01, 0x00 | 0x01) => bcd(4, 2, false, "kWh"),
         (0x00, 0x90, 0x02, 0x00 | 0x01) => bcd(4, 2, false, "yuan"),
         // §3.2 energy: quantity, tariff 0..=63, period 0..=12.
-        (0x00, 0x00..=0x0A, 0x00..=0x3F, 0x00..=0x0C) => {
-            bcd(4, 2, matches!(d2, 0x00 | 0x03 | 0x04), energy_unit(d2))
-        }
+        (0x00, 0x00..=0x0A, 0x00..=0x3F, 0x00..=0x0C) => bcd(4, 2, matches!(d2, 0x00 | 0x03 | 0x04), energy_unit(d2)),
         // §3.3 demand + time.
-        (0x01, 0x01..=0x0A, 0x00..=0x3F, 0x00..=0x0C) => {
-            of(Format::Demand { signed: matches!(d2, 0x03 | 0x04) }, demand_unit(d2))
-        }
+        (0x01, 0x01..=0x0A, 0x00..=0x3F, 0x00..=0x0C) => of(Format::Demand { signed: matches!(d2, 0x03 | 0x04) }, demand_unit(d2)),
         // §3.4 variables.
         (0x02, 0x01, 0x01..=0x03, 0x00) => bcd(2, 1, false, "V"),
         (0x02, 0x02, 0x01..=0x03, 0x00) => bcd(3, 3, true, "A"),
@@ -344,7 +340,10 @@ pub fn name(di: Di) -> String {
 pub enum Value {
     Number(Decimal),
     /// A demand with the meter-local time it occurred (`YYYY-MM-DD hh:mm`).
-    Demand { value: Decimal, at: String },
+    Demand {
+        value: Decimal,
+        at: String,
+    },
     /// Meter-local date, time or timestamp, as text.
     Text(String),
     Word(u16),
@@ -476,7 +475,7 @@ fn decode_time(bytes: &[u8], di: Di) -> Result<String, ItemError> {
 
 /// Decodes one value of a known format from exactly its bytes.
 pub fn decode_value(di: Di, format: Format, bytes: &[u8]) -> Result<Value, ItemError> {
-    if let Some(needed) = format.len()
+    if let Some(needed) = format.fixed_len()
         && needed != bytes.len()
     {
         return Err(ItemError::Length { di, needed, got: bytes.len() });
@@ -493,10 +492,12 @@ pub fn decode_value(di: Di, format: Format, bytes: &[u8]) -> Result<Value, ItemE
         Format::Stamp => Value::Text(decode_stamp(bytes, di)?),
         Format::DateWeek => Value::Text(decode_date_week(bytes, di)?),
         Format::Time => Value::Text(decode_time(bytes, di)?),
-        Format::Word => Value::Word(u16::from_le_bytes([bytes.first().copied().unwrap_or_default(), bytes.get(1).copied().unwrap_or_default()])),
+        Format::Word => {
+            Value::Word(u16::from_le_bytes([bytes.first().copied().unwrap_or_default(), bytes.get(1).copied().unwrap_or_default()]))
+        }
         Format::Address => Value::Text(format!("{:012}", bcd_to_u64(bytes, di)?)),
         Format::EnergyRun => {
-            if bytes.len() % 4 != 0 || bytes.is_empty() {
+            if !bytes.len().is_multiple_of(4) || bytes.is_empty() {
                 return Err(ItemError::Length { di, needed: bytes.len().div_ceil(4).max(1) * 4, got: bytes.len() });
             }
             Value::Run(bytes.chunks(4).map(|c| decode_bcd(c, 2, false, di)).collect::<Result<_, _>>()?)
@@ -509,7 +510,7 @@ fn parse_pairs(text: &str, century: bool, di: Di) -> Result<Vec<u8>, ItemError> 
     let text_body = if century { text.strip_prefix("20").ok_or_else(bad)? } else { text };
     let seps = ['-', ' ', ':'];
     let digits: String = text_body.chars().filter(|c| !seps.contains(c)).collect();
-    if digits.len() % 2 != 0 || !digits.chars().all(|c| c.is_ascii_digit()) {
+    if !digits.len().is_multiple_of(2) || !digits.chars().all(|c| c.is_ascii_digit()) {
         return Err(bad());
     }
     digits
@@ -526,7 +527,7 @@ fn parse_pairs(text: &str, century: bool, di: Di) -> Result<Vec<u8>, ItemError> 
 pub fn encode_value(di: Di, format: Format, value: &Value) -> Result<Vec<u8>, ItemError> {
     let kind = || ItemError::Kind { di };
     let out = match (format, value) {
-        (f, Value::Missing) => vec![0xFF; f.len().unwrap_or(4)],
+        (f, Value::Missing) => vec![0xFF; f.fixed_len().unwrap_or(4)],
         (Format::Bcd { len, decimals, signed }, Value::Number(n)) => encode_bcd(*n, usize::from(len), decimals, signed, di)?,
         (Format::Demand { signed }, Value::Demand { value, at }) => {
             let mut out = encode_bcd(*value, 3, 4, signed, di)?;
@@ -559,7 +560,7 @@ pub fn encode_value(di: Di, format: Format, value: &Value) -> Result<Vec<u8>, It
         }
         _ => return Err(kind()),
     };
-    if let Some(len) = format.len()
+    if let Some(len) = format.fixed_len()
         && out.len() != len
     {
         return Err(ItemError::Length { di, needed: len, got: out.len() });
@@ -598,7 +599,7 @@ pub fn decode_items(data: &[u8]) -> Result<Vec<Item>, ItemError> {
             if rest.is_empty() {
                 break;
             }
-            let Some(len) = spec(member).and_then(|s| s.format.len()) else { break };
+            let Some(len) = spec(member).and_then(|s| s.format.fixed_len()) else { break };
             let Some((bytes, tail)) = rest.split_at_checked(len) else {
                 return Err(ItemError::Length { di: member, needed: len, got: rest.len() });
             };

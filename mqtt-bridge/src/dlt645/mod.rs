@@ -58,10 +58,7 @@ impl ReplyError {
 
     pub fn bits(self) -> Vec<&'static str> {
         let names: &[&str] = if self.wide { &SERR_BITS } else { &ERR_BITS };
-        (0..16u16)
-            .filter(|bit| self.code & (1 << bit) != 0)
-            .map(|bit| names.get(usize::from(bit)).copied().unwrap_or("reserved"))
-            .collect()
+        (0..16u16).filter(|bit| self.code & (1 << bit) != 0).map(|bit| names.get(usize::from(bit)).copied().unwrap_or("reserved")).collect()
     }
 
     pub fn has(self, bit: u8) -> bool {
@@ -305,7 +302,13 @@ fn item_reports(item: &Item) -> Vec<ItemReport> {
             .enumerate()
             .map(|(i, v)| {
                 let part = if i == 0 { "total".to_string() } else { format!("t{i}") };
-                ItemReport { di: item.di.to_string(), name: format!("{}_{part}", items::name(item.di)), value: raw(v.to_string()), unit, at: None }
+                ItemReport {
+                    di: item.di.to_string(),
+                    name: format!("{}_{part}", items::name(item.di)),
+                    value: raw(v.to_string()),
+                    unit,
+                    at: None,
+                }
             })
             .collect(),
     }
@@ -314,10 +317,8 @@ fn item_reports(item: &Item) -> Vec<ItemReport> {
 /// Describes one frame; fails only when a read reply's data cannot be decoded.
 pub fn report(frame: &Frame) -> Result<FrameReport, ItemError> {
     let c = frame.control;
-    let error = ReplyError::of(frame).map(|e| ErrorReport {
-        code: if e.wide { format!("{:04X}", e.code) } else { format!("{:02X}", e.code) },
-        bits: e.bits(),
-    });
+    let error = ReplyError::of(frame)
+        .map(|e| ErrorReport { code: if e.wide { format!("{:04X}", e.code) } else { format!("{:02X}", e.code) }, bits: e.bits() });
     let mut items = Vec::new();
     let mut command = None;
     if error.is_none() {

@@ -38,7 +38,8 @@ impl TokenKeys {
     /// A tenant administrator token, as printed by `voltledger tenant create`.
     pub fn issue_admin(&self, tenant: &TenantId, ttl: chrono::Duration) -> Result<String, jsonwebtoken::errors::Error> {
         let now = Utc::now().timestamp();
-        let claims = Claims { sub: "tenant-admin".into(), tid: tenant.to_string(), kind: "operator".into(), iat: now, exp: now + ttl.num_seconds() };
+        let claims =
+            Claims { sub: "tenant-admin".into(), tid: tenant.to_string(), kind: "operator".into(), iat: now, exp: now + ttl.num_seconds() };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 

@@ -384,14 +384,21 @@ impl Meter {
         }
         let after = match after {
             None => None,
-            Some(c) => Some(DateTime::parse_from_rfc3339(&c).map_err(|_| err(Invalid::new("after", "not a cursor from this list")))?.with_timezone(&Utc)),
+            Some(c) => Some(
+                DateTime::parse_from_rfc3339(&c)
+                    .map_err(|_| err(Invalid::new("after", "not a cursor from this list")))?
+                    .with_timezone(&Utc),
+            ),
         };
         let mut rows = t.readings(&self.0.id, from, to, after, first as u64 + 1).await.map_err(err)?;
         let has_next_page = rows.len() > first as usize;
         rows.truncate(first as usize);
         let ratios = Ratios { pt: self.0.pt_ratio, ct: self.0.ct_ratio };
         let end_cursor = rows.last().and_then(|r| r.read_at).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
-        Ok(ReadingConnection { items: rows.iter().map(|r| Reading::from_values(r, ratios)).collect(), page_info: PageInfo { end_cursor, has_next_page } })
+        Ok(ReadingConnection {
+            items: rows.iter().map(|r| Reading::from_values(r, ratios)).collect(),
+            page_info: PageInfo { end_cursor, has_next_page },
+        })
     }
 }
 
@@ -514,7 +521,12 @@ impl QueryRoot {
         Ok(tenant(ctx)?.areas(p.as_ref()).await.map_err(err)?.into_iter().map(Into::into).collect())
     }
 
-    async fn customers(&self, ctx: &Context<'_>, #[graphql(default = 1)] page: i32, #[graphql(default = 20)] page_size: i32) -> Res<CustomerPage> {
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 1)] page: i32,
+        #[graphql(default = 20)] page_size: i32,
+    ) -> Res<CustomerPage> {
         let (page, page_size) = paging(page, page_size)?;
         let (rows, total) = tenant(ctx)?.customers(page, page_size).await.map_err(err)?;
         Ok(CustomerPage { items: rows.into_iter().map(Into::into).collect(), total, page, page_size })
@@ -564,7 +576,12 @@ impl QueryRoot {
         Ok(tenant(ctx)?.meter(&id).await.map_err(err)?.map(Meter))
     }
 
-    async fn gateways(&self, ctx: &Context<'_>, #[graphql(default = 1)] page: i32, #[graphql(default = 20)] page_size: i32) -> Res<GatewayPage> {
+    async fn gateways(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 1)] page: i32,
+        #[graphql(default = 20)] page_size: i32,
+    ) -> Res<GatewayPage> {
         let (page, page_size) = paging(page, page_size)?;
         let (rows, total) = tenant(ctx)?.gateways(page, page_size).await.map_err(err)?;
         Ok(GatewayPage { items: rows.into_iter().map(Into::into).collect(), total, page, page_size })
@@ -810,10 +827,15 @@ impl MutationRoot {
         let customer = parse_ref("customerId", &input.customer_id, CustomerId::parse)?;
         let pt = reg::ratio("ptRatio", input.pt_ratio).map_err(err)?;
         let ct = reg::ratio("ctRatio", input.ct_ratio).map_err(err)?;
-        let t = tenant(ctx)?;
-        let model: String = input.model.trim().chars().take(60).collect();
-        let shop: String = input.shop_no.trim().chars().take(40).collect();
-        Ok(Meter(t.update_meter(&id, area.as_ref(), customer.as_ref(), &model, pt, ct, &shop).await.map_err(err)?))
+        let patch = reg::MeterPatch {
+            area,
+            customer,
+            model: input.model.trim().chars().take(60).collect(),
+            pt_ratio: pt,
+            ct_ratio: ct,
+            shop_no: input.shop_no.trim().chars().take(40).collect(),
+        };
+        Ok(Meter(tenant(ctx)?.update_meter(&id, &patch).await.map_err(err)?))
     }
 
     /// Retires a meter and revokes its login.

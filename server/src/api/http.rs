@@ -19,12 +19,7 @@ pub struct HttpState {
 
 async fn graphql(state: web::Data<HttpState>, http: HttpRequest, request: GraphQLRequest) -> GraphQLResponse {
     let mut request = request.into_inner();
-    let bearer = http
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+    let bearer = http.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
     if let Some(tenant) = bearer.and_then(|t| state.keys.verify(t)) {
         request = request.data(state.store.tenant(tenant));
     }

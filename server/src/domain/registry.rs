@@ -69,7 +69,7 @@ pub struct NewProperty {
 
 impl NewProperty {
     pub fn parse(name_text: &str, address: &str) -> Result<Self, Invalid> {
-        Ok(Self { name: name(/* field */ "name", name_text, 100)?, address: address.trim().chars().take(200).collect() })
+        Ok(Self { name: name("name", name_text, 100)?, address: address.trim().chars().take(200).collect() })
     }
 }
 
@@ -86,9 +86,7 @@ impl NewArea {
         let floor_area_x100 = match floor_area {
             None => None,
             Some(a) if a.is_sign_negative() => return Err(Invalid::new("floorArea", "must not be negative")),
-            Some(a) => Some(
-                super::metering::to_scaled(a, 2).ok_or_else(|| Invalid::new("floorArea", "at most 2 decimal places"))?,
-            ),
+            Some(a) => Some(super::metering::to_scaled(a, 2).ok_or_else(|| Invalid::new("floorArea", "at most 2 decimal places"))?),
         };
         Ok(Self { property, name: name("name", name_text, 100)?, floor_area_x100 })
     }
@@ -104,7 +102,8 @@ pub struct NewCustomer {
 impl NewCustomer {
     pub fn parse(name_text: &str, phone: &str, shop_no: &str) -> Result<Self, Invalid> {
         let phone = phone.trim();
-        if !phone.is_empty() && !(phone.len() >= 5 && phone.len() <= 20 && phone.chars().all(|c| c.is_ascii_digit() || c == '+' || c == '-')) {
+        let well_formed = (5..=20).contains(&phone.len()) && phone.chars().all(|c| c.is_ascii_digit() || c == '+' || c == '-');
+        if !phone.is_empty() && !well_formed {
             return Err(Invalid::new("phone", "digits, '+' and '-' only (5 to 20)"));
         }
         Ok(Self { name: name("name", name_text, 100)?, phone: phone.to_string(), shop_no: shop_no.trim().chars().take(40).collect() })
@@ -126,6 +125,17 @@ impl NewGateway {
         }
         Ok(Self { property, serial, name: name_text.trim().chars().take(100).collect() })
     }
+}
+
+/// Changes to a registered meter (address, phases and link never change: replace the meter).
+#[derive(Debug, Clone)]
+pub struct MeterPatch {
+    pub area: Option<AreaId>,
+    pub customer: Option<CustomerId>,
+    pub model: String,
+    pub pt_ratio: i64,
+    pub ct_ratio: i64,
+    pub shop_no: String,
 }
 
 #[derive(Debug, Clone)]
@@ -185,7 +195,9 @@ impl NewMeter {
         let link = LinkType::parse(&input.link_type).ok_or_else(|| Invalid::new("linkType", "FOUR_G, LORA_GATEWAY or SERIAL"))?;
         match (link, &gateway) {
             (LinkType::LoraGateway, None) => return Err(Invalid::new("gatewayId", "a LORA_GATEWAY meter needs its gateway")),
-            (LinkType::FourG | LinkType::Serial, Some(_)) => return Err(Invalid::new("gatewayId", "only LORA_GATEWAY meters have a gateway")),
+            (LinkType::FourG | LinkType::Serial, Some(_)) => {
+                return Err(Invalid::new("gatewayId", "only LORA_GATEWAY meters have a gateway"));
+            }
             _ => {}
         }
         let billing = match &input.billing_mode {

@@ -212,9 +212,8 @@ impl Store {
         for t in self.platform_tenants().await? {
             let cutoff = now - chrono::Duration::seconds(t.reading_interval_s.max(1) * t.lost_after_intervals.max(1));
             for table in ["meter_live", "gateways"] {
-                let sql = format!(
-                    "UPDATE {table} SET link_state = 'LOST' WHERE tenant_id = $1 AND link_state = 'ONLINE' AND last_seen_at < $2"
-                );
+                let sql =
+                    format!("UPDATE {table} SET link_state = 'LOST' WHERE tenant_id = $1 AND link_state = 'ONLINE' AND last_seen_at < $2");
                 let res = self.db.execute_raw(stmt(self.backend(), &sql, Args::new().s(t.id.as_str()).t(cutoff))).await?;
                 changed += res.rows_affected();
             }

@@ -8,7 +8,7 @@ use super::ingest::VALUE_COLUMNS;
 use super::sql::{Args, stmt};
 use super::{Result, StoreError, TenantStore, hash_secret};
 use crate::domain::ids::*;
-use crate::domain::registry::{NewArea, NewCustomer, NewGateway, NewMeter, NewProperty};
+use crate::domain::registry::{MeterPatch, NewArea, NewCustomer, NewGateway, NewMeter, NewProperty};
 
 #[derive(Debug, Clone)]
 pub struct PropertyRow {
@@ -225,7 +225,12 @@ impl TenantStore {
             return Err(StoreError::NotFound);
         }
         if table == "meters" {
-            txn.execute_raw(stmt(self.backend(), "UPDATE meters SET state = 'RETIRED' WHERE tenant_id = $1 AND id = $2", self.args().s(id))).await?;
+            txn.execute_raw(stmt(
+                self.backend(),
+                "UPDATE meters SET state = 'RETIRED' WHERE tenant_id = $1 AND id = $2",
+                self.args().s(id),
+            ))
+            .await?;
         }
         if matches!(table, "meters" | "gateways") {
             let col = if table == "meters" { "meter_id" } else { "gateway_id" };
@@ -264,7 +269,8 @@ impl TenantStore {
 
     pub async fn areas(&self, property: Option<&PropertyId>) -> Result<Vec<AreaRow>> {
         let sql = "SELECT id, property_id, name, floor_area_m2_x100, retired_at FROM areas WHERE tenant_id = $1 AND ($2 = '' OR property_id = $2) ORDER BY name, id";
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args().s(property.map(|p| p.as_str()).unwrap_or("")))).await?;
+        let rows =
+            self.store.db.query_all_raw(stmt(self.backend(), sql, self.args().s(property.map(|p| p.as_str()).unwrap_or("")))).await?;
         rows.iter().map(area_row).collect()
     }
 
@@ -273,13 +279,17 @@ impl TenantStore {
     pub async fn create_customer(&self, c: &NewCustomer) -> Result<CustomerRow> {
         let id = CustomerId::from_uuid(uuid::Uuid::new_v4());
         let sql = "INSERT INTO customers (tenant_id, id, name, phone, shop_no, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-        self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(&c.name).s(&c.phone).s(&c.shop_no).t(Utc::now()))).await?;
+        self.store
+            .db
+            .execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(&c.name).s(&c.phone).s(&c.shop_no).t(Utc::now())))
+            .await?;
         self.customer(&id).await?.ok_or(StoreError::NotFound)
     }
 
     pub async fn update_customer(&self, id: &CustomerId, c: &NewCustomer) -> Result<CustomerRow> {
         let sql = "UPDATE customers SET name = $3, phone = $4, shop_no = $5 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
-        let res = self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(&c.name).s(&c.phone).s(&c.shop_no))).await?;
+        let res =
+            self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(&c.name).s(&c.phone).s(&c.shop_no))).await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -313,9 +323,12 @@ impl TenantStore {
         let cred = new_credential();
         let txn = self.store.db.begin().await?;
         let sql = "INSERT INTO gateways (tenant_id, id, property_id, serial, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-        txn.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(g.property.as_str()).s(&g.serial).s(&g.name).t(Utc::now()))).await?;
-        let sql = "INSERT INTO device_credentials (tenant_id, id, username, secret_hash, gateway_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-        let args = self.args().s(uuid::Uuid::new_v4().to_string()).s(&cred.username).s(hash_secret(&cred.password)).s(id.as_str()).t(Utc::now());
+        txn.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(g.property.as_str()).s(&g.serial).s(&g.name).t(Utc::now())))
+            .await?;
+        let sql =
+            "INSERT INTO device_credentials (tenant_id, id, username, secret_hash, gateway_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        let args =
+            self.args().s(uuid::Uuid::new_v4().to_string()).s(&cred.username).s(hash_secret(&cred.password)).s(id.as_str()).t(Utc::now());
         txn.execute_raw(stmt(self.backend(), sql, args)).await?;
         txn.commit().await?;
         self.store.reload_caches().await?;
@@ -323,7 +336,8 @@ impl TenantStore {
     }
 
     pub async fn gateway(&self, id: &GatewayId) -> Result<Option<GatewayRow>> {
-        let sql = "SELECT id, property_id, serial, name, link_state, last_seen_at, retired_at FROM gateways WHERE tenant_id = $1 AND id = $2";
+        let sql =
+            "SELECT id, property_id, serial, name, link_state, last_seen_at, retired_at FROM gateways WHERE tenant_id = $1 AND id = $2";
         let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
         row.map(|r| gateway_row(&r)).transpose()
     }
@@ -340,7 +354,11 @@ impl TenantStore {
     pub async fn gateways(&self, page: u64, page_size: u64) -> Result<(Vec<GatewayRow>, u64)> {
         let total = self.count("SELECT COUNT(*) AS n FROM gateways WHERE tenant_id = $1", self.args()).await?;
         let sql = "SELECT id, property_id, serial, name, link_state, last_seen_at, retired_at FROM gateways WHERE tenant_id = $1 ORDER BY serial LIMIT $2 OFFSET $3";
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args().i(page_size as i64).i(((page.max(1) - 1) * page_size) as i64))).await?;
+        let rows = self
+            .store
+            .db
+            .query_all_raw(stmt(self.backend(), sql, self.args().i(page_size as i64).i(((page.max(1) - 1) * page_size) as i64)))
+            .await?;
         Ok((rows.iter().map(gateway_row).collect::<Result<_>>()?, total))
     }
 
@@ -379,11 +397,18 @@ impl TenantStore {
             .s(&m.shop_no)
             .t(Utc::now());
         txn.execute_raw(stmt(self.backend(), sql, args)).await?;
-        txn.execute_raw(stmt(self.backend(), "INSERT INTO meter_live (tenant_id, meter_id) VALUES ($1, $2)", self.args().s(id.as_str()))).await?;
+        txn.execute_raw(stmt(self.backend(), "INSERT INTO meter_live (tenant_id, meter_id) VALUES ($1, $2)", self.args().s(id.as_str())))
+            .await?;
         let cred = if m.link == crate::domain::registry::LinkType::FourG {
             let cred = new_credential();
             let sql = "INSERT INTO device_credentials (tenant_id, id, username, secret_hash, meter_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-            let args = self.args().s(uuid::Uuid::new_v4().to_string()).s(&cred.username).s(hash_secret(&cred.password)).s(id.as_str()).t(Utc::now());
+            let args = self
+                .args()
+                .s(uuid::Uuid::new_v4().to_string())
+                .s(&cred.username)
+                .s(hash_secret(&cred.password))
+                .s(id.as_str())
+                .t(Utc::now());
             txn.execute_raw(stmt(self.backend(), sql, args)).await?;
             Some(cred)
         } else {
@@ -394,15 +419,23 @@ impl TenantStore {
         Ok((self.meter(&id).await?.ok_or(StoreError::NotFound)?, cred))
     }
 
-    pub async fn update_meter(&self, id: &MeterId, area: Option<&AreaId>, customer: Option<&CustomerId>, model: &str, pt: i64, ct: i64, shop_no: &str) -> Result<MeterRow> {
-        if let Some(a) = area {
+    pub async fn update_meter(&self, id: &MeterId, patch: &MeterPatch) -> Result<MeterRow> {
+        if let Some(a) = &patch.area {
             self.require("areas", a.as_str()).await?;
         }
-        if let Some(c) = customer {
+        if let Some(c) = &patch.customer {
             self.require("customers", c.as_str()).await?;
         }
         let sql = "UPDATE meters SET area_id = $3, customer_id = $4, model = $5, pt_ratio = $6, ct_ratio = $7, shop_no = $8 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
-        let args = self.args().s(id.as_str()).os(area.map(|a| a.as_str())).os(customer.map(|c| c.as_str())).s(model).i(pt).i(ct).s(shop_no);
+        let args = self
+            .args()
+            .s(id.as_str())
+            .os(patch.area.as_ref().map(|a| a.as_str()))
+            .os(patch.customer.as_ref().map(|c| c.as_str()))
+            .s(&patch.model)
+            .i(patch.pt_ratio)
+            .i(patch.ct_ratio)
+            .s(&patch.shop_no);
         let res = self.store.db.execute_raw(stmt(self.backend(), sql, args)).await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -433,7 +466,10 @@ impl TenantStore {
         }
         match f.status.as_deref() {
             Some("RETIRED") => cond += " AND m.retired_at IS NOT NULL",
-            Some(s) => cond += &format!(" AND m.retired_at IS NULL AND COALESCE(l.link_state, 'NEVER_SEEN') = ${}", args.push(s.to_string().into())),
+            Some(s) => {
+                cond +=
+                    &format!(" AND m.retired_at IS NULL AND COALESCE(l.link_state, 'NEVER_SEEN') = ${}", args.push(s.to_string().into()))
+            }
             None => cond += " AND m.retired_at IS NULL",
         }
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
@@ -447,20 +483,31 @@ impl TenantStore {
         let total = self.count(&count_sql, count_args).await?;
         let limit = args.push((page_size as i64).into());
         let offset = args.push((((page.max(1) - 1) * page_size) as i64).into());
-        let sql = format!("SELECT {METER_COLS}, {} {from} WHERE {cond} ORDER BY m.address, m.id LIMIT ${limit} OFFSET ${offset}", live_value_cols());
+        let sql = format!(
+            "SELECT {METER_COLS}, {} {from} WHERE {cond} ORDER BY m.address, m.id LIMIT ${limit} OFFSET ${offset}",
+            live_value_cols()
+        );
         let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
         Ok((rows.iter().map(meter_row).collect::<Result<_>>()?, total))
     }
 
     /// Readings of one meter in `[from, to)`, oldest first, after the cursor instant.
-    pub async fn readings(&self, meter: &MeterId, from: DateTime<Utc>, to: DateTime<Utc>, after: Option<DateTime<Utc>>, first: u64) -> Result<Vec<ValuesRow>> {
+    pub async fn readings(
+        &self,
+        meter: &MeterId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        after: Option<DateTime<Utc>>,
+        first: u64,
+    ) -> Result<Vec<ValuesRow>> {
         let cols = VALUE_COLUMNS.join(", ");
         let lower = after.map_or(from, |a| a.max(from));
         let op = if after.is_some_and(|a| a >= from) { ">" } else { ">=" };
         let sql = format!(
             "SELECT read_at, {cols} FROM readings WHERE tenant_id = $1 AND meter_id = $2 AND read_at {op} $3 AND read_at < $4 ORDER BY read_at LIMIT $5"
         );
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, self.args().s(meter.as_str()).t(lower).t(to).i(first as i64))).await?;
+        let rows =
+            self.store.db.query_all_raw(stmt(self.backend(), &sql, self.args().s(meter.as_str()).t(lower).t(to).i(first as i64))).await?;
         rows.iter().map(values_row).collect()
     }
 
