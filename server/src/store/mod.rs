@@ -68,6 +68,11 @@ pub struct Store {
     bridge_login: Arc<RwLock<Option<(String, String)>>>,
 }
 
+/// Names of the stored reading value columns (benchmarks build the same row shape).
+pub fn reading_value_columns() -> &'static [&'static str] {
+    &ingest::VALUE_COLUMNS
+}
+
 pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
@@ -160,29 +165,46 @@ impl Store {
 
     /// Rebuilds the credential and routing caches from the database.
     pub async fn reload_caches(&self) -> Result<()> {
+        let fresh = self.load_caches(None).await?;
+        if let Ok(mut c) = self.caches.write() {
+            *c = fresh;
+        }
+        Ok(())
+    }
+
+    /// Refreshes one device's login and routes (after a registration), leaving the rest.
+    pub(crate) async fn refresh_device(&self, username: &str) -> Result<()> {
+        let fresh = self.load_caches(Some(username)).await?;
+        if let Ok(mut c) = self.caches.write() {
+            c.credentials.remove(username);
+            c.routes.retain(|(user, _), _| user != username);
+            c.credentials.extend(fresh.credentials);
+            c.routes.extend(fresh.routes);
+        }
+        Ok(())
+    }
+
+    async fn load_caches(&self, username: Option<&str>) -> Result<Caches> {
         let b = self.backend();
-        let creds = self
-            .db
-            .query_all_raw(stmt(
-                b,
-                "SELECT c.username, c.secret_hash FROM device_credentials c JOIN tenants t ON t.id = c.tenant_id
-                 WHERE c.revoked_at IS NULL AND t.status = 'ACTIVE'",
-                Args::new(),
-            ))
-            .await?;
-        let routes = self
-            .db
-            .query_all_raw(stmt(
-                b,
-                "SELECT c.username, m.tenant_id, m.id, m.address, m.gateway_id, t.time_zone
-                 FROM device_credentials c
-                 JOIN meters m ON m.tenant_id = c.tenant_id
-                   AND ((c.meter_id IS NOT NULL AND m.id = c.meter_id) OR (c.gateway_id IS NOT NULL AND m.gateway_id = c.gateway_id))
-                 JOIN tenants t ON t.id = m.tenant_id
-                 WHERE c.revoked_at IS NULL AND m.retired_at IS NULL AND t.status = 'ACTIVE'",
-                Args::new(),
-            ))
-            .await?;
+        let only = if username.is_some() { " AND c.username = $1" } else { "" };
+        let args = || match username {
+            Some(u) => Args::new().s(u),
+            None => Args::new(),
+        };
+        let creds_sql = format!(
+            "SELECT c.username, c.secret_hash FROM device_credentials c JOIN tenants t ON t.id = c.tenant_id
+             WHERE c.revoked_at IS NULL AND t.status = 'ACTIVE'{only}"
+        );
+        let routes_sql = format!(
+            "SELECT c.username, m.tenant_id, m.id, m.address, m.gateway_id, t.time_zone
+             FROM device_credentials c
+             JOIN meters m ON m.tenant_id = c.tenant_id
+               AND ((c.meter_id IS NOT NULL AND m.id = c.meter_id) OR (c.gateway_id IS NOT NULL AND m.gateway_id = c.gateway_id))
+             JOIN tenants t ON t.id = m.tenant_id
+             WHERE c.revoked_at IS NULL AND m.retired_at IS NULL AND t.status = 'ACTIVE'{only}"
+        );
+        let creds = self.db.query_all_raw(stmt(b, &creds_sql, args())).await?;
+        let routes = self.db.query_all_raw(stmt(b, &routes_sql, args())).await?;
         let mut caches = Caches::default();
         for r in creds {
             caches.credentials.insert(r.try_get("", "username")?, r.try_get("", "secret_hash")?);
@@ -200,10 +222,7 @@ impl Store {
             };
             caches.routes.insert((r.try_get("", "username")?, n), route);
         }
-        if let Ok(mut c) = self.caches.write() {
-            *c = caches;
-        }
-        Ok(())
+        Ok(caches)
     }
 
     /// Marks meters and gateways lost when silent for longer than their tenant allows (F5).

@@ -331,7 +331,7 @@ impl TenantStore {
             self.args().s(uuid::Uuid::new_v4().to_string()).s(&cred.username).s(hash_secret(&cred.password)).s(id.as_str()).t(Utc::now());
         txn.execute_raw(stmt(self.backend(), sql, args)).await?;
         txn.commit().await?;
-        self.store.reload_caches().await?;
+        self.store.refresh_device(&cred.username).await?;
         Ok((self.gateway(&id).await?.ok_or(StoreError::NotFound)?, cred))
     }
 
@@ -415,7 +415,16 @@ impl TenantStore {
             None
         };
         txn.commit().await?;
-        self.store.reload_caches().await?;
+        match (&cred, &m.gateway) {
+            (Some(c), _) => self.store.refresh_device(&c.username).await?,
+            (None, Some(g)) => {
+                let sql = "SELECT username FROM device_credentials WHERE tenant_id = $1 AND gateway_id = $2 AND revoked_at IS NULL";
+                for r in self.store.db.query_all_raw(stmt(self.backend(), sql, self.args().s(g.as_str()))).await? {
+                    self.store.refresh_device(&r.try_get::<String>("", "username")?).await?;
+                }
+            }
+            (None, None) => {}
+        }
         Ok((self.meter(&id).await?.ok_or(StoreError::NotFound)?, cred))
     }
 

@@ -13,14 +13,71 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5_000_000)]
         frames: usize,
     },
+    /// End-to-end ingestion: publishers (a child process) -> broker -> bridge -> stored.
+    Ingest {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 1_000)]
+        devices: usize,
+        /// Readings each device publishes (one publish per reading).
+        #[arg(long, default_value_t = 20)]
+        readings: usize,
+    },
+    /// Reconnect storm: all sessions drop at once and reconnect, each with a backlog.
+    Storm {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 5_407)]
+        devices: usize,
+        /// Readings each device has queued while disconnected.
+        #[arg(long, default_value_t = 4)]
+        backlog: usize,
+    },
+    /// Raw PostgreSQL COPY of reading rows (the database's own limit), through psql.
+    Copy {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 200_000)]
+        rows: usize,
+    },
+    /// Publishing side of `ingest` and `storm` (run as a child process).
+    #[command(hide = true)]
+    Publishers {
+        #[arg(long)]
+        file: std::path::PathBuf,
+        #[arg(long)]
+        broker: String,
+        #[arg(long)]
+        readings: usize,
+        #[arg(long)]
+        storm: bool,
+    },
+}
+
+#[derive(clap::Args, Clone)]
+pub struct Target {
+    /// Database URL; default: a fresh SQLite file.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// External broker; default: the embedded broker.
+    #[arg(long)]
+    broker: Option<String>,
+    #[arg(long, default_value_t = 2)]
+    bridge_sessions: usize,
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Decode { frames } => decode(frames),
+        BenchCommand::Ingest { target, devices, readings } => pipeline::ingest(target, devices, readings).await?,
+        BenchCommand::Storm { target, devices, backlog } => pipeline::storm(target, devices, backlog).await?,
+        BenchCommand::Copy { database_url, rows } => pipeline::copy(&database_url, rows)?,
+        BenchCommand::Publishers { file, broker, readings, storm } => pipeline::publishers(&file, &broker, readings, storm).await?,
     }
     Ok(())
 }
+
+mod pipeline;
 
 fn decode(n: usize) {
     let address = Address::from_u64(100_000_161).unwrap_or(Address::ANY);

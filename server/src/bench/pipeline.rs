@@ -1,0 +1,327 @@
+//! Ingestion benchmarks across processes: the server side runs here, the devices in a child
+//! process (so RSS figures are the server's own), talking through a real broker.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chrono::NaiveDateTime;
+use mqtt_bridge::dlt645::Address;
+use mqtt_bridge::simulator::{SimMeter, reading_frames};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+
+use super::Target;
+use crate::app::{Application, RunningApp, Settings};
+use crate::fleet::{FleetPlan, provision, sim_devices};
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
+}
+
+struct Bench {
+    app: RunningApp,
+    tenant: crate::store::TenantStore,
+    file: std::path::PathBuf,
+    devices: usize,
+    dir: std::path::PathBuf,
+}
+
+async fn setup(target: &Target, devices: usize) -> anyhow::Result<Bench> {
+    let dir = std::env::temp_dir().join(format!("voltledger-bench-{}", uuid::Uuid::new_v4().simple()));
+    let settings = Settings {
+        data_dir: dir.clone(),
+        database_url: target.database_url.clone(),
+        broker: target.broker.clone(),
+        mqtt_listen: SocketAddr::from(([127, 0, 0, 1], free_port()?)),
+        http_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        jwt_secret: None,
+        bridge_password: None,
+        bridge_sessions: target.bridge_sessions,
+        bridge_client_id: format!("voltledger-bench-{}", uuid::Uuid::new_v4().simple()),
+        demo: false,
+        demo_meters: 0,
+        demo_interval: Duration::from_secs(30),
+    };
+    let app = Application::build(&settings).await?.spawn();
+    let slug = format!("bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let id = app.store.platform_create_tenant("Bench", &slug, "Asia/Shanghai").await?;
+    let tenant = app.store.tenant(id);
+    let started = Instant::now();
+    // A distinct address prefix per run keeps several runs apart on a shared broker.
+    let prefix = 200 + (uuid::Uuid::new_v4().as_u128() % 700) as u64;
+    provision(&tenant, FleetPlan { meters: devices, gateways: 0, per_gateway: 1, address_prefix: prefix }).await?;
+    let sims = sim_devices(&tenant, "bench").await?;
+    eprintln!("provisioned {} devices in {:.1} s", sims.len(), started.elapsed().as_secs_f64());
+    let file = dir.join("devices.tsv");
+    let mut out = String::new();
+    for d in &sims {
+        for m in &d.meters {
+            out += &format!("{}\t{}\t{}\t{}\n", d.username, d.password, m.address, if m.three_phase { 3 } else { 1 });
+        }
+    }
+    std::fs::write(&file, out)?;
+    Ok(Bench { app, tenant, file, devices: sims.len(), dir })
+}
+
+fn child(bench: &Bench, readings: usize, storm: bool) -> anyhow::Result<std::process::Child> {
+    let exe = std::env::current_exe()?;
+    let mut cmd = Command::new(exe);
+    cmd.args(["bench", "publishers", "--broker"])
+        .arg(bench.app.broker.to_string())
+        .arg("--file")
+        .arg(&bench.file)
+        .args(["--readings", &readings.to_string()]);
+    if storm {
+        cmd.arg("--storm");
+    }
+    Ok(cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?)
+}
+
+fn wait_line(lines: &mut impl Iterator<Item = std::io::Result<String>>, want: &str) -> anyhow::Result<String> {
+    for line in lines {
+        let line = line?;
+        if line.starts_with(want) {
+            return Ok(line);
+        }
+        eprintln!("publishers: {line}");
+    }
+    bail!("publishers exited before {want}")
+}
+
+async fn wait_stored(bench: &Bench, expected: u64, since: Instant) -> anyhow::Result<Duration> {
+    loop {
+        let n = bench.tenant.reading_count().await?;
+        if n >= expected {
+            return Ok(since.elapsed());
+        }
+        if since.elapsed() > Duration::from_secs(600) {
+            bail!("only {n} of {expected} readings stored after 10 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn describe(target: &Target) -> String {
+    let db = match &target.database_url {
+        Some(u) if u.starts_with("postgres") => "PostgreSQL",
+        _ => "SQLite",
+    };
+    let broker = if target.broker.is_some() { "external broker" } else { "embedded rumqttd" };
+    format!("{db}, {broker}, {} bridge session(s)", target.bridge_sessions)
+}
+
+pub async fn ingest(target: Target, devices: usize, readings: usize) -> anyhow::Result<()> {
+    let bench = setup(&target, devices).await?;
+    let mut child = child(&bench, readings, false)?;
+    let stdout = child.stdout.take().context("child stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    wait_line(&mut lines, "CONNECTED")?;
+    let started = Instant::now();
+    if let Some(mut stdin) = child.stdin.take() {
+        writeln!(stdin, "GO")?;
+    }
+    let expected = (bench.devices * readings) as u64;
+    let took = wait_stored(&bench, expected, started).await?;
+    let _ = child.wait();
+    println!(
+        "ingest ({}): {expected} readings from {} devices stored in {:.2} s = {:.0} readings/s (duplicates {}, rejected {})",
+        describe(&target),
+        bench.devices,
+        took.as_secs_f64(),
+        expected as f64 / took.as_secs_f64(),
+        bench.app.stats.duplicates.load(Ordering::Relaxed),
+        bench.app.stats.rejected.load(Ordering::Relaxed),
+    );
+    let _ = std::fs::remove_dir_all(&bench.dir);
+    Ok(())
+}
+
+pub async fn storm(target: Target, devices: usize, backlog: usize) -> anyhow::Result<()> {
+    let bench = setup(&target, devices).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_before = rss_kib();
+    let mut child = child(&bench, backlog, true)?;
+    let stdout = child.stdout.take().context("child stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    wait_line(&mut lines, "CONNECTED")?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rss_idle = rss_kib();
+    let started = Instant::now();
+    if let Some(mut stdin) = child.stdin.take() {
+        writeln!(stdin, "GO")?;
+    }
+    let back = wait_line(&mut lines, "ALLBACK")?;
+    let expected = (bench.devices * backlog) as u64;
+    let took = wait_stored(&bench, expected, started).await?;
+    let _ = child.wait();
+    let per_session = (rss_idle.saturating_sub(rss_before)) as f64 * 1024.0 / bench.devices as f64;
+    println!(
+        "storm ({}): {} sessions dropped and reconnected with {backlog} backlog readings each; {back}; all {expected} stored {:.2} s after the drop",
+        describe(&target),
+        bench.devices,
+        took.as_secs_f64()
+    );
+    if target.broker.is_none() {
+        println!(
+            "idle sessions: server RSS {} KiB before, {} KiB with {} idle device sessions = {:.0} bytes per session",
+            rss_before, rss_idle, bench.devices, per_session
+        );
+    }
+    let _ = std::fs::remove_dir_all(&bench.dir);
+    Ok(())
+}
+
+/// Child process: connects every device, waits for GO, then publishes (ingest) or drops all
+/// sessions and reconnects them at once with a backlog (storm).
+pub async fn publishers(file: &std::path::Path, broker: &str, readings: usize, storm: bool) -> anyhow::Result<()> {
+    let broker = mqtt_bridge::session::BrokerAddr::parse(broker).map_err(anyhow::Error::msg)?;
+    let text = std::fs::read_to_string(file)?;
+    let mut devices = Vec::new();
+    for line in text.lines() {
+        let parts: Vec<&str> = line.split('\t').collect();
+        if let [user, pass, addr, phases] = parts[..] {
+            devices.push((user.to_string(), pass.to_string(), Address::parse(addr)?, phases == "3"));
+        }
+    }
+    let connected = Arc::new(AtomicUsize::new(0));
+    let (go_tx, go_rx) = tokio::sync::watch::channel(false);
+    let reconnected = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    let t0 = NaiveDateTime::parse_from_str("2026-11-01 00:00:00", "%Y-%m-%d %H:%M:%S")?;
+    for (user, pass, address, three) in devices.clone() {
+        let (connected, reconnected, mut go) = (connected.clone(), reconnected.clone(), go_rx.clone());
+        let broker = broker.clone();
+        tasks.push(tokio::spawn(async move {
+            let session = |clean: bool| {
+                let mut o = MqttOptions::new(user.clone(), broker.host.clone(), broker.port);
+                o.set_credentials(user.clone(), pass.clone());
+                o.set_keep_alive(Duration::from_secs(120));
+                o.set_clean_session(clean);
+                AsyncClient::new(o, readings + 8)
+            };
+            let (client, mut events) = session(false);
+            loop {
+                match events.poll().await {
+                    Ok(Event::Incoming(Packet::ConnAck(_))) => break,
+                    Ok(_) => {}
+                    Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                }
+            }
+            connected.fetch_add(1, Ordering::Relaxed);
+            // Idle until GO, keeping the session alive.
+            loop {
+                tokio::select! {
+                    _ = async { go.wait_for(|g| *g).await.is_ok() } => break,
+                    r = events.poll() => if r.is_err() { tokio::time::sleep(Duration::from_millis(200)).await },
+                }
+            }
+            let (client, mut events) = if storm {
+                // The network drops: no DISCONNECT, the socket just goes away.
+                drop(events);
+                drop(client);
+                session(false)
+            } else {
+                reconnected.fetch_add(1, Ordering::Relaxed);
+                (client, events)
+            };
+            let mut back = !storm;
+            let mut meter = SimMeter::new(address, three);
+            for i in 0..readings {
+                let at = t0 + chrono::Duration::minutes(i as i64 * 15);
+                let payload = reading_frames(address, at, &meter.reading_at(at), three);
+                let _ = client.publish(mqtt_bridge::uplink::up_topic(&user), QoS::AtLeastOnce, false, payload).await;
+            }
+            let mut acked = 0;
+            while acked < readings {
+                match events.poll().await {
+                    Ok(Event::Incoming(Packet::ConnAck(_))) if !back => {
+                        back = true;
+                        reconnected.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(Event::Incoming(Packet::PubAck(_))) => acked += 1,
+                    Ok(_) => {}
+                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+            let _ = client.disconnect().await;
+            let _ = tokio::time::timeout(Duration::from_secs(2), async { while events.poll().await.is_ok() {} }).await;
+        }));
+    }
+    while connected.load(Ordering::Relaxed) < devices.len() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!("CONNECTED {}", devices.len());
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let started = Instant::now();
+    let _ = go_tx.send(true);
+    if storm {
+        while reconnected.load(Ordering::Relaxed) < devices.len() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        println!("ALLBACK all {} sessions back after {:.2} s", devices.len(), started.elapsed().as_secs_f64());
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    println!("DONE");
+    Ok(())
+}
+
+/// Raw PostgreSQL COPY of the same row shape, through psql (the database's own ceiling).
+pub fn copy(database_url: &str, rows: usize) -> anyhow::Result<()> {
+    let table = format!("bench_copy_{}", uuid::Uuid::new_v4().simple());
+    let cols = crate::store::reading_value_columns().join(" BIGINT, ");
+    let ddl = format!(
+        "CREATE TABLE {table} (tenant_id TEXT NOT NULL, meter_id TEXT NOT NULL, read_at TIMESTAMPTZ NOT NULL, received_at TIMESTAMPTZ NOT NULL, {cols} BIGINT, PRIMARY KEY (tenant_id, meter_id, read_at))"
+    );
+    psql(database_url, &ddl, None)?;
+    let tenant = uuid::Uuid::new_v4().to_string();
+    let meters: Vec<String> = (0..1_000).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    let mut data = String::with_capacity(rows * 200);
+    let t0 = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).context("date")?;
+    for i in 0..rows {
+        let meter = &meters[i % meters.len()];
+        let at = t0 + chrono::Duration::minutes((i / meters.len()) as i64);
+        let stamp = at.format("%Y-%m-%d %H:%M:%S+00");
+        data += &format!("{tenant}\t{meter}\t{stamp}\t{stamp}");
+        for v in 0..23 {
+            data += &format!("\t{}", 100_000 + i * 7 + v);
+        }
+        data.push('\n');
+    }
+    let started = Instant::now();
+    psql(database_url, &format!("COPY {table} FROM STDIN"), Some(data.as_bytes()))?;
+    let took = started.elapsed();
+    psql(database_url, &format!("DROP TABLE {table}"), None)?;
+    println!(
+        "raw COPY (PostgreSQL, same columns and key): {rows} rows in {:.2} s = {:.0} rows/s",
+        took.as_secs_f64(),
+        rows as f64 / took.as_secs_f64()
+    );
+    Ok(())
+}
+
+fn psql(url: &str, sql: &str, stdin: Option<&[u8]>) -> anyhow::Result<()> {
+    let mut child =
+        Command::new("psql").arg(url).args(["-v", "ON_ERROR_STOP=1", "-qc", sql]).stdin(Stdio::piped()).spawn().context("running psql")?;
+    if let (Some(data), Some(mut input)) = (stdin, child.stdin.take()) {
+        input.write_all(data)?;
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("psql failed: {sql}");
+    }
+    Ok(())
+}
