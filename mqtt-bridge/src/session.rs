@@ -69,20 +69,27 @@ impl BridgeStats {
     }
 }
 
-/// Runs the bridge until the task is dropped.
+/// Runs the bridge until the task is dropped: `sessions` MQTT sessions (a shared
+/// subscription when more than one) feed one batcher, so one transaction can cover the
+/// in-flight windows of all sessions (rumqttd allows 100 unacknowledged publishes per
+/// session, Mosquitto 20 by default).
 pub async fn run<S: ReadingSink>(config: BridgeConfig, sink: Arc<S>, stats: Arc<BridgeStats>) {
+    let (tx, rx) = mpsc::channel::<(usize, Publish)>(50_000);
+    let mut clients = Vec::new();
     let mut tasks = Vec::new();
     for n in 0..config.sessions.max(1) {
-        let cfg = config.clone();
-        let (sink, stats) = (sink.clone(), stats.clone());
-        tasks.push(tokio::spawn(async move { session(cfg, n, sink, stats).await }));
+        let (client, task) = session(&config, n, tx.clone(), stats.clone());
+        clients.push(client);
+        tasks.push(task);
     }
+    drop(tx);
+    ingest(clients, rx, config.batch_max, config.batch_wait, sink, stats).await;
     for t in tasks {
-        let _ = t.await;
+        t.abort();
     }
 }
 
-async fn session<S: ReadingSink>(config: BridgeConfig, n: usize, sink: Arc<S>, stats: Arc<BridgeStats>) {
+fn session(config: &BridgeConfig, n: usize, tx: mpsc::Sender<(usize, Publish)>, stats: Arc<BridgeStats>) -> (AsyncClient, tokio::task::JoinHandle<()>) {
     let client_id = format!("{}-{n}", config.client_id);
     let mut options = MqttOptions::new(client_id, config.broker.host.clone(), config.broker.port);
     options.set_credentials(config.username.clone(), config.password.clone());
@@ -93,41 +100,43 @@ async fn session<S: ReadingSink>(config: BridgeConfig, n: usize, sink: Arc<S>, s
     options.set_max_packet_size(256 * 1024, 256 * 1024);
     let (client, mut events) = AsyncClient::new(options, 10_000);
     let filter = if config.sessions > 1 { format!("$share/voltledger/{UP_FILTER}") } else { UP_FILTER.to_string() };
-    let (tx, rx) = mpsc::channel::<Publish>(20_000);
-    let worker = tokio::spawn(ingest(client.clone(), rx, config.batch_max, config.batch_wait, sink, stats.clone()));
-    loop {
-        match events.poll().await {
-            Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                tracing::info!(broker = %config.broker, "bridge session connected");
-                if let Err(e) = client.subscribe(filter.clone(), QoS::AtLeastOnce).await {
-                    tracing::warn!(error = %e, "subscribe failed");
+    let broker = config.broker.clone();
+    let subscriber = client.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            match events.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    tracing::info!(broker = %broker, session = n, "bridge session connected");
+                    if let Err(e) = subscriber.subscribe(filter.clone(), QoS::AtLeastOnce).await {
+                        tracing::warn!(error = %e, "subscribe failed");
+                    }
                 }
-            }
-            Ok(Event::Incoming(Packet::Publish(p))) => {
-                stats.publishes.fetch_add(1, Ordering::Relaxed);
-                if tx.send(p).await.is_err() {
-                    break;
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    stats.publishes.fetch_add(1, Ordering::Relaxed);
+                    if tx.send((n, p)).await.is_err() {
+                        return;
+                    }
                 }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, broker = %config.broker, "bridge session lost; reconnecting");
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, broker = %broker, session = n, "bridge session lost; reconnecting");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
             }
         }
-    }
-    worker.abort();
+    });
+    (client, task)
 }
 
 async fn ingest<S: ReadingSink>(
-    client: AsyncClient,
-    mut rx: mpsc::Receiver<Publish>,
+    clients: Vec<AsyncClient>,
+    mut rx: mpsc::Receiver<(usize, Publish)>,
     batch_max: usize,
     batch_wait: Duration,
     sink: Arc<S>,
     stats: Arc<BridgeStats>,
 ) {
-    let mut pending: Vec<Publish> = Vec::with_capacity(batch_max);
+    let mut pending: Vec<(usize, Publish)> = Vec::with_capacity(batch_max);
     loop {
         let Some(first) = rx.recv().await else { return };
         pending.push(first);
@@ -140,7 +149,7 @@ async fn ingest<S: ReadingSink>(
         }
         let now = Utc::now();
         let mut readings = Vec::with_capacity(pending.len());
-        for p in &pending {
+        for (_, p) in &pending {
             let outcome = uplink::device_of(&p.topic).and_then(|device| uplink::decode_uplink(device, &p.payload, now));
             match outcome {
                 Ok(decoded) => {
@@ -158,6 +167,7 @@ async fn ingest<S: ReadingSink>(
             }
         }
         stats.readings.fetch_add(readings.len() as u64, Ordering::Relaxed);
+        let (count, publishes, started) = (readings.len(), pending.len(), std::time::Instant::now());
         let mut delay = Duration::from_millis(100);
         loop {
             match sink.store(readings.clone()).await {
@@ -165,6 +175,7 @@ async fn ingest<S: ReadingSink>(
                     stats.stored.fetch_add(report.stored as u64, Ordering::Relaxed);
                     stats.duplicates.fetch_add(report.duplicates as u64, Ordering::Relaxed);
                     stats.unknown_meter.fetch_add(report.unknown as u64, Ordering::Relaxed);
+                    tracing::debug!(publishes, readings = count, store_ms = started.elapsed().as_millis() as u64, "batch stored");
                     break;
                 }
                 Err(e) => {
@@ -175,8 +186,10 @@ async fn ingest<S: ReadingSink>(
                 }
             }
         }
-        for p in pending.drain(..) {
-            if let Err(e) = client.ack(&p).await {
+        for (n, p) in pending.drain(..) {
+            if let Some(client) = clients.get(n)
+                && let Err(e) = client.ack(&p).await
+            {
                 tracing::warn!(error = %e, "acknowledge failed");
             }
         }

@@ -408,3 +408,71 @@ pub fn fleet_address(prefix: u64, n: u64) -> Option<Address> {
 pub fn month_start(at: NaiveDateTime) -> Option<NaiveDateTime> {
     at.date().with_day(1).and_then(|d| d.and_hms_opt(0, 0, 0))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    fn now() -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap().and_hms_opt(12, 0, 0).unwrap()
+    }
+
+    fn control(meter: &SimMeter, action: RelayAction, password: u32) -> Frame {
+        RemoteControl { level: 2, password, operator: 1, action, deadline: now() + chrono::Duration::minutes(5) }.frame(meter.address).unwrap()
+    }
+
+    #[test]
+    fn relay_follows_commands_and_hold_power_refuses_a_trip() {
+        let mut m = SimMeter::new(Address::from_u64(42).unwrap(), false);
+        let ok = answer(&mut m, &control(&m, RelayAction::Trip, SIM_PASSWORD), now()).unwrap();
+        assert_eq!(ok.control.to_byte(), 0x9C);
+        assert!(m.relay_open);
+        assert_eq!(m.reading_at(now()).active_power, Some(Decimal::new(0, 4)));
+        answer(&mut m, &control(&m, RelayAction::DirectClose, SIM_PASSWORD), now()).unwrap();
+        assert!(!m.relay_open);
+        answer(&mut m, &control(&m, RelayAction::HoldOn, SIM_PASSWORD), now()).unwrap();
+        let refused = answer(&mut m, &control(&m, RelayAction::Trip, SIM_PASSWORD), now()).unwrap();
+        assert_eq!((refused.control.to_byte(), refused.data.clone()), (0xDC, vec![0x04]));
+        assert!(!m.relay_open);
+        assert_eq!(m.reading_at(now()).status_word_3.map(|w| w & (1 << 12) != 0), Some(true));
+    }
+
+    #[test]
+    fn wrong_password_or_expired_deadline_is_refused() {
+        let mut m = SimMeter::new(Address::from_u64(42).unwrap(), false);
+        let r = answer(&mut m, &control(&m, RelayAction::Trip, 111_111), now()).unwrap();
+        assert_eq!(r.control.to_byte(), 0xDC);
+        let late = answer(&mut m, &control(&m, RelayAction::Trip, SIM_PASSWORD), now() + chrono::Duration::hours(1)).unwrap();
+        assert_eq!(late.control.to_byte(), 0xDC);
+        assert!(!m.relay_open);
+    }
+
+    #[test]
+    fn read_requests_are_answered_from_the_current_snapshot() {
+        let mut m = SimMeter::new(Address::from_u64(42).unwrap(), true);
+        let reply = answer(&mut m, &dlt645::read_request(m.address, di::VOLTAGE_BLOCK), now()).unwrap();
+        assert_eq!(reply.control.to_byte(), 0x91);
+        assert_eq!(dlt645::items::decode_items(&reply.data).unwrap().len(), 3);
+        let unknown = answer(&mut m, &dlt645::read_request(m.address, Di(0x1D00_0101)), now()).unwrap();
+        assert_eq!((unknown.control.to_byte(), unknown.data), (0xD1, vec![0x02]));
+        // Another meter's frame and broadcasts get no answer.
+        assert!(answer(&mut m, &dlt645::read_request(Address::from_u64(43).unwrap(), di::VOLTAGE_BLOCK), now()).is_none());
+        assert!(answer(&mut m, &dlt645::broadcast_time(now()), now()).is_none());
+    }
+
+    #[test]
+    fn energy_only_grows_and_tariff_registers_sum_to_the_total() {
+        let mut m = SimMeter::new(Address::from_u64(7).unwrap(), false);
+        let mut last = Decimal::ZERO;
+        for minutes in (0..48 * 60).step_by(15) {
+            let r = m.reading_at(now() + chrono::Duration::minutes(minutes));
+            let total = r.energy_total.unwrap();
+            assert!(total >= last);
+            let sum: Decimal = r.energy_tariffs.iter().map(|t| t.unwrap()).sum();
+            // Each register is truncated to 0.01 kWh, so the parts may lag the total by < 0.04.
+            assert!(total - sum < Decimal::new(4, 2) && total >= sum, "{total} vs {sum}");
+            last = total;
+        }
+    }
+}

@@ -200,3 +200,64 @@ fn text(v: &Value) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::simulator::{SimMeter, reading_frames};
+
+    fn sample() -> (Vec<u8>, NaiveDateTime, Readings) {
+        let at = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap().and_hms_opt(8, 30, 0).unwrap();
+        let mut m = SimMeter::new(Address::from_u64(161).unwrap(), true);
+        let r = m.reading_at(at);
+        (reading_frames(m.address, at, &r, true), at, r)
+    }
+
+    #[test]
+    fn binary_hex_and_json_payloads_give_the_same_reading() {
+        let (bytes, at, values) = sample();
+        let now = Utc::now();
+        let hex_text = bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ");
+        let json = format!(r#"{{"meter": "000000000161", "frame": "{}", "ts": 1795440000}}"#, hex::encode(&bytes));
+        for payload in [bytes.clone(), hex_text.into_bytes(), json.into_bytes()] {
+            let d = decode_uplink("dev", &payload, now).unwrap();
+            assert_eq!(d.readings.len(), 1);
+            assert_eq!(d.readings[0].values, values);
+            // The meter clock in the payload wins over the envelope's ts.
+            assert_eq!(d.readings[0].read_at, ReadTime::MeterClock(at));
+        }
+    }
+
+    #[test]
+    fn envelope_ts_is_used_without_a_meter_clock() {
+        let frame = dlt645::read_reply(Address::from_u64(161).unwrap(), di::FORWARD_ACTIVE_TOTAL, &[Value::Number(rust_decimal::Decimal::new(100, 2))]).unwrap();
+        let json = format!(r#"{{"frames": ["{}"], "ts": "2026-11-23T00:30:00Z"}}"#, hex::encode(frame.encode(0).unwrap()));
+        let d = decode_uplink("dev", json.as_bytes(), Utc::now()).unwrap();
+        assert_eq!(d.readings[0].read_at, ReadTime::Instant(DateTime::parse_from_rfc3339("2026-11-23T00:30:00Z").unwrap().with_timezone(&Utc)));
+    }
+
+    #[test]
+    fn malformed_payloads_are_refused_with_a_reason() {
+        let now = Utc::now();
+        assert_eq!(decode_uplink("dev", b"", now).unwrap_err(), Rejection::NoFrame);
+        assert_eq!(decode_uplink("dev", &[0x68, 0x01, 0x02], now).unwrap_err(), Rejection::NoFrame);
+        assert!(matches!(decode_uplink("dev", br#"{"frame": 12}"#, now), Err(Rejection::Envelope(_))));
+        assert!(matches!(decode_uplink("dev", br#"{"frame": "zz"}"#, now), Err(Rejection::Envelope(_))));
+        assert!(matches!(device_of("vl/up/a/b"), Err(Rejection::Topic(_))));
+        assert_eq!(device_of("vl/up/d123").unwrap(), "d123");
+    }
+
+    #[test]
+    fn a_gateway_payload_yields_one_reading_per_meter() {
+        let at = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap().and_hms_opt(8, 30, 0).unwrap();
+        let mut payload = Vec::new();
+        for n in 1..=3 {
+            let mut m = SimMeter::new(Address::from_u64(n).unwrap(), false);
+            payload.extend(reading_frames(m.address, at, &m.reading_at(at), false));
+        }
+        let d = decode_uplink("gw", &payload, Utc::now()).unwrap();
+        let addresses: Vec<String> = d.readings.iter().map(|r| r.address.to_string()).collect();
+        assert_eq!(addresses, ["000000000001", "000000000002", "000000000003"]);
+    }
+}

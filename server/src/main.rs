@@ -66,7 +66,7 @@ enum Command {
         #[arg(long, env = "VOLTLEDGER__MQTT__BRIDGE_PASSWORD", hide_env_values = true)]
         bridge_password: Option<String>,
         /// Parallel bridge sessions sharing the uplink ($share).
-        #[arg(long, env = "VOLTLEDGER__MQTT__BRIDGE_SESSIONS", default_value_t = 1)]
+        #[arg(long, env = "VOLTLEDGER__MQTT__BRIDGE_SESSIONS", default_value_t = 8)]
         bridge_sessions: usize,
         /// MQTT client id prefix of this replica's bridge sessions (keep it stable per replica).
         #[arg(long, env = "VOLTLEDGER__MQTT__BRIDGE_CLIENT_ID", default_value = "voltledger-bridge")]

@@ -154,8 +154,7 @@ const UP: &[&str] = &[
         read_at {ts} NOT NULL,
         received_at {ts} NOT NULL,
         {values},
-        PRIMARY KEY (tenant_id, meter_id, read_at),
-        FOREIGN KEY (tenant_id, meter_id) REFERENCES meters (tenant_id, id)
+        PRIMARY KEY (tenant_id, meter_id, read_at)
     )",
     "CREATE TABLE meter_live (
         tenant_id TEXT NOT NULL,

@@ -33,6 +33,18 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 4)]
         backlog: usize,
     },
+    /// The store alone: batches of decoded readings through the ingestion sink.
+    Store {
+        /// Database URL; default: a fresh SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 1_000)]
+        devices: usize,
+        #[arg(long, default_value_t = 20)]
+        readings: usize,
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+    },
     /// Raw PostgreSQL COPY of reading rows (the database's own limit), through psql.
     Copy {
         #[arg(long)]
@@ -62,7 +74,7 @@ pub struct Target {
     /// External broker; default: the embedded broker.
     #[arg(long)]
     broker: Option<String>,
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 8)]
     bridge_sessions: usize,
 }
 
@@ -71,6 +83,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Decode { frames } => decode(frames),
         BenchCommand::Ingest { target, devices, readings } => pipeline::ingest(target, devices, readings).await?,
         BenchCommand::Storm { target, devices, backlog } => pipeline::storm(target, devices, backlog).await?,
+        BenchCommand::Store { database_url, devices, readings, batch } => pipeline::store(database_url, devices, readings, batch).await?,
         BenchCommand::Copy { database_url, rows } => pipeline::copy(&database_url, rows)?,
         BenchCommand::Publishers { file, broker, readings, storm } => pipeline::publishers(&file, &broker, readings, storm).await?,
     }

@@ -37,18 +37,29 @@ struct Bench {
     dir: std::path::PathBuf,
 }
 
+/// A fresh PostgreSQL database beside the one named (dropped by hand: `vl_bench_*`).
+async fn fresh_database(url: &Option<String>) -> anyhow::Result<Option<String>> {
+    let Some(url) = url.as_ref().filter(|u| u.starts_with("postgres")) else { return Ok(url.clone()) };
+    use sea_orm::ConnectionTrait;
+    let name = format!("vl_bench_{}", uuid::Uuid::new_v4().simple());
+    let admin = sea_orm::Database::connect(url.as_str()).await?;
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+    let (head, _) = url.rsplit_once('/').context("database URL ends with /dbname")?;
+    Ok(Some(format!("{head}/{name}")))
+}
+
 async fn setup(target: &Target, devices: usize) -> anyhow::Result<Bench> {
     let dir = std::env::temp_dir().join(format!("voltledger-bench-{}", uuid::Uuid::new_v4().simple()));
     let settings = Settings {
         data_dir: dir.clone(),
-        database_url: target.database_url.clone(),
+        database_url: fresh_database(&target.database_url).await?,
         broker: target.broker.clone(),
         mqtt_listen: SocketAddr::from(([127, 0, 0, 1], free_port()?)),
         http_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         jwt_secret: None,
         bridge_password: None,
         bridge_sessions: target.bridge_sessions,
-        bridge_client_id: format!("voltledger-bench-{}", uuid::Uuid::new_v4().simple()),
+        bridge_client_id: format!("voltledger-bridge-bench-{}", uuid::Uuid::new_v4().simple()),
         demo: false,
         demo_meters: 0,
         demo_interval: Duration::from_secs(30),
@@ -276,6 +287,52 @@ pub async fn publishers(file: &std::path::Path, broker: &str, readings: usize, s
         let _ = t.await;
     }
     println!("DONE");
+    Ok(())
+}
+
+/// The ingestion sink alone: decoded readings in batches, as the bridge hands them over.
+pub async fn store(database_url: Option<String>, devices: usize, readings: usize, batch: usize) -> anyhow::Result<()> {
+    let target = Target { database_url, broker: None, bridge_sessions: 1 };
+    let bench = setup(&target, devices).await?;
+    let text = std::fs::read_to_string(&bench.file)?;
+    let t0 = NaiveDateTime::parse_from_str("2026-11-01 00:00:00", "%Y-%m-%d %H:%M:%S")?;
+    let mut all = Vec::with_capacity(devices * readings);
+    let now = chrono::Utc::now();
+    for i in 0..readings {
+        for line in text.lines() {
+            let parts: Vec<&str> = line.split('\t').collect();
+            if let [user, _, addr, phases] = parts[..] {
+                let address = Address::parse(addr)?;
+                let at = t0 + chrono::Duration::minutes(i as i64 * 15);
+                let mut meter = SimMeter::new(address, phases == "3");
+                all.push(mqtt_bridge::port::MeterReading {
+                    device: user.to_string(),
+                    address,
+                    read_at: mqtt_bridge::port::ReadTime::MeterClock(at),
+                    received_at: now,
+                    values: meter.reading_at(at),
+                });
+            }
+        }
+    }
+    let total = all.len();
+    let started = Instant::now();
+    let mut worst = Duration::ZERO;
+    for chunk in all.chunks(batch.max(1)) {
+        let t = Instant::now();
+        bench.app.store.store_readings(chunk.to_vec()).await?;
+        worst = worst.max(t.elapsed());
+    }
+    let took = started.elapsed();
+    let stored = bench.tenant.reading_count().await?;
+    println!(
+        "store ({}): {total} readings in batches of {batch}: {:.2} s = {:.0} readings/s, slowest batch {} ms, {stored} rows present",
+        describe(&target),
+        took.as_secs_f64(),
+        total as f64 / took.as_secs_f64(),
+        worst.as_millis()
+    );
+    let _ = std::fs::remove_dir_all(&bench.dir);
     Ok(())
 }
 

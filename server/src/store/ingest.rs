@@ -91,11 +91,18 @@ struct Row {
     values: [Option<i64>; 23],
 }
 
-/// Rows per INSERT statement (SQLite allows 32766 bound values; 27 per row).
-const CHUNK: usize = 500;
+/// Rows per multi-row INSERT. SQLite's cost grows faster than linearly with the statement's
+/// size (measured: 1,000 rows in 16-row statements 20x faster than in 500-row ones).
+/// PostgreSQL uses `write_unnest` instead; see docs/PERFORMANCE.md.
+fn chunk_rows(backend: sea_orm::DbBackend) -> usize {
+    match backend {
+        sea_orm::DbBackend::Postgres => 500,
+        _ => 16,
+    }
+}
 
 impl Store {
-    pub(crate) async fn store_readings(&self, batch: Vec<MeterReading>) -> Result<StoreReport, super::StoreError> {
+    pub async fn store_readings(&self, batch: Vec<MeterReading>) -> Result<StoreReport, super::StoreError> {
         let mut report = StoreReport::default();
         let mut rows = Vec::with_capacity(batch.len());
         {
@@ -119,69 +126,13 @@ impl Store {
         }
         let backend = self.backend();
         let txn = self.db.begin().await?;
-        let cols = VALUE_COLUMNS.join(", ");
-        for chunk in rows.chunks(CHUNK) {
-            let mut args = Args::new();
-            let mut tuples = Vec::with_capacity(chunk.len());
-            for row in chunk {
-                let mut ph = Vec::with_capacity(27);
-                ph.push(args.push(Value::from(row.route.tenant.as_str().to_string())));
-                ph.push(args.push(Value::from(row.route.meter.as_str().to_string())));
-                ph.push(args.push(Value::from(row.read_at)));
-                ph.push(args.push(Value::from(row.received_at)));
-                for v in row.values {
-                    ph.push(args.push(Value::from(v)));
-                }
-                tuples.push(format!("({})", ph.iter().map(|n| format!("${n}")).collect::<Vec<_>>().join(",")));
-            }
-            let sql = format!(
-                "INSERT INTO readings (tenant_id, meter_id, read_at, received_at, {cols}) VALUES {} ON CONFLICT (tenant_id, meter_id, read_at) DO NOTHING",
-                tuples.join(",")
-            );
-            let res = txn.execute_raw(stmt(backend, &sql, args)).await?;
-            report.stored += res.rows_affected() as usize;
-        }
+        let (stored, (inserted, live_done)) = if backend == sea_orm::DbBackend::Postgres {
+            write_unnest(&txn, &rows).await?
+        } else {
+            write_values(&txn, backend, &rows).await?
+        };
+        report.stored = stored;
         report.duplicates = rows.len() - report.stored;
-
-        // Live state: newest reading per meter; last seen always advances.
-        let mut latest: HashMap<&str, &Row> = HashMap::new();
-        for row in &rows {
-            let slot = latest.entry(row.route.meter.as_str()).or_insert(row);
-            if row.read_at > slot.read_at {
-                *slot = row;
-            }
-        }
-        let set_values = VALUE_COLUMNS
-            .iter()
-            .map(|c| format!("{c} = CASE WHEN meter_live.read_at IS NULL OR excluded.read_at >= meter_live.read_at THEN excluded.{c} ELSE meter_live.{c} END"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let live: Vec<&Row> = latest.into_values().collect();
-        for chunk in live.chunks(CHUNK) {
-            let mut args = Args::new();
-            let mut tuples = Vec::with_capacity(chunk.len());
-            for row in chunk {
-                let mut ph = Vec::with_capacity(28);
-                ph.push(args.push(Value::from(row.route.tenant.as_str().to_string())));
-                ph.push(args.push(Value::from(row.route.meter.as_str().to_string())));
-                ph.push(args.push(Value::from(row.read_at)));
-                ph.push(args.push(Value::from(row.received_at)));
-                for v in row.values {
-                    ph.push(args.push(Value::from(v)));
-                }
-                tuples.push(format!("({},'ONLINE')", ph.iter().map(|n| format!("${n}")).collect::<Vec<_>>().join(",")));
-            }
-            let sql = format!(
-                "INSERT INTO meter_live (tenant_id, meter_id, read_at, last_seen_at, {cols}, link_state) VALUES {}
-                 ON CONFLICT (tenant_id, meter_id) DO UPDATE SET
-                   last_seen_at = CASE WHEN meter_live.last_seen_at IS NULL OR excluded.last_seen_at > meter_live.last_seen_at THEN excluded.last_seen_at ELSE meter_live.last_seen_at END,
-                   link_state = 'ONLINE', {set_values},
-                   read_at = CASE WHEN meter_live.read_at IS NULL OR excluded.read_at >= meter_live.read_at THEN excluded.read_at ELSE meter_live.read_at END",
-                tuples.join(",")
-            );
-            txn.execute_raw(stmt(backend, &sql, args)).await?;
-        }
-
         // Gateways heard from in this batch.
         let mut gateways: HashMap<(&str, &str), DateTime<Utc>> = HashMap::new();
         for row in &rows {
@@ -195,8 +146,129 @@ impl Store {
             txn.execute_raw(stmt(backend, sql, Args::new().s(tenant).s(gateway).t(seen))).await?;
         }
         txn.commit().await?;
+        tracing::debug!(
+            rows = rows.len(),
+            insert_ms = inserted.as_millis() as u64,
+            live_ms = live_done.saturating_sub(inserted).as_millis() as u64,
+            "readings committed"
+        );
         Ok(report)
     }
+}
+
+/// Newest reading per meter in the batch (a statement may not upsert one row twice).
+fn newest_per_meter(rows: &[Row]) -> Vec<&Row> {
+    let mut latest: HashMap<&str, &Row> = HashMap::new();
+    for row in rows {
+        let slot = latest.entry(row.route.meter.as_str()).or_insert(row);
+        if row.read_at > slot.read_at {
+            *slot = row;
+        }
+    }
+    latest.into_values().collect()
+}
+
+/// Live values: newest reading wins, last seen always advances.
+fn live_conflict_clause() -> String {
+    let set_values = VALUE_COLUMNS
+        .iter()
+        .map(|c| format!("{c} = CASE WHEN meter_live.read_at IS NULL OR excluded.read_at >= meter_live.read_at THEN excluded.{c} ELSE meter_live.{c} END"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "ON CONFLICT (tenant_id, meter_id) DO UPDATE SET
+           last_seen_at = CASE WHEN meter_live.last_seen_at IS NULL OR excluded.last_seen_at > meter_live.last_seen_at THEN excluded.last_seen_at ELSE meter_live.last_seen_at END,
+           link_state = 'ONLINE', {set_values},
+           read_at = CASE WHEN meter_live.read_at IS NULL OR excluded.read_at >= meter_live.read_at THEN excluded.read_at ELSE meter_live.read_at END"
+    )
+}
+
+type Timings = (std::time::Duration, std::time::Duration);
+
+/// SQLite: multi-row VALUES in small statements.
+async fn write_values(txn: &sea_orm::DatabaseTransaction, backend: sea_orm::DbBackend, rows: &[Row]) -> Result<(usize, Timings), super::StoreError> {
+    let started = std::time::Instant::now();
+    let cols = VALUE_COLUMNS.join(", ");
+    let mut stored = 0;
+    let tuple = |args: &mut Args, row: &Row| {
+        let mut ph = Vec::with_capacity(27);
+        ph.push(args.push(Value::from(row.route.tenant.as_str().to_string())));
+        ph.push(args.push(Value::from(row.route.meter.as_str().to_string())));
+        ph.push(args.push(Value::from(row.read_at)));
+        ph.push(args.push(Value::from(row.received_at)));
+        for v in row.values {
+            ph.push(args.push(Value::from(v)));
+        }
+        ph.iter().map(|n| format!("${n}")).collect::<Vec<_>>().join(",")
+    };
+    for chunk in rows.chunks(chunk_rows(backend)) {
+        let mut args = Args::new();
+        let tuples: Vec<String> = chunk.iter().map(|row| format!("({})", tuple(&mut args, row))).collect();
+        let sql = format!(
+            "INSERT INTO readings (tenant_id, meter_id, read_at, received_at, {cols}) VALUES {} ON CONFLICT (tenant_id, meter_id, read_at) DO NOTHING",
+            tuples.join(",")
+        );
+        stored += txn.execute_raw(stmt(backend, &sql, args)).await?.rows_affected() as usize;
+    }
+    let inserted = started.elapsed();
+    let live = newest_per_meter(rows);
+    for chunk in live.chunks(chunk_rows(backend)) {
+        let mut args = Args::new();
+        let tuples: Vec<String> = chunk.iter().map(|row| format!("({},'ONLINE')", tuple(&mut args, row))).collect();
+        let sql = format!(
+            "INSERT INTO meter_live (tenant_id, meter_id, read_at, last_seen_at, {cols}, link_state) VALUES {} {}",
+            tuples.join(","),
+            live_conflict_clause()
+        );
+        txn.execute_raw(stmt(backend, &sql, args)).await?;
+    }
+    Ok((stored, (inserted, started.elapsed())))
+}
+
+/// A PostgreSQL array literal of plain tokens (ids, timestamps, integers; never user text).
+fn pg_array<I: IntoIterator<Item = Option<String>>>(items: I) -> String {
+    let body: Vec<String> = items.into_iter().map(|v| v.map_or_else(|| "NULL".to_string(), |s| format!("\"{s}\""))).collect();
+    format!("{{{}}}", body.join(","))
+}
+
+/// PostgreSQL: one `UNNEST` statement per table whatever the batch size — a constant text,
+/// so it is prepared once and planned cheaply (multi-row VALUES re-plans every size).
+async fn write_unnest(txn: &sea_orm::DatabaseTransaction, rows: &[Row]) -> Result<(usize, Timings), super::StoreError> {
+    let started = std::time::Instant::now();
+    let backend = sea_orm::DbBackend::Postgres;
+    let columns = |rows: &[&Row]| {
+        let ts = |t: DateTime<Utc>| Some(t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string());
+        let mut args = Args::new()
+            .s(pg_array(rows.iter().map(|r| Some(r.route.tenant.as_str().to_string()))))
+            .s(pg_array(rows.iter().map(|r| Some(r.route.meter.as_str().to_string()))))
+            .s(pg_array(rows.iter().map(|r| ts(r.read_at))))
+            .s(pg_array(rows.iter().map(|r| ts(r.received_at))));
+        for i in 0..VALUE_COLUMNS.len() {
+            args = args.s(pg_array(rows.iter().map(|r| r.values.get(i).copied().flatten().map(|v| v.to_string()))));
+        }
+        args
+    };
+    let casts = || {
+        let mut c = vec!["$1::text[]".to_string(), "$2::text[]".into(), "$3::timestamptz[]".into(), "$4::timestamptz[]".into()];
+        c.extend((0..VALUE_COLUMNS.len()).map(|i| format!("${}::int8[]", i + 5)));
+        c.join(", ")
+    };
+    let cols = VALUE_COLUMNS.join(", ");
+    let all: Vec<&Row> = rows.iter().collect();
+    let sql = format!(
+        "INSERT INTO readings (tenant_id, meter_id, read_at, received_at, {cols}) SELECT * FROM UNNEST({}) ON CONFLICT (tenant_id, meter_id, read_at) DO NOTHING",
+        casts()
+    );
+    let stored = txn.execute_raw(stmt(backend, &sql, columns(&all))).await?.rows_affected() as usize;
+    let inserted = started.elapsed();
+    let live = newest_per_meter(rows);
+    let sql = format!(
+        "INSERT INTO meter_live (tenant_id, meter_id, read_at, last_seen_at, {cols}, link_state) SELECT u.*, 'ONLINE' FROM UNNEST({}) AS u {}",
+        casts(),
+        live_conflict_clause()
+    );
+    txn.execute_raw(stmt(backend, &sql, columns(&live))).await?;
+    Ok((stored, (inserted, started.elapsed())))
 }
 
 /// The bridge's sink: durable before it returns, idempotent on (meter, read time).

@@ -95,12 +95,16 @@ impl Store {
         let mut options = ConnectOptions::new(url.to_string());
         let sqlite = url.starts_with("sqlite:");
         options.max_connections(if sqlite { 4 } else { 16 }).min_connections(1).sqlx_logging(false);
+        // Per-connection settings: WAL without an fsync per commit (durable at checkpoints,
+        // safe against process crashes), foreign keys on, waits instead of SQLITE_BUSY.
+        options.map_sqlx_sqlite_opts(|o| {
+            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(std::time::Duration::from_secs(10))
+        });
         let db = Database::connect(options).await.map_err(|e| StoreError::Database(e.to_string()))?;
-        if sqlite {
-            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=10000"] {
-                db.execute_unprepared(pragma).await?;
-            }
-        }
         Ok(Self { db, caches: Arc::default(), bridge_login: Arc::default() })
     }
 
