@@ -89,7 +89,12 @@ pub async fn run<S: ReadingSink>(config: BridgeConfig, sink: Arc<S>, stats: Arc<
     }
 }
 
-fn session(config: &BridgeConfig, n: usize, tx: mpsc::Sender<(usize, Publish)>, stats: Arc<BridgeStats>) -> (AsyncClient, tokio::task::JoinHandle<()>) {
+fn session(
+    config: &BridgeConfig,
+    n: usize,
+    tx: mpsc::Sender<(usize, Publish)>,
+    stats: Arc<BridgeStats>,
+) -> (AsyncClient, tokio::task::JoinHandle<()>) {
     let client_id = format!("{}-{n}", config.client_id);
     let mut options = MqttOptions::new(client_id, config.broker.host.clone(), config.broker.port);
     options.set_credentials(config.username.clone(), config.password.clone());

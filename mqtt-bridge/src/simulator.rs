@@ -418,21 +418,25 @@ mod tests {
         chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap().and_hms_opt(12, 0, 0).unwrap()
     }
 
-    fn control(meter: &SimMeter, action: RelayAction, password: u32) -> Frame {
-        RemoteControl { level: 2, password, operator: 1, action, deadline: now() + chrono::Duration::minutes(5) }.frame(meter.address).unwrap()
+    /// Sends a remote-control command (deadline five minutes after `now()`) at `at`.
+    fn command(meter: &mut SimMeter, action: RelayAction, password: u32, at: NaiveDateTime) -> Frame {
+        let frame = RemoteControl { level: 2, password, operator: 1, action, deadline: now() + chrono::Duration::minutes(5) }
+            .frame(meter.address)
+            .unwrap();
+        answer(meter, &frame, at).unwrap()
     }
 
     #[test]
     fn relay_follows_commands_and_hold_power_refuses_a_trip() {
         let mut m = SimMeter::new(Address::from_u64(42).unwrap(), false);
-        let ok = answer(&mut m, &control(&m, RelayAction::Trip, SIM_PASSWORD), now()).unwrap();
+        let ok = command(&mut m, RelayAction::Trip, SIM_PASSWORD, now());
         assert_eq!(ok.control.to_byte(), 0x9C);
         assert!(m.relay_open);
         assert_eq!(m.reading_at(now()).active_power, Some(Decimal::new(0, 4)));
-        answer(&mut m, &control(&m, RelayAction::DirectClose, SIM_PASSWORD), now()).unwrap();
+        command(&mut m, RelayAction::DirectClose, SIM_PASSWORD, now());
         assert!(!m.relay_open);
-        answer(&mut m, &control(&m, RelayAction::HoldOn, SIM_PASSWORD), now()).unwrap();
-        let refused = answer(&mut m, &control(&m, RelayAction::Trip, SIM_PASSWORD), now()).unwrap();
+        command(&mut m, RelayAction::HoldOn, SIM_PASSWORD, now());
+        let refused = command(&mut m, RelayAction::Trip, SIM_PASSWORD, now());
         assert_eq!((refused.control.to_byte(), refused.data.clone()), (0xDC, vec![0x04]));
         assert!(!m.relay_open);
         assert_eq!(m.reading_at(now()).status_word_3.map(|w| w & (1 << 12) != 0), Some(true));
@@ -441,9 +445,9 @@ mod tests {
     #[test]
     fn wrong_password_or_expired_deadline_is_refused() {
         let mut m = SimMeter::new(Address::from_u64(42).unwrap(), false);
-        let r = answer(&mut m, &control(&m, RelayAction::Trip, 111_111), now()).unwrap();
+        let r = command(&mut m, RelayAction::Trip, 111_111, now());
         assert_eq!(r.control.to_byte(), 0xDC);
-        let late = answer(&mut m, &control(&m, RelayAction::Trip, SIM_PASSWORD), now() + chrono::Duration::hours(1)).unwrap();
+        let late = command(&mut m, RelayAction::Trip, SIM_PASSWORD, now() + chrono::Duration::hours(1));
         assert_eq!(late.control.to_byte(), 0xDC);
         assert!(!m.relay_open);
     }
@@ -451,10 +455,11 @@ mod tests {
     #[test]
     fn read_requests_are_answered_from_the_current_snapshot() {
         let mut m = SimMeter::new(Address::from_u64(42).unwrap(), true);
-        let reply = answer(&mut m, &dlt645::read_request(m.address, di::VOLTAGE_BLOCK), now()).unwrap();
+        let address = m.address;
+        let reply = answer(&mut m, &dlt645::read_request(address, di::VOLTAGE_BLOCK), now()).unwrap();
         assert_eq!(reply.control.to_byte(), 0x91);
         assert_eq!(dlt645::items::decode_items(&reply.data).unwrap().len(), 3);
-        let unknown = answer(&mut m, &dlt645::read_request(m.address, Di(0x1D00_0101)), now()).unwrap();
+        let unknown = answer(&mut m, &dlt645::read_request(address, Di(0x1D00_0101)), now()).unwrap();
         assert_eq!((unknown.control.to_byte(), unknown.data), (0xD1, vec![0x02]));
         // Another meter's frame and broadcasts get no answer.
         assert!(answer(&mut m, &dlt645::read_request(Address::from_u64(43).unwrap(), di::VOLTAGE_BLOCK), now()).is_none());

@@ -231,10 +231,18 @@ mod tests {
 
     #[test]
     fn envelope_ts_is_used_without_a_meter_clock() {
-        let frame = dlt645::read_reply(Address::from_u64(161).unwrap(), di::FORWARD_ACTIVE_TOTAL, &[Value::Number(rust_decimal::Decimal::new(100, 2))]).unwrap();
+        let frame = dlt645::read_reply(
+            Address::from_u64(161).unwrap(),
+            di::FORWARD_ACTIVE_TOTAL,
+            &[Value::Number(rust_decimal::Decimal::new(100, 2))],
+        )
+        .unwrap();
         let json = format!(r#"{{"frames": ["{}"], "ts": "2026-11-23T00:30:00Z"}}"#, hex::encode(frame.encode(0).unwrap()));
         let d = decode_uplink("dev", json.as_bytes(), Utc::now()).unwrap();
-        assert_eq!(d.readings[0].read_at, ReadTime::Instant(DateTime::parse_from_rfc3339("2026-11-23T00:30:00Z").unwrap().with_timezone(&Utc)));
+        assert_eq!(
+            d.readings[0].read_at,
+            ReadTime::Instant(DateTime::parse_from_rfc3339("2026-11-23T00:30:00Z").unwrap().with_timezone(&Utc))
+        );
     }
 
     #[test]

@@ -568,19 +568,19 @@ pub fn encode_value(di: Di, format: Format, value: &Value) -> Result<Vec<u8>, It
     Ok(out)
 }
 
-/// Splits a block identifier (DI1 or DI0 = FF) into the identifiers of its members.
-fn block_members(di: Di) -> Option<(Vec<Di>, Spec)> {
+/// The members of a block identifier (DI1 or DI0 = FF), in table order, lazily.
+fn block_members(di: Di) -> Option<impl Iterator<Item = (Di, Spec)>> {
     let [_, _, d1, d0] = di.bytes();
-    let (make, range): (fn(Di, u8) -> Di, std::ops::RangeInclusive<u8>) = if d1 == 0xFF && d0 != 0xFF {
-        (Di::with_di1, 0..=0x3F)
+    let make: fn(Di, u8) -> Di = if d1 == 0xFF && d0 != 0xFF {
+        Di::with_di1
     } else if d0 == 0xFF && d1 != 0xFF {
-        (Di::with_di0, 0..=0x3F)
+        Di::with_di0
     } else {
         return None;
     };
-    let members: Vec<Di> = range.map(|i| make(di, i)).filter(|m| spec(*m).is_some()).collect();
-    let first = spec(*members.first()?)?;
-    Some((members, first))
+    // Members start at index 0 (totals) or 1 (phases, status words) and run contiguously.
+    let start = (0..=1u8).find(|i| spec(make(di, *i)).is_some())?;
+    Some((start..=0x3F).map_while(move |i| spec(make(di, i)).map(|s| (make(di, i), s))))
 }
 
 /// Decodes a read reply's data field: DI, then the value (or a block of values).
@@ -592,19 +592,18 @@ pub fn decode_items(data: &[u8]) -> Result<Vec<Item>, ItemError> {
     if let Some(spec) = spec(di) {
         return Ok(vec![Item { di, value: decode_value(di, spec.format, body)? }]);
     }
-    if let Some((members, _)) = block_members(di) {
+    if let Some(members) = block_members(di) {
         let mut items = Vec::new();
         let mut rest = body;
-        for member in members {
+        for (member, member_spec) in members {
             if rest.is_empty() {
                 break;
             }
-            let Some(len) = spec(member).and_then(|s| s.format.fixed_len()) else { break };
+            let Some(len) = member_spec.format.fixed_len() else { break };
             let Some((bytes, tail)) = rest.split_at_checked(len) else {
                 return Err(ItemError::Length { di: member, needed: len, got: rest.len() });
             };
-            let format = spec(member).map(|s| s.format).ok_or(ItemError::Kind { di: member })?;
-            items.push(Item { di: member, value: decode_value(member, format, bytes)? });
+            items.push(Item { di: member, value: decode_value(member, member_spec.format, bytes)? });
             rest = tail;
         }
         if !rest.is_empty() {
@@ -623,10 +622,9 @@ pub fn encode_items(di: Di, values: &[Value]) -> Result<Vec<u8>, ItemError> {
         out.extend(encode_value(di, spec.format, value)?);
         return Ok(out);
     }
-    if let Some((members, _)) = block_members(di) {
-        for (member, value) in members.iter().zip(values) {
-            let format = spec(*member).map(|s| s.format).ok_or(ItemError::Kind { di: *member })?;
-            out.extend(encode_value(*member, format, value)?);
+    if let Some(members) = block_members(di) {
+        for ((member, member_spec), value) in members.zip(values) {
+            out.extend(encode_value(member, member_spec.format, value)?);
         }
         return Ok(out);
     }

@@ -327,7 +327,7 @@ pub async fn store(database_url: Option<String>, devices: usize, readings: usize
     let stored = bench.tenant.reading_count().await?;
     println!(
         "store ({}): {total} readings in batches of {batch}: {:.2} s = {:.0} readings/s, slowest batch {} ms, {stored} rows present",
-        describe(&target),
+        if target.database_url.as_deref().is_some_and(|u| u.starts_with("postgres")) { "PostgreSQL" } else { "SQLite" },
         took.as_secs_f64(),
         total as f64 / took.as_secs_f64(),
         worst.as_millis()

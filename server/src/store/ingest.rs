@@ -186,7 +186,11 @@ fn live_conflict_clause() -> String {
 type Timings = (std::time::Duration, std::time::Duration);
 
 /// SQLite: multi-row VALUES in small statements.
-async fn write_values(txn: &sea_orm::DatabaseTransaction, backend: sea_orm::DbBackend, rows: &[Row]) -> Result<(usize, Timings), super::StoreError> {
+async fn write_values(
+    txn: &sea_orm::DatabaseTransaction,
+    backend: sea_orm::DbBackend,
+    rows: &[Row],
+) -> Result<(usize, Timings), super::StoreError> {
     let started = std::time::Instant::now();
     let cols = VALUE_COLUMNS.join(", ");
     let mut stored = 0;

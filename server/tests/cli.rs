@@ -1,0 +1,55 @@
+//! The `voltledger` binary as users call it: `frame decode` and `frame encode`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::process::Command;
+
+fn voltledger(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_voltledger")).args(args).output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn frame_decode_prints_one_json_object_per_frame() {
+    let two = "FE FE 68 25 04 03 02 01 00 68 91 08 33 33 34 33 75 39 45 33 8B 16 68 61 01 00 00 00 00 68 D1 01 35 39 16";
+    let (ok, stdout, _) = voltledger(&["frame", "decode", two]);
+    assert!(ok);
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["items"][0]["value"], serde_json::json!(1206.42));
+    assert_eq!(lines[0]["items"][0]["di"], "00010000");
+    assert_eq!(lines[1]["error"]["bits"][0], "no_requested_data");
+}
+
+#[test]
+fn a_bad_frame_prints_a_clear_error_and_exits_non_zero() {
+    for (input, expected) in [
+        ("68 25 04 03 02 01 00 68 11 04 33 33 34 33 E2 16", "checksum mismatch"),
+        ("68 25 04 03 02 01 00 68 11 04 33", "trailing byte"),
+        ("zz", "not hex"),
+        ("00 11 22", "no DL/T 645 frame"),
+    ] {
+        let (ok, stdout, stderr) = voltledger(&["frame", "decode", input]);
+        assert!(!ok, "{input}");
+        assert!(stdout.is_empty(), "{input}: {stdout}");
+        assert!(stderr.contains(expected), "{input}: {stderr}");
+    }
+}
+
+#[test]
+fn frame_encode_builds_what_decode_reads_back() {
+    let (ok, read, _) = voltledger(&["frame", "encode", "read", "--address", "000102030425", "--di", "00010000"]);
+    assert!(ok);
+    assert_eq!(read.trim(), "68 25 04 03 02 01 00 68 11 04 33 33 34 33 E1 16");
+    let (ok, control, _) =
+        voltledger(&["frame", "encode", "control", "--address", "000000000161", "--action", "trip", "--deadline", "2026-11-30 12:00:00"]);
+    assert!(ok);
+    let (ok, decoded, _) = voltledger(&["frame", "decode", control.trim()]);
+    assert!(ok);
+    let v: serde_json::Value = serde_json::from_str(decoded.trim()).unwrap();
+    assert_eq!(v["command"]["action"], "trip");
+    assert_eq!(v["command"]["deadline"], "2026-11-30 12:00:00");
+    let (ok, _, stderr) =
+        voltledger(&["frame", "encode", "control", "--address", "999999999999", "--action", "trip", "--deadline", "2026-11-30 12:00:00"]);
+    assert!(!ok);
+    assert!(stderr.contains("broadcast"), "{stderr}");
+}
