@@ -124,6 +124,11 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         silent: usize,
     },
+    /// Broker integration files for an external Mosquitto.
+    Broker {
+        #[command(subcommand)]
+        command: BrokerCommand,
+    },
     /// Benchmarks that print figures (see docs/PERFORMANCE.md).
     Bench {
         #[command(subcommand)]
@@ -151,6 +156,18 @@ enum TenantCommand {
     List {
         #[command(flatten)]
         common: Common,
+    },
+}
+
+#[derive(Subcommand)]
+enum BrokerCommand {
+    /// Print a Mosquitto password file of every active device login (and the bridge's).
+    MosquittoPasswd {
+        #[command(flatten)]
+        common: Common,
+        /// The bridge's broker password, to include its line.
+        #[arg(long, env = "VOLTLEDGER__MQTT__BRIDGE_PASSWORD", hide_env_values = true)]
+        bridge_password: Option<String>,
     },
 }
 
@@ -223,6 +240,13 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Bench { command } => {
             init_tracing();
             server::bench::run(command).await?;
+        }
+        Command::Broker { command: BrokerCommand::MosquittoPasswd { common, bridge_password } } => {
+            let store = Store::connect(&common.database_url()).await?;
+            store.migrate().await?;
+            for line in store.platform_mosquitto_passwords(bridge_password.as_deref()).await? {
+                println!("{line}");
+            }
         }
         Command::Migrate { common } => {
             init_tracing();

@@ -139,6 +139,7 @@ const UP: &[&str] = &[
         id TEXT NOT NULL,
         username TEXT NOT NULL,
         secret_hash TEXT NOT NULL,
+        broker_hash TEXT NOT NULL DEFAULT '',
         meter_id TEXT,
         gateway_id TEXT,
         created_at {ts} NOT NULL,

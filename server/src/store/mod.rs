@@ -77,6 +77,17 @@ pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// The same secret in Mosquitto's password-file form (`$7$`: PBKDF2-HMAC-SHA512, 101
+/// rounds, 12-byte salt, 64-byte key, base64), so an external Mosquitto can check devices.
+pub fn mosquitto_hash(secret: &str) -> String {
+    use base64::Engine as _;
+    let salt: [u8; 12] = rand::random();
+    let mut key = [0u8; 64];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha512>(secret.as_bytes(), &salt, 101, &mut key);
+    let b64 = base64::engine::general_purpose::STANDARD;
+    format!("$7$101${}${}", b64.encode(salt), b64.encode(key))
+}
+
 /// A tenant as the platform sees it.
 #[derive(Debug, Clone)]
 pub struct TenantRow {
@@ -227,6 +238,22 @@ impl Store {
             caches.routes.insert((r.try_get("", "username")?, n), route);
         }
         Ok(caches)
+    }
+
+    /// Platform operation: Mosquitto password-file lines (`username:$7$…`) of every active
+    /// device login, plus the bridge's own when its secret is given.
+    pub async fn platform_mosquitto_passwords(&self, bridge_secret: Option<&str>) -> Result<Vec<String>> {
+        let sql = "SELECT c.username, c.broker_hash FROM device_credentials c JOIN tenants t ON t.id = c.tenant_id
+                   WHERE c.revoked_at IS NULL AND t.status = 'ACTIVE' AND c.broker_hash <> '' ORDER BY c.username";
+        let rows = self.db.query_all_raw(stmt(self.backend(), sql, Args::new())).await?;
+        let mut lines = Vec::with_capacity(rows.len() + 1);
+        if let Some(secret) = bridge_secret {
+            lines.push(format!("{}:{}", crate::app::BRIDGE_USER, mosquitto_hash(secret)));
+        }
+        for r in rows {
+            lines.push(format!("{}:{}", r.try_get::<String>("", "username")?, r.try_get::<String>("", "broker_hash")?));
+        }
+        Ok(lines)
     }
 
     /// Marks meters and gateways lost when silent for longer than their tenant allows (F5).

@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, QueryResult, TransactionTrait};
 
 use super::ingest::VALUE_COLUMNS;
 use super::sql::{Args, stmt};
-use super::{Result, StoreError, TenantStore, hash_secret};
+use super::{Result, StoreError, TenantStore, hash_secret, mosquitto_hash};
 use crate::domain::ids::*;
 use crate::domain::registry::{MeterPatch, NewArea, NewCustomer, NewGateway, NewMeter, NewProperty};
 
@@ -325,10 +325,15 @@ impl TenantStore {
         let sql = "INSERT INTO gateways (tenant_id, id, property_id, serial, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
         txn.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(g.property.as_str()).s(&g.serial).s(&g.name).t(Utc::now())))
             .await?;
-        let sql =
-            "INSERT INTO device_credentials (tenant_id, id, username, secret_hash, gateway_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-        let args =
-            self.args().s(uuid::Uuid::new_v4().to_string()).s(&cred.username).s(hash_secret(&cred.password)).s(id.as_str()).t(Utc::now());
+        let sql = "INSERT INTO device_credentials (tenant_id, id, username, secret_hash, gateway_id, created_at, broker_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let args = self
+            .args()
+            .s(uuid::Uuid::new_v4().to_string())
+            .s(&cred.username)
+            .s(hash_secret(&cred.password))
+            .s(id.as_str())
+            .t(Utc::now())
+            .s(mosquitto_hash(&cred.password));
         txn.execute_raw(stmt(self.backend(), sql, args)).await?;
         txn.commit().await?;
         self.store.refresh_device(&cred.username).await?;
@@ -401,14 +406,15 @@ impl TenantStore {
             .await?;
         let cred = if m.link == crate::domain::registry::LinkType::FourG {
             let cred = new_credential();
-            let sql = "INSERT INTO device_credentials (tenant_id, id, username, secret_hash, meter_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+            let sql = "INSERT INTO device_credentials (tenant_id, id, username, secret_hash, meter_id, created_at, broker_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)";
             let args = self
                 .args()
                 .s(uuid::Uuid::new_v4().to_string())
                 .s(&cred.username)
                 .s(hash_secret(&cred.password))
                 .s(id.as_str())
-                .t(Utc::now());
+                .t(Utc::now())
+                .s(mosquitto_hash(&cred.password));
             txn.execute_raw(stmt(self.backend(), sql, args)).await?;
             Some(cred)
         } else {
@@ -605,8 +611,9 @@ impl TenantStore {
 
     /// Replaces a device's secret (rotation; the demo derives its simulator secrets).
     pub async fn set_device_secret(&self, username: &str, secret: &str) -> Result<()> {
-        let sql = "UPDATE device_credentials SET secret_hash = $3 WHERE tenant_id = $1 AND username = $2 AND revoked_at IS NULL";
-        let res = self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(username).s(hash_secret(secret)))).await?;
+        let sql = "UPDATE device_credentials SET secret_hash = $3, broker_hash = $4 WHERE tenant_id = $1 AND username = $2 AND revoked_at IS NULL";
+        let args = self.args().s(username).s(hash_secret(secret)).s(mosquitto_hash(secret));
+        let res = self.store.db.execute_raw(stmt(self.backend(), sql, args)).await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
