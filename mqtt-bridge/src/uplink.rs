@@ -97,6 +97,13 @@ pub fn decode_uplink(device: &str, payload: &[u8], received_at: DateTime<Utc>) -
     }
     let mut rejected: Vec<Rejection> =
         scan.rejected.iter().map(|(at, e)| Rejection::Item { address: format!("offset {at}"), reason: e.to_string() }).collect();
+    if scan.consumed < bytes.len() {
+        // A frame cut at the end of the publish; reassembly across publishes is not kept yet.
+        rejected.push(Rejection::Item {
+            address: format!("offset {}", scan.consumed),
+            reason: format!("{} byte(s) at the end do not form a whole frame", bytes.len() - scan.consumed),
+        });
+    }
     let mut drafts: Vec<(Address, Draft)> = Vec::new();
     let mut others = Vec::new();
     for frame in scan.frames {
@@ -254,6 +261,17 @@ mod tests {
         assert!(matches!(decode_uplink("dev", br#"{"frame": "zz"}"#, now), Err(Rejection::Envelope(_))));
         assert!(matches!(device_of("vl/up/a/b"), Err(Rejection::Topic(_))));
         assert_eq!(device_of("vl/up/d123").unwrap(), "d123");
+    }
+
+    #[test]
+    fn a_frame_cut_at_the_end_is_reported_and_the_rest_is_used() {
+        let (mut bytes, _, values) = sample();
+        let whole = bytes.len();
+        bytes.extend_from_slice(&sample().0[..9]);
+        let d = decode_uplink("dev", &bytes, Utc::now()).unwrap();
+        assert_eq!(d.readings[0].values, values);
+        assert_eq!(d.rejected.len(), 1, "{:?}", d.rejected);
+        assert!(d.rejected[0].to_string().contains(&format!("offset {whole}")));
     }
 
     #[test]

@@ -171,6 +171,40 @@ async fn simulated_meters_and_a_gateway_publish_and_every_value_is_visible_exact
     }
     let gw = admin.ok("{ gateways { items { linkState lastSeenAt } } }", json!({}));
     assert_eq!(gw["gateways"]["items"][0]["linkState"], "ONLINE");
+
+    // Filters: status, text, gateway.
+    let lists = admin.ok(
+        "query($gw: ID!) { online: meters(filter: {status: ONLINE}) { total } lost: meters(filter: {status: LOST}) { total } text: meters(filter: {q: \"7000006\"}) { total items { address } } behind: meters(filter: {gatewayId: $gw}) { total } }",
+        json!({"gw": admin.ok("{ gateways { items { id } } }", json!({}))["gateways"]["items"][0]["id"]}),
+    );
+    assert_eq!(lists["online"]["total"], fleet.meters.len());
+    assert_eq!(lists["lost"]["total"], 0);
+    assert_eq!(lists["text"]["total"], 1);
+    assert_eq!(lists["text"]["items"][0]["address"], "000007000006");
+    assert_eq!(lists["behind"]["total"], 5);
+
+    // Silence longer than the tenant allows (3 × 30 min by default) marks meters and the gateway
+    // lost; the next reading brings a meter back.
+    let later = Utc::now() + chrono::Duration::minutes(91);
+    assert!(app.app.store.platform_sweep_link_state(later).await.unwrap() >= fleet.meters.len() as u64);
+    let lost = admin.ok("{ meters(filter: {status: LOST}) { total } gateways { items { linkState } } }", json!({}));
+    assert_eq!(lost["meters"]["total"], fleet.meters.len());
+    assert_eq!(lost["gateways"]["items"][0]["linkState"], "LOST");
+    let one = SimConfig {
+        rounds: Some(1),
+        ..SimConfig {
+            broker: app.app.broker.clone(),
+            interval: Duration::from_millis(1100),
+            clock_offset: chrono_tz_offset(),
+            rounds: None,
+        }
+    };
+    mqtt_bridge::simulator::run(one, vec![fleet.devices[0].clone()], SimHandle::default()).await;
+    let back = TestApp::eventually(Duration::from_secs(10), || async {
+        admin.ok("{ meters(filter: {status: ONLINE}) { total } }", json!({}))["meters"]["total"] == 1
+    })
+    .await;
+    assert!(back, "a meter that reports again is ONLINE");
     if std::env::var("VOLTLEDGER_TEST_MQTT_URL").is_err() {
         // On a shared external broker other tests' hostile payloads reach this bridge too.
         assert_eq!(app.app.stats.rejected.load(Ordering::Relaxed), 0);
