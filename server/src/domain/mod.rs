@@ -4,6 +4,7 @@
 pub mod ids;
 pub mod metering;
 pub mod registry;
+pub mod tariff;
 
 /// A field-level validation failure, named after the input field (API.md: `extensions.field`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
