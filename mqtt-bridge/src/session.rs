@@ -145,9 +145,12 @@ async fn ingest<S: ReadingSink>(
     loop {
         let Some(first) = rx.recv().await else { return };
         pending.push(first);
+        // Close the batch at `batch_max`, after `batch_wait`, or as soon as the stream pauses
+        // (the brokers' in-flight windows are full and wait for our acknowledgements).
         let deadline = tokio::time::Instant::now() + batch_wait;
         while pending.len() < batch_max {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
+            let pause = tokio::time::Instant::now() + IDLE_GAP;
+            match tokio::time::timeout_at(deadline.min(pause), rx.recv()).await {
                 Ok(Some(p)) => pending.push(p),
                 Ok(None) | Err(_) => break,
             }
@@ -200,6 +203,9 @@ async fn ingest<S: ReadingSink>(
         }
     }
 }
+
+/// A pause this long in the uplink stream closes the batch early.
+const IDLE_GAP: Duration = Duration::from_millis(3);
 
 fn log_rejection(topic: &str, r: &Rejection) {
     tracing::warn!(topic, reason = %r, "uplink payload refused");

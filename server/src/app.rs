@@ -126,8 +126,8 @@ impl Application {
             username: BRIDGE_USER.into(),
             password: bridge_password,
             sessions: settings.bridge_sessions.max(1),
-            batch_max: 2_000,
-            batch_wait: Duration::from_millis(20),
+            batch_max: 5_000,
+            batch_wait: Duration::from_millis(50),
         };
         let bridge = tokio::spawn(mqtt_bridge::session::run(bridge_cfg, Arc::new(store.clone()), stats.clone()));
         let sweeper = {
