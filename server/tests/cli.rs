@@ -53,3 +53,24 @@ fn frame_encode_builds_what_decode_reads_back() {
     assert!(!ok);
     assert!(stderr.contains("broadcast"), "{stderr}");
 }
+
+#[test]
+fn tenant_create_prints_an_id_and_a_token_that_the_server_accepts() {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let dir = std::env::temp_dir().join(format!("voltledger-cli-{}-{nanos}", std::process::id()));
+    let data = dir.to_string_lossy().to_string();
+    let (ok, stdout, stderr) = voltledger(&["tenant", "create", "--data-dir", &data, "--name", "Mall Co", "--slug", "mall-co"]);
+    assert!(ok, "{stderr}");
+    let id = stdout.lines().find_map(|l| l.strip_prefix("tenant ")).unwrap().trim().to_string();
+    let token = stdout.lines().find_map(|l| l.strip_prefix("admin token: ")).unwrap().trim().to_string();
+    assert_eq!(id.len(), 36);
+    assert_eq!(token.split('.').count(), 3);
+    let keys = server::api::auth::TokenKeys::new(std::fs::read_to_string(dir.join("jwt.secret")).unwrap().trim().as_bytes());
+    assert_eq!(keys.verify(&token).map(|t| t.to_string()), Some(id.clone()));
+    let (ok, list, _) = voltledger(&["tenant", "list", "--data-dir", &data]);
+    assert!(ok && list.contains("mall-co") && list.contains(&id));
+    // The same slug twice is refused with a clear error.
+    let (ok, _, stderr) = voltledger(&["tenant", "create", "--data-dir", &data, "--name", "Again", "--slug", "mall-co"]);
+    assert!(!ok && stderr.contains("error"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -93,3 +93,30 @@ async fn requests_without_a_valid_token_are_refused() {
     let forged = graphql(app.app.http_addr, Some("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."), "{ meters { total } }", json!({}));
     assert_eq!(forged["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
 }
+
+fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_readiness_metrics_and_graphiql_are_served() {
+    let app = TestApp::spawn().await;
+    let addr = app.app.http_addr;
+    let (health, ready, metrics, graphiql) = tokio::task::spawn_blocking(move || {
+        (http_get(addr, "/healthz"), http_get(addr, "/readyz"), http_get(addr, "/metrics"), http_get(addr, "/graphql"))
+    })
+    .await
+    .unwrap();
+    assert_eq!(health.0, 200);
+    assert_eq!(ready.0, 200);
+    assert_eq!(metrics.0, 200);
+    assert!(metrics.1.contains("voltledger_readings_stored_total"));
+    assert_eq!(graphiql.0, 200);
+    assert!(graphiql.1.to_lowercase().contains("graphiql"));
+}
