@@ -254,7 +254,8 @@ pub struct ControlReport {
 pub struct ItemReport {
     pub di: String,
     pub name: String,
-    pub value: Box<RawValue>,
+    /// A JSON number written from the exact decimal, a string, or `null` (`None`).
+    pub value: Option<Box<RawValue>>,
     pub unit: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
@@ -274,16 +275,15 @@ pub struct CommandReport {
     pub deadline: String,
 }
 
-fn raw(json: String) -> Box<RawValue> {
-    RawValue::from_string(json).unwrap_or_else(|_| null())
+fn raw(json: String) -> Option<Box<RawValue>> {
+    RawValue::from_string(json).ok()
 }
 
-#[allow(clippy::expect_used)] // a constant literal that is valid JSON
-fn null() -> Box<RawValue> {
-    RawValue::from_string("null".to_string()).expect("null is valid JSON")
+fn null() -> Option<Box<RawValue>> {
+    None
 }
 
-fn quoted(text: &str) -> Box<RawValue> {
+fn quoted(text: &str) -> Option<Box<RawValue>> {
     raw(serde_json::to_string(text).unwrap_or_default())
 }
 
