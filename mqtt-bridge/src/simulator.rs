@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Timelike, Utc};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use rust_decimal::Decimal;
 
@@ -402,11 +402,6 @@ async fn run_device(config: SimConfig, mut device: SimDevice, handle: SimHandle,
 /// Deterministic addresses for a simulated fleet: `prefix` followed by a running number.
 pub fn fleet_address(prefix: u64, n: u64) -> Option<Address> {
     Address::from_u64(prefix * 1_000_000 + n)
-}
-
-/// Day-of-month helper used by demo seeding (meters start their registers on the 1st).
-pub fn month_start(at: NaiveDateTime) -> Option<NaiveDateTime> {
-    at.date().with_day(1).and_then(|d| d.and_hms_opt(0, 0, 0))
 }
 
 #[cfg(test)]

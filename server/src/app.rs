@@ -60,8 +60,13 @@ fn redact(url: &str) -> String {
 
 impl Settings {
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("voltledger.db").display()))
+        self.database_url.clone().unwrap_or_else(|| default_database_url(&self.data_dir))
     }
+}
+
+/// The single-box default: a SQLite file in the data directory, created if missing.
+pub fn default_database_url(data_dir: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("voltledger.db").display())
 }
 
 /// A secret kept in the data directory, created on first use (single-box default only).

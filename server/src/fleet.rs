@@ -2,8 +2,6 @@
 //! meters (through the ordinary registry), and turns its devices into simulator devices.
 //! Used by `serve` (demo data) and `simulate`.
 
-use std::collections::HashMap;
-
 use mqtt_bridge::dlt645::Address;
 use mqtt_bridge::simulator::{SimDevice, SimMeter};
 use sha2::{Digest, Sha256};
@@ -75,11 +73,9 @@ pub async fn provision(t: &TenantStore, plan: FleetPlan) -> Result<()> {
 /// The tenant's devices as simulator devices, with secrets derived from `seed` (and set).
 pub async fn sim_devices(t: &TenantStore, seed: &str) -> Result<Vec<SimDevice>> {
     let mut out = Vec::new();
-    let mut secrets = HashMap::new();
     for d in t.device_fleet().await? {
         let secret = derived_secret(seed, &d.username);
         t.set_device_secret(&d.username, &secret).await?;
-        secrets.insert(d.username.clone(), secret.clone());
         let meters =
             d.meters.iter().filter_map(|(a, phases)| Address::parse(a).ok().map(|addr| SimMeter::new(addr, *phases == 3))).collect();
         out.push(SimDevice { username: d.username, password: secret, meters, gateway: d.gateway });

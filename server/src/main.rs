@@ -33,7 +33,7 @@ struct Common {
 
 impl Common {
     fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("voltledger.db").display()))
+        self.database_url.clone().unwrap_or_else(|| server::app::default_database_url(&self.data_dir))
     }
 
     fn jwt_secret(&self) -> anyhow::Result<String> {

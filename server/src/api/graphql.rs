@@ -28,9 +28,8 @@ fn err(e: impl Into<ApiError>) -> async_graphql::Error {
     e.into().extend()
 }
 
-fn parse_id<T>(field: &'static str, id: &ID, parse: fn(&str) -> Option<T>) -> Res<T> {
-    // A malformed id behaves like an id that does not exist.
-    let _ = field;
+/// A malformed id behaves like an id that does not exist.
+fn parse_id<T>(id: &ID, parse: fn(&str) -> Option<T>) -> Res<T> {
     parse(id.as_str()).ok_or_else(|| err(ApiError::NotFound))
 }
 
@@ -712,14 +711,14 @@ impl MutationRoot {
     }
 
     async fn update_property(&self, ctx: &Context<'_>, input: UpdatePropertyInput) -> Res<Property> {
-        let id = parse_id("id", &input.id, PropertyId::parse)?;
+        let id = parse_id(&input.id, PropertyId::parse)?;
         let p = reg::NewProperty::parse(&input.name, &input.address).map_err(err)?;
         Ok(tenant(ctx)?.update_property(&id, &p).await.map_err(err)?.into())
     }
 
     /// Retires a property; refused while it still has active meters.
     async fn retire_property(&self, ctx: &Context<'_>, input: RetireInput) -> Res<Property> {
-        let id = parse_id("id", &input.id, PropertyId::parse)?;
+        let id = parse_id(&input.id, PropertyId::parse)?;
         let t = tenant(ctx)?;
         t.retire("properties", id.as_str()).await.map_err(err)?;
         Ok(t.property(&id).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?.into())
@@ -732,14 +731,14 @@ impl MutationRoot {
     }
 
     async fn update_area(&self, ctx: &Context<'_>, input: UpdateAreaInput) -> Res<Area> {
-        let id = parse_id("id", &input.id, AreaId::parse)?;
+        let id = parse_id(&input.id, AreaId::parse)?;
         let nil = PropertyId::from_uuid(uuid::Uuid::nil());
         let a = reg::NewArea::parse(nil, &input.name, input.floor_area).map_err(err)?;
         Ok(tenant(ctx)?.update_area(&id, &a.name, a.floor_area_x100).await.map_err(err)?.into())
     }
 
     async fn retire_area(&self, ctx: &Context<'_>, input: RetireInput) -> Res<Area> {
-        let id = parse_id("id", &input.id, AreaId::parse)?;
+        let id = parse_id(&input.id, AreaId::parse)?;
         let t = tenant(ctx)?;
         t.retire("areas", id.as_str()).await.map_err(err)?;
         Ok(t.area(&id).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?.into())
@@ -751,13 +750,13 @@ impl MutationRoot {
     }
 
     async fn update_customer(&self, ctx: &Context<'_>, input: UpdateCustomerInput) -> Res<Customer> {
-        let id = parse_id("id", &input.id, CustomerId::parse)?;
+        let id = parse_id(&input.id, CustomerId::parse)?;
         let c = reg::NewCustomer::parse(&input.name, &input.phone, &input.shop_no).map_err(err)?;
         Ok(tenant(ctx)?.update_customer(&id, &c).await.map_err(err)?.into())
     }
 
     async fn retire_customer(&self, ctx: &Context<'_>, input: RetireInput) -> Res<Customer> {
-        let id = parse_id("id", &input.id, CustomerId::parse)?;
+        let id = parse_id(&input.id, CustomerId::parse)?;
         let t = tenant(ctx)?;
         t.retire("customers", id.as_str()).await.map_err(err)?;
         Ok(t.customer(&id).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?.into())
@@ -772,13 +771,13 @@ impl MutationRoot {
     }
 
     async fn update_gateway(&self, ctx: &Context<'_>, input: UpdateGatewayInput) -> Res<Gateway> {
-        let id = parse_id("id", &input.id, GatewayId::parse)?;
+        let id = parse_id(&input.id, GatewayId::parse)?;
         Ok(tenant(ctx)?.update_gateway(&id, input.name.trim()).await.map_err(err)?.into())
     }
 
     /// Retires a gateway and revokes its login; refused while meters still use it.
     async fn retire_gateway(&self, ctx: &Context<'_>, input: RetireInput) -> Res<Gateway> {
-        let id = parse_id("id", &input.id, GatewayId::parse)?;
+        let id = parse_id(&input.id, GatewayId::parse)?;
         let t = tenant(ctx)?;
         t.retire("gateways", id.as_str()).await.map_err(err)?;
         Ok(t.gateway(&id).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?.into())
@@ -822,7 +821,7 @@ impl MutationRoot {
     }
 
     async fn update_meter(&self, ctx: &Context<'_>, input: UpdateMeterInput) -> Res<Meter> {
-        let id = parse_id("id", &input.id, MeterId::parse)?;
+        let id = parse_id(&input.id, MeterId::parse)?;
         let area = parse_ref("areaId", &input.area_id, AreaId::parse)?;
         let customer = parse_ref("customerId", &input.customer_id, CustomerId::parse)?;
         let pt = reg::ratio("ptRatio", input.pt_ratio).map_err(err)?;
@@ -840,7 +839,7 @@ impl MutationRoot {
 
     /// Retires a meter and revokes its login.
     async fn retire_meter(&self, ctx: &Context<'_>, input: RetireInput) -> Res<Meter> {
-        let id = parse_id("id", &input.id, MeterId::parse)?;
+        let id = parse_id(&input.id, MeterId::parse)?;
         let t = tenant(ctx)?;
         t.retire("meters", id.as_str()).await.map_err(err)?;
         Ok(Meter(t.meter(&id).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?))
@@ -865,7 +864,7 @@ mod tests {
     }
 
     #[test]
-    fn every_type_and_field_has_a_description_or_is_self_evident() {
+    fn schema_exposes_the_core_types_with_business_terms() {
         let sdl = super::schema().sdl();
         for ty in ["type Meter", "type Reading", "enum LinkType", "enum BillingMode", "type Gateway"] {
             assert!(sdl.contains(ty), "{ty} missing");

@@ -54,7 +54,7 @@ pub(crate) struct Route {
 
 #[derive(Default)]
 pub(crate) struct Caches {
-    /// username -> (sha256 of the secret, active)
+    /// username -> sha256 of the secret (only active logins of active tenants)
     pub credentials: HashMap<String, String>,
     /// (device username, numeric meter address) -> route
     pub routes: HashMap<(String, u64), Route>,
