@@ -3,7 +3,9 @@
 
 pub mod ids;
 pub mod metering;
+pub mod ledger;
 pub mod registry;
+pub mod settlement;
 pub mod tariff;
 
 /// A field-level validation failure, named after the input field (API.md: `extensions.field`).

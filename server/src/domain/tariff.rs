@@ -9,7 +9,8 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use rust_decimal::Decimal;
 
 /// Rate of a TOU period (DL/T 645 tariff 1..4 = sharp, peak, flat, valley; deep valley extra).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Rate {
     Sharp,
     Peak,
@@ -47,8 +48,16 @@ pub enum TariffError {
     MissingPrice(Rate),
     #[error("prices must not be negative ({0})")]
     NegativePrice(Decimal),
-    #[error("tier bounds must ascend (tier {0})")]
+    #[error("tier bounds must ascend and the last tier must be open (tier {0})")]
     TierBounds(usize),
+    #[error("bad time of day {0:?} (use hh:mm, 24:00 for the end of the day)")]
+    BadTime(String),
+    #[error("bad date {0:?} (use MM-DD for seasons, YYYY-MM-DD for dates)")]
+    BadDate(String),
+    #[error("meter registers carry sharp, peak, flat and valley only; deep valley needs the platform calendar")]
+    DeepValleyFromRegisters,
+    #[error("prices may have at most 6 decimal places ({0})")]
+    PricePlaces(Decimal),
 }
 
 pub const MAX_PERIODS: usize = 14;
@@ -261,6 +270,201 @@ pub fn minute(text: &str) -> Option<Minute> {
         return Some(DAY);
     }
     NaiveTime::parse_from_str(text, "%H:%M").ok().map(|t| (t.hour() * 60 + t.minute()) as Minute)
+}
+
+impl Rate {
+    pub const ALL: [Rate; 5] = [Rate::Sharp, Rate::Peak, Rate::Flat, Rate::Valley, Rate::DeepValley];
+
+    /// The DL/T 645 register index (tariff 1..4 → 0..3) of this rate, if the meter keeps one.
+    pub fn register(self) -> Option<usize> {
+        match self {
+            Rate::Sharp => Some(0),
+            Rate::Peak => Some(1),
+            Rate::Flat => Some(2),
+            Rate::Valley => Some(3),
+            Rate::DeepValley => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rate::Sharp => "SHARP",
+            Rate::Peak => "PEAK",
+            Rate::Flat => "FLAT",
+            Rate::Valley => "VALLEY",
+            Rate::DeepValley => "DEEP_VALLEY",
+        }
+    }
+}
+
+/// Who decides the TOU period of each kWh (reference billing.md: support both, say which).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TouSource {
+    /// The meter's per-rate registers (tariffs 1..4).
+    MeterRegisters,
+    /// The platform splits interval energy by its own calendar, in the tenant's time zone.
+    PlatformCalendar,
+}
+
+/// The cycle tiered energy accumulates over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TierCycle {
+    Monthly,
+    Yearly,
+}
+
+impl TierCycle {
+    /// The key naming the cycle a local date falls in (`2026-11` or `2026`).
+    pub fn key(self, date: NaiveDate) -> String {
+        match self {
+            TierCycle::Monthly => format!("{:04}-{:02}", date.year(), date.month()),
+            TierCycle::Yearly => format!("{:04}", date.year()),
+        }
+    }
+}
+
+/// A tariff as entered and stored (JSON): unvalidated until [`Tariff::from_spec`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TariffSpec {
+    /// Price per rate, yuan/kWh. A flat tariff has one FLAT price and no periods.
+    pub prices: Vec<(Rate, Decimal)>,
+    /// The default day: `(start hh:mm, end hh:mm, rate)`; empty means FLAT all day.
+    #[serde(default)]
+    pub periods: Vec<(String, String, Rate)>,
+    /// Seasonal days: `(from MM-DD, to MM-DD inclusive, periods)`.
+    #[serde(default)]
+    pub seasons: Vec<(String, String, Vec<(String, String, Rate)>)>,
+    /// Date-specific days (holidays): `(YYYY-MM-DD, periods)`.
+    #[serde(default)]
+    pub dates: Vec<(String, Vec<(String, String, Rate)>)>,
+    pub source: TouSource,
+    /// Tier increments on cumulative energy: `(upper bound kWh or None, increment yuan/kWh)`.
+    #[serde(default)]
+    pub tiers: Option<(TierCycle, Vec<(Option<Decimal>, Decimal)>)>,
+    /// Capacity (basic) fee per kW of the month's maximum demand, for post-paid bills.
+    #[serde(default)]
+    pub capacity_price_per_kw: Option<Decimal>,
+}
+
+/// A validated tariff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tariff {
+    pub calendar: Calendar,
+    pub prices: RatePrices,
+    pub source: TouSource,
+    pub tiers: Option<(TierCycle, Tiers)>,
+    pub capacity_price_per_kw: Option<Decimal>,
+}
+
+const MAX_PRICE_PLACES: u32 = 6;
+
+fn day(periods: &[(String, String, Rate)]) -> Result<DayPlan, TariffError> {
+    if periods.is_empty() {
+        return DayPlan::new(vec![Period { start: 0, end: DAY, rate: Rate::Flat }]);
+    }
+    let parsed = periods
+        .iter()
+        .map(|(a, b, rate)| {
+            let start = minute(a).ok_or_else(|| TariffError::BadTime(a.clone()))?;
+            let end = minute(b).ok_or_else(|| TariffError::BadTime(b.clone()))?;
+            Ok(Period { start, end, rate: *rate })
+        })
+        .collect::<Result<Vec<_>, TariffError>>()?;
+    DayPlan::new(parsed)
+}
+
+fn month_day(text: &str) -> Result<MonthDay, TariffError> {
+    NaiveDate::parse_from_str(&format!("2000-{text}"), "%Y-%m-%d")
+        .map(|d| (d.month(), d.day()))
+        .map_err(|_| TariffError::BadDate(text.to_string()))
+}
+
+fn check_price(p: Decimal) -> Result<(), TariffError> {
+    if p.is_sign_negative() && !p.is_zero() {
+        return Err(TariffError::NegativePrice(p));
+    }
+    if p.normalize().scale() > MAX_PRICE_PLACES {
+        return Err(TariffError::PricePlaces(p));
+    }
+    Ok(())
+}
+
+impl Tariff {
+    pub fn from_spec(spec: &TariffSpec) -> Result<Self, TariffError> {
+        let default = day(&spec.periods)?;
+        let seasons = spec
+            .seasons
+            .iter()
+            .map(|(from, to, periods)| Ok(Season { from: month_day(from)?, to: month_day(to)?, plan: day(periods)? }))
+            .collect::<Result<Vec<_>, TariffError>>()?;
+        let dates = spec
+            .dates
+            .iter()
+            .map(|(date, periods)| {
+                let d = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| TariffError::BadDate(date.clone()))?;
+                Ok((d, day(periods)?))
+            })
+            .collect::<Result<Vec<_>, TariffError>>()?;
+        let calendar = Calendar { default, seasons, dates };
+        for (_, p) in &spec.prices {
+            check_price(*p)?;
+        }
+        let prices = RatePrices::new(spec.prices.clone(), &calendar)?;
+        if spec.source == TouSource::MeterRegisters && calendar.rates_used().contains(&Rate::DeepValley) {
+            return Err(TariffError::DeepValleyFromRegisters);
+        }
+        let tiers = match &spec.tiers {
+            None => None,
+            Some((cycle, steps)) => {
+                for (_, add) in steps {
+                    check_price(*add)?;
+                }
+                Some((*cycle, Tiers::new(steps.clone())?))
+            }
+        };
+        if let Some(p) = spec.capacity_price_per_kw {
+            check_price(p)?;
+        }
+        Ok(Self { calendar, prices, source: spec.source, tiers, capacity_price_per_kw: spec.capacity_price_per_kw })
+    }
+
+    /// The highest price any kWh can cost: the dearest rate plus the largest tier increment.
+    pub fn highest_price(&self) -> Decimal {
+        let rate = self.prices.0.iter().map(|(_, p)| *p).max().unwrap_or_default();
+        let tier = self.tiers.as_ref().map(|(_, t)| t.0.iter().map(|(_, add)| *add).max().unwrap_or_default()).unwrap_or_default();
+        rate + tier
+    }
+}
+
+impl Calendar {
+    pub fn rates_used(&self) -> Vec<Rate> {
+        let plans = std::iter::once(&self.default).chain(self.seasons.iter().map(|s| &s.plan)).chain(self.dates.iter().map(|d| &d.1));
+        let mut rates: Vec<Rate> = plans.flat_map(|p| p.periods().iter().map(|x| x.rate)).collect();
+        rates.sort();
+        rates.dedup();
+        rates
+    }
+}
+
+/// The resale price rule (F40): a catalogue flat price and an allowed margin in percent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriceRule {
+    pub catalogue: Decimal,
+    pub margin_percent: Decimal,
+}
+
+impl PriceRule {
+    pub fn cap(self) -> Decimal {
+        self.catalogue * (Decimal::ONE_HUNDRED + self.margin_percent) / Decimal::ONE_HUNDRED
+    }
+
+    /// `Some(cap)` when the tariff's highest price exceeds the cap.
+    pub fn exceeded_by(self, tariff: &Tariff) -> Option<Decimal> {
+        (tariff.highest_price() > self.cap()).then(|| self.cap())
+    }
 }
 
 #[cfg(test)]
