@@ -4,6 +4,7 @@
 pub mod api;
 pub mod app;
 pub mod bench;
+pub mod control;
 pub mod domain;
 pub mod fleet;
 pub mod store;

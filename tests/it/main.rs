@@ -3,5 +3,6 @@
 
 mod durability;
 mod ingestion;
+mod money;
 mod mosquitto;
 mod registry;

@@ -14,26 +14,34 @@ use crate::store::{self, TenantStore};
 
 pub type VoltSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
+/// The query root: registry and money.
+#[derive(async_graphql::MergedObject, Default)]
+pub struct QueryRoot(RegistryQuery, super::money::MoneyQuery);
+
+/// The mutation root: registry and money.
+#[derive(async_graphql::MergedObject, Default)]
+pub struct MutationRoot(RegistryMutation, super::money::MoneyMutation);
+
 pub fn schema() -> VoltSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription).limit_depth(12).limit_complexity(5_000).finish()
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription).limit_depth(12).limit_complexity(5_000).finish()
 }
 
-type Res<T> = async_graphql::Result<T>;
+pub(crate) type Res<T> = async_graphql::Result<T>;
 
-fn tenant<'a>(ctx: &'a Context<'_>) -> Res<&'a TenantStore> {
+pub(crate) fn tenant<'a>(ctx: &'a Context<'_>) -> Res<&'a TenantStore> {
     ctx.data_opt::<TenantStore>().ok_or_else(|| ApiError::Unauthenticated.extend())
 }
 
-fn err(e: impl Into<ApiError>) -> async_graphql::Error {
+pub(crate) fn err(e: impl Into<ApiError>) -> async_graphql::Error {
     e.into().extend()
 }
 
 /// A malformed id behaves like an id that does not exist.
-fn parse_id<T>(id: &ID, parse: fn(&str) -> Option<T>) -> Res<T> {
+pub(crate) fn parse_id<T>(id: &ID, parse: fn(&str) -> Option<T>) -> Res<T> {
     parse(id.as_str()).ok_or_else(|| err(ApiError::NotFound))
 }
 
-fn parse_ref<T>(field: &'static str, id: &Option<ID>, parse: fn(&str) -> Option<T>) -> Res<Option<T>> {
+pub(crate) fn parse_ref<T>(field: &'static str, id: &Option<ID>, parse: fn(&str) -> Option<T>) -> Res<Option<T>> {
     match id {
         None => Ok(None),
         Some(id) => parse(id.as_str()).map(Some).ok_or_else(|| err(Invalid::new(field, "no such object"))),
@@ -42,7 +50,7 @@ fn parse_ref<T>(field: &'static str, id: &Option<ID>, parse: fn(&str) -> Option<
 
 const MAX_PAGE: i32 = 500;
 
-fn paging(page: i32, page_size: i32) -> Res<(u64, u64)> {
+pub(crate) fn paging(page: i32, page_size: i32) -> Res<(u64, u64)> {
     if page < 1 {
         return Err(err(Invalid::new("page", "starts at 1")));
     }
@@ -290,7 +298,7 @@ impl Reading {
 }
 
 /// An electricity meter (电表).
-pub struct Meter(store::MeterRow);
+pub struct Meter(pub(crate) store::MeterRow);
 
 #[Object]
 impl Meter {
@@ -346,6 +354,14 @@ impl Meter {
     }
     async fn gateway_id(&self) -> Option<ID> {
         self.0.gateway_id.as_ref().map(|a| ID(a.to_string()))
+    }
+    /// The account it bills to (户).
+    async fn account_id(&self) -> Option<ID> {
+        self.0.account_id.as_ref().map(|a| ID(a.to_string()))
+    }
+    /// Its own tariff, overriding the property's and the tenant's (单表电价).
+    async fn tariff_id(&self) -> Option<ID> {
+        self.0.tariff_id.as_ref().map(|a| ID(a.to_string()))
     }
     /// Connection state (在线状态).
     async fn link_state(&self) -> LinkState {
@@ -479,6 +495,8 @@ pub struct MeterFilter {
     pub property_id: Option<ID>,
     pub area_id: Option<ID>,
     pub gateway_id: Option<ID>,
+    /// Meters of one account (一户多表).
+    pub account_id: Option<ID>,
     pub status: Option<MeterStatus>,
     /// Text search in address, shop number and model.
     pub q: Option<String>,
@@ -495,10 +513,11 @@ pub struct Tenant {
     pub reading_interval_seconds: i64,
 }
 
-pub struct QueryRoot;
+#[derive(Default)]
+pub struct RegistryQuery;
 
 #[Object]
-impl QueryRoot {
+impl RegistryQuery {
     /// The caller's tenant.
     async fn tenant(&self, ctx: &Context<'_>) -> Res<Tenant> {
         let t = tenant(ctx)?.tenant_row().await.map_err(err)?;
@@ -555,6 +574,10 @@ impl QueryRoot {
             Some(None) => return Ok(nothing()),
             other => other.flatten(),
         };
+        let account_id = match f.account_id.as_ref().map(|i| AccountId::parse(i.as_str())) {
+            Some(None) => return Ok(nothing()),
+            other => other.flatten(),
+        };
         let status = f.status.map(|s| {
             match s {
                 MeterStatus::NeverSeen => "NEVER_SEEN",
@@ -564,7 +587,7 @@ impl QueryRoot {
             }
             .to_string()
         });
-        let filter = store::MeterFilter { property_id, area_id, gateway_id, status, q: f.q };
+        let filter = store::MeterFilter { property_id, area_id, gateway_id, account_id, status, q: f.q };
         let (rows, total) = tenant(ctx)?.meters(&filter, page, page_size).await.map_err(err)?;
         Ok(MeterPage { items: rows.into_iter().map(Meter).collect(), total, page, page_size })
     }
@@ -701,10 +724,11 @@ fn not_found_as(field: &'static str) -> impl Fn(store::StoreError) -> async_grap
     }
 }
 
-pub struct MutationRoot;
+#[derive(Default)]
+pub struct RegistryMutation;
 
 #[Object]
-impl MutationRoot {
+impl RegistryMutation {
     async fn create_property(&self, ctx: &Context<'_>, input: CreatePropertyInput) -> Res<Property> {
         let p = reg::NewProperty::parse(&input.name, &input.address).map_err(err)?;
         Ok(tenant(ctx)?.create_property(&p).await.map_err(err)?.into())

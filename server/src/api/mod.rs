@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod graphql;
 pub mod http;
+pub mod money;
 
 use crate::domain::Invalid;
 use crate::store::StoreError;

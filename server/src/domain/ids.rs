@@ -30,4 +30,19 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(TenantId, PropertyId, AreaId, CustomerId, AccountId, MeterId, GatewayId, CredentialId);
+id_type!(
+    TenantId,
+    PropertyId,
+    AreaId,
+    CustomerId,
+    AccountId,
+    MeterId,
+    GatewayId,
+    CredentialId,
+    TariffId,
+    EntryId,
+    CommandId,
+    AnomalyId,
+    BillId,
+    GroupId
+);

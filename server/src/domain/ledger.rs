@@ -2,6 +2,8 @@
 //! prepaid state machine that turns a balance into alarms and trip/close decisions (F14, F15).
 //!
 //! Must not: touch storage or decide how a command reaches a meter.
+// Fen literals are grouped yuan_fen (100_00 = 100.00 yuan).
+#![allow(clippy::inconsistent_digit_grouping)]
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -135,7 +137,8 @@ impl ServiceFee {
     /// The fee in fen on a recharge of `amount_fen`: the percentage rounded half up to the fen,
     /// plus the fixed part. It must leave something to credit.
     pub fn on(self, amount_fen: i64) -> Result<i64, Invalid> {
-        let pct = (Decimal::from(amount_fen) * self.percent / Decimal::ONE_HUNDRED).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+        let pct = (Decimal::from(amount_fen) * self.percent / Decimal::ONE_HUNDRED)
+            .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
         let fee = i64::try_from(pct.mantissa()).unwrap_or(i64::MAX).saturating_add(self.fixed_fen);
         if fee >= amount_fen {
             return Err(Invalid::new("amount", format!("must exceed the service fee of {}", yuan(fee))));

@@ -2,8 +2,8 @@
 //! database or web types. Everything here is testable with values alone.
 
 pub mod ids;
-pub mod metering;
 pub mod ledger;
+pub mod metering;
 pub mod registry;
 pub mod settlement;
 pub mod tariff;

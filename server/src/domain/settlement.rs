@@ -198,7 +198,14 @@ mod tests {
     #[test]
     fn an_interval_across_valley_to_peak_is_priced_per_period_by_hand() {
         // 07:30 -> 08:30, 10 kWh: 5 valley × 0.3512 + 5 peak × 1.2034 = 1.756 + 6.017 = 7.773.
-        let got = price(&tou(TouSource::PlatformCalendar, false), &terms(), &point(at(7, 30), "100.00"), &point(at(8, 30), "110.00"), &CycleUse::default()).unwrap();
+        let got = price(
+            &tou(TouSource::PlatformCalendar, false),
+            &terms(),
+            &point(at(7, 30), "100.00"),
+            &point(at(8, 30), "110.00"),
+            &CycleUse::default(),
+        )
+        .unwrap();
         assert_eq!(got.by_rate, vec![(Rate::Valley, d("5.00")), (Rate::Peak, d("5.00"))]);
         assert_eq!(got.cost, d("7.773"));
         assert_eq!(settle(Decimal::ZERO, got.cost).charged, d("7.77"));
@@ -209,26 +216,39 @@ mod tests {
         // 190 kWh used this month; 12:00 -> 13:00 flat, 25 kWh: 10 at tier 1 (+0), 15 at tier 2 (+0.05).
         // 25 × 0.7215 + 15 × 0.05 = 18.0375 + 0.75 = 18.7875.
         let cycle = CycleUse { key: "2026-11".into(), used: d("190") };
-        let got = price(&tou(TouSource::PlatformCalendar, true), &terms(), &point(at(12, 0), "1000.00"), &point(at(13, 0), "1025.00"), &cycle).unwrap();
+        let got =
+            price(&tou(TouSource::PlatformCalendar, true), &terms(), &point(at(12, 0), "1000.00"), &point(at(13, 0), "1025.00"), &cycle)
+                .unwrap();
         assert_eq!(got.by_tier, vec![(d("10"), d("0")), (d("15.00"), d("0.05"))]);
         assert_eq!(got.cost, d("18.7875"));
         assert_eq!(got.cycle, CycleUse { key: "2026-11".into(), used: d("215.00") });
         // A new month starts a new cycle.
         let old = CycleUse { key: "2026-10".into(), used: d("390") };
-        let fresh = price(&tou(TouSource::PlatformCalendar, true), &terms(), &point(at(12, 0), "1000.00"), &point(at(13, 0), "1025.00"), &old).unwrap();
+        let fresh =
+            price(&tou(TouSource::PlatformCalendar, true), &terms(), &point(at(12, 0), "1000.00"), &point(at(13, 0), "1025.00"), &old)
+                .unwrap();
         assert_eq!(fresh.by_tier, vec![(d("25.00"), d("0"))]);
     }
 
     #[test]
     fn meter_registers_decide_the_rate_when_the_tariff_says_so() {
-        let prev = Point { at: at(7, 0), registers: Registers { total: d("10.00"), rates: [Some(d("1")), Some(d("2")), Some(d("3")), Some(d("4"))] } };
-        let cur = Point { at: at(9, 0), registers: Registers { total: d("13.00"), rates: [Some(d("1")), Some(d("3.5")), Some(d("3")), Some(d("5.5"))] } };
-        let got = price(&tou(TouSource::MeterRegisters, false), &MeterTerms { ratio: 40, ..terms() }, &prev, &cur, &CycleUse::default()).unwrap();
+        let prev = Point {
+            at: at(7, 0),
+            registers: Registers { total: d("10.00"), rates: [Some(d("1")), Some(d("2")), Some(d("3")), Some(d("4"))] },
+        };
+        let cur = Point {
+            at: at(9, 0),
+            registers: Registers { total: d("13.00"), rates: [Some(d("1")), Some(d("3.5")), Some(d("3")), Some(d("5.5"))] },
+        };
+        let got =
+            price(&tou(TouSource::MeterRegisters, false), &MeterTerms { ratio: 40, ..terms() }, &prev, &cur, &CycleUse::default()).unwrap();
         assert_eq!(got.source, TouSource::MeterRegisters);
         assert_eq!(got.by_rate, vec![(Rate::Peak, d("60.0")), (Rate::Valley, d("60.0"))]);
         assert_eq!(got.cost, d("60") * d("1.2034") + d("60") * d("0.3512"));
         // Without per-rate registers the calendar decides, and says so.
-        let got = price(&tou(TouSource::MeterRegisters, false), &terms(), &point(at(7, 0), "10"), &point(at(9, 0), "13"), &CycleUse::default()).unwrap();
+        let got =
+            price(&tou(TouSource::MeterRegisters, false), &terms(), &point(at(7, 0), "10"), &point(at(9, 0), "13"), &CycleUse::default())
+                .unwrap();
         assert_eq!(got.source, TouSource::PlatformCalendar);
     }
 
@@ -242,7 +262,9 @@ mod tests {
         let jump = price(&t, &terms(), &point(at(7, 0), "0"), &point(at(7, 15), "26"), &CycleUse::default());
         assert_eq!(jump.unwrap_err().kind(), "IMPOSSIBLE_JUMP");
         // A five-second gap is judged as a quarter hour, so a burst of readings is not a jump.
-        assert!(price(&t, &terms(), &point(at(7, 0), "0"), &point(at(7, 0) + chrono::Duration::seconds(5), "1"), &CycleUse::default()).is_ok());
+        assert!(
+            price(&t, &terms(), &point(at(7, 0), "0"), &point(at(7, 0) + chrono::Duration::seconds(5), "1"), &CycleUse::default()).is_ok()
+        );
     }
 
     proptest! {

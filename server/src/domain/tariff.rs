@@ -325,6 +325,11 @@ impl TierCycle {
     }
 }
 
+/// A day as entered: `(start hh:mm, end hh:mm, rate)`.
+pub type DaySpec = Vec<(String, String, Rate)>;
+/// Tier steps as entered: `(upper bound kWh or None, increment yuan/kWh)`.
+pub type TierSteps = Vec<(Option<Decimal>, Decimal)>;
+
 /// A tariff as entered and stored (JSON): unvalidated until [`Tariff::from_spec`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -336,14 +341,14 @@ pub struct TariffSpec {
     pub periods: Vec<(String, String, Rate)>,
     /// Seasonal days: `(from MM-DD, to MM-DD inclusive, periods)`.
     #[serde(default)]
-    pub seasons: Vec<(String, String, Vec<(String, String, Rate)>)>,
+    pub seasons: Vec<(String, String, DaySpec)>,
     /// Date-specific days (holidays): `(YYYY-MM-DD, periods)`.
     #[serde(default)]
-    pub dates: Vec<(String, Vec<(String, String, Rate)>)>,
+    pub dates: Vec<(String, DaySpec)>,
     pub source: TouSource,
     /// Tier increments on cumulative energy: `(upper bound kWh or None, increment yuan/kWh)`.
     #[serde(default)]
-    pub tiers: Option<(TierCycle, Vec<(Option<Decimal>, Decimal)>)>,
+    pub tiers: Option<(TierCycle, TierSteps)>,
     /// Capacity (basic) fee per kW of the month's maximum demand, for post-paid bills.
     #[serde(default)]
     pub capacity_price_per_kw: Option<Decimal>,
@@ -464,6 +469,17 @@ impl PriceRule {
     /// `Some(cap)` when the tariff's highest price exceeds the cap.
     pub fn exceeded_by(self, tariff: &Tariff) -> Option<Decimal> {
         (tariff.highest_price() > self.cap()).then(|| self.cap())
+    }
+}
+
+/// A tariff's versions, each in force from its instant until the next one.
+#[derive(Debug, Clone, Default)]
+pub struct History(pub Vec<(chrono::DateTime<chrono::Utc>, Tariff)>);
+
+impl History {
+    /// The version in force at `t` (sorted on insertion).
+    pub fn at(&self, t: chrono::DateTime<chrono::Utc>) -> Option<&Tariff> {
+        self.0.iter().rev().find(|(from, _)| *from <= t).map(|(_, tariff)| tariff)
     }
 }
 

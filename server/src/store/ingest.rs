@@ -8,6 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use mqtt_bridge::port::{MeterReading, ReadTime, ReadingSink, Readings, SinkError, StoreReport};
 use sea_orm::{ConnectionTrait, TransactionTrait, Value};
 
+use super::bulk::pg_array;
 use super::sql::{Args, stmt};
 use super::{Route, Store};
 use crate::domain::metering::{scale, to_scaled};
@@ -145,7 +146,30 @@ impl Store {
             let sql = "UPDATE gateways SET last_seen_at = $3, link_state = 'ONLINE' WHERE tenant_id = $1 AND id = $2";
             txn.execute_raw(stmt(backend, sql, Args::new().s(tenant).s(gateway).t(seen))).await?;
         }
+        let arrivals = rows
+            .iter()
+            .filter_map(|row| {
+                let [total, t1, t2, t3, t4, ..] = row.values;
+                let registers = super::settle::registers(total, [t1, t2, t3, t4])?;
+                Some(super::settle::Arrival {
+                    tenant: row.route.tenant.to_string(),
+                    meter: row.route.meter.to_string(),
+                    point: crate::domain::settlement::Point { at: row.read_at, registers },
+                })
+            })
+            .collect();
+        let (settled, commands) = self.settle_arrivals(&txn, arrivals).await?;
         txn.commit().await?;
+        self.commands.submit(&commands);
+        if settled.anomalies > 0 || settled.decisions > 0 {
+            tracing::info!(
+                charged = settled.charged,
+                late = settled.late,
+                anomalies = settled.anomalies,
+                decisions = settled.decisions,
+                "settled"
+            );
+        }
         tracing::debug!(
             rows = rows.len(),
             insert_ms = inserted.as_millis() as u64,
@@ -227,12 +251,6 @@ async fn write_values(
         txn.execute_raw(stmt(backend, &sql, args)).await?;
     }
     Ok((stored, (inserted, started.elapsed())))
-}
-
-/// A PostgreSQL array literal of plain tokens (ids, timestamps, integers; never user text).
-fn pg_array<I: IntoIterator<Item = Option<String>>>(items: I) -> String {
-    let body: Vec<String> = items.into_iter().map(|v| v.map_or_else(|| "NULL".to_string(), |s| format!("\"{s}\""))).collect();
-    format!("{{{}}}", body.join(","))
 }
 
 /// PostgreSQL: one `UNNEST` statement per table whatever the batch size — a constant text,

@@ -3,8 +3,11 @@
 //! cross-tenant work (tenant creation, ingestion routing, link-state sweeps) is on
 //! [`Store`] under names that say so.
 
+mod bulk;
 mod ingest;
+mod money;
 mod registry;
+mod settle;
 mod sql;
 
 use std::collections::HashMap;
@@ -16,8 +19,11 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 use sha2::{Digest, Sha256};
 use tenant_migrations::sea_orm_migration::MigratorTrait;
 
+use crate::control::{CommandLog, CommandPort};
 use crate::domain::ids::{GatewayId, MeterId, TenantId};
+pub use money::*;
 pub use registry::*;
+pub use settle::SettleReport;
 use sql::{Args, stmt};
 
 #[derive(Debug, thiserror::Error)]
@@ -60,12 +66,19 @@ pub(crate) struct Caches {
     pub routes: HashMap<(String, u64), Route>,
 }
 
+/// Tariff versions by (tenant, tariff).
+pub(crate) type TariffCache = Arc<RwLock<HashMap<(String, String), Arc<crate::domain::tariff::History>>>>;
+
 #[derive(Clone)]
 pub struct Store {
     pub(crate) db: DatabaseConnection,
     pub(crate) caches: Arc<RwLock<Caches>>,
     /// The bridge's own broker login (username, sha256 of its secret).
     bridge_login: Arc<RwLock<Option<(String, String)>>>,
+    /// Tariff versions by (tenant, tariff), loaded on first use.
+    pub(crate) tariffs: TariffCache,
+    /// Where decided commands go after commit.
+    pub(crate) commands: Arc<dyn CommandPort>,
 }
 
 /// Names of the stored reading value columns (benchmarks build the same row shape).
@@ -116,7 +129,18 @@ impl Store {
                 .busy_timeout(std::time::Duration::from_secs(10))
         });
         let db = Database::connect(options).await.map_err(|e| StoreError::Database(e.to_string()))?;
-        Ok(Self { db, caches: Arc::default(), bridge_login: Arc::default() })
+        Ok(Self {
+            db,
+            caches: Arc::default(),
+            bridge_login: Arc::default(),
+            tariffs: Arc::default(),
+            commands: Arc::new(CommandLog::default()),
+        })
+    }
+
+    /// Sends decided commands to `port` from now on (the default keeps them in memory).
+    pub fn set_command_port(&mut self, port: Arc<dyn CommandPort>) {
+        self.commands = port;
     }
 
     pub fn backend(&self) -> DbBackend {

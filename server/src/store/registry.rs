@@ -68,6 +68,9 @@ pub struct MeterRow {
     pub property_id: PropertyId,
     pub area_id: Option<AreaId>,
     pub customer_id: Option<CustomerId>,
+    pub account_id: Option<AccountId>,
+    /// The meter's own tariff (price override), if any.
+    pub tariff_id: Option<TariffId>,
     pub gateway_id: Option<GatewayId>,
     pub address: String,
     pub model: String,
@@ -95,6 +98,7 @@ pub struct MeterFilter {
     pub property_id: Option<PropertyId>,
     pub area_id: Option<AreaId>,
     pub gateway_id: Option<GatewayId>,
+    pub account_id: Option<AccountId>,
     /// ONLINE, LOST, NEVER_SEEN or RETIRED.
     pub status: Option<String>,
     pub q: Option<String>,
@@ -110,12 +114,12 @@ fn opt_id<T>(r: &QueryResult, col: &str, parse: fn(&str) -> Option<T>) -> Result
     Ok(text.as_deref().and_then(parse))
 }
 
-fn int(r: &QueryResult, col: &str) -> Result<i64> {
+pub(crate) fn int(r: &QueryResult, col: &str) -> Result<i64> {
     // INTEGER columns decode as i32 on PostgreSQL and i64 on SQLite.
     r.try_get::<i64>("", col).or_else(|_| r.try_get::<i32>("", col).map(i64::from)).map_err(Into::into)
 }
 
-fn opt_int(r: &QueryResult, col: &str) -> Result<Option<i64>> {
+pub(crate) fn opt_int(r: &QueryResult, col: &str) -> Result<Option<i64>> {
     r.try_get::<Option<i64>>("", col).or_else(|_| r.try_get::<Option<i32>>("", col).map(|v| v.map(i64::from))).map_err(Into::into)
 }
 
@@ -127,7 +131,7 @@ fn values_row(r: &QueryResult) -> Result<ValuesRow> {
     Ok(ValuesRow { read_at: r.try_get("", "read_at")?, values })
 }
 
-const METER_COLS: &str = "m.id, m.property_id, m.area_id, m.customer_id, m.gateway_id, m.address, m.model, m.phases, m.pt_ratio, m.ct_ratio, m.link_type, m.billing_mode, m.state, m.shop_no, m.created_at, m.retired_at, l.last_seen_at, l.link_state, l.read_at";
+const METER_COLS: &str = "m.id, m.property_id, m.area_id, m.customer_id, m.account_id, m.tariff_id, m.gateway_id, m.address, m.model, m.phases, m.pt_ratio, m.ct_ratio, m.link_type, m.billing_mode, m.state, m.shop_no, m.created_at, m.retired_at, l.last_seen_at, l.link_state, l.read_at";
 
 fn meter_row(r: &QueryResult) -> Result<MeterRow> {
     Ok(MeterRow {
@@ -135,6 +139,8 @@ fn meter_row(r: &QueryResult) -> Result<MeterRow> {
         property_id: id(r, "property_id", PropertyId::parse)?,
         area_id: opt_id(r, "area_id", AreaId::parse)?,
         customer_id: opt_id(r, "customer_id", CustomerId::parse)?,
+        account_id: opt_id(r, "account_id", AccountId::parse)?,
+        tariff_id: opt_id(r, "tariff_id", TariffId::parse)?,
         gateway_id: opt_id(r, "gateway_id", GatewayId::parse)?,
         address: r.try_get("", "address")?,
         model: r.try_get("", "model")?,
@@ -478,6 +484,9 @@ impl TenantStore {
         }
         if let Some(g) = &f.gateway_id {
             cond += &format!(" AND m.gateway_id = ${}", args.push(g.as_str().to_string().into()));
+        }
+        if let Some(a) = &f.account_id {
+            cond += &format!(" AND m.account_id = ${}", args.push(a.as_str().to_string().into()));
         }
         match f.status.as_deref() {
             Some("RETIRED") => cond += " AND m.retired_at IS NOT NULL",

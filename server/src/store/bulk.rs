@@ -1,0 +1,171 @@
+//! Many rows in few statements: `UNNEST` of typed arrays on PostgreSQL (one constant
+//! statement, planned once), multi-row `VALUES` in small chunks on SQLite.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbBackend, Value};
+
+use super::sql::{Args, stmt};
+
+/// One value of a bulk row.
+#[derive(Debug, Clone)]
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    Time(DateTime<Utc>),
+    Null,
+}
+
+impl Cell {
+    pub fn opt_text(v: Option<impl Into<String>>) -> Self {
+        v.map_or(Cell::Null, |s| Cell::Text(s.into()))
+    }
+
+    pub fn opt_int(v: Option<i64>) -> Self {
+        v.map_or(Cell::Null, Cell::Int)
+    }
+
+    fn value(&self) -> Value {
+        match self {
+            Cell::Text(s) => Value::from(s.clone()),
+            Cell::Int(i) => Value::from(*i),
+            Cell::Time(t) => Value::from(*t),
+            Cell::Null => Value::from(None::<String>),
+        }
+    }
+
+    fn token(&self) -> Option<String> {
+        match self {
+            Cell::Text(s) => Some(s.clone()),
+            Cell::Int(i) => Some(i.to_string()),
+            Cell::Time(t) => Some(t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string()),
+            Cell::Null => None,
+        }
+    }
+}
+
+/// Column type, for the PostgreSQL array cast.
+#[derive(Debug, Clone, Copy)]
+pub enum Col {
+    Text,
+    Int,
+    Time,
+}
+
+impl Col {
+    fn pg(self) -> &'static str {
+        match self {
+            Col::Text => "text[]",
+            Col::Int => "int8[]",
+            Col::Time => "timestamptz[]",
+        }
+    }
+}
+
+/// A PostgreSQL array literal; elements are quoted and `"`/`\` escaped, so any text is safe.
+pub fn pg_array<I: IntoIterator<Item = Option<String>>>(items: I) -> String {
+    let body: Vec<String> = items
+        .into_iter()
+        .map(|v| v.map_or_else(|| "NULL".to_string(), |s| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))))
+        .collect();
+    format!("{{{}}}", body.join(","))
+}
+
+/// `INSERT INTO table (cols) <rows> suffix`; `suffix` is an `ON CONFLICT` clause or empty.
+/// Returns the rows affected.
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    table: &str,
+    cols: &[(&str, Col)],
+    rows: &[Vec<Cell>],
+    suffix: &str,
+) -> Result<u64, sea_orm::DbErr> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let backend = db.get_database_backend();
+    let names = cols.iter().map(|c| c.0).collect::<Vec<_>>().join(", ");
+    if backend == DbBackend::Postgres {
+        let mut args = Args::new();
+        let mut casts = Vec::with_capacity(cols.len());
+        for (i, (_, ty)) in cols.iter().enumerate() {
+            args = args.s(pg_array(rows.iter().map(|r| r.get(i).and_then(Cell::token))));
+            casts.push(format!("${}::{}", i + 1, ty.pg()));
+        }
+        let sql = format!("INSERT INTO {table} ({names}) SELECT * FROM UNNEST({}) {suffix}", casts.join(", "));
+        return Ok(db.execute_raw(stmt(backend, &sql, args)).await?.rows_affected());
+    }
+    let per = (900 / cols.len().max(1)).clamp(1, 16);
+    let mut affected = 0;
+    for chunk in rows.chunks(per) {
+        let mut args = Args::new();
+        let tuples: Vec<String> = chunk
+            .iter()
+            .map(|row| {
+                let ph: Vec<String> = row.iter().map(|c| format!("${}", args.push(c.value()))).collect();
+                format!("({})", ph.join(","))
+            })
+            .collect();
+        let sql = format!("INSERT INTO {table} ({names}) VALUES {} {suffix}", tuples.join(","));
+        affected += db.execute_raw(stmt(backend, &sql, args)).await?.rows_affected();
+    }
+    Ok(affected)
+}
+
+/// `UPDATE table SET <set cols> WHERE <key cols>` for many rows: `UPDATE … FROM UNNEST` on
+/// PostgreSQL, one statement per row on SQLite (cheap inside its single write transaction).
+pub async fn update<C: ConnectionTrait>(
+    db: &C,
+    table: &str,
+    keys: &[(&str, Col)],
+    set: &[(&str, Col)],
+    rows: &[Vec<Cell>],
+) -> Result<(), sea_orm::DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let backend = db.get_database_backend();
+    let all: Vec<(&str, Col)> = keys.iter().chain(set.iter()).copied().collect();
+    if backend == DbBackend::Postgres {
+        let mut args = Args::new();
+        let mut casts = Vec::with_capacity(all.len());
+        for (i, (_, ty)) in all.iter().enumerate() {
+            args = args.s(pg_array(rows.iter().map(|r| r.get(i).and_then(Cell::token))));
+            casts.push(format!("${}::{}", i + 1, ty.pg()));
+        }
+        let names = all.iter().map(|c| c.0).collect::<Vec<_>>().join(", ");
+        let assign = set.iter().map(|(c, _)| format!("{c} = u.{c}")).collect::<Vec<_>>().join(", ");
+        let on = keys.iter().map(|(c, _)| format!("t.{c} = u.{c}")).collect::<Vec<_>>().join(" AND ");
+        let sql = format!("UPDATE {table} AS t SET {assign} FROM UNNEST({}) AS u({names}) WHERE {on}", casts.join(", "));
+        db.execute_raw(stmt(backend, &sql, args)).await?;
+        return Ok(());
+    }
+    let assign = set.iter().enumerate().map(|(i, (c, _))| format!("{c} = ${}", keys.len() + i + 1)).collect::<Vec<_>>().join(", ");
+    let on = keys.iter().enumerate().map(|(i, (c, _))| format!("{c} = ${}", i + 1)).collect::<Vec<_>>().join(" AND ");
+    let sql = format!("UPDATE {table} SET {assign} WHERE {on}");
+    for row in rows {
+        let mut args = Args::new();
+        for c in row {
+            args.push(c.value());
+        }
+        db.execute_raw(stmt(backend, &sql, args)).await?;
+    }
+    Ok(())
+}
+
+/// A `(tenant_id, id) IN (…)` filter over many pairs, with its arguments starting at `$first`.
+pub fn pairs_filter(backend: DbBackend, lhs: &str, pairs: &[(String, String)], first: usize) -> (String, Args) {
+    let mut args = Args::new();
+    if backend == DbBackend::Postgres {
+        args = args.s(pg_array(pairs.iter().map(|p| Some(p.0.clone())))).s(pg_array(pairs.iter().map(|p| Some(p.1.clone()))));
+        return (format!("{lhs} IN (SELECT * FROM UNNEST(${}::text[], ${}::text[]))", first, first + 1), args);
+    }
+    let tuples: Vec<String> = pairs
+        .iter()
+        .map(|(a, b)| {
+            let x = args.push(Value::from(a.clone())) + first - 1;
+            let y = args.push(Value::from(b.clone())) + first - 1;
+            format!("(${x}, ${y})")
+        })
+        .collect();
+    (format!("{lhs} IN (VALUES {})", tuples.join(",")), args)
+}

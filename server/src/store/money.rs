@@ -1,0 +1,1204 @@
+//! Tenant-scoped money: accounts, the ledger, tariffs, price rule and service fees, anomalies,
+//! commands, meter-side purchases. Every money change is one transaction that posts immutable
+//! entries and moves the balance by exactly their sum; the account row is locked by that
+//! update, so concurrent recharges, reversals and settlement serialize per account.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult, TransactionTrait};
+
+use super::bulk::{self, Cell, Col};
+use super::settle::{AccountCtx, cursor_row, decisions_to_commands, insert_commands, registers, upsert_cursors};
+use super::sql::{Args, stmt};
+use super::{Result, StoreError, TenantStore};
+use crate::control::CommandRecord;
+use crate::domain::ids::*;
+use crate::domain::ledger::{EntryKind, ServiceFee, Thresholds, decide, yuan};
+use crate::domain::metering::{from_scaled, scale};
+use crate::domain::settlement::Point;
+use crate::domain::tariff::{PriceRule, Tariff, TariffSpec};
+
+#[derive(Debug, Clone)]
+pub struct AccountRow {
+    pub id: AccountId,
+    pub customer_id: CustomerId,
+    pub number: String,
+    pub balance_x100: i64,
+    pub carry: Decimal,
+    pub state: String,
+    pub balance_state: String,
+    pub relay_wanted: String,
+    pub hold_power: bool,
+    pub credit_limit_x100: i64,
+    pub alarm1_x100: i64,
+    pub alarm2_x100: i64,
+    pub property_fee_x100: i64,
+    pub created_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EntryRow {
+    pub id: EntryId,
+    pub account_id: AccountId,
+    pub kind: String,
+    pub amount_x100: i64,
+    pub created_at: DateTime<Utc>,
+    pub receipt_no: Option<i64>,
+    pub meter_id: Option<String>,
+    pub read_at: Option<DateTime<Utc>>,
+    pub reverses_id: Option<String>,
+    pub external_ref: Option<String>,
+    pub detail: String,
+    pub note: String,
+    pub invoiced_at: Option<DateTime<Utc>>,
+}
+
+/// What a money operation posted.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub account: AccountRow,
+    pub entries: Vec<EntryRow>,
+    pub receipt_no: Option<i64>,
+    pub commands: Vec<CommandRecord>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TariffRow {
+    pub id: TariffId,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub versions: Vec<TariffVersionRow>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TariffVersionRow {
+    pub effective_from: DateTime<Utc>,
+    pub spec: TariffSpec,
+    pub above_cap: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AnomalyRow {
+    pub id: AnomalyId,
+    pub meter_id: MeterId,
+    pub kind: String,
+    pub detail: String,
+    pub read_at: DateTime<Utc>,
+    pub detected_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolution: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CommandRow {
+    pub id: CommandId,
+    pub meter_id: MeterId,
+    pub account_id: Option<String>,
+    pub kind: String,
+    pub source: String,
+    pub reason: String,
+    pub payload: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Money settings of the tenant.
+#[derive(Debug, Clone)]
+pub struct MoneySettings {
+    pub default_tariff_id: Option<TariffId>,
+    pub price_rule: Option<PriceRule>,
+    pub margin_percent: Decimal,
+    pub jump_limit_kw: Decimal,
+    pub settlement_day: i64,
+    pub settlement_hour: i64,
+    pub service_fee: ServiceFee,
+}
+
+/// One entry to post.
+#[derive(Debug, Clone)]
+pub struct Posting {
+    pub kind: EntryKind,
+    pub amount_x100: i64,
+    pub meter_id: Option<String>,
+    pub reverses_id: Option<String>,
+    pub external_ref: Option<String>,
+    pub detail: String,
+    pub note: String,
+}
+
+impl Posting {
+    pub fn new(kind: EntryKind, amount_x100: i64, note: &str) -> Self {
+        Self { kind, amount_x100, meter_id: None, reverses_id: None, external_ref: None, detail: String::new(), note: note.to_string() }
+    }
+}
+
+/// What the balance must satisfy after a posting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    None,
+    /// Refunds and transfers out may not take the balance below zero.
+    NotNegative,
+}
+
+const ACCOUNT_COLS: &str = "id, customer_id, number, balance_x100, carry, state, balance_state, relay_wanted, hold_power,
+    credit_limit_x100, alarm1_x100, alarm2_x100, property_fee_x100, created_at, closed_at";
+const ENTRY_COLS: &str =
+    "id, account_id, kind, amount_x100, created_at, receipt_no, meter_id, read_at, reverses_id, external_ref, detail, note, invoiced_at";
+
+fn account_row(r: &QueryResult) -> Result<AccountRow> {
+    let int = |c: &str| super::registry::int(r, c);
+    let carry: String = r.try_get("", "carry")?;
+    Ok(AccountRow {
+        id: parse(r, "id", AccountId::parse)?,
+        customer_id: parse(r, "customer_id", CustomerId::parse)?,
+        number: r.try_get("", "number")?,
+        balance_x100: int("balance_x100")?,
+        carry: carry.parse().unwrap_or_default(),
+        state: r.try_get("", "state")?,
+        balance_state: r.try_get("", "balance_state")?,
+        relay_wanted: r.try_get("", "relay_wanted")?,
+        hold_power: int("hold_power")? != 0,
+        credit_limit_x100: int("credit_limit_x100")?,
+        alarm1_x100: int("alarm1_x100")?,
+        alarm2_x100: int("alarm2_x100")?,
+        property_fee_x100: int("property_fee_x100")?,
+        created_at: r.try_get("", "created_at")?,
+        closed_at: r.try_get("", "closed_at")?,
+    })
+}
+
+fn entry_row(r: &QueryResult) -> Result<EntryRow> {
+    Ok(EntryRow {
+        id: parse(r, "id", EntryId::parse)?,
+        account_id: parse(r, "account_id", AccountId::parse)?,
+        kind: r.try_get("", "kind")?,
+        amount_x100: super::registry::int(r, "amount_x100")?,
+        created_at: r.try_get("", "created_at")?,
+        receipt_no: super::registry::opt_int(r, "receipt_no")?,
+        meter_id: r.try_get("", "meter_id")?,
+        read_at: r.try_get("", "read_at")?,
+        reverses_id: r.try_get("", "reverses_id")?,
+        external_ref: r.try_get("", "external_ref")?,
+        detail: r.try_get("", "detail")?,
+        note: r.try_get("", "note")?,
+        invoiced_at: r.try_get("", "invoiced_at")?,
+    })
+}
+
+fn parse<T>(r: &QueryResult, col: &str, f: fn(&str) -> Option<T>) -> Result<T> {
+    let text: String = r.try_get("", col)?;
+    f(&text).ok_or_else(|| StoreError::Database(format!("bad id in {col}")))
+}
+
+fn conflict(msg: impl Into<String>) -> StoreError {
+    StoreError::Conflict(msg.into())
+}
+
+/// New account input, validated by the API layer.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub customer: CustomerId,
+    pub number: Option<String>,
+    pub meters: Vec<MeterId>,
+    pub thresholds: Thresholds,
+    pub property_fee_x100: i64,
+    /// Initial purchase (开户购电): amount in fen and the recharge kind.
+    pub initial: Option<(i64, EntryKind)>,
+}
+
+/// Meter replacement input (换表).
+#[derive(Debug, Clone)]
+pub struct Replacement {
+    pub old_meter: MeterId,
+    pub new_meter: MeterId,
+    /// The old meter's final total register (kWh, secondary).
+    pub old_final: Decimal,
+    /// The new meter's initial total register.
+    pub new_initial: Decimal,
+    pub at: DateTime<Utc>,
+}
+
+impl TenantStore {
+    async fn begin(&self) -> Result<DatabaseTransaction> {
+        Ok(self.store.db.begin().await?)
+    }
+
+    pub async fn account(&self, id: &AccountId) -> Result<Option<AccountRow>> {
+        let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE tenant_id = $1 AND id = $2");
+        let row = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()))).await?;
+        row.as_ref().map(account_row).transpose()
+    }
+
+    pub async fn accounts(&self, customer: Option<&CustomerId>, page: u64, page_size: u64) -> Result<(Vec<AccountRow>, u64)> {
+        let (filter, args) = match customer {
+            Some(c) => (" AND customer_id = $2", self.args().s(c.as_str())),
+            None => ("", self.args()),
+        };
+        let total = {
+            let sql = format!("SELECT COUNT(*) AS n FROM accounts WHERE tenant_id = $1{filter}");
+            let r = self.store.db.query_one_raw(stmt(self.backend(), &sql, args)).await?;
+            r.map(|r| super::registry::int(&r, "n")).transpose()?.unwrap_or(0) as u64
+        };
+        let args = match customer {
+            Some(c) => self.args().s(c.as_str()),
+            None => self.args(),
+        };
+        let sql = format!(
+            "SELECT {ACCOUNT_COLS} FROM accounts WHERE tenant_id = $1{filter} ORDER BY number LIMIT {} OFFSET {}",
+            page_size,
+            (page - 1) * page_size
+        );
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        Ok((rows.iter().map(account_row).collect::<Result<_>>()?, total))
+    }
+
+    /// Opens an account (开户) for a customer with its meters; billing starts at each meter's
+    /// latest reading. An initial purchase is posted like any recharge.
+    pub async fn open_account(&self, a: &NewAccount) -> Result<Posted> {
+        let txn = self.begin().await?;
+        let b = self.backend();
+        let exists = txn
+            .query_one_raw(stmt(
+                b,
+                "SELECT id FROM customers WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL",
+                self.args().s(a.customer.as_str()),
+            ))
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let id = AccountId::from_uuid(uuid::Uuid::new_v4());
+        let number = match &a.number {
+            Some(n) => n.clone(),
+            None => format!("A{:08}", next_counter(&txn, self.tenant.as_str(), "account").await?),
+        };
+        let sql = "INSERT INTO accounts (tenant_id, id, customer_id, number, created_at, credit_limit_x100, alarm1_x100, alarm2_x100, property_fee_x100)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+        let args = self
+            .args()
+            .s(id.as_str())
+            .s(a.customer.as_str())
+            .s(number)
+            .t(Utc::now())
+            .i(a.thresholds.credit_limit)
+            .i(a.thresholds.alarm1)
+            .i(a.thresholds.alarm2)
+            .i(a.property_fee_x100);
+        txn.execute_raw(stmt(b, sql, args)).await?;
+        for m in &a.meters {
+            self.attach_meter(&txn, &id, &a.customer, m).await?;
+        }
+        let posted = match a.initial {
+            Some((amount, kind)) => self.recharge_in(&txn, &id, amount, kind, None, "initial purchase (开户购电)", None).await?,
+            None => Posted { account: self.account_in(&txn, &id).await?, entries: vec![], receipt_no: None, commands: vec![] },
+        };
+        txn.commit().await?;
+        self.store.commands.submit(&posted.commands);
+        Ok(posted)
+    }
+
+    async fn account_in(&self, txn: &DatabaseTransaction, id: &AccountId) -> Result<AccountRow> {
+        let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE tenant_id = $1 AND id = $2");
+        let row = txn.query_one_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()))).await?.ok_or(StoreError::NotFound)?;
+        account_row(&row)
+    }
+
+    /// Puts a meter on an account; its settlement cursor restarts at its latest reading so
+    /// energy used before the account existed is never charged to it.
+    async fn attach_meter(&self, txn: &DatabaseTransaction, account: &AccountId, customer: &CustomerId, meter: &MeterId) -> Result<()> {
+        let b = self.backend();
+        let sql = "UPDATE meters SET account_id = $2, customer_id = $3 WHERE tenant_id = $1 AND id = $4 AND retired_at IS NULL
+                   AND (account_id IS NULL OR account_id = $2)";
+        let done = txn.execute_raw(stmt(b, sql, self.args().s(account.as_str()).s(customer.as_str()).s(meter.as_str()))).await?;
+        if done.rows_affected() == 0 {
+            let found =
+                txn.query_one_raw(stmt(b, "SELECT id FROM meters WHERE tenant_id = $1 AND id = $2", self.args().s(meter.as_str()))).await?;
+            return Err(if found.is_some() { conflict("meter is retired or belongs to another account") } else { StoreError::NotFound });
+        }
+        let sql = "SELECT read_at, energy_total_x100, energy_t1_x100, energy_t2_x100, energy_t3_x100, energy_t4_x100 FROM meter_live
+                   WHERE tenant_id = $1 AND meter_id = $2";
+        if let Some(r) = txn.query_one_raw(stmt(b, sql, self.args().s(meter.as_str()))).await? {
+            let oint = |c: &str| super::registry::opt_int(&r, c);
+            let at: Option<DateTime<Utc>> = r.try_get("", "read_at")?;
+            if let (Some(at), Some(regs)) = (
+                at,
+                registers(
+                    oint("energy_total_x100")?,
+                    [oint("energy_t1_x100")?, oint("energy_t2_x100")?, oint("energy_t3_x100")?, oint("energy_t4_x100")?],
+                ),
+            ) {
+                upsert_cursors(txn, &[cursor_row(self.tenant.as_str(), meter.as_str(), &Point { at, registers: regs })]).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a meter to an open account (一户多表).
+    pub async fn assign_meter(&self, account: &AccountId, meter: &MeterId) -> Result<AccountRow> {
+        let txn = self.begin().await?;
+        let acc = self.account_in(&txn, account).await?;
+        if acc.state != "OPEN" {
+            return Err(conflict("account is closed"));
+        }
+        self.attach_meter(&txn, account, &acc.customer_id, meter).await?;
+        txn.commit().await?;
+        Ok(acc)
+    }
+
+    /// Takes a meter off its account; its cursor keeps following it unbilled.
+    pub async fn release_meter(&self, meter: &MeterId) -> Result<()> {
+        let sql = "UPDATE meters SET account_id = NULL, customer_id = NULL WHERE tenant_id = $1 AND id = $2";
+        let done = self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// The core of every money change: moves the balance by the postings' sum (locking the
+    /// row), checks the guard, runs the state machine, numbers the receipt, writes the entries
+    /// and any decided commands. The caller commits.
+    pub(crate) async fn post(
+        &self,
+        txn: &DatabaseTransaction,
+        account: &AccountId,
+        postings: Vec<Posting>,
+        receipt: bool,
+        guard: Guard,
+    ) -> Result<Posted> {
+        let b = self.backend();
+        let delta: i64 = postings.iter().map(|p| p.amount_x100).sum();
+        let sql = format!(
+            "UPDATE accounts SET balance_x100 = balance_x100 + $3 WHERE tenant_id = $1 AND id = $2 AND state = 'OPEN' RETURNING {}",
+            AccountCtx::COLUMNS
+        );
+        let Some(r) = txn.query_one_raw(stmt(b, &sql, self.args().s(account.as_str()).i(delta))).await? else {
+            let found = self.account(account).await?;
+            return Err(if found.is_some() { conflict("account is closed") } else { StoreError::NotFound });
+        };
+        let ctx = AccountCtx::read(&r)?;
+        if guard == Guard::NotNegative && ctx.balance < 0 {
+            return Err(conflict(format!("the balance is {}; it may not go below zero", yuan(ctx.balance - delta))));
+        }
+        let (state, wanted, decision) = decide(ctx.balance, ctx.thresholds, ctx.control);
+        if state != ctx.state || wanted != ctx.control.wanted {
+            let sql = "UPDATE accounts SET balance_state = $3, relay_wanted = $4 WHERE tenant_id = $1 AND id = $2";
+            txn.execute_raw(stmt(b, sql, self.args().s(account.as_str()).s(state.as_str()).s(wanted.as_str()))).await?;
+        }
+        let receipt_no = if receipt { Some(next_counter(txn, self.tenant.as_str(), "receipt").await?) } else { None };
+        let now = Utc::now();
+        let mut entries = Vec::with_capacity(postings.len());
+        for p in postings {
+            entries.push(EntryRow {
+                id: EntryId::from_uuid(uuid::Uuid::new_v4()),
+                account_id: account.clone(),
+                kind: p.kind.as_str().into(),
+                amount_x100: p.amount_x100,
+                created_at: now,
+                receipt_no,
+                meter_id: p.meter_id,
+                read_at: None,
+                reverses_id: p.reverses_id,
+                external_ref: p.external_ref,
+                detail: p.detail,
+                note: p.note,
+                invoiced_at: None,
+            });
+        }
+        insert_entries(txn, self.tenant.as_str(), &entries).await?;
+        let commands = match decision {
+            Some(d) => {
+                let reason = format!("balance {} after {}", yuan(ctx.balance), entries.first().map_or("a change", |e| e.kind.as_str()));
+                decisions_to_commands(txn, &[((self.tenant.to_string(), account.to_string()), d, reason)]).await?
+            }
+            None => vec![],
+        };
+        Ok(Posted { account: self.account_in(txn, account).await?, entries, receipt_no, commands })
+    }
+
+    /// The service fee for an account: its property's (by its first meter) or the tenant's.
+    async fn fee_for(&self, txn: &DatabaseTransaction, account: &AccountId) -> Result<ServiceFee> {
+        let sql = "SELECT COALESCE(p.fee_percent, t.fee_percent) AS pct, COALESCE(p.fee_fixed_x100, t.fee_fixed_x100) AS fixed
+                   FROM tenants t LEFT JOIN meters m ON m.tenant_id = t.id AND m.account_id = $2
+                   LEFT JOIN properties p ON p.tenant_id = m.tenant_id AND p.id = m.property_id
+                   WHERE t.id = $1 ORDER BY m.id LIMIT 1";
+        let r = txn.query_one_raw(stmt(self.backend(), sql, self.args().s(account.as_str()))).await?.ok_or(StoreError::NotFound)?;
+        let pct: String = r.try_get("", "pct")?;
+        Ok(ServiceFee { percent: pct.parse().unwrap_or_default(), fixed_fen: super::registry::int(&r, "fixed")? })
+    }
+
+    async fn recharge_in(
+        &self,
+        txn: &DatabaseTransaction,
+        account: &AccountId,
+        amount: i64,
+        kind: EntryKind,
+        external_ref: Option<String>,
+        note: &str,
+        fee: Option<ServiceFee>,
+    ) -> Result<Posted> {
+        let fee = match fee {
+            Some(f) => f,
+            None => self.fee_for(txn, account).await?,
+        };
+        let fee = fee.on(amount).map_err(|e| conflict(e.message))?;
+        let mut recharge = Posting::new(kind, amount, note);
+        recharge.external_ref = external_ref;
+        let mut postings = vec![recharge];
+        if fee > 0 {
+            postings.push(Posting::new(EntryKind::ServiceFee, -fee, "service fee (服务费)"));
+        }
+        self.post(txn, account, postings, true, Guard::None).await
+    }
+
+    /// A recharge (cash, transfer, or a payment channel), idempotent on `external_ref`: the
+    /// same reference posts once and a repeat returns the first posting's receipt.
+    pub async fn recharge(
+        &self,
+        account: &AccountId,
+        amount: i64,
+        kind: EntryKind,
+        external_ref: Option<String>,
+        note: &str,
+    ) -> Result<Posted> {
+        if let Some(r) = &external_ref
+            && let Some(existing) = self.entry_by_ref(kind, r).await?
+        {
+            return self.posted_for_receipt(&existing).await;
+        }
+        // Read before the transaction: on SQLite a transaction that reads first cannot later
+        // take the write lock while another writer commits.
+        let fee = {
+            let txn = self.begin().await?;
+            let fee = self.fee_for(&txn, account).await?;
+            txn.commit().await?;
+            fee
+        };
+        let txn = self.begin().await?;
+        let posted = match self.recharge_in(&txn, account, amount, kind, external_ref.clone(), note, Some(fee)).await {
+            Err(StoreError::Conflict(m)) if external_ref.is_some() && m.contains("same key") => {
+                drop(txn);
+                let existing =
+                    self.entry_by_ref(kind, external_ref.as_deref().unwrap_or_default()).await?.ok_or(StoreError::Conflict(m))?;
+                return self.posted_for_receipt(&existing).await;
+            }
+            other => other?,
+        };
+        txn.commit().await?;
+        self.store.commands.submit(&posted.commands);
+        Ok(posted)
+    }
+
+    async fn entry_by_ref(&self, kind: EntryKind, external_ref: &str) -> Result<Option<EntryRow>> {
+        let sql = format!("SELECT {ENTRY_COLS} FROM ledger_entries WHERE tenant_id = $1 AND kind = $2 AND external_ref = $3");
+        let r = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(kind.as_str()).s(external_ref))).await?;
+        r.as_ref().map(entry_row).transpose()
+    }
+
+    async fn posted_for_receipt(&self, e: &EntryRow) -> Result<Posted> {
+        let entries = match e.receipt_no {
+            Some(n) => self.receipt_entries(n).await?,
+            None => vec![e.clone()],
+        };
+        let account = self.account(&e.account_id).await?.ok_or(StoreError::NotFound)?;
+        Ok(Posted { account, entries, receipt_no: e.receipt_no, commands: vec![] })
+    }
+
+    /// A refund (退电) paid out of the balance; it may not take the balance below zero.
+    pub async fn refund(&self, account: &AccountId, amount: i64, note: &str) -> Result<Posted> {
+        let txn = self.begin().await?;
+        let posted = self.post(&txn, account, vec![Posting::new(EntryKind::Refund, -amount, note)], true, Guard::NotNegative).await?;
+        txn.commit().await?;
+        self.store.commands.submit(&posted.commands);
+        Ok(posted)
+    }
+
+    /// A reversal (冲正): a compensating entry for each entry on the original's receipt (a
+    /// recharge and its service fee go together), each linked to what it reverses. Once only.
+    pub async fn reverse(&self, entry: &EntryId, note: &str) -> Result<Posted> {
+        let original = self.entry(entry).await?.ok_or(StoreError::NotFound)?;
+        if original.kind == EntryKind::Reversal.as_str() {
+            return Err(conflict("a reversal cannot itself be reversed; post a new entry instead"));
+        }
+        let group = match original.receipt_no {
+            Some(n) => self.receipt_entries(n).await?.into_iter().filter(|e| e.kind != EntryKind::Reversal.as_str()).collect(),
+            None => vec![original.clone()],
+        };
+        let postings: Vec<Posting> = group
+            .iter()
+            .map(|e| {
+                let mut p = Posting::new(EntryKind::Reversal, -e.amount_x100, note);
+                p.reverses_id = Some(e.id.to_string());
+                p.meter_id = e.meter_id.clone();
+                p
+            })
+            .collect();
+        let txn = self.begin().await?;
+        let posted = match self.post(&txn, &original.account_id, postings, true, Guard::None).await {
+            Err(StoreError::Conflict(m)) if m.contains("same key") => return Err(conflict("this entry is already reversed")),
+            other => other?,
+        };
+        txn.commit().await?;
+        self.store.commands.submit(&posted.commands);
+        Ok(posted)
+    }
+
+    /// Moves money between two accounts of this tenant (余额转移), both entries on one receipt.
+    pub async fn transfer(&self, from: &AccountId, to: &AccountId, amount: i64, note: &str) -> Result<(Posted, Posted)> {
+        if from == to {
+            return Err(conflict("choose two different accounts"));
+        }
+        let txn = self.begin().await?;
+        // Lock in id order so two opposite transfers cannot deadlock.
+        let (first, second) = if from < to { (from, to) } else { (to, from) };
+        let mut out = Vec::new();
+        for acc in [first, second] {
+            let (kind, amount, guard) = if acc == from {
+                (EntryKind::TransferOut, -amount, Guard::NotNegative)
+            } else {
+                (EntryKind::TransferIn, amount, Guard::None)
+            };
+            out.push(self.post(&txn, acc, vec![Posting::new(kind, amount, note)], true, guard).await?);
+        }
+        txn.commit().await?;
+        let (a, b) = (out.remove(0), out.remove(0));
+        let (out_p, in_p) = if first == from { (a, b) } else { (b, a) };
+        self.store.commands.submit(&out_p.commands);
+        self.store.commands.submit(&in_p.commands);
+        Ok((out_p, in_p))
+    }
+
+    pub async fn entry(&self, id: &EntryId) -> Result<Option<EntryRow>> {
+        let sql = format!("SELECT {ENTRY_COLS} FROM ledger_entries WHERE tenant_id = $1 AND id = $2");
+        let r = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()))).await?;
+        r.as_ref().map(entry_row).transpose()
+    }
+
+    pub async fn receipt_entries(&self, receipt_no: i64) -> Result<Vec<EntryRow>> {
+        let sql = format!("SELECT {ENTRY_COLS} FROM ledger_entries WHERE tenant_id = $1 AND receipt_no = $2 ORDER BY amount_x100 DESC, id");
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, self.args().i(receipt_no))).await?;
+        rows.iter().map(entry_row).collect()
+    }
+
+    /// Entries of an account, newest first, after an optional cursor `(created_at, id)`.
+    pub async fn ledger(&self, account: &AccountId, before: Option<(DateTime<Utc>, String)>, limit: u64) -> Result<Vec<EntryRow>> {
+        let (cond, args) = match &before {
+            Some((t, id)) => {
+                (" AND (created_at < $3 OR (created_at = $3 AND id < $4))", self.args().s(account.as_str()).t(*t).s(id.clone()))
+            }
+            None => ("", self.args().s(account.as_str())),
+        };
+        let sql = format!(
+            "SELECT {ENTRY_COLS} FROM ledger_entries WHERE tenant_id = $1 AND account_id = $2{cond} ORDER BY created_at DESC, id DESC LIMIT {limit}"
+        );
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        rows.iter().map(entry_row).collect()
+    }
+
+    /// The sum of an account's entries (what its balance must equal).
+    pub async fn ledger_sum(&self, account: &AccountId) -> Result<i64> {
+        let sql = "SELECT COALESCE(SUM(amount_x100), 0) AS s FROM ledger_entries WHERE tenant_id = $1 AND account_id = $2";
+        let r = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(account.as_str()))).await?;
+        match r {
+            Some(r) => r
+                .try_get::<i64>("", "s")
+                .or_else(|_| r.try_get::<Decimal>("", "s").map(|d| i64::try_from(d.mantissa()).unwrap_or(0)))
+                .map_err(Into::into),
+            None => Ok(0),
+        }
+    }
+
+    /// Marks entries invoiced (已开票); returns how many were newly marked.
+    pub async fn mark_invoiced(&self, ids: &[EntryId]) -> Result<u64> {
+        let mut n = 0;
+        let txn = self.begin().await?;
+        for id in ids {
+            let sql = "UPDATE ledger_entries SET invoiced_at = $3 WHERE tenant_id = $1 AND id = $2 AND invoiced_at IS NULL";
+            n += txn.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).t(Utc::now()))).await?.rows_affected();
+        }
+        txn.commit().await?;
+        Ok(n)
+    }
+
+    /// Changes thresholds, credit limit and property fee; the state machine runs again.
+    pub async fn set_account_terms(&self, account: &AccountId, t: Thresholds, property_fee_x100: i64) -> Result<Posted> {
+        let txn = self.begin().await?;
+        let sql = "UPDATE accounts SET credit_limit_x100 = $3, alarm1_x100 = $4, alarm2_x100 = $5, property_fee_x100 = $6 WHERE tenant_id = $1 AND id = $2";
+        let args = self.args().s(account.as_str()).i(t.credit_limit).i(t.alarm1).i(t.alarm2).i(property_fee_x100);
+        if txn.execute_raw(stmt(self.backend(), sql, args)).await?.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let posted = self.post(&txn, account, vec![], false, Guard::None).await?;
+        txn.commit().await?;
+        self.store.commands.submit(&posted.commands);
+        Ok(posted)
+    }
+
+    /// Hold power (保电) on or off; releasing it (restore prepaid, 恢复预付费) may trip at once.
+    pub async fn set_hold_power(&self, account: &AccountId, hold: bool) -> Result<Posted> {
+        let txn = self.begin().await?;
+        let sql = "UPDATE accounts SET hold_power = $3 WHERE tenant_id = $1 AND id = $2";
+        if txn.execute_raw(stmt(self.backend(), sql, self.args().s(account.as_str()).i(i64::from(hold)))).await?.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let posted = self.post(&txn, account, vec![], false, Guard::None).await?;
+        txn.commit().await?;
+        self.store.commands.submit(&posted.commands);
+        Ok(posted)
+    }
+
+    /// Closes an account (销户): it must not owe money; a positive balance is refunded in
+    /// full on the closing receipt; its meters are released.
+    pub async fn close_account(&self, account: &AccountId, note: &str) -> Result<Posted> {
+        let txn = self.begin().await?;
+        let acc = self.account_in(&txn, account).await?;
+        if acc.state != "OPEN" {
+            return Err(conflict("account is already closed"));
+        }
+        if acc.balance_x100 < 0 {
+            return Err(conflict(format!("the account owes {}; settle it before closing", yuan(-acc.balance_x100))));
+        }
+        let mut posted = if acc.balance_x100 > 0 {
+            self.post(&txn, account, vec![Posting::new(EntryKind::Refund, -acc.balance_x100, note)], true, Guard::NotNegative).await?
+        } else {
+            Posted { account: acc.clone(), entries: vec![], receipt_no: None, commands: vec![] }
+        };
+        let b = self.backend();
+        txn.execute_raw(stmt(
+            b,
+            "UPDATE meters SET account_id = NULL, customer_id = NULL WHERE tenant_id = $1 AND account_id = $2",
+            self.args().s(account.as_str()),
+        ))
+        .await?;
+        let sql = "UPDATE accounts SET state = 'CLOSED', closed_at = $3, relay_wanted = 'CLOSED' WHERE tenant_id = $1 AND id = $2";
+        txn.execute_raw(stmt(b, sql, self.args().s(account.as_str()).t(Utc::now()))).await?;
+        posted.account = self.account_in(&txn, account).await?;
+        posted.commands.clear();
+        txn.commit().await?;
+        Ok(posted)
+    }
+
+    /// Meter replacement (换表): the old meter's final register is settled as a reading, the
+    /// old meter leaves the account and retires, the new one joins with its own initial
+    /// register as its baseline. Balance and ledger stay with the account.
+    pub async fn replace_meter(&self, r: &Replacement) -> Result<AccountRow> {
+        let old = self.meter(&r.old_meter).await?.ok_or(StoreError::NotFound)?;
+        let account_id: Option<String> = {
+            let sql = "SELECT account_id FROM meters WHERE tenant_id = $1 AND id = $2";
+            let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(old.id.as_str()))).await?;
+            row.map(|x| x.try_get("", "account_id")).transpose()?.flatten()
+        };
+        let account = account_id.as_deref().and_then(AccountId::parse).ok_or_else(|| conflict("the old meter has no account"))?;
+        let acc = self.account(&account).await?.ok_or(StoreError::NotFound)?;
+        let to_x100 =
+            |d: Decimal| crate::domain::metering::to_scaled(d, scale::ENERGY).ok_or_else(|| conflict("registers have 2 decimal places"));
+        let (final_x100, initial_x100) = (to_x100(r.old_final)?, to_x100(r.new_initial)?);
+        // Settle the old meter's final reading through the normal path (idempotent).
+        let txn = self.begin().await?;
+        let sql = "INSERT INTO readings (tenant_id, meter_id, read_at, received_at, energy_total_x100) VALUES ($1, $2, $3, $4, $5)
+                   ON CONFLICT (tenant_id, meter_id, read_at) DO NOTHING";
+        txn.execute_raw(stmt(self.backend(), sql, self.args().s(old.id.as_str()).t(r.at).t(Utc::now()).i(final_x100))).await?;
+        let arrival = super::settle::Arrival {
+            tenant: self.tenant.to_string(),
+            meter: old.id.to_string(),
+            point: Point {
+                at: r.at,
+                registers: crate::domain::settlement::Registers { total: from_scaled(final_x100, 2), rates: [None; 4] },
+            },
+        };
+        let (_, commands) = self.store.settle_arrivals(&txn, vec![arrival]).await?;
+        let b = self.backend();
+        txn.execute_raw(stmt(
+            b,
+            "UPDATE meters SET account_id = NULL, retired_at = $3 WHERE tenant_id = $1 AND id = $2",
+            self.args().s(old.id.as_str()).t(r.at),
+        ))
+        .await?;
+        txn.execute_raw(stmt(
+            b,
+            "UPDATE device_credentials SET revoked_at = $3 WHERE tenant_id = $1 AND meter_id = $2 AND revoked_at IS NULL",
+            self.args().s(old.id.as_str()).t(Utc::now()),
+        ))
+        .await?;
+        self.attach_meter(&txn, &account, &acc.customer_id, &r.new_meter).await?;
+        let point =
+            Point { at: r.at, registers: crate::domain::settlement::Registers { total: from_scaled(initial_x100, 2), rates: [None; 4] } };
+        upsert_cursors(&txn, &[cursor_row(self.tenant.as_str(), r.new_meter.as_str(), &point)]).await?;
+        let sql = "INSERT INTO meter_replacements (tenant_id, id, account_id, old_meter_id, new_meter_id, old_final_x100, new_initial_x100, replaced_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        let args = self
+            .args()
+            .s(uuid::Uuid::new_v4().to_string())
+            .s(account.as_str())
+            .s(old.id.as_str())
+            .s(r.new_meter.as_str())
+            .i(final_x100)
+            .i(initial_x100)
+            .t(r.at);
+        txn.execute_raw(stmt(b, sql, args)).await?;
+        let acc = self.account_in(&txn, &account).await?;
+        txn.commit().await?;
+        self.store.commands.submit(&commands);
+        self.store.reload_caches().await?;
+        Ok(acc)
+    }
+
+    // ---- tariffs, price rule, fees ----
+
+    pub async fn money_settings(&self) -> Result<MoneySettings> {
+        let sql = "SELECT default_tariff_id, catalogue_price, price_margin_percent, jump_limit_kw, settlement_day, settlement_hour,
+                   fee_percent, fee_fixed_x100 FROM tenants WHERE id = $1";
+        let r = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args())).await?.ok_or(StoreError::NotFound)?;
+        let dec = |c: &str| -> Result<Decimal> { r.try_get::<String>("", c).map(|s| s.parse().unwrap_or_default()).map_err(Into::into) };
+        let margin = dec("price_margin_percent")?;
+        let catalogue: Option<String> = r.try_get("", "catalogue_price")?;
+        Ok(MoneySettings {
+            default_tariff_id: r.try_get::<Option<String>>("", "default_tariff_id")?.as_deref().and_then(TariffId::parse),
+            price_rule: catalogue.and_then(|c| c.parse().ok()).map(|catalogue| PriceRule { catalogue, margin_percent: margin }),
+            margin_percent: margin,
+            jump_limit_kw: dec("jump_limit_kw")?,
+            settlement_day: super::registry::int(&r, "settlement_day")?,
+            settlement_hour: super::registry::int(&r, "settlement_hour")?,
+            service_fee: ServiceFee { percent: dec("fee_percent")?, fixed_fen: super::registry::int(&r, "fee_fixed_x100")? },
+        })
+    }
+
+    pub async fn set_price_rule(&self, catalogue: Option<Decimal>, margin_percent: Decimal) -> Result<MoneySettings> {
+        let sql = "UPDATE tenants SET catalogue_price = $2, price_margin_percent = $3 WHERE id = $1";
+        self.store
+            .db
+            .execute_raw(stmt(self.backend(), sql, self.args().os(catalogue.map(|c| c.to_string())).s(margin_percent.to_string())))
+            .await?;
+        self.money_settings().await
+    }
+
+    pub async fn set_billing_settings(&self, jump_limit_kw: Decimal, settlement_day: i64, settlement_hour: i64) -> Result<MoneySettings> {
+        let sql = "UPDATE tenants SET jump_limit_kw = $2, settlement_day = $3, settlement_hour = $4 WHERE id = $1";
+        self.store
+            .db
+            .execute_raw(stmt(self.backend(), sql, self.args().s(jump_limit_kw.to_string()).i(settlement_day).i(settlement_hour)))
+            .await?;
+        self.money_settings().await
+    }
+
+    /// Sets the service fee of the tenant (no property) or of one property (None clears it).
+    pub async fn set_service_fee(&self, property: Option<&PropertyId>, fee: Option<ServiceFee>) -> Result<()> {
+        let b = self.backend();
+        match property {
+            None => {
+                let f = fee.unwrap_or_default();
+                let sql = "UPDATE tenants SET fee_percent = $2, fee_fixed_x100 = $3 WHERE id = $1";
+                self.store.db.execute_raw(stmt(b, sql, self.args().s(f.percent.to_string()).i(f.fixed_fen))).await?;
+            }
+            Some(p) => {
+                let sql = "UPDATE properties SET fee_percent = $3, fee_fixed_x100 = $4 WHERE tenant_id = $1 AND id = $2";
+                let args = self.args().s(p.as_str()).os(fee.map(|f| f.percent.to_string())).oi(fee.map(|f| f.fixed_fen));
+                if self.store.db.execute_raw(stmt(b, sql, args)).await?.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn property_fee(&self, property: &PropertyId) -> Result<Option<ServiceFee>> {
+        let sql = "SELECT fee_percent, fee_fixed_x100 FROM properties WHERE tenant_id = $1 AND id = $2";
+        let r =
+            self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(property.as_str()))).await?.ok_or(StoreError::NotFound)?;
+        let pct: Option<String> = r.try_get("", "fee_percent")?;
+        Ok(match (pct, super::registry::opt_int(&r, "fee_fixed_x100")?) {
+            (Some(p), Some(f)) => Some(ServiceFee { percent: p.parse().unwrap_or_default(), fixed_fen: f }),
+            _ => None,
+        })
+    }
+
+    /// Creates a tariff with its first version. The price rule (F40) is checked here:
+    /// a tariff above the cap needs `override_cap` and is then flagged.
+    pub async fn create_tariff(
+        &self,
+        name: &str,
+        effective_from: DateTime<Utc>,
+        spec: &TariffSpec,
+        override_cap: bool,
+    ) -> Result<TariffRow> {
+        let id = TariffId::from_uuid(uuid::Uuid::new_v4());
+        let txn = self.begin().await?;
+        let sql = "INSERT INTO tariffs (tenant_id, id, name, created_at) VALUES ($1, $2, $3, $4)";
+        txn.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(name).t(Utc::now()))).await?;
+        self.insert_version(&txn, &id, effective_from, spec, override_cap).await?;
+        txn.commit().await?;
+        self.tariff(&id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Adds a version taking effect at `effective_from` (history is kept; the past may be
+    /// corrected by adding a version with an earlier instant and re-rating).
+    pub async fn add_tariff_version(
+        &self,
+        tariff: &TariffId,
+        effective_from: DateTime<Utc>,
+        spec: &TariffSpec,
+        override_cap: bool,
+    ) -> Result<TariffRow> {
+        let txn = self.begin().await?;
+        let found = txn
+            .query_one_raw(stmt(self.backend(), "SELECT id FROM tariffs WHERE tenant_id = $1 AND id = $2", self.args().s(tariff.as_str())))
+            .await?;
+        if found.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        self.insert_version(&txn, tariff, effective_from, spec, override_cap).await?;
+        txn.commit().await?;
+        self.store.forget_tariff(self.tenant.as_str(), tariff.as_str());
+        self.tariff(tariff).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn insert_version(
+        &self,
+        txn: &DatabaseTransaction,
+        id: &TariffId,
+        from: DateTime<Utc>,
+        spec: &TariffSpec,
+        override_cap: bool,
+    ) -> Result<()> {
+        let tariff = Tariff::from_spec(spec).map_err(|e| StoreError::Conflict(e.to_string()))?;
+        let rule = self.money_settings().await?.price_rule;
+        let above = rule.and_then(|r| r.exceeded_by(&tariff));
+        if let Some(cap) = above
+            && !override_cap
+        {
+            return Err(StoreError::Conflict(format!(
+                "the highest price {} is above the allowed {} (catalogue price plus margin); confirm with overridePriceCap",
+                tariff.highest_price(),
+                cap.round_dp(6)
+            )));
+        }
+        let body = serde_json::to_string(spec).map_err(|e| StoreError::Database(e.to_string()))?;
+        let sql = "INSERT INTO tariff_versions (tenant_id, tariff_id, effective_from, spec, above_cap, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        let args = self.args().s(id.as_str()).t(from).s(body).i(i64::from(above.is_some())).t(Utc::now());
+        txn.execute_raw(stmt(self.backend(), sql, args)).await?;
+        Ok(())
+    }
+
+    pub async fn tariff(&self, id: &TariffId) -> Result<Option<TariffRow>> {
+        Ok(self.tariffs_where(Some(id)).await?.pop())
+    }
+
+    pub async fn tariffs(&self) -> Result<Vec<TariffRow>> {
+        self.tariffs_where(None).await
+    }
+
+    async fn tariffs_where(&self, id: Option<&TariffId>) -> Result<Vec<TariffRow>> {
+        let b = self.backend();
+        let (cond, args) = match id {
+            Some(id) => (" AND id = $2", self.args().s(id.as_str())),
+            None => ("", self.args()),
+        };
+        let sql = format!("SELECT id, name, created_at FROM tariffs WHERE tenant_id = $1{cond} ORDER BY name, id");
+        let mut out = Vec::new();
+        for r in self.store.db.query_all_raw(stmt(b, &sql, args)).await? {
+            let tid = parse(&r, "id", TariffId::parse)?;
+            let sql = "SELECT effective_from, spec, above_cap, created_at FROM tariff_versions WHERE tenant_id = $1 AND tariff_id = $2 ORDER BY effective_from";
+            let mut versions = Vec::new();
+            for v in self.store.db.query_all_raw(stmt(b, sql, self.args().s(tid.as_str()))).await? {
+                let spec: String = v.try_get("", "spec")?;
+                versions.push(TariffVersionRow {
+                    effective_from: v.try_get("", "effective_from")?,
+                    spec: serde_json::from_str(&spec).map_err(|e| StoreError::Database(e.to_string()))?,
+                    above_cap: super::registry::int(&v, "above_cap")? != 0,
+                    created_at: v.try_get("", "created_at")?,
+                });
+            }
+            out.push(TariffRow { id: tid, name: r.try_get("", "name")?, created_at: r.try_get("", "created_at")?, versions });
+        }
+        Ok(out)
+    }
+
+    /// Assigns a tariff to the tenant (default), a property, or a meter (override); `None`
+    /// clears it. Waiting NO_TARIFF anomalies are released to be priced on the next reading.
+    pub async fn assign_tariff(&self, tariff: Option<&TariffId>, property: Option<&PropertyId>, meter: Option<&MeterId>) -> Result<()> {
+        let b = self.backend();
+        if let Some(t) = tariff
+            && self.tariff(t).await?.is_none()
+        {
+            return Err(StoreError::NotFound);
+        }
+        let t = tariff.map(|t| t.to_string());
+        let done = match (property, meter) {
+            (None, None) => {
+                self.store.db.execute_raw(stmt(b, "UPDATE tenants SET default_tariff_id = $2 WHERE id = $1", self.args().os(t))).await?
+            }
+            (Some(p), None) => {
+                self.store
+                    .db
+                    .execute_raw(stmt(
+                        b,
+                        "UPDATE properties SET tariff_id = $3 WHERE tenant_id = $1 AND id = $2",
+                        self.args().s(p.as_str()).os(t),
+                    ))
+                    .await?
+            }
+            (None, Some(m)) => {
+                self.store
+                    .db
+                    .execute_raw(stmt(
+                        b,
+                        "UPDATE meters SET tariff_id = $3 WHERE tenant_id = $1 AND id = $2",
+                        self.args().s(m.as_str()).os(t),
+                    ))
+                    .await?
+            }
+            (Some(_), Some(_)) => return Err(conflict("assign to a property or a meter, not both")),
+        };
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let sql = "UPDATE settlement_anomalies SET resolved_at = $2, resolution = 'TARIFF_ASSIGNED' WHERE tenant_id = $1 AND kind = 'NO_TARIFF' AND resolved_at IS NULL";
+        self.store.db.execute_raw(stmt(b, sql, self.args().t(Utc::now()))).await?;
+        Ok(())
+    }
+
+    // ---- anomalies and commands ----
+
+    pub async fn anomalies(&self, open_only: bool, meter: Option<&MeterId>) -> Result<Vec<AnomalyRow>> {
+        let mut cond = String::new();
+        let mut args = self.args();
+        if open_only {
+            cond.push_str(" AND resolved_at IS NULL");
+        }
+        if let Some(m) = meter {
+            cond.push_str(" AND meter_id = $2");
+            args = args.s(m.as_str());
+        }
+        let sql = format!(
+            "SELECT id, meter_id, kind, detail, read_at, detected_at, resolved_at, resolution FROM settlement_anomalies
+             WHERE tenant_id = $1{cond} ORDER BY detected_at DESC, id LIMIT 500"
+        );
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AnomalyRow {
+                    id: parse(r, "id", AnomalyId::parse)?,
+                    meter_id: parse(r, "meter_id", MeterId::parse)?,
+                    kind: r.try_get("", "kind")?,
+                    detail: r.try_get("", "detail")?,
+                    read_at: r.try_get("", "read_at")?,
+                    detected_at: r.try_get("", "detected_at")?,
+                    resolved_at: r.try_get("", "resolved_at")?,
+                    resolution: r.try_get("", "resolution")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Resolves an anomaly. REBASE takes the meter's newest reading as the new baseline (the
+    /// gap is not billed; post an adjustment if it should be); BILL_AS_IS accepts the jump and
+    /// bills it with the next settlement by lifting the meter's jump check once.
+    pub async fn resolve_anomaly(&self, id: &AnomalyId, rebase: bool) -> Result<AnomalyRow> {
+        let txn = self.begin().await?;
+        let b = self.backend();
+        let sql = "SELECT meter_id, kind FROM settlement_anomalies WHERE tenant_id = $1 AND id = $2 AND resolved_at IS NULL";
+        let r = txn.query_one_raw(stmt(b, sql, self.args().s(id.as_str()))).await?.ok_or(StoreError::NotFound)?;
+        let meter: String = r.try_get("", "meter_id")?;
+        let kind: String = r.try_get("", "kind")?;
+        if !rebase && kind == "REGISTER_BACKWARDS" {
+            return Err(conflict("a register that went backwards can only be rebased"));
+        }
+        let sql = "SELECT read_at, energy_total_x100, energy_t1_x100, energy_t2_x100, energy_t3_x100, energy_t4_x100 FROM readings
+                   WHERE tenant_id = $1 AND meter_id = $2 AND energy_total_x100 IS NOT NULL ORDER BY read_at DESC LIMIT 1";
+        if rebase && let Some(r) = txn.query_one_raw(stmt(b, sql, self.args().s(meter.clone()))).await? {
+            let oint = |c: &str| super::registry::opt_int(&r, c);
+            if let Some(regs) = registers(
+                oint("energy_total_x100")?,
+                [oint("energy_t1_x100")?, oint("energy_t2_x100")?, oint("energy_t3_x100")?, oint("energy_t4_x100")?],
+            ) {
+                let at: DateTime<Utc> = r.try_get("", "read_at")?;
+                upsert_cursors(&txn, &[cursor_row(self.tenant.as_str(), &meter, &Point { at, registers: regs })]).await?;
+            }
+        }
+        let resolution = if rebase { "REBASED" } else { "BILLED_AS_IS" };
+        let sql = "UPDATE settlement_anomalies SET resolved_at = $3, resolution = $4 WHERE tenant_id = $1 AND id = $2";
+        txn.execute_raw(stmt(b, sql, self.args().s(id.as_str()).t(Utc::now()).s(resolution))).await?;
+        if !rebase {
+            // Bill the held interval now, without the jump check.
+            self.bill_held_interval(&txn, &meter).await?;
+        }
+        txn.commit().await?;
+        let mut all = self.anomalies(false, MeterId::parse(&meter).as_ref()).await?;
+        all.retain(|a| a.id == *id);
+        all.pop().ok_or(StoreError::NotFound)
+    }
+
+    async fn bill_held_interval(&self, txn: &DatabaseTransaction, meter: &str) -> Result<()> {
+        let b = self.backend();
+        let sql = "SELECT read_at, energy_total_x100, energy_t1_x100, energy_t2_x100, energy_t3_x100, energy_t4_x100 FROM readings
+                   WHERE tenant_id = $1 AND meter_id = $2 AND energy_total_x100 IS NOT NULL ORDER BY read_at DESC LIMIT 1";
+        let Some(r) = txn.query_one_raw(stmt(b, sql, self.args().s(meter))).await? else { return Ok(()) };
+        let oint = |c: &str| super::registry::opt_int(&r, c);
+        let Some(regs) = registers(
+            oint("energy_total_x100")?,
+            [oint("energy_t1_x100")?, oint("energy_t2_x100")?, oint("energy_t3_x100")?, oint("energy_t4_x100")?],
+        ) else {
+            return Ok(());
+        };
+        let at: DateTime<Utc> = r.try_get("", "read_at")?;
+        let arrival =
+            super::settle::Arrival { tenant: self.tenant.to_string(), meter: meter.to_string(), point: Point { at, registers: regs } };
+        let (_, commands) = self.store.settle_arrivals_unchecked(txn, vec![arrival]).await?;
+        self.store.commands.submit(&commands);
+        Ok(())
+    }
+
+    pub async fn commands(&self, meter: Option<&MeterId>, limit: u64) -> Result<Vec<CommandRow>> {
+        let (cond, args) = match meter {
+            Some(m) => (" AND meter_id = $2", self.args().s(m.as_str())),
+            None => ("", self.args()),
+        };
+        let sql = format!(
+            "SELECT id, meter_id, account_id, kind, source, reason, payload, status, created_at FROM commands
+             WHERE tenant_id = $1{cond} ORDER BY created_at DESC, id LIMIT {limit}"
+        );
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CommandRow {
+                    id: parse(r, "id", CommandId::parse)?,
+                    meter_id: parse(r, "meter_id", MeterId::parse)?,
+                    account_id: r.try_get("", "account_id")?,
+                    kind: r.try_get("", "kind")?,
+                    source: r.try_get("", "source")?,
+                    reason: r.try_get("", "reason")?,
+                    payload: r.try_get("", "payload")?,
+                    status: r.try_get("", "status")?,
+                    created_at: r.try_get("", "created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Meter-side prepaid purchase (本地费控购电): the money is taken from the account as a
+    /// METER_PURCHASE entry, the meter's next purchase counter is assigned, and a PURCHASE
+    /// command carrying amount and counter goes to the command port.
+    pub async fn meter_purchase(&self, meter: &MeterId, amount: i64) -> Result<(Posted, i64)> {
+        let txn = self.begin().await?;
+        let b = self.backend();
+        let sql = "SELECT account_id, billing_mode FROM meters WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
+        let r = txn.query_one_raw(stmt(b, sql, self.args().s(meter.as_str()))).await?.ok_or(StoreError::NotFound)?;
+        if r.try_get::<String>("", "billing_mode")? != "METER_PREPAID" {
+            return Err(conflict("the meter is not in meter-side prepaid mode"));
+        }
+        let account = r
+            .try_get::<Option<String>>("", "account_id")?
+            .as_deref()
+            .and_then(AccountId::parse)
+            .ok_or_else(|| conflict("the meter has no account"))?;
+        let sql = "SELECT COALESCE(MAX(counter), 0) AS n FROM meter_purchases WHERE tenant_id = $1 AND meter_id = $2";
+        let counter = txn
+            .query_one_raw(stmt(b, sql, self.args().s(meter.as_str())))
+            .await?
+            .map(|r| super::registry::int(&r, "n"))
+            .transpose()?
+            .unwrap_or(0)
+            + 1;
+        let mut p = Posting::new(EntryKind::MeterPurchase, -amount, &format!("purchase #{counter} loaded into the meter"));
+        p.meter_id = Some(meter.to_string());
+        let mut posted = self.post(&txn, &account, vec![p], true, Guard::NotNegative).await?;
+        let entry = posted.entries.first().map(|e| e.id.to_string()).unwrap_or_default();
+        let command = CommandRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            tenant_id: self.tenant.to_string(),
+            meter_id: meter.to_string(),
+            account_id: Some(account.to_string()),
+            kind: "PURCHASE".into(),
+            source: "OPERATOR".into(),
+            reason: format!("purchase #{counter}"),
+            payload: serde_json::json!({ "amount": yuan(amount), "counter": counter, "entryId": entry }).to_string(),
+            created_at: Utc::now(),
+        };
+        insert_commands(&txn, std::slice::from_ref(&command)).await?;
+        let sql = "INSERT INTO meter_purchases (tenant_id, meter_id, counter, amount_x100, entry_id, command_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        txn.execute_raw(stmt(b, sql, self.args().s(meter.as_str()).i(counter).i(amount).s(entry).s(command.id.clone()).t(Utc::now())))
+            .await?;
+        txn.commit().await?;
+        posted.commands.push(command);
+        self.store.commands.submit(&posted.commands);
+        Ok((posted, counter))
+    }
+
+    /// Meter-side prepaid: compares the balance the meter reports (remaining minus overdraft)
+    /// with the purchases loaded minus energy used is the meter's job; the platform flags a
+    /// meter whose reported remaining amount exceeds everything ever loaded into it.
+    pub async fn meter_balance_check(&self, meter: &MeterId) -> Result<Option<String>> {
+        let b = self.backend();
+        let sql = "SELECT remaining_amount_x100, overdraft_amount_x100 FROM meter_live WHERE tenant_id = $1 AND meter_id = $2";
+        let Some(r) = self.store.db.query_one_raw(stmt(b, sql, self.args().s(meter.as_str()))).await? else { return Ok(None) };
+        let Some(remaining) = super::registry::opt_int(&r, "remaining_amount_x100")? else { return Ok(None) };
+        let sql = "SELECT COALESCE(SUM(amount_x100), 0) AS s FROM meter_purchases WHERE tenant_id = $1 AND meter_id = $2";
+        let loaded = self
+            .store
+            .db
+            .query_one_raw(stmt(b, sql, self.args().s(meter.as_str())))
+            .await?
+            .map(|r| super::registry::int(&r, "s"))
+            .transpose()?
+            .unwrap_or(0);
+        if remaining > loaded {
+            return Ok(Some(format!("the meter reports {} remaining but only {} was ever loaded", yuan(remaining), yuan(loaded))));
+        }
+        Ok(None)
+    }
+}
+
+/// Gapless per-tenant counters (receipt numbers, account numbers): the row lock held until
+/// commit serializes them, and a rolled-back transaction gives its number back.
+pub(crate) async fn next_counter<C: ConnectionTrait>(db: &C, tenant: &str, name: &str) -> Result<i64> {
+    let sql = "INSERT INTO tenant_counters (tenant_id, name, value) VALUES ($1, $2, 1)
+               ON CONFLICT (tenant_id, name) DO UPDATE SET value = tenant_counters.value + 1 RETURNING value";
+    let r = db.query_one_raw(stmt(db.get_database_backend(), sql, Args::new().s(tenant).s(name))).await?.ok_or(StoreError::NotFound)?;
+    super::registry::int(&r, "value")
+}
+
+async fn insert_entries<C: ConnectionTrait>(db: &C, tenant: &str, entries: &[EntryRow]) -> Result<()> {
+    let rows: Vec<Vec<Cell>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                Cell::Text(tenant.into()),
+                Cell::Text(e.id.to_string()),
+                Cell::Text(e.account_id.to_string()),
+                Cell::Text(e.kind.clone()),
+                Cell::Int(e.amount_x100),
+                Cell::Time(e.created_at),
+                Cell::opt_int(e.receipt_no),
+                Cell::opt_text(e.meter_id.clone()),
+                Cell::opt_text(e.reverses_id.clone()),
+                Cell::opt_text(e.external_ref.clone()),
+                Cell::Text(e.detail.clone()),
+                Cell::Text(e.note.clone()),
+            ]
+        })
+        .collect();
+    bulk::insert(
+        db,
+        "ledger_entries",
+        &[
+            ("tenant_id", Col::Text),
+            ("id", Col::Text),
+            ("account_id", Col::Text),
+            ("kind", Col::Text),
+            ("amount_x100", Col::Int),
+            ("created_at", Col::Time),
+            ("receipt_no", Col::Int),
+            ("meter_id", Col::Text),
+            ("reverses_id", Col::Text),
+            ("external_ref", Col::Text),
+            ("detail", Col::Text),
+            ("note", Col::Text),
+        ],
+        &rows,
+        "",
+    )
+    .await?;
+    Ok(())
+}
