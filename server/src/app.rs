@@ -139,13 +139,21 @@ impl Application {
             let store = store.clone();
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_secs(5));
+                let mut ticks: u64 = 0;
                 loop {
                     tick.tick().await;
+                    ticks += 1;
                     if let Err(e) = store.platform_sweep_link_state(chrono::Utc::now()).await {
                         tracing::warn!(error = %e, "link-state sweep failed");
                     }
                     if let Err(e) = store.reload_caches().await {
                         tracing::warn!(error = %e, "credential cache reload failed");
+                    }
+                    // Freezes are checked every five minutes.
+                    if ticks % 60 == 1
+                        && let Err(e) = store.platform_freeze_due(chrono::Utc::now()).await
+                    {
+                        tracing::warn!(error = %e, "register freeze failed");
                     }
                 }
             })

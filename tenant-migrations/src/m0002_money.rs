@@ -145,6 +145,28 @@ const UP: &[&str] = &[
         replaced_at {ts} NOT NULL,
         PRIMARY KEY (tenant_id, id)
     )",
+    "CREATE TABLE freezes (
+        tenant_id TEXT NOT NULL,
+        meter_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        frozen_at {ts} NOT NULL,
+        read_at {ts} NOT NULL,
+        total_x100 BIGINT NOT NULL,
+        t1_x100 BIGINT,
+        t2_x100 BIGINT,
+        t3_x100 BIGINT,
+        t4_x100 BIGINT,
+        source TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, meter_id, kind, frozen_at)
+    )",
+    "CREATE TABLE interval_costs (
+        tenant_id TEXT NOT NULL,
+        meter_id TEXT NOT NULL,
+        read_at {ts} NOT NULL,
+        cost TEXT NOT NULL,
+        rerated_at {ts} NOT NULL,
+        PRIMARY KEY (tenant_id, meter_id, read_at)
+    )",
     "CREATE TABLE bills (
         tenant_id TEXT NOT NULL,
         id TEXT NOT NULL,
@@ -206,6 +228,8 @@ const DOWN: &[&str] = &[
     "DROP TABLE allocation_groups",
     "DROP TABLE bill_lines",
     "DROP TABLE bills",
+    "DROP TABLE interval_costs",
+    "DROP TABLE freezes",
     "DROP TABLE meter_replacements",
     "DROP TABLE meter_purchases",
     "DROP TABLE commands",

@@ -16,11 +16,11 @@ pub type VoltSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// The query root: registry and money.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct QueryRoot(RegistryQuery, super::money::MoneyQuery);
+pub struct QueryRoot(RegistryQuery, super::money::MoneyQuery, super::billing::BillingQuery);
 
 /// The mutation root: registry and money.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct MutationRoot(RegistryMutation, super::money::MoneyMutation);
+pub struct MutationRoot(RegistryMutation, super::money::MoneyMutation, super::billing::BillingMutation);
 
 pub fn schema() -> VoltSchema {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription).limit_depth(12).limit_complexity(5_000).finish()

@@ -3,6 +3,7 @@
 //! method, map the result; no SQL here.
 
 pub mod auth;
+pub mod billing;
 pub mod graphql;
 pub mod http;
 pub mod money;

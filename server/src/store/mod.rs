@@ -3,6 +3,7 @@
 //! cross-tenant work (tenant creation, ingestion routing, link-state sweeps) is on
 //! [`Store`] under names that say so.
 
+mod billing;
 mod bulk;
 mod ingest;
 mod money;
@@ -21,6 +22,7 @@ use tenant_migrations::sea_orm_migration::MigratorTrait;
 
 use crate::control::{CommandLog, CommandPort};
 use crate::domain::ids::{GatewayId, MeterId, TenantId};
+pub use billing::*;
 pub use money::*;
 pub use registry::*;
 pub use settle::SettleReport;
@@ -278,6 +280,15 @@ impl Store {
             lines.push(format!("{}:{}", r.try_get::<String>("", "username")?, r.try_get::<String>("", "broker_hash")?));
         }
         Ok(lines)
+    }
+
+    /// Runs the freezes that are due for every active tenant.
+    pub async fn platform_freeze_due(&self, now: DateTime<Utc>) -> Result<u64> {
+        let mut n = 0;
+        for t in self.platform_tenants().await?.into_iter().filter(|t| t.status == "ACTIVE") {
+            n += self.tenant(t.id).freeze_due(now).await?;
+        }
+        Ok(n)
     }
 
     /// Marks meters and gateways lost when silent for longer than their tenant allows (F5).

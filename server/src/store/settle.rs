@@ -360,6 +360,7 @@ impl Store {
                     report.anomalies += 1;
                 }
                 Ok(priced) => {
+                    let cycle_before = account.cycle.clone();
                     let s = settle(account.carry, priced.cost);
                     let fen = crate::domain::metering::to_scaled(s.charged, scale::MONEY).unwrap_or(0);
                     account.carry = s.carry;
@@ -371,6 +372,7 @@ impl Store {
                             "byRate": priced.by_rate, "byTier": priced.by_tier,
                             "cost": priced.cost.normalize(), "carry": s.carry.normalize(), "source": priced.source,
                             "tariffId": meter.tariff,
+                            "cycleKey": cycle_before.key, "cycleUsedBefore": cycle_before.used.normalize(),
                         });
                         entries.push(vec![
                             Cell::Text(a.tenant.clone()),
