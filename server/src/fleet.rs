@@ -1,6 +1,6 @@
 //! Simulated fleets: provisions a tenant with properties, areas, customers, gateways and
 //! meters (through the ordinary registry), and turns its devices into simulator devices.
-//! Used by `serve` (demo data) and `simulate`.
+//! Used by `serve` (demo data, with a tariff and funded prepaid accounts) and `simulate`.
 
 use mqtt_bridge::dlt645::Address;
 use mqtt_bridge::simulator::{SimDevice, SimMeter};
@@ -18,6 +18,8 @@ pub struct FleetPlan {
     pub per_gateway: usize,
     /// Leading digits of the simulated addresses.
     pub address_prefix: u64,
+    /// Also a default tariff and a funded prepaid account per meter (the demo).
+    pub accounts: bool,
 }
 
 /// The secret a simulated device uses, derived so a restart can reconnect without storing it.
@@ -43,6 +45,7 @@ pub async fn provision(t: &TenantStore, plan: FleetPlan) -> Result<()> {
         gateways.push(t.register_gateway(&gw).await?.0);
     }
     let behind = (plan.gateways * plan.per_gateway).min(plan.meters);
+    let mut accounts = Vec::with_capacity(plan.meters);
     for n in 0..plan.meters {
         let address = mqtt_bridge::simulator::fleet_address(plan.address_prefix, n as u64 + 1)
             .ok_or(StoreError::Conflict("address prefix too long".into()))?;
@@ -64,8 +67,62 @@ pub async fn provision(t: &TenantStore, plan: FleetPlan) -> Result<()> {
             billing_mode: None,
             shop_no: format!("S-{:04}", n + 1),
         };
-        let meter = NewMeter::parse(property.id.clone(), area, Some(customer.id), gateway, &input).map_err(invalid)?;
-        t.register_meter(&meter).await?;
+        let meter = NewMeter::parse(property.id.clone(), area, Some(customer.id.clone()), gateway, &input).map_err(invalid)?;
+        let (row, _) = t.register_meter(&meter).await?;
+        accounts.push((customer.id, row.id));
+    }
+    if plan.accounts {
+        demo_money(t, &accounts).await?;
+    }
+    Ok(())
+}
+
+/// Demo money: a TOU tariff with tiers as the tenant default, the price rule, and one prepaid
+/// account per meter — most well funded, every tenth nearly empty so trips show up.
+async fn demo_money(t: &TenantStore, accounts: &[(crate::domain::ids::CustomerId, crate::domain::ids::MeterId)]) -> Result<()> {
+    use crate::domain::ledger::{EntryKind, Thresholds};
+    use crate::domain::tariff::{Rate, TariffSpec, TierCycle, TouSource};
+    use rust_decimal::Decimal;
+    let p = |a: &str, b: &str, r| (a.to_string(), b.to_string(), r);
+    let spec = TariffSpec {
+        prices: vec![
+            (Rate::Sharp, Decimal::new(12856, 4)),
+            (Rate::Peak, Decimal::new(10713, 4)),
+            (Rate::Flat, Decimal::new(6475, 4)),
+            (Rate::Valley, Decimal::new(2856, 4)),
+        ],
+        periods: vec![
+            p("00:00", "08:00", Rate::Valley),
+            p("08:00", "10:00", Rate::Peak),
+            p("10:00", "12:00", Rate::Sharp),
+            p("12:00", "17:00", Rate::Flat),
+            p("17:00", "22:00", Rate::Peak),
+            p("22:00", "24:00", Rate::Valley),
+        ],
+        seasons: vec![],
+        dates: vec![],
+        source: TouSource::PlatformCalendar,
+        tiers: Some((
+            TierCycle::Monthly,
+            vec![(Some(Decimal::from(2000)), Decimal::ZERO), (Some(Decimal::from(5000)), Decimal::new(5, 2)), (None, Decimal::new(30, 2))],
+        )),
+        capacity_price_per_kw: None,
+    };
+    t.set_price_rule(Some(Decimal::new(6475, 4)), Decimal::from(15)).await?;
+    let since = chrono::Utc::now() - chrono::Duration::days(365);
+    let tariff = t.create_tariff("Commercial TOU 2026", since, &spec, true).await?;
+    t.assign_tariff(Some(&tariff.id), None, None).await?;
+    for (n, (customer, meter)) in accounts.iter().enumerate() {
+        let initial = if n % 10 == 9 { 300 } else { 30_000 }; // fen: 3.00 or 300.00 yuan
+        let account = crate::store::NewAccount {
+            customer: customer.clone(),
+            number: None,
+            meters: vec![meter.clone()],
+            thresholds: Thresholds { alarm1: 50_00, alarm2: 20_00, credit_limit: 0 },
+            property_fee_x100: 0,
+            initial: Some((initial, EntryKind::RechargeCash)),
+        };
+        t.open_account(&account).await?;
     }
     Ok(())
 }

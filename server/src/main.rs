@@ -310,8 +310,13 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 None => store.platform_create_tenant("Simulated fleet", &tenant, "Asia/Shanghai").await?,
             };
             let t = store.tenant(id);
-            let plan =
-                server::fleet::FleetPlan { meters, gateways, per_gateway: (meters / 4 / gateways.max(1)).max(1), address_prefix: 900 };
+            let plan = server::fleet::FleetPlan {
+                meters,
+                gateways,
+                per_gateway: (meters / 4 / gateways.max(1)).max(1),
+                address_prefix: 900,
+                accounts: true,
+            };
             server::fleet::provision(&t, plan).await?;
             let seed = data_secret(&common.data_dir, "simulator.secret")?;
             let devices = server::fleet::sim_devices(&t, &seed).await?;
@@ -353,7 +358,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             None => store.platform_create_tenant("Demo Property Co.", "demo", "Asia/Shanghai").await?,
         };
         let t = store.tenant(id.clone());
-        let plan = server::fleet::FleetPlan { meters: settings.demo_meters, gateways: 2, per_gateway: 40, address_prefix: 100 };
+        let plan =
+            server::fleet::FleetPlan { meters: settings.demo_meters, gateways: 2, per_gateway: 40, address_prefix: 100, accounts: true };
         server::fleet::provision(&t, plan).await?;
         let seed = data_secret(&settings.data_dir, "simulator.secret")?;
         let devices = server::fleet::sim_devices(&t, &seed).await?;

@@ -81,7 +81,7 @@ const UP: &[&str] = &[
         FOREIGN KEY (tenant_id, account_id) REFERENCES accounts (tenant_id, id)
     )",
     "CREATE INDEX ledger_account ON ledger_entries (tenant_id, account_id, created_at)",
-    "CREATE INDEX ledger_receipt ON ledger_entries (tenant_id, receipt_no)",
+    "CREATE INDEX ledger_receipt ON ledger_entries (tenant_id, receipt_no) WHERE receipt_no IS NOT NULL",
     "CREATE UNIQUE INDEX ledger_energy_once ON ledger_entries (tenant_id, meter_id, read_at) WHERE kind = 'ENERGY_CHARGE'",
     "CREATE UNIQUE INDEX ledger_reversed_once ON ledger_entries (tenant_id, reverses_id) WHERE reverses_id IS NOT NULL",
     "CREATE UNIQUE INDEX ledger_external_once ON ledger_entries (tenant_id, kind, external_ref) WHERE external_ref IS NOT NULL",

@@ -45,6 +45,25 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000)]
         batch: usize,
     },
+    /// Settlement throughput: readings through the ingest path with and without prepaid accounts.
+    Settle {
+        /// Database URL; default: a fresh SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 2_000)]
+        meters: usize,
+        #[arg(long, default_value_t = 25)]
+        readings: usize,
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+    },
+    /// The month-end post-paid bill run.
+    Bills {
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 100_000)]
+        meters: usize,
+    },
     /// Raw PostgreSQL COPY of reading rows (the database's own limit), through psql.
     Copy {
         #[arg(long)]
@@ -84,12 +103,15 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Ingest { target, devices, readings } => pipeline::ingest(target, devices, readings).await?,
         BenchCommand::Storm { target, devices, backlog } => pipeline::storm(target, devices, backlog).await?,
         BenchCommand::Store { database_url, devices, readings, batch } => pipeline::store(database_url, devices, readings, batch).await?,
+        BenchCommand::Settle { database_url, meters, readings, batch } => money::settle(database_url, meters, readings, batch).await?,
+        BenchCommand::Bills { database_url, meters } => money::bills(database_url, meters).await?,
         BenchCommand::Copy { database_url, rows } => pipeline::copy(&database_url, rows)?,
         BenchCommand::Publishers { file, broker, readings, storm } => pipeline::publishers(&file, &broker, readings, storm).await?,
     }
     Ok(())
 }
 
+mod money;
 mod pipeline;
 
 fn decode(n: usize) {

@@ -38,7 +38,7 @@ struct Bench {
 }
 
 /// A fresh PostgreSQL database beside the one named (dropped by hand: `vl_bench_*`).
-async fn fresh_database(url: &Option<String>) -> anyhow::Result<Option<String>> {
+pub(super) async fn fresh_database(url: &Option<String>) -> anyhow::Result<Option<String>> {
     let Some(url) = url.as_ref().filter(|u| u.starts_with("postgres")) else { return Ok(url.clone()) };
     use sea_orm::ConnectionTrait;
     let name = format!("vl_bench_{}", uuid::Uuid::new_v4().simple());
@@ -71,7 +71,7 @@ async fn setup(target: &Target, devices: usize) -> anyhow::Result<Bench> {
     let started = Instant::now();
     // A distinct address prefix per run keeps several runs apart on a shared broker.
     let prefix = 200 + (uuid::Uuid::new_v4().as_u128() % 700) as u64;
-    provision(&tenant, FleetPlan { meters: devices, gateways: 0, per_gateway: 1, address_prefix: prefix }).await?;
+    provision(&tenant, FleetPlan { meters: devices, gateways: 0, per_gateway: 1, address_prefix: prefix, accounts: false }).await?;
     let sims = sim_devices(&tenant, "bench").await?;
     eprintln!("provisioned {} devices in {:.1} s", sims.len(), started.elapsed().as_secs_f64());
     let file = dir.join("devices.tsv");

@@ -148,9 +148,10 @@ mod tests {
         assert_eq!(p.start(tz, 1, 0), Utc.with_ymd_and_hms(2026, 10, 31, 16, 0, 0).unwrap());
         assert_eq!(p.end(tz, 1, 0), Utc.with_ymd_and_hms(2026, 11, 30, 16, 0, 0).unwrap());
         assert_eq!(Period::parse("2026-12").unwrap().end(tz, 25, 8), Utc.with_ymd_and_hms(2027, 1, 25, 0, 0, 0).unwrap());
-        assert_eq!(Period::containing(Utc.with_ymd_and_hms(2026, 11, 24, 23, 0, 0).unwrap(), tz, 25, 8).key(), "2026-11");
+        // Settlement day 25 at 08:00 local: 25 Nov 07:00 local is still October's period.
+        assert_eq!(Period::containing(Utc.with_ymd_and_hms(2026, 11, 24, 23, 0, 0).unwrap(), tz, 25, 8).key(), "2026-10");
         assert_eq!(Period::containing(Utc.with_ymd_and_hms(2026, 11, 25, 1, 0, 0).unwrap(), tz, 25, 8).key(), "2026-11");
-        assert_eq!(Period::containing(Utc.with_ymd_and_hms(2026, 11, 24, 23, 0, 0).unwrap(), tz, 25, 8).previous().key(), "2026-10");
+        assert_eq!(Period::parse("2026-01").unwrap().previous().key(), "2025-12");
         for bad in ["2026-13", "2026-1", "26-11", "2026/11", ""] {
             assert!(Period::parse(bad).is_err(), "{bad}");
         }
@@ -167,10 +168,12 @@ mod tests {
 
     #[test]
     fn allocation_by_area_by_hand() {
-        // 100.00 yuan over 30, 30, 40 m²: exact 33.333…, 33.333…, 40.00; the floors leave one
-        // fen, which goes to the first of the two tied remainders.
-        assert_eq!(allocate(10_000, &[d("30"), d("30"), d("40")]).unwrap(), vec![3334, 3333, 4000]);
-        assert_eq!(allocate(-10, &[d("1"), d("2")]).unwrap(), vec![-4, -6]);
+        // 100.00 yuan over 30, 30, 40 m² divides exactly; over three equal shares the floors
+        // (33.33 each) leave one fen, which goes to the first of the tied remainders.
+        assert_eq!(allocate(10_000, &[d("30"), d("30"), d("40")]).unwrap(), vec![3000, 3000, 4000]);
+        assert_eq!(allocate(10_000, &[d("1"), d("1"), d("1")]).unwrap(), vec![3334, 3333, 3333]);
+        assert_eq!(allocate(10_001, &[d("2.5"), d("7.5")]).unwrap(), vec![2500, 7501]);
+        assert_eq!(allocate(-10, &[d("1"), d("2")]).unwrap(), vec![-3, -7]);
         assert!(allocate(10, &[d("0"), d("0")]).is_err());
         assert!(allocate(10, &[d("-1"), d("2")]).is_err());
     }

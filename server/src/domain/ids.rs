@@ -17,6 +17,12 @@ macro_rules! id_type {
                 Self(u.to_string())
             }
 
+            /// A new time-ordered id (UUID version 7): rows written together sit together
+            /// in the primary-key index instead of scattering across it.
+            pub fn new_ordered() -> Self {
+                Self(time_ordered().to_string())
+            }
+
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -46,3 +52,9 @@ id_type!(
     BillId,
     GroupId
 );
+
+/// A UUID version 7 from the clock and 74 random bits.
+pub fn time_ordered() -> uuid::Uuid {
+    let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    uuid::Builder::from_unix_timestamp_millis(millis, &rand::random::<[u8; 10]>()).into_uuid()
+}

@@ -315,13 +315,23 @@ impl TenantStore {
         Ok((out, TouSource::PlatformCalendar))
     }
 
+    /// The largest demand register each meter reported in `(start, end]`, kW ×10⁴.
+    async fn demand_registers(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<HashMap<String, i64>> {
+        let sql = "SELECT meter_id, MAX(max_demand_x10000) AS md FROM readings WHERE tenant_id = $1 AND read_at > $2 AND read_at <= $3
+                   AND max_demand_x10000 IS NOT NULL GROUP BY meter_id";
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args().t(start).t(end))).await?;
+        let mut out = HashMap::new();
+        for r in rows {
+            if let Some(v) = super::registry::opt_int(&r, "md")? {
+                out.insert(r.try_get::<String>("", "meter_id")?, v);
+            }
+        }
+        Ok(out)
+    }
+
     /// Maximum demand (kW, primary) of a meter in the period: its demand register if it
     /// reported one, else the largest quarter-hour average from its readings.
-    async fn max_demand(&self, m: &BillMeter, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Option<Decimal>> {
-        let sql =
-            "SELECT MAX(max_demand_x10000) AS md FROM readings WHERE tenant_id = $1 AND meter_id = $2 AND read_at > $3 AND read_at <= $4";
-        let r = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(m.id.clone()).t(start).t(end))).await?;
-        let register = r.map(|r| super::registry::opt_int(&r, "md")).transpose()?.flatten();
+    async fn max_demand(&self, m: &BillMeter, register: Option<i64>, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Option<Decimal>> {
         let kw = match register {
             Some(v) => Some(from_scaled(v, scale::POWER)),
             None => {
@@ -340,6 +350,12 @@ impl TenantStore {
         let meters = self.bill_meters(None).await?;
         let at_start = self.registers_at(start, Some(end)).await?;
         let at_end = self.registers_at(end, None).await?;
+        let demand = self.demand_registers(start, end).await?;
+        let sql = "SELECT id, property_fee_x100 FROM accounts WHERE tenant_id = $1 AND property_fee_x100 <> 0";
+        let mut fees: HashMap<String, i64> = HashMap::new();
+        for r in self.store.db.query_all_raw(stmt(self.backend(), sql, self.args())).await? {
+            fees.insert(r.try_get("", "id")?, super::registry::int(&r, "property_fee_x100")?);
+        }
         let mut run = BillRun::default();
         let mut by_account: BTreeMap<String, Vec<&BillMeter>> = BTreeMap::new();
         for m in meters.iter().filter(|m| m.post_paid) {
@@ -426,7 +442,7 @@ impl TenantStore {
                     energy_total += *kwh;
                 }
                 if let Some(kw_price) = tariff.capacity_price_per_kw
-                    && let Some(kw) = self.max_demand(m, start, end).await?
+                    && let Some(kw) = self.max_demand(m, demand.get(&m.id).copied(), start, end).await?
                 {
                     lines.push(BillLineRow {
                         line_no: 0,
@@ -461,18 +477,15 @@ impl TenantStore {
                 }
             }
             lines.extend(shares.remove(&account).unwrap_or_default());
-            if let Some(acc) = AccountId::parse(&account)
-                && let Some(row) = self.account(&acc).await?
-                && row.property_fee_x100 != 0
-            {
+            if let Some(fee) = fees.get(&account).copied() {
                 lines.push(BillLineRow {
                     line_no: 0,
                     kind: "PROPERTY_FEE".into(),
                     meter_id: None,
                     description: "property fee (物业费)".into(),
                     quantity: "1".into(),
-                    unit_price: yuan(row.property_fee_x100).to_string(),
-                    amount_x100: row.property_fee_x100,
+                    unit_price: yuan(fee).to_string(),
+                    amount_x100: fee,
                 });
             }
             for (i, l) in lines.iter_mut().enumerate() {
@@ -520,8 +533,7 @@ impl TenantStore {
         period: Period,
         version: i64,
         lines: &[BillLineRow],
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<String> {
         let id = uuid::Uuid::new_v4().to_string();
         let total: i64 = lines.iter().map(|l| l.amount_x100).sum();
@@ -586,7 +598,7 @@ impl TenantStore {
             .collect();
         let txn = self.store.db.begin().await?;
         for (account, lines) in bills.iter().filter(|(a, _)| !existing.contains(a)) {
-            self.insert_bill(&txn, account, period, 1, lines, start, end).await?;
+            self.insert_bill(&txn, account, period, 1, lines, (start, end)).await?;
             run.created += 1;
         }
         txn.commit().await?;
@@ -681,7 +693,7 @@ impl TenantStore {
             .map(|r| super::registry::int(&r, "v"))
             .transpose()?
             .unwrap_or(0);
-        let new_id = self.insert_bill(&txn, old.account_id.as_str(), period, v + 1, &lines, old.period_start, old.period_end).await?;
+        let new_id = self.insert_bill(&txn, old.account_id.as_str(), period, v + 1, &lines, (old.period_start, old.period_end)).await?;
         txn.commit().await?;
         self.bill(&BillId::parse(&new_id).ok_or(StoreError::NotFound)?).await?.ok_or(StoreError::NotFound)
     }

@@ -152,20 +152,15 @@ pub async fn update<C: ConnectionTrait>(
     Ok(())
 }
 
-/// A `(tenant_id, id) IN (…)` filter over many pairs, with its arguments starting at `$first`.
-pub fn pairs_filter(backend: DbBackend, lhs: &str, pairs: &[(String, String)], first: usize) -> (String, Args) {
+/// The ids a statement is about, as a row source `k(id)` to join from: `UNNEST` of one array
+/// on PostgreSQL (driving index lookups whatever the table statistics say), `json_each` of one
+/// JSON array on SQLite. Arguments start at `$first`.
+pub fn id_source(backend: DbBackend, ids: &[String], first: usize) -> (String, Args) {
     let mut args = Args::new();
     if backend == DbBackend::Postgres {
-        args = args.s(pg_array(pairs.iter().map(|p| Some(p.0.clone())))).s(pg_array(pairs.iter().map(|p| Some(p.1.clone()))));
-        return (format!("{lhs} IN (SELECT * FROM UNNEST(${}::text[], ${}::text[]))", first, first + 1), args);
+        args = args.s(pg_array(ids.iter().map(|i| Some(i.clone()))));
+        return (format!("UNNEST(${first}::text[]) AS k(id)"), args);
     }
-    let tuples: Vec<String> = pairs
-        .iter()
-        .map(|(a, b)| {
-            let x = args.push(Value::from(a.clone())) + first - 1;
-            let y = args.push(Value::from(b.clone())) + first - 1;
-            format!("(${x}, ${y})")
-        })
-        .collect();
-    (format!("{lhs} IN (VALUES {})", tuples.join(",")), args)
+    args.push(Value::from(serde_json::Value::from(ids.to_vec()).to_string()));
+    (format!("(SELECT value AS id FROM json_each(${first})) AS k"), args)
 }

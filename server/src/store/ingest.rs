@@ -122,6 +122,12 @@ impl Store {
                 rows.push(Row { route: route.clone(), read_at, received_at: r.received_at, values: scaled_values(&r.values) });
             }
         }
+        self.store_rows(rows, report).await
+    }
+
+    /// Stores routed rows: readings, live state, gateway last-seen and settlement, in one
+    /// transaction; decided commands go to the port after commit.
+    async fn store_rows(&self, rows: Vec<Row>, mut report: StoreReport) -> Result<StoreReport, super::StoreError> {
         if rows.is_empty() {
             return Ok(report);
         }
@@ -177,6 +183,28 @@ impl Store {
             "readings committed"
         );
         Ok(report)
+    }
+}
+
+impl super::TenantStore {
+    /// Imports readings taken outside MQTT (manual reading, 抄表导入, or a migration): stored
+    /// and settled exactly like readings from the bridge. Unknown meters are counted.
+    pub async fn import_readings(
+        &self,
+        readings: Vec<(crate::domain::ids::MeterId, DateTime<Utc>, Readings)>,
+    ) -> Result<StoreReport, super::StoreError> {
+        let tz = self.tenant_row().await?.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+        let now = Utc::now();
+        let rows = readings
+            .into_iter()
+            .map(|(meter, read_at, values)| Row {
+                route: Route { tenant: self.tenant.clone(), meter, gateway: None, tz },
+                read_at,
+                received_at: now,
+                values: scaled_values(&values),
+            })
+            .collect();
+        self.store.store_rows(rows, StoreReport::default()).await
     }
 }
 

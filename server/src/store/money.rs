@@ -291,7 +291,7 @@ impl TenantStore {
             self.attach_meter(&txn, &id, &a.customer, m).await?;
         }
         let posted = match a.initial {
-            Some((amount, kind)) => self.recharge_in(&txn, &id, amount, kind, None, "initial purchase (开户购电)", None).await?,
+            Some((amount, kind)) => self.recharge_in(&txn, &id, (amount, kind), None, "initial purchase (开户购电)", None).await?,
             None => Posted { account: self.account_in(&txn, &id).await?, entries: vec![], receipt_no: None, commands: vec![] },
         };
         txn.commit().await?;
@@ -392,7 +392,7 @@ impl TenantStore {
         let mut entries = Vec::with_capacity(postings.len());
         for p in postings {
             entries.push(EntryRow {
-                id: EntryId::from_uuid(uuid::Uuid::new_v4()),
+                id: EntryId::new_ordered(),
                 account_id: account.clone(),
                 kind: p.kind.as_str().into(),
                 amount_x100: p.amount_x100,
@@ -433,8 +433,7 @@ impl TenantStore {
         &self,
         txn: &DatabaseTransaction,
         account: &AccountId,
-        amount: i64,
-        kind: EntryKind,
+        (amount, kind): (i64, EntryKind),
         external_ref: Option<String>,
         note: &str,
         fee: Option<ServiceFee>,
@@ -477,7 +476,7 @@ impl TenantStore {
             fee
         };
         let txn = self.begin().await?;
-        let posted = match self.recharge_in(&txn, account, amount, kind, external_ref.clone(), note, Some(fee)).await {
+        let posted = match self.recharge_in(&txn, account, (amount, kind), external_ref.clone(), note, Some(fee)).await {
             Err(StoreError::Conflict(m)) if external_ref.is_some() && m.contains("same key") => {
                 drop(txn);
                 let existing =
@@ -1147,6 +1146,108 @@ impl TenantStore {
             return Ok(Some(format!("the meter reports {} remaining but only {} was ever loaded", yuan(remaining), yuan(loaded))));
         }
         Ok(None)
+    }
+}
+
+/// One row of a bulk account import (批量开户): a serial-linked meter, its customer and account.
+#[derive(Debug, Clone)]
+pub struct ImportAccount {
+    pub address: String,
+    pub customer_name: String,
+    pub billing_mode: crate::domain::registry::BillingMode,
+    pub property_fee_x100: i64,
+}
+
+impl TenantStore {
+    /// Imports customers, accounts and meters in bulk (one transaction; e.g. from a migration
+    /// spreadsheet). Meters are registered as serial-linked without device logins; account
+    /// numbers are `M` + the meter address. Returns the new (account, meter) ids.
+    pub async fn import_accounts(&self, property: &PropertyId, rows: &[ImportAccount]) -> Result<Vec<(AccountId, MeterId)>> {
+        let now = Utc::now();
+        let t = self.tenant.to_string();
+        let mut customers = Vec::new();
+        let mut accounts = Vec::new();
+        let mut meters = Vec::new();
+        let mut ids = Vec::new();
+        for r in rows {
+            mqtt_bridge::dlt645::Address::parse(&r.address).map_err(|_| conflict(format!("bad meter address {}", r.address)))?;
+            let (c, a, m) = (
+                CustomerId::from_uuid(uuid::Uuid::new_v4()),
+                AccountId::from_uuid(uuid::Uuid::new_v4()),
+                MeterId::from_uuid(uuid::Uuid::new_v4()),
+            );
+            customers.push(vec![Cell::Text(t.clone()), Cell::Text(c.to_string()), Cell::Text(r.customer_name.clone()), Cell::Time(now)]);
+            accounts.push(vec![
+                Cell::Text(t.clone()),
+                Cell::Text(a.to_string()),
+                Cell::Text(c.to_string()),
+                Cell::Text(format!("M{}", r.address)),
+                Cell::Int(r.property_fee_x100),
+                Cell::Time(now),
+            ]);
+            meters.push(vec![
+                Cell::Text(t.clone()),
+                Cell::Text(m.to_string()),
+                Cell::Text(property.to_string()),
+                Cell::Text(c.to_string()),
+                Cell::Text(a.to_string()),
+                Cell::Text(r.address.clone()),
+                Cell::Int(3),
+                Cell::Text("SERIAL".into()),
+                Cell::Text(r.billing_mode.as_str().into()),
+                Cell::Time(now),
+            ]);
+            ids.push((a, m));
+        }
+        let txn = self.begin().await?;
+        let found = txn
+            .query_one_raw(stmt(
+                self.backend(),
+                "SELECT id FROM properties WHERE tenant_id = $1 AND id = $2",
+                self.args().s(property.as_str()),
+            ))
+            .await?;
+        if found.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        for chunk in customers.chunks(5_000) {
+            bulk::insert(
+                &txn,
+                "customers",
+                &[("tenant_id", Col::Text), ("id", Col::Text), ("name", Col::Text), ("created_at", Col::Time)],
+                chunk,
+                "",
+            )
+            .await?;
+        }
+        for chunk in accounts.chunks(5_000) {
+            let cols = [
+                ("tenant_id", Col::Text),
+                ("id", Col::Text),
+                ("customer_id", Col::Text),
+                ("number", Col::Text),
+                ("property_fee_x100", Col::Int),
+                ("created_at", Col::Time),
+            ];
+            bulk::insert(&txn, "accounts", &cols, chunk, "").await?;
+        }
+        for chunk in meters.chunks(5_000) {
+            let cols = [
+                ("tenant_id", Col::Text),
+                ("id", Col::Text),
+                ("property_id", Col::Text),
+                ("customer_id", Col::Text),
+                ("account_id", Col::Text),
+                ("address", Col::Text),
+                ("phases", Col::Int),
+                ("link_type", Col::Text),
+                ("billing_mode", Col::Text),
+                ("created_at", Col::Time),
+            ];
+            bulk::insert(&txn, "meters", &cols, chunk, "").await?;
+        }
+        txn.commit().await?;
+        Ok(ids)
     }
 }
 

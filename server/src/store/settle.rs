@@ -92,13 +92,32 @@ pub(crate) async fn lock_accounts<C: ConnectionTrait>(db: &C, pairs: &[(String, 
         return Ok(out);
     }
     let backend = db.get_database_backend();
-    let (filter, args) = bulk::pairs_filter(backend, "(tenant_id, id)", pairs, 1);
-    let lock = if backend == DbBackend::Postgres { " ORDER BY tenant_id, id FOR UPDATE" } else { "" };
-    let sql = format!("SELECT tenant_id, {} FROM accounts WHERE {filter}{lock}", AccountCtx::COLUMNS);
-    for r in db.query_all_raw(stmt(backend, &sql, args)).await? {
-        out.insert((r.try_get("", "tenant_id")?, r.try_get("", "id")?), AccountCtx::read(&r)?);
+    let lock = if backend == DbBackend::Postgres { " ORDER BY id FOR UPDATE" } else { "" };
+    for (tenant, ids) in by_tenant(pairs) {
+        let (source, args) = bulk::id_source(backend, &ids, 2);
+        let cols = AccountCtx::COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
+        let lock = if lock.is_empty() { "" } else { " ORDER BY a.id FOR UPDATE OF a" };
+        let sql = format!("SELECT a.tenant_id, {cols} FROM {source} JOIN accounts a ON a.tenant_id = $1 AND a.id = k.id{lock}");
+        let mut all = Args::new().s(tenant);
+        all.0.extend(args.0);
+        for r in db.query_all_raw(stmt(backend, &sql, all)).await? {
+            out.insert((r.try_get("", "tenant_id")?, r.try_get("", "id")?), AccountCtx::read(&r)?);
+        }
     }
     Ok(out)
+}
+
+/// Pairs grouped by tenant, tenants in order (a fixed lock order across transactions).
+fn by_tenant(pairs: &[(String, String)]) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (t, id) in pairs {
+        out.entry(t.clone()).or_default().push(id.clone());
+    }
+    for ids in out.values_mut() {
+        ids.sort();
+        ids.dedup();
+    }
+    out
 }
 
 /// Writes account money and control state; returns the commands its decisions made.
@@ -266,23 +285,30 @@ impl Store {
             return Ok((report, Vec::new()));
         }
         let backend = db.get_database_backend();
+        let clock = std::time::Instant::now();
         arrivals.sort_by(|a, b| (&a.tenant, &a.meter, a.point.at).cmp(&(&b.tenant, &b.meter, b.point.at)));
         let mut keys: Vec<(String, String)> = arrivals.iter().map(|a| (a.tenant.clone(), a.meter.clone())).collect();
         keys.dedup();
 
         // Meters, their terms and cursors.
-        let (filter, args) = bulk::pairs_filter(backend, "(m.tenant_id, m.id)", &keys, 1);
-        let sql = format!(
-            "SELECT m.tenant_id, m.id, m.account_id, m.billing_mode, m.pt_ratio, m.ct_ratio,
-                    COALESCE(m.tariff_id, p.tariff_id, t.default_tariff_id) AS tariff_id, t.time_zone, t.jump_limit_kw,
-                    s.read_at AS s_at, s.total_x100, s.t1_x100, s.t2_x100, s.t3_x100, s.t4_x100
-             FROM meters m JOIN tenants t ON t.id = m.tenant_id
-             JOIN properties p ON p.tenant_id = m.tenant_id AND p.id = m.property_id
-             LEFT JOIN meter_settlement s ON s.tenant_id = m.tenant_id AND s.meter_id = m.id
-             WHERE {filter}"
-        );
+        let mut rows = Vec::new();
+        for (tenant, ids) in by_tenant(&keys) {
+            let (source, args) = bulk::id_source(backend, &ids, 2);
+            let sql = format!(
+                "SELECT m.tenant_id, m.id, m.account_id, m.billing_mode, m.pt_ratio, m.ct_ratio,
+                        COALESCE(m.tariff_id, p.tariff_id, t.default_tariff_id) AS tariff_id, t.time_zone, t.jump_limit_kw,
+                        s.read_at AS s_at, s.total_x100, s.t1_x100, s.t2_x100, s.t3_x100, s.t4_x100
+                 FROM {source} JOIN meters m ON m.tenant_id = $1 AND m.id = k.id
+                 JOIN tenants t ON t.id = m.tenant_id
+                 JOIN properties p ON p.tenant_id = m.tenant_id AND p.id = m.property_id
+                 LEFT JOIN meter_settlement s ON s.tenant_id = m.tenant_id AND s.meter_id = m.id"
+            );
+            let mut all = Args::new().s(tenant);
+            all.0.extend(args.0);
+            rows.extend(db.query_all_raw(stmt(backend, &sql, all)).await?);
+        }
         let mut meters: HashMap<(String, String), MeterCtx> = HashMap::new();
-        for r in db.query_all_raw(stmt(backend, &sql, args)).await? {
+        for r in rows {
             let int = |c: &str| super::registry::int(&r, c);
             let oint = |c: &str| super::registry::opt_int(&r, c);
             let tz: String = r.try_get("", "time_zone")?;
@@ -312,6 +338,7 @@ impl Store {
             );
         }
 
+        let loaded = clock.elapsed();
         // Accounts of prepaid meters, locked.
         let mut account_keys: Vec<(String, String)> =
             meters.iter().filter(|(_, m)| m.prepaid).filter_map(|((t, _), m)| m.account.clone().map(|a| (t.clone(), a))).collect();
@@ -319,6 +346,7 @@ impl Store {
         account_keys.dedup();
         let mut accounts = lock_accounts(db, &account_keys).await?;
 
+        let locked = clock.elapsed();
         let mut entries: Vec<Vec<Cell>> = Vec::new();
         let mut anomalies: Vec<Vec<Cell>> = Vec::new();
         let mut cursors: BTreeMap<(String, String), Point> = BTreeMap::new();
@@ -368,7 +396,7 @@ impl Store {
                     if fen != 0 {
                         account.balance -= fen;
                         let detail = serde_json::json!({
-                            "from": prev.at, "to": a.point.at, "energy": priced.energy,
+                            "from": prev.at, "energy": priced.energy,
                             "byRate": priced.by_rate, "byTier": priced.by_tier,
                             "cost": priced.cost.normalize(), "carry": s.carry.normalize(), "source": priced.source,
                             "tariffId": meter.tariff,
@@ -376,7 +404,7 @@ impl Store {
                         });
                         entries.push(vec![
                             Cell::Text(a.tenant.clone()),
-                            Cell::Text(uuid::Uuid::new_v4().to_string()),
+                            Cell::Text(crate::domain::ids::time_ordered().to_string()),
                             Cell::Text(account_key.as_ref().map(|k| k.1.clone()).unwrap_or_default()),
                             Cell::Text(EntryKind::EnergyCharge.as_str().into()),
                             Cell::Int(-fen),
@@ -396,6 +424,7 @@ impl Store {
             }
         }
 
+        let computed = clock.elapsed();
         bulk::insert(
             db,
             "ledger_entries",
@@ -430,9 +459,11 @@ impl Store {
             "ON CONFLICT (tenant_id, meter_id, kind) WHERE resolved_at IS NULL DO NOTHING",
         )
         .await?;
+        let entered = clock.elapsed();
         let cursor_rows: Vec<Vec<Cell>> = cursors.into_iter().map(|((t, m), p)| cursor_row(&t, &m, &p)).collect();
         upsert_cursors(db, &cursor_rows).await?;
 
+        let cursored = clock.elapsed();
         touched.sort();
         touched.dedup();
         let mut decided = Vec::new();
@@ -448,6 +479,15 @@ impl Store {
         }
         report.decisions = decided.len();
         let commands = write_accounts(db, &accounts, &touched, &decided).await?;
+        tracing::debug!(
+            load_ms = loaded.as_millis() as u64,
+            lock_ms = (locked - loaded).as_millis() as u64,
+            compute_ms = (computed - locked).as_millis() as u64,
+            entries_ms = (entered - computed).as_millis() as u64,
+            cursors_ms = (cursored - entered).as_millis() as u64,
+            total_ms = clock.elapsed().as_millis() as u64,
+            "settlement timings"
+        );
         Ok((report, commands))
     }
 }
