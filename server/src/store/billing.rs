@@ -121,10 +121,13 @@ impl TenantStore {
         let mut out = HashMap::new();
         let cols = "r.meter_id, r.read_at, r.energy_total_x100 AS total_x100, r.energy_t1_x100 AS t1_x100, r.energy_t2_x100 AS t2_x100,
                     r.energy_t3_x100 AS t3_x100, r.energy_t4_x100 AS t4_x100";
+        // Per meter, the newest qualifying reading through the primary key (an index probe per
+        // meter on both backends, whatever the planner thinks of a grouped join).
         let sql = format!(
-            "SELECT {cols} FROM readings r JOIN (SELECT meter_id, MAX(read_at) AS at FROM readings
-               WHERE tenant_id = $1 AND read_at <= $2 AND read_at > $3 AND energy_total_x100 IS NOT NULL GROUP BY meter_id) l
-             ON r.meter_id = l.meter_id AND r.read_at = l.at WHERE r.tenant_id = $1"
+            "SELECT {cols} FROM meters m JOIN readings r ON r.tenant_id = m.tenant_id AND r.meter_id = m.id
+               AND r.read_at = (SELECT MAX(x.read_at) FROM readings x WHERE x.tenant_id = m.tenant_id AND x.meter_id = m.id
+                                AND x.read_at <= $2 AND x.read_at > $3 AND x.energy_total_x100 IS NOT NULL)
+             WHERE m.tenant_id = $1"
         );
         for r in self.store.db.query_all_raw(stmt(b, &sql, self.args().t(at).t(at - chrono::Duration::days(62)))).await? {
             let m: String = r.try_get("", "meter_id")?;
@@ -136,9 +139,10 @@ impl TenantStore {
         }
         if let Some(until) = first_after {
             let sql = format!(
-                "SELECT {cols} FROM readings r JOIN (SELECT meter_id, MIN(read_at) AS at FROM readings
-                   WHERE tenant_id = $1 AND read_at > $2 AND read_at <= $3 AND energy_total_x100 IS NOT NULL GROUP BY meter_id) l
-                 ON r.meter_id = l.meter_id AND r.read_at = l.at WHERE r.tenant_id = $1"
+                "SELECT {cols} FROM meters m JOIN readings r ON r.tenant_id = m.tenant_id AND r.meter_id = m.id
+                   AND r.read_at = (SELECT MIN(x.read_at) FROM readings x WHERE x.tenant_id = m.tenant_id AND x.meter_id = m.id
+                                    AND x.read_at > $2 AND x.read_at <= $3 AND x.energy_total_x100 IS NOT NULL)
+                 WHERE m.tenant_id = $1"
             );
             for r in self.store.db.query_all_raw(stmt(b, &sql, self.args().t(at).t(until))).await? {
                 let m: String = r.try_get("", "meter_id")?;
