@@ -221,3 +221,41 @@ async fn a_tariff_correction_is_re_rated_once_with_the_difference_posted() {
     app.app.store.store_readings(vec![reading(&m, local(11, 3, 15, 0), "25.33", None, None)]).await.unwrap();
     assert_eq!(balance(&admin)["balance"], "84.10");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meter_side_purchases_count_up_and_a_wallet_above_what_was_loaded_is_flagged() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("wallet").await;
+    let property = admin.ok(r#"mutation { createProperty(input: {name: "Dorm"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let m = register(&admin, &property, "000000000301", "METER_PREPAID");
+    let acc = open(&admin, &customer(&admin, "Room 3"), &m.0, "0", Some("100.00"));
+    let buy = "mutation($m: ID!, $a: Decimal!) { purchaseForMeter(meterId: $m, amount: $a) { counter posting { account { balance } entries { kind amount } } } }";
+    let first = admin.ok(buy, json!({"m": m.0, "a": "30"}))["purchaseForMeter"].clone();
+    assert_eq!(first["counter"], 1);
+    assert_eq!(first["posting"]["account"]["balance"], "70.00");
+    assert_eq!(first["posting"]["entries"], json!([{"kind": "METER_PURCHASE", "amount": "-30.00"}]));
+    assert_eq!(admin.ok(buy, json!({"m": m.0, "a": "20"}))["purchaseForMeter"]["counter"], 2);
+    let e = admin.fails(buy, json!({"m": m.0, "a": "50.01"}));
+    assert_eq!(e["code"], "CONFLICT", "not more than the account holds");
+    let cmds = admin.ok("query($m: ID!) { commands(meterId: $m) { kind payload } }", json!({"m": m.0}))["commands"].clone();
+    assert_eq!(cmds.as_array().unwrap().len(), 2);
+    let payload: Value = serde_json::from_str(cmds[0]["payload"].as_str().unwrap()).unwrap();
+    assert_eq!((cmds[0]["kind"].as_str(), payload["counter"].as_i64(), payload["amount"].as_str()), (Some("PURCHASE"), Some(2), Some("20.00")));
+    // The meter reports its wallet: 45.00 is plausible (50 loaded), 60.00 is not.
+    let wallet = |amount: &str| MeterReading {
+        device: m.1.clone(),
+        address: m.2,
+        read_at: ReadTime::Instant(Utc::now()),
+        received_at: Utc::now(),
+        values: Readings { remaining_amount: Some(d(amount)), ..Readings::default() },
+    };
+    app.app.store.store_readings(vec![wallet("45.00")]).await.unwrap();
+    let q = "query($m: ID!) { meter(id: $m) { walletMismatch } }";
+    assert!(admin.ok(q, json!({"m": m.0}))["meter"]["walletMismatch"].is_null());
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    app.app.store.store_readings(vec![wallet("60.00")]).await.unwrap();
+    let flagged = admin.ok(q, json!({"m": m.0}))["meter"]["walletMismatch"].as_str().unwrap().to_string();
+    assert!(flagged.contains("60.00") && flagged.contains("50.00"), "{flagged}");
+    let a = admin.ok("query($a: ID!) { account(id: $a) { balance ledgerTotal } }", json!({"a": acc}))["account"].clone();
+    assert_eq!(a, json!({"balance": "50.00", "ledgerTotal": "50.00"}));
+}

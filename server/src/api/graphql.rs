@@ -359,6 +359,14 @@ impl Meter {
     async fn account_id(&self) -> Option<ID> {
         self.0.account_id.as_ref().map(|a| ID(a.to_string()))
     }
+    /// Meter-side prepaid: why the wallet the meter reports cannot be right, if it cannot
+    /// (more remaining than was ever loaded into it) (表端余额核对).
+    async fn wallet_mismatch(&self, ctx: &Context<'_>) -> Res<Option<String>> {
+        if self.0.billing_mode != "METER_PREPAID" {
+            return Ok(None);
+        }
+        tenant(ctx)?.meter_balance_check(&self.0.id).await.map_err(err)
+    }
     /// Its own tariff, overriding the property's and the tenant's (单表电价).
     async fn tariff_id(&self) -> Option<ID> {
         self.0.tariff_id.as_ref().map(|a| ID(a.to_string()))
