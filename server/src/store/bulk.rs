@@ -1,5 +1,5 @@
-//! Many rows in few statements: `UNNEST` of typed arrays on PostgreSQL (one constant
-//! statement, planned once), multi-row `VALUES` in small chunks on SQLite.
+//! Many rows in few statements: `UNNEST` of binary array parameters on PostgreSQL (one
+//! constant statement, planned once), multi-row `VALUES` in small chunks on SQLite.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Value};
@@ -33,6 +33,18 @@ impl Cell {
         }
     }
 
+    /// This cell as an element of a binary PostgreSQL array of `ty`.
+    fn element(&self, ty: Col) -> Value {
+        match (ty, self) {
+            (Col::Text, Cell::Text(s)) => Value::String(Some(s.clone())),
+            (Col::Int, Cell::Int(i)) => Value::BigInt(Some(*i)),
+            (Col::Time, Cell::Time(t)) => Value::ChronoDateTimeUtc(Some(*t)),
+            (Col::Text, _) => Value::String(self.token()),
+            (Col::Int, _) => Value::BigInt(None),
+            (Col::Time, _) => Value::ChronoDateTimeUtc(None),
+        }
+    }
+
     fn token(&self) -> Option<String> {
         match self {
             Cell::Text(s) => Some(s.clone()),
@@ -52,6 +64,25 @@ pub enum Col {
 }
 
 impl Col {
+    fn array_type(self) -> sea_orm::sea_query::ArrayType {
+        use sea_orm::sea_query::ArrayType;
+        match self {
+            Col::Text => ArrayType::String,
+            Col::Int => ArrayType::BigInt,
+            Col::Time => ArrayType::ChronoDateTimeUtc,
+        }
+    }
+
+    /// One column of `rows` as an array parameter: binary when it has no NULL (no literal to
+    /// build or parse), else an array literal (the binary binding cannot carry NULL elements).
+    fn column(self, rows: &[Vec<Cell>], i: usize) -> Value {
+        let cells = || rows.iter().map(move |r| r.get(i).unwrap_or(&Cell::Null));
+        if cells().any(|c| matches!(c, Cell::Null)) {
+            return Value::from(pg_array(cells().map(Cell::token)));
+        }
+        Value::Array(self.array_type(), Some(Box::new(cells().map(|c| c.element(self)).collect())))
+    }
+
     fn pg(self) -> &'static str {
         match self {
             Col::Text => "text[]",
@@ -88,7 +119,7 @@ pub async fn insert<C: ConnectionTrait>(
         let mut args = Args::new();
         let mut casts = Vec::with_capacity(cols.len());
         for (i, (_, ty)) in cols.iter().enumerate() {
-            args = args.s(pg_array(rows.iter().map(|r| r.get(i).and_then(Cell::token))));
+            args.push(ty.column(rows, i));
             casts.push(format!("${}::{}", i + 1, ty.pg()));
         }
         let sql = format!("INSERT INTO {table} ({names}) SELECT * FROM UNNEST({}) {suffix}", casts.join(", "));
@@ -129,7 +160,7 @@ pub async fn update<C: ConnectionTrait>(
         let mut args = Args::new();
         let mut casts = Vec::with_capacity(all.len());
         for (i, (_, ty)) in all.iter().enumerate() {
-            args = args.s(pg_array(rows.iter().map(|r| r.get(i).and_then(Cell::token))));
+            args.push(ty.column(rows, i));
             casts.push(format!("${}::{}", i + 1, ty.pg()));
         }
         let names = all.iter().map(|c| c.0).collect::<Vec<_>>().join(", ");
@@ -152,15 +183,18 @@ pub async fn update<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The ids a statement is about, as a row source `k(id)` to join from: `UNNEST` of one array
-/// on PostgreSQL (driving index lookups whatever the table statistics say), `json_each` of one
-/// JSON array on SQLite. Arguments start at `$first`.
-pub fn id_source(backend: DbBackend, ids: &[String], first: usize) -> (String, Args) {
+/// The ids a statement is about, as a row source `k(id)` to drive a join from, and the join
+/// keyword that keeps it the outer loop: `UNNEST` of one array on PostgreSQL (index lookups
+/// whatever the table statistics say), `json_each` of one JSON array on SQLite with
+/// `CROSS JOIN` (SQLite's way to fix the join order; a plain join scanned the table per id).
+/// Arguments start at `$first`.
+pub fn id_source(backend: DbBackend, ids: &[String], first: usize) -> (String, &'static str, Args) {
     let mut args = Args::new();
     if backend == DbBackend::Postgres {
-        args = args.s(pg_array(ids.iter().map(|i| Some(i.clone()))));
-        return (format!("UNNEST(${first}::text[]) AS k(id)"), args);
+        let items = ids.iter().map(|i| Value::String(Some(i.clone()))).collect();
+        args.push(Value::Array(sea_orm::sea_query::ArrayType::String, Some(Box::new(items))));
+        return (format!("UNNEST(${first}::text[]) AS k(id)"), "JOIN", args);
     }
     args.push(Value::from(serde_json::Value::from(ids.to_vec()).to_string()));
-    (format!("(SELECT value AS id FROM json_each(${first})) AS k"), args)
+    (format!("(SELECT value AS id FROM json_each(${first})) AS k"), "CROSS JOIN", args)
 }

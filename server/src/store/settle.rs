@@ -94,10 +94,10 @@ pub(crate) async fn lock_accounts<C: ConnectionTrait>(db: &C, pairs: &[(String, 
     let backend = db.get_database_backend();
     let lock = if backend == DbBackend::Postgres { " ORDER BY id FOR UPDATE" } else { "" };
     for (tenant, ids) in by_tenant(pairs) {
-        let (source, args) = bulk::id_source(backend, &ids, 2);
+        let (source, join, args) = bulk::id_source(backend, &ids, 2);
         let cols = AccountCtx::COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
         let lock = if lock.is_empty() { "" } else { " ORDER BY a.id FOR UPDATE OF a" };
-        let sql = format!("SELECT a.tenant_id, {cols} FROM {source} JOIN accounts a ON a.tenant_id = $1 AND a.id = k.id{lock}");
+        let sql = format!("SELECT a.tenant_id, {cols} FROM {source} {join} accounts a ON a.tenant_id = $1 AND a.id = k.id{lock}");
         let mut all = Args::new().s(tenant);
         all.0.extend(args.0);
         for r in db.query_all_raw(stmt(backend, &sql, all)).await? {
@@ -293,12 +293,12 @@ impl Store {
         // Meters, their terms and cursors.
         let mut rows = Vec::new();
         for (tenant, ids) in by_tenant(&keys) {
-            let (source, args) = bulk::id_source(backend, &ids, 2);
+            let (source, join, args) = bulk::id_source(backend, &ids, 2);
             let sql = format!(
                 "SELECT m.tenant_id, m.id, m.account_id, m.billing_mode, m.pt_ratio, m.ct_ratio,
                         COALESCE(m.tariff_id, p.tariff_id, t.default_tariff_id) AS tariff_id, t.time_zone, t.jump_limit_kw,
                         s.read_at AS s_at, s.total_x100, s.t1_x100, s.t2_x100, s.t3_x100, s.t4_x100
-                 FROM {source} JOIN meters m ON m.tenant_id = $1 AND m.id = k.id
+                 FROM {source} {join} meters m ON m.tenant_id = $1 AND m.id = k.id
                  JOIN tenants t ON t.id = m.tenant_id
                  JOIN properties p ON p.tenant_id = m.tenant_id AND p.id = m.property_id
                  LEFT JOIN meter_settlement s ON s.tenant_id = m.tenant_id AND s.meter_id = m.id"
