@@ -240,7 +240,10 @@ async fn meter_side_purchases_count_up_and_a_wallet_above_what_was_loaded_is_fla
     let cmds = admin.ok("query($m: ID!) { commands(meterId: $m) { kind payload } }", json!({"m": m.0}))["commands"].clone();
     assert_eq!(cmds.as_array().unwrap().len(), 2);
     let payload: Value = serde_json::from_str(cmds[0]["payload"].as_str().unwrap()).unwrap();
-    assert_eq!((cmds[0]["kind"].as_str(), payload["counter"].as_i64(), payload["amount"].as_str()), (Some("PURCHASE"), Some(2), Some("20.00")));
+    assert_eq!(
+        (cmds[0]["kind"].as_str(), payload["counter"].as_i64(), payload["amount"].as_str()),
+        (Some("PURCHASE"), Some(2), Some("20.00"))
+    );
     // The meter reports its wallet: 45.00 is plausible (50 loaded), 60.00 is not.
     let wallet = |amount: &str| MeterReading {
         device: m.1.clone(),
