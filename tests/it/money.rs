@@ -554,7 +554,7 @@ async fn any_arrival_order_with_replays_charges_exactly_the_tariff_on_the_energy
         // 20–60 readings, 5–120 minutes apart, 0–9.99 kWh each (below the jump limit).
         let count = 20 + next(41) as i64;
         let mut at = local(4 + case as u32, 0, 0);
-        let mut total = Decimal::new(1_000_00 + next(100_000) as i64, 2);
+        let mut total = Decimal::new(100_000 + next(100_000) as i64, 2);
         let mut readings = Vec::new();
         for _ in 0..count {
             at += chrono::Duration::minutes(5 + next(116) as i64);

@@ -267,17 +267,52 @@ mod tests {
         );
     }
 
+    /// A random tariff: 1–14 periods with random rates, random prices for all five rates,
+    /// optionally 2–4 tiers with random bounds and increments.
+    fn arb_tariff() -> impl Strategy<Value = Tariff> {
+        (
+            proptest::collection::btree_set(1u16..1440, 0..14),
+            proptest::collection::vec(0usize..5, 14),
+            proptest::collection::vec(0i64..30_000, 5),
+            any::<bool>(),
+            proptest::collection::btree_set(1i64..100_000, 1..4),
+            proptest::collection::vec(0i64..5_000, 4),
+        )
+            .prop_map(|(cuts, rates, prices, tiered, bounds, adds)| {
+                let hm = |m: u16| if m == 1440 { "24:00".to_string() } else { format!("{:02}:{:02}", m / 60, m % 60) };
+                let edges: Vec<u16> = std::iter::once(0).chain(cuts.iter().copied()).chain(std::iter::once(1440)).collect();
+                let periods = edges.windows(2).zip(&rates).map(|(w, r)| (hm(w[0]), hm(w[1]), Rate::ALL[*r])).collect();
+                let steps: Vec<(Option<Decimal>, Decimal)> = bounds
+                    .iter()
+                    .map(|b| Some(Decimal::new(*b, 2)))
+                    .chain(std::iter::once(None))
+                    .zip(&adds)
+                    .map(|(b, a)| (b, Decimal::new(*a, 4)))
+                    .collect();
+                Tariff::from_spec(&TariffSpec {
+                    prices: Rate::ALL.iter().zip(&prices).map(|(r, p)| (*r, Decimal::new(*p, 4))).collect(),
+                    periods,
+                    seasons: vec![],
+                    dates: vec![],
+                    source: TouSource::PlatformCalendar,
+                    tiers: tiered.then_some((TierCycle::Monthly, steps)),
+                    capacity_price_per_kw: None,
+                })
+                .unwrap()
+            })
+    }
+
     proptest! {
-        /// For random reading sequences, charging every interval (with the carry) equals the
-        /// tariff applied to the total energy of each rate and tier, to the fen.
+        /// For random reading sequences under random TOU/tier tariffs, charging every interval
+        /// (with the carry) equals the tariff applied to the total energy of each rate and
+        /// tier, to the fen.
         #[test]
         fn interval_charges_sum_to_the_tariff_on_the_totals(
             steps in proptest::collection::vec((1i64..300, 0i64..2_000), 1..60),
             start in 0i64..1440,
             used in 0i64..50_000,
-            tiered in any::<bool>(),
+            tariff in arb_tariff(),
         ) {
-            let tariff = tou(TouSource::PlatformCalendar, tiered);
             let t0 = chrono_tz::Asia::Shanghai.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap().with_timezone(&Utc) + chrono::Duration::minutes(start);
             let mut prev = point(t0, "0");
             let mut cycle = CycleUse { key: "2026-11".into(), used: Decimal::new(used, 2) };
