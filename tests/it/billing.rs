@@ -262,3 +262,43 @@ async fn meter_side_purchases_count_up_and_a_wallet_above_what_was_loaded_is_fla
     let a = admin.ok("query($a: ID!) { account(id: $a) { balance ledgerTotal } }", json!({"a": acc}))["account"].clone();
     assert_eq!(a, json!({"balance": "50.00", "ledgerTotal": "50.00"}));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn area_weights_default_to_the_floor_area_of_the_members_areas() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("areas").await;
+    let property = admin.ok(r#"mutation { createProperty(input: {name: "Mall"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let area = |name: &str, m2: &str| {
+        admin.ok(
+            "mutation($p: ID!, $n: String!, $f: Decimal!) { createArea(input: {propertyId: $p, name: $n, floorArea: $f}) { id } }",
+            json!({"p": property, "n": name, "f": m2}),
+        )["createArea"]["id"]
+            .clone()
+    };
+    let (a1, a2) = (area("East", "30.5"), area("West", "69.5"));
+    let meter = |address: &str, area: &Value| {
+        admin.ok(
+            "mutation($p: ID!, $a: String!, $r: ID!) { registerMeter(input: {propertyId: $p, areaId: $r, address: $a, phases: 1, linkType: FOUR_G}) { meter { id } } }",
+            json!({"p": property, "a": address, "r": area}),
+        )["registerMeter"]["meter"]["id"]
+            .clone()
+    };
+    let (m1, m2, common) = (meter("000000000401", &a1), meter("000000000402", &a2), meter("000000000403", &a1));
+    let x = open(&admin, &customer(&admin, "East shop"), &m1, "0", None);
+    let y = open(&admin, &customer(&admin, "West shop"), &m2, "0", None);
+    let g = admin.ok(
+        "mutation($m: ID!, $x: ID!, $y: ID!) { createAllocationGroup(input: {name: \"Lifts\", meterId: $m, method: AREA, members: [{accountId: $x}, {accountId: $y}]}) { members { accountId weight } } }",
+        json!({"m": common, "x": x, "y": y}),
+    )["createAllocationGroup"]["members"]
+        .clone();
+    let mut weights: Vec<(String, String)> =
+        g.as_array().unwrap().iter().map(|m| (m["accountId"].as_str().unwrap().into(), m["weight"].as_str().unwrap().into())).collect();
+    weights.sort_by_key(|w| w.1.clone());
+    let expected = |acc: &Value, w: &str| (acc.as_str().unwrap().to_string(), w.to_string());
+    assert_eq!(weights, vec![expected(&x, "30.5"), expected(&y, "69.5")]);
+    let e = admin.fails(
+        "mutation($m: ID!, $x: ID!) { createAllocationGroup(input: {name: \"Pumps\", meterId: $m, method: SHARES, members: [{accountId: $x}]}) { id } }",
+        json!({"m": common, "x": x}),
+    );
+    assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("VALIDATION"), Some("members")));
+}

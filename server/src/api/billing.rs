@@ -173,7 +173,9 @@ impl BillingQuery {
 #[derive(InputObject)]
 pub struct AllocationMemberInput {
     pub account_id: ID,
-    pub weight: Decimal,
+    /// m² (AREA) or a share (SHARES). For AREA it may be omitted: the floor area of the areas
+    /// the account's meters are in is used.
+    pub weight: Option<Decimal>,
 }
 
 #[derive(InputObject)]
@@ -232,19 +234,30 @@ impl BillingMutation {
         if input.members.is_empty() {
             return Err(err(Invalid::new("members", "at least one account")));
         }
+        let t = tenant(ctx)?;
         let mut members = Vec::new();
         for m in &input.members {
             let a = AccountId::parse(m.account_id.as_str()).ok_or_else(|| err(Invalid::new("members", "no such account")))?;
-            if m.weight.is_sign_negative() || m.weight.normalize().scale() > 4 {
+            let weight = match (m.weight, input.method) {
+                (Some(w), _) => w,
+                (None, AllocationMethod::Area) => match t.account_floor_area(&a).await.map_err(err)? {
+                    Some(w) => w,
+                    None => {
+                        return Err(err(Invalid::new("members", "an account's meters have no area with a floor area; give its weight")));
+                    }
+                },
+                (None, AllocationMethod::Shares) => return Err(err(Invalid::new("members", "every member needs a share"))),
+            };
+            if weight.is_sign_negative() || weight.normalize().scale() > 4 {
                 return Err(err(Invalid::new("members", "weights are not negative, with at most 4 decimal places")));
             }
-            members.push((a, m.weight));
+            members.push((a, weight));
         }
         if members.iter().all(|m| m.1.is_zero()) {
             return Err(err(Invalid::new("members", "at least one weight must be positive")));
         }
         let method = if input.method == AllocationMethod::Area { "AREA" } else { "SHARES" };
-        match tenant(ctx)?.create_allocation_group(name, &meter, method, &members).await {
+        match t.create_allocation_group(name, &meter, method, &members).await {
             Err(StoreError::NotFound) => Err(err(Invalid::new("members", "no such meter or account"))),
             other => other.map(Into::into).map_err(err),
         }

@@ -729,6 +729,21 @@ impl TenantStore {
         self.allocation_groups().await?.into_iter().find(|g| g.id == id).ok_or(StoreError::NotFound)
     }
 
+    /// The floor area (m²) of the areas an account's meters are in, each area counted once;
+    /// `None` when none of them has one.
+    pub async fn account_floor_area(&self, account: &AccountId) -> Result<Option<Decimal>> {
+        let sql = "SELECT SUM(a.floor_area_m2_x100) AS s FROM areas a WHERE a.tenant_id = $1 AND a.id IN
+                   (SELECT DISTINCT m.area_id FROM meters m WHERE m.tenant_id = $1 AND m.account_id = $2 AND m.retired_at IS NULL)";
+        let r = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(account.as_str()))).await?;
+        let sum = match r {
+            Some(r) => r
+                .try_get::<Option<i64>>("", "s")
+                .or_else(|_| r.try_get::<Option<Decimal>>("", "s").map(|d| d.and_then(|d| i64::try_from(d.mantissa()).ok())))?,
+            None => None,
+        };
+        Ok(sum.filter(|s| *s > 0).map(|s| from_scaled(s, 2).normalize()))
+    }
+
     pub async fn allocation_groups(&self) -> Result<Vec<AllocationGroupRow>> {
         let b = self.backend();
         let groups = self
