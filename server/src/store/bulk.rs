@@ -73,14 +73,17 @@ impl Col {
         }
     }
 
-    /// One column of `rows` as an array parameter: binary when it has no NULL (no literal to
-    /// build or parse), else an array literal (the binary binding cannot carry NULL elements).
-    fn column(self, rows: &[Vec<Cell>], i: usize) -> Value {
+    /// One column of `rows` as an array parameter and its placeholder `$n`: binary when it has
+    /// no NULL (no literal to build or parse), else an array literal sent as text (the binary
+    /// binding cannot carry NULL elements). The placeholder's cast differs between the two, so
+    /// the two shapes are two prepared statements and a cached one never sees the other's
+    /// parameter type.
+    fn column(self, rows: &[Vec<Cell>], i: usize, n: usize) -> (Value, String) {
         let cells = || rows.iter().map(move |r| r.get(i).unwrap_or(&Cell::Null));
         if cells().any(|c| matches!(c, Cell::Null)) {
-            return Value::from(pg_array(cells().map(Cell::token)));
+            return (Value::from(pg_array(cells().map(Cell::token))), format!("${n}::text::{}", self.pg()));
         }
-        Value::Array(self.array_type(), Some(Box::new(cells().map(|c| c.element(self)).collect())))
+        (Value::Array(self.array_type(), Some(Box::new(cells().map(|c| c.element(self)).collect()))), format!("${n}::{}", self.pg()))
     }
 
     fn pg(self) -> &'static str {
@@ -119,8 +122,9 @@ pub async fn insert<C: ConnectionTrait>(
         let mut args = Args::new();
         let mut casts = Vec::with_capacity(cols.len());
         for (i, (_, ty)) in cols.iter().enumerate() {
-            args.push(ty.column(rows, i));
-            casts.push(format!("${}::{}", i + 1, ty.pg()));
+            let (value, cast) = ty.column(rows, i, i + 1);
+            args.push(value);
+            casts.push(cast);
         }
         let sql = format!("INSERT INTO {table} ({names}) SELECT * FROM UNNEST({}) {suffix}", casts.join(", "));
         return Ok(db.execute_raw(stmt(backend, &sql, args)).await?.rows_affected());
@@ -160,8 +164,9 @@ pub async fn update<C: ConnectionTrait>(
         let mut args = Args::new();
         let mut casts = Vec::with_capacity(all.len());
         for (i, (_, ty)) in all.iter().enumerate() {
-            args.push(ty.column(rows, i));
-            casts.push(format!("${}::{}", i + 1, ty.pg()));
+            let (value, cast) = ty.column(rows, i, i + 1);
+            args.push(value);
+            casts.push(cast);
         }
         let names = all.iter().map(|c| c.0).collect::<Vec<_>>().join(", ");
         let assign = set.iter().map(|(c, _)| format!("{c} = u.{c}")).collect::<Vec<_>>().join(", ");

@@ -1133,7 +1133,7 @@ impl TenantStore {
         let sql = "SELECT remaining_amount_x100, overdraft_amount_x100 FROM meter_live WHERE tenant_id = $1 AND meter_id = $2";
         let Some(r) = self.store.db.query_one_raw(stmt(b, sql, self.args().s(meter.as_str()))).await? else { return Ok(None) };
         let Some(remaining) = super::registry::opt_int(&r, "remaining_amount_x100")? else { return Ok(None) };
-        let sql = "SELECT COALESCE(SUM(amount_x100), 0) AS s FROM meter_purchases WHERE tenant_id = $1 AND meter_id = $2";
+        let sql = "SELECT CAST(COALESCE(SUM(amount_x100), 0) AS BIGINT) AS s FROM meter_purchases WHERE tenant_id = $1 AND meter_id = $2";
         let loaded = self
             .store
             .db
