@@ -157,6 +157,20 @@ enum TenantCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// Suspend a tenant: its tokens, devices and clients are refused until reactivated.
+    Suspend {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        slug: String,
+    },
+    /// Reactivate a suspended tenant.
+    Reactivate {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        slug: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -269,6 +283,16 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 for t in store.platform_tenants().await? {
                     println!("{}\t{}\t{}\t{}", t.id, t.slug, t.status, t.name);
                 }
+            }
+            TenantCommand::Suspend { common, slug } => {
+                let store = Store::connect(&common.database_url()).await?;
+                let t = store.platform_set_tenant_status(&slug, "SUSPENDED").await.with_context(|| format!("suspending {slug}"))?;
+                println!("{}\t{}\t{}", t.id, t.slug, t.status);
+            }
+            TenantCommand::Reactivate { common, slug } => {
+                let store = Store::connect(&common.database_url()).await?;
+                let t = store.platform_set_tenant_status(&slug, "ACTIVE").await.with_context(|| format!("reactivating {slug}"))?;
+                println!("{}\t{}\t{}", t.id, t.slug, t.status);
             }
         },
         Command::Serve {

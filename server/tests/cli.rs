@@ -74,3 +74,21 @@ fn tenant_create_prints_an_id_and_a_token_that_the_server_accepts() {
     assert!(!ok && stderr.contains("error"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn tenant_suspend_and_reactivate_change_the_status_and_refuse_unknown_slugs() {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let dir = std::env::temp_dir().join(format!("voltledger-cli-suspend-{}-{nanos}", std::process::id()));
+    let data = dir.to_string_lossy().to_string();
+    let (ok, _, stderr) = voltledger(&["tenant", "create", "--data-dir", &data, "--name", "Park Co", "--slug", "park-co"]);
+    assert!(ok, "{stderr}");
+    let (ok, out, stderr) = voltledger(&["tenant", "suspend", "--data-dir", &data, "--slug", "park-co"]);
+    assert!(ok && out.contains("SUSPENDED"), "{stderr}");
+    let (_, list, _) = voltledger(&["tenant", "list", "--data-dir", &data]);
+    assert!(list.contains("park-co\tSUSPENDED"), "{list}");
+    let (ok, out, _) = voltledger(&["tenant", "reactivate", "--data-dir", &data, "--slug", "park-co"]);
+    assert!(ok && out.contains("ACTIVE"));
+    let (ok, _, stderr) = voltledger(&["tenant", "suspend", "--data-dir", &data, "--slug", "nobody"]);
+    assert!(!ok && stderr.contains("nobody"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

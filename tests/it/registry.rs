@@ -120,3 +120,44 @@ async fn health_readiness_metrics_and_graphiql_are_served() {
     assert_eq!(graphiql.0, 200);
     assert!(graphiql.1.to_lowercase().contains("graphiql"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspended_tenant_is_refused_everywhere_until_reactivated() {
+    use mqtt_bridge::port::{MeterReading, ReadTime, Readings};
+    let app = TestApp::spawn().await;
+    let admin = app.admin("suspend").await;
+    let other = app.admin("unaffected").await;
+    let p = admin.ok(r#"mutation { createProperty(input: {name: "Mall"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let r = admin.ok(
+        "mutation($p: ID!) { registerMeter(input: {propertyId: $p, address: \"000000000501\", phases: 1, linkType: FOUR_G}) { meter { id } credentials { username password } } }",
+        json!({"p": p}),
+    )["registerMeter"]
+        .clone();
+    let user = r["credentials"]["username"].as_str().unwrap().to_string();
+    let password = r["credentials"]["password"].as_str().unwrap().to_string();
+    let reading = |minute: i64| MeterReading {
+        device: user.clone(),
+        address: mqtt_bridge::dlt645::Address::parse("000000000501").unwrap(),
+        read_at: ReadTime::Instant(chrono::Utc::now() - chrono::Duration::minutes(minute)),
+        received_at: chrono::Utc::now(),
+        values: Readings { energy_total: Some(rust_decimal::Decimal::new(1_000, 2)), ..Readings::default() },
+    };
+    let slug = app.app.store.platform_tenants().await.unwrap().into_iter().find(|t| t.id == admin.tenant).unwrap().slug;
+    let t = app.app.store.platform_set_tenant_status(&slug, "SUSPENDED").await.unwrap();
+    assert_eq!(t.status, "SUSPENDED");
+
+    let e = admin.fails("{ meters { total } }", json!({}));
+    assert_eq!(e["code"], "FORBIDDEN");
+    let e = admin.fails(r#"mutation { createProperty(input: {name: "More"}) { id } }"#, json!({}));
+    assert_eq!(e["code"], "FORBIDDEN");
+    assert!(!app.app.store.check_device(&user, &user, &password), "the broker refuses its devices");
+    let report = app.app.store.store_readings(vec![reading(10)]).await.unwrap();
+    assert_eq!((report.stored, report.unknown), (0, 1), "its frames are refused");
+    assert_eq!(other.ok("{ properties { id } }", json!({}))["properties"], json!([]), "other tenants are unaffected");
+
+    app.app.store.platform_set_tenant_status(&slug, "ACTIVE").await.unwrap();
+    assert_eq!(admin.ok("{ properties { id } }", json!({}))["properties"].as_array().unwrap().len(), 1, "nothing was deleted");
+    assert!(app.app.store.check_device(&user, &user, &password));
+    assert_eq!(app.app.store.store_readings(vec![reading(5)]).await.unwrap().stored, 1);
+    assert!(app.app.store.platform_set_tenant_status("no-such-tenant", "SUSPENDED").await.is_err());
+}

@@ -28,7 +28,13 @@ pub fn schema() -> VoltSchema {
 
 pub(crate) type Res<T> = async_graphql::Result<T>;
 
+/// Marks a request whose valid token names a suspended tenant.
+pub struct Suspended;
+
 pub(crate) fn tenant<'a>(ctx: &'a Context<'_>) -> Res<&'a TenantStore> {
+    if ctx.data_opt::<Suspended>().is_some() {
+        return Err(ApiError::Forbidden("the tenant is suspended; contact the platform operator".into()).extend());
+    }
     ctx.data_opt::<TenantStore>().ok_or_else(|| ApiError::Unauthenticated.extend())
 }
 

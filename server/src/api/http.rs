@@ -21,7 +21,11 @@ async fn graphql(state: web::Data<HttpState>, http: HttpRequest, request: GraphQ
     let mut request = request.into_inner();
     let bearer = http.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
     if let Some(tenant) = bearer.and_then(|t| state.keys.verify(t)) {
-        request = request.data(state.store.tenant(tenant));
+        request = if state.store.tenant_active(&tenant) {
+            request.data(state.store.tenant(tenant))
+        } else {
+            request.data(super::graphql::Suspended)
+        };
     }
     state.schema.execute(request).await.into()
 }

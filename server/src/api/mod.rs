@@ -22,6 +22,8 @@ pub enum ApiError {
     Conflict(String),
     #[error("authentication required")]
     Unauthenticated,
+    #[error("{0}")]
+    Forbidden(String),
     #[error("internal error (request {0})")]
     Internal(String),
 }
@@ -33,6 +35,7 @@ impl ApiError {
             ApiError::Validation(_) => "VALIDATION",
             ApiError::Conflict(_) => "CONFLICT",
             ApiError::Unauthenticated => "UNAUTHENTICATED",
+            ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Internal(_) => "INTERNAL",
         }
     }

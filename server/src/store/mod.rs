@@ -66,6 +66,8 @@ pub(crate) struct Caches {
     pub credentials: HashMap<String, String>,
     /// (device username, numeric meter address) -> route
     pub routes: HashMap<(String, u64), Route>,
+    /// Tenants that are not ACTIVE (suspended): their tokens are refused.
+    pub inactive: std::collections::HashSet<String>,
 }
 
 /// Tariff versions by (tenant, tariff).
@@ -213,6 +215,27 @@ impl Store {
         Ok(())
     }
 
+    /// Whether a tenant may use the platform (not suspended), as of the last cache reload.
+    pub fn tenant_active(&self, tenant: &TenantId) -> bool {
+        self.caches.read().map(|c| !c.inactive.contains(tenant.as_str())).unwrap_or(false)
+    }
+
+    /// Platform operation: suspends (`SUSPENDED`) or reactivates (`ACTIVE`) a tenant. While
+    /// suspended its tokens are refused (`FORBIDDEN`), its devices cannot log in to the
+    /// broker and their frames are refused; nothing is deleted.
+    pub async fn platform_set_tenant_status(&self, slug: &str, status: &str) -> Result<TenantRow> {
+        if status != "ACTIVE" && status != "SUSPENDED" {
+            return Err(StoreError::Conflict(format!("unknown tenant status {status}")));
+        }
+        let sql = "UPDATE tenants SET status = $2 WHERE slug = $1";
+        let done = self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(slug).s(status))).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.reload_caches().await?;
+        self.platform_tenant_by_slug(slug).await?.ok_or(StoreError::NotFound)
+    }
+
     /// Refreshes one device's login and routes (after a registration), leaving the rest.
     pub(crate) async fn refresh_device(&self, username: &str) -> Result<()> {
         let fresh = self.load_caches(Some(username)).await?;
@@ -247,6 +270,12 @@ impl Store {
         let creds = self.db.query_all_raw(stmt(b, &creds_sql, args())).await?;
         let routes = self.db.query_all_raw(stmt(b, &routes_sql, args())).await?;
         let mut caches = Caches::default();
+        if username.is_none() {
+            let sql = "SELECT id FROM tenants WHERE status <> 'ACTIVE'";
+            for r in self.db.query_all_raw(stmt(b, sql, Args::new())).await? {
+                caches.inactive.insert(r.try_get("", "id")?);
+            }
+        }
         for r in creds {
             caches.credentials.insert(r.try_get("", "username")?, r.try_get("", "secret_hash")?);
         }
