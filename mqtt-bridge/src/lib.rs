@@ -6,6 +6,7 @@
 
 pub mod broker;
 pub mod dlt645;
+pub mod downlink;
 pub mod port;
 pub mod session;
 pub mod simulator;

@@ -94,6 +94,8 @@ pub struct Application {
     server: actix_web::dev::Server,
     pub bridge: tokio::task::JoinHandle<()>,
     pub sweeper: tokio::task::JoinHandle<()>,
+    /// The downlink session and the command dispatcher.
+    pub control: Vec<tokio::task::JoinHandle<()>>,
 }
 
 pub const BRIDGE_USER: &str = "voltledger-bridge";
@@ -101,7 +103,10 @@ pub const BRIDGE_USER: &str = "voltledger-bridge";
 impl Application {
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("creating {}", settings.data_dir.display()))?;
-        let store = Store::connect(&settings.database_url()).await.context("connecting to the database")?;
+        let mut store = Store::connect(&settings.database_url()).await.context("connecting to the database")?;
+        // Decisions go to the dispatcher (set before the store is shared with anyone).
+        let dispatcher = crate::control::Dispatcher::default();
+        store.set_command_port(Arc::new(dispatcher.clone()));
         store.migrate().await.context("migrating the database")?;
         let jwt = match &settings.jwt_secret {
             Some(s) if s.len() >= 32 => s.clone(),
@@ -134,6 +139,8 @@ impl Application {
             batch_max: 5_000,
             batch_wait: Duration::from_millis(50),
         };
+        let (downlink, downlink_session) = mqtt_bridge::downlink::Downlink::connect(&bridge_cfg);
+        let dispatch = dispatcher.spawn(store.clone(), downlink, crate::control::DispatchSettings::default());
         let bridge = tokio::spawn(mqtt_bridge::session::run(bridge_cfg, Arc::new(store.clone()), stats.clone()));
         let sweeper = {
             let store = store.clone();
@@ -163,7 +170,7 @@ impl Application {
         let http_addr = listener.local_addr()?;
         let server =
             HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes)).listen(listener)?.disable_signals().run();
-        Ok(Self { store, keys, stats, http_addr, broker, server, bridge, sweeper })
+        Ok(Self { store, keys, stats, http_addr, broker, server, bridge, sweeper, control: vec![downlink_session, dispatch] })
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
@@ -174,6 +181,9 @@ impl Application {
         }
         self.bridge.abort();
         self.sweeper.abort();
+        for t in &self.control {
+            t.abort();
+        }
         Ok(())
     }
 
@@ -190,6 +200,7 @@ impl Application {
             handle,
             bridge: self.bridge,
             sweeper: self.sweeper,
+            control: self.control,
         }
     }
 }
@@ -203,11 +214,16 @@ pub struct RunningApp {
     pub handle: actix_web::dev::ServerHandle,
     pub bridge: tokio::task::JoinHandle<()>,
     pub sweeper: tokio::task::JoinHandle<()>,
+    /// The downlink session and the command dispatcher.
+    pub control: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for RunningApp {
     fn drop(&mut self) {
         self.bridge.abort();
         self.sweeper.abort();
+        for t in &self.control {
+            t.abort();
+        }
     }
 }

@@ -120,9 +120,13 @@ const UP: &[&str] = &[
         reason TEXT NOT NULL DEFAULT '',
         payload TEXT NOT NULL DEFAULT '',
         status TEXT NOT NULL DEFAULT 'QUEUED',
+        attempts INTEGER NOT NULL DEFAULT 0,
         created_at {ts} NOT NULL,
+        sent_at {ts},
+        confirmed_at {ts},
         PRIMARY KEY (tenant_id, id)
     )",
+    "CREATE INDEX commands_pending ON commands (status, created_at) WHERE status IN ('QUEUED', 'SENT')",
     "CREATE INDEX commands_meter ON commands (tenant_id, meter_id, created_at)",
     "CREATE TABLE meter_purchases (
         tenant_id TEXT NOT NULL,

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod billing;
+mod control;
 mod durability;
 mod ingestion;
 mod money;

@@ -538,7 +538,7 @@ impl From<store::AnomalyRow> for SettlementAnomaly {
     }
 }
 
-/// A command decided for a meter (控制指令). The control pipeline sends it.
+/// A command decided for a meter (控制指令); relay commands are sent by the dispatcher.
 #[derive(SimpleObject)]
 pub struct Command {
     pub id: ID,
@@ -550,8 +550,12 @@ pub struct Command {
     pub source: String,
     pub reason: String,
     pub payload: String,
+    /// QUEUED, SENT, CONFIRMED (the meter reported the wanted relay state), FAILED, TIMED_OUT.
     pub status: String,
+    pub attempts: i64,
     pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub confirmed_at: Option<DateTime<Utc>>,
 }
 
 impl From<store::CommandRow> for Command {
@@ -565,7 +569,10 @@ impl From<store::CommandRow> for Command {
             reason: c.reason,
             payload: c.payload,
             status: c.status,
+            attempts: c.attempts,
             created_at: c.created_at,
+            sent_at: c.sent_at,
+            confirmed_at: c.confirmed_at,
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod billing;
 mod bulk;
+mod commands;
 mod ingest;
 mod money;
 mod registry;
@@ -23,6 +24,7 @@ use tenant_migrations::sea_orm_migration::MigratorTrait;
 use crate::control::{CommandLog, CommandPort};
 use crate::domain::ids::{GatewayId, MeterId, TenantId};
 pub use billing::*;
+pub use commands::DueCommand;
 pub use money::*;
 pub use registry::*;
 pub use settle::SettleReport;
@@ -83,6 +85,9 @@ pub struct Store {
     pub(crate) tariffs: TariffCache,
     /// Where decided commands go after commit.
     pub(crate) commands: Arc<dyn CommandPort>,
+    /// Bumped by every single-device cache refresh, so a full reload that raced one can
+    /// tell and load again instead of swapping in a cache without the new device.
+    cache_generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Names of the stored reading value columns (benchmarks build the same row shape).
@@ -139,6 +144,7 @@ impl Store {
             bridge_login: Arc::default(),
             tariffs: Arc::default(),
             commands: Arc::new(CommandLog::default()),
+            cache_generation: Arc::default(),
         })
     }
 
@@ -206,12 +212,22 @@ impl Store {
         self.caches.read().map(|c| c.credentials.get(username) == Some(&hashed)).unwrap_or(false)
     }
 
-    /// Rebuilds the credential and routing caches from the database.
+    /// Rebuilds the credential and routing caches from the database. If a device was
+    /// refreshed while the reload was reading, the reload starts over (its snapshot may
+    /// predate that device).
     pub async fn reload_caches(&self) -> Result<()> {
-        let fresh = self.load_caches(None).await?;
-        if let Ok(mut c) = self.caches.write() {
-            *c = fresh;
+        use std::sync::atomic::Ordering;
+        for _ in 0..5 {
+            let generation = self.cache_generation.load(Ordering::SeqCst);
+            let fresh = self.load_caches(None).await?;
+            if let Ok(mut c) = self.caches.write()
+                && self.cache_generation.load(Ordering::SeqCst) == generation
+            {
+                *c = fresh;
+                return Ok(());
+            }
         }
+        tracing::warn!("cache reload kept racing device refreshes; keeping the refreshed cache");
         Ok(())
     }
 
@@ -244,6 +260,7 @@ impl Store {
             c.routes.retain(|(user, _), _| user != username);
             c.credentials.extend(fresh.credentials);
             c.routes.extend(fresh.routes);
+            self.cache_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         Ok(())
     }

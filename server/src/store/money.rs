@@ -101,7 +101,10 @@ pub struct CommandRow {
     pub reason: String,
     pub payload: String,
     pub status: String,
+    pub attempts: i64,
     pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub confirmed_at: Option<DateTime<Utc>>,
 }
 
 /// Money settings of the tenant.
@@ -1055,7 +1058,7 @@ impl TenantStore {
             None => ("", self.args()),
         };
         let sql = format!(
-            "SELECT id, meter_id, account_id, kind, source, reason, payload, status, created_at FROM commands
+            "SELECT id, meter_id, account_id, kind, source, reason, payload, status, attempts, created_at, sent_at, confirmed_at FROM commands
              WHERE tenant_id = $1{cond} ORDER BY created_at DESC, id LIMIT {limit}"
         );
         let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
@@ -1070,7 +1073,10 @@ impl TenantStore {
                     reason: r.try_get("", "reason")?,
                     payload: r.try_get("", "payload")?,
                     status: r.try_get("", "status")?,
+                    attempts: super::registry::int(r, "attempts")?,
                     created_at: r.try_get("", "created_at")?,
+                    sent_at: r.try_get("", "sent_at")?,
+                    confirmed_at: r.try_get("", "confirmed_at")?,
                 })
             })
             .collect()

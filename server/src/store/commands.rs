@@ -1,0 +1,91 @@
+//! The command outbox, cross-tenant: commands due for sending (queued, or sent and not
+//! confirmed in time), marking them sent or timed out, and confirming relay commands against
+//! the relay state the meter reports next (status word 3, bit 4).
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sea_orm::ConnectionTrait;
+
+use super::sql::{Args, stmt};
+use super::{Result, Store};
+
+/// A command to put on the wire now.
+#[derive(Debug, Clone)]
+pub struct DueCommand {
+    pub tenant_id: String,
+    pub id: String,
+    pub meter_id: String,
+    pub kind: String,
+    pub attempts: i64,
+    pub tz: Tz,
+}
+
+impl Store {
+    /// Relay commands to send: queued ones, and sent ones unconfirmed after `retry_after`.
+    /// Those already tried `max_attempts` times end `TIMED_OUT` instead.
+    pub async fn platform_commands_due(
+        &self,
+        now: DateTime<Utc>,
+        retry_after: chrono::Duration,
+        max_attempts: i64,
+    ) -> Result<Vec<DueCommand>> {
+        let b = self.backend();
+        let stale = now - retry_after;
+        let sql = "UPDATE commands SET status = 'TIMED_OUT' WHERE status = 'SENT' AND sent_at < $1 AND attempts >= $2";
+        self.db.execute_raw(stmt(b, sql, Args::new().t(stale).i(max_attempts))).await?;
+        let sql =
+            "SELECT c.tenant_id, c.id, c.meter_id, c.kind, c.attempts, t.time_zone FROM commands c JOIN tenants t ON t.id = c.tenant_id
+                   WHERE c.kind IN ('TRIP', 'CLOSE') AND t.status = 'ACTIVE'
+                     AND (c.status = 'QUEUED' OR (c.status = 'SENT' AND c.sent_at < $1))
+                   ORDER BY c.created_at LIMIT 1000";
+        let rows = self.db.query_all_raw(stmt(b, sql, Args::new().t(stale))).await?;
+        rows.iter()
+            .map(|r| {
+                let tz: String = r.try_get("", "time_zone")?;
+                Ok(DueCommand {
+                    tenant_id: r.try_get("", "tenant_id")?,
+                    id: r.try_get("", "id")?,
+                    meter_id: r.try_get("", "meter_id")?,
+                    kind: r.try_get("", "kind")?,
+                    attempts: super::registry::int(r, "attempts")?,
+                    tz: tz.parse().unwrap_or(chrono_tz::Asia::Shanghai),
+                })
+            })
+            .collect()
+    }
+
+    /// Marks a command put on the wire (one more attempt).
+    pub async fn platform_mark_sent(&self, tenant: &str, id: &str, now: DateTime<Utc>) -> Result<()> {
+        let sql = "UPDATE commands SET status = 'SENT', sent_at = $3, attempts = attempts + 1 WHERE tenant_id = $1 AND id = $2";
+        self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(id).t(now))).await?;
+        Ok(())
+    }
+
+    /// Ends a command that cannot be sent (no device route, bad address).
+    pub async fn platform_mark_failed(&self, tenant: &str, id: &str, reason: &str) -> Result<()> {
+        let sql = "UPDATE commands SET status = 'FAILED', reason = reason || ' — ' || $3 WHERE tenant_id = $1 AND id = $2";
+        self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(id).s(reason))).await?;
+        Ok(())
+    }
+
+    /// Confirms sent relay commands whose meter reported the wanted relay state in a reading
+    /// taken after the command was sent. Returns how many were confirmed.
+    pub async fn platform_confirm_relays(&self, now: DateTime<Utc>) -> Result<u64> {
+        let sql = "UPDATE commands SET status = 'CONFIRMED', confirmed_at = $1
+                   WHERE status = 'SENT' AND kind IN ('TRIP', 'CLOSE') AND EXISTS (
+                     SELECT 1 FROM meter_live l WHERE l.tenant_id = commands.tenant_id AND l.meter_id = commands.meter_id
+                       AND l.read_at > commands.sent_at AND l.status_word_3 IS NOT NULL
+                       AND ((commands.kind = 'TRIP' AND (l.status_word_3 & 16) <> 0) OR (commands.kind = 'CLOSE' AND (l.status_word_3 & 16) = 0)))";
+        Ok(self.db.execute_raw(stmt(self.backend(), sql, Args::new().t(now))).await?.rows_affected())
+    }
+
+    /// The device login a meter's frames travel under, and its address (from the routing cache).
+    pub fn device_of(&self, tenant: &str, meter: &str) -> Option<(String, mqtt_bridge::dlt645::Address)> {
+        let caches = self.caches.read().ok()?;
+        caches
+            .routes
+            .iter()
+            .find(|(_, r)| r.tenant.as_str() == tenant && r.meter.as_str() == meter)
+            .and_then(|((user, address), _)| mqtt_bridge::dlt645::Address::from_u64(*address).map(|a| (user.clone(), a)))
+    }
+}

@@ -1,0 +1,85 @@
+//! Money to relay, end to end through the real broker and the simulator: an account runs out
+//! -> TRIP decided -> remote-control frame on the meter's downlink -> the simulated relay
+//! opens -> the meter's next reading confirms it; a recharge -> CLOSE -> the relay closes.
+
+use std::time::Duration;
+
+use mqtt_bridge::dlt645::Address;
+use mqtt_bridge::session::BrokerAddr;
+use mqtt_bridge::simulator::{SimConfig, SimDevice, SimHandle, SimMeter};
+use serde_json::json;
+use tests::TestApp;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_exhausted_account_trips_the_simulated_relay_and_a_recharge_closes_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("control").await;
+    let property = admin.ok(r#"mutation { createProperty(input: {name: "Park"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    // A three-phase meter with a high peak load, so its register moves every few seconds.
+    let address = Address::from_u64(990_000_059).unwrap();
+    let r = admin.ok(
+        "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 3, linkType: FOUR_G}) { meter { id } credentials { username password } } }",
+        json!({"p": property, "a": address.to_string()}),
+    )["registerMeter"]
+        .clone();
+    let meter = r["meter"]["id"].clone();
+    admin.ok(
+        "mutation { createTariff(input: {name: \"Dear\", effectiveFrom: \"2026-01-01T00:00:00Z\", tariff: {prices: [{rate: SHARP, price: \"500\"}, {rate: PEAK, price: \"500\"}, {rate: FLAT, price: \"500\"}, {rate: VALLEY, price: \"500\"}]}}) { id } }",
+        json!({}),
+    );
+    let tariff = admin.ok("{ tariffs { id } }", json!({}))["tariffs"][0]["id"].clone();
+    admin.ok("mutation($t: ID!) { assignTariff(input: {tariffId: $t}) }", json!({"t": tariff}));
+    let customer = admin.ok(r#"mutation { createCustomer(input: {name: "Workshop"}) { id } }"#, json!({}))["createCustomer"]["id"].clone();
+    let account = admin.ok(
+        "mutation($c: ID!, $m: ID!) { openAccount(input: {customerId: $c, meterIds: [$m], initialPurchase: {amount: \"1.00\", channel: CASH}}) { account { id } } }",
+        json!({"c": customer, "m": meter}),
+    )["openAccount"]["account"]["id"]
+        .clone();
+
+    let handle = SimHandle::default();
+    let device = SimDevice {
+        username: r["credentials"]["username"].as_str().unwrap().into(),
+        password: r["credentials"]["password"].as_str().unwrap().into(),
+        meters: vec![SimMeter::new(address, true)],
+        gateway: false,
+    };
+    let broker = BrokerAddr::parse(&format!("mqtt://{}:{}", app.app.broker.host, app.app.broker.port)).unwrap();
+    let config = SimConfig {
+        broker,
+        interval: Duration::from_secs(1),
+        clock_offset: chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
+        rounds: None,
+    };
+    let sim = tokio::spawn(mqtt_bridge::simulator::run(config, vec![device], handle.clone()));
+
+    let status = |kind: &str| {
+        let cmds = admin.ok("query($m: ID!) { commands(meterId: $m) { kind status attempts } }", json!({"m": meter}))["commands"].clone();
+        cmds.as_array().unwrap().iter().find(|c| c["kind"] == kind).map(|c| c["status"].as_str().unwrap().to_string())
+    };
+    // The first priced interval takes the balance below zero: TRIP, sent, relay open, confirmed.
+    let tripped = TestApp::eventually(Duration::from_secs(90), || {
+        let relay = handle.relay(address);
+        let confirmed = status("TRIP").as_deref() == Some("CONFIRMED");
+        async move { confirmed && relay == Some((true, false)) }
+    })
+    .await;
+    let a = admin.ok("query($a: ID!) { account(id: $a) { balance relay balanceState } }", json!({"a": account}))["account"].clone();
+    assert!(tripped, "trip not carried out: relay {:?}, TRIP {:?}, account {a}", handle.relay(address), status("TRIP"));
+    assert_eq!((a["relay"].as_str(), a["balanceState"].as_str()), (Some("OPEN"), Some("EXHAUSTED")));
+
+    // A recharge lifts the balance above the limit: CLOSE, relay closed, confirmed.
+    admin.ok(
+        "mutation($a: ID!) { recharge(input: {accountId: $a, amount: \"100000\", channel: CASH}) { receiptNo } }",
+        json!({"a": account}),
+    );
+    let closed = TestApp::eventually(Duration::from_secs(60), || {
+        let relay = handle.relay(address);
+        let confirmed = status("CLOSE").as_deref() == Some("CONFIRMED");
+        async move { confirmed && relay == Some((false, false)) }
+    })
+    .await;
+    assert!(closed, "close not carried out: relay {:?}, CLOSE {:?}", handle.relay(address), status("CLOSE"));
+    let cmds = admin.ok("query($m: ID!) { commands(meterId: $m) { kind source attempts } }", json!({"m": meter}))["commands"].clone();
+    assert_eq!(cmds, json!([{"kind": "CLOSE", "source": "AUTO", "attempts": 1}, {"kind": "TRIP", "source": "AUTO", "attempts": 1}]));
+    sim.abort();
+}
