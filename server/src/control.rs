@@ -125,7 +125,12 @@ async fn dispatch_once(
             store.platform_mark_failed(&c.tenant_id, &c.id, "the meter has no device login to reach it").await?;
             continue;
         };
-        let action = if c.kind == "TRIP" { RelayAction::Trip } else { RelayAction::DirectClose };
+        let action = match c.kind.as_str() {
+            "TRIP" => RelayAction::Trip,
+            "HOLD_ON" => RelayAction::HoldOn,
+            "HOLD_OFF" => RelayAction::HoldOff,
+            _ => RelayAction::DirectClose,
+        };
         let deadline = (now + s.validity).with_timezone(&c.tz).naive_local();
         let rc = RemoteControl { level: 0x02, password: s.meter_password, operator: 0, action, deadline };
         let bytes = match rc.frame(address).and_then(|f| f.encode(2).map_err(Into::into)) {

@@ -122,6 +122,7 @@ const UP: &[&str] = &[
         status TEXT NOT NULL DEFAULT 'QUEUED',
         attempts INTEGER NOT NULL DEFAULT 0,
         created_at {ts} NOT NULL,
+        queued_at {ts},
         sent_at {ts},
         confirmed_at {ts},
         PRIMARY KEY (tenant_id, id)

@@ -81,5 +81,51 @@ async fn an_exhausted_account_trips_the_simulated_relay_and_a_recharge_closes_it
     assert!(closed, "close not carried out: relay {:?}, CLOSE {:?}", handle.relay(address), status("CLOSE"));
     let cmds = admin.ok("query($m: ID!) { commands(meterId: $m) { kind source attempts } }", json!({"m": meter}))["commands"].clone();
     assert_eq!(cmds, json!([{"kind": "CLOSE", "source": "AUTO", "attempts": 1}, {"kind": "TRIP", "source": "AUTO", "attempts": 1}]));
+
+    // Operator commands: hold power on the meter, then a trip the meter refuses while held.
+    let op = |q: &str| admin.ok(q, json!({"m": meter}));
+    let hold = op("mutation($m: ID!) { setMeterHoldPower(input: {meterId: $m, reason: \"hospital\"}, hold: true) { id kind source } }")["setMeterHoldPower"].clone();
+    assert_eq!((hold["kind"].as_str(), hold["source"].as_str()), (Some("HOLD_ON"), Some("OPERATOR")));
+    let command_status = |id: &serde_json::Value| {
+        let cmds = admin.ok("query($m: ID!) { commands(meterId: $m) { id status } }", json!({"m": meter}))["commands"].clone();
+        cmds.as_array().unwrap().iter().find(|c| c["id"] == *id).map(|c| c["status"].as_str().unwrap().to_string())
+    };
+    let held = TestApp::eventually(Duration::from_secs(30), || {
+        let ok = command_status(&hold["id"]).as_deref() == Some("CONFIRMED") && handle.relay(address) == Some((false, true));
+        async move { ok }
+    })
+    .await;
+    assert!(held, "hold not confirmed: {:?} {:?}", command_status(&hold["id"]), handle.relay(address));
+    let trip = op("mutation($m: ID!) { tripMeter(input: {meterId: $m}) { id } }")["tripMeter"]["id"].clone();
+    let sent = TestApp::eventually(Duration::from_secs(10), || {
+        let s = command_status(&trip);
+        async move { s.as_deref() == Some("SENT") }
+    })
+    .await;
+    assert!(sent);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(handle.relay(address), Some((false, true)), "a held meter refuses the trip");
+    assert_eq!(command_status(&trip).as_deref(), Some("SENT"), "a refused trip is never confirmed");
+    let cancelled = admin.ok("mutation($i: ID!) { cancelCommand(id: $i) { status } }", json!({"i": trip}))["cancelCommand"].clone();
+    assert_eq!(cancelled["status"], "CANCELLED");
+    let e = admin.fails("mutation($i: ID!) { cancelCommand(id: $i) { status } }", json!({"i": trip}));
+    assert_eq!(e["code"], "CONFLICT");
+    // Released, the same trip re-sent goes through.
+    let release =
+        op("mutation($m: ID!) { setMeterHoldPower(input: {meterId: $m}, hold: false) { id } }")["setMeterHoldPower"]["id"].clone();
+    let released = TestApp::eventually(Duration::from_secs(30), || {
+        let ok = command_status(&release).as_deref() == Some("CONFIRMED");
+        async move { ok }
+    })
+    .await;
+    assert!(released, "hold release: {:?}", command_status(&release));
+    let again = admin.ok("mutation($i: ID!) { resendCommand(id: $i) { status } }", json!({"i": trip}))["resendCommand"].clone();
+    assert_eq!(again["status"], "QUEUED");
+    let opened = TestApp::eventually(Duration::from_secs(30), || {
+        let ok = command_status(&trip).as_deref() == Some("CONFIRMED") && handle.relay(address) == Some((true, false));
+        async move { ok }
+    })
+    .await;
+    assert!(opened, "re-sent trip: {:?} {:?}", command_status(&trip), handle.relay(address));
     sim.abort();
 }

@@ -162,11 +162,12 @@ async fn prepaid_runs_out_trips_at_the_credit_limit_and_a_recharge_closes() {
     feed(&app, vec![reading(&user, addr, local(1, 9, 0), "180.00")]).await; // 4.00 -> -4.00
     let a = account(&admin, &acc);
     assert_eq!((a["balance"].as_str(), a["relay"].as_str()), (Some("-4.00"), Some("CLOSED")));
-    assert_eq!(commands(&admin).len(), 2);
+    let kinds: Vec<String> = commands(&admin).into_iter().map(|c| c.0).collect();
+    assert_eq!(kinds, vec!["TRIP", "CLOSE", "HOLD_ON"], "the meter is told about hold power, and not tripped");
     let r = admin.ok("mutation($a: ID!) { restorePrepaid(accountId: $a) { account { relay holdPower } } }", json!({"a": acc}));
     assert_eq!(r["restorePrepaid"]["account"], json!({"relay": "OPEN", "holdPower": false}));
     let kinds: Vec<String> = commands(&admin).into_iter().map(|c| c.0).collect();
-    assert_eq!(kinds, vec!["TRIP", "CLOSE", "TRIP"]);
+    assert_eq!(kinds, vec!["TRIP", "CLOSE", "HOLD_ON", "HOLD_OFF", "TRIP"], "hold released before the trip");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -686,6 +686,15 @@ impl MoneyQuery {
 
 // ---- inputs ----
 
+/// An operator's command for one meter.
+#[derive(InputObject)]
+pub struct MeterCommandInput {
+    pub meter_id: ID,
+    /// Why (kept with the command).
+    #[graphql(default)]
+    pub reason: String,
+}
+
 #[derive(InputObject)]
 pub struct ThresholdsInput {
     /// Credit limit (赊欠额度), yuan ≥ 0; the trip happens at minus this balance.
@@ -1174,6 +1183,34 @@ impl MoneyMutation {
         tenant(ctx)?.resolve_anomaly(&id, action == AnomalyAction::Rebase).await.map(Into::into).map_err(err)
     }
 
+    /// Trips a meter now (拉闸) as an operator; sent by the dispatcher, confirmed by the
+    /// relay state the meter reports next.
+    async fn trip_meter(&self, ctx: &Context<'_>, input: MeterCommandInput) -> Res<Command> {
+        operator_command(ctx, &input, "TRIP").await
+    }
+
+    /// Closes a meter's relay now (合闸) as an operator.
+    async fn close_meter(&self, ctx: &Context<'_>, input: MeterCommandInput) -> Res<Command> {
+        operator_command(ctx, &input, "CLOSE").await
+    }
+
+    /// Hold power on one meter (保电), or its release, as an operator.
+    async fn set_meter_hold_power(&self, ctx: &Context<'_>, input: MeterCommandInput, hold: bool) -> Res<Command> {
+        operator_command(ctx, &input, if hold { "HOLD_ON" } else { "HOLD_OFF" }).await
+    }
+
+    /// Cancels a queued or sent command.
+    async fn cancel_command(&self, ctx: &Context<'_>, id: ID) -> Res<Command> {
+        let id = parse_id(&id, CommandId::parse)?;
+        tenant(ctx)?.cancel_command(&id).await.map(Into::into).map_err(err)
+    }
+
+    /// Re-sends a failed, timed-out or cancelled command.
+    async fn resend_command(&self, ctx: &Context<'_>, id: ID) -> Res<Command> {
+        let id = parse_id(&id, CommandId::parse)?;
+        tenant(ctx)?.resend_command(&id).await.map(Into::into).map_err(err)
+    }
+
     /// Loads money into a meter-side prepaid meter (表端购电) with the next purchase counter.
     async fn purchase_for_meter(&self, ctx: &Context<'_>, meter_id: ID, amount: Decimal) -> Res<MeterPurchase> {
         let meter = parse_id(&meter_id, MeterId::parse)?;
@@ -1181,6 +1218,15 @@ impl MoneyMutation {
         let (posted, counter) = tenant(ctx)?.meter_purchase(&meter, amount).await.map_err(err)?;
         Ok(MeterPurchase { posting: posted.into(), counter })
     }
+}
+
+async fn operator_command(ctx: &Context<'_>, input: &MeterCommandInput, kind: &str) -> Res<Command> {
+    let meter = parse_id(&input.meter_id, MeterId::parse)?;
+    if input.reason.chars().count() > 200 {
+        return Err(err(Invalid::new("reason", "at most 200 characters")));
+    }
+    let reason = if input.reason.trim().is_empty() { "operator".to_string() } else { input.reason.trim().to_string() };
+    tenant(ctx)?.operator_command(&meter, kind, &reason).await.map(Into::into).map_err(err)
 }
 
 async fn check_cap(t: &store::TenantStore, spec: &TariffSpec, override_cap: bool) -> Res<()> {

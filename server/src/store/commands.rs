@@ -1,6 +1,6 @@
 //! The command outbox, cross-tenant: commands due for sending (queued, or sent and not
 //! confirmed in time), marking them sent or timed out, and confirming relay commands against
-//! the relay state the meter reports next (status word 3, bit 4).
+//! the relay state the meter reports next (status word 3: bit 4 relay open, bit 12 hold power).
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -35,9 +35,9 @@ impl Store {
         self.db.execute_raw(stmt(b, sql, Args::new().t(stale).i(max_attempts))).await?;
         let sql =
             "SELECT c.tenant_id, c.id, c.meter_id, c.kind, c.attempts, t.time_zone FROM commands c JOIN tenants t ON t.id = c.tenant_id
-                   WHERE c.kind IN ('TRIP', 'CLOSE') AND t.status = 'ACTIVE'
+                   WHERE c.kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF') AND t.status = 'ACTIVE'
                      AND (c.status = 'QUEUED' OR (c.status = 'SENT' AND c.sent_at < $1))
-                   ORDER BY c.created_at LIMIT 1000";
+                   ORDER BY COALESCE(c.queued_at, c.created_at) LIMIT 1000";
         let rows = self.db.query_all_raw(stmt(b, sql, Args::new().t(stale))).await?;
         rows.iter()
             .map(|r| {
@@ -72,10 +72,11 @@ impl Store {
     /// taken after the command was sent. Returns how many were confirmed.
     pub async fn platform_confirm_relays(&self, now: DateTime<Utc>) -> Result<u64> {
         let sql = "UPDATE commands SET status = 'CONFIRMED', confirmed_at = $1
-                   WHERE status = 'SENT' AND kind IN ('TRIP', 'CLOSE') AND EXISTS (
+                   WHERE status = 'SENT' AND kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF') AND EXISTS (
                      SELECT 1 FROM meter_live l WHERE l.tenant_id = commands.tenant_id AND l.meter_id = commands.meter_id
                        AND l.read_at > commands.sent_at AND l.status_word_3 IS NOT NULL
-                       AND ((commands.kind = 'TRIP' AND (l.status_word_3 & 16) <> 0) OR (commands.kind = 'CLOSE' AND (l.status_word_3 & 16) = 0)))";
+                       AND ((commands.kind = 'TRIP' AND (l.status_word_3 & 16) <> 0) OR (commands.kind = 'CLOSE' AND (l.status_word_3 & 16) = 0)
+                         OR (commands.kind = 'HOLD_ON' AND (l.status_word_3 & 4096) <> 0) OR (commands.kind = 'HOLD_OFF' AND (l.status_word_3 & 4096) = 0)))";
         Ok(self.db.execute_raw(stmt(self.backend(), sql, Args::new().t(now))).await?.rows_affected())
     }
 

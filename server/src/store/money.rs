@@ -639,16 +639,93 @@ impl TenantStore {
     }
 
     /// Hold power (保电) on or off; releasing it (restore prepaid, 恢复预付费) may trip at once.
+    /// The meters too are told (HOLD_ON / HOLD_OFF), before any trip the release decides.
     pub async fn set_hold_power(&self, account: &AccountId, hold: bool) -> Result<Posted> {
         let txn = self.begin().await?;
         let sql = "UPDATE accounts SET hold_power = $3 WHERE tenant_id = $1 AND id = $2";
         if txn.execute_raw(stmt(self.backend(), sql, self.args().s(account.as_str()).i(i64::from(hold)))).await?.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        let posted = self.post(&txn, account, vec![], false, Guard::None).await?;
+        let sql = "SELECT id FROM meters WHERE tenant_id = $1 AND account_id = $2 AND retired_at IS NULL AND billing_mode = 'PLATFORM_PREPAID' ORDER BY id";
+        let mut told = Vec::new();
+        for r in txn.query_all_raw(stmt(self.backend(), sql, self.args().s(account.as_str()))).await? {
+            told.push(self.command_record(
+                &r.try_get::<String>("", "id")?,
+                Some(account.to_string()),
+                if hold { "HOLD_ON" } else { "HOLD_OFF" },
+                "AUTO",
+                "hold power changed on the account",
+            ));
+        }
+        insert_commands(&txn, &told).await?;
+        let mut posted = self.post(&txn, account, vec![], false, Guard::None).await?;
         txn.commit().await?;
-        self.store.commands.submit(&posted.commands);
+        told.append(&mut posted.commands);
+        self.store.commands.submit(&told);
+        posted.commands = told;
         Ok(posted)
+    }
+
+    fn command_record(&self, meter: &str, account: Option<String>, kind: &str, source: &str, reason: &str) -> CommandRecord {
+        CommandRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            tenant_id: self.tenant.to_string(),
+            meter_id: meter.to_string(),
+            account_id: account,
+            kind: kind.into(),
+            source: source.into(),
+            reason: reason.into(),
+            payload: String::new(),
+            created_at: Utc::now(),
+        }
+    }
+
+    /// An operator's relay command for one meter (TRIP, CLOSE, HOLD_ON, HOLD_OFF): queued
+    /// and sent by the dispatcher like the automatic ones.
+    pub async fn operator_command(&self, meter: &MeterId, kind: &str, reason: &str) -> Result<CommandRow> {
+        let sql = "SELECT account_id FROM meters WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
+        let r = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?.ok_or(StoreError::NotFound)?;
+        let record = self.command_record(meter.as_str(), r.try_get("", "account_id")?, kind, "OPERATOR", reason);
+        insert_commands(&self.store.db, std::slice::from_ref(&record)).await?;
+        self.store.commands.submit(std::slice::from_ref(&record));
+        self.command(&record.id).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn command(&self, id: &str) -> Result<Option<CommandRow>> {
+        Ok(self.commands_where(" AND id = $2", self.args().s(id), 1).await?.pop())
+    }
+
+    /// Cancels a command not yet confirmed (QUEUED or SENT); a frame already on the wire may
+    /// still reach the meter.
+    pub async fn cancel_command(&self, id: &CommandId) -> Result<CommandRow> {
+        self.move_command(id, "CANCELLED", "status IN ('QUEUED', 'SENT')", "only a queued or sent command can be cancelled").await
+    }
+
+    /// Queues a failed, timed-out or cancelled command again with fresh attempts (re-send).
+    pub async fn resend_command(&self, id: &CommandId) -> Result<CommandRow> {
+        self.move_command(
+            id,
+            "QUEUED",
+            "status IN ('FAILED', 'TIMED_OUT', 'CANCELLED')",
+            "only a failed, timed-out or cancelled command can be re-sent",
+        )
+        .await
+    }
+
+    async fn move_command(&self, id: &CommandId, to: &str, from: &str, refusal: &str) -> Result<CommandRow> {
+        let sql = format!(
+            "UPDATE commands SET status = $3, attempts = CASE WHEN $3 = 'QUEUED' THEN 0 ELSE attempts END WHERE tenant_id = $1 AND id = $2 AND {from}"
+        );
+        let done = self.store.db.execute_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()).s(to))).await?;
+        let row = self.command(id.as_str()).await?.ok_or(StoreError::NotFound)?;
+        if done.rows_affected() == 0 {
+            return Err(conflict(format!("{refusal} (it is {})", row.status)));
+        }
+        if to == "QUEUED" {
+            let record = self.command_record(row.meter_id.as_str(), row.account_id.clone(), &row.kind, &row.source, &row.reason);
+            self.store.commands.submit(std::slice::from_ref(&record));
+        }
+        Ok(row)
     }
 
     /// Closes an account (销户): it must not owe money; a positive balance is refunded in
@@ -1053,10 +1130,13 @@ impl TenantStore {
     }
 
     pub async fn commands(&self, meter: Option<&MeterId>, limit: u64) -> Result<Vec<CommandRow>> {
-        let (cond, args) = match meter {
-            Some(m) => (" AND meter_id = $2", self.args().s(m.as_str())),
-            None => ("", self.args()),
-        };
+        match meter {
+            Some(m) => self.commands_where(" AND meter_id = $2", self.args().s(m.as_str()), limit).await,
+            None => self.commands_where("", self.args(), limit).await,
+        }
+    }
+
+    async fn commands_where(&self, cond: &str, args: Args, limit: u64) -> Result<Vec<CommandRow>> {
         let sql = format!(
             "SELECT id, meter_id, account_id, kind, source, reason, payload, status, attempts, created_at, sent_at, confirmed_at FROM commands
              WHERE tenant_id = $1{cond} ORDER BY created_at DESC, id LIMIT {limit}"
