@@ -75,6 +75,8 @@ pub struct DispatchSettings {
     pub max_attempts: i64,
     /// How long a command frame stays valid on the meter's clock.
     pub validity: chrono::Duration,
+    /// A command still queued after this (its meter stayed lost) ends `EXPIRED` (F36).
+    pub expire_after: chrono::Duration,
 }
 
 impl Default for DispatchSettings {
@@ -84,6 +86,7 @@ impl Default for DispatchSettings {
             retry_after: chrono::Duration::seconds(60),
             max_attempts: 3,
             validity: chrono::Duration::minutes(10),
+            expire_after: chrono::Duration::hours(24),
         }
     }
 }
@@ -117,29 +120,38 @@ async fn dispatch_once(
     downlink: &mqtt_bridge::downlink::Downlink,
     s: &DispatchSettings,
 ) -> Result<(), crate::store::StoreError> {
-    use mqtt_bridge::dlt645::{RelayAction, RemoteControl};
+    use mqtt_bridge::dlt645::{Frame, RelayAction, RemoteControl, di, read_request};
     let now = Utc::now();
     store.platform_confirm_relays(now).await?;
-    for c in store.platform_commands_due(now, s.retry_after, s.max_attempts).await? {
+    let policy = crate::store::DuePolicy { retry_after: s.retry_after, max_attempts: s.max_attempts, expire_after: s.expire_after };
+    for c in store.platform_commands_due(now, &policy).await? {
         let Some((device, address)) = store.device_of(&c.tenant_id, &c.meter_id) else {
             store.platform_mark_failed(&c.tenant_id, &c.id, "the meter has no device login to reach it").await?;
             continue;
         };
-        let action = match c.kind.as_str() {
-            "TRIP" => RelayAction::Trip,
-            "HOLD_ON" => RelayAction::HoldOn,
-            "HOLD_OFF" => RelayAction::HoldOff,
-            _ => RelayAction::DirectClose,
+        let frames: Result<Vec<Frame>, String> = if c.kind == "READ" {
+            // Read now: the clock and the values a push carries, in one publish.
+            Ok([di::DATE, di::TIME, di::FORWARD_ACTIVE_BLOCK, di::ACTIVE_POWER_TOTAL, di::STATUS_WORD_3]
+                .into_iter()
+                .map(|d| read_request(address, d))
+                .collect())
+        } else {
+            let action = match c.kind.as_str() {
+                "TRIP" => RelayAction::Trip,
+                "HOLD_ON" => RelayAction::HoldOn,
+                "HOLD_OFF" => RelayAction::HoldOff,
+                _ => RelayAction::DirectClose,
+            };
+            let deadline = (now + s.validity).with_timezone(&c.tz).naive_local();
+            let rc = RemoteControl { level: 0x02, password: s.meter_password, operator: 0, action, deadline };
+            rc.frame(address).map(|f| vec![f]).map_err(|e| e.to_string())
         };
-        let deadline = (now + s.validity).with_timezone(&c.tz).naive_local();
-        let rc = RemoteControl { level: 0x02, password: s.meter_password, operator: 0, action, deadline };
-        let bytes = match rc.frame(address).and_then(|f| f.encode(2).map_err(Into::into)) {
-            Ok(b) => b,
-            Err(e) => {
-                store.platform_mark_failed(&c.tenant_id, &c.id, &e.to_string()).await?;
-                continue;
-            }
-        };
+        let mut bytes = Vec::new();
+        let encoded = frames.and_then(|fs| fs.iter().try_for_each(|f| f.encode(2).map(|b| bytes.extend(b))).map_err(|e| e.to_string()));
+        if let Err(e) = encoded {
+            store.platform_mark_failed(&c.tenant_id, &c.id, &e).await?;
+            continue;
+        }
         match downlink.send(&device, bytes).await {
             Ok(()) => {
                 store.platform_mark_sent(&c.tenant_id, &c.id, now).await?;

@@ -127,5 +127,30 @@ async fn an_exhausted_account_trips_the_simulated_relay_and_a_recharge_closes_it
     })
     .await;
     assert!(opened, "re-sent trip: {:?} {:?}", command_status(&trip), handle.relay(address));
+
+    // Read now: the meter answers the request and the fresh reading confirms it.
+    let read = op("mutation($m: ID!) { readMeterNow(input: {meterId: $m}) { id kind } }")["readMeterNow"]["id"].clone();
+    let answered = TestApp::eventually(Duration::from_secs(15), || {
+        let ok = command_status(&read).as_deref() == Some("CONFIRMED");
+        async move { ok }
+    })
+    .await;
+    assert!(answered, "read now: {:?}", command_status(&read));
+
+    // A lost meter's commands wait, and go out when it is heard from again (F36).
+    handle.set_faults(address, mqtt_bridge::simulator::Faults { silent: true, ..Default::default() });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.app.store.platform_sweep_link_state(chrono::Utc::now() + chrono::Duration::days(1)).await.unwrap();
+    let close = op("mutation($m: ID!) { closeMeter(input: {meterId: $m}) { id } }")["closeMeter"]["id"].clone();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(command_status(&close).as_deref(), Some("QUEUED"), "nothing is sent to a lost meter");
+    assert_eq!(handle.relay(address), Some((true, false)));
+    handle.set_faults(address, mqtt_bridge::simulator::Faults::default());
+    let replayed = TestApp::eventually(Duration::from_secs(30), || {
+        let ok = command_status(&close).as_deref() == Some("CONFIRMED") && handle.relay(address) == Some((false, false));
+        async move { ok }
+    })
+    .await;
+    assert!(replayed, "replay after reconnect: {:?} {:?}", command_status(&close), handle.relay(address));
     sim.abort();
 }

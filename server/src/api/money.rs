@@ -1199,6 +1199,12 @@ impl MoneyMutation {
         operator_command(ctx, &input, if hold { "HOLD_ON" } else { "HOLD_OFF" }).await
     }
 
+    /// Reads a meter now (立即抄表): clock, energy registers, power and status; confirmed when
+    /// the fresh reading is stored.
+    async fn read_meter_now(&self, ctx: &Context<'_>, input: MeterCommandInput) -> Res<Command> {
+        operator_command(ctx, &input, "READ").await
+    }
+
     /// Cancels a queued or sent command.
     async fn cancel_command(&self, ctx: &Context<'_>, id: ID) -> Res<Command> {
         let id = parse_id(&id, CommandId::parse)?;

@@ -9,6 +9,14 @@ use sea_orm::ConnectionTrait;
 use super::sql::{Args, stmt};
 use super::{Result, Store};
 
+/// When commands are re-sent, given up or expired.
+#[derive(Debug, Clone)]
+pub struct DuePolicy {
+    pub retry_after: chrono::Duration,
+    pub max_attempts: i64,
+    pub expire_after: chrono::Duration,
+}
+
 /// A command to put on the wire now.
 #[derive(Debug, Clone)]
 pub struct DueCommand {
@@ -21,22 +29,21 @@ pub struct DueCommand {
 }
 
 impl Store {
-    /// Relay commands to send: queued ones, and sent ones unconfirmed after `retry_after`.
-    /// Those already tried `max_attempts` times end `TIMED_OUT` instead.
-    pub async fn platform_commands_due(
-        &self,
-        now: DateTime<Utc>,
-        retry_after: chrono::Duration,
-        max_attempts: i64,
-    ) -> Result<Vec<DueCommand>> {
+    /// Commands to send: queued ones, and sent ones unconfirmed after `retry_after`. Those
+    /// already tried `max_attempts` times end `TIMED_OUT`; those queued longer than
+    /// `expire_after` end `EXPIRED`; a meter that is `LOST` gets nothing until it is heard
+    /// from again (F36: its commands wait and are replayed when it reconnects).
+    pub async fn platform_commands_due(&self, now: DateTime<Utc>, policy: &DuePolicy) -> Result<Vec<DueCommand>> {
         let b = self.backend();
-        let stale = now - retry_after;
+        let stale = now - policy.retry_after;
         let sql = "UPDATE commands SET status = 'TIMED_OUT' WHERE status = 'SENT' AND sent_at < $1 AND attempts >= $2";
-        self.db.execute_raw(stmt(b, sql, Args::new().t(stale).i(max_attempts))).await?;
-        let sql =
-            "SELECT c.tenant_id, c.id, c.meter_id, c.kind, c.attempts, t.time_zone FROM commands c JOIN tenants t ON t.id = c.tenant_id
-                   WHERE c.kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF') AND t.status = 'ACTIVE'
+        self.db.execute_raw(stmt(b, sql, Args::new().t(stale).i(policy.max_attempts))).await?;
+        let sql = "UPDATE commands SET status = 'EXPIRED' WHERE status = 'QUEUED' AND COALESCE(queued_at, created_at) < $1";
+        self.db.execute_raw(stmt(b, sql, Args::new().t(now - policy.expire_after))).await?;
+        let sql = "SELECT c.tenant_id, c.id, c.meter_id, c.kind, c.attempts, t.time_zone FROM commands c JOIN tenants t ON t.id = c.tenant_id
+                   WHERE c.kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF', 'READ') AND t.status = 'ACTIVE'
                      AND (c.status = 'QUEUED' OR (c.status = 'SENT' AND c.sent_at < $1))
+                     AND NOT EXISTS (SELECT 1 FROM meter_live l WHERE l.tenant_id = c.tenant_id AND l.meter_id = c.meter_id AND l.link_state = 'LOST')
                    ORDER BY COALESCE(c.queued_at, c.created_at) LIMIT 1000";
         let rows = self.db.query_all_raw(stmt(b, sql, Args::new().t(stale))).await?;
         rows.iter()
@@ -72,10 +79,11 @@ impl Store {
     /// taken after the command was sent. Returns how many were confirmed.
     pub async fn platform_confirm_relays(&self, now: DateTime<Utc>) -> Result<u64> {
         let sql = "UPDATE commands SET status = 'CONFIRMED', confirmed_at = $1
-                   WHERE status = 'SENT' AND kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF') AND EXISTS (
+                   WHERE status = 'SENT' AND kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF', 'READ') AND EXISTS (
                      SELECT 1 FROM meter_live l WHERE l.tenant_id = commands.tenant_id AND l.meter_id = commands.meter_id
-                       AND l.read_at > commands.sent_at AND l.status_word_3 IS NOT NULL
-                       AND ((commands.kind = 'TRIP' AND (l.status_word_3 & 16) <> 0) OR (commands.kind = 'CLOSE' AND (l.status_word_3 & 16) = 0)
+                       AND l.read_at > commands.sent_at
+                       AND (commands.kind = 'READ' OR l.status_word_3 IS NOT NULL)
+                       AND (commands.kind = 'READ' OR (commands.kind = 'TRIP' AND (l.status_word_3 & 16) <> 0) OR (commands.kind = 'CLOSE' AND (l.status_word_3 & 16) = 0)
                          OR (commands.kind = 'HOLD_ON' AND (l.status_word_3 & 4096) <> 0) OR (commands.kind = 'HOLD_OFF' AND (l.status_word_3 & 4096) = 0)))";
         Ok(self.db.execute_raw(stmt(self.backend(), sql, Args::new().t(now))).await?.rows_affected())
     }

@@ -24,7 +24,7 @@ use tenant_migrations::sea_orm_migration::MigratorTrait;
 use crate::control::{CommandLog, CommandPort};
 use crate::domain::ids::{GatewayId, MeterId, TenantId};
 pub use billing::*;
-pub use commands::DueCommand;
+pub use commands::{DueCommand, DuePolicy};
 pub use money::*;
 pub use registry::*;
 pub use settle::SettleReport;
