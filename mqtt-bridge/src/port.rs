@@ -93,6 +93,23 @@ pub struct SinkError(pub String);
 /// must return only after the batch is durable: the bridge acknowledges to the broker then.
 pub trait ReadingSink: Send + Sync + 'static {
     fn store(&self, batch: Vec<MeterReading>) -> impl Future<Output = Result<StoreReport, SinkError>> + Send;
+
+    /// Replies of meters to remote-control commands (0x1C), after the batch they came in
+    /// was stored. The default ignores them.
+    fn replies(&self, replies: Vec<ControlReply>) -> impl Future<Output = ()> + Send {
+        let _ = replies;
+        async {}
+    }
+}
+
+/// A meter's reply to a remote-control command: accepted, or refused with its error bits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlReply {
+    pub device: String,
+    pub address: Address,
+    /// `None` for a normal reply; the ERR bits' names for an abnormal one.
+    pub refused: Option<Vec<&'static str>>,
+    pub received_at: DateTime<Utc>,
 }
 
 /// Device authentication, answered by the business from its in-memory credential cache

@@ -157,11 +157,25 @@ async fn ingest<S: ReadingSink>(
         }
         let now = Utc::now();
         let mut readings = Vec::with_capacity(pending.len());
+        let mut replies = Vec::new();
         for (_, p) in &pending {
             let outcome = uplink::device_of(&p.topic).and_then(|device| uplink::decode_uplink(device, &p.payload, now));
             match outcome {
                 Ok(decoded) => {
                     stats.other_frames.fetch_add(decoded.others.len() as u64, Ordering::Relaxed);
+                    let device = uplink::device_of(&p.topic).unwrap_or_default();
+                    for f in &decoded.others {
+                        if f.control.function == crate::dlt645::function::REMOTE_CONTROL
+                            && f.control.direction == crate::dlt645::Direction::Reply
+                        {
+                            replies.push(crate::port::ControlReply {
+                                device: device.to_string(),
+                                address: f.address,
+                                refused: crate::dlt645::ReplyError::of(f).map(|e| e.bits()),
+                                received_at: now,
+                            });
+                        }
+                    }
                     for r in &decoded.rejected {
                         log_rejection(&p.topic, r);
                     }
@@ -193,6 +207,9 @@ async fn ingest<S: ReadingSink>(
                     delay = (delay * 2).min(Duration::from_secs(10));
                 }
             }
+        }
+        if !replies.is_empty() {
+            sink.replies(std::mem::take(&mut replies)).await;
         }
         for (n, p) in pending.drain(..) {
             if let Some(client) = clients.get(n)

@@ -97,19 +97,23 @@ async fn an_exhausted_account_trips_the_simulated_relay_and_a_recharge_closes_it
     .await;
     assert!(held, "hold not confirmed: {:?} {:?}", command_status(&hold["id"]), handle.relay(address));
     let trip = op("mutation($m: ID!) { tripMeter(input: {meterId: $m}) { id } }")["tripMeter"]["id"].clone();
-    let sent = TestApp::eventually(Duration::from_secs(10), || {
+    let refused = TestApp::eventually(Duration::from_secs(10), || {
         let s = command_status(&trip);
-        async move { s.as_deref() == Some("SENT") }
+        async move { s.as_deref() == Some("FAILED") }
     })
     .await;
-    assert!(sent);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(refused, "the meter's abnormal reply fails the command: {:?}", command_status(&trip));
     assert_eq!(handle.relay(address), Some((false, true)), "a held meter refuses the trip");
-    assert_eq!(command_status(&trip).as_deref(), Some("SENT"), "a refused trip is never confirmed");
-    let cancelled = admin.ok("mutation($i: ID!) { cancelCommand(id: $i) { status } }", json!({"i": trip}))["cancelCommand"].clone();
-    assert_eq!(cancelled["status"], "CANCELLED");
+    let reason = admin.ok("query($m: ID!) { commands(meterId: $m) { id reason } }", json!({"m": meter}))["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == trip)
+        .map(|c| c["reason"].as_str().unwrap().to_string())
+        .unwrap();
+    assert!(reason.contains("refused by the meter"), "{reason}");
     let e = admin.fails("mutation($i: ID!) { cancelCommand(id: $i) { status } }", json!({"i": trip}));
-    assert_eq!(e["code"], "CONFLICT");
+    assert_eq!(e["code"], "CONFLICT", "a failed command cannot be cancelled");
     // Released, the same trip re-sent goes through.
     let release =
         op("mutation($m: ID!) { setMeterHoldPower(input: {meterId: $m}, hold: false) { id } }")["setMeterHoldPower"]["id"].clone();

@@ -550,7 +550,9 @@ pub struct Command {
     pub source: String,
     pub reason: String,
     pub payload: String,
-    /// QUEUED, SENT, CONFIRMED (the meter reported the wanted relay state), FAILED, TIMED_OUT.
+    /// QUEUED, SENT, ACKNOWLEDGED (the meter accepted the frame), CONFIRMED (a later reading
+    /// shows the wanted state), FAILED (refused, with the meter's error bits in `reason`),
+    /// TIMED_OUT, EXPIRED, CANCELLED.
     pub status: String,
     pub attempts: i64,
     pub created_at: DateTime<Utc>,

@@ -36,13 +36,13 @@ impl Store {
     pub async fn platform_commands_due(&self, now: DateTime<Utc>, policy: &DuePolicy) -> Result<Vec<DueCommand>> {
         let b = self.backend();
         let stale = now - policy.retry_after;
-        let sql = "UPDATE commands SET status = 'TIMED_OUT' WHERE status = 'SENT' AND sent_at < $1 AND attempts >= $2";
+        let sql = "UPDATE commands SET status = 'TIMED_OUT' WHERE status IN ('SENT', 'ACKNOWLEDGED') AND sent_at < $1 AND attempts >= $2";
         self.db.execute_raw(stmt(b, sql, Args::new().t(stale).i(policy.max_attempts))).await?;
         let sql = "UPDATE commands SET status = 'EXPIRED' WHERE status = 'QUEUED' AND COALESCE(queued_at, created_at) < $1";
         self.db.execute_raw(stmt(b, sql, Args::new().t(now - policy.expire_after))).await?;
         let sql = "SELECT c.tenant_id, c.id, c.meter_id, c.kind, c.attempts, t.time_zone FROM commands c JOIN tenants t ON t.id = c.tenant_id
                    WHERE c.kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF', 'READ') AND t.status = 'ACTIVE'
-                     AND (c.status = 'QUEUED' OR (c.status = 'SENT' AND c.sent_at < $1))
+                     AND (c.status = 'QUEUED' OR (c.status IN ('SENT', 'ACKNOWLEDGED') AND c.sent_at < $1))
                      AND NOT EXISTS (SELECT 1 FROM meter_live l WHERE l.tenant_id = c.tenant_id AND l.meter_id = c.meter_id AND l.link_state = 'LOST')
                    ORDER BY COALESCE(c.queued_at, c.created_at) LIMIT 1000";
         let rows = self.db.query_all_raw(stmt(b, sql, Args::new().t(stale))).await?;
@@ -59,6 +59,28 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// A meter replied to a remote-control command: the oldest command sent to it and not yet
+    /// answered becomes `ACKNOWLEDGED`, or `FAILED` with the meter's error bits.
+    pub async fn platform_command_replied(&self, tenant: &str, meter: &str, refused: Option<&[&str]>, at: DateTime<Utc>) -> Result<()> {
+        let b = self.backend();
+        let sql = "SELECT id FROM commands WHERE tenant_id = $1 AND meter_id = $2 AND status = 'SENT' AND kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF')
+                   AND sent_at <= $3 ORDER BY sent_at, id LIMIT 1";
+        let Some(r) = self.db.query_one_raw(stmt(b, sql, Args::new().s(tenant).s(meter).t(at))).await? else { return Ok(()) };
+        let id: String = r.try_get("", "id")?;
+        match refused {
+            None => {
+                let sql = "UPDATE commands SET status = 'ACKNOWLEDGED' WHERE tenant_id = $1 AND id = $2 AND status = 'SENT'";
+                self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(id))).await?;
+            }
+            Some(bits) => {
+                let why = format!("refused by the meter: {}", if bits.is_empty() { "no error bits".to_string() } else { bits.join(", ") });
+                let sql = "UPDATE commands SET status = 'FAILED', reason = reason || ' — ' || $3 WHERE tenant_id = $1 AND id = $2 AND status = 'SENT'";
+                self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(id).s(why))).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Marks a command put on the wire (one more attempt).
@@ -79,7 +101,7 @@ impl Store {
     /// taken after the command was sent. Returns how many were confirmed.
     pub async fn platform_confirm_relays(&self, now: DateTime<Utc>) -> Result<u64> {
         let sql = "UPDATE commands SET status = 'CONFIRMED', confirmed_at = $1
-                   WHERE status = 'SENT' AND kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF', 'READ') AND EXISTS (
+                   WHERE status IN ('SENT', 'ACKNOWLEDGED') AND kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF', 'READ') AND EXISTS (
                      SELECT 1 FROM meter_live l WHERE l.tenant_id = commands.tenant_id AND l.meter_id = commands.meter_id
                        AND l.read_at > commands.sent_at
                        AND (commands.kind = 'READ' OR l.status_word_3 IS NOT NULL)

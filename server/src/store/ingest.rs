@@ -326,6 +326,19 @@ impl ReadingSink for Store {
     async fn store(&self, batch: Vec<MeterReading>) -> Result<StoreReport, SinkError> {
         self.store_readings(batch).await.map_err(|e| SinkError(e.to_string()))
     }
+
+    async fn replies(&self, replies: Vec<mqtt_bridge::port::ControlReply>) {
+        for r in replies {
+            let route =
+                self.caches.read().ok().and_then(|c| c.routes.get(&(r.device.clone(), r.address.as_u64().unwrap_or(u64::MAX))).cloned());
+            let Some(route) = route else { continue };
+            if let Err(e) =
+                self.platform_command_replied(route.tenant.as_str(), route.meter.as_str(), r.refused.as_deref(), r.received_at).await
+            {
+                tracing::warn!(error = %e, "recording a command reply failed");
+            }
+        }
+    }
 }
 
 impl mqtt_bridge::port::DeviceAuth for Store {

@@ -698,7 +698,8 @@ impl TenantStore {
     /// Cancels a command not yet confirmed (QUEUED or SENT); a frame already on the wire may
     /// still reach the meter.
     pub async fn cancel_command(&self, id: &CommandId) -> Result<CommandRow> {
-        self.move_command(id, "CANCELLED", "status IN ('QUEUED', 'SENT')", "only a queued or sent command can be cancelled").await
+        self.move_command(id, "CANCELLED", "status IN ('QUEUED', 'SENT', 'ACKNOWLEDGED')", "only a queued or sent command can be cancelled")
+            .await
     }
 
     /// Queues a failed, timed-out or cancelled command again with fresh attempts (re-send).
