@@ -99,7 +99,7 @@ fn bill_row(r: &QueryResult) -> Result<BillRow> {
     })
 }
 
-fn point_of(r: &QueryResult, at_col: &str, prefix: &str) -> Result<Option<Point>> {
+pub(crate) fn point_of(r: &QueryResult, at_col: &str, prefix: &str) -> Result<Option<Point>> {
     let oint = |c: &str| super::registry::opt_int(r, &format!("{prefix}{c}"));
     let at: DateTime<Utc> = r.try_get("", at_col)?;
     Ok(registers(oint("total_x100")?, [oint("t1_x100")?, oint("t2_x100")?, oint("t3_x100")?, oint("t4_x100")?])

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult, TransactionTrait};
 
 use super::bulk::{self, Cell, Col};
-use super::settle::{AccountCtx, cursor_row, decisions_to_commands, insert_commands, registers, upsert_cursors};
+use super::settle::{AccountCtx, cursor_row, decisions_to_commands, insert_commands, upsert_cursors};
 use super::sql::{Args, stmt};
 use super::{Result, StoreError, TenantStore};
 use crate::control::CommandRecord;
@@ -320,22 +320,24 @@ impl TenantStore {
                 txn.query_one_raw(stmt(b, "SELECT id FROM meters WHERE tenant_id = $1 AND id = $2", self.args().s(meter.as_str()))).await?;
             return Err(if found.is_some() { conflict("meter is retired or belongs to another account") } else { StoreError::NotFound });
         }
-        let sql = "SELECT read_at, energy_total_x100, energy_t1_x100, energy_t2_x100, energy_t3_x100, energy_t4_x100 FROM meter_live
-                   WHERE tenant_id = $1 AND meter_id = $2";
-        if let Some(r) = txn.query_one_raw(stmt(b, sql, self.args().s(meter.as_str()))).await? {
-            let oint = |c: &str| super::registry::opt_int(&r, c);
-            let at: Option<DateTime<Utc>> = r.try_get("", "read_at")?;
-            if let (Some(at), Some(regs)) = (
-                at,
-                registers(
-                    oint("energy_total_x100")?,
-                    [oint("energy_t1_x100")?, oint("energy_t2_x100")?, oint("energy_t3_x100")?, oint("energy_t4_x100")?],
-                ),
-            ) {
-                upsert_cursors(txn, &[cursor_row(self.tenant.as_str(), meter.as_str(), &Point { at, registers: regs })]).await?;
-            }
+        if let Some(point) = self.newest_point(txn, "meter_live", meter.as_str()).await? {
+            upsert_cursors(txn, &[cursor_row(self.tenant.as_str(), meter.as_str(), &point)]).await?;
         }
         Ok(())
+    }
+
+    /// The newest energy registers of a meter as a settlement point, from `readings` or
+    /// `meter_live`.
+    async fn newest_point(&self, txn: &DatabaseTransaction, table: &str, meter: &str) -> Result<Option<Point>> {
+        let sql = format!(
+            "SELECT read_at, energy_total_x100 AS total_x100, energy_t1_x100 AS t1_x100, energy_t2_x100 AS t2_x100,
+                    energy_t3_x100 AS t3_x100, energy_t4_x100 AS t4_x100 FROM {table}
+             WHERE tenant_id = $1 AND meter_id = $2 AND read_at IS NOT NULL AND energy_total_x100 IS NOT NULL ORDER BY read_at DESC LIMIT 1"
+        );
+        match txn.query_one_raw(stmt(self.backend(), &sql, self.args().s(meter))).await? {
+            Some(r) => super::billing::point_of(&r, "read_at", ""),
+            None => Ok(None),
+        }
     }
 
     /// Adds a meter to an open account (一户多表).
@@ -1085,17 +1087,8 @@ impl TenantStore {
         if !rebase && kind == "REGISTER_BACKWARDS" {
             return Err(conflict("a register that went backwards can only be rebased"));
         }
-        let sql = "SELECT read_at, energy_total_x100, energy_t1_x100, energy_t2_x100, energy_t3_x100, energy_t4_x100 FROM readings
-                   WHERE tenant_id = $1 AND meter_id = $2 AND energy_total_x100 IS NOT NULL ORDER BY read_at DESC LIMIT 1";
-        if rebase && let Some(r) = txn.query_one_raw(stmt(b, sql, self.args().s(meter.clone()))).await? {
-            let oint = |c: &str| super::registry::opt_int(&r, c);
-            if let Some(regs) = registers(
-                oint("energy_total_x100")?,
-                [oint("energy_t1_x100")?, oint("energy_t2_x100")?, oint("energy_t3_x100")?, oint("energy_t4_x100")?],
-            ) {
-                let at: DateTime<Utc> = r.try_get("", "read_at")?;
-                upsert_cursors(&txn, &[cursor_row(self.tenant.as_str(), &meter, &Point { at, registers: regs })]).await?;
-            }
+        if rebase && let Some(point) = self.newest_point(&txn, "readings", &meter).await? {
+            upsert_cursors(&txn, &[cursor_row(self.tenant.as_str(), &meter, &point)]).await?;
         }
         let resolution = if rebase { "REBASED" } else { "BILLED_AS_IS" };
         let sql = "UPDATE settlement_anomalies SET resolved_at = $3, resolution = $4 WHERE tenant_id = $1 AND id = $2";
@@ -1111,20 +1104,8 @@ impl TenantStore {
     }
 
     async fn bill_held_interval(&self, txn: &DatabaseTransaction, meter: &str) -> Result<()> {
-        let b = self.backend();
-        let sql = "SELECT read_at, energy_total_x100, energy_t1_x100, energy_t2_x100, energy_t3_x100, energy_t4_x100 FROM readings
-                   WHERE tenant_id = $1 AND meter_id = $2 AND energy_total_x100 IS NOT NULL ORDER BY read_at DESC LIMIT 1";
-        let Some(r) = txn.query_one_raw(stmt(b, sql, self.args().s(meter))).await? else { return Ok(()) };
-        let oint = |c: &str| super::registry::opt_int(&r, c);
-        let Some(regs) = registers(
-            oint("energy_total_x100")?,
-            [oint("energy_t1_x100")?, oint("energy_t2_x100")?, oint("energy_t3_x100")?, oint("energy_t4_x100")?],
-        ) else {
-            return Ok(());
-        };
-        let at: DateTime<Utc> = r.try_get("", "read_at")?;
-        let arrival =
-            super::settle::Arrival { tenant: self.tenant.to_string(), meter: meter.to_string(), point: Point { at, registers: regs } };
+        let Some(point) = self.newest_point(txn, "readings", meter).await? else { return Ok(()) };
+        let arrival = super::settle::Arrival { tenant: self.tenant.to_string(), meter: meter.to_string(), point };
         let (_, commands) = self.store.settle_arrivals_unchecked(txn, vec![arrival]).await?;
         self.store.commands.submit(&commands);
         Ok(())
