@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use crate::domain::billing::Period;
 use crate::domain::ledger::EntryKind;
 use crate::domain::registry::BillingMode;
-use crate::domain::tariff::{Rate, TariffSpec, TierCycle, TouSource};
+use crate::domain::tariff::{TariffSpec, TouSource, commercial_tou};
 use crate::store::{ImportAccount, Store, TenantStore};
 
 async fn fresh_tenant(database_url: Option<String>) -> anyhow::Result<(TenantStore, String, std::path::PathBuf)> {
@@ -28,33 +28,7 @@ async fn fresh_tenant(database_url: Option<String>) -> anyhow::Result<(TenantSto
 }
 
 fn tou(source: TouSource, tiers: bool, capacity: bool) -> TariffSpec {
-    let p = |a: &str, b: &str, r| (a.to_string(), b.to_string(), r);
-    TariffSpec {
-        prices: vec![
-            (Rate::Sharp, Decimal::new(14521, 4)),
-            (Rate::Peak, Decimal::new(12034, 4)),
-            (Rate::Flat, Decimal::new(7215, 4)),
-            (Rate::Valley, Decimal::new(3512, 4)),
-        ],
-        periods: vec![
-            p("00:00", "08:00", Rate::Valley),
-            p("08:00", "10:00", Rate::Peak),
-            p("10:00", "11:00", Rate::Sharp),
-            p("11:00", "18:00", Rate::Flat),
-            p("18:00", "22:00", Rate::Peak),
-            p("22:00", "24:00", Rate::Valley),
-        ],
-        seasons: vec![],
-        dates: vec![],
-        source,
-        tiers: tiers.then(|| {
-            (
-                TierCycle::Monthly,
-                vec![(Some(Decimal::from(200)), Decimal::ZERO), (Some(Decimal::from(400)), Decimal::new(5, 2)), (None, Decimal::new(3, 1))],
-            )
-        }),
-        capacity_price_per_kw: capacity.then(|| Decimal::from(30)),
-    }
+    commercial_tou(source, tiers, capacity.then(|| Decimal::from(30)))
 }
 
 fn start() -> DateTime<Utc> {

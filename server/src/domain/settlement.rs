@@ -152,7 +152,7 @@ pub fn price(tariff: &Tariff, terms: &MeterTerms, prev: &Point, cur: &Point, cyc
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
-    use crate::domain::tariff::{TariffSpec, TierCycle, settle};
+    use crate::domain::tariff::{TariffSpec, TierCycle, commercial_tou, settle};
     use chrono::TimeZone;
     use proptest::prelude::*;
     use std::str::FromStr;
@@ -162,24 +162,7 @@ mod tests {
     }
 
     fn tou(source: TouSource, tiers: bool) -> Tariff {
-        let p = |a: &str, b: &str, r| (a.to_string(), b.to_string(), r);
-        Tariff::from_spec(&TariffSpec {
-            prices: vec![(Rate::Sharp, d("1.4521")), (Rate::Peak, d("1.2034")), (Rate::Flat, d("0.7215")), (Rate::Valley, d("0.3512"))],
-            periods: vec![
-                p("00:00", "08:00", Rate::Valley),
-                p("08:00", "10:00", Rate::Peak),
-                p("10:00", "11:00", Rate::Sharp),
-                p("11:00", "18:00", Rate::Flat),
-                p("18:00", "22:00", Rate::Peak),
-                p("22:00", "24:00", Rate::Valley),
-            ],
-            seasons: vec![],
-            dates: vec![],
-            source,
-            tiers: tiers.then(|| (TierCycle::Monthly, vec![(Some(d("200")), d("0")), (Some(d("400")), d("0.05")), (None, d("0.3"))])),
-            capacity_price_per_kw: None,
-        })
-        .unwrap()
+        Tariff::from_spec(&commercial_tou(source, tiers, None)).unwrap()
     }
 
     fn terms() -> MeterTerms {

@@ -472,6 +472,39 @@ impl PriceRule {
     }
 }
 
+/// A typical commercial TOU plan — valley at night, peak mornings and evenings, one sharp
+/// hour — with optional monthly tiers (200 / 400 kWh, +0.05 / +0.30) and capacity price.
+/// Used by benchmarks and by tests whose hand-computed figures rest on these prices.
+pub fn commercial_tou(source: TouSource, tiers: bool, capacity_price_per_kw: Option<Decimal>) -> TariffSpec {
+    let p = |a: &str, b: &str, r| (a.to_string(), b.to_string(), r);
+    TariffSpec {
+        prices: vec![
+            (Rate::Sharp, Decimal::new(14521, 4)),
+            (Rate::Peak, Decimal::new(12034, 4)),
+            (Rate::Flat, Decimal::new(7215, 4)),
+            (Rate::Valley, Decimal::new(3512, 4)),
+        ],
+        periods: vec![
+            p("00:00", "08:00", Rate::Valley),
+            p("08:00", "10:00", Rate::Peak),
+            p("10:00", "11:00", Rate::Sharp),
+            p("11:00", "18:00", Rate::Flat),
+            p("18:00", "22:00", Rate::Peak),
+            p("22:00", "24:00", Rate::Valley),
+        ],
+        seasons: vec![],
+        dates: vec![],
+        source,
+        tiers: tiers.then(|| {
+            (
+                TierCycle::Monthly,
+                vec![(Some(Decimal::from(200)), Decimal::ZERO), (Some(Decimal::from(400)), Decimal::new(5, 2)), (None, Decimal::new(3, 1))],
+            )
+        }),
+        capacity_price_per_kw,
+    }
+}
+
 /// A tariff's versions, each in force from its instant until the next one.
 #[derive(Debug, Clone, Default)]
 pub struct History(pub Vec<(chrono::DateTime<chrono::Utc>, Tariff)>);
