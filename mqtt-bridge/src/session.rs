@@ -165,12 +165,14 @@ async fn ingest<S: ReadingSink>(
                     stats.other_frames.fetch_add(decoded.others.len() as u64, Ordering::Relaxed);
                     let device = uplink::device_of(&p.topic).unwrap_or_default();
                     for f in &decoded.others {
-                        if f.control.function == crate::dlt645::function::REMOTE_CONTROL
+                        let function = f.control.function;
+                        if matches!(function, crate::dlt645::function::REMOTE_CONTROL | crate::dlt645::function::SECURITY)
                             && f.control.direction == crate::dlt645::Direction::Reply
                         {
                             replies.push(crate::port::ControlReply {
                                 device: device.to_string(),
                                 address: f.address,
+                                purchase: function == crate::dlt645::function::SECURITY,
                                 refused: crate::dlt645::ReplyError::of(f).map(|e| e.bits()),
                                 received_at: now,
                             });

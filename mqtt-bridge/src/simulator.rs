@@ -10,12 +10,13 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, Timelike, Utc};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use rust_decimal::Decimal;
 
+use crate::dlt645::secure::{self, Key, SealedControl, WalletRecharge};
 use crate::dlt645::{self, Address, Di, Frame, RelayAction, RemoteControl, Value, di, function};
 use crate::port::Readings;
 use crate::session::BrokerAddr;
 use crate::uplink;
 
-/// Password a simulated meter accepts for plain remote control (level 02, §2.2).
+/// Password a simulated meter without a key accepts for plain remote control (level 02, §2.2).
 pub const SIM_PASSWORD: u32 = 123_456;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -26,6 +27,8 @@ pub struct Faults {
     pub under_voltage: bool,
     /// Publishes nothing and answers nothing.
     pub silent: bool,
+    /// Publishes nothing on its own but answers requests: a meter the platform must poll.
+    pub push_off: bool,
 }
 
 /// One simulated meter.
@@ -40,6 +43,13 @@ pub struct SimMeter {
     pub relay_open: bool,
     pub hold_power: bool,
     pub faults: Faults,
+    /// The meter's 3DES key (profile `VL3DES-1`): with one, only protected commands are obeyed.
+    pub key: Option<Key>,
+    /// Highest command counter accepted; protected commands must exceed it.
+    pub last_counter: u32,
+    /// Meter-side prepaid wallet in fen and its purchase count.
+    pub wallet_fen: i64,
+    pub purchase_count: u32,
     last: Option<NaiveDateTime>,
 }
 
@@ -80,8 +90,18 @@ impl SimMeter {
             relay_open: false,
             hold_power: false,
             faults: Faults::default(),
+            key: None,
+            last_counter: 0,
+            wallet_fen: 0,
+            purchase_count: 0,
             last: None,
         }
+    }
+
+    /// The same meter holding its 3DES key.
+    pub fn with_key(mut self, key: Key) -> Self {
+        self.key = Some(key);
+        self
     }
 
     fn truncated(v: Decimal, places: u32) -> Decimal {
@@ -158,6 +178,9 @@ impl SimMeter {
             sw3 |= 1 << 12;
         }
         r.status_word_3 = Some(sw3);
+        if self.purchase_count > 0 {
+            r.remaining_amount = Some(Decimal::new(self.wallet_fen, 2));
+        }
         r
     }
 }
@@ -188,6 +211,9 @@ pub fn reading_frames(address: Address, at: NaiveDateTime, r: &Readings, three_p
     push(di::POWER_FACTOR_TOTAL, vec![num(r.power_factor)]);
     push(di::FREQUENCY, vec![num(r.frequency)]);
     push(di::STATUS_WORD_3, vec![Value::Word(r.status_word_3.unwrap_or_default())]);
+    if r.remaining_amount.is_some() {
+        push(di::REMAINING_AMOUNT, vec![num(r.remaining_amount)]);
+    }
     let phases = if three_phase { 3 } else { 1 };
     for (p, id) in [di::STATUS_WORD_PHASE_A, di::STATUS_WORD_PHASE_B, di::STATUS_WORD_PHASE_C].into_iter().take(phases).enumerate() {
         push(id, vec![Value::Word(r.phase_faults.get(p).copied().flatten().unwrap_or_default())]);
@@ -221,11 +247,24 @@ pub fn answer(meter: &mut SimMeter, frame: &Frame, now: NaiveDateTime) -> Option
         }
         function::REMOTE_CONTROL => {
             let refuse = || Some(dlt645::abnormal_reply(meter.address, function::REMOTE_CONTROL, 0x04));
-            let Ok(rc) = RemoteControl::from_data(&frame.data) else { return refuse() };
-            if rc.password != SIM_PASSWORD || rc.deadline <= now {
-                return refuse();
-            }
-            match rc.action {
+            let action = if frame.data.first() == Some(&secure::PROTECTED_LEVEL) {
+                // Wrong MAC, replayed (stale counter) or expired: refused, nothing changes.
+                let Some(key) = &meter.key else { return refuse() };
+                let Ok(sealed) = SealedControl::open(meter.address, &frame.data, key) else { return refuse() };
+                if sealed.counter <= meter.last_counter || sealed.deadline <= now {
+                    return refuse();
+                }
+                meter.last_counter = sealed.counter;
+                sealed.action
+            } else {
+                // A meter with a key obeys no plain command, whatever the password.
+                let Ok(rc) = RemoteControl::from_data(&frame.data) else { return refuse() };
+                if meter.key.is_some() || rc.password != SIM_PASSWORD || rc.deadline <= now {
+                    return refuse();
+                }
+                rc.action
+            };
+            match action {
                 RelayAction::Trip if meter.hold_power => return refuse(),
                 RelayAction::Trip => meter.relay_open = true,
                 RelayAction::AllowClose | RelayAction::DirectClose => meter.relay_open = false,
@@ -237,6 +276,20 @@ pub fn answer(meter: &mut SimMeter, frame: &Frame, now: NaiveDateTime) -> Option
                 RelayAction::AlarmOn | RelayAction::AlarmOff => {}
             }
             Some(Frame::new(meter.address, dlt645::Control::reply(function::REMOTE_CONTROL), Vec::new()))
+        }
+        function::SECURITY => {
+            // SERR bit 2: verification (MAC) failed; bit 5: purchase count not last + 1.
+            let serr = |code: u16| Some(dlt645::abnormal_reply(meter.address, function::SECURITY, code));
+            let Some(key) = &meter.key else { return serr(1 << 2) };
+            match WalletRecharge::open(meter.address, &frame.data, key) {
+                Err(_) => serr(1 << 2),
+                Ok(r) if Some(r.count) != meter.purchase_count.checked_add(1) => serr(1 << 5),
+                Ok(r) => {
+                    meter.wallet_fen += i64::from(r.amount_fen);
+                    meter.purchase_count = r.count;
+                    Some(Frame::new(meter.address, dlt645::Control::reply(function::SECURITY), secure::RECHARGE.to_wire().to_vec()))
+                }
+            }
         }
         f => Some(dlt645::abnormal_reply(meter.address, f, 0x01)),
     }
@@ -308,18 +361,17 @@ fn local_now(offset: FixedOffset) -> NaiveDateTime {
 }
 
 /// Runs every device as its own MQTT session; returns when all finished their rounds.
+/// Dropping (or aborting) the returned future stops every device.
 pub async fn run(config: SimConfig, devices: Vec<SimDevice>, handle: SimHandle) {
-    let mut tasks = Vec::with_capacity(devices.len());
+    let mut tasks = tokio::task::JoinSet::new();
     let count = devices.len().max(1) as u64;
     for (i, device) in devices.into_iter().enumerate() {
         let (cfg, h) = (config.clone(), handle.clone());
         // Spread first publishes over the interval so thousands of meters do not fire at once.
         let stagger = config.interval.mul_f64((i as u64 % count) as f64 / count as f64);
-        tasks.push(tokio::spawn(async move { run_device(cfg, device, h, stagger).await }));
+        tasks.spawn(async move { run_device(cfg, device, h, stagger).await });
     }
-    for t in tasks {
-        let _ = t.await;
-    }
+    while tasks.join_next().await.is_some() {}
 }
 
 async fn run_device(config: SimConfig, mut device: SimDevice, handle: SimHandle, stagger: Duration) {
@@ -355,7 +407,7 @@ async fn run_device(config: SimConfig, mut device: SimDevice, handle: SimHandle,
                     if let Some(f) = handle.meters.lock().ok().and_then(|m| m.get(&meter.address).copied()) {
                         meter.faults = f;
                     }
-                    if meter.faults.silent {
+                    if meter.faults.silent || meter.faults.push_off {
                         continue;
                     }
                     let r = meter.reading_at(at);
@@ -445,6 +497,56 @@ mod tests {
         let late = command(&mut m, RelayAction::Trip, SIM_PASSWORD, now() + chrono::Duration::hours(1));
         assert_eq!(late.control.to_byte(), 0xDC);
         assert!(!m.relay_open);
+    }
+
+    fn sealed(m: &SimMeter, key: &Key, action: RelayAction, counter: u32) -> Frame {
+        SealedControl { operator: 1, action, deadline: now() + chrono::Duration::minutes(5), counter }.frame(m.address, key).unwrap()
+    }
+
+    #[test]
+    fn a_keyed_meter_obeys_sealed_commands_once_and_refuses_plain_replayed_or_tampered_ones() {
+        let master = Key::from_bytes([7; 16]);
+        let mut m = SimMeter::new(Address::from_u64(42).unwrap(), false);
+        let key = master.for_meter(m.address);
+        m = m.with_key(key.clone());
+        // Plain with the right password: refused.
+        assert_eq!(command(&mut m, RelayAction::Trip, SIM_PASSWORD, now()).control.to_byte(), 0xDC);
+        let trip = sealed(&m, &key, RelayAction::Trip, 5);
+        assert_eq!(answer(&mut m, &trip, now()).unwrap().control.to_byte(), 0x9C);
+        assert!(m.relay_open);
+        m.relay_open = false;
+        // The same frame again (replay): refused, relay untouched.
+        assert_eq!(answer(&mut m, &trip, now()).unwrap().data, vec![0x04]);
+        assert!(!m.relay_open);
+        // A tampered frame, and one sealed under another meter's key: refused.
+        let mut bad = sealed(&m, &key, RelayAction::Trip, 6);
+        bad.data[10] ^= 0x40;
+        assert_eq!(answer(&mut m, &bad, now()).unwrap().control.to_byte(), 0xDC);
+        let foreign = sealed(&m, &master.for_meter(Address::from_u64(43).unwrap()), RelayAction::Trip, 7);
+        assert_eq!(answer(&mut m, &foreign, now()).unwrap().control.to_byte(), 0xDC);
+        assert!(!m.relay_open);
+        // Expired deadline: refused.
+        let late = sealed(&m, &key, RelayAction::Trip, 8);
+        assert_eq!(answer(&mut m, &late, now() + chrono::Duration::hours(1)).unwrap().control.to_byte(), 0xDC);
+        let fresh = sealed(&m, &key, RelayAction::Trip, 9);
+        assert_eq!(answer(&mut m, &fresh, now()).unwrap().control.to_byte(), 0x9C);
+        assert!(m.relay_open);
+    }
+
+    #[test]
+    fn wallet_recharges_need_the_mac_and_the_next_count() {
+        let mut m = SimMeter::new(Address::from_u64(44).unwrap(), false);
+        let key = Key::from_bytes([9; 16]).for_meter(m.address);
+        m = m.with_key(key.clone());
+        let buy = |count, fen| WalletRecharge { operator: 1, amount_fen: fen, count }.frame(Address::from_u64(44).unwrap(), &key).unwrap();
+        assert_eq!(answer(&mut m, &buy(1, 5_000), now()).unwrap().control.to_byte(), 0x83);
+        let replay = answer(&mut m, &buy(1, 5_000), now()).unwrap();
+        assert_eq!((replay.control.to_byte(), replay.data), (0xC3, vec![0x20, 0x00]));
+        let skipped = answer(&mut m, &buy(3, 100), now()).unwrap();
+        assert_eq!(skipped.data, vec![0x20, 0x00]);
+        assert_eq!(answer(&mut m, &buy(2, 250), now()).unwrap().control.to_byte(), 0x83);
+        assert_eq!((m.wallet_fen, m.purchase_count), (5_250, 2));
+        assert_eq!(m.reading_at(now()).remaining_amount, Some(Decimal::new(5_250, 2)));
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub struct Settings {
     pub mqtt_listen: SocketAddr,
     pub http_listen: SocketAddr,
     pub jwt_secret: Option<String>,
+    /// Key-encryption key (64 hex digits) wrapping stored secrets; default: in the data directory.
+    pub key_encryption_key: Option<String>,
     /// Password the bridge uses on an external broker.
     pub bridge_password: Option<String>,
     pub bridge_sessions: usize,
@@ -114,6 +116,11 @@ impl Application {
             None => data_secret(&settings.data_dir, "jwt.secret")?,
         };
         let keys = TokenKeys::new(jwt.as_bytes());
+        let kek = match &settings.key_encryption_key {
+            Some(k) => k.clone(),
+            None => data_secret(&settings.data_dir, "kek.secret")?,
+        };
+        store.set_key_encryption_key(crate::store::Kek::from_hex(&kek).map_err(|e| anyhow::anyhow!("VOLTLEDGER__SECURITY__KEK: {e}"))?);
         let bridge_password = match &settings.bridge_password {
             Some(p) => p.clone(),
             None => data_secret(&settings.data_dir, "bridge.secret")?,
@@ -152,6 +159,12 @@ impl Application {
                     ticks += 1;
                     if let Err(e) = store.platform_sweep_link_state(chrono::Utc::now()).await {
                         tracing::warn!(error = %e, "link-state sweep failed");
+                    }
+                    if let Err(e) = store.platform_poll_due(chrono::Utc::now(), 5).await {
+                        tracing::warn!(error = %e, "polling failed");
+                    }
+                    if let Err(e) = store.platform_evaluate_alarms(chrono::Utc::now()).await {
+                        tracing::warn!(error = %e, "alarm evaluation failed");
                     }
                     if let Err(e) = store.reload_caches().await {
                         tracing::warn!(error = %e, "credential cache reload failed");

@@ -21,6 +21,8 @@ pub struct CommandRecord {
     /// Kind-specific JSON (e.g. a purchase's amount and counter).
     pub payload: String,
     pub created_at: DateTime<Utc>,
+    /// The batch the command belongs to, if it was issued for a selection of meters.
+    pub batch_id: Option<String>,
 }
 
 pub trait CommandPort: Send + Sync {
@@ -66,9 +68,6 @@ impl CommandPort for Dispatcher {
 /// How the dispatcher talks to meters.
 #[derive(Debug, Clone)]
 pub struct DispatchSettings {
-    /// The meters' remote-control password (privilege level 02); per-meter keys and 3DES
-    /// protection come with the control issue.
-    pub meter_password: u32,
     /// Resend a relay command not confirmed within this time…
     pub retry_after: chrono::Duration,
     /// …at most this many times in all, then it ends `TIMED_OUT`.
@@ -82,7 +81,6 @@ pub struct DispatchSettings {
 impl Default for DispatchSettings {
     fn default() -> Self {
         Self {
-            meter_password: 123_456,
             retry_after: chrono::Duration::seconds(60),
             max_attempts: 3,
             validity: chrono::Duration::minutes(10),
@@ -93,7 +91,8 @@ impl Default for DispatchSettings {
 
 impl Dispatcher {
     /// Runs the dispatcher until the task is aborted: on every wake-up and every second,
-    /// sends due relay commands as DL/T 645 remote-control frames and confirms sent ones.
+    /// sends due commands as DL/T 645 frames (relay and purchase sealed under the meter's
+    /// 3DES key with a fresh counter) and confirms sent ones.
     pub fn spawn(
         &self,
         store: crate::store::Store,
@@ -120,31 +119,31 @@ async fn dispatch_once(
     downlink: &mqtt_bridge::downlink::Downlink,
     s: &DispatchSettings,
 ) -> Result<(), crate::store::StoreError> {
-    use mqtt_bridge::dlt645::{Frame, RelayAction, RemoteControl, di, read_request};
     let now = Utc::now();
     store.platform_confirm_relays(now).await?;
     let policy = crate::store::DuePolicy { retry_after: s.retry_after, max_attempts: s.max_attempts, expire_after: s.expire_after };
+    let mut windows = std::collections::HashMap::new();
     for c in store.platform_commands_due(now, &policy).await? {
+        // F37: automatic trips wait while the tenant's friendly hours last.
+        if c.kind == "TRIP" && c.source == "AUTO" {
+            if !windows.contains_key(&c.tenant_id) {
+                let w: Vec<_> = store.friendly_windows_of(&c.tenant_id).await?.into_iter().map(|(_, w)| w).collect();
+                windows.insert(c.tenant_id.clone(), w);
+            }
+            let local = now.with_timezone(&c.tz).naive_local();
+            if windows.get(&c.tenant_id).is_some_and(|w| crate::domain::control::in_friendly_hours(w, local)) {
+                store.platform_hold_command(&c.tenant_id, &c.id, now).await?;
+                continue;
+            }
+        }
         let Some((device, address)) = store.device_of(&c.tenant_id, &c.meter_id) else {
             store.platform_mark_failed(&c.tenant_id, &c.id, "the meter has no device login to reach it").await?;
             continue;
         };
-        let frames: Result<Vec<Frame>, String> = if c.kind == "READ" {
-            // Read now: the clock and the values a push carries, in one publish.
-            Ok([di::DATE, di::TIME, di::FORWARD_ACTIVE_BLOCK, di::ACTIVE_POWER_TOTAL, di::STATUS_WORD_3]
-                .into_iter()
-                .map(|d| read_request(address, d))
-                .collect())
-        } else {
-            let action = match c.kind.as_str() {
-                "TRIP" => RelayAction::Trip,
-                "HOLD_ON" => RelayAction::HoldOn,
-                "HOLD_OFF" => RelayAction::HoldOff,
-                _ => RelayAction::DirectClose,
-            };
-            let deadline = (now + s.validity).with_timezone(&c.tz).naive_local();
-            let rc = RemoteControl { level: 0x02, password: s.meter_password, operator: 0, action, deadline };
-            rc.frame(address).map(|f| vec![f]).map_err(|e| e.to_string())
+        let frames = match command_frames(store, &c, address, now + s.validity).await {
+            Ok(f) => Ok(f),
+            Err(CommandBuild::Store(e)) => return Err(e),
+            Err(CommandBuild::Refused(e)) => Err(e),
         };
         let mut bytes = Vec::new();
         let encoded = frames.and_then(|fs| fs.iter().try_for_each(|f| f.encode(2).map(|b| bytes.extend(b))).map_err(|e| e.to_string()));
@@ -161,4 +160,54 @@ async fn dispatch_once(
         }
     }
     Ok(())
+}
+
+enum CommandBuild {
+    Store(crate::store::StoreError),
+    /// The command cannot be built (bad payload, bad address): it ends FAILED with this.
+    Refused(String),
+}
+
+/// The frames that carry one command. Relay commands travel sealed (profile `VL3DES-1`,
+/// docs/CONTROL.md) with a counter taken for this attempt; a purchase carries the amount in
+/// fen and the meter's purchase count under the MAC; "read now" asks for the clock and the
+/// values a push carries.
+async fn command_frames(
+    store: &crate::store::Store,
+    c: &crate::store::DueCommand,
+    address: mqtt_bridge::dlt645::Address,
+    valid_until: DateTime<Utc>,
+) -> Result<Vec<mqtt_bridge::dlt645::Frame>, CommandBuild> {
+    use mqtt_bridge::dlt645::secure::{SealedControl, WalletRecharge};
+    use mqtt_bridge::dlt645::{RelayAction, di, read_request};
+    let refused = |e: &dyn std::fmt::Display| CommandBuild::Refused(e.to_string());
+    if c.kind == "READ" {
+        return Ok([di::DATE, di::TIME, di::FORWARD_ACTIVE_BLOCK, di::ACTIVE_POWER_TOTAL, di::STATUS_WORD_3, di::REMAINING_AMOUNT]
+            .into_iter()
+            .map(|d| read_request(address, d))
+            .collect());
+    }
+    let key = store.platform_meter_key(&c.tenant_id, address).await.map_err(CommandBuild::Store)?;
+    let frame = if c.kind == "PURCHASE" {
+        let p: serde_json::Value = serde_json::from_str(&c.payload).map_err(|e| refused(&e))?;
+        let amount: rust_decimal::Decimal =
+            p["amount"].as_str().and_then(|a| a.parse().ok()).ok_or_else(|| CommandBuild::Refused("purchase without an amount".into()))?;
+        let amount_fen = u32::try_from(crate::domain::ledger::fen("amount", amount).map_err(|e| refused(&e))?).map_err(|e| refused(&e))?;
+        let count = p["counter"]
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| CommandBuild::Refused("purchase without a counter".into()))?;
+        WalletRecharge { operator: 0, amount_fen, count }.frame(address, &key).map_err(|e| refused(&e))?
+    } else {
+        let action = match c.kind.as_str() {
+            "TRIP" => RelayAction::Trip,
+            "HOLD_ON" => RelayAction::HoldOn,
+            "HOLD_OFF" => RelayAction::HoldOff,
+            _ => RelayAction::DirectClose,
+        };
+        let counter = store.platform_next_counter(&c.tenant_id, &c.meter_id).await.map_err(CommandBuild::Store)?;
+        let deadline = valid_until.with_timezone(&c.tz).naive_local();
+        SealedControl { operator: 0, action, deadline, counter }.frame(address, &key).map_err(|e| refused(&e))?
+    };
+    Ok(vec![frame])
 }

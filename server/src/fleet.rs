@@ -133,8 +133,12 @@ pub async fn sim_devices(t: &TenantStore, seed: &str) -> Result<Vec<SimDevice>> 
     for d in t.device_fleet().await? {
         let secret = derived_secret(seed, &d.username);
         t.set_device_secret(&d.username, &secret).await?;
-        let meters =
-            d.meters.iter().filter_map(|(a, phases)| Address::parse(a).ok().map(|addr| SimMeter::new(addr, *phases == 3))).collect();
+        let mut meters = Vec::with_capacity(d.meters.len());
+        for (a, phases) in &d.meters {
+            if let Ok(address) = Address::parse(a) {
+                meters.push(SimMeter::new(address, *phases == 3).with_key(t.key_for_address(address).await?));
+            }
+        }
         out.push(SimDevice { username: d.username, password: secret, meters, gateway: d.gateway });
     }
     t.reload().await?;

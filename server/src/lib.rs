@@ -7,4 +7,5 @@ pub mod bench;
 pub mod control;
 pub mod domain;
 pub mod fleet;
+pub mod notify;
 pub mod store;

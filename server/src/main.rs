@@ -29,6 +29,10 @@ struct Common {
     /// JWT signing secret (at least 32 characters); default: generated in the data directory.
     #[arg(long, env = "VOLTLEDGER__AUTH__JWT_SECRET", hide_env_values = true)]
     jwt_secret: Option<String>,
+    /// Key-encryption key for secrets at rest (64 hex digits); default: generated in the data
+    /// directory. Losing it loses every stored meter key.
+    #[arg(long, env = "VOLTLEDGER__SECURITY__KEK", hide_env_values = true)]
+    key_encryption_key: Option<String>,
 }
 
 impl Common {
@@ -315,6 +319,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 mqtt_listen,
                 http_listen: http,
                 jwt_secret: common.jwt_secret.clone(),
+                key_encryption_key: common.key_encryption_key.clone(),
                 bridge_password,
                 bridge_sessions,
                 bridge_client_id,
@@ -349,7 +354,12 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let mut it = all.iter();
             for (n, fault) in [(phase_loss, 0), (under_voltage, 1), (silent, 2)] {
                 for a in it.by_ref().take(n) {
-                    let f = mqtt_bridge::simulator::Faults { phase_loss: fault == 0, under_voltage: fault == 1, silent: fault == 2 };
+                    let f = mqtt_bridge::simulator::Faults {
+                        phase_loss: fault == 0,
+                        under_voltage: fault == 1,
+                        silent: fault == 2,
+                        push_off: false,
+                    };
                     handle.set_faults(*a, f);
                 }
             }

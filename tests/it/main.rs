@@ -1,6 +1,7 @@
 //! End-to-end tests: one integration binary (matklad's `tests/it` layout).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod alarms;
 mod billing;
 mod control;
 mod durability;

@@ -61,6 +61,7 @@ impl TestApp {
             mqtt_listen: SocketAddr::from(([127, 0, 0, 1], free_port())),
             http_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             jwt_secret: Some("test-secret-test-secret-test-secret!".into()),
+            key_encryption_key: None,
             bridge_password: Some("bridge-test-secret".into()),
             bridge_sessions: 1,
             bridge_client_id: format!("voltledger-bridge-{}", uuid::Uuid::new_v4().simple()),

@@ -6,6 +6,7 @@
 
 pub mod frame;
 pub mod items;
+pub mod secure;
 
 pub use frame::{Address, AddressError, Control, Direction, Frame, FrameError, Scan, function, scan};
 pub use items::{Di, Format, Item, ItemError, Spec, Value, di};

@@ -1,7 +1,7 @@
 //! The GraphQL schema: registry queries and mutations, live values and reading history.
 //! Every resolver reaches data only through the request's [`TenantStore`].
 
-use async_graphql::{Context, EmptySubscription, Enum, ErrorExtensions, ID, InputObject, Object, Schema, SimpleObject};
+use async_graphql::{Context, Enum, ErrorExtensions, ID, InputObject, Object, Schema, SimpleObject};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -12,18 +12,33 @@ use crate::domain::metering::{Ratios, from_scaled, scale};
 use crate::domain::registry::{self as reg, MeterInput};
 use crate::store::{self, TenantStore};
 
-pub type VoltSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type VoltSchema = Schema<QueryRoot, MutationRoot, super::alarms::AlarmSubscription>;
 
 /// The query root: registry and money.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct QueryRoot(RegistryQuery, super::money::MoneyQuery, super::billing::BillingQuery);
+pub struct QueryRoot(
+    RegistryQuery,
+    super::money::MoneyQuery,
+    super::billing::BillingQuery,
+    super::alarms::AlarmQuery,
+    super::control::ControlQuery,
+);
 
 /// The mutation root: registry and money.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct MutationRoot(RegistryMutation, super::money::MoneyMutation, super::billing::BillingMutation);
+pub struct MutationRoot(
+    RegistryMutation,
+    super::money::MoneyMutation,
+    super::billing::BillingMutation,
+    super::alarms::AlarmMutation,
+    super::control::ControlMutation,
+);
 
 pub fn schema() -> VoltSchema {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription).limit_depth(12).limit_complexity(5_000).finish()
+    Schema::build(QueryRoot::default(), MutationRoot::default(), super::alarms::AlarmSubscription)
+        .limit_depth(12)
+        .limit_complexity(5_000)
+        .finish()
 }
 
 pub(crate) type Res<T> = async_graphql::Result<T>;

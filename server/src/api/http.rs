@@ -1,10 +1,12 @@
-//! HTTP edge: `/graphql` (POST queries, GET GraphiQL), `/healthz`, `/readyz`, `/metrics`.
+//! HTTP edge: `/graphql` (POST queries, GET GraphiQL), `/graphql/ws` (subscriptions,
+//! graphql-transport-ws; the token in the `connection_init` payload), `/healthz`, `/readyz`,
+//! `/metrics`.
 
 use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
+use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
 
 use super::auth::TokenKeys;
 use super::graphql::VoltSchema;
@@ -28,6 +30,30 @@ async fn graphql(state: web::Data<HttpState>, http: HttpRequest, request: GraphQ
         };
     }
     state.schema.execute(request).await.into()
+}
+
+/// Subscriptions over WebSocket. The access token travels in the `connection_init` payload as
+/// `{"Authorization": "Bearer …"}` (browsers cannot set headers on a WebSocket).
+async fn graphql_ws(state: web::Data<HttpState>, http: HttpRequest, payload: web::Payload) -> actix_web::Result<HttpResponse> {
+    let (store, keys) = (state.store.clone(), state.keys.clone());
+    GraphQLSubscription::new(state.schema.clone())
+        .on_connection_init(move |init: serde_json::Value| async move {
+            let mut data = async_graphql::Data::default();
+            let bearer = ["Authorization", "authorization"]
+                .iter()
+                .find_map(|k| init.get(*k).and_then(|v| v.as_str()))
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim);
+            if let Some(tenant) = bearer.and_then(|t| keys.verify(t)) {
+                if store.tenant_active(&tenant) {
+                    data.insert(store.tenant(tenant));
+                } else {
+                    data.insert(super::graphql::Suspended);
+                }
+            }
+            Ok(data)
+        })
+        .start(&http, payload)
 }
 
 async fn graphiql() -> HttpResponse {
@@ -69,6 +95,7 @@ async fn metrics(state: web::Data<HttpState>) -> HttpResponse {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/graphql", web::post().to(graphql))
         .route("/graphql", web::get().to(graphiql))
+        .route("/graphql/ws", web::get().to(graphql_ws))
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics));

@@ -2,8 +2,10 @@
 //! token checks and the one table mapping errors to codes. Parse input, call one store
 //! method, map the result; no SQL here.
 
+pub mod alarms;
 pub mod auth;
 pub mod billing;
+pub mod control;
 pub mod graphql;
 pub mod http;
 pub mod money;

@@ -546,7 +546,7 @@ pub struct Command {
     pub account_id: Option<ID>,
     /// TRIP, CLOSE, PURCHASE, …
     pub kind: String,
-    /// AUTO or OPERATOR.
+    /// AUTO (decided by settlement or a recharge), OPERATOR, or SCHEDULE (polling).
     pub source: String,
     pub reason: String,
     pub payload: String,

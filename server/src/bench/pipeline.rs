@@ -57,6 +57,7 @@ async fn setup(target: &Target, devices: usize) -> anyhow::Result<Bench> {
         mqtt_listen: SocketAddr::from(([127, 0, 0, 1], free_port()?)),
         http_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         jwt_secret: None,
+        key_encryption_key: None,
         bridge_password: None,
         bridge_sessions: target.bridge_sessions,
         bridge_client_id: format!("voltledger-bridge-bench-{}", uuid::Uuid::new_v4().simple()),

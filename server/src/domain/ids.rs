@@ -50,7 +50,10 @@ id_type!(
     CommandId,
     AnomalyId,
     BillId,
-    GroupId
+    GroupId,
+    AlarmId,
+    BatchId,
+    WindowId
 );
 
 /// A UUID version 7 from the clock and 74 random bits.

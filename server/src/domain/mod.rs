@@ -2,6 +2,7 @@
 //! database or web types. Everything here is testable with values alone.
 
 pub mod billing;
+pub mod control;
 pub mod ids;
 pub mod ledger;
 pub mod metering;

@@ -24,6 +24,10 @@ pub struct DueCommand {
     pub id: String,
     pub meter_id: String,
     pub kind: String,
+    /// AUTO, OPERATOR or SCHEDULE.
+    pub source: String,
+    /// Kind-specific JSON (a purchase's amount and counter).
+    pub payload: String,
     pub attempts: i64,
     pub tz: Tz,
 }
@@ -38,10 +42,17 @@ impl Store {
         let stale = now - policy.retry_after;
         let sql = "UPDATE commands SET status = 'TIMED_OUT' WHERE status IN ('SENT', 'ACKNOWLEDGED') AND sent_at < $1 AND attempts >= $2";
         self.db.execute_raw(stmt(b, sql, Args::new().t(stale).i(policy.max_attempts))).await?;
+        // A queued relay command overtaken by a later one for the same meter (a trip held in
+        // friendly hours, then a recharge's close) is not sent at all.
+        let sql = "UPDATE commands SET status = 'CANCELLED', reason = reason || ' — superseded by a later command'
+                   WHERE status = 'QUEUED' AND kind IN ('TRIP', 'CLOSE') AND EXISTS (
+                     SELECT 1 FROM commands n WHERE n.tenant_id = commands.tenant_id AND n.meter_id = commands.meter_id
+                       AND n.kind IN ('TRIP', 'CLOSE') AND n.status = 'QUEUED' AND n.created_at > commands.created_at)";
+        self.db.execute_raw(stmt(b, sql, Args::new())).await?;
         let sql = "UPDATE commands SET status = 'EXPIRED' WHERE status = 'QUEUED' AND COALESCE(queued_at, created_at) < $1";
         self.db.execute_raw(stmt(b, sql, Args::new().t(now - policy.expire_after))).await?;
-        let sql = "SELECT c.tenant_id, c.id, c.meter_id, c.kind, c.attempts, t.time_zone FROM commands c JOIN tenants t ON t.id = c.tenant_id
-                   WHERE c.kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF', 'READ') AND t.status = 'ACTIVE'
+        let sql = "SELECT c.tenant_id, c.id, c.meter_id, c.kind, c.source, c.payload, c.attempts, t.time_zone FROM commands c JOIN tenants t ON t.id = c.tenant_id
+                   WHERE c.kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF', 'READ', 'PURCHASE') AND t.status = 'ACTIVE'
                      AND (c.status = 'QUEUED' OR (c.status IN ('SENT', 'ACKNOWLEDGED') AND c.sent_at < $1))
                      AND NOT EXISTS (SELECT 1 FROM meter_live l WHERE l.tenant_id = c.tenant_id AND l.meter_id = c.meter_id AND l.link_state = 'LOST')
                    ORDER BY COALESCE(c.queued_at, c.created_at) LIMIT 1000";
@@ -54,6 +65,8 @@ impl Store {
                     id: r.try_get("", "id")?,
                     meter_id: r.try_get("", "meter_id")?,
                     kind: r.try_get("", "kind")?,
+                    source: r.try_get("", "source")?,
+                    payload: r.try_get("", "payload")?,
                     attempts: super::registry::int(r, "attempts")?,
                     tz: tz.parse().unwrap_or(chrono_tz::Asia::Shanghai),
                 })
@@ -61,15 +74,32 @@ impl Store {
             .collect()
     }
 
-    /// A meter replied to a remote-control command: the oldest command sent to it and not yet
-    /// answered becomes `ACKNOWLEDGED`, or `FAILED` with the meter's error bits.
-    pub async fn platform_command_replied(&self, tenant: &str, meter: &str, refused: Option<&[&str]>, at: DateTime<Utc>) -> Result<()> {
+    /// A meter replied to a command: the oldest command of that family (remote control 0x1C,
+    /// or a wallet purchase 0x03) sent to it and not yet answered becomes `ACKNOWLEDGED` — a
+    /// purchase `CONFIRMED`, as the meter checked its MAC and count before answering — or
+    /// `FAILED` with the meter's error bits.
+    pub async fn platform_command_replied(
+        &self,
+        tenant: &str,
+        meter: &str,
+        purchase: bool,
+        refused: Option<&[&str]>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         let b = self.backend();
-        let sql = "SELECT id FROM commands WHERE tenant_id = $1 AND meter_id = $2 AND status = 'SENT' AND kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF')
-                   AND sent_at <= $3 ORDER BY sent_at, id LIMIT 1";
-        let Some(r) = self.db.query_one_raw(stmt(b, sql, Args::new().s(tenant).s(meter).t(at))).await? else { return Ok(()) };
+        let kinds = if purchase { "('PURCHASE')" } else { "('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF')" };
+        let sql = format!(
+            "SELECT id FROM commands WHERE tenant_id = $1 AND meter_id = $2 AND status = 'SENT' AND kind IN {kinds}
+             AND sent_at <= $3 ORDER BY sent_at, id LIMIT 1"
+        );
+        let Some(r) = self.db.query_one_raw(stmt(b, &sql, Args::new().s(tenant).s(meter).t(at))).await? else { return Ok(()) };
         let id: String = r.try_get("", "id")?;
         match refused {
+            None if purchase => {
+                let sql =
+                    "UPDATE commands SET status = 'CONFIRMED', confirmed_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'SENT'";
+                self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(id).t(at))).await?;
+            }
             None => {
                 let sql = "UPDATE commands SET status = 'ACKNOWLEDGED' WHERE tenant_id = $1 AND id = $2 AND status = 'SENT'";
                 self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(id))).await?;
@@ -98,13 +128,15 @@ impl Store {
     }
 
     /// Confirms sent relay commands whose meter reported the wanted relay state in a reading
-    /// taken after the command was sent. Returns how many were confirmed.
+    /// taken after the command was sent (by the meter's clock), and reads answered by a
+    /// reading received after the request (the meter's clock has whole seconds only, so a
+    /// prompt answer may carry a time just before the request's). Returns how many.
     pub async fn platform_confirm_relays(&self, now: DateTime<Utc>) -> Result<u64> {
         let sql = "UPDATE commands SET status = 'CONFIRMED', confirmed_at = $1
                    WHERE status IN ('SENT', 'ACKNOWLEDGED') AND kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF', 'READ') AND EXISTS (
                      SELECT 1 FROM meter_live l WHERE l.tenant_id = commands.tenant_id AND l.meter_id = commands.meter_id
-                       AND l.read_at > commands.sent_at
-                       AND (commands.kind = 'READ' OR l.status_word_3 IS NOT NULL)
+                       AND ((commands.kind = 'READ' AND l.last_seen_at > commands.sent_at)
+                         OR (l.read_at > commands.sent_at AND l.status_word_3 IS NOT NULL))
                        AND (commands.kind = 'READ' OR (commands.kind = 'TRIP' AND (l.status_word_3 & 16) <> 0) OR (commands.kind = 'CLOSE' AND (l.status_word_3 & 16) = 0)
                          OR (commands.kind = 'HOLD_ON' AND (l.status_word_3 & 4096) <> 0) OR (commands.kind = 'HOLD_OFF' AND (l.status_word_3 & 4096) = 0)))";
         Ok(self.db.execute_raw(stmt(self.backend(), sql, Args::new().t(now))).await?.rows_affected())

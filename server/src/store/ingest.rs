@@ -332,8 +332,9 @@ impl ReadingSink for Store {
             let route =
                 self.caches.read().ok().and_then(|c| c.routes.get(&(r.device.clone(), r.address.as_u64().unwrap_or(u64::MAX))).cloned());
             let Some(route) = route else { continue };
-            if let Err(e) =
-                self.platform_command_replied(route.tenant.as_str(), route.meter.as_str(), r.refused.as_deref(), r.received_at).await
+            if let Err(e) = self
+                .platform_command_replied(route.tenant.as_str(), route.meter.as_str(), r.purchase, r.refused.as_deref(), r.received_at)
+                .await
             {
                 tracing::warn!(error = %e, "recording a command reply failed");
             }

@@ -3,11 +3,14 @@
 //! cross-tenant work (tenant creation, ingestion routing, link-state sweeps) is on
 //! [`Store`] under names that say so.
 
+mod alarms;
 mod billing;
 mod bulk;
 mod commands;
 mod ingest;
+mod keys;
 mod money;
+mod operations;
 mod registry;
 mod settle;
 mod sql;
@@ -23,9 +26,12 @@ use tenant_migrations::sea_orm_migration::MigratorTrait;
 
 use crate::control::{CommandLog, CommandPort};
 use crate::domain::ids::{GatewayId, MeterId, TenantId};
+pub use alarms::{ALARM_KINDS, AlarmEvent, AlarmFilter, AlarmRow};
 pub use billing::*;
 pub use commands::{DueCommand, DuePolicy};
+pub use keys::Kek;
 pub use money::*;
+pub use operations::{BATCH_KINDS, BATCH_LIMIT, BatchRow, MeterSelection};
 pub use registry::*;
 pub use settle::SettleReport;
 use sql::{Args, stmt};
@@ -88,6 +94,10 @@ pub struct Store {
     /// Bumped by every single-device cache refresh, so a full reload that raced one can
     /// tell and load again instead of swapping in a cache without the new device.
     cache_generation: Arc<std::sync::atomic::AtomicU64>,
+    /// The key-encryption key and the tenants' opened meter master keys.
+    pub(crate) keys: keys::SharedKeyRing,
+    /// Alarm changes, for live subscribers.
+    pub(crate) alarm_events: tokio::sync::broadcast::Sender<AlarmEvent>,
 }
 
 /// Names of the stored reading value columns (benchmarks build the same row shape).
@@ -145,6 +155,8 @@ impl Store {
             tariffs: Arc::default(),
             commands: Arc::new(CommandLog::default()),
             cache_generation: Arc::default(),
+            keys: Arc::default(),
+            alarm_events: tokio::sync::broadcast::channel(1024).0,
         })
     }
 

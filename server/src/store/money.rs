@@ -668,7 +668,7 @@ impl TenantStore {
         Ok(posted)
     }
 
-    fn command_record(&self, meter: &str, account: Option<String>, kind: &str, source: &str, reason: &str) -> CommandRecord {
+    pub(crate) fn command_record(&self, meter: &str, account: Option<String>, kind: &str, source: &str, reason: &str) -> CommandRecord {
         CommandRecord {
             id: uuid::Uuid::new_v4().to_string(),
             tenant_id: self.tenant.to_string(),
@@ -679,6 +679,7 @@ impl TenantStore {
             reason: reason.into(),
             payload: String::new(),
             created_at: Utc::now(),
+            batch_id: None,
         }
     }
 
@@ -1118,7 +1119,7 @@ impl TenantStore {
         }
     }
 
-    async fn commands_where(&self, cond: &str, args: Args, limit: u64) -> Result<Vec<CommandRow>> {
+    pub(crate) async fn commands_where(&self, cond: &str, args: Args, limit: u64) -> Result<Vec<CommandRow>> {
         let sql = format!(
             "SELECT id, meter_id, account_id, kind, source, reason, payload, status, attempts, created_at, sent_at, confirmed_at FROM commands
              WHERE tenant_id = $1{cond} ORDER BY created_at DESC, id LIMIT {limit}"
@@ -1182,6 +1183,7 @@ impl TenantStore {
             reason: format!("purchase #{counter}"),
             payload: serde_json::json!({ "amount": yuan(amount), "counter": counter, "entryId": entry }).to_string(),
             created_at: Utc::now(),
+            batch_id: None,
         };
         insert_commands(&txn, std::slice::from_ref(&command)).await?;
         let sql = "INSERT INTO meter_purchases (tenant_id, meter_id, counter, amount_x100, entry_id, command_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";

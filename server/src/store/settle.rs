@@ -183,6 +183,7 @@ pub(crate) async fn decisions_to_commands<C: ConnectionTrait>(
                 reason: reason.clone(),
                 payload: String::new(),
                 created_at: now,
+                batch_id: None,
             });
         }
     }
@@ -204,6 +205,7 @@ pub(crate) async fn insert_commands<C: ConnectionTrait>(db: &C, commands: &[Comm
                 Cell::Text(c.reason.clone()),
                 Cell::Text(c.payload.clone()),
                 Cell::Time(c.created_at),
+                Cell::opt_text(c.batch_id.clone()),
             ]
         })
         .collect();
@@ -220,6 +222,7 @@ pub(crate) async fn insert_commands<C: ConnectionTrait>(db: &C, commands: &[Comm
             ("reason", Col::Text),
             ("payload", Col::Text),
             ("created_at", Col::Time),
+            ("batch_id", Col::Text),
         ],
         &rows,
         "",

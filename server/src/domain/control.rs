@@ -1,0 +1,137 @@
+//! Control rules without I/O: friendly hours (F37) — windows in the tenant's local time in
+//! which automatic trips wait — and the polling budget that spreads reads over the interval.
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+
+use super::Invalid;
+
+/// One window: on the given weekdays (bit 0 Monday … bit 6 Sunday) or on one date (a
+/// holiday), from `start_minute` to `end_minute` of the local day. A window whose end is not
+/// after its start runs past midnight into the next day (22:00–07:00).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FriendlyWindow {
+    pub name: String,
+    pub weekdays: u8,
+    pub on_date: Option<NaiveDate>,
+    pub start_minute: u16,
+    pub end_minute: u16,
+}
+
+pub const ALL_WEEK: u8 = 0x7F;
+
+impl FriendlyWindow {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if self.name.trim().is_empty() {
+            return Err(Invalid::new("name", "required"));
+        }
+        if self.weekdays & !ALL_WEEK != 0 {
+            return Err(Invalid::new("weekdays", "bits 0 (Monday) to 6 (Sunday) only"));
+        }
+        if (self.weekdays == 0) == self.on_date.is_none() {
+            return Err(Invalid::new("weekdays", "give weekdays or a date, not both or neither"));
+        }
+        if self.start_minute >= 1440 || self.end_minute == 0 || self.end_minute > 1440 {
+            return Err(Invalid::new("start", "times run from 00:00 to 24:00"));
+        }
+        if self.start_minute == self.end_minute {
+            return Err(Invalid::new("end", "a window cannot be empty (use 00:00–24:00 for a whole day)"));
+        }
+        Ok(())
+    }
+
+    fn starts_on(&self, day: NaiveDate) -> bool {
+        match self.on_date {
+            Some(d) => d == day,
+            None => self.weekdays & (1 << day.weekday().num_days_from_monday()) != 0,
+        }
+    }
+
+    /// Whether `local` (the tenant's wall clock) falls inside the window.
+    pub fn contains(&self, local: NaiveDateTime) -> bool {
+        let minute = (local.hour() * 60 + local.minute()) as u16;
+        let day = local.date();
+        if self.start_minute < self.end_minute {
+            return self.starts_on(day) && minute >= self.start_minute && minute < self.end_minute;
+        }
+        let started_today = self.starts_on(day) && minute >= self.start_minute;
+        let started_yesterday = day.pred_opt().is_some_and(|y| self.starts_on(y)) && minute < self.end_minute;
+        started_today || started_yesterday
+    }
+}
+
+/// Whether automatic trips are held back at `local`.
+pub fn in_friendly_hours(windows: &[FriendlyWindow], local: NaiveDateTime) -> bool {
+    windows.iter().any(|w| w.contains(local))
+}
+
+/// How many meters to poll in one sweep so that `meters` are each read once per `interval_s`
+/// when sweeps run every `sweep_s`: the reads spread evenly instead of firing at once.
+pub fn poll_budget(meters: u64, interval_s: u64, sweep_s: u64) -> u64 {
+    if meters == 0 {
+        return 0;
+    }
+    (meters * sweep_s).div_ceil(interval_s.max(1)).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn at(d: u32, h: u32, m: u32) -> NaiveDateTime {
+        // 2026-11-23 is a Monday.
+        NaiveDate::from_ymd_opt(2026, 11, d).unwrap().and_hms_opt(h, m, 0).unwrap()
+    }
+
+    fn window(weekdays: u8, start: u16, end: u16) -> FriendlyWindow {
+        FriendlyWindow { name: "w".into(), weekdays, on_date: None, start_minute: start, end_minute: end }
+    }
+
+    #[test]
+    fn a_night_window_runs_past_midnight_into_the_next_day() {
+        let nights = window(ALL_WEEK, 22 * 60, 7 * 60);
+        assert!(nights.contains(at(23, 22, 0)));
+        assert!(nights.contains(at(24, 6, 59)));
+        assert!(!nights.contains(at(24, 7, 0)));
+        assert!(!nights.contains(at(23, 21, 59)));
+        // Friday nights only: Saturday 06:00 is inside, Sunday 06:00 is not.
+        let friday = window(1 << 4, 22 * 60, 7 * 60);
+        assert!(friday.contains(at(28, 6, 0)));
+        assert!(!friday.contains(at(29, 6, 0)));
+        assert!(!friday.contains(at(27, 6, 0)));
+    }
+
+    #[test]
+    fn weekends_and_holidays() {
+        let weekend = window((1 << 5) | (1 << 6), 0, 1440);
+        assert!(weekend.contains(at(28, 0, 0)) && weekend.contains(at(29, 23, 59)));
+        assert!(!weekend.contains(at(30, 0, 0)));
+        let holiday = FriendlyWindow {
+            name: "h".into(),
+            weekdays: 0,
+            on_date: NaiveDate::from_ymd_opt(2026, 11, 25),
+            start_minute: 0,
+            end_minute: 1440,
+        };
+        assert!(holiday.validate().is_ok());
+        assert!(in_friendly_hours(&[weekend, holiday.clone()], at(25, 12, 0)));
+        assert!(!in_friendly_hours(&[holiday], at(26, 12, 0)));
+    }
+
+    #[test]
+    fn bad_windows_are_refused_naming_the_field() {
+        assert_eq!(window(0, 0, 60).validate().unwrap_err().field, "weekdays");
+        assert_eq!(window(1, 60, 60).validate().unwrap_err().field, "end");
+        assert_eq!(window(1, 1440, 60).validate().unwrap_err().field, "start");
+        assert_eq!(window(0x80, 0, 60).validate().unwrap_err().field, "weekdays");
+    }
+
+    #[test]
+    fn the_poll_budget_reads_every_meter_once_per_interval() {
+        assert_eq!(poll_budget(10_000, 1800, 5), 28);
+        assert_eq!(poll_budget(3, 1800, 5), 1);
+        assert_eq!(poll_budget(0, 1800, 5), 0);
+        // Over an interval's worth of sweeps the budget covers the fleet.
+        assert!(poll_budget(10_000, 1800, 5) * (1800 / 5) >= 10_000);
+    }
+}

@@ -1,0 +1,307 @@
+//! Alarms (F23, F38, F41): rules over the live state — the meters' reported status words and
+//! link state, the accounts' balance state, the gateways' link state — evaluated on a timer
+//! for every tenant at once in a few set queries. One active alarm per subject and kind (a
+//! unique partial index); an alarm clears when its condition no longer holds; a meter lost
+//! behind a lost gateway is folded under the gateway's alarm.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+
+use super::sql::{Args, stmt};
+use super::{Result, Store, StoreError, TenantStore};
+use crate::domain::ids::AlarmId;
+
+/// An alarm kind: what it watches and when it holds.
+struct Rule {
+    kind: &'static str,
+    severity: &'static str,
+    subject_kind: &'static str,
+    /// Rows `(tenant_id, subject_id, gateway_id)` of the subjects the rule watches…
+    source: &'static str,
+    /// …and the condition, over the source's aliases (`l` meter_live, `a` accounts, `g` gateways).
+    holds: String,
+    detail: &'static str,
+}
+
+const METERS: &str = "meter_live l JOIN meters m ON m.tenant_id = l.tenant_id AND m.id = l.meter_id AND m.retired_at IS NULL";
+const PHASE_BITS: &str = "(COALESCE(l.phase_faults_a, 0) | COALESCE(l.phase_faults_b, 0) | COALESCE(l.phase_faults_c, 0))";
+
+fn rules() -> Vec<Rule> {
+    let phase = |kind, severity, mask: u16, detail| Rule {
+        kind,
+        severity,
+        subject_kind: "METER",
+        source: METERS,
+        holds: format!("({PHASE_BITS} & {mask}) <> 0"),
+        detail,
+    };
+    let accounts = "accounts a";
+    vec![
+        Rule {
+            kind: "GATEWAY_LOST",
+            severity: "MAJOR",
+            subject_kind: "GATEWAY",
+            source: "gateways g",
+            holds: "g.link_state = 'LOST' AND g.retired_at IS NULL".into(),
+            detail: "the gateway has not been heard from for its tenant's lost-after intervals",
+        },
+        Rule {
+            kind: "METER_LOST",
+            severity: "MAJOR",
+            subject_kind: "METER",
+            source: METERS,
+            holds: "l.link_state = 'LOST'".into(),
+            detail: "the meter has not been heard from for its tenant's lost-after intervals",
+        },
+        phase("PHASE_LOSS", "CRITICAL", (1 << 7) | 1, "phase break or loss of voltage (status words 4–6 bit 7 / bit 0)"),
+        phase("UNDER_VOLTAGE", "MAJOR", 1 << 1, "under-voltage (status words 4–6 bit 1)"),
+        phase("OVER_VOLTAGE", "MAJOR", 1 << 2, "over-voltage (status words 4–6 bit 2)"),
+        phase("OVERLOAD", "MAJOR", 1 << 5, "overload (status words 4–6 bit 5)"),
+        phase("REVERSE_ENERGY", "MINOR", 1 << 6, "power reversal (status words 4–6 bit 6)"),
+        Rule {
+            kind: "TRIPPED",
+            severity: "INFO",
+            subject_kind: "METER",
+            source: METERS,
+            holds: "(COALESCE(l.status_word_3, 0) & 16) <> 0".into(),
+            detail: "the relay is open (status word 3 bit 4)",
+        },
+        Rule {
+            kind: "CONSUMPTION_WHILE_TRIPPED",
+            severity: "CRITICAL",
+            subject_kind: "METER",
+            source: METERS,
+            holds: "(COALESCE(l.status_word_3, 0) & 16) <> 0 AND COALESCE(l.active_power_x10000, 0) > 100".into(),
+            detail: "power flows through an open relay (bypass or tamper)",
+        },
+        Rule {
+            kind: "LOW_BALANCE_1",
+            severity: "MINOR",
+            subject_kind: "ACCOUNT",
+            source: accounts,
+            holds: "a.state = 'OPEN' AND a.balance_state = 'LOW_1'".into(),
+            detail: "balance at or below alarm amount 1",
+        },
+        Rule {
+            kind: "LOW_BALANCE_2",
+            severity: "MAJOR",
+            subject_kind: "ACCOUNT",
+            source: accounts,
+            holds: "a.state = 'OPEN' AND a.balance_state = 'LOW_2'".into(),
+            detail: "balance at or below alarm amount 2",
+        },
+        Rule {
+            kind: "ARREARS",
+            severity: "MAJOR",
+            subject_kind: "ACCOUNT",
+            source: accounts,
+            holds: "a.state = 'OPEN' AND a.balance_state IN ('ARREARS', 'EXHAUSTED')".into(),
+            detail: "balance below zero",
+        },
+    ]
+}
+
+/// Every alarm kind, for the API's enum and filters.
+pub const ALARM_KINDS: [&str; 12] = [
+    "GATEWAY_LOST",
+    "METER_LOST",
+    "PHASE_LOSS",
+    "UNDER_VOLTAGE",
+    "OVER_VOLTAGE",
+    "OVERLOAD",
+    "REVERSE_ENERGY",
+    "TRIPPED",
+    "CONSUMPTION_WHILE_TRIPPED",
+    "LOW_BALANCE_1",
+    "LOW_BALANCE_2",
+    "ARREARS",
+];
+
+fn subject_columns(source: &str) -> (&'static str, &'static str, &'static str) {
+    match source.split_whitespace().next() {
+        Some("gateways") => ("g.tenant_id", "g.id", "NULL"),
+        Some("accounts") => ("a.tenant_id", "a.id", "NULL"),
+        _ => ("l.tenant_id", "l.meter_id", "m.gateway_id"),
+    }
+}
+
+/// One alarm as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmRow {
+    pub tenant_id: String,
+    pub id: String,
+    pub subject_id: String,
+    pub subject_kind: String,
+    pub kind: String,
+    pub severity: String,
+    pub state: String,
+    pub parent_id: Option<String>,
+    pub detail: String,
+    pub raised_at: DateTime<Utc>,
+    pub cleared_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<String>,
+    /// Alarms folded under this one (a lost gateway's lost meters).
+    pub folded: i64,
+}
+
+/// A change the alarm bell hears about.
+#[derive(Debug, Clone)]
+pub struct AlarmEvent {
+    pub tenant_id: String,
+    pub alarm_id: String,
+    /// RAISED or CLEARED.
+    pub change: &'static str,
+}
+
+const COLUMNS: &str = "tenant_id, id, subject_id, subject_kind, kind, severity, state, parent_id, detail, raised_at, cleared_at, acknowledged_at, acknowledged_by,
+    (SELECT COUNT(*) FROM alarms c WHERE c.tenant_id = alarms.tenant_id AND c.parent_id = alarms.id) AS folded";
+
+fn alarm_row(r: &sea_orm::QueryResult) -> Result<AlarmRow> {
+    Ok(AlarmRow {
+        tenant_id: r.try_get("", "tenant_id")?,
+        id: r.try_get("", "id")?,
+        subject_id: r.try_get("", "subject_id")?,
+        subject_kind: r.try_get("", "subject_kind")?,
+        kind: r.try_get("", "kind")?,
+        severity: r.try_get("", "severity")?,
+        state: r.try_get("", "state")?,
+        parent_id: r.try_get("", "parent_id")?,
+        detail: r.try_get("", "detail")?,
+        raised_at: r.try_get("", "raised_at")?,
+        cleared_at: r.try_get("", "cleared_at")?,
+        acknowledged_at: r.try_get("", "acknowledged_at")?,
+        acknowledged_by: r.try_get("", "acknowledged_by")?,
+        folded: super::registry::int(r, "folded")?,
+    })
+}
+
+impl Store {
+    /// Evaluates every rule for every tenant: raises alarms whose condition holds and that are
+    /// not active yet, clears active ones whose condition ended. Returns the changes.
+    pub async fn platform_evaluate_alarms(&self, now: DateTime<Utc>) -> Result<Vec<AlarmEvent>> {
+        let b = self.backend();
+        let mut events = Vec::new();
+        for rule in rules() {
+            let (tenant, subject, gateway) = subject_columns(rule.source);
+            // Raise: the condition holds and no alarm of the kind is active for the subject.
+            let sql = format!(
+                "SELECT {tenant} AS tenant_id, {subject} AS subject_id, {gateway} AS gateway_id FROM {source}
+                 WHERE {holds} AND NOT EXISTS (SELECT 1 FROM alarms x WHERE x.tenant_id = {tenant} AND x.subject_id = {subject}
+                   AND x.kind = $1 AND x.state = 'ACTIVE')",
+                source = rule.source,
+                holds = &rule.holds,
+            );
+            let rows = self.db.query_all_raw(stmt(b, &sql, Args::new().s(rule.kind))).await?;
+            for r in &rows {
+                let tenant_id: String = r.try_get("", "tenant_id")?;
+                let subject_id: String = r.try_get("", "subject_id")?;
+                let gateway_id: Option<String> = r.try_get("", "gateway_id").ok().flatten();
+                let id = AlarmId::new_ordered().to_string();
+                let mut args = Args::new()
+                    .s(&tenant_id)
+                    .s(&id)
+                    .s(&subject_id)
+                    .s(rule.subject_kind)
+                    .s(rule.kind)
+                    .s(rule.severity)
+                    .s(rule.detail)
+                    .t(now);
+                // F38: a meter lost behind a lost gateway folds under the gateway's alarm.
+                let parent = match gateway_id.filter(|_| rule.kind == "METER_LOST") {
+                    Some(g) => {
+                        args = args.s(g);
+                        "(SELECT ga.id FROM alarms ga WHERE ga.tenant_id = $1 AND ga.subject_id = $9 AND ga.kind = 'GATEWAY_LOST' AND ga.state = 'ACTIVE')"
+                    }
+                    None => "NULL",
+                };
+                let sql = format!(
+                    "INSERT INTO alarms (tenant_id, id, subject_id, subject_kind, kind, severity, state, parent_id, detail, raised_at)
+                     SELECT $1, $2, $3, $4, $5, $6, 'ACTIVE', {parent}, $7, $8 WHERE 1 = 1
+                     ON CONFLICT (tenant_id, subject_id, kind) WHERE state = 'ACTIVE' DO NOTHING"
+                );
+                if self.db.execute_raw(stmt(b, &sql, args)).await?.rows_affected() > 0 {
+                    events.push(AlarmEvent { tenant_id, alarm_id: id, change: "RAISED" });
+                }
+            }
+            // Clear: active alarms of the kind whose subject no longer meets the condition.
+            let sql = format!(
+                "UPDATE alarms SET state = 'CLEARED', cleared_at = $2 WHERE kind = $1 AND state = 'ACTIVE' AND NOT EXISTS (
+                   SELECT 1 FROM {source} WHERE {tenant} = alarms.tenant_id AND {subject} = alarms.subject_id AND {holds})
+                 RETURNING tenant_id, id",
+                source = rule.source,
+                holds = &rule.holds,
+            );
+            for r in self.db.query_all_raw(stmt(b, &sql, Args::new().s(rule.kind).t(now))).await? {
+                events.push(AlarmEvent { tenant_id: r.try_get("", "tenant_id")?, alarm_id: r.try_get("", "id")?, change: "CLEARED" });
+            }
+        }
+        for e in &events {
+            let _ = self.alarm_events.send(e.clone());
+        }
+        Ok(events)
+    }
+
+    /// Live alarm changes of every tenant (the API filters by the subscriber's tenant).
+    pub fn alarm_events(&self) -> tokio::sync::broadcast::Receiver<AlarmEvent> {
+        self.alarm_events.subscribe()
+    }
+}
+
+/// Filters of the alarm list.
+#[derive(Debug, Clone, Default)]
+pub struct AlarmFilter {
+    pub active_only: bool,
+    pub kind: Option<String>,
+    pub subject_id: Option<String>,
+    /// Include alarms folded under another (hidden by default).
+    pub folded: bool,
+    pub limit: u64,
+}
+
+impl TenantStore {
+    /// Live alarm changes (of every tenant: filter by `tenant_id`).
+    pub fn alarm_events(&self) -> tokio::sync::broadcast::Receiver<AlarmEvent> {
+        self.store.alarm_events.subscribe()
+    }
+
+    /// Alarms newest first.
+    pub async fn alarms(&self, f: &AlarmFilter) -> Result<Vec<AlarmRow>> {
+        let mut sql = format!("SELECT {COLUMNS} FROM alarms WHERE tenant_id = $1");
+        let mut args = self.args();
+        let mut n = 1;
+        if f.active_only {
+            sql.push_str(" AND state = 'ACTIVE'");
+        }
+        if !f.folded {
+            sql.push_str(" AND parent_id IS NULL");
+        }
+        if let Some(k) = &f.kind {
+            n += 1;
+            sql.push_str(&format!(" AND kind = ${n}"));
+            args = args.s(k);
+        }
+        if let Some(s) = &f.subject_id {
+            n += 1;
+            sql.push_str(&format!(" AND subject_id = ${n}"));
+            args = args.s(s);
+        }
+        sql.push_str(&format!(" ORDER BY raised_at DESC, id DESC LIMIT {}", f.limit.clamp(1, 1000)));
+        self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?.iter().map(alarm_row).collect()
+    }
+
+    pub async fn alarm(&self, id: &str) -> Result<AlarmRow> {
+        let sql = format!("SELECT {COLUMNS} FROM alarms WHERE tenant_id = $1 AND id = $2");
+        let row = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?;
+        alarm_row(&row.ok_or(StoreError::NotFound)?)
+    }
+
+    /// Acknowledges an alarm (once; the first acknowledgement is kept) and those folded under it.
+    pub async fn acknowledge_alarm(&self, id: &str, by: &str, now: DateTime<Utc>) -> Result<AlarmRow> {
+        self.alarm(id).await?;
+        let sql = "UPDATE alarms SET acknowledged_at = $3, acknowledged_by = $4
+                   WHERE tenant_id = $1 AND (id = $2 OR parent_id = $2) AND acknowledged_at IS NULL";
+        self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id).t(now).s(by))).await?;
+        self.alarm(id).await
+    }
+}

@@ -1,0 +1,95 @@
+//! Control and watch: wrapped tenant keys and meter command counters (3DES profile),
+//! command batches, friendly hours, alarms.
+
+use sea_orm_migration::prelude::*;
+
+use crate::Dialect;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+const UP: &[&str] = &[
+    "CREATE TABLE tenant_keys (
+        tenant_id TEXT NOT NULL REFERENCES tenants (id),
+        purpose TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        wrapped TEXT NOT NULL,
+        created_at {ts} NOT NULL,
+        PRIMARY KEY (tenant_id, purpose, version)
+    )",
+    "CREATE TABLE meter_counters (
+        tenant_id TEXT NOT NULL,
+        meter_id TEXT NOT NULL,
+        counter BIGINT NOT NULL,
+        PRIMARY KEY (tenant_id, meter_id),
+        FOREIGN KEY (tenant_id, meter_id) REFERENCES meters (tenant_id, id)
+    )",
+    "CREATE TABLE command_batches (
+        tenant_id TEXT NOT NULL REFERENCES tenants (id),
+        id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        total INTEGER NOT NULL,
+        created_at {ts} NOT NULL,
+        PRIMARY KEY (tenant_id, id)
+    )",
+    "ALTER TABLE commands ADD COLUMN batch_id TEXT",
+    "CREATE INDEX commands_batch ON commands (tenant_id, batch_id) WHERE batch_id IS NOT NULL",
+    "CREATE TABLE friendly_windows (
+        tenant_id TEXT NOT NULL REFERENCES tenants (id),
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        weekdays INTEGER NOT NULL DEFAULT 0,
+        on_date TEXT,
+        start_minute INTEGER NOT NULL,
+        end_minute INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, id)
+    )",
+    "CREATE TABLE alarms (
+        tenant_id TEXT NOT NULL REFERENCES tenants (id),
+        id TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        subject_kind TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'ACTIVE',
+        parent_id TEXT,
+        detail TEXT NOT NULL DEFAULT '',
+        raised_at {ts} NOT NULL,
+        cleared_at {ts},
+        acknowledged_at {ts},
+        acknowledged_by TEXT,
+        PRIMARY KEY (tenant_id, id)
+    )",
+    "CREATE UNIQUE INDEX alarms_one_active ON alarms (tenant_id, subject_id, kind) WHERE state = 'ACTIVE'",
+    "CREATE INDEX alarms_recent ON alarms (tenant_id, raised_at)",
+];
+
+const DOWN: &[&str] = &[
+    "DROP TABLE alarms",
+    "DROP TABLE friendly_windows",
+    "DROP INDEX commands_batch",
+    "DROP TABLE command_batches",
+    "DROP TABLE meter_counters",
+    "DROP TABLE tenant_keys",
+];
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let dialect = Dialect::of(manager);
+        let db = manager.get_connection();
+        for ddl in UP {
+            db.execute_unprepared(&dialect.render(ddl)).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        for ddl in DOWN {
+            db.execute_unprepared(ddl).await?;
+        }
+        Ok(())
+    }
+}

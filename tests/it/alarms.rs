@@ -1,0 +1,197 @@
+//! Alarms end to end: simulated faults through the real broker -> readings -> the rules ->
+//! the alarm centre and the live subscription; a silent meter is lost, then cleared; a lost
+//! gateway folds its meters' lost alarms (F38).
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use mqtt_bridge::dlt645::Address;
+use mqtt_bridge::session::BrokerAddr;
+use mqtt_bridge::simulator::{Faults, SimConfig, SimDevice, SimHandle, SimMeter};
+use serde_json::{Value, json};
+use tests::{Admin, TestApp};
+
+fn sim_config(app: &TestApp) -> SimConfig {
+    SimConfig {
+        broker: BrokerAddr::parse(&format!("mqtt://{}:{}", app.app.broker.host, app.app.broker.port)).unwrap(),
+        interval: Duration::from_secs(1),
+        clock_offset: chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
+        rounds: None,
+    }
+}
+
+/// Subscribes now (a subscription starts when first polled) and forwards what it yields.
+fn listen(
+    stream: impl futures::Stream<Item = async_graphql::Response> + Send + 'static,
+) -> tokio::sync::mpsc::UnboundedReceiver<async_graphql::Response> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut stream = Box::pin(stream);
+        while let Some(r) = stream.next().await {
+            if tx.send(r).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn active(admin: &Admin, include_folded: bool) -> Vec<Value> {
+    admin.ok(
+        "query($f: Boolean!) { alarms(activeOnly: true, includeFolded: $f) { id kind state subjectId parentId folded acknowledgedAt } }",
+        json!({"f": include_folded}),
+    )["alarms"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn has(admin: &Admin, kind: &str, subject: &Value) -> bool {
+    active(admin, true).iter().any(|a| a["kind"] == kind && a["subjectId"] == *subject)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn phase_loss_and_a_silent_meter_raise_alarms_that_clear_when_the_condition_ends() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("alarms").await;
+    let property = admin.ok(r#"mutation { createProperty(input: {name: "Park"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let address = Address::from_u64(990_000_083).unwrap();
+    let r = admin.ok(
+        "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 3, linkType: FOUR_G}) { meter { id } credentials { username password } } }",
+        json!({"p": property, "a": address.to_string()}),
+    )["registerMeter"]
+        .clone();
+    let meter = r["meter"]["id"].clone();
+
+    // The portal's bell: the subscription, resolved for this tenant.
+    let schema = server::api::graphql::schema();
+    let request = async_graphql::Request::new("subscription { alarmChanges { change alarm { kind subjectId state } } }")
+        .data(app.app.store.tenant(admin.tenant.clone()));
+    let mut bell = listen(schema.execute_stream(request));
+    // Another tenant's bell hears nothing of this tenant.
+    let other = app.admin("alarms-other").await;
+    let request = async_graphql::Request::new("subscription { alarmChanges { change alarm { kind } } }")
+        .data(app.app.store.tenant(other.tenant.clone()));
+    let mut other_bell = listen(schema.execute_stream(request));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let handle = SimHandle::default();
+    let device = SimDevice {
+        username: r["credentials"]["username"].as_str().unwrap().into(),
+        password: r["credentials"]["password"].as_str().unwrap().into(),
+        meters: vec![SimMeter::new(address, true)],
+        gateway: false,
+    };
+    let sim = tokio::spawn(mqtt_bridge::simulator::run(sim_config(&app), vec![device], handle.clone()));
+
+    // Phase C breaks: PHASE_LOSS is raised once, pushed to the bell, and clears when mended.
+    handle.set_faults(address, Faults { phase_loss: true, ..Default::default() });
+    let raised = TestApp::eventually(Duration::from_secs(30), || {
+        let ok = has(&admin, "PHASE_LOSS", &meter);
+        async move { ok }
+    })
+    .await;
+    assert!(raised, "phase loss alarm: {:?}", active(&admin, true));
+    let pushed = tokio::time::timeout(Duration::from_secs(10), bell.recv()).await.expect("the bell rang").unwrap().into_result().unwrap();
+    let change = pushed.data.into_json().unwrap();
+    assert_eq!(change["alarmChanges"]["change"], "RAISED");
+    assert_eq!(change["alarmChanges"]["alarm"]["kind"], "PHASE_LOSS");
+    assert_eq!(change["alarmChanges"]["alarm"]["subjectId"], meter);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let phase: Vec<Value> = active(&admin, true).into_iter().filter(|a| a["kind"] == "PHASE_LOSS").collect();
+    assert_eq!(phase.len(), 1, "one active alarm per meter and kind: {phase:?}");
+    let id = phase[0]["id"].clone();
+    let ack =
+        admin.ok("mutation($i: ID!) { acknowledgeAlarm(id: $i) { acknowledgedAt state } }", json!({"i": id}))["acknowledgeAlarm"].clone();
+    assert!(ack["acknowledgedAt"].is_string());
+    assert_eq!(other.fails("mutation($i: ID!) { acknowledgeAlarm(id: $i) { id } }", json!({"i": id}))["code"], "NOT_FOUND");
+    assert!(other_bell.try_recv().is_err(), "another tenant hears nothing");
+
+    handle.set_faults(address, Faults::default());
+    let cleared = TestApp::eventually(Duration::from_secs(30), || {
+        let ok = !has(&admin, "PHASE_LOSS", &meter);
+        async move { ok }
+    })
+    .await;
+    assert!(cleared, "phase loss clears: {:?}", active(&admin, true));
+    let history =
+        admin.ok("query($m: ID!) { alarms(subjectId: $m, kind: \"PHASE_LOSS\") { state clearedAt acknowledgedAt } }", json!({"m": meter}))
+            ["alarms"]
+            .clone();
+    assert_eq!(history.as_array().unwrap().len(), 1);
+    assert_eq!(history[0]["state"], "CLEARED");
+    assert!(history[0]["clearedAt"].is_string() && history[0]["acknowledgedAt"].is_string());
+
+    // The meter goes silent: lost, alarmed; heard again: cleared.
+    handle.set_faults(address, Faults { silent: true, ..Default::default() });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.app.store.platform_sweep_link_state(chrono::Utc::now() + chrono::Duration::days(1)).await.unwrap();
+    app.app.store.platform_evaluate_alarms(chrono::Utc::now()).await.unwrap();
+    assert!(has(&admin, "METER_LOST", &meter), "{:?}", active(&admin, true));
+    handle.set_faults(address, Faults::default());
+    let back = TestApp::eventually(Duration::from_secs(30), || {
+        let ok = !has(&admin, "METER_LOST", &meter);
+        async move { ok }
+    })
+    .await;
+    assert!(back, "lost clears when the meter is heard again: {:?}", active(&admin, true));
+    let e = admin.fails("{ alarms(kind: \"NOT_A_KIND\") { id } }", json!({}));
+    assert_eq!(e["code"], "VALIDATION");
+    sim.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_gateway_folds_its_meters_lost_alarms() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("fold").await;
+    let property = admin.ok(r#"mutation { createProperty(input: {name: "Dorm"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let gw = admin.ok(
+        "mutation($p: ID!) { registerGateway(input: {propertyId: $p, serial: \"GW-F\"}) { gateway { id } credentials { username password } } }",
+        json!({"p": property}),
+    )["registerGateway"]
+        .clone();
+    let mut meters = Vec::new();
+    let mut sims = Vec::new();
+    for n in 0..3 {
+        let address = Address::from_u64(990_000_090 + n).unwrap();
+        let r = admin.ok(
+            "mutation($p: ID!, $a: String!, $g: ID!) { registerMeter(input: {propertyId: $p, address: $a, phases: 1, linkType: LORA_GATEWAY, gatewayId: $g}) { meter { id } } }",
+            json!({"p": property, "a": address.to_string(), "g": gw["gateway"]["id"]}),
+        );
+        meters.push(r["registerMeter"]["meter"]["id"].clone());
+        sims.push(SimMeter::new(address, false));
+    }
+    let device = SimDevice {
+        username: gw["credentials"]["username"].as_str().unwrap().into(),
+        password: gw["credentials"]["password"].as_str().unwrap().into(),
+        meters: sims,
+        gateway: true,
+    };
+    let config = SimConfig { rounds: Some(2), ..sim_config(&app) };
+    mqtt_bridge::simulator::run(config, vec![device], SimHandle::default()).await;
+    let online = TestApp::eventually(Duration::from_secs(20), || {
+        let m = admin.ok("{ meters(pageSize: 10) { items { linkState } } }", json!({}));
+        let ok = m["meters"]["items"].as_array().is_some_and(|a| a.iter().filter(|x| x["linkState"] == "ONLINE").count() == 3);
+        async move { ok }
+    })
+    .await;
+    assert!(online, "the gateway's meters reported");
+    // The gateway and its meters fall silent.
+    app.app.store.platform_sweep_link_state(chrono::Utc::now() + chrono::Duration::days(1)).await.unwrap();
+    app.app.store.platform_evaluate_alarms(chrono::Utc::now()).await.unwrap();
+    let top = active(&admin, false);
+    let gateway_alarm: Vec<&Value> = top.iter().filter(|a| a["kind"] == "GATEWAY_LOST").collect();
+    assert_eq!(gateway_alarm.len(), 1, "{top:?}");
+    assert_eq!(gateway_alarm[0]["folded"], 3);
+    assert!(!top.iter().any(|a| a["kind"] == "METER_LOST"), "meters' lost alarms are folded: {top:?}");
+    let all = active(&admin, true);
+    let folded: Vec<&Value> = all.iter().filter(|a| a["kind"] == "METER_LOST").collect();
+    assert_eq!(folded.len(), 3);
+    assert!(folded.iter().all(|a| a["parentId"] == gateway_alarm[0]["id"]));
+    // Acknowledging the gateway's alarm acknowledges the folded ones.
+    admin.ok("mutation($i: ID!) { acknowledgeAlarm(id: $i) { id } }", json!({"i": gateway_alarm[0]["id"]}));
+    assert!(active(&admin, true).iter().all(|a| a["acknowledgedAt"].is_string()));
+    // Evaluating again changes nothing.
+    app.app.store.platform_evaluate_alarms(chrono::Utc::now()).await.unwrap();
+    assert_eq!(active(&admin, true).len(), 4);
+}
