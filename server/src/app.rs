@@ -151,6 +151,7 @@ impl Application {
         let bridge = tokio::spawn(mqtt_bridge::session::run(bridge_cfg, Arc::new(store.clone()), stats.clone()));
         let sweeper = {
             let store = store.clone();
+            let sms_client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().context("building the HTTP client")?;
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_secs(5));
                 let mut ticks: u64 = 0;
@@ -163,8 +164,16 @@ impl Application {
                     if let Err(e) = store.platform_poll_due(chrono::Utc::now(), 5).await {
                         tracing::warn!(error = %e, "polling failed");
                     }
-                    if let Err(e) = store.platform_evaluate_alarms(chrono::Utc::now()).await {
-                        tracing::warn!(error = %e, "alarm evaluation failed");
+                    match store.platform_evaluate_alarms(chrono::Utc::now()).await {
+                        Ok(events) => {
+                            if let Err(e) = store.platform_enqueue_notifications(&events, chrono::Utc::now()).await {
+                                tracing::warn!(error = %e, "queueing notifications failed");
+                            }
+                        }
+                        Err(e) => tracing::warn!(error = %e, "alarm evaluation failed"),
+                    }
+                    if let Err(e) = crate::notify::deliver_due(&store, &sms_client, chrono::Utc::now()).await {
+                        tracing::warn!(error = %e, "notification delivery failed");
                     }
                     if let Err(e) = store.reload_caches().await {
                         tracing::warn!(error = %e, "credential cache reload failed");

@@ -1,5 +1,5 @@
 //! Control and watch: wrapped tenant keys and meter command counters (3DES profile),
-//! command batches, friendly hours, alarms.
+//! command batches, friendly hours, alarms, notifications.
 
 use sea_orm_migration::prelude::*;
 
@@ -63,9 +63,53 @@ const UP: &[&str] = &[
     )",
     "CREATE UNIQUE INDEX alarms_one_active ON alarms (tenant_id, subject_id, kind) WHERE state = 'ACTIVE'",
     "CREATE INDEX alarms_recent ON alarms (tenant_id, raised_at)",
+    "CREATE TABLE notification_settings (
+        tenant_id TEXT NOT NULL PRIMARY KEY REFERENCES tenants (id),
+        provider TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        access_key_id TEXT NOT NULL,
+        secret_wrapped TEXT NOT NULL,
+        sign_name TEXT NOT NULL,
+        sdk_app_id TEXT NOT NULL DEFAULT '',
+        region TEXT NOT NULL DEFAULT '',
+        contacts TEXT NOT NULL DEFAULT '',
+        quiet_start INTEGER,
+        quiet_end INTEGER,
+        daily_limit INTEGER NOT NULL DEFAULT 5,
+        updated_at {ts} NOT NULL
+    )",
+    "CREATE TABLE notification_templates (
+        tenant_id TEXT NOT NULL REFERENCES tenants (id),
+        alarm_kind TEXT NOT NULL,
+        template_code TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, alarm_kind)
+    )",
+    "CREATE TABLE notifications (
+        tenant_id TEXT NOT NULL REFERENCES tenants (id),
+        id TEXT NOT NULL,
+        alarm_id TEXT NOT NULL,
+        alarm_kind TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        template_code TEXT NOT NULL,
+        params TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'PENDING',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT NOT NULL DEFAULT '',
+        provider_ref TEXT,
+        created_at {ts} NOT NULL,
+        next_attempt_at {ts} NOT NULL,
+        sent_at {ts},
+        PRIMARY KEY (tenant_id, id),
+        UNIQUE (tenant_id, alarm_id, recipient)
+    )",
+    "CREATE INDEX notifications_due ON notifications (next_attempt_at) WHERE status = 'PENDING'",
+    "CREATE INDEX notifications_recipient ON notifications (tenant_id, recipient, sent_at)",
 ];
 
 const DOWN: &[&str] = &[
+    "DROP TABLE notifications",
+    "DROP TABLE notification_templates",
+    "DROP TABLE notification_settings",
     "DROP TABLE alarms",
     "DROP TABLE friendly_windows",
     "DROP INDEX commands_batch",

@@ -195,3 +195,154 @@ async fn a_lost_gateway_folds_its_meters_lost_alarms() {
     app.app.store.platform_evaluate_alarms(chrono::Utc::now()).await.unwrap();
     assert_eq!(active(&admin, true).len(), 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn alarms_reach_people_by_sms_signed_as_each_provider_requires() {
+    use server::notify::sms::Provider;
+    use server::notify::standin::SmsStandIn;
+    let app = TestApp::spawn().await;
+    let standin =
+        SmsStandIn::start("127.0.0.1:0".parse().unwrap(), &[("AKIDvolt", "tencent-secret"), ("LTAIvolt", "aliyun-secret")]).unwrap();
+    let admin = app.admin("sms").await;
+    let property = admin.ok(r#"mutation { createProperty(input: {name: "Park"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let address = Address::from_u64(990_000_121).unwrap();
+    let r = admin.ok(
+        "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 3, linkType: FOUR_G}) { meter { id } credentials { username password } } }",
+        json!({"p": property, "a": address.to_string()}),
+    )["registerMeter"]
+        .clone();
+    let meter = r["meter"]["id"].clone();
+    const SETTINGS: &str =
+        "mutation($i: NotificationSettingsInput!) { setNotificationSettings(input: $i) { provider secretSet accessKeyId } }";
+    let contacts = json!(["13800000001", "13800000002"]);
+    let set = admin.ok(
+        SETTINGS,
+        json!({"i": {"provider": "TENCENT", "endpoint": format!("{}/tencent/", standin.base), "accessKeyId": "AKIDvolt", "accessKeySecret": "tencent-secret",
+                      "signName": "VoltLedger", "sdkAppId": "1400000001", "contacts": contacts}}),
+    );
+    assert!(!set.to_string().contains("tencent-secret"), "the secret never comes back");
+    assert_eq!(set["setNotificationSettings"]["secretSet"], true);
+    let e = admin.fails(SETTINGS, json!({"i": {"provider": "TENCENT", "accessKeyId": "x", "accessKeySecret": "y", "signName": "s", "sdkAppId": "1", "contacts": ["12345"]}}));
+    assert_eq!(e["field"], "contacts");
+    admin.ok("mutation { setNotificationTemplate(alarmKind: \"PHASE_LOSS\", templateCode: \"1100001\") { alarmKind } }", json!({}));
+    let log =
+        || admin.ok("{ notifications { alarmKind recipient status lastError providerRef params } }", json!({}))["notifications"].clone();
+
+    let key = app.app.store.tenant(admin.tenant.clone()).key_for_address(address).await.unwrap();
+    let handle = SimHandle::default();
+    let device = SimDevice {
+        username: r["credentials"]["username"].as_str().unwrap().into(),
+        password: r["credentials"]["password"].as_str().unwrap().into(),
+        meters: vec![SimMeter::new(address, true).with_key(key)],
+        gateway: false,
+    };
+    let sim = tokio::spawn(mqtt_bridge::simulator::run(sim_config(&app), vec![device], handle.clone()));
+
+    // 1. Phase loss -> one TC3-signed SMS per contact, once.
+    handle.set_faults(address, Faults { phase_loss: true, ..Default::default() });
+    let sent = TestApp::eventually(Duration::from_secs(40), || {
+        let n = standin.received().len();
+        async move { n == 2 }
+    })
+    .await;
+    assert!(sent, "two messages: {:?} refused {:?} log {}", standin.received(), standin.refused(), log());
+    let got = standin.received();
+    assert!(got.iter().all(|m| m.provider == Provider::Tencent && m.template == "1100001" && m.sign_name == "VoltLedger"));
+    assert_eq!(got.iter().map(|m| m.phone.as_str()).collect::<Vec<_>>().len(), 2);
+    assert!(got.iter().any(|m| m.phone == "+8613800000001") && got.iter().any(|m| m.phone == "+8613800000002"));
+    assert_eq!(got[0].params[0], ("1".to_string(), "缺相".to_string()), "{{1}} is the alarm");
+    assert_eq!(got[0].params[1], ("2".to_string(), address.to_string()), "{{2}} is the meter");
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(standin.received().len(), 2, "the same alarm is not sent twice");
+    let l = log();
+    assert!(l.as_array().unwrap().iter().all(|n| n["status"] == "SENT" && n["providerRef"].is_string()), "{l}");
+
+    // 2. A wrong secret: the provider refuses the signature; the message ends FAILED with why.
+    handle.set_faults(address, Faults { under_voltage: true, ..Default::default() });
+    admin.ok(
+        SETTINGS,
+        json!({"i": {"provider": "ALIYUN", "endpoint": format!("{}/aliyun/", standin.base), "accessKeyId": "LTAIvolt", "accessKeySecret": "not-the-secret",
+                      "signName": "VoltLedger", "contacts": ["13800000001"]}}),
+    );
+    admin.ok("mutation { setNotificationTemplate(alarmKind: \"UNDER_VOLTAGE\", templateCode: \"SMS_2000001\") { alarmKind } }", json!({}));
+    let failed = TestApp::eventually(Duration::from_secs(40), || {
+        let l = log();
+        let ok = l.as_array().unwrap().iter().any(|n| n["alarmKind"] == "UNDER_VOLTAGE" && n["status"] == "FAILED");
+        async move { ok }
+    })
+    .await;
+    assert!(failed, "{}", log());
+    assert!(log().to_string().contains("SignatureDoesNotMatch"));
+    assert!(standin.refused().contains(&"SignatureDoesNotMatch".to_string()));
+    assert_eq!(standin.received().len(), 2);
+
+    // 3. The right secret (kept when only settings change afterwards): a trip's alarm goes
+    //    out signed with HMAC-SHA1 and named parameters.
+    admin.ok(
+        SETTINGS,
+        json!({"i": {"provider": "ALIYUN", "endpoint": format!("{}/aliyun/", standin.base), "accessKeyId": "LTAIvolt", "accessKeySecret": "aliyun-secret",
+                      "signName": "VoltLedger", "contacts": ["13800000001"], "dailyLimit": 2}}),
+    );
+    admin.ok("mutation { setNotificationTemplate(alarmKind: \"TRIPPED\", templateCode: \"SMS_3000001\") { alarmKind } }", json!({}));
+    admin.ok("mutation($m: ID!) { tripMeter(input: {meterId: $m}) { id } }", json!({"m": meter}));
+    let aliyun = TestApp::eventually(Duration::from_secs(40), || {
+        let n = standin.received().iter().filter(|m| m.provider == Provider::Aliyun).count();
+        async move { n == 1 }
+    })
+    .await;
+    assert!(aliyun, "{:?} {}", standin.refused(), log());
+    let m = standin.received().into_iter().find(|m| m.provider == Provider::Aliyun).unwrap();
+    assert_eq!((m.phone.as_str(), m.template.as_str()), ("13800000001", "SMS_3000001"));
+    assert!(m.params.contains(&("alarm".to_string(), "已拉闸".to_string())) && m.params.iter().any(|(k, _)| k == "time"), "{:?}", m.params);
+
+    // 4. The daily limit (2: phase loss and the trip already went to this number) suppresses
+    //    the next; quiet hours hold a message back instead of sending it.
+    let now_local = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai);
+    use chrono::Timelike;
+    let hhmm = |m: i64| format!("{:02}:{:02}", m.rem_euclid(1440) / 60, m.rem_euclid(1440) % 60);
+    let minute = i64::from(now_local.hour() * 60 + now_local.minute());
+    admin.ok("mutation($m: ID!) { closeMeter(input: {meterId: $m}) { id } }", json!({"m": meter}));
+    let closed = TestApp::eventually(Duration::from_secs(30), || {
+        let ok = handle.relay(address) == Some((false, false)) && !has(&admin, "TRIPPED", &meter);
+        async move { ok }
+    })
+    .await;
+    assert!(closed);
+    admin.ok("mutation($m: ID!) { tripMeter(input: {meterId: $m}) { id } }", json!({"m": meter}));
+    let suppressed = TestApp::eventually(Duration::from_secs(40), || {
+        let l = log();
+        let ok = l.as_array().unwrap().iter().any(|n| n["alarmKind"] == "TRIPPED" && n["status"] == "SUPPRESSED");
+        async move { ok }
+    })
+    .await;
+    assert!(suppressed, "{}", log());
+    admin.ok(
+        SETTINGS,
+        json!({"i": {"provider": "ALIYUN", "endpoint": format!("{}/aliyun/", standin.base), "accessKeyId": "LTAIvolt",
+                      "signName": "VoltLedger", "contacts": ["13800000002"], "dailyLimit": 5,
+                      "quietStart": hhmm(minute - 60), "quietEnd": hhmm(minute + 60)}}),
+    );
+    admin.ok("mutation($m: ID!) { closeMeter(input: {meterId: $m}) { id } }", json!({"m": meter}));
+    let closed = TestApp::eventually(Duration::from_secs(30), || {
+        let ok = !has(&admin, "TRIPPED", &meter);
+        async move { ok }
+    })
+    .await;
+    assert!(closed);
+    admin.ok("mutation($m: ID!) { tripMeter(input: {meterId: $m}) { id } }", json!({"m": meter}));
+    let waiting = TestApp::eventually(Duration::from_secs(40), || {
+        let l = log();
+        let ok = l.as_array().unwrap().iter().any(|n| {
+            n["recipient"] == "13800000002"
+                && n["alarmKind"] == "TRIPPED"
+                && n["status"] == "PENDING"
+                && n["lastError"].as_str().unwrap().contains("quiet hours")
+        });
+        async move { ok }
+    })
+    .await;
+    assert!(waiting, "{}", log());
+    assert_eq!(standin.received().iter().filter(|m| m.provider == Provider::Aliyun).count(), 1, "nothing sent in quiet hours");
+    sim.abort();
+    standin.stop().await;
+}

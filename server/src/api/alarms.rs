@@ -139,3 +139,231 @@ impl AlarmSubscription {
         }))
     }
 }
+
+// ---- notifications (F24) ----
+
+/// The tenant's SMS account, as shown (the secret never comes back).
+#[derive(SimpleObject)]
+pub struct NotificationSettingsView {
+    /// ALIYUN or TENCENT.
+    pub provider: String,
+    pub endpoint: String,
+    pub access_key_id: String,
+    pub secret_set: bool,
+    pub sign_name: String,
+    pub sdk_app_id: String,
+    pub region: String,
+    /// Phones that receive meter and gateway alarms.
+    pub contacts: Vec<String>,
+    /// Quiet hours `HH:MM`–`HH:MM` local: messages wait until they end.
+    pub quiet_start: Option<String>,
+    pub quiet_end: Option<String>,
+    /// Messages one recipient may get in 24 hours; more are suppressed.
+    pub daily_limit: i64,
+}
+
+#[derive(async_graphql::InputObject)]
+pub struct NotificationSettingsInput {
+    /// ALIYUN or TENCENT.
+    pub provider: String,
+    /// Default: the provider's public endpoint.
+    pub endpoint: Option<String>,
+    pub access_key_id: String,
+    /// Required the first time; left out, the stored secret stays.
+    pub access_key_secret: Option<String>,
+    pub sign_name: String,
+    #[graphql(default)]
+    pub sdk_app_id: String,
+    #[graphql(default)]
+    pub region: String,
+    #[graphql(default)]
+    pub contacts: Vec<String>,
+    pub quiet_start: Option<String>,
+    pub quiet_end: Option<String>,
+    #[graphql(default = 5)]
+    pub daily_limit: i64,
+}
+
+/// One message of the delivery log.
+#[derive(SimpleObject)]
+pub struct Notification {
+    pub id: ID,
+    pub alarm_id: ID,
+    pub alarm_kind: String,
+    pub recipient: String,
+    pub template_code: String,
+    /// The template parameters (JSON object of strings).
+    pub params: String,
+    /// PENDING, SENT, FAILED or SUPPRESSED.
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: String,
+    /// The provider's id (BizId / SerialNo).
+    pub provider_ref: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<store::NotificationRow> for Notification {
+    fn from(n: store::NotificationRow) -> Self {
+        Self {
+            id: ID(n.id),
+            alarm_id: ID(n.alarm_id),
+            alarm_kind: n.alarm_kind,
+            recipient: n.recipient,
+            template_code: n.template_code,
+            params: n.params,
+            status: n.status,
+            attempts: n.attempts,
+            last_error: n.last_error,
+            provider_ref: n.provider_ref,
+            created_at: n.created_at,
+            next_attempt_at: n.next_attempt_at,
+            sent_at: n.sent_at,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct NotificationTemplate {
+    pub alarm_kind: String,
+    pub template_code: String,
+}
+
+fn hhmm(m: u16) -> String {
+    format!("{:02}:{:02}", m / 60, m % 60)
+}
+
+fn minute_of(field: &'static str, text: &str) -> Res<u16> {
+    let bad = || err(Invalid::new(field, "HH:MM from 00:00 to 23:59"));
+    let (h, m) = text.split_once(':').ok_or_else(bad)?;
+    let (h, m): (u16, u16) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h >= 24 || m >= 60 {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
+fn view(s: store::NotificationSettings) -> NotificationSettingsView {
+    NotificationSettingsView {
+        provider: s.provider.as_str().into(),
+        endpoint: s.endpoint,
+        access_key_id: s.access_key_id,
+        secret_set: true,
+        sign_name: s.sign_name,
+        sdk_app_id: s.sdk_app_id,
+        region: s.region,
+        contacts: s.contacts,
+        quiet_start: s.quiet.map(|(a, _)| hhmm(a)),
+        quiet_end: s.quiet.map(|(_, b)| hhmm(b)),
+        daily_limit: s.daily_limit,
+    }
+}
+
+fn valid_phone(p: &str) -> bool {
+    let digits = p.strip_prefix("+86").unwrap_or(p);
+    digits.len() == 11 && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[derive(Default)]
+pub struct NotificationQuery;
+
+#[Object]
+impl NotificationQuery {
+    async fn notification_settings(&self, ctx: &Context<'_>) -> Res<Option<NotificationSettingsView>> {
+        Ok(tenant(ctx)?.notification_settings().await.map_err(err)?.map(|(s, _)| view(s)))
+    }
+
+    async fn notification_templates(&self, ctx: &Context<'_>) -> Res<Vec<NotificationTemplate>> {
+        let list = tenant(ctx)?.notification_templates().await.map_err(err)?;
+        Ok(list.into_iter().map(|(alarm_kind, template_code)| NotificationTemplate { alarm_kind, template_code }).collect())
+    }
+
+    /// The delivery log, newest first.
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<String>,
+        #[graphql(default = 100)] first: i32,
+    ) -> Res<Vec<Notification>> {
+        if !(1..=1000).contains(&first) {
+            return Err(err(Invalid::new("first", "between 1 and 1000")));
+        }
+        Ok(tenant(ctx)?.notifications(status.as_deref(), first as u64).await.map_err(err)?.into_iter().map(Into::into).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct NotificationMutation;
+
+#[Object]
+impl NotificationMutation {
+    /// Sets the tenant's SMS account; the secret is stored encrypted and never shown again.
+    async fn set_notification_settings(&self, ctx: &Context<'_>, input: NotificationSettingsInput) -> Res<NotificationSettingsView> {
+        let provider =
+            crate::notify::sms::Provider::parse(&input.provider).ok_or_else(|| err(Invalid::new("provider", "ALIYUN or TENCENT")))?;
+        let endpoint = input.endpoint.clone().unwrap_or_else(|| provider.default_endpoint().to_string());
+        if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
+            return Err(err(Invalid::new("endpoint", "an http(s) URL")));
+        }
+        if input.access_key_id.trim().is_empty() {
+            return Err(err(Invalid::new("accessKeyId", "required")));
+        }
+        if input.sign_name.trim().is_empty() {
+            return Err(err(Invalid::new("signName", "required")));
+        }
+        if provider == crate::notify::sms::Provider::Tencent && input.sdk_app_id.trim().is_empty() {
+            return Err(err(Invalid::new("sdkAppId", "required for Tencent Cloud")));
+        }
+        if let Some(bad) = input.contacts.iter().find(|p| !valid_phone(p)) {
+            return Err(err(Invalid::new("contacts", format!("{bad} is not a mainland mobile number"))));
+        }
+        if input.access_key_secret.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            return Err(err(Invalid::new("accessKeySecret", "must not be empty")));
+        }
+        let quiet = match (&input.quiet_start, &input.quiet_end) {
+            (Some(a), Some(b)) => Some((minute_of("quietStart", a)?, minute_of("quietEnd", b)?)),
+            (None, None) => None,
+            _ => return Err(err(Invalid::new("quietEnd", "give both ends of the quiet hours or neither"))),
+        };
+        if !(1..=100).contains(&input.daily_limit) {
+            return Err(err(Invalid::new("dailyLimit", "between 1 and 100")));
+        }
+        let s = store::NotificationSettings {
+            provider,
+            endpoint,
+            access_key_id: input.access_key_id.trim().into(),
+            sign_name: input.sign_name,
+            sdk_app_id: input.sdk_app_id,
+            region: input.region,
+            contacts: input.contacts,
+            quiet,
+            daily_limit: input.daily_limit,
+        };
+        let t = tenant(ctx)?;
+        t.set_notification_settings(&s, input.access_key_secret.as_deref()).await.map_err(|e| match e {
+            store::StoreError::Conflict(m) => err(Invalid::new("accessKeySecret", m)),
+            other => err(other),
+        })?;
+        Ok(view(s))
+    }
+
+    /// Sets the SMS template for an alarm kind (an empty code stops messages for it).
+    /// Parameters: `alarm`, `subject` (shop no., meter address, account no. or gateway
+    /// serial) and `time`; Tencent templates get them in that order as {1}, {2}, {3}.
+    async fn set_notification_template(
+        &self,
+        ctx: &Context<'_>,
+        alarm_kind: String,
+        template_code: String,
+    ) -> Res<Vec<NotificationTemplate>> {
+        if !ALARM_KINDS.contains(&alarm_kind.as_str()) {
+            return Err(err(Invalid::new("alarmKind", format!("one of {}", ALARM_KINDS.join(", ")))));
+        }
+        let t = tenant(ctx)?;
+        t.set_notification_template(&alarm_kind, template_code.trim()).await.map_err(err)?;
+        let list = t.notification_templates().await.map_err(err)?;
+        Ok(list.into_iter().map(|(alarm_kind, template_code)| NotificationTemplate { alarm_kind, template_code }).collect())
+    }
+}

@@ -21,6 +21,7 @@ pub struct QueryRoot(
     super::money::MoneyQuery,
     super::billing::BillingQuery,
     super::alarms::AlarmQuery,
+    super::alarms::NotificationQuery,
     super::control::ControlQuery,
 );
 
@@ -31,6 +32,7 @@ pub struct MutationRoot(
     super::money::MoneyMutation,
     super::billing::BillingMutation,
     super::alarms::AlarmMutation,
+    super::alarms::NotificationMutation,
     super::control::ControlMutation,
 );
 

@@ -73,6 +73,40 @@ pub fn poll_budget(meters: u64, interval_s: u64, sweep_s: u64) -> u64 {
     (meters * sweep_s).div_ceil(interval_s.max(1)).max(1)
 }
 
+/// How long a message must wait at `local` for quiet hours `start`–`end` (local minutes; a
+/// window whose end is not after its start runs past midnight) to end; None outside them.
+pub fn quiet_wait(start: u16, end: u16, local: NaiveDateTime) -> Option<chrono::Duration> {
+    let m = (local.hour() * 60 + local.minute()) as i64;
+    let (s, e) = (i64::from(start), i64::from(end));
+    let minutes = if s < e {
+        (m >= s && m < e).then_some(e - m)
+    } else if m >= s {
+        Some(1440 - m + e)
+    } else {
+        (m < e).then_some(e - m)
+    }?;
+    Some(chrono::Duration::seconds(minutes * 60 - i64::from(local.second())))
+}
+
+/// The alarm's name in messages to people.
+pub fn alarm_label(kind: &str) -> &'static str {
+    match kind {
+        "GATEWAY_LOST" => "网关离线",
+        "METER_LOST" => "电表离线",
+        "PHASE_LOSS" => "缺相",
+        "UNDER_VOLTAGE" => "欠压",
+        "OVER_VOLTAGE" => "过压",
+        "OVERLOAD" => "过载",
+        "REVERSE_ENERGY" => "反向电能",
+        "TRIPPED" => "已拉闸",
+        "CONSUMPTION_WHILE_TRIPPED" => "拉闸后仍有用电",
+        "LOW_BALANCE_1" => "余额不足(报警1)",
+        "LOW_BALANCE_2" => "余额不足(报警2)",
+        "ARREARS" => "欠费",
+        _ => "告警",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -124,6 +158,15 @@ mod tests {
         assert_eq!(window(1, 60, 60).validate().unwrap_err().field, "end");
         assert_eq!(window(1, 1440, 60).validate().unwrap_err().field, "start");
         assert_eq!(window(0x80, 0, 60).validate().unwrap_err().field, "weekdays");
+    }
+
+    #[test]
+    fn quiet_hours_wait_until_they_end() {
+        assert_eq!(quiet_wait(22 * 60, 7 * 60, at(23, 23, 0)), Some(chrono::Duration::hours(8)));
+        assert_eq!(quiet_wait(22 * 60, 7 * 60, at(24, 6, 30)), Some(chrono::Duration::minutes(30)));
+        assert_eq!(quiet_wait(22 * 60, 7 * 60, at(24, 7, 0)), None);
+        assert_eq!(quiet_wait(12 * 60, 14 * 60, at(24, 13, 0)), Some(chrono::Duration::hours(1)));
+        assert_eq!(quiet_wait(12 * 60, 14 * 60, at(24, 14, 0)), None);
     }
 
     #[test]

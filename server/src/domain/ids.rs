@@ -53,7 +53,8 @@ id_type!(
     GroupId,
     AlarmId,
     BatchId,
-    WindowId
+    WindowId,
+    NotificationId
 );
 
 /// A UUID version 7 from the clock and 74 random bits.

@@ -3,3 +3,66 @@
 //! log with retries.
 
 pub mod sign;
+pub mod sms;
+pub mod standin;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::control::quiet_wait;
+use crate::store::{Outcome, Store, StoreError};
+use sms::{SendError, Sms};
+
+/// Attempts before a message that keeps failing temporarily is given up.
+pub const MAX_ATTEMPTS: i64 = 5;
+
+/// One delivery pass: every due message is waited (quiet hours), suppressed (the
+/// recipient's daily limit), sent, or retried with backoff (30 s, 1 min, 2 min, …).
+/// Returns how many were sent.
+pub async fn deliver_due(store: &Store, client: &reqwest::Client, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut sent = 0;
+    for d in store.platform_notifications_due(now, 200).await? {
+        let (tenant, row) = (d.tenant_id.as_str(), &d.row);
+        let local = now.with_timezone(&d.tz).naive_local();
+        if let Some(wait) = d.quiet.and_then(|(s, e)| quiet_wait(s, e, local)) {
+            let o = Outcome {
+                status: "PENDING",
+                error: "waiting for quiet hours to end",
+                provider_ref: None,
+                attempted: false,
+                next_attempt_at: now + wait,
+            };
+            store.platform_notification_outcome(tenant, &row.id, &o, now).await?;
+            continue;
+        }
+        if store.platform_sent_to(tenant, &row.recipient, now - chrono::Duration::hours(24)).await? >= d.daily_limit {
+            let why = format!("the recipient already had {} messages in 24 h", d.daily_limit);
+            let o = Outcome { status: "SUPPRESSED", error: &why, provider_ref: None, attempted: false, next_attempt_at: now };
+            store.platform_notification_outcome(tenant, &row.id, &o, now).await?;
+            continue;
+        }
+        let params: Vec<(String, String)> = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&row.params)
+            .map(|m| m.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string())).collect())
+            .unwrap_or_default();
+        let sms = Sms { phone: &row.recipient, template: &row.template_code, params: &params, out_id: &row.id };
+        let o = match d.account.send(client, &sms, now).await {
+            Ok(reference) => {
+                sent += 1;
+                store
+                    .platform_notification_outcome(
+                        tenant,
+                        &row.id,
+                        &Outcome { status: "SENT", error: "", provider_ref: Some(&reference), attempted: true, next_attempt_at: now },
+                        now,
+                    )
+                    .await?;
+                continue;
+            }
+            Err(SendError::Refused(e)) => (String::from("FAILED"), e, now),
+            Err(SendError::Temporary(e)) if row.attempts + 1 >= MAX_ATTEMPTS => (String::from("FAILED"), e, now),
+            Err(SendError::Temporary(e)) => (String::from("PENDING"), e, now + chrono::Duration::seconds(30 << row.attempts.clamp(0, 10))),
+        };
+        let outcome = Outcome { status: &o.0, error: &o.1, provider_ref: None, attempted: true, next_attempt_at: o.2 };
+        store.platform_notification_outcome(tenant, &row.id, &outcome, now).await?;
+    }
+    Ok(sent)
+}

@@ -83,7 +83,7 @@ impl Store {
         }
     }
 
-    fn kek(&self) -> Result<Kek> {
+    pub(crate) fn kek(&self) -> Result<Kek> {
         self.keys
             .read()
             .ok()

@@ -1151,6 +1151,10 @@ impl TenantStore {
     pub async fn meter_purchase(&self, meter: &MeterId, amount: i64) -> Result<(Posted, i64)> {
         let txn = self.begin().await?;
         let b = self.backend();
+        // Lock the meter first: purchases for one meter take counters one at a time, and on
+        // SQLite the transaction holds the write lock before it reads (no upgrade conflict).
+        let sql = "UPDATE meters SET state = state WHERE tenant_id = $1 AND id = $2";
+        txn.execute_raw(stmt(b, sql, self.args().s(meter.as_str()))).await?;
         let sql = "SELECT account_id, billing_mode FROM meters WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
         let r = txn.query_one_raw(stmt(b, sql, self.args().s(meter.as_str()))).await?.ok_or(StoreError::NotFound)?;
         if r.try_get::<String>("", "billing_mode")? != "METER_PREPAID" {

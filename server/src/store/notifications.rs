@@ -1,0 +1,331 @@
+//! Notifications (F24): per-tenant SMS account (secret wrapped with the KEK), templates per
+//! alarm kind, and the delivery log. An alarm raised once gives one message per recipient
+//! (unique (alarm, recipient)); delivery waits out quiet hours, respects a per-recipient daily
+//! limit, and retries with backoff.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+
+use super::sql::{Args, stmt};
+use super::{AlarmEvent, Result, Store, StoreError, TenantStore};
+use crate::domain::ids::NotificationId;
+use crate::notify::sms::{Provider, SmsAccount};
+
+/// What the tenant configures (the secret only goes in).
+#[derive(Debug, Clone)]
+pub struct NotificationSettings {
+    pub provider: Provider,
+    pub endpoint: String,
+    pub access_key_id: String,
+    pub sign_name: String,
+    pub sdk_app_id: String,
+    pub region: String,
+    /// Operator phones for meter and gateway alarms.
+    pub contacts: Vec<String>,
+    /// Local minutes; messages wait from start to end (may run past midnight).
+    pub quiet: Option<(u16, u16)>,
+    pub daily_limit: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NotificationRow {
+    pub id: String,
+    pub alarm_id: String,
+    pub alarm_kind: String,
+    pub recipient: String,
+    pub template_code: String,
+    pub params: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: String,
+    pub provider_ref: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+const SETTINGS: &str =
+    "provider, endpoint, access_key_id, secret_wrapped, sign_name, sdk_app_id, region, contacts, quiet_start, quiet_end, daily_limit";
+
+fn settings_row(r: &sea_orm::QueryResult) -> Result<(NotificationSettings, String)> {
+    let provider: String = r.try_get("", "provider")?;
+    let contacts: String = r.try_get("", "contacts")?;
+    let q = |c| r.try_get::<Option<i64>>("", c).or_else(|_| r.try_get::<Option<i32>>("", c).map(|v| v.map(i64::from)));
+    let quiet = match (q("quiet_start")?, q("quiet_end")?) {
+        (Some(s), Some(e)) => Some((s as u16, e as u16)),
+        _ => None,
+    };
+    Ok((
+        NotificationSettings {
+            provider: Provider::parse(&provider).ok_or_else(|| StoreError::Database(format!("unknown SMS provider {provider}")))?,
+            endpoint: r.try_get("", "endpoint")?,
+            access_key_id: r.try_get("", "access_key_id")?,
+            sign_name: r.try_get("", "sign_name")?,
+            sdk_app_id: r.try_get("", "sdk_app_id")?,
+            region: r.try_get("", "region")?,
+            contacts: contacts.split(',').filter(|c| !c.is_empty()).map(String::from).collect(),
+            quiet,
+            daily_limit: super::registry::int(r, "daily_limit")?,
+        },
+        r.try_get("", "secret_wrapped")?,
+    ))
+}
+
+fn notification_row(r: &sea_orm::QueryResult) -> Result<NotificationRow> {
+    Ok(NotificationRow {
+        id: r.try_get("", "id")?,
+        alarm_id: r.try_get("", "alarm_id")?,
+        alarm_kind: r.try_get("", "alarm_kind")?,
+        recipient: r.try_get("", "recipient")?,
+        template_code: r.try_get("", "template_code")?,
+        params: r.try_get("", "params")?,
+        status: r.try_get("", "status")?,
+        attempts: super::registry::int(r, "attempts")?,
+        last_error: r.try_get("", "last_error")?,
+        provider_ref: r.try_get("", "provider_ref")?,
+        created_at: r.try_get("", "created_at")?,
+        next_attempt_at: r.try_get("", "next_attempt_at")?,
+        sent_at: r.try_get("", "sent_at")?,
+    })
+}
+
+const NOTIFICATION_COLUMNS: &str = "id, alarm_id, alarm_kind, recipient, template_code, params, status, attempts, last_error, provider_ref, created_at, next_attempt_at, sent_at";
+
+fn secret_aad(tenant: &str) -> String {
+    format!("{tenant}/SMS_SECRET/1")
+}
+
+impl TenantStore {
+    /// Sets the tenant's SMS account; the secret is stored wrapped with the KEK. Without a
+    /// new secret the stored one stays.
+    pub async fn set_notification_settings(&self, s: &NotificationSettings, secret: Option<&str>) -> Result<()> {
+        let tenant = self.tenant.as_str();
+        let wrapped = match secret {
+            Some(secret) => self.store.kek()?.wrap(&secret_aad(tenant), secret.as_bytes())?,
+            None => self
+                .notification_settings()
+                .await?
+                .map(|(_, w)| w)
+                .ok_or_else(|| StoreError::Conflict("give the access key secret".into()))?,
+        };
+        let (qs, qe) = match s.quiet {
+            Some((a, b)) => (Some(i64::from(a)), Some(i64::from(b))),
+            None => (None, None),
+        };
+        let sql = format!(
+            "INSERT INTO notification_settings (tenant_id, {SETTINGS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             ON CONFLICT (tenant_id) DO UPDATE SET provider = excluded.provider, endpoint = excluded.endpoint, access_key_id = excluded.access_key_id,
+               secret_wrapped = excluded.secret_wrapped, sign_name = excluded.sign_name, sdk_app_id = excluded.sdk_app_id, region = excluded.region,
+               contacts = excluded.contacts, quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end, daily_limit = excluded.daily_limit,
+               updated_at = excluded.updated_at"
+        );
+        let args = self
+            .args()
+            .s(s.provider.as_str())
+            .s(&s.endpoint)
+            .s(&s.access_key_id)
+            .s(wrapped)
+            .s(&s.sign_name)
+            .s(&s.sdk_app_id)
+            .s(&s.region)
+            .s(s.contacts.join(","))
+            .oi(qs)
+            .oi(qe)
+            .i(s.daily_limit)
+            .t(Utc::now());
+        self.store.db.execute_raw(stmt(self.backend(), &sql, args)).await?;
+        Ok(())
+    }
+
+    /// The settings and the wrapped secret (never unwrapped here).
+    pub async fn notification_settings(&self) -> Result<Option<(NotificationSettings, String)>> {
+        let sql = format!("SELECT {SETTINGS} FROM notification_settings WHERE tenant_id = $1");
+        let row = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args())).await?;
+        row.as_ref().map(settings_row).transpose()
+    }
+
+    /// Sets (or with an empty code removes) the SMS template for an alarm kind.
+    pub async fn set_notification_template(&self, kind: &str, template_code: &str) -> Result<()> {
+        let b = self.backend();
+        if template_code.is_empty() {
+            let sql = "DELETE FROM notification_templates WHERE tenant_id = $1 AND alarm_kind = $2";
+            self.store.db.execute_raw(stmt(b, sql, self.args().s(kind))).await?;
+        } else {
+            let sql = "INSERT INTO notification_templates (tenant_id, alarm_kind, template_code) VALUES ($1, $2, $3)
+                       ON CONFLICT (tenant_id, alarm_kind) DO UPDATE SET template_code = excluded.template_code";
+            self.store.db.execute_raw(stmt(b, sql, self.args().s(kind).s(template_code))).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn notification_templates(&self) -> Result<Vec<(String, String)>> {
+        let sql = "SELECT alarm_kind, template_code FROM notification_templates WHERE tenant_id = $1 ORDER BY alarm_kind";
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args())).await?;
+        rows.iter().map(|r| Ok((r.try_get("", "alarm_kind")?, r.try_get("", "template_code")?))).collect()
+    }
+
+    /// The delivery log, newest first.
+    pub async fn notifications(&self, status: Option<&str>, limit: u64) -> Result<Vec<NotificationRow>> {
+        let (cond, args) = match status {
+            Some(s) => (" AND status = $2", self.args().s(s)),
+            None => ("", self.args()),
+        };
+        let sql = format!(
+            "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE tenant_id = $1{cond} ORDER BY created_at DESC, id DESC LIMIT {}",
+            limit.clamp(1, 1000)
+        );
+        self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?.iter().map(notification_row).collect()
+    }
+}
+
+/// What one delivery step did.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome<'a> {
+    /// PENDING (wait or retry), SENT, FAILED or SUPPRESSED.
+    pub status: &'a str,
+    pub error: &'a str,
+    pub provider_ref: Option<&'a str>,
+    /// Whether the provider was called (counts as an attempt).
+    pub attempted: bool,
+    pub next_attempt_at: DateTime<Utc>,
+}
+
+/// A message due for delivery, with what is needed to send it.
+pub struct DueNotification {
+    pub tenant_id: String,
+    pub row: NotificationRow,
+    pub account: SmsAccount,
+    pub quiet: Option<(u16, u16)>,
+    pub daily_limit: i64,
+    pub tz: chrono_tz::Tz,
+}
+
+impl Store {
+    /// Queues the messages for newly raised top-level alarms: one per recipient (the
+    /// customer's phone for account alarms, the tenant's contacts for meter and gateway
+    /// alarms) where the tenant has an SMS account and a template for the kind. Replays of
+    /// the same alarm queue nothing (unique (alarm, recipient)). Returns how many were queued.
+    pub async fn platform_enqueue_notifications(&self, events: &[AlarmEvent], now: DateTime<Utc>) -> Result<usize> {
+        let b = self.backend();
+        let mut queued = 0;
+        for e in events.iter().filter(|e| e.change == "RAISED") {
+            let t = self.tenant(crate::domain::ids::TenantId::parse(&e.tenant_id).ok_or(StoreError::NotFound)?);
+            let alarm = t.alarm(&e.alarm_id).await?;
+            if alarm.parent_id.is_some() {
+                continue;
+            }
+            let Some((settings, _)) = t.notification_settings().await? else { continue };
+            let sql = "SELECT template_code FROM notification_templates WHERE tenant_id = $1 AND alarm_kind = $2";
+            let Some(template) = self.db.query_one_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&alarm.kind))).await? else { continue };
+            let template: String = template.try_get("", "template_code")?;
+            let (label, recipients) = match alarm.subject_kind.as_str() {
+                "ACCOUNT" => {
+                    let sql =
+                        "SELECT a.number, c.phone FROM accounts a JOIN customers c ON c.tenant_id = a.tenant_id AND c.id = a.customer_id
+                               WHERE a.tenant_id = $1 AND a.id = $2";
+                    match self.db.query_one_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&alarm.subject_id))).await? {
+                        Some(r) => (r.try_get::<String>("", "number")?, vec![r.try_get::<String>("", "phone")?]),
+                        None => continue,
+                    }
+                }
+                "GATEWAY" => {
+                    let sql = "SELECT serial FROM gateways WHERE tenant_id = $1 AND id = $2";
+                    let serial = match self.db.query_one_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&alarm.subject_id))).await? {
+                        Some(r) => r.try_get::<String>("", "serial")?,
+                        None => continue,
+                    };
+                    (serial, settings.contacts.clone())
+                }
+                _ => {
+                    let sql = "SELECT address, shop_no FROM meters WHERE tenant_id = $1 AND id = $2";
+                    let label = match self.db.query_one_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&alarm.subject_id))).await? {
+                        Some(r) => {
+                            let shop: String = r.try_get("", "shop_no")?;
+                            if shop.is_empty() { r.try_get::<String>("", "address")? } else { shop }
+                        }
+                        None => continue,
+                    };
+                    (label, settings.contacts.clone())
+                }
+            };
+            let tz: chrono_tz::Tz = t.tenant_row().await?.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+            let params = serde_json::json!({
+                "subject": label,
+                "alarm": crate::domain::control::alarm_label(&alarm.kind),
+                "time": alarm.raised_at.with_timezone(&tz).format("%m-%d %H:%M").to_string(),
+            })
+            .to_string();
+            for phone in recipients.iter().filter(|p| !p.trim().is_empty()) {
+                let sql = "INSERT INTO notifications (tenant_id, id, alarm_id, alarm_kind, recipient, template_code, params, created_at, next_attempt_at)
+                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (tenant_id, alarm_id, recipient) DO NOTHING";
+                let args = Args::new()
+                    .s(&e.tenant_id)
+                    .s(NotificationId::new_ordered().as_str())
+                    .s(&alarm.id)
+                    .s(&alarm.kind)
+                    .s(phone.trim())
+                    .s(&template)
+                    .s(&params)
+                    .t(now);
+                queued += self.db.execute_raw(stmt(b, sql, args)).await?.rows_affected() as usize;
+            }
+        }
+        Ok(queued)
+    }
+
+    /// Pending messages due now, with their tenant's SMS account (secret unwrapped).
+    pub async fn platform_notifications_due(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<DueNotification>> {
+        let b = self.backend();
+        let sql = format!(
+            "SELECT n.tenant_id, n.{cols}, {settings}, t.time_zone FROM notifications n
+             JOIN notification_settings s ON s.tenant_id = n.tenant_id JOIN tenants t ON t.id = n.tenant_id
+             WHERE n.status = 'PENDING' AND n.next_attempt_at <= $1 AND t.status = 'ACTIVE' ORDER BY n.next_attempt_at LIMIT {limit}",
+            cols = NOTIFICATION_COLUMNS.replace(", ", ", n."),
+            settings = SETTINGS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", "),
+        );
+        let kek = self.kek()?;
+        let mut out = Vec::new();
+        for r in self.db.query_all_raw(stmt(b, &sql, Args::new().t(now))).await? {
+            let tenant_id: String = r.try_get("", "tenant_id")?;
+            let (s, wrapped) = settings_row(&r)?;
+            let secret = String::from_utf8(kek.unwrap(&secret_aad(&tenant_id), &wrapped)?)
+                .map_err(|_| StoreError::Database("stored SMS secret is not text".into()))?;
+            let tz: String = r.try_get("", "time_zone")?;
+            out.push(DueNotification {
+                row: notification_row(&r)?,
+                account: SmsAccount {
+                    provider: s.provider,
+                    endpoint: s.endpoint,
+                    access_key_id: s.access_key_id,
+                    secret,
+                    sign_name: s.sign_name,
+                    sdk_app_id: s.sdk_app_id,
+                    region: s.region,
+                },
+                quiet: s.quiet,
+                daily_limit: s.daily_limit,
+                tz: tz.parse().unwrap_or(chrono_tz::Asia::Shanghai),
+                tenant_id,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Messages sent to a recipient since `since` (for the daily limit).
+    pub async fn platform_sent_to(&self, tenant: &str, recipient: &str, since: DateTime<Utc>) -> Result<i64> {
+        let sql = "SELECT COUNT(*) AS n FROM notifications WHERE tenant_id = $1 AND recipient = $2 AND status = 'SENT' AND sent_at >= $3";
+        let r = self.db.query_one_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(recipient).t(since))).await?;
+        r.map(|r| super::registry::int(&r, "n")).transpose().map(|n| n.unwrap_or(0))
+    }
+
+    /// Records the outcome of one delivery step.
+    pub async fn platform_notification_outcome(&self, tenant: &str, id: &str, o: &Outcome<'_>, now: DateTime<Utc>) -> Result<()> {
+        let Outcome { status, error, provider_ref, attempted, next_attempt_at } = *o;
+        let sql = "UPDATE notifications SET status = $3, last_error = $4, provider_ref = COALESCE($5, provider_ref),
+                   attempts = attempts + $6, next_attempt_at = $7, sent_at = CASE WHEN $3 = 'SENT' THEN $8 ELSE sent_at END
+                   WHERE tenant_id = $1 AND id = $2";
+        let args = Args::new().s(tenant).s(id).s(status).s(error).os(provider_ref).i(i64::from(attempted)).t(next_attempt_at).t(now);
+        self.db.execute_raw(stmt(self.backend(), sql, args)).await?;
+        Ok(())
+    }
+}
