@@ -153,7 +153,7 @@ async fn dispatch_once(
         }
         match downlink.send(&device, bytes).await {
             Ok(()) => {
-                store.platform_mark_sent(&c.tenant_id, &c.id, now).await?;
+                store.platform_mark_sent(&c.tenant_id, &c.id, Utc::now()).await?;
                 tracing::info!(tenant = %c.tenant_id, meter = %c.meter_id, kind = %c.kind, attempt = c.attempts + 1, "command sent");
             }
             Err(e) => tracing::warn!(error = %e, "downlink publish failed; will retry"),

@@ -34,6 +34,7 @@ const UP: &[&str] = &[
         PRIMARY KEY (tenant_id, id)
     )",
     "ALTER TABLE commands ADD COLUMN batch_id TEXT",
+    "ALTER TABLE commands ADD COLUMN replied_at {ts}",
     "CREATE INDEX commands_batch ON commands (tenant_id, batch_id) WHERE batch_id IS NOT NULL",
     "CREATE TABLE friendly_windows (
         tenant_id TEXT NOT NULL REFERENCES tenants (id),

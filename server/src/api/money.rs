@@ -557,6 +557,8 @@ pub struct Command {
     pub attempts: i64,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// When the meter's reply (normal or abnormal) reached the platform.
+    pub replied_at: Option<DateTime<Utc>>,
     pub confirmed_at: Option<DateTime<Utc>>,
 }
 
@@ -574,6 +576,7 @@ impl From<store::CommandRow> for Command {
             attempts: c.attempts,
             created_at: c.created_at,
             sent_at: c.sent_at,
+            replied_at: c.replied_at,
             confirmed_at: c.confirmed_at,
         }
     }

@@ -71,6 +71,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200_000)]
         rows: usize,
     },
+    /// Control with a simulated fleet connected: batch read-now, command round trip, and
+    /// reading-crosses-the-limit to trip frame on the wire.
+    Control {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 10_000)]
+        meters: usize,
+        /// Meters sampled for the round-trip and trip-latency figures.
+        #[arg(long, default_value_t = 500)]
+        samples: usize,
+    },
     /// Publishing side of `ingest` and `storm` (run as a child process).
     #[command(hide = true)]
     Publishers {
@@ -105,12 +116,14 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Store { database_url, devices, readings, batch } => pipeline::store(database_url, devices, readings, batch).await?,
         BenchCommand::Settle { database_url, meters, readings, batch } => money::settle(database_url, meters, readings, batch).await?,
         BenchCommand::Bills { database_url, meters } => money::bills(database_url, meters).await?,
+        BenchCommand::Control { target, meters, samples } => control::control(target, meters, samples).await?,
         BenchCommand::Copy { database_url, rows } => pipeline::copy(&database_url, rows)?,
         BenchCommand::Publishers { file, broker, readings, storm } => pipeline::publishers(&file, &broker, readings, storm).await?,
     }
     Ok(())
 }
 
+mod control;
 mod money;
 mod pipeline;
 

@@ -29,12 +29,15 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-struct Bench {
-    app: RunningApp,
-    tenant: crate::store::TenantStore,
+pub(super) struct Bench {
+    pub app: RunningApp,
+    pub tenant: crate::store::TenantStore,
     file: std::path::PathBuf,
     devices: usize,
-    dir: std::path::PathBuf,
+    pub dir: std::path::PathBuf,
+    /// The fleet as simulator devices (meters holding their keys).
+    pub sims: Vec<mqtt_bridge::simulator::SimDevice>,
+    pub backend: &'static str,
 }
 
 /// A fresh PostgreSQL database beside the one named (dropped by hand: `vl_bench_*`).
@@ -49,6 +52,12 @@ pub(super) async fn fresh_database(url: &Option<String>) -> anyhow::Result<Optio
 }
 
 async fn setup(target: &Target, devices: usize) -> anyhow::Result<Bench> {
+    setup_fleet(target, devices, false).await
+}
+
+/// A running application with a fresh database and a provisioned fleet of 4G meters (with a
+/// tariff and funded prepaid accounts when `accounts`).
+pub(super) async fn setup_fleet(target: &Target, devices: usize, accounts: bool) -> anyhow::Result<Bench> {
     let dir = std::env::temp_dir().join(format!("voltledger-bench-{}", uuid::Uuid::new_v4().simple()));
     let settings = Settings {
         data_dir: dir.clone(),
@@ -72,7 +81,7 @@ async fn setup(target: &Target, devices: usize) -> anyhow::Result<Bench> {
     let started = Instant::now();
     // A distinct address prefix per run keeps several runs apart on a shared broker.
     let prefix = 200 + (uuid::Uuid::new_v4().as_u128() % 700) as u64;
-    provision(&tenant, FleetPlan { meters: devices, gateways: 0, per_gateway: 1, address_prefix: prefix, accounts: false }).await?;
+    provision(&tenant, FleetPlan { meters: devices, gateways: 0, per_gateway: 1, address_prefix: prefix, accounts }).await?;
     let sims = sim_devices(&tenant, "bench").await?;
     eprintln!("provisioned {} devices in {:.1} s", sims.len(), started.elapsed().as_secs_f64());
     let file = dir.join("devices.tsv");
@@ -83,7 +92,8 @@ async fn setup(target: &Target, devices: usize) -> anyhow::Result<Bench> {
         }
     }
     std::fs::write(&file, out)?;
-    Ok(Bench { app, tenant, file, devices: sims.len(), dir })
+    let backend = if settings.database_url().starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
+    Ok(Bench { app, tenant, file, devices: sims.len(), dir, sims, backend })
 }
 
 fn child(bench: &Bench, readings: usize, storm: bool) -> anyhow::Result<std::process::Child> {

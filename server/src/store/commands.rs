@@ -96,18 +96,18 @@ impl Store {
         let id: String = r.try_get("", "id")?;
         match refused {
             None if purchase => {
-                let sql =
-                    "UPDATE commands SET status = 'CONFIRMED', confirmed_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'SENT'";
+                let sql = "UPDATE commands SET status = 'CONFIRMED', confirmed_at = $3, replied_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'SENT'";
                 self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(id).t(at))).await?;
             }
             None => {
-                let sql = "UPDATE commands SET status = 'ACKNOWLEDGED' WHERE tenant_id = $1 AND id = $2 AND status = 'SENT'";
-                self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(id))).await?;
+                let sql =
+                    "UPDATE commands SET status = 'ACKNOWLEDGED', replied_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'SENT'";
+                self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(id).t(at))).await?;
             }
             Some(bits) => {
                 let why = format!("refused by the meter: {}", if bits.is_empty() { "no error bits".to_string() } else { bits.join(", ") });
-                let sql = "UPDATE commands SET status = 'FAILED', reason = reason || ' — ' || $3 WHERE tenant_id = $1 AND id = $2 AND status = 'SENT'";
-                self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(id).s(why))).await?;
+                let sql = "UPDATE commands SET status = 'FAILED', replied_at = $4, reason = reason || ' — ' || $3 WHERE tenant_id = $1 AND id = $2 AND status = 'SENT'";
+                self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(id).s(why).t(at))).await?;
             }
         }
         Ok(())

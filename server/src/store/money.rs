@@ -104,6 +104,8 @@ pub struct CommandRow {
     pub attempts: i64,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// When the meter's reply reached the bridge.
+    pub replied_at: Option<DateTime<Utc>>,
     pub confirmed_at: Option<DateTime<Utc>>,
 }
 
@@ -1121,7 +1123,7 @@ impl TenantStore {
 
     pub(crate) async fn commands_where(&self, cond: &str, args: Args, limit: u64) -> Result<Vec<CommandRow>> {
         let sql = format!(
-            "SELECT id, meter_id, account_id, kind, source, reason, payload, status, attempts, created_at, sent_at, confirmed_at FROM commands
+            "SELECT id, meter_id, account_id, kind, source, reason, payload, status, attempts, created_at, sent_at, replied_at, confirmed_at FROM commands
              WHERE tenant_id = $1{cond} ORDER BY created_at DESC, id LIMIT {limit}"
         );
         let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
@@ -1139,6 +1141,7 @@ impl TenantStore {
                     attempts: super::registry::int(r, "attempts")?,
                     created_at: r.try_get("", "created_at")?,
                     sent_at: r.try_get("", "sent_at")?,
+                    replied_at: r.try_get("", "replied_at")?,
                     confirmed_at: r.try_get("", "confirmed_at")?,
                 })
             })

@@ -145,6 +145,24 @@ impl TenantStore {
         self.friendly_windows().await
     }
 
+    /// For the benchmark: automatic trips decided since `since`, each the time from receiving
+    /// the reading that decided it to putting its frame on the wire.
+    pub async fn trip_latencies(&self, since: DateTime<Utc>) -> Result<Vec<chrono::Duration>> {
+        let sql = "SELECT c.sent_at, (SELECT MAX(r.received_at) FROM readings r WHERE r.tenant_id = c.tenant_id AND r.meter_id = c.meter_id
+                     AND r.received_at <= c.created_at) AS received_at
+                   FROM commands c WHERE c.tenant_id = $1 AND c.kind = 'TRIP' AND c.source = 'AUTO' AND c.created_at >= $2 AND c.sent_at IS NOT NULL";
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args().t(since))).await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let sent: DateTime<Utc> = r.try_get("", "sent_at")?;
+            let received: Option<DateTime<Utc>> = r.try_get("", "received_at")?;
+            if let Some(received) = received {
+                out.push(sent - received);
+            }
+        }
+        Ok(out)
+    }
+
     /// Sets how often meters are expected to report (polling and lost detection follow it).
     pub async fn set_reading_schedule(&self, interval_s: i64, lost_after_intervals: i64) -> Result<()> {
         let sql = "UPDATE tenants SET reading_interval_s = $2, lost_after_intervals = $3 WHERE id = $1";

@@ -1,0 +1,138 @@
+//! Control benchmarks with a simulated fleet connected: a batch "read now" to every meter, the
+//! command round trip, and the time from a reading that crosses the credit limit to the trip
+//! frame on the wire. Timestamps come from the store (written by the bridge and the
+//! dispatcher), so the figures are the platform's own latency, not the benchmark's polling.
+
+use std::time::{Duration, Instant};
+
+use mqtt_bridge::simulator::{SimConfig, SimHandle};
+
+use super::Target;
+use super::pipeline::setup_fleet;
+use crate::store::{MeterFilter, MeterSelection};
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).copied().unwrap_or(f64::NAN)
+}
+
+fn summary(what: &str, mut ms: Vec<f64>) {
+    ms.sort_by(f64::total_cmp);
+    println!(
+        "{what}: n={} p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        ms.len(),
+        percentile(&ms, 0.5),
+        percentile(&ms, 0.9),
+        percentile(&ms, 0.99),
+        ms.last().copied().unwrap_or(f64::NAN)
+    );
+}
+
+pub async fn control(target: Target, meters: usize, samples: usize) -> anyhow::Result<()> {
+    let bench = setup_fleet(&target, meters, true).await?;
+    let tenant = bench.tenant.clone();
+    let handle = SimHandle::default();
+    let config = SimConfig {
+        broker: bench.app.broker.clone(),
+        // Background pushes spread over an hour; the measured traffic is the commands'.
+        interval: Duration::from_secs(3600),
+        clock_offset: chrono::FixedOffset::east_opt(8 * 3600).ok_or_else(|| anyhow::anyhow!("clock offset"))?,
+        rounds: None,
+    };
+    let sim = tokio::spawn(mqtt_bridge::simulator::run(config, bench.sims.clone(), handle.clone()));
+    tokio::time::sleep(Duration::from_secs(5 + (meters / 1000) as u64)).await;
+    println!("control: {meters} simulated meters connected ({})", bench.backend);
+
+    // 1. Read now for every meter, as one batch.
+    let started = Instant::now();
+    let batch = tenant.create_batch("READ", "bench", &MeterSelection::default()).await?;
+    let (mut half, mut most) = (None, None);
+    let total = batch.total;
+    loop {
+        let b = tenant.batch(&batch.id).await?;
+        let confirmed = b.by_status.get("CONFIRMED").copied().unwrap_or(0);
+        if half.is_none() && confirmed * 2 >= total {
+            half = Some(started.elapsed());
+        }
+        if most.is_none() && confirmed * 100 >= total * 99 {
+            most = Some(started.elapsed());
+        }
+        if b.finished() >= total || started.elapsed() > Duration::from_secs(600) {
+            println!(
+                "control: batch READ of {total} meters: 50% confirmed in {:.1} s, 99% in {:.1} s, all finished in {:.1} s ({} confirmed, {:?})",
+                half.unwrap_or_default().as_secs_f64(),
+                most.unwrap_or_default().as_secs_f64(),
+                started.elapsed().as_secs_f64(),
+                confirmed,
+                b.by_status
+            );
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // 2. Command round trip: an operator trip, then a close, for a sample of meters, a few
+    //    dozen in flight at once; created -> the meter's reply received by the platform.
+    let (rows, _) = tenant.meters(&MeterFilter::default(), 1, samples.min(500) as u64).await?;
+    let mut round_trips = Vec::new();
+    for kind in ["TRIP", "CLOSE"] {
+        for chunk in rows.chunks(50) {
+            let mut ids = Vec::new();
+            for m in chunk {
+                ids.push(tenant.operator_command(&m.id, kind, "bench").await?.id);
+            }
+            let deadline = Instant::now() + Duration::from_secs(30);
+            for id in ids {
+                loop {
+                    let c = tenant.command(id.as_str()).await?;
+                    if let Some(c) = c.filter(|c| c.replied_at.is_some()) {
+                        if let Some(r) = c.replied_at {
+                            round_trips.push((r - c.created_at).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+                        }
+                        break;
+                    }
+                    if Instant::now() > deadline {
+                        eprintln!("command {id} not answered in 30 s");
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+    }
+    summary(&format!("control: relay command round trip (created -> meter's reply received), {meters} meters connected"), round_trips);
+
+    // 3. A reading that crosses the credit limit -> the sealed trip frame published. Leave one
+    //    fen on the sample's accounts, let energy accrue, and read them now.
+    let mut sample = Vec::new();
+    for m in &rows {
+        if let Some(a) = m.account_id.as_ref()
+            && let Some(acc) = tenant.account(a).await?
+        {
+            if acc.balance_x100 > 1 {
+                tenant.refund(a, acc.balance_x100 - 1, "bench: leave one fen").await?;
+            }
+            sample.push(m.id.clone());
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    let trips_since = chrono::Utc::now();
+    let read =
+        tenant.create_batch("READ", "bench", &MeterSelection { meter_ids: Some(sample.clone()), ..MeterSelection::default() }).await?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while tenant.batch(&read.id).await?.finished() < read.total && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let latencies = tenant.trip_latencies(trips_since).await?;
+    summary(
+        "control: reading crossing the limit (received) -> trip frame published",
+        latencies.iter().map(|d| d.num_microseconds().unwrap_or(0) as f64 / 1000.0).collect(),
+    );
+    sim.abort();
+    let _ = std::fs::remove_dir_all(&bench.dir);
+    Ok(())
+}
