@@ -102,14 +102,14 @@ pub trait ReadingSink: Send + Sync + 'static {
     }
 }
 
-/// A meter's reply to a remote-control (0x1C) or wallet purchase (0x03) command: accepted,
-/// or refused with its error bits.
+/// A meter's reply to a remote-control (0x1C), parameter write (0x14) or wallet purchase
+/// (0x03) command: accepted, or refused with its error bits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ControlReply {
     pub device: String,
     pub address: Address,
-    /// True for a reply to a purchase (security function 0x03).
-    pub purchase: bool,
+    /// The request's function code (0x1C, 0x14 or 0x03).
+    pub function: u8,
     /// `None` for a normal reply; the ERR bits' names for an abnormal one.
     pub refused: Option<Vec<&'static str>>,
     pub received_at: DateTime<Utc>,

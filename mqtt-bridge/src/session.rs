@@ -166,13 +166,15 @@ async fn ingest<S: ReadingSink>(
                     let device = uplink::device_of(&p.topic).unwrap_or_default();
                     for f in &decoded.others {
                         let function = f.control.function;
-                        if matches!(function, crate::dlt645::function::REMOTE_CONTROL | crate::dlt645::function::SECURITY)
-                            && f.control.direction == crate::dlt645::Direction::Reply
+                        if matches!(
+                            function,
+                            crate::dlt645::function::REMOTE_CONTROL | crate::dlt645::function::SECURITY | crate::dlt645::function::WRITE
+                        ) && f.control.direction == crate::dlt645::Direction::Reply
                         {
                             replies.push(crate::port::ControlReply {
                                 device: device.to_string(),
                                 address: f.address,
-                                purchase: function == crate::dlt645::function::SECURITY,
+                                function,
                                 refused: crate::dlt645::ReplyError::of(f).map(|e| e.bits()),
                                 received_at: now,
                             });

@@ -10,7 +10,7 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, Timelike, Utc};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use rust_decimal::Decimal;
 
-use crate::dlt645::secure::{self, Key, SealedControl, WalletRecharge};
+use crate::dlt645::secure::{self, Key, SealedControl, SealedWrite, WalletRecharge};
 use crate::dlt645::{self, Address, Di, Frame, RelayAction, RemoteControl, Value, di, function};
 use crate::port::Readings;
 use crate::session::BrokerAddr;
@@ -50,6 +50,10 @@ pub struct SimMeter {
     /// Meter-side prepaid wallet in fen and its purchase count.
     pub wallet_fen: i64,
     pub purchase_count: u32,
+    /// Parameters written by the platform (alarm amounts, credit limit, prices, …).
+    pub settings: std::collections::BTreeMap<Di, Value>,
+    /// How far the meter's clock is off (a time sync sets it right).
+    pub clock_skew: chrono::Duration,
     last: Option<NaiveDateTime>,
 }
 
@@ -94,6 +98,8 @@ impl SimMeter {
             last_counter: 0,
             wallet_fen: 0,
             purchase_count: 0,
+            settings: std::collections::BTreeMap::new(),
+            clock_skew: chrono::Duration::zero(),
             last: None,
         }
     }
@@ -227,7 +233,13 @@ pub fn answer(meter: &mut SimMeter, frame: &Frame, now: NaiveDateTime) -> Option
         return None;
     }
     if frame.address.is_broadcast() {
-        return None; // broadcasts (time sync, freeze) get no reply (§1.3)
+        // Broadcasts (time sync, freeze) get no reply (§1.3); a time sync sets the clock.
+        if frame.control.function == function::BROADCAST_TIME
+            && let Some(t) = dlt645::broadcast_time_of(frame)
+        {
+            meter.clock_skew = t - now;
+        }
+        return None;
     }
     if frame.address != meter.address {
         return None;
@@ -237,7 +249,7 @@ pub fn answer(meter: &mut SimMeter, frame: &Frame, now: NaiveDateTime) -> Option
             let wire: [u8; 4] = frame.data.get(..4)?.try_into().ok()?;
             let id = Di::from_wire(wire);
             let r = meter.reading_at(now);
-            let frames = reading_frames(meter.address, now, &r, meter.three_phase);
+            let frames = reading_frames(meter.address, now + meter.clock_skew, &r, meter.three_phase);
             // Answer from the same snapshot the meter would push.
             let scan = dlt645::scan(&frames);
             scan.frames
@@ -276,6 +288,21 @@ pub fn answer(meter: &mut SimMeter, frame: &Frame, now: NaiveDateTime) -> Option
                 RelayAction::AlarmOn | RelayAction::AlarmOff => {}
             }
             Some(Frame::new(meter.address, dlt645::Control::reply(function::REMOTE_CONTROL), Vec::new()))
+        }
+        function::WRITE => {
+            // A parameter write: MAC, fresh counter, and an item the meter knows.
+            let refuse = |code| Some(dlt645::abnormal_reply(meter.address, function::WRITE, code));
+            let Some(key) = &meter.key else { return refuse(0x04) };
+            let Ok(w) = SealedWrite::open(meter.address, &frame.data, key) else { return refuse(0x04) };
+            if w.counter <= meter.last_counter {
+                return refuse(0x04);
+            }
+            let Ok(items) = dlt645::items::decode_items(&w.item) else { return refuse(0x01) };
+            meter.last_counter = w.counter;
+            for item in items {
+                meter.settings.insert(item.di, item.value);
+            }
+            Some(Frame::new(meter.address, dlt645::Control::reply(function::WRITE), Vec::new()))
         }
         function::SECURITY => {
             // SERR bit 2: verification (MAC) failed; bit 5: purchase count not last + 1.
@@ -318,6 +345,8 @@ pub struct Published {
 pub struct SimHandle {
     meters: Arc<Mutex<HashMap<Address, Faults>>>,
     relays: Arc<Mutex<HashMap<Address, (bool, bool)>>>,
+    skews: Arc<Mutex<HashMap<Address, chrono::Duration>>>,
+    settings: Arc<Mutex<HashMap<Address, std::collections::BTreeMap<Di, Value>>>>,
     pub log: Arc<Mutex<Vec<Published>>>,
     pub keep_log: bool,
 }
@@ -332,6 +361,18 @@ impl SimHandle {
         if let Ok(mut m) = self.meters.lock() {
             m.insert(address, faults);
         }
+    }
+
+    /// Puts a meter's clock off by `skew` (applied at its device's next round).
+    pub fn set_clock_skew(&self, address: Address, skew: chrono::Duration) {
+        if let Ok(mut s) = self.skews.lock() {
+            s.insert(address, skew);
+        }
+    }
+
+    /// The parameters the platform has written to a meter.
+    pub fn settings(&self, address: Address) -> std::collections::BTreeMap<Di, Value> {
+        self.settings.lock().ok().and_then(|s| s.get(&address).cloned()).unwrap_or_default()
     }
 
     /// (relay open, hold power) of a meter as last seen by its device task.
@@ -410,8 +451,11 @@ async fn run_device(config: SimConfig, mut device: SimDevice, handle: SimHandle,
                     if meter.faults.silent || meter.faults.push_off {
                         continue;
                     }
+                    if let Some(skew) = handle.skews.lock().ok().and_then(|mut s| s.remove(&meter.address)) {
+                        meter.clock_skew = skew;
+                    }
                     let r = meter.reading_at(at);
-                    payload.extend(reading_frames(meter.address, at, &r, meter.three_phase));
+                    payload.extend(reading_frames(meter.address, at + meter.clock_skew, &r, meter.three_phase));
                     if handle.keep_log && let Ok(mut log) = handle.log.lock() {
                         log.push(Published { device: device.username.clone(), address: meter.address, at, values: r });
                     }
@@ -431,6 +475,11 @@ async fn run_device(config: SimConfig, mut device: SimDevice, handle: SimHandle,
                             }
                             if let Ok(mut r) = handle.relays.lock() {
                                 r.insert(meter.address, (meter.relay_open, meter.hold_power));
+                            }
+                            if !meter.settings.is_empty()
+                                && let Ok(mut s) = handle.settings.lock()
+                            {
+                                s.insert(meter.address, meter.settings.clone());
                             }
                         }
                     }

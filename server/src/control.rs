@@ -121,6 +121,7 @@ async fn dispatch_once(
 ) -> Result<(), crate::store::StoreError> {
     let now = Utc::now();
     store.platform_confirm_relays(now).await?;
+    store.platform_confirm_time_syncs(now).await?;
     let policy = crate::store::DuePolicy { retry_after: s.retry_after, max_attempts: s.max_attempts, expire_after: s.expire_after };
     let mut windows = std::collections::HashMap::new();
     for c in store.platform_commands_due(now, &policy).await? {
@@ -178,17 +179,42 @@ async fn command_frames(
     address: mqtt_bridge::dlt645::Address,
     valid_until: DateTime<Utc>,
 ) -> Result<Vec<mqtt_bridge::dlt645::Frame>, CommandBuild> {
-    use mqtt_bridge::dlt645::secure::{SealedControl, WalletRecharge};
-    use mqtt_bridge::dlt645::{RelayAction, di, read_request};
+    use mqtt_bridge::dlt645::secure::{SealedControl, SealedWrite, WalletRecharge};
+    use mqtt_bridge::dlt645::{Di, RelayAction, Value, broadcast_time, di, items, read_request};
     let refused = |e: &dyn std::fmt::Display| CommandBuild::Refused(e.to_string());
-    if c.kind == "READ" {
-        return Ok([di::DATE, di::TIME, di::FORWARD_ACTIVE_BLOCK, di::ACTIVE_POWER_TOTAL, di::STATUS_WORD_3, di::REMAINING_AMOUNT]
-            .into_iter()
-            .map(|d| read_request(address, d))
-            .collect());
+    let reads = |ids: &[Di]| ids.iter().map(|d| read_request(address, *d)).collect::<Vec<_>>();
+    match c.kind.as_str() {
+        "READ" => {
+            return Ok(reads(&[
+                di::DATE,
+                di::TIME,
+                di::FORWARD_ACTIVE_BLOCK,
+                di::ACTIVE_POWER_TOTAL,
+                di::STATUS_WORD_3,
+                di::REMAINING_AMOUNT,
+            ]));
+        }
+        // DL/T 645 time sync is a broadcast (no reply); the clock read after it confirms it.
+        "TIME_SYNC" => {
+            let mut frames = vec![broadcast_time(Utc::now().with_timezone(&c.tz).naive_local())];
+            frames.extend(reads(&[di::DATE, di::TIME]));
+            return Ok(frames);
+        }
+        _ => {}
     }
     let key = store.platform_meter_key(&c.tenant_id, address).await.map_err(CommandBuild::Store)?;
-    let frame = if c.kind == "PURCHASE" {
+    let frame = if c.kind == "WRITE" {
+        let p: serde_json::Value = serde_json::from_str(&c.payload).map_err(|e| refused(&e))?;
+        let id = p["di"]
+            .as_str()
+            .and_then(|d| u32::from_str_radix(d, 16).ok())
+            .ok_or_else(|| CommandBuild::Refused("write without a data identifier".into()))?;
+        let value: rust_decimal::Decimal =
+            p["value"].as_str().and_then(|v| v.parse().ok()).ok_or_else(|| CommandBuild::Refused("write without a value".into()))?;
+        let item = items::encode_items(Di(id), &[Value::Number(value)]).map_err(|e| refused(&e))?;
+        let counter = store.platform_next_counter(&c.tenant_id, &c.meter_id).await.map_err(CommandBuild::Store)?;
+        SealedWrite { operator: 0, item, counter }.frame(address, &key).map_err(|e| refused(&e))?
+    } else if c.kind == "PURCHASE" {
         let p: serde_json::Value = serde_json::from_str(&c.payload).map_err(|e| refused(&e))?;
         let amount: rust_decimal::Decimal =
             p["amount"].as_str().and_then(|a| a.parse().ok()).ok_or_else(|| CommandBuild::Refused("purchase without an amount".into()))?;

@@ -410,10 +410,47 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             rounds: None,
         };
         tokio::spawn(mqtt_bridge::simulator::run(cfg, devices, mqtt_bridge::simulator::SimHandle::default()));
+        banner += &demo_sms(&t, &seed).await?;
     }
     print!("{banner}");
     let _ = std::io::stdout().flush();
     app.run_until_stopped().await
+}
+
+/// The demo's SMS: a local stand-in of Alibaba Cloud SMS (it checks the signatures) as the
+/// demo tenant's provider, unless an operator configured a real one.
+async fn demo_sms(t: &server::store::TenantStore, seed: &str) -> anyhow::Result<String> {
+    use server::notify::sms::Provider;
+    let current = t.notification_settings().await?;
+    if current.as_ref().is_some_and(|(s, _)| !s.endpoint.starts_with("http://127.0.0.1")) {
+        return Ok(String::new());
+    }
+    let secret = server::fleet::derived_secret(seed, "sms-standin");
+    let standin = server::notify::standin::SmsStandIn::start("127.0.0.1:0".parse()?, &[("LTAIdemo", &secret)])?;
+    let settings = server::store::NotificationSettings {
+        provider: Provider::Aliyun,
+        endpoint: format!("{}/aliyun/", standin.base),
+        access_key_id: "LTAIdemo".into(),
+        sign_name: "VoltLedger".into(),
+        sdk_app_id: String::new(),
+        region: String::new(),
+        contacts: vec!["13800000000".into()],
+        quiet: None,
+        daily_limit: 20,
+    };
+    t.set_notification_settings(&settings, Some(&secret)).await?;
+    if current.is_none() {
+        for (kind, code) in [
+            ("PHASE_LOSS", "SMS_DEMO_PHASE"),
+            ("METER_LOST", "SMS_DEMO_LOST"),
+            ("GATEWAY_LOST", "SMS_DEMO_GATEWAY"),
+            ("ARREARS", "SMS_DEMO_ARREARS"),
+        ] {
+            t.set_notification_template(kind, code).await?;
+        }
+    }
+    // The stand-in's server task runs as long as the process.
+    Ok(format!("SMS stand-in (Alibaba Cloud API, signatures checked) at {}/aliyun/\n", standin.base))
 }
 
 fn frame(command: FrameCommand) -> anyhow::Result<std::process::ExitCode> {

@@ -489,3 +489,71 @@ async fn meters_that_do_not_push_are_polled_and_pushing_meters_are_not() {
     assert_eq!(cmds, json!([]), "a pushing meter is not polled");
     sim.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn settings_prices_and_the_clock_are_pushed_as_sealed_writes_and_confirmed() {
+    use mqtt_bridge::dlt645::{Di, Value};
+    use rust_decimal::Decimal;
+    let app = TestApp::spawn().await;
+    let address = Address::from_u64(990_000_131).unwrap();
+    let (admin, meter, user, pass) = one_meter(&app, "settings", address).await;
+    let key = app.app.store.tenant(admin.tenant.clone()).key_for_address(address).await.unwrap();
+    let handle = SimHandle::default();
+    // The meter's clock is ten minutes slow.
+    handle.set_clock_skew(address, chrono::Duration::minutes(-10));
+    let device = SimDevice { username: user, password: pass, meters: vec![SimMeter::new(address, true).with_key(key)], gateway: false };
+    let sim = tokio::spawn(mqtt_bridge::simulator::run(sim_config(&app), vec![device], handle.clone()));
+    let statuses = |ids: &[serde_json::Value]| {
+        let cmds = admin.ok("query($m: ID!) { commands(meterId: $m) { id status reason } }", json!({"m": meter}))["commands"].clone();
+        ids.iter()
+            .map(|id| {
+                cmds.as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|c| c["id"] == *id)
+                    .map(|c| c["status"].as_str().unwrap().to_string())
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+    };
+    let all_confirmed = |ids: Vec<serde_json::Value>| {
+        let s = &statuses;
+        TestApp::eventually(Duration::from_secs(30), move || {
+            let ok = s(&ids).iter().all(|x| x == "CONFIRMED");
+            async move { ok }
+        })
+    };
+
+    let pushed = admin.ok(
+        "mutation($m: ID!) { pushMeterSettings(input: {meterId: $m, alarm1: \"50.00\", alarm2: \"20\", creditLimit: \"10.5\", overloadKw: \"12.5\"}) { id kind reason } }",
+        json!({"m": meter}),
+    )["pushMeterSettings"]
+        .clone();
+    let ids: Vec<_> = pushed.as_array().unwrap().iter().map(|c| c["id"].clone()).collect();
+    assert_eq!(ids.len(), 4);
+    assert!(all_confirmed(ids.clone()).await, "settings: {:?}", statuses(&ids));
+    let on_meter = handle.settings(address);
+    assert_eq!(on_meter.get(&Di(0x0400_1001)), Some(&Value::Number(Decimal::new(5000, 2))));
+    assert_eq!(on_meter.get(&Di(0x0400_1003)), Some(&Value::Number(Decimal::new(1050, 2))));
+    assert_eq!(on_meter.get(&Di(0x0400_0E01)), Some(&Value::Number(Decimal::new(125_000, 4))));
+
+    let prices = admin
+        .ok("mutation($m: ID!) { pushMeterPrices(meterId: $m, prices: [\"1.2\", \"0.9\", \"0.6\", \"0.3\"]) { id } }", json!({"m": meter}))
+        ["pushMeterPrices"]
+        .clone();
+    let ids: Vec<_> = prices.as_array().unwrap().iter().map(|c| c["id"].clone()).collect();
+    assert!(all_confirmed(ids.clone()).await, "prices: {:?}", statuses(&ids));
+    assert_eq!(handle.settings(address).get(&Di(0x0405_0103)), Some(&Value::Number(Decimal::new(6000, 4))));
+
+    let e = admin.fails("mutation($m: ID!) { pushMeterSettings(input: {meterId: $m, alarm1: \"-1\"}) { id } }", json!({"m": meter}));
+    assert_eq!(e["field"], "alarm1");
+    let e = admin.fails("mutation($m: ID!) { pushMeterPrices(meterId: $m, prices: []) { id } }", json!({"m": meter}));
+    assert_eq!(e["field"], "prices");
+
+    // The slow clock: the sync is confirmed only once the clock the meter reports agrees.
+    let sync =
+        admin.ok("mutation($m: ID!) { syncMeterTime(input: {meterId: $m}) { id kind } }", json!({"m": meter}))["syncMeterTime"].clone();
+    assert_eq!(sync["kind"], "TIME_SYNC");
+    assert!(all_confirmed(vec![sync["id"].clone()]).await, "time sync: {:?}", statuses(&[sync["id"].clone()]));
+    sim.abort();
+}

@@ -231,6 +231,16 @@ pub fn broadcast_time(at: chrono::NaiveDateTime) -> Frame {
     Frame::new(Address::BROADCAST, Control::request(function::BROADCAST_TIME), data)
 }
 
+/// The time a broadcast time sync carries (None: not one, or not a valid time).
+pub fn broadcast_time_of(frame: &Frame) -> Option<chrono::NaiveDateTime> {
+    if frame.control.function != function::BROADCAST_TIME {
+        return None;
+    }
+    let bytes: [u8; 6] = frame.data.as_slice().try_into().ok()?;
+    let [s, mi, h, d, mo, y] = bytes.map(from_bcd_byte);
+    chrono::NaiveDate::from_ymd_opt(2000 + y? as i32, mo?, d?)?.and_hms_opt(h?, mi?, s?)
+}
+
 // ---- the JSON report of `voltledger frame decode` -------------------------------------------
 
 #[derive(Debug, Serialize)]

@@ -19,6 +19,8 @@ use crate::dlt645::Address;
 
 /// Privilege level byte marking a ciphertext + MAC command (§2.2).
 pub const PROTECTED_LEVEL: u8 = 0x98;
+/// Privilege level byte marking a plaintext + MAC write (§2.2).
+pub const MAC_LEVEL: u8 = 0x99;
 /// Recharge of a meter-side wallet (mirrors the cost-control `070102FF`).
 pub const RECHARGE: Di = Di::new(0x07, 0x01, 0x02, 0xFF);
 
@@ -245,6 +247,55 @@ impl WalletRecharge {
     }
 }
 
+/// A parameter write (0x14) in plaintext under a MAC (PA = `99`):
+/// `99 00 00 00 | C0..C3 | DI | value | counter (4, LSB first) | MAC (4)`, the MAC over
+/// `address | control code | C0..C3 | DI | value | counter`. `item` is the DI followed by the
+/// value as the codec encodes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedWrite {
+    pub operator: u32,
+    pub item: Vec<u8>,
+    pub counter: u32,
+}
+
+impl SealedWrite {
+    pub fn frame(&self, address: Address, key: &Key) -> Result<Frame, CommandError> {
+        if address.is_broadcast() || address.has_wildcard() {
+            return Err(CommandError::Address);
+        }
+        let mut body = self.operator.to_le_bytes().to_vec();
+        body.extend(&self.item);
+        body.extend(self.counter.to_le_bytes());
+        let tag = mac(key, &mac_input(address, function::WRITE, &body));
+        let mut data = vec![MAC_LEVEL, 0, 0, 0];
+        data.extend(body);
+        data.extend(tag);
+        Ok(Frame::new(address, Control::request(function::WRITE), data))
+    }
+
+    pub fn open(address: Address, data: &[u8], key: &Key) -> Result<Self, SecureError> {
+        // level (4) + operator (4) + DI (4) + at least one value byte + counter (4) + MAC (4)
+        if data.len() < 21 {
+            return Err(SecureError::Length(data.len()));
+        }
+        let (head, rest) = data.split_at(4);
+        if head.first() != Some(&MAC_LEVEL) {
+            return Err(SecureError::NotProtected);
+        }
+        let (body, tag) = rest.split_at(rest.len() - 4);
+        if !same(&mac(key, &mac_input(address, function::WRITE, body)), tag) {
+            return Err(SecureError::Mac);
+        }
+        let (operator, rest) = body.split_at(4);
+        let (item, counter) = rest.split_at(rest.len() - 4);
+        let word = |b: &[u8]| -> Result<u32, SecureError> {
+            let a: [u8; 4] = b.try_into().map_err(|_| SecureError::Length(data.len()))?;
+            Ok(u32::from_le_bytes(a))
+        };
+        Ok(Self { operator: word(operator)?, item: item.to_vec(), counter: word(counter)? })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -289,6 +340,25 @@ mod tests {
         assert!(!f.data[8..24].windows(2).any(|w| w == [0x1A, 0x00]));
         assert!(SealedControl::open(address, &f.data[..27], &k).is_err());
         assert!(c.frame(Address::BROADCAST, &k).is_err());
+    }
+
+    #[test]
+    fn a_sealed_write_carries_its_item_and_counter_under_the_mac() {
+        let address = Address::from_u64(6).unwrap();
+        let k = key("00112233445566778899AABBCCDDEEFF").for_meter(address);
+        let item = crate::dlt645::items::encode_items(
+            crate::dlt645::Di(0x0400_1001),
+            &[crate::dlt645::Value::Number(rust_decimal::Decimal::new(5000, 2))],
+        )
+        .unwrap();
+        let w = SealedWrite { operator: 3, item: item.clone(), counter: 12 };
+        let f = w.frame(address, &k).unwrap();
+        assert_eq!((f.control.to_byte(), f.data[0]), (0x14, 0x99));
+        assert_eq!(SealedWrite::open(address, &f.data, &k).unwrap(), w);
+        let mut bad = f.data.clone();
+        bad[12] ^= 1; // the value
+        assert_eq!(SealedWrite::open(address, &bad, &k), Err(SecureError::Mac));
+        assert!(SealedWrite::open(address, &f.data[..10], &k).is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
 
 use super::graphql::{Res, err, parse_id, parse_ref, tenant};
 use super::money::Command;
@@ -20,9 +21,23 @@ pub struct MeterSelectionInput {
     pub area_id: Option<ID>,
 }
 
+/// Prepaid settings for one meter; only the given ones are written.
+#[derive(InputObject)]
+pub struct MeterSettingsInput {
+    pub meter_id: ID,
+    /// Alarm amount 1, yuan.
+    pub alarm1: Option<Decimal>,
+    /// Alarm amount 2, yuan.
+    pub alarm2: Option<Decimal>,
+    /// Credit (overdraft) limit, yuan.
+    pub credit_limit: Option<Decimal>,
+    /// Overload power threshold, kW.
+    pub overload_kw: Option<Decimal>,
+}
+
 #[derive(InputObject)]
 pub struct BatchCommandInput {
-    /// TRIP, CLOSE, HOLD_ON, HOLD_OFF or READ (read now).
+    /// TRIP, CLOSE, HOLD_ON, HOLD_OFF, READ (read now) or TIME_SYNC.
     pub kind: String,
     pub selection: MeterSelectionInput,
     #[graphql(default)]
@@ -207,6 +222,66 @@ impl ControlMutation {
             time_zone: row.time_zone,
             reading_interval_seconds: row.reading_interval_s,
         })
+    }
+
+    /// Pushes prepaid settings to a meter (meter-side alarms and limits): each given value is
+    /// one sealed parameter write (alarm amounts 1/2 `04001001/2`, credit limit `04001003`,
+    /// overload power `04000E01`), confirmed by the meter's reply.
+    async fn push_meter_settings(&self, ctx: &Context<'_>, input: MeterSettingsInput) -> Res<Vec<Command>> {
+        let meter = parse_id(&input.meter_id, MeterId::parse)?;
+        let money_max = Decimal::new(99_999_999, 2);
+        let mut writes = Vec::new();
+        for (field, di, value, label) in [
+            ("alarm1", "04001001", input.alarm1, "alarm amount 1"),
+            ("alarm2", "04001002", input.alarm2, "alarm amount 2"),
+            ("creditLimit", "04001003", input.credit_limit, "credit limit"),
+        ] {
+            if let Some(v) = value {
+                if v.is_sign_negative() || v > money_max || v.scale() > 2 {
+                    return Err(err(Invalid::new(field, "yuan from 0 to 999999.99, at most 2 decimals")));
+                }
+                writes.push((di.to_string(), v.to_string(), format!("{label} = {v}")));
+            }
+        }
+        if let Some(kw) = input.overload_kw {
+            if kw.is_sign_negative() || kw > Decimal::new(999_999, 4) || kw.scale() > 4 {
+                return Err(err(Invalid::new("overloadKw", "kW from 0 to 99.9999")));
+            }
+            writes.push(("04000E01".into(), kw.to_string(), format!("overload power = {kw} kW")));
+        }
+        if writes.is_empty() {
+            return Err(err(Invalid::new("input", "give at least one setting")));
+        }
+        Ok(tenant(ctx)?.queue_writes(&meter, &writes).await.map_err(err)?.into_iter().map(Into::into).collect())
+    }
+
+    /// Pushes the prices of the meter's current price set (sharp, peak, flat, valley; yuan/kWh)
+    /// for meter-side prepaid meters: one sealed write per price (`04050101`…`04`).
+    async fn push_meter_prices(&self, ctx: &Context<'_>, meter_id: ID, prices: Vec<Decimal>) -> Res<Vec<Command>> {
+        let meter = parse_id(&meter_id, MeterId::parse)?;
+        if prices.is_empty() || prices.len() > 4 {
+            return Err(err(Invalid::new("prices", "one to four prices: sharp, peak, flat, valley")));
+        }
+        let mut writes = Vec::new();
+        for (i, p) in prices.iter().enumerate() {
+            if p.is_sign_negative() || *p > Decimal::new(99_999_999, 4) || p.scale() > 4 {
+                return Err(err(Invalid::new("prices", "yuan/kWh from 0 to 9999.9999, at most 4 decimals")));
+            }
+            writes.push((
+                format!("0405010{}", i + 1),
+                p.to_string(),
+                format!("price {} = {p}", ["sharp", "peak", "flat", "valley"].get(i).copied().unwrap_or("")),
+            ));
+        }
+        Ok(tenant(ctx)?.queue_writes(&meter, &writes).await.map_err(err)?.into_iter().map(Into::into).collect())
+    }
+
+    /// Sets the meter's clock to the platform's (a DL/T 645 broadcast time on its device's
+    /// downlink, then a clock read that confirms it).
+    async fn sync_meter_time(&self, ctx: &Context<'_>, input: super::money::MeterCommandInput) -> Res<Command> {
+        let meter = parse_id(&input.meter_id, MeterId::parse)?;
+        let reason = if input.reason.is_empty() { "time sync".to_string() } else { input.reason };
+        Ok(tenant(ctx)?.operator_command(&meter, "TIME_SYNC", &reason).await.map_err(err)?.into())
     }
 
     /// Replaces the tenant's friendly hours (an empty list removes them).

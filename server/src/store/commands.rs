@@ -52,7 +52,7 @@ impl Store {
         let sql = "UPDATE commands SET status = 'EXPIRED' WHERE status = 'QUEUED' AND COALESCE(queued_at, created_at) < $1";
         self.db.execute_raw(stmt(b, sql, Args::new().t(now - policy.expire_after))).await?;
         let sql = "SELECT c.tenant_id, c.id, c.meter_id, c.kind, c.source, c.payload, c.attempts, t.time_zone FROM commands c JOIN tenants t ON t.id = c.tenant_id
-                   WHERE c.kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF', 'READ', 'PURCHASE') AND t.status = 'ACTIVE'
+                   WHERE c.kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF', 'READ', 'PURCHASE', 'WRITE', 'TIME_SYNC') AND t.status = 'ACTIVE'
                      AND (c.status = 'QUEUED' OR (c.status IN ('SENT', 'ACKNOWLEDGED') AND c.sent_at < $1))
                      AND NOT EXISTS (SELECT 1 FROM meter_live l WHERE l.tenant_id = c.tenant_id AND l.meter_id = c.meter_id AND l.link_state = 'LOST')
                    ORDER BY COALESCE(c.queued_at, c.created_at) LIMIT 1000";
@@ -75,19 +75,24 @@ impl Store {
     }
 
     /// A meter replied to a command: the oldest command of that family (remote control 0x1C,
-    /// or a wallet purchase 0x03) sent to it and not yet answered becomes `ACKNOWLEDGED` — a
-    /// purchase `CONFIRMED`, as the meter checked its MAC and count before answering — or
-    /// `FAILED` with the meter's error bits.
+    /// parameter write 0x14, wallet purchase 0x03) sent to it and not yet answered becomes
+    /// `ACKNOWLEDGED` — a write or purchase `CONFIRMED`, as the meter checked its MAC and
+    /// counter before answering — or `FAILED` with the meter's error bits.
     pub async fn platform_command_replied(
         &self,
         tenant: &str,
         meter: &str,
-        purchase: bool,
+        function: u8,
         refused: Option<&[&str]>,
         at: DateTime<Utc>,
     ) -> Result<()> {
         let b = self.backend();
-        let kinds = if purchase { "('PURCHASE')" } else { "('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF')" };
+        use mqtt_bridge::dlt645::function as f;
+        let (kinds, final_on_reply) = match function {
+            f::SECURITY => ("('PURCHASE')", true),
+            f::WRITE => ("('WRITE')", true),
+            _ => ("('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF')", false),
+        };
         let sql = format!(
             "SELECT id FROM commands WHERE tenant_id = $1 AND meter_id = $2 AND status = 'SENT' AND kind IN {kinds}
              AND sent_at <= $3 ORDER BY sent_at, id LIMIT 1"
@@ -95,7 +100,7 @@ impl Store {
         let Some(r) = self.db.query_one_raw(stmt(b, &sql, Args::new().s(tenant).s(meter).t(at))).await? else { return Ok(()) };
         let id: String = r.try_get("", "id")?;
         match refused {
-            None if purchase => {
+            None if final_on_reply => {
                 let sql = "UPDATE commands SET status = 'CONFIRMED', confirmed_at = $3, replied_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'SENT'";
                 self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(id).t(at))).await?;
             }
@@ -140,6 +145,29 @@ impl Store {
                        AND (commands.kind = 'READ' OR (commands.kind = 'TRIP' AND (l.status_word_3 & 16) <> 0) OR (commands.kind = 'CLOSE' AND (l.status_word_3 & 16) = 0)
                          OR (commands.kind = 'HOLD_ON' AND (l.status_word_3 & 4096) <> 0) OR (commands.kind = 'HOLD_OFF' AND (l.status_word_3 & 4096) = 0)))";
         Ok(self.db.execute_raw(stmt(self.backend(), sql, Args::new().t(now))).await?.rows_affected())
+    }
+
+    /// Confirms sent time syncs whose meter, heard from since, reports a clock within 30 s of
+    /// when the platform received the reading. Returns how many.
+    pub async fn platform_confirm_time_syncs(&self, now: DateTime<Utc>) -> Result<u64> {
+        let b = self.backend();
+        let sql = "SELECT c.tenant_id, c.id, c.sent_at, l.read_at, l.last_seen_at FROM commands c
+                   JOIN meter_live l ON l.tenant_id = c.tenant_id AND l.meter_id = c.meter_id
+                   WHERE c.kind = 'TIME_SYNC' AND c.status = 'SENT'";
+        let mut confirmed = 0;
+        for r in self.db.query_all_raw(stmt(b, sql, Args::new())).await? {
+            let sent: DateTime<Utc> = r.try_get("", "sent_at")?;
+            let read: Option<DateTime<Utc>> = r.try_get("", "read_at")?;
+            let seen: Option<DateTime<Utc>> = r.try_get("", "last_seen_at")?;
+            let (Some(read), Some(seen)) = (read, seen) else { continue };
+            if seen > sent && (seen - read).num_seconds().abs() <= 30 {
+                let sql =
+                    "UPDATE commands SET status = 'CONFIRMED', confirmed_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'SENT'";
+                let (tenant, id): (String, String) = (r.try_get("", "tenant_id")?, r.try_get("", "id")?);
+                confirmed += self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(id).t(now))).await?.rows_affected();
+            }
+        }
+        Ok(confirmed)
     }
 
     /// The device login a meter's frames travel under, and its address (from the routing cache).

@@ -333,7 +333,7 @@ impl ReadingSink for Store {
                 self.caches.read().ok().and_then(|c| c.routes.get(&(r.device.clone(), r.address.as_u64().unwrap_or(u64::MAX))).cloned());
             let Some(route) = route else { continue };
             if let Err(e) = self
-                .platform_command_replied(route.tenant.as_str(), route.meter.as_str(), r.purchase, r.refused.as_deref(), r.received_at)
+                .platform_command_replied(route.tenant.as_str(), route.meter.as_str(), r.function, r.refused.as_deref(), r.received_at)
                 .await
             {
                 tracing::warn!(error = %e, "recording a command reply failed");

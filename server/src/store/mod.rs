@@ -282,6 +282,7 @@ impl Store {
     async fn load_caches(&self, username: Option<&str>) -> Result<Caches> {
         let b = self.backend();
         let only = if username.is_some() { " AND c.username = $1" } else { "" };
+        let only_dm = if username.is_some() { " AND dm.username = $1" } else { "" };
         let args = || match username {
             Some(u) => Args::new().s(u),
             None => Args::new(),
@@ -291,12 +292,10 @@ impl Store {
              WHERE c.revoked_at IS NULL AND t.status = 'ACTIVE'{only}"
         );
         let routes_sql = format!(
-            "SELECT c.username, m.tenant_id, m.id, m.address, m.gateway_id, t.time_zone
-             FROM device_credentials c
-             JOIN meters m ON m.tenant_id = c.tenant_id
-               AND ((c.meter_id IS NOT NULL AND m.id = c.meter_id) OR (c.gateway_id IS NOT NULL AND m.gateway_id = c.gateway_id))
-             JOIN tenants t ON t.id = m.tenant_id
-             WHERE c.revoked_at IS NULL AND m.retired_at IS NULL AND t.status = 'ACTIVE'{only}"
+            "SELECT dm.username, dm.tenant_id, dm.meter_id AS id, dm.address, dm.gateway_id, t.time_zone
+             FROM {devices} JOIN tenants t ON t.id = dm.tenant_id
+             WHERE dm.revoked_at IS NULL AND dm.retired_at IS NULL AND t.status = 'ACTIVE'{only_dm}",
+            devices = registry::DEVICE_METERS
         );
         let creds = self.db.query_all_raw(stmt(b, &creds_sql, args())).await?;
         let routes = self.db.query_all_raw(stmt(b, &routes_sql, args())).await?;

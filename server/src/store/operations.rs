@@ -13,7 +13,7 @@ use crate::domain::control::{FriendlyWindow, poll_budget};
 use crate::domain::ids::{AreaId, BatchId, MeterId, PropertyId, WindowId};
 
 /// Kinds an operator may issue to a selection.
-pub const BATCH_KINDS: [&str; 5] = ["TRIP", "CLOSE", "HOLD_ON", "HOLD_OFF", "READ"];
+pub const BATCH_KINDS: [&str; 6] = ["TRIP", "CLOSE", "HOLD_ON", "HOLD_OFF", "READ", "TIME_SYNC"];
 /// The most meters one batch may hold.
 pub const BATCH_LIMIT: usize = 50_000;
 
@@ -115,6 +115,29 @@ impl TenantStore {
             created_at: r.try_get("", "created_at")?,
             by_status,
         })
+    }
+
+    /// Queues parameter writes for one meter (kind WRITE, payload `{"di", "value"}`), one
+    /// command per item, each sealed and confirmed on its own.
+    pub async fn queue_writes(&self, meter: &MeterId, writes: &[(String, String, String)]) -> Result<Vec<CommandRow>> {
+        let sql = "SELECT account_id FROM meters WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
+        let r = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?.ok_or(StoreError::NotFound)?;
+        let account: Option<String> = r.try_get("", "account_id")?;
+        let records: Vec<_> = writes
+            .iter()
+            .map(|(di, value, reason)| {
+                let mut c = self.command_record(meter.as_str(), account.clone(), "WRITE", "OPERATOR", reason);
+                c.payload = serde_json::json!({ "di": di, "value": value }).to_string();
+                c
+            })
+            .collect();
+        insert_commands(&self.store.db, &records).await?;
+        self.store.commands.submit(&records);
+        let mut out = Vec::new();
+        for r in &records {
+            out.extend(self.command(&r.id).await?);
+        }
+        Ok(out)
     }
 
     /// The batch's commands (per-meter results), optionally of one status.

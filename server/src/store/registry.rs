@@ -596,15 +596,25 @@ pub struct FleetDevice {
     pub meters: Vec<(String, i64)>,
 }
 
+/// Each device login with the meters it speaks for — its own meter (a 4G meter) or every
+/// meter behind its gateway — as `dm`. Two equi-joins instead of one join on an OR, which
+/// PostgreSQL can only run as a nested loop (a minute at 10,000 devices).
+pub(crate) const DEVICE_METERS: &str = "(SELECT c.tenant_id, c.username, c.gateway_id AS login_gateway_id, c.revoked_at,
+        m.id AS meter_id, m.address, m.phases, m.gateway_id, m.retired_at
+      FROM device_credentials c JOIN meters m ON m.tenant_id = c.tenant_id AND m.id = c.meter_id
+    UNION ALL
+    SELECT c.tenant_id, c.username, c.gateway_id, c.revoked_at, m.id, m.address, m.phases, m.gateway_id, m.retired_at
+      FROM device_credentials c JOIN meters m ON m.tenant_id = c.tenant_id AND m.gateway_id = c.gateway_id) dm";
+
 impl TenantStore {
     /// Every active device login of the tenant with its meters.
     pub async fn device_fleet(&self) -> Result<Vec<FleetDevice>> {
-        let sql = "SELECT c.username, c.gateway_id, m.address, m.phases FROM device_credentials c
-                   JOIN meters m ON m.tenant_id = c.tenant_id
-                     AND ((c.meter_id IS NOT NULL AND m.id = c.meter_id) OR (c.gateway_id IS NOT NULL AND m.gateway_id = c.gateway_id))
-                   WHERE c.tenant_id = $1 AND c.revoked_at IS NULL AND m.retired_at IS NULL
-                   ORDER BY c.username, m.address";
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args())).await?;
+        let sql = format!(
+            "SELECT dm.username, dm.login_gateway_id AS gateway_id, dm.address, dm.phases FROM {DEVICE_METERS}
+             WHERE dm.tenant_id = $1 AND dm.revoked_at IS NULL AND dm.retired_at IS NULL
+             ORDER BY dm.username, dm.address"
+        );
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, self.args())).await?;
         let mut out: Vec<FleetDevice> = Vec::new();
         for r in rows {
             let username: String = r.try_get("", "username")?;
