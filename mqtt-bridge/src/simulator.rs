@@ -25,6 +25,14 @@ pub struct Faults {
     pub phase_loss: bool,
     /// Under-voltage on every phase (status word bit 1, ~180 V).
     pub under_voltage: bool,
+    /// Over-voltage on every phase (status word bit 2, ~255 V).
+    pub over_voltage: bool,
+    /// Load above the meter's limit (status word bit 5 on every phase).
+    pub overload: bool,
+    /// Power flowing backwards (status word bit 6 on every phase).
+    pub reverse_power: bool,
+    /// The relay is bypassed: energy flows while it is open (consumption while tripped).
+    pub bypass: bool,
     /// Publishes nothing and answers nothing.
     pub silent: bool,
     /// Publishes nothing on its own but answers requests: a meter the platform must poll.
@@ -116,7 +124,7 @@ impl SimMeter {
 
     /// Active power (kW, 4 places) at a local time.
     fn power_at(&self, at: NaiveDateTime) -> Decimal {
-        if self.relay_open {
+        if self.relay_open && !self.faults.bypass {
             return Decimal::new(0, 4);
         }
         let noise = Decimal::new((hash(self.address.as_u64().unwrap_or_default(), at.and_utc().timestamp()) % 200) as i64 - 100, 3);
@@ -149,13 +157,23 @@ impl SimMeter {
         let phases = if self.three_phase { 3 } else { 1 };
         let pf = Decimal::new(930 + (hash(seed, t + 7) % 60) as i64, 3);
         for p in 0..phases {
-            let base = if self.faults.under_voltage { 1800 } else { 2200 };
+            let base = if self.faults.under_voltage {
+                1800
+            } else if self.faults.over_voltage {
+                2550
+            } else {
+                2200
+            };
             let mut v = Decimal::new(base + (hash(seed, t + p as i64) % 60) as i64 - 30, 1);
             if self.faults.phase_loss && p == 2 {
                 v = Decimal::new(0, 1);
             }
             let per_phase = power / Decimal::from(phases);
-            let amps = if v.is_zero() || self.relay_open { Decimal::ZERO } else { per_phase * Decimal::from(1000) / (v * pf) };
+            let amps = if v.is_zero() || (self.relay_open && !self.faults.bypass) {
+                Decimal::ZERO
+            } else {
+                per_phase * Decimal::from(1000) / (v * pf)
+            };
             if let Some(slot) = r.voltage.get_mut(p) {
                 *slot = Some(v);
             }
@@ -165,6 +183,15 @@ impl SimMeter {
             let mut word = 0u16;
             if self.faults.under_voltage {
                 word |= 1 << 1;
+            }
+            if self.faults.over_voltage {
+                word |= 1 << 2;
+            }
+            if self.faults.overload {
+                word |= 1 << 5;
+            }
+            if self.faults.reverse_power {
+                word |= 1 << 6;
             }
             if self.faults.phase_loss && p == 2 {
                 word |= 1 << 7;

@@ -358,7 +358,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                         phase_loss: fault == 0,
                         under_voltage: fault == 1,
                         silent: fault == 2,
-                        push_off: false,
+                        ..Default::default()
                     };
                     handle.set_faults(*a, f);
                 }

@@ -346,3 +346,84 @@ async fn alarms_reach_people_by_sms_signed_as_each_provider_requires() {
     sim.abort();
     standin.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_meter_fault_and_balance_state_raises_its_alarm_and_clears() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("faults").await;
+    let property = admin.ok(r#"mutation { createProperty(input: {name: "Works"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let address = Address::from_u64(990_000_141).unwrap();
+    let r = admin.ok(
+        "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 3, linkType: FOUR_G}) { meter { id } credentials { username password } } }",
+        json!({"p": property, "a": address.to_string()}),
+    )["registerMeter"]
+        .clone();
+    let meter = r["meter"]["id"].clone();
+    let key = app.app.store.tenant(admin.tenant.clone()).key_for_address(address).await.unwrap();
+    let handle = SimHandle::default();
+    let device = SimDevice {
+        username: r["credentials"]["username"].as_str().unwrap().into(),
+        password: r["credentials"]["password"].as_str().unwrap().into(),
+        meters: vec![SimMeter::new(address, true).with_key(key)],
+        gateway: false,
+    };
+    let sim = tokio::spawn(mqtt_bridge::simulator::run(sim_config(&app), vec![device], handle.clone()));
+    let until = |kind: &'static str, subject: Value, active_wanted: bool| {
+        let admin = &admin;
+        async move {
+            TestApp::eventually(Duration::from_secs(30), || {
+                let ok = has(admin, kind, &subject) == active_wanted;
+                async move { ok }
+            })
+            .await
+        }
+    };
+    let cases: [(Faults, &str); 5] = [
+        (Faults { over_voltage: true, ..Default::default() }, "OVER_VOLTAGE"),
+        (Faults { under_voltage: true, ..Default::default() }, "UNDER_VOLTAGE"),
+        (Faults { overload: true, ..Default::default() }, "OVERLOAD"),
+        (Faults { reverse_power: true, ..Default::default() }, "REVERSE_ENERGY"),
+        (Faults { phase_loss: true, ..Default::default() }, "PHASE_LOSS"),
+    ];
+    for (faults, kind) in cases {
+        handle.set_faults(address, faults);
+        assert!(until(kind, meter.clone(), true).await, "{kind} raised: {:?}", active(&admin, true));
+        handle.set_faults(address, Faults::default());
+        assert!(until(kind, meter.clone(), false).await, "{kind} cleared: {:?}", active(&admin, true));
+    }
+    // Tripped, then power flows through the open relay (a bypass).
+    admin.ok("mutation($m: ID!) { tripMeter(input: {meterId: $m}) { id } }", json!({"m": meter}));
+    assert!(until("TRIPPED", meter.clone(), true).await, "{:?}", active(&admin, true));
+    assert!(!has(&admin, "CONSUMPTION_WHILE_TRIPPED", &meter), "no power flows through an open relay");
+    handle.set_faults(address, Faults { bypass: true, ..Default::default() });
+    assert!(until("CONSUMPTION_WHILE_TRIPPED", meter.clone(), true).await, "{:?}", active(&admin, true));
+    handle.set_faults(address, Faults::default());
+    admin.ok("mutation($m: ID!) { closeMeter(input: {meterId: $m}) { id } }", json!({"m": meter}));
+    assert!(until("TRIPPED", meter.clone(), false).await);
+    assert!(until("CONSUMPTION_WHILE_TRIPPED", meter.clone(), false).await);
+    sim.abort();
+
+    // The balance states of an account: alarm 1, then alarm 2 (alarm 1 clears).
+    let customer = admin.ok(r#"mutation { createCustomer(input: {name: "Canteen", phone: "13900000001"}) { id } }"#, json!({}))["createCustomer"]["id"].clone();
+    let other = Address::from_u64(990_000_142).unwrap();
+    let m2 = admin.ok(
+        "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 1, linkType: FOUR_G}) { meter { id } } }",
+        json!({"p": property, "a": other.to_string()}),
+    )["registerMeter"]["meter"]["id"]
+        .clone();
+    let account = admin.ok(
+        "mutation($c: ID!, $m: ID!) { openAccount(input: {customerId: $c, meterIds: [$m], thresholds: {alarm1: \"100\", alarm2: \"50\"}, initialPurchase: {amount: \"80\", channel: CASH}}) { account { id balanceState } } }",
+        json!({"c": customer, "m": m2}),
+    )["openAccount"]["account"]
+        .clone();
+    assert_eq!(account["balanceState"], "LOW_1");
+    assert!(until("LOW_BALANCE_1", account["id"].clone(), true).await, "{:?}", active(&admin, true));
+    admin.ok("mutation($a: ID!) { refund(input: {accountId: $a, amount: \"40\"}) { receiptNo } }", json!({"a": account["id"]}));
+    assert!(until("LOW_BALANCE_2", account["id"].clone(), true).await, "{:?}", active(&admin, true));
+    assert!(until("LOW_BALANCE_1", account["id"].clone(), false).await);
+    admin.ok(
+        "mutation($a: ID!) { recharge(input: {accountId: $a, amount: \"500\", channel: CASH}) { receiptNo } }",
+        json!({"a": account["id"]}),
+    );
+    assert!(until("LOW_BALANCE_2", account["id"].clone(), false).await);
+}

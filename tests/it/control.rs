@@ -71,6 +71,13 @@ async fn an_exhausted_account_trips_the_simulated_relay_and_a_recharge_closes_it
     let a = admin.ok("query($a: ID!) { account(id: $a) { balance relay balanceState } }", json!({"a": account}))["account"].clone();
     assert!(tripped, "trip not carried out: relay {:?}, TRIP {:?}, account {a}", handle.relay(address), status("TRIP"));
     assert_eq!((a["relay"].as_str(), a["balanceState"].as_str()), (Some("OPEN"), Some("EXHAUSTED")));
+    // The account's arrears are an alarm too.
+    let arrears = TestApp::eventually(Duration::from_secs(15), || {
+        let l = admin.ok("query($a: ID!) { alarms(activeOnly: true, subjectId: $a) { kind } }", json!({"a": account}))["alarms"].clone();
+        async move { l.as_array().unwrap().iter().any(|x| x["kind"] == "ARREARS") }
+    })
+    .await;
+    assert!(arrears, "arrears alarm for the exhausted account");
 
     // A recharge lifts the balance above the limit: CLOSE, relay closed, confirmed.
     admin.ok(
@@ -555,5 +562,60 @@ async fn settings_prices_and_the_clock_are_pushed_as_sealed_writes_and_confirmed
         admin.ok("mutation($m: ID!) { syncMeterTime(input: {meterId: $m}) { id kind } }", json!({"m": meter}))["syncMeterTime"].clone();
     assert_eq!(sync["kind"], "TIME_SYNC");
     assert!(all_confirmed(vec![sync["id"].clone()]).await, "time sync: {:?}", statuses(&[sync["id"].clone()]));
+    sim.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_meter_side_purchase_loads_the_simulated_wallet_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("wallet-sim").await;
+    let property = admin.ok(r#"mutation { createProperty(input: {name: "Dorm"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let address = Address::from_u64(990_000_151).unwrap();
+    let r = admin.ok(
+        "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 1, linkType: FOUR_G, billingMode: METER_PREPAID}) { meter { id } credentials { username password } } }",
+        json!({"p": property, "a": address.to_string()}),
+    )["registerMeter"]
+        .clone();
+    let meter = r["meter"]["id"].clone();
+    let customer = admin.ok(r#"mutation { createCustomer(input: {name: "Room 9"}) { id } }"#, json!({}))["createCustomer"]["id"].clone();
+    admin.ok(
+        "mutation($c: ID!, $m: ID!) { openAccount(input: {customerId: $c, meterIds: [$m], initialPurchase: {amount: \"100\", channel: CASH}}) { account { id } } }",
+        json!({"c": customer, "m": meter}),
+    );
+    let key = app.app.store.tenant(admin.tenant.clone()).key_for_address(address).await.unwrap();
+    let handle = SimHandle::default();
+    let device = SimDevice {
+        username: r["credentials"]["username"].as_str().unwrap().into(),
+        password: r["credentials"]["password"].as_str().unwrap().into(),
+        meters: vec![SimMeter::new(address, false).with_key(key)],
+        gateway: false,
+    };
+    let sim = tokio::spawn(mqtt_bridge::simulator::run(sim_config(&app), vec![device], handle.clone()));
+    let buy = "mutation($m: ID!, $a: Decimal!) { purchaseForMeter(meterId: $m, amount: $a) { counter } }";
+    assert_eq!(admin.ok(buy, json!({"m": meter, "a": "30"}))["purchaseForMeter"]["counter"], 1);
+    assert_eq!(admin.ok(buy, json!({"m": meter, "a": "12.34"}))["purchaseForMeter"]["counter"], 2);
+    let purchases = || {
+        let cmds = admin.ok("query($m: ID!) { commands(meterId: $m) { kind status } }", json!({"m": meter}))["commands"].clone();
+        cmds.as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["kind"] == "PURCHASE")
+            .map(|c| c["status"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let loaded = TestApp::eventually(Duration::from_secs(30), || {
+        let p = purchases();
+        async move { p == ["CONFIRMED", "CONFIRMED"] }
+    })
+    .await;
+    assert!(loaded, "{:?}", purchases());
+    // The meter reports its wallet: both purchases, once each.
+    let wallet = TestApp::eventually(Duration::from_secs(15), || {
+        let m =
+            admin.ok("query($m: ID!) { meter(id: $m) { live { remainingAmount } walletMismatch } }", json!({"m": meter}))["meter"].clone();
+        async move { m["live"]["remainingAmount"] == "42.34" && m["walletMismatch"].is_null() }
+    })
+    .await;
+    assert!(wallet, "{}", admin.ok("query($m: ID!) { meter(id: $m) { live { remainingAmount } walletMismatch } }", json!({"m": meter})));
     sim.abort();
 }

@@ -162,6 +162,13 @@ impl Store {
         })
     }
 
+    /// Refreshes the planner's statistics (PostgreSQL `ANALYZE`, SQLite `ANALYZE`), e.g. after
+    /// a bulk load.
+    pub async fn platform_analyze(&self) -> Result<()> {
+        self.db.execute_unprepared("ANALYZE").await?;
+        Ok(())
+    }
+
     /// Sends decided commands to `port` from now on (the default keeps them in memory).
     pub fn set_command_port(&mut self, port: Arc<dyn CommandPort>) {
         self.commands = port;
