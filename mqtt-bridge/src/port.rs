@@ -52,6 +52,8 @@ pub struct Readings {
     pub overdraft_amount: Option<Decimal>,
     /// Status word 3 (relay state bit 4, hold power bit 12).
     pub status_word_3: Option<u16>,
+    /// Status word 7 (all-phase faults; bit 9 cover opened).
+    pub status_word_7: Option<u16>,
     /// Status words 4..6: faults of phases A, B, C (bit 7 phase break, bit 1 under-voltage).
     pub phase_faults: [Option<u16>; 3],
 }

@@ -33,6 +33,8 @@ pub struct Faults {
     pub reverse_power: bool,
     /// The relay is bypassed: energy flows while it is open (consumption while tripped).
     pub bypass: bool,
+    /// The terminal cover is open (status word 7 bit 9).
+    pub cover_open: bool,
     /// Publishes nothing and answers nothing.
     pub silent: bool,
     /// Publishes nothing on its own but answers requests: a meter the platform must poll.
@@ -211,6 +213,7 @@ impl SimMeter {
             sw3 |= 1 << 12;
         }
         r.status_word_3 = Some(sw3);
+        r.status_word_7 = Some(if self.faults.cover_open { 1 << 9 } else { 0 });
         if self.purchase_count > 0 {
             r.remaining_amount = Some(Decimal::new(self.wallet_fen, 2));
         }
@@ -244,6 +247,9 @@ pub fn reading_frames(address: Address, at: NaiveDateTime, r: &Readings, three_p
     push(di::POWER_FACTOR_TOTAL, vec![num(r.power_factor)]);
     push(di::FREQUENCY, vec![num(r.frequency)]);
     push(di::STATUS_WORD_3, vec![Value::Word(r.status_word_3.unwrap_or_default())]);
+    if let Some(w) = r.status_word_7 {
+        push(di::STATUS_WORD_7, vec![Value::Word(w)]);
+    }
     if r.remaining_amount.is_some() {
         push(di::REMAINING_AMOUNT, vec![num(r.remaining_amount)]);
     }

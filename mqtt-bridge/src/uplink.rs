@@ -183,6 +183,7 @@ fn apply(d: &mut Draft, id: Di, v: &Value) {
         (0x00, 0x90, 0x02, 0x00) => r.remaining_amount = number(v),
         (0x00, 0x90, 0x02, 0x01) => r.overdraft_amount = number(v),
         (0x04, 0x00, 0x05, 0x03) => r.status_word_3 = word(v),
+        (0x04, 0x00, 0x05, 0x07) => r.status_word_7 = word(v),
         (0x04, 0x00, 0x05, p @ 0x04..=0x06) => {
             if let Some(slot) = r.phase_faults.get_mut(usize::from(p - 4)) {
                 *slot = word(v);

@@ -106,8 +106,16 @@ impl Dispatcher {
                     _ = wake.notified() => {}
                     _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
                 }
-                if let Err(e) = dispatch_once(&store, &downlink, &settings).await {
-                    tracing::warn!(error = %e, "command dispatch failed");
+                // A full pass means more is due: go again at once.
+                loop {
+                    match dispatch_once(&store, &downlink, &settings).await {
+                        Ok(n) if n >= crate::store::DUE_PER_PASS => continue,
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "command dispatch failed");
+                            break;
+                        }
+                    }
                 }
             }
         })
@@ -118,13 +126,15 @@ async fn dispatch_once(
     store: &crate::store::Store,
     downlink: &mqtt_bridge::downlink::Downlink,
     s: &DispatchSettings,
-) -> Result<(), crate::store::StoreError> {
+) -> Result<usize, crate::store::StoreError> {
     let now = Utc::now();
     store.platform_confirm_relays(now).await?;
     store.platform_confirm_time_syncs(now).await?;
     let policy = crate::store::DuePolicy { retry_after: s.retry_after, max_attempts: s.max_attempts, expire_after: s.expire_after };
     let mut windows = std::collections::HashMap::new();
-    for c in store.platform_commands_due(now, &policy).await? {
+    let due = store.platform_commands_due(now, &policy).await?;
+    let taken = due.len();
+    for c in due {
         // F37: automatic trips wait while the tenant's friendly hours last.
         if c.kind == "TRIP" && c.source == "AUTO" {
             if !windows.contains_key(&c.tenant_id) {
@@ -132,8 +142,11 @@ async fn dispatch_once(
                 windows.insert(c.tenant_id.clone(), w);
             }
             let local = now.with_timezone(&c.tz).naive_local();
-            if windows.get(&c.tenant_id).is_some_and(|w| crate::domain::control::in_friendly_hours(w, local)) {
-                store.platform_hold_command(&c.tenant_id, &c.id, now).await?;
+            if let Some(until) = windows.get(&c.tenant_id).and_then(|w| crate::domain::control::friendly_until(w, local)) {
+                use chrono::TimeZone;
+                let until =
+                    c.tz.from_local_datetime(&until).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or(now + chrono::Duration::hours(1));
+                store.platform_hold_command(&c.tenant_id, &c.id, until).await?;
                 continue;
             }
         }
@@ -160,7 +173,7 @@ async fn dispatch_once(
             Err(e) => tracing::warn!(error = %e, "downlink publish failed; will retry"),
         }
     }
-    Ok(())
+    Ok(taken)
 }
 
 enum CommandBuild {
@@ -209,9 +222,12 @@ async fn command_frames(
             .as_str()
             .and_then(|d| u32::from_str_radix(d, 16).ok())
             .ok_or_else(|| CommandBuild::Refused("write without a data identifier".into()))?;
-        let value: rust_decimal::Decimal =
-            p["value"].as_str().and_then(|v| v.parse().ok()).ok_or_else(|| CommandBuild::Refused("write without a value".into()))?;
-        let item = items::encode_items(Di(id), &[Value::Number(value)]).map_err(|e| refused(&e))?;
+        let value = match (p["raw"].as_str(), p["value"].as_str()) {
+            (Some(raw), _) => Value::Raw(hex::decode(raw).map_err(|e| refused(&e))?),
+            (None, Some(v)) => Value::Number(v.parse().map_err(|e: rust_decimal::Error| refused(&e))?),
+            _ => return Err(CommandBuild::Refused("write without a value".into())),
+        };
+        let item = items::encode_items(Di(id), &[value]).map_err(|e| refused(&e))?;
         let counter = store.platform_next_counter(&c.tenant_id, &c.meter_id).await.map_err(CommandBuild::Store)?;
         SealedWrite { operator: 0, item, counter }.frame(address, &key).map_err(|e| refused(&e))?
     } else if c.kind == "PURCHASE" {

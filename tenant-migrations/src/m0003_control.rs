@@ -33,6 +33,8 @@ const UP: &[&str] = &[
         created_at {ts} NOT NULL,
         PRIMARY KEY (tenant_id, id)
     )",
+    "ALTER TABLE readings ADD COLUMN status_word_7 INTEGER",
+    "ALTER TABLE meter_live ADD COLUMN status_word_7 INTEGER",
     "ALTER TABLE commands ADD COLUMN batch_id TEXT",
     "ALTER TABLE commands ADD COLUMN replied_at {ts}",
     "CREATE INDEX commands_batch ON commands (tenant_id, batch_id) WHERE batch_id IS NOT NULL",

@@ -378,7 +378,8 @@ async fn every_meter_fault_and_balance_state_raises_its_alarm_and_clears() {
             .await
         }
     };
-    let cases: [(Faults, &str); 5] = [
+    let cases: [(Faults, &str); 6] = [
+        (Faults { cover_open: true, ..Default::default() }, "TAMPER"),
         (Faults { over_voltage: true, ..Default::default() }, "OVER_VOLTAGE"),
         (Faults { under_voltage: true, ..Default::default() }, "UNDER_VOLTAGE"),
         (Faults { overload: true, ..Default::default() }, "OVERLOAD"),

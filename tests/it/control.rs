@@ -552,6 +552,25 @@ async fn settings_prices_and_the_clock_are_pushed_as_sealed_writes_and_confirmed
     assert!(all_confirmed(ids.clone()).await, "prices: {:?}", statuses(&ids));
     assert_eq!(handle.settings(address).get(&Di(0x0405_0103)), Some(&Value::Number(Decimal::new(6000, 4))));
 
+    // The TOU day of a tariff becomes the meter's slot table: start hhmm and tariff number.
+    let tariff = admin.ok(
+        "mutation { createTariff(input: {name: \"Shop TOU\", effectiveFrom: \"2026-01-01T00:00:00Z\", tariff: {
+            prices: [{rate: SHARP, price: \"1.2\"}, {rate: PEAK, price: \"1.0\"}, {rate: FLAT, price: \"0.7\"}, {rate: VALLEY, price: \"0.3\"}],
+            periods: [{start: \"00:00\", end: \"08:00\", rate: VALLEY}, {start: \"08:00\", end: \"10:30\", rate: SHARP},
+                      {start: \"10:30\", end: \"18:00\", rate: PEAK}, {start: \"18:00\", end: \"24:00\", rate: FLAT}]}}) { id } }",
+        json!({}),
+    )["createTariff"]["id"]
+        .clone();
+    let tou = admin.ok("mutation($m: ID!, $t: ID!) { pushMeterTou(meterId: $m, tariffId: $t) { id } }", json!({"m": meter, "t": tariff}))["pushMeterTou"]
+        .clone();
+    assert!(all_confirmed(vec![tou[0]["id"].clone()]).await, "tou: {:?}", statuses(&[tou[0]["id"].clone()]));
+    let table = vec![0x04, 0x00, 0x00, 0x01, 0x00, 0x08, 0x02, 0x30, 0x10, 0x03, 0x00, 0x18];
+    assert_eq!(
+        handle.settings(address).get(&Di(0x0401_0001)),
+        Some(&Value::Raw(table)),
+        "NN mm hh per slot: valley 00:00, sharp 08:00, peak 10:30, flat 18:00"
+    );
+
     let e = admin.fails("mutation($m: ID!) { pushMeterSettings(input: {meterId: $m, alarm1: \"-1\"}) { id } }", json!({"m": meter}));
     assert_eq!(e["field"], "alarm1");
     let e = admin.fails("mutation($m: ID!) { pushMeterPrices(meterId: $m, prices: []) { id } }", json!({"m": meter}));

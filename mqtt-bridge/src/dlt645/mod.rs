@@ -231,6 +231,15 @@ pub fn broadcast_time(at: chrono::NaiveDateTime) -> Frame {
     Frame::new(Address::BROADCAST, Control::request(function::BROADCAST_TIME), data)
 }
 
+/// The first day time-slot table (`04010001`): the meter's TOU periods.
+pub const DAY_TABLE_1: Di = Di::new(0x04, 0x01, 0x00, 0x01);
+
+/// The value of a day time-slot table: per slot `hhmmNN` (start time, tariff number 1 sharp,
+/// 2 peak, 3 flat, 4 valley, …), each sent low byte first (`NN mm hh`); at most 14 slots.
+pub fn day_table(slots: &[(u32, u32, u8)]) -> Vec<u8> {
+    slots.iter().take(14).flat_map(|(h, m, n)| [bcd_byte(u32::from(*n)), bcd_byte(*m), bcd_byte(*h)]).collect()
+}
+
 /// The time a broadcast time sync carries (None: not one, or not a valid time).
 pub fn broadcast_time_of(frame: &Frame) -> Option<chrono::NaiveDateTime> {
     if frame.control.function != function::BROADCAST_TIME {

@@ -16,7 +16,8 @@ use crate::store::{self, ALARM_KINDS, AlarmFilter, TenantStore};
 pub struct Alarm {
     pub id: ID,
     /// GATEWAY_LOST, METER_LOST, PHASE_LOSS, UNDER_VOLTAGE, OVER_VOLTAGE, OVERLOAD,
-    /// REVERSE_ENERGY, TRIPPED, CONSUMPTION_WHILE_TRIPPED, LOW_BALANCE_1, LOW_BALANCE_2, ARREARS.
+    /// REVERSE_ENERGY, TRIPPED, CONSUMPTION_WHILE_TRIPPED, TAMPER, LOW_BALANCE_1, LOW_BALANCE_2,
+    /// ARREARS.
     pub kind: String,
     /// CRITICAL, MAJOR, MINOR or INFO.
     pub severity: String,

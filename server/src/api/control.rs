@@ -276,6 +276,27 @@ impl ControlMutation {
         Ok(tenant(ctx)?.queue_writes(&meter, &writes).await.map_err(err)?.into_iter().map(Into::into).collect())
     }
 
+    /// Pushes a tariff's default day to the meter's first day time-slot table (`04010001`):
+    /// each period's start and tariff number, as one sealed write.
+    async fn push_meter_tou(&self, ctx: &Context<'_>, meter_id: ID, tariff_id: ID) -> Res<Vec<Command>> {
+        let meter = parse_id(&meter_id, MeterId::parse)?;
+        let t = tenant(ctx)?;
+        let tariff = parse_ref("tariffId", &Some(tariff_id), crate::domain::ids::TariffId::parse)?
+            .ok_or_else(|| err(Invalid::new("tariffId", "required")))?;
+        let row = t.tariff(&tariff).await.map_err(err)?.ok_or_else(|| err(Invalid::new("tariffId", "no such object")))?;
+        let spec = row
+            .versions
+            .iter()
+            .max_by_key(|v| v.effective_from)
+            .map(|v| v.spec.clone())
+            .ok_or_else(|| err(Invalid::new("tariffId", "the tariff has no version")))?;
+        let slots = crate::domain::control::day_slots(&spec).map_err(err)?;
+        let raw = hex::encode(mqtt_bridge::dlt645::day_table(&slots));
+        let writes =
+            vec![("04010001".to_string(), format!("hex:{raw}"), format!("TOU day table: {} periods from {}", slots.len(), row.name))];
+        Ok(t.queue_writes(&meter, &writes).await.map_err(err)?.into_iter().map(Into::into).collect())
+    }
+
     /// Sets the meter's clock to the platform's (a DL/T 645 broadcast time on its device's
     /// downlink, then a clock read that confirms it).
     async fn sync_meter_time(&self, ctx: &Context<'_>, input: super::money::MeterCommandInput) -> Res<Command> {

@@ -106,30 +106,43 @@ pub async fn control(target: Target, meters: usize, samples: usize) -> anyhow::R
     summary(&format!("control: relay command round trip (created -> meter's reply received), {meters} meters connected"), round_trips);
 
     // 3. A reading that crosses the credit limit -> the sealed trip frame published. Leave one
-    //    fen on the sample's accounts, let energy accrue, and read them now.
+    //    fen on the sample's accounts; then, like meters pushing on their own, one reading
+    //    every 20 ms reaches the ingestion sink (the bridge's own entry point), each 1 kWh on.
     let mut sample = Vec::new();
-    for m in &rows {
-        if let Some(a) = m.account_id.as_ref()
-            && let Some(acc) = tenant.account(a).await?
-        {
-            if acc.balance_x100 > 1 {
-                tenant.refund(a, acc.balance_x100 - 1, "bench: leave one fen").await?;
-            }
-            sample.push(m.id.clone());
+    for m in rows.iter().take(samples.min(300)) {
+        let Some(a) = m.account_id.as_ref() else { continue };
+        let Some(acc) = tenant.account(a).await? else { continue };
+        if acc.balance_x100 > 1 {
+            tenant.refund(a, acc.balance_x100 - 1, "bench: leave one fen").await?;
         }
+        let Some(device) = bench.sims.iter().find(|d| d.meters.iter().any(|s| s.address.to_string() == m.address)) else { continue };
+        let total = m.live.latest.values.first().copied().flatten().unwrap_or(0);
+        sample.push((device.username.clone(), m.address.clone(), total));
     }
-    tokio::time::sleep(Duration::from_secs(15)).await;
     let trips_since = chrono::Utc::now();
-    let read =
-        tenant.create_batch("READ", "bench", &MeterSelection { meter_ids: Some(sample.clone()), ..MeterSelection::default() }).await?;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while tenant.batch(&read.id).await?.finished() < read.total && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    for (device, address, total_x100) in &sample {
+        let Ok(address) = mqtt_bridge::dlt645::Address::parse(address) else { continue };
+        let reading = mqtt_bridge::port::MeterReading {
+            device: device.clone(),
+            address,
+            read_at: mqtt_bridge::port::ReadTime::Instant(chrono::Utc::now()),
+            received_at: chrono::Utc::now(),
+            values: mqtt_bridge::port::Readings {
+                energy_total: Some(rust_decimal::Decimal::new(total_x100 + 100, 2)),
+                ..Default::default()
+            },
+        };
+        bench.app.store.store_readings(vec![reading]).await?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let latencies = tenant.trip_latencies(trips_since).await?;
     summary(
-        "control: reading crossing the limit (received) -> trip frame published",
+        &format!(
+            "control: reading crossing the limit (received) -> sealed trip frame published, {} of {} readings tripped",
+            latencies.len(),
+            sample.len()
+        ),
         latencies.iter().map(|d| d.num_microseconds().unwrap_or(0) as f64 / 1000.0).collect(),
     );
     sim.abort();

@@ -64,6 +64,19 @@ pub fn in_friendly_hours(windows: &[FriendlyWindow], local: NaiveDateTime) -> bo
     windows.iter().any(|w| w.contains(local))
 }
 
+/// When friendly hours that hold at `local` end: the first minute outside every window
+/// (looking up to eight days ahead); None when `local` is outside them.
+pub fn friendly_until(windows: &[FriendlyWindow], local: NaiveDateTime) -> Option<NaiveDateTime> {
+    if !in_friendly_hours(windows, local) {
+        return None;
+    }
+    let start = local.with_second(0).unwrap_or(local);
+    (1..=8 * 1440)
+        .map(|m| start + chrono::Duration::minutes(m))
+        .find(|t| !in_friendly_hours(windows, *t))
+        .or(Some(start + chrono::Duration::days(8)))
+}
+
 /// How many meters to poll in one sweep so that `meters` are each read once per `interval_s`
 /// when sweeps run every `sweep_s`: the reads spread evenly instead of firing at once.
 pub fn poll_budget(meters: u64, interval_s: u64, sweep_s: u64) -> u64 {
@@ -88,6 +101,37 @@ pub fn quiet_wait(start: u16, end: u16, local: NaiveDateTime) -> Option<chrono::
     Some(chrono::Duration::seconds(minutes * 60 - i64::from(local.second())))
 }
 
+/// The meter's day time-slot table for a tariff's default day: `(hour, minute, tariff no.)`
+/// per period start, numbered as the meter's registers (1 sharp, 2 peak, 3 flat, 4 valley,
+/// 5 deep valley). A tariff without periods is flat all day.
+pub fn day_slots(spec: &super::tariff::TariffSpec) -> Result<Vec<(u32, u32, u8)>, Invalid> {
+    use super::tariff::Rate;
+    if spec.periods.is_empty() {
+        return Ok(vec![(0, 0, 3)]);
+    }
+    if spec.periods.len() > 14 {
+        return Err(Invalid::new("tariffId", "a meter holds at most 14 periods a day"));
+    }
+    spec.periods
+        .iter()
+        .map(|(start, _, rate)| {
+            let (h, m) = start.split_once(':').ok_or_else(|| Invalid::new("tariffId", format!("bad period start {start}")))?;
+            let (h, m): (u32, u32) = (
+                h.parse().map_err(|_| Invalid::new("tariffId", "bad hour"))?,
+                m.parse().map_err(|_| Invalid::new("tariffId", "bad minute"))?,
+            );
+            let n = match rate {
+                Rate::Sharp => 1,
+                Rate::Peak => 2,
+                Rate::Flat => 3,
+                Rate::Valley => 4,
+                Rate::DeepValley => 5,
+            };
+            Ok((h, m, n))
+        })
+        .collect()
+}
+
 /// The alarm's name in messages to people.
 pub fn alarm_label(kind: &str) -> &'static str {
     match kind {
@@ -100,6 +144,7 @@ pub fn alarm_label(kind: &str) -> &'static str {
         "REVERSE_ENERGY" => "反向电能",
         "TRIPPED" => "已拉闸",
         "CONSUMPTION_WHILE_TRIPPED" => "拉闸后仍有用电",
+        "TAMPER" => "表盖开启",
         "LOW_BALANCE_1" => "余额不足(报警1)",
         "LOW_BALANCE_2" => "余额不足(报警2)",
         "ARREARS" => "欠费",
@@ -136,6 +181,16 @@ mod tests {
     }
 
     #[test]
+    fn held_trips_wait_until_the_first_minute_outside_every_window() {
+        let nights = window(ALL_WEEK, 22 * 60, 7 * 60);
+        assert_eq!(friendly_until(std::slice::from_ref(&nights), at(23, 23, 30)), Some(at(24, 7, 0)));
+        assert_eq!(friendly_until(std::slice::from_ref(&nights), at(23, 12, 0)), None);
+        // Overlapping windows chain: nights and the whole of Tuesday.
+        let tuesday = window(1 << 1, 0, 1440);
+        assert_eq!(friendly_until(&[nights, tuesday], at(23, 23, 0)), Some(at(25, 7, 0)));
+    }
+
+    #[test]
     fn weekends_and_holidays() {
         let weekend = window((1 << 5) | (1 << 6), 0, 1440);
         assert!(weekend.contains(at(28, 0, 0)) && weekend.contains(at(29, 23, 59)));
@@ -158,6 +213,18 @@ mod tests {
         assert_eq!(window(1, 60, 60).validate().unwrap_err().field, "end");
         assert_eq!(window(1, 1440, 60).validate().unwrap_err().field, "start");
         assert_eq!(window(0x80, 0, 60).validate().unwrap_err().field, "weekdays");
+    }
+
+    #[test]
+    fn a_tou_day_becomes_the_meters_slot_table() {
+        let spec = crate::domain::tariff::commercial_tou(crate::domain::tariff::TouSource::PlatformCalendar, false, None);
+        let slots = day_slots(&spec).unwrap();
+        assert_eq!(slots.len(), spec.periods.len());
+        assert_eq!(slots.first().map(|s| (s.0, s.1)), Some((0, 0)));
+        assert!(slots.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)));
+        let mut flat = spec.clone();
+        flat.periods.clear();
+        assert_eq!(day_slots(&flat).unwrap(), vec![(0, 0, 3)]);
     }
 
     #[test]

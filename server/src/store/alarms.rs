@@ -75,6 +75,14 @@ fn rules() -> Vec<Rule> {
             detail: "power flows through an open relay (bypass or tamper)",
         },
         Rule {
+            kind: "TAMPER",
+            severity: "CRITICAL",
+            subject_kind: "METER",
+            source: METERS,
+            holds: "(COALESCE(l.status_word_7, 0) & 512) <> 0".into(),
+            detail: "the terminal cover is open (status word 7 bit 9)",
+        },
+        Rule {
             kind: "LOW_BALANCE_1",
             severity: "MINOR",
             subject_kind: "ACCOUNT",
@@ -102,7 +110,7 @@ fn rules() -> Vec<Rule> {
 }
 
 /// Every alarm kind, for the API's enum and filters.
-pub const ALARM_KINDS: [&str; 12] = [
+pub const ALARM_KINDS: [&str; 13] = [
     "GATEWAY_LOST",
     "METER_LOST",
     "PHASE_LOSS",
@@ -112,6 +120,7 @@ pub const ALARM_KINDS: [&str; 12] = [
     "REVERSE_ENERGY",
     "TRIPPED",
     "CONSUMPTION_WHILE_TRIPPED",
+    "TAMPER",
     "LOW_BALANCE_1",
     "LOW_BALANCE_2",
     "ARREARS",

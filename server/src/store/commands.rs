@@ -17,6 +17,10 @@ pub struct DuePolicy {
     pub expire_after: chrono::Duration,
 }
 
+/// The most commands one dispatcher pass takes; a full pass is followed by another at once,
+/// and every pass starts with the relay commands, so a new trip waits for at most one pass.
+pub const DUE_PER_PASS: usize = 200;
+
 /// A command to put on the wire now.
 #[derive(Debug, Clone)]
 pub struct DueCommand {
@@ -33,10 +37,12 @@ pub struct DueCommand {
 }
 
 impl Store {
-    /// Commands to send: queued ones, and sent ones unconfirmed after `retry_after`. Those
+    /// Commands to send, at most [`DUE_PER_PASS`], relay commands first (a trip must not wait
+    /// behind a batch of reads): queued ones, and sent ones unconfirmed after `retry_after`. Those
     /// already tried `max_attempts` times end `TIMED_OUT`; those queued longer than
     /// `expire_after` end `EXPIRED`; a meter that is `LOST` gets nothing until it is heard
-    /// from again (F36: its commands wait and are replayed when it reconnects).
+    /// from again (F36: its commands wait and are replayed when it reconnects); a command
+    /// queued for later (an automatic trip held in friendly hours) waits for its time.
     pub async fn platform_commands_due(&self, now: DateTime<Utc>, policy: &DuePolicy) -> Result<Vec<DueCommand>> {
         let b = self.backend();
         let stale = now - policy.retry_after;
@@ -53,10 +59,11 @@ impl Store {
         self.db.execute_raw(stmt(b, sql, Args::new().t(now - policy.expire_after))).await?;
         let sql = "SELECT c.tenant_id, c.id, c.meter_id, c.kind, c.source, c.payload, c.attempts, t.time_zone FROM commands c JOIN tenants t ON t.id = c.tenant_id
                    WHERE c.kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF', 'READ', 'PURCHASE', 'WRITE', 'TIME_SYNC') AND t.status = 'ACTIVE'
-                     AND (c.status = 'QUEUED' OR (c.status IN ('SENT', 'ACKNOWLEDGED') AND c.sent_at < $1))
+                     AND ((c.status = 'QUEUED' AND COALESCE(c.queued_at, c.created_at) <= $2) OR (c.status IN ('SENT', 'ACKNOWLEDGED') AND c.sent_at < $1))
                      AND NOT EXISTS (SELECT 1 FROM meter_live l WHERE l.tenant_id = c.tenant_id AND l.meter_id = c.meter_id AND l.link_state = 'LOST')
-                   ORDER BY COALESCE(c.queued_at, c.created_at) LIMIT 1000";
-        let rows = self.db.query_all_raw(stmt(b, sql, Args::new().t(stale))).await?;
+                   ORDER BY CASE WHEN c.kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF') THEN 0 ELSE 1 END, COALESCE(c.queued_at, c.created_at)
+                   LIMIT 200";
+        let rows = self.db.query_all_raw(stmt(b, sql, Args::new().t(stale).t(now))).await?;
         rows.iter()
             .map(|r| {
                 let tz: String = r.try_get("", "time_zone")?;

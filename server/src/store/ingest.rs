@@ -14,7 +14,10 @@ use super::{Route, Store};
 use crate::domain::metering::{scale, to_scaled};
 
 /// Stored value columns, in the order [`scaled_values`] yields them.
-pub(crate) const VALUE_COLUMNS: [&str; 23] = [
+/// How many value columns a reading has.
+pub(crate) const VALUE_COUNT: usize = 24;
+
+pub(crate) const VALUE_COLUMNS: [&str; VALUE_COUNT] = [
     "energy_total_x100",
     "energy_t1_x100",
     "energy_t2_x100",
@@ -38,6 +41,7 @@ pub(crate) const VALUE_COLUMNS: [&str; 23] = [
     "phase_faults_a",
     "phase_faults_b",
     "phase_faults_c",
+    "status_word_7",
 ];
 
 fn sc(v: Option<rust_decimal::Decimal>, places: u32) -> Option<i64> {
@@ -45,7 +49,7 @@ fn sc(v: Option<rust_decimal::Decimal>, places: u32) -> Option<i64> {
 }
 
 /// The scaled integer of each value column (the codec already guarantees the places).
-pub(crate) fn scaled_values(r: &Readings) -> [Option<i64>; 23] {
+pub(crate) fn scaled_values(r: &Readings) -> [Option<i64>; VALUE_COUNT] {
     let [t1, t2, t3, t4] = r.energy_tariffs;
     let [va, vb, vc] = r.voltage;
     let [ia, ib, ic] = r.current;
@@ -74,6 +78,7 @@ pub(crate) fn scaled_values(r: &Readings) -> [Option<i64>; 23] {
         fa.map(i64::from),
         fb.map(i64::from),
         fc.map(i64::from),
+        r.status_word_7.map(i64::from),
     ]
 }
 
@@ -89,7 +94,7 @@ struct Row {
     route: Route,
     read_at: DateTime<Utc>,
     received_at: DateTime<Utc>,
-    values: [Option<i64>; 23],
+    values: [Option<i64>; VALUE_COUNT],
 }
 
 /// Rows per multi-row INSERT. SQLite's cost grows faster than linearly with the statement's

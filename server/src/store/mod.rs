@@ -29,7 +29,7 @@ use crate::control::{CommandLog, CommandPort};
 use crate::domain::ids::{GatewayId, MeterId, TenantId};
 pub use alarms::{ALARM_KINDS, AlarmEvent, AlarmFilter, AlarmRow};
 pub use billing::*;
-pub use commands::{DueCommand, DuePolicy};
+pub use commands::{DUE_PER_PASS, DueCommand, DuePolicy};
 pub use keys::Kek;
 pub use money::*;
 pub use notifications::{DueNotification, NotificationRow, NotificationSettings, Outcome};

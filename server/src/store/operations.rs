@@ -117,8 +117,9 @@ impl TenantStore {
         })
     }
 
-    /// Queues parameter writes for one meter (kind WRITE, payload `{"di", "value"}`), one
-    /// command per item, each sealed and confirmed on its own.
+    /// Queues parameter writes for one meter (kind WRITE, payload `{"di", "value"}`, or
+    /// `{"di", "raw"}` for a value given as `hex:…`), one command per item, each sealed and
+    /// confirmed on its own.
     pub async fn queue_writes(&self, meter: &MeterId, writes: &[(String, String, String)]) -> Result<Vec<CommandRow>> {
         let sql = "SELECT account_id FROM meters WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
         let r = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?.ok_or(StoreError::NotFound)?;
@@ -127,7 +128,12 @@ impl TenantStore {
             .iter()
             .map(|(di, value, reason)| {
                 let mut c = self.command_record(meter.as_str(), account.clone(), "WRITE", "OPERATOR", reason);
-                c.payload = serde_json::json!({ "di": di, "value": value }).to_string();
+                // A value in hex is written as raw bytes (tables the codec has no format for).
+                let value = match value.strip_prefix("hex:") {
+                    Some(raw) => serde_json::json!({ "di": di, "raw": raw }),
+                    None => serde_json::json!({ "di": di, "value": value }),
+                };
+                c.payload = value.to_string();
                 c
             })
             .collect();
@@ -164,6 +170,9 @@ impl TenantStore {
                 .i(i64::from(w.end_minute));
             txn.execute_raw(stmt(self.backend(), sql, args)).await?;
         }
+        // Held trips are looked at again under the new windows.
+        let sql = "UPDATE commands SET queued_at = $2 WHERE tenant_id = $1 AND status = 'QUEUED' AND queued_at > $2";
+        txn.execute_raw(stmt(self.backend(), sql, self.args().t(Utc::now()))).await?;
         txn.commit().await?;
         self.friendly_windows().await
     }
@@ -221,10 +230,12 @@ impl Store {
             .collect()
     }
 
-    /// Keeps a held automatic trip queued (it must not expire while friendly hours last).
-    pub async fn platform_hold_command(&self, tenant: &str, id: &str, now: DateTime<Utc>) -> Result<()> {
-        let sql = "UPDATE commands SET queued_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'QUEUED'";
-        self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(id).t(now))).await?;
+    /// Holds an automatic trip until `until` (the end of the friendly hours): it is not due
+    /// before, and does not expire meanwhile.
+    pub async fn platform_hold_command(&self, tenant: &str, id: &str, until: DateTime<Utc>) -> Result<()> {
+        let sql = "UPDATE commands SET queued_at = $3, reason = CASE WHEN reason LIKE '%held in friendly hours%' THEN reason ELSE reason || ' — held in friendly hours' END
+                   WHERE tenant_id = $1 AND id = $2 AND status = 'QUEUED'";
+        self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(id).t(until))).await?;
         Ok(())
     }
 

@@ -52,7 +52,7 @@ pub struct GatewayRow {
 #[derive(Debug, Clone)]
 pub struct ValuesRow {
     pub read_at: Option<DateTime<Utc>>,
-    pub values: [Option<i64>; 23],
+    pub values: [Option<i64>; super::ingest::VALUE_COUNT],
 }
 
 #[derive(Debug, Clone)]
@@ -124,7 +124,7 @@ pub(crate) fn opt_int(r: &QueryResult, col: &str) -> Result<Option<i64>> {
 }
 
 fn values_row(r: &QueryResult) -> Result<ValuesRow> {
-    let mut values = [None; 23];
+    let mut values = [None; super::ingest::VALUE_COUNT];
     for (slot, col) in values.iter_mut().zip(VALUE_COLUMNS) {
         *slot = opt_int(r, col)?;
     }
