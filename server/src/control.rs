@@ -101,10 +101,23 @@ impl Dispatcher {
     ) -> tokio::task::JoinHandle<()> {
         let wake = self.wake.clone();
         tokio::spawn(async move {
+            // An interval, not a sleep: frequent wake-ups must not starve the confirmations.
+            let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tokio::select! {
-                    _ = wake.notified() => {}
-                    _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                // Woken by a submit: send at once; the confirmations wait for the tick.
+                let tick = tokio::select! {
+                    _ = wake.notified() => false,
+                    _ = ticker.tick() => true,
+                };
+                if tick {
+                    let now = Utc::now();
+                    if let Err(e) = store.platform_confirm_relays(now).await {
+                        tracing::warn!(error = %e, "confirming commands failed");
+                    }
+                    if let Err(e) = store.platform_confirm_time_syncs(now).await {
+                        tracing::warn!(error = %e, "confirming time syncs failed");
+                    }
                 }
                 // A full pass means more is due: go again at once.
                 loop {
@@ -128,8 +141,6 @@ async fn dispatch_once(
     s: &DispatchSettings,
 ) -> Result<usize, crate::store::StoreError> {
     let now = Utc::now();
-    store.platform_confirm_relays(now).await?;
-    store.platform_confirm_time_syncs(now).await?;
     let policy = crate::store::DuePolicy { retry_after: s.retry_after, max_attempts: s.max_attempts, expire_after: s.expire_after };
     let mut windows = std::collections::HashMap::new();
     let due = store.platform_commands_due(now, &policy).await?;

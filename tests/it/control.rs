@@ -185,6 +185,16 @@ async fn one_meter(app: &TestApp, slug: &str, address: Address) -> (tests::Admin
     (admin, r["meter"]["id"].clone(), user, pass)
 }
 
+/// Waits until the meter has reported (so its device is subscribed to its downlink).
+async fn online(admin: &tests::Admin, meter: &serde_json::Value) {
+    let ok = TestApp::eventually(Duration::from_secs(30), || {
+        let m = admin.ok("query($m: ID!) { meter(id: $m) { linkState } }", json!({"m": meter}));
+        async move { m["meter"]["linkState"] == "ONLINE" }
+    })
+    .await;
+    assert!(ok, "the meter came online");
+}
+
 fn hex_of(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02X}")).collect()
 }
@@ -251,6 +261,7 @@ async fn a_replayed_frame_and_a_wrong_key_are_refused_by_the_meter() {
             async move { ok }
         })
     };
+    online(&admin, &meter).await;
     let op = |q: &str| admin.ok(q, json!({"m": meter}));
     let trip = op("mutation($m: ID!) { tripMeter(input: {meterId: $m}) { id } }")["tripMeter"]["id"].clone();
     assert!(until(trip.clone(), "CONFIRMED", Some((true, false))).await, "sealed trip: {:?}", command_status(&trip));
@@ -531,6 +542,7 @@ async fn settings_prices_and_the_clock_are_pushed_as_sealed_writes_and_confirmed
         })
     };
 
+    online(&admin, &meter).await;
     let pushed = admin.ok(
         "mutation($m: ID!) { pushMeterSettings(input: {meterId: $m, alarm1: \"50.00\", alarm2: \"20\", creditLimit: \"10.5\", overloadKw: \"12.5\"}) { id kind reason } }",
         json!({"m": meter}),
@@ -610,6 +622,7 @@ async fn a_meter_side_purchase_loads_the_simulated_wallet_once() {
         gateway: false,
     };
     let sim = tokio::spawn(mqtt_bridge::simulator::run(sim_config(&app), vec![device], handle.clone()));
+    online(&admin, &meter).await;
     let buy = "mutation($m: ID!, $a: Decimal!) { purchaseForMeter(meterId: $m, amount: $a) { counter } }";
     assert_eq!(admin.ok(buy, json!({"m": meter, "a": "30"}))["purchaseForMeter"]["counter"], 1);
     assert_eq!(admin.ok(buy, json!({"m": meter, "a": "12.34"}))["purchaseForMeter"]["counter"], 2);

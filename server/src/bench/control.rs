@@ -77,33 +77,40 @@ pub async fn control(target: Target, meters: usize, samples: usize) -> anyhow::R
     // 2. Command round trip: an operator trip, then a close, for a sample of meters, a few
     //    dozen in flight at once; created -> the meter's reply received by the platform.
     let (rows, _) = tenant.meters(&MeterFilter::default(), 1, samples.min(500) as u64).await?;
-    let mut round_trips = Vec::new();
-    for kind in ["TRIP", "CLOSE"] {
-        for chunk in rows.chunks(50) {
-            let mut ids = Vec::new();
-            for m in chunk {
-                ids.push(tenant.operator_command(&m.id, kind, "bench").await?.id);
-            }
-            let deadline = Instant::now() + Duration::from_secs(30);
-            for id in ids {
-                loop {
-                    let c = tenant.command(id.as_str()).await?;
-                    if let Some(c) = c.filter(|c| c.replied_at.is_some()) {
-                        if let Some(r) = c.replied_at {
-                            round_trips.push((r - c.created_at).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+    for (in_flight, meters_used) in [(1, 100), (50, rows.len())] {
+        let mut round_trips = Vec::new();
+        for kind in ["TRIP", "CLOSE"] {
+            for chunk in rows.iter().take(meters_used).collect::<Vec<_>>().chunks(in_flight) {
+                let mut ids = Vec::new();
+                for m in chunk {
+                    ids.push(tenant.operator_command(&m.id, kind, "bench").await?.id);
+                }
+                let deadline = Instant::now() + Duration::from_secs(30);
+                for id in ids {
+                    loop {
+                        let c = tenant.command(id.as_str()).await?;
+                        if let Some(c) = c.filter(|c| c.replied_at.is_some()) {
+                            if let Some(r) = c.replied_at {
+                                round_trips.push((r - c.created_at).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+                            }
+                            break;
                         }
-                        break;
+                        if Instant::now() > deadline {
+                            eprintln!("command {id} not answered in 30 s");
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
                     }
-                    if Instant::now() > deadline {
-                        eprintln!("command {id} not answered in 30 s");
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             }
         }
+        summary(
+            &format!(
+                "control: relay command round trip (created -> meter's reply received), {in_flight} in flight, {meters} meters connected"
+            ),
+            round_trips,
+        );
     }
-    summary(&format!("control: relay command round trip (created -> meter's reply received), {meters} meters connected"), round_trips);
 
     // 3. A reading that crosses the credit limit -> the sealed trip frame published. Leave one
     //    fen on the sample's accounts; then, like meters pushing on their own, one reading
