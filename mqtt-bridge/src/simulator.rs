@@ -35,6 +35,8 @@ pub struct Faults {
     pub bypass: bool,
     /// The terminal cover is open (status word 7 bit 9).
     pub cover_open: bool,
+    /// Most of the load stops being metered (power falls to 5 %).
+    pub power_drop: bool,
     /// Publishes nothing and answers nothing.
     pub silent: bool,
     /// Publishes nothing on its own but answers requests: a meter the platform must poll.
@@ -131,7 +133,8 @@ impl SimMeter {
         }
         let noise = Decimal::new((hash(self.address.as_u64().unwrap_or_default(), at.and_utc().timestamp()) % 200) as i64 - 100, 3);
         let share = (load_share(at.hour()) + noise * Decimal::new(1, 1)).max(Decimal::new(5, 2));
-        Self::truncated(self.peak_kw * share, 4)
+        let drop = if self.faults.power_drop { Decimal::new(5, 2) } else { Decimal::ONE };
+        Self::truncated(self.peak_kw * share * drop, 4)
     }
 
     /// Advances the registers to `at` and returns the snapshot the meter reports.

@@ -35,6 +35,7 @@ const UP: &[&str] = &[
     )",
     "ALTER TABLE readings ADD COLUMN status_word_7 INTEGER",
     "ALTER TABLE meter_live ADD COLUMN status_word_7 INTEGER",
+    "ALTER TABLE meter_live ADD COLUMN baseline_power_x10000 BIGINT",
     "ALTER TABLE commands ADD COLUMN batch_id TEXT",
     "ALTER TABLE commands ADD COLUMN replied_at {ts}",
     "CREATE INDEX commands_batch ON commands (tenant_id, batch_id) WHERE batch_id IS NOT NULL",

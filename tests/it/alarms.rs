@@ -378,13 +378,15 @@ async fn every_meter_fault_and_balance_state_raises_its_alarm_and_clears() {
             .await
         }
     };
-    let cases: [(Faults, &str); 6] = [
+    let cases: [(Faults, &str); 7] = [
         (Faults { cover_open: true, ..Default::default() }, "TAMPER"),
         (Faults { over_voltage: true, ..Default::default() }, "OVER_VOLTAGE"),
         (Faults { under_voltage: true, ..Default::default() }, "UNDER_VOLTAGE"),
         (Faults { overload: true, ..Default::default() }, "OVERLOAD"),
         (Faults { reverse_power: true, ..Default::default() }, "REVERSE_ENERGY"),
         (Faults { phase_loss: true, ..Default::default() }, "PHASE_LOSS"),
+        // Last: the power average has had a minute of normal readings to settle.
+        (Faults { power_drop: true, ..Default::default() }, "SUDDEN_DROP"),
     ];
     for (faults, kind) in cases {
         handle.set_faults(address, faults);

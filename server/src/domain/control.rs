@@ -145,6 +145,7 @@ pub fn alarm_label(kind: &str) -> &'static str {
         "TRIPPED" => "已拉闸",
         "CONSUMPTION_WHILE_TRIPPED" => "拉闸后仍有用电",
         "TAMPER" => "表盖开启",
+        "SUDDEN_DROP" => "用电量骤降",
         "LOW_BALANCE_1" => "余额不足(报警1)",
         "LOW_BALANCE_2" => "余额不足(报警2)",
         "ARREARS" => "欠费",

@@ -83,6 +83,16 @@ fn rules() -> Vec<Rule> {
             detail: "the terminal cover is open (status word 7 bit 9)",
         },
         Rule {
+            kind: "SUDDEN_DROP",
+            severity: "MAJOR",
+            subject_kind: "METER",
+            source: METERS,
+            holds: "(COALESCE(l.status_word_3, 0) & 16) = 0 AND COALESCE(l.baseline_power_x10000, 0) >= 5000
+                    AND COALESCE(l.active_power_x10000, 0) * 10 < l.baseline_power_x10000"
+                .into(),
+            detail: "active power fell below a tenth of the meter's running average with the relay closed",
+        },
+        Rule {
             kind: "LOW_BALANCE_1",
             severity: "MINOR",
             subject_kind: "ACCOUNT",
@@ -110,7 +120,7 @@ fn rules() -> Vec<Rule> {
 }
 
 /// Every alarm kind, for the API's enum and filters.
-pub const ALARM_KINDS: [&str; 13] = [
+pub const ALARM_KINDS: [&str; 14] = [
     "GATEWAY_LOST",
     "METER_LOST",
     "PHASE_LOSS",
@@ -121,6 +131,7 @@ pub const ALARM_KINDS: [&str; 13] = [
     "TRIPPED",
     "CONSUMPTION_WHILE_TRIPPED",
     "TAMPER",
+    "SUDDEN_DROP",
     "LOW_BALANCE_1",
     "LOW_BALANCE_2",
     "ARREARS",

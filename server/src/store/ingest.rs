@@ -225,7 +225,8 @@ fn newest_per_meter(rows: &[Row]) -> Vec<&Row> {
     latest.into_values().collect()
 }
 
-/// Live values: newest reading wins, last seen always advances.
+/// Live values: newest reading wins, last seen always advances; the power baseline (for the
+/// sudden-drop alarm) moves 1/32 of the way to each newer reading's active power.
 fn live_conflict_clause() -> String {
     let set_values = VALUE_COLUMNS
         .iter()
@@ -236,6 +237,9 @@ fn live_conflict_clause() -> String {
         "ON CONFLICT (tenant_id, meter_id) DO UPDATE SET
            last_seen_at = CASE WHEN meter_live.last_seen_at IS NULL OR excluded.last_seen_at > meter_live.last_seen_at THEN excluded.last_seen_at ELSE meter_live.last_seen_at END,
            link_state = 'ONLINE', {set_values},
+           baseline_power_x10000 = CASE WHEN (meter_live.read_at IS NULL OR excluded.read_at > meter_live.read_at) AND excluded.active_power_x10000 IS NOT NULL
+             THEN (COALESCE(meter_live.baseline_power_x10000, meter_live.active_power_x10000, excluded.active_power_x10000) * 31 + excluded.active_power_x10000) / 32
+             ELSE meter_live.baseline_power_x10000 END,
            read_at = CASE WHEN meter_live.read_at IS NULL OR excluded.read_at >= meter_live.read_at THEN excluded.read_at ELSE meter_live.read_at END"
     )
 }
