@@ -233,9 +233,10 @@ async fn command_frames(
             .as_str()
             .and_then(|d| u32::from_str_radix(d, 16).ok())
             .ok_or_else(|| CommandBuild::Refused("write without a data identifier".into()))?;
-        let value = match (p["raw"].as_str(), p["value"].as_str()) {
-            (Some(raw), _) => Value::Raw(hex::decode(raw).map_err(|e| refused(&e))?),
-            (None, Some(v)) => Value::Number(v.parse().map_err(|e: rust_decimal::Error| refused(&e))?),
+        let value = match (p["raw"].as_str(), p["text"].as_str(), p["value"].as_str()) {
+            (Some(raw), _, _) => Value::Raw(hex::decode(raw).map_err(|e| refused(&e))?),
+            (None, Some(text), _) => Value::Text(text.to_string()),
+            (None, None, Some(v)) => Value::Number(v.parse().map_err(|e: rust_decimal::Error| refused(&e))?),
             _ => return Err(CommandBuild::Refused("write without a value".into())),
         };
         let item = items::encode_items(Di(id), &[value]).map_err(|e| refused(&e))?;

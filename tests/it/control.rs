@@ -563,6 +563,24 @@ async fn settings_prices_and_the_clock_are_pushed_as_sealed_writes_and_confirmed
     let ids: Vec<_> = prices.as_array().unwrap().iter().map(|c| c["id"].clone()).collect();
     assert!(all_confirmed(ids.clone()).await, "prices: {:?}", statuses(&ids));
     assert_eq!(handle.settings(address).get(&Di(0x0405_0103)), Some(&Value::Number(Decimal::new(6000, 4))));
+    // A later price change: the standby set and the switch time, in the tenant's local time.
+    let standby = admin.ok(
+        "mutation($m: ID!) { pushMeterPrices(meterId: $m, prices: [\"1.3\", \"1.0\", \"0.65\", \"0.35\"], effectiveAt: \"2030-01-01T00:00:00+08:00\") { id } }",
+        json!({"m": meter}),
+    )["pushMeterPrices"]
+        .clone();
+    let ids: Vec<_> = standby.as_array().unwrap().iter().map(|c| c["id"].clone()).collect();
+    assert_eq!(ids.len(), 5);
+    assert!(all_confirmed(ids.clone()).await, "standby prices: {:?}", statuses(&ids));
+    let on_meter = handle.settings(address);
+    assert_eq!(on_meter.get(&Di(0x0405_0203)), Some(&Value::Number(Decimal::new(6500, 4))));
+    assert_eq!(on_meter.get(&Di(0x0400_0108)), Some(&Value::Text("2030-01-01 00:00".into())));
+    assert_eq!(on_meter.get(&Di(0x0405_0103)), Some(&Value::Number(Decimal::new(6000, 4))), "the current set is unchanged");
+    let e = admin.fails(
+        "mutation($m: ID!) { pushMeterPrices(meterId: $m, prices: [\"1\"], effectiveAt: \"2020-01-01T00:00:00Z\") { id } }",
+        json!({"m": meter}),
+    );
+    assert_eq!(e["field"], "effectiveAt");
 
     // The TOU day of a tariff becomes the meter's slot table: start hhmm and tariff number.
     let tariff = admin.ok(

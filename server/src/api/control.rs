@@ -255,10 +255,23 @@ impl ControlMutation {
         Ok(tenant(ctx)?.queue_writes(&meter, &writes).await.map_err(err)?.into_iter().map(Into::into).collect())
     }
 
-    /// Pushes the prices of the meter's current price set (sharp, peak, flat, valley; yuan/kWh)
-    /// for meter-side prepaid meters: one sealed write per price (`04050101`…`04`).
-    async fn push_meter_prices(&self, ctx: &Context<'_>, meter_id: ID, prices: Vec<Decimal>) -> Res<Vec<Command>> {
+    /// Pushes prices (sharp, peak, flat, valley; yuan/kWh) for meter-side prepaid meters, one
+    /// sealed write per price: into the current set (`04050101`…`04`) at once, or, with
+    /// `effectiveAt`, into the standby set (`04050201`…`04`) plus the switch time (`04000108`,
+    /// the tenant's local time) at which the meter changes over.
+    async fn push_meter_prices(
+        &self,
+        ctx: &Context<'_>,
+        meter_id: ID,
+        prices: Vec<Decimal>,
+        effective_at: Option<DateTime<Utc>>,
+    ) -> Res<Vec<Command>> {
         let meter = parse_id(&meter_id, MeterId::parse)?;
+        let t = tenant(ctx)?;
+        let set = if effective_at.is_some() { 2 } else { 1 };
+        if effective_at.is_some_and(|at| at <= Utc::now()) {
+            return Err(err(Invalid::new("effectiveAt", "must be in the future")));
+        }
         if prices.is_empty() || prices.len() > 4 {
             return Err(err(Invalid::new("prices", "one to four prices: sharp, peak, flat, valley")));
         }
@@ -268,12 +281,17 @@ impl ControlMutation {
                 return Err(err(Invalid::new("prices", "yuan/kWh from 0 to 9999.9999, at most 4 decimals")));
             }
             writes.push((
-                format!("0405010{}", i + 1),
+                format!("04050{set}0{}", i + 1),
                 p.to_string(),
                 format!("price {} = {p}", ["sharp", "peak", "flat", "valley"].get(i).copied().unwrap_or("")),
             ));
         }
-        Ok(tenant(ctx)?.queue_writes(&meter, &writes).await.map_err(err)?.into_iter().map(Into::into).collect())
+        if let Some(at) = effective_at {
+            let tz: chrono_tz::Tz = t.tenant_row().await.map_err(err)?.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+            let local = at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+            writes.push(("04000108".into(), format!("text:{local}"), format!("switch to the standby prices at {local}")));
+        }
+        Ok(t.queue_writes(&meter, &writes).await.map_err(err)?.into_iter().map(Into::into).collect())
     }
 
     /// Pushes a tariff's default day to the meter's first day time-slot table (`04010001`):

@@ -118,8 +118,8 @@ impl TenantStore {
     }
 
     /// Queues parameter writes for one meter (kind WRITE, payload `{"di", "value"}`, or
-    /// `{"di", "raw"}` for a value given as `hex:…`), one command per item, each sealed and
-    /// confirmed on its own.
+    /// `{"di", "raw"}` for a value given as `hex:…`, `{"di", "text"}` for `text:…`), one
+    /// command per item, each sealed and confirmed on its own.
     pub async fn queue_writes(&self, meter: &MeterId, writes: &[(String, String, String)]) -> Result<Vec<CommandRow>> {
         let sql = "SELECT account_id FROM meters WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
         let r = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?.ok_or(StoreError::NotFound)?;
@@ -129,9 +129,10 @@ impl TenantStore {
             .map(|(di, value, reason)| {
                 let mut c = self.command_record(meter.as_str(), account.clone(), "WRITE", "OPERATOR", reason);
                 // A value in hex is written as raw bytes (tables the codec has no format for).
-                let value = match value.strip_prefix("hex:") {
-                    Some(raw) => serde_json::json!({ "di": di, "raw": raw }),
-                    None => serde_json::json!({ "di": di, "value": value }),
+                let value = match (value.strip_prefix("hex:"), value.strip_prefix("text:")) {
+                    (Some(raw), _) => serde_json::json!({ "di": di, "raw": raw }),
+                    (None, Some(text)) => serde_json::json!({ "di": di, "text": text }),
+                    _ => serde_json::json!({ "di": di, "value": value }),
                 };
                 c.payload = value.to_string();
                 c
