@@ -264,6 +264,10 @@ impl TenantStore {
     pub async fn open_account(&self, a: &NewAccount) -> Result<Posted> {
         let txn = self.begin().await?;
         let b = self.backend();
+        // Write first (lock the customer): on SQLite a transaction that reads and then writes
+        // fails when another writer committed in between.
+        let sql = "UPDATE customers SET name = name WHERE tenant_id = $1 AND id = $2";
+        txn.execute_raw(stmt(b, sql, self.args().s(a.customer.as_str()))).await?;
         let exists = txn
             .query_one_raw(stmt(
                 b,
