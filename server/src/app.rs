@@ -37,6 +37,10 @@ pub struct Settings {
     pub demo: bool,
     pub demo_meters: usize,
     pub demo_interval: Duration,
+    /// Redis for the login throttle shared by API replicas; default: in-process.
+    pub redis_url: Option<String>,
+    /// Prefix of this deployment's Redis keys (replicas of one deployment share it).
+    pub redis_namespace: String,
 }
 
 impl std::fmt::Debug for Settings {
@@ -187,7 +191,20 @@ impl Application {
                 }
             })
         };
-        let state = web::Data::new(HttpState { schema: graphql::schema(), store: store.clone(), keys: keys.clone(), stats: stats.clone() });
+        let policy = crate::domain::access::ThrottlePolicy::default();
+        let throttle = match &settings.redis_url {
+            Some(url) => crate::api::auth::Throttle::redis(url, &settings.redis_namespace, policy)
+                .await
+                .map_err(|e| anyhow::anyhow!("connecting to Redis: {e}"))?,
+            None => crate::api::auth::Throttle::memory(policy),
+        };
+        let state = web::Data::new(HttpState {
+            schema: graphql::schema(),
+            store: store.clone(),
+            keys: keys.clone(),
+            throttle,
+            stats: stats.clone(),
+        });
         let listener = std::net::TcpListener::bind(settings.http_listen).with_context(|| format!("binding {}", settings.http_listen))?;
         let http_addr = listener.local_addr()?;
         let server =

@@ -9,3 +9,4 @@ pub mod domain;
 pub mod fleet;
 pub mod notify;
 pub mod store;
+pub mod wechat;

@@ -83,6 +83,9 @@ enum Command {
         /// Seconds between simulated meter pushes.
         #[arg(long, default_value_t = 30)]
         demo_interval: u64,
+        /// Redis for the login throttle shared by API replicas (default: in-process).
+        #[arg(long = "redis", env = "VOLTLEDGER__REDIS__URL")]
+        redis_url: Option<String>,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -93,6 +96,19 @@ enum Command {
     Tenant {
         #[command(subcommand)]
         command: TenantCommand,
+    },
+    /// Operators of a tenant (when nobody can log in any more).
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
+    /// A SaaS-operator token for the admin API (`platformTenants`, `createTenant`, …).
+    AdminToken {
+        #[command(flatten)]
+        common: Common,
+        /// Lifetime in minutes.
+        #[arg(long, default_value_t = 60)]
+        minutes: i64,
     },
     /// Decode or build DL/T 645-2007 frames.
     Frame {
@@ -152,9 +168,12 @@ enum TenantCommand {
         slug: String,
         #[arg(long, default_value = "Asia/Shanghai")]
         time_zone: String,
-        /// Token lifetime in hours.
-        #[arg(long, default_value_t = 24 * 30)]
-        token_hours: i64,
+        /// The first administrator's login name.
+        #[arg(long, default_value = "admin")]
+        admin_username: String,
+        /// Their password (checked against the policy); default: generated and printed once.
+        #[arg(long, env = "VOLTLEDGER_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: Option<String>,
     },
     /// List tenants.
     List {
@@ -174,6 +193,42 @@ enum TenantCommand {
         common: Common,
         #[arg(long)]
         slug: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// Add an operator with a built-in or custom role (every property).
+    Create {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        /// Role name, e.g. "tenant admin", "finance", "operator", "viewer".
+        #[arg(long, default_value = "tenant admin")]
+        role: String,
+        #[arg(long, env = "VOLTLEDGER_OPERATOR_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Set a new password and end the operator's sessions.
+    ResetPassword {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "VOLTLEDGER_OPERATOR_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// List a tenant's operators.
+    List {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        tenant: String,
     },
 }
 
@@ -273,14 +328,20 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             println!("migrations applied");
         }
         Command::Tenant { command } => match command {
-            TenantCommand::Create { common, name, slug, time_zone, token_hours } => {
+            TenantCommand::Create { common, name, slug, time_zone, admin_username, admin_password } => {
                 std::fs::create_dir_all(&common.data_dir)?;
                 let store = Store::connect(&common.database_url()).await?;
                 store.migrate().await?;
-                let id = store.platform_create_tenant(&name, &slug, &time_zone).await.context("creating the tenant")?;
-                let keys = server::api::auth::TokenKeys::new(common.jwt_secret()?.as_bytes());
-                let token = keys.issue_admin(&id, chrono::Duration::hours(token_hours))?;
-                println!("tenant {id}\nadmin token: {token}");
+                let (password, generated) = password_or_generated(&admin_username, admin_password)?;
+                let hash = server::api::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+                let id = store
+                    .platform_create_tenant_with_admin(&name, &slug, &time_zone, &admin_username, &hash)
+                    .await
+                    .context("creating the tenant")?;
+                println!("tenant {id}\nadmin username: {admin_username}");
+                if generated {
+                    println!("admin password: {password}");
+                }
             }
             TenantCommand::List { common } => {
                 let store = Store::connect(&common.database_url()).await?;
@@ -299,6 +360,12 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 println!("{}\t{}\t{}", t.id, t.slug, t.status);
             }
         },
+        Command::AdminToken { common, minutes } => {
+            let keys = server::api::auth::TokenKeys::new(common.jwt_secret()?.as_bytes());
+            let token = keys.issue(server::api::auth::Kind::Admin, None, "platform-admin", None, chrono::Duration::minutes(minutes))?;
+            println!("{token}");
+        }
+        Command::Operator { command } => operator(command).await?,
         Command::Serve {
             common,
             broker,
@@ -310,6 +377,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             no_demo,
             demo_meters,
             demo_interval,
+            redis_url,
         } => {
             init_tracing();
             let settings = Settings {
@@ -326,6 +394,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 demo: !no_demo,
                 demo_meters,
                 demo_interval: Duration::from_secs(demo_interval.max(1)),
+                redis_url,
+                redis_namespace: "voltledger".into(),
             };
             serve(settings).await?;
         }
@@ -382,6 +452,65 @@ fn shanghai() -> chrono::FixedOffset {
 
 use chrono::Offset as _;
 
+/// A password from the command line (checked against the policy) or a generated one.
+fn password_or_generated(username: &str, given: Option<String>) -> anyhow::Result<(String, bool)> {
+    match given {
+        Some(p) => {
+            server::domain::access::check_password(username, &p).map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok((p, false))
+        }
+        None => Ok((format!("Vl-{}", uuid::Uuid::new_v4().simple()), true)),
+    }
+}
+
+async fn operator(command: OperatorCommand) -> anyhow::Result<()> {
+    let tenant_store = |store: &Store, slug: String| {
+        let store = store.clone();
+        async move {
+            let t = store.platform_tenant_by_slug(&slug).await?.with_context(|| format!("no tenant {slug}"))?;
+            anyhow::Ok(store.tenant(t.id))
+        }
+    };
+    match command {
+        OperatorCommand::Create { common, tenant, username, role, password } => {
+            let store = Store::connect(&common.database_url()).await?;
+            store.migrate().await?;
+            let t = tenant_store(&store, tenant).await?;
+            t.ensure_builtin_roles().await?;
+            let role = t.roles().await?.into_iter().find(|r| r.name == role).with_context(|| format!("no role {role}"))?;
+            let (password, generated) = password_or_generated(&username, password)?;
+            let hash = server::api::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+            let new = server::store::NewOperator { username: username.clone(), display_name: String::new(), password_hash: hash, role_id: role.id, properties: None };
+            let op = t.create_operator(&new).await.context("creating the operator")?;
+            println!("operator {}\t{}\t{}", op.id, op.username, op.role.name);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        OperatorCommand::ResetPassword { common, tenant, username, password } => {
+            let store = Store::connect(&common.database_url()).await?;
+            let t = tenant_store(&store, tenant).await?;
+            let login = t.operator_login(&username).await?.with_context(|| format!("no operator {username}"))?;
+            let (password, generated) = password_or_generated(&username, password)?;
+            let hash = server::api::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+            t.set_operator_password(&login.id, &hash, None).await?;
+            println!("password reset for {username}; their sessions have ended");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        OperatorCommand::List { common, tenant } => {
+            let store = Store::connect(&common.database_url()).await?;
+            let t = tenant_store(&store, tenant).await?;
+            for o in t.operators().await? {
+                let scope = o.properties.map(|p| p.join(",")).unwrap_or_else(|| "all properties".into());
+                println!("{}\t{}\t{}\t{}\t{}", o.id, o.username, o.role.name, o.status, scope);
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(&settings).await?;
     let mut banner = format!("VoltLedger listening on http://{}/graphql (broker {})\n", app.http_addr, app.broker);
@@ -392,14 +521,27 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             None => store.platform_create_tenant("Demo Property Co.", "demo", "Asia/Shanghai").await?,
         };
         let t = store.tenant(id.clone());
+        let admin_password = format!("Demo-{}", &data_secret(&settings.data_dir, "demo-admin.secret")?[..16]);
+        if t.operator_login("admin").await?.is_none() {
+            let role_id = t.ensure_builtin_roles().await?;
+            let hash = server::api::auth::hash_password(&admin_password).map_err(anyhow::Error::msg)?;
+            let admin = server::store::NewOperator {
+                username: "admin".into(),
+                display_name: "Demo administrator".into(),
+                password_hash: hash,
+                role_id,
+                properties: None,
+            };
+            t.create_operator(&admin).await?;
+        }
         let plan =
             server::fleet::FleetPlan { meters: settings.demo_meters, gateways: 2, per_gateway: 40, address_prefix: 100, accounts: true };
         server::fleet::provision(&t, plan).await?;
         let seed = data_secret(&settings.data_dir, "simulator.secret")?;
         let devices = server::fleet::sim_devices(&t, &seed).await?;
-        let token = app.keys.issue_admin(&id, chrono::Duration::days(30))?;
         banner += &format!(
-            "demo tenant {id}: {} devices simulated every {}s\nadmin token: {token}\n",
+            "demo tenant {id}: {} devices simulated every {}s\n\
+             log in: POST /auth/login {{\"tenant\":\"demo\",\"username\":\"admin\",\"password\":\"{admin_password}\"}}\n",
             devices.len(),
             settings.demo_interval.as_secs()
         );

@@ -55,23 +55,37 @@ fn frame_encode_builds_what_decode_reads_back() {
 }
 
 #[test]
-fn tenant_create_prints_an_id_and_a_token_that_the_server_accepts() {
+fn tenant_create_prints_an_id_and_an_administrator_login() {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     let dir = std::env::temp_dir().join(format!("voltledger-cli-{}-{nanos}", std::process::id()));
     let data = dir.to_string_lossy().to_string();
     let (ok, stdout, stderr) = voltledger(&["tenant", "create", "--data-dir", &data, "--name", "Mall Co", "--slug", "mall-co"]);
     assert!(ok, "{stderr}");
     let id = stdout.lines().find_map(|l| l.strip_prefix("tenant ")).unwrap().trim().to_string();
-    let token = stdout.lines().find_map(|l| l.strip_prefix("admin token: ")).unwrap().trim().to_string();
     assert_eq!(id.len(), 36);
-    assert_eq!(token.split('.').count(), 3);
-    let keys = server::api::auth::TokenKeys::new(std::fs::read_to_string(dir.join("jwt.secret")).unwrap().trim().as_bytes());
-    assert_eq!(keys.verify(&token).map(|t| t.to_string()), Some(id.clone()));
+    assert!(stdout.contains("admin username: admin"), "{stdout}");
+    let password = stdout.lines().find_map(|l| l.strip_prefix("admin password: ")).unwrap().trim().to_string();
+    assert!(server::domain::access::check_password("admin", &password).is_ok(), "a generated password meets the policy");
+    let (ok, list, _) = voltledger(&["operator", "list", "--data-dir", &data, "--tenant", "mall-co"]);
+    assert!(ok && list.contains("\tadmin\ttenant admin\tACTIVE\tall properties"), "{list}");
+    // A weak password is refused before anything is created.
+    let (ok, _, stderr) =
+        voltledger(&["operator", "create", "--data-dir", &data, "--tenant", "mall-co", "--username", "li", "--password", "short"]);
+    assert!(!ok && stderr.contains("password"), "{stderr}");
+    let (ok, out, stderr) = voltledger(&[
+        "operator", "create", "--data-dir", &data, "--tenant", "mall-co", "--username", "li", "--role", "viewer", "--password", "Dian-Biao 2026",
+    ]);
+    assert!(ok && out.contains("\tli\tviewer"), "{stderr}");
     let (ok, list, _) = voltledger(&["tenant", "list", "--data-dir", &data]);
     assert!(ok && list.contains("mall-co") && list.contains(&id));
     // The same slug twice is refused with a clear error.
     let (ok, _, stderr) = voltledger(&["tenant", "create", "--data-dir", &data, "--name", "Again", "--slug", "mall-co"]);
     assert!(!ok && stderr.contains("error"), "{stderr}");
+    // The SaaS operator's token is an HS256 JWT of kind admin.
+    let (ok, token, _) = voltledger(&["admin-token", "--data-dir", &data]);
+    assert!(ok);
+    let keys = server::api::auth::TokenKeys::new(std::fs::read_to_string(dir.join("jwt.secret")).unwrap().trim().as_bytes());
+    assert_eq!(keys.verify(token.trim()).map(|c| c.kind), Some(server::api::auth::Kind::Admin));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

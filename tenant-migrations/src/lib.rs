@@ -10,13 +10,14 @@ use sea_orm_migration::prelude::*;
 mod m0001_foundation;
 mod m0002_money;
 mod m0003_control;
+mod m0004_identity;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_foundation::Migration), Box::new(m0002_money::Migration), Box::new(m0003_control::Migration)]
+        vec![Box::new(m0001_foundation::Migration), Box::new(m0002_money::Migration), Box::new(m0003_control::Migration), Box::new(m0004_identity::Migration)]
     }
 }
 

@@ -65,13 +65,17 @@ async fn phase_loss_and_a_silent_meter_raise_alarms_that_clear_when_the_conditio
 
     // The portal's bell: the subscription, resolved for this tenant.
     let schema = server::api::graphql::schema();
-    let request = async_graphql::Request::new("subscription { alarmChanges { change alarm { kind subjectId state } } }")
-        .data(app.app.store.tenant(admin.tenant.clone()));
+    let identify = |token: String| {
+        let (store, keys) = (app.app.store.clone(), app.app.keys.clone());
+        async move { server::api::http::identify(&store, &keys, Some(&token), async_graphql::Data::default()).await }
+    };
+    let mut request = async_graphql::Request::new("subscription { alarmChanges { change alarm { kind subjectId state } } }");
+    request.data = identify(admin.token.clone()).await;
     let mut bell = listen(schema.execute_stream(request));
     // Another tenant's bell hears nothing of this tenant.
     let other = app.admin("alarms-other").await;
-    let request = async_graphql::Request::new("subscription { alarmChanges { change alarm { kind } } }")
-        .data(app.app.store.tenant(other.tenant.clone()));
+    let mut request = async_graphql::Request::new("subscription { alarmChanges { change alarm { kind } } }");
+    request.data = identify(other.token.clone()).await;
     let mut other_bell = listen(schema.execute_stream(request));
     tokio::time::sleep(Duration::from_millis(300)).await;
 

@@ -26,6 +26,16 @@ pub struct Admin {
     pub http: SocketAddr,
     pub token: String,
     pub tenant: server::domain::ids::TenantId,
+    pub slug: String,
+}
+
+/// The password of every test tenant's `admin`.
+pub const ADMIN_PASSWORD: &str = "Test-Admin-2026!";
+
+/// Its argon2id hash, computed once per test binary.
+fn admin_hash() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| server::api::auth::hash_password(ADMIN_PASSWORD).unwrap()).clone()
 }
 
 fn free_port() -> u16 {
@@ -68,16 +78,30 @@ impl TestApp {
             demo: false,
             demo_meters: 0,
             demo_interval: Duration::from_secs(1),
+            redis_url: std::env::var("VOLTLEDGER_TEST_REDIS_URL").ok(),
+            redis_namespace: format!("vl-test-{}", uuid::Uuid::new_v4().simple()),
         };
         let app = Application::build(&settings).await.expect("application builds").spawn();
         TestApp { app, data_dir, database }
     }
 
+    /// A new tenant (slug `{slug}-xxxxxxxx`) and a signed-in session of its first
+    /// administrator (`admin`, password [`ADMIN_PASSWORD`]).
     pub async fn admin(&self, slug: &str) -> Admin {
         let slug = format!("{slug}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        let tenant = self.app.store.platform_create_tenant(&format!("Tenant {slug}"), &slug, "Asia/Shanghai").await.unwrap();
-        let token = self.app.keys.issue_admin(&tenant, chrono::Duration::hours(1)).unwrap();
-        Admin { http: self.app.http_addr, token, tenant }
+        let hash = admin_hash();
+        let store = &self.app.store;
+        let tenant = store.platform_create_tenant_with_admin(&format!("Tenant {slug}"), &slug, "Asia/Shanghai", "admin", &hash).await.unwrap();
+        let token = self.session(&tenant, "admin").await;
+        Admin { http: self.app.http_addr, token, tenant, slug }
+    }
+
+    /// An access token for an existing operator, through a fresh session (no password).
+    pub async fn session(&self, tenant: &server::domain::ids::TenantId, username: &str) -> String {
+        let t = self.app.store.tenant(tenant.clone());
+        let op = t.operator_login(username).await.unwrap().expect("the operator exists");
+        let (session, _) = t.create_session("operator", &op.id, "test", "test", chrono::Duration::hours(2)).await.unwrap();
+        self.app.keys.issue(server::api::auth::Kind::Operator, Some(tenant), &op.id, Some(&session.id), chrono::Duration::hours(2)).unwrap()
     }
 
     /// Waits until `check` holds or the timeout passes; returns whether it held.

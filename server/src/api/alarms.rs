@@ -120,6 +120,11 @@ pub struct AlarmSubscription;
 impl AlarmSubscription {
     /// Alarms of the caller's tenant as they are raised and cleared (folded ones excepted).
     async fn alarm_changes(&self, ctx: &Context<'_>) -> async_graphql::Result<impl Stream<Item = AlarmChange>> {
+        // Subscriptions do not pass the guard's resolver hook; the same check runs here.
+        let rule = super::guard::rule("Subscription", "alarmChanges");
+        let principal = ctx.data_opt::<super::auth::Principal>();
+        let suspended = ctx.data_opt::<super::guard::Suspended>().is_some();
+        super::guard::admit(rule, "alarmChanges", principal, suspended, ctx.data_opt::<TenantStore>(), &[]).await.map_err(err)?;
         let t: TenantStore = tenant(ctx)?.clone();
         let rx = t.alarm_events();
         Ok(futures::stream::unfold((rx, t), |(mut rx, t)| async move {

@@ -1,19 +1,54 @@
-//! Bearer tokens (HS256 JWT). The token names the principal kind and the tenant; resolvers
-//! never take a tenant id from the request body. `alg: none` and other algorithms are refused.
+//! Who is calling: bearer tokens (HS256 JWT), password hashes (argon2id), the login
+//! throttle, and the principal a request runs as. Tokens name the principal kind, the tenant
+//! and (for people) the session; resolvers never take a tenant id from the request body.
+//! `alg: none` and every algorithm but HS256 are refused.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm as ArgonAlg, Argon2, Params, Version};
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::access::{ParkScope, PermissionSet, ThrottlePolicy};
 use crate::domain::ids::TenantId;
+use crate::store::{Store, TenantStore};
+
+/// Access tokens live this long; refresh tokens renew them.
+pub const ACCESS_TTL: chrono::Duration = chrono::Duration::minutes(15);
+/// A session (the refresh token chain) ends this long after login.
+pub const SESSION_TTL: chrono::Duration = chrono::Duration::days(7);
+/// Customer (mini-program) sessions.
+pub const CUSTOMER_SESSION_TTL: chrono::Duration = chrono::Duration::days(30);
+/// Park-platform client tokens (client credentials, no refresh).
+pub const PARK_TTL: chrono::Duration = chrono::Duration::hours(1);
+
+const ISSUER: &str = "voltledger";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Operator,
+    Customer,
+    Park,
+    Admin,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
+    /// Operator id, openid, park client row id, or `platform-admin`.
     pub sub: String,
-    /// Tenant id.
-    pub tid: String,
-    /// Principal kind: `operator` for now (customers and park platforms come with issue 5).
-    pub kind: String,
+    /// Tenant id (absent for the SaaS admin).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tid: Option<String>,
+    pub kind: Kind,
+    /// Session id (operators and customers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    pub iss: String,
     pub iat: i64,
     pub exp: i64,
 }
@@ -35,21 +70,284 @@ impl TokenKeys {
         Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) }
     }
 
-    /// A tenant administrator token, as printed by `voltledger tenant create`.
-    pub fn issue_admin(&self, tenant: &TenantId, ttl: chrono::Duration) -> Result<String, jsonwebtoken::errors::Error> {
+    pub fn issue(
+        &self,
+        kind: Kind,
+        tenant: Option<&TenantId>,
+        sub: &str,
+        sid: Option<&str>,
+        ttl: chrono::Duration,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = Utc::now().timestamp();
-        let claims =
-            Claims { sub: "tenant-admin".into(), tid: tenant.to_string(), kind: "operator".into(), iat: now, exp: now + ttl.num_seconds() };
+        let claims = Claims {
+            sub: sub.to_string(),
+            tid: tenant.map(|t| t.to_string()),
+            kind,
+            sid: sid.map(str::to_string),
+            iss: ISSUER.into(),
+            iat: now,
+            exp: now + ttl.num_seconds(),
+        };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 
-    /// The tenant a valid token speaks for.
-    pub fn verify(&self, token: &str) -> Option<TenantId> {
+    /// The claims of a well-signed, unexpired HS256 token of ours.
+    pub fn verify(&self, token: &str) -> Option<Claims> {
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        let data = decode::<Claims>(token, &self.decoding, &validation).ok()?;
-        (data.claims.kind == "operator").then_some(())?;
-        TenantId::parse(&data.claims.tid)
+        validation.set_required_spec_claims(&["exp", "sub", "iss"]);
+        validation.set_issuer(&[ISSUER]);
+        validation.leeway = 5;
+        decode::<Claims>(token, &self.decoding, &validation).ok().map(|d| d.claims)
+    }
+}
+
+// ---- passwords ----
+
+fn argon2() -> Argon2<'static> {
+    // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(ArgonAlg::Argon2id, Version::V0x13, params)
+}
+
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(|e| e.to_string())?;
+    argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// Spends the same time as a real check when the account does not exist, so timing does
+/// not tell which usernames are taken.
+pub fn burn_password_check(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = DUMMY.get_or_init(|| hash_password("not a real password, only for timing").unwrap_or_default());
+    let _ = verify_password(password, hash);
+}
+
+// ---- the login throttle ----
+
+/// Counts login attempts per address and failures per account: Redis when configured (shared
+/// by every API replica), in-process with the embedded default.
+pub enum Throttle {
+    Memory { policy: ThrottlePolicy, counters: Mutex<HashMap<String, (u64, Instant)>> },
+    Redis { policy: ThrottlePolicy, conn: redis::aio::ConnectionManager, namespace: String },
+}
+
+/// Refused for `retry_after_s` seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Throttled {
+    pub retry_after_s: u64,
+}
+
+impl Throttle {
+    pub fn memory(policy: ThrottlePolicy) -> Self {
+        Throttle::Memory { policy, counters: Mutex::default() }
+    }
+
+    pub async fn redis(url: &str, namespace: &str, policy: ThrottlePolicy) -> Result<Self, String> {
+        let client = redis::Client::open(url).map_err(|e| e.to_string())?;
+        let conn = redis::aio::ConnectionManager::new(client).await.map_err(|e| e.to_string())?;
+        Ok(Throttle::Redis { policy, conn, namespace: namespace.to_string() })
+    }
+
+    fn policy(&self) -> ThrottlePolicy {
+        match self {
+            Throttle::Memory { policy, .. } | Throttle::Redis { policy, .. } => *policy,
+        }
+    }
+
+    /// Adds one to a counter that expires `ttl_s` after its first hit; returns the count and
+    /// the seconds it has left.
+    async fn bump(&self, key: &str, by: u64, ttl_s: u64) -> (u64, u64) {
+        match self {
+            Throttle::Memory { counters, .. } => {
+                let mut map = counters.lock().unwrap_or_else(|p| p.into_inner());
+                let now = Instant::now();
+                if map.len() > 100_000 {
+                    map.retain(|_, (_, until)| *until > now);
+                }
+                let entry = map.entry(key.to_string()).or_insert((0, now + std::time::Duration::from_secs(ttl_s)));
+                if entry.1 <= now {
+                    *entry = (0, now + std::time::Duration::from_secs(ttl_s));
+                }
+                entry.0 += by;
+                (entry.0, entry.1.saturating_duration_since(now).as_secs())
+            }
+            Throttle::Redis { conn, namespace, .. } => {
+                let mut conn = conn.clone();
+                let key = format!("{namespace}:login:{key}");
+                let result: redis::RedisResult<(u64, (), i64)> = redis::pipe()
+                    .atomic()
+                    .incr(&key, by)
+                    .cmd("EXPIRE")
+                    .arg(&key)
+                    .arg(ttl_s)
+                    .arg("NX")
+                    .cmd("TTL")
+                    .arg(&key)
+                    .query_async(&mut conn)
+                    .await;
+                match result {
+                    Ok((count, (), ttl)) => (count, ttl.max(0) as u64),
+                    Err(e) => {
+                        // Fail closed: without the shared counters nobody can log in.
+                        tracing::error!(cause = %e, "login throttle unavailable");
+                        (u64::MAX, 60)
+                    }
+                }
+            }
+        }
+    }
+
+    async fn clear(&self, key: &str) {
+        match self {
+            Throttle::Memory { counters, .. } => {
+                counters.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+            }
+            Throttle::Redis { conn, namespace, .. } => {
+                let mut conn = conn.clone();
+                let _: redis::RedisResult<()> = redis::cmd("DEL").arg(format!("{namespace}:login:{key}")).query_async(&mut conn).await;
+            }
+        }
+    }
+
+    /// Called before a password is checked: counts the attempt from `address` and refuses
+    /// when the address is over its rate or the account is locked.
+    pub async fn attempt(&self, account: &str, address: &str) -> Result<(), Throttled> {
+        let p = self.policy();
+        let (from_address, left) = self.bump(&format!("addr:{address}"), 1, p.window_s).await;
+        if from_address > p.address_attempts {
+            return Err(Throttled { retry_after_s: left.max(1) });
+        }
+        let (failures, left) = self.bump(&format!("acct:{account}"), 0, p.lockout_s).await;
+        if failures >= p.account_failures {
+            return Err(Throttled { retry_after_s: left.max(1) });
+        }
+        Ok(())
+    }
+
+    pub async fn failed(&self, account: &str) {
+        let p = self.policy();
+        self.bump(&format!("acct:{account}"), 1, p.lockout_s).await;
+    }
+
+    pub async fn succeeded(&self, account: &str) {
+        self.clear(&format!("acct:{account}")).await;
+    }
+}
+
+// ---- the principal ----
+
+/// Who a request runs as, resolved from its token and the store on every request (so a
+/// revoked session, a disabled operator or a changed role takes effect at once).
+#[derive(Debug, Clone)]
+pub enum Principal {
+    Operator {
+        tenant: TenantId,
+        id: String,
+        username: String,
+        session: String,
+        permissions: PermissionSet,
+        /// `None` = every property of the tenant.
+        properties: Option<Vec<String>>,
+    },
+    Customer {
+        tenant: TenantId,
+        openid: String,
+        session: String,
+        /// The customer the openid is bound to, once bound.
+        customer: Option<String>,
+    },
+    Park {
+        tenant: TenantId,
+        client: String,
+        name: String,
+        scopes: Vec<ParkScope>,
+        properties: Vec<String>,
+    },
+    /// The SaaS operator (tenants only).
+    Admin,
+}
+
+impl Principal {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Principal::Operator { .. } => "operator",
+            Principal::Customer { .. } => "customer",
+            Principal::Park { .. } => "park",
+            Principal::Admin => "admin",
+        }
+    }
+
+    /// (id, display name) for the audit log.
+    pub fn actor(&self) -> (String, String) {
+        match self {
+            Principal::Operator { id, username, .. } => (id.clone(), username.clone()),
+            Principal::Customer { openid, customer, .. } => (openid.clone(), customer.clone().unwrap_or_default()),
+            Principal::Park { client, name, .. } => (client.clone(), name.clone()),
+            Principal::Admin => ("platform-admin".into(), "platform admin".into()),
+        }
+    }
+}
+
+/// What a bearer token amounts to.
+pub enum Authenticated {
+    /// A live principal and, for tenant principals, the store handle it may use.
+    Principal(Principal, Option<TenantStore>),
+    /// A valid token of a suspended tenant.
+    Suspended,
+}
+
+/// Resolves a bearer token: signature, expiry, kind, tenant state, then the live session,
+/// operator, client or binding behind it. `None` for anything not valid.
+pub async fn authenticate(store: &Store, keys: &TokenKeys, token: &str) -> Option<Authenticated> {
+    let claims = keys.verify(token)?;
+    if claims.kind == Kind::Admin {
+        return (claims.tid.is_none() && claims.sub == "platform-admin").then_some(Authenticated::Principal(Principal::Admin, None));
+    }
+    let tenant = TenantId::parse(claims.tid.as_deref()?)?;
+    if !store.tenant_active(&tenant) {
+        return Some(Authenticated::Suspended);
+    }
+    let t = store.tenant(tenant.clone());
+    let now = Utc::now();
+    let lookup = |e: crate::store::StoreError| tracing::error!(cause = %e, "token lookup failed");
+    match claims.kind {
+        Kind::Operator => {
+            let session = claims.sid?;
+            let op = t.active_operator(&session, &claims.sub, now).await.map_err(lookup).ok()??;
+            let t = t.scoped(op.properties.clone());
+            let principal = Principal::Operator {
+                tenant,
+                id: op.id,
+                username: op.username,
+                session,
+                permissions: op.role.permissions,
+                properties: op.properties,
+            };
+            Some(Authenticated::Principal(principal, Some(t)))
+        }
+        Kind::Customer => {
+            let session = claims.sid?;
+            if !t.session_live(&session, now).await.map_err(lookup).ok()? {
+                return None;
+            }
+            let customer = t.customer_of_openid(&claims.sub).await.map_err(lookup).ok()?;
+            Some(Authenticated::Principal(Principal::Customer { tenant, openid: claims.sub, session, customer }, Some(t)))
+        }
+        Kind::Park => {
+            let client = t.park_client(&claims.sub).await.map_err(lookup).ok()??;
+            if client.revoked_at.is_some() || client.rotated_at.is_some_and(|r| r.timestamp() > claims.iat) {
+                return None;
+            }
+            let scopes = client.scopes.iter().filter_map(|s| ParkScope::parse(s)).collect();
+            let t = t.scoped(Some(client.properties.clone()));
+            let principal = Principal::Park { tenant, client: client.id, name: client.name, scopes, properties: client.properties };
+            Some(Authenticated::Principal(principal, Some(t)))
+        }
+        Kind::Admin => None,
     }
 }
 
@@ -59,17 +357,50 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_with_a_wrong_key_alg_none_or_expired_are_refused() {
+    fn tokens_with_a_wrong_key_alg_none_another_issuer_or_expired_are_refused() {
         let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef");
         let tenant = TenantId::from_uuid(uuid::Uuid::new_v4());
-        let token = keys.issue_admin(&tenant, chrono::Duration::hours(1)).unwrap();
-        assert_eq!(keys.verify(&token), Some(tenant.clone()));
-        assert_eq!(TokenKeys::new(b"another key another key another!").verify(&token), None);
-        let expired = keys.issue_admin(&tenant, chrono::Duration::hours(-2)).unwrap();
-        assert_eq!(keys.verify(&expired), None);
+        let token = keys.issue(Kind::Operator, Some(&tenant), "op", Some("s1"), chrono::Duration::hours(1)).unwrap();
+        let claims = keys.verify(&token).unwrap();
+        assert_eq!(claims.tid.as_deref(), Some(tenant.as_str()));
+        assert_eq!(claims.kind, Kind::Operator);
+        assert!(TokenKeys::new(b"another key another key another!").verify(&token).is_none());
+        let expired = keys.issue(Kind::Operator, Some(&tenant), "op", Some("s1"), chrono::Duration::hours(-2)).unwrap();
+        assert!(keys.verify(&expired).is_none());
         // alg none: header {"alg":"none"} with the same claims and no signature.
         let parts: Vec<&str> = token.split('.').collect();
         let none = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.", parts[1]);
-        assert_eq!(keys.verify(&none), None);
+        assert!(keys.verify(&none).is_none());
+        // HS512 with the same secret: a different algorithm is refused too.
+        let hs512 = encode(
+            &Header::new(Algorithm::HS512),
+            &keys.verify(&token).unwrap(),
+            &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef"),
+        )
+        .unwrap();
+        assert!(keys.verify(&hs512).is_none());
+    }
+
+    #[test]
+    fn argon2id_hashes_verify_only_the_same_password() {
+        let hash = hash_password("Dian-Biao 2026").unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify_password("Dian-Biao 2026", &hash));
+        assert!(!verify_password("Dian-Biao 2027", &hash));
+        assert!(!verify_password("Dian-Biao 2026", "not a hash"));
+    }
+
+    #[tokio::test]
+    async fn the_memory_throttle_locks_an_account_and_limits_an_address() {
+        let t = Throttle::memory(ThrottlePolicy { account_failures: 3, address_attempts: 5, window_s: 60, lockout_s: 60 });
+        for _ in 0..3 {
+            assert!(t.attempt("a", "1.2.3.4").await.is_ok());
+            t.failed("a").await;
+        }
+        assert!(t.attempt("a", "1.2.3.4").await.is_err(), "locked after three failures");
+        assert!(t.attempt("b", "1.2.3.4").await.is_ok(), "another account from the same address");
+        assert!(t.attempt("c", "1.2.3.4").await.is_err(), "the address is over its rate");
+        assert!(t.attempt("c", "5.6.7.8").await.is_ok());
+        t.succeeded("c").await;
     }
 }

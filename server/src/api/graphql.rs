@@ -23,6 +23,7 @@ pub struct QueryRoot(
     super::alarms::AlarmQuery,
     super::alarms::NotificationQuery,
     super::control::ControlQuery,
+    super::identity::IdentityQuery,
 );
 
 /// The mutation root: registry and money.
@@ -34,10 +35,12 @@ pub struct MutationRoot(
     super::alarms::AlarmMutation,
     super::alarms::NotificationMutation,
     super::control::ControlMutation,
+    super::identity::IdentityMutation,
 );
 
 pub fn schema() -> VoltSchema {
     Schema::build(QueryRoot::default(), MutationRoot::default(), super::alarms::AlarmSubscription)
+        .extension(super::guard::Guard)
         .limit_depth(12)
         .limit_complexity(5_000)
         .finish()
@@ -45,8 +48,7 @@ pub fn schema() -> VoltSchema {
 
 pub(crate) type Res<T> = async_graphql::Result<T>;
 
-/// Marks a request whose valid token names a suspended tenant.
-pub struct Suspended;
+pub use super::guard::Suspended;
 
 pub(crate) fn tenant<'a>(ctx: &'a Context<'_>) -> Res<&'a TenantStore> {
     if ctx.data_opt::<Suspended>().is_some() {

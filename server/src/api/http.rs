@@ -8,27 +8,44 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
 
-use super::auth::TokenKeys;
+use super::auth::{Authenticated, Throttle, TokenKeys, authenticate};
 use super::graphql::VoltSchema;
+use super::guard::{Source, Suspended};
 use crate::store::Store;
 
 pub struct HttpState {
     pub schema: VoltSchema,
     pub store: Store,
     pub keys: TokenKeys,
+    pub throttle: Throttle,
     pub stats: Arc<mqtt_bridge::session::BridgeStats>,
+}
+
+/// Adds who is calling to a request's data: the principal, the tenant store it may use
+/// (scoped to its properties), or the suspended marker.
+pub async fn identify(store: &Store, keys: &TokenKeys, bearer: Option<&str>, mut data: async_graphql::Data) -> async_graphql::Data {
+    match authenticate(store, keys, bearer.unwrap_or("")).await {
+        Some(Authenticated::Principal(p, t)) => {
+            if let Some(t) = t {
+                data.insert(t);
+            }
+            if matches!(p, super::auth::Principal::Admin) {
+                data.insert(store.clone());
+            }
+            data.insert(p);
+        }
+        Some(Authenticated::Suspended) => data.insert(Suspended),
+        None => {}
+    }
+    data
 }
 
 async fn graphql(state: web::Data<HttpState>, http: HttpRequest, request: GraphQLRequest) -> GraphQLResponse {
     let mut request = request.into_inner();
     let bearer = http.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
-    if let Some(tenant) = bearer.and_then(|t| state.keys.verify(t)) {
-        request = if state.store.tenant_active(&tenant) {
-            request.data(state.store.tenant(tenant))
-        } else {
-            request.data(super::graphql::Suspended)
-        };
-    }
+    let mut data = identify(&state.store, &state.keys, bearer, async_graphql::Data::default()).await;
+    data.insert(Source(super::login::source(&http)));
+    request.data = data;
     state.schema.execute(request).await.into()
 }
 
@@ -38,20 +55,13 @@ async fn graphql_ws(state: web::Data<HttpState>, http: HttpRequest, payload: web
     let (store, keys) = (state.store.clone(), state.keys.clone());
     GraphQLSubscription::new(state.schema.clone())
         .on_connection_init(move |init: serde_json::Value| async move {
-            let mut data = async_graphql::Data::default();
             let bearer = ["Authorization", "authorization"]
                 .iter()
                 .find_map(|k| init.get(*k).and_then(|v| v.as_str()))
                 .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::trim);
-            if let Some(tenant) = bearer.and_then(|t| keys.verify(t)) {
-                if store.tenant_active(&tenant) {
-                    data.insert(store.tenant(tenant));
-                } else {
-                    data.insert(super::graphql::Suspended);
-                }
-            }
-            Ok(data)
+                .map(str::trim)
+                .map(str::to_string);
+            Ok(identify(&store, &keys, bearer.as_deref(), async_graphql::Data::default()).await)
         })
         .start(&http, payload)
 }
@@ -93,6 +103,7 @@ async fn metrics(state: web::Data<HttpState>) -> HttpResponse {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    super::login::routes(cfg);
     cfg.route("/graphql", web::post().to(graphql))
         .route("/graphql", web::get().to(graphiql))
         .route("/graphql/ws", web::get().to(graphql_ws))

@@ -7,7 +7,10 @@ pub mod auth;
 pub mod billing;
 pub mod control;
 pub mod graphql;
+pub mod guard;
 pub mod http;
+pub mod identity;
+pub mod login;
 pub mod money;
 
 use crate::domain::Invalid;

@@ -177,7 +177,7 @@ pub enum AnomalyAction {
 // ---- objects ----
 
 /// A prepaid or post-paid account (户): one balance shared by its meters.
-pub struct Account(store::AccountRow);
+pub struct Account(pub(crate) store::AccountRow);
 
 #[Object]
 impl Account {

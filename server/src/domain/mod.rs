@@ -1,6 +1,7 @@
 //! The pure domain: plain types and functions, no I/O, no clock, no randomness, no
 //! database or web types. Everything here is testable with values alone.
 
+pub mod access;
 pub mod billing;
 pub mod control;
 pub mod ids;

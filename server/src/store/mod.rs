@@ -7,6 +7,7 @@ mod alarms;
 mod billing;
 mod bulk;
 mod commands;
+mod identity;
 mod ingest;
 mod keys;
 mod money;
@@ -30,6 +31,7 @@ use crate::domain::ids::{GatewayId, MeterId, TenantId};
 pub use alarms::{ALARM_KINDS, AlarmEvent, AlarmFilter, AlarmRow};
 pub use billing::*;
 pub use commands::{DUE_PER_PASS, DueCommand, DuePolicy};
+pub use identity::*;
 pub use keys::Kek;
 pub use money::*;
 pub use notifications::{DueNotification, NotificationRow, NotificationSettings, Outcome};
@@ -185,7 +187,7 @@ impl Store {
 
     /// The handle every tenant-owned read and write goes through.
     pub fn tenant(&self, tenant: TenantId) -> TenantStore {
-        TenantStore { store: self.clone(), tenant }
+        TenantStore { store: self.clone(), tenant, scope: None }
     }
 
     /// Platform operation: creates a tenant.
@@ -391,11 +393,23 @@ fn tenant_row(r: &sea_orm::QueryResult) -> Result<TenantRow> {
 pub struct TenantStore {
     store: Store,
     tenant: TenantId,
+    /// The properties a scoped operator may see; `None` = all of the tenant's.
+    scope: Option<Arc<Vec<String>>>,
 }
 
 impl TenantStore {
     pub fn tenant_id(&self) -> &TenantId {
         &self.tenant
+    }
+
+    /// The same tenant, with lists limited to these properties.
+    pub fn scoped(mut self, properties: Option<Vec<String>>) -> Self {
+        self.scope = properties.map(Arc::new);
+        self
+    }
+
+    pub fn scope(&self) -> Option<&[String]> {
+        self.scope.as_deref().map(Vec::as_slice)
     }
 
     fn backend(&self) -> DbBackend {

@@ -93,6 +93,22 @@ pub struct IssuedCredential {
     pub password: String,
 }
 
+/// Which object a device login belongs to.
+#[derive(Debug, Clone, Copy)]
+pub enum DeviceOwner {
+    Meter,
+    Gateway,
+}
+
+impl DeviceOwner {
+    fn column(self) -> &'static str {
+        match self {
+            DeviceOwner::Meter => "meter_id",
+            DeviceOwner::Gateway => "gateway_id",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct MeterFilter {
     pub property_id: Option<PropertyId>,
@@ -203,8 +219,10 @@ impl TenantStore {
     }
 
     pub async fn properties(&self) -> Result<Vec<PropertyRow>> {
-        let sql = "SELECT id, name, address, created_at, retired_at FROM properties WHERE tenant_id = $1 ORDER BY name, id";
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args())).await?;
+        let mut args = self.args();
+        let scope = self.scope_clause("id", &mut args);
+        let sql = format!("SELECT id, name, address, created_at, retired_at FROM properties WHERE tenant_id = $1{scope} ORDER BY name, id");
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
         rows.iter().map(property_row).collect()
     }
 
@@ -274,9 +292,12 @@ impl TenantStore {
     }
 
     pub async fn areas(&self, property: Option<&PropertyId>) -> Result<Vec<AreaRow>> {
-        let sql = "SELECT id, property_id, name, floor_area_m2_x100, retired_at FROM areas WHERE tenant_id = $1 AND ($2 = '' OR property_id = $2) ORDER BY name, id";
-        let rows =
-            self.store.db.query_all_raw(stmt(self.backend(), sql, self.args().s(property.map(|p| p.as_str()).unwrap_or("")))).await?;
+        let mut args = self.args().s(property.map(|p| p.as_str()).unwrap_or(""));
+        let scope = self.scope_clause("property_id", &mut args);
+        let sql = format!(
+            "SELECT id, property_id, name, floor_area_m2_x100, retired_at FROM areas WHERE tenant_id = $1 AND ($2 = '' OR property_id = $2){scope} ORDER BY name, id"
+        );
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
         rows.iter().map(area_row).collect()
     }
 
@@ -363,13 +384,15 @@ impl TenantStore {
     }
 
     pub async fn gateways(&self, page: u64, page_size: u64) -> Result<(Vec<GatewayRow>, u64)> {
-        let total = self.count("SELECT COUNT(*) AS n FROM gateways WHERE tenant_id = $1", self.args()).await?;
-        let sql = "SELECT id, property_id, serial, name, link_state, last_seen_at, retired_at FROM gateways WHERE tenant_id = $1 ORDER BY serial LIMIT $2 OFFSET $3";
-        let rows = self
-            .store
-            .db
-            .query_all_raw(stmt(self.backend(), sql, self.args().i(page_size as i64).i(((page.max(1) - 1) * page_size) as i64)))
-            .await?;
+        let mut args = self.args();
+        let scope = self.scope_clause("property_id", &mut args);
+        let total = self.count(&format!("SELECT COUNT(*) AS n FROM gateways WHERE tenant_id = $1{scope}"), Args(args.0.clone())).await?;
+        let limit = args.push((page_size as i64).into());
+        let offset = args.push((((page.max(1) - 1) * page_size) as i64).into());
+        let sql = format!(
+            "SELECT id, property_id, serial, name, link_state, last_seen_at, retired_at FROM gateways WHERE tenant_id = $1{scope} ORDER BY serial LIMIT ${limit} OFFSET ${offset}"
+        );
+        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
         Ok((rows.iter().map(gateway_row).collect::<Result<_>>()?, total))
     }
 
@@ -476,6 +499,7 @@ impl TenantStore {
     pub async fn meters(&self, f: &MeterFilter, page: u64, page_size: u64) -> Result<(Vec<MeterRow>, u64)> {
         let mut args = self.args();
         let mut cond = String::from("m.tenant_id = $1");
+        cond += &self.scope_clause("m.property_id", &mut args);
         if let Some(p) = &f.property_id {
             cond += &format!(" AND m.property_id = ${}", args.push(p.as_str().to_string().into()));
         }
@@ -637,6 +661,28 @@ impl TenantStore {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    /// A new secret for the active login of a meter or gateway (`owner` = `meter_id` or
+    /// `gateway_id`); the username stays, the old secret stops working at the next connect.
+    pub async fn rotate_device_credential(&self, owner: DeviceOwner, id: &str) -> Result<IssuedCredential> {
+        let sql = format!("SELECT username FROM device_credentials WHERE tenant_id = $1 AND {} = $2 AND revoked_at IS NULL", owner.column());
+        let row = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?.ok_or(StoreError::NotFound)?;
+        let username: String = row.try_get("", "username")?;
+        let password = new_credential().password;
+        self.set_device_secret(&username, &password).await?;
+        self.store.reload_caches().await?;
+        Ok(IssuedCredential { username, password })
+    }
+
+    /// Ends a device's login; a fresh one can be issued with `issue_device_credential`.
+    pub async fn revoke_device_credential(&self, owner: DeviceOwner, id: &str) -> Result<()> {
+        let sql = format!("UPDATE device_credentials SET revoked_at = $3 WHERE tenant_id = $1 AND {} = $2 AND revoked_at IS NULL", owner.column());
+        let res = self.store.db.execute_raw(stmt(self.backend(), &sql, self.args().s(id).t(Utc::now()))).await?;
+        if res.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.store.reload_caches().await
     }
 
     pub async fn reload(&self) -> Result<()> {

@@ -1,0 +1,367 @@
+//! The wall in front of every resolver: one table says which principal and permission each
+//! root field needs (a field missing from it is refused, and a test walks the schema so a
+//! new field cannot ship without a rule); ids in the arguments are checked against an
+//! operator's property scope; every mutation is written to the audit log with the before and
+//! after image of the object it names.
+
+use std::sync::{Arc, Mutex};
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextResolve, ResolveInfo};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{ErrorExtensions, Pos, ServerError, ServerResult, Value, Variables};
+use chrono::Utc;
+
+use super::ApiError;
+use super::auth::Principal;
+use crate::domain::access::{ParkScope, Permission};
+use crate::store::{AuditRow, TenantStore};
+
+/// What a root field requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Any operator; reads what is in the operator's scope.
+    Read,
+    /// An operator holding this permission.
+    Needs(Permission),
+    /// Any operator, acting on themself (`changeMyPassword`).
+    Myself,
+    /// Any signed-in principal (`me`).
+    Anyone,
+    /// A mini-program customer.
+    Customer,
+    /// A park-platform client with this scope.
+    Park(ParkScope),
+    /// The SaaS operator.
+    Admin,
+}
+
+/// The rule of each root field; `None` = refused.
+pub fn rule(root: &str, field: &str) -> Option<Rule> {
+    use Permission::*;
+    use Rule::*;
+    let rule = match (root, field) {
+        ("Query", "me") => Anyone,
+        ("Query", "notificationSettings" | "notificationTemplates" | "notifications") => Needs(Settings),
+        ("Query", "operators" | "roles" | "sessions" | "parkClients" | "auditLog") => Needs(Operators),
+        (
+            "Query",
+            "tenant" | "properties" | "areas" | "customers" | "meters" | "meter" | "gateways" | "gateway" | "account" | "accounts"
+            | "ledgerEntry" | "receipt" | "tariffs" | "tariff" | "moneySettings" | "priceNotice" | "settlementAnomalies" | "commands"
+            | "bills" | "bill" | "allocationGroups" | "alarms" | "alarm" | "commandBatch" | "friendlyHours",
+        ) => Read,
+        ("Query", "myAccounts") => Customer,
+        ("Query", "parkBills") => Park(ParkScope::BillsRead),
+        ("Query", "parkDailyEnergy") => Park(ParkScope::EnergyRead),
+        ("Query", "platformTenants") => Admin,
+        (
+            "Mutation",
+            "createProperty" | "updateProperty" | "retireProperty" | "createArea" | "updateArea" | "retireArea" | "createCustomer"
+            | "updateCustomer" | "retireCustomer" | "registerGateway" | "updateGateway" | "retireGateway" | "registerMeter"
+            | "updateMeter" | "retireMeter" | "openAccount" | "closeAccount" | "assignMeterToAccount" | "releaseMeter"
+            | "replaceMeter" | "setAccountTerms" | "rotateDeviceCredential" | "revokeDeviceCredential",
+        ) => Needs(Meters),
+        ("Mutation", "recharge" | "transferBalance" | "markInvoiced" | "purchaseForMeter" | "markBillPaid" | "rerate") => Needs(Sales),
+        ("Mutation", "refund" | "reverseEntry") => Needs(Refunds),
+        (
+            "Mutation",
+            "setHoldPower" | "restorePrepaid" | "tripMeter" | "closeMeter" | "setMeterHoldPower" | "readMeterNow" | "cancelCommand"
+            | "resendCommand" | "batchCommand" | "pushMeterSettings" | "pushMeterPrices" | "pushMeterTou" | "syncMeterTime"
+            | "acknowledgeAlarm",
+        ) => Needs(Control),
+        (
+            "Mutation",
+            "createTariff" | "addTariffVersion" | "assignTariff" | "setPriceRule" | "setServiceFee" | "setBillingSettings"
+            | "resolveSettlementAnomaly" | "setNotificationSettings" | "setNotificationTemplate" | "setReadingSchedule"
+            | "setFriendlyHours" | "setWechatApp",
+        ) => Needs(Settings),
+        ("Mutation", "runBills" | "issueBill" | "reissueBill" | "freezeRegisters" | "createAllocationGroup" | "runAllocation") => {
+            Needs(Reports)
+        }
+        (
+            "Mutation",
+            "createOperator" | "updateOperator" | "setOperatorActive" | "resetOperatorPassword" | "createRole" | "updateRole"
+            | "revokeSession" | "createParkClient" | "rotateParkClientSecret" | "revokeParkClient",
+        ) => Needs(Operators),
+        ("Mutation", "changeMyPassword") => Myself,
+        ("Mutation", "bindAccount") => Customer,
+        ("Mutation", "createTenant" | "suspendTenant" | "reactivateTenant") => Admin,
+        ("Subscription", "alarmChanges") => Read,
+        _ => return None,
+    };
+    Some(rule)
+}
+
+/// Fields a property-scoped operator may call without naming an object: their answers are
+/// already limited to the scope (or hold no property data).
+const SCOPE_AWARE: &[&str] = &[
+    "me",
+    "tenant",
+    "properties",
+    "areas",
+    "gateways",
+    "meters",
+    "tariffs",
+    "tariff",
+    "moneySettings",
+    "priceNotice",
+    "friendlyHours",
+    "changeMyPassword",
+];
+
+/// Marks a request whose valid token names a suspended tenant.
+pub struct Suspended;
+
+/// The caller's network address, for the audit log.
+#[derive(Clone, Debug, Default)]
+pub struct Source(pub String);
+
+pub struct Guard;
+
+impl ExtensionFactory for Guard {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(GuardExtension { variables: Mutex::default() })
+    }
+}
+
+struct GuardExtension {
+    variables: Mutex<Variables>,
+}
+
+/// Every string in the arguments that is a UUID: the objects the call names.
+fn named_ids(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => {
+            if uuid::Uuid::parse_str(s).is_ok() {
+                out.push(s.to_lowercase());
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| named_ids(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| named_ids(x, out)),
+        _ => {}
+    }
+}
+
+/// Arguments with passwords, secrets and keys blanked, for the audit log.
+fn redacted(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(o) => serde_json::Value::Object(
+            o.iter()
+                .map(|(k, x)| {
+                    let lower = k.to_lowercase();
+                    if ["password", "secret", "key", "token"].iter().any(|w| lower.contains(w)) {
+                        (k.clone(), serde_json::Value::from("***"))
+                    } else {
+                        (k.clone(), redacted(x))
+                    }
+                })
+                .collect(),
+        ),
+        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(redacted).collect()),
+        other => other.clone(),
+    }
+}
+
+fn refuse(e: ApiError) -> ServerError {
+    e.extend().into_server_error(Pos::default())
+}
+
+/// Checks `rule` for `principal`; `Ok` means the resolver may run.
+pub async fn admit(
+    rule: Option<Rule>,
+    field: &str,
+    principal: Option<&Principal>,
+    suspended: bool,
+    store: Option<&TenantStore>,
+    ids: &[String],
+) -> Result<(), ApiError> {
+    if suspended {
+        return Err(ApiError::Forbidden("the tenant is suspended; contact the platform operator".into()));
+    }
+    let Some(principal) = principal else {
+        return Err(ApiError::Unauthenticated);
+    };
+    let Some(rule) = rule else {
+        return Err(ApiError::Forbidden(format!("{field} is not available")));
+    };
+    let denied = || ApiError::Forbidden(format!("your role does not allow {field}"));
+    match (rule, principal) {
+        (Rule::Anyone, _) => Ok(()),
+        (Rule::Admin, Principal::Admin) => Ok(()),
+        (Rule::Customer, Principal::Customer { .. }) => Ok(()),
+        (Rule::Park(scope), Principal::Park { scopes, .. }) => {
+            if scopes.contains(&scope) {
+                Ok(())
+            } else {
+                Err(ApiError::Forbidden(format!("this client lacks the {} scope", scope.code())))
+            }
+        }
+        (Rule::Read | Rule::Needs(_) | Rule::Myself, Principal::Operator { permissions, properties, .. }) => {
+            if let Rule::Needs(p) = rule
+                && !permissions.has(p)
+            {
+                return Err(denied());
+            }
+            let Some(scope) = properties else {
+                return Ok(());
+            };
+            if ids.is_empty() && !SCOPE_AWARE.contains(&field) {
+                return Err(ApiError::Forbidden(format!(
+                    "you are limited to some properties: {field} needs a meter, account or property of yours"
+                )));
+            }
+            let store = store.ok_or(ApiError::Unauthenticated)?;
+            // Out of scope looks exactly like another tenant's object: not found.
+            if store.within_scope(ids, scope).await? { Ok(()) } else { Err(ApiError::NotFound) }
+        }
+        _ => Err(denied()),
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for GuardExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        *self.variables.lock().unwrap_or_else(|p| p.into_inner()) = variables.clone();
+        next.run(ctx, query, variables).await
+    }
+
+    async fn resolve(&self, ctx: &ExtensionContext<'_>, info: ResolveInfo<'_>, next: NextResolve<'_>) -> ServerResult<Option<Value>> {
+        let root = match info.parent_type {
+            "QueryRoot" => "Query",
+            "MutationRoot" => "Mutation",
+            _ => return next.run(ctx, info).await,
+        };
+        if info.path_node.parent.is_some() || info.is_for_introspection {
+            return next.run(ctx, info).await;
+        }
+        let field = info.name.to_string();
+        let args = {
+            let vars = self.variables.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let mut map = serde_json::Map::new();
+            for (name, value) in &info.field.arguments {
+                let c = value.node.clone().into_const_with(|n| Ok::<_, ()>(vars.get(&n).cloned().unwrap_or(Value::Null)));
+                let json = c.ok().and_then(|c| c.into_json().ok()).unwrap_or(serde_json::Value::Null);
+                map.insert(name.node.to_string(), json);
+            }
+            serde_json::Value::Object(map)
+        };
+        let mut ids = Vec::new();
+        named_ids(&args, &mut ids);
+        let principal = ctx.data_opt::<Principal>();
+        let store = ctx.data_opt::<TenantStore>();
+        admit(rule(root, &field), &field, principal, ctx.data_opt::<Suspended>().is_some(), store, &ids).await.map_err(refuse)?;
+        let (Some(principal), Some(store), "Mutation") = (principal, store, root) else {
+            return next.run(ctx, info).await;
+        };
+        // The audit record: the object the call names, before and after.
+        let target = ids.first().cloned();
+        let before = match &target {
+            Some(id) => store.snapshot(id).await.ok().flatten(),
+            None => None,
+        };
+        let result = next.run(ctx, info).await;
+        let (outcome, created) = match &result {
+            Ok(value) => {
+                let json = value.clone().and_then(|v| v.into_json().ok());
+                let id = json.as_ref().and_then(|j| j.get("id")).and_then(|i| i.as_str()).map(str::to_string);
+                ("OK".to_string(), id)
+            }
+            Err(e) => {
+                let code = e.extensions.as_ref().and_then(|x| x.get("code")).map(|c| c.to_string()).unwrap_or_else(|| "ERROR".into());
+                (code.trim_matches('"').to_string(), None)
+            }
+        };
+        let target = target.or(created);
+        let after = match &target {
+            Some(id) if outcome == "OK" => store.snapshot(id).await.ok().flatten(),
+            _ => None,
+        };
+        let (actor_id, actor_name) = principal.actor();
+        let record = AuditRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            at: Utc::now(),
+            actor_kind: principal.kind().into(),
+            actor_id,
+            actor_name,
+            action: field,
+            target_id: target,
+            input: redacted(&args).to_string(),
+            before_state: before.map(|(_, j)| j.to_string()),
+            after_state: after.map(|(_, j)| j.to_string()),
+            outcome,
+            source: ctx.data_opt::<Source>().map(|s| s.0.clone()).unwrap_or_default(),
+        };
+        if let Err(e) = store.record_audit(&record).await {
+            tracing::error!(cause = %e, action = %record.action, "audit record not written");
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_root_field_of_the_schema_has_a_rule() {
+        let sdl = super::super::graphql::schema().sdl();
+        let (mut missing, mut seen) = (Vec::new(), 0);
+        let (mut root, mut in_doc) = ("", false);
+        for line in sdl.lines() {
+            let trimmed = line.trim();
+            // Skip descriptions, one-line or block.
+            if line.matches("\"\"\"").count() % 2 == 1 {
+                in_doc = !in_doc;
+                continue;
+            }
+            if in_doc || trimmed.starts_with('"') {
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("type ") {
+                root = match rest.split_whitespace().next() {
+                    Some("QueryRoot") => "Query",
+                    Some("MutationRoot") => "Mutation",
+                    Some("AlarmSubscription") => "Subscription",
+                    _ => "",
+                };
+                continue;
+            }
+            if line.starts_with('}') {
+                root = "";
+            }
+            // Root fields are indented by one tab; their arguments deeper.
+            if root.is_empty() || !line.starts_with('\t') || line.starts_with("\t\t") || trimmed.starts_with('"') {
+                continue;
+            }
+            let name: String = trimmed.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            if name.is_empty() {
+                continue;
+            }
+            seen += 1;
+            if rule(root, &name).is_none() {
+                missing.push(format!("{root}.{name}"));
+            }
+        }
+        assert!(seen > 100, "the walk found only {seen} root fields");
+        assert!(missing.is_empty(), "root fields without an access rule: {missing:?}");
+        assert_eq!(rule("Mutation", "someNewMutation"), None, "unknown fields are refused");
+    }
+
+    #[test]
+    fn ids_are_found_anywhere_in_the_arguments_and_secrets_are_blanked() {
+        let id = uuid::Uuid::new_v4().to_string();
+        let args = serde_json::json!({"input": {"meterIds": [id], "note": "x", "password": "p", "idempotencyKey": "k"}});
+        let mut ids = Vec::new();
+        named_ids(&args, &mut ids);
+        assert_eq!(ids, vec![id]);
+        let r = redacted(&args);
+        assert_eq!(r["input"]["password"], "***");
+        assert_eq!(r["input"]["idempotencyKey"], "***");
+        assert_eq!(r["input"]["note"], "x");
+    }
+}

@@ -1,0 +1,432 @@
+//! The token endpoints (plain HTTP, API.md): operator login, refresh-token rotation, logout,
+//! park-platform client credentials, mini-program login; the audit export; and the EMQX
+//! HTTP authentication/authorization hooks for device logins.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::{
+    ACCESS_TTL, Authenticated, CUSTOMER_SESSION_TTL, Kind, PARK_TTL, Principal, SESSION_TTL, authenticate, burn_password_check,
+    verify_password,
+};
+use super::http::HttpState;
+use crate::domain::access::Permission;
+use crate::store::{AuditFilter, AuditRow, Refresh, TenantStore, hash_secret};
+
+/// The caller's address as the socket saw it (a proxy's `X-Forwarded-For` is not trusted).
+pub fn source(http: &HttpRequest) -> String {
+    http.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+}
+
+fn user_agent(http: &HttpRequest) -> String {
+    http.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+}
+
+fn refuse(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(json!({"error": code, "message": message}))
+}
+
+fn internal(e: impl std::fmt::Display) -> HttpResponse {
+    let request = uuid::Uuid::new_v4().simple().to_string();
+    tracing::error!(request = %request, cause = %e, "auth endpoint failure");
+    refuse(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", &format!("internal error (request {request})"))
+}
+
+async fn audit(t: &TenantStore, kind: &str, actor: (&str, &str), action: &str, outcome: &str, source: &str) {
+    let row = AuditRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        at: Utc::now(),
+        actor_kind: kind.into(),
+        actor_id: actor.0.into(),
+        actor_name: actor.1.into(),
+        action: action.into(),
+        target_id: None,
+        input: "{}".into(),
+        before_state: None,
+        after_state: None,
+        outcome: outcome.into(),
+        source: source.into(),
+    };
+    if let Err(e) = t.record_audit(&row).await {
+        tracing::error!(cause = %e, "audit record not written");
+    }
+}
+
+fn tokens(access: String, refresh: String) -> HttpResponse {
+    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(json!({
+        "accessToken": access,
+        "refreshToken": refresh,
+        "tokenType": "Bearer",
+        "expiresIn": ACCESS_TTL.num_seconds(),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct LoginBody {
+    /// The tenant's slug (company code).
+    tenant: String,
+    username: String,
+    password: String,
+}
+
+/// `POST /auth/login`: operator password login -> access and refresh tokens.
+async fn login(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<LoginBody>) -> HttpResponse {
+    let src = source(&http);
+    let account = format!("{}/{}", body.tenant, body.username.to_lowercase());
+    if let Err(t) = state.throttle.attempt(&account, &src).await {
+        return HttpResponse::TooManyRequests()
+            .insert_header(("Retry-After", t.retry_after_s.to_string()))
+            .json(json!({"error": "TOO_MANY_ATTEMPTS", "message": "too many login attempts; try again later", "retryAfter": t.retry_after_s}));
+    }
+    let denied = || refuse(StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS", "wrong company, username or password");
+    let password = body.password.clone();
+    let tenant = match state.store.platform_tenant_by_slug(&body.tenant).await {
+        Ok(t) => t,
+        Err(e) => return internal(e),
+    };
+    let Some(tenant) = tenant else {
+        let _ = web::block(move || burn_password_check(&password)).await;
+        state.throttle.failed(&account).await;
+        return denied();
+    };
+    let t = state.store.tenant(tenant.id.clone());
+    let login = match t.operator_login(&body.username).await {
+        Ok(l) => l,
+        Err(e) => return internal(e),
+    };
+    let Some(login) = login else {
+        let _ = web::block(move || burn_password_check(&password)).await;
+        state.throttle.failed(&account).await;
+        return denied();
+    };
+    let hash = login.password_hash.clone();
+    let ok = web::block(move || verify_password(&password, &hash)).await.unwrap_or(false);
+    if !ok {
+        state.throttle.failed(&account).await;
+        audit(&t, "operator", (&login.id, &body.username), "loginFailed", "INVALID_CREDENTIALS", &src).await;
+        return denied();
+    }
+    if login.status != "ACTIVE" {
+        return refuse(StatusCode::FORBIDDEN, "DISABLED", "this operator is disabled");
+    }
+    if tenant.status != "ACTIVE" {
+        return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "the tenant is suspended; contact the platform operator");
+    }
+    state.throttle.succeeded(&account).await;
+    let (session, refresh) = match t.create_session("operator", &login.id, &src, &user_agent(&http), SESSION_TTL).await {
+        Ok(s) => s,
+        Err(e) => return internal(e),
+    };
+    let _ = t.operator_logged_in(&login.id, Utc::now()).await;
+    audit(&t, "operator", (&login.id, &body.username), "login", "OK", &src).await;
+    match state.keys.issue(Kind::Operator, Some(&tenant.id), &login.id, Some(&session.id), ACCESS_TTL) {
+        Ok(access) => tokens(access, refresh),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshBody {
+    refresh_token: String,
+}
+
+/// `POST /auth/refresh`: a refresh token -> a new access token and the next refresh token.
+/// A refresh token works once; presenting a used one ends the whole session.
+async fn refresh(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<RefreshBody>) -> HttpResponse {
+    let src = source(&http);
+    if let Err(t) = state.throttle.attempt("refresh", &src).await {
+        return HttpResponse::TooManyRequests().insert_header(("Retry-After", t.retry_after_s.to_string())).finish();
+    }
+    match state.store.platform_refresh(&body.refresh_token, Utc::now()).await {
+        Ok(Refresh::Rotated { tenant, session, token }) => {
+            let kind = if session.principal_kind == "customer" { Kind::Customer } else { Kind::Operator };
+            match state.keys.issue(kind, Some(&tenant), &session.principal_id, Some(&session.id), ACCESS_TTL) {
+                Ok(access) => tokens(access, token),
+                Err(e) => internal(e),
+            }
+        }
+        Ok(Refresh::Reused) => {
+            tracing::warn!(source = %src, "a used refresh token was presented again; its session is revoked");
+            refuse(StatusCode::UNAUTHORIZED, "REFRESH_TOKEN_REUSED", "this refresh token was already used; the session has been ended")
+        }
+        Ok(Refresh::Invalid) => refuse(StatusCode::UNAUTHORIZED, "INVALID_REFRESH_TOKEN", "unknown, expired or revoked refresh token"),
+        Err(e) => internal(e),
+    }
+}
+
+fn bearer(http: &HttpRequest) -> Option<&str> {
+    http.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim)
+}
+
+/// `POST /auth/logout`: ends the session of the bearer token.
+async fn logout(state: web::Data<HttpState>, http: HttpRequest) -> HttpResponse {
+    let Some(Authenticated::Principal(p, Some(t))) = authenticate(&state.store, &state.keys, bearer(&http).unwrap_or("")).await else {
+        return refuse(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "authentication required");
+    };
+    let session = match &p {
+        Principal::Operator { session, .. } | Principal::Customer { session, .. } => session.clone(),
+        _ => return refuse(StatusCode::BAD_REQUEST, "NO_SESSION", "this token has no session"),
+    };
+    if let Err(e) = t.revoke_session(&session, "LOGOUT").await {
+        return internal(e);
+    }
+    let (id, name) = p.actor();
+    audit(&t, p.kind(), (&id, &name), "logout", "OK", &source(&http)).await;
+    HttpResponse::NoContent().finish()
+}
+
+#[derive(Deserialize)]
+pub struct ClientCredentials {
+    grant_type: String,
+    client_id: String,
+    client_secret: String,
+}
+
+/// `POST /auth/token`: OAuth 2.0 client credentials for park platforms (form or JSON).
+async fn client_token(
+    state: web::Data<HttpState>,
+    http: HttpRequest,
+    body: web::Either<web::Form<ClientCredentials>, web::Json<ClientCredentials>>,
+) -> HttpResponse {
+    let body = match body {
+        web::Either::Left(f) => f.into_inner(),
+        web::Either::Right(j) => j.into_inner(),
+    };
+    let src = source(&http);
+    let oauth = |status: StatusCode, error: &str| HttpResponse::build(status).json(json!({"error": error}));
+    if body.grant_type != "client_credentials" {
+        return oauth(StatusCode::BAD_REQUEST, "unsupported_grant_type");
+    }
+    let account = format!("park/{}", body.client_id);
+    if let Err(t) = state.throttle.attempt(&account, &src).await {
+        return HttpResponse::TooManyRequests().insert_header(("Retry-After", t.retry_after_s.to_string())).json(json!({"error": "slow_down"}));
+    }
+    let found = match state.store.platform_park_client(&body.client_id).await {
+        Ok(f) => f,
+        Err(e) => return internal(e),
+    };
+    let Some((tenant, client, hash)) = found else {
+        state.throttle.failed(&account).await;
+        return oauth(StatusCode::UNAUTHORIZED, "invalid_client");
+    };
+    let matches: bool = {
+        use subtle_eq::eq;
+        eq(hash_secret(&body.client_secret).as_bytes(), hash.as_bytes())
+    };
+    if !matches || client.revoked_at.is_some() {
+        state.throttle.failed(&account).await;
+        return oauth(StatusCode::UNAUTHORIZED, "invalid_client");
+    }
+    if !state.store.tenant_active(&tenant) {
+        return oauth(StatusCode::FORBIDDEN, "access_denied");
+    }
+    state.throttle.succeeded(&account).await;
+    match state.keys.issue(Kind::Park, Some(&tenant), &client.id, None, PARK_TTL) {
+        Ok(token) => HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(json!({
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": PARK_TTL.num_seconds(),
+            "scope": client.scopes.join(" "),
+        })),
+        Err(e) => internal(e),
+    }
+}
+
+/// Constant-time comparison of equal-length byte strings.
+mod subtle_eq {
+    pub fn eq(a: &[u8], b: &[u8]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+#[derive(Deserialize)]
+pub struct WechatLogin {
+    /// The tenant's slug.
+    tenant: String,
+    /// The `code` from `wx.login()`.
+    code: String,
+}
+
+/// `POST /auth/wechat`: mini-program login: `code2session` at WeChat -> our tokens carrying
+/// the openid (bound to a customer with the `bindAccount` mutation).
+async fn wechat_login(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<WechatLogin>) -> HttpResponse {
+    let src = source(&http);
+    if let Err(t) = state.throttle.attempt("wechat", &src).await {
+        return HttpResponse::TooManyRequests().insert_header(("Retry-After", t.retry_after_s.to_string())).finish();
+    }
+    let tenant = match state.store.platform_tenant_by_slug(&body.tenant).await {
+        Ok(Some(t)) if t.status == "ACTIVE" => t,
+        Ok(Some(_)) => return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "the tenant is suspended"),
+        Ok(None) => return refuse(StatusCode::NOT_FOUND, "NOT_FOUND", "no such tenant"),
+        Err(e) => return internal(e),
+    };
+    let t = state.store.tenant(tenant.id.clone());
+    let app = match t.wechat_app().await {
+        Ok(Some(a)) => a,
+        Ok(None) => return refuse(StatusCode::CONFLICT, "NO_MINI_PROGRAM", "the tenant has no mini-program configured"),
+        Err(e) => return internal(e),
+    };
+    let session = match crate::wechat::code2session(&app.api_base, &app.app_id, &app.secret, &body.code).await {
+        Ok(s) => s,
+        Err(crate::wechat::WechatError::Refused { errcode, errmsg }) => {
+            return refuse(StatusCode::UNAUTHORIZED, "WECHAT_REFUSED", &format!("WeChat refused the code: {errcode} {errmsg}"));
+        }
+        Err(e) => return refuse(StatusCode::BAD_GATEWAY, "WECHAT_UNAVAILABLE", &e.to_string()),
+    };
+    let (s, refresh) = match t.create_session("customer", &session.openid, &src, &user_agent(&http), CUSTOMER_SESSION_TTL).await {
+        Ok(s) => s,
+        Err(e) => return internal(e),
+    };
+    match state.keys.issue(Kind::Customer, Some(&tenant.id), &session.openid, Some(&s.id), ACCESS_TTL) {
+        Ok(access) => tokens(access, refresh),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    from: Option<chrono::DateTime<Utc>>,
+    to: Option<chrono::DateTime<Utc>>,
+    action: Option<String>,
+    actor_id: Option<String>,
+}
+
+fn csv_field(s: &str) -> String {
+    // Quote always; a leading formula character is neutralised for spreadsheets.
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// `GET /exports/audit.csv`: the audit log as CSV (needs the OPERATORS permission).
+async fn audit_export(state: web::Data<HttpState>, http: HttpRequest, q: web::Query<AuditQuery>) -> HttpResponse {
+    let Some(Authenticated::Principal(Principal::Operator { permissions, .. }, Some(t))) =
+        authenticate(&state.store, &state.keys, bearer(&http).unwrap_or("")).await
+    else {
+        return refuse(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "authentication required");
+    };
+    if !permissions.has(Permission::Operators) || t.scope().is_some() {
+        return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "your role does not allow the audit log");
+    }
+    let filter = AuditFilter { actor_id: q.actor_id.clone(), action: q.action.clone(), target_id: None, from: q.from, to: q.to };
+    let mut out = String::from("at,actor_kind,actor_id,actor_name,action,target_id,outcome,source,input,before,after\n");
+    let mut cursor = None;
+    loop {
+        let rows = match t.audit_log(&filter, cursor.clone(), 1000).await {
+            Ok(r) => r,
+            Err(e) => return internal(e),
+        };
+        for a in &rows {
+            let fields = [
+                a.at.to_rfc3339(),
+                a.actor_kind.clone(),
+                a.actor_id.clone(),
+                a.actor_name.clone(),
+                a.action.clone(),
+                a.target_id.clone().unwrap_or_default(),
+                a.outcome.clone(),
+                a.source.clone(),
+                a.input.clone(),
+                a.before_state.clone().unwrap_or_default(),
+                a.after_state.clone().unwrap_or_default(),
+            ];
+            out += &fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+            out.push('\n');
+        }
+        match rows.last() {
+            Some(last) if rows.len() == 1000 => cursor = Some((last.at, last.id.clone())),
+            _ => break,
+        }
+    }
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"audit.csv\""))
+        .body(out)
+}
+
+#[derive(Deserialize)]
+pub struct EmqxAuthn {
+    username: String,
+    password: String,
+    clientid: String,
+}
+
+/// `POST /broker/emqx/authn`: EMQX HTTP authentication of a device (or the bridge).
+async fn emqx_authn(state: web::Data<HttpState>, body: web::Json<EmqxAuthn>) -> HttpResponse {
+    let ok = state.store.check_device(&body.clientid, &body.username, &body.password);
+    HttpResponse::Ok().json(json!({"result": if ok { "allow" } else { "deny" }, "is_superuser": false}))
+}
+
+#[derive(Deserialize)]
+pub struct EmqxAuthz {
+    username: String,
+    topic: String,
+    /// `publish` or `subscribe`.
+    action: String,
+}
+
+/// The topic rights of `infra/mosquitto/acl`, as a function.
+pub fn topic_allowed(username: &str, topic: &str, action: &str) -> bool {
+    let topic = topic.strip_prefix("$share/voltledger/").unwrap_or(topic);
+    if username == crate::app::BRIDGE_USER {
+        return match action {
+            "subscribe" => topic == "vl/up/#" || topic.starts_with("vl/up/"),
+            "publish" => topic.starts_with("vl/down/"),
+            _ => false,
+        };
+    }
+    if username.is_empty() || username.contains(['/', '+', '#']) {
+        return false;
+    }
+    match action {
+        "publish" => topic == mqtt_bridge::uplink::up_topic(username),
+        "subscribe" => topic == mqtt_bridge::uplink::down_topic(username),
+        _ => false,
+    }
+}
+
+/// `POST /broker/emqx/authz`: EMQX HTTP authorization: a device publishes only on its
+/// uplink and subscribes only to its downlink.
+async fn emqx_authz(body: web::Json<EmqxAuthz>) -> HttpResponse {
+    let ok = topic_allowed(&body.username, &body.topic, &body.action);
+    HttpResponse::Ok().json(json!({"result": if ok { "allow" } else { "deny" }}))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/auth/login", web::post().to(login))
+        .route("/auth/refresh", web::post().to(refresh))
+        .route("/auth/logout", web::post().to(logout))
+        .route("/auth/token", web::post().to(client_token))
+        .route("/auth/wechat", web::post().to(wechat_login))
+        .route("/exports/audit.csv", web::get().to(audit_export))
+        .route("/broker/emqx/authn", web::post().to(emqx_authn))
+        .route("/broker/emqx/authz", web::post().to(emqx_authz));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emqx_topic_rights_match_the_mosquitto_acl() {
+        assert!(topic_allowed("d1", "vl/up/d1", "publish"));
+        assert!(!topic_allowed("d1", "vl/up/d2", "publish"));
+        assert!(topic_allowed("d1", "vl/down/d1", "subscribe"));
+        assert!(!topic_allowed("d1", "vl/down/d2", "subscribe"));
+        assert!(!topic_allowed("d1", "vl/down/#", "subscribe"));
+        assert!(!topic_allowed("d1", "vl/up/d1", "subscribe"));
+        assert!(!topic_allowed("d+", "vl/up/d+", "publish"));
+        assert!(topic_allowed("voltledger-bridge", "$share/voltledger/vl/up/#", "subscribe"));
+        assert!(topic_allowed("voltledger-bridge", "vl/down/d1", "publish"));
+        assert!(!topic_allowed("voltledger-bridge", "vl/up/d1", "publish"));
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_neutralised() {
+        assert_eq!(csv_field("a\"b"), "\"a\"\"b\"");
+        assert_eq!(csv_field("=1+1"), "\"'=1+1\"");
+    }
+}

@@ -1,0 +1,177 @@
+//! A local WeChat for the demo and the tests. It knows apps (AppID and secret), hands out
+//! single-use login and phone codes that expire after five minutes, issues access tokens
+//! through `stable_token`, and answers with WeChat's own shapes and error codes (`40029`
+//! invalid code, `40125` invalid secret, `40001` invalid access token, `40013` invalid AppID).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use serde::Deserialize;
+use serde_json::json;
+
+const CODE_LIFETIME: Duration = Duration::from_secs(300);
+
+#[derive(Default)]
+struct State {
+    /// AppID -> secret.
+    apps: HashMap<String, String>,
+    /// Login code -> (AppID, openid, issued).
+    login_codes: HashMap<String, (String, String, Instant)>,
+    /// Phone code -> (AppID, phone, issued).
+    phone_codes: HashMap<String, (String, String, Instant)>,
+    /// Access token -> AppID.
+    tokens: HashMap<String, String>,
+}
+
+#[derive(Clone)]
+pub struct WechatStandIn {
+    /// `http://127.0.0.1:port`, the `api_base` to configure.
+    pub base: String,
+    state: Arc<Mutex<State>>,
+    server: actix_web::dev::ServerHandle,
+}
+
+fn code() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+impl WechatStandIn {
+    pub fn start(listen: std::net::SocketAddr, apps: &[(&str, &str)]) -> std::io::Result<Self> {
+        let state = Arc::new(Mutex::new(State {
+            apps: apps.iter().map(|(a, s)| (a.to_string(), s.to_string())).collect(),
+            ..State::default()
+        }));
+        let data = web::Data::new(state.clone());
+        let listener = std::net::TcpListener::bind(listen)?;
+        let addr = listener.local_addr()?;
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route("/sns/jscode2session", web::get().to(jscode2session))
+                .route("/cgi-bin/stable_token", web::post().to(stable_token))
+                .route("/wxa/business/getuserphonenumber", web::post().to(phone_number))
+        })
+        .workers(1)
+        .listen(listener)?
+        .disable_signals()
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Ok(Self { base: format!("http://{addr}"), state, server: handle })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// What `wx.login()` would give the user `openid` of `app_id`.
+    pub fn login_code(&self, app_id: &str, openid: &str) -> String {
+        let c = code();
+        self.lock().login_codes.insert(c.clone(), (app_id.into(), openid.into(), Instant::now()));
+        c
+    }
+
+    /// What the `getPhoneNumber` button would give for a user whose phone is `phone`.
+    pub fn phone_code(&self, app_id: &str, phone: &str) -> String {
+        let c = code();
+        self.lock().phone_codes.insert(c.clone(), (app_id.into(), phone.into(), Instant::now()));
+        c
+    }
+
+    pub async fn stop(&self) {
+        self.server.stop(false).await;
+    }
+}
+
+type Shared = web::Data<Arc<Mutex<State>>>;
+
+fn refuse(errcode: i64, errmsg: &str) -> HttpResponse {
+    // WeChat answers errors with HTTP 200 and an errcode.
+    HttpResponse::Ok().json(json!({"errcode": errcode, "errmsg": errmsg}))
+}
+
+#[derive(Deserialize)]
+struct CodeQuery {
+    appid: String,
+    secret: String,
+    js_code: String,
+    grant_type: String,
+}
+
+async fn jscode2session(state: Shared, q: web::Query<CodeQuery>) -> HttpResponse {
+    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    if q.grant_type != "authorization_code" {
+        return refuse(40002, "invalid grant_type");
+    }
+    match s.apps.get(&q.appid) {
+        None => return refuse(40013, "invalid appid"),
+        Some(secret) if *secret != q.secret => return refuse(40125, "invalid appsecret"),
+        Some(_) => {}
+    }
+    // Single use: the code is gone whether or not it matches.
+    match s.login_codes.remove(&q.js_code) {
+        Some((app, openid, at)) if app == q.appid && at.elapsed() < CODE_LIFETIME => {
+            let session_key = code();
+            HttpResponse::Ok().json(json!({"openid": openid, "session_key": session_key}))
+        }
+        _ => refuse(40029, "invalid code"),
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    grant_type: String,
+    appid: String,
+    secret: String,
+}
+
+async fn stable_token(state: Shared, body: web::Json<TokenBody>) -> HttpResponse {
+    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    if body.grant_type != "client_credential" {
+        return refuse(40002, "invalid grant_type");
+    }
+    match s.apps.get(&body.appid) {
+        Some(secret) if *secret == body.secret => {}
+        Some(_) => return refuse(40125, "invalid appsecret"),
+        None => return refuse(40013, "invalid appid"),
+    }
+    let existing = s.tokens.iter().find(|(_, app)| **app == body.appid).map(|(t, _)| t.clone());
+    let token = existing.unwrap_or_else(|| {
+        let t = format!("{}{}", code(), code());
+        s.tokens.insert(t.clone(), body.appid.clone());
+        t
+    });
+    HttpResponse::Ok().json(json!({"access_token": token, "expires_in": 7200}))
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    access_token: String,
+}
+
+#[derive(Deserialize)]
+struct PhoneBody {
+    code: String,
+}
+
+async fn phone_number(state: Shared, q: web::Query<TokenQuery>, body: web::Json<PhoneBody>) -> HttpResponse {
+    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(app) = s.tokens.get(&q.access_token).cloned() else {
+        return refuse(40001, "invalid credential, access_token is invalid or not latest");
+    };
+    match s.phone_codes.remove(&body.code) {
+        Some((code_app, phone, at)) if code_app == app && at.elapsed() < CODE_LIFETIME => HttpResponse::Ok().json(json!({
+            "errcode": 0,
+            "errmsg": "ok",
+            "phone_info": {
+                "phoneNumber": phone,
+                "purePhoneNumber": phone,
+                "countryCode": "86",
+                "watermark": {"timestamp": chrono::Utc::now().timestamp(), "appid": app}
+            }
+        })),
+        _ => refuse(40029, "invalid code"),
+    }
+}

@@ -1,0 +1,147 @@
+//! People and walls: roles, operators and their property scope, sessions with rotating
+//! refresh tokens, park-platform clients, WeChat mini-program logins bound to customers,
+//! and the audit log.
+
+use sea_orm_migration::prelude::*;
+
+use crate::Dialect;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+const UP: &[&str] = &[
+    "CREATE TABLE roles (
+        tenant_id TEXT NOT NULL REFERENCES tenants (id),
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        permissions TEXT NOT NULL,
+        builtin INTEGER NOT NULL DEFAULT 0,
+        created_at {ts} NOT NULL,
+        PRIMARY KEY (tenant_id, id),
+        UNIQUE (tenant_id, name)
+    )",
+    "CREATE TABLE operators (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        username TEXT NOT NULL,
+        display_name TEXT NOT NULL DEFAULT '',
+        password_hash TEXT NOT NULL,
+        role_id TEXT NOT NULL,
+        all_properties INTEGER NOT NULL DEFAULT 1,
+        status TEXT NOT NULL DEFAULT 'ACTIVE',
+        password_changed_at {ts} NOT NULL,
+        last_login_at {ts},
+        created_at {ts} NOT NULL,
+        PRIMARY KEY (tenant_id, id),
+        UNIQUE (tenant_id, username),
+        FOREIGN KEY (tenant_id, role_id) REFERENCES roles (tenant_id, id)
+    )",
+    "CREATE TABLE operator_properties (
+        tenant_id TEXT NOT NULL,
+        operator_id TEXT NOT NULL,
+        property_id TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, operator_id, property_id),
+        FOREIGN KEY (tenant_id, operator_id) REFERENCES operators (tenant_id, id),
+        FOREIGN KEY (tenant_id, property_id) REFERENCES properties (tenant_id, id)
+    )",
+    "CREATE TABLE sessions (
+        tenant_id TEXT NOT NULL REFERENCES tenants (id),
+        id TEXT NOT NULL,
+        principal_kind TEXT NOT NULL,
+        principal_id TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        user_agent TEXT NOT NULL DEFAULT '',
+        created_at {ts} NOT NULL,
+        last_used_at {ts} NOT NULL,
+        expires_at {ts} NOT NULL,
+        revoked_at {ts},
+        revoked_reason TEXT,
+        PRIMARY KEY (tenant_id, id)
+    )",
+    "CREATE INDEX sessions_principal ON sessions (tenant_id, principal_kind, principal_id)",
+    "CREATE TABLE refresh_tokens (
+        token_hash TEXT NOT NULL PRIMARY KEY,
+        tenant_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        issued_at {ts} NOT NULL,
+        used_at {ts},
+        FOREIGN KEY (tenant_id, session_id) REFERENCES sessions (tenant_id, id)
+    )",
+    "CREATE TABLE park_clients (
+        tenant_id TEXT NOT NULL REFERENCES tenants (id),
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        client_id TEXT NOT NULL UNIQUE,
+        secret_hash TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        property_ids TEXT NOT NULL,
+        created_at {ts} NOT NULL,
+        rotated_at {ts},
+        revoked_at {ts},
+        PRIMARY KEY (tenant_id, id)
+    )",
+    "CREATE TABLE wechat_apps (
+        tenant_id TEXT NOT NULL PRIMARY KEY REFERENCES tenants (id),
+        app_id TEXT NOT NULL UNIQUE,
+        wrapped_secret TEXT NOT NULL,
+        api_base TEXT NOT NULL,
+        updated_at {ts} NOT NULL
+    )",
+    "CREATE TABLE customer_logins (
+        tenant_id TEXT NOT NULL,
+        openid TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        bound_at {ts} NOT NULL,
+        PRIMARY KEY (tenant_id, openid),
+        FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id)
+    )",
+    "CREATE TABLE audit_log (
+        tenant_id TEXT NOT NULL REFERENCES tenants (id),
+        id TEXT NOT NULL,
+        at {ts} NOT NULL,
+        actor_kind TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target_id TEXT,
+        input TEXT NOT NULL,
+        before_state TEXT,
+        after_state TEXT,
+        outcome TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (tenant_id, id)
+    )",
+    "CREATE INDEX audit_log_at ON audit_log (tenant_id, at)",
+];
+
+const DOWN: &[&str] = &[
+    "DROP TABLE audit_log",
+    "DROP TABLE customer_logins",
+    "DROP TABLE wechat_apps",
+    "DROP TABLE park_clients",
+    "DROP TABLE refresh_tokens",
+    "DROP TABLE sessions",
+    "DROP TABLE operator_properties",
+    "DROP TABLE operators",
+    "DROP TABLE roles",
+];
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let dialect = Dialect::of(manager);
+        let db = manager.get_connection();
+        for ddl in UP {
+            db.execute_unprepared(&dialect.render(ddl)).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        for ddl in DOWN {
+            db.execute_unprepared(ddl).await?;
+        }
+        Ok(())
+    }
+}
