@@ -480,7 +480,13 @@ async fn operator(command: OperatorCommand) -> anyhow::Result<()> {
             let role = t.roles().await?.into_iter().find(|r| r.name == role).with_context(|| format!("no role {role}"))?;
             let (password, generated) = password_or_generated(&username, password)?;
             let hash = server::api::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
-            let new = server::store::NewOperator { username: username.clone(), display_name: String::new(), password_hash: hash, role_id: role.id, properties: None };
+            let new = server::store::NewOperator {
+                username: username.clone(),
+                display_name: String::new(),
+                password_hash: hash,
+                role_id: role.id,
+                properties: None,
+            };
             let op = t.create_operator(&new).await.context("creating the operator")?;
             println!("operator {}\t{}\t{}", op.id, op.username, op.role.name);
             if generated {

@@ -73,7 +73,18 @@ fn tenant_create_prints_an_id_and_an_administrator_login() {
         voltledger(&["operator", "create", "--data-dir", &data, "--tenant", "mall-co", "--username", "li", "--password", "short"]);
     assert!(!ok && stderr.contains("password"), "{stderr}");
     let (ok, out, stderr) = voltledger(&[
-        "operator", "create", "--data-dir", &data, "--tenant", "mall-co", "--username", "li", "--role", "viewer", "--password", "Dian-Biao 2026",
+        "operator",
+        "create",
+        "--data-dir",
+        &data,
+        "--tenant",
+        "mall-co",
+        "--username",
+        "li",
+        "--role",
+        "viewer",
+        "--password",
+        "Dian-Biao 2026",
     ]);
     assert!(ok && out.contains("\tli\tviewer"), "{stderr}");
     let (ok, list, _) = voltledger(&["tenant", "list", "--data-dir", &data]);

@@ -17,7 +17,12 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_foundation::Migration), Box::new(m0002_money::Migration), Box::new(m0003_control::Migration), Box::new(m0004_identity::Migration)]
+        vec![
+            Box::new(m0001_foundation::Migration),
+            Box::new(m0002_money::Migration),
+            Box::new(m0003_control::Migration),
+            Box::new(m0004_identity::Migration),
+        ]
     }
 }
 

@@ -5,6 +5,7 @@ mod alarms;
 mod billing;
 mod control;
 mod durability;
+mod identity;
 mod ingestion;
 mod money;
 mod mosquitto;

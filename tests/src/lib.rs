@@ -91,7 +91,8 @@ impl TestApp {
         let slug = format!("{slug}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let hash = admin_hash();
         let store = &self.app.store;
-        let tenant = store.platform_create_tenant_with_admin(&format!("Tenant {slug}"), &slug, "Asia/Shanghai", "admin", &hash).await.unwrap();
+        let tenant =
+            store.platform_create_tenant_with_admin(&format!("Tenant {slug}"), &slug, "Asia/Shanghai", "admin", &hash).await.unwrap();
         let token = self.session(&tenant, "admin").await;
         Admin { http: self.app.http_addr, token, tenant, slug }
     }
@@ -127,14 +128,11 @@ impl Drop for TestApp {
     }
 }
 
-/// POSTs a GraphQL request over real HTTP and returns the JSON body.
-pub fn graphql(http: SocketAddr, token: Option<&str>, query: &str, variables: Value) -> Value {
-    let body = json!({ "query": query, "variables": variables }).to_string();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    let request = format!(
-        "POST /graphql HTTP/1.1\r\nHost: {http}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
+/// One HTTP/1.1 request over a real socket: (status, body).
+pub fn http_request(http: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    let request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {http}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
     let mut stream = TcpStream::connect(http).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     stream.write_all(request.as_bytes()).unwrap();
@@ -142,8 +140,27 @@ pub fn graphql(http: SocketAddr, token: Option<&str>, query: &str, variables: Va
     stream.read_to_end(&mut response).unwrap();
     let text = String::from_utf8_lossy(&response);
     let (head, rest) = text.split_once("\r\n\r\n").unwrap();
-    let json_body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(rest) } else { rest.to_string() };
-    serde_json::from_str(&json_body).unwrap_or_else(|e| panic!("not JSON ({e}): {json_body}"))
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(rest) } else { rest.to_string() };
+    (status, body)
+}
+
+/// POSTs JSON (with an optional bearer token): (status, JSON body or null).
+pub fn post_json(http: SocketAddr, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![("Content-Type", "application/json")];
+    if let Some(a) = &auth {
+        headers.push(("Authorization", a));
+    }
+    let (status, text) = http_request(http, "POST", path, &headers, &body.to_string());
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// POSTs a GraphQL request over real HTTP and returns the JSON body.
+pub fn graphql(http: SocketAddr, token: Option<&str>, query: &str, variables: Value) -> Value {
+    let (_, body) = post_json(http, "/graphql", token, &json!({ "query": query, "variables": variables }));
+    assert!(!body.is_null(), "the GraphQL answer is not JSON");
+    body
 }
 
 fn dechunk(body: &str) -> String {

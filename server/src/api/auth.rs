@@ -331,7 +331,7 @@ pub async fn authenticate(store: &Store, keys: &TokenKeys, token: &str) -> Optio
         }
         Kind::Customer => {
             let session = claims.sid?;
-            if !t.session_live(&session, now).await.map_err(lookup).ok()? {
+            if !t.session_live(&session, "customer", &claims.sub, now).await.map_err(lookup).ok()? {
                 return None;
             }
             let customer = t.customer_of_openid(&claims.sub).await.map_err(lookup).ok()?;

@@ -45,9 +45,31 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
         ("Query", "operators" | "roles" | "sessions" | "parkClients" | "auditLog") => Needs(Operators),
         (
             "Query",
-            "tenant" | "properties" | "areas" | "customers" | "meters" | "meter" | "gateways" | "gateway" | "account" | "accounts"
-            | "ledgerEntry" | "receipt" | "tariffs" | "tariff" | "moneySettings" | "priceNotice" | "settlementAnomalies" | "commands"
-            | "bills" | "bill" | "allocationGroups" | "alarms" | "alarm" | "commandBatch" | "friendlyHours",
+            "tenant"
+            | "properties"
+            | "areas"
+            | "customers"
+            | "meters"
+            | "meter"
+            | "gateways"
+            | "gateway"
+            | "account"
+            | "accounts"
+            | "ledgerEntry"
+            | "receipt"
+            | "tariffs"
+            | "tariff"
+            | "moneySettings"
+            | "priceNotice"
+            | "settlementAnomalies"
+            | "commands"
+            | "bills"
+            | "bill"
+            | "allocationGroups"
+            | "alarms"
+            | "alarm"
+            | "commandBatch"
+            | "friendlyHours",
         ) => Read,
         ("Query", "myAccounts") => Customer,
         ("Query", "parkBills") => Park(ParkScope::BillsRead),
@@ -55,10 +77,29 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
         ("Query", "platformTenants") => Admin,
         (
             "Mutation",
-            "createProperty" | "updateProperty" | "retireProperty" | "createArea" | "updateArea" | "retireArea" | "createCustomer"
-            | "updateCustomer" | "retireCustomer" | "registerGateway" | "updateGateway" | "retireGateway" | "registerMeter"
-            | "updateMeter" | "retireMeter" | "openAccount" | "closeAccount" | "assignMeterToAccount" | "releaseMeter"
-            | "replaceMeter" | "setAccountTerms" | "rotateDeviceCredential" | "revokeDeviceCredential",
+            "createProperty"
+            | "updateProperty"
+            | "retireProperty"
+            | "createArea"
+            | "updateArea"
+            | "retireArea"
+            | "createCustomer"
+            | "updateCustomer"
+            | "retireCustomer"
+            | "registerGateway"
+            | "updateGateway"
+            | "retireGateway"
+            | "registerMeter"
+            | "updateMeter"
+            | "retireMeter"
+            | "openAccount"
+            | "closeAccount"
+            | "assignMeterToAccount"
+            | "releaseMeter"
+            | "replaceMeter"
+            | "setAccountTerms"
+            | "rotateDeviceCredential"
+            | "revokeDeviceCredential",
         ) => Needs(Meters),
         ("Mutation", "recharge" | "transferBalance" | "markInvoiced" | "purchaseForMeter" | "markBillPaid" | "rerate") => Needs(Sales),
         ("Mutation", "refund" | "reverseEntry") => Needs(Refunds),
@@ -70,17 +111,34 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
         ) => Needs(Control),
         (
             "Mutation",
-            "createTariff" | "addTariffVersion" | "assignTariff" | "setPriceRule" | "setServiceFee" | "setBillingSettings"
-            | "resolveSettlementAnomaly" | "setNotificationSettings" | "setNotificationTemplate" | "setReadingSchedule"
-            | "setFriendlyHours" | "setWechatApp",
+            "createTariff"
+            | "addTariffVersion"
+            | "assignTariff"
+            | "setPriceRule"
+            | "setServiceFee"
+            | "setBillingSettings"
+            | "resolveSettlementAnomaly"
+            | "setNotificationSettings"
+            | "setNotificationTemplate"
+            | "setReadingSchedule"
+            | "setFriendlyHours"
+            | "setWechatApp",
         ) => Needs(Settings),
         ("Mutation", "runBills" | "issueBill" | "reissueBill" | "freezeRegisters" | "createAllocationGroup" | "runAllocation") => {
             Needs(Reports)
         }
         (
             "Mutation",
-            "createOperator" | "updateOperator" | "setOperatorActive" | "resetOperatorPassword" | "createRole" | "updateRole"
-            | "revokeSession" | "createParkClient" | "rotateParkClientSecret" | "revokeParkClient",
+            "createOperator"
+            | "updateOperator"
+            | "setOperatorActive"
+            | "resetOperatorPassword"
+            | "createRole"
+            | "updateRole"
+            | "revokeSession"
+            | "createParkClient"
+            | "rotateParkClientSecret"
+            | "revokeParkClient",
         ) => Needs(Operators),
         ("Mutation", "changeMyPassword") => Myself,
         ("Mutation", "bindAccount") => Customer,

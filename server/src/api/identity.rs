@@ -427,7 +427,12 @@ impl IdentityQuery {
     }
 
     /// Sessions, newest first: of one operator, or all; live ones unless `includeEnded`.
-    async fn sessions(&self, ctx: &Context<'_>, operator_id: Option<ID>, #[graphql(default = false)] include_ended: bool) -> Res<Vec<Session>> {
+    async fn sessions(
+        &self,
+        ctx: &Context<'_>,
+        operator_id: Option<ID>,
+        #[graphql(default = false)] include_ended: bool,
+    ) -> Res<Vec<Session>> {
         let t = tenant(ctx)?;
         let who = operator_id.as_ref().map(|o| ("operator", o.as_str()));
         Ok(t.sessions(who, include_ended).await.map_err(err)?.into_iter().map(Into::into).collect())
@@ -604,7 +609,7 @@ pub struct BindAccountInput {
 pub struct CreateTenantInput {
     pub name: String,
     pub slug: String,
-    #[graphql(default = "\"Asia/Shanghai\".to_string()")]
+    #[graphql(default = "Asia/Shanghai")]
     pub time_zone: String,
     pub admin_username: String,
     pub admin_password: String,
@@ -747,7 +752,8 @@ impl IdentityMutation {
         }
         let scopes: Vec<String> = input.scopes.iter().map(|s| s.domain().code().to_string()).collect();
         let props = ids(&Some(input.property_ids), "propertyIds")?.unwrap_or_default();
-        let (client, secret) = tenant(ctx)?.create_park_client(input.name.trim(), &scopes, &props).await.map_err(on_field("propertyIds"))?;
+        let (client, secret) =
+            tenant(ctx)?.create_park_client(input.name.trim(), &scopes, &props).await.map_err(on_field("propertyIds"))?;
         Ok(ParkClientSecret { client: client.into(), client_secret: secret })
     }
 
@@ -817,7 +823,8 @@ impl IdentityMutation {
     /// The SaaS operator: a new tenant with its built-in roles and first administrator.
     async fn create_tenant(&self, ctx: &Context<'_>, input: CreateTenantInput) -> Res<PlatformTenant> {
         let store = ctx.data::<Store>().map_err(|_| err(ApiError::Unauthenticated))?;
-        let slug_ok = (2..=40).contains(&input.slug.len()) && input.slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let slug_ok =
+            (2..=40).contains(&input.slug.len()) && input.slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !slug_ok {
             return Err(err(Invalid::new("slug", "2 to 40 of a-z, 0-9, -")));
         }

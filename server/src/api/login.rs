@@ -77,9 +77,9 @@ async fn login(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<L
     let src = source(&http);
     let account = format!("{}/{}", body.tenant, body.username.to_lowercase());
     if let Err(t) = state.throttle.attempt(&account, &src).await {
-        return HttpResponse::TooManyRequests()
-            .insert_header(("Retry-After", t.retry_after_s.to_string()))
-            .json(json!({"error": "TOO_MANY_ATTEMPTS", "message": "too many login attempts; try again later", "retryAfter": t.retry_after_s}));
+        return HttpResponse::TooManyRequests().insert_header(("Retry-After", t.retry_after_s.to_string())).json(
+            json!({"error": "TOO_MANY_ATTEMPTS", "message": "too many login attempts; try again later", "retryAfter": t.retry_after_s}),
+        );
     }
     let denied = || refuse(StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS", "wrong company, username or password");
     let password = body.password.clone();
@@ -203,7 +203,9 @@ async fn client_token(
     }
     let account = format!("park/{}", body.client_id);
     if let Err(t) = state.throttle.attempt(&account, &src).await {
-        return HttpResponse::TooManyRequests().insert_header(("Retry-After", t.retry_after_s.to_string())).json(json!({"error": "slow_down"}));
+        return HttpResponse::TooManyRequests()
+            .insert_header(("Retry-After", t.retry_after_s.to_string()))
+            .json(json!({"error": "slow_down"}));
     }
     let found = match state.store.platform_park_client(&body.client_id).await {
         Ok(f) => f,

@@ -251,7 +251,8 @@ pub fn random_secret() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-const SESSION_COLS: &str = "id, principal_kind, principal_id, source, user_agent, created_at, last_used_at, expires_at, revoked_at, revoked_reason";
+const SESSION_COLS: &str =
+    "id, principal_kind, principal_id, source, user_agent, created_at, last_used_at, expires_at, revoked_at, revoked_reason";
 const PARK_COLS: &str = "id, name, client_id, scopes, property_ids, created_at, rotated_at, revoked_at";
 const AUDIT_COLS: &str = "id, at, actor_kind, actor_id, actor_name, action, target_id, input, before_state, after_state, outcome, source";
 
@@ -366,7 +367,11 @@ impl TenantStore {
             self.store.db.execute_raw(stmt(self.backend(), sql, args)).await?;
         }
         let roles = self.roles().await?;
-        roles.into_iter().find(|r| r.builtin && r.name == crate::domain::access::TENANT_ADMIN_ROLE).map(|r| r.id).ok_or(StoreError::NotFound)
+        roles
+            .into_iter()
+            .find(|r| r.builtin && r.name == crate::domain::access::TENANT_ADMIN_ROLE)
+            .map(|r| r.id)
+            .ok_or(StoreError::NotFound)
     }
 
     pub async fn roles(&self) -> Result<Vec<RoleRow>> {
@@ -401,7 +406,8 @@ impl TenantStore {
 
     // ---- operators ----
 
-    const OPERATOR_SELECT: &'static str = "SELECT o.id, o.username, o.display_name, o.all_properties, o.status, o.last_login_at, o.created_at,
+    const OPERATOR_SELECT: &'static str =
+        "SELECT o.id, o.username, o.display_name, o.all_properties, o.status, o.last_login_at, o.created_at,
         r.id AS role_id, r.name AS role_name, r.permissions, r.builtin
         FROM operators o JOIN roles r ON r.tenant_id = o.tenant_id AND r.id = o.role_id WHERE o.tenant_id = $1";
 
@@ -460,7 +466,8 @@ impl TenantStore {
 
     async fn write_properties(&self, txn: &impl ConnectionTrait, operator: &str, properties: &Option<Vec<String>>) -> Result<()> {
         let b = self.backend();
-        txn.execute_raw(stmt(b, "DELETE FROM operator_properties WHERE tenant_id = $1 AND operator_id = $2", self.args().s(operator))).await?;
+        txn.execute_raw(stmt(b, "DELETE FROM operator_properties WHERE tenant_id = $1 AND operator_id = $2", self.args().s(operator)))
+            .await?;
         for p in properties.iter().flatten() {
             let sql = "INSERT INTO operator_properties (tenant_id, operator_id, property_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
             txn.execute_raw(stmt(b, sql, self.args().s(operator).s(p))).await?;
@@ -503,7 +510,8 @@ impl TenantStore {
         let txn = self.store.db.begin().await?;
         let b = self.backend();
         if let Some(n) = display_name {
-            txn.execute_raw(stmt(b, "UPDATE operators SET display_name = $3 WHERE tenant_id = $1 AND id = $2", self.args().s(id).s(n))).await?;
+            txn.execute_raw(stmt(b, "UPDATE operators SET display_name = $3 WHERE tenant_id = $1 AND id = $2", self.args().s(id).s(n)))
+                .await?;
         }
         if let Some(r) = role_id {
             txn.execute_raw(stmt(b, "UPDATE operators SET role_id = $3 WHERE tenant_id = $1 AND id = $2", self.args().s(id).s(r))).await?;
@@ -573,7 +581,8 @@ impl TenantStore {
         let token = random_secret();
         let txn = self.store.db.begin().await?;
         let b = self.backend();
-        let sql = "INSERT INTO sessions (tenant_id, id, principal_kind, principal_id, source, user_agent, created_at, last_used_at, expires_at)
+        let sql =
+            "INSERT INTO sessions (tenant_id, id, principal_kind, principal_id, source, user_agent, created_at, last_used_at, expires_at)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)";
         let ua: String = user_agent.chars().take(200).collect();
         txn.execute_raw(stmt(b, sql, self.args().s(&id).s(kind).s(principal).s(source).s(ua).t(now).t(now + lifetime))).await?;
@@ -595,7 +604,11 @@ impl TenantStore {
         let mut args = self.args();
         let mut cond = String::new();
         if let Some((kind, id)) = principal {
-            cond += &format!(" AND principal_kind = ${} AND principal_id = ${}", args.push(kind.to_string().into()), args.push(id.to_string().into()));
+            cond += &format!(
+                " AND principal_kind = ${} AND principal_id = ${}",
+                args.push(kind.to_string().into()),
+                args.push(id.to_string().into())
+            );
         }
         if !all {
             cond += &format!(" AND revoked_at IS NULL AND expires_at > ${}", args.push(Utc::now().into()));
@@ -612,17 +625,19 @@ impl TenantStore {
     }
 
     async fn revoke_sessions_of(&self, kind: &str, principal: &str, keep: Option<&str>, reason: &str) -> Result<()> {
-        let sql = "UPDATE sessions SET revoked_at = $4, revoked_reason = $5 WHERE tenant_id = $1 AND principal_kind = $2 AND principal_id = $3
+        let sql =
+            "UPDATE sessions SET revoked_at = $4, revoked_reason = $5 WHERE tenant_id = $1 AND principal_kind = $2 AND principal_id = $3
                    AND revoked_at IS NULL AND id <> $6";
         let args = self.args().s(kind).s(principal).t(Utc::now()).s(reason).s(keep.unwrap_or(""));
         self.store.db.execute_raw(stmt(self.backend(), sql, args)).await?;
         Ok(())
     }
 
-    /// Whether a session is live (for customer tokens).
-    pub async fn session_live(&self, id: &str, now: DateTime<Utc>) -> Result<bool> {
-        let sql = "SELECT 1 AS one FROM sessions WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL AND expires_at > $3";
-        Ok(self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(id).t(now))).await?.is_some())
+    /// Whether a session of this principal is live (for customer tokens).
+    pub async fn session_live(&self, id: &str, kind: &str, principal: &str, now: DateTime<Utc>) -> Result<bool> {
+        let sql = "SELECT 1 AS one FROM sessions WHERE tenant_id = $1 AND id = $2 AND principal_kind = $3 AND principal_id = $4
+                   AND revoked_at IS NULL AND expires_at > $5";
+        Ok(self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(id).s(kind).s(principal).t(now))).await?.is_some())
     }
 
     // ---- park-platform clients ----
@@ -635,7 +650,8 @@ impl TenantStore {
         let secret = random_secret();
         let sql = "INSERT INTO park_clients (tenant_id, id, name, client_id, secret_hash, scopes, property_ids, created_at)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-        let args = self.args().s(&id).s(name).s(&client_id).s(hash_secret(&secret)).s(scopes.join(",")).s(properties.join(",")).t(Utc::now());
+        let args =
+            self.args().s(&id).s(name).s(&client_id).s(hash_secret(&secret)).s(scopes.join(",")).s(properties.join(",")).t(Utc::now());
         self.store.db.execute_raw(stmt(self.backend(), sql, args)).await?;
         Ok((self.park_client(&id).await?.ok_or(StoreError::NotFound)?, secret))
     }
@@ -731,14 +747,20 @@ impl TenantStore {
     pub async fn accounts_in_properties(&self, properties: &[String]) -> Result<std::collections::HashSet<String>> {
         let mut args = self.args();
         let list = in_list(&mut args, properties);
-        let sql = format!("SELECT DISTINCT account_id FROM meters WHERE tenant_id = $1 AND account_id IS NOT NULL AND property_id IN {list}");
+        let sql =
+            format!("SELECT DISTINCT account_id FROM meters WHERE tenant_id = $1 AND account_id IS NOT NULL AND property_id IN {list}");
         let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
         rows.iter().map(|r| s(r, "account_id")).collect()
     }
 
     /// Energy per meter between two daily freezes (`from` and `to` are freeze instants):
     /// (meter id, address, property id, hundredths of kWh), meters in `properties` only.
-    pub async fn daily_energy(&self, from: DateTime<Utc>, to: DateTime<Utc>, properties: &[String]) -> Result<Vec<(String, String, String, i64)>> {
+    pub async fn daily_energy(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        properties: &[String],
+    ) -> Result<Vec<(String, String, String, i64)>> {
         let mut args = self.args().t(from).t(to);
         let list = in_list(&mut args, properties);
         let sql = format!(
@@ -799,7 +821,8 @@ impl TenantStore {
     }
 
     pub async fn record_audit(&self, a: &AuditRow) -> Result<()> {
-        let sql = format!("INSERT INTO audit_log (tenant_id, {AUDIT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)");
+        let sql =
+            format!("INSERT INTO audit_log (tenant_id, {AUDIT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)");
         let args = self
             .args()
             .s(&a.id)

@@ -666,7 +666,8 @@ impl TenantStore {
     /// A new secret for the active login of a meter or gateway (`owner` = `meter_id` or
     /// `gateway_id`); the username stays, the old secret stops working at the next connect.
     pub async fn rotate_device_credential(&self, owner: DeviceOwner, id: &str) -> Result<IssuedCredential> {
-        let sql = format!("SELECT username FROM device_credentials WHERE tenant_id = $1 AND {} = $2 AND revoked_at IS NULL", owner.column());
+        let sql =
+            format!("SELECT username FROM device_credentials WHERE tenant_id = $1 AND {} = $2 AND revoked_at IS NULL", owner.column());
         let row = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?.ok_or(StoreError::NotFound)?;
         let username: String = row.try_get("", "username")?;
         let password = new_credential().password;
@@ -677,7 +678,10 @@ impl TenantStore {
 
     /// Ends a device's login; a fresh one can be issued with `issue_device_credential`.
     pub async fn revoke_device_credential(&self, owner: DeviceOwner, id: &str) -> Result<()> {
-        let sql = format!("UPDATE device_credentials SET revoked_at = $3 WHERE tenant_id = $1 AND {} = $2 AND revoked_at IS NULL", owner.column());
+        let sql = format!(
+            "UPDATE device_credentials SET revoked_at = $3 WHERE tenant_id = $1 AND {} = $2 AND revoked_at IS NULL",
+            owner.column()
+        );
         let res = self.store.db.execute_raw(stmt(self.backend(), &sql, self.args().s(id).t(Utc::now()))).await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);

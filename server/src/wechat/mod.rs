@@ -83,7 +83,8 @@ pub async fn stable_token(api_base: &str, app_id: &str, secret: &str) -> Result<
 pub async fn phone_number(api_base: &str, app_id: &str, secret: &str, code: &str) -> Result<String, WechatError> {
     let token = stable_token(api_base, app_id, secret).await?;
     let url = format!("{}/wxa/business/getuserphonenumber", api_base.trim_end_matches('/'));
-    let a = answer(http().post(url).query(&[("access_token", token.as_str())]).json(&serde_json::json!({"code": code})).send().await).await?;
+    let a =
+        answer(http().post(url).query(&[("access_token", token.as_str())]).json(&serde_json::json!({"code": code})).send().await).await?;
     let info = a.phone_info.ok_or_else(|| WechatError::Protocol("no phone_info".into()))?;
     if info.watermark.appid != app_id {
         return Err(WechatError::Protocol("phone number issued for another AppID".into()));

@@ -39,10 +39,8 @@ fn code() -> String {
 
 impl WechatStandIn {
     pub fn start(listen: std::net::SocketAddr, apps: &[(&str, &str)]) -> std::io::Result<Self> {
-        let state = Arc::new(Mutex::new(State {
-            apps: apps.iter().map(|(a, s)| (a.to_string(), s.to_string())).collect(),
-            ..State::default()
-        }));
+        let state =
+            Arc::new(Mutex::new(State { apps: apps.iter().map(|(a, s)| (a.to_string(), s.to_string())).collect(), ..State::default() }));
         let data = web::Data::new(state.clone());
         let listener = std::net::TcpListener::bind(listen)?;
         let addr = listener.local_addr()?;
