@@ -6,6 +6,7 @@ mod billing;
 mod control;
 mod durability;
 mod identity;
+mod isolation;
 mod ingestion;
 mod money;
 mod mosquitto;

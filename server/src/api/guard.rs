@@ -294,7 +294,8 @@ impl Extension for GuardExtension {
             "MutationRoot" => "Mutation",
             _ => return next.run(ctx, info).await,
         };
-        if info.path_node.parent.is_some() || info.is_for_introspection {
+        // Introspection (`__schema`, `__type`, `__typename`) describes the public schema only.
+        if info.path_node.parent.is_some() || info.is_for_introspection || info.name.starts_with("__") {
             return next.run(ctx, info).await;
         }
         let field = info.name.to_string();

@@ -344,6 +344,44 @@ impl Store {
         Ok(Refresh::Rotated { tenant, session, token: next })
     }
 
+    /// Every table with a `tenant_id` column (for the isolation proofs).
+    pub async fn platform_tenant_tables(&self) -> Result<Vec<(String, Vec<String>)>> {
+        let b = self.backend();
+        let tables: Vec<String> = if b == DbBackend::Postgres {
+            let sql = "SELECT DISTINCT table_name AS t FROM information_schema.columns WHERE column_name = 'tenant_id' AND table_schema = current_schema() ORDER BY 1";
+            self.db.query_all_raw(stmt(b, sql, Args::new())).await?.iter().map(|r| s(r, "t")).collect::<Result<_>>()?
+        } else {
+            let sql = "SELECT name AS t FROM sqlite_master WHERE type = 'table' ORDER BY 1";
+            self.db.query_all_raw(stmt(b, sql, Args::new())).await?.iter().map(|r| s(r, "t")).collect::<Result<_>>()?
+        };
+        let mut out = Vec::new();
+        for t in tables {
+            let sql = if b == DbBackend::Postgres {
+                "SELECT column_name AS c FROM information_schema.columns WHERE table_name = $1 AND table_schema = current_schema() ORDER BY ordinal_position"
+            } else {
+                "SELECT name AS c FROM pragma_table_info($1)"
+            };
+            let cols: Vec<String> = self.db.query_all_raw(stmt(b, sql, Args::new().s(&t))).await?.iter().map(|r| s(r, "c")).collect::<Result<_>>()?;
+            if cols.iter().any(|c| c == "tenant_id") {
+                out.push((t, cols));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every row of a tenant in `table`, as sorted JSON texts (isolation proofs).
+    pub async fn platform_tenant_rows(&self, table: &str, tenant: &TenantId) -> Result<Vec<String>> {
+        let known = self.platform_tenant_tables().await?;
+        if !known.iter().any(|(t, _)| t == table) {
+            return Err(StoreError::NotFound);
+        }
+        let sql = format!("SELECT * FROM {table} WHERE tenant_id = $1");
+        let rows = self.db.query_all_raw(stmt(self.backend(), &sql, Args::new().s(tenant.as_str()))).await?;
+        let mut out: Vec<String> = rows.iter().map(|r| row_json_all(r).to_string()).collect();
+        out.sort();
+        Ok(out)
+    }
+
     /// A park client by its public client id: (tenant, row, secret hash).
     pub async fn platform_park_client(&self, client_id: &str) -> Result<Option<(TenantId, ParkClientRow, String)>> {
         let sql = format!("SELECT tenant_id, secret_hash, {PARK_COLS} FROM park_clients WHERE client_id = $1");
@@ -814,7 +852,7 @@ impl TenantStore {
         for table in AUDITED_TABLES {
             let sql = format!("SELECT * FROM {table} WHERE tenant_id = $1 AND id = $2");
             if let Some(r) = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await? {
-                return Ok(Some((table.to_string(), row_json(&r, self.backend()))));
+                return Ok(Some((table.to_string(), row_json(&r))));
             }
         }
         Ok(None)
@@ -871,29 +909,40 @@ impl TenantStore {
     }
 }
 
+/// A whole row as JSON, every column.
+fn row_json_all(r: &QueryResult) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for col in r.column_names() {
+        map.insert(col.clone(), cell(r, &col));
+    }
+    serde_json::Value::Object(map)
+}
+
+fn cell(r: &QueryResult, col: &str) -> serde_json::Value {
+    if let Ok(Some(i)) = r.try_get::<Option<i64>>("", col) {
+        serde_json::Value::from(i)
+    } else if let Ok(Some(i)) = r.try_get::<Option<i32>>("", col) {
+        serde_json::Value::from(i)
+    } else if let Ok(Some(t)) = r.try_get::<Option<String>>("", col) {
+        serde_json::Value::from(t)
+    } else if let Ok(Some(t)) = r.try_get::<Option<DateTime<Utc>>>("", col) {
+        serde_json::Value::from(t.to_rfc3339())
+    } else if let Ok(Some(b)) = r.try_get::<Option<bool>>("", col) {
+        serde_json::Value::from(b)
+    } else {
+        serde_json::Value::Null
+    }
+}
+
 /// A whole row as JSON, secret columns left out. Values are read as text, integers or
 /// timestamps, whichever the column holds.
-fn row_json(r: &QueryResult, backend: DbBackend) -> serde_json::Value {
+fn row_json(r: &QueryResult) -> serde_json::Value {
     let mut map = serde_json::Map::new();
     for col in r.column_names() {
         if SECRET_COLUMNS.contains(&col.as_str()) || col == "tenant_id" {
             continue;
         }
-        let v = if let Ok(Some(i)) = r.try_get::<Option<i64>>("", &col) {
-            serde_json::Value::from(i)
-        } else if let Ok(Some(i)) = r.try_get::<Option<i32>>("", &col) {
-            serde_json::Value::from(i)
-        } else if let Ok(Some(t)) = r.try_get::<Option<String>>("", &col) {
-            serde_json::Value::from(t)
-        } else if let Ok(Some(t)) = r.try_get::<Option<DateTime<Utc>>>("", &col) {
-            serde_json::Value::from(t.to_rfc3339())
-        } else if let Ok(Some(b)) = r.try_get::<Option<bool>>("", &col) {
-            serde_json::Value::from(b)
-        } else {
-            let _ = backend;
-            serde_json::Value::Null
-        };
-        map.insert(col, v);
+        map.insert(col.clone(), cell(r, &col));
     }
     serde_json::Value::Object(map)
 }
