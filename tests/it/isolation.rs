@@ -39,7 +39,9 @@ impl Schema {
         let (kind, name, _, _) = unwrap(t);
         match kind.as_str() {
             "SCALAR" => name == "ID",
-            "INPUT_OBJECT" if depth < 4 => self.inputs.get(&name).is_some_and(|fs| fs.iter().any(|f| self.carries_id(&f["type"], depth + 1))),
+            "INPUT_OBJECT" if depth < 4 => {
+                self.inputs.get(&name).is_some_and(|fs| fs.iter().any(|f| self.carries_id(&f["type"], depth + 1)))
+            }
             _ => false,
         }
     }
@@ -90,7 +92,8 @@ fn outcome(v: &Value, field: &str) -> Value {
 async fn populate(app: &TestApp, b: &Admin) {
     let p = b.ok(r#"mutation { createProperty(input: {name: "B Mall"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
     b.ok("mutation($p: ID!) { createArea(input: {propertyId: $p, name: \"B1\"}) { id } }", json!({"p": p}));
-    let c = b.ok(r#"mutation { createCustomer(input: {name: "B Shop", phone: "13800009999"}) { id } }"#, json!({}))["createCustomer"]["id"].clone();
+    let c = b.ok(r#"mutation { createCustomer(input: {name: "B Shop", phone: "13800009999"}) { id } }"#, json!({}))["createCustomer"]["id"]
+        .clone();
     let gw = b.ok("mutation($p: ID!) { registerGateway(input: {propertyId: $p, serial: \"BG1\"}) { gateway { id } } }", json!({"p": p}))
         ["registerGateway"]["gateway"]["id"]
         .clone();
@@ -126,7 +129,10 @@ async fn populate(app: &TestApp, b: &Admin) {
         json!({"m": m2, "a": account, "b": account2}),
     );
     b.ok(r#"mutation { createRole(input: {name: "B role", permissions: [CONTROL]}) { id } }"#, json!({}));
-    b.ok("mutation($p: ID!) { createParkClient(input: {name: \"B park\", scopes: [BILLS_READ], propertyIds: [$p]}) { clientSecret } }", json!({"p": p}));
+    b.ok(
+        "mutation($p: ID!) { createParkClient(input: {name: \"B park\", scopes: [BILLS_READ], propertyIds: [$p]}) { clientSecret } }",
+        json!({"p": p}),
+    );
     let _ = app;
 }
 
@@ -135,8 +141,19 @@ async fn fingerprint(app: &TestApp, b: &Admin) -> BTreeMap<String, Vec<String>> 
     let store = &app.app.store;
     let mut out = BTreeMap::new();
     for (table, _) in store.platform_tenant_tables().await.unwrap() {
-        if ["audit_log", "alarms", "notifications", "commands", "meter_live", "freezes", "readings", "sessions", "refresh_tokens", "meter_counters"]
-            .contains(&table.as_str())
+        if [
+            "audit_log",
+            "alarms",
+            "notifications",
+            "commands",
+            "meter_live",
+            "freezes",
+            "readings",
+            "sessions",
+            "refresh_tokens",
+            "meter_counters",
+        ]
+        .contains(&table.as_str())
         {
             continue;
         }
@@ -160,7 +177,9 @@ async fn every_field_taking_an_id_treats_another_tenants_ids_as_missing() {
             continue;
         }
         let rows = store.platform_tenant_rows(&table, &b.tenant).await.unwrap();
-        if let Some(id) = rows.first().and_then(|r| serde_json::from_str::<Value>(r).ok()).and_then(|r| r["id"].as_str().map(str::to_string)) {
+        if let Some(id) =
+            rows.first().and_then(|r| serde_json::from_str::<Value>(r).ok()).and_then(|r| r["id"].as_str().map(str::to_string))
+        {
             b_ids.push((table, id));
         }
     }
@@ -177,7 +196,11 @@ async fn every_field_taking_an_id_treats_another_tenants_ids_as_missing() {
     );
     let types = intro["__schema"]["types"].as_array().unwrap().clone();
     let schema = Schema {
-        inputs: types.iter().filter(|t| t["kind"] == "INPUT_OBJECT").map(|t| (t["name"].as_str().unwrap().to_string(), t["inputFields"].as_array().unwrap().clone())).collect(),
+        inputs: types
+            .iter()
+            .filter(|t| t["kind"] == "INPUT_OBJECT")
+            .map(|t| (t["name"].as_str().unwrap().to_string(), t["inputFields"].as_array().unwrap().clone()))
+            .collect(),
         enums: types
             .iter()
             .filter(|t| t["kind"] == "ENUM")
@@ -221,7 +244,17 @@ async fn every_field_taking_an_id_treats_another_tenants_ids_as_missing() {
         }
     }
     // The walk is not vacuous: it reached the reads and writes that matter.
-    for must in ["meter", "account", "updateProperty", "recharge", "tripMeter", "cancelCommand", "revokeSession", "updateOperator", "rotateDeviceCredential"] {
+    for must in [
+        "meter",
+        "account",
+        "updateProperty",
+        "recharge",
+        "tripMeter",
+        "cancelCommand",
+        "revokeSession",
+        "updateOperator",
+        "rotateDeviceCredential",
+    ] {
         assert!(walked.iter().any(|w| w == must), "{must} was not walked: {walked:?}");
     }
     assert!(walked.len() > 60, "only {} fields walked", walked.len());

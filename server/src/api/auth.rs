@@ -295,7 +295,7 @@ impl Principal {
 /// What a bearer token amounts to.
 pub enum Authenticated {
     /// A live principal and, for tenant principals, the store handle it may use.
-    Principal(Principal, Option<TenantStore>),
+    Principal(Box<Principal>, Option<TenantStore>),
     /// A valid token of a suspended tenant.
     Suspended,
 }
@@ -305,7 +305,8 @@ pub enum Authenticated {
 pub async fn authenticate(store: &Store, keys: &TokenKeys, token: &str) -> Option<Authenticated> {
     let claims = keys.verify(token)?;
     if claims.kind == Kind::Admin {
-        return (claims.tid.is_none() && claims.sub == "platform-admin").then_some(Authenticated::Principal(Principal::Admin, None));
+        return (claims.tid.is_none() && claims.sub == "platform-admin")
+            .then_some(Authenticated::Principal(Box::new(Principal::Admin), None));
     }
     let tenant = TenantId::parse(claims.tid.as_deref()?)?;
     if !store.tenant_active(&tenant) {
@@ -327,7 +328,7 @@ pub async fn authenticate(store: &Store, keys: &TokenKeys, token: &str) -> Optio
                 permissions: op.role.permissions,
                 properties: op.properties,
             };
-            Some(Authenticated::Principal(principal, Some(t)))
+            Some(Authenticated::Principal(Box::new(principal), Some(t)))
         }
         Kind::Customer => {
             let session = claims.sid?;
@@ -335,7 +336,7 @@ pub async fn authenticate(store: &Store, keys: &TokenKeys, token: &str) -> Optio
                 return None;
             }
             let customer = t.customer_of_openid(&claims.sub).await.map_err(lookup).ok()?;
-            Some(Authenticated::Principal(Principal::Customer { tenant, openid: claims.sub, session, customer }, Some(t)))
+            Some(Authenticated::Principal(Box::new(Principal::Customer { tenant, openid: claims.sub, session, customer }), Some(t)))
         }
         Kind::Park => {
             let client = t.park_client(&claims.sub).await.map_err(lookup).ok()??;
@@ -345,7 +346,7 @@ pub async fn authenticate(store: &Store, keys: &TokenKeys, token: &str) -> Optio
             let scopes = client.scopes.iter().filter_map(|s| ParkScope::parse(s)).collect();
             let t = t.scoped(Some(client.properties.clone()));
             let principal = Principal::Park { tenant, client: client.id, name: client.name, scopes, properties: client.properties };
-            Some(Authenticated::Principal(principal, Some(t)))
+            Some(Authenticated::Principal(Box::new(principal), Some(t)))
         }
         Kind::Admin => None,
     }

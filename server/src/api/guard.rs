@@ -188,11 +188,7 @@ struct GuardExtension {
 /// Every string in the arguments that is a UUID: the objects the call names.
 fn named_ids(v: &serde_json::Value, out: &mut Vec<String>) {
     match v {
-        serde_json::Value::String(s) => {
-            if uuid::Uuid::parse_str(s).is_ok() {
-                out.push(s.to_lowercase());
-            }
-        }
+        serde_json::Value::String(s) if uuid::Uuid::parse_str(s).is_ok() => out.push(s.to_lowercase()),
         serde_json::Value::Array(a) => a.iter().for_each(|x| named_ids(x, out)),
         serde_json::Value::Object(o) => o.values().for_each(|x| named_ids(x, out)),
         _ => {}

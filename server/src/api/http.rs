@@ -29,10 +29,10 @@ pub async fn identify(store: &Store, keys: &TokenKeys, bearer: Option<&str>, mut
             if let Some(t) = t {
                 data.insert(t);
             }
-            if matches!(p, super::auth::Principal::Admin) {
+            if matches!(*p, super::auth::Principal::Admin) {
                 data.insert(store.clone());
             }
-            data.insert(p);
+            data.insert(*p);
         }
         Some(Authenticated::Suspended) => data.insert(Suspended),
         None => {}

@@ -167,7 +167,7 @@ async fn logout(state: web::Data<HttpState>, http: HttpRequest) -> HttpResponse 
     let Some(Authenticated::Principal(p, Some(t))) = authenticate(&state.store, &state.keys, bearer(&http).unwrap_or("")).await else {
         return refuse(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "authentication required");
     };
-    let session = match &p {
+    let session = match p.as_ref() {
         Principal::Operator { session, .. } | Principal::Customer { session, .. } => session.clone(),
         _ => return refuse(StatusCode::BAD_REQUEST, "NO_SESSION", "this token has no session"),
     };
@@ -305,10 +305,11 @@ fn csv_field(s: &str) -> String {
 
 /// `GET /exports/audit.csv`: the audit log as CSV (needs the OPERATORS permission).
 async fn audit_export(state: web::Data<HttpState>, http: HttpRequest, q: web::Query<AuditQuery>) -> HttpResponse {
-    let Some(Authenticated::Principal(Principal::Operator { permissions, .. }, Some(t))) =
-        authenticate(&state.store, &state.keys, bearer(&http).unwrap_or("")).await
-    else {
+    let Some(Authenticated::Principal(p, Some(t))) = authenticate(&state.store, &state.keys, bearer(&http).unwrap_or("")).await else {
         return refuse(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "authentication required");
+    };
+    let Principal::Operator { permissions, .. } = p.as_ref() else {
+        return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "operators only");
     };
     if !permissions.has(Permission::Operators) || t.scope().is_some() {
         return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "your role does not allow the audit log");

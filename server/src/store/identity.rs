@@ -67,7 +67,7 @@ pub struct SessionRow {
 #[derive(Debug)]
 pub enum Refresh {
     /// The token was current: here is its successor.
-    Rotated { tenant: TenantId, session: SessionRow, token: String },
+    Rotated { tenant: TenantId, session: Box<SessionRow>, token: String },
     /// The token had already been used: the whole session is now revoked.
     Reused,
     /// Unknown, expired or revoked.
@@ -341,7 +341,7 @@ impl Store {
         ))
         .await?;
         txn.commit().await?;
-        Ok(Refresh::Rotated { tenant, session, token: next })
+        Ok(Refresh::Rotated { tenant, session: Box::new(session), token: next })
     }
 
     /// Every table with a `tenant_id` column (for the isolation proofs).
@@ -361,7 +361,8 @@ impl Store {
             } else {
                 "SELECT name AS c FROM pragma_table_info($1)"
             };
-            let cols: Vec<String> = self.db.query_all_raw(stmt(b, sql, Args::new().s(&t))).await?.iter().map(|r| s(r, "c")).collect::<Result<_>>()?;
+            let cols: Vec<String> =
+                self.db.query_all_raw(stmt(b, sql, Args::new().s(&t))).await?.iter().map(|r| s(r, "c")).collect::<Result<_>>()?;
             if cols.iter().any(|c| c == "tenant_id") {
                 out.push((t, cols));
             }
