@@ -114,6 +114,8 @@ impl Application {
         let dispatcher = crate::control::Dispatcher::default();
         store.set_command_port(Arc::new(dispatcher.clone()));
         store.migrate().await.context("migrating the database")?;
+        let walled = store.behind_the_wall(&settings.database_url()).await.context("connecting as the application role")?;
+        tracing::info!(row_level_security = walled, "database ready");
         let jwt = match &settings.jwt_secret {
             Some(s) if s.len() >= 32 => s.clone(),
             Some(_) => anyhow::bail!("VOLTLEDGER__AUTH__JWT_SECRET must be at least 32 characters"),

@@ -114,6 +114,41 @@ const UP: &[&str] = &[
     "CREATE INDEX audit_log_at ON audit_log (tenant_id, at)",
 ];
 
+/// PostgreSQL only: the second wall. A role for the application without superuser rights,
+/// and on every table with a `tenant_id` the policy `tenant_wall`: a transaction that names a
+/// tenant (`SELECT set_config('voltledger.tenant', …, true)`) sees and writes only its rows;
+/// platform work (ingestion routing, sweeps) names none. FORCE makes it bind the owner too.
+/// A later migration that adds a tenant table runs `voltledger_tenant_wall()` again.
+const POSTGRES_WALL: &[&str] = &[
+    "DO $$ BEGIN
+        CREATE ROLE voltledger_app NOLOGIN;
+     EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+               WHEN insufficient_privilege THEN RAISE NOTICE 'cannot create role voltledger_app; run as a non-superuser owner instead';
+     END $$",
+    "DO $$ BEGIN
+        EXECUTE format('GRANT voltledger_app TO %I', current_user);
+        EXECUTE format('GRANT USAGE ON SCHEMA %I TO voltledger_app', current_schema());
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO voltledger_app', current_schema());
+        EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO voltledger_app', current_schema());
+     EXCEPTION WHEN undefined_object OR insufficient_privilege OR invalid_grant_operation THEN RAISE NOTICE 'voltledger_app not granted';
+     END $$",
+    "CREATE OR REPLACE FUNCTION voltledger_tenant_wall() RETURNS void LANGUAGE plpgsql AS $$
+     DECLARE t text;
+     BEGIN
+        FOR t IN SELECT c.table_name FROM information_schema.columns c
+                 JOIN pg_class k ON k.relname = c.table_name AND k.relnamespace = current_schema()::regnamespace
+                 WHERE c.column_name = 'tenant_id' AND c.table_schema = current_schema() AND k.relkind = 'r' AND NOT k.relrowsecurity
+        LOOP
+            EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+            EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+            EXECUTE format($p$CREATE POLICY tenant_wall ON %I
+                USING (COALESCE(current_setting('voltledger.tenant', true), '') = '' OR tenant_id = current_setting('voltledger.tenant', true))
+                WITH CHECK (COALESCE(current_setting('voltledger.tenant', true), '') = '' OR tenant_id = current_setting('voltledger.tenant', true))$p$, t);
+        END LOOP;
+     END $$",
+    "SELECT voltledger_tenant_wall()",
+];
+
 const DOWN: &[&str] = &[
     "DROP TABLE audit_log",
     "DROP TABLE customer_logins",
@@ -133,6 +168,11 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         for ddl in UP {
             db.execute_unprepared(&dialect.render(ddl)).await?;
+        }
+        if manager.get_database_backend() == sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
+            for ddl in POSTGRES_WALL {
+                db.execute_unprepared(ddl).await?;
+            }
         }
         Ok(())
     }

@@ -268,3 +268,51 @@ async fn every_field_taking_an_id_treats_another_tenants_ids_as_missing() {
     let (_, meter) = b_ids.iter().find(|(t, _)| t == "meters").unwrap();
     assert_eq!(b.ok("query($m: ID!) { meter(id: $m) { id } }", json!({"m": meter}))["meter"]["id"], json!(meter));
 }
+
+/// PostgreSQL's row-level security: every tenant table carries the policy, the application
+/// runs as the role it binds, and a transaction naming tenant A cannot read, change or add
+/// tenant B's rows even with SQL that forgets the tenant filter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_postgres_row_level_security_holds_a_transaction_to_its_tenant() {
+    use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
+    if !TestApp::uses_postgres() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let a = app.admin("rls-a").await;
+    let b = app.admin("rls-b").await;
+    a.ok(r#"mutation { createProperty(input: {name: "A Mall"}) { id } }"#, json!({}));
+    b.ok(r#"mutation { createProperty(input: {name: "B Mall"}) { id } }"#, json!({}));
+    assert_eq!(app.app.store.platform_database_role().await.unwrap(), server::store::APP_ROLE, "the application runs behind the wall");
+
+    let db = Database::connect(app.database.clone()).await.unwrap();
+    let q = |sql: &str| Statement::from_string(DbBackend::Postgres, sql.to_string());
+    let unwalled = db
+        .query_all_raw(q("SELECT c.relname::text AS t FROM pg_class c JOIN information_schema.columns i ON i.table_name = c.relname AND i.column_name = 'tenant_id'
+                 AND i.table_schema = current_schema() WHERE c.relkind = 'r' AND NOT (c.relrowsecurity AND c.relforcerowsecurity)"))
+        .await
+        .unwrap();
+    assert!(
+        unwalled.is_empty(),
+        "tenant tables without the policy: {:?}",
+        unwalled.iter().map(|r| r.try_get::<String>("", "t").unwrap()).collect::<Vec<_>>()
+    );
+
+    let txn = db.begin().await.unwrap();
+    txn.execute_unprepared("SET LOCAL ROLE voltledger_app").await.unwrap();
+    txn.execute_unprepared(&format!("SELECT set_config('voltledger.tenant', '{}', true)", a.tenant.as_str())).await.unwrap();
+    let seen = txn.query_all_raw(q("SELECT name FROM properties")).await.unwrap();
+    let names: Vec<String> = seen.iter().map(|r| r.try_get("", "name").unwrap()).collect();
+    assert_eq!(names, vec!["A Mall".to_string()], "without a tenant filter only A's rows are visible");
+    let changed =
+        txn.execute_raw(q(&format!("UPDATE properties SET name = 'taken' WHERE tenant_id = '{}'", b.tenant.as_str()))).await.unwrap();
+    assert_eq!(changed.rows_affected(), 0, "B's rows cannot be changed");
+    let insert = format!(
+        "INSERT INTO properties (tenant_id, id, name, created_at) VALUES ('{}', '{}', 'planted', now())",
+        b.tenant.as_str(),
+        uuid::Uuid::new_v4()
+    );
+    assert!(txn.execute_unprepared(&insert).await.is_err(), "a row for B cannot be written");
+    txn.rollback().await.unwrap();
+    assert_eq!(b.ok("{ properties { name } }", json!({}))["properties"], json!([{"name": "B Mall"}]));
+}

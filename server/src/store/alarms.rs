@@ -307,12 +307,12 @@ impl TenantStore {
             args = args.s(s);
         }
         sql.push_str(&format!(" ORDER BY raised_at DESC, id DESC LIMIT {}", f.limit.clamp(1, 1000)));
-        self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?.iter().map(alarm_row).collect()
+        self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?.iter().map(alarm_row).collect()
     }
 
     pub async fn alarm(&self, id: &str) -> Result<AlarmRow> {
         let sql = format!("SELECT {COLUMNS} FROM alarms WHERE tenant_id = $1 AND id = $2");
-        let row = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?;
+        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?;
         alarm_row(&row.ok_or(StoreError::NotFound)?)
     }
 
@@ -321,7 +321,7 @@ impl TenantStore {
         self.alarm(id).await?;
         let sql = "UPDATE alarms SET acknowledged_at = $3, acknowledged_by = $4
                    WHERE tenant_id = $1 AND (id = $2 OR parent_id = $2) AND acknowledged_at IS NULL";
-        self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id).t(now).s(by))).await?;
+        self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id).t(now).s(by))).await?;
         self.alarm(id).await
     }
 }

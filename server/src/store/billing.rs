@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
-use sea_orm::{ConnectionTrait, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, QueryResult};
 
 use super::bulk::{self, Cell, Col};
 use super::money::{Guard, Posted, Posting};
@@ -129,7 +129,7 @@ impl TenantStore {
                                 AND x.read_at <= $2 AND x.read_at > $3 AND x.energy_total_x100 IS NOT NULL)
              WHERE m.tenant_id = $1"
         );
-        for r in self.store.db.query_all_raw(stmt(b, &sql, self.args().t(at).t(at - chrono::Duration::days(62)))).await? {
+        for r in self.db().query_all_raw(stmt(b, &sql, self.args().t(at).t(at - chrono::Duration::days(62)))).await? {
             let m: String = r.try_get("", "meter_id")?;
             if !out.contains_key(&m)
                 && let Some(p) = point_of(&r, "read_at", "")?
@@ -144,7 +144,7 @@ impl TenantStore {
                                     AND x.read_at > $2 AND x.read_at <= $3 AND x.energy_total_x100 IS NOT NULL)
                  WHERE m.tenant_id = $1"
             );
-            for r in self.store.db.query_all_raw(stmt(b, &sql, self.args().t(at).t(until))).await? {
+            for r in self.db().query_all_raw(stmt(b, &sql, self.args().t(at).t(until))).await? {
                 let m: String = r.try_get("", "meter_id")?;
                 if !out.contains_key(&m)
                     && let Some(p) = point_of(&r, "read_at", "")?
@@ -157,7 +157,7 @@ impl TenantStore {
         // no longer kept.
         let sql =
             "SELECT meter_id, read_at, total_x100, t1_x100, t2_x100, t3_x100, t4_x100 FROM freezes WHERE tenant_id = $1 AND frozen_at = $2";
-        for r in self.store.db.query_all_raw(stmt(b, sql, self.args().t(at))).await? {
+        for r in self.db().query_all_raw(stmt(b, sql, self.args().t(at))).await? {
             let m: String = r.try_get("", "meter_id")?;
             if !out.contains_key(&m)
                 && let Some(p) = point_of(&r, "read_at", "")?
@@ -193,7 +193,7 @@ impl TenantStore {
             })
             .collect();
         let n = bulk::insert(
-            &self.store.db,
+            &self.db(),
             "freezes",
             &[
                 ("tenant_id", Col::Text),
@@ -235,7 +235,7 @@ impl TenantStore {
                 continue;
             }
             let sql = "SELECT 1 AS x FROM freezes WHERE tenant_id = $1 AND kind = $2 AND frozen_at = $3 LIMIT 1";
-            if self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(kind).t(at))).await?.is_none() {
+            if self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(kind).t(at))).await?.is_none() {
                 n += self.freeze(kind, at).await?;
             }
         }
@@ -253,7 +253,7 @@ impl TenantStore {
              FROM meters m JOIN tenants t ON t.id = m.tenant_id JOIN properties p ON p.tenant_id = m.tenant_id AND p.id = m.property_id
              WHERE m.tenant_id = $1 AND m.retired_at IS NULL{cond} ORDER BY m.address"
         );
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         rows.iter()
             .map(|r| {
                 Ok(BillMeter {
@@ -273,7 +273,7 @@ impl TenantStore {
         let sql = "SELECT read_at, energy_total_x100 AS total_x100, energy_t1_x100 AS t1_x100, energy_t2_x100 AS t2_x100,
                    energy_t3_x100 AS t3_x100, energy_t4_x100 AS t4_x100 FROM readings
                    WHERE tenant_id = $1 AND meter_id = $2 AND read_at >= $3 AND read_at <= $4 AND energy_total_x100 IS NOT NULL ORDER BY read_at";
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args().s(meter).t(from).t(to))).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args().s(meter).t(from).t(to))).await?;
         Ok(rows.iter().filter_map(|r| point_of(r, "read_at", "").ok().flatten()).collect())
     }
 
@@ -323,7 +323,7 @@ impl TenantStore {
     async fn demand_registers(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<HashMap<String, i64>> {
         let sql = "SELECT meter_id, MAX(max_demand_x10000) AS md FROM readings WHERE tenant_id = $1 AND read_at > $2 AND read_at <= $3
                    AND max_demand_x10000 IS NOT NULL GROUP BY meter_id";
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args().t(start).t(end))).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args().t(start).t(end))).await?;
         let mut out = HashMap::new();
         for r in rows {
             if let Some(v) = super::registry::opt_int(&r, "md")? {
@@ -357,7 +357,7 @@ impl TenantStore {
         let demand = self.demand_registers(start, end).await?;
         let sql = "SELECT id, property_fee_x100 FROM accounts WHERE tenant_id = $1 AND property_fee_x100 <> 0";
         let mut fees: HashMap<String, i64> = HashMap::new();
-        for r in self.store.db.query_all_raw(stmt(self.backend(), sql, self.args())).await? {
+        for r in self.db().query_all_raw(stmt(self.backend(), sql, self.args())).await? {
             fees.insert(r.try_get("", "id")?, super::registry::int(&r, "property_fee_x100")?);
         }
         let mut run = BillRun::default();
@@ -412,7 +412,7 @@ impl TenantStore {
                     run.skipped.push((account.clone(), format!("meter {} has no tariff", m.address)));
                     continue 'accounts;
                 };
-                let history = self.store.tariff_history(&self.store.db, self.tenant.as_str(), tariff_id).await?;
+                let history = self.store.tariff_history(&self.db(), self.tenant.as_str(), tariff_id).await?;
                 let Some(tariff) = history.at(end - chrono::Duration::seconds(1)).cloned() else {
                     run.skipped.push((account.clone(), format!("meter {} has no tariff in force", m.address)));
                     continue 'accounts;
@@ -506,7 +506,7 @@ impl TenantStore {
                    WHERE l.tenant_id = $1 AND b.account_id = $2 AND l.kind = 'ENERGY' AND b.state <> 'SUPERSEDED'
                    AND b.period >= $3 AND b.period < $4";
         let args = self.args().s(account).s(format!("{:04}-01", period.year)).s(period.key());
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), sql, args)).await?;
         Ok(rows.iter().filter_map(|r| r.try_get::<String>("", "quantity").ok()?.parse::<Decimal>().ok()).sum())
     }
 
@@ -522,7 +522,7 @@ impl TenantStore {
         let Some(m) = meters.iter().find(|m| m.id == g.meter_id.as_str()) else { return Ok(None) };
         let (Some(a), Some(b)) = (at_start.get(&m.id), at_end.get(&m.id)) else { return Ok(None) };
         let Some(tariff_id) = &m.tariff else { return Ok(None) };
-        let history = self.store.tariff_history(&self.store.db, self.tenant.as_str(), tariff_id).await?;
+        let history = self.store.tariff_history(&self.db(), self.tenant.as_str(), tariff_id).await?;
         let Some(tariff) = history.at(b.at).cloned() else { return Ok(None) };
         let (by_rate, _) = self.energy_by_rate(m, &tariff, tz, a, b).await?;
         let energy = by_rate.values().copied().sum();
@@ -600,7 +600,7 @@ impl TenantStore {
             .iter()
             .filter_map(|r| r.try_get("", "account_id").ok())
             .collect();
-        let txn = self.store.db.begin().await?;
+        let txn = self.db().begin().await?;
         for (account, lines) in bills.iter().filter(|(a, _)| !existing.contains(a)) {
             self.insert_bill(&txn, account, period, 1, lines, (start, end)).await?;
             run.created += 1;
@@ -621,7 +621,7 @@ impl TenantStore {
         let sql =
             format!("SELECT {BILL_COLS} FROM bills WHERE tenant_id = $1{cond} ORDER BY period DESC, account_id, version DESC LIMIT 1000");
         let mut out: Vec<BillRow> =
-            self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?.iter().map(bill_row).collect::<Result<_>>()?;
+            self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?.iter().map(bill_row).collect::<Result<_>>()?;
         if with_lines {
             for b in &mut out {
                 b.lines = self.bill_lines(&b.id).await?;
@@ -632,7 +632,7 @@ impl TenantStore {
 
     async fn bill_lines(&self, id: &BillId) -> Result<Vec<BillLineRow>> {
         let sql = "SELECT line_no, kind, meter_id, description, quantity, unit_price, amount_x100 FROM bill_lines WHERE tenant_id = $1 AND bill_id = $2 ORDER BY line_no";
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
         rows.iter()
             .map(|r| {
                 Ok(BillLineRow {
@@ -650,7 +650,7 @@ impl TenantStore {
 
     pub async fn bill(&self, id: &BillId) -> Result<Option<BillRow>> {
         let sql = format!("SELECT {BILL_COLS} FROM bills WHERE tenant_id = $1 AND id = $2");
-        let Some(r) = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()))).await? else { return Ok(None) };
+        let Some(r) = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()))).await? else { return Ok(None) };
         let mut b = bill_row(&r)?;
         b.lines = self.bill_lines(id).await?;
         Ok(Some(b))
@@ -664,7 +664,7 @@ impl TenantStore {
             _ => return Err(StoreError::Conflict("unknown bill state".into())),
         };
         let sql = format!("UPDATE bills SET state = $3, {col} = $4 WHERE tenant_id = $1 AND id = $2 AND state = $5");
-        let done = self.store.db.execute_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()).s(to).t(Utc::now()).s(from))).await?;
+        let done = self.db().execute_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()).s(to).t(Utc::now()).s(from))).await?;
         let bill = self.bill(id).await?.ok_or(StoreError::NotFound)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!("the bill is {}; only a {from} bill can become {to}", bill.state)));
@@ -685,7 +685,7 @@ impl TenantStore {
             return Err(StoreError::Conflict(why.clone()));
         }
         let lines = bills.into_iter().next().map(|b| b.1).unwrap_or_default();
-        let txn = self.store.db.begin().await?;
+        let txn = self.db().begin().await?;
         let sql = "UPDATE bills SET state = 'SUPERSEDED' WHERE tenant_id = $1 AND id = $2 AND state IN ('DRAFT', 'ISSUED')";
         if txn.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?.rows_affected() == 0 {
             return Err(StoreError::Conflict("the bill changed meanwhile".into()));
@@ -712,7 +712,7 @@ impl TenantStore {
         members: &[(AccountId, Decimal)],
     ) -> Result<AllocationGroupRow> {
         let b = self.backend();
-        let txn = self.store.db.begin().await?;
+        let txn = self.db().begin().await?;
         let id = GroupId::from_uuid(uuid::Uuid::new_v4());
         let sql = "INSERT INTO allocation_groups (tenant_id, id, name, meter_id, method, created_at) SELECT $1, $2, $3, id, $5, $6 FROM meters WHERE tenant_id = $1 AND id = $4";
         let done = txn.execute_raw(stmt(b, sql, self.args().s(id.as_str()).s(name).s(meter.as_str()).s(method).t(Utc::now()))).await?;
@@ -734,7 +734,7 @@ impl TenantStore {
     pub async fn account_floor_area(&self, account: &AccountId) -> Result<Option<Decimal>> {
         let sql = "SELECT SUM(a.floor_area_m2_x100) AS s FROM areas a WHERE a.tenant_id = $1 AND a.id IN
                    (SELECT DISTINCT m.area_id FROM meters m WHERE m.tenant_id = $1 AND m.account_id = $2 AND m.retired_at IS NULL)";
-        let r = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(account.as_str()))).await?;
+        let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(account.as_str()))).await?;
         let sum = match r {
             Some(r) => r
                 .try_get::<Option<i64>>("", "s")
@@ -804,7 +804,7 @@ impl TenantStore {
         let parts = allocate(line_fen(cost), &weights).map_err(|e| StoreError::Conflict(e.message))?;
         let post_paid: std::collections::HashSet<&str> =
             meters.iter().filter(|m| m.post_paid).filter_map(|m| m.account.as_deref()).collect();
-        let txn = self.store.db.begin().await?;
+        let txn = self.db().begin().await?;
         let sql = "INSERT INTO allocation_runs (tenant_id, group_id, period_start, period_end, energy_x100, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
         let energy_x100 = crate::domain::metering::to_scaled(energy.round_dp(2), scale::ENERGY).unwrap_or(0);
         txn.execute_raw(stmt(self.backend(), sql, self.args().s(group.as_str()).t(start).t(end).i(energy_x100).t(Utc::now())))
@@ -845,13 +845,13 @@ impl TenantStore {
         let sql = "SELECT e.account_id, e.read_at, e.detail, c.cost AS rerated FROM ledger_entries e
                    LEFT JOIN interval_costs c ON c.tenant_id = e.tenant_id AND c.meter_id = e.meter_id AND c.read_at = e.read_at
                    WHERE e.tenant_id = $1 AND e.meter_id = $2 AND e.kind = 'ENERGY_CHARGE' AND e.read_at > $3 AND e.read_at <= $4 ORDER BY e.read_at";
-        let rows = self.store.db.query_all_raw(stmt(b, sql, self.args().s(meter.as_str()).t(from).t(to))).await?;
+        let rows = self.db().query_all_raw(stmt(b, sql, self.args().s(meter.as_str()).t(from).t(to))).await?;
         if rows.is_empty() {
             return Ok(None);
         }
         let m = self.bill_meters(None).await?.into_iter().find(|x| x.id == meter.as_str()).ok_or(StoreError::NotFound)?;
         let tariff_id = m.tariff.clone().ok_or_else(|| StoreError::Conflict("the meter has no tariff".into()))?;
-        let history = self.store.tariff_history(&self.store.db, self.tenant.as_str(), &tariff_id).await?;
+        let history = self.store.tariff_history(&self.db(), self.tenant.as_str(), &tariff_id).await?;
         let (tz, _, _) = self.calendar().await?;
         let limit = self.money_settings().await?.jump_limit_kw;
         let terms = MeterTerms { ratio: m.ratio, jump_limit_kw: limit.max(Decimal::from(1_000_000)), tz };
@@ -892,7 +892,7 @@ impl TenantStore {
         if updates.is_empty() {
             return Ok(None);
         }
-        let txn = self.store.db.begin().await?;
+        let txn = self.db().begin().await?;
         bulk::insert(
             &txn,
             "interval_costs",

@@ -403,7 +403,7 @@ impl TenantStore {
             let sql = "INSERT INTO roles (tenant_id, id, name, permissions, builtin, created_at) VALUES ($1, $2, $3, $4, 1, $5)
                        ON CONFLICT (tenant_id, name) DO NOTHING";
             let args = self.args().s(uuid::Uuid::new_v4().to_string()).s(name).s(perms.encode()).t(Utc::now());
-            self.store.db.execute_raw(stmt(self.backend(), sql, args)).await?;
+            self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
         }
         let roles = self.roles().await?;
         roles
@@ -415,20 +415,20 @@ impl TenantStore {
 
     pub async fn roles(&self) -> Result<Vec<RoleRow>> {
         let sql = "SELECT id, name, permissions, builtin FROM roles WHERE tenant_id = $1 ORDER BY builtin DESC, name";
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args())).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args())).await?;
         rows.iter().map(role_row).collect()
     }
 
     pub async fn role(&self, id: &str) -> Result<Option<RoleRow>> {
         let sql = "SELECT id, name, permissions, builtin FROM roles WHERE tenant_id = $1 AND id = $2";
-        let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(id))).await?;
+        let row = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(id))).await?;
         row.map(|r| role_row(&r)).transpose()
     }
 
     pub async fn create_role(&self, name: &str, perms: &PermissionSet) -> Result<RoleRow> {
         let id = uuid::Uuid::new_v4().to_string();
         let sql = "INSERT INTO roles (tenant_id, id, name, permissions, builtin, created_at) VALUES ($1, $2, $3, $4, 0, $5)";
-        self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(&id).s(name).s(perms.encode()).t(Utc::now()))).await?;
+        self.db().execute_raw(stmt(self.backend(), sql, self.args().s(&id).s(name).s(perms.encode()).t(Utc::now()))).await?;
         self.role(&id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -439,7 +439,7 @@ impl TenantStore {
             return Err(StoreError::Conflict("built-in roles cannot be changed; create a custom role".into()));
         }
         let sql = "UPDATE roles SET name = $3, permissions = $4 WHERE tenant_id = $1 AND id = $2";
-        self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id).s(name).s(perms.encode()))).await?;
+        self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id).s(name).s(perms.encode()))).await?;
         self.role(id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -452,7 +452,7 @@ impl TenantStore {
 
     async fn operator_rows(&self, cond: &str, args: Args) -> Result<Vec<OperatorRow>> {
         let sql = format!("{} {cond} ORDER BY o.username", Self::OPERATOR_SELECT);
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let id = s(r, "id")?;
@@ -478,7 +478,7 @@ impl TenantStore {
 
     async fn operator_properties(&self, operator: &str) -> Result<Vec<String>> {
         let sql = "SELECT property_id FROM operator_properties WHERE tenant_id = $1 AND operator_id = $2 ORDER BY property_id";
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args().s(operator))).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args().s(operator))).await?;
         rows.iter().map(|r| s(r, "property_id")).collect()
     }
 
@@ -492,7 +492,7 @@ impl TenantStore {
 
     pub async fn operator_login(&self, username: &str) -> Result<Option<OperatorLogin>> {
         let sql = "SELECT id, password_hash, status FROM operators WHERE tenant_id = $1 AND username = $2";
-        let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(username))).await?;
+        let row = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(username))).await?;
         row.map(|r| Ok(OperatorLogin { id: s(&r, "id")?, password_hash: s(&r, "password_hash")?, status: s(&r, "status")? })).transpose()
     }
 
@@ -521,7 +521,7 @@ impl TenantStore {
         self.check_properties(&o.properties).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let now = Utc::now();
-        let txn = self.store.db.begin().await?;
+        let txn = self.db().begin().await?;
         let sql = "INSERT INTO operators (tenant_id, id, username, display_name, password_hash, role_id, password_changed_at, created_at)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $7)";
         let args = self.args().s(&id).s(&o.username).s(&o.display_name).s(&o.password_hash).s(&o.role_id).t(now);
@@ -546,7 +546,7 @@ impl TenantStore {
         if let Some(p) = &properties {
             self.check_properties(p).await?;
         }
-        let txn = self.store.db.begin().await?;
+        let txn = self.db().begin().await?;
         let b = self.backend();
         if let Some(n) = display_name {
             txn.execute_raw(stmt(b, "UPDATE operators SET display_name = $3 WHERE tenant_id = $1 AND id = $2", self.args().s(id).s(n)))
@@ -565,8 +565,7 @@ impl TenantStore {
     /// Enables or disables an operator; disabling ends every session at once.
     pub async fn set_operator_status(&self, id: &str, active: bool) -> Result<OperatorRow> {
         let sql = "UPDATE operators SET status = $3 WHERE tenant_id = $1 AND id = $2";
-        let res =
-            self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id).s(if active { "ACTIVE" } else { "DISABLED" }))).await?;
+        let res = self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id).s(if active { "ACTIVE" } else { "DISABLED" }))).await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -579,7 +578,7 @@ impl TenantStore {
     /// Sets a new password hash and ends the operator's other sessions.
     pub async fn set_operator_password(&self, id: &str, hash: &str, keep_session: Option<&str>) -> Result<()> {
         let sql = "UPDATE operators SET password_hash = $3, password_changed_at = $4 WHERE tenant_id = $1 AND id = $2";
-        let res = self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id).s(hash).t(Utc::now()))).await?;
+        let res = self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id).s(hash).t(Utc::now()))).await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -588,7 +587,7 @@ impl TenantStore {
 
     pub async fn operator_logged_in(&self, id: &str, now: DateTime<Utc>) -> Result<()> {
         let sql = "UPDATE operators SET last_login_at = $3 WHERE tenant_id = $1 AND id = $2";
-        self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id).t(now))).await?;
+        self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id).t(now))).await?;
         Ok(())
     }
 
@@ -597,7 +596,7 @@ impl TenantStore {
     pub async fn active_operator(&self, session: &str, operator: &str, now: DateTime<Utc>) -> Result<Option<OperatorRow>> {
         let sql = "SELECT 1 AS one FROM sessions WHERE tenant_id = $1 AND id = $2 AND principal_kind = 'operator' AND principal_id = $3
                    AND revoked_at IS NULL AND expires_at > $4";
-        let live = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(session).s(operator).t(now))).await?;
+        let live = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(session).s(operator).t(now))).await?;
         if live.is_none() {
             return Ok(None);
         }
@@ -618,7 +617,7 @@ impl TenantStore {
         let id = uuid::Uuid::new_v4().to_string();
         let now = Utc::now();
         let token = random_secret();
-        let txn = self.store.db.begin().await?;
+        let txn = self.db().begin().await?;
         let b = self.backend();
         let sql =
             "INSERT INTO sessions (tenant_id, id, principal_kind, principal_id, source, user_agent, created_at, last_used_at, expires_at)
@@ -634,7 +633,7 @@ impl TenantStore {
 
     pub async fn session(&self, id: &str) -> Result<Option<SessionRow>> {
         let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE tenant_id = $1 AND id = $2");
-        let row = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?;
+        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?;
         row.map(|r| session_row(&r)).transpose()
     }
 
@@ -653,13 +652,13 @@ impl TenantStore {
             cond += &format!(" AND revoked_at IS NULL AND expires_at > ${}", args.push(Utc::now().into()));
         }
         let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE tenant_id = $1{cond} ORDER BY created_at DESC LIMIT 500");
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         rows.iter().map(session_row).collect()
     }
 
     pub async fn revoke_session(&self, id: &str, reason: &str) -> Result<SessionRow> {
         let sql = "UPDATE sessions SET revoked_at = $3, revoked_reason = $4 WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL";
-        self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id).t(Utc::now()).s(reason))).await?;
+        self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id).t(Utc::now()).s(reason))).await?;
         self.session(id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -668,7 +667,7 @@ impl TenantStore {
             "UPDATE sessions SET revoked_at = $4, revoked_reason = $5 WHERE tenant_id = $1 AND principal_kind = $2 AND principal_id = $3
                    AND revoked_at IS NULL AND id <> $6";
         let args = self.args().s(kind).s(principal).t(Utc::now()).s(reason).s(keep.unwrap_or(""));
-        self.store.db.execute_raw(stmt(self.backend(), sql, args)).await?;
+        self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
         Ok(())
     }
 
@@ -676,7 +675,7 @@ impl TenantStore {
     pub async fn session_live(&self, id: &str, kind: &str, principal: &str, now: DateTime<Utc>) -> Result<bool> {
         let sql = "SELECT 1 AS one FROM sessions WHERE tenant_id = $1 AND id = $2 AND principal_kind = $3 AND principal_id = $4
                    AND revoked_at IS NULL AND expires_at > $5";
-        Ok(self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(id).s(kind).s(principal).t(now))).await?.is_some())
+        Ok(self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(id).s(kind).s(principal).t(now))).await?.is_some())
     }
 
     // ---- park-platform clients ----
@@ -691,19 +690,19 @@ impl TenantStore {
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         let args =
             self.args().s(&id).s(name).s(&client_id).s(hash_secret(&secret)).s(scopes.join(",")).s(properties.join(",")).t(Utc::now());
-        self.store.db.execute_raw(stmt(self.backend(), sql, args)).await?;
+        self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
         Ok((self.park_client(&id).await?.ok_or(StoreError::NotFound)?, secret))
     }
 
     pub async fn park_client(&self, id: &str) -> Result<Option<ParkClientRow>> {
         let sql = format!("SELECT {PARK_COLS} FROM park_clients WHERE tenant_id = $1 AND id = $2");
-        let row = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?;
+        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?;
         row.map(|r| park_row(&r)).transpose()
     }
 
     pub async fn park_clients(&self) -> Result<Vec<ParkClientRow>> {
         let sql = format!("SELECT {PARK_COLS} FROM park_clients WHERE tenant_id = $1 ORDER BY name, id");
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, self.args())).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, self.args())).await?;
         rows.iter().map(park_row).collect()
     }
 
@@ -711,7 +710,7 @@ impl TenantStore {
     pub async fn rotate_park_client(&self, id: &str) -> Result<(ParkClientRow, String)> {
         let secret = random_secret();
         let sql = "UPDATE park_clients SET secret_hash = $3, rotated_at = $4 WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL";
-        let res = self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id).s(hash_secret(&secret)).t(Utc::now()))).await?;
+        let res = self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id).s(hash_secret(&secret)).t(Utc::now()))).await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -720,7 +719,7 @@ impl TenantStore {
 
     pub async fn revoke_park_client(&self, id: &str) -> Result<ParkClientRow> {
         let sql = "UPDATE park_clients SET revoked_at = $3 WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL";
-        self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id).t(Utc::now()))).await?;
+        self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id).t(Utc::now()))).await?;
         self.park_client(id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -731,14 +730,14 @@ impl TenantStore {
         let sql = "INSERT INTO wechat_apps (tenant_id, app_id, wrapped_secret, api_base, updated_at) VALUES ($1, $2, $3, $4, $5)
                    ON CONFLICT (tenant_id) DO UPDATE SET app_id = excluded.app_id, wrapped_secret = excluded.wrapped_secret,
                    api_base = excluded.api_base, updated_at = excluded.updated_at";
-        self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(app_id).s(wrapped).s(api_base).t(Utc::now()))).await?;
+        self.db().execute_raw(stmt(self.backend(), sql, self.args().s(app_id).s(wrapped).s(api_base).t(Utc::now()))).await?;
         Ok(())
     }
 
     /// The mini-program with its secret opened (for calls to WeChat only).
     pub async fn wechat_app(&self) -> Result<Option<WechatApp>> {
         let sql = "SELECT app_id, wrapped_secret, api_base FROM wechat_apps WHERE tenant_id = $1";
-        let Some(r) = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args())).await? else {
+        let Some(r) = self.db().query_one_raw(stmt(self.backend(), sql, self.args())).await? else {
             return Ok(None);
         };
         let secret = self.store.kek()?.unwrap(&format!("{}/WECHAT_APP", self.tenant.as_str()), &s(&r, "wrapped_secret")?)?;
@@ -753,7 +752,7 @@ impl TenantStore {
     pub async fn customer_of_openid(&self, openid: &str) -> Result<Option<String>> {
         let sql = "SELECT l.customer_id FROM customer_logins l JOIN customers c ON c.tenant_id = l.tenant_id AND c.id = l.customer_id
                    WHERE l.tenant_id = $1 AND l.openid = $2 AND c.retired_at IS NULL";
-        let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(openid))).await?;
+        let row = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(openid))).await?;
         row.map(|r| s(&r, "customer_id")).transpose()
     }
 
@@ -762,7 +761,7 @@ impl TenantStore {
     pub async fn bind_openid(&self, openid: &str, account_number: &str, phone: &str) -> Result<String> {
         let sql = "SELECT c.id, c.phone FROM accounts a JOIN customers c ON c.tenant_id = a.tenant_id AND c.id = a.customer_id
                    WHERE a.tenant_id = $1 AND a.number = $2 AND a.closed_at IS NULL AND c.retired_at IS NULL";
-        let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(account_number))).await?;
+        let row = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(account_number))).await?;
         let digits = |p: &str| p.chars().filter(char::is_ascii_digit).collect::<String>();
         let customer = match row {
             Some(r) if !phone.is_empty() && digits(&s(&r, "phone")?).ends_with(&digits(phone)) && digits(phone).len() >= 11 => s(&r, "id")?,
@@ -770,13 +769,13 @@ impl TenantStore {
         };
         let sql = "INSERT INTO customer_logins (tenant_id, openid, customer_id, bound_at) VALUES ($1, $2, $3, $4)
                    ON CONFLICT (tenant_id, openid) DO UPDATE SET customer_id = excluded.customer_id, bound_at = excluded.bound_at";
-        self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(openid).s(&customer).t(Utc::now()))).await?;
+        self.db().execute_raw(stmt(self.backend(), sql, self.args().s(openid).s(&customer).t(Utc::now()))).await?;
         Ok(customer)
     }
 
     pub async fn unbind_openid(&self, openid: &str) -> Result<()> {
         let sql = "DELETE FROM customer_logins WHERE tenant_id = $1 AND openid = $2";
-        self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(openid))).await?;
+        self.db().execute_raw(stmt(self.backend(), sql, self.args().s(openid))).await?;
         Ok(())
     }
 
@@ -788,7 +787,7 @@ impl TenantStore {
         let list = in_list(&mut args, properties);
         let sql =
             format!("SELECT DISTINCT account_id FROM meters WHERE tenant_id = $1 AND account_id IS NOT NULL AND property_id IN {list}");
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         rows.iter().map(|r| s(r, "account_id")).collect()
     }
 
@@ -809,7 +808,7 @@ impl TenantStore {
              JOIN freezes b ON b.tenant_id = m.tenant_id AND b.meter_id = m.id AND b.kind = 'DAILY' AND b.frozen_at = $3
              WHERE m.tenant_id = $1 AND m.property_id IN {list} ORDER BY m.address"
         );
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         rows.iter().map(|r| Ok((s(r, "id")?, s(r, "address")?, s(r, "property_id")?, int(r, "used")?))).collect()
     }
 
@@ -821,7 +820,7 @@ impl TenantStore {
     pub async fn within_scope(&self, ids: &[String], scope: &[String]) -> Result<bool> {
         for id in ids {
             for (_, sql) in SCOPED_TABLES {
-                let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args().s(id))).await?;
+                let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args().s(id))).await?;
                 if rows.is_empty() {
                     continue;
                 }
@@ -852,7 +851,7 @@ impl TenantStore {
     pub async fn snapshot(&self, id: &str) -> Result<Option<(String, serde_json::Value)>> {
         for table in AUDITED_TABLES {
             let sql = format!("SELECT * FROM {table} WHERE tenant_id = $1 AND id = $2");
-            if let Some(r) = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await? {
+            if let Some(r) = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await? {
                 return Ok(Some((table.to_string(), row_json(&r))));
             }
         }
@@ -876,7 +875,7 @@ impl TenantStore {
             .os(a.after_state.clone())
             .s(&a.outcome)
             .s(&a.source);
-        self.store.db.execute_raw(stmt(self.backend(), &sql, args)).await?;
+        self.db().execute_raw(stmt(self.backend(), &sql, args)).await?;
         Ok(())
     }
 
@@ -905,7 +904,7 @@ impl TenantStore {
         }
         let limit = args.push((first as i64).into());
         let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE tenant_id = $1{cond} ORDER BY at DESC, id DESC LIMIT ${limit}");
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         rows.iter().map(audit_row).collect()
     }
 }

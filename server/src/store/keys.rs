@@ -143,7 +143,7 @@ impl TenantStore {
     /// of any API answer or log line.
     pub async fn meter_key(&self, meter: &MeterId) -> Result<Key> {
         let sql = "SELECT address FROM meters WHERE tenant_id = $1 AND id = $2";
-        let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?;
+        let row = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?;
         let address: String = row.ok_or(StoreError::NotFound)?.try_get("", "address")?;
         let address = Address::parse(&address).map_err(|e| StoreError::Database(e.to_string()))?;
         self.key_for_address(address).await

@@ -16,6 +16,7 @@ mod operations;
 mod registry;
 mod settle;
 mod sql;
+mod wall;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -39,6 +40,7 @@ pub use operations::{BATCH_KINDS, BATCH_LIMIT, BatchRow, MeterSelection};
 pub use registry::*;
 pub use settle::SettleReport;
 use sql::{Args, stmt};
+pub use wall::{APP_ROLE, TenantDb};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -139,6 +141,20 @@ pub struct TenantRow {
 impl Store {
     /// Connects (creating a SQLite file if needed) without migrating.
     pub async fn connect(url: &str) -> Result<Self> {
+        let db = Database::connect(Self::options(url)).await.map_err(|e| StoreError::Database(e.to_string()))?;
+        Ok(Self {
+            db,
+            caches: Arc::default(),
+            bridge_login: Arc::default(),
+            tariffs: Arc::default(),
+            commands: Arc::new(CommandLog::default()),
+            cache_generation: Arc::default(),
+            keys: Arc::default(),
+            alarm_events: tokio::sync::broadcast::channel(1024).0,
+        })
+    }
+
+    fn options(url: &str) -> ConnectOptions {
         let mut options = ConnectOptions::new(url.to_string());
         let sqlite = url.starts_with("sqlite:");
         options.max_connections(if sqlite { 4 } else { 16 }).min_connections(1).sqlx_logging(false);
@@ -151,17 +167,7 @@ impl Store {
                 .foreign_keys(true)
                 .busy_timeout(std::time::Duration::from_secs(10))
         });
-        let db = Database::connect(options).await.map_err(|e| StoreError::Database(e.to_string()))?;
-        Ok(Self {
-            db,
-            caches: Arc::default(),
-            bridge_login: Arc::default(),
-            tariffs: Arc::default(),
-            commands: Arc::new(CommandLog::default()),
-            cache_generation: Arc::default(),
-            keys: Arc::default(),
-            alarm_events: tokio::sync::broadcast::channel(1024).0,
-        })
+        options
     }
 
     /// Refreshes the planner's statistics (PostgreSQL `ANALYZE`, SQLite `ANALYZE`), e.g. after
@@ -178,6 +184,41 @@ impl Store {
 
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
+    }
+
+    /// On PostgreSQL, when connected as a superuser (who bypasses row-level security),
+    /// reconnects so every connection runs as [`APP_ROLE`] and the tenant wall holds. A login
+    /// that is not a superuser is held by the policies already (FORCE binds the owner).
+    pub async fn behind_the_wall(&mut self, url: &str) -> Result<bool> {
+        if self.backend() != DbBackend::Postgres {
+            return Ok(false);
+        }
+        let sql = "SELECT r.rolsuper AS su, EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS app FROM pg_roles r WHERE r.rolname = current_user";
+        let row = self.db.query_one_raw(stmt(self.backend(), sql, Args::new().s(APP_ROLE))).await?.ok_or(StoreError::NotFound)?;
+        let (superuser, app): (bool, bool) = (row.try_get("", "su")?, row.try_get("", "app")?);
+        if !superuser {
+            return Ok(true);
+        }
+        if !app {
+            tracing::warn!("connected as a superuser and role {APP_ROLE} is missing: row-level security is bypassed");
+            return Ok(false);
+        }
+        let mut options = Self::options(url);
+        options.after_connect(|conn| {
+            Box::pin(async move {
+                conn.execute_unprepared(&format!("SET ROLE {APP_ROLE}")).await?;
+                Ok(())
+            })
+        });
+        self.db = Database::connect(options).await.map_err(|e| StoreError::Database(e.to_string()))?;
+        Ok(true)
+    }
+
+    /// The database role statements run as (`voltledger_app` behind the wall on PostgreSQL).
+    pub async fn platform_database_role(&self) -> Result<String> {
+        let sql = if self.backend() == DbBackend::Postgres { "SELECT current_user::text AS r" } else { "SELECT 'sqlite' AS r" };
+        let row = self.db.query_one_raw(stmt(self.backend(), sql, Args::new())).await?.ok_or(StoreError::NotFound)?;
+        Ok(row.try_get("", "r")?)
     }
 
     pub async fn migrate(&self) -> Result<()> {
@@ -416,6 +457,12 @@ impl TenantStore {
         self.store.backend()
     }
 
+    /// The tenant's connection: on PostgreSQL each statement runs in a transaction naming
+    /// the tenant, so row-level security holds it to the tenant's rows.
+    pub(crate) fn db(&self) -> TenantDb<'_> {
+        TenantDb { db: &self.store.db, tenant: &self.tenant }
+    }
+
     /// Arguments that already hold the tenant as `$1`.
     fn args(&self) -> Args {
         Args::new().s(self.tenant.as_str())
@@ -423,7 +470,7 @@ impl TenantStore {
 
     pub async fn tenant_row(&self) -> Result<TenantRow> {
         let sql = "SELECT id, name, slug, time_zone, reading_interval_s, lost_after_intervals, status FROM tenants WHERE id = $1";
-        let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args())).await?.ok_or(StoreError::NotFound)?;
+        let row = self.db().query_one_raw(stmt(self.backend(), sql, self.args())).await?.ok_or(StoreError::NotFound)?;
         tenant_row(&row)
     }
 }

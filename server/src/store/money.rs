@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
 
 use super::bulk::{self, Cell, Col};
 use super::settle::{AccountCtx, cursor_row, decisions_to_commands, insert_commands, upsert_cursors};
@@ -227,12 +227,12 @@ pub struct Replacement {
 
 impl TenantStore {
     async fn begin(&self) -> Result<DatabaseTransaction> {
-        Ok(self.store.db.begin().await?)
+        Ok(self.db().begin().await?)
     }
 
     pub async fn account(&self, id: &AccountId) -> Result<Option<AccountRow>> {
         let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE tenant_id = $1 AND id = $2");
-        let row = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()))).await?;
+        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()))).await?;
         row.as_ref().map(account_row).transpose()
     }
 
@@ -243,7 +243,7 @@ impl TenantStore {
         };
         let total = {
             let sql = format!("SELECT COUNT(*) AS n FROM accounts WHERE tenant_id = $1{filter}");
-            let r = self.store.db.query_one_raw(stmt(self.backend(), &sql, args)).await?;
+            let r = self.db().query_one_raw(stmt(self.backend(), &sql, args)).await?;
             r.map(|r| super::registry::int(&r, "n")).transpose()?.unwrap_or(0) as u64
         };
         let args = match customer {
@@ -255,7 +255,7 @@ impl TenantStore {
             page_size,
             (page - 1) * page_size
         );
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         Ok((rows.iter().map(account_row).collect::<Result<_>>()?, total))
     }
 
@@ -361,7 +361,7 @@ impl TenantStore {
     /// Takes a meter off its account; its cursor keeps following it unbilled.
     pub async fn release_meter(&self, meter: &MeterId) -> Result<()> {
         let sql = "UPDATE meters SET account_id = NULL, customer_id = NULL WHERE tenant_id = $1 AND id = $2";
-        let done = self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?;
+        let done = self.db().execute_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -503,7 +503,7 @@ impl TenantStore {
 
     async fn entry_by_ref(&self, kind: EntryKind, external_ref: &str) -> Result<Option<EntryRow>> {
         let sql = format!("SELECT {ENTRY_COLS} FROM ledger_entries WHERE tenant_id = $1 AND kind = $2 AND external_ref = $3");
-        let r = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(kind.as_str()).s(external_ref))).await?;
+        let r = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(kind.as_str()).s(external_ref))).await?;
         r.as_ref().map(entry_row).transpose()
     }
 
@@ -582,13 +582,13 @@ impl TenantStore {
 
     pub async fn entry(&self, id: &EntryId) -> Result<Option<EntryRow>> {
         let sql = format!("SELECT {ENTRY_COLS} FROM ledger_entries WHERE tenant_id = $1 AND id = $2");
-        let r = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()))).await?;
+        let r = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()))).await?;
         r.as_ref().map(entry_row).transpose()
     }
 
     pub async fn receipt_entries(&self, receipt_no: i64) -> Result<Vec<EntryRow>> {
         let sql = format!("SELECT {ENTRY_COLS} FROM ledger_entries WHERE tenant_id = $1 AND receipt_no = $2 ORDER BY amount_x100 DESC, id");
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, self.args().i(receipt_no))).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, self.args().i(receipt_no))).await?;
         rows.iter().map(entry_row).collect()
     }
 
@@ -603,14 +603,14 @@ impl TenantStore {
         let sql = format!(
             "SELECT {ENTRY_COLS} FROM ledger_entries WHERE tenant_id = $1 AND account_id = $2{cond} ORDER BY created_at DESC, id DESC LIMIT {limit}"
         );
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         rows.iter().map(entry_row).collect()
     }
 
     /// The sum of an account's entries (what its balance must equal).
     pub async fn ledger_sum(&self, account: &AccountId) -> Result<i64> {
         let sql = "SELECT COALESCE(SUM(amount_x100), 0) AS s FROM ledger_entries WHERE tenant_id = $1 AND account_id = $2";
-        let r = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(account.as_str()))).await?;
+        let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(account.as_str()))).await?;
         match r {
             Some(r) => r
                 .try_get::<i64>("", "s")
@@ -693,9 +693,9 @@ impl TenantStore {
     /// and sent by the dispatcher like the automatic ones.
     pub async fn operator_command(&self, meter: &MeterId, kind: &str, reason: &str) -> Result<CommandRow> {
         let sql = "SELECT account_id FROM meters WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
-        let r = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?.ok_or(StoreError::NotFound)?;
+        let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?.ok_or(StoreError::NotFound)?;
         let record = self.command_record(meter.as_str(), r.try_get("", "account_id")?, kind, "OPERATOR", reason);
-        insert_commands(&self.store.db, std::slice::from_ref(&record)).await?;
+        insert_commands(&self.db(), std::slice::from_ref(&record)).await?;
         self.store.commands.submit(std::slice::from_ref(&record));
         self.command(&record.id).await?.ok_or(StoreError::NotFound)
     }
@@ -726,7 +726,7 @@ impl TenantStore {
         let sql = format!(
             "UPDATE commands SET status = $3, attempts = CASE WHEN $3 = 'QUEUED' THEN 0 ELSE attempts END WHERE tenant_id = $1 AND id = $2 AND {from}"
         );
-        let done = self.store.db.execute_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()).s(to))).await?;
+        let done = self.db().execute_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()).s(to))).await?;
         let row = self.command(id.as_str()).await?.ok_or(StoreError::NotFound)?;
         if done.rows_affected() == 0 {
             return Err(conflict(format!("{refusal} (it is {})", row.status)));
@@ -776,7 +776,7 @@ impl TenantStore {
         let old = self.meter(&r.old_meter).await?.ok_or(StoreError::NotFound)?;
         let account_id: Option<String> = {
             let sql = "SELECT account_id FROM meters WHERE tenant_id = $1 AND id = $2";
-            let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(old.id.as_str()))).await?;
+            let row = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(old.id.as_str()))).await?;
             row.map(|x| x.try_get("", "account_id")).transpose()?.flatten()
         };
         let account = account_id.as_deref().and_then(AccountId::parse).ok_or_else(|| conflict("the old meter has no account"))?;
@@ -839,7 +839,7 @@ impl TenantStore {
     pub async fn money_settings(&self) -> Result<MoneySettings> {
         let sql = "SELECT default_tariff_id, catalogue_price, price_margin_percent, jump_limit_kw, settlement_day, settlement_hour,
                    fee_percent, fee_fixed_x100 FROM tenants WHERE id = $1";
-        let r = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args())).await?.ok_or(StoreError::NotFound)?;
+        let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args())).await?.ok_or(StoreError::NotFound)?;
         let dec = |c: &str| -> Result<Decimal> { r.try_get::<String>("", c).map(|s| s.parse().unwrap_or_default()).map_err(Into::into) };
         let margin = dec("price_margin_percent")?;
         let catalogue: Option<String> = r.try_get("", "catalogue_price")?;
@@ -879,12 +879,12 @@ impl TenantStore {
             None => {
                 let f = fee.unwrap_or_default();
                 let sql = "UPDATE tenants SET fee_percent = $2, fee_fixed_x100 = $3 WHERE id = $1";
-                self.store.db.execute_raw(stmt(b, sql, self.args().s(f.percent.to_string()).i(f.fixed_fen))).await?;
+                self.db().execute_raw(stmt(b, sql, self.args().s(f.percent.to_string()).i(f.fixed_fen))).await?;
             }
             Some(p) => {
                 let sql = "UPDATE properties SET fee_percent = $3, fee_fixed_x100 = $4 WHERE tenant_id = $1 AND id = $2";
                 let args = self.args().s(p.as_str()).os(fee.map(|f| f.percent.to_string())).oi(fee.map(|f| f.fixed_fen));
-                if self.store.db.execute_raw(stmt(b, sql, args)).await?.rows_affected() == 0 {
+                if self.db().execute_raw(stmt(b, sql, args)).await?.rows_affected() == 0 {
                     return Err(StoreError::NotFound);
                 }
             }
@@ -894,8 +894,7 @@ impl TenantStore {
 
     pub async fn property_fee(&self, property: &PropertyId) -> Result<Option<ServiceFee>> {
         let sql = "SELECT fee_percent, fee_fixed_x100 FROM properties WHERE tenant_id = $1 AND id = $2";
-        let r =
-            self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(property.as_str()))).await?.ok_or(StoreError::NotFound)?;
+        let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(property.as_str()))).await?.ok_or(StoreError::NotFound)?;
         let pct: Option<String> = r.try_get("", "fee_percent")?;
         Ok(match (pct, super::registry::opt_int(&r, "fee_fixed_x100")?) {
             (Some(p), Some(f)) => Some(ServiceFee { percent: p.parse().unwrap_or_default(), fixed_fen: f }),
@@ -986,11 +985,11 @@ impl TenantStore {
         };
         let sql = format!("SELECT id, name, created_at FROM tariffs WHERE tenant_id = $1{cond} ORDER BY name, id");
         let mut out = Vec::new();
-        for r in self.store.db.query_all_raw(stmt(b, &sql, args)).await? {
+        for r in self.db().query_all_raw(stmt(b, &sql, args)).await? {
             let tid = parse(&r, "id", TariffId::parse)?;
             let sql = "SELECT effective_from, spec, above_cap, created_at FROM tariff_versions WHERE tenant_id = $1 AND tariff_id = $2 ORDER BY effective_from";
             let mut versions = Vec::new();
-            for v in self.store.db.query_all_raw(stmt(b, sql, self.args().s(tid.as_str()))).await? {
+            for v in self.db().query_all_raw(stmt(b, sql, self.args().s(tid.as_str()))).await? {
                 let spec: String = v.try_get("", "spec")?;
                 versions.push(TariffVersionRow {
                     effective_from: v.try_get("", "effective_from")?,
@@ -1016,7 +1015,7 @@ impl TenantStore {
         let t = tariff.map(|t| t.to_string());
         let done = match (property, meter) {
             (None, None) => {
-                self.store.db.execute_raw(stmt(b, "UPDATE tenants SET default_tariff_id = $2 WHERE id = $1", self.args().os(t))).await?
+                self.db().execute_raw(stmt(b, "UPDATE tenants SET default_tariff_id = $2 WHERE id = $1", self.args().os(t))).await?
             }
             (Some(p), None) => {
                 self.store
@@ -1044,7 +1043,7 @@ impl TenantStore {
             return Err(StoreError::NotFound);
         }
         let sql = "UPDATE settlement_anomalies SET resolved_at = $2, resolution = 'TARIFF_ASSIGNED' WHERE tenant_id = $1 AND kind = 'NO_TARIFF' AND resolved_at IS NULL";
-        self.store.db.execute_raw(stmt(b, sql, self.args().t(Utc::now()))).await?;
+        self.db().execute_raw(stmt(b, sql, self.args().t(Utc::now()))).await?;
         Ok(())
     }
 
@@ -1064,7 +1063,7 @@ impl TenantStore {
             "SELECT id, meter_id, kind, detail, read_at, detected_at, resolved_at, resolution FROM settlement_anomalies
              WHERE tenant_id = $1{cond} ORDER BY detected_at DESC, id LIMIT 500"
         );
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         rows.iter()
             .map(|r| {
                 Ok(AnomalyRow {
@@ -1130,7 +1129,7 @@ impl TenantStore {
             "SELECT id, meter_id, account_id, kind, source, reason, payload, status, attempts, created_at, sent_at, replied_at, confirmed_at FROM commands
              WHERE tenant_id = $1{cond} ORDER BY created_at DESC, id LIMIT {limit}"
         );
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         rows.iter()
             .map(|r| {
                 Ok(CommandRow {
@@ -1212,7 +1211,7 @@ impl TenantStore {
     pub async fn meter_balance_check(&self, meter: &MeterId) -> Result<Option<String>> {
         let b = self.backend();
         let sql = "SELECT remaining_amount_x100, overdraft_amount_x100 FROM meter_live WHERE tenant_id = $1 AND meter_id = $2";
-        let Some(r) = self.store.db.query_one_raw(stmt(b, sql, self.args().s(meter.as_str()))).await? else { return Ok(None) };
+        let Some(r) = self.db().query_one_raw(stmt(b, sql, self.args().s(meter.as_str()))).await? else { return Ok(None) };
         let Some(remaining) = super::registry::opt_int(&r, "remaining_amount_x100")? else { return Ok(None) };
         let sql = "SELECT CAST(COALESCE(SUM(amount_x100), 0) AS BIGINT) AS s FROM meter_purchases WHERE tenant_id = $1 AND meter_id = $2";
         let loaded = self

@@ -133,14 +133,14 @@ impl TenantStore {
             .oi(qe)
             .i(s.daily_limit)
             .t(Utc::now());
-        self.store.db.execute_raw(stmt(self.backend(), &sql, args)).await?;
+        self.db().execute_raw(stmt(self.backend(), &sql, args)).await?;
         Ok(())
     }
 
     /// The settings and the wrapped secret (never unwrapped here).
     pub async fn notification_settings(&self) -> Result<Option<(NotificationSettings, String)>> {
         let sql = format!("SELECT {SETTINGS} FROM notification_settings WHERE tenant_id = $1");
-        let row = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args())).await?;
+        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args())).await?;
         row.as_ref().map(settings_row).transpose()
     }
 
@@ -149,18 +149,18 @@ impl TenantStore {
         let b = self.backend();
         if template_code.is_empty() {
             let sql = "DELETE FROM notification_templates WHERE tenant_id = $1 AND alarm_kind = $2";
-            self.store.db.execute_raw(stmt(b, sql, self.args().s(kind))).await?;
+            self.db().execute_raw(stmt(b, sql, self.args().s(kind))).await?;
         } else {
             let sql = "INSERT INTO notification_templates (tenant_id, alarm_kind, template_code) VALUES ($1, $2, $3)
                        ON CONFLICT (tenant_id, alarm_kind) DO UPDATE SET template_code = excluded.template_code";
-            self.store.db.execute_raw(stmt(b, sql, self.args().s(kind).s(template_code))).await?;
+            self.db().execute_raw(stmt(b, sql, self.args().s(kind).s(template_code))).await?;
         }
         Ok(())
     }
 
     pub async fn notification_templates(&self) -> Result<Vec<(String, String)>> {
         let sql = "SELECT alarm_kind, template_code FROM notification_templates WHERE tenant_id = $1 ORDER BY alarm_kind";
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args())).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args())).await?;
         rows.iter().map(|r| Ok((r.try_get("", "alarm_kind")?, r.try_get("", "template_code")?))).collect()
     }
 
@@ -174,7 +174,7 @@ impl TenantStore {
             "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE tenant_id = $1{cond} ORDER BY created_at DESC, id DESC LIMIT {}",
             limit.clamp(1, 1000)
         );
-        self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?.iter().map(notification_row).collect()
+        self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?.iter().map(notification_row).collect()
     }
 }
 

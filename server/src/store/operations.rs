@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 use super::settle::insert_commands;
 use super::sql::{Args, stmt};
@@ -61,7 +61,7 @@ impl TenantStore {
             sql.push_str(&format!(" AND area_id = ${n}"));
             args = args.s(a.as_str());
         }
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         let mut meters: Vec<(String, Option<String>)> =
             rows.iter().map(|r| Ok((r.try_get("", "id")?, r.try_get("", "account_id")?))).collect::<Result<_>>()?;
         if let Some(list) = &selection.meter_ids {
@@ -88,7 +88,7 @@ impl TenantStore {
                 c
             })
             .collect();
-        let txn = self.store.db.begin().await?;
+        let txn = self.db().begin().await?;
         let sql = "INSERT INTO command_batches (tenant_id, id, kind, reason, total, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
         txn.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(kind).s(reason).i(records.len() as i64).t(now))).await?;
         for chunk in records.chunks(1000) {
@@ -101,10 +101,10 @@ impl TenantStore {
 
     pub async fn batch(&self, id: &BatchId) -> Result<BatchRow> {
         let sql = "SELECT id, kind, reason, total, created_at FROM command_batches WHERE tenant_id = $1 AND id = $2";
-        let r = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?.ok_or(StoreError::NotFound)?;
+        let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?.ok_or(StoreError::NotFound)?;
         let sql = "SELECT status, COUNT(*) AS n FROM commands WHERE tenant_id = $1 AND batch_id = $2 GROUP BY status";
         let mut by_status = BTreeMap::new();
-        for s in self.store.db.query_all_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await? {
+        for s in self.db().query_all_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await? {
             by_status.insert(s.try_get("", "status")?, super::registry::int(&s, "n")?);
         }
         Ok(BatchRow {
@@ -122,7 +122,7 @@ impl TenantStore {
     /// command per item, each sealed and confirmed on its own.
     pub async fn queue_writes(&self, meter: &MeterId, writes: &[(String, String, String)]) -> Result<Vec<CommandRow>> {
         let sql = "SELECT account_id FROM meters WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
-        let r = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?.ok_or(StoreError::NotFound)?;
+        let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?.ok_or(StoreError::NotFound)?;
         let account: Option<String> = r.try_get("", "account_id")?;
         let records: Vec<_> = writes
             .iter()
@@ -138,7 +138,7 @@ impl TenantStore {
                 c
             })
             .collect();
-        insert_commands(&self.store.db, &records).await?;
+        insert_commands(&self.db(), &records).await?;
         self.store.commands.submit(&records);
         let mut out = Vec::new();
         for r in &records {
@@ -157,7 +157,7 @@ impl TenantStore {
 
     /// Replaces the tenant's friendly-hours windows (validated by the caller).
     pub async fn set_friendly_windows(&self, windows: &[FriendlyWindow]) -> Result<Vec<(WindowId, FriendlyWindow)>> {
-        let txn = self.store.db.begin().await?;
+        let txn = self.db().begin().await?;
         txn.execute_raw(stmt(self.backend(), "DELETE FROM friendly_windows WHERE tenant_id = $1", self.args())).await?;
         for w in windows {
             let sql = "INSERT INTO friendly_windows (tenant_id, id, name, weekdays, on_date, start_minute, end_minute) VALUES ($1, $2, $3, $4, $5, $6, $7)";
@@ -184,7 +184,7 @@ impl TenantStore {
         let sql = "SELECT c.sent_at, (SELECT MAX(r.received_at) FROM readings r WHERE r.tenant_id = c.tenant_id AND r.meter_id = c.meter_id
                      AND r.received_at <= c.created_at) AS received_at
                    FROM commands c WHERE c.tenant_id = $1 AND c.kind = 'TRIP' AND c.source = 'AUTO' AND c.created_at >= $2 AND c.sent_at IS NOT NULL";
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, self.args().t(since))).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args().t(since))).await?;
         let mut out = Vec::new();
         for r in rows {
             let sent: DateTime<Utc> = r.try_get("", "sent_at")?;
@@ -199,7 +199,7 @@ impl TenantStore {
     /// Sets how often meters are expected to report (polling and lost detection follow it).
     pub async fn set_reading_schedule(&self, interval_s: i64, lost_after_intervals: i64) -> Result<()> {
         let sql = "UPDATE tenants SET reading_interval_s = $2, lost_after_intervals = $3 WHERE id = $1";
-        self.store.db.execute_raw(stmt(self.backend(), sql, self.args().i(interval_s).i(lost_after_intervals))).await?;
+        self.db().execute_raw(stmt(self.backend(), sql, self.args().i(interval_s).i(lost_after_intervals))).await?;
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! credentials, live values and reading history. Every statement binds the tenant as `$1`.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, QueryResult};
 
 use super::ingest::VALUE_COLUMNS;
 use super::sql::{Args, stmt};
@@ -186,7 +186,7 @@ fn new_credential() -> IssuedCredential {
 impl TenantStore {
     async fn exists(&self, table: &'static str, id: &str) -> Result<bool> {
         let sql = format!("SELECT 1 AS one FROM {table} WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL");
-        Ok(self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?.is_some())
+        Ok(self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?.is_some())
     }
 
     /// Checks a referenced object exists (and is live) in this tenant; another tenant's id is not found.
@@ -199,13 +199,13 @@ impl TenantStore {
     pub async fn create_property(&self, p: &NewProperty) -> Result<PropertyRow> {
         let id = PropertyId::from_uuid(uuid::Uuid::new_v4());
         let sql = "INSERT INTO properties (tenant_id, id, name, address, created_at) VALUES ($1, $2, $3, $4, $5)";
-        self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(&p.name).s(&p.address).t(Utc::now()))).await?;
+        self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(&p.name).s(&p.address).t(Utc::now()))).await?;
         self.property(&id).await?.ok_or(StoreError::NotFound)
     }
 
     pub async fn update_property(&self, id: &PropertyId, p: &NewProperty) -> Result<PropertyRow> {
         let sql = "UPDATE properties SET name = $3, address = $4 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
-        let res = self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(&p.name).s(&p.address))).await?;
+        let res = self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(&p.name).s(&p.address))).await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -214,7 +214,7 @@ impl TenantStore {
 
     pub async fn property(&self, id: &PropertyId) -> Result<Option<PropertyRow>> {
         let sql = "SELECT id, name, address, created_at, retired_at FROM properties WHERE tenant_id = $1 AND id = $2";
-        let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
+        let row = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
         row.map(|r| property_row(&r)).transpose()
     }
 
@@ -222,7 +222,7 @@ impl TenantStore {
         let mut args = self.args();
         let scope = self.scope_clause("id", &mut args);
         let sql = format!("SELECT id, name, address, created_at, retired_at FROM properties WHERE tenant_id = $1{scope} ORDER BY name, id");
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         rows.iter().map(property_row).collect()
     }
 
@@ -235,7 +235,7 @@ impl TenantStore {
             "gateways" => Some("gateway_id"),
             _ => None,
         };
-        let txn = self.store.db.begin().await?;
+        let txn = self.db().begin().await?;
         if let Some(col) = dependants {
             let sql = format!("SELECT COUNT(*) AS n FROM meters WHERE tenant_id = $1 AND {col} = $2 AND retired_at IS NULL");
             let n = txn.query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?.map(|r| int(&r, "n")).transpose()?.unwrap_or(0);
@@ -272,13 +272,13 @@ impl TenantStore {
         let id = AreaId::from_uuid(uuid::Uuid::new_v4());
         let sql = "INSERT INTO areas (tenant_id, id, property_id, name, floor_area_m2_x100, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
         let args = self.args().s(id.as_str()).s(a.property.as_str()).s(&a.name).oi(a.floor_area_x100).t(Utc::now());
-        self.store.db.execute_raw(stmt(self.backend(), sql, args)).await?;
+        self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
         self.area(&id).await?.ok_or(StoreError::NotFound)
     }
 
     pub async fn update_area(&self, id: &AreaId, name: &str, floor_area_x100: Option<i64>) -> Result<AreaRow> {
         let sql = "UPDATE areas SET name = $3, floor_area_m2_x100 = $4 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
-        let res = self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(name).oi(floor_area_x100))).await?;
+        let res = self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(name).oi(floor_area_x100))).await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -287,7 +287,7 @@ impl TenantStore {
 
     pub async fn area(&self, id: &AreaId) -> Result<Option<AreaRow>> {
         let sql = "SELECT id, property_id, name, floor_area_m2_x100, retired_at FROM areas WHERE tenant_id = $1 AND id = $2";
-        let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
+        let row = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
         row.map(|r| area_row(&r)).transpose()
     }
 
@@ -297,7 +297,7 @@ impl TenantStore {
         let sql = format!(
             "SELECT id, property_id, name, floor_area_m2_x100, retired_at FROM areas WHERE tenant_id = $1 AND ($2 = '' OR property_id = $2){scope} ORDER BY name, id"
         );
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         rows.iter().map(area_row).collect()
     }
 
@@ -315,8 +315,7 @@ impl TenantStore {
 
     pub async fn update_customer(&self, id: &CustomerId, c: &NewCustomer) -> Result<CustomerRow> {
         let sql = "UPDATE customers SET name = $3, phone = $4, shop_no = $5 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
-        let res =
-            self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(&c.name).s(&c.phone).s(&c.shop_no))).await?;
+        let res = self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(&c.name).s(&c.phone).s(&c.shop_no))).await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -325,7 +324,7 @@ impl TenantStore {
 
     pub async fn customer(&self, id: &CustomerId) -> Result<Option<CustomerRow>> {
         let sql = "SELECT id, name, phone, shop_no, retired_at FROM customers WHERE tenant_id = $1 AND id = $2";
-        let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
+        let row = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
         row.map(|r| customer_row(&r)).transpose()
     }
 
@@ -333,12 +332,12 @@ impl TenantStore {
         let total = self.count("SELECT COUNT(*) AS n FROM customers WHERE tenant_id = $1", self.args()).await?;
         let sql = "SELECT id, name, phone, shop_no, retired_at FROM customers WHERE tenant_id = $1 ORDER BY name, id LIMIT $2 OFFSET $3";
         let args = self.args().i(page_size as i64).i(((page.max(1) - 1) * page_size) as i64);
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), sql, args)).await?;
         Ok((rows.iter().map(customer_row).collect::<Result<_>>()?, total))
     }
 
     async fn count(&self, sql: &str, args: Args) -> Result<u64> {
-        let row = self.store.db.query_one_raw(stmt(self.backend(), sql, args)).await?;
+        let row = self.db().query_one_raw(stmt(self.backend(), sql, args)).await?;
         Ok(row.map(|r| int(&r, "n")).transpose()?.unwrap_or(0) as u64)
     }
 
@@ -348,7 +347,7 @@ impl TenantStore {
         self.require("properties", g.property.as_str()).await?;
         let id = GatewayId::from_uuid(uuid::Uuid::new_v4());
         let cred = new_credential();
-        let txn = self.store.db.begin().await?;
+        let txn = self.db().begin().await?;
         let sql = "INSERT INTO gateways (tenant_id, id, property_id, serial, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
         txn.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(g.property.as_str()).s(&g.serial).s(&g.name).t(Utc::now())))
             .await?;
@@ -370,13 +369,13 @@ impl TenantStore {
     pub async fn gateway(&self, id: &GatewayId) -> Result<Option<GatewayRow>> {
         let sql =
             "SELECT id, property_id, serial, name, link_state, last_seen_at, retired_at FROM gateways WHERE tenant_id = $1 AND id = $2";
-        let row = self.store.db.query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
+        let row = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
         row.map(|r| gateway_row(&r)).transpose()
     }
 
     pub async fn update_gateway(&self, id: &GatewayId, name: &str) -> Result<GatewayRow> {
         let sql = "UPDATE gateways SET name = $3 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
-        let res = self.store.db.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(name))).await?;
+        let res = self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(name))).await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -392,7 +391,7 @@ impl TenantStore {
         let sql = format!(
             "SELECT id, property_id, serial, name, link_state, last_seen_at, retired_at FROM gateways WHERE tenant_id = $1{scope} ORDER BY serial LIMIT ${limit} OFFSET ${offset}"
         );
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         Ok((rows.iter().map(gateway_row).collect::<Result<_>>()?, total))
     }
 
@@ -411,7 +410,7 @@ impl TenantStore {
             self.require("gateways", g.as_str()).await?;
         }
         let id = MeterId::from_uuid(uuid::Uuid::new_v4());
-        let txn = self.store.db.begin().await?;
+        let txn = self.db().begin().await?;
         let sql = "INSERT INTO meters (tenant_id, id, property_id, area_id, customer_id, gateway_id, address, model, phases, pt_ratio, ct_ratio, link_type, billing_mode, shop_no, created_at)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
         let args = self
@@ -454,7 +453,7 @@ impl TenantStore {
             (Some(c), _) => self.store.refresh_device(&c.username).await?,
             (None, Some(g)) => {
                 let sql = "SELECT username FROM device_credentials WHERE tenant_id = $1 AND gateway_id = $2 AND revoked_at IS NULL";
-                for r in self.store.db.query_all_raw(stmt(self.backend(), sql, self.args().s(g.as_str()))).await? {
+                for r in self.db().query_all_raw(stmt(self.backend(), sql, self.args().s(g.as_str()))).await? {
                     self.store.refresh_device(&r.try_get::<String>("", "username")?).await?;
                 }
             }
@@ -480,7 +479,7 @@ impl TenantStore {
             .i(patch.pt_ratio)
             .i(patch.ct_ratio)
             .s(&patch.shop_no);
-        let res = self.store.db.execute_raw(stmt(self.backend(), sql, args)).await?;
+        let res = self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -492,7 +491,7 @@ impl TenantStore {
             "SELECT {METER_COLS}, {} FROM meters m LEFT JOIN meter_live l ON l.tenant_id = m.tenant_id AND l.meter_id = m.id WHERE m.tenant_id = $1 AND m.id = $2",
             live_value_cols()
         );
-        let row = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()))).await?;
+        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()))).await?;
         row.map(|r| meter_row(&r)).transpose()
     }
 
@@ -535,7 +534,7 @@ impl TenantStore {
             "SELECT {METER_COLS}, {} {from} WHERE {cond} ORDER BY m.address, m.id LIMIT ${limit} OFFSET ${offset}",
             live_value_cols()
         );
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         Ok((rows.iter().map(meter_row).collect::<Result<_>>()?, total))
     }
 
@@ -555,7 +554,7 @@ impl TenantStore {
             "SELECT read_at, {cols} FROM readings WHERE tenant_id = $1 AND meter_id = $2 AND read_at {op} $3 AND read_at < $4 ORDER BY read_at LIMIT $5"
         );
         let rows =
-            self.store.db.query_all_raw(stmt(self.backend(), &sql, self.args().s(meter.as_str()).t(lower).t(to).i(first as i64))).await?;
+            self.db().query_all_raw(stmt(self.backend(), &sql, self.args().s(meter.as_str()).t(lower).t(to).i(first as i64))).await?;
         rows.iter().map(values_row).collect()
     }
 
@@ -638,7 +637,7 @@ impl TenantStore {
              WHERE dm.tenant_id = $1 AND dm.revoked_at IS NULL AND dm.retired_at IS NULL
              ORDER BY dm.username, dm.address"
         );
-        let rows = self.store.db.query_all_raw(stmt(self.backend(), &sql, self.args())).await?;
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, self.args())).await?;
         let mut out: Vec<FleetDevice> = Vec::new();
         for r in rows {
             let username: String = r.try_get("", "username")?;
@@ -656,7 +655,7 @@ impl TenantStore {
     pub async fn set_device_secret(&self, username: &str, secret: &str) -> Result<()> {
         let sql = "UPDATE device_credentials SET secret_hash = $3, broker_hash = $4 WHERE tenant_id = $1 AND username = $2 AND revoked_at IS NULL";
         let args = self.args().s(username).s(hash_secret(secret)).s(mosquitto_hash(secret));
-        let res = self.store.db.execute_raw(stmt(self.backend(), sql, args)).await?;
+        let res = self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -668,7 +667,7 @@ impl TenantStore {
     pub async fn rotate_device_credential(&self, owner: DeviceOwner, id: &str) -> Result<IssuedCredential> {
         let sql =
             format!("SELECT username FROM device_credentials WHERE tenant_id = $1 AND {} = $2 AND revoked_at IS NULL", owner.column());
-        let row = self.store.db.query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?.ok_or(StoreError::NotFound)?;
+        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?.ok_or(StoreError::NotFound)?;
         let username: String = row.try_get("", "username")?;
         let password = new_credential().password;
         self.set_device_secret(&username, &password).await?;
@@ -682,7 +681,7 @@ impl TenantStore {
             "UPDATE device_credentials SET revoked_at = $3 WHERE tenant_id = $1 AND {} = $2 AND revoked_at IS NULL",
             owner.column()
         );
-        let res = self.store.db.execute_raw(stmt(self.backend(), &sql, self.args().s(id).t(Utc::now()))).await?;
+        let res = self.db().execute_raw(stmt(self.backend(), &sql, self.args().s(id).t(Utc::now()))).await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
