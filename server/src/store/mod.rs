@@ -204,12 +204,8 @@ impl Store {
             return Ok(false);
         }
         let mut options = Self::options(url);
-        options.after_connect(|conn| {
-            Box::pin(async move {
-                conn.execute_unprepared(&format!("SET ROLE {APP_ROLE}")).await?;
-                Ok(())
-            })
-        });
+        // `-c role=…` in the startup packet: every pooled connection starts as the role.
+        options.map_sqlx_postgres_opts(|o| o.options([("role", APP_ROLE)]));
         self.db = Database::connect(options).await.map_err(|e| StoreError::Database(e.to_string()))?;
         Ok(true)
     }
