@@ -102,6 +102,29 @@ enum Command {
         #[command(subcommand)]
         command: OperatorCommand,
     },
+    /// Park-platform API clients of a tenant.
+    ParkClient {
+        #[command(subcommand)]
+        command: ParkClientCommand,
+    },
+    /// Device broker logins.
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+    /// Export a tenant's audit log as CSV on standard output.
+    AuditExport {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        tenant: String,
+        /// From this instant (RFC 3339).
+        #[arg(long)]
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        /// Up to this instant (RFC 3339).
+        #[arg(long)]
+        to: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// A SaaS-operator token for the admin API (`platformTenants`, `createTenant`, …).
     AdminToken {
         #[command(flatten)]
@@ -229,6 +252,75 @@ enum OperatorCommand {
         common: Common,
         #[arg(long)]
         tenant: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ParkClientCommand {
+    /// Add a client; prints its client id and secret once.
+    Create {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        /// bills:read and/or energy:read.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Property ids it may read.
+        #[arg(long = "property", required = true)]
+        properties: Vec<String>,
+    },
+    /// A new secret; tokens issued with the old one stop working.
+    Rotate {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        id: String,
+    },
+    /// End a client for good.
+    Revoke {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        id: String,
+    },
+    List {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// A new broker password for a 4G meter or a gateway (printed once).
+    Rotate {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, conflicts_with = "gateway", required_unless_present = "gateway")]
+        meter: Option<String>,
+        #[arg(long)]
+        gateway: Option<String>,
+    },
+    /// End a device's broker login.
+    Revoke {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, conflicts_with = "gateway", required_unless_present = "gateway")]
+        meter: Option<String>,
+        #[arg(long)]
+        gateway: Option<String>,
     },
 }
 
@@ -366,6 +458,14 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             println!("{token}");
         }
         Command::Operator { command } => operator(command).await?,
+        Command::ParkClient { command } => park_client(command).await?,
+        Command::Device { command } => device(command).await?,
+        Command::AuditExport { common, tenant, from, to } => {
+            let store = Store::connect(&common.database_url()).await?;
+            let t = tenant_store(&store, tenant).await?;
+            let filter = server::store::AuditFilter { from, to, ..Default::default() };
+            print!("{}", server::api::login::audit_csv(&t, &filter).await?);
+        }
         Command::Serve {
             common,
             broker,
@@ -463,14 +563,73 @@ fn password_or_generated(username: &str, given: Option<String>) -> anyhow::Resul
     }
 }
 
-async fn operator(command: OperatorCommand) -> anyhow::Result<()> {
-    let tenant_store = |store: &Store, slug: String| {
-        let store = store.clone();
-        async move {
-            let t = store.platform_tenant_by_slug(&slug).await?.with_context(|| format!("no tenant {slug}"))?;
-            anyhow::Ok(store.tenant(t.id))
-        }
+async fn tenant_store(store: &Store, slug: String) -> anyhow::Result<server::store::TenantStore> {
+    let t = store.platform_tenant_by_slug(&slug).await?.with_context(|| format!("no tenant {slug}"))?;
+    Ok(store.tenant(t.id))
+}
+
+async fn park_client(command: ParkClientCommand) -> anyhow::Result<()> {
+    let print = |c: &server::store::ParkClientRow| {
+        let state = if c.revoked_at.is_some() { "REVOKED" } else { "ACTIVE" };
+        println!("{}\t{}\t{}\t{}\t{}\t{}", c.id, c.client_id, c.name, c.scopes.join(" "), c.properties.join(","), state);
     };
+    match command {
+        ParkClientCommand::Create { common, tenant, name, scopes, properties } => {
+            for s in &scopes {
+                server::domain::access::ParkScope::parse(s).with_context(|| format!("unknown scope {s} (bills:read, energy:read)"))?;
+            }
+            let store = Store::connect(&common.database_url()).await?;
+            let t = tenant_store(&store, tenant).await?;
+            let (c, secret) = t.create_park_client(&name, &scopes, &properties).await.context("creating the client")?;
+            print(&c);
+            println!("client secret: {secret}");
+        }
+        ParkClientCommand::Rotate { common, tenant, id } => {
+            let store = Store::connect(&common.database_url()).await?;
+            let (c, secret) = tenant_store(&store, tenant).await?.rotate_park_client(&id).await.context("rotating the secret")?;
+            print(&c);
+            println!("client secret: {secret}");
+        }
+        ParkClientCommand::Revoke { common, tenant, id } => {
+            let store = Store::connect(&common.database_url()).await?;
+            print(&tenant_store(&store, tenant).await?.revoke_park_client(&id).await.context("revoking the client")?);
+        }
+        ParkClientCommand::List { common, tenant } => {
+            let store = Store::connect(&common.database_url()).await?;
+            for c in tenant_store(&store, tenant).await?.park_clients().await? {
+                print(&c);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn device(command: DeviceCommand) -> anyhow::Result<()> {
+    use server::store::DeviceOwner;
+    let owner = |meter: Option<String>, gateway: Option<String>| match (meter, gateway) {
+        (Some(m), _) => (DeviceOwner::Meter, m),
+        (None, Some(g)) => (DeviceOwner::Gateway, g),
+        (None, None) => (DeviceOwner::Meter, String::new()),
+    };
+    match command {
+        DeviceCommand::Rotate { common, tenant, meter, gateway } => {
+            let store = Store::connect(&common.database_url()).await?;
+            let (o, id) = owner(meter, gateway);
+            let c =
+                tenant_store(&store, tenant).await?.rotate_device_credential(o, &id).await.context("no active login for that device")?;
+            println!("username: {}\npassword: {}", c.username, c.password);
+        }
+        DeviceCommand::Revoke { common, tenant, meter, gateway } => {
+            let store = Store::connect(&common.database_url()).await?;
+            let (o, id) = owner(meter, gateway);
+            tenant_store(&store, tenant).await?.revoke_device_credential(o, &id).await.context("no active login for that device")?;
+            println!("revoked");
+        }
+    }
+    Ok(())
+}
+
+async fn operator(command: OperatorCommand) -> anyhow::Result<()> {
     match command {
         OperatorCommand::Create { common, tenant, username, role, password } => {
             let store = Store::connect(&common.database_url()).await?;

@@ -425,3 +425,45 @@ async fn the_saas_operator_creates_suspends_and_reactivates_tenants() {
     let list = q(&admin_token, "{ platformTenants { slug status } }", json!({}));
     assert!(list["data"]["platformTenants"].as_array().unwrap().iter().any(|t| t["slug"] == json!(slug) && t["status"] == "ACTIVE"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn device_logins_rotate_and_revoke_and_the_emqx_hooks_follow() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("devices").await;
+    let p = admin.ok(r#"mutation { createProperty(input: {name: "Mall"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let r = admin.ok(
+        "mutation($p: ID!) { registerMeter(input: {propertyId: $p, address: \"000000000401\", phases: 1, linkType: FOUR_G}) { meter { id } credentials { username password uplinkTopic } } }",
+        json!({"p": p}),
+    )["registerMeter"]
+        .clone();
+    let (meter, user, old) =
+        (r["meter"]["id"].clone(), r["credentials"]["username"].as_str().unwrap().to_string(), r["credentials"]["password"].clone());
+    let authn = |password: &Value| {
+        post_json(app.app.http_addr, "/broker/emqx/authn", None, &json!({"username": user, "password": password, "clientid": user})).1["result"].clone()
+    };
+    assert_eq!(authn(&old), "allow");
+    assert_eq!(authn(&json!("guess")), "deny");
+    let authz = |topic: &str, action: &str| {
+        post_json(app.app.http_addr, "/broker/emqx/authz", None, &json!({"username": user, "topic": topic, "action": action})).1["result"]
+            .clone()
+    };
+    assert_eq!(authz(r["credentials"]["uplinkTopic"].as_str().unwrap(), "publish"), "allow");
+    assert_eq!(authz("vl/up/someone-else", "publish"), "deny");
+    assert_eq!(authz("vl/down/#", "subscribe"), "deny");
+
+    let rotated = admin.ok("mutation($m: ID!) { rotateDeviceCredential(input: {meterId: $m}) { username password } }", json!({"m": meter}))
+        ["rotateDeviceCredential"]
+        .clone();
+    assert_eq!(rotated["username"], json!(user), "the username stays");
+    assert_eq!(authn(&old), "deny", "the old secret stops working");
+    assert_eq!(authn(&rotated["password"]), "allow");
+    let audit = admin.ok("{ auditLog(filter: {action: \"rotateDeviceCredential\"}) { items { input after } } }", json!({}));
+    assert!(!audit.to_string().contains(rotated["password"].as_str().unwrap()), "the new secret is not in the audit log");
+
+    admin.ok("mutation($m: ID!) { revokeDeviceCredential(input: {meterId: $m}) }", json!({"m": meter}));
+    assert_eq!(authn(&rotated["password"]), "deny");
+    assert_eq!(
+        code(&admin.gql("mutation($m: ID!) { rotateDeviceCredential(input: {meterId: $m}) { username } }", json!({"m": meter}))),
+        "NOT_FOUND"
+    );
+}

@@ -303,25 +303,12 @@ fn csv_field(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-/// `GET /exports/audit.csv`: the audit log as CSV (needs the OPERATORS permission).
-async fn audit_export(state: web::Data<HttpState>, http: HttpRequest, q: web::Query<AuditQuery>) -> HttpResponse {
-    let Some(Authenticated::Principal(p, Some(t))) = authenticate(&state.store, &state.keys, bearer(&http).unwrap_or("")).await else {
-        return refuse(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "authentication required");
-    };
-    let Principal::Operator { permissions, .. } = p.as_ref() else {
-        return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "operators only");
-    };
-    if !permissions.has(Permission::Operators) || t.scope().is_some() {
-        return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "your role does not allow the audit log");
-    }
-    let filter = AuditFilter { actor_id: q.actor_id.clone(), action: q.action.clone(), target_id: None, from: q.from, to: q.to };
+/// The audit log as CSV, newest first (the HTTP export and `voltledger audit-export`).
+pub async fn audit_csv(t: &TenantStore, filter: &AuditFilter) -> Result<String, crate::store::StoreError> {
     let mut out = String::from("at,actor_kind,actor_id,actor_name,action,target_id,outcome,source,input,before,after\n");
     let mut cursor = None;
     loop {
-        let rows = match t.audit_log(&filter, cursor.clone(), 1000).await {
-            Ok(r) => r,
-            Err(e) => return internal(e),
-        };
+        let rows = t.audit_log(filter, cursor.clone(), 1000).await?;
         for a in &rows {
             let fields = [
                 a.at.to_rfc3339(),
@@ -341,9 +328,27 @@ async fn audit_export(state: web::Data<HttpState>, http: HttpRequest, q: web::Qu
         }
         match rows.last() {
             Some(last) if rows.len() == 1000 => cursor = Some((last.at, last.id.clone())),
-            _ => break,
+            _ => return Ok(out),
         }
     }
+}
+
+/// `GET /exports/audit.csv`: the audit log as CSV (needs the OPERATORS permission).
+async fn audit_export(state: web::Data<HttpState>, http: HttpRequest, q: web::Query<AuditQuery>) -> HttpResponse {
+    let Some(Authenticated::Principal(p, Some(t))) = authenticate(&state.store, &state.keys, bearer(&http).unwrap_or("")).await else {
+        return refuse(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "authentication required");
+    };
+    let Principal::Operator { permissions, .. } = p.as_ref() else {
+        return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "operators only");
+    };
+    if !permissions.has(Permission::Operators) || t.scope().is_some() {
+        return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "your role does not allow the audit log");
+    }
+    let filter = AuditFilter { actor_id: q.actor_id.clone(), action: q.action.clone(), target_id: None, from: q.from, to: q.to };
+    let out = match audit_csv(&t, &filter).await {
+        Ok(csv) => csv,
+        Err(e) => return internal(e),
+    };
     HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header(("Content-Disposition", "attachment; filename=\"audit.csv\""))
