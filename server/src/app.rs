@@ -158,6 +158,7 @@ impl Application {
         let sweeper = {
             let store = store.clone();
             let sms_client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().context("building the HTTP client")?;
+            let wechat_tokens = crate::wechat::TokenCache::default();
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_secs(5));
                 let mut ticks: u64 = 0;
@@ -175,11 +176,17 @@ impl Application {
                             if let Err(e) = store.platform_enqueue_notifications(&events, chrono::Utc::now()).await {
                                 tracing::warn!(error = %e, "queueing notifications failed");
                             }
+                            if let Err(e) = store.platform_enqueue_wechat(&events, chrono::Utc::now()).await {
+                                tracing::warn!(error = %e, "queueing subscription messages failed");
+                            }
                         }
                         Err(e) => tracing::warn!(error = %e, "alarm evaluation failed"),
                     }
                     if let Err(e) = crate::notify::deliver_due(&store, &sms_client, chrono::Utc::now()).await {
                         tracing::warn!(error = %e, "notification delivery failed");
+                    }
+                    if let Err(e) = crate::notify::deliver_wechat_due(&store, &wechat_tokens, chrono::Utc::now()).await {
+                        tracing::warn!(error = %e, "subscription message delivery failed");
                     }
                     if let Err(e) = store.reload_caches().await {
                         tracing::warn!(error = %e, "credential cache reload failed");

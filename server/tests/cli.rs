@@ -94,7 +94,20 @@ fn tenant_create_prints_an_id_and_an_administrator_login() {
     assert!(!ok && stderr.contains("error"), "{stderr}");
     let (ok, csv, stderr) = voltledger(&["audit-export", "--data-dir", &data, "--tenant", "mall-co"]);
     assert!(ok && csv.starts_with("at,actor_kind,actor_id,actor_name,action"), "{stderr}");
-    let (ok, _, stderr) = voltledger(&["park-client", "create", "--data-dir", &data, "--tenant", "mall-co", "--name", "P", "--scope", "bills:write", "--property", &id]);
+    let (ok, _, stderr) = voltledger(&[
+        "park-client",
+        "create",
+        "--data-dir",
+        &data,
+        "--tenant",
+        "mall-co",
+        "--name",
+        "P",
+        "--scope",
+        "bills:write",
+        "--property",
+        &id,
+    ]);
     assert!(!ok && stderr.contains("unknown scope"), "{stderr}");
     // The SaaS operator's token is an HS256 JWT of kind admin.
     let (ok, token, _) = voltledger(&["admin-token", "--data-dir", &data]);

@@ -112,6 +112,23 @@ const UP: &[&str] = &[
         PRIMARY KEY (tenant_id, id)
     )",
     "CREATE INDEX audit_log_at ON audit_log (tenant_id, at)",
+    "CREATE TABLE wechat_templates (
+        tenant_id TEXT NOT NULL REFERENCES tenants (id),
+        alarm_kind TEXT NOT NULL,
+        template_id TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        page TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (tenant_id, alarm_kind)
+    )",
+    "CREATE TABLE subscription_quotas (
+        tenant_id TEXT NOT NULL REFERENCES tenants (id),
+        openid TEXT NOT NULL,
+        template_id TEXT NOT NULL,
+        remaining INTEGER NOT NULL,
+        updated_at {ts} NOT NULL,
+        PRIMARY KEY (tenant_id, openid, template_id)
+    )",
+    "ALTER TABLE notifications ADD COLUMN channel TEXT NOT NULL DEFAULT 'SMS'",
 ];
 
 /// PostgreSQL only: the second wall. A role for the application without superuser rights,
@@ -150,6 +167,9 @@ const POSTGRES_WALL: &[&str] = &[
 ];
 
 const DOWN: &[&str] = &[
+    "ALTER TABLE notifications DROP COLUMN channel",
+    "DROP TABLE subscription_quotas",
+    "DROP TABLE wechat_templates",
     "DROP TABLE audit_log",
     "DROP TABLE customer_logins",
     "DROP TABLE wechat_apps",

@@ -434,3 +434,110 @@ async fn every_meter_fault_and_balance_state_raises_its_alarm_and_clears() {
     );
     assert!(until("LOW_BALANCE_2", account["id"].clone(), false).await);
 }
+
+/// F24's second channel: a customer who bound their WeChat login and accepted a one-time
+/// subscription gets one subscription message when their balance runs low; without an
+/// accepted subscription WeChat refuses (43101) and nothing more is tried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_low_balance_reaches_the_customer_as_a_wechat_subscription_message() {
+    use server::wechat::standin::WechatStandIn;
+    let app = TestApp::spawn().await;
+    let admin = app.admin("subscribe").await;
+    let (app_id, secret) = ("wx00aa11bb22cc33dd", "wechat-app-secret-0123");
+    let wechat = WechatStandIn::start("127.0.0.1:0".parse().unwrap(), &[(app_id, secret)]).unwrap();
+    admin.ok(
+        "mutation($a: String!, $s: String!, $b: String!) { setWechatApp(input: {appId: $a, appSecret: $s, apiBase: $b}) }",
+        json!({"a": app_id, "s": secret, "b": wechat.base}),
+    );
+    let template = "mutation($k: String!, $t: String!) { setWechatTemplate(input: {alarmKind: $k, templateId: $t, page: \"pages/account/index\",
+        fields: [{key: \"thing1\", source: SUBJECT}, {key: \"amount2\", source: BALANCE}, {key: \"time3\", source: TIME}, {key: \"thing4\", source: ALARM}]}) { templateId } }";
+    admin.ok(template, json!({"k": "LOW_BALANCE_1", "t": "TPL-LOW-1"}));
+    admin.ok(template, json!({"k": "LOW_BALANCE_2", "t": "TPL-LOW-2"}));
+    let bad = admin.gql(
+        "mutation { setWechatTemplate(input: {alarmKind: \"ARREARS\", templateId: \"T\", fields: [{key: \"amount1\", source: TIME}]}) { templateId } }",
+        json!({}),
+    );
+    assert_eq!(bad["errors"][0]["extensions"]["field"], "fields", "a time cannot fill an amount key");
+
+    let p = admin.ok(r#"mutation { createProperty(input: {name: "Mall"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let m = admin.ok(
+        "mutation($p: ID!) { registerMeter(input: {propertyId: $p, address: \"000000000501\", phases: 1, linkType: FOUR_G, shopNo: \"A-101\"}) { meter { id } } }",
+        json!({"p": p}),
+    )["registerMeter"]["meter"]["id"]
+        .clone();
+    let c = admin.ok(r#"mutation { createCustomer(input: {name: "Tea shop", phone: "13800005555"}) { id } }"#, json!({}))["createCustomer"]
+        ["id"]
+        .clone();
+    let opened = admin.ok(
+        "mutation($c: ID!, $m: ID!) { openAccount(input: {customerId: $c, meterIds: [$m], thresholds: {alarm1: \"20\", alarm2: \"5\"},
+            initialPurchase: {amount: \"50.00\", channel: CASH}}) { account { id number } } }",
+        json!({"c": c, "m": m}),
+    )["openAccount"]["account"]
+        .clone();
+
+    // The customer logs in, binds the account and accepts the low-balance subscription.
+    let code = wechat.login_code(app_id, "o-tea-shop");
+    let (_, tokens) = tests::post_json(app.app.http_addr, "/auth/wechat", None, &json!({"tenant": admin.slug, "code": code}));
+    let customer = tokens["accessToken"].as_str().unwrap().to_string();
+    let cq = |q: &str, v: Value| tests::graphql(app.app.http_addr, Some(&customer), q, v);
+    let phone = wechat.phone_code(app_id, "13800005555");
+    cq(
+        "mutation($n: String!, $c: String!) { bindAccount(input: {accountNumber: $n, phoneCode: $c}) { number } }",
+        json!({"n": opened["number"], "c": phone}),
+    );
+    let unknown = cq("mutation { reportSubscriptions(input: {accepted: [\"NOT-OURS\"]}) { remaining } }", json!({}));
+    assert_eq!(unknown["errors"][0]["extensions"]["field"], "accepted");
+    let reported =
+        cq("mutation { reportSubscriptions(input: {accepted: [\"TPL-LOW-1\", \"TPL-LOW-2\"]}) { templateId remaining } }", json!({}));
+    assert_eq!(
+        reported["data"]["reportSubscriptions"],
+        json!([{"templateId": "TPL-LOW-1", "remaining": 1}, {"templateId": "TPL-LOW-2", "remaining": 1}])
+    );
+    // WeChat knows of the first only (the user refused the second in the dialog).
+    wechat.accept_subscription("o-tea-shop", "TPL-LOW-1");
+
+    // The balance falls to 12.00: below alarm amount 1.
+    admin.ok(r#"mutation($a: ID!) { refund(input: {accountId: $a, amount: "38.00"}) { receiptNo } }"#, json!({"a": opened["id"]}));
+    let delivered = TestApp::eventually(Duration::from_secs(20), || {
+        let n = wechat.delivered().len();
+        async move { n == 1 }
+    })
+    .await;
+    assert!(delivered, "log: {}", admin.ok("{ notifications { channel status lastError } }", json!({})));
+    let message = wechat.delivered()[0].clone();
+    assert_eq!((message.openid.as_str(), message.template_id.as_str()), ("o-tea-shop", "TPL-LOW-1"));
+    assert_eq!(message.page.as_deref(), Some("pages/account/index"));
+    let data: std::collections::HashMap<String, String> = message.data.into_iter().collect();
+    assert_eq!(data["thing1"], opened["number"].as_str().unwrap(), "the account number (户号) names a balance alarm");
+    assert_eq!(data["amount2"], "¥12.00");
+    assert!(data["time3"].contains('年') && data["time3"].contains(':'), "{}", data["time3"]);
+
+    // Down to 3.00: LOW_BALANCE_2. We counted a subscription, WeChat has none: refused once.
+    admin.ok(r#"mutation($a: ID!) { refund(input: {accountId: $a, amount: "9.00"}) { receiptNo } }"#, json!({"a": opened["id"]}));
+    let refused = TestApp::eventually(Duration::from_secs(20), || {
+        let log = admin.ok("{ notifications { channel alarmKind status lastError } }", json!({}));
+        async move { log.to_string().contains("43101") }
+    })
+    .await;
+    assert!(refused);
+    let log = admin.ok("{ notifications { channel alarmKind status recipient } }", json!({}))["notifications"].clone();
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == &json!({"channel": "WECHAT", "alarmKind": "LOW_BALANCE_1", "status": "SENT", "recipient": "o-tea-shop"}))
+    );
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == &json!({"channel": "WECHAT", "alarmKind": "LOW_BALANCE_2", "status": "FAILED", "recipient": "o-tea-shop"}))
+    );
+    assert_eq!(wechat.delivered().len(), 1);
+    let left = cq("{ mySubscriptions { templateId remaining } }", json!({}));
+    assert_eq!(
+        left["data"]["mySubscriptions"],
+        json!([{"templateId": "TPL-LOW-1", "remaining": 0}, {"templateId": "TPL-LOW-2", "remaining": 0}])
+    );
+    wechat.stop().await;
+}

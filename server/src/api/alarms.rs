@@ -1,7 +1,7 @@
 //! GraphQL for alarms (F23, F38, F41): the list and history, acknowledgement, and the live
 //! subscription behind the portal's bell.
 
-use async_graphql::{Context, ID, Object, SimpleObject, Subscription};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures::Stream;
 
@@ -194,6 +194,8 @@ pub struct NotificationSettingsInput {
 #[derive(SimpleObject)]
 pub struct Notification {
     pub id: ID,
+    /// SMS or WECHAT (subscription message, 订阅消息).
+    pub channel: String,
     pub alarm_id: ID,
     pub alarm_kind: String,
     pub recipient: String,
@@ -215,6 +217,7 @@ impl From<store::NotificationRow> for Notification {
     fn from(n: store::NotificationRow) -> Self {
         Self {
             id: ID(n.id),
+            channel: n.channel,
             alarm_id: ID(n.alarm_id),
             alarm_kind: n.alarm_kind,
             recipient: n.recipient,
@@ -277,6 +280,11 @@ pub struct NotificationQuery;
 
 #[Object]
 impl NotificationQuery {
+    /// WeChat subscription-message templates per alarm kind (订阅消息模板).
+    async fn wechat_templates(&self, ctx: &Context<'_>) -> Res<Vec<WechatTemplate>> {
+        Ok(tenant(ctx)?.wechat_templates().await.map_err(err)?.into_iter().map(Into::into).collect())
+    }
+
     async fn notification_settings(&self, ctx: &Context<'_>) -> Res<Option<NotificationSettingsView>> {
         Ok(tenant(ctx)?.notification_settings().await.map_err(err)?.map(|(s, _)| view(s)))
     }
@@ -305,6 +313,34 @@ pub struct NotificationMutation;
 
 #[Object]
 impl NotificationMutation {
+    /// The subscription-message template WeChat approved for an alarm kind, and which alarm
+    /// fact fills each of its keys (设置订阅消息模板).
+    async fn set_wechat_template(&self, ctx: &Context<'_>, input: WechatTemplateInput) -> Res<WechatTemplate> {
+        if !ALARM_KINDS.contains(&input.alarm_kind.as_str()) {
+            return Err(err(Invalid::new("alarmKind", "not an alarm kind")));
+        }
+        if input.template_id.trim().is_empty() {
+            return Err(err(Invalid::new("templateId", "required")));
+        }
+        if input.fields.is_empty() {
+            return Err(err(Invalid::new("fields", "at least one")));
+        }
+        let mut fields = Vec::new();
+        for f in &input.fields {
+            let source = f.source.domain();
+            crate::domain::subscribe::check_field(&f.key, source).map_err(err)?;
+            fields.push((f.key.clone(), source));
+        }
+        let row = store::WechatTemplateRow {
+            alarm_kind: input.alarm_kind,
+            template_id: input.template_id.trim().to_string(),
+            fields,
+            page: input.page.unwrap_or_default(),
+        };
+        tenant(ctx)?.set_wechat_template(&row).await.map_err(err)?;
+        Ok(row.into())
+    }
+
     /// Sets the tenant's SMS account; the secret is stored encrypted and never shown again.
     async fn set_notification_settings(&self, ctx: &Context<'_>, input: NotificationSettingsInput) -> Res<NotificationSettingsView> {
         let provider =
@@ -371,5 +407,80 @@ impl NotificationMutation {
         t.set_notification_template(&alarm_kind, template_code.trim()).await.map_err(err)?;
         let list = t.notification_templates().await.map_err(err)?;
         Ok(list.into_iter().map(|(alarm_kind, template_code)| NotificationTemplate { alarm_kind, template_code }).collect())
+    }
+}
+
+/// Which alarm fact fills a template key.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum TemplateSource {
+    /// Shop number or meter address, or the account number.
+    Subject,
+    /// What happened (告警名称).
+    Alarm,
+    /// When, local time.
+    Time,
+    /// The account balance (余额).
+    Balance,
+}
+
+impl TemplateSource {
+    fn domain(self) -> crate::domain::subscribe::Source {
+        use crate::domain::subscribe::Source;
+        match self {
+            TemplateSource::Subject => Source::Subject,
+            TemplateSource::Alarm => Source::Alarm,
+            TemplateSource::Time => Source::Time,
+            TemplateSource::Balance => Source::Balance,
+        }
+    }
+
+    fn from_domain(s: crate::domain::subscribe::Source) -> Self {
+        use crate::domain::subscribe::Source;
+        match s {
+            Source::Subject => TemplateSource::Subject,
+            Source::Alarm => TemplateSource::Alarm,
+            Source::Time => TemplateSource::Time,
+            Source::Balance => TemplateSource::Balance,
+        }
+    }
+}
+
+/// One key of a subscription-message template.
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "TemplateFieldInput")]
+pub struct TemplateField {
+    /// The template's key, e.g. `thing1`, `amount2`, `time3`.
+    pub key: String,
+    pub source: TemplateSource,
+}
+
+#[derive(InputObject)]
+pub struct WechatTemplateInput {
+    /// e.g. LOW_BALANCE_1, ARREARS, TRIPPED.
+    pub alarm_kind: String,
+    /// The template id from the mini-program's console.
+    pub template_id: String,
+    pub fields: Vec<TemplateField>,
+    /// The mini-program page the message opens.
+    pub page: Option<String>,
+}
+
+/// A subscription-message template (订阅消息模板).
+#[derive(SimpleObject)]
+pub struct WechatTemplate {
+    pub alarm_kind: String,
+    pub template_id: String,
+    pub fields: Vec<TemplateField>,
+    pub page: String,
+}
+
+impl From<store::WechatTemplateRow> for WechatTemplate {
+    fn from(t: store::WechatTemplateRow) -> Self {
+        Self {
+            alarm_kind: t.alarm_kind,
+            template_id: t.template_id,
+            fields: t.fields.into_iter().map(|(key, s)| TemplateField { key, source: TemplateSource::from_domain(s) }).collect(),
+            page: t.page,
+        }
     }
 }

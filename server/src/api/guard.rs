@@ -41,7 +41,7 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
     use Rule::*;
     let rule = match (root, field) {
         ("Query", "me") => Anyone,
-        ("Query", "notificationSettings" | "notificationTemplates" | "notifications") => Needs(Settings),
+        ("Query", "notificationSettings" | "notificationTemplates" | "notifications" | "wechatTemplates") => Needs(Settings),
         ("Query", "operators" | "roles" | "sessions" | "parkClients" | "auditLog") => Needs(Operators),
         (
             "Query",
@@ -71,7 +71,7 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             | "commandBatch"
             | "friendlyHours",
         ) => Read,
-        ("Query", "myAccounts") => Customer,
+        ("Query", "myAccounts" | "mySubscriptions") => Customer,
         ("Query", "parkBills") => Park(ParkScope::BillsRead),
         ("Query", "parkDailyEnergy") => Park(ParkScope::EnergyRead),
         ("Query", "platformTenants") => Admin,
@@ -122,7 +122,8 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             | "setNotificationTemplate"
             | "setReadingSchedule"
             | "setFriendlyHours"
-            | "setWechatApp",
+            | "setWechatApp"
+            | "setWechatTemplate",
         ) => Needs(Settings),
         ("Mutation", "runBills" | "issueBill" | "reissueBill" | "freezeRegisters" | "createAllocationGroup" | "runAllocation") => {
             Needs(Reports)
@@ -141,7 +142,7 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             | "revokeParkClient",
         ) => Needs(Operators),
         ("Mutation", "changeMyPassword") => Myself,
-        ("Mutation", "bindAccount") => Customer,
+        ("Mutation", "bindAccount" | "reportSubscriptions") => Customer,
         ("Mutation", "createTenant" | "suspendTenant" | "reactivateTenant") => Admin,
         ("Subscription", "alarmChanges") => Read,
         _ => return None,

@@ -472,6 +472,15 @@ impl IdentityQuery {
         Ok(rows.into_iter().map(super::money::Account).collect())
     }
 
+    /// Mini-program: one-time subscriptions left per template (剩余订阅次数).
+    async fn my_subscriptions(&self, ctx: &Context<'_>) -> Res<Vec<Subscription>> {
+        let Principal::Customer { openid, .. } = principal(ctx)? else {
+            return Err(err(ApiError::Forbidden("customers only".into())));
+        };
+        let rows = tenant(ctx)?.subscriptions(openid).await.map_err(err)?;
+        Ok(rows.into_iter().map(|(template_id, remaining)| Subscription { template_id, remaining }).collect())
+    }
+
     /// Park platforms: bills of a period ("2026-10") for accounts with meters in the
     /// client's properties (账单).
     async fn park_bills(&self, ctx: &Context<'_>, period: String) -> Res<Vec<super::billing::Bill>> {
@@ -603,6 +612,19 @@ pub struct BindAccountInput {
     pub account_number: String,
     /// The `code` from the mini-program's getPhoneNumber button.
     pub phone_code: String,
+}
+
+/// One-time subscriptions left for a template (订阅次数).
+#[derive(SimpleObject)]
+pub struct Subscription {
+    pub template_id: String,
+    pub remaining: i64,
+}
+
+#[derive(InputObject)]
+pub struct ReportSubscriptionsInput {
+    /// Template ids answered `accept`.
+    pub accepted: Vec<String>,
 }
 
 #[derive(InputObject)]
@@ -818,6 +840,22 @@ impl IdentityMutation {
         let customer = CustomerId::parse(&customer).ok_or_else(|| err(ApiError::NotFound))?;
         let (rows, _) = t.accounts(Some(&customer), 1, 100).await.map_err(err)?;
         Ok(rows.into_iter().map(super::money::Account).collect())
+    }
+
+    /// Mini-program: the templates `wx.requestSubscribeMessage` answered `accept` for; each
+    /// allows one more message (订阅).
+    async fn report_subscriptions(&self, ctx: &Context<'_>, input: ReportSubscriptionsInput) -> Res<Vec<Subscription>> {
+        let Principal::Customer { openid, .. } = principal(ctx)? else {
+            return Err(err(ApiError::Forbidden("customers only".into())));
+        };
+        if input.accepted.len() > 3 {
+            return Err(err(Invalid::new("accepted", "WeChat asks for at most three templates at a time")));
+        }
+        let rows = tenant(ctx)?.add_subscriptions(openid, &input.accepted).await.map_err(|e| match e {
+            store::StoreError::Conflict(m) => err(Invalid::new("accepted", m)),
+            e => err(e),
+        })?;
+        Ok(rows.into_iter().map(|(template_id, remaining)| Subscription { template_id, remaining }).collect())
     }
 
     /// The SaaS operator: a new tenant with its built-in roles and first administrator.

@@ -9,6 +9,7 @@ pub mod ledger;
 pub mod metering;
 pub mod registry;
 pub mod settlement;
+pub mod subscribe;
 pub mod tariff;
 
 /// A field-level validation failure, named after the input field (API.md: `extensions.field`).

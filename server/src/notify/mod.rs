@@ -1,6 +1,6 @@
 //! Notifications (F24): alarm messages to customers and operators by SMS, signed as each
 //! provider requires, with de-duplication, quiet hours, per-recipient limits and a delivery
-//! log with retries.
+//! log with retries; and to customers by WeChat subscription message.
 
 pub mod sign;
 pub mod sms;
@@ -63,6 +63,52 @@ pub async fn deliver_due(store: &Store, client: &reqwest::Client, now: DateTime<
         };
         let outcome = Outcome { status: &o.0, error: &o.1, provider_ref: None, attempted: true, next_attempt_at: o.2 };
         store.platform_notification_outcome(tenant, &row.id, &outcome, now).await?;
+    }
+    Ok(sent)
+}
+
+/// One delivery pass of WeChat subscription messages: sent, given up when WeChat says the
+/// customer has no subscription left (43101) or a value breaks a rule (47003), retried with
+/// backoff otherwise (an invalid access token is fetched anew first).
+pub async fn deliver_wechat_due(store: &Store, tokens: &crate::wechat::TokenCache, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    use crate::wechat::{WechatError, send_subscribe};
+    let mut sent = 0;
+    for d in store.platform_wechat_due(now, 200).await? {
+        let (tenant, row, app) = (d.tenant_id.as_str(), &d.row, &d.app);
+        let data: serde_json::Value = serde_json::from_str(&row.params).unwrap_or_default();
+        let mut body = serde_json::json!({"touser": row.recipient, "template_id": row.template_code, "data": data, "lang": "zh_CN"});
+        if !d.page.is_empty() {
+            body["page"] = serde_json::Value::from(d.page.clone());
+        }
+        let result = match tokens.get(&app.api_base, &app.app_id, &app.secret).await {
+            Ok(token) => send_subscribe(&app.api_base, &token, &body).await,
+            Err(e) => Err(e),
+        };
+        let (status, error, next) = match result {
+            Ok(()) => {
+                sent += 1;
+                ("SENT", String::new(), now)
+            }
+            Err(WechatError::Refused { errcode: 43101, errmsg }) => {
+                store.platform_subscription_exhausted(tenant, &row.recipient, &row.template_code).await?;
+                ("FAILED", format!("43101 {errmsg}"), now)
+            }
+            Err(WechatError::Refused { errcode: code @ (40003 | 40037 | 47003 | 41030), errmsg }) => {
+                ("FAILED", format!("{code} {errmsg}"), now)
+            }
+            Err(e) => {
+                if let WechatError::Refused { errcode: 40001 | 42001, .. } = e {
+                    tokens.forget(&app.api_base, &app.app_id);
+                }
+                if row.attempts + 1 >= MAX_ATTEMPTS {
+                    ("FAILED", e.to_string(), now)
+                } else {
+                    ("PENDING", e.to_string(), now + chrono::Duration::seconds(30 << row.attempts.clamp(0, 10)))
+                }
+            }
+        };
+        let o = Outcome { status, error: &error, provider_ref: None, attempted: true, next_attempt_at: next };
+        store.platform_notification_outcome(tenant, &row.id, &o, now).await?;
     }
     Ok(sent)
 }

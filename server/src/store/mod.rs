@@ -35,7 +35,7 @@ pub use commands::{DUE_PER_PASS, DueCommand, DuePolicy};
 pub use identity::*;
 pub use keys::Kek;
 pub use money::*;
-pub use notifications::{DueNotification, NotificationRow, NotificationSettings, Outcome};
+pub use notifications::{DueNotification, DueWechat, NotificationRow, NotificationSettings, Outcome, WechatTemplateRow};
 pub use operations::{BATCH_KINDS, BATCH_LIMIT, BatchRow, MeterSelection};
 pub use registry::*;
 pub use settle::SettleReport;

@@ -4,7 +4,7 @@
 //! limit, and retries with backoff.
 
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use super::sql::{Args, stmt};
 use super::{AlarmEvent, Result, Store, StoreError, TenantStore};
@@ -30,6 +30,8 @@ pub struct NotificationSettings {
 #[derive(Debug, Clone)]
 pub struct NotificationRow {
     pub id: String,
+    /// SMS or WECHAT.
+    pub channel: String,
     pub alarm_id: String,
     pub alarm_kind: String,
     pub recipient: String,
@@ -74,6 +76,7 @@ fn settings_row(r: &sea_orm::QueryResult) -> Result<(NotificationSettings, Strin
 fn notification_row(r: &sea_orm::QueryResult) -> Result<NotificationRow> {
     Ok(NotificationRow {
         id: r.try_get("", "id")?,
+        channel: r.try_get("", "channel")?,
         alarm_id: r.try_get("", "alarm_id")?,
         alarm_kind: r.try_get("", "alarm_kind")?,
         recipient: r.try_get("", "recipient")?,
@@ -89,7 +92,7 @@ fn notification_row(r: &sea_orm::QueryResult) -> Result<NotificationRow> {
     })
 }
 
-const NOTIFICATION_COLUMNS: &str = "id, alarm_id, alarm_kind, recipient, template_code, params, status, attempts, last_error, provider_ref, created_at, next_attempt_at, sent_at";
+const NOTIFICATION_COLUMNS: &str = "id, channel, alarm_id, alarm_kind, recipient, template_code, params, status, attempts, last_error, provider_ref, created_at, next_attempt_at, sent_at";
 
 fn secret_aad(tenant: &str) -> String {
     format!("{tenant}/SMS_SECRET/1")
@@ -279,7 +282,8 @@ impl Store {
         let sql = format!(
             "SELECT n.tenant_id, n.{cols}, {settings}, t.time_zone FROM notifications n
              JOIN notification_settings s ON s.tenant_id = n.tenant_id JOIN tenants t ON t.id = n.tenant_id
-             WHERE n.status = 'PENDING' AND n.next_attempt_at <= $1 AND t.status = 'ACTIVE' ORDER BY n.next_attempt_at LIMIT {limit}",
+             WHERE n.status = 'PENDING' AND n.channel = 'SMS' AND n.next_attempt_at <= $1 AND t.status = 'ACTIVE'
+             ORDER BY n.next_attempt_at LIMIT {limit}",
             cols = NOTIFICATION_COLUMNS.replace(", ", ", n."),
             settings = SETTINGS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", "),
         );
@@ -326,6 +330,204 @@ impl Store {
                    WHERE tenant_id = $1 AND id = $2";
         let args = Args::new().s(tenant).s(id).s(status).s(error).os(provider_ref).i(i64::from(attempted)).t(next_attempt_at).t(now);
         self.db.execute_raw(stmt(self.backend(), sql, args)).await?;
+        Ok(())
+    }
+}
+
+/// A tenant's subscription-message template for one alarm kind (订阅消息模板).
+#[derive(Debug, Clone)]
+pub struct WechatTemplateRow {
+    pub alarm_kind: String,
+    pub template_id: String,
+    /// (template key, source) pairs, e.g. ("thing1", SUBJECT).
+    pub fields: Vec<(String, crate::domain::subscribe::Source)>,
+    /// The mini-program page the message opens.
+    pub page: String,
+}
+
+/// A WeChat message due now, with the tenant's mini-program (secret opened).
+#[derive(Debug, Clone)]
+pub struct DueWechat {
+    pub tenant_id: String,
+    pub row: NotificationRow,
+    pub app: super::WechatApp,
+    pub page: String,
+}
+
+fn wechat_template_row(r: &sea_orm::QueryResult) -> Result<WechatTemplateRow> {
+    let fields: Vec<(String, String)> = serde_json::from_str(&r.try_get::<String>("", "fields")?).unwrap_or_default();
+    Ok(WechatTemplateRow {
+        alarm_kind: r.try_get("", "alarm_kind")?,
+        template_id: r.try_get("", "template_id")?,
+        fields: fields.into_iter().filter_map(|(k, s)| crate::domain::subscribe::Source::parse(&s).map(|s| (k, s))).collect(),
+        page: r.try_get("", "page")?,
+    })
+}
+
+impl TenantStore {
+    /// Sets the subscription-message template used for an alarm kind.
+    pub async fn set_wechat_template(&self, t: &WechatTemplateRow) -> Result<()> {
+        let fields: Vec<(String, String)> = t.fields.iter().map(|(k, s)| (k.clone(), s.code().to_string())).collect();
+        let fields = serde_json::to_string(&fields).map_err(|e| StoreError::Database(e.to_string()))?;
+        let sql = "INSERT INTO wechat_templates (tenant_id, alarm_kind, template_id, fields, page) VALUES ($1, $2, $3, $4, $5)
+                   ON CONFLICT (tenant_id, alarm_kind) DO UPDATE SET template_id = excluded.template_id, fields = excluded.fields, page = excluded.page";
+        self.db().execute_raw(stmt(self.backend(), sql, self.args().s(&t.alarm_kind).s(&t.template_id).s(fields).s(&t.page))).await?;
+        Ok(())
+    }
+
+    pub async fn wechat_templates(&self) -> Result<Vec<WechatTemplateRow>> {
+        let sql = "SELECT alarm_kind, template_id, fields, page FROM wechat_templates WHERE tenant_id = $1 ORDER BY alarm_kind";
+        self.db().query_all_raw(stmt(self.backend(), sql, self.args())).await?.iter().map(wechat_template_row).collect()
+    }
+
+    /// A customer accepted one-time subscriptions (`wx.requestSubscribeMessage` answered
+    /// `accept`): one more message allowed per template. Only the tenant's templates count.
+    pub async fn add_subscriptions(&self, openid: &str, template_ids: &[String]) -> Result<Vec<(String, i64)>> {
+        let known: Vec<String> = self.wechat_templates().await?.into_iter().map(|t| t.template_id).collect();
+        if let Some(unknown) = template_ids.iter().find(|t| !known.contains(t)) {
+            return Err(StoreError::Conflict(format!("no such template {unknown}")));
+        }
+        for t in template_ids {
+            let sql = "INSERT INTO subscription_quotas (tenant_id, openid, template_id, remaining, updated_at) VALUES ($1, $2, $3, 1, $4)
+                       ON CONFLICT (tenant_id, openid, template_id) DO UPDATE SET remaining = subscription_quotas.remaining + 1, updated_at = excluded.updated_at";
+            self.db().execute_raw(stmt(self.backend(), sql, self.args().s(openid).s(t).t(Utc::now()))).await?;
+        }
+        self.subscriptions(openid).await
+    }
+
+    /// Messages still allowed per template for a customer.
+    pub async fn subscriptions(&self, openid: &str) -> Result<Vec<(String, i64)>> {
+        let sql = "SELECT template_id, remaining FROM subscription_quotas WHERE tenant_id = $1 AND openid = $2 ORDER BY template_id";
+        let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args().s(openid))).await?;
+        rows.iter().map(|r| Ok((r.try_get("", "template_id")?, super::registry::int(r, "remaining")?))).collect()
+    }
+}
+
+impl Store {
+    /// For newly raised alarms of an account (or of a meter on an account) whose kind has a
+    /// subscription template: one WeChat message per bound customer login that still has a
+    /// subscription for it; the subscription is used up when the message is queued.
+    pub async fn platform_enqueue_wechat(&self, events: &[AlarmEvent], now: DateTime<Utc>) -> Result<usize> {
+        let b = self.backend();
+        let mut queued = 0;
+        for e in events.iter().filter(|e| e.change == "RAISED") {
+            let t = self.tenant(crate::domain::ids::TenantId::parse(&e.tenant_id).ok_or(StoreError::NotFound)?);
+            let alarm = t.alarm(&e.alarm_id).await?;
+            if alarm.parent_id.is_some() {
+                continue;
+            }
+            let sql = "SELECT alarm_kind, template_id, fields, page FROM wechat_templates WHERE tenant_id = $1 AND alarm_kind = $2";
+            let Some(template) = self.db.query_one_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&alarm.kind))).await? else { continue };
+            let template = wechat_template_row(&template)?;
+            let account_sql = match alarm.subject_kind.as_str() {
+                "ACCOUNT" => "SELECT a.id, a.number, a.balance_x100, a.customer_id, '' AS label FROM accounts a WHERE a.tenant_id = $1 AND a.id = $2",
+                "METER" => {
+                    "SELECT a.id, a.number, a.balance_x100, a.customer_id, CASE WHEN m.shop_no = '' THEN m.address ELSE m.shop_no END AS label
+                     FROM meters m JOIN accounts a ON a.tenant_id = m.tenant_id AND a.id = m.account_id WHERE m.tenant_id = $1 AND m.id = $2"
+                }
+                _ => continue,
+            };
+            let Some(acc) = self.db.query_one_raw(stmt(b, account_sql, Args::new().s(&e.tenant_id).s(&alarm.subject_id))).await? else {
+                continue;
+            };
+            let label: String = acc.try_get("", "label")?;
+            let number: String = acc.try_get("", "number")?;
+            let balance = crate::domain::metering::from_scaled(super::registry::int(&acc, "balance_x100")?, 2);
+            let customer: String = acc.try_get("", "customer_id")?;
+            let tz: chrono_tz::Tz = t.tenant_row().await?.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+            let mut data = serde_json::Map::new();
+            let mut unfit = None;
+            for (key, source) in &template.fields {
+                use crate::domain::subscribe::{Source, fit};
+                let raw = match source {
+                    Source::Subject => {
+                        if label.is_empty() {
+                            number.clone()
+                        } else {
+                            label.clone()
+                        }
+                    }
+                    Source::Alarm => crate::domain::control::alarm_label(&alarm.kind).to_string(),
+                    Source::Time => alarm.raised_at.with_timezone(&tz).format("%Y年%m月%d日 %H:%M").to_string(),
+                    Source::Balance => balance.to_string(),
+                };
+                match fit(key, &raw) {
+                    Ok(v) => {
+                        data.insert(key.clone(), serde_json::json!({ "value": v }));
+                    }
+                    Err(why) => unfit = Some(why),
+                }
+            }
+            if let Some(why) = unfit {
+                tracing::warn!(tenant = %e.tenant_id, template = %template.template_id, %why, "subscription message not queued");
+                continue;
+            }
+            let params = serde_json::Value::Object(data).to_string();
+            let sql = "SELECT openid FROM customer_logins WHERE tenant_id = $1 AND customer_id = $2 ORDER BY openid";
+            for r in self.db.query_all_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&customer))).await? {
+                let openid: String = r.try_get("", "openid")?;
+                let txn = self.db.begin().await?;
+                let used = txn
+                    .execute_raw(stmt(
+                        b,
+                        "UPDATE subscription_quotas SET remaining = remaining - 1, updated_at = $4
+                         WHERE tenant_id = $1 AND openid = $2 AND template_id = $3 AND remaining > 0",
+                        Args::new().s(&e.tenant_id).s(&openid).s(&template.template_id).t(now),
+                    ))
+                    .await?
+                    .rows_affected();
+                if used == 0 {
+                    continue;
+                }
+                let sql = "INSERT INTO notifications (tenant_id, id, channel, alarm_id, alarm_kind, recipient, template_code, params, created_at, next_attempt_at)
+                           VALUES ($1, $2, 'WECHAT', $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (tenant_id, alarm_id, recipient) DO NOTHING";
+                let args = Args::new()
+                    .s(&e.tenant_id)
+                    .s(NotificationId::new_ordered().as_str())
+                    .s(&alarm.id)
+                    .s(&alarm.kind)
+                    .s(&openid)
+                    .s(&template.template_id)
+                    .s(&params)
+                    .t(now);
+                let inserted = txn.execute_raw(stmt(b, sql, args)).await?.rows_affected();
+                if inserted == 0 {
+                    // Already queued for this alarm: give the subscription back.
+                    txn.rollback().await?;
+                    continue;
+                }
+                txn.commit().await?;
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+
+    /// WeChat messages due now with their tenant's mini-program.
+    pub async fn platform_wechat_due(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<DueWechat>> {
+        let b = self.backend();
+        let sql = format!(
+            "SELECT n.tenant_id, n.{cols}, COALESCE(w.page, '') AS page FROM notifications n
+             JOIN tenants t ON t.id = n.tenant_id
+             LEFT JOIN wechat_templates w ON w.tenant_id = n.tenant_id AND w.alarm_kind = n.alarm_kind
+             WHERE n.status = 'PENDING' AND n.channel = 'WECHAT' AND n.next_attempt_at <= $1 AND t.status = 'ACTIVE'
+             ORDER BY n.next_attempt_at LIMIT {limit}",
+            cols = NOTIFICATION_COLUMNS.replace(", ", ", n."),
+        );
+        let mut out = Vec::new();
+        for r in self.db.query_all_raw(stmt(b, &sql, Args::new().t(now))).await? {
+            let tenant_id: String = r.try_get("", "tenant_id")?;
+            let t = self.tenant(crate::domain::ids::TenantId::parse(&tenant_id).ok_or(StoreError::NotFound)?);
+            let Some(app) = t.wechat_app().await? else { continue };
+            out.push(DueWechat { row: notification_row(&r)?, app, page: r.try_get("", "page")?, tenant_id });
+        }
+        Ok(out)
+    }
+
+    /// WeChat said the customer has no subscription left: forget what we counted.
+    pub async fn platform_subscription_exhausted(&self, tenant: &str, openid: &str, template: &str) -> Result<()> {
+        let sql = "UPDATE subscription_quotas SET remaining = 0 WHERE tenant_id = $1 AND openid = $2 AND template_id = $3";
+        self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(openid).s(template))).await?;
         Ok(())
     }
 }

@@ -91,3 +91,36 @@ pub async fn phone_number(api_base: &str, app_id: &str, secret: &str, code: &str
     }
     Ok(info.pure_phone_number)
 }
+
+/// `POST /cgi-bin/message/subscribe/send`: one subscription message.
+pub async fn send_subscribe(api_base: &str, access_token: &str, body: &serde_json::Value) -> Result<(), WechatError> {
+    let url = format!("{}/cgi-bin/message/subscribe/send", api_base.trim_end_matches('/'));
+    answer(http().post(url).query(&[("access_token", access_token)]).json(body).send().await).await.map(|_| ())
+}
+
+/// Access tokens per AppID, fetched through `stable_token` and kept until five minutes
+/// before they expire (WeChat limits how often they may be fetched).
+#[derive(Default)]
+pub struct TokenCache {
+    tokens: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::Instant)>>,
+}
+
+impl TokenCache {
+    pub async fn get(&self, api_base: &str, app_id: &str, secret: &str) -> Result<String, WechatError> {
+        let key = format!("{api_base}|{app_id}");
+        if let Some((t, until)) = self.tokens.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
+            && *until > std::time::Instant::now()
+        {
+            return Ok(t.clone());
+        }
+        let token = stable_token(api_base, app_id, secret).await?;
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(7200 - 300);
+        self.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(key, (token.clone(), until));
+        Ok(token)
+    }
+
+    /// Forgets a token WeChat called invalid (40001 / 42001).
+    pub fn forget(&self, api_base: &str, app_id: &str) {
+        self.tokens.lock().unwrap_or_else(|p| p.into_inner()).remove(&format!("{api_base}|{app_id}"));
+    }
+}

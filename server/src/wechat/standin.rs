@@ -1,7 +1,9 @@
 //! A local WeChat for the demo and the tests. It knows apps (AppID and secret), hands out
 //! single-use login and phone codes that expire after five minutes, issues access tokens
 //! through `stable_token`, and answers with WeChat's own shapes and error codes (`40029`
-//! invalid code, `40125` invalid secret, `40001` invalid access token, `40013` invalid AppID).
+//! invalid code, `40125` invalid secret, `40001` invalid access token, `40013` invalid AppID),
+//! and delivers subscription messages only against accepted one-time subscriptions (`43101`
+//! otherwise) with values that keep WeChat's rules (`47003` otherwise).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,6 +25,23 @@ struct State {
     phone_codes: HashMap<String, (String, String, Instant)>,
     /// Access token -> AppID.
     tokens: HashMap<String, String>,
+    /// Openids this WeChat has seen (from login codes).
+    openids: std::collections::HashSet<String>,
+    /// (openid, template id) -> one-time subscriptions accepted and not yet used.
+    quotas: HashMap<(String, String), u32>,
+    /// Subscription messages delivered.
+    delivered: Vec<SubscribeMessage>,
+}
+
+/// A subscription message the stand-in delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscribeMessage {
+    pub app_id: String,
+    pub openid: String,
+    pub template_id: String,
+    pub page: Option<String>,
+    /// (key, value) pairs of `data`.
+    pub data: Vec<(String, String)>,
 }
 
 #[derive(Clone)]
@@ -50,6 +69,7 @@ impl WechatStandIn {
                 .route("/sns/jscode2session", web::get().to(jscode2session))
                 .route("/cgi-bin/stable_token", web::post().to(stable_token))
                 .route("/wxa/business/getuserphonenumber", web::post().to(phone_number))
+                .route("/cgi-bin/message/subscribe/send", web::post().to(subscribe_send))
         })
         .workers(1)
         .listen(listener)?
@@ -67,8 +87,20 @@ impl WechatStandIn {
     /// What `wx.login()` would give the user `openid` of `app_id`.
     pub fn login_code(&self, app_id: &str, openid: &str) -> String {
         let c = code();
-        self.lock().login_codes.insert(c.clone(), (app_id.into(), openid.into(), Instant::now()));
+        let mut s = self.lock();
+        s.openids.insert(openid.into());
+        s.login_codes.insert(c.clone(), (app_id.into(), openid.into(), Instant::now()));
         c
+    }
+
+    /// The user tapped "allow" for a one-time subscription to `template_id`.
+    pub fn accept_subscription(&self, openid: &str, template_id: &str) {
+        *self.lock().quotas.entry((openid.into(), template_id.into())).or_default() += 1;
+    }
+
+    /// Messages delivered so far.
+    pub fn delivered(&self) -> Vec<SubscribeMessage> {
+        self.lock().delivered.clone()
     }
 
     /// What the `getPhoneNumber` button would give for a user whose phone is `phone`.
@@ -172,4 +204,63 @@ async fn phone_number(state: Shared, q: web::Query<TokenQuery>, body: web::Json<
         })),
         _ => refuse(40029, "invalid code"),
     }
+}
+
+#[derive(Deserialize)]
+struct SubscribeBody {
+    touser: String,
+    template_id: String,
+    page: Option<String>,
+    data: serde_json::Map<String, serde_json::Value>,
+}
+
+/// WeChat's value rules by key prefix (the same table our sender fits values to, written
+/// out again here as WeChat states them).
+fn value_ok(key: &str, value: &str) -> bool {
+    let stem = key.trim_end_matches(|c: char| c.is_ascii_digit());
+    let n = value.chars().count();
+    match stem {
+        "thing" => n <= 20,
+        "number" => n <= 32 && value.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-'),
+        "letter" => n <= 32 && value.chars().all(|c| c.is_ascii_alphabetic()),
+        "symbol" => n <= 5,
+        "character_string" => n <= 32 && value.is_ascii(),
+        "time" | "date" => n <= 40 && value.chars().any(|c| c.is_ascii_digit()),
+        "amount" => {
+            let digits = value.trim_start_matches(['¥', '$']).trim_end_matches('元');
+            n <= 12 && digits.trim_start_matches('-').replace('.', "").chars().all(|c| c.is_ascii_digit())
+        }
+        "phone_number" => n <= 17,
+        "car_number" => n <= 8,
+        "name" => n <= 20,
+        "phrase" => n <= 5,
+        _ => false,
+    }
+}
+
+async fn subscribe_send(state: Shared, q: web::Query<TokenQuery>, body: web::Json<SubscribeBody>) -> HttpResponse {
+    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(app) = s.tokens.get(&q.access_token).cloned() else {
+        return refuse(40001, "invalid credential, access_token is invalid or not latest");
+    };
+    if !s.openids.contains(&body.touser) {
+        return refuse(40003, "invalid openid");
+    }
+    let mut data = Vec::new();
+    for (key, v) in &body.data {
+        let value = v.get("value").and_then(|x| x.as_str()).unwrap_or_default();
+        if !value_ok(key, value) {
+            return refuse(47003, &format!("argument invalid! data.{key}.value invalid"));
+        }
+        data.push((key.clone(), value.to_string()));
+    }
+    let quota = s.quotas.entry((body.touser.clone(), body.template_id.clone())).or_default();
+    if *quota == 0 {
+        return refuse(43101, "user refuse to accept the msg");
+    }
+    *quota -= 1;
+    let message =
+        SubscribeMessage { app_id: app, openid: body.touser.clone(), template_id: body.template_id.clone(), page: body.page.clone(), data };
+    s.delivered.push(message);
+    HttpResponse::Ok().json(json!({"errcode": 0, "errmsg": "ok"}))
 }
