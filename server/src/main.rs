@@ -718,6 +718,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         };
         tokio::spawn(mqtt_bridge::simulator::run(cfg, devices, mqtt_bridge::simulator::SimHandle::default()));
         banner += &demo_sms(&t, &seed).await?;
+        banner += &demo_wechat(&t, &seed).await?;
     }
     print!("{banner}");
     let _ = std::io::stdout().flush();
@@ -758,6 +759,22 @@ async fn demo_sms(t: &server::store::TenantStore, seed: &str) -> anyhow::Result<
     }
     // The stand-in's server task runs as long as the process.
     Ok(format!("SMS stand-in (Alibaba Cloud API, signatures checked) at {}/aliyun/\n", standin.base))
+}
+
+/// The demo's mini-program: a local stand-in of WeChat as the tenant's AppID, so customer
+/// logins (`POST /auth/wechat`) and `bindAccount` can be tried.
+async fn demo_wechat(t: &server::store::TenantStore, seed: &str) -> anyhow::Result<String> {
+    if t.wechat_app().await?.is_some_and(|a| !a.api_base.starts_with("http://127.0.0.1")) {
+        return Ok(String::new());
+    }
+    let secret = server::fleet::derived_secret(seed, "wechat-standin");
+    let app_id = "wxdemo0000000000";
+    let standin = server::wechat::standin::WechatStandIn::start("127.0.0.1:0".parse()?, &[(app_id, &secret)])?;
+    t.set_wechat_app(app_id, &secret, &standin.base).await?;
+    Ok(format!(
+        "WeChat stand-in at {base}: a login code from {base}/standin/login-code?appid={app_id}&openid=o-demo, then POST /auth/wechat {{\"tenant\":\"demo\",\"code\":…}}\n",
+        base = standin.base
+    ))
 }
 
 fn frame(command: FrameCommand) -> anyhow::Result<std::process::ExitCode> {

@@ -70,6 +70,8 @@ impl WechatStandIn {
                 .route("/cgi-bin/stable_token", web::post().to(stable_token))
                 .route("/wxa/business/getuserphonenumber", web::post().to(phone_number))
                 .route("/cgi-bin/message/subscribe/send", web::post().to(subscribe_send))
+                .route("/standin/login-code", web::get().to(mint_login_code))
+                .route("/standin/phone-code", web::get().to(mint_phone_code))
         })
         .workers(1)
         .listen(listener)?
@@ -263,4 +265,34 @@ async fn subscribe_send(state: Shared, q: web::Query<TokenQuery>, body: web::Jso
         SubscribeMessage { app_id: app, openid: body.touser.clone(), template_id: body.template_id.clone(), page: body.page.clone(), data };
     s.delivered.push(message);
     HttpResponse::Ok().json(json!({"errcode": 0, "errmsg": "ok"}))
+}
+
+// ---- the stand-in's own helpers (no WeChat counterpart): what the phone would produce ----
+
+#[derive(Deserialize)]
+struct MintLogin {
+    appid: String,
+    openid: String,
+}
+
+/// `GET /standin/login-code?appid=…&openid=…`: the code `wx.login()` would give that user.
+async fn mint_login_code(state: Shared, q: web::Query<MintLogin>) -> HttpResponse {
+    let c = code();
+    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    s.openids.insert(q.openid.clone());
+    s.login_codes.insert(c.clone(), (q.appid.clone(), q.openid.clone(), Instant::now()));
+    HttpResponse::Ok().json(json!({"code": c}))
+}
+
+#[derive(Deserialize)]
+struct MintPhone {
+    appid: String,
+    phone: String,
+}
+
+/// `GET /standin/phone-code?appid=…&phone=…`: the code the getPhoneNumber button would give.
+async fn mint_phone_code(state: Shared, q: web::Query<MintPhone>) -> HttpResponse {
+    let c = code();
+    state.lock().unwrap_or_else(|p| p.into_inner()).phone_codes.insert(c.clone(), (q.appid.clone(), q.phone.clone(), Instant::now()));
+    HttpResponse::Ok().json(json!({"code": c}))
 }
