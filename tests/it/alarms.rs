@@ -106,8 +106,9 @@ async fn phase_loss_and_a_silent_meter_raise_alarms_that_clear_when_the_conditio
     assert_eq!(phase.len(), 1, "one active alarm per meter and kind: {phase:?}");
     let id = phase[0]["id"].clone();
     let ack =
-        admin.ok("mutation($i: ID!) { acknowledgeAlarm(id: $i) { acknowledgedAt state } }", json!({"i": id}))["acknowledgeAlarm"].clone();
+        admin.ok("mutation($i: ID!) { acknowledgeAlarm(id: $i) { acknowledgedAt acknowledgedBy state } }", json!({"i": id}))["acknowledgeAlarm"].clone();
     assert!(ack["acknowledgedAt"].is_string());
+    assert_eq!(ack["acknowledgedBy"], "admin", "the operator who acknowledged");
     assert_eq!(other.fails("mutation($i: ID!) { acknowledgeAlarm(id: $i) { id } }", json!({"i": id}))["code"], "NOT_FOUND");
     assert!(other_bell.try_recv().is_err(), "another tenant hears nothing");
 

@@ -101,7 +101,12 @@ impl AlarmMutation {
     async fn acknowledge_alarm(&self, ctx: &Context<'_>, id: ID) -> Res<Alarm> {
         let id = parse_id(&id, AlarmId::parse)?;
         let t = tenant(ctx)?;
-        Ok(t.acknowledge_alarm(id.as_str(), "operator", Utc::now()).await.map_err(err)?.into())
+        let by = match ctx.data_opt::<super::auth::Principal>() {
+            Some(super::auth::Principal::Operator { username, .. }) => username.clone(),
+            Some(p) => p.actor().1,
+            None => return Err(err(super::ApiError::Unauthenticated)),
+        };
+        Ok(t.acknowledge_alarm(id.as_str(), &by, Utc::now()).await.map_err(err)?.into())
     }
 }
 

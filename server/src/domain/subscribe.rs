@@ -92,6 +92,7 @@ pub fn fit(key: &str, raw: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
