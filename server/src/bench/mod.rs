@@ -82,6 +82,18 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 500)]
         samples: usize,
     },
+    /// Signed-in GraphQL requests over HTTP: latency one at a time, throughput with several
+    /// clients (principal lookup, guard, row-level security on PostgreSQL).
+    Api {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 1000)]
+        meters: usize,
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
     /// Publishing side of `ingest` and `storm` (run as a child process).
     #[command(hide = true)]
     Publishers {
@@ -117,12 +129,14 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Settle { database_url, meters, readings, batch } => money::settle(database_url, meters, readings, batch).await?,
         BenchCommand::Bills { database_url, meters } => money::bills(database_url, meters).await?,
         BenchCommand::Control { target, meters, samples } => control::control(target, meters, samples).await?,
+        BenchCommand::Api { target, meters, requests, concurrency } => api::api(target, meters, requests, concurrency).await?,
         BenchCommand::Copy { database_url, rows } => pipeline::copy(&database_url, rows)?,
         BenchCommand::Publishers { file, broker, readings, storm } => pipeline::publishers(&file, &broker, readings, storm).await?,
     }
     Ok(())
 }
 
+mod api;
 mod control;
 mod money;
 mod pipeline;

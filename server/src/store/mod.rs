@@ -104,6 +104,9 @@ pub struct Store {
     pub(crate) keys: keys::SharedKeyRing,
     /// Alarm changes, for live subscribers.
     pub(crate) alarm_events: tokio::sync::broadcast::Sender<AlarmEvent>,
+    /// The login's own pool when the application switched to `voltledger_app`: for
+    /// maintenance only owners may do (`ANALYZE`).
+    maintenance: Option<DatabaseConnection>,
 }
 
 /// Names of the stored reading value columns (benchmarks build the same row shape).
@@ -151,6 +154,7 @@ impl Store {
             cache_generation: Arc::default(),
             keys: Arc::default(),
             alarm_events: tokio::sync::broadcast::channel(1024).0,
+            maintenance: None,
         })
     }
 
@@ -173,7 +177,7 @@ impl Store {
     /// Refreshes the planner's statistics (PostgreSQL `ANALYZE`, SQLite `ANALYZE`), e.g. after
     /// a bulk load.
     pub async fn platform_analyze(&self) -> Result<()> {
-        self.db.execute_unprepared("ANALYZE").await?;
+        self.maintenance.as_ref().unwrap_or(&self.db).execute_unprepared("ANALYZE").await?;
         Ok(())
     }
 
@@ -206,7 +210,8 @@ impl Store {
         let mut options = Self::options(url);
         // `-c role=…` in the startup packet: every pooled connection starts as the role.
         options.map_sqlx_postgres_opts(|o| o.options([("role", APP_ROLE)]));
-        self.db = Database::connect(options).await.map_err(|e| StoreError::Database(e.to_string()))?;
+        let app = Database::connect(options).await.map_err(|e| StoreError::Database(e.to_string()))?;
+        self.maintenance = Some(std::mem::replace(&mut self.db, app));
         Ok(true)
     }
 
