@@ -8,5 +8,6 @@ pub mod control;
 pub mod domain;
 pub mod fleet;
 pub mod notify;
+pub mod pay;
 pub mod store;
 pub mod wechat;

@@ -11,6 +11,7 @@ mod m0001_foundation;
 mod m0002_money;
 mod m0003_control;
 mod m0004_identity;
+mod m0005_payments;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_money::Migration),
             Box::new(m0003_control::Migration),
             Box::new(m0004_identity::Migration),
+            Box::new(m0005_payments::Migration),
         ]
     }
 }

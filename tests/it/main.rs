@@ -10,4 +10,5 @@ mod ingestion;
 mod isolation;
 mod money;
 mod mosquitto;
+mod payments;
 mod registry;

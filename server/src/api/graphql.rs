@@ -24,6 +24,7 @@ pub struct QueryRoot(
     super::alarms::NotificationQuery,
     super::control::ControlQuery,
     super::identity::IdentityQuery,
+    super::pay::PayQuery,
 );
 
 /// The mutation root: registry and money.
@@ -36,6 +37,7 @@ pub struct MutationRoot(
     super::alarms::NotificationMutation,
     super::control::ControlMutation,
     super::identity::IdentityMutation,
+    super::pay::PayMutation,
 );
 
 pub fn schema() -> VoltSchema {

@@ -29,6 +29,9 @@ pub enum Rule {
     Anyone,
     /// A mini-program customer.
     Customer,
+    /// Any operator (reading, in scope) or the customer owning the account (the resolver
+    /// checks ownership).
+    AccountOwner,
     /// A park-platform client with this scope.
     Park(ParkScope),
     /// The SaaS operator.
@@ -72,6 +75,8 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             | "friendlyHours",
         ) => Read,
         ("Query", "myAccounts" | "mySubscriptions") => Customer,
+        ("Query", "payees") => Needs(Payees),
+        ("Query", "rechargeOrders") => AccountOwner,
         ("Query", "parkBills") => Park(ParkScope::BillsRead),
         ("Query", "parkDailyEnergy") => Park(ParkScope::EnergyRead),
         ("Query", "platformTenants") => Admin,
@@ -142,7 +147,8 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             | "revokeParkClient",
         ) => Needs(Operators),
         ("Mutation", "changeMyPassword") => Myself,
-        ("Mutation", "bindAccount" | "reportSubscriptions") => Customer,
+        ("Mutation", "bindAccount" | "reportSubscriptions" | "createRechargeOrder") => Customer,
+        ("Mutation", "createPayee") => Needs(Payees),
         ("Mutation", "createTenant" | "suspendTenant" | "reactivateTenant") => Admin,
         ("Subscription", "alarmChanges") => Read,
         _ => return None,
@@ -242,7 +248,7 @@ pub async fn admit(
     match (rule, principal) {
         (Rule::Anyone, _) => Ok(()),
         (Rule::Admin, Principal::Admin) => Ok(()),
-        (Rule::Customer, Principal::Customer { .. }) => Ok(()),
+        (Rule::Customer | Rule::AccountOwner, Principal::Customer { .. }) => Ok(()),
         (Rule::Park(scope), Principal::Park { scopes, .. }) => {
             if scopes.contains(&scope) {
                 Ok(())
@@ -250,7 +256,7 @@ pub async fn admit(
                 Err(ApiError::Forbidden(format!("this client lacks the {} scope", scope.code())))
             }
         }
-        (Rule::Read | Rule::Needs(_) | Rule::Myself, Principal::Operator { permissions, properties, .. }) => {
+        (Rule::Read | Rule::AccountOwner | Rule::Needs(_) | Rule::Myself, Principal::Operator { permissions, properties, .. }) => {
             if let Rule::Needs(p) = rule
                 && !permissions.has(p)
             {

@@ -104,6 +104,7 @@ async fn metrics(state: web::Data<HttpState>) -> HttpResponse {
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     super::login::routes(cfg);
+    super::pay::routes(cfg);
     cfg.route("/graphql", web::post().to(graphql))
         .route("/graphql", web::get().to(graphiql))
         .route("/graphql/ws", web::get().to(graphql_ws))

@@ -12,6 +12,7 @@ pub mod http;
 pub mod identity;
 pub mod login;
 pub mod money;
+pub mod pay;
 
 use crate::domain::Invalid;
 use crate::store::StoreError;

@@ -1,0 +1,284 @@
+//! Payments at the edge: payees (GraphQL, PAYEES permission), customers' recharge orders
+//! (GraphQL, mini-program), and the WeChat Pay notification endpoint (plain HTTP, raw body).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use super::ApiError;
+use super::auth::Principal;
+use super::graphql::{Res, err, parse_id, tenant};
+use super::http::HttpState;
+use crate::domain::Invalid;
+use crate::domain::ids::AccountId;
+use crate::domain::metering::from_scaled;
+use crate::pay::wechatpay::SignedHeaders;
+use crate::pay::{NotifyRefusal, check_transaction, credentials, open_notification, partner_jsapi, request_payment};
+use crate::store;
+
+/// A merchant account receiving a tenant's payments (收款账户).
+#[derive(SimpleObject)]
+pub struct Payee {
+    pub id: ID,
+    pub name: String,
+    /// PARTNER: a sub-merchant under the platform's service-provider account (特约商户).
+    pub mode: String,
+    pub sub_mchid: String,
+    /// Bound to a property or an area; neither = the tenant's default.
+    pub property_id: Option<ID>,
+    pub area_id: Option<ID>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<store::PayeeRow> for Payee {
+    fn from(p: store::PayeeRow) -> Self {
+        Self {
+            id: ID(p.id),
+            name: p.name,
+            mode: p.mode,
+            sub_mchid: p.sub_mchid,
+            property_id: p.property_id.map(ID),
+            area_id: p.area_id.map(ID),
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// The parameters of `wx.requestPayment` (调起支付参数).
+#[derive(SimpleObject)]
+pub struct RequestPayment {
+    pub app_id: String,
+    pub time_stamp: String,
+    pub nonce_str: String,
+    pub package: String,
+    pub sign_type: String,
+    pub pay_sign: String,
+}
+
+/// A customer's recharge by WeChat Pay (充值订单).
+#[derive(SimpleObject)]
+pub struct RechargeOrder {
+    pub id: ID,
+    pub out_trade_no: String,
+    pub account_id: ID,
+    pub payee_id: ID,
+    pub amount: Decimal,
+    /// CREATED, PAID, CLOSED.
+    pub state: String,
+    pub transaction_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    /// Present on the order just created.
+    pub payment: Option<RequestPayment>,
+}
+
+impl From<store::OrderRow> for RechargeOrder {
+    fn from(o: store::OrderRow) -> Self {
+        Self {
+            id: ID(o.id),
+            out_trade_no: o.out_trade_no,
+            account_id: ID(o.account_id),
+            payee_id: ID(o.payee_id),
+            amount: from_scaled(o.amount_x100, 2),
+            state: o.state,
+            transaction_id: o.transaction_id,
+            created_at: o.created_at,
+            expires_at: o.expires_at,
+            paid_at: o.paid_at,
+            payment: None,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreatePayeeInput {
+    pub name: String,
+    /// The property company's sub-merchant number (特约商户号).
+    pub sub_mchid: String,
+    pub property_id: Option<ID>,
+    pub area_id: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct CreateRechargeOrderInput {
+    pub account_id: ID,
+    /// Yuan, 1.00 to 5000.00.
+    pub amount: Decimal,
+}
+
+#[derive(Default)]
+pub struct PayQuery;
+
+#[Object]
+impl PayQuery {
+    /// Payee merchant accounts (收款账户).
+    async fn payees(&self, ctx: &Context<'_>) -> Res<Vec<Payee>> {
+        Ok(tenant(ctx)?.payees().await.map_err(err)?.into_iter().map(Into::into).collect())
+    }
+
+    /// Recharge orders of an account, newest first (充值订单).
+    async fn recharge_orders(&self, ctx: &Context<'_>, account_id: ID) -> Res<Vec<RechargeOrder>> {
+        let account = parse_id(&account_id, AccountId::parse)?;
+        let t = tenant(ctx)?;
+        if let Principal::Customer { customer, .. } = ctx.data::<Principal>().map_err(|_| err(ApiError::Unauthenticated))? {
+            let owner = t.account(&account).await.map_err(err)?.map(|a| a.customer_id.to_string());
+            if owner.is_none() || owner != *customer {
+                return Err(err(ApiError::NotFound));
+            }
+        }
+        Ok(t.orders_of_account(&account).await.map_err(err)?.into_iter().map(Into::into).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct PayMutation;
+
+#[Object]
+impl PayMutation {
+    /// Adds a payee: a sub-merchant, bound to a property or an area or to neither (default).
+    async fn create_payee(&self, ctx: &Context<'_>, input: CreatePayeeInput) -> Res<Payee> {
+        if input.name.trim().is_empty() {
+            return Err(err(Invalid::new("name", "required")));
+        }
+        if !(8..=16).contains(&input.sub_mchid.len()) || !input.sub_mchid.chars().all(|c| c.is_ascii_digit()) {
+            return Err(err(Invalid::new("subMchid", "a merchant number: 8 to 16 digits")));
+        }
+        let (property, area) = (input.property_id.map(|p| p.to_string()), input.area_id.map(|a| a.to_string()));
+        tenant(ctx)?
+            .create_payee(input.name.trim(), &input.sub_mchid, property.as_deref(), area.as_deref())
+            .await
+            .map_err(|e| match e {
+                store::StoreError::Conflict(m) if m.contains("property") => err(Invalid::new("propertyId", m)),
+                store::StoreError::Conflict(m) if m.contains("area") => err(Invalid::new("areaId", m)),
+                e => err(e),
+            })
+            .map(Into::into)
+    }
+
+    /// Mini-program: a WeChat Pay order to recharge one of the customer's accounts; the
+    /// answer carries what `wx.requestPayment` needs. Credited only by WeChat's notification.
+    async fn create_recharge_order(&self, ctx: &Context<'_>, input: CreateRechargeOrderInput) -> Res<RechargeOrder> {
+        let Principal::Customer { openid, customer, .. } = ctx.data::<Principal>().map_err(|_| err(ApiError::Unauthenticated))? else {
+            return Err(err(ApiError::Forbidden("customers only".into())));
+        };
+        let account_id = parse_id(&input.account_id, AccountId::parse)?;
+        let t = tenant(ctx)?;
+        let account = t.account(&account_id).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
+        if customer.as_deref() != Some(account.customer_id.as_str()) {
+            return Err(err(ApiError::NotFound));
+        }
+        if account.state != "OPEN" {
+            return Err(err(ApiError::Conflict("the account is closed".into())));
+        }
+        let fen = crate::domain::ledger::positive_fen("amount", input.amount).map_err(err)?;
+        if !(100..=500_000).contains(&fen) {
+            return Err(err(Invalid::new("amount", "between 1.00 and 5000.00")));
+        }
+        let provider =
+            t.payment_provider().await.map_err(err)?.ok_or_else(|| err(ApiError::Conflict("WeChat Pay is not configured".into())))?;
+        let payee = t
+            .payee_for_account(&account_id)
+            .await
+            .map_err(err)?
+            .ok_or_else(|| err(ApiError::Conflict("no payee receives this account's payments".into())))?;
+        let out_trade_no = format!("VL{}{:016X}", Utc::now().format("%y%m%d%H%M%S"), rand::random::<u64>());
+        let expires = Utc::now() + chrono::Duration::minutes(30);
+        let order = t.create_order(&account_id, &payee, fen, openid, &provider.sp_appid, &out_trade_no, expires).await.map_err(err)?;
+        let description = format!("电费充值 {}", account.number);
+        let prepay = partner_jsapi(&provider, &order, &description).await.map_err(|e| {
+            tracing::warn!(cause = %e, order = %order.out_trade_no, "WeChat Pay order failed");
+            err(ApiError::Conflict(format!("WeChat Pay did not take the order: {e}")))
+        })?;
+        t.set_prepay_id(&order.id, &prepay).await.map_err(err)?;
+        let pay = request_payment(&provider, &provider.sp_appid, &prepay).map_err(|e| err(ApiError::Internal(e.to_string())))?;
+        let mut out: RechargeOrder = order.into();
+        out.payment = Some(RequestPayment {
+            app_id: pay.app_id,
+            time_stamp: pay.time_stamp,
+            nonce_str: pay.nonce_str,
+            package: pay.package,
+            sign_type: pay.sign_type,
+            pay_sign: pay.pay_sign,
+        });
+        Ok(out)
+    }
+}
+
+fn fail(status: StatusCode, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(json!({"code": "FAIL", "message": message}))
+}
+
+/// `POST /pay/wechat/notify`: WeChat Pay's payment notification. The raw body is checked
+/// (signature, timestamp, serial), decrypted, matched to the order (provider, payee,
+/// AppID, amount, state) and credited once, keyed by WeChat's transaction id; anything else
+/// is refused with a 4xx and changes nothing.
+async fn wechat_notify(state: web::Data<HttpState>, http: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let provider = match state.store.platform_payment_provider().await {
+        Ok(Some(p)) => p,
+        Ok(None) => return fail(StatusCode::SERVICE_UNAVAILABLE, "payments are not configured"),
+        Err(e) => {
+            tracing::error!(cause = %e, "payment provider unreadable");
+            return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
+    };
+    let ring = match credentials(&provider) {
+        Ok((_, ring)) => ring,
+        Err(e) => {
+            tracing::error!(cause = %e, "payment provider keys unusable");
+            return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
+    };
+    let header = |name: &str| http.headers().get(name).and_then(|v| v.to_str().ok());
+    let h = SignedHeaders {
+        timestamp: header("Wechatpay-Timestamp"),
+        nonce: header("Wechatpay-Nonce"),
+        signature: header("Wechatpay-Signature"),
+        serial: header("Wechatpay-Serial"),
+        signature_type: header("Wechatpay-Signature-Type"),
+    };
+    let transaction = match open_notification(&provider, &ring, h, &body, Utc::now().timestamp()) {
+        Ok(t) => t,
+        Err(e @ NotifyRefusal::Signature(_)) => {
+            tracing::warn!(reason = %e, "payment notification refused");
+            return fail(StatusCode::UNAUTHORIZED, &e.to_string());
+        }
+        Err(e) => {
+            tracing::warn!(reason = %e, "payment notification refused");
+            return fail(StatusCode::BAD_REQUEST, &e.to_string());
+        }
+    };
+    let order = match state.store.platform_order_by_trade_no(&transaction.out_trade_no).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return fail(StatusCode::BAD_REQUEST, "no such order"),
+        Err(e) => {
+            tracing::error!(cause = %e, "order lookup failed");
+            return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
+    };
+    if let Err(e) = check_transaction(&provider, &order, &transaction) {
+        tracing::warn!(reason = %e, order = %order.out_trade_no, "payment notification does not match its order");
+        return fail(StatusCode::BAD_REQUEST, &e.to_string());
+    }
+    let Ok(tenant) = store::order_tenant(&order) else { return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error") };
+    let paid_at = transaction
+        .success_time
+        .as_deref()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(Utc::now);
+    match state.store.tenant(tenant).settle_paid_order(&order, &transaction.transaction_id, paid_at).await {
+        Ok(_) => HttpResponse::NoContent().finish(),
+        Err(e) => {
+            tracing::error!(cause = %e, order = %order.out_trade_no, "crediting a paid order failed");
+            fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error; retry")
+        }
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/pay/wechat/notify", web::post().to(wechat_notify));
+}

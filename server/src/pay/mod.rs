@@ -1,0 +1,221 @@
+//! Payments: WeChat Pay v3 in service-provider (partner) mode — orders for customers'
+//! recharges, the signed and encrypted payment notification, and a local stand-in of WeChat
+//! Pay for the demo and the tests. Protocol facts: ../shared/reference/payments.md.
+
+pub mod standin;
+pub mod wechatpay;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::store::{OrderRow, PaymentProvider};
+use wechatpay::{KeyRing, MerchantSigner, SignedHeaders, WechatPayError, nonce_str};
+
+/// A failure talking to WeChat Pay.
+#[derive(Debug, thiserror::Error)]
+pub enum PayError {
+    #[error("WeChat Pay unreachable: {0}")]
+    Transport(String),
+    #[error("WeChat Pay refused ({status}): {code} {message}")]
+    Refused { status: u16, code: String, message: String },
+    #[error("WeChat Pay answer not trusted: {0}")]
+    Untrusted(WechatPayError),
+    #[error("unexpected answer from WeChat Pay: {0}")]
+    Protocol(String),
+    #[error("payment configuration: {0}")]
+    Config(String),
+}
+
+/// The provider's signer and WeChat's key ring, built from the stored account.
+pub fn credentials(p: &PaymentProvider) -> Result<(MerchantSigner, KeyRing), PayError> {
+    let signer = MerchantSigner::from_pem(&p.sp_mchid, &p.serial, &p.private_key_pem).map_err(|e| PayError::Config(e.to_string()))?;
+    let mut ring = KeyRing::default();
+    for (serial, pem) in &p.wechat_keys {
+        ring.add_pem(serial, pem).map_err(|e| PayError::Config(e.to_string()))?;
+    }
+    Ok((signer, ring))
+}
+
+/// Sends a signed request and returns the verified body (responses without WeChat's
+/// signature are treated as forged).
+async fn call(
+    p: &PaymentProvider,
+    signer: &MerchantSigner,
+    ring: &KeyRing,
+    method: &str,
+    path: &str,
+    body: Option<Vec<u8>>,
+) -> Result<(u16, Vec<u8>), PayError> {
+    let now = chrono::Utc::now().timestamp();
+    let bytes = body.unwrap_or_default();
+    let auth = signer.authorization(method, path, &bytes, now, &nonce_str()).map_err(PayError::Untrusted)?;
+    let client =
+        reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().map_err(|e| PayError::Transport(e.to_string()))?;
+    let url = format!("{}{}", p.api_base.trim_end_matches('/'), path);
+    let request = match method {
+        "GET" => client.get(url),
+        _ => client.post(url).header("Content-Type", "application/json").body(bytes),
+    };
+    let r = request
+        .header("Authorization", auth)
+        .header("Accept", "application/json")
+        .header("User-Agent", "voltledger")
+        .send()
+        .await
+        .map_err(|e| PayError::Transport(e.to_string()))?;
+    let status = r.status().as_u16();
+    let header = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (ts, nonce, sig, serial, kind) = (
+        header("Wechatpay-Timestamp"),
+        header("Wechatpay-Nonce"),
+        header("Wechatpay-Signature"),
+        header("Wechatpay-Serial"),
+        header("Wechatpay-Signature-Type"),
+    );
+    let body = r.bytes().await.map_err(|e| PayError::Transport(e.to_string()))?.to_vec();
+    if !(200..300).contains(&status) {
+        let e: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        return Err(PayError::Refused {
+            status,
+            code: e["code"].as_str().unwrap_or("").to_string(),
+            message: e["message"].as_str().unwrap_or("").to_string(),
+        });
+    }
+    let h = SignedHeaders {
+        timestamp: ts.as_deref(),
+        nonce: nonce.as_deref(),
+        signature: sig.as_deref(),
+        serial: serial.as_deref(),
+        signature_type: kind.as_deref(),
+    };
+    ring.verify(h, &body, chrono::Utc::now().timestamp()).map_err(PayError::Untrusted)?;
+    Ok((status, body))
+}
+
+/// `POST /v3/pay/partner/transactions/jsapi`: the prepay id of a recharge order.
+pub async fn partner_jsapi(p: &PaymentProvider, order: &OrderRow, description: &str) -> Result<String, PayError> {
+    let (signer, ring) = credentials(p)?;
+    let body = json!({
+        "sp_appid": p.sp_appid,
+        "sp_mchid": p.sp_mchid,
+        "sub_mchid": order.sub_mchid,
+        "description": description.chars().take(127).collect::<String>(),
+        "out_trade_no": order.out_trade_no,
+        "time_expire": order.expires_at.with_timezone(&chrono_tz::Asia::Shanghai).to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        "notify_url": p.notify_url,
+        "amount": {"total": order.amount_x100, "currency": "CNY"},
+        "payer": {"sp_openid": order.openid},
+    });
+    let bytes = serde_json::to_vec(&body).map_err(|e| PayError::Protocol(e.to_string()))?;
+    let (_, answer) = call(p, &signer, &ring, "POST", "/v3/pay/partner/transactions/jsapi", Some(bytes)).await?;
+    #[derive(Deserialize)]
+    struct Prepay {
+        prepay_id: String,
+    }
+    serde_json::from_slice::<Prepay>(&answer).map(|p| p.prepay_id).map_err(|e| PayError::Protocol(e.to_string()))
+}
+
+/// What `wx.requestPayment` needs, signed with the provider's key for the order's AppID.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RequestPayment {
+    pub app_id: String,
+    pub time_stamp: String,
+    pub nonce_str: String,
+    pub package: String,
+    pub sign_type: String,
+    pub pay_sign: String,
+}
+
+pub fn request_payment(p: &PaymentProvider, app_id: &str, prepay_id: &str) -> Result<RequestPayment, PayError> {
+    let (signer, _) = credentials(p)?;
+    let ts = chrono::Utc::now().timestamp();
+    let nonce = nonce_str();
+    let pay_sign = signer.pay_sign(app_id, ts, &nonce, prepay_id).map_err(PayError::Untrusted)?;
+    Ok(RequestPayment {
+        app_id: app_id.into(),
+        time_stamp: ts.to_string(),
+        nonce_str: nonce,
+        package: format!("prepay_id={prepay_id}"),
+        sign_type: "RSA".into(),
+        pay_sign,
+    })
+}
+
+/// The decrypted transaction of a partner-mode `TRANSACTION.SUCCESS` notification.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Transaction {
+    pub sp_appid: String,
+    pub sp_mchid: String,
+    pub sub_mchid: String,
+    pub out_trade_no: String,
+    pub transaction_id: String,
+    pub trade_state: String,
+    pub success_time: Option<String>,
+    pub amount: Amount,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Amount {
+    pub total: i64,
+}
+
+/// Why a notification is refused (and nothing changes).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum NotifyRefusal {
+    #[error("signature: {0}")]
+    Signature(WechatPayError),
+    #[error("not a payment success event")]
+    NotSuccess,
+    #[error("resource: {0}")]
+    Resource(WechatPayError),
+    #[error("malformed: {0}")]
+    Malformed(String),
+    #[error("{0}")]
+    Mismatch(String),
+}
+
+/// Verifies, decrypts and parses a payment notification (the business checks follow with
+/// the order in hand).
+pub fn open_notification(
+    p: &PaymentProvider,
+    ring: &KeyRing,
+    h: SignedHeaders<'_>,
+    body: &[u8],
+    now: i64,
+) -> Result<Transaction, NotifyRefusal> {
+    ring.verify(h, body, now).map_err(NotifyRefusal::Signature)?;
+    #[derive(Deserialize)]
+    struct Envelope {
+        event_type: String,
+        resource_type: String,
+        resource: wechatpay::Resource,
+    }
+    let e: Envelope = serde_json::from_slice(body).map_err(|e| NotifyRefusal::Malformed(e.to_string()))?;
+    if e.event_type != "TRANSACTION.SUCCESS" || e.resource_type != "encrypt-resource" {
+        return Err(NotifyRefusal::NotSuccess);
+    }
+    let plain = wechatpay::decrypt(p.api_v3_key.as_bytes(), &e.resource).map_err(NotifyRefusal::Resource)?;
+    serde_json::from_slice(&plain).map_err(|e| NotifyRefusal::Malformed(e.to_string()))
+}
+
+/// The business checks of payments.md §1.6: our provider, the order's payee and AppID, the
+/// ordered amount, a successful state.
+pub fn check_transaction(p: &PaymentProvider, order: &OrderRow, t: &Transaction) -> Result<(), NotifyRefusal> {
+    let wrong = |what: &str| Err(NotifyRefusal::Mismatch(format!("{what} does not match the order")));
+    if t.sp_mchid != p.sp_mchid {
+        return wrong("sp_mchid");
+    }
+    if t.sub_mchid != order.sub_mchid {
+        return wrong("sub_mchid");
+    }
+    if t.sp_appid != order.app_id {
+        return wrong("sp_appid");
+    }
+    if t.amount.total != order.amount_x100 {
+        return wrong("amount");
+    }
+    if t.trade_state != "SUCCESS" {
+        return Err(NotifyRefusal::NotSuccess);
+    }
+    Ok(())
+}

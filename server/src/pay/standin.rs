@@ -1,0 +1,329 @@
+//! A local WeChat Pay (v3, service-provider mode) for the demo and the tests, per the
+//! checklist of payments.md §8: its own RSA key pair announced as a `PUB_KEY_ID_…` public
+//! key; every request's `Authorization` checked against the provider's merchant public key
+//! (five-line string, 401 `SIGN_ERROR` otherwise); `partner/transactions/jsapi`, query by
+//! `out-trade-no`, close; every 2xx answer signed; a "pay" hook playing the user, after which
+//! `TRANSACTION.SUCCESS` is posted to the order's `notify_url`, encrypted with the provider's
+//! APIv3 key, signed, and retried on WeChat's schedule (time-scaled) until 200/204.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use serde_json::{Value, json};
+
+use super::wechatpay::{self, KeyRing, MerchantSigner, request_message};
+
+/// WeChat's retry schedule for notifications, in seconds (15 s … 6 h, 24 h 4 min in all).
+pub const RETRY_SCHEDULE_S: [u64; 15] = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600];
+
+/// The identity the stand-in plays, and the provider it serves.
+pub struct StandInConfig {
+    pub sp_mchid: String,
+    pub sp_appid: String,
+    /// Sub-merchants that exist.
+    pub sub_mchids: Vec<String>,
+    /// The provider's merchant certificate serial and public key (to check our signatures).
+    pub merchant_serial: String,
+    pub merchant_public_pem: String,
+    pub api_v3_key: String,
+    /// One second of WeChat's retry schedule lasts this long here.
+    pub time_scale: f64,
+}
+
+/// A notification as sent: headers and the exact body bytes.
+pub type Notification = (Vec<(String, String)>, Vec<u8>);
+
+#[derive(Debug, Clone)]
+pub struct StandInOrder {
+    pub out_trade_no: String,
+    pub sub_mchid: String,
+    pub sp_appid: String,
+    pub openid: String,
+    pub total: i64,
+    pub notify_url: String,
+    pub state: String,
+    pub transaction_id: Option<String>,
+}
+
+struct State {
+    config: StandInConfig,
+    merchant: KeyRing,
+    wechat: MerchantSigner,
+    orders: HashMap<String, StandInOrder>,
+    /// Notification deliveries: (out_trade_no, HTTP status our server answered).
+    deliveries: Vec<(String, u16)>,
+}
+
+#[derive(Clone)]
+pub struct WechatPayStandIn {
+    /// `http://127.0.0.1:port`, the provider's `api_base`.
+    pub base: String,
+    /// The key id and SPKI PEM our server must trust.
+    pub wechat_key_id: String,
+    pub wechat_public_pem: String,
+    state: Arc<Mutex<State>>,
+    server: actix_web::dev::ServerHandle,
+}
+
+fn lock(s: &Arc<Mutex<State>>) -> std::sync::MutexGuard<'_, State> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl WechatPayStandIn {
+    pub fn start(listen: std::net::SocketAddr, config: StandInConfig) -> Result<Self, String> {
+        let (private, public) = wechatpay::generate_key_pair().map_err(|e| e.to_string())?;
+        let key_id = format!("PUB_KEY_ID_{:032}", rand::random::<u64>());
+        let wechat = MerchantSigner::from_pem(&config.sp_mchid, &key_id, &private).map_err(|e| e.to_string())?;
+        let mut merchant = KeyRing::default();
+        merchant.add_pem(&config.merchant_serial, &config.merchant_public_pem).map_err(|e| e.to_string())?;
+        let state = Arc::new(Mutex::new(State { config, merchant, wechat, orders: HashMap::new(), deliveries: Vec::new() }));
+        let data = web::Data::new(state.clone());
+        let listener = std::net::TcpListener::bind(listen).map_err(|e| e.to_string())?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route("/v3/pay/partner/transactions/jsapi", web::post().to(jsapi))
+                .route("/v3/pay/partner/transactions/out-trade-no/{no}", web::get().to(query))
+                .route("/v3/pay/partner/transactions/out-trade-no/{no}/close", web::post().to(close))
+        })
+        .workers(1)
+        .listen(listener)
+        .map_err(|e| e.to_string())?
+        .disable_signals()
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Ok(Self { base: format!("http://{addr}"), wechat_key_id: key_id, wechat_public_pem: public, state, server: handle })
+    }
+
+    pub fn order(&self, out_trade_no: &str) -> Option<StandInOrder> {
+        lock(&self.state).orders.get(out_trade_no).cloned()
+    }
+
+    pub fn deliveries(&self) -> Vec<(String, u16)> {
+        lock(&self.state).deliveries.clone()
+    }
+
+    /// The signed, encrypted `TRANSACTION.SUCCESS` notification of a paid order, as
+    /// (headers, body): tests send it again, late, or altered.
+    pub fn notification(&self, out_trade_no: &str, alter: impl FnOnce(&mut Value)) -> Option<Notification> {
+        self.notification_at(out_trade_no, chrono::Utc::now().timestamp(), alter)
+    }
+
+    /// The same, signed at another time (a late or replayed delivery).
+    pub fn notification_at(&self, out_trade_no: &str, timestamp: i64, alter: impl FnOnce(&mut Value)) -> Option<Notification> {
+        let s = lock(&self.state);
+        let o = s.orders.get(out_trade_no)?;
+        let mut transaction = json!({
+            "sp_appid": o.sp_appid,
+            "sp_mchid": s.config.sp_mchid,
+            "sub_mchid": o.sub_mchid,
+            "out_trade_no": o.out_trade_no,
+            "transaction_id": o.transaction_id.clone().unwrap_or_default(),
+            "trade_type": "JSAPI",
+            "trade_state": "SUCCESS",
+            "trade_state_desc": "支付成功",
+            "bank_type": "OTHERS",
+            "success_time": chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            "payer": {"sp_openid": o.openid},
+            "amount": {"total": o.total, "payer_total": o.total, "currency": "CNY", "payer_currency": "CNY"},
+        });
+        alter(&mut transaction);
+        let nonce: String = format!("{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff);
+        let resource =
+            wechatpay::encrypt(s.config.api_v3_key.as_bytes(), "transaction", "transaction", &nonce, transaction.to_string().as_bytes())
+                .ok()?;
+        let body = json!({
+            "id": uuid::Uuid::new_v4().to_string(),
+            "create_time": chrono::Utc::now().to_rfc3339(),
+            "resource_type": "encrypt-resource",
+            "event_type": "TRANSACTION.SUCCESS",
+            "summary": "支付成功",
+            "resource": resource,
+        })
+        .to_string()
+        .into_bytes();
+        Some((signed_headers(&s.wechat, &body, timestamp), body))
+    }
+
+    /// Plays the user paying an order, without the notification yet.
+    pub fn pay_silently(&self, out_trade_no: &str) -> bool {
+        let mut s = lock(&self.state);
+        let Some(o) = s.orders.get_mut(out_trade_no) else { return false };
+        if o.state != "NOTPAY" {
+            return false;
+        }
+        o.state = "SUCCESS".into();
+        o.transaction_id = Some(format!("4200{:024}", rand::random::<u64>()));
+        true
+    }
+
+    /// Plays the user paying an order: marks it paid and delivers the notification to its
+    /// `notify_url` on WeChat's retry schedule until the server answers 200 or 204.
+    pub fn pay(&self, out_trade_no: &str) -> bool {
+        if !self.pay_silently(out_trade_no) {
+            return false;
+        }
+        let me = self.clone();
+        let no = out_trade_no.to_string();
+        tokio::spawn(async move { me.deliver(&no).await });
+        true
+    }
+
+    async fn deliver(&self, out_trade_no: &str) {
+        let (url, scale) = {
+            let s = lock(&self.state);
+            match s.orders.get(out_trade_no) {
+                Some(o) => (o.notify_url.clone(), s.config.time_scale),
+                None => return,
+            }
+        };
+        let client = reqwest::Client::new();
+        for wait in std::iter::once(0).chain(RETRY_SCHEDULE_S) {
+            tokio::time::sleep(std::time::Duration::from_secs_f64(wait as f64 * scale)).await;
+            let Some((headers, body)) = self.notification(out_trade_no, |_| {}) else { return };
+            let mut r = client.post(&url).header("Content-Type", "application/json").body(body);
+            for (k, v) in headers {
+                r = r.header(k, v);
+            }
+            let status = r.send().await.map(|r| r.status().as_u16()).unwrap_or(0);
+            lock(&self.state).deliveries.push((out_trade_no.to_string(), status));
+            if status == 200 || status == 204 {
+                return;
+            }
+        }
+    }
+
+    pub async fn stop(&self) {
+        self.server.stop(false).await;
+    }
+}
+
+fn signed_headers(wechat: &MerchantSigner, body: &[u8], ts: i64) -> Vec<(String, String)> {
+    let nonce = wechatpay::nonce_str();
+    let signature = wechat.sign(&wechatpay::response_message(&ts.to_string(), &nonce, body)).unwrap_or_default();
+    vec![
+        ("Wechatpay-Timestamp".into(), ts.to_string()),
+        ("Wechatpay-Nonce".into(), nonce),
+        ("Wechatpay-Signature".into(), signature),
+        ("Wechatpay-Serial".into(), wechat.serial.clone()),
+        ("Wechatpay-Signature-Type".into(), wechatpay::SIGNATURE_TYPE.into()),
+        ("Request-ID".into(), uuid::Uuid::new_v4().to_string()),
+    ]
+}
+
+fn answer(s: &State, status: actix_web::http::StatusCode, body: Value) -> HttpResponse {
+    let bytes = if status == actix_web::http::StatusCode::NO_CONTENT { Vec::new() } else { body.to_string().into_bytes() };
+    let mut r = HttpResponse::build(status);
+    if status.is_success() {
+        for (k, v) in signed_headers(&s.wechat, &bytes, chrono::Utc::now().timestamp()) {
+            r.insert_header((k, v));
+        }
+    }
+    r.content_type("application/json").body(bytes)
+}
+
+fn error(s: &State, status: u16, code: &str, message: &str) -> HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
+    answer(s, status, json!({"code": code, "message": message}))
+}
+
+/// The checks WeChat makes of a merchant request: scheme, mchid, serial, timestamp window,
+/// the signature over exactly what arrived.
+fn check_request(s: &State, req: &HttpRequest, body: &[u8]) -> Result<(), Box<HttpResponse>> {
+    let header = req.headers().get("Authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let Some(f) = wechatpay::parse_authorization(header) else {
+        return Err(Box::new(error(s, 401, "SIGN_ERROR", "Authorization missing or not WECHATPAY2-SHA256-RSA2048")));
+    };
+    if f["mchid"] != s.config.sp_mchid {
+        return Err(Box::new(error(s, 401, "SIGN_ERROR", "mchid does not match the certificate")));
+    }
+    let path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("");
+    let ts: i64 = f["timestamp"].parse().unwrap_or(0);
+    let message = request_message(req.method().as_str(), path, ts, &f["nonce_str"], body);
+    if (chrono::Utc::now().timestamp() - ts).abs() >= wechatpay::TIMESTAMP_WINDOW_S {
+        return Err(Box::new(error(s, 401, "SIGN_ERROR", "timestamp expired")));
+    }
+    if f["serial_no"] != s.config.merchant_serial {
+        return Err(Box::new(error(s, 401, "SIGN_ERROR", "unknown certificate serial")));
+    }
+    match s.merchant.verify_raw(&f["serial_no"], &message, &f["signature"]) {
+        Ok(()) => Ok(()),
+        Err(_) => Err(Box::new(error(s, 401, "SIGN_ERROR", "signature does not verify"))),
+    }
+}
+
+type Shared = web::Data<Arc<Mutex<State>>>;
+
+async fn jsapi(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let mut s = lock(&state);
+    if let Err(r) = check_request(&s, &req, &body) {
+        return *r;
+    }
+    let Ok(b) = serde_json::from_slice::<Value>(&body) else { return error(&s, 400, "PARAM_ERROR", "body is not JSON") };
+    let text = |k: &str| b[k].as_str().unwrap_or("").to_string();
+    if text("sp_mchid") != s.config.sp_mchid || text("sp_appid") != s.config.sp_appid {
+        return error(&s, 400, "PARAM_ERROR", "sp_mchid or sp_appid does not match");
+    }
+    if !s.config.sub_mchids.contains(&text("sub_mchid")) {
+        return error(&s, 400, "PARAM_ERROR", "sub_mchid is not a sub-merchant of this service provider");
+    }
+    let total = b["amount"]["total"].as_i64().unwrap_or(0);
+    let openid = b["payer"]["sp_openid"].as_str().unwrap_or("").to_string();
+    let (no, notify_url) = (text("out_trade_no"), text("notify_url"));
+    if total <= 0 || openid.is_empty() || no.len() < 6 || !notify_url.starts_with("http") || notify_url.contains('?') {
+        return error(&s, 400, "PARAM_ERROR", "amount, payer, out_trade_no or notify_url invalid");
+    }
+    if s.orders.contains_key(&no) {
+        return error(&s, 400, "INVALID_REQUEST", "out_trade_no already used");
+    }
+    let order = StandInOrder {
+        out_trade_no: no.clone(),
+        sub_mchid: text("sub_mchid"),
+        sp_appid: text("sp_appid"),
+        openid,
+        total,
+        notify_url,
+        state: "NOTPAY".into(),
+        transaction_id: None,
+    };
+    s.orders.insert(no.clone(), order);
+    let prepay = format!("wx{}{:016x}", chrono::Utc::now().format("%d%H%M%S"), rand::random::<u64>());
+    answer(&s, actix_web::http::StatusCode::OK, json!({"prepay_id": prepay}))
+}
+
+async fn query(state: Shared, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let s = lock(&state);
+    if let Err(r) = check_request(&s, &req, b"") {
+        return *r;
+    }
+    match s.orders.get(path.as_str()) {
+        None => error(&s, 404, "ORDER_NOT_EXIST", "order does not exist"),
+        Some(o) => answer(
+            &s,
+            actix_web::http::StatusCode::OK,
+            json!({"sp_mchid": s.config.sp_mchid, "sub_mchid": o.sub_mchid, "sp_appid": o.sp_appid, "out_trade_no": o.out_trade_no,
+                   "transaction_id": o.transaction_id, "trade_state": o.state, "amount": {"total": o.total, "currency": "CNY"}}),
+        ),
+    }
+}
+
+async fn close(state: Shared, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
+    let mut s = lock(&state);
+    if let Err(r) = check_request(&s, &req, &body) {
+        return *r;
+    }
+    let state_now = s.orders.get(path.as_str()).map(|o| o.state.clone());
+    match state_now.as_deref() {
+        None => error(&s, 404, "ORDER_NOT_EXIST", "order does not exist"),
+        Some("SUCCESS") => error(&s, 400, "ORDER_PAID", "order already paid"),
+        Some(_) => {
+            if let Some(o) = s.orders.get_mut(path.as_str()) {
+                o.state = "CLOSED".into();
+            }
+            answer(&s, actix_web::http::StatusCode::NO_CONTENT, Value::Null)
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! Payments (issue 6, first part): the platform's WeChat Pay service-provider account (keys
+//! wrapped with the KEK), payees per tenant, and recharge orders credited exactly once.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, QueryResult};
+
+use super::registry::int;
+use super::sql::{Args, stmt};
+use super::{Result, Store, StoreError, TenantStore};
+use crate::domain::ids::{AccountId, TenantId};
+
+/// The service-provider account every partner-mode payment goes through.
+#[derive(Clone)]
+pub struct PaymentProvider {
+    pub sp_mchid: String,
+    pub sp_appid: String,
+    /// Serial of the provider's merchant API certificate.
+    pub serial: String,
+    pub private_key_pem: String,
+    pub api_v3_key: String,
+    /// WeChat's verification keys: (serial or PUB_KEY_ID_…, SPKI PEM).
+    pub wechat_keys: Vec<(String, String)>,
+    /// `https://api.mch.weixin.qq.com` (or a stand-in).
+    pub api_base: String,
+    /// Where WeChat posts payment notifications (`…/pay/wechat/notify`).
+    pub notify_url: String,
+}
+
+impl std::fmt::Debug for PaymentProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PaymentProvider({}, {}, <keys>)", self.sp_mchid, self.sp_appid)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PayeeRow {
+    pub id: String,
+    pub name: String,
+    /// PARTNER (a sub-merchant under the platform's service-provider account).
+    pub mode: String,
+    pub sub_mchid: String,
+    pub property_id: Option<String>,
+    pub area_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OrderRow {
+    pub tenant_id: String,
+    pub id: String,
+    pub out_trade_no: String,
+    pub account_id: String,
+    pub payee_id: String,
+    pub amount_x100: i64,
+    pub openid: String,
+    pub app_id: String,
+    pub sub_mchid: String,
+    pub prepay_id: Option<String>,
+    /// CREATED, PAID, CLOSED.
+    pub state: String,
+    pub transaction_id: Option<String>,
+    pub entry_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+const PAYEE_COLS: &str = "id, name, mode, sub_mchid, property_id, area_id, created_at";
+const ORDER_COLS: &str = "tenant_id, id, out_trade_no, account_id, payee_id, amount_x100, openid, app_id, sub_mchid, prepay_id, state,
+    transaction_id, entry_id, created_at, expires_at, paid_at";
+
+fn payee_row(r: &QueryResult) -> Result<PayeeRow> {
+    Ok(PayeeRow {
+        id: r.try_get("", "id")?,
+        name: r.try_get("", "name")?,
+        mode: r.try_get("", "mode")?,
+        sub_mchid: r.try_get("", "sub_mchid")?,
+        property_id: r.try_get("", "property_id")?,
+        area_id: r.try_get("", "area_id")?,
+        created_at: r.try_get("", "created_at")?,
+    })
+}
+
+fn order_row(r: &QueryResult) -> Result<OrderRow> {
+    Ok(OrderRow {
+        tenant_id: r.try_get("", "tenant_id")?,
+        id: r.try_get("", "id")?,
+        out_trade_no: r.try_get("", "out_trade_no")?,
+        account_id: r.try_get("", "account_id")?,
+        payee_id: r.try_get("", "payee_id")?,
+        amount_x100: int(r, "amount_x100")?,
+        openid: r.try_get("", "openid")?,
+        app_id: r.try_get("", "app_id")?,
+        sub_mchid: r.try_get("", "sub_mchid")?,
+        prepay_id: r.try_get("", "prepay_id")?,
+        state: r.try_get("", "state")?,
+        transaction_id: r.try_get("", "transaction_id")?,
+        entry_id: r.try_get("", "entry_id")?,
+        created_at: r.try_get("", "created_at")?,
+        expires_at: r.try_get("", "expires_at")?,
+        paid_at: r.try_get("", "paid_at")?,
+    })
+}
+
+const PROVIDER_AAD: &str = "platform/WECHATPAY_PROVIDER/1";
+
+impl Store {
+    /// Platform operation: sets the service-provider account (secrets wrapped with the KEK).
+    pub async fn platform_set_payment_provider(&self, p: &PaymentProvider) -> Result<()> {
+        let kek = self.kek()?;
+        let key = kek.wrap(&format!("{PROVIDER_AAD}/key"), p.private_key_pem.as_bytes())?;
+        let v3 = kek.wrap(&format!("{PROVIDER_AAD}/apiv3"), p.api_v3_key.as_bytes())?;
+        let keys = serde_json::to_string(&p.wechat_keys).map_err(|e| StoreError::Database(e.to_string()))?;
+        let sql = "INSERT INTO payment_provider (id, sp_mchid, sp_appid, serial, wrapped_private_key, wrapped_api_v3_key, wechat_keys, api_base, notify_url, updated_at)
+                   VALUES ('wechat', $1, $2, $3, $4, $5, $6, $7, $8, $9)
+                   ON CONFLICT (id) DO UPDATE SET sp_mchid = excluded.sp_mchid, sp_appid = excluded.sp_appid, serial = excluded.serial,
+                   wrapped_private_key = excluded.wrapped_private_key, wrapped_api_v3_key = excluded.wrapped_api_v3_key,
+                   wechat_keys = excluded.wechat_keys, api_base = excluded.api_base, notify_url = excluded.notify_url, updated_at = excluded.updated_at";
+        let args =
+            Args::new().s(&p.sp_mchid).s(&p.sp_appid).s(&p.serial).s(key).s(v3).s(keys).s(&p.api_base).s(&p.notify_url).t(Utc::now());
+        self.db.execute_raw(stmt(self.backend(), sql, args)).await?;
+        Ok(())
+    }
+
+    /// The service-provider account with its secrets opened (for WeChat calls only).
+    pub async fn platform_payment_provider(&self) -> Result<Option<PaymentProvider>> {
+        let sql = "SELECT sp_mchid, sp_appid, serial, wrapped_private_key, wrapped_api_v3_key, wechat_keys, api_base, notify_url FROM payment_provider WHERE id = 'wechat'";
+        let Some(r) = self.db.query_one_raw(stmt(self.backend(), sql, Args::new())).await? else { return Ok(None) };
+        let kek = self.kek()?;
+        let text = |b: Vec<u8>| String::from_utf8(b).map_err(|_| StoreError::Database("stored key is not text".into()));
+        let key = text(kek.unwrap(&format!("{PROVIDER_AAD}/key"), &r.try_get::<String>("", "wrapped_private_key")?)?)?;
+        let v3 = text(kek.unwrap(&format!("{PROVIDER_AAD}/apiv3"), &r.try_get::<String>("", "wrapped_api_v3_key")?)?)?;
+        Ok(Some(PaymentProvider {
+            sp_mchid: r.try_get("", "sp_mchid")?,
+            sp_appid: r.try_get("", "sp_appid")?,
+            serial: r.try_get("", "serial")?,
+            private_key_pem: key,
+            api_v3_key: v3,
+            wechat_keys: serde_json::from_str(&r.try_get::<String>("", "wechat_keys")?).unwrap_or_default(),
+            api_base: r.try_get("", "api_base")?,
+            notify_url: r.try_get("", "notify_url")?,
+        }))
+    }
+
+    /// An order by our order number, whichever tenant it belongs to (notifications).
+    pub async fn platform_order_by_trade_no(&self, out_trade_no: &str) -> Result<Option<OrderRow>> {
+        let sql = format!("SELECT {ORDER_COLS} FROM payment_orders WHERE out_trade_no = $1");
+        let row = self.db.query_one_raw(stmt(self.backend(), &sql, Args::new().s(out_trade_no))).await?;
+        row.map(|r| order_row(&r)).transpose()
+    }
+}
+
+impl TenantStore {
+    pub async fn payment_provider(&self) -> Result<Option<PaymentProvider>> {
+        self.store.platform_payment_provider().await
+    }
+
+    pub async fn create_payee(&self, name: &str, sub_mchid: &str, property: Option<&str>, area: Option<&str>) -> Result<PayeeRow> {
+        if let Some(p) = property {
+            self.require("properties", p).await.map_err(|_| StoreError::Conflict("no such property".into()))?;
+        }
+        if let Some(a) = area {
+            self.require("areas", a).await.map_err(|_| StoreError::Conflict("no such area".into()))?;
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let sql = "INSERT INTO payees (tenant_id, id, name, mode, sub_mchid, property_id, area_id, created_at) VALUES ($1, $2, $3, 'PARTNER', $4, $5, $6, $7)";
+        let args = self.args().s(&id).s(name).s(sub_mchid).os(property).os(area).t(Utc::now());
+        self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
+        self.payees().await?.into_iter().find(|p| p.id == id).ok_or(StoreError::NotFound)
+    }
+
+    pub async fn payees(&self) -> Result<Vec<PayeeRow>> {
+        let sql = format!("SELECT {PAYEE_COLS} FROM payees WHERE tenant_id = $1 AND retired_at IS NULL ORDER BY name, id");
+        self.db().query_all_raw(stmt(self.backend(), &sql, self.args())).await?.iter().map(payee_row).collect()
+    }
+
+    /// The payee that receives an account's money: one bound to the area of one of its
+    /// meters, else to the property, else the tenant's default (bound to neither).
+    pub async fn payee_for_account(&self, account: &AccountId) -> Result<Option<PayeeRow>> {
+        let sql = format!(
+            "SELECT {cols}, CASE WHEN p.area_id IS NOT NULL THEN 0 WHEN p.property_id IS NOT NULL THEN 1 ELSE 2 END AS rank
+             FROM payees p WHERE p.tenant_id = $1 AND p.retired_at IS NULL AND (
+                 p.area_id IN (SELECT area_id FROM meters WHERE tenant_id = $1 AND account_id = $2 AND area_id IS NOT NULL)
+              OR (p.area_id IS NULL AND p.property_id IN (SELECT property_id FROM meters WHERE tenant_id = $1 AND account_id = $2))
+              OR (p.area_id IS NULL AND p.property_id IS NULL))
+             ORDER BY rank, p.created_at LIMIT 1",
+            cols = PAYEE_COLS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(account.as_str()))).await?;
+        row.map(|r| payee_row(&r)).transpose()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_order(
+        &self,
+        account: &AccountId,
+        payee: &PayeeRow,
+        amount_x100: i64,
+        openid: &str,
+        app_id: &str,
+        out_trade_no: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<OrderRow> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let sql = "INSERT INTO payment_orders (tenant_id, id, out_trade_no, account_id, payee_id, channel, amount_x100, openid, app_id, sub_mchid, created_at, expires_at)
+                   VALUES ($1, $2, $3, $4, $5, 'WECHAT', $6, $7, $8, $9, $10, $11)";
+        let args = self
+            .args()
+            .s(&id)
+            .s(out_trade_no)
+            .s(account.as_str())
+            .s(&payee.id)
+            .i(amount_x100)
+            .s(openid)
+            .s(app_id)
+            .s(&payee.sub_mchid)
+            .t(Utc::now())
+            .t(expires_at);
+        self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
+        self.order(&id).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn order(&self, id: &str) -> Result<Option<OrderRow>> {
+        let sql = format!("SELECT {ORDER_COLS} FROM payment_orders WHERE tenant_id = $1 AND id = $2");
+        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?;
+        row.map(|r| order_row(&r)).transpose()
+    }
+
+    pub async fn orders_of_account(&self, account: &AccountId) -> Result<Vec<OrderRow>> {
+        let sql =
+            format!("SELECT {ORDER_COLS} FROM payment_orders WHERE tenant_id = $1 AND account_id = $2 ORDER BY created_at DESC LIMIT 100");
+        self.db().query_all_raw(stmt(self.backend(), &sql, self.args().s(account.as_str()))).await?.iter().map(order_row).collect()
+    }
+
+    pub async fn set_prepay_id(&self, id: &str, prepay_id: &str) -> Result<()> {
+        let sql = "UPDATE payment_orders SET prepay_id = $3 WHERE tenant_id = $1 AND id = $2";
+        self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id).s(prepay_id))).await?;
+        Ok(())
+    }
+
+    /// Credits a paid order once: the ledger entry is keyed by WeChat's transaction id, the
+    /// order remembers it. A second notification finds both and changes nothing.
+    pub async fn settle_paid_order(&self, order: &OrderRow, transaction_id: &str, paid_at: DateTime<Utc>) -> Result<super::Posted> {
+        let account = AccountId::parse(&order.account_id).ok_or(StoreError::NotFound)?;
+        let posted = self
+            .recharge(
+                &account,
+                order.amount_x100,
+                crate::domain::ledger::EntryKind::RechargeWechat,
+                Some(transaction_id.to_string()),
+                &format!("WeChat Pay {}", order.out_trade_no),
+            )
+            .await?;
+        let entry = posted.entries.first().map(|e| e.id.to_string());
+        let sql = "UPDATE payment_orders SET state = 'PAID', transaction_id = $3, paid_at = $4, entry_id = COALESCE(entry_id, $5)
+                   WHERE tenant_id = $1 AND id = $2";
+        self.db().execute_raw(stmt(self.backend(), sql, self.args().s(&order.id).s(transaction_id).t(paid_at).os(entry))).await?;
+        Ok(posted)
+    }
+}
+
+/// Checks a tenant id read from an order.
+pub fn order_tenant(order: &OrderRow) -> Result<TenantId> {
+    TenantId::parse(&order.tenant_id).ok_or(StoreError::NotFound)
+}

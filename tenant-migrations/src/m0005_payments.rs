@@ -1,0 +1,84 @@
+//! Payments (issue 6, first part): the platform's WeChat Pay service-provider account,
+//! payee sub-merchants per tenant (bound to a property or an area), and recharge orders.
+
+use sea_orm_migration::prelude::*;
+
+use crate::Dialect;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+const UP: &[&str] = &[
+    "CREATE TABLE payment_provider (
+        id TEXT NOT NULL PRIMARY KEY,
+        sp_mchid TEXT NOT NULL,
+        sp_appid TEXT NOT NULL,
+        serial TEXT NOT NULL,
+        wrapped_private_key TEXT NOT NULL,
+        wrapped_api_v3_key TEXT NOT NULL,
+        wechat_keys TEXT NOT NULL,
+        api_base TEXT NOT NULL,
+        notify_url TEXT NOT NULL,
+        updated_at {ts} NOT NULL
+    )",
+    "CREATE TABLE payees (
+        tenant_id TEXT NOT NULL REFERENCES tenants (id),
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        sub_mchid TEXT NOT NULL,
+        property_id TEXT,
+        area_id TEXT,
+        created_at {ts} NOT NULL,
+        retired_at {ts},
+        PRIMARY KEY (tenant_id, id)
+    )",
+    "CREATE TABLE payment_orders (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        out_trade_no TEXT NOT NULL UNIQUE,
+        account_id TEXT NOT NULL,
+        payee_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        amount_x100 BIGINT NOT NULL,
+        openid TEXT NOT NULL,
+        app_id TEXT NOT NULL,
+        sub_mchid TEXT NOT NULL,
+        prepay_id TEXT,
+        state TEXT NOT NULL DEFAULT 'CREATED',
+        transaction_id TEXT UNIQUE,
+        entry_id TEXT,
+        created_at {ts} NOT NULL,
+        expires_at {ts} NOT NULL,
+        paid_at {ts},
+        PRIMARY KEY (tenant_id, id),
+        FOREIGN KEY (tenant_id, account_id) REFERENCES accounts (tenant_id, id),
+        FOREIGN KEY (tenant_id, payee_id) REFERENCES payees (tenant_id, id)
+    )",
+    "CREATE INDEX payment_orders_account ON payment_orders (tenant_id, account_id, created_at)",
+];
+
+const DOWN: &[&str] = &["DROP TABLE payment_orders", "DROP TABLE payees", "DROP TABLE payment_provider"];
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let dialect = Dialect::of(manager);
+        let db = manager.get_connection();
+        for ddl in UP {
+            db.execute_unprepared(&dialect.render(ddl)).await?;
+        }
+        if manager.get_database_backend() == sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
+            db.execute_unprepared("SELECT voltledger_tenant_wall()").await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        for ddl in DOWN {
+            db.execute_unprepared(ddl).await?;
+        }
+        Ok(())
+    }
+}

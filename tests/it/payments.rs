@@ -1,0 +1,296 @@
+//! Payments (issue 6, first part): a customer recharges through WeChat Pay v3 in
+//! service-provider mode against the stand-in — order, paySign, notification, credited
+//! once — payments for two properties land in their two payees, and forged, stale,
+//! foreign-key, tampered and other-merchant notifications are refused with nothing changed.
+
+use serde_json::{Value, json};
+use server::pay::standin::{StandInConfig, WechatPayStandIn};
+use server::pay::wechatpay::{KeyRing, generate_key_pair, pay_sign_message};
+use server::store::PaymentProvider;
+use tests::{Admin, TestApp, graphql, http_request, post_json};
+
+const SP_MCHID: &str = "1900000100";
+const SP_APPID: &str = "wxsp000000000001";
+const SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+const API_V3_KEY: &str = "v3key-0123456789abcdef0123456789";
+
+struct Setup {
+    app: TestApp,
+    admin: Admin,
+    pay: WechatPayStandIn,
+    provider_public: String,
+    customer: String,
+    accounts: (String, String),
+}
+
+fn balance(admin: &Admin, account: &str) -> String {
+    admin.ok("query($a: ID!) { account(id: $a) { balance } }", json!({"a": account}))["account"]["balance"].as_str().unwrap().to_string()
+}
+
+async fn setup() -> Setup {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("pay").await;
+    let (private, public) = generate_key_pair().unwrap();
+    let pay = WechatPayStandIn::start(
+        "127.0.0.1:0".parse().unwrap(),
+        StandInConfig {
+            sp_mchid: SP_MCHID.into(),
+            sp_appid: SP_APPID.into(),
+            sub_mchids: vec!["1900000201".into(), "1900000202".into()],
+            merchant_serial: SERIAL.into(),
+            merchant_public_pem: public.clone(),
+            api_v3_key: API_V3_KEY.into(),
+            time_scale: 0.01,
+        },
+    )
+    .unwrap();
+    app.app
+        .store
+        .platform_set_payment_provider(&PaymentProvider {
+            sp_mchid: SP_MCHID.into(),
+            sp_appid: SP_APPID.into(),
+            serial: SERIAL.into(),
+            private_key_pem: private,
+            api_v3_key: API_V3_KEY.into(),
+            wechat_keys: vec![(pay.wechat_key_id.clone(), pay.wechat_public_pem.clone())],
+            api_base: pay.base.clone(),
+            notify_url: format!("http://{}/pay/wechat/notify", app.app.http_addr),
+        })
+        .await
+        .unwrap();
+
+    // Two properties, each with its payee; one customer with an account in each.
+    let mut ids = Vec::new();
+    for (name, sub, address) in [("East", "1900000201", "000000000601"), ("West", "1900000202", "000000000602")] {
+        let p = admin.ok("mutation($n: String!) { createProperty(input: {name: $n}) { id } }", json!({"n": name}))["createProperty"]["id"]
+            .clone();
+        admin.ok(
+            "mutation($n: String!, $s: String!, $p: ID!) { createPayee(input: {name: $n, subMchid: $s, propertyId: $p}) { id } }",
+            json!({"n": name, "s": sub, "p": p}),
+        );
+        let m = admin.ok(
+            "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 1, linkType: FOUR_G}) { meter { id } } }",
+            json!({"p": p, "a": address}),
+        )["registerMeter"]["meter"]["id"]
+            .clone();
+        ids.push(m);
+    }
+    let c = admin.ok(r#"mutation { createCustomer(input: {name: "Tea shop", phone: "13800007777"}) { id } }"#, json!({}))["createCustomer"]
+        ["id"]
+        .clone();
+    let mut accounts = Vec::new();
+    for m in &ids {
+        let a = admin.ok(
+            "mutation($c: ID!, $m: ID!) { openAccount(input: {customerId: $c, meterIds: [$m]}) { account { id number } } }",
+            json!({"c": c, "m": m}),
+        )["openAccount"]["account"]
+            .clone();
+        accounts.push(a);
+    }
+
+    // The customer signs in through the mini-program (same AppID as the payments).
+    let wechat =
+        server::wechat::standin::WechatStandIn::start("127.0.0.1:0".parse().unwrap(), &[(SP_APPID, "mini-program-secret-0123")]).unwrap();
+    admin.ok(
+        "mutation($a: String!, $b: String!) { setWechatApp(input: {appId: $a, appSecret: \"mini-program-secret-0123\", apiBase: $b}) }",
+        json!({"a": SP_APPID, "b": wechat.base}),
+    );
+    let code = wechat.login_code(SP_APPID, "o-payer");
+    let (_, t) = post_json(app.app.http_addr, "/auth/wechat", None, &json!({"tenant": admin.slug, "code": code}));
+    let customer = t["accessToken"].as_str().unwrap().to_string();
+    let phone = wechat.phone_code(SP_APPID, "13800007777");
+    let bound = graphql(
+        app.app.http_addr,
+        Some(&customer),
+        "mutation($n: String!, $c: String!) { bindAccount(input: {accountNumber: $n, phoneCode: $c}) { id } }",
+        json!({"n": accounts[0]["number"], "c": phone}),
+    );
+    assert_eq!(bound["data"]["bindAccount"].as_array().unwrap().len(), 2, "{bound}");
+    Setup {
+        app,
+        admin,
+        pay,
+        provider_public: public,
+        customer,
+        accounts: (accounts[0]["id"].as_str().unwrap().into(), accounts[1]["id"].as_str().unwrap().into()),
+    }
+}
+
+fn order(s: &Setup, account: &str, amount: &str) -> Value {
+    let v = graphql(
+        s.app.app.http_addr,
+        Some(&s.customer),
+        "mutation($a: ID!, $m: Decimal!) { createRechargeOrder(input: {accountId: $a, amount: $m}) { id outTradeNo state payeeId
+            payment { appId timeStamp nonceStr package signType paySign } } }",
+        json!({"a": account, "m": amount}),
+    );
+    assert!(v.get("errors").is_none(), "{v}");
+    v["data"]["createRechargeOrder"].clone()
+}
+
+fn notify(s: &Setup, headers: &[(String, String)], body: &[u8]) -> u16 {
+    let mut h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    h.push(("Content-Type", "application/json"));
+    http_request(s.app.app.http_addr, "POST", "/pay/wechat/notify", &h, &String::from_utf8_lossy(body)).0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_customer_recharges_through_wechat_pay_and_is_credited_once() {
+    let s = setup().await;
+    let (a1, a2) = s.accounts.clone();
+    let o = order(&s, &a1, "30.00");
+    assert_eq!(o["state"], "CREATED");
+    // paySign: the provider's signature over the four documented lines, for the same AppID.
+    let p = &o["payment"];
+    assert_eq!((p["appId"].as_str(), p["signType"].as_str()), (Some(SP_APPID), Some("RSA")));
+    let prepay = p["package"].as_str().unwrap().strip_prefix("prepay_id=").unwrap();
+    let mut ring = KeyRing::default();
+    ring.add_pem(SERIAL, &s.provider_public).unwrap();
+    let message = pay_sign_message(SP_APPID, p["timeStamp"].as_str().unwrap().parse().unwrap(), p["nonceStr"].as_str().unwrap(), prepay);
+    assert!(ring.verify_raw(SERIAL, message.as_bytes(), p["paySign"].as_str().unwrap()).is_ok());
+    let no = o["outTradeNo"].as_str().unwrap().to_string();
+    assert_eq!(s.pay.order(&no).unwrap().sub_mchid, "1900000201", "East's payee");
+
+    // The user pays; WeChat notifies; the account is credited.
+    assert!(s.pay.pay(&no));
+    let credited = TestApp::eventually(std::time::Duration::from_secs(20), || {
+        let b = balance(&s.admin, &a1);
+        async move { b == "30.00" }
+    })
+    .await;
+    assert!(credited, "deliveries: {:?}", s.pay.deliveries());
+    assert_eq!(s.pay.deliveries().last().unwrap().1, 204);
+    let orders = graphql(
+        s.app.app.http_addr,
+        Some(&s.customer),
+        "query($a: ID!) { rechargeOrders(accountId: $a) { state transactionId } }",
+        json!({"a": a1}),
+    );
+    assert_eq!(orders["data"]["rechargeOrders"][0]["state"], "PAID");
+
+    // The same notification again, and five at once: still one credit.
+    let (h, body) = s.pay.notification(&no, |_| {}).unwrap();
+    assert_eq!(notify(&s, &h, &body), 204);
+    let handles: Vec<_> = (0..5)
+        .map(|_| {
+            let (h, body) = s.pay.notification(&no, |_| {}).unwrap();
+            let addr = s.app.app.http_addr;
+            std::thread::spawn(move || {
+                let mut hs: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                hs.push(("Content-Type", "application/json"));
+                http_request(addr, "POST", "/pay/wechat/notify", &hs, &String::from_utf8_lossy(&body)).0
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), 204);
+    }
+    assert_eq!(balance(&s.admin, &a1), "30.00");
+    let ledger = s.admin.ok("query($a: ID!) { account(id: $a) { ledger(first: 10) { items { kind amount } } } }", json!({"a": a1}));
+    let wechat: Vec<&Value> =
+        ledger["account"]["ledger"]["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "RECHARGE_WECHAT").collect();
+    assert_eq!(wechat.len(), 1, "{ledger}");
+
+    // West's account pays into West's payee.
+    let o2 = order(&s, &a2, "20.00");
+    let no2 = o2["outTradeNo"].as_str().unwrap();
+    assert_eq!(s.pay.order(no2).unwrap().sub_mchid, "1900000202", "West's payee");
+    assert_ne!(o2["payeeId"], o["payeeId"]);
+
+    // Another customer's token cannot order for these accounts.
+    let other = s.app.admin("pay-other").await;
+    assert_eq!(
+        other.fails("mutation($a: ID!) { createRechargeOrder(input: {accountId: $a, amount: \"5.00\"}) { id } }", json!({"a": a1}))["code"],
+        "FORBIDDEN",
+        "operators do not place customers' orders"
+    );
+    let bad = graphql(
+        s.app.app.http_addr,
+        Some(&s.customer),
+        "mutation($a: ID!) { createRechargeOrder(input: {accountId: $a, amount: \"0.10\"}) { id } }",
+        json!({"a": a1}),
+    );
+    assert_eq!(bad["errors"][0]["extensions"]["field"], "amount");
+    s.pay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn forged_stale_foreign_and_tampered_notifications_are_refused_and_change_nothing() {
+    let s = setup().await;
+    let (a1, _) = s.accounts.clone();
+    let o = order(&s, &a1, "10.00");
+    let no = o["outTradeNo"].as_str().unwrap().to_string();
+    assert!(s.pay.pay_silently(&no));
+    let now = chrono::Utc::now().timestamp();
+    let set = |h: &mut Vec<(String, String)>, name: &str, value: &str| {
+        for (k, v) in h.iter_mut() {
+            if k == name {
+                *v = value.to_string();
+            }
+        }
+    };
+
+    // A forged signature (another key's, well formed).
+    let (mut h, body) = s.pay.notification(&no, |_| {}).unwrap();
+    let (other_key, _) = generate_key_pair().unwrap();
+    let forger = server::pay::wechatpay::MerchantSigner::from_pem("x", "x", &other_key).unwrap();
+    let ts = h.iter().find(|(k, _)| k == "Wechatpay-Timestamp").unwrap().1.clone();
+    let nonce = h.iter().find(|(k, _)| k == "Wechatpay-Nonce").unwrap().1.clone();
+    let forged = forger.sign(&server::pay::wechatpay::response_message(&ts, &nonce, &body)).unwrap();
+    set(&mut h, "Wechatpay-Signature", &forged);
+    assert_eq!(notify(&s, &h, &body), 401, "forged signature");
+    // A body altered after signing.
+    let (h, body) = s.pay.notification(&no, |_| {}).unwrap();
+    let altered = String::from_utf8(body).unwrap().replace("TRANSACTION.SUCCESS", "TRANSACTION.SUCCESS ");
+    assert_eq!(notify(&s, &h, altered.as_bytes()), 401, "altered body");
+    // A stale timestamp (properly signed six minutes ago).
+    let (h, body) = s.pay.notification_at(&no, now - 360, |_| {}).unwrap();
+    assert_eq!(notify(&s, &h, &body), 401, "stale");
+    // An unknown serial.
+    let (mut h, body) = s.pay.notification(&no, |_| {}).unwrap();
+    set(&mut h, "Wechatpay-Serial", "PUB_KEY_ID_0000000000000000000000000000000000");
+    assert_eq!(notify(&s, &h, &body), 401, "unknown serial");
+    // A signature probe.
+    let (mut h, body) = s.pay.notification(&no, |_| {}).unwrap();
+    let sig = h.iter().find(|(k, _)| k == "Wechatpay-Signature").unwrap().1.clone();
+    set(&mut h, "Wechatpay-Signature", &format!("WECHATPAY/SIGNTEST/{sig}"));
+    assert_eq!(notify(&s, &h, &body), 401, "signature probe");
+    // Signed by WeChat but not matching the order: amount, payee, provider, state.
+    let (h, body) = s.pay.notification(&no, |t| t["amount"]["total"] = json!(100_000)).unwrap();
+    assert_eq!(notify(&s, &h, &body), 400, "tampered amount");
+    let (h, body) = s.pay.notification(&no, |t| t["sub_mchid"] = json!("1900000202")).unwrap();
+    assert_eq!(notify(&s, &h, &body), 400, "another payee's payment");
+    let (h, body) = s.pay.notification(&no, |t| t["sp_mchid"] = json!("1900009999")).unwrap();
+    assert_eq!(notify(&s, &h, &body), 400, "another provider");
+    let (h, body) = s.pay.notification(&no, |t| t["trade_state"] = json!("NOTPAY")).unwrap();
+    assert_eq!(notify(&s, &h, &body), 400, "not paid");
+    let (h, body) = s.pay.notification(&no, |t| t["out_trade_no"] = json!("VL-NOT-OURS-000001")).unwrap();
+    assert_eq!(notify(&s, &h, &body), 400, "unknown order");
+
+    assert_eq!(balance(&s.admin, &a1), "0.00", "nothing was credited");
+    let orders = s.admin.ok("query($a: ID!) { rechargeOrders(accountId: $a) { state } }", json!({"a": a1}));
+    assert_eq!(orders["rechargeOrders"][0]["state"], "CREATED");
+
+    // The genuine notification still works afterwards.
+    let (h, body) = s.pay.notification(&no, |_| {}).unwrap();
+    assert_eq!(notify(&s, &h, &body), 204);
+    assert_eq!(balance(&s.admin, &a1), "10.00");
+    s.pay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_order_signed_with_the_wrong_key_is_refused_by_wechat_pay() {
+    let s = setup().await;
+    let mut provider = s.app.app.store.platform_payment_provider().await.unwrap().unwrap();
+    provider.private_key_pem = generate_key_pair().unwrap().0;
+    s.app.app.store.platform_set_payment_provider(&provider).await.unwrap();
+    let v = graphql(
+        s.app.app.http_addr,
+        Some(&s.customer),
+        "mutation($a: ID!) { createRechargeOrder(input: {accountId: $a, amount: \"5.00\"}) { id } }",
+        json!({"a": s.accounts.0}),
+    );
+    assert_eq!(v["errors"][0]["extensions"]["code"], "CONFLICT");
+    assert!(v["errors"][0]["message"].as_str().unwrap().contains("SIGN_ERROR"), "{v}");
+    s.pay.stop().await;
+}
