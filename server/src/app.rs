@@ -188,6 +188,9 @@ impl Application {
                     if let Err(e) = crate::notify::deliver_wechat_due(&store, &wechat_tokens, chrono::Utc::now()).await {
                         tracing::warn!(error = %e, "subscription message delivery failed");
                     }
+                    if let Err(e) = crate::pay::sweep_pending(&store, chrono::Utc::now()).await {
+                        tracing::warn!(error = %e, "checking unpaid orders failed");
+                    }
                     if let Err(e) = store.reload_caches().await {
                         tracing::warn!(error = %e, "credential cache reload failed");
                     }

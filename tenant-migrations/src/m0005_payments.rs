@@ -51,11 +51,13 @@ const UP: &[&str] = &[
         created_at {ts} NOT NULL,
         expires_at {ts} NOT NULL,
         paid_at {ts},
+        checked_at {ts},
         PRIMARY KEY (tenant_id, id),
         FOREIGN KEY (tenant_id, account_id) REFERENCES accounts (tenant_id, id),
         FOREIGN KEY (tenant_id, payee_id) REFERENCES payees (tenant_id, id)
     )",
     "CREATE INDEX payment_orders_account ON payment_orders (tenant_id, account_id, created_at)",
+    "CREATE INDEX payment_orders_pending ON payment_orders (created_at) WHERE state = 'CREATED'",
 ];
 
 const DOWN: &[&str] = &["DROP TABLE payment_orders", "DROP TABLE payees", "DROP TABLE payment_provider"];

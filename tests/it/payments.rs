@@ -294,3 +294,61 @@ async fn an_order_signed_with_the_wrong_key_is_refused_by_wechat_pay() {
     assert!(v["errors"][0]["message"].as_str().unwrap().contains("SIGN_ERROR"), "{v}");
     s.pay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unpaid_orders_are_queried_after_the_window_then_credited_or_closed() {
+    let s = setup().await;
+    let (a1, _) = s.accounts.clone();
+    // Paid, but the notification never arrives: the query finds it.
+    let paid = order(&s, &a1, "12.00");
+    let paid_no = paid["outTradeNo"].as_str().unwrap().to_string();
+    assert!(s.pay.pay_silently(&paid_no));
+    // Never paid: closed once expired.
+    let unpaid = order(&s, &a1, "8.00");
+    let unpaid_no = unpaid["outTradeNo"].as_str().unwrap().to_string();
+    let store = &s.app.app.store;
+    let later = chrono::Utc::now() + chrono::Duration::minutes(10);
+    assert_eq!(server::pay::sweep_pending(store, later).await.unwrap(), 1);
+    assert_eq!(balance(&s.admin, &a1), "12.00");
+    assert_eq!(s.pay.order(&unpaid_no).unwrap().state, "NOTPAY", "not expired yet: left open");
+    assert_eq!(server::pay::sweep_pending(store, later).await.unwrap(), 0, "asked at most once a minute");
+    let expired = chrono::Utc::now() + chrono::Duration::minutes(45);
+    server::pay::sweep_pending(store, expired).await.unwrap();
+    assert_eq!(s.pay.order(&unpaid_no).unwrap().state, "CLOSED");
+    let orders =
+        s.admin.ok("query($a: ID!) { rechargeOrders(accountId: $a) { outTradeNo state } }", json!({"a": a1}))["rechargeOrders"].clone();
+    let state = |no: &str| orders.as_array().unwrap().iter().find(|o| o["outTradeNo"] == no).unwrap()["state"].clone();
+    assert_eq!((state(&paid_no), state(&unpaid_no)), (json!("PAID"), json!("CLOSED")));
+    // A late notification of the paid order changes nothing.
+    let (h, body) = s.pay.notification(&paid_no, |_| {}).unwrap();
+    assert_eq!(notify(&s, &h, &body), 204);
+    assert_eq!(balance(&s.admin, &a1), "12.00");
+    s.pay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_saas_operator_sets_the_provider_and_its_secrets_never_come_back() {
+    let app = TestApp::spawn().await;
+    let admin_token = app.app.keys.issue(server::api::auth::Kind::Admin, None, "platform-admin", None, chrono::Duration::minutes(5)).unwrap();
+    let (private, _) = generate_key_pair().unwrap();
+    let (_, wechat_old) = generate_key_pair().unwrap();
+    let (_, wechat_new) = generate_key_pair().unwrap();
+    let set = "mutation($i: PaymentProviderInput!) { setPaymentProvider(input: $i) { spMchid serial wechatKeySerials notifyUrl } }";
+    let input = |key: &str, v3: &str| {
+        json!({"i": {"spMchid": SP_MCHID, "spAppid": SP_APPID, "serial": SERIAL, "privateKeyPem": key, "apiV3Key": v3,
+            "wechatKeys": [{"serial": "PUB_KEY_ID_OLD", "publicKeyPem": wechat_old}, {"serial": "PUB_KEY_ID_NEW", "publicKeyPem": wechat_new}],
+            "notifyUrl": "https://pay.example.com/pay/wechat/notify"}})
+    };
+    let bad = graphql(app.app.http_addr, Some(&admin_token), set, input("not a key", API_V3_KEY));
+    assert_eq!(bad["errors"][0]["extensions"]["field"], "privateKeyPem");
+    let bad = graphql(app.app.http_addr, Some(&admin_token), set, input(&private, "short"));
+    assert_eq!(bad["errors"][0]["extensions"]["field"], "apiV3Key");
+    let ok = graphql(app.app.http_addr, Some(&admin_token), set, input(&private, API_V3_KEY));
+    assert_eq!(ok["data"]["setPaymentProvider"]["wechatKeySerials"], json!(["PUB_KEY_ID_OLD", "PUB_KEY_ID_NEW"]), "{ok}");
+    let view = graphql(app.app.http_addr, Some(&admin_token), "{ paymentProvider { spMchid serial apiBase } }", json!({}));
+    assert_eq!(view["data"]["paymentProvider"]["apiBase"], "https://api.mch.weixin.qq.com");
+    assert!(!view.to_string().contains("PRIVATE KEY") && !view.to_string().contains(API_V3_KEY));
+    // A tenant administrator cannot see or set it.
+    let tenant = app.admin("pay-admin").await;
+    assert_eq!(tenant.fails("{ paymentProvider { spMchid } }", json!({}))["code"], "FORBIDDEN");
+}

@@ -79,7 +79,7 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
         ("Query", "rechargeOrders") => AccountOwner,
         ("Query", "parkBills") => Park(ParkScope::BillsRead),
         ("Query", "parkDailyEnergy") => Park(ParkScope::EnergyRead),
-        ("Query", "platformTenants") => Admin,
+        ("Query", "platformTenants" | "paymentProvider") => Admin,
         (
             "Mutation",
             "createProperty"
@@ -149,7 +149,7 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
         ("Mutation", "changeMyPassword") => Myself,
         ("Mutation", "bindAccount" | "reportSubscriptions" | "createRechargeOrder") => Customer,
         ("Mutation", "createPayee") => Needs(Payees),
-        ("Mutation", "createTenant" | "suspendTenant" | "reactivateTenant") => Admin,
+        ("Mutation", "createTenant" | "suspendTenant" | "reactivateTenant" | "setPaymentProvider") => Admin,
         ("Subscription", "alarmChanges") => Read,
         _ => return None,
     };

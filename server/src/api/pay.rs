@@ -110,11 +110,103 @@ pub struct CreateRechargeOrderInput {
     pub amount: Decimal,
 }
 
+/// The platform's WeChat Pay service-provider account, without its secrets (服务商配置).
+#[derive(SimpleObject)]
+pub struct PaymentProviderView {
+    pub sp_mchid: String,
+    pub sp_appid: String,
+    /// Serial of the provider's merchant API certificate.
+    pub serial: String,
+    /// WeChat's verification keys in use (platform certificate serials, `PUB_KEY_ID_…`).
+    pub wechat_key_serials: Vec<String>,
+    pub api_base: String,
+    pub notify_url: String,
+}
+
+impl From<store::PaymentProvider> for PaymentProviderView {
+    fn from(p: store::PaymentProvider) -> Self {
+        Self {
+            sp_mchid: p.sp_mchid,
+            sp_appid: p.sp_appid,
+            serial: p.serial,
+            wechat_key_serials: p.wechat_keys.into_iter().map(|(s, _)| s).collect(),
+            api_base: p.api_base,
+            notify_url: p.notify_url,
+        }
+    }
+}
+
+/// One of WeChat's verification keys.
+#[derive(InputObject)]
+pub struct WechatPayKeyInput {
+    /// A platform certificate's serial or the public key's `PUB_KEY_ID_…`.
+    pub serial: String,
+    /// SPKI PEM (`BEGIN PUBLIC KEY`).
+    pub public_key_pem: String,
+}
+
+#[derive(InputObject)]
+pub struct PaymentProviderInput {
+    pub sp_mchid: String,
+    pub sp_appid: String,
+    pub serial: String,
+    /// `apiclient_key.pem` (PKCS#8); stored encrypted, never shown again.
+    pub private_key_pem: String,
+    /// The 32-character APIv3 key; stored encrypted, never shown again.
+    pub api_v3_key: String,
+    /// During a rotation give both the old and the new key.
+    pub wechat_keys: Vec<WechatPayKeyInput>,
+    #[graphql(default = "https://api.mch.weixin.qq.com")]
+    pub api_base: String,
+    /// Public HTTPS URL of `/pay/wechat/notify` (no query string).
+    pub notify_url: String,
+}
+
+/// Checks and builds the provider account (the keys must parse, the APIv3 key be 32 bytes).
+pub fn provider_from_input(i: PaymentProviderInput) -> Result<store::PaymentProvider, Invalid> {
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    if !digits(&i.sp_mchid) {
+        return Err(Invalid::new("spMchid", "a merchant number"));
+    }
+    crate::pay::wechatpay::MerchantSigner::from_pem(&i.sp_mchid, &i.serial, &i.private_key_pem)
+        .map_err(|e| Invalid::new("privateKeyPem", e.to_string()))?;
+    if i.api_v3_key.len() != 32 {
+        return Err(Invalid::new("apiV3Key", "32 characters"));
+    }
+    if i.wechat_keys.is_empty() {
+        return Err(Invalid::new("wechatKeys", "at least one"));
+    }
+    let mut ring = crate::pay::wechatpay::KeyRing::default();
+    for k in &i.wechat_keys {
+        ring.add_pem(&k.serial, &k.public_key_pem).map_err(|e| Invalid::new("wechatKeys", format!("{}: {e}", k.serial)))?;
+    }
+    let local = i.notify_url.starts_with("http://127.0.0.1") || i.notify_url.starts_with("http://localhost");
+    if !(i.notify_url.starts_with("https://") || local) || i.notify_url.contains('?') {
+        return Err(Invalid::new("notifyUrl", "an https URL without a query string"));
+    }
+    Ok(store::PaymentProvider {
+        sp_mchid: i.sp_mchid,
+        sp_appid: i.sp_appid,
+        serial: i.serial,
+        private_key_pem: i.private_key_pem,
+        api_v3_key: i.api_v3_key,
+        wechat_keys: i.wechat_keys.into_iter().map(|k| (k.serial, k.public_key_pem)).collect(),
+        api_base: i.api_base,
+        notify_url: i.notify_url,
+    })
+}
+
 #[derive(Default)]
 pub struct PayQuery;
 
 #[Object]
 impl PayQuery {
+    /// The SaaS operator: the WeChat Pay service-provider account (secrets never shown).
+    async fn payment_provider(&self, ctx: &Context<'_>) -> Res<Option<PaymentProviderView>> {
+        let store = ctx.data::<store::Store>().map_err(|_| err(ApiError::Unauthenticated))?;
+        Ok(store.platform_payment_provider().await.map_err(err)?.map(Into::into))
+    }
+
     /// Payee merchant accounts (收款账户).
     async fn payees(&self, ctx: &Context<'_>) -> Res<Vec<Payee>> {
         Ok(tenant(ctx)?.payees().await.map_err(err)?.into_iter().map(Into::into).collect())
@@ -139,6 +231,15 @@ pub struct PayMutation;
 
 #[Object]
 impl PayMutation {
+    /// The SaaS operator: sets (or rotates) the service-provider account. WeChat key
+    /// rotation: list the old and the new key until WeChat signs only with the new one.
+    async fn set_payment_provider(&self, ctx: &Context<'_>, input: PaymentProviderInput) -> Res<PaymentProviderView> {
+        let store = ctx.data::<store::Store>().map_err(|_| err(ApiError::Unauthenticated))?;
+        let provider = provider_from_input(input).map_err(err)?;
+        store.platform_set_payment_provider(&provider).await.map_err(err)?;
+        Ok(provider.into())
+    }
+
     /// Adds a payee: a sub-merchant, bound to a property or an area or to neither (default).
     async fn create_payee(&self, ctx: &Context<'_>, input: CreatePayeeInput) -> Res<Payee> {
         if input.name.trim().is_empty() {

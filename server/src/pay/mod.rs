@@ -219,3 +219,70 @@ pub fn check_transaction(p: &PaymentProvider, order: &OrderRow, t: &Transaction)
     }
     Ok(())
 }
+
+/// An order as `query` answers it (unpaid orders have no transaction id).
+#[derive(Debug, Clone, Deserialize)]
+pub struct QueriedOrder {
+    pub sp_mchid: String,
+    pub sub_mchid: String,
+    pub sp_appid: Option<String>,
+    pub out_trade_no: String,
+    pub transaction_id: Option<String>,
+    pub trade_state: String,
+    pub amount: Amount,
+}
+
+/// `GET /v3/pay/partner/transactions/out-trade-no/{no}?sp_mchid=…&sub_mchid=…`.
+pub async fn query_partner(p: &PaymentProvider, order: &OrderRow) -> Result<QueriedOrder, PayError> {
+    let (signer, ring) = credentials(p)?;
+    let path =
+        format!("/v3/pay/partner/transactions/out-trade-no/{}?sp_mchid={}&sub_mchid={}", order.out_trade_no, p.sp_mchid, order.sub_mchid);
+    let (_, body) = call(p, &signer, &ring, "GET", &path, None).await?;
+    serde_json::from_slice(&body).map_err(|e| PayError::Protocol(e.to_string()))
+}
+
+/// `POST …/out-trade-no/{no}/close` (answers 204, signed over the empty body).
+pub async fn close_partner(p: &PaymentProvider, order: &OrderRow) -> Result<(), PayError> {
+    let (signer, ring) = credentials(p)?;
+    let path = format!("/v3/pay/partner/transactions/out-trade-no/{}/close", order.out_trade_no);
+    let body = serde_json::to_vec(&json!({"sp_mchid": p.sp_mchid, "sub_mchid": order.sub_mchid}))
+        .map_err(|e| PayError::Protocol(e.to_string()))?;
+    call(p, &signer, &ring, "POST", &path, Some(body)).await.map(|_| ())
+}
+
+/// How long after ordering we wait for the notification before asking ourselves.
+pub const NOTIFY_WINDOW: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Orders still unpaid after the notification window are queried (a payment whose
+/// notification never came is credited like one that did); expired ones are closed so the
+/// user cannot pay them any more. Each order is asked at most once a minute.
+pub async fn sweep_pending(store: &crate::store::Store, now: chrono::DateTime<chrono::Utc>) -> Result<usize, crate::store::StoreError> {
+    let Some(p) = store.platform_payment_provider().await? else { return Ok(0) };
+    let mut settled = 0;
+    for order in store.platform_orders_to_check(now - NOTIFY_WINDOW, now - chrono::Duration::minutes(1), 50).await? {
+        store.platform_order_checked(&order, now).await?;
+        let tenant = crate::store::order_tenant(&order)?;
+        match query_partner(&p, &order).await {
+            Ok(q) if q.trade_state == "SUCCESS" => {
+                let matches = q.sp_mchid == p.sp_mchid && q.sub_mchid == order.sub_mchid && q.amount.total == order.amount_x100;
+                match (matches, q.transaction_id) {
+                    (true, Some(tx)) => {
+                        store.tenant(tenant).settle_paid_order(&order, &tx, now).await?;
+                        settled += 1;
+                    }
+                    _ => tracing::error!(order = %order.out_trade_no, "queried payment does not match its order; left for reconciliation"),
+                }
+            }
+            Ok(q) if q.trade_state == "CLOSED" || q.trade_state == "REVOKED" || q.trade_state == "PAYERROR" => {
+                store.platform_order_closed(&order).await?;
+            }
+            Ok(_) if order.expires_at <= now => match close_partner(&p, &order).await {
+                Ok(()) => store.platform_order_closed(&order).await?,
+                Err(e) => tracing::warn!(order = %order.out_trade_no, cause = %e, "closing an expired order failed"),
+            },
+            Ok(_) => {}
+            Err(e) => tracing::warn!(order = %order.out_trade_no, cause = %e, "order query failed"),
+        }
+    }
+    Ok(settled)
+}

@@ -142,6 +142,37 @@ impl Store {
         }))
     }
 
+    /// Unpaid orders older than `created_before` not asked about since `checked_before`.
+    pub async fn platform_orders_to_check(
+        &self,
+        created_before: DateTime<Utc>,
+        checked_before: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<OrderRow>> {
+        let sql = format!(
+            "SELECT {ORDER_COLS} FROM payment_orders WHERE state = 'CREATED' AND created_at < $1 AND (checked_at IS NULL OR checked_at < $2)
+             ORDER BY created_at LIMIT {limit}"
+        );
+        self.db
+            .query_all_raw(stmt(self.backend(), &sql, Args::new().t(created_before).t(checked_before)))
+            .await?
+            .iter()
+            .map(order_row)
+            .collect()
+    }
+
+    pub async fn platform_order_checked(&self, order: &OrderRow, now: DateTime<Utc>) -> Result<()> {
+        let sql = "UPDATE payment_orders SET checked_at = $3 WHERE tenant_id = $1 AND id = $2";
+        self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(&order.tenant_id).s(&order.id).t(now))).await?;
+        Ok(())
+    }
+
+    pub async fn platform_order_closed(&self, order: &OrderRow) -> Result<()> {
+        let sql = "UPDATE payment_orders SET state = 'CLOSED' WHERE tenant_id = $1 AND id = $2 AND state = 'CREATED'";
+        self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(&order.tenant_id).s(&order.id))).await?;
+        Ok(())
+    }
+
     /// An order by our order number, whichever tenant it belongs to (notifications).
     pub async fn platform_order_by_trade_no(&self, out_trade_no: &str) -> Result<Option<OrderRow>> {
         let sql = format!("SELECT {ORDER_COLS} FROM payment_orders WHERE out_trade_no = $1");
