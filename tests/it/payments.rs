@@ -329,7 +329,8 @@ async fn unpaid_orders_are_queried_after_the_window_then_credited_or_closed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_saas_operator_sets_the_provider_and_its_secrets_never_come_back() {
     let app = TestApp::spawn().await;
-    let admin_token = app.app.keys.issue(server::api::auth::Kind::Admin, None, "platform-admin", None, chrono::Duration::minutes(5)).unwrap();
+    let admin_token =
+        app.app.keys.issue(server::api::auth::Kind::Admin, None, "platform-admin", None, chrono::Duration::minutes(5)).unwrap();
     let (private, _) = generate_key_pair().unwrap();
     let (_, wechat_old) = generate_key_pair().unwrap();
     let (_, wechat_new) = generate_key_pair().unwrap();
