@@ -57,10 +57,27 @@ const UP: &[&str] = &[
         FOREIGN KEY (tenant_id, payee_id) REFERENCES payees (tenant_id, id)
     )",
     "CREATE INDEX payment_orders_account ON payment_orders (tenant_id, account_id, created_at)",
+    "CREATE TABLE payment_refunds (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        out_refund_no TEXT NOT NULL UNIQUE,
+        amount_x100 BIGINT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL DEFAULT 'PROCESSING',
+        refund_id TEXT,
+        entry_id TEXT,
+        reversal_entry_id TEXT,
+        last_error TEXT NOT NULL DEFAULT '',
+        created_at {ts} NOT NULL,
+        finished_at {ts},
+        PRIMARY KEY (tenant_id, id),
+        FOREIGN KEY (tenant_id, order_id) REFERENCES payment_orders (tenant_id, id)
+    )",
     "CREATE INDEX payment_orders_pending ON payment_orders (created_at) WHERE state = 'CREATED'",
 ];
 
-const DOWN: &[&str] = &["DROP TABLE payment_orders", "DROP TABLE payees", "DROP TABLE payment_provider"];
+const DOWN: &[&str] = &["DROP TABLE payment_refunds", "DROP TABLE payment_orders", "DROP TABLE payees", "DROP TABLE payment_provider"];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -353,3 +353,72 @@ async fn the_saas_operator_sets_the_provider_and_its_secrets_never_come_back() {
     let tenant = app.admin("pay-admin").await;
     assert_eq!(tenant.fails("{ paymentProvider { spMchid } }", json!({}))["code"], "FORBIDDEN");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn refunds_go_back_to_the_payment_and_a_failed_refund_returns_the_money() {
+    let s = setup().await;
+    let (a1, _) = s.accounts.clone();
+    let o = order(&s, &a1, "30.00");
+    let no = o["outTradeNo"].as_str().unwrap().to_string();
+    s.pay.pay(&no);
+    assert!(
+        TestApp::eventually(std::time::Duration::from_secs(20), || {
+            let b = balance(&s.admin, &a1);
+            async move { b == "30.00" }
+        })
+        .await
+    );
+    let refund =
+        "mutation($o: ID!, $m: Decimal!) { refundPayment(input: {orderId: $o, amount: $m, reason: \"moving out\"}) { id state amount } }";
+    let r1 = s.admin.ok(refund, json!({"o": o["id"], "m": "10.00"}))["refundPayment"].clone();
+    assert_eq!(r1["state"], "PROCESSING");
+    assert_eq!(balance(&s.admin, &a1), "20.00", "the money leaves the balance at once");
+    let state = |id: &Value| {
+        let refunds =
+            s.admin.ok("query($o: ID!) { paymentRefunds(orderId: $o) { id state refundId } }", json!({"o": o["id"]}))["paymentRefunds"]
+                .clone();
+        refunds.as_array().unwrap().iter().find(|r| r["id"] == *id).unwrap()["state"].clone()
+    };
+    assert!(
+        TestApp::eventually(std::time::Duration::from_secs(20), || {
+            let st = state(&r1["id"]);
+            async move { st == "SUCCESS" }
+        })
+        .await
+    );
+    assert_eq!(balance(&s.admin, &a1), "20.00");
+
+    // More than what is left of the order is refused, nothing moves.
+    assert_eq!(s.admin.fails(refund, json!({"o": o["id"], "m": "25.00"}))["field"], "amount");
+    assert_eq!(balance(&s.admin, &a1), "20.00");
+
+    // WeChat fails the next refund: the money comes back, once.
+    s.pay.fail_refunds(true);
+    let r2 = s.admin.ok(refund, json!({"o": o["id"], "m": "5.00"}))["refundPayment"].clone();
+    assert_eq!(balance(&s.admin, &a1), "15.00");
+    assert!(
+        TestApp::eventually(std::time::Duration::from_secs(20), || {
+            let st = state(&r2["id"]);
+            async move { st == "ABNORMAL" }
+        })
+        .await
+    );
+    assert_eq!(balance(&s.admin, &a1), "20.00", "returned by a reversal");
+    let ledger = s.admin.ok("query($a: ID!) { account(id: $a) { ledger(first: 20) { items { kind amount } } } }", json!({"a": a1}));
+    let kinds: Vec<String> =
+        ledger["account"]["ledger"]["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "REFUND").count(), 2, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| *k == "REVERSAL").count(), 1, "{kinds:?}");
+    // A viewer may not refund.
+    let viewer_role =
+        s.admin.ok("{ roles { id name } }", json!({}))["roles"].as_array().unwrap().iter().find(|r| r["name"] == "viewer").unwrap()["id"]
+            .clone();
+    s.admin.ok(
+        "mutation($r: ID!) { createOperator(input: {username: \"viewer1\", password: \"Strong-Pass 2026\", roleId: $r}) { id } }",
+        json!({"r": viewer_role}),
+    );
+    let token = s.app.session(&s.admin.tenant, "viewer1").await;
+    let denied = graphql(s.app.app.http_addr, Some(&token), refund, json!({"o": o["id"], "m": "1.00"}));
+    assert_eq!(denied["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    s.pay.stop().await;
+}

@@ -149,6 +149,8 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
         ("Mutation", "changeMyPassword") => Myself,
         ("Mutation", "bindAccount" | "reportSubscriptions" | "createRechargeOrder") => Customer,
         ("Mutation", "createPayee") => Needs(Payees),
+        ("Mutation", "refundPayment") => Needs(Refunds),
+        ("Query", "paymentRefunds") => Read,
         ("Mutation", "createTenant" | "suspendTenant" | "reactivateTenant" | "setPaymentProvider") => Admin,
         ("Subscription", "alarmChanges") => Read,
         _ => return None,

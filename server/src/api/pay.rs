@@ -16,7 +16,7 @@ use crate::domain::Invalid;
 use crate::domain::ids::AccountId;
 use crate::domain::metering::from_scaled;
 use crate::pay::wechatpay::SignedHeaders;
-use crate::pay::{NotifyRefusal, check_transaction, credentials, open_notification, partner_jsapi, request_payment};
+use crate::pay::{NotifyRefusal, check_transaction, credentials, open_envelope, partner_jsapi, request_payment, request_refund};
 use crate::store;
 
 /// A merchant account receiving a tenant's payments (收款账户).
@@ -92,6 +92,48 @@ impl From<store::OrderRow> for RechargeOrder {
             payment: None,
         }
     }
+}
+
+/// A refund to the original payment (退款).
+#[derive(SimpleObject)]
+pub struct PaymentRefund {
+    pub id: ID,
+    pub order_id: ID,
+    pub out_refund_no: String,
+    pub amount: Decimal,
+    pub reason: String,
+    /// PROCESSING, SUCCESS, ABNORMAL, CLOSED, FAILED.
+    pub state: String,
+    pub refund_id: Option<String>,
+    pub last_error: String,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<store::RefundRow> for PaymentRefund {
+    fn from(r: store::RefundRow) -> Self {
+        Self {
+            id: ID(r.id),
+            order_id: ID(r.order_id),
+            out_refund_no: r.out_refund_no,
+            amount: from_scaled(r.amount_x100, 2),
+            reason: r.reason,
+            state: r.state,
+            refund_id: r.refund_id,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            finished_at: r.finished_at,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct RefundPaymentInput {
+    pub order_id: ID,
+    /// Yuan; at most what is left of the order.
+    pub amount: Decimal,
+    #[graphql(default)]
+    pub reason: String,
 }
 
 #[derive(InputObject)]
@@ -212,6 +254,13 @@ impl PayQuery {
         Ok(tenant(ctx)?.payees().await.map_err(err)?.into_iter().map(Into::into).collect())
     }
 
+    /// Refunds of a recharge order (退款记录).
+    async fn payment_refunds(&self, ctx: &Context<'_>, order_id: ID) -> Res<Vec<PaymentRefund>> {
+        let t = tenant(ctx)?;
+        t.order_by_id(order_id.as_str()).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
+        Ok(t.refunds_of_order(order_id.as_str()).await.map_err(err)?.into_iter().map(Into::into).collect())
+    }
+
     /// Recharge orders of an account, newest first (充值订单).
     async fn recharge_orders(&self, ctx: &Context<'_>, account_id: ID) -> Res<Vec<RechargeOrder>> {
         let account = parse_id(&account_id, AccountId::parse)?;
@@ -258,6 +307,32 @@ impl PayMutation {
                 e => err(e),
             })
             .map(Into::into)
+    }
+
+    /// Refunds (part of) a paid WeChat order to the payer (退电退款): the amount leaves the
+    /// balance now and comes back if WeChat fails the refund.
+    async fn refund_payment(&self, ctx: &Context<'_>, input: RefundPaymentInput) -> Res<PaymentRefund> {
+        let t = tenant(ctx)?;
+        let order = t.order_by_id(input.order_id.as_str()).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
+        let fen = crate::domain::ledger::positive_fen("amount", input.amount).map_err(err)?;
+        let provider =
+            t.payment_provider().await.map_err(err)?.ok_or_else(|| err(ApiError::Conflict("WeChat Pay is not configured".into())))?;
+        let refund = t.start_refund(&order, fen, input.reason.trim()).await.map_err(|e| match e {
+            store::StoreError::Conflict(m) if m.contains("left to refund") => err(Invalid::new("amount", m)),
+            e => err(e),
+        })?;
+        let refund = match request_refund(&provider, &order, &refund).await {
+            Ok(a) if a.status == "SUCCESS" => t.finish_refund(&refund, "SUCCESS", Some(&a.refund_id), "").await,
+            Ok(a) if a.status == "CLOSED" || a.status == "ABNORMAL" => t.finish_refund(&refund, &a.status, Some(&a.refund_id), "").await,
+            Ok(a) => {
+                // PROCESSING: the notification finishes it.
+                let _ = a;
+                Ok(refund)
+            }
+            Err(e) => t.finish_refund(&refund, "FAILED", None, &e.to_string()).await,
+        }
+        .map_err(err)?;
+        Ok(refund.into())
     }
 
     /// Mini-program: a WeChat Pay order to recharge one of the customer's accounts; the
@@ -341,8 +416,8 @@ async fn wechat_notify(state: web::Data<HttpState>, http: HttpRequest, body: web
         serial: header("Wechatpay-Serial"),
         signature_type: header("Wechatpay-Signature-Type"),
     };
-    let transaction = match open_notification(&provider, &ring, h, &body, Utc::now().timestamp()) {
-        Ok(t) => t,
+    let (event, plain) = match open_envelope(&provider, &ring, h, &body, Utc::now().timestamp()) {
+        Ok(opened) => opened,
         Err(e @ NotifyRefusal::Signature(_)) => {
             tracing::warn!(reason = %e, "payment notification refused");
             return fail(StatusCode::UNAUTHORIZED, &e.to_string());
@@ -351,6 +426,16 @@ async fn wechat_notify(state: web::Data<HttpState>, http: HttpRequest, body: web
             tracing::warn!(reason = %e, "payment notification refused");
             return fail(StatusCode::BAD_REQUEST, &e.to_string());
         }
+    };
+    if event.starts_with("REFUND.") {
+        return refund_notice(&state, &provider, &plain).await;
+    }
+    if event != "TRANSACTION.SUCCESS" {
+        return fail(StatusCode::BAD_REQUEST, "not a payment success event");
+    }
+    let transaction: crate::pay::Transaction = match serde_json::from_slice(&plain) {
+        Ok(t) => t,
+        Err(e) => return fail(StatusCode::BAD_REQUEST, &format!("malformed transaction: {e}")),
     };
     let order = match state.store.platform_order_by_trade_no(&transaction.out_trade_no).await {
         Ok(Some(o)) => o,
@@ -375,6 +460,51 @@ async fn wechat_notify(state: web::Data<HttpState>, http: HttpRequest, body: web
         Ok(_) => HttpResponse::NoContent().finish(),
         Err(e) => {
             tracing::error!(cause = %e, order = %order.out_trade_no, "crediting a paid order failed");
+            fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error; retry")
+        }
+    }
+}
+
+/// A refund's outcome: matched to our refund by number and to its payee, applied once.
+async fn refund_notice(state: &HttpState, provider: &store::PaymentProvider, plain: &[u8]) -> HttpResponse {
+    let notice: crate::pay::RefundNotice = match serde_json::from_slice(plain) {
+        Ok(n) => n,
+        Err(e) => return fail(StatusCode::BAD_REQUEST, &format!("malformed refund: {e}")),
+    };
+    let refund = match state.store.platform_refund_by_no(&notice.out_refund_no).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return fail(StatusCode::BAD_REQUEST, "no such refund"),
+        Err(e) => {
+            tracing::error!(cause = %e, "refund lookup failed");
+            return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
+    };
+    let Some(tenant) = crate::domain::ids::TenantId::parse(&refund.tenant_id) else {
+        return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+    };
+    let t = state.store.tenant(tenant);
+    let order = match t.order_by_id(&refund.order_id).await {
+        Ok(Some(o)) => o,
+        _ => return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+    };
+    if notice.sp_mchid != provider.sp_mchid
+        || notice.sub_mchid != order.sub_mchid
+        || notice.amount.refund != refund.amount_x100
+        || notice.amount.total != order.amount_x100
+    {
+        tracing::warn!(refund = %refund.out_refund_no, "refund notification does not match the refund");
+        return fail(StatusCode::BAD_REQUEST, "the refund notification does not match the refund");
+    }
+    let outcome = match notice.refund_status.as_str() {
+        "SUCCESS" => "SUCCESS",
+        "ABNORMAL" => "ABNORMAL",
+        "CLOSED" => "CLOSED",
+        _ => return HttpResponse::NoContent().finish(),
+    };
+    match t.finish_refund(&refund, outcome, Some(&notice.refund_id), "").await {
+        Ok(_) => HttpResponse::NoContent().finish(),
+        Err(e) => {
+            tracing::error!(cause = %e, "applying a refund notification failed");
             fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error; retry")
         }
     }

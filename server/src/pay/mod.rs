@@ -174,6 +174,33 @@ pub enum NotifyRefusal {
     Mismatch(String),
 }
 
+/// A verified, decrypted notification: its event type and the resource's plaintext.
+pub fn open_envelope(
+    p: &PaymentProvider,
+    ring: &KeyRing,
+    h: SignedHeaders<'_>,
+    body: &[u8],
+    now: i64,
+) -> Result<(String, Vec<u8>), NotifyRefusal> {
+    ring.verify(h, body, now).map_err(NotifyRefusal::Signature)?;
+    #[derive(Deserialize)]
+    struct Envelope {
+        event_type: String,
+        resource_type: String,
+        resource: wechatpay::Resource,
+    }
+    let e: Envelope = serde_json::from_slice(body).map_err(|e| NotifyRefusal::Malformed(e.to_string()))?;
+    if e.resource_type != "encrypt-resource" {
+        return Err(NotifyRefusal::Malformed("resource_type is not encrypt-resource".into()));
+    }
+    let aad = if e.event_type.starts_with("REFUND.") { "refund" } else { "transaction" };
+    if e.resource.associated_data != aad {
+        return Err(NotifyRefusal::Malformed(format!("associated_data is not {aad}")));
+    }
+    let plain = wechatpay::decrypt(p.api_v3_key.as_bytes(), &e.resource).map_err(NotifyRefusal::Resource)?;
+    Ok((e.event_type, plain))
+}
+
 /// Verifies, decrypts and parses a payment notification (the business checks follow with
 /// the order in hand).
 pub fn open_notification(
@@ -183,19 +210,54 @@ pub fn open_notification(
     body: &[u8],
     now: i64,
 ) -> Result<Transaction, NotifyRefusal> {
-    ring.verify(h, body, now).map_err(NotifyRefusal::Signature)?;
-    #[derive(Deserialize)]
-    struct Envelope {
-        event_type: String,
-        resource_type: String,
-        resource: wechatpay::Resource,
-    }
-    let e: Envelope = serde_json::from_slice(body).map_err(|e| NotifyRefusal::Malformed(e.to_string()))?;
-    if e.event_type != "TRANSACTION.SUCCESS" || e.resource_type != "encrypt-resource" {
+    let (event, plain) = open_envelope(p, ring, h, body, now)?;
+    if event != "TRANSACTION.SUCCESS" {
         return Err(NotifyRefusal::NotSuccess);
     }
-    let plain = wechatpay::decrypt(p.api_v3_key.as_bytes(), &e.resource).map_err(NotifyRefusal::Resource)?;
     serde_json::from_slice(&plain).map_err(|e| NotifyRefusal::Malformed(e.to_string()))
+}
+
+/// The decrypted resource of a `REFUND.SUCCESS` / `REFUND.ABNORMAL` / `REFUND.CLOSED`
+/// notification.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RefundNotice {
+    pub sp_mchid: String,
+    pub sub_mchid: String,
+    pub out_refund_no: String,
+    pub refund_id: String,
+    pub refund_status: String,
+    pub amount: RefundAmount,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RefundAmount {
+    pub refund: i64,
+    pub total: i64,
+}
+
+/// WeChat's answer to a refund request.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RefundAnswer {
+    pub refund_id: String,
+    pub out_refund_no: String,
+    /// SUCCESS, CLOSED, PROCESSING, ABNORMAL.
+    pub status: String,
+}
+
+/// `POST /v3/refund/domestic/refunds` (partner: with `sub_mchid`).
+pub async fn request_refund(p: &PaymentProvider, order: &OrderRow, refund: &crate::store::RefundRow) -> Result<RefundAnswer, PayError> {
+    let (signer, ring) = credentials(p)?;
+    let body = json!({
+        "sub_mchid": order.sub_mchid,
+        "transaction_id": order.transaction_id,
+        "out_refund_no": refund.out_refund_no,
+        "reason": refund.reason.chars().take(80).collect::<String>(),
+        "notify_url": p.notify_url,
+        "amount": {"refund": refund.amount_x100, "total": order.amount_x100, "currency": "CNY"},
+    });
+    let bytes = serde_json::to_vec(&body).map_err(|e| PayError::Protocol(e.to_string()))?;
+    let (_, answer) = call(p, &signer, &ring, "POST", "/v3/refund/domestic/refunds", Some(bytes)).await?;
+    serde_json::from_slice(&answer).map_err(|e| PayError::Protocol(e.to_string()))
 }
 
 /// The business checks of payments.md §1.6: our provider, the order's payee and AppID, the

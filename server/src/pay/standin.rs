@@ -46,7 +46,19 @@ pub struct StandInOrder {
     pub transaction_id: Option<String>,
 }
 
+#[derive(Debug, Clone)]
+pub struct StandInRefund {
+    pub out_refund_no: String,
+    pub refund_id: String,
+    pub out_trade_no: String,
+    pub amount: i64,
+    pub status: String,
+}
+
 struct State {
+    refunds: Vec<StandInRefund>,
+    /// When set, refunds end ABNORMAL (the payer's card was cancelled, say).
+    fail_refunds: bool,
     config: StandInConfig,
     merchant: KeyRing,
     wechat: MerchantSigner,
@@ -77,7 +89,15 @@ impl WechatPayStandIn {
         let wechat = MerchantSigner::from_pem(&config.sp_mchid, &key_id, &private).map_err(|e| e.to_string())?;
         let mut merchant = KeyRing::default();
         merchant.add_pem(&config.merchant_serial, &config.merchant_public_pem).map_err(|e| e.to_string())?;
-        let state = Arc::new(Mutex::new(State { config, merchant, wechat, orders: HashMap::new(), deliveries: Vec::new() }));
+        let state = Arc::new(Mutex::new(State {
+            refunds: Vec::new(),
+            fail_refunds: false,
+            config,
+            merchant,
+            wechat,
+            orders: HashMap::new(),
+            deliveries: Vec::new(),
+        }));
         let data = web::Data::new(state.clone());
         let listener = std::net::TcpListener::bind(listen).map_err(|e| e.to_string())?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -87,6 +107,7 @@ impl WechatPayStandIn {
                 .route("/v3/pay/partner/transactions/jsapi", web::post().to(jsapi))
                 .route("/v3/pay/partner/transactions/out-trade-no/{no}", web::get().to(query))
                 .route("/v3/pay/partner/transactions/out-trade-no/{no}/close", web::post().to(close))
+                .route("/v3/refund/domestic/refunds", web::post().to(refund))
         })
         .workers(1)
         .listen(listener)
@@ -194,6 +215,15 @@ impl WechatPayStandIn {
                 return;
             }
         }
+    }
+
+    pub fn refunds(&self) -> Vec<StandInRefund> {
+        lock(&self.state).refunds.clone()
+    }
+
+    /// From now on refunds end ABNORMAL instead of SUCCESS.
+    pub fn fail_refunds(&self, fail: bool) {
+        lock(&self.state).fail_refunds = fail;
     }
 
     pub async fn stop(&self) {
@@ -326,4 +356,76 @@ async fn close(state: Shared, req: HttpRequest, path: web::Path<String>, body: w
             answer(&s, actix_web::http::StatusCode::NO_CONTENT, Value::Null)
         }
     }
+}
+
+/// `POST /v3/refund/domestic/refunds`: accepted as PROCESSING; the outcome follows as a
+/// `REFUND.SUCCESS` (or `REFUND.ABNORMAL`) notification.
+async fn refund(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let shared = state.get_ref().clone();
+    let mut s = lock(&state);
+    if let Err(r) = check_request(&s, &req, &body) {
+        return *r;
+    }
+    let Ok(b) = serde_json::from_slice::<Value>(&body) else { return error(&s, 400, "PARAM_ERROR", "body is not JSON") };
+    let tx = b["transaction_id"].as_str().unwrap_or("").to_string();
+    let Some(order) = s.orders.values().find(|o| o.transaction_id.as_deref() == Some(tx.as_str())).cloned() else {
+        return error(&s, 404, "RESOURCE_NOT_EXISTS", "no such transaction");
+    };
+    let (refund, total) = (b["amount"]["refund"].as_i64().unwrap_or(0), b["amount"]["total"].as_i64().unwrap_or(0));
+    let already: i64 = s.refunds.iter().filter(|r| r.out_trade_no == order.out_trade_no && r.status != "ABNORMAL").map(|r| r.amount).sum();
+    if b["sub_mchid"].as_str() != Some(order.sub_mchid.as_str()) || total != order.total || refund <= 0 || already + refund > order.total {
+        return error(&s, 400, "INVALID_REQUEST", "refund does not fit the order");
+    }
+    let out_refund_no = b["out_refund_no"].as_str().unwrap_or("").to_string();
+    if s.refunds.iter().any(|r| r.out_refund_no == out_refund_no) {
+        return error(&s, 400, "INVALID_REQUEST", "out_refund_no already used");
+    }
+    let refund_id = format!("5030{:024}", rand::random::<u64>());
+    let status = if s.fail_refunds { "ABNORMAL" } else { "SUCCESS" };
+    s.refunds.push(StandInRefund {
+        out_refund_no: out_refund_no.clone(),
+        refund_id: refund_id.clone(),
+        out_trade_no: order.out_trade_no.clone(),
+        amount: refund,
+        status: status.into(),
+    });
+    let notice = json!({
+        "sp_mchid": s.config.sp_mchid, "sub_mchid": order.sub_mchid, "out_trade_no": order.out_trade_no, "transaction_id": tx,
+        "out_refund_no": out_refund_no, "refund_id": refund_id, "refund_status": status,
+        "user_received_account": "支付用户零钱", "amount": {"total": total, "refund": refund, "payer_total": total, "payer_refund": refund},
+    });
+    let url = b["notify_url"].as_str().unwrap_or(&order.notify_url).to_string();
+    let answer_body = json!({"refund_id": refund_id, "out_refund_no": out_refund_no, "transaction_id": tx, "out_trade_no": order.out_trade_no,
+        "status": "PROCESSING", "amount": {"total": total, "refund": refund, "currency": "CNY"}});
+    let response = answer(&s, actix_web::http::StatusCode::OK, answer_body);
+    let event = if status == "SUCCESS" { "REFUND.SUCCESS" } else { "REFUND.ABNORMAL" };
+    let scale = s.config.time_scale;
+    drop(s);
+    tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        for wait in std::iter::once(1).chain(RETRY_SCHEDULE_S) {
+            tokio::time::sleep(std::time::Duration::from_secs_f64(wait as f64 * scale)).await;
+            let (headers, body) = {
+                let s = lock(&shared);
+                let nonce = format!("{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff);
+                let Ok(resource) =
+                    wechatpay::encrypt(s.config.api_v3_key.as_bytes(), "refund", "refund", &nonce, notice.to_string().as_bytes())
+                else {
+                    return;
+                };
+                let body = json!({"id": uuid::Uuid::new_v4().to_string(), "create_time": chrono::Utc::now().to_rfc3339(), "resource_type": "encrypt-resource",
+                    "event_type": event, "summary": "退款", "resource": resource}).to_string().into_bytes();
+                (signed_headers(&s.wechat, &body, chrono::Utc::now().timestamp()), body)
+            };
+            let mut r = client.post(&url).header("Content-Type", "application/json").body(body);
+            for (k, v) in headers {
+                r = r.header(k, v);
+            }
+            let code = r.send().await.map(|r| r.status().as_u16()).unwrap_or(0);
+            if code == 200 || code == 204 {
+                return;
+            }
+        }
+    });
+    response
 }

@@ -149,6 +149,12 @@ const SCOPED_TABLES: &[(&str, &str)] = &[
          LEFT JOIN gateways g ON g.tenant_id = a.tenant_id AND g.id = a.subject_id WHERE a.tenant_id = $1 AND a.id = $2",
     ),
     (
+        "payment_orders",
+        "SELECT m.property_id AS p FROM payment_orders o LEFT JOIN meters m ON m.tenant_id = o.tenant_id AND m.account_id = o.account_id
+         WHERE o.tenant_id = $1 AND o.id = $2",
+    ),
+    ("payees", "SELECT property_id AS p FROM payees WHERE tenant_id = $1 AND id = $2"),
+    (
         "bills",
         "SELECT m.property_id AS p FROM bills b LEFT JOIN meters m ON m.tenant_id = b.tenant_id AND m.account_id = b.account_id
          WHERE b.tenant_id = $1 AND b.id = $2",
@@ -172,6 +178,9 @@ const AUDITED_TABLES: &[&str] = &[
     "roles",
     "park_clients",
     "sessions",
+    "payees",
+    "payment_orders",
+    "payment_refunds",
 ];
 
 /// Columns never copied into an audit image.

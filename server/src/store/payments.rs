@@ -290,6 +290,134 @@ impl TenantStore {
     }
 }
 
+/// A refund of (part of) a paid order back to the payer (退款).
+#[derive(Debug, Clone)]
+pub struct RefundRow {
+    pub tenant_id: String,
+    pub id: String,
+    pub order_id: String,
+    pub out_refund_no: String,
+    pub amount_x100: i64,
+    pub reason: String,
+    /// PROCESSING, SUCCESS, ABNORMAL, CLOSED, FAILED (refused at request).
+    pub state: String,
+    pub refund_id: Option<String>,
+    pub entry_id: Option<String>,
+    pub reversal_entry_id: Option<String>,
+    pub last_error: String,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+const REFUND_COLS: &str = "tenant_id, id, order_id, out_refund_no, amount_x100, reason, state, refund_id, entry_id, reversal_entry_id, last_error, created_at, finished_at";
+
+fn refund_row(r: &QueryResult) -> Result<RefundRow> {
+    Ok(RefundRow {
+        tenant_id: r.try_get("", "tenant_id")?,
+        id: r.try_get("", "id")?,
+        order_id: r.try_get("", "order_id")?,
+        out_refund_no: r.try_get("", "out_refund_no")?,
+        amount_x100: int(r, "amount_x100")?,
+        reason: r.try_get("", "reason")?,
+        state: r.try_get("", "state")?,
+        refund_id: r.try_get("", "refund_id")?,
+        entry_id: r.try_get("", "entry_id")?,
+        reversal_entry_id: r.try_get("", "reversal_entry_id")?,
+        last_error: r.try_get("", "last_error")?,
+        created_at: r.try_get("", "created_at")?,
+        finished_at: r.try_get("", "finished_at")?,
+    })
+}
+
+impl Store {
+    pub async fn platform_refund_by_no(&self, out_refund_no: &str) -> Result<Option<RefundRow>> {
+        let sql = format!("SELECT {REFUND_COLS} FROM payment_refunds WHERE out_refund_no = $1");
+        let row = self.db.query_one_raw(stmt(self.backend(), &sql, Args::new().s(out_refund_no))).await?;
+        row.map(|r| refund_row(&r)).transpose()
+    }
+}
+
+impl TenantStore {
+    pub async fn order_by_id(&self, id: &str) -> Result<Option<OrderRow>> {
+        self.order(id).await
+    }
+
+    pub async fn refunds_of_order(&self, order: &str) -> Result<Vec<RefundRow>> {
+        let sql = format!("SELECT {REFUND_COLS} FROM payment_refunds WHERE tenant_id = $1 AND order_id = $2 ORDER BY created_at");
+        self.db().query_all_raw(stmt(self.backend(), &sql, self.args().s(order))).await?.iter().map(refund_row).collect()
+    }
+
+    /// Starts a refund: the money leaves the balance at once (a REFUND entry keyed by the
+    /// refund number) so it cannot be spent twice; a refund that fails gives it back.
+    pub async fn start_refund(&self, order: &OrderRow, amount_x100: i64, reason: &str) -> Result<RefundRow> {
+        let refunded: i64 = self
+            .refunds_of_order(&order.id)
+            .await?
+            .iter()
+            .filter(|r| !matches!(r.state.as_str(), "FAILED" | "ABNORMAL" | "CLOSED"))
+            .map(|r| r.amount_x100)
+            .sum();
+        if order.state != "PAID" {
+            return Err(StoreError::Conflict("only a paid order can be refunded".into()));
+        }
+        if amount_x100 <= 0 || refunded + amount_x100 > order.amount_x100 {
+            return Err(StoreError::Conflict(format!("at most {} fen of this order is left to refund", order.amount_x100 - refunded)));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let out_refund_no = format!("VR{}{:016X}", Utc::now().format("%y%m%d%H%M%S"), rand::random::<u64>());
+        let account = AccountId::parse(&order.account_id).ok_or(StoreError::NotFound)?;
+        let txn = self.db().begin().await?;
+        let sql = "INSERT INTO payment_refunds (tenant_id, id, order_id, out_refund_no, amount_x100, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        txn.execute_raw(stmt(
+            self.backend(),
+            sql,
+            self.args().s(&id).s(&order.id).s(&out_refund_no).i(amount_x100).s(reason).t(Utc::now()),
+        ))
+        .await?;
+        let mut posting =
+            super::Posting::new(crate::domain::ledger::EntryKind::Refund, -amount_x100, &format!("WeChat Pay refund {out_refund_no}"));
+        posting.external_ref = Some(out_refund_no.clone());
+        let posted = self.post(&txn, &account, vec![posting], true, super::Guard::NotNegative).await?;
+        let entry = posted.entries.first().map(|e| e.id.to_string());
+        txn.execute_raw(stmt(
+            self.backend(),
+            "UPDATE payment_refunds SET entry_id = $3 WHERE tenant_id = $1 AND id = $2",
+            self.args().s(&id).os(entry),
+        ))
+        .await?;
+        txn.commit().await?;
+        self.store.commands.submit(&posted.commands);
+        self.refund_row_by_id(&id).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn refund_row_by_id(&self, id: &str) -> Result<Option<RefundRow>> {
+        let sql = format!("SELECT {REFUND_COLS} FROM payment_refunds WHERE tenant_id = $1 AND id = $2");
+        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?;
+        row.map(|r| refund_row(&r)).transpose()
+    }
+
+    /// Records WeChat's answer or notification for a refund. From PROCESSING only: SUCCESS
+    /// keeps the money out; ABNORMAL, CLOSED and FAILED give it back (one reversal).
+    pub async fn finish_refund(&self, refund: &RefundRow, state: &str, refund_id: Option<&str>, error: &str) -> Result<RefundRow> {
+        let sql = "UPDATE payment_refunds SET state = $3, refund_id = COALESCE($4, refund_id), last_error = $5, finished_at = $6
+                   WHERE tenant_id = $1 AND id = $2 AND state = 'PROCESSING'";
+        let changed = self
+            .db()
+            .execute_raw(stmt(self.backend(), sql, self.args().s(&refund.id).s(state).os(refund_id).s(error).t(Utc::now())))
+            .await?;
+        if changed.rows_affected() == 1
+            && state != "SUCCESS"
+            && let Some(entry) = refund.entry_id.as_deref().and_then(crate::domain::ids::EntryId::parse)
+        {
+            let posted = self.reverse(&entry, &format!("refund {} {state}", refund.out_refund_no)).await?;
+            let reversal = posted.entries.first().map(|e| e.id.to_string());
+            let sql = "UPDATE payment_refunds SET reversal_entry_id = $3 WHERE tenant_id = $1 AND id = $2";
+            self.db().execute_raw(stmt(self.backend(), sql, self.args().s(&refund.id).os(reversal))).await?;
+        }
+        self.refund_row_by_id(&refund.id).await?.ok_or(StoreError::NotFound)
+    }
+}
+
 /// Checks a tenant id read from an order.
 pub fn order_tenant(order: &OrderRow) -> Result<TenantId> {
     TenantId::parse(&order.tenant_id).ok_or(StoreError::NotFound)
