@@ -422,3 +422,54 @@ async fn refunds_go_back_to_the_payment_and_a_failed_refund_returns_the_money() 
     assert_eq!(denied["errors"][0]["extensions"]["code"], "FORBIDDEN");
     s.pay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reconciliation_finds_planted_differences_per_payee() {
+    let s = setup().await;
+    let (a1, _) = s.accounts.clone();
+    let o1 = order(&s, &a1, "30.00");
+    let no1 = o1["outTradeNo"].as_str().unwrap().to_string();
+    s.pay.pay(&no1);
+    assert!(
+        TestApp::eventually(std::time::Duration::from_secs(20), || {
+            let b = balance(&s.admin, &a1);
+            async move { b == "30.00" }
+        })
+        .await
+    );
+    let o2 = order(&s, &a1, "12.00");
+    let no2 = o2["outTradeNo"].as_str().unwrap().to_string();
+    s.pay.pay_silently(&no2);
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string();
+    let payees = s.admin.ok("{ payees { id name } }", json!({}))["payees"].clone();
+    let payee = |name: &str| payees.as_array().unwrap().iter().find(|p| p["name"] == name).unwrap()["id"].clone();
+    let run = |p: Value| {
+        s.admin.ok(
+            "mutation($p: ID!, $d: NaiveDate!) { reconcilePayments(input: {payeeId: $p, date: $d}) { billRows matched discrepancies { kind outTradeNo ours theirs } } }",
+            json!({"p": p, "d": today}),
+        )["reconcilePayments"]
+            .clone()
+    };
+    // Clean: both payments are in the bill; the silent one is not credited yet.
+    let r = run(payee("East"));
+    assert_eq!((r["billRows"].as_i64(), r["matched"].as_i64()), (Some(2), Some(1)), "{r}");
+    assert_eq!(r["discrepancies"], json!([{"kind": "MISSING_CREDIT", "outTradeNo": no2, "ours": null, "theirs": "12.00"}]));
+    // Plant a wrong amount and a payment we never ordered.
+    s.pay.bill_amount(&no1, 3100);
+    s.pay.bill_extra("1900000201", "VL-NOT-OURS-000002", 500);
+    let r = run(payee("East"));
+    let kinds: Vec<(String, String)> = r["discrepancies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["kind"].as_str().unwrap().to_string(), d["outTradeNo"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(kinds.contains(&("AMOUNT_MISMATCH".into(), no1.clone())), "{r}");
+    assert!(kinds.contains(&("UNKNOWN_ORDER".into(), "VL-NOT-OURS-000002".into())), "{r}");
+    assert!(kinds.contains(&("MISSING_CREDIT".into(), no2.clone())), "{r}");
+    assert_eq!(r["matched"], 0);
+    // West's payee has its own, empty bill.
+    let r = run(payee("West"));
+    assert_eq!((r["billRows"].as_i64(), r["discrepancies"].as_array().map(Vec::len)), (Some(0), Some(0)));
+    s.pay.stop().await;
+}

@@ -150,6 +150,7 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
         ("Mutation", "bindAccount" | "reportSubscriptions" | "createRechargeOrder") => Customer,
         ("Mutation", "createPayee") => Needs(Payees),
         ("Mutation", "refundPayment") => Needs(Refunds),
+        ("Mutation", "reconcilePayments") => Needs(Reports),
         ("Query", "paymentRefunds") => Read,
         ("Mutation", "createTenant" | "suspendTenant" | "reactivateTenant" | "setPaymentProvider") => Admin,
         ("Subscription", "alarmChanges") => Read,

@@ -127,6 +127,34 @@ impl From<store::RefundRow> for PaymentRefund {
     }
 }
 
+/// One difference between WeChat's bill and our records (对账差异).
+#[derive(SimpleObject)]
+pub struct Discrepancy {
+    /// MISSING_CREDIT, UNKNOWN_ORDER, MISSING_IN_BILL, AMOUNT_MISMATCH, NOT_IN_LEDGER.
+    pub kind: String,
+    pub out_trade_no: String,
+    pub ours: Option<Decimal>,
+    pub theirs: Option<Decimal>,
+}
+
+/// A payee's reconciliation for one day (对账结果).
+#[derive(SimpleObject)]
+pub struct Reconciliation {
+    pub payee_id: ID,
+    pub date: chrono::NaiveDate,
+    /// Detail rows in WeChat's bill.
+    pub bill_rows: i32,
+    pub matched: i32,
+    pub discrepancies: Vec<Discrepancy>,
+}
+
+#[derive(InputObject)]
+pub struct ReconcileInput {
+    pub payee_id: ID,
+    /// The local day (the tenant's time zone).
+    pub date: chrono::NaiveDate,
+}
+
 #[derive(InputObject)]
 pub struct RefundPaymentInput {
     pub order_id: ID,
@@ -307,6 +335,47 @@ impl PayMutation {
                 e => err(e),
             })
             .map(Into::into)
+    }
+
+    /// Downloads WeChat's trade bill of a payee for a day (SHA1 checked), and compares it with
+    /// our orders and ledger: payments missing on either side and amounts that differ.
+    async fn reconcile_payments(&self, ctx: &Context<'_>, input: ReconcileInput) -> Res<Reconciliation> {
+        let t = tenant(ctx)?;
+        let payee =
+            t.payees().await.map_err(err)?.into_iter().find(|p| p.id == input.payee_id.as_str()).ok_or_else(|| err(ApiError::NotFound))?;
+        let provider =
+            t.payment_provider().await.map_err(err)?.ok_or_else(|| err(ApiError::Conflict("WeChat Pay is not configured".into())))?;
+        let bill = crate::pay::trade_bill(&provider, &payee.sub_mchid, input.date)
+            .await
+            .map_err(|e| err(ApiError::Conflict(format!("the bill could not be fetched: {e}"))))?;
+        let tz: chrono_tz::Tz = t.tenant_row().await.map_err(err)?.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+        let next = input.date.succ_opt().ok_or_else(|| err(Invalid::new("date", "out of range")))?;
+        let (from, to) = (crate::domain::billing::local_instant(tz, input.date, 0), crate::domain::billing::local_instant(tz, next, 0));
+        let paid = t.paid_orders_of_payee(&payee.id, from, to).await.map_err(err)?;
+        let mut known = paid.clone();
+        for r in &bill {
+            if !known.iter().any(|o| o.out_trade_no == r.out_trade_no)
+                && let Some(o) = t.order_by_trade_no(&r.out_trade_no).await.map_err(err)?
+            {
+                known.push(o);
+            }
+        }
+        let (matched, found) = crate::pay::reconcile(&bill, &paid, &known);
+        Ok(Reconciliation {
+            payee_id: input.payee_id,
+            date: input.date,
+            bill_rows: bill.len() as i32,
+            matched: matched as i32,
+            discrepancies: found
+                .into_iter()
+                .map(|d| Discrepancy {
+                    kind: d.kind.into(),
+                    out_trade_no: d.out_trade_no,
+                    ours: d.ours.map(|f| from_scaled(f, 2)),
+                    theirs: d.theirs.map(|f| from_scaled(f, 2)),
+                })
+                .collect(),
+        })
     }
 
     /// Refunds (part of) a paid WeChat order to the payer (退电退款): the amount leaves the

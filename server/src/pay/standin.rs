@@ -56,6 +56,11 @@ pub struct StandInRefund {
 }
 
 struct State {
+    /// Changes planted in the bills: out_trade_no -> amount billed (fen), and extra rows.
+    bill_amounts: HashMap<String, i64>,
+    extra_rows: Vec<(String, String, i64)>,
+    /// Bill files by download token.
+    files: HashMap<String, Vec<u8>>,
     refunds: Vec<StandInRefund>,
     /// When set, refunds end ABNORMAL (the payer's card was cancelled, say).
     fail_refunds: bool,
@@ -90,6 +95,9 @@ impl WechatPayStandIn {
         let mut merchant = KeyRing::default();
         merchant.add_pem(&config.merchant_serial, &config.merchant_public_pem).map_err(|e| e.to_string())?;
         let state = Arc::new(Mutex::new(State {
+            bill_amounts: HashMap::new(),
+            extra_rows: Vec::new(),
+            files: HashMap::new(),
             refunds: Vec::new(),
             fail_refunds: false,
             config,
@@ -108,6 +116,8 @@ impl WechatPayStandIn {
                 .route("/v3/pay/partner/transactions/out-trade-no/{no}", web::get().to(query))
                 .route("/v3/pay/partner/transactions/out-trade-no/{no}/close", web::post().to(close))
                 .route("/v3/refund/domestic/refunds", web::post().to(refund))
+                .route("/v3/bill/tradebill", web::get().to(tradebill))
+                .route("/v3/billdownload/file", web::get().to(billfile))
         })
         .workers(1)
         .listen(listener)
@@ -215,6 +225,16 @@ impl WechatPayStandIn {
                 return;
             }
         }
+    }
+
+    /// Bills this order with another amount (a planted mismatch).
+    pub fn bill_amount(&self, out_trade_no: &str, fen: i64) {
+        lock(&self.state).bill_amounts.insert(out_trade_no.into(), fen);
+    }
+
+    /// Adds a payment to the bills that no order of ours explains.
+    pub fn bill_extra(&self, sub_mchid: &str, out_trade_no: &str, fen: i64) {
+        lock(&self.state).extra_rows.push((sub_mchid.into(), out_trade_no.into(), fen));
     }
 
     pub fn refunds(&self) -> Vec<StandInRefund> {
@@ -428,4 +448,113 @@ async fn refund(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpRespon
         }
     });
     response
+}
+
+#[derive(serde::Deserialize)]
+struct BillQuery {
+    bill_date: String,
+    sub_mchid: Option<String>,
+}
+
+fn yuan(fen: i64) -> String {
+    format!("{}.{:02}", fen / 100, (fen % 100).abs())
+}
+
+/// `GET /v3/bill/tradebill`: the day's paid orders (all days alike here) of a sub-merchant as
+/// a CSV of backtick-prefixed fields, announced with its SHA1 and a download token.
+async fn tradebill(state: Shared, req: HttpRequest, q: web::Query<BillQuery>) -> HttpResponse {
+    use sha1::Digest;
+    let mut s = lock(&state);
+    if let Err(r) = check_request(&s, &req, b"") {
+        return *r;
+    }
+    if chrono::NaiveDate::parse_from_str(&q.bill_date, "%Y-%m-%d").is_err() {
+        return error(&s, 400, "PARAM_ERROR", "bill_date");
+    }
+    let header = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注";
+    let mut csv = format!("\u{feff}{header}\r\n");
+    let mut rows = 0;
+    let mut total = 0;
+    let wanted = |sub: &str| q.sub_mchid.as_deref().is_none_or(|w| w == sub);
+    let mut lines: Vec<(String, String, String, i64)> = s
+        .orders
+        .values()
+        .filter(|o| o.state == "SUCCESS" && wanted(&o.sub_mchid))
+        .map(|o| {
+            (
+                o.sub_mchid.clone(),
+                o.transaction_id.clone().unwrap_or_default(),
+                o.out_trade_no.clone(),
+                *s.bill_amounts.get(&o.out_trade_no).unwrap_or(&o.total),
+            )
+        })
+        .collect();
+    for (sub, no, fen) in s.extra_rows.iter().filter(|(sub, _, _)| wanted(sub)) {
+        lines.push((sub.clone(), format!("4200{:024}", rand::random::<u64>()), no.clone(), *fen));
+    }
+    lines.sort();
+    for (sub, tx, no, fen) in lines {
+        let f = [
+            format!("{} 10:00:00", q.bill_date),
+            s.config.sp_appid.clone(),
+            s.config.sp_mchid.clone(),
+            sub,
+            String::new(),
+            tx,
+            no,
+            "o-user".into(),
+            "JSAPI".into(),
+            "SUCCESS".into(),
+            "OTHERS".into(),
+            "CNY".into(),
+            yuan(fen),
+            "0.00".into(),
+            "0".into(),
+            "0".into(),
+            "0.00".into(),
+            "0.00".into(),
+            String::new(),
+            String::new(),
+            "电费充值".into(),
+            String::new(),
+            "0.00000".into(),
+            "0.60%".into(),
+            yuan(fen),
+            "0.00".into(),
+            String::new(),
+        ];
+        csv += &f.iter().map(|x| format!("`{x}")).collect::<Vec<_>>().join(",");
+        csv += "\r\n";
+        rows += 1;
+        total += fen;
+    }
+    csv += "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n";
+    csv += &format!("`{rows},`{},`0.00,`0.00,`0.00000,`{},`0.00\r\n", yuan(total), yuan(total));
+    let bytes = csv.into_bytes();
+    let hash = hex::encode(sha1::Sha1::digest(&bytes));
+    let token = format!("{:032x}", rand::random::<u128>());
+    s.files.insert(token.clone(), bytes);
+    let host = req.connection_info().host().to_string();
+    answer(
+        &s,
+        actix_web::http::StatusCode::OK,
+        json!({"hash_type": "SHA1", "hash_value": hash, "download_url": format!("http://{host}/v3/billdownload/file?token={token}")}),
+    )
+}
+
+#[derive(serde::Deserialize)]
+struct FileQuery {
+    token: String,
+}
+
+/// The bill file: requested with a signature, answered unsigned (as WeChat does).
+async fn billfile(state: Shared, req: HttpRequest, q: web::Query<FileQuery>) -> HttpResponse {
+    let s = lock(&state);
+    if let Err(r) = check_request(&s, &req, b"") {
+        return *r;
+    }
+    match s.files.get(&q.token) {
+        Some(bytes) => HttpResponse::Ok().content_type("text/csv; charset=utf-8").body(bytes.clone()),
+        None => error(&s, 404, "RESOURCE_NOT_EXISTS", "no such file"),
+    }
 }

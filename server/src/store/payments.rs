@@ -257,6 +257,20 @@ impl TenantStore {
         row.map(|r| order_row(&r)).transpose()
     }
 
+    pub async fn order_by_trade_no(&self, out_trade_no: &str) -> Result<Option<OrderRow>> {
+        let sql = format!("SELECT {ORDER_COLS} FROM payment_orders WHERE tenant_id = $1 AND out_trade_no = $2");
+        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(out_trade_no))).await?;
+        row.map(|r| order_row(&r)).transpose()
+    }
+
+    /// A payee's orders paid in `[from, to)`.
+    pub async fn paid_orders_of_payee(&self, payee: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<OrderRow>> {
+        let sql = format!(
+            "SELECT {ORDER_COLS} FROM payment_orders WHERE tenant_id = $1 AND payee_id = $2 AND state = 'PAID' AND paid_at >= $3 AND paid_at < $4 ORDER BY paid_at"
+        );
+        self.db().query_all_raw(stmt(self.backend(), &sql, self.args().s(payee).t(from).t(to))).await?.iter().map(order_row).collect()
+    }
+
     pub async fn orders_of_account(&self, account: &AccountId) -> Result<Vec<OrderRow>> {
         let sql =
             format!("SELECT {ORDER_COLS} FROM payment_orders WHERE tenant_id = $1 AND account_id = $2 ORDER BY created_at DESC LIMIT 100");
