@@ -196,6 +196,28 @@ async fn a_customer_recharges_through_wechat_pay_and_is_credited_once() {
     let no2 = o2["outTradeNo"].as_str().unwrap();
     assert_eq!(s.pay.order(no2).unwrap().sub_mchid, "1900000202", "West's payee");
     assert_ne!(o2["payeeId"], o["payeeId"]);
+    s.pay.pay(no2);
+    assert!(
+        TestApp::eventually(std::time::Duration::from_secs(20), || {
+            let b = balance(&s.admin, &a2);
+            async move { b == "20.00" }
+        })
+        .await
+    );
+    // The finance figures split by payee.
+    let from = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let to = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let summary = s.admin.ok(
+        "query($f: DateTime!, $t: DateTime!) { paymentSummary(from: $f, to: $t) { name subMchid payments paid net } }",
+        json!({"f": from, "t": to}),
+    );
+    assert_eq!(
+        summary["paymentSummary"],
+        json!([
+            {"name": "East", "subMchid": "1900000201", "payments": 1, "paid": "30.00", "net": "30.00"},
+            {"name": "West", "subMchid": "1900000202", "payments": 1, "paid": "20.00", "net": "20.00"}
+        ])
+    );
 
     // Another customer's token cannot order for these accounts.
     let other = s.app.admin("pay-other").await;

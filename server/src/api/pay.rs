@@ -155,6 +155,20 @@ pub struct ReconcileInput {
     pub date: chrono::NaiveDate,
 }
 
+/// What one payee received in a period (收款汇总).
+#[derive(SimpleObject)]
+pub struct PayeeSummary {
+    pub payee_id: ID,
+    pub name: String,
+    pub sub_mchid: String,
+    /// Payments credited.
+    pub payments: i64,
+    pub paid: Decimal,
+    /// Refunds started and not failed.
+    pub refunded: Decimal,
+    pub net: Decimal,
+}
+
 #[derive(InputObject)]
 pub struct RefundPaymentInput {
     pub order_id: ID,
@@ -280,6 +294,26 @@ impl PayQuery {
     /// Payee merchant accounts (收款账户).
     async fn payees(&self, ctx: &Context<'_>) -> Res<Vec<Payee>> {
         Ok(tenant(ctx)?.payees().await.map_err(err)?.into_iter().map(Into::into).collect())
+    }
+
+    /// WeChat payments per payee in `[from, to)`: each property company's money apart (收款汇总).
+    async fn payment_summary(&self, ctx: &Context<'_>, from: DateTime<Utc>, to: DateTime<Utc>) -> Res<Vec<PayeeSummary>> {
+        if to <= from {
+            return Err(err(Invalid::new("to", "after from")));
+        }
+        let rows = tenant(ctx)?.payment_summary(from, to).await.map_err(err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(p, n, paid, refunded)| PayeeSummary {
+                payee_id: ID(p.id),
+                name: p.name,
+                sub_mchid: p.sub_mchid,
+                payments: n,
+                paid: from_scaled(paid, 2),
+                refunded: from_scaled(refunded, 2),
+                net: from_scaled(paid - refunded, 2),
+            })
+            .collect())
     }
 
     /// Refunds of a recharge order (退款记录).

@@ -271,6 +271,32 @@ impl TenantStore {
         self.db().query_all_raw(stmt(self.backend(), &sql, self.args().s(payee).t(from).t(to))).await?.iter().map(order_row).collect()
     }
 
+    /// Per payee: payments credited in `[from, to)` (count, fen) and refunds started then
+    /// that did not fail (fen).
+    pub async fn payment_summary(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<(PayeeRow, i64, i64, i64)>> {
+        let mut out = Vec::new();
+        for payee in self.payees().await? {
+            let sql = "SELECT COUNT(*) AS n, COALESCE(SUM(amount_x100), 0) AS total FROM payment_orders
+                       WHERE tenant_id = $1 AND payee_id = $2 AND state = 'PAID' AND paid_at >= $3 AND paid_at < $4";
+            let r = self
+                .db()
+                .query_one_raw(stmt(self.backend(), sql, self.args().s(&payee.id).t(from).t(to)))
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let (n, paid) = (int(&r, "n")?, int(&r, "total")?);
+            let sql = "SELECT COALESCE(SUM(r.amount_x100), 0) AS total FROM payment_refunds r
+                       JOIN payment_orders o ON o.tenant_id = r.tenant_id AND o.id = r.order_id
+                       WHERE r.tenant_id = $1 AND o.payee_id = $2 AND r.state IN ('PROCESSING', 'SUCCESS') AND r.created_at >= $3 AND r.created_at < $4";
+            let r = self
+                .db()
+                .query_one_raw(stmt(self.backend(), sql, self.args().s(&payee.id).t(from).t(to)))
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            out.push((payee, n, paid, int(&r, "total")?));
+        }
+        Ok(out)
+    }
+
     pub async fn orders_of_account(&self, account: &AccountId) -> Result<Vec<OrderRow>> {
         let sql =
             format!("SELECT {ORDER_COLS} FROM payment_orders WHERE tenant_id = $1 AND account_id = $2 ORDER BY created_at DESC LIMIT 100");
