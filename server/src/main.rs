@@ -719,6 +719,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         tokio::spawn(mqtt_bridge::simulator::run(cfg, devices, mqtt_bridge::simulator::SimHandle::default()));
         banner += &demo_sms(&t, &seed).await?;
         banner += &demo_wechat(&t, &seed).await?;
+        banner += &demo_wechat_pay(&app.store, &t, app.http_addr).await?;
     }
     print!("{banner}");
     let _ = std::io::stdout().flush();
@@ -773,6 +774,51 @@ async fn demo_wechat(t: &server::store::TenantStore, seed: &str) -> anyhow::Resu
     t.set_wechat_app(app_id, &secret, &standin.base).await?;
     Ok(format!(
         "WeChat stand-in at {base}: a login code from {base}/standin/login-code?appid={app_id}&openid=o-demo, then POST /auth/wechat {{\"tenant\":\"demo\",\"code\":…}}\n",
+        base = standin.base
+    ))
+}
+
+/// The demo's WeChat Pay: a local stand-in as the platform's service provider, one payee
+/// (sub-merchant) per demo property, so customers' recharges can be paid end to end.
+async fn demo_wechat_pay(store: &Store, t: &server::store::TenantStore, http: std::net::SocketAddr) -> anyhow::Result<String> {
+    use server::pay::standin::{StandInConfig, WechatPayStandIn};
+    if store.platform_payment_provider().await?.is_some_and(|p| !p.api_base.starts_with("http://127.0.0.1")) {
+        return Ok(String::new());
+    }
+    let properties = t.properties().await?;
+    let mut payees = t.payees().await?;
+    for (i, p) in properties.iter().enumerate() {
+        if !payees.iter().any(|x| x.property_id.as_deref() == Some(p.id.as_str())) {
+            payees.push(t.create_payee(&format!("{} payee", p.name), &format!("19000002{i:02}"), Some(p.id.as_str()), None).await?);
+        }
+    }
+    let (private, public) = server::pay::wechatpay::generate_key_pair().map_err(anyhow::Error::msg)?;
+    let api_v3_key = format!("{:032x}", rand::random::<u128>());
+    let config = StandInConfig {
+        sp_mchid: "1900000100".into(),
+        sp_appid: "wxdemo0000000000".into(),
+        sub_mchids: payees.iter().map(|p| p.sub_mchid.clone()).collect(),
+        merchant_serial: "DEMO0000000000000000000000000000000000".into(),
+        merchant_public_pem: public,
+        api_v3_key: api_v3_key.clone(),
+        time_scale: 1.0,
+    };
+    let standin = WechatPayStandIn::start("127.0.0.1:0".parse()?, config).map_err(anyhow::Error::msg)?;
+    let provider = server::store::PaymentProvider {
+        sp_mchid: "1900000100".into(),
+        sp_appid: "wxdemo0000000000".into(),
+        serial: "DEMO0000000000000000000000000000000000".into(),
+        private_key_pem: private,
+        api_v3_key,
+        wechat_keys: vec![(standin.wechat_key_id.clone(), standin.wechat_public_pem.clone())],
+        api_base: standin.base.clone(),
+        notify_url: format!("http://127.0.0.1:{}/pay/wechat/notify", http.port()),
+    };
+    store.platform_set_payment_provider(&provider).await?;
+    // The stand-in's server task runs as long as the process.
+    Ok(format!(
+        "WeChat Pay stand-in at {base} (service provider 1900000100, {} payees); pay an order as the user: POST {base}/standin/pay?out_trade_no=…\n",
+        payees.len(),
         base = standin.base
     ))
 }

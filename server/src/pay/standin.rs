@@ -107,11 +107,15 @@ impl WechatPayStandIn {
             deliveries: Vec::new(),
         }));
         let data = web::Data::new(state.clone());
+        let me: web::Data<std::sync::OnceLock<WechatPayStandIn>> = web::Data::new(std::sync::OnceLock::new());
+        let me_for_app = me.clone();
         let listener = std::net::TcpListener::bind(listen).map_err(|e| e.to_string())?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(me_for_app.clone())
+                .route("/standin/pay", web::post().to(play_user))
                 .route("/v3/pay/partner/transactions/jsapi", web::post().to(jsapi))
                 .route("/v3/pay/partner/transactions/out-trade-no/{no}", web::get().to(query))
                 .route("/v3/pay/partner/transactions/out-trade-no/{no}/close", web::post().to(close))
@@ -126,7 +130,9 @@ impl WechatPayStandIn {
         .run();
         let handle = server.handle();
         tokio::spawn(server);
-        Ok(Self { base: format!("http://{addr}"), wechat_key_id: key_id, wechat_public_pem: public, state, server: handle })
+        let standin = Self { base: format!("http://{addr}"), wechat_key_id: key_id, wechat_public_pem: public, state, server: handle };
+        let _ = me.set(standin.clone());
+        Ok(standin)
     }
 
     pub fn order(&self, out_trade_no: &str) -> Option<StandInOrder> {
@@ -556,5 +562,19 @@ async fn billfile(state: Shared, req: HttpRequest, q: web::Query<FileQuery>) -> 
     match s.files.get(&q.token) {
         Some(bytes) => HttpResponse::Ok().content_type("text/csv; charset=utf-8").body(bytes.clone()),
         None => error(&s, 404, "RESOURCE_NOT_EXISTS", "no such file"),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct PayQuery {
+    out_trade_no: String,
+}
+
+/// `POST /standin/pay?out_trade_no=…` (the stand-in's own helper, no WeChat counterpart):
+/// the user pays the order; the notification follows.
+async fn play_user(me: web::Data<std::sync::OnceLock<WechatPayStandIn>>, q: web::Query<PayQuery>) -> HttpResponse {
+    match me.get() {
+        Some(s) if s.pay(&q.out_trade_no) => HttpResponse::Ok().json(json!({"paid": q.out_trade_no})),
+        _ => HttpResponse::NotFound().json(json!({"code": "ORDER_NOT_EXIST", "message": "no unpaid order with this number"})),
     }
 }
