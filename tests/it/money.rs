@@ -16,7 +16,7 @@ fn d(s: &str) -> Decimal {
 }
 
 /// Shanghai local time on 2026-11-`day`.
-fn local(day: u32, h: u32, m: u32) -> DateTime<Utc> {
+pub(crate) fn local(day: u32, h: u32, m: u32) -> DateTime<Utc> {
     chrono_tz_shanghai(2026, 11, day, h, m)
 }
 
@@ -26,13 +26,13 @@ fn chrono_tz_shanghai(y: i32, mo: u32, day: u32, h: u32, m: u32) -> DateTime<Utc
 }
 
 /// A property, a customer and `n` 4G meters with their logins.
-struct Site {
-    property: Value,
-    customer: Value,
-    meters: Vec<(Value, String, Address)>,
+pub(crate) struct Site {
+    pub(crate) property: Value,
+    pub(crate) customer: Value,
+    pub(crate) meters: Vec<(Value, String, Address)>,
 }
 
-fn site(admin: &Admin, n: usize, first_address: u64) -> Site {
+pub(crate) fn site(admin: &Admin, n: usize, first_address: u64) -> Site {
     let property = admin.ok(r#"mutation { createProperty(input: {name: "Mall"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
     let customer =
         admin.ok(r#"mutation { createCustomer(input: {name: "Shop 1", phone: "13800000000"}) { id } }"#, json!({}))["createCustomer"]["id"]
@@ -51,7 +51,7 @@ fn site(admin: &Admin, n: usize, first_address: u64) -> Site {
     Site { property, customer, meters }
 }
 
-fn reading(device: &str, address: Address, at: DateTime<Utc>, total: &str) -> MeterReading {
+pub(crate) fn reading(device: &str, address: Address, at: DateTime<Utc>, total: &str) -> MeterReading {
     MeterReading {
         device: device.to_string(),
         address,
@@ -61,11 +61,11 @@ fn reading(device: &str, address: Address, at: DateTime<Utc>, total: &str) -> Me
     }
 }
 
-async fn feed(app: &TestApp, batch: Vec<MeterReading>) {
+pub(crate) async fn feed(app: &TestApp, batch: Vec<MeterReading>) {
     app.app.store.store_readings(batch).await.unwrap();
 }
 
-fn flat_tariff(admin: &Admin, price: &str) -> Value {
+pub(crate) fn flat_tariff(admin: &Admin, price: &str) -> Value {
     let t = admin.ok(
         "mutation($p: Decimal!) { createTariff(input: {name: \"Flat\", effectiveFrom: \"2026-01-01T00:00:00Z\", tariff: {prices: [{rate: FLAT, price: $p}]}}) { id } }",
         json!({"p": price}),
@@ -77,11 +77,11 @@ fn flat_tariff(admin: &Admin, price: &str) -> Value {
 
 const ACCOUNT: &str = "query($a: ID!) { account(id: $a) { balance carry balanceState relay holdPower ledgerTotal state } }";
 
-fn account(admin: &Admin, id: &Value) -> Value {
+pub(crate) fn account(admin: &Admin, id: &Value) -> Value {
     admin.ok(ACCOUNT, json!({"a": id}))["account"].clone()
 }
 
-fn open(admin: &Admin, s: &Site, meters: &[usize], initial: Option<&str>, credit: &str) -> Value {
+pub(crate) fn open(admin: &Admin, s: &Site, meters: &[usize], initial: Option<&str>, credit: &str) -> Value {
     let meter_ids: Vec<Value> = meters.iter().map(|i| s.meters[*i].0.clone()).collect();
     let initial = initial.map(|a| json!({"amount": a, "channel": "CASH"}));
     admin.ok(
@@ -92,7 +92,7 @@ fn open(admin: &Admin, s: &Site, meters: &[usize], initial: Option<&str>, credit
         .clone()
 }
 
-fn commands(admin: &Admin) -> Vec<(String, String)> {
+pub(crate) fn commands(admin: &Admin) -> Vec<(String, String)> {
     let r = admin.ok("{ commands { kind source meterId } }", json!({}));
     let mut v: Vec<(String, String)> = r["commands"]
         .as_array()

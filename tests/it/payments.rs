@@ -27,9 +27,9 @@ fn balance(admin: &Admin, account: &str) -> String {
     admin.ok("query($a: ID!) { account(id: $a) { balance } }", json!({"a": account}))["account"]["balance"].as_str().unwrap().to_string()
 }
 
-async fn setup() -> Setup {
-    let app = TestApp::spawn().await;
-    let admin = app.admin("pay").await;
+/// The platform's provider account pointed at a fresh WeChat Pay stand-in: (stand-in, the
+/// provider's public key).
+async fn with_provider(app: &TestApp) -> (WechatPayStandIn, String) {
     let (private, public) = generate_key_pair().unwrap();
     let pay = WechatPayStandIn::start(
         "127.0.0.1:0".parse().unwrap(),
@@ -58,6 +58,36 @@ async fn setup() -> Setup {
         })
         .await
         .unwrap();
+    (pay, public)
+}
+
+/// A customer signed in through the mini-program and bound to the account `number`.
+async fn customer_token(app: &TestApp, admin: &Admin, phone: &str, number: &Value) -> String {
+    let wechat =
+        server::wechat::standin::WechatStandIn::start("127.0.0.1:0".parse().unwrap(), &[(SP_APPID, "mini-program-secret-0123")]).unwrap();
+    admin.ok(
+        "mutation($a: String!, $b: String!) { setWechatApp(input: {appId: $a, appSecret: \"mini-program-secret-0123\", apiBase: $b}) }",
+        json!({"a": SP_APPID, "b": wechat.base}),
+    );
+    let code = wechat.login_code(SP_APPID, "o-payer");
+    let (_, t) = post_json(app.app.http_addr, "/auth/wechat", None, &json!({"tenant": admin.slug, "code": code}));
+    let customer = t["accessToken"].as_str().unwrap().to_string();
+    let phone_code = wechat.phone_code(SP_APPID, phone);
+    let bound = graphql(
+        app.app.http_addr,
+        Some(&customer),
+        "mutation($n: String!, $c: String!) { bindAccount(input: {accountNumber: $n, phoneCode: $c}) { id } }",
+        json!({"n": number, "c": phone_code}),
+    );
+    assert!(bound.get("errors").is_none(), "{bound}");
+    wechat.stop().await;
+    customer
+}
+
+async fn setup() -> Setup {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("pay").await;
+    let (pay, public) = with_provider(&app).await;
 
     // Two properties, each with its payee; one customer with an account in each.
     let mut ids = Vec::new();
@@ -89,23 +119,7 @@ async fn setup() -> Setup {
     }
 
     // The customer signs in through the mini-program (same AppID as the payments).
-    let wechat =
-        server::wechat::standin::WechatStandIn::start("127.0.0.1:0".parse().unwrap(), &[(SP_APPID, "mini-program-secret-0123")]).unwrap();
-    admin.ok(
-        "mutation($a: String!, $b: String!) { setWechatApp(input: {appId: $a, appSecret: \"mini-program-secret-0123\", apiBase: $b}) }",
-        json!({"a": SP_APPID, "b": wechat.base}),
-    );
-    let code = wechat.login_code(SP_APPID, "o-payer");
-    let (_, t) = post_json(app.app.http_addr, "/auth/wechat", None, &json!({"tenant": admin.slug, "code": code}));
-    let customer = t["accessToken"].as_str().unwrap().to_string();
-    let phone = wechat.phone_code(SP_APPID, "13800007777");
-    let bound = graphql(
-        app.app.http_addr,
-        Some(&customer),
-        "mutation($n: String!, $c: String!) { bindAccount(input: {accountNumber: $n, phoneCode: $c}) { id } }",
-        json!({"n": accounts[0]["number"], "c": phone}),
-    );
-    assert_eq!(bound["data"]["bindAccount"].as_array().unwrap().len(), 2, "{bound}");
+    let customer = customer_token(&app, &admin, "13800007777", &accounts[0]["number"]).await;
     Setup {
         app,
         admin,
@@ -494,4 +508,47 @@ async fn reconciliation_finds_planted_differences_per_payee() {
     let r = run(payee("West"));
     assert_eq!((r["billRows"].as_i64(), r["discrepancies"].as_array().map(Vec::len)), (Some(0), Some(0)));
     s.pay.stop().await;
+}
+
+/// Done means: order -> pay -> notification -> credited -> the tripped meter is closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_payment_closes_the_meter_it_tripped_for() {
+    use super::money::{account, commands, feed, flat_tariff, local, open, reading, site};
+    let app = TestApp::spawn().await;
+    let admin = app.admin("pay-trip").await;
+    let (pay, _) = with_provider(&app).await;
+    let s = site(&admin, 1, 701);
+    flat_tariff(&admin, "1.0");
+    admin.ok(
+        "mutation($p: ID!) { createPayee(input: {name: \"Mall\", subMchid: \"1900000201\", propertyId: $p}) { id } }",
+        json!({"p": s.property}),
+    );
+    let acc = open(&admin, &s, &[0], Some("1.00"), "0.00");
+    let (meter, user, addr) = s.meters[0].clone();
+    feed(&app, vec![reading(&user, addr, local(1, 0, 0), "100.00")]).await;
+    feed(&app, vec![reading(&user, addr, local(1, 1, 0), "102.00")]).await;
+    let a = account(&admin, &acc);
+    assert_eq!((a["balance"].as_str(), a["relay"].as_str()), (Some("-1.00"), Some("OPEN")), "tripped: {a}");
+    assert_eq!(commands(&admin), vec![("TRIP".to_string(), meter.as_str().unwrap().to_string())]);
+
+    let number = admin.ok("query($a: ID!) { account(id: $a) { number } }", json!({"a": acc}))["account"]["number"].clone();
+    let customer = customer_token(&app, &admin, "13800000000", &number).await;
+    let o = graphql(
+        app.app.http_addr,
+        Some(&customer),
+        "mutation($a: ID!) { createRechargeOrder(input: {accountId: $a, amount: \"20.00\"}) { outTradeNo } }",
+        json!({"a": acc}),
+    );
+    let no = o["data"]["createRechargeOrder"]["outTradeNo"].as_str().unwrap_or_else(|| panic!("{o}")).to_string();
+    assert!(pay.pay(&no));
+    let closed = TestApp::eventually(std::time::Duration::from_secs(20), || {
+        let a = account(&admin, &acc);
+        async move { a["relay"] == "CLOSED" }
+    })
+    .await;
+    assert!(closed, "{}", account(&admin, &acc));
+    assert_eq!(account(&admin, &acc)["balance"], "19.00");
+    let kinds: Vec<String> = commands(&admin).into_iter().map(|c| c.0).collect();
+    assert_eq!(kinds, vec!["TRIP", "CLOSE"]);
+    pay.stop().await;
 }
