@@ -276,7 +276,7 @@ impl TenantStore {
     pub async fn payment_summary(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<(PayeeRow, i64, i64, i64)>> {
         let mut out = Vec::new();
         for payee in self.payees().await? {
-            let sql = "SELECT COUNT(*) AS n, COALESCE(SUM(amount_x100), 0) AS total FROM payment_orders
+            let sql = "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(amount_x100), 0) AS BIGINT) AS total FROM payment_orders
                        WHERE tenant_id = $1 AND payee_id = $2 AND state = 'PAID' AND paid_at >= $3 AND paid_at < $4";
             let r = self
                 .db()
@@ -284,7 +284,7 @@ impl TenantStore {
                 .await?
                 .ok_or(StoreError::NotFound)?;
             let (n, paid) = (int(&r, "n")?, int(&r, "total")?);
-            let sql = "SELECT COALESCE(SUM(r.amount_x100), 0) AS total FROM payment_refunds r
+            let sql = "SELECT CAST(COALESCE(SUM(r.amount_x100), 0) AS BIGINT) AS total FROM payment_refunds r
                        JOIN payment_orders o ON o.tenant_id = r.tenant_id AND o.id = r.order_id
                        WHERE r.tenant_id = $1 AND o.payee_id = $2 AND r.state IN ('PROCESSING', 'SUCCESS') AND r.created_at >= $3 AND r.created_at < $4";
             let r = self
