@@ -191,6 +191,12 @@ impl Application {
                     if let Err(e) = crate::pay::sweep_pending(&store, chrono::Utc::now()).await {
                         tracing::warn!(error = %e, "checking unpaid orders failed");
                     }
+                    // The daily reconciliation is looked at every five minutes.
+                    if ticks % 60 == 2
+                        && let Err(e) = crate::pay::reconcile_yesterday(&store, chrono::Utc::now()).await
+                    {
+                        tracing::warn!(error = %e, "daily reconciliation failed");
+                    }
                     if let Err(e) = store.reload_caches().await {
                         tracing::warn!(error = %e, "credential cache reload failed");
                     }

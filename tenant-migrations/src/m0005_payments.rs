@@ -74,10 +74,29 @@ const UP: &[&str] = &[
         PRIMARY KEY (tenant_id, id),
         FOREIGN KEY (tenant_id, order_id) REFERENCES payment_orders (tenant_id, id)
     )",
+    "CREATE TABLE reconciliations (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        payee_id TEXT NOT NULL,
+        bill_date TEXT NOT NULL,
+        ran_at {ts} NOT NULL,
+        bill_rows INTEGER NOT NULL,
+        matched INTEGER NOT NULL,
+        discrepancies TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, id),
+        UNIQUE (tenant_id, payee_id, bill_date),
+        FOREIGN KEY (tenant_id, payee_id) REFERENCES payees (tenant_id, id)
+    )",
     "CREATE INDEX payment_orders_pending ON payment_orders (created_at) WHERE state = 'CREATED'",
 ];
 
-const DOWN: &[&str] = &["DROP TABLE payment_refunds", "DROP TABLE payment_orders", "DROP TABLE payees", "DROP TABLE payment_provider"];
+const DOWN: &[&str] = &[
+    "DROP TABLE reconciliations",
+    "DROP TABLE payment_refunds",
+    "DROP TABLE payment_orders",
+    "DROP TABLE payees",
+    "DROP TABLE payment_provider",
+];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

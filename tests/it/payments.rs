@@ -504,6 +504,17 @@ async fn reconciliation_finds_planted_differences_per_payee() {
     assert!(kinds.contains(&("UNKNOWN_ORDER".into(), "VL-NOT-OURS-000002".into())), "{r}");
     assert!(kinds.contains(&("MISSING_CREDIT".into(), no2.clone())), "{r}");
     assert_eq!(r["matched"], 0);
+    // Results are kept; the daily pass reconciles yesterday once per payee after 10:30.
+    let kept = s.admin.ok("{ reconciliations { date matched discrepancies { kind } } }", json!({}))["reconciliations"].clone();
+    assert_eq!(kept.as_array().unwrap().len(), 1, "one row per payee and day: {kept}");
+    assert_eq!(kept[0]["discrepancies"].as_array().unwrap().len(), 3);
+    let tomorrow_noon =
+        chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().succ_opt().unwrap().and_hms_opt(12, 0, 0).unwrap();
+    let at = tomorrow_noon.and_local_timezone(chrono_tz::Asia::Shanghai).unwrap().with_timezone(&chrono::Utc);
+    assert_eq!(server::pay::reconcile_yesterday(&s.app.app.store, at).await.unwrap(), 1, "West only: East's day is done already");
+    assert_eq!(server::pay::reconcile_yesterday(&s.app.app.store, at).await.unwrap(), 0, "once");
+    let kept = s.admin.ok("{ reconciliations { date } }", json!({}))["reconciliations"].clone();
+    assert_eq!(kept.as_array().unwrap().len(), 2);
     // West's payee has its own, empty bill.
     let r = run(payee("West"));
     assert_eq!((r["billRows"].as_i64(), r["discrepancies"].as_array().map(Vec::len)), (Some(0), Some(0)));

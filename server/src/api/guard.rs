@@ -76,7 +76,7 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
         ) => Read,
         ("Query", "myAccounts" | "mySubscriptions") => Customer,
         ("Query", "payees") => Needs(Payees),
-        ("Query", "paymentSummary") => Needs(Reports),
+        ("Query", "paymentSummary" | "reconciliations") => Needs(Reports),
         ("Query", "rechargeOrders") => AccountOwner,
         ("Query", "parkBills") => Park(ParkScope::BillsRead),
         ("Query", "parkDailyEnergy") => Park(ParkScope::EnergyRead),

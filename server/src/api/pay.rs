@@ -142,10 +142,33 @@ pub struct Discrepancy {
 pub struct Reconciliation {
     pub payee_id: ID,
     pub date: chrono::NaiveDate,
+    pub ran_at: DateTime<Utc>,
     /// Detail rows in WeChat's bill.
     pub bill_rows: i32,
     pub matched: i32,
     pub discrepancies: Vec<Discrepancy>,
+}
+
+impl From<store::ReconciliationRow> for Reconciliation {
+    fn from(r: store::ReconciliationRow) -> Self {
+        Self {
+            payee_id: ID(r.payee_id),
+            date: r.bill_date,
+            ran_at: r.ran_at,
+            bill_rows: r.bill_rows as i32,
+            matched: r.matched as i32,
+            discrepancies: r
+                .discrepancies
+                .into_iter()
+                .map(|(kind, out_trade_no, ours, theirs)| Discrepancy {
+                    kind,
+                    out_trade_no,
+                    ours: ours.map(|f| from_scaled(f, 2)),
+                    theirs: theirs.map(|f| from_scaled(f, 2)),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(InputObject)]
@@ -316,6 +339,12 @@ impl PayQuery {
             .collect())
     }
 
+    /// Stored reconciliations, newest day first (daily after 10:30, or on demand) (对账记录).
+    async fn reconciliations(&self, ctx: &Context<'_>, payee_id: Option<ID>) -> Res<Vec<Reconciliation>> {
+        let rows = tenant(ctx)?.reconciliations(payee_id.as_ref().map(|p| p.as_str()), 200).await.map_err(err)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     /// Refunds of a recharge order (退款记录).
     async fn payment_refunds(&self, ctx: &Context<'_>, order_id: ID) -> Res<Vec<PaymentRefund>> {
         let t = tenant(ctx)?;
@@ -379,37 +408,8 @@ impl PayMutation {
             t.payees().await.map_err(err)?.into_iter().find(|p| p.id == input.payee_id.as_str()).ok_or_else(|| err(ApiError::NotFound))?;
         let provider =
             t.payment_provider().await.map_err(err)?.ok_or_else(|| err(ApiError::Conflict("WeChat Pay is not configured".into())))?;
-        let bill = crate::pay::trade_bill(&provider, &payee.sub_mchid, input.date)
-            .await
-            .map_err(|e| err(ApiError::Conflict(format!("the bill could not be fetched: {e}"))))?;
-        let tz: chrono_tz::Tz = t.tenant_row().await.map_err(err)?.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-        let next = input.date.succ_opt().ok_or_else(|| err(Invalid::new("date", "out of range")))?;
-        let (from, to) = (crate::domain::billing::local_instant(tz, input.date, 0), crate::domain::billing::local_instant(tz, next, 0));
-        let paid = t.paid_orders_of_payee(&payee.id, from, to).await.map_err(err)?;
-        let mut known = paid.clone();
-        for r in &bill {
-            if !known.iter().any(|o| o.out_trade_no == r.out_trade_no)
-                && let Some(o) = t.order_by_trade_no(&r.out_trade_no).await.map_err(err)?
-            {
-                known.push(o);
-            }
-        }
-        let (matched, found) = crate::pay::reconcile(&bill, &paid, &known);
-        Ok(Reconciliation {
-            payee_id: input.payee_id,
-            date: input.date,
-            bill_rows: bill.len() as i32,
-            matched: matched as i32,
-            discrepancies: found
-                .into_iter()
-                .map(|d| Discrepancy {
-                    kind: d.kind.into(),
-                    out_trade_no: d.out_trade_no,
-                    ours: d.ours.map(|f| from_scaled(f, 2)),
-                    theirs: d.theirs.map(|f| from_scaled(f, 2)),
-                })
-                .collect(),
-        })
+        let r = crate::pay::reconcile_payee(t, &provider, &payee, input.date).await.map_err(|e| err(ApiError::Conflict(e)))?;
+        Ok(r.into())
     }
 
     /// Refunds (part of) a paid WeChat order to the payer (退电退款): the amount leaves the

@@ -452,6 +452,77 @@ pub struct Discrepancy {
     pub theirs: Option<i64>,
 }
 
+/// Reconciles one payee's day and keeps the result.
+pub async fn reconcile_payee(
+    t: &crate::store::TenantStore,
+    p: &PaymentProvider,
+    payee: &crate::store::PayeeRow,
+    date: chrono::NaiveDate,
+) -> Result<crate::store::ReconciliationRow, String> {
+    let bill = trade_bill(p, &payee.sub_mchid, date).await.map_err(|e| format!("the bill could not be fetched: {e}"))?;
+    let tz: chrono_tz::Tz = t.tenant_row().await.map_err(|e| e.to_string())?.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let next = date.succ_opt().ok_or("date out of range")?;
+    let (from, to) = (crate::domain::billing::local_instant(tz, date, 0), crate::domain::billing::local_instant(tz, next, 0));
+    let paid = t.paid_orders_of_payee(&payee.id, from, to).await.map_err(|e| e.to_string())?;
+    let mut known = paid.clone();
+    for r in &bill {
+        if !known.iter().any(|o| o.out_trade_no == r.out_trade_no)
+            && let Some(o) = t.order_by_trade_no(&r.out_trade_no).await.map_err(|e| e.to_string())?
+        {
+            known.push(o);
+        }
+    }
+    let (matched, found) = reconcile(&bill, &paid, &known);
+    let row = crate::store::ReconciliationRow {
+        payee_id: payee.id.clone(),
+        bill_date: date,
+        ran_at: chrono::Utc::now(),
+        bill_rows: bill.len() as i64,
+        matched: matched as i64,
+        discrepancies: found.into_iter().map(|d| (d.kind.to_string(), d.out_trade_no, d.ours, d.theirs)).collect(),
+    };
+    t.save_reconciliation(&row).await.map_err(|e| e.to_string())?;
+    Ok(row)
+}
+
+/// The daily pass: after 10:30 in each tenant's time, every payee's yesterday is reconciled
+/// once (WeChat publishes the previous day's bill from 10:00); failures are retried on the
+/// next pass.
+pub async fn reconcile_yesterday(
+    store: &crate::store::Store,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, crate::store::StoreError> {
+    let Some(p) = store.platform_payment_provider().await? else { return Ok(0) };
+    let mut done = 0;
+    for tenant in store.platform_tenants().await?.into_iter().filter(|t| t.status == "ACTIVE") {
+        let tz: chrono_tz::Tz = tenant.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+        let local = now.with_timezone(&tz);
+        if local.time() < chrono::NaiveTime::from_hms_opt(10, 30, 0).unwrap_or_default() {
+            continue;
+        }
+        let Some(yesterday) = local.date_naive().pred_opt() else { continue };
+        let t = store.tenant(tenant.id.clone());
+        let done_already = t.reconciliations(None, 1000).await?;
+        for payee in t.payees().await? {
+            if done_already.iter().any(|r| r.payee_id == payee.id && r.bill_date == yesterday) {
+                continue;
+            }
+            match reconcile_payee(&t, &p, &payee, yesterday).await {
+                Ok(r) => {
+                    done += 1;
+                    if !r.discrepancies.is_empty() {
+                        tracing::warn!(tenant = %tenant.slug, payee = %payee.name, date = %yesterday, differences = r.discrepancies.len(), "reconciliation found differences");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(tenant = %tenant.slug, payee = %payee.name, cause = %e, "reconciliation failed; retried next pass")
+                }
+            }
+        }
+    }
+    Ok(done)
+}
+
 /// Compares a day's bill (successful payments) with our orders paid that day for the payee.
 pub fn reconcile(bill: &[BillRecord], ours_paid: &[OrderRow], ours_all: &[OrderRow]) -> (usize, Vec<Discrepancy>) {
     let mut out = Vec::new();
