@@ -46,3 +46,25 @@ impl Dialect {
         ddl.replace("{ts}", self.timestamp)
     }
 }
+
+/// Runs DDL statements in order, `{ts}` rendered for the backend.
+pub(crate) async fn apply(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
+    let dialect = Dialect::of(manager);
+    let db = manager.get_connection();
+    for ddl in statements {
+        db.execute_unprepared(&dialect.render(ddl)).await?;
+    }
+    Ok(())
+}
+
+/// On PostgreSQL only: runs the statements as they are (policies, roles, functions).
+pub(crate) async fn apply_on_postgres(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
+    if manager.get_database_backend() != sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    let db = manager.get_connection();
+    for ddl in statements {
+        db.execute_unprepared(ddl).await?;
+    }
+    Ok(())
+}

@@ -194,10 +194,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        for ddl in DOWN {
-            db.execute_unprepared(ddl).await?;
-        }
-        Ok(())
+        crate::apply(manager, DOWN).await
     }
 }

@@ -6,8 +6,6 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::Dialect;
-
 pub struct Migration;
 
 impl MigrationName for Migration {
@@ -249,19 +247,10 @@ const DOWN: &[&str] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let dialect = Dialect::of(manager);
-        let db = manager.get_connection();
-        for ddl in UP {
-            db.execute_unprepared(&dialect.render(ddl)).await?;
-        }
-        Ok(())
+        crate::apply(manager, UP).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        for ddl in DOWN {
-            db.execute_unprepared(ddl).await?;
-        }
-        Ok(())
+        crate::apply(manager, DOWN).await
     }
 }

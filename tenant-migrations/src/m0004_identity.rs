@@ -4,8 +4,6 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::Dialect;
-
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -184,24 +182,11 @@ const DOWN: &[&str] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let dialect = Dialect::of(manager);
-        let db = manager.get_connection();
-        for ddl in UP {
-            db.execute_unprepared(&dialect.render(ddl)).await?;
-        }
-        if manager.get_database_backend() == sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
-            for ddl in POSTGRES_WALL {
-                db.execute_unprepared(ddl).await?;
-            }
-        }
-        Ok(())
+        crate::apply(manager, UP).await?;
+        crate::apply_on_postgres(manager, POSTGRES_WALL).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        for ddl in DOWN {
-            db.execute_unprepared(ddl).await?;
-        }
-        Ok(())
+        crate::apply(manager, DOWN).await
     }
 }
