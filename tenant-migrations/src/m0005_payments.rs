@@ -69,6 +69,7 @@ const UP: &[&str] = &[
         last_error TEXT NOT NULL DEFAULT '',
         created_at {ts} NOT NULL,
         finished_at {ts},
+        checked_at {ts},
         PRIMARY KEY (tenant_id, id),
         FOREIGN KEY (tenant_id, order_id) REFERENCES payment_orders (tenant_id, id)
     )",

@@ -445,6 +445,15 @@ async fn refunds_go_back_to_the_payment_and_a_failed_refund_returns_the_money() 
         ledger["account"]["ledger"]["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect();
     assert_eq!(kinds.iter().filter(|k| *k == "REFUND").count(), 2, "{kinds:?}");
     assert_eq!(kinds.iter().filter(|k| *k == "REVERSAL").count(), 1, "{kinds:?}");
+    // No outcome arrives: the sweep asks WeChat after the window and finishes the refund.
+    s.pay.fail_refunds(false);
+    s.pay.silent_refunds(true);
+    let r3 = s.admin.ok(refund, json!({"o": o["id"], "m": "2.00"}))["refundPayment"].clone();
+    assert_eq!(balance(&s.admin, &a1), "18.00");
+    assert_eq!(state(&r3["id"]), "PROCESSING");
+    server::pay::sweep_pending(&s.app.app.store, chrono::Utc::now() + chrono::Duration::minutes(10)).await.unwrap();
+    assert_eq!(state(&r3["id"]), "SUCCESS");
+    assert_eq!(balance(&s.admin, &a1), "18.00");
     // A viewer may not refund.
     let viewer_role =
         s.admin.ok("{ roles { id name } }", json!({}))["roles"].as_array().unwrap().iter().find(|r| r["name"] == "viewer").unwrap()["id"]

@@ -312,6 +312,14 @@ pub async fn close_partner(p: &PaymentProvider, order: &OrderRow) -> Result<(), 
     call(p, &signer, &ring, "POST", &path, Some(body)).await.map(|_| ())
 }
 
+/// `GET /v3/refund/domestic/refunds/{out_refund_no}?sub_mchid=…`.
+pub async fn query_refund(p: &PaymentProvider, order: &OrderRow, refund: &crate::store::RefundRow) -> Result<RefundAnswer, PayError> {
+    let (signer, ring) = credentials(p)?;
+    let path = format!("/v3/refund/domestic/refunds/{}?sub_mchid={}", refund.out_refund_no, order.sub_mchid);
+    let (_, body) = call(p, &signer, &ring, "GET", &path, None).await?;
+    serde_json::from_slice(&body).map_err(|e| PayError::Protocol(e.to_string()))
+}
+
 /// How long after ordering we wait for the notification before asking ourselves.
 pub const NOTIFY_WINDOW: chrono::Duration = chrono::Duration::minutes(5);
 
@@ -344,6 +352,20 @@ pub async fn sweep_pending(store: &crate::store::Store, now: chrono::DateTime<ch
             },
             Ok(_) => {}
             Err(e) => tracing::warn!(order = %order.out_trade_no, cause = %e, "order query failed"),
+        }
+    }
+    // Refunds whose outcome did not arrive: ask, and finish them as WeChat says.
+    for refund in store.platform_refunds_to_check(now - NOTIFY_WINDOW, now - chrono::Duration::minutes(1), 50).await? {
+        store.platform_refund_checked(&refund, now).await?;
+        let Some(tenant) = crate::domain::ids::TenantId::parse(&refund.tenant_id) else { continue };
+        let t = store.tenant(tenant);
+        let Some(order) = t.order_by_id(&refund.order_id).await? else { continue };
+        match query_refund(&p, &order, &refund).await {
+            Ok(a) if matches!(a.status.as_str(), "SUCCESS" | "ABNORMAL" | "CLOSED") => {
+                t.finish_refund(&refund, &a.status, Some(&a.refund_id), "").await?;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(refund = %refund.out_refund_no, cause = %e, "refund query failed"),
         }
     }
     Ok(settled)

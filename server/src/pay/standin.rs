@@ -64,6 +64,8 @@ struct State {
     refunds: Vec<StandInRefund>,
     /// When set, refunds end ABNORMAL (the payer's card was cancelled, say).
     fail_refunds: bool,
+    /// When set, refund outcomes are not notified (only a query tells).
+    silent_refunds: bool,
     config: StandInConfig,
     merchant: KeyRing,
     wechat: MerchantSigner,
@@ -100,6 +102,7 @@ impl WechatPayStandIn {
             files: HashMap::new(),
             refunds: Vec::new(),
             fail_refunds: false,
+            silent_refunds: false,
             config,
             merchant,
             wechat,
@@ -120,6 +123,7 @@ impl WechatPayStandIn {
                 .route("/v3/pay/partner/transactions/out-trade-no/{no}", web::get().to(query))
                 .route("/v3/pay/partner/transactions/out-trade-no/{no}/close", web::post().to(close))
                 .route("/v3/refund/domestic/refunds", web::post().to(refund))
+                .route("/v3/refund/domestic/refunds/{no}", web::get().to(refund_query))
                 .route("/v3/bill/tradebill", web::get().to(tradebill))
                 .route("/v3/billdownload/file", web::get().to(billfile))
         })
@@ -250,6 +254,11 @@ impl WechatPayStandIn {
     /// From now on refunds end ABNORMAL instead of SUCCESS.
     pub fn fail_refunds(&self, fail: bool) {
         lock(&self.state).fail_refunds = fail;
+    }
+
+    /// From now on refund outcomes are not notified.
+    pub fn silent_refunds(&self, silent: bool) {
+        lock(&self.state).silent_refunds = silent;
     }
 
     pub async fn stop(&self) {
@@ -426,7 +435,11 @@ async fn refund(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpRespon
     let response = answer(&s, actix_web::http::StatusCode::OK, answer_body);
     let event = if status == "SUCCESS" { "REFUND.SUCCESS" } else { "REFUND.ABNORMAL" };
     let scale = s.config.time_scale;
+    let silent = s.silent_refunds;
     drop(s);
+    if silent {
+        return response;
+    }
     tokio::spawn(async move {
         let client = reqwest::Client::new();
         for wait in std::iter::once(1).chain(RETRY_SCHEDULE_S) {
@@ -576,5 +589,21 @@ async fn play_user(me: web::Data<std::sync::OnceLock<WechatPayStandIn>>, q: web:
     match me.get() {
         Some(s) if s.pay(&q.out_trade_no) => HttpResponse::Ok().json(json!({"paid": q.out_trade_no})),
         _ => HttpResponse::NotFound().json(json!({"code": "ORDER_NOT_EXIST", "message": "no unpaid order with this number"})),
+    }
+}
+
+/// `GET /v3/refund/domestic/refunds/{out_refund_no}`: a refund's status.
+async fn refund_query(state: Shared, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let s = lock(&state);
+    if let Err(r) = check_request(&s, &req, b"") {
+        return *r;
+    }
+    match s.refunds.iter().find(|r| r.out_refund_no == path.as_str()) {
+        None => error(&s, 404, "RESOURCE_NOT_EXISTS", "no such refund"),
+        Some(r) => answer(
+            &s,
+            actix_web::http::StatusCode::OK,
+            json!({"refund_id": r.refund_id, "out_refund_no": r.out_refund_no, "out_trade_no": r.out_trade_no, "status": r.status}),
+        ),
     }
 }

@@ -370,6 +370,31 @@ fn refund_row(r: &QueryResult) -> Result<RefundRow> {
 }
 
 impl Store {
+    /// Refunds still PROCESSING after `created_before`, not asked about since `checked_before`.
+    pub async fn platform_refunds_to_check(
+        &self,
+        created_before: DateTime<Utc>,
+        checked_before: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<RefundRow>> {
+        let sql = format!(
+            "SELECT {REFUND_COLS} FROM payment_refunds WHERE state = 'PROCESSING' AND created_at < $1 AND (checked_at IS NULL OR checked_at < $2)
+             ORDER BY created_at LIMIT {limit}"
+        );
+        self.db
+            .query_all_raw(stmt(self.backend(), &sql, Args::new().t(created_before).t(checked_before)))
+            .await?
+            .iter()
+            .map(refund_row)
+            .collect()
+    }
+
+    pub async fn platform_refund_checked(&self, refund: &RefundRow, now: DateTime<Utc>) -> Result<()> {
+        let sql = "UPDATE payment_refunds SET checked_at = $3 WHERE tenant_id = $1 AND id = $2";
+        self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(&refund.tenant_id).s(&refund.id).t(now))).await?;
+        Ok(())
+    }
+
     pub async fn platform_refund_by_no(&self, out_refund_no: &str) -> Result<Option<RefundRow>> {
         let sql = format!("SELECT {REFUND_COLS} FROM payment_refunds WHERE out_refund_no = $1");
         let row = self.db.query_one_raw(stmt(self.backend(), &sql, Args::new().s(out_refund_no))).await?;
