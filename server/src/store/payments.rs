@@ -461,24 +461,29 @@ impl TenantStore {
         row.map(|r| refund_row(&r)).transpose()
     }
 
-    /// Records WeChat's answer or notification for a refund. From PROCESSING only: SUCCESS
-    /// keeps the money out; ABNORMAL, CLOSED and FAILED give it back (one reversal).
+    /// Records WeChat's answer or notification for a refund. SUCCESS keeps the money out;
+    /// ABNORMAL, CLOSED and FAILED give it back first — the reversal happens once whoever
+    /// gets here first (a reversal is unique per entry) — and then the state moves from
+    /// PROCESSING, so a refund is never seen failed with its money still out.
     pub async fn finish_refund(&self, refund: &RefundRow, state: &str, refund_id: Option<&str>, error: &str) -> Result<RefundRow> {
-        let sql = "UPDATE payment_refunds SET state = $3, refund_id = COALESCE($4, refund_id), last_error = $5, finished_at = $6
-                   WHERE tenant_id = $1 AND id = $2 AND state = 'PROCESSING'";
-        let changed = self
-            .db()
-            .execute_raw(stmt(self.backend(), sql, self.args().s(&refund.id).s(state).os(refund_id).s(error).t(Utc::now())))
-            .await?;
-        if changed.rows_affected() == 1
-            && state != "SUCCESS"
+        let current = self.refund_row_by_id(&refund.id).await?.ok_or(StoreError::NotFound)?;
+        if current.state != "PROCESSING" {
+            return Ok(current);
+        }
+        let mut reversal = None;
+        if state != "SUCCESS"
             && let Some(entry) = refund.entry_id.as_deref().and_then(crate::domain::ids::EntryId::parse)
         {
-            let posted = self.reverse(&entry, &format!("refund {} {state}", refund.out_refund_no)).await?;
-            let reversal = posted.entries.first().map(|e| e.id.to_string());
-            let sql = "UPDATE payment_refunds SET reversal_entry_id = $3 WHERE tenant_id = $1 AND id = $2";
-            self.db().execute_raw(stmt(self.backend(), sql, self.args().s(&refund.id).os(reversal))).await?;
+            match self.reverse(&entry, &format!("refund {} {state}", refund.out_refund_no)).await {
+                Ok(posted) => reversal = posted.entries.first().map(|e| e.id.to_string()),
+                Err(StoreError::Conflict(m)) if m.contains("already reversed") => {}
+                Err(e) => return Err(e),
+            }
         }
+        let sql = "UPDATE payment_refunds SET state = $3, refund_id = COALESCE($4, refund_id), last_error = $5, finished_at = $6,
+                   reversal_entry_id = COALESCE($7, reversal_entry_id) WHERE tenant_id = $1 AND id = $2 AND state = 'PROCESSING'";
+        let args = self.args().s(&refund.id).s(state).os(refund_id).s(error).t(Utc::now()).os(reversal);
+        self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
         self.refund_row_by_id(&refund.id).await?.ok_or(StoreError::NotFound)
     }
 }
