@@ -858,13 +858,18 @@ impl TenantStore {
 
     /// The stored row an id names, as JSON without secret columns (for audit images).
     pub async fn snapshot(&self, id: &str) -> Result<Option<(String, serde_json::Value)>> {
-        for table in AUDITED_TABLES {
-            let sql = format!("SELECT * FROM {table} WHERE tenant_id = $1 AND id = $2");
-            if let Some(r) = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await? {
-                return Ok(Some((table.to_string(), row_json(&r))));
-            }
-        }
-        Ok(None)
+        // One statement finds the table, a second reads the row.
+        let find: Vec<String> =
+            AUDITED_TABLES.iter().map(|t| format!("SELECT '{t}' AS t FROM {t} WHERE tenant_id = $1 AND id = $2")).collect();
+        let sql = format!("SELECT t FROM ({}) found LIMIT 1", find.join(" UNION ALL "));
+        let Some(found) = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await? else {
+            return Ok(None);
+        };
+        let found: String = found.try_get("", "t")?;
+        let Some(table) = AUDITED_TABLES.iter().find(|t| **t == found) else { return Ok(None) };
+        let sql = format!("SELECT * FROM {table} WHERE tenant_id = $1 AND id = $2");
+        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?;
+        Ok(row.map(|r| (table.to_string(), row_json(&r))))
     }
 
     pub async fn record_audit(&self, a: &AuditRow) -> Result<()> {

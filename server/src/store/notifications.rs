@@ -204,6 +204,19 @@ pub struct DueNotification {
 }
 
 impl Store {
+    /// The newly raised alarms that are not folded under another, with their tenants.
+    async fn raised_top_alarms<'e>(&self, events: &'e [AlarmEvent]) -> Result<Vec<(&'e AlarmEvent, TenantStore, super::AlarmRow)>> {
+        let mut out = Vec::new();
+        for e in events.iter().filter(|e| e.change == "RAISED") {
+            let t = self.tenant(crate::domain::ids::TenantId::parse(&e.tenant_id).ok_or(StoreError::NotFound)?);
+            let alarm = t.alarm(&e.alarm_id).await?;
+            if alarm.parent_id.is_none() {
+                out.push((e, t, alarm));
+            }
+        }
+        Ok(out)
+    }
+
     /// Queues the messages for newly raised top-level alarms: one per recipient (the
     /// customer's phone for account alarms, the tenant's contacts for meter and gateway
     /// alarms) where the tenant has an SMS account and a template for the kind. Replays of
@@ -211,12 +224,7 @@ impl Store {
     pub async fn platform_enqueue_notifications(&self, events: &[AlarmEvent], now: DateTime<Utc>) -> Result<usize> {
         let b = self.backend();
         let mut queued = 0;
-        for e in events.iter().filter(|e| e.change == "RAISED") {
-            let t = self.tenant(crate::domain::ids::TenantId::parse(&e.tenant_id).ok_or(StoreError::NotFound)?);
-            let alarm = t.alarm(&e.alarm_id).await?;
-            if alarm.parent_id.is_some() {
-                continue;
-            }
+        for (e, t, alarm) in self.raised_top_alarms(events).await? {
             let Some((settings, _)) = t.notification_settings().await? else { continue };
             let sql = "SELECT template_code FROM notification_templates WHERE tenant_id = $1 AND alarm_kind = $2";
             let Some(template) = self.db.query_one_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&alarm.kind))).await? else { continue };
@@ -410,12 +418,7 @@ impl Store {
     pub async fn platform_enqueue_wechat(&self, events: &[AlarmEvent], now: DateTime<Utc>) -> Result<usize> {
         let b = self.backend();
         let mut queued = 0;
-        for e in events.iter().filter(|e| e.change == "RAISED") {
-            let t = self.tenant(crate::domain::ids::TenantId::parse(&e.tenant_id).ok_or(StoreError::NotFound)?);
-            let alarm = t.alarm(&e.alarm_id).await?;
-            if alarm.parent_id.is_some() {
-                continue;
-            }
+        for (e, t, alarm) in self.raised_top_alarms(events).await? {
             let sql = "SELECT alarm_kind, template_id, fields, page FROM wechat_templates WHERE tenant_id = $1 AND alarm_kind = $2";
             let Some(template) = self.db.query_one_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&alarm.kind))).await? else { continue };
             let template = wechat_template_row(&template)?;
