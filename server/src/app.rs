@@ -41,6 +41,9 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// Prefix of this deployment's Redis keys (replicas of one deployment share it).
     pub redis_namespace: String,
+    /// Where payment channels reach this server (notification URLs); default: the HTTP
+    /// listen address.
+    pub public_url: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -216,15 +219,17 @@ impl Application {
                 .map_err(|e| anyhow::anyhow!("connecting to Redis: {e}"))?,
             None => crate::api::auth::Throttle::memory(policy),
         };
+        let listener = std::net::TcpListener::bind(settings.http_listen).with_context(|| format!("binding {}", settings.http_listen))?;
+        let http_addr = listener.local_addr()?;
+        let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{http_addr}")).trim_end_matches('/').to_string();
         let state = web::Data::new(HttpState {
             schema: graphql::schema(),
             store: store.clone(),
             keys: keys.clone(),
             throttle,
             stats: stats.clone(),
+            public_url: crate::api::PublicUrl(public_url),
         });
-        let listener = std::net::TcpListener::bind(settings.http_listen).with_context(|| format!("binding {}", settings.http_listen))?;
-        let http_addr = listener.local_addr()?;
         let server =
             HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes)).listen(listener)?.disable_signals().run();
         Ok(Self { store, keys, stats, http_addr, broker, server, bridge, sweeper, control: vec![downlink_session, dispatch] })

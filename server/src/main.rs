@@ -86,6 +86,10 @@ enum Command {
         /// Redis for the login throttle shared by API replicas (default: in-process).
         #[arg(long = "redis", env = "VOLTLEDGER__REDIS__URL")]
         redis_url: Option<String>,
+        /// The HTTPS address the outside world reaches this server at (payment channels post
+        /// their notifications there). Default: the HTTP listen address.
+        #[arg(long, env = "VOLTLEDGER__HTTP__PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -478,6 +482,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             demo_meters,
             demo_interval,
             redis_url,
+            public_url,
         } => {
             init_tracing();
             let settings = Settings {
@@ -496,6 +501,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 demo_interval: Duration::from_secs(demo_interval.max(1)),
                 redis_url,
                 redis_namespace: "voltledger".into(),
+                public_url,
             };
             serve(settings).await?;
         }
@@ -789,7 +795,9 @@ async fn demo_wechat_pay(store: &Store, t: &server::store::TenantStore, http: st
     let mut payees = t.payees().await?;
     for (i, p) in properties.iter().enumerate() {
         if !payees.iter().any(|x| x.property_id.as_deref() == Some(p.id.as_str())) {
-            payees.push(t.create_payee(&format!("{} payee", p.name), &format!("19000002{i:02}"), Some(p.id.as_str()), None).await?);
+            payees.push(
+                t.create_payee(&format!("{} payee", p.name), "PARTNER", &format!("19000002{i:02}"), Some(p.id.as_str()), None).await?,
+            );
         }
     }
     let (private, public) = server::pay::wechatpay::generate_key_pair().map_err(anyhow::Error::msg)?;

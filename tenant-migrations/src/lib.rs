@@ -12,6 +12,7 @@ mod m0002_money;
 mod m0003_control;
 mod m0004_identity;
 mod m0005_payments;
+mod m0006_payee_credentials;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_control::Migration),
             Box::new(m0004_identity::Migration),
             Box::new(m0005_payments::Migration),
+            Box::new(m0006_payee_credentials::Migration),
         ]
     }
 }

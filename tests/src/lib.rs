@@ -80,6 +80,7 @@ impl TestApp {
             demo_interval: Duration::from_secs(1),
             redis_url: std::env::var("VOLTLEDGER_TEST_REDIS_URL").ok(),
             redis_namespace: format!("vl-test-{}", uuid::Uuid::new_v4().simple()),
+            public_url: None,
         };
         let app = Application::build(&settings).await.expect("application builds").spawn();
         TestApp { app, data_dir, database }

@@ -149,7 +149,7 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
         ) => Needs(Operators),
         ("Mutation", "changeMyPassword") => Myself,
         ("Mutation", "bindAccount" | "reportSubscriptions" | "createRechargeOrder") => Customer,
-        ("Mutation", "createPayee") => Needs(Payees),
+        ("Mutation", "createPayee" | "setPayeeWechatKeys" | "setPayeeAlipay") => Needs(Payees),
         ("Mutation", "refundPayment") => Needs(Refunds),
         ("Mutation", "reconcilePayments") => Needs(Reports),
         ("Query", "paymentRefunds") => Read,

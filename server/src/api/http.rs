@@ -19,6 +19,7 @@ pub struct HttpState {
     pub keys: TokenKeys,
     pub throttle: Throttle,
     pub stats: Arc<mqtt_bridge::session::BridgeStats>,
+    pub public_url: super::PublicUrl,
 }
 
 /// Adds who is calling to a request's data: the principal, the tenant store it may use
@@ -45,6 +46,7 @@ async fn graphql(state: web::Data<HttpState>, http: HttpRequest, request: GraphQ
     let bearer = http.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
     let mut data = identify(&state.store, &state.keys, bearer, async_graphql::Data::default()).await;
     data.insert(Source(super::login::source(&http)));
+    data.insert(state.public_url.clone());
     request.data = data;
     state.schema.execute(request).await.into()
 }

@@ -17,6 +17,11 @@ pub mod pay;
 use crate::domain::Invalid;
 use crate::store::StoreError;
 
+/// The address the outside world reaches this server at, without a trailing slash
+/// (`https://pay.example.com`): payment channels' notification URLs are built on it.
+#[derive(Debug, Clone)]
+pub struct PublicUrl(pub String);
+
 /// The error codes clients see (`extensions.code`), one table for the whole API.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

@@ -1,5 +1,6 @@
-//! Payments at the edge: payees (GraphQL, PAYEES permission), customers' recharge orders
-//! (GraphQL, mini-program), and the WeChat Pay notification endpoint (plain HTTP, raw body).
+//! Payments at the edge: payees and their credentials (GraphQL, PAYEES permission),
+//! customers' recharge orders (GraphQL, mini-program), and the notification endpoints of
+//! WeChat Pay (raw JSON body) and Alipay (form) as plain HTTP.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -8,15 +9,15 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use super::ApiError;
 use super::auth::Principal;
 use super::graphql::{Res, err, parse_id, tenant};
 use super::http::HttpState;
+use super::{ApiError, PublicUrl};
 use crate::domain::Invalid;
 use crate::domain::ids::AccountId;
 use crate::domain::metering::from_scaled;
-use crate::pay::wechatpay::SignedHeaders;
-use crate::pay::{NotifyRefusal, check_transaction, credentials, open_envelope, partner_jsapi, request_payment, request_refund};
+use crate::pay::wechatpay::{KeyRing, MerchantSigner, SignedHeaders};
+use crate::pay::{Merchant, NotifyRefusal, alipay, check_transaction, open_envelope};
 use crate::store;
 
 /// A merchant account receiving a tenant's payments (收款账户).
@@ -24,13 +25,17 @@ use crate::store;
 pub struct Payee {
     pub id: ID,
     pub name: String,
-    /// PARTNER: a sub-merchant under the platform's service-provider account (特约商户).
+    /// PARTNER: a sub-merchant under the platform's service-provider account (特约商户);
+    /// DIRECT: the company's own merchant account and keys (普通商户).
     pub mode: String,
+    /// The WeChat Pay merchant number receiving the money: `sub_mchid` or `mchid`.
     pub sub_mchid: String,
     /// Bound to a property or an area; neither = the tenant's default.
     pub property_id: Option<ID>,
     pub area_id: Option<ID>,
     pub created_at: DateTime<Utc>,
+    /// The payee's own credential sets (direct WeChat Pay, Alipay), secrets never shown.
+    pub credentials: Vec<PayeeCredentialsView>,
 }
 
 impl From<store::PayeeRow> for Payee {
@@ -43,6 +48,36 @@ impl From<store::PayeeRow> for Payee {
             property_id: p.property_id.map(ID),
             area_id: p.area_id.map(ID),
             created_at: p.created_at,
+            credentials: Vec::new(),
+        }
+    }
+}
+
+/// A payee's credential set for one channel, without its secrets.
+#[derive(SimpleObject)]
+pub struct PayeeCredentialsView {
+    /// WECHAT or ALIPAY.
+    pub channel: String,
+    pub app_id: String,
+    /// WeChat `mchid` or Alipay `seller_id`.
+    pub merchant_id: String,
+    /// WeChat: the merchant API certificate serial.
+    pub serial: String,
+    /// Keys trusted to verify the channel (WeChat: platform certificate serials and
+    /// `PUB_KEY_ID_…`; Alipay: `alipay`).
+    pub verify_key_ids: Vec<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<store::CredentialSummary> for PayeeCredentialsView {
+    fn from(c: store::CredentialSummary) -> Self {
+        Self {
+            channel: c.channel,
+            app_id: c.app_id,
+            merchant_id: c.merchant_id,
+            serial: c.serial,
+            verify_key_ids: c.verify_key_ids,
+            updated_at: c.updated_at,
         }
     }
 }
@@ -65,6 +100,8 @@ pub struct RechargeOrder {
     pub out_trade_no: String,
     pub account_id: ID,
     pub payee_id: ID,
+    /// WECHAT (service provider), WECHAT_DIRECT, ALIPAY.
+    pub channel: String,
     pub amount: Decimal,
     /// CREATED, PAID, CLOSED.
     pub state: String,
@@ -72,8 +109,10 @@ pub struct RechargeOrder {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub paid_at: Option<DateTime<Utc>>,
-    /// Present on the order just created.
+    /// WeChat: present on the order just created.
     pub payment: Option<RequestPayment>,
+    /// Alipay: on the order just created, the link to show as a QR code or open in Alipay.
+    pub qr_code: Option<String>,
 }
 
 impl From<store::OrderRow> for RechargeOrder {
@@ -83,6 +122,7 @@ impl From<store::OrderRow> for RechargeOrder {
             out_trade_no: o.out_trade_no,
             account_id: ID(o.account_id),
             payee_id: ID(o.payee_id),
+            channel: o.channel,
             amount: from_scaled(o.amount_x100, 2),
             state: o.state,
             transaction_id: o.transaction_id,
@@ -90,6 +130,7 @@ impl From<store::OrderRow> for RechargeOrder {
             expires_at: o.expires_at,
             paid_at: o.paid_at,
             payment: None,
+            qr_code: None,
         }
     }
 }
@@ -201,13 +242,69 @@ pub struct RefundPaymentInput {
     pub reason: String,
 }
 
+/// How a payee receives WeChat Pay money.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PayeeMode {
+    /// A sub-merchant under the platform's service-provider account (the default).
+    #[default]
+    Partner,
+    /// The company's own merchant account; its keys are set with `setPayeeWechatKeys`.
+    Direct,
+}
+
 #[derive(InputObject)]
 pub struct CreatePayeeInput {
     pub name: String,
-    /// The property company's sub-merchant number (特约商户号).
+    #[graphql(default)]
+    pub mode: PayeeMode,
+    /// The merchant number receiving the money: the sub-merchant number (特约商户号) for
+    /// PARTNER, the company's own `mchid` for DIRECT.
     pub sub_mchid: String,
     pub property_id: Option<ID>,
     pub area_id: Option<ID>,
+}
+
+/// A direct payee's own WeChat Pay merchant keys. On a rotation, omitted secrets keep their
+/// stored values; list the old and the new WeChat key until WeChat signs only with the new.
+#[derive(InputObject)]
+pub struct PayeeWechatKeysInput {
+    pub payee_id: ID,
+    /// The mini-program AppID bound to the merchant.
+    pub app_id: String,
+    /// Serial of the merchant API certificate.
+    pub serial: String,
+    /// `apiclient_key.pem` (PKCS#8); stored encrypted, never shown again.
+    pub private_key_pem: Option<String>,
+    /// The 32-character APIv3 key; stored encrypted, never shown again.
+    pub api_v3_key: Option<String>,
+    pub wechat_keys: Vec<WechatPayKeyInput>,
+    #[graphql(default = "https://api.mch.weixin.qq.com")]
+    pub api_base: String,
+}
+
+/// A payee's Alipay app (open platform). Omitted secrets keep their stored values.
+#[derive(InputObject)]
+pub struct PayeeAlipayInput {
+    pub payee_id: ID,
+    pub app_id: String,
+    /// The seller's Alipay user id (2088 + 12 digits) that notifications must name.
+    pub seller_id: String,
+    /// The app private key (PKCS#8 PEM or bare Base64); stored encrypted, never shown again.
+    pub app_private_key: Option<String>,
+    /// Alipay's public key (SPKI PEM or bare Base64), from the open platform.
+    pub alipay_public_key: String,
+    #[graphql(default = "https://openapi.alipay.com/gateway.do")]
+    pub gateway: String,
+}
+
+/// The channel a customer pays through.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PayChannel {
+    /// WeChat Pay in the mini-program (`wx.requestPayment`).
+    #[default]
+    Wechat,
+    /// Alipay: a QR code to scan (or a link to open in Alipay).
+    Alipay,
 }
 
 #[derive(InputObject)]
@@ -215,6 +312,8 @@ pub struct CreateRechargeOrderInput {
     pub account_id: ID,
     /// Yuan, 1.00 to 5000.00.
     pub amount: Decimal,
+    #[graphql(default)]
+    pub channel: PayChannel,
 }
 
 /// The platform's WeChat Pay service-provider account, without its secrets (服务商配置).
@@ -316,7 +415,17 @@ impl PayQuery {
 
     /// Payee merchant accounts (收款账户).
     async fn payees(&self, ctx: &Context<'_>) -> Res<Vec<Payee>> {
-        Ok(tenant(ctx)?.payees().await.map_err(err)?.into_iter().map(Into::into).collect())
+        let t = tenant(ctx)?;
+        let mut credentials = t.payee_credential_summaries().await.map_err(err)?;
+        Ok(t.payees()
+            .await
+            .map_err(err)?
+            .into_iter()
+            .map(|p| {
+                let own = credentials.extract_if(.., |c| c.payee_id == p.id).map(Into::into).collect();
+                Payee { credentials: own, ..p.into() }
+            })
+            .collect())
     }
 
     /// WeChat payments per payee in `[from, to)`: each property company's money apart (收款汇总).
@@ -380,7 +489,8 @@ impl PayMutation {
         Ok(provider.into())
     }
 
-    /// Adds a payee: a sub-merchant, bound to a property or an area or to neither (default).
+    /// Adds a payee, bound to a property or an area or to neither (default): a sub-merchant
+    /// under the platform (PARTNER) or the company's own merchant (DIRECT, keys to follow).
     async fn create_payee(&self, ctx: &Context<'_>, input: CreatePayeeInput) -> Res<Payee> {
         if input.name.trim().is_empty() {
             return Err(err(Invalid::new("name", "required")));
@@ -388,9 +498,10 @@ impl PayMutation {
         if !(8..=16).contains(&input.sub_mchid.len()) || !input.sub_mchid.chars().all(|c| c.is_ascii_digit()) {
             return Err(err(Invalid::new("subMchid", "a merchant number: 8 to 16 digits")));
         }
+        let mode = if input.mode == PayeeMode::Direct { "DIRECT" } else { "PARTNER" };
         let (property, area) = (input.property_id.map(|p| p.to_string()), input.area_id.map(|a| a.to_string()));
         tenant(ctx)?
-            .create_payee(input.name.trim(), &input.sub_mchid, property.as_deref(), area.as_deref())
+            .create_payee(input.name.trim(), mode, &input.sub_mchid, property.as_deref(), area.as_deref())
             .await
             .map_err(|e| match e {
                 store::StoreError::Conflict(m) if m.contains("property") => err(Invalid::new("propertyId", m)),
@@ -400,46 +511,119 @@ impl PayMutation {
             .map(Into::into)
     }
 
+    /// Sets or rotates a DIRECT payee's own WeChat Pay keys. Its notifications arrive at
+    /// `/pay/wechat/notify/{payeeId}`.
+    async fn set_payee_wechat_keys(&self, ctx: &Context<'_>, input: PayeeWechatKeysInput) -> Res<Payee> {
+        let t = tenant(ctx)?;
+        let payee = t.payee(input.payee_id.as_str()).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
+        if payee.mode != "DIRECT" {
+            return Err(err(Invalid::new("payeeId", "a PARTNER payee is paid through the platform's account; it has no keys of its own")));
+        }
+        let stored = t.payee_credentials(&payee.id, "WECHAT").await.map_err(err)?;
+        let private_key_pem = input
+            .private_key_pem
+            .or_else(|| stored.as_ref().map(|c| c.private_key_pem.clone()))
+            .ok_or_else(|| err(Invalid::new("privateKeyPem", "required")))?;
+        let api_v3_key = input
+            .api_v3_key
+            .or_else(|| stored.as_ref().map(|c| c.secret.clone()))
+            .ok_or_else(|| err(Invalid::new("apiV3Key", "required")))?;
+        MerchantSigner::from_pem(&payee.sub_mchid, &input.serial, &private_key_pem)
+            .map_err(|e| err(Invalid::new("privateKeyPem", e.to_string())))?;
+        if api_v3_key.len() != 32 {
+            return Err(err(Invalid::new("apiV3Key", "32 characters")));
+        }
+        let verify_keys = checked_keys(input.wechat_keys.into_iter().map(|k| (k.serial, k.public_key_pem)).collect(), "wechatKeys")?;
+        let public = ctx.data::<PublicUrl>().map_err(|_| err(ApiError::Internal("no public URL".into())))?;
+        let credentials = store::PayeeCredentials {
+            channel: "WECHAT".into(),
+            app_id: input.app_id.trim().to_string(),
+            merchant_id: payee.sub_mchid.clone(),
+            serial: input.serial.trim().to_string(),
+            private_key_pem,
+            secret: api_v3_key,
+            verify_keys,
+            api_base: checked_url(&input.api_base, "apiBase")?,
+            notify_url: format!("{}/pay/wechat/notify/{}", public.0, payee.id),
+            updated_at: Utc::now(),
+        };
+        t.set_payee_credentials(&payee.id, &credentials).await.map_err(err)?;
+        payee_view(t, payee).await
+    }
+
+    /// Sets or rotates a payee's Alipay app: customers may then pay its accounts by Alipay.
+    /// Notifications arrive at `/pay/alipay/notify`.
+    async fn set_payee_alipay(&self, ctx: &Context<'_>, input: PayeeAlipayInput) -> Res<Payee> {
+        let t = tenant(ctx)?;
+        let payee = t.payee(input.payee_id.as_str()).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
+        let digits = |s: &str, n: usize| s.len() == n && s.chars().all(|c| c.is_ascii_digit());
+        if !digits(&input.app_id, 16) {
+            return Err(err(Invalid::new("appId", "an Alipay app id: 16 digits")));
+        }
+        if !(digits(&input.seller_id, 16) && input.seller_id.starts_with("2088")) {
+            return Err(err(Invalid::new("sellerId", "an Alipay user id: 2088 and 12 digits")));
+        }
+        let stored = t.payee_credentials(&payee.id, "ALIPAY").await.map_err(err)?;
+        let private_key_pem = input
+            .app_private_key
+            .map(|k| alipay::pem_armour(&k, "PRIVATE KEY"))
+            .or_else(|| stored.as_ref().map(|c| c.private_key_pem.clone()))
+            .ok_or_else(|| err(Invalid::new("appPrivateKey", "required")))?;
+        MerchantSigner::from_pem(&input.app_id, "", &private_key_pem).map_err(|e| err(Invalid::new("appPrivateKey", e.to_string())))?;
+        let verify_keys = checked_keys(
+            vec![(alipay::ALIPAY_KEY.to_string(), alipay::pem_armour(&input.alipay_public_key, "PUBLIC KEY"))],
+            "alipayPublicKey",
+        )?;
+        let public = ctx.data::<PublicUrl>().map_err(|_| err(ApiError::Internal("no public URL".into())))?;
+        let credentials = store::PayeeCredentials {
+            channel: "ALIPAY".into(),
+            app_id: input.app_id,
+            merchant_id: input.seller_id,
+            serial: String::new(),
+            private_key_pem,
+            secret: String::new(),
+            verify_keys,
+            api_base: checked_url(&input.gateway, "gateway")?,
+            notify_url: format!("{}/pay/alipay/notify", public.0),
+            updated_at: Utc::now(),
+        };
+        t.set_payee_credentials(&payee.id, &credentials).await.map_err(err)?;
+        payee_view(t, payee).await
+    }
+
     /// Downloads WeChat's trade bill of a payee for a day (SHA1 checked), and compares it with
     /// our orders and ledger: payments missing on either side and amounts that differ.
     async fn reconcile_payments(&self, ctx: &Context<'_>, input: ReconcileInput) -> Res<Reconciliation> {
         let t = tenant(ctx)?;
-        let payee =
-            t.payees().await.map_err(err)?.into_iter().find(|p| p.id == input.payee_id.as_str()).ok_or_else(|| err(ApiError::NotFound))?;
-        let provider =
-            t.payment_provider().await.map_err(err)?.ok_or_else(|| err(ApiError::Conflict("WeChat Pay is not configured".into())))?;
-        let r = crate::pay::reconcile_payee(t, &provider, &payee, input.date).await.map_err(|e| err(ApiError::Conflict(e)))?;
+        let payee = t.payee(input.payee_id.as_str()).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
+        let r = crate::pay::reconcile_payee(t, &payee, input.date).await.map_err(|e| err(ApiError::Conflict(e)))?;
         Ok(r.into())
     }
 
-    /// Refunds (part of) a paid WeChat order to the payer (退电退款): the amount leaves the
-    /// balance now and comes back if WeChat fails the refund.
+    /// Refunds (part of) a paid order to the payer through its channel (退电退款): the amount
+    /// leaves the balance now and comes back if the channel fails the refund.
     async fn refund_payment(&self, ctx: &Context<'_>, input: RefundPaymentInput) -> Res<PaymentRefund> {
         let t = tenant(ctx)?;
         let order = t.order_by_id(input.order_id.as_str()).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
         let fen = crate::domain::ledger::positive_fen("amount", input.amount).map_err(err)?;
-        let provider =
-            t.payment_provider().await.map_err(err)?.ok_or_else(|| err(ApiError::Conflict("WeChat Pay is not configured".into())))?;
         let refund = t.start_refund(&order, fen, input.reason.trim()).await.map_err(|e| match e {
             store::StoreError::Conflict(m) if m.contains("left to refund") => err(Invalid::new("amount", m)),
             e => err(e),
         })?;
-        let refund = match request_refund(&provider, &order, &refund).await {
-            Ok(a) if a.status == "SUCCESS" => t.finish_refund(&refund, "SUCCESS", Some(&a.refund_id), "").await,
-            Ok(a) if a.status == "CLOSED" || a.status == "ABNORMAL" => t.finish_refund(&refund, &a.status, Some(&a.refund_id), "").await,
-            Ok(a) => {
-                // PROCESSING: the notification finishes it.
-                let _ = a;
-                Ok(refund)
+        let refund = match crate::pay::refund_any(t, &order, &refund).await {
+            Ok(state) => crate::pay::apply_refund_state(t, &refund, state).await.map_err(err)?,
+            // Whether the channel took it is unknown: the sweep asks after the window.
+            Err(e) => {
+                tracing::warn!(cause = %e, refund = %refund.out_refund_no, "refund outcome unknown; queried later");
+                refund
             }
-            Err(e) => t.finish_refund(&refund, "FAILED", None, &e.to_string()).await,
-        }
-        .map_err(err)?;
+        };
         Ok(refund.into())
     }
 
-    /// Mini-program: a WeChat Pay order to recharge one of the customer's accounts; the
-    /// answer carries what `wx.requestPayment` needs. Credited only by WeChat's notification.
+    /// Mini-program: an order to recharge one of the customer's accounts, into the payee of
+    /// the account's meters. WeChat: the answer carries what `wx.requestPayment` needs;
+    /// Alipay: a QR code. Credited only by the channel's notification (or a query).
     async fn create_recharge_order(&self, ctx: &Context<'_>, input: CreateRechargeOrderInput) -> Res<RechargeOrder> {
         let Principal::Customer { openid, customer, .. } = ctx.data::<Principal>().map_err(|_| err(ApiError::Unauthenticated))? else {
             return Err(err(ApiError::Forbidden("customers only".into())));
@@ -457,8 +641,6 @@ impl PayMutation {
         if !(100..=500_000).contains(&fen) {
             return Err(err(Invalid::new("amount", "between 1.00 and 5000.00")));
         }
-        let provider =
-            t.payment_provider().await.map_err(err)?.ok_or_else(|| err(ApiError::Conflict("WeChat Pay is not configured".into())))?;
         let payee = t
             .payee_for_account(&account_id)
             .await
@@ -466,14 +648,31 @@ impl PayMutation {
             .ok_or_else(|| err(ApiError::Conflict("no payee receives this account's payments".into())))?;
         let out_trade_no = format!("VL{}{:016X}", Utc::now().format("%y%m%d%H%M%S"), rand::random::<u64>());
         let expires = Utc::now() + chrono::Duration::minutes(30);
-        let order = t.create_order(&account_id, &payee, fen, openid, &provider.sp_appid, &out_trade_no, expires).await.map_err(err)?;
         let description = format!("电费充值 {}", account.number);
-        let prepay = partner_jsapi(&provider, &order, &description).await.map_err(|e| {
-            tracing::warn!(cause = %e, order = %order.out_trade_no, "WeChat Pay order failed");
-            err(ApiError::Conflict(format!("WeChat Pay did not take the order: {e}")))
-        })?;
+        let refused = |e: crate::pay::PayError| {
+            tracing::warn!(cause = %e, order = %out_trade_no, "payment order failed");
+            err(ApiError::Conflict(format!("the payment channel did not take the order: {e}")))
+        };
+        if input.channel == PayChannel::Alipay {
+            let app = alipay::App::of_payee(t, &payee.id)
+                .await
+                .map_err(|_| err(ApiError::Conflict("Alipay is not set up for this account".into())))?;
+            let order = t
+                .create_order(&account_id, &payee, fen, openid, &app.app_id, &out_trade_no, expires, "ALIPAY", &app.seller_id)
+                .await
+                .map_err(err)?;
+            let qr = alipay::precreate(&app, &order, &description).await.map_err(refused)?;
+            return Ok(RechargeOrder { qr_code: Some(qr), ..order.into() });
+        }
+        let (merchant, channel) =
+            crate::pay::merchant_for_payee(t, &payee).await.map_err(|_| err(ApiError::Conflict("WeChat Pay is not configured".into())))?;
+        let order = t
+            .create_order(&account_id, &payee, fen, openid, &merchant.app_id, &out_trade_no, expires, channel, &payee.sub_mchid)
+            .await
+            .map_err(err)?;
+        let prepay = crate::pay::jsapi(&merchant, &order, &description).await.map_err(refused)?;
         t.set_prepay_id(&order.id, &prepay).await.map_err(err)?;
-        let pay = request_payment(&provider, &provider.sp_appid, &prepay).map_err(|e| err(ApiError::Internal(e.to_string())))?;
+        let pay = crate::pay::request_payment(&merchant, &prepay).map_err(|e| err(ApiError::Internal(e.to_string())))?;
         let mut out: RechargeOrder = order.into();
         out.payment = Some(RequestPayment {
             app_id: pay.app_id,
@@ -487,30 +686,90 @@ impl PayMutation {
     }
 }
 
+/// A payee with its credential summaries.
+async fn payee_view(t: &store::TenantStore, payee: store::PayeeRow) -> Res<Payee> {
+    let own = t.payee_credential_summaries().await.map_err(err)?.into_iter().filter(|c| c.payee_id == payee.id).map(Into::into).collect();
+    Ok(Payee { credentials: own, ..payee.into() })
+}
+
+/// Verification keys that parse, at least one.
+fn checked_keys(keys: Vec<(String, String)>, field: &'static str) -> Res<Vec<(String, String)>> {
+    if keys.is_empty() {
+        return Err(err(Invalid::new(field, "at least one")));
+    }
+    let mut ring = KeyRing::default();
+    for (id, pem) in &keys {
+        if id.trim().is_empty() {
+            return Err(err(Invalid::new(field, "a key needs its serial or PUB_KEY_ID_…")));
+        }
+        ring.add_pem(id, pem).map_err(|e| err(Invalid::new(field, format!("{id}: {e}"))))?;
+    }
+    Ok(keys)
+}
+
+/// A channel address: HTTPS, or plain HTTP to this machine (stand-ins).
+fn checked_url(url: &str, field: &'static str) -> Res<String> {
+    let local = url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost");
+    if !(url.starts_with("https://") || local) {
+        return Err(err(Invalid::new(field, "an https URL")));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
 fn fail(status: StatusCode, message: &str) -> HttpResponse {
     HttpResponse::build(status).json(json!({"code": "FAIL", "message": message}))
 }
 
-/// `POST /pay/wechat/notify`: WeChat Pay's payment notification. The raw body is checked
-/// (signature, timestamp, serial), decrypted, matched to the order (provider, payee,
-/// AppID, amount, state) and credited once, keyed by WeChat's transaction id; anything else
-/// is refused with a 4xx and changes nothing.
+/// `POST /pay/wechat/notify`: WeChat Pay's notifications for the platform's service-provider
+/// account (partner payees).
 async fn wechat_notify(state: web::Data<HttpState>, http: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let provider = match state.store.platform_payment_provider().await {
-        Ok(Some(p)) => p,
+    let merchant = match state.store.platform_payment_provider().await {
+        Ok(Some(p)) => Merchant::partner(&p),
         Ok(None) => return fail(StatusCode::SERVICE_UNAVAILABLE, "payments are not configured"),
         Err(e) => {
             tracing::error!(cause = %e, "payment provider unreadable");
             return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
         }
     };
-    let ring = match credentials(&provider) {
-        Ok((_, ring)) => ring,
+    match merchant {
+        Ok(m) => wechat_event(&state, &m, None, &http, &body).await,
         Err(e) => {
             tracing::error!(cause = %e, "payment provider keys unusable");
+            fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}
+
+/// `POST /pay/wechat/notify/{payee}`: WeChat Pay's notifications for a payee that is its own
+/// merchant (direct mode), checked with that payee's keys only.
+async fn wechat_notify_direct(state: web::Data<HttpState>, http: HttpRequest, payee: web::Path<String>, body: web::Bytes) -> HttpResponse {
+    let found = match state.store.platform_payee(&payee).await {
+        Ok(Some((tenant, p))) if p.mode == "DIRECT" => state.store.tenant(tenant).payee_credentials(&p.id, "WECHAT").await,
+        Ok(_) => return fail(StatusCode::NOT_FOUND, "no such payee"),
+        Err(e) => Err(e),
+    };
+    let merchant = match found {
+        Ok(Some(c)) => Merchant::direct(&c),
+        Ok(None) => return fail(StatusCode::NOT_FOUND, "the payee has no WeChat Pay keys"),
+        Err(e) => {
+            tracing::error!(cause = %e, "payee credentials unreadable");
             return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
         }
     };
+    match merchant {
+        Ok(m) => wechat_event(&state, &m, Some(payee.as_str()), &http, &body).await,
+        Err(e) => {
+            tracing::error!(cause = %e, "payee keys unusable");
+            fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}
+
+/// A notification for one merchant. The raw body is checked (signature, timestamp,
+/// serial), decrypted, matched to the order (merchant, sub-merchant, AppID, amount, state)
+/// and credited once, keyed by WeChat's transaction id; anything else is refused with a
+/// 4xx and changes nothing.
+async fn wechat_event(state: &HttpState, merchant: &Merchant, payee: Option<&str>, http: &HttpRequest, body: &[u8]) -> HttpResponse {
     let header = |name: &str| http.headers().get(name).and_then(|v| v.to_str().ok());
     let h = SignedHeaders {
         timestamp: header("Wechatpay-Timestamp"),
@@ -519,7 +778,7 @@ async fn wechat_notify(state: web::Data<HttpState>, http: HttpRequest, body: web
         serial: header("Wechatpay-Serial"),
         signature_type: header("Wechatpay-Signature-Type"),
     };
-    let (event, plain) = match open_envelope(&provider, &ring, h, &body, Utc::now().timestamp()) {
+    let (event, plain) = match open_envelope(merchant, h, body, Utc::now().timestamp()) {
         Ok(opened) => opened,
         Err(e @ NotifyRefusal::Signature(_)) => {
             tracing::warn!(reason = %e, "payment notification refused");
@@ -531,7 +790,7 @@ async fn wechat_notify(state: web::Data<HttpState>, http: HttpRequest, body: web
         }
     };
     if event.starts_with("REFUND.") {
-        return refund_notice(&state, &provider, &plain).await;
+        return refund_notice(state, merchant, payee, &plain).await;
     }
     if event != "TRANSACTION.SUCCESS" {
         return fail(StatusCode::BAD_REQUEST, "not a payment success event");
@@ -541,17 +800,24 @@ async fn wechat_notify(state: web::Data<HttpState>, http: HttpRequest, body: web
         Err(e) => return fail(StatusCode::BAD_REQUEST, &format!("malformed transaction: {e}")),
     };
     let order = match state.store.platform_order_by_trade_no(&transaction.out_trade_no).await {
-        Ok(Some(o)) => o,
-        Ok(None) => return fail(StatusCode::BAD_REQUEST, "no such order"),
+        Ok(Some(o)) if payee.is_none_or(|p| p == o.payee_id) => o,
+        Ok(_) => return fail(StatusCode::BAD_REQUEST, "no such order"),
         Err(e) => {
             tracing::error!(cause = %e, "order lookup failed");
             return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
         }
     };
-    if let Err(e) = check_transaction(&provider, &order, &transaction) {
+    let expected_channel = if payee.is_some() { "WECHAT_DIRECT" } else { "WECHAT" };
+    if order.channel != expected_channel {
+        return fail(StatusCode::BAD_REQUEST, "the order is not paid through this merchant");
+    }
+    if let Err(e) = check_transaction(merchant, &order, &transaction) {
         tracing::warn!(reason = %e, order = %order.out_trade_no, "payment notification does not match its order");
         return fail(StatusCode::BAD_REQUEST, &e.to_string());
     }
+    let Some(transaction_id) = transaction.transaction_id.filter(|t| !t.is_empty()) else {
+        return fail(StatusCode::BAD_REQUEST, "no transaction_id");
+    };
     let Ok(tenant) = store::order_tenant(&order) else { return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error") };
     let paid_at = transaction
         .success_time
@@ -559,7 +825,7 @@ async fn wechat_notify(state: web::Data<HttpState>, http: HttpRequest, body: web
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(Utc::now);
-    match state.store.tenant(tenant).settle_paid_order(&order, &transaction.transaction_id, paid_at).await {
+    match state.store.tenant(tenant).settle_paid_order(&order, &transaction_id, paid_at).await {
         Ok(_) => HttpResponse::NoContent().finish(),
         Err(e) => {
             tracing::error!(cause = %e, order = %order.out_trade_no, "crediting a paid order failed");
@@ -568,8 +834,8 @@ async fn wechat_notify(state: web::Data<HttpState>, http: HttpRequest, body: web
     }
 }
 
-/// A refund's outcome: matched to our refund by number and to its payee, applied once.
-async fn refund_notice(state: &HttpState, provider: &store::PaymentProvider, plain: &[u8]) -> HttpResponse {
+/// A refund's outcome: matched to our refund by number and to its merchant, applied once.
+async fn refund_notice(state: &HttpState, merchant: &Merchant, payee: Option<&str>, plain: &[u8]) -> HttpResponse {
     let notice: crate::pay::RefundNotice = match serde_json::from_slice(plain) {
         Ok(n) => n,
         Err(e) => return fail(StatusCode::BAD_REQUEST, &format!("malformed refund: {e}")),
@@ -590,8 +856,8 @@ async fn refund_notice(state: &HttpState, provider: &store::PaymentProvider, pla
         Ok(Some(o)) => o,
         _ => return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
     };
-    if notice.sp_mchid != provider.sp_mchid
-        || notice.sub_mchid != order.sub_mchid
+    if payee.is_some_and(|p| p != order.payee_id)
+        || !notice.belongs_to(merchant, &order)
         || notice.amount.refund != refund.amount_x100
         || notice.amount.total != order.amount_x100
     {
@@ -613,6 +879,60 @@ async fn refund_notice(state: &HttpState, provider: &store::PaymentProvider, pla
     }
 }
 
+fn alipay_answer(status: StatusCode, text: &'static str) -> HttpResponse {
+    HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(text)
+}
+
+/// `POST /pay/alipay/notify`: Alipay's `trade_status_sync`. The order named selects the
+/// payee's Alipay key; the RSA2 signature over the parameters is checked before anything
+/// else is believed; then app, seller and amount must match the order, and a paid trade is
+/// credited once, keyed by Alipay's `trade_no`. The answer is `success` (Alipay stops
+/// retrying) or a 4xx `failure` that changed nothing.
+async fn alipay_notify(state: web::Data<HttpState>, body: web::Bytes) -> HttpResponse {
+    let Ok(params) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
+        return alipay_answer(StatusCode::BAD_REQUEST, "failure");
+    };
+    let no = params.iter().find(|(k, _)| k == "out_trade_no").map(|(_, v)| v.clone()).unwrap_or_default();
+    let order = match state.store.platform_order_by_trade_no(&no).await {
+        Ok(Some(o)) if o.channel == "ALIPAY" => o,
+        Ok(_) => return alipay_answer(StatusCode::BAD_REQUEST, "failure"),
+        Err(e) => {
+            tracing::error!(cause = %e, "order lookup failed");
+            return alipay_answer(StatusCode::INTERNAL_SERVER_ERROR, "failure");
+        }
+    };
+    let Ok(tenant) = store::order_tenant(&order) else { return alipay_answer(StatusCode::INTERNAL_SERVER_ERROR, "failure") };
+    let t = state.store.tenant(tenant);
+    let app = match alipay::App::of_payee(&t, &order.payee_id).await {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!(cause = %e, "payee Alipay app unusable");
+            return alipay_answer(StatusCode::INTERNAL_SERVER_ERROR, "failure");
+        }
+    };
+    let checked = alipay::verify_notification(&app, &params).and_then(|()| alipay::check_notification(&app, &order, &params));
+    let trade_no = match checked {
+        Ok(Some(trade_no)) => trade_no,
+        Ok(None) => return alipay_answer(StatusCode::OK, "success"),
+        Err(e) => {
+            tracing::warn!(reason = %e, order = %order.out_trade_no, "Alipay notification refused");
+            return alipay_answer(
+                if matches!(e, NotifyRefusal::Signature(_)) { StatusCode::UNAUTHORIZED } else { StatusCode::BAD_REQUEST },
+                "failure",
+            );
+        }
+    };
+    match t.settle_paid_order(&order, &trade_no, Utc::now()).await {
+        Ok(_) => alipay_answer(StatusCode::OK, "success"),
+        Err(e) => {
+            tracing::error!(cause = %e, order = %order.out_trade_no, "crediting a paid order failed");
+            alipay_answer(StatusCode::INTERNAL_SERVER_ERROR, "failure")
+        }
+    }
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/pay/wechat/notify", web::post().to(wechat_notify));
+    cfg.route("/pay/wechat/notify", web::post().to(wechat_notify))
+        .route("/pay/wechat/notify/{payee}", web::post().to(wechat_notify_direct))
+        .route("/pay/alipay/notify", web::post().to(alipay_notify));
 }

@@ -75,6 +75,7 @@ pub(super) async fn setup_fleet(target: &Target, devices: usize, accounts: bool)
         demo_interval: Duration::from_secs(30),
         redis_url: None,
         redis_namespace: "voltledger-bench".into(),
+        public_url: None,
     };
     let app = Application::build(&settings).await?.spawn();
     let slug = format!("bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);

@@ -2,13 +2,15 @@
 //! recharges, the signed and encrypted payment notification, and a local stand-in of WeChat
 //! Pay for the demo and the tests. Protocol facts: ../shared/reference/payments.md.
 
+pub mod alipay;
+pub mod alipay_standin;
 pub mod standin;
 pub mod wechatpay;
 
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::store::{OrderRow, PaymentProvider};
+use crate::store::{OrderRow, PayeeCredentials, PayeeRow, PaymentProvider, TenantStore};
 use wechatpay::{KeyRing, MerchantSigner, SignedHeaders, WechatPayError, nonce_str};
 
 /// A failure talking to WeChat Pay.
@@ -26,96 +28,196 @@ pub enum PayError {
     Config(String),
 }
 
-/// The provider's signer and WeChat's key ring, built from the stored account.
-pub fn credentials(p: &PaymentProvider) -> Result<(MerchantSigner, KeyRing), PayError> {
-    let signer = MerchantSigner::from_pem(&p.sp_mchid, &p.serial, &p.private_key_pem).map_err(|e| PayError::Config(e.to_string()))?;
+/// PARTNER: the platform's service-provider account calls for a sub-merchant; DIRECT: a
+/// property company's own merchant account calls for itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Partner,
+    Direct,
+}
+
+/// One WeChat Pay credential set: who signs our calls, which keys verify WeChat's answers
+/// and notifications, and the APIv3 key that opens them.
+pub struct Merchant {
+    pub mode: Mode,
+    /// The merchant making the calls: `sp_mchid` (partner) or the company's `mchid`.
+    pub mchid: String,
+    /// The AppID orders are paid under: `sp_appid` or the direct merchant's `appid`.
+    pub app_id: String,
+    signer: MerchantSigner,
+    pub ring: KeyRing,
+    api_v3_key: String,
+    pub api_base: String,
+    pub notify_url: String,
+}
+
+impl std::fmt::Debug for Merchant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Merchant({:?}, {}, <keys>)", self.mode, self.mchid)
+    }
+}
+
+fn ring_of(keys: &[(String, String)]) -> Result<KeyRing, PayError> {
     let mut ring = KeyRing::default();
-    for (serial, pem) in &p.wechat_keys {
+    for (serial, pem) in keys {
         ring.add_pem(serial, pem).map_err(|e| PayError::Config(e.to_string()))?;
     }
-    Ok((signer, ring))
+    Ok(ring)
 }
 
-/// Sends a signed request and returns the verified body (responses without WeChat's
-/// signature are treated as forged).
-async fn call(
-    p: &PaymentProvider,
-    signer: &MerchantSigner,
-    ring: &KeyRing,
-    method: &str,
-    path: &str,
-    body: Option<Vec<u8>>,
-) -> Result<(u16, Vec<u8>), PayError> {
-    let now = chrono::Utc::now().timestamp();
-    let bytes = body.unwrap_or_default();
-    let auth = signer.authorization(method, path, &bytes, now, &nonce_str()).map_err(PayError::Untrusted)?;
-    let client =
-        reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().map_err(|e| PayError::Transport(e.to_string()))?;
-    let url = format!("{}{}", p.api_base.trim_end_matches('/'), path);
-    let request = match method {
-        "GET" => client.get(url),
-        _ => client.post(url).header("Content-Type", "application/json").body(bytes),
-    };
-    let r = request
-        .header("Authorization", auth)
-        .header("Accept", "application/json")
-        .header("User-Agent", "voltledger")
-        .send()
-        .await
-        .map_err(|e| PayError::Transport(e.to_string()))?;
-    let status = r.status().as_u16();
-    let header = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let (ts, nonce, sig, serial, kind) = (
-        header("Wechatpay-Timestamp"),
-        header("Wechatpay-Nonce"),
-        header("Wechatpay-Signature"),
-        header("Wechatpay-Serial"),
-        header("Wechatpay-Signature-Type"),
-    );
-    let body = r.bytes().await.map_err(|e| PayError::Transport(e.to_string()))?.to_vec();
-    if !(200..300).contains(&status) {
-        let e: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-        return Err(PayError::Refused {
-            status,
-            code: e["code"].as_str().unwrap_or("").to_string(),
-            message: e["message"].as_str().unwrap_or("").to_string(),
-        });
+impl Merchant {
+    /// The platform's service-provider account.
+    pub fn partner(p: &PaymentProvider) -> Result<Self, PayError> {
+        Ok(Self {
+            mode: Mode::Partner,
+            mchid: p.sp_mchid.clone(),
+            app_id: p.sp_appid.clone(),
+            signer: MerchantSigner::from_pem(&p.sp_mchid, &p.serial, &p.private_key_pem).map_err(|e| PayError::Config(e.to_string()))?,
+            ring: ring_of(&p.wechat_keys)?,
+            api_v3_key: p.api_v3_key.clone(),
+            api_base: p.api_base.clone(),
+            notify_url: p.notify_url.clone(),
+        })
     }
-    let h = SignedHeaders {
-        timestamp: ts.as_deref(),
-        nonce: nonce.as_deref(),
-        signature: sig.as_deref(),
-        serial: serial.as_deref(),
-        signature_type: kind.as_deref(),
-    };
-    ring.verify(h, &body, chrono::Utc::now().timestamp()).map_err(PayError::Untrusted)?;
-    Ok((status, body))
+
+    /// A payee that is its own merchant.
+    pub fn direct(c: &PayeeCredentials) -> Result<Self, PayError> {
+        Ok(Self {
+            mode: Mode::Direct,
+            mchid: c.merchant_id.clone(),
+            app_id: c.app_id.clone(),
+            signer: MerchantSigner::from_pem(&c.merchant_id, &c.serial, &c.private_key_pem).map_err(|e| PayError::Config(e.to_string()))?,
+            ring: ring_of(&c.verify_keys)?,
+            api_v3_key: c.secret.clone(),
+            api_base: c.api_base.clone(),
+            notify_url: c.notify_url.clone(),
+        })
+    }
+
+    /// Sends a signed request and returns the verified body (responses without WeChat's
+    /// signature are treated as forged).
+    async fn call(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> Result<Vec<u8>, PayError> {
+        let now = chrono::Utc::now().timestamp();
+        let bytes = body.unwrap_or_default();
+        let auth = self.signer.authorization(method, path, &bytes, now, &nonce_str()).map_err(PayError::Untrusted)?;
+        let url = format!("{}{}", self.api_base.trim_end_matches('/'), path);
+        let request = match method {
+            "GET" => http_client()?.get(url),
+            _ => http_client()?.post(url).header("Content-Type", "application/json").body(bytes),
+        };
+        let r = request
+            .header("Authorization", auth)
+            .header("Accept", "application/json")
+            .header("User-Agent", "voltledger")
+            .send()
+            .await
+            .map_err(|e| PayError::Transport(e.to_string()))?;
+        let status = r.status().as_u16();
+        let header = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let (ts, nonce, sig, serial, kind) = (
+            header("Wechatpay-Timestamp"),
+            header("Wechatpay-Nonce"),
+            header("Wechatpay-Signature"),
+            header("Wechatpay-Serial"),
+            header("Wechatpay-Signature-Type"),
+        );
+        let body = r.bytes().await.map_err(|e| PayError::Transport(e.to_string()))?.to_vec();
+        if !(200..300).contains(&status) {
+            let e: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            return Err(PayError::Refused {
+                status,
+                code: e["code"].as_str().unwrap_or("").to_string(),
+                message: e["message"].as_str().unwrap_or("").to_string(),
+            });
+        }
+        let h = SignedHeaders {
+            timestamp: ts.as_deref(),
+            nonce: nonce.as_deref(),
+            signature: sig.as_deref(),
+            serial: serial.as_deref(),
+            signature_type: kind.as_deref(),
+        };
+        self.ring.verify(h, &body, chrono::Utc::now().timestamp()).map_err(PayError::Untrusted)?;
+        Ok(body)
+    }
+
+    async fn call_json<T: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<T, PayError> {
+        let bytes = body.map(|b| serde_json::to_vec(&b)).transpose().map_err(|e| PayError::Protocol(e.to_string()))?;
+        let answer = self.call(method, path, bytes).await?;
+        serde_json::from_slice(&answer).map_err(|e| PayError::Protocol(e.to_string()))
+    }
 }
 
-/// `POST /v3/pay/partner/transactions/jsapi`: the prepay id of a recharge order.
-pub async fn partner_jsapi(p: &PaymentProvider, order: &OrderRow, description: &str) -> Result<String, PayError> {
-    let (signer, ring) = credentials(p)?;
-    let body = json!({
-        "sp_appid": p.sp_appid,
-        "sp_mchid": p.sp_mchid,
-        "sub_mchid": order.sub_mchid,
-        "description": description.chars().take(127).collect::<String>(),
-        "out_trade_no": order.out_trade_no,
-        "time_expire": order.expires_at.with_timezone(&chrono_tz::Asia::Shanghai).to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
-        "notify_url": p.notify_url,
-        "amount": {"total": order.amount_x100, "currency": "CNY"},
-        "payer": {"sp_openid": order.openid},
-    });
-    let bytes = serde_json::to_vec(&body).map_err(|e| PayError::Protocol(e.to_string()))?;
-    let (_, answer) = call(p, &signer, &ring, "POST", "/v3/pay/partner/transactions/jsapi", Some(bytes)).await?;
+pub(crate) fn http_client() -> Result<reqwest::Client, PayError> {
+    reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().map_err(|e| PayError::Transport(e.to_string()))
+}
+
+/// The WeChat Pay merchant an order of this channel lives under.
+pub async fn merchant_for_order(t: &TenantStore, order: &OrderRow) -> Result<Merchant, PayError> {
+    merchant_of(t, &order.channel, &order.payee_id).await
+}
+
+/// The WeChat Pay merchant that takes a payee's new orders, and the orders' channel.
+pub async fn merchant_for_payee(t: &TenantStore, payee: &PayeeRow) -> Result<(Merchant, &'static str), PayError> {
+    let channel = if payee.mode == "DIRECT" { "WECHAT_DIRECT" } else { "WECHAT" };
+    Ok((merchant_of(t, channel, &payee.id).await?, channel))
+}
+
+async fn merchant_of(t: &TenantStore, channel: &str, payee: &str) -> Result<Merchant, PayError> {
+    let config = |e: crate::store::StoreError| PayError::Config(e.to_string());
+    match channel {
+        "WECHAT_DIRECT" => {
+            let c = t
+                .payee_credentials(payee, "WECHAT")
+                .await
+                .map_err(config)?
+                .ok_or_else(|| PayError::Config("the payee has no WeChat Pay merchant keys".into()))?;
+            Merchant::direct(&c)
+        }
+        "WECHAT" => {
+            let p = t.payment_provider().await.map_err(config)?.ok_or_else(|| PayError::Config("WeChat Pay is not configured".into()))?;
+            Merchant::partner(&p)
+        }
+        other => Err(PayError::Config(format!("{other} orders are not WeChat Pay orders"))),
+    }
+}
+
+/// `POST /v3/pay/partner/transactions/jsapi` or (direct) `/v3/pay/transactions/jsapi`: the
+/// prepay id of a recharge order.
+pub async fn jsapi(m: &Merchant, order: &OrderRow, description: &str) -> Result<String, PayError> {
+    let expire = order.expires_at.with_timezone(&chrono_tz::Asia::Shanghai).to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+    let description: String = description.chars().take(127).collect();
+    let amount = json!({"total": order.amount_x100, "currency": "CNY"});
+    let (path, body) = match m.mode {
+        Mode::Partner => (
+            "/v3/pay/partner/transactions/jsapi",
+            json!({
+                "sp_appid": m.app_id, "sp_mchid": m.mchid, "sub_mchid": order.sub_mchid, "description": description,
+                "out_trade_no": order.out_trade_no, "time_expire": expire, "notify_url": m.notify_url, "amount": amount,
+                "payer": {"sp_openid": order.openid},
+            }),
+        ),
+        Mode::Direct => (
+            "/v3/pay/transactions/jsapi",
+            json!({
+                "appid": m.app_id, "mchid": m.mchid, "description": description, "out_trade_no": order.out_trade_no,
+                "time_expire": expire, "notify_url": m.notify_url, "amount": amount, "payer": {"openid": order.openid},
+            }),
+        ),
+    };
     #[derive(Deserialize)]
     struct Prepay {
         prepay_id: String,
     }
-    serde_json::from_slice::<Prepay>(&answer).map(|p| p.prepay_id).map_err(|e| PayError::Protocol(e.to_string()))
+    m.call_json::<Prepay>("POST", path, Some(body)).await.map(|p| p.prepay_id)
 }
 
-/// What `wx.requestPayment` needs, signed with the provider's key for the order's AppID.
+/// What `wx.requestPayment` needs, signed with the merchant's key for its AppID.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RequestPayment {
     pub app_id: String,
@@ -126,13 +228,12 @@ pub struct RequestPayment {
     pub pay_sign: String,
 }
 
-pub fn request_payment(p: &PaymentProvider, app_id: &str, prepay_id: &str) -> Result<RequestPayment, PayError> {
-    let (signer, _) = credentials(p)?;
+pub fn request_payment(m: &Merchant, prepay_id: &str) -> Result<RequestPayment, PayError> {
     let ts = chrono::Utc::now().timestamp();
     let nonce = nonce_str();
-    let pay_sign = signer.pay_sign(app_id, ts, &nonce, prepay_id).map_err(PayError::Untrusted)?;
+    let pay_sign = m.signer.pay_sign(&m.app_id, ts, &nonce, prepay_id).map_err(PayError::Untrusted)?;
     Ok(RequestPayment {
-        app_id: app_id.into(),
+        app_id: m.app_id.clone(),
         time_stamp: ts.to_string(),
         nonce_str: nonce,
         package: format!("prepay_id={prepay_id}"),
@@ -141,15 +242,25 @@ pub fn request_payment(p: &PaymentProvider, app_id: &str, prepay_id: &str) -> Re
     })
 }
 
-/// The decrypted transaction of a partner-mode `TRANSACTION.SUCCESS` notification.
+/// The decrypted transaction of a `TRANSACTION.SUCCESS` notification or an order query:
+/// partner mode names `sp_appid`/`sp_mchid`/`sub_mchid`, direct mode `appid`/`mchid`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Transaction {
-    pub sp_appid: String,
-    pub sp_mchid: String,
-    pub sub_mchid: String,
+    #[serde(default)]
+    pub sp_appid: Option<String>,
+    #[serde(default)]
+    pub sp_mchid: Option<String>,
+    #[serde(default)]
+    pub sub_mchid: Option<String>,
+    #[serde(default)]
+    pub appid: Option<String>,
+    #[serde(default)]
+    pub mchid: Option<String>,
     pub out_trade_no: String,
-    pub transaction_id: String,
+    #[serde(default)]
+    pub transaction_id: Option<String>,
     pub trade_state: String,
+    #[serde(default)]
     pub success_time: Option<String>,
     pub amount: Amount,
 }
@@ -175,14 +286,8 @@ pub enum NotifyRefusal {
 }
 
 /// A verified, decrypted notification: its event type and the resource's plaintext.
-pub fn open_envelope(
-    p: &PaymentProvider,
-    ring: &KeyRing,
-    h: SignedHeaders<'_>,
-    body: &[u8],
-    now: i64,
-) -> Result<(String, Vec<u8>), NotifyRefusal> {
-    ring.verify(h, body, now).map_err(NotifyRefusal::Signature)?;
+pub fn open_envelope(m: &Merchant, h: SignedHeaders<'_>, body: &[u8], now: i64) -> Result<(String, Vec<u8>), NotifyRefusal> {
+    m.ring.verify(h, body, now).map_err(NotifyRefusal::Signature)?;
     #[derive(Deserialize)]
     struct Envelope {
         event_type: String,
@@ -197,20 +302,14 @@ pub fn open_envelope(
     if e.resource.associated_data != aad {
         return Err(NotifyRefusal::Malformed(format!("associated_data is not {aad}")));
     }
-    let plain = wechatpay::decrypt(p.api_v3_key.as_bytes(), &e.resource).map_err(NotifyRefusal::Resource)?;
+    let plain = wechatpay::decrypt(m.api_v3_key.as_bytes(), &e.resource).map_err(NotifyRefusal::Resource)?;
     Ok((e.event_type, plain))
 }
 
 /// Verifies, decrypts and parses a payment notification (the business checks follow with
 /// the order in hand).
-pub fn open_notification(
-    p: &PaymentProvider,
-    ring: &KeyRing,
-    h: SignedHeaders<'_>,
-    body: &[u8],
-    now: i64,
-) -> Result<Transaction, NotifyRefusal> {
-    let (event, plain) = open_envelope(p, ring, h, body, now)?;
+pub fn open_notification(m: &Merchant, h: SignedHeaders<'_>, body: &[u8], now: i64) -> Result<Transaction, NotifyRefusal> {
+    let (event, plain) = open_envelope(m, h, body, now)?;
     if event != "TRANSACTION.SUCCESS" {
         return Err(NotifyRefusal::NotSuccess);
     }
@@ -221,12 +320,26 @@ pub fn open_notification(
 /// notification.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RefundNotice {
-    pub sp_mchid: String,
-    pub sub_mchid: String,
+    #[serde(default)]
+    pub sp_mchid: Option<String>,
+    #[serde(default)]
+    pub sub_mchid: Option<String>,
+    #[serde(default)]
+    pub mchid: Option<String>,
     pub out_refund_no: String,
     pub refund_id: String,
     pub refund_status: String,
     pub amount: RefundAmount,
+}
+
+impl RefundNotice {
+    /// The notice names the merchant the order lives under.
+    pub fn belongs_to(&self, m: &Merchant, order: &OrderRow) -> bool {
+        match m.mode {
+            Mode::Partner => self.sp_mchid.as_deref() == Some(&m.mchid) && self.sub_mchid.as_deref() == Some(&order.sub_mchid),
+            Mode::Direct => self.mchid.as_deref() == Some(&m.mchid) && m.mchid == order.sub_mchid,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -245,33 +358,43 @@ pub struct RefundAnswer {
 }
 
 /// `POST /v3/refund/domestic/refunds` (partner: with `sub_mchid`).
-pub async fn request_refund(p: &PaymentProvider, order: &OrderRow, refund: &crate::store::RefundRow) -> Result<RefundAnswer, PayError> {
-    let (signer, ring) = credentials(p)?;
-    let body = json!({
-        "sub_mchid": order.sub_mchid,
+pub async fn request_refund(m: &Merchant, order: &OrderRow, refund: &crate::store::RefundRow) -> Result<RefundAnswer, PayError> {
+    let mut body = json!({
         "transaction_id": order.transaction_id,
         "out_refund_no": refund.out_refund_no,
         "reason": refund.reason.chars().take(80).collect::<String>(),
-        "notify_url": p.notify_url,
+        "notify_url": m.notify_url,
         "amount": {"refund": refund.amount_x100, "total": order.amount_x100, "currency": "CNY"},
     });
-    let bytes = serde_json::to_vec(&body).map_err(|e| PayError::Protocol(e.to_string()))?;
-    let (_, answer) = call(p, &signer, &ring, "POST", "/v3/refund/domestic/refunds", Some(bytes)).await?;
-    serde_json::from_slice(&answer).map_err(|e| PayError::Protocol(e.to_string()))
+    if m.mode == Mode::Partner {
+        body["sub_mchid"] = json!(order.sub_mchid);
+    }
+    m.call_json("POST", "/v3/refund/domestic/refunds", Some(body)).await
 }
 
-/// The business checks of payments.md §1.6: our provider, the order's payee and AppID, the
-/// ordered amount, a successful state.
-pub fn check_transaction(p: &PaymentProvider, order: &OrderRow, t: &Transaction) -> Result<(), NotifyRefusal> {
+/// The business checks of payments.md §1.6: the merchant (and sub-merchant) the order lives
+/// under, its AppID, the ordered amount, a successful state.
+pub fn check_transaction(m: &Merchant, order: &OrderRow, t: &Transaction) -> Result<(), NotifyRefusal> {
     let wrong = |what: &str| Err(NotifyRefusal::Mismatch(format!("{what} does not match the order")));
-    if t.sp_mchid != p.sp_mchid {
-        return wrong("sp_mchid");
+    let (mchid, appid) = match m.mode {
+        Mode::Partner => {
+            if t.sub_mchid.as_deref() != Some(&order.sub_mchid) {
+                return wrong("sub_mchid");
+            }
+            (t.sp_mchid.as_deref(), t.sp_appid.as_deref())
+        }
+        Mode::Direct => {
+            if m.mchid != order.sub_mchid {
+                return wrong("mchid");
+            }
+            (t.mchid.as_deref(), t.appid.as_deref())
+        }
+    };
+    if mchid != Some(m.mchid.as_str()) {
+        return wrong("mchid");
     }
-    if t.sub_mchid != order.sub_mchid {
-        return wrong("sub_mchid");
-    }
-    if t.sp_appid != order.app_id {
-        return wrong("sp_appid");
+    if appid != Some(order.app_id.as_str()) {
+        return wrong("appid");
     }
     if t.amount.total != order.amount_x100 {
         return wrong("amount");
@@ -282,42 +405,148 @@ pub fn check_transaction(p: &PaymentProvider, order: &OrderRow, t: &Transaction)
     Ok(())
 }
 
-/// An order as `query` answers it (unpaid orders have no transaction id).
-#[derive(Debug, Clone, Deserialize)]
-pub struct QueriedOrder {
-    pub sp_mchid: String,
-    pub sub_mchid: String,
-    pub sp_appid: Option<String>,
-    pub out_trade_no: String,
-    pub transaction_id: Option<String>,
-    pub trade_state: String,
-    pub amount: Amount,
-}
-
-/// `GET /v3/pay/partner/transactions/out-trade-no/{no}?sp_mchid=…&sub_mchid=…`.
-pub async fn query_partner(p: &PaymentProvider, order: &OrderRow) -> Result<QueriedOrder, PayError> {
-    let (signer, ring) = credentials(p)?;
-    let path =
-        format!("/v3/pay/partner/transactions/out-trade-no/{}?sp_mchid={}&sub_mchid={}", order.out_trade_no, p.sp_mchid, order.sub_mchid);
-    let (_, body) = call(p, &signer, &ring, "GET", &path, None).await?;
-    serde_json::from_slice(&body).map_err(|e| PayError::Protocol(e.to_string()))
+/// `GET …/transactions/out-trade-no/{no}?…`: the order as WeChat knows it.
+pub async fn query_order(m: &Merchant, order: &OrderRow) -> Result<Transaction, PayError> {
+    let path = match m.mode {
+        Mode::Partner => {
+            format!("/v3/pay/partner/transactions/out-trade-no/{}?sp_mchid={}&sub_mchid={}", order.out_trade_no, m.mchid, order.sub_mchid)
+        }
+        Mode::Direct => format!("/v3/pay/transactions/out-trade-no/{}?mchid={}", order.out_trade_no, m.mchid),
+    };
+    m.call_json("GET", &path, None).await
 }
 
 /// `POST …/out-trade-no/{no}/close` (answers 204, signed over the empty body).
-pub async fn close_partner(p: &PaymentProvider, order: &OrderRow) -> Result<(), PayError> {
-    let (signer, ring) = credentials(p)?;
-    let path = format!("/v3/pay/partner/transactions/out-trade-no/{}/close", order.out_trade_no);
-    let body = serde_json::to_vec(&json!({"sp_mchid": p.sp_mchid, "sub_mchid": order.sub_mchid}))
-        .map_err(|e| PayError::Protocol(e.to_string()))?;
-    call(p, &signer, &ring, "POST", &path, Some(body)).await.map(|_| ())
+pub async fn close_order(m: &Merchant, order: &OrderRow) -> Result<(), PayError> {
+    let (path, body) = match m.mode {
+        Mode::Partner => (
+            format!("/v3/pay/partner/transactions/out-trade-no/{}/close", order.out_trade_no),
+            json!({"sp_mchid": m.mchid, "sub_mchid": order.sub_mchid}),
+        ),
+        Mode::Direct => (format!("/v3/pay/transactions/out-trade-no/{}/close", order.out_trade_no), json!({"mchid": m.mchid})),
+    };
+    let body = serde_json::to_vec(&body).map_err(|e| PayError::Protocol(e.to_string()))?;
+    m.call("POST", &path, Some(body)).await.map(|_| ())
 }
 
-/// `GET /v3/refund/domestic/refunds/{out_refund_no}?sub_mchid=…`.
-pub async fn query_refund(p: &PaymentProvider, order: &OrderRow, refund: &crate::store::RefundRow) -> Result<RefundAnswer, PayError> {
-    let (signer, ring) = credentials(p)?;
-    let path = format!("/v3/refund/domestic/refunds/{}?sub_mchid={}", refund.out_refund_no, order.sub_mchid);
-    let (_, body) = call(p, &signer, &ring, "GET", &path, None).await?;
-    serde_json::from_slice(&body).map_err(|e| PayError::Protocol(e.to_string()))
+/// `GET /v3/refund/domestic/refunds/{out_refund_no}` (partner: `?sub_mchid=…`).
+pub async fn query_refund(m: &Merchant, order: &OrderRow, refund: &crate::store::RefundRow) -> Result<RefundAnswer, PayError> {
+    let path = match m.mode {
+        Mode::Partner => format!("/v3/refund/domestic/refunds/{}?sub_mchid={}", refund.out_refund_no, order.sub_mchid),
+        Mode::Direct => format!("/v3/refund/domestic/refunds/{}", refund.out_refund_no),
+    };
+    m.call_json("GET", &path, None).await
+}
+
+/// What a channel says of an order when asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Queried {
+    /// Paid, for the order's merchant and amount: credit it with this transaction id.
+    Paid(String),
+    /// Paid, but not as ordered (merchant or amount): left to reconciliation.
+    Mismatch,
+    Closed,
+    Unpaid,
+}
+
+/// Asks the order's channel about it.
+pub async fn query_any(t: &TenantStore, order: &OrderRow) -> Result<Queried, PayError> {
+    if order.channel == "ALIPAY" {
+        let app = alipay::App::of_payee(t, &order.payee_id).await?;
+        let q = alipay::query(&app, order).await?;
+        return Ok(match q.trade_status.as_str() {
+            "TRADE_SUCCESS" | "TRADE_FINISHED" => match (yuan_to_fen(&q.total_amount), q.trade_no) {
+                (Ok(fen), Some(no)) if fen == order.amount_x100 => Queried::Paid(no),
+                _ => Queried::Mismatch,
+            },
+            "TRADE_CLOSED" => Queried::Closed,
+            _ => Queried::Unpaid,
+        });
+    }
+    let m = merchant_for_order(t, order).await?;
+    let q = match query_order(&m, order).await {
+        Err(PayError::Refused { status: 404, .. }) => return Ok(Queried::Unpaid),
+        other => other?,
+    };
+    Ok(match q.trade_state.as_str() {
+        "SUCCESS" => match (check_transaction(&m, order, &q), q.transaction_id) {
+            (Ok(()), Some(tx)) => Queried::Paid(tx),
+            _ => Queried::Mismatch,
+        },
+        "CLOSED" | "REVOKED" | "PAYERROR" => Queried::Closed,
+        _ => Queried::Unpaid,
+    })
+}
+
+/// Closes an unpaid order at its channel so it can no longer be paid.
+pub async fn close_any(t: &TenantStore, order: &OrderRow) -> Result<(), PayError> {
+    if order.channel == "ALIPAY" {
+        let app = alipay::App::of_payee(t, &order.payee_id).await?;
+        return alipay::close(&app, order).await;
+    }
+    close_order(&merchant_for_order(t, order).await?, order).await
+}
+
+/// Where a refund stands at its channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundState {
+    /// SUCCESS, ABNORMAL, CLOSED (WeChat's words) with the channel's refund id.
+    Finished(String, String),
+    Processing,
+    /// The channel never took it (a definite refusal): the money comes back.
+    Refused(String),
+}
+
+/// Requests a refund from the order's channel.
+pub async fn refund_any(t: &TenantStore, order: &OrderRow, refund: &crate::store::RefundRow) -> Result<RefundState, PayError> {
+    if order.channel == "ALIPAY" {
+        let app = alipay::App::of_payee(t, &order.payee_id).await?;
+        return match alipay::refund(&app, order, refund).await {
+            Ok(()) => Ok(RefundState::Finished("SUCCESS".into(), refund.out_refund_no.clone())),
+            Err(PayError::Refused { code, message, .. }) => Ok(RefundState::Refused(format!("{code} {message}"))),
+            Err(e) => Err(e),
+        };
+    }
+    let m = merchant_for_order(t, order).await?;
+    match request_refund(&m, order, refund).await {
+        Ok(a) if matches!(a.status.as_str(), "SUCCESS" | "CLOSED" | "ABNORMAL") => Ok(RefundState::Finished(a.status, a.refund_id)),
+        Ok(_) => Ok(RefundState::Processing),
+        Err(PayError::Refused { status, code, message }) if (400..500).contains(&status) => {
+            Ok(RefundState::Refused(format!("{code} {message}")))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Asks the order's channel how a refund ended.
+pub async fn query_refund_any(t: &TenantStore, order: &OrderRow, refund: &crate::store::RefundRow) -> Result<RefundState, PayError> {
+    if order.channel == "ALIPAY" {
+        let app = alipay::App::of_payee(t, &order.payee_id).await?;
+        return Ok(match alipay::query_refund(&app, order, refund).await? {
+            true => RefundState::Finished("SUCCESS".into(), refund.out_refund_no.clone()),
+            false => RefundState::Refused("Alipay has no such refund".into()),
+        });
+    }
+    let m = merchant_for_order(t, order).await?;
+    match query_refund(&m, order, refund).await {
+        Ok(a) if matches!(a.status.as_str(), "SUCCESS" | "CLOSED" | "ABNORMAL") => Ok(RefundState::Finished(a.status, a.refund_id)),
+        Ok(_) => Ok(RefundState::Processing),
+        Err(PayError::Refused { status: 404, .. }) => Ok(RefundState::Refused("WeChat Pay has no such refund".into())),
+        Err(e) => Err(e),
+    }
+}
+
+/// Records a refund's state as the channel gave it.
+pub async fn apply_refund_state(
+    t: &TenantStore,
+    refund: &crate::store::RefundRow,
+    state: RefundState,
+) -> Result<crate::store::RefundRow, crate::store::StoreError> {
+    match state {
+        RefundState::Finished(status, id) => t.finish_refund(refund, &status, Some(&id), "").await,
+        RefundState::Refused(why) => t.finish_refund(refund, "FAILED", None, &why).await,
+        RefundState::Processing => Ok(refund.clone()),
+    }
 }
 
 /// How long after ordering we wait for the notification before asking ourselves.
@@ -325,46 +554,39 @@ pub const NOTIFY_WINDOW: chrono::Duration = chrono::Duration::minutes(5);
 
 /// Orders still unpaid after the notification window are queried (a payment whose
 /// notification never came is credited like one that did); expired ones are closed so the
-/// user cannot pay them any more. Each order is asked at most once a minute.
+/// user cannot pay them any more. Refunds without an outcome are asked about likewise. Each
+/// is asked at most once a minute.
 pub async fn sweep_pending(store: &crate::store::Store, now: chrono::DateTime<chrono::Utc>) -> Result<usize, crate::store::StoreError> {
-    let Some(p) = store.platform_payment_provider().await? else { return Ok(0) };
     let mut settled = 0;
     for order in store.platform_orders_to_check(now - NOTIFY_WINDOW, now - chrono::Duration::minutes(1), 50).await? {
         store.platform_order_checked(&order, now).await?;
-        let tenant = crate::store::order_tenant(&order)?;
-        match query_partner(&p, &order).await {
-            Ok(q) if q.trade_state == "SUCCESS" => {
-                let matches = q.sp_mchid == p.sp_mchid && q.sub_mchid == order.sub_mchid && q.amount.total == order.amount_x100;
-                match (matches, q.transaction_id) {
-                    (true, Some(tx)) => {
-                        store.tenant(tenant).settle_paid_order(&order, &tx, now).await?;
-                        settled += 1;
-                    }
-                    _ => tracing::error!(order = %order.out_trade_no, "queried payment does not match its order; left for reconciliation"),
-                }
+        let t = store.tenant(crate::store::order_tenant(&order)?);
+        match query_any(&t, &order).await {
+            Ok(Queried::Paid(tx)) => {
+                t.settle_paid_order(&order, &tx, now).await?;
+                settled += 1;
             }
-            Ok(q) if q.trade_state == "CLOSED" || q.trade_state == "REVOKED" || q.trade_state == "PAYERROR" => {
-                store.platform_order_closed(&order).await?;
+            Ok(Queried::Mismatch) => {
+                tracing::error!(order = %order.out_trade_no, "queried payment does not match its order; left for reconciliation")
             }
-            Ok(_) if order.expires_at <= now => match close_partner(&p, &order).await {
+            Ok(Queried::Closed) => store.platform_order_closed(&order).await?,
+            Ok(Queried::Unpaid) if order.expires_at <= now => match close_any(&t, &order).await {
                 Ok(()) => store.platform_order_closed(&order).await?,
                 Err(e) => tracing::warn!(order = %order.out_trade_no, cause = %e, "closing an expired order failed"),
             },
-            Ok(_) => {}
+            Ok(Queried::Unpaid) => {}
             Err(e) => tracing::warn!(order = %order.out_trade_no, cause = %e, "order query failed"),
         }
     }
-    // Refunds whose outcome did not arrive: ask, and finish them as WeChat says.
     for refund in store.platform_refunds_to_check(now - NOTIFY_WINDOW, now - chrono::Duration::minutes(1), 50).await? {
         store.platform_refund_checked(&refund, now).await?;
         let Some(tenant) = crate::domain::ids::TenantId::parse(&refund.tenant_id) else { continue };
         let t = store.tenant(tenant);
         let Some(order) = t.order_by_id(&refund.order_id).await? else { continue };
-        match query_refund(&p, &order, &refund).await {
-            Ok(a) if matches!(a.status.as_str(), "SUCCESS" | "ABNORMAL" | "CLOSED") => {
-                t.finish_refund(&refund, &a.status, Some(&a.refund_id), "").await?;
+        match query_refund_any(&t, &order, &refund).await {
+            Ok(state) => {
+                apply_refund_state(&t, &refund, state).await?;
             }
-            Ok(_) => {}
             Err(e) => tracing::warn!(refund = %refund.out_refund_no, cause = %e, "refund query failed"),
         }
     }
@@ -386,7 +608,7 @@ pub struct BillRecord {
     pub refund: i64,
 }
 
-fn yuan_to_fen(text: &str) -> Result<i64, String> {
+pub fn yuan_to_fen(text: &str) -> Result<i64, String> {
     use rust_decimal::prelude::ToPrimitive;
     let d: rust_decimal::Decimal = text.trim().parse().map_err(|_| format!("not an amount: {text}"))?;
     let fen = d * rust_decimal::Decimal::from(100);
@@ -429,13 +651,16 @@ pub fn parse_trade_bill(text: &str) -> Result<Vec<BillRecord>, String> {
     Ok(out)
 }
 
-/// `GET /v3/bill/tradebill` then the file: the bill of one sub-merchant for one day, its SHA1
-/// checked against the signed answer (the file itself is not signed).
-pub async fn trade_bill(p: &PaymentProvider, sub_mchid: &str, date: chrono::NaiveDate) -> Result<Vec<BillRecord>, PayError> {
+/// `GET /v3/bill/tradebill` then the file: the bill of one merchant (partner: of one
+/// sub-merchant) for one day, its SHA1 checked against the signed answer (the file itself is
+/// not signed).
+pub async fn trade_bill(m: &Merchant, sub_mchid: &str, date: chrono::NaiveDate) -> Result<Vec<BillRecord>, PayError> {
     use sha1::Digest;
-    let (signer, ring) = credentials(p)?;
-    let path = format!("/v3/bill/tradebill?bill_date={}&sub_mchid={sub_mchid}&bill_type=ALL", date.format("%Y-%m-%d"));
-    let (_, body) = call(p, &signer, &ring, "GET", &path, None).await?;
+    let mut path = format!("/v3/bill/tradebill?bill_date={}&bill_type=ALL", date.format("%Y-%m-%d"));
+    if m.mode == Mode::Partner {
+        path += &format!("&sub_mchid={sub_mchid}");
+    }
+    let body = m.call("GET", &path, None).await?;
     let meta: serde_json::Value = serde_json::from_slice(&body).map_err(|e| PayError::Protocol(e.to_string()))?;
     let url = meta["download_url"].as_str().ok_or_else(|| PayError::Protocol("no download_url".into()))?;
     let expected = meta["hash_value"].as_str().unwrap_or("").to_lowercase();
@@ -447,8 +672,8 @@ pub async fn trade_bill(p: &PaymentProvider, sub_mchid: &str, date: chrono::Naiv
         .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()))
         .ok_or_else(|| PayError::Protocol("bad download_url".into()))?;
     let now = chrono::Utc::now().timestamp();
-    let auth = signer.authorization("GET", &file_path, b"", now, &nonce_str()).map_err(PayError::Untrusted)?;
-    let file = reqwest::Client::new()
+    let auth = m.signer.authorization("GET", &file_path, b"", now, &nonce_str()).map_err(PayError::Untrusted)?;
+    let file = http_client()?
         .get(url)
         .header("Authorization", auth)
         .send()
@@ -474,18 +699,19 @@ pub struct Discrepancy {
     pub theirs: Option<i64>,
 }
 
-/// Reconciles one payee's day and keeps the result.
+/// Reconciles one payee's WeChat Pay day and keeps the result.
 pub async fn reconcile_payee(
     t: &crate::store::TenantStore,
-    p: &PaymentProvider,
     payee: &crate::store::PayeeRow,
     date: chrono::NaiveDate,
 ) -> Result<crate::store::ReconciliationRow, String> {
-    let bill = trade_bill(p, &payee.sub_mchid, date).await.map_err(|e| format!("the bill could not be fetched: {e}"))?;
+    let (m, _) = merchant_for_payee(t, payee).await.map_err(|e| e.to_string())?;
+    let bill = trade_bill(&m, &payee.sub_mchid, date).await.map_err(|e| format!("the bill could not be fetched: {e}"))?;
     let tz: chrono_tz::Tz = t.tenant_row().await.map_err(|e| e.to_string())?.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
     let next = date.succ_opt().ok_or("date out of range")?;
     let (from, to) = (crate::domain::billing::local_instant(tz, date, 0), crate::domain::billing::local_instant(tz, next, 0));
-    let paid = t.paid_orders_of_payee(&payee.id, from, to).await.map_err(|e| e.to_string())?;
+    let mut paid = t.paid_orders_of_payee(&payee.id, from, to).await.map_err(|e| e.to_string())?;
+    paid.retain(|o| o.channel.starts_with("WECHAT"));
     let mut known = paid.clone();
     for r in &bill {
         if !known.iter().any(|o| o.out_trade_no == r.out_trade_no)
@@ -514,7 +740,6 @@ pub async fn reconcile_yesterday(
     store: &crate::store::Store,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize, crate::store::StoreError> {
-    let Some(p) = store.platform_payment_provider().await? else { return Ok(0) };
     let mut done = 0;
     for tenant in store.platform_tenants().await?.into_iter().filter(|t| t.status == "ACTIVE") {
         let tz: chrono_tz::Tz = tenant.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
@@ -529,7 +754,11 @@ pub async fn reconcile_yesterday(
             if done_already.iter().any(|r| r.payee_id == payee.id && r.bill_date == yesterday) {
                 continue;
             }
-            match reconcile_payee(&t, &p, &payee, yesterday).await {
+            if let Err(e) = merchant_for_payee(&t, &payee).await {
+                tracing::debug!(payee = %payee.name, cause = %e, "no WeChat Pay merchant to reconcile");
+                continue;
+            }
+            match reconcile_payee(&t, &payee, yesterday).await {
                 Ok(r) => {
                     done += 1;
                     if !r.discrepancies.is_empty() {

@@ -36,6 +36,9 @@ pub type Notification = (Vec<(String, String)>, Vec<u8>);
 
 #[derive(Debug, Clone)]
 pub struct StandInOrder {
+    /// The merchant the order lives under: the provider, or a direct merchant.
+    pub mchid: String,
+    pub direct: bool,
     pub out_trade_no: String,
     pub sub_mchid: String,
     pub sp_appid: String,
@@ -69,9 +72,32 @@ struct State {
     config: StandInConfig,
     merchant: KeyRing,
     wechat: MerchantSigner,
+    /// Ordinary (direct) merchants by mchid.
+    direct: HashMap<String, DirectMerchant>,
     orders: HashMap<String, StandInOrder>,
     /// Notification deliveries: (out_trade_no, HTTP status our server answered).
     deliveries: Vec<(String, u16)>,
+}
+
+/// An ordinary merchant with its own keys, and the WeChat Pay public key WeChat signs its
+/// answers and notifications with.
+struct DirectMerchant {
+    appid: String,
+    serial: String,
+    key: KeyRing,
+    api_v3_key: String,
+    wechat: MerchantSigner,
+}
+
+impl State {
+    /// WeChat's signer towards a merchant.
+    fn wechat_for(&self, mchid: &str) -> &MerchantSigner {
+        self.direct.get(mchid).map(|d| &d.wechat).unwrap_or(&self.wechat)
+    }
+
+    fn api_v3_key_of(&self, mchid: &str) -> &str {
+        self.direct.get(mchid).map(|d| d.api_v3_key.as_str()).unwrap_or(&self.config.api_v3_key)
+    }
 }
 
 #[derive(Clone)]
@@ -106,6 +132,7 @@ impl WechatPayStandIn {
             config,
             merchant,
             wechat,
+            direct: HashMap::new(),
             orders: HashMap::new(),
             deliveries: Vec::new(),
         }));
@@ -122,6 +149,9 @@ impl WechatPayStandIn {
                 .route("/v3/pay/partner/transactions/jsapi", web::post().to(jsapi))
                 .route("/v3/pay/partner/transactions/out-trade-no/{no}", web::get().to(query))
                 .route("/v3/pay/partner/transactions/out-trade-no/{no}/close", web::post().to(close))
+                .route("/v3/pay/transactions/jsapi", web::post().to(jsapi_direct))
+                .route("/v3/pay/transactions/out-trade-no/{no}", web::get().to(query))
+                .route("/v3/pay/transactions/out-trade-no/{no}/close", web::post().to(close))
                 .route("/v3/refund/domestic/refunds", web::post().to(refund))
                 .route("/v3/refund/domestic/refunds/{no}", web::get().to(refund_query))
                 .route("/v3/bill/tradebill", web::get().to(tradebill))
@@ -137,6 +167,39 @@ impl WechatPayStandIn {
         let standin = Self { base: format!("http://{addr}"), wechat_key_id: key_id, wechat_public_pem: public, state, server: handle };
         let _ = me.set(standin.clone());
         Ok(standin)
+    }
+
+    /// Opens an ordinary merchant account (direct mode): its AppID, certificate serial,
+    /// public key and APIv3 key. Answers the `PUB_KEY_ID_…` and SPKI PEM of the WeChat Pay
+    /// public key it gets.
+    pub fn add_direct_merchant(
+        &self,
+        mchid: &str,
+        appid: &str,
+        serial: &str,
+        public_pem: &str,
+        api_v3_key: &str,
+    ) -> Result<(String, String), String> {
+        let (private, public) = wechatpay::generate_key_pair().map_err(|e| e.to_string())?;
+        let key_id = format!("PUB_KEY_ID_{:032}", rand::random::<u64>());
+        let wechat = MerchantSigner::from_pem(mchid, &key_id, &private).map_err(|e| e.to_string())?;
+        let mut key = KeyRing::default();
+        key.add_pem(serial, public_pem).map_err(|e| e.to_string())?;
+        let m = DirectMerchant { appid: appid.into(), serial: serial.into(), key, api_v3_key: api_v3_key.into(), wechat };
+        lock(&self.state).direct.insert(mchid.into(), m);
+        Ok((key_id, public))
+    }
+
+    /// WeChat starts signing a direct merchant's answers and notifications with a new public
+    /// key (a rotation): answers its `PUB_KEY_ID_…` and PEM.
+    pub fn rotate_direct_key(&self, mchid: &str) -> Result<(String, String), String> {
+        let (private, public) = wechatpay::generate_key_pair().map_err(|e| e.to_string())?;
+        let key_id = format!("PUB_KEY_ID_{:032}", rand::random::<u64>());
+        let wechat = MerchantSigner::from_pem(mchid, &key_id, &private).map_err(|e| e.to_string())?;
+        let mut s = lock(&self.state);
+        let m = s.direct.get_mut(mchid).ok_or("no such merchant")?;
+        m.wechat = wechat;
+        Ok((key_id, public))
     }
 
     pub fn order(&self, out_trade_no: &str) -> Option<StandInOrder> {
@@ -158,9 +221,6 @@ impl WechatPayStandIn {
         let s = lock(&self.state);
         let o = s.orders.get(out_trade_no)?;
         let mut transaction = json!({
-            "sp_appid": o.sp_appid,
-            "sp_mchid": s.config.sp_mchid,
-            "sub_mchid": o.sub_mchid,
             "out_trade_no": o.out_trade_no,
             "transaction_id": o.transaction_id.clone().unwrap_or_default(),
             "trade_type": "JSAPI",
@@ -168,14 +228,28 @@ impl WechatPayStandIn {
             "trade_state_desc": "支付成功",
             "bank_type": "OTHERS",
             "success_time": chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
-            "payer": {"sp_openid": o.openid},
             "amount": {"total": o.total, "payer_total": o.total, "currency": "CNY", "payer_currency": "CNY"},
         });
+        if o.direct {
+            transaction["appid"] = json!(o.sp_appid);
+            transaction["mchid"] = json!(o.mchid);
+            transaction["payer"] = json!({"openid": o.openid});
+        } else {
+            transaction["sp_appid"] = json!(o.sp_appid);
+            transaction["sp_mchid"] = json!(s.config.sp_mchid);
+            transaction["sub_mchid"] = json!(o.sub_mchid);
+            transaction["payer"] = json!({"sp_openid": o.openid});
+        }
         alter(&mut transaction);
         let nonce: String = format!("{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff);
-        let resource =
-            wechatpay::encrypt(s.config.api_v3_key.as_bytes(), "transaction", "transaction", &nonce, transaction.to_string().as_bytes())
-                .ok()?;
+        let resource = wechatpay::encrypt(
+            s.api_v3_key_of(&o.mchid).as_bytes(),
+            "transaction",
+            "transaction",
+            &nonce,
+            transaction.to_string().as_bytes(),
+        )
+        .ok()?;
         let body = json!({
             "id": uuid::Uuid::new_v4().to_string(),
             "create_time": chrono::Utc::now().to_rfc3339(),
@@ -186,7 +260,7 @@ impl WechatPayStandIn {
         })
         .to_string()
         .into_bytes();
-        Some((signed_headers(&s.wechat, &body, timestamp), body))
+        Some((signed_headers(s.wechat_for(&o.mchid), &body, timestamp), body))
     }
 
     /// Plays the user paying an order, without the notification yet.
@@ -279,11 +353,12 @@ fn signed_headers(wechat: &MerchantSigner, body: &[u8], ts: i64) -> Vec<(String,
     ]
 }
 
-fn answer(s: &State, status: actix_web::http::StatusCode, body: Value) -> HttpResponse {
+/// An answer to `mchid`, signed (when successful) with the WeChat key that merchant trusts.
+fn answer(s: &State, mchid: &str, status: actix_web::http::StatusCode, body: Value) -> HttpResponse {
     let bytes = if status == actix_web::http::StatusCode::NO_CONTENT { Vec::new() } else { body.to_string().into_bytes() };
     let mut r = HttpResponse::build(status);
     if status.is_success() {
-        for (k, v) in signed_headers(&s.wechat, &bytes, chrono::Utc::now().timestamp()) {
+        for (k, v) in signed_headers(s.wechat_for(mchid), &bytes, chrono::Utc::now().timestamp()) {
             r.insert_header((k, v));
         }
     }
@@ -292,30 +367,32 @@ fn answer(s: &State, status: actix_web::http::StatusCode, body: Value) -> HttpRe
 
 fn error(s: &State, status: u16, code: &str, message: &str) -> HttpResponse {
     let status = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
-    answer(s, status, json!({"code": code, "message": message}))
+    answer(s, "", status, json!({"code": code, "message": message}))
 }
 
 /// The checks WeChat makes of a merchant request: scheme, mchid, serial, timestamp window,
-/// the signature over exactly what arrived.
-fn check_request(s: &State, req: &HttpRequest, body: &[u8]) -> Result<(), Box<HttpResponse>> {
+/// the signature over exactly what arrived. Answers the calling merchant's mchid.
+fn check_request(s: &State, req: &HttpRequest, body: &[u8]) -> Result<String, Box<HttpResponse>> {
     let header = req.headers().get("Authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     let Some(f) = wechatpay::parse_authorization(header) else {
         return Err(Box::new(error(s, 401, "SIGN_ERROR", "Authorization missing or not WECHATPAY2-SHA256-RSA2048")));
     };
-    if f["mchid"] != s.config.sp_mchid {
-        return Err(Box::new(error(s, 401, "SIGN_ERROR", "mchid does not match the certificate")));
-    }
+    let (serial, ring) = match s.direct.get(&f["mchid"]) {
+        Some(d) => (d.serial.as_str(), &d.key),
+        None if f["mchid"] == s.config.sp_mchid => (s.config.merchant_serial.as_str(), &s.merchant),
+        None => return Err(Box::new(error(s, 401, "SIGN_ERROR", "mchid does not match the certificate"))),
+    };
     let path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("");
     let ts: i64 = f["timestamp"].parse().unwrap_or(0);
     let message = request_message(req.method().as_str(), path, ts, &f["nonce_str"], body);
     if (chrono::Utc::now().timestamp() - ts).abs() >= wechatpay::TIMESTAMP_WINDOW_S {
         return Err(Box::new(error(s, 401, "SIGN_ERROR", "timestamp expired")));
     }
-    if f["serial_no"] != s.config.merchant_serial {
+    if f["serial_no"] != serial {
         return Err(Box::new(error(s, 401, "SIGN_ERROR", "unknown certificate serial")));
     }
-    match s.merchant.verify_raw(&f["serial_no"], &message, &f["signature"]) {
-        Ok(()) => Ok(()),
+    match ring.verify_raw(&f["serial_no"], &message, &f["signature"]) {
+        Ok(()) => Ok(f["mchid"].clone()),
         Err(_) => Err(Box::new(error(s, 401, "SIGN_ERROR", "signature does not verify"))),
     }
 }
@@ -324,50 +401,100 @@ type Shared = web::Data<Arc<Mutex<State>>>;
 
 async fn jsapi(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let mut s = lock(&state);
-    if let Err(r) = check_request(&s, &req, &body) {
-        return *r;
-    }
+    let caller = match check_request(&s, &req, &body) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
     let Ok(b) = serde_json::from_slice::<Value>(&body) else { return error(&s, 400, "PARAM_ERROR", "body is not JSON") };
     let text = |k: &str| b[k].as_str().unwrap_or("").to_string();
-    if text("sp_mchid") != s.config.sp_mchid || text("sp_appid") != s.config.sp_appid {
+    if caller != s.config.sp_mchid || text("sp_mchid") != s.config.sp_mchid || text("sp_appid") != s.config.sp_appid {
         return error(&s, 400, "PARAM_ERROR", "sp_mchid or sp_appid does not match");
     }
     if !s.config.sub_mchids.contains(&text("sub_mchid")) {
         return error(&s, 400, "PARAM_ERROR", "sub_mchid is not a sub-merchant of this service provider");
     }
-    let total = b["amount"]["total"].as_i64().unwrap_or(0);
     let openid = b["payer"]["sp_openid"].as_str().unwrap_or("").to_string();
-    let (no, notify_url) = (text("out_trade_no"), text("notify_url"));
-    if total <= 0 || openid.is_empty() || no.len() < 6 || !notify_url.starts_with("http") || notify_url.contains('?') {
-        return error(&s, 400, "PARAM_ERROR", "amount, payer, out_trade_no or notify_url invalid");
-    }
-    if s.orders.contains_key(&no) {
-        return error(&s, 400, "INVALID_REQUEST", "out_trade_no already used");
-    }
     let order = StandInOrder {
-        out_trade_no: no.clone(),
+        mchid: caller.clone(),
+        direct: false,
+        out_trade_no: text("out_trade_no"),
         sub_mchid: text("sub_mchid"),
         sp_appid: text("sp_appid"),
         openid,
-        total,
-        notify_url,
+        total: b["amount"]["total"].as_i64().unwrap_or(0),
+        notify_url: text("notify_url"),
         state: "NOTPAY".into(),
         transaction_id: None,
     };
-    s.orders.insert(no.clone(), order);
+    take_order(&mut s, &caller, order)
+}
+
+/// `POST /v3/pay/transactions/jsapi`: an ordinary merchant's own order.
+async fn jsapi_direct(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let mut s = lock(&state);
+    let caller = match check_request(&s, &req, &body) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let Ok(b) = serde_json::from_slice::<Value>(&body) else { return error(&s, 400, "PARAM_ERROR", "body is not JSON") };
+    let text = |k: &str| b[k].as_str().unwrap_or("").to_string();
+    let Some(appid) = s.direct.get(&caller).map(|d| d.appid.clone()) else {
+        return error(&s, 400, "PARAM_ERROR", "not an ordinary merchant");
+    };
+    if text("mchid") != caller || text("appid") != appid {
+        return error(&s, 400, "PARAM_ERROR", "mchid or appid does not match");
+    }
+    let order = StandInOrder {
+        mchid: caller.clone(),
+        direct: true,
+        out_trade_no: text("out_trade_no"),
+        sub_mchid: caller.clone(),
+        sp_appid: appid,
+        openid: b["payer"]["openid"].as_str().unwrap_or("").to_string(),
+        total: b["amount"]["total"].as_i64().unwrap_or(0),
+        notify_url: text("notify_url"),
+        state: "NOTPAY".into(),
+        transaction_id: None,
+    };
+    take_order(&mut s, &caller, order)
+}
+
+fn take_order(s: &mut State, caller: &str, order: StandInOrder) -> HttpResponse {
+    let no = order.out_trade_no.clone();
+    if order.total <= 0
+        || order.openid.is_empty()
+        || no.len() < 6
+        || !order.notify_url.starts_with("http")
+        || order.notify_url.contains('?')
+    {
+        return error(s, 400, "PARAM_ERROR", "amount, payer, out_trade_no or notify_url invalid");
+    }
+    if s.orders.contains_key(&no) {
+        return error(s, 400, "INVALID_REQUEST", "out_trade_no already used");
+    }
+    s.orders.insert(no, order);
     let prepay = format!("wx{}{:016x}", chrono::Utc::now().format("%d%H%M%S"), rand::random::<u64>());
-    answer(&s, actix_web::http::StatusCode::OK, json!({"prepay_id": prepay}))
+    answer(s, caller, actix_web::http::StatusCode::OK, json!({"prepay_id": prepay}))
 }
 
 async fn query(state: Shared, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let s = lock(&state);
-    if let Err(r) = check_request(&s, &req, b"") {
-        return *r;
-    }
-    match s.orders.get(path.as_str()) {
+    let caller = match check_request(&s, &req, b"") {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    match s.orders.get(path.as_str()).filter(|o| o.mchid == caller) {
         None => error(&s, 404, "ORDER_NOT_EXIST", "order does not exist"),
+        Some(o) if o.direct => answer(
+            &s,
+            &caller,
+            actix_web::http::StatusCode::OK,
+            json!({"mchid": o.mchid, "appid": o.sp_appid, "out_trade_no": o.out_trade_no,
+                   "transaction_id": o.transaction_id, "trade_state": o.state, "amount": {"total": o.total, "currency": "CNY"}}),
+        ),
         Some(o) => answer(
             &s,
+            &caller,
             actix_web::http::StatusCode::OK,
             json!({"sp_mchid": s.config.sp_mchid, "sub_mchid": o.sub_mchid, "sp_appid": o.sp_appid, "out_trade_no": o.out_trade_no,
                    "transaction_id": o.transaction_id, "trade_state": o.state, "amount": {"total": o.total, "currency": "CNY"}}),
@@ -377,10 +504,11 @@ async fn query(state: Shared, req: HttpRequest, path: web::Path<String>) -> Http
 
 async fn close(state: Shared, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
     let mut s = lock(&state);
-    if let Err(r) = check_request(&s, &req, &body) {
-        return *r;
-    }
-    let state_now = s.orders.get(path.as_str()).map(|o| o.state.clone());
+    let caller = match check_request(&s, &req, &body) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let state_now = s.orders.get(path.as_str()).filter(|o| o.mchid == caller).map(|o| o.state.clone());
     match state_now.as_deref() {
         None => error(&s, 404, "ORDER_NOT_EXIST", "order does not exist"),
         Some("SUCCESS") => error(&s, 400, "ORDER_PAID", "order already paid"),
@@ -388,7 +516,7 @@ async fn close(state: Shared, req: HttpRequest, path: web::Path<String>, body: w
             if let Some(o) = s.orders.get_mut(path.as_str()) {
                 o.state = "CLOSED".into();
             }
-            answer(&s, actix_web::http::StatusCode::NO_CONTENT, Value::Null)
+            answer(&s, &caller, actix_web::http::StatusCode::NO_CONTENT, Value::Null)
         }
     }
 }
@@ -398,17 +526,19 @@ async fn close(state: Shared, req: HttpRequest, path: web::Path<String>, body: w
 async fn refund(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let shared = state.get_ref().clone();
     let mut s = lock(&state);
-    if let Err(r) = check_request(&s, &req, &body) {
-        return *r;
-    }
+    let caller = match check_request(&s, &req, &body) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
     let Ok(b) = serde_json::from_slice::<Value>(&body) else { return error(&s, 400, "PARAM_ERROR", "body is not JSON") };
     let tx = b["transaction_id"].as_str().unwrap_or("").to_string();
-    let Some(order) = s.orders.values().find(|o| o.transaction_id.as_deref() == Some(tx.as_str())).cloned() else {
+    let Some(order) = s.orders.values().find(|o| o.transaction_id.as_deref() == Some(tx.as_str()) && o.mchid == caller).cloned() else {
         return error(&s, 404, "RESOURCE_NOT_EXISTS", "no such transaction");
     };
     let (refund, total) = (b["amount"]["refund"].as_i64().unwrap_or(0), b["amount"]["total"].as_i64().unwrap_or(0));
     let already: i64 = s.refunds.iter().filter(|r| r.out_trade_no == order.out_trade_no && r.status != "ABNORMAL").map(|r| r.amount).sum();
-    if b["sub_mchid"].as_str() != Some(order.sub_mchid.as_str()) || total != order.total || refund <= 0 || already + refund > order.total {
+    let sub_mchid_ok = if order.direct { b["sub_mchid"].is_null() } else { b["sub_mchid"].as_str() == Some(order.sub_mchid.as_str()) };
+    if !sub_mchid_ok || total != order.total || refund <= 0 || already + refund > order.total {
         return error(&s, 400, "INVALID_REQUEST", "refund does not fit the order");
     }
     let out_refund_no = b["out_refund_no"].as_str().unwrap_or("").to_string();
@@ -424,15 +554,21 @@ async fn refund(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpRespon
         amount: refund,
         status: status.into(),
     });
-    let notice = json!({
-        "sp_mchid": s.config.sp_mchid, "sub_mchid": order.sub_mchid, "out_trade_no": order.out_trade_no, "transaction_id": tx,
+    let mut notice = json!({
+        "out_trade_no": order.out_trade_no, "transaction_id": tx,
         "out_refund_no": out_refund_no, "refund_id": refund_id, "refund_status": status,
         "user_received_account": "支付用户零钱", "amount": {"total": total, "refund": refund, "payer_total": total, "payer_refund": refund},
     });
+    if order.direct {
+        notice["mchid"] = json!(order.mchid);
+    } else {
+        notice["sp_mchid"] = json!(s.config.sp_mchid);
+        notice["sub_mchid"] = json!(order.sub_mchid);
+    }
     let url = b["notify_url"].as_str().unwrap_or(&order.notify_url).to_string();
     let answer_body = json!({"refund_id": refund_id, "out_refund_no": out_refund_no, "transaction_id": tx, "out_trade_no": order.out_trade_no,
         "status": "PROCESSING", "amount": {"total": total, "refund": refund, "currency": "CNY"}});
-    let response = answer(&s, actix_web::http::StatusCode::OK, answer_body);
+    let response = answer(&s, &caller, actix_web::http::StatusCode::OK, answer_body);
     let event = if status == "SUCCESS" { "REFUND.SUCCESS" } else { "REFUND.ABNORMAL" };
     let scale = s.config.time_scale;
     let silent = s.silent_refunds;
@@ -448,13 +584,13 @@ async fn refund(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpRespon
                 let s = lock(&shared);
                 let nonce = format!("{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff);
                 let Ok(resource) =
-                    wechatpay::encrypt(s.config.api_v3_key.as_bytes(), "refund", "refund", &nonce, notice.to_string().as_bytes())
+                    wechatpay::encrypt(s.api_v3_key_of(&caller).as_bytes(), "refund", "refund", &nonce, notice.to_string().as_bytes())
                 else {
                     return;
                 };
                 let body = json!({"id": uuid::Uuid::new_v4().to_string(), "create_time": chrono::Utc::now().to_rfc3339(), "resource_type": "encrypt-resource",
                     "event_type": event, "summary": "退款", "resource": resource}).to_string().into_bytes();
-                (signed_headers(&s.wechat, &body, chrono::Utc::now().timestamp()), body)
+                (signed_headers(s.wechat_for(&caller), &body, chrono::Utc::now().timestamp()), body)
             };
             let mut r = client.post(&url).header("Content-Type", "application/json").body(body);
             for (k, v) in headers {
@@ -484,9 +620,10 @@ fn yuan(fen: i64) -> String {
 async fn tradebill(state: Shared, req: HttpRequest, q: web::Query<BillQuery>) -> HttpResponse {
     use sha1::Digest;
     let mut s = lock(&state);
-    if let Err(r) = check_request(&s, &req, b"") {
-        return *r;
-    }
+    let caller = match check_request(&s, &req, b"") {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
     if chrono::NaiveDate::parse_from_str(&q.bill_date, "%Y-%m-%d").is_err() {
         return error(&s, 400, "PARAM_ERROR", "bill_date");
     }
@@ -494,11 +631,12 @@ async fn tradebill(state: Shared, req: HttpRequest, q: web::Query<BillQuery>) ->
     let mut csv = format!("\u{feff}{header}\r\n");
     let mut rows = 0;
     let mut total = 0;
-    let wanted = |sub: &str| q.sub_mchid.as_deref().is_none_or(|w| w == sub);
+    let direct = s.direct.contains_key(&caller);
+    let wanted = |sub: &str| if direct { sub == caller } else { q.sub_mchid.as_deref().is_none_or(|w| w == sub) };
     let mut lines: Vec<(String, String, String, i64)> = s
         .orders
         .values()
-        .filter(|o| o.state == "SUCCESS" && wanted(&o.sub_mchid))
+        .filter(|o| o.state == "SUCCESS" && o.mchid == caller && wanted(&o.sub_mchid))
         .map(|o| {
             (
                 o.sub_mchid.clone(),
@@ -515,9 +653,9 @@ async fn tradebill(state: Shared, req: HttpRequest, q: web::Query<BillQuery>) ->
     for (sub, tx, no, fen) in lines {
         let f = [
             format!("{} 10:00:00", q.bill_date),
-            s.config.sp_appid.clone(),
-            s.config.sp_mchid.clone(),
-            sub,
+            s.direct.get(&caller).map(|d| d.appid.clone()).unwrap_or_else(|| s.config.sp_appid.clone()),
+            caller.clone(),
+            if direct { String::new() } else { sub },
             String::new(),
             tx,
             no,
@@ -556,6 +694,7 @@ async fn tradebill(state: Shared, req: HttpRequest, q: web::Query<BillQuery>) ->
     let host = req.connection_info().host().to_string();
     answer(
         &s,
+        &caller,
         actix_web::http::StatusCode::OK,
         json!({"hash_type": "SHA1", "hash_value": hash, "download_url": format!("http://{host}/v3/billdownload/file?token={token}")}),
     )
@@ -595,13 +734,16 @@ async fn play_user(me: web::Data<std::sync::OnceLock<WechatPayStandIn>>, q: web:
 /// `GET /v3/refund/domestic/refunds/{out_refund_no}`: a refund's status.
 async fn refund_query(state: Shared, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let s = lock(&state);
-    if let Err(r) = check_request(&s, &req, b"") {
-        return *r;
-    }
-    match s.refunds.iter().find(|r| r.out_refund_no == path.as_str()) {
+    let caller = match check_request(&s, &req, b"") {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let mine = |r: &&StandInRefund| s.orders.get(&r.out_trade_no).is_some_and(|o| o.mchid == caller);
+    match s.refunds.iter().filter(mine).find(|r| r.out_refund_no == path.as_str()) {
         None => error(&s, 404, "RESOURCE_NOT_EXISTS", "no such refund"),
         Some(r) => answer(
             &s,
+            &caller,
             actix_web::http::StatusCode::OK,
             json!({"refund_id": r.refund_id, "out_refund_no": r.out_refund_no, "out_trade_no": r.out_trade_no, "status": r.status}),
         ),

@@ -1,0 +1,375 @@
+//! A local Alipay open-platform gateway for the demo and the tests. It checks every call's
+//! RSA2 signature with the calling app's public key (unsigned `error_response` with
+//! `isv.invalid-signature` otherwise, as Alipay answers), signs each `…_response` node with
+//! its own key, keeps trades (precreate → the payer scans and pays → query, close, refund,
+//! refund query), and posts signed `trade_status_sync` notifications to the trade's
+//! `notify_url` on Alipay's retry schedule until the answer is exactly `success`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use serde_json::{Value, json};
+
+use super::alipay::{sign_content, yuan, yuan_to_fen};
+use super::wechatpay::{self, KeyRing, MerchantSigner};
+
+/// Alipay's notification retries, in seconds after the first try (4 m … 15 h, ~25 h in all).
+pub const RETRY_SCHEDULE_S: [u64; 7] = [240, 600, 600, 3600, 7200, 21600, 54000];
+
+#[derive(Debug, Clone)]
+pub struct StandInTrade {
+    pub out_trade_no: String,
+    pub app_id: String,
+    pub total: i64,
+    pub notify_url: String,
+    /// PRECREATED (not scanned: unknown to queries), TRADE_SUCCESS, TRADE_CLOSED.
+    pub status: String,
+    pub trade_no: Option<String>,
+    /// (out_request_no, fen).
+    pub refunds: Vec<(String, i64)>,
+}
+
+struct StandInApp {
+    seller_id: String,
+    key: KeyRing,
+}
+
+struct State {
+    apps: HashMap<String, StandInApp>,
+    alipay: MerchantSigner,
+    trades: HashMap<String, StandInTrade>,
+    /// (out_trade_no, what our server answered).
+    deliveries: Vec<(String, String)>,
+    fail_refunds: bool,
+    time_scale: f64,
+}
+
+#[derive(Clone)]
+pub struct AlipayStandIn {
+    /// `http://127.0.0.1:port/gateway.do`.
+    pub gateway: String,
+    /// Alipay's public key (SPKI PEM) apps verify with.
+    pub alipay_public_pem: String,
+    state: Arc<Mutex<State>>,
+    server: actix_web::dev::ServerHandle,
+}
+
+fn lock(s: &Arc<Mutex<State>>) -> std::sync::MutexGuard<'_, State> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl AlipayStandIn {
+    /// `time_scale`: one second of Alipay's retry schedule lasts this long here.
+    pub fn start(listen: std::net::SocketAddr, time_scale: f64) -> Result<Self, String> {
+        let (private, public) = wechatpay::generate_key_pair().map_err(|e| e.to_string())?;
+        let alipay = MerchantSigner::from_pem("alipay", "", &private).map_err(|e| e.to_string())?;
+        let state = Arc::new(Mutex::new(State {
+            apps: HashMap::new(),
+            alipay,
+            trades: HashMap::new(),
+            deliveries: Vec::new(),
+            fail_refunds: false,
+            time_scale,
+        }));
+        let data = web::Data::new(state.clone());
+        let me: web::Data<std::sync::OnceLock<AlipayStandIn>> = web::Data::new(std::sync::OnceLock::new());
+        let me_for_app = me.clone();
+        let listener = std::net::TcpListener::bind(listen).map_err(|e| e.to_string())?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(me_for_app.clone())
+                .route("/gateway.do", web::post().to(gateway))
+                .route("/standin/alipay/pay", web::post().to(play_payer))
+        })
+        .workers(1)
+        .listen(listener)
+        .map_err(|e| e.to_string())?
+        .disable_signals()
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        let standin = Self { gateway: format!("http://{addr}/gateway.do"), alipay_public_pem: public, state, server: handle };
+        let _ = me.set(standin.clone());
+        Ok(standin)
+    }
+
+    /// Registers an app: its id, the seller it pays, and its public key (to check our calls).
+    pub fn add_app(&self, app_id: &str, seller_id: &str, app_public_pem: &str) -> Result<(), String> {
+        let mut key = KeyRing::default();
+        key.add_pem(app_id, app_public_pem).map_err(|e| e.to_string())?;
+        lock(&self.state).apps.insert(app_id.into(), StandInApp { seller_id: seller_id.into(), key });
+        Ok(())
+    }
+
+    pub fn trade(&self, out_trade_no: &str) -> Option<StandInTrade> {
+        lock(&self.state).trades.get(out_trade_no).cloned()
+    }
+
+    pub fn deliveries(&self) -> Vec<(String, String)> {
+        lock(&self.state).deliveries.clone()
+    }
+
+    /// From now on refunds are refused (ACQ.SELLER_BALANCE_NOT_ENOUGH).
+    pub fn fail_refunds(&self, fail: bool) {
+        lock(&self.state).fail_refunds = fail;
+    }
+
+    /// The signed notification of a paid trade as form parameters; `alter` changes them
+    /// before signing (a correctly signed notification about something else).
+    pub fn notification(&self, out_trade_no: &str, alter: impl FnOnce(&mut BTreeMap<String, String>)) -> Option<Vec<(String, String)>> {
+        let s = lock(&self.state);
+        let t = s.trades.get(out_trade_no)?;
+        let seller = s.apps.get(&t.app_id).map(|a| a.seller_id.clone()).unwrap_or_default();
+        let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M:%S").to_string();
+        let mut p: BTreeMap<String, String> = [
+            ("notify_time", now.clone()),
+            ("notify_type", "trade_status_sync".into()),
+            ("notify_id", notify_id_of(out_trade_no)),
+            ("app_id", t.app_id.clone()),
+            ("charset", "utf-8".into()),
+            ("version", "1.0".into()),
+            ("sign_type", "RSA2".into()),
+            ("trade_no", t.trade_no.clone().unwrap_or_default()),
+            ("out_trade_no", t.out_trade_no.clone()),
+            ("buyer_id", "2088102177846880".into()),
+            ("seller_id", seller),
+            ("trade_status", t.status.clone()),
+            ("total_amount", yuan(t.total)),
+            ("receipt_amount", yuan(t.total)),
+            ("buyer_pay_amount", yuan(t.total)),
+            ("subject", "电费充值".into()),
+            ("gmt_create", now.clone()),
+            ("gmt_payment", now),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        alter(&mut p);
+        let content = sign_content(p.iter().map(|(k, v)| (k.as_str(), v.as_str())), true);
+        let sign = s.alipay.sign(content.as_bytes()).ok()?;
+        p.insert("sign".into(), sign);
+        Some(p.into_iter().collect())
+    }
+
+    /// Plays the payer: scans and pays the trade, without the notification yet.
+    pub fn pay_silently(&self, out_trade_no: &str) -> bool {
+        let mut s = lock(&self.state);
+        let Some(t) = s.trades.get_mut(out_trade_no) else { return false };
+        if t.status != "PRECREATED" {
+            return false;
+        }
+        t.status = "TRADE_SUCCESS".into();
+        t.trade_no = Some(format!("{}22001{:018}", chrono::Utc::now().format("%Y%m%d"), rand::random::<u64>() % 1_000_000_000_000_000_000));
+        true
+    }
+
+    /// Plays the payer, then notifies on Alipay's schedule until the answer is `success`.
+    pub fn pay(&self, out_trade_no: &str) -> bool {
+        if !self.pay_silently(out_trade_no) {
+            return false;
+        }
+        let me = self.clone();
+        let no = out_trade_no.to_string();
+        tokio::spawn(async move { me.deliver(&no).await });
+        true
+    }
+
+    async fn deliver(&self, out_trade_no: &str) {
+        let (url, scale) = {
+            let s = lock(&self.state);
+            match s.trades.get(out_trade_no) {
+                Some(t) => (t.notify_url.clone(), s.time_scale),
+                None => return,
+            }
+        };
+        let client = reqwest::Client::new();
+        let mut waited = 0;
+        for at in std::iter::once(0).chain(RETRY_SCHEDULE_S) {
+            tokio::time::sleep(std::time::Duration::from_secs_f64((at - waited) as f64 * scale)).await;
+            waited = at;
+            let Some(params) = self.notification(out_trade_no, |_| {}) else { return };
+            let Ok(form) = serde_urlencoded::to_string(&params) else { return };
+            let answer = match client
+                .post(&url)
+                .header("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+                .body(form)
+                .send()
+                .await
+            {
+                Ok(r) => r.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            lock(&self.state).deliveries.push((out_trade_no.to_string(), answer.clone()));
+            if answer == "success" {
+                return;
+            }
+        }
+    }
+
+    pub async fn stop(&self) {
+        self.server.stop(false).await;
+    }
+}
+
+/// A stable per-trade notification id (Alipay keeps `notify_id` across retries).
+fn notify_id_of(out_trade_no: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(out_trade_no.as_bytes())[..16])
+}
+
+/// An answer: the method's node signed over its exact text.
+fn signed(s: &State, method: &str, node: Value) -> HttpResponse {
+    let node = node.to_string();
+    let sign = s.alipay.sign(node.as_bytes()).unwrap_or_default();
+    let name = format!("{}_response", method.replace('.', "_"));
+    HttpResponse::Ok()
+        .content_type("application/json;charset=utf-8")
+        .body(format!("{{\"{name}\":{node},\"sign\":{}}}", Value::String(sign)))
+}
+
+fn business_failure(s: &State, method: &str, sub_code: &str, sub_msg: &str) -> HttpResponse {
+    signed(s, method, json!({"code": "40004", "msg": "Business Failed", "sub_code": sub_code, "sub_msg": sub_msg}))
+}
+
+fn gateway_error(code: &str, msg: &str, sub_code: &str, sub_msg: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json;charset=utf-8")
+        .json(json!({"error_response": {"code": code, "msg": msg, "sub_code": sub_code, "sub_msg": sub_msg}}))
+}
+
+type Shared = web::Data<Arc<Mutex<State>>>;
+
+async fn gateway(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let mut params: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    match serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) {
+        Ok(p) => params.extend(p),
+        Err(_) => return gateway_error("40002", "Invalid Arguments", "isv.invalid-parameter", "表单无法解析"),
+    }
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let (app_id, method) = (get("app_id"), get("method"));
+    let mut s = lock(&state);
+    let Some(app) = s.apps.get(&app_id) else {
+        return gateway_error("40002", "Invalid Arguments", "isv.invalid-app-id", "无效的AppID参数");
+    };
+    if get("sign_type") != "RSA2" || get("charset") != "utf-8" || get("version") != "1.0" {
+        return gateway_error("40002", "Invalid Arguments", "isv.invalid-signature-type", "sign_type, charset or version");
+    }
+    let content = sign_content(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), false);
+    if app.key.verify_raw(&app_id, content.as_bytes(), &get("sign")).is_err() {
+        return gateway_error("40002", "Invalid Arguments", "isv.invalid-signature", "验签出错");
+    }
+    let stamp = chrono::NaiveDateTime::parse_from_str(&get("timestamp"), "%Y-%m-%d %H:%M:%S").ok();
+    let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).naive_local();
+    if stamp.is_none_or(|t| (now - t).num_minutes().abs() > 30) {
+        return gateway_error("40002", "Invalid Arguments", "isv.invalid-timestamp", "非法的时间戳参数");
+    }
+    let Ok(biz) = serde_json::from_str::<Value>(&get("biz_content")) else {
+        return gateway_error("40002", "Invalid Arguments", "isv.missing-biz-content", "biz_content");
+    };
+    let no = biz["out_trade_no"].as_str().unwrap_or("").to_string();
+    match method.as_str() {
+        "alipay.trade.precreate" => {
+            let fen = biz["total_amount"].as_str().and_then(|a| yuan_to_fen(a).ok()).unwrap_or(0);
+            let notify_url = get("notify_url");
+            if no.is_empty() || no.len() > 64 || !(1..=10_000_000_000).contains(&fen) || biz["subject"].as_str().unwrap_or("").is_empty() {
+                return business_failure(&s, &method, "ACQ.INVALID_PARAMETER", "参数无效");
+            }
+            if !notify_url.starts_with("http") {
+                return business_failure(&s, &method, "ACQ.INVALID_PARAMETER", "notify_url");
+            }
+            if let Some(t) = s.trades.get(&no)
+                && (t.total != fen || t.status != "PRECREATED")
+            {
+                return business_failure(&s, &method, "ACQ.TRADE_HAS_SUCCESS", "交易已存在");
+            }
+            s.trades.insert(
+                no.clone(),
+                StandInTrade {
+                    out_trade_no: no.clone(),
+                    app_id: app_id.clone(),
+                    total: fen,
+                    notify_url,
+                    status: "PRECREATED".into(),
+                    trade_no: None,
+                    refunds: Vec::new(),
+                },
+            );
+            let qr = format!("https://qr.alipay.com/bax0{:020x}", rand::random::<u64>());
+            signed(&s, &method, json!({"code": "10000", "msg": "Success", "out_trade_no": no, "qr_code": qr}))
+        }
+        "alipay.trade.query" => match s.trades.get(&no).filter(|t| t.app_id == app_id && t.status != "PRECREATED") {
+            None => business_failure(&s, &method, "ACQ.TRADE_NOT_EXIST", "交易不存在"),
+            Some(t) => signed(
+                &s,
+                &method,
+                json!({"code": "10000", "msg": "Success", "trade_no": t.trade_no, "out_trade_no": t.out_trade_no,
+                    "buyer_logon_id": "159****5620", "trade_status": t.status, "total_amount": yuan(t.total)}),
+            ),
+        },
+        "alipay.trade.close" => {
+            let status = s.trades.get(&no).filter(|t| t.app_id == app_id).map(|t| t.status.clone());
+            match status.as_deref() {
+                None => business_failure(&s, &method, "ACQ.TRADE_NOT_EXIST", "交易不存在"),
+                Some("TRADE_SUCCESS") => business_failure(&s, &method, "ACQ.TRADE_STATUS_ERROR", "交易状态不合法"),
+                Some(_) => {
+                    if let Some(t) = s.trades.get_mut(&no) {
+                        t.status = "TRADE_CLOSED".into();
+                    }
+                    signed(&s, &method, json!({"code": "10000", "msg": "Success", "out_trade_no": no}))
+                }
+            }
+        }
+        "alipay.trade.refund" => {
+            let request = biz["out_request_no"].as_str().unwrap_or("").to_string();
+            let fen = biz["refund_amount"].as_str().and_then(|a| yuan_to_fen(a).ok()).unwrap_or(0);
+            let fail = s.fail_refunds;
+            let Some(t) = s.trades.get_mut(&no).filter(|t| t.app_id == app_id && t.status == "TRADE_SUCCESS") else {
+                return business_failure(&s, &method, "ACQ.TRADE_NOT_EXIST", "交易不存在");
+            };
+            let repeated = t.refunds.iter().any(|(r, _)| *r == request);
+            let refunded: i64 = t.refunds.iter().map(|(_, f)| f).sum();
+            if !repeated {
+                if fail {
+                    return business_failure(&s, &method, "ACQ.SELLER_BALANCE_NOT_ENOUGH", "卖家余额不足");
+                }
+                if fen <= 0 || request.is_empty() || refunded + fen > t.total {
+                    return business_failure(&s, &method, "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限");
+                }
+                t.refunds.push((request, fen));
+            }
+            let total_refunded: i64 = t.refunds.iter().map(|(_, f)| f).sum();
+            let node = json!({"code": "10000", "msg": "Success", "trade_no": t.trade_no, "out_trade_no": no,
+                "fund_change": if repeated { "N" } else { "Y" }, "refund_fee": yuan(total_refunded)});
+            signed(&s, &method, node)
+        }
+        "alipay.trade.fastpay.refund.query" => {
+            let request = biz["out_request_no"].as_str().unwrap_or("");
+            let found =
+                s.trades.get(&no).filter(|t| t.app_id == app_id).and_then(|t| t.refunds.iter().find(|(r, _)| r == request).cloned());
+            let node = match found {
+                Some((r, fen)) => json!({"code": "10000", "msg": "Success", "out_trade_no": no, "out_request_no": r,
+                    "refund_amount": yuan(fen), "refund_status": "REFUND_SUCCESS"}),
+                None => json!({"code": "10000", "msg": "Success", "out_trade_no": no, "out_request_no": request}),
+            };
+            signed(&s, &method, node)
+        }
+        _ => gateway_error("40004", "Business Failed", "isv.invalid-method", "不存在的方法名"),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct PayQuery {
+    out_trade_no: String,
+}
+
+/// `POST /standin/alipay/pay?out_trade_no=…` (the stand-in's own helper): the payer scans
+/// and pays; the notification follows.
+async fn play_payer(me: web::Data<std::sync::OnceLock<AlipayStandIn>>, q: web::Query<PayQuery>) -> HttpResponse {
+    match me.get() {
+        Some(s) if s.pay(&q.out_trade_no) => HttpResponse::Ok().json(json!({"paid": q.out_trade_no})),
+        _ => HttpResponse::NotFound().json(json!({"code": "ACQ.TRADE_NOT_EXIST", "message": "no unpaid trade with this number"})),
+    }
+}
