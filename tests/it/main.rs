@@ -10,5 +10,6 @@ mod ingestion;
 mod isolation;
 mod money;
 mod mosquitto;
+mod payment_channels;
 mod payments;
 mod registry;

@@ -10,20 +10,20 @@ use server::store::PaymentProvider;
 use tests::{Admin, TestApp, graphql, http_request, post_json};
 
 const SP_MCHID: &str = "1900000100";
-const SP_APPID: &str = "wxsp000000000001";
+pub(crate) const SP_APPID: &str = "wxsp000000000001";
 const SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
 const API_V3_KEY: &str = "v3key-0123456789abcdef0123456789";
 
-struct Setup {
-    app: TestApp,
-    admin: Admin,
-    pay: WechatPayStandIn,
-    provider_public: String,
-    customer: String,
-    accounts: (String, String),
+pub(crate) struct Setup {
+    pub app: TestApp,
+    pub admin: Admin,
+    pub pay: WechatPayStandIn,
+    pub provider_public: String,
+    pub customer: String,
+    pub accounts: (String, String),
 }
 
-fn balance(admin: &Admin, account: &str) -> String {
+pub(crate) fn balance(admin: &Admin, account: &str) -> String {
     admin.ok("query($a: ID!) { account(id: $a) { balance } }", json!({"a": account}))["account"]["balance"].as_str().unwrap().to_string()
 }
 
@@ -84,7 +84,7 @@ async fn customer_token(app: &TestApp, admin: &Admin, phone: &str, number: &Valu
     customer
 }
 
-async fn setup() -> Setup {
+pub(crate) async fn setup() -> Setup {
     let app = TestApp::spawn().await;
     let admin = app.admin("pay").await;
     let (pay, public) = with_provider(&app).await;
@@ -130,7 +130,7 @@ async fn setup() -> Setup {
     }
 }
 
-fn order(s: &Setup, account: &str, amount: &str) -> Value {
+pub(crate) fn order(s: &Setup, account: &str, amount: &str) -> Value {
     let v = graphql(
         s.app.app.http_addr,
         Some(&s.customer),
