@@ -374,18 +374,11 @@ pub fn provider_from_input(i: PaymentProviderInput) -> Result<store::PaymentProv
     if !digits(&i.sp_mchid) {
         return Err(Invalid::new("spMchid", "a merchant number"));
     }
-    crate::pay::wechatpay::MerchantSigner::from_pem(&i.sp_mchid, &i.serial, &i.private_key_pem)
-        .map_err(|e| Invalid::new("privateKeyPem", e.to_string()))?;
+    MerchantSigner::from_pem(&i.sp_mchid, &i.serial, &i.private_key_pem).map_err(|e| Invalid::new("privateKeyPem", e.to_string()))?;
     if i.api_v3_key.len() != 32 {
         return Err(Invalid::new("apiV3Key", "32 characters"));
     }
-    if i.wechat_keys.is_empty() {
-        return Err(Invalid::new("wechatKeys", "at least one"));
-    }
-    let mut ring = crate::pay::wechatpay::KeyRing::default();
-    for k in &i.wechat_keys {
-        ring.add_pem(&k.serial, &k.public_key_pem).map_err(|e| Invalid::new("wechatKeys", format!("{}: {e}", k.serial)))?;
-    }
+    let wechat_keys = keys_that_parse(i.wechat_keys.into_iter().map(|k| (k.serial, k.public_key_pem)).collect(), "wechatKeys")?;
     let local = i.notify_url.starts_with("http://127.0.0.1") || i.notify_url.starts_with("http://localhost");
     if !(i.notify_url.starts_with("https://") || local) || i.notify_url.contains('?') {
         return Err(Invalid::new("notifyUrl", "an https URL without a query string"));
@@ -396,7 +389,7 @@ pub fn provider_from_input(i: PaymentProviderInput) -> Result<store::PaymentProv
         serial: i.serial,
         private_key_pem: i.private_key_pem,
         api_v3_key: i.api_v3_key,
-        wechat_keys: i.wechat_keys.into_iter().map(|k| (k.serial, k.public_key_pem)).collect(),
+        wechat_keys,
         api_base: i.api_base,
         notify_url: i.notify_url,
     })
@@ -693,18 +686,22 @@ async fn payee_view(t: &store::TenantStore, payee: store::PayeeRow) -> Res<Payee
 }
 
 /// Verification keys that parse, at least one.
-fn checked_keys(keys: Vec<(String, String)>, field: &'static str) -> Res<Vec<(String, String)>> {
+fn keys_that_parse(keys: Vec<(String, String)>, field: &'static str) -> Result<Vec<(String, String)>, Invalid> {
     if keys.is_empty() {
-        return Err(err(Invalid::new(field, "at least one")));
+        return Err(Invalid::new(field, "at least one"));
     }
     let mut ring = KeyRing::default();
     for (id, pem) in &keys {
         if id.trim().is_empty() {
-            return Err(err(Invalid::new(field, "a key needs its serial or PUB_KEY_ID_…")));
+            return Err(Invalid::new(field, "a key needs its serial or PUB_KEY_ID_…"));
         }
-        ring.add_pem(id, pem).map_err(|e| err(Invalid::new(field, format!("{id}: {e}"))))?;
+        ring.add_pem(id, pem).map_err(|e| Invalid::new(field, format!("{id}: {e}")))?;
     }
     Ok(keys)
+}
+
+fn checked_keys(keys: Vec<(String, String)>, field: &'static str) -> Res<Vec<(String, String)>> {
+    keys_that_parse(keys, field).map_err(err)
 }
 
 /// A channel address: HTTPS, or plain HTTP to this machine (stand-ins).
@@ -922,7 +919,14 @@ async fn alipay_notify(state: web::Data<HttpState>, body: web::Bytes) -> HttpRes
             );
         }
     };
-    match t.settle_paid_order(&order, &trade_no, Utc::now()).await {
+    let paid_at = params
+        .iter()
+        .find(|(k, _)| k == "gmt_payment")
+        .and_then(|(_, v)| chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M:%S").ok())
+        .and_then(|t| t.and_local_timezone(chrono_tz::Asia::Shanghai).single())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(Utc::now);
+    match t.settle_paid_order(&order, &trade_no, paid_at).await {
         Ok(_) => alipay_answer(StatusCode::OK, "success"),
         Err(e) => {
             tracing::error!(cause = %e, order = %order.out_trade_no, "crediting a paid order failed");

@@ -1,6 +1,8 @@
-//! Payments: WeChat Pay v3 in service-provider (partner) mode — orders for customers'
-//! recharges, the signed and encrypted payment notification, and a local stand-in of WeChat
-//! Pay for the demo and the tests. Protocol facts: ../shared/reference/payments.md.
+//! Payments: customers' recharges through WeChat Pay v3 — in service-provider (partner)
+//! mode through the platform's account, or direct mode through a payee's own merchant — and
+//! Alipay (`alipay`); the signed and encrypted notifications; the sweep that asks about
+//! orders and refunds whose outcome did not arrive; daily reconciliation; local stand-ins of
+//! both channels for the demo and the tests. Protocol facts: ../shared/reference/payments.md.
 
 pub mod alipay;
 pub mod alipay_standin;

@@ -1,9 +1,11 @@
-//! A local WeChat Pay (v3, service-provider mode) for the demo and the tests, per the
-//! checklist of payments.md §8: its own RSA key pair announced as a `PUB_KEY_ID_…` public
-//! key; every request's `Authorization` checked against the provider's merchant public key
-//! (five-line string, 401 `SIGN_ERROR` otherwise); `partner/transactions/jsapi`, query by
-//! `out-trade-no`, close; every 2xx answer signed; a "pay" hook playing the user, after which
-//! `TRANSACTION.SUCCESS` is posted to the order's `notify_url`, encrypted with the provider's
+//! A local WeChat Pay (v3) for the demo and the tests, per the checklist of payments.md §8.
+//! It plays the platform's service-provider account and any number of ordinary (direct)
+//! merchants, each with its own keys: WeChat's own RSA key pair per merchant announced as a
+//! `PUB_KEY_ID_…` public key (rotatable); every request's `Authorization` checked against
+//! the calling merchant's public key (five-line string, 401 `SIGN_ERROR` otherwise); JSAPI
+//! orders (partner and direct), query by `out-trade-no`, close, refunds and their query,
+//! trade bills; every 2xx answer signed; a "pay" hook playing the user, after which
+//! `TRANSACTION.SUCCESS` is posted to the order's `notify_url`, encrypted with the merchant's
 //! APIv3 key, signed, and retried on WeChat's schedule (time-scaled) until 200/204.
 
 use std::collections::HashMap;
