@@ -194,6 +194,12 @@ impl Application {
                     if let Err(e) = crate::pay::sweep_pending(&store, chrono::Utc::now()).await {
                         tracing::warn!(error = %e, "checking unpaid orders failed");
                     }
+                    // Platform certificates: every six hours (WeChat overlaps for days).
+                    if ticks % (6 * 720) == 3
+                        && let Err(e) = crate::pay::certificates::refresh_all(&store, chrono::Utc::now().timestamp()).await
+                    {
+                        tracing::warn!(error = %e, "platform certificate refresh failed");
+                    }
                     // The daily reconciliation is looked at every five minutes.
                     if ticks % 60 == 2
                         && let Err(e) = crate::pay::reconcile_yesterday(&store, chrono::Utc::now()).await

@@ -331,3 +331,71 @@ async fn an_account_whose_payee_has_no_alipay_app_cannot_order_by_alipay() {
     assert_eq!(orders["rechargeOrders"], json!([]), "no order left behind");
     s.pay.stop().await;
 }
+
+/// A self-signed platform certificate from the `openssl` CLI: (certificate PEM, key PEM).
+fn platform_certificate(serial: &str) -> (String, String) {
+    let dir = std::env::temp_dir().join(format!("vl-platform-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "1800"])
+        .args(["-subj", "/C=CN/O=Tenpay.com/CN=Tenpay.com sign", "-set_serial", &format!("0x{serial}")])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pair = (std::fs::read_to_string(dir.join("cert.pem")).unwrap(), std::fs::read_to_string(dir.join("key.pem")).unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+    pair
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn platform_certificates_are_trusted_out_of_band_then_rotated_by_download() {
+    let s = setup().await;
+    let (payee, account) = north(&s);
+    let (private, public) = generate_key_pair().unwrap();
+    s.pay.add_direct_merchant(DIRECT_MCHID, SP_APPID, DIRECT_SERIAL, &public, DIRECT_V3).unwrap();
+    const A: &str = "5B1C0E8F3D7A4A2B9C6E1F0A7D3B5C8E9F1A2B3C";
+    const B: &str = "6C2D1F903E8B5B3CAD7F20B18E4C6D9FA02B3C4D";
+    const C: &str = "7D3E20A14F9C6C4DBE8031C29F5D7EA0B13C4D5E";
+    let (cert_a, key_a) = platform_certificate(A);
+    s.pay.add_platform_certificate(DIRECT_MCHID, A, &cert_a, &key_a, true).unwrap();
+
+    // The operator pastes certificate A; it must carry the serial it is listed under.
+    let keys = |serial: &str, pem: &str| {
+        json!({"i": {"payeeId": payee, "appId": SP_APPID, "serial": DIRECT_SERIAL, "privateKeyPem": private, "apiV3Key": DIRECT_V3,
+            "wechatKeys": [{"serial": serial, "publicKeyPem": pem}], "apiBase": s.pay.base}})
+    };
+    assert_eq!(s.admin.fails(SET_KEYS, keys(B, &cert_a))["field"], "wechatKeys");
+    s.admin.ok(SET_KEYS, keys(A, &cert_a));
+    let refresh = "mutation($p: ID!) { refreshWechatPayCertificates(payeeId: $p) { credentials { verifyKeyIds } } }";
+    let ids = |v: &Value| {
+        v["refreshWechatPayCertificates"]["credentials"][0]["verifyKeyIds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&s.admin.ok(refresh, json!({"p": payee}))), [A], "nothing new yet");
+
+    // WeChat announces B ahead of the switch; the download (signed with A) brings it in.
+    let (cert_b, key_b) = platform_certificate(B);
+    s.pay.add_platform_certificate(DIRECT_MCHID, B, &cert_b, &key_b, false).unwrap();
+    assert_eq!(ids(&s.admin.ok(refresh, json!({"p": payee}))), [A, B]);
+
+    // After the switch, WeChat signs with B: a payment is credited.
+    s.pay.add_platform_certificate(DIRECT_MCHID, B, &cert_b, &key_b, true).unwrap();
+    let o = order(&s, &account, "20.00");
+    assert!(s.pay.pay(o["outTradeNo"].as_str().unwrap()));
+    assert!(credited(&s, &account, "20.00").await, "deliveries: {:?}", s.pay.deliveries());
+
+    // A list signed by a key we do not trust changes nothing.
+    let (cert_c, key_c) = platform_certificate(C);
+    s.pay.add_platform_certificate(DIRECT_MCHID, C, &cert_c, &key_c, true).unwrap();
+    let refused = s.admin.fails(refresh, json!({"p": payee}));
+    assert_eq!(refused["code"], "CONFLICT", "{refused}");
+    let kept = s.admin.ok("{ payees { id credentials { verifyKeyIds } } }", json!({}))["payees"].clone();
+    let north_keys = &kept.as_array().unwrap().iter().find(|p| p["id"] == payee.as_str()).unwrap()["credentials"][0]["verifyKeyIds"];
+    assert_eq!(*north_keys, json!([A, B]));
+    s.pay.stop().await;
+}

@@ -149,11 +149,11 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
         ) => Needs(Operators),
         ("Mutation", "changeMyPassword") => Myself,
         ("Mutation", "bindAccount" | "reportSubscriptions" | "createRechargeOrder") => Customer,
-        ("Mutation", "createPayee" | "setPayeeWechatKeys" | "setPayeeAlipay") => Needs(Payees),
+        ("Mutation", "createPayee" | "setPayeeWechatKeys" | "setPayeeAlipay" | "refreshWechatPayCertificates") => Needs(Payees),
         ("Mutation", "refundPayment") => Needs(Refunds),
         ("Mutation", "reconcilePayments") => Needs(Reports),
         ("Query", "paymentRefunds") => Read,
-        ("Mutation", "createTenant" | "suspendTenant" | "reactivateTenant" | "setPaymentProvider") => Admin,
+        ("Mutation", "createTenant" | "suspendTenant" | "reactivateTenant" | "setPaymentProvider" | "refreshProviderCertificates") => Admin,
         ("Subscription", "alarmChanges") => Read,
         _ => return None,
     };

@@ -544,6 +544,23 @@ impl PayMutation {
         payee_view(t, payee).await
     }
 
+    /// Downloads a DIRECT payee's WeChat Pay platform certificates (verified with the keys
+    /// already trusted), adds new ones and drops expired ones. Also done every six hours.
+    async fn refresh_wechat_pay_certificates(&self, ctx: &Context<'_>, payee_id: ID) -> Res<Payee> {
+        let t = tenant(ctx)?;
+        let payee = t.payee(payee_id.as_str()).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
+        crate::pay::certificates::refresh_payee(t, &payee.id, Utc::now().timestamp()).await.map_err(|e| err(ApiError::Conflict(e)))?;
+        payee_view(t, payee).await
+    }
+
+    /// The SaaS operator: the same for the platform's service-provider account.
+    async fn refresh_provider_certificates(&self, ctx: &Context<'_>) -> Res<PaymentProviderView> {
+        let store = ctx.data::<store::Store>().map_err(|_| err(ApiError::Unauthenticated))?;
+        crate::pay::certificates::refresh_provider(store, Utc::now().timestamp()).await.map_err(|e| err(ApiError::Conflict(e)))?;
+        let p = store.platform_payment_provider().await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
+        Ok(p.into())
+    }
+
     /// Sets or rotates a payee's Alipay app: customers may then pay its accounts by Alipay.
     /// Notifications arrive at `/pay/alipay/notify`.
     async fn set_payee_alipay(&self, ctx: &Context<'_>, input: PayeeAlipayInput) -> Res<Payee> {

@@ -6,6 +6,7 @@
 
 pub mod alipay;
 pub mod alipay_standin;
+pub mod certificates;
 pub mod standin;
 pub mod wechatpay;
 

@@ -76,6 +76,8 @@ struct State {
     wechat: MerchantSigner,
     /// Ordinary (direct) merchants by mchid.
     direct: HashMap<String, DirectMerchant>,
+    /// Platform certificates served at `/v3/certificates`, per merchant: (serial, PEM).
+    certificates: HashMap<String, Vec<(String, String)>>,
     orders: HashMap<String, StandInOrder>,
     /// Notification deliveries: (out_trade_no, HTTP status our server answered).
     deliveries: Vec<(String, u16)>,
@@ -135,6 +137,7 @@ impl WechatPayStandIn {
             merchant,
             wechat,
             direct: HashMap::new(),
+            certificates: HashMap::new(),
             orders: HashMap::new(),
             deliveries: Vec::new(),
         }));
@@ -157,6 +160,7 @@ impl WechatPayStandIn {
                 .route("/v3/refund/domestic/refunds", web::post().to(refund))
                 .route("/v3/refund/domestic/refunds/{no}", web::get().to(refund_query))
                 .route("/v3/bill/tradebill", web::get().to(tradebill))
+                .route("/v3/certificates", web::get().to(certificates))
                 .route("/v3/billdownload/file", web::get().to(billfile))
         })
         .workers(1)
@@ -202,6 +206,22 @@ impl WechatPayStandIn {
         let m = s.direct.get_mut(mchid).ok_or("no such merchant")?;
         m.wechat = wechat;
         Ok((key_id, public))
+    }
+
+    /// Announces a platform certificate (and its private key) to a merchant — the provider
+    /// or a direct one — at `/v3/certificates`; with `sign_now` WeChat signs that merchant's
+    /// answers and notifications with it from now on (the rotation's switch).
+    pub fn add_platform_certificate(&self, mchid: &str, serial: &str, cert_pem: &str, key_pem: &str, sign_now: bool) -> Result<(), String> {
+        let signer = MerchantSigner::from_pem(mchid, serial, key_pem).map_err(|e| e.to_string())?;
+        let mut s = lock(&self.state);
+        s.certificates.entry(mchid.to_string()).or_default().push((serial.to_string(), cert_pem.to_string()));
+        if sign_now {
+            match s.direct.get_mut(mchid) {
+                Some(d) => d.wechat = signer,
+                None => s.wechat = signer,
+            }
+        }
+        Ok(())
     }
 
     pub fn order(&self, out_trade_no: &str) -> Option<StandInOrder> {
@@ -700,6 +720,32 @@ async fn tradebill(state: Shared, req: HttpRequest, q: web::Query<BillQuery>) ->
         actix_web::http::StatusCode::OK,
         json!({"hash_type": "SHA1", "hash_value": hash, "download_url": format!("http://{host}/v3/billdownload/file?token={token}")}),
     )
+}
+
+/// `GET /v3/certificates`: the calling merchant's platform certificates, each encrypted
+/// with its APIv3 key (associated data `certificate`), the answer signed as any other.
+async fn certificates(state: Shared, req: HttpRequest) -> HttpResponse {
+    let s = lock(&state);
+    let caller = match check_request(&s, &req, b"") {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let mut data = Vec::new();
+    for (serial, pem) in s.certificates.get(&caller).into_iter().flatten() {
+        let nonce = format!("{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff);
+        let Ok(resource) = wechatpay::encrypt(s.api_v3_key_of(&caller).as_bytes(), "certificate", "certificate", &nonce, pem.as_bytes())
+        else {
+            return error(&s, 500, "SYSTEM_ERROR", "encryption failed");
+        };
+        let validity = wechatpay::PlatformCertificate::parse(pem).ok();
+        let time = |t: Option<i64>| {
+            t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                .map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
+        };
+        data.push(json!({"serial_no": serial, "effective_time": time(validity.as_ref().map(|v| v.not_before)),
+            "expire_time": time(validity.as_ref().map(|v| v.not_after)), "encrypt_certificate": resource}));
+    }
+    answer(&s, &caller, actix_web::http::StatusCode::OK, json!({"data": data}))
 }
 
 #[derive(serde::Deserialize)]

@@ -139,11 +139,21 @@ pub struct SignedHeaders<'a> {
 }
 
 impl KeyRing {
-    /// Adds a key from an SPKI PEM (`BEGIN PUBLIC KEY`).
-    pub fn add_pem(&mut self, serial: &str, spki_pem: &str) -> Result<()> {
+    /// Adds a key from an SPKI PEM (`BEGIN PUBLIC KEY`, the WeChat Pay public key) or a
+    /// platform certificate (`BEGIN CERTIFICATE`, whose serial must be `serial`).
+    pub fn add_pem(&mut self, serial: &str, pem: &str) -> Result<()> {
         use rsa::pkcs1::EncodeRsaPublicKey;
         use rsa::pkcs8::DecodePublicKey;
-        let key = rsa::RsaPublicKey::from_public_key_pem(spki_pem.trim()).map_err(|e| WechatPayError::Key(e.to_string()))?;
+        let key = if pem.contains("BEGIN CERTIFICATE") {
+            let cert = PlatformCertificate::parse(pem)?;
+            if !same_serial(&cert.serial, serial) {
+                return Err(WechatPayError::Key(format!("the certificate's serial is {}, not {serial}", cert.serial)));
+            }
+            rsa::RsaPublicKey::from_public_key_der(&cert.spki_der)
+        } else {
+            rsa::RsaPublicKey::from_public_key_pem(pem.trim())
+        }
+        .map_err(|e| WechatPayError::Key(e.to_string()))?;
         let der = key.to_pkcs1_der().map_err(|e| WechatPayError::Key(e.to_string()))?;
         self.keys.insert(serial.to_string(), der.as_bytes().to_vec());
         Ok(())
@@ -184,6 +194,35 @@ impl KeyRing {
             .verify(&response_message(timestamp, nonce, body), &sig)
             .map_err(|_| WechatPayError::BadSignature)
     }
+}
+
+/// A WeChat Pay platform certificate: its serial (upper-case hex), public key and validity.
+#[derive(Debug, Clone)]
+pub struct PlatformCertificate {
+    pub serial: String,
+    pub spki_der: Vec<u8>,
+    pub not_before: i64,
+    pub not_after: i64,
+}
+
+impl PlatformCertificate {
+    pub fn parse(pem: &str) -> Result<Self> {
+        use x509_cert::der::{DecodePem, Encode};
+        let cert = x509_cert::Certificate::from_pem(pem.trim().as_bytes()).map_err(|e| WechatPayError::Key(format!("certificate: {e}")))?;
+        let tbs = &cert.tbs_certificate;
+        Ok(Self {
+            serial: hex::encode_upper(tbs.serial_number.as_bytes()),
+            spki_der: tbs.subject_public_key_info.to_der().map_err(|e| WechatPayError::Key(e.to_string()))?,
+            not_before: tbs.validity.not_before.to_unix_duration().as_secs() as i64,
+            not_after: tbs.validity.not_after.to_unix_duration().as_secs() as i64,
+        })
+    }
+}
+
+/// Certificate serials compare as hex numbers (case and leading zero bytes aside).
+pub fn same_serial(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.trim().trim_start_matches('0').to_ascii_uppercase();
+    norm(a) == norm(b)
 }
 
 /// An encrypted `resource` of a callback or certificate download.
