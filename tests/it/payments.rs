@@ -517,6 +517,14 @@ async fn reconciliation_finds_planted_differences_per_payee() {
     let kept = s.admin.ok("{ reconciliations { date matched discrepancies { kind } } }", json!({}))["reconciliations"].clone();
     assert_eq!(kept.as_array().unwrap().len(), 1, "one row per payee and day: {kept}");
     assert_eq!(kept[0]["discrepancies"].as_array().unwrap().len(), 3);
+    // Differences raise an alarm on the payee (SMS to the contacts where a template is set);
+    // it clears when the payee's latest reconciliation is clean.
+    let difference = |admin: &Admin| {
+        admin.ok(r#"{ alarms(activeOnly: true, kind: "PAYMENT_DIFFERENCE") { subjectKind subjectId severity } }"#, json!({}))["alarms"]
+            .clone()
+    };
+    s.app.app.store.platform_evaluate_alarms(chrono::Utc::now()).await.unwrap();
+    assert_eq!(difference(&s.admin), json!([{"subjectKind": "PAYEE", "subjectId": payee("East"), "severity": "MAJOR"}]));
     let tomorrow_noon =
         chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().succ_opt().unwrap().and_hms_opt(12, 0, 0).unwrap();
     let at = tomorrow_noon.and_local_timezone(chrono_tz::Asia::Shanghai).unwrap().with_timezone(&chrono::Utc);
@@ -527,6 +535,16 @@ async fn reconciliation_finds_planted_differences_per_payee() {
     // West's payee has its own, empty bill.
     let r = run(payee("West"));
     assert_eq!((r["billRows"].as_i64(), r["discrepancies"].as_array().map(Vec::len)), (Some(0), Some(0)));
+    // East's day is set right (the bill corrected, the late notification in): its rerun is
+    // clean and the alarm clears.
+    s.pay.bill_amount(&no1, 3000);
+    s.pay.clear_bill_extras();
+    let (h, body) = s.pay.notification(&no2, |_| {}).unwrap();
+    assert_eq!(notify(&s, &h, &body), 204);
+    let r = run(payee("East"));
+    assert_eq!(r["discrepancies"], json!([]), "{r}");
+    s.app.app.store.platform_evaluate_alarms(chrono::Utc::now()).await.unwrap();
+    assert_eq!(difference(&s.admin), json!([]));
     s.pay.stop().await;
 }
 

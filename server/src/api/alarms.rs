@@ -17,13 +17,13 @@ pub struct Alarm {
     pub id: ID,
     /// GATEWAY_LOST, METER_LOST, PHASE_LOSS, UNDER_VOLTAGE, OVER_VOLTAGE, OVERLOAD,
     /// REVERSE_ENERGY, TRIPPED, CONSUMPTION_WHILE_TRIPPED, TAMPER, SUDDEN_DROP, LOW_BALANCE_1,
-    /// LOW_BALANCE_2, ARREARS.
+    /// LOW_BALANCE_2, ARREARS, PAYMENT_DIFFERENCE.
     pub kind: String,
     /// CRITICAL, MAJOR, MINOR or INFO.
     pub severity: String,
     /// ACTIVE or CLEARED.
     pub state: String,
-    /// METER, GATEWAY or ACCOUNT.
+    /// METER, GATEWAY, ACCOUNT or PAYEE.
     pub subject_kind: String,
     pub subject_id: ID,
     /// The alarm this one is folded under (a lost meter behind a lost gateway).

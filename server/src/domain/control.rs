@@ -149,6 +149,7 @@ pub fn alarm_label(kind: &str) -> &'static str {
         "LOW_BALANCE_1" => "余额不足(报警1)",
         "LOW_BALANCE_2" => "余额不足(报警2)",
         "ARREARS" => "欠费",
+        "PAYMENT_DIFFERENCE" => "对账差异",
         _ => "告警",
     }
 }

@@ -343,6 +343,11 @@ impl WechatPayStandIn {
         lock(&self.state).extra_rows.push((sub_mchid.into(), out_trade_no.into(), fen));
     }
 
+    /// Takes the planted extra payments out of the bills again.
+    pub fn clear_bill_extras(&self) {
+        lock(&self.state).extra_rows.clear();
+    }
+
     pub fn refunds(&self) -> Vec<StandInRefund> {
         lock(&self.state).refunds.clone()
     }

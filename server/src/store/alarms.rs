@@ -116,11 +116,22 @@ fn rules() -> Vec<Rule> {
             holds: "a.state = 'OPEN' AND a.balance_state IN ('ARREARS', 'EXHAUSTED')".into(),
             detail: "balance below zero",
         },
+        Rule {
+            kind: "PAYMENT_DIFFERENCE",
+            severity: "MAJOR",
+            subject_kind: "PAYEE",
+            source: "payees p",
+            holds: "p.retired_at IS NULL AND EXISTS (SELECT 1 FROM reconciliations r WHERE r.tenant_id = p.tenant_id AND r.payee_id = p.id
+                    AND r.discrepancies <> '[]' AND NOT EXISTS (SELECT 1 FROM reconciliations n WHERE n.tenant_id = r.tenant_id
+                    AND n.payee_id = r.payee_id AND n.bill_date > r.bill_date))"
+                .into(),
+            detail: "the payee's latest reconciliation found differences between the channel's bill and our records",
+        },
     ]
 }
 
 /// Every alarm kind, for the API's enum and filters.
-pub const ALARM_KINDS: [&str; 14] = [
+pub const ALARM_KINDS: [&str; 15] = [
     "GATEWAY_LOST",
     "METER_LOST",
     "PHASE_LOSS",
@@ -135,12 +146,14 @@ pub const ALARM_KINDS: [&str; 14] = [
     "LOW_BALANCE_1",
     "LOW_BALANCE_2",
     "ARREARS",
+    "PAYMENT_DIFFERENCE",
 ];
 
 fn subject_columns(source: &str) -> (&'static str, &'static str, &'static str) {
     match source.split_whitespace().next() {
         Some("gateways") => ("g.tenant_id", "g.id", "NULL"),
         Some("accounts") => ("a.tenant_id", "a.id", "NULL"),
+        Some("payees") => ("p.tenant_id", "p.id", "NULL"),
         _ => ("l.tenant_id", "l.meter_id", "m.gateway_id"),
     }
 }

@@ -239,6 +239,14 @@ impl Store {
                         None => continue,
                     }
                 }
+                "PAYEE" => {
+                    let sql = "SELECT name FROM payees WHERE tenant_id = $1 AND id = $2";
+                    let name = match self.db.query_one_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&alarm.subject_id))).await? {
+                        Some(r) => r.try_get::<String>("", "name")?,
+                        None => continue,
+                    };
+                    (name, settings.contacts.clone())
+                }
                 "GATEWAY" => {
                     let sql = "SELECT serial FROM gateways WHERE tenant_id = $1 AND id = $2";
                     let serial = match self.db.query_one_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&alarm.subject_id))).await? {
