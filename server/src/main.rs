@@ -726,6 +726,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         banner += &demo_sms(&t, &seed).await?;
         banner += &demo_wechat(&t, &seed).await?;
         banner += &demo_wechat_pay(&app.store, &t, app.http_addr).await?;
+        banner += &demo_alipay(&t, app.http_addr).await?;
     }
     print!("{banner}");
     let _ = std::io::stdout().flush();
@@ -828,6 +829,42 @@ async fn demo_wechat_pay(store: &Store, t: &server::store::TenantStore, http: st
         "WeChat Pay stand-in at {base} (service provider 1900000100, {} payees); pay an order as the user: POST {base}/standin/pay?out_trade_no=…\n",
         payees.len(),
         base = standin.base
+    ))
+}
+
+/// The demo's Alipay: a local gateway, one app per demo payee, so customers can also order
+/// with `channel: ALIPAY` and pay the QR code.
+async fn demo_alipay(t: &server::store::TenantStore, http: std::net::SocketAddr) -> anyhow::Result<String> {
+    use server::pay::alipay_standin::AlipayStandIn;
+    let gateway = AlipayStandIn::start("127.0.0.1:0".parse()?, 1.0).map_err(anyhow::Error::msg)?;
+    let payees = t.payees().await?;
+    for (i, payee) in payees.iter().enumerate() {
+        if t.payee_credentials(&payee.id, "ALIPAY").await?.is_some_and(|c| !c.api_base.starts_with("http://127.0.0.1")) {
+            continue; // a real Alipay app was set up: leave it
+        }
+        let (private, public) = server::pay::wechatpay::generate_key_pair().map_err(anyhow::Error::msg)?;
+        let app_id = format!("20210001000000{i:02}");
+        let seller = format!("20881000000000{i:02}");
+        gateway.add_app(&app_id, &seller, &public).map_err(anyhow::Error::msg)?;
+        let credentials = server::store::PayeeCredentials {
+            channel: "ALIPAY".into(),
+            app_id,
+            merchant_id: seller,
+            serial: String::new(),
+            private_key_pem: private,
+            secret: String::new(),
+            verify_keys: vec![(server::pay::alipay::ALIPAY_KEY.into(), gateway.alipay_public_pem.clone())],
+            api_base: gateway.gateway.clone(),
+            notify_url: format!("http://127.0.0.1:{}/pay/alipay/notify", http.port()),
+            updated_at: chrono::Utc::now(),
+        };
+        t.set_payee_credentials(&payee.id, &credentials).await?;
+    }
+    Ok(format!(
+        "Alipay stand-in at {} ({} apps); pay a QR order as the payer: POST {}/standin/alipay/pay?out_trade_no=…\n",
+        gateway.gateway,
+        payees.len(),
+        gateway.gateway.trim_end_matches("/gateway.do")
     ))
 }
 
