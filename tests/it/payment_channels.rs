@@ -155,6 +155,17 @@ async fn a_direct_merchant_payee_is_paid_refunded_and_reconciled_with_its_own_ke
     assert_eq!(s.pay.refunds().len(), 1);
     assert_eq!(balance(&s.admin, &account), "25.00");
 
+    // Orders whose outcome did not arrive are asked about through the direct endpoints:
+    // one paid silently is credited, one never paid is closed after its expiry.
+    let silent = order(&s, &account, "6.00");
+    let silent_no = silent["outTradeNo"].as_str().unwrap().to_string();
+    s.pay.pay_silently(&silent_no);
+    let unpaid = order(&s, &account, "9.00");
+    let unpaid_no = unpaid["outTradeNo"].as_str().unwrap().to_string();
+    server::pay::sweep_pending(&s.app.app.store, chrono::Utc::now() + chrono::Duration::minutes(31)).await.unwrap();
+    assert_eq!(balance(&s.admin, &account), "31.00");
+    assert_eq!(s.pay.order(&unpaid_no).unwrap().state, "CLOSED");
+
     // Finance sees North apart from East and West; its own bill reconciles.
     let from = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
     let to = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
@@ -164,14 +175,14 @@ async fn a_direct_merchant_payee_is_paid_refunded_and_reconciled_with_its_own_ke
     )["paymentSummary"]
         .clone();
     let north_row = summary.as_array().unwrap().iter().find(|r| r["name"] == "North").unwrap();
-    assert_eq!((north_row["paid"].as_str(), north_row["refunded"].as_str()), (Some("40.00"), Some("15.00")), "{summary}");
+    assert_eq!((north_row["paid"].as_str(), north_row["refunded"].as_str()), (Some("46.00"), Some("15.00")), "{summary}");
     let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string();
     let rec = s.admin.ok(
         "mutation($p: ID!, $d: NaiveDate!) { reconcilePayments(input: {payeeId: $p, date: $d}) { billRows matched discrepancies { kind } } }",
         json!({"p": payee, "d": today}),
     )["reconcilePayments"]
         .clone();
-    assert_eq!((rec["billRows"].as_i64(), rec["matched"].as_i64()), (Some(1), Some(1)), "{rec}");
+    assert_eq!((rec["billRows"].as_i64(), rec["matched"].as_i64()), (Some(2), Some(2)), "{rec}");
     assert_eq!(rec["discrepancies"], json!([]));
     s.pay.stop().await;
 }

@@ -833,12 +833,7 @@ async fn wechat_event(state: &HttpState, merchant: &Merchant, payee: Option<&str
         return fail(StatusCode::BAD_REQUEST, "no transaction_id");
     };
     let Ok(tenant) = store::order_tenant(&order) else { return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error") };
-    let paid_at = transaction
-        .success_time
-        .as_deref()
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(Utc::now);
+    let paid_at = transaction.success_time.as_deref().and_then(crate::pay::rfc3339).unwrap_or_else(Utc::now);
     match state.store.tenant(tenant).settle_paid_order(&order, &transaction_id, paid_at).await {
         Ok(_) => HttpResponse::NoContent().finish(),
         Err(e) => {
@@ -936,13 +931,7 @@ async fn alipay_notify(state: web::Data<HttpState>, body: web::Bytes) -> HttpRes
             );
         }
     };
-    let paid_at = params
-        .iter()
-        .find(|(k, _)| k == "gmt_payment")
-        .and_then(|(_, v)| chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M:%S").ok())
-        .and_then(|t| t.and_local_timezone(chrono_tz::Asia::Shanghai).single())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(Utc::now);
+    let paid_at = params.iter().find(|(k, _)| k == "gmt_payment").and_then(|(_, v)| alipay::beijing_time(v)).unwrap_or_else(Utc::now);
     match t.settle_paid_order(&order, &trade_no, paid_at).await {
         Ok(_) => alipay_answer(StatusCode::OK, "success"),
         Err(e) => {

@@ -68,6 +68,15 @@ pub fn sign_content<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>, no
     kept.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
 }
 
+/// Alipay's times (`2026-11-27 10:00:00`, Beijing time).
+pub fn beijing_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
+        .ok()?
+        .and_local_timezone(chrono_tz::Asia::Shanghai)
+        .single()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
 /// Fen as Alipay's yuan text (`12.30`).
 pub fn yuan(fen: i64) -> String {
     format!("{}{}.{:02}", if fen < 0 { "-" } else { "" }, (fen / 100).abs(), (fen % 100).abs())
@@ -150,6 +159,9 @@ pub async fn precreate(app: &App, order: &OrderRow, subject: &str) -> Result<Str
 #[derive(Debug, Clone, Deserialize)]
 pub struct Trade {
     pub trade_no: Option<String>,
+    /// When the payer paid (Beijing time).
+    #[serde(default)]
+    pub send_pay_date: Option<String>,
     pub trade_status: String,
     pub total_amount: String,
 }
@@ -160,7 +172,7 @@ pub async fn query(app: &App, order: &OrderRow) -> Result<Trade, PayError> {
     match call(app, "alipay.trade.query", json!({"out_trade_no": order.out_trade_no}), false).await {
         Ok(node) => serde_json::from_value(node).map_err(|e| PayError::Protocol(e.to_string())),
         Err(PayError::Refused { code, .. }) if code == "ACQ.TRADE_NOT_EXIST" => {
-            Ok(Trade { trade_no: None, trade_status: "WAIT_BUYER_PAY".into(), total_amount: yuan(order.amount_x100) })
+            Ok(Trade { trade_no: None, send_pay_date: None, trade_status: "WAIT_BUYER_PAY".into(), total_amount: yuan(order.amount_x100) })
         }
         Err(e) => Err(e),
     }

@@ -26,6 +26,8 @@ pub struct StandInTrade {
     /// PRECREATED (not scanned: unknown to queries), TRADE_SUCCESS, TRADE_CLOSED.
     pub status: String,
     pub trade_no: Option<String>,
+    /// When the payer paid (Beijing time, `yyyy-MM-dd HH:mm:ss`).
+    pub paid_at: Option<String>,
     /// (out_request_no, fen).
     pub refunds: Vec<(String, i64)>,
 }
@@ -142,7 +144,7 @@ impl AlipayStandIn {
             ("buyer_pay_amount", yuan(t.total)),
             ("subject", "电费充值".into()),
             ("gmt_create", now.clone()),
-            ("gmt_payment", now),
+            ("gmt_payment", t.paid_at.clone().unwrap_or(now)),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -162,6 +164,7 @@ impl AlipayStandIn {
             return false;
         }
         t.status = "TRADE_SUCCESS".into();
+        t.paid_at = Some(chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M:%S").to_string());
         t.trade_no = Some(format!("{}22001{:018}", chrono::Utc::now().format("%Y%m%d"), rand::random::<u64>() % 1_000_000_000_000_000_000));
         true
     }
@@ -294,6 +297,7 @@ async fn gateway(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpRespo
                     notify_url,
                     status: "PRECREATED".into(),
                     trade_no: None,
+                    paid_at: None,
                     refunds: Vec::new(),
                 },
             );
@@ -306,7 +310,7 @@ async fn gateway(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpRespo
                 &s,
                 &method,
                 json!({"code": "10000", "msg": "Success", "trade_no": t.trade_no, "out_trade_no": t.out_trade_no,
-                    "buyer_logon_id": "159****5620", "trade_status": t.status, "total_amount": yuan(t.total)}),
+                    "buyer_logon_id": "159****5620", "trade_status": t.status, "total_amount": yuan(t.total), "send_pay_date": t.paid_at}),
             ),
         },
         "alipay.trade.close" => {

@@ -444,12 +444,18 @@ pub async fn query_refund(m: &Merchant, order: &OrderRow, refund: &crate::store:
 /// What a channel says of an order when asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Queried {
-    /// Paid, for the order's merchant and amount: credit it with this transaction id.
-    Paid(String),
+    /// Paid, for the order's merchant and amount: credit it with this transaction id, at the
+    /// time the channel gives (if it gives one).
+    Paid(String, Option<chrono::DateTime<chrono::Utc>>),
     /// Paid, but not as ordered (merchant or amount): left to reconciliation.
     Mismatch,
     Closed,
     Unpaid,
+}
+
+/// WeChat's times (`2026-11-27T10:00:00+08:00`).
+pub fn rfc3339(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// Asks the order's channel about it.
@@ -459,7 +465,9 @@ pub async fn query_any(t: &TenantStore, order: &OrderRow) -> Result<Queried, Pay
         let q = alipay::query(&app, order).await?;
         return Ok(match q.trade_status.as_str() {
             "TRADE_SUCCESS" | "TRADE_FINISHED" => match (yuan_to_fen(&q.total_amount), q.trade_no) {
-                (Ok(fen), Some(no)) if fen == order.amount_x100 => Queried::Paid(no),
+                (Ok(fen), Some(no)) if fen == order.amount_x100 => {
+                    Queried::Paid(no, q.send_pay_date.as_deref().and_then(alipay::beijing_time))
+                }
                 _ => Queried::Mismatch,
             },
             "TRADE_CLOSED" => Queried::Closed,
@@ -473,7 +481,7 @@ pub async fn query_any(t: &TenantStore, order: &OrderRow) -> Result<Queried, Pay
     };
     Ok(match q.trade_state.as_str() {
         "SUCCESS" => match (check_transaction(&m, order, &q), q.transaction_id) {
-            (Ok(()), Some(tx)) => Queried::Paid(tx),
+            (Ok(()), Some(tx)) => Queried::Paid(tx, q.success_time.as_deref().and_then(rfc3339)),
             _ => Queried::Mismatch,
         },
         "CLOSED" | "REVOKED" | "PAYERROR" => Queried::Closed,
@@ -565,8 +573,8 @@ pub async fn sweep_pending(store: &crate::store::Store, now: chrono::DateTime<ch
         store.platform_order_checked(&order, now).await?;
         let t = store.tenant(crate::store::order_tenant(&order)?);
         match query_any(&t, &order).await {
-            Ok(Queried::Paid(tx)) => {
-                t.settle_paid_order(&order, &tx, now).await?;
+            Ok(Queried::Paid(tx, paid_at)) => {
+                t.settle_paid_order(&order, &tx, paid_at.unwrap_or(now)).await?;
                 settled += 1;
             }
             Ok(Queried::Mismatch) => {

@@ -49,6 +49,8 @@ pub struct StandInOrder {
     pub notify_url: String,
     pub state: String,
     pub transaction_id: Option<String>,
+    /// When the user paid (RFC 3339, Beijing time).
+    pub success_time: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -249,7 +251,7 @@ impl WechatPayStandIn {
             "trade_state": "SUCCESS",
             "trade_state_desc": "支付成功",
             "bank_type": "OTHERS",
-            "success_time": chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            "success_time": o.success_time.clone().unwrap_or_else(beijing_now),
             "amount": {"total": o.total, "payer_total": o.total, "currency": "CNY", "payer_currency": "CNY"},
         });
         if o.direct {
@@ -294,6 +296,7 @@ impl WechatPayStandIn {
         }
         o.state = "SUCCESS".into();
         o.transaction_id = Some(format!("4200{:024}", rand::random::<u64>()));
+        o.success_time = Some(beijing_now());
         true
     }
 
@@ -365,6 +368,10 @@ impl WechatPayStandIn {
     pub async fn stop(&self) {
         self.server.stop(false).await;
     }
+}
+
+fn beijing_now() -> String {
+    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 fn signed_headers(wechat: &MerchantSigner, body: &[u8], ts: i64) -> Vec<(String, String)> {
@@ -452,6 +459,7 @@ async fn jsapi(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpRespons
         notify_url: text("notify_url"),
         state: "NOTPAY".into(),
         transaction_id: None,
+        success_time: None,
     };
     take_order(&mut s, &caller, order)
 }
@@ -482,6 +490,7 @@ async fn jsapi_direct(state: Shared, req: HttpRequest, body: web::Bytes) -> Http
         notify_url: text("notify_url"),
         state: "NOTPAY".into(),
         transaction_id: None,
+        success_time: None,
     };
     take_order(&mut s, &caller, order)
 }
@@ -517,14 +526,14 @@ async fn query(state: Shared, req: HttpRequest, path: web::Path<String>) -> Http
             &caller,
             actix_web::http::StatusCode::OK,
             json!({"mchid": o.mchid, "appid": o.sp_appid, "out_trade_no": o.out_trade_no,
-                   "transaction_id": o.transaction_id, "trade_state": o.state, "amount": {"total": o.total, "currency": "CNY"}}),
+                   "transaction_id": o.transaction_id, "trade_state": o.state, "success_time": o.success_time, "amount": {"total": o.total, "currency": "CNY"}}),
         ),
         Some(o) => answer(
             &s,
             &caller,
             actix_web::http::StatusCode::OK,
             json!({"sp_mchid": s.config.sp_mchid, "sub_mchid": o.sub_mchid, "sp_appid": o.sp_appid, "out_trade_no": o.out_trade_no,
-                   "transaction_id": o.transaction_id, "trade_state": o.state, "amount": {"total": o.total, "currency": "CNY"}}),
+                   "transaction_id": o.transaction_id, "trade_state": o.state, "success_time": o.success_time, "amount": {"total": o.total, "currency": "CNY"}}),
         ),
     }
 }
