@@ -323,7 +323,18 @@ async fn alipay_recharges_end_to_end_and_refuses_forged_notifications() {
     let state_of = |id: &Value| orders.as_array().unwrap().iter().find(|o| o["id"] == *id).unwrap()["state"].clone();
     assert_eq!((state_of(&o3["id"]), state_of(&o4["id"])), (json!("PAID"), json!("CLOSED")));
     assert_eq!(ali.gateway.trade(o4["outTradeNo"].as_str().unwrap()).unwrap().status, "TRADE_CLOSED");
-    let _ = ali.payee;
+
+    // Finance sees the Alipay takings apart (the failed refund does not count).
+    let from = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let to = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let summary = s.admin.ok(
+        "query($f: DateTime!, $t: DateTime!) { paymentSummary(from: $f, to: $t) { payeeId paid net byChannel { channel payments paid refunded } } }",
+        json!({"f": from, "t": to}),
+    )["paymentSummary"]
+        .clone();
+    let east = summary.as_array().unwrap().iter().find(|r| r["payeeId"] == ali.payee.as_str()).unwrap();
+    assert_eq!(east["byChannel"], json!([{"channel": "ALIPAY", "payments": 3, "paid": "49.50", "refunded": "10.00"}]), "{summary}");
+    assert_eq!((east["paid"].as_str(), east["net"].as_str()), (Some("49.50"), Some("39.50")));
     ali.gateway.stop().await;
     s.pay.stop().await;
 }

@@ -231,6 +231,18 @@ pub struct PayeeSummary {
     /// Refunds started and not failed.
     pub refunded: Decimal,
     pub net: Decimal,
+    /// The same split by channel (each channel settles to the payee separately).
+    pub by_channel: Vec<ChannelSummary>,
+}
+
+/// One channel's part of a payee's takings.
+#[derive(SimpleObject)]
+pub struct ChannelSummary {
+    /// WECHAT (service provider), WECHAT_DIRECT, ALIPAY.
+    pub channel: String,
+    pub payments: i64,
+    pub paid: Decimal,
+    pub refunded: Decimal,
 }
 
 #[derive(InputObject)]
@@ -421,7 +433,8 @@ impl PayQuery {
             .collect())
     }
 
-    /// WeChat payments per payee in `[from, to)`: each property company's money apart (收款汇总).
+    /// Payments per payee in `[from, to)`, all channels and each apart: each property
+    /// company's money apart (收款汇总).
     async fn payment_summary(&self, ctx: &Context<'_>, from: DateTime<Utc>, to: DateTime<Utc>) -> Res<Vec<PayeeSummary>> {
         if to <= from {
             return Err(err(Invalid::new("to", "after from")));
@@ -429,14 +442,27 @@ impl PayQuery {
         let rows = tenant(ctx)?.payment_summary(from, to).await.map_err(err)?;
         Ok(rows
             .into_iter()
-            .map(|(p, n, paid, refunded)| PayeeSummary {
-                payee_id: ID(p.id),
-                name: p.name,
-                sub_mchid: p.sub_mchid,
-                payments: n,
-                paid: from_scaled(paid, 2),
-                refunded: from_scaled(refunded, 2),
-                net: from_scaled(paid - refunded, 2),
+            .map(|t| {
+                let (n, paid, refunded) = t.total();
+                PayeeSummary {
+                    payee_id: ID(t.payee.id),
+                    name: t.payee.name,
+                    sub_mchid: t.payee.sub_mchid,
+                    payments: n,
+                    paid: from_scaled(paid, 2),
+                    refunded: from_scaled(refunded, 2),
+                    net: from_scaled(paid - refunded, 2),
+                    by_channel: t
+                        .channels
+                        .into_iter()
+                        .map(|(channel, payments, paid, refunded)| ChannelSummary {
+                            channel,
+                            payments,
+                            paid: from_scaled(paid, 2),
+                            refunded: from_scaled(refunded, 2),
+                        })
+                        .collect(),
+                }
             })
             .collect())
     }
