@@ -295,6 +295,13 @@ async fn alipay_recharges_end_to_end_and_refuses_forged_notifications() {
     let no2 = o2["outTradeNo"].as_str().unwrap().to_string();
     assert!(ali.gateway.pay(&no2));
     assert!(credited(&s, &a1, "42.50").await, "deliveries: {:?}", ali.gateway.deliveries());
+    // The gateway records a delivery once our answer reaches it, which may be after the credit.
+    let answered = TestApp::eventually(Duration::from_secs(10), || {
+        let last = ali.gateway.deliveries().last().map(|d| d.1.clone());
+        async move { last.is_some() }
+    })
+    .await;
+    assert!(answered);
     assert_eq!(ali.gateway.deliveries().last().unwrap().1, "success");
 
     // Refunds are synchronous at Alipay; a refused one gives the money back.

@@ -173,6 +173,13 @@ async fn a_customer_recharges_through_wechat_pay_and_is_credited_once() {
     })
     .await;
     assert!(credited, "deliveries: {:?}", s.pay.deliveries());
+    // The stand-in records a delivery once our answer reaches it, which may be after the credit.
+    let answered = TestApp::eventually(std::time::Duration::from_secs(10), || {
+        let last = s.pay.deliveries().last().map(|d| d.1);
+        async move { last.is_some() }
+    })
+    .await;
+    assert!(answered);
     assert_eq!(s.pay.deliveries().last().unwrap().1, 204);
     let orders = graphql(
         s.app.app.http_addr,
