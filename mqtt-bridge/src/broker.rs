@@ -6,8 +6,13 @@
 //! (see docs/MQTT.md for the gap that remains).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use rand::distributions::{Alphanumeric, DistString};
 
 use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
 
@@ -29,8 +34,10 @@ pub fn start_embedded(listen: SocketAddr, auth: Arc<dyn DeviceAuth>) -> Result<(
         external_auth: None,
         dynamic_filters: true,
     };
+    let probe = Arc::new(ReadinessProbe::new());
+    let probe_auth = probe.clone();
     connections.set_auth_handler(move |client_id: String, user: String, pass: String| {
-        let ok = auth.check(&client_id, &user, &pass);
+        let ok = probe_auth.accepts(&client_id, &user, &pass) || auth.check(&client_id, &user, &pass);
         async move { ok }
     });
     let server = ServerSettings { name: "v4-embedded".into(), listen, tls: None, next_connection_delay_ms: 0, connections };
@@ -57,12 +64,76 @@ pub fn start_embedded(listen: SocketAddr, auth: Arc<dyn DeviceAuth>) -> Result<(
             }
         })
         .map_err(|e| BrokerError::Start(e.to_string()))?;
-    // Wait until the listener accepts connections.
     for _ in 0..200 {
-        if std::net::TcpStream::connect(listen).is_ok() {
+        if probe.connects(listen) {
+            probe.retire();
             return Ok(());
         }
-        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(10));
     }
+    probe.retire();
     Err(BrokerError::Start(format!("nothing listening on {listen}")))
+}
+
+/// A one-time login that proves the broker answers MQTT. A bare TCP probe would be logged by
+/// rumqttd as a failed connection; this one connects, is acknowledged and leaves.
+/// Its random password is valid only until the broker is up.
+struct ReadinessProbe {
+    client_id: String,
+    password: String,
+    live: AtomicBool,
+}
+
+impl ReadinessProbe {
+    fn new() -> Self {
+        let mut rng = rand::thread_rng();
+        Self {
+            client_id: format!("voltledger-probe-{}", Alphanumeric.sample_string(&mut rng, 12)),
+            password: Alphanumeric.sample_string(&mut rng, 32),
+            live: AtomicBool::new(true),
+        }
+    }
+
+    fn accepts(&self, client_id: &str, user: &str, pass: &str) -> bool {
+        self.live.load(Ordering::Acquire) && client_id == self.client_id && user == self.client_id && pass == self.password
+    }
+
+    fn retire(&self) {
+        self.live.store(false, Ordering::Release);
+    }
+
+    /// CONNECT (MQTT 3.1.1, clean session) → CONNACK accepted → close (rumqttd logs a peer's
+    /// close after CONNACK as an ordinary disconnect).
+    fn connects(&self, listen: SocketAddr) -> bool {
+        let Ok(mut stream) = TcpStream::connect_timeout(&listen, Duration::from_millis(200)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+        let mut body = vec![0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0xC2, 0x00, 0x3C];
+        for field in [&self.client_id, &self.client_id, &self.password] {
+            body.extend_from_slice(&(field.len() as u16).to_be_bytes());
+            body.extend_from_slice(field.as_bytes());
+        }
+        let mut packet = vec![0x10, body.len() as u8];
+        packet.extend_from_slice(&body);
+        let mut connack = [0u8; 4];
+        stream.write_all(&packet).is_ok() && stream.read_exact(&mut connack).is_ok() && connack == [0x20, 0x02, 0x00, 0x00]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readiness_login_is_its_own_and_dies_with_the_probe() {
+        let probe = ReadinessProbe::new();
+        let (id, pass) = (probe.client_id.clone(), probe.password.clone());
+        assert!(probe.accepts(&id, &id, &pass));
+        assert!(!probe.accepts(&id, &id, "guess"));
+        assert!(!probe.accepts("meter-1", &id, &pass), "the client id must be the probe's");
+        assert!(!ReadinessProbe::new().accepts(&id, &id, &pass), "each start draws a new login");
+        probe.retire();
+        assert!(!probe.accepts(&id, &id, &pass));
+    }
 }
