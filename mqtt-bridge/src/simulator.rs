@@ -3,12 +3,14 @@
 //! relay, faults); a device task publishes its meters' readings and answers downlink frames.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Timelike, Utc};
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use rust_decimal::Decimal;
+use tokio::sync::mpsc;
 
 use crate::dlt645::secure::{self, Key, SealedControl, SealedWrite, WalletRecharge};
 use crate::dlt645::{self, Address, Di, Frame, RelayAction, RemoteControl, Value, di, function};
@@ -456,10 +458,13 @@ async fn run_device(config: SimConfig, mut device: SimDevice, handle: SimHandle,
     options.set_credentials(device.username.clone(), device.password.clone());
     options.set_keep_alive(Duration::from_secs(60));
     options.set_clean_session(false);
-    let (client, mut events) = AsyncClient::new(options, 64);
+    let (client, events) = AsyncClient::new(options, 64);
     let up = uplink::up_topic(&device.username);
     let down = uplink::down_topic(&device.username);
     let _ = client.subscribe(down.clone(), QoS::AtLeastOnce).await;
+    let finished = Arc::new(AtomicBool::new(false));
+    let (commands_tx, mut commands) = mpsc::channel(16);
+    let _connection = AbortOnDrop(tokio::spawn(drive_connection(events, down, commands_tx, finished.clone())));
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + stagger, config.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut rounds = 0u64;
@@ -470,6 +475,7 @@ async fn run_device(config: SimConfig, mut device: SimDevice, handle: SimHandle,
                 if config.rounds.is_some_and(|r| rounds >= r) {
                     // Let queued publishes drain before the session ends.
                     tokio::time::sleep(Duration::from_millis(300)).await;
+                    finished.store(true, Ordering::Release);
                     let _ = client.disconnect().await;
                     continue;
                 }
@@ -500,39 +506,58 @@ async fn run_device(config: SimConfig, mut device: SimDevice, handle: SimHandle,
                     let _ = client.publish(up.clone(), QoS::AtLeastOnce, false, payload).await;
                 }
             }
-            event = events.poll() => match event {
-                Ok(Event::Incoming(Packet::Publish(p))) if p.topic == down => {
-                    let now = local_now(config.clock_offset);
-                    let mut replies = Vec::new();
-                    for frame in dlt645::scan(&p.payload).frames {
-                        for meter in &mut device.meters {
-                            if let Some(reply) = answer(meter, &frame, now) {
-                                let _ = reply.write(&mut replies);
-                            }
-                            if let Ok(mut r) = handle.relays.lock() {
-                                r.insert(meter.address, (meter.relay_open, meter.hold_power));
-                            }
-                            if !meter.settings.is_empty()
-                                && let Ok(mut s) = handle.settings.lock()
-                            {
-                                s.insert(meter.address, meter.settings.clone());
-                            }
+            received = commands.recv() => {
+                // The connection ends only after our disconnect.
+                let Some(payload) = received else { return };
+                let now = local_now(config.clock_offset);
+                let mut replies = Vec::new();
+                for frame in dlt645::scan(&payload).frames {
+                    for meter in &mut device.meters {
+                        if let Some(reply) = answer(meter, &frame, now) {
+                            let _ = reply.write(&mut replies);
+                        }
+                        if let Ok(mut r) = handle.relays.lock() {
+                            r.insert(meter.address, (meter.relay_open, meter.hold_power));
+                        }
+                        if !meter.settings.is_empty()
+                            && let Ok(mut s) = handle.settings.lock()
+                        {
+                            s.insert(meter.address, meter.settings.clone());
                         }
                     }
-                    if !replies.is_empty() {
-                        let _ = client.publish(up.clone(), QoS::AtLeastOnce, false, replies).await;
-                    }
                 }
-                Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => return,
-                Ok(_) => {}
-                Err(_) => {
-                    if config.rounds.is_some_and(|r| rounds >= r) {
-                        return;
-                    }
-                    tokio::time::sleep(Duration::from_millis(500)).await;
+                if !replies.is_empty() {
+                    let _ = client.publish(up.clone(), QoS::AtLeastOnce, false, replies).await;
                 }
             }
         }
+    }
+}
+
+/// Polls the device's MQTT connection in its own task: `EventLoop::poll` must not be
+/// cancelled (a poll dropped mid-connect drops the half-open connection), so it cannot sit in
+/// the device loop's `select!` beside the ticker. Forwards what arrives on the down topic.
+async fn drive_connection(mut events: EventLoop, down: String, commands: mpsc::Sender<Vec<u8>>, finished: Arc<AtomicBool>) {
+    loop {
+        match events.poll().await {
+            Ok(Event::Incoming(Packet::Publish(p))) if p.topic == down => {
+                if commands.send(p.payload.to_vec()).await.is_err() {
+                    return;
+                }
+            }
+            Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => return,
+            Ok(_) => {}
+            Err(_) if finished.load(Ordering::Acquire) => return,
+            Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
