@@ -342,6 +342,33 @@ async fn alipay_recharges_end_to_end_and_refuses_forged_notifications() {
     let east = summary.as_array().unwrap().iter().find(|r| r["payeeId"] == ali.payee.as_str()).unwrap();
     assert_eq!(east["byChannel"], json!([{"channel": "ALIPAY", "payments": 3, "paid": "49.50", "refunded": "10.00"}]), "{summary}");
     assert_eq!((east["paid"].as_str(), east["net"].as_str()), (Some("49.50"), Some("39.50")));
+
+    // The day's Alipay bill (a zip of GBK files) agrees with us: three payments, one refund.
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string();
+    let reconcile = || {
+        s.admin.ok(
+            "mutation($p: ID!, $d: NaiveDate!) { reconcilePayments(input: {payeeId: $p, date: $d}) { billRows matched discrepancies { kind outTradeNo ours theirs } } }",
+            json!({"p": ali.payee, "d": today}),
+        )["reconcilePayments"]
+            .clone()
+    };
+    let rec = reconcile();
+    assert_eq!((rec["billRows"].as_i64(), rec["matched"].as_i64()), (Some(4), Some(3)), "{rec}");
+    assert_eq!(rec["discrepancies"], json!([]));
+    // Planted: a payment billed for another amount, and one no order of ours explains.
+    ali.gateway.bill_amount(&no2, 1350);
+    ali.gateway.bill_extra(ALIPAY_APP, "VL-NOT-OURS-1", 500);
+    let rec = reconcile();
+    let mut found: Vec<(String, String)> = rec["discrepancies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["kind"].as_str().unwrap().to_string(), d["outTradeNo"].as_str().unwrap().to_string()))
+        .collect();
+    found.sort();
+    assert_eq!(found, [("AMOUNT_MISMATCH".to_string(), no2.clone()), ("UNKNOWN_ORDER".to_string(), "VL-NOT-OURS-1".to_string())], "{rec}");
+    ali.gateway.clear_bill_plants();
+    assert_eq!(reconcile()["discrepancies"], json!([]));
     ali.gateway.stop().await;
     s.pay.stop().await;
 }

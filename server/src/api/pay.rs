@@ -168,7 +168,7 @@ impl From<store::RefundRow> for PaymentRefund {
     }
 }
 
-/// One difference between WeChat's bill and our records (对账差异).
+/// One difference between a channel's bill and our records (对账差异).
 #[derive(SimpleObject)]
 pub struct Discrepancy {
     /// MISSING_CREDIT, UNKNOWN_ORDER, MISSING_IN_BILL, AMOUNT_MISMATCH, NOT_IN_LEDGER.
@@ -184,7 +184,7 @@ pub struct Reconciliation {
     pub payee_id: ID,
     pub date: chrono::NaiveDate,
     pub ran_at: DateTime<Utc>,
-    /// Detail rows in WeChat's bill.
+    /// Detail rows in the channels' bills (WeChat Pay and Alipay together).
     pub bill_rows: i32,
     pub matched: i32,
     pub discrepancies: Vec<Discrepancy>,
@@ -627,7 +627,8 @@ impl PayMutation {
         payee_view(t, payee).await
     }
 
-    /// Downloads WeChat's trade bill of a payee for a day (SHA1 checked), and compares it with
+    /// Downloads the payee's trade bills for a day — WeChat Pay's (SHA1 checked) and Alipay's
+    /// (from the link in its signed answer), for each channel it has — and compares them with
     /// our orders and ledger: payments missing on either side and amounts that differ.
     async fn reconcile_payments(&self, ctx: &Context<'_>, input: ReconcileInput) -> Res<Reconciliation> {
         let t = tenant(ctx)?;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::wechatpay::{KeyRing, MerchantSigner, WechatPayError};
-use super::{NotifyRefusal, PayError, http_client};
+use super::{BillRecord, NotifyRefusal, PayError, http_client};
 use crate::store::{OrderRow, PayeeCredentials, RefundRow, TenantStore};
 
 /// The name Alipay's public key is kept under in a payee's verification keys.
@@ -202,6 +202,102 @@ pub async fn query_refund(app: &App, order: &OrderRow, refund: &RefundRow) -> Re
     Ok(node["refund_status"].as_str() == Some("REFUND_SUCCESS"))
 }
 
+/// `alipay.data.dataservice.bill.downloadurl.query` then the file: the app's trade bill of
+/// one day. The download link arrives in Alipay's signed answer and is short-lived; the file
+/// itself is not signed.
+pub async fn trade_bill(app: &App, date: chrono::NaiveDate) -> Result<Vec<BillRecord>, PayError> {
+    let biz = json!({"bill_type": "trade", "bill_date": date.format("%Y-%m-%d").to_string()});
+    let node = call(app, "alipay.data.dataservice.bill.downloadurl.query", biz, false).await?;
+    let url = node["bill_download_url"].as_str().ok_or_else(|| PayError::Protocol("no bill_download_url".into()))?;
+    let answer = http_client()?.get(url).send().await.map_err(|e| PayError::Transport(e.to_string()))?;
+    if !answer.status().is_success() {
+        return Err(PayError::Transport(format!("the bill download answered {}", answer.status())));
+    }
+    let file = answer.bytes().await.map_err(|e| PayError::Transport(e.to_string()))?;
+    parse_bill_zip(&file).map_err(PayError::Protocol)
+}
+
+/// The bill archive: a zip holding `…_业务明细.csv` (the details) and `…_业务明细(汇总).csv`
+/// (the totals), both GBK; entry names may be GBK too.
+pub fn parse_bill_zip(bytes: &[u8]) -> Result<Vec<BillRecord>, String> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| format!("the bill is not a zip archive: {e}"))?;
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(|e| format!("bill archive entry {i}: {e}"))?;
+        let name = match std::str::from_utf8(entry.name_raw()) {
+            Ok(n) => n.to_string(),
+            Err(_) => encoding_rs::GBK.decode(entry.name_raw()).0.into_owned(),
+        };
+        if !name.ends_with("业务明细.csv") {
+            continue;
+        }
+        const LIMIT: u64 = 256 * 1024 * 1024;
+        let mut raw = Vec::new();
+        (&mut entry).take(LIMIT + 1).read_to_end(&mut raw).map_err(|e| format!("{name}: {e}"))?;
+        if raw.len() as u64 > LIMIT {
+            return Err(format!("{name}: larger than {LIMIT} bytes"));
+        }
+        let (text, _, bad) = encoding_rs::GBK.decode(&raw);
+        if bad {
+            return Err(format!("{name}: not GBK text"));
+        }
+        return parse_trade_bill(&text);
+    }
+    Err("the bill archive has no 业务明细.csv".into())
+}
+
+/// The details file: `#` comment lines around a header row (`支付宝交易号,商户订单号,业务类型,…`)
+/// and one row per business, every field padded with spaces or tabs. 业务类型 交易 is a payment
+/// (订单金额 in yuan), 退款 a refund (a negative 订单金额, 退款批次号/请求号 naming it).
+pub fn parse_trade_bill(text: &str) -> Result<Vec<BillRecord>, String> {
+    const FIELDS: usize = 22;
+    let mut out = Vec::new();
+    let mut in_details = false;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_start_matches('\u{feff}');
+        if line.starts_with('#') {
+            if in_details {
+                break;
+            }
+            continue;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line.split(',').map(|c| c.trim_matches(|ch: char| ch.is_whitespace())).collect();
+        if !in_details {
+            if f.first() != Some(&"支付宝交易号") {
+                return Err(format!("line {}: expected the header row", n + 1));
+            }
+            in_details = true;
+            continue;
+        }
+        if f.len() < FIELDS {
+            return Err(format!("line {}: {} fields, expected at least {FIELDS}", n + 1, f.len()));
+        }
+        let at = |i: usize| f.get(i).copied().unwrap_or("");
+        let amount = yuan_to_fen(at(11)).map_err(|e| format!("line {}: {e}", n + 1))?;
+        let (state, amount, out_refund_no, refund) = match at(2) {
+            "交易" => ("SUCCESS", amount, String::new(), 0),
+            "退款" => ("REFUND", 0, at(21).to_string(), -amount),
+            other => (other, 0, String::new(), 0),
+        };
+        out.push(BillRecord {
+            sub_mchid: String::new(),
+            transaction_id: at(0).into(),
+            out_trade_no: at(1).into(),
+            state: state.into(),
+            amount,
+            out_refund_no,
+            refund,
+        });
+    }
+    if !in_details {
+        return Err("no details in the bill".into());
+    }
+    Ok(out)
+}
+
 /// Verifies an asynchronous notification (form parameters as received, decoded): Alipay's
 /// RSA2 signature over every parameter but `sign` and `sign_type`.
 pub fn verify_notification(app: &App, params: &[(String, String)]) -> Result<(), NotifyRefusal> {
@@ -254,6 +350,35 @@ pub fn pem_armour(text: &str, label: &str) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_bill_archive_made_by_python_parses_names_and_text_in_gbk() {
+        let bill = parse_bill_zip(include_bytes!("../../testdata/alipay_bill.zip")).unwrap();
+        assert_eq!(bill.len(), 2);
+        assert_eq!(
+            (bill[0].transaction_id.as_str(), bill[0].out_trade_no.as_str(), bill[0].state.as_str(), bill[0].amount),
+            ("2026120122001400001", "VLA1", "SUCCESS", 4250)
+        );
+        assert_eq!((bill[1].state.as_str(), bill[1].refund, bill[1].out_refund_no.as_str()), ("REFUND", 1250, "RF1"));
+    }
+
+    #[test]
+    fn bad_bills_are_refused_with_a_reason() {
+        assert!(parse_bill_zip(b"PK not really").unwrap_err().contains("not a zip"));
+        let header = "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）";
+        let fields = |amount: &str| {
+            let mut f = vec!["2026120122001400001", "VLA1", "交易"];
+            f.extend(std::iter::repeat_n("", 8));
+            f.push(amount);
+            f.extend(std::iter::repeat_n("", 13));
+            f.join(",")
+        };
+        assert_eq!(parse_trade_bill(&format!("#明细\n{header}\n{}\n#结束\n", fields("30.00"))).unwrap()[0].amount, 3000);
+        assert!(parse_trade_bill(&format!("{header}\n{}\n", fields("30.001"))).unwrap_err().contains("line 2"));
+        assert!(parse_trade_bill(&format!("{header}\nVLA1,交易,30.00\n")).unwrap_err().contains("fields"));
+        assert!(parse_trade_bill("#明细\n2026,VLA1\n").unwrap_err().contains("header"));
+        assert!(parse_trade_bill("#明细\n#结束\n").is_err(), "no header row at all");
+    }
 
     #[test]
     fn the_signed_string_sorts_drops_empty_values_and_sign_and_in_notifications_sign_type() {

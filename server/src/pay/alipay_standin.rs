@@ -3,7 +3,9 @@
 //! `isv.invalid-signature` otherwise, as Alipay answers), signs each `…_response` node with
 //! its own key, keeps trades (precreate → the payer scans and pays → query, close, refund,
 //! refund query), and posts signed `trade_status_sync` notifications to the trade's
-//! `notify_url` on Alipay's retry schedule until the answer is exactly `success`.
+//! `notify_url` on Alipay's retry schedule until the answer is exactly `success`. Trade bills
+//! (`alipay.data.dataservice.bill.downloadurl.query`) are zips of GBK CSV files behind a
+//! short-lived link, as Alipay serves them; unlike Alipay it also serves today's.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -45,6 +47,14 @@ struct State {
     deliveries: Vec<(String, String)>,
     fail_refunds: bool,
     time_scale: f64,
+    /// out_request_no -> when the refund was made (Beijing time).
+    refunded_at: HashMap<String, String>,
+    /// Planted in the bills: out_trade_no -> the amount billed (fen).
+    bill_amounts: HashMap<String, i64>,
+    /// Planted in the bills: (app_id, out_trade_no, fen) payments no order explains.
+    extra_rows: Vec<(String, String, i64)>,
+    /// The secret of this run's bill links.
+    bill_token: String,
 }
 
 #[derive(Clone)]
@@ -73,6 +83,10 @@ impl AlipayStandIn {
             deliveries: Vec::new(),
             fail_refunds: false,
             time_scale,
+            refunded_at: HashMap::new(),
+            bill_amounts: HashMap::new(),
+            extra_rows: Vec::new(),
+            bill_token: format!("{:032x}", rand::random::<u128>()),
         }));
         let data = web::Data::new(state.clone());
         let me: web::Data<std::sync::OnceLock<AlipayStandIn>> = web::Data::new(std::sync::OnceLock::new());
@@ -85,6 +99,7 @@ impl AlipayStandIn {
                 .app_data(me_for_app.clone())
                 .route("/gateway.do", web::post().to(gateway))
                 .route("/standin/alipay/pay", web::post().to(play_payer))
+                .route("/standin/alipay/bill", web::get().to(bill_file))
         })
         .workers(1)
         .listen(listener)
@@ -112,6 +127,23 @@ impl AlipayStandIn {
 
     pub fn deliveries(&self) -> Vec<(String, String)> {
         lock(&self.state).deliveries.clone()
+    }
+
+    /// Bills this trade with another amount (a planted mismatch).
+    pub fn bill_amount(&self, out_trade_no: &str, fen: i64) {
+        lock(&self.state).bill_amounts.insert(out_trade_no.into(), fen);
+    }
+
+    /// Adds a payment to the app's bills that no order of ours explains.
+    pub fn bill_extra(&self, app_id: &str, out_trade_no: &str, fen: i64) {
+        lock(&self.state).extra_rows.push((app_id.into(), out_trade_no.into(), fen));
+    }
+
+    /// Takes the planted changes out of the bills again.
+    pub fn clear_bill_plants(&self) {
+        let mut s = lock(&self.state);
+        s.bill_amounts.clear();
+        s.extra_rows.clear();
     }
 
     /// From now on refunds are refused (ACQ.SELLER_BALANCE_NOT_ENOUGH).
@@ -330,7 +362,8 @@ async fn gateway(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpRespo
             let request = biz["out_request_no"].as_str().unwrap_or("").to_string();
             let fen = biz["refund_amount"].as_str().and_then(|a| yuan_to_fen(a).ok()).unwrap_or(0);
             let fail = s.fail_refunds;
-            let Some(t) = s.trades.get_mut(&no).filter(|t| t.app_id == app_id && t.status == "TRADE_SUCCESS") else {
+            let st = &mut *s;
+            let Some(t) = st.trades.get_mut(&no).filter(|t| t.app_id == app_id && t.status == "TRADE_SUCCESS") else {
                 return business_failure(&s, &method, "ACQ.TRADE_NOT_EXIST", "交易不存在");
             };
             let repeated = t.refunds.iter().any(|(r, _)| *r == request);
@@ -342,7 +375,9 @@ async fn gateway(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpRespo
                 if fen <= 0 || request.is_empty() || refunded + fen > t.total {
                     return business_failure(&s, &method, "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限");
                 }
-                t.refunds.push((request, fen));
+                t.refunds.push((request.clone(), fen));
+                let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M:%S").to_string();
+                st.refunded_at.insert(request, now);
             }
             let total_refunded: i64 = t.refunds.iter().map(|(_, f)| f).sum();
             let node = json!({"code": "10000", "msg": "Success", "trade_no": t.trade_no, "out_trade_no": no,
@@ -360,8 +395,184 @@ async fn gateway(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpRespo
             };
             signed(&s, &method, node)
         }
+        "alipay.data.dataservice.bill.downloadurl.query" => {
+            let date = biz["bill_date"].as_str().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            match (biz["bill_type"].as_str(), date) {
+                (Some("trade"), Some(date)) => {
+                    let url = format!(
+                        "http://{}/standin/alipay/bill?app_id={app_id}&bill_date={}&token={}",
+                        req.connection_info().host(),
+                        date.format("%Y-%m-%d"),
+                        s.bill_token
+                    );
+                    signed(&s, &method, json!({"code": "10000", "msg": "Success", "bill_download_url": url}))
+                }
+                _ => business_failure(&s, &method, "isv.invalid-parameter", "bill_type or bill_date"),
+            }
+        }
         _ => gateway_error("40004", "Business Failed", "isv.invalid-method", "不存在的方法名"),
     }
+}
+
+#[derive(serde::Deserialize)]
+struct BillQuery {
+    app_id: String,
+    bill_date: chrono::NaiveDate,
+    token: String,
+}
+
+/// The file behind a bill link: a zip of the details and the totals, GBK like Alipay's.
+async fn bill_file(state: Shared, q: web::Query<BillQuery>) -> HttpResponse {
+    let s = lock(&state);
+    let Some(app) = s.apps.get(&q.app_id).filter(|_| q.token == s.bill_token) else {
+        return HttpResponse::NotFound().body("bill not found");
+    };
+    match bill_zip(&s, &q.app_id, &app.seller_id, q.bill_date) {
+        Ok(zip) => HttpResponse::Ok().content_type("application/zip").body(zip),
+        Err(e) => HttpResponse::InternalServerError().body(e),
+    }
+}
+
+const BILL_HEADER: &str = "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,\
+    订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,\
+    商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注";
+
+fn bill_zip(s: &State, app_id: &str, seller_id: &str, date: chrono::NaiveDate) -> Result<Vec<u8>, String> {
+    use std::io::Write;
+    let day = date.format("%Y-%m-%d").to_string();
+    let on_day = |at: &Option<String>| at.as_deref().is_some_and(|a| a.starts_with(&day));
+    // Each field is followed by a tab, as in Alipay's files.
+    let row = |fields: [&str; 25]| fields.iter().map(|f| format!("{f}\t")).collect::<Vec<_>>().join(",");
+    let (mut rows, mut paid, mut refunded) = (Vec::new(), 0usize, 0usize);
+    let mut trades: Vec<&StandInTrade> = s.trades.values().filter(|t| t.app_id == app_id).collect();
+    trades.sort_by(|a, b| a.paid_at.cmp(&b.paid_at));
+    for t in trades {
+        let trade_no = t.trade_no.clone().unwrap_or_default();
+        let paid_at = t.paid_at.clone().unwrap_or_default();
+        if on_day(&t.paid_at) {
+            let amount = yuan(s.bill_amounts.get(&t.out_trade_no).copied().unwrap_or(t.total));
+            let fee = yuan(t.total * 6 / 1000);
+            rows.push(row([
+                &trade_no,
+                &t.out_trade_no,
+                "交易",
+                "电费充值",
+                &paid_at,
+                &paid_at,
+                "",
+                "",
+                "",
+                "",
+                "159****5620",
+                &amount,
+                &amount,
+                "0.00",
+                "0.00",
+                "0.00",
+                "0.00",
+                "0.00",
+                "",
+                "0.00",
+                "0.00",
+                "",
+                &fee,
+                "0.00",
+                "",
+            ]));
+            paid += 1;
+        }
+        for (request, fen) in &t.refunds {
+            let at = s.refunded_at.get(request).cloned();
+            if on_day(&at) {
+                let at = at.unwrap_or_default();
+                let amount = format!("-{}", yuan(*fen));
+                rows.push(row([
+                    &trade_no,
+                    &t.out_trade_no,
+                    "退款",
+                    "电费充值",
+                    &paid_at,
+                    &at,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "159****5620",
+                    &amount,
+                    &amount,
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "",
+                    "0.00",
+                    "0.00",
+                    request,
+                    "0.00",
+                    "0.00",
+                    "",
+                ]));
+                refunded += 1;
+            }
+        }
+    }
+    for (i, (_, out_trade_no, fen)) in s.extra_rows.iter().filter(|(a, _, _)| a == app_id).enumerate() {
+        let at = format!("{day} 12:00:00");
+        let amount = yuan(*fen);
+        let trade_no = format!("{}22001400000000{i:04}", date.format("%Y%m%d"));
+        rows.push(row([
+            &trade_no,
+            out_trade_no,
+            "交易",
+            "电费充值",
+            &at,
+            &at,
+            "",
+            "",
+            "",
+            "",
+            "159****5620",
+            &amount,
+            &amount,
+            "0.00",
+            "0.00",
+            "0.00",
+            "0.00",
+            "0.00",
+            "",
+            "0.00",
+            "0.00",
+            "",
+            "0.00",
+            "0.00",
+            "",
+        ]));
+        paid += 1;
+    }
+    let stamp = date.format("%Y%m%d");
+    let next = date.succ_opt().unwrap_or(date).format("%Y年%m月%d日");
+    let details = format!(
+        "#支付宝业务明细查询\r\n#账号：[{seller_id}0156]\r\n#起始日期：[{} 00:00:00]   终止日期：[{next} 00:00:00]\r\n\
+         #-----------------------------------------业务明细列表----------------------------------------\r\n{BILL_HEADER}\r\n{}\r\n\
+         #-----------------------------------------业务明细列表结束------------------------------------\r\n\
+         #交易合计：{paid}笔，退款合计：{refunded}笔\r\n#导出时间：[{} 09:00:00]\r\n",
+        date.format("%Y年%m月%d日"),
+        rows.join("\r\n"),
+        next
+    );
+    let totals = format!(
+        "#支付宝业务汇总查询\r\n#账号：[{seller_id}0156]\r\n门店编号,门店名称,交易订单总笔数,退款订单总笔数\r\n合计,,{paid},{refunded}\r\n#导出时间：[{next} 09:00:00]\r\n"
+    );
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, text) in
+        [(format!("{seller_id}0156_{stamp}_业务明细.csv"), details), (format!("{seller_id}0156_{stamp}_业务明细(汇总).csv"), totals)]
+    {
+        zip.start_file(name, options).map_err(|e| e.to_string())?;
+        zip.write_all(&encoding_rs::GBK.encode(&text).0).map_err(|e| e.to_string())?;
+    }
+    zip.finish().map(|c| c.into_inner()).map_err(|e| e.to_string())
 }
 
 #[derive(serde::Deserialize)]

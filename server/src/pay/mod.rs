@@ -604,9 +604,10 @@ pub async fn sweep_pending(store: &crate::store::Store, now: chrono::DateTime<ch
     Ok(settled)
 }
 
-/// One detail row of a WeChat Pay trade bill.
+/// One row of a channel's trade bill.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BillRecord {
+    /// The sub-merchant (WeChat Pay partner bills; empty otherwise).
     pub sub_mchid: String,
     pub transaction_id: String,
     pub out_trade_no: String,
@@ -710,33 +711,58 @@ pub struct Discrepancy {
     pub theirs: Option<i64>,
 }
 
-/// Reconciles one payee's WeChat Pay day and keeps the result.
+/// Reconciles one payee's day on every channel it takes payments on (WeChat Pay, Alipay) and
+/// keeps one result for the day.
 pub async fn reconcile_payee(
     t: &crate::store::TenantStore,
     payee: &crate::store::PayeeRow,
     date: chrono::NaiveDate,
 ) -> Result<crate::store::ReconciliationRow, String> {
-    let (m, _) = merchant_for_payee(t, payee).await.map_err(|e| e.to_string())?;
-    let bill = trade_bill(&m, &payee.sub_mchid, date).await.map_err(|e| format!("the bill could not be fetched: {e}"))?;
+    let mut bills: Vec<(&str, Vec<BillRecord>)> = Vec::new();
+    let mut unconfigured = Vec::new();
+    match merchant_for_payee(t, payee).await {
+        Ok((m, _)) => {
+            let bill =
+                trade_bill(&m, &payee.sub_mchid, date).await.map_err(|e| format!("the WeChat Pay bill could not be fetched: {e}"))?;
+            bills.push(("WECHAT", bill));
+        }
+        Err(e) => unconfigured.push(e.to_string()),
+    }
+    match alipay::App::of_payee(t, &payee.id).await {
+        Ok(app) => {
+            let bill = alipay::trade_bill(&app, date).await.map_err(|e| format!("the Alipay bill could not be fetched: {e}"))?;
+            bills.push(("ALIPAY", bill));
+        }
+        Err(e) => unconfigured.push(e.to_string()),
+    }
+    if bills.is_empty() {
+        return Err(format!("no channel to reconcile: {}", unconfigured.join("; ")));
+    }
     let tz: chrono_tz::Tz = t.tenant_row().await.map_err(|e| e.to_string())?.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
     let next = date.succ_opt().ok_or("date out of range")?;
     let (from, to) = (crate::domain::billing::local_instant(tz, date, 0), crate::domain::billing::local_instant(tz, next, 0));
-    let mut paid = t.paid_orders_of_payee(&payee.id, from, to).await.map_err(|e| e.to_string())?;
-    paid.retain(|o| o.channel.starts_with("WECHAT"));
-    let mut known = paid.clone();
-    for r in &bill {
-        if !known.iter().any(|o| o.out_trade_no == r.out_trade_no)
-            && let Some(o) = t.order_by_trade_no(&r.out_trade_no).await.map_err(|e| e.to_string())?
-        {
-            known.push(o);
+    let paid_that_day = t.paid_orders_of_payee(&payee.id, from, to).await.map_err(|e| e.to_string())?;
+    let (mut bill_rows, mut matched, mut found) = (0, 0, Vec::new());
+    for (channel, bill) in bills {
+        let paid: Vec<OrderRow> = paid_that_day.iter().filter(|o| o.channel.starts_with(channel)).cloned().collect();
+        let mut known = paid.clone();
+        for r in &bill {
+            if !known.iter().any(|o| o.out_trade_no == r.out_trade_no)
+                && let Some(o) = t.order_by_trade_no(&r.out_trade_no).await.map_err(|e| e.to_string())?
+            {
+                known.push(o);
+            }
         }
+        let (m, f) = reconcile(&bill, &paid, &known);
+        bill_rows += bill.len();
+        matched += m;
+        found.extend(f);
     }
-    let (matched, found) = reconcile(&bill, &paid, &known);
     let row = crate::store::ReconciliationRow {
         payee_id: payee.id.clone(),
         bill_date: date,
         ran_at: chrono::Utc::now(),
-        bill_rows: bill.len() as i64,
+        bill_rows: bill_rows as i64,
         matched: matched as i64,
         discrepancies: found.into_iter().map(|d| (d.kind.to_string(), d.out_trade_no, d.ours, d.theirs)).collect(),
     };
@@ -765,8 +791,8 @@ pub async fn reconcile_yesterday(
             if done_already.iter().any(|r| r.payee_id == payee.id && r.bill_date == yesterday) {
                 continue;
             }
-            if let Err(e) = merchant_for_payee(&t, &payee).await {
-                tracing::debug!(payee = %payee.name, cause = %e, "no WeChat Pay merchant to reconcile");
+            if merchant_for_payee(&t, &payee).await.is_err() && alipay::App::of_payee(&t, &payee.id).await.is_err() {
+                tracing::debug!(payee = %payee.name, "no payment channel to reconcile");
                 continue;
             }
             match reconcile_payee(&t, &payee, yesterday).await {
