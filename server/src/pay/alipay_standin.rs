@@ -437,117 +437,98 @@ const BILL_HEADER: &str = "支付宝交易号,商户订单号,业务类型,商�
     订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,\
     商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注";
 
+/// One details row of an Alipay bill; every field followed by a tab, as in Alipay's files.
+struct BillRow<'a> {
+    trade_no: &'a str,
+    out_trade_no: &'a str,
+    /// 交易 or 退款.
+    kind: &'a str,
+    created: &'a str,
+    finished: &'a str,
+    /// Yuan; negative for refunds.
+    amount: &'a str,
+    out_request_no: &'a str,
+    fee: &'a str,
+}
+
+impl BillRow<'_> {
+    fn line(&self) -> String {
+        let zero = "0.00";
+        [
+            self.trade_no,
+            self.out_trade_no,
+            self.kind,
+            "电费充值",
+            self.created,
+            self.finished,
+            "",
+            "",
+            "",
+            "",
+            "159****5620",
+            self.amount,
+            self.amount,
+            zero,
+            zero,
+            zero,
+            zero,
+            zero,
+            "",
+            zero,
+            zero,
+            self.out_request_no,
+            self.fee,
+            zero,
+            "",
+        ]
+        .iter()
+        .map(|f| format!("{f}\t"))
+        .collect::<Vec<_>>()
+        .join(",")
+    }
+}
+
 fn bill_zip(s: &State, app_id: &str, seller_id: &str, date: chrono::NaiveDate) -> Result<Vec<u8>, String> {
     use std::io::Write;
     let day = date.format("%Y-%m-%d").to_string();
     let on_day = |at: &Option<String>| at.as_deref().is_some_and(|a| a.starts_with(&day));
-    // Each field is followed by a tab, as in Alipay's files.
-    let row = |fields: [&str; 25]| fields.iter().map(|f| format!("{f}\t")).collect::<Vec<_>>().join(",");
     let (mut rows, mut paid, mut refunded) = (Vec::new(), 0usize, 0usize);
     let mut trades: Vec<&StandInTrade> = s.trades.values().filter(|t| t.app_id == app_id).collect();
     trades.sort_by(|a, b| a.paid_at.cmp(&b.paid_at));
     for t in trades {
         let trade_no = t.trade_no.clone().unwrap_or_default();
         let paid_at = t.paid_at.clone().unwrap_or_default();
+        let row = |kind: &str, finished: &str, amount: &str, out_request_no: &str, fee: &str| -> String {
+            BillRow { trade_no: &trade_no, out_trade_no: &t.out_trade_no, kind, created: &paid_at, finished, amount, out_request_no, fee }
+                .line()
+        };
         if on_day(&t.paid_at) {
             let amount = yuan(s.bill_amounts.get(&t.out_trade_no).copied().unwrap_or(t.total));
-            let fee = yuan(t.total * 6 / 1000);
-            rows.push(row([
-                &trade_no,
-                &t.out_trade_no,
-                "交易",
-                "电费充值",
-                &paid_at,
-                &paid_at,
-                "",
-                "",
-                "",
-                "",
-                "159****5620",
-                &amount,
-                &amount,
-                "0.00",
-                "0.00",
-                "0.00",
-                "0.00",
-                "0.00",
-                "",
-                "0.00",
-                "0.00",
-                "",
-                &fee,
-                "0.00",
-                "",
-            ]));
+            rows.push(row("交易", &paid_at, &amount, "", &yuan(t.total * 6 / 1000)));
             paid += 1;
         }
         for (request, fen) in &t.refunds {
             let at = s.refunded_at.get(request).cloned();
             if on_day(&at) {
-                let at = at.unwrap_or_default();
-                let amount = format!("-{}", yuan(*fen));
-                rows.push(row([
-                    &trade_no,
-                    &t.out_trade_no,
-                    "退款",
-                    "电费充值",
-                    &paid_at,
-                    &at,
-                    "",
-                    "",
-                    "",
-                    "",
-                    "159****5620",
-                    &amount,
-                    &amount,
-                    "0.00",
-                    "0.00",
-                    "0.00",
-                    "0.00",
-                    "0.00",
-                    "",
-                    "0.00",
-                    "0.00",
-                    request,
-                    "0.00",
-                    "0.00",
-                    "",
-                ]));
+                rows.push(row("退款", &at.unwrap_or_default(), &format!("-{}", yuan(*fen)), request, "0.00"));
                 refunded += 1;
             }
         }
     }
     for (i, (_, out_trade_no, fen)) in s.extra_rows.iter().filter(|(a, _, _)| a == app_id).enumerate() {
-        let at = format!("{day} 12:00:00");
-        let amount = yuan(*fen);
+        let (at, amount) = (format!("{day} 12:00:00"), yuan(*fen));
         let trade_no = format!("{}22001400000000{i:04}", date.format("%Y%m%d"));
-        rows.push(row([
-            &trade_no,
+        let line = BillRow {
+            trade_no: &trade_no,
             out_trade_no,
-            "交易",
-            "电费充值",
-            &at,
-            &at,
-            "",
-            "",
-            "",
-            "",
-            "159****5620",
-            &amount,
-            &amount,
-            "0.00",
-            "0.00",
-            "0.00",
-            "0.00",
-            "0.00",
-            "",
-            "0.00",
-            "0.00",
-            "",
-            "0.00",
-            "0.00",
-            "",
-        ]));
+            kind: "交易",
+            created: &at,
+            finished: &at,
+            amount: &amount,
+            out_request_no: "",
+            fee: "0.00",
+        };
+        rows.push(line.line());
         paid += 1;
     }
     let stamp = date.format("%Y%m%d");
