@@ -171,7 +171,9 @@ impl From<store::RefundRow> for PaymentRefund {
 /// One difference between a channel's bill and our records (对账差异).
 #[derive(SimpleObject)]
 pub struct Discrepancy {
-    /// MISSING_CREDIT, UNKNOWN_ORDER, MISSING_IN_BILL, AMOUNT_MISMATCH, NOT_IN_LEDGER.
+    /// Payments: MISSING_CREDIT, UNKNOWN_ORDER, MISSING_IN_BILL, AMOUNT_MISMATCH, NOT_IN_LEDGER.
+    /// Refunds (of the order named): REFUND_UNKNOWN, REFUND_NOT_RECORDED, REFUND_MISSING_IN_BILL,
+    /// REFUND_AMOUNT_MISMATCH.
     pub kind: String,
     pub out_trade_no: String,
     pub ours: Option<Decimal>,
@@ -629,7 +631,8 @@ impl PayMutation {
 
     /// Downloads the payee's trade bills for a day — WeChat Pay's (SHA1 checked) and Alipay's
     /// (from the link in its signed answer), for each channel it has — and compares them with
-    /// our orders and ledger: payments missing on either side and amounts that differ.
+    /// our orders, refunds and ledger: payments and refunds missing on either side and amounts
+    /// that differ.
     async fn reconcile_payments(&self, ctx: &Context<'_>, input: ReconcileInput) -> Res<Reconciliation> {
         let t = tenant(ctx)?;
         let payee = t.payee(input.payee_id.as_str()).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;

@@ -13,7 +13,7 @@ pub mod wechatpay;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::store::{OrderRow, PayeeCredentials, PayeeRow, PaymentProvider, TenantStore};
+use crate::store::{OrderRow, PayeeCredentials, PayeeRow, PaymentProvider, RefundRow, TenantStore};
 use wechatpay::{KeyRing, MerchantSigner, SignedHeaders, WechatPayError, nonce_str};
 
 /// A failure talking to WeChat Pay.
@@ -703,8 +703,11 @@ pub async fn trade_bill(m: &Merchant, sub_mchid: &str, date: chrono::NaiveDate) 
 /// One difference between WeChat's bill and our records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Discrepancy {
-    /// MISSING_CREDIT (paid at WeChat, not credited here), UNKNOWN_ORDER (not ours),
-    /// MISSING_IN_BILL (credited here, absent from the bill), AMOUNT_MISMATCH, NOT_IN_LEDGER.
+    /// Payments: MISSING_CREDIT (paid at the channel, not credited here), UNKNOWN_ORDER (not
+    /// ours), MISSING_IN_BILL (credited here, absent from the bill), AMOUNT_MISMATCH,
+    /// NOT_IN_LEDGER. Refunds (`out_trade_no` names the refunded order): REFUND_UNKNOWN (not
+    /// ours), REFUND_NOT_RECORDED (refunded at the channel, not finished here),
+    /// REFUND_MISSING_IN_BILL, REFUND_AMOUNT_MISMATCH.
     pub kind: &'static str,
     pub out_trade_no: String,
     pub ours: Option<i64>,
@@ -742,6 +745,12 @@ pub async fn reconcile_payee(
     let next = date.succ_opt().ok_or("date out of range")?;
     let (from, to) = (crate::domain::billing::local_instant(tz, date, 0), crate::domain::billing::local_instant(tz, next, 0));
     let paid_that_day = t.paid_orders_of_payee(&payee.id, from, to).await.map_err(|e| e.to_string())?;
+    let mut refunded_that_day = Vec::new();
+    for r in t.refunds_of_payee(&payee.id, from, to).await.map_err(|e| e.to_string())? {
+        if let Some(o) = t.order_by_id(&r.order_id).await.map_err(|e| e.to_string())? {
+            refunded_that_day.push((o.channel, o.out_trade_no, r));
+        }
+    }
     let (mut bill_rows, mut matched, mut found) = (0, 0, Vec::new());
     for (channel, bill) in bills {
         let paid: Vec<OrderRow> = paid_that_day.iter().filter(|o| o.channel.starts_with(channel)).cloned().collect();
@@ -755,6 +764,19 @@ pub async fn reconcile_payee(
         }
         let (m, f) = reconcile(&bill, &paid, &known);
         bill_rows += bill.len();
+        matched += m;
+        found.extend(f);
+        let refunded: Vec<(String, RefundRow)> =
+            refunded_that_day.iter().filter(|(c, _, _)| c.starts_with(channel)).map(|(_, no, r)| (no.clone(), r.clone())).collect();
+        let mut known: Vec<RefundRow> = refunded.iter().map(|(_, r)| r.clone()).collect();
+        for r in bill.iter().filter(|r| r.state == "REFUND") {
+            if !known.iter().any(|k| k.out_refund_no == r.out_refund_no)
+                && let Some(k) = t.refund_by_no(&r.out_refund_no).await.map_err(|e| e.to_string())?
+            {
+                known.push(k);
+            }
+        }
+        let (m, f) = reconcile_refunds(&bill, &refunded, &known);
         matched += m;
         found.extend(f);
     }
@@ -852,10 +874,81 @@ pub fn reconcile(bill: &[BillRecord], ours_paid: &[OrderRow], ours_all: &[OrderR
     (matched, out)
 }
 
+/// Compares a day's refund rows with our refunds that succeeded that day (`ours_day`, with
+/// their orders' numbers); `known` also holds our other refunds the bill names.
+pub fn reconcile_refunds(bill: &[BillRecord], ours_day: &[(String, RefundRow)], known: &[RefundRow]) -> (usize, Vec<Discrepancy>) {
+    let mut out = Vec::new();
+    let mut matched = 0;
+    let billed: Vec<&BillRecord> = bill.iter().filter(|r| r.state == "REFUND").collect();
+    for r in &billed {
+        let difference = |kind, ours: Option<i64>| Discrepancy { kind, out_trade_no: r.out_trade_no.clone(), ours, theirs: Some(r.refund) };
+        match known.iter().find(|k| k.out_refund_no == r.out_refund_no) {
+            None => out.push(difference("REFUND_UNKNOWN", None)),
+            Some(k) if k.state != "SUCCESS" => out.push(difference("REFUND_NOT_RECORDED", Some(k.amount_x100))),
+            Some(k) if k.amount_x100 != r.refund => out.push(difference("REFUND_AMOUNT_MISMATCH", Some(k.amount_x100))),
+            Some(_) => matched += 1,
+        }
+    }
+    for (order, k) in ours_day.iter().filter(|(_, k)| !billed.iter().any(|r| r.out_refund_no == k.out_refund_no)) {
+        out.push(Discrepancy { kind: "REFUND_MISSING_IN_BILL", out_trade_no: order.clone(), ours: Some(k.amount_x100), theirs: None });
+    }
+    (matched, out)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn refunds_in_the_bill_are_matched_by_our_refund_number() {
+        let ours = |no: &str, fen: i64, state: &str| RefundRow {
+            tenant_id: "t".into(),
+            id: format!("id-{no}"),
+            order_id: "o".into(),
+            out_refund_no: no.into(),
+            amount_x100: fen,
+            reason: String::new(),
+            state: state.into(),
+            refund_id: None,
+            entry_id: None,
+            reversal_entry_id: None,
+            last_error: String::new(),
+            created_at: chrono::Utc::now(),
+            finished_at: None,
+        };
+        let billed = |no: &str, fen: i64| BillRecord {
+            sub_mchid: String::new(),
+            transaction_id: "tx".into(),
+            out_trade_no: "VL1".into(),
+            state: "REFUND".into(),
+            amount: 3000,
+            out_refund_no: no.into(),
+            refund: fen,
+        };
+        let bill = [billed("RF1", 500), billed("RF2", 700), billed("RF3", 100), billed("RF9", 100)];
+        let day = [
+            ("VL1".to_string(), ours("RF1", 500, "SUCCESS")),
+            ("VL1".to_string(), ours("RF2", 600, "SUCCESS")),
+            ("VL2".to_string(), ours("RF4", 200, "SUCCESS")),
+        ];
+        let mut known: Vec<RefundRow> = day.iter().map(|(_, r)| r.clone()).collect();
+        known.push(ours("RF3", 100, "PROCESSING"));
+        let (matched, found) = reconcile_refunds(&bill, &day, &known);
+        assert_eq!(matched, 1);
+        let kinds: Vec<(&str, &str, Option<i64>, Option<i64>)> =
+            found.iter().map(|d| (d.kind, d.out_trade_no.as_str(), d.ours, d.theirs)).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("REFUND_AMOUNT_MISMATCH", "VL1", Some(600), Some(700)),
+                ("REFUND_NOT_RECORDED", "VL1", Some(100), Some(100)),
+                ("REFUND_UNKNOWN", "VL1", None, Some(100)),
+                ("REFUND_MISSING_IN_BILL", "VL2", Some(200), None),
+            ]
+        );
+        assert_eq!(reconcile_refunds(&bill[..1], &day[..1], &known).1, [], "a matching refund leaves nothing");
+    }
 
     #[test]
     fn a_trade_bill_parses_with_bom_backticks_and_summary_and_refuses_bad_rows() {

@@ -669,7 +669,9 @@ async fn tradebill(state: Shared, req: HttpRequest, q: web::Query<BillQuery>) ->
     let mut total = 0;
     let direct = s.direct.contains_key(&caller);
     let wanted = |sub: &str| if direct { sub == caller } else { q.sub_mchid.as_deref().is_none_or(|w| w == sub) };
-    let mut lines: Vec<(String, String, String, i64)> = s
+    // (sub-merchant, transaction, order, billed fen, refund: (WeChat's number, ours, fen)).
+    type Line = (String, String, String, i64, Option<(String, String, i64)>);
+    let mut lines: Vec<Line> = s
         .orders
         .values()
         .filter(|o| o.state == "SUCCESS" && o.mchid == caller && wanted(&o.sub_mchid))
@@ -679,14 +681,24 @@ async fn tradebill(state: Shared, req: HttpRequest, q: web::Query<BillQuery>) ->
                 o.transaction_id.clone().unwrap_or_default(),
                 o.out_trade_no.clone(),
                 *s.bill_amounts.get(&o.out_trade_no).unwrap_or(&o.total),
+                None,
             )
         })
         .collect();
+    for r in s.refunds.iter().filter(|r| r.status == "SUCCESS") {
+        if let Some(o) = s.orders.get(&r.out_trade_no).filter(|o| o.mchid == caller && wanted(&o.sub_mchid)) {
+            let refund = Some((r.refund_id.clone(), r.out_refund_no.clone(), r.amount));
+            lines.push((o.sub_mchid.clone(), o.transaction_id.clone().unwrap_or_default(), o.out_trade_no.clone(), o.total, refund));
+        }
+    }
     for (sub, no, fen) in s.extra_rows.iter().filter(|(sub, _, _)| wanted(sub)) {
-        lines.push((sub.clone(), format!("4200{:024}", rand::random::<u64>()), no.clone(), *fen));
+        lines.push((sub.clone(), format!("4200{:024}", rand::random::<u64>()), no.clone(), *fen, None));
     }
     lines.sort();
-    for (sub, tx, no, fen) in lines {
+    let mut refunded = 0;
+    for (sub, tx, no, fen, refund) in lines {
+        let (refund_id, out_refund_no, refund_fen) = refund.clone().unwrap_or_else(|| ("0".into(), "0".into(), 0));
+        refunded += refund_fen;
         let f = [
             format!("{} 10:00:00", q.bill_date),
             s.direct.get(&caller).map(|d| d.appid.clone()).unwrap_or_else(|| s.config.sp_appid.clone()),
@@ -697,32 +709,34 @@ async fn tradebill(state: Shared, req: HttpRequest, q: web::Query<BillQuery>) ->
             no,
             "o-user".into(),
             "JSAPI".into(),
-            "SUCCESS".into(),
+            if refund.is_some() { "REFUND" } else { "SUCCESS" }.into(),
             "OTHERS".into(),
             "CNY".into(),
             yuan(fen),
             "0.00".into(),
-            "0".into(),
-            "0".into(),
+            refund_id,
+            out_refund_no,
+            yuan(refund_fen),
             "0.00".into(),
-            "0.00".into(),
-            String::new(),
-            String::new(),
+            if refund.is_some() { "ORIGINAL" } else { "" }.into(),
+            if refund.is_some() { "SUCCESS" } else { "" }.into(),
             "电费充值".into(),
             String::new(),
             "0.00000".into(),
             "0.60%".into(),
             yuan(fen),
-            "0.00".into(),
+            yuan(refund_fen),
             String::new(),
         ];
         csv += &f.iter().map(|x| format!("`{x}")).collect::<Vec<_>>().join(",");
         csv += "\r\n";
         rows += 1;
-        total += fen;
+        if refund.is_none() {
+            total += fen;
+        }
     }
     csv += "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n";
-    csv += &format!("`{rows},`{},`0.00,`0.00,`0.00000,`{},`0.00\r\n", yuan(total), yuan(total));
+    csv += &format!("`{rows},`{},`{},`0.00,`0.00000,`{},`{}\r\n", yuan(total), yuan(refunded), yuan(total), yuan(refunded));
     let bytes = csv.into_bytes();
     let hash = hex::encode(sha1::Sha1::digest(&bytes));
     let token = format!("{:032x}", rand::random::<u128>());

@@ -588,6 +588,22 @@ impl TenantStore {
         self.order(id).await
     }
 
+    /// The payee's refunds that succeeded in `[from, to)`.
+    pub async fn refunds_of_payee(&self, payee: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RefundRow>> {
+        let sql = format!(
+            "SELECT {REFUND_COLS} FROM payment_refunds WHERE tenant_id = $1 AND state = 'SUCCESS' AND finished_at >= $2 AND finished_at < $3
+             AND order_id IN (SELECT id FROM payment_orders WHERE tenant_id = $4 AND payee_id = $5) ORDER BY finished_at"
+        );
+        let args = self.args().t(from).t(to).s(self.tenant_id().as_str()).s(payee);
+        self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?.iter().map(refund_row).collect()
+    }
+
+    pub async fn refund_by_no(&self, out_refund_no: &str) -> Result<Option<RefundRow>> {
+        let sql = format!("SELECT {REFUND_COLS} FROM payment_refunds WHERE tenant_id = $1 AND out_refund_no = $2");
+        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(out_refund_no))).await?;
+        row.map(|r| refund_row(&r)).transpose()
+    }
+
     pub async fn refunds_of_order(&self, order: &str) -> Result<Vec<RefundRow>> {
         let sql = format!("SELECT {REFUND_COLS} FROM payment_refunds WHERE tenant_id = $1 AND order_id = $2 ORDER BY created_at");
         self.db().query_all_raw(stmt(self.backend(), &sql, self.args().s(order))).await?.iter().map(refund_row).collect()
