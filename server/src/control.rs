@@ -145,6 +145,7 @@ async fn dispatch_once(
     let mut windows = std::collections::HashMap::new();
     let due = store.platform_commands_due(now, &policy).await?;
     let taken = due.len();
+    let mut reloaded = false;
     for c in due {
         // F37: automatic trips wait while the tenant's friendly hours last.
         if c.kind == "TRIP" && c.source == "AUTO" {
@@ -161,10 +162,18 @@ async fn dispatch_once(
                 continue;
             }
         }
+        // A meter registered through another server may not be in this one's cache yet.
+        if store.device_of(&c.tenant_id, &c.meter_id).is_none() && !reloaded {
+            reloaded = true;
+            store.reload_caches().await?;
+        }
         let Some((device, address)) = store.device_of(&c.tenant_id, &c.meter_id) else {
             store.platform_mark_failed(&c.tenant_id, &c.id, "the meter has no device login to reach it").await?;
             continue;
         };
+        if !store.platform_claim_command(&c.tenant_id, &c.id, c.attempts, now).await? {
+            continue; // another server took this attempt
+        }
         let frames = match command_frames(store, &c, address, now + s.validity).await {
             Ok(f) => Ok(f),
             Err(CommandBuild::Store(e)) => return Err(e),
@@ -181,7 +190,11 @@ async fn dispatch_once(
                 store.platform_mark_sent(&c.tenant_id, &c.id, Utc::now()).await?;
                 tracing::info!(tenant = %c.tenant_id, meter = %c.meter_id, kind = %c.kind, attempt = c.attempts + 1, "command sent");
             }
-            Err(e) => tracing::warn!(error = %e, "downlink publish failed; will retry"),
+            Err(e) => {
+                tracing::warn!(error = %e, "downlink publish failed; will retry");
+                let retry_at = now - s.retry_after - chrono::Duration::seconds(1);
+                store.platform_unclaim_command(&c.tenant_id, &c.id, retry_at).await?;
+            }
         }
     }
     Ok(taken)

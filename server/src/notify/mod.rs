@@ -15,6 +15,10 @@ use sms::{SendError, Sms};
 /// Attempts before a message that keeps failing temporarily is given up.
 pub const MAX_ATTEMPTS: i64 = 5;
 
+/// How long a server holds a message it is sending; well above the HTTP timeout, so two
+/// servers sweeping at once never send the same message twice.
+const CLAIM: chrono::Duration = chrono::Duration::minutes(2);
+
 /// One delivery pass: every due message is waited (quiet hours), suppressed (the
 /// recipient's daily limit), sent, or retried with backoff (30 s, 1 min, 2 min, …).
 /// Returns how many were sent.
@@ -22,6 +26,9 @@ pub async fn deliver_due(store: &Store, client: &reqwest::Client, now: DateTime<
     let mut sent = 0;
     for d in store.platform_notifications_due(now, 200).await? {
         let (tenant, row) = (d.tenant_id.as_str(), &d.row);
+        if !store.platform_claim_notification(tenant, &row.id, now, now + CLAIM).await? {
+            continue;
+        }
         let local = now.with_timezone(&d.tz).naive_local();
         if let Some(wait) = d.quiet.and_then(|(s, e)| quiet_wait(s, e, local)) {
             let o = Outcome {
@@ -75,6 +82,9 @@ pub async fn deliver_wechat_due(store: &Store, tokens: &crate::wechat::TokenCach
     let mut sent = 0;
     for d in store.platform_wechat_due(now, 200).await? {
         let (tenant, row, app) = (d.tenant_id.as_str(), &d.row, &d.app);
+        if !store.platform_claim_notification(tenant, &row.id, now, now + CLAIM).await? {
+            continue;
+        }
         let data: serde_json::Value = serde_json::from_str(&row.params).unwrap_or_default();
         let mut body = serde_json::json!({"touser": row.recipient, "template_id": row.template_code, "data": data, "lang": "zh_CN"});
         if !d.page.is_empty() {

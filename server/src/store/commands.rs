@@ -125,10 +125,31 @@ impl Store {
         Ok(())
     }
 
-    /// Marks a command put on the wire (one more attempt).
+    /// Claims a due command for one attempt: it becomes `SENT` with one more attempt, unless
+    /// another server (or an earlier pass) took that attempt first — then false and this
+    /// server leaves it alone, so no command goes on the wire twice for one attempt.
+    pub async fn platform_claim_command(&self, tenant: &str, id: &str, attempts: i64, now: DateTime<Utc>) -> Result<bool> {
+        let sql = "UPDATE commands SET status = 'SENT', sent_at = $4, attempts = attempts + 1
+                   WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND status IN ('QUEUED', 'SENT', 'ACKNOWLEDGED')";
+        let args = Args::new().s(tenant).s(id).i(attempts).t(now);
+        Ok(self.db.execute_raw(stmt(self.backend(), sql, args)).await?.rows_affected() == 1)
+    }
+
+    /// Records when a claimed command went on the wire.
     pub async fn platform_mark_sent(&self, tenant: &str, id: &str, now: DateTime<Utc>) -> Result<()> {
-        let sql = "UPDATE commands SET status = 'SENT', sent_at = $3, attempts = attempts + 1 WHERE tenant_id = $1 AND id = $2";
+        let sql = "UPDATE commands SET sent_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'SENT'";
         self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(id).t(now))).await?;
+        Ok(())
+    }
+
+    /// Gives back a claimed attempt that never reached the broker: the command is due again
+    /// at once (`retry_at` lies before the retry window), its attempt not counted.
+    pub async fn platform_unclaim_command(&self, tenant: &str, id: &str, retry_at: DateTime<Utc>) -> Result<()> {
+        let sql = "UPDATE commands SET attempts = attempts - 1,
+                     status = CASE WHEN attempts = 1 THEN 'QUEUED' ELSE status END,
+                     sent_at = CASE WHEN attempts = 1 THEN NULL ELSE $3 END
+                   WHERE tenant_id = $1 AND id = $2 AND status = 'SENT' AND attempts > 0";
+        self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(id).t(retry_at))).await?;
         Ok(())
     }
 

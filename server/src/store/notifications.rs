@@ -338,6 +338,23 @@ impl Store {
         r.map(|r| super::registry::int(&r, "n")).transpose().map(|n| n.unwrap_or(0))
     }
 
+    /// Claims a due message for one delivery attempt: its next attempt moves to `lease_until`,
+    /// so another server (or another sweep) running at the same time skips it. False when
+    /// someone else claimed it first or it is no longer due. A claim left by a crashed server
+    /// simply expires and the message is tried again.
+    pub async fn platform_claim_notification(
+        &self,
+        tenant: &str,
+        id: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool> {
+        let sql = "UPDATE notifications SET next_attempt_at = $4
+                   WHERE tenant_id = $1 AND id = $2 AND status = 'PENDING' AND next_attempt_at <= $3";
+        let args = Args::new().s(tenant).s(id).t(now).t(lease_until);
+        Ok(self.db.execute_raw(stmt(self.backend(), sql, args)).await?.rows_affected() == 1)
+    }
+
     /// Records the outcome of one delivery step.
     pub async fn platform_notification_outcome(&self, tenant: &str, id: &str, o: &Outcome<'_>, now: DateTime<Utc>) -> Result<()> {
         let Outcome { status, error, provider_ref, attempted, next_attempt_at } = *o;
