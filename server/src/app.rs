@@ -102,7 +102,8 @@ pub struct Application {
     pub broker: BrokerAddr,
     server: actix_web::dev::Server,
     pub bridge: tokio::task::JoinHandle<()>,
-    pub sweeper: tokio::task::JoinHandle<()>,
+    /// Link state, polls, alarms and messages, freezes; and the payment sweep.
+    pub sweepers: Vec<tokio::task::JoinHandle<()>>,
     /// The downlink session and the command dispatcher.
     pub control: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -191,6 +192,28 @@ impl Application {
                     if let Err(e) = crate::notify::deliver_wechat_due(&store, &wechat_tokens, chrono::Utc::now()).await {
                         tracing::warn!(error = %e, "subscription message delivery failed");
                     }
+                    if let Err(e) = store.reload_caches().await {
+                        tracing::warn!(error = %e, "credential cache reload failed");
+                    }
+                    // Freezes are checked every five minutes.
+                    if ticks % 60 == 1
+                        && let Err(e) = store.platform_freeze_due(chrono::Utc::now()).await
+                    {
+                        tracing::warn!(error = %e, "register freeze failed");
+                    }
+                }
+            })
+        };
+        // Payment work talks to the channels' APIs: in its own task, so a slow channel never
+        // holds up alarms and their messages.
+        let payment_sweeper = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(5));
+                let mut ticks: u64 = 0;
+                loop {
+                    tick.tick().await;
+                    ticks += 1;
                     if let Err(e) = crate::pay::sweep_pending(&store, chrono::Utc::now()).await {
                         tracing::warn!(error = %e, "checking unpaid orders failed");
                     }
@@ -205,15 +228,6 @@ impl Application {
                         && let Err(e) = crate::pay::reconcile_yesterday(&store, chrono::Utc::now()).await
                     {
                         tracing::warn!(error = %e, "daily reconciliation failed");
-                    }
-                    if let Err(e) = store.reload_caches().await {
-                        tracing::warn!(error = %e, "credential cache reload failed");
-                    }
-                    // Freezes are checked every five minutes.
-                    if ticks % 60 == 1
-                        && let Err(e) = store.platform_freeze_due(chrono::Utc::now()).await
-                    {
-                        tracing::warn!(error = %e, "register freeze failed");
                     }
                 }
             })
@@ -238,7 +252,7 @@ impl Application {
         });
         let server =
             HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes)).listen(listener)?.disable_signals().run();
-        Ok(Self { store, keys, stats, http_addr, broker, server, bridge, sweeper, control: vec![downlink_session, dispatch] })
+        Ok(Self { store, keys, stats, http_addr, broker, server, bridge, sweepers: vec![sweeper, payment_sweeper], control: vec![downlink_session, dispatch] })
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
@@ -248,8 +262,7 @@ impl Application {
             _ = tokio::signal::ctrl_c() => handle.stop(true).await,
         }
         self.bridge.abort();
-        self.sweeper.abort();
-        for t in &self.control {
+        for t in self.sweepers.iter().chain(&self.control) {
             t.abort();
         }
         Ok(())
@@ -267,7 +280,7 @@ impl Application {
             broker: self.broker,
             handle,
             bridge: self.bridge,
-            sweeper: self.sweeper,
+            sweepers: self.sweepers,
             control: self.control,
         }
     }
@@ -281,7 +294,8 @@ pub struct RunningApp {
     pub broker: BrokerAddr,
     pub handle: actix_web::dev::ServerHandle,
     pub bridge: tokio::task::JoinHandle<()>,
-    pub sweeper: tokio::task::JoinHandle<()>,
+    /// Link state, polls, alarms and messages, freezes; and the payment sweep.
+    pub sweepers: Vec<tokio::task::JoinHandle<()>>,
     /// The downlink session and the command dispatcher.
     pub control: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -289,8 +303,7 @@ pub struct RunningApp {
 impl Drop for RunningApp {
     fn drop(&mut self) {
         self.bridge.abort();
-        self.sweeper.abort();
-        for t in &self.control {
+        for t in self.sweepers.iter().chain(&self.control) {
             t.abort();
         }
     }

@@ -64,6 +64,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         meters: usize,
     },
+    /// Daily reconciliation of one payee: a WeChat Pay trade bill parsed and compared with
+    /// our orders and refunds (no network, no database).
+    Reconcile {
+        #[arg(long, default_value_t = 20_000)]
+        payments: usize,
+    },
     /// Raw PostgreSQL COPY of reading rows (the database's own limit), through psql.
     Copy {
         #[arg(long)]
@@ -130,6 +136,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Bills { database_url, meters } => money::bills(database_url, meters).await?,
         BenchCommand::Control { target, meters, samples } => control::control(target, meters, samples).await?,
         BenchCommand::Api { target, meters, requests, concurrency } => api::api(target, meters, requests, concurrency).await?,
+        BenchCommand::Reconcile { payments } => payments::reconcile_day(payments)?,
         BenchCommand::Copy { database_url, rows } => pipeline::copy(&database_url, rows)?,
         BenchCommand::Publishers { file, broker, readings, storm } => pipeline::publishers(&file, &broker, readings, storm).await?,
     }
@@ -139,6 +146,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
 mod api;
 mod control;
 mod money;
+mod payments;
 mod pipeline;
 
 fn decode(n: usize) {

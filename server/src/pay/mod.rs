@@ -10,6 +10,8 @@ pub mod certificates;
 pub mod standin;
 pub mod wechatpay;
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Deserialize;
 use serde_json::json;
 
@@ -755,8 +757,9 @@ pub async fn reconcile_payee(
     for (channel, bill) in bills {
         let paid: Vec<OrderRow> = paid_that_day.iter().filter(|o| o.channel.starts_with(channel)).cloned().collect();
         let mut known = paid.clone();
+        let mut seen: HashSet<String> = paid.iter().map(|o| o.out_trade_no.clone()).collect();
         for r in &bill {
-            if !known.iter().any(|o| o.out_trade_no == r.out_trade_no)
+            if seen.insert(r.out_trade_no.clone())
                 && let Some(o) = t.order_by_trade_no(&r.out_trade_no).await.map_err(|e| e.to_string())?
             {
                 known.push(o);
@@ -769,8 +772,9 @@ pub async fn reconcile_payee(
         let refunded: Vec<(String, RefundRow)> =
             refunded_that_day.iter().filter(|(c, _, _)| c.starts_with(channel)).map(|(_, no, r)| (no.clone(), r.clone())).collect();
         let mut known: Vec<RefundRow> = refunded.iter().map(|(_, r)| r.clone()).collect();
+        let mut seen: HashSet<String> = known.iter().map(|k| k.out_refund_no.clone()).collect();
         for r in bill.iter().filter(|r| r.state == "REFUND") {
-            if !known.iter().any(|k| k.out_refund_no == r.out_refund_no)
+            if seen.insert(r.out_refund_no.clone())
                 && let Some(k) = t.refund_by_no(&r.out_refund_no).await.map_err(|e| e.to_string())?
             {
                 known.push(k);
@@ -838,8 +842,12 @@ pub fn reconcile(bill: &[BillRecord], ours_paid: &[OrderRow], ours_all: &[OrderR
     let mut out = Vec::new();
     let mut matched = 0;
     let paid: Vec<&BillRecord> = bill.iter().filter(|r| r.state == "SUCCESS").collect();
+    let mut ours: HashMap<&str, &OrderRow> = HashMap::with_capacity(ours_all.len());
+    for o in ours_all {
+        ours.entry(o.out_trade_no.as_str()).or_insert(o);
+    }
     for r in &paid {
-        match ours_all.iter().find(|o| o.out_trade_no == r.out_trade_no) {
+        match ours.get(r.out_trade_no.as_str()) {
             None => {
                 out.push(Discrepancy { kind: "UNKNOWN_ORDER", out_trade_no: r.out_trade_no.clone(), ours: None, theirs: Some(r.amount) })
             }
@@ -861,8 +869,9 @@ pub fn reconcile(bill: &[BillRecord], ours_paid: &[OrderRow], ours_all: &[OrderR
             Some(_) => matched += 1,
         }
     }
+    let billed: HashSet<&str> = paid.iter().map(|r| r.out_trade_no.as_str()).collect();
     for o in ours_paid {
-        if !paid.iter().any(|r| r.out_trade_no == o.out_trade_no) {
+        if !billed.contains(o.out_trade_no.as_str()) {
             out.push(Discrepancy {
                 kind: "MISSING_IN_BILL",
                 out_trade_no: o.out_trade_no.clone(),
@@ -880,16 +889,21 @@ pub fn reconcile_refunds(bill: &[BillRecord], ours_day: &[(String, RefundRow)], 
     let mut out = Vec::new();
     let mut matched = 0;
     let billed: Vec<&BillRecord> = bill.iter().filter(|r| r.state == "REFUND").collect();
+    let mut ours: HashMap<&str, &RefundRow> = HashMap::with_capacity(known.len());
+    for k in known {
+        ours.entry(k.out_refund_no.as_str()).or_insert(k);
+    }
     for r in &billed {
         let difference = |kind, ours: Option<i64>| Discrepancy { kind, out_trade_no: r.out_trade_no.clone(), ours, theirs: Some(r.refund) };
-        match known.iter().find(|k| k.out_refund_no == r.out_refund_no) {
+        match ours.get(r.out_refund_no.as_str()) {
             None => out.push(difference("REFUND_UNKNOWN", None)),
             Some(k) if k.state != "SUCCESS" => out.push(difference("REFUND_NOT_RECORDED", Some(k.amount_x100))),
             Some(k) if k.amount_x100 != r.refund => out.push(difference("REFUND_AMOUNT_MISMATCH", Some(k.amount_x100))),
             Some(_) => matched += 1,
         }
     }
-    for (order, k) in ours_day.iter().filter(|(_, k)| !billed.iter().any(|r| r.out_refund_no == k.out_refund_no)) {
+    let billed: HashSet<&str> = billed.iter().map(|r| r.out_refund_no.as_str()).collect();
+    for (order, k) in ours_day.iter().filter(|(_, k)| !billed.contains(k.out_refund_no.as_str())) {
         out.push(Discrepancy { kind: "REFUND_MISSING_IN_BILL", out_trade_no: order.clone(), ours: Some(k.amount_x100), theirs: None });
     }
     (matched, out)

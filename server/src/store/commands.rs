@@ -201,10 +201,7 @@ impl Store {
     /// The device login a meter's frames travel under, and its address (from the routing cache).
     pub fn device_of(&self, tenant: &str, meter: &str) -> Option<(String, mqtt_bridge::dlt645::Address)> {
         let caches = self.caches.read().ok()?;
-        caches
-            .routes
-            .iter()
-            .find(|(_, r)| r.tenant.as_str() == tenant && r.meter.as_str() == meter)
-            .and_then(|((user, address), _)| mqtt_bridge::dlt645::Address::from_u64(*address).map(|a| (user.clone(), a)))
+        let (user, address) = caches.downlinks.get(&(tenant.to_string(), meter.to_string()))?;
+        mqtt_bridge::dlt645::Address::from_u64(*address).map(|a| (user.clone(), a))
     }
 }

@@ -82,6 +82,8 @@ pub(crate) struct Caches {
     pub credentials: HashMap<String, String>,
     /// (device username, numeric meter address) -> route
     pub routes: HashMap<(String, u64), Route>,
+    /// (tenant, meter) -> (device username, numeric address): the way down to a meter.
+    pub downlinks: HashMap<(String, String), (String, u64)>,
     /// Tenants that are not ACTIVE (suspended): their tokens are refused.
     pub inactive: std::collections::HashSet<String>,
 }
@@ -325,8 +327,10 @@ impl Store {
         if let Ok(mut c) = self.caches.write() {
             c.credentials.remove(username);
             c.routes.retain(|(user, _), _| user != username);
+            c.downlinks.retain(|_, (user, _)| user != username);
             c.credentials.extend(fresh.credentials);
             c.routes.extend(fresh.routes);
+            c.downlinks.extend(fresh.downlinks);
             self.cache_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         Ok(())
@@ -373,7 +377,9 @@ impl Store {
                 gateway: gateway.as_deref().and_then(GatewayId::parse),
                 tz: tz.parse().unwrap_or(chrono_tz::Asia::Shanghai),
             };
-            caches.routes.insert((r.try_get("", "username")?, n), route);
+            let username: String = r.try_get("", "username")?;
+            caches.downlinks.insert((route.tenant.as_str().to_string(), route.meter.as_str().to_string()), (username.clone(), n));
+            caches.routes.insert((username, n), route);
         }
         Ok(caches)
     }
