@@ -252,7 +252,17 @@ impl Application {
         });
         let server =
             HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes)).listen(listener)?.disable_signals().run();
-        Ok(Self { store, keys, stats, http_addr, broker, server, bridge, sweepers: vec![sweeper, payment_sweeper], control: vec![downlink_session, dispatch] })
+        Ok(Self {
+            store,
+            keys,
+            stats,
+            http_addr,
+            broker,
+            server,
+            bridge,
+            sweepers: vec![sweeper, payment_sweeper],
+            control: vec![downlink_session, dispatch],
+        })
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
