@@ -20,6 +20,19 @@ fn sim_config(app: &TestApp) -> SimConfig {
     }
 }
 
+/// Runs a simulated 4G meter (holding its key) under the login `registerMeter` answered with.
+async fn simulate(app: &TestApp, admin: &Admin, registered: &Value, address: Address) -> (SimHandle, tokio::task::JoinHandle<()>) {
+    let key = app.app.store.tenant(admin.tenant.clone()).key_for_address(address).await.unwrap();
+    let handle = SimHandle::default();
+    let device = SimDevice {
+        username: registered["credentials"]["username"].as_str().unwrap().into(),
+        password: registered["credentials"]["password"].as_str().unwrap().into(),
+        meters: vec![SimMeter::new(address, true).with_key(key)],
+        gateway: false,
+    };
+    (handle.clone(), tokio::spawn(mqtt_bridge::simulator::run(sim_config(app), vec![device], handle)))
+}
+
 /// Subscribes now (a subscription starts when first polled) and forwards what it yields.
 fn listen(
     stream: impl futures::Stream<Item = async_graphql::Response> + Send + 'static,
@@ -233,15 +246,7 @@ async fn alarms_reach_people_by_sms_signed_as_each_provider_requires() {
     let log =
         || admin.ok("{ notifications { alarmKind recipient status lastError providerRef params } }", json!({}))["notifications"].clone();
 
-    let key = app.app.store.tenant(admin.tenant.clone()).key_for_address(address).await.unwrap();
-    let handle = SimHandle::default();
-    let device = SimDevice {
-        username: r["credentials"]["username"].as_str().unwrap().into(),
-        password: r["credentials"]["password"].as_str().unwrap().into(),
-        meters: vec![SimMeter::new(address, true).with_key(key)],
-        gateway: false,
-    };
-    let sim = tokio::spawn(mqtt_bridge::simulator::run(sim_config(&app), vec![device], handle.clone()));
+    let (handle, sim) = simulate(&app, &admin, &r, address).await;
 
     // 1. Phase loss -> one TC3-signed SMS per contact, once.
     handle.set_faults(address, Faults { phase_loss: true, ..Default::default() });
@@ -392,15 +397,7 @@ async fn workers_sweeping_one_database_send_each_message_once() {
         })
         .collect();
 
-    let key = app.app.store.tenant(admin.tenant.clone()).key_for_address(address).await.unwrap();
-    let handle = SimHandle::default();
-    let device = SimDevice {
-        username: r["credentials"]["username"].as_str().unwrap().into(),
-        password: r["credentials"]["password"].as_str().unwrap().into(),
-        meters: vec![SimMeter::new(address, true).with_key(key)],
-        gateway: false,
-    };
-    let sim = tokio::spawn(mqtt_bridge::simulator::run(sim_config(&app), vec![device], handle.clone()));
+    let (handle, sim) = simulate(&app, &admin, &r, address).await;
     handle.set_faults(address, Faults { phase_loss: true, ..Default::default() });
     let sent = TestApp::eventually(Duration::from_secs(40), || {
         let n = standin.received().len();
@@ -434,15 +431,7 @@ async fn every_meter_fault_and_balance_state_raises_its_alarm_and_clears() {
     )["registerMeter"]
         .clone();
     let meter = r["meter"]["id"].clone();
-    let key = app.app.store.tenant(admin.tenant.clone()).key_for_address(address).await.unwrap();
-    let handle = SimHandle::default();
-    let device = SimDevice {
-        username: r["credentials"]["username"].as_str().unwrap().into(),
-        password: r["credentials"]["password"].as_str().unwrap().into(),
-        meters: vec![SimMeter::new(address, true).with_key(key)],
-        gateway: false,
-    };
-    let sim = tokio::spawn(mqtt_bridge::simulator::run(sim_config(&app), vec![device], handle.clone()));
+    let (handle, sim) = simulate(&app, &admin, &r, address).await;
     let until = |kind: &'static str, subject: Value, active_wanted: bool| {
         let admin = &admin;
         async move {
