@@ -244,7 +244,7 @@ async fn alarms_reach_people_by_sms_signed_as_each_provider_requires() {
     assert_eq!(e["field"], "contacts");
     admin.ok("mutation { setNotificationTemplate(alarmKind: \"PHASE_LOSS\", templateCode: \"1100001\") { alarmKind } }", json!({}));
     let log =
-        || admin.ok("{ notifications { alarmKind recipient status lastError providerRef params } }", json!({}))["notifications"].clone();
+        || admin.ok("{ notifications { alarmKind recipient status attempts lastError providerRef params createdAt sentAt } }", json!({}))["notifications"].clone();
 
     let (handle, sim) = simulate(&app, &admin, &r, address).await;
 
