@@ -243,8 +243,9 @@ async fn alarms_reach_people_by_sms_signed_as_each_provider_requires() {
     let e = admin.fails(SETTINGS, json!({"i": {"provider": "TENCENT", "accessKeyId": "x", "accessKeySecret": "y", "signName": "s", "sdkAppId": "1", "contacts": ["12345"]}}));
     assert_eq!(e["field"], "contacts");
     admin.ok("mutation { setNotificationTemplate(alarmKind: \"PHASE_LOSS\", templateCode: \"1100001\") { alarmKind } }", json!({}));
-    let log =
-        || admin.ok("{ notifications { alarmKind recipient status attempts lastError providerRef params createdAt sentAt } }", json!({}))["notifications"].clone();
+    let log = || {
+        admin.ok("{ notifications { alarmKind recipient status attempts lastError providerRef params createdAt sentAt } }", json!({}))["notifications"].clone()
+    };
 
     let (handle, sim) = simulate(&app, &admin, &r, address).await;
 
