@@ -3,7 +3,7 @@
 //! audit log, and the scope check the API runs before every resolver.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 
 use super::registry::int;
 use super::sql::{Args, stmt};
@@ -302,7 +302,7 @@ impl Store {
     pub async fn platform_refresh(&self, token: &str, now: DateTime<Utc>) -> Result<Refresh> {
         let b = self.backend();
         let hash = hash_secret(token);
-        let txn = self.db.begin().await?;
+        let txn = super::begin_write(&self.db).await?;
         // Claim the token first (a write), so two racing refreshes cannot both rotate it.
         let claimed = txn
             .execute_raw(stmt(

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeZone, Utc};
 use mqtt_bridge::port::{MeterReading, ReadTime, ReadingSink, Readings, SinkError, StoreReport};
-use sea_orm::{ConnectionTrait, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, Value};
 
 use super::bulk::pg_array;
 use super::sql::{Args, stmt};
@@ -137,7 +137,7 @@ impl Store {
             return Ok(report);
         }
         let backend = self.backend();
-        let txn = self.db.begin().await?;
+        let txn = super::begin_write(&self.db).await?;
         let (stored, (inserted, live_done)) = if backend == sea_orm::DbBackend::Postgres {
             write_unnest(&txn, &rows).await?
         } else {

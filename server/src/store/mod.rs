@@ -145,6 +145,16 @@ pub struct TenantRow {
     pub status: String,
 }
 
+/// Starts a transaction that may write. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`, waiting up to the busy timeout): a deferred transaction that reads and then
+/// writes fails with SQLITE_BUSY, without waiting, when another connection wrote in between.
+/// PostgreSQL ignores the mode.
+pub(crate) async fn begin_write(db: &DatabaseConnection) -> std::result::Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    db.begin_with_options(TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() })
+        .await
+}
+
 impl Store {
     /// Connects (creating a SQLite file if needed) without migrating.
     pub async fn connect(url: &str) -> Result<Self> {

@@ -4,7 +4,7 @@
 //! limit, and retries with backoff.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 use super::sql::{Args, stmt};
 use super::{AlarmEvent, Result, Store, StoreError, TenantStore};
@@ -494,7 +494,7 @@ impl Store {
             let sql = "SELECT openid FROM customer_logins WHERE tenant_id = $1 AND customer_id = $2 ORDER BY openid";
             for r in self.db.query_all_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&customer))).await? {
                 let openid: String = r.try_get("", "openid")?;
-                let txn = self.db.begin().await?;
+                let txn = super::begin_write(&self.db).await?;
                 let used = txn
                     .execute_raw(stmt(
                         b,

@@ -5,9 +5,7 @@
 //! The first wall stays the `tenant_id = $1` every statement binds. SQLite has no RLS: there
 //! `TenantDb` passes statements straight through.
 
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement};
 
 use crate::domain::ids::TenantId;
 
@@ -24,7 +22,7 @@ pub struct TenantDb<'a> {
 impl TenantDb<'_> {
     /// A transaction naming the tenant (PostgreSQL), or a plain one (SQLite).
     pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
-        let txn = self.db.begin().await?;
+        let txn = super::begin_write(self.db).await?;
         if self.db.get_database_backend() == DbBackend::Postgres {
             // The id is a parsed UUID (TenantId), so it is safe to inline.
             txn.execute_unprepared(&format!("SELECT set_config('voltledger.tenant', '{}', true)", self.tenant.as_str())).await?;
