@@ -62,6 +62,11 @@ impl TestApp {
     }
 
     pub async fn spawn() -> TestApp {
+        // The server's warnings and errors, shown with a failing test's output (an INTERNAL
+        // answer's cause is logged only under its request id). RUST_LOG overrides.
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=error,rumqttd=error"));
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_test_writer().try_init();
         let data_dir = std::env::temp_dir().join(format!("voltledger-test-{}", uuid::Uuid::new_v4().simple()));
         let database = fresh_database().await;
         let settings = Settings {
