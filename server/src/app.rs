@@ -180,9 +180,6 @@ impl Application {
                             if let Err(e) = store.platform_enqueue_notifications(&events, chrono::Utc::now()).await {
                                 tracing::warn!(error = %e, "queueing notifications failed");
                             }
-                            if let Err(e) = store.platform_enqueue_wechat(&events, chrono::Utc::now()).await {
-                                tracing::warn!(error = %e, "queueing subscription messages failed");
-                            }
                         }
                         Err(e) => tracing::warn!(error = %e, "alarm evaluation failed"),
                     }

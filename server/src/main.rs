@@ -40,6 +40,20 @@ impl Common {
         self.database_url.clone().unwrap_or_else(|| server::app::default_database_url(&self.data_dir))
     }
 
+    /// The store as every command needs it: connected, with the key-encryption key set (the
+    /// one `serve` uses — given, or kept in the data directory), so commands that touch
+    /// wrapped secrets (meter keys, payee keys) work as they do in the server.
+    async fn store(&self) -> anyhow::Result<Store> {
+        std::fs::create_dir_all(&self.data_dir)?;
+        let store = Store::connect(&self.database_url()).await?;
+        let kek = match &self.key_encryption_key {
+            Some(k) => k.clone(),
+            None => data_secret(&self.data_dir, "kek.secret")?,
+        };
+        store.set_key_encryption_key(server::store::Kek::from_hex(&kek).map_err(|e| anyhow::anyhow!("VOLTLEDGER__SECURITY__KEK: {e}"))?);
+        Ok(store)
+    }
+
     fn jwt_secret(&self) -> anyhow::Result<String> {
         match &self.jwt_secret {
             Some(s) => Ok(s.clone()),
@@ -411,7 +425,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             server::bench::run(command).await?;
         }
         Command::Broker { command: BrokerCommand::MosquittoPasswd { common, bridge_password } } => {
-            let store = Store::connect(&common.database_url()).await?;
+            let store = common.store().await?;
             store.migrate().await?;
             for line in store.platform_mosquitto_passwords(bridge_password.as_deref()).await? {
                 println!("{line}");
@@ -420,13 +434,13 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Migrate { common } => {
             init_tracing();
             std::fs::create_dir_all(&common.data_dir)?;
-            Store::connect(&common.database_url()).await?.migrate().await?;
+            common.store().await?.migrate().await?;
             println!("migrations applied");
         }
         Command::Tenant { command } => match command {
             TenantCommand::Create { common, name, slug, time_zone, admin_username, admin_password } => {
                 std::fs::create_dir_all(&common.data_dir)?;
-                let store = Store::connect(&common.database_url()).await?;
+                let store = common.store().await?;
                 store.migrate().await?;
                 let (password, generated) = password_or_generated(&admin_username, admin_password)?;
                 let hash = server::api::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
@@ -440,18 +454,18 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 }
             }
             TenantCommand::List { common } => {
-                let store = Store::connect(&common.database_url()).await?;
+                let store = common.store().await?;
                 for t in store.platform_tenants().await? {
                     println!("{}\t{}\t{}\t{}", t.id, t.slug, t.status, t.name);
                 }
             }
             TenantCommand::Suspend { common, slug } => {
-                let store = Store::connect(&common.database_url()).await?;
+                let store = common.store().await?;
                 let t = store.platform_set_tenant_status(&slug, "SUSPENDED").await.with_context(|| format!("suspending {slug}"))?;
                 println!("{}\t{}\t{}", t.id, t.slug, t.status);
             }
             TenantCommand::Reactivate { common, slug } => {
-                let store = Store::connect(&common.database_url()).await?;
+                let store = common.store().await?;
                 let t = store.platform_set_tenant_status(&slug, "ACTIVE").await.with_context(|| format!("reactivating {slug}"))?;
                 println!("{}\t{}\t{}", t.id, t.slug, t.status);
             }
@@ -465,7 +479,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::ParkClient { command } => park_client(command).await?,
         Command::Device { command } => device(command).await?,
         Command::AuditExport { common, tenant, from, to } => {
-            let store = Store::connect(&common.database_url()).await?;
+            let store = common.store().await?;
             let t = tenant_store(&store, tenant).await?;
             let filter = server::store::AuditFilter { from, to, ..Default::default() };
             print!("{}", server::api::login::audit_csv(&t, &filter).await?);
@@ -508,7 +522,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Simulate { common, meters, gateways, interval, broker, tenant, rounds, phase_loss, under_voltage, silent } => {
             init_tracing();
             std::fs::create_dir_all(&common.data_dir)?;
-            let store = Store::connect(&common.database_url()).await?;
+            let store = common.store().await?;
             store.migrate().await?;
             let id = match store.platform_tenant_by_slug(&tenant).await? {
                 Some(t) => t.id,
@@ -584,24 +598,24 @@ async fn park_client(command: ParkClientCommand) -> anyhow::Result<()> {
             for s in &scopes {
                 server::domain::access::ParkScope::parse(s).with_context(|| format!("unknown scope {s} (bills:read, energy:read)"))?;
             }
-            let store = Store::connect(&common.database_url()).await?;
+            let store = common.store().await?;
             let t = tenant_store(&store, tenant).await?;
             let (c, secret) = t.create_park_client(&name, &scopes, &properties).await.context("creating the client")?;
             print(&c);
             println!("client secret: {secret}");
         }
         ParkClientCommand::Rotate { common, tenant, id } => {
-            let store = Store::connect(&common.database_url()).await?;
+            let store = common.store().await?;
             let (c, secret) = tenant_store(&store, tenant).await?.rotate_park_client(&id).await.context("rotating the secret")?;
             print(&c);
             println!("client secret: {secret}");
         }
         ParkClientCommand::Revoke { common, tenant, id } => {
-            let store = Store::connect(&common.database_url()).await?;
+            let store = common.store().await?;
             print(&tenant_store(&store, tenant).await?.revoke_park_client(&id).await.context("revoking the client")?);
         }
         ParkClientCommand::List { common, tenant } => {
-            let store = Store::connect(&common.database_url()).await?;
+            let store = common.store().await?;
             for c in tenant_store(&store, tenant).await?.park_clients().await? {
                 print(&c);
             }
@@ -619,14 +633,14 @@ async fn device(command: DeviceCommand) -> anyhow::Result<()> {
     };
     match command {
         DeviceCommand::Rotate { common, tenant, meter, gateway } => {
-            let store = Store::connect(&common.database_url()).await?;
+            let store = common.store().await?;
             let (o, id) = owner(meter, gateway);
             let c =
                 tenant_store(&store, tenant).await?.rotate_device_credential(o, &id).await.context("no active login for that device")?;
             println!("username: {}\npassword: {}", c.username, c.password);
         }
         DeviceCommand::Revoke { common, tenant, meter, gateway } => {
-            let store = Store::connect(&common.database_url()).await?;
+            let store = common.store().await?;
             let (o, id) = owner(meter, gateway);
             tenant_store(&store, tenant).await?.revoke_device_credential(o, &id).await.context("no active login for that device")?;
             println!("revoked");
@@ -638,7 +652,7 @@ async fn device(command: DeviceCommand) -> anyhow::Result<()> {
 async fn operator(command: OperatorCommand) -> anyhow::Result<()> {
     match command {
         OperatorCommand::Create { common, tenant, username, role, password } => {
-            let store = Store::connect(&common.database_url()).await?;
+            let store = common.store().await?;
             store.migrate().await?;
             let t = tenant_store(&store, tenant).await?;
             t.ensure_builtin_roles().await?;
@@ -659,7 +673,7 @@ async fn operator(command: OperatorCommand) -> anyhow::Result<()> {
             }
         }
         OperatorCommand::ResetPassword { common, tenant, username, password } => {
-            let store = Store::connect(&common.database_url()).await?;
+            let store = common.store().await?;
             let t = tenant_store(&store, tenant).await?;
             let login = t.operator_login(&username).await?.with_context(|| format!("no operator {username}"))?;
             let (password, generated) = password_or_generated(&username, password)?;
@@ -671,7 +685,7 @@ async fn operator(command: OperatorCommand) -> anyhow::Result<()> {
             }
         }
         OperatorCommand::List { common, tenant } => {
-            let store = Store::connect(&common.database_url()).await?;
+            let store = common.store().await?;
             let t = tenant_store(&store, tenant).await?;
             for o in t.operators().await? {
                 let scope = o.properties.map(|p| p.join(",")).unwrap_or_else(|| "all properties".into());

@@ -134,3 +134,130 @@ fn tenant_suspend_and_reactivate_change_the_status_and_refuse_unknown_slugs() {
     assert!(!ok && stderr.contains("nobody"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn temp_data(name: &str) -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    std::env::temp_dir().join(format!("voltledger-cli-{name}-{}-{nanos}", std::process::id()))
+}
+
+/// One HTTP request on a fresh connection; (status, body).
+fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+}
+
+/// Stops the child when the test ends, however it ends.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The README's run command (with a smaller demo) brings up the API with the demo tenant and
+/// its login; `simulate` then registers and runs a fleet against its embedded broker, and
+/// `migrate` and `broker mosquitto-passwd` work on the same data directory.
+#[test]
+fn serve_runs_the_demo_and_simulate_drives_a_fleet_into_it() {
+    use std::io::BufRead;
+    let dir = temp_data("serve");
+    let data = dir.to_string_lossy().to_string();
+    let (http_port, mqtt_port) = (free_port(), free_port());
+    let (ok, out, stderr) = voltledger(&["migrate", "--data-dir", &data]);
+    assert!(ok && out.contains("migrations applied"), "{stderr}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_voltledger"))
+        .args(["serve", "--data-dir", &data, "--http", &format!("127.0.0.1:{http_port}")])
+        .args(["--mqtt-listen", &format!("127.0.0.1:{mqtt_port}"), "--demo-meters", "12", "--demo-interval", "2"])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let serving = Running(child);
+    let mut banner = String::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        banner += &line;
+        banner.push('\n');
+        if line.starts_with("log in:") {
+            break;
+        }
+    }
+    assert!(banner.contains(&format!("VoltLedger listening on http://127.0.0.1:{http_port}/graphql")), "{banner}");
+    let login = banner.lines().find_map(|l| l.strip_prefix("log in: POST /auth/login ")).expect("a login line").trim().to_string();
+    let (status, body) = http(http_port, "POST", "/auth/login", &login);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("accessToken"), "{body}");
+    assert_eq!(http(http_port, "GET", "/healthz", "").0, 200);
+
+    // `simulate` against the running server's broker, same data directory (same KEK).
+    let (ok, out, stderr) = voltledger(&[
+        "simulate",
+        "--data-dir",
+        &data,
+        "--meters",
+        "8",
+        "--gateways",
+        "1",
+        "--interval",
+        "1",
+        "--rounds",
+        "12",
+        "--tenant",
+        "sim-cli",
+        "--broker",
+        &format!("mqtt://127.0.0.1:{mqtt_port}"),
+    ]);
+    assert!(ok, "simulate failed: {stderr}{out}");
+    assert!(stderr.contains("simulating 8 meters"), "{stderr}");
+    let (ok, passwd, stderr) = voltledger(&["broker", "mosquitto-passwd", "--data-dir", &data]);
+    assert!(ok && passwd.lines().count() >= 2, "{stderr}");
+    drop(serving);
+    // The fleet's readings reached the store through the server's broker and bridge.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let readings = rt.block_on(async {
+        let store = server::store::Store::connect(&server::app::default_database_url(&dir)).await.unwrap();
+        let t = store.platform_tenant_by_slug("sim-cli").await.unwrap().expect("simulate made its tenant");
+        store.tenant(t.id).reading_count().await.unwrap()
+    });
+    assert!(readings > 0, "no reading of the simulated fleet was stored");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bench_decode_prints_its_figures() {
+    let (ok, out, stderr) = voltledger(&["bench", "decode", "--frames", "20000"]);
+    assert!(ok, "{stderr}");
+    assert!(out.contains("million/s"), "{out}{stderr}");
+}
+
+/// `bench copy` follows the readings table as it is (it failed once the table grew). It needs
+/// PostgreSQL and psql: it runs in the PostgreSQL pass of the test command.
+#[test]
+fn bench_copy_follows_the_readings_schema() {
+    let Ok(url) = std::env::var("VOLTLEDGER_TEST_DATABASE_URL") else { return };
+    if !url.starts_with("postgres") {
+        return;
+    }
+    let (ok, out, stderr) = voltledger(&["bench", "copy", "--database-url", &url, "--rows", "5000"]);
+    assert!(ok, "{stderr}");
+    assert!(out.contains("5000 rows in"), "{out}");
+}

@@ -13,6 +13,7 @@ mod m0003_control;
 mod m0004_identity;
 mod m0005_payments;
 mod m0006_payee_credentials;
+mod m0007_corrections;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_identity::Migration),
             Box::new(m0005_payments::Migration),
             Box::new(m0006_payee_credentials::Migration),
+            Box::new(m0007_corrections::Migration),
         ]
     }
 }

@@ -71,13 +71,9 @@ async fn an_exhausted_account_trips_the_simulated_relay_and_a_recharge_closes_it
     let a = admin.ok("query($a: ID!) { account(id: $a) { balance relay balanceState } }", json!({"a": account}))["account"].clone();
     assert!(tripped, "trip not carried out: relay {:?}, TRIP {:?}, account {a}", handle.relay(address), status("TRIP"));
     assert_eq!((a["relay"].as_str(), a["balanceState"].as_str()), (Some("OPEN"), Some("EXHAUSTED")));
-    // The account's arrears are an alarm too.
-    let arrears = TestApp::eventually(Duration::from_secs(15), || {
-        let l = admin.ok("query($a: ID!) { alarms(activeOnly: true, subjectId: $a) { kind } }", json!({"a": account}))["alarms"].clone();
-        async move { l.as_array().unwrap().iter().any(|x| x["kind"] == "ARREARS") }
-    })
-    .await;
-    assert!(arrears, "arrears alarm for the exhausted account");
+    // The account's exhaustion is an alarm too (raised with the charge that caused it).
+    let l = admin.ok("query($a: ID!) { alarms(activeOnly: true, subjectId: $a) { kind } }", json!({"a": account}))["alarms"].clone();
+    assert!(l.as_array().unwrap().iter().any(|x| x["kind"] == "BALANCE_EXHAUSTED"), "exhausted alarm for the exhausted account: {l}");
 
     // A recharge lifts the balance above the limit: CLOSE, relay closed, confirmed.
     admin.ok(

@@ -4,6 +4,7 @@
 mod alarms;
 mod billing;
 mod control;
+mod corrections;
 mod durability;
 mod identity;
 mod ingestion;

@@ -274,6 +274,9 @@ async fn meter_replacement_mid_month_keeps_balance_and_consumption_continuous() 
         .clone();
     assert_eq!(r["balance"], "93.00");
     assert_eq!(r["meters"], json!([{"id": new}]));
+    // The old meter's live value is its final register now, not its last push.
+    let live = admin.ok("query($m: ID!) { meter(id: $m) { live { energyTotal } } }", json!({"m": old}));
+    assert_eq!(live["meter"]["live"]["energyTotal"], "5014.00", "{live}");
     // Late frames of the old meter change nothing; the new meter bills from 0.30.
     feed(&app, vec![reading(&old_user, old_addr, local(10, 16, 0), "5020.00")]).await;
     feed(&app, vec![reading(&new_user, new_addr, local(10, 16, 0), "2.30")]).await;

@@ -290,6 +290,14 @@ async fn alipay_recharges_end_to_end_and_refuses_forged_notifications() {
     let entries = s.admin.ok("query($a: ID!) { account(id: $a) { ledger { items { kind amount } } } }", json!({"a": a1}));
     let kinds: Vec<&str> = entries["account"]["ledger"]["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["RECHARGE_ALIPAY"], "{entries}");
+    // The same order paid again under another trade number: kept for refund, never credited.
+    let second = ali.gateway.notification(&no, |p| {
+        p.insert("trade_no".into(), "2026120422001400000000009999".into());
+    });
+    assert_eq!(post_form(&s, &second.unwrap()), (200, "success".into()));
+    assert_eq!(balance(&s.admin, &a1), "30.00");
+    let diffs = s.admin.ok("{ paymentDifferences { channel transactionId amount } }", json!({}))["paymentDifferences"].clone();
+    assert_eq!(diffs, json!([{"channel": "ALIPAY", "transactionId": "2026120422001400000000009999", "amount": "30.00"}]));
 
     // Paid by the payer, notified by the gateway on its schedule.
     let o2 = alipay_order(&s, &a1, "12.50");

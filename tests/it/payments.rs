@@ -212,6 +212,51 @@ async fn a_customer_recharges_through_wechat_pay_and_is_credited_once() {
         ledger["account"]["ledger"]["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "RECHARGE_WECHAT").collect();
     assert_eq!(wechat.len(), 1, "{ledger}");
 
+    // A validly signed success for the same order with another transaction id (a second
+    // payment, or a forger with WeChat's key): never credited, kept for refund, alarmed — and
+    // its replays, with the same or yet another id, change nothing more.
+    let first_tx = s.pay.order(&no).unwrap().transaction_id.unwrap();
+    for (tx, times) in [("4200000000202612040000000001", 3), ("4200000000202612040000000002", 1)] {
+        for _ in 0..times {
+            let (h, body) = s.pay.notification(&no, |t| t["transaction_id"] = json!(tx)).unwrap();
+            assert_eq!(notify(&s, &h, &body), 204, "answered, so WeChat stops retrying");
+        }
+    }
+    assert_eq!(balance(&s.admin, &a1), "30.00", "credited once, whatever arrives");
+    let ledger =
+        s.admin.ok("query($a: ID!) { account(id: $a) { ledger(first: 50) { items { kind } } ledgerTotal balance } }", json!({"a": a1}));
+    let recharges = ledger["account"]["ledger"]["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "RECHARGE_WECHAT").count();
+    assert_eq!(recharges, 1, "{ledger}");
+    assert_eq!(ledger["account"]["ledgerTotal"], ledger["account"]["balance"]);
+    let orders = graphql(
+        s.app.app.http_addr,
+        Some(&s.customer),
+        "query($a: ID!) { rechargeOrders(accountId: $a) { outTradeNo state transactionId } }",
+        json!({"a": a1}),
+    );
+    let mine = orders["data"]["rechargeOrders"].as_array().unwrap().iter().find(|o| o["outTradeNo"] == no.as_str()).unwrap().clone();
+    assert_eq!(
+        (mine["state"].as_str(), mine["transactionId"].as_str()),
+        (Some("PAID"), Some(first_tx.as_str())),
+        "the first payment stays the order's"
+    );
+    let diffs =
+        s.admin.ok("{ paymentDifferences { id orderId transactionId amount state reason } }", json!({}))["paymentDifferences"].clone();
+    let diffs = diffs.as_array().unwrap();
+    assert_eq!(diffs.len(), 2, "one per foreign transaction: {diffs:?}");
+    assert!(diffs.iter().all(|d| d["orderId"] == o["id"] && d["amount"] == "30.00" && d["state"] == "OPEN"));
+    assert!(diffs[0]["reason"].as_str().unwrap().contains("already paid"), "{diffs:?}");
+    let alarm = s.admin.ok("{ alarms(activeOnly: true, kind: \"PAYMENT_DIFFERENCE\") { subjectId subjectKind } }", json!({}));
+    assert_eq!(alarm["alarms"][0]["subjectId"], o["payeeId"], "{alarm}");
+    // Settled by the operator (refunded on the merchant platform): once.
+    let resolve = "mutation($id: ID!, $r: String!) { resolvePaymentDifference(id: $id, resolution: $r) { state resolution resolvedBy } }";
+    assert_eq!(s.admin.fails(resolve, json!({"id": diffs[0]["id"], "r": " "}))["field"], "resolution");
+    let done = s.admin.ok(resolve, json!({"id": diffs[0]["id"], "r": "refunded on the merchant platform"}));
+    assert_eq!(done["resolvePaymentDifference"]["state"], "RESOLVED");
+    assert_eq!(s.admin.fails(resolve, json!({"id": diffs[0]["id"], "r": "again"}))["code"], "CONFLICT");
+    let open = s.admin.ok("{ paymentDifferences { id } }", json!({}))["paymentDifferences"].as_array().unwrap().len();
+    assert_eq!(open, 1);
+
     // West's account pays into West's payee.
     let o2 = order(&s, &a2, "20.00");
     let no2 = o2["outTradeNo"].as_str().unwrap();
@@ -366,6 +411,14 @@ async fn unpaid_orders_are_queried_after_the_window_then_credited_or_closed() {
     let (h, body) = s.pay.notification(&paid_no, |_| {}).unwrap();
     assert_eq!(notify(&s, &h, &body), 204);
     assert_eq!(balance(&s.admin, &a1), "12.00");
+    // A success for the order closed unpaid is not credited: kept for refund.
+    let (h, body) = s.pay.notification(&unpaid_no, |t| t["transaction_id"] = json!("4200000000202612040000000099")).unwrap();
+    assert_eq!(notify(&s, &h, &body), 204);
+    assert_eq!(balance(&s.admin, &a1), "12.00");
+    let diffs = s.admin.ok("{ paymentDifferences { orderId amount reason } }", json!({}))["paymentDifferences"].clone();
+    assert_eq!(diffs[0]["orderId"], unpaid["id"], "{diffs}");
+    assert!(diffs[0]["reason"].as_str().unwrap().contains("closed"), "{diffs}");
+    assert_eq!(diffs.as_array().unwrap().len(), 1);
     s.pay.stop().await;
 }
 

@@ -92,8 +92,17 @@ impl TestApp {
     }
 
     /// A new tenant (slug `{slug}-xxxxxxxx`) and a signed-in session of its first
-    /// administrator (`admin`, password [`ADMIN_PASSWORD`]).
+    /// administrator (`admin`, password [`ADMIN_PASSWORD`]). Its friendly hours are emptied,
+    /// so automatic trips go out whenever the test runs; [`TestApp::admin_with_defaults`]
+    /// keeps a new tenant's defaults.
     pub async fn admin(&self, slug: &str) -> Admin {
+        let admin = self.admin_with_defaults(slug).await;
+        self.app.store.tenant(admin.tenant.clone()).set_friendly_windows(&[]).await.unwrap();
+        admin
+    }
+
+    /// A new tenant as the platform makes it, default friendly hours included.
+    pub async fn admin_with_defaults(&self, slug: &str) -> Admin {
         let slug = format!("{slug}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let hash = admin_hash();
         let store = &self.app.store;

@@ -148,16 +148,33 @@ pub struct BillingQuery;
 
 #[Object]
 impl BillingQuery {
-    /// Bills, newest period first; filter by period (`YYYY-MM`) and account.
-    async fn bills(&self, ctx: &Context<'_>, period: Option<String>, account_id: Option<ID>) -> Res<Vec<Bill>> {
+    /// Bills, newest period first, then by account and version; filter by period
+    /// (`YYYY-MM`) and account. Paged: `page` from 1, `pageSize` up to 1000 (a short page is
+    /// the last).
+    async fn bills(
+        &self,
+        ctx: &Context<'_>,
+        period: Option<String>,
+        account_id: Option<ID>,
+        #[graphql(default = 1)] page: i32,
+        #[graphql(default = 200)] page_size: i32,
+    ) -> Res<Vec<Bill>> {
         if let Some(p) = &period {
             Period::parse(p).map_err(err)?;
+        }
+        if !(1..=1000).contains(&page_size) {
+            return Err(err(crate::domain::Invalid::new("pageSize", "between 1 and 1000")));
+        }
+        if page < 1 {
+            return Err(err(crate::domain::Invalid::new("page", "from 1")));
         }
         let account = match account_id.as_ref().map(|a| AccountId::parse(a.as_str())) {
             Some(None) => return Ok(vec![]),
             other => other.flatten(),
         };
-        Ok(tenant(ctx)?.bills(period.as_deref(), account.as_ref(), true).await.map_err(err)?.into_iter().map(Into::into).collect())
+        let f = store::BillFilter { period, account, ..Default::default() };
+        let offset = (page as u64 - 1) * page_size as u64;
+        Ok(tenant(ctx)?.bills_where(&f, offset, page_size as u64, true).await.map_err(err)?.into_iter().map(Into::into).collect())
     }
 
     async fn bill(&self, ctx: &Context<'_>, id: ID) -> Res<Option<Bill>> {

@@ -444,7 +444,8 @@ impl Meter {
         let has_next_page = rows.len() > first as usize;
         rows.truncate(first as usize);
         let ratios = Ratios { pt: self.0.pt_ratio, ct: self.0.ct_ratio };
-        let end_cursor = rows.last().and_then(|r| r.read_at).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+        // Exact to the nanosecond: a cursor that dropped digits would return its own row again.
+        let end_cursor = rows.last().and_then(|r| r.read_at).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
         Ok(ReadingConnection {
             items: rows.iter().map(|r| Reading::from_values(r, ratios)).collect(),
             page_info: PageInfo { end_cursor, has_next_page },

@@ -65,6 +65,7 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             | "moneySettings"
             | "priceNotice"
             | "settlementAnomalies"
+            | "anomalyResolutionPreview"
             | "commands"
             | "bills"
             | "bill"
@@ -76,7 +77,7 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
         ) => Read,
         ("Query", "myAccounts" | "mySubscriptions") => Customer,
         ("Query", "payees") => Needs(Payees),
-        ("Query", "paymentSummary" | "reconciliations") => Needs(Reports),
+        ("Query", "paymentSummary" | "reconciliations" | "paymentDifferences") => Needs(Reports),
         ("Query", "rechargeOrders") => AccountOwner,
         ("Query", "parkBills") => Park(ParkScope::BillsRead),
         ("Query", "parkDailyEnergy") => Park(ParkScope::EnergyRead),
@@ -108,7 +109,7 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             | "revokeDeviceCredential",
         ) => Needs(Meters),
         ("Mutation", "recharge" | "transferBalance" | "markInvoiced" | "purchaseForMeter" | "markBillPaid" | "rerate") => Needs(Sales),
-        ("Mutation", "refund" | "reverseEntry") => Needs(Refunds),
+        ("Mutation", "refund" | "reverseEntry" | "resolvePaymentDifference") => Needs(Refunds),
         (
             "Mutation",
             "setHoldPower" | "restorePrepaid" | "tripMeter" | "closeMeter" | "setMeterHoldPower" | "readMeterNow" | "cancelCommand"

@@ -454,11 +454,15 @@ impl IdentityQuery {
         if !(1..=500).contains(&first) {
             return Err(err(Invalid::new("first", "between 1 and 500")));
         }
-        let cursor = after.map(|c| parse_cursor(&c)).transpose()?;
-        let mut rows = tenant(ctx)?.audit_log(&filter.map(Into::into).unwrap_or_default(), cursor, first as u64 + 1).await.map_err(err)?;
+        let not_ours = || err(Invalid::new("after", "not a cursor from this list"));
+        let cursor = after.map(|c| uuid::Uuid::parse_str(&c).map(|u| u.to_string()).map_err(|_| not_ours())).transpose()?;
+        let mut rows = match tenant(ctx)?.audit_log(&filter.map(Into::into).unwrap_or_default(), cursor, first as u64 + 1).await {
+            Err(crate::store::StoreError::NotFound) => return Err(not_ours()),
+            other => other.map_err(err)?,
+        };
         let has_next_page = rows.len() > first as usize;
         rows.truncate(first as usize);
-        let end_cursor = rows.last().map(|a| format!("{}|{}", a.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true), a.id));
+        let end_cursor = rows.last().map(|a| a.id.clone());
         Ok(AuditConnection { items: rows.into_iter().map(Into::into).collect(), page_info: PageInfo { end_cursor, has_next_page } })
     }
 
@@ -481,17 +485,35 @@ impl IdentityQuery {
         Ok(rows.into_iter().map(|(template_id, remaining)| Subscription { template_id, remaining }).collect())
     }
 
-    /// Park platforms: bills of a period ("2026-10") for accounts with meters in the
-    /// client's properties (账单).
-    async fn park_bills(&self, ctx: &Context<'_>, period: String) -> Res<Vec<super::billing::Bill>> {
+    /// Park platforms: issued and paid bills of a period ("2026-10") for accounts with meters
+    /// in the client's properties (账单) — never drafts or superseded versions. Paged: `page`
+    /// from 1, `pageSize` up to 1000 (a short page is the last).
+    async fn park_bills(
+        &self,
+        ctx: &Context<'_>,
+        period: String,
+        #[graphql(default = 1)] page: i32,
+        #[graphql(default = 500)] page_size: i32,
+    ) -> Res<Vec<super::billing::Bill>> {
         let Principal::Park { properties, .. } = principal(ctx)? else {
             return Err(err(ApiError::Forbidden("park clients only".into())));
         };
         crate::domain::billing::Period::parse(&period).map_err(|_| err(Invalid::new("period", "YYYY-MM")))?;
-        let t = tenant(ctx)?;
-        let accounts = t.accounts_in_properties(properties).await.map_err(err)?;
-        let bills = t.bills(Some(&period), None, true).await.map_err(err)?;
-        Ok(bills.into_iter().filter(|b| accounts.contains(b.account_id.as_str())).map(Into::into).collect())
+        if !(1..=1000).contains(&page_size) {
+            return Err(err(Invalid::new("pageSize", "between 1 and 1000")));
+        }
+        if page < 1 {
+            return Err(err(Invalid::new("page", "from 1")));
+        }
+        let f = crate::store::BillFilter {
+            period: Some(period),
+            properties: Some(properties.clone()),
+            published_only: true,
+            ..Default::default()
+        };
+        let offset = (page as u64 - 1) * page_size as u64;
+        let bills = tenant(ctx)?.bills_where(&f, offset, page_size as u64, true).await.map_err(err)?;
+        Ok(bills.into_iter().map(Into::into).collect())
     }
 
     /// Park platforms: each meter's energy on a local day, between the two midnight
@@ -517,12 +539,6 @@ impl IdentityQuery {
         let store = ctx.data::<Store>().map_err(|_| err(ApiError::Unauthenticated))?;
         Ok(store.platform_tenants().await.map_err(err)?.into_iter().map(Into::into).collect())
     }
-}
-
-fn parse_cursor(c: &str) -> Res<(DateTime<Utc>, String)> {
-    let bad = || err(Invalid::new("after", "not a cursor from this list"));
-    let (t, id) = c.split_once('|').ok_or_else(bad)?;
-    Ok((DateTime::parse_from_rfc3339(t).map_err(|_| bad())?.with_timezone(&Utc), id.to_string()))
 }
 
 #[derive(InputObject)]

@@ -327,7 +327,7 @@ pub async fn audit_csv(t: &TenantStore, filter: &AuditFilter) -> Result<String, 
             out.push('\n');
         }
         match rows.last() {
-            Some(last) if rows.len() == 1000 => cursor = Some((last.at, last.id.clone())),
+            Some(last) if rows.len() == 1000 => cursor = Some(last.id.clone()),
             _ => return Ok(out),
         }
     }

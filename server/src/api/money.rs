@@ -168,10 +168,64 @@ pub enum TierCycle {
 /// What resolving an anomaly does (异常处理).
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum AnomalyAction {
-    /// Take the newest reading as the new baseline; the gap is not billed.
+    /// Take the newest reading as the new baseline; nothing since the anomaly is billed.
     Rebase,
+    /// Take the anomalous reading itself as the new baseline (a register reset): the gap is
+    /// not billed, every reading after it is.
+    RebaseAtAnomaly,
     /// Accept the jump as real consumption and bill it now.
     BillAsIs,
+}
+
+impl From<AnomalyAction> for store::AnomalyResolution {
+    fn from(a: AnomalyAction) -> Self {
+        match a {
+            AnomalyAction::Rebase => store::AnomalyResolution::Rebase,
+            AnomalyAction::RebaseAtAnomaly => store::AnomalyResolution::RebaseAtAnomaly,
+            AnomalyAction::BillAsIs => store::AnomalyResolution::BillAsIs,
+        }
+    }
+}
+
+impl From<store::AnomalyResolution> for AnomalyAction {
+    fn from(a: store::AnomalyResolution) -> Self {
+        match a {
+            store::AnomalyResolution::Rebase => AnomalyAction::Rebase,
+            store::AnomalyResolution::RebaseAtAnomaly => AnomalyAction::RebaseAtAnomaly,
+            store::AnomalyResolution::BillAsIs => AnomalyAction::BillAsIs,
+        }
+    }
+}
+
+/// What one way of resolving an anomaly bills (a preview: nothing is changed).
+#[derive(SimpleObject)]
+pub struct AnomalyResolutionPreview {
+    pub action: AnomalyAction,
+    /// kWh charged (PT×CT applied).
+    pub energy: Decimal,
+    /// Charged to the account (元).
+    pub amount: Decimal,
+    /// Energy-charge entries it posts.
+    pub charges: i32,
+    /// The reading settlement continues from.
+    pub baseline_at: Option<DateTime<Utc>>,
+    pub baseline_total: Option<Decimal>,
+    /// Why this action is not allowed here, if it is not.
+    pub refused: Option<String>,
+}
+
+impl From<store::ResolutionEffect> for AnomalyResolutionPreview {
+    fn from(e: store::ResolutionEffect) -> Self {
+        Self {
+            action: e.resolution.into(),
+            energy: e.energy.normalize(),
+            amount: crate::domain::metering::from_scaled(e.amount_x100, 2),
+            charges: e.charges as i32,
+            baseline_at: e.baseline.map(|p| p.at),
+            baseline_total: e.baseline.map(|p| p.registers.total.normalize()),
+            refused: e.refused,
+        }
+    }
 }
 
 // ---- objects ----
@@ -252,18 +306,15 @@ impl Account {
         if !(1..=500).contains(&first) {
             return Err(err(Invalid::new("first", "between 1 and 500")));
         }
-        let before = match after {
-            None => None,
-            Some(c) => {
-                let (t, id) = c.split_once('|').ok_or_else(|| err(Invalid::new("after", "not a cursor from this list")))?;
-                let t = DateTime::parse_from_rfc3339(t).map_err(|_| err(Invalid::new("after", "not a cursor from this list")))?;
-                Some((t.with_timezone(&Utc), id.to_string()))
-            }
+        let not_ours = || err(Invalid::new("after", "not a cursor from this list"));
+        let after = after.map(|c| EntryId::parse(&c).ok_or_else(not_ours)).transpose()?;
+        let mut rows = match tenant(ctx)?.ledger(&self.0.id, after.as_ref().map(|e| e.as_str()), first as u64 + 1).await {
+            Err(store::StoreError::NotFound) => return Err(not_ours()),
+            other => other.map_err(err)?,
         };
-        let mut rows = tenant(ctx)?.ledger(&self.0.id, before, first as u64 + 1).await.map_err(err)?;
         let has_next_page = rows.len() > first as usize;
         rows.truncate(first as usize);
-        let end_cursor = rows.last().map(|e| format!("{}|{}", e.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true), e.id));
+        let end_cursor = rows.last().map(|e| e.id.to_string());
         Ok(EntryConnection { items: rows.into_iter().map(LedgerEntry::from).collect(), page_info: PageInfo { end_cursor, has_next_page } })
     }
     /// The sum of all entries, computed afresh (equals `balance`).
@@ -661,6 +712,13 @@ impl MoneyQuery {
         let tariffs = t.tariffs().await.map_err(err)?;
         let name = t.tenant_row().await.map_err(err)?.name;
         Ok(price_notice_html(&name, &settings, &tariffs, Utc::now()))
+    }
+
+    /// What each way of resolving an open anomaly would bill, before choosing (nothing is
+    /// changed).
+    async fn anomaly_resolution_preview(&self, ctx: &Context<'_>, id: ID) -> Res<Vec<AnomalyResolutionPreview>> {
+        let id = parse_id(&id, AnomalyId::parse)?;
+        Ok(tenant(ctx)?.preview_anomaly(&id).await.map_err(err)?.into_iter().map(Into::into).collect())
     }
 
     async fn settlement_anomalies(
@@ -1185,7 +1243,7 @@ impl MoneyMutation {
 
     async fn resolve_settlement_anomaly(&self, ctx: &Context<'_>, id: ID, action: AnomalyAction) -> Res<SettlementAnomaly> {
         let id = parse_id(&id, AnomalyId::parse)?;
-        tenant(ctx)?.resolve_anomaly(&id, action == AnomalyAction::Rebase).await.map(Into::into).map_err(err)
+        tenant(ctx)?.resolve_anomaly(&id, action.into()).await.map(Into::into).map_err(err)
     }
 
     /// Trips a meter now (拉闸) as an operator; sent by the dispatcher, confirmed by the

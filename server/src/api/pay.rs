@@ -180,6 +180,47 @@ pub struct Discrepancy {
     pub theirs: Option<Decimal>,
 }
 
+/// A payment kept for refund instead of credited (支付差异).
+#[derive(SimpleObject)]
+pub struct PaymentDifference {
+    pub id: ID,
+    pub order_id: ID,
+    pub payee_id: ID,
+    /// WECHAT or ALIPAY.
+    pub channel: String,
+    /// The channel's id of the payment that was not credited.
+    pub transaction_id: String,
+    pub amount: Decimal,
+    pub paid_at: DateTime<Utc>,
+    pub reason: String,
+    /// OPEN or RESOLVED.
+    pub state: String,
+    pub resolution: String,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<store::PaymentDifferenceRow> for PaymentDifference {
+    fn from(r: store::PaymentDifferenceRow) -> Self {
+        Self {
+            id: ID(r.id),
+            order_id: ID(r.order_id),
+            payee_id: ID(r.payee_id),
+            channel: r.channel,
+            transaction_id: r.transaction_id,
+            amount: from_scaled(r.amount_x100, 2),
+            paid_at: r.paid_at,
+            reason: r.reason,
+            state: r.state,
+            resolution: r.resolution,
+            resolved_by: r.resolved_by,
+            resolved_at: r.resolved_at,
+            created_at: r.created_at,
+        }
+    }
+}
+
 /// A payee's reconciliation for one day (对账结果).
 #[derive(SimpleObject)]
 pub struct Reconciliation {
@@ -475,6 +516,12 @@ impl PayQuery {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    /// Payments kept for refund instead of credited: a second payment for an order already
+    /// paid, a payment for a closed order, a payment its account could not take (支付差异).
+    async fn payment_differences(&self, ctx: &Context<'_>, #[graphql(default = true)] open_only: bool) -> Res<Vec<PaymentDifference>> {
+        Ok(tenant(ctx)?.payment_differences(open_only).await.map_err(err)?.into_iter().map(Into::into).collect())
+    }
+
     /// Refunds of a recharge order (退款记录).
     async fn payment_refunds(&self, ctx: &Context<'_>, order_id: ID) -> Res<Vec<PaymentRefund>> {
         let t = tenant(ctx)?;
@@ -508,6 +555,22 @@ impl PayMutation {
         let provider = provider_from_input(input).map_err(err)?;
         store.platform_set_payment_provider(&provider).await.map_err(err)?;
         Ok(provider.into())
+    }
+
+    /// Marks a payment difference settled — refunded through the merchant platform, or
+    /// explained — with what was done (required). The payee's alarm clears once nothing else
+    /// is open.
+    async fn resolve_payment_difference(&self, ctx: &Context<'_>, id: ID, resolution: String) -> Res<PaymentDifference> {
+        if resolution.trim().is_empty() {
+            return Err(err(Invalid::new("resolution", "say what was done (e.g. refunded on the merchant platform)")));
+        }
+        let id = parse_id(&id, |s| uuid::Uuid::parse_str(s).ok().map(|u| u.to_string()))?;
+        let by = match ctx.data_opt::<Principal>() {
+            Some(Principal::Operator { username, .. }) => username.clone(),
+            Some(p) => p.actor().1,
+            None => return Err(err(ApiError::Unauthenticated)),
+        };
+        Ok(tenant(ctx)?.resolve_payment_difference(&id, resolution.trim(), &by).await.map_err(err)?.into())
     }
 
     /// Adds a payee, bound to a property or an area or to neither (default): a sub-merchant

@@ -356,7 +356,9 @@ pub async fn store(database_url: Option<String>, devices: usize, readings: usize
 /// Raw PostgreSQL COPY of the same row shape, through psql (the database's own ceiling).
 pub fn copy(database_url: &str, rows: usize) -> anyhow::Result<()> {
     let table = format!("bench_copy_{}", uuid::Uuid::new_v4().simple());
-    let cols = crate::store::reading_value_columns().join(" BIGINT, ");
+    // The value columns as the readings table has them now: the rows below follow their count.
+    let value_columns = crate::store::reading_value_columns();
+    let cols = value_columns.join(" BIGINT, ");
     let ddl = format!(
         "CREATE TABLE {table} (tenant_id TEXT NOT NULL, meter_id TEXT NOT NULL, read_at TIMESTAMPTZ NOT NULL, received_at TIMESTAMPTZ NOT NULL, {cols} BIGINT, PRIMARY KEY (tenant_id, meter_id, read_at))"
     );
@@ -370,7 +372,7 @@ pub fn copy(database_url: &str, rows: usize) -> anyhow::Result<()> {
         let at = t0 + chrono::Duration::minutes((i / meters.len()) as i64);
         let stamp = at.format("%Y-%m-%d %H:%M:%S+00");
         data += &format!("{tenant}\t{meter}\t{stamp}\t{stamp}");
-        for v in 0..23 {
+        for v in 0..value_columns.len() {
             data += &format!("\t{}", 100_000 + i * 7 + v);
         }
         data.push('\n');

@@ -59,6 +59,16 @@ impl FriendlyWindow {
     }
 }
 
+/// The friendly hours a new tenant starts with (editable): no automatic trips from 20:00 to
+/// 08:00, nor on Saturdays and Sundays — a cut-off nobody can answer is the complaint the
+/// field reports name first.
+pub fn default_friendly_windows() -> Vec<FriendlyWindow> {
+    vec![
+        FriendlyWindow { name: "夜间 Night".into(), weekdays: ALL_WEEK, on_date: None, start_minute: 20 * 60, end_minute: 8 * 60 },
+        FriendlyWindow { name: "周末 Weekend".into(), weekdays: 0b110_0000, on_date: None, start_minute: 0, end_minute: 1440 },
+    ]
+}
+
 /// Whether automatic trips are held back at `local`.
 pub fn in_friendly_hours(windows: &[FriendlyWindow], local: NaiveDateTime) -> bool {
     windows.iter().any(|w| w.contains(local))
@@ -149,6 +159,8 @@ pub fn alarm_label(kind: &str) -> &'static str {
         "LOW_BALANCE_1" => "余额不足(报警1)",
         "LOW_BALANCE_2" => "余额不足(报警2)",
         "ARREARS" => "欠费",
+        "BALANCE_EXHAUSTED" => "余额耗尽(将断电)",
+        "BALANCE_RESTORED" => "余额已恢复",
         "PAYMENT_DIFFERENCE" => "对账差异",
         _ => "告警",
     }

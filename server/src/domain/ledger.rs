@@ -277,6 +277,42 @@ pub fn decide(balance: i64, t: Thresholds, c: Control) -> (BalanceState, Relay, 
     (state, wanted, decision)
 }
 
+/// The alarm a balance state keeps active on its account (F15, F23); NORMAL keeps none.
+pub fn balance_alarm(s: BalanceState) -> Option<&'static str> {
+    match s {
+        BalanceState::Normal => None,
+        BalanceState::Low1 => Some("LOW_BALANCE_1"),
+        BalanceState::Low2 => Some("LOW_BALANCE_2"),
+        BalanceState::Arrears => Some("ARREARS"),
+        BalanceState::Exhausted => Some("BALANCE_EXHAUSTED"),
+    }
+}
+
+/// The alarm kinds a balance state can keep active.
+pub const BALANCE_ALARMS: [&str; 4] = ["LOW_BALANCE_1", "LOW_BALANCE_2", "ARREARS", "BALANCE_EXHAUSTED"];
+
+/// The event (not a lasting condition) recorded when a balance comes back to NORMAL.
+pub const BALANCE_RESTORED: &str = "BALANCE_RESTORED";
+
+/// The balance states an account enters, in order, when its balance moves from `before` to
+/// `after` while its stored state is `stored`. Falling, every state the balance passes
+/// through counts — a backlog settled in one batch still enters alarm 1 and alarm 2 on its
+/// way to arrears; rising, only where it lands. Empty when the state does not change.
+pub fn states_entered(stored: BalanceState, before: i64, after: i64, t: Thresholds) -> Vec<BalanceState> {
+    let mut points: Vec<i64> = if after < before {
+        // The highest balance of each state below `before`, where the falling balance enters it.
+        [t.alarm1, t.alarm2, -1, -t.credit_limit].into_iter().filter(|p| *p >= after && *p < before).collect()
+    } else {
+        Vec::new()
+    };
+    points.push(after);
+    points.sort_unstable_by(|a, b| b.cmp(a));
+    let mut path: Vec<BalanceState> = points.into_iter().map(|p| BalanceState::of(p, t)).collect();
+    path.dedup();
+    path.retain(|s| *s != stored);
+    path
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -322,6 +358,23 @@ mod tests {
     }
 
     #[test]
+    fn a_falling_balance_enters_every_state_it_crosses_a_rising_one_only_where_it_lands() {
+        use BalanceState::*;
+        let t = Thresholds::new(50_00, 20_00, 10_00).unwrap();
+        assert_eq!(states_entered(Normal, 60_00, -20_00, t), vec![Low1, Low2, Arrears, Exhausted]);
+        assert_eq!(states_entered(Normal, 60_00, 30_00, t), vec![Low1]);
+        assert_eq!(states_entered(Low1, 30_00, 25_00, t), Vec::<BalanceState>::new());
+        assert_eq!(states_entered(Low1, 30_00, -1, t), vec![Low2, Arrears]);
+        assert_eq!(states_entered(Exhausted, -20_00, 100_00, t), vec![Normal]);
+        assert_eq!(states_entered(Arrears, -5_00, 10_00, t), vec![Low2]);
+        // No credit: zero is already exhausted, arrears is never entered.
+        let none = Thresholds::new(50_00, 20_00, 0).unwrap();
+        assert_eq!(states_entered(Low2, 10_00, -3_00, none), vec![Exhausted]);
+        // Terms changed without money moving: the state it is now.
+        assert_eq!(states_entered(Normal, 40_00, 40_00, t), vec![Low1]);
+    }
+
+    #[test]
     fn thresholds_are_ordered() {
         assert_eq!(Thresholds::new(10_00, 20_00, 0).unwrap_err().field, "alarm2");
         assert_eq!(Thresholds::new(10_00, 5_00, -1).unwrap_err().field, "creditLimit");
@@ -347,6 +400,31 @@ mod tests {
             }
             let expected = if balance <= -5_00 && !control.hold { Relay::Open } else { Relay::Closed };
             prop_assert_eq!(control.wanted, expected);
+        }
+
+        /// Following the states entered step by step always ends in the final balance's state,
+        /// and a fall never skips a state between the two.
+        #[test]
+        fn the_states_entered_end_where_the_balance_is(steps in proptest::collection::vec(-8_000i64..8_000, 1..60)) {
+            let t = Thresholds::new(30_00, 10_00, 5_00).unwrap();
+            let (mut balance, mut state) = (40_00i64, BalanceState::Normal);
+            for delta in steps {
+                let after = balance + delta;
+                let path = states_entered(state, balance, after, t);
+                if let Some(last) = path.last() {
+                    state = *last;
+                }
+                prop_assert_eq!(state, BalanceState::of(after, t));
+                if delta < 0 {
+                    let rank = |s: BalanceState| [BalanceState::Normal, BalanceState::Low1, BalanceState::Low2, BalanceState::Arrears, BalanceState::Exhausted].iter().position(|x| *x == s).unwrap();
+                    let mut seen = vec![rank(BalanceState::of(balance, t))];
+                    seen.extend(path.iter().map(|s| rank(*s)));
+                    for w in seen.windows(2) {
+                        prop_assert_eq!(w[1], w[0] + 1);
+                    }
+                }
+                balance = after;
+            }
         }
     }
 }

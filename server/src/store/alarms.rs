@@ -113,8 +113,16 @@ fn rules() -> Vec<Rule> {
             severity: "MAJOR",
             subject_kind: "ACCOUNT",
             source: accounts,
-            holds: "a.state = 'OPEN' AND a.balance_state IN ('ARREARS', 'EXHAUSTED')".into(),
-            detail: "balance below zero",
+            holds: "a.state = 'OPEN' AND a.balance_state = 'ARREARS'".into(),
+            detail: "balance below zero, within the credit limit",
+        },
+        Rule {
+            kind: "BALANCE_EXHAUSTED",
+            severity: "CRITICAL",
+            subject_kind: "ACCOUNT",
+            source: accounts,
+            holds: "a.state = 'OPEN' AND a.balance_state = 'EXHAUSTED'".into(),
+            detail: "balance at or below the credit limit: power goes off unless held",
         },
         Rule {
             kind: "PAYMENT_DIFFERENCE",
@@ -123,15 +131,17 @@ fn rules() -> Vec<Rule> {
             source: "payees p",
             holds: "p.retired_at IS NULL AND EXISTS (SELECT 1 FROM reconciliations r WHERE r.tenant_id = p.tenant_id AND r.payee_id = p.id
                     AND r.discrepancies <> '[]' AND NOT EXISTS (SELECT 1 FROM reconciliations n WHERE n.tenant_id = r.tenant_id
-                    AND n.payee_id = r.payee_id AND n.bill_date > r.bill_date))"
+                    AND n.payee_id = r.payee_id AND n.bill_date > r.bill_date))
+                    OR p.retired_at IS NULL AND EXISTS (SELECT 1 FROM payment_differences d WHERE d.tenant_id = p.tenant_id
+                    AND d.payee_id = p.id AND d.state = 'OPEN')"
                 .into(),
-            detail: "the payee's latest reconciliation found differences between the channel's bill and our records",
+            detail: "money the channel took does not match our records (the latest reconciliation, or a payment kept for refund)",
         },
     ]
 }
 
 /// Every alarm kind, for the API's enum and filters.
-pub const ALARM_KINDS: [&str; 15] = [
+pub const ALARM_KINDS: [&str; 17] = [
     "GATEWAY_LOST",
     "METER_LOST",
     "PHASE_LOSS",
@@ -146,6 +156,8 @@ pub const ALARM_KINDS: [&str; 15] = [
     "LOW_BALANCE_1",
     "LOW_BALANCE_2",
     "ARREARS",
+    "BALANCE_EXHAUSTED",
+    "BALANCE_RESTORED",
     "PAYMENT_DIFFERENCE",
 ];
 
@@ -187,10 +199,10 @@ pub struct AlarmEvent {
     pub change: &'static str,
 }
 
-const COLUMNS: &str = "tenant_id, id, subject_id, subject_kind, kind, severity, state, parent_id, detail, raised_at, cleared_at, acknowledged_at, acknowledged_by,
+pub(crate) const COLUMNS: &str = "tenant_id, id, subject_id, subject_kind, kind, severity, state, parent_id, detail, raised_at, cleared_at, acknowledged_at, acknowledged_by,
     (SELECT COUNT(*) FROM alarms c WHERE c.tenant_id = alarms.tenant_id AND c.parent_id = alarms.id) AS folded";
 
-fn alarm_row(r: &sea_orm::QueryResult) -> Result<AlarmRow> {
+pub(crate) fn alarm_row(r: &sea_orm::QueryResult) -> Result<AlarmRow> {
     Ok(AlarmRow {
         tenant_id: r.try_get("", "tenant_id")?,
         id: r.try_get("", "id")?,
@@ -336,5 +348,107 @@ impl TenantStore {
                    WHERE tenant_id = $1 AND (id = $2 OR parent_id = $2) AND acknowledged_at IS NULL";
         self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id).t(now).s(by))).await?;
         self.alarm(id).await
+    }
+}
+
+/// Severity and detail of the balance alarms (the same words as their rules).
+fn balance_terms(kind: &str) -> (&'static str, &'static str) {
+    match kind {
+        "LOW_BALANCE_1" => ("MINOR", "balance at or below alarm amount 1"),
+        "LOW_BALANCE_2" => ("MAJOR", "balance at or below alarm amount 2"),
+        "ARREARS" => ("MAJOR", "balance below zero, within the credit limit"),
+        "BALANCE_EXHAUSTED" => ("CRITICAL", "balance at or below the credit limit: power goes off unless held"),
+        _ => ("INFO", "the balance is back above the alarm amounts"),
+    }
+}
+
+/// Inserts one alarm (ACTIVE unless `cleared`) unless the kind is already active for the
+/// subject; queues its messages on the same connection. The event, when one was raised.
+pub(crate) async fn raise_in<C: ConnectionTrait>(
+    db: &C,
+    (tenant, subject_kind, subject): (&str, &str, &str),
+    kind: &str,
+    (severity, detail): (&str, &str),
+    cleared: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<AlarmEvent>> {
+    let id = AlarmId::new_ordered().to_string();
+    let (state, cleared_at) = if cleared { ("CLEARED", Some(now)) } else { ("ACTIVE", None) };
+    let sql = "INSERT INTO alarms (tenant_id, id, subject_id, subject_kind, kind, severity, state, detail, raised_at, cleared_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+               ON CONFLICT (tenant_id, subject_id, kind) WHERE state = 'ACTIVE' DO NOTHING";
+    let args = Args::new().s(tenant).s(&id).s(subject).s(subject_kind).s(kind).s(severity).s(state).s(detail).t(now).ot(cleared_at);
+    if db.execute_raw(stmt(db.get_database_backend(), sql, args)).await?.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let alarm = AlarmRow {
+        tenant_id: tenant.into(),
+        id: id.clone(),
+        subject_id: subject.into(),
+        subject_kind: subject_kind.into(),
+        kind: kind.into(),
+        severity: severity.into(),
+        state: state.into(),
+        parent_id: None,
+        detail: detail.into(),
+        raised_at: now,
+        cleared_at,
+        acknowledged_at: None,
+        acknowledged_by: None,
+        folded: 0,
+    };
+    super::notifications::enqueue_messages(db, &alarm, now).await?;
+    Ok(Some(AlarmEvent { tenant_id: tenant.into(), alarm_id: id, change: "RAISED" }))
+}
+
+/// An account's balance alarms follow the states it entered, in the transaction that moved
+/// its balance (F15, F23): entering a state clears the other balance alarms and raises its
+/// own; coming back to NORMAL records BALANCE_RESTORED. Each raised alarm's messages are
+/// queued in the same transaction. Returns the changes, to publish after commit.
+pub(crate) async fn balance_alarms_in<C: ConnectionTrait>(
+    db: &C,
+    tenant: &str,
+    account: &str,
+    path: &[crate::domain::ledger::BalanceState],
+    now: DateTime<Utc>,
+) -> Result<Vec<AlarmEvent>> {
+    use crate::domain::ledger::{BALANCE_ALARMS, BALANCE_RESTORED, balance_alarm};
+    let b = db.get_database_backend();
+    let mut events = Vec::new();
+    for state in path {
+        let kind = balance_alarm(*state);
+        let others: Vec<String> = BALANCE_ALARMS.iter().filter(|k| Some(**k) != kind).map(|k| format!("'{k}'")).collect();
+        let sql = format!(
+            "UPDATE alarms SET state = 'CLEARED', cleared_at = $3 WHERE tenant_id = $1 AND subject_id = $2 AND state = 'ACTIVE'
+             AND kind IN ({}) RETURNING id",
+            others.join(", ")
+        );
+        for r in db.query_all_raw(stmt(b, &sql, Args::new().s(tenant).s(account).t(now))).await? {
+            events.push(AlarmEvent { tenant_id: tenant.into(), alarm_id: r.try_get("", "id")?, change: "CLEARED" });
+        }
+        let (kind, cleared) = match kind {
+            Some(k) => (k, false),
+            None => (BALANCE_RESTORED, true),
+        };
+        if let Some(e) = raise_in(db, (tenant, "ACCOUNT", account), kind, balance_terms(kind), cleared, now).await? {
+            events.push(e);
+        }
+    }
+    Ok(events)
+}
+
+impl Store {
+    /// Hands on what a committed posting decided: its commands to the dispatcher, its alarm
+    /// changes to the live subscription.
+    pub(crate) fn announce(&self, posted: &super::Posted) {
+        self.commands.submit(&posted.commands);
+        self.publish_alarms(&posted.alarms);
+    }
+
+    /// Tells the live subscription about alarm changes that committed.
+    pub(crate) fn publish_alarms(&self, events: &[AlarmEvent]) {
+        for e in events {
+            let _ = self.alarm_events.send(e.clone());
+        }
     }
 }

@@ -55,6 +55,17 @@ pub struct BillRun {
     pub skipped: Vec<(String, String)>,
 }
 
+/// Which bills to list.
+#[derive(Debug, Clone, Default)]
+pub struct BillFilter {
+    pub period: Option<String>,
+    pub account: Option<AccountId>,
+    /// Only accounts with a meter in these properties (a park client's).
+    pub properties: Option<Vec<String>>,
+    /// Only what the customer may see: ISSUED and PAID (no drafts, no superseded versions).
+    pub published_only: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct AllocationGroupRow {
     pub id: GroupId,
@@ -371,6 +382,7 @@ impl TenantStore {
         }
         // Shared-area shares of post-paid accounts, by group.
         let groups = self.allocation_groups().await?;
+        let mut unbillable: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut shares: HashMap<String, Vec<BillLineRow>> = HashMap::new();
         for g in &groups {
             let post_paid_members: Vec<&(AccountId, Decimal)> =
@@ -378,7 +390,19 @@ impl TenantStore {
             if post_paid_members.is_empty() {
                 continue;
             }
-            let Some((energy, cost)) = self.group_cost(g, &meters, &at_start, &at_end, tz).await? else { continue };
+            let Some((energy, cost)) = self.group_cost(g, &meters, &at_start, &at_end, tz).await? else {
+                // No share can be computed: its members are not billed without it (that would
+                // undercharge silently) but listed for the operator to fix and run again.
+                let address = meters.iter().find(|m| m.id == g.meter_id.as_str()).map_or("?", |m| m.address.as_str());
+                for (acc, _) in post_paid_members {
+                    run.skipped.push((
+                        acc.to_string(),
+                        format!("shared area {}: the common meter {address} has no tariff in force or no readings for the period", g.name),
+                    ));
+                    unbillable.insert(acc.to_string());
+                }
+                continue;
+            };
             let weights: Vec<Decimal> = g.members.iter().map(|m| m.1).collect();
             let parts = allocate(line_fen(cost), &weights).map_err(|e| StoreError::Conflict(e.message))?;
             let total_w: Decimal = weights.iter().copied().sum();
@@ -404,6 +428,9 @@ impl TenantStore {
         }
         let mut bills = Vec::new();
         'accounts: for (account, ms) in by_account {
+            if unbillable.contains(&account) {
+                continue;
+            }
             let mut lines = Vec::new();
             let mut energy_total = Decimal::ZERO;
             let mut tiers: Option<(TierCycle, crate::domain::tariff::Tiers, Decimal)> = None;
@@ -609,17 +636,43 @@ impl TenantStore {
         Ok(run)
     }
 
+    /// The first thousand bills, newest period first (see [`TenantStore::bills_where`]).
     pub async fn bills(&self, period: Option<&str>, account: Option<&AccountId>, with_lines: bool) -> Result<Vec<BillRow>> {
+        self.bills_where(
+            &BillFilter { period: period.map(Into::into), account: account.cloned(), ..Default::default() },
+            0,
+            1000,
+            with_lines,
+        )
+        .await
+    }
+
+    /// Bills newest period first, then by account and version (newest first): a page of
+    /// `limit` after skipping `offset`, in a total order, so paging walks every bill once.
+    pub async fn bills_where(&self, f: &BillFilter, offset: u64, limit: u64, with_lines: bool) -> Result<Vec<BillRow>> {
         let mut cond = String::new();
         let mut args = self.args();
-        if let Some(p) = period {
-            cond.push_str(&format!(" AND period = ${}", args.push(p.to_string().into())));
+        if let Some(p) = &f.period {
+            cond.push_str(&format!(" AND period = ${}", args.push(p.clone().into())));
         }
-        if let Some(a) = account {
+        if let Some(a) = &f.account {
             cond.push_str(&format!(" AND account_id = ${}", args.push(a.to_string().into())));
         }
-        let sql =
-            format!("SELECT {BILL_COLS} FROM bills WHERE tenant_id = $1{cond} ORDER BY period DESC, account_id, version DESC LIMIT 1000");
+        if let Some(properties) = &f.properties {
+            let marks: Vec<String> = properties.iter().map(|p| format!("${}", args.push(p.clone().into()))).collect();
+            let list = if marks.is_empty() { "NULL".to_string() } else { marks.join(", ") };
+            cond.push_str(&format!(
+                " AND account_id IN (SELECT m.account_id FROM meters m WHERE m.tenant_id = $1 AND m.account_id IS NOT NULL AND m.property_id IN ({list}))"
+            ));
+        }
+        if f.published_only {
+            cond.push_str(" AND state IN ('ISSUED', 'PAID')");
+        }
+        let sql = format!(
+            "SELECT {BILL_COLS} FROM bills WHERE tenant_id = $1{cond} ORDER BY period DESC, account_id, version DESC, id LIMIT {} OFFSET {}",
+            limit.clamp(1, 1000),
+            offset
+        );
         let mut out: Vec<BillRow> =
             self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?.iter().map(bill_row).collect::<Result<_>>()?;
         if with_lines {
@@ -829,7 +882,7 @@ impl TenantStore {
         }
         txn.commit().await?;
         for p in &posted {
-            self.store.commands.submit(&p.commands);
+            self.store.announce(p);
         }
         Ok(posted)
     }
@@ -915,7 +968,7 @@ impl TenantStore {
         p.detail = serde_json::json!({ "from": from, "to": to, "difference": diff.normalize(), "intervals": updates.len() }).to_string();
         let posted = self.post(&txn, &account, vec![p], false, Guard::None).await?;
         txn.commit().await?;
-        self.store.commands.submit(&posted.commands);
+        self.store.announce(&posted);
         Ok(Some(posted))
     }
 }

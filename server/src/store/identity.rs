@@ -801,7 +801,8 @@ impl TenantStore {
     }
 
     /// Energy per meter between two daily freezes (`from` and `to` are freeze instants):
-    /// (meter id, address, property id, hundredths of kWh), meters in `properties` only.
+    /// (meter id, address, property id, hundredths of kWh on the primary side — PT × CT
+    /// applied, as bills do), meters in `properties` only.
     pub async fn daily_energy(
         &self,
         from: DateTime<Utc>,
@@ -811,7 +812,7 @@ impl TenantStore {
         let mut args = self.args().t(from).t(to);
         let list = in_list(&mut args, properties);
         let sql = format!(
-            "SELECT m.id, m.address, m.property_id, b.total_x100 - a.total_x100 AS used
+            "SELECT m.id, m.address, m.property_id, (b.total_x100 - a.total_x100) * m.pt_ratio * m.ct_ratio AS used
              FROM meters m
              JOIN freezes a ON a.tenant_id = m.tenant_id AND a.meter_id = m.id AND a.kind = 'DAILY' AND a.frozen_at = $2
              JOIN freezes b ON b.tenant_id = m.tenant_id AND b.meter_id = m.id AND b.kind = 'DAILY' AND b.frozen_at = $3
@@ -894,7 +895,16 @@ impl TenantStore {
     }
 
     /// Audit records, newest first, `first` after the cursor `(at, id)`.
-    pub async fn audit_log(&self, f: &AuditFilter, after: Option<(DateTime<Utc>, String)>, first: u64) -> Result<Vec<AuditRow>> {
+    /// Audit records newest first, after the record `after` (the previous page's last),
+    /// compared with that stored row itself so a walk is exact and total. An `after` that is
+    /// not a record of this tenant is NotFound.
+    pub async fn audit_log(&self, f: &AuditFilter, after: Option<String>, first: u64) -> Result<Vec<AuditRow>> {
+        if let Some(id) = &after {
+            let sql = "SELECT 1 AS x FROM audit_log WHERE tenant_id = $1 AND id = $2";
+            if self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(id.clone()))).await?.is_none() {
+                return Err(StoreError::NotFound);
+            }
+        }
         let mut args = self.args();
         let mut cond = String::new();
         if let Some(a) = &f.actor_id {
@@ -912,9 +922,10 @@ impl TenantStore {
         if let Some(t) = f.to {
             cond += &format!(" AND at < ${}", args.push(t.into()));
         }
-        if let Some((at, id)) = after {
-            let (a, i) = (args.push(at.into()), args.push(id.into()));
-            cond += &format!(" AND (at < ${a} OR (at = ${a} AND id < ${i}))");
+        if let Some(id) = after {
+            let i = args.push(id.into());
+            let at = format!("(SELECT c.at FROM audit_log c WHERE c.tenant_id = $1 AND c.id = ${i})");
+            cond += &format!(" AND (at < {at} OR (at = {at} AND id < ${i}))");
         }
         let limit = args.push((first as i64).into());
         let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE tenant_id = $1{cond} ORDER BY at DESC, id DESC LIMIT ${limit}");

@@ -169,9 +169,10 @@ impl Store {
                 })
             })
             .collect();
-        let (settled, commands) = self.settle_arrivals(&txn, arrivals).await?;
+        let (settled, commands, alarms) = self.settle_arrivals(&txn, arrivals).await?;
         txn.commit().await?;
         self.commands.submit(&commands);
+        self.publish_alarms(&alarms);
         if settled.anomalies > 0 || settled.decisions > 0 {
             tracing::info!(
                 charged = settled.charged,

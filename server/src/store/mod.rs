@@ -250,9 +250,22 @@ impl Store {
     pub async fn platform_create_tenant(&self, name: &str, slug: &str, time_zone: &str) -> Result<TenantId> {
         time_zone.parse::<Tz>().map_err(|_| StoreError::Conflict(format!("unknown time zone {time_zone}")))?;
         let id = TenantId::from_uuid(uuid::Uuid::new_v4());
+        let txn = begin_write(&self.db).await?;
         let sql = "INSERT INTO tenants (id, name, slug, time_zone, created_at) VALUES ($1, $2, $3, $4, $5)";
         let args = Args::new().s(id.as_str()).s(name).s(slug).s(time_zone).t(Utc::now());
-        self.db.execute_raw(stmt(self.backend(), sql, args)).await?;
+        txn.execute_raw(stmt(self.backend(), sql, args)).await?;
+        for w in crate::domain::control::default_friendly_windows() {
+            let sql = "INSERT INTO friendly_windows (tenant_id, id, name, weekdays, on_date, start_minute, end_minute) VALUES ($1, $2, $3, $4, NULL, $5, $6)";
+            let args = Args::new()
+                .s(id.as_str())
+                .s(crate::domain::ids::WindowId::new_ordered().as_str())
+                .s(&w.name)
+                .i(i64::from(w.weekdays))
+                .i(i64::from(w.start_minute))
+                .i(i64::from(w.end_minute));
+            txn.execute_raw(stmt(self.backend(), sql, args)).await?;
+        }
+        txn.commit().await?;
         Ok(id)
     }
 

@@ -13,7 +13,7 @@ use super::sql::{Args, stmt};
 use super::{Result, StoreError, TenantStore};
 use crate::control::CommandRecord;
 use crate::domain::ids::*;
-use crate::domain::ledger::{EntryKind, ServiceFee, Thresholds, decide, yuan};
+use crate::domain::ledger::{EntryKind, ServiceFee, Thresholds, decide, states_entered, yuan};
 use crate::domain::metering::{from_scaled, scale};
 use crate::domain::settlement::Point;
 use crate::domain::tariff::{PriceRule, Tariff, TariffSpec};
@@ -61,6 +61,8 @@ pub struct Posted {
     pub entries: Vec<EntryRow>,
     pub receipt_no: Option<i64>,
     pub commands: Vec<CommandRecord>,
+    /// Balance alarms raised or cleared by the posting (published after commit).
+    pub alarms: Vec<super::AlarmEvent>,
 }
 
 #[derive(Debug, Clone)]
@@ -301,10 +303,12 @@ impl TenantStore {
         }
         let posted = match a.initial {
             Some((amount, kind)) => self.recharge_in(&txn, &id, (amount, kind), None, "initial purchase (开户购电)", None).await?,
-            None => Posted { account: self.account_in(&txn, &id).await?, entries: vec![], receipt_no: None, commands: vec![] },
+            None => {
+                Posted { account: self.account_in(&txn, &id).await?, entries: vec![], receipt_no: None, commands: vec![], alarms: vec![] }
+            }
         };
         txn.commit().await?;
-        self.store.commands.submit(&posted.commands);
+        self.store.announce(&posted);
         Ok(posted)
     }
 
@@ -393,6 +397,7 @@ impl TenantStore {
         if guard == Guard::NotNegative && ctx.balance < 0 {
             return Err(conflict(format!("the balance is {}; it may not go below zero", yuan(ctx.balance - delta))));
         }
+        let path = states_entered(ctx.state, ctx.balance - delta, ctx.balance, ctx.thresholds);
         let (state, wanted, decision) = decide(ctx.balance, ctx.thresholds, ctx.control);
         if state != ctx.state || wanted != ctx.control.wanted {
             let sql = "UPDATE accounts SET balance_state = $3, relay_wanted = $4 WHERE tenant_id = $1 AND id = $2";
@@ -426,11 +431,12 @@ impl TenantStore {
             }
             None => vec![],
         };
-        Ok(Posted { account: self.account_in(txn, account).await?, entries, receipt_no, commands })
+        let alarms = super::alarms::balance_alarms_in(txn, self.tenant.as_str(), account.as_str(), &path, now).await?;
+        Ok(Posted { account: self.account_in(txn, account).await?, entries, receipt_no, commands, alarms })
     }
 
     /// The service fee for an account: its property's (by its first meter) or the tenant's.
-    async fn fee_for(&self, txn: &DatabaseTransaction, account: &AccountId) -> Result<ServiceFee> {
+    pub(super) async fn fee_for(&self, txn: &DatabaseTransaction, account: &AccountId) -> Result<ServiceFee> {
         let sql = "SELECT COALESCE(p.fee_percent, t.fee_percent) AS pct, COALESCE(p.fee_fixed_x100, t.fee_fixed_x100) AS fixed
                    FROM tenants t LEFT JOIN meters m ON m.tenant_id = t.id AND m.account_id = $2
                    LEFT JOIN properties p ON p.tenant_id = m.tenant_id AND p.id = m.property_id
@@ -440,7 +446,7 @@ impl TenantStore {
         Ok(ServiceFee { percent: pct.parse().unwrap_or_default(), fixed_fen: super::registry::int(&r, "fixed")? })
     }
 
-    async fn recharge_in(
+    pub(super) async fn recharge_in(
         &self,
         txn: &DatabaseTransaction,
         account: &AccountId,
@@ -497,7 +503,7 @@ impl TenantStore {
             other => other?,
         };
         txn.commit().await?;
-        self.store.commands.submit(&posted.commands);
+        self.store.announce(&posted);
         Ok(posted)
     }
 
@@ -513,7 +519,7 @@ impl TenantStore {
             None => vec![e.clone()],
         };
         let account = self.account(&e.account_id).await?.ok_or(StoreError::NotFound)?;
-        Ok(Posted { account, entries, receipt_no: e.receipt_no, commands: vec![] })
+        Ok(Posted { account, entries, receipt_no: e.receipt_no, commands: vec![], alarms: vec![] })
     }
 
     /// A refund (退电) paid out of the balance; it may not take the balance below zero.
@@ -521,7 +527,7 @@ impl TenantStore {
         let txn = self.begin().await?;
         let posted = self.post(&txn, account, vec![Posting::new(EntryKind::Refund, -amount, note)], true, Guard::NotNegative).await?;
         txn.commit().await?;
-        self.store.commands.submit(&posted.commands);
+        self.store.announce(&posted);
         Ok(posted)
     }
 
@@ -551,7 +557,7 @@ impl TenantStore {
             other => other?,
         };
         txn.commit().await?;
-        self.store.commands.submit(&posted.commands);
+        self.store.announce(&posted);
         Ok(posted)
     }
 
@@ -575,8 +581,8 @@ impl TenantStore {
         txn.commit().await?;
         let (a, b) = (out.remove(0), out.remove(0));
         let (out_p, in_p) = if first == from { (a, b) } else { (b, a) };
-        self.store.commands.submit(&out_p.commands);
-        self.store.commands.submit(&in_p.commands);
+        self.store.announce(&out_p);
+        self.store.announce(&in_p);
         Ok((out_p, in_p))
     }
 
@@ -593,17 +599,30 @@ impl TenantStore {
     }
 
     /// Entries of an account, newest first, after an optional cursor `(created_at, id)`.
-    pub async fn ledger(&self, account: &AccountId, before: Option<(DateTime<Utc>, String)>, limit: u64) -> Result<Vec<EntryRow>> {
-        let (cond, args) = match &before {
-            Some((t, id)) => {
-                (" AND (created_at < $3 OR (created_at = $3 AND id < $4))", self.args().s(account.as_str()).t(*t).s(id.clone()))
+    /// An account's entries newest first, after the entry `after` (the previous page's last).
+    /// The cursor is compared with the stored row itself — its own `created_at` and id — so a
+    /// walk is exact and total whatever the timestamps' precision and however many entries
+    /// share one (a batch settled together does). An `after` not of this account is NotFound.
+    pub async fn ledger(&self, account: &AccountId, after: Option<&str>, limit: u64) -> Result<Vec<EntryRow>> {
+        let b = self.backend();
+        let (cond, args) = match after {
+            Some(id) => {
+                let sql = "SELECT 1 AS x FROM ledger_entries WHERE tenant_id = $1 AND account_id = $2 AND id = $3";
+                if self.db().query_one_raw(stmt(b, sql, self.args().s(account.as_str()).s(id))).await?.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+                (
+                    " AND (created_at < (SELECT c.created_at FROM ledger_entries c WHERE c.tenant_id = $1 AND c.id = $3)
+                       OR (created_at = (SELECT c.created_at FROM ledger_entries c WHERE c.tenant_id = $1 AND c.id = $3) AND id < $3))",
+                    self.args().s(account.as_str()).s(id),
+                )
             }
             None => ("", self.args().s(account.as_str())),
         };
         let sql = format!(
             "SELECT {ENTRY_COLS} FROM ledger_entries WHERE tenant_id = $1 AND account_id = $2{cond} ORDER BY created_at DESC, id DESC LIMIT {limit}"
         );
-        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        let rows = self.db().query_all_raw(stmt(b, &sql, args)).await?;
         rows.iter().map(entry_row).collect()
     }
 
@@ -642,7 +661,7 @@ impl TenantStore {
         }
         let posted = self.post(&txn, account, vec![], false, Guard::None).await?;
         txn.commit().await?;
-        self.store.commands.submit(&posted.commands);
+        self.store.announce(&posted);
         Ok(posted)
     }
 
@@ -669,8 +688,8 @@ impl TenantStore {
         let mut posted = self.post(&txn, account, vec![], false, Guard::None).await?;
         txn.commit().await?;
         told.append(&mut posted.commands);
-        self.store.commands.submit(&told);
         posted.commands = told;
+        self.store.announce(&posted);
         Ok(posted)
     }
 
@@ -752,7 +771,7 @@ impl TenantStore {
         let mut posted = if acc.balance_x100 > 0 {
             self.post(&txn, account, vec![Posting::new(EntryKind::Refund, -acc.balance_x100, note)], true, Guard::NotNegative).await?
         } else {
-            Posted { account: acc.clone(), entries: vec![], receipt_no: None, commands: vec![] }
+            Posted { account: acc.clone(), entries: vec![], receipt_no: None, commands: vec![], alarms: vec![] }
         };
         let b = self.backend();
         txn.execute_raw(stmt(
@@ -797,8 +816,14 @@ impl TenantStore {
                 registers: crate::domain::settlement::Registers { total: from_scaled(final_x100, 2), rates: [None; 4] },
             },
         };
-        let (_, commands) = self.store.settle_arrivals(&txn, vec![arrival]).await?;
+        let (_, commands, alarms) = self.store.settle_arrivals(&txn, vec![arrival]).await?;
         let b = self.backend();
+        // The old meter's live value is its final register from now on (unless it reported
+        // something later, which the live upsert keeps).
+        let sql = "INSERT INTO meter_live (tenant_id, meter_id, read_at, energy_total_x100) VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (tenant_id, meter_id) DO UPDATE SET read_at = excluded.read_at, energy_total_x100 = excluded.energy_total_x100
+                   WHERE meter_live.read_at IS NULL OR meter_live.read_at <= excluded.read_at";
+        txn.execute_raw(stmt(b, sql, self.args().s(old.id.as_str()).t(r.at).i(final_x100))).await?;
         txn.execute_raw(stmt(
             b,
             "UPDATE meters SET account_id = NULL, retired_at = $3 WHERE tenant_id = $1 AND id = $2",
@@ -830,6 +855,7 @@ impl TenantStore {
         let acc = self.account_in(&txn, &account).await?;
         txn.commit().await?;
         self.store.commands.submit(&commands);
+        self.store.publish_alarms(&alarms);
         self.store.reload_caches().await?;
         Ok(acc)
     }
@@ -1080,41 +1106,128 @@ impl TenantStore {
             .collect()
     }
 
-    /// Resolves an anomaly. REBASE takes the meter's newest reading as the new baseline (the
-    /// gap is not billed; post an adjustment if it should be); BILL_AS_IS accepts the jump and
-    /// bills it with the next settlement by lifting the meter's jump check once.
-    pub async fn resolve_anomaly(&self, id: &AnomalyId, rebase: bool) -> Result<AnomalyRow> {
+    /// Resolves an anomaly (see [`AnomalyResolution`]) and hands on what it decided.
+    pub async fn resolve_anomaly(&self, id: &AnomalyId, how: AnomalyResolution) -> Result<AnomalyRow> {
         let txn = self.begin().await?;
-        let b = self.backend();
-        let sql = "SELECT meter_id, kind FROM settlement_anomalies WHERE tenant_id = $1 AND id = $2 AND resolved_at IS NULL";
-        let r = txn.query_one_raw(stmt(b, sql, self.args().s(id.as_str()))).await?.ok_or(StoreError::NotFound)?;
-        let meter: String = r.try_get("", "meter_id")?;
-        let kind: String = r.try_get("", "kind")?;
-        if !rebase && kind == "REGISTER_BACKWARDS" {
-            return Err(conflict("a register that went backwards can only be rebased"));
-        }
-        if rebase && let Some(point) = self.newest_point(&txn, "readings", &meter).await? {
-            upsert_cursors(&txn, &[cursor_row(self.tenant.as_str(), &meter, &point)]).await?;
-        }
-        let resolution = if rebase { "REBASED" } else { "BILLED_AS_IS" };
-        let sql = "UPDATE settlement_anomalies SET resolved_at = $3, resolution = $4 WHERE tenant_id = $1 AND id = $2";
-        txn.execute_raw(stmt(b, sql, self.args().s(id.as_str()).t(Utc::now()).s(resolution))).await?;
-        if !rebase {
-            // Bill the held interval now, without the jump check.
-            self.bill_held_interval(&txn, &meter).await?;
-        }
+        let (meter, _, commands, alarms) = self.apply_resolution(&txn, id, how).await?;
         txn.commit().await?;
+        self.store.commands.submit(&commands);
+        self.store.publish_alarms(&alarms);
         let mut all = self.anomalies(false, MeterId::parse(&meter).as_ref()).await?;
         all.retain(|a| a.id == *id);
         all.pop().ok_or(StoreError::NotFound)
     }
 
-    async fn bill_held_interval(&self, txn: &DatabaseTransaction, meter: &str) -> Result<()> {
-        let Some(point) = self.newest_point(txn, "readings", meter).await? else { return Ok(()) };
-        let arrival = super::settle::Arrival { tenant: self.tenant.to_string(), meter: meter.to_string(), point };
-        let (_, commands) = self.store.settle_arrivals_unchecked(txn, vec![arrival]).await?;
-        self.store.commands.submit(&commands);
-        Ok(())
+    /// What each resolution of an open anomaly would bill, computed by applying it in a
+    /// transaction that is rolled back: nothing changes.
+    pub async fn preview_anomaly(&self, id: &AnomalyId) -> Result<Vec<ResolutionEffect>> {
+        let mut out = Vec::new();
+        for how in AnomalyResolution::ALL {
+            let txn = self.begin().await?;
+            match self.apply_resolution(&txn, id, how).await {
+                Ok((_, effect, _, _)) => out.push(effect),
+                Err(StoreError::Conflict(why)) => {
+                    out.push(ResolutionEffect { resolution: how, refused: Some(why), ..ResolutionEffect::none(how) })
+                }
+                Err(e) => return Err(e),
+            }
+            txn.rollback().await?;
+        }
+        Ok(out)
+    }
+
+    async fn apply_resolution(
+        &self,
+        txn: &DatabaseTransaction,
+        id: &AnomalyId,
+        how: AnomalyResolution,
+    ) -> Result<(String, ResolutionEffect, Vec<CommandRecord>, Vec<super::AlarmEvent>)> {
+        let b = self.backend();
+        let sql = "SELECT meter_id, kind, read_at FROM settlement_anomalies WHERE tenant_id = $1 AND id = $2 AND resolved_at IS NULL";
+        let r = txn.query_one_raw(stmt(b, sql, self.args().s(id.as_str()))).await?.ok_or(StoreError::NotFound)?;
+        let meter: String = r.try_get("", "meter_id")?;
+        let kind: String = r.try_get("", "kind")?;
+        let at: DateTime<Utc> = r.try_get("", "read_at")?;
+        if how == AnomalyResolution::BillAsIs && kind == "REGISTER_BACKWARDS" {
+            return Err(conflict("a register that went backwards can only be rebased"));
+        }
+        let sql = "SELECT read_at FROM meter_settlement WHERE tenant_id = $1 AND meter_id = $2";
+        let from: Option<DateTime<Utc>> = match txn.query_one_raw(stmt(b, sql, self.args().s(&meter))).await? {
+            Some(r) => Some(r.try_get("", "read_at")?),
+            None => None,
+        };
+        let (mut commands, mut alarms) = (Vec::new(), Vec::new());
+        let settle = |arrivals: Vec<Point>, checked: bool| {
+            let arrivals: Vec<_> = arrivals
+                .into_iter()
+                .map(|point| super::settle::Arrival { tenant: self.tenant.to_string(), meter: meter.clone(), point })
+                .collect();
+            async move {
+                if checked {
+                    self.store.settle_arrivals(txn, arrivals).await
+                } else {
+                    self.store.settle_arrivals_unchecked(txn, arrivals).await
+                }
+            }
+        };
+        let mut baseline = None;
+        match how {
+            AnomalyResolution::Rebase => {
+                if let Some(point) = self.newest_point(txn, "readings", &meter).await? {
+                    upsert_cursors(txn, &[cursor_row(self.tenant.as_str(), &meter, &point)]).await?;
+                    baseline = Some(point);
+                }
+            }
+            AnomalyResolution::RebaseAtAnomaly => {
+                let points = self.points_from(txn, &meter, at).await?;
+                if let Some(first) = points.first().filter(|p| p.at == at) {
+                    upsert_cursors(txn, &[cursor_row(self.tenant.as_str(), &meter, first)]).await?;
+                    baseline = Some(*first);
+                    let (_, c, a) = settle(points.into_iter().skip(1).collect(), true).await?;
+                    commands.extend(c);
+                    alarms.extend(a);
+                } else {
+                    return Err(conflict("the anomalous reading has no energy register to start from"));
+                }
+            }
+            AnomalyResolution::BillAsIs => {
+                if let Some(point) = self.newest_point(txn, "readings", &meter).await? {
+                    let (_, c, a) = settle(vec![point], false).await?;
+                    commands.extend(c);
+                    alarms.extend(a);
+                }
+            }
+        }
+        let sql = "UPDATE settlement_anomalies SET resolved_at = $3, resolution = $4 WHERE tenant_id = $1 AND id = $2";
+        txn.execute_raw(stmt(b, sql, self.args().s(id.as_str()).t(Utc::now()).s(how.as_str()))).await?;
+        // What the resolution charged: the meter's energy charges after the held cursor.
+        let sql = "SELECT amount_x100, detail FROM ledger_entries WHERE tenant_id = $1 AND meter_id = $2 AND kind = 'ENERGY_CHARGE' AND read_at > $3";
+        let mut effect = ResolutionEffect::none(how);
+        effect.baseline = baseline;
+        let since = from.unwrap_or(DateTime::<Utc>::MIN_UTC);
+        for r in txn.query_all_raw(stmt(b, sql, self.args().s(&meter).t(since))).await? {
+            effect.amount_x100 -= super::registry::int(&r, "amount_x100")?;
+            effect.charges += 1;
+            let detail: String = r.try_get("", "detail")?;
+            if let Some(e) = serde_json::from_str::<serde_json::Value>(&detail).ok().and_then(|d| d.get("energy").cloned()) {
+                effect.energy += serde_json::from_value::<Decimal>(e).unwrap_or_default();
+            }
+        }
+        Ok((meter, effect, commands, alarms))
+    }
+
+    /// A meter's readings with an energy register at or after `at`, oldest first.
+    async fn points_from(&self, txn: &DatabaseTransaction, meter: &str, at: DateTime<Utc>) -> Result<Vec<Point>> {
+        let sql = "SELECT read_at, energy_total_x100 AS total_x100, energy_t1_x100 AS t1_x100, energy_t2_x100 AS t2_x100,
+                          energy_t3_x100 AS t3_x100, energy_t4_x100 AS t4_x100 FROM readings
+                   WHERE tenant_id = $1 AND meter_id = $2 AND read_at >= $3 AND energy_total_x100 IS NOT NULL ORDER BY read_at";
+        let mut out = Vec::new();
+        for r in txn.query_all_raw(stmt(self.backend(), sql, self.args().s(meter).t(at))).await? {
+            if let Some(p) = super::billing::point_of(&r, "read_at", "")? {
+                out.push(p);
+            }
+        }
+        Ok(out)
     }
 
     pub async fn commands(&self, meter: Option<&MeterId>, limit: u64) -> Result<Vec<CommandRow>> {
@@ -1201,7 +1314,7 @@ impl TenantStore {
             .await?;
         txn.commit().await?;
         posted.commands.push(command);
-        self.store.commands.submit(&posted.commands);
+        self.store.announce(&posted);
         Ok((posted, counter))
     }
 
@@ -1382,4 +1495,51 @@ async fn insert_entries<C: ConnectionTrait>(db: &C, tenant: &str, entries: &[Ent
     )
     .await?;
     Ok(())
+}
+
+/// How an operator settles an anomaly that holds a meter's settlement (异常处理).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnomalyResolution {
+    /// The meter's newest reading becomes the baseline: nothing since the anomaly is billed.
+    Rebase,
+    /// The anomalous reading itself (a register reset, a replaced meter's first reading)
+    /// becomes the baseline, and every reading after it is billed from there.
+    RebaseAtAnomaly,
+    /// The jump was real consumption: billed now, without the jump check.
+    BillAsIs,
+}
+
+impl AnomalyResolution {
+    pub const ALL: [AnomalyResolution; 3] = [AnomalyResolution::Rebase, AnomalyResolution::RebaseAtAnomaly, AnomalyResolution::BillAsIs];
+
+    /// As recorded on the anomaly.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnomalyResolution::Rebase => "REBASED",
+            AnomalyResolution::RebaseAtAnomaly => "REBASED_AT_ANOMALY",
+            AnomalyResolution::BillAsIs => "BILLED_AS_IS",
+        }
+    }
+}
+
+/// What one resolution bills (or would bill: a preview).
+#[derive(Debug, Clone)]
+pub struct ResolutionEffect {
+    pub resolution: AnomalyResolution,
+    /// kWh charged (primary side, PT×CT applied).
+    pub energy: Decimal,
+    /// Fen charged to the account.
+    pub amount_x100: i64,
+    /// Energy-charge entries posted.
+    pub charges: usize,
+    /// The reading settlement continues from.
+    pub baseline: Option<Point>,
+    /// Why this resolution is not allowed, if it is not.
+    pub refused: Option<String>,
+}
+
+impl ResolutionEffect {
+    fn none(resolution: AnomalyResolution) -> Self {
+        Self { resolution, energy: Decimal::ZERO, amount_x100: 0, charges: 0, baseline: None, refused: None }
+    }
 }

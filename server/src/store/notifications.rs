@@ -204,90 +204,21 @@ pub struct DueNotification {
 }
 
 impl Store {
-    /// The newly raised alarms that are not folded under another, with their tenants.
-    async fn raised_top_alarms<'e>(&self, events: &'e [AlarmEvent]) -> Result<Vec<(&'e AlarmEvent, TenantStore, super::AlarmRow)>> {
-        let mut out = Vec::new();
-        for e in events.iter().filter(|e| e.change == "RAISED") {
-            let t = self.tenant(crate::domain::ids::TenantId::parse(&e.tenant_id).ok_or(StoreError::NotFound)?);
-            let alarm = t.alarm(&e.alarm_id).await?;
-            if alarm.parent_id.is_none() {
-                out.push((e, t, alarm));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Queues the messages for newly raised top-level alarms: one per recipient (the
-    /// customer's phone for account alarms, the tenant's contacts for meter and gateway
-    /// alarms) where the tenant has an SMS account and a template for the kind. Replays of
-    /// the same alarm queue nothing (unique (alarm, recipient)). Returns how many were queued.
+    /// Queues the messages of newly raised top-level alarms (see [`enqueue_messages`]), each
+    /// alarm's in one transaction. Returns how many were queued.
     pub async fn platform_enqueue_notifications(&self, events: &[AlarmEvent], now: DateTime<Utc>) -> Result<usize> {
-        let b = self.backend();
         let mut queued = 0;
-        for (e, t, alarm) in self.raised_top_alarms(events).await? {
-            let Some((settings, _)) = t.notification_settings().await? else { continue };
-            let sql = "SELECT template_code FROM notification_templates WHERE tenant_id = $1 AND alarm_kind = $2";
-            let Some(template) = self.db.query_one_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&alarm.kind))).await? else { continue };
-            let template: String = template.try_get("", "template_code")?;
-            let (label, recipients) = match alarm.subject_kind.as_str() {
-                "ACCOUNT" => {
-                    let sql =
-                        "SELECT a.number, c.phone FROM accounts a JOIN customers c ON c.tenant_id = a.tenant_id AND c.id = a.customer_id
-                               WHERE a.tenant_id = $1 AND a.id = $2";
-                    match self.db.query_one_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&alarm.subject_id))).await? {
-                        Some(r) => (r.try_get::<String>("", "number")?, vec![r.try_get::<String>("", "phone")?]),
-                        None => continue,
-                    }
-                }
-                "PAYEE" => {
-                    let sql = "SELECT name FROM payees WHERE tenant_id = $1 AND id = $2";
-                    let name = match self.db.query_one_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&alarm.subject_id))).await? {
-                        Some(r) => r.try_get::<String>("", "name")?,
-                        None => continue,
-                    };
-                    (name, settings.contacts.clone())
-                }
-                "GATEWAY" => {
-                    let sql = "SELECT serial FROM gateways WHERE tenant_id = $1 AND id = $2";
-                    let serial = match self.db.query_one_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&alarm.subject_id))).await? {
-                        Some(r) => r.try_get::<String>("", "serial")?,
-                        None => continue,
-                    };
-                    (serial, settings.contacts.clone())
-                }
-                _ => {
-                    let sql = "SELECT address, shop_no FROM meters WHERE tenant_id = $1 AND id = $2";
-                    let label = match self.db.query_one_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&alarm.subject_id))).await? {
-                        Some(r) => {
-                            let shop: String = r.try_get("", "shop_no")?;
-                            if shop.is_empty() { r.try_get::<String>("", "address")? } else { shop }
-                        }
-                        None => continue,
-                    };
-                    (label, settings.contacts.clone())
-                }
+        for e in events.iter().filter(|e| e.change == "RAISED") {
+            let txn = super::begin_write(&self.db).await?;
+            let sql = format!("SELECT {} FROM alarms WHERE tenant_id = $1 AND id = $2", super::alarms::COLUMNS);
+            let Some(r) = txn.query_one_raw(stmt(self.backend(), &sql, Args::new().s(&e.tenant_id).s(&e.alarm_id))).await? else {
+                continue;
             };
-            let tz: chrono_tz::Tz = t.tenant_row().await?.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-            let params = serde_json::json!({
-                "subject": label,
-                "alarm": crate::domain::control::alarm_label(&alarm.kind),
-                "time": alarm.raised_at.with_timezone(&tz).format("%m-%d %H:%M").to_string(),
-            })
-            .to_string();
-            for phone in recipients.iter().filter(|p| !p.trim().is_empty()) {
-                let sql = "INSERT INTO notifications (tenant_id, id, alarm_id, alarm_kind, recipient, template_code, params, created_at, next_attempt_at)
-                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (tenant_id, alarm_id, recipient) DO NOTHING";
-                let args = Args::new()
-                    .s(&e.tenant_id)
-                    .s(NotificationId::new_ordered().as_str())
-                    .s(&alarm.id)
-                    .s(&alarm.kind)
-                    .s(phone.trim())
-                    .s(&template)
-                    .s(&params)
-                    .t(now);
-                queued += self.db.execute_raw(stmt(b, sql, args)).await?.rows_affected() as usize;
+            let alarm = super::alarms::alarm_row(&r)?;
+            if alarm.parent_id.is_none() {
+                queued += enqueue_messages(&txn, &alarm, now).await?;
             }
+            txn.commit().await?;
         }
         Ok(queued)
     }
@@ -437,100 +368,6 @@ impl TenantStore {
 }
 
 impl Store {
-    /// For newly raised alarms of an account (or of a meter on an account) whose kind has a
-    /// subscription template: one WeChat message per bound customer login that still has a
-    /// subscription for it; the subscription is used up when the message is queued.
-    pub async fn platform_enqueue_wechat(&self, events: &[AlarmEvent], now: DateTime<Utc>) -> Result<usize> {
-        let b = self.backend();
-        let mut queued = 0;
-        for (e, t, alarm) in self.raised_top_alarms(events).await? {
-            let sql = "SELECT alarm_kind, template_id, fields, page FROM wechat_templates WHERE tenant_id = $1 AND alarm_kind = $2";
-            let Some(template) = self.db.query_one_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&alarm.kind))).await? else { continue };
-            let template = wechat_template_row(&template)?;
-            let account_sql = match alarm.subject_kind.as_str() {
-                "ACCOUNT" => "SELECT a.id, a.number, a.balance_x100, a.customer_id, '' AS label FROM accounts a WHERE a.tenant_id = $1 AND a.id = $2",
-                "METER" => {
-                    "SELECT a.id, a.number, a.balance_x100, a.customer_id, CASE WHEN m.shop_no = '' THEN m.address ELSE m.shop_no END AS label
-                     FROM meters m JOIN accounts a ON a.tenant_id = m.tenant_id AND a.id = m.account_id WHERE m.tenant_id = $1 AND m.id = $2"
-                }
-                _ => continue,
-            };
-            let Some(acc) = self.db.query_one_raw(stmt(b, account_sql, Args::new().s(&e.tenant_id).s(&alarm.subject_id))).await? else {
-                continue;
-            };
-            let label: String = acc.try_get("", "label")?;
-            let number: String = acc.try_get("", "number")?;
-            let balance = crate::domain::metering::from_scaled(super::registry::int(&acc, "balance_x100")?, 2);
-            let customer: String = acc.try_get("", "customer_id")?;
-            let tz: chrono_tz::Tz = t.tenant_row().await?.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-            let mut data = serde_json::Map::new();
-            let mut unfit = None;
-            for (key, source) in &template.fields {
-                use crate::domain::subscribe::{Source, fit};
-                let raw = match source {
-                    Source::Subject => {
-                        if label.is_empty() {
-                            number.clone()
-                        } else {
-                            label.clone()
-                        }
-                    }
-                    Source::Alarm => crate::domain::control::alarm_label(&alarm.kind).to_string(),
-                    Source::Time => alarm.raised_at.with_timezone(&tz).format("%Y年%m月%d日 %H:%M").to_string(),
-                    Source::Balance => balance.to_string(),
-                };
-                match fit(key, &raw) {
-                    Ok(v) => {
-                        data.insert(key.clone(), serde_json::json!({ "value": v }));
-                    }
-                    Err(why) => unfit = Some(why),
-                }
-            }
-            if let Some(why) = unfit {
-                tracing::warn!(tenant = %e.tenant_id, template = %template.template_id, %why, "subscription message not queued");
-                continue;
-            }
-            let params = serde_json::Value::Object(data).to_string();
-            let sql = "SELECT openid FROM customer_logins WHERE tenant_id = $1 AND customer_id = $2 ORDER BY openid";
-            for r in self.db.query_all_raw(stmt(b, sql, Args::new().s(&e.tenant_id).s(&customer))).await? {
-                let openid: String = r.try_get("", "openid")?;
-                let txn = super::begin_write(&self.db).await?;
-                let used = txn
-                    .execute_raw(stmt(
-                        b,
-                        "UPDATE subscription_quotas SET remaining = remaining - 1, updated_at = $4
-                         WHERE tenant_id = $1 AND openid = $2 AND template_id = $3 AND remaining > 0",
-                        Args::new().s(&e.tenant_id).s(&openid).s(&template.template_id).t(now),
-                    ))
-                    .await?
-                    .rows_affected();
-                if used == 0 {
-                    continue;
-                }
-                let sql = "INSERT INTO notifications (tenant_id, id, channel, alarm_id, alarm_kind, recipient, template_code, params, created_at, next_attempt_at)
-                           VALUES ($1, $2, 'WECHAT', $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (tenant_id, alarm_id, recipient) DO NOTHING";
-                let args = Args::new()
-                    .s(&e.tenant_id)
-                    .s(NotificationId::new_ordered().as_str())
-                    .s(&alarm.id)
-                    .s(&alarm.kind)
-                    .s(&openid)
-                    .s(&template.template_id)
-                    .s(&params)
-                    .t(now);
-                let inserted = txn.execute_raw(stmt(b, sql, args)).await?.rows_affected();
-                if inserted == 0 {
-                    // Already queued for this alarm: give the subscription back.
-                    txn.rollback().await?;
-                    continue;
-                }
-                txn.commit().await?;
-                queued += 1;
-            }
-        }
-        Ok(queued)
-    }
-
     /// WeChat messages due now with their tenant's mini-program.
     pub async fn platform_wechat_due(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<DueWechat>> {
         let b = self.backend();
@@ -558,4 +395,167 @@ impl Store {
         self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(openid).s(template))).await?;
         Ok(())
     }
+}
+
+/// Queues the messages of one newly raised top-level alarm, on the caller's connection (the
+/// transaction that raised it, for balance alarms): an SMS per recipient — the customer's
+/// phone for account alarms, the tenant's contacts for meter, gateway and payee alarms —
+/// where the tenant has an SMS account and a template for the kind; and a WeChat message per
+/// bound customer login with a subscription left, where the kind has a subscription
+/// template (the subscription is used up as the message is queued). Replays of the same
+/// alarm queue nothing (unique (alarm, recipient)). Returns how many were queued.
+pub(crate) async fn enqueue_messages<C: ConnectionTrait>(db: &C, alarm: &super::AlarmRow, now: DateTime<Utc>) -> Result<usize> {
+    Ok(enqueue_sms(db, alarm, now).await? + enqueue_wechat(db, alarm, now).await?)
+}
+
+async fn tenant_zone<C: ConnectionTrait>(db: &C, tenant: &str) -> Result<chrono_tz::Tz> {
+    let sql = "SELECT time_zone FROM tenants WHERE id = $1";
+    let r = db.query_one_raw(stmt(db.get_database_backend(), sql, Args::new().s(tenant))).await?.ok_or(StoreError::NotFound)?;
+    Ok(r.try_get::<String>("", "time_zone")?.parse().unwrap_or(chrono_tz::Asia::Shanghai))
+}
+
+async fn enqueue_sms<C: ConnectionTrait>(db: &C, alarm: &super::AlarmRow, now: DateTime<Utc>) -> Result<usize> {
+    let b = db.get_database_backend();
+    let tenant = alarm.tenant_id.as_str();
+    let sql = format!("SELECT {SETTINGS} FROM notification_settings WHERE tenant_id = $1");
+    let Some(settings) = db.query_one_raw(stmt(b, &sql, Args::new().s(tenant))).await? else { return Ok(0) };
+    let (settings, _) = settings_row(&settings)?;
+    let sql = "SELECT template_code FROM notification_templates WHERE tenant_id = $1 AND alarm_kind = $2";
+    let Some(template) = db.query_one_raw(stmt(b, sql, Args::new().s(tenant).s(&alarm.kind))).await? else { return Ok(0) };
+    let template: String = template.try_get("", "template_code")?;
+    let one = |sql: &'static str| db.query_one_raw(stmt(b, sql, Args::new().s(tenant).s(&alarm.subject_id)));
+    let (label, recipients) = match alarm.subject_kind.as_str() {
+        "ACCOUNT" => {
+            let sql = "SELECT a.number, c.phone FROM accounts a JOIN customers c ON c.tenant_id = a.tenant_id AND c.id = a.customer_id
+                       WHERE a.tenant_id = $1 AND a.id = $2";
+            match one(sql).await? {
+                Some(r) => (r.try_get::<String>("", "number")?, vec![r.try_get::<String>("", "phone")?]),
+                None => return Ok(0),
+            }
+        }
+        "PAYEE" => match one("SELECT name FROM payees WHERE tenant_id = $1 AND id = $2").await? {
+            Some(r) => (r.try_get::<String>("", "name")?, settings.contacts.clone()),
+            None => return Ok(0),
+        },
+        "GATEWAY" => match one("SELECT serial FROM gateways WHERE tenant_id = $1 AND id = $2").await? {
+            Some(r) => (r.try_get::<String>("", "serial")?, settings.contacts.clone()),
+            None => return Ok(0),
+        },
+        _ => match one("SELECT address, shop_no FROM meters WHERE tenant_id = $1 AND id = $2").await? {
+            Some(r) => {
+                let shop: String = r.try_get("", "shop_no")?;
+                (if shop.is_empty() { r.try_get::<String>("", "address")? } else { shop }, settings.contacts.clone())
+            }
+            None => return Ok(0),
+        },
+    };
+    let tz = tenant_zone(db, tenant).await?;
+    let params = serde_json::json!({
+        "subject": label,
+        "alarm": crate::domain::control::alarm_label(&alarm.kind),
+        "time": alarm.raised_at.with_timezone(&tz).format("%m-%d %H:%M").to_string(),
+    })
+    .to_string();
+    let mut queued = 0;
+    for phone in recipients.iter().filter(|p| !p.trim().is_empty()) {
+        let sql =
+            "INSERT INTO notifications (tenant_id, id, alarm_id, alarm_kind, recipient, template_code, params, created_at, next_attempt_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (tenant_id, alarm_id, recipient) DO NOTHING";
+        let args = Args::new()
+            .s(tenant)
+            .s(NotificationId::new_ordered().as_str())
+            .s(&alarm.id)
+            .s(&alarm.kind)
+            .s(phone.trim())
+            .s(&template)
+            .s(&params)
+            .t(now);
+        queued += db.execute_raw(stmt(b, sql, args)).await?.rows_affected() as usize;
+    }
+    Ok(queued)
+}
+
+async fn enqueue_wechat<C: ConnectionTrait>(db: &C, alarm: &super::AlarmRow, now: DateTime<Utc>) -> Result<usize> {
+    let b = db.get_database_backend();
+    let tenant = alarm.tenant_id.as_str();
+    let sql = "SELECT alarm_kind, template_id, fields, page FROM wechat_templates WHERE tenant_id = $1 AND alarm_kind = $2";
+    let Some(template) = db.query_one_raw(stmt(b, sql, Args::new().s(tenant).s(&alarm.kind))).await? else { return Ok(0) };
+    let template = wechat_template_row(&template)?;
+    let account_sql = match alarm.subject_kind.as_str() {
+        "ACCOUNT" => {
+            "SELECT a.id, a.number, a.balance_x100, a.customer_id, '' AS label FROM accounts a WHERE a.tenant_id = $1 AND a.id = $2"
+        }
+        "METER" => {
+            "SELECT a.id, a.number, a.balance_x100, a.customer_id, CASE WHEN m.shop_no = '' THEN m.address ELSE m.shop_no END AS label
+             FROM meters m JOIN accounts a ON a.tenant_id = m.tenant_id AND a.id = m.account_id WHERE m.tenant_id = $1 AND m.id = $2"
+        }
+        _ => return Ok(0),
+    };
+    let Some(acc) = db.query_one_raw(stmt(b, account_sql, Args::new().s(tenant).s(&alarm.subject_id))).await? else { return Ok(0) };
+    let label: String = acc.try_get("", "label")?;
+    let number: String = acc.try_get("", "number")?;
+    let balance = crate::domain::metering::from_scaled(super::registry::int(&acc, "balance_x100")?, 2);
+    let customer: String = acc.try_get("", "customer_id")?;
+    let tz = tenant_zone(db, tenant).await?;
+    let mut data = serde_json::Map::new();
+    for (key, source) in &template.fields {
+        use crate::domain::subscribe::{Source, fit};
+        let raw = match source {
+            Source::Subject => {
+                if label.is_empty() {
+                    number.clone()
+                } else {
+                    label.clone()
+                }
+            }
+            Source::Alarm => crate::domain::control::alarm_label(&alarm.kind).to_string(),
+            Source::Time => alarm.raised_at.with_timezone(&tz).format("%Y年%m月%d日 %H:%M").to_string(),
+            Source::Balance => balance.to_string(),
+        };
+        match fit(key, &raw) {
+            Ok(v) => {
+                data.insert(key.clone(), serde_json::json!({ "value": v }));
+            }
+            Err(why) => {
+                tracing::warn!(tenant, template = %template.template_id, %why, "subscription message not queued");
+                return Ok(0);
+            }
+        }
+    }
+    let params = serde_json::Value::Object(data).to_string();
+    let sql = "SELECT openid FROM customer_logins WHERE tenant_id = $1 AND customer_id = $2 ORDER BY openid";
+    let mut queued = 0;
+    for r in db.query_all_raw(stmt(b, sql, Args::new().s(tenant).s(&customer))).await? {
+        let openid: String = r.try_get("", "openid")?;
+        // Already queued for this alarm: nothing more, and no subscription is used.
+        let sql = "SELECT 1 AS x FROM notifications WHERE tenant_id = $1 AND alarm_id = $2 AND recipient = $3";
+        if db.query_one_raw(stmt(b, sql, Args::new().s(tenant).s(&alarm.id).s(&openid))).await?.is_some() {
+            continue;
+        }
+        let used = db
+            .execute_raw(stmt(
+                b,
+                "UPDATE subscription_quotas SET remaining = remaining - 1, updated_at = $4
+                 WHERE tenant_id = $1 AND openid = $2 AND template_id = $3 AND remaining > 0",
+                Args::new().s(tenant).s(&openid).s(&template.template_id).t(now),
+            ))
+            .await?
+            .rows_affected();
+        if used == 0 {
+            continue;
+        }
+        let sql = "INSERT INTO notifications (tenant_id, id, channel, alarm_id, alarm_kind, recipient, template_code, params, created_at, next_attempt_at)
+                   VALUES ($1, $2, 'WECHAT', $3, $4, $5, $6, $7, $8, $8)";
+        let args = Args::new()
+            .s(tenant)
+            .s(NotificationId::new_ordered().as_str())
+            .s(&alarm.id)
+            .s(&alarm.kind)
+            .s(&openid)
+            .s(&template.template_id)
+            .s(&params)
+            .t(now);
+        queued += db.execute_raw(stmt(b, sql, args)).await?.rows_affected() as usize;
+    }
+    Ok(queued)
 }

@@ -325,23 +325,230 @@ impl TenantStore {
         Ok(())
     }
 
-    /// Credits a paid order once: the ledger entry is keyed by the channel's transaction id,
-    /// the order remembers it. A second notification finds both and changes nothing.
-    pub async fn settle_paid_order(&self, order: &OrderRow, transaction_id: &str, paid_at: DateTime<Utc>) -> Result<super::Posted> {
+    /// Credits a paid order at most once, whatever arrives. The order is claimed
+    /// (CREATED → PAID, compare-and-set) in the transaction that posts the recharge, so two
+    /// notifications racing cannot both credit. The same payment again changes nothing. A
+    /// different payment for an order already paid or closed — or a payment whose account
+    /// can no longer take it — is never credited: it is kept as a payment difference for
+    /// refund and raises PAYMENT_DIFFERENCE on the payee, in the same transaction.
+    pub async fn settle_paid_order(&self, order: &OrderRow, transaction_id: &str, paid_at: DateTime<Utc>) -> Result<PaidOutcome> {
         let account = AccountId::parse(&order.account_id).ok_or(StoreError::NotFound)?;
         let (kind, via) = match order.channel.as_str() {
             "ALIPAY" => (crate::domain::ledger::EntryKind::RechargeAlipay, "Alipay"),
             _ => (crate::domain::ledger::EntryKind::RechargeWechat, "WeChat Pay"),
         };
-        let posted = self
-            .recharge(&account, order.amount_x100, kind, Some(transaction_id.to_string()), &format!("{via} {}", order.out_trade_no))
-            .await?;
-        let entry = posted.entries.first().map(|e| e.id.to_string());
-        let sql = "UPDATE payment_orders SET state = 'PAID', transaction_id = $3, paid_at = $4, entry_id = COALESCE(entry_id, $5)
-                   WHERE tenant_id = $1 AND id = $2";
-        self.db().execute_raw(stmt(self.backend(), sql, self.args().s(&order.id).s(transaction_id).t(paid_at).os(entry))).await?;
-        Ok(posted)
+        let b = self.backend();
+        // Read before the writing transaction (SQLite: a transaction that reads first cannot
+        // later take the write lock while another writer commits).
+        let fee = {
+            let txn = self.db().begin().await?;
+            let fee = self.fee_for(&txn, &account).await?;
+            txn.commit().await?;
+            fee
+        };
+        let txn = self.db().begin().await?;
+        let claim = "UPDATE payment_orders SET state = 'PAID', transaction_id = $3, paid_at = $4
+                     WHERE tenant_id = $1 AND id = $2 AND state = 'CREATED'";
+        let claimed = txn.execute_raw(stmt(b, claim, self.args().s(&order.id).s(transaction_id).t(paid_at))).await?.rows_affected() == 1;
+        if claimed {
+            let note = format!("{via} {}", order.out_trade_no);
+            match self.recharge_in(&txn, &account, (order.amount_x100, kind), Some(transaction_id.to_string()), &note, Some(fee)).await {
+                Ok(posted) => {
+                    let entry = posted.entries.first().map(|e| e.id.to_string());
+                    let sql = "UPDATE payment_orders SET entry_id = $3 WHERE tenant_id = $1 AND id = $2";
+                    txn.execute_raw(stmt(b, sql, self.args().s(&order.id).os(entry))).await?;
+                    txn.commit().await?;
+                    self.store.announce(&posted);
+                    return Ok(PaidOutcome::Credited(Box::new(posted)));
+                }
+                // The account cannot take the money (closed since the order, or the fee
+                // rules refuse it): keep the payment for refund rather than lose it.
+                Err(StoreError::Conflict(why)) => {
+                    drop(txn);
+                    let txn = self.db().begin().await?;
+                    let claimed =
+                        txn.execute_raw(stmt(b, claim, self.args().s(&order.id).s(transaction_id).t(paid_at))).await?.rows_affected() == 1;
+                    let reason = format!("the account could not be credited: {why}");
+                    let outcome = if claimed { self.keep_difference(&txn, order, transaction_id, paid_at, &reason).await? } else { None };
+                    txn.commit().await?;
+                    return self.after_difference(order, transaction_id, outcome).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let sql = format!("SELECT {ORDER_COLS} FROM payment_orders WHERE tenant_id = $1 AND id = $2");
+        let current = txn.query_one_raw(stmt(b, &sql, self.args().s(&order.id))).await?.ok_or(StoreError::NotFound)?;
+        let current = order_row(&current)?;
+        if current.transaction_id.as_deref() == Some(transaction_id) {
+            txn.commit().await?;
+            return Ok(PaidOutcome::AlreadyCredited);
+        }
+        let reason = match current.state.as_str() {
+            "PAID" => format!(
+                "a second payment for an order already paid by transaction {}",
+                current.transaction_id.as_deref().unwrap_or("(unknown)")
+            ),
+            "CLOSED" => "a payment for an order that was closed unpaid".to_string(),
+            other => format!("a payment for an order in state {other}"),
+        };
+        let outcome = self.keep_difference(&txn, &current, transaction_id, paid_at, &reason).await?;
+        txn.commit().await?;
+        self.after_difference(order, transaction_id, outcome).await
     }
+
+    /// Records a payment that must not be credited (once per channel transaction) and raises
+    /// PAYMENT_DIFFERENCE on its payee.
+    async fn keep_difference(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        order: &OrderRow,
+        transaction_id: &str,
+        paid_at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<Option<(PaymentDifferenceRow, Option<super::AlarmEvent>)>> {
+        let b = self.backend();
+        let now = Utc::now();
+        let channel = channel_family(&order.channel);
+        let id = uuid::Uuid::new_v4().to_string();
+        let sql = "INSERT INTO payment_differences (tenant_id, id, order_id, payee_id, channel, transaction_id, amount_x100, paid_at, reason, created_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (tenant_id, channel, transaction_id) DO NOTHING";
+        let args = self
+            .args()
+            .s(&id)
+            .s(&order.id)
+            .s(&order.payee_id)
+            .s(channel)
+            .s(transaction_id)
+            .i(order.amount_x100)
+            .t(paid_at)
+            .s(reason)
+            .t(now);
+        if txn.execute_raw(stmt(b, sql, args)).await?.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let event = super::alarms::raise_in(
+            txn,
+            (self.tenant.as_str(), "PAYEE", &order.payee_id),
+            "PAYMENT_DIFFERENCE",
+            ("MAJOR", "money the channel took does not match our records (the latest reconciliation, or a payment kept for refund)"),
+            false,
+            now,
+        )
+        .await?;
+        let sql = format!("SELECT {DIFFERENCE_COLS} FROM payment_differences WHERE tenant_id = $1 AND id = $2");
+        let row = txn.query_one_raw(stmt(b, &sql, self.args().s(&id))).await?.ok_or(StoreError::NotFound)?;
+        Ok(Some((difference_row(&row)?, event)))
+    }
+
+    async fn after_difference(
+        &self,
+        order: &OrderRow,
+        transaction_id: &str,
+        kept: Option<(PaymentDifferenceRow, Option<super::AlarmEvent>)>,
+    ) -> Result<PaidOutcome> {
+        match kept {
+            Some((row, event)) => {
+                tracing::error!(order = %order.out_trade_no, transaction = %transaction_id, reason = %row.reason,
+                    "payment kept as a difference for refund, not credited");
+                if let Some(e) = event {
+                    self.store.publish_alarms(&[e]);
+                }
+                Ok(PaidOutcome::Difference(Box::new(row)))
+            }
+            None => {
+                let sql = format!(
+                    "SELECT {DIFFERENCE_COLS} FROM payment_differences WHERE tenant_id = $1 AND channel = $2 AND transaction_id = $3"
+                );
+                let row = self
+                    .db()
+                    .query_one_raw(stmt(self.backend(), &sql, self.args().s(channel_family(&order.channel)).s(transaction_id)))
+                    .await?;
+                match row {
+                    Some(r) => Ok(PaidOutcome::Difference(Box::new(difference_row(&r)?))),
+                    None => Ok(PaidOutcome::AlreadyCredited),
+                }
+            }
+        }
+    }
+
+    /// Payment differences, open first, newest first.
+    pub async fn payment_differences(&self, open_only: bool) -> Result<Vec<PaymentDifferenceRow>> {
+        let filter = if open_only { " AND state = 'OPEN'" } else { "" };
+        let sql = format!(
+            "SELECT {DIFFERENCE_COLS} FROM payment_differences WHERE tenant_id = $1{filter} ORDER BY state DESC, created_at DESC, id LIMIT 1000"
+        );
+        self.db().query_all_raw(stmt(self.backend(), &sql, self.args())).await?.iter().map(difference_row).collect()
+    }
+
+    /// Marks a difference settled (refunded through the merchant platform, or explained); the
+    /// payee's alarm clears at the next evaluation once nothing else is open.
+    pub async fn resolve_payment_difference(&self, id: &str, resolution: &str, by: &str) -> Result<PaymentDifferenceRow> {
+        let sql = "UPDATE payment_differences SET state = 'RESOLVED', resolution = $3, resolved_by = $4, resolved_at = $5
+                   WHERE tenant_id = $1 AND id = $2 AND state = 'OPEN'";
+        let done = self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id).s(resolution).s(by).t(Utc::now()))).await?;
+        let sql = format!("SELECT {DIFFERENCE_COLS} FROM payment_differences WHERE tenant_id = $1 AND id = $2");
+        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?.ok_or(StoreError::NotFound)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict("the difference is already resolved".into()));
+        }
+        difference_row(&row)
+    }
+}
+
+/// What a payment notification (or query) did to its order.
+#[derive(Debug)]
+pub enum PaidOutcome {
+    /// The order was credited now.
+    Credited(Box<super::Posted>),
+    /// The same payment was credited before: nothing changed.
+    AlreadyCredited,
+    /// A payment that must not be credited, kept for refund.
+    Difference(Box<PaymentDifferenceRow>),
+}
+
+/// WeChat's partner and direct orders share transaction ids' space; Alipay has its own.
+fn channel_family(channel: &str) -> &'static str {
+    if channel == "ALIPAY" { "ALIPAY" } else { "WECHAT" }
+}
+
+/// A payment kept for refund instead of credited (a second payment for one order, a
+/// payment for a closed order).
+#[derive(Debug, Clone)]
+pub struct PaymentDifferenceRow {
+    pub id: String,
+    pub order_id: String,
+    pub payee_id: String,
+    pub channel: String,
+    pub transaction_id: String,
+    pub amount_x100: i64,
+    pub paid_at: DateTime<Utc>,
+    pub reason: String,
+    /// OPEN or RESOLVED.
+    pub state: String,
+    pub resolution: String,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+const DIFFERENCE_COLS: &str = "id, order_id, payee_id, channel, transaction_id, amount_x100, paid_at, reason, state, resolution, resolved_by, resolved_at, created_at";
+
+fn difference_row(r: &QueryResult) -> Result<PaymentDifferenceRow> {
+    Ok(PaymentDifferenceRow {
+        id: r.try_get("", "id")?,
+        order_id: r.try_get("", "order_id")?,
+        payee_id: r.try_get("", "payee_id")?,
+        channel: r.try_get("", "channel")?,
+        transaction_id: r.try_get("", "transaction_id")?,
+        amount_x100: int(r, "amount_x100")?,
+        paid_at: r.try_get("", "paid_at")?,
+        reason: r.try_get("", "reason")?,
+        state: r.try_get("", "state")?,
+        resolution: r.try_get("", "resolution")?,
+        resolved_by: r.try_get("", "resolved_by")?,
+        resolved_at: r.try_get("", "resolved_at")?,
+        created_at: r.try_get("", "created_at")?,
+    })
 }
 
 /// What a payee received in a period: per channel (channel, payments, paid fen, refunded fen).
@@ -647,7 +854,7 @@ impl TenantStore {
         ))
         .await?;
         txn.commit().await?;
-        self.store.commands.submit(&posted.commands);
+        self.store.announce(&posted);
         self.refund_row_by_id(&id).await?.ok_or(StoreError::NotFound)
     }
 

@@ -17,7 +17,7 @@ use super::bulk::{self, Cell, Col};
 use super::sql::{Args, stmt};
 use super::{Result, Store, StoreError};
 use crate::control::CommandRecord;
-use crate::domain::ledger::{BalanceState, Control, Decision, EntryKind, Relay, Thresholds, decide};
+use crate::domain::ledger::{BalanceState, Control, Decision, EntryKind, Relay, Thresholds, decide, states_entered};
 use crate::domain::metering::{from_scaled, scale};
 use crate::domain::settlement::{CycleUse, MeterTerms, Point, Registers, price};
 use crate::domain::tariff::{History, Tariff, TariffSpec, settle};
@@ -35,6 +35,10 @@ pub(crate) fn registers(total: Option<i64>, rates: [Option<i64>; 4]) -> Option<R
     let total = from_scaled(total?, scale::ENERGY);
     Some(Registers { total, rates: rates.map(|r| r.map(|v| from_scaled(v, scale::ENERGY))) })
 }
+
+/// What settling a batch did: its counts, the commands it decided and the alarm changes it
+/// made (both to hand on after commit).
+pub(crate) type Settled = (SettleReport, Vec<CommandRecord>, Vec<super::AlarmEvent>);
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SettleReport {
@@ -260,32 +264,19 @@ impl Store {
     }
 
     /// Settles new readings inside the caller's transaction (which already holds the write).
-    pub(crate) async fn settle_arrivals<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        arrivals: Vec<Arrival>,
-    ) -> Result<(SettleReport, Vec<CommandRecord>)> {
+    pub(crate) async fn settle_arrivals<C: ConnectionTrait>(&self, db: &C, arrivals: Vec<Arrival>) -> Result<Settled> {
         self.settle_with(db, arrivals, true).await
     }
 
     /// Settles without the jump check: an operator accepted a jump as real consumption.
-    pub(crate) async fn settle_arrivals_unchecked<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        arrivals: Vec<Arrival>,
-    ) -> Result<(SettleReport, Vec<CommandRecord>)> {
+    pub(crate) async fn settle_arrivals_unchecked<C: ConnectionTrait>(&self, db: &C, arrivals: Vec<Arrival>) -> Result<Settled> {
         self.settle_with(db, arrivals, false).await
     }
 
-    async fn settle_with<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        mut arrivals: Vec<Arrival>,
-        check_jumps: bool,
-    ) -> Result<(SettleReport, Vec<CommandRecord>)> {
+    async fn settle_with<C: ConnectionTrait>(&self, db: &C, mut arrivals: Vec<Arrival>, check_jumps: bool) -> Result<Settled> {
         let mut report = SettleReport::default();
         if arrivals.is_empty() {
-            return Ok((report, Vec::new()));
+            return Ok((report, Vec::new(), Vec::new()));
         }
         let backend = db.get_database_backend();
         let clock = std::time::Instant::now();
@@ -348,6 +339,8 @@ impl Store {
         account_keys.sort();
         account_keys.dedup();
         let mut accounts = lock_accounts(db, &account_keys).await?;
+        let before: HashMap<(String, String), (i64, BalanceState)> =
+            accounts.iter().map(|(k, a)| (k.clone(), (a.balance, a.state))).collect();
 
         let locked = clock.elapsed();
         let mut entries: Vec<Vec<Cell>> = Vec::new();
@@ -470,8 +463,15 @@ impl Store {
         touched.sort();
         touched.dedup();
         let mut decided = Vec::new();
+        let mut paths = Vec::new();
         for k in &touched {
             if let Some(acc) = accounts.get_mut(k) {
+                if let Some((balance, state)) = before.get(k) {
+                    let path = states_entered(*state, *balance, acc.balance, acc.thresholds);
+                    if !path.is_empty() {
+                        paths.push((k.clone(), path));
+                    }
+                }
                 let (state, wanted, decision) = decide(acc.balance, acc.thresholds, acc.control);
                 acc.state = state;
                 acc.control.wanted = wanted;
@@ -482,6 +482,10 @@ impl Store {
         }
         report.decisions = decided.len();
         let commands = write_accounts(db, &accounts, &touched, &decided).await?;
+        let mut alarms = Vec::new();
+        for ((tenant, account), path) in &paths {
+            alarms.extend(super::alarms::balance_alarms_in(db, tenant, account, path, now).await?);
+        }
         tracing::debug!(
             load_ms = loaded.as_millis() as u64,
             lock_ms = (locked - loaded).as_millis() as u64,
@@ -491,7 +495,7 @@ impl Store {
             total_ms = clock.elapsed().as_millis() as u64,
             "settlement timings"
         );
-        Ok((report, commands))
+        Ok((report, commands, alarms))
     }
 }
 

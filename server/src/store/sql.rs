@@ -36,6 +36,11 @@ impl Args {
         self
     }
 
+    pub fn ot(mut self, v: Option<DateTime<Utc>>) -> Self {
+        self.0.push(Value::from(v));
+        self
+    }
+
     pub fn push(&mut self, v: Value) -> usize {
         self.0.push(v);
         self.0.len()
