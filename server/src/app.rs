@@ -198,6 +198,13 @@ impl Application {
                     {
                         tracing::warn!(error = %e, "register freeze failed");
                     }
+                    // Prepaid accounts' monthly fees, once per period (keyed, so checking
+                    // every five minutes charges each once).
+                    if ticks % 60 == 1
+                        && let Err(e) = store.platform_charge_monthly_fees(chrono::Utc::now()).await
+                    {
+                        tracing::warn!(error = %e, "monthly fees failed");
+                    }
                 }
             })
         };

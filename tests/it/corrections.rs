@@ -222,3 +222,203 @@ async fn a_new_tenant_holds_automatic_trips_at_night_and_at_weekends_until_it_sa
     admin.ok("mutation { setFriendlyHours(windows: []) { name } }", json!({}));
     assert_eq!(admin.ok("{ friendlyHours { name } }", json!({}))["friendlyHours"], json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_yearly_tier_cycle_runs_on_across_months_and_restarts_with_the_year() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("yearly").await;
+    let s = site(&admin, 1, 160);
+    let t = admin.ok(
+        "mutation { createTariff(input: {name: \"Yearly\", effectiveFrom: \"2026-01-01T00:00:00Z\", tariff: {prices: [{rate: FLAT, price: \"1\"}],
+            tiers: {cycle: YEARLY, steps: [{upTo: \"10\", add: \"0\"}, {add: \"1\"}]}}}) { id } }",
+        json!({}),
+    )["createTariff"]["id"]
+        .clone();
+    admin.ok("mutation($t: ID!) { assignTariff(input: {tariffId: $t}) }", json!({"t": t}));
+    let acc = open(&admin, &s, &[0], Some("100.00"), "0");
+    let (_, user, addr) = s.meters[0].clone();
+    let at = |y: i32, mo: u32, d: u32, h: u32| {
+        use chrono::TimeZone;
+        chrono::Utc.with_ymd_and_hms(y, mo, d, h, 0, 0).unwrap() - chrono::Duration::hours(8)
+    };
+    // By hand, flat 1.00 plus 1.00 above 10 kWh a year:
+    //   Nov 1 → Nov 2: 8 kWh, 8 used            = 8.00
+    //   → Nov 30: 4 kWh, 2 within and 2 above   = 6.00 (12 used)
+    //   → Dec 2: 2 kWh, all above (the year runs on; a monthly cycle would restart) = 4.00
+    //   → Jan 2 2027: 1 kWh in a new year       = 1.00
+    for (when, total) in [(at(2026, 11, 1, 0), "0.00"), (at(2026, 11, 2, 0), "8.00"), (at(2026, 11, 30, 12), "12.00")] {
+        feed(&app, vec![reading(&user, addr, when, total)]).await;
+    }
+    assert_eq!(account(&admin, &acc)["balance"], "86.00");
+    feed(&app, vec![reading(&user, addr, at(2026, 12, 2, 12), "14.00")]).await;
+    assert_eq!(account(&admin, &acc)["balance"], "82.00", "December continues 2026's cycle");
+    feed(&app, vec![reading(&user, addr, at(2027, 1, 2, 12), "15.00")]).await;
+    let a = account(&admin, &acc);
+    assert_eq!(a["balance"], "81.00", "2027 starts a new cycle");
+    assert_eq!(a["ledgerTotal"], a["balance"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepaid_accounts_are_charged_their_property_and_capacity_fees_once_a_month_through_the_ledger() {
+    use server::domain::billing::Period;
+    let app = TestApp::spawn().await;
+    let admin = app.admin("fees").await;
+    let property = admin.ok(r#"mutation { createProperty(input: {name: "Park"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let register = |address: &str, mode: &str| {
+        let r = admin.ok(
+            "mutation($p: ID!, $a: String!, $m: BillingMode!) { registerMeter(input: {propertyId: $p, address: $a, phases: 3, linkType: FOUR_G, billingMode: $m}) { meter { id } credentials { username } } }",
+            json!({"p": property, "a": address, "m": mode}),
+        )["registerMeter"]
+            .clone();
+        (
+            r["meter"]["id"].clone(),
+            r["credentials"]["username"].as_str().unwrap().to_string(),
+            mqtt_bridge::dlt645::Address::parse(address).unwrap(),
+        )
+    };
+    let shop = register("000000000171", "PLATFORM_PREPAID");
+    let office = register("000000000172", "POST_PAID");
+    let t = admin.ok(
+        "mutation { createTariff(input: {name: \"Demand\", effectiveFrom: \"2026-01-01T00:00:00Z\", tariff: {prices: [{rate: FLAT, price: \"1\"}], capacityPricePerKw: \"30\"}}) { id } }",
+        json!({}),
+    )["createTariff"]["id"]
+        .clone();
+    admin.ok("mutation($t: ID!) { assignTariff(input: {tariffId: $t}) }", json!({"t": t}));
+    let customer =
+        admin.ok(r#"mutation { createCustomer(input: {name: "Shop", phone: "13800000171"}) { id } }"#, json!({}))["createCustomer"]["id"]
+            .clone();
+    let open_with_fee = |meter: &Value, initial: Option<&str>| {
+        admin.ok(
+            "mutation($c: ID!, $m: ID!, $i: InitialPurchaseInput) { openAccount(input: {customerId: $c, meterIds: [$m], propertyFee: \"200.00\", initialPurchase: $i}) { account { id } } }",
+            json!({"c": customer, "m": meter, "i": initial.map(|a| json!({"amount": a, "channel": "CASH"}))}),
+        )["openAccount"]["account"]["id"]
+            .clone()
+    };
+    let prepaid = open_with_fee(&shop.0, Some("1000.00"));
+    let post_paid = open_with_fee(&office.0, None);
+    // This period's maximum demand: the meter's register says 12.5 kW.
+    let now = chrono::Utc::now();
+    let mut r = reading(&shop.1, shop.2, now - chrono::Duration::seconds(50), "100.00");
+    r.values.max_demand = Some("12.5000".parse().unwrap());
+    feed(&app, vec![r]).await;
+    let tz = chrono_tz::Asia::Shanghai;
+    let period = Period::containing(now, tz, 1, 0);
+    let after = period.end(tz, 1, 0) + chrono::Duration::minutes(5);
+    let t = app.app.store.tenant(admin.tenant.clone());
+    // Before the period ends nothing is due for it; after, 200.00 + 12.5 kW × 30 = 375.00.
+    assert_eq!(t.charge_monthly_fees(now).await.unwrap(), 0, "the period before this one: the account did not exist");
+    assert_eq!(t.charge_monthly_fees(after).await.unwrap(), 2);
+    assert_eq!(t.charge_monthly_fees(after).await.unwrap(), 0, "once per period");
+    let a = admin.ok(
+        "query($a: ID!) { account(id: $a) { balance ledgerTotal ledger(first: 10) { items { kind amount } } } }",
+        json!({"a": prepaid}),
+    )["account"]
+        .clone();
+    assert_eq!(a["balance"], "425.00");
+    assert_eq!(a["ledgerTotal"], a["balance"]);
+    let mut kinds: Vec<(String, String)> = a["ledger"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap().to_string(), e["amount"].as_str().unwrap().to_string()))
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [("CAPACITY_FEE_CHARGE", "-375.00"), ("PROPERTY_FEE_CHARGE", "-200.00"), ("RECHARGE_CASH", "1000.00")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+    );
+    // A post-paid account's fees belong on its bill, not its ledger.
+    let p = admin.ok("query($a: ID!) { account(id: $a) { balance } }", json!({"a": post_paid}));
+    assert_eq!(p["account"]["balance"], "0.00");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn park_platforms_get_primary_energy_and_only_issued_bills_and_bill_runs_list_what_they_could_not_bill() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("park-fixes").await;
+    let property = admin.ok(r#"mutation { createProperty(input: {name: "Park"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let register = |address: &str, mode: &str, pt: i32, ct: i32| {
+        let r = admin.ok(
+            "mutation($p: ID!, $a: String!, $m: BillingMode!, $pt: Int, $ct: Int) { registerMeter(input: {propertyId: $p, address: $a, phases: 3, linkType: FOUR_G, billingMode: $m, ptRatio: $pt, ctRatio: $ct}) { meter { id } credentials { username } } }",
+            json!({"p": property, "a": address, "m": mode, "pt": pt, "ct": ct}),
+        )["registerMeter"]
+            .clone();
+        (
+            r["meter"]["id"].clone(),
+            r["credentials"]["username"].as_str().unwrap().to_string(),
+            mqtt_bridge::dlt645::Address::parse(address).unwrap(),
+        )
+    };
+    let big = register("000000000181", "POST_PAID", 10, 20);
+    let small = register("000000000182", "POST_PAID", 1, 1);
+    let common = register("000000000183", "POST_PAID", 1, 1);
+    // Energy on 2 Nov, between the midnight freezes: 1.50 on the big meter's dial is 300 kWh.
+    feed(&app, vec![reading(&big.1, big.2, local(1, 23, 0), "10.00"), reading(&big.1, big.2, local(2, 23, 0), "11.50")]).await;
+    feed(&app, vec![reading(&small.1, small.2, local(1, 23, 0), "10.00"), reading(&small.1, small.2, local(2, 23, 0), "11.50")]).await;
+    let t = app.app.store.tenant(admin.tenant.clone());
+    t.freeze_due(local(3, 2, 0)).await.unwrap();
+    let client = admin.ok(
+        "mutation($p: ID!) { createParkClient(input: {name: \"Park platform\", scopes: [ENERGY_READ, BILLS_READ], propertyIds: [$p]}) { client { clientId } clientSecret } }",
+        json!({"p": property}),
+    )["createParkClient"]
+        .clone();
+    let form = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}",
+        client["client"]["clientId"].as_str().unwrap(),
+        client["clientSecret"].as_str().unwrap()
+    );
+    let (status, body) =
+        tests::http_request(app.app.http_addr, "POST", "/auth/token", &[("Content-Type", "application/x-www-form-urlencoded")], &form);
+    assert_eq!(status, 200, "{body}");
+    let token = serde_json::from_str::<Value>(&body).unwrap()["access_token"].as_str().unwrap().to_string();
+    let park = |q: &str| tests::graphql(app.app.http_addr, Some(&token), q, json!({}));
+    let energy = park(r#"{ parkDailyEnergy(date: "2026-11-02") { address energy } }"#)["data"]["parkDailyEnergy"].clone();
+    assert_eq!(energy, json!([{"address": "000000000181", "energy": "300.00"}, {"address": "000000000182", "energy": "1.50"}]));
+
+    // A bill run: the small meter has no tariff — listed, not silently left out.
+    let c =
+        admin.ok(r#"mutation { createCustomer(input: {name: "Office", phone: "13800000181"}) { id } }"#, json!({}))["createCustomer"]["id"]
+            .clone();
+    let open = |m: &Value| {
+        admin.ok(
+            "mutation($c: ID!, $m: ID!) { openAccount(input: {customerId: $c, meterIds: [$m]}) { account { id } } }",
+            json!({"c": c, "m": m}),
+        )["openAccount"]["account"]["id"]
+            .clone()
+    };
+    let (a_big, a_small) = (open(&big.0), open(&small.0));
+    let flat = admin.ok(
+        "mutation { createTariff(input: {name: \"Flat\", effectiveFrom: \"2026-01-01T00:00:00Z\", tariff: {prices: [{rate: FLAT, price: \"0.5\"}]}}) { id } }",
+        json!({}),
+    )["createTariff"]["id"]
+        .clone();
+    admin.ok("mutation($t: ID!, $m: ID!) { assignTariff(input: {tariffId: $t, meterId: $m}) }", json!({"t": flat, "m": big.0}));
+    let run =
+        admin.ok("mutation { runBills(period: \"2026-11\") { created skipped { accountId reason } } }", json!({}))["runBills"].clone();
+    assert_eq!(run["created"], 1, "{run}");
+    assert_eq!(run["skipped"][0]["accountId"], a_small);
+    assert!(run["skipped"][0]["reason"].as_str().unwrap().contains("no tariff"), "{run}");
+    // A shared area whose common meter cannot be priced holds its members' bills, and says so.
+    admin.ok(
+        "mutation($m: ID!, $a: ID!) { createAllocationGroup(input: {name: \"Corridors\", meterId: $m, method: AREA, members: [{accountId: $a, weight: \"1\"}]}) { id } }",
+        json!({"m": common.0, "a": a_big}),
+    );
+    let run =
+        admin.ok("mutation { runBills(period: \"2026-10\") { created skipped { accountId reason } } }", json!({}))["runBills"].clone();
+    let reasons: Vec<&str> =
+        run["skipped"].as_array().unwrap().iter().filter(|s| s["accountId"] == a_big).map(|s| s["reason"].as_str().unwrap()).collect();
+    assert!(reasons.iter().any(|r| r.contains("shared area Corridors")), "{run}");
+
+    // Park platforms see issued bills only — a draft is not theirs to see.
+    let bills = park(r#"{ parkBills(period: "2026-11") { accountId state } }"#)["data"]["parkBills"].clone();
+    assert_eq!(bills, json!([]), "drafts are not shown");
+    let id = admin.ok("{ bills(period: \"2026-11\") { id state } }", json!({}))["bills"][0]["id"].clone();
+    admin.ok("mutation($b: ID!) { issueBill(id: $b) { state } }", json!({"b": id}));
+    let bills = park(r#"{ parkBills(period: "2026-11") { accountId state } }"#)["data"]["parkBills"].clone();
+    assert_eq!(bills, json!([{"accountId": a_big, "state": "ISSUED"}]));
+    // Paging walks the operator's list: one per page, then an empty page.
+    let page =
+        |n: i32| admin.ok("query($p: Int!) { bills(page: $p, pageSize: 1) { id } }", json!({"p": n}))["bills"].as_array().unwrap().len();
+    assert_eq!((page(1), page(2)), (1, 0));
+}

@@ -317,6 +317,10 @@ async fn service_fee_receipts_reversals_refunds_transfers_and_closing() {
     let receipt = admin.ok("query($n: Int!) { receipt(number: $n) { total html } }", json!({"n": r["receiptNo"]}))["receipt"].clone();
     assert_eq!(receipt["total"], "122.71");
     assert!(receipt["html"].as_str().unwrap().contains("SERVICE_FEE"));
+    assert!(
+        receipt["html"].as_str().unwrap().contains("rounded down; the remainder under one fen is carried"),
+        "the rounding rule is on the receipt"
+    );
     // A fee that would swallow the recharge is a validation error.
     admin.ok("mutation { setServiceFee(input: {fixed: \"2.00\"}) { serviceFeeFixed } }", json!({}));
     let e = admin
@@ -607,5 +611,28 @@ async fn any_arrival_order_with_replays_charges_exactly_the_tariff_on_the_energy
         let carry = d(once["carry"].as_str().unwrap());
         assert_eq!(charged + carry, exact, "case {case}: E = {e}");
         assert_eq!(once["ledgerTotal"], once["balance"]);
+
+        // A cursor walk in pages of any size returns every entry once, and they sum to the
+        // balance (entries of one batch share a timestamp).
+        let page_size = 1 + next(17) as i64;
+        let (mut walked, mut sum, mut after) = (std::collections::HashSet::new(), Decimal::ZERO, None::<String>);
+        loop {
+            let page = admin.ok(
+                "query($a: ID!, $f: Int!, $c: String) { account(id: $a) { ledger(first: $f, after: $c) { items { id amount } pageInfo { endCursor hasNextPage } } } }",
+                json!({"a": acc, "f": page_size, "c": after}),
+            )["account"]["ledger"]
+                .clone();
+            for e in page["items"].as_array().unwrap() {
+                assert!(walked.insert(e["id"].as_str().unwrap().to_string()), "case {case}: an entry twice in pages of {page_size}");
+                sum += d(e["amount"].as_str().unwrap());
+            }
+            if page["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].as_str().map(String::from);
+        }
+        let all = admin.ok("query($a: ID!) { account(id: $a) { ledger(first: 500) { items { id } } } }", json!({"a": acc}));
+        assert_eq!(walked.len(), all["account"]["ledger"]["items"].as_array().unwrap().len(), "case {case}: pages of {page_size}");
+        assert_eq!(sum, d(once["balance"].as_str().unwrap()), "case {case}: the walked entries sum to the balance");
     }
 }

@@ -650,3 +650,60 @@ async fn a_payment_closes_the_meter_it_tripped_for() {
     assert_eq!(kinds, vec!["TRIP", "CLOSE"]);
     pay.stop().await;
 }
+
+/// Whatever arrives, in any order and at once: validly signed successes for several orders,
+/// each replayed with its own transaction id and with others. Every order is credited once
+/// (by whichever payment came first), every other payment is kept once as a difference, and
+/// the balance equals the sum of its entries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn notification_storms_with_new_transaction_ids_credit_each_order_once() {
+    let s = setup().await;
+    let (a1, _) = s.accounts.clone();
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let amounts = ["10.00", "12.34", "1.50", "99.99", "7.00"];
+    let mut deliveries = Vec::new();
+    let mut expected_differences = 0;
+    for (i, amount) in amounts.iter().enumerate() {
+        let no = order(&s, &a1, amount)["outTradeNo"].as_str().unwrap().to_string();
+        // 1–4 distinct payments for the order, each delivered 1–3 times.
+        let payments = 1 + next(4);
+        expected_differences += payments - 1;
+        for p in 0..payments {
+            let tx = format!("42000000002026120400{i:02}{p:06}");
+            for _ in 0..1 + next(3) {
+                deliveries.push(s.pay.notification(&no, |t| t["transaction_id"] = json!(tx)).unwrap());
+            }
+        }
+    }
+    for i in (1..deliveries.len()).rev() {
+        deliveries.swap(i, next(i as u64 + 1) as usize);
+    }
+    let addr = s.app.app.http_addr;
+    let handles: Vec<_> = deliveries
+        .into_iter()
+        .map(|(h, body)| {
+            std::thread::spawn(move || {
+                let mut hs: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                hs.push(("Content-Type", "application/json"));
+                http_request(addr, "POST", "/pay/wechat/notify", &hs, &String::from_utf8_lossy(&body)).0
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), 204);
+    }
+    assert_eq!(balance(&s.admin, &a1), "130.83", "each order credited once");
+    let acc =
+        s.admin.ok("query($a: ID!) { account(id: $a) { balance ledgerTotal ledger(first: 100) { items { kind } } } }", json!({"a": a1}));
+    assert_eq!(acc["account"]["ledgerTotal"], acc["account"]["balance"]);
+    assert_eq!(acc["account"]["ledger"]["items"].as_array().unwrap().len(), amounts.len());
+    let diffs = s.admin.ok("{ paymentDifferences { transactionId } }", json!({}))["paymentDifferences"].as_array().unwrap().len();
+    assert_eq!(diffs as u64, expected_differences);
+    s.pay.stop().await;
+}

@@ -249,7 +249,9 @@ impl Account {
     async fn balance(&self) -> Decimal {
         yuan(self.0.balance_x100)
     }
-    /// Sub-fen remainder carried to the next settlement (未入账尾差), in yuan.
+    /// Sub-fen remainder carried to the next settlement (未入账尾差), in yuan: charges are
+    /// posted in whole fen rounded down, the rest waits here, so posted + carry = the exact
+    /// cost (always below 0.01).
     async fn carry(&self) -> Decimal {
         self.0.carry
     }
@@ -1316,6 +1318,11 @@ async fn check_cap(t: &store::TenantStore, spec: &TariffSpec, override_cap: bool
     Ok(())
 }
 
+/// How charges are rounded, in the customer's words (receipts, price notices).
+pub(crate) const ROUNDING_RULE: &str = "电费按分入账，不足一分的尾差结转至下次计费，入账金额与结转尾差之和始终等于精确电费。\
+     Energy charges are posted in whole fen, rounded down; the remainder under one fen is carried to the next charge, \
+     so what is posted plus what is carried always equals the exact cost.";
+
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
@@ -1338,7 +1345,7 @@ fn receipt_html(
          <style>body{{font-family:sans-serif;max-width:40em;margin:2em auto}}td,th{{padding:.3em .6em;border-bottom:1px solid #ccc}}.n{{text-align:right}}</style>\
          <h1>{} 收据 / Receipt</h1><p>No. {number:08} · {at}</p><p>户号 Account {} · {}</p>\
          <table><tr><th>项目 Item</th><th>说明 Note</th><th class=n>金额 Amount (元)</th></tr>{rows}\
-         <tr><th colspan=2>合计 Total</th><th class=n>{}</th></tr></table><p>余额 Balance after: {} 元</p></html>",
+         <tr><th colspan=2>合计 Total</th><th class=n>{}</th></tr></table><p>余额 Balance after: {} 元</p><p><small>{ROUNDING_RULE}</small></p></html>",
         esc(company),
         esc(&account.number),
         esc(customer),
@@ -1382,7 +1389,7 @@ fn price_notice_html(company: &str, settings: &store::MoneySettings, tariffs: &[
     format!(
         "<!doctype html><html lang=zh><meta charset=utf-8><title>电价公示</title>\
          <style>body{{font-family:sans-serif;max-width:40em;margin:2em auto}}td{{padding:.3em .6em}}.n{{text-align:right}}</style>\
-         <h1>{} 电价公示 / Price notice</h1>{rule}{body}<p>公示日期 Published {}</p></html>",
+         <h1>{} 电价公示 / Price notice</h1>{rule}{body}<p>{ROUNDING_RULE}</p><p>公示日期 Published {}</p></html>",
         esc(company),
         now.format("%Y-%m-%d")
     )

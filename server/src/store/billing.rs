@@ -85,6 +85,7 @@ struct BillMeter {
     ratio: i64,
     tariff: Option<String>,
     post_paid: bool,
+    prepaid: bool,
 }
 
 type Boundary = HashMap<String, Point>;
@@ -274,6 +275,7 @@ impl TenantStore {
                     ratio: super::registry::int(r, "pt_ratio")? * super::registry::int(r, "ct_ratio")?,
                     tariff: r.try_get("", "tariff_id")?,
                     post_paid: r.try_get::<String>("", "billing_mode")? == "POST_PAID",
+                    prepaid: r.try_get::<String>("", "billing_mode")? == "PLATFORM_PREPAID",
                 })
             })
             .collect()
@@ -611,6 +613,71 @@ impl TenantStore {
         )
         .await?;
         Ok(id)
+    }
+
+    /// Monthly fees of prepaid accounts, for the billing period that ended last: each open
+    /// account with a property fee (物业费) and a platform-prepaid meter is charged the fee
+    /// (PROPERTY_FEE_CHARGE), and each platform-prepaid meter whose tariff has a capacity price
+    /// is charged its maximum 15-minute demand × that price (CAPACITY_FEE_CHARGE, 基本电费) —
+    /// through the ledger like any charge (the state machine may trip), once: each charge is
+    /// keyed by (account or meter, period), so running again changes nothing. Accounts opened
+    /// after the period ended are not charged for it. Returns the charges posted.
+    pub async fn charge_monthly_fees(&self, now: DateTime<Utc>) -> Result<usize> {
+        let (tz, day, hour) = self.calendar().await?;
+        let period = Period::containing(now, tz, day, hour).previous();
+        let (start, end) = (period.start(tz, day, hour), period.end(tz, day, hour));
+        let mut charges: Vec<(AccountId, Posting)> = Vec::new();
+        let sql = "SELECT a.id, a.property_fee_x100 FROM accounts a WHERE a.tenant_id = $1 AND a.state = 'OPEN' AND a.property_fee_x100 > 0
+                   AND a.created_at < $2 AND EXISTS (SELECT 1 FROM meters m WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id
+                   AND m.billing_mode = 'PLATFORM_PREPAID' AND m.retired_at IS NULL) ORDER BY a.id";
+        for r in self.db().query_all_raw(stmt(self.backend(), sql, self.args().t(end))).await? {
+            let Some(account) = AccountId::parse(&r.try_get::<String>("", "id")?) else { continue };
+            let fee = super::registry::int(&r, "property_fee_x100")?;
+            let mut p = Posting::new(EntryKind::PropertyFeeCharge, -fee, &format!("property fee (物业费) {}", period.key()));
+            p.external_ref = Some(format!("{account}:{}", period.key()));
+            charges.push((account, p));
+        }
+        let demand = self.demand_registers(start, end).await?;
+        for m in self.bill_meters(None).await?.iter().filter(|m| m.prepaid) {
+            let (Some(account), Some(tariff_id)) = (m.account.as_deref().and_then(AccountId::parse), &m.tariff) else { continue };
+            let history = self.store.tariff_history(&self.db(), self.tenant.as_str(), tariff_id).await?;
+            let Some(kw_price) = history.at(end - chrono::Duration::seconds(1)).and_then(|t| t.capacity_price_per_kw) else { continue };
+            let Some(kw) = self.max_demand(m, demand.get(&m.id).copied(), start, end).await? else { continue };
+            let fen = line_fen(kw * kw_price);
+            if fen <= 0 {
+                continue;
+            }
+            let note = format!(
+                "capacity fee (基本电费) {}: meter {} maximum demand {} kW × {}",
+                period.key(),
+                m.address,
+                kw.normalize(),
+                kw_price.normalize()
+            );
+            let mut p = Posting::new(EntryKind::CapacityFeeCharge, -fen, &note);
+            p.meter_id = Some(m.id.clone());
+            p.external_ref = Some(format!("{}:{}", m.id, period.key()));
+            charges.push((account, p));
+        }
+        let mut posted = 0;
+        for (account, p) in charges {
+            let (kind, key) = (p.kind, p.external_ref.clone().unwrap_or_default());
+            if self.entry_by_ref(kind, &key).await?.is_some() {
+                continue;
+            }
+            let txn = self.db().begin().await?;
+            match self.post(&txn, &account, vec![p], false, Guard::None).await {
+                Ok(done) => {
+                    txn.commit().await?;
+                    self.store.announce(&done);
+                    posted += 1;
+                }
+                // Charged meanwhile by another worker, or the account closed: nothing to do.
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(posted)
     }
 
     /// The month-end bill run: a draft bill for every post-paid account without one.

@@ -432,6 +432,16 @@ impl Store {
         Ok(n)
     }
 
+    /// Charges every active tenant's prepaid accounts their monthly fees for the period that
+    /// ended last (idempotent; see [`TenantStore::charge_monthly_fees`]).
+    pub async fn platform_charge_monthly_fees(&self, now: DateTime<Utc>) -> Result<usize> {
+        let mut n = 0;
+        for t in self.platform_tenants().await?.into_iter().filter(|t| t.status == "ACTIVE") {
+            n += self.tenant(t.id).charge_monthly_fees(now).await?;
+        }
+        Ok(n)
+    }
+
     /// Marks meters and gateways lost when silent for longer than their tenant allows (F5).
     pub async fn platform_sweep_link_state(&self, now: DateTime<Utc>) -> Result<u64> {
         let mut changed = 0;

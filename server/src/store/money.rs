@@ -507,7 +507,7 @@ impl TenantStore {
         Ok(posted)
     }
 
-    async fn entry_by_ref(&self, kind: EntryKind, external_ref: &str) -> Result<Option<EntryRow>> {
+    pub(super) async fn entry_by_ref(&self, kind: EntryKind, external_ref: &str) -> Result<Option<EntryRow>> {
         let sql = format!("SELECT {ENTRY_COLS} FROM ledger_entries WHERE tenant_id = $1 AND kind = $2 AND external_ref = $3");
         let r = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(kind.as_str()).s(external_ref))).await?;
         r.as_ref().map(entry_row).transpose()
