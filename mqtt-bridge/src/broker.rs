@@ -1,9 +1,12 @@
 //! The embedded MQTT broker (rumqttd) for the single-box default.
 //!
 //! Every connection is checked by [`DeviceAuth`]; the client id must equal the username so a
-//! device cannot pose as another session. rumqttd 0.20 has no per-topic ACL: the bridge
-//! refuses frames whose meter is not registered under the device of the topic instead
-//! (see docs/MQTT.md for the gap that remains).
+//! device cannot pose as another session. Every packet a client sends afterwards is
+//! authorized by [`DeviceAuth::authorize`] before the broker routes it (topic rights: a
+//! device publishes only on its own uplink and subscribes only to its own downlink; a will
+//! on another topic refuses the CONNECT; a revoked or rotated login is dropped at its next
+//! packet). rumqttd 0.20 has no hook for this: the hook is a small patch carried in
+//! `third_party/rumqttd` (see its README for the removal condition).
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -16,7 +19,7 @@ use rand::distributions::{Alphanumeric, DistString};
 
 use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
 
-use crate::port::DeviceAuth;
+use crate::port::{Access, DeviceAuth};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
@@ -33,7 +36,21 @@ pub fn start_embedded(listen: SocketAddr, auth: Arc<dyn DeviceAuth>) -> Result<(
         auth: None,
         external_auth: None,
         dynamic_filters: true,
+        topic_authorizer: None,
     };
+    let rights = auth.clone();
+    connections.topic_authorizer = Some(Arc::new(move |client_id: &str, action: rumqttd::TopicAction<'_>| {
+        let access = match action {
+            rumqttd::TopicAction::Publish(t) => Access::Publish(t),
+            rumqttd::TopicAction::Subscribe(f) => Access::Subscribe(f),
+            rumqttd::TopicAction::Other => Access::Stay,
+        };
+        let ok = rights.authorize(client_id, access);
+        if !ok {
+            tracing::warn!(client_id, ?access, "broker refused a client's packet; connection closed");
+        }
+        ok
+    }));
     let probe = Arc::new(ReadinessProbe::new());
     let probe_auth = probe.clone();
     connections.set_auth_handler(move |client_id: String, user: String, pass: String| {

@@ -121,4 +121,20 @@ pub struct ControlReply {
 /// (synchronous: the embedded broker calls it on its own runtime thread).
 pub trait DeviceAuth: Send + Sync + 'static {
     fn check(&self, client_id: &str, username: &str, password: &str) -> bool;
+
+    /// Whether a connected client (by client id) may do `access` — asked by the embedded
+    /// broker for every packet, so it must be cheap. A device may publish only on its own
+    /// uplink and subscribe only to its own downlink, and only while the login it connected
+    /// with is still valid (a revoked or rotated credential loses its connection at its next
+    /// packet); the bridge may do anything.
+    fn authorize(&self, client_id: &str, access: Access<'_>) -> bool;
+}
+
+/// What a connected client asks the broker to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access<'a> {
+    Publish(&'a str),
+    Subscribe(&'a str),
+    /// Any other packet (keep-alive, acknowledgements): may it stay connected?
+    Stay,
 }

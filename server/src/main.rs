@@ -74,8 +74,9 @@ enum Command {
         /// External MQTT broker, mqtt://host:port (default: embedded rumqttd).
         #[arg(long, env = "VOLTLEDGER__MQTT__BROKER")]
         broker: Option<String>,
-        /// Where the embedded broker listens.
-        #[arg(long, env = "VOLTLEDGER__MQTT__LISTEN", default_value = "0.0.0.0:1884")]
+        /// Where the embedded broker listens (loopback unless configured: devices in the field
+        /// need `0.0.0.0:1884` or a public address, set on purpose).
+        #[arg(long, env = "VOLTLEDGER__MQTT__LISTEN", default_value = "127.0.0.1:1884")]
         mqtt_listen: SocketAddr,
         /// Where the HTTP API listens.
         #[arg(long, env = "VOLTLEDGER__HTTP__LISTEN", default_value = "127.0.0.1:8080")]

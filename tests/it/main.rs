@@ -3,6 +3,7 @@
 
 mod alarms;
 mod billing;
+mod broker;
 mod control;
 mod corrections;
 mod durability;

@@ -342,6 +342,16 @@ impl ReadingSink for Store {
             let route =
                 self.caches.read().ok().and_then(|c| c.routes.get(&(r.device.clone(), r.address.as_u64().unwrap_or(u64::MAX))).cloned());
             let Some(route) = route else { continue };
+            // A reply counts only from the device the meter's commands are sent through.
+            let sent_through = self
+                .caches
+                .read()
+                .ok()
+                .and_then(|c| c.downlinks.get(&(route.tenant.to_string(), route.meter.to_string())).map(|(device, _)| device.clone()));
+            if sent_through.as_deref() != Some(r.device.as_str()) {
+                tracing::warn!(device = %r.device, meter = %route.meter, "a command reply from a device the meter is not reached through; ignored");
+                continue;
+            }
             if let Err(e) = self
                 .platform_command_replied(route.tenant.as_str(), route.meter.as_str(), r.function, r.refused.as_deref(), r.received_at)
                 .await
@@ -355,5 +365,9 @@ impl ReadingSink for Store {
 impl mqtt_bridge::port::DeviceAuth for Store {
     fn check(&self, client_id: &str, username: &str, password: &str) -> bool {
         self.check_device(client_id, username, password)
+    }
+
+    fn authorize(&self, client_id: &str, access: mqtt_bridge::port::Access<'_>) -> bool {
+        self.authorize_device(client_id, access)
     }
 }

@@ -97,6 +97,8 @@ pub struct Store {
     pub(crate) caches: Arc<RwLock<Caches>>,
     /// The bridge's own broker login (username, sha256 of its secret).
     bridge_login: Arc<RwLock<Option<(String, String)>>>,
+    /// Broker connections by client id: (username, sha256 of the secret) they logged in with.
+    broker_logins: Arc<RwLock<HashMap<String, (String, String)>>>,
     /// Tariff versions by (tenant, tariff), loaded on first use.
     pub(crate) tariffs: TariffCache,
     /// Where decided commands go after commit.
@@ -163,6 +165,7 @@ impl Store {
             db,
             caches: Arc::default(),
             bridge_login: Arc::default(),
+            broker_logins: Arc::default(),
             tariffs: Arc::default(),
             commands: Arc::new(CommandLog::default()),
             cache_generation: Arc::default(),
@@ -292,16 +295,44 @@ impl Store {
     /// username (bridge sessions use `{username}-{n}`), and the secret must match.
     pub fn check_device(&self, client_id: &str, username: &str, password: &str) -> bool {
         let hashed = hash_secret(password);
-        if let Ok(b) = self.bridge_login.read()
+        let ok = if let Ok(b) = self.bridge_login.read()
             && let Some((user, hash)) = b.as_ref()
             && user == username
         {
-            return client_id.starts_with(user.as_str()) && *hash == hashed;
+            client_id.starts_with(user.as_str()) && *hash == hashed
+        } else {
+            client_id == username && self.caches.read().map(|c| c.credentials.get(username) == Some(&hashed)).unwrap_or(false)
+        };
+        if ok && let Ok(mut logins) = self.broker_logins.write() {
+            logins.insert(client_id.to_string(), (username.to_string(), hashed));
         }
-        if client_id != username {
+        ok
+    }
+
+    /// Topic rights on the embedded broker, for every packet of a connected client: the
+    /// bridge (its login still the configured one) may do anything; a device may publish
+    /// only on `vl/up/{username}` and subscribe only to `vl/down/{username}` — no wildcard,
+    /// no `$share`, no other device's topic — and only while the secret it connected with is
+    /// still its active login (revoked, rotated or its tenant suspended: the next packet
+    /// closes the connection).
+    pub fn authorize_device(&self, client_id: &str, access: mqtt_bridge::port::Access<'_>) -> bool {
+        use mqtt_bridge::port::Access;
+        let Some((username, hashed)) = self.broker_logins.read().ok().and_then(|l| l.get(client_id).cloned()) else {
             return false;
+        };
+        if let Ok(b) = self.bridge_login.read()
+            && let Some((user, hash)) = b.as_ref()
+            && *user == username
+        {
+            return *hash == hashed;
         }
-        self.caches.read().map(|c| c.credentials.get(username) == Some(&hashed)).unwrap_or(false)
+        let valid = client_id == username && self.caches.read().map(|c| c.credentials.get(&username) == Some(&hashed)).unwrap_or(false);
+        valid
+            && match access {
+                Access::Publish(topic) => topic.strip_prefix(mqtt_bridge::uplink::UP_PREFIX) == Some(username.as_str()),
+                Access::Subscribe(filter) => filter.strip_prefix(mqtt_bridge::uplink::DOWN_PREFIX) == Some(username.as_str()),
+                Access::Stay => true,
+            }
     }
 
     /// Rebuilds the credential and routing caches from the database. If a device was

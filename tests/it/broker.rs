@@ -1,0 +1,140 @@
+//! The embedded broker (the single-box default) holds its walls when attacked: a device
+//! login of one tenant can neither read nor write another device's topics — no `#`, no
+//! `$share`, no other uplink or downlink, no will on someone else's topic — and a revoked
+//! login loses its live connection. The broker runs here against the app's store on both
+//! passes (SQLite and PostgreSQL), the test itself acting as the bridge.
+
+use std::time::Duration;
+
+use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Packet, QoS};
+use serde_json::json;
+use tests::{Admin, TestApp};
+use tokio::sync::mpsc;
+
+#[derive(Debug)]
+enum Seen {
+    Publish(String, Vec<u8>),
+    SubAck,
+    Closed,
+}
+
+fn connect(port: u16, client_id: &str, user: &str, pass: &str, will: Option<&str>) -> (AsyncClient, mpsc::UnboundedReceiver<Seen>) {
+    let mut o = MqttOptions::new(client_id, "127.0.0.1", port);
+    o.set_credentials(user, pass);
+    o.set_keep_alive(Duration::from_secs(5));
+    if let Some(topic) = will {
+        o.set_last_will(LastWill::new(topic, b"gone".to_vec(), QoS::AtLeastOnce, false));
+    }
+    let (client, mut events) = AsyncClient::new(o, 16);
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let seen = match events.poll().await {
+                Ok(Event::Incoming(Packet::Publish(p))) => Seen::Publish(p.topic.clone(), p.payload.to_vec()),
+                Ok(Event::Incoming(Packet::SubAck(_))) => Seen::SubAck,
+                Ok(_) => continue,
+                Err(_) => {
+                    let _ = tx.send(Seen::Closed);
+                    return; // no reconnect: a closed connection stays closed
+                }
+            };
+            if tx.send(seen).is_err() {
+                return;
+            }
+        }
+    });
+    (client, rx)
+}
+
+/// What arrives within `wait`.
+async fn drain(rx: &mut mpsc::UnboundedReceiver<Seen>, wait: Duration) -> Vec<Seen> {
+    let mut out = Vec::new();
+    while let Ok(Some(seen)) = tokio::time::timeout(wait, rx.recv()).await {
+        let closed = matches!(seen, Seen::Closed);
+        out.push(seen);
+        if closed {
+            break;
+        }
+    }
+    out
+}
+
+fn closed(seen: &[Seen]) -> bool {
+    matches!(seen.last(), Some(Seen::Closed))
+}
+
+fn device(admin: &Admin, address: &str) -> (serde_json::Value, String, String) {
+    let p = admin.ok(r#"mutation { createProperty(input: {name: "P"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let r = admin.ok(
+        "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 1, linkType: FOUR_G}) { meter { id } credentials { username password } } }",
+        json!({"p": p, "a": address}),
+    );
+    let c = &r["registerMeter"]["credentials"];
+    (r["registerMeter"]["meter"]["id"].clone(), c["username"].as_str().unwrap().to_string(), c["password"].as_str().unwrap().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_the_embedded_broker_a_device_may_use_only_its_own_topics_and_a_revoked_login_is_dropped() {
+    let app = TestApp::spawn().await;
+    let (ta, tb) = (app.admin("broker-a").await, app.admin("broker-b").await);
+    let (_, a_user, a_pass) = device(&ta, "000000000401");
+    let (b_meter, b_user, b_pass) = device(&tb, "000000000402");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    mqtt_bridge::broker::start_embedded(listen, std::sync::Arc::new(app.app.store.clone())).unwrap();
+
+    // The bridge reads every uplink; device A its own downlink.
+    let (bridge, mut bridge_rx) = connect(port, "voltledger-bridge-t1", "voltledger-bridge", "bridge-test-secret", None);
+    bridge.subscribe("vl/up/#", QoS::AtLeastOnce).await.unwrap();
+    assert!(matches!(drain(&mut bridge_rx, Duration::from_millis(800)).await.first(), Some(Seen::SubAck)));
+    let (dev_a, mut a_rx) = connect(port, &a_user, &a_user, &a_pass, None);
+    dev_a.subscribe(format!("vl/down/{a_user}"), QoS::AtLeastOnce).await.unwrap();
+    assert!(matches!(drain(&mut a_rx, Duration::from_millis(800)).await.first(), Some(Seen::SubAck)));
+
+    // B (another tenant) may not listen to everything, nor to a shared group of uplinks,
+    // nor to A's downlink: each attempt closes its connection, and it receives nothing.
+    for filter in ["#".to_string(), "vl/up/+".to_string(), "$share/g/vl/up/+".to_string(), format!("vl/down/{a_user}")] {
+        let (dev_b, mut b_rx) = connect(port, &b_user, &b_user, &b_pass, None);
+        dev_b.subscribe(filter.clone(), QoS::AtLeastOnce).await.unwrap();
+        dev_a.publish(format!("vl/up/{a_user}"), QoS::AtLeastOnce, false, b"a-reading".to_vec()).await.unwrap();
+        let seen = drain(&mut b_rx, Duration::from_millis(1500)).await;
+        assert!(closed(&seen), "subscribing to {filter}: {seen:?}");
+        assert!(!seen.iter().any(|s| matches!(s, Seen::Publish(..))), "B received A's traffic through {filter}: {seen:?}");
+    }
+    let got = drain(&mut bridge_rx, Duration::from_millis(500)).await;
+    assert!(got.iter().all(|s| matches!(s, Seen::Publish(t, p) if *t == format!("vl/up/{a_user}") && p == b"a-reading")), "{got:?}");
+
+    // B may not publish on A's uplink (readings in A) nor on A's downlink (commands to A).
+    for topic in [format!("vl/up/{a_user}"), format!("vl/down/{a_user}")] {
+        let (dev_b, mut b_rx) = connect(port, &b_user, &b_user, &b_pass, None);
+        dev_b.publish(topic.clone(), QoS::AtLeastOnce, false, b"forged".to_vec()).await.unwrap();
+        assert!(closed(&drain(&mut b_rx, Duration::from_millis(1500)).await), "publishing on {topic}");
+    }
+    let to_bridge = drain(&mut bridge_rx, Duration::from_millis(500)).await;
+    assert!(!to_bridge.iter().any(|s| matches!(s, Seen::Publish(_, p) if p == b"forged")), "{to_bridge:?}");
+    let to_a = drain(&mut a_rx, Duration::from_millis(300)).await;
+    assert!(!to_a.iter().any(|s| matches!(s, Seen::Publish(..))), "{to_a:?}");
+
+    // A will on A's topic is refused at CONNECT (it would be published when B leaves).
+    let (_willful, mut w_rx) = connect(port, &b_user, &b_user, &b_pass, Some(&format!("vl/up/{a_user}")));
+    assert!(closed(&drain(&mut w_rx, Duration::from_millis(1500)).await));
+
+    // B on its own topics works.
+    let (dev_b, mut b_rx) = connect(port, &b_user, &b_user, &b_pass, None);
+    dev_b.subscribe(format!("vl/down/{b_user}"), QoS::AtLeastOnce).await.unwrap();
+    assert!(matches!(drain(&mut b_rx, Duration::from_millis(800)).await.first(), Some(Seen::SubAck)));
+    dev_b.publish(format!("vl/up/{b_user}"), QoS::AtLeastOnce, false, b"b-own".to_vec()).await.unwrap();
+    let got = drain(&mut bridge_rx, Duration::from_millis(800)).await;
+    assert!(got.iter().any(|s| matches!(s, Seen::Publish(t, p) if *t == format!("vl/up/{b_user}") && p == b"b-own")), "{got:?}");
+
+    // Revoking B's login drops its open connection at its next packet (at the latest its
+    // keep-alive); its publish is not delivered.
+    tb.ok("mutation($m: ID!) { revokeDeviceCredential(input: {meterId: $m}) }", json!({"m": b_meter}));
+    dev_b.publish(format!("vl/up/{b_user}"), QoS::AtLeastOnce, false, b"after-revoke".to_vec()).await.unwrap();
+    assert!(closed(&drain(&mut b_rx, Duration::from_secs(8)).await), "a revoked login keeps its connection");
+    let got = drain(&mut bridge_rx, Duration::from_millis(500)).await;
+    assert!(!got.iter().any(|s| matches!(s, Seen::Publish(_, p) if p == b"after-revoke")), "{got:?}");
+    // …and cannot log in again.
+    let (_again, mut again_rx) = connect(port, &b_user, &b_user, &b_pass, None);
+    assert!(closed(&drain(&mut again_rx, Duration::from_millis(1500)).await));
+}
