@@ -298,11 +298,12 @@ async fn prepaid_accounts_are_charged_their_property_and_capacity_fees_once_a_mo
     let post_paid = open_with_fee(&office.0, None);
     // This period's maximum demand: the meter's register says 12.5 kW.
     let now = chrono::Utc::now();
-    let mut r = reading(&shop.1, shop.2, now - chrono::Duration::seconds(50), "100.00");
+    let tz = chrono_tz::Asia::Shanghai;
+    // A new tenant settles on day 1 at 00:00 (Shanghai): this period is the one holding now.
+    let period = Period::containing(now, tz, 1, 0);
+    let mut r = reading(&shop.1, shop.2, (now - chrono::Duration::seconds(50)).max(period.start(tz, 1, 0)), "100.00");
     r.values.max_demand = Some("12.5000".parse().unwrap());
     feed(&app, vec![r]).await;
-    let tz = chrono_tz::Asia::Shanghai;
-    let period = Period::containing(now, tz, 1, 0);
     let after = period.end(tz, 1, 0) + chrono::Duration::minutes(5);
     let t = app.app.store.tenant(admin.tenant.clone());
     // Before the period ends nothing is due for it; after, 200.00 + 12.5 kW × 30 = 375.00.

@@ -10,12 +10,12 @@ fn login(app: &TestApp, tenant: &str, username: &str, password: &str) -> (u16, V
     post_json(app.app.http_addr, "/auth/login", None, &json!({"tenant": tenant, "username": username, "password": password}))
 }
 
-fn code(v: &Value) -> String {
+pub(crate) fn code(v: &Value) -> String {
     v["errors"][0]["extensions"]["code"].as_str().unwrap_or("").to_string()
 }
 
 /// A property with one 4G meter: (property id, meter id).
-fn property_with_meter(admin: &Admin, name: &str, address: &str) -> (String, String) {
+pub(crate) fn property_with_meter(admin: &Admin, name: &str, address: &str) -> (String, String) {
     let p = admin.ok("mutation($n: String!) { createProperty(input: {name: $n}) { id } }", json!({"n": name}))["createProperty"]["id"]
         .as_str()
         .unwrap()
@@ -31,7 +31,7 @@ fn property_with_meter(admin: &Admin, name: &str, address: &str) -> (String, Str
 }
 
 /// A customer with a phone and an account holding `meter`: (customer id, account number).
-fn customer_with_account(admin: &Admin, name: &str, phone: &str, meter: &str) -> (String, String) {
+pub(crate) fn customer_with_account(admin: &Admin, name: &str, phone: &str, meter: &str) -> (String, String) {
     let c =
         admin.ok(
             "mutation($n: String!, $p: String!) { createCustomer(input: {name: $n, phone: $p}) { id } }",
@@ -50,12 +50,12 @@ fn customer_with_account(admin: &Admin, name: &str, phone: &str, meter: &str) ->
     (c, number)
 }
 
-fn role_id(admin: &Admin, name: &str) -> String {
+pub(crate) fn role_id(admin: &Admin, name: &str) -> String {
     let roles = admin.ok("{ roles { id name } }", json!({}))["roles"].clone();
     roles.as_array().unwrap().iter().find(|r| r["name"] == name).unwrap()["id"].as_str().unwrap().to_string()
 }
 
-fn create_operator(admin: &Admin, username: &str, role: &str, properties: Option<Vec<&str>>) -> String {
+pub(crate) fn create_operator(admin: &Admin, username: &str, role: &str, properties: Option<Vec<&str>>) -> String {
     let v = admin.ok(
         "mutation($i: CreateOperatorInput!) { createOperator(input: $i) { id } }",
         json!({"i": {"username": username, "password": "Strong-Pass 2026", "roleId": role, "propertyIds": properties}}),

@@ -15,3 +15,4 @@ mod mosquitto;
 mod payment_channels;
 mod payments;
 mod registry;
+mod scope;

@@ -270,6 +270,18 @@ async fn a_customer_recharges_through_wechat_pay_and_is_credited_once() {
         })
         .await
     );
+    // West's order paid a second time: West's difference is open while East's are settled;
+    // East's alarm clears, West's stays (each payee's alarm is its own).
+    let (h, body) = s.pay.notification(no2, |t| t["transaction_id"] = json!("4200000000202612040000000777")).unwrap();
+    assert_eq!(notify(&s, &h, &body), 204);
+    let open = s.admin.ok("{ paymentDifferences { id payeeId } }", json!({}))["paymentDifferences"].clone();
+    for d in open.as_array().unwrap().iter().filter(|d| d["payeeId"] == o["payeeId"]) {
+        s.admin.ok("mutation($id: ID!) { resolvePaymentDifference(id: $id, resolution: \"refunded\") { state } }", json!({"id": d["id"]}));
+    }
+    s.app.app.store.platform_evaluate_alarms(chrono::Utc::now()).await.unwrap();
+    let active = s.admin.ok("{ alarms(activeOnly: true, kind: \"PAYMENT_DIFFERENCE\") { subjectId } }", json!({}))["alarms"].clone();
+    assert_eq!(active, json!([{"subjectId": o2["payeeId"]}]), "East cleared, West still open");
+
     // The finance figures split by payee.
     let from = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
     let to = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
@@ -705,5 +717,40 @@ async fn notification_storms_with_new_transaction_ids_credit_each_order_once() {
     assert_eq!(acc["account"]["ledger"]["items"].as_array().unwrap().len(), amounts.len());
     let diffs = s.admin.ok("{ paymentDifferences { transactionId } }", json!({}))["paymentDifferences"].as_array().unwrap().len();
     assert_eq!(diffs as u64, expected_differences);
+    s.pay.stop().await;
+}
+
+/// A payment for an account closed after its order was placed is not lost and not credited:
+/// the order is closed to further payment, the money is kept as a difference for refund,
+/// and the order itself cannot be refunded too (the money would go back twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_payment_for_an_account_closed_meanwhile_is_kept_for_refund_once() {
+    let s = setup().await;
+    let (a1, _) = s.accounts.clone();
+    let o = order(&s, &a1, "15.00");
+    let no = o["outTradeNo"].as_str().unwrap().to_string();
+    s.admin.ok("mutation($a: ID!) { closeAccount(id: $a) { account { state } } }", json!({"a": a1}));
+    assert!(s.pay.pay(&no));
+    let kept = TestApp::eventually(std::time::Duration::from_secs(20), || {
+        let d = s.admin.ok("{ paymentDifferences { orderId amount reason } }", json!({}))["paymentDifferences"].clone();
+        async move { d.as_array().is_some_and(|d| d.len() == 1) }
+    })
+    .await;
+    assert!(kept, "deliveries: {:?}", s.pay.deliveries());
+    let d = s.admin.ok("{ paymentDifferences { orderId amount reason } }", json!({}))["paymentDifferences"][0].clone();
+    assert_eq!((d["orderId"].clone(), d["amount"].as_str()), (o["id"].clone(), Some("15.00")));
+    assert!(d["reason"].as_str().unwrap().contains("could not be credited"), "{d}");
+    let acc = s.admin.ok("query($a: ID!) { account(id: $a) { balance state ledgerTotal } }", json!({"a": a1}))["account"].clone();
+    assert_eq!(acc, json!({"balance": "0.00", "state": "CLOSED", "ledgerTotal": "0.00"}));
+    let orders = s.admin.ok("query($a: ID!) { rechargeOrders(accountId: $a) { id state } }", json!({"a": a1}))["rechargeOrders"].clone();
+    assert_eq!(orders[0]["state"], "CLOSED");
+    let refund = s
+        .admin
+        .fails("mutation($o: ID!) { refundPayment(input: {orderId: $o, amount: \"15.00\", reason: \"x\"}) { id } }", json!({"o": o["id"]}));
+    assert_eq!(refund["code"], "CONFLICT", "{refund}");
+    // WeChat retries: still one difference, nothing credited.
+    let (h, body) = s.pay.notification(&no, |_| {}).unwrap();
+    assert_eq!(notify(&s, &h, &body), 204);
+    assert_eq!(s.admin.ok("{ paymentDifferences { id } }", json!({}))["paymentDifferences"].as_array().unwrap().len(), 1);
     s.pay.stop().await;
 }

@@ -157,7 +157,7 @@ impl BillingQuery {
         period: Option<String>,
         account_id: Option<ID>,
         #[graphql(default = 1)] page: i32,
-        #[graphql(default = 200)] page_size: i32,
+        #[graphql(default = 1000)] page_size: i32,
     ) -> Res<Vec<Bill>> {
         if let Some(p) = &period {
             Period::parse(p).map_err(err)?;

@@ -189,20 +189,47 @@ pub struct Guard;
 
 impl ExtensionFactory for Guard {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(GuardExtension { variables: Mutex::default() })
+        Arc::new(GuardExtension { variables: Mutex::default(), extra_defaults: Mutex::default() })
     }
 }
 
 struct GuardExtension {
     variables: Mutex<Variables>,
+    /// Defaults of other operations in the document for variables already defaulted: their
+    /// ids are checked as well.
+    extra_defaults: Mutex<Vec<async_graphql::Value>>,
 }
 
-/// Every string in the arguments that is a UUID: the objects the call names.
+/// The objects a call names: every value of an id argument (`id`, `…Id`, `…Ids`, at any
+/// depth), in the canonical form the resolvers parse it into — a UUID spelled without
+/// hyphens, in braces, as a URN or in capitals is the same object. A value of an id
+/// argument that is not a UUID at all is kept as written (it names nothing, and is refused
+/// for scoped principals). Other strings (notes, idempotency keys) are not ids.
 fn named_ids(v: &serde_json::Value, out: &mut Vec<String>) {
+    fn is_id_key(k: &str) -> bool {
+        let k = k.to_ascii_lowercase();
+        k == "id" || k == "ids" || k.ends_with("id") || k.ends_with("ids")
+    }
+    fn push(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => {
+                out.push(uuid::Uuid::parse_str(s.trim()).map(|u| u.to_string()).unwrap_or_else(|_| s.clone()));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| push(x, out)),
+            _ => {}
+        }
+    }
     match v {
-        serde_json::Value::String(s) if uuid::Uuid::parse_str(s).is_ok() => out.push(s.to_lowercase()),
         serde_json::Value::Array(a) => a.iter().for_each(|x| named_ids(x, out)),
-        serde_json::Value::Object(o) => o.values().for_each(|x| named_ids(x, out)),
+        serde_json::Value::Object(o) => {
+            for (k, x) in o {
+                if is_id_key(k) && !x.is_object() {
+                    push(x, out);
+                } else {
+                    named_ids(x, out);
+                }
+            }
+        }
         _ => {}
     }
 }
@@ -277,7 +304,7 @@ pub async fn admit(
             }
             let store = store.ok_or(ApiError::Unauthenticated)?;
             // Out of scope looks exactly like another tenant's object: not found.
-            if store.within_scope(ids, scope).await? { Ok(()) } else { Err(ApiError::NotFound) }
+            if store.within_scope(ids, scope, rule == Rule::Read).await? { Ok(()) } else { Err(ApiError::NotFound) }
         }
         _ => Err(denied()),
     }
@@ -292,8 +319,32 @@ impl Extension for GuardExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        *self.variables.lock().unwrap_or_else(|p| p.into_inner()) = variables.clone();
-        next.run(ctx, query, variables).await
+        let document = next.run(ctx, query, variables).await?;
+        // The guard must see the arguments as the resolver will: a variable the request
+        // leaves out takes its default from the operation. With several operations in one
+        // document the one that runs is not known here, so every operation's defaults are
+        // kept (their ids are checked too: a superset, never less).
+        let mut seen = variables.clone();
+        let mut extra = Vec::new();
+        for (_, op) in document.operations.iter() {
+            for def in &op.node.variable_definitions {
+                let name = def.node.name.node.clone();
+                if let Some(default) = &def.node.default_value
+                    && !variables.contains_key(&name)
+                {
+                    match seen.get(&name) {
+                        None => {
+                            seen.insert(name, default.node.clone());
+                        }
+                        Some(other) if *other != default.node => extra.push(default.node.clone()),
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+        *self.variables.lock().unwrap_or_else(|p| p.into_inner()) = seen;
+        *self.extra_defaults.lock().unwrap_or_else(|p| p.into_inner()) = extra;
+        Ok(document)
     }
 
     async fn resolve(&self, ctx: &ExtensionContext<'_>, info: ResolveInfo<'_>, next: NextResolve<'_>) -> ServerResult<Option<Value>> {
@@ -319,6 +370,17 @@ impl Extension for GuardExtension {
         };
         let mut ids = Vec::new();
         named_ids(&args, &mut ids);
+        for default in self.extra_defaults.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            match default.clone().into_json() {
+                Ok(serde_json::Value::String(s)) => {
+                    if let Ok(u) = uuid::Uuid::parse_str(s.trim()) {
+                        ids.push(u.to_string());
+                    }
+                }
+                Ok(other) => named_ids(&other, &mut ids),
+                Err(_) => {}
+            }
+        }
         let principal = ctx.data_opt::<Principal>();
         let store = ctx.data_opt::<TenantStore>();
         admit(rule(root, &field), &field, principal, ctx.data_opt::<Suspended>().is_some(), store, &ids).await.map_err(refuse)?;

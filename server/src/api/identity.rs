@@ -683,6 +683,7 @@ impl IdentityMutation {
             properties: ids(&input.property_ids, "propertyIds")?,
         };
         let t = tenant(ctx)?;
+        grantable(ctx, t, Some(&new.role_id), Some(new.properties.as_deref())).await?;
         t.create_operator(&new)
             .await
             .map_err(|e| match e {
@@ -702,8 +703,9 @@ impl IdentityMutation {
             _ => None,
         };
         let role = input.role_id.map(|r| r.to_string());
-        tenant(ctx)?
-            .update_operator(input.id.as_str(), input.display_name.as_deref(), role.as_deref(), scope)
+        let t = tenant(ctx)?;
+        grantable(ctx, t, role.as_deref(), scope.as_ref().map(|s| s.as_deref())).await?;
+        t.update_operator(input.id.as_str(), input.display_name.as_deref(), role.as_deref(), scope)
             .await
             .map_err(|e| match e {
                 store::StoreError::Conflict(m) if m.contains("role") => err(Invalid::new("roleId", m)),
@@ -757,8 +759,9 @@ impl IdentityMutation {
         if input.name.trim().is_empty() {
             return Err(err(Invalid::new("name", "required")));
         }
-        tenant(ctx)?
-            .create_role(input.name.trim(), &perm_set(&input.permissions))
+        let t = tenant(ctx)?;
+        grantable_permissions(ctx, &perm_set(&input.permissions))?;
+        t.create_role(input.name.trim(), &perm_set(&input.permissions))
             .await
             .map_err(|e| match e {
                 store::StoreError::Conflict(_) => err(Invalid::new("name", "already taken")),
@@ -772,6 +775,7 @@ impl IdentityMutation {
         if input.name.trim().is_empty() {
             return Err(err(Invalid::new("name", "required")));
         }
+        grantable_permissions(ctx, &perm_set(&input.permissions))?;
         tenant(ctx)?.update_role(input.id.as_str(), input.name.trim(), &perm_set(&input.permissions)).await.map_err(err).map(Into::into)
     }
 
@@ -914,4 +918,23 @@ impl IdentityMutation {
         let store = ctx.data::<Store>().map_err(|_| err(ApiError::Unauthenticated))?;
         store.platform_set_tenant_status(&input.slug, "ACTIVE").await.map_err(err).map(Into::into)
     }
+}
+
+/// The calling operator may not grant more than it holds (`domain::access::may_grant`): the
+/// role's permissions and the property scope given to an operator must be within its own.
+async fn grantable(ctx: &Context<'_>, t: &store::TenantStore, role: Option<&str>, scope: Option<Option<&[String]>>) -> Res<()> {
+    let Principal::Operator { permissions, properties, .. } = principal(ctx)? else { return Ok(()) };
+    let role_perms = match role {
+        Some(r) => Some(t.role(r).await.map_err(err)?.ok_or_else(|| err(Invalid::new("roleId", "no such role")))?.permissions),
+        None => None,
+    };
+    crate::domain::access::may_grant((permissions, properties.as_deref()), role_perms.as_ref(), scope)
+        .map_err(|e| err(ApiError::Forbidden(e.message)))
+}
+
+/// A role's permissions must be within the calling operator's own.
+fn grantable_permissions(ctx: &Context<'_>, wanted: &PermissionSet) -> Res<()> {
+    let Principal::Operator { permissions, properties, .. } = principal(ctx)? else { return Ok(()) };
+    crate::domain::access::may_grant((permissions, properties.as_deref()), Some(wanted), None)
+        .map_err(|e| err(ApiError::Forbidden(e.message)))
 }

@@ -77,6 +77,11 @@ impl PermissionSet {
         self.0.contains(&p)
     }
 
+    /// Whether every permission of `other` is here.
+    pub fn covers(&self, other: &PermissionSet) -> bool {
+        other.0.is_subset(&self.0)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = Permission> + '_ {
         self.0.iter().copied()
     }
@@ -183,8 +188,46 @@ impl ParkScope {
     }
 }
 
+/// What a grantor (an operator: its permissions and property scope, `None` = every
+/// property) may give another operator or a role: never more than it holds itself —
+/// no permission it lacks, no property outside its scope, and a scoped grantor never "all
+/// properties". `scope` is `None` when unchanged, `Some(None)` for all properties.
+pub fn may_grant(
+    grantor: (&PermissionSet, Option<&[String]>),
+    permissions: Option<&PermissionSet>,
+    scope: Option<Option<&[String]>>,
+) -> Result<(), Invalid> {
+    let (held, own) = grantor;
+    if let Some(p) = permissions
+        && !held.covers(p)
+    {
+        return Err(Invalid::new("permissions", "you cannot grant permissions you do not hold"));
+    }
+    match (scope, own) {
+        (Some(None), Some(_)) => Err(Invalid::new("propertyIds", "you are limited to some properties and cannot grant all of them")),
+        (Some(Some(wanted)), Some(own)) if wanted.iter().any(|p| !own.contains(p)) => {
+            Err(Invalid::new("propertyIds", "you cannot grant properties outside your own"))
+        }
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn nobody_grants_more_than_it_holds() {
+        use Permission::*;
+        let me = PermissionSet::of(&[Meters, Operators]);
+        let mine = vec!["p1".to_string()];
+        assert!(may_grant((&me, None), Some(&PermissionSet::of(&[Meters])), Some(None)).is_ok());
+        assert_eq!(may_grant((&me, None), Some(&PermissionSet::of(&[Settings])), None).unwrap_err().field, "permissions");
+        assert_eq!(may_grant((&me, Some(&mine)), None, Some(None)).unwrap_err().field, "propertyIds");
+        let wider = vec!["p1".to_string(), "p2".to_string()];
+        assert_eq!(may_grant((&me, Some(&mine)), None, Some(Some(&wider))).unwrap_err().field, "propertyIds");
+        assert!(may_grant((&me, Some(&mine)), Some(&me), Some(Some(&mine))).is_ok());
+        assert!(may_grant((&me, Some(&mine)), None, None).is_ok(), "unchanged scope");
+    }
     use super::*;
 
     #[test]

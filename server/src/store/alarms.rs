@@ -232,7 +232,7 @@ impl Store {
             // Raise: the condition holds and no alarm of the kind is active for the subject.
             let sql = format!(
                 "SELECT {tenant} AS tenant_id, {subject} AS subject_id, {gateway} AS gateway_id FROM {source}
-                 WHERE {holds} AND NOT EXISTS (SELECT 1 FROM alarms x WHERE x.tenant_id = {tenant} AND x.subject_id = {subject}
+                 WHERE ({holds}) AND NOT EXISTS (SELECT 1 FROM alarms x WHERE x.tenant_id = {tenant} AND x.subject_id = {subject}
                    AND x.kind = $1 AND x.state = 'ACTIVE')",
                 source = rule.source,
                 holds = &rule.holds,
@@ -272,7 +272,7 @@ impl Store {
             // Clear: active alarms of the kind whose subject no longer meets the condition.
             let sql = format!(
                 "UPDATE alarms SET state = 'CLEARED', cleared_at = $2 WHERE kind = $1 AND state = 'ACTIVE' AND NOT EXISTS (
-                   SELECT 1 FROM {source} WHERE {tenant} = alarms.tenant_id AND {subject} = alarms.subject_id AND {holds})
+                   SELECT 1 FROM {source} WHERE {tenant} = alarms.tenant_id AND {subject} = alarms.subject_id AND ({holds}))
                  RETURNING tenant_id, id",
                 source = rule.source,
                 holds = &rule.holds,

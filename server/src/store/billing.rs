@@ -629,7 +629,9 @@ impl TenantStore {
         let mut charges: Vec<(AccountId, Posting)> = Vec::new();
         let sql = "SELECT a.id, a.property_fee_x100 FROM accounts a WHERE a.tenant_id = $1 AND a.state = 'OPEN' AND a.property_fee_x100 > 0
                    AND a.created_at < $2 AND EXISTS (SELECT 1 FROM meters m WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id
-                   AND m.billing_mode = 'PLATFORM_PREPAID' AND m.retired_at IS NULL) ORDER BY a.id";
+                   AND m.billing_mode = 'PLATFORM_PREPAID' AND m.retired_at IS NULL)
+                   AND NOT EXISTS (SELECT 1 FROM meters m WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id
+                   AND m.billing_mode = 'POST_PAID' AND m.retired_at IS NULL) ORDER BY a.id";
         for r in self.db().query_all_raw(stmt(self.backend(), sql, self.args().t(end))).await? {
             let Some(account) = AccountId::parse(&r.try_get::<String>("", "id")?) else { continue };
             let fee = super::registry::int(&r, "property_fee_x100")?;
@@ -637,9 +639,26 @@ impl TenantStore {
             p.external_ref = Some(format!("{account}:{}", period.key()));
             charges.push((account, p));
         }
+        // Capacity: a prepaid meter's demand goes to the account it is on, if that account
+        // was open during the period (a new occupant does not pay the last one's demand).
+        let sql = "SELECT id FROM accounts WHERE tenant_id = $1 AND state = 'OPEN' AND created_at < $2";
+        let eligible: std::collections::HashSet<String> = self
+            .db()
+            .query_all_raw(stmt(self.backend(), sql, self.args().t(end)))
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String>("", "id"))
+            .collect::<std::result::Result<_, _>>()?;
         let demand = self.demand_registers(start, end).await?;
         for m in self.bill_meters(None).await?.iter().filter(|m| m.prepaid) {
             let (Some(account), Some(tariff_id)) = (m.account.as_deref().and_then(AccountId::parse), &m.tariff) else { continue };
+            if !eligible.contains(account.as_str()) {
+                continue;
+            }
+            // Charged already for this period: nothing to compute.
+            if self.entry_by_ref(EntryKind::CapacityFeeCharge, &format!("{}:{}", m.id, period.key())).await?.is_some() {
+                continue;
+            }
             let history = self.store.tariff_history(&self.db(), self.tenant.as_str(), tariff_id).await?;
             let Some(kw_price) = history.at(end - chrono::Duration::seconds(1)).and_then(|t| t.capacity_price_per_kw) else { continue };
             let Some(kw) = self.max_demand(m, demand.get(&m.id).copied(), start, end).await? else { continue };

@@ -468,7 +468,11 @@ impl Store {
     pub async fn platform_charge_monthly_fees(&self, now: DateTime<Utc>) -> Result<usize> {
         let mut n = 0;
         for t in self.platform_tenants().await?.into_iter().filter(|t| t.status == "ACTIVE") {
-            n += self.tenant(t.id).charge_monthly_fees(now).await?;
+            // One tenant's trouble (a broken stored tariff) does not hold up the others.
+            match self.tenant(t.id.clone()).charge_monthly_fees(now).await {
+                Ok(k) => n += k,
+                Err(e) => tracing::warn!(tenant = %t.slug, error = %e, "monthly fees failed for a tenant"),
+            }
         }
         Ok(n)
     }

@@ -147,6 +147,9 @@ pub enum Guard {
     None,
     /// Refunds and transfers out may not take the balance below zero.
     NotNegative,
+    /// The closing refund: not below zero, and no balance alarm (the account is closing,
+    /// its customer is not told it is running low).
+    Closing,
 }
 
 const ACCOUNT_COLS: &str = "id, customer_id, number, balance_x100, carry, state, balance_state, relay_wanted, hold_power,
@@ -390,14 +393,17 @@ impl TenantStore {
             AccountCtx::COLUMNS
         );
         let Some(r) = txn.query_one_raw(stmt(b, &sql, self.args().s(account.as_str()).i(delta))).await? else {
-            let found = self.account(account).await?;
+            // Read inside the transaction: on SQLite it holds the write lock.
+            let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE tenant_id = $1 AND id = $2");
+            let found = txn.query_one_raw(stmt(b, &sql, self.args().s(account.as_str()))).await?;
             return Err(if found.is_some() { conflict("account is closed") } else { StoreError::NotFound });
         };
         let ctx = AccountCtx::read(&r)?;
-        if guard == Guard::NotNegative && ctx.balance < 0 {
+        if matches!(guard, Guard::NotNegative | Guard::Closing) && ctx.balance < 0 {
             return Err(conflict(format!("the balance is {}; it may not go below zero", yuan(ctx.balance - delta))));
         }
-        let path = states_entered(ctx.state, ctx.balance - delta, ctx.balance, ctx.thresholds);
+        let path =
+            if guard == Guard::Closing { Vec::new() } else { states_entered(ctx.state, ctx.balance - delta, ctx.balance, ctx.thresholds) };
         let (state, wanted, decision) = decide(ctx.balance, ctx.thresholds, ctx.control);
         if state != ctx.state || wanted != ctx.control.wanted {
             let sql = "UPDATE accounts SET balance_state = $3, relay_wanted = $4 WHERE tenant_id = $1 AND id = $2";
@@ -769,7 +775,7 @@ impl TenantStore {
             return Err(conflict(format!("the account owes {}; settle it before closing", yuan(-acc.balance_x100))));
         }
         let mut posted = if acc.balance_x100 > 0 {
-            self.post(&txn, account, vec![Posting::new(EntryKind::Refund, -acc.balance_x100, note)], true, Guard::NotNegative).await?
+            self.post(&txn, account, vec![Posting::new(EntryKind::Refund, -acc.balance_x100, note)], true, Guard::Closing).await?
         } else {
             Posted { account: acc.clone(), entries: vec![], receipt_no: None, commands: vec![], alarms: vec![] }
         };
@@ -782,9 +788,15 @@ impl TenantStore {
         .await?;
         let sql = "UPDATE accounts SET state = 'CLOSED', closed_at = $3, relay_wanted = 'CLOSED' WHERE tenant_id = $1 AND id = $2";
         txn.execute_raw(stmt(b, sql, self.args().s(account.as_str()).t(Utc::now()))).await?;
+        // A closed account keeps no balance alarm.
+        let sql = "UPDATE alarms SET state = 'CLEARED', cleared_at = $3 WHERE tenant_id = $1 AND subject_id = $2 AND state = 'ACTIVE' RETURNING id";
+        for r in txn.query_all_raw(stmt(b, sql, self.args().s(account.as_str()).t(Utc::now()))).await? {
+            posted.alarms.push(super::AlarmEvent { tenant_id: self.tenant.to_string(), alarm_id: r.try_get("", "id")?, change: "CLEARED" });
+        }
         posted.account = self.account_in(&txn, account).await?;
         posted.commands.clear();
         txn.commit().await?;
+        self.store.publish_alarms(&posted.alarms);
         Ok(posted)
     }
 
@@ -1156,6 +1168,10 @@ impl TenantStore {
             Some(r) => Some(r.try_get("", "read_at")?),
             None => None,
         };
+        // Resolved first: settling below may record a new anomaly of the same kind (a second
+        // reset), which the open one would otherwise swallow.
+        let sql = "UPDATE settlement_anomalies SET resolved_at = $3, resolution = $4 WHERE tenant_id = $1 AND id = $2";
+        txn.execute_raw(stmt(b, sql, self.args().s(id.as_str()).t(Utc::now()).s(how.as_str()))).await?;
         let (mut commands, mut alarms) = (Vec::new(), Vec::new());
         let settle = |arrivals: Vec<Point>, checked: bool| {
             let arrivals: Vec<_> = arrivals
@@ -1179,6 +1195,9 @@ impl TenantStore {
                 }
             }
             AnomalyResolution::RebaseAtAnomaly => {
+                if from.is_some_and(|c| c >= at) {
+                    return Err(conflict("settlement has already moved past the anomalous reading"));
+                }
                 let points = self.points_from(txn, &meter, at).await?;
                 if let Some(first) = points.first().filter(|p| p.at == at) {
                     upsert_cursors(txn, &[cursor_row(self.tenant.as_str(), &meter, first)]).await?;
@@ -1198,13 +1217,11 @@ impl TenantStore {
                 }
             }
         }
-        let sql = "UPDATE settlement_anomalies SET resolved_at = $3, resolution = $4 WHERE tenant_id = $1 AND id = $2";
-        txn.execute_raw(stmt(b, sql, self.args().s(id.as_str()).t(Utc::now()).s(how.as_str()))).await?;
         // What the resolution charged: the meter's energy charges after the held cursor.
         let sql = "SELECT amount_x100, detail FROM ledger_entries WHERE tenant_id = $1 AND meter_id = $2 AND kind = 'ENERGY_CHARGE' AND read_at > $3";
         let mut effect = ResolutionEffect::none(how);
         effect.baseline = baseline;
-        let since = from.unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let since = from.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
         for r in txn.query_all_raw(stmt(b, sql, self.args().s(&meter).t(since))).await? {
             effect.amount_x100 -= super::registry::int(&r, "amount_x100")?;
             effect.charges += 1;

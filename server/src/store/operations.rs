@@ -61,6 +61,8 @@ impl TenantStore {
             sql.push_str(&format!(" AND area_id = ${n}"));
             args = args.s(a.as_str());
         }
+        // A property-scoped operator's batch selects only meters of its properties.
+        sql += &self.scope_clause("property_id", &mut args);
         let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         let mut meters: Vec<(String, Option<String>)> =
             rows.iter().map(|r| Ok((r.try_get("", "id")?, r.try_get("", "account_id")?))).collect::<Result<_>>()?;

@@ -361,15 +361,33 @@ impl TenantStore {
                     self.store.announce(&posted);
                     return Ok(PaidOutcome::Credited(Box::new(posted)));
                 }
-                // The account cannot take the money (closed since the order, or the fee
-                // rules refuse it): keep the payment for refund rather than lose it.
                 Err(StoreError::Conflict(why)) => {
-                    drop(txn);
+                    txn.rollback().await?;
+                    // This payment's entry exists already (credited before its order was
+                    // marked, by an older release or another instance): it is credited.
+                    if let Some(entry) = self.entry_by_ref(kind, transaction_id).await? {
+                        let sql = "UPDATE payment_orders SET state = 'PAID', transaction_id = $3, paid_at = $4, entry_id = $5
+                                   WHERE tenant_id = $1 AND id = $2 AND state = 'CREATED'";
+                        let args = self.args().s(&order.id).s(transaction_id).t(paid_at).s(entry.id.as_str());
+                        self.db().execute_raw(stmt(b, sql, args)).await?;
+                        return Ok(PaidOutcome::AlreadyCredited);
+                    }
+                    // The account cannot take the money (closed since the order, or the fee
+                    // rules refuse it): the order is closed to further payment and this one is
+                    // kept for refund rather than lost. The order has no entry, so it can never
+                    // be refunded twice — through the order and through the difference.
                     let txn = self.db().begin().await?;
-                    let claimed =
-                        txn.execute_raw(stmt(b, claim, self.args().s(&order.id).s(transaction_id).t(paid_at))).await?.rows_affected() == 1;
+                    let close = "UPDATE payment_orders SET state = 'CLOSED' WHERE tenant_id = $1 AND id = $2 AND state = 'CREATED'";
+                    txn.execute_raw(stmt(b, close, self.args().s(&order.id))).await?;
+                    let sql = format!("SELECT {ORDER_COLS} FROM payment_orders WHERE tenant_id = $1 AND id = $2");
+                    let current = txn.query_one_raw(stmt(b, &sql, self.args().s(&order.id))).await?.ok_or(StoreError::NotFound)?;
+                    let current = order_row(&current)?;
+                    if current.transaction_id.as_deref() == Some(transaction_id) {
+                        txn.commit().await?;
+                        return Ok(PaidOutcome::AlreadyCredited);
+                    }
                     let reason = format!("the account could not be credited: {why}");
-                    let outcome = if claimed { self.keep_difference(&txn, order, transaction_id, paid_at, &reason).await? } else { None };
+                    let outcome = self.keep_difference(&txn, &current, transaction_id, paid_at, &reason).await?;
                     txn.commit().await?;
                     return self.after_difference(order, transaction_id, outcome).await;
                 }
@@ -475,7 +493,7 @@ impl TenantStore {
     pub async fn payment_differences(&self, open_only: bool) -> Result<Vec<PaymentDifferenceRow>> {
         let filter = if open_only { " AND state = 'OPEN'" } else { "" };
         let sql = format!(
-            "SELECT {DIFFERENCE_COLS} FROM payment_differences WHERE tenant_id = $1{filter} ORDER BY state DESC, created_at DESC, id LIMIT 1000"
+            "SELECT {DIFFERENCE_COLS} FROM payment_differences WHERE tenant_id = $1{filter} ORDER BY CASE WHEN state = 'OPEN' THEN 0 ELSE 1 END, created_at DESC, id LIMIT 1000"
         );
         self.db().query_all_raw(stmt(self.backend(), &sql, self.args())).await?.iter().map(difference_row).collect()
     }
@@ -826,8 +844,8 @@ impl TenantStore {
             .filter(|r| !matches!(r.state.as_str(), "FAILED" | "ABNORMAL" | "CLOSED"))
             .map(|r| r.amount_x100)
             .sum();
-        if order.state != "PAID" {
-            return Err(StoreError::Conflict("only a paid order can be refunded".into()));
+        if order.state != "PAID" || order.entry_id.is_none() {
+            return Err(StoreError::Conflict("only a paid and credited order can be refunded".into()));
         }
         if amount_x100 <= 0 || refunded + amount_x100 > order.amount_x100 {
             return Err(StoreError::Conflict(format!("at most {} fen of this order is left to refund", order.amount_x100 - refunded)));

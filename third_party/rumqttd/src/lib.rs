@@ -1,3 +1,5 @@
+// VoltLedger patch: upstream code this build does not use warns; the carried copy stays as released.
+#![allow(dead_code, mismatched_lifetime_syntaxes)]
 use std::fmt;
 use std::future::IntoFuture;
 use std::net::SocketAddr;
