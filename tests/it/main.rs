@@ -16,3 +16,4 @@ mod payment_channels;
 mod payments;
 mod registry;
 mod scope;
+mod sockets;

@@ -242,7 +242,7 @@ impl Throttle {
 
 /// Who a request runs as, resolved from its token and the store on every request (so a
 /// revoked session, a disabled operator or a changed role takes effect at once).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Principal {
     Operator {
         tenant: TenantId,

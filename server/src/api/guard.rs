@@ -368,6 +368,14 @@ impl Extension for GuardExtension {
             }
             serde_json::Value::Object(map)
         };
+        // On a WebSocket the identity was taken when the socket opened: every operation
+        // checks that its token still names the same principal (logout, expiry, a disabled
+        // operator, a changed role or scope, a suspended tenant end it).
+        if let Some(ws) = ctx.data_opt::<super::http::WsIdentity>()
+            && !ws.still_valid().await
+        {
+            return Err(refuse(ApiError::Unauthenticated));
+        }
         let mut ids = Vec::new();
         named_ids(&args, &mut ids);
         for default in self.extra_defaults.lock().unwrap_or_else(|p| p.into_inner()).iter() {

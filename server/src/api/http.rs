@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
+use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
 
 use super::auth::{Authenticated, Throttle, TokenKeys, authenticate};
 use super::graphql::VoltSchema;
@@ -51,21 +51,101 @@ async fn graphql(state: web::Data<HttpState>, http: HttpRequest, request: GraphQ
     state.schema.execute(request).await.into()
 }
 
-/// Subscriptions over WebSocket. The access token travels in the `connection_init` payload as
-/// `{"Authorization": "Bearer …"}` (browsers cannot set headers on a WebSocket).
+/// A GraphQL WebSocket's identity: the token it was opened with and whom it named then.
+/// Every operation on the socket checks that the token still names the same principal
+/// (`guard`), and the socket itself is closed when it stops doing so.
+#[derive(Clone)]
+pub struct WsIdentity {
+    token: String,
+    principal: super::auth::Principal,
+    store: Store,
+    keys: TokenKeys,
+}
+
+impl WsIdentity {
+    /// Whether the token still names the same principal: the session is live, the token
+    /// unexpired, the operator enabled with the same role and scope, the tenant active.
+    pub async fn still_valid(&self) -> bool {
+        matches!(authenticate(&self.store, &self.keys, &self.token).await, Some(Authenticated::Principal(p, _)) if *p == self.principal)
+    }
+}
+
+/// How often an open socket's session is checked (besides before every operation).
+const WS_SESSION_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Subscriptions (and queries and mutations) over WebSocket, graphql-transport-ws or the
+/// older graphql-ws. The access token travels in the `connection_init` payload as
+/// `{"Authorization": "Bearer …"}` (browsers cannot set headers on a WebSocket). The socket
+/// keeps no identity of its own: each operation is checked against the session as it is
+/// now, and the socket is closed (code 4401) within seconds of a logout, an expiry, a
+/// revoked session, a disabled operator, a changed role or scope, or a suspended tenant.
 async fn graphql_ws(state: web::Data<HttpState>, http: HttpRequest, payload: web::Payload) -> actix_web::Result<HttpResponse> {
-    let (store, keys) = (state.store.clone(), state.keys.clone());
-    GraphQLSubscription::new(state.schema.clone())
-        .on_connection_init(move |init: serde_json::Value| async move {
-            let bearer = ["Authorization", "authorization"]
-                .iter()
-                .find_map(|k| init.get(*k).and_then(|v| v.as_str()))
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::trim)
-                .map(str::to_string);
-            Ok(identify(&store, &keys, bearer.as_deref(), async_graphql::Data::default()).await)
-        })
-        .start(&http, payload)
+    use async_graphql::http::{WebSocket, WebSocketProtocols, WsMessage};
+    use futures::StreamExt as _;
+    use std::str::FromStr as _;
+    let protocol = http
+        .headers()
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|all| all.split(',').find_map(|p| WebSocketProtocols::from_str(p.trim()).ok()))
+        .ok_or_else(|| actix_web::error::ErrorBadRequest("a GraphQL WebSocket protocol is required (graphql-transport-ws)"))?;
+    let (mut response, mut session, messages) = actix_ws::handle(&http, payload)?;
+    response.headers_mut().insert(
+        actix_web::http::header::SEC_WEBSOCKET_PROTOCOL,
+        actix_web::http::header::HeaderValue::from_static(protocol.sec_websocket_protocol()),
+    );
+    let source = super::login::source(&http);
+    let identity: Arc<std::sync::Mutex<Option<WsIdentity>>> = Arc::default();
+    let (to_graphql, from_client) = futures::channel::mpsc::unbounded::<Vec<u8>>();
+    let init_identity = identity.clone();
+    let (init_store, init_keys) = (state.store.clone(), state.keys.clone());
+    let mut graphql = WebSocket::new(state.schema.clone(), from_client, protocol).on_connection_init(move |init: serde_json::Value| async move {
+        let bearer = ["Authorization", "authorization"]
+            .iter()
+            .find_map(|k| init.get(*k).and_then(|v| v.as_str()))
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .map(str::to_string);
+        let mut data = identify(&init_store, &init_keys, bearer.as_deref(), async_graphql::Data::default()).await;
+        data.insert(Source(source));
+        if let (Some(token), Some(principal)) = (bearer, data.get(&std::any::TypeId::of::<super::auth::Principal>()).and_then(|p| p.downcast_ref::<super::auth::Principal>()).cloned()) {
+            let id = WsIdentity { token, principal, store: init_store.clone(), keys: init_keys.clone() };
+            if let Ok(mut cell) = init_identity.lock() {
+                *cell = Some(id.clone());
+            }
+            data.insert(id);
+        }
+        Ok(data)
+    });
+    let mut messages = messages.aggregate_continuations().max_continuation_size(256 * 1024);
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(WS_SESSION_CHECK);
+        let closing = loop {
+            tokio::select! {
+                m = messages.next() => match m {
+                    Some(Ok(actix_ws::AggregatedMessage::Text(t))) => { let _ = to_graphql.unbounded_send(t.as_bytes().to_vec()); }
+                    Some(Ok(actix_ws::AggregatedMessage::Binary(b))) => { let _ = to_graphql.unbounded_send(b.to_vec()); }
+                    Some(Ok(actix_ws::AggregatedMessage::Ping(b))) => { if session.pong(&b).await.is_err() { break None; } }
+                    Some(Ok(actix_ws::AggregatedMessage::Pong(_))) => {}
+                    Some(Ok(actix_ws::AggregatedMessage::Close(_))) | Some(Err(_)) | None => break None,
+                },
+                out = graphql.next() => match out {
+                    Some(WsMessage::Text(t)) => { if session.text(t).await.is_err() { break None; } }
+                    Some(WsMessage::Close(code, reason)) => break Some((code, reason)),
+                    None => break None,
+                },
+                _ = tick.tick() => {
+                    let current = identity.lock().ok().and_then(|c| c.clone());
+                    if let Some(id) = current && !id.still_valid().await {
+                        break Some((4401, "the session has ended; sign in again".to_string()));
+                    }
+                }
+            }
+        };
+        let reason = closing.map(|(code, reason)| actix_ws::CloseReason { code: code.into(), description: Some(reason) });
+        let _ = session.close(reason).await;
+    });
+    Ok(response)
 }
 
 async fn graphiql() -> HttpResponse {

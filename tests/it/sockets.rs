@@ -1,0 +1,122 @@
+//! A GraphQL WebSocket keeps no identity of its own: after a logout, an expired or revoked
+//! session, a disabled operator, a changed role or a suspended tenant, the next operation
+//! on an open socket is refused and the socket is closed (4401) within seconds — a live
+//! subscription included.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tests::{TestApp, http_request};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn open(addr: std::net::SocketAddr, token: &str) -> Ws {
+    let mut request = format!("ws://{addr}/graphql/ws").into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("the socket opens");
+    let init = json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}});
+    ws.send(Message::text(init.to_string())).await.unwrap();
+    let ack = next_json(&mut ws).await.expect("an answer to connection_init");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    ws
+}
+
+/// The next JSON message, if one comes within 10 s and the socket is open.
+async fn next_json(ws: &mut Ws) -> Option<Value> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => return serde_json::from_str(&t).ok(),
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            _ => return None,
+        }
+    }
+}
+
+/// Runs a query on the socket: its `next` payload.
+async fn ask(ws: &mut Ws, id: &str, query: &str) -> Value {
+    ws.send(Message::text(json!({"id": id, "type": "subscribe", "payload": {"query": query}}).to_string())).await.unwrap();
+    loop {
+        let m = next_json(ws).await.expect("an answer");
+        if m["id"] == id && m["type"] == "next" {
+            return m["payload"].clone();
+        }
+        if m["id"] == id && m["type"] == "error" {
+            return json!({"errors": m["payload"]});
+        }
+    }
+}
+
+/// The close code, if the server closes the socket within `wait`.
+async fn closed_within(ws: &mut Ws, wait: Duration) -> Option<u16> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => return Some(frame.map(|f| u16::from(f.code)).unwrap_or(1005)),
+            Ok(Some(Ok(_))) => continue,
+            Ok(Some(Err(_)) | None) => return Some(1006),
+            Err(_) => return None,
+        }
+    }
+}
+
+fn error_code(v: &Value) -> String {
+    v["errors"][0]["extensions"]["code"].as_str().unwrap_or("").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_open_socket_follows_the_session_logout_disable_role_change_and_suspension_close_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("sockets").await;
+    let addr = app.app.http_addr;
+
+    // Logout: the next operation is refused, then the socket closes; a live subscription too.
+    let token = app.session(&admin.tenant, "admin").await;
+    let mut ws = open(addr, &token).await;
+    assert_eq!(ask(&mut ws, "1", "{ meters { total } }").await["data"]["meters"]["total"], 0);
+    let mut watching = open(addr, &token).await;
+    watching.send(Message::text(json!({"id": "s", "type": "subscribe", "payload": {"query": "subscription { alarmChanges { change } }"}}).to_string())).await.unwrap();
+    let (status, _) = http_request(addr, "POST", "/auth/logout", &[("Authorization", &format!("Bearer {token}"))], "");
+    assert_eq!(status, 204);
+    assert_eq!(error_code(&ask(&mut ws, "2", "{ meters { total } }").await), "UNAUTHENTICATED");
+    let mutation = r#"mutation { createProperty(input: {name: "After logout"}) { id } }"#;
+    assert_eq!(error_code(&ask(&mut ws, "3", mutation).await), "UNAUTHENTICATED");
+    assert_eq!(closed_within(&mut ws, Duration::from_secs(8)).await, Some(4401));
+    assert_eq!(closed_within(&mut watching, Duration::from_secs(8)).await, Some(4401), "the subscription's socket closes too");
+    let props = admin.ok("{ properties { name } }", json!({}))["properties"].clone();
+    assert!(!props.to_string().contains("After logout"), "{props}");
+
+    // A disabled operator, a changed role: their open sockets close.
+    let role = |name: &str| {
+        admin.ok("{ roles { id name } }", json!({}))["roles"].as_array().unwrap().iter().find(|r| r["name"] == name).unwrap()["id"].clone()
+    };
+    let mut ids = Vec::new();
+    for user in ["ws-disabled", "ws-demoted"] {
+        let v = admin.ok(
+            "mutation($i: CreateOperatorInput!) { createOperator(input: $i) { id } }",
+            json!({"i": {"username": user, "password": "Strong-Pass 2026", "roleId": role("operator")}}),
+        );
+        ids.push(v["createOperator"]["id"].clone());
+    }
+    let mut disabled = open(addr, &app.session(&admin.tenant, "ws-disabled").await).await;
+    let mut demoted = open(addr, &app.session(&admin.tenant, "ws-demoted").await).await;
+    assert_eq!(ask(&mut demoted, "1", "{ meters { total } }").await["data"]["meters"]["total"], 0);
+    admin.ok("mutation($o: ID!) { setOperatorActive(input: {id: $o, active: false}) { status } }", json!({"o": ids[0]}));
+    admin.ok("mutation($o: ID!, $r: ID!) { updateOperator(input: {id: $o, roleId: $r}) { id } }", json!({"o": ids[1], "r": role("viewer")}));
+    assert_eq!(error_code(&ask(&mut demoted, "2", "{ meters { total } }").await), "UNAUTHENTICATED", "the old role no longer answers");
+    assert_eq!(closed_within(&mut disabled, Duration::from_secs(8)).await, Some(4401));
+    assert_eq!(closed_within(&mut demoted, Duration::from_secs(8)).await, Some(4401));
+
+    // A suspended tenant: the administrator's socket closes.
+    let mut suspended = open(addr, &app.session(&admin.tenant, "admin").await).await;
+    app.app.store.platform_set_tenant_status(&admin.slug, "SUSPENDED").await.unwrap();
+    app.app.store.reload_caches().await.unwrap();
+    assert_eq!(closed_within(&mut suspended, Duration::from_secs(8)).await, Some(4401));
+
+    // A socket that never identified itself gets nothing.
+    app.app.store.platform_set_tenant_status(&admin.slug, "ACTIVE").await.unwrap();
+    app.app.store.reload_caches().await.unwrap();
+    let mut anonymous = open(addr, "not-a-token").await;
+    assert_eq!(error_code(&ask(&mut anonymous, "1", "{ meters { total } }").await), "UNAUTHENTICATED");
+}
