@@ -268,9 +268,11 @@ async fn command_frames(
     } else {
         let action = match c.kind.as_str() {
             "TRIP" => RelayAction::Trip,
+            "CLOSE" => RelayAction::DirectClose,
             "HOLD_ON" => RelayAction::HoldOn,
             "HOLD_OFF" => RelayAction::HoldOff,
-            _ => RelayAction::DirectClose,
+            // Fail closed: a kind this build does not know is never a relay action.
+            other => return Err(CommandBuild::Refused(format!("unknown command kind {other:?}"))),
         };
         let counter = store.platform_next_counter(&c.tenant_id, &c.meter_id).await.map_err(CommandBuild::Store)?;
         let deadline = valid_until.with_timezone(&c.tz).naive_local();

@@ -7,6 +7,7 @@ mod broker;
 mod control;
 mod corrections;
 mod durability;
+mod failclosed;
 mod identity;
 mod ingestion;
 mod isolation;

@@ -59,6 +59,10 @@ impl FriendlyWindow {
     }
 }
 
+/// Every command kind the platform sends. Anything else is refused where it is made and, if
+/// it ever reaches the dispatcher, fails there: never a relay action.
+pub const COMMAND_KINDS: [&str; 8] = ["TRIP", "CLOSE", "HOLD_ON", "HOLD_OFF", "READ", "TIME_SYNC", "WRITE", "PURCHASE"];
+
 /// The friendly hours a new tenant starts with (editable): no automatic trips from 20:00 to
 /// 08:00, nor on Saturdays and Sundays — a cut-off nobody can answer is the complaint the
 /// field reports name first.

@@ -55,6 +55,10 @@ impl Store {
                      SELECT 1 FROM commands n WHERE n.tenant_id = commands.tenant_id AND n.meter_id = commands.meter_id
                        AND n.kind IN ('TRIP', 'CLOSE') AND n.status = 'QUEUED' AND n.created_at > commands.created_at)";
         self.db.execute_raw(stmt(b, sql, Args::new())).await?;
+        // A kind this build does not know fails at once (never sent, never a relay action).
+        let sql = "UPDATE commands SET status = 'FAILED', reason = reason || ' — unknown command kind'
+                   WHERE status = 'QUEUED' AND kind NOT IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF', 'READ', 'PURCHASE', 'WRITE', 'TIME_SYNC')";
+        self.db.execute_raw(stmt(b, sql, Args::new())).await?;
         let sql = "UPDATE commands SET status = 'EXPIRED' WHERE status = 'QUEUED' AND COALESCE(queued_at, created_at) < $1";
         self.db.execute_raw(stmt(b, sql, Args::new().t(now - policy.expire_after))).await?;
         let sql = "SELECT c.tenant_id, c.id, c.meter_id, c.kind, c.source, c.payload, c.attempts, t.time_zone FROM commands c JOIN tenants t ON t.id = c.tenant_id

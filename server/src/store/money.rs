@@ -717,6 +717,9 @@ impl TenantStore {
     /// An operator's relay command for one meter (TRIP, CLOSE, HOLD_ON, HOLD_OFF): queued
     /// and sent by the dispatcher like the automatic ones.
     pub async fn operator_command(&self, meter: &MeterId, kind: &str, reason: &str) -> Result<CommandRow> {
+        if !crate::domain::control::COMMAND_KINDS.contains(&kind) {
+            return Err(conflict(format!("unknown command kind {kind:?}")));
+        }
         let sql = "SELECT account_id FROM meters WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
         let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?.ok_or(StoreError::NotFound)?;
         let record = self.command_record(meter.as_str(), r.try_get("", "account_id")?, kind, "OPERATOR", reason);
