@@ -44,6 +44,24 @@ pub struct Settings {
     /// Where payment channels reach this server (notification URLs); default: the HTTP
     /// listen address.
     pub public_url: Option<String>,
+    /// Walls that differ between a production box and the single-box demo.
+    pub security: SecuritySettings,
+}
+
+/// Security settings (docs/SECURITY.md).
+#[derive(Debug, Clone, Default)]
+pub struct SecuritySettings {
+    /// Tenant-set outbound URLs may point at loopback or private addresses (local stand-ins;
+    /// never in production).
+    pub allow_local_outbound: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (empty: the socket peer is
+    /// the client).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Serve GraphiQL and answer introspection (off in production if you wish).
+    pub no_graphiql: bool,
+    /// Bearer token for `/metrics` and the broker hooks; default: generated in the data
+    /// directory (`internal.secret`).
+    pub internal_token: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -253,6 +271,14 @@ impl Application {
             throttle,
             stats: stats.clone(),
             public_url: crate::api::PublicUrl(public_url),
+            outbound: crate::api::OutboundPolicy { allow_local: settings.security.allow_local_outbound },
+            proxies: crate::api::TrustedProxies(settings.security.trusted_proxies.clone()),
+            graphiql: !settings.security.no_graphiql,
+            internal_token: match &settings.security.internal_token {
+                Some(t) if t.len() >= 16 => t.clone(),
+                Some(_) => anyhow::bail!("VOLTLEDGER__SECURITY__INTERNAL_TOKEN must be at least 16 characters"),
+                None => data_secret(&settings.data_dir, "internal.secret")?,
+            },
         });
         let server =
             HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes)).listen(listener)?.disable_signals().run();

@@ -65,6 +65,26 @@ impl Common {
     }
 }
 
+/// Security settings of `serve` (docs/SECURITY.md).
+#[derive(clap::Args, Clone)]
+struct SecurityArgs {
+    /// Let tenant-set outbound URLs (payment gateways, SMS endpoints, the mini-program API)
+    /// point at loopback or private addresses — local stand-ins only, never in production.
+    /// Default: on with the demo, off with --no-demo.
+    #[arg(long, env = "VOLTLEDGER__SECURITY__ALLOW_LOCAL_OUTBOUND")]
+    allow_local_outbound: Option<bool>,
+    /// A reverse proxy trusted to name the client in X-Forwarded-For (repeat, or a comma list).
+    #[arg(long = "trusted-proxy", env = "VOLTLEDGER__SECURITY__TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<std::net::IpAddr>,
+    /// Neither serve GraphiQL nor answer introspection.
+    #[arg(long, env = "VOLTLEDGER__SECURITY__NO_GRAPHIQL")]
+    no_graphiql: bool,
+    /// Bearer token of the internal endpoints (/metrics, broker hooks), ≥ 16 characters;
+    /// default: generated in the data directory (internal.secret).
+    #[arg(long, env = "VOLTLEDGER__SECURITY__INTERNAL_TOKEN", hide_env_values = true)]
+    internal_token: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the platform: API, bridge, broker (embedded unless --broker), jobs, demo data.
@@ -105,6 +125,8 @@ enum Command {
         /// their notifications there). Default: the HTTP listen address.
         #[arg(long, env = "VOLTLEDGER__HTTP__PUBLIC_URL")]
         public_url: Option<String>,
+        #[command(flatten)]
+        security: SecurityArgs,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -498,8 +520,15 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             demo_interval,
             redis_url,
             public_url,
+            security,
         } => {
             init_tracing();
+            let security = server::app::SecuritySettings {
+                allow_local_outbound: security.allow_local_outbound.unwrap_or(!no_demo),
+                trusted_proxies: security.trusted_proxies,
+                no_graphiql: security.no_graphiql,
+                internal_token: security.internal_token,
+            };
             let settings = Settings {
                 data_dir: common.data_dir.clone(),
                 database_url: common.database_url.clone(),
@@ -517,6 +546,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 redis_url,
                 redis_namespace: "voltledger".into(),
                 public_url,
+                security,
             };
             serve(settings).await?;
         }

@@ -439,12 +439,25 @@ async fn device_logins_rotate_and_revoke_and_the_emqx_hooks_follow() {
     let (meter, user, old) =
         (r["meter"]["id"].clone(), r["credentials"]["username"].as_str().unwrap().to_string(), r["credentials"]["password"].clone());
     let authn = |password: &Value| {
-        post_json(app.app.http_addr, "/broker/emqx/authn", None, &json!({"username": user, "password": password, "clientid": user})).1["result"].clone()
+        post_json(
+            app.app.http_addr,
+            "/broker/emqx/authn",
+            Some(tests::INTERNAL_TOKEN),
+            &json!({"username": user, "password": password, "clientid": user}),
+        )
+        .1["result"]
+            .clone()
     };
     assert_eq!(authn(&old), "allow");
     assert_eq!(authn(&json!("guess")), "deny");
     let authz = |topic: &str, action: &str| {
-        post_json(app.app.http_addr, "/broker/emqx/authz", None, &json!({"username": user, "topic": topic, "action": action})).1["result"]
+        post_json(
+            app.app.http_addr,
+            "/broker/emqx/authz",
+            Some(tests::INTERNAL_TOKEN),
+            &json!({"username": user, "topic": topic, "action": action}),
+        )
+        .1["result"]
             .clone()
     };
     assert_eq!(authz(r["credentials"]["uplinkTopic"].as_str().unwrap(), "publish"), "allow");

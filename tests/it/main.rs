@@ -8,6 +8,7 @@ mod control;
 mod corrections;
 mod durability;
 mod failclosed;
+mod hardening;
 mod identity;
 mod ingestion;
 mod isolation;

@@ -109,7 +109,9 @@ async fn health_readiness_metrics_and_graphiql_are_served() {
     let app = TestApp::spawn().await;
     let addr = app.app.http_addr;
     let (health, ready, metrics, graphiql) = tokio::task::spawn_blocking(move || {
-        (http_get(addr, "/healthz"), http_get(addr, "/readyz"), http_get(addr, "/metrics"), http_get(addr, "/graphql"))
+        let bearer = format!("Bearer {}", tests::INTERNAL_TOKEN);
+        let metrics = tests::http_request(addr, "GET", "/metrics", &[("Authorization", &bearer)], "");
+        (http_get(addr, "/healthz"), http_get(addr, "/readyz"), metrics, http_get(addr, "/graphql"))
     })
     .await
     .unwrap();

@@ -76,7 +76,12 @@ async fn an_open_socket_follows_the_session_logout_disable_role_change_and_suspe
     let mut ws = open(addr, &token).await;
     assert_eq!(ask(&mut ws, "1", "{ meters { total } }").await["data"]["meters"]["total"], 0);
     let mut watching = open(addr, &token).await;
-    watching.send(Message::text(json!({"id": "s", "type": "subscribe", "payload": {"query": "subscription { alarmChanges { change } }"}}).to_string())).await.unwrap();
+    watching
+        .send(Message::text(
+            json!({"id": "s", "type": "subscribe", "payload": {"query": "subscription { alarmChanges { change } }"}}).to_string(),
+        ))
+        .await
+        .unwrap();
     let (status, _) = http_request(addr, "POST", "/auth/logout", &[("Authorization", &format!("Bearer {token}"))], "");
     assert_eq!(status, 204);
     assert_eq!(error_code(&ask(&mut ws, "2", "{ meters { total } }").await), "UNAUTHENTICATED");
@@ -103,7 +108,8 @@ async fn an_open_socket_follows_the_session_logout_disable_role_change_and_suspe
     let mut demoted = open(addr, &app.session(&admin.tenant, "ws-demoted").await).await;
     assert_eq!(ask(&mut demoted, "1", "{ meters { total } }").await["data"]["meters"]["total"], 0);
     admin.ok("mutation($o: ID!) { setOperatorActive(input: {id: $o, active: false}) { status } }", json!({"o": ids[0]}));
-    admin.ok("mutation($o: ID!, $r: ID!) { updateOperator(input: {id: $o, roleId: $r}) { id } }", json!({"o": ids[1], "r": role("viewer")}));
+    admin
+        .ok("mutation($o: ID!, $r: ID!) { updateOperator(input: {id: $o, roleId: $r}) { id } }", json!({"o": ids[1], "r": role("viewer")}));
     assert_eq!(error_code(&ask(&mut demoted, "2", "{ meters { total } }").await), "UNAUTHENTICATED", "the old role no longer answers");
     assert_eq!(closed_within(&mut disabled, Duration::from_secs(8)).await, Some(4401));
     assert_eq!(closed_within(&mut demoted, Duration::from_secs(8)).await, Some(4401));

@@ -32,6 +32,9 @@ pub struct Admin {
 /// The password of every test tenant's `admin`.
 pub const ADMIN_PASSWORD: &str = "Test-Admin-2026!";
 
+/// The internal token of test servers (`/metrics`, broker hooks).
+pub const INTERNAL_TOKEN: &str = "internal-test-token-2026";
+
 /// Its argon2id hash, computed once per test binary.
 fn admin_hash() -> String {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -62,6 +65,11 @@ impl TestApp {
     }
 
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A server with settings changed by `adjust` (e.g. production security settings).
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         // The server's warnings and errors, shown with a failing test's output (an INTERNAL
         // answer's cause is logged only under its request id). RUST_LOG overrides.
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -86,7 +94,18 @@ impl TestApp {
             redis_url: std::env::var("VOLTLEDGER_TEST_REDIS_URL").ok(),
             redis_namespace: format!("vl-test-{}", uuid::Uuid::new_v4().simple()),
             public_url: None,
+            security: server::app::SecuritySettings {
+                // The stand-ins listen on 127.0.0.1.
+                allow_local_outbound: true,
+                internal_token: Some(INTERNAL_TOKEN.into()),
+                // Requests from 127.0.0.1 may name their client in X-Forwarded-For (the
+                // proxy tests); other loopback addresses are ordinary clients.
+                trusted_proxies: vec![std::net::IpAddr::from([127, 0, 0, 1])],
+                ..Default::default()
+            },
         };
+        let mut settings = settings;
+        adjust(&mut settings);
         let app = Application::build(&settings).await.expect("application builds").spawn();
         TestApp { app, data_dir, database }
     }

@@ -351,9 +351,7 @@ impl NotificationMutation {
         let provider =
             crate::notify::sms::Provider::parse(&input.provider).ok_or_else(|| err(Invalid::new("provider", "ALIYUN or TENCENT")))?;
         let endpoint = input.endpoint.clone().unwrap_or_else(|| provider.default_endpoint().to_string());
-        if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
-            return Err(err(Invalid::new("endpoint", "an http(s) URL")));
-        }
+        let endpoint = super::outbound_url(ctx, "endpoint", &endpoint)?;
         if input.access_key_id.trim().is_empty() {
             return Err(err(Invalid::new("accessKeyId", "required")));
         }

@@ -213,28 +213,30 @@ impl Throttle {
         }
     }
 
-    /// Called before a password is checked: counts the attempt from `address` and refuses
-    /// when the address is over its rate or the account is locked.
-    pub async fn attempt(&self, account: &str, address: &str) -> Result<(), Throttled> {
+    /// Called before a secret is checked, in one of separate buckets (`login`, `refresh`,
+    /// `wechat`, `token`): counts the attempt from `address` against its rate in that bucket,
+    /// and counts it against the pair (account, address) *now* — so a burst of parallel
+    /// guesses is counted before any is checked, and refused past the limit. A lock is per
+    /// (account, address): an attacker elsewhere cannot lock a victim out by failing on
+    /// purpose. A success clears the pair ([`Throttle::succeeded`]).
+    pub async fn attempt(&self, bucket: &str, account: &str, address: &str) -> Result<(), Throttled> {
         let p = self.policy();
-        let (from_address, left) = self.bump(&format!("addr:{address}"), 1, p.window_s).await;
+        let (from_address, left) = self.bump(&format!("addr:{bucket}:{address}"), 1, p.window_s).await;
         if from_address > p.address_attempts {
             return Err(Throttled { retry_after_s: left.max(1) });
         }
-        let (failures, left) = self.bump(&format!("acct:{account}"), 0, p.lockout_s).await;
-        if failures >= p.account_failures {
+        if account.is_empty() {
+            return Ok(()); // a bucket limited by address only (refresh, WeChat login)
+        }
+        let (tries, left) = self.bump(&format!("acct:{bucket}:{account}@{address}"), 1, p.lockout_s).await;
+        if tries > p.account_failures {
             return Err(Throttled { retry_after_s: left.max(1) });
         }
         Ok(())
     }
 
-    pub async fn failed(&self, account: &str) {
-        let p = self.policy();
-        self.bump(&format!("acct:{account}"), 1, p.lockout_s).await;
-    }
-
-    pub async fn succeeded(&self, account: &str) {
-        self.clear(&format!("acct:{account}")).await;
+    pub async fn succeeded(&self, bucket: &str, account: &str, address: &str) {
+        self.clear(&format!("acct:{bucket}:{account}@{address}")).await;
     }
 }
 
@@ -395,13 +397,15 @@ mod tests {
     async fn the_memory_throttle_locks_an_account_and_limits_an_address() {
         let t = Throttle::memory(ThrottlePolicy { account_failures: 3, address_attempts: 5, window_s: 60, lockout_s: 60 });
         for _ in 0..3 {
-            assert!(t.attempt("a", "1.2.3.4").await.is_ok());
-            t.failed("a").await;
+            assert!(t.attempt("login", "a", "1.2.3.4").await.is_ok());
         }
-        assert!(t.attempt("a", "1.2.3.4").await.is_err(), "locked after three failures");
-        assert!(t.attempt("b", "1.2.3.4").await.is_ok(), "another account from the same address");
-        assert!(t.attempt("c", "1.2.3.4").await.is_err(), "the address is over its rate");
-        assert!(t.attempt("c", "5.6.7.8").await.is_ok());
-        t.succeeded("c").await;
+        assert!(t.attempt("login", "a", "1.2.3.4").await.is_err(), "locked after three attempts without success");
+        assert!(t.attempt("login", "a", "9.9.9.9").await.is_ok(), "not for the account's owner elsewhere");
+        assert!(t.attempt("login", "b", "1.2.3.4").await.is_ok(), "the fifth attempt from the address");
+        assert!(t.attempt("login", "b", "1.2.3.4").await.is_err(), "the address is over its rate");
+        assert!(t.attempt("refresh", "b", "1.2.3.4").await.is_ok(), "another bucket counts apart");
+        assert!(t.attempt("login", "c", "5.6.7.8").await.is_ok());
+        t.succeeded("login", "c", "5.6.7.8").await;
+        assert!(t.attempt("login", "c", "5.6.7.8").await.is_ok());
     }
 }

@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+use actix_web::Responder as _;
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
+use async_graphql_actix_web::GraphQLResponse;
 
 use super::auth::{Authenticated, Throttle, TokenKeys, authenticate};
 use super::graphql::VoltSchema;
@@ -20,6 +21,12 @@ pub struct HttpState {
     pub throttle: Throttle,
     pub stats: Arc<mqtt_bridge::session::BridgeStats>,
     pub public_url: super::PublicUrl,
+    pub outbound: super::OutboundPolicy,
+    pub proxies: super::TrustedProxies,
+    /// Serve GraphiQL and answer introspection.
+    pub graphiql: bool,
+    /// Bearer token of the internal endpoints (`/metrics`, broker hooks).
+    pub internal_token: String,
 }
 
 /// Adds who is calling to a request's data: the principal, the tenant store it may use
@@ -41,14 +48,41 @@ pub async fn identify(store: &Store, keys: &TokenKeys, bearer: Option<&str>, mut
     data
 }
 
-async fn graphql(state: web::Data<HttpState>, http: HttpRequest, request: GraphQLRequest) -> GraphQLResponse {
-    let mut request = request.into_inner();
+/// The largest request body any endpoint reads (a GraphQL document with its variables, a
+/// payment notification, a login): beyond it the answer is 413 and nothing is parsed.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// `POST /graphql`: one request or a batch, JSON, at most [`BODY_LIMIT`] bytes.
+async fn graphql(state: web::Data<HttpState>, http: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let batch: async_graphql::BatchRequest = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return HttpResponse::BadRequest().json(
+                serde_json::json!({"errors": [{"message": format!("not a GraphQL request: {e}"), "extensions": {"code": "BAD_REQUEST"}}]}),
+            );
+        }
+    };
     let bearer = http.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
     let mut data = identify(&state.store, &state.keys, bearer, async_graphql::Data::default()).await;
     data.insert(Source(super::login::source(&http)));
     data.insert(state.public_url.clone());
-    request.data = data;
-    state.schema.execute(request).await.into()
+    data.insert(state.outbound);
+    let response = match batch {
+        async_graphql::BatchRequest::Single(r) if !state.graphiql && r.query.contains("__schema") => {
+            let _ = r;
+            return HttpResponse::Forbidden()
+                .json(serde_json::json!({"errors": [{"message": "introspection is switched off on this server", "extensions": {"code": "FORBIDDEN"}}]}));
+        }
+        async_graphql::BatchRequest::Single(mut r) => {
+            r.data = data;
+            async_graphql::BatchResponse::Single(state.schema.execute(r).await)
+        }
+        async_graphql::BatchRequest::Batch(_) => {
+            return HttpResponse::BadRequest()
+                .json(serde_json::json!({"errors": [{"message": "batched requests are not accepted; send one request per call", "extensions": {"code": "BAD_REQUEST"}}]}));
+        }
+    };
+    GraphQLResponse::from(response).respond_to(&http).map_into_boxed_body()
 }
 
 /// A GraphQL WebSocket's identity: the token it was opened with and whom it named then.
@@ -95,28 +129,36 @@ async fn graphql_ws(state: web::Data<HttpState>, http: HttpRequest, payload: web
         actix_web::http::header::HeaderValue::from_static(protocol.sec_websocket_protocol()),
     );
     let source = super::login::source(&http);
+    let outbound = state.outbound;
     let identity: Arc<std::sync::Mutex<Option<WsIdentity>>> = Arc::default();
     let (to_graphql, from_client) = futures::channel::mpsc::unbounded::<Vec<u8>>();
     let init_identity = identity.clone();
     let (init_store, init_keys) = (state.store.clone(), state.keys.clone());
-    let mut graphql = WebSocket::new(state.schema.clone(), from_client, protocol).on_connection_init(move |init: serde_json::Value| async move {
-        let bearer = ["Authorization", "authorization"]
-            .iter()
-            .find_map(|k| init.get(*k).and_then(|v| v.as_str()))
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .map(str::to_string);
-        let mut data = identify(&init_store, &init_keys, bearer.as_deref(), async_graphql::Data::default()).await;
-        data.insert(Source(source));
-        if let (Some(token), Some(principal)) = (bearer, data.get(&std::any::TypeId::of::<super::auth::Principal>()).and_then(|p| p.downcast_ref::<super::auth::Principal>()).cloned()) {
-            let id = WsIdentity { token, principal, store: init_store.clone(), keys: init_keys.clone() };
-            if let Ok(mut cell) = init_identity.lock() {
-                *cell = Some(id.clone());
+    let mut graphql =
+        WebSocket::new(state.schema.clone(), from_client, protocol).on_connection_init(move |init: serde_json::Value| async move {
+            let bearer = ["Authorization", "authorization"]
+                .iter()
+                .find_map(|k| init.get(*k).and_then(|v| v.as_str()))
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .map(str::to_string);
+            let mut data = identify(&init_store, &init_keys, bearer.as_deref(), async_graphql::Data::default()).await;
+            data.insert(Source(source));
+            data.insert(outbound);
+            if let (Some(token), Some(principal)) = (
+                bearer,
+                data.get(&std::any::TypeId::of::<super::auth::Principal>())
+                    .and_then(|p| p.downcast_ref::<super::auth::Principal>())
+                    .cloned(),
+            ) {
+                let id = WsIdentity { token, principal, store: init_store.clone(), keys: init_keys.clone() };
+                if let Ok(mut cell) = init_identity.lock() {
+                    *cell = Some(id.clone());
+                }
+                data.insert(id);
             }
-            data.insert(id);
-        }
-        Ok(data)
-    });
+            Ok(data)
+        });
     let mut messages = messages.aggregate_continuations().max_continuation_size(256 * 1024);
     actix_web::rt::spawn(async move {
         let mut tick = tokio::time::interval(WS_SESSION_CHECK);
@@ -148,8 +190,18 @@ async fn graphql_ws(state: web::Data<HttpState>, http: HttpRequest, payload: web
     Ok(response)
 }
 
-async fn graphiql() -> HttpResponse {
+async fn graphiql(state: web::Data<HttpState>) -> HttpResponse {
+    if !state.graphiql {
+        return HttpResponse::NotFound().finish();
+    }
     HttpResponse::Ok().content_type("text/html; charset=utf-8").body(GraphiQLSource::build().endpoint("/graphql").finish())
+}
+
+/// Whether a request to an internal endpoint carries the internal token.
+pub(crate) fn internal(state: &HttpState, http: &HttpRequest) -> bool {
+    let given = http.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
+    // Compared as digests: the time taken says nothing about the token.
+    crate::store::hash_secret(given.trim()) == crate::store::hash_secret(&state.internal_token)
 }
 
 async fn healthz() -> HttpResponse {
@@ -163,8 +215,11 @@ async fn readyz(state: web::Data<HttpState>) -> HttpResponse {
     }
 }
 
-/// Prometheus text format of the ingestion counters.
-async fn metrics(state: web::Data<HttpState>) -> HttpResponse {
+/// Prometheus text format of the ingestion counters (internal: the internal token as bearer).
+async fn metrics(state: web::Data<HttpState>, http: HttpRequest) -> HttpResponse {
+    if !internal(&state, &http) {
+        return HttpResponse::Unauthorized().body("the internal token is required");
+    }
     use mqtt_bridge::session::BridgeStats as S;
     let s = &state.stats;
     let body = format!(
@@ -185,6 +240,10 @@ async fn metrics(state: web::Data<HttpState>) -> HttpResponse {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // Bodies beyond the limit are refused with 413 before anything reads them.
+    cfg.app_data(web::PayloadConfig::new(BODY_LIMIT))
+        .app_data(web::JsonConfig::default().limit(64 * 1024))
+        .app_data(web::FormConfig::default().limit(64 * 1024));
     super::login::routes(cfg);
     super::pay::routes(cfg);
     cfg.route("/graphql", web::post().to(graphql))

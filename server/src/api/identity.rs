@@ -832,9 +832,7 @@ impl IdentityMutation {
             return Err(err(Invalid::new("appSecret", "too short")));
         }
         let base = input.api_base.unwrap_or_else(|| "https://api.weixin.qq.com".into());
-        if !(base.starts_with("https://") || base.starts_with("http://127.0.0.1") || base.starts_with("http://localhost")) {
-            return Err(err(Invalid::new("apiBase", "must be https (or a local stand-in)")));
-        }
+        let base = super::outbound_url(ctx, "apiBase", &base)?;
         tenant(ctx)?.set_wechat_app(input.app_id.trim(), &input.app_secret, &base).await.map_err(|e| match e {
             store::StoreError::Conflict(_) => err(Invalid::new("appId", "used by another tenant")),
             e => err(e),
@@ -850,9 +848,16 @@ impl IdentityMutation {
         };
         let t = tenant(ctx)?;
         let app = t.wechat_app().await.map_err(err)?.ok_or_else(|| err(ApiError::Conflict("no mini-program configured".into())))?;
-        let phone = crate::wechat::phone_number(&app.api_base, &app.app_id, &app.secret, &input.phone_code)
-            .await
-            .map_err(|e| err(Invalid::new("phoneCode", e.to_string())))?;
+        let phone = crate::wechat::phone_number(&app.api_base, &app.app_id, &app.secret, &input.phone_code).await.map_err(|e| match e {
+            crate::wechat::WechatError::Refused { errcode, errmsg } => {
+                err(Invalid::new("phoneCode", format!("WeChat refused the code: {errcode} {errmsg}")))
+            }
+            other => {
+                // The detail stays in the log; the caller learns only that WeChat failed.
+                tracing::warn!(error = %other, "getuserphonenumber failed");
+                err(ApiError::Conflict("WeChat could not be reached; try again".into()))
+            }
+        })?;
         let customer = t
             .bind_openid(openid, input.account_number.trim(), &phone)
             .await

@@ -17,8 +17,30 @@ use crate::domain::access::Permission;
 use crate::store::{AuditFilter, AuditRow, Refresh, TenantStore, hash_secret};
 
 /// The caller's address as the socket saw it (a proxy's `X-Forwarded-For` is not trusted).
+/// The client's address: the socket peer, or — when the peer is a trusted reverse proxy —
+/// the nearest address in `X-Forwarded-For` that is not itself a trusted proxy (entries
+/// further left were written by the client and prove nothing).
 pub fn source(http: &HttpRequest) -> String {
-    http.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+    let trusted = http.app_data::<web::Data<HttpState>>().map(|s| s.proxies.0.clone()).unwrap_or_default();
+    let forwarded: Vec<&str> = http.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
+    client_address(http.peer_addr().map(|a| a.ip()), &forwarded.join(","), &trusted).map(|ip| ip.to_string()).unwrap_or_default()
+}
+
+/// See [`source`].
+pub fn client_address(peer: Option<std::net::IpAddr>, forwarded_for: &str, trusted: &[std::net::IpAddr]) -> Option<std::net::IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let mut client = peer;
+    for hop in forwarded_for.split(',').rev() {
+        let Ok(ip) = hop.trim().parse::<std::net::IpAddr>() else { return Some(client) };
+        client = ip;
+        if !trusted.contains(&ip) {
+            break;
+        }
+    }
+    Some(client)
 }
 
 fn user_agent(http: &HttpRequest) -> String {
@@ -76,7 +98,7 @@ pub struct LoginBody {
 async fn login(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<LoginBody>) -> HttpResponse {
     let src = source(&http);
     let account = format!("{}/{}", body.tenant, body.username.to_lowercase());
-    if let Err(t) = state.throttle.attempt(&account, &src).await {
+    if let Err(t) = state.throttle.attempt("login", &account, &src).await {
         return HttpResponse::TooManyRequests().insert_header(("Retry-After", t.retry_after_s.to_string())).json(
             json!({"error": "TOO_MANY_ATTEMPTS", "message": "too many login attempts; try again later", "retryAfter": t.retry_after_s}),
         );
@@ -89,7 +111,6 @@ async fn login(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<L
     };
     let Some(tenant) = tenant else {
         let _ = web::block(move || burn_password_check(&password)).await;
-        state.throttle.failed(&account).await;
         return denied();
     };
     let t = state.store.tenant(tenant.id.clone());
@@ -99,13 +120,11 @@ async fn login(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<L
     };
     let Some(login) = login else {
         let _ = web::block(move || burn_password_check(&password)).await;
-        state.throttle.failed(&account).await;
         return denied();
     };
     let hash = login.password_hash.clone();
     let ok = web::block(move || verify_password(&password, &hash)).await.unwrap_or(false);
     if !ok {
-        state.throttle.failed(&account).await;
         audit(&t, "operator", (&login.id, &body.username), "loginFailed", "INVALID_CREDENTIALS", &src).await;
         return denied();
     }
@@ -115,7 +134,7 @@ async fn login(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<L
     if tenant.status != "ACTIVE" {
         return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "the tenant is suspended; contact the platform operator");
     }
-    state.throttle.succeeded(&account).await;
+    state.throttle.succeeded("login", &account, &src).await;
     let (session, refresh) = match t.create_session("operator", &login.id, &src, &user_agent(&http), SESSION_TTL).await {
         Ok(s) => s,
         Err(e) => return internal(e),
@@ -138,7 +157,7 @@ pub struct RefreshBody {
 /// A refresh token works once; presenting a used one ends the whole session.
 async fn refresh(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<RefreshBody>) -> HttpResponse {
     let src = source(&http);
-    if let Err(t) = state.throttle.attempt("refresh", &src).await {
+    if let Err(t) = state.throttle.attempt("refresh", "", &src).await {
         return HttpResponse::TooManyRequests().insert_header(("Retry-After", t.retry_after_s.to_string())).finish();
     }
     match state.store.platform_refresh(&body.refresh_token, Utc::now()).await {
@@ -202,7 +221,7 @@ async fn client_token(
         return oauth(StatusCode::BAD_REQUEST, "unsupported_grant_type");
     }
     let account = format!("park/{}", body.client_id);
-    if let Err(t) = state.throttle.attempt(&account, &src).await {
+    if let Err(t) = state.throttle.attempt("token", &account, &src).await {
         return HttpResponse::TooManyRequests()
             .insert_header(("Retry-After", t.retry_after_s.to_string()))
             .json(json!({"error": "slow_down"}));
@@ -212,7 +231,6 @@ async fn client_token(
         Err(e) => return internal(e),
     };
     let Some((tenant, client, hash)) = found else {
-        state.throttle.failed(&account).await;
         return oauth(StatusCode::UNAUTHORIZED, "invalid_client");
     };
     let matches: bool = {
@@ -220,13 +238,12 @@ async fn client_token(
         eq(hash_secret(&body.client_secret).as_bytes(), hash.as_bytes())
     };
     if !matches || client.revoked_at.is_some() {
-        state.throttle.failed(&account).await;
         return oauth(StatusCode::UNAUTHORIZED, "invalid_client");
     }
     if !state.store.tenant_active(&tenant) {
         return oauth(StatusCode::FORBIDDEN, "access_denied");
     }
-    state.throttle.succeeded(&account).await;
+    state.throttle.succeeded("token", &account, &src).await;
     match state.keys.issue(Kind::Park, Some(&tenant), &client.id, None, PARK_TTL) {
         Ok(token) => HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(json!({
             "access_token": token,
@@ -257,7 +274,7 @@ pub struct WechatLogin {
 /// the openid (bound to a customer with the `bindAccount` mutation).
 async fn wechat_login(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<WechatLogin>) -> HttpResponse {
     let src = source(&http);
-    if let Err(t) = state.throttle.attempt("wechat", &src).await {
+    if let Err(t) = state.throttle.attempt("wechat", "", &src).await {
         return HttpResponse::TooManyRequests().insert_header(("Retry-After", t.retry_after_s.to_string())).finish();
     }
     let tenant = match state.store.platform_tenant_by_slug(&body.tenant).await {
@@ -277,7 +294,10 @@ async fn wechat_login(state: web::Data<HttpState>, http: HttpRequest, body: web:
         Err(crate::wechat::WechatError::Refused { errcode, errmsg }) => {
             return refuse(StatusCode::UNAUTHORIZED, "WECHAT_REFUSED", &format!("WeChat refused the code: {errcode} {errmsg}"));
         }
-        Err(e) => return refuse(StatusCode::BAD_GATEWAY, "WECHAT_UNAVAILABLE", &e.to_string()),
+        Err(e) => {
+            tracing::warn!(error = %e, "jscode2session failed");
+            return refuse(StatusCode::BAD_GATEWAY, "WECHAT_UNAVAILABLE", "WeChat could not be reached; try again");
+        }
     };
     let (s, refresh) = match t.create_session("customer", &session.openid, &src, &user_agent(&http), CUSTOMER_SESSION_TTL).await {
         Ok(s) => s,
@@ -363,7 +383,12 @@ pub struct EmqxAuthn {
 }
 
 /// `POST /broker/emqx/authn`: EMQX HTTP authentication of a device (or the bridge).
-async fn emqx_authn(state: web::Data<HttpState>, body: web::Json<EmqxAuthn>) -> HttpResponse {
+async fn emqx_authn(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<EmqxAuthn>) -> HttpResponse {
+    // An internal endpoint: only the broker, holding the internal token, may ask (else it
+    // would answer password guesses for anyone).
+    if !super::http::internal(&state, &http) {
+        return refuse(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "the internal token is required");
+    }
     let ok = state.store.check_device(&body.clientid, &body.username, &body.password);
     HttpResponse::Ok().json(json!({"result": if ok { "allow" } else { "deny" }, "is_superuser": false}))
 }
@@ -398,7 +423,10 @@ pub fn topic_allowed(username: &str, topic: &str, action: &str) -> bool {
 
 /// `POST /broker/emqx/authz`: EMQX HTTP authorization: a device publishes only on its
 /// uplink and subscribes only to its downlink.
-async fn emqx_authz(body: web::Json<EmqxAuthz>) -> HttpResponse {
+async fn emqx_authz(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<EmqxAuthz>) -> HttpResponse {
+    if !super::http::internal(&state, &http) {
+        return refuse(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "the internal token is required");
+    }
     let ok = topic_allowed(&body.username, &body.topic, &body.action);
     HttpResponse::Ok().json(json!({"result": if ok { "allow" } else { "deny" }}))
 }
@@ -417,6 +445,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn the_client_is_the_nearest_untrusted_hop() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let proxy = [ip("10.0.0.2"), ip("10.0.0.3")];
+        // Not through a trusted proxy: the header is the caller's own claim.
+        assert_eq!(client_address(Some(ip("203.0.113.9")), "1.2.3.4", &proxy), Some(ip("203.0.113.9")));
+        // Through the proxies: the nearest untrusted hop, whatever the client wrote before it.
+        assert_eq!(client_address(Some(ip("10.0.0.2")), "6.6.6.6, 198.51.100.7, 10.0.0.3", &proxy), Some(ip("198.51.100.7")));
+        // Garbage in the chain stops the walk at the last good hop.
+        assert_eq!(client_address(Some(ip("10.0.0.2")), "nonsense, 198.51.100.7", &proxy), Some(ip("198.51.100.7")));
+        assert_eq!(client_address(Some(ip("10.0.0.2")), "", &proxy), Some(ip("10.0.0.2")));
+    }
 
     #[test]
     fn emqx_topic_rights_match_the_mosquitto_acl() {

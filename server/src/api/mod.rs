@@ -22,6 +22,23 @@ use crate::store::StoreError;
 #[derive(Debug, Clone)]
 pub struct PublicUrl(pub String);
 
+/// Whether tenant-set outbound URLs may reach local addresses (stand-ins in development).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OutboundPolicy {
+    pub allow_local: bool,
+}
+
+/// Reverse proxies trusted to name the client in `X-Forwarded-For`.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Vec<std::net::IpAddr>);
+
+/// A tenant-set URL the platform will call, checked against the platform's outbound policy
+/// (`domain::outbound`).
+pub(crate) fn outbound_url(ctx: &async_graphql::Context<'_>, field: &'static str, text: &str) -> graphql::Res<String> {
+    let allow_local = ctx.data_opt::<OutboundPolicy>().is_some_and(|p| p.allow_local);
+    crate::domain::outbound::check(field, text, allow_local).map_err(graphql::err)
+}
+
 /// The error codes clients see (`extensions.code`), one table for the whole API.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

@@ -7,6 +7,7 @@ pub mod control;
 pub mod ids;
 pub mod ledger;
 pub mod metering;
+pub mod outbound;
 pub mod registry;
 pub mod settlement;
 pub mod subscribe;

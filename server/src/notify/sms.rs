@@ -132,7 +132,7 @@ impl SmsAccount {
             .body(body)
             .send()
             .await
-            .map_err(|e| SendError::Temporary(e.to_string()))?;
+            .map_err(|e| SendError::Temporary(e.without_url().to_string()))?;
         let status = response.status();
         let json: serde_json::Value = response.json().await.map_err(|e| SendError::Temporary(format!("HTTP {status}: {e}")))?;
         match json["Code"].as_str() {

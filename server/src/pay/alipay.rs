@@ -112,10 +112,10 @@ async fn call(app: &App, method: &str, biz: Value, with_notify: bool) -> Result<
         .body(form)
         .send()
         .await
-        .map_err(|e| PayError::Transport(e.to_string()))?
+        .map_err(|e| PayError::Transport(e.without_url().to_string()))?
         .text()
         .await
-        .map_err(|e| PayError::Transport(e.to_string()))?;
+        .map_err(|e| PayError::Transport(e.without_url().to_string()))?;
     let node = verified_node(app, method, &text)?;
     let code = node["code"].as_str().unwrap_or("");
     if code != "10000" {
@@ -209,11 +209,11 @@ pub async fn trade_bill(app: &App, date: chrono::NaiveDate) -> Result<Vec<BillRe
     let biz = json!({"bill_type": "trade", "bill_date": date.format("%Y-%m-%d").to_string()});
     let node = call(app, "alipay.data.dataservice.bill.downloadurl.query", biz, false).await?;
     let url = node["bill_download_url"].as_str().ok_or_else(|| PayError::Protocol("no bill_download_url".into()))?;
-    let answer = http_client()?.get(url).send().await.map_err(|e| PayError::Transport(e.to_string()))?;
+    let answer = http_client()?.get(url).send().await.map_err(|e| PayError::Transport(e.without_url().to_string()))?;
     if !answer.status().is_success() {
         return Err(PayError::Transport(format!("the bill download answered {}", answer.status())));
     }
-    let file = answer.bytes().await.map_err(|e| PayError::Transport(e.to_string()))?;
+    let file = answer.bytes().await.map_err(|e| PayError::Transport(e.without_url().to_string()))?;
     parse_bill_zip(&file).map_err(PayError::Protocol)
 }
 

@@ -116,7 +116,7 @@ impl Merchant {
             .header("User-Agent", "voltledger")
             .send()
             .await
-            .map_err(|e| PayError::Transport(e.to_string()))?;
+            .map_err(|e| PayError::Transport(e.without_url().to_string()))?;
         let status = r.status().as_u16();
         let header = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let (ts, nonce, sig, serial, kind) = (
@@ -126,7 +126,7 @@ impl Merchant {
             header("Wechatpay-Serial"),
             header("Wechatpay-Signature-Type"),
         );
-        let body = r.bytes().await.map_err(|e| PayError::Transport(e.to_string()))?.to_vec();
+        let body = r.bytes().await.map_err(|e| PayError::Transport(e.without_url().to_string()))?.to_vec();
         if !(200..300).contains(&status) {
             let e: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
             return Err(PayError::Refused {
@@ -159,7 +159,10 @@ impl Merchant {
 }
 
 pub(crate) fn http_client() -> Result<reqwest::Client, PayError> {
-    reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().map_err(|e| PayError::Transport(e.to_string()))
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|e| PayError::Transport(e.without_url().to_string()))
 }
 
 /// The WeChat Pay merchant an order of this channel lives under.
@@ -692,10 +695,10 @@ pub async fn trade_bill(m: &Merchant, sub_mchid: &str, date: chrono::NaiveDate) 
         .header("Authorization", auth)
         .send()
         .await
-        .map_err(|e| PayError::Transport(e.to_string()))?
+        .map_err(|e| PayError::Transport(e.without_url().to_string()))?
         .bytes()
         .await
-        .map_err(|e| PayError::Transport(e.to_string()))?;
+        .map_err(|e| PayError::Transport(e.without_url().to_string()))?;
     if hex::encode(sha1::Sha1::digest(&file)) != expected {
         return Err(PayError::Protocol("the bill file does not match its SHA1".into()));
     }

@@ -53,8 +53,8 @@ fn http() -> reqwest::Client {
 }
 
 async fn answer(r: Result<reqwest::Response, reqwest::Error>) -> Result<Answer, WechatError> {
-    let r = r.map_err(|e| WechatError::Transport(e.to_string()))?;
-    let a: Answer = r.json().await.map_err(|e| WechatError::Protocol(e.to_string()))?;
+    let r = r.map_err(|e| WechatError::Transport(e.without_url().to_string()))?;
+    let a: Answer = r.json().await.map_err(|e| WechatError::Protocol(e.without_url().to_string()))?;
     if a.errcode != 0 {
         return Err(WechatError::Refused { errcode: a.errcode, errmsg: a.errmsg });
     }
