@@ -62,6 +62,9 @@ pub struct SecuritySettings {
     /// Bearer token for `/metrics` and the broker hooks; default: generated in the data
     /// directory (`internal.secret`).
     pub internal_token: Option<String>,
+    /// GraphQL requests per minute and principal; 0 = the default (1,200: a portal refreshing
+    /// its screens makes a few dozen).
+    pub requests_per_minute: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -279,6 +282,7 @@ impl Application {
                 Some(_) => anyhow::bail!("VOLTLEDGER__SECURITY__INTERNAL_TOKEN must be at least 16 characters"),
                 None => data_secret(&settings.data_dir, "internal.secret")?,
             },
+            requests_per_minute: if settings.security.requests_per_minute == 0 { 1_200 } else { settings.security.requests_per_minute },
         });
         let server =
             HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes)).listen(listener)?.disable_signals().run();

@@ -83,6 +83,9 @@ struct SecurityArgs {
     /// default: generated in the data directory (internal.secret).
     #[arg(long, env = "VOLTLEDGER__SECURITY__INTERNAL_TOKEN", hide_env_values = true)]
     internal_token: Option<String>,
+    /// GraphQL requests per minute and principal (per address when anonymous).
+    #[arg(long, env = "VOLTLEDGER__SECURITY__REQUESTS_PER_MINUTE", default_value_t = 1_200)]
+    requests_per_minute: u64,
 }
 
 #[derive(Subcommand)]
@@ -528,6 +531,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 trusted_proxies: security.trusted_proxies,
                 no_graphiql: security.no_graphiql,
                 internal_token: security.internal_token,
+                requests_per_minute: security.requests_per_minute,
             };
             let settings = Settings {
                 data_dir: common.data_dir.clone(),

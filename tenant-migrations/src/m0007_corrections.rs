@@ -28,6 +28,18 @@ const UP: &[&str] = &[
     )",
     "CREATE UNIQUE INDEX payment_differences_once ON payment_differences (tenant_id, channel, transaction_id)",
     "CREATE INDEX payment_differences_open ON payment_differences (tenant_id, payee_id, state)",
+    // The SaaS operator's actions (issue 14): a platform table, so no tenant_id column.
+    "CREATE TABLE platform_audit (
+        id TEXT NOT NULL PRIMARY KEY,
+        at {ts} NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject_tenant TEXT,
+        input TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        source TEXT NOT NULL
+    )",
+    "CREATE INDEX platform_audit_at ON platform_audit (at)",
 ];
 
 /// Default friendly hours for tenants that have none (ids made by the database).
@@ -42,7 +54,7 @@ const WINDOWS_POSTGRES: &[&str] = &["INSERT INTO friendly_windows (tenant_id, id
      FROM tenants t, (VALUES ('夜间 Night', 127, 1200, 480), ('周末 Weekend', 96, 0, 1440)) AS w (name, weekdays, s, e)
      WHERE NOT EXISTS (SELECT 1 FROM friendly_windows f WHERE f.tenant_id = t.id)"];
 
-const DOWN: &[&str] = &["DROP TABLE payment_differences"];
+const DOWN: &[&str] = &["DROP TABLE platform_audit", "DROP TABLE payment_differences"];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -142,3 +142,121 @@ async fn behind_a_proxy_each_client_has_its_own_count_and_nobody_locks_out_a_vic
     }
     assert!(checked <= 5, "{checked} guesses were checked");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_merchant_belongs_to_one_company_and_every_refusal_login_and_platform_action_is_audited() {
+    let app = TestApp::spawn().await;
+    let (a, b) = (app.admin("merchant-a").await, app.admin("merchant-b").await);
+    let payee = "mutation($s: String!) { createPayee(input: {name: \"Mall\", subMchid: $s}) { id } }";
+    a.ok(payee, json!({"s": "1900000301"}));
+    a.ok(payee, json!({"s": "1900000301"})); // the same company may name it twice
+    let taken = b.fails(payee, json!({"s": "1900000301"}));
+    assert_eq!(taken["code"], "CONFLICT", "another company's sub-merchant: {taken}");
+
+    // A refused mutation is in the audit log, with who and from where.
+    let viewer =
+        a.ok("{ roles { id name } }", json!({}))["roles"].as_array().unwrap().iter().find(|r| r["name"] == "viewer").unwrap()["id"].clone();
+    a.ok(
+        "mutation($i: CreateOperatorInput!) { createOperator(input: $i) { id } }",
+        json!({"i": {"username": "looker", "password": "Strong-Pass 2026", "roleId": viewer}}),
+    );
+    let looker = app.session(&a.tenant, "looker").await;
+    let refused = graphql(app.app.http_addr, Some(&looker), r#"mutation { createProperty(input: {name: "Not mine"}) { id } }"#, json!({}));
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    let log =
+        a.ok("{ auditLog(first: 50, filter: {action: \"createProperty\"}) { items { actorName outcome source } } }", json!({}))["auditLog"]
+            ["items"]
+            .clone();
+    assert_eq!(log[0]["outcome"], "FORBIDDEN", "{log}");
+    assert_eq!((log[0]["actorName"].as_str(), log[0]["source"].as_str()), (Some("looker"), Some("127.0.0.1")));
+
+    // Logins of every kind: a park client's token, a refresh, an unknown username.
+    let property = a.ok(r#"mutation { createProperty(input: {name: "Park"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let client = a.ok(
+        "mutation($p: ID!) { createParkClient(input: {name: \"Park\", scopes: [ENERGY_READ], propertyIds: [$p]}) { client { clientId } clientSecret } }",
+        json!({"p": property}),
+    )["createParkClient"]
+        .clone();
+    let form = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}",
+        client["client"]["clientId"].as_str().unwrap(),
+        client["clientSecret"].as_str().unwrap()
+    );
+    assert_eq!(
+        http_request(app.app.http_addr, "POST", "/auth/token", &[("Content-Type", "application/x-www-form-urlencoded")], &form).0,
+        200
+    );
+    let (status, body) = tests::post_json(
+        app.app.http_addr,
+        "/auth/login",
+        None,
+        &json!({"tenant": a.slug, "username": "admin", "password": ADMIN_PASSWORD}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = tests::post_json(app.app.http_addr, "/auth/refresh", None, &json!({"refreshToken": body["refreshToken"]}));
+    assert_eq!(status, 200);
+    assert_eq!(
+        tests::post_json(
+            app.app.http_addr,
+            "/auth/login",
+            None,
+            &json!({"tenant": a.slug, "username": "nobody", "password": "Wrong-Password 99"})
+        )
+        .0,
+        401
+    );
+    let actions: Vec<(String, String)> = a.ok("{ auditLog(first: 100) { items { action outcome } } }", json!({}))["auditLog"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["action"].as_str().unwrap().to_string(), x["outcome"].as_str().unwrap().to_string()))
+        .collect();
+    for want in [("token", "OK"), ("login", "OK"), ("refresh", "OK"), ("loginFailed", "UNKNOWN_USERNAME")] {
+        assert!(actions.contains(&(want.0.to_string(), want.1.to_string())), "{want:?} missing from {actions:?}");
+    }
+
+    // The SaaS operator's actions go to the platform audit log.
+    let admin = app.app.keys.issue(server::api::auth::Kind::Admin, None, "platform-admin", None, chrono::Duration::minutes(10)).unwrap();
+    let v = graphql(
+        app.app.http_addr,
+        Some(&admin),
+        "mutation($s: String!) { suspendTenant(input: {slug: $s}) { status } }",
+        json!({"s": b.slug}),
+    );
+    assert_eq!(v["data"]["suspendTenant"]["status"], "SUSPENDED", "{v}");
+    let log = graphql(app.app.http_addr, Some(&admin), "{ platformAuditLog { action subjectTenant outcome source } }", json!({}));
+    assert_eq!(
+        log["data"]["platformAuditLog"][0],
+        json!({"action": "suspendTenant", "subjectTenant": b.slug, "outcome": "OK", "source": "127.0.0.1"}),
+        "{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_principal_past_its_request_rate_is_slowed_and_page_sizes_count_in_the_complexity() {
+    let app = TestApp::spawn_with(|s| s.security.requests_per_minute = 20).await;
+    let admin = app.admin("rate").await;
+    for _ in 0..20 {
+        assert_eq!(graphql(app.app.http_addr, Some(&admin.token), "{ me { kind } }", json!({}))["data"]["me"]["kind"], "operator");
+    }
+    let slowed = graphql(app.app.http_addr, Some(&admin.token), "{ me { kind } }", json!({}));
+    assert_eq!(slowed["errors"][0]["extensions"]["code"], "RATE_LIMITED", "{slowed}");
+    // Another principal has its own count.
+    let other = app.admin("rate-2").await;
+    assert_eq!(graphql(app.app.http_addr, Some(&other.token), "{ me { kind } }", json!({}))["data"]["me"]["kind"], "operator");
+
+    // Many aliases of large pages of readings are refused before they run.
+    let heavy: String = (0..20)
+        .map(|i| format!("m{i}: meters(pageSize: 500) {{ items {{ readings(from: \"2026-01-01T00:00:00Z\", to: \"2026-12-31T00:00:00Z\", first: 1000) {{ items {{ readAt energyTotal }} }} }} }}"))
+        .collect();
+    let v = graphql(app.app.http_addr, Some(&other.token), &format!("{{ {heavy} }}"), json!({}));
+    assert!(v["errors"][0]["message"].as_str().unwrap_or("").to_lowercase().contains("complex"), "{v}");
+    // An ordinary portal page passes.
+    let page = graphql(
+        app.app.http_addr,
+        Some(&other.token),
+        "{ meters(pageSize: 100) { total items { id address linkState live { energyTotal activePower } } } }",
+        json!({}),
+    );
+    assert!(page.get("errors").is_none(), "{page}");
+}

@@ -64,6 +64,7 @@ pub struct AlarmQuery;
 impl AlarmQuery {
     /// Alarms newest first: the live centre (`activeOnly`) or the history. Alarms folded under
     /// another are left out unless `includeFolded`.
+    #[graphql(complexity = "(first.clamp(1, 1000) as usize) * child_complexity")]
     async fn alarms(
         &self,
         ctx: &Context<'_>,

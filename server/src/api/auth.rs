@@ -235,6 +235,13 @@ impl Throttle {
         Ok(())
     }
 
+    /// A plain rate: at most `limit` calls per `window_s` for `key` in `bucket`.
+    pub async fn rate(&self, bucket: &str, key: &str, limit: u64, window_s: u64) -> Result<(), Throttled> {
+        let (count, left) = self.bump(&format!("rate:{bucket}:{key}"), 1, window_s).await;
+        // Counters unavailable (Redis down): a rate fails open; logins still fail closed.
+        if count > limit && count != u64::MAX { Err(Throttled { retry_after_s: left.max(1) }) } else { Ok(()) }
+    }
+
     pub async fn succeeded(&self, bucket: &str, account: &str, address: &str) {
         self.clear(&format!("acct:{bucket}:{account}@{address}")).await;
     }

@@ -151,6 +151,7 @@ impl BillingQuery {
     /// Bills, newest period first, then by account and version; filter by period
     /// (`YYYY-MM`) and account. Paged: `page` from 1, `pageSize` up to 1000 (a short page is
     /// the last).
+    #[graphql(complexity = "(page_size.clamp(1, 1000) as usize) * child_complexity")]
     async fn bills(
         &self,
         ctx: &Context<'_>,

@@ -44,7 +44,9 @@ pub fn schema() -> VoltSchema {
     Schema::build(QueryRoot::default(), MutationRoot::default(), super::alarms::AlarmSubscription)
         .extension(super::guard::Guard)
         .limit_depth(12)
-        .limit_complexity(5_000)
+        // Lists count as many times as their page size asks for (`complexity` on the paged
+        // fields): 100 aliases of 500 meters with 1,000 readings each cannot pass.
+        .limit_complexity(50_000)
         .finish()
 }
 
@@ -417,6 +419,7 @@ impl Meter {
         self.0.retired_at
     }
     /// Reading history in `[from, to)`, oldest first, paged by cursor (历史数据).
+    #[graphql(complexity = "(first.clamp(1, 1000) as usize) * child_complexity")]
     async fn readings(
         &self,
         ctx: &Context<'_>,
@@ -575,6 +578,7 @@ impl RegistryQuery {
         Ok(tenant(ctx)?.areas(p.as_ref()).await.map_err(err)?.into_iter().map(Into::into).collect())
     }
 
+    #[graphql(complexity = "(page_size.clamp(1, 1000) as usize) * child_complexity")]
     async fn customers(
         &self,
         ctx: &Context<'_>,
@@ -587,6 +591,7 @@ impl RegistryQuery {
     }
 
     /// Meters, paged, with filters by property, area, gateway, status and text (电表监控).
+    #[graphql(complexity = "(page_size.clamp(1, 1000) as usize) * child_complexity")]
     async fn meters(
         &self,
         ctx: &Context<'_>,
@@ -634,6 +639,7 @@ impl RegistryQuery {
         Ok(tenant(ctx)?.meter(&id).await.map_err(err)?.map(Meter))
     }
 
+    #[graphql(complexity = "(page_size.clamp(1, 1000) as usize) * child_complexity")]
     async fn gateways(
         &self,
         ctx: &Context<'_>,

@@ -81,7 +81,7 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
         ("Query", "rechargeOrders") => AccountOwner,
         ("Query", "parkBills") => Park(ParkScope::BillsRead),
         ("Query", "parkDailyEnergy") => Park(ParkScope::EnergyRead),
-        ("Query", "platformTenants" | "paymentProvider") => Admin,
+        ("Query", "platformTenants" | "paymentProvider" | "platformAuditLog") => Admin,
         (
             "Mutation",
             "createProperty"
@@ -231,6 +231,18 @@ fn named_ids(v: &serde_json::Value, out: &mut Vec<String>) {
             }
         }
         _ => {}
+    }
+}
+
+/// The first string value under one of `keys`, at any depth.
+fn find_str(v: &serde_json::Value, keys: &[&str]) -> Option<String> {
+    match v {
+        serde_json::Value::Object(o) => o
+            .iter()
+            .find_map(|(k, x)| if keys.contains(&k.as_str()) { x.as_str().map(str::to_string) } else { None })
+            .or_else(|| o.values().find_map(|x| find_str(x, keys))),
+        serde_json::Value::Array(a) => a.iter().find_map(|x| find_str(x, keys)),
+        _ => None,
     }
 }
 
@@ -391,7 +403,63 @@ impl Extension for GuardExtension {
         }
         let principal = ctx.data_opt::<Principal>();
         let store = ctx.data_opt::<TenantStore>();
-        admit(rule(root, &field), &field, principal, ctx.data_opt::<Suspended>().is_some(), store, &ids).await.map_err(refuse)?;
+        let source = ctx.data_opt::<Source>().map(|s| s.0.clone()).unwrap_or_default();
+        if let Err(refused) = admit(rule(root, &field), &field, principal, ctx.data_opt::<Suspended>().is_some(), store, &ids).await {
+            // A refused mutation is recorded like any other: who tried what, from where.
+            if root == "Mutation" {
+                match (principal, store) {
+                    (Some(p), Some(store)) => {
+                        let (actor_id, actor_name) = p.actor();
+                        let record = AuditRow {
+                            id: uuid::Uuid::new_v4().to_string(),
+                            at: Utc::now(),
+                            actor_kind: p.kind().into(),
+                            actor_id,
+                            actor_name,
+                            action: field.clone(),
+                            target_id: ids.first().cloned(),
+                            input: redacted(&args).to_string(),
+                            before_state: None,
+                            after_state: None,
+                            outcome: refused.code().into(),
+                            source: source.clone(),
+                        };
+                        if let Err(e) = store.record_audit(&record).await {
+                            tracing::error!(cause = %e, action = %record.action, "audit record not written");
+                        }
+                    }
+                    _ => tracing::warn!(action = %field, outcome = refused.code(), %source, "mutation refused without a tenant principal"),
+                }
+            }
+            return Err(refuse(refused));
+        }
+        // The SaaS operator's mutations go to the platform audit log.
+        if let (Some(Principal::Admin), "Mutation", Some(platform)) = (principal, root, ctx.data_opt::<crate::store::Store>()) {
+            let result = next.run(ctx, info).await;
+            let outcome = match &result {
+                Ok(_) => "OK".to_string(),
+                Err(e) => e
+                    .extensions
+                    .as_ref()
+                    .and_then(|x| x.get("code"))
+                    .map(|c| c.to_string().trim_matches('"').to_string())
+                    .unwrap_or_else(|| "ERROR".into()),
+            };
+            let record = crate::store::PlatformAuditRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                at: Utc::now(),
+                actor: "platform-admin".into(),
+                action: field,
+                subject_tenant: find_str(&args, &["slug", "tenantId"]),
+                input: redacted(&args).to_string(),
+                outcome,
+                source,
+            };
+            if let Err(e) = platform.platform_record_audit(&record).await {
+                tracing::error!(cause = %e, action = %record.action, "platform audit record not written");
+            }
+            return result;
+        }
         let (Some(principal), Some(store), "Mutation") = (principal, store, root) else {
             return next.run(ctx, info).await;
         };
@@ -431,7 +499,7 @@ impl Extension for GuardExtension {
             before_state: before.map(|(_, j)| j.to_string()),
             after_state: after.map(|(_, j)| j.to_string()),
             outcome,
-            source: ctx.data_opt::<Source>().map(|s| s.0.clone()).unwrap_or_default(),
+            source,
         };
         if let Err(e) = store.record_audit(&record).await {
             tracing::error!(cause = %e, action = %record.action, "audit record not written");

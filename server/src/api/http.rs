@@ -27,6 +27,8 @@ pub struct HttpState {
     pub graphiql: bool,
     /// Bearer token of the internal endpoints (`/metrics`, broker hooks).
     pub internal_token: String,
+    /// GraphQL requests one principal (or anonymous address) may make per minute.
+    pub requests_per_minute: u64,
 }
 
 /// Adds who is calling to a request's data: the principal, the tenant store it may use
@@ -64,7 +66,19 @@ async fn graphql(state: web::Data<HttpState>, http: HttpRequest, body: web::Byte
     };
     let bearer = http.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
     let mut data = identify(&state.store, &state.keys, bearer, async_graphql::Data::default()).await;
-    data.insert(Source(super::login::source(&http)));
+    let source = super::login::source(&http);
+    // A per-principal request rate (per address for anonymous callers).
+    let caller = match data.get(&std::any::TypeId::of::<super::auth::Principal>()).and_then(|p| p.downcast_ref::<super::auth::Principal>())
+    {
+        Some(p) => format!("{}:{}", p.kind(), p.actor().0),
+        None => format!("addr:{source}"),
+    };
+    if let Err(t) = state.throttle.rate("api", &caller, state.requests_per_minute, 60).await {
+        return HttpResponse::TooManyRequests().insert_header(("Retry-After", t.retry_after_s.to_string())).json(
+            serde_json::json!({"errors": [{"message": "too many requests; slow down", "extensions": {"code": "RATE_LIMITED", "retryAfter": t.retry_after_s}}]}),
+        );
+    }
+    data.insert(Source(source));
     data.insert(state.public_url.clone());
     data.insert(state.outbound);
     let response = match batch {

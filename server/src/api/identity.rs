@@ -444,6 +444,7 @@ impl IdentityQuery {
     }
 
     /// The audit log, newest first (操作日志). Export: `GET /exports/audit.csv`.
+    #[graphql(complexity = "(first.clamp(1, 500) as usize) * child_complexity")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
@@ -531,6 +532,24 @@ impl IdentityQuery {
         Ok(rows
             .into_iter()
             .map(|(m, address, p, used)| MeterDayEnergy { meter_id: ID(m), address, property_id: ID(p), energy: from_scaled(used, 2) })
+            .collect())
+    }
+
+    /// The SaaS operator: its own actions and refusals, newest first (平台操作日志).
+    async fn platform_audit_log(&self, ctx: &Context<'_>, #[graphql(default = 100)] first: i32) -> Res<Vec<PlatformAuditEntry>> {
+        let store = ctx.data::<Store>().map_err(|_| err(ApiError::Unauthenticated))?;
+        let rows = store.platform_audit_log(first.clamp(1, 1000) as u64).await.map_err(err)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| PlatformAuditEntry {
+                at: r.at,
+                actor: r.actor,
+                action: r.action,
+                subject_tenant: r.subject_tenant,
+                input: r.input,
+                outcome: r.outcome,
+                source: r.source,
+            })
             .collect())
     }
 
@@ -942,4 +961,16 @@ fn grantable_permissions(ctx: &Context<'_>, wanted: &PermissionSet) -> Res<()> {
     let Principal::Operator { permissions, properties, .. } = principal(ctx)? else { return Ok(()) };
     crate::domain::access::may_grant((permissions, properties.as_deref()), Some(wanted), None)
         .map_err(|e| err(ApiError::Forbidden(e.message)))
+}
+
+/// One action of the SaaS operator.
+#[derive(SimpleObject)]
+pub struct PlatformAuditEntry {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub subject_tenant: Option<String>,
+    pub input: String,
+    pub outcome: String,
+    pub source: String,
 }

@@ -120,6 +120,7 @@ async fn login(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<L
     };
     let Some(login) = login else {
         let _ = web::block(move || burn_password_check(&password)).await;
+        audit(&t, "operator", ("", &body.username), "loginFailed", "UNKNOWN_USERNAME", &src).await;
         return denied();
     };
     let hash = login.password_hash.clone();
@@ -129,9 +130,11 @@ async fn login(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<L
         return denied();
     }
     if login.status != "ACTIVE" {
+        audit(&t, "operator", (&login.id, &body.username), "loginFailed", "DISABLED", &src).await;
         return refuse(StatusCode::FORBIDDEN, "DISABLED", "this operator is disabled");
     }
     if tenant.status != "ACTIVE" {
+        audit(&t, "operator", (&login.id, &body.username), "loginFailed", "SUSPENDED", &src).await;
         return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "the tenant is suspended; contact the platform operator");
     }
     state.throttle.succeeded("login", &account, &src).await;
@@ -163,13 +166,15 @@ async fn refresh(state: web::Data<HttpState>, http: HttpRequest, body: web::Json
     match state.store.platform_refresh(&body.refresh_token, Utc::now()).await {
         Ok(Refresh::Rotated { tenant, session, token }) => {
             let kind = if session.principal_kind == "customer" { Kind::Customer } else { Kind::Operator };
+            audit(&state.store.tenant(tenant.clone()), &session.principal_kind, (&session.principal_id, ""), "refresh", "OK", &src).await;
             match state.keys.issue(kind, Some(&tenant), &session.principal_id, Some(&session.id), ACCESS_TTL) {
                 Ok(access) => tokens(access, token),
                 Err(e) => internal(e),
             }
         }
-        Ok(Refresh::Reused) => {
+        Ok(Refresh::Reused { tenant }) => {
             tracing::warn!(source = %src, "a used refresh token was presented again; its session is revoked");
+            audit(&state.store.tenant(tenant), "session", ("", ""), "refreshReused", "SESSION_REVOKED", &src).await;
             refuse(StatusCode::UNAUTHORIZED, "REFRESH_TOKEN_REUSED", "this refresh token was already used; the session has been ended")
         }
         Ok(Refresh::Invalid) => refuse(StatusCode::UNAUTHORIZED, "INVALID_REFRESH_TOKEN", "unknown, expired or revoked refresh token"),
@@ -237,13 +242,18 @@ async fn client_token(
         use subtle_eq::eq;
         eq(hash_secret(&body.client_secret).as_bytes(), hash.as_bytes())
     };
+    let t = state.store.tenant(tenant.clone());
     if !matches || client.revoked_at.is_some() {
+        let why = if matches { "REVOKED" } else { "INVALID_CLIENT" };
+        audit(&t, "park", (&client.id, &client.name), "tokenFailed", why, &src).await;
         return oauth(StatusCode::UNAUTHORIZED, "invalid_client");
     }
     if !state.store.tenant_active(&tenant) {
+        audit(&t, "park", (&client.id, &client.name), "tokenFailed", "SUSPENDED", &src).await;
         return oauth(StatusCode::FORBIDDEN, "access_denied");
     }
     state.throttle.succeeded("token", &account, &src).await;
+    audit(&t, "park", (&client.id, &client.name), "token", "OK", &src).await;
     match state.keys.issue(Kind::Park, Some(&tenant), &client.id, None, PARK_TTL) {
         Ok(token) => HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(json!({
             "access_token": token,
@@ -292,6 +302,7 @@ async fn wechat_login(state: web::Data<HttpState>, http: HttpRequest, body: web:
     let session = match crate::wechat::code2session(&app.api_base, &app.app_id, &app.secret, &body.code).await {
         Ok(s) => s,
         Err(crate::wechat::WechatError::Refused { errcode, errmsg }) => {
+            audit(&t, "customer", ("", ""), "loginFailed", "WECHAT_REFUSED", &src).await;
             return refuse(StatusCode::UNAUTHORIZED, "WECHAT_REFUSED", &format!("WeChat refused the code: {errcode} {errmsg}"));
         }
         Err(e) => {
@@ -303,6 +314,7 @@ async fn wechat_login(state: web::Data<HttpState>, http: HttpRequest, body: web:
         Ok(s) => s,
         Err(e) => return internal(e),
     };
+    audit(&t, "customer", (&session.openid, ""), "login", "OK", &src).await;
     match state.keys.issue(Kind::Customer, Some(&tenant.id), &session.openid, Some(&s.id), ACCESS_TTL) {
         Ok(access) => tokens(access, refresh),
         Err(e) => internal(e),

@@ -304,6 +304,7 @@ impl Account {
         Ok(rows.into_iter().map(Meter).collect())
     }
     /// Ledger entries, newest first, paged by cursor (流水).
+    #[graphql(complexity = "(first.clamp(1, 500) as usize) * child_complexity")]
     async fn ledger(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32, after: Option<String>) -> Res<EntryConnection> {
         if !(1..=500).contains(&first) {
             return Err(err(Invalid::new("first", "between 1 and 500")));
@@ -654,6 +655,7 @@ impl MoneyQuery {
         Ok(tenant(ctx)?.account(&id).await.map_err(err)?.map(Account))
     }
 
+    #[graphql(complexity = "(page_size.clamp(1, 1000) as usize) * child_complexity")]
     async fn accounts(
         &self,
         ctx: &Context<'_>,

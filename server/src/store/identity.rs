@@ -68,8 +68,8 @@ pub struct SessionRow {
 pub enum Refresh {
     /// The token was current: here is its successor.
     Rotated { tenant: TenantId, session: Box<SessionRow>, token: String },
-    /// The token had already been used: the whole session is now revoked.
-    Reused,
+    /// The token had already been used: the whole session (of `tenant`) is now revoked.
+    Reused { tenant: TenantId },
     /// Unknown, expired or revoked.
     Invalid,
 }
@@ -385,7 +385,7 @@ impl Store {
             let sql = "UPDATE sessions SET revoked_at = $3, revoked_reason = 'REFRESH_TOKEN_REUSED' WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL";
             txn.execute_raw(stmt(b, sql, Args::new().s(tenant.as_str()).s(&session_id).t(now))).await?;
             txn.commit().await?;
-            return Ok(Refresh::Reused);
+            return Ok(Refresh::Reused { tenant });
         }
         let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE tenant_id = $1 AND id = $2");
         let session = match txn.query_one_raw(stmt(b, &sql, Args::new().s(tenant.as_str()).s(&session_id))).await? {
@@ -1057,4 +1057,51 @@ fn row_json(r: &QueryResult) -> serde_json::Value {
         map.insert(col.clone(), cell(r, &col));
     }
     serde_json::Value::Object(map)
+}
+
+/// One action of the SaaS operator (or a refusal of one).
+#[derive(Debug, Clone)]
+pub struct PlatformAuditRow {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    /// The tenant the action concerned, when one did.
+    pub subject_tenant: Option<String>,
+    pub input: String,
+    pub outcome: String,
+    pub source: String,
+}
+
+impl Store {
+    pub async fn platform_record_audit(&self, a: &PlatformAuditRow) -> Result<()> {
+        let sql = "INSERT INTO platform_audit (id, at, actor, action, subject_tenant, input, outcome, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        let args =
+            Args::new().s(&a.id).t(a.at).s(&a.actor).s(&a.action).os(a.subject_tenant.clone()).s(&a.input).s(&a.outcome).s(&a.source);
+        self.db.execute_raw(stmt(self.backend(), sql, args)).await?;
+        Ok(())
+    }
+
+    /// The platform audit log, newest first.
+    pub async fn platform_audit_log(&self, limit: u64) -> Result<Vec<PlatformAuditRow>> {
+        let sql = format!(
+            "SELECT id, at, actor, action, subject_tenant, input, outcome, source FROM platform_audit ORDER BY at DESC, id DESC LIMIT {}",
+            limit.clamp(1, 1000)
+        );
+        let rows = self.db.query_all_raw(stmt(self.backend(), &sql, Args::new())).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PlatformAuditRow {
+                    id: r.try_get("", "id")?,
+                    at: r.try_get("", "at")?,
+                    actor: r.try_get("", "actor")?,
+                    action: r.try_get("", "action")?,
+                    subject_tenant: r.try_get("", "subject_tenant")?,
+                    input: r.try_get("", "input")?,
+                    outcome: r.try_get("", "outcome")?,
+                    source: r.try_get("", "source")?,
+                })
+            })
+            .collect()
+    }
 }

@@ -206,6 +206,7 @@ impl TenantStore {
         if let Some(a) = area {
             self.require("areas", a).await.map_err(|_| StoreError::Conflict("no such area".into()))?;
         }
+        self.merchant_free(sub_mchid, None).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let sql = "INSERT INTO payees (tenant_id, id, name, mode, sub_mchid, property_id, area_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         let args = self.args().s(&id).s(name).s(mode).s(sub_mchid).os(property).os(area).t(Utc::now());
@@ -325,6 +326,27 @@ impl TenantStore {
         Ok(())
     }
 
+    /// A merchant number (WeChat sub-merchant or direct mchid, Alipay seller) or an Alipay app
+    /// belongs to one tenant platform-wide: a company cannot register another company's
+    /// merchant as its payee (and so reconcile its bills or receive its notifications).
+    async fn merchant_free(&self, merchant_id: &str, alipay_app: Option<&str>) -> Result<()> {
+        let taken = "the merchant account is registered by another company on this platform";
+        // A platform read on purpose: the other tenants' rows are what must be checked.
+        let sql = "SELECT 1 AS x FROM payees WHERE sub_mchid = $1 AND tenant_id <> $2
+                   UNION ALL SELECT 1 AS x FROM payee_credentials WHERE merchant_id = $1 AND tenant_id <> $2";
+        let args = Args::new().s(merchant_id).s(self.tenant.as_str());
+        if !merchant_id.is_empty() && self.store.db.query_one_raw(stmt(self.backend(), sql, args)).await?.is_some() {
+            return Err(StoreError::Conflict(taken.into()));
+        }
+        if let Some(app) = alipay_app {
+            let sql = "SELECT 1 AS x FROM payee_credentials WHERE channel = 'ALIPAY' AND app_id = $1 AND tenant_id <> $2";
+            if self.store.db.query_one_raw(stmt(self.backend(), sql, Args::new().s(app).s(self.tenant.as_str()))).await?.is_some() {
+                return Err(StoreError::Conflict("the Alipay app is registered by another company on this platform".into()));
+            }
+        }
+        Ok(())
+    }
+
     /// Credits a paid order at most once, whatever arrives. The order is claimed
     /// (CREATED → PAID, compare-and-set) in the transaction that posts the recharge, so two
     /// notifications racing cannot both credit. The same payment again changes nothing. A
@@ -332,6 +354,23 @@ impl TenantStore {
     /// can no longer take it — is never credited: it is kept as a payment difference for
     /// refund and raises PAYMENT_DIFFERENCE on the payee, in the same transaction.
     pub async fn settle_paid_order(&self, order: &OrderRow, transaction_id: &str, paid_at: DateTime<Utc>) -> Result<PaidOutcome> {
+        // PostgreSQL may pick one of several racing deliveries as a deadlock victim (they
+        // meet on the order, the account, the receipt counter and the alarms); that one is
+        // rolled back whole and simply tried again.
+        let mut tries = 0;
+        loop {
+            match self.settle_paid_order_once(order, transaction_id, paid_at).await {
+                Err(StoreError::Database(e)) if tries < 4 && (e.contains("deadlock detected") || e.contains("could not serialize")) => {
+                    tries += 1;
+                    tracing::info!(order = %order.out_trade_no, tries, "payment settlement retried after a deadlock");
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * tries)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn settle_paid_order_once(&self, order: &OrderRow, transaction_id: &str, paid_at: DateTime<Utc>) -> Result<PaidOutcome> {
         let account = AccountId::parse(&order.account_id).ok_or(StoreError::NotFound)?;
         let (kind, via) = match order.channel.as_str() {
             "ALIPAY" => (crate::domain::ledger::EntryKind::RechargeAlipay, "Alipay"),
@@ -663,6 +702,7 @@ impl TenantStore {
     /// Sets (or rotates) a payee's credentials for a channel.
     pub async fn set_payee_credentials(&self, payee: &str, c: &PayeeCredentials) -> Result<()> {
         self.payee(payee).await?.ok_or(StoreError::NotFound)?;
+        self.merchant_free(&c.merchant_id, Some(&c.app_id).filter(|_| c.channel == "ALIPAY").map(|s| s.as_str())).await?;
         let kek = self.store.kek()?;
         let key = kek.wrap(&self.credential_aad(payee, &c.channel, "key"), c.private_key_pem.as_bytes())?;
         let secret = kek.wrap(&self.credential_aad(payee, &c.channel, "secret"), c.secret.as_bytes())?;
