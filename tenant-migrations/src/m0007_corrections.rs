@@ -54,6 +54,28 @@ const WINDOWS_POSTGRES: &[&str] = &["INSERT INTO friendly_windows (tenant_id, id
      FROM tenants t, (VALUES ('夜间 Night', 127, 1200, 480), ('周末 Weekend', 96, 0, 1440)) AS w (name, weekdays, s, e)
      WHERE NOT EXISTS (SELECT 1 FROM friendly_windows f WHERE f.tenant_id = t.id)"];
 
+/// Fail closed (issue 14): the tenant wall shows a statement no rows unless it names its
+/// tenant, or its connection says it is the platform's (`voltledger.platform = on`, set by the
+/// server for its own connections). Before, a statement that named no tenant saw them all.
+/// Replaces the policy on every tenant table; later migrations call the function again.
+const FAIL_CLOSED_WALL: &[&str] = &[
+    "CREATE OR REPLACE FUNCTION voltledger_tenant_wall() RETURNS void LANGUAGE plpgsql AS $$
+     DECLARE t text;
+     BEGIN
+        FOR t IN SELECT c.table_name FROM information_schema.columns c
+                 JOIN pg_class k ON k.relname = c.table_name AND k.relnamespace = current_schema()::regnamespace
+                 WHERE c.column_name = 'tenant_id' AND c.table_schema = current_schema() AND k.relkind = 'r'
+        LOOP
+            EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+            EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+            EXECUTE format('DROP POLICY IF EXISTS tenant_wall ON %I', t);
+            EXECUTE format($p$CREATE POLICY tenant_wall ON %I
+                USING (tenant_id = current_setting('voltledger.tenant', true) OR current_setting('voltledger.platform', true) = 'on')
+                WITH CHECK (tenant_id = current_setting('voltledger.tenant', true) OR current_setting('voltledger.platform', true) = 'on')$p$, t);
+        END LOOP;
+     END $$",
+];
+
 const DOWN: &[&str] = &["DROP TABLE platform_audit", "DROP TABLE payment_differences"];
 
 #[async_trait::async_trait]
@@ -65,6 +87,7 @@ impl MigrationTrait for Migration {
         } else {
             crate::apply(manager, WINDOWS_SQLITE).await?;
         }
+        crate::apply_on_postgres(manager, FAIL_CLOSED_WALL).await?;
         crate::apply_on_postgres(manager, &["SELECT voltledger_tenant_wall()"]).await
     }
 

@@ -260,3 +260,18 @@ async fn a_principal_past_its_request_rate_is_slowed_and_page_sizes_count_in_the
     );
     assert!(page.get("errors").is_none(), "{page}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_wechat_answers_without_the_secret_or_its_address() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("upstream").await;
+    // WeChat's address is unreachable (nothing listens on port 9).
+    admin.ok(
+        "mutation { setWechatApp(input: {appId: \"wx0123456789abcdef\", appSecret: \"app-secret-0123456789-TOPSECRET\", apiBase: \"http://127.0.0.1:9\"}) }",
+        json!({}),
+    );
+    let (status, body) = tests::post_json(app.app.http_addr, "/auth/wechat", None, &json!({"tenant": admin.slug, "code": "any-code"}));
+    assert_eq!(status, 502, "{body}");
+    let text = body.to_string();
+    assert!(!text.contains("TOPSECRET") && !text.contains("127.0.0.1") && !text.contains("secret="), "{text}");
+}

@@ -298,6 +298,14 @@ async fn on_postgres_row_level_security_holds_a_transaction_to_its_tenant() {
         unwalled.iter().map(|r| r.try_get::<String>("", "t").unwrap()).collect::<Vec<_>>()
     );
 
+    // Fail closed: a statement that names no tenant sees nothing; the platform says so.
+    let txn = db.begin().await.unwrap();
+    txn.execute_unprepared("SET LOCAL ROLE voltledger_app").await.unwrap();
+    assert!(txn.query_all_raw(q("SELECT name FROM properties")).await.unwrap().is_empty(), "no tenant named: no rows");
+    txn.execute_unprepared("SELECT set_config('voltledger.platform', 'on', true)").await.unwrap();
+    assert_eq!(txn.query_all_raw(q("SELECT name FROM properties")).await.unwrap().len(), 2, "the platform sees every tenant");
+    txn.rollback().await.unwrap();
+
     let txn = db.begin().await.unwrap();
     txn.execute_unprepared("SET LOCAL ROLE voltledger_app").await.unwrap();
     txn.execute_unprepared(&format!("SELECT set_config('voltledger.tenant', '{}', true)", a.tenant.as_str())).await.unwrap();

@@ -754,3 +754,36 @@ async fn a_payment_for_an_account_closed_meanwhile_is_kept_for_refund_once() {
     assert_eq!(s.admin.ok("{ paymentDifferences { id } }", json!({}))["paymentDifferences"].as_array().unwrap().len(), 1);
     s.pay.stop().await;
 }
+
+/// Refunds racing for one order cannot refund more than was paid: what is refunded already is
+/// read under the order's lock, in the refund's own transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_refunds_never_return_more_than_the_payment() {
+    let s = setup().await;
+    let (a1, _) = s.accounts.clone();
+    // Cash on the account too, so only the order's own amount can stop the refunds.
+    s.admin.ok("mutation($a: ID!) { recharge(input: {accountId: $a, amount: \"100.00\", channel: CASH}) { receiptNo } }", json!({"a": a1}));
+    let o = order(&s, &a1, "30.00");
+    s.pay.pay(o["outTradeNo"].as_str().unwrap());
+    assert!(
+        TestApp::eventually(std::time::Duration::from_secs(20), || {
+            let b = balance(&s.admin, &a1);
+            async move { b == "130.00" }
+        })
+        .await
+    );
+    let refund = "mutation($o: ID!) { refundPayment(input: {orderId: $o, amount: \"10.00\", reason: \"race\"}) { id } }";
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let (addr, token, id) = (s.app.app.http_addr, s.admin.token.clone(), o["id"].clone());
+            std::thread::spawn(move || graphql(addr, Some(&token), refund, json!({"o": id})))
+        })
+        .collect();
+    let answers: Vec<Value> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let accepted = answers.iter().filter(|a| a.get("errors").is_none()).count();
+    assert_eq!(accepted, 3, "exactly three refunds of 10.00 fit into 30.00: {answers:?}");
+    assert_eq!(balance(&s.admin, &a1), "100.00");
+    let refunds = s.admin.ok("query($o: ID!) { paymentRefunds(orderId: $o) { amount } }", json!({"o": o["id"]}))["paymentRefunds"].clone();
+    assert_eq!(refunds.as_array().unwrap().len(), 3);
+    s.pay.stop().await;
+}

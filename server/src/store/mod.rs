@@ -181,6 +181,10 @@ impl Store {
         options.max_connections(if sqlite { 4 } else { 16 }).min_connections(1).sqlx_logging(false);
         // Per-connection settings: WAL without an fsync per commit (durable at checkpoints,
         // safe against process crashes), foreign keys on, waits instead of SQLITE_BUSY.
+        // PostgreSQL: the row-level-security policy shows a statement no tenant's rows unless
+        // it names its tenant (TenantStore's transactions do) or the connection says it is the
+        // platform's — ours do, explicitly, from their first packet.
+        options.map_sqlx_postgres_opts(|o| o.options([("voltledger.platform", "on")]));
         options.map_sqlx_sqlite_opts(|o| {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
             o.journal_mode(SqliteJournalMode::Wal)
@@ -226,7 +230,7 @@ impl Store {
         }
         let mut options = Self::options(url);
         // `-c role=…` in the startup packet: every pooled connection starts as the role.
-        options.map_sqlx_postgres_opts(|o| o.options([("role", APP_ROLE)]));
+        options.map_sqlx_postgres_opts(|o| o.options([("role", APP_ROLE), ("voltledger.platform", "on")]));
         let app = Database::connect(options).await.map_err(|e| StoreError::Database(e.to_string()))?;
         self.maintenance = Some(std::mem::replace(&mut self.db, app));
         Ok(true)

@@ -418,29 +418,13 @@ impl TenantStore {
                     let txn = self.db().begin().await?;
                     let close = "UPDATE payment_orders SET state = 'CLOSED' WHERE tenant_id = $1 AND id = $2 AND state = 'CREATED'";
                     txn.execute_raw(stmt(b, close, self.args().s(&order.id))).await?;
-                    let sql = format!("SELECT {ORDER_COLS} FROM payment_orders WHERE tenant_id = $1 AND id = $2");
-                    let current = txn.query_one_raw(stmt(b, &sql, self.args().s(&order.id))).await?.ok_or(StoreError::NotFound)?;
-                    let current = order_row(&current)?;
-                    if current.transaction_id.as_deref() == Some(transaction_id) {
-                        txn.commit().await?;
-                        return Ok(PaidOutcome::AlreadyCredited);
-                    }
-                    let reason = format!("the account could not be credited: {why}");
-                    let outcome = self.keep_difference(&txn, &current, transaction_id, paid_at, &reason).await?;
-                    txn.commit().await?;
-                    return self.after_difference(order, transaction_id, outcome).await;
+                    let why = format!("the account could not be credited: {why}");
+                    return self.not_credited(txn, order, transaction_id, paid_at, |_| why).await;
                 }
                 Err(e) => return Err(e),
             }
         }
-        let sql = format!("SELECT {ORDER_COLS} FROM payment_orders WHERE tenant_id = $1 AND id = $2");
-        let current = txn.query_one_raw(stmt(b, &sql, self.args().s(&order.id))).await?.ok_or(StoreError::NotFound)?;
-        let current = order_row(&current)?;
-        if current.transaction_id.as_deref() == Some(transaction_id) {
-            txn.commit().await?;
-            return Ok(PaidOutcome::AlreadyCredited);
-        }
-        let reason = match current.state.as_str() {
+        let reason = |current: &OrderRow| match current.state.as_str() {
             "PAID" => format!(
                 "a second payment for an order already paid by transaction {}",
                 current.transaction_id.as_deref().unwrap_or("(unknown)")
@@ -448,7 +432,28 @@ impl TenantStore {
             "CLOSED" => "a payment for an order that was closed unpaid".to_string(),
             other => format!("a payment for an order in state {other}"),
         };
-        let outcome = self.keep_difference(&txn, &current, transaction_id, paid_at, &reason).await?;
+        self.not_credited(txn, order, transaction_id, paid_at, reason).await
+    }
+
+    /// A payment the order did not take, in the transaction `txn`: the same payment again is
+    /// nothing new; any other is kept as a difference (`reason` says why, from the order as it
+    /// stands now).
+    async fn not_credited(
+        &self,
+        txn: sea_orm::DatabaseTransaction,
+        order: &OrderRow,
+        transaction_id: &str,
+        paid_at: DateTime<Utc>,
+        reason: impl FnOnce(&OrderRow) -> String,
+    ) -> Result<PaidOutcome> {
+        let sql = format!("SELECT {ORDER_COLS} FROM payment_orders WHERE tenant_id = $1 AND id = $2");
+        let current = txn.query_one_raw(stmt(self.backend(), &sql, self.args().s(&order.id))).await?.ok_or(StoreError::NotFound)?;
+        let current = order_row(&current)?;
+        if current.transaction_id.as_deref() == Some(transaction_id) {
+            txn.commit().await?;
+            return Ok(PaidOutcome::AlreadyCredited);
+        }
+        let outcome = self.keep_difference(&txn, &current, transaction_id, paid_at, &reason(&current)).await?;
         txn.commit().await?;
         self.after_difference(order, transaction_id, outcome).await
     }
@@ -877,23 +882,28 @@ impl TenantStore {
     /// Starts a refund: the money leaves the balance at once (a REFUND entry keyed by the
     /// refund number) so it cannot be spent twice; a refund that fails gives it back.
     pub async fn start_refund(&self, order: &OrderRow, amount_x100: i64, reason: &str) -> Result<RefundRow> {
-        let refunded: i64 = self
-            .refunds_of_order(&order.id)
-            .await?
-            .iter()
-            .filter(|r| !matches!(r.state.as_str(), "FAILED" | "ABNORMAL" | "CLOSED"))
-            .map(|r| r.amount_x100)
-            .sum();
-        if order.state != "PAID" || order.entry_id.is_none() {
+        let b = self.backend();
+        let account = AccountId::parse(&order.account_id).ok_or(StoreError::NotFound)?;
+        // The order is locked (PostgreSQL; SQLite's write transaction is exclusive) and what
+        // it has refunded is read inside the transaction that adds the refund: two refunds
+        // racing cannot both pass the check.
+        let txn = self.db().begin().await?;
+        let lock = if b == sea_orm::DbBackend::Postgres { " FOR UPDATE" } else { "" };
+        let sql = format!("SELECT {ORDER_COLS} FROM payment_orders WHERE tenant_id = $1 AND id = $2{lock}");
+        let current = txn.query_one_raw(stmt(b, &sql, self.args().s(&order.id))).await?.ok_or(StoreError::NotFound)?;
+        let current = order_row(&current)?;
+        if current.state != "PAID" || current.entry_id.is_none() {
             return Err(StoreError::Conflict("only a paid and credited order can be refunded".into()));
         }
-        if amount_x100 <= 0 || refunded + amount_x100 > order.amount_x100 {
-            return Err(StoreError::Conflict(format!("at most {} fen of this order is left to refund", order.amount_x100 - refunded)));
+        let sql = "SELECT CAST(COALESCE(SUM(amount_x100), 0) AS BIGINT) AS s FROM payment_refunds WHERE tenant_id = $1 AND order_id = $2
+                   AND state NOT IN ('FAILED', 'ABNORMAL', 'CLOSED')";
+        let r = txn.query_one_raw(stmt(b, sql, self.args().s(&order.id))).await?.ok_or(StoreError::NotFound)?;
+        let refunded = super::registry::int(&r, "s")?;
+        if amount_x100 <= 0 || refunded + amount_x100 > current.amount_x100 {
+            return Err(StoreError::Conflict(format!("at most {} fen of this order is left to refund", current.amount_x100 - refunded)));
         }
         let id = uuid::Uuid::new_v4().to_string();
         let out_refund_no = format!("VR{}{:016X}", Utc::now().format("%y%m%d%H%M%S"), rand::random::<u64>());
-        let account = AccountId::parse(&order.account_id).ok_or(StoreError::NotFound)?;
-        let txn = self.db().begin().await?;
         let sql = "INSERT INTO payment_refunds (tenant_id, id, order_id, out_refund_no, amount_x100, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
         txn.execute_raw(stmt(
             self.backend(),

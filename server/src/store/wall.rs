@@ -25,7 +25,12 @@ impl TenantDb<'_> {
         let txn = super::begin_write(self.db).await?;
         if self.db.get_database_backend() == DbBackend::Postgres {
             // The id is a parsed UUID (TenantId), so it is safe to inline.
-            txn.execute_unprepared(&format!("SELECT set_config('voltledger.tenant', '{}', true)", self.tenant.as_str())).await?;
+            // Its tenant, and not the platform (whose connections see every tenant).
+            txn.execute_unprepared(&format!(
+                "SELECT set_config('voltledger.tenant', '{}', true), set_config('voltledger.platform', 'off', true)",
+                self.tenant.as_str()
+            ))
+            .await?;
         }
         Ok(txn)
     }
