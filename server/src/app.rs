@@ -180,83 +180,9 @@ impl Application {
         let (downlink, downlink_session) = mqtt_bridge::downlink::Downlink::connect(&bridge_cfg);
         let dispatch = dispatcher.spawn(store.clone(), downlink, crate::control::DispatchSettings::default());
         let bridge = tokio::spawn(mqtt_bridge::session::run(bridge_cfg, Arc::new(store.clone()), stats.clone()));
-        let sweeper = {
-            let store = store.clone();
-            let sms_client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().context("building the HTTP client")?;
-            let wechat_tokens = crate::wechat::TokenCache::default();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(5));
-                let mut ticks: u64 = 0;
-                loop {
-                    tick.tick().await;
-                    ticks += 1;
-                    if let Err(e) = store.platform_sweep_link_state(chrono::Utc::now()).await {
-                        tracing::warn!(error = %e, "link-state sweep failed");
-                    }
-                    if let Err(e) = store.platform_poll_due(chrono::Utc::now(), 5).await {
-                        tracing::warn!(error = %e, "polling failed");
-                    }
-                    match store.platform_evaluate_alarms(chrono::Utc::now()).await {
-                        Ok(events) => {
-                            if let Err(e) = store.platform_enqueue_notifications(&events, chrono::Utc::now()).await {
-                                tracing::warn!(error = %e, "queueing notifications failed");
-                            }
-                        }
-                        Err(e) => tracing::warn!(error = %e, "alarm evaluation failed"),
-                    }
-                    if let Err(e) = crate::notify::deliver_due(&store, &sms_client, chrono::Utc::now()).await {
-                        tracing::warn!(error = %e, "notification delivery failed");
-                    }
-                    if let Err(e) = crate::notify::deliver_wechat_due(&store, &wechat_tokens, chrono::Utc::now()).await {
-                        tracing::warn!(error = %e, "subscription message delivery failed");
-                    }
-                    if let Err(e) = store.reload_caches().await {
-                        tracing::warn!(error = %e, "credential cache reload failed");
-                    }
-                    // Freezes are checked every five minutes.
-                    if ticks % 60 == 1
-                        && let Err(e) = store.platform_freeze_due(chrono::Utc::now()).await
-                    {
-                        tracing::warn!(error = %e, "register freeze failed");
-                    }
-                    // Prepaid accounts' monthly fees, once per period (keyed, so checking
-                    // every five minutes charges each once).
-                    if ticks % 60 == 1
-                        && let Err(e) = store.platform_charge_monthly_fees(chrono::Utc::now()).await
-                    {
-                        tracing::warn!(error = %e, "monthly fees failed");
-                    }
-                }
-            })
-        };
-        // Payment work talks to the channels' APIs: in its own task, so a slow channel never
-        // holds up alarms and their messages.
-        let payment_sweeper = {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(5));
-                let mut ticks: u64 = 0;
-                loop {
-                    tick.tick().await;
-                    ticks += 1;
-                    if let Err(e) = crate::pay::sweep_pending(&store, chrono::Utc::now()).await {
-                        tracing::warn!(error = %e, "checking unpaid orders failed");
-                    }
-                    // Platform certificates: every six hours (WeChat overlaps for days).
-                    if ticks % (6 * 720) == 3
-                        && let Err(e) = crate::pay::certificates::refresh_all(&store, chrono::Utc::now().timestamp()).await
-                    {
-                        tracing::warn!(error = %e, "platform certificate refresh failed");
-                    }
-                    // The daily reconciliation is looked at every five minutes.
-                    if ticks % 60 == 2
-                        && let Err(e) = crate::pay::reconcile_yesterday(&store, chrono::Utc::now()).await
-                    {
-                        tracing::warn!(error = %e, "daily reconciliation failed");
-                    }
-                }
-            })
-        };
+        // Periodic work: one table of jobs, each lane supervised (crate::jobs).
+        let sms_client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().context("building the HTTP client")?;
+        let sweepers = crate::jobs::spawn(crate::jobs::table(&store, sms_client));
         let policy = crate::domain::access::ThrottlePolicy::default();
         let throttle = match &settings.redis_url {
             Some(url) => crate::api::auth::Throttle::redis(url, &settings.redis_namespace, policy)
@@ -286,17 +212,7 @@ impl Application {
         });
         let server =
             HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes)).listen(listener)?.disable_signals().run();
-        Ok(Self {
-            store,
-            keys,
-            stats,
-            http_addr,
-            broker,
-            server,
-            bridge,
-            sweepers: vec![sweeper, payment_sweeper],
-            control: vec![downlink_session, dispatch],
-        })
+        Ok(Self { store, keys, stats, http_addr, broker, server, bridge, sweepers, control: vec![downlink_session, dispatch] })
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {

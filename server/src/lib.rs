@@ -7,6 +7,7 @@ pub mod bench;
 pub mod control;
 pub mod domain;
 pub mod fleet;
+pub mod jobs;
 pub mod notify;
 pub mod pay;
 pub mod store;
