@@ -42,6 +42,7 @@ pub fn start_embedded(listen: SocketAddr, auth: Arc<dyn DeviceAuth>) -> Result<(
     connections.topic_authorizer = Some(Arc::new(move |client_id: &str, action: rumqttd::TopicAction<'_>| {
         let access = match action {
             rumqttd::TopicAction::Publish(t) => Access::Publish(t),
+            rumqttd::TopicAction::PublishRetained(t) => Access::PublishRetained(t),
             rumqttd::TopicAction::Subscribe(f) => Access::Subscribe(f),
             rumqttd::TopicAction::Other => Access::Stay,
         };

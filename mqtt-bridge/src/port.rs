@@ -134,6 +134,8 @@ pub trait DeviceAuth: Send + Sync + 'static {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access<'a> {
     Publish(&'a str),
+    /// A retained publish: replayed to every later subscriber, so the bridge's only.
+    PublishRetained(&'a str),
     Subscribe(&'a str),
     /// Any other packet (keep-alive, acknowledgements): may it stay connected?
     Stay,

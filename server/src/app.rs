@@ -181,7 +181,11 @@ impl Application {
         let dispatch = dispatcher.spawn(store.clone(), downlink, crate::control::DispatchSettings::default());
         let bridge = tokio::spawn(mqtt_bridge::session::run(bridge_cfg, Arc::new(store.clone()), stats.clone()));
         // Periodic work: one table of jobs, each lane supervised (crate::jobs).
-        let sms_client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().context("building the HTTP client")?;
+        let sms_client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .context("building the HTTP client")?;
         let sweepers = crate::jobs::spawn(crate::jobs::table(&store, sms_client));
         let policy = crate::domain::access::ThrottlePolicy::default();
         let throttle = match &settings.redis_url {
@@ -194,7 +198,7 @@ impl Application {
         let http_addr = listener.local_addr()?;
         let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{http_addr}")).trim_end_matches('/').to_string();
         let state = web::Data::new(HttpState {
-            schema: graphql::schema(),
+            schema: graphql::schema_for(!settings.security.no_graphiql),
             store: store.clone(),
             keys: keys.clone(),
             throttle,

@@ -127,6 +127,15 @@ async fn on_the_embedded_broker_a_device_may_use_only_its_own_topics_and_a_revok
     let got = drain(&mut bridge_rx, Duration::from_millis(800)).await;
     assert!(got.iter().any(|s| matches!(s, Seen::Publish(t, p) if *t == format!("vl/up/{b_user}") && p == b"b-own")), "{got:?}");
 
+    // A retained message (replayed to every later subscriber, even after a revocation) is
+    // the bridge's only.
+    let (retainer, mut r_rx) = connect(port, &b_user, &b_user, &b_pass, None);
+    retainer.publish(format!("vl/up/{b_user}"), QoS::AtLeastOnce, true, b"sticky".to_vec()).await.unwrap();
+    assert!(closed(&drain(&mut r_rx, Duration::from_millis(1500)).await), "a retained publish closes the device's connection");
+    let (dev_b, mut b_rx) = connect(port, &b_user, &b_user, &b_pass, None);
+    dev_b.subscribe(format!("vl/down/{b_user}"), QoS::AtLeastOnce).await.unwrap();
+    assert!(matches!(drain(&mut b_rx, Duration::from_millis(800)).await.first(), Some(Seen::SubAck)));
+
     // Revoking B's login drops its open connection at its next packet (at the latest its
     // keep-alive); its publish is not delivered.
     tb.ok("mutation($m: ID!) { revokeDeviceCredential(input: {meterId: $m}) }", json!({"m": b_meter}));

@@ -62,6 +62,24 @@ async fn a_scoped_operator_reaches_nothing_outside_its_property_however_the_id_i
     .unwrap();
     assert_eq!(code(&v), "NOT_FOUND", "{v}");
     assert_eq!(commands_of(&m2), 0);
+    // The same with a list default, the own id first in the document.
+    let lists = format!(
+        "mutation Mine($m: [ID!] = [\"{m1}\"]) {{ batchCommand(input: {{kind: \"READ\", selection: {{meterIds: $m}}}}) {{ total }} }}
+         mutation Theirs($m: [ID!] = [\"{m2}\"]) {{ batchCommand(input: {{kind: \"TRIP\", selection: {{meterIds: $m}}}}) {{ total }} }}"
+    );
+    let v: Value = serde_json::from_str(
+        &tests::http_request(
+            app.app.http_addr,
+            "POST",
+            "/graphql",
+            &[("Authorization", &format!("Bearer {east}")), ("Content-Type", "application/json")],
+            &json!({"query": lists, "operationName": "Theirs"}).to_string(),
+        )
+        .1,
+    )
+    .unwrap();
+    assert_eq!(code(&v), "NOT_FOUND", "{v}");
+    assert_eq!(commands_of(&m2), 0);
 
     // Ids of objects that are not meters: a West ledger entry, an unknown id, a role.
     assert_eq!(code(&q("query($e: ID!) { ledgerEntry(id: $e) { id } }", json!({"e": west_entry}))), "NOT_FOUND");

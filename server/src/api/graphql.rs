@@ -41,7 +41,14 @@ pub struct MutationRoot(
 );
 
 pub fn schema() -> VoltSchema {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), super::alarms::AlarmSubscription)
+    schema_for(true)
+}
+
+/// The schema, with introspection (`__schema`, `__type`) answered or not.
+pub fn schema_for(introspection: bool) -> VoltSchema {
+    let builder = Schema::build(QueryRoot::default(), MutationRoot::default(), super::alarms::AlarmSubscription);
+    let builder = if introspection { builder } else { builder.disable_introspection() };
+    builder
         .extension(super::guard::Guard)
         .limit_depth(12)
         // Lists count as many times as their page size asks for (`complexity` on the paged

@@ -189,15 +189,14 @@ pub struct Guard;
 
 impl ExtensionFactory for Guard {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(GuardExtension { variables: Mutex::default(), extra_defaults: Mutex::default() })
+        Arc::new(GuardExtension { variables: Mutex::default(), operation: Mutex::default() })
     }
 }
 
 struct GuardExtension {
     variables: Mutex<Variables>,
-    /// Defaults of other operations in the document for variables already defaulted: their
-    /// ids are checked as well.
-    extra_defaults: Mutex<Vec<async_graphql::Value>>,
+    /// The operation the request names (whose variable defaults the resolvers will see).
+    operation: Mutex<Option<String>>,
 }
 
 /// The objects a call names: every value of an id argument (`id`, `…Id`, `…Ids`, at any
@@ -324,6 +323,16 @@ pub async fn admit(
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for GuardExtension {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: async_graphql::Request,
+        next: async_graphql::extensions::NextPrepareRequest<'_>,
+    ) -> ServerResult<async_graphql::Request> {
+        *self.operation.lock().unwrap_or_else(|p| p.into_inner()) = request.operation_name.clone();
+        next.run(ctx, request).await
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -333,29 +342,27 @@ impl Extension for GuardExtension {
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
         // The guard must see the arguments as the resolver will: a variable the request
-        // leaves out takes its default from the operation. With several operations in one
-        // document the one that runs is not known here, so every operation's defaults are
-        // kept (their ids are checked too: a superset, never less).
+        // leaves out takes its default from the operation that runs — the one named by the
+        // request, or the only one (with several and none named, nothing runs).
+        let name = self.operation.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let op = match &document.operations {
+            async_graphql::parser::types::DocumentOperations::Single(op) => Some(op),
+            async_graphql::parser::types::DocumentOperations::Multiple(ops) => match &name {
+                Some(n) => ops.iter().find(|(k, _)| k.as_str() == n).map(|(_, op)| op),
+                None if ops.len() == 1 => ops.values().next(),
+                None => None,
+            },
+        };
         let mut seen = variables.clone();
-        let mut extra = Vec::new();
-        for (_, op) in document.operations.iter() {
-            for def in &op.node.variable_definitions {
-                let name = def.node.name.node.clone();
-                if let Some(default) = &def.node.default_value
-                    && !variables.contains_key(&name)
-                {
-                    match seen.get(&name) {
-                        None => {
-                            seen.insert(name, default.node.clone());
-                        }
-                        Some(other) if *other != default.node => extra.push(default.node.clone()),
-                        Some(_) => {}
-                    }
-                }
+        for def in op.map(|o| o.node.variable_definitions.as_slice()).unwrap_or_default() {
+            let name = def.node.name.node.clone();
+            if let Some(default) = &def.node.default_value
+                && !variables.contains_key(&name)
+            {
+                seen.insert(name, default.node.clone());
             }
         }
         *self.variables.lock().unwrap_or_else(|p| p.into_inner()) = seen;
-        *self.extra_defaults.lock().unwrap_or_else(|p| p.into_inner()) = extra;
         Ok(document)
     }
 
@@ -390,17 +397,6 @@ impl Extension for GuardExtension {
         }
         let mut ids = Vec::new();
         named_ids(&args, &mut ids);
-        for default in self.extra_defaults.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            match default.clone().into_json() {
-                Ok(serde_json::Value::String(s)) => {
-                    if let Ok(u) = uuid::Uuid::parse_str(s.trim()) {
-                        ids.push(u.to_string());
-                    }
-                }
-                Ok(other) => named_ids(&other, &mut ids),
-                Err(_) => {}
-            }
-        }
         let principal = ctx.data_opt::<Principal>();
         let store = ctx.data_opt::<TenantStore>();
         let source = ctx.data_opt::<Source>().map(|s| s.0.clone()).unwrap_or_default();

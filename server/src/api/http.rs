@@ -82,11 +82,6 @@ async fn graphql(state: web::Data<HttpState>, http: HttpRequest, body: web::Byte
     data.insert(state.public_url.clone());
     data.insert(state.outbound);
     let response = match batch {
-        async_graphql::BatchRequest::Single(r) if !state.graphiql && r.query.contains("__schema") => {
-            let _ = r;
-            return HttpResponse::Forbidden()
-                .json(serde_json::json!({"errors": [{"message": "introspection is switched off on this server", "extensions": {"code": "FORBIDDEN"}}]}));
-        }
         async_graphql::BatchRequest::Single(mut r) => {
             r.data = data;
             async_graphql::BatchResponse::Single(state.schema.execute(r).await)
@@ -174,13 +169,23 @@ async fn graphql_ws(state: web::Data<HttpState>, http: HttpRequest, payload: web
             Ok(data)
         });
     let mut messages = messages.aggregate_continuations().max_continuation_size(256 * 1024);
+    let rate_state = state.clone();
+    let rate_source = super::login::source(&http);
     actix_web::rt::spawn(async move {
         let mut tick = tokio::time::interval(WS_SESSION_CHECK);
         let closing = loop {
             tokio::select! {
                 m = messages.next() => match m {
-                    Some(Ok(actix_ws::AggregatedMessage::Text(t))) => { let _ = to_graphql.unbounded_send(t.as_bytes().to_vec()); }
-                    Some(Ok(actix_ws::AggregatedMessage::Binary(b))) => { let _ = to_graphql.unbounded_send(b.to_vec()); }
+                    Some(Ok(actix_ws::AggregatedMessage::Text(t))) => {
+                        // The same per-principal rate as over HTTP, message by message.
+                        let caller = identity.lock().ok().and_then(|c| c.as_ref().map(|i| format!("{}:{}", i.principal.kind(), i.principal.actor().0)))
+                            .unwrap_or_else(|| format!("addr:{rate_source}"));
+                        if rate_state.throttle.rate("api", &caller, rate_state.requests_per_minute, 60).await.is_err() {
+                            break Some((4429, "too many requests; slow down".to_string()));
+                        }
+                        let _ = to_graphql.unbounded_send(t.as_bytes().to_vec());
+                    }
+                    Some(Ok(actix_ws::AggregatedMessage::Binary(_))) => break Some((1003, "text messages only".to_string())),
                     Some(Ok(actix_ws::AggregatedMessage::Ping(b))) => { if session.pong(&b).await.is_err() { break None; } }
                     Some(Ok(actix_ws::AggregatedMessage::Pong(_))) => {}
                     Some(Ok(actix_ws::AggregatedMessage::Close(_))) | Some(Err(_)) | None => break None,

@@ -32,9 +32,17 @@ pub fn client_address(peer: Option<std::net::IpAddr>, forwarded_for: &str, trust
     if !trusted.contains(&peer) {
         return Some(peer);
     }
+    // An address as proxies write it: bare, with a port, IPv6 in brackets.
+    let parse = |hop: &str| -> Option<std::net::IpAddr> {
+        let hop = hop.trim();
+        hop.parse::<std::net::IpAddr>()
+            .ok()
+            .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+            .or_else(|| hop.trim_start_matches('[').trim_end_matches(']').parse().ok())
+    };
     let mut client = peer;
-    for hop in forwarded_for.split(',').rev() {
-        let Ok(ip) = hop.trim().parse::<std::net::IpAddr>() else { return Some(client) };
+    for hop in forwarded_for.split(',').rev().filter(|h| !h.trim().is_empty()) {
+        let Some(ip) = parse(hop) else { return Some(client) };
         client = ip;
         if !trusted.contains(&ip) {
             break;
@@ -470,6 +478,10 @@ mod tests {
         // Garbage in the chain stops the walk at the last good hop.
         assert_eq!(client_address(Some(ip("10.0.0.2")), "nonsense, 198.51.100.7", &proxy), Some(ip("198.51.100.7")));
         assert_eq!(client_address(Some(ip("10.0.0.2")), "", &proxy), Some(ip("10.0.0.2")));
+        // Ports, brackets and empty entries as proxies write them.
+        assert_eq!(client_address(Some(ip("10.0.0.2")), "198.51.100.7:4711, ", &proxy), Some(ip("198.51.100.7")));
+        assert_eq!(client_address(Some(ip("10.0.0.2")), "[2001:db8::7]:443", &proxy), Some(ip("2001:db8::7")));
+        assert_eq!(client_address(Some(ip("10.0.0.2")), "[2001:db8::8]", &proxy), Some(ip("2001:db8::8")));
     }
 
     #[test]

@@ -160,6 +160,7 @@ impl Merchant {
 
 pub(crate) fn http_client() -> Result<reqwest::Client, PayError> {
     reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(10))
         .build()
         .map_err(|e| PayError::Transport(e.without_url().to_string()))

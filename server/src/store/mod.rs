@@ -335,6 +335,7 @@ impl Store {
             && match access {
                 Access::Publish(topic) => topic.strip_prefix(mqtt_bridge::uplink::UP_PREFIX) == Some(username.as_str()),
                 Access::Subscribe(filter) => filter.strip_prefix(mqtt_bridge::uplink::DOWN_PREFIX) == Some(username.as_str()),
+                Access::PublishRetained(_) => false,
                 Access::Stay => true,
             }
     }

@@ -49,7 +49,11 @@ struct Watermark {
 }
 
 fn http() -> reqwest::Client {
-    reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().unwrap_or_default()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .unwrap_or_default()
 }
 
 async fn answer(r: Result<reqwest::Response, reqwest::Error>) -> Result<Answer, WechatError> {

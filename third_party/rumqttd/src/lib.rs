@@ -58,6 +58,8 @@ pub type AuthHandler = Arc<
 pub enum TopicAction<'a> {
     /// A PUBLISH on this topic (also a last will's topic, checked at CONNECT).
     Publish(&'a str),
+    /// A PUBLISH with the retain flag (kept by the broker and replayed to later subscribers).
+    PublishRetained(&'a str),
     /// A SUBSCRIBE to this filter.
     Subscribe(&'a str),
     /// Any other packet (PINGREQ, PUBACK, UNSUBSCRIBE…): may this client still be connected?

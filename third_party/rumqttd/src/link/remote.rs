@@ -71,7 +71,8 @@ fn refused(authorize: &crate::TopicAuthorizer, client_id: &str, packet: &Packet)
     match packet {
         Packet::Publish(publish, _) => {
             let topic = std::str::from_utf8(&publish.topic).unwrap_or("");
-            (topic.is_empty() || !authorize(client_id, TopicAction::Publish(topic))).then(|| format!("publish on {topic:?}"))
+            let action = if publish.retain { TopicAction::PublishRetained(topic) } else { TopicAction::Publish(topic) };
+            (topic.is_empty() || !authorize(client_id, action)).then(|| format!("publish on {topic:?}"))
         }
         Packet::Subscribe(subscribe, _) => subscribe
             .filters
