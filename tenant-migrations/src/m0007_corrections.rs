@@ -40,6 +40,18 @@ const UP: &[&str] = &[
         source TEXT NOT NULL
     )",
     "CREATE INDEX platform_audit_at ON platform_audit (at)",
+    // Which company a merchant number (WeChat sub-merchant or mchid, Alipay seller) or an
+    // Alipay app belongs to, platform-wide: a platform table (no tenant_id), so its primary
+    // key decides between two companies registering the same merchant at once.
+    "CREATE TABLE merchant_owners (
+        kind TEXT NOT NULL,
+        number TEXT NOT NULL,
+        owner_tenant TEXT NOT NULL,
+        claimed_at {ts} NOT NULL,
+        PRIMARY KEY (kind, number)
+    )",
+    "INSERT INTO merchant_owners (kind, number, owner_tenant, claimed_at)
+     SELECT 'MERCHANT', sub_mchid, MIN(tenant_id), MIN(created_at) FROM payees WHERE sub_mchid <> '' GROUP BY sub_mchid",
 ];
 
 /// Default friendly hours for tenants that have none (ids made by the database).
@@ -76,7 +88,7 @@ const FAIL_CLOSED_WALL: &[&str] = &[
      END $$",
 ];
 
-const DOWN: &[&str] = &["DROP TABLE platform_audit", "DROP TABLE payment_differences"];
+const DOWN: &[&str] = &["DROP TABLE merchant_owners", "DROP TABLE platform_audit", "DROP TABLE payment_differences"];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

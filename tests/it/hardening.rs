@@ -159,6 +159,21 @@ async fn a_merchant_belongs_to_one_company_and_every_refusal_login_and_platform_
     a.ok(payee, json!({"s": "1900000301"})); // the same company may name it twice
     let taken = b.fails(payee, json!({"s": "1900000301"}));
     assert_eq!(taken["code"], "CONFLICT", "another company's sub-merchant: {taken}");
+    // Two companies registering one new merchant at the same instant: exactly one has it.
+    let racers: Vec<_> = [&a, &b]
+        .into_iter()
+        .flat_map(|admin| std::iter::repeat_n((admin.http, admin.token.clone()), 4))
+        .map(|(http, token)| std::thread::spawn(move || graphql(http, Some(&token), payee, json!({"s": "1900000399"}))))
+        .collect();
+    let answers: Vec<Value> = racers.into_iter().map(|h| h.join().unwrap()).collect();
+    let owners: std::collections::HashSet<String> = [&a, &b]
+        .iter()
+        .filter(|admin| {
+            admin.ok("{ payees { subMchid } }", json!({}))["payees"].as_array().unwrap().iter().any(|p| p["subMchid"] == "1900000399")
+        })
+        .map(|admin| admin.slug.clone())
+        .collect();
+    assert_eq!(owners.len(), 1, "one company owns the merchant: {answers:?}");
 
     // A refused mutation is in the audit log, with who and from where.
     let viewer =

@@ -344,6 +344,23 @@ impl TenantStore {
                 return Err(StoreError::Conflict("the Alipay app is registered by another company on this platform".into()));
             }
         }
+        // Then claimed in the platform's registry (a primary key decides): two companies
+        // registering the same merchant at the same instant cannot both pass the check above.
+        let mut claims = vec![("MERCHANT", merchant_id, taken)];
+        if let Some(app) = alipay_app {
+            claims.push(("ALIPAY_APP", app, "the Alipay app is registered by another company on this platform"));
+        }
+        for (kind, number, why) in claims.into_iter().filter(|c| !c.1.is_empty()) {
+            let b = self.backend();
+            let sql = "INSERT INTO merchant_owners (kind, number, owner_tenant, claimed_at) VALUES ($1, $2, $3, $4) ON CONFLICT (kind, number) DO NOTHING";
+            self.store.db.execute_raw(stmt(b, sql, Args::new().s(kind).s(number).s(self.tenant.as_str()).t(Utc::now()))).await?;
+            let sql = "SELECT owner_tenant FROM merchant_owners WHERE kind = $1 AND number = $2";
+            let owner = self.store.db.query_one_raw(stmt(b, sql, Args::new().s(kind).s(number))).await?;
+            let owner: Option<String> = owner.map(|r| r.try_get("", "owner_tenant")).transpose()?;
+            if owner.as_deref() != Some(self.tenant.as_str()) {
+                return Err(StoreError::Conflict(why.into()));
+            }
+        }
         Ok(())
     }
 
