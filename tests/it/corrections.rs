@@ -359,20 +359,8 @@ async fn park_platforms_get_primary_energy_and_only_issued_bills_and_bill_runs_l
     feed(&app, vec![reading(&small.1, small.2, local(1, 23, 0), "10.00"), reading(&small.1, small.2, local(2, 23, 0), "11.50")]).await;
     let t = app.app.store.tenant(admin.tenant.clone());
     t.freeze_due(local(3, 2, 0)).await.unwrap();
-    let client = admin.ok(
-        "mutation($p: ID!) { createParkClient(input: {name: \"Park platform\", scopes: [ENERGY_READ, BILLS_READ], propertyIds: [$p]}) { client { clientId } clientSecret } }",
-        json!({"p": property}),
-    )["createParkClient"]
-        .clone();
-    let form = format!(
-        "grant_type=client_credentials&client_id={}&client_secret={}",
-        client["client"]["clientId"].as_str().unwrap(),
-        client["clientSecret"].as_str().unwrap()
-    );
-    let (status, body) =
-        tests::http_request(app.app.http_addr, "POST", "/auth/token", &[("Content-Type", "application/x-www-form-urlencoded")], &form);
-    assert_eq!(status, 200, "{body}");
-    let token = serde_json::from_str::<Value>(&body).unwrap()["access_token"].as_str().unwrap().to_string();
+    let (status, token) = admin.park_token("ENERGY_READ, BILLS_READ", &[&property]);
+    assert_eq!(status, 200);
     let park = |q: &str| tests::graphql(app.app.http_addr, Some(&token), q, json!({}));
     let energy = park(r#"{ parkDailyEnergy(date: "2026-11-02") { address energy } }"#)["data"]["parkDailyEnergy"].clone();
     assert_eq!(energy, json!([{"address": "000000000181", "energy": "300.00"}, {"address": "000000000182", "energy": "1.50"}]));

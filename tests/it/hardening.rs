@@ -194,20 +194,7 @@ async fn a_merchant_belongs_to_one_company_and_every_refusal_login_and_platform_
 
     // Logins of every kind: a park client's token, a refresh, an unknown username.
     let property = a.ok(r#"mutation { createProperty(input: {name: "Park"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
-    let client = a.ok(
-        "mutation($p: ID!) { createParkClient(input: {name: \"Park\", scopes: [ENERGY_READ], propertyIds: [$p]}) { client { clientId } clientSecret } }",
-        json!({"p": property}),
-    )["createParkClient"]
-        .clone();
-    let form = format!(
-        "grant_type=client_credentials&client_id={}&client_secret={}",
-        client["client"]["clientId"].as_str().unwrap(),
-        client["clientSecret"].as_str().unwrap()
-    );
-    assert_eq!(
-        http_request(app.app.http_addr, "POST", "/auth/token", &[("Content-Type", "application/x-www-form-urlencoded")], &form).0,
-        200
-    );
+    assert_eq!(a.park_token("ENERGY_READ", &[&property]).0, 200);
     let (status, body) = tests::post_json(
         app.app.http_addr,
         "/auth/login",

@@ -39,6 +39,15 @@ async fn a_scoped_operator_reaches_nothing_outside_its_property_however_the_id_i
         assert_eq!(code(&q("query($m: ID!) { meter(id: $m) { id } }", json!({"m": s}))), "NOT_FOUND", "meter({s:?})");
     }
     assert_eq!(commands_of(&m2), 0, "no command for West was queued");
+    // Another tenant's administrator, every spelling: not found, nothing queued either.
+    let other = app.admin("scope-stranger").await;
+    for s in &spellings {
+        assert_eq!(code(&other.gql(trip, json!({"m": s}))), "NOT_FOUND", "another tenant's tripMeter with {s:?}");
+        let seen = other.gql("query($m: ID!) { meter(id: $m) { id } }", json!({"m": s}));
+        let nothing = other.gql("query($m: ID!) { meter(id: $m) { id } }", json!({"m": uuid::Uuid::new_v4().to_string()}));
+        assert_eq!(seen, nothing, "another tenant's meter({s:?}) answers as a missing one");
+    }
+    assert_eq!(commands_of(&m2), 0, "no command from another tenant either");
     // Its own meter works in any spelling.
     assert_eq!(code(&q(trip, json!({"m": m1.replace('-', "")}))), "");
 
@@ -49,17 +58,7 @@ async fn a_scoped_operator_reaches_nothing_outside_its_property_however_the_id_i
         "mutation Mine($m: ID! = \"{m1}\") {{ readMeterNow(input: {{meterId: $m}}) {{ id }} }}
          mutation Theirs($m: ID! = \"{m2}\") {{ tripMeter(input: {{meterId: $m}}) {{ id }} }}"
     );
-    let v: Value = serde_json::from_str(
-        &tests::http_request(
-            app.app.http_addr,
-            "POST",
-            "/graphql",
-            &[("Authorization", &format!("Bearer {east}")), ("Content-Type", "application/json")],
-            &json!({"query": two, "operationName": "Theirs"}).to_string(),
-        )
-        .1,
-    )
-    .unwrap();
+    let v = tests::graphql_operation(app.app.http_addr, &east, &two, "Theirs");
     assert_eq!(code(&v), "NOT_FOUND", "{v}");
     assert_eq!(commands_of(&m2), 0);
     // The same with a list default, the own id first in the document.
@@ -67,17 +66,7 @@ async fn a_scoped_operator_reaches_nothing_outside_its_property_however_the_id_i
         "mutation Mine($m: [ID!] = [\"{m1}\"]) {{ batchCommand(input: {{kind: \"READ\", selection: {{meterIds: $m}}}}) {{ total }} }}
          mutation Theirs($m: [ID!] = [\"{m2}\"]) {{ batchCommand(input: {{kind: \"TRIP\", selection: {{meterIds: $m}}}}) {{ total }} }}"
     );
-    let v: Value = serde_json::from_str(
-        &tests::http_request(
-            app.app.http_addr,
-            "POST",
-            "/graphql",
-            &[("Authorization", &format!("Bearer {east}")), ("Content-Type", "application/json")],
-            &json!({"query": lists, "operationName": "Theirs"}).to_string(),
-        )
-        .1,
-    )
-    .unwrap();
+    let v = tests::graphql_operation(app.app.http_addr, &east, &lists, "Theirs");
     assert_eq!(code(&v), "NOT_FOUND", "{v}");
     assert_eq!(commands_of(&m2), 0);
 

@@ -214,6 +214,41 @@ fn dechunk(body: &str) -> String {
 }
 
 impl Admin {
+    /// A park-platform client of this tenant for `properties` with `scopes` (GraphQL enum
+    /// names), and an access token from `POST /auth/token`: (status, token).
+    pub fn park_token(&self, scopes: &str, properties: &[&Value]) -> (u16, String) {
+        let client = self.ok(
+            &format!("mutation($p: [ID!]!) {{ createParkClient(input: {{name: \"Park platform\", scopes: [{scopes}], propertyIds: $p}}) {{ client {{ clientId }} clientSecret }} }}"),
+            json!({"p": properties}),
+        )["createParkClient"]
+            .clone();
+        let form = format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}",
+            client["client"]["clientId"].as_str().unwrap_or_default(),
+            client["clientSecret"].as_str().unwrap_or_default()
+        );
+        let (status, body) =
+            http_request(self.http, "POST", "/auth/token", &[("Content-Type", "application/x-www-form-urlencoded")], &form);
+        let token =
+            serde_json::from_str::<Value>(&body).ok().and_then(|v| v["access_token"].as_str().map(String::from)).unwrap_or_default();
+        (status, token)
+    }
+}
+
+/// Posts a GraphQL document with several operations, running the one named `operation`.
+pub fn graphql_operation(http: SocketAddr, token: &str, query: &str, operation: &str) -> Value {
+    let body = json!({"query": query, "operationName": operation}).to_string();
+    let (_, text) = http_request(
+        http,
+        "POST",
+        "/graphql",
+        &[("Authorization", &format!("Bearer {token}")), ("Content-Type", "application/json")],
+        &body,
+    );
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+impl Admin {
     pub fn gql(&self, query: &str, variables: Value) -> Value {
         graphql(self.http, Some(&self.token), query, variables)
     }

@@ -626,6 +626,17 @@ impl TenantStore {
         let (tz, day, hour) = self.calendar().await?;
         let period = Period::containing(now, tz, day, hour).previous();
         let (start, end) = (period.start(tz, day, hour), period.end(tz, day, hour));
+        // What this period charged already, in one read: the job looks every few minutes and
+        // mostly finds everything done.
+        let sql = "SELECT external_ref FROM ledger_entries WHERE tenant_id = $1 AND kind IN ('PROPERTY_FEE_CHARGE', 'CAPACITY_FEE_CHARGE')
+                   AND external_ref LIKE $2";
+        let charged: std::collections::HashSet<String> = self
+            .db()
+            .query_all_raw(stmt(self.backend(), sql, self.args().s(format!("%:{}", period.key()))))
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String>("", "external_ref"))
+            .collect::<std::result::Result<_, _>>()?;
         let mut charges: Vec<(AccountId, Posting)> = Vec::new();
         let sql = "SELECT a.id, a.property_fee_x100 FROM accounts a WHERE a.tenant_id = $1 AND a.state = 'OPEN' AND a.property_fee_x100 > 0
                    AND a.created_at < $2 AND EXISTS (SELECT 1 FROM meters m WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id
@@ -635,8 +646,12 @@ impl TenantStore {
         for r in self.db().query_all_raw(stmt(self.backend(), sql, self.args().t(end))).await? {
             let Some(account) = AccountId::parse(&r.try_get::<String>("", "id")?) else { continue };
             let fee = super::registry::int(&r, "property_fee_x100")?;
+            let key = format!("{account}:{}", period.key());
+            if charged.contains(&key) {
+                continue;
+            }
             let mut p = Posting::new(EntryKind::PropertyFeeCharge, -fee, &format!("property fee (物业费) {}", period.key()));
-            p.external_ref = Some(format!("{account}:{}", period.key()));
+            p.external_ref = Some(key);
             charges.push((account, p));
         }
         // Capacity: a prepaid meter's demand goes to the account it is on, if that account
@@ -649,19 +664,21 @@ impl TenantStore {
             .iter()
             .map(|r| r.try_get::<String>("", "id"))
             .collect::<std::result::Result<_, _>>()?;
-        let demand = self.demand_registers(start, end).await?;
+        // The month's demand registers are read only once a meter needs them.
+        let mut demand: Option<HashMap<String, i64>> = None;
         for m in self.bill_meters(None).await?.iter().filter(|m| m.prepaid) {
             let (Some(account), Some(tariff_id)) = (m.account.as_deref().and_then(AccountId::parse), &m.tariff) else { continue };
-            if !eligible.contains(account.as_str()) {
-                continue;
-            }
-            // Charged already for this period: nothing to compute.
-            if self.entry_by_ref(EntryKind::CapacityFeeCharge, &format!("{}:{}", m.id, period.key())).await?.is_some() {
+            let key = format!("{}:{}", m.id, period.key());
+            if !eligible.contains(account.as_str()) || charged.contains(&key) {
                 continue;
             }
             let history = self.store.tariff_history(&self.db(), self.tenant.as_str(), tariff_id).await?;
             let Some(kw_price) = history.at(end - chrono::Duration::seconds(1)).and_then(|t| t.capacity_price_per_kw) else { continue };
-            let Some(kw) = self.max_demand(m, demand.get(&m.id).copied(), start, end).await? else { continue };
+            if demand.is_none() {
+                demand = Some(self.demand_registers(start, end).await?);
+            }
+            let register = demand.as_ref().and_then(|d| d.get(&m.id).copied());
+            let Some(kw) = self.max_demand(m, register, start, end).await? else { continue };
             let fen = line_fen(kw * kw_price);
             if fen <= 0 {
                 continue;
@@ -675,15 +692,13 @@ impl TenantStore {
             );
             let mut p = Posting::new(EntryKind::CapacityFeeCharge, -fen, &note);
             p.meter_id = Some(m.id.clone());
-            p.external_ref = Some(format!("{}:{}", m.id, period.key()));
+            p.external_ref = Some(key);
             charges.push((account, p));
         }
         let mut posted = 0;
         for (account, p) in charges {
-            let (kind, key) = (p.kind, p.external_ref.clone().unwrap_or_default());
-            if self.entry_by_ref(kind, &key).await?.is_some() {
-                continue;
-            }
+            // Another worker may post the same charge at once: the ledger's unique key on
+            // (kind, external_ref) lets one through and answers the other with a conflict.
             let txn = self.db().begin().await?;
             match self.post(&txn, &account, vec![p], false, Guard::None).await {
                 Ok(done) => {

@@ -321,16 +321,16 @@ impl Store {
     /// closes the connection).
     pub fn authorize_device(&self, client_id: &str, access: mqtt_bridge::port::Access<'_>) -> bool {
         use mqtt_bridge::port::Access;
-        let Some((username, hashed)) = self.broker_logins.read().ok().and_then(|l| l.get(client_id).cloned()) else {
-            return false;
-        };
+        // Asked for every packet: read under the locks, nothing copied.
+        let Ok(logins) = self.broker_logins.read() else { return false };
+        let Some((username, hashed)) = logins.get(client_id) else { return false };
         if let Ok(b) = self.bridge_login.read()
             && let Some((user, hash)) = b.as_ref()
-            && *user == username
+            && user == username
         {
-            return *hash == hashed;
+            return hash == hashed;
         }
-        let valid = client_id == username && self.caches.read().map(|c| c.credentials.get(&username) == Some(&hashed)).unwrap_or(false);
+        let valid = client_id == username && self.caches.read().map(|c| c.credentials.get(username) == Some(hashed)).unwrap_or(false);
         valid
             && match access {
                 Access::Publish(topic) => topic.strip_prefix(mqtt_bridge::uplink::UP_PREFIX) == Some(username.as_str()),
