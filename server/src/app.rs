@@ -46,6 +46,9 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Walls that differ between a production box and the single-box demo.
     pub security: SecuritySettings,
+    /// The built portal (`web/dist`) served at `/`; `None` or a folder without `index.html`:
+    /// `/` says how to build it.
+    pub web_dir: Option<PathBuf>,
 }
 
 /// Security settings (docs/SECURITY.md).
@@ -214,8 +217,14 @@ impl Application {
             },
             requests_per_minute: if settings.security.requests_per_minute == 0 { 1_200 } else { settings.security.requests_per_minute },
         });
-        let server =
-            HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes)).listen(listener)?.disable_signals().run();
+        let web_dir = settings.web_dir.clone();
+        let server = HttpServer::new(move || {
+            let web_dir = web_dir.clone();
+            App::new().app_data(state.clone()).configure(http::routes).configure(move |cfg| crate::api::portal::routes(cfg, web_dir))
+        })
+        .listen(listener)?
+        .disable_signals()
+        .run();
         Ok(Self { store, keys, stats, http_addr, broker, server, bridge, sweepers, control: vec![downlink_session, dispatch] })
     }
 

@@ -128,6 +128,9 @@ enum Command {
         /// their notifications there). Default: the HTTP listen address.
         #[arg(long, env = "VOLTLEDGER__HTTP__PUBLIC_URL")]
         public_url: Option<String>,
+        /// The built portal served at `/` (default: `web/dist` when it holds a build).
+        #[arg(long, env = "VOLTLEDGER__HTTP__WEB_DIR")]
+        web_dir: Option<PathBuf>,
         #[command(flatten)]
         security: SecurityArgs,
     },
@@ -523,6 +526,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             demo_interval,
             redis_url,
             public_url,
+            web_dir,
             security,
         } => {
             init_tracing();
@@ -551,6 +555,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 redis_namespace: "voltledger".into(),
                 public_url,
                 security,
+                web_dir: Some(web_dir.unwrap_or_else(|| PathBuf::from("web/dist"))),
             };
             serve(settings).await?;
         }
@@ -734,6 +739,10 @@ async fn operator(command: OperatorCommand) -> anyhow::Result<()> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(&settings).await?;
     let mut banner = format!("VoltLedger listening on http://{}/graphql (broker {})\n", app.http_addr, app.broker);
+    match settings.web_dir.as_deref().filter(|d| server::api::portal::is_built(d)) {
+        Some(_) => banner += &format!("portal: http://{}/\n", app.http_addr),
+        None => banner += "portal: not built (bash infra/run.sh builds web/ and starts the server)\n",
+    }
     if settings.demo {
         let store = app.store.clone();
         let id = match store.platform_tenant_by_slug("demo").await? {

@@ -14,6 +14,7 @@ mod m0004_identity;
 mod m0005_payments;
 mod m0006_payee_credentials;
 mod m0007_corrections;
+mod m0008_desk;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_payments::Migration),
             Box::new(m0006_payee_credentials::Migration),
             Box::new(m0007_corrections::Migration),
+            Box::new(m0008_desk::Migration),
         ]
     }
 }

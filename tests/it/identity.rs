@@ -257,7 +257,11 @@ async fn the_permission_matrix_and_the_property_scope() {
     assert_eq!(code(&q(read_now, json!({"m": m1}))), "");
     assert_eq!(q("{ meters { total items { id } } }", json!({}))["data"]["meters"]["total"], 1);
     assert_eq!(q("{ properties { id } }", json!({}))["data"]["properties"].as_array().unwrap().len(), 1);
-    assert_eq!(code(&q("{ customers { total } }", json!({}))), "FORBIDDEN");
+    // Customers are scoped like their accounts; a list the store cannot scope is refused.
+    let customers = q("{ customers { total items { id } } }", json!({}));
+    assert_eq!(customers["data"]["customers"]["total"], 1, "{customers}");
+    assert_eq!(customers["data"]["customers"]["items"][0]["id"], json!(c1));
+    assert_eq!(code(&q("{ settlementAnomalies { id } }", json!({}))), "FORBIDDEN");
     assert_eq!(code(&q(r#"mutation { createProperty(input: {name: "Mine"}) { id } }"#, json!({}))), "FORBIDDEN");
     assert_eq!(q("query($c: ID!) { accounts(customerId: $c) { total } }", json!({"c": c1}))["data"]["accounts"]["total"], 1);
 }

@@ -6,6 +6,7 @@ mod billing;
 mod broker;
 mod control;
 mod corrections;
+mod desk;
 mod durability;
 mod failclosed;
 mod hardening;

@@ -126,3 +126,38 @@ async fn an_open_socket_follows_the_session_logout_disable_role_change_and_suspe
     let mut anonymous = open(addr, "not-a-token").await;
     assert_eq!(error_code(&ask(&mut anonymous, "1", "{ meters { total } }").await), "UNAUTHENTICATED");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_scoped_operators_alarm_stream_carries_only_its_properties() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("socket-scope").await;
+    let s = crate::desk::desk(&admin);
+    let role = crate::identity::role_id(&admin, "tenant admin");
+    crate::identity::create_operator(&admin, "mall-watch", &role, Some(vec![&s.mall]));
+    let token = app.session(&admin.tenant, "mall-watch").await;
+    let mut ws = open(app.app.http_addr, &token).await;
+    let sub =
+        json!({"id": "a", "type": "subscribe", "payload": {"query": "subscription { alarmChanges { change alarm { subjectId kind } } }"}});
+    ws.send(Message::text(sub.to_string())).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // West's balance alarm first, then Mall's: the stream's first message is Mall's.
+    let raise = |account: &str| {
+        admin.ok(
+            "mutation($a: ID!) { setAccountTerms(input: {accountId: $a, thresholds: {creditLimit: \"0\", alarm1: \"500.00\", alarm2: \"400.00\"}}) { account { balanceState } } }",
+            json!({"a": account}),
+        )
+    };
+    raise(&s.west_account);
+    raise(&s.mall_account);
+    let mut seen = Vec::new();
+    while let Some(m) = next_json(&mut ws).await {
+        assert_eq!(m["type"], "next", "{m}");
+        let subject = m["payload"]["data"]["alarmChanges"]["alarm"]["subjectId"].as_str().unwrap().to_string();
+        seen.push(subject);
+        if seen.len() == 2 {
+            break;
+        }
+    }
+    assert!(!seen.is_empty(), "Mall's alarms arrive");
+    assert!(seen.iter().all(|s_id| *s_id == s.mall_account), "only Mall's account: {seen:?}");
+}

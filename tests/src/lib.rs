@@ -105,6 +105,7 @@ impl TestApp {
                 requests_per_minute: 1_000_000,
                 ..Default::default()
             },
+            web_dir: None,
         };
         let mut settings = settings;
         adjust(&mut settings);

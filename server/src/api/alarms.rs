@@ -140,6 +140,7 @@ impl AlarmSubscription {
                     Ok(e) if e.tenant_id == t.tenant_id().as_str() => {
                         if let Ok(a) = t.alarm(&e.alarm_id).await
                             && a.parent_id.is_none()
+                            && in_scope(&t, &a).await
                         {
                             return Some((AlarmChange { change: e.change.to_string(), alarm: a.into() }, (rx, t)));
                         }
@@ -149,6 +150,15 @@ impl AlarmSubscription {
                 }
             }
         }))
+    }
+}
+
+/// A scoped operator's stream carries the alarms of its properties' meters, gateways and
+/// accounts only.
+async fn in_scope(t: &TenantStore, a: &store::AlarmRow) -> bool {
+    match t.scope() {
+        None => true,
+        Some(scope) => t.within_scope(std::slice::from_ref(&a.subject_id), scope, true).await.unwrap_or(false),
     }
 }
 

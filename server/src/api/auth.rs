@@ -302,6 +302,8 @@ impl Principal {
 }
 
 /// What a bearer token amounts to.
+// Made once per request and taken apart at once: the size of the store handle does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Authenticated {
     /// A live principal and, for tenant principals, the store handle it may use.
     Principal(Box<Principal>, Option<TenantStore>),
@@ -328,7 +330,7 @@ pub async fn authenticate(store: &Store, keys: &TokenKeys, token: &str) -> Optio
         Kind::Operator => {
             let session = claims.sid?;
             let op = t.active_operator(&session, &claims.sub, now).await.map_err(lookup).ok()??;
-            let t = t.scoped(op.properties.clone());
+            let t = t.scoped(op.properties.clone()).acting_as(&op.username);
             let principal = Principal::Operator {
                 tenant,
                 id: op.id,

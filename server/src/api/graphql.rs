@@ -25,6 +25,7 @@ pub struct QueryRoot(
     super::control::ControlQuery,
     super::identity::IdentityQuery,
     super::pay::PayQuery,
+    super::desk::DeskQuery,
 );
 
 /// The mutation root: registry and money.
@@ -411,6 +412,55 @@ impl Meter {
     async fn link_state(&self) -> LinkState {
         link_state(&self.0.live.link_state)
     }
+    /// Its state on the meter monitor, most urgent first (费控状态).
+    async fn fee_state(&self) -> FeeState {
+        FeeState::parse(&self.0.desk.fee_state)
+    }
+    /// Its account's balance (余额).
+    async fn balance(&self) -> Option<Decimal> {
+        self.0.desk.balance_x100.map(crate::domain::ledger::yuan)
+    }
+    /// Its account's number (户号).
+    async fn account_number(&self) -> Option<&str> {
+        self.0.desk.account_number.as_deref()
+    }
+    /// The customer's name: its account's, else the meter's own (客户).
+    async fn customer_name(&self) -> Option<&str> {
+        self.0.desk.customer_name.as_deref()
+    }
+    /// Its area's name (区域).
+    async fn area_name(&self) -> Option<&str> {
+        self.0.desk.area_name.as_deref()
+    }
+    /// The price per kWh now: the rate in force in the tenant's time zone under the tariff
+    /// that prices the meter (its own, its property's or the tenant's), before tier
+    /// increments (当前电价).
+    async fn price_now(&self) -> Option<Decimal> {
+        self.0.desk.price_now.map(|(_, p)| p)
+    }
+    /// The TOU rate in force now (当前时段).
+    async fn rate_now(&self) -> Option<super::money::TouRate> {
+        self.0.desk.price_now.map(|(r, _)| r.into())
+    }
+    /// The account it bills to, with balance, terms and ledger.
+    async fn account(&self, ctx: &Context<'_>) -> Res<Option<super::money::Account>> {
+        let Some(id) = &self.0.account_id else { return Ok(None) };
+        Ok(tenant(ctx)?.account(id).await.map_err(err)?.map(super::money::Account))
+    }
+    /// The customer of its account, else its own.
+    async fn customer(&self, ctx: &Context<'_>) -> Res<Option<Customer>> {
+        let t = tenant(ctx)?;
+        let id = match &self.0.account_id {
+            Some(a) => t.account(a).await.map_err(err)?.map(|a| a.customer_id).or_else(|| self.0.customer_id.clone()),
+            None => self.0.customer_id.clone(),
+        };
+        let Some(id) = id else { return Ok(None) };
+        Ok(t.customer(&id).await.map_err(err)?.map(Into::into))
+    }
+    async fn area(&self, ctx: &Context<'_>) -> Res<Option<Area>> {
+        let Some(id) = &self.0.area_id else { return Ok(None) };
+        Ok(tenant(ctx)?.area(id).await.map_err(err)?.map(Into::into))
+    }
     /// Last time the meter was heard from (最后通讯时间).
     async fn last_seen_at(&self) -> Option<DateTime<Utc>> {
         self.0.live.last_seen_at
@@ -535,6 +585,57 @@ pub struct RegisteredGateway {
     pub credentials: DeviceCredentials,
 }
 
+/// A meter's state on the monitor (费控状态), most urgent first: the colour of its row.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum FeeState {
+    /// In no open account (未开户).
+    NotOpened,
+    /// Power held whatever the balance (保电).
+    HoldPower,
+    /// Relay open, as the meter reports it, or as the platform wants it when the meter never
+    /// reported its relay (分闸).
+    Tripped,
+    /// Below zero (欠费).
+    Arrears,
+    /// At or below alarm 2 (报警2).
+    #[graphql(name = "ALARM_2")]
+    Alarm2,
+    /// At or below alarm 1 (报警1).
+    #[graphql(name = "ALARM_1")]
+    Alarm1,
+    /// Normal (正常).
+    Normal,
+}
+
+impl FeeState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeeState::NotOpened => "NOT_OPENED",
+            FeeState::HoldPower => "HOLD_POWER",
+            FeeState::Tripped => "TRIPPED",
+            FeeState::Arrears => "ARREARS",
+            FeeState::Alarm2 => "ALARM_2",
+            FeeState::Alarm1 => "ALARM_1",
+            FeeState::Normal => "NORMAL",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        [
+            FeeState::NotOpened,
+            FeeState::HoldPower,
+            FeeState::Tripped,
+            FeeState::Arrears,
+            FeeState::Alarm2,
+            FeeState::Alarm1,
+            FeeState::Normal,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == s)
+        .unwrap_or(FeeState::Normal)
+    }
+}
+
 /// Meter list filter.
 #[derive(InputObject, Default)]
 pub struct MeterFilter {
@@ -546,6 +647,8 @@ pub struct MeterFilter {
     pub status: Option<MeterStatus>,
     /// Text search in address, shop number and model.
     pub q: Option<String>,
+    /// Meters in this state on the monitor.
+    pub fee_state: Option<FeeState>,
 }
 
 /// The tenant (property company) the token speaks for.
@@ -635,7 +738,8 @@ impl RegistryQuery {
             }
             .to_string()
         });
-        let filter = store::MeterFilter { property_id, area_id, gateway_id, account_id, status, q: f.q };
+        let fee_state = f.fee_state.map(|s| s.as_str().to_string());
+        let filter = store::MeterFilter { property_id, area_id, gateway_id, account_id, status, q: f.q, fee_state };
         let (rows, total) = tenant(ctx)?.meters(&filter, page, page_size).await.map_err(err)?;
         Ok(MeterPage { items: rows.into_iter().map(Meter).collect(), total, page, page_size })
     }

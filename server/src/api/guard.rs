@@ -73,8 +73,11 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             | "alarms"
             | "alarm"
             | "commandBatch"
-            | "friendlyHours",
+            | "friendlyHours"
+            | "overview"
+            | "meterTrend",
         ) => Read,
+        ("Query", "ledgerEntries" | "ledgerTotals") => Read,
         ("Query", "myAccounts" | "mySubscriptions") => Customer,
         ("Query", "payees") => Needs(Payees),
         ("Query", "paymentSummary" | "reconciliations" | "paymentDifferences") => Needs(Reports),
@@ -176,6 +179,16 @@ const SCOPE_AWARE: &[&str] = &[
     "priceNotice",
     "friendlyHours",
     "changeMyPassword",
+    // Lists the store limits to the handle's properties.
+    "customers",
+    "accounts",
+    "alarms",
+    "commands",
+    "bills",
+    "overview",
+    "ledgerEntries",
+    "ledgerTotals",
+    "alarmChanges",
 ];
 
 /// Marks a request whose valid token names a suspended tenant.

@@ -6,6 +6,7 @@ pub mod alarms;
 pub mod auth;
 pub mod billing;
 pub mod control;
+pub mod desk;
 pub mod graphql;
 pub mod guard;
 pub mod http;
@@ -13,6 +14,7 @@ pub mod identity;
 pub mod login;
 pub mod money;
 pub mod pay;
+pub mod portal;
 
 use crate::domain::Invalid;
 use crate::store::StoreError;

@@ -349,6 +349,11 @@ pub struct LedgerEntry {
     pub note: String,
     /// When it was invoiced (开票时间).
     pub invoiced_at: Option<DateTime<Utc>>,
+    /// The operator (username) who posted it; empty for the platform's own postings
+    /// (settlement, payment notifications) (操作员).
+    pub operator: String,
+    /// For recharges: CASH, TRANSFER, WECHAT or ALIPAY (充值渠道).
+    pub channel: Option<String>,
 }
 
 impl From<store::EntryRow> for LedgerEntry {
@@ -367,6 +372,8 @@ impl From<store::EntryRow> for LedgerEntry {
             detail: e.detail,
             note: e.note,
             invoiced_at: e.invoiced_at,
+            channel: store::RECHARGE_KINDS.iter().find(|(k, _)| *k == e.kind).map(|(_, c)| c.to_string()),
+            operator: e.created_by,
         }
     }
 }

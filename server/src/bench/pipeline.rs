@@ -77,6 +77,7 @@ pub(super) async fn setup_fleet(target: &Target, devices: usize, accounts: bool)
         redis_namespace: "voltledger-bench".into(),
         public_url: None,
         security: crate::app::SecuritySettings { allow_local_outbound: true, ..Default::default() },
+        web_dir: None,
     };
     let app = Application::build(&settings).await?.spawn();
     let slug = format!("bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);

@@ -54,7 +54,8 @@ id_type!(
     AlarmId,
     BatchId,
     WindowId,
-    NotificationId
+    NotificationId,
+    PayeeId
 );
 
 /// A UUID version 7 from the clock and 74 random bits.

@@ -436,6 +436,13 @@ impl Tariff {
         Ok(Self { calendar, prices, source: spec.source, tiers, capacity_price_per_kw: spec.capacity_price_per_kw })
     }
 
+    /// The rate in force at a local instant and its base price (tier increments not included).
+    pub fn price_at(&self, local: NaiveDateTime) -> (Rate, Decimal) {
+        let minute = (local.hour() * 60 + local.minute()) as Minute;
+        let rate = self.calendar.plan_on(local.date()).rate_at(minute);
+        (rate, self.prices.price(rate).unwrap_or_default())
+    }
+
     /// The highest price any kWh can cost: the dearest rate plus the largest tier increment.
     pub fn highest_price(&self) -> Decimal {
         let rate = self.prices.0.iter().map(|(_, p)| *p).max().unwrap_or_default();

@@ -314,7 +314,6 @@ impl TenantStore {
     pub async fn alarms(&self, f: &AlarmFilter) -> Result<Vec<AlarmRow>> {
         let mut sql = format!("SELECT {COLUMNS} FROM alarms WHERE tenant_id = $1");
         let mut args = self.args();
-        let mut n = 1;
         if f.active_only {
             sql.push_str(" AND state = 'ACTIVE'");
         }
@@ -322,15 +321,13 @@ impl TenantStore {
             sql.push_str(" AND parent_id IS NULL");
         }
         if let Some(k) = &f.kind {
-            n += 1;
-            sql.push_str(&format!(" AND kind = ${n}"));
-            args = args.s(k);
+            sql.push_str(&format!(" AND kind = ${}", args.push(k.clone().into())));
         }
         if let Some(s) = &f.subject_id {
-            n += 1;
-            sql.push_str(&format!(" AND subject_id = ${n}"));
-            args = args.s(s);
+            sql.push_str(&format!(" AND subject_id = ${}", args.push(s.clone().into())));
         }
+        // A scoped operator sees the alarms of its properties' meters, gateways and accounts.
+        sql.push_str(&self.subject_scope("subject_id", &mut args));
         sql.push_str(&format!(" ORDER BY raised_at DESC, id DESC LIMIT {}", f.limit.clamp(1, 1000)));
         self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?.iter().map(alarm_row).collect()
     }

@@ -769,6 +769,8 @@ impl TenantStore {
         if f.published_only {
             cond.push_str(" AND state IN ('ISSUED', 'PAID')");
         }
+        // A scoped handle sees the bills of accounts with a meter in its properties.
+        cond.push_str(&self.account_scope("account_id", None, &mut args));
         let sql = format!(
             "SELECT {BILL_COLS} FROM bills WHERE tenant_id = $1{cond} ORDER BY period DESC, account_id, version DESC, id LIMIT {} OFFSET {}",
             limit.clamp(1, 1000),

@@ -7,6 +7,7 @@ mod alarms;
 mod billing;
 mod bulk;
 mod commands;
+mod desk;
 mod identity;
 mod ingest;
 mod keys;
@@ -33,6 +34,7 @@ use crate::domain::ids::{GatewayId, MeterId, TenantId};
 pub use alarms::{ALARM_KINDS, AlarmEvent, AlarmFilter, AlarmRow};
 pub use billing::*;
 pub use commands::{DUE_PER_PASS, DueCommand, DuePolicy};
+pub use desk::{DeskEntry, EntryFilter, EntryTotals, GatewayCounts, MeterCounts, RECHARGE_KINDS, TrendRow};
 pub use identity::*;
 pub use keys::Kek;
 pub use money::*;
@@ -250,7 +252,7 @@ impl Store {
 
     /// The handle every tenant-owned read and write goes through.
     pub fn tenant(&self, tenant: TenantId) -> TenantStore {
-        TenantStore { store: self.clone(), tenant, scope: None }
+        TenantStore { store: self.clone(), tenant, scope: None, actor: None }
     }
 
     /// Platform operation: creates a tenant.
@@ -518,6 +520,9 @@ pub struct TenantStore {
     tenant: TenantId,
     /// The properties a scoped operator may see; `None` = all of the tenant's.
     scope: Option<Arc<Vec<String>>>,
+    /// Who acts through this handle (an operator's username), written on ledger entries;
+    /// empty for the platform's own work (settlement, payment notifications).
+    actor: Option<Arc<str>>,
 }
 
 impl TenantStore {
@@ -529,6 +534,16 @@ impl TenantStore {
     pub fn scoped(mut self, properties: Option<Vec<String>>) -> Self {
         self.scope = properties.map(Arc::new);
         self
+    }
+
+    /// The same tenant, acting for this operator.
+    pub fn acting_as(mut self, actor: &str) -> Self {
+        self.actor = Some(Arc::from(actor));
+        self
+    }
+
+    pub fn actor(&self) -> &str {
+        self.actor.as_deref().unwrap_or("")
     }
 
     pub fn scope(&self) -> Option<&[String]> {

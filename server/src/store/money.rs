@@ -52,6 +52,8 @@ pub struct EntryRow {
     pub detail: String,
     pub note: String,
     pub invoiced_at: Option<DateTime<Utc>>,
+    /// The operator who posted it; empty for the platform's own postings.
+    pub created_by: String,
 }
 
 /// What a money operation posted.
@@ -154,8 +156,7 @@ pub enum Guard {
 
 const ACCOUNT_COLS: &str = "id, customer_id, number, balance_x100, carry, state, balance_state, relay_wanted, hold_power,
     credit_limit_x100, alarm1_x100, alarm2_x100, property_fee_x100, created_at, closed_at";
-const ENTRY_COLS: &str =
-    "id, account_id, kind, amount_x100, created_at, receipt_no, meter_id, read_at, reverses_id, external_ref, detail, note, invoiced_at";
+pub(crate) const ENTRY_COLS: &str = "id, account_id, kind, amount_x100, created_at, receipt_no, meter_id, read_at, reverses_id, external_ref, detail, note, invoiced_at, created_by";
 
 fn account_row(r: &QueryResult) -> Result<AccountRow> {
     let int = |c: &str| super::registry::int(r, c);
@@ -179,7 +180,7 @@ fn account_row(r: &QueryResult) -> Result<AccountRow> {
     })
 }
 
-fn entry_row(r: &QueryResult) -> Result<EntryRow> {
+pub(crate) fn entry_row(r: &QueryResult) -> Result<EntryRow> {
     Ok(EntryRow {
         id: parse(r, "id", EntryId::parse)?,
         account_id: parse(r, "account_id", AccountId::parse)?,
@@ -194,6 +195,7 @@ fn entry_row(r: &QueryResult) -> Result<EntryRow> {
         detail: r.try_get("", "detail")?,
         note: r.try_get("", "note")?,
         invoiced_at: r.try_get("", "invoiced_at")?,
+        created_by: r.try_get("", "created_by")?,
     })
 }
 
@@ -242,18 +244,17 @@ impl TenantStore {
     }
 
     pub async fn accounts(&self, customer: Option<&CustomerId>, page: u64, page_size: u64) -> Result<(Vec<AccountRow>, u64)> {
-        let (filter, args) = match customer {
-            Some(c) => (" AND customer_id = $2", self.args().s(c.as_str())),
-            None => ("", self.args()),
+        let mut args = self.args();
+        let mut filter = match customer {
+            Some(c) => format!(" AND customer_id = ${}", args.push(c.as_str().to_string().into())),
+            None => String::new(),
         };
+        // A scoped operator sees the accounts with a meter in its properties.
+        filter += &self.account_scope("id", None, &mut args);
         let total = {
             let sql = format!("SELECT COUNT(*) AS n FROM accounts WHERE tenant_id = $1{filter}");
-            let r = self.db().query_one_raw(stmt(self.backend(), &sql, args)).await?;
+            let r = self.db().query_one_raw(stmt(self.backend(), &sql, Args(args.0.clone()))).await?;
             r.map(|r| super::registry::int(&r, "n")).transpose()?.unwrap_or(0) as u64
-        };
-        let args = match customer {
-            Some(c) => self.args().s(c.as_str()),
-            None => self.args(),
         };
         let sql = format!(
             "SELECT {ACCOUNT_COLS} FROM accounts WHERE tenant_id = $1{filter} ORDER BY number LIMIT {} OFFSET {}",
@@ -427,6 +428,7 @@ impl TenantStore {
                 detail: p.detail,
                 note: p.note,
                 invoiced_at: None,
+                created_by: self.actor().to_string(),
             });
         }
         insert_entries(txn, self.tenant.as_str(), &entries).await?;
@@ -1257,7 +1259,14 @@ impl TenantStore {
         }
     }
 
-    pub(crate) async fn commands_where(&self, cond: &str, args: Args, limit: u64) -> Result<Vec<CommandRow>> {
+    pub(crate) async fn commands_where(&self, cond: &str, mut args: Args, limit: u64) -> Result<Vec<CommandRow>> {
+        // A scoped operator sees the commands of its properties' meters.
+        let scope = self.scope_clause("sm.property_id", &mut args);
+        let cond = if scope.is_empty() {
+            cond.to_string()
+        } else {
+            format!("{cond} AND meter_id IN (SELECT sm.id FROM meters sm WHERE sm.tenant_id = $1{scope})")
+        };
         let sql = format!(
             "SELECT id, meter_id, account_id, kind, source, reason, payload, status, attempts, created_at, sent_at, replied_at, confirmed_at FROM commands
              WHERE tenant_id = $1{cond} ORDER BY created_at DESC, id LIMIT {limit}"
@@ -1490,6 +1499,7 @@ async fn insert_entries<C: ConnectionTrait>(db: &C, tenant: &str, entries: &[Ent
                 Cell::opt_text(e.external_ref.clone()),
                 Cell::Text(e.detail.clone()),
                 Cell::Text(e.note.clone()),
+                Cell::Text(e.created_by.clone()),
             ]
         })
         .collect();
@@ -1509,6 +1519,7 @@ async fn insert_entries<C: ConnectionTrait>(db: &C, tenant: &str, entries: &[Ent
             ("external_ref", Col::Text),
             ("detail", Col::Text),
             ("note", Col::Text),
+            ("created_by", Col::Text),
         ],
         &rows,
         "",

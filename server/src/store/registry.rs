@@ -84,7 +84,49 @@ pub struct MeterRow {
     pub created_at: DateTime<Utc>,
     pub retired_at: Option<DateTime<Utc>>,
     pub live: LiveRow,
+    /// What the meter monitor shows beside it: its account, customer and area.
+    pub desk: MeterDesk,
 }
+
+/// The meter monitor's view of a meter (电表监控): read with the meter in one statement.
+#[derive(Debug, Clone, Default)]
+pub struct MeterDesk {
+    /// One of [`FEE_STATES`], computed by [`FEE_STATE_SQL`].
+    pub fee_state: String,
+    pub account_number: Option<String>,
+    pub balance_x100: Option<i64>,
+    pub customer_name: Option<String>,
+    pub area_name: Option<String>,
+    /// The tariff that prices it: its own, its property's or the tenant's.
+    pub tariff_id: Option<TariffId>,
+    time_zone: String,
+    /// The rate in force now and its base price (tier increments not included).
+    pub price_now: Option<(crate::domain::tariff::Rate, rust_decimal::Decimal)>,
+}
+
+/// A meter's fee state, most urgent first: in no open account; power held; relay open (as the
+/// meter reports it, or as the platform wants it when the meter never reported its relay);
+/// then the account's balance state.
+pub const FEE_STATES: [&str; 7] = ["NOT_OPENED", "HOLD_POWER", "TRIPPED", "ARREARS", "ALARM_2", "ALARM_1", "NORMAL"];
+
+/// The fee state as SQL over `meters m`, `meter_live l` and `accounts a` (both backends), so
+/// that the monitor's filter and its column cannot disagree.
+pub(crate) const FEE_STATE_SQL: &str = "CASE WHEN a.id IS NULL OR a.state <> 'OPEN' THEN 'NOT_OPENED' \
+     WHEN a.hold_power <> 0 THEN 'HOLD_POWER' \
+     WHEN (l.status_word_3 IS NOT NULL AND (l.status_word_3 & 16) <> 0) OR (l.status_word_3 IS NULL AND a.relay_wanted = 'OPEN') THEN 'TRIPPED' \
+     WHEN a.balance_state IN ('ARREARS', 'EXHAUSTED') THEN 'ARREARS' \
+     WHEN a.balance_state = 'LOW_2' THEN 'ALARM_2' \
+     WHEN a.balance_state = 'LOW_1' THEN 'ALARM_1' \
+     ELSE 'NORMAL' END";
+
+/// Meters with their live values, account, customer and area.
+pub(crate) const METER_FROM: &str = "FROM meters m \
+     LEFT JOIN meter_live l ON l.tenant_id = m.tenant_id AND l.meter_id = m.id \
+     LEFT JOIN accounts a ON a.tenant_id = m.tenant_id AND a.id = m.account_id \
+     LEFT JOIN customers c ON c.tenant_id = m.tenant_id AND c.id = COALESCE(a.customer_id, m.customer_id) \
+     LEFT JOIN areas ar ON ar.tenant_id = m.tenant_id AND ar.id = m.area_id \
+     JOIN properties p ON p.tenant_id = m.tenant_id AND p.id = m.property_id \
+     JOIN tenants t ON t.id = m.tenant_id";
 
 /// A device's broker login, shown once when issued.
 #[derive(Debug, Clone)]
@@ -118,6 +160,8 @@ pub struct MeterFilter {
     /// ONLINE, LOST, NEVER_SEEN or RETIRED.
     pub status: Option<String>,
     pub q: Option<String>,
+    /// One of [`FEE_STATES`].
+    pub fee_state: Option<String>,
 }
 
 fn id<T>(r: &QueryResult, col: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
@@ -147,7 +191,9 @@ fn values_row(r: &QueryResult) -> Result<ValuesRow> {
     Ok(ValuesRow { read_at: r.try_get("", "read_at")?, values })
 }
 
-const METER_COLS: &str = "m.id, m.property_id, m.area_id, m.customer_id, m.account_id, m.tariff_id, m.gateway_id, m.address, m.model, m.phases, m.pt_ratio, m.ct_ratio, m.link_type, m.billing_mode, m.state, m.shop_no, m.created_at, m.retired_at, l.last_seen_at, l.link_state, l.read_at";
+const METER_COLS: &str = "m.id, m.property_id, m.area_id, m.customer_id, m.account_id, m.tariff_id, m.gateway_id, m.address, m.model, m.phases, m.pt_ratio, m.ct_ratio, m.link_type, m.billing_mode, m.state, m.shop_no, m.created_at, m.retired_at, l.last_seen_at, l.link_state, l.read_at, \
+     a.number AS account_number, a.balance_x100 AS account_balance_x100, c.name AS customer_name, ar.name AS area_name, \
+     COALESCE(m.tariff_id, p.tariff_id, t.default_tariff_id) AS effective_tariff_id, t.time_zone AS tenant_time_zone";
 
 fn meter_row(r: &QueryResult) -> Result<MeterRow> {
     Ok(MeterRow {
@@ -173,6 +219,16 @@ fn meter_row(r: &QueryResult) -> Result<MeterRow> {
             last_seen_at: r.try_get("", "last_seen_at")?,
             link_state: r.try_get::<Option<String>>("", "link_state")?.unwrap_or_else(|| "NEVER_SEEN".into()),
             latest: values_row(r)?,
+        },
+        desk: MeterDesk {
+            fee_state: r.try_get("", "fee_state")?,
+            account_number: r.try_get("", "account_number")?,
+            balance_x100: opt_int(r, "account_balance_x100")?,
+            customer_name: r.try_get("", "customer_name")?,
+            area_name: r.try_get("", "area_name")?,
+            tariff_id: opt_id(r, "effective_tariff_id", TariffId::parse)?,
+            time_zone: r.try_get("", "tenant_time_zone")?,
+            price_now: None,
         },
     })
 }
@@ -329,10 +385,25 @@ impl TenantStore {
     }
 
     pub async fn customers(&self, page: u64, page_size: u64) -> Result<(Vec<CustomerRow>, u64)> {
-        let total = self.count("SELECT COUNT(*) AS n FROM customers WHERE tenant_id = $1", self.args()).await?;
-        let sql = "SELECT id, name, phone, shop_no, retired_at FROM customers WHERE tenant_id = $1 ORDER BY name, id LIMIT $2 OFFSET $3";
-        let args = self.args().i(page_size as i64).i(((page.max(1) - 1) * page_size) as i64);
-        let rows = self.db().query_all_raw(stmt(self.backend(), sql, args)).await?;
+        let mut args = self.args();
+        // As `scope_of` decides: a customer is a scoped operator's when one of its accounts has
+        // a meter in its properties, or when no account of its has a meter anywhere yet.
+        let scope = match self.scope() {
+            None => String::new(),
+            Some(props) => {
+                let marks: Vec<String> = props.iter().map(|p| format!("${}", args.push(p.clone().into()))).collect();
+                let list = if marks.is_empty() { "NULL".to_string() } else { marks.join(", ") };
+                let held = "SELECT a.customer_id FROM accounts a JOIN meters sm ON sm.tenant_id = a.tenant_id AND sm.account_id = a.id WHERE a.tenant_id = $1";
+                format!(" AND (id IN ({held} AND sm.property_id IN ({list})) OR id NOT IN ({held}))")
+            }
+        };
+        let total = self.count(&format!("SELECT COUNT(*) AS n FROM customers WHERE tenant_id = $1{scope}"), Args(args.0.clone())).await?;
+        let limit = args.push((page_size as i64).into());
+        let offset = args.push((((page.max(1) - 1) * page_size) as i64).into());
+        let sql = format!(
+            "SELECT id, name, phone, shop_no, retired_at FROM customers WHERE tenant_id = $1{scope} ORDER BY name, id LIMIT ${limit} OFFSET ${offset}"
+        );
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         Ok((rows.iter().map(customer_row).collect::<Result<_>>()?, total))
     }
 
@@ -488,11 +559,24 @@ impl TenantStore {
 
     pub async fn meter(&self, id: &MeterId) -> Result<Option<MeterRow>> {
         let sql = format!(
-            "SELECT {METER_COLS}, {} FROM meters m LEFT JOIN meter_live l ON l.tenant_id = m.tenant_id AND l.meter_id = m.id WHERE m.tenant_id = $1 AND m.id = $2",
+            "SELECT {METER_COLS}, {FEE_STATE_SQL} AS fee_state, {} {METER_FROM} WHERE m.tenant_id = $1 AND m.id = $2",
             live_value_cols()
         );
         let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()))).await?;
-        row.map(|r| meter_row(&r)).transpose()
+        let mut rows = row.map(|r| meter_row(&r)).transpose()?.into_iter().collect::<Vec<_>>();
+        self.price_now(&mut rows, Utc::now()).await?;
+        Ok(rows.pop())
+    }
+
+    /// Fills each meter's price at `now` from its tariff's version in force, each tariff read once.
+    async fn price_now(&self, rows: &mut [MeterRow], now: DateTime<Utc>) -> Result<()> {
+        for row in rows.iter_mut() {
+            let Some(tid) = row.desk.tariff_id.clone() else { continue };
+            let history = self.store.tariff_history(&self.db(), self.tenant.as_str(), tid.as_str()).await?;
+            let tz: chrono_tz::Tz = row.desk.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+            row.desk.price_now = history.at(now).map(|tariff| tariff.price_at(now.with_timezone(&tz).naive_local()));
+        }
+        Ok(())
     }
 
     pub async fn meters(&self, f: &MeterFilter, page: u64, page_size: u64) -> Result<(Vec<MeterRow>, u64)> {
@@ -524,18 +608,23 @@ impl TenantStore {
             let n = args.push(like.into());
             cond += &format!(" AND (m.address LIKE ${n} ESCAPE '\\' OR m.shop_no LIKE ${n} ESCAPE '\\' OR m.model LIKE ${n} ESCAPE '\\')");
         }
-        let from = "FROM meters m LEFT JOIN meter_live l ON l.tenant_id = m.tenant_id AND l.meter_id = m.id";
+        if let Some(fee) = &f.fee_state {
+            cond += &format!(" AND {FEE_STATE_SQL} = ${}", args.push(fee.clone().into()));
+        }
+        let from = METER_FROM;
         let count_sql = format!("SELECT COUNT(*) AS n {from} WHERE {cond}");
         let count_args = Args(args.0.clone());
         let total = self.count(&count_sql, count_args).await?;
         let limit = args.push((page_size as i64).into());
         let offset = args.push((((page.max(1) - 1) * page_size) as i64).into());
         let sql = format!(
-            "SELECT {METER_COLS}, {} {from} WHERE {cond} ORDER BY m.address, m.id LIMIT ${limit} OFFSET ${offset}",
+            "SELECT {METER_COLS}, {FEE_STATE_SQL} AS fee_state, {} {from} WHERE {cond} ORDER BY m.address, m.id LIMIT ${limit} OFFSET ${offset}",
             live_value_cols()
         );
         let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
-        Ok((rows.iter().map(meter_row).collect::<Result<_>>()?, total))
+        let mut rows = rows.iter().map(meter_row).collect::<Result<Vec<_>>>()?;
+        self.price_now(&mut rows, Utc::now()).await?;
+        Ok((rows, total))
     }
 
     /// Readings of one meter in `[from, to)`, oldest first, after the cursor instant.
@@ -598,7 +687,7 @@ fn customer_row(r: &QueryResult) -> Result<CustomerRow> {
     })
 }
 
-fn gateway_row(r: &QueryResult) -> Result<GatewayRow> {
+pub(crate) fn gateway_row(r: &QueryResult) -> Result<GatewayRow> {
     Ok(GatewayRow {
         id: id(r, "id", GatewayId::parse)?,
         property_id: id(r, "property_id", PropertyId::parse)?,
