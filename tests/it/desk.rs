@@ -414,3 +414,61 @@ async fn every_list_a_scoped_operator_opens_holds_only_its_properties() {
     let bills = q("{ bills { accountId } }");
     assert!(bills["data"]["bills"].is_array(), "{bills}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_desk_finds_accounts_customers_commands_and_alarms_by_what_people_type_and_prices_a_fee_before_paying() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("desk-search").await;
+    let s = desk(&admin);
+    // Text search: customers by name, accounts by the customer's name or their number.
+    let customers = admin.ok("{ customers(q: \"West\") { total items { name } } }", json!({}))["customers"].clone();
+    assert_eq!(customers["total"].as_u64(), Some(1));
+    assert_eq!(customers["items"][0]["name"], "West shop");
+    assert_eq!(admin.ok("{ customers(q: \"%\") { total } }", json!({}))["customers"]["total"].as_u64(), Some(0), "wildcards are literal");
+    let accounts = admin.ok("{ accounts(q: \"mall\") { total items { id number } } }", json!({}))["accounts"].clone();
+    assert_eq!(accounts["total"].as_u64(), Some(1), "{accounts}");
+    assert_eq!(accounts["items"][0]["id"], s.mall_account.as_str());
+    let number = accounts["items"][0]["number"].as_str().unwrap().to_string();
+    let by_number = admin.ok("query($q: String) { accounts(q: $q) { items { id } } }", json!({"q": number}))["accounts"]["items"].clone();
+    assert_eq!(by_number[0]["id"], s.mall_account.as_str());
+    // Commands by status and kind.
+    admin.ok("mutation($m: ID!) { readMeterNow(input: {meterId: $m}) { id } }", json!({"m": s.meters[0].0}));
+    admin.ok("mutation($m: ID!) { tripMeter(input: {meterId: $m}) { id } }", json!({"m": s.meters[1].0}));
+    let reads = admin.ok("{ commands(kind: \"READ\") { kind meterId } }", json!({}))["commands"].clone();
+    assert!(!reads.as_array().unwrap().is_empty() && reads.as_array().unwrap().iter().all(|c| c["kind"] == "READ"), "{reads}");
+    let trips = admin.ok("{ commands(kind: \"TRIP\", status: \"QUEUED\") { kind status meterId } }", json!({}))["commands"].clone();
+    assert!(trips.as_array().unwrap().iter().all(|c| c["kind"] == "TRIP" && c["status"] == "QUEUED"), "{trips}");
+    assert_eq!(code(&admin.gql("{ commands(kind: \"EXPLODE\") { id } }", json!({}))), "VALIDATION");
+    // Alarms carry what people call their subject and its property, and filter by property.
+    for a in [&s.mall_account, &s.west_account] {
+        admin.ok(
+            "mutation($a: ID!) { setAccountTerms(input: {accountId: $a, thresholds: {creditLimit: \"0\", alarm1: \"500.00\", alarm2: \"400.00\"}}) { account { id } } }",
+            json!({"a": a}),
+        );
+    }
+    let west =
+        admin.ok("query($p: ID) { alarms(propertyId: $p) { subjectId subjectLabel propertyId } }", json!({"p": s.west}))["alarms"].clone();
+    let west = west.as_array().unwrap();
+    assert!(!west.is_empty());
+    let west_number = admin.ok("query($a: ID!) { account(id: $a) { number } }", json!({"a": s.west_account}))["account"]["number"].clone();
+    for a in west {
+        assert_eq!(a["propertyId"], s.west.as_str());
+        assert_eq!(a["subjectId"], s.west_account.as_str());
+        assert_eq!(a["subjectLabel"], west_number);
+    }
+    // The fee a recharge would take, by the property's own rule.
+    admin.ok(
+        "mutation($p: ID!) { setServiceFee(input: {propertyId: $p, percent: \"1.5\", fixed: \"0.50\"}) { serviceFeeFixed } }",
+        json!({"p": s.west}),
+    );
+    let fee = |account: &str, amount: &str| {
+        admin.gql("query($a: ID!, $x: Decimal!) { rechargeFee(accountId: $a, amount: $x) }", json!({"a": account, "x": amount}))
+    };
+    assert_eq!(fee(&s.west_account, "100.00")["data"]["rechargeFee"], "2.00");
+    assert_eq!(fee(&s.mall_account, "100.00")["data"]["rechargeFee"], "0.00");
+    assert_eq!(code(&fee(&s.west_account, "-1")), "VALIDATION");
+    let other = app.admin("desk-search-stranger").await;
+    assert_eq!(code(&other.gql("query($a: ID!) { rechargeFee(accountId: $a, amount: \"1\") }", json!({"a": s.west_account}))), "NOT_FOUND");
+    let foreign = other.ok("query($p: ID) { alarms(propertyId: $p) { id } }", json!({"p": s.west}))["alarms"].clone();
+    assert_eq!(foreign.as_array().unwrap().len(), 0);
+}

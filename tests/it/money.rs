@@ -316,7 +316,8 @@ async fn service_fee_receipts_reversals_refunds_transfers_and_closing() {
     assert_eq!(again, json!({"receiptNo": r["receiptNo"], "account": {"balance": "122.71"}}));
     let receipt = admin.ok("query($n: Int!) { receipt(number: $n) { total html } }", json!({"n": r["receiptNo"]}))["receipt"].clone();
     assert_eq!(receipt["total"], "122.71");
-    assert!(receipt["html"].as_str().unwrap().contains("SERVICE_FEE"));
+    assert!(receipt["html"].as_str().unwrap().contains("服务费 Service fee"), "items are named, not coded");
+    assert!(receipt["html"].as_str().unwrap().contains("(UTC+08:00)"), "in the tenant's time");
     assert!(
         receipt["html"].as_str().unwrap().contains("rounded down; the remainder under one fen is carried"),
         "the rounding rule is on the receipt"

@@ -8,7 +8,7 @@ use futures::Stream;
 use super::graphql::{Res, err};
 use super::graphql::{parse_id, tenant};
 use crate::domain::Invalid;
-use crate::domain::ids::AlarmId;
+use crate::domain::ids::{AlarmId, PropertyId};
 use crate::store::{self, ALARM_KINDS, AlarmFilter, TenantStore};
 
 /// One alarm: raised when its condition began, cleared when it ended.
@@ -35,6 +35,11 @@ pub struct Alarm {
     pub cleared_at: Option<DateTime<Utc>>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_by: Option<String>,
+    /// The subject as people name it: a meter's address, a gateway's serial, an account's
+    /// number, a payee's name.
+    pub subject_label: String,
+    /// The subject's property (an account's: of its meters).
+    pub property_id: Option<ID>,
 }
 
 impl From<store::AlarmRow> for Alarm {
@@ -53,6 +58,8 @@ impl From<store::AlarmRow> for Alarm {
             cleared_at: a.cleared_at,
             acknowledged_at: a.acknowledged_at,
             acknowledged_by: a.acknowledged_by,
+            subject_label: a.subject_label,
+            property_id: a.property_id.map(ID),
         }
     }
 }
@@ -73,6 +80,7 @@ impl AlarmQuery {
         subject_id: Option<ID>,
         #[graphql(default)] include_folded: bool,
         #[graphql(default = 100)] first: i32,
+        property_id: Option<ID>,
     ) -> Res<Vec<Alarm>> {
         if !(1..=1000).contains(&first) {
             return Err(err(Invalid::new("first", "between 1 and 1000")));
@@ -82,8 +90,18 @@ impl AlarmQuery {
         {
             return Err(err(Invalid::new("kind", format!("one of {}", ALARM_KINDS.join(", ")))));
         }
-        let f =
-            AlarmFilter { active_only, kind, subject_id: subject_id.map(|s| s.to_string()), folded: include_folded, limit: first as u64 };
+        let property = match property_id.as_ref().map(|p| PropertyId::parse(p.as_str())) {
+            Some(None) => return Ok(Vec::new()),
+            other => other.flatten().map(|p| p.as_str().to_string()),
+        };
+        let f = AlarmFilter {
+            active_only,
+            kind,
+            subject_id: subject_id.map(|s| s.to_string()),
+            folded: include_folded,
+            limit: first as u64,
+            property,
+        };
         Ok(tenant(ctx)?.alarms(&f).await.map_err(err)?.into_iter().map(Into::into).collect())
     }
 

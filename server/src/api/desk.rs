@@ -323,6 +323,14 @@ impl DeskQuery {
         })
     }
 
+    /// The service fee a recharge of `amount` into the account would take (服务费), by the
+    /// account's property's rule or the tenant's.
+    async fn recharge_fee(&self, ctx: &Context<'_>, account_id: ID, amount: Decimal) -> Res<Decimal> {
+        let account = super::graphql::parse_id(&account_id, AccountId::parse)?;
+        let fen = crate::domain::ledger::positive_fen("amount", amount).map_err(err)?;
+        Ok(yuan(tenant(ctx)?.recharge_fee(&account, fen).await.map_err(err)?))
+    }
+
     /// A meter's trend over `[from, to)` in hours (up to 31 days) or local days (up to 366).
     async fn meter_trend(
         &self,

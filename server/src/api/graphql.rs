@@ -694,9 +694,10 @@ impl RegistryQuery {
         ctx: &Context<'_>,
         #[graphql(default = 1)] page: i32,
         #[graphql(default = 20)] page_size: i32,
+        #[graphql(desc = "Text in the name, phone or shop number.")] q: Option<String>,
     ) -> Res<CustomerPage> {
         let (page, page_size) = paging(page, page_size)?;
-        let (rows, total) = tenant(ctx)?.customers(page, page_size).await.map_err(err)?;
+        let (rows, total) = tenant(ctx)?.customers(q.as_deref(), page, page_size).await.map_err(err)?;
         Ok(CustomerPage { items: rows.into_iter().map(Into::into).collect(), total, page, page_size })
     }
 

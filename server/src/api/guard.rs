@@ -75,7 +75,8 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             | "commandBatch"
             | "friendlyHours"
             | "overview"
-            | "meterTrend",
+            | "meterTrend"
+            | "rechargeFee",
         ) => Read,
         ("Query", "ledgerEntries" | "ledgerTotals") => Read,
         ("Query", "myAccounts" | "mySubscriptions") => Customer,

@@ -669,13 +669,14 @@ impl MoneyQuery {
         customer_id: Option<ID>,
         #[graphql(default = 1)] page: i32,
         #[graphql(default = 50)] page_size: i32,
+        #[graphql(desc = "Text in the account number or the customer's name, phone or shop number.")] q: Option<String>,
     ) -> Res<AccountPage> {
         let (page, page_size) = paging(page, page_size)?;
         let customer = match customer_id.as_ref().map(|c| CustomerId::parse(c.as_str())) {
             Some(None) => return Ok(AccountPage { items: vec![], total: 0, page, page_size }),
             other => other.flatten(),
         };
-        let (rows, total) = tenant(ctx)?.accounts(customer.as_ref(), page, page_size).await.map_err(err)?;
+        let (rows, total) = tenant(ctx)?.accounts_matching(customer.as_ref(), q.as_deref(), page, page_size).await.map_err(err)?;
         Ok(AccountPage { items: rows.into_iter().map(Account).collect(), total, page, page_size })
     }
 
@@ -693,7 +694,8 @@ impl MoneyQuery {
         let customer = t.customer(&account.customer_id).await.map_err(err)?;
         let tenant_row = t.tenant_row().await.map_err(err)?;
         let total: i64 = entries.iter().map(|e| e.amount_x100).sum();
-        let html = receipt_html(&tenant_row.name, number, &account, customer.as_ref().map_or("", |c| c.name.as_str()), &entries, total);
+        let tz: chrono_tz::Tz = tenant_row.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+        let html = receipt_html(&tenant_row.name, tz, number, &account, customer.as_ref().map_or("", |c| c.name.as_str()), &entries, total);
         Ok(Some(Receipt {
             number,
             account: Account(account),
@@ -746,15 +748,29 @@ impl MoneyQuery {
     }
 
     /// Commands decided for meters, newest first.
-    async fn commands(&self, ctx: &Context<'_>, meter_id: Option<ID>, #[graphql(default = 100)] first: i32) -> Res<Vec<Command>> {
+    async fn commands(
+        &self,
+        ctx: &Context<'_>,
+        meter_id: Option<ID>,
+        #[graphql(default = 100)] first: i32,
+        #[graphql(desc = "QUEUED, SENT, REPLIED, CONFIRMED, FAILED, TIMED_OUT or CANCELLED.")] status: Option<String>,
+        #[graphql(desc = "TRIP, CLOSE, HOLD_ON, HOLD_OFF, READ, TIME_SYNC, WRITE or PURCHASE.")] kind: Option<String>,
+    ) -> Res<Vec<Command>> {
         if !(1..=1000).contains(&first) {
             return Err(err(Invalid::new("first", "between 1 and 1000")));
+        }
+        if let Some(k) = &kind
+            && !crate::domain::control::COMMAND_KINDS.contains(&k.as_str())
+        {
+            return Err(err(Invalid::new("kind", format!("one of {}", crate::domain::control::COMMAND_KINDS.join(", ")))));
         }
         let meter = match meter_id.as_ref().map(|m| MeterId::parse(m.as_str())) {
             Some(None) => return Ok(vec![]),
             other => other.flatten(),
         };
-        Ok(tenant(ctx)?.commands(meter.as_ref(), first as u64).await.map_err(err)?.into_iter().map(Into::into).collect())
+        let t = tenant(ctx)?;
+        let rows = t.commands_filtered(meter.as_ref(), status.as_deref(), kind.as_deref(), first as u64).await.map_err(err)?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 }
 
@@ -1338,6 +1354,7 @@ fn esc(s: &str) -> String {
 
 fn receipt_html(
     company: &str,
+    tz: chrono_tz::Tz,
     number: i64,
     account: &store::AccountRow,
     customer: &str,
@@ -1346,9 +1363,16 @@ fn receipt_html(
 ) -> String {
     let rows: String = entries
         .iter()
-        .map(|e| format!("<tr><td>{}</td><td>{}</td><td class=n>{}</td></tr>", esc(&e.kind), esc(&e.note), yuan(e.amount_x100)))
+        .map(|e| {
+            let item: &str = match Kind::parse(&e.kind) {
+                Some(k) => k.label(),
+                None => &e.kind,
+            };
+            format!("<tr><td>{}</td><td>{}</td><td class=n>{}</td></tr>", esc(item), esc(&e.note), yuan(e.amount_x100))
+        })
         .collect();
-    let at = entries.first().map(|e| e.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default();
+    // The tenant's local time, with its offset.
+    let at = entries.first().map(|e| e.created_at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S (UTC%:z)").to_string()).unwrap_or_default();
     format!(
         "<!doctype html><html lang=zh><meta charset=utf-8><title>收据 {number:08}</title>\
          <style>body{{font-family:sans-serif;max-width:40em;margin:2em auto}}td,th{{padding:.3em .6em;border-bottom:1px solid #ccc}}.n{{text-align:right}}</style>\

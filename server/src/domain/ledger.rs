@@ -75,6 +75,27 @@ impl EntryKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// The name a customer reads on a receipt: Chinese, then English.
+    pub fn label(self) -> &'static str {
+        match self {
+            EntryKind::RechargeCash => "现金充值 Cash recharge",
+            EntryKind::RechargeTransfer => "转账充值 Bank transfer recharge",
+            EntryKind::RechargeWechat => "微信充值 WeChat Pay recharge",
+            EntryKind::RechargeAlipay => "支付宝充值 Alipay recharge",
+            EntryKind::ServiceFee => "服务费 Service fee",
+            EntryKind::Refund => "退费 Refund",
+            EntryKind::Reversal => "冲正 Reversal",
+            EntryKind::EnergyCharge => "电费 Energy",
+            EntryKind::SharedAreaCharge => "公摊 Shared area",
+            EntryKind::PropertyFeeCharge => "物业费 Property fee",
+            EntryKind::CapacityFeeCharge => "容量费 Capacity fee",
+            EntryKind::TransferOut => "转出 Transfer out",
+            EntryKind::TransferIn => "转入 Transfer in",
+            EntryKind::Adjustment => "调账 Adjustment",
+            EntryKind::MeterPurchase => "表端购电 Meter purchase",
+        }
+    }
+
     /// Entries a customer gets a numbered receipt for.
     pub fn has_receipt(self) -> bool {
         matches!(

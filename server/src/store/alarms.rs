@@ -188,6 +188,11 @@ pub struct AlarmRow {
     pub acknowledged_by: Option<String>,
     /// Alarms folded under this one (a lost gateway's lost meters).
     pub folded: i64,
+    /// The subject as people name it: a meter's address, a gateway's serial, an account's
+    /// number, a payee's name.
+    pub subject_label: String,
+    /// The property of the subject (an account's: of its meters).
+    pub property_id: Option<String>,
 }
 
 /// A change the alarm bell hears about.
@@ -200,7 +205,15 @@ pub struct AlarmEvent {
 }
 
 pub(crate) const COLUMNS: &str = "tenant_id, id, subject_id, subject_kind, kind, severity, state, parent_id, detail, raised_at, cleared_at, acknowledged_at, acknowledged_by,
-    (SELECT COUNT(*) FROM alarms c WHERE c.tenant_id = alarms.tenant_id AND c.parent_id = alarms.id) AS folded";
+    (SELECT COUNT(*) FROM alarms c WHERE c.tenant_id = alarms.tenant_id AND c.parent_id = alarms.id) AS folded,
+    COALESCE((SELECT sm.address FROM meters sm WHERE sm.tenant_id = alarms.tenant_id AND sm.id = alarms.subject_id),
+             (SELECT sg.serial FROM gateways sg WHERE sg.tenant_id = alarms.tenant_id AND sg.id = alarms.subject_id),
+             (SELECT sa.number FROM accounts sa WHERE sa.tenant_id = alarms.tenant_id AND sa.id = alarms.subject_id),
+             (SELECT sp.name FROM payees sp WHERE sp.tenant_id = alarms.tenant_id AND sp.id = alarms.subject_id), '') AS subject_label,
+    COALESCE((SELECT sm.property_id FROM meters sm WHERE sm.tenant_id = alarms.tenant_id AND sm.id = alarms.subject_id),
+             (SELECT sg.property_id FROM gateways sg WHERE sg.tenant_id = alarms.tenant_id AND sg.id = alarms.subject_id),
+             (SELECT MIN(sm.property_id) FROM meters sm WHERE sm.tenant_id = alarms.tenant_id AND sm.account_id = alarms.subject_id),
+             (SELECT sp.property_id FROM payees sp WHERE sp.tenant_id = alarms.tenant_id AND sp.id = alarms.subject_id)) AS subject_property_id";
 
 pub(crate) fn alarm_row(r: &sea_orm::QueryResult) -> Result<AlarmRow> {
     Ok(AlarmRow {
@@ -218,6 +231,8 @@ pub(crate) fn alarm_row(r: &sea_orm::QueryResult) -> Result<AlarmRow> {
         acknowledged_at: r.try_get("", "acknowledged_at")?,
         acknowledged_by: r.try_get("", "acknowledged_by")?,
         folded: super::registry::int(r, "folded")?,
+        subject_label: r.try_get("", "subject_label")?,
+        property_id: r.try_get("", "subject_property_id")?,
     })
 }
 
@@ -302,6 +317,8 @@ pub struct AlarmFilter {
     /// Include alarms folded under another (hidden by default).
     pub folded: bool,
     pub limit: u64,
+    /// Alarms of one property's meters, gateways and accounts.
+    pub property: Option<String>,
 }
 
 impl TenantStore {
@@ -328,6 +345,9 @@ impl TenantStore {
         }
         // A scoped operator sees the alarms of its properties' meters, gateways and accounts.
         sql.push_str(&self.subject_scope("subject_id", &mut args));
+        if let Some(p) = &f.property {
+            sql.push_str(&super::desk::subject_in("subject_id", std::slice::from_ref(p), &mut args));
+        }
         sql.push_str(&format!(" ORDER BY raised_at DESC, id DESC LIMIT {}", f.limit.clamp(1, 1000)));
         self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?.iter().map(alarm_row).collect()
     }
@@ -393,6 +413,9 @@ pub(crate) async fn raise_in<C: ConnectionTrait>(
         acknowledged_at: None,
         acknowledged_by: None,
         folded: 0,
+        // Messages name their subject themselves; the lists read these with the row.
+        subject_label: String::new(),
+        property_id: None,
     };
     super::notifications::enqueue_messages(db, &alarm, now).await?;
     Ok(Some(AlarmEvent { tenant_id: tenant.into(), alarm_id: id, change: "RAISED" }))

@@ -100,6 +100,18 @@ fn sum(r: &QueryResult, col: &str) -> Result<i64> {
         .map(Option::unwrap_or_default)
 }
 
+/// ` AND {subject_col} IN (meters, gateways, accounts and payees of these properties)`.
+pub(crate) fn subject_in(subject_col: &str, properties: &[String], args: &mut Args) -> String {
+    let marks: Vec<String> = properties.iter().map(|p| format!("${}", args.push(p.clone().into()))).collect();
+    let list = if marks.is_empty() { "NULL".to_string() } else { marks.join(", ") };
+    format!(
+        " AND ({subject_col} IN (SELECT sm.id FROM meters sm WHERE sm.tenant_id = $1 AND sm.property_id IN ({list}))
+          OR {subject_col} IN (SELECT sg.id FROM gateways sg WHERE sg.tenant_id = $1 AND sg.property_id IN ({list}))
+          OR {subject_col} IN (SELECT sm.account_id FROM meters sm WHERE sm.tenant_id = $1 AND sm.account_id IS NOT NULL AND sm.property_id IN ({list}))
+          OR {subject_col} IN (SELECT sp.id FROM payees sp WHERE sp.tenant_id = $1 AND sp.property_id IN ({list})))"
+    )
+}
+
 impl TenantStore {
     /// ` AND {account_col} IN (accounts with a meter in these properties)`, for the handle's
     /// scope and an optional property filter.
@@ -123,14 +135,10 @@ impl TenantStore {
 
     /// ` AND {subject_col} IN (meters, gateways and accounts of the handle's properties)`.
     pub(crate) fn subject_scope(&self, subject_col: &str, args: &mut Args) -> String {
-        let Some(scope) = self.scope() else { return String::new() };
-        let marks: Vec<String> = scope.iter().map(|p| format!("${}", args.push(p.clone().into()))).collect();
-        let list = if marks.is_empty() { "NULL".to_string() } else { marks.join(", ") };
-        format!(
-            " AND ({subject_col} IN (SELECT sm.id FROM meters sm WHERE sm.tenant_id = $1 AND sm.property_id IN ({list}))
-              OR {subject_col} IN (SELECT sg.id FROM gateways sg WHERE sg.tenant_id = $1 AND sg.property_id IN ({list}))
-              OR {subject_col} IN (SELECT sm.account_id FROM meters sm WHERE sm.tenant_id = $1 AND sm.account_id IS NOT NULL AND sm.property_id IN ({list})))"
-        )
+        match self.scope() {
+            None => String::new(),
+            Some(scope) => subject_in(subject_col, scope, args),
+        }
     }
 
     fn meter_conditions(&self, property: Option<&PropertyId>, args: &mut Args) -> String {
@@ -287,12 +295,7 @@ impl TenantStore {
         let mut args = self.args();
         let mut scope = self.subject_scope("subject_id", &mut args);
         if let Some(p) = property {
-            let n = args.push(p.as_str().to_string().into());
-            scope += &format!(
-                " AND (subject_id IN (SELECT pm.id FROM meters pm WHERE pm.tenant_id = $1 AND pm.property_id = ${n})
-                   OR subject_id IN (SELECT pg.id FROM gateways pg WHERE pg.tenant_id = $1 AND pg.property_id = ${n})
-                   OR subject_id IN (SELECT pm.account_id FROM meters pm WHERE pm.tenant_id = $1 AND pm.account_id IS NOT NULL AND pm.property_id = ${n}))"
-            );
+            scope += &subject_in("subject_id", &[p.as_str().to_string()], &mut args);
         }
         let sql = format!("SELECT COUNT(*) AS n FROM alarms WHERE tenant_id = $1 AND state = 'ACTIVE' AND parent_id IS NULL{scope}");
         let r = self.db().query_one_raw(stmt(self.backend(), &sql, args)).await?;

@@ -244,11 +244,30 @@ impl TenantStore {
     }
 
     pub async fn accounts(&self, customer: Option<&CustomerId>, page: u64, page_size: u64) -> Result<(Vec<AccountRow>, u64)> {
+        self.accounts_matching(customer, None, page, page_size).await
+    }
+
+    /// Accounts, optionally of one customer and matching `q` in the account number or the
+    /// customer's name, phone or shop number.
+    pub async fn accounts_matching(
+        &self,
+        customer: Option<&CustomerId>,
+        q: Option<&str>,
+        page: u64,
+        page_size: u64,
+    ) -> Result<(Vec<AccountRow>, u64)> {
         let mut args = self.args();
         let mut filter = match customer {
             Some(c) => format!(" AND customer_id = ${}", args.push(c.as_str().to_string().into())),
             None => String::new(),
         };
+        if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+            let n = args.push(super::registry::like(q).into());
+            filter += &format!(
+                " AND (number LIKE ${n} ESCAPE '\\' OR customer_id IN (SELECT sc.id FROM customers sc WHERE sc.tenant_id = $1
+                   AND (sc.name LIKE ${n} ESCAPE '\\' OR sc.phone LIKE ${n} ESCAPE '\\' OR sc.shop_no LIKE ${n} ESCAPE '\\')))"
+            );
+        }
         // A scoped operator sees the accounts with a meter in its properties.
         filter += &self.account_scope("id", None, &mut args);
         let total = {
@@ -452,6 +471,18 @@ impl TenantStore {
         let r = txn.query_one_raw(stmt(self.backend(), sql, self.args().s(account.as_str()))).await?.ok_or(StoreError::NotFound)?;
         let pct: String = r.try_get("", "pct")?;
         Ok(ServiceFee { percent: pct.parse().unwrap_or_default(), fixed_fen: super::registry::int(&r, "fixed")? })
+    }
+
+    /// The service fee a recharge of `amount` fen into the account would take, before it is
+    /// made (the sales desk shows it).
+    pub async fn recharge_fee(&self, account: &AccountId, amount: i64) -> Result<i64> {
+        if self.account(account).await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let txn = self.begin().await?;
+        let fee = self.fee_for(&txn, account).await?;
+        txn.rollback().await?;
+        fee.on(amount).map_err(|e| conflict(e.message))
     }
 
     pub(super) async fn recharge_in(
@@ -1253,10 +1284,29 @@ impl TenantStore {
     }
 
     pub async fn commands(&self, meter: Option<&MeterId>, limit: u64) -> Result<Vec<CommandRow>> {
-        match meter {
-            Some(m) => self.commands_where(" AND meter_id = $2", self.args().s(m.as_str()), limit).await,
-            None => self.commands_where("", self.args(), limit).await,
+        self.commands_filtered(meter, None, None, limit).await
+    }
+
+    /// Commands, newest first, of one meter, in one status, of one kind.
+    pub async fn commands_filtered(
+        &self,
+        meter: Option<&MeterId>,
+        status: Option<&str>,
+        kind: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<CommandRow>> {
+        let mut args = self.args();
+        let mut cond = String::new();
+        if let Some(m) = meter {
+            cond += &format!(" AND meter_id = ${}", args.push(m.as_str().to_string().into()));
         }
+        if let Some(s) = status {
+            cond += &format!(" AND status = ${}", args.push(s.to_string().into()));
+        }
+        if let Some(k) = kind {
+            cond += &format!(" AND kind = ${}", args.push(k.to_string().into()));
+        }
+        self.commands_where(&cond, args, limit).await
     }
 
     pub(crate) async fn commands_where(&self, cond: &str, mut args: Args, limit: u64) -> Result<Vec<CommandRow>> {

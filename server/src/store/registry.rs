@@ -384,8 +384,15 @@ impl TenantStore {
         row.map(|r| customer_row(&r)).transpose()
     }
 
-    pub async fn customers(&self, page: u64, page_size: u64) -> Result<(Vec<CustomerRow>, u64)> {
+    pub async fn customers(&self, q: Option<&str>, page: u64, page_size: u64) -> Result<(Vec<CustomerRow>, u64)> {
         let mut args = self.args();
+        let search = match q.map(str::trim).filter(|q| !q.is_empty()) {
+            None => String::new(),
+            Some(q) => {
+                let n = args.push(like(q).into());
+                format!(" AND (name LIKE ${n} ESCAPE '\\' OR phone LIKE ${n} ESCAPE '\\' OR shop_no LIKE ${n} ESCAPE '\\')")
+            }
+        };
         // As `scope_of` decides: a customer is a scoped operator's when one of its accounts has
         // a meter in its properties, or when no account of its has a meter anywhere yet.
         let scope = match self.scope() {
@@ -397,6 +404,7 @@ impl TenantStore {
                 format!(" AND (id IN ({held} AND sm.property_id IN ({list})) OR id NOT IN ({held}))")
             }
         };
+        let scope = format!("{search}{scope}");
         let total = self.count(&format!("SELECT COUNT(*) AS n FROM customers WHERE tenant_id = $1{scope}"), Args(args.0.clone())).await?;
         let limit = args.push((page_size as i64).into());
         let offset = args.push((((page.max(1) - 1) * page_size) as i64).into());
@@ -604,8 +612,7 @@ impl TenantStore {
             None => cond += " AND m.retired_at IS NULL",
         }
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let like = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            let n = args.push(like.into());
+            let n = args.push(like(q).into());
             cond += &format!(" AND (m.address LIKE ${n} ESCAPE '\\' OR m.shop_no LIKE ${n} ESCAPE '\\' OR m.model LIKE ${n} ESCAPE '\\')");
         }
         if let Some(fee) = &f.fee_state {
@@ -651,6 +658,11 @@ impl TenantStore {
     pub async fn reading_count(&self) -> Result<u64> {
         self.count("SELECT COUNT(*) AS n FROM readings WHERE tenant_id = $1", self.args()).await
     }
+}
+
+/// A LIKE pattern matching `q` anywhere, its wildcards escaped (`ESCAPE '\\'`).
+pub(crate) fn like(q: &str) -> String {
+    format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
 }
 
 fn live_value_cols() -> String {
