@@ -67,6 +67,8 @@ impl From<store::AlarmRow> for Alarm {
 #[derive(Default)]
 pub struct AlarmQuery;
 
+// A GraphQL field's arguments are its filter.
+#[allow(clippy::too_many_arguments)]
 #[Object]
 impl AlarmQuery {
     /// Alarms newest first: the live centre (`activeOnly`) or the history. Alarms folded under
