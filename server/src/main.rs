@@ -853,7 +853,8 @@ async fn demo_wechat_pay(store: &Store, t: &server::store::TenantStore, http: st
     let properties = t.properties().await?;
     let mut payees = t.payees().await?;
     for (i, p) in properties.iter().enumerate() {
-        if !payees.iter().any(|x| x.property_id.as_deref() == Some(p.id.as_str())) {
+        // A retired property takes no payments (and no new payee).
+        if p.retired_at.is_none() && !payees.iter().any(|x| x.property_id.as_deref() == Some(p.id.as_str())) {
             payees.push(
                 t.create_payee(&format!("{} payee", p.name), "PARTNER", &format!("19000002{i:02}"), Some(p.id.as_str()), None).await?,
             );
