@@ -6,15 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
-
-if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
-  echo "== installing Node.js and npm (Debian packages)"
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
-fi
-
+# shellcheck source=infra/node.sh
+. infra/node.sh
+ensure_node
 bash infra/build-web.sh
 
-exec cargo run --release --locked --bin voltledger -- serve --web-dir web/dist "$@"
+# VOLTLEDGER_PROFILE=dev runs the debug build (what the browser tests in CI use).
+PROFILE="${VOLTLEDGER_PROFILE:-release}"
+exec cargo run --profile "$PROFILE" --locked --bin voltledger -- serve --web-dir web/dist "$@"
