@@ -17,6 +17,7 @@ mod money;
 mod mosquitto;
 mod payment_channels;
 mod payments;
+mod portal;
 mod registry;
 mod scope;
 mod sockets;
