@@ -5,7 +5,8 @@
 //! business through the typed port in [`port`].
 
 pub mod broker;
-pub mod dlt645;
+/// The codec, its own crate (`mqtt-bridge/dlt645`): pure, no I/O.
+pub use dlt645;
 pub mod downlink;
 pub mod port;
 pub mod session;

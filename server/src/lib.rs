@@ -5,8 +5,10 @@ pub mod api;
 pub mod app;
 pub mod bench;
 pub mod control;
-pub mod domain;
+/// The pure domain, its own crate (`server/domain`): no I/O, no clock, no randomness.
+pub use domain;
 pub mod fleet;
+pub mod ids;
 pub mod jobs;
 pub mod notify;
 pub mod pay;

@@ -4,6 +4,7 @@
 //! unique partial index); an alarm clears when its condition no longer holds; a meter lost
 //! behind a lost gateway is folded under the gateway's alarm.
 
+use crate::ids::NewId;
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 

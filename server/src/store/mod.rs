@@ -20,6 +20,7 @@ mod settle;
 mod sql;
 mod wall;
 
+use crate::ids::NewId;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 

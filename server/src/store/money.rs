@@ -3,6 +3,7 @@
 //! entries and moves the balance by exactly their sum; the account row is locked by that
 //! update, so concurrent recharges, reversals and settlement serialize per account.
 
+use crate::ids::NewId;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};

@@ -3,6 +3,7 @@
 //! (unique (alarm, recipient)); delivery waits out quiet hours, respects a per-recipient daily
 //! limit, and retries with backoff.
 
+use crate::ids::NewId;
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 

@@ -1,6 +1,7 @@
 //! Commands at scale: batches over a selection of meters (F21), friendly hours that hold
 //! automatic trips back (F37), and polling of meters that do not push.
 
+use crate::ids::NewId;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};

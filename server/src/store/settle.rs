@@ -400,7 +400,7 @@ impl Store {
                         });
                         entries.push(vec![
                             Cell::Text(a.tenant.clone()),
-                            Cell::Text(crate::domain::ids::time_ordered().to_string()),
+                            Cell::Text(crate::ids::time_ordered().to_string()),
                             Cell::Text(account_key.as_ref().map(|k| k.1.clone()).unwrap_or_default()),
                             Cell::Text(EntryKind::EnergyCharge.as_str().into()),
                             Cell::Int(-fen),

@@ -1,7 +1,7 @@
 //! What may be registered: properties, areas, customers, gateways and meters, with the
 //! validation rules of each input (parse, don't validate: a `NewMeter` is always valid).
 
-use mqtt_bridge::dlt645::Address;
+use dlt645::Address;
 
 use super::Invalid;
 use super::ids::{AreaId, CustomerId, GatewayId, PropertyId};

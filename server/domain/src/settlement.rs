@@ -152,7 +152,7 @@ pub fn price(tariff: &Tariff, terms: &MeterTerms, prev: &Point, cur: &Point, cyc
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
-    use crate::domain::tariff::{TariffSpec, TierCycle, commercial_tou, settle};
+    use crate::tariff::{TariffSpec, TierCycle, commercial_tou, settle};
     use chrono::TimeZone;
     use proptest::prelude::*;
     use std::str::FromStr;

@@ -15,7 +15,7 @@ use des::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
 use des::{Des, TdesEde2};
 
 use super::{CommandError, Control, Di, Frame, RelayAction, RemoteControl, function};
-use crate::dlt645::Address;
+use crate::Address;
 
 /// Privilege level byte marking a ciphertext + MAC command (§2.2).
 pub const PROTECTED_LEVEL: u8 = 0x98;
@@ -346,11 +346,8 @@ mod tests {
     fn a_sealed_write_carries_its_item_and_counter_under_the_mac() {
         let address = Address::from_u64(6).unwrap();
         let k = key("00112233445566778899AABBCCDDEEFF").for_meter(address);
-        let item = crate::dlt645::items::encode_items(
-            crate::dlt645::Di(0x0400_1001),
-            &[crate::dlt645::Value::Number(rust_decimal::Decimal::new(5000, 2))],
-        )
-        .unwrap();
+        let item =
+            crate::items::encode_items(crate::Di(0x0400_1001), &[crate::Value::Number(rust_decimal::Decimal::new(5000, 2))]).unwrap();
         let w = SealedWrite { operator: 3, item: item.clone(), counter: 12 };
         let f = w.frame(address, &k).unwrap();
         assert_eq!((f.control.to_byte(), f.data[0]), (0x14, 0x99));

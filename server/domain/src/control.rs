@@ -235,7 +235,7 @@ mod tests {
 
     #[test]
     fn a_tou_day_becomes_the_meters_slot_table() {
-        let spec = crate::domain::tariff::commercial_tou(crate::domain::tariff::TouSource::PlatformCalendar, false, None);
+        let spec = crate::tariff::commercial_tou(crate::tariff::TouSource::PlatformCalendar, false, None);
         let slots = day_slots(&spec).unwrap();
         assert_eq!(slots.len(), spec.periods.len());
         assert_eq!(slots.first().map(|s| (s.0, s.1)), Some((0, 0)));

@@ -1,4 +1,5 @@
-//! Typed ids: opaque UUID strings that cannot be mixed up across kinds.
+//! Typed ids: opaque UUID strings that cannot be mixed up across kinds. New ids need the
+//! clock and randomness, so they are made at the edge (`server::ids`), never here.
 
 use std::fmt;
 
@@ -15,12 +16,6 @@ macro_rules! id_type {
 
             pub fn from_uuid(u: uuid::Uuid) -> Self {
                 Self(u.to_string())
-            }
-
-            /// A new time-ordered id (UUID version 7): rows written together sit together
-            /// in the primary-key index instead of scattering across it.
-            pub fn new_ordered() -> Self {
-                Self(time_ordered().to_string())
             }
 
             pub fn as_str(&self) -> &str {
@@ -57,9 +52,3 @@ id_type!(
     NotificationId,
     PayeeId
 );
-
-/// A UUID version 7 from the clock and 74 random bits.
-pub fn time_ordered() -> uuid::Uuid {
-    let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-    uuid::Builder::from_unix_timestamp_millis(millis, &rand::random::<[u8; 10]>()).into_uuid()
-}
