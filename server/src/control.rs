@@ -2,6 +2,7 @@
 //! `commands` in the transaction that made them and handed to the port after commit; the
 //! control issue's pipeline will implement the port and send them to meters.
 
+use crate::domain::control::CommandKind;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -148,7 +149,7 @@ async fn dispatch_once(
     let mut reloaded = false;
     for c in due {
         // F37: automatic trips wait while the tenant's friendly hours last.
-        if c.kind == "TRIP" && c.source == "AUTO" {
+        if c.kind == CommandKind::Trip && c.source == "AUTO" {
             if !windows.contains_key(&c.tenant_id) {
                 let w: Vec<_> = store.friendly_windows_of(&c.tenant_id).await?.into_iter().map(|(_, w)| w).collect();
                 windows.insert(c.tenant_id.clone(), w);
@@ -220,8 +221,10 @@ async fn command_frames(
     use mqtt_bridge::dlt645::{Di, RelayAction, Value, broadcast_time, di, items, read_request};
     let refused = |e: &dyn std::fmt::Display| CommandBuild::Refused(e.to_string());
     let reads = |ids: &[Di]| ids.iter().map(|d| read_request(address, *d)).collect::<Vec<_>>();
-    match c.kind.as_str() {
-        "READ" => {
+    let key = || store.platform_meter_key(&c.tenant_id, address);
+    let counter = || store.platform_next_counter(&c.tenant_id, &c.meter_id);
+    let frame = match c.kind {
+        CommandKind::Read => {
             return Ok(reads(&[
                 di::DATE,
                 di::TIME,
@@ -232,51 +235,55 @@ async fn command_frames(
             ]));
         }
         // DL/T 645 time sync is a broadcast (no reply); the clock read after it confirms it.
-        "TIME_SYNC" => {
+        CommandKind::TimeSync => {
             let mut frames = vec![broadcast_time(Utc::now().with_timezone(&c.tz).naive_local())];
             frames.extend(reads(&[di::DATE, di::TIME]));
             return Ok(frames);
         }
-        _ => {}
-    }
-    let key = store.platform_meter_key(&c.tenant_id, address).await.map_err(CommandBuild::Store)?;
-    let frame = if c.kind == "WRITE" {
-        let p: serde_json::Value = serde_json::from_str(&c.payload).map_err(|e| refused(&e))?;
-        let id = p["di"]
-            .as_str()
-            .and_then(|d| u32::from_str_radix(d, 16).ok())
-            .ok_or_else(|| CommandBuild::Refused("write without a data identifier".into()))?;
-        let value = match (p["raw"].as_str(), p["text"].as_str(), p["value"].as_str()) {
-            (Some(raw), _, _) => Value::Raw(hex::decode(raw).map_err(|e| refused(&e))?),
-            (None, Some(text), _) => Value::Text(text.to_string()),
-            (None, None, Some(v)) => Value::Number(v.parse().map_err(|e: rust_decimal::Error| refused(&e))?),
-            _ => return Err(CommandBuild::Refused("write without a value".into())),
-        };
-        let item = items::encode_items(Di(id), &[value]).map_err(|e| refused(&e))?;
-        let counter = store.platform_next_counter(&c.tenant_id, &c.meter_id).await.map_err(CommandBuild::Store)?;
-        SealedWrite { operator: 0, item, counter }.frame(address, &key).map_err(|e| refused(&e))?
-    } else if c.kind == "PURCHASE" {
-        let p: serde_json::Value = serde_json::from_str(&c.payload).map_err(|e| refused(&e))?;
-        let amount: rust_decimal::Decimal =
-            p["amount"].as_str().and_then(|a| a.parse().ok()).ok_or_else(|| CommandBuild::Refused("purchase without an amount".into()))?;
-        let amount_fen = u32::try_from(crate::domain::ledger::fen("amount", amount).map_err(|e| refused(&e))?).map_err(|e| refused(&e))?;
-        let count = p["counter"]
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| CommandBuild::Refused("purchase without a counter".into()))?;
-        WalletRecharge { operator: 0, amount_fen, count }.frame(address, &key).map_err(|e| refused(&e))?
-    } else {
-        let action = match c.kind.as_str() {
-            "TRIP" => RelayAction::Trip,
-            "CLOSE" => RelayAction::DirectClose,
-            "HOLD_ON" => RelayAction::HoldOn,
-            "HOLD_OFF" => RelayAction::HoldOff,
-            // Fail closed: a kind this build does not know is never a relay action.
-            other => return Err(CommandBuild::Refused(format!("unknown command kind {other:?}"))),
-        };
-        let counter = store.platform_next_counter(&c.tenant_id, &c.meter_id).await.map_err(CommandBuild::Store)?;
-        let deadline = valid_until.with_timezone(&c.tz).naive_local();
-        SealedControl { operator: 0, action, deadline, counter }.frame(address, &key).map_err(|e| refused(&e))?
+        CommandKind::Write => {
+            let p: serde_json::Value = serde_json::from_str(&c.payload).map_err(|e| refused(&e))?;
+            let id = p["di"]
+                .as_str()
+                .and_then(|d| u32::from_str_radix(d, 16).ok())
+                .ok_or_else(|| CommandBuild::Refused("write without a data identifier".into()))?;
+            let value = match (p["raw"].as_str(), p["text"].as_str(), p["value"].as_str()) {
+                (Some(raw), _, _) => Value::Raw(hex::decode(raw).map_err(|e| refused(&e))?),
+                (None, Some(text), _) => Value::Text(text.to_string()),
+                (None, None, Some(v)) => Value::Number(v.parse().map_err(|e: rust_decimal::Error| refused(&e))?),
+                _ => return Err(CommandBuild::Refused("write without a value".into())),
+            };
+            let item = items::encode_items(Di(id), &[value]).map_err(|e| refused(&e))?;
+            let key = key().await.map_err(CommandBuild::Store)?;
+            let counter = counter().await.map_err(CommandBuild::Store)?;
+            SealedWrite { operator: 0, item, counter }.frame(address, &key).map_err(|e| refused(&e))?
+        }
+        CommandKind::Purchase => {
+            let p: serde_json::Value = serde_json::from_str(&c.payload).map_err(|e| refused(&e))?;
+            let amount: rust_decimal::Decimal = p["amount"]
+                .as_str()
+                .and_then(|a| a.parse().ok())
+                .ok_or_else(|| CommandBuild::Refused("purchase without an amount".into()))?;
+            let amount_fen =
+                u32::try_from(crate::domain::ledger::fen("amount", amount).map_err(|e| refused(&e))?).map_err(|e| refused(&e))?;
+            let count = p["counter"]
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| CommandBuild::Refused("purchase without a counter".into()))?;
+            let key = key().await.map_err(CommandBuild::Store)?;
+            WalletRecharge { operator: 0, amount_fen, count }.frame(address, &key).map_err(|e| refused(&e))?
+        }
+        CommandKind::Trip | CommandKind::Close | CommandKind::HoldOn | CommandKind::HoldOff => {
+            let action = match c.kind {
+                CommandKind::Trip => RelayAction::Trip,
+                CommandKind::Close => RelayAction::DirectClose,
+                CommandKind::HoldOn => RelayAction::HoldOn,
+                _ => RelayAction::HoldOff,
+            };
+            let key = key().await.map_err(CommandBuild::Store)?;
+            let counter = counter().await.map_err(CommandBuild::Store)?;
+            let deadline = valid_until.with_timezone(&c.tz).naive_local();
+            SealedControl { operator: 0, action, deadline, counter }.frame(address, &key).map_err(|e| refused(&e))?
+        }
     };
     Ok(vec![frame])
 }

@@ -63,6 +63,71 @@ impl FriendlyWindow {
 /// it ever reaches the dispatcher, fails there: never a relay action.
 pub const COMMAND_KINDS: [&str; 8] = ["TRIP", "CLOSE", "HOLD_ON", "HOLD_OFF", "READ", "TIME_SYNC", "WRITE", "PURCHASE"];
 
+/// What a command asks of a meter, parsed once where a stored command is read: an unknown
+/// kind is an error there, so the dispatcher's matches are exhaustive and nothing unknown
+/// can fall through to a relay action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CommandKind {
+    /// Open the relay (拉闸).
+    Trip,
+    /// Close the relay (合闸).
+    Close,
+    /// Hold power on (保电).
+    HoldOn,
+    /// Release hold power (解除保电).
+    HoldOff,
+    /// Read the clock and the values a push carries (抄表).
+    Read,
+    /// Set the meter's clock (校时).
+    TimeSync,
+    /// A sealed parameter write.
+    Write,
+    /// Load money into a meter-side wallet (表端购电).
+    Purchase,
+}
+
+impl std::fmt::Display for CommandKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl CommandKind {
+    pub const ALL: [CommandKind; 8] = [
+        CommandKind::Trip,
+        CommandKind::Close,
+        CommandKind::HoldOn,
+        CommandKind::HoldOff,
+        CommandKind::Read,
+        CommandKind::TimeSync,
+        CommandKind::Write,
+        CommandKind::Purchase,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandKind::Trip => "TRIP",
+            CommandKind::Close => "CLOSE",
+            CommandKind::HoldOn => "HOLD_ON",
+            CommandKind::HoldOff => "HOLD_OFF",
+            CommandKind::Read => "READ",
+            CommandKind::TimeSync => "TIME_SYNC",
+            CommandKind::Write => "WRITE",
+            CommandKind::Purchase => "PURCHASE",
+        }
+    }
+
+    /// `None` for anything but the stored spelling of a known kind.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Relay commands (remote control 0x1C) go out before reads and writes.
+    pub fn is_relay(self) -> bool {
+        matches!(self, CommandKind::Trip | CommandKind::Close | CommandKind::HoldOn | CommandKind::HoldOff)
+    }
+}
+
 /// The friendly hours a new tenant starts with (editable): no automatic trips from 20:00 to
 /// 08:00, nor on Saturdays and Sundays — a cut-off nobody can answer is the complaint the
 /// field reports name first.
@@ -167,6 +232,22 @@ pub fn alarm_label(kind: &str) -> &'static str {
         "BALANCE_RESTORED" => "余额已恢复",
         "PAYMENT_DIFFERENCE" => "对账差异",
         _ => "告警",
+    }
+}
+
+#[cfg(test)]
+mod command_kind_tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_round_trips_and_nothing_else_parses() {
+        for k in CommandKind::ALL {
+            assert_eq!(CommandKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(COMMAND_KINDS.to_vec(), CommandKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>());
+        for bad in ["", "trip", "TRIP ", "OPEN", "RELAY_OPEN", "READ\0"] {
+            assert_eq!(CommandKind::parse(bad), None, "{bad:?}");
+        }
     }
 }
 

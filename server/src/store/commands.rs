@@ -27,7 +27,7 @@ pub struct DueCommand {
     pub tenant_id: String,
     pub id: String,
     pub meter_id: String,
-    pub kind: String,
+    pub kind: crate::domain::control::CommandKind,
     /// AUTO, OPERATOR or SCHEDULE.
     pub source: String,
     /// Kind-specific JSON (a purchase's amount and counter).
@@ -71,11 +71,14 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let tz: String = r.try_get("", "time_zone")?;
+                let kind: String = r.try_get("", "kind")?;
                 Ok(DueCommand {
                     tenant_id: r.try_get("", "tenant_id")?,
                     id: r.try_get("", "id")?,
                     meter_id: r.try_get("", "meter_id")?,
-                    kind: r.try_get("", "kind")?,
+                    // Only known kinds are selected above; a row that says otherwise is corrupt.
+                    kind: crate::domain::control::CommandKind::parse(&kind)
+                        .ok_or_else(|| super::StoreError::Database(format!("unknown command kind {kind:?}")))?,
                     source: r.try_get("", "source")?,
                     payload: r.try_get("", "payload")?,
                     attempts: super::registry::int(r, "attempts")?,
