@@ -24,6 +24,21 @@ export default defineConfig({
   resolve: {
     alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
   },
+  optimizeDeps: {
+    // Pre-bundled at start: on-demand discovery of Element Plus styles reloads the page.
+    include: [
+      'element-plus/es',
+      'element-plus/es/components/*/style/css',
+      'element-plus/es/locale/lang/zh-cn',
+      'element-plus/es/locale/lang/en',
+      '@element-plus/icons-vue',
+      'echarts/core',
+      'echarts/charts',
+      'echarts/components',
+      'echarts/renderers',
+      'graphql-ws',
+    ],
+  },
   server: {
     proxy: {
       '/graphql': { target: api, ws: true, changeOrigin: true },

@@ -67,14 +67,19 @@ export type DeviceInput = {
   meterId?: string | number | null | undefined;
 };
 
+/** Which entries the finance list shows; every field narrows. */
 export type EntryFilter = {
   accountId?: string | number | null | undefined;
+  /** Recharge channel: CASH, TRANSFER, WECHAT or ALIPAY. */
   channel?: string | null | undefined;
+  /** Posted at or after. */
   from?: string | null | undefined;
   kind?: EntryKind | null | undefined;
+  /** The operator's username. */
   operator?: string | null | undefined;
   payeeId?: string | number | null | undefined;
   propertyId?: string | number | null | undefined;
+  /** Posted before. */
   to?: string | null | undefined;
 };
 
@@ -111,13 +116,24 @@ export type EntryKind =
   /** Balance moved to another account (转出). */
   | 'TRANSFER_OUT';
 
+/** A meter's state on the monitor (费控状态), most urgent first: the colour of its row. */
 export type FeeState =
+  /** At or below alarm 1 (报警1). */
   | 'ALARM_1'
+  /** At or below alarm 2 (报警2). */
   | 'ALARM_2'
+  /** Below zero (欠费). */
   | 'ARREARS'
+  /** Power held whatever the balance (保电). */
   | 'HOLD_POWER'
+  /** Normal (正常). */
   | 'NORMAL'
+  /** In no open account (未开户). */
   | 'NOT_OPENED'
+  /**
+   * Relay open, as the meter reports it, or as the platform wants it when the meter never
+   * reported its relay (分闸).
+   */
   | 'TRIPPED';
 
 export type InitialPurchaseInput = {
@@ -155,6 +171,7 @@ export type MeterFilter = {
   /** Meters of one account (一户多表). */
   accountId?: string | number | null | undefined;
   areaId?: string | number | null | undefined;
+  /** Meters in this state on the monitor. */
   feeState?: FeeState | null | undefined;
   gatewayId?: string | number | null | undefined;
   propertyId?: string | number | null | undefined;
@@ -257,6 +274,14 @@ export type ThresholdsInput = {
   /** Credit limit (赊欠额度), yuan ≥ 0; the trip happens at minus this balance. */
   creditLimit?: string;
 };
+
+/** TOU rate (费率): sharp 尖, peak 峰, flat 平, valley 谷, deep valley 深谷. */
+export type TouRate =
+  | 'DEEP_VALLEY'
+  | 'FLAT'
+  | 'PEAK'
+  | 'SHARP'
+  | 'VALLEY';
 
 export type TransferInput = {
   amount: string;
@@ -437,7 +462,7 @@ export type LedgerEntriesQueryVariables = Exact<{
 }>;
 
 
-export type LedgerEntriesQuery = { ledgerEntries: { items: Array<{ id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string | null, channel: string | null, accountNumber: string }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } }, ledgerTotals: { count: number, credits: string, debits: string, net: string } };
+export type LedgerEntriesQuery = { ledgerEntries: { items: Array<{ accountNumber: string, payeeId: string | null, entry: { id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string, channel: string | null } }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } }, ledgerTotals: { count: number, credits: string, debits: string, net: string } };
 
 export type MarkInvoicedMutationVariables = Exact<{
   entryIds: Array<string | number> | string | number;
@@ -495,7 +520,7 @@ export type RotateDeviceCredentialMutationVariables = Exact<{
 
 export type RotateDeviceCredentialMutation = { rotateDeviceCredential: { username: string, password: string, uplinkTopic: string, downlinkTopic: string } };
 
-export type MonitorMeterFragment = { id: string, address: string, shopNo: string, propertyId: string, areaId: string | null, gatewayId: string | null, accountId: string | null, billingMode: BillingMode, linkState: LinkState, lastSeenAt: string | null, feeState: FeeState, priceNow: string | null, customer: { id: string, name: string } | null, area: { id: string, name: string } | null, account: { id: string, number: string, balance: string, holdPower: boolean } | null, live: { readAt: string | null, energyTotal: string | null, relayOpen: boolean | null } };
+export type MonitorMeterFragment = { id: string, address: string, shopNo: string, propertyId: string, areaId: string | null, gatewayId: string | null, accountId: string | null, billingMode: BillingMode, linkState: LinkState, lastSeenAt: string | null, feeState: FeeState, priceNow: string | null, rateNow: TouRate | null, balance: string | null, accountNumber: string | null, customerName: string | null, areaName: string | null, live: { readAt: string | null, energyTotal: string | null, relayOpen: boolean | null } };
 
 export type MonitorMetersQueryVariables = Exact<{
   filter?: MeterFilter | null | undefined;
@@ -504,7 +529,7 @@ export type MonitorMetersQueryVariables = Exact<{
 }>;
 
 
-export type MonitorMetersQuery = { meters: { total: number, page: number, pageSize: number, items: Array<{ id: string, address: string, shopNo: string, propertyId: string, areaId: string | null, gatewayId: string | null, accountId: string | null, billingMode: BillingMode, linkState: LinkState, lastSeenAt: string | null, feeState: FeeState, priceNow: string | null, customer: { id: string, name: string } | null, area: { id: string, name: string } | null, account: { id: string, number: string, balance: string, holdPower: boolean } | null, live: { readAt: string | null, energyTotal: string | null, relayOpen: boolean | null } }> } };
+export type MonitorMetersQuery = { meters: { total: number, page: number, pageSize: number, items: Array<{ id: string, address: string, shopNo: string, propertyId: string, areaId: string | null, gatewayId: string | null, accountId: string | null, billingMode: BillingMode, linkState: LinkState, lastSeenAt: string | null, feeState: FeeState, priceNow: string | null, rateNow: TouRate | null, balance: string | null, accountNumber: string | null, customerName: string | null, areaName: string | null, live: { readAt: string | null, energyTotal: string | null, relayOpen: boolean | null } }> } };
 
 export type MonitorOptionsQueryVariables = Exact<{
   propertyId?: string | number | null | undefined;
@@ -551,7 +576,7 @@ export type BatchCommandMutationVariables = Exact<{
 
 export type BatchCommandMutation = { batchCommand: { id: string, total: number } };
 
-export type EntryFieldsFragment = { id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string | null, channel: string | null, accountNumber: string };
+export type EntryFieldsFragment = { id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string, channel: string | null };
 
 export type FindAccountsQueryVariables = Exact<{
   filter: MeterFilter;
@@ -565,7 +590,7 @@ export type SalesAccountQueryVariables = Exact<{
 }>;
 
 
-export type SalesAccountQuery = { account: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, ledger: { items: Array<{ id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string | null, channel: string | null, accountNumber: string }> }, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } | null, moneySettings: { serviceFeePercent: string, serviceFeeFixed: string } };
+export type SalesAccountQuery = { account: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, ledger: { items: Array<{ id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string, channel: string | null }> }, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } | null, moneySettings: { serviceFeePercent: string, serviceFeeFixed: string } };
 
 export type AccountByNumberMetersQueryVariables = Exact<{
   accountId: string | number;
@@ -579,7 +604,7 @@ export type RechargeMutationVariables = Exact<{
 }>;
 
 
-export type RechargeMutation = { recharge: { receiptNo: number | null, account: { id: string, balance: string, balanceState: BalanceState }, entries: Array<{ id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string | null, channel: string | null, accountNumber: string }> } };
+export type RechargeMutation = { recharge: { receiptNo: number | null, account: { id: string, balance: string, balanceState: BalanceState }, entries: Array<{ id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string, channel: string | null }> } };
 
 export type RefundMutationVariables = Exact<{
   input: RefundInput;
@@ -716,20 +741,11 @@ export const MonitorMeterFragmentDoc = new TypedDocumentString(`
   lastSeenAt
   feeState
   priceNow
-  customer {
-    id
-    name
-  }
-  area {
-    id
-    name
-  }
-  account {
-    id
-    number
-    balance
-    holdPower
-  }
+  rateNow
+  balance
+  accountNumber
+  customerName
+  areaName
   live {
     readAt
     energyTotal
@@ -768,7 +784,6 @@ export const EntryFieldsFragmentDoc = new TypedDocumentString(`
   invoicedAt
   operator
   channel
-  accountNumber
 }
     `, {"fragmentName":"EntryFields"}) as unknown as TypedDocumentString<EntryFieldsFragment, unknown>;
 export const ActiveAlarmsDocument = new TypedDocumentString(`
@@ -1315,7 +1330,11 @@ export const LedgerEntriesDocument = new TypedDocumentString(`
     query LedgerEntries($filter: EntryFilter, $first: Int!, $after: String) {
   ledgerEntries(filter: $filter, first: $first, after: $after) {
     items {
-      ...EntryFields
+      accountNumber
+      payeeId
+      entry {
+        ...EntryFields
+      }
     }
     pageInfo {
       endCursor
@@ -1343,7 +1362,6 @@ export const LedgerEntriesDocument = new TypedDocumentString(`
   invoicedAt
   operator
   channel
-  accountNumber
 }`) as unknown as TypedDocumentString<LedgerEntriesQuery, LedgerEntriesQueryVariables>;
 export const MarkInvoicedDocument = new TypedDocumentString(`
     mutation MarkInvoiced($entryIds: [ID!]!) {
@@ -1530,20 +1548,11 @@ export const MonitorMetersDocument = new TypedDocumentString(`
   lastSeenAt
   feeState
   priceNow
-  customer {
-    id
-    name
-  }
-  area {
-    id
-    name
-  }
-  account {
-    id
-    number
-    balance
-    holdPower
-  }
+  rateNow
+  balance
+  accountNumber
+  customerName
+  areaName
   live {
     readAt
     energyTotal
@@ -1736,7 +1745,6 @@ fragment EntryFields on LedgerEntry {
   invoicedAt
   operator
   channel
-  accountNumber
 }`) as unknown as TypedDocumentString<SalesAccountQuery, SalesAccountQueryVariables>;
 export const AccountByNumberMetersDocument = new TypedDocumentString(`
     query AccountByNumberMeters($accountId: ID!) {
@@ -1782,7 +1790,6 @@ export const RechargeDocument = new TypedDocumentString(`
   invoicedAt
   operator
   channel
-  accountNumber
 }`) as unknown as TypedDocumentString<RechargeMutation, RechargeMutationVariables>;
 export const RefundDocument = new TypedDocumentString(`
     mutation Refund($input: RefundInput!) {

@@ -43,6 +43,7 @@ export default {
     remainingAmount: 'Meter wallet', phaseLoss: 'Phase loss', underVoltage: 'Under-voltage',
   },
   tou: { SHARP: 'Sharp', PEAK: 'Peak', FLAT: 'Flat', VALLEY: 'Valley' },
+  rate: { SHARP: 'Sharp', PEAK: 'Peak', FLAT: 'Flat', VALLEY: 'Valley', DEEP_VALLEY: 'Deep valley' },
   relay: { open: 'Tripped', closed: 'Closed' },
   feeState: { NORMAL: 'Normal', ALARM_1: 'Alarm 1', ALARM_2: 'Alarm 2', ARREARS: 'Arrears', TRIPPED: 'Tripped', HOLD_POWER: 'Hold power', NOT_OPENED: 'Not opened' },
   tone: { normal: 'Normal', alarm1: 'Alarm 1', alarm2: 'Alarm 2', arrears: 'Arrears', tripped: 'Tripped', hold: 'Hold', lost: 'Lost', notOpened: 'Not opened', neverSeen: 'Never seen' },

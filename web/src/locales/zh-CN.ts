@@ -43,6 +43,7 @@ export default {
     remainingAmount: '表内剩余金额', phaseLoss: '断相', underVoltage: '欠压',
   },
   tou: { SHARP: '尖电量', PEAK: '峰电量', FLAT: '平电量', VALLEY: '谷电量' },
+  rate: { SHARP: '尖', PEAK: '峰', FLAT: '平', VALLEY: '谷', DEEP_VALLEY: '深谷' },
   relay: { open: '分闸', closed: '合闸' },
   feeState: { NORMAL: '正常', ALARM_1: '报警1', ALARM_2: '报警2', ARREARS: '欠费', TRIPPED: '已分闸', HOLD_POWER: '保电', NOT_OPENED: '未开户' },
   tone: { normal: '正常', alarm1: '报警1', alarm2: '报警2', arrears: '欠费', tripped: '分闸', hold: '保电', lost: '失联', notOpened: '未开户', neverSeen: '未上线' },
