@@ -56,6 +56,7 @@ export default {
     searchHint: 'Address / shop no. / model', liveHint: 'Refreshes every {s} s', selected: '{n} selected', clearSelection: 'Clear selection', batch: 'Batch command',
     reasonHint: 'Reason (optional)', confirmAction: '{action} {meter}?', confirmBatch: '{action} the {count} selected meters?',
     commandQueued: '{kind} command sent', commandEnded: '{kind} command ended: {status} {reason}',
+    short: { TRIP: 'Trip', CLOSE: 'Close', HOLD_ON: 'Hold', HOLD_OFF: 'Unhold', READ: 'Read' },
     action: { TRIP: 'Trip', CLOSE: 'Close', HOLD_ON: 'Hold power', HOLD_OFF: 'Release hold', READ: 'Read now' },
   },
   commands: {

@@ -56,6 +56,7 @@ export default {
     searchHint: '表地址 / 铺位号 / 型号', liveHint: '每 {s} 秒自动刷新', selected: '已选 {n} 块', clearSelection: '清除选择', batch: '批量操作',
     reasonHint: '操作原因（可选）', confirmAction: '确定对 {meter} 执行「{action}」？', confirmBatch: '确定对选中的 {count} 块电表执行「{action}」？',
     commandQueued: '{kind}指令已下发', commandEnded: '{kind}指令结束：{status} {reason}',
+    short: { TRIP: '拉闸', CLOSE: '合闸', HOLD_ON: '保电', HOLD_OFF: '解保', READ: '抄表' },
     action: { TRIP: '拉闸', CLOSE: '合闸', HOLD_ON: '保电', HOLD_OFF: '解除保电', READ: '立即抄表' },
   },
   commands: {
