@@ -7,7 +7,8 @@ import { i18n } from '@/i18n'
 export function errorText(e: unknown): string {
   const t = i18n.global.t
   if (e instanceof GraphQLRequestError) {
-    const code = e.code
+    // A value the schema itself refuses (e.g. "abc" for a Decimal) comes without a code.
+    const code = e.code === 'ERROR' && /failed to parse/i.test(e.message) ? 'VALIDATION' : e.code
     const key = `errors.${code}`
     const title = i18n.global.te(key) ? t(key) : code
     const first = e.errors[0]
