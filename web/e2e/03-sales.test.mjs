@@ -28,7 +28,7 @@ test('recharge, balance, receipt', async () => {
   await p.waitForSelector('[data-test=balance]')
   await shot(p, 'sales')
 
-  await p.fill('[data-test=recharge-amount] input', '50.00')
+  await p.fill('input[data-test=recharge-amount], [data-test=recharge-amount] input', '50.00')
   await p.click('[data-test=recharge-submit]')
   const receiptText = await (await p.waitForSelector('[data-test=done-receipt]')).innerText()
   const receiptNo = Number(receiptText)
@@ -70,7 +70,7 @@ test('bad amounts show the server message and post nothing', async () => {
     ['abc', /Decimal|输入有误/],
     ['-5', /greater than zero/],
   ]) {
-    await p.fill('[data-test=recharge-amount] input', amount)
+    await p.fill('input[data-test=recharge-amount], [data-test=recharge-amount] input', amount)
     await p.click('[data-test=recharge-submit]')
     const err = await p.waitForSelector('[data-test=recharge-error]')
     assert.match(await err.innerText(), message)
@@ -90,7 +90,7 @@ test('a customer without a name is refused with the field message', async () => 
   await p.waitForSelector('[data-account]', { timeout: 10_000 }).catch(() => undefined)
   await shot(p, 'customers')
   await p.click('[data-test=new-customer]')
-  await p.fill('[data-test=customer-name] input', '   ')
+  await p.fill('input[data-test=customer-name], [data-test=customer-name] input', '   ')
   await p.click('[data-test=save-customer]')
   await p.waitForSelector('.el-form-item__error >> text=/must not be empty/')
   assert.equal(await count(), n)
