@@ -50,6 +50,18 @@ test('trip from the monitor, row turns tripped', async () => {
   await shot(p, 'monitor', 'en-US')
   await p.evaluate(() => localStorage.setItem('voltledger.lang', 'zh-CN'))
 
+  // A batch "read now" over two meters, with per-meter progress.
+  await p.goto(`${BASE}/monitor`)
+  await p.waitForSelector('[data-meter]')
+  const addresses = await p.evaluate(() => [...new Set([...document.querySelectorAll('[data-meter]')].map((e) => e.getAttribute('data-meter')))].slice(0, 2))
+  for (const a of addresses) await p.locator(`[data-meter="${a}"] .el-checkbox`).first().click()
+  await p.click('[data-test=batch-READ]')
+  await p.click('.el-message-box__btns .el-button--primary')
+  await p.waitForSelector('[data-test=batch-progress]')
+  await until(async () => (await p.innerText('[data-test=batch-finished]')) === '2', { timeout: 90_000, every: 2000, what: 'the batch to finish' })
+  await shot(p, 'batch')
+  await p.keyboard.press('Escape')
+
   // The meter's own page and the command queue.
   await p.goto(`${BASE}/meters/${meter.id}`)
   await p.waitForSelector('[data-test=meter-address]')

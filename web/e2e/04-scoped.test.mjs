@@ -9,17 +9,23 @@ const stamp = Date.now().toString(36)
 const username = `e2e-scoped-${stamp}`
 const pass = `Scoped-${stamp}-Pw9!x`
 let property
+let operatorId
 before(async () => {
   b = await browser()
   admin = await apiLogin()
   property = (await q(admin.accessToken, `mutation($n: String!) { createProperty(input: { name: $n, address: "E2E" }) { id name } }`, { n: `E2E Plaza ${stamp}` })).createProperty
   const roles = (await q(admin.accessToken, `{ roles { id name permissions } }`)).roles
   const role = roles.find((r) => r.name === 'operator') ?? roles.find((r) => !r.permissions.includes('OPERATORS'))
-  await q(admin.accessToken, `mutation($i: CreateOperatorInput!) { createOperator(input: $i) { id } }`, {
-    i: { username, displayName: 'E2E scoped', password: pass, roleId: role.id, propertyIds: [property.id] },
-  })
+  operatorId = (
+    await q(admin.accessToken, `mutation($i: CreateOperatorInput!) { createOperator(input: $i) { id } }`, {
+      i: { username, displayName: 'E2E scoped', password: pass, roleId: role.id, propertyIds: [property.id] },
+    })
+  ).createOperator.id
 })
 after(async () => {
+  // Leave the demo tenant as it was: the operator disabled, the empty property retired.
+  if (operatorId) await q(admin.accessToken, `mutation($id: ID!) { setOperatorActive(input: { id: $id, active: false }) { id } }`, { id: operatorId }).catch(() => undefined)
+  if (property) await q(admin.accessToken, `mutation($id: ID!) { retireProperty(input: { id: $id }) { id } }`, { id: property.id }).catch(() => undefined)
   await b?.close()
 })
 

@@ -22,7 +22,7 @@ export default {
   password: { change: 'Change password', current: 'Current password', new: 'New password', confirm: 'Confirm new password', mismatch: 'The new passwords differ', changed: 'Password changed; other sessions were signed out' },
   dashboard: {
     meterStates: 'Meter states', linkStates: 'Connectivity', metersTotal: 'Meters', closed: 'Closed', tripped: 'Tripped', holdPower: 'Hold power', notOpened: 'Not opened',
-    prepaid: 'Prepaid', postpaid: 'Post-paid', metersOnline: 'Meters online', metersLost: 'Meters lost', metersNeverSeen: 'Never seen', gatewaysOnline: 'Gateways online',
+    prepaid: 'Prepaid', postpaid: 'Post-paid', metersOnline: 'Meters online', metersLost: 'Meters lost', metersNeverSeen: 'Meters never seen', gatewaysOnline: 'Gateways online',
     gatewaysLost: 'Gateways lost', gatewaysTotal: 'Gateways', activeAlarms: 'Active alarms', energyByHour: 'Energy by hour, today vs yesterday', today: 'Today', yesterday: 'Yesterday',
     vsYesterday: 'vs yesterday', energyThisMonth: 'Energy this month', salesThisMonth: 'Sales this month', lastMonth: 'Last month', rechargeByChannel: 'Recharges by channel',
     thisMonth: 'This month', count: 'Count', lostMeters: 'Lost meters', lostGateways: 'Lost gateways', noneLost: 'Nothing lost',
@@ -62,7 +62,7 @@ export default {
   commands: {
     batchTitle: 'Batch progress', total: 'Total', finished: 'Finished', confirmed: 'Confirmed', meter: 'Meter', status: 'Status', attempts: 'Tries', reason: 'Reason',
     sentAt: 'Sent', createdAt: 'Created', confirmedAt: 'Confirmed / replied', kind: 'Command', source: 'Source', cancel: 'Cancel', resend: 'Re-send',
-    latest: 'Latest {n}', batchId: 'Batch id', openBatch: 'Open batch',
+    latest: 'Latest {n}', recentBatches: 'Recent batches', batchId: 'Batch id', openBatch: 'Open batch',
   },
   commandStatus: { QUEUED: 'Queued', SENT: 'Sent', ACKNOWLEDGED: 'Acknowledged', CONFIRMED: 'Confirmed', FAILED: 'Failed', TIMED_OUT: 'Timed out', EXPIRED: 'Expired', CANCELLED: 'Cancelled' },
   commandKind: {

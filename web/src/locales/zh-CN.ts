@@ -62,7 +62,7 @@ export default {
   commands: {
     batchTitle: '批量指令进度', total: '总数', finished: '已结束', confirmed: '已确认', meter: '电表', status: '状态', attempts: '次数', reason: '原因',
     sentAt: '发送时间', createdAt: '创建时间', confirmedAt: '确认/应答时间', kind: '指令', source: '来源', cancel: '撤销', resend: '重发',
-    latest: '最近 {n} 条', batchId: '批次号', openBatch: '查看批次',
+    latest: '最近 {n} 条', recentBatches: '最近的批量指令', batchId: '批次号', openBatch: '查看批次',
   },
   commandStatus: { QUEUED: '排队中', SENT: '已发送', ACKNOWLEDGED: '已应答', CONFIRMED: '已确认', FAILED: '失败', TIMED_OUT: '超时', EXPIRED: '已过期', CANCELLED: '已撤销' },
   commandKind: {
