@@ -33,7 +33,9 @@ function url(): string {
 
 function ensureClient(): Client {
   if (client) return client
-  client = createClient({
+  // Events of a disposed client (its late "closed") must not overwrite the current state.
+  const mine: { c: Client | null } = { c: null }
+  mine.c = client = createClient({
     url: url(),
     lazy: true,
     keepAlive: 20_000,
@@ -43,8 +45,8 @@ function ensureClient(): Client {
       return token ? { Authorization: `Bearer ${token}` } : {}
     },
     on: {
-      connected: () => setConnected(true),
-      closed: () => setConnected(false),
+      connected: () => client === mine.c && setConnected(true),
+      closed: () => client === mine.c && setConnected(false),
     },
   })
   return client
