@@ -5,8 +5,19 @@ import AutoImport from 'unplugin-auto-import/vite'
 import Components from 'unplugin-vue-components/vite'
 import { ElementPlusResolver } from 'unplugin-vue-components/resolvers'
 import { fileURLToPath, URL } from 'node:url'
+import { existsSync, readdirSync } from 'node:fs'
 
 const api = process.env.VOLTLEDGER_URL ?? 'http://127.0.0.1:8080'
+
+// Every Element Plus component style, pre-bundled when the dev server starts: discovered one by
+// one as pages open, each discovery would reload the page.
+const elementStyles = (() => {
+  const dir = 'node_modules/element-plus/es/components'
+  if (!existsSync(dir)) return []
+  return readdirSync(dir)
+    .filter((c) => existsSync(`${dir}/${c}/style/css.mjs`))
+    .map((c) => `element-plus/es/components/${c}/style/css`)
+})()
 
 export default defineConfig({
   base: '/',
@@ -29,7 +40,7 @@ export default defineConfig({
     // Pre-bundled at start: on-demand discovery of Element Plus styles reloads the page.
     include: [
       'element-plus/es',
-      'element-plus/es/components/*/style/css',
+      ...elementStyles,
       'element-plus/es/locale/lang/zh-cn',
       'element-plus/es/locale/lang/en',
       '@element-plus/icons-vue',
