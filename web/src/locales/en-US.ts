@@ -99,7 +99,7 @@ export default {
   },
   alarms: {
     active: 'Active', history: 'History', kind: 'Kind', severity: 'Severity', subject: 'Subject', detail: 'Detail', state: 'State', raisedAt: 'Raised', clearedAt: 'Cleared',
-    acknowledged: 'Acknowledged', ack: 'Acknowledge', none: 'No active alarms', showFolded: 'Show folded alarms', liveHint: 'Live', newAlarm: 'New alarm: {kind}',
+    acknowledged: 'Acknowledged', ack: 'Acknowledge', none: 'No active alarms', showFolded: 'Show folded alarms', liveHint: 'Live', moreAlarms: '{n} more new alarms', newAlarm: 'New alarm: {kind}',
     scopedUnavailable: 'Operators limited to some properties cannot list alarms company-wide yet',
   },
   alarmKind: {

@@ -99,7 +99,7 @@ export default {
   },
   alarms: {
     active: '实时报警', history: '历史报警', kind: '报警类型', severity: '级别', subject: '对象', detail: '详情', state: '状态', raisedAt: '发生时间', clearedAt: '恢复时间',
-    acknowledged: '确认', ack: '确认', none: '当前没有报警', showFolded: '显示被合并的报警', liveHint: '实时推送', newAlarm: '新报警：{kind}',
+    acknowledged: '确认', ack: '确认', none: '当前没有报警', showFolded: '显示被合并的报警', liveHint: '实时推送', moreAlarms: '另有 {n} 条新报警', newAlarm: '新报警：{kind}',
     scopedUnavailable: '限定项目的操作员暂无法查看全公司报警列表',
   },
   alarmKind: {
