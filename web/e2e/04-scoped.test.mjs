@@ -52,5 +52,12 @@ test('a scoped operator sees only its property', async () => {
   assert.match(await p.innerText('.pager'), new RegExp(`共 ${api.meters.total} 条`))
   assert.notEqual(api.meters.total, all)
   await shot(p, 'monitor-scoped')
+
+  // Customers come from the property's meters: none in the new, empty property.
+  await p.goto(`${BASE}/customers`)
+  await p.waitForSelector('[data-test=customer-table]')
+  await p.waitForTimeout(1500)
+  assert.equal(await p.locator('[data-test=customer-table] .el-table__row').count(), 0)
+  assert.equal(await p.locator('[data-test=new-customer]').count(), 0)
   await p.close()
 })

@@ -9,6 +9,7 @@ interface Live {
   query: string
   variables: Record<string, unknown>
   next: (data: unknown) => void
+  onRefused?: (errors: unknown[]) => void
   stop?: () => void
 }
 
@@ -60,7 +61,14 @@ function start(s: Live) {
       next: (msg) => {
         if (msg.data) s.next(msg.data)
       },
-      error: () => restartSoon(),
+      // GraphQL errors (a refusal: FORBIDDEN, a bad query) are final for this subscription;
+      // a closed socket (expired token, server restart) is worth a new start.
+      error: (err) => {
+        if (Array.isArray(err)) {
+          subs.delete(s)
+          s.onRefused?.(err)
+        } else restartSoon()
+      },
       complete: () => undefined,
     },
   )
@@ -98,8 +106,9 @@ export function subscribe<TResult, TVariables>(
   doc: TypedDocument<TResult, TVariables>,
   variables: TVariables,
   next: (data: TResult) => void,
+  onRefused?: (errors: unknown[]) => void,
 ): () => void {
-  const s: Live = { query: doc.toString(), variables: (variables ?? {}) as Record<string, unknown>, next: next as (d: unknown) => void }
+  const s: Live = { query: doc.toString(), variables: (variables ?? {}) as Record<string, unknown>, next: next as (d: unknown) => void, onRefused }
   subs.add(s)
   start(s)
   return () => {

@@ -448,6 +448,13 @@ export type AssignMeterToAccountMutationVariables = Exact<{
 
 export type AssignMeterToAccountMutation = { assignMeterToAccount: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } };
 
+export type ScopedCustomersQueryVariables = Exact<{
+  propertyId: string | number;
+}>;
+
+
+export type ScopedCustomersQuery = { meters: { total: number, items: Array<{ id: string, customer: { id: string, name: string, phone: string, shopNo: string, retiredAt: string | null } | null }> } };
+
 export type OverviewQueryVariables = Exact<{
   propertyId?: string | number | null | undefined;
 }>;
@@ -1266,6 +1273,23 @@ export const AssignMeterToAccountDocument = new TypedDocumentString(`
     }
   }
 }`) as unknown as TypedDocumentString<AssignMeterToAccountMutation, AssignMeterToAccountMutationVariables>;
+export const ScopedCustomersDocument = new TypedDocumentString(`
+    query ScopedCustomers($propertyId: ID!) {
+  meters(filter: {propertyId: $propertyId}, page: 1, pageSize: 500) {
+    total
+    items {
+      id
+      customer {
+        id
+        name
+        phone
+        shopNo
+        retiredAt
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ScopedCustomersQuery, ScopedCustomersQueryVariables>;
 export const OverviewDocument = new TypedDocumentString(`
     query Overview($propertyId: ID) {
   overview(propertyId: $propertyId) {

@@ -69,7 +69,7 @@ export default {
     TRIP: 'Trip', CLOSE: 'Close', HOLD_ON: 'Hold power', HOLD_OFF: 'Release hold', READ: 'Read', TIME_SYNC: 'Time sync', PURCHASE: 'Meter purchase', WRITE: 'Parameter write',
   },
   commandSource: { AUTO: 'Automatic', OPERATOR: 'Operator', SCHEDULE: 'Polling' },
-  customers: { title: 'Customers', new: 'New customer', name: 'Name', phone: 'Phone', searchHint: 'Filter this page by name / shop no. / phone', pick: 'Pick a customer on the left', created: 'Customer created' },
+  customers: { title: 'Customers', new: 'New customer', name: 'Name', phone: 'Phone', searchHint: 'Filter this page by name / shop no. / phone', pick: 'Pick a customer on the left', scopedNote: 'Customers of the meters in your property', created: 'Customer created' },
   accounts: {
     number: 'Account no.', state: 'State', open: 'Open account', openFor: 'Open an account for {name}', opened: 'Account opened', none: 'This customer has no account yet', meters: 'Meters', pickMeters: 'Meters in no account (one or several)',
     numberHint: 'Generated when empty', alarm1: 'Alarm amount 1', alarm2: 'Alarm amount 2', creditLimit: 'Credit limit', propertyFee: 'Monthly property fee', initial: 'Initial purchase', initialHint: 'Optional, yuan',

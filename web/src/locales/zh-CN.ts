@@ -69,7 +69,7 @@ export default {
     TRIP: '拉闸', CLOSE: '合闸', HOLD_ON: '保电', HOLD_OFF: '解除保电', READ: '抄表', TIME_SYNC: '校时', PURCHASE: '表端购电', WRITE: '参数写入',
   },
   commandSource: { AUTO: '自动', OPERATOR: '人工', SCHEDULE: '轮询' },
-  customers: { title: '客户', new: '新增客户', name: '客户名称', phone: '电话', searchHint: '按名称 / 铺位号 / 电话筛选本页', pick: '请在左侧选择客户', created: '客户已创建' },
+  customers: { title: '客户', new: '新增客户', name: '客户名称', phone: '电话', searchHint: '按名称 / 铺位号 / 电话筛选本页', pick: '请在左侧选择客户', scopedNote: '仅显示本项目电表上的客户', created: '客户已创建' },
   accounts: {
     number: '户号', state: '状态', open: '开户', openFor: '为 {name} 开户', opened: '开户成功', none: '该客户还没有账户', meters: '电表', pickMeters: '选择未开户的电表（可多选，一户多表）',
     numberHint: '留空自动生成', alarm1: '报警金额1', alarm2: '报警金额2', creditLimit: '赊欠额度', propertyFee: '月物业费', initial: '开户购电', initialHint: '可选，金额（元）',

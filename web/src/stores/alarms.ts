@@ -29,9 +29,12 @@ export const useAlarms = defineStore('alarms', () => {
     }
   }
 
-  function start() {
+  async function start() {
     if (stop) return
-    void refresh()
+    stop = () => undefined
+    await refresh()
+    // Refused for property-scoped operators: no subscription then either.
+    if (!available.value) return
     stop = subscribe(AlarmChangesDocument, {}, (data) => {
       const { change, alarm } = data.alarmChanges
       if (change === 'RAISED') {
@@ -41,6 +44,8 @@ export const useAlarms = defineStore('alarms', () => {
       }
       lastChange.value = Date.now()
       listeners.forEach((l) => l(alarm, change))
+    }, () => {
+      available.value = false
     })
   }
 
