@@ -32,7 +32,7 @@ export default {
     feeState: 'Fee state', linkState: 'Link', relay: 'Relay', lastSeen: 'Last seen', notFound: 'No such meter, or not in your properties', noCustomer: 'Not opened',
     liveValues: 'Live values', readAt: 'Read at', primarySide: 'Primary side (PT {pt} × CT {ct} applied)', trends: 'Trends', byHour: 'Hourly', byDay: 'Daily',
     noTrend: 'No data in this range', readings: 'Readings', anomalies: 'Anomalies', anomalyKind: 'Kind', detail: 'Detail', detectedAt: 'Detected',
-    resolution: 'Resolution', open: 'Open', noAnomalies: 'No settlement anomalies', rotate: 'Rotate device password',
+    resolution: 'Resolution', open: 'Open', noAnomalies: 'No settlement anomalies', rotateGateway: 'Rotate gateway password', rotateGatewayConfirm: 'This meter reaches the platform through a LoRa gateway, whose login it is. The old password stops working at once and every meter behind the gateway waits until it logs in with the new one. Rotate?', rotate: 'Rotate device password',
     rotateConfirm: 'The old password stops working at once and the device must log in with the new one. Rotate?', credentials: 'Device credentials', shownOnce: 'The password is shown only this once: copy it now.',
     username: 'Username', uplink: 'Uplink topic', downlink: 'Downlink topic', savedIt: 'I have saved it',
     trend: { energy: 'Energy', voltageA: 'Voltage', currentA: 'Current', activePower: 'Active power', powerFactor: 'Power factor' },

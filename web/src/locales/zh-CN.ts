@@ -32,7 +32,7 @@ export default {
     feeState: '费用状态', linkState: '通讯状态', relay: '开关状态', lastSeen: '最后通讯', notFound: '电表不存在或不在您的管理范围内', noCustomer: '未开户',
     liveValues: '实时数据', readAt: '抄表时间', primarySide: '一次侧数值（已乘 PT {pt} × CT {ct}）', trends: '历史趋势', byHour: '按小时', byDay: '按天',
     noTrend: '所选时段没有数据', readings: '抄表记录', anomalies: '结算异常', anomalyKind: '异常类型', detail: '详情', detectedAt: '发现时间',
-    resolution: '处理', open: '未处理', noAnomalies: '没有结算异常', rotate: '重置设备密码',
+    resolution: '处理', open: '未处理', noAnomalies: '没有结算异常', rotateGateway: '重置网关密码', rotateGatewayConfirm: '该电表经 LoRa 网关接入，凭据属于网关。重置后网关旧密码立即失效，网关下所有电表需等网关用新密码重新登录。确定重置？', rotate: '重置设备密码',
     rotateConfirm: '重置后旧密码立即失效，设备需用新密码重新登录。确定重置？', credentials: '设备登录凭据', shownOnce: '密码只显示这一次，请立即复制保存。',
     username: '用户名', uplink: '上行主题', downlink: '下行主题', savedIt: '我已保存',
     trend: { energy: '电量', voltageA: '电压', currentA: '电流', activePower: '有功功率', powerFactor: '功率因数' },
