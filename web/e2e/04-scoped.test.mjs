@@ -13,6 +13,9 @@ let operatorId
 before(async () => {
   b = await browser()
   admin = await apiLogin()
+  // Properties an interrupted run left behind.
+  for (const old of (await q(admin.accessToken, `{ properties { id name retiredAt } }`)).properties.filter((x) => /^E2E Plaza /.test(x.name) && !x.retiredAt))
+    await q(admin.accessToken, `mutation($id: ID!) { retireProperty(input: { id: $id }) { id } }`, { id: old.id }).catch(() => undefined)
   property = (await q(admin.accessToken, `mutation($n: String!) { createProperty(input: { name: $n, address: "E2E" }) { id name } }`, { n: `E2E Plaza ${stamp}` })).createProperty
   const roles = (await q(admin.accessToken, `{ roles { id name permissions } }`)).roles
   const role = roles.find((r) => r.name === 'operator') ?? roles.find((r) => !r.permissions.includes('OPERATORS'))
