@@ -98,6 +98,23 @@ test('a customer without a name is refused with the field message', async () => 
 
   await p.goto(`${BASE}/finance`)
   await p.waitForSelector('[data-test=totals] [data-total=count]')
+  // The totals are the server's for this month in the tenant's zone (settlement keeps
+  // posting, so compare snapshots taken together).
+  const tz = (await q(tokens.accessToken, `{ tenant { timeZone } }`)).tenant.timeZone
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date()).map((x) => [x.type, Number(x.value)]))
+  const midnight = (y, m, d) => {
+    const guess = Date.UTC(y, m - 1, d)
+    const l = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).formatToParts(new Date(guess)).map((x) => [x.type, Number(x.value)]))
+    return new Date(guess - (Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute) - guess)).toISOString()
+  }
+  const filter = { from: midnight(parts.year, parts.month, 1), to: midnight(parts.year, parts.month, parts.day + 1) }
+  await until(async () => {
+    await p.click('.finance .toolbar .el-button--primary')
+    await p.waitForTimeout(800)
+    const dom = await p.evaluate(() => Object.fromEntries([...document.querySelectorAll('[data-total]')].map((e) => [e.getAttribute('data-total'), e.textContent.trim()])))
+    const api = (await q(tokens.accessToken, `query($f: EntryFilter) { ledgerTotals(filter: $f) { count credits debits net } }`, { f: filter })).ledgerTotals
+    return dom.count === String(api.count) && dom.credits === money(api.credits) && dom.net === money(api.net)
+  }, { timeout: 40_000, every: 500, what: 'finance totals to equal the API totals' })
   await shot(p, 'finance')
   await p.close()
 })
