@@ -130,8 +130,10 @@ export async function accessToken(): Promise<string | null> {
   if (!current) current = load()
   if (!current) return null
   if (isStale(current, Date.now())) {
+    // A failed refresh that kept the tokens (network, throttling) still sends the old token:
+    // the server decides, and the user is not signed out over a hiccup.
     const t = await refresh().catch(() => null)
-    return t?.accessToken ?? null
+    return t?.accessToken ?? current?.accessToken ?? null
   }
   return current.accessToken
 }
@@ -148,9 +150,5 @@ export async function logout(): Promise<void> {
   }
 }
 
-/** Drops the tokens without telling the server (it already refused them). */
-export function forget() {
-  set(null)
-}
 
 schedule()

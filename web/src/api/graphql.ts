@@ -1,6 +1,6 @@
 // The typed GraphQL client: documents come from codegen (`TypedDocumentString`), so variables
 // and results are typed from the committed schema. Errors keep the server's code and field.
-import { accessToken, forget, refresh } from './auth'
+import { accessToken, isLoggedIn, refresh } from './auth'
 
 export interface TypedDocument<TResult, TVariables> {
   toString(): string
@@ -80,17 +80,20 @@ export async function request<TResult, TVariables>(
   if (errors.some((e) => e.code === 'UNAUTHENTICATED') && token) {
     // The access token expired or was revoked: one refresh, one retry.
     const t = await refresh().catch(() => null)
-    token = t?.accessToken ?? null
-    if (token) {
-      res = await post(query, variables ?? {}, token, opts?.signal)
-      body = await res.json()
-      errors = body.errors ? toErrors(body.errors) : []
+    if (t) {
+      token = t.accessToken
+      try {
+        res = await post(query, variables ?? {}, token, opts?.signal)
+        body = await res.json()
+        errors = body.errors ? toErrors(body.errors) : []
+      } catch {
+        throw new GraphQLRequestError([{ message: 'network error', code: 'NETWORK' }])
+      }
     }
   }
-  if (errors.some((e) => e.code === 'UNAUTHENTICATED')) {
-    forget()
-    onUnauthenticated()
-  }
+  // Signed out only when the server refused the refresh token too (auth.ts then drops the
+  // tokens); a refresh that failed on the way keeps the session for the next try.
+  if (errors.some((e) => e.code === 'UNAUTHENTICATED') && !isLoggedIn()) onUnauthenticated()
   if (errors.length > 0) throw new GraphQLRequestError(errors)
   if (!body.data) throw new GraphQLRequestError([{ message: 'empty answer', code: 'INTERNAL' }])
   return body.data
