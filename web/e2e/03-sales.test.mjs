@@ -1,0 +1,120 @@
+// Recharge at the sales desk, the balance changes; print the receipt; bad input shows the
+// server's message and changes nothing.
+import { test, after, before } from 'node:test'
+import assert from 'node:assert/strict'
+import { BASE, apiLogin, browser, page, q, shot, until } from './lib.mjs'
+
+let b
+let tokens
+let account
+before(async () => {
+  b = await browser()
+  tokens = await apiLogin()
+  const r = await q(tokens.accessToken, `{ accounts(pageSize: 20) { items { id number state balance } } }`)
+  account = r.accounts.items.find((a) => a.state === 'OPEN')
+  assert.ok(account, 'an open account')
+})
+after(async () => {
+  await b?.close()
+})
+
+const LEDGER = `query($id: ID!) { account(id: $id) { balance ledger(first: 20) { items { id kind amount receiptNo } } } }`
+const lastRecharge = async () => (await q(tokens.accessToken, LEDGER, { id: account.id })).account.ledger.items.find((e) => e.kind.startsWith('RECHARGE'))?.id ?? null
+const money = (s) => Number(s).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+
+test('recharge, balance, receipt', async () => {
+  const p = await page(b, { tokens })
+  await p.goto(`${BASE}/sales?account=${account.id}`)
+  await p.waitForSelector('[data-test=balance]')
+  await shot(p, 'sales')
+
+  await p.fill('input[data-test=recharge-amount], [data-test=recharge-amount] input', '50.00')
+  await p.click('[data-test=recharge-submit]')
+  const receiptText = await (await p.waitForSelector('[data-test=done-receipt]')).innerText()
+  const receiptNo = Number(receiptText)
+  assert.ok(receiptNo > 0)
+  const after = await q(tokens.accessToken, LEDGER, { id: account.id })
+  const entry = after.account.ledger.items.find((e) => e.receiptNo === receiptNo && e.kind === 'RECHARGE_CASH')
+  assert.equal(entry?.amount, '50.00')
+  assert.equal(await p.innerText('[data-test=done-balance]'), money((await q(tokens.accessToken, `query($n: Int!) { receipt(number: $n) { account { balance } } }`, { n: receiptNo })).receipt.account.balance))
+
+  // The printable receipt opens in a new tab.
+  const [popup] = await Promise.all([p.context().waitForEvent('page'), p.click('[data-test=print-a5]')])
+  await popup.waitForSelector('[data-test=receipt-total]')
+  const api = (await q(tokens.accessToken, `query($n: Int!) { receipt(number: $n) { number total } }`, { n: receiptNo })).receipt
+  assert.equal(await popup.innerText('[data-test=receipt-number]'), String(receiptNo).padStart(8, '0'))
+  assert.equal(await popup.innerText('[data-test=receipt-total]'), money(api.total))
+  const frame = popup.frameLocator('[data-test=receipt-frame]')
+  await frame.locator('text=Receipt').first().waitFor()
+  assert.match(await frame.locator('body').innerText(), new RegExp(String(receiptNo).padStart(8, '0')))
+  await shot(popup, 'receipt')
+  await popup.close()
+
+  // The desk shows the account's balance as the API has it (settlement keeps moving it).
+  await p.click('.el-dialog__footer .el-button--primary')
+  await until(async () => {
+    await p.reload()
+    await p.waitForSelector('[data-test=balance]')
+    const api = (await q(tokens.accessToken, LEDGER, { id: account.id })).account.balance
+    return (await p.innerText('[data-test=balance]')) === money(api)
+  }, { timeout: 30_000, every: 1000, what: 'the desk balance to equal the API balance' })
+  await p.close()
+})
+
+test('bad amounts show the server message and post nothing', async () => {
+  const p = await page(b, { tokens })
+  await p.goto(`${BASE}/sales?account=${account.id}`)
+  await p.waitForSelector('[data-test=recharge-amount]')
+  const before = await lastRecharge()
+  for (const [amount, message] of [
+    ['abc', /Decimal|输入有误/],
+    ['-5', /greater than zero/],
+  ]) {
+    await p.fill('input[data-test=recharge-amount], [data-test=recharge-amount] input', amount)
+    await p.click('[data-test=recharge-submit]')
+    const err = await p.waitForSelector('[data-test=recharge-error]')
+    assert.match(await err.innerText(), message)
+    assert.equal(await lastRecharge(), before, `"${amount}" posted nothing`)
+  }
+  await shot(p, 'sales-error')
+  await p.close()
+})
+
+test('a customer without a name is refused with the field message', async () => {
+  const p = await page(b, { tokens })
+  const count = async () => (await q(tokens.accessToken, `{ customers(pageSize: 1) { total } }`)).customers.total
+  const n = await count()
+  await p.goto(`${BASE}/customers`)
+  await p.waitForSelector('[data-test=customer-table] .el-table__row')
+  await p.click('[data-test=customer-table] .el-table__row')
+  await p.waitForSelector('[data-account]', { timeout: 10_000 }).catch(() => undefined)
+  await shot(p, 'customers')
+  await p.click('[data-test=new-customer]')
+  await p.fill('input[data-test=customer-name], [data-test=customer-name] input', '   ')
+  await p.click('[data-test=save-customer]')
+  await p.waitForSelector('.el-form-item__error >> text=/must not be empty/')
+  assert.equal(await count(), n)
+  await p.keyboard.press('Escape')
+
+  await p.goto(`${BASE}/finance`)
+  await p.waitForSelector('[data-test=totals] [data-total=count]')
+  // The totals are the server's for this month in the tenant's zone (settlement keeps
+  // posting, so compare snapshots taken together).
+  const tz = (await q(tokens.accessToken, `{ tenant { timeZone } }`)).tenant.timeZone
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date()).map((x) => [x.type, Number(x.value)]))
+  const midnight = (y, m, d) => {
+    const guess = Date.UTC(y, m - 1, d)
+    const l = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).formatToParts(new Date(guess)).map((x) => [x.type, Number(x.value)]))
+    return new Date(guess - (Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute) - guess)).toISOString()
+  }
+  const filter = { from: midnight(parts.year, parts.month, 1), to: midnight(parts.year, parts.month, parts.day + 1) }
+  await until(async () => {
+    await p.click('.finance .toolbar .el-button--primary')
+    await p.waitForTimeout(800)
+    const dom = await p.evaluate(() => Object.fromEntries([...document.querySelectorAll('[data-total]')].map((e) => [e.getAttribute('data-total'), e.textContent.trim()])))
+    const api = (await q(tokens.accessToken, `query($f: EntryFilter) { ledgerTotals(filter: $f) { count credits debits net } }`, { f: filter })).ledgerTotals
+    return dom.count === String(api.count) && dom.credits === money(api.credits) && dom.net === money(api.net)
+  }, { timeout: 40_000, every: 500, what: 'finance totals to equal the API totals' })
+  await shot(p, 'finance')
+  await p.close()
+})

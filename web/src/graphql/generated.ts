@@ -1,0 +1,1880 @@
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** Account lifecycle (账户状态). */
+export type AccountState =
+  | 'CLOSED'
+  | 'OPEN';
+
+export type AccountTermsInput = {
+  accountId: string | number;
+  propertyFee?: string;
+  thresholds: ThresholdsInput;
+};
+
+/** Assigns a tariff: to a meter (override), a property, or, with neither, the tenant default. */
+export type AssignTariffInput = {
+  meterId?: string | number | null | undefined;
+  propertyId?: string | number | null | undefined;
+  /** Null clears the assignment. */
+  tariffId?: string | number | null | undefined;
+};
+
+/** Where a balance stands (余额状态). */
+export type BalanceState =
+  /** Below zero within the credit limit (欠费). */
+  | 'ARREARS'
+  /** At the credit limit: power off unless held (透支用尽). */
+  | 'EXHAUSTED'
+  /** At or below alarm 1 (报警1). */
+  | 'LOW_1'
+  /** At or below alarm 2 (报警2). */
+  | 'LOW_2'
+  | 'NORMAL';
+
+export type BatchCommandInput = {
+  /** TRIP, CLOSE, HOLD_ON, HOLD_OFF, READ (read now) or TIME_SYNC. */
+  kind: string;
+  reason?: string;
+  selection: MeterSelectionInput;
+};
+
+/** Who keeps the balance (计费模式). */
+export type BillingMode =
+  /** The meter keeps its wallet (表端预付费). */
+  | 'METER_PREPAID'
+  /** The platform settles each reading (平台侧预付费). */
+  | 'PLATFORM_PREPAID'
+  /** Monthly bill (后付费). */
+  | 'POST_PAID';
+
+export type ChangeMyPasswordInput = {
+  currentPassword: string;
+  newPassword: string;
+};
+
+export type CreateCustomerInput = {
+  name: string;
+  phone?: string;
+  shopNo?: string;
+};
+
+/** A meter (4G) or a gateway: exactly one. */
+export type DeviceInput = {
+  gatewayId?: string | number | null | undefined;
+  meterId?: string | number | null | undefined;
+};
+
+/** Which entries the finance list shows; every field narrows. */
+export type EntryFilter = {
+  accountId?: string | number | null | undefined;
+  /** Recharge channel: CASH, TRANSFER, WECHAT or ALIPAY. */
+  channel?: string | null | undefined;
+  /** Posted at or after. */
+  from?: string | null | undefined;
+  kind?: EntryKind | null | undefined;
+  /** The operator's username. */
+  operator?: string | null | undefined;
+  payeeId?: string | number | null | undefined;
+  propertyId?: string | number | null | undefined;
+  /** Posted before. */
+  to?: string | null | undefined;
+};
+
+/** Kind of ledger entry (流水类型). */
+export type EntryKind =
+  /** Re-rating difference after a correction (调账). */
+  | 'ADJUSTMENT'
+  /** Capacity or demand fee (容量费/基本电费). */
+  | 'CAPACITY_FEE_CHARGE'
+  /** Energy used, settled per reading (电费). */
+  | 'ENERGY_CHARGE'
+  /** Money loaded into a meter-side prepaid meter (表端购电). */
+  | 'METER_PURCHASE'
+  /** Property fee (物业费). */
+  | 'PROPERTY_FEE_CHARGE'
+  /** Alipay recharge (支付宝充值). */
+  | 'RECHARGE_ALIPAY'
+  /** Cash recharge (现金充值). */
+  | 'RECHARGE_CASH'
+  /** Bank transfer recharge (转账充值). */
+  | 'RECHARGE_TRANSFER'
+  /** WeChat Pay recharge (微信充值). */
+  | 'RECHARGE_WECHAT'
+  /** Refund paid out (退电). */
+  | 'REFUND'
+  /** Compensating entry for an earlier one (冲正). */
+  | 'REVERSAL'
+  /** Service fee taken from a recharge (服务费). */
+  | 'SERVICE_FEE'
+  /** Shared-area allocation (公摊). */
+  | 'SHARED_AREA_CHARGE'
+  /** Balance moved from another account (转入). */
+  | 'TRANSFER_IN'
+  /** Balance moved to another account (转出). */
+  | 'TRANSFER_OUT';
+
+/** A meter's state on the monitor (费控状态), most urgent first: the colour of its row. */
+export type FeeState =
+  /** At or below alarm 1 (报警1). */
+  | 'ALARM_1'
+  /** At or below alarm 2 (报警2). */
+  | 'ALARM_2'
+  /** Below zero (欠费). */
+  | 'ARREARS'
+  /** Power held whatever the balance (保电). */
+  | 'HOLD_POWER'
+  /** Normal (正常). */
+  | 'NORMAL'
+  /** In no open account (未开户). */
+  | 'NOT_OPENED'
+  /**
+   * Relay open, as the meter reports it, or as the platform wants it when the meter never
+   * reported its relay (分闸).
+   */
+  | 'TRIPPED';
+
+export type InitialPurchaseInput = {
+  amount: string;
+  channel: RechargeChannel;
+};
+
+/** Connection state (在线状态). */
+export type LinkState =
+  /** Silent for longer than the tenant allows (失联). */
+  | 'LOST'
+  /** Registered, never heard from (未上线). */
+  | 'NEVER_SEEN'
+  /** Heard from within the allowed silence (在线). */
+  | 'ONLINE';
+
+/** How a meter reaches the platform (接入方式). */
+export type LinkType =
+  /** A 4G meter with its own MQTT login (4G直连). */
+  | 'FOUR_G'
+  /** A meter behind a LoRa gateway (LoRa网关). */
+  | 'LORA_GATEWAY'
+  /** A meter on RS-485 behind a serial server (串口服务器). */
+  | 'SERIAL';
+
+/** An operator's command for one meter. */
+export type MeterCommandInput = {
+  meterId: string | number;
+  /** Why (kept with the command). */
+  reason?: string;
+};
+
+/** Meter list filter. */
+export type MeterFilter = {
+  /** Meters of one account (一户多表). */
+  accountId?: string | number | null | undefined;
+  areaId?: string | number | null | undefined;
+  /** Meters in this state on the monitor. */
+  feeState?: FeeState | null | undefined;
+  gatewayId?: string | number | null | undefined;
+  propertyId?: string | number | null | undefined;
+  /** Text search in address, shop number and model. */
+  q?: string | null | undefined;
+  status?: MeterStatus | null | undefined;
+};
+
+/**
+ * Which meters a batch is for: a list of meters, or every meter matching the filters (the
+ * filters narrow a list too).
+ */
+export type MeterSelectionInput = {
+  areaId?: string | number | null | undefined;
+  meterIds?: Array<string | number> | null | undefined;
+  propertyId?: string | number | null | undefined;
+};
+
+/** Meter list status filter (状态筛选). */
+export type MeterStatus =
+  | 'LOST'
+  | 'NEVER_SEEN'
+  | 'ONLINE'
+  /** Retired meters (已拆除). */
+  | 'RETIRED';
+
+export type OpenAccountInput = {
+  customerId: string | number;
+  /** Initial purchase (开户购电). */
+  initialPurchase?: InitialPurchaseInput | null | undefined;
+  meterIds: Array<string | number>;
+  /** Account number (户号); generated when omitted. */
+  number?: string | null | undefined;
+  /** Monthly property fee for post-paid bills (物业费). */
+  propertyFee?: string | null | undefined;
+  thresholds?: ThresholdsInput | null | undefined;
+};
+
+/** A permission a role can grant (权限). */
+export type Permission =
+  /** Remote control and pushes (远程控制). */
+  | 'CONTROL'
+  /** Forwarding to park platforms (数据转发). */
+  | 'FORWARDING'
+  /** Properties, areas, customers, gateways, meters, accounts (档案). */
+  | 'METERS'
+  /** Operators, roles, sessions, park clients, audit log (操作员). */
+  | 'OPERATORS'
+  /** Payee merchant accounts (收款账户). */
+  | 'PAYEES'
+  /** Refunds and reversals (退费/冲正). */
+  | 'REFUNDS'
+  /** Bills and reports (报表). */
+  | 'REPORTS'
+  /** Recharges, purchases, transfers, invoices (售电). */
+  | 'SALES'
+  /** Tenant settings: tariffs, prices, friendly hours, notifications (设置). */
+  | 'SETTINGS';
+
+/** How an operator-taken recharge was paid (收款方式). */
+export type RechargeChannel =
+  | 'CASH'
+  | 'TRANSFER';
+
+export type RechargeInput = {
+  accountId: string | number;
+  amount: string;
+  channel: RechargeChannel;
+  /** A key the caller may retry with; the same key posts once. */
+  idempotencyKey?: string | null | undefined;
+  note?: string;
+};
+
+export type RefundInput = {
+  accountId: string | number;
+  amount: string;
+  note?: string;
+};
+
+/** The relay position the platform wants (继电器). */
+export type RelayPosition =
+  | 'CLOSED'
+  | 'OPEN';
+
+export type ReplaceMeterInput = {
+  /** The new meter's initial total register (新表起码), kWh. */
+  newInitialReading: string;
+  /** A registered meter not on any account. */
+  newMeterId: string | number;
+  /** The old meter's final total register (旧表止码), kWh. */
+  oldFinalReading: string;
+  oldMeterId: string | number;
+  /** When the swap happened; now when omitted. */
+  replacedAt?: string | null | undefined;
+};
+
+export type ThresholdsInput = {
+  alarm1?: string;
+  alarm2?: string;
+  /** Credit limit (赊欠额度), yuan ≥ 0; the trip happens at minus this balance. */
+  creditLimit?: string;
+};
+
+/** TOU rate (费率): sharp 尖, peak 峰, flat 平, valley 谷, deep valley 深谷. */
+export type TouRate =
+  | 'DEEP_VALLEY'
+  | 'FLAT'
+  | 'PEAK'
+  | 'SHARP'
+  | 'VALLEY';
+
+export type TransferInput = {
+  amount: string;
+  fromAccountId: string | number;
+  note?: string;
+  toAccountId: string | number;
+};
+
+export type TrendBucket =
+  | 'DAY'
+  | 'HOUR';
+
+export type AlarmFieldsFragment = { id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null };
+
+export type ActiveAlarmsQueryVariables = Exact<{
+  first: number;
+}>;
+
+
+export type ActiveAlarmsQuery = { alarms: Array<{ id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null }> };
+
+export type AlarmChangesSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AlarmChangesSubscription = { alarmChanges: { change: string, alarm: { id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null } } };
+
+export type SessionInfoQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SessionInfoQuery = { me: { kind: string, id: string, name: string, permissions: Array<Permission>, propertyIds: Array<string> | null }, tenant: { id: string, name: string, timeZone: string, readingIntervalSeconds: number }, properties: Array<{ id: string, name: string, retiredAt: string | null }> };
+
+export type ChangeMyPasswordMutationVariables = Exact<{
+  input: ChangeMyPasswordInput;
+}>;
+
+
+export type ChangeMyPasswordMutation = { changeMyPassword: boolean };
+
+export type AlarmsQueryVariables = Exact<{
+  activeOnly: boolean;
+  kind?: string | null | undefined;
+  subjectId?: string | number | null | undefined;
+  first: number;
+}>;
+
+
+export type AlarmsQuery = { alarms: Array<{ id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null }> };
+
+export type AcknowledgeAlarmMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type AcknowledgeAlarmMutation = { acknowledgeAlarm: { id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null } };
+
+export type CommandsQueryVariables = Exact<{
+  meterId?: string | number | null | undefined;
+  first: number;
+}>;
+
+
+export type CommandsQuery = { commands: Array<{ id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null }> };
+
+export type CommandBatchQueryVariables = Exact<{
+  id: string | number;
+  status?: string | null | undefined;
+}>;
+
+
+export type CommandBatchQuery = { commandBatch: { id: string, kind: string, reason: string, total: number, finished: number, confirmed: number, createdAt: string, progress: Array<{ status: string, count: number }>, commands: Array<{ id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null }> } };
+
+export type CancelCommandMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type CancelCommandMutation = { cancelCommand: { id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
+
+export type ResendCommandMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ResendCommandMutation = { resendCommand: { id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
+
+export type AccountFieldsFragment = { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> };
+
+export type CustomersQueryVariables = Exact<{
+  page: number;
+  pageSize: number;
+}>;
+
+
+export type CustomersQuery = { customers: { total: number, page: number, pageSize: number, items: Array<{ id: string, name: string, phone: string, shopNo: string, retiredAt: string | null }> } };
+
+export type CreateCustomerMutationVariables = Exact<{
+  input: CreateCustomerInput;
+}>;
+
+
+export type CreateCustomerMutation = { createCustomer: { id: string, name: string, phone: string, shopNo: string } };
+
+export type CustomerAccountsQueryVariables = Exact<{
+  customerId: string | number;
+}>;
+
+
+export type CustomerAccountsQuery = { accounts: { total: number, items: Array<{ id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> }> } };
+
+export type FreeMetersQueryVariables = Exact<{
+  propertyId?: string | number | null | undefined;
+  q?: string | null | undefined;
+}>;
+
+
+export type FreeMetersQuery = { meters: { total: number, items: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, live: { energyTotal: string | null } }> } };
+
+export type TariffsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type TariffsQuery = { tariffs: Array<{ id: string, name: string }> };
+
+export type OpenAccountMutationVariables = Exact<{
+  input: OpenAccountInput;
+}>;
+
+
+export type OpenAccountMutation = { openAccount: { receiptNo: number | null, account: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } } };
+
+export type SetAccountTermsMutationVariables = Exact<{
+  input: AccountTermsInput;
+}>;
+
+
+export type SetAccountTermsMutation = { setAccountTerms: { account: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } } };
+
+export type AssignTariffMutationVariables = Exact<{
+  input: AssignTariffInput;
+}>;
+
+
+export type AssignTariffMutation = { assignTariff: boolean };
+
+export type CloseAccountMutationVariables = Exact<{
+  id: string | number;
+  note: string;
+}>;
+
+
+export type CloseAccountMutation = { closeAccount: { receiptNo: number | null, account: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } } };
+
+export type ReplaceMeterMutationVariables = Exact<{
+  input: ReplaceMeterInput;
+}>;
+
+
+export type ReplaceMeterMutation = { replaceMeter: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } };
+
+export type AssignMeterToAccountMutationVariables = Exact<{
+  accountId: string | number;
+  meterId: string | number;
+}>;
+
+
+export type AssignMeterToAccountMutation = { assignMeterToAccount: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } };
+
+export type ScopedCustomersQueryVariables = Exact<{
+  propertyId: string | number;
+}>;
+
+
+export type ScopedCustomersQuery = { meters: { total: number, items: Array<{ id: string, customer: { id: string, name: string, phone: string, shopNo: string, retiredAt: string | null } | null }> } };
+
+export type OverviewQueryVariables = Exact<{
+  propertyId?: string | number | null | undefined;
+}>;
+
+
+export type OverviewQuery = { overview: { energyThisMonth: string, energyLastMonth: string, salesThisMonth: string, salesLastMonth: string, activeAlarms: number, meters: { total: number, notOpened: number, closed: number, tripped: number, holdPower: number, prepaid: number, postpaid: number, online: number, lost: number, neverSeen: number }, gateways: { total: number, online: number, lost: number, neverSeen: number }, energyToday: Array<{ hour: number, energy: string }>, energyYesterday: Array<{ hour: number, energy: string }>, rechargeByChannel: Array<{ channel: string, amount: string, count: number }>, lostMeters: Array<{ id: string, address: string, shopNo: string, lastSeenAt: string | null, customer: { name: string } | null, area: { name: string } | null }>, lostGateways: Array<{ id: string, serial: string, name: string, lastSeenAt: string | null }> } };
+
+export type LedgerEntriesQueryVariables = Exact<{
+  filter?: EntryFilter | null | undefined;
+  first: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type LedgerEntriesQuery = { ledgerEntries: { items: Array<{ accountNumber: string, payeeId: string | null, entry: { id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string, channel: string | null } }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } }, ledgerTotals: { count: number, credits: string, debits: string, net: string } };
+
+export type MarkInvoicedMutationVariables = Exact<{
+  entryIds: Array<string | number> | string | number;
+}>;
+
+
+export type MarkInvoicedMutation = { markInvoiced: number };
+
+export type PayeesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PayeesQuery = { payees: Array<{ id: string, name: string }> };
+
+export type ReadingFieldsFragment = { readAt: string | null, energyTotal: string | null, energySharp: string | null, energyPeak: string | null, energyFlat: string | null, energyValley: string | null, reverseEnergy: string | null, voltageA: string | null, voltageB: string | null, voltageC: string | null, currentA: string | null, currentB: string | null, currentC: string | null, activePower: string | null, reactivePower: string | null, powerFactor: string | null, frequency: string | null, maxDemand: string | null, remainingAmount: string | null, overdraftAmount: string | null, relayOpen: boolean | null, holdPower: boolean | null, phaseLoss: Array<string>, underVoltage: Array<string> };
+
+export type MeterDetailQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type MeterDetailQuery = { meter: { id: string, address: string, model: string, phases: number, ptRatio: number, ctRatio: number, linkType: LinkType, billingMode: BillingMode, shopNo: string, propertyId: string, gatewayId: string | null, linkState: LinkState, lastSeenAt: string | null, createdAt: string, retiredAt: string | null, walletMismatch: string | null, feeState: FeeState, priceNow: string | null, customer: { id: string, name: string, phone: string } | null, area: { id: string, name: string } | null, account: { id: string, number: string, balance: string, state: AccountState, balanceState: BalanceState, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string } | null, live: { readAt: string | null, energyTotal: string | null, energySharp: string | null, energyPeak: string | null, energyFlat: string | null, energyValley: string | null, reverseEnergy: string | null, voltageA: string | null, voltageB: string | null, voltageC: string | null, currentA: string | null, currentB: string | null, currentC: string | null, activePower: string | null, reactivePower: string | null, powerFactor: string | null, frequency: string | null, maxDemand: string | null, remainingAmount: string | null, overdraftAmount: string | null, relayOpen: boolean | null, holdPower: boolean | null, phaseLoss: Array<string>, underVoltage: Array<string> } } | null };
+
+export type MeterReadingsQueryVariables = Exact<{
+  id: string | number;
+  from: string;
+  to: string;
+  first: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type MeterReadingsQuery = { meter: { id: string, readings: { items: Array<{ readAt: string | null, energyTotal: string | null, energySharp: string | null, energyPeak: string | null, energyFlat: string | null, energyValley: string | null, reverseEnergy: string | null, voltageA: string | null, voltageB: string | null, voltageC: string | null, currentA: string | null, currentB: string | null, currentC: string | null, activePower: string | null, reactivePower: string | null, powerFactor: string | null, frequency: string | null, maxDemand: string | null, remainingAmount: string | null, overdraftAmount: string | null, relayOpen: boolean | null, holdPower: boolean | null, phaseLoss: Array<string>, underVoltage: Array<string> }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } } | null };
+
+export type MeterTrendQueryVariables = Exact<{
+  meterId: string | number;
+  from: string;
+  to: string;
+  bucket: TrendBucket;
+}>;
+
+
+export type MeterTrendQuery = { meterTrend: Array<{ at: string, energy: string, voltageA: string | null, currentA: string | null, activePower: string | null, powerFactor: string | null }> };
+
+export type MeterAnomaliesQueryVariables = Exact<{
+  meterId: string | number;
+}>;
+
+
+export type MeterAnomaliesQuery = { settlementAnomalies: Array<{ id: string, kind: string, detail: string, readAt: string, detectedAt: string, resolvedAt: string | null, resolution: string | null }> };
+
+export type RotateDeviceCredentialMutationVariables = Exact<{
+  input: DeviceInput;
+}>;
+
+
+export type RotateDeviceCredentialMutation = { rotateDeviceCredential: { username: string, password: string, uplinkTopic: string, downlinkTopic: string } };
+
+export type MonitorMeterFragment = { id: string, address: string, shopNo: string, propertyId: string, areaId: string | null, gatewayId: string | null, accountId: string | null, billingMode: BillingMode, linkState: LinkState, lastSeenAt: string | null, feeState: FeeState, priceNow: string | null, rateNow: TouRate | null, balance: string | null, accountNumber: string | null, customerName: string | null, areaName: string | null, live: { readAt: string | null, energyTotal: string | null, relayOpen: boolean | null } };
+
+export type MonitorMetersQueryVariables = Exact<{
+  filter?: MeterFilter | null | undefined;
+  page: number;
+  pageSize: number;
+}>;
+
+
+export type MonitorMetersQuery = { meters: { total: number, page: number, pageSize: number, items: Array<{ id: string, address: string, shopNo: string, propertyId: string, areaId: string | null, gatewayId: string | null, accountId: string | null, billingMode: BillingMode, linkState: LinkState, lastSeenAt: string | null, feeState: FeeState, priceNow: string | null, rateNow: TouRate | null, balance: string | null, accountNumber: string | null, customerName: string | null, areaName: string | null, live: { readAt: string | null, energyTotal: string | null, relayOpen: boolean | null } }> } };
+
+export type MonitorOptionsQueryVariables = Exact<{
+  propertyId?: string | number | null | undefined;
+}>;
+
+
+export type MonitorOptionsQuery = { areas: Array<{ id: string, name: string, propertyId: string, retiredAt: string | null }>, gateways: { items: Array<{ id: string, name: string, serial: string, propertyId: string, retiredAt: string | null }> } };
+
+export type CommandFieldsFragment = { id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null };
+
+export type TripMeterMutationVariables = Exact<{
+  input: MeterCommandInput;
+}>;
+
+
+export type TripMeterMutation = { tripMeter: { id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
+
+export type CloseMeterMutationVariables = Exact<{
+  input: MeterCommandInput;
+}>;
+
+
+export type CloseMeterMutation = { closeMeter: { id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
+
+export type SetMeterHoldPowerMutationVariables = Exact<{
+  input: MeterCommandInput;
+  hold: boolean;
+}>;
+
+
+export type SetMeterHoldPowerMutation = { setMeterHoldPower: { id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
+
+export type ReadMeterNowMutationVariables = Exact<{
+  input: MeterCommandInput;
+}>;
+
+
+export type ReadMeterNowMutation = { readMeterNow: { id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
+
+export type BatchCommandMutationVariables = Exact<{
+  input: BatchCommandInput;
+}>;
+
+
+export type BatchCommandMutation = { batchCommand: { id: string, total: number } };
+
+export type EntryFieldsFragment = { id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string, channel: string | null };
+
+export type FindAccountsQueryVariables = Exact<{
+  filter: MeterFilter;
+}>;
+
+
+export type FindAccountsQuery = { meters: { total: number, items: Array<{ id: string, address: string, shopNo: string, customer: { id: string, name: string, phone: string } | null, account: { id: string, number: string, balance: string, state: AccountState } | null }> } };
+
+export type SalesAccountQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type SalesAccountQuery = { account: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, ledger: { items: Array<{ id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string, channel: string | null }> }, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } | null, moneySettings: { serviceFeePercent: string, serviceFeeFixed: string } };
+
+export type AccountByNumberMetersQueryVariables = Exact<{
+  accountId: string | number;
+}>;
+
+
+export type AccountByNumberMetersQuery = { meters: { items: Array<{ id: string, address: string, shopNo: string, customer: { id: string, name: string, phone: string } | null }> } };
+
+export type RechargeMutationVariables = Exact<{
+  input: RechargeInput;
+}>;
+
+
+export type RechargeMutation = { recharge: { receiptNo: number | null, account: { id: string, balance: string, balanceState: BalanceState }, entries: Array<{ id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string, channel: string | null }> } };
+
+export type RefundMutationVariables = Exact<{
+  input: RefundInput;
+}>;
+
+
+export type RefundMutation = { refund: { receiptNo: number | null, account: { id: string, balance: string, balanceState: BalanceState } } };
+
+export type ReverseEntryMutationVariables = Exact<{
+  entryId: string | number;
+  note: string;
+}>;
+
+
+export type ReverseEntryMutation = { reverseEntry: { receiptNo: number | null, account: { id: string, balance: string, balanceState: BalanceState } } };
+
+export type TransferBalanceMutationVariables = Exact<{
+  input: TransferInput;
+}>;
+
+
+export type TransferBalanceMutation = { transferBalance: { from: { receiptNo: number | null, account: { id: string, balance: string } }, to: { account: { id: string, balance: string } } } };
+
+export type ReceiptQueryVariables = Exact<{
+  number: number;
+}>;
+
+
+export type ReceiptQuery = { receipt: { number: number, total: string, html: string, account: { id: string, number: string, balance: string }, entries: Array<{ id: string, kind: EntryKind, amount: string, createdAt: string }> } | null };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+export const AlarmFieldsFragmentDoc = new TypedDocumentString(`
+    fragment AlarmFields on Alarm {
+  id
+  kind
+  severity
+  state
+  subjectKind
+  subjectId
+  parentId
+  folded
+  detail
+  raisedAt
+  clearedAt
+  acknowledgedAt
+  acknowledgedBy
+}
+    `, {"fragmentName":"AlarmFields"}) as unknown as TypedDocumentString<AlarmFieldsFragment, unknown>;
+export const AccountFieldsFragmentDoc = new TypedDocumentString(`
+    fragment AccountFields on Account {
+  id
+  number
+  customerId
+  balance
+  state
+  balanceState
+  relay
+  holdPower
+  creditLimit
+  alarm1
+  alarm2
+  propertyFee
+  createdAt
+  closedAt
+  meters {
+    id
+    address
+    shopNo
+    linkState
+    feeState
+    tariffId
+    live {
+      energyTotal
+    }
+  }
+}
+    `, {"fragmentName":"AccountFields"}) as unknown as TypedDocumentString<AccountFieldsFragment, unknown>;
+export const ReadingFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ReadingFields on Reading {
+  readAt
+  energyTotal
+  energySharp
+  energyPeak
+  energyFlat
+  energyValley
+  reverseEnergy
+  voltageA
+  voltageB
+  voltageC
+  currentA
+  currentB
+  currentC
+  activePower
+  reactivePower
+  powerFactor
+  frequency
+  maxDemand
+  remainingAmount
+  overdraftAmount
+  relayOpen
+  holdPower
+  phaseLoss
+  underVoltage
+}
+    `, {"fragmentName":"ReadingFields"}) as unknown as TypedDocumentString<ReadingFieldsFragment, unknown>;
+export const MonitorMeterFragmentDoc = new TypedDocumentString(`
+    fragment MonitorMeter on Meter {
+  id
+  address
+  shopNo
+  propertyId
+  areaId
+  gatewayId
+  accountId
+  billingMode
+  linkState
+  lastSeenAt
+  feeState
+  priceNow
+  rateNow
+  balance
+  accountNumber
+  customerName
+  areaName
+  live {
+    readAt
+    energyTotal
+    relayOpen
+  }
+}
+    `, {"fragmentName":"MonitorMeter"}) as unknown as TypedDocumentString<MonitorMeterFragment, unknown>;
+export const CommandFieldsFragmentDoc = new TypedDocumentString(`
+    fragment CommandFields on Command {
+  id
+  meterId
+  accountId
+  kind
+  source
+  reason
+  status
+  attempts
+  createdAt
+  sentAt
+  repliedAt
+  confirmedAt
+}
+    `, {"fragmentName":"CommandFields"}) as unknown as TypedDocumentString<CommandFieldsFragment, unknown>;
+export const EntryFieldsFragmentDoc = new TypedDocumentString(`
+    fragment EntryFields on LedgerEntry {
+  id
+  accountId
+  kind
+  amount
+  createdAt
+  receiptNo
+  meterId
+  reversesId
+  externalRef
+  note
+  invoicedAt
+  operator
+  channel
+}
+    `, {"fragmentName":"EntryFields"}) as unknown as TypedDocumentString<EntryFieldsFragment, unknown>;
+export const ActiveAlarmsDocument = new TypedDocumentString(`
+    query ActiveAlarms($first: Int!) {
+  alarms(activeOnly: true, first: $first) {
+    ...AlarmFields
+  }
+}
+    fragment AlarmFields on Alarm {
+  id
+  kind
+  severity
+  state
+  subjectKind
+  subjectId
+  parentId
+  folded
+  detail
+  raisedAt
+  clearedAt
+  acknowledgedAt
+  acknowledgedBy
+}`) as unknown as TypedDocumentString<ActiveAlarmsQuery, ActiveAlarmsQueryVariables>;
+export const AlarmChangesDocument = new TypedDocumentString(`
+    subscription AlarmChanges {
+  alarmChanges {
+    change
+    alarm {
+      ...AlarmFields
+    }
+  }
+}
+    fragment AlarmFields on Alarm {
+  id
+  kind
+  severity
+  state
+  subjectKind
+  subjectId
+  parentId
+  folded
+  detail
+  raisedAt
+  clearedAt
+  acknowledgedAt
+  acknowledgedBy
+}`) as unknown as TypedDocumentString<AlarmChangesSubscription, AlarmChangesSubscriptionVariables>;
+export const SessionInfoDocument = new TypedDocumentString(`
+    query SessionInfo {
+  me {
+    kind
+    id
+    name
+    permissions
+    propertyIds
+  }
+  tenant {
+    id
+    name
+    timeZone
+    readingIntervalSeconds
+  }
+  properties {
+    id
+    name
+    retiredAt
+  }
+}
+    `) as unknown as TypedDocumentString<SessionInfoQuery, SessionInfoQueryVariables>;
+export const ChangeMyPasswordDocument = new TypedDocumentString(`
+    mutation ChangeMyPassword($input: ChangeMyPasswordInput!) {
+  changeMyPassword(input: $input)
+}
+    `) as unknown as TypedDocumentString<ChangeMyPasswordMutation, ChangeMyPasswordMutationVariables>;
+export const AlarmsDocument = new TypedDocumentString(`
+    query Alarms($activeOnly: Boolean!, $kind: String, $subjectId: ID, $first: Int!) {
+  alarms(
+    activeOnly: $activeOnly
+    kind: $kind
+    subjectId: $subjectId
+    first: $first
+  ) {
+    ...AlarmFields
+  }
+}
+    fragment AlarmFields on Alarm {
+  id
+  kind
+  severity
+  state
+  subjectKind
+  subjectId
+  parentId
+  folded
+  detail
+  raisedAt
+  clearedAt
+  acknowledgedAt
+  acknowledgedBy
+}`) as unknown as TypedDocumentString<AlarmsQuery, AlarmsQueryVariables>;
+export const AcknowledgeAlarmDocument = new TypedDocumentString(`
+    mutation AcknowledgeAlarm($id: ID!) {
+  acknowledgeAlarm(id: $id) {
+    ...AlarmFields
+  }
+}
+    fragment AlarmFields on Alarm {
+  id
+  kind
+  severity
+  state
+  subjectKind
+  subjectId
+  parentId
+  folded
+  detail
+  raisedAt
+  clearedAt
+  acknowledgedAt
+  acknowledgedBy
+}`) as unknown as TypedDocumentString<AcknowledgeAlarmMutation, AcknowledgeAlarmMutationVariables>;
+export const CommandsDocument = new TypedDocumentString(`
+    query Commands($meterId: ID, $first: Int!) {
+  commands(meterId: $meterId, first: $first) {
+    ...CommandFields
+  }
+}
+    fragment CommandFields on Command {
+  id
+  meterId
+  accountId
+  kind
+  source
+  reason
+  status
+  attempts
+  createdAt
+  sentAt
+  repliedAt
+  confirmedAt
+}`) as unknown as TypedDocumentString<CommandsQuery, CommandsQueryVariables>;
+export const CommandBatchDocument = new TypedDocumentString(`
+    query CommandBatch($id: ID!, $status: String) {
+  commandBatch(id: $id) {
+    id
+    kind
+    reason
+    total
+    finished
+    confirmed
+    createdAt
+    progress {
+      status
+      count
+    }
+    commands(status: $status, first: 500) {
+      ...CommandFields
+    }
+  }
+}
+    fragment CommandFields on Command {
+  id
+  meterId
+  accountId
+  kind
+  source
+  reason
+  status
+  attempts
+  createdAt
+  sentAt
+  repliedAt
+  confirmedAt
+}`) as unknown as TypedDocumentString<CommandBatchQuery, CommandBatchQueryVariables>;
+export const CancelCommandDocument = new TypedDocumentString(`
+    mutation CancelCommand($id: ID!) {
+  cancelCommand(id: $id) {
+    ...CommandFields
+  }
+}
+    fragment CommandFields on Command {
+  id
+  meterId
+  accountId
+  kind
+  source
+  reason
+  status
+  attempts
+  createdAt
+  sentAt
+  repliedAt
+  confirmedAt
+}`) as unknown as TypedDocumentString<CancelCommandMutation, CancelCommandMutationVariables>;
+export const ResendCommandDocument = new TypedDocumentString(`
+    mutation ResendCommand($id: ID!) {
+  resendCommand(id: $id) {
+    ...CommandFields
+  }
+}
+    fragment CommandFields on Command {
+  id
+  meterId
+  accountId
+  kind
+  source
+  reason
+  status
+  attempts
+  createdAt
+  sentAt
+  repliedAt
+  confirmedAt
+}`) as unknown as TypedDocumentString<ResendCommandMutation, ResendCommandMutationVariables>;
+export const CustomersDocument = new TypedDocumentString(`
+    query Customers($page: Int!, $pageSize: Int!) {
+  customers(page: $page, pageSize: $pageSize) {
+    total
+    page
+    pageSize
+    items {
+      id
+      name
+      phone
+      shopNo
+      retiredAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CustomersQuery, CustomersQueryVariables>;
+export const CreateCustomerDocument = new TypedDocumentString(`
+    mutation CreateCustomer($input: CreateCustomerInput!) {
+  createCustomer(input: $input) {
+    id
+    name
+    phone
+    shopNo
+  }
+}
+    `) as unknown as TypedDocumentString<CreateCustomerMutation, CreateCustomerMutationVariables>;
+export const CustomerAccountsDocument = new TypedDocumentString(`
+    query CustomerAccounts($customerId: ID!) {
+  accounts(customerId: $customerId, page: 1, pageSize: 100) {
+    total
+    items {
+      ...AccountFields
+    }
+  }
+}
+    fragment AccountFields on Account {
+  id
+  number
+  customerId
+  balance
+  state
+  balanceState
+  relay
+  holdPower
+  creditLimit
+  alarm1
+  alarm2
+  propertyFee
+  createdAt
+  closedAt
+  meters {
+    id
+    address
+    shopNo
+    linkState
+    feeState
+    tariffId
+    live {
+      energyTotal
+    }
+  }
+}`) as unknown as TypedDocumentString<CustomerAccountsQuery, CustomerAccountsQueryVariables>;
+export const FreeMetersDocument = new TypedDocumentString(`
+    query FreeMeters($propertyId: ID, $q: String) {
+  meters(
+    filter: {propertyId: $propertyId, q: $q, feeState: NOT_OPENED}
+    page: 1
+    pageSize: 200
+  ) {
+    total
+    items {
+      id
+      address
+      shopNo
+      linkState
+      live {
+        energyTotal
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<FreeMetersQuery, FreeMetersQueryVariables>;
+export const TariffsDocument = new TypedDocumentString(`
+    query Tariffs {
+  tariffs {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<TariffsQuery, TariffsQueryVariables>;
+export const OpenAccountDocument = new TypedDocumentString(`
+    mutation OpenAccount($input: OpenAccountInput!) {
+  openAccount(input: $input) {
+    receiptNo
+    account {
+      ...AccountFields
+    }
+  }
+}
+    fragment AccountFields on Account {
+  id
+  number
+  customerId
+  balance
+  state
+  balanceState
+  relay
+  holdPower
+  creditLimit
+  alarm1
+  alarm2
+  propertyFee
+  createdAt
+  closedAt
+  meters {
+    id
+    address
+    shopNo
+    linkState
+    feeState
+    tariffId
+    live {
+      energyTotal
+    }
+  }
+}`) as unknown as TypedDocumentString<OpenAccountMutation, OpenAccountMutationVariables>;
+export const SetAccountTermsDocument = new TypedDocumentString(`
+    mutation SetAccountTerms($input: AccountTermsInput!) {
+  setAccountTerms(input: $input) {
+    account {
+      ...AccountFields
+    }
+  }
+}
+    fragment AccountFields on Account {
+  id
+  number
+  customerId
+  balance
+  state
+  balanceState
+  relay
+  holdPower
+  creditLimit
+  alarm1
+  alarm2
+  propertyFee
+  createdAt
+  closedAt
+  meters {
+    id
+    address
+    shopNo
+    linkState
+    feeState
+    tariffId
+    live {
+      energyTotal
+    }
+  }
+}`) as unknown as TypedDocumentString<SetAccountTermsMutation, SetAccountTermsMutationVariables>;
+export const AssignTariffDocument = new TypedDocumentString(`
+    mutation AssignTariff($input: AssignTariffInput!) {
+  assignTariff(input: $input)
+}
+    `) as unknown as TypedDocumentString<AssignTariffMutation, AssignTariffMutationVariables>;
+export const CloseAccountDocument = new TypedDocumentString(`
+    mutation CloseAccount($id: ID!, $note: String!) {
+  closeAccount(id: $id, note: $note) {
+    receiptNo
+    account {
+      ...AccountFields
+    }
+  }
+}
+    fragment AccountFields on Account {
+  id
+  number
+  customerId
+  balance
+  state
+  balanceState
+  relay
+  holdPower
+  creditLimit
+  alarm1
+  alarm2
+  propertyFee
+  createdAt
+  closedAt
+  meters {
+    id
+    address
+    shopNo
+    linkState
+    feeState
+    tariffId
+    live {
+      energyTotal
+    }
+  }
+}`) as unknown as TypedDocumentString<CloseAccountMutation, CloseAccountMutationVariables>;
+export const ReplaceMeterDocument = new TypedDocumentString(`
+    mutation ReplaceMeter($input: ReplaceMeterInput!) {
+  replaceMeter(input: $input) {
+    ...AccountFields
+  }
+}
+    fragment AccountFields on Account {
+  id
+  number
+  customerId
+  balance
+  state
+  balanceState
+  relay
+  holdPower
+  creditLimit
+  alarm1
+  alarm2
+  propertyFee
+  createdAt
+  closedAt
+  meters {
+    id
+    address
+    shopNo
+    linkState
+    feeState
+    tariffId
+    live {
+      energyTotal
+    }
+  }
+}`) as unknown as TypedDocumentString<ReplaceMeterMutation, ReplaceMeterMutationVariables>;
+export const AssignMeterToAccountDocument = new TypedDocumentString(`
+    mutation AssignMeterToAccount($accountId: ID!, $meterId: ID!) {
+  assignMeterToAccount(accountId: $accountId, meterId: $meterId) {
+    ...AccountFields
+  }
+}
+    fragment AccountFields on Account {
+  id
+  number
+  customerId
+  balance
+  state
+  balanceState
+  relay
+  holdPower
+  creditLimit
+  alarm1
+  alarm2
+  propertyFee
+  createdAt
+  closedAt
+  meters {
+    id
+    address
+    shopNo
+    linkState
+    feeState
+    tariffId
+    live {
+      energyTotal
+    }
+  }
+}`) as unknown as TypedDocumentString<AssignMeterToAccountMutation, AssignMeterToAccountMutationVariables>;
+export const ScopedCustomersDocument = new TypedDocumentString(`
+    query ScopedCustomers($propertyId: ID!) {
+  meters(filter: {propertyId: $propertyId}, page: 1, pageSize: 500) {
+    total
+    items {
+      id
+      customer {
+        id
+        name
+        phone
+        shopNo
+        retiredAt
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ScopedCustomersQuery, ScopedCustomersQueryVariables>;
+export const OverviewDocument = new TypedDocumentString(`
+    query Overview($propertyId: ID) {
+  overview(propertyId: $propertyId) {
+    meters {
+      total
+      notOpened
+      closed
+      tripped
+      holdPower
+      prepaid
+      postpaid
+      online
+      lost
+      neverSeen
+    }
+    gateways {
+      total
+      online
+      lost
+      neverSeen
+    }
+    energyToday {
+      hour
+      energy
+    }
+    energyYesterday {
+      hour
+      energy
+    }
+    energyThisMonth
+    energyLastMonth
+    salesThisMonth
+    salesLastMonth
+    rechargeByChannel {
+      channel
+      amount
+      count
+    }
+    activeAlarms
+    lostMeters {
+      id
+      address
+      shopNo
+      lastSeenAt
+      customer {
+        name
+      }
+      area {
+        name
+      }
+    }
+    lostGateways {
+      id
+      serial
+      name
+      lastSeenAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<OverviewQuery, OverviewQueryVariables>;
+export const LedgerEntriesDocument = new TypedDocumentString(`
+    query LedgerEntries($filter: EntryFilter, $first: Int!, $after: String) {
+  ledgerEntries(filter: $filter, first: $first, after: $after) {
+    items {
+      accountNumber
+      payeeId
+      entry {
+        ...EntryFields
+      }
+    }
+    pageInfo {
+      endCursor
+      hasNextPage
+    }
+  }
+  ledgerTotals(filter: $filter) {
+    count
+    credits
+    debits
+    net
+  }
+}
+    fragment EntryFields on LedgerEntry {
+  id
+  accountId
+  kind
+  amount
+  createdAt
+  receiptNo
+  meterId
+  reversesId
+  externalRef
+  note
+  invoicedAt
+  operator
+  channel
+}`) as unknown as TypedDocumentString<LedgerEntriesQuery, LedgerEntriesQueryVariables>;
+export const MarkInvoicedDocument = new TypedDocumentString(`
+    mutation MarkInvoiced($entryIds: [ID!]!) {
+  markInvoiced(entryIds: $entryIds)
+}
+    `) as unknown as TypedDocumentString<MarkInvoicedMutation, MarkInvoicedMutationVariables>;
+export const PayeesDocument = new TypedDocumentString(`
+    query Payees {
+  payees {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<PayeesQuery, PayeesQueryVariables>;
+export const MeterDetailDocument = new TypedDocumentString(`
+    query MeterDetail($id: ID!) {
+  meter(id: $id) {
+    id
+    address
+    model
+    phases
+    ptRatio
+    ctRatio
+    linkType
+    billingMode
+    shopNo
+    propertyId
+    gatewayId
+    linkState
+    lastSeenAt
+    createdAt
+    retiredAt
+    walletMismatch
+    feeState
+    priceNow
+    customer {
+      id
+      name
+      phone
+    }
+    area {
+      id
+      name
+    }
+    account {
+      id
+      number
+      balance
+      state
+      balanceState
+      holdPower
+      creditLimit
+      alarm1
+      alarm2
+    }
+    live {
+      ...ReadingFields
+    }
+  }
+}
+    fragment ReadingFields on Reading {
+  readAt
+  energyTotal
+  energySharp
+  energyPeak
+  energyFlat
+  energyValley
+  reverseEnergy
+  voltageA
+  voltageB
+  voltageC
+  currentA
+  currentB
+  currentC
+  activePower
+  reactivePower
+  powerFactor
+  frequency
+  maxDemand
+  remainingAmount
+  overdraftAmount
+  relayOpen
+  holdPower
+  phaseLoss
+  underVoltage
+}`) as unknown as TypedDocumentString<MeterDetailQuery, MeterDetailQueryVariables>;
+export const MeterReadingsDocument = new TypedDocumentString(`
+    query MeterReadings($id: ID!, $from: DateTime!, $to: DateTime!, $first: Int!, $after: String) {
+  meter(id: $id) {
+    id
+    readings(from: $from, to: $to, first: $first, after: $after) {
+      items {
+        ...ReadingFields
+      }
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+    }
+  }
+}
+    fragment ReadingFields on Reading {
+  readAt
+  energyTotal
+  energySharp
+  energyPeak
+  energyFlat
+  energyValley
+  reverseEnergy
+  voltageA
+  voltageB
+  voltageC
+  currentA
+  currentB
+  currentC
+  activePower
+  reactivePower
+  powerFactor
+  frequency
+  maxDemand
+  remainingAmount
+  overdraftAmount
+  relayOpen
+  holdPower
+  phaseLoss
+  underVoltage
+}`) as unknown as TypedDocumentString<MeterReadingsQuery, MeterReadingsQueryVariables>;
+export const MeterTrendDocument = new TypedDocumentString(`
+    query MeterTrend($meterId: ID!, $from: DateTime!, $to: DateTime!, $bucket: TrendBucket!) {
+  meterTrend(meterId: $meterId, from: $from, to: $to, bucket: $bucket) {
+    at
+    energy
+    voltageA
+    currentA
+    activePower
+    powerFactor
+  }
+}
+    `) as unknown as TypedDocumentString<MeterTrendQuery, MeterTrendQueryVariables>;
+export const MeterAnomaliesDocument = new TypedDocumentString(`
+    query MeterAnomalies($meterId: ID!) {
+  settlementAnomalies(openOnly: false, meterId: $meterId) {
+    id
+    kind
+    detail
+    readAt
+    detectedAt
+    resolvedAt
+    resolution
+  }
+}
+    `) as unknown as TypedDocumentString<MeterAnomaliesQuery, MeterAnomaliesQueryVariables>;
+export const RotateDeviceCredentialDocument = new TypedDocumentString(`
+    mutation RotateDeviceCredential($input: DeviceInput!) {
+  rotateDeviceCredential(input: $input) {
+    username
+    password
+    uplinkTopic
+    downlinkTopic
+  }
+}
+    `) as unknown as TypedDocumentString<RotateDeviceCredentialMutation, RotateDeviceCredentialMutationVariables>;
+export const MonitorMetersDocument = new TypedDocumentString(`
+    query MonitorMeters($filter: MeterFilter, $page: Int!, $pageSize: Int!) {
+  meters(filter: $filter, page: $page, pageSize: $pageSize) {
+    total
+    page
+    pageSize
+    items {
+      ...MonitorMeter
+    }
+  }
+}
+    fragment MonitorMeter on Meter {
+  id
+  address
+  shopNo
+  propertyId
+  areaId
+  gatewayId
+  accountId
+  billingMode
+  linkState
+  lastSeenAt
+  feeState
+  priceNow
+  rateNow
+  balance
+  accountNumber
+  customerName
+  areaName
+  live {
+    readAt
+    energyTotal
+    relayOpen
+  }
+}`) as unknown as TypedDocumentString<MonitorMetersQuery, MonitorMetersQueryVariables>;
+export const MonitorOptionsDocument = new TypedDocumentString(`
+    query MonitorOptions($propertyId: ID) {
+  areas(propertyId: $propertyId) {
+    id
+    name
+    propertyId
+    retiredAt
+  }
+  gateways(page: 1, pageSize: 500) {
+    items {
+      id
+      name
+      serial
+      propertyId
+      retiredAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MonitorOptionsQuery, MonitorOptionsQueryVariables>;
+export const TripMeterDocument = new TypedDocumentString(`
+    mutation TripMeter($input: MeterCommandInput!) {
+  tripMeter(input: $input) {
+    ...CommandFields
+  }
+}
+    fragment CommandFields on Command {
+  id
+  meterId
+  accountId
+  kind
+  source
+  reason
+  status
+  attempts
+  createdAt
+  sentAt
+  repliedAt
+  confirmedAt
+}`) as unknown as TypedDocumentString<TripMeterMutation, TripMeterMutationVariables>;
+export const CloseMeterDocument = new TypedDocumentString(`
+    mutation CloseMeter($input: MeterCommandInput!) {
+  closeMeter(input: $input) {
+    ...CommandFields
+  }
+}
+    fragment CommandFields on Command {
+  id
+  meterId
+  accountId
+  kind
+  source
+  reason
+  status
+  attempts
+  createdAt
+  sentAt
+  repliedAt
+  confirmedAt
+}`) as unknown as TypedDocumentString<CloseMeterMutation, CloseMeterMutationVariables>;
+export const SetMeterHoldPowerDocument = new TypedDocumentString(`
+    mutation SetMeterHoldPower($input: MeterCommandInput!, $hold: Boolean!) {
+  setMeterHoldPower(input: $input, hold: $hold) {
+    ...CommandFields
+  }
+}
+    fragment CommandFields on Command {
+  id
+  meterId
+  accountId
+  kind
+  source
+  reason
+  status
+  attempts
+  createdAt
+  sentAt
+  repliedAt
+  confirmedAt
+}`) as unknown as TypedDocumentString<SetMeterHoldPowerMutation, SetMeterHoldPowerMutationVariables>;
+export const ReadMeterNowDocument = new TypedDocumentString(`
+    mutation ReadMeterNow($input: MeterCommandInput!) {
+  readMeterNow(input: $input) {
+    ...CommandFields
+  }
+}
+    fragment CommandFields on Command {
+  id
+  meterId
+  accountId
+  kind
+  source
+  reason
+  status
+  attempts
+  createdAt
+  sentAt
+  repliedAt
+  confirmedAt
+}`) as unknown as TypedDocumentString<ReadMeterNowMutation, ReadMeterNowMutationVariables>;
+export const BatchCommandDocument = new TypedDocumentString(`
+    mutation BatchCommand($input: BatchCommandInput!) {
+  batchCommand(input: $input) {
+    id
+    total
+  }
+}
+    `) as unknown as TypedDocumentString<BatchCommandMutation, BatchCommandMutationVariables>;
+export const FindAccountsDocument = new TypedDocumentString(`
+    query FindAccounts($filter: MeterFilter!) {
+  meters(filter: $filter, page: 1, pageSize: 20) {
+    total
+    items {
+      id
+      address
+      shopNo
+      customer {
+        id
+        name
+        phone
+      }
+      account {
+        id
+        number
+        balance
+        state
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<FindAccountsQuery, FindAccountsQueryVariables>;
+export const SalesAccountDocument = new TypedDocumentString(`
+    query SalesAccount($id: ID!) {
+  account(id: $id) {
+    ...AccountFields
+    ledger(first: 30) {
+      items {
+        ...EntryFields
+      }
+    }
+  }
+  moneySettings {
+    serviceFeePercent
+    serviceFeeFixed
+  }
+}
+    fragment AccountFields on Account {
+  id
+  number
+  customerId
+  balance
+  state
+  balanceState
+  relay
+  holdPower
+  creditLimit
+  alarm1
+  alarm2
+  propertyFee
+  createdAt
+  closedAt
+  meters {
+    id
+    address
+    shopNo
+    linkState
+    feeState
+    tariffId
+    live {
+      energyTotal
+    }
+  }
+}
+fragment EntryFields on LedgerEntry {
+  id
+  accountId
+  kind
+  amount
+  createdAt
+  receiptNo
+  meterId
+  reversesId
+  externalRef
+  note
+  invoicedAt
+  operator
+  channel
+}`) as unknown as TypedDocumentString<SalesAccountQuery, SalesAccountQueryVariables>;
+export const AccountByNumberMetersDocument = new TypedDocumentString(`
+    query AccountByNumberMeters($accountId: ID!) {
+  meters(filter: {accountId: $accountId}, page: 1, pageSize: 50) {
+    items {
+      id
+      address
+      shopNo
+      customer {
+        id
+        name
+        phone
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AccountByNumberMetersQuery, AccountByNumberMetersQueryVariables>;
+export const RechargeDocument = new TypedDocumentString(`
+    mutation Recharge($input: RechargeInput!) {
+  recharge(input: $input) {
+    receiptNo
+    account {
+      id
+      balance
+      balanceState
+    }
+    entries {
+      ...EntryFields
+    }
+  }
+}
+    fragment EntryFields on LedgerEntry {
+  id
+  accountId
+  kind
+  amount
+  createdAt
+  receiptNo
+  meterId
+  reversesId
+  externalRef
+  note
+  invoicedAt
+  operator
+  channel
+}`) as unknown as TypedDocumentString<RechargeMutation, RechargeMutationVariables>;
+export const RefundDocument = new TypedDocumentString(`
+    mutation Refund($input: RefundInput!) {
+  refund(input: $input) {
+    receiptNo
+    account {
+      id
+      balance
+      balanceState
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RefundMutation, RefundMutationVariables>;
+export const ReverseEntryDocument = new TypedDocumentString(`
+    mutation ReverseEntry($entryId: ID!, $note: String!) {
+  reverseEntry(entryId: $entryId, note: $note) {
+    receiptNo
+    account {
+      id
+      balance
+      balanceState
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ReverseEntryMutation, ReverseEntryMutationVariables>;
+export const TransferBalanceDocument = new TypedDocumentString(`
+    mutation TransferBalance($input: TransferInput!) {
+  transferBalance(input: $input) {
+    from {
+      receiptNo
+      account {
+        id
+        balance
+      }
+    }
+    to {
+      account {
+        id
+        balance
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TransferBalanceMutation, TransferBalanceMutationVariables>;
+export const ReceiptDocument = new TypedDocumentString(`
+    query Receipt($number: Int!) {
+  receipt(number: $number) {
+    number
+    total
+    html
+    account {
+      id
+      number
+      balance
+    }
+    entries {
+      id
+      kind
+      amount
+      createdAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ReceiptQuery, ReceiptQueryVariables>;

@@ -1,0 +1,47 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { isLoggedIn } from '@/api/auth'
+import type { Permission } from '@/graphql/generated'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** i18n key of the page title. */
+    title?: string
+    /** Hidden from operators without this permission. */
+    perm?: Permission
+    public?: boolean
+  }
+}
+
+const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: () => import('@/views/login/LoginView.vue'), meta: { public: true, title: 'login.title' } },
+  {
+    path: '/receipt/:number',
+    name: 'receipt',
+    component: () => import('@/views/sales/ReceiptPrintView.vue'),
+    meta: { title: 'receipt.title' },
+  },
+  {
+    path: '/',
+    component: () => import('@/layout/AppLayout.vue'),
+    children: [
+      { path: '', redirect: '/dashboard' },
+      { path: 'dashboard', name: 'dashboard', component: () => import('@/views/dashboard/DashboardView.vue'), meta: { title: 'menu.dashboard' } },
+      { path: 'monitor', name: 'monitor', component: () => import('@/views/monitor/MonitorView.vue'), meta: { title: 'menu.monitor' } },
+      { path: 'meters/:id', name: 'meter', component: () => import('@/views/meter/MeterDetailView.vue'), meta: { title: 'meter.title' } },
+      { path: 'customers', name: 'customers', component: () => import('@/views/customers/CustomersView.vue'), meta: { title: 'menu.customers' } },
+      { path: 'sales', name: 'sales', component: () => import('@/views/sales/SalesView.vue'), meta: { title: 'menu.sales' } },
+      { path: 'finance', name: 'finance', component: () => import('@/views/finance/FinanceView.vue'), meta: { title: 'menu.finance' } },
+      { path: 'alarms', name: 'alarms', component: () => import('@/views/alarms/AlarmsView.vue'), meta: { title: 'menu.alarms' } },
+      { path: 'commands', name: 'commands', component: () => import('@/views/commands/CommandsView.vue'), meta: { title: 'menu.commands' } },
+    ],
+  },
+  { path: '/:rest(.*)*', redirect: '/dashboard' },
+]
+
+export const router = createRouter({ history: createWebHistory('/'), routes })
+
+router.beforeEach((to) => {
+  if (!to.meta.public && !isLoggedIn()) return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
+  if (to.name === 'login' && isLoggedIn()) return { path: '/dashboard' }
+  return true
+})
