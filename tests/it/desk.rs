@@ -472,3 +472,30 @@ async fn the_desk_finds_accounts_customers_commands_and_alarms_by_what_people_ty
     let foreign = other.ok("query($p: ID) { alarms(propertyId: $p) { id } }", json!({"p": s.west}))["alarms"].clone();
     assert_eq!(foreign.as_array().unwrap().len(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn commands_name_their_meter_and_batches_are_listed_within_scope() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("desk-batches").await;
+    let s = desk(&admin);
+    let batch = "mutation($p: ID!) { batchCommand(input: {kind: \"READ\", selection: {propertyId: $p}}) { id total } }";
+    let mall_batch = admin.ok(batch, json!({"p": s.mall}))["batchCommand"].clone();
+    let west_batch = admin.ok(batch, json!({"p": s.west}))["batchCommand"].clone();
+    assert_eq!(mall_batch["total"].as_u64(), Some(3));
+    let listed = admin.ok("{ commandBatches { id total } }", json!({}))["commandBatches"].clone();
+    let ids: Vec<&Value> = listed.as_array().unwrap().iter().map(|b| &b["id"]).collect();
+    assert_eq!(ids, vec![&west_batch["id"], &mall_batch["id"]], "newest first");
+    let commands = admin.ok("{ commands(kind: \"READ\") { meterId meterAddress } }", json!({}))["commands"].clone();
+    for c in commands.as_array().unwrap() {
+        let expected = s.meters.iter().chain([&s.west_meter]).find(|m| m.0 == c["meterId"].as_str().unwrap()).unwrap();
+        assert_eq!(c["meterAddress"], expected.2.as_str());
+    }
+    create_operator(&admin, "mall-batches", &role_id(&admin, "tenant admin"), Some(vec![&s.mall]));
+    let mall = app.session(&admin.tenant, "mall-batches").await;
+    let seen = graphql(app.app.http_addr, Some(&mall), "{ commandBatches { id } }", json!({}));
+    let seen: Vec<&Value> = seen["data"]["commandBatches"].as_array().unwrap().iter().map(|b| &b["id"]).collect();
+    assert_eq!(seen, vec![&mall_batch["id"]], "West's batch is not Mall's to see");
+    let other = app.admin("desk-batches-stranger").await;
+    assert!(other.ok("{ commandBatches { id } }", json!({}))["commandBatches"].as_array().unwrap().is_empty());
+    assert_eq!(code(&admin.gql("{ commandBatches(first: 0) { id } }", json!({}))), "VALIDATION");
+}

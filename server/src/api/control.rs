@@ -156,6 +156,14 @@ pub struct ControlQuery;
 
 #[Object]
 impl ControlQuery {
+    /// Command batches, newest first (批量操作).
+    async fn command_batches(&self, ctx: &Context<'_>, #[graphql(default = 20)] first: i32) -> Res<Vec<CommandBatch>> {
+        if !(1..=200).contains(&first) {
+            return Err(err(Invalid::new("first", "between 1 and 200")));
+        }
+        Ok(tenant(ctx)?.batches(first as u64).await.map_err(err)?.into_iter().map(Into::into).collect())
+    }
+
     async fn command_batch(&self, ctx: &Context<'_>, id: ID) -> Res<CommandBatch> {
         let id = parse_id(&id, BatchId::parse)?;
         Ok(tenant(ctx)?.batch(&id).await.map_err(err)?.into())

@@ -73,6 +73,7 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             | "alarms"
             | "alarm"
             | "commandBatch"
+            | "commandBatches"
             | "friendlyHours"
             | "overview"
             | "meterTrend"
@@ -190,6 +191,7 @@ const SCOPE_AWARE: &[&str] = &[
     "ledgerEntries",
     "ledgerTotals",
     "alarmChanges",
+    "commandBatches",
 ];
 
 /// Marks a request whose valid token names a suspended tenant.

@@ -621,6 +621,8 @@ pub struct Command {
     /// When the meter's reply (normal or abnormal) reached the platform.
     pub replied_at: Option<DateTime<Utc>>,
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// The meter's address (表地址).
+    pub meter_address: String,
 }
 
 impl From<store::CommandRow> for Command {
@@ -639,6 +641,7 @@ impl From<store::CommandRow> for Command {
             sent_at: c.sent_at,
             replied_at: c.replied_at,
             confirmed_at: c.confirmed_at,
+            meter_address: c.meter_address,
         }
     }
 }

@@ -112,6 +112,8 @@ pub struct CommandRow {
     /// When the meter's reply reached the bridge.
     pub replied_at: Option<DateTime<Utc>>,
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// The meter's DL/T 645 address, as people name it.
+    pub meter_address: String,
 }
 
 /// Money settings of the tenant.
@@ -1319,8 +1321,9 @@ impl TenantStore {
             format!("{cond} AND meter_id IN (SELECT sm.id FROM meters sm WHERE sm.tenant_id = $1{scope})")
         };
         let sql = format!(
-            "SELECT id, meter_id, account_id, kind, source, reason, payload, status, attempts, created_at, sent_at, replied_at, confirmed_at FROM commands
-             WHERE tenant_id = $1{cond} ORDER BY created_at DESC, id LIMIT {limit}"
+            "SELECT id, meter_id, account_id, kind, source, reason, payload, status, attempts, created_at, sent_at, replied_at, confirmed_at,
+                    COALESCE((SELECT am.address FROM meters am WHERE am.tenant_id = commands.tenant_id AND am.id = commands.meter_id), '') AS meter_address
+             FROM commands WHERE tenant_id = $1{cond} ORDER BY created_at DESC, id LIMIT {limit}"
         );
         let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         rows.iter()
@@ -1339,6 +1342,7 @@ impl TenantStore {
                     sent_at: r.try_get("", "sent_at")?,
                     replied_at: r.try_get("", "replied_at")?,
                     confirmed_at: r.try_get("", "confirmed_at")?,
+                    meter_address: r.try_get("", "meter_address")?,
                 })
             })
             .collect()

@@ -102,6 +102,34 @@ impl TenantStore {
         self.batch(&id).await
     }
 
+    /// Batches newest first; a scoped handle sees those whose every command is for a meter of
+    /// its properties.
+    pub async fn batches(&self, limit: u64) -> Result<Vec<BatchRow>> {
+        let mut args = self.args();
+        let scope = match self.scope() {
+            None => String::new(),
+            Some(props) => {
+                let marks: Vec<String> = props.iter().map(|p| format!("${}", args.push(p.clone().into()))).collect();
+                let list = if marks.is_empty() { "NULL".to_string() } else { marks.join(", ") };
+                format!(
+                    " AND NOT EXISTS (SELECT 1 FROM commands c JOIN meters m ON m.tenant_id = c.tenant_id AND m.id = c.meter_id
+                       WHERE c.tenant_id = $1 AND c.batch_id = b.id AND m.property_id NOT IN ({list}))"
+                )
+            }
+        };
+        let sql = format!(
+            "SELECT b.id FROM command_batches b WHERE b.tenant_id = $1{scope} ORDER BY b.created_at DESC, b.id DESC LIMIT {}",
+            limit.clamp(1, 200)
+        );
+        let mut out = Vec::new();
+        for r in self.db().query_all_raw(stmt(self.backend(), &sql, args)).await? {
+            let id: String = r.try_get("", "id")?;
+            let id = BatchId::parse(&id).ok_or_else(|| StoreError::Database("bad batch id".into()))?;
+            out.push(self.batch(&id).await?);
+        }
+        Ok(out)
+    }
+
     pub async fn batch(&self, id: &BatchId) -> Result<BatchRow> {
         let sql = "SELECT id, kind, reason, total, created_at FROM command_batches WHERE tenant_id = $1 AND id = $2";
         let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?.ok_or(StoreError::NotFound)?;
