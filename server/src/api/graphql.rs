@@ -992,7 +992,9 @@ impl RegistryMutation {
         let m = reg::NewMeter::parse(property, area, customer, gateway, &raw).map_err(err)?;
         let (meter, cred) = tenant(ctx)?.register_meter(&m).await.map_err(|e| match e {
             store::StoreError::NotFound => err(Invalid::new("propertyId", "property, area, customer or gateway not found")),
-            store::StoreError::Conflict(_) => err(Invalid::new("address", "a meter with this address is already registered")),
+            store::StoreError::Conflict(_) | store::StoreError::Duplicate => {
+                err(Invalid::new("address", "a meter with this address is already registered"))
+            }
             other => err(other),
         })?;
         Ok(RegisteredMeter { meter: Meter(meter), credentials: cred.map(Into::into) })

@@ -347,10 +347,10 @@ fn ids(list: &Option<Vec<ID>>, field: &'static str) -> Res<Option<Vec<String>>> 
     }
 }
 
-/// A store conflict about a reference is a validation error on that field.
+/// A reference the store could not find is a validation error on the field it came from.
 fn on_field(field: &'static str) -> impl Fn(store::StoreError) -> async_graphql::Error {
     move |e| match e {
-        store::StoreError::Conflict(m) if m.starts_with("no such") => err(Invalid::new(field, m)),
+        store::StoreError::Invalid(i) => err(Invalid::new(field, i.message)),
         e => err(e),
     }
 }
@@ -706,9 +706,7 @@ impl IdentityMutation {
         t.create_operator(&new)
             .await
             .map_err(|e| match e {
-                store::StoreError::Conflict(m) if m.contains("role") => err(Invalid::new("roleId", m)),
-                store::StoreError::Conflict(m) if m.contains("property") => err(Invalid::new("propertyIds", m)),
-                store::StoreError::Conflict(_) => err(Invalid::new("username", "already taken")),
+                store::StoreError::Duplicate => err(Invalid::new("username", "already taken")),
                 e => err(e),
             })
             .map(Into::into)
@@ -724,13 +722,7 @@ impl IdentityMutation {
         let role = input.role_id.map(|r| r.to_string());
         let t = tenant(ctx)?;
         grantable(ctx, t, role.as_deref(), scope.as_ref().map(|s| s.as_deref())).await?;
-        t.update_operator(input.id.as_str(), input.display_name.as_deref(), role.as_deref(), scope)
-            .await
-            .map_err(|e| match e {
-                store::StoreError::Conflict(m) if m.contains("role") => err(Invalid::new("roleId", m)),
-                e => on_field("propertyIds")(e),
-            })
-            .map(Into::into)
+        t.update_operator(input.id.as_str(), input.display_name.as_deref(), role.as_deref(), scope).await.map_err(err).map(Into::into)
     }
 
     /// Enables or disables an operator; disabling ends their sessions (启用/停用).
@@ -783,7 +775,7 @@ impl IdentityMutation {
         t.create_role(input.name.trim(), &perm_set(&input.permissions))
             .await
             .map_err(|e| match e {
-                store::StoreError::Conflict(_) => err(Invalid::new("name", "already taken")),
+                store::StoreError::Conflict(_) | store::StoreError::Duplicate => err(Invalid::new("name", "already taken")),
                 e => err(e),
             })
             .map(Into::into)
@@ -853,7 +845,7 @@ impl IdentityMutation {
         let base = input.api_base.unwrap_or_else(|| "https://api.weixin.qq.com".into());
         let base = super::outbound_url(ctx, "apiBase", &base)?;
         tenant(ctx)?.set_wechat_app(input.app_id.trim(), &input.app_secret, &base).await.map_err(|e| match e {
-            store::StoreError::Conflict(_) => err(Invalid::new("appId", "used by another tenant")),
+            store::StoreError::Conflict(_) | store::StoreError::Duplicate => err(Invalid::new("appId", "used by another tenant")),
             e => err(e),
         })?;
         Ok(true)
@@ -924,7 +916,7 @@ impl IdentityMutation {
             .platform_create_tenant_with_admin(input.name.trim(), &input.slug, &input.time_zone, &input.admin_username, &hash)
             .await
             .map_err(|e| match e {
-                store::StoreError::Conflict(_) => err(Invalid::new("slug", "already taken")),
+                store::StoreError::Conflict(_) | store::StoreError::Duplicate => err(Invalid::new("slug", "already taken")),
                 e => err(e),
             })?;
         let t = store.tenant(id);

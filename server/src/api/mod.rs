@@ -82,6 +82,8 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(m) => ApiError::Conflict(m),
+            StoreError::Duplicate => ApiError::Conflict("an object with the same key already exists".into()),
+            StoreError::Invalid(i) => ApiError::Validation(i),
             StoreError::Database(cause) => {
                 // The cause is logged once here, at the edge; the client sees only a request id.
                 let request = uuid::Uuid::new_v4().simple().to_string();

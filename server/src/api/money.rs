@@ -1130,10 +1130,7 @@ impl MoneyMutation {
         }
         let t = tenant(ctx)?;
         let posted = t.recharge(&account, amount, input.channel.kind(), input.idempotency_key, &input.note).await;
-        match posted {
-            Err(StoreError::Conflict(m)) if m.contains("service fee") => Err(err(Invalid::new("amount", m))),
-            other => other.map(Into::into).map_err(err),
-        }
+        posted.map(Into::into).map_err(err)
     }
 
     /// A refund (退电) out of the balance.
@@ -1206,7 +1203,7 @@ impl MoneyMutation {
         let t = tenant(ctx)?;
         check_cap(t, &spec, input.override_price_cap).await?;
         match t.add_tariff_version(&id, input.effective_from, &spec, input.override_price_cap).await {
-            Err(StoreError::Conflict(_)) => Err(err(Invalid::new("effectiveFrom", "a version already takes effect at this instant"))),
+            Err(StoreError::Duplicate) => Err(err(Invalid::new("effectiveFrom", "a version already takes effect at this instant"))),
             other => other.map(Into::into).map_err(err),
         }
     }

@@ -587,11 +587,7 @@ impl PayMutation {
         tenant(ctx)?
             .create_payee(input.name.trim(), mode, &input.sub_mchid, property.as_deref(), area.as_deref())
             .await
-            .map_err(|e| match e {
-                store::StoreError::Conflict(m) if m.contains("property") => err(Invalid::new("propertyId", m)),
-                store::StoreError::Conflict(m) if m.contains("area") => err(Invalid::new("areaId", m)),
-                e => err(e),
-            })
+            .map_err(err)
             .map(Into::into)
     }
 
@@ -709,10 +705,7 @@ impl PayMutation {
         let t = tenant(ctx)?;
         let order = t.order_by_id(input.order_id.as_str()).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
         let fen = crate::domain::ledger::positive_fen("amount", input.amount).map_err(err)?;
-        let refund = t.start_refund(&order, fen, input.reason.trim()).await.map_err(|e| match e {
-            store::StoreError::Conflict(m) if m.contains("left to refund") => err(Invalid::new("amount", m)),
-            e => err(e),
-        })?;
+        let refund = t.start_refund(&order, fen, input.reason.trim()).await.map_err(err)?;
         let refund = match crate::pay::refund_any(t, &order, &refund).await {
             Ok(state) => crate::pay::apply_refund_state(t, &refund, state).await.map_err(err)?,
             // Whether the channel took it is unknown: the sweep asks after the window.

@@ -707,7 +707,7 @@ impl TenantStore {
                     posted += 1;
                 }
                 // Charged meanwhile by another worker, or the account closed: nothing to do.
-                Err(StoreError::Conflict(_)) => {}
+                Err(StoreError::Conflict(_) | StoreError::Duplicate) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -966,7 +966,7 @@ impl TenantStore {
         txn.execute_raw(stmt(self.backend(), sql, self.args().s(group.as_str()).t(start).t(end).i(energy_x100).t(Utc::now())))
             .await
             .map_err(|e| match StoreError::from(e) {
-                StoreError::Conflict(_) => StoreError::Conflict(format!("the group was already allocated for {}", period.key())),
+                StoreError::Duplicate => StoreError::Conflict(format!("the group was already allocated for {}", period.key())),
                 other => other,
             })?;
         let total_w: Decimal = weights.iter().copied().sum();

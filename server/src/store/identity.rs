@@ -2,6 +2,7 @@
 //! rotating refresh tokens, park-platform clients, WeChat logins bound to customers, the
 //! audit log, and the scope check the API runs before every resolver.
 
+use crate::domain::Invalid;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 
@@ -567,7 +568,7 @@ impl TenantStore {
 
     async fn check_properties(&self, properties: &Option<Vec<String>>) -> Result<()> {
         for p in properties.iter().flatten() {
-            self.require("properties", p).await.map_err(|_| StoreError::Conflict(format!("no such property {p}")))?;
+            self.require("properties", p).await.map_err(|_| Invalid::new("propertyIds", format!("no such property {p}")))?;
         }
         Ok(())
     }
@@ -586,7 +587,7 @@ impl TenantStore {
     }
 
     pub async fn create_operator(&self, o: &NewOperator) -> Result<OperatorRow> {
-        self.role(&o.role_id).await?.ok_or_else(|| StoreError::Conflict("no such role".into()))?;
+        self.role(&o.role_id).await?.ok_or_else(|| Invalid::new("roleId", "no such role"))?;
         self.check_properties(&o.properties).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let now = Utc::now();
@@ -610,7 +611,7 @@ impl TenantStore {
     ) -> Result<OperatorRow> {
         self.operator(id).await?.ok_or(StoreError::NotFound)?;
         if let Some(r) = role_id {
-            self.role(r).await?.ok_or_else(|| StoreError::Conflict("no such role".into()))?;
+            self.role(r).await?.ok_or_else(|| Invalid::new("roleId", "no such role"))?;
         }
         if let Some(p) = &properties {
             self.check_properties(p).await?;

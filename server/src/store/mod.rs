@@ -51,20 +51,33 @@ pub use wall::{APP_ROLE, TenantDb};
 pub enum StoreError {
     #[error("not found")]
     NotFound,
+    /// The change contradicts what is stored (a closed account, a balance that may not go
+    /// below zero, an order already paid).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A unique key is already taken (the database said so, not a message).
+    #[error("an object with the same key already exists")]
+    Duplicate,
+    /// An input names something that does not exist or cannot be (a role, a property, an
+    /// amount under the fee), on the API field it came from.
+    #[error("{0}")]
+    Invalid(crate::domain::Invalid),
     #[error("database: {0}")]
     Database(String),
 }
 
 impl From<sea_orm::DbErr> for StoreError {
     fn from(e: sea_orm::DbErr) -> Self {
-        let text = e.to_string();
-        if text.contains("UNIQUE") || text.contains("unique") || text.contains("duplicate key") {
-            StoreError::Conflict("an object with the same key already exists".into())
-        } else {
-            StoreError::Database(text)
+        match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => StoreError::Duplicate,
+            _ => StoreError::Database(e.to_string()),
         }
+    }
+}
+
+impl From<crate::domain::Invalid> for StoreError {
+    fn from(e: crate::domain::Invalid) -> Self {
+        StoreError::Invalid(e)
     }
 }
 

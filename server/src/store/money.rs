@@ -501,7 +501,8 @@ impl TenantStore {
             Some(f) => f,
             None => self.fee_for(txn, account).await?,
         };
-        let fee = fee.on(amount).map_err(|e| conflict(e.message))?;
+        // Under the fee: an invalid amount (its own field).
+        let fee = fee.on(amount)?;
         let mut recharge = Posting::new(kind, amount, note);
         recharge.external_ref = external_ref;
         let mut postings = vec![recharge];

@@ -201,10 +201,10 @@ impl TenantStore {
         area: Option<&str>,
     ) -> Result<PayeeRow> {
         if let Some(p) = property {
-            self.require("properties", p).await.map_err(|_| StoreError::Conflict("no such property".into()))?;
+            self.require("properties", p).await.map_err(|_| crate::domain::Invalid::new("propertyId", "no such property"))?;
         }
         if let Some(a) = area {
-            self.require("areas", a).await.map_err(|_| StoreError::Conflict("no such area".into()))?;
+            self.require("areas", a).await.map_err(|_| crate::domain::Invalid::new("areaId", "no such area"))?;
         }
         self.merchant_free(sub_mchid, None).await?;
         let id = uuid::Uuid::new_v4().to_string();
@@ -917,7 +917,8 @@ impl TenantStore {
         let r = txn.query_one_raw(stmt(b, sql, self.args().s(&order.id))).await?.ok_or(StoreError::NotFound)?;
         let refunded = super::registry::int(&r, "s")?;
         if amount_x100 <= 0 || refunded + amount_x100 > current.amount_x100 {
-            return Err(StoreError::Conflict(format!("at most {} fen of this order is left to refund", current.amount_x100 - refunded)));
+            let left = current.amount_x100 - refunded;
+            return Err(crate::domain::Invalid::new("amount", format!("at most {} fen of this order is left to refund", left)).into());
         }
         let id = uuid::Uuid::new_v4().to_string();
         let out_refund_no = format!("VR{}{:016X}", Utc::now().format("%y%m%d%H%M%S"), rand::random::<u64>());
