@@ -32,12 +32,12 @@ test('recharge, balance, receipt', async () => {
     await p.click('[data-test=sales-find]')
     await until(async () => (await p.locator(`[data-test=sales-results] .el-table__row >> text="${account.number}"`).count()) > 0, { timeout: 10_000, every: 300, what: `"${text}" to find the account` })
   }
-  await shot(p, 'sales')
 
   // The fee preview is the server's rechargeFee for this account and amount.
   await p.fill('input[data-test=recharge-amount], [data-test=recharge-amount] input', '50.00')
   const fee = (await q(tokens.accessToken, `query($id: ID!) { rechargeFee(accountId: $id, amount: "50.00") }`, { id: account.id })).rechargeFee
   await until(async () => (await p.innerText('[data-test=service-fee]')) === money(fee), { timeout: 10_000, every: 300, what: 'the fee preview' })
+  await shot(p, 'sales')
   await p.click('[data-test=recharge-submit]')
   const receiptText = await (await p.waitForSelector('[data-test=done-receipt]')).innerText()
   const receiptNo = Number(receiptText)
