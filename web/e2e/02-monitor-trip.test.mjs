@@ -69,9 +69,40 @@ test('trip from the monitor, row turns tripped', async () => {
   await shot(p, 'meter')
   await p.goto(`${BASE}/commands`)
   await p.waitForSelector('[data-test=commands-table] [data-status]')
+  // Commands name their meter by address.
+  const shownAddresses = await p.locator('[data-test=commands-table] [data-test=command-meter]').allInnerTexts()
+  assert.ok(shownAddresses.length > 0 && shownAddresses.every((a) => /^\d{12}$/.test(a.trim())), 'meter addresses in the queue')
   await shot(p, 'commands')
+  // The kind filter is the server's: only reads, as many as the API gives.
+  await p.click('[data-test=command-kind]')
+  await p.click('.el-select-dropdown__item:visible >> text="抄表"')
+  const reads = (await q(tokens.accessToken, `{ commands(first: 200, kind: "READ") { id kind } }`)).commands
+  assert.ok(reads.length > 0 && reads.every((c) => c.kind === 'READ'))
+  await until(async () => {
+    const kinds = await p.locator('[data-test=commands-table] .el-table__body-wrapper .el-table__row td:nth-child(3)').allInnerTexts()
+    return kinds.length > 0 && kinds.every((k) => k.trim() === '抄表')
+  }, { timeout: 15_000, every: 500, what: 'the queue to show reads only' })
+  // The batches tab lists the batch started above, newest first, with its progress.
+  const newest = (await q(tokens.accessToken, `{ commandBatches(first: 1) { id kind total finished } }`)).commandBatches[0]
+  assert.equal(newest.kind, 'READ')
+  assert.equal(newest.total, 2)
+  await p.click('.el-tabs__item:has-text("批量指令")')
+  await p.waitForSelector('[data-test=batches-table] .el-table__row')
+  const first = p.locator('[data-test=batches-table] .el-table__body-wrapper .el-table__row').first()
+  assert.match(await first.innerText(), /抄表/)
+  await shot(p, 'commands-batches')
+  await first.click()
+  await p.waitForSelector('[data-test=batch-progress]')
+  assert.equal(await p.innerText('[data-test=batch-finished]'), String(newest.finished))
+  await p.keyboard.press('Escape')
+
   await p.goto(`${BASE}/alarms`)
   await p.waitForSelector('[data-test=alarms-table]')
+  // The trip above raised an alarm named by the meter's address (history includes it).
+  await p.click('[data-test=alarm-mode] >> text="历史报警"')
+  await until(async () => (await p.locator(`[data-test=alarms-table] [data-test=alarm-subject] >> text="${meter.address}"`).count()) > 0, { timeout: 20_000, every: 1000, what: "the tripped meter's alarm" })
+  await p.click('[data-test=alarm-mode] >> text="实时报警"')
+  await p.waitForTimeout(800)
   await shot(p, 'alarms')
   await p.close()
 })

@@ -10,7 +10,7 @@ let account
 before(async () => {
   b = await browser()
   tokens = await apiLogin()
-  const r = await q(tokens.accessToken, `{ accounts(pageSize: 20) { items { id number state balance } } }`)
+  const r = await q(tokens.accessToken, `{ accounts(pageSize: 20) { items { id number state balance meters { address } } } }`)
   account = r.accounts.items.find((a) => a.state === 'OPEN')
   assert.ok(account, 'an open account')
 })
@@ -26,9 +26,18 @@ test('recharge, balance, receipt', async () => {
   const p = await page(b, { tokens })
   await p.goto(`${BASE}/sales?account=${account.id}`)
   await p.waitForSelector('[data-test=balance]')
-  await shot(p, 'sales')
+  // The finder searches accounts by number (the server's search) and by meter address.
+  for (const text of [account.number, account.meters[0]?.address].filter(Boolean)) {
+    await p.fill('input[data-test=sales-search], [data-test=sales-search] input', text)
+    await p.click('[data-test=sales-find]')
+    await until(async () => (await p.locator(`[data-test=sales-results] .el-table__row >> text="${account.number}"`).count()) > 0, { timeout: 10_000, every: 300, what: `"${text}" to find the account` })
+  }
 
+  // The fee preview is the server's rechargeFee for this account and amount.
   await p.fill('input[data-test=recharge-amount], [data-test=recharge-amount] input', '50.00')
+  const fee = (await q(tokens.accessToken, `query($id: ID!) { rechargeFee(accountId: $id, amount: "50.00") }`, { id: account.id })).rechargeFee
+  await until(async () => (await p.innerText('[data-test=service-fee]')) === money(fee), { timeout: 10_000, every: 300, what: 'the fee preview' })
+  await shot(p, 'sales')
   await p.click('[data-test=recharge-submit]')
   const receiptText = await (await p.waitForSelector('[data-test=done-receipt]')).innerText()
   const receiptNo = Number(receiptText)
@@ -86,6 +95,11 @@ test('a customer without a name is refused with the field message', async () => 
   const n = await count()
   await p.goto(`${BASE}/customers`)
   await p.waitForSelector('[data-test=customer-table] .el-table__row')
+  // The server's search: as many rows as the API finds for a customer's phone.
+  const one = (await q(tokens.accessToken, `{ customers(pageSize: 50) { items { phone } } }`)).customers.items.find((c) => c.phone)
+  const hits = (await q(tokens.accessToken, `query($q: String) { customers(q: $q, pageSize: 50) { items { id } } }`, { q: one.phone })).customers.items.length
+  await p.fill('input[data-test=customer-search], [data-test=customer-search] input', one.phone)
+  await until(async () => (await p.locator('[data-test=customer-table] .el-table__body-wrapper .el-table__row').count()) === hits, { timeout: 10_000, every: 300, what: 'the customer search' })
   await p.click('[data-test=customer-table] .el-table__row')
   await p.waitForSelector('[data-account]', { timeout: 10_000 }).catch(() => undefined)
   await shot(p, 'customers')

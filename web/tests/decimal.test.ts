@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { add, cmp, formatFixed, formatMoney, growthPercent, isDecimal, neg, parseAmount, round, serviceFee, sub, sum, mul } from '@/lib/decimal'
+import { add, cmp, formatFixed, formatMoney, growthPercent, isDecimal, neg, parseAmount, round, sub, sum, mul } from '@/lib/decimal'
 
 describe('decimal strings', () => {
   it('adds without float error', () => {
@@ -44,11 +44,7 @@ describe('decimal strings', () => {
     expect(growthPercent('1', '3')).toBe('-66.7')
     expect(growthPercent('5', '0')).toBeNull()
   })
-  it('takes the service fee as the server does (percentage rounded half up, plus fixed)', () => {
+  it('multiplies exactly', () => {
     expect(mul('100.00', '1.5')).toBe('150.000')
-    expect(serviceFee('100', '1.5', '0')).toBe('1.50')
-    expect(serviceFee('33.33', '1', '0.50')).toBe('0.83')
-    expect(serviceFee('0.50', '1', '0')).toBe('0.01')
-    expect(serviceFee('100', '0', '2')).toBe('2.00')
   })
 })

@@ -294,19 +294,19 @@ export type TrendBucket =
   | 'DAY'
   | 'HOUR';
 
-export type AlarmFieldsFragment = { id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null };
+export type AlarmFieldsFragment = { id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null, subjectLabel: string, propertyId: string | null };
 
 export type ActiveAlarmsQueryVariables = Exact<{
   first: number;
 }>;
 
 
-export type ActiveAlarmsQuery = { alarms: Array<{ id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null }> };
+export type ActiveAlarmsQuery = { alarms: Array<{ id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null, subjectLabel: string, propertyId: string | null }> };
 
 export type AlarmChangesSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type AlarmChangesSubscription = { alarmChanges: { change: string, alarm: { id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null } } };
+export type AlarmChangesSubscription = { alarmChanges: { change: string, alarm: { id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null, subjectLabel: string, propertyId: string | null } } };
 
 export type SessionInfoQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -324,26 +324,30 @@ export type AlarmsQueryVariables = Exact<{
   activeOnly: boolean;
   kind?: string | null | undefined;
   subjectId?: string | number | null | undefined;
+  propertyId?: string | number | null | undefined;
+  includeFolded: boolean;
   first: number;
 }>;
 
 
-export type AlarmsQuery = { alarms: Array<{ id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null }> };
+export type AlarmsQuery = { alarms: Array<{ id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null, subjectLabel: string, propertyId: string | null }> };
 
 export type AcknowledgeAlarmMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type AcknowledgeAlarmMutation = { acknowledgeAlarm: { id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null } };
+export type AcknowledgeAlarmMutation = { acknowledgeAlarm: { id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null, subjectLabel: string, propertyId: string | null } };
 
 export type CommandsQueryVariables = Exact<{
   meterId?: string | number | null | undefined;
   first: number;
+  status?: string | null | undefined;
+  kind?: string | null | undefined;
 }>;
 
 
-export type CommandsQuery = { commands: Array<{ id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null }> };
+export type CommandsQuery = { commands: Array<{ id: string, meterId: string, meterAddress: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null }> };
 
 export type CommandBatchQueryVariables = Exact<{
   id: string | number;
@@ -351,25 +355,33 @@ export type CommandBatchQueryVariables = Exact<{
 }>;
 
 
-export type CommandBatchQuery = { commandBatch: { id: string, kind: string, reason: string, total: number, finished: number, confirmed: number, createdAt: string, progress: Array<{ status: string, count: number }>, commands: Array<{ id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null }> } };
+export type CommandBatchQuery = { commandBatch: { id: string, kind: string, reason: string, total: number, finished: number, confirmed: number, createdAt: string, progress: Array<{ status: string, count: number }>, commands: Array<{ id: string, meterId: string, meterAddress: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null }> } };
 
 export type CancelCommandMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type CancelCommandMutation = { cancelCommand: { id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
+export type CancelCommandMutation = { cancelCommand: { id: string, meterId: string, meterAddress: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
 
 export type ResendCommandMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ResendCommandMutation = { resendCommand: { id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
+export type ResendCommandMutation = { resendCommand: { id: string, meterId: string, meterAddress: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
+
+export type CommandBatchesQueryVariables = Exact<{
+  first: number;
+}>;
+
+
+export type CommandBatchesQuery = { commandBatches: Array<{ id: string, kind: string, reason: string, total: number, finished: number, confirmed: number, createdAt: string, progress: Array<{ status: string, count: number }> }> };
 
 export type AccountFieldsFragment = { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> };
 
 export type CustomersQueryVariables = Exact<{
+  q?: string | null | undefined;
   page: number;
   pageSize: number;
 }>;
@@ -447,13 +459,6 @@ export type AssignMeterToAccountMutationVariables = Exact<{
 
 
 export type AssignMeterToAccountMutation = { assignMeterToAccount: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } };
-
-export type ScopedCustomersQueryVariables = Exact<{
-  propertyId: string | number;
-}>;
-
-
-export type ScopedCustomersQuery = { meters: { total: number, items: Array<{ id: string, customer: { id: string, name: string, phone: string, shopNo: string, retiredAt: string | null } | null }> } };
 
 export type OverviewQueryVariables = Exact<{
   propertyId?: string | number | null | undefined;
@@ -545,21 +550,21 @@ export type MonitorOptionsQueryVariables = Exact<{
 
 export type MonitorOptionsQuery = { areas: Array<{ id: string, name: string, propertyId: string, retiredAt: string | null }>, gateways: { items: Array<{ id: string, name: string, serial: string, propertyId: string, retiredAt: string | null }> } };
 
-export type CommandFieldsFragment = { id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null };
+export type CommandFieldsFragment = { id: string, meterId: string, meterAddress: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null };
 
 export type TripMeterMutationVariables = Exact<{
   input: MeterCommandInput;
 }>;
 
 
-export type TripMeterMutation = { tripMeter: { id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
+export type TripMeterMutation = { tripMeter: { id: string, meterId: string, meterAddress: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
 
 export type CloseMeterMutationVariables = Exact<{
   input: MeterCommandInput;
 }>;
 
 
-export type CloseMeterMutation = { closeMeter: { id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
+export type CloseMeterMutation = { closeMeter: { id: string, meterId: string, meterAddress: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
 
 export type SetMeterHoldPowerMutationVariables = Exact<{
   input: MeterCommandInput;
@@ -567,14 +572,14 @@ export type SetMeterHoldPowerMutationVariables = Exact<{
 }>;
 
 
-export type SetMeterHoldPowerMutation = { setMeterHoldPower: { id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
+export type SetMeterHoldPowerMutation = { setMeterHoldPower: { id: string, meterId: string, meterAddress: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
 
 export type ReadMeterNowMutationVariables = Exact<{
   input: MeterCommandInput;
 }>;
 
 
-export type ReadMeterNowMutation = { readMeterNow: { id: string, meterId: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
+export type ReadMeterNowMutation = { readMeterNow: { id: string, meterId: string, meterAddress: string, accountId: string | null, kind: string, source: string, reason: string, status: string, attempts: number, createdAt: string, sentAt: string | null, repliedAt: string | null, confirmedAt: string | null } };
 
 export type BatchCommandMutationVariables = Exact<{
   input: BatchCommandInput;
@@ -592,12 +597,27 @@ export type FindAccountsQueryVariables = Exact<{
 
 export type FindAccountsQuery = { meters: { total: number, items: Array<{ id: string, address: string, shopNo: string, customer: { id: string, name: string, phone: string } | null, account: { id: string, number: string, balance: string, state: AccountState } | null }> } };
 
+export type SearchAccountsQueryVariables = Exact<{
+  q: string;
+}>;
+
+
+export type SearchAccountsQuery = { accounts: { total: number, items: Array<{ id: string, number: string, balance: string, state: AccountState, customerId: string, meters: Array<{ id: string, address: string, shopNo: string, customer: { id: string, name: string, phone: string } | null }> }> } };
+
+export type RechargeFeeQueryVariables = Exact<{
+  accountId: string | number;
+  amount: string;
+}>;
+
+
+export type RechargeFeeQuery = { rechargeFee: string };
+
 export type SalesAccountQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type SalesAccountQuery = { account: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, ledger: { items: Array<{ id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string, channel: string | null }> }, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } | null, moneySettings: { serviceFeePercent: string, serviceFeeFixed: string } };
+export type SalesAccountQuery = { account: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, ledger: { items: Array<{ id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string, channel: string | null }> }, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } | null };
 
 export type AccountByNumberMetersQueryVariables = Exact<{
   accountId: string | number;
@@ -675,6 +695,8 @@ export const AlarmFieldsFragmentDoc = new TypedDocumentString(`
   clearedAt
   acknowledgedAt
   acknowledgedBy
+  subjectLabel
+  propertyId
 }
     `, {"fragmentName":"AlarmFields"}) as unknown as TypedDocumentString<AlarmFieldsFragment, unknown>;
 export const AccountFieldsFragmentDoc = new TypedDocumentString(`
@@ -764,6 +786,7 @@ export const CommandFieldsFragmentDoc = new TypedDocumentString(`
     fragment CommandFields on Command {
   id
   meterId
+  meterAddress
   accountId
   kind
   source
@@ -813,6 +836,8 @@ export const ActiveAlarmsDocument = new TypedDocumentString(`
   clearedAt
   acknowledgedAt
   acknowledgedBy
+  subjectLabel
+  propertyId
 }`) as unknown as TypedDocumentString<ActiveAlarmsQuery, ActiveAlarmsQueryVariables>;
 export const AlarmChangesDocument = new TypedDocumentString(`
     subscription AlarmChanges {
@@ -837,6 +862,8 @@ export const AlarmChangesDocument = new TypedDocumentString(`
   clearedAt
   acknowledgedAt
   acknowledgedBy
+  subjectLabel
+  propertyId
 }`) as unknown as TypedDocumentString<AlarmChangesSubscription, AlarmChangesSubscriptionVariables>;
 export const SessionInfoDocument = new TypedDocumentString(`
     query SessionInfo {
@@ -866,11 +893,13 @@ export const ChangeMyPasswordDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<ChangeMyPasswordMutation, ChangeMyPasswordMutationVariables>;
 export const AlarmsDocument = new TypedDocumentString(`
-    query Alarms($activeOnly: Boolean!, $kind: String, $subjectId: ID, $first: Int!) {
+    query Alarms($activeOnly: Boolean!, $kind: String, $subjectId: ID, $propertyId: ID, $includeFolded: Boolean!, $first: Int!) {
   alarms(
     activeOnly: $activeOnly
     kind: $kind
     subjectId: $subjectId
+    propertyId: $propertyId
+    includeFolded: $includeFolded
     first: $first
   ) {
     ...AlarmFields
@@ -890,6 +919,8 @@ export const AlarmsDocument = new TypedDocumentString(`
   clearedAt
   acknowledgedAt
   acknowledgedBy
+  subjectLabel
+  propertyId
 }`) as unknown as TypedDocumentString<AlarmsQuery, AlarmsQueryVariables>;
 export const AcknowledgeAlarmDocument = new TypedDocumentString(`
     mutation AcknowledgeAlarm($id: ID!) {
@@ -911,16 +942,19 @@ export const AcknowledgeAlarmDocument = new TypedDocumentString(`
   clearedAt
   acknowledgedAt
   acknowledgedBy
+  subjectLabel
+  propertyId
 }`) as unknown as TypedDocumentString<AcknowledgeAlarmMutation, AcknowledgeAlarmMutationVariables>;
 export const CommandsDocument = new TypedDocumentString(`
-    query Commands($meterId: ID, $first: Int!) {
-  commands(meterId: $meterId, first: $first) {
+    query Commands($meterId: ID, $first: Int!, $status: String, $kind: String) {
+  commands(meterId: $meterId, first: $first, status: $status, kind: $kind) {
     ...CommandFields
   }
 }
     fragment CommandFields on Command {
   id
   meterId
+  meterAddress
   accountId
   kind
   source
@@ -954,6 +988,7 @@ export const CommandBatchDocument = new TypedDocumentString(`
     fragment CommandFields on Command {
   id
   meterId
+  meterAddress
   accountId
   kind
   source
@@ -974,6 +1009,7 @@ export const CancelCommandDocument = new TypedDocumentString(`
     fragment CommandFields on Command {
   id
   meterId
+  meterAddress
   accountId
   kind
   source
@@ -994,6 +1030,7 @@ export const ResendCommandDocument = new TypedDocumentString(`
     fragment CommandFields on Command {
   id
   meterId
+  meterAddress
   accountId
   kind
   source
@@ -1005,9 +1042,26 @@ export const ResendCommandDocument = new TypedDocumentString(`
   repliedAt
   confirmedAt
 }`) as unknown as TypedDocumentString<ResendCommandMutation, ResendCommandMutationVariables>;
+export const CommandBatchesDocument = new TypedDocumentString(`
+    query CommandBatches($first: Int!) {
+  commandBatches(first: $first) {
+    id
+    kind
+    reason
+    total
+    finished
+    confirmed
+    createdAt
+    progress {
+      status
+      count
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CommandBatchesQuery, CommandBatchesQueryVariables>;
 export const CustomersDocument = new TypedDocumentString(`
-    query Customers($page: Int!, $pageSize: Int!) {
-  customers(page: $page, pageSize: $pageSize) {
+    query Customers($q: String, $page: Int!, $pageSize: Int!) {
+  customers(q: $q, page: $page, pageSize: $pageSize) {
     total
     page
     pageSize
@@ -1273,23 +1327,6 @@ export const AssignMeterToAccountDocument = new TypedDocumentString(`
     }
   }
 }`) as unknown as TypedDocumentString<AssignMeterToAccountMutation, AssignMeterToAccountMutationVariables>;
-export const ScopedCustomersDocument = new TypedDocumentString(`
-    query ScopedCustomers($propertyId: ID!) {
-  meters(filter: {propertyId: $propertyId}, page: 1, pageSize: 500) {
-    total
-    items {
-      id
-      customer {
-        id
-        name
-        phone
-        shopNo
-        retiredAt
-      }
-    }
-  }
-}
-    `) as unknown as TypedDocumentString<ScopedCustomersQuery, ScopedCustomersQueryVariables>;
 export const OverviewDocument = new TypedDocumentString(`
     query Overview($propertyId: ID) {
   overview(propertyId: $propertyId) {
@@ -1611,6 +1648,7 @@ export const TripMeterDocument = new TypedDocumentString(`
     fragment CommandFields on Command {
   id
   meterId
+  meterAddress
   accountId
   kind
   source
@@ -1631,6 +1669,7 @@ export const CloseMeterDocument = new TypedDocumentString(`
     fragment CommandFields on Command {
   id
   meterId
+  meterAddress
   accountId
   kind
   source
@@ -1651,6 +1690,7 @@ export const SetMeterHoldPowerDocument = new TypedDocumentString(`
     fragment CommandFields on Command {
   id
   meterId
+  meterAddress
   accountId
   kind
   source
@@ -1671,6 +1711,7 @@ export const ReadMeterNowDocument = new TypedDocumentString(`
     fragment CommandFields on Command {
   id
   meterId
+  meterAddress
   accountId
   kind
   source
@@ -1713,6 +1754,35 @@ export const FindAccountsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<FindAccountsQuery, FindAccountsQueryVariables>;
+export const SearchAccountsDocument = new TypedDocumentString(`
+    query SearchAccounts($q: String!) {
+  accounts(q: $q, page: 1, pageSize: 20) {
+    total
+    items {
+      id
+      number
+      balance
+      state
+      customerId
+      meters {
+        id
+        address
+        shopNo
+        customer {
+          id
+          name
+          phone
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SearchAccountsQuery, SearchAccountsQueryVariables>;
+export const RechargeFeeDocument = new TypedDocumentString(`
+    query RechargeFee($accountId: ID!, $amount: Decimal!) {
+  rechargeFee(accountId: $accountId, amount: $amount)
+}
+    `) as unknown as TypedDocumentString<RechargeFeeQuery, RechargeFeeQueryVariables>;
 export const SalesAccountDocument = new TypedDocumentString(`
     query SalesAccount($id: ID!) {
   account(id: $id) {
@@ -1722,10 +1792,6 @@ export const SalesAccountDocument = new TypedDocumentString(`
         ...EntryFields
       }
     }
-  }
-  moneySettings {
-    serviceFeePercent
-    serviceFeeFixed
   }
 }
     fragment AccountFields on Account {

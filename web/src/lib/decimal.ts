@@ -140,15 +140,3 @@ export function mul(a: string, b: string): string {
   const y = parse(b)
   return toString({ units: x.units * y.units, scale: x.scale + y.scale })
 }
-
-/**
- * The service fee on a recharge as the server takes it (F39): the percentage rounded half up
- * to the fen, plus the fixed part. Shown before posting; the posting itself is the truth.
- */
-export function serviceFee(amount: string, percent: string, fixed: string): string {
-  const pct = round(mul(amount, percent), 4 + 2)
-  // amount × percent / 100: shift the scale by two places instead of dividing.
-  const p = parse(pct)
-  const share = round(toString({ units: p.units, scale: p.scale + 2 }), 2)
-  return round(add(share, fixed), 2)
-}

@@ -62,14 +62,14 @@ export default {
   commands: {
     batchTitle: 'Batch progress', total: 'Total', finished: 'Finished', confirmed: 'Confirmed', meter: 'Meter', status: 'Status', attempts: 'Tries', reason: 'Reason',
     sentAt: 'Sent', createdAt: 'Created', confirmedAt: 'Confirmed / replied', kind: 'Command', source: 'Source', cancel: 'Cancel', resend: 'Re-send',
-    latest: 'Latest {n}', recentBatches: 'Recent batches', batchId: 'Batch id', openBatch: 'Open batch',
+    latest: 'Latest {n}', queue: 'Commands', batches: 'Batches', batchId: 'Batch id', openBatch: 'Open batch', progress: 'Progress', address: 'Meter address', allKinds: 'All commands',
   },
   commandStatus: { QUEUED: 'Queued', SENT: 'Sent', ACKNOWLEDGED: 'Acknowledged', CONFIRMED: 'Confirmed', FAILED: 'Failed', TIMED_OUT: 'Timed out', EXPIRED: 'Expired', CANCELLED: 'Cancelled' },
   commandKind: {
     TRIP: 'Trip', CLOSE: 'Close', HOLD_ON: 'Hold power', HOLD_OFF: 'Release hold', READ: 'Read', TIME_SYNC: 'Time sync', PURCHASE: 'Meter purchase', WRITE: 'Parameter write',
   },
   commandSource: { AUTO: 'Automatic', OPERATOR: 'Operator', SCHEDULE: 'Polling' },
-  customers: { title: 'Customers', new: 'New customer', name: 'Name', phone: 'Phone', searchHint: 'Filter this page by name / shop no. / phone', pick: 'Pick a customer on the left', scopedNote: 'Customers of the meters in your property', created: 'Customer created' },
+  customers: { title: 'Customers', new: 'New customer', name: 'Name', phone: 'Phone', searchHint: 'Search name / shop no. / phone', pick: 'Pick a customer on the left', created: 'Customer created', retired: 'Retired' },
   accounts: {
     number: 'Account no.', state: 'State', open: 'Open account', openFor: 'Open an account for {name}', opened: 'Account opened', none: 'This customer has no account yet', meters: 'Meters', pickMeters: 'Meters in no account (one or several)',
     numberHint: 'Generated when empty', alarm1: 'Alarm amount 1', alarm2: 'Alarm amount 2', creditLimit: 'Credit limit', propertyFee: 'Monthly property fee', initial: 'Initial purchase', initialHint: 'Optional, yuan',
@@ -80,8 +80,8 @@ export default {
   accountState: { OPEN: 'Open', CLOSED: 'Closed' },
   balanceState: { NORMAL: 'Balance normal', LOW_1: 'Below alarm 1', LOW_2: 'Below alarm 2', ARREARS: 'Arrears', EXHAUSTED: 'Credit used up' },
   sales: {
-    findHint: 'Meter address / shop no.', findNote: 'Find the account by one of its meters', pick: 'Find and pick an account first', notFound: 'No such account, or not in your properties',
-    unopened: 'Not opened: {list}', recharge: 'Recharge', rechargeSubmit: 'Recharge', serviceFee: 'Service fee', feeRule: '{percent}% + {fixed} yuan each', credited: 'Credited',
+    findHint: 'Account no. / customer / phone / shop no. / meter address', findNote: 'Find the account by its number, customer or meters', pick: 'Find and pick an account first', notFound: 'No such account, or not in your properties',
+    unopened: 'Not opened: {list}', recharge: 'Recharge', rechargeSubmit: 'Recharge', serviceFee: 'Service fee', feeNote: 'by the rule of this account\'s property', credited: 'Credited',
     badAmount: 'Enter an amount above 0 with at most two decimals', refund: 'Refund', refundConfirm: 'Refund {amount} yuan from account {number}?', transfer: 'Transfer balance', toAccount: 'To account',
     pickAccount: 'Pick the receiving account', recent: 'Recent entries', reverse: 'Reverse', reverseConfirm: 'Reverse this {kind} of {amount} yuan?', done: 'Done', balanceAfter: 'Balance after',
   },
@@ -100,7 +100,7 @@ export default {
   alarms: {
     active: 'Active', history: 'History', kind: 'Kind', severity: 'Severity', subject: 'Subject', detail: 'Detail', state: 'State', raisedAt: 'Raised', clearedAt: 'Cleared',
     acknowledged: 'Acknowledged', ack: 'Acknowledge', none: 'No active alarms', showFolded: 'Show folded alarms', liveHint: 'Live', moreAlarms: '{n} more new alarms', newAlarm: 'New alarm: {kind}',
-    scopedUnavailable: 'Operators limited to some properties cannot list alarms company-wide yet',
+    property: 'Property', allProperties: 'All properties',
   },
   alarmKind: {
     GATEWAY_LOST: 'Gateway lost', METER_LOST: 'Meter lost', PHASE_LOSS: 'Phase loss', UNDER_VOLTAGE: 'Under-voltage', OVER_VOLTAGE: 'Over-voltage', OVERLOAD: 'Overload', REVERSE_ENERGY: 'Reverse energy',

@@ -62,14 +62,14 @@ export default {
   commands: {
     batchTitle: '批量指令进度', total: '总数', finished: '已结束', confirmed: '已确认', meter: '电表', status: '状态', attempts: '次数', reason: '原因',
     sentAt: '发送时间', createdAt: '创建时间', confirmedAt: '确认/应答时间', kind: '指令', source: '来源', cancel: '撤销', resend: '重发',
-    latest: '最近 {n} 条', recentBatches: '最近的批量指令', batchId: '批次号', openBatch: '查看批次',
+    latest: '最近 {n} 条', queue: '指令', batches: '批量指令', batchId: '批次号', openBatch: '查看批次', progress: '进度', address: '表地址', allKinds: '全部指令',
   },
   commandStatus: { QUEUED: '排队中', SENT: '已发送', ACKNOWLEDGED: '已应答', CONFIRMED: '已确认', FAILED: '失败', TIMED_OUT: '超时', EXPIRED: '已过期', CANCELLED: '已撤销' },
   commandKind: {
     TRIP: '拉闸', CLOSE: '合闸', HOLD_ON: '保电', HOLD_OFF: '解除保电', READ: '抄表', TIME_SYNC: '校时', PURCHASE: '表端购电', WRITE: '参数写入',
   },
   commandSource: { AUTO: '自动', OPERATOR: '人工', SCHEDULE: '轮询' },
-  customers: { title: '客户', new: '新增客户', name: '客户名称', phone: '电话', searchHint: '按名称 / 铺位号 / 电话筛选本页', pick: '请在左侧选择客户', scopedNote: '仅显示本项目电表上的客户', created: '客户已创建' },
+  customers: { title: '客户', new: '新增客户', name: '客户名称', phone: '电话', searchHint: '搜索名称 / 铺位号 / 电话', pick: '请在左侧选择客户', created: '客户已创建', retired: '已停用' },
   accounts: {
     number: '户号', state: '状态', open: '开户', openFor: '为 {name} 开户', opened: '开户成功', none: '该客户还没有账户', meters: '电表', pickMeters: '选择未开户的电表（可多选，一户多表）',
     numberHint: '留空自动生成', alarm1: '报警金额1', alarm2: '报警金额2', creditLimit: '赊欠额度', propertyFee: '月物业费', initial: '开户购电', initialHint: '可选，金额（元）',
@@ -80,8 +80,8 @@ export default {
   accountState: { OPEN: '正常', CLOSED: '已销户' },
   balanceState: { NORMAL: '余额正常', LOW_1: '低于报警1', LOW_2: '低于报警2', ARREARS: '欠费', EXHAUSTED: '透支用尽' },
   sales: {
-    findHint: '表地址 / 铺位号', findNote: '按电表查找账户', pick: '请先查找并选择一个账户', notFound: '账户不存在或不在您的管理范围内',
-    unopened: '以下电表未开户：{list}', recharge: '充值', rechargeSubmit: '确认充值', serviceFee: '服务费', feeRule: '{percent}% + {fixed} 元/笔', credited: '实际到账',
+    findHint: '户号 / 客户名称 / 电话 / 铺位号 / 表地址', findNote: '按户号、客户或电表查找账户', pick: '请先查找并选择一个账户', notFound: '账户不存在或不在您的管理范围内',
+    unopened: '以下电表未开户：{list}', recharge: '充值', rechargeSubmit: '确认充值', serviceFee: '服务费', feeNote: '按本账户所在项目的规则', credited: '实际到账',
     badAmount: '请输入大于 0、最多两位小数的金额', refund: '退电', refundConfirm: '确定从户号 {number} 退电 {amount} 元？', transfer: '余额转移', toAccount: '转入账户',
     pickAccount: '选择转入账户', recent: '最近流水', reverse: '冲正', reverseConfirm: '确定冲正这笔{kind}（{amount} 元）？', done: '操作成功', balanceAfter: '操作后余额',
   },
@@ -100,7 +100,7 @@ export default {
   alarms: {
     active: '实时报警', history: '历史报警', kind: '报警类型', severity: '级别', subject: '对象', detail: '详情', state: '状态', raisedAt: '发生时间', clearedAt: '恢复时间',
     acknowledged: '确认', ack: '确认', none: '当前没有报警', showFolded: '显示被合并的报警', liveHint: '实时推送', moreAlarms: '另有 {n} 条新报警', newAlarm: '新报警：{kind}',
-    scopedUnavailable: '限定项目的操作员暂无法查看全公司报警列表',
+    property: '项目', allProperties: '全部项目',
   },
   alarmKind: {
     GATEWAY_LOST: '网关失联', METER_LOST: '电表失联', PHASE_LOSS: '缺相', UNDER_VOLTAGE: '欠压', OVER_VOLTAGE: '过压', OVERLOAD: '过载', REVERSE_ENERGY: '反向电量',

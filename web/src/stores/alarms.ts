@@ -1,31 +1,36 @@
 // Active alarms for the header bell, kept live by the alarms subscription; new ones pop up as
-// notifications.
+// notifications. The server answers with the operator's properties only (scope-aware); the
+// bell and the toasts further follow the property chosen in the header.
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { request } from '@/api/graphql'
 import { subscribe } from '@/api/live'
 import { ActiveAlarmsDocument, AlarmChangesDocument, type AlarmFieldsFragment } from '@/graphql/generated'
+import { useSession } from './session'
 
 export const ACTIVE_LIMIT = 500
 
+/** Whether an alarm belongs to the chosen property (all when none; tenant-wide subjects always). */
+export function inProperty(a: Pick<AlarmFieldsFragment, 'propertyId'>, propertyId: string | null): boolean {
+  return !propertyId || !a.propertyId || a.propertyId === propertyId
+}
+
 export const useAlarms = defineStore('alarms', () => {
-  const active = ref<AlarmFieldsFragment[]>([])
-  const available = ref(true)
+  const session = useSession()
+  const all = ref<AlarmFieldsFragment[]>([])
   const lastChange = ref(0)
   let stop: (() => void) | null = null
   const listeners = new Set<(a: AlarmFieldsFragment, change: string) => void>()
 
+  const active = computed(() => all.value.filter((a) => inProperty(a, session.propertyId)))
   const count = computed(() => active.value.length)
-  const countLabel = computed(() => (active.value.length >= ACTIVE_LIMIT ? `${ACTIVE_LIMIT}+` : String(active.value.length)))
+  const countLabel = computed(() => (all.value.length >= ACTIVE_LIMIT ? `${active.value.length}+` : String(active.value.length)))
 
   async function refresh() {
     try {
-      const data = await request(ActiveAlarmsDocument, { first: ACTIVE_LIMIT })
-      active.value = data.alarms
-      available.value = true
+      all.value = (await request(ActiveAlarmsDocument, { first: ACTIVE_LIMIT })).alarms
     } catch {
-      // Property-scoped operators cannot list alarms tenant-wide (see NOTES-API.md).
-      available.value = false
+      // Kept as it was; the next change or refresh fills it in.
     }
   }
 
@@ -33,26 +38,22 @@ export const useAlarms = defineStore('alarms', () => {
     if (stop) return
     stop = () => undefined
     await refresh()
-    // Refused for property-scoped operators: no subscription then either.
-    if (!available.value) return
     stop = subscribe(AlarmChangesDocument, {}, (data) => {
       const { change, alarm } = data.alarmChanges
       if (change === 'RAISED') {
-        if (!active.value.some((a) => a.id === alarm.id)) active.value = [alarm, ...active.value]
+        if (!all.value.some((a) => a.id === alarm.id)) all.value = [alarm, ...all.value]
       } else {
-        active.value = active.value.filter((a) => a.id !== alarm.id)
+        all.value = all.value.filter((a) => a.id !== alarm.id)
       }
       lastChange.value = Date.now()
       listeners.forEach((l) => l(alarm, change))
-    }, () => {
-      available.value = false
     })
   }
 
   function stopLive() {
     stop?.()
     stop = null
-    active.value = []
+    all.value = []
   }
 
   function onChange(l: (a: AlarmFieldsFragment, change: string) => void) {
@@ -61,8 +62,8 @@ export const useAlarms = defineStore('alarms', () => {
   }
 
   function acknowledged(a: AlarmFieldsFragment) {
-    active.value = active.value.map((x) => (x.id === a.id ? a : x))
+    all.value = all.value.map((x) => (x.id === a.id ? a : x))
   }
 
-  return { active, count, countLabel, available, lastChange, refresh, start, stop: stopLive, onChange, acknowledged }
+  return { active, count, countLabel, lastChange, refresh, start, stop: stopLive, onChange, acknowledged }
 })

@@ -22,8 +22,9 @@ export const useSession = defineStore('session', () => {
     return properties.value.filter((p) => !p.retiredAt && (!scope || scope.includes(p.id)))
   })
   /**
-   * The property every request is narrowed to: the chosen one; a scoped operator always has
-   * one (their requests must name an object of theirs), an unscoped one may choose "all".
+   * The property the screens are narrowed to: the chosen one; a scoped operator always has
+   * one of theirs chosen (the server answers them with their properties only either way), an
+   * unscoped one may choose "all".
    */
   const propertyId = computed<string | null>(() => {
     const vis = visibleProperties.value
