@@ -267,8 +267,8 @@ impl TenantStore {
         if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
             let n = args.push(super::registry::like(q).into());
             filter += &format!(
-                " AND (number LIKE ${n} ESCAPE '\\' OR customer_id IN (SELECT sc.id FROM customers sc WHERE sc.tenant_id = $1
-                   AND (sc.name LIKE ${n} ESCAPE '\\' OR sc.phone LIKE ${n} ESCAPE '\\' OR sc.shop_no LIKE ${n} ESCAPE '\\')))"
+                " AND (LOWER(number) LIKE ${n} ESCAPE '\\' OR customer_id IN (SELECT sc.id FROM customers sc WHERE sc.tenant_id = $1
+                   AND (LOWER(sc.name) LIKE ${n} ESCAPE '\\' OR LOWER(sc.phone) LIKE ${n} ESCAPE '\\' OR LOWER(sc.shop_no) LIKE ${n} ESCAPE '\\')))"
             );
         }
         // A scoped operator sees the accounts with a meter in its properties.

@@ -390,7 +390,9 @@ impl TenantStore {
             None => String::new(),
             Some(q) => {
                 let n = args.push(like(q).into());
-                format!(" AND (name LIKE ${n} ESCAPE '\\' OR phone LIKE ${n} ESCAPE '\\' OR shop_no LIKE ${n} ESCAPE '\\')")
+                format!(
+                    " AND (LOWER(name) LIKE ${n} ESCAPE '\\' OR LOWER(phone) LIKE ${n} ESCAPE '\\' OR LOWER(shop_no) LIKE ${n} ESCAPE '\\')"
+                )
             }
         };
         // As `scope_of` decides: a customer is a scoped operator's when one of its accounts has
@@ -613,7 +615,9 @@ impl TenantStore {
         }
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             let n = args.push(like(q).into());
-            cond += &format!(" AND (m.address LIKE ${n} ESCAPE '\\' OR m.shop_no LIKE ${n} ESCAPE '\\' OR m.model LIKE ${n} ESCAPE '\\')");
+            cond += &format!(
+                " AND (LOWER(m.address) LIKE ${n} ESCAPE '\\' OR LOWER(m.shop_no) LIKE ${n} ESCAPE '\\' OR LOWER(m.model) LIKE ${n} ESCAPE '\\')"
+            );
         }
         if let Some(fee) = &f.fee_state {
             cond += &format!(" AND {FEE_STATE_SQL} = ${}", args.push(fee.clone().into()));
@@ -661,8 +665,10 @@ impl TenantStore {
 }
 
 /// A LIKE pattern matching `q` anywhere, its wildcards escaped (`ESCAPE '\\'`).
+/// Lower-cased: compare with `LOWER(column)`, so the search ignores case on both backends
+/// (SQLite's LIKE ignores ASCII case, PostgreSQL's none).
 pub(crate) fn like(q: &str) -> String {
-    format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+    format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
 }
 
 fn live_value_cols() -> String {
