@@ -323,13 +323,14 @@ async fn the_finance_list_filters_totals_and_pages_across_accounts_within_scope(
     assert_eq!(scoped_totals["data"]["ledgerTotals"]["credits"], "130.00", "{scoped_totals}");
     let v = graphql(app.app.http_addr, Some(&mall), ENTRIES, json!({"f": {"accountId": s.west_account}, "first": 10}));
     assert_eq!(code(&v), "NOT_FOUND", "{v}");
-    // A West entry as the cursor leaks nothing either.
-    let v = graphql(app.app.http_addr, Some(&mall), ENTRIES, json!({"first": 10, "after": to_reverse}));
-    assert!(
-        v["data"]["ledgerEntries"].is_null()
-            || v["data"]["ledgerEntries"]["items"].as_array().unwrap().iter().all(|e| e["entry"]["accountId"] == s.mall_account.as_str()),
-        "{v}"
-    );
+    // A West entry as the cursor is refused exactly like an id that never was: it says nothing.
+    let west_cursor = graphql(app.app.http_addr, Some(&mall), ENTRIES, json!({"first": 10, "after": to_reverse}));
+    let no_cursor = graphql(app.app.http_addr, Some(&mall), ENTRIES, json!({"first": 10, "after": uuid::Uuid::new_v4().to_string()}));
+    assert_eq!(code(&west_cursor), "VALIDATION", "{west_cursor}");
+    assert_eq!(west_cursor["errors"][0]["message"], no_cursor["errors"][0]["message"]);
+    // A cursor outside the filter is refused too (admin, CASH entries, a reversal's id).
+    let v = admin.gql(ENTRIES, json!({"f": {"channel": "CASH"}, "first": 10, "after": reversals[0]["entry"]["id"]}));
+    assert_eq!(code(&v), "VALIDATION", "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -413,6 +414,25 @@ async fn every_list_a_scoped_operator_opens_holds_only_its_properties() {
     assert!(names.contains(&"Mall shop") && !names.contains(&"West shop"), "{names:?}");
     let bills = q("{ bills { accountId } }");
     assert!(bills["data"]["bills"].is_array(), "{bills}");
+    // A customer whose account lost its meters (released, or the account closed) is nobody's
+    // to a scoped operator: not listed, not found, not editable.
+    let west_customer = admin.ok("{ customers(q: \"West shop\") { items { id } } }", json!({}))["customers"]["items"][0]["id"].clone();
+    admin.ok("mutation($m: ID!) { releaseMeter(meterId: $m) }", json!({"m": s.west_meter.0}));
+    let customers = q("{ customers(pageSize: 100) { items { name } } }");
+    let names: Vec<&str> =
+        customers["data"]["customers"]["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert!(!names.contains(&"West shop"), "{names:?}");
+    let edit = graphql(
+        app.app.http_addr,
+        Some(&mall),
+        "mutation($c: ID!) { updateCustomer(input: {id: $c, name: \"Mine now\", phone: \"13800000000\"}) { id } }",
+        json!({"c": west_customer}),
+    );
+    assert_eq!(code(&edit), "NOT_FOUND", "{edit}");
+    // A customer with no account yet is anyone's to open one for.
+    admin.ok("mutation { createCustomer(input: {name: \"Newcomer\", phone: \"13800002222\"}) { id } }", json!({}));
+    let customers = q("{ customers(q: \"Newcomer\") { total } }");
+    assert_eq!(customers["data"]["customers"]["total"].as_u64(), Some(1), "{customers}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -495,7 +515,30 @@ async fn commands_name_their_meter_and_batches_are_listed_within_scope() {
     let seen = graphql(app.app.http_addr, Some(&mall), "{ commandBatches { id } }", json!({}));
     let seen: Vec<&Value> = seen["data"]["commandBatches"].as_array().unwrap().iter().map(|b| &b["id"]).collect();
     assert_eq!(seen, vec![&mall_batch["id"]], "West's batch is not Mall's to see");
+    // An operator of no property at all sees no batch (a NULL must not make foreign meters ours).
+    create_operator(&admin, "nowhere-batches", &role_id(&admin, "tenant admin"), Some(vec![]));
+    let nowhere = app.session(&admin.tenant, "nowhere-batches").await;
+    let seen = graphql(app.app.http_addr, Some(&nowhere), "{ commandBatches { id } }", json!({}));
+    assert_eq!(seen["data"]["commandBatches"], json!([]), "{seen}");
     let other = app.admin("desk-batches-stranger").await;
     assert!(other.ok("{ commandBatches { id } }", json!({}))["commandBatches"].as_array().unwrap().is_empty());
+    assert_eq!(code(&admin.gql("{ commands(status: \"REPLIED\") { id } }", json!({}))), "VALIDATION");
     assert_eq!(code(&admin.gql("{ commandBatches(first: 0) { id } }", json!({}))), "VALIDATION");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_customer_reads_its_ledger_without_the_staffs_usernames() {
+    let s = crate::payments::setup().await;
+    let account = &s.accounts.0;
+    s.admin.ok(
+        "mutation($a: ID!) { recharge(input: {accountId: $a, amount: \"10.00\", channel: CASH}) { receiptNo } }",
+        json!({"a": account}),
+    );
+    let q = "{ myAccounts { id ledger { items { kind operator } } } }";
+    let mine = graphql(s.app.app.http_addr, Some(&s.customer), q, json!({}));
+    let entries = mine["data"]["myAccounts"][0]["ledger"]["items"].as_array().unwrap().clone();
+    assert!(!entries.is_empty(), "{mine}");
+    assert!(entries.iter().all(|e| e["operator"] == ""), "{entries:?}");
+    let staff = s.admin.ok("query($a: ID!) { account(id: $a) { ledger { items { kind operator } } } }", json!({"a": account}));
+    assert_eq!(staff["account"]["ledger"]["items"][0]["operator"], "admin");
 }

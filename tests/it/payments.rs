@@ -62,7 +62,7 @@ async fn with_provider(app: &TestApp) -> (WechatPayStandIn, String) {
 }
 
 /// A customer signed in through the mini-program and bound to the account `number`.
-async fn customer_token(app: &TestApp, admin: &Admin, phone: &str, number: &Value) -> String {
+pub(crate) async fn customer_token(app: &TestApp, admin: &Admin, phone: &str, number: &Value) -> String {
     let wechat =
         server::wechat::standin::WechatStandIn::start("127.0.0.1:0".parse().unwrap(), &[(SP_APPID, "mini-program-secret-0123")]).unwrap();
     admin.ok(

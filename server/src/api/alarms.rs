@@ -99,7 +99,11 @@ impl AlarmQuery {
         let f = AlarmFilter {
             active_only,
             kind,
-            subject_id: subject_id.map(|s| s.to_string()),
+            // Any spelling of an id names the same subject (the guard checked the canonical one).
+            subject_id: match subject_id.as_ref().map(|s| uuid::Uuid::parse_str(s.trim())) {
+                Some(Err(_)) => return Ok(Vec::new()),
+                other => other.map(|u| u.map(|u| u.to_string())).transpose().unwrap_or_default(),
+            },
             folded: include_folded,
             limit: first as u64,
             property,

@@ -75,7 +75,8 @@ pub struct Overview {
     /// Last month's energy over the same span (from its first day to the same day and time),
     /// so that growth compares like with like.
     pub energy_last_month: Decimal,
-    /// Recharges this month so far (售电额), every channel.
+    /// Recharges this month so far (售电额), every channel: gross, as paid in (before service
+    /// fees, refunds and reversals, which the finance list shows).
     pub sales_this_month: Decimal,
     /// Recharges over the same span of last month.
     pub sales_last_month: Decimal,

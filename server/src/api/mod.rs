@@ -15,6 +15,7 @@ pub mod login;
 pub mod money;
 pub mod pay;
 pub mod portal;
+pub mod receipts;
 
 use crate::domain::Invalid;
 use crate::store::StoreError;

@@ -17,7 +17,7 @@ struct PortalDir(PathBuf);
 const API_PREFIXES: [&str; 7] = ["/graphql", "/auth/", "/pay/", "/healthz", "/readyz", "/metrics", "/receipts/"];
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
-                   font-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+                   font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
 /// True when `dir` holds a built portal.
 pub fn is_built(dir: &Path) -> bool {
@@ -31,13 +31,22 @@ pub fn routes(cfg: &mut web::ServiceConfig, dir: Option<PathBuf>) {
     };
     cfg.app_data(web::Data::new(PortalDir(dir.clone())))
         .route("/", web::get().to(index))
+        .route("/", web::head().to(index))
         .route("/index.html", web::get().to(index))
         .service(
             web::scope("/assets")
-                .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "public, max-age=31536000, immutable")))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
+                )
                 .service(Files::new("", dir.join("assets"))),
         )
-        .service(Files::new("/", &dir).default_handler(actix_web::dev::fn_service(fallback)));
+        .service(
+            web::scope("")
+                .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+                .service(Files::new("/", &dir).default_handler(actix_web::dev::fn_service(fallback))),
+        );
 }
 
 async fn index(req: HttpRequest, dir: web::Data<PortalDir>) -> actix_web::Result<HttpResponse> {

@@ -6,8 +6,11 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::ConnectionTrait;
 
+use super::money::{CommandRow, conflict, parse};
+use super::settle::insert_commands;
 use super::sql::{Args, stmt};
-use super::{Result, Store};
+use super::{Result, Store, StoreError, TenantStore};
+use crate::domain::ids::*;
 
 /// When commands are re-sent, given up or expired.
 #[derive(Debug, Clone)]
@@ -210,5 +213,123 @@ impl Store {
         let caches = self.caches.read().ok()?;
         let (user, address) = caches.downlinks.get(&(tenant.to_string(), meter.to_string()))?;
         mqtt_bridge::dlt645::Address::from_u64(*address).map(|a| (user.clone(), a))
+    }
+}
+
+// ---- a tenant's commands: operator commands, the history, cancel and re-send ----
+
+impl TenantStore {
+    /// An operator's relay command for one meter (TRIP, CLOSE, HOLD_ON, HOLD_OFF): queued
+    /// and sent by the dispatcher like the automatic ones.
+    pub async fn operator_command(&self, meter: &MeterId, kind: &str, reason: &str) -> Result<CommandRow> {
+        if !crate::domain::control::COMMAND_KINDS.contains(&kind) {
+            return Err(conflict(format!("unknown command kind {kind:?}")));
+        }
+        let sql = "SELECT account_id FROM meters WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
+        let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?.ok_or(StoreError::NotFound)?;
+        let record = self.command_record(meter.as_str(), r.try_get("", "account_id")?, kind, "OPERATOR", reason);
+        insert_commands(&self.db(), std::slice::from_ref(&record)).await?;
+        self.store.commands.submit(std::slice::from_ref(&record));
+        self.command(&record.id).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn command(&self, id: &str) -> Result<Option<CommandRow>> {
+        Ok(self.commands_where(" AND id = $2", self.args().s(id), 1).await?.pop())
+    }
+
+    /// Cancels a command not yet confirmed (QUEUED or SENT); a frame already on the wire may
+    /// still reach the meter.
+    pub async fn cancel_command(&self, id: &CommandId) -> Result<CommandRow> {
+        self.move_command(id, "CANCELLED", "status IN ('QUEUED', 'SENT', 'ACKNOWLEDGED')", "only a queued or sent command can be cancelled")
+            .await
+    }
+
+    /// Queues a failed, timed-out or cancelled command again with fresh attempts (re-send).
+    pub async fn resend_command(&self, id: &CommandId) -> Result<CommandRow> {
+        self.move_command(
+            id,
+            "QUEUED",
+            "status IN ('FAILED', 'TIMED_OUT', 'CANCELLED')",
+            "only a failed, timed-out or cancelled command can be re-sent",
+        )
+        .await
+    }
+
+    async fn move_command(&self, id: &CommandId, to: &str, from: &str, refusal: &str) -> Result<CommandRow> {
+        let sql = format!(
+            "UPDATE commands SET status = $3, attempts = CASE WHEN $3 = 'QUEUED' THEN 0 ELSE attempts END WHERE tenant_id = $1 AND id = $2 AND {from}"
+        );
+        let done = self.db().execute_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()).s(to))).await?;
+        let row = self.command(id.as_str()).await?.ok_or(StoreError::NotFound)?;
+        if done.rows_affected() == 0 {
+            return Err(conflict(format!("{refusal} (it is {})", row.status)));
+        }
+        if to == "QUEUED" {
+            let record = self.command_record(row.meter_id.as_str(), row.account_id.clone(), &row.kind, &row.source, &row.reason);
+            self.store.commands.submit(std::slice::from_ref(&record));
+        }
+        Ok(row)
+    }
+
+    pub async fn commands(&self, meter: Option<&MeterId>, limit: u64) -> Result<Vec<CommandRow>> {
+        self.commands_filtered(meter, None, None, limit).await
+    }
+
+    /// Commands, newest first, of one meter, in one status, of one kind.
+    pub async fn commands_filtered(
+        &self,
+        meter: Option<&MeterId>,
+        status: Option<&str>,
+        kind: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<CommandRow>> {
+        let mut args = self.args();
+        let mut cond = String::new();
+        if let Some(m) = meter {
+            cond += &format!(" AND meter_id = ${}", args.push(m.as_str().to_string().into()));
+        }
+        if let Some(s) = status {
+            cond += &format!(" AND status = ${}", args.push(s.to_string().into()));
+        }
+        if let Some(k) = kind {
+            cond += &format!(" AND kind = ${}", args.push(k.to_string().into()));
+        }
+        self.commands_where(&cond, args, limit).await
+    }
+
+    pub(crate) async fn commands_where(&self, cond: &str, mut args: Args, limit: u64) -> Result<Vec<CommandRow>> {
+        // A scoped operator sees the commands of its properties' meters.
+        let scope = self.scope_clause("sm.property_id", &mut args);
+        let cond = if scope.is_empty() {
+            cond.to_string()
+        } else {
+            format!("{cond} AND meter_id IN (SELECT sm.id FROM meters sm WHERE sm.tenant_id = $1{scope})")
+        };
+        let sql = format!(
+            "SELECT id, meter_id, account_id, kind, source, reason, payload, status, attempts, created_at, sent_at, replied_at, confirmed_at,
+                    COALESCE((SELECT am.address FROM meters am WHERE am.tenant_id = commands.tenant_id AND am.id = commands.meter_id), '') AS meter_address
+             FROM commands WHERE tenant_id = $1{cond} ORDER BY created_at DESC, id LIMIT {limit}"
+        );
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CommandRow {
+                    id: parse(r, "id", CommandId::parse)?,
+                    meter_id: parse(r, "meter_id", MeterId::parse)?,
+                    account_id: r.try_get("", "account_id")?,
+                    kind: r.try_get("", "kind")?,
+                    source: r.try_get("", "source")?,
+                    reason: r.try_get("", "reason")?,
+                    payload: r.try_get("", "payload")?,
+                    status: r.try_get("", "status")?,
+                    attempts: super::registry::int(r, "attempts")?,
+                    created_at: r.try_get("", "created_at")?,
+                    sent_at: r.try_get("", "sent_at")?,
+                    replied_at: r.try_get("", "replied_at")?,
+                    confirmed_at: r.try_get("", "confirmed_at")?,
+                    meter_address: r.try_get("", "meter_address")?,
+                })
+            })
+            .collect()
     }
 }

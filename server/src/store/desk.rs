@@ -359,8 +359,13 @@ impl TenantStore {
         let mut args = self.args();
         let mut cond = self.entry_conditions(f, &mut args);
         if let Some(id) = after {
-            let sql = "SELECT created_at FROM ledger_entries WHERE tenant_id = $1 AND id = $2";
-            let Some(c) = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(id))).await? else {
+            // The cursor must be an entry of this very list (filter and scope): anything else is
+            // refused alike, so a cursor says nothing about entries the caller may not see.
+            let mut cargs = self.args();
+            let ccond = self.entry_conditions(f, &mut cargs);
+            let n = cargs.push(id.to_string().into());
+            let sql = format!("SELECT e.created_at FROM ledger_entries e WHERE {ccond} AND e.id = ${n}");
+            let Some(c) = self.db().query_one_raw(stmt(self.backend(), &sql, cargs)).await? else {
                 return Err(StoreError::NotFound);
             };
             let at: DateTime<Utc> = c.try_get("", "created_at")?;

@@ -135,7 +135,10 @@ const SCOPED_TABLES: &[(&str, &str)] = &[
     ),
     (
         "customers",
-        "SELECT m.property_id AS p FROM customers c LEFT JOIN accounts a ON a.tenant_id = c.tenant_id AND a.customer_id = c.id
+        // An account without meters (closed, or all released) still binds its customer: it
+        // yields '' (no property), so the customer is no scoped operator's.
+        "SELECT COALESCE(m.property_id, CASE WHEN a.id IS NOT NULL THEN '' END) AS p FROM customers c
+         LEFT JOIN accounts a ON a.tenant_id = c.tenant_id AND a.customer_id = c.id
          LEFT JOIN meters m ON m.tenant_id = a.tenant_id AND m.account_id = a.id WHERE c.tenant_id = $1 AND c.id = $2",
     ),
     (

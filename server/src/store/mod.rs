@@ -4,6 +4,7 @@
 //! [`Store`] under names that say so.
 
 mod alarms;
+mod anomalies;
 mod billing;
 mod bulk;
 mod commands;
@@ -18,6 +19,7 @@ mod payments;
 mod registry;
 mod settle;
 mod sql;
+mod tariffs;
 mod wall;
 
 use crate::ids::NewId;
@@ -33,6 +35,7 @@ use tenant_migrations::sea_orm_migration::MigratorTrait;
 use crate::control::{CommandLog, CommandPort};
 use crate::domain::ids::{GatewayId, MeterId, TenantId};
 pub use alarms::{ALARM_KINDS, AlarmEvent, AlarmFilter, AlarmRow};
+pub use anomalies::{AnomalyResolution, ResolutionEffect};
 pub use billing::*;
 pub use commands::{DUE_PER_PASS, DueCommand, DuePolicy};
 pub use desk::{DeskEntry, EntryFilter, EntryTotals, GatewayCounts, MeterCounts, RECHARGE_KINDS, TrendRow};

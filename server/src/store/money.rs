@@ -17,7 +17,7 @@ use crate::domain::ids::*;
 use crate::domain::ledger::{EntryKind, ServiceFee, Thresholds, decide, states_entered, yuan};
 use crate::domain::metering::{from_scaled, scale};
 use crate::domain::settlement::Point;
-use crate::domain::tariff::{PriceRule, Tariff, TariffSpec};
+use crate::domain::tariff::{PriceRule, TariffSpec};
 
 #[derive(Debug, Clone)]
 pub struct AccountRow {
@@ -161,7 +161,7 @@ const ACCOUNT_COLS: &str = "id, customer_id, number, balance_x100, carry, state,
     credit_limit_x100, alarm1_x100, alarm2_x100, property_fee_x100, created_at, closed_at";
 pub(crate) const ENTRY_COLS: &str = "id, account_id, kind, amount_x100, created_at, receipt_no, meter_id, read_at, reverses_id, external_ref, detail, note, invoiced_at, created_by";
 
-fn account_row(r: &QueryResult) -> Result<AccountRow> {
+pub(super) fn account_row(r: &QueryResult) -> Result<AccountRow> {
     let int = |c: &str| super::registry::int(r, c);
     let carry: String = r.try_get("", "carry")?;
     Ok(AccountRow {
@@ -202,12 +202,12 @@ pub(crate) fn entry_row(r: &QueryResult) -> Result<EntryRow> {
     })
 }
 
-fn parse<T>(r: &QueryResult, col: &str, f: fn(&str) -> Option<T>) -> Result<T> {
+pub(super) fn parse<T>(r: &QueryResult, col: &str, f: fn(&str) -> Option<T>) -> Result<T> {
     let text: String = r.try_get("", col)?;
     f(&text).ok_or_else(|| StoreError::Database(format!("bad id in {col}")))
 }
 
-fn conflict(msg: impl Into<String>) -> StoreError {
+pub(super) fn conflict(msg: impl Into<String>) -> StoreError {
     StoreError::Conflict(msg.into())
 }
 
@@ -236,7 +236,7 @@ pub struct Replacement {
 }
 
 impl TenantStore {
-    async fn begin(&self) -> Result<DatabaseTransaction> {
+    pub(super) async fn begin(&self) -> Result<DatabaseTransaction> {
         Ok(self.db().begin().await?)
     }
 
@@ -364,7 +364,7 @@ impl TenantStore {
 
     /// The newest energy registers of a meter as a settlement point, from `readings` or
     /// `meter_live`.
-    async fn newest_point(&self, txn: &DatabaseTransaction, table: &str, meter: &str) -> Result<Option<Point>> {
+    pub(super) async fn newest_point(&self, txn: &DatabaseTransaction, table: &str, meter: &str) -> Result<Option<Point>> {
         let sql = format!(
             "SELECT read_at, energy_total_x100 AS total_x100, energy_t1_x100 AS t1_x100, energy_t2_x100 AS t2_x100,
                     energy_t3_x100 AS t3_x100, energy_t4_x100 AS t4_x100 FROM {table}
@@ -751,58 +751,6 @@ impl TenantStore {
         }
     }
 
-    /// An operator's relay command for one meter (TRIP, CLOSE, HOLD_ON, HOLD_OFF): queued
-    /// and sent by the dispatcher like the automatic ones.
-    pub async fn operator_command(&self, meter: &MeterId, kind: &str, reason: &str) -> Result<CommandRow> {
-        if !crate::domain::control::COMMAND_KINDS.contains(&kind) {
-            return Err(conflict(format!("unknown command kind {kind:?}")));
-        }
-        let sql = "SELECT account_id FROM meters WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
-        let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?.ok_or(StoreError::NotFound)?;
-        let record = self.command_record(meter.as_str(), r.try_get("", "account_id")?, kind, "OPERATOR", reason);
-        insert_commands(&self.db(), std::slice::from_ref(&record)).await?;
-        self.store.commands.submit(std::slice::from_ref(&record));
-        self.command(&record.id).await?.ok_or(StoreError::NotFound)
-    }
-
-    pub async fn command(&self, id: &str) -> Result<Option<CommandRow>> {
-        Ok(self.commands_where(" AND id = $2", self.args().s(id), 1).await?.pop())
-    }
-
-    /// Cancels a command not yet confirmed (QUEUED or SENT); a frame already on the wire may
-    /// still reach the meter.
-    pub async fn cancel_command(&self, id: &CommandId) -> Result<CommandRow> {
-        self.move_command(id, "CANCELLED", "status IN ('QUEUED', 'SENT', 'ACKNOWLEDGED')", "only a queued or sent command can be cancelled")
-            .await
-    }
-
-    /// Queues a failed, timed-out or cancelled command again with fresh attempts (re-send).
-    pub async fn resend_command(&self, id: &CommandId) -> Result<CommandRow> {
-        self.move_command(
-            id,
-            "QUEUED",
-            "status IN ('FAILED', 'TIMED_OUT', 'CANCELLED')",
-            "only a failed, timed-out or cancelled command can be re-sent",
-        )
-        .await
-    }
-
-    async fn move_command(&self, id: &CommandId, to: &str, from: &str, refusal: &str) -> Result<CommandRow> {
-        let sql = format!(
-            "UPDATE commands SET status = $3, attempts = CASE WHEN $3 = 'QUEUED' THEN 0 ELSE attempts END WHERE tenant_id = $1 AND id = $2 AND {from}"
-        );
-        let done = self.db().execute_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()).s(to))).await?;
-        let row = self.command(id.as_str()).await?.ok_or(StoreError::NotFound)?;
-        if done.rows_affected() == 0 {
-            return Err(conflict(format!("{refusal} (it is {})", row.status)));
-        }
-        if to == "QUEUED" {
-            let record = self.command_record(row.meter_id.as_str(), row.account_id.clone(), &row.kind, &row.source, &row.reason);
-            self.store.commands.submit(std::slice::from_ref(&record));
-        }
-        Ok(row)
-    }
-
     /// Closes an account (销户): it must not owe money; a positive balance is refunded in
     /// full on the closing receipt; its meters are released.
     pub async fn close_account(&self, account: &AccountId, note: &str) -> Result<Posted> {
@@ -910,443 +858,6 @@ impl TenantStore {
         self.store.publish_alarms(&alarms);
         self.store.reload_caches().await?;
         Ok(acc)
-    }
-
-    // ---- tariffs, price rule, fees ----
-
-    pub async fn money_settings(&self) -> Result<MoneySettings> {
-        let sql = "SELECT default_tariff_id, catalogue_price, price_margin_percent, jump_limit_kw, settlement_day, settlement_hour,
-                   fee_percent, fee_fixed_x100 FROM tenants WHERE id = $1";
-        let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args())).await?.ok_or(StoreError::NotFound)?;
-        let dec = |c: &str| -> Result<Decimal> { r.try_get::<String>("", c).map(|s| s.parse().unwrap_or_default()).map_err(Into::into) };
-        let margin = dec("price_margin_percent")?;
-        let catalogue: Option<String> = r.try_get("", "catalogue_price")?;
-        Ok(MoneySettings {
-            default_tariff_id: r.try_get::<Option<String>>("", "default_tariff_id")?.as_deref().and_then(TariffId::parse),
-            price_rule: catalogue.and_then(|c| c.parse().ok()).map(|catalogue| PriceRule { catalogue, margin_percent: margin }),
-            margin_percent: margin,
-            jump_limit_kw: dec("jump_limit_kw")?,
-            settlement_day: super::registry::int(&r, "settlement_day")?,
-            settlement_hour: super::registry::int(&r, "settlement_hour")?,
-            service_fee: ServiceFee { percent: dec("fee_percent")?, fixed_fen: super::registry::int(&r, "fee_fixed_x100")? },
-        })
-    }
-
-    pub async fn set_price_rule(&self, catalogue: Option<Decimal>, margin_percent: Decimal) -> Result<MoneySettings> {
-        let sql = "UPDATE tenants SET catalogue_price = $2, price_margin_percent = $3 WHERE id = $1";
-        self.store
-            .db
-            .execute_raw(stmt(self.backend(), sql, self.args().os(catalogue.map(|c| c.to_string())).s(margin_percent.to_string())))
-            .await?;
-        self.money_settings().await
-    }
-
-    pub async fn set_billing_settings(&self, jump_limit_kw: Decimal, settlement_day: i64, settlement_hour: i64) -> Result<MoneySettings> {
-        let sql = "UPDATE tenants SET jump_limit_kw = $2, settlement_day = $3, settlement_hour = $4 WHERE id = $1";
-        self.store
-            .db
-            .execute_raw(stmt(self.backend(), sql, self.args().s(jump_limit_kw.to_string()).i(settlement_day).i(settlement_hour)))
-            .await?;
-        self.money_settings().await
-    }
-
-    /// Sets the service fee of the tenant (no property) or of one property (None clears it).
-    pub async fn set_service_fee(&self, property: Option<&PropertyId>, fee: Option<ServiceFee>) -> Result<()> {
-        let b = self.backend();
-        match property {
-            None => {
-                let f = fee.unwrap_or_default();
-                let sql = "UPDATE tenants SET fee_percent = $2, fee_fixed_x100 = $3 WHERE id = $1";
-                self.db().execute_raw(stmt(b, sql, self.args().s(f.percent.to_string()).i(f.fixed_fen))).await?;
-            }
-            Some(p) => {
-                let sql = "UPDATE properties SET fee_percent = $3, fee_fixed_x100 = $4 WHERE tenant_id = $1 AND id = $2";
-                let args = self.args().s(p.as_str()).os(fee.map(|f| f.percent.to_string())).oi(fee.map(|f| f.fixed_fen));
-                if self.db().execute_raw(stmt(b, sql, args)).await?.rows_affected() == 0 {
-                    return Err(StoreError::NotFound);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    pub async fn property_fee(&self, property: &PropertyId) -> Result<Option<ServiceFee>> {
-        let sql = "SELECT fee_percent, fee_fixed_x100 FROM properties WHERE tenant_id = $1 AND id = $2";
-        let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(property.as_str()))).await?.ok_or(StoreError::NotFound)?;
-        let pct: Option<String> = r.try_get("", "fee_percent")?;
-        Ok(match (pct, super::registry::opt_int(&r, "fee_fixed_x100")?) {
-            (Some(p), Some(f)) => Some(ServiceFee { percent: p.parse().unwrap_or_default(), fixed_fen: f }),
-            _ => None,
-        })
-    }
-
-    /// Creates a tariff with its first version. The price rule (F40) is checked here:
-    /// a tariff above the cap needs `override_cap` and is then flagged.
-    pub async fn create_tariff(
-        &self,
-        name: &str,
-        effective_from: DateTime<Utc>,
-        spec: &TariffSpec,
-        override_cap: bool,
-    ) -> Result<TariffRow> {
-        let id = TariffId::from_uuid(uuid::Uuid::new_v4());
-        let txn = self.begin().await?;
-        let sql = "INSERT INTO tariffs (tenant_id, id, name, created_at) VALUES ($1, $2, $3, $4)";
-        txn.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(name).t(Utc::now()))).await?;
-        self.insert_version(&txn, &id, effective_from, spec, override_cap).await?;
-        txn.commit().await?;
-        self.tariff(&id).await?.ok_or(StoreError::NotFound)
-    }
-
-    /// Adds a version taking effect at `effective_from` (history is kept; the past may be
-    /// corrected by adding a version with an earlier instant and re-rating).
-    pub async fn add_tariff_version(
-        &self,
-        tariff: &TariffId,
-        effective_from: DateTime<Utc>,
-        spec: &TariffSpec,
-        override_cap: bool,
-    ) -> Result<TariffRow> {
-        let txn = self.begin().await?;
-        let found = txn
-            .query_one_raw(stmt(self.backend(), "SELECT id FROM tariffs WHERE tenant_id = $1 AND id = $2", self.args().s(tariff.as_str())))
-            .await?;
-        if found.is_none() {
-            return Err(StoreError::NotFound);
-        }
-        self.insert_version(&txn, tariff, effective_from, spec, override_cap).await?;
-        txn.commit().await?;
-        self.store.forget_tariff(self.tenant.as_str(), tariff.as_str());
-        self.tariff(tariff).await?.ok_or(StoreError::NotFound)
-    }
-
-    async fn insert_version(
-        &self,
-        txn: &DatabaseTransaction,
-        id: &TariffId,
-        from: DateTime<Utc>,
-        spec: &TariffSpec,
-        override_cap: bool,
-    ) -> Result<()> {
-        let tariff = Tariff::from_spec(spec).map_err(|e| StoreError::Conflict(e.to_string()))?;
-        let rule = self.money_settings().await?.price_rule;
-        let above = rule.and_then(|r| r.exceeded_by(&tariff));
-        if let Some(cap) = above
-            && !override_cap
-        {
-            return Err(StoreError::Conflict(format!(
-                "the highest price {} is above the allowed {} (catalogue price plus margin); confirm with overridePriceCap",
-                tariff.highest_price(),
-                cap.round_dp(6)
-            )));
-        }
-        let body = serde_json::to_string(spec).map_err(|e| StoreError::Database(e.to_string()))?;
-        let sql = "INSERT INTO tariff_versions (tenant_id, tariff_id, effective_from, spec, above_cap, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-        let args = self.args().s(id.as_str()).t(from).s(body).i(i64::from(above.is_some())).t(Utc::now());
-        txn.execute_raw(stmt(self.backend(), sql, args)).await?;
-        Ok(())
-    }
-
-    pub async fn tariff(&self, id: &TariffId) -> Result<Option<TariffRow>> {
-        Ok(self.tariffs_where(Some(id)).await?.pop())
-    }
-
-    pub async fn tariffs(&self) -> Result<Vec<TariffRow>> {
-        self.tariffs_where(None).await
-    }
-
-    async fn tariffs_where(&self, id: Option<&TariffId>) -> Result<Vec<TariffRow>> {
-        let b = self.backend();
-        let (cond, args) = match id {
-            Some(id) => (" AND id = $2", self.args().s(id.as_str())),
-            None => ("", self.args()),
-        };
-        let sql = format!("SELECT id, name, created_at FROM tariffs WHERE tenant_id = $1{cond} ORDER BY name, id");
-        let mut out = Vec::new();
-        for r in self.db().query_all_raw(stmt(b, &sql, args)).await? {
-            let tid = parse(&r, "id", TariffId::parse)?;
-            let sql = "SELECT effective_from, spec, above_cap, created_at FROM tariff_versions WHERE tenant_id = $1 AND tariff_id = $2 ORDER BY effective_from";
-            let mut versions = Vec::new();
-            for v in self.db().query_all_raw(stmt(b, sql, self.args().s(tid.as_str()))).await? {
-                let spec: String = v.try_get("", "spec")?;
-                versions.push(TariffVersionRow {
-                    effective_from: v.try_get("", "effective_from")?,
-                    spec: serde_json::from_str(&spec).map_err(|e| StoreError::Database(e.to_string()))?,
-                    above_cap: super::registry::int(&v, "above_cap")? != 0,
-                    created_at: v.try_get("", "created_at")?,
-                });
-            }
-            out.push(TariffRow { id: tid, name: r.try_get("", "name")?, created_at: r.try_get("", "created_at")?, versions });
-        }
-        Ok(out)
-    }
-
-    /// Assigns a tariff to the tenant (default), a property, or a meter (override); `None`
-    /// clears it. Waiting NO_TARIFF anomalies are released to be priced on the next reading.
-    pub async fn assign_tariff(&self, tariff: Option<&TariffId>, property: Option<&PropertyId>, meter: Option<&MeterId>) -> Result<()> {
-        let b = self.backend();
-        if let Some(t) = tariff
-            && self.tariff(t).await?.is_none()
-        {
-            return Err(StoreError::NotFound);
-        }
-        let t = tariff.map(|t| t.to_string());
-        let done = match (property, meter) {
-            (None, None) => {
-                self.db().execute_raw(stmt(b, "UPDATE tenants SET default_tariff_id = $2 WHERE id = $1", self.args().os(t))).await?
-            }
-            (Some(p), None) => {
-                self.store
-                    .db
-                    .execute_raw(stmt(
-                        b,
-                        "UPDATE properties SET tariff_id = $3 WHERE tenant_id = $1 AND id = $2",
-                        self.args().s(p.as_str()).os(t),
-                    ))
-                    .await?
-            }
-            (None, Some(m)) => {
-                self.store
-                    .db
-                    .execute_raw(stmt(
-                        b,
-                        "UPDATE meters SET tariff_id = $3 WHERE tenant_id = $1 AND id = $2",
-                        self.args().s(m.as_str()).os(t),
-                    ))
-                    .await?
-            }
-            (Some(_), Some(_)) => return Err(conflict("assign to a property or a meter, not both")),
-        };
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let sql = "UPDATE settlement_anomalies SET resolved_at = $2, resolution = 'TARIFF_ASSIGNED' WHERE tenant_id = $1 AND kind = 'NO_TARIFF' AND resolved_at IS NULL";
-        self.db().execute_raw(stmt(b, sql, self.args().t(Utc::now()))).await?;
-        Ok(())
-    }
-
-    // ---- anomalies and commands ----
-
-    pub async fn anomalies(&self, open_only: bool, meter: Option<&MeterId>) -> Result<Vec<AnomalyRow>> {
-        let mut cond = String::new();
-        let mut args = self.args();
-        if open_only {
-            cond.push_str(" AND resolved_at IS NULL");
-        }
-        if let Some(m) = meter {
-            cond.push_str(" AND meter_id = $2");
-            args = args.s(m.as_str());
-        }
-        let sql = format!(
-            "SELECT id, meter_id, kind, detail, read_at, detected_at, resolved_at, resolution FROM settlement_anomalies
-             WHERE tenant_id = $1{cond} ORDER BY detected_at DESC, id LIMIT 500"
-        );
-        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AnomalyRow {
-                    id: parse(r, "id", AnomalyId::parse)?,
-                    meter_id: parse(r, "meter_id", MeterId::parse)?,
-                    kind: r.try_get("", "kind")?,
-                    detail: r.try_get("", "detail")?,
-                    read_at: r.try_get("", "read_at")?,
-                    detected_at: r.try_get("", "detected_at")?,
-                    resolved_at: r.try_get("", "resolved_at")?,
-                    resolution: r.try_get("", "resolution")?,
-                })
-            })
-            .collect()
-    }
-
-    /// Resolves an anomaly (see [`AnomalyResolution`]) and hands on what it decided.
-    pub async fn resolve_anomaly(&self, id: &AnomalyId, how: AnomalyResolution) -> Result<AnomalyRow> {
-        let txn = self.begin().await?;
-        let (meter, _, commands, alarms) = self.apply_resolution(&txn, id, how).await?;
-        txn.commit().await?;
-        self.store.commands.submit(&commands);
-        self.store.publish_alarms(&alarms);
-        let mut all = self.anomalies(false, MeterId::parse(&meter).as_ref()).await?;
-        all.retain(|a| a.id == *id);
-        all.pop().ok_or(StoreError::NotFound)
-    }
-
-    /// What each resolution of an open anomaly would bill, computed by applying it in a
-    /// transaction that is rolled back: nothing changes.
-    pub async fn preview_anomaly(&self, id: &AnomalyId) -> Result<Vec<ResolutionEffect>> {
-        let mut out = Vec::new();
-        for how in AnomalyResolution::ALL {
-            let txn = self.begin().await?;
-            match self.apply_resolution(&txn, id, how).await {
-                Ok((_, effect, _, _)) => out.push(effect),
-                Err(StoreError::Conflict(why)) => {
-                    out.push(ResolutionEffect { resolution: how, refused: Some(why), ..ResolutionEffect::none(how) })
-                }
-                Err(e) => return Err(e),
-            }
-            txn.rollback().await?;
-        }
-        Ok(out)
-    }
-
-    async fn apply_resolution(
-        &self,
-        txn: &DatabaseTransaction,
-        id: &AnomalyId,
-        how: AnomalyResolution,
-    ) -> Result<(String, ResolutionEffect, Vec<CommandRecord>, Vec<super::AlarmEvent>)> {
-        let b = self.backend();
-        let sql = "SELECT meter_id, kind, read_at FROM settlement_anomalies WHERE tenant_id = $1 AND id = $2 AND resolved_at IS NULL";
-        let r = txn.query_one_raw(stmt(b, sql, self.args().s(id.as_str()))).await?.ok_or(StoreError::NotFound)?;
-        let meter: String = r.try_get("", "meter_id")?;
-        let kind: String = r.try_get("", "kind")?;
-        let at: DateTime<Utc> = r.try_get("", "read_at")?;
-        if how == AnomalyResolution::BillAsIs && kind == "REGISTER_BACKWARDS" {
-            return Err(conflict("a register that went backwards can only be rebased"));
-        }
-        let sql = "SELECT read_at FROM meter_settlement WHERE tenant_id = $1 AND meter_id = $2";
-        let from: Option<DateTime<Utc>> = match txn.query_one_raw(stmt(b, sql, self.args().s(&meter))).await? {
-            Some(r) => Some(r.try_get("", "read_at")?),
-            None => None,
-        };
-        // Resolved first: settling below may record a new anomaly of the same kind (a second
-        // reset), which the open one would otherwise swallow.
-        let sql = "UPDATE settlement_anomalies SET resolved_at = $3, resolution = $4 WHERE tenant_id = $1 AND id = $2";
-        txn.execute_raw(stmt(b, sql, self.args().s(id.as_str()).t(Utc::now()).s(how.as_str()))).await?;
-        let (mut commands, mut alarms) = (Vec::new(), Vec::new());
-        let settle = |arrivals: Vec<Point>, checked: bool| {
-            let arrivals: Vec<_> = arrivals
-                .into_iter()
-                .map(|point| super::settle::Arrival { tenant: self.tenant.to_string(), meter: meter.clone(), point })
-                .collect();
-            async move {
-                if checked {
-                    self.store.settle_arrivals(txn, arrivals).await
-                } else {
-                    self.store.settle_arrivals_unchecked(txn, arrivals).await
-                }
-            }
-        };
-        let mut baseline = None;
-        match how {
-            AnomalyResolution::Rebase => {
-                if let Some(point) = self.newest_point(txn, "readings", &meter).await? {
-                    upsert_cursors(txn, &[cursor_row(self.tenant.as_str(), &meter, &point)]).await?;
-                    baseline = Some(point);
-                }
-            }
-            AnomalyResolution::RebaseAtAnomaly => {
-                if from.is_some_and(|c| c >= at) {
-                    return Err(conflict("settlement has already moved past the anomalous reading"));
-                }
-                let points = self.points_from(txn, &meter, at).await?;
-                if let Some(first) = points.first().filter(|p| p.at == at) {
-                    upsert_cursors(txn, &[cursor_row(self.tenant.as_str(), &meter, first)]).await?;
-                    baseline = Some(*first);
-                    let (_, c, a) = settle(points.into_iter().skip(1).collect(), true).await?;
-                    commands.extend(c);
-                    alarms.extend(a);
-                } else {
-                    return Err(conflict("the anomalous reading has no energy register to start from"));
-                }
-            }
-            AnomalyResolution::BillAsIs => {
-                if let Some(point) = self.newest_point(txn, "readings", &meter).await? {
-                    let (_, c, a) = settle(vec![point], false).await?;
-                    commands.extend(c);
-                    alarms.extend(a);
-                }
-            }
-        }
-        // What the resolution charged: the meter's energy charges after the held cursor.
-        let sql = "SELECT amount_x100, detail FROM ledger_entries WHERE tenant_id = $1 AND meter_id = $2 AND kind = 'ENERGY_CHARGE' AND read_at > $3";
-        let mut effect = ResolutionEffect::none(how);
-        effect.baseline = baseline;
-        let since = from.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-        for r in txn.query_all_raw(stmt(b, sql, self.args().s(&meter).t(since))).await? {
-            effect.amount_x100 -= super::registry::int(&r, "amount_x100")?;
-            effect.charges += 1;
-            let detail: String = r.try_get("", "detail")?;
-            if let Some(e) = serde_json::from_str::<serde_json::Value>(&detail).ok().and_then(|d| d.get("energy").cloned()) {
-                effect.energy += serde_json::from_value::<Decimal>(e).unwrap_or_default();
-            }
-        }
-        Ok((meter, effect, commands, alarms))
-    }
-
-    /// A meter's readings with an energy register at or after `at`, oldest first.
-    async fn points_from(&self, txn: &DatabaseTransaction, meter: &str, at: DateTime<Utc>) -> Result<Vec<Point>> {
-        let sql = "SELECT read_at, energy_total_x100 AS total_x100, energy_t1_x100 AS t1_x100, energy_t2_x100 AS t2_x100,
-                          energy_t3_x100 AS t3_x100, energy_t4_x100 AS t4_x100 FROM readings
-                   WHERE tenant_id = $1 AND meter_id = $2 AND read_at >= $3 AND energy_total_x100 IS NOT NULL ORDER BY read_at";
-        let mut out = Vec::new();
-        for r in txn.query_all_raw(stmt(self.backend(), sql, self.args().s(meter).t(at))).await? {
-            if let Some(p) = super::billing::point_of(&r, "read_at", "")? {
-                out.push(p);
-            }
-        }
-        Ok(out)
-    }
-
-    pub async fn commands(&self, meter: Option<&MeterId>, limit: u64) -> Result<Vec<CommandRow>> {
-        self.commands_filtered(meter, None, None, limit).await
-    }
-
-    /// Commands, newest first, of one meter, in one status, of one kind.
-    pub async fn commands_filtered(
-        &self,
-        meter: Option<&MeterId>,
-        status: Option<&str>,
-        kind: Option<&str>,
-        limit: u64,
-    ) -> Result<Vec<CommandRow>> {
-        let mut args = self.args();
-        let mut cond = String::new();
-        if let Some(m) = meter {
-            cond += &format!(" AND meter_id = ${}", args.push(m.as_str().to_string().into()));
-        }
-        if let Some(s) = status {
-            cond += &format!(" AND status = ${}", args.push(s.to_string().into()));
-        }
-        if let Some(k) = kind {
-            cond += &format!(" AND kind = ${}", args.push(k.to_string().into()));
-        }
-        self.commands_where(&cond, args, limit).await
-    }
-
-    pub(crate) async fn commands_where(&self, cond: &str, mut args: Args, limit: u64) -> Result<Vec<CommandRow>> {
-        // A scoped operator sees the commands of its properties' meters.
-        let scope = self.scope_clause("sm.property_id", &mut args);
-        let cond = if scope.is_empty() {
-            cond.to_string()
-        } else {
-            format!("{cond} AND meter_id IN (SELECT sm.id FROM meters sm WHERE sm.tenant_id = $1{scope})")
-        };
-        let sql = format!(
-            "SELECT id, meter_id, account_id, kind, source, reason, payload, status, attempts, created_at, sent_at, replied_at, confirmed_at,
-                    COALESCE((SELECT am.address FROM meters am WHERE am.tenant_id = commands.tenant_id AND am.id = commands.meter_id), '') AS meter_address
-             FROM commands WHERE tenant_id = $1{cond} ORDER BY created_at DESC, id LIMIT {limit}"
-        );
-        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CommandRow {
-                    id: parse(r, "id", CommandId::parse)?,
-                    meter_id: parse(r, "meter_id", MeterId::parse)?,
-                    account_id: r.try_get("", "account_id")?,
-                    kind: r.try_get("", "kind")?,
-                    source: r.try_get("", "source")?,
-                    reason: r.try_get("", "reason")?,
-                    payload: r.try_get("", "payload")?,
-                    status: r.try_get("", "status")?,
-                    attempts: super::registry::int(r, "attempts")?,
-                    created_at: r.try_get("", "created_at")?,
-                    sent_at: r.try_get("", "sent_at")?,
-                    replied_at: r.try_get("", "replied_at")?,
-                    confirmed_at: r.try_get("", "confirmed_at")?,
-                    meter_address: r.try_get("", "meter_address")?,
-                })
-            })
-            .collect()
     }
 
     /// Meter-side prepaid purchase (本地费控购电): the money is taken from the account as a
@@ -1582,51 +1093,4 @@ async fn insert_entries<C: ConnectionTrait>(db: &C, tenant: &str, entries: &[Ent
     )
     .await?;
     Ok(())
-}
-
-/// How an operator settles an anomaly that holds a meter's settlement (异常处理).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AnomalyResolution {
-    /// The meter's newest reading becomes the baseline: nothing since the anomaly is billed.
-    Rebase,
-    /// The anomalous reading itself (a register reset, a replaced meter's first reading)
-    /// becomes the baseline, and every reading after it is billed from there.
-    RebaseAtAnomaly,
-    /// The jump was real consumption: billed now, without the jump check.
-    BillAsIs,
-}
-
-impl AnomalyResolution {
-    pub const ALL: [AnomalyResolution; 3] = [AnomalyResolution::Rebase, AnomalyResolution::RebaseAtAnomaly, AnomalyResolution::BillAsIs];
-
-    /// As recorded on the anomaly.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AnomalyResolution::Rebase => "REBASED",
-            AnomalyResolution::RebaseAtAnomaly => "REBASED_AT_ANOMALY",
-            AnomalyResolution::BillAsIs => "BILLED_AS_IS",
-        }
-    }
-}
-
-/// What one resolution bills (or would bill: a preview).
-#[derive(Debug, Clone)]
-pub struct ResolutionEffect {
-    pub resolution: AnomalyResolution,
-    /// kWh charged (primary side, PT×CT applied).
-    pub energy: Decimal,
-    /// Fen charged to the account.
-    pub amount_x100: i64,
-    /// Energy-charge entries posted.
-    pub charges: usize,
-    /// The reading settlement continues from.
-    pub baseline: Option<Point>,
-    /// Why this resolution is not allowed, if it is not.
-    pub refused: Option<String>,
-}
-
-impl ResolutionEffect {
-    fn none(resolution: AnomalyResolution) -> Self {
-        Self { resolution, energy: Decimal::ZERO, amount_x100: 0, charges: 0, baseline: None, refused: None }
-    }
 }

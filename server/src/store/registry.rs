@@ -396,14 +396,16 @@ impl TenantStore {
             }
         };
         // As `scope_of` decides: a customer is a scoped operator's when one of its accounts has
-        // a meter in its properties, or when no account of its has a meter anywhere yet.
+        // a meter in its properties, or when it has no account at all yet.
         let scope = match self.scope() {
             None => String::new(),
             Some(props) => {
                 let marks: Vec<String> = props.iter().map(|p| format!("${}", args.push(p.clone().into()))).collect();
                 let list = if marks.is_empty() { "NULL".to_string() } else { marks.join(", ") };
                 let held = "SELECT a.customer_id FROM accounts a JOIN meters sm ON sm.tenant_id = a.tenant_id AND sm.account_id = a.id WHERE a.tenant_id = $1";
-                format!(" AND (id IN ({held} AND sm.property_id IN ({list})) OR id NOT IN ({held}))")
+                format!(
+                    " AND (id IN ({held} AND sm.property_id IN ({list})) OR NOT EXISTS (SELECT 1 FROM accounts na WHERE na.tenant_id = $1 AND na.customer_id = customers.id))"
+                )
             }
         };
         let scope = format!("{search}{scope}");
