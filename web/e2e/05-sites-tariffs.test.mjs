@@ -181,6 +181,11 @@ test('a TOU plan with a gap is refused in the browser; a valid one is saved and 
   const meters = (await q(admin.accessToken, METERS, { p: property.id })).meters.items
   assert.equal(meters.length, 2)
   for (const m of meters) assert.ok(m.priceNow && prices.some((x) => Number(x) === Number(m.priceNow)), `meter ${m.address} priced by the new tariff (${m.priceNow})`)
+  // The price notice is the server's, and names the new tariff.
+  await p.click('[data-test=price-notice]')
+  await p.frameLocator('[data-test=notice-frame]').locator(`h2 >> text="${tariffName}"`).waitFor()
+  await p.click('.el-dialog__headerbtn >> visible=true')
+  await p.waitForSelector('[data-test=notice-frame]', { state: 'detached' })
   await p.click(`[data-test=tariff-table] [data-tariff="${tariffName}"]`)
   await shot(p, 'tariffs')
   await p.close()
