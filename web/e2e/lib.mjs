@@ -76,6 +76,8 @@ export async function page(b, { lang = 'zh-CN', tokens = null } = {}) {
   const ctx = await b.newContext({ viewport: { width: 1440, height: 900 }, locale: lang, timezoneId: 'Asia/Shanghai' })
   await ctx.addInitScript(
     ([l, t]) => {
+      // Sandboxed frames (the price notice) have no storage.
+      if (window.origin === 'null') return
       if (!sessionStorage.getItem('e2e-init')) {
         sessionStorage.setItem('e2e-init', '1')
         localStorage.setItem('voltledger.lang', l)

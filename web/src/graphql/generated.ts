@@ -14,6 +14,13 @@ export type AccountTermsInput = {
   thresholds: ThresholdsInput;
 };
 
+export type AddTariffVersionInput = {
+  effectiveFrom: string;
+  overridePriceCap?: boolean;
+  tariff: TariffInput;
+  tariffId: string | number;
+};
+
 /** Assigns a tariff: to a meter (override), a property, or, with neither, the tenant default. */
 export type AssignTariffInput = {
   meterId?: string | number | null | undefined;
@@ -55,10 +62,35 @@ export type ChangeMyPasswordInput = {
   newPassword: string;
 };
 
+export type CreateAreaInput = {
+  floorArea?: string | null | undefined;
+  name: string;
+  propertyId: string | number;
+};
+
 export type CreateCustomerInput = {
   name: string;
   phone?: string;
   shopNo?: string;
+};
+
+export type CreatePropertyInput = {
+  address?: string;
+  name: string;
+};
+
+export type CreateTariffInput = {
+  /** When the first version takes effect; now when omitted. */
+  effectiveFrom?: string | null | undefined;
+  name: string;
+  /** Accept a price above the cap (F40); the version is flagged. */
+  overridePriceCap?: boolean;
+  tariff: TariffInput;
+};
+
+export type DatePlanInput = {
+  date: string;
+  periods: Array<PeriodInput>;
 };
 
 /** A meter (4G) or a gateway: exactly one. */
@@ -210,6 +242,12 @@ export type OpenAccountInput = {
   thresholds?: ThresholdsInput | null | undefined;
 };
 
+export type PeriodInput = {
+  end: string;
+  rate: TouRate;
+  start: string;
+};
+
 /** A permission a role can grant (权限). */
 export type Permission =
   /** Remote control and pushes (远程控制). */
@@ -231,6 +269,11 @@ export type Permission =
   /** Tenant settings: tariffs, prices, friendly hours, notifications (设置). */
   | 'SETTINGS';
 
+export type RatePriceInput = {
+  price: string;
+  rate: TouRate;
+};
+
 /** How an operator-taken recharge was paid (收款方式). */
 export type RechargeChannel =
   | 'CASH'
@@ -251,6 +294,29 @@ export type RefundInput = {
   note?: string;
 };
 
+export type RegisterGatewayInput = {
+  name?: string;
+  propertyId: string | number;
+  serial: string;
+};
+
+export type RegisterMeterInput = {
+  /** 12-digit DL/T 645 address. */
+  address: string;
+  areaId?: string | number | null | undefined;
+  billingMode?: BillingMode | null | undefined;
+  ctRatio?: number | null | undefined;
+  customerId?: string | number | null | undefined;
+  /** Required for LORA_GATEWAY meters. */
+  gatewayId?: string | number | null | undefined;
+  linkType: LinkType;
+  model?: string;
+  phases: number;
+  propertyId: string | number;
+  ptRatio?: number | null | undefined;
+  shopNo?: string;
+};
+
 /** The relay position the platform wants (继电器). */
 export type RelayPosition =
   | 'CLOSED'
@@ -268,11 +334,43 @@ export type ReplaceMeterInput = {
   replacedAt?: string | null | undefined;
 };
 
+export type SeasonInput = {
+  from: string;
+  periods: Array<PeriodInput>;
+  to: string;
+};
+
+/** A tariff version: prices, the day plan(s), the TOU source, tiers. */
+export type TariffInput = {
+  capacityPricePerKw?: string | null | undefined;
+  dates?: Array<DatePlanInput>;
+  periods?: Array<PeriodInput>;
+  prices: Array<RatePriceInput>;
+  seasons?: Array<SeasonInput>;
+  source?: TouSource;
+  tiers?: TiersInput | null | undefined;
+};
+
 export type ThresholdsInput = {
   alarm1?: string;
   alarm2?: string;
   /** Credit limit (赊欠额度), yuan ≥ 0; the trip happens at minus this balance. */
   creditLimit?: string;
+};
+
+/** Tier cycle (阶梯周期). */
+export type TierCycle =
+  | 'MONTHLY'
+  | 'YEARLY';
+
+export type TierStepInput = {
+  add: string;
+  upTo?: string | null | undefined;
+};
+
+export type TiersInput = {
+  cycle: TierCycle;
+  steps: Array<TierStepInput>;
 };
 
 /** TOU rate (费率): sharp 尖, peak 峰, flat 平, valley 谷, deep valley 深谷. */
@@ -282,6 +380,13 @@ export type TouRate =
   | 'PEAK'
   | 'SHARP'
   | 'VALLEY';
+
+/** Who decides the TOU period of each kWh (分时依据). */
+export type TouSource =
+  /** The meter's per-rate registers (表计费率寄存器). */
+  | 'METER_REGISTERS'
+  /** The platform's calendar in the tenant's time zone (平台时段). */
+  | 'PLATFORM_CALENDAR';
 
 export type TransferInput = {
   amount: string;
@@ -293,6 +398,23 @@ export type TransferInput = {
 export type TrendBucket =
   | 'DAY'
   | 'HOUR';
+
+export type UpdateAreaInput = {
+  floorArea?: string | null | undefined;
+  id: string | number;
+  name: string;
+};
+
+export type UpdateGatewayInput = {
+  id: string | number;
+  name: string;
+};
+
+export type UpdatePropertyInput = {
+  address?: string;
+  id: string | number;
+  name: string;
+};
 
 export type AlarmFieldsFragment = { id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null, subjectLabel: string, propertyId: string | null };
 
@@ -662,6 +784,178 @@ export type ReceiptQueryVariables = Exact<{
 
 export type ReceiptQuery = { receipt: { number: number, total: string, html: string, account: { id: string, number: string, balance: string }, entries: Array<{ id: string, kind: EntryKind, amount: string, createdAt: string }> } | null };
 
+export type SitePropertyFragment = { id: string, name: string, address: string, createdAt: string, retiredAt: string | null };
+
+export type SiteAreaFragment = { id: string, propertyId: string, name: string, floorArea: string | null, retiredAt: string | null };
+
+export type SiteGatewayFragment = { id: string, propertyId: string, serial: string, name: string, linkState: LinkState, lastSeenAt: string | null, retiredAt: string | null };
+
+export type SiteMeterFragment = { id: string, address: string, model: string, phases: number, ptRatio: number, ctRatio: number, linkType: LinkType, billingMode: BillingMode, shopNo: string, propertyId: string, areaId: string | null, areaName: string | null, gatewayId: string | null, tariffId: string | null, linkState: LinkState, lastSeenAt: string | null, retiredAt: string | null };
+
+export type CredentialsFragment = { username: string, password: string, uplinkTopic: string, downlinkTopic: string };
+
+export type SitePropertiesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SitePropertiesQuery = { properties: Array<{ id: string, name: string, address: string, createdAt: string, retiredAt: string | null }> };
+
+export type SiteAreasQueryVariables = Exact<{
+  propertyId: string | number;
+}>;
+
+
+export type SiteAreasQuery = { areas: Array<{ id: string, propertyId: string, name: string, floorArea: string | null, retiredAt: string | null }> };
+
+export type SiteGatewaysQueryVariables = Exact<{
+  page: number;
+  pageSize: number;
+}>;
+
+
+export type SiteGatewaysQuery = { gateways: { total: number, items: Array<{ id: string, propertyId: string, serial: string, name: string, linkState: LinkState, lastSeenAt: string | null, retiredAt: string | null }> } };
+
+export type SiteMetersQueryVariables = Exact<{
+  filter: MeterFilter;
+  page: number;
+  pageSize: number;
+}>;
+
+
+export type SiteMetersQuery = { meters: { total: number, items: Array<{ id: string, address: string, model: string, phases: number, ptRatio: number, ctRatio: number, linkType: LinkType, billingMode: BillingMode, shopNo: string, propertyId: string, areaId: string | null, areaName: string | null, gatewayId: string | null, tariffId: string | null, linkState: LinkState, lastSeenAt: string | null, retiredAt: string | null }> } };
+
+export type CreatePropertyMutationVariables = Exact<{
+  input: CreatePropertyInput;
+}>;
+
+
+export type CreatePropertyMutation = { createProperty: { id: string, name: string, address: string, createdAt: string, retiredAt: string | null } };
+
+export type UpdatePropertyMutationVariables = Exact<{
+  input: UpdatePropertyInput;
+}>;
+
+
+export type UpdatePropertyMutation = { updateProperty: { id: string, name: string, address: string, createdAt: string, retiredAt: string | null } };
+
+export type RetirePropertyMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetirePropertyMutation = { retireProperty: { id: string, name: string, address: string, createdAt: string, retiredAt: string | null } };
+
+export type CreateAreaMutationVariables = Exact<{
+  input: CreateAreaInput;
+}>;
+
+
+export type CreateAreaMutation = { createArea: { id: string, propertyId: string, name: string, floorArea: string | null, retiredAt: string | null } };
+
+export type UpdateAreaMutationVariables = Exact<{
+  input: UpdateAreaInput;
+}>;
+
+
+export type UpdateAreaMutation = { updateArea: { id: string, propertyId: string, name: string, floorArea: string | null, retiredAt: string | null } };
+
+export type RetireAreaMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetireAreaMutation = { retireArea: { id: string, propertyId: string, name: string, floorArea: string | null, retiredAt: string | null } };
+
+export type RegisterGatewayMutationVariables = Exact<{
+  input: RegisterGatewayInput;
+}>;
+
+
+export type RegisterGatewayMutation = { registerGateway: { gateway: { id: string, propertyId: string, serial: string, name: string, linkState: LinkState, lastSeenAt: string | null, retiredAt: string | null }, credentials: { username: string, password: string, uplinkTopic: string, downlinkTopic: string } } };
+
+export type UpdateGatewayMutationVariables = Exact<{
+  input: UpdateGatewayInput;
+}>;
+
+
+export type UpdateGatewayMutation = { updateGateway: { id: string, propertyId: string, serial: string, name: string, linkState: LinkState, lastSeenAt: string | null, retiredAt: string | null } };
+
+export type RetireGatewayMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetireGatewayMutation = { retireGateway: { id: string, propertyId: string, serial: string, name: string, linkState: LinkState, lastSeenAt: string | null, retiredAt: string | null } };
+
+export type RegisterMeterMutationVariables = Exact<{
+  input: RegisterMeterInput;
+}>;
+
+
+export type RegisterMeterMutation = { registerMeter: { meter: { id: string, address: string, model: string, phases: number, ptRatio: number, ctRatio: number, linkType: LinkType, billingMode: BillingMode, shopNo: string, propertyId: string, areaId: string | null, areaName: string | null, gatewayId: string | null, tariffId: string | null, linkState: LinkState, lastSeenAt: string | null, retiredAt: string | null }, credentials: { username: string, password: string, uplinkTopic: string, downlinkTopic: string } | null } };
+
+export type RetireMeterMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetireMeterMutation = { retireMeter: { id: string, address: string, model: string, phases: number, ptRatio: number, ctRatio: number, linkType: LinkType, billingMode: BillingMode, shopNo: string, propertyId: string, areaId: string | null, areaName: string | null, gatewayId: string | null, tariffId: string | null, linkState: LinkState, lastSeenAt: string | null, retiredAt: string | null } };
+
+export type RotateCredentialMutationVariables = Exact<{
+  input: DeviceInput;
+}>;
+
+
+export type RotateCredentialMutation = { rotateDeviceCredential: { username: string, password: string, uplinkTopic: string, downlinkTopic: string } };
+
+export type RevokeCredentialMutationVariables = Exact<{
+  input: DeviceInput;
+}>;
+
+
+export type RevokeCredentialMutation = { revokeDeviceCredential: boolean };
+
+export type TariffVersionFieldsFragment = { effectiveFrom: string, source: TouSource, capacityPricePerKw: string | null, aboveCap: boolean, createdAt: string, prices: Array<{ rate: TouRate, price: string }>, periods: Array<{ start: string, end: string, rate: TouRate }>, seasons: Array<{ from: string, to: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, dates: Array<{ date: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, tiers: { cycle: TierCycle, steps: Array<{ upTo: string | null, add: string }> } | null };
+
+export type TariffFieldsFragment = { id: string, name: string, createdAt: string, versions: Array<{ effectiveFrom: string, source: TouSource, capacityPricePerKw: string | null, aboveCap: boolean, createdAt: string, prices: Array<{ rate: TouRate, price: string }>, periods: Array<{ start: string, end: string, rate: TouRate }>, seasons: Array<{ from: string, to: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, dates: Array<{ date: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, tiers: { cycle: TierCycle, steps: Array<{ upTo: string | null, add: string }> } | null }> };
+
+export type TariffListQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type TariffListQuery = { tariffs: Array<{ id: string, name: string, createdAt: string, versions: Array<{ effectiveFrom: string, source: TouSource, capacityPricePerKw: string | null, aboveCap: boolean, createdAt: string, prices: Array<{ rate: TouRate, price: string }>, periods: Array<{ start: string, end: string, rate: TouRate }>, seasons: Array<{ from: string, to: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, dates: Array<{ date: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, tiers: { cycle: TierCycle, steps: Array<{ upTo: string | null, add: string }> } | null }> }>, moneySettings: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null }, properties: Array<{ id: string, name: string, retiredAt: string | null }> };
+
+export type PriceNoticeQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PriceNoticeQuery = { priceNotice: string };
+
+export type TariffMeterSearchQueryVariables = Exact<{
+  q?: string | null | undefined;
+}>;
+
+
+export type TariffMeterSearchQuery = { meters: { items: Array<{ id: string, address: string, shopNo: string, tariffId: string | null }> } };
+
+export type CreateTariffMutationVariables = Exact<{
+  input: CreateTariffInput;
+}>;
+
+
+export type CreateTariffMutation = { createTariff: { id: string, name: string, createdAt: string, versions: Array<{ effectiveFrom: string, source: TouSource, capacityPricePerKw: string | null, aboveCap: boolean, createdAt: string, prices: Array<{ rate: TouRate, price: string }>, periods: Array<{ start: string, end: string, rate: TouRate }>, seasons: Array<{ from: string, to: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, dates: Array<{ date: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, tiers: { cycle: TierCycle, steps: Array<{ upTo: string | null, add: string }> } | null }> } };
+
+export type AddTariffVersionMutationVariables = Exact<{
+  input: AddTariffVersionInput;
+}>;
+
+
+export type AddTariffVersionMutation = { addTariffVersion: { id: string, name: string, createdAt: string, versions: Array<{ effectiveFrom: string, source: TouSource, capacityPricePerKw: string | null, aboveCap: boolean, createdAt: string, prices: Array<{ rate: TouRate, price: string }>, periods: Array<{ start: string, end: string, rate: TouRate }>, seasons: Array<{ from: string, to: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, dates: Array<{ date: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, tiers: { cycle: TierCycle, steps: Array<{ upTo: string | null, add: string }> } | null }> } };
+
+export type AssignTariffToMutationVariables = Exact<{
+  input: AssignTariffInput;
+}>;
+
+
+export type AssignTariffToMutation = { assignTariff: boolean };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -816,6 +1110,155 @@ export const EntryFieldsFragmentDoc = new TypedDocumentString(`
   channel
 }
     `, {"fragmentName":"EntryFields"}) as unknown as TypedDocumentString<EntryFieldsFragment, unknown>;
+export const SitePropertyFragmentDoc = new TypedDocumentString(`
+    fragment SiteProperty on Property {
+  id
+  name
+  address
+  createdAt
+  retiredAt
+}
+    `, {"fragmentName":"SiteProperty"}) as unknown as TypedDocumentString<SitePropertyFragment, unknown>;
+export const SiteAreaFragmentDoc = new TypedDocumentString(`
+    fragment SiteArea on Area {
+  id
+  propertyId
+  name
+  floorArea
+  retiredAt
+}
+    `, {"fragmentName":"SiteArea"}) as unknown as TypedDocumentString<SiteAreaFragment, unknown>;
+export const SiteGatewayFragmentDoc = new TypedDocumentString(`
+    fragment SiteGateway on Gateway {
+  id
+  propertyId
+  serial
+  name
+  linkState
+  lastSeenAt
+  retiredAt
+}
+    `, {"fragmentName":"SiteGateway"}) as unknown as TypedDocumentString<SiteGatewayFragment, unknown>;
+export const SiteMeterFragmentDoc = new TypedDocumentString(`
+    fragment SiteMeter on Meter {
+  id
+  address
+  model
+  phases
+  ptRatio
+  ctRatio
+  linkType
+  billingMode
+  shopNo
+  propertyId
+  areaId
+  areaName
+  gatewayId
+  tariffId
+  linkState
+  lastSeenAt
+  retiredAt
+}
+    `, {"fragmentName":"SiteMeter"}) as unknown as TypedDocumentString<SiteMeterFragment, unknown>;
+export const CredentialsFragmentDoc = new TypedDocumentString(`
+    fragment Credentials on DeviceCredentials {
+  username
+  password
+  uplinkTopic
+  downlinkTopic
+}
+    `, {"fragmentName":"Credentials"}) as unknown as TypedDocumentString<CredentialsFragment, unknown>;
+export const TariffVersionFieldsFragmentDoc = new TypedDocumentString(`
+    fragment TariffVersionFields on TariffVersion {
+  effectiveFrom
+  prices {
+    rate
+    price
+  }
+  periods {
+    start
+    end
+    rate
+  }
+  seasons {
+    from
+    to
+    periods {
+      start
+      end
+      rate
+    }
+  }
+  dates {
+    date
+    periods {
+      start
+      end
+      rate
+    }
+  }
+  source
+  tiers {
+    cycle
+    steps {
+      upTo
+      add
+    }
+  }
+  capacityPricePerKw
+  aboveCap
+  createdAt
+}
+    `, {"fragmentName":"TariffVersionFields"}) as unknown as TypedDocumentString<TariffVersionFieldsFragment, unknown>;
+export const TariffFieldsFragmentDoc = new TypedDocumentString(`
+    fragment TariffFields on Tariff {
+  id
+  name
+  createdAt
+  versions {
+    ...TariffVersionFields
+  }
+}
+    fragment TariffVersionFields on TariffVersion {
+  effectiveFrom
+  prices {
+    rate
+    price
+  }
+  periods {
+    start
+    end
+    rate
+  }
+  seasons {
+    from
+    to
+    periods {
+      start
+      end
+      rate
+    }
+  }
+  dates {
+    date
+    periods {
+      start
+      end
+      rate
+    }
+  }
+  source
+  tiers {
+    cycle
+    steps {
+      upTo
+      add
+    }
+  }
+  capacityPricePerKw
+  aboveCap
+  createdAt
+}`, {"fragmentName":"TariffFields"}) as unknown as TypedDocumentString<TariffFieldsFragment, unknown>;
 export const ActiveAlarmsDocument = new TypedDocumentString(`
     query ActiveAlarms($first: Int!) {
   alarms(activeOnly: true, first: $first) {
@@ -1944,3 +2387,482 @@ export const ReceiptDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ReceiptQuery, ReceiptQueryVariables>;
+export const SitePropertiesDocument = new TypedDocumentString(`
+    query SiteProperties {
+  properties {
+    ...SiteProperty
+  }
+}
+    fragment SiteProperty on Property {
+  id
+  name
+  address
+  createdAt
+  retiredAt
+}`) as unknown as TypedDocumentString<SitePropertiesQuery, SitePropertiesQueryVariables>;
+export const SiteAreasDocument = new TypedDocumentString(`
+    query SiteAreas($propertyId: ID!) {
+  areas(propertyId: $propertyId) {
+    ...SiteArea
+  }
+}
+    fragment SiteArea on Area {
+  id
+  propertyId
+  name
+  floorArea
+  retiredAt
+}`) as unknown as TypedDocumentString<SiteAreasQuery, SiteAreasQueryVariables>;
+export const SiteGatewaysDocument = new TypedDocumentString(`
+    query SiteGateways($page: Int!, $pageSize: Int!) {
+  gateways(page: $page, pageSize: $pageSize) {
+    total
+    items {
+      ...SiteGateway
+    }
+  }
+}
+    fragment SiteGateway on Gateway {
+  id
+  propertyId
+  serial
+  name
+  linkState
+  lastSeenAt
+  retiredAt
+}`) as unknown as TypedDocumentString<SiteGatewaysQuery, SiteGatewaysQueryVariables>;
+export const SiteMetersDocument = new TypedDocumentString(`
+    query SiteMeters($filter: MeterFilter!, $page: Int!, $pageSize: Int!) {
+  meters(filter: $filter, page: $page, pageSize: $pageSize) {
+    total
+    items {
+      ...SiteMeter
+    }
+  }
+}
+    fragment SiteMeter on Meter {
+  id
+  address
+  model
+  phases
+  ptRatio
+  ctRatio
+  linkType
+  billingMode
+  shopNo
+  propertyId
+  areaId
+  areaName
+  gatewayId
+  tariffId
+  linkState
+  lastSeenAt
+  retiredAt
+}`) as unknown as TypedDocumentString<SiteMetersQuery, SiteMetersQueryVariables>;
+export const CreatePropertyDocument = new TypedDocumentString(`
+    mutation CreateProperty($input: CreatePropertyInput!) {
+  createProperty(input: $input) {
+    ...SiteProperty
+  }
+}
+    fragment SiteProperty on Property {
+  id
+  name
+  address
+  createdAt
+  retiredAt
+}`) as unknown as TypedDocumentString<CreatePropertyMutation, CreatePropertyMutationVariables>;
+export const UpdatePropertyDocument = new TypedDocumentString(`
+    mutation UpdateProperty($input: UpdatePropertyInput!) {
+  updateProperty(input: $input) {
+    ...SiteProperty
+  }
+}
+    fragment SiteProperty on Property {
+  id
+  name
+  address
+  createdAt
+  retiredAt
+}`) as unknown as TypedDocumentString<UpdatePropertyMutation, UpdatePropertyMutationVariables>;
+export const RetirePropertyDocument = new TypedDocumentString(`
+    mutation RetireProperty($id: ID!) {
+  retireProperty(input: {id: $id}) {
+    ...SiteProperty
+  }
+}
+    fragment SiteProperty on Property {
+  id
+  name
+  address
+  createdAt
+  retiredAt
+}`) as unknown as TypedDocumentString<RetirePropertyMutation, RetirePropertyMutationVariables>;
+export const CreateAreaDocument = new TypedDocumentString(`
+    mutation CreateArea($input: CreateAreaInput!) {
+  createArea(input: $input) {
+    ...SiteArea
+  }
+}
+    fragment SiteArea on Area {
+  id
+  propertyId
+  name
+  floorArea
+  retiredAt
+}`) as unknown as TypedDocumentString<CreateAreaMutation, CreateAreaMutationVariables>;
+export const UpdateAreaDocument = new TypedDocumentString(`
+    mutation UpdateArea($input: UpdateAreaInput!) {
+  updateArea(input: $input) {
+    ...SiteArea
+  }
+}
+    fragment SiteArea on Area {
+  id
+  propertyId
+  name
+  floorArea
+  retiredAt
+}`) as unknown as TypedDocumentString<UpdateAreaMutation, UpdateAreaMutationVariables>;
+export const RetireAreaDocument = new TypedDocumentString(`
+    mutation RetireArea($id: ID!) {
+  retireArea(input: {id: $id}) {
+    ...SiteArea
+  }
+}
+    fragment SiteArea on Area {
+  id
+  propertyId
+  name
+  floorArea
+  retiredAt
+}`) as unknown as TypedDocumentString<RetireAreaMutation, RetireAreaMutationVariables>;
+export const RegisterGatewayDocument = new TypedDocumentString(`
+    mutation RegisterGateway($input: RegisterGatewayInput!) {
+  registerGateway(input: $input) {
+    gateway {
+      ...SiteGateway
+    }
+    credentials {
+      ...Credentials
+    }
+  }
+}
+    fragment SiteGateway on Gateway {
+  id
+  propertyId
+  serial
+  name
+  linkState
+  lastSeenAt
+  retiredAt
+}
+fragment Credentials on DeviceCredentials {
+  username
+  password
+  uplinkTopic
+  downlinkTopic
+}`) as unknown as TypedDocumentString<RegisterGatewayMutation, RegisterGatewayMutationVariables>;
+export const UpdateGatewayDocument = new TypedDocumentString(`
+    mutation UpdateGateway($input: UpdateGatewayInput!) {
+  updateGateway(input: $input) {
+    ...SiteGateway
+  }
+}
+    fragment SiteGateway on Gateway {
+  id
+  propertyId
+  serial
+  name
+  linkState
+  lastSeenAt
+  retiredAt
+}`) as unknown as TypedDocumentString<UpdateGatewayMutation, UpdateGatewayMutationVariables>;
+export const RetireGatewayDocument = new TypedDocumentString(`
+    mutation RetireGateway($id: ID!) {
+  retireGateway(input: {id: $id}) {
+    ...SiteGateway
+  }
+}
+    fragment SiteGateway on Gateway {
+  id
+  propertyId
+  serial
+  name
+  linkState
+  lastSeenAt
+  retiredAt
+}`) as unknown as TypedDocumentString<RetireGatewayMutation, RetireGatewayMutationVariables>;
+export const RegisterMeterDocument = new TypedDocumentString(`
+    mutation RegisterMeter($input: RegisterMeterInput!) {
+  registerMeter(input: $input) {
+    meter {
+      ...SiteMeter
+    }
+    credentials {
+      ...Credentials
+    }
+  }
+}
+    fragment SiteMeter on Meter {
+  id
+  address
+  model
+  phases
+  ptRatio
+  ctRatio
+  linkType
+  billingMode
+  shopNo
+  propertyId
+  areaId
+  areaName
+  gatewayId
+  tariffId
+  linkState
+  lastSeenAt
+  retiredAt
+}
+fragment Credentials on DeviceCredentials {
+  username
+  password
+  uplinkTopic
+  downlinkTopic
+}`) as unknown as TypedDocumentString<RegisterMeterMutation, RegisterMeterMutationVariables>;
+export const RetireMeterDocument = new TypedDocumentString(`
+    mutation RetireMeter($id: ID!) {
+  retireMeter(input: {id: $id}) {
+    ...SiteMeter
+  }
+}
+    fragment SiteMeter on Meter {
+  id
+  address
+  model
+  phases
+  ptRatio
+  ctRatio
+  linkType
+  billingMode
+  shopNo
+  propertyId
+  areaId
+  areaName
+  gatewayId
+  tariffId
+  linkState
+  lastSeenAt
+  retiredAt
+}`) as unknown as TypedDocumentString<RetireMeterMutation, RetireMeterMutationVariables>;
+export const RotateCredentialDocument = new TypedDocumentString(`
+    mutation RotateCredential($input: DeviceInput!) {
+  rotateDeviceCredential(input: $input) {
+    ...Credentials
+  }
+}
+    fragment Credentials on DeviceCredentials {
+  username
+  password
+  uplinkTopic
+  downlinkTopic
+}`) as unknown as TypedDocumentString<RotateCredentialMutation, RotateCredentialMutationVariables>;
+export const RevokeCredentialDocument = new TypedDocumentString(`
+    mutation RevokeCredential($input: DeviceInput!) {
+  revokeDeviceCredential(input: $input)
+}
+    `) as unknown as TypedDocumentString<RevokeCredentialMutation, RevokeCredentialMutationVariables>;
+export const TariffListDocument = new TypedDocumentString(`
+    query TariffList {
+  tariffs {
+    ...TariffFields
+  }
+  moneySettings {
+    defaultTariffId
+    cataloguePrice
+    marginPercent
+    priceCap
+  }
+  properties {
+    id
+    name
+    retiredAt
+  }
+}
+    fragment TariffVersionFields on TariffVersion {
+  effectiveFrom
+  prices {
+    rate
+    price
+  }
+  periods {
+    start
+    end
+    rate
+  }
+  seasons {
+    from
+    to
+    periods {
+      start
+      end
+      rate
+    }
+  }
+  dates {
+    date
+    periods {
+      start
+      end
+      rate
+    }
+  }
+  source
+  tiers {
+    cycle
+    steps {
+      upTo
+      add
+    }
+  }
+  capacityPricePerKw
+  aboveCap
+  createdAt
+}
+fragment TariffFields on Tariff {
+  id
+  name
+  createdAt
+  versions {
+    ...TariffVersionFields
+  }
+}`) as unknown as TypedDocumentString<TariffListQuery, TariffListQueryVariables>;
+export const PriceNoticeDocument = new TypedDocumentString(`
+    query PriceNotice {
+  priceNotice
+}
+    `) as unknown as TypedDocumentString<PriceNoticeQuery, PriceNoticeQueryVariables>;
+export const TariffMeterSearchDocument = new TypedDocumentString(`
+    query TariffMeterSearch($q: String) {
+  meters(filter: {q: $q}, page: 1, pageSize: 20) {
+    items {
+      id
+      address
+      shopNo
+      tariffId
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TariffMeterSearchQuery, TariffMeterSearchQueryVariables>;
+export const CreateTariffDocument = new TypedDocumentString(`
+    mutation CreateTariff($input: CreateTariffInput!) {
+  createTariff(input: $input) {
+    ...TariffFields
+  }
+}
+    fragment TariffVersionFields on TariffVersion {
+  effectiveFrom
+  prices {
+    rate
+    price
+  }
+  periods {
+    start
+    end
+    rate
+  }
+  seasons {
+    from
+    to
+    periods {
+      start
+      end
+      rate
+    }
+  }
+  dates {
+    date
+    periods {
+      start
+      end
+      rate
+    }
+  }
+  source
+  tiers {
+    cycle
+    steps {
+      upTo
+      add
+    }
+  }
+  capacityPricePerKw
+  aboveCap
+  createdAt
+}
+fragment TariffFields on Tariff {
+  id
+  name
+  createdAt
+  versions {
+    ...TariffVersionFields
+  }
+}`) as unknown as TypedDocumentString<CreateTariffMutation, CreateTariffMutationVariables>;
+export const AddTariffVersionDocument = new TypedDocumentString(`
+    mutation AddTariffVersion($input: AddTariffVersionInput!) {
+  addTariffVersion(input: $input) {
+    ...TariffFields
+  }
+}
+    fragment TariffVersionFields on TariffVersion {
+  effectiveFrom
+  prices {
+    rate
+    price
+  }
+  periods {
+    start
+    end
+    rate
+  }
+  seasons {
+    from
+    to
+    periods {
+      start
+      end
+      rate
+    }
+  }
+  dates {
+    date
+    periods {
+      start
+      end
+      rate
+    }
+  }
+  source
+  tiers {
+    cycle
+    steps {
+      upTo
+      add
+    }
+  }
+  capacityPricePerKw
+  aboveCap
+  createdAt
+}
+fragment TariffFields on Tariff {
+  id
+  name
+  createdAt
+  versions {
+    ...TariffVersionFields
+  }
+}`) as unknown as TypedDocumentString<AddTariffVersionMutation, AddTariffVersionMutationVariables>;
+export const AssignTariffToDocument = new TypedDocumentString(`
+    mutation AssignTariffTo($input: AssignTariffInput!) {
+  assignTariff(input: $input)
+}
+    `) as unknown as TypedDocumentString<AssignTariffToMutation, AssignTariffToMutationVariables>;

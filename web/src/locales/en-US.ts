@@ -1,7 +1,7 @@
 // English. Same keys as zh-CN.ts (tests/i18n.test.ts checks).
 export default {
   app: { name: 'VoltLedger', tagline: 'Remote prepaid electricity management' },
-  menu: { dashboard: 'Overview', monitor: 'Meter monitor', customers: 'Customers', sales: 'Sales desk', finance: 'Finance', alarms: 'Alarms', commands: 'Commands' },
+  menu: { dashboard: 'Overview', monitor: 'Meter monitor', sites: 'Sites & devices', tariffs: 'Tariffs', customers: 'Customers', sales: 'Sales desk', finance: 'Finance', alarms: 'Alarms', commands: 'Commands' },
   layout: { allProperties: 'All properties', toggleMenu: 'Toggle menu', liveOn: 'Live updates connected', liveOff: 'Live updates disconnected (reconnecting)' },
   common: {
     actions: 'Actions', all: 'All', back: 'Back', cancel: 'Cancel', close: 'Close', confirm: 'Confirm', copied: 'Copied', copyFailed: 'Copy failed; select and copy by hand',
@@ -111,4 +111,33 @@ export default {
   severity: { CRITICAL: 'Critical', MAJOR: 'Major', MINOR: 'Minor', INFO: 'Info' },
   subjectKind: { METER: 'Meter', GATEWAY: 'Gateway', ACCOUNT: 'Account', PAYEE: 'Payee' },
   anomalyKind: { REGISTER_BACKWARDS: 'Register backwards', IMPOSSIBLE_JUMP: 'Impossible jump', NO_TARIFF: 'No tariff' },
+  sites: {
+    properties: 'Properties', newProperty: 'New property', name: 'Name', address: 'Address', createdAt: 'Created', pick: 'Pick a property on the left', rename: 'Edit', edit: 'Edit', retire: 'Retire',
+    retired: 'Retired', retiredTag: 'Retired', areas: 'Areas', gateways: 'Gateways', meters: 'Meters', newArea: 'New area', editArea: 'Edit area', floorArea: 'Floor area (m²)',
+    areaHint: 'Floor area weights shared-area allocation', newGateway: 'Register gateway', editGateway: 'Edit gateway', gatewayHint: 'Expand a row to see the meters behind the gateway', gatewayMeters: 'Meters behind this gateway', rotate: 'Rotate password',
+    revoke: 'Revoke', revoked: 'Device login revoked', register: 'Register', newMeter: 'Register meter', model: 'Model', phases: 'Phases', phaseN: '{n}-phase', ptRatio: 'PT ratio', ctRatio: 'CT ratio',
+    linkType: 'Link', billingMode: 'Billing mode', pickGateway: 'Pick a gateway', noArea: 'No area', addressHint: '12-digit meter address', wholeNumber: 'Enter a whole number',
+    meterRegistered: 'Meter registered', broker: 'MQTT broker', brokerNote: '(this platform\'s host; port as deployed)', copy: 'Copy',
+    gatewayCredentials: 'Login of gateway {serial}', meterCredentials: 'Login of meter {address}', newCredentials: 'New login of {name}',
+    retirePropertyConfirm: 'Retire property "{name}"? The server refuses while it still has active meters.', retireAreaConfirm: 'Retire area "{name}"?',
+    retireGatewayConfirm: 'Retire gateway {name} and revoke its login? The server refuses while meters still use it.', retireMeterConfirm: 'Retire meter {address} and revoke its login?',
+    revokeConfirm: 'Revoke the device login of {name}? The device cannot log in until its password is rotated.',
+  },
+  tariffs: {
+    new: 'New tariff', pick: 'Pick a tariff on the left', kind: 'Kind', versions: 'Versions', default: 'Default', addVersion: 'Add version', addVersionTo: 'New version of "{name}"',
+    assign: 'Assign', assignTitle: 'Assign "{name}"', assigned: 'Assigned', target: 'To', targetTenant: 'Company default', targetProperty: 'Property', targetMeter: 'Meter',
+    tenantHint: 'The company-wide default; a property\'s or a meter\'s own tariff comes first.', effectiveFrom: 'Effective from', now: 'Now', needEffective: 'Pick when the new version takes effect', inForce: 'In force', upcoming: 'Upcoming',
+    aboveCap: 'Above cap', createdAt: 'Created', yuanPerKwh: 'yuan/kWh', rates: 'Rates', prices: 'Prices', periods: 'Periods', period: 'Period', rate: 'Rate', addPeriod: 'Add period ({n}/{max})',
+    removePeriod: 'Remove', tiers: 'Tiers', addTier: 'Add tier', above: 'above', guard: 'Price rule', catalogue: 'Catalogue price', margin: 'Margin', cap: 'Price cap', noCap: 'No catalogue price set: no cap is checked',
+    guardOk: 'Every price is at or below the cap of {cap} yuan/kWh', guardAbove: 'A price is above the cap of {cap} yuan/kWh: tick the override and the server accepts it, flagging the version',
+    override: 'Override the price cap (the version is flagged)', notice: 'Price notice', preview: 'Estimate', previewHint: 'Price a sample day from its kWh per hour:',
+    previewWaiting: 'The estimate appears once the periods and prices are complete', energy: 'Energy (kWh)', price: 'Price', cost: 'Cost (yuan)', dayEstimate: 'Estimated cost of the day (before tiers and fees)',
+    fixPeriods: 'The periods leave gaps or overlap; nothing was saved: fix the red parts first', calendars: 'Plus {seasons} seasonal plans and {dates} special dates',
+    mode: { FLAT: 'Flat', TOU: 'Time of use' },
+    cycle: { MONTHLY: 'Monthly', YEARLY: 'Yearly' },
+    issue: {
+      gap: 'Gap', overlap: 'Overlap', gapSpan: 'No period covers {from}–{to}', overlapSpan: 'Periods overlap at {from}–{to}', format: 'Row {row}: times are hh:mm (00:00–24:00)',
+      order: 'Row {row}: the end must be after the start', tooMany: 'At most {max} periods a day', none: 'A time-of-use tariff needs at least one period',
+    },
+  },
 }

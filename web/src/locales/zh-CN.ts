@@ -1,7 +1,7 @@
 // 简体中文 (default). Every key here exists in en-US.ts too (tests/i18n.test.ts checks).
 export default {
   app: { name: 'VoltLedger 预付费云平台', tagline: '远程预付费电能管理云平台' },
-  menu: { dashboard: '首页概况', monitor: '电表监控', customers: '客户与账户', sales: '售电管理', finance: '财务明细', alarms: '报警中心', commands: '指令队列' },
+  menu: { dashboard: '首页概况', monitor: '电表监控', sites: '站点与设备', tariffs: '电价方案', customers: '客户与账户', sales: '售电管理', finance: '财务明细', alarms: '报警中心', commands: '指令队列' },
   layout: { allProperties: '全部项目', toggleMenu: '折叠菜单', liveOn: '实时推送已连接', liveOff: '实时推送未连接（自动重连中）' },
   common: {
     actions: '操作', all: '全部', back: '返回', cancel: '取消', close: '关闭', confirm: '确定', copied: '已复制', copyFailed: '复制失败，请手动选择复制',
@@ -111,4 +111,33 @@ export default {
   severity: { CRITICAL: '严重', MAJOR: '重要', MINOR: '次要', INFO: '提示' },
   subjectKind: { METER: '电表', GATEWAY: '网关', ACCOUNT: '账户', PAYEE: '收款账户' },
   anomalyKind: { REGISTER_BACKWARDS: '表码倒走', IMPOSSIBLE_JUMP: '表码跳变', NO_TARIFF: '无电价' },
+  sites: {
+    properties: '物业项目', newProperty: '新建项目', name: '名称', address: '地址', createdAt: '创建于', pick: '请在左侧选择项目', rename: '修改', edit: '编辑', retire: '停用',
+    retired: '已停用', retiredTag: '停用', areas: '区域/楼栋', gateways: '网关', meters: '电表', newArea: '新建区域', editArea: '编辑区域', floorArea: '面积 (m²)',
+    areaHint: '面积用于公摊按面积分摊', newGateway: '注册网关', editGateway: '编辑网关', gatewayHint: '展开一行查看该网关下的电表', gatewayMeters: '网关下的电表', rotate: '重置密码',
+    revoke: '吊销凭据', revoked: '设备凭据已吊销', register: '注册', newMeter: '注册电表', model: '型号', phases: '相数', phaseN: '{n}相', ptRatio: 'PT变比', ctRatio: 'CT变比',
+    linkType: '接入方式', billingMode: '计费方式', pickGateway: '选择网关', noArea: '不属于任何区域', addressHint: '12位表地址', wholeNumber: '请输入整数',
+    meterRegistered: '电表已注册', broker: 'MQTT服务器', brokerNote: '（本平台主机；端口以部署为准）', copy: '复制',
+    gatewayCredentials: '网关 {serial} 的登录凭据', meterCredentials: '电表 {address} 的登录凭据', newCredentials: '{name} 的新凭据',
+    retirePropertyConfirm: '停用项目“{name}”？项目下仍有在用电表时服务器会拒绝。', retireAreaConfirm: '停用区域“{name}”？',
+    retireGatewayConfirm: '停用网关 {name} 并吊销其登录？仍有电表使用它时服务器会拒绝。', retireMeterConfirm: '拆除电表 {address} 并吊销其登录？',
+    revokeConfirm: '吊销 {name} 的设备凭据？设备将立即无法登录，直到重置密码。',
+  },
+  tariffs: {
+    new: '新建电价方案', pick: '请在左侧选择方案', kind: '类型', versions: '版本', default: '默认', addVersion: '新增版本', addVersionTo: '为“{name}”新增版本',
+    assign: '指定使用', assignTitle: '指定“{name}”的使用范围', assigned: '已指定', target: '范围', targetTenant: '全公司默认', targetProperty: '项目', targetMeter: '单表',
+    tenantHint: '设为全公司默认电价；项目或单表的指定优先。', effectiveFrom: '生效时间', now: '立即生效', needEffective: '请选择新版本的生效时间', inForce: '执行中', upcoming: '待生效',
+    aboveCap: '超限价', createdAt: '创建于', yuanPerKwh: '元/kWh', rates: '费率', prices: '电价', periods: '时段', period: '时段', rate: '费率', addPeriod: '添加时段（{n}/{max}）',
+    removePeriod: '删除', tiers: '阶梯', addTier: '添加阶梯', above: '以上', guard: '限价检查', catalogue: '目录电价', margin: '上浮上限', cap: '最高限价', noCap: '未设置目录电价，不检查限价',
+    guardOk: '所有电价不高于限价 {cap} 元/kWh', guardAbove: '有电价高于限价 {cap} 元/kWh：须勾选“确认超限价”，服务器才会接受并标记该版本',
+    override: '确认超限价（该版本将标记为超限价）', notice: '电价公示', preview: '试算', previewHint: '按每小时用电量 (kWh) 试算一天电费：',
+    previewWaiting: '时段与电价填写完整后显示试算', energy: '电量 (kWh)', price: '电价', cost: '电费 (元)', dayEstimate: '当日电费估算（未计阶梯与费用）',
+    fixPeriods: '时段有空缺或重叠，未保存：请先修正标红的部分', calendars: '另有 {seasons} 个季节方案、{dates} 个特殊日期',
+    mode: { FLAT: '单一电价', TOU: '分时电价' },
+    cycle: { MONTHLY: '按月', YEARLY: '按年' },
+    issue: {
+      gap: '空缺', overlap: '重叠', gapSpan: '{from}–{to} 没有时段', overlapSpan: '{from}–{to} 时段重叠', format: '第 {row} 行的时间应为 hh:mm（00:00–24:00）',
+      order: '第 {row} 行的结束时间须晚于开始时间', tooMany: '每天最多 {max} 个时段', none: '分时电价至少需要一个时段',
+    },
+  },
 }
