@@ -542,3 +542,56 @@ async fn a_customer_reads_its_ledger_without_the_staffs_usernames() {
     let staff = s.admin.ok("query($a: ID!) { account(id: $a) { ledger { items { kind operator } } } }", json!({"a": account}));
     assert_eq!(staff["account"]["ledger"]["items"][0]["operator"], "admin");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_sites_screen_reads_a_propertys_tariff_and_gateways_and_a_scoped_operator_adds_customers() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("desk-sites").await;
+    let s = desk(&admin);
+    let t = admin.ok(
+        "mutation { createTariff(input: {name: \"West flat\", effectiveFrom: \"2026-01-01T00:00:00Z\", tariff: {prices: [{rate: FLAT, price: \"0.90\"}]}}) { id } }",
+        json!({}),
+    )["createTariff"]["id"]
+        .clone();
+    admin.ok("mutation($t: ID!, $p: ID!) { assignTariff(input: {tariffId: $t, propertyId: $p}) }", json!({"t": t, "p": s.west}));
+    let props = admin.ok("{ properties { id tariffId } }", json!({}))["properties"].clone();
+    let of = |id: &str| props.as_array().unwrap().iter().find(|p| p["id"] == id).unwrap()["tariffId"].clone();
+    assert_eq!(of(&s.west), t);
+    assert_eq!(of(&s.mall), Value::Null, "Mall uses the tenant's default");
+    let west_price = admin.ok("query($p: ID!) { meters(filter: {propertyId: $p}) { items { priceNow } } }", json!({"p": s.west}));
+    assert_eq!(west_price["meters"]["items"][0]["priceNow"], "0.90");
+    // Gateways of one property.
+    let gw = |property: &str, serial: &str| {
+        admin.ok(
+            "mutation($p: ID!, $s: String!) { registerGateway(input: {propertyId: $p, serial: $s}) { gateway { id } } }",
+            json!({"p": property, "s": serial}),
+        )["registerGateway"]["gateway"]["id"]
+            .clone()
+    };
+    let mall_gw = gw(&s.mall, "GW-MALL-1");
+    gw(&s.west, "GW-WEST-1");
+    let mall_gateways =
+        admin.ok("query($p: ID) { gateways(propertyId: $p) { total items { id } } }", json!({"p": s.mall}))["gateways"].clone();
+    assert_eq!(mall_gateways["total"].as_u64(), Some(1));
+    assert_eq!(mall_gateways["items"][0]["id"], mall_gw);
+    assert_eq!(admin.ok("{ gateways { total } }", json!({}))["gateways"]["total"].as_u64(), Some(2));
+    // A Mall operator may add a customer (no account, so no property yet); West's gateways
+    // are not its to list, in any spelling.
+    create_operator(&admin, "mall-sites", &role_id(&admin, "tenant admin"), Some(vec![&s.mall]));
+    let mall = app.session(&admin.tenant, "mall-sites").await;
+    let made = graphql(
+        app.app.http_addr,
+        Some(&mall),
+        "mutation { createCustomer(input: {name: \"Walk-in\", phone: \"13800003333\"}) { id } }",
+        json!({}),
+    );
+    assert!(made["data"]["createCustomer"]["id"].is_string(), "{made}");
+    let seen = graphql(app.app.http_addr, Some(&mall), "{ customers(q: \"Walk-in\") { total } }", json!({}));
+    assert_eq!(seen["data"]["customers"]["total"].as_u64(), Some(1));
+    for spelling in [s.west.clone(), s.west.to_uppercase()] {
+        let v = graphql(app.app.http_addr, Some(&mall), "query($p: ID) { gateways(propertyId: $p) { total } }", json!({"p": spelling}));
+        assert_eq!(code(&v), "NOT_FOUND", "{v}");
+    }
+    let own = graphql(app.app.http_addr, Some(&mall), "{ gateways { total } }", json!({}));
+    assert_eq!(own["data"]["gateways"]["total"].as_u64(), Some(1));
+}

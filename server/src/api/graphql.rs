@@ -163,11 +163,21 @@ pub struct Property {
     pub created_at: DateTime<Utc>,
     /// When it was retired, if it was (停用时间).
     pub retired_at: Option<DateTime<Utc>>,
+    /// The tariff assigned to the property (`assignTariff(propertyId)`); its meters without
+    /// their own tariff are priced by it, else by the tenant's default.
+    pub tariff_id: Option<ID>,
 }
 
 impl From<store::PropertyRow> for Property {
     fn from(r: store::PropertyRow) -> Self {
-        Self { id: ID(r.id.to_string()), name: r.name, address: r.address, created_at: r.created_at, retired_at: r.retired_at }
+        Self {
+            id: ID(r.id.to_string()),
+            name: r.name,
+            address: r.address,
+            created_at: r.created_at,
+            retired_at: r.retired_at,
+            tariff_id: r.tariff_id.map(|t| ID(t.to_string())),
+        }
     }
 }
 
@@ -757,9 +767,14 @@ impl RegistryQuery {
         ctx: &Context<'_>,
         #[graphql(default = 1)] page: i32,
         #[graphql(default = 20)] page_size: i32,
+        #[graphql(desc = "The gateways of one property.")] property_id: Option<ID>,
     ) -> Res<GatewayPage> {
         let (page, page_size) = paging(page, page_size)?;
-        let (rows, total) = tenant(ctx)?.gateways(page, page_size).await.map_err(err)?;
+        let property = match property_id.as_ref().map(|p| PropertyId::parse(p.as_str())) {
+            Some(None) => return Ok(GatewayPage { items: Vec::new(), total: 0, page, page_size }),
+            other => other.flatten(),
+        };
+        let (rows, total) = tenant(ctx)?.gateways_of(property.as_ref(), page, page_size).await.map_err(err)?;
         Ok(GatewayPage { items: rows.into_iter().map(Into::into).collect(), total, page, page_size })
     }
 

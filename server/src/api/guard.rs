@@ -192,6 +192,9 @@ const SCOPE_AWARE: &[&str] = &[
     "ledgerTotals",
     "alarmChanges",
     "commandBatches",
+    // A customer without an account belongs to no property yet (`scope_of`): any operator
+    // may add one, and opening its account names the meters that scope it.
+    "createCustomer",
 ];
 
 /// Marks a request whose valid token names a suspended tenant.

@@ -17,6 +17,8 @@ pub struct PropertyRow {
     pub address: String,
     pub created_at: DateTime<Utc>,
     pub retired_at: Option<DateTime<Utc>>,
+    /// The tariff assigned to the property, if any (its meters without their own use it).
+    pub tariff_id: Option<TariffId>,
 }
 
 #[derive(Debug, Clone)]
@@ -269,7 +271,7 @@ impl TenantStore {
     }
 
     pub async fn property(&self, id: &PropertyId) -> Result<Option<PropertyRow>> {
-        let sql = "SELECT id, name, address, created_at, retired_at FROM properties WHERE tenant_id = $1 AND id = $2";
+        let sql = "SELECT id, name, address, created_at, retired_at, tariff_id FROM properties WHERE tenant_id = $1 AND id = $2";
         let row = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
         row.map(|r| property_row(&r)).transpose()
     }
@@ -277,7 +279,9 @@ impl TenantStore {
     pub async fn properties(&self) -> Result<Vec<PropertyRow>> {
         let mut args = self.args();
         let scope = self.scope_clause("id", &mut args);
-        let sql = format!("SELECT id, name, address, created_at, retired_at FROM properties WHERE tenant_id = $1{scope} ORDER BY name, id");
+        let sql = format!(
+            "SELECT id, name, address, created_at, retired_at, tariff_id FROM properties WHERE tenant_id = $1{scope} ORDER BY name, id"
+        );
         let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         rows.iter().map(property_row).collect()
     }
@@ -466,8 +470,16 @@ impl TenantStore {
     }
 
     pub async fn gateways(&self, page: u64, page_size: u64) -> Result<(Vec<GatewayRow>, u64)> {
+        self.gateways_of(None, page, page_size).await
+    }
+
+    /// Gateways, of one property or all the handle may see, by serial.
+    pub async fn gateways_of(&self, property: Option<&PropertyId>, page: u64, page_size: u64) -> Result<(Vec<GatewayRow>, u64)> {
         let mut args = self.args();
-        let scope = self.scope_clause("property_id", &mut args);
+        let mut scope = self.scope_clause("property_id", &mut args);
+        if let Some(p) = property {
+            scope += &format!(" AND property_id = ${}", args.push(p.as_str().to_string().into()));
+        }
         let total = self.count(&format!("SELECT COUNT(*) AS n FROM gateways WHERE tenant_id = $1{scope}"), Args(args.0.clone())).await?;
         let limit = args.push((page_size as i64).into());
         let offset = args.push((((page.max(1) - 1) * page_size) as i64).into());
@@ -684,6 +696,7 @@ fn property_row(r: &QueryResult) -> Result<PropertyRow> {
         address: r.try_get("", "address")?,
         created_at: r.try_get("", "created_at")?,
         retired_at: r.try_get("", "retired_at")?,
+        tariff_id: opt_id(r, "tariff_id", TariffId::parse)?,
     })
 }
 
