@@ -101,8 +101,9 @@ impl AlarmQuery {
             kind,
             // Any spelling of an id names the same subject (the guard checked the canonical one).
             subject_id: match subject_id.as_ref().map(|s| uuid::Uuid::parse_str(s.trim())) {
+                None => None,
+                Some(Ok(u)) => Some(u.to_string()),
                 Some(Err(_)) => return Ok(Vec::new()),
-                other => other.map(|u| u.map(|u| u.to_string())).transpose().unwrap_or_default(),
             },
             folded: include_folded,
             limit: first as u64,

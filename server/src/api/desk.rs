@@ -357,10 +357,13 @@ impl DeskQuery {
         // Days start at local midnight.
         let from = match bucket {
             TrendBucket::Hour => from,
-            TrendBucket::Day => midnight(time_zone(t).await?, from.with_timezone(&time_zone(t).await?).date_naive()),
+            TrendBucket::Day => {
+                let tz = time_zone(t).await?;
+                midnight(tz, from.with_timezone(&tz).date_naive())
+            }
         };
         let ratios = Ratios { pt: meter.pt_ratio, ct: meter.ct_ratio };
-        let rows = t.meter_trend(&id, from, to, step).await.map_err(err)?;
+        let rows = t.meter_trend(&id, ratios.pt * ratios.ct, from, to, step).await.map_err(err)?;
         Ok(rows
             .into_iter()
             .map(|r| TrendPoint {

@@ -271,10 +271,6 @@ impl TenantStore {
         Ok(row)
     }
 
-    pub async fn commands(&self, meter: Option<&MeterId>, limit: u64) -> Result<Vec<CommandRow>> {
-        self.commands_filtered(meter, None, None, limit).await
-    }
-
     /// Commands, newest first, of one meter, in one status, of one kind.
     pub async fn commands_filtered(
         &self,

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, QueryResult};
 
+use super::identity::in_list;
 use super::registry::{FEE_STATE_SQL, GatewayRow, METER_FROM, MeterRow, int};
 use super::sql::{Args, stmt};
 use super::{Result, StoreError, TenantStore};
@@ -102,13 +103,12 @@ fn sum(r: &QueryResult, col: &str) -> Result<i64> {
 
 /// ` AND {subject_col} IN (meters, gateways, accounts and payees of these properties)`.
 pub(crate) fn subject_in(subject_col: &str, properties: &[String], args: &mut Args) -> String {
-    let marks: Vec<String> = properties.iter().map(|p| format!("${}", args.push(p.clone().into()))).collect();
-    let list = if marks.is_empty() { "NULL".to_string() } else { marks.join(", ") };
+    let list = in_list(args, properties);
     format!(
-        " AND ({subject_col} IN (SELECT sm.id FROM meters sm WHERE sm.tenant_id = $1 AND sm.property_id IN ({list}))
-          OR {subject_col} IN (SELECT sg.id FROM gateways sg WHERE sg.tenant_id = $1 AND sg.property_id IN ({list}))
-          OR {subject_col} IN (SELECT sm.account_id FROM meters sm WHERE sm.tenant_id = $1 AND sm.account_id IS NOT NULL AND sm.property_id IN ({list}))
-          OR {subject_col} IN (SELECT sp.id FROM payees sp WHERE sp.tenant_id = $1 AND sp.property_id IN ({list})))"
+        " AND ({subject_col} IN (SELECT sm.id FROM meters sm WHERE sm.tenant_id = $1 AND sm.property_id IN {list})
+          OR {subject_col} IN (SELECT sg.id FROM gateways sg WHERE sg.tenant_id = $1 AND sg.property_id IN {list})
+          OR {subject_col} IN (SELECT sm.account_id FROM meters sm WHERE sm.tenant_id = $1 AND sm.account_id IS NOT NULL AND sm.property_id IN {list})
+          OR {subject_col} IN (SELECT sp.id FROM payees sp WHERE sp.tenant_id = $1 AND sp.property_id IN {list}))"
     )
 }
 
@@ -118,10 +118,9 @@ impl TenantStore {
     pub(crate) fn account_scope(&self, account_col: &str, property: Option<&PropertyId>, args: &mut Args) -> String {
         let mut out = String::new();
         let mut limit = |props: &[String], args: &mut Args| {
-            let marks: Vec<String> = props.iter().map(|p| format!("${}", args.push(p.clone().into()))).collect();
-            let list = if marks.is_empty() { "NULL".to_string() } else { marks.join(", ") };
+            let list = in_list(args, props);
             out.push_str(&format!(
-                " AND {account_col} IN (SELECT sm.account_id FROM meters sm WHERE sm.tenant_id = $1 AND sm.account_id IS NOT NULL AND sm.property_id IN ({list}))"
+                " AND {account_col} IN (SELECT sm.account_id FROM meters sm WHERE sm.tenant_id = $1 AND sm.account_id IS NOT NULL AND sm.property_id IN {list})"
             ));
         };
         if let Some(scope) = self.scope() {
@@ -410,9 +409,15 @@ impl TenantStore {
     /// A meter's readings in `[from, to)` folded into buckets of `bucket` starting at `from`:
     /// energy used in each (register growth from the last reading before the bucket, primary
     /// side) and the average of the live values read in it. Empty buckets are left out.
-    pub async fn meter_trend(&self, meter: &MeterId, from: DateTime<Utc>, to: DateTime<Utc>, bucket: Duration) -> Result<Vec<TrendRow>> {
-        let Some(m) = self.meter(meter).await? else { return Err(StoreError::NotFound) };
-        let ratio = m.pt_ratio * m.ct_ratio;
+    /// `ratio` = PT × CT of the meter (energy is summed on the primary side).
+    pub async fn meter_trend(
+        &self,
+        meter: &MeterId,
+        ratio: i64,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        bucket: Duration,
+    ) -> Result<Vec<TrendRow>> {
         let sql = "SELECT read_at, energy_total_x100, voltage_a_x10, current_a_x1000, active_power_x10000, power_factor_x1000 FROM readings
                    WHERE tenant_id = $1 AND meter_id = $2 AND read_at >= $3 AND read_at < $4 ORDER BY read_at";
         let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()).t(from).t(to))).await?;

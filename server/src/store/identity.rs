@@ -329,7 +329,7 @@ const SESSION_COLS: &str =
 const PARK_COLS: &str = "id, name, client_id, scopes, property_ids, created_at, rotated_at, revoked_at";
 const AUDIT_COLS: &str = "id, at, actor_kind, actor_id, actor_name, action, target_id, input, before_state, after_state, outcome, source";
 
-fn in_list(args: &mut Args, items: &[String]) -> String {
+pub(crate) fn in_list(args: &mut Args, items: &[String]) -> String {
     if items.is_empty() {
         return "(NULL)".into();
     }

@@ -111,12 +111,11 @@ impl TenantStore {
             // No property at all: no batch is wholly its own.
             Some([]) => return Ok(Vec::new()),
             Some(props) => {
-                let marks: Vec<String> = props.iter().map(|p| format!("${}", args.push(p.clone().into()))).collect();
                 // `IN` rather than `NOT IN`: a NULL never makes a foreign meter look like ours.
+                let list = super::identity::in_list(&mut args, props);
                 format!(
                     " AND NOT EXISTS (SELECT 1 FROM commands c JOIN meters m ON m.tenant_id = c.tenant_id AND m.id = c.meter_id
-                       WHERE c.tenant_id = $1 AND c.batch_id = b.id AND CASE WHEN m.property_id IN ({}) THEN 0 ELSE 1 END = 1)",
-                    marks.join(", ")
+                       WHERE c.tenant_id = $1 AND c.batch_id = b.id AND CASE WHEN m.property_id IN {list} THEN 0 ELSE 1 END = 1)"
                 )
             }
         };

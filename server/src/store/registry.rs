@@ -404,11 +404,10 @@ impl TenantStore {
         let scope = match self.scope() {
             None => String::new(),
             Some(props) => {
-                let marks: Vec<String> = props.iter().map(|p| format!("${}", args.push(p.clone().into()))).collect();
-                let list = if marks.is_empty() { "NULL".to_string() } else { marks.join(", ") };
+                let list = super::identity::in_list(&mut args, props);
                 let held = "SELECT a.customer_id FROM accounts a JOIN meters sm ON sm.tenant_id = a.tenant_id AND sm.account_id = a.id WHERE a.tenant_id = $1";
                 format!(
-                    " AND (id IN ({held} AND sm.property_id IN ({list})) OR NOT EXISTS (SELECT 1 FROM accounts na WHERE na.tenant_id = $1 AND na.customer_id = customers.id))"
+                    " AND (id IN ({held} AND sm.property_id IN {list}) OR NOT EXISTS (SELECT 1 FROM accounts na WHERE na.tenant_id = $1 AND na.customer_id = customers.id))"
                 )
             }
         };
@@ -467,10 +466,6 @@ impl TenantStore {
             return Err(StoreError::NotFound);
         }
         self.gateway(id).await?.ok_or(StoreError::NotFound)
-    }
-
-    pub async fn gateways(&self, page: u64, page_size: u64) -> Result<(Vec<GatewayRow>, u64)> {
-        self.gateways_of(None, page, page_size).await
     }
 
     /// Gateways, of one property or all the handle may see, by serial.
