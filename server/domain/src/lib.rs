@@ -9,6 +9,7 @@ pub mod ledger;
 pub mod metering;
 pub mod outbound;
 pub mod registry;
+pub mod settle;
 pub mod settlement;
 pub mod subscribe;
 pub mod tariff;

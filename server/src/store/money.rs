@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
 
 use super::bulk::{self, Cell, Col};
-use super::settle::{AccountCtx, cursor_row, decisions_to_commands, insert_commands, upsert_cursors};
+use super::settle::{ACCOUNT_COLUMNS, cursor_row, decisions_to_commands, insert_commands, read_account, upsert_cursors};
 use super::sql::{Args, stmt};
 use super::{Result, StoreError, TenantStore};
 use crate::control::CommandRecord;
@@ -413,7 +413,7 @@ impl TenantStore {
         let delta: i64 = postings.iter().map(|p| p.amount_x100).sum();
         let sql = format!(
             "UPDATE accounts SET balance_x100 = balance_x100 + $3 WHERE tenant_id = $1 AND id = $2 AND state = 'OPEN' RETURNING {}",
-            AccountCtx::COLUMNS
+            ACCOUNT_COLUMNS
         );
         let Some(r) = txn.query_one_raw(stmt(b, &sql, self.args().s(account.as_str()).i(delta))).await? else {
             // Read inside the transaction: on SQLite it holds the write lock.
@@ -421,7 +421,7 @@ impl TenantStore {
             let found = txn.query_one_raw(stmt(b, &sql, self.args().s(account.as_str()))).await?;
             return Err(if found.is_some() { conflict("account is closed") } else { StoreError::NotFound });
         };
-        let ctx = AccountCtx::read(&r)?;
+        let ctx = read_account(&r)?;
         if matches!(guard, Guard::NotNegative | Guard::Closing) && ctx.balance < 0 {
             return Err(conflict(format!("the balance is {}; it may not go below zero", yuan(ctx.balance - delta))));
         }

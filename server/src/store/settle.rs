@@ -1,11 +1,10 @@
-//! Platform-side prepaid settlement inside the ingest transaction: each meter's cursor (the
-//! last settled reading) moves forward over the new readings in time order; each interval is
-//! priced (domain::settlement), charged with the account's sub-fen carry (tariff::settle),
-//! posted as one ENERGY_CHARGE entry keyed by (meter, read time), and the account's state
-//! machine may decide a trip or close. Late readings (at or before the cursor) and duplicates
-//! change nothing; anomalies hold the cursor and are recorded once.
+//! Platform-side prepaid settlement inside the ingest transaction: this module loads the
+//! batch's meters (terms, cursors), locks their accounts, loads their tariffs, asks the pure
+//! kernel (`domain::settle::settle_batch`) for the plan, and writes it: one ENERGY_CHARGE
+//! entry per charged interval keyed by (meter, read time), anomalies recorded once, the
+//! cursors, the accounts' money and state, the relay commands and the balance alarms.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -17,10 +16,11 @@ use super::bulk::{self, Cell, Col};
 use super::sql::{Args, stmt};
 use super::{Result, Store, StoreError};
 use crate::control::CommandRecord;
-use crate::domain::ledger::{BalanceState, Control, Decision, EntryKind, Relay, Thresholds, decide, states_entered};
+use crate::domain::ledger::{BalanceState, Control, Decision, EntryKind, Relay, Thresholds};
 use crate::domain::metering::{from_scaled, scale};
-use crate::domain::settlement::{CycleUse, MeterTerms, Point, Registers, price};
-use crate::domain::tariff::{History, Tariff, TariffSpec, settle};
+use crate::domain::settle::{self as kernel, AccountState, MeterState};
+use crate::domain::settlement::{CycleUse, MeterTerms, Point, Registers};
+use crate::domain::tariff::{History, Tariff, TariffSpec};
 
 /// A new reading, as settlement needs it.
 #[derive(Debug, Clone)]
@@ -48,40 +48,23 @@ pub struct SettleReport {
     pub decisions: usize,
 }
 
-struct MeterCtx {
-    account: Option<String>,
-    prepaid: bool,
-    tariff: Option<String>,
-    terms: MeterTerms,
-    cursor: Option<Point>,
-}
+/// An account as settlement and postings see it (the kernel's state).
+pub(crate) type AccountCtx = AccountState;
 
-pub(crate) struct AccountCtx {
-    pub balance: i64,
-    pub carry: Decimal,
-    pub thresholds: Thresholds,
-    pub control: Control,
-    pub state: BalanceState,
-    pub cycle: CycleUse,
-    pub open: bool,
-}
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, balance_x100, carry, credit_limit_x100, alarm1_x100, alarm2_x100, hold_power, relay_wanted, balance_state, tier_cycle, tier_used_x100, state";
 
-impl AccountCtx {
-    pub(crate) const COLUMNS: &'static str = "id, balance_x100, carry, credit_limit_x100, alarm1_x100, alarm2_x100, hold_power, relay_wanted, balance_state, tier_cycle, tier_used_x100, state";
-
-    pub(crate) fn read(r: &QueryResult) -> Result<Self> {
-        let int = |c: &str| super::registry::int(r, c);
-        let carry: String = r.try_get("", "carry")?;
-        Ok(Self {
-            balance: int("balance_x100")?,
-            carry: carry.parse().map_err(|_| StoreError::Database("bad carry".into()))?,
-            thresholds: Thresholds { alarm1: int("alarm1_x100")?, alarm2: int("alarm2_x100")?, credit_limit: int("credit_limit_x100")? },
-            control: Control { hold: int("hold_power")? != 0, wanted: Relay::parse(&r.try_get::<String>("", "relay_wanted")?) },
-            state: BalanceState::parse(&r.try_get::<String>("", "balance_state")?),
-            cycle: CycleUse { key: r.try_get("", "tier_cycle")?, used: from_scaled(int("tier_used_x100")?, scale::ENERGY) },
-            open: r.try_get::<String>("", "state")? == "OPEN",
-        })
-    }
+pub(crate) fn read_account(r: &QueryResult) -> Result<AccountState> {
+    let int = |c: &str| super::registry::int(r, c);
+    let carry: String = r.try_get("", "carry")?;
+    Ok(AccountState {
+        balance: int("balance_x100")?,
+        carry: carry.parse().map_err(|_| StoreError::Database("bad carry".into()))?,
+        thresholds: Thresholds { alarm1: int("alarm1_x100")?, alarm2: int("alarm2_x100")?, credit_limit: int("credit_limit_x100")? },
+        control: Control { hold: int("hold_power")? != 0, wanted: Relay::parse(&r.try_get::<String>("", "relay_wanted")?) },
+        state: BalanceState::parse(&r.try_get::<String>("", "balance_state")?),
+        cycle: CycleUse { key: r.try_get("", "tier_cycle")?, used: from_scaled(int("tier_used_x100")?, scale::ENERGY) },
+        open: r.try_get::<String>("", "state")? == "OPEN",
+    })
 }
 
 fn time(r: &QueryResult, col: &str) -> Result<Option<DateTime<Utc>>> {
@@ -90,8 +73,11 @@ fn time(r: &QueryResult, col: &str) -> Result<Option<DateTime<Utc>>> {
 
 /// Account ids locked for the transaction in a fixed order (PostgreSQL), so concurrent
 /// recharges wait for settlement and never interleave with it.
-pub(crate) async fn lock_accounts<C: ConnectionTrait>(db: &C, pairs: &[(String, String)]) -> Result<HashMap<(String, String), AccountCtx>> {
-    let mut out = HashMap::new();
+pub(crate) async fn lock_accounts<C: ConnectionTrait>(
+    db: &C,
+    pairs: &[(String, String)],
+) -> Result<BTreeMap<(String, String), AccountCtx>> {
+    let mut out = BTreeMap::new();
     if pairs.is_empty() {
         return Ok(out);
     }
@@ -99,13 +85,13 @@ pub(crate) async fn lock_accounts<C: ConnectionTrait>(db: &C, pairs: &[(String, 
     let lock = if backend == DbBackend::Postgres { " ORDER BY id FOR UPDATE" } else { "" };
     for (tenant, ids) in by_tenant(pairs) {
         let (source, join, args) = bulk::id_source(backend, &ids, 2);
-        let cols = AccountCtx::COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
+        let cols = ACCOUNT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
         let lock = if lock.is_empty() { "" } else { " ORDER BY a.id FOR UPDATE OF a" };
         let sql = format!("SELECT a.tenant_id, {cols} FROM {source} {join} accounts a ON a.tenant_id = $1 AND a.id = k.id{lock}");
         let mut all = Args::new().s(tenant);
         all.0.extend(args.0);
         for r in db.query_all_raw(stmt(backend, &sql, all)).await? {
-            out.insert((r.try_get("", "tenant_id")?, r.try_get("", "id")?), AccountCtx::read(&r)?);
+            out.insert((r.try_get("", "tenant_id")?, r.try_get("", "id")?), read_account(&r)?);
         }
     }
     Ok(out)
@@ -127,7 +113,7 @@ fn by_tenant(pairs: &[(String, String)]) -> BTreeMap<String, Vec<String>> {
 /// Writes account money and control state; returns the commands its decisions made.
 pub(crate) async fn write_accounts<C: ConnectionTrait>(
     db: &C,
-    accounts: &HashMap<(String, String), AccountCtx>,
+    accounts: &BTreeMap<(String, String), AccountCtx>,
     changed: &[(String, String)],
     decided: &[((String, String), Decision, String)],
 ) -> Result<Vec<CommandRecord>> {
@@ -273,217 +259,62 @@ impl Store {
         self.settle_with(db, arrivals, false).await
     }
 
-    async fn settle_with<C: ConnectionTrait>(&self, db: &C, mut arrivals: Vec<Arrival>, check_jumps: bool) -> Result<Settled> {
+    async fn settle_with<C: ConnectionTrait>(&self, db: &C, arrivals: Vec<Arrival>, check_jumps: bool) -> Result<Settled> {
         let mut report = SettleReport::default();
         if arrivals.is_empty() {
             return Ok((report, Vec::new(), Vec::new()));
         }
-        let backend = db.get_database_backend();
         let clock = std::time::Instant::now();
-        arrivals.sort_by(|a, b| (&a.tenant, &a.meter, a.point.at).cmp(&(&b.tenant, &b.meter, b.point.at)));
-        let mut keys: Vec<(String, String)> = arrivals.iter().map(|a| (a.tenant.clone(), a.meter.clone())).collect();
+        let mut keys: Vec<Key> = arrivals.iter().map(|a| (a.tenant.clone(), a.meter.clone())).collect();
+        keys.sort();
         keys.dedup();
-
-        // Meters, their terms and cursors.
-        let mut rows = Vec::new();
-        for (tenant, ids) in by_tenant(&keys) {
-            let (source, join, args) = bulk::id_source(backend, &ids, 2);
-            let sql = format!(
-                "SELECT m.tenant_id, m.id, m.account_id, m.billing_mode, m.pt_ratio, m.ct_ratio,
-                        COALESCE(m.tariff_id, p.tariff_id, t.default_tariff_id) AS tariff_id, t.time_zone, t.jump_limit_kw,
-                        s.read_at AS s_at, s.total_x100, s.t1_x100, s.t2_x100, s.t3_x100, s.t4_x100
-                 FROM {source} {join} meters m ON m.tenant_id = $1 AND m.id = k.id
-                 JOIN tenants t ON t.id = m.tenant_id
-                 JOIN properties p ON p.tenant_id = m.tenant_id AND p.id = m.property_id
-                 LEFT JOIN meter_settlement s ON s.tenant_id = m.tenant_id AND s.meter_id = m.id"
-            );
-            let mut all = Args::new().s(tenant);
-            all.0.extend(args.0);
-            rows.extend(db.query_all_raw(stmt(backend, &sql, all)).await?);
-        }
-        let mut meters: HashMap<(String, String), MeterCtx> = HashMap::new();
-        for r in rows {
-            let int = |c: &str| super::registry::int(&r, c);
-            let oint = |c: &str| super::registry::opt_int(&r, c);
-            let tz: String = r.try_get("", "time_zone")?;
-            let limit: String = r.try_get("", "jump_limit_kw")?;
-            let cursor = match (time(&r, "s_at")?, oint("total_x100")?) {
-                (Some(at), total) => registers(total, [oint("t1_x100")?, oint("t2_x100")?, oint("t3_x100")?, oint("t4_x100")?])
-                    .map(|registers| Point { at, registers }),
-                _ => None,
-            };
-            meters.insert(
-                (r.try_get("", "tenant_id")?, r.try_get("", "id")?),
-                MeterCtx {
-                    account: r.try_get("", "account_id")?,
-                    prepaid: r.try_get::<String>("", "billing_mode")? == "PLATFORM_PREPAID",
-                    tariff: r.try_get("", "tariff_id")?,
-                    terms: MeterTerms {
-                        ratio: int("pt_ratio")? * int("ct_ratio")?,
-                        jump_limit_kw: if check_jumps {
-                            limit.parse().unwrap_or(Decimal::ONE_HUNDRED)
-                        } else {
-                            Decimal::from(1_000_000_000_000i64)
-                        },
-                        tz: tz.parse::<Tz>().unwrap_or(chrono_tz::Asia::Shanghai),
-                    },
-                    cursor,
-                },
-            );
-        }
-
+        let mut meters = self.load_meters(db, &keys, check_jumps).await?;
         let loaded = clock.elapsed();
-        // Accounts of prepaid meters, locked.
-        let mut account_keys: Vec<(String, String)> =
-            meters.iter().filter(|(_, m)| m.prepaid).filter_map(|((t, _), m)| m.account.clone().map(|a| (t.clone(), a))).collect();
+
+        // The accounts the batch may charge, locked; the tariffs it may price with.
+        let mut account_keys: Vec<Key> = meters.values().filter_map(|m| m.account.clone()).collect();
         account_keys.sort();
         account_keys.dedup();
         let mut accounts = lock_accounts(db, &account_keys).await?;
-        let before: HashMap<(String, String), (i64, BalanceState)> =
-            accounts.iter().map(|(k, a)| (k.clone(), (a.balance, a.state))).collect();
-
-        let locked = clock.elapsed();
-        let mut entries: Vec<Vec<Cell>> = Vec::new();
-        let mut anomalies: Vec<Vec<Cell>> = Vec::new();
-        let mut cursors: BTreeMap<(String, String), Point> = BTreeMap::new();
-        let mut touched: Vec<(String, String)> = Vec::new();
-        let now = Utc::now();
-        for a in arrivals {
-            let key = (a.tenant.clone(), a.meter.clone());
-            let Some(meter) = meters.get_mut(&key) else { continue };
-            let Some(prev) = meter.cursor else {
-                meter.cursor = Some(a.point);
-                cursors.insert(key, a.point);
-                continue;
-            };
-            if a.point.at <= prev.at {
-                report.late += 1;
-                continue;
-            }
-            let account_key = meter.account.clone().filter(|_| meter.prepaid).map(|acc| (a.tenant.clone(), acc));
-            let account = account_key.as_ref().and_then(|k| accounts.get_mut(k)).filter(|acc| acc.open);
-            let Some(account) = account else {
-                // Nothing to charge: the cursor still follows the meter, so billing starts
-                // from the reading at which an account is opened.
-                meter.cursor = Some(a.point);
-                cursors.insert(key, a.point);
-                continue;
-            };
-            let history = match &meter.tariff {
-                Some(t) => Some(self.tariff_history(db, &a.tenant, t).await?),
-                None => None,
-            };
-            let Some(tariff) = history.as_ref().and_then(|h| h.at(a.point.at)) else {
-                anomalies.push(anomaly_row(&a, "NO_TARIFF", "no tariff is in force for this meter; the interval waits", now));
-                report.anomalies += 1;
-                continue;
-            };
-            match price(tariff, &meter.terms, &prev, &a.point, &account.cycle) {
-                Err(anomaly) => {
-                    anomalies.push(anomaly_row(&a, anomaly.kind(), &anomaly.describe(), now));
-                    report.anomalies += 1;
-                }
-                Ok(priced) => {
-                    let cycle_before = account.cycle.clone();
-                    let s = settle(account.carry, priced.cost);
-                    let fen = crate::domain::metering::to_scaled(s.charged, scale::MONEY).unwrap_or(0);
-                    account.carry = s.carry;
-                    account.cycle = priced.cycle.clone();
-                    if fen != 0 {
-                        account.balance -= fen;
-                        let detail = serde_json::json!({
-                            "from": prev.at, "energy": priced.energy,
-                            "byRate": priced.by_rate, "byTier": priced.by_tier,
-                            "cost": priced.cost.normalize(), "carry": s.carry.normalize(), "source": priced.source,
-                            "tariffId": meter.tariff,
-                            "cycleKey": cycle_before.key, "cycleUsedBefore": cycle_before.used.normalize(),
-                        });
-                        entries.push(vec![
-                            Cell::Text(a.tenant.clone()),
-                            Cell::Text(crate::ids::time_ordered().to_string()),
-                            Cell::Text(account_key.as_ref().map(|k| k.1.clone()).unwrap_or_default()),
-                            Cell::Text(EntryKind::EnergyCharge.as_str().into()),
-                            Cell::Int(-fen),
-                            Cell::Time(now),
-                            Cell::Text(a.meter.clone()),
-                            Cell::Time(a.point.at),
-                            Cell::Text(detail.to_string()),
-                        ]);
-                        report.charged += 1;
-                    }
-                    if let Some(k) = account_key {
-                        touched.push(k);
-                    }
-                    meter.cursor = Some(a.point);
-                    cursors.insert(key, a.point);
-                }
+        let mut tariffs: BTreeMap<Key, Arc<History>> = BTreeMap::new();
+        for m in meters.values().filter(|m| m.account.is_some()) {
+            if let Some(key @ (tenant, id)) = &m.tariff
+                && !tariffs.contains_key(key)
+            {
+                tariffs.insert(key.clone(), self.tariff_history(db, tenant, id).await?);
             }
         }
+        let locked = clock.elapsed();
 
+        let arrivals = arrivals.into_iter().map(|a| kernel::Arrival { meter: (a.tenant, a.meter), point: a.point }).collect();
+        let plan = kernel::settle_batch(arrivals, &mut meters, &mut accounts, &tariffs);
+        report.charged = plan.charges.len();
+        report.late = plan.late;
+        report.anomalies = plan.held.len();
+        report.decisions = plan.decisions.len();
         let computed = clock.elapsed();
-        bulk::insert(
-            db,
-            "ledger_entries",
-            &[
-                ("tenant_id", Col::Text),
-                ("id", Col::Text),
-                ("account_id", Col::Text),
-                ("kind", Col::Text),
-                ("amount_x100", Col::Int),
-                ("created_at", Col::Time),
-                ("meter_id", Col::Text),
-                ("read_at", Col::Time),
-                ("detail", Col::Text),
-            ],
-            &entries,
-            "",
-        )
-        .await?;
+
+        let now = Utc::now();
+        let entries: Vec<Vec<Cell>> = plan.charges.iter().map(|c| charge_row(c, now)).collect();
+        bulk::insert(db, "ledger_entries", CHARGE_COLUMNS, &entries, "").await?;
+        let held: Vec<Vec<Cell>> = plan.held.iter().map(|h| held_row(h, now)).collect();
         bulk::insert(
             db,
             "settlement_anomalies",
-            &[
-                ("tenant_id", Col::Text),
-                ("id", Col::Text),
-                ("meter_id", Col::Text),
-                ("kind", Col::Text),
-                ("detail", Col::Text),
-                ("read_at", Col::Time),
-                ("detected_at", Col::Time),
-            ],
-            &dedup_anomalies(anomalies),
+            HELD_COLUMNS,
+            &dedup_anomalies(held),
             "ON CONFLICT (tenant_id, meter_id, kind) WHERE resolved_at IS NULL DO NOTHING",
         )
         .await?;
         let entered = clock.elapsed();
-        let cursor_rows: Vec<Vec<Cell>> = cursors.into_iter().map(|((t, m), p)| cursor_row(&t, &m, &p)).collect();
+        let cursor_rows: Vec<Vec<Cell>> = plan.cursors.iter().map(|((t, m), p)| cursor_row(t, m, p)).collect();
         upsert_cursors(db, &cursor_rows).await?;
-
         let cursored = clock.elapsed();
-        touched.sort();
-        touched.dedup();
-        let mut decided = Vec::new();
-        let mut paths = Vec::new();
-        for k in &touched {
-            if let Some(acc) = accounts.get_mut(k) {
-                if let Some((balance, state)) = before.get(k) {
-                    let path = states_entered(*state, *balance, acc.balance, acc.thresholds);
-                    if !path.is_empty() {
-                        paths.push((k.clone(), path));
-                    }
-                }
-                let (state, wanted, decision) = decide(acc.balance, acc.thresholds, acc.control);
-                acc.state = state;
-                acc.control.wanted = wanted;
-                if let Some(d) = decision {
-                    decided.push((k.clone(), d, format!("balance {} after settlement", crate::domain::ledger::yuan(acc.balance))));
-                }
-            }
-        }
-        report.decisions = decided.len();
-        let commands = write_accounts(db, &accounts, &touched, &decided).await?;
+
+        let decided: Vec<(Key, Decision, String)> = plan.decisions.into_iter().map(|d| (d.account, d.decision, d.reason)).collect();
+        let commands = write_accounts(db, &accounts, &plan.touched, &decided).await?;
         let mut alarms = Vec::new();
-        for ((tenant, account), path) in &paths {
+        for ((tenant, account), path) in &plan.entered {
             alarms.extend(super::alarms::balance_alarms_in(db, tenant, account, path, now).await?);
         }
         tracing::debug!(
@@ -497,16 +328,122 @@ impl Store {
         );
         Ok((report, commands, alarms))
     }
+
+    /// The batch's meters: the account each charges (platform-prepaid only), its tariff
+    /// (its own, its property's or the tenant's default), terms and cursor.
+    async fn load_meters<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        keys: &[Key],
+        check_jumps: bool,
+    ) -> Result<BTreeMap<Key, MeterState<Key, Key>>> {
+        let backend = db.get_database_backend();
+        let mut meters = BTreeMap::new();
+        for (tenant, ids) in by_tenant(keys) {
+            let (source, join, args) = bulk::id_source(backend, &ids, 2);
+            let sql = format!(
+                "SELECT m.tenant_id, m.id, m.account_id, m.billing_mode, m.pt_ratio, m.ct_ratio,
+                        COALESCE(m.tariff_id, p.tariff_id, t.default_tariff_id) AS tariff_id, t.time_zone, t.jump_limit_kw,
+                        s.read_at AS s_at, s.total_x100, s.t1_x100, s.t2_x100, s.t3_x100, s.t4_x100
+                 FROM {source} {join} meters m ON m.tenant_id = $1 AND m.id = k.id
+                 JOIN tenants t ON t.id = m.tenant_id
+                 JOIN properties p ON p.tenant_id = m.tenant_id AND p.id = m.property_id
+                 LEFT JOIN meter_settlement s ON s.tenant_id = m.tenant_id AND s.meter_id = m.id"
+            );
+            let mut all = Args::new().s(&tenant);
+            all.0.extend(args.0);
+            for r in db.query_all_raw(stmt(backend, &sql, all)).await? {
+                let int = |c: &str| super::registry::int(&r, c);
+                let oint = |c: &str| super::registry::opt_int(&r, c);
+                let tz: String = r.try_get("", "time_zone")?;
+                let limit: String = r.try_get("", "jump_limit_kw")?;
+                let cursor = match (time(&r, "s_at")?, oint("total_x100")?) {
+                    (Some(at), total) => registers(total, [oint("t1_x100")?, oint("t2_x100")?, oint("t3_x100")?, oint("t4_x100")?])
+                        .map(|registers| Point { at, registers }),
+                    _ => None,
+                };
+                let prepaid = r.try_get::<String>("", "billing_mode")? == "PLATFORM_PREPAID";
+                let account: Option<String> = r.try_get("", "account_id")?;
+                let tariff: Option<String> = r.try_get("", "tariff_id")?;
+                meters.insert(
+                    (r.try_get("", "tenant_id")?, r.try_get("", "id")?),
+                    MeterState {
+                        account: account.filter(|_| prepaid).map(|a| (tenant.clone(), a)),
+                        tariff: tariff.map(|t| (tenant.clone(), t)),
+                        terms: MeterTerms {
+                            ratio: int("pt_ratio")? * int("ct_ratio")?,
+                            jump_limit_kw: if check_jumps {
+                                limit.parse().unwrap_or(Decimal::ONE_HUNDRED)
+                            } else {
+                                Decimal::from(1_000_000_000_000i64)
+                            },
+                            tz: tz.parse::<Tz>().unwrap_or(chrono_tz::Asia::Shanghai),
+                        },
+                        cursor,
+                    },
+                );
+            }
+        }
+        Ok(meters)
+    }
 }
 
-fn anomaly_row(a: &Arrival, kind: &str, detail: &str, now: DateTime<Utc>) -> Vec<Cell> {
+/// (tenant, id): how the store keys meters, accounts and tariffs across tenants in a batch.
+type Key = (String, String);
+
+const CHARGE_COLUMNS: &[(&str, Col)] = &[
+    ("tenant_id", Col::Text),
+    ("id", Col::Text),
+    ("account_id", Col::Text),
+    ("kind", Col::Text),
+    ("amount_x100", Col::Int),
+    ("created_at", Col::Time),
+    ("meter_id", Col::Text),
+    ("read_at", Col::Time),
+    ("detail", Col::Text),
+];
+
+/// An ENERGY_CHARGE entry, keyed by (meter, read time), with how it was priced.
+fn charge_row(c: &kernel::Charge<Key, Key, Key>, now: DateTime<Utc>) -> Vec<Cell> {
+    let p = &c.priced;
+    let detail = serde_json::json!({
+        "from": c.from, "energy": p.energy,
+        "byRate": p.by_rate, "byTier": p.by_tier,
+        "cost": p.cost.normalize(), "carry": c.carry.normalize(), "source": p.source,
+        "tariffId": c.tariff.1,
+        "cycleKey": c.cycle_before.key, "cycleUsedBefore": c.cycle_before.used.normalize(),
+    });
     vec![
-        Cell::Text(a.tenant.clone()),
-        Cell::Text(uuid::Uuid::new_v4().to_string()),
-        Cell::Text(a.meter.clone()),
-        Cell::Text(kind.into()),
-        Cell::Text(detail.into()),
-        Cell::Time(a.point.at),
+        Cell::Text(c.account.0.clone()),
+        Cell::Text(crate::ids::time_ordered().to_string()),
+        Cell::Text(c.account.1.clone()),
+        Cell::Text(EntryKind::EnergyCharge.as_str().into()),
+        Cell::Int(-c.fen),
+        Cell::Time(now),
+        Cell::Text(c.meter.1.clone()),
+        Cell::Time(c.at),
+        Cell::Text(detail.to_string()),
+    ]
+}
+
+const HELD_COLUMNS: &[(&str, Col)] = &[
+    ("tenant_id", Col::Text),
+    ("id", Col::Text),
+    ("meter_id", Col::Text),
+    ("kind", Col::Text),
+    ("detail", Col::Text),
+    ("read_at", Col::Time),
+    ("detected_at", Col::Time),
+];
+
+fn held_row(h: &kernel::Held<Key>, now: DateTime<Utc>) -> Vec<Cell> {
+    vec![
+        Cell::Text(h.meter.0.clone()),
+        Cell::Text(crate::ids::time_ordered().to_string()),
+        Cell::Text(h.meter.1.clone()),
+        Cell::Text(h.why.kind().into()),
+        Cell::Text(h.why.describe()),
+        Cell::Time(h.at),
         Cell::Time(now),
     ]
 }
