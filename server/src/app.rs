@@ -132,7 +132,7 @@ pub struct Application {
     pub control: Vec<tokio::task::JoinHandle<()>>,
 }
 
-pub const BRIDGE_USER: &str = "voltledger-bridge";
+pub use store::BRIDGE_USER;
 
 impl Application {
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {

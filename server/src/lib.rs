@@ -8,9 +8,11 @@ pub mod control;
 /// The pure domain, its own crate (`server/domain`): no I/O, no clock, no randomness.
 pub use domain;
 pub mod fleet;
-pub mod ids;
+/// Id minting at the edge (clock and randomness), in the store crate.
+pub use store::ids;
 pub mod jobs;
 pub mod notify;
 pub mod pay;
-pub mod store;
+/// The store, its own crate (`server/store`): the only one naming sea-orm.
+pub use store;
 pub mod wechat;

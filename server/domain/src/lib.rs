@@ -11,6 +11,7 @@ pub mod outbound;
 pub mod registry;
 pub mod settle;
 pub mod settlement;
+pub mod sms;
 pub mod subscribe;
 pub mod tariff;
 

@@ -3,9 +3,6 @@
 //! and (for people) the session; resolvers never take a tenant id from the request body.
 //! `alg: none` and every algorithm but HS256 are refused.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::Instant;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm as ArgonAlg, Argon2, Params, Version};
@@ -15,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::access::{ParkScope, PermissionSet, ThrottlePolicy};
 use crate::domain::ids::TenantId;
+use crate::store::counters::Counters;
 use crate::store::{Store, TenantStore};
 
 /// Access tokens live this long; refresh tokens renew them.
@@ -128,11 +126,12 @@ pub fn burn_password_check(password: &str) {
 
 // ---- the login throttle ----
 
-/// Counts login attempts per address and failures per account: Redis when configured (shared
-/// by every API replica), in-process with the embedded default.
-pub enum Throttle {
-    Memory { policy: ThrottlePolicy, counters: Mutex<HashMap<String, (u64, Instant)>> },
-    Redis { policy: ThrottlePolicy, conn: redis::aio::ConnectionManager, namespace: String },
+/// Counts login attempts per address and failures per account, in the store's expiring
+/// counters: Redis when configured (shared by every API replica), in-process with the
+/// embedded default.
+pub struct Throttle {
+    policy: ThrottlePolicy,
+    counters: Counters,
 }
 
 /// Refused for `retry_after_s` seconds.
@@ -143,74 +142,23 @@ pub struct Throttled {
 
 impl Throttle {
     pub fn memory(policy: ThrottlePolicy) -> Self {
-        Throttle::Memory { policy, counters: Mutex::default() }
+        Throttle { policy, counters: Counters::memory() }
     }
 
     pub async fn redis(url: &str, namespace: &str, policy: ThrottlePolicy) -> Result<Self, String> {
-        let client = redis::Client::open(url).map_err(|e| e.to_string())?;
-        let conn = redis::aio::ConnectionManager::new(client).await.map_err(|e| e.to_string())?;
-        Ok(Throttle::Redis { policy, conn, namespace: namespace.to_string() })
+        Ok(Throttle { policy, counters: Counters::redis(url, &format!("{namespace}:login")).await? })
     }
 
     fn policy(&self) -> ThrottlePolicy {
-        match self {
-            Throttle::Memory { policy, .. } | Throttle::Redis { policy, .. } => *policy,
-        }
+        self.policy
     }
 
-    /// Adds one to a counter that expires `ttl_s` after its first hit; returns the count and
-    /// the seconds it has left.
     async fn bump(&self, key: &str, by: u64, ttl_s: u64) -> (u64, u64) {
-        match self {
-            Throttle::Memory { counters, .. } => {
-                let mut map = counters.lock().unwrap_or_else(|p| p.into_inner());
-                let now = Instant::now();
-                if map.len() > 100_000 {
-                    map.retain(|_, (_, until)| *until > now);
-                }
-                let entry = map.entry(key.to_string()).or_insert((0, now + std::time::Duration::from_secs(ttl_s)));
-                if entry.1 <= now {
-                    *entry = (0, now + std::time::Duration::from_secs(ttl_s));
-                }
-                entry.0 += by;
-                (entry.0, entry.1.saturating_duration_since(now).as_secs())
-            }
-            Throttle::Redis { conn, namespace, .. } => {
-                let mut conn = conn.clone();
-                let key = format!("{namespace}:login:{key}");
-                let result: redis::RedisResult<(u64, (), i64)> = redis::pipe()
-                    .atomic()
-                    .incr(&key, by)
-                    .cmd("EXPIRE")
-                    .arg(&key)
-                    .arg(ttl_s)
-                    .arg("NX")
-                    .cmd("TTL")
-                    .arg(&key)
-                    .query_async(&mut conn)
-                    .await;
-                match result {
-                    Ok((count, (), ttl)) => (count, ttl.max(0) as u64),
-                    Err(e) => {
-                        // Fail closed: without the shared counters nobody can log in.
-                        tracing::error!(cause = %e, "login throttle unavailable");
-                        (u64::MAX, 60)
-                    }
-                }
-            }
-        }
+        self.counters.bump(key, by, ttl_s).await
     }
 
     async fn clear(&self, key: &str) {
-        match self {
-            Throttle::Memory { counters, .. } => {
-                counters.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
-            }
-            Throttle::Redis { conn, namespace, .. } => {
-                let mut conn = conn.clone();
-                let _: redis::RedisResult<()> = redis::cmd("DEL").arg(format!("{namespace}:login:{key}")).query_async(&mut conn).await;
-            }
-        }
+        self.counters.clear(key).await
     }
 
     /// Called before a secret is checked, in one of separate buckets (`login`, `refresh`,

@@ -43,10 +43,8 @@ pub(super) struct Bench {
 /// A fresh PostgreSQL database beside the one named (dropped by hand: `vl_bench_*`).
 pub(super) async fn fresh_database(url: &Option<String>) -> anyhow::Result<Option<String>> {
     let Some(url) = url.as_ref().filter(|u| u.starts_with("postgres")) else { return Ok(url.clone()) };
-    use sea_orm::ConnectionTrait;
     let name = format!("vl_bench_{}", uuid::Uuid::new_v4().simple());
-    let admin = sea_orm::Database::connect(url.as_str()).await?;
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+    crate::store::create_database(url, &name).await?;
     let (head, _) = url.rsplit_once('/').context("database URL ends with /dbname")?;
     Ok(Some(format!("{head}/{name}")))
 }

@@ -51,7 +51,7 @@ pub async fn deliver_due(store: &Store, client: &reqwest::Client, now: DateTime<
             .map(|m| m.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string())).collect())
             .unwrap_or_default();
         let sms = Sms { phone: &row.recipient, template: &row.template_code, params: &params, out_id: &row.id };
-        let o = match d.account.send(client, &sms, now).await {
+        let o = match sms::Sender(&d.account).send(client, &sms, now).await {
             Ok(reference) => {
                 sent += 1;
                 store

@@ -8,60 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::sign::{TC3_CONTENT_TYPE, Tc3Request, aliyun_rpc_signature, canonical_query, percent_encode};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provider {
-    Aliyun,
-    Tencent,
-}
-
-impl Provider {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Aliyun => "ALIYUN",
-            Provider::Tencent => "TENCENT",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "ALIYUN" => Some(Provider::Aliyun),
-            "TENCENT" => Some(Provider::Tencent),
-            _ => None,
-        }
-    }
-
-    /// The provider's public endpoint.
-    pub fn default_endpoint(self) -> &'static str {
-        match self {
-            Provider::Aliyun => "https://dysmsapi.aliyuncs.com/",
-            Provider::Tencent => "https://sms.tencentcloudapi.com/",
-        }
-    }
-}
-
-/// One tenant's SMS account.
-#[derive(Clone)]
-pub struct SmsAccount {
-    pub provider: Provider,
-    pub endpoint: String,
-    pub access_key_id: String,
-    pub secret: String,
-    pub sign_name: String,
-    /// Tencent's `SmsSdkAppId`.
-    pub sdk_app_id: String,
-    /// Tencent's `X-TC-Region`.
-    pub region: String,
-}
-
-impl std::fmt::Debug for SmsAccount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmsAccount")
-            .field("provider", &self.provider)
-            .field("endpoint", &self.endpoint)
-            .field("secret", &"<redacted>")
-            .finish()
-    }
-}
+pub use domain::sms::{Provider, SmsAccount};
 
 /// One message: a template and its named parameters (Alibaba uses the names; Tencent the
 /// values in order).
@@ -88,7 +35,17 @@ fn host_of(endpoint: &str) -> String {
     endpoint.split("://").nth(1).unwrap_or(endpoint).split('/').next().unwrap_or_default().to_string()
 }
 
-impl SmsAccount {
+/// Sends with a tenant's account (the account is plain configuration, in the domain).
+pub struct Sender<'a>(pub &'a SmsAccount);
+
+impl std::ops::Deref for Sender<'_> {
+    type Target = SmsAccount;
+    fn deref(&self) -> &SmsAccount {
+        self.0
+    }
+}
+
+impl Sender<'_> {
     /// Sends one message; returns the provider's id for it (BizId / SerialNo).
     pub async fn send(&self, client: &reqwest::Client, sms: &Sms<'_>, now: DateTime<Utc>) -> Result<String, SendError> {
         match self.provider {

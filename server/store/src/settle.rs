@@ -15,12 +15,12 @@ use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 use super::bulk::{self, Cell, Col};
 use super::sql::{Args, stmt};
 use super::{Result, Store, StoreError};
-use crate::control::CommandRecord;
-use crate::domain::ledger::{BalanceState, Control, Decision, EntryKind, Relay, Thresholds};
-use crate::domain::metering::{from_scaled, scale};
-use crate::domain::settle::{self as kernel, AccountState, MeterState};
-use crate::domain::settlement::{CycleUse, MeterTerms, Point, Registers};
-use crate::domain::tariff::{History, Tariff, TariffSpec};
+use crate::outbox::CommandRecord;
+use domain::ledger::{BalanceState, Control, Decision, EntryKind, Relay, Thresholds};
+use domain::metering::{from_scaled, scale};
+use domain::settle::{self as kernel, AccountState, MeterState};
+use domain::settlement::{CycleUse, MeterTerms, Point, Registers};
+use domain::tariff::{History, Tariff, TariffSpec};
 
 /// A new reading, as settlement needs it.
 #[derive(Debug, Clone)]
@@ -129,7 +129,7 @@ pub(crate) async fn write_accounts<C: ConnectionTrait>(
                 Cell::Text(a.control.wanted.as_str().into()),
                 Cell::Text(a.state.as_str().into()),
                 Cell::Text(a.cycle.key.clone()),
-                Cell::Int(crate::domain::metering::to_scaled(a.cycle.used, scale::ENERGY).unwrap_or(0)),
+                Cell::Int(domain::metering::to_scaled(a.cycle.used, scale::ENERGY).unwrap_or(0)),
             ]
         })
         .collect();
@@ -460,7 +460,7 @@ fn dedup_anomalies(rows: Vec<Vec<Cell>>) -> Vec<Vec<Cell>> {
 }
 
 pub(crate) fn cursor_row(tenant: &str, meter: &str, p: &Point) -> Vec<Cell> {
-    let sc = |d: Decimal| Cell::opt_int(crate::domain::metering::to_scaled(d, scale::ENERGY));
+    let sc = |d: Decimal| Cell::opt_int(domain::metering::to_scaled(d, scale::ENERGY));
     let [t1, t2, t3, t4] = p.registers.rates;
     vec![
         Cell::Text(tenant.into()),

@@ -12,12 +12,12 @@ use super::bulk::{self, Cell, Col};
 use super::settle::{ACCOUNT_COLUMNS, cursor_row, decisions_to_commands, insert_commands, read_account, upsert_cursors};
 use super::sql::{Args, stmt};
 use super::{Result, StoreError, TenantStore};
-use crate::control::CommandRecord;
-use crate::domain::ids::*;
-use crate::domain::ledger::{EntryKind, ServiceFee, Thresholds, decide, states_entered, yuan};
-use crate::domain::metering::{from_scaled, scale};
-use crate::domain::settlement::Point;
-use crate::domain::tariff::{PriceRule, TariffSpec};
+use crate::outbox::CommandRecord;
+use domain::ids::*;
+use domain::ledger::{EntryKind, ServiceFee, Thresholds, decide, states_entered, yuan};
+use domain::metering::{from_scaled, scale};
+use domain::settlement::Point;
+use domain::tariff::{PriceRule, TariffSpec};
 
 #[derive(Debug, Clone)]
 pub struct AccountRow {
@@ -801,7 +801,7 @@ impl TenantStore {
         let account = account_id.as_deref().and_then(AccountId::parse).ok_or_else(|| conflict("the old meter has no account"))?;
         let acc = self.account(&account).await?.ok_or(StoreError::NotFound)?;
         let to_x100 =
-            |d: Decimal| crate::domain::metering::to_scaled(d, scale::ENERGY).ok_or_else(|| conflict("registers have 2 decimal places"));
+            |d: Decimal| domain::metering::to_scaled(d, scale::ENERGY).ok_or_else(|| conflict("registers have 2 decimal places"));
         let (final_x100, initial_x100) = (to_x100(r.old_final)?, to_x100(r.new_initial)?);
         // Settle the old meter's final reading through the normal path (idempotent).
         let txn = self.begin().await?;
@@ -813,7 +813,7 @@ impl TenantStore {
             meter: old.id.to_string(),
             point: Point {
                 at: r.at,
-                registers: crate::domain::settlement::Registers { total: from_scaled(final_x100, 2), rates: [None; 4] },
+                registers: domain::settlement::Registers { total: from_scaled(final_x100, 2), rates: [None; 4] },
             },
         };
         let (_, commands, alarms) = self.store.settle_arrivals(&txn, vec![arrival]).await?;
@@ -838,7 +838,7 @@ impl TenantStore {
         .await?;
         self.attach_meter(&txn, &account, &acc.customer_id, &r.new_meter).await?;
         let point =
-            Point { at: r.at, registers: crate::domain::settlement::Registers { total: from_scaled(initial_x100, 2), rates: [None; 4] } };
+            Point { at: r.at, registers: domain::settlement::Registers { total: from_scaled(initial_x100, 2), rates: [None; 4] } };
         upsert_cursors(&txn, &[cursor_row(self.tenant.as_str(), r.new_meter.as_str(), &point)]).await?;
         let sql = "INSERT INTO meter_replacements (tenant_id, id, account_id, old_meter_id, new_meter_id, old_final_x100, new_initial_x100, replaced_at)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
@@ -943,7 +943,7 @@ impl TenantStore {
 pub struct ImportAccount {
     pub address: String,
     pub customer_name: String,
-    pub billing_mode: crate::domain::registry::BillingMode,
+    pub billing_mode: domain::registry::BillingMode,
     pub property_fee_x100: i64,
 }
 
@@ -959,7 +959,7 @@ impl TenantStore {
         let mut meters = Vec::new();
         let mut ids = Vec::new();
         for r in rows {
-            mqtt_bridge::dlt645::Address::parse(&r.address).map_err(|_| conflict(format!("bad meter address {}", r.address)))?;
+            dlt645::Address::parse(&r.address).map_err(|_| conflict(format!("bad meter address {}", r.address)))?;
             let (c, a, m) = (
                 CustomerId::from_uuid(uuid::Uuid::new_v4()),
                 AccountId::from_uuid(uuid::Uuid::new_v4()),

@@ -9,8 +9,8 @@ use sea_orm::ConnectionTrait;
 
 use super::sql::{Args, stmt};
 use super::{AlarmEvent, Result, Store, StoreError, TenantStore};
-use crate::domain::ids::NotificationId;
-use crate::notify::sms::{Provider, SmsAccount};
+use domain::ids::NotificationId;
+use domain::sms::{Provider, SmsAccount};
 
 /// What the tenant configures (the secret only goes in).
 #[derive(Debug, Clone)]
@@ -305,7 +305,7 @@ pub struct WechatTemplateRow {
     pub alarm_kind: String,
     pub template_id: String,
     /// (template key, source) pairs, e.g. ("thing1", SUBJECT).
-    pub fields: Vec<(String, crate::domain::subscribe::Source)>,
+    pub fields: Vec<(String, domain::subscribe::Source)>,
     /// The mini-program page the message opens.
     pub page: String,
 }
@@ -324,7 +324,7 @@ fn wechat_template_row(r: &sea_orm::QueryResult) -> Result<WechatTemplateRow> {
     Ok(WechatTemplateRow {
         alarm_kind: r.try_get("", "alarm_kind")?,
         template_id: r.try_get("", "template_id")?,
-        fields: fields.into_iter().filter_map(|(k, s)| crate::domain::subscribe::Source::parse(&s).map(|s| (k, s))).collect(),
+        fields: fields.into_iter().filter_map(|(k, s)| domain::subscribe::Source::parse(&s).map(|s| (k, s))).collect(),
         page: r.try_get("", "page")?,
     })
 }
@@ -383,7 +383,7 @@ impl Store {
         let mut out = Vec::new();
         for r in self.db.query_all_raw(stmt(b, &sql, Args::new().t(now))).await? {
             let tenant_id: String = r.try_get("", "tenant_id")?;
-            let t = self.tenant(crate::domain::ids::TenantId::parse(&tenant_id).ok_or(StoreError::NotFound)?);
+            let t = self.tenant(domain::ids::TenantId::parse(&tenant_id).ok_or(StoreError::NotFound)?);
             let Some(app) = t.wechat_app().await? else { continue };
             out.push(DueWechat { row: notification_row(&r)?, app, page: r.try_get("", "page")?, tenant_id });
         }
@@ -453,7 +453,7 @@ async fn enqueue_sms<C: ConnectionTrait>(db: &C, alarm: &super::AlarmRow, now: D
     let tz = tenant_zone(db, tenant).await?;
     let params = serde_json::json!({
         "subject": label,
-        "alarm": crate::domain::control::alarm_label(&alarm.kind),
+        "alarm": domain::control::alarm_label(&alarm.kind),
         "time": alarm.raised_at.with_timezone(&tz).format("%m-%d %H:%M").to_string(),
     })
     .to_string();
@@ -495,12 +495,12 @@ async fn enqueue_wechat<C: ConnectionTrait>(db: &C, alarm: &super::AlarmRow, now
     let Some(acc) = db.query_one_raw(stmt(b, account_sql, Args::new().s(tenant).s(&alarm.subject_id))).await? else { return Ok(0) };
     let label: String = acc.try_get("", "label")?;
     let number: String = acc.try_get("", "number")?;
-    let balance = crate::domain::metering::from_scaled(super::registry::int(&acc, "balance_x100")?, 2);
+    let balance = domain::metering::from_scaled(super::registry::int(&acc, "balance_x100")?, 2);
     let customer: String = acc.try_get("", "customer_id")?;
     let tz = tenant_zone(db, tenant).await?;
     let mut data = serde_json::Map::new();
     for (key, source) in &template.fields {
-        use crate::domain::subscribe::{Source, fit};
+        use domain::subscribe::{Source, fit};
         let raw = match source {
             Source::Subject => {
                 if label.is_empty() {
@@ -509,7 +509,7 @@ async fn enqueue_wechat<C: ConnectionTrait>(db: &C, alarm: &super::AlarmRow, now
                     label.clone()
                 }
             }
-            Source::Alarm => crate::domain::control::alarm_label(&alarm.kind).to_string(),
+            Source::Alarm => domain::control::alarm_label(&alarm.kind).to_string(),
             Source::Time => alarm.raised_at.with_timezone(&tz).format("%Y年%m月%d日 %H:%M").to_string(),
             Source::Balance => balance.to_string(),
         };

@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, QueryResult};
 use super::registry::int;
 use super::sql::{Args, stmt};
 use super::{Result, Store, StoreError, TenantStore};
-use crate::domain::ids::{AccountId, TenantId};
+use domain::ids::{AccountId, TenantId};
 
 /// The service-provider account every partner-mode payment goes through.
 #[derive(Clone)]
@@ -201,10 +201,10 @@ impl TenantStore {
         area: Option<&str>,
     ) -> Result<PayeeRow> {
         if let Some(p) = property {
-            self.require("properties", p).await.map_err(|_| crate::domain::Invalid::new("propertyId", "no such property"))?;
+            self.require("properties", p).await.map_err(|_| domain::Invalid::new("propertyId", "no such property"))?;
         }
         if let Some(a) = area {
-            self.require("areas", a).await.map_err(|_| crate::domain::Invalid::new("areaId", "no such area"))?;
+            self.require("areas", a).await.map_err(|_| domain::Invalid::new("areaId", "no such area"))?;
         }
         self.merchant_free(sub_mchid, None).await?;
         let id = uuid::Uuid::new_v4().to_string();
@@ -390,8 +390,8 @@ impl TenantStore {
     async fn settle_paid_order_once(&self, order: &OrderRow, transaction_id: &str, paid_at: DateTime<Utc>) -> Result<PaidOutcome> {
         let account = AccountId::parse(&order.account_id).ok_or(StoreError::NotFound)?;
         let (kind, via) = match order.channel.as_str() {
-            "ALIPAY" => (crate::domain::ledger::EntryKind::RechargeAlipay, "Alipay"),
-            _ => (crate::domain::ledger::EntryKind::RechargeWechat, "WeChat Pay"),
+            "ALIPAY" => (domain::ledger::EntryKind::RechargeAlipay, "Alipay"),
+            _ => (domain::ledger::EntryKind::RechargeWechat, "WeChat Pay"),
         };
         let b = self.backend();
         // Read before the writing transaction (SQLite: a transaction that reads first cannot
@@ -918,7 +918,7 @@ impl TenantStore {
         let refunded = super::registry::int(&r, "s")?;
         if amount_x100 <= 0 || refunded + amount_x100 > current.amount_x100 {
             let left = current.amount_x100 - refunded;
-            return Err(crate::domain::Invalid::new("amount", format!("at most {} fen of this order is left to refund", left)).into());
+            return Err(domain::Invalid::new("amount", format!("at most {} fen of this order is left to refund", left)).into());
         }
         let id = uuid::Uuid::new_v4().to_string();
         let out_refund_no = format!("VR{}{:016X}", Utc::now().format("%y%m%d%H%M%S"), rand::random::<u64>());
@@ -929,7 +929,7 @@ impl TenantStore {
             self.args().s(&id).s(&order.id).s(&out_refund_no).i(amount_x100).s(reason).t(Utc::now()),
         ))
         .await?;
-        let mut posting = super::Posting::new(crate::domain::ledger::EntryKind::Refund, -amount_x100, &format!("refund {out_refund_no}"));
+        let mut posting = super::Posting::new(domain::ledger::EntryKind::Refund, -amount_x100, &format!("refund {out_refund_no}"));
         posting.external_ref = Some(out_refund_no.clone());
         let posted = self.post(&txn, &account, vec![posting], true, super::Guard::NotNegative).await?;
         let entry = posted.entries.first().map(|e| e.id.to_string());
@@ -961,7 +961,7 @@ impl TenantStore {
         }
         let mut reversal = None;
         if state != "SUCCESS"
-            && let Some(entry) = refund.entry_id.as_deref().and_then(crate::domain::ids::EntryId::parse)
+            && let Some(entry) = refund.entry_id.as_deref().and_then(domain::ids::EntryId::parse)
         {
             match self.reverse(&entry, &format!("refund {} {state}", refund.out_refund_no)).await {
                 Ok(posted) => reversal = posted.entries.first().map(|e| e.id.to_string()),

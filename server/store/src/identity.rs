@@ -2,15 +2,15 @@
 //! rotating refresh tokens, park-platform clients, WeChat logins bound to customers, the
 //! audit log, and the scope check the API runs before every resolver.
 
-use crate::domain::Invalid;
+use domain::Invalid;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 
 use super::registry::int;
 use super::sql::{Args, stmt};
 use super::{Result, Store, StoreError, TenantStore, hash_secret};
-use crate::domain::access::{PermissionSet, builtin_roles};
-use crate::domain::ids::TenantId;
+use domain::access::{PermissionSet, builtin_roles};
+use domain::ids::TenantId;
 
 #[derive(Debug, Clone)]
 pub struct RoleRow {
@@ -481,7 +481,7 @@ impl TenantStore {
         let roles = self.roles().await?;
         roles
             .into_iter()
-            .find(|r| r.builtin && r.name == crate::domain::access::TENANT_ADMIN_ROLE)
+            .find(|r| r.builtin && r.name == domain::access::TENANT_ADMIN_ROLE)
             .map(|r| r.id)
             .ok_or(StoreError::NotFound)
     }

@@ -10,7 +10,7 @@ use sea_orm::ConnectionTrait;
 
 use super::sql::{Args, stmt};
 use super::{Result, Store, StoreError, TenantStore};
-use crate::domain::ids::AlarmId;
+use domain::ids::AlarmId;
 
 /// An alarm kind: what it watches and when it holds.
 struct Rule {
@@ -430,10 +430,10 @@ pub(crate) async fn balance_alarms_in<C: ConnectionTrait>(
     db: &C,
     tenant: &str,
     account: &str,
-    path: &[crate::domain::ledger::BalanceState],
+    path: &[domain::ledger::BalanceState],
     now: DateTime<Utc>,
 ) -> Result<Vec<AlarmEvent>> {
-    use crate::domain::ledger::{BALANCE_ALARMS, BALANCE_RESTORED, balance_alarm};
+    use domain::ledger::{BALANCE_ALARMS, BALANCE_RESTORED, balance_alarm};
     let b = db.get_database_backend();
     let mut events = Vec::new();
     for state in path {

@@ -2,7 +2,7 @@
 //! primary-key index instead of scattering across it. They read the clock and randomness,
 //! which is why they are made here, at the edge, and not in the pure domain.
 
-use crate::domain::ids::*;
+use domain::ids::*;
 
 /// A UUID version 7 from the clock and 74 random bits.
 pub fn time_ordered() -> uuid::Uuid {

@@ -7,7 +7,7 @@
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement};
 
-use crate::domain::ids::TenantId;
+use domain::ids::TenantId;
 
 /// The role the application runs as on PostgreSQL, so the policies apply (superusers and the
 /// tables' owner bypass them).

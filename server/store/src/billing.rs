@@ -14,12 +14,12 @@ use super::money::{Guard, Posted, Posting};
 use super::settle::registers;
 use super::sql::stmt;
 use super::{Result, StoreError, TenantStore};
-use crate::domain::billing::{Period, allocate, line_fen, max_demand_from_intervals};
-use crate::domain::ids::*;
-use crate::domain::ledger::{EntryKind, yuan};
-use crate::domain::metering::{from_scaled, scale};
-use crate::domain::settlement::{CycleUse, MeterTerms, Point, price};
-use crate::domain::tariff::{Rate, Tariff, TierCycle, TouSource, settle, split_by_time};
+use domain::billing::{Period, allocate, line_fen, max_demand_from_intervals};
+use domain::ids::*;
+use domain::ledger::{EntryKind, yuan};
+use domain::metering::{from_scaled, scale};
+use domain::settlement::{CycleUse, MeterTerms, Point, price};
+use domain::tariff::{Rate, Tariff, TierCycle, TouSource, settle, split_by_time};
 
 #[derive(Debug, Clone)]
 pub struct BillLineRow {
@@ -184,7 +184,7 @@ impl TenantStore {
     /// settlement instant) from the last reading before it; idempotent.
     pub async fn freeze(&self, kind: &str, at: DateTime<Utc>) -> Result<u64> {
         let regs = self.registers_at(at, None).await?;
-        let sc = |d: Decimal| crate::domain::metering::to_scaled(d, scale::ENERGY);
+        let sc = |d: Decimal| domain::metering::to_scaled(d, scale::ENERGY);
         let rows: Vec<Vec<Cell>> = regs
             .iter()
             .map(|(m, p)| {
@@ -236,7 +236,7 @@ impl TenantStore {
         let today = now.with_timezone(&tz).date_naive();
         let mut due = Vec::new();
         for d in [today, today - chrono::Duration::days(1)] {
-            due.push(("DAILY", crate::domain::billing::local_instant(tz, d, 0)));
+            due.push(("DAILY", domain::billing::local_instant(tz, d, 0)));
         }
         let p = Period::containing(now, tz, day, hour);
         due.push(("MONTHLY", p.start(tz, day, hour)));
@@ -435,7 +435,7 @@ impl TenantStore {
             }
             let mut lines = Vec::new();
             let mut energy_total = Decimal::ZERO;
-            let mut tiers: Option<(TierCycle, crate::domain::tariff::Tiers, Decimal)> = None;
+            let mut tiers: Option<(TierCycle, domain::tariff::Tiers, Decimal)> = None;
             for m in ms {
                 let Some(tariff_id) = &m.tariff else {
                     run.skipped.push((account.clone(), format!("meter {} has no tariff", m.address)));
@@ -962,7 +962,7 @@ impl TenantStore {
             meters.iter().filter(|m| m.post_paid).filter_map(|m| m.account.as_deref()).collect();
         let txn = self.db().begin().await?;
         let sql = "INSERT INTO allocation_runs (tenant_id, group_id, period_start, period_end, energy_x100, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-        let energy_x100 = crate::domain::metering::to_scaled(energy.round_dp(2), scale::ENERGY).unwrap_or(0);
+        let energy_x100 = domain::metering::to_scaled(energy.round_dp(2), scale::ENERGY).unwrap_or(0);
         txn.execute_raw(stmt(self.backend(), sql, self.args().s(group.as_str()).t(start).t(end).i(energy_x100).t(Utc::now())))
             .await
             .map_err(|e| match StoreError::from(e) {
@@ -1063,7 +1063,7 @@ impl TenantStore {
         let row = txn.query_one_raw(stmt(b, sql, self.args().s(account.as_str()))).await?.ok_or(StoreError::NotFound)?;
         let carry: Decimal = row.try_get::<String>("", "carry")?.parse().unwrap_or_default();
         let s = settle(carry, diff);
-        let fen = crate::domain::metering::to_scaled(s.charged, scale::MONEY).unwrap_or(0);
+        let fen = domain::metering::to_scaled(s.charged, scale::MONEY).unwrap_or(0);
         let sql = "UPDATE accounts SET carry = $3 WHERE tenant_id = $1 AND id = $2";
         txn.execute_raw(stmt(b, sql, self.args().s(account.as_str()).s(s.carry.normalize().to_string()))).await?;
         let mut p = Posting::new(EntryKind::Adjustment, -fen, &format!("re-rated {} intervals ({} → {})", updates.len(), from, to));

@@ -7,8 +7,8 @@ use sea_orm::{ConnectionTrait, QueryResult};
 use super::ingest::VALUE_COLUMNS;
 use super::sql::{Args, stmt};
 use super::{Result, StoreError, TenantStore, hash_secret, mosquitto_hash};
-use crate::domain::ids::*;
-use crate::domain::registry::{MeterPatch, NewArea, NewCustomer, NewGateway, NewMeter, NewProperty};
+use domain::ids::*;
+use domain::registry::{MeterPatch, NewArea, NewCustomer, NewGateway, NewMeter, NewProperty};
 
 #[derive(Debug, Clone)]
 pub struct PropertyRow {
@@ -103,7 +103,7 @@ pub struct MeterDesk {
     pub tariff_id: Option<TariffId>,
     time_zone: String,
     /// The rate in force now and its base price (tier increments not included).
-    pub price_now: Option<(crate::domain::tariff::Rate, rust_decimal::Decimal)>,
+    pub price_now: Option<(domain::tariff::Rate, rust_decimal::Decimal)>,
 }
 
 /// A meter's fee state, most urgent first: in no open account; power held; relay open (as the
@@ -522,7 +522,7 @@ impl TenantStore {
         txn.execute_raw(stmt(self.backend(), sql, args)).await?;
         txn.execute_raw(stmt(self.backend(), "INSERT INTO meter_live (tenant_id, meter_id) VALUES ($1, $2)", self.args().s(id.as_str())))
             .await?;
-        let cred = if m.link == crate::domain::registry::LinkType::FourG {
+        let cred = if m.link == domain::registry::LinkType::FourG {
             let cred = new_credential();
             let sql = "INSERT INTO device_credentials (tenant_id, id, username, secret_hash, meter_id, created_at, broker_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)";
             let args = self

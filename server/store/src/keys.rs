@@ -13,13 +13,13 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use mqtt_bridge::dlt645::Address;
-use mqtt_bridge::dlt645::secure::Key;
+use dlt645::Address;
+use dlt645::secure::Key;
 use sea_orm::ConnectionTrait;
 
 use super::sql::{Args, stmt};
 use super::{Result, Store, StoreError, TenantStore};
-use crate::domain::ids::MeterId;
+use domain::ids::MeterId;
 
 const METER_MASTER: &str = "METER_MASTER";
 

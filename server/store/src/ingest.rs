@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, Value};
 use super::bulk::pg_array;
 use super::sql::{Args, stmt};
 use super::{Route, Store};
-use crate::domain::metering::{scale, to_scaled};
+use domain::metering::{scale, to_scaled};
 
 /// Stored value columns, in the order [`scaled_values`] yields them.
 /// How many value columns a reading has.
@@ -165,7 +165,7 @@ impl Store {
                 Some(super::settle::Arrival {
                     tenant: row.route.tenant.to_string(),
                     meter: row.route.meter.to_string(),
-                    point: crate::domain::settlement::Point { at: row.read_at, registers },
+                    point: domain::settlement::Point { at: row.read_at, registers },
                 })
             })
             .collect();
@@ -197,7 +197,7 @@ impl super::TenantStore {
     /// and settled exactly like readings from the bridge. Unknown meters are counted.
     pub async fn import_readings(
         &self,
-        readings: Vec<(crate::domain::ids::MeterId, DateTime<Utc>, Readings)>,
+        readings: Vec<(domain::ids::MeterId, DateTime<Utc>, Readings)>,
     ) -> Result<StoreReport, super::StoreError> {
         let tz = self.tenant_row().await?.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
         let now = Utc::now();

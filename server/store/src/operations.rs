@@ -10,8 +10,8 @@ use sea_orm::ConnectionTrait;
 use super::settle::insert_commands;
 use super::sql::{Args, stmt};
 use super::{CommandRow, Result, Store, StoreError, TenantStore};
-use crate::domain::control::{FriendlyWindow, poll_budget};
-use crate::domain::ids::{AreaId, BatchId, MeterId, PropertyId, WindowId};
+use domain::control::{FriendlyWindow, poll_budget};
+use domain::ids::{AreaId, BatchId, MeterId, PropertyId, WindowId};
 
 /// Kinds an operator may issue to a selection.
 pub const BATCH_KINDS: [&str; 6] = ["TRIP", "CLOSE", "HOLD_ON", "HOLD_OFF", "READ", "TIME_SYNC"];
@@ -242,7 +242,7 @@ impl TenantStore {
 }
 
 impl Store {
-    pub(crate) async fn friendly_windows_of(&self, tenant: &str) -> Result<Vec<(WindowId, FriendlyWindow)>> {
+    pub async fn friendly_windows_of(&self, tenant: &str) -> Result<Vec<(WindowId, FriendlyWindow)>> {
         let sql = "SELECT id, name, weekdays, on_date, start_minute, end_minute FROM friendly_windows WHERE tenant_id = $1 ORDER BY start_minute, id";
         let rows = self.db.query_all_raw(stmt(self.backend(), sql, Args::new().s(tenant))).await?;
         rows.iter()

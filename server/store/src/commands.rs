@@ -10,7 +10,7 @@ use super::money::{CommandRow, conflict, parse};
 use super::settle::insert_commands;
 use super::sql::{Args, stmt};
 use super::{Result, Store, StoreError, TenantStore};
-use crate::domain::ids::*;
+use domain::ids::*;
 
 /// When commands are re-sent, given up or expired.
 #[derive(Debug, Clone)]
@@ -30,7 +30,7 @@ pub struct DueCommand {
     pub tenant_id: String,
     pub id: String,
     pub meter_id: String,
-    pub kind: crate::domain::control::CommandKind,
+    pub kind: domain::control::CommandKind,
     /// AUTO, OPERATOR or SCHEDULE.
     pub source: String,
     /// Kind-specific JSON (a purchase's amount and counter).
@@ -80,7 +80,7 @@ impl Store {
                     id: r.try_get("", "id")?,
                     meter_id: r.try_get("", "meter_id")?,
                     // Only known kinds are selected above; a row that says otherwise is corrupt.
-                    kind: crate::domain::control::CommandKind::parse(&kind)
+                    kind: domain::control::CommandKind::parse(&kind)
                         .ok_or_else(|| super::StoreError::Database(format!("unknown command kind {kind:?}")))?,
                     source: r.try_get("", "source")?,
                     payload: r.try_get("", "payload")?,
@@ -104,7 +104,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<()> {
         let b = self.backend();
-        use mqtt_bridge::dlt645::function as f;
+        use dlt645::function as f;
         let (kinds, final_on_reply) = match function {
             f::SECURITY => ("('PURCHASE')", true),
             f::WRITE => ("('WRITE')", true),
@@ -209,10 +209,10 @@ impl Store {
     }
 
     /// The device login a meter's frames travel under, and its address (from the routing cache).
-    pub fn device_of(&self, tenant: &str, meter: &str) -> Option<(String, mqtt_bridge::dlt645::Address)> {
+    pub fn device_of(&self, tenant: &str, meter: &str) -> Option<(String, dlt645::Address)> {
         let caches = self.caches.read().ok()?;
         let (user, address) = caches.downlinks.get(&(tenant.to_string(), meter.to_string()))?;
-        mqtt_bridge::dlt645::Address::from_u64(*address).map(|a| (user.clone(), a))
+        dlt645::Address::from_u64(*address).map(|a| (user.clone(), a))
     }
 }
 
@@ -222,7 +222,7 @@ impl TenantStore {
     /// An operator's relay command for one meter (TRIP, CLOSE, HOLD_ON, HOLD_OFF): queued
     /// and sent by the dispatcher like the automatic ones.
     pub async fn operator_command(&self, meter: &MeterId, kind: &str, reason: &str) -> Result<CommandRow> {
-        if !crate::domain::control::COMMAND_KINDS.contains(&kind) {
+        if !domain::control::COMMAND_KINDS.contains(&kind) {
             return Err(conflict(format!("unknown command kind {kind:?}")));
         }
         let sql = "SELECT account_id FROM meters WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";

@@ -3,9 +3,9 @@
 use super::money::*;
 use super::sql::stmt;
 use super::{Result, StoreError, TenantStore};
-use crate::domain::ids::*;
-use crate::domain::ledger::ServiceFee;
-use crate::domain::tariff::{PriceRule, Tariff, TariffSpec};
+use domain::ids::*;
+use domain::ledger::ServiceFee;
+use domain::tariff::{PriceRule, Tariff, TariffSpec};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DatabaseTransaction};

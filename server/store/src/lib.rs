@@ -1,4 +1,4 @@
-//! The store: the only module that names sea-orm. Everything tenant-owned goes through a
+//! The store: the only crate that names sea-orm. Everything tenant-owned goes through a
 //! [`TenantStore`], a handle that carries its tenant id and adds it to every statement;
 //! cross-tenant work (tenant creation, ingestion routing, link-state sweeps) is on
 //! [`Store`] under names that say so.
@@ -10,11 +10,14 @@ mod bulk;
 mod commands;
 mod desk;
 mod identity;
+pub mod counters;
+pub mod ids;
 mod ingest;
 mod keys;
 mod money;
 mod notifications;
 mod operations;
+pub mod outbox;
 mod payments;
 mod registry;
 mod settle;
@@ -32,8 +35,8 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 use sha2::{Digest, Sha256};
 use tenant_migrations::sea_orm_migration::MigratorTrait;
 
-use crate::control::{CommandLog, CommandPort};
-use crate::domain::ids::{GatewayId, MeterId, TenantId};
+use crate::outbox::{CommandLog, CommandPort};
+use domain::ids::{GatewayId, MeterId, TenantId};
 pub use alarms::{ALARM_KINDS, AlarmEvent, AlarmFilter, AlarmRow};
 pub use anomalies::{AnomalyResolution, ResolutionEffect};
 pub use billing::*;
@@ -50,6 +53,9 @@ pub use settle::SettleReport;
 use sql::{Args, stmt};
 pub use wall::{APP_ROLE, TenantDb};
 
+/// The bridge's own broker login: the one MQTT user not bound to a device.
+pub const BRIDGE_USER: &str = "voltledger-bridge";
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
@@ -64,7 +70,7 @@ pub enum StoreError {
     /// An input names something that does not exist or cannot be (a role, a property, an
     /// amount under the fee), on the API field it came from.
     #[error("{0}")]
-    Invalid(crate::domain::Invalid),
+    Invalid(domain::Invalid),
     #[error("database: {0}")]
     Database(String),
 }
@@ -78,13 +84,24 @@ impl From<sea_orm::DbErr> for StoreError {
     }
 }
 
-impl From<crate::domain::Invalid> for StoreError {
-    fn from(e: crate::domain::Invalid) -> Self {
+impl From<domain::Invalid> for StoreError {
+    fn from(e: domain::Invalid) -> Self {
         StoreError::Invalid(e)
     }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Creates database `name` (letters, digits and `_`) on the PostgreSQL server of `url`: the
+/// benchmarks' fresh databases.
+pub async fn create_database(url: &str, name: &str) -> Result<()> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(StoreError::Invalid(domain::Invalid::new("name", "letters, digits and _ only")));
+    }
+    let admin = Database::connect(url).await?;
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+    Ok(())
+}
 
 /// Where one (device, meter address) pair leads.
 #[derive(Debug, Clone)]
@@ -108,7 +125,7 @@ pub(crate) struct Caches {
 }
 
 /// Tariff versions by (tenant, tariff).
-pub(crate) type TariffCache = Arc<RwLock<HashMap<(String, String), Arc<crate::domain::tariff::History>>>>;
+pub(crate) type TariffCache = Arc<RwLock<HashMap<(String, String), Arc<domain::tariff::History>>>>;
 
 #[derive(Clone)]
 pub struct Store {
@@ -280,11 +297,11 @@ impl Store {
         let sql = "INSERT INTO tenants (id, name, slug, time_zone, created_at) VALUES ($1, $2, $3, $4, $5)";
         let args = Args::new().s(id.as_str()).s(name).s(slug).s(time_zone).t(Utc::now());
         txn.execute_raw(stmt(self.backend(), sql, args)).await?;
-        for w in crate::domain::control::default_friendly_windows() {
+        for w in domain::control::default_friendly_windows() {
             let sql = "INSERT INTO friendly_windows (tenant_id, id, name, weekdays, on_date, start_minute, end_minute) VALUES ($1, $2, $3, $4, NULL, $5, $6)";
             let args = Args::new()
                 .s(id.as_str())
-                .s(crate::domain::ids::WindowId::new_ordered().as_str())
+                .s(domain::ids::WindowId::new_ordered().as_str())
                 .s(&w.name)
                 .i(i64::from(w.weekdays))
                 .i(i64::from(w.start_minute))
@@ -446,7 +463,7 @@ impl Store {
         }
         for r in routes {
             let address: String = r.try_get("", "address")?;
-            let Some(n) = mqtt_bridge::dlt645::Address::parse(&address).ok().and_then(|a| a.as_u64()) else { continue };
+            let Some(n) = dlt645::Address::parse(&address).ok().and_then(|a| a.as_u64()) else { continue };
             let tz: String = r.try_get("", "time_zone")?;
             let gateway: Option<String> = r.try_get("", "gateway_id")?;
             let route = Route {
@@ -470,7 +487,7 @@ impl Store {
         let rows = self.db.query_all_raw(stmt(self.backend(), sql, Args::new())).await?;
         let mut lines = Vec::with_capacity(rows.len() + 1);
         if let Some(secret) = bridge_secret {
-            lines.push(format!("{}:{}", crate::app::BRIDGE_USER, mosquitto_hash(secret)));
+            lines.push(format!("{}:{}", crate::BRIDGE_USER, mosquitto_hash(secret)));
         }
         for r in rows {
             lines.push(format!("{}:{}", r.try_get::<String>("", "username")?, r.try_get::<String>("", "broker_hash")?));

@@ -12,7 +12,7 @@ use super::identity::in_list;
 use super::registry::{FEE_STATE_SQL, GatewayRow, METER_FROM, MeterRow, int};
 use super::sql::{Args, stmt};
 use super::{Result, StoreError, TenantStore};
-use crate::domain::ids::*;
+use domain::ids::*;
 
 /// Meter counts by state (relay: every active meter is not opened, closed or tripped).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
