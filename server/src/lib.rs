@@ -1,7 +1,8 @@
 //! VoltLedger server: the business (domain), its store, its API and the wiring that hosts
 //! the device bridge. The binary `voltledger` (src/main.rs) is a thin CLI over this crate.
 
-pub mod api;
+/// The GraphQL and HTTP edge, its own crate (`server/api`).
+pub use api;
 pub mod app;
 pub mod bench;
 pub mod control;
@@ -11,8 +12,7 @@ pub mod fleet;
 /// Id minting at the edge (clock and randomness), in the store crate.
 pub use store::ids;
 pub mod jobs;
-pub mod notify;
-pub mod pay;
+/// The outside services and their stand-ins, in `server/connectors`.
+pub use connectors::{notify, pay, wechat};
 /// The store, its own crate (`server/store`): the only one naming sea-orm.
 pub use store;
-pub mod wechat;

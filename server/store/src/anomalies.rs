@@ -6,9 +6,9 @@ use super::settle::{cursor_row, upsert_cursors};
 use super::sql::stmt;
 use super::{Result, StoreError, TenantStore};
 use crate::outbox::CommandRecord;
+use chrono::{DateTime, Utc};
 use domain::ids::*;
 use domain::settlement::Point;
-use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 

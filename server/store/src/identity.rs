@@ -2,8 +2,8 @@
 //! rotating refresh tokens, park-platform clients, WeChat logins bound to customers, the
 //! audit log, and the scope check the API runs before every resolver.
 
-use domain::Invalid;
 use chrono::{DateTime, Duration, Utc};
+use domain::Invalid;
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 
 use super::registry::int;
@@ -479,11 +479,7 @@ impl TenantStore {
             self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
         }
         let roles = self.roles().await?;
-        roles
-            .into_iter()
-            .find(|r| r.builtin && r.name == domain::access::TENANT_ADMIN_ROLE)
-            .map(|r| r.id)
-            .ok_or(StoreError::NotFound)
+        roles.into_iter().find(|r| r.builtin && r.name == domain::access::TENANT_ADMIN_ROLE).map(|r| r.id).ok_or(StoreError::NotFound)
     }
 
     pub async fn roles(&self) -> Result<Vec<RoleRow>> {

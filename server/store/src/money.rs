@@ -800,8 +800,7 @@ impl TenantStore {
         };
         let account = account_id.as_deref().and_then(AccountId::parse).ok_or_else(|| conflict("the old meter has no account"))?;
         let acc = self.account(&account).await?.ok_or(StoreError::NotFound)?;
-        let to_x100 =
-            |d: Decimal| domain::metering::to_scaled(d, scale::ENERGY).ok_or_else(|| conflict("registers have 2 decimal places"));
+        let to_x100 = |d: Decimal| domain::metering::to_scaled(d, scale::ENERGY).ok_or_else(|| conflict("registers have 2 decimal places"));
         let (final_x100, initial_x100) = (to_x100(r.old_final)?, to_x100(r.new_initial)?);
         // Settle the old meter's final reading through the normal path (idempotent).
         let txn = self.begin().await?;
@@ -811,10 +810,7 @@ impl TenantStore {
         let arrival = super::settle::Arrival {
             tenant: self.tenant.to_string(),
             meter: old.id.to_string(),
-            point: Point {
-                at: r.at,
-                registers: domain::settlement::Registers { total: from_scaled(final_x100, 2), rates: [None; 4] },
-            },
+            point: Point { at: r.at, registers: domain::settlement::Registers { total: from_scaled(final_x100, 2), rates: [None; 4] } },
         };
         let (_, commands, alarms) = self.store.settle_arrivals(&txn, vec![arrival]).await?;
         let b = self.backend();
@@ -837,8 +833,7 @@ impl TenantStore {
         ))
         .await?;
         self.attach_meter(&txn, &account, &acc.customer_id, &r.new_meter).await?;
-        let point =
-            Point { at: r.at, registers: domain::settlement::Registers { total: from_scaled(initial_x100, 2), rates: [None; 4] } };
+        let point = Point { at: r.at, registers: domain::settlement::Registers { total: from_scaled(initial_x100, 2), rates: [None; 4] } };
         upsert_cursors(&txn, &[cursor_row(self.tenant.as_str(), r.new_meter.as_str(), &point)]).await?;
         let sql = "INSERT INTO meter_replacements (tenant_id, id, account_id, old_meter_id, new_meter_id, old_final_x100, new_initial_x100, replaced_at)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";

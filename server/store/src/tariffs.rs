@@ -3,10 +3,10 @@
 use super::money::*;
 use super::sql::stmt;
 use super::{Result, StoreError, TenantStore};
+use chrono::{DateTime, Utc};
 use domain::ids::*;
 use domain::ledger::ServiceFee;
 use domain::tariff::{PriceRule, Tariff, TariffSpec};
-use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 

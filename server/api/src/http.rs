@@ -12,7 +12,7 @@ use async_graphql_actix_web::GraphQLResponse;
 use super::auth::{Authenticated, Throttle, TokenKeys, authenticate};
 use super::graphql::VoltSchema;
 use super::guard::{Source, Suspended};
-use crate::store::Store;
+use store::Store;
 
 pub struct HttpState {
     pub schema: VoltSchema,
@@ -220,7 +220,7 @@ async fn graphiql(state: web::Data<HttpState>) -> HttpResponse {
 pub(crate) fn internal(state: &HttpState, http: &HttpRequest) -> bool {
     let given = http.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
     // Compared as digests: the time taken says nothing about the token.
-    crate::store::hash_secret(given.trim()) == crate::store::hash_secret(&state.internal_token)
+    store::hash_secret(given.trim()) == store::hash_secret(&state.internal_token)
 }
 
 async fn healthz() -> HttpResponse {

@@ -13,12 +13,12 @@ use super::auth::Principal;
 use super::graphql::{Res, err, parse_id, tenant};
 use super::http::HttpState;
 use super::{ApiError, PublicUrl};
-use crate::domain::Invalid;
-use crate::domain::ids::AccountId;
-use crate::domain::metering::from_scaled;
-use crate::pay::wechatpay::{KeyRing, MerchantSigner, SignedHeaders};
-use crate::pay::{Merchant, NotifyRefusal, alipay, check_transaction, open_envelope};
-use crate::store;
+use connectors::pay::wechatpay::{KeyRing, MerchantSigner, SignedHeaders};
+use connectors::pay::{Merchant, NotifyRefusal, alipay, check_transaction, open_envelope};
+use domain::Invalid;
+use domain::ids::AccountId;
+use domain::metering::from_scaled;
+use store;
 
 /// A merchant account receiving a tenant's payments (收款账户).
 #[derive(SimpleObject)]
@@ -636,14 +636,14 @@ impl PayMutation {
     async fn refresh_wechat_pay_certificates(&self, ctx: &Context<'_>, payee_id: ID) -> Res<Payee> {
         let t = tenant(ctx)?;
         let payee = t.payee(payee_id.as_str()).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
-        crate::pay::certificates::refresh_payee(t, &payee.id, Utc::now().timestamp()).await.map_err(|e| err(ApiError::Conflict(e)))?;
+        connectors::pay::certificates::refresh_payee(t, &payee.id, Utc::now().timestamp()).await.map_err(|e| err(ApiError::Conflict(e)))?;
         payee_view(t, payee).await
     }
 
     /// The SaaS operator: the same for the platform's service-provider account.
     async fn refresh_provider_certificates(&self, ctx: &Context<'_>) -> Res<PaymentProviderView> {
         let store = ctx.data::<store::Store>().map_err(|_| err(ApiError::Unauthenticated))?;
-        crate::pay::certificates::refresh_provider(store, Utc::now().timestamp()).await.map_err(|e| err(ApiError::Conflict(e)))?;
+        connectors::pay::certificates::refresh_provider(store, Utc::now().timestamp()).await.map_err(|e| err(ApiError::Conflict(e)))?;
         let p = store.platform_payment_provider().await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
         Ok(p.into())
     }
@@ -695,7 +695,7 @@ impl PayMutation {
     async fn reconcile_payments(&self, ctx: &Context<'_>, input: ReconcileInput) -> Res<Reconciliation> {
         let t = tenant(ctx)?;
         let payee = t.payee(input.payee_id.as_str()).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
-        let r = crate::pay::reconcile_payee(t, &payee, input.date).await.map_err(|e| err(ApiError::Conflict(e)))?;
+        let r = connectors::pay::reconcile_payee(t, &payee, input.date).await.map_err(|e| err(ApiError::Conflict(e)))?;
         Ok(r.into())
     }
 
@@ -704,10 +704,10 @@ impl PayMutation {
     async fn refund_payment(&self, ctx: &Context<'_>, input: RefundPaymentInput) -> Res<PaymentRefund> {
         let t = tenant(ctx)?;
         let order = t.order_by_id(input.order_id.as_str()).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
-        let fen = crate::domain::ledger::positive_fen("amount", input.amount).map_err(err)?;
+        let fen = domain::ledger::positive_fen("amount", input.amount).map_err(err)?;
         let refund = t.start_refund(&order, fen, input.reason.trim()).await.map_err(err)?;
-        let refund = match crate::pay::refund_any(t, &order, &refund).await {
-            Ok(state) => crate::pay::apply_refund_state(t, &refund, state).await.map_err(err)?,
+        let refund = match connectors::pay::refund_any(t, &order, &refund).await {
+            Ok(state) => connectors::pay::apply_refund_state(t, &refund, state).await.map_err(err)?,
             // Whether the channel took it is unknown: the sweep asks after the window.
             Err(e) => {
                 tracing::warn!(cause = %e, refund = %refund.out_refund_no, "refund outcome unknown; queried later");
@@ -733,7 +733,7 @@ impl PayMutation {
         if account.state != "OPEN" {
             return Err(err(ApiError::Conflict("the account is closed".into())));
         }
-        let fen = crate::domain::ledger::positive_fen("amount", input.amount).map_err(err)?;
+        let fen = domain::ledger::positive_fen("amount", input.amount).map_err(err)?;
         if !(100..=500_000).contains(&fen) {
             return Err(err(Invalid::new("amount", "between 1.00 and 5000.00")));
         }
@@ -745,7 +745,7 @@ impl PayMutation {
         let out_trade_no = format!("VL{}{:016X}", Utc::now().format("%y%m%d%H%M%S"), rand::random::<u64>());
         let expires = Utc::now() + chrono::Duration::minutes(30);
         let description = format!("电费充值 {}", account.number);
-        let refused = |e: crate::pay::PayError| {
+        let refused = |e: connectors::pay::PayError| {
             tracing::warn!(cause = %e, order = %out_trade_no, "payment order failed");
             err(ApiError::Conflict(format!("the payment channel did not take the order: {e}")))
         };
@@ -760,15 +760,16 @@ impl PayMutation {
             let qr = alipay::precreate(&app, &order, &description).await.map_err(refused)?;
             return Ok(RechargeOrder { qr_code: Some(qr), ..order.into() });
         }
-        let (merchant, channel) =
-            crate::pay::merchant_for_payee(t, &payee).await.map_err(|_| err(ApiError::Conflict("WeChat Pay is not configured".into())))?;
+        let (merchant, channel) = connectors::pay::merchant_for_payee(t, &payee)
+            .await
+            .map_err(|_| err(ApiError::Conflict("WeChat Pay is not configured".into())))?;
         let order = t
             .create_order(&account_id, &payee, fen, openid, &merchant.app_id, &out_trade_no, expires, channel, &payee.sub_mchid)
             .await
             .map_err(err)?;
-        let prepay = crate::pay::jsapi(&merchant, &order, &description).await.map_err(refused)?;
+        let prepay = connectors::pay::jsapi(&merchant, &order, &description).await.map_err(refused)?;
         t.set_prepay_id(&order.id, &prepay).await.map_err(err)?;
-        let pay = crate::pay::request_payment(&merchant, &prepay).map_err(|e| err(ApiError::Internal(e.to_string())))?;
+        let pay = connectors::pay::request_payment(&merchant, &prepay).map_err(|e| err(ApiError::Internal(e.to_string())))?;
         let mut out: RechargeOrder = order.into();
         out.payment = Some(RequestPayment {
             app_id: pay.app_id,
@@ -886,7 +887,7 @@ async fn wechat_event(state: &HttpState, merchant: &Merchant, payee: Option<&str
     if event != "TRANSACTION.SUCCESS" {
         return fail(StatusCode::BAD_REQUEST, "not a payment success event");
     }
-    let transaction: crate::pay::Transaction = match serde_json::from_slice(&plain) {
+    let transaction: connectors::pay::Transaction = match serde_json::from_slice(&plain) {
         Ok(t) => t,
         Err(e) => return fail(StatusCode::BAD_REQUEST, &format!("malformed transaction: {e}")),
     };
@@ -910,7 +911,7 @@ async fn wechat_event(state: &HttpState, merchant: &Merchant, payee: Option<&str
         return fail(StatusCode::BAD_REQUEST, "no transaction_id");
     };
     let Ok(tenant) = store::order_tenant(&order) else { return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error") };
-    let paid_at = transaction.success_time.as_deref().and_then(crate::pay::rfc3339).unwrap_or_else(Utc::now);
+    let paid_at = transaction.success_time.as_deref().and_then(connectors::pay::rfc3339).unwrap_or_else(Utc::now);
     match state.store.tenant(tenant).settle_paid_order(&order, &transaction_id, paid_at).await {
         Ok(_) => HttpResponse::NoContent().finish(),
         Err(e) => {
@@ -922,7 +923,7 @@ async fn wechat_event(state: &HttpState, merchant: &Merchant, payee: Option<&str
 
 /// A refund's outcome: matched to our refund by number and to its merchant, applied once.
 async fn refund_notice(state: &HttpState, merchant: &Merchant, payee: Option<&str>, plain: &[u8]) -> HttpResponse {
-    let notice: crate::pay::RefundNotice = match serde_json::from_slice(plain) {
+    let notice: connectors::pay::RefundNotice = match serde_json::from_slice(plain) {
         Ok(n) => n,
         Err(e) => return fail(StatusCode::BAD_REQUEST, &format!("malformed refund: {e}")),
     };
@@ -934,7 +935,7 @@ async fn refund_notice(state: &HttpState, merchant: &Merchant, payee: Option<&st
             return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
         }
     };
-    let Some(tenant) = crate::domain::ids::TenantId::parse(&refund.tenant_id) else {
+    let Some(tenant) = domain::ids::TenantId::parse(&refund.tenant_id) else {
         return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
     };
     let t = state.store.tenant(tenant);

@@ -13,8 +13,8 @@ use super::auth::{
     verify_password,
 };
 use super::http::HttpState;
-use crate::domain::access::Permission;
-use crate::store::{AuditFilter, AuditRow, Refresh, TenantStore, hash_secret};
+use domain::access::Permission;
+use store::{AuditFilter, AuditRow, Refresh, TenantStore, hash_secret};
 
 /// The caller's address as the socket saw it (a proxy's `X-Forwarded-For` is not trusted).
 /// The client's address: the socket peer, or — when the peer is a trusted reverse proxy —
@@ -307,9 +307,9 @@ async fn wechat_login(state: web::Data<HttpState>, http: HttpRequest, body: web:
         Ok(None) => return refuse(StatusCode::CONFLICT, "NO_MINI_PROGRAM", "the tenant has no mini-program configured"),
         Err(e) => return internal(e),
     };
-    let session = match crate::wechat::code2session(&app.api_base, &app.app_id, &app.secret, &body.code).await {
+    let session = match connectors::wechat::code2session(&app.api_base, &app.app_id, &app.secret, &body.code).await {
         Ok(s) => s,
-        Err(crate::wechat::WechatError::Refused { errcode, errmsg }) => {
+        Err(connectors::wechat::WechatError::Refused { errcode, errmsg }) => {
             audit(&t, "customer", ("", ""), "loginFailed", "WECHAT_REFUSED", &src).await;
             return refuse(StatusCode::UNAUTHORIZED, "WECHAT_REFUSED", &format!("WeChat refused the code: {errcode} {errmsg}"));
         }
@@ -344,7 +344,7 @@ fn csv_field(s: &str) -> String {
 }
 
 /// The audit log as CSV, newest first (the HTTP export and `voltledger audit-export`).
-pub async fn audit_csv(t: &TenantStore, filter: &AuditFilter) -> Result<String, crate::store::StoreError> {
+pub async fn audit_csv(t: &TenantStore, filter: &AuditFilter) -> Result<String, store::StoreError> {
     let mut out = String::from("at,actor_kind,actor_id,actor_name,action,target_id,outcome,source,input,before,after\n");
     let mut cursor = None;
     loop {
@@ -424,7 +424,7 @@ pub struct EmqxAuthz {
 /// The topic rights of `infra/mosquitto/acl`, as a function.
 pub fn topic_allowed(username: &str, topic: &str, action: &str) -> bool {
     let topic = topic.strip_prefix("$share/voltledger/").unwrap_or(topic);
-    if username == crate::app::BRIDGE_USER {
+    if username == store::BRIDGE_USER {
         return match action {
             "subscribe" => topic == "vl/up/#" || topic.starts_with("vl/up/"),
             "publish" => topic.starts_with("vl/down/"),

@@ -13,8 +13,8 @@ use chrono::Utc;
 
 use super::ApiError;
 use super::auth::Principal;
-use crate::domain::access::{ParkScope, Permission};
-use crate::store::{AuditRow, TenantStore};
+use domain::access::{ParkScope, Permission};
+use store::{AuditRow, TenantStore};
 
 /// What a root field requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -449,7 +449,7 @@ impl Extension for GuardExtension {
             return Err(refuse(refused));
         }
         // The SaaS operator's mutations go to the platform audit log.
-        if let (Some(Principal::Admin), "Mutation", Some(platform)) = (principal, root, ctx.data_opt::<crate::store::Store>()) {
+        if let (Some(Principal::Admin), "Mutation", Some(platform)) = (principal, root, ctx.data_opt::<store::Store>()) {
             let result = next.run(ctx, info).await;
             let outcome = match &result {
                 Ok(_) => "OK".to_string(),
@@ -460,7 +460,7 @@ impl Extension for GuardExtension {
                     .map(|c| c.to_string().trim_matches('"').to_string())
                     .unwrap_or_else(|| "ERROR".into()),
             };
-            let record = crate::store::PlatformAuditRow {
+            let record = store::PlatformAuditRow {
                 id: uuid::Uuid::new_v4().to_string(),
                 at: Utc::now(),
                 actor: "platform-admin".into(),

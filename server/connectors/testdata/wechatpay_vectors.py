@@ -3,7 +3,7 @@
 32-byte APIv3 key, nonce = 12 ASCII characters, AAD = associated_data, ciphertext =
 Base64(encrypted bytes || 16-byte tag). The Rust tests decrypt them.
 
-    python3 server/testdata/wechatpay_vectors.py > server/testdata/wechatpay_aes.json
+    python3 server/connectors/testdata/wechatpay_vectors.py > server/connectors/testdata/wechatpay_aes.json
 """
 import base64
 import json

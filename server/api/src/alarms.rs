@@ -7,9 +7,9 @@ use futures::Stream;
 
 use super::graphql::{Res, err};
 use super::graphql::{parse_id, tenant};
-use crate::domain::Invalid;
-use crate::domain::ids::{AlarmId, PropertyId};
-use crate::store::{self, ALARM_KINDS, AlarmFilter, TenantStore};
+use domain::Invalid;
+use domain::ids::{AlarmId, PropertyId};
+use store::{self, ALARM_KINDS, AlarmFilter, TenantStore};
 
 /// One alarm: raised when its condition began, cleared when it ended.
 #[derive(SimpleObject, Clone)]
@@ -369,7 +369,7 @@ impl NotificationMutation {
         let mut fields = Vec::new();
         for f in &input.fields {
             let source = f.source.domain();
-            crate::domain::subscribe::check_field(&f.key, source).map_err(err)?;
+            domain::subscribe::check_field(&f.key, source).map_err(err)?;
             fields.push((f.key.clone(), source));
         }
         let row = store::WechatTemplateRow {
@@ -385,7 +385,7 @@ impl NotificationMutation {
     /// Sets the tenant's SMS account; the secret is stored encrypted and never shown again.
     async fn set_notification_settings(&self, ctx: &Context<'_>, input: NotificationSettingsInput) -> Res<NotificationSettingsView> {
         let provider =
-            crate::notify::sms::Provider::parse(&input.provider).ok_or_else(|| err(Invalid::new("provider", "ALIYUN or TENCENT")))?;
+            connectors::notify::sms::Provider::parse(&input.provider).ok_or_else(|| err(Invalid::new("provider", "ALIYUN or TENCENT")))?;
         let endpoint = input.endpoint.clone().unwrap_or_else(|| provider.default_endpoint().to_string());
         let endpoint = super::outbound_url(ctx, "endpoint", &endpoint)?;
         if input.access_key_id.trim().is_empty() {
@@ -394,7 +394,7 @@ impl NotificationMutation {
         if input.sign_name.trim().is_empty() {
             return Err(err(Invalid::new("signName", "required")));
         }
-        if provider == crate::notify::sms::Provider::Tencent && input.sdk_app_id.trim().is_empty() {
+        if provider == connectors::notify::sms::Provider::Tencent && input.sdk_app_id.trim().is_empty() {
             return Err(err(Invalid::new("sdkAppId", "required for Tencent Cloud")));
         }
         if let Some(bad) = input.contacts.iter().find(|p| !valid_phone(p)) {
@@ -463,8 +463,8 @@ pub enum TemplateSource {
 }
 
 impl TemplateSource {
-    fn domain(self) -> crate::domain::subscribe::Source {
-        use crate::domain::subscribe::Source;
+    fn domain(self) -> domain::subscribe::Source {
+        use domain::subscribe::Source;
         match self {
             TemplateSource::Subject => Source::Subject,
             TemplateSource::Alarm => Source::Alarm,
@@ -473,8 +473,8 @@ impl TemplateSource {
         }
     }
 
-    fn from_domain(s: crate::domain::subscribe::Source) -> Self {
-        use crate::domain::subscribe::Source;
+    fn from_domain(s: domain::subscribe::Source) -> Self {
+        use domain::subscribe::Source;
         match s {
             Source::Subject => TemplateSource::Subject,
             Source::Alarm => TemplateSource::Alarm,

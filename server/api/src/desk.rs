@@ -9,11 +9,11 @@ use rust_decimal::Decimal;
 
 use super::graphql::{Gateway, Meter, PageInfo, Res, err, parse_ref, tenant};
 use super::money::{EntryKind, LedgerEntry};
-use crate::domain::Invalid;
-use crate::domain::ids::*;
-use crate::domain::ledger::yuan;
-use crate::domain::metering::{Ratios, from_scaled};
-use crate::store::{self, TenantStore};
+use domain::Invalid;
+use domain::ids::*;
+use domain::ledger::yuan;
+use domain::metering::{Ratios, from_scaled};
+use store::{self, TenantStore};
 
 /// Active meters by state. Every meter is exactly one of not opened, closed or tripped.
 #[derive(SimpleObject)]
@@ -328,7 +328,7 @@ impl DeskQuery {
     /// account's property's rule or the tenant's.
     async fn recharge_fee(&self, ctx: &Context<'_>, account_id: ID, amount: Decimal) -> Res<Decimal> {
         let account = super::graphql::parse_id(&account_id, AccountId::parse)?;
-        let fen = crate::domain::ledger::positive_fen("amount", amount).map_err(err)?;
+        let fen = domain::ledger::positive_fen("amount", amount).map_err(err)?;
         Ok(yuan(tenant(ctx)?.recharge_fee(&account, fen).await.map_err(err)?))
     }
 

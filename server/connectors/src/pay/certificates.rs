@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::wechatpay::{self, PlatformCertificate, Resource, same_serial};
 use super::{Merchant, PayError};
-use crate::store::{Store, StoreError, TenantStore};
+use store::{Store, StoreError, TenantStore};
 
 /// The certificates WeChat lists, decrypted and checked: (serial, certificate PEM).
 pub async fn download(m: &Merchant) -> Result<Vec<(String, String)>, PayError> {

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::wechatpay::{KeyRing, MerchantSigner, WechatPayError};
 use super::{BillRecord, NotifyRefusal, PayError, http_client};
-use crate::store::{OrderRow, PayeeCredentials, RefundRow, TenantStore};
+use store::{OrderRow, PayeeCredentials, RefundRow, TenantStore};
 
 /// The name Alipay's public key is kept under in a payee's verification keys.
 pub const ALIPAY_KEY: &str = "alipay";

@@ -6,11 +6,11 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::ApiError;
-use crate::domain::Invalid;
-use crate::domain::ids::*;
-use crate::domain::metering::{Ratios, from_scaled, scale};
-use crate::domain::registry::{self as reg, MeterInput};
-use crate::store::{self, TenantStore};
+use domain::Invalid;
+use domain::ids::*;
+use domain::metering::{Ratios, from_scaled, scale};
+use domain::registry::{self as reg, MeterInput};
+use store::{self, TenantStore};
 
 pub type VoltSchema = Schema<QueryRoot, MutationRoot, super::alarms::AlarmSubscription>;
 
@@ -19,6 +19,8 @@ pub type VoltSchema = Schema<QueryRoot, MutationRoot, super::alarms::AlarmSubscr
 pub struct QueryRoot(
     RegistryQuery,
     super::money::MoneyQuery,
+    super::tariffs::TariffQuery,
+    super::commands::CommandQuery,
     super::billing::BillingQuery,
     super::alarms::AlarmQuery,
     super::alarms::NotificationQuery,
@@ -33,6 +35,8 @@ pub struct QueryRoot(
 pub struct MutationRoot(
     RegistryMutation,
     super::money::MoneyMutation,
+    super::tariffs::TariffMutation,
+    super::commands::CommandMutation,
     super::billing::BillingMutation,
     super::alarms::AlarmMutation,
     super::alarms::NotificationMutation,
@@ -428,7 +432,7 @@ impl Meter {
     }
     /// Its account's balance (余额).
     async fn balance(&self) -> Option<Decimal> {
-        self.0.desk.balance_x100.map(crate::domain::ledger::yuan)
+        self.0.desk.balance_x100.map(domain::ledger::yuan)
     }
     /// Its account's number (户号).
     async fn account_number(&self) -> Option<&str> {
@@ -449,7 +453,7 @@ impl Meter {
         self.0.desk.price_now.map(|(_, p)| p)
     }
     /// The TOU rate in force now (当前时段).
-    async fn rate_now(&self) -> Option<super::money::TouRate> {
+    async fn rate_now(&self) -> Option<super::tariffs::TouRate> {
         self.0.desk.price_now.map(|(r, _)| r.into())
     }
     /// The account it bills to, with balance, terms and ledger.
@@ -1050,7 +1054,7 @@ mod tests {
     #[test]
     fn committed_schema_matches_the_code() {
         let sdl = super::schema().sdl();
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.graphql");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema.graphql");
         if std::env::var("UPDATE_SCHEMA").is_ok() {
             std::fs::write(&path, &sdl).unwrap();
         }

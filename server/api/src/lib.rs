@@ -5,6 +5,7 @@
 pub mod alarms;
 pub mod auth;
 pub mod billing;
+pub mod commands;
 pub mod control;
 pub mod desk;
 pub mod graphql;
@@ -16,9 +17,10 @@ pub mod money;
 pub mod pay;
 pub mod portal;
 pub mod receipts;
+pub mod tariffs;
 
-use crate::domain::Invalid;
-use crate::store::StoreError;
+use domain::Invalid;
+use store::StoreError;
 
 /// The address the outside world reaches this server at, without a trailing slash
 /// (`https://pay.example.com`): payment channels' notification URLs are built on it.
@@ -39,7 +41,7 @@ pub struct TrustedProxies(pub Vec<std::net::IpAddr>);
 /// (`domain::outbound`).
 pub(crate) fn outbound_url(ctx: &async_graphql::Context<'_>, field: &'static str, text: &str) -> graphql::Res<String> {
     let allow_local = ctx.data_opt::<OutboundPolicy>().is_some_and(|p| p.allow_local);
-    crate::domain::outbound::check(field, text, allow_local).map_err(graphql::err)
+    domain::outbound::check(field, text, allow_local).map_err(graphql::err)
 }
 
 /// The error codes clients see (`extensions.code`), one table for the whole API.

@@ -10,11 +10,11 @@ use rust_decimal::Decimal;
 use super::ApiError;
 use super::auth::{Principal, hash_password, verify_password};
 use super::graphql::{DeviceCredentials, PageInfo, Res, err, parse_id, tenant};
-use crate::domain::Invalid;
-use crate::domain::access::{self, ParkScope, PermissionSet};
-use crate::domain::ids::*;
-use crate::domain::metering::from_scaled;
-use crate::store::{self, DeviceOwner, Store};
+use domain::Invalid;
+use domain::access::{self, ParkScope, PermissionSet};
+use domain::ids::*;
+use domain::metering::from_scaled;
+use store::{self, DeviceOwner, Store};
 
 /// A permission a role can grant (权限).
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -458,7 +458,7 @@ impl IdentityQuery {
         let not_ours = || err(Invalid::new("after", "not a cursor from this list"));
         let cursor = after.map(|c| uuid::Uuid::parse_str(&c).map(|u| u.to_string()).map_err(|_| not_ours())).transpose()?;
         let mut rows = match tenant(ctx)?.audit_log(&filter.map(Into::into).unwrap_or_default(), cursor, first as u64 + 1).await {
-            Err(crate::store::StoreError::NotFound) => return Err(not_ours()),
+            Err(store::StoreError::NotFound) => return Err(not_ours()),
             other => other.map_err(err)?,
         };
         let has_next_page = rows.len() > first as usize;
@@ -499,19 +499,15 @@ impl IdentityQuery {
         let Principal::Park { properties, .. } = principal(ctx)? else {
             return Err(err(ApiError::Forbidden("park clients only".into())));
         };
-        crate::domain::billing::Period::parse(&period).map_err(|_| err(Invalid::new("period", "YYYY-MM")))?;
+        domain::billing::Period::parse(&period).map_err(|_| err(Invalid::new("period", "YYYY-MM")))?;
         if !(1..=1000).contains(&page_size) {
             return Err(err(Invalid::new("pageSize", "between 1 and 1000")));
         }
         if page < 1 {
             return Err(err(Invalid::new("page", "from 1")));
         }
-        let f = crate::store::BillFilter {
-            period: Some(period),
-            properties: Some(properties.clone()),
-            published_only: true,
-            ..Default::default()
-        };
+        let f =
+            store::BillFilter { period: Some(period), properties: Some(properties.clone()), published_only: true, ..Default::default() };
         let offset = (page as u64 - 1) * page_size as u64;
         let bills = tenant(ctx)?.bills_where(&f, offset, page_size as u64, true).await.map_err(err)?;
         Ok(bills.into_iter().map(Into::into).collect())
@@ -526,8 +522,8 @@ impl IdentityQuery {
         let t = tenant(ctx)?;
         let tz: chrono_tz::Tz = t.tenant_row().await.map_err(err)?.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
         let next = date.succ_opt().ok_or_else(|| err(Invalid::new("date", "out of range")))?;
-        let from = crate::domain::billing::local_instant(tz, date, 0);
-        let to = crate::domain::billing::local_instant(tz, next, 0);
+        let from = domain::billing::local_instant(tz, date, 0);
+        let to = domain::billing::local_instant(tz, next, 0);
         let rows = t.daily_energy(from, to, properties).await.map_err(err)?;
         Ok(rows
             .into_iter()
@@ -859,16 +855,17 @@ impl IdentityMutation {
         };
         let t = tenant(ctx)?;
         let app = t.wechat_app().await.map_err(err)?.ok_or_else(|| err(ApiError::Conflict("no mini-program configured".into())))?;
-        let phone = crate::wechat::phone_number(&app.api_base, &app.app_id, &app.secret, &input.phone_code).await.map_err(|e| match e {
-            crate::wechat::WechatError::Refused { errcode, errmsg } => {
-                err(Invalid::new("phoneCode", format!("WeChat refused the code: {errcode} {errmsg}")))
-            }
-            other => {
-                // The detail stays in the log; the caller learns only that WeChat failed.
-                tracing::warn!(error = %other, "getuserphonenumber failed");
-                err(ApiError::Conflict("WeChat could not be reached; try again".into()))
-            }
-        })?;
+        let phone =
+            connectors::wechat::phone_number(&app.api_base, &app.app_id, &app.secret, &input.phone_code).await.map_err(|e| match e {
+                connectors::wechat::WechatError::Refused { errcode, errmsg } => {
+                    err(Invalid::new("phoneCode", format!("WeChat refused the code: {errcode} {errmsg}")))
+                }
+                other => {
+                    // The detail stays in the log; the caller learns only that WeChat failed.
+                    tracing::warn!(error = %other, "getuserphonenumber failed");
+                    err(ApiError::Conflict("WeChat could not be reached; try again".into()))
+                }
+            })?;
         let customer = t
             .bind_openid(openid, input.account_number.trim(), &phone)
             .await
@@ -944,15 +941,14 @@ async fn grantable(ctx: &Context<'_>, t: &store::TenantStore, role: Option<&str>
         Some(r) => Some(t.role(r).await.map_err(err)?.ok_or_else(|| err(Invalid::new("roleId", "no such role")))?.permissions),
         None => None,
     };
-    crate::domain::access::may_grant((permissions, properties.as_deref()), role_perms.as_ref(), scope)
+    domain::access::may_grant((permissions, properties.as_deref()), role_perms.as_ref(), scope)
         .map_err(|e| err(ApiError::Forbidden(e.message)))
 }
 
 /// A role's permissions must be within the calling operator's own.
 fn grantable_permissions(ctx: &Context<'_>, wanted: &PermissionSet) -> Res<()> {
     let Principal::Operator { permissions, properties, .. } = principal(ctx)? else { return Ok(()) };
-    crate::domain::access::may_grant((permissions, properties.as_deref()), Some(wanted), None)
-        .map_err(|e| err(ApiError::Forbidden(e.message)))
+    domain::access::may_grant((permissions, properties.as_deref()), Some(wanted), None).map_err(|e| err(ApiError::Forbidden(e.message)))
 }
 
 /// One action of the SaaS operator.

@@ -6,11 +6,11 @@ use rust_decimal::Decimal;
 
 use super::graphql::{Res, err, parse_id, tenant};
 use super::money::Posting;
-use crate::domain::Invalid;
-use crate::domain::billing::Period;
-use crate::domain::ids::*;
-use crate::domain::ledger::yuan;
-use crate::store::{self, StoreError};
+use domain::Invalid;
+use domain::billing::Period;
+use domain::ids::*;
+use domain::ledger::yuan;
+use store::{self, StoreError};
 
 /// Bill lifecycle (账单状态).
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -164,10 +164,10 @@ impl BillingQuery {
             Period::parse(p).map_err(err)?;
         }
         if !(1..=1000).contains(&page_size) {
-            return Err(err(crate::domain::Invalid::new("pageSize", "between 1 and 1000")));
+            return Err(err(domain::Invalid::new("pageSize", "between 1 and 1000")));
         }
         if page < 1 {
-            return Err(err(crate::domain::Invalid::new("page", "from 1")));
+            return Err(err(domain::Invalid::new("page", "from 1")));
         }
         let account = match account_id.as_ref().map(|a| AccountId::parse(a.as_str())) {
             Some(None) => return Ok(vec![]),

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::store::{OrderRow, PayeeCredentials, PayeeRow, PaymentProvider, RefundRow, TenantStore};
+use store::{OrderRow, PayeeCredentials, PayeeRow, PaymentProvider, RefundRow, TenantStore};
 use wechatpay::{KeyRing, MerchantSigner, SignedHeaders, WechatPayError, nonce_str};
 
 /// A failure talking to WeChat Pay.
@@ -178,7 +178,7 @@ pub async fn merchant_for_payee(t: &TenantStore, payee: &PayeeRow) -> Result<(Me
 }
 
 async fn merchant_of(t: &TenantStore, channel: &str, payee: &str) -> Result<Merchant, PayError> {
-    let config = |e: crate::store::StoreError| PayError::Config(e.to_string());
+    let config = |e: store::StoreError| PayError::Config(e.to_string());
     match channel {
         "WECHAT_DIRECT" => {
             let c = t
@@ -367,7 +367,7 @@ pub struct RefundAnswer {
 }
 
 /// `POST /v3/refund/domestic/refunds` (partner: with `sub_mchid`).
-pub async fn request_refund(m: &Merchant, order: &OrderRow, refund: &crate::store::RefundRow) -> Result<RefundAnswer, PayError> {
+pub async fn request_refund(m: &Merchant, order: &OrderRow, refund: &store::RefundRow) -> Result<RefundAnswer, PayError> {
     let mut body = json!({
         "transaction_id": order.transaction_id,
         "out_refund_no": refund.out_refund_no,
@@ -439,7 +439,7 @@ pub async fn close_order(m: &Merchant, order: &OrderRow) -> Result<(), PayError>
 }
 
 /// `GET /v3/refund/domestic/refunds/{out_refund_no}` (partner: `?sub_mchid=…`).
-pub async fn query_refund(m: &Merchant, order: &OrderRow, refund: &crate::store::RefundRow) -> Result<RefundAnswer, PayError> {
+pub async fn query_refund(m: &Merchant, order: &OrderRow, refund: &store::RefundRow) -> Result<RefundAnswer, PayError> {
     let path = match m.mode {
         Mode::Partner => format!("/v3/refund/domestic/refunds/{}?sub_mchid={}", refund.out_refund_no, order.sub_mchid),
         Mode::Direct => format!("/v3/refund/domestic/refunds/{}", refund.out_refund_no),
@@ -515,7 +515,7 @@ pub enum RefundState {
 }
 
 /// Requests a refund from the order's channel.
-pub async fn refund_any(t: &TenantStore, order: &OrderRow, refund: &crate::store::RefundRow) -> Result<RefundState, PayError> {
+pub async fn refund_any(t: &TenantStore, order: &OrderRow, refund: &store::RefundRow) -> Result<RefundState, PayError> {
     if order.channel == "ALIPAY" {
         let app = alipay::App::of_payee(t, &order.payee_id).await?;
         return match alipay::refund(&app, order, refund).await {
@@ -536,7 +536,7 @@ pub async fn refund_any(t: &TenantStore, order: &OrderRow, refund: &crate::store
 }
 
 /// Asks the order's channel how a refund ended.
-pub async fn query_refund_any(t: &TenantStore, order: &OrderRow, refund: &crate::store::RefundRow) -> Result<RefundState, PayError> {
+pub async fn query_refund_any(t: &TenantStore, order: &OrderRow, refund: &store::RefundRow) -> Result<RefundState, PayError> {
     if order.channel == "ALIPAY" {
         let app = alipay::App::of_payee(t, &order.payee_id).await?;
         return Ok(match alipay::query_refund(&app, order, refund).await? {
@@ -556,9 +556,9 @@ pub async fn query_refund_any(t: &TenantStore, order: &OrderRow, refund: &crate:
 /// Records a refund's state as the channel gave it.
 pub async fn apply_refund_state(
     t: &TenantStore,
-    refund: &crate::store::RefundRow,
+    refund: &store::RefundRow,
     state: RefundState,
-) -> Result<crate::store::RefundRow, crate::store::StoreError> {
+) -> Result<store::RefundRow, store::StoreError> {
     match state {
         RefundState::Finished(status, id) => t.finish_refund(refund, &status, Some(&id), "").await,
         RefundState::Refused(why) => t.finish_refund(refund, "FAILED", None, &why).await,
@@ -573,11 +573,11 @@ pub const NOTIFY_WINDOW: chrono::Duration = chrono::Duration::minutes(5);
 /// notification never came is credited like one that did); expired ones are closed so the
 /// user cannot pay them any more. Refunds without an outcome are asked about likewise. Each
 /// is asked at most once a minute.
-pub async fn sweep_pending(store: &crate::store::Store, now: chrono::DateTime<chrono::Utc>) -> Result<usize, crate::store::StoreError> {
+pub async fn sweep_pending(store: &store::Store, now: chrono::DateTime<chrono::Utc>) -> Result<usize, store::StoreError> {
     let mut settled = 0;
     for order in store.platform_orders_to_check(now - NOTIFY_WINDOW, now - chrono::Duration::minutes(1), 50).await? {
         store.platform_order_checked(&order, now).await?;
-        let t = store.tenant(crate::store::order_tenant(&order)?);
+        let t = store.tenant(store::order_tenant(&order)?);
         match query_any(&t, &order).await {
             Ok(Queried::Paid(tx, paid_at)) => {
                 t.settle_paid_order(&order, &tx, paid_at.unwrap_or(now)).await?;
@@ -597,7 +597,7 @@ pub async fn sweep_pending(store: &crate::store::Store, now: chrono::DateTime<ch
     }
     for refund in store.platform_refunds_to_check(now - NOTIFY_WINDOW, now - chrono::Duration::minutes(1), 50).await? {
         store.platform_refund_checked(&refund, now).await?;
-        let Some(tenant) = crate::domain::ids::TenantId::parse(&refund.tenant_id) else { continue };
+        let Some(tenant) = domain::ids::TenantId::parse(&refund.tenant_id) else { continue };
         let t = store.tenant(tenant);
         let Some(order) = t.order_by_id(&refund.order_id).await? else { continue };
         match query_refund_any(&t, &order, &refund).await {
@@ -723,10 +723,10 @@ pub struct Discrepancy {
 /// Reconciles one payee's day on every channel it takes payments on (WeChat Pay, Alipay) and
 /// keeps one result for the day.
 pub async fn reconcile_payee(
-    t: &crate::store::TenantStore,
-    payee: &crate::store::PayeeRow,
+    t: &store::TenantStore,
+    payee: &store::PayeeRow,
     date: chrono::NaiveDate,
-) -> Result<crate::store::ReconciliationRow, String> {
+) -> Result<store::ReconciliationRow, String> {
     let mut bills: Vec<(&str, Vec<BillRecord>)> = Vec::new();
     let mut unconfigured = Vec::new();
     match merchant_for_payee(t, payee).await {
@@ -749,7 +749,7 @@ pub async fn reconcile_payee(
     }
     let tz: chrono_tz::Tz = t.tenant_row().await.map_err(|e| e.to_string())?.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
     let next = date.succ_opt().ok_or("date out of range")?;
-    let (from, to) = (crate::domain::billing::local_instant(tz, date, 0), crate::domain::billing::local_instant(tz, next, 0));
+    let (from, to) = (domain::billing::local_instant(tz, date, 0), domain::billing::local_instant(tz, next, 0));
     let paid_that_day = t.paid_orders_of_payee(&payee.id, from, to).await.map_err(|e| e.to_string())?;
     let mut refunded_that_day = Vec::new();
     for r in t.refunds_of_payee(&payee.id, from, to).await.map_err(|e| e.to_string())? {
@@ -788,7 +788,7 @@ pub async fn reconcile_payee(
         matched += m;
         found.extend(f);
     }
-    let row = crate::store::ReconciliationRow {
+    let row = store::ReconciliationRow {
         payee_id: payee.id.clone(),
         bill_date: date,
         ran_at: chrono::Utc::now(),
@@ -803,10 +803,7 @@ pub async fn reconcile_payee(
 /// The daily pass: after 10:30 in each tenant's time, every payee's yesterday is reconciled
 /// once (WeChat publishes the previous day's bill from 10:00); failures are retried on the
 /// next pass.
-pub async fn reconcile_yesterday(
-    store: &crate::store::Store,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<usize, crate::store::StoreError> {
+pub async fn reconcile_yesterday(store: &store::Store, now: chrono::DateTime<chrono::Utc>) -> Result<usize, store::StoreError> {
     let mut done = 0;
     for tenant in store.platform_tenants().await?.into_iter().filter(|t| t.status == "ACTIVE") {
         let tz: chrono_tz::Tz = tenant.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);

@@ -3,17 +3,16 @@
 //! and (for people) the session; resolvers never take a tenant id from the request body.
 //! `alg: none` and every algorithm but HS256 are refused.
 
-
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm as ArgonAlg, Argon2, Params, Version};
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::access::{ParkScope, PermissionSet, ThrottlePolicy};
-use crate::domain::ids::TenantId;
-use crate::store::counters::Counters;
-use crate::store::{Store, TenantStore};
+use domain::access::{ParkScope, PermissionSet, ThrottlePolicy};
+use domain::ids::TenantId;
+use store::counters::Counters;
+use store::{Store, TenantStore};
 
 /// Access tokens live this long; refresh tokens renew them.
 pub const ACCESS_TTL: chrono::Duration = chrono::Duration::minutes(15);
@@ -273,7 +272,7 @@ pub async fn authenticate(store: &Store, keys: &TokenKeys, token: &str) -> Optio
     }
     let t = store.tenant(tenant.clone());
     let now = Utc::now();
-    let lookup = |e: crate::store::StoreError| tracing::error!(cause = %e, "token lookup failed");
+    let lookup = |e: store::StoreError| tracing::error!(cause = %e, "token lookup failed");
     match claims.kind {
         Kind::Operator => {
             let session = claims.sid?;

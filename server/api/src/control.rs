@@ -5,12 +5,12 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
+use super::commands::Command;
 use super::graphql::{Res, err, parse_id, parse_ref, tenant};
-use super::money::Command;
-use crate::domain::Invalid;
-use crate::domain::control::FriendlyWindow;
-use crate::domain::ids::{AreaId, BatchId, MeterId, PropertyId};
-use crate::store::{self, BATCH_KINDS, MeterSelection, StoreError};
+use domain::Invalid;
+use domain::control::FriendlyWindow;
+use domain::ids::{AreaId, BatchId, MeterId, PropertyId};
+use store::{self, BATCH_KINDS, MeterSelection, StoreError};
 
 /// Which meters a batch is for: a list of meters, or every meter matching the filters (the
 /// filters narrow a list too).
@@ -307,7 +307,7 @@ impl ControlMutation {
     async fn push_meter_tou(&self, ctx: &Context<'_>, meter_id: ID, tariff_id: ID) -> Res<Vec<Command>> {
         let meter = parse_id(&meter_id, MeterId::parse)?;
         let t = tenant(ctx)?;
-        let tariff = parse_ref("tariffId", &Some(tariff_id), crate::domain::ids::TariffId::parse)?
+        let tariff = parse_ref("tariffId", &Some(tariff_id), domain::ids::TariffId::parse)?
             .ok_or_else(|| err(Invalid::new("tariffId", "required")))?;
         let row = t.tariff(&tariff).await.map_err(err)?.ok_or_else(|| err(Invalid::new("tariffId", "no such object")))?;
         let spec = row
@@ -316,8 +316,8 @@ impl ControlMutation {
             .max_by_key(|v| v.effective_from)
             .map(|v| v.spec.clone())
             .ok_or_else(|| err(Invalid::new("tariffId", "the tariff has no version")))?;
-        let slots = crate::domain::control::day_slots(&spec).map_err(err)?;
-        let raw = hex::encode(mqtt_bridge::dlt645::day_table(&slots));
+        let slots = domain::control::day_slots(&spec).map_err(err)?;
+        let raw = hex::encode(dlt645::day_table(&slots));
         let writes =
             vec![("04010001".to_string(), format!("hex:{raw}"), format!("TOU day table: {} periods from {}", slots.len(), row.name))];
         Ok(t.queue_writes(&meter, &writes).await.map_err(err)?.into_iter().map(Into::into).collect())
@@ -325,7 +325,7 @@ impl ControlMutation {
 
     /// Sets the meter's clock to the platform's (a DL/T 645 broadcast time on its device's
     /// downlink, then a clock read that confirms it).
-    async fn sync_meter_time(&self, ctx: &Context<'_>, input: super::money::MeterCommandInput) -> Res<Command> {
+    async fn sync_meter_time(&self, ctx: &Context<'_>, input: super::commands::MeterCommandInput) -> Res<Command> {
         let meter = parse_id(&input.meter_id, MeterId::parse)?;
         let reason = if input.reason.is_empty() { "time sync".to_string() } else { input.reason };
         Ok(tenant(ctx)?.operator_command(&meter, "TIME_SYNC", &reason).await.map_err(err)?.into())

@@ -8,9 +8,9 @@ pub mod standin;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::control::quiet_wait;
-use crate::store::{Outcome, Store, StoreError};
+use domain::control::quiet_wait;
 use sms::{SendError, Sms};
+use store::{Outcome, Store, StoreError};
 
 /// Attempts before a message that keeps failing temporarily is given up.
 pub const MAX_ATTEMPTS: i64 = 5;

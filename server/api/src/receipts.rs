@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::ledger::{EntryKind as Kind, yuan};
-use crate::store;
+use domain::ledger::{EntryKind as Kind, yuan};
+use store;
 
 /// How charges are rounded, in the customer's words (receipts, price notices).
 pub(crate) const ROUNDING_RULE: &str = "电费按分入账，不足一分的尾差结转至下次计费，入账金额与结转尾差之和始终等于精确电费。\
