@@ -32,7 +32,11 @@ const money = (s) => {
 }
 const text = async (p, sel) => (await p.innerText(sel)).trim()
 /** Waits for the toasts to go, so screenshots show the screen. */
-const calm = (p) => p.waitForSelector('.el-message', { state: 'detached', timeout: 8000 }).catch(() => undefined)
+const calm = async (p) => {
+  await p.waitForSelector('.el-message', { state: 'detached', timeout: 8000 }).catch(() => undefined)
+  // The demo's live alarm toasts are not this screen's.
+  await p.evaluate(() => document.querySelectorAll('.el-notification').forEach((n) => n.remove()))
+}
 
 /** The billing period ("YYYY-MM") now in the tenant's time zone. */
 function currentPeriod(tz) {
