@@ -194,7 +194,7 @@ test('a bill against bill(id): issue, re-issue with the old version kept, mark p
   assert.ok(p.url().endsWith(`/bills/${v2}`))
   bill = (await q(T, BILL, { id: v2 })).bill
   await compareLines(p, bill)
-  await p.waitForSelector('[data-version-state="1"] >> text="已作废（旧版本）"')
+  await p.waitForSelector('[data-version-state="1"] >> text="已作废"')
   assert.equal(await text(p, '[data-version-total="1"]'), money(versions[1].total))
 
   // A refusal changes nothing: the superseded version cannot be paid (same token).

@@ -2,7 +2,7 @@
 // en-US 中有同样的键（tests/i18n.test.ts 检查）。
 export default {
   billingMenu: { bills: '账单管理', sharedAreas: '公摊管理', tariffs: '电价方案' },
-  billState: { DRAFT: '草稿', ISSUED: '已出账', PAID: '已缴费', SUPERSEDED: '已作废（旧版本）' },
+  billState: { DRAFT: '草稿', ISSUED: '已出账', PAID: '已缴费', SUPERSEDED: '已作废' },
   billLine: { ENERGY: '电度电费', TIER: '阶梯加价', CAPACITY: '容量(需量)电费', SHARED_AREA: '公摊电费', PROPERTY_FEE: '物业费', SERVICE_FEE: '服务费' },
   bills: {
     period: '账期', accountSearch: '户号、客户名、电话或铺位号', stateOnPage: '状态（本页）', propertyOnPage: '项目（本页）',
