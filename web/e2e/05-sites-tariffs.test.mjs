@@ -181,6 +181,9 @@ test('a TOU plan with a gap is refused in the browser; a valid one is saved and 
   const meters = (await q(admin.accessToken, METERS, { p: property.id })).meters.items
   assert.equal(meters.length, 2)
   for (const m of meters) assert.ok(m.priceNow && prices.some((x) => Number(x) === Number(m.priceNow)), `meter ${m.address} priced by the new tariff (${m.priceNow})`)
+  // Where the tariff is used: the screen names the property whose `tariffId` it is.
+  assert.equal((await q(admin.accessToken, `{ properties { id tariffId } }`)).properties.find((x) => x.id === property.id).tariffId, tariff.id)
+  await p.waitForSelector(`[data-test=tariff-used] [data-used-property="${propertyName}"]`)
   // The price notice is the server's, and names the new tariff.
   await p.click('[data-test=price-notice]')
   await p.frameLocator('[data-test=notice-frame]').locator(`h2 >> text="${tariffName}"`).waitFor()

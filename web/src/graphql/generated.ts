@@ -21,6 +21,22 @@ export type AddTariffVersionInput = {
   tariffId: string | number;
 };
 
+export type AllocationMemberInput = {
+  accountId: string | number;
+  /**
+   * m² (AREA) or a share (SHARES). For AREA it may be omitted: the floor area of the areas
+   * the account's meters are in is used.
+   */
+  weight?: string | null | undefined;
+};
+
+/** How a shared area is split (公摊方式). */
+export type AllocationMethod =
+  /** By floor area in m² (按面积). */
+  | 'AREA'
+  /** By fixed shares (按比例). */
+  | 'SHARES';
+
 /** Assigns a tariff: to a meter (override), a property, or, with neither, the tenant default. */
 export type AssignTariffInput = {
   meterId?: string | number | null | undefined;
@@ -48,6 +64,14 @@ export type BatchCommandInput = {
   selection: MeterSelectionInput;
 };
 
+/** Bill lifecycle (账单状态). */
+export type BillState =
+  | 'DRAFT'
+  | 'ISSUED'
+  | 'PAID'
+  /** Replaced by a newer version after a correction. */
+  | 'SUPERSEDED';
+
 /** Who keeps the balance (计费模式). */
 export type BillingMode =
   /** The meter keeps its wallet (表端预付费). */
@@ -60,6 +84,15 @@ export type BillingMode =
 export type ChangeMyPasswordInput = {
   currentPassword: string;
   newPassword: string;
+};
+
+export type CreateAllocationGroupInput = {
+  /** Weights: m² for AREA, shares for SHARES. */
+  members: Array<AllocationMemberInput>;
+  /** The common-area meter (公摊表). */
+  meterId: string | number;
+  method: AllocationMethod;
+  name: string;
 };
 
 export type CreateAreaInput = {
@@ -461,6 +494,93 @@ export type AcknowledgeAlarmMutationVariables = Exact<{
 
 export type AcknowledgeAlarmMutation = { acknowledgeAlarm: { id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null, subjectLabel: string, propertyId: string | null } };
 
+export type BillFieldsFragment = { id: string, accountId: string, period: string, version: number, state: BillState, total: string, periodStart: string, periodEnd: string, createdAt: string, issuedAt: string | null, paidAt: string | null };
+
+export type BillLineFieldsFragment = { lineNo: number, kind: string, meterId: string | null, description: string, quantity: string, unitPrice: string, amount: string };
+
+export type BillAccountFieldsFragment = { id: string, number: string, propertyFee: string, meters: Array<{ id: string, address: string, shopNo: string, propertyId: string, areaName: string | null, billingMode: BillingMode, customer: { id: string, name: string, phone: string } | null }> };
+
+export type BillsQueryVariables = Exact<{
+  period?: string | null | undefined;
+  accountId?: string | number | null | undefined;
+  page: number;
+  pageSize: number;
+}>;
+
+
+export type BillsQuery = { bills: Array<{ id: string, accountId: string, period: string, version: number, state: BillState, total: string, periodStart: string, periodEnd: string, createdAt: string, issuedAt: string | null, paidAt: string | null }> };
+
+export type BillDetailQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type BillDetailQuery = { bill: { id: string, accountId: string, period: string, version: number, state: BillState, total: string, periodStart: string, periodEnd: string, createdAt: string, issuedAt: string | null, paidAt: string | null, lines: Array<{ lineNo: number, kind: string, meterId: string | null, description: string, quantity: string, unitPrice: string, amount: string }> } | null };
+
+export type BillVersionsQueryVariables = Exact<{
+  period: string;
+  accountId: string | number;
+}>;
+
+
+export type BillVersionsQuery = { bills: Array<{ id: string, accountId: string, period: string, version: number, state: BillState, total: string, periodStart: string, periodEnd: string, createdAt: string, issuedAt: string | null, paidAt: string | null }> };
+
+export type BillAccountQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type BillAccountQuery = { account: { id: string, number: string, propertyFee: string, meters: Array<{ id: string, address: string, shopNo: string, propertyId: string, areaName: string | null, billingMode: BillingMode, customer: { id: string, name: string, phone: string } | null }> } | null };
+
+export type BillMeterQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type BillMeterQuery = { meter: { id: string, address: string, shopNo: string } | null };
+
+export type BillAccountSearchQueryVariables = Exact<{
+  q: string;
+}>;
+
+
+export type BillAccountSearchQuery = { accounts: { items: Array<{ id: string, number: string, propertyFee: string, meters: Array<{ id: string, address: string, shopNo: string, propertyId: string, areaName: string | null, billingMode: BillingMode, customer: { id: string, name: string, phone: string } | null }> }> } };
+
+export type RunBillsMutationVariables = Exact<{
+  period: string;
+}>;
+
+
+export type RunBillsMutation = { runBills: { created: number, skipped: Array<{ accountId: string, reason: string }> } };
+
+export type IssueBillMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type IssueBillMutation = { issueBill: { id: string, accountId: string, period: string, version: number, state: BillState, total: string, periodStart: string, periodEnd: string, createdAt: string, issuedAt: string | null, paidAt: string | null } };
+
+export type ReissueBillMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ReissueBillMutation = { reissueBill: { id: string, accountId: string, period: string, version: number, state: BillState, total: string, periodStart: string, periodEnd: string, createdAt: string, issuedAt: string | null, paidAt: string | null } };
+
+export type MarkBillPaidMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type MarkBillPaidMutation = { markBillPaid: { id: string, accountId: string, period: string, version: number, state: BillState, total: string, periodStart: string, periodEnd: string, createdAt: string, issuedAt: string | null, paidAt: string | null } };
+
+export type BillPrintQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type BillPrintQuery = { tenant: { name: string, timeZone: string }, bill: { id: string, accountId: string, period: string, version: number, state: BillState, total: string, periodStart: string, periodEnd: string, createdAt: string, issuedAt: string | null, paidAt: string | null, lines: Array<{ lineNo: number, kind: string, meterId: string | null, description: string, quantity: string, unitPrice: string, amount: string }> } | null };
+
 export type CommandsQueryVariables = Exact<{
   meterId?: string | number | null | undefined;
   first: number;
@@ -784,6 +904,35 @@ export type ReceiptQueryVariables = Exact<{
 
 export type ReceiptQuery = { receipt: { number: number, total: string, html: string, account: { id: string, number: string, balance: string }, entries: Array<{ id: string, kind: EntryKind, amount: string, createdAt: string }> } | null };
 
+export type AllocationGroupFieldsFragment = { id: string, name: string, meterId: string, method: AllocationMethod, members: Array<{ accountId: string, weight: string }> };
+
+export type AllocationGroupsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AllocationGroupsQuery = { allocationGroups: Array<{ id: string, name: string, meterId: string, method: AllocationMethod, members: Array<{ accountId: string, weight: string }> }> };
+
+export type SharedMeterSearchQueryVariables = Exact<{
+  q?: string | null | undefined;
+}>;
+
+
+export type SharedMeterSearchQuery = { meters: { items: Array<{ id: string, address: string, shopNo: string, areaName: string | null, tariffId: string | null }> } };
+
+export type CreateAllocationGroupMutationVariables = Exact<{
+  input: CreateAllocationGroupInput;
+}>;
+
+
+export type CreateAllocationGroupMutation = { createAllocationGroup: { id: string, name: string, meterId: string, method: AllocationMethod, members: Array<{ accountId: string, weight: string }> } };
+
+export type RunAllocationMutationVariables = Exact<{
+  groupId: string | number;
+  period: string;
+}>;
+
+
+export type RunAllocationMutation = { runAllocation: Array<{ receiptNo: number | null, account: { id: string, number: string }, entries: Array<{ id: string, kind: EntryKind, amount: string, note: string, createdAt: string }> }> };
+
 export type SitePropertyFragment = { id: string, name: string, address: string, createdAt: string, retiredAt: string | null };
 
 export type SiteAreaFragment = { id: string, propertyId: string, name: string, floorArea: string | null, retiredAt: string | null };
@@ -807,6 +956,7 @@ export type SiteAreasQueryVariables = Exact<{
 export type SiteAreasQuery = { areas: Array<{ id: string, propertyId: string, name: string, floorArea: string | null, retiredAt: string | null }> };
 
 export type SiteGatewaysQueryVariables = Exact<{
+  propertyId: string | number;
   page: number;
   pageSize: number;
 }>;
@@ -921,7 +1071,7 @@ export type TariffFieldsFragment = { id: string, name: string, createdAt: string
 export type TariffListQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type TariffListQuery = { tariffs: Array<{ id: string, name: string, createdAt: string, versions: Array<{ effectiveFrom: string, source: TouSource, capacityPricePerKw: string | null, aboveCap: boolean, createdAt: string, prices: Array<{ rate: TouRate, price: string }>, periods: Array<{ start: string, end: string, rate: TouRate }>, seasons: Array<{ from: string, to: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, dates: Array<{ date: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, tiers: { cycle: TierCycle, steps: Array<{ upTo: string | null, add: string }> } | null }> }>, moneySettings: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null }, properties: Array<{ id: string, name: string, retiredAt: string | null }> };
+export type TariffListQuery = { tariffs: Array<{ id: string, name: string, createdAt: string, versions: Array<{ effectiveFrom: string, source: TouSource, capacityPricePerKw: string | null, aboveCap: boolean, createdAt: string, prices: Array<{ rate: TouRate, price: string }>, periods: Array<{ start: string, end: string, rate: TouRate }>, seasons: Array<{ from: string, to: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, dates: Array<{ date: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, tiers: { cycle: TierCycle, steps: Array<{ upTo: string | null, add: string }> } | null }> }>, moneySettings: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null }, properties: Array<{ id: string, name: string, retiredAt: string | null, tariffId: string | null }> };
 
 export type PriceNoticeQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -993,6 +1143,52 @@ export const AlarmFieldsFragmentDoc = new TypedDocumentString(`
   propertyId
 }
     `, {"fragmentName":"AlarmFields"}) as unknown as TypedDocumentString<AlarmFieldsFragment, unknown>;
+export const BillFieldsFragmentDoc = new TypedDocumentString(`
+    fragment BillFields on Bill {
+  id
+  accountId
+  period
+  version
+  state
+  total
+  periodStart
+  periodEnd
+  createdAt
+  issuedAt
+  paidAt
+}
+    `, {"fragmentName":"BillFields"}) as unknown as TypedDocumentString<BillFieldsFragment, unknown>;
+export const BillLineFieldsFragmentDoc = new TypedDocumentString(`
+    fragment BillLineFields on BillLine {
+  lineNo
+  kind
+  meterId
+  description
+  quantity
+  unitPrice
+  amount
+}
+    `, {"fragmentName":"BillLineFields"}) as unknown as TypedDocumentString<BillLineFieldsFragment, unknown>;
+export const BillAccountFieldsFragmentDoc = new TypedDocumentString(`
+    fragment BillAccountFields on Account {
+  id
+  number
+  propertyFee
+  meters {
+    id
+    address
+    shopNo
+    propertyId
+    areaName
+    billingMode
+    customer {
+      id
+      name
+      phone
+    }
+  }
+}
+    `, {"fragmentName":"BillAccountFields"}) as unknown as TypedDocumentString<BillAccountFieldsFragment, unknown>;
 export const AccountFieldsFragmentDoc = new TypedDocumentString(`
     fragment AccountFields on Account {
   id
@@ -1110,6 +1306,18 @@ export const EntryFieldsFragmentDoc = new TypedDocumentString(`
   channel
 }
     `, {"fragmentName":"EntryFields"}) as unknown as TypedDocumentString<EntryFieldsFragment, unknown>;
+export const AllocationGroupFieldsFragmentDoc = new TypedDocumentString(`
+    fragment AllocationGroupFields on AllocationGroup {
+  id
+  name
+  meterId
+  method
+  members {
+    accountId
+    weight
+  }
+}
+    `, {"fragmentName":"AllocationGroupFields"}) as unknown as TypedDocumentString<AllocationGroupFieldsFragment, unknown>;
 export const SitePropertyFragmentDoc = new TypedDocumentString(`
     fragment SiteProperty on Property {
   id
@@ -1388,6 +1596,237 @@ export const AcknowledgeAlarmDocument = new TypedDocumentString(`
   subjectLabel
   propertyId
 }`) as unknown as TypedDocumentString<AcknowledgeAlarmMutation, AcknowledgeAlarmMutationVariables>;
+export const BillsDocument = new TypedDocumentString(`
+    query Bills($period: String, $accountId: ID, $page: Int!, $pageSize: Int!) {
+  bills(period: $period, accountId: $accountId, page: $page, pageSize: $pageSize) {
+    ...BillFields
+  }
+}
+    fragment BillFields on Bill {
+  id
+  accountId
+  period
+  version
+  state
+  total
+  periodStart
+  periodEnd
+  createdAt
+  issuedAt
+  paidAt
+}`) as unknown as TypedDocumentString<BillsQuery, BillsQueryVariables>;
+export const BillDetailDocument = new TypedDocumentString(`
+    query BillDetail($id: ID!) {
+  bill(id: $id) {
+    ...BillFields
+    lines {
+      ...BillLineFields
+    }
+  }
+}
+    fragment BillFields on Bill {
+  id
+  accountId
+  period
+  version
+  state
+  total
+  periodStart
+  periodEnd
+  createdAt
+  issuedAt
+  paidAt
+}
+fragment BillLineFields on BillLine {
+  lineNo
+  kind
+  meterId
+  description
+  quantity
+  unitPrice
+  amount
+}`) as unknown as TypedDocumentString<BillDetailQuery, BillDetailQueryVariables>;
+export const BillVersionsDocument = new TypedDocumentString(`
+    query BillVersions($period: String!, $accountId: ID!) {
+  bills(period: $period, accountId: $accountId, page: 1, pageSize: 100) {
+    ...BillFields
+  }
+}
+    fragment BillFields on Bill {
+  id
+  accountId
+  period
+  version
+  state
+  total
+  periodStart
+  periodEnd
+  createdAt
+  issuedAt
+  paidAt
+}`) as unknown as TypedDocumentString<BillVersionsQuery, BillVersionsQueryVariables>;
+export const BillAccountDocument = new TypedDocumentString(`
+    query BillAccount($id: ID!) {
+  account(id: $id) {
+    ...BillAccountFields
+  }
+}
+    fragment BillAccountFields on Account {
+  id
+  number
+  propertyFee
+  meters {
+    id
+    address
+    shopNo
+    propertyId
+    areaName
+    billingMode
+    customer {
+      id
+      name
+      phone
+    }
+  }
+}`) as unknown as TypedDocumentString<BillAccountQuery, BillAccountQueryVariables>;
+export const BillMeterDocument = new TypedDocumentString(`
+    query BillMeter($id: ID!) {
+  meter(id: $id) {
+    id
+    address
+    shopNo
+  }
+}
+    `) as unknown as TypedDocumentString<BillMeterQuery, BillMeterQueryVariables>;
+export const BillAccountSearchDocument = new TypedDocumentString(`
+    query BillAccountSearch($q: String!) {
+  accounts(q: $q, page: 1, pageSize: 20) {
+    items {
+      ...BillAccountFields
+    }
+  }
+}
+    fragment BillAccountFields on Account {
+  id
+  number
+  propertyFee
+  meters {
+    id
+    address
+    shopNo
+    propertyId
+    areaName
+    billingMode
+    customer {
+      id
+      name
+      phone
+    }
+  }
+}`) as unknown as TypedDocumentString<BillAccountSearchQuery, BillAccountSearchQueryVariables>;
+export const RunBillsDocument = new TypedDocumentString(`
+    mutation RunBills($period: String!) {
+  runBills(period: $period) {
+    created
+    skipped {
+      accountId
+      reason
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RunBillsMutation, RunBillsMutationVariables>;
+export const IssueBillDocument = new TypedDocumentString(`
+    mutation IssueBill($id: ID!) {
+  issueBill(id: $id) {
+    ...BillFields
+  }
+}
+    fragment BillFields on Bill {
+  id
+  accountId
+  period
+  version
+  state
+  total
+  periodStart
+  periodEnd
+  createdAt
+  issuedAt
+  paidAt
+}`) as unknown as TypedDocumentString<IssueBillMutation, IssueBillMutationVariables>;
+export const ReissueBillDocument = new TypedDocumentString(`
+    mutation ReissueBill($id: ID!) {
+  reissueBill(id: $id) {
+    ...BillFields
+  }
+}
+    fragment BillFields on Bill {
+  id
+  accountId
+  period
+  version
+  state
+  total
+  periodStart
+  periodEnd
+  createdAt
+  issuedAt
+  paidAt
+}`) as unknown as TypedDocumentString<ReissueBillMutation, ReissueBillMutationVariables>;
+export const MarkBillPaidDocument = new TypedDocumentString(`
+    mutation MarkBillPaid($id: ID!) {
+  markBillPaid(id: $id) {
+    ...BillFields
+  }
+}
+    fragment BillFields on Bill {
+  id
+  accountId
+  period
+  version
+  state
+  total
+  periodStart
+  periodEnd
+  createdAt
+  issuedAt
+  paidAt
+}`) as unknown as TypedDocumentString<MarkBillPaidMutation, MarkBillPaidMutationVariables>;
+export const BillPrintDocument = new TypedDocumentString(`
+    query BillPrint($id: ID!) {
+  tenant {
+    name
+    timeZone
+  }
+  bill(id: $id) {
+    ...BillFields
+    lines {
+      ...BillLineFields
+    }
+  }
+}
+    fragment BillFields on Bill {
+  id
+  accountId
+  period
+  version
+  state
+  total
+  periodStart
+  periodEnd
+  createdAt
+  issuedAt
+  paidAt
+}
+fragment BillLineFields on BillLine {
+  lineNo
+  kind
+  meterId
+  description
+  quantity
+  unitPrice
+  amount
+}`) as unknown as TypedDocumentString<BillPrintQuery, BillPrintQueryVariables>;
 export const CommandsDocument = new TypedDocumentString(`
     query Commands($meterId: ID, $first: Int!, $status: String, $kind: String) {
   commands(meterId: $meterId, first: $first, status: $status, kind: $kind) {
@@ -2387,6 +2826,69 @@ export const ReceiptDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ReceiptQuery, ReceiptQueryVariables>;
+export const AllocationGroupsDocument = new TypedDocumentString(`
+    query AllocationGroups {
+  allocationGroups {
+    ...AllocationGroupFields
+  }
+}
+    fragment AllocationGroupFields on AllocationGroup {
+  id
+  name
+  meterId
+  method
+  members {
+    accountId
+    weight
+  }
+}`) as unknown as TypedDocumentString<AllocationGroupsQuery, AllocationGroupsQueryVariables>;
+export const SharedMeterSearchDocument = new TypedDocumentString(`
+    query SharedMeterSearch($q: String) {
+  meters(filter: {q: $q}, page: 1, pageSize: 20) {
+    items {
+      id
+      address
+      shopNo
+      areaName
+      tariffId
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SharedMeterSearchQuery, SharedMeterSearchQueryVariables>;
+export const CreateAllocationGroupDocument = new TypedDocumentString(`
+    mutation CreateAllocationGroup($input: CreateAllocationGroupInput!) {
+  createAllocationGroup(input: $input) {
+    ...AllocationGroupFields
+  }
+}
+    fragment AllocationGroupFields on AllocationGroup {
+  id
+  name
+  meterId
+  method
+  members {
+    accountId
+    weight
+  }
+}`) as unknown as TypedDocumentString<CreateAllocationGroupMutation, CreateAllocationGroupMutationVariables>;
+export const RunAllocationDocument = new TypedDocumentString(`
+    mutation RunAllocation($groupId: ID!, $period: String!) {
+  runAllocation(groupId: $groupId, period: $period) {
+    receiptNo
+    account {
+      id
+      number
+    }
+    entries {
+      id
+      kind
+      amount
+      note
+      createdAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RunAllocationMutation, RunAllocationMutationVariables>;
 export const SitePropertiesDocument = new TypedDocumentString(`
     query SiteProperties {
   properties {
@@ -2414,8 +2916,8 @@ export const SiteAreasDocument = new TypedDocumentString(`
   retiredAt
 }`) as unknown as TypedDocumentString<SiteAreasQuery, SiteAreasQueryVariables>;
 export const SiteGatewaysDocument = new TypedDocumentString(`
-    query SiteGateways($page: Int!, $pageSize: Int!) {
-  gateways(page: $page, pageSize: $pageSize) {
+    query SiteGateways($propertyId: ID!, $page: Int!, $pageSize: Int!) {
+  gateways(propertyId: $propertyId, page: $page, pageSize: $pageSize) {
     total
     items {
       ...SiteGateway
@@ -2686,6 +3188,7 @@ export const TariffListDocument = new TypedDocumentString(`
     id
     name
     retiredAt
+    tariffId
   }
 }
     fragment TariffVersionFields on TariffVersion {

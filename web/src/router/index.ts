@@ -20,6 +20,7 @@ const routes: RouteRecordRaw[] = [
     component: () => import('@/views/sales/ReceiptPrintView.vue'),
     meta: { title: 'receipt.title' },
   },
+  { path: '/bills/:id/print', name: 'bill-print', component: () => import('@/views/bills/BillPrintView.vue'), meta: { title: 'billPrint.title' } },
   {
     path: '/',
     component: () => import('@/layout/AppLayout.vue'),
@@ -33,6 +34,9 @@ const routes: RouteRecordRaw[] = [
       { path: 'customers', name: 'customers', component: () => import('@/views/customers/CustomersView.vue'), meta: { title: 'menu.customers' } },
       { path: 'sales', name: 'sales', component: () => import('@/views/sales/SalesView.vue'), meta: { title: 'menu.sales' } },
       { path: 'finance', name: 'finance', component: () => import('@/views/finance/FinanceView.vue'), meta: { title: 'menu.finance' } },
+      { path: 'bills', name: 'bills', component: () => import('@/views/bills/BillsView.vue'), meta: { title: 'billingMenu.bills' } },
+      { path: 'bills/:id', name: 'bill', component: () => import('@/views/bills/BillDetailView.vue'), meta: { title: 'billingMenu.bills' } },
+      { path: 'shared-areas', name: 'shared-areas', component: () => import('@/views/shared/SharedAreasView.vue'), meta: { title: 'billingMenu.sharedAreas' } },
       { path: 'alarms', name: 'alarms', component: () => import('@/views/alarms/AlarmsView.vue'), meta: { title: 'menu.alarms' } },
       { path: 'commands', name: 'commands', component: () => import('@/views/commands/CommandsView.vue'), meta: { title: 'menu.commands' } },
     ],
