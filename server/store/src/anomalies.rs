@@ -166,7 +166,7 @@ impl TenantStore {
                    WHERE tenant_id = $1 AND meter_id = $2 AND read_at >= $3 AND energy_total_x100 IS NOT NULL ORDER BY read_at";
         let mut out = Vec::new();
         for r in txn.query_all_raw(stmt(self.backend(), sql, self.args().s(meter).t(at))).await? {
-            if let Some(p) = super::billing::point_of(&r, "read_at", "")? {
+            if let Some(p) = super::freezes::point_of(&r, "read_at", "")? {
                 out.push(p);
             }
         }

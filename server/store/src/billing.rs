@@ -2,24 +2,21 @@
 //! whole tenant at once (a handful of set queries, then memory, then bulk inserts) so a
 //! 100,000-meter month fits in seconds; one account's re-issue takes the same path.
 
-use std::collections::{BTreeMap, HashMap};
-
-use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
-use rust_decimal::Decimal;
-use sea_orm::{ConnectionTrait, QueryResult};
-
+use super::allocation::*;
 use super::bulk::{self, Cell, Col};
-use super::money::{Guard, Posted, Posting};
-use super::settle::registers;
+use super::money::{Guard, Posting};
 use super::sql::stmt;
 use super::{Result, StoreError, TenantStore};
-use domain::billing::{Period, allocate, line_fen, max_demand_from_intervals};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use domain::billing::{Period, allocate, line_fen};
 use domain::ids::*;
 use domain::ledger::{EntryKind, yuan};
-use domain::metering::{from_scaled, scale};
-use domain::settlement::{CycleUse, MeterTerms, Point, price};
-use domain::tariff::{Rate, Tariff, TierCycle, TouSource, settle, split_by_time};
+use domain::settlement::Point;
+use domain::tariff::{TierCycle, TouSource};
+use rust_decimal::Decimal;
+use sea_orm::{ConnectionTrait, QueryResult};
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone)]
 pub struct BillLineRow {
@@ -66,33 +63,24 @@ pub struct BillFilter {
     pub published_only: bool,
 }
 
-#[derive(Debug, Clone)]
-pub struct AllocationGroupRow {
-    pub id: GroupId,
-    pub name: String,
-    pub meter_id: MeterId,
-    /// AREA (m²) or SHARES.
-    pub method: String,
-    pub members: Vec<(AccountId, Decimal)>,
-}
-
 /// A meter as billing sees it.
 #[derive(Debug, Clone)]
-struct BillMeter {
-    id: String,
-    account: Option<String>,
-    address: String,
-    ratio: i64,
-    tariff: Option<String>,
-    post_paid: bool,
-    prepaid: bool,
+pub(crate) struct BillMeter {
+    pub(crate) id: String,
+    pub(crate) account: Option<String>,
+    pub(crate) address: String,
+    pub(crate) ratio: i64,
+    pub(crate) tariff: Option<String>,
+    pub(crate) post_paid: bool,
+    pub(crate) prepaid: bool,
 }
 
-type Boundary = HashMap<String, Point>;
+pub(crate) type Boundary = HashMap<String, Point>;
 
-const BILL_COLS: &str = "id, account_id, period, version, state, total_x100, period_start, period_end, created_at, issued_at, paid_at";
+pub(crate) const BILL_COLS: &str =
+    "id, account_id, period, version, state, total_x100, period_start, period_end, created_at, issued_at, paid_at";
 
-fn bill_row(r: &QueryResult) -> Result<BillRow> {
+pub(crate) fn bill_row(r: &QueryResult) -> Result<BillRow> {
     let id: String = r.try_get("", "id")?;
     let acc: String = r.try_get("", "account_id")?;
     Ok(BillRow {
@@ -111,150 +99,8 @@ fn bill_row(r: &QueryResult) -> Result<BillRow> {
     })
 }
 
-pub(crate) fn point_of(r: &QueryResult, at_col: &str, prefix: &str) -> Result<Option<Point>> {
-    let oint = |c: &str| super::registry::opt_int(r, &format!("{prefix}{c}"));
-    let at: DateTime<Utc> = r.try_get("", at_col)?;
-    Ok(registers(oint("total_x100")?, [oint("t1_x100")?, oint("t2_x100")?, oint("t3_x100")?, oint("t4_x100")?])
-        .map(|registers| Point { at, registers }))
-}
-
 impl TenantStore {
-    async fn calendar(&self) -> Result<(Tz, u32, u32)> {
-        let s = self.money_settings().await?;
-        let tz = self.tenant_row().await?.time_zone.parse::<Tz>().unwrap_or(chrono_tz::Asia::Shanghai);
-        Ok((tz, s.settlement_day.clamp(1, 28) as u32, s.settlement_hour.clamp(0, 23) as u32))
-    }
-
-    /// Registers of every meter at `at`: the last reading at or before it (within 62 days),
-    /// else the stored freeze of that instant.
-    /// With `first_after`, meters without one use their first reading in `(at, first_after]`.
-    async fn registers_at(&self, at: DateTime<Utc>, first_after: Option<DateTime<Utc>>) -> Result<Boundary> {
-        let b = self.backend();
-        let mut out = HashMap::new();
-        let cols = "r.meter_id, r.read_at, r.energy_total_x100 AS total_x100, r.energy_t1_x100 AS t1_x100, r.energy_t2_x100 AS t2_x100,
-                    r.energy_t3_x100 AS t3_x100, r.energy_t4_x100 AS t4_x100";
-        // Per meter, the newest qualifying reading through the primary key (an index probe per
-        // meter on both backends, whatever the planner thinks of a grouped join).
-        let sql = format!(
-            "SELECT {cols} FROM meters m JOIN readings r ON r.tenant_id = m.tenant_id AND r.meter_id = m.id
-               AND r.read_at = (SELECT MAX(x.read_at) FROM readings x WHERE x.tenant_id = m.tenant_id AND x.meter_id = m.id
-                                AND x.read_at <= $2 AND x.read_at > $3 AND x.energy_total_x100 IS NOT NULL)
-             WHERE m.tenant_id = $1"
-        );
-        for r in self.db().query_all_raw(stmt(b, &sql, self.args().t(at).t(at - chrono::Duration::days(62)))).await? {
-            let m: String = r.try_get("", "meter_id")?;
-            if !out.contains_key(&m)
-                && let Some(p) = point_of(&r, "read_at", "")?
-            {
-                out.insert(m, p);
-            }
-        }
-        if let Some(until) = first_after {
-            let sql = format!(
-                "SELECT {cols} FROM meters m JOIN readings r ON r.tenant_id = m.tenant_id AND r.meter_id = m.id
-                   AND r.read_at = (SELECT MIN(x.read_at) FROM readings x WHERE x.tenant_id = m.tenant_id AND x.meter_id = m.id
-                                    AND x.read_at > $2 AND x.read_at <= $3 AND x.energy_total_x100 IS NOT NULL)
-                 WHERE m.tenant_id = $1"
-            );
-            for r in self.db().query_all_raw(stmt(b, &sql, self.args().t(at).t(until))).await? {
-                let m: String = r.try_get("", "meter_id")?;
-                if !out.contains_key(&m)
-                    && let Some(p) = point_of(&r, "read_at", "")?
-                {
-                    out.insert(m, p);
-                }
-            }
-        }
-        // Readings win (late frames included); a stored freeze fills in where readings are
-        // no longer kept.
-        let sql =
-            "SELECT meter_id, read_at, total_x100, t1_x100, t2_x100, t3_x100, t4_x100 FROM freezes WHERE tenant_id = $1 AND frozen_at = $2";
-        for r in self.db().query_all_raw(stmt(b, sql, self.args().t(at))).await? {
-            let m: String = r.try_get("", "meter_id")?;
-            if !out.contains_key(&m)
-                && let Some(p) = point_of(&r, "read_at", "")?
-            {
-                out.insert(m, p);
-            }
-        }
-        Ok(out)
-    }
-
-    /// Freezes every meter's registers at `at` (DAILY at local midnight, MONTHLY at the
-    /// settlement instant) from the last reading before it; idempotent.
-    pub async fn freeze(&self, kind: &str, at: DateTime<Utc>) -> Result<u64> {
-        let regs = self.registers_at(at, None).await?;
-        let sc = |d: Decimal| domain::metering::to_scaled(d, scale::ENERGY);
-        let rows: Vec<Vec<Cell>> = regs
-            .iter()
-            .map(|(m, p)| {
-                let [t1, t2, t3, t4] = p.registers.rates.map(|r| Cell::opt_int(r.and_then(sc)));
-                vec![
-                    Cell::Text(self.tenant.to_string()),
-                    Cell::Text(m.clone()),
-                    Cell::Text(kind.into()),
-                    Cell::Time(at),
-                    Cell::Time(p.at),
-                    Cell::opt_int(sc(p.registers.total)),
-                    t1,
-                    t2,
-                    t3,
-                    t4,
-                    Cell::Text("READINGS".into()),
-                ]
-            })
-            .collect();
-        let n = bulk::insert(
-            &self.db(),
-            "freezes",
-            &[
-                ("tenant_id", Col::Text),
-                ("meter_id", Col::Text),
-                ("kind", Col::Text),
-                ("frozen_at", Col::Time),
-                ("read_at", Col::Time),
-                ("total_x100", Col::Int),
-                ("t1_x100", Col::Int),
-                ("t2_x100", Col::Int),
-                ("t3_x100", Col::Int),
-                ("t4_x100", Col::Int),
-                ("source", Col::Text),
-            ],
-            &rows,
-            "ON CONFLICT (tenant_id, meter_id, kind, frozen_at) DO NOTHING",
-        )
-        .await?;
-        Ok(n)
-    }
-
-    /// Freezes due at `now`: the daily freeze at each local midnight and the month-start
-    /// freeze at the settlement instant, each once, an hour after the boundary so that the
-    /// readings of the boundary have arrived.
-    pub async fn freeze_due(&self, now: DateTime<Utc>) -> Result<u64> {
-        let (tz, day, hour) = self.calendar().await?;
-        let grace = chrono::Duration::hours(1);
-        let today = now.with_timezone(&tz).date_naive();
-        let mut due = Vec::new();
-        for d in [today, today - chrono::Duration::days(1)] {
-            due.push(("DAILY", domain::billing::local_instant(tz, d, 0)));
-        }
-        let p = Period::containing(now, tz, day, hour);
-        due.push(("MONTHLY", p.start(tz, day, hour)));
-        due.push(("MONTHLY", p.previous().start(tz, day, hour)));
-        let mut n = 0;
-        for (kind, at) in due {
-            if at + grace > now {
-                continue;
-            }
-            let sql = "SELECT 1 AS x FROM freezes WHERE tenant_id = $1 AND kind = $2 AND frozen_at = $3 LIMIT 1";
-            if self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(kind).t(at))).await?.is_none() {
-                n += self.freeze(kind, at).await?;
-            }
-        }
-        Ok(n)
-    }
-
-    async fn bill_meters(&self, account: Option<&AccountId>) -> Result<Vec<BillMeter>> {
+    pub(crate) async fn bill_meters(&self, account: Option<&AccountId>) -> Result<Vec<BillMeter>> {
         let (cond, args) = match account {
             Some(a) => (" AND m.account_id = $2", self.args().s(a.as_str())),
             None => ("", self.args()),
@@ -281,87 +127,12 @@ impl TenantStore {
             .collect()
     }
 
-    /// Cumulative energy readings of one meter in `[from, to]`, oldest first.
-    async fn series(&self, meter: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Point>> {
-        let sql = "SELECT read_at, energy_total_x100 AS total_x100, energy_t1_x100 AS t1_x100, energy_t2_x100 AS t2_x100,
-                   energy_t3_x100 AS t3_x100, energy_t4_x100 AS t4_x100 FROM readings
-                   WHERE tenant_id = $1 AND meter_id = $2 AND read_at >= $3 AND read_at <= $4 AND energy_total_x100 IS NOT NULL ORDER BY read_at";
-        let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args().s(meter).t(from).t(to))).await?;
-        Ok(rows.iter().filter_map(|r| point_of(r, "read_at", "").ok().flatten()).collect())
-    }
-
-    /// Primary-side kWh per rate between two boundary points: from the meter's registers
-    /// when the tariff says so and both carry them, else split interval by interval by the
-    /// platform calendar. Returns the pieces and the source used.
-    async fn energy_by_rate(
-        &self,
-        m: &BillMeter,
-        tariff: &Tariff,
-        tz: Tz,
-        a: &Point,
-        b: &Point,
-    ) -> Result<(BTreeMap<Rate, Decimal>, TouSource)> {
-        let ratio = Decimal::from(m.ratio);
-        let mut out = BTreeMap::new();
-        let all = a.registers.rates.iter().chain(b.registers.rates.iter()).all(Option::is_some);
-        if tariff.source == TouSource::MeterRegisters && all {
-            for rate in [Rate::Sharp, Rate::Peak, Rate::Flat, Rate::Valley] {
-                let i = rate.register().unwrap_or(0);
-                let delta = b.registers.rates.get(i).copied().flatten().unwrap_or_default()
-                    - a.registers.rates.get(i).copied().flatten().unwrap_or_default();
-                if !delta.is_zero() {
-                    *out.entry(rate).or_default() += delta * ratio;
-                }
-            }
-            return Ok((out, TouSource::MeterRegisters));
-        }
-        let series = self.series(&m.id, a.at, b.at).await?;
-        for w in series.windows(2) {
-            if let [p, q] = w {
-                let e = q.registers.total - p.registers.total;
-                if e.is_sign_negative() {
-                    continue;
-                }
-                let from = p.at.with_timezone(&tz).naive_local();
-                let to = q.at.with_timezone(&tz).naive_local();
-                for (rate, piece) in split_by_time(&tariff.calendar, from, to, e * ratio) {
-                    *out.entry(rate).or_default() += piece;
-                }
-            }
-        }
-        Ok((out, TouSource::PlatformCalendar))
-    }
-
-    /// The largest demand register each meter reported in `(start, end]`, kW ×10⁴.
-    async fn demand_registers(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<HashMap<String, i64>> {
-        let sql = "SELECT meter_id, MAX(max_demand_x10000) AS md FROM readings WHERE tenant_id = $1 AND read_at > $2 AND read_at <= $3
-                   AND max_demand_x10000 IS NOT NULL GROUP BY meter_id";
-        let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args().t(start).t(end))).await?;
-        let mut out = HashMap::new();
-        for r in rows {
-            if let Some(v) = super::registry::opt_int(&r, "md")? {
-                out.insert(r.try_get::<String>("", "meter_id")?, v);
-            }
-        }
-        Ok(out)
-    }
-
-    /// Maximum demand (kW, primary) of a meter in the period: its demand register if it
-    /// reported one, else the largest quarter-hour average from its readings.
-    async fn max_demand(&self, m: &BillMeter, register: Option<i64>, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Option<Decimal>> {
-        let kw = match register {
-            Some(v) => Some(from_scaled(v, scale::POWER)),
-            None => {
-                let pts: Vec<(DateTime<Utc>, Decimal)> =
-                    self.series(&m.id, start, end).await?.into_iter().map(|p| (p.at, p.registers.total)).collect();
-                max_demand_from_intervals(&pts)
-            }
-        };
-        Ok(kw.map(|k| k * Decimal::from(m.ratio)))
-    }
-
     /// Computes the bills of a period for post-paid accounts (all, or one) without writing.
-    async fn compute_bills(&self, period: Period, only: Option<&AccountId>) -> Result<(Vec<(String, Vec<BillLineRow>)>, BillRun)> {
+    pub(crate) async fn compute_bills(
+        &self,
+        period: Period,
+        only: Option<&AccountId>,
+    ) -> Result<(Vec<(String, Vec<BillLineRow>)>, BillRun)> {
         let (tz, day, hour) = self.calendar().await?;
         let (start, end) = (period.start(tz, day, hour), period.end(tz, day, hour));
         let meters = self.bill_meters(None).await?;
@@ -530,7 +301,7 @@ impl TenantStore {
     }
 
     /// Energy of an account's issued or paid bills earlier in the same year (yearly tiers).
-    async fn year_energy_before(&self, account: &str, period: Period) -> Result<Decimal> {
+    pub(crate) async fn year_energy_before(&self, account: &str, period: Period) -> Result<Decimal> {
         let sql = "SELECT l.quantity FROM bill_lines l JOIN bills b ON b.tenant_id = l.tenant_id AND b.id = l.bill_id
                    WHERE l.tenant_id = $1 AND b.account_id = $2 AND l.kind = 'ENERGY' AND b.state <> 'SUPERSEDED'
                    AND b.period >= $3 AND b.period < $4";
@@ -540,7 +311,7 @@ impl TenantStore {
     }
 
     /// The common meter's energy and exact cost in the period, priced with its own tariff.
-    async fn group_cost(
+    pub(crate) async fn group_cost(
         &self,
         g: &AllocationGroupRow,
         meters: &[BillMeter],
@@ -559,7 +330,7 @@ impl TenantStore {
         Ok(Some((energy, cost)))
     }
 
-    async fn insert_bill<C: ConnectionTrait>(
+    pub(crate) async fn insert_bill<C: ConnectionTrait>(
         &self,
         db: &C,
         account: &str,
@@ -786,7 +557,7 @@ impl TenantStore {
         Ok(out)
     }
 
-    async fn bill_lines(&self, id: &BillId) -> Result<Vec<BillLineRow>> {
+    pub(crate) async fn bill_lines(&self, id: &BillId) -> Result<Vec<BillLineRow>> {
         let sql = "SELECT line_no, kind, meter_id, description, quantity, unit_price, amount_x100 FROM bill_lines WHERE tenant_id = $1 AND bill_id = $2 ORDER BY line_no";
         let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
         rows.iter()
@@ -860,218 +631,5 @@ impl TenantStore {
 
     // ---- shared areas ----
 
-    pub async fn create_allocation_group(
-        &self,
-        name: &str,
-        meter: &MeterId,
-        method: &str,
-        members: &[(AccountId, Decimal)],
-    ) -> Result<AllocationGroupRow> {
-        let b = self.backend();
-        let txn = self.db().begin().await?;
-        let id = GroupId::from_uuid(uuid::Uuid::new_v4());
-        let sql = "INSERT INTO allocation_groups (tenant_id, id, name, meter_id, method, created_at) SELECT $1, $2, $3, id, $5, $6 FROM meters WHERE tenant_id = $1 AND id = $4";
-        let done = txn.execute_raw(stmt(b, sql, self.args().s(id.as_str()).s(name).s(meter.as_str()).s(method).t(Utc::now()))).await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        for (acc, w) in members {
-            let sql = "INSERT INTO allocation_members (tenant_id, group_id, account_id, weight) SELECT $1, $2, id, $4 FROM accounts WHERE tenant_id = $1 AND id = $3";
-            if txn.execute_raw(stmt(b, sql, self.args().s(id.as_str()).s(acc.as_str()).s(w.to_string()))).await?.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
-        }
-        txn.commit().await?;
-        self.allocation_groups().await?.into_iter().find(|g| g.id == id).ok_or(StoreError::NotFound)
-    }
-
-    /// The floor area (m²) of the areas an account's meters are in, each area counted once;
-    /// `None` when none of them has one.
-    pub async fn account_floor_area(&self, account: &AccountId) -> Result<Option<Decimal>> {
-        let sql = "SELECT SUM(a.floor_area_m2_x100) AS s FROM areas a WHERE a.tenant_id = $1 AND a.id IN
-                   (SELECT DISTINCT m.area_id FROM meters m WHERE m.tenant_id = $1 AND m.account_id = $2 AND m.retired_at IS NULL)";
-        let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(account.as_str()))).await?;
-        let sum = match r {
-            Some(r) => r
-                .try_get::<Option<i64>>("", "s")
-                .or_else(|_| r.try_get::<Option<Decimal>>("", "s").map(|d| d.and_then(|d| i64::try_from(d.mantissa()).ok())))?,
-            None => None,
-        };
-        Ok(sum.filter(|s| *s > 0).map(|s| from_scaled(s, 2).normalize()))
-    }
-
-    pub async fn allocation_groups(&self) -> Result<Vec<AllocationGroupRow>> {
-        let b = self.backend();
-        let groups = self
-            .store
-            .db
-            .query_all_raw(stmt(
-                b,
-                "SELECT id, name, meter_id, method FROM allocation_groups WHERE tenant_id = $1 ORDER BY name, id",
-                self.args(),
-            ))
-            .await?;
-        let members = self
-            .store
-            .db
-            .query_all_raw(stmt(
-                b,
-                "SELECT group_id, account_id, weight FROM allocation_members WHERE tenant_id = $1 ORDER BY account_id",
-                self.args(),
-            ))
-            .await?;
-        let mut out = Vec::new();
-        for g in groups {
-            let gid: String = g.try_get("", "id")?;
-            let mut ms = Vec::new();
-            for m in members.iter().filter(|m| m.try_get::<String>("", "group_id").ok().as_deref() == Some(gid.as_str())) {
-                let acc: String = m.try_get("", "account_id")?;
-                let w: String = m.try_get("", "weight")?;
-                if let (Some(a), Ok(w)) = (AccountId::parse(&acc), w.parse()) {
-                    ms.push((a, w));
-                }
-            }
-            let meter: String = g.try_get("", "meter_id")?;
-            out.push(AllocationGroupRow {
-                id: GroupId::parse(&gid).ok_or(StoreError::NotFound)?,
-                name: g.try_get("", "name")?,
-                meter_id: MeterId::parse(&meter).ok_or(StoreError::NotFound)?,
-                method: g.try_get("", "method")?,
-                members: ms,
-            });
-        }
-        Ok(out)
-    }
-
-    /// Charges a group's shared-area cost for a period to its prepaid member accounts as
-    /// SHARED_AREA_CHARGE entries (post-paid members get a bill line instead). Once per
-    /// group and period.
-    pub async fn run_allocation(&self, group: &GroupId, period: Period) -> Result<Vec<Posted>> {
-        let g = self.allocation_groups().await?.into_iter().find(|g| g.id == *group).ok_or(StoreError::NotFound)?;
-        let (tz, day, hour) = self.calendar().await?;
-        let (start, end) = (period.start(tz, day, hour), period.end(tz, day, hour));
-        let meters = self.bill_meters(None).await?;
-        let (at_start, at_end) = (self.registers_at(start, Some(end)).await?, self.registers_at(end, None).await?);
-        let (energy, cost) = self
-            .group_cost(&g, &meters, &at_start, &at_end, tz)
-            .await?
-            .ok_or_else(|| StoreError::Conflict("the common meter has no readings or no tariff for this period".into()))?;
-        let weights: Vec<Decimal> = g.members.iter().map(|m| m.1).collect();
-        let parts = allocate(line_fen(cost), &weights).map_err(|e| StoreError::Conflict(e.message))?;
-        let post_paid: std::collections::HashSet<&str> =
-            meters.iter().filter(|m| m.post_paid).filter_map(|m| m.account.as_deref()).collect();
-        let txn = self.db().begin().await?;
-        let sql = "INSERT INTO allocation_runs (tenant_id, group_id, period_start, period_end, energy_x100, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-        let energy_x100 = domain::metering::to_scaled(energy.round_dp(2), scale::ENERGY).unwrap_or(0);
-        txn.execute_raw(stmt(self.backend(), sql, self.args().s(group.as_str()).t(start).t(end).i(energy_x100).t(Utc::now())))
-            .await
-            .map_err(|e| match StoreError::from(e) {
-                StoreError::Duplicate => StoreError::Conflict(format!("the group was already allocated for {}", period.key())),
-                other => other,
-            })?;
-        let total_w: Decimal = weights.iter().copied().sum();
-        let mut posted = Vec::new();
-        for ((acc, w), part) in g.members.iter().zip(parts) {
-            if post_paid.contains(acc.as_str()) || part == 0 {
-                continue;
-            }
-            let mut p = Posting::new(
-                EntryKind::SharedAreaCharge,
-                -part,
-                &format!("{} {}: {} kWh × {}/{}", g.name, period.key(), energy.normalize(), w.normalize(), total_w.normalize()),
-            );
-            p.meter_id = Some(g.meter_id.to_string());
-            posted.push(self.post(&txn, acc, vec![p], false, Guard::None).await?);
-        }
-        txn.commit().await?;
-        for p in &posted {
-            self.store.announce(p);
-        }
-        Ok(posted)
-    }
-
     // ---- re-rating ----
-
-    /// Re-rates a meter's settled intervals with readings in `(from, to]` under the tariff
-    /// versions now in force (after a tariff correction, F35): each interval's exact cost is
-    /// recomputed and the total difference posted as one ADJUSTMENT entry (through the
-    /// account's carry, so exactness holds). Re-running with nothing changed posts nothing.
-    pub async fn rerate(&self, meter: &MeterId, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Option<Posted>> {
-        let b = self.backend();
-        let sql = "SELECT e.account_id, e.read_at, e.detail, c.cost AS rerated FROM ledger_entries e
-                   LEFT JOIN interval_costs c ON c.tenant_id = e.tenant_id AND c.meter_id = e.meter_id AND c.read_at = e.read_at
-                   WHERE e.tenant_id = $1 AND e.meter_id = $2 AND e.kind = 'ENERGY_CHARGE' AND e.read_at > $3 AND e.read_at <= $4 ORDER BY e.read_at";
-        let rows = self.db().query_all_raw(stmt(b, sql, self.args().s(meter.as_str()).t(from).t(to))).await?;
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        let m = self.bill_meters(None).await?.into_iter().find(|x| x.id == meter.as_str()).ok_or(StoreError::NotFound)?;
-        let tariff_id = m.tariff.clone().ok_or_else(|| StoreError::Conflict("the meter has no tariff".into()))?;
-        let history = self.store.tariff_history(&self.db(), self.tenant.as_str(), &tariff_id).await?;
-        let (tz, _, _) = self.calendar().await?;
-        let limit = self.money_settings().await?.jump_limit_kw;
-        let terms = MeterTerms { ratio: m.ratio, jump_limit_kw: limit.max(Decimal::from(1_000_000)), tz };
-        let mut account = None;
-        let mut diff = Decimal::ZERO;
-        let mut updates = Vec::new();
-        for r in &rows {
-            let acc: String = r.try_get("", "account_id")?;
-            account = Some(acc);
-            let detail: serde_json::Value = serde_json::from_str(&r.try_get::<String>("", "detail")?).unwrap_or_default();
-            let at: DateTime<Utc> = r.try_get("", "read_at")?;
-            let prev_at = detail["from"].as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc));
-            let old: Decimal = match r.try_get::<Option<String>>("", "rerated")? {
-                Some(c) => c.parse().unwrap_or_default(),
-                None => detail["cost"].as_str().and_then(|s| s.parse().ok()).unwrap_or_default(),
-            };
-            let Some(prev_at) = prev_at else { continue };
-            let pts = self.series(meter.as_str(), prev_at, at).await?;
-            let (Some(p), Some(q)) = (pts.iter().find(|p| p.at == prev_at), pts.iter().find(|p| p.at == at)) else { continue };
-            let Some(tariff) = history.at(at) else { continue };
-            let cycle = CycleUse {
-                key: detail["cycleKey"].as_str().unwrap_or_default().to_string(),
-                used: detail["cycleUsedBefore"].as_str().and_then(|s| s.parse().ok()).unwrap_or_default(),
-            };
-            let Ok(priced) = price(tariff, &terms, p, q, &cycle) else { continue };
-            if priced.cost != old {
-                diff += priced.cost - old;
-                updates.push(vec![
-                    Cell::Text(self.tenant.to_string()),
-                    Cell::Text(meter.to_string()),
-                    Cell::Time(at),
-                    Cell::Text(priced.cost.normalize().to_string()),
-                    Cell::Time(Utc::now()),
-                ]);
-            }
-        }
-        let Some(account) = account.as_deref().and_then(AccountId::parse) else { return Ok(None) };
-        if updates.is_empty() {
-            return Ok(None);
-        }
-        let txn = self.db().begin().await?;
-        bulk::insert(
-            &txn,
-            "interval_costs",
-            &[("tenant_id", Col::Text), ("meter_id", Col::Text), ("read_at", Col::Time), ("cost", Col::Text), ("rerated_at", Col::Time)],
-            &updates,
-            "ON CONFLICT (tenant_id, meter_id, read_at) DO UPDATE SET cost = excluded.cost, rerated_at = excluded.rerated_at",
-        )
-        .await?;
-        // Through the carry: post whole fen of (carry + diff), keep the rest. The update locks
-        // the account row and reads the carry settlement may just have moved.
-        let sql = "UPDATE accounts SET carry = carry WHERE tenant_id = $1 AND id = $2 RETURNING carry";
-        let row = txn.query_one_raw(stmt(b, sql, self.args().s(account.as_str()))).await?.ok_or(StoreError::NotFound)?;
-        let carry: Decimal = row.try_get::<String>("", "carry")?.parse().unwrap_or_default();
-        let s = settle(carry, diff);
-        let fen = domain::metering::to_scaled(s.charged, scale::MONEY).unwrap_or(0);
-        let sql = "UPDATE accounts SET carry = $3 WHERE tenant_id = $1 AND id = $2";
-        txn.execute_raw(stmt(b, sql, self.args().s(account.as_str()).s(s.carry.normalize().to_string()))).await?;
-        let mut p = Posting::new(EntryKind::Adjustment, -fen, &format!("re-rated {} intervals ({} → {})", updates.len(), from, to));
-        p.meter_id = Some(meter.to_string());
-        p.detail = serde_json::json!({ "from": from, "to": to, "difference": diff.normalize(), "intervals": updates.len() }).to_string();
-        let posted = self.post(&txn, &account, vec![p], false, Guard::None).await?;
-        txn.commit().await?;
-        self.store.announce(&posted);
-        Ok(Some(posted))
-    }
 }

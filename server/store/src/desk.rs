@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, QueryResult};
 
-use super::identity::in_list;
 use super::registry::{FEE_STATE_SQL, GatewayRow, METER_FROM, MeterRow, int};
+use super::scope::in_list;
 use super::sql::{Args, stmt};
 use super::{Result, StoreError, TenantStore};
 use domain::ids::*;

@@ -1,16 +1,17 @@
-//! People and walls (issue 5): roles, operators and their property scope, sessions with
-//! rotating refresh tokens, park-platform clients, WeChat logins bound to customers, the
-//! audit log, and the scope check the API runs before every resolver.
+//! People: roles, operators and their property scope, sessions with rotating refresh tokens,
+//! park-platform clients, WeChat logins bound to customers. The audit log is in `audit`, the
+//! scope check the API runs before every resolver in `scope`.
 
-use chrono::{DateTime, Duration, Utc};
-use domain::Invalid;
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
-
+use super::audit::*;
 use super::registry::int;
+use super::scope::*;
 use super::sql::{Args, stmt};
 use super::{Result, Store, StoreError, TenantStore, hash_secret};
+use chrono::{DateTime, Duration, Utc};
+use domain::Invalid;
 use domain::access::{PermissionSet, builtin_roles};
 use domain::ids::TenantId;
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 
 #[derive(Debug, Clone)]
 pub struct RoleRow {
@@ -87,32 +88,6 @@ pub struct ParkClientRow {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-/// One audit record (操作日志).
-#[derive(Debug, Clone)]
-pub struct AuditRow {
-    pub id: String,
-    pub at: DateTime<Utc>,
-    pub actor_kind: String,
-    pub actor_id: String,
-    pub actor_name: String,
-    pub action: String,
-    pub target_id: Option<String>,
-    pub input: String,
-    pub before_state: Option<String>,
-    pub after_state: Option<String>,
-    pub outcome: String,
-    pub source: String,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    pub actor_id: Option<String>,
-    pub action: Option<String>,
-    pub target_id: Option<String>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-}
-
 /// The tenant's mini-program (AppID and secret; the secret is stored wrapped).
 #[derive(Debug, Clone)]
 pub struct WechatApp {
@@ -121,148 +96,26 @@ pub struct WechatApp {
     pub api_base: String,
 }
 
-/// Tables an id in a request may name, with how to find the property it belongs to. Used
-/// for the property scope and for the audit log's before/after images.
-const SCOPED_TABLES: &[(&str, &str)] = &[
-    ("properties", "SELECT id AS p FROM properties WHERE tenant_id = $1 AND id = $2"),
-    ("areas", "SELECT property_id AS p FROM areas WHERE tenant_id = $1 AND id = $2"),
-    ("gateways", "SELECT property_id AS p FROM gateways WHERE tenant_id = $1 AND id = $2"),
-    ("meters", "SELECT property_id AS p FROM meters WHERE tenant_id = $1 AND id = $2"),
-    (
-        "accounts",
-        "SELECT m.property_id AS p FROM accounts a LEFT JOIN meters m ON m.tenant_id = a.tenant_id AND m.account_id = a.id
-         WHERE a.tenant_id = $1 AND a.id = $2",
-    ),
-    (
-        "customers",
-        // An account without meters (closed, or all released) still binds its customer: it
-        // yields '' (no property), so the customer is no scoped operator's.
-        "SELECT COALESCE(m.property_id, CASE WHEN a.id IS NOT NULL THEN '' END) AS p FROM customers c
-         LEFT JOIN accounts a ON a.tenant_id = c.tenant_id AND a.customer_id = c.id
-         LEFT JOIN meters m ON m.tenant_id = a.tenant_id AND m.account_id = a.id WHERE c.tenant_id = $1 AND c.id = $2",
-    ),
-    (
-        "commands",
-        "SELECT m.property_id AS p FROM commands c JOIN meters m ON m.tenant_id = c.tenant_id AND m.id = c.meter_id
-         WHERE c.tenant_id = $1 AND c.id = $2",
-    ),
-    (
-        "alarms",
-        "SELECT COALESCE(m.property_id, g.property_id, am.property_id, py.property_id) AS p FROM alarms a
-         LEFT JOIN meters m ON m.tenant_id = a.tenant_id AND m.id = a.subject_id
-         LEFT JOIN gateways g ON g.tenant_id = a.tenant_id AND g.id = a.subject_id
-         LEFT JOIN meters am ON am.tenant_id = a.tenant_id AND am.account_id = a.subject_id
-         LEFT JOIN payees py ON py.tenant_id = a.tenant_id AND py.id = a.subject_id WHERE a.tenant_id = $1 AND a.id = $2",
-    ),
-    (
-        "payment_orders",
-        "SELECT m.property_id AS p FROM payment_orders o LEFT JOIN meters m ON m.tenant_id = o.tenant_id AND m.account_id = o.account_id
-         WHERE o.tenant_id = $1 AND o.id = $2",
-    ),
-    ("payees", "SELECT property_id AS p FROM payees WHERE tenant_id = $1 AND id = $2"),
-    (
-        "bills",
-        "SELECT m.property_id AS p FROM bills b LEFT JOIN meters m ON m.tenant_id = b.tenant_id AND m.account_id = b.account_id
-         WHERE b.tenant_id = $1 AND b.id = $2",
-    ),
-    (
-        "ledger_entries",
-        "SELECT m.property_id AS p FROM ledger_entries e LEFT JOIN meters m ON m.tenant_id = e.tenant_id AND m.account_id = e.account_id
-         WHERE e.tenant_id = $1 AND e.id = $2",
-    ),
-    (
-        "settlement_anomalies",
-        "SELECT m.property_id AS p FROM settlement_anomalies x JOIN meters m ON m.tenant_id = x.tenant_id AND m.id = x.meter_id
-         WHERE x.tenant_id = $1 AND x.id = $2",
-    ),
-    (
-        "allocation_groups",
-        "SELECT m.property_id AS p FROM allocation_groups g JOIN meters m ON m.tenant_id = g.tenant_id AND m.id = g.meter_id
-         WHERE g.tenant_id = $1 AND g.id = $2",
-    ),
-    (
-        "payment_refunds",
-        "SELECT m.property_id AS p FROM payment_refunds r JOIN payment_orders o ON o.tenant_id = r.tenant_id AND o.id = r.order_id
-         LEFT JOIN meters m ON m.tenant_id = o.tenant_id AND m.account_id = o.account_id WHERE r.tenant_id = $1 AND r.id = $2",
-    ),
-    (
-        "payment_differences",
-        "SELECT p.property_id AS p FROM payment_differences d JOIN payees p ON p.tenant_id = d.tenant_id AND p.id = d.payee_id WHERE d.tenant_id = $1 AND d.id = $2",
-    ),
-];
-
-/// Tables whose every property must be in scope (an object spanning properties is not a
-/// scoped operator's to act on): a batch's meters, an operator's properties (an operator of
-/// all properties is in no scope).
-const WHOLLY_SCOPED_TABLES: &[(&str, &str)] = &[
-    (
-        "command_batches",
-        "SELECT m.property_id AS p FROM command_batches b JOIN commands c ON c.tenant_id = b.tenant_id AND c.batch_id = b.id
-         JOIN meters m ON m.tenant_id = c.tenant_id AND m.id = c.meter_id WHERE b.tenant_id = $1 AND b.id = $2",
-    ),
-    (
-        "operators",
-        "SELECT CASE WHEN o.all_properties <> 0 THEN '*' ELSE x.property_id END AS p FROM operators o
-         LEFT JOIN operator_properties x ON x.tenant_id = o.tenant_id AND x.operator_id = o.id WHERE o.tenant_id = $1 AND o.id = $2",
-    ),
-];
-
 /// Tenant-wide objects a scoped operator may name beside an object of its own (a tariff to
 /// assign to its meter) or read, but not act on alone.
-const SHARED_TABLES: &[&str] = &["tariffs"];
-
-/// Where an id named in a request stands for a property-scoped principal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Named {
-    /// An object of the principal's properties (or of none: a customer without accounts).
-    InScope,
-    /// An object of another property: it must look like another tenant's (not found).
-    OutOfScope,
-    /// A tenant-wide reference object (a tariff).
-    Shared,
-    /// Nothing a scoped principal may name: no such object, or a tenant-wide one (roles,
-    /// park clients, …).
-    Unknown,
-}
-
-/// Tables whose rows the audit log images (in this order of lookup).
-const AUDITED_TABLES: &[&str] = &[
-    "properties",
-    "areas",
-    "customers",
-    "gateways",
-    "meters",
-    "accounts",
-    "tariffs",
-    "commands",
-    "alarms",
-    "bills",
-    "ledger_entries",
-    "operators",
-    "roles",
-    "park_clients",
-    "sessions",
-    "payees",
-    "payment_orders",
-    "payment_refunds",
-];
+pub(crate) const SHARED_TABLES: &[&str] = &["tariffs"];
 
 /// Columns never copied into an audit image.
-const SECRET_COLUMNS: &[&str] = &["password_hash", "secret_hash", "broker_hash", "wrapped_secret", "secret_wrapped", "carry"];
+pub(crate) const SECRET_COLUMNS: &[&str] = &["password_hash", "secret_hash", "broker_hash", "wrapped_secret", "secret_wrapped", "carry"];
 
-fn ts(r: &QueryResult, col: &str) -> Result<DateTime<Utc>> {
+pub(crate) fn ts(r: &QueryResult, col: &str) -> Result<DateTime<Utc>> {
     Ok(r.try_get("", col)?)
 }
 
-fn opt_ts(r: &QueryResult, col: &str) -> Result<Option<DateTime<Utc>>> {
+pub(crate) fn opt_ts(r: &QueryResult, col: &str) -> Result<Option<DateTime<Utc>>> {
     Ok(r.try_get("", col)?)
 }
 
-fn s(r: &QueryResult, col: &str) -> Result<String> {
+pub(crate) fn s(r: &QueryResult, col: &str) -> Result<String> {
     Ok(r.try_get("", col)?)
 }
 
-fn role_row(r: &QueryResult) -> Result<RoleRow> {
+pub(crate) fn role_row(r: &QueryResult) -> Result<RoleRow> {
     Ok(RoleRow {
         id: s(r, "id")?,
         name: s(r, "name")?,
@@ -271,7 +124,7 @@ fn role_row(r: &QueryResult) -> Result<RoleRow> {
     })
 }
 
-fn session_row(r: &QueryResult) -> Result<SessionRow> {
+pub(crate) fn session_row(r: &QueryResult) -> Result<SessionRow> {
     Ok(SessionRow {
         id: s(r, "id")?,
         principal_kind: s(r, "principal_kind")?,
@@ -286,7 +139,7 @@ fn session_row(r: &QueryResult) -> Result<SessionRow> {
     })
 }
 
-fn park_row(r: &QueryResult) -> Result<ParkClientRow> {
+pub(crate) fn park_row(r: &QueryResult) -> Result<ParkClientRow> {
     let list = |c: &str| -> Result<Vec<String>> { Ok(s(r, c)?.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect()) };
     Ok(ParkClientRow {
         id: s(r, "id")?,
@@ -300,23 +153,6 @@ fn park_row(r: &QueryResult) -> Result<ParkClientRow> {
     })
 }
 
-fn audit_row(r: &QueryResult) -> Result<AuditRow> {
-    Ok(AuditRow {
-        id: s(r, "id")?,
-        at: ts(r, "at")?,
-        actor_kind: s(r, "actor_kind")?,
-        actor_id: s(r, "actor_id")?,
-        actor_name: s(r, "actor_name")?,
-        action: s(r, "action")?,
-        target_id: r.try_get("", "target_id")?,
-        input: s(r, "input")?,
-        before_state: r.try_get("", "before_state")?,
-        after_state: r.try_get("", "after_state")?,
-        outcome: s(r, "outcome")?,
-        source: s(r, "source")?,
-    })
-}
-
 /// A fresh 256-bit secret, URL-safe.
 pub fn random_secret() -> String {
     use base64::Engine as _;
@@ -324,18 +160,13 @@ pub fn random_secret() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-const SESSION_COLS: &str =
+pub(crate) const SESSION_COLS: &str =
     "id, principal_kind, principal_id, source, user_agent, created_at, last_used_at, expires_at, revoked_at, revoked_reason";
-const PARK_COLS: &str = "id, name, client_id, scopes, property_ids, created_at, rotated_at, revoked_at";
-const AUDIT_COLS: &str = "id, at, actor_kind, actor_id, actor_name, action, target_id, input, before_state, after_state, outcome, source";
 
-pub(crate) fn in_list(args: &mut Args, items: &[String]) -> String {
-    if items.is_empty() {
-        return "(NULL)".into();
-    }
-    let marks: Vec<String> = items.iter().map(|i| format!("${}", args.push(i.clone().into()))).collect();
-    format!("({})", marks.join(", "))
-}
+pub(crate) const PARK_COLS: &str = "id, name, client_id, scopes, property_ids, created_at, rotated_at, revoked_at";
+
+pub(crate) const AUDIT_COLS: &str =
+    "id, at, actor_kind, actor_id, actor_name, action, target_id, input, before_state, after_state, outcome, source";
 
 impl Store {
     /// Platform operation: a tenant with its built-in roles and a first administrator whose
@@ -519,7 +350,7 @@ impl TenantStore {
         r.id AS role_id, r.name AS role_name, r.permissions, r.builtin
         FROM operators o JOIN roles r ON r.tenant_id = o.tenant_id AND r.id = o.role_id WHERE o.tenant_id = $1";
 
-    async fn operator_rows(&self, cond: &str, args: Args) -> Result<Vec<OperatorRow>> {
+    pub(crate) async fn operator_rows(&self, cond: &str, args: Args) -> Result<Vec<OperatorRow>> {
         let sql = format!("{} {cond} ORDER BY o.username", Self::OPERATOR_SELECT);
         let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -545,7 +376,7 @@ impl TenantStore {
         Ok(out)
     }
 
-    async fn operator_properties(&self, operator: &str) -> Result<Vec<String>> {
+    pub(crate) async fn operator_properties(&self, operator: &str) -> Result<Vec<String>> {
         let sql = "SELECT property_id FROM operator_properties WHERE tenant_id = $1 AND operator_id = $2 ORDER BY property_id";
         let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args().s(operator))).await?;
         rows.iter().map(|r| s(r, "property_id")).collect()
@@ -565,14 +396,19 @@ impl TenantStore {
         row.map(|r| Ok(OperatorLogin { id: s(&r, "id")?, password_hash: s(&r, "password_hash")?, status: s(&r, "status")? })).transpose()
     }
 
-    async fn check_properties(&self, properties: &Option<Vec<String>>) -> Result<()> {
+    pub(crate) async fn check_properties(&self, properties: &Option<Vec<String>>) -> Result<()> {
         for p in properties.iter().flatten() {
             self.require("properties", p).await.map_err(|_| Invalid::new("propertyIds", format!("no such property {p}")))?;
         }
         Ok(())
     }
 
-    async fn write_properties(&self, txn: &impl ConnectionTrait, operator: &str, properties: &Option<Vec<String>>) -> Result<()> {
+    pub(crate) async fn write_properties(
+        &self,
+        txn: &impl ConnectionTrait,
+        operator: &str,
+        properties: &Option<Vec<String>>,
+    ) -> Result<()> {
         let b = self.backend();
         txn.execute_raw(stmt(b, "DELETE FROM operator_properties WHERE tenant_id = $1 AND operator_id = $2", self.args().s(operator)))
             .await?;
@@ -731,7 +567,7 @@ impl TenantStore {
         self.session(id).await?.ok_or(StoreError::NotFound)
     }
 
-    async fn revoke_sessions_of(&self, kind: &str, principal: &str, keep: Option<&str>, reason: &str) -> Result<()> {
+    pub(crate) async fn revoke_sessions_of(&self, kind: &str, principal: &str, keep: Option<&str>, reason: &str) -> Result<()> {
         let sql =
             "UPDATE sessions SET revoked_at = $4, revoked_reason = $5 WHERE tenant_id = $1 AND principal_kind = $2 AND principal_id = $3
                    AND revoked_at IS NULL AND id <> $6";
@@ -884,224 +720,5 @@ impl TenantStore {
 
     // ---- property scope ----
 
-    /// Where `id` (canonical UUID text) stands for a principal limited to `scope`.
-    pub async fn scope_of(&self, id: &str, scope: &[String]) -> Result<Named> {
-        for (table, sql) in SCOPED_TABLES {
-            let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args().s(id))).await?;
-            if rows.is_empty() {
-                continue;
-            }
-            let properties: Vec<Option<String>> = rows.iter().map(|r| r.try_get("", "p")).collect::<std::result::Result<_, _>>()?;
-            // In scope when one of its properties is. Bound to none: a customer without
-            // accounts yet is anyone's to open one for; anything else (a tenant-wide payee,
-            // an account whose meters were all released) is no scoped operator's.
-            let known: Vec<&String> = properties.iter().flatten().collect();
-            let in_scope = if known.is_empty() { *table == "customers" } else { known.iter().any(|p| scope.contains(p)) };
-            return Ok(if in_scope { Named::InScope } else { Named::OutOfScope });
-        }
-        for (_, sql) in WHOLLY_SCOPED_TABLES {
-            let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args().s(id))).await?;
-            if rows.is_empty() {
-                continue;
-            }
-            let properties: Vec<Option<String>> = rows.iter().map(|r| r.try_get("", "p")).collect::<std::result::Result<_, _>>()?;
-            let all_in = properties.iter().all(|p| p.as_ref().is_some_and(|p| scope.contains(p)));
-            return Ok(if all_in { Named::InScope } else { Named::OutOfScope });
-        }
-        for table in SHARED_TABLES {
-            let sql = format!("SELECT 1 AS x FROM {table} WHERE tenant_id = $1 AND id = $2");
-            if self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?.is_some() {
-                return Ok(Named::Shared);
-            }
-        }
-        Ok(Named::Unknown)
-    }
-
-    /// Whether a principal limited to `scope` may make a call naming `ids` (canonical): every
-    /// id names an object of its properties, except tenant-wide reference objects (tariffs),
-    /// which a read may name and a change only beside an object of its own. Anything else —
-    /// another property's object, an unknown or tenant-wide id — is refused.
-    pub async fn within_scope(&self, ids: &[String], scope: &[String], read_only: bool) -> Result<bool> {
-        let mut own = false;
-        let mut shared = false;
-        for id in ids {
-            match self.scope_of(id, scope).await? {
-                Named::InScope => own = true,
-                Named::Shared => shared = true,
-                Named::OutOfScope | Named::Unknown => return Ok(false),
-            }
-        }
-        Ok(!shared || own || read_only)
-    }
-
-    /// ` AND {column} IN (…)` for a property-scoped handle, empty otherwise.
-    pub(crate) fn scope_clause(&self, column: &str, args: &mut Args) -> String {
-        match &self.scope {
-            None => String::new(),
-            Some(props) => format!(" AND {column} IN {}", in_list(args, props)),
-        }
-    }
-
     // ---- audit log ----
-
-    /// The stored row an id names, as JSON without secret columns (for audit images).
-    pub async fn snapshot(&self, id: &str) -> Result<Option<(String, serde_json::Value)>> {
-        // One statement finds the table, a second reads the row.
-        let find: Vec<String> =
-            AUDITED_TABLES.iter().map(|t| format!("SELECT '{t}' AS t FROM {t} WHERE tenant_id = $1 AND id = $2")).collect();
-        let sql = format!("SELECT t FROM ({}) found LIMIT 1", find.join(" UNION ALL "));
-        let Some(found) = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await? else {
-            return Ok(None);
-        };
-        let found: String = found.try_get("", "t")?;
-        let Some(table) = AUDITED_TABLES.iter().find(|t| **t == found) else { return Ok(None) };
-        let sql = format!("SELECT * FROM {table} WHERE tenant_id = $1 AND id = $2");
-        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?;
-        Ok(row.map(|r| (table.to_string(), row_json(&r))))
-    }
-
-    pub async fn record_audit(&self, a: &AuditRow) -> Result<()> {
-        let sql =
-            format!("INSERT INTO audit_log (tenant_id, {AUDIT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)");
-        let args = self
-            .args()
-            .s(&a.id)
-            .t(a.at)
-            .s(&a.actor_kind)
-            .s(&a.actor_id)
-            .s(&a.actor_name)
-            .s(&a.action)
-            .os(a.target_id.clone())
-            .s(&a.input)
-            .os(a.before_state.clone())
-            .os(a.after_state.clone())
-            .s(&a.outcome)
-            .s(&a.source);
-        self.db().execute_raw(stmt(self.backend(), &sql, args)).await?;
-        Ok(())
-    }
-
-    /// Audit records, newest first, `first` after the cursor `(at, id)`.
-    /// Audit records newest first, after the record `after` (the previous page's last),
-    /// compared with that stored row itself so a walk is exact and total. An `after` that is
-    /// not a record of this tenant is NotFound.
-    pub async fn audit_log(&self, f: &AuditFilter, after: Option<String>, first: u64) -> Result<Vec<AuditRow>> {
-        if let Some(id) = &after {
-            let sql = "SELECT 1 AS x FROM audit_log WHERE tenant_id = $1 AND id = $2";
-            if self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(id.clone()))).await?.is_none() {
-                return Err(StoreError::NotFound);
-            }
-        }
-        let mut args = self.args();
-        let mut cond = String::new();
-        if let Some(a) = &f.actor_id {
-            cond += &format!(" AND actor_id = ${}", args.push(a.clone().into()));
-        }
-        if let Some(a) = &f.action {
-            cond += &format!(" AND action = ${}", args.push(a.clone().into()));
-        }
-        if let Some(t) = &f.target_id {
-            cond += &format!(" AND target_id = ${}", args.push(t.clone().into()));
-        }
-        if let Some(t) = f.from {
-            cond += &format!(" AND at >= ${}", args.push(t.into()));
-        }
-        if let Some(t) = f.to {
-            cond += &format!(" AND at < ${}", args.push(t.into()));
-        }
-        if let Some(id) = after {
-            let i = args.push(id.into());
-            let at = format!("(SELECT c.at FROM audit_log c WHERE c.tenant_id = $1 AND c.id = ${i})");
-            cond += &format!(" AND (at < {at} OR (at = {at} AND id < ${i}))");
-        }
-        let limit = args.push((first as i64).into());
-        let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE tenant_id = $1{cond} ORDER BY at DESC, id DESC LIMIT ${limit}");
-        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
-        rows.iter().map(audit_row).collect()
-    }
-}
-
-/// A whole row as JSON, every column.
-fn row_json_all(r: &QueryResult) -> serde_json::Value {
-    let mut map = serde_json::Map::new();
-    for col in r.column_names() {
-        map.insert(col.clone(), cell(r, &col));
-    }
-    serde_json::Value::Object(map)
-}
-
-fn cell(r: &QueryResult, col: &str) -> serde_json::Value {
-    if let Ok(Some(i)) = r.try_get::<Option<i64>>("", col) {
-        serde_json::Value::from(i)
-    } else if let Ok(Some(i)) = r.try_get::<Option<i32>>("", col) {
-        serde_json::Value::from(i)
-    } else if let Ok(Some(t)) = r.try_get::<Option<String>>("", col) {
-        serde_json::Value::from(t)
-    } else if let Ok(Some(t)) = r.try_get::<Option<DateTime<Utc>>>("", col) {
-        serde_json::Value::from(t.to_rfc3339())
-    } else if let Ok(Some(b)) = r.try_get::<Option<bool>>("", col) {
-        serde_json::Value::from(b)
-    } else {
-        serde_json::Value::Null
-    }
-}
-
-/// A whole row as JSON, secret columns left out. Values are read as text, integers or
-/// timestamps, whichever the column holds.
-fn row_json(r: &QueryResult) -> serde_json::Value {
-    let mut map = serde_json::Map::new();
-    for col in r.column_names() {
-        if SECRET_COLUMNS.contains(&col.as_str()) || col == "tenant_id" {
-            continue;
-        }
-        map.insert(col.clone(), cell(r, &col));
-    }
-    serde_json::Value::Object(map)
-}
-
-/// One action of the SaaS operator (or a refusal of one).
-#[derive(Debug, Clone)]
-pub struct PlatformAuditRow {
-    pub id: String,
-    pub at: DateTime<Utc>,
-    pub actor: String,
-    pub action: String,
-    /// The tenant the action concerned, when one did.
-    pub subject_tenant: Option<String>,
-    pub input: String,
-    pub outcome: String,
-    pub source: String,
-}
-
-impl Store {
-    pub async fn platform_record_audit(&self, a: &PlatformAuditRow) -> Result<()> {
-        let sql = "INSERT INTO platform_audit (id, at, actor, action, subject_tenant, input, outcome, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-        let args =
-            Args::new().s(&a.id).t(a.at).s(&a.actor).s(&a.action).os(a.subject_tenant.clone()).s(&a.input).s(&a.outcome).s(&a.source);
-        self.db.execute_raw(stmt(self.backend(), sql, args)).await?;
-        Ok(())
-    }
-
-    /// The platform audit log, newest first.
-    pub async fn platform_audit_log(&self, limit: u64) -> Result<Vec<PlatformAuditRow>> {
-        let sql = format!(
-            "SELECT id, at, actor, action, subject_tenant, input, outcome, source FROM platform_audit ORDER BY at DESC, id DESC LIMIT {}",
-            limit.clamp(1, 1000)
-        );
-        let rows = self.db.query_all_raw(stmt(self.backend(), &sql, Args::new())).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PlatformAuditRow {
-                    id: r.try_get("", "id")?,
-                    at: r.try_get("", "at")?,
-                    actor: r.try_get("", "actor")?,
-                    action: r.try_get("", "action")?,
-                    subject_tenant: r.try_get("", "subject_tenant")?,
-                    input: r.try_get("", "input")?,
-                    outcome: r.try_get("", "outcome")?,
-                    source: r.try_get("", "source")?,
-                })
-            })
-            .collect()
-    }
 }

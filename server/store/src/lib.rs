@@ -4,22 +4,33 @@
 //! [`Store`] under names that say so.
 
 mod alarms;
+mod allocation;
 mod anomalies;
+mod audit;
 mod billing;
 mod bulk;
 mod commands;
 pub mod counters;
 mod desk;
+mod devices;
+mod freezes;
 mod identity;
 pub mod ids;
+mod import;
 mod ingest;
 mod keys;
+mod meter_accounts;
 mod money;
 mod notifications;
 mod operations;
 pub mod outbox;
+mod payee_keys;
 mod payments;
+mod reconciliation;
+mod refunds;
 mod registry;
+mod rerate;
+mod scope;
 mod settle;
 mod sql;
 mod tariffs;
@@ -37,18 +48,27 @@ use tenant_migrations::sea_orm_migration::MigratorTrait;
 
 use crate::outbox::{CommandLog, CommandPort};
 pub use alarms::{ALARM_KINDS, AlarmEvent, AlarmFilter, AlarmRow};
+pub use allocation::*;
 pub use anomalies::{AnomalyResolution, ResolutionEffect};
+pub use audit::*;
 pub use billing::*;
 pub use commands::{DUE_PER_PASS, DueCommand, DuePolicy};
 pub use desk::{DeskEntry, EntryFilter, EntryTotals, GatewayCounts, MeterCounts, RECHARGE_KINDS, TrendRow};
+pub use devices::*;
 use domain::ids::{GatewayId, MeterId, TenantId};
 pub use identity::*;
+pub use import::*;
 pub use keys::Kek;
+pub use meter_accounts::*;
 pub use money::*;
 pub use notifications::{DueNotification, DueWechat, NotificationRow, NotificationSettings, Outcome, WechatTemplateRow};
 pub use operations::{BATCH_KINDS, BATCH_LIMIT, BatchRow, MeterSelection};
+pub use payee_keys::*;
 pub use payments::*;
+pub use reconciliation::*;
+pub use refunds::*;
 pub use registry::*;
+pub use scope::*;
 pub use settle::SettleReport;
 use sql::{Args, stmt};
 pub use wall::{APP_ROLE, TenantDb};
@@ -447,7 +467,7 @@ impl Store {
             "SELECT dm.username, dm.tenant_id, dm.meter_id AS id, dm.address, dm.gateway_id, t.time_zone
              FROM {devices} JOIN tenants t ON t.id = dm.tenant_id
              WHERE dm.revoked_at IS NULL AND dm.retired_at IS NULL AND t.status = 'ACTIVE'{only_dm}",
-            devices = registry::DEVICE_METERS
+            devices = devices::DEVICE_METERS
         );
         let creds = self.db.query_all_raw(stmt(b, &creds_sql, args())).await?;
         let routes = self.db.query_all_raw(stmt(b, &routes_sql, args())).await?;

@@ -3,21 +3,18 @@
 //! entries and moves the balance by exactly their sum; the account row is locked by that
 //! update, so concurrent recharges, reversals and settlement serialize per account.
 
-use crate::ids::NewId;
-use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
-use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
-
 use super::bulk::{self, Cell, Col};
-use super::settle::{ACCOUNT_COLUMNS, cursor_row, decisions_to_commands, insert_commands, read_account, upsert_cursors};
+use super::settle::{ACCOUNT_COLUMNS, decisions_to_commands, insert_commands, read_account};
 use super::sql::{Args, stmt};
 use super::{Result, StoreError, TenantStore};
+use crate::ids::NewId;
 use crate::outbox::CommandRecord;
+use chrono::{DateTime, Utc};
 use domain::ids::*;
 use domain::ledger::{EntryKind, ServiceFee, Thresholds, decide, states_entered, yuan};
-use domain::metering::{from_scaled, scale};
-use domain::settlement::Point;
 use domain::tariff::{PriceRule, TariffSpec};
+use rust_decimal::Decimal;
+use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
 
 #[derive(Debug, Clone)]
 pub struct AccountRow {
@@ -157,8 +154,9 @@ pub enum Guard {
     Closing,
 }
 
-const ACCOUNT_COLS: &str = "id, customer_id, number, balance_x100, carry, state, balance_state, relay_wanted, hold_power,
+pub(crate) const ACCOUNT_COLS: &str = "id, customer_id, number, balance_x100, carry, state, balance_state, relay_wanted, hold_power,
     credit_limit_x100, alarm1_x100, alarm2_x100, property_fee_x100, created_at, closed_at";
+
 pub(crate) const ENTRY_COLS: &str = "id, account_id, kind, amount_x100, created_at, receipt_no, meter_id, read_at, reverses_id, external_ref, detail, note, invoiced_at, created_by";
 
 pub(super) fn account_row(r: &QueryResult) -> Result<AccountRow> {
@@ -221,18 +219,6 @@ pub struct NewAccount {
     pub property_fee_x100: i64,
     /// Initial purchase (开户购电): amount in fen and the recharge kind.
     pub initial: Option<(i64, EntryKind)>,
-}
-
-/// Meter replacement input (换表).
-#[derive(Debug, Clone)]
-pub struct Replacement {
-    pub old_meter: MeterId,
-    pub new_meter: MeterId,
-    /// The old meter's final total register (kWh, secondary).
-    pub old_final: Decimal,
-    /// The new meter's initial total register.
-    pub new_initial: Decimal,
-    pub at: DateTime<Utc>,
 }
 
 impl TenantStore {
@@ -338,64 +324,10 @@ impl TenantStore {
         Ok(posted)
     }
 
-    async fn account_in(&self, txn: &DatabaseTransaction, id: &AccountId) -> Result<AccountRow> {
+    pub(crate) async fn account_in(&self, txn: &DatabaseTransaction, id: &AccountId) -> Result<AccountRow> {
         let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE tenant_id = $1 AND id = $2");
         let row = txn.query_one_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()))).await?.ok_or(StoreError::NotFound)?;
         account_row(&row)
-    }
-
-    /// Puts a meter on an account; its settlement cursor restarts at its latest reading so
-    /// energy used before the account existed is never charged to it.
-    async fn attach_meter(&self, txn: &DatabaseTransaction, account: &AccountId, customer: &CustomerId, meter: &MeterId) -> Result<()> {
-        let b = self.backend();
-        let sql = "UPDATE meters SET account_id = $2, customer_id = $3 WHERE tenant_id = $1 AND id = $4 AND retired_at IS NULL
-                   AND (account_id IS NULL OR account_id = $2)";
-        let done = txn.execute_raw(stmt(b, sql, self.args().s(account.as_str()).s(customer.as_str()).s(meter.as_str()))).await?;
-        if done.rows_affected() == 0 {
-            let found =
-                txn.query_one_raw(stmt(b, "SELECT id FROM meters WHERE tenant_id = $1 AND id = $2", self.args().s(meter.as_str()))).await?;
-            return Err(if found.is_some() { conflict("meter is retired or belongs to another account") } else { StoreError::NotFound });
-        }
-        if let Some(point) = self.newest_point(txn, "meter_live", meter.as_str()).await? {
-            upsert_cursors(txn, &[cursor_row(self.tenant.as_str(), meter.as_str(), &point)]).await?;
-        }
-        Ok(())
-    }
-
-    /// The newest energy registers of a meter as a settlement point, from `readings` or
-    /// `meter_live`.
-    pub(super) async fn newest_point(&self, txn: &DatabaseTransaction, table: &str, meter: &str) -> Result<Option<Point>> {
-        let sql = format!(
-            "SELECT read_at, energy_total_x100 AS total_x100, energy_t1_x100 AS t1_x100, energy_t2_x100 AS t2_x100,
-                    energy_t3_x100 AS t3_x100, energy_t4_x100 AS t4_x100 FROM {table}
-             WHERE tenant_id = $1 AND meter_id = $2 AND read_at IS NOT NULL AND energy_total_x100 IS NOT NULL ORDER BY read_at DESC LIMIT 1"
-        );
-        match txn.query_one_raw(stmt(self.backend(), &sql, self.args().s(meter))).await? {
-            Some(r) => super::billing::point_of(&r, "read_at", ""),
-            None => Ok(None),
-        }
-    }
-
-    /// Adds a meter to an open account (一户多表).
-    pub async fn assign_meter(&self, account: &AccountId, meter: &MeterId) -> Result<AccountRow> {
-        let txn = self.begin().await?;
-        let acc = self.account_in(&txn, account).await?;
-        if acc.state != "OPEN" {
-            return Err(conflict("account is closed"));
-        }
-        self.attach_meter(&txn, account, &acc.customer_id, meter).await?;
-        txn.commit().await?;
-        Ok(acc)
-    }
-
-    /// Takes a meter off its account; its cursor keeps following it unbilled.
-    pub async fn release_meter(&self, meter: &MeterId) -> Result<()> {
-        let sql = "UPDATE meters SET account_id = NULL, customer_id = NULL WHERE tenant_id = $1 AND id = $2";
-        let done = self.db().execute_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
     }
 
     /// The core of every money change: moves the balance by the postings' sum (locking the
@@ -556,7 +488,7 @@ impl TenantStore {
         r.as_ref().map(entry_row).transpose()
     }
 
-    async fn posted_for_receipt(&self, e: &EntryRow) -> Result<Posted> {
+    pub(crate) async fn posted_for_receipt(&self, e: &EntryRow) -> Result<Posted> {
         let entries = match e.receipt_no {
             Some(n) => self.receipt_entries(n).await?,
             None => vec![e.clone()],
@@ -736,21 +668,6 @@ impl TenantStore {
         Ok(posted)
     }
 
-    pub(crate) fn command_record(&self, meter: &str, account: Option<String>, kind: &str, source: &str, reason: &str) -> CommandRecord {
-        CommandRecord {
-            id: uuid::Uuid::new_v4().to_string(),
-            tenant_id: self.tenant.to_string(),
-            meter_id: meter.to_string(),
-            account_id: account,
-            kind: kind.into(),
-            source: source.into(),
-            reason: reason.into(),
-            payload: String::new(),
-            created_at: Utc::now(),
-            batch_id: None,
-        }
-    }
-
     /// Closes an account (销户): it must not owe money; a positive balance is refunded in
     /// full on the closing receipt; its meters are released.
     pub async fn close_account(&self, account: &AccountId, note: &str) -> Result<Posted> {
@@ -787,252 +704,6 @@ impl TenantStore {
         self.store.publish_alarms(&posted.alarms);
         Ok(posted)
     }
-
-    /// Meter replacement (换表): the old meter's final register is settled as a reading, the
-    /// old meter leaves the account and retires, the new one joins with its own initial
-    /// register as its baseline. Balance and ledger stay with the account.
-    pub async fn replace_meter(&self, r: &Replacement) -> Result<AccountRow> {
-        let old = self.meter(&r.old_meter).await?.ok_or(StoreError::NotFound)?;
-        let account_id: Option<String> = {
-            let sql = "SELECT account_id FROM meters WHERE tenant_id = $1 AND id = $2";
-            let row = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(old.id.as_str()))).await?;
-            row.map(|x| x.try_get("", "account_id")).transpose()?.flatten()
-        };
-        let account = account_id.as_deref().and_then(AccountId::parse).ok_or_else(|| conflict("the old meter has no account"))?;
-        let acc = self.account(&account).await?.ok_or(StoreError::NotFound)?;
-        let to_x100 = |d: Decimal| domain::metering::to_scaled(d, scale::ENERGY).ok_or_else(|| conflict("registers have 2 decimal places"));
-        let (final_x100, initial_x100) = (to_x100(r.old_final)?, to_x100(r.new_initial)?);
-        // Settle the old meter's final reading through the normal path (idempotent).
-        let txn = self.begin().await?;
-        let sql = "INSERT INTO readings (tenant_id, meter_id, read_at, received_at, energy_total_x100) VALUES ($1, $2, $3, $4, $5)
-                   ON CONFLICT (tenant_id, meter_id, read_at) DO NOTHING";
-        txn.execute_raw(stmt(self.backend(), sql, self.args().s(old.id.as_str()).t(r.at).t(Utc::now()).i(final_x100))).await?;
-        let arrival = super::settle::Arrival {
-            tenant: self.tenant.to_string(),
-            meter: old.id.to_string(),
-            point: Point { at: r.at, registers: domain::settlement::Registers { total: from_scaled(final_x100, 2), rates: [None; 4] } },
-        };
-        let (_, commands, alarms) = self.store.settle_arrivals(&txn, vec![arrival]).await?;
-        let b = self.backend();
-        // The old meter's live value is its final register from now on (unless it reported
-        // something later, which the live upsert keeps).
-        let sql = "INSERT INTO meter_live (tenant_id, meter_id, read_at, energy_total_x100) VALUES ($1, $2, $3, $4)
-                   ON CONFLICT (tenant_id, meter_id) DO UPDATE SET read_at = excluded.read_at, energy_total_x100 = excluded.energy_total_x100
-                   WHERE meter_live.read_at IS NULL OR meter_live.read_at <= excluded.read_at";
-        txn.execute_raw(stmt(b, sql, self.args().s(old.id.as_str()).t(r.at).i(final_x100))).await?;
-        txn.execute_raw(stmt(
-            b,
-            "UPDATE meters SET account_id = NULL, retired_at = $3 WHERE tenant_id = $1 AND id = $2",
-            self.args().s(old.id.as_str()).t(r.at),
-        ))
-        .await?;
-        txn.execute_raw(stmt(
-            b,
-            "UPDATE device_credentials SET revoked_at = $3 WHERE tenant_id = $1 AND meter_id = $2 AND revoked_at IS NULL",
-            self.args().s(old.id.as_str()).t(Utc::now()),
-        ))
-        .await?;
-        self.attach_meter(&txn, &account, &acc.customer_id, &r.new_meter).await?;
-        let point = Point { at: r.at, registers: domain::settlement::Registers { total: from_scaled(initial_x100, 2), rates: [None; 4] } };
-        upsert_cursors(&txn, &[cursor_row(self.tenant.as_str(), r.new_meter.as_str(), &point)]).await?;
-        let sql = "INSERT INTO meter_replacements (tenant_id, id, account_id, old_meter_id, new_meter_id, old_final_x100, new_initial_x100, replaced_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-        let args = self
-            .args()
-            .s(uuid::Uuid::new_v4().to_string())
-            .s(account.as_str())
-            .s(old.id.as_str())
-            .s(r.new_meter.as_str())
-            .i(final_x100)
-            .i(initial_x100)
-            .t(r.at);
-        txn.execute_raw(stmt(b, sql, args)).await?;
-        let acc = self.account_in(&txn, &account).await?;
-        txn.commit().await?;
-        self.store.commands.submit(&commands);
-        self.store.publish_alarms(&alarms);
-        self.store.reload_caches().await?;
-        Ok(acc)
-    }
-
-    /// Meter-side prepaid purchase (本地费控购电): the money is taken from the account as a
-    /// METER_PURCHASE entry, the meter's next purchase counter is assigned, and a PURCHASE
-    /// command carrying amount and counter goes to the command port.
-    pub async fn meter_purchase(&self, meter: &MeterId, amount: i64) -> Result<(Posted, i64)> {
-        let txn = self.begin().await?;
-        let b = self.backend();
-        // Lock the meter first: purchases for one meter take counters one at a time, and on
-        // SQLite the transaction holds the write lock before it reads (no upgrade conflict).
-        let sql = "UPDATE meters SET state = state WHERE tenant_id = $1 AND id = $2";
-        txn.execute_raw(stmt(b, sql, self.args().s(meter.as_str()))).await?;
-        let sql = "SELECT account_id, billing_mode FROM meters WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
-        let r = txn.query_one_raw(stmt(b, sql, self.args().s(meter.as_str()))).await?.ok_or(StoreError::NotFound)?;
-        if r.try_get::<String>("", "billing_mode")? != "METER_PREPAID" {
-            return Err(conflict("the meter is not in meter-side prepaid mode"));
-        }
-        let account = r
-            .try_get::<Option<String>>("", "account_id")?
-            .as_deref()
-            .and_then(AccountId::parse)
-            .ok_or_else(|| conflict("the meter has no account"))?;
-        let sql = "SELECT COALESCE(MAX(counter), 0) AS n FROM meter_purchases WHERE tenant_id = $1 AND meter_id = $2";
-        let counter = txn
-            .query_one_raw(stmt(b, sql, self.args().s(meter.as_str())))
-            .await?
-            .map(|r| super::registry::int(&r, "n"))
-            .transpose()?
-            .unwrap_or(0)
-            + 1;
-        let mut p = Posting::new(EntryKind::MeterPurchase, -amount, &format!("purchase #{counter} loaded into the meter"));
-        p.meter_id = Some(meter.to_string());
-        let mut posted = self.post(&txn, &account, vec![p], true, Guard::NotNegative).await?;
-        let entry = posted.entries.first().map(|e| e.id.to_string()).unwrap_or_default();
-        let command = CommandRecord {
-            id: uuid::Uuid::new_v4().to_string(),
-            tenant_id: self.tenant.to_string(),
-            meter_id: meter.to_string(),
-            account_id: Some(account.to_string()),
-            kind: "PURCHASE".into(),
-            source: "OPERATOR".into(),
-            reason: format!("purchase #{counter}"),
-            payload: serde_json::json!({ "amount": yuan(amount), "counter": counter, "entryId": entry }).to_string(),
-            created_at: Utc::now(),
-            batch_id: None,
-        };
-        insert_commands(&txn, std::slice::from_ref(&command)).await?;
-        let sql = "INSERT INTO meter_purchases (tenant_id, meter_id, counter, amount_x100, entry_id, command_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-        txn.execute_raw(stmt(b, sql, self.args().s(meter.as_str()).i(counter).i(amount).s(entry).s(command.id.clone()).t(Utc::now())))
-            .await?;
-        txn.commit().await?;
-        posted.commands.push(command);
-        self.store.announce(&posted);
-        Ok((posted, counter))
-    }
-
-    /// Meter-side prepaid: compares the balance the meter reports (remaining minus overdraft)
-    /// with the purchases loaded minus energy used is the meter's job; the platform flags a
-    /// meter whose reported remaining amount exceeds everything ever loaded into it.
-    pub async fn meter_balance_check(&self, meter: &MeterId) -> Result<Option<String>> {
-        let b = self.backend();
-        let sql = "SELECT remaining_amount_x100, overdraft_amount_x100 FROM meter_live WHERE tenant_id = $1 AND meter_id = $2";
-        let Some(r) = self.db().query_one_raw(stmt(b, sql, self.args().s(meter.as_str()))).await? else { return Ok(None) };
-        let Some(remaining) = super::registry::opt_int(&r, "remaining_amount_x100")? else { return Ok(None) };
-        let sql = "SELECT CAST(COALESCE(SUM(amount_x100), 0) AS BIGINT) AS s FROM meter_purchases WHERE tenant_id = $1 AND meter_id = $2";
-        let loaded = self
-            .store
-            .db
-            .query_one_raw(stmt(b, sql, self.args().s(meter.as_str())))
-            .await?
-            .map(|r| super::registry::int(&r, "s"))
-            .transpose()?
-            .unwrap_or(0);
-        if remaining > loaded {
-            return Ok(Some(format!("the meter reports {} remaining but only {} was ever loaded", yuan(remaining), yuan(loaded))));
-        }
-        Ok(None)
-    }
-}
-
-/// One row of a bulk account import (批量开户): a serial-linked meter, its customer and account.
-#[derive(Debug, Clone)]
-pub struct ImportAccount {
-    pub address: String,
-    pub customer_name: String,
-    pub billing_mode: domain::registry::BillingMode,
-    pub property_fee_x100: i64,
-}
-
-impl TenantStore {
-    /// Imports customers, accounts and meters in bulk (one transaction; e.g. from a migration
-    /// spreadsheet). Meters are registered as serial-linked without device logins; account
-    /// numbers are `M` + the meter address. Returns the new (account, meter) ids.
-    pub async fn import_accounts(&self, property: &PropertyId, rows: &[ImportAccount]) -> Result<Vec<(AccountId, MeterId)>> {
-        let now = Utc::now();
-        let t = self.tenant.to_string();
-        let mut customers = Vec::new();
-        let mut accounts = Vec::new();
-        let mut meters = Vec::new();
-        let mut ids = Vec::new();
-        for r in rows {
-            dlt645::Address::parse(&r.address).map_err(|_| conflict(format!("bad meter address {}", r.address)))?;
-            let (c, a, m) = (
-                CustomerId::from_uuid(uuid::Uuid::new_v4()),
-                AccountId::from_uuid(uuid::Uuid::new_v4()),
-                MeterId::from_uuid(uuid::Uuid::new_v4()),
-            );
-            customers.push(vec![Cell::Text(t.clone()), Cell::Text(c.to_string()), Cell::Text(r.customer_name.clone()), Cell::Time(now)]);
-            accounts.push(vec![
-                Cell::Text(t.clone()),
-                Cell::Text(a.to_string()),
-                Cell::Text(c.to_string()),
-                Cell::Text(format!("M{}", r.address)),
-                Cell::Int(r.property_fee_x100),
-                Cell::Time(now),
-            ]);
-            meters.push(vec![
-                Cell::Text(t.clone()),
-                Cell::Text(m.to_string()),
-                Cell::Text(property.to_string()),
-                Cell::Text(c.to_string()),
-                Cell::Text(a.to_string()),
-                Cell::Text(r.address.clone()),
-                Cell::Int(3),
-                Cell::Text("SERIAL".into()),
-                Cell::Text(r.billing_mode.as_str().into()),
-                Cell::Time(now),
-            ]);
-            ids.push((a, m));
-        }
-        let txn = self.begin().await?;
-        let found = txn
-            .query_one_raw(stmt(
-                self.backend(),
-                "SELECT id FROM properties WHERE tenant_id = $1 AND id = $2",
-                self.args().s(property.as_str()),
-            ))
-            .await?;
-        if found.is_none() {
-            return Err(StoreError::NotFound);
-        }
-        for chunk in customers.chunks(5_000) {
-            bulk::insert(
-                &txn,
-                "customers",
-                &[("tenant_id", Col::Text), ("id", Col::Text), ("name", Col::Text), ("created_at", Col::Time)],
-                chunk,
-                "",
-            )
-            .await?;
-        }
-        for chunk in accounts.chunks(5_000) {
-            let cols = [
-                ("tenant_id", Col::Text),
-                ("id", Col::Text),
-                ("customer_id", Col::Text),
-                ("number", Col::Text),
-                ("property_fee_x100", Col::Int),
-                ("created_at", Col::Time),
-            ];
-            bulk::insert(&txn, "accounts", &cols, chunk, "").await?;
-        }
-        for chunk in meters.chunks(5_000) {
-            let cols = [
-                ("tenant_id", Col::Text),
-                ("id", Col::Text),
-                ("property_id", Col::Text),
-                ("customer_id", Col::Text),
-                ("account_id", Col::Text),
-                ("address", Col::Text),
-                ("phases", Col::Int),
-                ("link_type", Col::Text),
-                ("billing_mode", Col::Text),
-                ("created_at", Col::Time),
-            ];
-            bulk::insert(&txn, "meters", &cols, chunk, "").await?;
-        }
-        txn.commit().await?;
-        Ok(ids)
-    }
 }
 
 /// Gapless per-tenant counters (receipt numbers, account numbers): the row lock held until
@@ -1044,7 +715,7 @@ pub(crate) async fn next_counter<C: ConnectionTrait>(db: &C, tenant: &str, name:
     super::registry::int(&r, "value")
 }
 
-async fn insert_entries<C: ConnectionTrait>(db: &C, tenant: &str, entries: &[EntryRow]) -> Result<()> {
+pub(crate) async fn insert_entries<C: ConnectionTrait>(db: &C, tenant: &str, entries: &[EntryRow]) -> Result<()> {
     let rows: Vec<Vec<Cell>> = entries
         .iter()
         .map(|e| {

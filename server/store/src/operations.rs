@@ -112,7 +112,7 @@ impl TenantStore {
             Some([]) => return Ok(Vec::new()),
             Some(props) => {
                 // `IN` rather than `NOT IN`: a NULL never makes a foreign meter look like ours.
-                let list = super::identity::in_list(&mut args, props);
+                let list = super::scope::in_list(&mut args, props);
                 format!(
                     " AND NOT EXISTS (SELECT 1 FROM commands c JOIN meters m ON m.tenant_id = c.tenant_id AND m.id = c.meter_id
                        WHERE c.tenant_id = $1 AND c.batch_id = b.id AND CASE WHEN m.property_id IN {list} THEN 0 ELSE 1 END = 1)"

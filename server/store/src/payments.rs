@@ -1,13 +1,12 @@
 //! Payments (issue 6, first part): the platform's WeChat Pay service-provider account (keys
 //! wrapped with the KEK), payees per tenant, and recharge orders credited exactly once.
 
-use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, QueryResult};
-
 use super::registry::int;
 use super::sql::{Args, stmt};
 use super::{Result, Store, StoreError, TenantStore};
+use chrono::{DateTime, Utc};
 use domain::ids::{AccountId, TenantId};
+use sea_orm::{ConnectionTrait, QueryResult};
 
 /// The service-provider account every partner-mode payment goes through.
 #[derive(Clone)]
@@ -69,12 +68,13 @@ pub struct OrderRow {
     pub paid_at: Option<DateTime<Utc>>,
 }
 
-const PAYEE_COLS: &str = "id, name, mode, sub_mchid, property_id, area_id, created_at";
-const ORDER_COLS: &str =
+pub(crate) const PAYEE_COLS: &str = "id, name, mode, sub_mchid, property_id, area_id, created_at";
+
+pub(crate) const ORDER_COLS: &str =
     "tenant_id, id, out_trade_no, account_id, payee_id, channel, amount_x100, openid, app_id, sub_mchid, prepay_id, state,
     transaction_id, entry_id, created_at, expires_at, paid_at";
 
-fn payee_row(r: &QueryResult) -> Result<PayeeRow> {
+pub(crate) fn payee_row(r: &QueryResult) -> Result<PayeeRow> {
     Ok(PayeeRow {
         id: r.try_get("", "id")?,
         name: r.try_get("", "name")?,
@@ -86,7 +86,7 @@ fn payee_row(r: &QueryResult) -> Result<PayeeRow> {
     })
 }
 
-fn order_row(r: &QueryResult) -> Result<OrderRow> {
+pub(crate) fn order_row(r: &QueryResult) -> Result<OrderRow> {
     Ok(OrderRow {
         tenant_id: r.try_get("", "tenant_id")?,
         id: r.try_get("", "id")?,
@@ -108,7 +108,7 @@ fn order_row(r: &QueryResult) -> Result<OrderRow> {
     })
 }
 
-const PROVIDER_AAD: &str = "platform/WECHATPAY_PROVIDER/1";
+pub(crate) const PROVIDER_AAD: &str = "platform/WECHATPAY_PROVIDER/1";
 
 impl Store {
     /// Platform operation: sets the service-provider account (secrets wrapped with the KEK).
@@ -329,7 +329,7 @@ impl TenantStore {
     /// A merchant number (WeChat sub-merchant or direct mchid, Alipay seller) or an Alipay app
     /// belongs to one tenant platform-wide: a company cannot register another company's
     /// merchant as its payee (and so reconcile its bills or receive its notifications).
-    async fn merchant_free(&self, merchant_id: &str, alipay_app: Option<&str>) -> Result<()> {
+    pub(crate) async fn merchant_free(&self, merchant_id: &str, alipay_app: Option<&str>) -> Result<()> {
         let taken = "the merchant account is registered by another company on this platform";
         // A platform read on purpose: the other tenants' rows are what must be checked.
         let sql = "SELECT 1 AS x FROM payees WHERE sub_mchid = $1 AND tenant_id <> $2
@@ -387,7 +387,12 @@ impl TenantStore {
         }
     }
 
-    async fn settle_paid_order_once(&self, order: &OrderRow, transaction_id: &str, paid_at: DateTime<Utc>) -> Result<PaidOutcome> {
+    pub(crate) async fn settle_paid_order_once(
+        &self,
+        order: &OrderRow,
+        transaction_id: &str,
+        paid_at: DateTime<Utc>,
+    ) -> Result<PaidOutcome> {
         let account = AccountId::parse(&order.account_id).ok_or(StoreError::NotFound)?;
         let (kind, via) = match order.channel.as_str() {
             "ALIPAY" => (domain::ledger::EntryKind::RechargeAlipay, "Alipay"),
@@ -455,7 +460,7 @@ impl TenantStore {
     /// A payment the order did not take, in the transaction `txn`: the same payment again is
     /// nothing new; any other is kept as a difference (`reason` says why, from the order as it
     /// stands now).
-    async fn not_credited(
+    pub(crate) async fn not_credited(
         &self,
         txn: sea_orm::DatabaseTransaction,
         order: &OrderRow,
@@ -477,7 +482,7 @@ impl TenantStore {
 
     /// Records a payment that must not be credited (once per channel transaction) and raises
     /// PAYMENT_DIFFERENCE on its payee.
-    async fn keep_difference(
+    pub(crate) async fn keep_difference(
         &self,
         txn: &sea_orm::DatabaseTransaction,
         order: &OrderRow,
@@ -519,7 +524,7 @@ impl TenantStore {
         Ok(Some((difference_row(&row)?, event)))
     }
 
-    async fn after_difference(
+    pub(crate) async fn after_difference(
         &self,
         order: &OrderRow,
         transaction_id: &str,
@@ -586,7 +591,7 @@ pub enum PaidOutcome {
 }
 
 /// WeChat's partner and direct orders share transaction ids' space; Alipay has its own.
-fn channel_family(channel: &str) -> &'static str {
+pub(crate) fn channel_family(channel: &str) -> &'static str {
     if channel == "ALIPAY" { "ALIPAY" } else { "WECHAT" }
 }
 
@@ -610,9 +615,9 @@ pub struct PaymentDifferenceRow {
     pub created_at: DateTime<Utc>,
 }
 
-const DIFFERENCE_COLS: &str = "id, order_id, payee_id, channel, transaction_id, amount_x100, paid_at, reason, state, resolution, resolved_by, resolved_at, created_at";
+pub(crate) const DIFFERENCE_COLS: &str = "id, order_id, payee_id, channel, transaction_id, amount_x100, paid_at, reason, state, resolution, resolved_by, resolved_at, created_at";
 
-fn difference_row(r: &QueryResult) -> Result<PaymentDifferenceRow> {
+pub(crate) fn difference_row(r: &QueryResult) -> Result<PaymentDifferenceRow> {
     Ok(PaymentDifferenceRow {
         id: r.try_get("", "id")?,
         order_id: r.try_get("", "order_id")?,
@@ -638,11 +643,11 @@ pub struct PayeeTotals {
 }
 
 impl PayeeTotals {
-    fn new(payee: PayeeRow) -> Self {
+    pub(crate) fn new(payee: PayeeRow) -> Self {
         Self { payee, channels: Vec::new() }
     }
 
-    fn channel(&mut self, name: String) -> &mut (String, i64, i64, i64) {
+    pub(crate) fn channel(&mut self, name: String) -> &mut (String, i64, i64, i64) {
         let at = match self.channels.iter().position(|c| c.0 == name) {
             Some(at) => at,
             None => {
@@ -659,382 +664,7 @@ impl PayeeTotals {
     }
 }
 
-/// A payee's own credential set for one channel: a WeChat Pay merchant of its own (direct
-/// mode) or an Alipay app. Secrets are wrapped with the KEK at rest and never leave the server.
-#[derive(Clone)]
-pub struct PayeeCredentials {
-    /// WECHAT or ALIPAY.
-    pub channel: String,
-    pub app_id: String,
-    /// WeChat `mchid`; Alipay `seller_id` (2088…).
-    pub merchant_id: String,
-    /// WeChat: the merchant API certificate serial; Alipay: empty.
-    pub serial: String,
-    pub private_key_pem: String,
-    /// WeChat: the APIv3 key; Alipay: empty.
-    pub secret: String,
-    /// Keys that verify the channel's signatures: (serial or PUB_KEY_ID_…, SPKI PEM) for
-    /// WeChat — several during a rotation; ("alipay", PEM) for Alipay.
-    pub verify_keys: Vec<(String, String)>,
-    /// WeChat's API host or Alipay's gateway (or a stand-in).
-    pub api_base: String,
-    /// Where the channel posts this payee's notifications.
-    pub notify_url: String,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// A payee's credential set as operators may see it: no secrets.
-#[derive(Debug, Clone)]
-pub struct CredentialSummary {
-    pub payee_id: String,
-    pub channel: String,
-    pub app_id: String,
-    pub merchant_id: String,
-    pub serial: String,
-    pub verify_key_ids: Vec<String>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl std::fmt::Debug for PayeeCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PayeeCredentials({}, {}, {}, <keys>)", self.channel, self.app_id, self.merchant_id)
-    }
-}
-
-impl Store {
-    /// A payee by id, whichever tenant it belongs to (a direct merchant's notification names
-    /// its payee in the path): (tenant id, payee).
-    pub async fn platform_payee(&self, id: &str) -> Result<Option<(TenantId, PayeeRow)>> {
-        let sql = format!("SELECT tenant_id, {PAYEE_COLS} FROM payees WHERE id = $1 AND retired_at IS NULL");
-        let Some(r) = self.db.query_one_raw(stmt(self.backend(), &sql, Args::new().s(id))).await? else { return Ok(None) };
-        let tenant = TenantId::parse(&r.try_get::<String>("", "tenant_id")?).ok_or(StoreError::NotFound)?;
-        Ok(Some((tenant, payee_row(&r)?)))
-    }
-}
-
-impl TenantStore {
-    pub async fn payee(&self, id: &str) -> Result<Option<PayeeRow>> {
-        Ok(self.payees().await?.into_iter().find(|p| p.id == id))
-    }
-
-    fn credential_aad(&self, payee: &str, channel: &str, what: &str) -> String {
-        format!("{}/PAYEE/{payee}/{channel}/{what}", self.tenant_id().as_str())
-    }
-
-    /// Sets (or rotates) a payee's credentials for a channel.
-    pub async fn set_payee_credentials(&self, payee: &str, c: &PayeeCredentials) -> Result<()> {
-        self.payee(payee).await?.ok_or(StoreError::NotFound)?;
-        self.merchant_free(&c.merchant_id, Some(&c.app_id).filter(|_| c.channel == "ALIPAY").map(|s| s.as_str())).await?;
-        let kek = self.store.kek()?;
-        let key = kek.wrap(&self.credential_aad(payee, &c.channel, "key"), c.private_key_pem.as_bytes())?;
-        let secret = kek.wrap(&self.credential_aad(payee, &c.channel, "secret"), c.secret.as_bytes())?;
-        let keys = serde_json::to_string(&c.verify_keys).map_err(|e| StoreError::Database(e.to_string()))?;
-        let sql = "INSERT INTO payee_credentials (tenant_id, payee_id, channel, app_id, merchant_id, serial, wrapped_private_key, wrapped_secret, verify_keys, api_base, notify_url, updated_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                   ON CONFLICT (tenant_id, payee_id, channel) DO UPDATE SET app_id = excluded.app_id, merchant_id = excluded.merchant_id,
-                   serial = excluded.serial, wrapped_private_key = excluded.wrapped_private_key, wrapped_secret = excluded.wrapped_secret,
-                   verify_keys = excluded.verify_keys, api_base = excluded.api_base, notify_url = excluded.notify_url, updated_at = excluded.updated_at";
-        let args = self
-            .args()
-            .s(payee)
-            .s(&c.channel)
-            .s(&c.app_id)
-            .s(&c.merchant_id)
-            .s(&c.serial)
-            .s(key)
-            .s(secret)
-            .s(keys)
-            .s(&c.api_base)
-            .s(&c.notify_url)
-            .t(Utc::now());
-        self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
-        Ok(())
-    }
-
-    /// What credential sets the tenant's payees have, without their secrets: (payee id,
-    /// channel, app id, merchant id, serial, verification key names, updated at).
-    pub async fn payee_credential_summaries(&self) -> Result<Vec<CredentialSummary>> {
-        let sql =
-            "SELECT payee_id, channel, app_id, merchant_id, serial, verify_keys, updated_at FROM payee_credentials WHERE tenant_id = $1
-                   ORDER BY payee_id, channel";
-        let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args())).await?;
-        rows.iter()
-            .map(|r| {
-                let keys: Vec<(String, String)> = serde_json::from_str(&r.try_get::<String>("", "verify_keys")?).unwrap_or_default();
-                Ok(CredentialSummary {
-                    payee_id: r.try_get("", "payee_id")?,
-                    channel: r.try_get("", "channel")?,
-                    app_id: r.try_get("", "app_id")?,
-                    merchant_id: r.try_get("", "merchant_id")?,
-                    serial: r.try_get("", "serial")?,
-                    verify_key_ids: keys.into_iter().map(|(k, _)| k).collect(),
-                    updated_at: r.try_get("", "updated_at")?,
-                })
-            })
-            .collect()
-    }
-
-    /// A payee's credentials for a channel, secrets opened (for calls to the channel only).
-    pub async fn payee_credentials(&self, payee: &str, channel: &str) -> Result<Option<PayeeCredentials>> {
-        let sql = "SELECT app_id, merchant_id, serial, wrapped_private_key, wrapped_secret, verify_keys, api_base, notify_url, updated_at
-                   FROM payee_credentials WHERE tenant_id = $1 AND payee_id = $2 AND channel = $3";
-        let Some(r) = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(payee).s(channel))).await? else { return Ok(None) };
-        let kek = self.store.kek()?;
-        let text = |b: Vec<u8>| String::from_utf8(b).map_err(|_| StoreError::Database("stored key is not text".into()));
-        let key = text(kek.unwrap(&self.credential_aad(payee, channel, "key"), &r.try_get::<String>("", "wrapped_private_key")?)?)?;
-        let secret = text(kek.unwrap(&self.credential_aad(payee, channel, "secret"), &r.try_get::<String>("", "wrapped_secret")?)?)?;
-        Ok(Some(PayeeCredentials {
-            channel: channel.into(),
-            app_id: r.try_get("", "app_id")?,
-            merchant_id: r.try_get("", "merchant_id")?,
-            serial: r.try_get("", "serial")?,
-            private_key_pem: key,
-            secret,
-            verify_keys: serde_json::from_str(&r.try_get::<String>("", "verify_keys")?).unwrap_or_default(),
-            api_base: r.try_get("", "api_base")?,
-            notify_url: r.try_get("", "notify_url")?,
-            updated_at: r.try_get("", "updated_at")?,
-        }))
-    }
-}
-
-/// A refund of (part of) a paid order back to the payer (退款).
-#[derive(Debug, Clone)]
-pub struct RefundRow {
-    pub tenant_id: String,
-    pub id: String,
-    pub order_id: String,
-    pub out_refund_no: String,
-    pub amount_x100: i64,
-    pub reason: String,
-    /// PROCESSING, SUCCESS, ABNORMAL, CLOSED, FAILED (refused at request).
-    pub state: String,
-    pub refund_id: Option<String>,
-    pub entry_id: Option<String>,
-    pub reversal_entry_id: Option<String>,
-    pub last_error: String,
-    pub created_at: DateTime<Utc>,
-    pub finished_at: Option<DateTime<Utc>>,
-}
-
-const REFUND_COLS: &str = "tenant_id, id, order_id, out_refund_no, amount_x100, reason, state, refund_id, entry_id, reversal_entry_id, last_error, created_at, finished_at";
-
-fn refund_row(r: &QueryResult) -> Result<RefundRow> {
-    Ok(RefundRow {
-        tenant_id: r.try_get("", "tenant_id")?,
-        id: r.try_get("", "id")?,
-        order_id: r.try_get("", "order_id")?,
-        out_refund_no: r.try_get("", "out_refund_no")?,
-        amount_x100: int(r, "amount_x100")?,
-        reason: r.try_get("", "reason")?,
-        state: r.try_get("", "state")?,
-        refund_id: r.try_get("", "refund_id")?,
-        entry_id: r.try_get("", "entry_id")?,
-        reversal_entry_id: r.try_get("", "reversal_entry_id")?,
-        last_error: r.try_get("", "last_error")?,
-        created_at: r.try_get("", "created_at")?,
-        finished_at: r.try_get("", "finished_at")?,
-    })
-}
-
-impl Store {
-    /// Refunds still PROCESSING after `created_before`, not asked about since `checked_before`.
-    pub async fn platform_refunds_to_check(
-        &self,
-        created_before: DateTime<Utc>,
-        checked_before: DateTime<Utc>,
-        limit: u64,
-    ) -> Result<Vec<RefundRow>> {
-        let sql = format!(
-            "SELECT {REFUND_COLS} FROM payment_refunds WHERE state = 'PROCESSING' AND created_at < $1 AND (checked_at IS NULL OR checked_at < $2)
-             ORDER BY created_at LIMIT {limit}"
-        );
-        self.db
-            .query_all_raw(stmt(self.backend(), &sql, Args::new().t(created_before).t(checked_before)))
-            .await?
-            .iter()
-            .map(refund_row)
-            .collect()
-    }
-
-    pub async fn platform_refund_checked(&self, refund: &RefundRow, now: DateTime<Utc>) -> Result<()> {
-        let sql = "UPDATE payment_refunds SET checked_at = $3 WHERE tenant_id = $1 AND id = $2";
-        self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(&refund.tenant_id).s(&refund.id).t(now))).await?;
-        Ok(())
-    }
-
-    pub async fn platform_refund_by_no(&self, out_refund_no: &str) -> Result<Option<RefundRow>> {
-        let sql = format!("SELECT {REFUND_COLS} FROM payment_refunds WHERE out_refund_no = $1");
-        let row = self.db.query_one_raw(stmt(self.backend(), &sql, Args::new().s(out_refund_no))).await?;
-        row.map(|r| refund_row(&r)).transpose()
-    }
-}
-
-impl TenantStore {
-    pub async fn order_by_id(&self, id: &str) -> Result<Option<OrderRow>> {
-        self.order(id).await
-    }
-
-    /// The payee's refunds that succeeded in `[from, to)`.
-    pub async fn refunds_of_payee(&self, payee: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RefundRow>> {
-        let sql = format!(
-            "SELECT {REFUND_COLS} FROM payment_refunds WHERE tenant_id = $1 AND state = 'SUCCESS' AND finished_at >= $2 AND finished_at < $3
-             AND order_id IN (SELECT id FROM payment_orders WHERE tenant_id = $4 AND payee_id = $5) ORDER BY finished_at"
-        );
-        let args = self.args().t(from).t(to).s(self.tenant_id().as_str()).s(payee);
-        self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?.iter().map(refund_row).collect()
-    }
-
-    pub async fn refund_by_no(&self, out_refund_no: &str) -> Result<Option<RefundRow>> {
-        let sql = format!("SELECT {REFUND_COLS} FROM payment_refunds WHERE tenant_id = $1 AND out_refund_no = $2");
-        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(out_refund_no))).await?;
-        row.map(|r| refund_row(&r)).transpose()
-    }
-
-    pub async fn refunds_of_order(&self, order: &str) -> Result<Vec<RefundRow>> {
-        let sql = format!("SELECT {REFUND_COLS} FROM payment_refunds WHERE tenant_id = $1 AND order_id = $2 ORDER BY created_at");
-        self.db().query_all_raw(stmt(self.backend(), &sql, self.args().s(order))).await?.iter().map(refund_row).collect()
-    }
-
-    /// Starts a refund: the money leaves the balance at once (a REFUND entry keyed by the
-    /// refund number) so it cannot be spent twice; a refund that fails gives it back.
-    pub async fn start_refund(&self, order: &OrderRow, amount_x100: i64, reason: &str) -> Result<RefundRow> {
-        let b = self.backend();
-        let account = AccountId::parse(&order.account_id).ok_or(StoreError::NotFound)?;
-        // The order is locked (PostgreSQL; SQLite's write transaction is exclusive) and what
-        // it has refunded is read inside the transaction that adds the refund: two refunds
-        // racing cannot both pass the check.
-        let txn = self.db().begin().await?;
-        let lock = if b == sea_orm::DbBackend::Postgres { " FOR UPDATE" } else { "" };
-        let sql = format!("SELECT {ORDER_COLS} FROM payment_orders WHERE tenant_id = $1 AND id = $2{lock}");
-        let current = txn.query_one_raw(stmt(b, &sql, self.args().s(&order.id))).await?.ok_or(StoreError::NotFound)?;
-        let current = order_row(&current)?;
-        if current.state != "PAID" || current.entry_id.is_none() {
-            return Err(StoreError::Conflict("only a paid and credited order can be refunded".into()));
-        }
-        let sql = "SELECT CAST(COALESCE(SUM(amount_x100), 0) AS BIGINT) AS s FROM payment_refunds WHERE tenant_id = $1 AND order_id = $2
-                   AND state NOT IN ('FAILED', 'ABNORMAL', 'CLOSED')";
-        let r = txn.query_one_raw(stmt(b, sql, self.args().s(&order.id))).await?.ok_or(StoreError::NotFound)?;
-        let refunded = super::registry::int(&r, "s")?;
-        if amount_x100 <= 0 || refunded + amount_x100 > current.amount_x100 {
-            let left = current.amount_x100 - refunded;
-            return Err(domain::Invalid::new("amount", format!("at most {} fen of this order is left to refund", left)).into());
-        }
-        let id = uuid::Uuid::new_v4().to_string();
-        let out_refund_no = format!("VR{}{:016X}", Utc::now().format("%y%m%d%H%M%S"), rand::random::<u64>());
-        let sql = "INSERT INTO payment_refunds (tenant_id, id, order_id, out_refund_no, amount_x100, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-        txn.execute_raw(stmt(
-            self.backend(),
-            sql,
-            self.args().s(&id).s(&order.id).s(&out_refund_no).i(amount_x100).s(reason).t(Utc::now()),
-        ))
-        .await?;
-        let mut posting = super::Posting::new(domain::ledger::EntryKind::Refund, -amount_x100, &format!("refund {out_refund_no}"));
-        posting.external_ref = Some(out_refund_no.clone());
-        let posted = self.post(&txn, &account, vec![posting], true, super::Guard::NotNegative).await?;
-        let entry = posted.entries.first().map(|e| e.id.to_string());
-        txn.execute_raw(stmt(
-            self.backend(),
-            "UPDATE payment_refunds SET entry_id = $3 WHERE tenant_id = $1 AND id = $2",
-            self.args().s(&id).os(entry),
-        ))
-        .await?;
-        txn.commit().await?;
-        self.store.announce(&posted);
-        self.refund_row_by_id(&id).await?.ok_or(StoreError::NotFound)
-    }
-
-    async fn refund_row_by_id(&self, id: &str) -> Result<Option<RefundRow>> {
-        let sql = format!("SELECT {REFUND_COLS} FROM payment_refunds WHERE tenant_id = $1 AND id = $2");
-        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?;
-        row.map(|r| refund_row(&r)).transpose()
-    }
-
-    /// Records WeChat's answer or notification for a refund. SUCCESS keeps the money out;
-    /// ABNORMAL, CLOSED and FAILED give it back first — the reversal happens once whoever
-    /// gets here first (a reversal is unique per entry) — and then the state moves from
-    /// PROCESSING, so a refund is never seen failed with its money still out.
-    pub async fn finish_refund(&self, refund: &RefundRow, state: &str, refund_id: Option<&str>, error: &str) -> Result<RefundRow> {
-        let current = self.refund_row_by_id(&refund.id).await?.ok_or(StoreError::NotFound)?;
-        if current.state != "PROCESSING" {
-            return Ok(current);
-        }
-        let mut reversal = None;
-        if state != "SUCCESS"
-            && let Some(entry) = refund.entry_id.as_deref().and_then(domain::ids::EntryId::parse)
-        {
-            match self.reverse(&entry, &format!("refund {} {state}", refund.out_refund_no)).await {
-                Ok(posted) => reversal = posted.entries.first().map(|e| e.id.to_string()),
-                Err(StoreError::Conflict(m)) if m.contains("already reversed") => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let sql = "UPDATE payment_refunds SET state = $3, refund_id = COALESCE($4, refund_id), last_error = $5, finished_at = $6,
-                   reversal_entry_id = COALESCE($7, reversal_entry_id) WHERE tenant_id = $1 AND id = $2 AND state = 'PROCESSING'";
-        let args = self.args().s(&refund.id).s(state).os(refund_id).s(error).t(Utc::now()).os(reversal);
-        self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
-        self.refund_row_by_id(&refund.id).await?.ok_or(StoreError::NotFound)
-    }
-}
-
-/// A stored reconciliation of one payee's day.
-#[derive(Debug, Clone)]
-pub struct ReconciliationRow {
-    pub payee_id: String,
-    pub bill_date: chrono::NaiveDate,
-    pub ran_at: DateTime<Utc>,
-    pub bill_rows: i64,
-    pub matched: i64,
-    /// (kind, out_trade_no, ours fen, theirs fen).
-    pub discrepancies: Vec<(String, String, Option<i64>, Option<i64>)>,
-}
-
-fn reconciliation_row(r: &QueryResult) -> Result<ReconciliationRow> {
-    let date: String = r.try_get("", "bill_date")?;
-    Ok(ReconciliationRow {
-        payee_id: r.try_get("", "payee_id")?,
-        bill_date: chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|e| StoreError::Database(e.to_string()))?,
-        ran_at: r.try_get("", "ran_at")?,
-        bill_rows: int(r, "bill_rows")?,
-        matched: int(r, "matched")?,
-        discrepancies: serde_json::from_str(&r.try_get::<String>("", "discrepancies")?).unwrap_or_default(),
-    })
-}
-
-impl TenantStore {
-    /// Keeps the latest result for a payee's day.
-    pub async fn save_reconciliation(&self, r: &ReconciliationRow) -> Result<()> {
-        let items = serde_json::to_string(&r.discrepancies).map_err(|e| StoreError::Database(e.to_string()))?;
-        let sql = "INSERT INTO reconciliations (tenant_id, id, payee_id, bill_date, ran_at, bill_rows, matched, discrepancies) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                   ON CONFLICT (tenant_id, payee_id, bill_date) DO UPDATE SET ran_at = excluded.ran_at, bill_rows = excluded.bill_rows,
-                   matched = excluded.matched, discrepancies = excluded.discrepancies";
-        let args = self
-            .args()
-            .s(uuid::Uuid::new_v4().to_string())
-            .s(&r.payee_id)
-            .s(r.bill_date.format("%Y-%m-%d").to_string())
-            .t(r.ran_at)
-            .i(r.bill_rows)
-            .i(r.matched)
-            .s(items);
-        self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
-        Ok(())
-    }
-
-    pub async fn reconciliations(&self, payee: Option<&str>, limit: u64) -> Result<Vec<ReconciliationRow>> {
-        let sql = format!(
-            "SELECT payee_id, bill_date, ran_at, bill_rows, matched, discrepancies FROM reconciliations WHERE tenant_id = $1 AND ($2 = '' OR payee_id = $2)
-             ORDER BY bill_date DESC, payee_id LIMIT {}",
-            limit.clamp(1, 1000)
-        );
-        self.db()
-            .query_all_raw(stmt(self.backend(), &sql, self.args().s(payee.unwrap_or(""))))
-            .await?
-            .iter()
-            .map(reconciliation_row)
-            .collect()
-    }
-}
+pub(crate) const REFUND_COLS: &str = "tenant_id, id, order_id, out_refund_no, amount_x100, reason, state, refund_id, entry_id, reversal_entry_id, last_error, created_at, finished_at";
 
 /// Checks a tenant id read from an order.
 pub fn order_tenant(order: &OrderRow) -> Result<TenantId> {

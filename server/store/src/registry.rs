@@ -1,14 +1,14 @@
 //! Tenant-scoped registry: properties, areas, customers, gateways, meters, device
 //! credentials, live values and reading history. Every statement binds the tenant as `$1`.
 
-use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, QueryResult};
-
+use super::devices::*;
 use super::ingest::VALUE_COLUMNS;
 use super::sql::{Args, stmt};
 use super::{Result, StoreError, TenantStore, hash_secret, mosquitto_hash};
+use chrono::{DateTime, Utc};
 use domain::ids::*;
 use domain::registry::{MeterPatch, NewArea, NewCustomer, NewGateway, NewMeter, NewProperty};
+use sea_orm::{ConnectionTrait, QueryResult};
 
 #[derive(Debug, Clone)]
 pub struct PropertyRow {
@@ -130,29 +130,6 @@ pub(crate) const METER_FROM: &str = "FROM meters m \
      JOIN properties p ON p.tenant_id = m.tenant_id AND p.id = m.property_id \
      JOIN tenants t ON t.id = m.tenant_id";
 
-/// A device's broker login, shown once when issued.
-#[derive(Debug, Clone)]
-pub struct IssuedCredential {
-    pub username: String,
-    pub password: String,
-}
-
-/// Which object a device login belongs to.
-#[derive(Debug, Clone, Copy)]
-pub enum DeviceOwner {
-    Meter,
-    Gateway,
-}
-
-impl DeviceOwner {
-    fn column(self) -> &'static str {
-        match self {
-            DeviceOwner::Meter => "meter_id",
-            DeviceOwner::Gateway => "gateway_id",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct MeterFilter {
     pub property_id: Option<PropertyId>,
@@ -166,12 +143,12 @@ pub struct MeterFilter {
     pub fee_state: Option<String>,
 }
 
-fn id<T>(r: &QueryResult, col: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+pub(crate) fn id<T>(r: &QueryResult, col: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
     let text: String = r.try_get("", col)?;
     parse(&text).ok_or_else(|| StoreError::Database(format!("bad id in {col}")))
 }
 
-fn opt_id<T>(r: &QueryResult, col: &str, parse: fn(&str) -> Option<T>) -> Result<Option<T>> {
+pub(crate) fn opt_id<T>(r: &QueryResult, col: &str, parse: fn(&str) -> Option<T>) -> Result<Option<T>> {
     let text: Option<String> = r.try_get("", col)?;
     Ok(text.as_deref().and_then(parse))
 }
@@ -185,7 +162,7 @@ pub(crate) fn opt_int(r: &QueryResult, col: &str) -> Result<Option<i64>> {
     r.try_get::<Option<i64>>("", col).or_else(|_| r.try_get::<Option<i32>>("", col).map(|v| v.map(i64::from))).map_err(Into::into)
 }
 
-fn values_row(r: &QueryResult) -> Result<ValuesRow> {
+pub(crate) fn values_row(r: &QueryResult) -> Result<ValuesRow> {
     let mut values = [None; super::ingest::VALUE_COUNT];
     for (slot, col) in values.iter_mut().zip(VALUE_COLUMNS) {
         *slot = opt_int(r, col)?;
@@ -193,11 +170,11 @@ fn values_row(r: &QueryResult) -> Result<ValuesRow> {
     Ok(ValuesRow { read_at: r.try_get("", "read_at")?, values })
 }
 
-const METER_COLS: &str = "m.id, m.property_id, m.area_id, m.customer_id, m.account_id, m.tariff_id, m.gateway_id, m.address, m.model, m.phases, m.pt_ratio, m.ct_ratio, m.link_type, m.billing_mode, m.state, m.shop_no, m.created_at, m.retired_at, l.last_seen_at, l.link_state, l.read_at, \
+pub(crate) const METER_COLS: &str = "m.id, m.property_id, m.area_id, m.customer_id, m.account_id, m.tariff_id, m.gateway_id, m.address, m.model, m.phases, m.pt_ratio, m.ct_ratio, m.link_type, m.billing_mode, m.state, m.shop_no, m.created_at, m.retired_at, l.last_seen_at, l.link_state, l.read_at, \
      a.number AS account_number, a.balance_x100 AS account_balance_x100, c.name AS customer_name, ar.name AS area_name, \
      COALESCE(m.tariff_id, p.tariff_id, t.default_tariff_id) AS effective_tariff_id, t.time_zone AS tenant_time_zone";
 
-fn meter_row(r: &QueryResult) -> Result<MeterRow> {
+pub(crate) fn meter_row(r: &QueryResult) -> Result<MeterRow> {
     Ok(MeterRow {
         id: id(r, "id", MeterId::parse)?,
         property_id: id(r, "property_id", PropertyId::parse)?,
@@ -235,14 +212,8 @@ fn meter_row(r: &QueryResult) -> Result<MeterRow> {
     })
 }
 
-fn new_credential() -> IssuedCredential {
-    let user = uuid::Uuid::new_v4().simple().to_string();
-    let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-    IssuedCredential { username: format!("d{}", user.get(..15).unwrap_or(&user)), password: secret }
-}
-
 impl TenantStore {
-    async fn exists(&self, table: &'static str, id: &str) -> Result<bool> {
+    pub(crate) async fn exists(&self, table: &'static str, id: &str) -> Result<bool> {
         let sql = format!("SELECT 1 AS one FROM {table} WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL");
         Ok(self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?.is_some())
     }
@@ -404,7 +375,7 @@ impl TenantStore {
         let scope = match self.scope() {
             None => String::new(),
             Some(props) => {
-                let list = super::identity::in_list(&mut args, props);
+                let list = super::scope::in_list(&mut args, props);
                 let held = "SELECT a.customer_id FROM accounts a JOIN meters sm ON sm.tenant_id = a.tenant_id AND sm.account_id = a.id WHERE a.tenant_id = $1";
                 format!(
                     " AND (id IN ({held} AND sm.property_id IN {list}) OR NOT EXISTS (SELECT 1 FROM accounts na WHERE na.tenant_id = $1 AND na.customer_id = customers.id))"
@@ -422,7 +393,7 @@ impl TenantStore {
         Ok((rows.iter().map(customer_row).collect::<Result<_>>()?, total))
     }
 
-    async fn count(&self, sql: &str, args: Args) -> Result<u64> {
+    pub(crate) async fn count(&self, sql: &str, args: Args) -> Result<u64> {
         let row = self.db().query_one_raw(stmt(self.backend(), sql, args)).await?;
         Ok(row.map(|r| int(&r, "n")).transpose()?.unwrap_or(0) as u64)
     }
@@ -588,7 +559,7 @@ impl TenantStore {
     }
 
     /// Fills each meter's price at `now` from its tariff's version in force, each tariff read once.
-    async fn price_now(&self, rows: &mut [MeterRow], now: DateTime<Utc>) -> Result<()> {
+    pub(crate) async fn price_now(&self, rows: &mut [MeterRow], now: DateTime<Utc>) -> Result<()> {
         for row in rows.iter_mut() {
             let Some(tid) = row.desk.tariff_id.clone() else { continue };
             let history = self.store.tariff_history(&self.db(), self.tenant.as_str(), tid.as_str()).await?;
@@ -680,11 +651,11 @@ pub(crate) fn like(q: &str) -> String {
     format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
 }
 
-fn live_value_cols() -> String {
+pub(crate) fn live_value_cols() -> String {
     VALUE_COLUMNS.iter().map(|c| format!("l.{c}")).collect::<Vec<_>>().join(", ")
 }
 
-fn property_row(r: &QueryResult) -> Result<PropertyRow> {
+pub(crate) fn property_row(r: &QueryResult) -> Result<PropertyRow> {
     Ok(PropertyRow {
         id: id(r, "id", PropertyId::parse)?,
         name: r.try_get("", "name")?,
@@ -695,7 +666,7 @@ fn property_row(r: &QueryResult) -> Result<PropertyRow> {
     })
 }
 
-fn area_row(r: &QueryResult) -> Result<AreaRow> {
+pub(crate) fn area_row(r: &QueryResult) -> Result<AreaRow> {
     Ok(AreaRow {
         id: id(r, "id", AreaId::parse)?,
         property_id: id(r, "property_id", PropertyId::parse)?,
@@ -705,7 +676,7 @@ fn area_row(r: &QueryResult) -> Result<AreaRow> {
     })
 }
 
-fn customer_row(r: &QueryResult) -> Result<CustomerRow> {
+pub(crate) fn customer_row(r: &QueryResult) -> Result<CustomerRow> {
     Ok(CustomerRow {
         id: id(r, "id", CustomerId::parse)?,
         name: r.try_get("", "name")?,
@@ -725,87 +696,4 @@ pub(crate) fn gateway_row(r: &QueryResult) -> Result<GatewayRow> {
         last_seen_at: r.try_get("", "last_seen_at")?,
         retired_at: r.try_get("", "retired_at")?,
     })
-}
-
-/// One device of a tenant's fleet with the meters it speaks for (simulator and demo use).
-#[derive(Debug, Clone)]
-pub struct FleetDevice {
-    pub username: String,
-    pub gateway: bool,
-    /// (address, phases)
-    pub meters: Vec<(String, i64)>,
-}
-
-/// Each device login with the meters it speaks for — its own meter (a 4G meter) or every
-/// meter behind its gateway — as `dm`. Two equi-joins instead of one join on an OR, which
-/// PostgreSQL can only run as a nested loop (a minute at 10,000 devices).
-pub(crate) const DEVICE_METERS: &str = "(SELECT c.tenant_id, c.username, c.gateway_id AS login_gateway_id, c.revoked_at,
-        m.id AS meter_id, m.address, m.phases, m.gateway_id, m.retired_at
-      FROM device_credentials c JOIN meters m ON m.tenant_id = c.tenant_id AND m.id = c.meter_id
-    UNION ALL
-    SELECT c.tenant_id, c.username, c.gateway_id, c.revoked_at, m.id, m.address, m.phases, m.gateway_id, m.retired_at
-      FROM device_credentials c JOIN meters m ON m.tenant_id = c.tenant_id AND m.gateway_id = c.gateway_id) dm";
-
-impl TenantStore {
-    /// Every active device login of the tenant with its meters.
-    pub async fn device_fleet(&self) -> Result<Vec<FleetDevice>> {
-        let sql = format!(
-            "SELECT dm.username, dm.login_gateway_id AS gateway_id, dm.address, dm.phases FROM {DEVICE_METERS}
-             WHERE dm.tenant_id = $1 AND dm.revoked_at IS NULL AND dm.retired_at IS NULL
-             ORDER BY dm.username, dm.address"
-        );
-        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, self.args())).await?;
-        let mut out: Vec<FleetDevice> = Vec::new();
-        for r in rows {
-            let username: String = r.try_get("", "username")?;
-            let gateway = r.try_get::<Option<String>>("", "gateway_id")?.is_some();
-            let meter = (r.try_get("", "address")?, int(&r, "phases")?);
-            match out.last_mut() {
-                Some(d) if d.username == username => d.meters.push(meter),
-                _ => out.push(FleetDevice { username, gateway, meters: vec![meter] }),
-            }
-        }
-        Ok(out)
-    }
-
-    /// Replaces a device's secret (rotation; the demo derives its simulator secrets).
-    pub async fn set_device_secret(&self, username: &str, secret: &str) -> Result<()> {
-        let sql = "UPDATE device_credentials SET secret_hash = $3, broker_hash = $4 WHERE tenant_id = $1 AND username = $2 AND revoked_at IS NULL";
-        let args = self.args().s(username).s(hash_secret(secret)).s(mosquitto_hash(secret));
-        let res = self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
-        if res.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
-    /// A new secret for the active login of a meter or gateway (`owner` = `meter_id` or
-    /// `gateway_id`); the username stays, the old secret stops working at the next connect.
-    pub async fn rotate_device_credential(&self, owner: DeviceOwner, id: &str) -> Result<IssuedCredential> {
-        let sql =
-            format!("SELECT username FROM device_credentials WHERE tenant_id = $1 AND {} = $2 AND revoked_at IS NULL", owner.column());
-        let row = self.db().query_one_raw(stmt(self.backend(), &sql, self.args().s(id))).await?.ok_or(StoreError::NotFound)?;
-        let username: String = row.try_get("", "username")?;
-        let password = new_credential().password;
-        self.set_device_secret(&username, &password).await?;
-        self.store.reload_caches().await?;
-        Ok(IssuedCredential { username, password })
-    }
-
-    /// Ends a device's login; a fresh one can be issued with `issue_device_credential`.
-    pub async fn revoke_device_credential(&self, owner: DeviceOwner, id: &str) -> Result<()> {
-        let sql = format!(
-            "UPDATE device_credentials SET revoked_at = $3 WHERE tenant_id = $1 AND {} = $2 AND revoked_at IS NULL",
-            owner.column()
-        );
-        let res = self.db().execute_raw(stmt(self.backend(), &sql, self.args().s(id).t(Utc::now()))).await?;
-        if res.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        self.store.reload_caches().await
-    }
-
-    pub async fn reload(&self) -> Result<()> {
-        self.store.reload_caches().await
-    }
 }
