@@ -1,25 +1,25 @@
 //! `voltledger`: one binary for every role (serve, migrate, simulate, tenant, frame, bench).
-
-use std::io::Write as _;
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::time::Duration;
-
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use mqtt_bridge::dlt645::{self, Address, Di, RelayAction, RemoteControl};
 use server::app::{Application, Settings, data_secret};
 use server::store::Store;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+mod admin;
+use admin::*;
 
 #[derive(Parser)]
 #[command(name = "voltledger", version, about = "Remote prepaid electricity management platform")]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(clap::Args, Clone)]
-struct Common {
+pub(crate) struct Common {
     /// Data directory for the single-box default (SQLite file, generated secrets).
     #[arg(long, env = "VOLTLEDGER__DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
@@ -67,7 +67,7 @@ impl Common {
 
 /// Security settings of `serve` (docs/SECURITY.md).
 #[derive(clap::Args, Clone)]
-struct SecurityArgs {
+pub(crate) struct SecurityArgs {
     /// Let tenant-set outbound URLs (payment gateways, SMS endpoints, the mini-program API)
     /// point at loopback or private addresses — local stand-ins only, never in production.
     /// Default: on with the demo, off with --no-demo.
@@ -89,7 +89,7 @@ struct SecurityArgs {
 }
 
 #[derive(Subcommand)]
-enum Command {
+pub(crate) enum Command {
     /// Run the platform: API, bridge, broker (embedded unless --broker), jobs, demo data.
     Serve {
         #[command(flatten)]
@@ -227,152 +227,7 @@ enum Command {
 }
 
 #[derive(Subcommand)]
-enum TenantCommand {
-    /// Create a tenant and print its id and an administrator token.
-    Create {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        slug: String,
-        #[arg(long, default_value = "Asia/Shanghai")]
-        time_zone: String,
-        /// The first administrator's login name.
-        #[arg(long, default_value = "admin")]
-        admin_username: String,
-        /// Their password (checked against the policy); default: generated and printed once.
-        #[arg(long, env = "VOLTLEDGER_ADMIN_PASSWORD", hide_env_values = true)]
-        admin_password: Option<String>,
-    },
-    /// List tenants.
-    List {
-        #[command(flatten)]
-        common: Common,
-    },
-    /// Suspend a tenant: its tokens, devices and clients are refused until reactivated.
-    Suspend {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        slug: String,
-    },
-    /// Reactivate a suspended tenant.
-    Reactivate {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        slug: String,
-    },
-}
-
-#[derive(Subcommand)]
-enum OperatorCommand {
-    /// Add an operator with a built-in or custom role (every property).
-    Create {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        tenant: String,
-        #[arg(long)]
-        username: String,
-        /// Role name, e.g. "tenant admin", "finance", "operator", "viewer".
-        #[arg(long, default_value = "tenant admin")]
-        role: String,
-        #[arg(long, env = "VOLTLEDGER_OPERATOR_PASSWORD", hide_env_values = true)]
-        password: Option<String>,
-    },
-    /// Set a new password and end the operator's sessions.
-    ResetPassword {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        tenant: String,
-        #[arg(long)]
-        username: String,
-        #[arg(long, env = "VOLTLEDGER_OPERATOR_PASSWORD", hide_env_values = true)]
-        password: Option<String>,
-    },
-    /// List a tenant's operators.
-    List {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        tenant: String,
-    },
-}
-
-#[derive(Subcommand)]
-enum ParkClientCommand {
-    /// Add a client; prints its client id and secret once.
-    Create {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        tenant: String,
-        #[arg(long)]
-        name: String,
-        /// bills:read and/or energy:read.
-        #[arg(long = "scope", required = true)]
-        scopes: Vec<String>,
-        /// Property ids it may read.
-        #[arg(long = "property", required = true)]
-        properties: Vec<String>,
-    },
-    /// A new secret; tokens issued with the old one stop working.
-    Rotate {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        tenant: String,
-        #[arg(long)]
-        id: String,
-    },
-    /// End a client for good.
-    Revoke {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        tenant: String,
-        #[arg(long)]
-        id: String,
-    },
-    List {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        tenant: String,
-    },
-}
-
-#[derive(Subcommand)]
-enum DeviceCommand {
-    /// A new broker password for a 4G meter or a gateway (printed once).
-    Rotate {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        tenant: String,
-        #[arg(long, conflicts_with = "gateway", required_unless_present = "gateway")]
-        meter: Option<String>,
-        #[arg(long)]
-        gateway: Option<String>,
-    },
-    /// End a device's broker login.
-    Revoke {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        tenant: String,
-        #[arg(long, conflicts_with = "gateway", required_unless_present = "gateway")]
-        meter: Option<String>,
-        #[arg(long)]
-        gateway: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum BrokerCommand {
+pub(crate) enum BrokerCommand {
     /// Print a Mosquitto password file of every active device login (and the bridge's).
     MosquittoPasswd {
         #[command(flatten)]
@@ -384,7 +239,7 @@ enum BrokerCommand {
 }
 
 #[derive(Subcommand)]
-enum FrameCommand {
+pub(crate) enum FrameCommand {
     /// Print one JSON object per frame found in the hex input (spaces allowed).
     Decode { hex: Vec<String> },
     /// Build a frame and print it as hex.
@@ -394,48 +249,14 @@ enum FrameCommand {
     },
 }
 
-#[derive(Subcommand)]
-enum EncodeCommand {
-    /// Read request (0x11) for one data identifier.
-    Read {
-        #[arg(long)]
-        address: String,
-        /// DI3..DI0 as 8 hex digits, e.g. 00010000.
-        #[arg(long)]
-        di: String,
-    },
-    /// Remote control (0x1C): trip, allow_close, direct_close, alarm_on, alarm_off, hold_on, hold_off.
-    Control {
-        #[arg(long)]
-        address: String,
-        #[arg(long)]
-        action: String,
-        /// Deadline on the meter clock, "YYYY-MM-DD hh:mm:ss".
-        #[arg(long)]
-        deadline: String,
-        #[arg(long, default_value_t = 2)]
-        level: u8,
-        #[arg(long, default_value_t = 123_456)]
-        password: u32,
-        #[arg(long, default_value = "00000000")]
-        operator: String,
-    },
-    /// Broadcast time sync (0x08).
-    Time {
-        /// "YYYY-MM-DD hh:mm:ss".
-        #[arg(long)]
-        at: String,
-    },
-}
-
-fn init_tracing() {
+pub(crate) fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,rumqttd=warn"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+pub(crate) async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
         Ok(code) => code,
@@ -446,7 +267,7 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     match cli.command {
         Command::Frame { command } => return frame(command),
         Command::Bench { command } => {
@@ -606,14 +427,14 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-fn shanghai() -> chrono::FixedOffset {
+pub(crate) fn shanghai() -> chrono::FixedOffset {
     chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| chrono::FixedOffset::east_opt(0).unwrap_or(chrono::Utc.fix()))
 }
 
 use chrono::Offset as _;
 
 /// A password from the command line (checked against the policy) or a generated one.
-fn password_or_generated(username: &str, given: Option<String>) -> anyhow::Result<(String, bool)> {
+pub(crate) fn password_or_generated(username: &str, given: Option<String>) -> anyhow::Result<(String, bool)> {
     match given {
         Some(p) => {
             server::domain::access::check_password(username, &p).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -623,120 +444,12 @@ fn password_or_generated(username: &str, given: Option<String>) -> anyhow::Resul
     }
 }
 
-async fn tenant_store(store: &Store, slug: String) -> anyhow::Result<server::store::TenantStore> {
+pub(crate) async fn tenant_store(store: &Store, slug: String) -> anyhow::Result<server::store::TenantStore> {
     let t = store.platform_tenant_by_slug(&slug).await?.with_context(|| format!("no tenant {slug}"))?;
     Ok(store.tenant(t.id))
 }
 
-async fn park_client(command: ParkClientCommand) -> anyhow::Result<()> {
-    let print = |c: &server::store::ParkClientRow| {
-        let state = if c.revoked_at.is_some() { "REVOKED" } else { "ACTIVE" };
-        println!("{}\t{}\t{}\t{}\t{}\t{}", c.id, c.client_id, c.name, c.scopes.join(" "), c.properties.join(","), state);
-    };
-    match command {
-        ParkClientCommand::Create { common, tenant, name, scopes, properties } => {
-            for s in &scopes {
-                server::domain::access::ParkScope::parse(s).with_context(|| format!("unknown scope {s} (bills:read, energy:read)"))?;
-            }
-            let store = common.store().await?;
-            let t = tenant_store(&store, tenant).await?;
-            let (c, secret) = t.create_park_client(&name, &scopes, &properties).await.context("creating the client")?;
-            print(&c);
-            println!("client secret: {secret}");
-        }
-        ParkClientCommand::Rotate { common, tenant, id } => {
-            let store = common.store().await?;
-            let (c, secret) = tenant_store(&store, tenant).await?.rotate_park_client(&id).await.context("rotating the secret")?;
-            print(&c);
-            println!("client secret: {secret}");
-        }
-        ParkClientCommand::Revoke { common, tenant, id } => {
-            let store = common.store().await?;
-            print(&tenant_store(&store, tenant).await?.revoke_park_client(&id).await.context("revoking the client")?);
-        }
-        ParkClientCommand::List { common, tenant } => {
-            let store = common.store().await?;
-            for c in tenant_store(&store, tenant).await?.park_clients().await? {
-                print(&c);
-            }
-        }
-    }
-    Ok(())
-}
-
-async fn device(command: DeviceCommand) -> anyhow::Result<()> {
-    use server::store::DeviceOwner;
-    let owner = |meter: Option<String>, gateway: Option<String>| match (meter, gateway) {
-        (Some(m), _) => (DeviceOwner::Meter, m),
-        (None, Some(g)) => (DeviceOwner::Gateway, g),
-        (None, None) => (DeviceOwner::Meter, String::new()),
-    };
-    match command {
-        DeviceCommand::Rotate { common, tenant, meter, gateway } => {
-            let store = common.store().await?;
-            let (o, id) = owner(meter, gateway);
-            let c =
-                tenant_store(&store, tenant).await?.rotate_device_credential(o, &id).await.context("no active login for that device")?;
-            println!("username: {}\npassword: {}", c.username, c.password);
-        }
-        DeviceCommand::Revoke { common, tenant, meter, gateway } => {
-            let store = common.store().await?;
-            let (o, id) = owner(meter, gateway);
-            tenant_store(&store, tenant).await?.revoke_device_credential(o, &id).await.context("no active login for that device")?;
-            println!("revoked");
-        }
-    }
-    Ok(())
-}
-
-async fn operator(command: OperatorCommand) -> anyhow::Result<()> {
-    match command {
-        OperatorCommand::Create { common, tenant, username, role, password } => {
-            let store = common.store().await?;
-            store.migrate().await?;
-            let t = tenant_store(&store, tenant).await?;
-            t.ensure_builtin_roles().await?;
-            let role = t.roles().await?.into_iter().find(|r| r.name == role).with_context(|| format!("no role {role}"))?;
-            let (password, generated) = password_or_generated(&username, password)?;
-            let hash = server::api::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
-            let new = server::store::NewOperator {
-                username: username.clone(),
-                display_name: String::new(),
-                password_hash: hash,
-                role_id: role.id,
-                properties: None,
-            };
-            let op = t.create_operator(&new).await.context("creating the operator")?;
-            println!("operator {}\t{}\t{}", op.id, op.username, op.role.name);
-            if generated {
-                println!("password: {password}");
-            }
-        }
-        OperatorCommand::ResetPassword { common, tenant, username, password } => {
-            let store = common.store().await?;
-            let t = tenant_store(&store, tenant).await?;
-            let login = t.operator_login(&username).await?.with_context(|| format!("no operator {username}"))?;
-            let (password, generated) = password_or_generated(&username, password)?;
-            let hash = server::api::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
-            t.set_operator_password(&login.id, &hash, None).await?;
-            println!("password reset for {username}; their sessions have ended");
-            if generated {
-                println!("password: {password}");
-            }
-        }
-        OperatorCommand::List { common, tenant } => {
-            let store = common.store().await?;
-            let t = tenant_store(&store, tenant).await?;
-            for o in t.operators().await? {
-                let scope = o.properties.map(|p| p.join(",")).unwrap_or_else(|| "all properties".into());
-                println!("{}\t{}\t{}\t{}\t{}", o.id, o.username, o.role.name, o.status, scope);
-            }
-        }
-    }
-    Ok(())
-}
-
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(&settings).await?;
     let mut banner = format!("VoltLedger listening on http://{}/graphql (broker {})\n", app.http_addr, app.broker);
     match settings.web_dir.as_deref().filter(|d| server::api::portal::is_built(d)) {

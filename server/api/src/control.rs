@@ -214,7 +214,7 @@ impl ControlMutation {
         ctx: &Context<'_>,
         reading_interval_seconds: i64,
         #[graphql(default = 3)] lost_after_intervals: i64,
-    ) -> Res<super::graphql::Tenant> {
+    ) -> Res<super::registry::Tenant> {
         if !(10..=86_400).contains(&reading_interval_seconds) {
             return Err(err(Invalid::new("readingIntervalSeconds", "between 10 and 86400")));
         }
@@ -224,7 +224,7 @@ impl ControlMutation {
         let t = tenant(ctx)?;
         t.set_reading_schedule(reading_interval_seconds, lost_after_intervals).await.map_err(err)?;
         let row = t.tenant_row().await.map_err(err)?;
-        Ok(super::graphql::Tenant {
+        Ok(super::registry::Tenant {
             id: ID(row.id.to_string()),
             name: row.name,
             time_zone: row.time_zone,

@@ -7,8 +7,9 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use super::graphql::{Gateway, Meter, PageInfo, Res, err, parse_ref, tenant};
+use super::graphql::{Meter, PageInfo, Res, err, parse_ref, tenant};
 use super::money::{EntryKind, LedgerEntry};
+use super::registry::Gateway;
 use domain::Invalid;
 use domain::ids::*;
 use domain::ledger::yuan;

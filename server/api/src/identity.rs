@@ -3,18 +3,18 @@
 //! park-platform reads and the SaaS operator's tenants. Who may call what is the guard's
 //! table (`guard.rs`); resolvers here only parse, call the store and map.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
-
 use super::ApiError;
 use super::auth::{Principal, hash_password, verify_password};
-use super::graphql::{DeviceCredentials, PageInfo, Res, err, parse_id, tenant};
+use super::graphql::{PageInfo, Res, err, parse_id, tenant};
+use super::meters::DeviceCredentials;
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::Invalid;
 use domain::access::{self, ParkScope, PermissionSet};
 use domain::ids::*;
 use domain::metering::from_scaled;
-use store::{self, DeviceOwner, Store};
+use rust_decimal::Decimal;
+use store::{self, DeviceOwner};
 
 /// A permission a role can grant (权限).
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -73,11 +73,11 @@ impl From<Permission> for access::Permission {
     }
 }
 
-fn perms(set: &PermissionSet) -> Vec<Permission> {
+pub(crate) fn perms(set: &PermissionSet) -> Vec<Permission> {
     set.iter().map(Into::into).collect()
 }
 
-fn perm_set(list: &[Permission]) -> PermissionSet {
+pub(crate) fn perm_set(list: &[Permission]) -> PermissionSet {
     PermissionSet::of(&list.iter().map(|p| (*p).into()).collect::<Vec<access::Permission>>())
 }
 
@@ -315,28 +315,11 @@ pub struct MeterDayEnergy {
     pub energy: Decimal,
 }
 
-/// A tenant as the SaaS operator sees it (租户).
-#[derive(SimpleObject)]
-pub struct PlatformTenant {
-    pub id: ID,
-    pub name: String,
-    pub slug: String,
-    pub time_zone: String,
-    /// ACTIVE or SUSPENDED.
-    pub status: String,
-}
-
-impl From<store::TenantRow> for PlatformTenant {
-    fn from(t: store::TenantRow) -> Self {
-        Self { id: ID(t.id.to_string()), name: t.name, slug: t.slug, time_zone: t.time_zone, status: t.status }
-    }
-}
-
-fn principal<'a>(ctx: &'a Context<'_>) -> Res<&'a Principal> {
+pub(crate) fn principal<'a>(ctx: &'a Context<'_>) -> Res<&'a Principal> {
     ctx.data_opt::<Principal>().ok_or_else(|| err(ApiError::Unauthenticated))
 }
 
-fn ids(list: &Option<Vec<ID>>, field: &'static str) -> Res<Option<Vec<String>>> {
+pub(crate) fn ids(list: &Option<Vec<ID>>, field: &'static str) -> Res<Option<Vec<String>>> {
     match list {
         None => Ok(None),
         Some(l) => l
@@ -348,19 +331,19 @@ fn ids(list: &Option<Vec<ID>>, field: &'static str) -> Res<Option<Vec<String>>> 
 }
 
 /// A reference the store could not find is a validation error on the field it came from.
-fn on_field(field: &'static str) -> impl Fn(store::StoreError) -> async_graphql::Error {
+pub(crate) fn on_field(field: &'static str) -> impl Fn(store::StoreError) -> async_graphql::Error {
     move |e| match e {
         store::StoreError::Invalid(i) => err(Invalid::new(field, i.message)),
         e => err(e),
     }
 }
 
-fn check_password(username: &str, password: &str) -> Res<String> {
+pub(crate) fn check_password(username: &str, password: &str) -> Res<String> {
     access::check_password(username, password).map_err(err)?;
     hash_password(password).map_err(|e| err(ApiError::Internal(e)))
 }
 
-fn username_ok(u: &str) -> Res<()> {
+pub(crate) fn username_ok(u: &str) -> Res<()> {
     let ok = (3..=64).contains(&u.len()) && u.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
     if ok { Ok(()) } else { Err(err(Invalid::new("username", "3 to 64 of letters, digits, . _ - @"))) }
 }
@@ -467,25 +450,6 @@ impl IdentityQuery {
         Ok(AuditConnection { items: rows.into_iter().map(Into::into).collect(), page_info: PageInfo { end_cursor, has_next_page } })
     }
 
-    /// Mini-program: the signed-in customer's accounts (我的账户); empty until bound.
-    async fn my_accounts(&self, ctx: &Context<'_>) -> Res<Vec<super::money::Account>> {
-        let Principal::Customer { customer: Some(c), .. } = principal(ctx)? else {
-            return Ok(vec![]);
-        };
-        let customer = CustomerId::parse(c).ok_or_else(|| err(ApiError::NotFound))?;
-        let (rows, _) = tenant(ctx)?.accounts(Some(&customer), 1, 100).await.map_err(err)?;
-        Ok(rows.into_iter().map(super::money::Account).collect())
-    }
-
-    /// Mini-program: one-time subscriptions left per template (剩余订阅次数).
-    async fn my_subscriptions(&self, ctx: &Context<'_>) -> Res<Vec<Subscription>> {
-        let Principal::Customer { openid, .. } = principal(ctx)? else {
-            return Err(err(ApiError::Forbidden("customers only".into())));
-        };
-        let rows = tenant(ctx)?.subscriptions(openid).await.map_err(err)?;
-        Ok(rows.into_iter().map(|(template_id, remaining)| Subscription { template_id, remaining }).collect())
-    }
-
     /// Park platforms: issued and paid bills of a period ("2026-10") for accounts with meters
     /// in the client's properties (账单) — never drafts or superseded versions. Paged: `page`
     /// from 1, `pageSize` up to 1000 (a short page is the last).
@@ -529,30 +493,6 @@ impl IdentityQuery {
             .into_iter()
             .map(|(m, address, p, used)| MeterDayEnergy { meter_id: ID(m), address, property_id: ID(p), energy: from_scaled(used, 2) })
             .collect())
-    }
-
-    /// The SaaS operator: its own actions and refusals, newest first (平台操作日志).
-    async fn platform_audit_log(&self, ctx: &Context<'_>, #[graphql(default = 100)] first: i32) -> Res<Vec<PlatformAuditEntry>> {
-        let store = ctx.data::<Store>().map_err(|_| err(ApiError::Unauthenticated))?;
-        let rows = store.platform_audit_log(first.clamp(1, 1000) as u64).await.map_err(err)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| PlatformAuditEntry {
-                at: r.at,
-                actor: r.actor,
-                action: r.action,
-                subject_tenant: r.subject_tenant,
-                input: r.input,
-                outcome: r.outcome,
-                source: r.source,
-            })
-            .collect())
-    }
-
-    /// The SaaS operator: every tenant (租户列表).
-    async fn platform_tenants(&self, ctx: &Context<'_>) -> Res<Vec<PlatformTenant>> {
-        let store = ctx.data::<Store>().map_err(|_| err(ApiError::Unauthenticated))?;
-        Ok(store.platform_tenants().await.map_err(err)?.into_iter().map(Into::into).collect())
     }
 }
 
@@ -627,56 +567,10 @@ pub struct DeviceInput {
     pub gateway_id: Option<ID>,
 }
 
-#[derive(InputObject)]
-pub struct SetWechatAppInput {
-    /// Mini-program AppID.
-    pub app_id: String,
-    /// AppSecret; stored encrypted, never shown again.
-    pub app_secret: String,
-    /// WeChat API base; default `https://api.weixin.qq.com`.
-    pub api_base: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct BindAccountInput {
-    /// The account number on the customer's card or bill (户号).
-    pub account_number: String,
-    /// The `code` from the mini-program's getPhoneNumber button.
-    pub phone_code: String,
-}
-
-/// One-time subscriptions left for a template (订阅次数).
-#[derive(SimpleObject)]
-pub struct Subscription {
-    pub template_id: String,
-    pub remaining: i64,
-}
-
-#[derive(InputObject)]
-pub struct ReportSubscriptionsInput {
-    /// Template ids answered `accept`.
-    pub accepted: Vec<String>,
-}
-
-#[derive(InputObject)]
-pub struct CreateTenantInput {
-    pub name: String,
-    pub slug: String,
-    #[graphql(default = "Asia/Shanghai")]
-    pub time_zone: String,
-    pub admin_username: String,
-    pub admin_password: String,
-}
-
-#[derive(InputObject)]
-pub struct TenantSlugInput {
-    pub slug: String,
-}
-
 #[derive(Default)]
 pub struct IdentityMutation;
 
-fn device(input: &DeviceInput) -> Res<(DeviceOwner, String)> {
+pub(crate) fn device(input: &DeviceInput) -> Res<(DeviceOwner, String)> {
     match (&input.meter_id, &input.gateway_id) {
         (Some(m), None) => Ok((DeviceOwner::Meter, parse_id(m, MeterId::parse)?.to_string())),
         (None, Some(g)) => Ok((DeviceOwner::Gateway, parse_id(g, GatewayId::parse)?.to_string())),
@@ -829,113 +723,11 @@ impl IdentityMutation {
         tenant(ctx)?.revoke_device_credential(owner, &id).await.map_err(err)?;
         Ok(true)
     }
-
-    /// The tenant's WeChat mini-program (小程序配置); the secret is stored encrypted.
-    async fn set_wechat_app(&self, ctx: &Context<'_>, input: SetWechatAppInput) -> Res<bool> {
-        if input.app_id.trim().is_empty() {
-            return Err(err(Invalid::new("appId", "required")));
-        }
-        if input.app_secret.len() < 16 {
-            return Err(err(Invalid::new("appSecret", "too short")));
-        }
-        let base = input.api_base.unwrap_or_else(|| "https://api.weixin.qq.com".into());
-        let base = super::outbound_url(ctx, "apiBase", &base)?;
-        tenant(ctx)?.set_wechat_app(input.app_id.trim(), &input.app_secret, &base).await.map_err(|e| match e {
-            store::StoreError::Conflict(_) | store::StoreError::Duplicate => err(Invalid::new("appId", "used by another tenant")),
-            e => err(e),
-        })?;
-        Ok(true)
-    }
-
-    /// Mini-program: binds the caller's WeChat login to the customer holding an account,
-    /// proved by the phone number WeChat vouches for (绑定户号).
-    async fn bind_account(&self, ctx: &Context<'_>, input: BindAccountInput) -> Res<Vec<super::money::Account>> {
-        let Principal::Customer { openid, .. } = principal(ctx)? else {
-            return Err(err(ApiError::Forbidden("customers only".into())));
-        };
-        let t = tenant(ctx)?;
-        let app = t.wechat_app().await.map_err(err)?.ok_or_else(|| err(ApiError::Conflict("no mini-program configured".into())))?;
-        let phone =
-            connectors::wechat::phone_number(&app.api_base, &app.app_id, &app.secret, &input.phone_code).await.map_err(|e| match e {
-                connectors::wechat::WechatError::Refused { errcode, errmsg } => {
-                    err(Invalid::new("phoneCode", format!("WeChat refused the code: {errcode} {errmsg}")))
-                }
-                other => {
-                    // The detail stays in the log; the caller learns only that WeChat failed.
-                    tracing::warn!(error = %other, "getuserphonenumber failed");
-                    err(ApiError::Conflict("WeChat could not be reached; try again".into()))
-                }
-            })?;
-        let customer = t
-            .bind_openid(openid, input.account_number.trim(), &phone)
-            .await
-            .map_err(|_| err(Invalid::new("accountNumber", "no account with this number and phone")))?;
-        let customer = CustomerId::parse(&customer).ok_or_else(|| err(ApiError::NotFound))?;
-        let (rows, _) = t.accounts(Some(&customer), 1, 100).await.map_err(err)?;
-        Ok(rows.into_iter().map(super::money::Account).collect())
-    }
-
-    /// Mini-program: the templates `wx.requestSubscribeMessage` answered `accept` for; each
-    /// allows one more message (订阅).
-    async fn report_subscriptions(&self, ctx: &Context<'_>, input: ReportSubscriptionsInput) -> Res<Vec<Subscription>> {
-        let Principal::Customer { openid, .. } = principal(ctx)? else {
-            return Err(err(ApiError::Forbidden("customers only".into())));
-        };
-        if input.accepted.len() > 3 {
-            return Err(err(Invalid::new("accepted", "WeChat asks for at most three templates at a time")));
-        }
-        let rows = tenant(ctx)?.add_subscriptions(openid, &input.accepted).await.map_err(|e| match e {
-            store::StoreError::Conflict(m) => err(Invalid::new("accepted", m)),
-            e => err(e),
-        })?;
-        Ok(rows.into_iter().map(|(template_id, remaining)| Subscription { template_id, remaining }).collect())
-    }
-
-    /// The SaaS operator: a new tenant with its built-in roles and first administrator.
-    async fn create_tenant(&self, ctx: &Context<'_>, input: CreateTenantInput) -> Res<PlatformTenant> {
-        let store = ctx.data::<Store>().map_err(|_| err(ApiError::Unauthenticated))?;
-        let slug_ok =
-            (2..=40).contains(&input.slug.len()) && input.slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !slug_ok {
-            return Err(err(Invalid::new("slug", "2 to 40 of a-z, 0-9, -")));
-        }
-        if input.time_zone.parse::<chrono_tz::Tz>().is_err() {
-            return Err(err(Invalid::new("timeZone", "not an IANA time zone")));
-        }
-        username_ok(&input.admin_username)?;
-        let hash = check_password(&input.admin_username, &input.admin_password).map_err(|_| {
-            err(Invalid::new(
-                "adminPassword",
-                access::check_password(&input.admin_username, &input.admin_password).err().map(|e| e.message).unwrap_or_default(),
-            ))
-        })?;
-        let id = store
-            .platform_create_tenant_with_admin(input.name.trim(), &input.slug, &input.time_zone, &input.admin_username, &hash)
-            .await
-            .map_err(|e| match e {
-                store::StoreError::Conflict(_) | store::StoreError::Duplicate => err(Invalid::new("slug", "already taken")),
-                e => err(e),
-            })?;
-        let t = store.tenant(id);
-        t.tenant_row().await.map_err(err).map(Into::into)
-    }
-
-    /// The SaaS operator: suspends a tenant; its users, devices and clients are refused.
-    async fn suspend_tenant(&self, ctx: &Context<'_>, input: TenantSlugInput) -> Res<PlatformTenant> {
-        let store = ctx.data::<Store>().map_err(|_| err(ApiError::Unauthenticated))?;
-        store.platform_set_tenant_status(&input.slug, "SUSPENDED").await.map_err(err).map(Into::into)
-    }
-
-    /// The SaaS operator: reactivates a suspended tenant.
-    async fn reactivate_tenant(&self, ctx: &Context<'_>, input: TenantSlugInput) -> Res<PlatformTenant> {
-        let store = ctx.data::<Store>().map_err(|_| err(ApiError::Unauthenticated))?;
-        store.platform_set_tenant_status(&input.slug, "ACTIVE").await.map_err(err).map(Into::into)
-    }
 }
 
 /// The calling operator may not grant more than it holds (`domain::access::may_grant`): the
 /// role's permissions and the property scope given to an operator must be within its own.
-async fn grantable(ctx: &Context<'_>, t: &store::TenantStore, role: Option<&str>, scope: Option<Option<&[String]>>) -> Res<()> {
+pub(crate) async fn grantable(ctx: &Context<'_>, t: &store::TenantStore, role: Option<&str>, scope: Option<Option<&[String]>>) -> Res<()> {
     let Principal::Operator { permissions, properties, .. } = principal(ctx)? else { return Ok(()) };
     let role_perms = match role {
         Some(r) => Some(t.role(r).await.map_err(err)?.ok_or_else(|| err(Invalid::new("roleId", "no such role")))?.permissions),
@@ -946,19 +738,7 @@ async fn grantable(ctx: &Context<'_>, t: &store::TenantStore, role: Option<&str>
 }
 
 /// A role's permissions must be within the calling operator's own.
-fn grantable_permissions(ctx: &Context<'_>, wanted: &PermissionSet) -> Res<()> {
+pub(crate) fn grantable_permissions(ctx: &Context<'_>, wanted: &PermissionSet) -> Res<()> {
     let Principal::Operator { permissions, properties, .. } = principal(ctx)? else { return Ok(()) };
     domain::access::may_grant((permissions, properties.as_deref()), Some(wanted), None).map_err(|e| err(ApiError::Forbidden(e.message)))
-}
-
-/// One action of the SaaS operator.
-#[derive(SimpleObject)]
-pub struct PlatformAuditEntry {
-    pub at: DateTime<Utc>,
-    pub actor: String,
-    pub action: String,
-    pub subject_tenant: Option<String>,
-    pub input: String,
-    pub outcome: String,
-    pub source: String,
 }

@@ -13,11 +13,16 @@ pub mod guard;
 pub mod http;
 pub mod identity;
 pub mod login;
+pub mod meters;
+pub mod miniapp;
 pub mod money;
 pub mod pay;
+pub mod platform;
 pub mod portal;
 pub mod receipts;
+pub mod registry;
 pub mod tariffs;
+pub mod webhooks;
 
 use domain::Invalid;
 use store::StoreError;

@@ -1,6 +1,7 @@
 //! GraphQL for money: accounts, the ledger and receipts, tariffs and the price rule, service
 //! fees, settlement anomalies, decided commands, meter-side purchases. Parse input into domain
 //! values, call one store method, map the result.
+
 use super::ApiError;
 use super::graphql::{Meter, PageInfo, Res, err, paging, parse_id, tenant};
 use super::receipts::receipt_html;
