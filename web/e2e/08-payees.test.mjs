@@ -26,7 +26,8 @@ let tz
 
 const fill = (p, test, value) => p.fill(`input[data-test="${test}"], textarea[data-test="${test}"], [data-test="${test}"] input, [data-test="${test}"] textarea`, value)
 const val = (p, test) => p.inputValue(`input[data-test="${test}"], textarea[data-test="${test}"], [data-test="${test}"] input, [data-test="${test}"] textarea`)
-const hideToasts = (p) => p.evaluate(() => document.querySelectorAll('.el-notification, .el-message').forEach((e) => e.remove()))
+// Live alarm toasts of the demo's simulated meters would cover the screenshots.
+const hideToasts = (p) => p.addStyleTag({ content: '.el-notification, .el-message { display: none !important; }' })
 const PAYEES = `{ payees { id name mode subMchid propertyId areaId createdAt credentials { channel appId merchantId serial verifyKeyIds updatedAt } } }`
 const ourPayee = async () => (await q(admin.accessToken, PAYEES)).payees.find((x) => x.name === payeeName)
 

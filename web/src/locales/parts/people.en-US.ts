@@ -70,7 +70,7 @@ export default {
   actorKind: { operator: 'operator', customer: 'customer', park: 'park platform', admin: 'platform' },
   revokedReason: { LOGOUT: 'Signed out', REVOKED: 'Revoked', REFRESH_TOKEN_REUSED: 'Token reused', PASSWORD_CHANGED: 'Password changed', OPERATOR_DISABLED: 'Operator disabled' },
   auditAction: {
-    login: 'Sign in', logout: 'Sign out', createOperator: 'New operator', updateOperator: 'Edit operator', setOperatorActive: 'Enable/disable operator', resetOperatorPassword: 'Reset password',
+    login: 'Sign in', loginFailed: 'Failed sign-in', token: 'API token', logout: 'Sign out', createOperator: 'New operator', updateOperator: 'Edit operator', setOperatorActive: 'Enable/disable operator', resetOperatorPassword: 'Reset password',
     changeMyPassword: 'Change own password', createRole: 'New role', updateRole: 'Edit role', revokeSession: 'End session', createParkClient: 'New API client',
     rotateParkClientSecret: 'Reset API secret', revokeParkClient: 'Revoke API client', createPayee: 'New payee', setPayeeWechatKeys: 'Set WeChat Pay keys',
     setPayeeAlipay: 'Set Alipay', refreshWechatPayCertificates: 'Refresh certificates', reconcilePayments: 'Reconcile', refundPayment: 'Refund payment', resolvePaymentDifference: 'Resolve payment difference',
@@ -94,7 +94,7 @@ export default {
     weekday: { d1: 'Mon', d2: 'Tue', d3: 'Wed', d4: 'Thu', d5: 'Fri', d6: 'Sat', d7: 'Sun' },
     reading: 'Reading schedule', readingInterval: 'Reading interval', seconds: 's', lostAfter: 'Lost after', intervals: 'intervals', wholeNumber: 'A whole number',
     lostAfterHint: 'A meter silent for this many intervals is lost (the API does not give the current value back; default 3)',
-    money: 'Money', serviceFee: 'Recharge service fee', feeFor: 'For', tenantWide: 'Whole company', feePercent: 'Percent', feeFixed: 'Fixed per recharge',
+    money: 'Money', serviceFee: 'Recharge service fee', feeFor: 'For', tenantWide: 'Whole company', feePercent: 'Percent', feeFixed: 'Fixed',
     tenantFee: 'Company fee now: {percent}% + ¥{fixed} a recharge', propertyFeeNote: 'The API does not give a property’s own fee back; clearing it falls back to the company fee.', clearFee: 'Clear property fee',
     clearFeeConfirm: 'Clear the own fee of “{name}” (back to the company fee)?', priceGuard: 'Price guard', cataloguePrice: 'Catalogue price', perKwh: 'CNY/kWh', guardOff: 'Empty: no guard',
     margin: 'Margin', priceCap: 'Price cap now {cap} CNY/kWh', noCap: 'No catalogue price: no cap', guardOffConfirm: 'Emptying the catalogue price turns the price guard off. Sure?',
