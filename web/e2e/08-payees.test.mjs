@@ -110,7 +110,8 @@ test('a sub-merchant payee for a property; Alipay keys entered once and never gi
   const body = privateKey.split('\n')[1]
   assert.ok(!answer.includes('PRIVATE KEY') && !answer.includes(body), 'the API does not return the private key')
   assert.ok(!(await p.content()).includes(body), 'the page does not hold the private key')
-  assert.match(await p.innerText(`${row} [data-cred=ALIPAY]`), new RegExp(appId))
+  assert.match(await p.innerText(`${row} [data-cred-ids=ALIPAY]`), new RegExp(appId))
+  assert.match(await p.innerText(`${row} [data-cred=ALIPAY]`), new RegExp(`设置于 ${localDate(new Date(ali.updatedAt), tz)}`), '"set on" the API\'s date')
   // Opened again, the form is empty of secrets; the ids the API gives are filled in.
   await p.click(`${row} [data-test=alipay-keys]`)
   assert.equal(await val(p, 'ali-private'), '')
@@ -188,6 +189,19 @@ test('takings, a reconciliation run and payment differences match the API', asyn
   const diffs = (await q(admin.accessToken, `{ paymentDifferences(openOnly: true) { id } }`)).paymentDifferences
   await p.waitForTimeout(800)
   assert.equal(await p.locator('[data-test=diff-table] .el-table__body-wrapper tr.el-table__row').count(), diffs.length)
+
+  // An account's recharge orders, found by its number, as the API lists them.
+  const account = (await q(admin.accessToken, `{ accounts(page: 1, pageSize: 1) { items { id number } } }`)).accounts.items[0]
+  const orders = (await q(admin.accessToken, `query($a: ID!) { rechargeOrders(accountId: $a) { outTradeNo } }`, { a: account.id })).rechargeOrders
+  await p.click('.el-tabs__item >> text=充值订单与退款')
+  await p.click('[data-test=order-account]')
+  await p.keyboard.type(account.number)
+  await p.click(`.el-select-dropdown__item:visible >> text=/^${account.number}/`)
+  await p.waitForFunction(() => !document.querySelector('[data-test=order-table] .el-loading-mask'))
+  await p.waitForTimeout(500)
+  const shownOrders = await p.$$eval('[data-test=order-table] .el-table__body-wrapper tr.el-table__row .mono', (els) => els.map((e) => e.textContent))
+  assert.deepEqual(shownOrders, orders.map((o) => o.outTradeNo))
+  if (orders.length === 0) assert.match(await p.innerText('[data-test=order-table]'), /没有充值订单/)
   await p.close()
 })
 
