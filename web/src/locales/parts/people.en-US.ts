@@ -70,7 +70,7 @@ export default {
   actorKind: { operator: 'operator', customer: 'customer', park: 'park platform', admin: 'platform' },
   revokedReason: { LOGOUT: 'Signed out', REVOKED: 'Revoked', REFRESH_TOKEN_REUSED: 'Token reused', PASSWORD_CHANGED: 'Password changed', OPERATOR_DISABLED: 'Operator disabled' },
   auditAction: {
-    login: 'Sign in', loginFailed: 'Failed sign-in', token: 'API token', logout: 'Sign out', createOperator: 'New operator', updateOperator: 'Edit operator', setOperatorActive: 'Enable/disable operator', resetOperatorPassword: 'Reset password',
+    login: 'Sign in', loginFailed: 'Failed sign-in', token: 'API token', tokenFailed: 'API token refused', logout: 'Sign out', createOperator: 'New operator', updateOperator: 'Edit operator', setOperatorActive: 'Enable/disable operator', resetOperatorPassword: 'Reset password',
     changeMyPassword: 'Change own password', createRole: 'New role', updateRole: 'Edit role', revokeSession: 'End session', createParkClient: 'New API client',
     rotateParkClientSecret: 'Reset API secret', revokeParkClient: 'Revoke API client', createPayee: 'New payee', setPayeeWechatKeys: 'Set WeChat Pay keys',
     setPayeeAlipay: 'Set Alipay', refreshWechatPayCertificates: 'Refresh certificates', reconcilePayments: 'Reconcile', refundPayment: 'Refund payment', resolvePaymentDifference: 'Resolve payment difference',

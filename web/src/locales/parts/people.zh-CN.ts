@@ -70,7 +70,7 @@ export default {
   actorKind: { operator: '操作员', customer: '客户', park: '园区平台', admin: '平台运营' },
   revokedReason: { LOGOUT: '已退出', REVOKED: '被强制下线', REFRESH_TOKEN_REUSED: '令牌重用', PASSWORD_CHANGED: '密码已改', OPERATOR_DISABLED: '操作员停用' },
   auditAction: {
-    login: '登录', loginFailed: '登录失败', token: '接口取令牌', logout: '退出', createOperator: '新增操作员', updateOperator: '修改操作员', setOperatorActive: '启用/停用操作员', resetOperatorPassword: '重置密码',
+    login: '登录', loginFailed: '登录失败', token: '接口取令牌', tokenFailed: '接口取令牌失败', logout: '退出', createOperator: '新增操作员', updateOperator: '修改操作员', setOperatorActive: '启用/停用操作员', resetOperatorPassword: '重置密码',
     changeMyPassword: '修改本人密码', createRole: '新增角色', updateRole: '修改角色', revokeSession: '强制下线', createParkClient: '新增接口账号',
     rotateParkClientSecret: '重置接口密钥', revokeParkClient: '停用接口账号', createPayee: '新增收款账户', setPayeeWechatKeys: '设置微信支付密钥',
     setPayeeAlipay: '设置支付宝', refreshWechatPayCertificates: '更新平台证书', reconcilePayments: '对账', refundPayment: '原路退款', resolvePaymentDifference: '处理支付差异',
