@@ -56,7 +56,8 @@ export default defineConfig({
       '/graphql': { target: api, ws: true, changeOrigin: true },
       '/auth': { target: api, changeOrigin: true },
       '/exports': { target: api, changeOrigin: true },
-      '/pay': { target: api, changeOrigin: true },
+      // '/pay/' with its slash: '/payees' is the portal's own route.
+      '/pay/': { target: api, changeOrigin: true },
       '/healthz': { target: api, changeOrigin: true },
     },
   },

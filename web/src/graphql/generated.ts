@@ -45,6 +45,14 @@ export type AssignTariffInput = {
   tariffId?: string | number | null | undefined;
 };
 
+export type AuditFilter = {
+  action?: string | null | undefined;
+  actorId?: string | null | undefined;
+  from?: string | null | undefined;
+  targetId?: string | null | undefined;
+  to?: string | null | undefined;
+};
+
 /** Where a balance stands (余额状态). */
 export type BalanceState =
   /** Below zero within the credit limit (欠费). */
@@ -81,10 +89,23 @@ export type BillingMode =
   /** Monthly bill (后付费). */
   | 'POST_PAID';
 
+export type BillingSettingsInput = {
+  jumpLimitKw: string;
+  settlementDay?: number;
+  settlementHour?: number;
+};
+
 export type ChangeMyPasswordInput = {
   currentPassword: string;
   newPassword: string;
 };
+
+/** What a park-platform client may read (接口权限). */
+export type ClientScope =
+  /** `bills:read` */
+  | 'BILLS_READ'
+  /** `energy:read` */
+  | 'ENERGY_READ';
 
 export type CreateAllocationGroupInput = {
   /** Weights: m² for AREA, shares for SHARES. */
@@ -105,6 +126,34 @@ export type CreateCustomerInput = {
   name: string;
   phone?: string;
   shopNo?: string;
+};
+
+export type CreateOperatorInput = {
+  displayName?: string | null | undefined;
+  /** Checked against the password policy (密码策略). */
+  password: string;
+  /** Limit to these properties; omit for all. */
+  propertyIds?: Array<string | number> | null | undefined;
+  roleId: string | number;
+  username: string;
+};
+
+export type CreateParkClientInput = {
+  name: string;
+  propertyIds: Array<string | number>;
+  scopes: Array<ClientScope>;
+};
+
+export type CreatePayeeInput = {
+  areaId?: string | number | null | undefined;
+  mode?: PayeeMode;
+  name: string;
+  propertyId?: string | number | null | undefined;
+  /**
+   * The merchant number receiving the money: the sub-merchant number (特约商户号) for
+   * PARTNER, the company's own `mchid` for DIRECT.
+   */
+  subMchid: string;
 };
 
 export type CreatePropertyInput = {
@@ -201,6 +250,19 @@ export type FeeState =
    */
   | 'TRIPPED';
 
+/** A window in the tenant's local time in which automatic trips wait (友好时段). */
+export type FriendlyWindowInput = {
+  /** One date (a holiday) instead of weekdays. */
+  date?: string | null | undefined;
+  /** `HH:MM` local, up to `24:00`. */
+  end: string;
+  name: string;
+  /** `HH:MM` local; a window whose end is not after its start runs past midnight. */
+  start: string;
+  /** Weekdays the window starts on: 1 Monday … 7 Sunday. Empty with `date`. */
+  weekdays?: Array<number>;
+};
+
 export type InitialPurchaseInput = {
   amount: string;
   channel: RechargeChannel;
@@ -263,6 +325,23 @@ export type MeterStatus =
   /** Retired meters (已拆除). */
   | 'RETIRED';
 
+export type NotificationSettingsInput = {
+  accessKeyId: string;
+  /** Required the first time; left out, the stored secret stays. */
+  accessKeySecret?: string | null | undefined;
+  contacts?: Array<string>;
+  dailyLimit?: number;
+  /** Default: the provider's public endpoint. */
+  endpoint?: string | null | undefined;
+  /** ALIYUN or TENCENT. */
+  provider: string;
+  quietEnd?: string | null | undefined;
+  quietStart?: string | null | undefined;
+  region?: string;
+  sdkAppId?: string;
+  signName: string;
+};
+
 export type OpenAccountInput = {
   customerId: string | number;
   /** Initial purchase (开户购电). */
@@ -273,6 +352,49 @@ export type OpenAccountInput = {
   /** Monthly property fee for post-paid bills (物业费). */
   propertyFee?: string | null | undefined;
   thresholds?: ThresholdsInput | null | undefined;
+};
+
+/** Enabled or disabled (启用/停用). */
+export type OperatorStatus =
+  | 'ACTIVE'
+  | 'DISABLED';
+
+/** A payee's Alipay app (open platform). Omitted secrets keep their stored values. */
+export type PayeeAlipayInput = {
+  /** Alipay's public key (SPKI PEM or bare Base64), from the open platform. */
+  alipayPublicKey: string;
+  appId: string;
+  /** The app private key (PKCS#8 PEM or bare Base64); stored encrypted, never shown again. */
+  appPrivateKey?: string | null | undefined;
+  gateway?: string;
+  payeeId: string | number;
+  /** The seller's Alipay user id (2088 + 12 digits) that notifications must name. */
+  sellerId: string;
+};
+
+/** How a payee receives WeChat Pay money. */
+export type PayeeMode =
+  /** The company's own merchant account; its keys are set with `setPayeeWechatKeys`. */
+  | 'DIRECT'
+  /** A sub-merchant under the platform's service-provider account (the default). */
+  | 'PARTNER';
+
+/**
+ * A direct payee's own WeChat Pay merchant keys. On a rotation, omitted secrets keep their
+ * stored values; list the old and the new WeChat key until WeChat signs only with the new.
+ */
+export type PayeeWechatKeysInput = {
+  apiBase?: string;
+  /** The 32-character APIv3 key; stored encrypted, never shown again. */
+  apiV3Key?: string | null | undefined;
+  /** The mini-program AppID bound to the merchant. */
+  appId: string;
+  payeeId: string | number;
+  /** `apiclient_key.pem` (PKCS#8); stored encrypted, never shown again. */
+  privateKeyPem?: string | null | undefined;
+  /** Serial of the merchant API certificate. */
+  serial: string;
+  wechatKeys: Array<WechatPayKeyInput>;
 };
 
 export type PeriodInput = {
@@ -302,6 +424,12 @@ export type Permission =
   /** Tenant settings: tariffs, prices, friendly hours, notifications (设置). */
   | 'SETTINGS';
 
+export type PriceRuleInput = {
+  /** Catalogue flat price (目录电价); null turns the guard off. */
+  cataloguePrice?: string | null | undefined;
+  marginPercent?: string;
+};
+
 export type RatePriceInput = {
   price: string;
   rate: TouRate;
@@ -321,10 +449,23 @@ export type RechargeInput = {
   note?: string;
 };
 
+export type ReconcileInput = {
+  /** The local day (the tenant's time zone). */
+  date: string;
+  payeeId: string | number;
+};
+
 export type RefundInput = {
   accountId: string | number;
   amount: string;
   note?: string;
+};
+
+export type RefundPaymentInput = {
+  /** Yuan; at most what is left of the order. */
+  amount: string;
+  orderId: string | number;
+  reason?: string;
 };
 
 export type RegisterGatewayInput = {
@@ -367,10 +508,34 @@ export type ReplaceMeterInput = {
   replacedAt?: string | null | undefined;
 };
 
+export type ResetOperatorPasswordInput = {
+  id: string | number;
+  password: string;
+};
+
+export type RoleInput = {
+  name: string;
+  permissions: Array<Permission>;
+};
+
 export type SeasonInput = {
   from: string;
   periods: Array<PeriodInput>;
   to: string;
+};
+
+export type ServiceFeeInput = {
+  /** Remove the property's own fee (it falls back to the tenant's). */
+  clear?: boolean;
+  fixed?: string;
+  percent?: string;
+  /** A property's own fee; the tenant's when omitted. */
+  propertyId?: string | number | null | undefined;
+};
+
+export type SetOperatorActiveInput = {
+  active: boolean;
+  id: string | number;
 };
 
 /** A tariff version: prices, the day plan(s), the TOU source, tiers. */
@@ -383,6 +548,24 @@ export type TariffInput = {
   source?: TouSource;
   tiers?: TiersInput | null | undefined;
 };
+
+/** One key of a subscription-message template. */
+export type TemplateFieldInput = {
+  /** The template's key, e.g. `thing1`, `amount2`, `time3`. */
+  key: string;
+  source: TemplateSource;
+};
+
+/** Which alarm fact fills a template key. */
+export type TemplateSource =
+  /** What happened (告警名称). */
+  | 'ALARM'
+  /** The account balance (余额). */
+  | 'BALANCE'
+  /** Shop number or meter address, or the account number. */
+  | 'SUBJECT'
+  /** When, local time. */
+  | 'TIME';
 
 export type ThresholdsInput = {
   alarm1?: string;
@@ -443,10 +626,43 @@ export type UpdateGatewayInput = {
   name: string;
 };
 
+export type UpdateOperatorInput = {
+  allProperties?: boolean | null | undefined;
+  displayName?: string | null | undefined;
+  id: string | number;
+  /** New scope; with `allProperties: true` the limit is lifted. */
+  propertyIds?: Array<string | number> | null | undefined;
+  roleId?: string | number | null | undefined;
+};
+
 export type UpdatePropertyInput = {
   address?: string;
   id: string | number;
   name: string;
+};
+
+export type UpdateRoleInput = {
+  id: string | number;
+  name: string;
+  permissions: Array<Permission>;
+};
+
+/** One of WeChat's verification keys. */
+export type WechatPayKeyInput = {
+  /** SPKI PEM (`BEGIN PUBLIC KEY`). */
+  publicKeyPem: string;
+  /** A platform certificate's serial or the public key's `PUB_KEY_ID_…`. */
+  serial: string;
+};
+
+export type WechatTemplateInput = {
+  /** e.g. LOW_BALANCE_1, ARREARS, TRIPPED. */
+  alarmKind: string;
+  fields: Array<TemplateFieldInput>;
+  /** The mini-program page the message opens. */
+  page?: string | null | undefined;
+  /** The template id from the mini-program's console. */
+  templateId: string;
 };
 
 export type AlarmFieldsFragment = { id: string, kind: string, severity: string, state: string, subjectKind: string, subjectId: string, parentId: string | null, folded: number, detail: string, raisedAt: string, clearedAt: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null, subjectLabel: string, propertyId: string | null };
@@ -830,6 +1046,226 @@ export type BatchCommandMutationVariables = Exact<{
 
 export type BatchCommandMutation = { batchCommand: { id: string, total: number } };
 
+export type PayeeFieldsFragment = { id: string, name: string, mode: string, subMchid: string, propertyId: string | null, areaId: string | null, createdAt: string, credentials: Array<{ channel: string, appId: string, merchantId: string, serial: string, verifyKeyIds: Array<string>, updatedAt: string }> };
+
+export type ReconciliationFieldsFragment = { payeeId: string, date: string, ranAt: string, billRows: number, matched: number, discrepancies: Array<{ kind: string, outTradeNo: string, ours: string | null, theirs: string | null }> };
+
+export type DifferenceFieldsFragment = { id: string, orderId: string, payeeId: string, channel: string, transactionId: string, amount: string, paidAt: string, reason: string, state: string, resolution: string, resolvedBy: string | null, resolvedAt: string | null };
+
+export type RefundFieldsFragment = { id: string, orderId: string, outRefundNo: string, amount: string, reason: string, state: string, refundId: string | null, lastError: string, createdAt: string, finishedAt: string | null };
+
+export type OrderFieldsFragment = { id: string, outTradeNo: string, accountId: string, payeeId: string, channel: string, amount: string, state: string, transactionId: string | null, createdAt: string, paidAt: string | null };
+
+export type PayeeListQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PayeeListQuery = { payees: Array<{ id: string, name: string, mode: string, subMchid: string, propertyId: string | null, areaId: string | null, createdAt: string, credentials: Array<{ channel: string, appId: string, merchantId: string, serial: string, verifyKeyIds: Array<string>, updatedAt: string }> }> };
+
+export type PayeeAreasQueryVariables = Exact<{
+  propertyId: string | number;
+}>;
+
+
+export type PayeeAreasQuery = { areas: Array<{ id: string, name: string, retiredAt: string | null }> };
+
+export type PaymentSummaryQueryVariables = Exact<{
+  from: string;
+  to: string;
+}>;
+
+
+export type PaymentSummaryQuery = { paymentSummary: Array<{ payeeId: string, name: string, subMchid: string, payments: number, paid: string, refunded: string, net: string, byChannel: Array<{ channel: string, payments: number, paid: string, refunded: string }> }> };
+
+export type ReconciliationsQueryVariables = Exact<{
+  payeeId?: string | number | null | undefined;
+}>;
+
+
+export type ReconciliationsQuery = { reconciliations: Array<{ payeeId: string, date: string, ranAt: string, billRows: number, matched: number, discrepancies: Array<{ kind: string, outTradeNo: string, ours: string | null, theirs: string | null }> }> };
+
+export type PaymentDifferencesQueryVariables = Exact<{
+  openOnly: boolean;
+}>;
+
+
+export type PaymentDifferencesQuery = { paymentDifferences: Array<{ id: string, orderId: string, payeeId: string, channel: string, transactionId: string, amount: string, paidAt: string, reason: string, state: string, resolution: string, resolvedBy: string | null, resolvedAt: string | null }> };
+
+export type OrderAccountsQueryVariables = Exact<{
+  q: string;
+}>;
+
+
+export type OrderAccountsQuery = { accounts: { items: Array<{ id: string, number: string, balance: string, meters: Array<{ address: string, shopNo: string, customer: { name: string } | null }> }> } };
+
+export type RechargeOrdersQueryVariables = Exact<{
+  accountId: string | number;
+}>;
+
+
+export type RechargeOrdersQuery = { rechargeOrders: Array<{ id: string, outTradeNo: string, accountId: string, payeeId: string, channel: string, amount: string, state: string, transactionId: string | null, createdAt: string, paidAt: string | null }> };
+
+export type PaymentRefundsQueryVariables = Exact<{
+  orderId: string | number;
+}>;
+
+
+export type PaymentRefundsQuery = { paymentRefunds: Array<{ id: string, orderId: string, outRefundNo: string, amount: string, reason: string, state: string, refundId: string | null, lastError: string, createdAt: string, finishedAt: string | null }> };
+
+export type CreatePayeeMutationVariables = Exact<{
+  input: CreatePayeeInput;
+}>;
+
+
+export type CreatePayeeMutation = { createPayee: { id: string, name: string, mode: string, subMchid: string, propertyId: string | null, areaId: string | null, createdAt: string, credentials: Array<{ channel: string, appId: string, merchantId: string, serial: string, verifyKeyIds: Array<string>, updatedAt: string }> } };
+
+export type SetPayeeWechatKeysMutationVariables = Exact<{
+  input: PayeeWechatKeysInput;
+}>;
+
+
+export type SetPayeeWechatKeysMutation = { setPayeeWechatKeys: { id: string, name: string, mode: string, subMchid: string, propertyId: string | null, areaId: string | null, createdAt: string, credentials: Array<{ channel: string, appId: string, merchantId: string, serial: string, verifyKeyIds: Array<string>, updatedAt: string }> } };
+
+export type SetPayeeAlipayMutationVariables = Exact<{
+  input: PayeeAlipayInput;
+}>;
+
+
+export type SetPayeeAlipayMutation = { setPayeeAlipay: { id: string, name: string, mode: string, subMchid: string, propertyId: string | null, areaId: string | null, createdAt: string, credentials: Array<{ channel: string, appId: string, merchantId: string, serial: string, verifyKeyIds: Array<string>, updatedAt: string }> } };
+
+export type RefreshWechatPayCertificatesMutationVariables = Exact<{
+  payeeId: string | number;
+}>;
+
+
+export type RefreshWechatPayCertificatesMutation = { refreshWechatPayCertificates: { id: string, name: string, mode: string, subMchid: string, propertyId: string | null, areaId: string | null, createdAt: string, credentials: Array<{ channel: string, appId: string, merchantId: string, serial: string, verifyKeyIds: Array<string>, updatedAt: string }> } };
+
+export type ReconcilePaymentsMutationVariables = Exact<{
+  input: ReconcileInput;
+}>;
+
+
+export type ReconcilePaymentsMutation = { reconcilePayments: { payeeId: string, date: string, ranAt: string, billRows: number, matched: number, discrepancies: Array<{ kind: string, outTradeNo: string, ours: string | null, theirs: string | null }> } };
+
+export type ResolvePaymentDifferenceMutationVariables = Exact<{
+  id: string | number;
+  resolution: string;
+}>;
+
+
+export type ResolvePaymentDifferenceMutation = { resolvePaymentDifference: { id: string, orderId: string, payeeId: string, channel: string, transactionId: string, amount: string, paidAt: string, reason: string, state: string, resolution: string, resolvedBy: string | null, resolvedAt: string | null } };
+
+export type RefundPaymentMutationVariables = Exact<{
+  input: RefundPaymentInput;
+}>;
+
+
+export type RefundPaymentMutation = { refundPayment: { id: string, orderId: string, outRefundNo: string, amount: string, reason: string, state: string, refundId: string | null, lastError: string, createdAt: string, finishedAt: string | null } };
+
+export type OperatorFieldsFragment = { id: string, username: string, displayName: string, propertyIds: Array<string> | null, status: OperatorStatus, lastLoginAt: string | null, createdAt: string, role: { id: string, name: string } };
+
+export type RoleFieldsFragment = { id: string, name: string, permissions: Array<Permission>, builtin: boolean };
+
+export type ParkClientFieldsFragment = { id: string, name: string, clientId: string, scopes: Array<string>, propertyIds: Array<string>, createdAt: string, rotatedAt: string | null, revokedAt: string | null };
+
+export type SessionFieldsFragment = { id: string, principalKind: string, principalId: string, source: string, userAgent: string, createdAt: string, lastUsedAt: string, expiresAt: string, revokedAt: string | null, revokedReason: string | null };
+
+export type PeopleDataQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PeopleDataQuery = { me: { sessionId: string | null }, operators: Array<{ id: string, username: string, displayName: string, propertyIds: Array<string> | null, status: OperatorStatus, lastLoginAt: string | null, createdAt: string, role: { id: string, name: string } }>, roles: Array<{ id: string, name: string, permissions: Array<Permission>, builtin: boolean }> };
+
+export type ParkClientsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ParkClientsQuery = { parkClients: Array<{ id: string, name: string, clientId: string, scopes: Array<string>, propertyIds: Array<string>, createdAt: string, rotatedAt: string | null, revokedAt: string | null }> };
+
+export type SessionsQueryVariables = Exact<{
+  operatorId?: string | number | null | undefined;
+  includeEnded: boolean;
+}>;
+
+
+export type SessionsQuery = { sessions: Array<{ id: string, principalKind: string, principalId: string, source: string, userAgent: string, createdAt: string, lastUsedAt: string, expiresAt: string, revokedAt: string | null, revokedReason: string | null }> };
+
+export type AuditLogQueryVariables = Exact<{
+  filter?: AuditFilter | null | undefined;
+  first: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type AuditLogQuery = { auditLog: { items: Array<{ id: string, at: string, actorKind: string, actorId: string, actorName: string, action: string, targetId: string | null, input: string, before: string | null, after: string | null, outcome: string, source: string }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } };
+
+export type CreateOperatorMutationVariables = Exact<{
+  input: CreateOperatorInput;
+}>;
+
+
+export type CreateOperatorMutation = { createOperator: { id: string, username: string, displayName: string, propertyIds: Array<string> | null, status: OperatorStatus, lastLoginAt: string | null, createdAt: string, role: { id: string, name: string } } };
+
+export type UpdateOperatorMutationVariables = Exact<{
+  input: UpdateOperatorInput;
+}>;
+
+
+export type UpdateOperatorMutation = { updateOperator: { id: string, username: string, displayName: string, propertyIds: Array<string> | null, status: OperatorStatus, lastLoginAt: string | null, createdAt: string, role: { id: string, name: string } } };
+
+export type SetOperatorActiveMutationVariables = Exact<{
+  input: SetOperatorActiveInput;
+}>;
+
+
+export type SetOperatorActiveMutation = { setOperatorActive: { id: string, username: string, displayName: string, propertyIds: Array<string> | null, status: OperatorStatus, lastLoginAt: string | null, createdAt: string, role: { id: string, name: string } } };
+
+export type ResetOperatorPasswordMutationVariables = Exact<{
+  input: ResetOperatorPasswordInput;
+}>;
+
+
+export type ResetOperatorPasswordMutation = { resetOperatorPassword: { id: string, username: string, displayName: string, propertyIds: Array<string> | null, status: OperatorStatus, lastLoginAt: string | null, createdAt: string, role: { id: string, name: string } } };
+
+export type RevokeSessionMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevokeSessionMutation = { revokeSession: { id: string, principalKind: string, principalId: string, source: string, userAgent: string, createdAt: string, lastUsedAt: string, expiresAt: string, revokedAt: string | null, revokedReason: string | null } };
+
+export type CreateRoleMutationVariables = Exact<{
+  input: RoleInput;
+}>;
+
+
+export type CreateRoleMutation = { createRole: { id: string, name: string, permissions: Array<Permission>, builtin: boolean } };
+
+export type UpdateRoleMutationVariables = Exact<{
+  input: UpdateRoleInput;
+}>;
+
+
+export type UpdateRoleMutation = { updateRole: { id: string, name: string, permissions: Array<Permission>, builtin: boolean } };
+
+export type CreateParkClientMutationVariables = Exact<{
+  input: CreateParkClientInput;
+}>;
+
+
+export type CreateParkClientMutation = { createParkClient: { clientSecret: string, client: { id: string, name: string, clientId: string, scopes: Array<string>, propertyIds: Array<string>, createdAt: string, rotatedAt: string | null, revokedAt: string | null } } };
+
+export type RotateParkClientSecretMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RotateParkClientSecretMutation = { rotateParkClientSecret: { clientSecret: string, client: { id: string, name: string, clientId: string, scopes: Array<string>, propertyIds: Array<string>, createdAt: string, rotatedAt: string | null, revokedAt: string | null } } };
+
+export type RevokeParkClientMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevokeParkClientMutation = { revokeParkClient: { id: string, name: string, clientId: string, scopes: Array<string>, propertyIds: Array<string>, createdAt: string, rotatedAt: string | null, revokedAt: string | null } };
+
 export type EntryFieldsFragment = { id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string, channel: string | null };
 
 export type FindAccountsQueryVariables = Exact<{
@@ -903,6 +1339,79 @@ export type ReceiptQueryVariables = Exact<{
 
 
 export type ReceiptQuery = { receipt: { number: number, total: string, html: string, account: { id: string, number: string, balance: string }, entries: Array<{ id: string, kind: EntryKind, amount: string, createdAt: string }> } | null };
+
+export type MoneySettingsFieldsFragment = { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string };
+
+export type SettingsDataQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SettingsDataQuery = { notificationSettings: { provider: string, endpoint: string, accessKeyId: string, secretSet: boolean, signName: string, sdkAppId: string, region: string, contacts: Array<string>, quietStart: string | null, quietEnd: string | null, dailyLimit: number } | null, notificationTemplates: Array<{ alarmKind: string, templateCode: string }>, wechatTemplates: Array<{ alarmKind: string, templateId: string, page: string, fields: Array<{ key: string, source: TemplateSource }> }>, friendlyHours: Array<{ name: string, weekdays: Array<number>, date: string | null, start: string, end: string }>, moneySettings: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string }, tenant: { id: string, timeZone: string, readingIntervalSeconds: number } };
+
+export type NotificationsQueryVariables = Exact<{
+  status?: string | null | undefined;
+  first: number;
+}>;
+
+
+export type NotificationsQuery = { notifications: Array<{ id: string, channel: string, alarmKind: string, recipient: string, templateCode: string, params: string, status: string, attempts: number, lastError: string, createdAt: string, sentAt: string | null }> };
+
+export type SetNotificationSettingsMutationVariables = Exact<{
+  input: NotificationSettingsInput;
+}>;
+
+
+export type SetNotificationSettingsMutation = { setNotificationSettings: { provider: string, secretSet: boolean } };
+
+export type SetNotificationTemplateMutationVariables = Exact<{
+  alarmKind: string;
+  templateCode: string;
+}>;
+
+
+export type SetNotificationTemplateMutation = { setNotificationTemplate: Array<{ alarmKind: string, templateCode: string }> };
+
+export type SetWechatTemplateMutationVariables = Exact<{
+  input: WechatTemplateInput;
+}>;
+
+
+export type SetWechatTemplateMutation = { setWechatTemplate: { alarmKind: string, templateId: string } };
+
+export type SetFriendlyHoursMutationVariables = Exact<{
+  windows: Array<FriendlyWindowInput> | FriendlyWindowInput;
+}>;
+
+
+export type SetFriendlyHoursMutation = { setFriendlyHours: Array<{ name: string, weekdays: Array<number>, date: string | null, start: string, end: string }> };
+
+export type SetReadingScheduleMutationVariables = Exact<{
+  readingIntervalSeconds: number;
+  lostAfterIntervals: number;
+}>;
+
+
+export type SetReadingScheduleMutation = { setReadingSchedule: { id: string, readingIntervalSeconds: number } };
+
+export type SetServiceFeeMutationVariables = Exact<{
+  input: ServiceFeeInput;
+}>;
+
+
+export type SetServiceFeeMutation = { setServiceFee: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string } };
+
+export type SetPriceRuleMutationVariables = Exact<{
+  input: PriceRuleInput;
+}>;
+
+
+export type SetPriceRuleMutation = { setPriceRule: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string } };
+
+export type SetBillingSettingsMutationVariables = Exact<{
+  input: BillingSettingsInput;
+}>;
+
+
+export type SetBillingSettingsMutation = { setBillingSettings: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string } };
 
 export type AllocationGroupFieldsFragment = { id: string, name: string, meterId: string, method: AllocationMethod, members: Array<{ accountId: string, weight: string }> };
 
@@ -1289,6 +1798,133 @@ export const CommandFieldsFragmentDoc = new TypedDocumentString(`
   confirmedAt
 }
     `, {"fragmentName":"CommandFields"}) as unknown as TypedDocumentString<CommandFieldsFragment, unknown>;
+export const PayeeFieldsFragmentDoc = new TypedDocumentString(`
+    fragment PayeeFields on Payee {
+  id
+  name
+  mode
+  subMchid
+  propertyId
+  areaId
+  createdAt
+  credentials {
+    channel
+    appId
+    merchantId
+    serial
+    verifyKeyIds
+    updatedAt
+  }
+}
+    `, {"fragmentName":"PayeeFields"}) as unknown as TypedDocumentString<PayeeFieldsFragment, unknown>;
+export const ReconciliationFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ReconciliationFields on Reconciliation {
+  payeeId
+  date
+  ranAt
+  billRows
+  matched
+  discrepancies {
+    kind
+    outTradeNo
+    ours
+    theirs
+  }
+}
+    `, {"fragmentName":"ReconciliationFields"}) as unknown as TypedDocumentString<ReconciliationFieldsFragment, unknown>;
+export const DifferenceFieldsFragmentDoc = new TypedDocumentString(`
+    fragment DifferenceFields on PaymentDifference {
+  id
+  orderId
+  payeeId
+  channel
+  transactionId
+  amount
+  paidAt
+  reason
+  state
+  resolution
+  resolvedBy
+  resolvedAt
+}
+    `, {"fragmentName":"DifferenceFields"}) as unknown as TypedDocumentString<DifferenceFieldsFragment, unknown>;
+export const RefundFieldsFragmentDoc = new TypedDocumentString(`
+    fragment RefundFields on PaymentRefund {
+  id
+  orderId
+  outRefundNo
+  amount
+  reason
+  state
+  refundId
+  lastError
+  createdAt
+  finishedAt
+}
+    `, {"fragmentName":"RefundFields"}) as unknown as TypedDocumentString<RefundFieldsFragment, unknown>;
+export const OrderFieldsFragmentDoc = new TypedDocumentString(`
+    fragment OrderFields on RechargeOrder {
+  id
+  outTradeNo
+  accountId
+  payeeId
+  channel
+  amount
+  state
+  transactionId
+  createdAt
+  paidAt
+}
+    `, {"fragmentName":"OrderFields"}) as unknown as TypedDocumentString<OrderFieldsFragment, unknown>;
+export const OperatorFieldsFragmentDoc = new TypedDocumentString(`
+    fragment OperatorFields on Operator {
+  id
+  username
+  displayName
+  role {
+    id
+    name
+  }
+  propertyIds
+  status
+  lastLoginAt
+  createdAt
+}
+    `, {"fragmentName":"OperatorFields"}) as unknown as TypedDocumentString<OperatorFieldsFragment, unknown>;
+export const RoleFieldsFragmentDoc = new TypedDocumentString(`
+    fragment RoleFields on Role {
+  id
+  name
+  permissions
+  builtin
+}
+    `, {"fragmentName":"RoleFields"}) as unknown as TypedDocumentString<RoleFieldsFragment, unknown>;
+export const ParkClientFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ParkClientFields on ParkClient {
+  id
+  name
+  clientId
+  scopes
+  propertyIds
+  createdAt
+  rotatedAt
+  revokedAt
+}
+    `, {"fragmentName":"ParkClientFields"}) as unknown as TypedDocumentString<ParkClientFieldsFragment, unknown>;
+export const SessionFieldsFragmentDoc = new TypedDocumentString(`
+    fragment SessionFields on Session {
+  id
+  principalKind
+  principalId
+  source
+  userAgent
+  createdAt
+  lastUsedAt
+  expiresAt
+  revokedAt
+  revokedReason
+}
+    `, {"fragmentName":"SessionFields"}) as unknown as TypedDocumentString<SessionFieldsFragment, unknown>;
 export const EntryFieldsFragmentDoc = new TypedDocumentString(`
     fragment EntryFields on LedgerEntry {
   id
@@ -1306,6 +1942,19 @@ export const EntryFieldsFragmentDoc = new TypedDocumentString(`
   channel
 }
     `, {"fragmentName":"EntryFields"}) as unknown as TypedDocumentString<EntryFieldsFragment, unknown>;
+export const MoneySettingsFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MoneySettingsFields on MoneySettings {
+  defaultTariffId
+  cataloguePrice
+  marginPercent
+  priceCap
+  jumpLimitKw
+  settlementDay
+  settlementHour
+  serviceFeePercent
+  serviceFeeFixed
+}
+    `, {"fragmentName":"MoneySettingsFields"}) as unknown as TypedDocumentString<MoneySettingsFieldsFragment, unknown>;
 export const AllocationGroupFieldsFragmentDoc = new TypedDocumentString(`
     fragment AllocationGroupFields on AllocationGroup {
   id
@@ -2613,6 +3262,560 @@ export const BatchCommandDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<BatchCommandMutation, BatchCommandMutationVariables>;
+export const PayeeListDocument = new TypedDocumentString(`
+    query PayeeList {
+  payees {
+    ...PayeeFields
+  }
+}
+    fragment PayeeFields on Payee {
+  id
+  name
+  mode
+  subMchid
+  propertyId
+  areaId
+  createdAt
+  credentials {
+    channel
+    appId
+    merchantId
+    serial
+    verifyKeyIds
+    updatedAt
+  }
+}`) as unknown as TypedDocumentString<PayeeListQuery, PayeeListQueryVariables>;
+export const PayeeAreasDocument = new TypedDocumentString(`
+    query PayeeAreas($propertyId: ID!) {
+  areas(propertyId: $propertyId) {
+    id
+    name
+    retiredAt
+  }
+}
+    `) as unknown as TypedDocumentString<PayeeAreasQuery, PayeeAreasQueryVariables>;
+export const PaymentSummaryDocument = new TypedDocumentString(`
+    query PaymentSummary($from: DateTime!, $to: DateTime!) {
+  paymentSummary(from: $from, to: $to) {
+    payeeId
+    name
+    subMchid
+    payments
+    paid
+    refunded
+    net
+    byChannel {
+      channel
+      payments
+      paid
+      refunded
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<PaymentSummaryQuery, PaymentSummaryQueryVariables>;
+export const ReconciliationsDocument = new TypedDocumentString(`
+    query Reconciliations($payeeId: ID) {
+  reconciliations(payeeId: $payeeId) {
+    ...ReconciliationFields
+  }
+}
+    fragment ReconciliationFields on Reconciliation {
+  payeeId
+  date
+  ranAt
+  billRows
+  matched
+  discrepancies {
+    kind
+    outTradeNo
+    ours
+    theirs
+  }
+}`) as unknown as TypedDocumentString<ReconciliationsQuery, ReconciliationsQueryVariables>;
+export const PaymentDifferencesDocument = new TypedDocumentString(`
+    query PaymentDifferences($openOnly: Boolean!) {
+  paymentDifferences(openOnly: $openOnly) {
+    ...DifferenceFields
+  }
+}
+    fragment DifferenceFields on PaymentDifference {
+  id
+  orderId
+  payeeId
+  channel
+  transactionId
+  amount
+  paidAt
+  reason
+  state
+  resolution
+  resolvedBy
+  resolvedAt
+}`) as unknown as TypedDocumentString<PaymentDifferencesQuery, PaymentDifferencesQueryVariables>;
+export const OrderAccountsDocument = new TypedDocumentString(`
+    query OrderAccounts($q: String!) {
+  accounts(q: $q, page: 1, pageSize: 20) {
+    items {
+      id
+      number
+      balance
+      meters {
+        address
+        shopNo
+        customer {
+          name
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<OrderAccountsQuery, OrderAccountsQueryVariables>;
+export const RechargeOrdersDocument = new TypedDocumentString(`
+    query RechargeOrders($accountId: ID!) {
+  rechargeOrders(accountId: $accountId) {
+    ...OrderFields
+  }
+}
+    fragment OrderFields on RechargeOrder {
+  id
+  outTradeNo
+  accountId
+  payeeId
+  channel
+  amount
+  state
+  transactionId
+  createdAt
+  paidAt
+}`) as unknown as TypedDocumentString<RechargeOrdersQuery, RechargeOrdersQueryVariables>;
+export const PaymentRefundsDocument = new TypedDocumentString(`
+    query PaymentRefunds($orderId: ID!) {
+  paymentRefunds(orderId: $orderId) {
+    ...RefundFields
+  }
+}
+    fragment RefundFields on PaymentRefund {
+  id
+  orderId
+  outRefundNo
+  amount
+  reason
+  state
+  refundId
+  lastError
+  createdAt
+  finishedAt
+}`) as unknown as TypedDocumentString<PaymentRefundsQuery, PaymentRefundsQueryVariables>;
+export const CreatePayeeDocument = new TypedDocumentString(`
+    mutation CreatePayee($input: CreatePayeeInput!) {
+  createPayee(input: $input) {
+    ...PayeeFields
+  }
+}
+    fragment PayeeFields on Payee {
+  id
+  name
+  mode
+  subMchid
+  propertyId
+  areaId
+  createdAt
+  credentials {
+    channel
+    appId
+    merchantId
+    serial
+    verifyKeyIds
+    updatedAt
+  }
+}`) as unknown as TypedDocumentString<CreatePayeeMutation, CreatePayeeMutationVariables>;
+export const SetPayeeWechatKeysDocument = new TypedDocumentString(`
+    mutation SetPayeeWechatKeys($input: PayeeWechatKeysInput!) {
+  setPayeeWechatKeys(input: $input) {
+    ...PayeeFields
+  }
+}
+    fragment PayeeFields on Payee {
+  id
+  name
+  mode
+  subMchid
+  propertyId
+  areaId
+  createdAt
+  credentials {
+    channel
+    appId
+    merchantId
+    serial
+    verifyKeyIds
+    updatedAt
+  }
+}`) as unknown as TypedDocumentString<SetPayeeWechatKeysMutation, SetPayeeWechatKeysMutationVariables>;
+export const SetPayeeAlipayDocument = new TypedDocumentString(`
+    mutation SetPayeeAlipay($input: PayeeAlipayInput!) {
+  setPayeeAlipay(input: $input) {
+    ...PayeeFields
+  }
+}
+    fragment PayeeFields on Payee {
+  id
+  name
+  mode
+  subMchid
+  propertyId
+  areaId
+  createdAt
+  credentials {
+    channel
+    appId
+    merchantId
+    serial
+    verifyKeyIds
+    updatedAt
+  }
+}`) as unknown as TypedDocumentString<SetPayeeAlipayMutation, SetPayeeAlipayMutationVariables>;
+export const RefreshWechatPayCertificatesDocument = new TypedDocumentString(`
+    mutation RefreshWechatPayCertificates($payeeId: ID!) {
+  refreshWechatPayCertificates(payeeId: $payeeId) {
+    ...PayeeFields
+  }
+}
+    fragment PayeeFields on Payee {
+  id
+  name
+  mode
+  subMchid
+  propertyId
+  areaId
+  createdAt
+  credentials {
+    channel
+    appId
+    merchantId
+    serial
+    verifyKeyIds
+    updatedAt
+  }
+}`) as unknown as TypedDocumentString<RefreshWechatPayCertificatesMutation, RefreshWechatPayCertificatesMutationVariables>;
+export const ReconcilePaymentsDocument = new TypedDocumentString(`
+    mutation ReconcilePayments($input: ReconcileInput!) {
+  reconcilePayments(input: $input) {
+    ...ReconciliationFields
+  }
+}
+    fragment ReconciliationFields on Reconciliation {
+  payeeId
+  date
+  ranAt
+  billRows
+  matched
+  discrepancies {
+    kind
+    outTradeNo
+    ours
+    theirs
+  }
+}`) as unknown as TypedDocumentString<ReconcilePaymentsMutation, ReconcilePaymentsMutationVariables>;
+export const ResolvePaymentDifferenceDocument = new TypedDocumentString(`
+    mutation ResolvePaymentDifference($id: ID!, $resolution: String!) {
+  resolvePaymentDifference(id: $id, resolution: $resolution) {
+    ...DifferenceFields
+  }
+}
+    fragment DifferenceFields on PaymentDifference {
+  id
+  orderId
+  payeeId
+  channel
+  transactionId
+  amount
+  paidAt
+  reason
+  state
+  resolution
+  resolvedBy
+  resolvedAt
+}`) as unknown as TypedDocumentString<ResolvePaymentDifferenceMutation, ResolvePaymentDifferenceMutationVariables>;
+export const RefundPaymentDocument = new TypedDocumentString(`
+    mutation RefundPayment($input: RefundPaymentInput!) {
+  refundPayment(input: $input) {
+    ...RefundFields
+  }
+}
+    fragment RefundFields on PaymentRefund {
+  id
+  orderId
+  outRefundNo
+  amount
+  reason
+  state
+  refundId
+  lastError
+  createdAt
+  finishedAt
+}`) as unknown as TypedDocumentString<RefundPaymentMutation, RefundPaymentMutationVariables>;
+export const PeopleDataDocument = new TypedDocumentString(`
+    query PeopleData {
+  me {
+    sessionId
+  }
+  operators {
+    ...OperatorFields
+  }
+  roles {
+    ...RoleFields
+  }
+}
+    fragment OperatorFields on Operator {
+  id
+  username
+  displayName
+  role {
+    id
+    name
+  }
+  propertyIds
+  status
+  lastLoginAt
+  createdAt
+}
+fragment RoleFields on Role {
+  id
+  name
+  permissions
+  builtin
+}`) as unknown as TypedDocumentString<PeopleDataQuery, PeopleDataQueryVariables>;
+export const ParkClientsDocument = new TypedDocumentString(`
+    query ParkClients {
+  parkClients {
+    ...ParkClientFields
+  }
+}
+    fragment ParkClientFields on ParkClient {
+  id
+  name
+  clientId
+  scopes
+  propertyIds
+  createdAt
+  rotatedAt
+  revokedAt
+}`) as unknown as TypedDocumentString<ParkClientsQuery, ParkClientsQueryVariables>;
+export const SessionsDocument = new TypedDocumentString(`
+    query Sessions($operatorId: ID, $includeEnded: Boolean!) {
+  sessions(operatorId: $operatorId, includeEnded: $includeEnded) {
+    ...SessionFields
+  }
+}
+    fragment SessionFields on Session {
+  id
+  principalKind
+  principalId
+  source
+  userAgent
+  createdAt
+  lastUsedAt
+  expiresAt
+  revokedAt
+  revokedReason
+}`) as unknown as TypedDocumentString<SessionsQuery, SessionsQueryVariables>;
+export const AuditLogDocument = new TypedDocumentString(`
+    query AuditLog($filter: AuditFilter, $first: Int!, $after: String) {
+  auditLog(filter: $filter, first: $first, after: $after) {
+    items {
+      id
+      at
+      actorKind
+      actorId
+      actorName
+      action
+      targetId
+      input
+      before
+      after
+      outcome
+      source
+    }
+    pageInfo {
+      endCursor
+      hasNextPage
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AuditLogQuery, AuditLogQueryVariables>;
+export const CreateOperatorDocument = new TypedDocumentString(`
+    mutation CreateOperator($input: CreateOperatorInput!) {
+  createOperator(input: $input) {
+    ...OperatorFields
+  }
+}
+    fragment OperatorFields on Operator {
+  id
+  username
+  displayName
+  role {
+    id
+    name
+  }
+  propertyIds
+  status
+  lastLoginAt
+  createdAt
+}`) as unknown as TypedDocumentString<CreateOperatorMutation, CreateOperatorMutationVariables>;
+export const UpdateOperatorDocument = new TypedDocumentString(`
+    mutation UpdateOperator($input: UpdateOperatorInput!) {
+  updateOperator(input: $input) {
+    ...OperatorFields
+  }
+}
+    fragment OperatorFields on Operator {
+  id
+  username
+  displayName
+  role {
+    id
+    name
+  }
+  propertyIds
+  status
+  lastLoginAt
+  createdAt
+}`) as unknown as TypedDocumentString<UpdateOperatorMutation, UpdateOperatorMutationVariables>;
+export const SetOperatorActiveDocument = new TypedDocumentString(`
+    mutation SetOperatorActive($input: SetOperatorActiveInput!) {
+  setOperatorActive(input: $input) {
+    ...OperatorFields
+  }
+}
+    fragment OperatorFields on Operator {
+  id
+  username
+  displayName
+  role {
+    id
+    name
+  }
+  propertyIds
+  status
+  lastLoginAt
+  createdAt
+}`) as unknown as TypedDocumentString<SetOperatorActiveMutation, SetOperatorActiveMutationVariables>;
+export const ResetOperatorPasswordDocument = new TypedDocumentString(`
+    mutation ResetOperatorPassword($input: ResetOperatorPasswordInput!) {
+  resetOperatorPassword(input: $input) {
+    ...OperatorFields
+  }
+}
+    fragment OperatorFields on Operator {
+  id
+  username
+  displayName
+  role {
+    id
+    name
+  }
+  propertyIds
+  status
+  lastLoginAt
+  createdAt
+}`) as unknown as TypedDocumentString<ResetOperatorPasswordMutation, ResetOperatorPasswordMutationVariables>;
+export const RevokeSessionDocument = new TypedDocumentString(`
+    mutation RevokeSession($id: ID!) {
+  revokeSession(input: {id: $id}) {
+    ...SessionFields
+  }
+}
+    fragment SessionFields on Session {
+  id
+  principalKind
+  principalId
+  source
+  userAgent
+  createdAt
+  lastUsedAt
+  expiresAt
+  revokedAt
+  revokedReason
+}`) as unknown as TypedDocumentString<RevokeSessionMutation, RevokeSessionMutationVariables>;
+export const CreateRoleDocument = new TypedDocumentString(`
+    mutation CreateRole($input: RoleInput!) {
+  createRole(input: $input) {
+    ...RoleFields
+  }
+}
+    fragment RoleFields on Role {
+  id
+  name
+  permissions
+  builtin
+}`) as unknown as TypedDocumentString<CreateRoleMutation, CreateRoleMutationVariables>;
+export const UpdateRoleDocument = new TypedDocumentString(`
+    mutation UpdateRole($input: UpdateRoleInput!) {
+  updateRole(input: $input) {
+    ...RoleFields
+  }
+}
+    fragment RoleFields on Role {
+  id
+  name
+  permissions
+  builtin
+}`) as unknown as TypedDocumentString<UpdateRoleMutation, UpdateRoleMutationVariables>;
+export const CreateParkClientDocument = new TypedDocumentString(`
+    mutation CreateParkClient($input: CreateParkClientInput!) {
+  createParkClient(input: $input) {
+    client {
+      ...ParkClientFields
+    }
+    clientSecret
+  }
+}
+    fragment ParkClientFields on ParkClient {
+  id
+  name
+  clientId
+  scopes
+  propertyIds
+  createdAt
+  rotatedAt
+  revokedAt
+}`) as unknown as TypedDocumentString<CreateParkClientMutation, CreateParkClientMutationVariables>;
+export const RotateParkClientSecretDocument = new TypedDocumentString(`
+    mutation RotateParkClientSecret($id: ID!) {
+  rotateParkClientSecret(input: {id: $id}) {
+    client {
+      ...ParkClientFields
+    }
+    clientSecret
+  }
+}
+    fragment ParkClientFields on ParkClient {
+  id
+  name
+  clientId
+  scopes
+  propertyIds
+  createdAt
+  rotatedAt
+  revokedAt
+}`) as unknown as TypedDocumentString<RotateParkClientSecretMutation, RotateParkClientSecretMutationVariables>;
+export const RevokeParkClientDocument = new TypedDocumentString(`
+    mutation RevokeParkClient($id: ID!) {
+  revokeParkClient(input: {id: $id}) {
+    ...ParkClientFields
+  }
+}
+    fragment ParkClientFields on ParkClient {
+  id
+  name
+  clientId
+  scopes
+  propertyIds
+  createdAt
+  rotatedAt
+  revokedAt
+}`) as unknown as TypedDocumentString<RevokeParkClientMutation, RevokeParkClientMutationVariables>;
 export const FindAccountsDocument = new TypedDocumentString(`
     query FindAccounts($filter: MeterFilter!) {
   meters(filter: $filter, page: 1, pageSize: 20) {
@@ -2826,6 +4029,175 @@ export const ReceiptDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ReceiptQuery, ReceiptQueryVariables>;
+export const SettingsDataDocument = new TypedDocumentString(`
+    query SettingsData {
+  notificationSettings {
+    provider
+    endpoint
+    accessKeyId
+    secretSet
+    signName
+    sdkAppId
+    region
+    contacts
+    quietStart
+    quietEnd
+    dailyLimit
+  }
+  notificationTemplates {
+    alarmKind
+    templateCode
+  }
+  wechatTemplates {
+    alarmKind
+    templateId
+    fields {
+      key
+      source
+    }
+    page
+  }
+  friendlyHours {
+    name
+    weekdays
+    date
+    start
+    end
+  }
+  moneySettings {
+    ...MoneySettingsFields
+  }
+  tenant {
+    id
+    timeZone
+    readingIntervalSeconds
+  }
+}
+    fragment MoneySettingsFields on MoneySettings {
+  defaultTariffId
+  cataloguePrice
+  marginPercent
+  priceCap
+  jumpLimitKw
+  settlementDay
+  settlementHour
+  serviceFeePercent
+  serviceFeeFixed
+}`) as unknown as TypedDocumentString<SettingsDataQuery, SettingsDataQueryVariables>;
+export const NotificationsDocument = new TypedDocumentString(`
+    query Notifications($status: String, $first: Int!) {
+  notifications(status: $status, first: $first) {
+    id
+    channel
+    alarmKind
+    recipient
+    templateCode
+    params
+    status
+    attempts
+    lastError
+    createdAt
+    sentAt
+  }
+}
+    `) as unknown as TypedDocumentString<NotificationsQuery, NotificationsQueryVariables>;
+export const SetNotificationSettingsDocument = new TypedDocumentString(`
+    mutation SetNotificationSettings($input: NotificationSettingsInput!) {
+  setNotificationSettings(input: $input) {
+    provider
+    secretSet
+  }
+}
+    `) as unknown as TypedDocumentString<SetNotificationSettingsMutation, SetNotificationSettingsMutationVariables>;
+export const SetNotificationTemplateDocument = new TypedDocumentString(`
+    mutation SetNotificationTemplate($alarmKind: String!, $templateCode: String!) {
+  setNotificationTemplate(alarmKind: $alarmKind, templateCode: $templateCode) {
+    alarmKind
+    templateCode
+  }
+}
+    `) as unknown as TypedDocumentString<SetNotificationTemplateMutation, SetNotificationTemplateMutationVariables>;
+export const SetWechatTemplateDocument = new TypedDocumentString(`
+    mutation SetWechatTemplate($input: WechatTemplateInput!) {
+  setWechatTemplate(input: $input) {
+    alarmKind
+    templateId
+  }
+}
+    `) as unknown as TypedDocumentString<SetWechatTemplateMutation, SetWechatTemplateMutationVariables>;
+export const SetFriendlyHoursDocument = new TypedDocumentString(`
+    mutation SetFriendlyHours($windows: [FriendlyWindowInput!]!) {
+  setFriendlyHours(windows: $windows) {
+    name
+    weekdays
+    date
+    start
+    end
+  }
+}
+    `) as unknown as TypedDocumentString<SetFriendlyHoursMutation, SetFriendlyHoursMutationVariables>;
+export const SetReadingScheduleDocument = new TypedDocumentString(`
+    mutation SetReadingSchedule($readingIntervalSeconds: Int!, $lostAfterIntervals: Int!) {
+  setReadingSchedule(
+    readingIntervalSeconds: $readingIntervalSeconds
+    lostAfterIntervals: $lostAfterIntervals
+  ) {
+    id
+    readingIntervalSeconds
+  }
+}
+    `) as unknown as TypedDocumentString<SetReadingScheduleMutation, SetReadingScheduleMutationVariables>;
+export const SetServiceFeeDocument = new TypedDocumentString(`
+    mutation SetServiceFee($input: ServiceFeeInput!) {
+  setServiceFee(input: $input) {
+    ...MoneySettingsFields
+  }
+}
+    fragment MoneySettingsFields on MoneySettings {
+  defaultTariffId
+  cataloguePrice
+  marginPercent
+  priceCap
+  jumpLimitKw
+  settlementDay
+  settlementHour
+  serviceFeePercent
+  serviceFeeFixed
+}`) as unknown as TypedDocumentString<SetServiceFeeMutation, SetServiceFeeMutationVariables>;
+export const SetPriceRuleDocument = new TypedDocumentString(`
+    mutation SetPriceRule($input: PriceRuleInput!) {
+  setPriceRule(input: $input) {
+    ...MoneySettingsFields
+  }
+}
+    fragment MoneySettingsFields on MoneySettings {
+  defaultTariffId
+  cataloguePrice
+  marginPercent
+  priceCap
+  jumpLimitKw
+  settlementDay
+  settlementHour
+  serviceFeePercent
+  serviceFeeFixed
+}`) as unknown as TypedDocumentString<SetPriceRuleMutation, SetPriceRuleMutationVariables>;
+export const SetBillingSettingsDocument = new TypedDocumentString(`
+    mutation SetBillingSettings($input: BillingSettingsInput!) {
+  setBillingSettings(input: $input) {
+    ...MoneySettingsFields
+  }
+}
+    fragment MoneySettingsFields on MoneySettings {
+  defaultTariffId
+  cataloguePrice
+  marginPercent
+  priceCap
+  jumpLimitKw
+  settlementDay
+  settlementHour
+  serviceFeePercent
+  serviceFeeFixed
+}`) as unknown as TypedDocumentString<SetBillingSettingsMutation, SetBillingSettingsMutationVariables>;
 export const AllocationGroupsDocument = new TypedDocumentString(`
     query AllocationGroups {
   allocationGroups {
