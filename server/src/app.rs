@@ -68,6 +68,8 @@ pub struct SecuritySettings {
     /// GraphQL requests per minute and principal; 0 = the default (1,200: a portal refreshing
     /// its screens makes a few dozen).
     pub requests_per_minute: u64,
+    /// Secret checks per client address in the throttle's window (0: the default, 30).
+    pub login_attempts_per_address: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -190,7 +192,10 @@ impl Application {
             .build()
             .context("building the HTTP client")?;
         let sweepers = crate::jobs::spawn(crate::jobs::table(&store, sms_client));
-        let policy = crate::domain::access::ThrottlePolicy::default();
+        let mut policy = crate::domain::access::ThrottlePolicy::default();
+        if settings.security.login_attempts_per_address > 0 {
+            policy.address_attempts = settings.security.login_attempts_per_address;
+        }
         let throttle = match &settings.redis_url {
             Some(url) => crate::api::auth::Throttle::redis(url, &settings.redis_namespace, policy)
                 .await

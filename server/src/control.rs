@@ -72,10 +72,10 @@ impl Dispatcher {
                 };
                 if tick {
                     let now = Utc::now();
-                    if let Err(e) = store.platform_confirm_relays(now).await {
+                    if let Err(e) = store.platform().confirm_relays(now).await {
                         tracing::warn!(error = %e, "confirming commands failed");
                     }
-                    if let Err(e) = store.platform_confirm_time_syncs(now).await {
+                    if let Err(e) = store.platform().confirm_time_syncs(now).await {
                         tracing::warn!(error = %e, "confirming time syncs failed");
                     }
                 }
@@ -103,14 +103,14 @@ async fn dispatch_once(
     let now = Utc::now();
     let policy = crate::store::DuePolicy { retry_after: s.retry_after, max_attempts: s.max_attempts, expire_after: s.expire_after };
     let mut windows = std::collections::HashMap::new();
-    let due = store.platform_commands_due(now, &policy).await?;
+    let due = store.platform().commands_due(now, &policy).await?;
     let taken = due.len();
     let mut reloaded = false;
     for c in due {
         // F37: automatic trips wait while the tenant's friendly hours last.
         if c.kind == CommandKind::Trip && c.source == "AUTO" {
             if !windows.contains_key(&c.tenant_id) {
-                let w: Vec<_> = store.friendly_windows_of(&c.tenant_id).await?.into_iter().map(|(_, w)| w).collect();
+                let w: Vec<_> = store.platform().friendly_windows(&c.tenant_id).await?.into_iter().map(|(_, w)| w).collect();
                 windows.insert(c.tenant_id.clone(), w);
             }
             let local = now.with_timezone(&c.tz).naive_local();
@@ -118,20 +118,20 @@ async fn dispatch_once(
                 use chrono::TimeZone;
                 let until =
                     c.tz.from_local_datetime(&until).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or(now + chrono::Duration::hours(1));
-                store.platform_hold_command(&c.tenant_id, &c.id, until).await?;
+                store.platform().hold_command(&c.tenant_id, &c.id, until).await?;
                 continue;
             }
         }
         // A meter registered through another server may not be in this one's cache yet.
-        if store.device_of(&c.tenant_id, &c.meter_id).is_none() && !reloaded {
+        if store.platform().device_of(&c.tenant_id, &c.meter_id).is_none() && !reloaded {
             reloaded = true;
             store.reload_caches().await?;
         }
-        let Some((device, address)) = store.device_of(&c.tenant_id, &c.meter_id) else {
-            store.platform_mark_failed(&c.tenant_id, &c.id, "the meter has no device login to reach it").await?;
+        let Some((device, address)) = store.platform().device_of(&c.tenant_id, &c.meter_id) else {
+            store.platform().mark_failed(&c.tenant_id, &c.id, "the meter has no device login to reach it").await?;
             continue;
         };
-        if !store.platform_claim_command(&c.tenant_id, &c.id, c.attempts, now).await? {
+        if !store.platform().claim_command(&c.tenant_id, &c.id, c.attempts, now).await? {
             continue; // another server took this attempt
         }
         let frames = match command_frames(store, &c, address, now + s.validity).await {
@@ -142,18 +142,18 @@ async fn dispatch_once(
         let mut bytes = Vec::new();
         let encoded = frames.and_then(|fs| fs.iter().try_for_each(|f| f.encode(2).map(|b| bytes.extend(b))).map_err(|e| e.to_string()));
         if let Err(e) = encoded {
-            store.platform_mark_failed(&c.tenant_id, &c.id, &e).await?;
+            store.platform().mark_failed(&c.tenant_id, &c.id, &e).await?;
             continue;
         }
         match downlink.send(&device, bytes).await {
             Ok(()) => {
-                store.platform_mark_sent(&c.tenant_id, &c.id, Utc::now()).await?;
+                store.platform().mark_sent(&c.tenant_id, &c.id, Utc::now()).await?;
                 tracing::info!(tenant = %c.tenant_id, meter = %c.meter_id, kind = %c.kind, attempt = c.attempts + 1, "command sent");
             }
             Err(e) => {
                 tracing::warn!(error = %e, "downlink publish failed; will retry");
                 let retry_at = now - s.retry_after - chrono::Duration::seconds(1);
-                store.platform_unclaim_command(&c.tenant_id, &c.id, retry_at).await?;
+                store.platform().unclaim_command(&c.tenant_id, &c.id, retry_at).await?;
             }
         }
     }
@@ -180,8 +180,9 @@ async fn command_frames(
     use mqtt_bridge::dlt645::{Di, RelayAction, Value, broadcast_time, di, items, read_request};
     let refused = |e: &dyn std::fmt::Display| CommandBuild::Refused(e.to_string());
     let reads = |ids: &[Di]| ids.iter().map(|d| read_request(address, *d)).collect::<Vec<_>>();
-    let key = || store.platform_meter_key(&c.tenant_id, address);
-    let counter = || store.platform_next_counter(&c.tenant_id, &c.meter_id);
+    let platform = store.platform();
+    let key = || platform.meter_key(&c.tenant_id, address);
+    let counter = || platform.next_counter(&c.tenant_id, &c.meter_id);
     let frame = match c.kind {
         CommandKind::Read => {
             return Ok(reads(&[

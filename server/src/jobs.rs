@@ -70,14 +70,14 @@ pub fn table(store: &Store, sms: reqwest::Client) -> Vec<Job> {
             let s = s.clone();
             move || {
                 let s = s.clone();
-                async move { s.platform_sweep_link_state(now()).await.map(drop).map_err(|e| e.to_string()) }
+                async move { s.platform().sweep_link_state(now()).await.map(drop).map_err(|e| e.to_string()) }
             }
         }),
         job("polling", Lane::Core, 5, 0, {
             let s = s.clone();
             move || {
                 let s = s.clone();
-                async move { s.platform_poll_due(now(), 5).await.map(drop).map_err(|e| e.to_string()) }
+                async move { s.platform().poll_due(now(), 5).await.map(drop).map_err(|e| e.to_string()) }
             }
         }),
         job("alarms", Lane::Core, 5, 0, {
@@ -85,8 +85,8 @@ pub fn table(store: &Store, sms: reqwest::Client) -> Vec<Job> {
             move || {
                 let s = s.clone();
                 async move {
-                    let events = s.platform_evaluate_alarms(now()).await.map_err(|e| e.to_string())?;
-                    s.platform_enqueue_notifications(&events, now()).await.map(drop).map_err(|e| e.to_string())
+                    let events = s.platform().evaluate_alarms(now()).await.map_err(|e| e.to_string())?;
+                    s.platform().enqueue_notifications(&events, now()).await.map(drop).map_err(|e| e.to_string())
                 }
             }
         }),
@@ -115,7 +115,7 @@ pub fn table(store: &Store, sms: reqwest::Client) -> Vec<Job> {
             let s = s.clone();
             move || {
                 let s = s.clone();
-                async move { s.platform_freeze_due(now()).await.map(drop).map_err(|e| e.to_string()) }
+                async move { s.platform().freeze_due(now()).await.map(drop).map_err(|e| e.to_string()) }
             }
         }),
         // Keyed per period: checking every five minutes charges each fee once.
@@ -123,7 +123,7 @@ pub fn table(store: &Store, sms: reqwest::Client) -> Vec<Job> {
             let s = s.clone();
             move || {
                 let s = s.clone();
-                async move { s.platform_charge_monthly_fees(now()).await.map(drop).map_err(|e| e.to_string()) }
+                async move { s.platform().charge_monthly_fees(now()).await.map(drop).map_err(|e| e.to_string()) }
             }
         }),
         job("unpaid orders", Lane::Payments, 5, 0, {

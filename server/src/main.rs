@@ -86,6 +86,10 @@ pub(crate) struct SecurityArgs {
     /// GraphQL requests per minute and principal (per address when anonymous).
     #[arg(long, env = "VOLTLEDGER__SECURITY__REQUESTS_PER_MINUTE", default_value_t = 1_200)]
     requests_per_minute: u64,
+    /// Logins (and other secret checks) per client address in 15 minutes, successful ones
+    /// included; raise it when many operators share one address (an office behind NAT).
+    #[arg(long, env = "VOLTLEDGER__SECURITY__LOGIN_ATTEMPTS_PER_ADDRESS", default_value_t = 30)]
+    login_attempts_per_address: u64,
 }
 
 #[derive(Subcommand)]
@@ -277,7 +281,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Broker { command: BrokerCommand::MosquittoPasswd { common, bridge_password } } => {
             let store = common.store().await?;
             store.migrate().await?;
-            for line in store.platform_mosquitto_passwords(bridge_password.as_deref()).await? {
+            for line in store.platform().mosquitto_passwords(bridge_password.as_deref()).await? {
                 println!("{line}");
             }
         }
@@ -295,7 +299,8 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 let (password, generated) = password_or_generated(&admin_username, admin_password)?;
                 let hash = server::api::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
                 let id = store
-                    .platform_create_tenant_with_admin(&name, &slug, &time_zone, &admin_username, &hash)
+                    .platform()
+                    .create_tenant_with_admin(&name, &slug, &time_zone, &admin_username, &hash)
                     .await
                     .context("creating the tenant")?;
                 println!("tenant {id}\nadmin username: {admin_username}");
@@ -305,18 +310,18 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
             TenantCommand::List { common } => {
                 let store = common.store().await?;
-                for t in store.platform_tenants().await? {
+                for t in store.platform().tenants().await? {
                     println!("{}\t{}\t{}\t{}", t.id, t.slug, t.status, t.name);
                 }
             }
             TenantCommand::Suspend { common, slug } => {
                 let store = common.store().await?;
-                let t = store.platform_set_tenant_status(&slug, "SUSPENDED").await.with_context(|| format!("suspending {slug}"))?;
+                let t = store.platform().set_tenant_status(&slug, "SUSPENDED").await.with_context(|| format!("suspending {slug}"))?;
                 println!("{}\t{}\t{}", t.id, t.slug, t.status);
             }
             TenantCommand::Reactivate { common, slug } => {
                 let store = common.store().await?;
-                let t = store.platform_set_tenant_status(&slug, "ACTIVE").await.with_context(|| format!("reactivating {slug}"))?;
+                let t = store.platform().set_tenant_status(&slug, "ACTIVE").await.with_context(|| format!("reactivating {slug}"))?;
                 println!("{}\t{}\t{}", t.id, t.slug, t.status);
             }
         },
@@ -357,6 +362,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 no_graphiql: security.no_graphiql,
                 internal_token: security.internal_token,
                 requests_per_minute: security.requests_per_minute,
+                login_attempts_per_address: security.login_attempts_per_address,
             };
             let settings = Settings {
                 data_dir: common.data_dir.clone(),
@@ -385,9 +391,9 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             std::fs::create_dir_all(&common.data_dir)?;
             let store = common.store().await?;
             store.migrate().await?;
-            let id = match store.platform_tenant_by_slug(&tenant).await? {
+            let id = match store.platform().tenant_by_slug(&tenant).await? {
                 Some(t) => t.id,
-                None => store.platform_create_tenant("Simulated fleet", &tenant, "Asia/Shanghai").await?,
+                None => store.platform().create_tenant("Simulated fleet", &tenant, "Asia/Shanghai").await?,
             };
             let t = store.tenant(id);
             let plan = server::fleet::FleetPlan {
@@ -445,7 +451,7 @@ pub(crate) fn password_or_generated(username: &str, given: Option<String>) -> an
 }
 
 pub(crate) async fn tenant_store(store: &Store, slug: String) -> anyhow::Result<server::store::TenantStore> {
-    let t = store.platform_tenant_by_slug(&slug).await?.with_context(|| format!("no tenant {slug}"))?;
+    let t = store.platform().tenant_by_slug(&slug).await?.with_context(|| format!("no tenant {slug}"))?;
     Ok(store.tenant(t.id))
 }
 
@@ -458,9 +464,9 @@ pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     if settings.demo {
         let store = app.store.clone();
-        let id = match store.platform_tenant_by_slug("demo").await? {
+        let id = match store.platform().tenant_by_slug("demo").await? {
             Some(t) => t.id,
-            None => store.platform_create_tenant("Demo Property Co.", "demo", "Asia/Shanghai").await?,
+            None => store.platform().create_tenant("Demo Property Co.", "demo", "Asia/Shanghai").await?,
         };
         let t = store.tenant(id.clone());
         let admin_password = format!("Demo-{}", &data_secret(&settings.data_dir, "demo-admin.secret")?[..16]);
@@ -560,7 +566,7 @@ async fn demo_wechat(t: &server::store::TenantStore, seed: &str) -> anyhow::Resu
 /// (sub-merchant) per demo property, so customers' recharges can be paid end to end.
 async fn demo_wechat_pay(store: &Store, t: &server::store::TenantStore, http: std::net::SocketAddr) -> anyhow::Result<String> {
     use server::pay::standin::{StandInConfig, WechatPayStandIn};
-    if store.platform_payment_provider().await?.is_some_and(|p| !p.api_base.starts_with("http://127.0.0.1")) {
+    if store.platform().payment_provider().await?.is_some_and(|p| !p.api_base.starts_with("http://127.0.0.1")) {
         return Ok(String::new());
     }
     let properties = t.properties().await?;
@@ -595,7 +601,7 @@ async fn demo_wechat_pay(store: &Store, t: &server::store::TenantStore, http: st
         api_base: standin.base.clone(),
         notify_url: format!("http://127.0.0.1:{}/pay/wechat/notify", http.port()),
     };
-    store.platform_set_payment_provider(&provider).await?;
+    store.platform().set_payment_provider(&provider).await?;
     // The stand-in's server task runs as long as the process.
     Ok(format!(
         "WeChat Pay stand-in at {base} (service provider 1900000100, {} payees); pay an order as the user: POST {base}/standin/pay?out_trade_no=…\n",

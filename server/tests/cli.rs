@@ -235,7 +235,7 @@ fn serve_runs_the_demo_and_simulate_drives_a_fleet_into_it() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let readings = rt.block_on(async {
         let store = server::store::Store::connect(&server::app::default_database_url(&dir)).await.unwrap();
-        let t = store.platform_tenant_by_slug("sim-cli").await.unwrap().expect("simulate made its tenant");
+        let t = store.platform().tenant_by_slug("sim-cli").await.unwrap().expect("simulate made its tenant");
         store.tenant(t.id).reading_count().await.unwrap()
     });
     assert!(readings > 0, "no reading of the simulated fleet was stored");

@@ -143,8 +143,8 @@ async fn phase_loss_and_a_silent_meter_raise_alarms_that_clear_when_the_conditio
     // The meter goes silent: lost, alarmed; heard again: cleared.
     handle.set_faults(address, Faults { silent: true, ..Default::default() });
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    app.app.store.platform_sweep_link_state(chrono::Utc::now() + chrono::Duration::days(1)).await.unwrap();
-    app.app.store.platform_evaluate_alarms(chrono::Utc::now()).await.unwrap();
+    app.app.store.platform().sweep_link_state(chrono::Utc::now() + chrono::Duration::days(1)).await.unwrap();
+    app.app.store.platform().evaluate_alarms(chrono::Utc::now()).await.unwrap();
     assert!(has(&admin, "METER_LOST", &meter), "{:?}", active(&admin, true));
     handle.set_faults(address, Faults::default());
     let back = TestApp::eventually(Duration::from_secs(30), || {
@@ -195,8 +195,8 @@ async fn a_lost_gateway_folds_its_meters_lost_alarms() {
     .await;
     assert!(online, "the gateway's meters reported");
     // The gateway and its meters fall silent.
-    app.app.store.platform_sweep_link_state(chrono::Utc::now() + chrono::Duration::days(1)).await.unwrap();
-    app.app.store.platform_evaluate_alarms(chrono::Utc::now()).await.unwrap();
+    app.app.store.platform().sweep_link_state(chrono::Utc::now() + chrono::Duration::days(1)).await.unwrap();
+    app.app.store.platform().evaluate_alarms(chrono::Utc::now()).await.unwrap();
     let top = active(&admin, false);
     let gateway_alarm: Vec<&Value> = top.iter().filter(|a| a["kind"] == "GATEWAY_LOST").collect();
     assert_eq!(gateway_alarm.len(), 1, "{top:?}");
@@ -210,7 +210,7 @@ async fn a_lost_gateway_folds_its_meters_lost_alarms() {
     admin.ok("mutation($i: ID!) { acknowledgeAlarm(id: $i) { id } }", json!({"i": gateway_alarm[0]["id"]}));
     assert!(active(&admin, true).iter().all(|a| a["acknowledgedAt"].is_string()));
     // Evaluating again changes nothing.
-    app.app.store.platform_evaluate_alarms(chrono::Utc::now()).await.unwrap();
+    app.app.store.platform().evaluate_alarms(chrono::Utc::now()).await.unwrap();
     assert_eq!(active(&admin, true).len(), 4);
 }
 

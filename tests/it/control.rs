@@ -152,7 +152,7 @@ async fn an_exhausted_account_trips_the_simulated_relay_and_a_recharge_closes_it
     // A lost meter's commands wait, and go out when it is heard from again (F36).
     handle.set_faults(address, mqtt_bridge::simulator::Faults { silent: true, ..Default::default() });
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    app.app.store.platform_sweep_link_state(chrono::Utc::now() + chrono::Duration::days(1)).await.unwrap();
+    app.app.store.platform().sweep_link_state(chrono::Utc::now() + chrono::Duration::days(1)).await.unwrap();
     let close = op("mutation($m: ID!) { closeMeter(input: {meterId: $m}) { id } }")["closeMeter"]["id"].clone();
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(command_status(&close).as_deref(), Some("QUEUED"), "nothing is sent to a lost meter");

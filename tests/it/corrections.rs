@@ -157,7 +157,7 @@ async fn a_backlog_settled_at_once_raises_every_balance_alarm_and_queues_its_mes
     let queued = admin.ok("{ notifications(first: 50) { alarmKind } }", json!({}))["notifications"].clone();
     assert!(queued.as_array().unwrap().iter().any(|n| n["alarmKind"] == "BALANCE_RESTORED"), "{queued}");
     // The sweep agrees with what the transactions did: nothing new, nothing cleared.
-    let events = app.app.store.platform_evaluate_alarms(chrono::Utc::now()).await.unwrap();
+    let events = app.app.store.platform().evaluate_alarms(chrono::Utc::now()).await.unwrap();
     assert!(events.iter().all(|e| e.tenant_id != admin.tenant.to_string()), "{events:?}");
 }
 

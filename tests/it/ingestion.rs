@@ -186,7 +186,7 @@ async fn simulated_meters_and_a_gateway_publish_and_every_value_is_visible_exact
     // Silence longer than the tenant allows (3 × 30 min by default) marks meters and the gateway
     // lost; the next reading brings a meter back.
     let later = Utc::now() + chrono::Duration::minutes(91);
-    assert!(app.app.store.platform_sweep_link_state(later).await.unwrap() >= fleet.meters.len() as u64);
+    assert!(app.app.store.platform().sweep_link_state(later).await.unwrap() >= fleet.meters.len() as u64);
     let lost = admin.ok("{ meters(filter: {status: LOST}) { total } gateways { items { linkState } } }", json!({}));
     assert_eq!(lost["meters"]["total"], fleet.meters.len());
     assert_eq!(lost["gateways"]["items"][0]["linkState"], "LOST");

@@ -140,7 +140,7 @@ async fn populate(app: &TestApp, b: &Admin) {
 async fn fingerprint(app: &TestApp, b: &Admin) -> BTreeMap<String, Vec<String>> {
     let store = &app.app.store;
     let mut out = BTreeMap::new();
-    for (table, _) in store.platform_tenant_tables().await.unwrap() {
+    for (table, _) in store.platform().tenant_tables().await.unwrap() {
         if [
             "audit_log",
             "alarms",
@@ -157,7 +157,7 @@ async fn fingerprint(app: &TestApp, b: &Admin) -> BTreeMap<String, Vec<String>> 
         {
             continue;
         }
-        out.insert(table.clone(), store.platform_tenant_rows(&table, &b.tenant).await.unwrap());
+        out.insert(table.clone(), store.platform().tenant_rows(&table, &b.tenant).await.unwrap());
     }
     out
 }
@@ -172,11 +172,11 @@ async fn every_field_taking_an_id_treats_another_tenants_ids_as_missing() {
     // One id from every table of B that has ids.
     let store = &app.app.store;
     let mut b_ids: Vec<(String, String)> = Vec::new();
-    for (table, cols) in store.platform_tenant_tables().await.unwrap() {
+    for (table, cols) in store.platform().tenant_tables().await.unwrap() {
         if !cols.iter().any(|c| c == "id") {
             continue;
         }
-        let rows = store.platform_tenant_rows(&table, &b.tenant).await.unwrap();
+        let rows = store.platform().tenant_rows(&table, &b.tenant).await.unwrap();
         if let Some(id) =
             rows.first().and_then(|r| serde_json::from_str::<Value>(r).ok()).and_then(|r| r["id"].as_str().map(str::to_string))
         {
@@ -283,7 +283,7 @@ async fn on_postgres_row_level_security_holds_a_transaction_to_its_tenant() {
     let b = app.admin("rls-b").await;
     a.ok(r#"mutation { createProperty(input: {name: "A Mall"}) { id } }"#, json!({}));
     b.ok(r#"mutation { createProperty(input: {name: "B Mall"}) { id } }"#, json!({}));
-    assert_eq!(app.app.store.platform_database_role().await.unwrap(), server::store::APP_ROLE, "the application runs behind the wall");
+    assert_eq!(app.app.store.platform().database_role().await.unwrap(), server::store::APP_ROLE, "the application runs behind the wall");
 
     let db = Database::connect(app.database.clone()).await.unwrap();
     let q = |sql: &str| Statement::from_string(DbBackend::Postgres, sql.to_string());

@@ -83,7 +83,7 @@ async fn on_mosquitto_a_device_may_use_only_its_own_topics() {
 
     let dir = app.data_dir.join("mosquitto");
     std::fs::create_dir_all(&dir).unwrap();
-    let lines = app.app.store.platform_mosquitto_passwords(Some("bridge-secret")).await.unwrap();
+    let lines = app.app.store.platform().mosquitto_passwords(Some("bridge-secret")).await.unwrap();
     assert!(lines.iter().any(|l| l.starts_with(&format!("{}:$7$101$", a.0))));
     std::fs::write(dir.join("passwd"), lines.join("\n") + "\n").unwrap();
     let acl = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/mosquitto/acl")).unwrap();

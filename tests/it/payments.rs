@@ -46,7 +46,8 @@ async fn with_provider(app: &TestApp) -> (WechatPayStandIn, String) {
     .unwrap();
     app.app
         .store
-        .platform_set_payment_provider(&PaymentProvider {
+        .platform()
+        .set_payment_provider(&PaymentProvider {
             sp_mchid: SP_MCHID.into(),
             sp_appid: SP_APPID.into(),
             serial: SERIAL.into(),
@@ -278,7 +279,7 @@ async fn a_customer_recharges_through_wechat_pay_and_is_credited_once() {
     for d in open.as_array().unwrap().iter().filter(|d| d["payeeId"] == o["payeeId"]) {
         s.admin.ok("mutation($id: ID!) { resolvePaymentDifference(id: $id, resolution: \"refunded\") { state } }", json!({"id": d["id"]}));
     }
-    s.app.app.store.platform_evaluate_alarms(chrono::Utc::now()).await.unwrap();
+    s.app.app.store.platform().evaluate_alarms(chrono::Utc::now()).await.unwrap();
     let active = s.admin.ok("{ alarms(activeOnly: true, kind: \"PAYMENT_DIFFERENCE\") { subjectId } }", json!({}))["alarms"].clone();
     assert_eq!(active, json!([{"subjectId": o2["payeeId"]}]), "East cleared, West still open");
 
@@ -381,9 +382,9 @@ async fn forged_stale_foreign_and_tampered_notifications_are_refused_and_change_
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_order_signed_with_the_wrong_key_is_refused_by_wechat_pay() {
     let s = setup().await;
-    let mut provider = s.app.app.store.platform_payment_provider().await.unwrap().unwrap();
+    let mut provider = s.app.app.store.platform().payment_provider().await.unwrap().unwrap();
     provider.private_key_pem = generate_key_pair().unwrap().0;
-    s.app.app.store.platform_set_payment_provider(&provider).await.unwrap();
+    s.app.app.store.platform().set_payment_provider(&provider).await.unwrap();
     let v = graphql(
         s.app.app.http_addr,
         Some(&s.customer),
@@ -595,7 +596,7 @@ async fn reconciliation_finds_planted_differences_per_payee() {
         admin.ok(r#"{ alarms(activeOnly: true, kind: "PAYMENT_DIFFERENCE") { subjectKind subjectId severity } }"#, json!({}))["alarms"]
             .clone()
     };
-    s.app.app.store.platform_evaluate_alarms(chrono::Utc::now()).await.unwrap();
+    s.app.app.store.platform().evaluate_alarms(chrono::Utc::now()).await.unwrap();
     assert_eq!(difference(&s.admin), json!([{"subjectKind": "PAYEE", "subjectId": payee("East"), "severity": "MAJOR"}]));
     let tomorrow_noon =
         chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().succ_opt().unwrap().and_hms_opt(12, 0, 0).unwrap();
@@ -615,7 +616,7 @@ async fn reconciliation_finds_planted_differences_per_payee() {
     assert_eq!(notify(&s, &h, &body), 204);
     let r = run(payee("East"));
     assert_eq!(r["discrepancies"], json!([]), "{r}");
-    s.app.app.store.platform_evaluate_alarms(chrono::Utc::now()).await.unwrap();
+    s.app.app.store.platform().evaluate_alarms(chrono::Utc::now()).await.unwrap();
     assert_eq!(difference(&s.admin), json!([]));
     s.pay.stop().await;
 }

@@ -144,8 +144,8 @@ async fn a_suspended_tenant_is_refused_everywhere_until_reactivated() {
         received_at: chrono::Utc::now(),
         values: Readings { energy_total: Some(rust_decimal::Decimal::new(1_000, 2)), ..Readings::default() },
     };
-    let slug = app.app.store.platform_tenants().await.unwrap().into_iter().find(|t| t.id == admin.tenant).unwrap().slug;
-    let t = app.app.store.platform_set_tenant_status(&slug, "SUSPENDED").await.unwrap();
+    let slug = app.app.store.platform().tenants().await.unwrap().into_iter().find(|t| t.id == admin.tenant).unwrap().slug;
+    let t = app.app.store.platform().set_tenant_status(&slug, "SUSPENDED").await.unwrap();
     assert_eq!(t.status, "SUSPENDED");
 
     let e = admin.fails("{ meters { total } }", json!({}));
@@ -157,9 +157,9 @@ async fn a_suspended_tenant_is_refused_everywhere_until_reactivated() {
     assert_eq!((report.stored, report.unknown), (0, 1), "its frames are refused");
     assert_eq!(other.ok("{ properties { id } }", json!({}))["properties"], json!([]), "other tenants are unaffected");
 
-    app.app.store.platform_set_tenant_status(&slug, "ACTIVE").await.unwrap();
+    app.app.store.platform().set_tenant_status(&slug, "ACTIVE").await.unwrap();
     assert_eq!(admin.ok("{ properties { id } }", json!({}))["properties"].as_array().unwrap().len(), 1, "nothing was deleted");
     assert!(app.app.store.check_device(&user, &user, &password));
     assert_eq!(app.app.store.store_readings(vec![reading(5)]).await.unwrap().stored, 1);
-    assert!(app.app.store.platform_set_tenant_status("no-such-tenant", "SUSPENDED").await.is_err());
+    assert!(app.app.store.platform().set_tenant_status("no-such-tenant", "SUSPENDED").await.is_err());
 }

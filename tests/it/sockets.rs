@@ -116,12 +116,12 @@ async fn an_open_socket_follows_the_session_logout_disable_role_change_and_suspe
 
     // A suspended tenant: the administrator's socket closes.
     let mut suspended = open(addr, &app.session(&admin.tenant, "admin").await).await;
-    app.app.store.platform_set_tenant_status(&admin.slug, "SUSPENDED").await.unwrap();
+    app.app.store.platform().set_tenant_status(&admin.slug, "SUSPENDED").await.unwrap();
     app.app.store.reload_caches().await.unwrap();
     assert_eq!(closed_within(&mut suspended, Duration::from_secs(8)).await, Some(4401));
 
     // A socket that never identified itself gets nothing.
-    app.app.store.platform_set_tenant_status(&admin.slug, "ACTIVE").await.unwrap();
+    app.app.store.platform().set_tenant_status(&admin.slug, "ACTIVE").await.unwrap();
     app.app.store.reload_caches().await.unwrap();
     let mut anonymous = open(addr, "not-a-token").await;
     assert_eq!(error_code(&ask(&mut anonymous, "1", "{ meters { total } }").await), "UNAUTHENTICATED");

@@ -129,7 +129,7 @@ impl TestApp {
         let hash = admin_hash();
         let store = &self.app.store;
         let tenant =
-            store.platform_create_tenant_with_admin(&format!("Tenant {slug}"), &slug, "Asia/Shanghai", "admin", &hash).await.unwrap();
+            store.platform().create_tenant_with_admin(&format!("Tenant {slug}"), &slug, "Asia/Shanghai", "admin", &hash).await.unwrap();
         let token = self.session(&tenant, "admin").await;
         Admin { http: self.app.http_addr, token, tenant, slug }
     }

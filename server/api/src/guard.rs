@@ -470,7 +470,7 @@ impl Extension for GuardExtension {
                 outcome,
                 source,
             };
-            if let Err(e) = platform.platform_record_audit(&record).await {
+            if let Err(e) = platform.platform().record_audit(&record).await {
                 tracing::error!(cause = %e, action = %record.action, "platform audit record not written");
             }
             return result;

@@ -228,7 +228,7 @@ async fn healthz() -> HttpResponse {
 }
 
 async fn readyz(state: web::Data<HttpState>) -> HttpResponse {
-    match state.store.platform_tenants().await {
+    match state.store.platform().tenants().await {
         Ok(_) => HttpResponse::Ok().body("ready"),
         Err(_) => HttpResponse::ServiceUnavailable().body("database unavailable"),
     }

@@ -113,7 +113,7 @@ async fn login(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<L
     }
     let denied = || refuse(StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS", "wrong company, username or password");
     let password = body.password.clone();
-    let tenant = match state.store.platform_tenant_by_slug(&body.tenant).await {
+    let tenant = match state.store.platform().tenant_by_slug(&body.tenant).await {
         Ok(t) => t,
         Err(e) => return internal(e),
     };
@@ -171,7 +171,7 @@ async fn refresh(state: web::Data<HttpState>, http: HttpRequest, body: web::Json
     if let Err(t) = state.throttle.attempt("refresh", "", &src).await {
         return HttpResponse::TooManyRequests().insert_header(("Retry-After", t.retry_after_s.to_string())).finish();
     }
-    match state.store.platform_refresh(&body.refresh_token, Utc::now()).await {
+    match state.store.platform().refresh(&body.refresh_token, Utc::now()).await {
         Ok(Refresh::Rotated { tenant, session, token }) => {
             let kind = if session.principal_kind == "customer" { Kind::Customer } else { Kind::Operator };
             audit(&state.store.tenant(tenant.clone()), &session.principal_kind, (&session.principal_id, ""), "refresh", "OK", &src).await;
@@ -239,7 +239,7 @@ async fn client_token(
             .insert_header(("Retry-After", t.retry_after_s.to_string()))
             .json(json!({"error": "slow_down"}));
     }
-    let found = match state.store.platform_park_client(&body.client_id).await {
+    let found = match state.store.platform().park_client(&body.client_id).await {
         Ok(f) => f,
         Err(e) => return internal(e),
     };
@@ -295,7 +295,7 @@ async fn wechat_login(state: web::Data<HttpState>, http: HttpRequest, body: web:
     if let Err(t) = state.throttle.attempt("wechat", "", &src).await {
         return HttpResponse::TooManyRequests().insert_header(("Retry-After", t.retry_after_s.to_string())).finish();
     }
-    let tenant = match state.store.platform_tenant_by_slug(&body.tenant).await {
+    let tenant = match state.store.platform().tenant_by_slug(&body.tenant).await {
         Ok(Some(t)) if t.status == "ACTIVE" => t,
         Ok(Some(_)) => return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "the tenant is suspended"),
         Ok(None) => return refuse(StatusCode::NOT_FOUND, "NOT_FOUND", "no such tenant"),

@@ -453,7 +453,7 @@ impl PayQuery {
     /// The SaaS operator: the WeChat Pay service-provider account (secrets never shown).
     async fn payment_provider(&self, ctx: &Context<'_>) -> Res<Option<PaymentProviderView>> {
         let store = ctx.data::<store::Store>().map_err(|_| err(ApiError::Unauthenticated))?;
-        Ok(store.platform_payment_provider().await.map_err(err)?.map(Into::into))
+        Ok(store.platform().payment_provider().await.map_err(err)?.map(Into::into))
     }
 
     /// Payee merchant accounts (收款账户).
@@ -548,7 +548,7 @@ impl PayMutation {
     async fn set_payment_provider(&self, ctx: &Context<'_>, input: PaymentProviderInput) -> Res<PaymentProviderView> {
         let store = ctx.data::<store::Store>().map_err(|_| err(ApiError::Unauthenticated))?;
         let provider = provider_from_input(input).map_err(err)?;
-        store.platform_set_payment_provider(&provider).await.map_err(err)?;
+        store.platform().set_payment_provider(&provider).await.map_err(err)?;
         Ok(provider.into())
     }
 
@@ -639,7 +639,7 @@ impl PayMutation {
     async fn refresh_provider_certificates(&self, ctx: &Context<'_>) -> Res<PaymentProviderView> {
         let store = ctx.data::<store::Store>().map_err(|_| err(ApiError::Unauthenticated))?;
         connectors::pay::certificates::refresh_provider(store, Utc::now().timestamp()).await.map_err(|e| err(ApiError::Conflict(e)))?;
-        let p = store.platform_payment_provider().await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
+        let p = store.platform().payment_provider().await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
         Ok(p.into())
     }
 

@@ -62,7 +62,7 @@ impl PlatformQuery {
     /// The SaaS operator: its own actions and refusals, newest first (平台操作日志).
     async fn platform_audit_log(&self, ctx: &Context<'_>, #[graphql(default = 100)] first: i32) -> Res<Vec<PlatformAuditEntry>> {
         let store = ctx.data::<Store>().map_err(|_| err(ApiError::Unauthenticated))?;
-        let rows = store.platform_audit_log(first.clamp(1, 1000) as u64).await.map_err(err)?;
+        let rows = store.platform().audit_log(first.clamp(1, 1000) as u64).await.map_err(err)?;
         Ok(rows
             .into_iter()
             .map(|r| PlatformAuditEntry {
@@ -80,7 +80,7 @@ impl PlatformQuery {
     /// The SaaS operator: every tenant (租户列表).
     async fn platform_tenants(&self, ctx: &Context<'_>) -> Res<Vec<PlatformTenant>> {
         let store = ctx.data::<Store>().map_err(|_| err(ApiError::Unauthenticated))?;
-        Ok(store.platform_tenants().await.map_err(err)?.into_iter().map(Into::into).collect())
+        Ok(store.platform().tenants().await.map_err(err)?.into_iter().map(Into::into).collect())
     }
 }
 
@@ -108,7 +108,8 @@ impl PlatformMutation {
             ))
         })?;
         let id = store
-            .platform_create_tenant_with_admin(input.name.trim(), &input.slug, &input.time_zone, &input.admin_username, &hash)
+            .platform()
+            .create_tenant_with_admin(input.name.trim(), &input.slug, &input.time_zone, &input.admin_username, &hash)
             .await
             .map_err(|e| match e {
                 store::StoreError::Conflict(_) | store::StoreError::Duplicate => err(Invalid::new("slug", "already taken")),
@@ -121,12 +122,12 @@ impl PlatformMutation {
     /// The SaaS operator: suspends a tenant; its users, devices and clients are refused.
     async fn suspend_tenant(&self, ctx: &Context<'_>, input: TenantSlugInput) -> Res<PlatformTenant> {
         let store = ctx.data::<Store>().map_err(|_| err(ApiError::Unauthenticated))?;
-        store.platform_set_tenant_status(&input.slug, "SUSPENDED").await.map_err(err).map(Into::into)
+        store.platform().set_tenant_status(&input.slug, "SUSPENDED").await.map_err(err).map(Into::into)
     }
 
     /// The SaaS operator: reactivates a suspended tenant.
     async fn reactivate_tenant(&self, ctx: &Context<'_>, input: TenantSlugInput) -> Res<PlatformTenant> {
         let store = ctx.data::<Store>().map_err(|_| err(ApiError::Unauthenticated))?;
-        store.platform_set_tenant_status(&input.slug, "ACTIVE").await.map_err(err).map(Into::into)
+        store.platform().set_tenant_status(&input.slug, "ACTIVE").await.map_err(err).map(Into::into)
     }
 }

@@ -19,7 +19,7 @@ pub(crate) fn fail(status: StatusCode, message: &str) -> HttpResponse {
 /// `POST /pay/wechat/notify`: WeChat Pay's notifications for the platform's service-provider
 /// account (partner payees).
 pub(crate) async fn wechat_notify(state: web::Data<HttpState>, http: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let merchant = match state.store.platform_payment_provider().await {
+    let merchant = match state.store.platform().payment_provider().await {
         Ok(Some(p)) => Merchant::partner(&p),
         Ok(None) => return fail(StatusCode::SERVICE_UNAVAILABLE, "payments are not configured"),
         Err(e) => {
@@ -44,7 +44,7 @@ pub(crate) async fn wechat_notify_direct(
     payee: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let found = match state.store.platform_payee(&payee).await {
+    let found = match state.store.platform().payee(&payee).await {
         Ok(Some((tenant, p))) if p.mode == "DIRECT" => state.store.tenant(tenant).payee_credentials(&p.id, "WECHAT").await,
         Ok(_) => return fail(StatusCode::NOT_FOUND, "no such payee"),
         Err(e) => Err(e),
@@ -106,7 +106,7 @@ pub(crate) async fn wechat_event(
         Ok(t) => t,
         Err(e) => return fail(StatusCode::BAD_REQUEST, &format!("malformed transaction: {e}")),
     };
-    let order = match state.store.platform_order_by_trade_no(&transaction.out_trade_no).await {
+    let order = match state.store.platform().order_by_trade_no(&transaction.out_trade_no).await {
         Ok(Some(o)) if payee.is_none_or(|p| p == o.payee_id) => o,
         Ok(_) => return fail(StatusCode::BAD_REQUEST, "no such order"),
         Err(e) => {
@@ -142,7 +142,7 @@ pub(crate) async fn refund_notice(state: &HttpState, merchant: &Merchant, payee:
         Ok(n) => n,
         Err(e) => return fail(StatusCode::BAD_REQUEST, &format!("malformed refund: {e}")),
     };
-    let refund = match state.store.platform_refund_by_no(&notice.out_refund_no).await {
+    let refund = match state.store.platform().refund_by_no(&notice.out_refund_no).await {
         Ok(Some(r)) => r,
         Ok(None) => return fail(StatusCode::BAD_REQUEST, "no such refund"),
         Err(e) => {
@@ -195,7 +195,7 @@ pub(crate) async fn alipay_notify(state: web::Data<HttpState>, body: web::Bytes)
         return alipay_answer(StatusCode::BAD_REQUEST, "failure");
     };
     let no = params.iter().find(|(k, _)| k == "out_trade_no").map(|(_, v)| v.clone()).unwrap_or_default();
-    let order = match state.store.platform_order_by_trade_no(&no).await {
+    let order = match state.store.platform().order_by_trade_no(&no).await {
         Ok(Some(o)) if o.channel == "ALIPAY" => o,
         Ok(_) => return alipay_answer(StatusCode::BAD_REQUEST, "failure"),
         Err(e) => {

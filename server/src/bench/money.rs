@@ -22,7 +22,7 @@ async fn fresh_tenant(database_url: Option<String>) -> anyhow::Result<(TenantSto
     };
     let store = Store::connect(&url).await?;
     store.migrate().await?;
-    let id = store.platform_create_tenant("Bench", "bench", "Asia/Shanghai").await?;
+    let id = store.platform().create_tenant("Bench", "bench", "Asia/Shanghai").await?;
     let backend = if url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
     Ok((store.tenant(id), backend.to_string(), dir))
 }

@@ -79,7 +79,7 @@ pub(super) async fn setup_fleet(target: &Target, devices: usize, accounts: bool)
     };
     let app = Application::build(&settings).await?.spawn();
     let slug = format!("bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let id = app.store.platform_create_tenant("Bench", &slug, "Asia/Shanghai").await?;
+    let id = app.store.platform().create_tenant("Bench", &slug, "Asia/Shanghai").await?;
     let tenant = app.store.tenant(id);
     let started = Instant::now();
     // A distinct address prefix per run keeps several runs apart on a shared broker.
@@ -87,7 +87,7 @@ pub(super) async fn setup_fleet(target: &Target, devices: usize, accounts: bool)
     provision(&tenant, FleetPlan { meters: devices, gateways: 0, per_gateway: 1, address_prefix: prefix, accounts }).await?;
     // Fresh statistics, as autovacuum would have them on a running system: plans cached
     // while the tables were empty would otherwise scan 10,000 × 10,000 rows.
-    app.store.platform_analyze().await?;
+    app.store.platform().analyze().await?;
     let sims = sim_devices(&tenant, "bench").await?;
     eprintln!("provisioned {} devices in {:.1} s", sims.len(), started.elapsed().as_secs_f64());
     let file = dir.join("devices.tsv");

@@ -238,9 +238,16 @@ pub(crate) fn alarm_row(r: &sea_orm::QueryResult) -> Result<AlarmRow> {
 }
 
 impl Store {
+    /// Live alarm changes of every tenant (the API filters by the subscriber's tenant).
+    pub fn alarm_events(&self) -> tokio::sync::broadcast::Receiver<AlarmEvent> {
+        self.alarm_events.subscribe()
+    }
+}
+
+impl super::PlatformStore {
     /// Evaluates every rule for every tenant: raises alarms whose condition holds and that are
     /// not active yet, clears active ones whose condition ended. Returns the changes.
-    pub async fn platform_evaluate_alarms(&self, now: DateTime<Utc>) -> Result<Vec<AlarmEvent>> {
+    pub async fn evaluate_alarms(&self, now: DateTime<Utc>) -> Result<Vec<AlarmEvent>> {
         let b = self.backend();
         let mut events = Vec::new();
         for rule in rules() {
@@ -301,11 +308,6 @@ impl Store {
             let _ = self.alarm_events.send(e.clone());
         }
         Ok(events)
-    }
-
-    /// Live alarm changes of every tenant (the API filters by the subscriber's tenant).
-    pub fn alarm_events(&self) -> tokio::sync::broadcast::Receiver<AlarmEvent> {
-        self.alarm_events.subscribe()
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::identity::*;
 use super::sql::{Args, stmt};
-use super::{Result, Store, StoreError, TenantStore};
+use super::{Result, StoreError, TenantStore};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, QueryResult};
 
@@ -202,8 +202,8 @@ pub struct PlatformAuditRow {
     pub source: String,
 }
 
-impl Store {
-    pub async fn platform_record_audit(&self, a: &PlatformAuditRow) -> Result<()> {
+impl super::PlatformStore {
+    pub async fn record_audit(&self, a: &PlatformAuditRow) -> Result<()> {
         let sql = "INSERT INTO platform_audit (id, at, actor, action, subject_tenant, input, outcome, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         let args =
             Args::new().s(&a.id).t(a.at).s(&a.actor).s(&a.action).os(a.subject_tenant.clone()).s(&a.input).s(&a.outcome).s(&a.source);
@@ -212,7 +212,7 @@ impl Store {
     }
 
     /// The platform audit log, newest first.
-    pub async fn platform_audit_log(&self, limit: u64) -> Result<Vec<PlatformAuditRow>> {
+    pub async fn audit_log(&self, limit: u64) -> Result<Vec<PlatformAuditRow>> {
         let sql = format!(
             "SELECT id, at, actor, action, subject_tenant, input, outcome, source FROM platform_audit ORDER BY at DESC, id DESC LIMIT {}",
             limit.clamp(1, 1000)

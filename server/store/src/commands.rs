@@ -9,7 +9,7 @@ use sea_orm::ConnectionTrait;
 use super::money::{CommandRow, conflict, parse};
 use super::settle::insert_commands;
 use super::sql::{Args, stmt};
-use super::{Result, Store, StoreError, TenantStore};
+use super::{Result, StoreError, TenantStore};
 use domain::ids::*;
 
 /// When commands are re-sent, given up or expired.
@@ -39,14 +39,14 @@ pub struct DueCommand {
     pub tz: Tz,
 }
 
-impl Store {
+impl super::PlatformStore {
     /// Commands to send, at most [`DUE_PER_PASS`], relay commands first (a trip must not wait
     /// behind a batch of reads): queued ones, and sent ones unconfirmed after `retry_after`. Those
     /// already tried `max_attempts` times end `TIMED_OUT`; those queued longer than
     /// `expire_after` end `EXPIRED`; a meter that is `LOST` gets nothing until it is heard
     /// from again (F36: its commands wait and are replayed when it reconnects); a command
     /// queued for later (an automatic trip held in friendly hours) waits for its time.
-    pub async fn platform_commands_due(&self, now: DateTime<Utc>, policy: &DuePolicy) -> Result<Vec<DueCommand>> {
+    pub async fn commands_due(&self, now: DateTime<Utc>, policy: &DuePolicy) -> Result<Vec<DueCommand>> {
         let b = self.backend();
         let stale = now - policy.retry_after;
         let sql = "UPDATE commands SET status = 'TIMED_OUT' WHERE status IN ('SENT', 'ACKNOWLEDGED') AND sent_at < $1 AND attempts >= $2";
@@ -95,7 +95,7 @@ impl Store {
     /// parameter write 0x14, wallet purchase 0x03) sent to it and not yet answered becomes
     /// `ACKNOWLEDGED` — a write or purchase `CONFIRMED`, as the meter checked its MAC and
     /// counter before answering — or `FAILED` with the meter's error bits.
-    pub async fn platform_command_replied(
+    pub async fn command_replied(
         &self,
         tenant: &str,
         meter: &str,
@@ -138,7 +138,7 @@ impl Store {
     /// Claims a due command for one attempt: it becomes `SENT` with one more attempt, unless
     /// another server (or an earlier pass) took that attempt first — then false and this
     /// server leaves it alone, so no command goes on the wire twice for one attempt.
-    pub async fn platform_claim_command(&self, tenant: &str, id: &str, attempts: i64, now: DateTime<Utc>) -> Result<bool> {
+    pub async fn claim_command(&self, tenant: &str, id: &str, attempts: i64, now: DateTime<Utc>) -> Result<bool> {
         let sql = "UPDATE commands SET status = 'SENT', sent_at = $4, attempts = attempts + 1
                    WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND status IN ('QUEUED', 'SENT', 'ACKNOWLEDGED')";
         let args = Args::new().s(tenant).s(id).i(attempts).t(now);
@@ -146,7 +146,7 @@ impl Store {
     }
 
     /// Records when a claimed command went on the wire.
-    pub async fn platform_mark_sent(&self, tenant: &str, id: &str, now: DateTime<Utc>) -> Result<()> {
+    pub async fn mark_sent(&self, tenant: &str, id: &str, now: DateTime<Utc>) -> Result<()> {
         let sql = "UPDATE commands SET sent_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'SENT'";
         self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(id).t(now))).await?;
         Ok(())
@@ -154,7 +154,7 @@ impl Store {
 
     /// Gives back a claimed attempt that never reached the broker: the command is due again
     /// at once (`retry_at` lies before the retry window), its attempt not counted.
-    pub async fn platform_unclaim_command(&self, tenant: &str, id: &str, retry_at: DateTime<Utc>) -> Result<()> {
+    pub async fn unclaim_command(&self, tenant: &str, id: &str, retry_at: DateTime<Utc>) -> Result<()> {
         let sql = "UPDATE commands SET attempts = attempts - 1,
                      status = CASE WHEN attempts = 1 THEN 'QUEUED' ELSE status END,
                      sent_at = CASE WHEN attempts = 1 THEN NULL ELSE $3 END
@@ -164,7 +164,7 @@ impl Store {
     }
 
     /// Ends a command that cannot be sent (no device route, bad address).
-    pub async fn platform_mark_failed(&self, tenant: &str, id: &str, reason: &str) -> Result<()> {
+    pub async fn mark_failed(&self, tenant: &str, id: &str, reason: &str) -> Result<()> {
         let sql = "UPDATE commands SET status = 'FAILED', reason = reason || ' — ' || $3 WHERE tenant_id = $1 AND id = $2";
         self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(id).s(reason))).await?;
         Ok(())
@@ -174,7 +174,7 @@ impl Store {
     /// taken after the command was sent (by the meter's clock), and reads answered by a
     /// reading received after the request (the meter's clock has whole seconds only, so a
     /// prompt answer may carry a time just before the request's). Returns how many.
-    pub async fn platform_confirm_relays(&self, now: DateTime<Utc>) -> Result<u64> {
+    pub async fn confirm_relays(&self, now: DateTime<Utc>) -> Result<u64> {
         let sql = "UPDATE commands SET status = 'CONFIRMED', confirmed_at = $1
                    WHERE status IN ('SENT', 'ACKNOWLEDGED') AND kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF', 'READ') AND EXISTS (
                      SELECT 1 FROM meter_live l WHERE l.tenant_id = commands.tenant_id AND l.meter_id = commands.meter_id
@@ -187,7 +187,7 @@ impl Store {
 
     /// Confirms sent time syncs whose meter, heard from since, reports a clock within 30 s of
     /// when the platform received the reading. Returns how many.
-    pub async fn platform_confirm_time_syncs(&self, now: DateTime<Utc>) -> Result<u64> {
+    pub async fn confirm_time_syncs(&self, now: DateTime<Utc>) -> Result<u64> {
         let b = self.backend();
         let sql = "SELECT c.tenant_id, c.id, c.sent_at, l.read_at, l.last_seen_at FROM commands c
                    JOIN meter_live l ON l.tenant_id = c.tenant_id AND l.meter_id = c.meter_id

@@ -6,7 +6,7 @@ use super::audit::*;
 use super::registry::int;
 use super::scope::*;
 use super::sql::{Args, stmt};
-use super::{Result, Store, StoreError, TenantStore, hash_secret};
+use super::{Result, StoreError, TenantStore, hash_secret};
 use chrono::{DateTime, Duration, Utc};
 use domain::Invalid;
 use domain::access::{PermissionSet, builtin_roles};
@@ -168,10 +168,10 @@ pub(crate) const PARK_COLS: &str = "id, name, client_id, scopes, property_ids, c
 pub(crate) const AUDIT_COLS: &str =
     "id, at, actor_kind, actor_id, actor_name, action, target_id, input, before_state, after_state, outcome, source";
 
-impl Store {
+impl super::PlatformStore {
     /// Platform operation: a tenant with its built-in roles and a first administrator whose
     /// password hash is given.
-    pub async fn platform_create_tenant_with_admin(
+    pub async fn create_tenant_with_admin(
         &self,
         name: &str,
         slug: &str,
@@ -179,7 +179,7 @@ impl Store {
         admin_username: &str,
         admin_password_hash: &str,
     ) -> Result<TenantId> {
-        let id = self.platform_create_tenant(name, slug, time_zone).await?;
+        let id = self.platform().create_tenant(name, slug, time_zone).await?;
         let t = self.tenant(id.clone());
         let role_id = t.ensure_builtin_roles().await?;
         let admin = NewOperator {
@@ -194,7 +194,7 @@ impl Store {
     }
 
     /// A refresh token, wherever it belongs: rotate it, or detect its reuse.
-    pub async fn platform_refresh(&self, token: &str, now: DateTime<Utc>) -> Result<Refresh> {
+    pub async fn refresh(&self, token: &str, now: DateTime<Utc>) -> Result<Refresh> {
         let b = self.backend();
         let hash = hash_secret(token);
         let txn = super::begin_write(&self.db).await?;
@@ -249,7 +249,7 @@ impl Store {
     }
 
     /// Every table with a `tenant_id` column (for the isolation proofs).
-    pub async fn platform_tenant_tables(&self) -> Result<Vec<(String, Vec<String>)>> {
+    pub async fn tenant_tables(&self) -> Result<Vec<(String, Vec<String>)>> {
         let b = self.backend();
         let tables: Vec<String> = if b == DbBackend::Postgres {
             let sql = "SELECT DISTINCT table_name AS t FROM information_schema.columns WHERE column_name = 'tenant_id' AND table_schema = current_schema() ORDER BY 1";
@@ -275,8 +275,8 @@ impl Store {
     }
 
     /// Every row of a tenant in `table`, as sorted JSON texts (isolation proofs).
-    pub async fn platform_tenant_rows(&self, table: &str, tenant: &TenantId) -> Result<Vec<String>> {
-        let known = self.platform_tenant_tables().await?;
+    pub async fn tenant_rows(&self, table: &str, tenant: &TenantId) -> Result<Vec<String>> {
+        let known = self.platform().tenant_tables().await?;
         if !known.iter().any(|(t, _)| t == table) {
             return Err(StoreError::NotFound);
         }
@@ -288,7 +288,7 @@ impl Store {
     }
 
     /// A park client by its public client id: (tenant, row, secret hash).
-    pub async fn platform_park_client(&self, client_id: &str) -> Result<Option<(TenantId, ParkClientRow, String)>> {
+    pub async fn park_client(&self, client_id: &str) -> Result<Option<(TenantId, ParkClientRow, String)>> {
         let sql = format!("SELECT tenant_id, secret_hash, {PARK_COLS} FROM park_clients WHERE client_id = $1");
         let Some(r) = self.db.query_one_raw(stmt(self.backend(), &sql, Args::new().s(client_id))).await? else {
             return Ok(None);

@@ -353,7 +353,8 @@ impl ReadingSink for Store {
                 continue;
             }
             if let Err(e) = self
-                .platform_command_replied(route.tenant.as_str(), route.meter.as_str(), r.function, r.refused.as_deref(), r.received_at)
+                .platform()
+                .command_replied(route.tenant.as_str(), route.meter.as_str(), r.function, r.refused.as_deref(), r.received_at)
                 .await
             {
                 tracing::warn!(error = %e, "recording a command reply failed");

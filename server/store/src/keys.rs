@@ -121,15 +121,17 @@ impl Store {
         }
         Ok(key)
     }
+}
 
+impl super::PlatformStore {
     /// The 3DES key of the meter at `address` in `tenant`.
-    pub async fn platform_meter_key(&self, tenant: &str, address: Address) -> Result<Key> {
+    pub async fn meter_key(&self, tenant: &str, address: Address) -> Result<Key> {
         Ok(self.meter_master(tenant).await?.for_meter(address))
     }
 
     /// The next command counter of a meter (1, 2, …); every protected frame takes a new one,
     /// re-sends included, so the meter can refuse anything it has seen.
-    pub async fn platform_next_counter(&self, tenant: &str, meter: &str) -> Result<u32> {
+    pub async fn next_counter(&self, tenant: &str, meter: &str) -> Result<u32> {
         let sql = "INSERT INTO meter_counters (tenant_id, meter_id, counter) VALUES ($1, $2, 1)
                    ON CONFLICT (tenant_id, meter_id) DO UPDATE SET counter = meter_counters.counter + 1 RETURNING counter";
         let row = self.db.query_one_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(meter))).await?.ok_or(StoreError::NotFound)?;
@@ -151,7 +153,7 @@ impl TenantStore {
 
     /// The key a meter at `address` of this tenant holds (derived; no lookup).
     pub async fn key_for_address(&self, address: Address) -> Result<Key> {
-        self.store.platform_meter_key(self.tenant.as_str(), address).await
+        self.store.platform().meter_key(self.tenant.as_str(), address).await
     }
 }
 

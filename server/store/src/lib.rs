@@ -112,6 +112,26 @@ impl From<domain::Invalid> for StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// The platform's cross-tenant work — sweeps, routing, tenant administration, the SaaS
+/// operator's reads — on its own type, so code that reaches across tenants says so where it
+/// calls: `store.platform().tenants()`. Everything tenant-owned goes through [`TenantStore`].
+#[derive(Clone)]
+pub struct PlatformStore(Store);
+
+impl std::ops::Deref for PlatformStore {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        &self.0
+    }
+}
+
+impl Store {
+    /// The cross-tenant handle.
+    pub fn platform(&self) -> PlatformStore {
+        PlatformStore(self.clone())
+    }
+}
+
 /// Creates database `name` (letters, digits and `_`) on the PostgreSQL server of `url`: the
 /// benchmarks' fresh databases.
 pub async fn create_database(url: &str, name: &str) -> Result<()> {
@@ -251,13 +271,6 @@ impl Store {
         options
     }
 
-    /// Refreshes the planner's statistics (PostgreSQL `ANALYZE`, SQLite `ANALYZE`), e.g. after
-    /// a bulk load.
-    pub async fn platform_analyze(&self) -> Result<()> {
-        self.maintenance.as_ref().unwrap_or(&self.db).execute_unprepared("ANALYZE").await?;
-        Ok(())
-    }
-
     /// Sends decided commands to `port` from now on (the default keeps them in memory).
     pub fn set_command_port(&mut self, port: Arc<dyn CommandPort>) {
         self.commands = port;
@@ -292,13 +305,6 @@ impl Store {
         Ok(true)
     }
 
-    /// The database role statements run as (`voltledger_app` behind the wall on PostgreSQL).
-    pub async fn platform_database_role(&self) -> Result<String> {
-        let sql = if self.backend() == DbBackend::Postgres { "SELECT current_user::text AS r" } else { "SELECT 'sqlite' AS r" };
-        let row = self.db.query_one_raw(stmt(self.backend(), sql, Args::new())).await?.ok_or(StoreError::NotFound)?;
-        Ok(row.try_get("", "r")?)
-    }
-
     pub async fn migrate(&self) -> Result<()> {
         tenant_migrations::Migrator::up(&self.db, None).await?;
         self.reload_caches().await
@@ -307,41 +313,6 @@ impl Store {
     /// The handle every tenant-owned read and write goes through.
     pub fn tenant(&self, tenant: TenantId) -> TenantStore {
         TenantStore { store: self.clone(), tenant, scope: None, actor: None }
-    }
-
-    /// Platform operation: creates a tenant.
-    pub async fn platform_create_tenant(&self, name: &str, slug: &str, time_zone: &str) -> Result<TenantId> {
-        time_zone.parse::<Tz>().map_err(|_| StoreError::Conflict(format!("unknown time zone {time_zone}")))?;
-        let id = TenantId::from_uuid(uuid::Uuid::new_v4());
-        let txn = begin_write(&self.db).await?;
-        let sql = "INSERT INTO tenants (id, name, slug, time_zone, created_at) VALUES ($1, $2, $3, $4, $5)";
-        let args = Args::new().s(id.as_str()).s(name).s(slug).s(time_zone).t(Utc::now());
-        txn.execute_raw(stmt(self.backend(), sql, args)).await?;
-        for w in domain::control::default_friendly_windows() {
-            let sql = "INSERT INTO friendly_windows (tenant_id, id, name, weekdays, on_date, start_minute, end_minute) VALUES ($1, $2, $3, $4, NULL, $5, $6)";
-            let args = Args::new()
-                .s(id.as_str())
-                .s(domain::ids::WindowId::new_ordered().as_str())
-                .s(&w.name)
-                .i(i64::from(w.weekdays))
-                .i(i64::from(w.start_minute))
-                .i(i64::from(w.end_minute));
-            txn.execute_raw(stmt(self.backend(), sql, args)).await?;
-        }
-        txn.commit().await?;
-        Ok(id)
-    }
-
-    pub async fn platform_tenant_by_slug(&self, slug: &str) -> Result<Option<TenantRow>> {
-        let sql = "SELECT id, name, slug, time_zone, reading_interval_s, lost_after_intervals, status FROM tenants WHERE slug = $1";
-        let row = self.db.query_one_raw(stmt(self.backend(), sql, Args::new().s(slug))).await?;
-        row.map(|r| tenant_row(&r)).transpose()
-    }
-
-    pub async fn platform_tenants(&self) -> Result<Vec<TenantRow>> {
-        let sql = "SELECT id, name, slug, time_zone, reading_interval_s, lost_after_intervals, status FROM tenants ORDER BY slug";
-        let rows = self.db.query_all_raw(stmt(self.backend(), sql, Args::new())).await?;
-        rows.iter().map(tenant_row).collect()
     }
 
     /// Sets the broker login the bridge itself uses (never a device credential).
@@ -420,22 +391,6 @@ impl Store {
         self.caches.read().map(|c| !c.inactive.contains(tenant.as_str())).unwrap_or(false)
     }
 
-    /// Platform operation: suspends (`SUSPENDED`) or reactivates (`ACTIVE`) a tenant. While
-    /// suspended its tokens are refused (`FORBIDDEN`), its devices cannot log in to the
-    /// broker and their frames are refused; nothing is deleted.
-    pub async fn platform_set_tenant_status(&self, slug: &str, status: &str) -> Result<TenantRow> {
-        if status != "ACTIVE" && status != "SUSPENDED" {
-            return Err(StoreError::Conflict(format!("unknown tenant status {status}")));
-        }
-        let sql = "UPDATE tenants SET status = $2 WHERE slug = $1";
-        let done = self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(slug).s(status))).await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        self.reload_caches().await?;
-        self.platform_tenant_by_slug(slug).await?.ok_or(StoreError::NotFound)
-    }
-
     /// Refreshes one device's login and routes (after a registration), leaving the rest.
     pub(crate) async fn refresh_device(&self, username: &str) -> Result<()> {
         let fresh = self.load_caches(Some(username)).await?;
@@ -498,10 +453,77 @@ impl Store {
         }
         Ok(caches)
     }
+}
+
+impl PlatformStore {
+    /// Refreshes the planner's statistics (PostgreSQL `ANALYZE`, SQLite `ANALYZE`), e.g. after
+    /// a bulk load.
+    pub async fn analyze(&self) -> Result<()> {
+        self.maintenance.as_ref().unwrap_or(&self.db).execute_unprepared("ANALYZE").await?;
+        Ok(())
+    }
+
+    /// The database role statements run as (`voltledger_app` behind the wall on PostgreSQL).
+    pub async fn database_role(&self) -> Result<String> {
+        let sql = if self.backend() == DbBackend::Postgres { "SELECT current_user::text AS r" } else { "SELECT 'sqlite' AS r" };
+        let row = self.db.query_one_raw(stmt(self.backend(), sql, Args::new())).await?.ok_or(StoreError::NotFound)?;
+        Ok(row.try_get("", "r")?)
+    }
+
+    /// Platform operation: creates a tenant.
+    pub async fn create_tenant(&self, name: &str, slug: &str, time_zone: &str) -> Result<TenantId> {
+        time_zone.parse::<Tz>().map_err(|_| StoreError::Conflict(format!("unknown time zone {time_zone}")))?;
+        let id = TenantId::from_uuid(uuid::Uuid::new_v4());
+        let txn = begin_write(&self.db).await?;
+        let sql = "INSERT INTO tenants (id, name, slug, time_zone, created_at) VALUES ($1, $2, $3, $4, $5)";
+        let args = Args::new().s(id.as_str()).s(name).s(slug).s(time_zone).t(Utc::now());
+        txn.execute_raw(stmt(self.backend(), sql, args)).await?;
+        for w in domain::control::default_friendly_windows() {
+            let sql = "INSERT INTO friendly_windows (tenant_id, id, name, weekdays, on_date, start_minute, end_minute) VALUES ($1, $2, $3, $4, NULL, $5, $6)";
+            let args = Args::new()
+                .s(id.as_str())
+                .s(domain::ids::WindowId::new_ordered().as_str())
+                .s(&w.name)
+                .i(i64::from(w.weekdays))
+                .i(i64::from(w.start_minute))
+                .i(i64::from(w.end_minute));
+            txn.execute_raw(stmt(self.backend(), sql, args)).await?;
+        }
+        txn.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn tenant_by_slug(&self, slug: &str) -> Result<Option<TenantRow>> {
+        let sql = "SELECT id, name, slug, time_zone, reading_interval_s, lost_after_intervals, status FROM tenants WHERE slug = $1";
+        let row = self.db.query_one_raw(stmt(self.backend(), sql, Args::new().s(slug))).await?;
+        row.map(|r| tenant_row(&r)).transpose()
+    }
+
+    pub async fn tenants(&self) -> Result<Vec<TenantRow>> {
+        let sql = "SELECT id, name, slug, time_zone, reading_interval_s, lost_after_intervals, status FROM tenants ORDER BY slug";
+        let rows = self.db.query_all_raw(stmt(self.backend(), sql, Args::new())).await?;
+        rows.iter().map(tenant_row).collect()
+    }
+
+    /// Platform operation: suspends (`SUSPENDED`) or reactivates (`ACTIVE`) a tenant. While
+    /// suspended its tokens are refused (`FORBIDDEN`), its devices cannot log in to the
+    /// broker and their frames are refused; nothing is deleted.
+    pub async fn set_tenant_status(&self, slug: &str, status: &str) -> Result<TenantRow> {
+        if status != "ACTIVE" && status != "SUSPENDED" {
+            return Err(StoreError::Conflict(format!("unknown tenant status {status}")));
+        }
+        let sql = "UPDATE tenants SET status = $2 WHERE slug = $1";
+        let done = self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(slug).s(status))).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.reload_caches().await?;
+        self.platform().tenant_by_slug(slug).await?.ok_or(StoreError::NotFound)
+    }
 
     /// Platform operation: Mosquitto password-file lines (`username:$7$…`) of every active
     /// device login, plus the bridge's own when its secret is given.
-    pub async fn platform_mosquitto_passwords(&self, bridge_secret: Option<&str>) -> Result<Vec<String>> {
+    pub async fn mosquitto_passwords(&self, bridge_secret: Option<&str>) -> Result<Vec<String>> {
         let sql = "SELECT c.username, c.broker_hash FROM device_credentials c JOIN tenants t ON t.id = c.tenant_id
                    WHERE c.revoked_at IS NULL AND t.status = 'ACTIVE' AND c.broker_hash <> '' ORDER BY c.username";
         let rows = self.db.query_all_raw(stmt(self.backend(), sql, Args::new())).await?;
@@ -516,9 +538,9 @@ impl Store {
     }
 
     /// Runs the freezes that are due for every active tenant.
-    pub async fn platform_freeze_due(&self, now: DateTime<Utc>) -> Result<u64> {
+    pub async fn freeze_due(&self, now: DateTime<Utc>) -> Result<u64> {
         let mut n = 0;
-        for t in self.platform_tenants().await?.into_iter().filter(|t| t.status == "ACTIVE") {
+        for t in self.platform().tenants().await?.into_iter().filter(|t| t.status == "ACTIVE") {
             n += self.tenant(t.id).freeze_due(now).await?;
         }
         Ok(n)
@@ -526,9 +548,9 @@ impl Store {
 
     /// Charges every active tenant's prepaid accounts their monthly fees for the period that
     /// ended last (idempotent; see [`TenantStore::charge_monthly_fees`]).
-    pub async fn platform_charge_monthly_fees(&self, now: DateTime<Utc>) -> Result<usize> {
+    pub async fn charge_monthly_fees(&self, now: DateTime<Utc>) -> Result<usize> {
         let mut n = 0;
-        for t in self.platform_tenants().await?.into_iter().filter(|t| t.status == "ACTIVE") {
+        for t in self.platform().tenants().await?.into_iter().filter(|t| t.status == "ACTIVE") {
             // One tenant's trouble (a broken stored tariff) does not hold up the others.
             match self.tenant(t.id.clone()).charge_monthly_fees(now).await {
                 Ok(k) => n += k,
@@ -539,9 +561,9 @@ impl Store {
     }
 
     /// Marks meters and gateways lost when silent for longer than their tenant allows (F5).
-    pub async fn platform_sweep_link_state(&self, now: DateTime<Utc>) -> Result<u64> {
+    pub async fn sweep_link_state(&self, now: DateTime<Utc>) -> Result<u64> {
         let mut changed = 0;
-        for t in self.platform_tenants().await? {
+        for t in self.platform().tenants().await? {
             let cutoff = now - chrono::Duration::seconds(t.reading_interval_s.max(1) * t.lost_after_intervals.max(1));
             for table in ["meter_live", "gateways"] {
                 let sql =

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
 use super::sql::{Args, stmt};
-use super::{AlarmEvent, Result, Store, StoreError, TenantStore};
+use super::{AlarmEvent, Result, StoreError, TenantStore};
 use domain::ids::NotificationId;
 use domain::sms::{Provider, SmsAccount};
 
@@ -204,10 +204,10 @@ pub struct DueNotification {
     pub tz: chrono_tz::Tz,
 }
 
-impl Store {
+impl super::PlatformStore {
     /// Queues the messages of newly raised top-level alarms (see [`enqueue_messages`]), each
     /// alarm's in one transaction. Returns how many were queued.
-    pub async fn platform_enqueue_notifications(&self, events: &[AlarmEvent], now: DateTime<Utc>) -> Result<usize> {
+    pub async fn enqueue_notifications(&self, events: &[AlarmEvent], now: DateTime<Utc>) -> Result<usize> {
         let mut queued = 0;
         for e in events.iter().filter(|e| e.change == "RAISED") {
             let txn = super::begin_write(&self.db).await?;
@@ -225,7 +225,7 @@ impl Store {
     }
 
     /// Pending messages due now, with their tenant's SMS account (secret unwrapped).
-    pub async fn platform_notifications_due(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<DueNotification>> {
+    pub async fn notifications_due(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<DueNotification>> {
         let b = self.backend();
         let sql = format!(
             "SELECT n.tenant_id, n.{cols}, {settings}, t.time_zone FROM notifications n
@@ -264,7 +264,7 @@ impl Store {
     }
 
     /// Messages sent to a recipient since `since` (for the daily limit).
-    pub async fn platform_sent_to(&self, tenant: &str, recipient: &str, since: DateTime<Utc>) -> Result<i64> {
+    pub async fn sent_to(&self, tenant: &str, recipient: &str, since: DateTime<Utc>) -> Result<i64> {
         let sql = "SELECT COUNT(*) AS n FROM notifications WHERE tenant_id = $1 AND recipient = $2 AND status = 'SENT' AND sent_at >= $3";
         let r = self.db.query_one_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(recipient).t(since))).await?;
         r.map(|r| super::registry::int(&r, "n")).transpose().map(|n| n.unwrap_or(0))
@@ -274,13 +274,7 @@ impl Store {
     /// so another server (or another sweep) running at the same time skips it. False when
     /// someone else claimed it first or it is no longer due. A claim left by a crashed server
     /// simply expires and the message is tried again.
-    pub async fn platform_claim_notification(
-        &self,
-        tenant: &str,
-        id: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> Result<bool> {
+    pub async fn claim_notification(&self, tenant: &str, id: &str, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> Result<bool> {
         let sql = "UPDATE notifications SET next_attempt_at = $4
                    WHERE tenant_id = $1 AND id = $2 AND status = 'PENDING' AND next_attempt_at <= $3";
         let args = Args::new().s(tenant).s(id).t(now).t(lease_until);
@@ -288,7 +282,7 @@ impl Store {
     }
 
     /// Records the outcome of one delivery step.
-    pub async fn platform_notification_outcome(&self, tenant: &str, id: &str, o: &Outcome<'_>, now: DateTime<Utc>) -> Result<()> {
+    pub async fn notification_outcome(&self, tenant: &str, id: &str, o: &Outcome<'_>, now: DateTime<Utc>) -> Result<()> {
         let Outcome { status, error, provider_ref, attempted, next_attempt_at } = *o;
         let sql = "UPDATE notifications SET status = $3, last_error = $4, provider_ref = COALESCE($5, provider_ref),
                    attempts = attempts + $6, next_attempt_at = $7, sent_at = CASE WHEN $3 = 'SENT' THEN $8 ELSE sent_at END
@@ -368,9 +362,9 @@ impl TenantStore {
     }
 }
 
-impl Store {
+impl super::PlatformStore {
     /// WeChat messages due now with their tenant's mini-program.
-    pub async fn platform_wechat_due(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<DueWechat>> {
+    pub async fn wechat_due(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<DueWechat>> {
         let b = self.backend();
         let sql = format!(
             "SELECT n.tenant_id, n.{cols}, COALESCE(w.page, '') AS page FROM notifications n
@@ -391,7 +385,7 @@ impl Store {
     }
 
     /// WeChat said the customer has no subscription left: forget what we counted.
-    pub async fn platform_subscription_exhausted(&self, tenant: &str, openid: &str, template: &str) -> Result<()> {
+    pub async fn subscription_exhausted(&self, tenant: &str, openid: &str, template: &str) -> Result<()> {
         let sql = "UPDATE subscription_quotas SET remaining = 0 WHERE tenant_id = $1 AND openid = $2 AND template_id = $3";
         self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(openid).s(template))).await?;
         Ok(())

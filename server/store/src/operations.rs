@@ -9,7 +9,7 @@ use sea_orm::ConnectionTrait;
 
 use super::settle::insert_commands;
 use super::sql::{Args, stmt};
-use super::{CommandRow, Result, Store, StoreError, TenantStore};
+use super::{CommandRow, Result, StoreError, TenantStore};
 use domain::control::{FriendlyWindow, poll_budget};
 use domain::ids::{AreaId, BatchId, MeterId, PropertyId, WindowId};
 
@@ -237,12 +237,12 @@ impl TenantStore {
     }
 
     pub async fn friendly_windows(&self) -> Result<Vec<(WindowId, FriendlyWindow)>> {
-        self.store.friendly_windows_of(self.tenant.as_str()).await
+        self.store.platform().friendly_windows(self.tenant.as_str()).await
     }
 }
 
-impl Store {
-    pub async fn friendly_windows_of(&self, tenant: &str) -> Result<Vec<(WindowId, FriendlyWindow)>> {
+impl super::PlatformStore {
+    pub async fn friendly_windows(&self, tenant: &str) -> Result<Vec<(WindowId, FriendlyWindow)>> {
         let sql = "SELECT id, name, weekdays, on_date, start_minute, end_minute FROM friendly_windows WHERE tenant_id = $1 ORDER BY start_minute, id";
         let rows = self.db.query_all_raw(stmt(self.backend(), sql, Args::new().s(tenant))).await?;
         rows.iter()
@@ -266,7 +266,7 @@ impl Store {
 
     /// Holds an automatic trip until `until` (the end of the friendly hours): it is not due
     /// before, and does not expire meanwhile.
-    pub async fn platform_hold_command(&self, tenant: &str, id: &str, until: DateTime<Utc>) -> Result<()> {
+    pub async fn hold_command(&self, tenant: &str, id: &str, until: DateTime<Utc>) -> Result<()> {
         let sql = "UPDATE commands SET queued_at = $3, reason = CASE WHEN reason LIKE '%held in friendly hours%' THEN reason ELSE reason || ' — held in friendly hours' END
                    WHERE tenant_id = $1 AND id = $2 AND status = 'QUEUED'";
         self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(id).t(until))).await?;
@@ -278,10 +278,10 @@ impl Store {
     /// READ for the stalest ones, at most the budget that reads every meter once per interval
     /// when this runs every `sweep_s` seconds. Lost meters and meters with a read pending are
     /// skipped. Returns how many reads were queued.
-    pub async fn platform_poll_due(&self, now: DateTime<Utc>, sweep_s: u64) -> Result<usize> {
+    pub async fn poll_due(&self, now: DateTime<Utc>, sweep_s: u64) -> Result<usize> {
         let b = self.backend();
         let mut queued = 0;
-        for t in self.platform_tenants().await? {
+        for t in self.platform().tenants().await? {
             if t.status != "ACTIVE" {
                 continue;
             }

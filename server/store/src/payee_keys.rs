@@ -3,7 +3,7 @@
 
 use super::payments::*;
 use super::sql::{Args, stmt};
-use super::{Result, Store, StoreError, TenantStore};
+use super::{Result, StoreError, TenantStore};
 use chrono::{DateTime, Utc};
 use domain::ids::TenantId;
 use sea_orm::ConnectionTrait;
@@ -50,10 +50,10 @@ impl std::fmt::Debug for PayeeCredentials {
     }
 }
 
-impl Store {
+impl super::PlatformStore {
     /// A payee by id, whichever tenant it belongs to (a direct merchant's notification names
     /// its payee in the path): (tenant id, payee).
-    pub async fn platform_payee(&self, id: &str) -> Result<Option<(TenantId, PayeeRow)>> {
+    pub async fn payee(&self, id: &str) -> Result<Option<(TenantId, PayeeRow)>> {
         let sql = format!("SELECT tenant_id, {PAYEE_COLS} FROM payees WHERE id = $1 AND retired_at IS NULL");
         let Some(r) = self.db.query_one_raw(stmt(self.backend(), &sql, Args::new().s(id))).await? else { return Ok(None) };
         let tenant = TenantId::parse(&r.try_get::<String>("", "tenant_id")?).ok_or(StoreError::NotFound)?;

@@ -3,7 +3,7 @@
 
 use super::registry::int;
 use super::sql::{Args, stmt};
-use super::{Result, Store, StoreError, TenantStore};
+use super::{Result, StoreError, TenantStore};
 use chrono::{DateTime, Utc};
 use domain::ids::{AccountId, TenantId};
 use sea_orm::{ConnectionTrait, QueryResult};
@@ -110,9 +110,9 @@ pub(crate) fn order_row(r: &QueryResult) -> Result<OrderRow> {
 
 pub(crate) const PROVIDER_AAD: &str = "platform/WECHATPAY_PROVIDER/1";
 
-impl Store {
+impl super::PlatformStore {
     /// Platform operation: sets the service-provider account (secrets wrapped with the KEK).
-    pub async fn platform_set_payment_provider(&self, p: &PaymentProvider) -> Result<()> {
+    pub async fn set_payment_provider(&self, p: &PaymentProvider) -> Result<()> {
         let kek = self.kek()?;
         let key = kek.wrap(&format!("{PROVIDER_AAD}/key"), p.private_key_pem.as_bytes())?;
         let v3 = kek.wrap(&format!("{PROVIDER_AAD}/apiv3"), p.api_v3_key.as_bytes())?;
@@ -129,7 +129,7 @@ impl Store {
     }
 
     /// The service-provider account with its secrets opened (for WeChat calls only).
-    pub async fn platform_payment_provider(&self) -> Result<Option<PaymentProvider>> {
+    pub async fn payment_provider(&self) -> Result<Option<PaymentProvider>> {
         let sql = "SELECT sp_mchid, sp_appid, serial, wrapped_private_key, wrapped_api_v3_key, wechat_keys, api_base, notify_url FROM payment_provider WHERE id = 'wechat'";
         let Some(r) = self.db.query_one_raw(stmt(self.backend(), sql, Args::new())).await? else { return Ok(None) };
         let kek = self.kek()?;
@@ -149,12 +149,7 @@ impl Store {
     }
 
     /// Unpaid orders older than `created_before` not asked about since `checked_before`.
-    pub async fn platform_orders_to_check(
-        &self,
-        created_before: DateTime<Utc>,
-        checked_before: DateTime<Utc>,
-        limit: u64,
-    ) -> Result<Vec<OrderRow>> {
+    pub async fn orders_to_check(&self, created_before: DateTime<Utc>, checked_before: DateTime<Utc>, limit: u64) -> Result<Vec<OrderRow>> {
         let sql = format!(
             "SELECT {ORDER_COLS} FROM payment_orders WHERE state = 'CREATED' AND created_at < $1 AND (checked_at IS NULL OR checked_at < $2)
              ORDER BY created_at LIMIT {limit}"
@@ -167,20 +162,20 @@ impl Store {
             .collect()
     }
 
-    pub async fn platform_order_checked(&self, order: &OrderRow, now: DateTime<Utc>) -> Result<()> {
+    pub async fn order_checked(&self, order: &OrderRow, now: DateTime<Utc>) -> Result<()> {
         let sql = "UPDATE payment_orders SET checked_at = $3 WHERE tenant_id = $1 AND id = $2";
         self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(&order.tenant_id).s(&order.id).t(now))).await?;
         Ok(())
     }
 
-    pub async fn platform_order_closed(&self, order: &OrderRow) -> Result<()> {
+    pub async fn order_closed(&self, order: &OrderRow) -> Result<()> {
         let sql = "UPDATE payment_orders SET state = 'CLOSED' WHERE tenant_id = $1 AND id = $2 AND state = 'CREATED'";
         self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(&order.tenant_id).s(&order.id))).await?;
         Ok(())
     }
 
     /// An order by our order number, whichever tenant it belongs to (notifications).
-    pub async fn platform_order_by_trade_no(&self, out_trade_no: &str) -> Result<Option<OrderRow>> {
+    pub async fn order_by_trade_no(&self, out_trade_no: &str) -> Result<Option<OrderRow>> {
         let sql = format!("SELECT {ORDER_COLS} FROM payment_orders WHERE out_trade_no = $1");
         let row = self.db.query_one_raw(stmt(self.backend(), &sql, Args::new().s(out_trade_no))).await?;
         row.map(|r| order_row(&r)).transpose()
@@ -189,7 +184,7 @@ impl Store {
 
 impl TenantStore {
     pub async fn payment_provider(&self) -> Result<Option<PaymentProvider>> {
-        self.store.platform_payment_provider().await
+        self.store.platform().payment_provider().await
     }
 
     pub async fn create_payee(

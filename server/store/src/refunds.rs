@@ -4,7 +4,7 @@
 use super::payments::*;
 use super::registry::int;
 use super::sql::{Args, stmt};
-use super::{Result, Store, StoreError, TenantStore};
+use super::{Result, StoreError, TenantStore};
 use chrono::{DateTime, Utc};
 use domain::ids::AccountId;
 use sea_orm::{ConnectionTrait, QueryResult};
@@ -46,9 +46,9 @@ pub(crate) fn refund_row(r: &QueryResult) -> Result<RefundRow> {
     })
 }
 
-impl Store {
+impl super::PlatformStore {
     /// Refunds still PROCESSING after `created_before`, not asked about since `checked_before`.
-    pub async fn platform_refunds_to_check(
+    pub async fn refunds_to_check(
         &self,
         created_before: DateTime<Utc>,
         checked_before: DateTime<Utc>,
@@ -66,13 +66,13 @@ impl Store {
             .collect()
     }
 
-    pub async fn platform_refund_checked(&self, refund: &RefundRow, now: DateTime<Utc>) -> Result<()> {
+    pub async fn refund_checked(&self, refund: &RefundRow, now: DateTime<Utc>) -> Result<()> {
         let sql = "UPDATE payment_refunds SET checked_at = $3 WHERE tenant_id = $1 AND id = $2";
         self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(&refund.tenant_id).s(&refund.id).t(now))).await?;
         Ok(())
     }
 
-    pub async fn platform_refund_by_no(&self, out_refund_no: &str) -> Result<Option<RefundRow>> {
+    pub async fn refund_by_no(&self, out_refund_no: &str) -> Result<Option<RefundRow>> {
         let sql = format!("SELECT {REFUND_COLS} FROM payment_refunds WHERE out_refund_no = $1");
         let row = self.db.query_one_raw(stmt(self.backend(), &sql, Args::new().s(out_refund_no))).await?;
         row.map(|r| refund_row(&r)).transpose()

@@ -24,9 +24,9 @@ const CLAIM: chrono::Duration = chrono::Duration::minutes(2);
 /// Returns how many were sent.
 pub async fn deliver_due(store: &Store, client: &reqwest::Client, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut sent = 0;
-    for d in store.platform_notifications_due(now, 200).await? {
+    for d in store.platform().notifications_due(now, 200).await? {
         let (tenant, row) = (d.tenant_id.as_str(), &d.row);
-        if !store.platform_claim_notification(tenant, &row.id, now, now + CLAIM).await? {
+        if !store.platform().claim_notification(tenant, &row.id, now, now + CLAIM).await? {
             continue;
         }
         let local = now.with_timezone(&d.tz).naive_local();
@@ -38,13 +38,13 @@ pub async fn deliver_due(store: &Store, client: &reqwest::Client, now: DateTime<
                 attempted: false,
                 next_attempt_at: now + wait,
             };
-            store.platform_notification_outcome(tenant, &row.id, &o, now).await?;
+            store.platform().notification_outcome(tenant, &row.id, &o, now).await?;
             continue;
         }
-        if store.platform_sent_to(tenant, &row.recipient, now - chrono::Duration::hours(24)).await? >= d.daily_limit {
+        if store.platform().sent_to(tenant, &row.recipient, now - chrono::Duration::hours(24)).await? >= d.daily_limit {
             let why = format!("the recipient already had {} messages in 24 h", d.daily_limit);
             let o = Outcome { status: "SUPPRESSED", error: &why, provider_ref: None, attempted: false, next_attempt_at: now };
-            store.platform_notification_outcome(tenant, &row.id, &o, now).await?;
+            store.platform().notification_outcome(tenant, &row.id, &o, now).await?;
             continue;
         }
         let params: Vec<(String, String)> = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&row.params)
@@ -55,7 +55,8 @@ pub async fn deliver_due(store: &Store, client: &reqwest::Client, now: DateTime<
             Ok(reference) => {
                 sent += 1;
                 store
-                    .platform_notification_outcome(
+                    .platform()
+                    .notification_outcome(
                         tenant,
                         &row.id,
                         &Outcome { status: "SENT", error: "", provider_ref: Some(&reference), attempted: true, next_attempt_at: now },
@@ -69,7 +70,7 @@ pub async fn deliver_due(store: &Store, client: &reqwest::Client, now: DateTime<
             Err(SendError::Temporary(e)) => (String::from("PENDING"), e, now + chrono::Duration::seconds(30 << row.attempts.clamp(0, 10))),
         };
         let outcome = Outcome { status: &o.0, error: &o.1, provider_ref: None, attempted: true, next_attempt_at: o.2 };
-        store.platform_notification_outcome(tenant, &row.id, &outcome, now).await?;
+        store.platform().notification_outcome(tenant, &row.id, &outcome, now).await?;
     }
     Ok(sent)
 }
@@ -80,9 +81,9 @@ pub async fn deliver_due(store: &Store, client: &reqwest::Client, now: DateTime<
 pub async fn deliver_wechat_due(store: &Store, tokens: &crate::wechat::TokenCache, now: DateTime<Utc>) -> Result<usize, StoreError> {
     use crate::wechat::{WechatError, send_subscribe};
     let mut sent = 0;
-    for d in store.platform_wechat_due(now, 200).await? {
+    for d in store.platform().wechat_due(now, 200).await? {
         let (tenant, row, app) = (d.tenant_id.as_str(), &d.row, &d.app);
-        if !store.platform_claim_notification(tenant, &row.id, now, now + CLAIM).await? {
+        if !store.platform().claim_notification(tenant, &row.id, now, now + CLAIM).await? {
             continue;
         }
         let data: serde_json::Value = serde_json::from_str(&row.params).unwrap_or_default();
@@ -100,7 +101,7 @@ pub async fn deliver_wechat_due(store: &Store, tokens: &crate::wechat::TokenCach
                 ("SENT", String::new(), now)
             }
             Err(WechatError::Refused { errcode: 43101, errmsg }) => {
-                store.platform_subscription_exhausted(tenant, &row.recipient, &row.template_code).await?;
+                store.platform().subscription_exhausted(tenant, &row.recipient, &row.template_code).await?;
                 ("FAILED", format!("43101 {errmsg}"), now)
             }
             Err(WechatError::Refused { errcode: code @ (40003 | 40037 | 47003 | 41030), errmsg }) => {
@@ -118,7 +119,7 @@ pub async fn deliver_wechat_due(store: &Store, tokens: &crate::wechat::TokenCach
             }
         };
         let o = Outcome { status, error: &error, provider_ref: None, attempted: true, next_attempt_at: next };
-        store.platform_notification_outcome(tenant, &row.id, &o, now).await?;
+        store.platform().notification_outcome(tenant, &row.id, &o, now).await?;
     }
     Ok(sent)
 }

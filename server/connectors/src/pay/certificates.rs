@@ -60,7 +60,7 @@ pub fn uses_certificates(keys: &[(String, String)]) -> bool {
 
 /// Refreshes the platform's service-provider account: its key ids afterwards.
 pub async fn refresh_provider(store: &Store, now: i64) -> Result<Vec<String>, String> {
-    let mut p = store.platform_payment_provider().await.map_err(|e| e.to_string())?.ok_or("WeChat Pay is not configured")?;
+    let mut p = store.platform().payment_provider().await.map_err(|e| e.to_string())?.ok_or("WeChat Pay is not configured")?;
     let downloaded = download(&Merchant::partner(&p).map_err(|e| e.to_string())?).await.map_err(|e| e.to_string())?;
     let keys = merge(&p.wechat_keys, downloaded, now);
     if keys.is_empty() {
@@ -68,7 +68,7 @@ pub async fn refresh_provider(store: &Store, now: i64) -> Result<Vec<String>, St
     }
     if keys != p.wechat_keys {
         p.wechat_keys = keys;
-        store.platform_set_payment_provider(&p).await.map_err(|e| e.to_string())?;
+        store.platform().set_payment_provider(&p).await.map_err(|e| e.to_string())?;
     }
     Ok(p.wechat_keys.into_iter().map(|(k, _)| k).collect())
 }
@@ -92,7 +92,7 @@ pub async fn refresh_payee(t: &TenantStore, payee: &str, now: i64) -> Result<Vec
 /// certificate mode. Failures are logged and retried on the next pass.
 pub async fn refresh_all(store: &Store, now: i64) -> Result<usize, StoreError> {
     let mut refreshed = 0;
-    if let Some(p) = store.platform_payment_provider().await?
+    if let Some(p) = store.platform().payment_provider().await?
         && uses_certificates(&p.wechat_keys)
     {
         match refresh_provider(store, now).await {
@@ -100,7 +100,7 @@ pub async fn refresh_all(store: &Store, now: i64) -> Result<usize, StoreError> {
             Err(e) => tracing::warn!(cause = %e, "refreshing the provider's platform certificates failed"),
         }
     }
-    for tenant in store.platform_tenants().await?.into_iter().filter(|t| t.status == "ACTIVE") {
+    for tenant in store.platform().tenants().await?.into_iter().filter(|t| t.status == "ACTIVE") {
         let t = store.tenant(tenant.id.clone());
         for payee in t.payees().await?.into_iter().filter(|p| p.mode == "DIRECT") {
             let Some(c) = t.payee_credentials(&payee.id, "WECHAT").await? else { continue };

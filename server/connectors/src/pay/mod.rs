@@ -572,8 +572,8 @@ pub const NOTIFY_WINDOW: chrono::Duration = chrono::Duration::minutes(5);
 /// is asked at most once a minute.
 pub async fn sweep_pending(store: &store::Store, now: chrono::DateTime<chrono::Utc>) -> Result<usize, store::StoreError> {
     let mut settled = 0;
-    for order in store.platform_orders_to_check(now - NOTIFY_WINDOW, now - chrono::Duration::minutes(1), 50).await? {
-        store.platform_order_checked(&order, now).await?;
+    for order in store.platform().orders_to_check(now - NOTIFY_WINDOW, now - chrono::Duration::minutes(1), 50).await? {
+        store.platform().order_checked(&order, now).await?;
         let t = store.tenant(store::order_tenant(&order)?);
         match query_any(&t, &order).await {
             Ok(Queried::Paid(tx, paid_at)) => {
@@ -583,17 +583,17 @@ pub async fn sweep_pending(store: &store::Store, now: chrono::DateTime<chrono::U
             Ok(Queried::Mismatch) => {
                 tracing::error!(order = %order.out_trade_no, "queried payment does not match its order; left for reconciliation")
             }
-            Ok(Queried::Closed) => store.platform_order_closed(&order).await?,
+            Ok(Queried::Closed) => store.platform().order_closed(&order).await?,
             Ok(Queried::Unpaid) if order.expires_at <= now => match close_any(&t, &order).await {
-                Ok(()) => store.platform_order_closed(&order).await?,
+                Ok(()) => store.platform().order_closed(&order).await?,
                 Err(e) => tracing::warn!(order = %order.out_trade_no, cause = %e, "closing an expired order failed"),
             },
             Ok(Queried::Unpaid) => {}
             Err(e) => tracing::warn!(order = %order.out_trade_no, cause = %e, "order query failed"),
         }
     }
-    for refund in store.platform_refunds_to_check(now - NOTIFY_WINDOW, now - chrono::Duration::minutes(1), 50).await? {
-        store.platform_refund_checked(&refund, now).await?;
+    for refund in store.platform().refunds_to_check(now - NOTIFY_WINDOW, now - chrono::Duration::minutes(1), 50).await? {
+        store.platform().refund_checked(&refund, now).await?;
         let Some(tenant) = domain::ids::TenantId::parse(&refund.tenant_id) else { continue };
         let t = store.tenant(tenant);
         let Some(order) = t.order_by_id(&refund.order_id).await? else { continue };

@@ -201,7 +201,7 @@ pub async fn reconcile_payee(
 /// next pass.
 pub async fn reconcile_yesterday(store: &store::Store, now: chrono::DateTime<chrono::Utc>) -> Result<usize, store::StoreError> {
     let mut done = 0;
-    for tenant in store.platform_tenants().await?.into_iter().filter(|t| t.status == "ACTIVE") {
+    for tenant in store.platform().tenants().await?.into_iter().filter(|t| t.status == "ACTIVE") {
         let tz: chrono_tz::Tz = tenant.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
         let local = now.with_timezone(&tz);
         if local.time() < chrono::NaiveTime::from_hms_opt(10, 30, 0).unwrap_or_default() {
