@@ -261,3 +261,23 @@ fn bench_copy_follows_the_readings_schema() {
     assert!(ok, "{stderr}");
     assert!(out.contains("5000 rows in"), "{out}");
 }
+
+#[test]
+fn platform_operator_create_and_reset_password_print_once_and_refuse_what_is_wrong() {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let dir = std::env::temp_dir().join(format!("voltledger-cli-console-{}-{nanos}", std::process::id()));
+    let data = dir.to_string_lossy().to_string();
+    let (ok, out, stderr) = voltledger(&["platform-operator", "create", "--data-dir", &data, "--username", "ops"]);
+    assert!(ok, "{stderr}");
+    assert!(out.contains("\tops") && out.contains("password: "), "a generated password is printed once: {out}");
+    let (ok, _, stderr) = voltledger(&["platform-operator", "create", "--data-dir", &data, "--username", "ops"]);
+    assert!(!ok, "the name is taken: {stderr}");
+    let (ok, _, stderr) = voltledger(&["platform-operator", "create", "--data-dir", &data, "--username", "weak", "--password", "short"]);
+    assert!(!ok && !stderr.is_empty(), "a weak password is refused");
+    let (ok, out, stderr) =
+        voltledger(&["platform-operator", "reset-password", "--data-dir", &data, "--username", "ops", "--password", "Console-Pass-2026!"]);
+    assert!(ok && out.contains("password reset for ops") && !out.contains("password: "), "{stderr}");
+    let (ok, _, stderr) = voltledger(&["platform-operator", "reset-password", "--data-dir", &data, "--username", "nobody"]);
+    assert!(!ok && stderr.contains("no platform operator nobody"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
