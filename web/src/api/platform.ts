@@ -32,7 +32,9 @@ function save(s: PlatformSession | null) {
   else localStorage.removeItem(PLATFORM_KEY)
 }
 
-type Listener = (s: PlatformSession | null) => void
+/** Why a session ended without a logout: expired (or revoked), or refused as not the platform's. */
+export type EndReason = 'expired' | 'refused'
+type Listener = (s: PlatformSession | null, reason: EndReason) => void
 const listeners = new Set<Listener>()
 let timer: ReturnType<typeof setTimeout> | undefined
 
@@ -42,10 +44,10 @@ export function onPlatformSession(l: Listener): () => void {
   return () => listeners.delete(l)
 }
 
-function set(s: PlatformSession | null) {
+function set(s: PlatformSession | null, reason: EndReason = 'expired') {
   save(s)
   schedule(s)
-  listeners.forEach((l) => l(s))
+  listeners.forEach((l) => l(s, reason))
 }
 
 function schedule(s: PlatformSession | null) {
@@ -61,7 +63,7 @@ if (typeof window !== 'undefined') {
     if (e.key !== PLATFORM_KEY) return
     const s = loadPlatform()
     schedule(s)
-    listeners.forEach((l) => l(s))
+    listeners.forEach((l) => l(s, 'expired'))
   })
   schedule(loadPlatform())
 }
@@ -147,6 +149,9 @@ export async function platformRequest<TResult, TVariables>(
   }
   const errors: ServerError[] = (body.errors ?? []).map((e) => ({ message: e.message, code: e.extensions?.code ?? 'ERROR', field: e.extensions?.field, path: e.path }))
   if (errors.some((e) => e.code === 'UNAUTHENTICATED')) set(null)
+  // Every console operation is the platform's: FORBIDDEN means the token is not a platform
+  // operator's (a tenant operator's token put in the console's place), so the session ends.
+  else if (errors.some((e) => e.code === 'FORBIDDEN')) set(null, 'refused')
   if (errors.length > 0) throw new GraphQLRequestError(errors)
   if (!body.data) throw new GraphQLRequestError([{ message: 'empty answer', code: 'INTERNAL' }])
   return body.data

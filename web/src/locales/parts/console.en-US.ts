@@ -4,6 +4,7 @@ export default {
     brand: 'VoltLedger Platform console',
     menu: { tenants: 'Tenants', provider: 'Payment provider', health: 'Platform health', audit: 'Platform audit log' },
     login: {
+      refused: 'That session is not a platform operator\'s and was refused; sign in with a platform account',
       title: 'Platform console sign-in', subtitle: 'For the SaaS operator; property companies sign in with their company code', invalid: 'Wrong username or password',
       disabled: 'This platform account is disabled', expired: 'Your platform session has expired; please sign in again', notTenant: 'A property company operator?',
       toPortal: 'Company sign-in',

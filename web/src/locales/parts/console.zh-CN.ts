@@ -4,6 +4,7 @@ export default {
     brand: 'VoltLedger 平台运营',
     menu: { tenants: '租户管理', provider: '支付服务商', health: '平台健康', audit: '平台操作日志' },
     login: {
+      refused: '该登录不是平台运营账号，已被平台拒绝，请用平台运营账号登录',
       title: '平台运营登录', subtitle: 'SaaS 平台运营方专用，物业公司请使用公司登录', invalid: '用户名或密码错误', disabled: '该平台运营账号已停用',
       expired: '平台登录已过期，请重新登录', notTenant: '物业公司操作员？', toPortal: '前往公司登录',
     },
