@@ -38,7 +38,7 @@ export default {
       healthz: 'The process is alive (healthz)', readyz: 'Ready for requests: database and other dependencies up (readyz)', up: 'OK', down: 'Failing',
     },
     audit: {
-      search: 'Actor, action, tenant, outcome or source', latest: 'Latest {n}', hint: 'Times in {zone}; expand a row for its arguments (secrets blanked)', none: 'No actions recorded yet',
+      search: 'Actor, action, tenant or outcome', latest: 'Latest {n}', hint: 'Times in {zone}; expand a row for its arguments (secrets blanked)', none: 'No actions recorded yet',
       at: 'Time', actor: 'Actor', action: 'Action', tenant: 'Tenant', outcome: 'Outcome', input: 'Arguments', source: 'Source address', filtered: 'Showing {n} of the {total} loaded',
     },
   },

@@ -35,7 +35,7 @@ export default {
       healthz: '进程存活（healthz）', readyz: '可以接收请求：数据库等依赖就绪（readyz）', up: '正常', down: '异常',
     },
     audit: {
-      search: '操作人、操作、租户、结果或来源', latest: '最近 {n} 条', hint: '时间为 {zone}；展开一行查看参数（已隐去密钥）', none: '暂无操作记录',
+      search: '操作人、操作、租户或结果', latest: '最近 {n} 条', hint: '时间为 {zone}；展开一行查看参数（已隐去密钥）', none: '暂无操作记录',
       at: '时间', actor: '操作人', action: '操作', tenant: '租户', outcome: '结果', input: '参数', source: '来源地址', filtered: '已载入的 {total} 条中显示 {n} 条',
     },
   },
