@@ -5,6 +5,58 @@ use super::*;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
+pub(crate) enum PlatformOperatorCommand {
+    /// Add a SaaS operator; prints a generated password once unless one is given.
+    Create {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "VOLTLEDGER_OPERATOR_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// A new password; their console sessions end.
+    ResetPassword {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "VOLTLEDGER_OPERATOR_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+pub(crate) async fn platform_operator(command: PlatformOperatorCommand) -> anyhow::Result<()> {
+    match command {
+        PlatformOperatorCommand::Create { common, username, password } => {
+            let store = common.store().await?;
+            store.migrate().await?;
+            let (password, generated) = password_or_generated(&username, password)?;
+            let hash = server::api::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+            let op =
+                store.platform().create_operator(&username, &hash, chrono::Utc::now()).await.context("creating the platform operator")?;
+            println!("platform operator {}\t{}", op.id, op.username);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        PlatformOperatorCommand::ResetPassword { common, username, password } => {
+            let store = common.store().await?;
+            let (password, generated) = password_or_generated(&username, password)?;
+            let hash = server::api::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+            if !store.platform().set_operator_password(&username, &hash, chrono::Utc::now()).await? {
+                anyhow::bail!("no platform operator {username}");
+            }
+            println!("password reset for {username}; their console sessions have ended");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Subcommand)]
 pub(crate) enum TenantCommand {
     /// Create a tenant and print its id and an administrator token.
     Create {

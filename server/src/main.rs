@@ -153,6 +153,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: OperatorCommand,
     },
+    /// The SaaS operators who sign in to the platform console (`/console`).
+    PlatformOperator {
+        #[command(subcommand)]
+        command: PlatformOperatorCommand,
+    },
     /// Park-platform API clients of a tenant.
     ParkClient {
         #[command(subcommand)]
@@ -331,6 +336,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             println!("{token}");
         }
         Command::Operator { command } => operator(command).await?,
+        Command::PlatformOperator { command } => platform_operator(command).await?,
         Command::ParkClient { command } => park_client(command).await?,
         Command::Device { command } => device(command).await?,
         Command::AuditExport { common, tenant, from, to } => {
@@ -482,6 +488,11 @@ pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
             };
             t.create_operator(&admin).await?;
         }
+        let console_password = format!("Saas-{}", &data_secret(&settings.data_dir, "demo-platform.secret")?[..16]);
+        if store.platform().operator_by_name("saas").await?.is_none() {
+            let hash = server::api::auth::hash_password(&console_password).map_err(anyhow::Error::msg)?;
+            store.platform().create_operator("saas", &hash, chrono::Utc::now()).await?;
+        }
         let plan =
             server::fleet::FleetPlan { meters: settings.demo_meters, gateways: 2, per_gateway: 40, address_prefix: 100, accounts: true };
         server::fleet::provision(&t, plan).await?;
@@ -489,9 +500,11 @@ pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
         let devices = server::fleet::sim_devices(&t, &seed).await?;
         banner += &format!(
             "demo tenant {id}: {} devices simulated every {}s\n\
-             log in: POST /auth/login {{\"tenant\":\"demo\",\"username\":\"admin\",\"password\":\"{admin_password}\"}}\n",
+             log in: POST /auth/login {{\"tenant\":\"demo\",\"username\":\"admin\",\"password\":\"{admin_password}\"}}\n\
+             platform console: http://{}/console (username saas, password {console_password})\n",
             devices.len(),
-            settings.demo_interval.as_secs()
+            settings.demo_interval.as_secs(),
+            app.http_addr
         );
         let cfg = mqtt_bridge::simulator::SimConfig {
             broker: app.broker.clone(),

@@ -15,6 +15,7 @@ mod m0005_payments;
 mod m0006_payee_credentials;
 mod m0007_corrections;
 mod m0008_desk;
+mod m0009_console;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_payee_credentials::Migration),
             Box::new(m0007_corrections::Migration),
             Box::new(m0008_desk::Migration),
+            Box::new(m0009_console::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 mod alarms;
 mod billing;
 mod broker;
+mod console;
 mod control;
 mod corrections;
 mod desk;

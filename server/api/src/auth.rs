@@ -223,8 +223,12 @@ pub enum Principal {
         scopes: Vec<ParkScope>,
         properties: Vec<String>,
     },
-    /// The SaaS operator (tenants only).
-    Admin,
+    /// The SaaS operator (tenants only): a console login (`id` its operator id, `name` its
+    /// username) or a CLI token (`platform-admin`).
+    Admin {
+        id: String,
+        name: String,
+    },
 }
 
 impl Principal {
@@ -233,7 +237,7 @@ impl Principal {
             Principal::Operator { .. } => "operator",
             Principal::Customer { .. } => "customer",
             Principal::Park { .. } => "park",
-            Principal::Admin => "admin",
+            Principal::Admin { .. } => "admin",
         }
     }
 
@@ -243,7 +247,7 @@ impl Principal {
             Principal::Operator { id, username, .. } => (id.clone(), username.clone()),
             Principal::Customer { openid, customer, .. } => (openid.clone(), customer.clone().unwrap_or_default()),
             Principal::Park { client, name, .. } => (client.clone(), name.clone()),
-            Principal::Admin => ("platform-admin".into(), "platform admin".into()),
+            Principal::Admin { id, name } => (id.clone(), name.clone()),
         }
     }
 }
@@ -258,13 +262,30 @@ pub enum Authenticated {
     Suspended,
 }
 
+/// The subject of SaaS-operator tokens minted by the CLI (`voltledger admin-token`).
+pub const CLI_ADMIN: &str = "platform-admin";
+
 /// Resolves a bearer token: signature, expiry, kind, tenant state, then the live session,
 /// operator, client or binding behind it. `None` for anything not valid.
 pub async fn authenticate(store: &Store, keys: &TokenKeys, token: &str) -> Option<Authenticated> {
     let claims = keys.verify(token)?;
     if claims.kind == Kind::Admin {
-        return (claims.tid.is_none() && claims.sub == "platform-admin")
-            .then_some(Authenticated::Principal(Box::new(Principal::Admin), None));
+        if claims.tid.is_some() {
+            return None;
+        }
+        let name = match claims.sid.as_deref() {
+            // A token minted by `voltledger admin-token` on the server itself.
+            None if claims.sub == CLI_ADMIN => CLI_ADMIN.to_string(),
+            None => return None,
+            // A console login: its session must still be open and its operator active.
+            Some(session) => store
+                .platform()
+                .console_session_live(session, &claims.sub, Utc::now())
+                .await
+                .map_err(|e| tracing::error!(cause = %e, "console session lookup failed"))
+                .ok()??,
+        };
+        return Some(Authenticated::Principal(Box::new(Principal::Admin { id: claims.sub, name }), None));
     }
     let tenant = TenantId::parse(claims.tid.as_deref()?)?;
     if !store.tenant_active(&tenant) {

@@ -86,7 +86,7 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
         ("Query", "rechargeOrders") => AccountOwner,
         ("Query", "parkBills") => Park(ParkScope::BillsRead),
         ("Query", "parkDailyEnergy") => Park(ParkScope::EnergyRead),
-        ("Query", "platformTenants" | "paymentProvider" | "platformAuditLog") => Admin,
+        ("Query", "platformTenants" | "paymentProvider" | "platformAuditLog" | "platformHealth") => Admin,
         (
             "Mutation",
             "createProperty"
@@ -309,7 +309,7 @@ pub async fn admit(
     let denied = || ApiError::Forbidden(format!("your role does not allow {field}"));
     match (rule, principal) {
         (Rule::Anyone, _) => Ok(()),
-        (Rule::Admin, Principal::Admin) => Ok(()),
+        (Rule::Admin, Principal::Admin { .. }) => Ok(()),
         (Rule::Customer | Rule::AccountOwner, Principal::Customer { .. }) => Ok(()),
         (Rule::Park(scope), Principal::Park { scopes, .. }) => {
             if scopes.contains(&scope) {
@@ -449,7 +449,7 @@ impl Extension for GuardExtension {
             return Err(refuse(refused));
         }
         // The SaaS operator's mutations go to the platform audit log.
-        if let (Some(Principal::Admin), "Mutation", Some(platform)) = (principal, root, ctx.data_opt::<store::Store>()) {
+        if let (Some(admin @ Principal::Admin { .. }), "Mutation", Some(platform)) = (principal, root, ctx.data_opt::<store::Store>()) {
             let result = next.run(ctx, info).await;
             let outcome = match &result {
                 Ok(_) => "OK".to_string(),
@@ -463,7 +463,7 @@ impl Extension for GuardExtension {
             let record = store::PlatformAuditRow {
                 id: uuid::Uuid::new_v4().to_string(),
                 at: Utc::now(),
-                actor: "platform-admin".into(),
+                actor: admin.actor().1,
                 action: field,
                 subject_tenant: find_str(&args, &["slug", "tenantId"]),
                 input: redacted(&args).to_string(),

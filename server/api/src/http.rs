@@ -39,7 +39,7 @@ pub async fn identify(store: &Store, keys: &TokenKeys, bearer: Option<&str>, mut
             if let Some(t) = t {
                 data.insert(t);
             }
-            if matches!(*p, super::auth::Principal::Admin) {
+            if matches!(*p, super::auth::Principal::Admin { .. }) {
                 data.insert(store.clone());
             }
             data.insert(*p);

@@ -386,10 +386,10 @@ impl IdentityQuery {
                 customer_id: None,
                 session_id: None,
             },
-            Principal::Admin => Me {
+            Principal::Admin { id, name } => Me {
                 kind: "admin".into(),
-                id: "platform-admin".into(),
-                name: "platform admin".into(),
+                id: id.clone(),
+                name: name.clone(),
                 tenant_id: None,
                 permissions: vec![],
                 property_ids: None,

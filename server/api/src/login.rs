@@ -451,12 +451,104 @@ async fn emqx_authz(state: web::Data<HttpState>, http: HttpRequest, body: web::J
     HttpResponse::Ok().json(json!({"result": if ok { "allow" } else { "deny" }}))
 }
 
+// ---- the platform console ----
+
+/// How long a console login lasts; there is no refresh: the SaaS operator logs in again.
+pub const CONSOLE_TTL: chrono::Duration = chrono::Duration::hours(8);
+
+async fn platform_audit(store: &store::Store, actor: &str, action: &str, outcome: &str, source: &str) {
+    let row = store::PlatformAuditRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        at: Utc::now(),
+        actor: actor.into(),
+        action: action.into(),
+        subject_tenant: None,
+        input: "{}".into(),
+        outcome: outcome.into(),
+        source: source.into(),
+    };
+    if let Err(e) = store.platform().record_audit(&row).await {
+        tracing::error!(cause = %e, "platform audit record not written");
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ConsoleLoginBody {
+    username: String,
+    password: String,
+}
+
+/// `POST /auth/platform/login`: the SaaS operator's password login -> an access token bound
+/// to a console session ([`CONSOLE_TTL`], ended by `/auth/platform/logout`).
+async fn console_login(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<ConsoleLoginBody>) -> HttpResponse {
+    let src = source(&http);
+    let account = format!("platform/{}", body.username.trim().to_lowercase());
+    if let Err(t) = state.throttle.attempt("console", &account, &src).await {
+        return HttpResponse::TooManyRequests().insert_header(("Retry-After", t.retry_after_s.to_string())).json(
+            json!({"error": "TOO_MANY_ATTEMPTS", "message": "too many login attempts; try again later", "retryAfter": t.retry_after_s}),
+        );
+    }
+    let denied = || refuse(StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS", "wrong username or password");
+    let platform = state.store.platform();
+    let password = body.password.clone();
+    let op = match platform.operator_by_name(&body.username).await {
+        Ok(op) => op,
+        Err(e) => return internal(e),
+    };
+    let Some(op) = op else {
+        let _ = web::block(move || burn_password_check(&password)).await;
+        platform_audit(&state.store, body.username.trim(), "consoleLoginFailed", "UNKNOWN_USERNAME", &src).await;
+        return denied();
+    };
+    let hash = op.password_hash.clone();
+    if !web::block(move || verify_password(&password, &hash)).await.unwrap_or(false) {
+        platform_audit(&state.store, &op.username, "consoleLoginFailed", "INVALID_CREDENTIALS", &src).await;
+        return denied();
+    }
+    if op.status != "ACTIVE" {
+        platform_audit(&state.store, &op.username, "consoleLoginFailed", "DISABLED", &src).await;
+        return refuse(StatusCode::FORBIDDEN, "DISABLED", "this platform operator is disabled");
+    }
+    state.throttle.succeeded("console", &account, &src).await;
+    let session = match platform.create_console_session(&op.id, &src, CONSOLE_TTL, Utc::now()).await {
+        Ok(s) => s,
+        Err(e) => return internal(e),
+    };
+    platform_audit(&state.store, &op.username, "consoleLogin", "OK", &src).await;
+    match state.keys.issue(Kind::Admin, None, &op.id, Some(&session), CONSOLE_TTL) {
+        Ok(access) => HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(json!({
+            "accessToken": access,
+            "tokenType": "Bearer",
+            "expiresIn": CONSOLE_TTL.num_seconds(),
+        })),
+        Err(e) => internal(e),
+    }
+}
+
+/// `POST /auth/platform/logout`: ends the console session of the bearer token; the token is
+/// refused from then on, open sockets included.
+async fn console_logout(state: web::Data<HttpState>, http: HttpRequest) -> HttpResponse {
+    let unauthenticated = || refuse(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "authentication required");
+    let Some(claims) = state.keys.verify(bearer(&http).unwrap_or("")) else { return unauthenticated() };
+    let (Kind::Admin, Some(session)) = (claims.kind, claims.sid.as_deref()) else { return unauthenticated() };
+    let Some(Authenticated::Principal(p, None)) = authenticate(&state.store, &state.keys, bearer(&http).unwrap_or("")).await else {
+        return unauthenticated();
+    };
+    if let Err(e) = state.store.platform().revoke_console_session(session, Utc::now()).await {
+        return internal(e);
+    }
+    platform_audit(&state.store, &p.actor().1, "consoleLogout", "OK", &source(&http)).await;
+    HttpResponse::NoContent().finish()
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/auth/login", web::post().to(login))
         .route("/auth/refresh", web::post().to(refresh))
         .route("/auth/logout", web::post().to(logout))
         .route("/auth/token", web::post().to(client_token))
         .route("/auth/wechat", web::post().to(wechat_login))
+        .route("/auth/platform/login", web::post().to(console_login))
+        .route("/auth/platform/logout", web::post().to(console_logout))
         .route("/exports/audit.csv", web::get().to(audit_export))
         .route("/broker/emqx/authn", web::post().to(emqx_authn))
         .route("/broker/emqx/authz", web::post().to(emqx_authz));

@@ -269,7 +269,7 @@ impl Account {
         // Staff usernames are the company's: a customer's own ledger does not name them.
         let staff = matches!(
             ctx.data_opt::<super::auth::Principal>(),
-            Some(super::auth::Principal::Operator { .. } | super::auth::Principal::Admin)
+            Some(super::auth::Principal::Operator { .. } | super::auth::Principal::Admin { .. })
         );
         let items =
             rows.into_iter().map(LedgerEntry::from).map(|e| if staff { e } else { LedgerEntry { operator: String::new(), ..e } }).collect();

@@ -1,5 +1,5 @@
-//! GraphQL for the SaaS operator: tenants (create, suspend, reactivate) and the platform's
-//! audit log.
+//! GraphQL for the SaaS operator (the platform console): tenants (create, suspend,
+//! reactivate), the platform's health figures and its audit log.
 
 use super::ApiError;
 use super::graphql::{Res, err};
@@ -54,11 +54,53 @@ pub struct PlatformAuditEntry {
     pub source: String,
 }
 
+/// The platform at a glance, across every tenant (the console's health page).
+#[derive(SimpleObject)]
+pub struct PlatformHealth {
+    pub tenants: i64,
+    pub active_tenants: i64,
+    pub suspended_tenants: i64,
+    /// Meters not retired, and of them those online and lost.
+    pub meters: i64,
+    pub meters_online: i64,
+    pub meters_lost: i64,
+    pub gateways: i64,
+    pub gateways_lost: i64,
+    /// Commands waiting to be sent, and sent but not yet confirmed.
+    pub commands_queued: i64,
+    pub commands_sent: i64,
+    /// SMS and WeChat messages waiting for delivery.
+    pub notifications_pending: i64,
+    pub open_alarms: i64,
+    pub checked_at: DateTime<Utc>,
+}
+
 #[derive(Default)]
 pub struct PlatformQuery;
 
 #[Object]
 impl PlatformQuery {
+    /// Counts across every tenant: tenants, the live fleet, queues and open alarms.
+    async fn platform_health(&self, ctx: &Context<'_>) -> Res<PlatformHealth> {
+        let store = ctx.data::<Store>().map_err(|_| err(ApiError::Unauthenticated))?;
+        let h = store.platform().health().await.map_err(err)?;
+        Ok(PlatformHealth {
+            tenants: h.tenants,
+            active_tenants: h.active_tenants,
+            suspended_tenants: h.tenants - h.active_tenants,
+            meters: h.meters,
+            meters_online: h.meters_online,
+            meters_lost: h.meters_lost,
+            gateways: h.gateways,
+            gateways_lost: h.gateways_lost,
+            commands_queued: h.commands_queued,
+            commands_sent: h.commands_sent,
+            notifications_pending: h.notifications_pending,
+            open_alarms: h.open_alarms,
+            checked_at: Utc::now(),
+        })
+    }
+
     /// The SaaS operator: its own actions and refusals, newest first (平台操作日志).
     async fn platform_audit_log(&self, ctx: &Context<'_>, #[graphql(default = 100)] first: i32) -> Res<Vec<PlatformAuditEntry>> {
         let store = ctx.data::<Store>().map_err(|_| err(ApiError::Unauthenticated))?;
