@@ -68,6 +68,11 @@ if (typeof window !== 'undefined') {
   schedule(loadPlatform())
 }
 
+/** Ends the console session here (a token the console finds is not the platform's). */
+export function dropPlatformSession(reason: EndReason) {
+  set(null, reason)
+}
+
 export function isPlatformLoggedIn(): boolean {
   return !!loadPlatform()
 }

@@ -918,6 +918,11 @@ export type PlatformAuditLogQueryVariables = Exact<{
 
 export type PlatformAuditLogQuery = { platformAuditLog: Array<{ at: string, actor: string, action: string, subjectTenant: string | null, input: string, outcome: string, source: string }> };
 
+export type PlatformMeQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PlatformMeQuery = { me: { kind: string, name: string } };
+
 export type AccountFieldsFragment = { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> };
 
 export type CustomersQueryVariables = Exact<{
@@ -2817,6 +2822,14 @@ export const PlatformAuditLogDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<PlatformAuditLogQuery, PlatformAuditLogQueryVariables>;
+export const PlatformMeDocument = new TypedDocumentString(`
+    query PlatformMe {
+  me {
+    kind
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<PlatformMeQuery, PlatformMeQueryVariables>;
 export const CustomersDocument = new TypedDocumentString(`
     query Customers($q: String, $page: Int!, $pageSize: Int!) {
   customers(q: $q, page: $page, pageSize: $pageSize) {
