@@ -265,7 +265,7 @@ test('the payment provider is paymentProvider\'s; a bad merchant number is refus
   await fill(p, 'sp-mchid', 'not-a-number')
   await fill(p, 'sp-appid', 'wx0000000000000000')
   await fill(p, 'sp-serial', 'E2E-SERIAL')
-  await p.fill('[data-test=sp-private] textarea', '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----')
+  await p.fill('textarea[data-test=sp-private], [data-test=sp-private] textarea', '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----')
   await fill(p, 'sp-v3', 'x'.repeat(32))
   await p.click('[data-test=save-provider]')
   const e = await p.waitForSelector('[data-test=provider-dialog] .el-form-item.is-error:has([data-test=sp-mchid]) .el-form-item__error')
