@@ -24,6 +24,15 @@ export function password() {
   return /^[0-9a-f]{32,}$/i.test(secret) ? `Demo-${secret.slice(0, 16)}` : secret
 }
 
+/** The demo platform operator's password (`saas`): given, or derived like the admin's. */
+export function platformPassword() {
+  if (process.env.VOLTLEDGER_PLATFORM_PASSWORD) return process.env.VOLTLEDGER_PLATFORM_PASSWORD
+  const file = join(process.env.VOLTLEDGER_DATA ?? 'data', 'demo-platform.secret')
+  if (!existsSync(file)) throw new Error(`set VOLTLEDGER_PLATFORM_PASSWORD or VOLTLEDGER_DATA (no ${file})`)
+  const secret = readFileSync(file, 'utf8').trim()
+  return /^[0-9a-f]{32,}$/i.test(secret) ? `Saas-${secret.slice(0, 16)}` : secret
+}
+
 export async function retry(fn, { tries = 20, delay = 1500 } = {}) {
   let last
   for (let i = 0; i < tries; i++) {

@@ -170,6 +170,14 @@ export type CreateTariffInput = {
   tariff: TariffInput;
 };
 
+export type CreateTenantInput = {
+  adminPassword: string;
+  adminUsername: string;
+  name: string;
+  slug: string;
+  timeZone?: string;
+};
+
 export type DatePlanInput = {
   date: string;
   periods: Array<PeriodInput>;
@@ -394,6 +402,21 @@ export type PayeeWechatKeysInput = {
   privateKeyPem?: string | null | undefined;
   /** Serial of the merchant API certificate. */
   serial: string;
+  wechatKeys: Array<WechatPayKeyInput>;
+};
+
+export type PaymentProviderInput = {
+  apiBase?: string;
+  /** The 32-character APIv3 key; stored encrypted, never shown again. */
+  apiV3Key: string;
+  /** Public HTTPS URL of `/pay/wechat/notify` (no query string). */
+  notifyUrl: string;
+  /** `apiclient_key.pem` (PKCS#8); stored encrypted, never shown again. */
+  privateKeyPem: string;
+  serial: string;
+  spAppid: string;
+  spMchid: string;
+  /** During a rotation give both the old and the new key. */
   wechatKeys: Array<WechatPayKeyInput>;
 };
 
@@ -835,6 +858,70 @@ export type CommandBatchesQueryVariables = Exact<{
 
 
 export type CommandBatchesQuery = { commandBatches: Array<{ id: string, kind: string, reason: string, total: number, finished: number, confirmed: number, createdAt: string, progress: Array<{ status: string, count: number }> }> };
+
+export type PlatformTenantFieldsFragment = { id: string, name: string, slug: string, timeZone: string, status: string };
+
+export type PlatformTenantsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PlatformTenantsQuery = { platformTenants: Array<{ id: string, name: string, slug: string, timeZone: string, status: string }> };
+
+export type CreateTenantMutationVariables = Exact<{
+  input: CreateTenantInput;
+}>;
+
+
+export type CreateTenantMutation = { createTenant: { id: string, name: string, slug: string, timeZone: string, status: string } };
+
+export type SuspendTenantMutationVariables = Exact<{
+  slug: string;
+}>;
+
+
+export type SuspendTenantMutation = { suspendTenant: { id: string, name: string, slug: string, timeZone: string, status: string } };
+
+export type ReactivateTenantMutationVariables = Exact<{
+  slug: string;
+}>;
+
+
+export type ReactivateTenantMutation = { reactivateTenant: { id: string, name: string, slug: string, timeZone: string, status: string } };
+
+export type PaymentProviderFieldsFragment = { spMchid: string, spAppid: string, serial: string, wechatKeySerials: Array<string>, apiBase: string, notifyUrl: string };
+
+export type PaymentProviderQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PaymentProviderQuery = { paymentProvider: { spMchid: string, spAppid: string, serial: string, wechatKeySerials: Array<string>, apiBase: string, notifyUrl: string } | null };
+
+export type SetPaymentProviderMutationVariables = Exact<{
+  input: PaymentProviderInput;
+}>;
+
+
+export type SetPaymentProviderMutation = { setPaymentProvider: { spMchid: string, spAppid: string, serial: string, wechatKeySerials: Array<string>, apiBase: string, notifyUrl: string } };
+
+export type RefreshProviderCertificatesMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type RefreshProviderCertificatesMutation = { refreshProviderCertificates: { spMchid: string, spAppid: string, serial: string, wechatKeySerials: Array<string>, apiBase: string, notifyUrl: string } };
+
+export type PlatformHealthQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PlatformHealthQuery = { platformHealth: { tenants: number, activeTenants: number, suspendedTenants: number, meters: number, metersOnline: number, metersLost: number, gateways: number, gatewaysLost: number, commandsQueued: number, commandsSent: number, notificationsPending: number, openAlarms: number, checkedAt: string } };
+
+export type PlatformAuditLogQueryVariables = Exact<{
+  first: number;
+}>;
+
+
+export type PlatformAuditLogQuery = { platformAuditLog: Array<{ at: string, actor: string, action: string, subjectTenant: string | null, input: string, outcome: string, source: string }> };
+
+export type PlatformMeQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PlatformMeQuery = { me: { kind: string, name: string } };
 
 export type AccountFieldsFragment = { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> };
 
@@ -1698,6 +1785,25 @@ export const BillAccountFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"BillAccountFields"}) as unknown as TypedDocumentString<BillAccountFieldsFragment, unknown>;
+export const PlatformTenantFieldsFragmentDoc = new TypedDocumentString(`
+    fragment PlatformTenantFields on PlatformTenant {
+  id
+  name
+  slug
+  timeZone
+  status
+}
+    `, {"fragmentName":"PlatformTenantFields"}) as unknown as TypedDocumentString<PlatformTenantFieldsFragment, unknown>;
+export const PaymentProviderFieldsFragmentDoc = new TypedDocumentString(`
+    fragment PaymentProviderFields on PaymentProviderView {
+  spMchid
+  spAppid
+  serial
+  wechatKeySerials
+  apiBase
+  notifyUrl
+}
+    `, {"fragmentName":"PaymentProviderFields"}) as unknown as TypedDocumentString<PaymentProviderFieldsFragment, unknown>;
 export const AccountFieldsFragmentDoc = new TypedDocumentString(`
     fragment AccountFields on Account {
   id
@@ -2590,6 +2696,140 @@ export const CommandBatchesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<CommandBatchesQuery, CommandBatchesQueryVariables>;
+export const PlatformTenantsDocument = new TypedDocumentString(`
+    query PlatformTenants {
+  platformTenants {
+    ...PlatformTenantFields
+  }
+}
+    fragment PlatformTenantFields on PlatformTenant {
+  id
+  name
+  slug
+  timeZone
+  status
+}`) as unknown as TypedDocumentString<PlatformTenantsQuery, PlatformTenantsQueryVariables>;
+export const CreateTenantDocument = new TypedDocumentString(`
+    mutation CreateTenant($input: CreateTenantInput!) {
+  createTenant(input: $input) {
+    ...PlatformTenantFields
+  }
+}
+    fragment PlatformTenantFields on PlatformTenant {
+  id
+  name
+  slug
+  timeZone
+  status
+}`) as unknown as TypedDocumentString<CreateTenantMutation, CreateTenantMutationVariables>;
+export const SuspendTenantDocument = new TypedDocumentString(`
+    mutation SuspendTenant($slug: String!) {
+  suspendTenant(input: {slug: $slug}) {
+    ...PlatformTenantFields
+  }
+}
+    fragment PlatformTenantFields on PlatformTenant {
+  id
+  name
+  slug
+  timeZone
+  status
+}`) as unknown as TypedDocumentString<SuspendTenantMutation, SuspendTenantMutationVariables>;
+export const ReactivateTenantDocument = new TypedDocumentString(`
+    mutation ReactivateTenant($slug: String!) {
+  reactivateTenant(input: {slug: $slug}) {
+    ...PlatformTenantFields
+  }
+}
+    fragment PlatformTenantFields on PlatformTenant {
+  id
+  name
+  slug
+  timeZone
+  status
+}`) as unknown as TypedDocumentString<ReactivateTenantMutation, ReactivateTenantMutationVariables>;
+export const PaymentProviderDocument = new TypedDocumentString(`
+    query PaymentProvider {
+  paymentProvider {
+    ...PaymentProviderFields
+  }
+}
+    fragment PaymentProviderFields on PaymentProviderView {
+  spMchid
+  spAppid
+  serial
+  wechatKeySerials
+  apiBase
+  notifyUrl
+}`) as unknown as TypedDocumentString<PaymentProviderQuery, PaymentProviderQueryVariables>;
+export const SetPaymentProviderDocument = new TypedDocumentString(`
+    mutation SetPaymentProvider($input: PaymentProviderInput!) {
+  setPaymentProvider(input: $input) {
+    ...PaymentProviderFields
+  }
+}
+    fragment PaymentProviderFields on PaymentProviderView {
+  spMchid
+  spAppid
+  serial
+  wechatKeySerials
+  apiBase
+  notifyUrl
+}`) as unknown as TypedDocumentString<SetPaymentProviderMutation, SetPaymentProviderMutationVariables>;
+export const RefreshProviderCertificatesDocument = new TypedDocumentString(`
+    mutation RefreshProviderCertificates {
+  refreshProviderCertificates {
+    ...PaymentProviderFields
+  }
+}
+    fragment PaymentProviderFields on PaymentProviderView {
+  spMchid
+  spAppid
+  serial
+  wechatKeySerials
+  apiBase
+  notifyUrl
+}`) as unknown as TypedDocumentString<RefreshProviderCertificatesMutation, RefreshProviderCertificatesMutationVariables>;
+export const PlatformHealthDocument = new TypedDocumentString(`
+    query PlatformHealth {
+  platformHealth {
+    tenants
+    activeTenants
+    suspendedTenants
+    meters
+    metersOnline
+    metersLost
+    gateways
+    gatewaysLost
+    commandsQueued
+    commandsSent
+    notificationsPending
+    openAlarms
+    checkedAt
+  }
+}
+    `) as unknown as TypedDocumentString<PlatformHealthQuery, PlatformHealthQueryVariables>;
+export const PlatformAuditLogDocument = new TypedDocumentString(`
+    query PlatformAuditLog($first: Int!) {
+  platformAuditLog(first: $first) {
+    at
+    actor
+    action
+    subjectTenant
+    input
+    outcome
+    source
+  }
+}
+    `) as unknown as TypedDocumentString<PlatformAuditLogQuery, PlatformAuditLogQueryVariables>;
+export const PlatformMeDocument = new TypedDocumentString(`
+    query PlatformMe {
+  me {
+    kind
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<PlatformMeQuery, PlatformMeQueryVariables>;
 export const CustomersDocument = new TypedDocumentString(`
     query Customers($q: String, $page: Int!, $pageSize: Int!) {
   customers(q: $q, page: $page, pageSize: $pageSize) {

@@ -1,9 +1,11 @@
 // English. Same keys as zh-CN.ts (tests/i18n.test.ts checks).
 import billing from './parts/billing.en-US'
 import people from './parts/people.en-US'
+import consoleArea from './parts/console.en-US'
 export default {
   ...billing,
   ...people,
+  ...consoleArea,
   app: { name: 'VoltLedger', tagline: 'Remote prepaid electricity management' },
   menu: { dashboard: 'Overview', monitor: 'Meter monitor', sites: 'Sites & devices', tariffs: 'Tariffs', customers: 'Customers', sales: 'Sales desk', finance: 'Finance', alarms: 'Alarms', commands: 'Commands' },
   layout: { allProperties: 'All properties', toggleMenu: 'Toggle menu', liveOn: 'Live updates connected', liveOff: 'Live updates disconnected (reconnecting)' },

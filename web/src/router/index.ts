@@ -1,6 +1,7 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { isLoggedIn } from '@/api/auth'
 import type { Permission } from '@/graphql/generated'
+import { consoleGuard, consoleRoutes } from '@/views/console/routes'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -9,6 +10,8 @@ declare module 'vue-router' {
     /** Hidden from operators without this permission. */
     perm?: Permission
     public?: boolean
+    /** The SaaS operator's console (its own session). */
+    console?: boolean
   }
 }
 
@@ -44,12 +47,15 @@ const routes: RouteRecordRaw[] = [
       { path: 'settings', name: 'settings', component: () => import('@/views/settings/SettingsView.vue'), meta: { title: 'menuPeople.settings' } },
     ],
   },
+  ...consoleRoutes,
   { path: '/:rest(.*)*', redirect: '/dashboard' },
 ]
 
 export const router = createRouter({ history: createWebHistory('/'), routes })
 
 router.beforeEach((to) => {
+  const c = consoleGuard(to)
+  if (c !== undefined) return c
   if (!to.meta.public && !isLoggedIn()) return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
   if (to.name === 'login' && isLoggedIn()) return { path: '/dashboard' }
   return true
