@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use domain::ledger::{EntryKind as Kind, yuan};
+use domain::ledger::yuan;
 use store;
 
 /// How charges are rounded, in the customer's words (receipts, price notices).
@@ -27,10 +27,7 @@ pub(crate) fn receipt_html(
     let rows: String = entries
         .iter()
         .map(|e| {
-            let item: &str = match Kind::parse(&e.kind) {
-                Some(k) => k.label(),
-                None => &e.kind,
-            };
+            let item = e.kind.label();
             format!("<tr><td>{}</td><td>{}</td><td class=n>{}</td></tr>", esc(item), esc(&e.note), yuan(e.amount_x100))
         })
         .collect();

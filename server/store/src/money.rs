@@ -39,7 +39,7 @@ pub struct AccountRow {
 pub struct EntryRow {
     pub id: EntryId,
     pub account_id: AccountId,
-    pub kind: String,
+    pub kind: EntryKind,
     pub amount_x100: i64,
     pub created_at: DateTime<Utc>,
     pub receipt_no: Option<i64>,
@@ -185,7 +185,10 @@ pub(crate) fn entry_row(r: &QueryResult) -> Result<EntryRow> {
     Ok(EntryRow {
         id: parse(r, "id", EntryId::parse)?,
         account_id: parse(r, "account_id", AccountId::parse)?,
-        kind: r.try_get("", "kind")?,
+        kind: {
+            let kind: String = r.try_get("", "kind")?;
+            EntryKind::parse(&kind).ok_or_else(|| StoreError::Database(format!("unknown ledger entry kind {kind}")))?
+        },
         amount_x100: super::registry::int(r, "amount_x100")?,
         created_at: r.try_get("", "created_at")?,
         receipt_no: super::registry::opt_int(r, "receipt_no")?,
@@ -371,7 +374,7 @@ impl TenantStore {
             entries.push(EntryRow {
                 id: EntryId::new_ordered(),
                 account_id: account.clone(),
-                kind: p.kind.as_str().into(),
+                kind: p.kind,
                 amount_x100: p.amount_x100,
                 created_at: now,
                 receipt_no,
@@ -510,11 +513,11 @@ impl TenantStore {
     /// recharge and its service fee go together), each linked to what it reverses. Once only.
     pub async fn reverse(&self, entry: &EntryId, note: &str) -> Result<Posted> {
         let original = self.entry(entry).await?.ok_or(StoreError::NotFound)?;
-        if original.kind == EntryKind::Reversal.as_str() {
+        if original.kind == EntryKind::Reversal {
             return Err(conflict("a reversal cannot itself be reversed; post a new entry instead"));
         }
         let group = match original.receipt_no {
-            Some(n) => self.receipt_entries(n).await?.into_iter().filter(|e| e.kind != EntryKind::Reversal.as_str()).collect(),
+            Some(n) => self.receipt_entries(n).await?.into_iter().filter(|e| e.kind != EntryKind::Reversal).collect(),
             None => vec![original.clone()],
         };
         let postings: Vec<Posting> = group
@@ -723,7 +726,7 @@ pub(crate) async fn insert_entries<C: ConnectionTrait>(db: &C, tenant: &str, ent
                 Cell::Text(tenant.into()),
                 Cell::Text(e.id.to_string()),
                 Cell::Text(e.account_id.to_string()),
-                Cell::Text(e.kind.clone()),
+                Cell::Text(e.kind.as_str().into()),
                 Cell::Int(e.amount_x100),
                 Cell::Time(e.created_at),
                 Cell::opt_int(e.receipt_no),
