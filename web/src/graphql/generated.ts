@@ -205,7 +205,10 @@ export type EntryFilter = {
   to?: string | null | undefined;
 };
 
-/** Kind of ledger entry (流水类型). */
+/**
+ * Kind of ledger entry (流水类型): the domain's kinds, one for one (a kind added there
+ * fails to compile here until it is named).
+ */
 export type EntryKind =
   /** Re-rating difference after a correction (调账). */
   | 'ADJUSTMENT'
