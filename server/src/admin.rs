@@ -15,6 +15,20 @@ pub(crate) enum PlatformOperatorCommand {
         #[arg(long, env = "VOLTLEDGER_OPERATOR_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+    /// Disable a SaaS operator: their console sessions end and they cannot sign in.
+    Disable {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        username: String,
+    },
+    /// Enable a disabled SaaS operator again.
+    Enable {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        username: String,
+    },
     /// A new password; their console sessions end.
     ResetPassword {
         #[command(flatten)]
@@ -27,6 +41,10 @@ pub(crate) enum PlatformOperatorCommand {
 }
 
 pub(crate) async fn platform_operator(command: PlatformOperatorCommand) -> anyhow::Result<()> {
+    let command_kind = match &command {
+        PlatformOperatorCommand::Disable { .. } => "disable",
+        _ => "other",
+    };
     match command {
         PlatformOperatorCommand::Create { common, username, password } => {
             let store = common.store().await?;
@@ -39,6 +57,14 @@ pub(crate) async fn platform_operator(command: PlatformOperatorCommand) -> anyho
             if generated {
                 println!("password: {password}");
             }
+        }
+        PlatformOperatorCommand::Disable { common, username } | PlatformOperatorCommand::Enable { common, username } => {
+            let status = if matches!(command_kind, "disable") { "DISABLED" } else { "ACTIVE" };
+            let store = common.store().await?;
+            if !store.platform().set_operator_status(&username, status, chrono::Utc::now()).await? {
+                anyhow::bail!("no platform operator {username}");
+            }
+            println!("platform operator {username}: {status}");
         }
         PlatformOperatorCommand::ResetPassword { common, username, password } => {
             let store = common.store().await?;

@@ -488,11 +488,19 @@ pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
             };
             t.create_operator(&admin).await?;
         }
-        let console_password = format!("Saas-{}", &data_secret(&settings.data_dir, "demo-platform.secret")?[..16]);
-        if store.platform().operator_by_name("saas").await?.is_none() {
-            let hash = server::api::auth::hash_password(&console_password).map_err(anyhow::Error::msg)?;
-            store.platform().create_operator("saas", &hash, chrono::Utc::now()).await?;
-        }
+        // The demo's console operator exists only in the single-box database: a demo run
+        // against a shared database must not leave an all-tenant login behind.
+        let console_password = if settings.database_url.is_none() {
+            let password =
+                format!("Saas-{}", data_secret(&settings.data_dir, "demo-platform.secret")?.chars().take(16).collect::<String>());
+            if store.platform().operator_by_name("saas").await?.is_none() {
+                let hash = server::api::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+                store.platform().create_operator("saas", &hash, chrono::Utc::now()).await?;
+            }
+            password
+        } else {
+            "(none with --database-url: voltledger platform-operator create)".to_string()
+        };
         let plan =
             server::fleet::FleetPlan { meters: settings.demo_meters, gateways: 2, per_gateway: 40, address_prefix: 100, accounts: true };
         server::fleet::provision(&t, plan).await?;

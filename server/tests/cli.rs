@@ -279,5 +279,11 @@ fn platform_operator_create_and_reset_password_print_once_and_refuse_what_is_wro
     assert!(ok && out.contains("password reset for ops") && !out.contains("password: "), "{stderr}");
     let (ok, _, stderr) = voltledger(&["platform-operator", "reset-password", "--data-dir", &data, "--username", "nobody"]);
     assert!(!ok && stderr.contains("no platform operator nobody"), "{stderr}");
+    let (ok, out, stderr) = voltledger(&["platform-operator", "disable", "--data-dir", &data, "--username", "OPS"]);
+    assert!(ok && out.contains("DISABLED"), "names are one whatever their case: {out} {stderr}");
+    let (ok, out, _) = voltledger(&["platform-operator", "enable", "--data-dir", &data, "--username", "ops"]);
+    assert!(ok && out.contains("ACTIVE"), "{out}");
+    let (ok, _, _) = voltledger(&["platform-operator", "create", "--data-dir", &data, "--username", "platform-admin"]);
+    assert!(!ok, "the CLI token's name is reserved");
     let _ = std::fs::remove_dir_all(&dir);
 }

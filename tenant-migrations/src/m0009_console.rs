@@ -24,9 +24,11 @@ const UP: &[&str] = &[
         revoked_at {ts}
     )",
     "CREATE INDEX platform_sessions_operator ON platform_sessions (operator_id)",
+    // `saas` and `SaaS` are one operator.
+    "CREATE UNIQUE INDEX platform_operators_name ON platform_operators (lower(username))",
 ];
 
-const DOWN: &[&str] = &["DROP TABLE platform_sessions", "DROP TABLE platform_operators"];
+const DOWN: &[&str] = &["DROP INDEX platform_operators_name", "DROP TABLE platform_sessions", "DROP TABLE platform_operators"];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -61,6 +61,16 @@ async fn the_console_login_reaches_tenants_and_health_only_until_logout() {
     assert_eq!(r["data"]["reactivateTenant"]["status"], "ACTIVE");
     assert!(tenant.ok("{ properties { id } }", json!({}))["properties"].is_array());
 
+    // A tenant's creation names the field it refuses, and creates nothing.
+    let before = app.app.store.platform().tenants().await.unwrap().len();
+    let create = "mutation($n: String!, $u: String!) { createTenant(input: {name: $n, slug: \"new-co-console\", adminUsername: $u, adminPassword: \"Console-Admin-2026!\"}) { id } }";
+    for (name, user, field) in [("  ", "boss", "name"), ("New Co", "b!", "adminUsername")] {
+        let r = graphql(http, Some(&token), create, json!({"n": name, "u": user}));
+        let e = &r["errors"][0]["extensions"];
+        assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("VALIDATION"), Some(field)), "{r}");
+    }
+    assert_eq!(app.app.store.platform().tenants().await.unwrap().len(), before);
+
     // Walls both ways: the console token reads no tenant's data; a tenant token is no console.
     let e = graphql(http, Some(&token), "{ properties { id } }", json!({}));
     assert_eq!(e["errors"][0]["extensions"]["code"], "FORBIDDEN", "{e}");
@@ -84,4 +94,22 @@ async fn the_console_login_reaches_tenants_and_health_only_until_logout() {
     assert_eq!(e["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{e}");
     assert_eq!(login(&app, &name, PASSWORD).0, 401);
     assert_eq!(login(&app, &name, "Another-Pass-2026!").0, 200);
+
+    // Disabling ends the sessions and refuses the login (after the password, so the answer
+    // says nothing to a guesser); the name is one whatever its case; the CLI's name is reserved.
+    let (_, body) = login(&app, &name.to_uppercase(), "Another-Pass-2026!");
+    let third = body["accessToken"].as_str().unwrap().to_string();
+    assert!(app.app.store.platform().set_operator_status(&name, "DISABLED", chrono::Utc::now()).await.unwrap());
+    let e = graphql(http, Some(&third), "{ platformTenants { slug } }", json!({}));
+    assert_eq!(e["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{e}");
+    assert_eq!(
+        login(&app, &name, "Another-Pass-2026!"),
+        (403, json!({"error": "DISABLED", "message": "this platform operator is disabled"}))
+    );
+    assert_eq!(login(&app, &name, "wrong").0, 401);
+    assert!(app.app.store.platform().create_operator(&name.to_uppercase(), &hash, chrono::Utc::now()).await.is_err());
+    assert!(app.app.store.platform().create_operator("Platform-Admin", &hash, chrono::Utc::now()).await.is_err());
+    let audit = app.app.store.platform().audit_log(50).await.unwrap();
+    assert!(audit.iter().any(|a| a.actor == "(unknown)" && a.action == "consoleLoginFailed"), "unknown names are not written down");
+    assert!(!audit.iter().any(|a| a.actor == "nobody"));
 }

@@ -263,7 +263,7 @@ pub enum Authenticated {
 }
 
 /// The subject of SaaS-operator tokens minted by the CLI (`voltledger admin-token`).
-pub const CLI_ADMIN: &str = "platform-admin";
+pub use store::CLI_ADMIN;
 
 /// Resolves a bearer token: signature, expiry, kind, tenant state, then the live session,
 /// operator, client or binding behind it. `None` for anything not valid.

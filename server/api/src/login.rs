@@ -497,7 +497,8 @@ async fn console_login(state: web::Data<HttpState>, http: HttpRequest, body: web
     };
     let Some(op) = op else {
         let _ = web::block(move || burn_password_check(&password)).await;
-        platform_audit(&state.store, body.username.trim(), "consoleLoginFailed", "UNKNOWN_USERNAME", &src).await;
+        // Not the name typed: it may be anyone's, or a password typed in the wrong box.
+        platform_audit(&state.store, "(unknown)", "consoleLoginFailed", "UNKNOWN_USERNAME", &src).await;
         return denied();
     };
     let hash = op.password_hash.clone();
@@ -514,6 +515,16 @@ async fn console_login(state: web::Data<HttpState>, http: HttpRequest, body: web
         Ok(s) => s,
         Err(e) => return internal(e),
     };
+    // A new password or a disabling that landed while the password was being checked ends
+    // what that check would have opened.
+    match platform.operator_by_name(&op.username).await {
+        Ok(Some(now)) if now.password_hash == op.password_hash && now.status == "ACTIVE" => {}
+        Ok(_) => {
+            let _ = platform.revoke_console_session(&session, Utc::now()).await;
+            return denied();
+        }
+        Err(e) => return internal(e),
+    }
     platform_audit(&state.store, &op.username, "consoleLogin", "OK", &src).await;
     match state.keys.issue(Kind::Admin, None, &op.id, Some(&session), CONSOLE_TTL) {
         Ok(access) => HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(json!({

@@ -134,6 +134,10 @@ impl PlatformMutation {
     /// The SaaS operator: a new tenant with its built-in roles and first administrator.
     async fn create_tenant(&self, ctx: &Context<'_>, input: CreateTenantInput) -> Res<PlatformTenant> {
         let store = ctx.data::<Store>().map_err(|_| err(ApiError::Unauthenticated))?;
+        let name = input.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(err(Invalid::new("name", "1 to 100 characters")));
+        }
         let slug_ok =
             (2..=40).contains(&input.slug.len()) && input.slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !slug_ok {
@@ -142,21 +146,22 @@ impl PlatformMutation {
         if input.time_zone.parse::<chrono_tz::Tz>().is_err() {
             return Err(err(Invalid::new("timeZone", "not an IANA time zone")));
         }
-        username_ok(&input.admin_username)?;
+        if username_ok(&input.admin_username).is_err() {
+            return Err(err(Invalid::new("adminUsername", "3 to 64 of letters, digits, . _ - @")));
+        }
         let hash = check_password(&input.admin_username, &input.admin_password).map_err(|_| {
             err(Invalid::new(
                 "adminPassword",
                 access::check_password(&input.admin_username, &input.admin_password).err().map(|e| e.message).unwrap_or_default(),
             ))
         })?;
-        let id = store
-            .platform()
-            .create_tenant_with_admin(input.name.trim(), &input.slug, &input.time_zone, &input.admin_username, &hash)
-            .await
-            .map_err(|e| match e {
-                store::StoreError::Conflict(_) | store::StoreError::Duplicate => err(Invalid::new("slug", "already taken")),
-                e => err(e),
-            })?;
+        let id =
+            store.platform().create_tenant_with_admin(name, &input.slug, &input.time_zone, &input.admin_username, &hash).await.map_err(
+                |e| match e {
+                    store::StoreError::Conflict(_) | store::StoreError::Duplicate => err(Invalid::new("slug", "already taken")),
+                    e => err(e),
+                },
+            )?;
         let t = store.tenant(id);
         t.tenant_row().await.map_err(err).map(Into::into)
     }

@@ -8,6 +8,9 @@ use super::registry::int;
 use super::sql::{Args, stmt};
 use super::{Result, StoreError};
 
+/// The subject of SaaS-operator tokens the CLI mints; no console operator may take the name.
+pub const CLI_ADMIN: &str = "platform-admin";
+
 /// A platform (SaaS) operator.
 #[derive(Debug, Clone)]
 pub struct PlatformOperator {
@@ -50,6 +53,9 @@ impl super::PlatformStore {
         if username.is_empty() || username.len() > 64 {
             return Err(StoreError::Invalid(domain::Invalid::new("username", "1 to 64 characters")));
         }
+        if username.eq_ignore_ascii_case(CLI_ADMIN) {
+            return Err(StoreError::Invalid(domain::Invalid::new("username", "reserved for tokens made by the CLI")));
+        }
         let id = crate::ids::time_ordered().to_string();
         let sql = "INSERT INTO platform_operators (id, username, password_hash, status, created_at) VALUES ($1, $2, $3, 'ACTIVE', $4)";
         self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(&id).s(username).s(password_hash).t(now))).await?;
@@ -57,7 +63,7 @@ impl super::PlatformStore {
     }
 
     pub async fn operator_by_name(&self, username: &str) -> Result<Option<PlatformOperator>> {
-        let sql = "SELECT id, username, password_hash, status FROM platform_operators WHERE username = $1";
+        let sql = "SELECT id, username, password_hash, status FROM platform_operators WHERE lower(username) = lower($1)";
         let row = self.db.query_one_raw(stmt(self.backend(), sql, Args::new().s(username.trim()))).await?;
         row.map(|r| operator_row(&r)).transpose()
     }
@@ -69,6 +75,22 @@ impl super::PlatformStore {
         self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(&op.id).s(password_hash))).await?;
         let sql = "UPDATE platform_sessions SET revoked_at = $2 WHERE operator_id = $1 AND revoked_at IS NULL";
         self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(&op.id).t(now))).await?;
+        Ok(true)
+    }
+
+    /// Disables (`DISABLED`, every session ended) or enables (`ACTIVE`) an operator. False
+    /// when unknown.
+    pub async fn set_operator_status(&self, username: &str, status: &str, now: DateTime<Utc>) -> Result<bool> {
+        if !matches!(status, "ACTIVE" | "DISABLED") {
+            return Err(StoreError::Invalid(domain::Invalid::new("status", "ACTIVE or DISABLED")));
+        }
+        let Some(op) = self.operator_by_name(username).await? else { return Ok(false) };
+        let sql = "UPDATE platform_operators SET status = $2 WHERE id = $1";
+        self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(&op.id).s(status))).await?;
+        if status == "DISABLED" {
+            let sql = "UPDATE platform_sessions SET revoked_at = $2 WHERE operator_id = $1 AND revoked_at IS NULL";
+            self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(&op.id).t(now))).await?;
+        }
         Ok(true)
     }
 

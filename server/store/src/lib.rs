@@ -54,7 +54,7 @@ pub use anomalies::{AnomalyResolution, ResolutionEffect};
 pub use audit::*;
 pub use billing::*;
 pub use commands::{DUE_PER_PASS, DueCommand, DuePolicy};
-pub use console::{PlatformHealth, PlatformOperator};
+pub use console::{CLI_ADMIN, PlatformHealth, PlatformOperator};
 pub use desk::{DeskEntry, EntryFilter, EntryTotals, GatewayCounts, MeterCounts, RECHARGE_KINDS, TrendRow};
 pub use devices::*;
 use domain::ids::{GatewayId, MeterId, TenantId};
