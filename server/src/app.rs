@@ -44,6 +44,9 @@ pub struct Settings {
     /// Where payment channels reach this server (notification URLs); default: the HTTP
     /// listen address.
     pub public_url: Option<String>,
+    /// Where devices reach the broker, shown with their logins (`mqtt://host:port`);
+    /// default: `--broker`, else the embedded broker's listen address.
+    pub device_broker_url: Option<String>,
     /// Walls that differ between a production box and the single-box demo.
     pub security: SecuritySettings,
     /// The built portal (`web/dist`) served at `/`; `None` or a folder without `index.html`:
@@ -212,6 +215,9 @@ impl Application {
             throttle,
             stats: stats.clone(),
             public_url: crate::api::PublicUrl(public_url),
+            device_broker: crate::api::DeviceBroker(
+                settings.device_broker_url.clone().unwrap_or_else(|| format!("mqtt://{}:{}", broker.host, broker.port)),
+            ),
             outbound: crate::api::OutboundPolicy { allow_local: settings.security.allow_local_outbound },
             proxies: crate::api::TrustedProxies(settings.security.trusted_proxies.clone()),
             graphiql: !settings.security.no_graphiql,

@@ -92,6 +92,8 @@ pub(crate) struct SecurityArgs {
     login_attempts_per_address: u64,
 }
 
+// Parsed once at start-up: the size of `Serve` costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub(crate) enum Command {
     /// Run the platform: API, bridge, broker (embedded unless --broker), jobs, demo data.
@@ -132,6 +134,10 @@ pub(crate) enum Command {
         /// their notifications there). Default: the HTTP listen address.
         #[arg(long, env = "VOLTLEDGER__HTTP__PUBLIC_URL")]
         public_url: Option<String>,
+        /// Where devices reach the broker (`mqtt://host:port`), shown with every device login.
+        /// Default: --broker, else the embedded broker's listen address.
+        #[arg(long, env = "VOLTLEDGER__MQTT__DEVICE_URL")]
+        device_broker_url: Option<String>,
         /// The built portal served at `/` (default: `web/dist` when it holds a build).
         #[arg(long, env = "VOLTLEDGER__HTTP__WEB_DIR")]
         web_dir: Option<PathBuf>,
@@ -358,6 +364,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             demo_interval,
             redis_url,
             public_url,
+            device_broker_url,
             web_dir,
             security,
         } => {
@@ -387,6 +394,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 redis_url,
                 redis_namespace: "voltledger".into(),
                 public_url,
+                device_broker_url,
                 security,
                 web_dir: Some(web_dir.unwrap_or_else(|| PathBuf::from("web/dist"))),
             };

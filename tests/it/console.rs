@@ -19,10 +19,13 @@ async fn the_console_login_reaches_tenants_and_health_only_until_logout() {
     let tenant = app.admin("console").await;
     let http = app.app.http_addr;
     let p = tenant.ok(r#"mutation { createProperty(input: {name: "Mall"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
-    tenant.ok(
-        "mutation($p: ID!) { registerMeter(input: {propertyId: $p, address: \"000000000701\", phases: 1, linkType: FOUR_G}) { meter { id } } }",
+    let r = tenant.ok(
+        "mutation($p: ID!) { registerMeter(input: {propertyId: $p, address: \"000000000701\", phases: 1, linkType: FOUR_G}) { meter { id } credentials { brokerUrl } } }",
         json!({"p": p}),
     );
+    // A device's login says where to connect: the broker this deployment runs.
+    let broker = &app.app.broker;
+    assert_eq!(r["registerMeter"]["credentials"]["brokerUrl"], format!("mqtt://{}:{}", broker.host, broker.port));
 
     // Wrong password, unknown name, a tenant admin's credentials: all the same refusal.
     for (user, pass) in [(name.as_str(), "wrong"), ("nobody", PASSWORD), ("admin", ADMIN_PASSWORD)] {

@@ -94,6 +94,7 @@ impl TestApp {
             redis_url: std::env::var("VOLTLEDGER_TEST_REDIS_URL").ok(),
             redis_namespace: format!("vl-test-{}", uuid::Uuid::new_v4().simple()),
             public_url: None,
+            device_broker_url: None,
             security: server::app::SecuritySettings {
                 // The stand-ins listen on 127.0.0.1.
                 allow_local_outbound: true,

@@ -91,6 +91,8 @@ test('a property with areas, a 4G meter, a gateway and a meter behind it', async
   await p.waitForSelector('[data-test=cred-dialog] [data-test=cred-password]')
   assert.ok((await p.innerText('[data-test=cred-password]')).trim().length >= 8, 'a password is shown')
   assert.ok((await p.innerText('[data-test=cred-uplink]')).trim().length > 0, 'the uplink topic is shown')
+  // The broker the device connects to, as the server names it (the run command's embedded broker).
+  assert.match((await p.innerText('[data-test=cred-broker]')).trim(), /^mqtts?:\/\/[^\s/]+:\d+$/, 'the broker address is shown')
   await p.click('[data-test=cred-done]')
   await p.waitForSelector(`[data-meter="${addr4g}"]`)
 

@@ -21,6 +21,7 @@ pub struct HttpState {
     pub throttle: Throttle,
     pub stats: Arc<mqtt_bridge::session::BridgeStats>,
     pub public_url: super::PublicUrl,
+    pub device_broker: super::DeviceBroker,
     pub outbound: super::OutboundPolicy,
     pub proxies: super::TrustedProxies,
     /// Serve GraphiQL and answer introspection.
@@ -80,6 +81,7 @@ async fn graphql(state: web::Data<HttpState>, http: HttpRequest, body: web::Byte
     }
     data.insert(Source(source));
     data.insert(state.public_url.clone());
+    data.insert(state.device_broker.clone());
     data.insert(state.outbound);
     let response = match batch {
         async_graphql::BatchRequest::Single(mut r) => {

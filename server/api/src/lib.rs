@@ -32,6 +32,11 @@ use store::StoreError;
 #[derive(Debug, Clone)]
 pub struct PublicUrl(pub String);
 
+/// Where devices reach the MQTT broker (`mqtt://host:port`, or `mqtts://…` behind TLS),
+/// given with every device login the API issues.
+#[derive(Debug, Clone)]
+pub struct DeviceBroker(pub String);
+
 /// Whether tenant-set outbound URLs may reach local addresses (stand-ins in development).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OutboundPolicy {

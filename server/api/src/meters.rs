@@ -351,6 +351,7 @@ pub struct MeterPage {
 
 /// A device's MQTT login, shown only once, when issued (设备凭据).
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct DeviceCredentials {
     pub username: String,
     pub password: String,
@@ -358,6 +359,14 @@ pub struct DeviceCredentials {
     pub uplink_topic: String,
     /// Where the device receives commands.
     pub downlink_topic: String,
+}
+
+#[async_graphql::ComplexObject]
+impl DeviceCredentials {
+    /// Where the device connects (`mqtt://host:port`): the deployment's broker for devices.
+    async fn broker_url(&self, ctx: &Context<'_>) -> Option<String> {
+        ctx.data_opt::<super::DeviceBroker>().map(|b| b.0.clone())
+    }
 }
 
 impl From<store::IssuedCredential> for DeviceCredentials {

@@ -74,6 +74,7 @@ pub(super) async fn setup_fleet(target: &Target, devices: usize, accounts: bool)
         redis_url: None,
         redis_namespace: "voltledger-bench".into(),
         public_url: None,
+        device_broker_url: None,
         security: crate::app::SecuritySettings { allow_local_outbound: true, ..Default::default() },
         web_dir: None,
     };

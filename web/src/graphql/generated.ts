@@ -1078,7 +1078,7 @@ export type RotateDeviceCredentialMutationVariables = Exact<{
 }>;
 
 
-export type RotateDeviceCredentialMutation = { rotateDeviceCredential: { username: string, password: string, uplinkTopic: string, downlinkTopic: string } };
+export type RotateDeviceCredentialMutation = { rotateDeviceCredential: { brokerUrl: string | null, username: string, password: string, uplinkTopic: string, downlinkTopic: string } };
 
 export type MonitorMeterFragment = { id: string, address: string, shopNo: string, propertyId: string, areaId: string | null, gatewayId: string | null, accountId: string | null, billingMode: BillingMode, linkState: LinkState, lastSeenAt: string | null, feeState: FeeState, priceNow: string | null, rateNow: TouRate | null, balance: string | null, accountNumber: string | null, customerName: string | null, areaName: string | null, live: { readAt: string | null, energyTotal: string | null, relayOpen: boolean | null } };
 
@@ -1540,7 +1540,7 @@ export type SiteGatewayFragment = { id: string, propertyId: string, serial: stri
 
 export type SiteMeterFragment = { id: string, address: string, model: string, phases: number, ptRatio: number, ctRatio: number, linkType: LinkType, billingMode: BillingMode, shopNo: string, propertyId: string, areaId: string | null, areaName: string | null, gatewayId: string | null, tariffId: string | null, linkState: LinkState, lastSeenAt: string | null, retiredAt: string | null };
 
-export type CredentialsFragment = { username: string, password: string, uplinkTopic: string, downlinkTopic: string };
+export type CredentialsFragment = { brokerUrl: string | null, username: string, password: string, uplinkTopic: string, downlinkTopic: string };
 
 export type SitePropertiesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1619,7 +1619,7 @@ export type RegisterGatewayMutationVariables = Exact<{
 }>;
 
 
-export type RegisterGatewayMutation = { registerGateway: { gateway: { id: string, propertyId: string, serial: string, name: string, linkState: LinkState, lastSeenAt: string | null, retiredAt: string | null }, credentials: { username: string, password: string, uplinkTopic: string, downlinkTopic: string } } };
+export type RegisterGatewayMutation = { registerGateway: { gateway: { id: string, propertyId: string, serial: string, name: string, linkState: LinkState, lastSeenAt: string | null, retiredAt: string | null }, credentials: { brokerUrl: string | null, username: string, password: string, uplinkTopic: string, downlinkTopic: string } } };
 
 export type UpdateGatewayMutationVariables = Exact<{
   input: UpdateGatewayInput;
@@ -1640,7 +1640,7 @@ export type RegisterMeterMutationVariables = Exact<{
 }>;
 
 
-export type RegisterMeterMutation = { registerMeter: { meter: { id: string, address: string, model: string, phases: number, ptRatio: number, ctRatio: number, linkType: LinkType, billingMode: BillingMode, shopNo: string, propertyId: string, areaId: string | null, areaName: string | null, gatewayId: string | null, tariffId: string | null, linkState: LinkState, lastSeenAt: string | null, retiredAt: string | null }, credentials: { username: string, password: string, uplinkTopic: string, downlinkTopic: string } | null } };
+export type RegisterMeterMutation = { registerMeter: { meter: { id: string, address: string, model: string, phases: number, ptRatio: number, ctRatio: number, linkType: LinkType, billingMode: BillingMode, shopNo: string, propertyId: string, areaId: string | null, areaName: string | null, gatewayId: string | null, tariffId: string | null, linkState: LinkState, lastSeenAt: string | null, retiredAt: string | null }, credentials: { brokerUrl: string | null, username: string, password: string, uplinkTopic: string, downlinkTopic: string } | null } };
 
 export type RetireMeterMutationVariables = Exact<{
   id: string | number;
@@ -1654,7 +1654,7 @@ export type RotateCredentialMutationVariables = Exact<{
 }>;
 
 
-export type RotateCredentialMutation = { rotateDeviceCredential: { username: string, password: string, uplinkTopic: string, downlinkTopic: string } };
+export type RotateCredentialMutation = { rotateDeviceCredential: { brokerUrl: string | null, username: string, password: string, uplinkTopic: string, downlinkTopic: string } };
 
 export type RevokeCredentialMutationVariables = Exact<{
   input: DeviceInput;
@@ -2128,6 +2128,7 @@ export const SiteMeterFragmentDoc = new TypedDocumentString(`
     `, {"fragmentName":"SiteMeter"}) as unknown as TypedDocumentString<SiteMeterFragment, unknown>;
 export const CredentialsFragmentDoc = new TypedDocumentString(`
     fragment Credentials on DeviceCredentials {
+  brokerUrl
   username
   password
   uplinkTopic
@@ -3352,6 +3353,7 @@ export const MeterAnomaliesDocument = new TypedDocumentString(`
 export const RotateDeviceCredentialDocument = new TypedDocumentString(`
     mutation RotateDeviceCredential($input: DeviceInput!) {
   rotateDeviceCredential(input: $input) {
+    brokerUrl
     username
     password
     uplinkTopic
@@ -4675,6 +4677,7 @@ export const RegisterGatewayDocument = new TypedDocumentString(`
   retiredAt
 }
 fragment Credentials on DeviceCredentials {
+  brokerUrl
   username
   password
   uplinkTopic
@@ -4741,6 +4744,7 @@ export const RegisterMeterDocument = new TypedDocumentString(`
   retiredAt
 }
 fragment Credentials on DeviceCredentials {
+  brokerUrl
   username
   password
   uplinkTopic
@@ -4778,6 +4782,7 @@ export const RotateCredentialDocument = new TypedDocumentString(`
   }
 }
     fragment Credentials on DeviceCredentials {
+  brokerUrl
   username
   password
   uplinkTopic
