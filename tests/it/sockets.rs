@@ -161,3 +161,55 @@ async fn a_scoped_operators_alarm_stream_carries_only_its_properties() {
     assert!(!seen.is_empty(), "Mall's alarms arrive");
     assert!(seen.iter().all(|s_id| *s_id == s.mall_account), "only Mall's account: {seen:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_console_socket_closes_at_logout_and_no_other_session_passes_for_a_console_one() {
+    let app = TestApp::spawn().await;
+    let addr = app.app.http_addr;
+    let admin = app.admin("console-socket").await;
+    let password = "Console-Pass-2026!";
+    let hash = server::api::auth::hash_password(password).unwrap();
+    let op = app.app.store.platform().create_operator("socket-ops", &hash, chrono::Utc::now()).await.unwrap();
+    let (_, body) = tests::post_json(addr, "/auth/platform/login", None, &json!({"username": "socket-ops", "password": password}));
+    let token = body["accessToken"].as_str().unwrap().to_string();
+
+    // Logout ends the console session: the open socket's next operation is refused, then it closes.
+    let mut ws = open(addr, &token).await;
+    assert!(ask(&mut ws, "1", "{ platformTenants { slug } }").await["data"]["platformTenants"].is_array());
+    let (status, _) = http_request(addr, "POST", "/auth/platform/logout", &[("Authorization", &format!("Bearer {token}"))], "");
+    assert_eq!(status, 204);
+    assert_eq!(error_code(&ask(&mut ws, "2", "{ platformTenants { slug } }").await), "UNAUTHENTICATED");
+    assert_eq!(closed_within(&mut ws, Duration::from_secs(8)).await, Some(4401));
+
+    // Signed with the server's own key (as a leak of the key would allow, or a bug minting one):
+    // an admin token naming a tenant operator's live session, another operator's session, or
+    // the CLI's subject with a session, is refused; so is one naming a tenant.
+    let tenant_op = app.app.store.tenant(admin.tenant.clone()).operator_login("admin").await.unwrap().unwrap();
+    let (tenant_session, _) = app
+        .app
+        .store
+        .tenant(admin.tenant.clone())
+        .create_session("operator", &tenant_op.id, "test", "test", chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    let (_, body) = tests::post_json(addr, "/auth/platform/login", None, &json!({"username": "socket-ops", "password": password}));
+    let real = app.app.keys.verify(body["accessToken"].as_str().unwrap()).unwrap();
+    let console_session = real.sid.clone().unwrap();
+    use server::api::auth::Kind::Admin;
+    let hour = chrono::Duration::hours(1);
+    for (sub, tenant, sid, what) in [
+        (tenant_op.id.as_str(), None, Some(tenant_session.id.as_str()), "a tenant operator's session"),
+        (op.id.as_str(), None, Some(tenant_session.id.as_str()), "the operator with a tenant's session id"),
+        ("someone-else", None, Some(console_session.as_str()), "another subject on a live console session"),
+        (server::api::auth::CLI_ADMIN, None, Some(console_session.as_str()), "the CLI's subject with a session"),
+        (op.id.as_str(), Some(&admin.tenant), Some(console_session.as_str()), "a console session naming a tenant"),
+    ] {
+        let forged = app.app.keys.issue(Admin, tenant, sub, sid, hour).unwrap();
+        let r = tests::graphql(addr, Some(&forged), "{ platformTenants { slug } }", json!({}));
+        let code = r["errors"][0]["extensions"]["code"].as_str().unwrap_or_default().to_string();
+        assert!(code == "UNAUTHENTICATED" || code == "FORBIDDEN", "{what}: {r}");
+    }
+    // The genuine one still works: the refusals above were not a broken session.
+    let r = tests::graphql(addr, Some(body["accessToken"].as_str().unwrap()), "{ platformTenants { slug } }", json!({}));
+    assert!(r["data"]["platformTenants"].is_array(), "{r}");
+}
