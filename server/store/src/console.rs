@@ -73,8 +73,7 @@ impl super::PlatformStore {
         let Some(op) = self.operator_by_name(username).await? else { return Ok(false) };
         let sql = "UPDATE platform_operators SET password_hash = $2 WHERE id = $1";
         self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(&op.id).s(password_hash))).await?;
-        let sql = "UPDATE platform_sessions SET revoked_at = $2 WHERE operator_id = $1 AND revoked_at IS NULL";
-        self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(&op.id).t(now))).await?;
+        self.end_sessions(&op.id, now).await?;
         Ok(true)
     }
 
@@ -88,10 +87,16 @@ impl super::PlatformStore {
         let sql = "UPDATE platform_operators SET status = $2 WHERE id = $1";
         self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(&op.id).s(status))).await?;
         if status == "DISABLED" {
-            let sql = "UPDATE platform_sessions SET revoked_at = $2 WHERE operator_id = $1 AND revoked_at IS NULL";
-            self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(&op.id).t(now))).await?;
+            self.end_sessions(&op.id, now).await?;
         }
         Ok(true)
+    }
+
+    /// Ends every open console session of an operator.
+    async fn end_sessions(&self, operator: &str, now: DateTime<Utc>) -> Result<()> {
+        let sql = "UPDATE platform_sessions SET revoked_at = $2 WHERE operator_id = $1 AND revoked_at IS NULL";
+        self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(operator).t(now))).await?;
+        Ok(())
     }
 
     /// Opens a console session for `ttl`; returns its id.
