@@ -229,6 +229,31 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 0)]
         silent: usize,
     },
+    /// Run one device with the MQTT login the portal showed when it was registered: a 4G meter
+    /// (one --meter) or a LoRa gateway (several). Needs no database; readings only (the meters
+    /// hold no key, so they refuse remote control).
+    SimulateDevice {
+        /// The broker address the portal showed (DeviceCredentials.brokerUrl).
+        #[arg(long, env = "VOLTLEDGER__MQTT__BROKER", default_value = "mqtt://127.0.0.1:1884")]
+        broker: String,
+        #[arg(long)]
+        username: String,
+        /// The device's password (or VOLTLEDGER_DEVICE_PASSWORD, to keep it out of `ps`).
+        #[arg(long, env = "VOLTLEDGER_DEVICE_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// The 12-digit address of a meter this device speaks for; repeat for a gateway's meters.
+        #[arg(long = "meter", required = true)]
+        meters: Vec<String>,
+        /// The meters are three-phase.
+        #[arg(long)]
+        three_phase: bool,
+        /// Seconds between pushes.
+        #[arg(long, default_value_t = 30)]
+        interval: u64,
+        /// Stop after this many pushes.
+        #[arg(long)]
+        rounds: Option<u64>,
+    },
     /// Broker integration files for an external Mosquitto.
     Broker {
         #[command(subcommand)]
@@ -442,6 +467,23 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 rounds,
             };
             mqtt_bridge::simulator::run(cfg, devices, handle).await;
+        }
+        Command::SimulateDevice { broker, username, password, meters, three_phase, interval, rounds } => {
+            init_tracing();
+            let mut sims = Vec::with_capacity(meters.len());
+            for m in &meters {
+                let address = Address::parse(m).map_err(|e| anyhow::anyhow!("meter address {m}: {e}"))?;
+                sims.push(mqtt_bridge::simulator::SimMeter::new(address, three_phase));
+            }
+            let device = mqtt_bridge::simulator::SimDevice { username: username.clone(), password, gateway: sims.len() > 1, meters: sims };
+            eprintln!("simulating device {username} with {} meter(s) against {broker}", meters.len());
+            let cfg = mqtt_bridge::simulator::SimConfig {
+                broker: mqtt_bridge::session::BrokerAddr::parse(&broker).map_err(anyhow::Error::msg)?,
+                interval: Duration::from_secs(interval.max(1)),
+                clock_offset: shanghai(),
+                rounds,
+            };
+            mqtt_bridge::simulator::run(cfg, vec![device], mqtt_bridge::simulator::SimHandle::default()).await;
         }
     }
     Ok(std::process::ExitCode::SUCCESS)

@@ -161,6 +161,24 @@ fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
     (status, out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
 }
 
+/// A GraphQL request with a bearer token; the answer as JSON.
+fn gql(port: u16, token: &str, query: &str, variables: serde_json::Value) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let body = serde_json::json!({ "query": query, "variables": variables }).to_string();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let json = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
 /// Stops the child when the test ends, however it ends.
 struct Running(std::process::Child);
 
@@ -228,6 +246,57 @@ fn serve_runs_the_demo_and_simulate_drives_a_fleet_into_it() {
     ]);
     assert!(ok, "simulate failed: {stderr}{out}");
     assert!(stderr.contains("simulating 8 meters"), "{stderr}");
+    // `simulate-device` with the login `registerMeter` showed: a wrong password publishes
+    // nothing the server keeps, the right one makes the meter's readings appear.
+    let token = {
+        let (status, body) = http(http_port, "POST", "/auth/login", &login);
+        assert_eq!(status, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        v["accessToken"].as_str().unwrap().to_string()
+    };
+    let properties = gql(http_port, &token, "{ properties { id } }", serde_json::json!({}));
+    let property = properties["data"]["properties"][0]["id"].as_str().expect("a demo property").to_string();
+    let registered = gql(
+        http_port,
+        &token,
+        "mutation($i: RegisterMeterInput!) { registerMeter(input: $i) { meter { id } credentials { username password brokerUrl } } }",
+        serde_json::json!({ "i": { "propertyId": property, "address": "880000000017", "phases": 1, "linkType": "FOUR_G" } }),
+    );
+    let reg = &registered["data"]["registerMeter"];
+    let meter_id = reg["meter"]["id"].as_str().unwrap_or_else(|| panic!("{registered}")).to_string();
+    let (user, pass, broker) = (
+        reg["credentials"]["username"].as_str().unwrap().to_string(),
+        reg["credentials"]["password"].as_str().unwrap().to_string(),
+        reg["credentials"]["brokerUrl"].as_str().unwrap().to_string(),
+    );
+    assert_eq!(broker, format!("mqtt://127.0.0.1:{mqtt_port}"));
+    let seen = |port: u16| {
+        let v = gql(port, &token, "query($id: ID!) { meter(id: $id) { lastSeenAt live { energyTotal } } }", serde_json::json!({ "id": meter_id }));
+        v["data"]["meter"]["live"]["energyTotal"].as_str().map(str::to_string)
+    };
+    let device = |password: &str| {
+        voltledger(&[
+            "simulate-device", "--broker", &broker, "--username", &user, "--password", password, "--meter", "880000000017",
+            "--interval", "1", "--rounds", "3",
+        ])
+    };
+    let (ok, _, stderr) = device("not-the-password");
+    assert!(ok, "{stderr}");
+    assert_eq!(seen(http_port), None, "a device with a wrong password got its readings in");
+    let (ok, _, stderr) = device(&pass);
+    assert!(ok && stderr.contains("simulating device"), "{stderr}");
+    let mut energy = None;
+    for _ in 0..40 {
+        energy = seen(http_port);
+        if energy.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert!(energy.is_some(), "the registered meter's readings did not appear");
+    let (ok, _, stderr) = voltledger(&["simulate-device", "--username", &user, "--password", &pass, "--meter", "88000000001"]);
+    assert!(!ok && stderr.contains("meter address 88000000001"), "a bad address is refused: {stderr}");
+
     let (ok, passwd, stderr) = voltledger(&["broker", "mosquitto-passwd", "--data-dir", &data]);
     assert!(ok && passwd.lines().count() >= 2, "{stderr}");
     drop(serving);
