@@ -47,5 +47,6 @@ export default {
     meterHint: 'Search by meter address or shop no.', addMember: 'Add member', areaPlaceholder: 'Empty: its areas\' floor area', sharePlaceholder: 'Shares',
     created: 'Group created',
   },
+  tariffCapacity: { label: 'Capacity price', unit: 'yuan/kW', none: 'No capacity fee', hint: 'Post-paid bills add the period\'s maximum 15-minute demand (kW) × this price; leave empty for no capacity fee.' },
   tariffUse: { usedBy: 'Used by:', tenantDefault: 'tenant default', none: 'not assigned to any property' },
 }

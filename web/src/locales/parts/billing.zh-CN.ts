@@ -47,5 +47,6 @@ export default {
     meterHint: '输入表地址或铺位号搜索', addMember: '添加成员', areaPlaceholder: '留空按所在区域面积', sharePlaceholder: '份数',
     created: '公摊组已创建',
   },
+  tariffCapacity: { label: '容量电价', unit: '元/kW', none: '不收容量费', hint: '按账期内 15 分钟最大需量 (kW) × 容量电价计入后付费账单；留空则不收容量费。' },
   tariffUse: { usedBy: '适用：', tenantDefault: '全公司默认', none: '尚未指定给任何项目' },
 }
