@@ -271,13 +271,29 @@ fn serve_runs_the_demo_and_simulate_drives_a_fleet_into_it() {
     );
     assert_eq!(broker, format!("mqtt://127.0.0.1:{mqtt_port}"));
     let seen = |port: u16| {
-        let v = gql(port, &token, "query($id: ID!) { meter(id: $id) { lastSeenAt live { energyTotal } } }", serde_json::json!({ "id": meter_id }));
+        let v = gql(
+            port,
+            &token,
+            "query($id: ID!) { meter(id: $id) { lastSeenAt live { energyTotal } } }",
+            serde_json::json!({ "id": meter_id }),
+        );
         v["data"]["meter"]["live"]["energyTotal"].as_str().map(str::to_string)
     };
     let device = |password: &str| {
         voltledger(&[
-            "simulate-device", "--broker", &broker, "--username", &user, "--password", password, "--meter", "880000000017",
-            "--interval", "1", "--rounds", "3",
+            "simulate-device",
+            "--broker",
+            &broker,
+            "--username",
+            &user,
+            "--password",
+            password,
+            "--meter",
+            "880000000017",
+            "--interval",
+            "1",
+            "--rounds",
+            "3",
         ])
     };
     let (ok, _, stderr) = device("not-the-password");

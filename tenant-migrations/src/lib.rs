@@ -16,6 +16,7 @@ mod m0006_payee_credentials;
 mod m0007_corrections;
 mod m0008_desk;
 mod m0009_console;
+mod m0010_billing_completion;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_corrections::Migration),
             Box::new(m0008_desk::Migration),
             Box::new(m0009_console::Migration),
+            Box::new(m0010_billing_completion::Migration),
         ]
     }
 }

@@ -602,3 +602,54 @@ async fn a_low_balance_reaches_the_customer_as_a_wechat_subscription_message() {
     );
     wechat.stop().await;
 }
+
+/// The settings screen's test send: one message now with the tenant's account and the
+/// template of the alarm kind, signed like any other (the stand-in checks); a wrong secret
+/// comes back as the provider's refusal; nothing is queued in the delivery log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_sms_goes_out_now_with_the_kinds_template_and_says_what_the_provider_answered() {
+    use server::notify::sms::Provider;
+    use server::notify::standin::SmsStandIn;
+    let app = TestApp::spawn().await;
+    let standin = SmsStandIn::start("127.0.0.1:0".parse().unwrap(), &[("LTAIvolt", "aliyun-secret")]).unwrap();
+    let admin = app.admin("sms-test").await;
+    const TEST: &str =
+        "mutation($k: String!, $p: String!) { sendTestNotification(alarmKind: $k, phone: $p) { sent templateCode providerRef error } }";
+    // Before an account exists, and with a bad phone or kind: refused under the field.
+    let e = admin.fails(TEST, json!({"k": "PHASE_LOSS", "p": "13800000009"}));
+    assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("VALIDATION"), Some("alarmKind")));
+    let settings = |secret: &str| {
+        json!({"i": {"provider": "ALIYUN", "endpoint": format!("{}/aliyun/", standin.base), "accessKeyId": "LTAIvolt", "accessKeySecret": secret,
+                      "signName": "VoltLedger", "contacts": ["13800000001"]}})
+    };
+    admin.ok("mutation($i: NotificationSettingsInput!) { setNotificationSettings(input: $i) { provider } }", settings("aliyun-secret"));
+    let e = admin.fails(TEST, json!({"k": "PHASE_LOSS", "p": "13800000009"}));
+    assert_eq!(e["field"], "alarmKind", "no template for the kind yet");
+    admin.ok("mutation { setNotificationTemplate(alarmKind: \"PHASE_LOSS\", templateCode: \"SMS_1000001\") { alarmKind } }", json!({}));
+    for (k, p, field) in [("PHASE_LOSS", "12345", "phone"), ("NOT_A_KIND", "13800000009", "alarmKind")] {
+        let e = admin.fails(TEST, json!({"k": k, "p": p}));
+        assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("VALIDATION"), Some(field)));
+    }
+    assert!(standin.received().is_empty());
+
+    let ok = admin.ok(TEST, json!({"k": "PHASE_LOSS", "p": "13800000009"}))["sendTestNotification"].clone();
+    assert_eq!((ok["sent"].as_bool(), ok["templateCode"].as_str(), ok["error"].clone()), (Some(true), Some("SMS_1000001"), Value::Null));
+    assert!(ok["providerRef"].as_str().is_some_and(|r| !r.is_empty()), "{ok}");
+    let got = standin.received();
+    assert_eq!(got.len(), 1);
+    let m = &got[0];
+    assert_eq!(
+        (m.provider, m.phone.as_str(), m.template.as_str(), m.sign_name.as_str()),
+        (Provider::Aliyun, "13800000009", "SMS_1000001", "VoltLedger")
+    );
+    let params: std::collections::BTreeMap<_, _> = m.params.iter().cloned().collect();
+    assert_eq!((params.get("subject").map(String::as_str), params.get("alarm").map(String::as_str)), (Some("测试"), Some("缺相")));
+    assert_eq!(admin.ok("{ notifications { id } }", json!({}))["notifications"], json!([]), "a test is not queued");
+
+    // A wrong secret: the stand-in refuses the signature, and the answer says so.
+    admin.ok("mutation($i: NotificationSettingsInput!) { setNotificationSettings(input: $i) { provider } }", settings("not-the-secret"));
+    let refused = admin.ok(TEST, json!({"k": "PHASE_LOSS", "p": "13800000009"}))["sendTestNotification"].clone();
+    assert_eq!((refused["sent"].as_bool(), refused["providerRef"].clone()), (Some(false), Value::Null));
+    assert!(refused["error"].as_str().is_some_and(|e| !e.is_empty()), "{refused}");
+    assert_eq!(standin.received().len(), 1);
+}

@@ -134,16 +134,21 @@ async fn a_post_paid_bill_with_capacity_fee_shared_area_and_property_fee_by_hand
     );
     assert_eq!((bill["total"].as_str(), bill["state"].as_str(), bill["version"].as_i64()), (Some("1030.00"), Some("DRAFT"), Some(1)));
     // The prepaid member pays its 70 % as a ledger entry, once.
-    let posted = admin.ok(
-        "mutation($g: ID!) { runAllocation(groupId: $g, period: \"2026-10\") { account { id balance } entries { kind amount } } }",
+    let run = admin.ok(
+        "mutation($g: ID!) { runAllocation(groupId: $g, period: \"2026-10\") { period energy amount shares { accountId weight amount disposition entryId } } }",
         json!({"g": g}),
     )["runAllocation"]
         .clone();
-    assert_eq!(
-        posted,
-        json!([{"account": {"id": b, "balance": "395.00"}, "entries": [{"kind": "SHARED_AREA_CHARGE", "amount": "-105.00"}]}])
-    );
-    let e = admin.fails("mutation($g: ID!) { runAllocation(groupId: $g, period: \"2026-10\") { receiptNo } }", json!({"g": g}));
+    assert_eq!((run["period"].as_str(), run["energy"].as_str(), run["amount"].as_str()), (Some("2026-10"), Some("300"), Some("150.00")));
+    let shares = run["shares"].as_array().unwrap();
+    let share = |acc: &Value| shares.iter().find(|x| x["accountId"] == *acc).unwrap().clone();
+    assert_eq!((share(&a)["amount"].as_str(), share(&a)["disposition"].as_str()), (Some("45.00"), Some("ON_BILL")));
+    assert_eq!((share(&b)["amount"].as_str(), share(&b)["disposition"].as_str()), (Some("105.00"), Some("POSTED")));
+    let entry =
+        admin.ok("query($e: ID!) { ledgerEntry(id: $e) { kind amount } }", json!({"e": share(&b)["entryId"]}))["ledgerEntry"].clone();
+    assert_eq!(entry, json!({"kind": "SHARED_AREA_CHARGE", "amount": "-105.00"}));
+    assert_eq!(admin.ok("query($b: ID!) { account(id: $b) { balance } }", json!({"b": b}))["account"]["balance"], "395.00");
+    let e = admin.fails("mutation($g: ID!) { runAllocation(groupId: $g, period: \"2026-10\") { amount } }", json!({"g": g}));
     assert_eq!(e["code"], "CONFLICT");
 
     // A correction (property fee 250) re-issues the bill as version 2; version 1 is superseded.
@@ -156,10 +161,12 @@ async fn a_post_paid_bill_with_capacity_fee_shared_area_and_property_fee_by_hand
     assert_eq!((v2["version"].as_i64(), v2["total"].as_str(), v2["state"].as_str()), (Some(2), Some("1080.00"), Some("DRAFT")));
     let old = admin.ok("query($b: ID!) { bill(id: $b) { state } }", json!({"b": bill["id"]}));
     assert_eq!(old["bill"]["state"], "SUPERSEDED");
-    let e = admin.fails("mutation($b: ID!) { markBillPaid(id: $b) { state } }", json!({"b": v2["id"]}));
+    let e = admin.fails("mutation($b: ID!) { markBillPaid(id: $b) { bill { state } } }", json!({"b": v2["id"]}));
     assert_eq!(e["code"], "CONFLICT", "a draft is issued before it is paid");
     admin.ok("mutation($b: ID!) { issueBill(id: $b) { state } }", json!({"b": v2["id"]}));
-    let paid = admin.ok("mutation($b: ID!) { markBillPaid(id: $b) { state paidAt } }", json!({"b": v2["id"]}))["markBillPaid"].clone();
+    let paid =
+        admin.ok("mutation($b: ID!) { markBillPaid(id: $b) { bill { state paidAt } } }", json!({"b": v2["id"]}))["markBillPaid"]["bill"]
+            .clone();
     assert_eq!(paid["state"], "PAID");
     let e = admin.fails("mutation($b: ID!) { reissueBill(id: $b) { id } }", json!({"b": v2["id"]}));
     assert_eq!(e["code"], "CONFLICT");
@@ -301,4 +308,202 @@ async fn area_weights_default_to_the_floor_area_of_the_members_areas() {
         json!({"m": common, "x": x}),
     );
     assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("VALIDATION"), Some("members")));
+}
+
+/// Shared areas without a common meter (a fixed amount) and weighed by the members' own
+/// metered energy; each run kept to the fen and read back; a retired group left out; a bill
+/// with its service-fee line run for one property, paid once through the ledger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixed_and_energy_weighted_shared_areas_and_a_bill_paid_once_through_the_ledger() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("shares").await;
+    let property = admin.ok(r#"mutation { createProperty(input: {name: "Yard"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let other = admin.ok(r#"mutation { createProperty(input: {name: "Other"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let flat = admin.ok(
+        "mutation { createTariff(input: {name: \"Flat\", effectiveFrom: \"2026-01-01T00:00:00Z\", tariff: {prices: [{rate: FLAT, price: \"0.5\"}]}}) { id } }",
+        json!({}),
+    )["createTariff"]["id"]
+        .clone();
+    admin.ok("mutation($t: ID!) { assignTariff(input: {tariffId: $t}) }", json!({"t": flat}));
+    let a_meter = register(&admin, &property, "000000000501", "POST_PAID");
+    let c_meter = register(&admin, &property, "000000000502", "PLATFORM_PREPAID");
+    let common = register(&admin, &property, "000000000503", "POST_PAID");
+    let elsewhere = register(&admin, &other, "000000000504", "POST_PAID");
+    let a = open(&admin, &customer(&admin, "Post-paid shop"), &a_meter.0, "0", None);
+    let c = open(&admin, &customer(&admin, "Prepaid shop"), &c_meter.0, "0", Some("500.00"));
+    open(&admin, &customer(&admin, "Other property"), &elsewhere.0, "0", None);
+    app.app
+        .store
+        .store_readings(vec![
+            reading(&a_meter, local(10, 1, 0, 0), "0.00", None, None),
+            reading(&a_meter, local(10, 31, 23, 0), "600.00", None, None),
+            reading(&c_meter, local(10, 1, 0, 0), "100.00", None, None),
+            reading(&c_meter, local(10, 31, 23, 0), "300.00", None, None),
+            reading(&common, local(10, 1, 0, 0), "0.00", None, None),
+            reading(&common, local(10, 31, 23, 0), "80.00", None, None),
+            reading(&elsewhere, local(10, 1, 0, 0), "0.00", None, None),
+            reading(&elsewhere, local(10, 31, 23, 0), "10.00", None, None),
+        ])
+        .await
+        .unwrap();
+    // A 1 % service fee, set after the opening purchase.
+    admin.ok(r#"mutation { setServiceFee(input: {percent: "1"}) { serviceFeePercent } }"#, json!({}));
+
+    // Refused: both a meter and an amount, neither, weights for ENERGY, a negative amount.
+    let group = "mutation($i: CreateAllocationGroupInput!) { createAllocationGroup(input: $i) { id meterId fixedAmount method } }";
+    for (input, field) in [
+        (
+            json!({"name": "X", "meterId": common.0, "fixedAmount": "1", "method": "SHARES", "members": [{"accountId": a, "weight": "1"}]}),
+            "fixedAmount",
+        ),
+        (json!({"name": "X", "method": "SHARES", "members": [{"accountId": a, "weight": "1"}]}), "meterId"),
+        (json!({"name": "X", "meterId": common.0, "method": "ENERGY", "members": [{"accountId": a, "weight": "1"}]}), "members"),
+        (json!({"name": "X", "fixedAmount": "-5", "method": "SHARES", "members": [{"accountId": a, "weight": "1"}]}), "fixedAmount"),
+        (json!({"name": "X", "fixedAmount": "5.001", "method": "SHARES", "members": [{"accountId": a, "weight": "1"}]}), "fixedAmount"),
+        (
+            json!({"name": "X", "fixedAmount": "5", "method": "SHARES", "members": [{"accountId": a, "weight": "1"}, {"accountId": a, "weight": "2"}]}),
+            "members",
+        ),
+    ] {
+        let e = admin.fails(group, json!({"i": input}));
+        assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("VALIDATION"), Some(field)), "{input}");
+    }
+    assert_eq!(admin.ok("{ allocationGroups { id } }", json!({}))["allocationGroups"], json!([]), "nothing was made");
+    // 100.01 yuan of cleaning split 1 : 2; the lifts' 80 kWh (40.00 yuan) by the members'
+    // own energy, 600 : 200 kWh.
+    let cleaning = admin.ok(
+        group,
+        json!({"i": {"name": "Cleaning", "fixedAmount": "100.01", "method": "SHARES", "members": [{"accountId": a, "weight": "1"}, {"accountId": c, "weight": "2"}]}}),
+    )["createAllocationGroup"]
+        .clone();
+    assert_eq!(
+        (cleaning["meterId"].clone(), cleaning["fixedAmount"].as_str(), cleaning["method"].as_str()),
+        (Value::Null, Some("100.01"), Some("SHARES"))
+    );
+    let lifts = admin.ok(
+        group,
+        json!({"i": {"name": "Lifts", "meterId": common.0, "method": "ENERGY", "members": [{"accountId": a}, {"accountId": c}]}}),
+    )["createAllocationGroup"]
+        .clone();
+    assert_eq!(lifts["method"], "ENERGY");
+
+    let run = "mutation($g: ID!) { runAllocation(groupId: $g, period: \"2026-10\") { energy amount shares { accountId weight amount disposition entryId } } }";
+    let fixed = admin.ok(run, json!({"g": cleaning["id"]}))["runAllocation"].clone();
+    let shares = |r: &Value| -> Vec<(String, String, String, String)> {
+        let mut v: Vec<_> = r["shares"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                let who = if x["accountId"] == a { "A" } else { "C" };
+                (
+                    who.to_string(),
+                    x["weight"].as_str().unwrap().to_string(),
+                    x["amount"].as_str().unwrap().to_string(),
+                    x["disposition"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    // 10001 fen × 1/3 = 3333.67, × 2/3 = 6667.33: the fen left over goes to the larger remainder.
+    assert_eq!((fixed["energy"].clone(), fixed["amount"].as_str()), (Value::Null, Some("100.01")));
+    assert_eq!(
+        shares(&fixed),
+        vec![("A".into(), "1".into(), "33.34".into(), "ON_BILL".into()), ("C".into(), "2".into(), "66.67".into(), "POSTED".into())]
+    );
+    let by_energy = admin.ok(run, json!({"g": lifts["id"]}))["runAllocation"].clone();
+    assert_eq!((by_energy["energy"].as_str(), by_energy["amount"].as_str()), (Some("80"), Some("40.00")));
+    assert_eq!(
+        shares(&by_energy),
+        vec![("A".into(), "600".into(), "30.00".into(), "ON_BILL".into()), ("C".into(), "200".into(), "10.00".into(), "POSTED".into())]
+    );
+    // The prepaid member's shares are its ledger entries, exactly.
+    for (r, amount) in [(&fixed, "-66.67"), (&by_energy, "-10.00")] {
+        let id = r["shares"].as_array().unwrap().iter().find(|x| x["accountId"] == c).unwrap()["entryId"].clone();
+        let e = admin.ok("query($e: ID!) { ledgerEntry(id: $e) { kind amount accountId } }", json!({"e": id}))["ledgerEntry"].clone();
+        assert_eq!(e, json!({"kind": "SHARED_AREA_CHARGE", "amount": amount, "accountId": c}));
+    }
+    // Read back from the group, the same figures.
+    let groups = admin.ok("{ allocationGroups { id runs { period amount shares { amount } } } }", json!({}))["allocationGroups"].clone();
+    let read = groups.as_array().unwrap().iter().find(|g| g["id"] == cleaning["id"]).unwrap()["runs"].clone();
+    let amounts: Vec<&str> = read[0]["shares"].as_array().unwrap().iter().map(|s| s["amount"].as_str().unwrap()).collect();
+    let mut sorted = amounts.clone();
+    sorted.sort();
+    assert_eq!((read[0]["period"].as_str(), read[0]["amount"].as_str(), sorted), (Some("2026-10"), Some("100.01"), vec!["33.34", "66.67"]));
+
+    // The bill run for the yard only: the other property's post-paid account waits.
+    let bills = admin.ok(
+        "mutation($p: ID!) { runBills(period: \"2026-10\", propertyId: $p) { created skipped { accountId reason } } }",
+        json!({"p": property}),
+    )["runBills"]
+        .clone();
+    assert_eq!(bills, json!({"created": 1, "skipped": []}));
+    let bill = admin.ok("query($a: ID!) { bills(accountId: $a) { id total lines { kind quantity amount } } }", json!({"a": a}))["bills"][0]
+        .clone();
+    let lines: Vec<(String, String, String)> = bill["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["kind"].as_str().unwrap().into(), l["quantity"].as_str().unwrap().into(), l["amount"].as_str().unwrap().into()))
+        .collect();
+    // 600 kWh × 0.5 = 300.00; cleaning 33.34; lifts 30.00; 1 % of 363.34 = 3.6334 → 3.63.
+    assert_eq!(
+        lines,
+        vec![
+            ("ENERGY".into(), "600".into(), "300.00".into()),
+            ("SHARED_AREA".into(), "1".into(), "33.34".into()),
+            ("SHARED_AREA".into(), "60".into(), "30.00".into()),
+            ("SERVICE_FEE".into(), "1".into(), "3.63".into()),
+        ]
+    );
+    assert_eq!(bill["total"], "366.97");
+    let e = admin.fails("mutation { runBills(period: \"2026-10\", propertyId: \"not-an-id\") { created } }", json!({}));
+    assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("VALIDATION"), Some("propertyId")));
+
+    // Paid once, through the ledger: a wrong amount changes nothing; the second payment is refused.
+    admin.ok("mutation($b: ID!) { issueBill(id: $b) { state } }", json!({"b": bill["id"]}));
+    let pay = "mutation($b: ID!, $x: Decimal) { markBillPaid(id: $b, amount: $x, channel: TRANSFER, reference: \"BANK-7781\") {
+        bill { state paidAt } posting { receiptNo account { balance } entries { kind amount detail } } } }";
+    let e = admin.fails(pay, json!({"b": bill["id"], "x": "366.96"}));
+    assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("VALIDATION"), Some("amount")));
+    assert_eq!(admin.ok("query($b: ID!) { bill(id: $b) { state } }", json!({"b": bill["id"]}))["bill"]["state"], "ISSUED");
+    let paid = admin.ok(pay, json!({"b": bill["id"], "x": "366.97"}))["markBillPaid"].clone();
+    assert_eq!(paid["bill"]["state"], "PAID");
+    assert!(paid["posting"]["receiptNo"].is_i64(), "the payment has a receipt: {paid}");
+    assert_eq!(paid["posting"]["account"]["balance"], "0.00", "a post-paid account's balance does not move");
+    assert_eq!(
+        paid["posting"]["entries"],
+        json!([{"kind": "BILL_PAYMENT", "amount": "366.97", "detail": "TRANSFER BANK-7781"}, {"kind": "BILL_SETTLEMENT", "amount": "-366.97", "detail": ""}])
+    );
+    let e = admin.fails(pay, json!({"b": bill["id"], "x": null}));
+    assert_eq!(e["code"], "CONFLICT");
+    let entries = admin.ok("query($a: ID!) { account(id: $a) { balance ledger(first: 50) { items { kind } } } }", json!({"a": a}));
+    assert_eq!(entries["account"]["balance"], "0.00");
+    let kinds: Vec<String> =
+        entries["account"]["ledger"]["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect();
+    assert_eq!(kinds.iter().filter(|k| k.starts_with("BILL_")).count(), 2, "paid once: {kinds:?}");
+
+    // Retired, the cleaning group is left out of lists and runs but its runs stay readable.
+    admin.ok("mutation($g: ID!) { retireAllocationGroup(id: $g) { retiredAt } }", json!({"g": cleaning["id"]}));
+    let e = admin.fails("mutation($g: ID!) { retireAllocationGroup(id: $g) { id } }", json!({"g": cleaning["id"]}));
+    assert_eq!(e["code"], "CONFLICT");
+    let ids: Vec<Value> = admin.ok("{ allocationGroups { id } }", json!({}))["allocationGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].clone())
+        .collect();
+    assert_eq!(ids, vec![lifts["id"].clone()]);
+    let all = admin.ok("{ allocationGroups(includeRetired: true) { id runs { amount } } }", json!({}))["allocationGroups"].clone();
+    assert!(all.as_array().unwrap().iter().any(|g| g["id"] == cleaning["id"] && g["runs"][0]["amount"] == "100.01"), "{all}");
+    let e = admin.fails("mutation($g: ID!) { runAllocation(groupId: $g, period: \"2026-09\") { amount } }", json!({"g": cleaning["id"]}));
+    assert_eq!(e["code"], "CONFLICT");
+    // Another tenant's administrator cannot reach either group.
+    let stranger = app.admin("shares-other").await;
+    let e = stranger.fails("mutation($g: ID!) { retireAllocationGroup(id: $g) { id } }", json!({"g": lifts["id"]}));
+    assert_eq!(e["code"], "NOT_FOUND");
+    let e = stranger.fails(run, json!({"g": lifts["id"]}));
+    assert_eq!(e["code"], "NOT_FOUND");
 }

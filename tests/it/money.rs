@@ -637,3 +637,71 @@ async fn any_arrival_order_with_replays_charges_exactly_the_tariff_on_the_energy
         assert_eq!(sum, d(once["balance"].as_str().unwrap()), "case {case}: the walked entries sum to the balance");
     }
 }
+
+/// Tenant settings the portal's settings screen writes: default balance thresholds taken by
+/// accounts opened without their own, the time zone (an unknown one refused, nothing
+/// changed), the reading schedule read back; a tariff retired only when nothing uses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_thresholds_time_zone_and_retiring_a_tariff() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("settings").await;
+    let property = admin.ok(r#"mutation { createProperty(input: {name: "Block"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    const DEFAULTS: &str =
+        "mutation($i: ThresholdsInput!) { setDefaultThresholds(input: $i) { defaultThresholds { creditLimit alarm1 alarm2 } } }";
+    let e = admin.fails(DEFAULTS, json!({"i": {"creditLimit": "0", "alarm1": "10", "alarm2": "20"}}));
+    assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("VALIDATION"), Some("alarm2")));
+    let set = admin.ok(DEFAULTS, json!({"i": {"creditLimit": "5", "alarm1": "30", "alarm2": "10.50"}}))["setDefaultThresholds"].clone();
+    assert_eq!(set["defaultThresholds"], json!({"creditLimit": "5.00", "alarm1": "30.00", "alarm2": "10.50"}));
+    let meter = |address: &str| {
+        admin.ok(
+            "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 1, linkType: FOUR_G}) { meter { id } } }",
+            json!({"p": property, "a": address}),
+        )["registerMeter"]["meter"]["id"]
+            .clone()
+    };
+    let customer = admin.ok(r#"mutation { createCustomer(input: {name: "Tenant"}) { id } }"#, json!({}))["createCustomer"]["id"].clone();
+    let open = "mutation($c: ID!, $m: ID!, $t: ThresholdsInput) { openAccount(input: {customerId: $c, meterIds: [$m], thresholds: $t}) { account { creditLimit alarm1 alarm2 } } }";
+    let defaulted = admin.ok(open, json!({"c": customer, "m": meter("000000000601"), "t": null}))["openAccount"]["account"].clone();
+    assert_eq!(defaulted, json!({"creditLimit": "5.00", "alarm1": "30.00", "alarm2": "10.50"}));
+    let own = admin.ok(open, json!({"c": customer, "m": meter("000000000602"), "t": {"alarm1": "8"}}))["openAccount"]["account"].clone();
+    assert_eq!(own, json!({"creditLimit": "0.00", "alarm1": "8.00", "alarm2": "0.00"}));
+
+    const BILLING: &str = "mutation($z: String) { setBillingSettings(input: {jumpLimitKw: \"100\", timeZone: $z}) { jumpLimitKw } }";
+    let e = admin.fails(BILLING, json!({"z": "Mars/Olympus"}));
+    assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("VALIDATION"), Some("timeZone")));
+    let tenant = "{ tenant { timeZone readingIntervalSeconds lostAfterIntervals } }";
+    assert_eq!(admin.ok(tenant, json!({}))["tenant"]["timeZone"], "Asia/Shanghai");
+    admin.ok(BILLING, json!({"z": "Asia/Urumqi"}));
+    admin.ok("mutation { setReadingSchedule(readingIntervalSeconds: 120, lostAfterIntervals: 5) { readingIntervalSeconds } }", json!({}));
+    assert_eq!(
+        admin.ok(tenant, json!({}))["tenant"],
+        json!({"timeZone": "Asia/Urumqi", "readingIntervalSeconds": 120, "lostAfterIntervals": 5})
+    );
+
+    let tariff = |name: &str| {
+        admin.ok(
+            "mutation($n: String!) { createTariff(input: {name: $n, effectiveFrom: \"2026-01-01T00:00:00Z\", tariff: {prices: [{rate: FLAT, price: \"0.8\"}]}}) { id } }",
+            json!({"n": name}),
+        )["createTariff"]["id"]
+            .clone()
+    };
+    let (used, mistake) = (tariff("Used"), tariff("Made by mistake"));
+    admin.ok("mutation($t: ID!, $p: ID!) { assignTariff(input: {tariffId: $t, propertyId: $p}) }", json!({"t": used, "p": property}));
+    const RETIRE: &str = "mutation($t: ID!) { retireTariff(id: $t) { id retiredAt } }";
+    let e = admin.fails(RETIRE, json!({"t": used}));
+    assert_eq!(e["code"], "CONFLICT", "a property uses it");
+    let retired = admin.ok(RETIRE, json!({"t": mistake}))["retireTariff"].clone();
+    assert!(retired["retiredAt"].is_string());
+    assert_eq!(admin.fails(RETIRE, json!({"t": mistake}))["code"], "CONFLICT");
+    let names: Vec<String> = admin.ok("{ tariffs { name } }", json!({}))["tariffs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().into())
+        .collect();
+    assert_eq!(names, vec!["Used".to_string()]);
+    let e = admin
+        .fails("mutation($t: ID!, $p: ID!) { assignTariff(input: {tariffId: $t, propertyId: $p}) }", json!({"t": mistake, "p": property}));
+    assert_eq!(e["code"], "CONFLICT", "a retired tariff is not assigned");
+    assert_eq!(admin.ok("query($t: ID!) { tariff(id: $t) { name } }", json!({"t": mistake}))["tariff"]["name"], "Made by mistake");
+}

@@ -1,10 +1,12 @@
 // Sites and tariffs: a property with two areas, a 4G meter (its login shown once), a LoRa
 // gateway with a meter behind it; a TOU plan with a gap refused in the browser (nothing
 // created), then a valid two-period plan assigned to the property; the screens against the
-// API; everything created is retired at the end (tariffs cannot be deleted: unique names).
+// API; the tariff retired through the screen at the end — refused while the property uses it
+// (the server's message shown, nothing changed), a cancelled confirmation changes nothing,
+// retired once unassigned — and everything else created retired too.
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, apiLogin, browser, page, q, shot, until } from './lib.mjs'
+import { BASE, apiLogin, browser, gql, page, q, shot, until } from './lib.mjs'
 
 const stamp = Date.now().toString(36)
 const propertyName = `E2E Site ${stamp}`
@@ -40,6 +42,8 @@ before(async () => {
   admin = await apiLogin()
   // What an interrupted run left behind.
   for (const old of (await q(admin.accessToken, PROPS)).properties.filter((x) => /^E2E Site /.test(x.name) && !x.retiredAt)) await retireAll(old.id)
+  for (const old of (await q(admin.accessToken, `{ tariffs { id name } }`)).tariffs.filter((x) => /^E2E TOU /.test(x.name)))
+    await q(admin.accessToken, `mutation($id: ID!) { retireTariff(id: $id) { id } }`, { id: old.id }).catch(() => undefined)
 })
 after(async () => {
   const mine = await ourProperty().catch(() => null)
@@ -207,6 +211,44 @@ test('the two screens in English', async () => {
   await p.click(`[data-test=tariff-table] [data-tariff="${tariffName}"]`)
   await p.waitForSelector(`[data-test=tariff-title] >> text="${tariffName}"`)
   await shot(p, 'tariffs', 'en-US')
+  await p.close()
+})
+
+test('the tariff retired through the screen: refused while assigned, then once unassigned', async () => {
+  const t = admin.accessToken
+  const property = await ourProperty()
+  const TARIFFS = `{ tariffs { id name retiredAt } }`
+  const tariff = (await q(t, TARIFFS)).tariffs.find((x) => x.name === tariffName)
+  assert.ok(tariff)
+  const p = await page(b, { tokens: admin })
+  await p.goto(`${BASE}/tariffs`)
+  await p.click(`[data-test=tariff-table] [data-tariff="${tariffName}"]`)
+  await p.waitForSelector(`[data-test=tariff-title] >> text="${tariffName}"`)
+  // The property uses it: the server refuses, its message is shown, nothing changes.
+  await p.click('[data-test=retire-tariff]')
+  await confirmBox(p)
+  await p.waitForSelector('[data-test=retire-tariff-error]')
+  assert.match(await p.innerText('[data-test=retire-tariff-error]'), /in use/)
+  assert.ok((await q(t, TARIFFS)).tariffs.some((x) => x.id === tariff.id), 'still listed')
+  assert.equal((await q(t, `query($id: ID!) { tariff(id: $id) { retiredAt } }`, { id: tariff.id })).tariff.retiredAt, null)
+  // Live alarm toasts of the demo's simulated meters would cover the screenshot.
+  await p.addStyleTag({ content: '.el-notification, .el-message { display: none !important; }' })
+  await shot(p, 'tariff-retire-refused')
+
+  // Unassigned (the property falls back to the tenant default), then a cancelled confirmation.
+  await q(t, `mutation($p: ID!) { assignTariff(input: { tariffId: null, propertyId: $p }) }`, { p: property.id })
+  await p.click('[data-test=retire-tariff]')
+  await p.click('.el-message-box__btns .el-button:not(.el-button--primary)')
+  await p.waitForTimeout(500)
+  assert.equal((await q(t, `query($id: ID!) { tariff(id: $id) { retiredAt } }`, { id: tariff.id })).tariff.retiredAt, null, 'cancelled: nothing changed')
+  await p.click('[data-test=retire-tariff]')
+  await confirmBox(p)
+  await p.waitForSelector(`[data-test=tariff-table] [data-tariff="${tariffName}"]`, { state: 'detached' })
+  assert.ok(!(await q(t, TARIFFS)).tariffs.some((x) => x.id === tariff.id), 'out of the list')
+  assert.ok((await q(t, `query($id: ID!) { tariff(id: $id) { retiredAt } }`, { id: tariff.id })).tariff.retiredAt, 'retired, its versions kept')
+  // A retired tariff is not assigned again.
+  const again = await gql(t, `mutation($id: ID!, $p: ID!) { assignTariff(input: { tariffId: $id, propertyId: $p }) }`, { id: tariff.id, p: property.id })
+  assert.equal(again.errors?.[0]?.extensions?.code, 'CONFLICT')
   await p.close()
 })
 

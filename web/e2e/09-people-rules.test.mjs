@@ -4,7 +4,10 @@
 // one property; its password reset (old one refused, its session ended), then disabled (its
 // login refused); a park client whose secret is shown once and works, then revoked; the audit
 // log showing these with their before/after images; settings: friendly hours and the service
-// fee changed and read back from the API, an invalid value refused and nothing changed.
+// fee changed and read back from the API, an invalid value refused and nothing changed; the
+// time zone changed and back (a bad one refused under its field), the default balance
+// thresholds set and read back (an inconsistent set refused), the reading schedule's stored
+// value shown, a test SMS through the demo's SMS stand-in (a bad phone refused under its field).
 // Operators and roles cannot be deleted (NOTES-API.md): each run adds disabled ones with
 // unique names; settings are put back as they were.
 import { test, after, before } from 'node:test'
@@ -26,6 +29,8 @@ let operatorToken
 let clientId
 let savedHours
 let savedMoney
+let savedZone
+let savedThresholds
 
 const fill = (p, test, value) => p.fill(`input[data-test="${test}"], textarea[data-test="${test}"], [data-test="${test}"] input, [data-test="${test}"] textarea`, value)
 const val = (p, test) => p.inputValue(`input[data-test="${test}"], [data-test="${test}"] input`)
@@ -51,6 +56,9 @@ before(async () => {
     await q(t, `mutation($id: ID!) { revokeParkClient(input: { id: $id }) { id } }`, { id: c.id }).catch(() => undefined)
   savedHours = (await q(t, HOURS)).friendlyHours.filter((w) => !w.name.startsWith('E2E window '))
   savedMoney = (await q(t, MONEY)).moneySettings
+  const more = await q(t, `{ tenant { timeZone } moneySettings { defaultThresholds { creditLimit alarm1 alarm2 } } }`)
+  savedZone = more.tenant.timeZone
+  savedThresholds = more.moneySettings.defaultThresholds
 })
 after(async () => {
   const t = admin.accessToken
@@ -58,6 +66,13 @@ after(async () => {
   if (clientId) await q(t, `mutation($id: ID!) { revokeParkClient(input: { id: $id }) { id } }`, { id: clientId }).catch(() => undefined)
   if (savedHours) await q(t, `mutation($w: [FriendlyWindowInput!]!) { setFriendlyHours(windows: $w) { name } }`, { w: savedHours }).catch(() => undefined)
   if (savedMoney) await q(t, `mutation($i: ServiceFeeInput!) { setServiceFee(input: $i) { serviceFeePercent } }`, { i: { percent: savedMoney.serviceFeePercent, fixed: savedMoney.serviceFeeFixed } }).catch(() => undefined)
+  // The time zone and the default thresholds as they were.
+  if (savedThresholds) await q(t, `mutation($i: ThresholdsInput!) { setDefaultThresholds(input: $i) { settlementDay } }`, { i: savedThresholds }).catch(() => undefined)
+  if (savedZone) {
+    const now = (await q(t, `{ tenant { timeZone } moneySettings { jumpLimitKw settlementDay settlementHour } }`).catch(() => null))
+    if (now && now.tenant.timeZone !== savedZone)
+      await q(t, `mutation($i: BillingSettingsInput!) { setBillingSettings(input: $i) { settlementDay } }`, { i: { ...now.moneySettings, timeZone: savedZone } }).catch(() => undefined)
+  }
   await b?.close()
 })
 
@@ -327,4 +342,95 @@ test('settings: friendly hours and the service fee saved and read back; invalid 
   await hideToasts(en)
   await shot(en, 'settings', 'en-US')
   await en.close()
+})
+
+test('settings: the time zone and back, default thresholds, the reading schedule, a test SMS', async () => {
+  const t = admin.accessToken
+  const ZONE = `{ tenant { timeZone lostAfterIntervals readingIntervalSeconds } }`
+  const THRESHOLDS = `{ moneySettings { defaultThresholds { creditLimit alarm1 alarm2 } } }`
+  const p = await page(b, { tokens: admin })
+  await p.goto(`${BASE}/settings`)
+  await hideToasts(p)
+  await p.click('.el-tabs__item >> text=计费设置')
+
+  // Default thresholds: the stored ones shown; an alarm 2 above alarm 1 refused under its field.
+  await p.waitForSelector('[data-test=thresholds-form]')
+  await until(async () => (await val(p, 'thr-alarm1')) === savedThresholds.alarm1, { timeout: 5000, every: 200, what: 'the stored thresholds' })
+  assert.equal(await val(p, 'thr-credit'), savedThresholds.creditLimit)
+  await fill(p, 'thr-alarm1', '50')
+  await fill(p, 'thr-alarm2', '80')
+  await fill(p, 'thr-credit', '10')
+  await p.click('[data-test=save-thresholds]')
+  const alarm2 = p.locator('[data-test=thresholds-form] .el-form-item.is-error', { has: p.locator('[data-test=thr-alarm2]') })
+  await alarm2.locator('.el-form-item__error >> text=/alarm 1/').waitFor()
+  assert.equal(await val(p, 'thr-alarm2'), '80', 'what was typed stays')
+  assert.deepEqual((await q(t, THRESHOLDS)).moneySettings.defaultThresholds, savedThresholds, 'refused: nothing changed')
+  await fill(p, 'thr-alarm2', '20')
+  await p.click('[data-test=save-thresholds]')
+  const set = await until(async () => {
+    const d = (await q(t, THRESHOLDS)).moneySettings.defaultThresholds
+    return d.alarm1 !== savedThresholds.alarm1 && d
+  }, { timeout: 10_000, every: 500, what: 'the thresholds saved' })
+  assert.deepEqual(set, { creditLimit: '10.00', alarm1: '50.00', alarm2: '20.00' })
+
+  // The time zone: a zone that is none refused under its field, nothing changed.
+  const zone = async () => (await q(t, ZONE)).tenant.timeZone
+  assert.match(await p.innerText('[data-test=time-zone]'), new RegExp(savedZone))
+  const pickZone = async (typed, option) => {
+    await p.click('[data-test=time-zone]')
+    await p.keyboard.type(typed)
+    if (option) await p.click(`.el-select-dropdown__item:visible[data-zone="${option}"]`)
+    else await p.keyboard.press('Enter')
+  }
+  await pickZone('Mars/Base')
+  await p.click('[data-test=save-billing]')
+  await confirmBox(p)
+  const zoneItem = p.locator('[data-test=billing-form] .el-form-item.is-error', { has: p.locator('[data-test=time-zone]') })
+  await zoneItem.locator('.el-form-item__error >> text=/IANA/').waitFor()
+  assert.equal(await zone(), savedZone, 'refused: the zone is unchanged')
+  // Another zone, confirmed, read back; then back again.
+  await pickZone('Urumqi', 'Asia/Urumqi')
+  await p.click('[data-test=save-billing]')
+  await confirmBox(p)
+  await until(async () => (await zone()) === 'Asia/Urumqi', { timeout: 10_000, every: 500, what: 'the zone changed' })
+  await shot(p, 'settings-money')
+  await pickZone('Shanghai', 'Asia/Shanghai')
+  await p.click('[data-test=save-billing]')
+  // A cancelled confirmation changes nothing.
+  await p.click('.el-message-box__btns .el-button:not(.el-button--primary)')
+  await p.waitForTimeout(500)
+  assert.equal(await zone(), 'Asia/Urumqi', 'cancelled: unchanged')
+  await p.click('[data-test=save-billing]')
+  await confirmBox(p)
+  await until(async () => (await zone()) === 'Asia/Shanghai', { timeout: 10_000, every: 500, what: 'the zone back' })
+
+  // The reading schedule shows the stored value.
+  const tenant = (await q(t, ZONE)).tenant
+  await p.click('.el-tabs__item >> text=抄表计划')
+  assert.equal(await val(p, 'reading-interval'), String(tenant.readingIntervalSeconds))
+  assert.equal(await val(p, 'lost-after'), String(tenant.lostAfterIntervals))
+
+  // A test SMS through the demo's stand-in provider: a bad phone refused under its field, then
+  // the provider's reference shown. Kinds without a template offer no test.
+  const templates = (await q(t, `{ notificationTemplates { alarmKind templateCode } }`)).notificationTemplates
+  const tpl = templates.find((x) => x.alarmKind === 'PHASE_LOSS')
+  assert.ok(tpl, 'the demo has a PHASE_LOSS template')
+  await p.click('.el-tabs__item >> text=短信通知')
+  await p.waitForSelector('[data-test=sms-templates]')
+  const untemplated = ['TAMPER', 'OVERLOAD', 'SUDDEN_DROP'].find((k) => !templates.some((x) => x.alarmKind === k))
+  if (untemplated) assert.equal(await p.locator(`[data-test-send=${untemplated}]`).count(), 0, 'no test without a template')
+  await p.click('[data-test-send=PHASE_LOSS]')
+  await p.waitForSelector('[data-test=test-sms-dialog]')
+  await fill(p, 'test-phone', '123')
+  await p.click('[data-test=test-send]')
+  const phone = p.locator('[data-test=test-sms-dialog] .el-form-item.is-error', { has: p.locator('[data-test=test-phone]') })
+  await phone.locator('.el-form-item__error >> text=/mobile/').waitFor()
+  assert.equal(await p.locator('[data-test=test-sms-result]').count(), 0, 'nothing sent')
+  await fill(p, 'test-phone', '13800000001')
+  await p.click('[data-test=test-send]')
+  await p.waitForSelector('[data-test=test-sms-result][data-sent=true]')
+  assert.match(await p.innerText('[data-test=test-sms-result]'), new RegExp(tpl.templateCode))
+  assert.ok((await p.innerText('[data-test=test-sms-ref]')).trim().length > 0, 'the provider\'s reference is shown')
+  await shot(p, 'settings-test-sms')
+  await p.close()
 })

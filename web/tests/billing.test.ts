@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { isPeriod, linesMatchTotal, periodOf, shareOf, stateTag, totalsByKind, unitOf, weightPercent } from '@/lib/billing'
+import { dispositionTag, isPeriod, linesMatchTotal, periodOf, shareOf, sharesMatchAmount, stateTag, totalsByKind, unitOf, weightPercent } from '@/lib/billing'
+import { COMMON_TIME_ZONES, otherTimeZones, zoneOffset } from '@/lib/time'
 
 describe('billing helpers', () => {
   it('periods follow the tenant zone', () => {
@@ -33,5 +34,25 @@ describe('billing helpers', () => {
     expect(weightPercent('120.5', ['120.5', '80'])).toBe('60.10')
     expect(weightPercent('80', ['120.5', '80'])).toBe('39.90')
     expect(weightPercent('1', ['0'])).toBe('0.00')
+  })
+  it('a run\'s shares against its amount, exactly, and where they went', () => {
+    const shares = [{ amount: '33.34' }, { amount: '33.33' }, { amount: '33.33' }]
+    expect(sharesMatchAmount(shares, '100.00')).toBe(true)
+    expect(sharesMatchAmount(shares, '100.01')).toBe(false)
+    expect(sharesMatchAmount([], '0')).toBe(true)
+    expect(dispositionTag('POSTED')).toBe('success')
+    expect(dispositionTag('ON_BILL')).toBe('warning')
+    expect(dispositionTag('ZERO')).toBe('info')
+    expect(unitOf('SERVICE_FEE')).toBe('none')
+    // A member's kWh as the ENERGY weight, with its decimals.
+    expect(weightPercent('12.345', ['12.345', '37.655'])).toBe('24.69')
+  })
+  it('time zones for the settings list', () => {
+    expect(COMMON_TIME_ZONES).toContain('Asia/Shanghai')
+    expect(COMMON_TIME_ZONES).toContain('UTC')
+    expect(otherTimeZones()).not.toContain('Asia/Shanghai')
+    expect(zoneOffset('Asia/Shanghai')).toBe('UTC+08:00')
+    expect(zoneOffset('UTC')).toBe('UTC+00:00')
+    expect(zoneOffset('Not/AZone')).toBe('')
   })
 })

@@ -40,5 +40,10 @@ describe('locales', () => {
   it('enum-driven keys cover the schema enums used', () => {
     for (const f of ['NORMAL', 'ALARM_1', 'ALARM_2', 'ARREARS', 'TRIPPED', 'HOLD_POWER', 'NOT_OPENED']) expect(zk.has(`feeState.${f}`)).toBe(true)
     for (const s of ['QUEUED', 'SENT', 'ACKNOWLEDGED', 'CONFIRMED', 'FAILED', 'TIMED_OUT', 'EXPIRED', 'CANCELLED']) expect(zk.has(`commandStatus.${s}`)).toBe(true)
+    for (const k of ['METER_PURCHASE', 'BILL_PAYMENT', 'BILL_SETTLEMENT']) expect(zk.has(`entryKind.${k}`)).toBe(true)
+    for (const k of ['ENERGY', 'TIER', 'CAPACITY', 'SHARED_AREA', 'PROPERTY_FEE', 'SERVICE_FEE']) expect(zk.has(`billLine.${k}`)).toBe(true)
+    for (const m of ['AREA', 'SHARES', 'ENERGY']) expect(zk.has(`shared.methods.${m}`) && zk.has(`shared.how.${m}`)).toBe(true)
+    for (const d of ['POSTED', 'ON_BILL', 'ZERO']) expect(zk.has(`shareDisposition.${d}`)).toBe(true)
+    for (const c of ['CASH', 'TRANSFER', 'WECHAT', 'ALIPAY']) expect(zk.has(`channel.${c}`)).toBe(true)
   })
 })

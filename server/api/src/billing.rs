@@ -29,12 +29,32 @@ pub enum AllocationMethod {
     Area,
     /// By fixed shares (按比例).
     Shares,
+    /// By each member's own metered energy in the period (按用电量): no weights are given.
+    Energy,
+}
+
+impl AllocationMethod {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Area => "AREA",
+            Self::Shares => "SHARES",
+            Self::Energy => "ENERGY",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "AREA" => Self::Area,
+            "ENERGY" => Self::Energy,
+            _ => Self::Shares,
+        }
+    }
 }
 
 #[derive(SimpleObject)]
 pub struct BillLine {
     pub line_no: i64,
-    /// ENERGY, TIER, CAPACITY, SHARED_AREA or PROPERTY_FEE.
+    /// ENERGY, TIER, CAPACITY, SHARED_AREA, PROPERTY_FEE or SERVICE_FEE.
     pub kind: String,
     pub meter_id: Option<ID>,
     /// What was billed and how (published formula).
@@ -98,6 +118,36 @@ impl From<store::BillRow> for Bill {
     }
 }
 
+/// How a bill was paid (缴费方式).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum BillPaymentChannel {
+    Cash,
+    /// Bank transfer (转账).
+    Transfer,
+    /// WeChat Pay taken outside the platform (a shop's own code).
+    Wechat,
+    /// Alipay taken outside the platform.
+    Alipay,
+}
+
+impl BillPaymentChannel {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Cash => "CASH",
+            Self::Transfer => "TRANSFER",
+            Self::Wechat => "WECHAT",
+            Self::Alipay => "ALIPAY",
+        }
+    }
+}
+
+/// A bill paid: the bill and the ledger entries that record it.
+#[derive(SimpleObject)]
+pub struct BillPayment {
+    pub bill: Bill,
+    pub posting: Posting,
+}
+
 #[derive(SimpleObject)]
 pub struct SkippedAccount {
     pub account_id: ID,
@@ -113,18 +163,33 @@ pub struct BillRunResult {
 #[derive(SimpleObject)]
 pub struct AllocationMember {
     pub account_id: ID,
-    /// m² or share.
+    /// m² or share; for ENERGY the weight of each run is the member's energy, shown there.
     pub weight: Decimal,
 }
 
-/// A common-area meter and the accounts that share it (公摊组).
+/// What a shared area splits (公摊组): a common meter's energy or a fixed amount per period.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct AllocationGroup {
     pub id: ID,
     pub name: String,
-    pub meter_id: ID,
+    /// The common-area meter (公摊表); null for a fixed amount.
+    pub meter_id: Option<ID>,
+    /// A cost not metered, shared every period (固定金额); null for a metered group.
+    pub fixed_amount: Option<Decimal>,
     pub method: AllocationMethod,
     pub members: Vec<AllocationMember>,
+    /// Retired: no later bill or run uses it; its runs stay readable.
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+#[async_graphql::ComplexObject]
+impl AllocationGroup {
+    /// Its runs, newest period first.
+    async fn runs(&self, ctx: &Context<'_>) -> Res<Vec<AllocationRun>> {
+        let Some(id) = GroupId::parse(self.id.as_str()) else { return Ok(vec![]) };
+        Ok(tenant(ctx)?.allocation_runs(&id).await.map_err(err)?.into_iter().map(Into::into).collect())
+    }
 }
 
 impl From<store::AllocationGroupRow> for AllocationGroup {
@@ -132,9 +197,74 @@ impl From<store::AllocationGroupRow> for AllocationGroup {
         Self {
             id: ID(g.id.to_string()),
             name: g.name,
-            meter_id: ID(g.meter_id.to_string()),
-            method: if g.method == "AREA" { AllocationMethod::Area } else { AllocationMethod::Shares },
+            meter_id: g.meter_id.map(|m| ID(m.to_string())),
+            fixed_amount: g.fixed_amount_x100.map(yuan),
+            method: AllocationMethod::parse(&g.method),
             members: g.members.into_iter().map(|(a, w)| AllocationMember { account_id: ID(a.to_string()), weight: w }).collect(),
+            retired_at: g.retired_at,
+        }
+    }
+}
+
+/// Where a member's share went (分摊去向).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum ShareDisposition {
+    /// Charged to a prepaid account (a SHARED_AREA_CHARGE entry).
+    Posted,
+    /// A post-paid member's: it is a line of that account's bill.
+    OnBill,
+    /// The share rounded to nothing; nothing posted.
+    Zero,
+}
+
+/// One member's part of a run, exact to the fen.
+#[derive(SimpleObject)]
+pub struct AllocationShare {
+    pub account_id: ID,
+    /// The weight used: m², share, or the member's kWh in the period (ENERGY).
+    pub weight: Decimal,
+    pub amount: Decimal,
+    pub disposition: ShareDisposition,
+    /// The ledger entry of a POSTED share.
+    pub entry_id: Option<ID>,
+}
+
+/// A group's allocation of one period (公摊结果): the shares sum to the amount exactly.
+#[derive(SimpleObject)]
+pub struct AllocationRun {
+    pub group_id: ID,
+    /// `YYYY-MM`.
+    pub period: String,
+    /// The common meter's energy in the period (kWh); null for a fixed amount.
+    pub energy: Option<Decimal>,
+    pub amount: Decimal,
+    pub created_at: DateTime<Utc>,
+    pub shares: Vec<AllocationShare>,
+}
+
+impl From<store::AllocationRunRow> for AllocationRun {
+    fn from(r: store::AllocationRunRow) -> Self {
+        Self {
+            group_id: ID(r.group_id.to_string()),
+            period: r.period,
+            energy: r.energy,
+            amount: yuan(r.amount_x100),
+            created_at: r.created_at,
+            shares: r
+                .shares
+                .into_iter()
+                .map(|s| AllocationShare {
+                    account_id: ID(s.account_id.to_string()),
+                    weight: s.weight,
+                    amount: yuan(s.amount_x100),
+                    disposition: match s.disposition.as_str() {
+                        "POSTED" => ShareDisposition::Posted,
+                        "ON_BILL" => ShareDisposition::OnBill,
+                        _ => ShareDisposition::Zero,
+                    },
+                    entry_id: s.entry_id.map(ID),
+                })
+                .collect(),
         }
     }
 }
@@ -183,8 +313,11 @@ impl BillingQuery {
         Ok(tenant(ctx)?.bill(&id).await.map_err(err)?.map(Into::into))
     }
 
-    async fn allocation_groups(&self, ctx: &Context<'_>) -> Res<Vec<AllocationGroup>> {
-        Ok(tenant(ctx)?.allocation_groups().await.map_err(err)?.into_iter().map(Into::into).collect())
+    /// Shared-area groups; retired ones only when asked.
+    async fn allocation_groups(&self, ctx: &Context<'_>, #[graphql(default)] include_retired: bool) -> Res<Vec<AllocationGroup>> {
+        let t = tenant(ctx)?;
+        let groups = if include_retired { t.allocation_groups_all().await } else { t.allocation_groups().await };
+        Ok(groups.map_err(err)?.into_iter().map(Into::into).collect())
     }
 }
 
@@ -199,10 +332,12 @@ pub struct AllocationMemberInput {
 #[derive(InputObject)]
 pub struct CreateAllocationGroupInput {
     pub name: String,
-    /// The common-area meter (公摊表).
-    pub meter_id: ID,
+    /// The common-area meter (公摊表) whose energy is shared; or give `fixedAmount`.
+    pub meter_id: Option<ID>,
+    /// A cost not metered, shared every period (固定金额, yuan); or give `meterId`.
+    pub fixed_amount: Option<Decimal>,
     pub method: AllocationMethod,
-    /// Weights: m² for AREA, shares for SHARES.
+    /// Weights: m² for AREA, shares for SHARES; none for ENERGY.
     pub members: Vec<AllocationMemberInput>,
 }
 
@@ -211,10 +346,16 @@ pub struct BillingMutation;
 
 #[Object]
 impl BillingMutation {
-    /// The month-end bill run: a draft for every post-paid account of the period without one.
-    async fn run_bills(&self, ctx: &Context<'_>, period: String) -> Res<BillRunResult> {
+    /// The month-end bill run: a draft for every post-paid account of the period without one
+    /// (with a post-paid meter in `propertyId`, when given: a property-scoped operator names
+    /// one of theirs).
+    async fn run_bills(&self, ctx: &Context<'_>, period: String, property_id: Option<ID>) -> Res<BillRunResult> {
         let p = self::period(&period)?;
-        let run = tenant(ctx)?.run_bills(p).await.map_err(err)?;
+        let property = match &property_id {
+            Some(id) => Some(PropertyId::parse(id.as_str()).ok_or_else(|| err(Invalid::new("propertyId", "no such object")))?),
+            None => None,
+        };
+        let run = tenant(ctx)?.run_bills(p, property.as_ref()).await.map_err(err)?;
         Ok(BillRunResult {
             created: run.created as u64,
             skipped: run.skipped.into_iter().map(|(a, reason)| SkippedAccount { account_id: ID(a), reason }).collect(),
@@ -226,9 +367,28 @@ impl BillingMutation {
         tenant(ctx)?.advance_bill(&id, "ISSUED").await.map(Into::into).map_err(err)
     }
 
-    async fn mark_bill_paid(&self, ctx: &Context<'_>, id: ID) -> Res<Bill> {
+    /// Records an issued bill's payment (缴费): the amount must be the bill's total; the
+    /// account's ledger gets the money received (BILL_PAYMENT, with a receipt) and the bill
+    /// settled by it (BILL_SETTLEMENT), in one transaction with the bill becoming PAID — once.
+    async fn mark_bill_paid(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(desc = "The amount received (yuan); the bill's total when omitted.")] amount: Option<Decimal>,
+        #[graphql(default_with = "BillPaymentChannel::Cash")] channel: BillPaymentChannel,
+        #[graphql(default, desc = "The bank transfer's or terminal's reference, up to 64 characters.")] reference: String,
+    ) -> Res<BillPayment> {
         let id = parse_id(&id, BillId::parse)?;
-        tenant(ctx)?.advance_bill(&id, "PAID").await.map(Into::into).map_err(err)
+        let reference = reference.trim();
+        if reference.chars().count() > 64 {
+            return Err(err(Invalid::new("reference", "at most 64 characters")));
+        }
+        let amount = match amount {
+            Some(a) => Some(domain::ledger::fen("amount", a).map_err(err)?),
+            None => None,
+        };
+        let (bill, posted) = tenant(ctx)?.pay_bill(&id, amount, channel.as_str(), reference).await.map_err(err)?;
+        Ok(BillPayment { bill: bill.into(), posting: posted.into() })
     }
 
     /// Computes a bill again after a correction as a new version; the old one is superseded.
@@ -248,7 +408,23 @@ impl BillingMutation {
         if name.is_empty() || name.chars().count() > 100 {
             return Err(err(Invalid::new("name", "1 to 100 characters")));
         }
-        let meter = MeterId::parse(input.meter_id.as_str()).ok_or_else(|| err(Invalid::new("meterId", "no such object")))?;
+        let cost = match (&input.meter_id, input.fixed_amount) {
+            (Some(m), None) => {
+                store::SharedCost::Meter(MeterId::parse(m.as_str()).ok_or_else(|| err(Invalid::new("meterId", "no such object")))?)
+            }
+            (None, Some(a)) => {
+                let fen = domain::ledger::fen("fixedAmount", a).map_err(err)?;
+                if fen <= 0 {
+                    return Err(err(Invalid::new("fixedAmount", "must be positive")));
+                }
+                store::SharedCost::Fixed(fen)
+            }
+            (Some(_), Some(_)) => return Err(err(Invalid::new("fixedAmount", "a common meter or a fixed amount, not both"))),
+            (None, None) => return Err(err(Invalid::new("meterId", "a common meter or a fixed amount"))),
+        };
+        if input.method == AllocationMethod::Energy && input.members.iter().any(|m| m.weight.is_some()) {
+            return Err(err(Invalid::new("members", "ENERGY weighs members by their own energy: give no weights")));
+        }
         if input.members.is_empty() {
             return Err(err(Invalid::new("members", "at least one account")));
         }
@@ -265,6 +441,8 @@ impl BillingMutation {
                     }
                 },
                 (None, AllocationMethod::Shares) => return Err(err(Invalid::new("members", "every member needs a share"))),
+                // Stored as 1; each run weighs by the member's energy in its period.
+                (None, AllocationMethod::Energy) => Decimal::ONE,
             };
             if weight.is_sign_negative() || weight.normalize().scale() > 4 {
                 return Err(err(Invalid::new("members", "weights are not negative, with at most 4 decimal places")));
@@ -274,18 +452,27 @@ impl BillingMutation {
         if members.iter().all(|m| m.1.is_zero()) {
             return Err(err(Invalid::new("members", "at least one weight must be positive")));
         }
-        let method = if input.method == AllocationMethod::Area { "AREA" } else { "SHARES" };
-        match t.create_allocation_group(name, &meter, method, &members).await {
+        if members.iter().enumerate().any(|(i, m)| members[..i].iter().any(|o| o.0 == m.0)) {
+            return Err(err(Invalid::new("members", "an account is listed twice")));
+        }
+        match t.create_allocation_group(name, &cost, input.method.as_str(), &members).await {
             Err(StoreError::NotFound) => Err(err(Invalid::new("members", "no such meter or account"))),
             other => other.map(Into::into).map_err(err),
         }
     }
 
-    /// Charges a group's shared-area cost for a period to its prepaid members (once).
-    async fn run_allocation(&self, ctx: &Context<'_>, group_id: ID, period: String) -> Res<Vec<Posting>> {
+    /// Charges a group's shared-area cost for a period to its prepaid members (once); the
+    /// run names every member's share, which sum to its amount exactly.
+    async fn run_allocation(&self, ctx: &Context<'_>, group_id: ID, period: String) -> Res<AllocationRun> {
         let group = parse_id(&group_id, GroupId::parse)?;
         let p = self::period(&period)?;
-        Ok(tenant(ctx)?.run_allocation(&group, p).await.map_err(err)?.into_iter().map(Into::into).collect())
+        Ok(tenant(ctx)?.run_allocation(&group, p).await.map_err(err)?.into())
+    }
+
+    /// Retires a shared-area group: later bills and runs leave it out; its runs stay.
+    async fn retire_allocation_group(&self, ctx: &Context<'_>, id: ID) -> Res<AllocationGroup> {
+        let id = parse_id(&id, GroupId::parse)?;
+        tenant(ctx)?.retire_allocation_group(&id).await.map(Into::into).map_err(err)
     }
 
     /// Re-rates a meter's settled intervals in `(from, to]` under the tariff versions now in

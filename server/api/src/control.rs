@@ -229,6 +229,7 @@ impl ControlMutation {
             name: row.name,
             time_zone: row.time_zone,
             reading_interval_seconds: row.reading_interval_s,
+            lost_after_intervals: row.lost_after_intervals,
         })
     }
 

@@ -126,20 +126,30 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             "createTariff"
             | "addTariffVersion"
             | "assignTariff"
+            | "retireTariff"
             | "setPriceRule"
             | "setServiceFee"
             | "setBillingSettings"
+            | "setDefaultThresholds"
             | "resolveSettlementAnomaly"
             | "setNotificationSettings"
             | "setNotificationTemplate"
+            | "sendTestNotification"
             | "setReadingSchedule"
             | "setFriendlyHours"
             | "setWechatApp"
             | "setWechatTemplate",
         ) => Needs(Settings),
-        ("Mutation", "runBills" | "issueBill" | "reissueBill" | "freezeRegisters" | "createAllocationGroup" | "runAllocation") => {
-            Needs(Reports)
-        }
+        (
+            "Mutation",
+            "runBills"
+            | "issueBill"
+            | "reissueBill"
+            | "freezeRegisters"
+            | "createAllocationGroup"
+            | "runAllocation"
+            | "retireAllocationGroup",
+        ) => Needs(Reports),
         (
             "Mutation",
             "createOperator"

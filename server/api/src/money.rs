@@ -49,6 +49,10 @@ pub enum EntryKind {
     Adjustment,
     /// Money loaded into a meter-side prepaid meter (表端购电).
     MeterPurchase,
+    /// Money received for a post-paid bill (账单缴费).
+    BillPayment,
+    /// A post-paid bill settled by its payment (账单结清).
+    BillSettlement,
 }
 
 /// How an operator-taken recharge was paid (收款方式).
@@ -479,7 +483,22 @@ pub struct ThresholdsInput {
     pub alarm2: Decimal,
 }
 
-fn thresholds(t: &ThresholdsInput) -> Result<Thresholds, Invalid> {
+/// Balance thresholds (余额阈值), yuan.
+#[derive(SimpleObject)]
+pub struct BalanceThresholds {
+    /// Credit limit (赊欠额度): the trip happens at minus this balance.
+    pub credit_limit: Decimal,
+    pub alarm1: Decimal,
+    pub alarm2: Decimal,
+}
+
+impl From<Thresholds> for BalanceThresholds {
+    fn from(t: Thresholds) -> Self {
+        Self { credit_limit: yuan(t.credit_limit), alarm1: yuan(t.alarm1), alarm2: yuan(t.alarm2) }
+    }
+}
+
+pub(crate) fn thresholds(t: &ThresholdsInput) -> Result<Thresholds, Invalid> {
     let f = |field, v| ledger::fen(field, v);
     Thresholds::new(f("alarm1", t.alarm1)?, f("alarm2", t.alarm2)?, f("creditLimit", t.credit_limit)?)
 }
@@ -579,11 +598,11 @@ impl MoneyMutation {
     async fn open_account(&self, ctx: &Context<'_>, input: OpenAccountInput) -> Res<Posting> {
         let customer = id_field("customerId", &input.customer_id, CustomerId::parse)?;
         let meters = input.meter_ids.iter().map(|m| id_field("meterIds", m, MeterId::parse)).collect::<Res<Vec<_>>>()?;
-        let t = input.thresholds.as_ref().map(thresholds).transpose().map_err(err)?.unwrap_or(Thresholds {
-            alarm1: 0,
-            alarm2: 0,
-            credit_limit: 0,
-        });
+        let t = match input.thresholds.as_ref().map(thresholds).transpose().map_err(err)? {
+            Some(t) => t,
+            // The tenant's defaults (设置 → 默认报警阈值).
+            None => tenant(ctx)?.money_settings().await.map_err(err)?.default_thresholds,
+        };
         let number = match input.number.as_deref().map(str::trim) {
             Some("") => return Err(err(Invalid::new("number", "must not be empty"))),
             Some(n) if n.chars().count() > 40 => return Err(err(Invalid::new("number", "at most 40 characters"))),

@@ -135,6 +135,8 @@ pub struct Tenant {
     pub time_zone: String,
     /// Expected seconds between meter pushes (抄表间隔).
     pub reading_interval_seconds: i64,
+    /// A meter is LOST after this many intervals without a push (离线判定).
+    pub lost_after_intervals: i64,
 }
 
 #[derive(Default)]
@@ -145,7 +147,13 @@ impl RegistryQuery {
     /// The caller's tenant.
     async fn tenant(&self, ctx: &Context<'_>) -> Res<Tenant> {
         let t = tenant(ctx)?.tenant_row().await.map_err(err)?;
-        Ok(Tenant { id: ID(t.id.to_string()), name: t.name, time_zone: t.time_zone, reading_interval_seconds: t.reading_interval_s })
+        Ok(Tenant {
+            id: ID(t.id.to_string()),
+            name: t.name,
+            time_zone: t.time_zone,
+            reading_interval_seconds: t.reading_interval_s,
+            lost_after_intervals: t.lost_after_intervals,
+        })
     }
 
     async fn properties(&self, ctx: &Context<'_>) -> Res<Vec<Property>> {

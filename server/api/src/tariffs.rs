@@ -162,6 +162,8 @@ pub struct Tariff {
     pub created_at: DateTime<Utc>,
     /// All versions, oldest first.
     pub versions: Vec<TariffVersion>,
+    /// Retired: out of the lists, not assignable; its versions stay for the history.
+    pub retired_at: Option<DateTime<Utc>>,
 }
 
 impl From<store::TariffRow> for Tariff {
@@ -171,6 +173,7 @@ impl From<store::TariffRow> for Tariff {
             name: t.name,
             created_at: t.created_at,
             versions: t.versions.into_iter().map(Into::into).collect(),
+            retired_at: t.retired_at,
         }
     }
 }
@@ -192,6 +195,8 @@ pub struct MoneySettings {
     pub settlement_hour: i64,
     pub service_fee_percent: Decimal,
     pub service_fee_fixed: Decimal,
+    /// The balance thresholds an account opened without its own gets (默认报警阈值).
+    pub default_thresholds: super::money::BalanceThresholds,
 }
 
 impl From<store::MoneySettings> for MoneySettings {
@@ -206,6 +211,7 @@ impl From<store::MoneySettings> for MoneySettings {
             settlement_hour: s.settlement_hour,
             service_fee_percent: s.service_fee.percent,
             service_fee_fixed: yuan(s.service_fee.fixed_fen),
+            default_thresholds: s.default_thresholds.into(),
         }
     }
 }
@@ -365,6 +371,9 @@ pub struct BillingSettingsInput {
     pub settlement_day: i64,
     #[graphql(default)]
     pub settlement_hour: i64,
+    /// The tenant's IANA time zone (e.g. Asia/Shanghai); unchanged when omitted. Tariff
+    /// periods, freezes, bills and reports follow it from the change on.
+    pub time_zone: Option<String>,
 }
 
 async fn check_cap(t: &store::TenantStore, spec: &TariffSpec, override_cap: bool) -> Res<()> {
@@ -498,10 +507,24 @@ impl TariffMutation {
         if !(0..=23).contains(&input.settlement_hour) {
             return Err(err(Invalid::new("settlementHour", "between 0 and 23")));
         }
-        tenant(ctx)?
-            .set_billing_settings(input.jump_limit_kw, input.settlement_day, input.settlement_hour)
-            .await
-            .map(Into::into)
-            .map_err(err)
+        let t = tenant(ctx)?;
+        if let Some(tz) = input.time_zone.as_deref().map(str::trim) {
+            t.set_time_zone(tz).await.map_err(err)?;
+        }
+        t.set_billing_settings(input.jump_limit_kw, input.settlement_day, input.settlement_hour).await.map(Into::into).map_err(err)
+    }
+
+    /// Retires a tariff made by mistake or no longer used: refused while the tenant, a
+    /// property or a meter uses it.
+    async fn retire_tariff(&self, ctx: &Context<'_>, id: ID) -> Res<Tariff> {
+        let id = parse_id(&id, TariffId::parse)?;
+        tenant(ctx)?.retire_tariff(&id).await.map(Into::into).map_err(err)
+    }
+
+    /// Sets the balance thresholds accounts opened without their own get; open accounts keep
+    /// theirs (`setAccountTerms` changes one).
+    async fn set_default_thresholds(&self, ctx: &Context<'_>, input: super::money::ThresholdsInput) -> Res<MoneySettings> {
+        let t = super::money::thresholds(&input).map_err(err)?;
+        tenant(ctx)?.set_default_thresholds(t).await.map(Into::into).map_err(err)
     }
 }

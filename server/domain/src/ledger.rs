@@ -30,10 +30,14 @@ pub enum EntryKind {
     Adjustment,
     /// Money handed over when a meter-side prepaid meter is loaded (mirror of the purchase).
     MeterPurchase,
+    /// Money received for a post-paid bill (缴费).
+    BillPayment,
+    /// A post-paid bill settled by its payment (账单结清): the payment's mirror.
+    BillSettlement,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 15] = [
+    pub const ALL: [EntryKind; 17] = [
         EntryKind::RechargeCash,
         EntryKind::RechargeTransfer,
         EntryKind::RechargeWechat,
@@ -49,6 +53,8 @@ impl EntryKind {
         EntryKind::TransferIn,
         EntryKind::Adjustment,
         EntryKind::MeterPurchase,
+        EntryKind::BillPayment,
+        EntryKind::BillSettlement,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,6 +74,8 @@ impl EntryKind {
             EntryKind::TransferIn => "TRANSFER_IN",
             EntryKind::Adjustment => "ADJUSTMENT",
             EntryKind::MeterPurchase => "METER_PURCHASE",
+            EntryKind::BillPayment => "BILL_PAYMENT",
+            EntryKind::BillSettlement => "BILL_SETTLEMENT",
         }
     }
 
@@ -93,6 +101,8 @@ impl EntryKind {
             EntryKind::TransferIn => "转入 Transfer in",
             EntryKind::Adjustment => "调账 Adjustment",
             EntryKind::MeterPurchase => "表端购电 Meter purchase",
+            EntryKind::BillPayment => "账单缴费 Bill payment",
+            EntryKind::BillSettlement => "账单结清 Bill settled",
         }
     }
 
@@ -108,6 +118,7 @@ impl EntryKind {
                 | EntryKind::Reversal
                 | EntryKind::TransferOut
                 | EntryKind::TransferIn
+                | EntryKind::BillPayment
         )
     }
 }
@@ -165,6 +176,20 @@ impl ServiceFee {
             return Err(Invalid::new("amount", format!("must exceed the service fee of {}", yuan(fee))));
         }
         Ok(fee)
+    }
+}
+
+impl ServiceFee {
+    /// The fee on a post-paid bill whose other lines come to `subtotal_fen`: the percentage
+    /// rounded half up to the fen plus the fixed part; `None` when there is no fee or nothing
+    /// to charge it on.
+    pub fn on_bill(self, subtotal_fen: i64) -> Option<i64> {
+        if subtotal_fen <= 0 || (self.percent.is_zero() && self.fixed_fen == 0) {
+            return None;
+        }
+        let pct = (Decimal::from(subtotal_fen) * self.percent / Decimal::ONE_HUNDRED)
+            .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+        Some(i64::try_from(pct.mantissa()).unwrap_or(i64::MAX).saturating_add(self.fixed_fen))
     }
 }
 
@@ -355,6 +380,14 @@ mod tests {
         assert_eq!(fixed.on(10_00).unwrap(), 200);
         assert_eq!(fixed.on(2_00).unwrap_err().field, "amount");
         assert_eq!(ServiceFee::new(d("100"), d("0")).unwrap_err().field, "percent");
+        // On a bill: 0.6% of 123.45 yuan is 74.07 fen → 74, plus 2.00 fixed; nothing on nothing.
+        let bill = ServiceFee::new(d("0.6"), d("2.00")).unwrap();
+        assert_eq!(bill.on_bill(12_345), Some(274));
+        assert_eq!(bill.on_bill(0), None);
+        assert_eq!(bill.on_bill(-500), None);
+        assert_eq!(ServiceFee::default().on_bill(12_345), None);
+        // Half a fen rounds up: 0.5% of 1.00 yuan.
+        assert_eq!(ServiceFee::new(d("0.5"), d("0")).unwrap().on_bill(100), Some(1));
         assert_eq!(ServiceFee::new(d("1"), d("0.001")).unwrap_err().field, "fixed");
     }
 

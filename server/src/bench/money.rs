@@ -150,7 +150,7 @@ pub async fn bills(database_url: Option<String>, meters: usize) -> anyhow::Resul
     }
     eprintln!("set up {meters} accounts and {} readings in {:.1} s", meters * 3, setup.elapsed().as_secs_f64());
     let started = Instant::now();
-    let run = tenant.run_bills(period).await?;
+    let run = tenant.run_bills(period, None).await?;
     let took = started.elapsed();
     let sample = tenant.bills(Some("2026-11"), ids.first().map(|x| &x.0), true).await?;
     let lines = sample.first().map_or(0, |b| b.lines.len());

@@ -4,7 +4,7 @@
 
 use super::allocation::*;
 use super::bulk::{self, Cell, Col};
-use super::money::{Guard, Posting};
+use super::money::{Guard, Posted, Posting};
 use super::sql::stmt;
 use super::{Result, StoreError, TenantStore};
 use chrono::{DateTime, Utc};
@@ -68,6 +68,7 @@ pub struct BillFilter {
 pub(crate) struct BillMeter {
     pub(crate) id: String,
     pub(crate) account: Option<String>,
+    pub(crate) property: String,
     pub(crate) address: String,
     pub(crate) ratio: i64,
     pub(crate) tariff: Option<String>,
@@ -106,7 +107,7 @@ impl TenantStore {
             None => ("", self.args()),
         };
         let sql = format!(
-            "SELECT m.id, m.account_id, m.address, m.pt_ratio, m.ct_ratio, m.billing_mode,
+            "SELECT m.id, m.account_id, m.property_id, m.address, m.pt_ratio, m.ct_ratio, m.billing_mode,
                     COALESCE(m.tariff_id, p.tariff_id, t.default_tariff_id) AS tariff_id
              FROM meters m JOIN tenants t ON t.id = m.tenant_id JOIN properties p ON p.tenant_id = m.tenant_id AND p.id = m.property_id
              WHERE m.tenant_id = $1 AND m.retired_at IS NULL{cond} ORDER BY m.address"
@@ -117,6 +118,7 @@ impl TenantStore {
                 Ok(BillMeter {
                     id: r.try_get("", "id")?,
                     account: r.try_get("", "account_id")?,
+                    property: r.try_get("", "property_id")?,
                     address: r.try_get("", "address")?,
                     ratio: super::registry::int(r, "pt_ratio")? * super::registry::int(r, "ct_ratio")?,
                     tariff: r.try_get("", "tariff_id")?,
@@ -127,11 +129,13 @@ impl TenantStore {
             .collect()
     }
 
-    /// Computes the bills of a period for post-paid accounts (all, or one) without writing.
+    /// Computes the bills of a period for post-paid accounts (all, one, or those with a
+    /// post-paid meter in one property) without writing.
     pub(crate) async fn compute_bills(
         &self,
         period: Period,
         only: Option<&AccountId>,
+        property: Option<&PropertyId>,
     ) -> Result<(Vec<(String, Vec<BillLineRow>)>, BillRun)> {
         let (tz, day, hour) = self.calendar().await?;
         let (start, end) = (period.start(tz, day, hour), period.end(tz, day, hour));
@@ -144,6 +148,19 @@ impl TenantStore {
         for r in self.db().query_all_raw(stmt(self.backend(), sql, self.args())).await? {
             fees.insert(r.try_get("", "id")?, super::registry::int(&r, "property_fee_x100")?);
         }
+        // The service fee (F39) of each account: its property's (by its first meter) or the
+        // tenant's, as for a recharge.
+        let sql = "SELECT m.account_id, COALESCE(p.fee_percent, t.fee_percent) AS pct, COALESCE(p.fee_fixed_x100, t.fee_fixed_x100) AS fixed
+                   FROM meters m JOIN tenants t ON t.id = m.tenant_id JOIN properties p ON p.tenant_id = m.tenant_id AND p.id = m.property_id
+                   WHERE m.tenant_id = $1 AND m.account_id IS NOT NULL ORDER BY m.id";
+        let mut service: HashMap<String, domain::ledger::ServiceFee> = HashMap::new();
+        for r in self.db().query_all_raw(stmt(self.backend(), sql, self.args())).await? {
+            let acc: String = r.try_get("", "account_id")?;
+            let pct: String = r.try_get("", "pct")?;
+            let fee =
+                domain::ledger::ServiceFee { percent: pct.parse().unwrap_or_default(), fixed_fen: super::registry::int(&r, "fixed")? };
+            service.entry(acc).or_insert(fee);
+        }
         let mut run = BillRun::default();
         let mut by_account: BTreeMap<String, Vec<&BillMeter>> = BTreeMap::new();
         for m in meters.iter().filter(|m| m.post_paid) {
@@ -152,6 +169,9 @@ impl TenantStore {
             {
                 by_account.entry(a.clone()).or_default().push(m);
             }
+        }
+        if let Some(p) = property {
+            by_account.retain(|_, ms| ms.iter().any(|m| m.property == p.as_str()));
         }
         // Shared-area shares of post-paid accounts, by group.
         let groups = self.allocation_groups().await?;
@@ -166,7 +186,8 @@ impl TenantStore {
             let Some((energy, cost)) = self.group_cost(g, &meters, &at_start, &at_end, tz).await? else {
                 // No share can be computed: its members are not billed without it (that would
                 // undercharge silently) but listed for the operator to fix and run again.
-                let address = meters.iter().find(|m| m.id == g.meter_id.as_str()).map_or("?", |m| m.address.as_str());
+                let address =
+                    g.meter_id.as_ref().and_then(|id| meters.iter().find(|m| m.id == id.as_str())).map_or("?", |m| m.address.as_str());
                 for (acc, _) in post_paid_members {
                     run.skipped.push((
                         acc.to_string(),
@@ -176,24 +197,50 @@ impl TenantStore {
                 }
                 continue;
             };
-            let weights: Vec<Decimal> = g.members.iter().map(|m| m.1).collect();
-            let parts = allocate(line_fen(cost), &weights).map_err(|e| StoreError::Conflict(e.message))?;
+            let weights = Self::group_weights(g, &meters, &at_start, &at_end);
+            let Ok(parts) = allocate(line_fen(cost), &weights) else {
+                for (acc, _) in post_paid_members {
+                    run.skipped.push((
+                        acc.to_string(),
+                        format!("shared area {}: no member used any energy in the period to weigh the shares by", g.name),
+                    ));
+                    unbillable.insert(acc.to_string());
+                }
+                continue;
+            };
             let total_w: Decimal = weights.iter().copied().sum();
-            for ((acc, w), part) in g.members.iter().zip(parts) {
+            for (((acc, _), w), part) in g.members.iter().zip(&weights).zip(parts) {
+                let (description, quantity) = match energy {
+                    Some(energy) => (
+                        format!(
+                            "{}: {} kWh, {} yuan × {}/{} ({})",
+                            g.name,
+                            energy.normalize(),
+                            yuan(line_fen(cost)),
+                            w.normalize(),
+                            total_w.normalize(),
+                            g.method
+                        ),
+                        (energy * *w / total_w).round_dp(2).normalize().to_string(),
+                    ),
+                    None => (
+                        format!(
+                            "{}: fixed {} yuan × {}/{} ({})",
+                            g.name,
+                            yuan(line_fen(cost)),
+                            w.normalize(),
+                            total_w.normalize(),
+                            g.method
+                        ),
+                        "1".to_string(),
+                    ),
+                };
                 shares.entry(acc.to_string()).or_default().push(BillLineRow {
                     line_no: 0,
                     kind: "SHARED_AREA".into(),
-                    meter_id: Some(g.meter_id.to_string()),
-                    description: format!(
-                        "{}: {} kWh, {} yuan × {}/{} ({})",
-                        g.name,
-                        energy.normalize(),
-                        yuan(line_fen(cost)),
-                        w.normalize(),
-                        total_w.normalize(),
-                        g.method
-                    ),
-                    quantity: (energy * *w / total_w).round_dp(2).normalize().to_string(),
+                    meter_id: g.meter_id.as_ref().map(ToString::to_string),
+                    description,
+                    quantity,
                     unit_price: String::new(),
                     amount_x100: part,
                 });
@@ -292,6 +339,25 @@ impl TenantStore {
                     amount_x100: fee,
                 });
             }
+            let subtotal: i64 = lines.iter().map(|l| l.amount_x100).sum();
+            if let Some(fee) = service.get(&account)
+                && let Some(amount) = fee.on_bill(subtotal)
+            {
+                lines.push(BillLineRow {
+                    line_no: 0,
+                    kind: "SERVICE_FEE".into(),
+                    meter_id: None,
+                    description: format!(
+                        "service fee (服务费) {}% of {} + {} yuan",
+                        fee.percent.normalize(),
+                        yuan(subtotal),
+                        yuan(fee.fixed_fen)
+                    ),
+                    quantity: "1".into(),
+                    unit_price: yuan(amount).to_string(),
+                    amount_x100: amount,
+                });
+            }
             for (i, l) in lines.iter_mut().enumerate() {
                 l.line_no = i as i64 + 1;
             }
@@ -310,7 +376,9 @@ impl TenantStore {
         Ok(rows.iter().filter_map(|r| r.try_get::<String>("", "quantity").ok()?.parse::<Decimal>().ok()).sum())
     }
 
-    /// The common meter's energy and exact cost in the period, priced with its own tariff.
+    /// What a group shares in the period: the common meter's energy and exact cost priced
+    /// with its own tariff, or the fixed amount (no energy). `None` when the common meter has
+    /// no readings or no tariff for the period.
     pub(crate) async fn group_cost(
         &self,
         g: &AllocationGroupRow,
@@ -318,8 +386,11 @@ impl TenantStore {
         at_start: &Boundary,
         at_end: &Boundary,
         tz: Tz,
-    ) -> Result<Option<(Decimal, Decimal)>> {
-        let Some(m) = meters.iter().find(|m| m.id == g.meter_id.as_str()) else { return Ok(None) };
+    ) -> Result<Option<(Option<Decimal>, Decimal)>> {
+        let Some(meter) = &g.meter_id else {
+            return Ok(g.fixed_amount_x100.map(|fen| (None, yuan(fen))));
+        };
+        let Some(m) = meters.iter().find(|m| m.id == meter.as_str()) else { return Ok(None) };
         let (Some(a), Some(b)) = (at_start.get(&m.id), at_end.get(&m.id)) else { return Ok(None) };
         let Some(tariff_id) = &m.tariff else { return Ok(None) };
         let history = self.store.tariff_history(&self.db(), self.tenant.as_str(), tariff_id).await?;
@@ -327,7 +398,7 @@ impl TenantStore {
         let (by_rate, _) = self.energy_by_rate(m, &tariff, tz, a, b).await?;
         let energy = by_rate.values().copied().sum();
         let cost = by_rate.iter().map(|(r, e)| *e * tariff.prices.price(*r).unwrap_or_default()).sum();
-        Ok(Some((energy, cost)))
+        Ok(Some((Some(energy), cost)))
     }
 
     pub(crate) async fn insert_bill<C: ConnectionTrait>(
@@ -486,10 +557,10 @@ impl TenantStore {
     }
 
     /// The month-end bill run: a draft bill for every post-paid account without one.
-    pub async fn run_bills(&self, period: Period) -> Result<BillRun> {
+    pub async fn run_bills(&self, period: Period, property: Option<&PropertyId>) -> Result<BillRun> {
         let (tz, day, hour) = self.calendar().await?;
         let (start, end) = (period.start(tz, day, hour), period.end(tz, day, hour));
-        let (bills, mut run) = self.compute_bills(period, None).await?;
+        let (bills, mut run) = self.compute_bills(period, None, property).await?;
         let sql = "SELECT DISTINCT account_id FROM bills WHERE tenant_id = $1 AND period = $2";
         let existing: std::collections::HashSet<String> = self
             .store
@@ -585,9 +656,9 @@ impl TenantStore {
 
     /// DRAFT → ISSUED → PAID; anything else is a conflict.
     pub async fn advance_bill(&self, id: &BillId, to: &str) -> Result<BillRow> {
+        // PAID goes through `pay_bill` (the ledger records the payment).
         let (from, col) = match to {
             "ISSUED" => ("DRAFT", "issued_at"),
-            "PAID" => ("ISSUED", "paid_at"),
             _ => return Err(StoreError::Conflict("unknown bill state".into())),
         };
         let sql = format!("UPDATE bills SET state = $3, {col} = $4 WHERE tenant_id = $1 AND id = $2 AND state = $5");
@@ -599,6 +670,40 @@ impl TenantStore {
         Ok(bill)
     }
 
+    /// Records an issued bill's payment: the bill becomes PAID and the account's ledger gets
+    /// the money received (BILL_PAYMENT, with a receipt) and its application to the bill
+    /// (BILL_SETTLEMENT), in one transaction: a bill is paid at most once, whatever arrives
+    /// twice. `amount`, when given, must be the bill's total. The balance does not move (a
+    /// post-paid account owes through its bills, not its balance).
+    pub async fn pay_bill(&self, id: &BillId, amount: Option<i64>, channel: &str, reference: &str) -> Result<(BillRow, Posted)> {
+        let bill = self.bill(id).await?.ok_or(StoreError::NotFound)?;
+        if let Some(a) = amount
+            && a != bill.total_x100
+        {
+            return Err(StoreError::Invalid(domain::Invalid::new(
+                "amount",
+                format!("must be the bill's total of {}", yuan(bill.total_x100)),
+            )));
+        }
+        if bill.total_x100 <= 0 {
+            return Err(StoreError::Conflict("the bill comes to nothing; there is nothing to pay".into()));
+        }
+        let txn = self.db().begin().await?;
+        let sql = "UPDATE bills SET state = 'PAID', paid_at = $3 WHERE tenant_id = $1 AND id = $2 AND state = 'ISSUED'";
+        if txn.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).t(Utc::now()))).await?.rows_affected() == 0 {
+            let now = self.bill(id).await?.map_or_else(|| bill.state.clone(), |b| b.state);
+            return Err(StoreError::Conflict(format!("the bill is {now}; only an ISSUED bill can become PAID")));
+        }
+        let what = format!("bill {} v{}", bill.period, bill.version);
+        let mut paid = Posting::new(EntryKind::BillPayment, bill.total_x100, &format!("{what} {channel}"));
+        paid.detail = if reference.is_empty() { channel.to_string() } else { format!("{channel} {reference}") };
+        let settled = Posting::new(EntryKind::BillSettlement, -bill.total_x100, &what);
+        let posted = self.post(&txn, &bill.account_id, vec![paid, settled], true, Guard::None).await?;
+        txn.commit().await?;
+        self.store.announce(&posted);
+        Ok((self.bill(id).await?.ok_or(StoreError::NotFound)?, posted))
+    }
+
     /// Re-issues a bill after a correction: computed afresh as a new version; the old one is
     /// superseded. A paid bill is not re-issued.
     pub async fn reissue_bill(&self, id: &BillId) -> Result<BillRow> {
@@ -607,7 +712,7 @@ impl TenantStore {
             return Err(StoreError::Conflict(format!("a {} bill cannot be re-issued", old.state)));
         }
         let period = Period::parse(&old.period).map_err(|e| StoreError::Database(e.message))?;
-        let (bills, run) = self.compute_bills(period, Some(&old.account_id)).await?;
+        let (bills, run) = self.compute_bills(period, Some(&old.account_id), None).await?;
         if let Some((_, why)) = run.skipped.first() {
             return Err(StoreError::Conflict(why.clone()));
         }

@@ -71,6 +71,7 @@ pub struct TariffRow {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub versions: Vec<TariffVersionRow>,
+    pub retired_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +124,8 @@ pub struct MoneySettings {
     pub settlement_day: i64,
     pub settlement_hour: i64,
     pub service_fee: ServiceFee,
+    /// What an account opened without thresholds gets.
+    pub default_thresholds: Thresholds,
 }
 
 /// One entry to post.

@@ -148,6 +148,23 @@ impl TenantStore {
         row.as_ref().map(settings_row).transpose()
     }
 
+    /// The tenant's SMS account with its secret unwrapped (for a test message sent now); `None`
+    /// when no account is set up.
+    pub async fn sms_account(&self) -> Result<Option<SmsAccount>> {
+        let Some((s, wrapped)) = self.notification_settings().await? else { return Ok(None) };
+        let secret = String::from_utf8(self.store.kek()?.unwrap(&secret_aad(self.tenant.as_str()), &wrapped)?)
+            .map_err(|_| StoreError::Database("stored SMS secret is not text".into()))?;
+        Ok(Some(SmsAccount {
+            provider: s.provider,
+            endpoint: s.endpoint,
+            access_key_id: s.access_key_id,
+            secret,
+            sign_name: s.sign_name,
+            sdk_app_id: s.sdk_app_id,
+            region: s.region,
+        }))
+    }
+
     /// Sets (or with an empty code removes) the SMS template for an alarm kind.
     pub async fn set_notification_template(&self, kind: &str, template_code: &str) -> Result<()> {
         let b = self.backend();

@@ -61,11 +61,6 @@ pub(crate) const SCOPED_TABLES: &[(&str, &str)] = &[
          WHERE x.tenant_id = $1 AND x.id = $2",
     ),
     (
-        "allocation_groups",
-        "SELECT m.property_id AS p FROM allocation_groups g JOIN meters m ON m.tenant_id = g.tenant_id AND m.id = g.meter_id
-         WHERE g.tenant_id = $1 AND g.id = $2",
-    ),
-    (
         "payment_refunds",
         "SELECT m.property_id AS p FROM payment_refunds r JOIN payment_orders o ON o.tenant_id = r.tenant_id AND o.id = r.order_id
          LEFT JOIN meters m ON m.tenant_id = o.tenant_id AND m.account_id = o.account_id WHERE r.tenant_id = $1 AND r.id = $2",
@@ -78,8 +73,16 @@ pub(crate) const SCOPED_TABLES: &[(&str, &str)] = &[
 
 /// Tables whose every property must be in scope (an object spanning properties is not a
 /// scoped operator's to act on): a batch's meters, an operator's properties (an operator of
-/// all properties is in no scope).
+/// all properties is in no scope), a shared area's common meter and members (a run charges
+/// every member).
 pub(crate) const WHOLLY_SCOPED_TABLES: &[(&str, &str)] = &[
+    (
+        "allocation_groups",
+        "SELECT m.property_id AS p FROM allocation_groups g JOIN meters m ON m.tenant_id = g.tenant_id AND m.id = g.meter_id
+         WHERE g.tenant_id = $1 AND g.id = $2
+         UNION ALL SELECT m.property_id AS p FROM allocation_members a JOIN meters m ON m.tenant_id = a.tenant_id AND m.account_id = a.account_id
+         WHERE a.tenant_id = $1 AND a.group_id = $2",
+    ),
     (
         "command_batches",
         "SELECT m.property_id AS p FROM command_batches b JOIN commands c ON c.tenant_id = b.tenant_id AND c.batch_id = b.id

@@ -5,7 +5,7 @@ use super::sql::stmt;
 use super::{Result, StoreError, TenantStore};
 use chrono::{DateTime, Utc};
 use domain::ids::*;
-use domain::ledger::ServiceFee;
+use domain::ledger::{ServiceFee, Thresholds};
 use domain::tariff::{PriceRule, Tariff, TariffSpec};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction};
 impl TenantStore {
     pub async fn money_settings(&self) -> Result<MoneySettings> {
         let sql = "SELECT default_tariff_id, catalogue_price, price_margin_percent, jump_limit_kw, settlement_day, settlement_hour,
-                   fee_percent, fee_fixed_x100 FROM tenants WHERE id = $1";
+                   fee_percent, fee_fixed_x100, default_alarm1_x100, default_alarm2_x100, default_credit_limit_x100 FROM tenants WHERE id = $1";
         let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args())).await?.ok_or(StoreError::NotFound)?;
         let dec = |c: &str| -> Result<Decimal> { r.try_get::<String>("", c).map(|s| s.parse().unwrap_or_default()).map_err(Into::into) };
         let margin = dec("price_margin_percent")?;
@@ -26,7 +26,31 @@ impl TenantStore {
             settlement_day: super::registry::int(&r, "settlement_day")?,
             settlement_hour: super::registry::int(&r, "settlement_hour")?,
             service_fee: ServiceFee { percent: dec("fee_percent")?, fixed_fen: super::registry::int(&r, "fee_fixed_x100")? },
+            default_thresholds: Thresholds {
+                alarm1: super::registry::int(&r, "default_alarm1_x100")?,
+                alarm2: super::registry::int(&r, "default_alarm2_x100")?,
+                credit_limit: super::registry::int(&r, "default_credit_limit_x100")?,
+            },
         })
+    }
+
+    /// Sets the balance thresholds accounts opened without their own get (open accounts keep
+    /// theirs).
+    pub async fn set_default_thresholds(&self, t: Thresholds) -> Result<MoneySettings> {
+        let sql = "UPDATE tenants SET default_alarm1_x100 = $2, default_alarm2_x100 = $3, default_credit_limit_x100 = $4 WHERE id = $1";
+        self.db().execute_raw(stmt(self.backend(), sql, self.args().i(t.alarm1).i(t.alarm2).i(t.credit_limit))).await?;
+        self.money_settings().await
+    }
+
+    /// Sets the tenant's time zone (tariff periods, freezes, bills, reports from now on) and
+    /// reloads the devices' view of it.
+    pub async fn set_time_zone(&self, time_zone: &str) -> Result<()> {
+        if time_zone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(StoreError::Invalid(domain::Invalid::new("timeZone", "an IANA time zone such as Asia/Shanghai")));
+        }
+        let sql = "UPDATE tenants SET time_zone = $2 WHERE id = $1";
+        self.db().execute_raw(stmt(self.backend(), sql, self.args().s(time_zone))).await?;
+        self.reload().await
     }
 
     pub async fn set_price_rule(&self, catalogue: Option<Decimal>, margin_percent: Decimal) -> Result<MoneySettings> {
@@ -148,8 +172,29 @@ impl TenantStore {
         Ok(self.tariffs_where(Some(id)).await?.pop())
     }
 
+    /// The tariffs in use (not retired).
     pub async fn tariffs(&self) -> Result<Vec<TariffRow>> {
-        self.tariffs_where(None).await
+        Ok(self.tariffs_where(None).await?.into_iter().filter(|t| t.retired_at.is_none()).collect())
+    }
+
+    /// Retires a tariff: it leaves the lists and cannot be assigned; refused while the tenant,
+    /// a property or a meter uses it. Its versions stay (bills and re-rating read them).
+    pub async fn retire_tariff(&self, id: &TariffId) -> Result<TariffRow> {
+        let b = self.backend();
+        let sql = "SELECT (SELECT COUNT(*) FROM tenants WHERE id = $1 AND default_tariff_id = $2)
+                        + (SELECT COUNT(*) FROM properties WHERE tenant_id = $1 AND tariff_id = $2 AND retired_at IS NULL)
+                        + (SELECT COUNT(*) FROM meters WHERE tenant_id = $1 AND tariff_id = $2 AND retired_at IS NULL) AS n";
+        let r = self.db().query_one_raw(stmt(b, sql, self.args().s(id.as_str()))).await?.ok_or(StoreError::NotFound)?;
+        if super::registry::int(&r, "n")? > 0 {
+            return Err(StoreError::Conflict("the tariff is in use (tenant default, a property or a meter): assign another first".into()));
+        }
+        let sql = "UPDATE tariffs SET retired_at = $3 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
+        let done = self.db().execute_raw(stmt(b, sql, self.args().s(id.as_str()).t(Utc::now()))).await?;
+        let row = self.tariff(id).await?.ok_or(StoreError::NotFound)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict("the tariff is already retired".into()));
+        }
+        Ok(row)
     }
 
     async fn tariffs_where(&self, id: Option<&TariffId>) -> Result<Vec<TariffRow>> {
@@ -158,7 +203,7 @@ impl TenantStore {
             Some(id) => (" AND id = $2", self.args().s(id.as_str())),
             None => ("", self.args()),
         };
-        let sql = format!("SELECT id, name, created_at FROM tariffs WHERE tenant_id = $1{cond} ORDER BY name, id");
+        let sql = format!("SELECT id, name, created_at, retired_at FROM tariffs WHERE tenant_id = $1{cond} ORDER BY name, id");
         let mut out = Vec::new();
         for r in self.db().query_all_raw(stmt(b, &sql, args)).await? {
             let tid = parse(&r, "id", TariffId::parse)?;
@@ -173,7 +218,13 @@ impl TenantStore {
                     created_at: v.try_get("", "created_at")?,
                 });
             }
-            out.push(TariffRow { id: tid, name: r.try_get("", "name")?, created_at: r.try_get("", "created_at")?, versions });
+            out.push(TariffRow {
+                id: tid,
+                name: r.try_get("", "name")?,
+                created_at: r.try_get("", "created_at")?,
+                versions,
+                retired_at: r.try_get("", "retired_at")?,
+            });
         }
         Ok(out)
     }
@@ -182,10 +233,12 @@ impl TenantStore {
     /// clears it. Waiting NO_TARIFF anomalies are released to be priced on the next reading.
     pub async fn assign_tariff(&self, tariff: Option<&TariffId>, property: Option<&PropertyId>, meter: Option<&MeterId>) -> Result<()> {
         let b = self.backend();
-        if let Some(t) = tariff
-            && self.tariff(t).await?.is_none()
-        {
-            return Err(StoreError::NotFound);
+        if let Some(t) = tariff {
+            match self.tariff(t).await? {
+                None => return Err(StoreError::NotFound),
+                Some(row) if row.retired_at.is_some() => return Err(StoreError::Conflict("the tariff is retired".into())),
+                Some(_) => {}
+            }
         }
         let t = tariff.map(|t| t.to_string());
         let done = match (property, meter) {

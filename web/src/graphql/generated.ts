@@ -34,6 +34,8 @@ export type AllocationMemberInput = {
 export type AllocationMethod =
   /** By floor area in m² (按面积). */
   | 'AREA'
+  /** By each member's own metered energy in the period (按用电量): no weights are given. */
+  | 'ENERGY'
   /** By fixed shares (按比例). */
   | 'SHARES';
 
@@ -72,6 +74,16 @@ export type BatchCommandInput = {
   selection: MeterSelectionInput;
 };
 
+/** How a bill was paid (缴费方式). */
+export type BillPaymentChannel =
+  /** Alipay taken outside the platform. */
+  | 'ALIPAY'
+  | 'CASH'
+  /** Bank transfer (转账). */
+  | 'TRANSFER'
+  /** WeChat Pay taken outside the platform (a shop's own code). */
+  | 'WECHAT';
+
 /** Bill lifecycle (账单状态). */
 export type BillState =
   | 'DRAFT'
@@ -93,6 +105,11 @@ export type BillingSettingsInput = {
   jumpLimitKw: string;
   settlementDay?: number;
   settlementHour?: number;
+  /**
+   * The tenant's IANA time zone (e.g. Asia/Shanghai); unchanged when omitted. Tariff
+   * periods, freezes, bills and reports follow it from the change on.
+   */
+  timeZone?: string | null | undefined;
 };
 
 export type ChangeMyPasswordInput = {
@@ -108,10 +125,12 @@ export type ClientScope =
   | 'ENERGY_READ';
 
 export type CreateAllocationGroupInput = {
-  /** Weights: m² for AREA, shares for SHARES. */
+  /** A cost not metered, shared every period (固定金额, yuan); or give `meterId`. */
+  fixedAmount?: string | null | undefined;
+  /** Weights: m² for AREA, shares for SHARES; none for ENERGY. */
   members: Array<AllocationMemberInput>;
-  /** The common-area meter (公摊表). */
-  meterId: string | number;
+  /** The common-area meter (公摊表) whose energy is shared; or give `fixedAmount`. */
+  meterId?: string | number | null | undefined;
   method: AllocationMethod;
   name: string;
 };
@@ -212,6 +231,10 @@ export type EntryFilter = {
 export type EntryKind =
   /** Re-rating difference after a correction (调账). */
   | 'ADJUSTMENT'
+  /** Money received for a post-paid bill (账单缴费). */
+  | 'BILL_PAYMENT'
+  /** A post-paid bill settled by its payment (账单结清). */
+  | 'BILL_SETTLEMENT'
   /** Capacity or demand fee (容量费/基本电费). */
   | 'CAPACITY_FEE_CHARGE'
   /** Energy used, settled per reading (电费). */
@@ -564,6 +587,15 @@ export type SetOperatorActiveInput = {
   id: string | number;
 };
 
+/** Where a member's share went (分摊去向). */
+export type ShareDisposition =
+  /** A post-paid member's: it is a line of that account's bill. */
+  | 'ON_BILL'
+  /** Charged to a prepaid account (a SHARED_AREA_CHARGE entry). */
+  | 'POSTED'
+  /** The share rounded to nothing; nothing posted. */
+  | 'ZERO';
+
 /** A tariff version: prices, the day plan(s), the TOU source, tiers. */
 export type TariffInput = {
   capacityPricePerKw?: string | null | undefined;
@@ -790,6 +822,7 @@ export type BillAccountSearchQuery = { accounts: { items: Array<{ id: string, nu
 
 export type RunBillsMutationVariables = Exact<{
   period: string;
+  propertyId?: string | number | null | undefined;
 }>;
 
 
@@ -811,10 +844,13 @@ export type ReissueBillMutation = { reissueBill: { id: string, accountId: string
 
 export type MarkBillPaidMutationVariables = Exact<{
   id: string | number;
+  amount?: string | null | undefined;
+  channel: BillPaymentChannel;
+  reference: string;
 }>;
 
 
-export type MarkBillPaidMutation = { markBillPaid: { id: string, accountId: string, period: string, version: number, state: BillState, total: string, periodStart: string, periodEnd: string, createdAt: string, issuedAt: string | null, paidAt: string | null } };
+export type MarkBillPaidMutation = { markBillPaid: { bill: { id: string, accountId: string, period: string, version: number, state: BillState, total: string, periodStart: string, periodEnd: string, createdAt: string, issuedAt: string | null, paidAt: string | null }, posting: { receiptNo: number | null, account: { id: string, number: string }, entries: Array<{ id: string, kind: EntryKind, amount: string, receiptNo: number | null, note: string, detail: string, createdAt: string }> } } };
 
 export type BillPrintQueryVariables = Exact<{
   id: string | number;
@@ -1430,12 +1466,12 @@ export type ReceiptQueryVariables = Exact<{
 
 export type ReceiptQuery = { receipt: { number: number, total: string, html: string, account: { id: string, number: string, balance: string }, entries: Array<{ id: string, kind: EntryKind, amount: string, createdAt: string }> } | null };
 
-export type MoneySettingsFieldsFragment = { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string };
+export type MoneySettingsFieldsFragment = { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string, defaultThresholds: { creditLimit: string, alarm1: string, alarm2: string } };
 
 export type SettingsDataQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SettingsDataQuery = { notificationSettings: { provider: string, endpoint: string, accessKeyId: string, secretSet: boolean, signName: string, sdkAppId: string, region: string, contacts: Array<string>, quietStart: string | null, quietEnd: string | null, dailyLimit: number } | null, notificationTemplates: Array<{ alarmKind: string, templateCode: string }>, wechatTemplates: Array<{ alarmKind: string, templateId: string, page: string, fields: Array<{ key: string, source: TemplateSource }> }>, friendlyHours: Array<{ name: string, weekdays: Array<number>, date: string | null, start: string, end: string }>, moneySettings: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string }, tenant: { id: string, timeZone: string, readingIntervalSeconds: number } };
+export type SettingsDataQuery = { notificationSettings: { provider: string, endpoint: string, accessKeyId: string, secretSet: boolean, signName: string, sdkAppId: string, region: string, contacts: Array<string>, quietStart: string | null, quietEnd: string | null, dailyLimit: number } | null, notificationTemplates: Array<{ alarmKind: string, templateCode: string }>, wechatTemplates: Array<{ alarmKind: string, templateId: string, page: string, fields: Array<{ key: string, source: TemplateSource }> }>, friendlyHours: Array<{ name: string, weekdays: Array<number>, date: string | null, start: string, end: string }>, moneySettings: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string, defaultThresholds: { creditLimit: string, alarm1: string, alarm2: string } }, tenant: { id: string, timeZone: string, readingIntervalSeconds: number, lostAfterIntervals: number } };
 
 export type NotificationsQueryVariables = Exact<{
   status?: string | null | undefined;
@@ -1480,35 +1516,54 @@ export type SetReadingScheduleMutationVariables = Exact<{
 }>;
 
 
-export type SetReadingScheduleMutation = { setReadingSchedule: { id: string, readingIntervalSeconds: number } };
+export type SetReadingScheduleMutation = { setReadingSchedule: { id: string, readingIntervalSeconds: number, lostAfterIntervals: number } };
 
 export type SetServiceFeeMutationVariables = Exact<{
   input: ServiceFeeInput;
 }>;
 
 
-export type SetServiceFeeMutation = { setServiceFee: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string } };
+export type SetServiceFeeMutation = { setServiceFee: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string, defaultThresholds: { creditLimit: string, alarm1: string, alarm2: string } } };
 
 export type SetPriceRuleMutationVariables = Exact<{
   input: PriceRuleInput;
 }>;
 
 
-export type SetPriceRuleMutation = { setPriceRule: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string } };
+export type SetPriceRuleMutation = { setPriceRule: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string, defaultThresholds: { creditLimit: string, alarm1: string, alarm2: string } } };
 
 export type SetBillingSettingsMutationVariables = Exact<{
   input: BillingSettingsInput;
 }>;
 
 
-export type SetBillingSettingsMutation = { setBillingSettings: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string } };
+export type SetBillingSettingsMutation = { setBillingSettings: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string, defaultThresholds: { creditLimit: string, alarm1: string, alarm2: string } } };
 
-export type AllocationGroupFieldsFragment = { id: string, name: string, meterId: string, method: AllocationMethod, members: Array<{ accountId: string, weight: string }> };
+export type SetDefaultThresholdsMutationVariables = Exact<{
+  input: ThresholdsInput;
+}>;
 
-export type AllocationGroupsQueryVariables = Exact<{ [key: string]: never; }>;
+
+export type SetDefaultThresholdsMutation = { setDefaultThresholds: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string, defaultThresholds: { creditLimit: string, alarm1: string, alarm2: string } } };
+
+export type SendTestNotificationMutationVariables = Exact<{
+  alarmKind: string;
+  phone: string;
+}>;
 
 
-export type AllocationGroupsQuery = { allocationGroups: Array<{ id: string, name: string, meterId: string, method: AllocationMethod, members: Array<{ accountId: string, weight: string }> }> };
+export type SendTestNotificationMutation = { sendTestNotification: { sent: boolean, templateCode: string, providerRef: string | null, error: string | null } };
+
+export type AllocationRunFieldsFragment = { groupId: string, period: string, energy: string | null, amount: string, createdAt: string, shares: Array<{ accountId: string, weight: string, amount: string, disposition: ShareDisposition, entryId: string | null }> };
+
+export type AllocationGroupFieldsFragment = { id: string, name: string, meterId: string | null, fixedAmount: string | null, method: AllocationMethod, retiredAt: string | null, members: Array<{ accountId: string, weight: string }>, runs: Array<{ groupId: string, period: string, energy: string | null, amount: string, createdAt: string, shares: Array<{ accountId: string, weight: string, amount: string, disposition: ShareDisposition, entryId: string | null }> }> };
+
+export type AllocationGroupsQueryVariables = Exact<{
+  includeRetired: boolean;
+}>;
+
+
+export type AllocationGroupsQuery = { allocationGroups: Array<{ id: string, name: string, meterId: string | null, fixedAmount: string | null, method: AllocationMethod, retiredAt: string | null, members: Array<{ accountId: string, weight: string }>, runs: Array<{ groupId: string, period: string, energy: string | null, amount: string, createdAt: string, shares: Array<{ accountId: string, weight: string, amount: string, disposition: ShareDisposition, entryId: string | null }> }> }> };
 
 export type SharedMeterSearchQueryVariables = Exact<{
   q?: string | null | undefined;
@@ -1522,7 +1577,7 @@ export type CreateAllocationGroupMutationVariables = Exact<{
 }>;
 
 
-export type CreateAllocationGroupMutation = { createAllocationGroup: { id: string, name: string, meterId: string, method: AllocationMethod, members: Array<{ accountId: string, weight: string }> } };
+export type CreateAllocationGroupMutation = { createAllocationGroup: { id: string, name: string, meterId: string | null, fixedAmount: string | null, method: AllocationMethod, retiredAt: string | null, members: Array<{ accountId: string, weight: string }>, runs: Array<{ groupId: string, period: string, energy: string | null, amount: string, createdAt: string, shares: Array<{ accountId: string, weight: string, amount: string, disposition: ShareDisposition, entryId: string | null }> }> } };
 
 export type RunAllocationMutationVariables = Exact<{
   groupId: string | number;
@@ -1530,7 +1585,14 @@ export type RunAllocationMutationVariables = Exact<{
 }>;
 
 
-export type RunAllocationMutation = { runAllocation: Array<{ receiptNo: number | null, account: { id: string, number: string }, entries: Array<{ id: string, kind: EntryKind, amount: string, note: string, createdAt: string }> }> };
+export type RunAllocationMutation = { runAllocation: { groupId: string, period: string, energy: string | null, amount: string, createdAt: string, shares: Array<{ accountId: string, weight: string, amount: string, disposition: ShareDisposition, entryId: string | null }> } };
+
+export type RetireAllocationGroupMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetireAllocationGroupMutation = { retireAllocationGroup: { id: string, name: string, meterId: string | null, fixedAmount: string | null, method: AllocationMethod, retiredAt: string | null, members: Array<{ accountId: string, weight: string }>, runs: Array<{ groupId: string, period: string, energy: string | null, amount: string, createdAt: string, shares: Array<{ accountId: string, weight: string, amount: string, disposition: ShareDisposition, entryId: string | null }> }> } };
 
 export type SitePropertyFragment = { id: string, name: string, address: string, createdAt: string, retiredAt: string | null };
 
@@ -1665,12 +1727,12 @@ export type RevokeCredentialMutation = { revokeDeviceCredential: boolean };
 
 export type TariffVersionFieldsFragment = { effectiveFrom: string, source: TouSource, capacityPricePerKw: string | null, aboveCap: boolean, createdAt: string, prices: Array<{ rate: TouRate, price: string }>, periods: Array<{ start: string, end: string, rate: TouRate }>, seasons: Array<{ from: string, to: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, dates: Array<{ date: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, tiers: { cycle: TierCycle, steps: Array<{ upTo: string | null, add: string }> } | null };
 
-export type TariffFieldsFragment = { id: string, name: string, createdAt: string, versions: Array<{ effectiveFrom: string, source: TouSource, capacityPricePerKw: string | null, aboveCap: boolean, createdAt: string, prices: Array<{ rate: TouRate, price: string }>, periods: Array<{ start: string, end: string, rate: TouRate }>, seasons: Array<{ from: string, to: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, dates: Array<{ date: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, tiers: { cycle: TierCycle, steps: Array<{ upTo: string | null, add: string }> } | null }> };
+export type TariffFieldsFragment = { id: string, name: string, createdAt: string, retiredAt: string | null, versions: Array<{ effectiveFrom: string, source: TouSource, capacityPricePerKw: string | null, aboveCap: boolean, createdAt: string, prices: Array<{ rate: TouRate, price: string }>, periods: Array<{ start: string, end: string, rate: TouRate }>, seasons: Array<{ from: string, to: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, dates: Array<{ date: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, tiers: { cycle: TierCycle, steps: Array<{ upTo: string | null, add: string }> } | null }> };
 
 export type TariffListQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type TariffListQuery = { tariffs: Array<{ id: string, name: string, createdAt: string, versions: Array<{ effectiveFrom: string, source: TouSource, capacityPricePerKw: string | null, aboveCap: boolean, createdAt: string, prices: Array<{ rate: TouRate, price: string }>, periods: Array<{ start: string, end: string, rate: TouRate }>, seasons: Array<{ from: string, to: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, dates: Array<{ date: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, tiers: { cycle: TierCycle, steps: Array<{ upTo: string | null, add: string }> } | null }> }>, moneySettings: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null }, properties: Array<{ id: string, name: string, retiredAt: string | null, tariffId: string | null }> };
+export type TariffListQuery = { tariffs: Array<{ id: string, name: string, createdAt: string, retiredAt: string | null, versions: Array<{ effectiveFrom: string, source: TouSource, capacityPricePerKw: string | null, aboveCap: boolean, createdAt: string, prices: Array<{ rate: TouRate, price: string }>, periods: Array<{ start: string, end: string, rate: TouRate }>, seasons: Array<{ from: string, to: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, dates: Array<{ date: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, tiers: { cycle: TierCycle, steps: Array<{ upTo: string | null, add: string }> } | null }> }>, moneySettings: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null }, properties: Array<{ id: string, name: string, retiredAt: string | null, tariffId: string | null }> };
 
 export type PriceNoticeQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1689,14 +1751,14 @@ export type CreateTariffMutationVariables = Exact<{
 }>;
 
 
-export type CreateTariffMutation = { createTariff: { id: string, name: string, createdAt: string, versions: Array<{ effectiveFrom: string, source: TouSource, capacityPricePerKw: string | null, aboveCap: boolean, createdAt: string, prices: Array<{ rate: TouRate, price: string }>, periods: Array<{ start: string, end: string, rate: TouRate }>, seasons: Array<{ from: string, to: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, dates: Array<{ date: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, tiers: { cycle: TierCycle, steps: Array<{ upTo: string | null, add: string }> } | null }> } };
+export type CreateTariffMutation = { createTariff: { id: string, name: string, createdAt: string, retiredAt: string | null, versions: Array<{ effectiveFrom: string, source: TouSource, capacityPricePerKw: string | null, aboveCap: boolean, createdAt: string, prices: Array<{ rate: TouRate, price: string }>, periods: Array<{ start: string, end: string, rate: TouRate }>, seasons: Array<{ from: string, to: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, dates: Array<{ date: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, tiers: { cycle: TierCycle, steps: Array<{ upTo: string | null, add: string }> } | null }> } };
 
 export type AddTariffVersionMutationVariables = Exact<{
   input: AddTariffVersionInput;
 }>;
 
 
-export type AddTariffVersionMutation = { addTariffVersion: { id: string, name: string, createdAt: string, versions: Array<{ effectiveFrom: string, source: TouSource, capacityPricePerKw: string | null, aboveCap: boolean, createdAt: string, prices: Array<{ rate: TouRate, price: string }>, periods: Array<{ start: string, end: string, rate: TouRate }>, seasons: Array<{ from: string, to: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, dates: Array<{ date: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, tiers: { cycle: TierCycle, steps: Array<{ upTo: string | null, add: string }> } | null }> } };
+export type AddTariffVersionMutation = { addTariffVersion: { id: string, name: string, createdAt: string, retiredAt: string | null, versions: Array<{ effectiveFrom: string, source: TouSource, capacityPricePerKw: string | null, aboveCap: boolean, createdAt: string, prices: Array<{ rate: TouRate, price: string }>, periods: Array<{ start: string, end: string, rate: TouRate }>, seasons: Array<{ from: string, to: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, dates: Array<{ date: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, tiers: { cycle: TierCycle, steps: Array<{ upTo: string | null, add: string }> } | null }> } };
 
 export type AssignTariffToMutationVariables = Exact<{
   input: AssignTariffInput;
@@ -1704,6 +1766,13 @@ export type AssignTariffToMutationVariables = Exact<{
 
 
 export type AssignTariffToMutation = { assignTariff: boolean };
+
+export type RetireTariffMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetireTariffMutation = { retireTariff: { id: string, retiredAt: string | null } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -2062,20 +2131,59 @@ export const MoneySettingsFieldsFragmentDoc = new TypedDocumentString(`
   settlementHour
   serviceFeePercent
   serviceFeeFixed
+  defaultThresholds {
+    creditLimit
+    alarm1
+    alarm2
+  }
 }
     `, {"fragmentName":"MoneySettingsFields"}) as unknown as TypedDocumentString<MoneySettingsFieldsFragment, unknown>;
+export const AllocationRunFieldsFragmentDoc = new TypedDocumentString(`
+    fragment AllocationRunFields on AllocationRun {
+  groupId
+  period
+  energy
+  amount
+  createdAt
+  shares {
+    accountId
+    weight
+    amount
+    disposition
+    entryId
+  }
+}
+    `, {"fragmentName":"AllocationRunFields"}) as unknown as TypedDocumentString<AllocationRunFieldsFragment, unknown>;
 export const AllocationGroupFieldsFragmentDoc = new TypedDocumentString(`
     fragment AllocationGroupFields on AllocationGroup {
   id
   name
   meterId
+  fixedAmount
   method
+  retiredAt
   members {
     accountId
     weight
   }
+  runs {
+    ...AllocationRunFields
+  }
 }
-    `, {"fragmentName":"AllocationGroupFields"}) as unknown as TypedDocumentString<AllocationGroupFieldsFragment, unknown>;
+    fragment AllocationRunFields on AllocationRun {
+  groupId
+  period
+  energy
+  amount
+  createdAt
+  shares {
+    accountId
+    weight
+    amount
+    disposition
+    entryId
+  }
+}`, {"fragmentName":"AllocationGroupFields"}) as unknown as TypedDocumentString<AllocationGroupFieldsFragment, unknown>;
 export const SitePropertyFragmentDoc = new TypedDocumentString(`
     fragment SiteProperty on Property {
   id
@@ -2182,6 +2290,7 @@ export const TariffFieldsFragmentDoc = new TypedDocumentString(`
   id
   name
   createdAt
+  retiredAt
   versions {
     ...TariffVersionFields
   }
@@ -2484,8 +2593,8 @@ export const BillAccountSearchDocument = new TypedDocumentString(`
   }
 }`) as unknown as TypedDocumentString<BillAccountSearchQuery, BillAccountSearchQueryVariables>;
 export const RunBillsDocument = new TypedDocumentString(`
-    mutation RunBills($period: String!) {
-  runBills(period: $period) {
+    mutation RunBills($period: String!, $propertyId: ID) {
+  runBills(period: $period, propertyId: $propertyId) {
     created
     skipped {
       accountId
@@ -2533,9 +2642,27 @@ export const ReissueBillDocument = new TypedDocumentString(`
   paidAt
 }`) as unknown as TypedDocumentString<ReissueBillMutation, ReissueBillMutationVariables>;
 export const MarkBillPaidDocument = new TypedDocumentString(`
-    mutation MarkBillPaid($id: ID!) {
-  markBillPaid(id: $id) {
-    ...BillFields
+    mutation MarkBillPaid($id: ID!, $amount: Decimal, $channel: BillPaymentChannel!, $reference: String!) {
+  markBillPaid(id: $id, amount: $amount, channel: $channel, reference: $reference) {
+    bill {
+      ...BillFields
+    }
+    posting {
+      receiptNo
+      account {
+        id
+        number
+      }
+      entries {
+        id
+        kind
+        amount
+        receiptNo
+        note
+        detail
+        createdAt
+      }
+    }
   }
 }
     fragment BillFields on Bill {
@@ -4316,6 +4443,7 @@ export const SettingsDataDocument = new TypedDocumentString(`
     id
     timeZone
     readingIntervalSeconds
+    lostAfterIntervals
   }
 }
     fragment MoneySettingsFields on MoneySettings {
@@ -4328,6 +4456,11 @@ export const SettingsDataDocument = new TypedDocumentString(`
   settlementHour
   serviceFeePercent
   serviceFeeFixed
+  defaultThresholds {
+    creditLimit
+    alarm1
+    alarm2
+  }
 }`) as unknown as TypedDocumentString<SettingsDataQuery, SettingsDataQueryVariables>;
 export const NotificationsDocument = new TypedDocumentString(`
     query Notifications($status: String, $first: Int!) {
@@ -4389,6 +4522,7 @@ export const SetReadingScheduleDocument = new TypedDocumentString(`
   ) {
     id
     readingIntervalSeconds
+    lostAfterIntervals
   }
 }
     `) as unknown as TypedDocumentString<SetReadingScheduleMutation, SetReadingScheduleMutationVariables>;
@@ -4408,6 +4542,11 @@ export const SetServiceFeeDocument = new TypedDocumentString(`
   settlementHour
   serviceFeePercent
   serviceFeeFixed
+  defaultThresholds {
+    creditLimit
+    alarm1
+    alarm2
+  }
 }`) as unknown as TypedDocumentString<SetServiceFeeMutation, SetServiceFeeMutationVariables>;
 export const SetPriceRuleDocument = new TypedDocumentString(`
     mutation SetPriceRule($input: PriceRuleInput!) {
@@ -4425,6 +4564,11 @@ export const SetPriceRuleDocument = new TypedDocumentString(`
   settlementHour
   serviceFeePercent
   serviceFeeFixed
+  defaultThresholds {
+    creditLimit
+    alarm1
+    alarm2
+  }
 }`) as unknown as TypedDocumentString<SetPriceRuleMutation, SetPriceRuleMutationVariables>;
 export const SetBillingSettingsDocument = new TypedDocumentString(`
     mutation SetBillingSettings($input: BillingSettingsInput!) {
@@ -4442,21 +4586,77 @@ export const SetBillingSettingsDocument = new TypedDocumentString(`
   settlementHour
   serviceFeePercent
   serviceFeeFixed
+  defaultThresholds {
+    creditLimit
+    alarm1
+    alarm2
+  }
 }`) as unknown as TypedDocumentString<SetBillingSettingsMutation, SetBillingSettingsMutationVariables>;
+export const SetDefaultThresholdsDocument = new TypedDocumentString(`
+    mutation SetDefaultThresholds($input: ThresholdsInput!) {
+  setDefaultThresholds(input: $input) {
+    ...MoneySettingsFields
+  }
+}
+    fragment MoneySettingsFields on MoneySettings {
+  defaultTariffId
+  cataloguePrice
+  marginPercent
+  priceCap
+  jumpLimitKw
+  settlementDay
+  settlementHour
+  serviceFeePercent
+  serviceFeeFixed
+  defaultThresholds {
+    creditLimit
+    alarm1
+    alarm2
+  }
+}`) as unknown as TypedDocumentString<SetDefaultThresholdsMutation, SetDefaultThresholdsMutationVariables>;
+export const SendTestNotificationDocument = new TypedDocumentString(`
+    mutation SendTestNotification($alarmKind: String!, $phone: String!) {
+  sendTestNotification(alarmKind: $alarmKind, phone: $phone) {
+    sent
+    templateCode
+    providerRef
+    error
+  }
+}
+    `) as unknown as TypedDocumentString<SendTestNotificationMutation, SendTestNotificationMutationVariables>;
 export const AllocationGroupsDocument = new TypedDocumentString(`
-    query AllocationGroups {
-  allocationGroups {
+    query AllocationGroups($includeRetired: Boolean!) {
+  allocationGroups(includeRetired: $includeRetired) {
     ...AllocationGroupFields
   }
 }
-    fragment AllocationGroupFields on AllocationGroup {
+    fragment AllocationRunFields on AllocationRun {
+  groupId
+  period
+  energy
+  amount
+  createdAt
+  shares {
+    accountId
+    weight
+    amount
+    disposition
+    entryId
+  }
+}
+fragment AllocationGroupFields on AllocationGroup {
   id
   name
   meterId
+  fixedAmount
   method
+  retiredAt
   members {
     accountId
     weight
+  }
+  runs {
+    ...AllocationRunFields
   }
 }`) as unknown as TypedDocumentString<AllocationGroupsQuery, AllocationGroupsQueryVariables>;
 export const SharedMeterSearchDocument = new TypedDocumentString(`
@@ -4478,34 +4678,90 @@ export const CreateAllocationGroupDocument = new TypedDocumentString(`
     ...AllocationGroupFields
   }
 }
-    fragment AllocationGroupFields on AllocationGroup {
+    fragment AllocationRunFields on AllocationRun {
+  groupId
+  period
+  energy
+  amount
+  createdAt
+  shares {
+    accountId
+    weight
+    amount
+    disposition
+    entryId
+  }
+}
+fragment AllocationGroupFields on AllocationGroup {
   id
   name
   meterId
+  fixedAmount
   method
+  retiredAt
   members {
     accountId
     weight
+  }
+  runs {
+    ...AllocationRunFields
   }
 }`) as unknown as TypedDocumentString<CreateAllocationGroupMutation, CreateAllocationGroupMutationVariables>;
 export const RunAllocationDocument = new TypedDocumentString(`
     mutation RunAllocation($groupId: ID!, $period: String!) {
   runAllocation(groupId: $groupId, period: $period) {
-    receiptNo
-    account {
-      id
-      number
-    }
-    entries {
-      id
-      kind
-      amount
-      note
-      createdAt
-    }
+    ...AllocationRunFields
   }
 }
-    `) as unknown as TypedDocumentString<RunAllocationMutation, RunAllocationMutationVariables>;
+    fragment AllocationRunFields on AllocationRun {
+  groupId
+  period
+  energy
+  amount
+  createdAt
+  shares {
+    accountId
+    weight
+    amount
+    disposition
+    entryId
+  }
+}`) as unknown as TypedDocumentString<RunAllocationMutation, RunAllocationMutationVariables>;
+export const RetireAllocationGroupDocument = new TypedDocumentString(`
+    mutation RetireAllocationGroup($id: ID!) {
+  retireAllocationGroup(id: $id) {
+    ...AllocationGroupFields
+  }
+}
+    fragment AllocationRunFields on AllocationRun {
+  groupId
+  period
+  energy
+  amount
+  createdAt
+  shares {
+    accountId
+    weight
+    amount
+    disposition
+    entryId
+  }
+}
+fragment AllocationGroupFields on AllocationGroup {
+  id
+  name
+  meterId
+  fixedAmount
+  method
+  retiredAt
+  members {
+    accountId
+    weight
+  }
+  runs {
+    ...AllocationRunFields
+  }
+}`) as unknown as TypedDocumentString<RetireAllocationGroupMutation, RetireAllocationGroupMutationVariables>;
 export const SitePropertiesDocument = new TypedDocumentString(`
     query SiteProperties {
   properties {
@@ -4855,6 +5111,7 @@ fragment TariffFields on Tariff {
   id
   name
   createdAt
+  retiredAt
   versions {
     ...TariffVersionFields
   }
@@ -4926,6 +5183,7 @@ fragment TariffFields on Tariff {
   id
   name
   createdAt
+  retiredAt
   versions {
     ...TariffVersionFields
   }
@@ -4980,6 +5238,7 @@ fragment TariffFields on Tariff {
   id
   name
   createdAt
+  retiredAt
   versions {
     ...TariffVersionFields
   }
@@ -4989,3 +5248,11 @@ export const AssignTariffToDocument = new TypedDocumentString(`
   assignTariff(input: $input)
 }
     `) as unknown as TypedDocumentString<AssignTariffToMutation, AssignTariffToMutationVariables>;
+export const RetireTariffDocument = new TypedDocumentString(`
+    mutation RetireTariff($id: ID!) {
+  retireTariff(id: $id) {
+    id
+    retiredAt
+  }
+}
+    `) as unknown as TypedDocumentString<RetireTariffMutation, RetireTariffMutationVariables>;

@@ -80,6 +80,16 @@ export function shareOf(entries: readonly { amount: string }[]): string {
   return neg(sum(entries.map((e) => e.amount)))
 }
 
+/** Whether a run's shares add up to its amount, exactly (the server promises they do). */
+export function sharesMatchAmount(shares: readonly { amount: string }[], amount: string): boolean {
+  return cmp(sum(shares.map((s) => s.amount)), amount) === 0
+}
+
+/** Element Plus tag type for where a shared-area share went. */
+export function dispositionTag(d: string): 'success' | 'warning' | 'info' {
+  return d === 'POSTED' ? 'success' : d === 'ON_BILL' ? 'warning' : 'info'
+}
+
 /** A weight's part of all weights, in percent with two decimals (for display only). */
 export function weightPercent(weight: string, weights: readonly string[]): string {
   const total = sum(weights)

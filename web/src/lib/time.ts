@@ -89,3 +89,27 @@ export function ageSeconds(iso: string | null | undefined, now = Date.now()): nu
   if (!iso) return null
   return Math.max(0, Math.round((now - new Date(iso).getTime()) / 1000))
 }
+
+/** IANA zones offered first in the settings' time-zone list (China's, its neighbours', UTC). */
+export const COMMON_TIME_ZONES = [
+  'Asia/Shanghai', 'Asia/Urumqi', 'Asia/Hong_Kong', 'Asia/Macau', 'Asia/Taipei', 'Asia/Singapore', 'Asia/Kuala_Lumpur', 'Asia/Bangkok',
+  'Asia/Ho_Chi_Minh', 'Asia/Jakarta', 'Asia/Manila', 'Asia/Seoul', 'Asia/Tokyo', 'Asia/Kolkata', 'Asia/Dubai', 'Europe/London', 'Europe/Berlin',
+  'America/New_York', 'America/Los_Angeles', 'Australia/Sydney', 'UTC',
+]
+
+/** Every IANA zone the browser knows, the common ones left out (they are listed first). */
+export function otherTimeZones(): string[] {
+  const all = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : []
+  return all.filter((z) => !COMMON_TIME_ZONES.includes(z))
+}
+
+/** A zone's UTC offset at `at`, as "UTC+08:00" (empty for a zone the browser does not know). */
+export function zoneOffset(tz: string, at = new Date()): string {
+  try {
+    const part = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'longOffset' }).formatToParts(at).find((p) => p.type === 'timeZoneName')
+    const v = part?.value ?? ''
+    return v === 'GMT' ? 'UTC+00:00' : v.replace(/^GMT/, 'UTC')
+  } catch {
+    return ''
+  }
+}

@@ -101,7 +101,7 @@ export default {
   entryKind: {
     RECHARGE_CASH: 'Cash recharge', RECHARGE_TRANSFER: 'Transfer recharge', RECHARGE_WECHAT: 'WeChat recharge', RECHARGE_ALIPAY: 'Alipay recharge', SERVICE_FEE: 'Service fee', REFUND: 'Refund',
     REVERSAL: 'Reversal', ENERGY_CHARGE: 'Energy charge', SHARED_AREA_CHARGE: 'Shared area', PROPERTY_FEE_CHARGE: 'Property fee', CAPACITY_FEE_CHARGE: 'Capacity fee', TRANSFER_OUT: 'Transfer out',
-    TRANSFER_IN: 'Transfer in', ADJUSTMENT: 'Adjustment', METER_PURCHASE: 'Meter purchase',
+    TRANSFER_IN: 'Transfer in', ADJUSTMENT: 'Adjustment', METER_PURCHASE: 'Meter purchase', BILL_PAYMENT: 'Bill payment', BILL_SETTLEMENT: 'Bill settled',
   },
   alarms: {
     active: 'Active', history: 'History', kind: 'Kind', severity: 'Severity', subject: 'Subject', detail: 'Detail', state: 'State', raisedAt: 'Raised', clearedAt: 'Cleared',
@@ -139,6 +139,8 @@ export default {
     override: 'Override the price cap (the version is flagged)', notice: 'Price notice', preview: 'Estimate', previewHint: 'Price a sample day from its kWh per hour:',
     previewWaiting: 'The estimate appears once the periods and prices are complete', energy: 'Energy (kWh)', price: 'Price', cost: 'Cost (yuan)', dayEstimate: 'Estimated cost of the day (before tiers and fees)',
     fixPeriods: 'The periods leave gaps or overlap; nothing was saved: fix the red parts first', calendars: 'Plus {seasons} seasonal plans and {dates} special dates',
+    retire: 'Retire', retired: 'Tariff “{name}” retired',
+    retireConfirm: 'Retire the tariff “{name}”? It leaves the lists and can no longer be assigned; its versions stay for bills and re-rating. The server refuses while the company default, a property or a meter uses it.',
     mode: { FLAT: 'Flat', TOU: 'Time of use' },
     cycle: { MONTHLY: 'Monthly', YEARLY: 'Yearly' },
     issue: {

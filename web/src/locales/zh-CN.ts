@@ -101,7 +101,7 @@ export default {
   entryKind: {
     RECHARGE_CASH: '现金充值', RECHARGE_TRANSFER: '转账充值', RECHARGE_WECHAT: '微信充值', RECHARGE_ALIPAY: '支付宝充值', SERVICE_FEE: '服务费', REFUND: '退电',
     REVERSAL: '冲正', ENERGY_CHARGE: '电费', SHARED_AREA_CHARGE: '公摊', PROPERTY_FEE_CHARGE: '物业费', CAPACITY_FEE_CHARGE: '容量费', TRANSFER_OUT: '转出',
-    TRANSFER_IN: '转入', ADJUSTMENT: '调账', METER_PURCHASE: '表端购电',
+    TRANSFER_IN: '转入', ADJUSTMENT: '调账', METER_PURCHASE: '表端购电', BILL_PAYMENT: '账单缴费', BILL_SETTLEMENT: '账单结清',
   },
   alarms: {
     active: '实时报警', history: '历史报警', kind: '报警类型', severity: '级别', subject: '对象', detail: '详情', state: '状态', raisedAt: '发生时间', clearedAt: '恢复时间',
@@ -139,6 +139,8 @@ export default {
     override: '确认超限价（该版本将标记为超限价）', notice: '电价公示', preview: '试算', previewHint: '按每小时用电量 (kWh) 试算一天电费：',
     previewWaiting: '时段与电价填写完整后显示试算', energy: '电量 (kWh)', price: '电价', cost: '电费 (元)', dayEstimate: '当日电费估算（未计阶梯与费用）',
     fixPeriods: '时段有空缺或重叠，未保存：请先修正标红的部分', calendars: '另有 {seasons} 个季节方案、{dates} 个特殊日期',
+    retire: '停用', retired: '电价方案“{name}”已停用',
+    retireConfirm: '停用电价方案“{name}”？停用后不再列出、不能再指定使用，历史版本保留供账单与重算使用。仍被全公司默认、项目或电表使用时服务器会拒绝。',
     mode: { FLAT: '单一电价', TOU: '分时电价' },
     cycle: { MONTHLY: '按月', YEARLY: '按年' },
     issue: {

@@ -75,6 +75,16 @@ pub async fn deliver_due(store: &Store, client: &reqwest::Client, now: DateTime<
     Ok(sent)
 }
 
+/// Sends one test message now with a tenant's account (the settings screen's "test send"):
+/// the provider's id for it, or why it was not sent. Nothing is queued or logged.
+pub async fn send_test(account: &sms::SmsAccount, phone: &str, template: &str, params: &[(String, String)]) -> Result<String, SendError> {
+    let client =
+        reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().map_err(|e| SendError::Temporary(e.to_string()))?;
+    let out_id = format!("test-{}", Utc::now().timestamp_millis());
+    let msg = Sms { phone, template, params, out_id: &out_id };
+    sms::Sender(account).send(&client, &msg, Utc::now()).await
+}
+
 /// One delivery pass of WeChat subscription messages: sent, given up when WeChat says the
 /// customer has no subscription left (43101) or a value breaks a rule (47003), retried with
 /// backoff otherwise (an invalid access token is fetched anew first).
