@@ -104,6 +104,14 @@ async fn a_customer_pays_a_bill_online_once_and_a_bill_paid_at_the_desk_keeps_th
     let stranger = t["accessToken"].as_str().unwrap().to_string();
     assert_eq!(bill_order(&s, &stranger, &bill)["errors"][0]["extensions"]["code"], "NOT_FOUND");
     assert_eq!(mine(&stranger)["data"]["myBills"], json!([]));
+    // The fee before paying: the customer's own account answers, another's looks missing.
+    s.admin.ok(r#"mutation { setServiceFee(input: {percent: "1.5", fixed: "0.30"}) { serviceFeePercent } }"#, json!({}));
+    let fee = |token: &str| {
+        graphql(addr, Some(token), "query($a: ID!) { rechargeFee(accountId: $a, amount: \"20.00\") }", json!({"a": s.accounts.0}))
+    };
+    assert_eq!(fee(&s.customer)["data"]["rechargeFee"], "0.60", "1.5 % of 20.00 + 0.30");
+    assert_eq!(fee(&stranger)["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    s.admin.ok(r#"mutation { setServiceFee(input: {percent: "0", fixed: "0"}) { serviceFeePercent } }"#, json!({}));
     wechat.stop().await;
 
     // The customer's order is for the bill's total, into the East payee, with a paySign.

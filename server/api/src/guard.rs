@@ -76,9 +76,11 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             | "commandBatches"
             | "friendlyHours"
             | "overview"
-            | "meterTrend"
-            | "rechargeFee",
+            | "meterTrend",
         ) => Read,
+        // Operators in scope, or the customer owning the account (the mini-program shows the
+        // fee before paying).
+        ("Query", "rechargeFee") => AccountOwner,
         ("Query", "ledgerEntries" | "ledgerTotals") => Read,
         ("Query", "myAccounts" | "mySubscriptions" | "myBills") => Customer,
         ("Query", "payees") => Needs(Payees),
