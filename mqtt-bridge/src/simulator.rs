@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Timelike, Utc};
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use rust_decimal::Decimal;
 use tokio::sync::mpsc;
@@ -68,6 +68,11 @@ pub struct SimMeter {
     pub settings: std::collections::BTreeMap<Di, Value>,
     /// How far the meter's clock is off (a time sync sets it right).
     pub clock_skew: chrono::Duration,
+    /// This month's maximum demand in kW (正向有功最大需量) and when: the largest 15-minute
+    /// average power, each quarter hour ending at a reading sampled minute by minute (the load
+    /// curve is a function of time, so the meter has a quarter hour behind it from its first
+    /// reading); it starts again at the month's turn.
+    pub max_demand: Option<(Decimal, NaiveDateTime)>,
     last: Option<NaiveDateTime>,
 }
 
@@ -114,6 +119,7 @@ impl SimMeter {
             purchase_count: 0,
             settings: std::collections::BTreeMap::new(),
             clock_skew: chrono::Duration::zero(),
+            max_demand: None,
             last: None,
         }
     }
@@ -222,6 +228,14 @@ impl SimMeter {
         if self.purchase_count > 0 {
             r.remaining_amount = Some(Decimal::new(self.wallet_fen, 2));
         }
+        let quarter: Decimal = (0..15).map(|k| self.power_at(at - chrono::Duration::minutes(k))).sum::<Decimal>() / Decimal::from(15);
+        // XX.XXXX kW on the wire.
+        let quarter = Self::truncated(quarter, 4).min(Decimal::new(999_999, 4));
+        let this_month = self.max_demand.is_some_and(|(_, when)| (when.year(), when.month()) == (at.year(), at.month()));
+        if !this_month || self.max_demand.is_some_and(|(kw, _)| quarter > kw) {
+            self.max_demand = Some((quarter, at));
+        }
+        r.max_demand = self.max_demand.map(|(kw, _)| kw);
         r
     }
 }
@@ -257,6 +271,10 @@ pub fn reading_frames(address: Address, at: NaiveDateTime, r: &Readings, three_p
     }
     if r.remaining_amount.is_some() {
         push(di::REMAINING_AMOUNT, vec![num(r.remaining_amount)]);
+    }
+    if let Some(kw) = r.max_demand {
+        // The bridge keeps the value; the stamp says when it was read.
+        push(di::MAX_DEMAND_FORWARD, vec![Value::Demand { value: kw, at: at.format("%Y-%m-%d %H:%M").to_string() }]);
     }
     let phases = if three_phase { 3 } else { 1 };
     for (p, id) in [di::STATUS_WORD_PHASE_A, di::STATUS_WORD_PHASE_B, di::STATUS_WORD_PHASE_C].into_iter().take(phases).enumerate() {

@@ -1,6 +1,7 @@
 //! Portal part 2 (issue 17): shared areas without a common meter (a fixed amount per
 //! period) and split by metered energy, retired groups, and each run's shares kept so a run
-//! can be read back to the fen; the tenant's default balance thresholds for new accounts.
+//! can be read back to the fen; the tenant's default balance thresholds for new accounts;
+//! payment orders for post-paid bills.
 
 use sea_orm_migration::prelude::*;
 
@@ -32,6 +33,8 @@ const UP: &[&str] = &[
     "ALTER TABLE tenants ADD COLUMN default_credit_limit_x100 BIGINT NOT NULL DEFAULT 0",
     // A tariff made by mistake leaves the lists; its versions stay for the history.
     "ALTER TABLE tariffs ADD COLUMN retired_at {ts}",
+    // A customer's order to pay a post-paid bill (issue 18) names it; a recharge order has none.
+    "ALTER TABLE payment_orders ADD COLUMN bill_id TEXT",
 ];
 
 const DOWN: &[&str] = &["DROP TABLE allocation_shares"];

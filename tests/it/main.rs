@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod alarms;
+mod bill_orders;
 mod billing;
 mod broker;
 mod console;

@@ -143,7 +143,7 @@ pub(crate) fn order(s: &Setup, account: &str, amount: &str) -> Value {
     v["data"]["createRechargeOrder"].clone()
 }
 
-fn notify(s: &Setup, headers: &[(String, String)], body: &[u8]) -> u16 {
+pub(crate) fn notify(s: &Setup, headers: &[(String, String)], body: &[u8]) -> u16 {
     let mut h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     h.push(("Content-Type", "application/json"));
     http_request(s.app.app.http_addr, "POST", "/pay/wechat/notify", &h, &String::from_utf8_lossy(body)).0

@@ -329,8 +329,17 @@ impl DeskQuery {
     /// account's property's rule or the tenant's.
     async fn recharge_fee(&self, ctx: &Context<'_>, account_id: ID, amount: Decimal) -> Res<Decimal> {
         let account = super::graphql::parse_id(&account_id, AccountId::parse)?;
+        let t = tenant(ctx)?;
+        // A customer asks for their own accounts only (the mini-program shows the fee before
+        // paying); another account looks missing.
+        if let Ok(super::auth::Principal::Customer { customer, .. }) = ctx.data::<super::auth::Principal>() {
+            let owner = t.account(&account).await.map_err(err)?.map(|a| a.customer_id.to_string());
+            if owner.is_none() || owner != *customer {
+                return Err(err(super::ApiError::NotFound));
+            }
+        }
         let fen = domain::ledger::positive_fen("amount", amount).map_err(err)?;
-        Ok(yuan(tenant(ctx)?.recharge_fee(&account, fen).await.map_err(err)?))
+        Ok(yuan(t.recharge_fee(&account, fen).await.map_err(err)?))
     }
 
     /// A meter's trend over `[from, to)` in hours (up to 31 days) or local days (up to 366).

@@ -76,11 +76,13 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             | "commandBatches"
             | "friendlyHours"
             | "overview"
-            | "meterTrend"
-            | "rechargeFee",
+            | "meterTrend",
         ) => Read,
+        // Operators in scope, or the customer owning the account (the mini-program shows the
+        // fee before paying).
+        ("Query", "rechargeFee") => AccountOwner,
         ("Query", "ledgerEntries" | "ledgerTotals") => Read,
-        ("Query", "myAccounts" | "mySubscriptions") => Customer,
+        ("Query", "myAccounts" | "mySubscriptions" | "myBills") => Customer,
         ("Query", "payees") => Needs(Payees),
         ("Query", "paymentSummary" | "reconciliations" | "paymentDifferences") => Needs(Reports),
         ("Query", "rechargeOrders") => AccountOwner,
@@ -164,7 +166,7 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             | "revokeParkClient",
         ) => Needs(Operators),
         ("Mutation", "changeMyPassword") => Myself,
-        ("Mutation", "bindAccount" | "reportSubscriptions" | "createRechargeOrder") => Customer,
+        ("Mutation", "bindAccount" | "reportSubscriptions" | "createRechargeOrder" | "createBillOrder") => Customer,
         ("Mutation", "createPayee" | "setPayeeWechatKeys" | "setPayeeAlipay" | "refreshWechatPayCertificates") => Needs(Payees),
         ("Mutation", "refundPayment") => Needs(Refunds),
         ("Mutation", "reconcilePayments") => Needs(Reports),

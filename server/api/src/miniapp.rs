@@ -56,6 +56,24 @@ impl MiniappQuery {
         Ok(rows.into_iter().map(super::money::Account).collect())
     }
 
+    /// Mini-program: the post-paid bills of the signed-in customer's accounts that were
+    /// issued to them (ISSUED and PAID; no drafts, no superseded versions), newest first.
+    async fn my_bills(&self, ctx: &Context<'_>) -> Res<Vec<super::billing::Bill>> {
+        let Principal::Customer { customer: Some(c), .. } = principal(ctx)? else {
+            return Ok(vec![]);
+        };
+        let customer = CustomerId::parse(c).ok_or_else(|| err(ApiError::NotFound))?;
+        let t = tenant(ctx)?;
+        let (accounts, _) = t.accounts(Some(&customer), 1, 100).await.map_err(err)?;
+        let mut out = Vec::new();
+        for a in accounts {
+            let f = store::BillFilter { account: Some(a.id.clone()), published_only: true, ..Default::default() };
+            out.extend(t.bills_where(&f, 0, 120, true).await.map_err(err)?.into_iter().map(super::billing::Bill::from));
+        }
+        out.sort_by(|a, b| b.period.cmp(&a.period).then(b.created_at.cmp(&a.created_at)));
+        Ok(out)
+    }
+
     /// Mini-program: one-time subscriptions left per template (剩余订阅次数).
     async fn my_subscriptions(&self, ctx: &Context<'_>) -> Res<Vec<Subscription>> {
         let Principal::Customer { openid, .. } = principal(ctx)? else {

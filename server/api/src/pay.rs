@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use connectors::pay::alipay;
 use connectors::pay::wechatpay::{KeyRing, MerchantSigner};
 use domain::Invalid;
-use domain::ids::AccountId;
+use domain::ids::{AccountId, BillId};
 use domain::metering::from_scaled;
 use rust_decimal::Decimal;
 use store;
@@ -108,6 +108,8 @@ pub struct RechargeOrder {
     pub payment: Option<RequestPayment>,
     /// Alipay: on the order just created, the link to show as a QR code or open in Alipay.
     pub qr_code: Option<String>,
+    /// The post-paid bill the order pays; null for a recharge.
+    pub bill_id: Option<ID>,
 }
 
 impl From<store::OrderRow> for RechargeOrder {
@@ -124,6 +126,7 @@ impl From<store::OrderRow> for RechargeOrder {
             created_at: o.created_at,
             expires_at: o.expires_at,
             paid_at: o.paid_at,
+            bill_id: o.bill_id.map(ID),
             payment: None,
             qr_code: None,
         }
@@ -355,6 +358,14 @@ pub enum PayChannel {
     Wechat,
     /// Alipay: a QR code to scan (or a link to open in Alipay).
     Alipay,
+}
+
+#[derive(InputObject)]
+pub struct CreateBillOrderInput {
+    /// An ISSUED bill of one of the customer's accounts; the order is for its total.
+    pub bill_id: ID,
+    #[graphql(default)]
+    pub channel: PayChannel,
 }
 
 #[derive(InputObject)]
@@ -737,45 +748,91 @@ impl PayMutation {
             .await
             .map_err(err)?
             .ok_or_else(|| err(ApiError::Conflict("no payee receives this account's payments".into())))?;
-        let out_trade_no = format!("VL{}{:016X}", Utc::now().format("%y%m%d%H%M%S"), rand::random::<u64>());
-        let expires = Utc::now() + chrono::Duration::minutes(30);
         let description = format!("电费充值 {}", account.number);
-        let refused = |e: connectors::pay::PayError| {
-            tracing::warn!(cause = %e, order = %out_trade_no, "payment order failed");
-            err(ApiError::Conflict(format!("the payment channel did not take the order: {e}")))
+        place_order(t, &account_id, &payee, fen, openid, &description, input.channel, None).await
+    }
+
+    /// Mini-program and mobile pages: an order to pay an ISSUED post-paid bill of one of the
+    /// customer's accounts, for its total, into the payee of the account's meters. When the
+    /// channel's notification arrives the bill is paid through the ledger, once; a bill paid
+    /// meanwhile at the desk (or re-issued) keeps the payment as a difference for refund.
+    async fn create_bill_order(&self, ctx: &Context<'_>, input: CreateBillOrderInput) -> Res<RechargeOrder> {
+        let Principal::Customer { openid, customer, .. } = ctx.data::<Principal>().map_err(|_| err(ApiError::Unauthenticated))? else {
+            return Err(err(ApiError::Forbidden("customers only".into())));
         };
-        if input.channel == PayChannel::Alipay {
-            let app = alipay::App::of_payee(t, &payee.id)
-                .await
-                .map_err(|_| err(ApiError::Conflict("Alipay is not set up for this account".into())))?;
-            let order = t
-                .create_order(&account_id, &payee, fen, openid, &app.app_id, &out_trade_no, expires, "ALIPAY", &app.seller_id)
-                .await
-                .map_err(err)?;
-            let qr = alipay::precreate(&app, &order, &description).await.map_err(refused)?;
-            return Ok(RechargeOrder { qr_code: Some(qr), ..order.into() });
+        let bill_id = parse_id(&input.bill_id, BillId::parse)?;
+        let t = tenant(ctx)?;
+        let bill = t.bill(&bill_id).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
+        let account = t.account(&bill.account_id).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
+        // Another customer's bill, or a draft nobody was shown: not found either way.
+        if customer.as_deref() != Some(account.customer_id.as_str()) || bill.state == "DRAFT" {
+            return Err(err(ApiError::NotFound));
         }
-        let (merchant, channel) = connectors::pay::merchant_for_payee(t, &payee)
+        if bill.state != "ISSUED" {
+            return Err(err(ApiError::Conflict(format!("the bill is {}; only an issued bill is paid", bill.state))));
+        }
+        if bill.total_x100 <= 0 {
+            return Err(err(ApiError::Conflict("the bill comes to nothing".into())));
+        }
+        let payee = t
+            .payee_for_account(&bill.account_id)
             .await
-            .map_err(|_| err(ApiError::Conflict("WeChat Pay is not configured".into())))?;
+            .map_err(err)?
+            .ok_or_else(|| err(ApiError::Conflict("no payee receives this account's payments".into())))?;
+        let description = format!("电费账单 {} {}", bill.period, account.number);
+        place_order(t, &bill.account_id, &payee, bill.total_x100, openid, &description, input.channel, Some(&bill_id)).await
+    }
+}
+
+/// Creates an order with the payee's channel: WeChat JSAPI (what `wx.requestPayment` needs)
+/// or an Alipay QR code.
+#[allow(clippy::too_many_arguments)]
+async fn place_order(
+    t: &store::TenantStore,
+    account_id: &AccountId,
+    payee: &store::PayeeRow,
+    fen: i64,
+    openid: &str,
+    description: &str,
+    channel: PayChannel,
+    bill: Option<&BillId>,
+) -> Res<RechargeOrder> {
+    let out_trade_no = format!("VL{}{:016X}", Utc::now().format("%y%m%d%H%M%S"), rand::random::<u64>());
+    let expires = Utc::now() + chrono::Duration::minutes(30);
+    let refused = |e: connectors::pay::PayError| {
+        tracing::warn!(cause = %e, order = %out_trade_no, "payment order failed");
+        err(ApiError::Conflict(format!("the payment channel did not take the order: {e}")))
+    };
+    if channel == PayChannel::Alipay {
+        let app = alipay::App::of_payee(t, &payee.id)
+            .await
+            .map_err(|_| err(ApiError::Conflict("Alipay is not set up for this account".into())))?;
         let order = t
-            .create_order(&account_id, &payee, fen, openid, &merchant.app_id, &out_trade_no, expires, channel, &payee.sub_mchid)
+            .create_order(account_id, payee, fen, openid, &app.app_id, &out_trade_no, expires, "ALIPAY", &app.seller_id, bill)
             .await
             .map_err(err)?;
-        let prepay = connectors::pay::jsapi(&merchant, &order, &description).await.map_err(refused)?;
-        t.set_prepay_id(&order.id, &prepay).await.map_err(err)?;
-        let pay = connectors::pay::request_payment(&merchant, &prepay).map_err(|e| err(ApiError::Internal(e.to_string())))?;
-        let mut out: RechargeOrder = order.into();
-        out.payment = Some(RequestPayment {
-            app_id: pay.app_id,
-            time_stamp: pay.time_stamp,
-            nonce_str: pay.nonce_str,
-            package: pay.package,
-            sign_type: pay.sign_type,
-            pay_sign: pay.pay_sign,
-        });
-        Ok(out)
+        let qr = alipay::precreate(&app, &order, description).await.map_err(refused)?;
+        return Ok(RechargeOrder { qr_code: Some(qr), ..order.into() });
     }
+    let (merchant, channel) =
+        connectors::pay::merchant_for_payee(t, payee).await.map_err(|_| err(ApiError::Conflict("WeChat Pay is not configured".into())))?;
+    let order = t
+        .create_order(account_id, payee, fen, openid, &merchant.app_id, &out_trade_no, expires, channel, &payee.sub_mchid, bill)
+        .await
+        .map_err(err)?;
+    let prepay = connectors::pay::jsapi(&merchant, &order, description).await.map_err(refused)?;
+    t.set_prepay_id(&order.id, &prepay).await.map_err(err)?;
+    let pay = connectors::pay::request_payment(&merchant, &prepay).map_err(|e| err(ApiError::Internal(e.to_string())))?;
+    let mut out: RechargeOrder = order.into();
+    out.payment = Some(RequestPayment {
+        app_id: pay.app_id,
+        time_stamp: pay.time_stamp,
+        nonce_str: pay.nonce_str,
+        package: pay.package,
+        sign_type: pay.sign_type,
+        pay_sign: pay.pay_sign,
+    });
+    Ok(out)
 }
 
 /// A payee with its credential summaries.

@@ -71,20 +71,30 @@ pub fn local_instant(tz: Tz, date: NaiveDate, hour: u32) -> DateTime<Utc> {
     }
 }
 
-/// Maximum average power over 15-minute windows from cumulative energy readings
-/// `(instant, kWh)` sorted by time: each pair at most 15 minutes apart gives energy × 3600 / Δt
-/// seconds (reference billing.md: energy in 15 minutes × 4). `None` without such a pair.
+/// Maximum 15-minute demand from cumulative energy readings `(instant, kWh)` sorted by time
+/// (reference billing.md: the energy of a quarter hour × 4). For each reading, the energy
+/// since the latest reading at least 15 minutes before it, over that span in hours; a span
+/// over 20 minutes says nothing about a quarter hour and does not count. Readings closer
+/// together are never a demand on their own: a short pair magnifies the registers' 0.01 kWh
+/// resolution (0.01 kWh in 2 s reads as 18 kW). `None` without such a span.
 pub fn max_demand_from_intervals(points: &[(DateTime<Utc>, Decimal)]) -> Option<Decimal> {
-    points
-        .windows(2)
-        .filter_map(|w| match w {
-            [(t0, e0), (t1, e1)] => {
-                let secs = (*t1 - *t0).num_seconds();
-                (secs > 0 && secs <= 900 && e1 >= e0).then(|| (*e1 - *e0) * Decimal::from(3600) / Decimal::from(secs))
-            }
-            _ => None,
-        })
-        .max()
+    const WINDOW: i64 = 900;
+    const LONGEST: i64 = 1200;
+    let mut best: Option<Decimal> = None;
+    let mut j = 0usize;
+    for (i, (ti, ei)) in points.iter().enumerate() {
+        // The latest earlier reading still at least a window before this one.
+        while j + 1 < i && points.get(j + 1).is_some_and(|(t, _)| (*ti - *t).num_seconds() >= WINDOW) {
+            j += 1;
+        }
+        let Some((tj, ej)) = points.get(j).filter(|_| j < i) else { continue };
+        let secs = (*ti - *tj).num_seconds();
+        if (WINDOW..=LONGEST).contains(&secs) && ei >= ej {
+            let kw = (*ei - *ej) * Decimal::from(3600) / Decimal::from(secs);
+            best = Some(best.map_or(kw, |b| b.max(kw)));
+        }
+    }
+    best
 }
 
 /// A bill line's amount in fen: the exact product rounded half up once, at the line.
@@ -160,10 +170,28 @@ mod tests {
     #[test]
     fn demand_is_the_largest_quarter_hour_average() {
         let t = |m: i64| Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap() + chrono::Duration::minutes(m);
-        // 2.5 kWh in 15 min = 10 kW; 1 kWh in 5 min = 12 kW; a 30-minute gap does not count.
+        // 2.5 kWh in 15 min = 10 kW; from 0 to 20 min 3.5 kWh = 10.5 kW; the 5-minute pair alone
+        // (1 kWh, 12 kW) is no quarter hour, and a 30-minute gap does not count.
         let pts = [(t(0), d("0")), (t(15), d("2.5")), (t(20), d("3.5")), (t(50), d("20"))];
-        assert_eq!(max_demand_from_intervals(&pts), Some(d("12")));
+        assert_eq!(max_demand_from_intervals(&pts), Some(d("10.5")));
         assert_eq!(max_demand_from_intervals(&pts[2..]), None);
+        assert_eq!(max_demand_from_intervals(&pts[1..3]), None, "5 minutes of readings have no 15-minute demand");
+    }
+
+    #[test]
+    fn frequent_readings_of_coarse_registers_give_the_true_demand() {
+        // A steady 20 kW read every 2 s for 40 minutes, registers truncated to 0.01 kWh: any
+        // 2-second pair reads 0 or 18 kW; the quarter hours read 20 kW within the resolution.
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        let pts: Vec<(DateTime<Utc>, Decimal)> = (0..1200)
+            .map(|k| {
+                let secs = k * 2;
+                let kwh = (Decimal::from(20 * secs) / Decimal::from(3600)).trunc_with_scale(2);
+                (t0 + chrono::Duration::seconds(secs), kwh)
+            })
+            .collect();
+        let kw = max_demand_from_intervals(&pts).unwrap();
+        assert!((kw - d("20")).abs() <= d("0.05"), "{kw}");
     }
 
     #[test]

@@ -32,6 +32,7 @@ fn order(n: usize) -> OrderRow {
         created_at: now,
         expires_at: now,
         paid_at: Some(now),
+        bill_id: None,
     }
 }
 

@@ -670,13 +670,39 @@ impl TenantStore {
         Ok(bill)
     }
 
-    /// Records an issued bill's payment: the bill becomes PAID and the account's ledger gets
-    /// the money received (BILL_PAYMENT, with a receipt) and its application to the bill
-    /// (BILL_SETTLEMENT), in one transaction: a bill is paid at most once, whatever arrives
-    /// twice. `amount`, when given, must be the bill's total. The balance does not move (a
-    /// post-paid account owes through its bills, not its balance).
+    /// Records an issued bill's payment taken by an operator: the bill becomes PAID and the
+    /// account's ledger gets the money received (BILL_PAYMENT, with a receipt) and its
+    /// application to the bill (BILL_SETTLEMENT), in one transaction: a bill is paid at most
+    /// once, whatever arrives twice. `amount`, when given, must be the bill's total. The
+    /// balance does not move (a post-paid account owes through its bills, not its balance).
     pub async fn pay_bill(&self, id: &BillId, amount: Option<i64>, channel: &str, reference: &str) -> Result<(BillRow, Posted)> {
-        let bill = self.bill(id).await?.ok_or(StoreError::NotFound)?;
+        let txn = self.db().begin().await?;
+        let posted = self.pay_bill_in(&txn, id, amount, channel, reference, None).await?;
+        txn.commit().await?;
+        self.store.announce(&posted);
+        Ok((self.bill(id).await?.ok_or(StoreError::NotFound)?, posted))
+    }
+
+    /// The payment of a bill inside `txn` (the desk's, or a paid bill order's with the
+    /// channel's transaction id as the entry's external reference: posted once per id).
+    pub(crate) async fn pay_bill_in(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        id: &BillId,
+        amount: Option<i64>,
+        channel: &str,
+        reference: &str,
+        external_ref: Option<&str>,
+    ) -> Result<Posted> {
+        // Write first (SQLite: a transaction that reads first cannot later take the write lock
+        // while another writer commits); a refusal below rolls the transaction back.
+        let sql = "UPDATE bills SET state = 'PAID', paid_at = $3 WHERE tenant_id = $1 AND id = $2 AND state = 'ISSUED'";
+        let moved = txn.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).t(Utc::now()))).await?.rows_affected() == 1;
+        let sql = format!("SELECT {BILL_COLS} FROM bills WHERE tenant_id = $1 AND id = $2");
+        let bill = match txn.query_one_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()))).await? {
+            Some(r) => bill_row(&r)?,
+            None => return Err(StoreError::NotFound),
+        };
         if let Some(a) = amount
             && a != bill.total_x100
         {
@@ -685,23 +711,18 @@ impl TenantStore {
                 format!("must be the bill's total of {}", yuan(bill.total_x100)),
             )));
         }
+        if !moved {
+            return Err(StoreError::Conflict(format!("the bill is {}; only an ISSUED bill can become PAID", bill.state)));
+        }
         if bill.total_x100 <= 0 {
             return Err(StoreError::Conflict("the bill comes to nothing; there is nothing to pay".into()));
-        }
-        let txn = self.db().begin().await?;
-        let sql = "UPDATE bills SET state = 'PAID', paid_at = $3 WHERE tenant_id = $1 AND id = $2 AND state = 'ISSUED'";
-        if txn.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).t(Utc::now()))).await?.rows_affected() == 0 {
-            let now = self.bill(id).await?.map_or_else(|| bill.state.clone(), |b| b.state);
-            return Err(StoreError::Conflict(format!("the bill is {now}; only an ISSUED bill can become PAID")));
         }
         let what = format!("bill {} v{}", bill.period, bill.version);
         let mut paid = Posting::new(EntryKind::BillPayment, bill.total_x100, &format!("{what} {channel}"));
         paid.detail = if reference.is_empty() { channel.to_string() } else { format!("{channel} {reference}") };
+        paid.external_ref = external_ref.map(str::to_string);
         let settled = Posting::new(EntryKind::BillSettlement, -bill.total_x100, &what);
-        let posted = self.post(&txn, &bill.account_id, vec![paid, settled], true, Guard::None).await?;
-        txn.commit().await?;
-        self.store.announce(&posted);
-        Ok((self.bill(id).await?.ok_or(StoreError::NotFound)?, posted))
+        self.post(txn, &bill.account_id, vec![paid, settled], true, Guard::None).await
     }
 
     /// Re-issues a bill after a correction: computed afresh as a new version; the old one is

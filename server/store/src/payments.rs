@@ -5,7 +5,7 @@ use super::registry::int;
 use super::sql::{Args, stmt};
 use super::{Result, StoreError, TenantStore};
 use chrono::{DateTime, Utc};
-use domain::ids::{AccountId, TenantId};
+use domain::ids::{AccountId, BillId, TenantId};
 use sea_orm::{ConnectionTrait, QueryResult};
 
 /// The service-provider account every partner-mode payment goes through.
@@ -66,13 +66,15 @@ pub struct OrderRow {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub paid_at: Option<DateTime<Utc>>,
+    /// The post-paid bill the order pays; `None` for a recharge.
+    pub bill_id: Option<String>,
 }
 
 pub(crate) const PAYEE_COLS: &str = "id, name, mode, sub_mchid, property_id, area_id, created_at";
 
 pub(crate) const ORDER_COLS: &str =
     "tenant_id, id, out_trade_no, account_id, payee_id, channel, amount_x100, openid, app_id, sub_mchid, prepay_id, state,
-    transaction_id, entry_id, created_at, expires_at, paid_at";
+    transaction_id, entry_id, created_at, expires_at, paid_at, bill_id";
 
 pub(crate) fn payee_row(r: &QueryResult) -> Result<PayeeRow> {
     Ok(PayeeRow {
@@ -105,6 +107,7 @@ pub(crate) fn order_row(r: &QueryResult) -> Result<OrderRow> {
         created_at: r.try_get("", "created_at")?,
         expires_at: r.try_get("", "expires_at")?,
         paid_at: r.try_get("", "paid_at")?,
+        bill_id: r.try_get("", "bill_id")?,
     })
 }
 
@@ -242,10 +245,11 @@ impl TenantStore {
         expires_at: DateTime<Utc>,
         channel: &str,
         merchant: &str,
+        bill: Option<&BillId>,
     ) -> Result<OrderRow> {
         let id = uuid::Uuid::new_v4().to_string();
-        let sql = "INSERT INTO payment_orders (tenant_id, id, out_trade_no, account_id, payee_id, channel, amount_x100, openid, app_id, sub_mchid, created_at, expires_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+        let sql = "INSERT INTO payment_orders (tenant_id, id, out_trade_no, account_id, payee_id, channel, amount_x100, openid, app_id, sub_mchid, created_at, expires_at, bill_id)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
         let args = self
             .args()
             .s(&id)
@@ -258,7 +262,8 @@ impl TenantStore {
             .s(app_id)
             .s(merchant)
             .t(Utc::now())
-            .t(expires_at);
+            .t(expires_at)
+            .os(bill.map(|b| b.to_string()));
         self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
         self.order(&id).await?.ok_or(StoreError::NotFound)
     }
@@ -388,6 +393,9 @@ impl TenantStore {
         transaction_id: &str,
         paid_at: DateTime<Utc>,
     ) -> Result<PaidOutcome> {
+        if let Some(bill) = order.bill_id.as_deref() {
+            return self.settle_paid_bill_order(order, bill, transaction_id, paid_at).await;
+        }
         let account = AccountId::parse(&order.account_id).ok_or(StoreError::NotFound)?;
         let (kind, via) = match order.channel.as_str() {
             "ALIPAY" => (domain::ledger::EntryKind::RechargeAlipay, "Alipay"),
@@ -450,6 +458,61 @@ impl TenantStore {
             other => format!("a payment for an order in state {other}"),
         };
         self.not_credited(txn, order, transaction_id, paid_at, reason).await
+    }
+
+    /// A paid order for a post-paid bill: claimed (CREATED → PAID) in the transaction that
+    /// marks the bill PAID and posts BILL_PAYMENT (keyed by the channel's transaction id) and
+    /// BILL_SETTLEMENT, so it is credited at most once. A bill that can no longer take it (paid
+    /// at the desk meanwhile, superseded by a re-issue, its account closed) closes the order
+    /// and keeps the payment as a difference for refund.
+    async fn settle_paid_bill_order(
+        &self,
+        order: &OrderRow,
+        bill: &str,
+        transaction_id: &str,
+        paid_at: DateTime<Utc>,
+    ) -> Result<PaidOutcome> {
+        let bill_id = BillId::parse(bill).ok_or(StoreError::NotFound)?;
+        let channel = if order.channel == "ALIPAY" { "ALIPAY" } else { "WECHAT" };
+        let b = self.backend();
+        let txn = self.db().begin().await?;
+        let claim = "UPDATE payment_orders SET state = 'PAID', transaction_id = $3, paid_at = $4
+                     WHERE tenant_id = $1 AND id = $2 AND state = 'CREATED'";
+        let claimed = txn.execute_raw(stmt(b, claim, self.args().s(&order.id).s(transaction_id).t(paid_at))).await?.rows_affected() == 1;
+        if !claimed {
+            let reason = |current: &OrderRow| match current.state.as_str() {
+                "PAID" => format!(
+                    "a second payment for a bill order already paid by transaction {}",
+                    current.transaction_id.as_deref().unwrap_or("(unknown)")
+                ),
+                "CLOSED" => "a payment for a bill order that was closed unpaid".to_string(),
+                other => format!("a payment for a bill order in state {other}"),
+            };
+            return self.not_credited(txn, order, transaction_id, paid_at, reason).await;
+        }
+        let reference = format!("{} {}", order.out_trade_no, transaction_id);
+        match self.pay_bill_in(&txn, &bill_id, Some(order.amount_x100), channel, &reference, Some(transaction_id)).await {
+            Ok(posted) => {
+                let entry = posted.entries.first().map(|e| e.id.to_string());
+                let sql = "UPDATE payment_orders SET entry_id = $3 WHERE tenant_id = $1 AND id = $2";
+                txn.execute_raw(stmt(b, sql, self.args().s(&order.id).os(entry))).await?;
+                txn.commit().await?;
+                self.store.announce(&posted);
+                Ok(PaidOutcome::Credited(Box::new(posted)))
+            }
+            Err(StoreError::Conflict(why) | StoreError::Invalid(domain::Invalid { message: why, .. })) => {
+                txn.rollback().await?;
+                if self.entry_by_ref(domain::ledger::EntryKind::BillPayment, transaction_id).await?.is_some() {
+                    return Ok(PaidOutcome::AlreadyCredited);
+                }
+                let txn = self.db().begin().await?;
+                let close = "UPDATE payment_orders SET state = 'CLOSED' WHERE tenant_id = $1 AND id = $2 AND state = 'CREATED'";
+                txn.execute_raw(stmt(b, close, self.args().s(&order.id))).await?;
+                let why = format!("the bill could not be paid: {why}");
+                self.not_credited(txn, order, transaction_id, paid_at, |_| why).await
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// A payment the order did not take, in the transaction `txn`: the same payment again is
