@@ -1,0 +1,137 @@
+// The platform's HTTPS API: `POST /auth/wechat` (wx.login code -> tokens), `POST /auth/refresh`
+// (a refresh token works once and brings the next one), and `POST /graphql` with the bearer
+// token. Every failure becomes an `ApiError` saying whose it was: the network, WeChat, the
+// session, or the server refusing with its own message.
+
+import { getConfig } from '../config'
+import { platform, WxError } from './platform'
+
+export type ErrorKind = 'network' | 'wechat' | 'session' | 'server'
+
+export class ApiError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    /** The server's error code (`VALIDATION`, `FORBIDDEN`, `WECHAT_REFUSED`…). */
+    readonly code = '',
+    /** For `VALIDATION`: the input field the server names. */
+    readonly field = '',
+  ) {
+    super(message)
+  }
+}
+
+interface Tokens {
+  accessToken: string
+  refreshToken: string
+  /** Epoch ms when the access token expires. */
+  expiresAt: number
+}
+
+const TOKENS = 'voltledger.tokens'
+
+function loadTokens(): Tokens | null {
+  const raw = platform().getItem(TOKENS)
+  if (!raw) return null
+  try {
+    const t = JSON.parse(raw) as Tokens
+    return t.accessToken && t.refreshToken ? t : null
+  } catch {
+    return null
+  }
+}
+
+function saveTokens(body: unknown): Tokens {
+  const b = body as { accessToken?: string; refreshToken?: string; expiresIn?: number }
+  if (!b || !b.accessToken || !b.refreshToken) throw new ApiError('server', 'the server sent no tokens')
+  const t = { accessToken: b.accessToken, refreshToken: b.refreshToken, expiresAt: Date.now() + (b.expiresIn || 900) * 1000 }
+  platform().setItem(TOKENS, JSON.stringify(t))
+  return t
+}
+
+export function signedIn(): boolean {
+  return loadTokens() !== null
+}
+
+export function signOut(): void {
+  platform().removeItem(TOKENS)
+}
+
+async function post(path: string, body: unknown, token?: string) {
+  const header: Record<string, string> = { 'Content-Type': 'application/json' }
+  if (token) header.Authorization = `Bearer ${token}`
+  try {
+    return await platform().request(`${getConfig().apiBase}${path}`, 'POST', body, header)
+  } catch (e) {
+    // wx.request fails only when no answer came back (offline, DNS, TLS, timeout).
+    const msg = e instanceof WxError ? e.errMsg : String(e)
+    throw new ApiError('network', msg)
+  }
+}
+
+function refusal(status: number, data: unknown): ApiError {
+  const d = (data || {}) as { error?: string; message?: string }
+  const kind: ErrorKind = d.error === 'WECHAT_REFUSED' || d.error === 'WECHAT_UNAVAILABLE' ? 'wechat' : 'server'
+  return new ApiError(kind, d.message || `HTTP ${status}`, d.error || String(status))
+}
+
+/** `wx.login` and `POST /auth/wechat`: a session for this WeChat user. */
+export async function loginWithWechat(): Promise<void> {
+  let code: string
+  try {
+    code = await platform().login()
+  } catch (e) {
+    throw new ApiError('wechat', e instanceof WxError ? e.errMsg : String(e))
+  }
+  const r = await post('/auth/wechat', { tenant: getConfig().tenant, code })
+  if (r.statusCode !== 200) throw refusal(r.statusCode, r.data)
+  saveTokens(r.data)
+}
+
+let refreshing: Promise<Tokens> | null = null
+
+/** One refresh at a time: a refresh token works once, a second use ends the session. */
+function refresh(t: Tokens): Promise<Tokens> {
+  if (!refreshing) {
+    refreshing = (async () => {
+      const r = await post('/auth/refresh', { refreshToken: t.refreshToken })
+      if (r.statusCode !== 200) {
+        signOut()
+        throw new ApiError('session', refusal(r.statusCode, r.data).message, 'UNAUTHENTICATED')
+      }
+      return saveTokens(r.data)
+    })().finally(() => {
+      refreshing = null
+    })
+  }
+  return refreshing
+}
+
+interface GqlError {
+  message: string
+  extensions?: { code?: string; field?: string }
+}
+
+/** A GraphQL call; the data, or an `ApiError` with the server's message. */
+export async function gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  let t = loadTokens()
+  if (!t) throw new ApiError('session', 'not signed in', 'UNAUTHENTICATED')
+  if (t.expiresAt - Date.now() < 30000) t = await refresh(t)
+  for (let attempt = 0; ; attempt++) {
+    const r = await post('/graphql', { query, variables }, t.accessToken)
+    const body = (r.data || {}) as { data?: T; errors?: GqlError[] }
+    const first = body.errors && body.errors[0]
+    const unauthenticated = r.statusCode === 401 || (first && first.extensions && first.extensions.code === 'UNAUTHENTICATED')
+    if (unauthenticated && attempt === 0) {
+      t = await refresh(t)
+      continue
+    }
+    if (unauthenticated) throw new ApiError('session', first ? first.message : 'authentication required', 'UNAUTHENTICATED')
+    if (first) {
+      const ext = first.extensions || {}
+      return Promise.reject(new ApiError('server', first.message, ext.code || '', ext.field || ''))
+    }
+    if (r.statusCode !== 200 || !body.data) throw refusal(r.statusCode, r.data)
+    return body.data
+  }
+}
