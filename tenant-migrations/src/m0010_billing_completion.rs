@@ -1,7 +1,7 @@
 //! Portal part 2 (issue 17): shared areas without a common meter (a fixed amount per
 //! period) and split by metered energy, retired groups, and each run's shares kept so a run
 //! can be read back to the fen; the tenant's default balance thresholds for new accounts;
-//! payment orders for post-paid bills.
+//! payment orders for post-paid bills; binding codes.
 
 use sea_orm_migration::prelude::*;
 
@@ -35,6 +35,12 @@ const UP: &[&str] = &[
     "ALTER TABLE tariffs ADD COLUMN retired_at {ts}",
     // A customer's order to pay a post-paid bill (issue 18) names it; a recharge order has none.
     "ALTER TABLE payment_orders ADD COLUMN bill_id TEXT",
+    // The binding code (绑定码) the property prints for the customer: wrapped with the KEK
+    // (to print it again), found by its hash; wrong codes lock code binding for a while.
+    "ALTER TABLE accounts ADD COLUMN binding_code_wrapped TEXT",
+    "ALTER TABLE accounts ADD COLUMN binding_code_hash TEXT",
+    "ALTER TABLE accounts ADD COLUMN binding_failures INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE accounts ADD COLUMN binding_locked_until {ts}",
 ];
 
 const DOWN: &[&str] = &["DROP TABLE allocation_shares"];

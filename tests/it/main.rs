@@ -4,6 +4,7 @@
 mod alarms;
 mod bill_orders;
 mod billing;
+mod binding;
 mod broker;
 mod console;
 mod control;

@@ -113,7 +113,8 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             | "replaceMeter"
             | "setAccountTerms"
             | "rotateDeviceCredential"
-            | "revokeDeviceCredential",
+            | "revokeDeviceCredential"
+            | "issueBindingCode",
         ) => Needs(Meters),
         ("Mutation", "recharge" | "transferBalance" | "markInvoiced" | "purchaseForMeter" | "markBillPaid" | "rerate") => Needs(Sales),
         ("Mutation", "refund" | "reverseEntry" | "resolvePaymentDifference") => Needs(Refunds),

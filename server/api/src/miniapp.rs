@@ -24,8 +24,10 @@ pub struct SetWechatAppInput {
 pub struct BindAccountInput {
     /// The account number on the customer's card or bill (户号).
     pub account_number: String,
-    /// The `code` from the mini-program's getPhoneNumber button.
-    pub phone_code: String,
+    /// The `code` from the mini-program's getPhoneNumber button; or give `bindingCode`.
+    pub phone_code: Option<String>,
+    /// The binding code the property printed for the account (绑定码); or give `phoneCode`.
+    pub binding_code: Option<String>,
 }
 
 /// One-time subscriptions left for a template (订阅次数).
@@ -113,25 +115,42 @@ impl MiniappMutation {
             return Err(err(ApiError::Forbidden("customers only".into())));
         };
         let t = tenant(ctx)?;
-        let app = t.wechat_app().await.map_err(err)?.ok_or_else(|| err(ApiError::Conflict("no mini-program configured".into())))?;
-        let phone =
-            connectors::wechat::phone_number(&app.api_base, &app.app_id, &app.secret, &input.phone_code).await.map_err(|e| match e {
-                connectors::wechat::WechatError::Refused { errcode, errmsg } => {
-                    err(Invalid::new("phoneCode", format!("WeChat refused the code: {errcode} {errmsg}")))
-                }
-                other => {
-                    // The detail stays in the log; the caller learns only that WeChat failed.
-                    tracing::warn!(error = %other, "getuserphonenumber failed");
-                    err(ApiError::Conflict("WeChat could not be reached; try again".into()))
-                }
-            })?;
-        let customer = t
-            .bind_openid(openid, input.account_number.trim(), &phone)
-            .await
-            .map_err(|_| err(Invalid::new("accountNumber", "no account with this number and phone")))?;
+        let number = input.account_number.trim();
+        let customer = match (input.phone_code.as_deref(), input.binding_code.as_deref()) {
+            (Some(phone_code), None) => {
+                let app = t.wechat_app().await.map_err(err)?.ok_or_else(|| err(ApiError::Conflict("no mini-program configured".into())))?;
+                let phone =
+                    connectors::wechat::phone_number(&app.api_base, &app.app_id, &app.secret, phone_code).await.map_err(|e| match e {
+                        connectors::wechat::WechatError::Refused { errcode, errmsg } => {
+                            err(Invalid::new("phoneCode", format!("WeChat refused the code: {errcode} {errmsg}")))
+                        }
+                        other => {
+                            // The detail stays in the log; the caller learns only that WeChat failed.
+                            tracing::warn!(error = %other, "getuserphonenumber failed");
+                            err(ApiError::Conflict("WeChat could not be reached; try again".into()))
+                        }
+                    })?;
+                t.bind_openid(openid, number, &phone)
+                    .await
+                    .map_err(|_| err(Invalid::new("accountNumber", "no account with this number and phone")))?
+            }
+            (None, Some(code)) => t.bind_openid_by_code(openid, number, code, chrono::Utc::now()).await.map_err(|e| match e {
+                store::StoreError::Conflict(m) => err(Invalid::new("bindingCode", m)),
+                _ => err(Invalid::new("bindingCode", "no account with this number and binding code")),
+            })?,
+            _ => return Err(err(Invalid::new("phoneCode", "give the phone number's code or the binding code, one of them"))),
+        };
         let customer = CustomerId::parse(&customer).ok_or_else(|| err(ApiError::NotFound))?;
         let (rows, _) = t.accounts(Some(&customer), 1, 100).await.map_err(err)?;
         Ok(rows.into_iter().map(super::money::Account).collect())
+    }
+
+    /// The binding code (绑定码) of an open account, to print for its customer (who binds the
+    /// mini-program or the mobile pages with the account number and this code); made on the
+    /// first ask, or anew with `rotate` (the old one stops working).
+    async fn issue_binding_code(&self, ctx: &Context<'_>, account_id: async_graphql::ID, #[graphql(default)] rotate: bool) -> Res<String> {
+        let account = super::graphql::parse_id(&account_id, AccountId::parse)?;
+        tenant(ctx)?.binding_code(&account, rotate).await.map_err(err)
     }
 
     /// Mini-program: the templates `wx.requestSubscribeMessage` answered `accept` for; each

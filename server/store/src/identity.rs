@@ -678,6 +678,77 @@ impl TenantStore {
         Ok(customer)
     }
 
+    /// The account's binding code (绑定码) the property prints for its customer: made on the
+    /// first ask, or anew with `rotate` (the old one stops working at once). Eight characters
+    /// without look-alikes (no 0/O, 1/I/L, U); stored wrapped with the KEK and as a hash.
+    pub async fn binding_code(&self, account: &domain::ids::AccountId, rotate: bool) -> Result<String> {
+        let b = self.backend();
+        let sql = "SELECT binding_code_wrapped FROM accounts WHERE tenant_id = $1 AND id = $2 AND closed_at IS NULL";
+        let row = self.db().query_one_raw(stmt(b, sql, self.args().s(account.as_str()))).await?.ok_or(StoreError::NotFound)?;
+        let aad = format!("{}/binding/{}", self.tenant, account);
+        let stored: Option<String> = row.try_get("", "binding_code_wrapped")?;
+        if let (Some(w), false) = (stored, rotate) {
+            return String::from_utf8(self.store.kek()?.unwrap(&aad, &w)?)
+                .map_err(|_| StoreError::Database("binding code is not text".into()));
+        }
+        const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
+        let bytes: [u8; 8] = rand::random();
+        let code: String = bytes.iter().map(|x| char::from(ALPHABET[usize::from(*x) % ALPHABET.len()])).collect();
+        let wrapped = self.store.kek()?.wrap(&aad, code.as_bytes())?;
+        let sql = "UPDATE accounts SET binding_code_wrapped = $3, binding_code_hash = $4, binding_failures = 0, binding_locked_until = NULL
+                   WHERE tenant_id = $1 AND id = $2";
+        self.db()
+            .execute_raw(stmt(
+                b,
+                sql,
+                self.args().s(account.as_str()).s(wrapped).s(binding_hash(self.tenant.as_str(), account.as_str(), &code)),
+            ))
+            .await?;
+        Ok(code)
+    }
+
+    /// Binds a WeChat login to the customer of the open account `account_number` whose
+    /// binding code is `code` (spaces, dashes and case ignored). Ten wrong codes for an account
+    /// lock binding by code for an hour (binding by phone still works; a new code clears it).
+    /// Every refusal but the lock looks the same: no such account, or not its code.
+    pub async fn bind_openid_by_code(&self, openid: &str, account_number: &str, code: &str, now: DateTime<Utc>) -> Result<String> {
+        let b = self.backend();
+        // Write first (SQLite: a transaction that reads first cannot take the write lock later).
+        let txn = self.db().begin().await?;
+        let sql = "UPDATE accounts SET binding_failures = binding_failures WHERE tenant_id = $1 AND number = $2 AND closed_at IS NULL";
+        txn.execute_raw(stmt(b, sql, self.args().s(account_number))).await?;
+        let sql = "SELECT a.id, a.customer_id, a.binding_code_hash, a.binding_failures, a.binding_locked_until FROM accounts a
+                   JOIN customers c ON c.tenant_id = a.tenant_id AND c.id = a.customer_id
+                   WHERE a.tenant_id = $1 AND a.number = $2 AND a.closed_at IS NULL AND c.retired_at IS NULL";
+        let Some(r) = txn.query_one_raw(stmt(b, sql, self.args().s(account_number))).await? else {
+            return Err(StoreError::NotFound);
+        };
+        let (account, customer) = (s(&r, "id")?, s(&r, "customer_id")?);
+        let locked: Option<DateTime<Utc>> = r.try_get("", "binding_locked_until")?;
+        if locked.is_some_and(|l| l > now) {
+            return Err(StoreError::Conflict(
+                "too many wrong binding codes for this account; try again in an hour or bind with the phone number".into(),
+            ));
+        }
+        let given: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_uppercase();
+        let stored: Option<String> = r.try_get("", "binding_code_hash")?;
+        if given.is_empty() || stored.as_deref() != Some(binding_hash(self.tenant.as_str(), &account, &given).as_str()) {
+            let failures = int(&r, "binding_failures")? + 1;
+            let (failures, until) = if failures >= 10 { (0, Some(now + Duration::hours(1))) } else { (failures, None) };
+            let sql = "UPDATE accounts SET binding_failures = $3, binding_locked_until = $4 WHERE tenant_id = $1 AND id = $2";
+            txn.execute_raw(stmt(b, sql, self.args().s(&account).i(failures).ot(until))).await?;
+            txn.commit().await?;
+            return Err(StoreError::NotFound);
+        }
+        let sql = "UPDATE accounts SET binding_failures = 0, binding_locked_until = NULL WHERE tenant_id = $1 AND id = $2";
+        txn.execute_raw(stmt(b, sql, self.args().s(&account))).await?;
+        let sql = "INSERT INTO customer_logins (tenant_id, openid, customer_id, bound_at) VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (tenant_id, openid) DO UPDATE SET customer_id = excluded.customer_id, bound_at = excluded.bound_at";
+        txn.execute_raw(stmt(b, sql, self.args().s(openid).s(&customer).t(now))).await?;
+        txn.commit().await?;
+        Ok(customer)
+    }
+
     pub async fn unbind_openid(&self, openid: &str) -> Result<()> {
         let sql = "DELETE FROM customer_logins WHERE tenant_id = $1 AND openid = $2";
         self.db().execute_raw(stmt(self.backend(), sql, self.args().s(openid))).await?;
@@ -721,4 +792,9 @@ impl TenantStore {
     // ---- property scope ----
 
     // ---- audit log ----
+}
+
+/// What a binding code is stored and compared as: bound to its tenant and account.
+fn binding_hash(tenant: &str, account: &str, code: &str) -> String {
+    hash_secret(&format!("binding:{tenant}:{account}:{code}"))
 }
