@@ -2,7 +2,9 @@
 // WeChat / WeChat Pay stand-ins (see harness/fakewx.mjs): log in, bind (a wrong phone refused
 // with the server's message), home = myAccounts, alerts subscribed, recharge 20.00 with a
 // double tap (one order, paid through the stand-in, the balance up by 20.00 minus the fee
-// exactly), a cancelled payment and a dead network in words, bills = myBills, a bill paid.
+// exactly), a cancelled payment and a dead network in words, bills = myBills, a bill paid;
+// a second WeChat user binds with the binding code (绑定码) the operator issued (a wrong code
+// refused with the server's message).
 //
 // Setup as the operator (the demo has no account for this test): a customer with a phone, a
 // platform-prepaid meter that never reports (so nothing is consumed while the test runs) on
@@ -301,4 +303,58 @@ test('bills: the list is myBills with lines; the bill paid through WeChat Pay sh
   await until(() => page.text('#state') === en.bill_state_PAID, 'English')
   assert.equal(page.text('#title'), `Bill for ${bill.period}`)
   page.tap('#lang')
+})
+
+test('bind with the code: a wrong code is refused with the server message; the code the operator issued binds; home shows the accounts', async () => {
+  const first = wx
+  const { wechat, pay } = standIns()
+  wx = fakeWx({ wechat, pay, appid: APPID, openid: `${openid}-code` })
+  install(wx, { apiBase: BASE, tenant: TENANT, templates, paymentWaitMs: 30000 })
+  try {
+    const login = open('login')
+    login.instance.onLoad()
+    login.tap('#login')
+    await until(() => wx.lastNavigation()?.[1] === '/pages/bind/index', 'the bind page')
+    assert.equal((await asCustomer(`{ myAccounts { id } }`)).data.myAccounts.length, 0, 'a new WeChat user has nothing bound')
+
+    const code = (await q(T, `mutation($a: ID!) { issueBindingCode(accountId: $a) }`, { a: prepaid.id })).issueBindingCode
+    assert.match(code, /^[0-9A-Z]{8}$/)
+    const wrong = code.slice(0, 7) + (code[7] === '2' ? '3' : '2')
+
+    const page = open('bind')
+    page.instance.onLoad()
+    assert.equal(page.text('#code-heading'), zh.bind_code_heading)
+    page.fire('#number', 'input', { value: prepaid.number })
+    page.fire('#code', 'input', { value: wrong })
+    await until(() => page.data().number === prepaid.number && page.data().code === wrong, 'the number and code typed')
+    page.tap('#bind-code')
+    await until(() => page.has('#error'), 'the refusal')
+    const answer = wx.graphql('bindAccount').pop().answer
+    assert.equal(answer.errors[0].extensions.code, 'VALIDATION')
+    assert.equal(answer.errors[0].extensions.field, 'bindingCode')
+    assert.match(page.text('#error'), new RegExp(zh.err_bind_code.slice(0, 8)))
+    assert.equal(page.text('#error .detail'), answer.errors[0].message, "the server's own message is shown")
+    assert.equal((await asCustomer(`{ myAccounts { id } }`)).data.myAccounts.length, 0, 'nothing bound')
+
+    // As printed: grouped 4 + 4, typed in lower case.
+    page.fire('#code', 'input', { value: `${code.slice(0, 4)} ${code.slice(4)}`.toLowerCase() })
+    page.tap('#bind-code')
+    await until(() => wx.lastNavigation()?.[1] === '/pages/home/index', 'home')
+    const sent = wx.graphql('bindAccount').pop()
+    assert.ok(!sent.answer.errors, JSON.stringify(sent.answer.errors))
+
+    const api = (await asCustomer(`{ myAccounts { ${ACCOUNT} } }`)).data.myAccounts
+    assert.deepEqual(api.map((a) => a.id).sort(), [prepaid.id, postpaid.id].sort(), "the customer's two accounts")
+    const home = open('home')
+    home.instance.onLoad()
+    await home.instance.onShow()
+    assert.equal(home.data().accounts.length, api.length)
+    for (const [i, a] of api.entries()) {
+      assert.equal(home.text(`#heading-${i}`), `户号 ${a.number}`)
+      assert.equal(home.text(`#balance-${i}`), money.formatYuan(a.balance))
+    }
+  } finally {
+    wx = first
+    install(first, { apiBase: BASE, tenant: TENANT, templates, paymentWaitMs: 30000 })
+  }
 })

@@ -962,7 +962,7 @@ export type PlatformMeQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type PlatformMeQuery = { me: { kind: string, name: string } };
 
-export type AccountFieldsFragment = { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> };
+export type AccountFieldsFragment = { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, propertyId: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> };
 
 export type CustomersQueryVariables = Exact<{
   q?: string | null | undefined;
@@ -985,7 +985,7 @@ export type CustomerAccountsQueryVariables = Exact<{
 }>;
 
 
-export type CustomerAccountsQuery = { accounts: { total: number, items: Array<{ id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> }> } };
+export type CustomerAccountsQuery = { accounts: { total: number, items: Array<{ id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, propertyId: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> }> } };
 
 export type FreeMetersQueryVariables = Exact<{
   propertyId?: string | number | null | undefined;
@@ -1005,14 +1005,14 @@ export type OpenAccountMutationVariables = Exact<{
 }>;
 
 
-export type OpenAccountMutation = { openAccount: { receiptNo: number | null, account: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } } };
+export type OpenAccountMutation = { openAccount: { receiptNo: number | null, account: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, propertyId: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } } };
 
 export type SetAccountTermsMutationVariables = Exact<{
   input: AccountTermsInput;
 }>;
 
 
-export type SetAccountTermsMutation = { setAccountTerms: { account: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } } };
+export type SetAccountTermsMutation = { setAccountTerms: { account: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, propertyId: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } } };
 
 export type AssignTariffMutationVariables = Exact<{
   input: AssignTariffInput;
@@ -1027,14 +1027,14 @@ export type CloseAccountMutationVariables = Exact<{
 }>;
 
 
-export type CloseAccountMutation = { closeAccount: { receiptNo: number | null, account: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } } };
+export type CloseAccountMutation = { closeAccount: { receiptNo: number | null, account: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, propertyId: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } } };
 
 export type ReplaceMeterMutationVariables = Exact<{
   input: ReplaceMeterInput;
 }>;
 
 
-export type ReplaceMeterMutation = { replaceMeter: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } };
+export type ReplaceMeterMutation = { replaceMeter: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, propertyId: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } };
 
 export type AssignMeterToAccountMutationVariables = Exact<{
   accountId: string | number;
@@ -1042,7 +1042,15 @@ export type AssignMeterToAccountMutationVariables = Exact<{
 }>;
 
 
-export type AssignMeterToAccountMutation = { assignMeterToAccount: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } };
+export type AssignMeterToAccountMutation = { assignMeterToAccount: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, meters: Array<{ id: string, propertyId: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } };
+
+export type IssueBindingCodeMutationVariables = Exact<{
+  accountId: string | number;
+  rotate: boolean;
+}>;
+
+
+export type IssueBindingCodeMutation = { issueBindingCode: string };
 
 export type OverviewQueryVariables = Exact<{
   propertyId?: string | number | null | undefined;
@@ -1421,7 +1429,7 @@ export type SalesAccountQueryVariables = Exact<{
 }>;
 
 
-export type SalesAccountQuery = { account: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, ledger: { items: Array<{ id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string, channel: string | null }> }, meters: Array<{ id: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } | null };
+export type SalesAccountQuery = { account: { id: string, number: string, customerId: string, balance: string, state: AccountState, balanceState: BalanceState, relay: RelayPosition, holdPower: boolean, creditLimit: string, alarm1: string, alarm2: string, propertyFee: string, createdAt: string, closedAt: string | null, ledger: { items: Array<{ id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string, channel: string | null }> }, meters: Array<{ id: string, propertyId: string, address: string, shopNo: string, linkState: LinkState, feeState: FeeState, tariffId: string | null, live: { energyTotal: string | null } }> } | null };
 
 export type AccountByNumberMetersQueryVariables = Exact<{
   accountId: string | number;
@@ -1894,6 +1902,7 @@ export const AccountFieldsFragmentDoc = new TypedDocumentString(`
   closedAt
   meters {
     id
+    propertyId
     address
     shopNo
     linkState
@@ -3013,6 +3022,7 @@ export const CustomerAccountsDocument = new TypedDocumentString(`
   closedAt
   meters {
     id
+    propertyId
     address
     shopNo
     linkState
@@ -3077,6 +3087,7 @@ export const OpenAccountDocument = new TypedDocumentString(`
   closedAt
   meters {
     id
+    propertyId
     address
     shopNo
     linkState
@@ -3112,6 +3123,7 @@ export const SetAccountTermsDocument = new TypedDocumentString(`
   closedAt
   meters {
     id
+    propertyId
     address
     shopNo
     linkState
@@ -3153,6 +3165,7 @@ export const CloseAccountDocument = new TypedDocumentString(`
   closedAt
   meters {
     id
+    propertyId
     address
     shopNo
     linkState
@@ -3186,6 +3199,7 @@ export const ReplaceMeterDocument = new TypedDocumentString(`
   closedAt
   meters {
     id
+    propertyId
     address
     shopNo
     linkState
@@ -3219,6 +3233,7 @@ export const AssignMeterToAccountDocument = new TypedDocumentString(`
   closedAt
   meters {
     id
+    propertyId
     address
     shopNo
     linkState
@@ -3229,6 +3244,11 @@ export const AssignMeterToAccountDocument = new TypedDocumentString(`
     }
   }
 }`) as unknown as TypedDocumentString<AssignMeterToAccountMutation, AssignMeterToAccountMutationVariables>;
+export const IssueBindingCodeDocument = new TypedDocumentString(`
+    mutation IssueBindingCode($accountId: ID!, $rotate: Boolean!) {
+  issueBindingCode(accountId: $accountId, rotate: $rotate)
+}
+    `) as unknown as TypedDocumentString<IssueBindingCodeMutation, IssueBindingCodeMutationVariables>;
 export const OverviewDocument = new TypedDocumentString(`
     query Overview($propertyId: ID) {
   overview(propertyId: $propertyId) {
@@ -4268,6 +4288,7 @@ export const SalesAccountDocument = new TypedDocumentString(`
   closedAt
   meters {
     id
+    propertyId
     address
     shopNo
     linkState

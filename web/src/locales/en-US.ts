@@ -77,6 +77,9 @@ export default {
   commandSource: { AUTO: 'Automatic', OPERATOR: 'Operator', SCHEDULE: 'Polling' },
   customers: { title: 'Customers', new: 'New customer', name: 'Name', phone: 'Phone', searchHint: 'Search name / shop no. / phone', pick: 'Pick a customer on the left', created: 'Customer created', retired: 'Retired' },
   accounts: {
+    bindingCode: 'Binding code', bindingCodeTitle: 'Binding code · account {number}', bindingCodeHint: 'Print it or read it to the customer: they bind the account in the WeChat mini-program with the account number and this code (for customers whose phone is not on file).',
+    rotateCode: 'New code', rotateConfirm: 'A new code makes the old one ({code}) stop working at once; a printed or passed-on old code can no longer bind. Make a new code?', codeRotated: 'New code made; the old one no longer works',
+    printCard: 'Print card', copyCode: 'Copy', cardTitle: 'Electricity account binding card', cardCustomer: 'Customer', cardSteps: 'WeChat mini-program → Bind account → enter the account number and binding code',
     number: 'Account no.', state: 'State', open: 'Open account', openFor: 'Open an account for {name}', opened: 'Account opened', none: 'This customer has no account yet', meters: 'Meters', pickMeters: 'Meters in no account (one or several)',
     numberHint: 'Generated when empty', alarm1: 'Alarm amount 1', alarm2: 'Alarm amount 2', creditLimit: 'Credit limit', propertyFee: 'Monthly property fee', initial: 'Initial purchase', initialHint: 'Optional, yuan',
     terms: 'Terms', addMeter: 'Add meter', close: 'Close account', closeConfirm: 'Closing settles and refunds the balance of {balance} yuan (account {number}) and releases its meters. Close it?', closed: 'Account closed',

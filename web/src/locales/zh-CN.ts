@@ -77,6 +77,9 @@ export default {
   commandSource: { AUTO: '自动', OPERATOR: '人工', SCHEDULE: '轮询' },
   customers: { title: '客户', new: '新增客户', name: '客户名称', phone: '电话', searchHint: '搜索名称 / 铺位号 / 电话', pick: '请在左侧选择客户', created: '客户已创建', retired: '已停用' },
   accounts: {
+    bindingCode: '绑定码', bindingCodeTitle: '绑定码 · 户号 {number}', bindingCodeHint: '打印或抄给客户：客户在微信小程序中输入户号和绑定码即可绑定账户（适用于物业未登记其手机号的客户）。',
+    rotateCode: '换新码', rotateConfirm: '换新码后，旧码 {code} 立即失效，已打印或告知客户的旧码不能再绑定。确定换新码？', codeRotated: '已换新码，旧码已失效',
+    printCard: '打印卡片', copyCode: '复制', cardTitle: '电费账户绑定卡', cardCustomer: '客户', cardSteps: '微信小程序 → 绑定账户 → 输入户号和绑定码',
     number: '户号', state: '状态', open: '开户', openFor: '为 {name} 开户', opened: '开户成功', none: '该客户还没有账户', meters: '电表', pickMeters: '选择未开户的电表（可多选，一户多表）',
     numberHint: '留空自动生成', alarm1: '报警金额1', alarm2: '报警金额2', creditLimit: '赊欠额度', propertyFee: '月物业费', initial: '开户购电', initialHint: '可选，金额（元）',
     terms: '账户参数', addMeter: '增加电表', close: '销户', closeConfirm: '销户将结算并退还余额 {balance} 元（户号 {number}），电表将释放。确定销户？', closed: '已销户',

@@ -25,6 +25,7 @@ export function describe(e: unknown): Shown {
         return { title: t.err_session, detail: '', relogin: true }
       case 'server':
         if (e.code === 'VALIDATION' && e.field === 'accountNumber') return { title: t.err_bind_mismatch, detail: e.message, relogin: false }
+        if (e.code === 'VALIDATION' && e.field === 'bindingCode') return { title: /too many/i.test(e.message) ? t.err_bind_code_locked : t.err_bind_code, detail: e.message, relogin: false }
         if (e.code === 'FORBIDDEN') return { title: t.err_forbidden, detail: e.message, relogin: false }
         return { title: t.err_server, detail: e.message, relogin: false }
     }

@@ -70,9 +70,10 @@ export async function myAccounts(): Promise<MyAccount[]> {
   return (await gql<{ myAccounts: MyAccount[] }>(`query MyAccounts { myAccounts { ${ACCOUNT} } }`)).myAccounts
 }
 
-export async function bindAccount(accountNumber: string, phoneCode: string): Promise<MyAccount[]> {
+/** Binds with the phone WeChat vouches for (`phoneCode`) or the code the property printed (`bindingCode`). */
+export async function bindAccount(accountNumber: string, proof: { phoneCode: string } | { bindingCode: string }): Promise<MyAccount[]> {
   const q = `mutation Bind($i: BindAccountInput!) { bindAccount(input: $i) { ${ACCOUNT} } }`
-  return (await gql<{ bindAccount: MyAccount[] }>(q, { i: { accountNumber, phoneCode } })).bindAccount
+  return (await gql<{ bindAccount: MyAccount[] }>(q, { i: { accountNumber, ...proof } })).bindAccount
 }
 
 export async function myBills(): Promise<Bill[]> {
