@@ -152,3 +152,62 @@ async fn a_scoped_operator_reaches_nothing_outside_its_property_however_the_id_i
         "no promotion of itself"
     );
 }
+
+/// Shared areas, bill runs and binding codes, attacked by an operator limited to East: a
+/// group with one West member is not East's to run or retire (a run would charge the West
+/// account); West's property in every spelling runs no bills, and neither does a run naming no
+/// property; West's account gets no binding code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_scoped_operator_cannot_run_a_shared_area_reaching_another_property_nor_its_bills() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("scope-shares").await;
+    let (p1, m1) = property_with_meter(&admin, "East", "000000000511");
+    let (p2, m2) = property_with_meter(&admin, "West", "000000000512");
+    let account_of = |c: &str| {
+        admin.ok("query($c: ID!) { accounts(customerId: $c) { items { id } } }", json!({"c": c}))["accounts"]["items"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let east_account = account_of(&customer_with_account(&admin, "East shop", "13800000511", &m1).0);
+    let west_account = account_of(&customer_with_account(&admin, "West shop", "13800000512", &m2).0);
+    let group = |name: &str, members: Vec<&str>| {
+        let members: Vec<Value> = members.into_iter().map(|a| json!({"accountId": a, "weight": "1"})).collect();
+        admin.ok(
+            "mutation($i: CreateAllocationGroupInput!) { createAllocationGroup(input: $i) { id } }",
+            json!({"i": {"name": name, "meterId": m1, "method": "SHARES", "members": members}}),
+        )["createAllocationGroup"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let spanning = group("Both", vec![&east_account, &west_account]);
+    let east_only = group("East only", vec![&east_account]);
+    create_operator(&admin, "east-reports", &role_id(&admin, "tenant admin"), Some(vec![&p1]));
+    let east = app.session(&admin.tenant, "east-reports").await;
+    let q = |query: &str, vars: Value| graphql(app.app.http_addr, Some(&east), query, vars);
+
+    let run = "mutation($g: ID!) { runAllocation(groupId: $g, period: \"2026-10\") { amount } }";
+    let retire = "mutation($g: ID!) { retireAllocationGroup(id: $g) { id } }";
+    for s in [spanning.clone(), spanning.to_uppercase(), spanning.replace('-', ""), format!("{{{spanning}}}")] {
+        assert_eq!(code(&q(run, json!({"g": s}))), "NOT_FOUND", "runAllocation({s:?})");
+        assert_eq!(code(&q(retire, json!({"g": s}))), "NOT_FOUND", "retireAllocationGroup({s:?})");
+    }
+    let groups = admin.ok("{ allocationGroups { id } }", json!({}))["allocationGroups"].as_array().unwrap().len();
+    assert_eq!(groups, 2, "nothing retired");
+    // Its own group is its to retire.
+    assert_eq!(code(&q(retire, json!({"g": east_only}))), "");
+
+    let bills = "mutation($p: ID) { runBills(period: \"2026-10\", propertyId: $p) { created } }";
+    for s in [p2.clone(), p2.to_uppercase(), p2.replace('-', ""), format!("urn:uuid:{p2}")] {
+        assert_eq!(code(&q(bills, json!({"p": s}))), "NOT_FOUND", "runBills(propertyId: {s:?})");
+    }
+    assert_eq!(code(&q(bills, json!({"p": null}))), "FORBIDDEN", "the whole tenant's run is not a scoped operator's");
+    assert_eq!(code(&q(bills, json!({"p": p1}))), "", "its own property's run");
+
+    let issue = "mutation($a: ID!) { issueBindingCode(accountId: $a) }";
+    for s in [west_account.clone(), west_account.to_uppercase(), west_account.replace('-', "")] {
+        assert_eq!(code(&q(issue, json!({"a": s}))), "NOT_FOUND", "issueBindingCode({s:?})");
+    }
+    assert_eq!(code(&q(issue, json!({"a": east_account}))), "");
+}

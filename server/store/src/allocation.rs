@@ -200,11 +200,12 @@ impl TenantStore {
     /// A group's runs, newest period first, with every member's share.
     pub async fn allocation_runs(&self, group: &GroupId) -> Result<Vec<AllocationRunRow>> {
         let b = self.backend();
-        let sql = "SELECT period, period_start, energy_x100, amount_x100, created_at FROM allocation_runs WHERE tenant_id = $1 AND group_id = $2 ORDER BY period_start DESC";
+        let sql = "SELECT r.period, r.period_start, r.energy_x100, r.amount_x100, r.created_at, g.meter_id FROM allocation_runs r
+                   JOIN allocation_groups g ON g.tenant_id = r.tenant_id AND g.id = r.group_id
+                   WHERE r.tenant_id = $1 AND r.group_id = $2 ORDER BY r.period_start DESC";
         let runs = self.db().query_all_raw(stmt(b, sql, self.args().s(group.as_str()))).await?;
         let sql = "SELECT period_start, account_id, weight, amount_x100, disposition, entry_id FROM allocation_shares WHERE tenant_id = $1 AND group_id = $2 ORDER BY account_id";
         let shares = self.db().query_all_raw(stmt(b, sql, self.args().s(group.as_str()))).await?;
-        let fixed = self.allocation_group(group).await?.ok_or(StoreError::NotFound)?.fixed_amount_x100.is_some();
         let mut out = Vec::new();
         for r in runs {
             let start: chrono::DateTime<Utc> = r.try_get("", "period_start")?;
@@ -226,7 +227,9 @@ impl TenantStore {
                 group_id: group.clone(),
                 period: r.try_get("", "period")?,
                 period_start: start,
-                energy: (!fixed).then(|| from_scaled(super::registry::int(&r, "energy_x100").unwrap_or(0), scale::ENERGY).normalize()),
+                // A fixed-amount group has no common meter, hence no energy.
+                energy: (!r.try_get::<String>("", "meter_id")?.is_empty())
+                    .then(|| from_scaled(super::registry::int(&r, "energy_x100").unwrap_or(0), scale::ENERGY).normalize()),
                 amount_x100: super::registry::int(&r, "amount_x100")?,
                 created_at: r.try_get("", "created_at")?,
                 shares: rows,

@@ -449,15 +449,7 @@ impl TenantStore {
                 Err(e) => return Err(e),
             }
         }
-        let reason = |current: &OrderRow| match current.state.as_str() {
-            "PAID" => format!(
-                "a second payment for an order already paid by transaction {}",
-                current.transaction_id.as_deref().unwrap_or("(unknown)")
-            ),
-            "CLOSED" => "a payment for an order that was closed unpaid".to_string(),
-            other => format!("a payment for an order in state {other}"),
-        };
-        self.not_credited(txn, order, transaction_id, paid_at, reason).await
+        self.not_credited(txn, order, transaction_id, paid_at, |current| unclaimed("an order", current)).await
     }
 
     /// A paid order for a post-paid bill: claimed (CREATED → PAID) in the transaction that
@@ -480,15 +472,7 @@ impl TenantStore {
                      WHERE tenant_id = $1 AND id = $2 AND state = 'CREATED'";
         let claimed = txn.execute_raw(stmt(b, claim, self.args().s(&order.id).s(transaction_id).t(paid_at))).await?.rows_affected() == 1;
         if !claimed {
-            let reason = |current: &OrderRow| match current.state.as_str() {
-                "PAID" => format!(
-                    "a second payment for a bill order already paid by transaction {}",
-                    current.transaction_id.as_deref().unwrap_or("(unknown)")
-                ),
-                "CLOSED" => "a payment for a bill order that was closed unpaid".to_string(),
-                other => format!("a payment for a bill order in state {other}"),
-            };
-            return self.not_credited(txn, order, transaction_id, paid_at, reason).await;
+            return self.not_credited(txn, order, transaction_id, paid_at, |current| unclaimed("a bill order", current)).await;
         }
         let reference = format!("{} {}", order.out_trade_no, transaction_id);
         match self.pay_bill_in(&txn, &bill_id, Some(order.amount_x100), channel, &reference, Some(transaction_id)).await {
@@ -725,6 +709,17 @@ impl PayeeTotals {
 pub(crate) const REFUND_COLS: &str = "tenant_id, id, order_id, out_refund_no, amount_x100, reason, state, refund_id, entry_id, reversal_entry_id, last_error, created_at, finished_at";
 
 /// Checks a tenant id read from an order.
+/// Why a payment was not credited to an order it could not claim, from the order as it stands.
+fn unclaimed(what: &str, current: &OrderRow) -> String {
+    match current.state.as_str() {
+        "PAID" => {
+            format!("a second payment for {what} already paid by transaction {}", current.transaction_id.as_deref().unwrap_or("(unknown)"))
+        }
+        "CLOSED" => format!("a payment for {what} that was closed unpaid"),
+        other => format!("a payment for {what} in state {other}"),
+    }
+}
+
 pub fn order_tenant(order: &OrderRow) -> Result<TenantId> {
     TenantId::parse(&order.tenant_id).ok_or(StoreError::NotFound)
 }
