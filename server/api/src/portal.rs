@@ -1,5 +1,6 @@
-//! The built portal (`web/dist`) at `/`: hashed assets cached for a year, `index.html` never
-//! cached and answered for every other GET path the API does not own (the single-page app's
+//! The built portal (`web/dist`) at `/` and the customers' mobile pages (`web/dist/m/`) at
+//! `/m/`: hashed assets cached for a year, `index.html` (or `m/index.html` under `/m/`) never
+//! cached and answered for every other GET path the API does not own (the single-page apps'
 //! routes). The API's own paths are registered before these and stay untouched.
 
 use std::path::{Path, PathBuf};
@@ -33,6 +34,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, dir: Option<PathBuf>) {
         .route("/", web::get().to(index))
         .route("/", web::head().to(index))
         .route("/index.html", web::get().to(index))
+        .route("/m", web::get().to(index))
+        .route("/m/", web::get().to(index))
         .service(
             web::scope("/assets")
                 .wrap(
@@ -49,8 +52,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, dir: Option<PathBuf>) {
         );
 }
 
+/// True for the customers' mobile pages (`/m`, `/m/…`).
+fn is_mobile(path: &str) -> bool {
+    path == "/m" || path.starts_with("/m/")
+}
+
 async fn index(req: HttpRequest, dir: web::Data<PortalDir>) -> actix_web::Result<HttpResponse> {
-    let file = NamedFile::open_async(dir.0.join("index.html")).await?;
+    let page = if is_mobile(req.path()) { dir.0.join("m").join("index.html") } else { dir.0.join("index.html") };
+    let file = NamedFile::open_async(page).await?;
     let mut res = file.use_etag(true).use_last_modified(false).into_response(&req);
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
