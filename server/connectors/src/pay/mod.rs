@@ -200,7 +200,10 @@ pub async fn jsapi(m: &Merchant, order: &OrderRow, description: &str) -> Result<
     let description: String = description.chars().take(127).collect();
     let amount = json!({"total": order.amount_x100, "currency": "CNY"});
     let (path, body) = match m.mode {
-        Mode::Partner => (
+        // The payer's openid belongs to the order's AppID: the provider's own (the
+        // mini-program) as `sp_openid`, else the sub-merchant's official account as
+        // `sub_appid` and `sub_openid`.
+        Mode::Partner if order.app_id == m.app_id || order.app_id.is_empty() => (
             "/v3/pay/partner/transactions/jsapi",
             json!({
                 "sp_appid": m.app_id, "sp_mchid": m.mchid, "sub_mchid": order.sub_mchid, "description": description,
@@ -208,11 +211,20 @@ pub async fn jsapi(m: &Merchant, order: &OrderRow, description: &str) -> Result<
                 "payer": {"sp_openid": order.openid},
             }),
         ),
+        Mode::Partner => (
+            "/v3/pay/partner/transactions/jsapi",
+            json!({
+                "sp_appid": m.app_id, "sp_mchid": m.mchid, "sub_appid": order.app_id, "sub_mchid": order.sub_mchid,
+                "description": description, "out_trade_no": order.out_trade_no, "time_expire": expire,
+                "notify_url": m.notify_url, "amount": amount, "payer": {"sub_openid": order.openid},
+            }),
+        ),
         Mode::Direct => (
             "/v3/pay/transactions/jsapi",
             json!({
-                "appid": m.app_id, "mchid": m.mchid, "description": description, "out_trade_no": order.out_trade_no,
-                "time_expire": expire, "notify_url": m.notify_url, "amount": amount, "payer": {"openid": order.openid},
+                "appid": if order.app_id.is_empty() { &m.app_id } else { &order.app_id }, "mchid": m.mchid,
+                "description": description, "out_trade_no": order.out_trade_no, "time_expire": expire,
+                "notify_url": m.notify_url, "amount": amount, "payer": {"openid": order.openid},
             }),
         ),
     };
@@ -234,12 +246,14 @@ pub struct RequestPayment {
     pub pay_sign: String,
 }
 
-pub fn request_payment(m: &Merchant, prepay_id: &str) -> Result<RequestPayment, PayError> {
+/// `app_id` is the AppID the payer's openid belongs to (the order's): the mini-program's for
+/// `wx.requestPayment`, the official account's for `getBrandWCPayRequest` in WeChat's browser.
+pub fn request_payment(m: &Merchant, app_id: &str, prepay_id: &str) -> Result<RequestPayment, PayError> {
     let ts = chrono::Utc::now().timestamp();
     let nonce = nonce_str();
-    let pay_sign = m.signer.pay_sign(&m.app_id, ts, &nonce, prepay_id).map_err(PayError::Untrusted)?;
+    let pay_sign = m.signer.pay_sign(app_id, ts, &nonce, prepay_id).map_err(PayError::Untrusted)?;
     Ok(RequestPayment {
-        app_id: m.app_id.clone(),
+        app_id: app_id.to_string(),
         time_stamp: ts.to_string(),
         nonce_str: nonce,
         package: format!("prepay_id={prepay_id}"),

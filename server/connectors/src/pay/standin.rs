@@ -81,6 +81,8 @@ struct State {
     /// Platform certificates served at `/v3/certificates`, per merchant: (serial, PEM).
     certificates: HashMap<String, Vec<(String, String)>>,
     orders: HashMap<String, StandInOrder>,
+    /// Sub-merchants' own AppIDs (official accounts) bound to the provider: `sub_appid`.
+    sub_appids: std::collections::HashSet<String>,
     /// Notification deliveries: (out_trade_no, HTTP status our server answered).
     deliveries: Vec<(String, u16)>,
 }
@@ -141,6 +143,7 @@ impl WechatPayStandIn {
             direct: HashMap::new(),
             certificates: HashMap::new(),
             orders: HashMap::new(),
+            sub_appids: std::collections::HashSet::new(),
             deliveries: Vec::new(),
         }));
         let data = web::Data::new(state.clone());
@@ -355,6 +358,12 @@ impl WechatPayStandIn {
         lock(&self.state).refunds.clone()
     }
 
+    /// Binds a sub-merchant's own AppID (an official account) to the provider, so orders may
+    /// name it as `sub_appid` with the payer's `sub_openid`.
+    pub fn bind_sub_appid(&self, app_id: &str) {
+        lock(&self.state).sub_appids.insert(app_id.into());
+    }
+
     /// From now on refunds end ABNORMAL instead of SUCCESS.
     pub fn fail_refunds(&self, fail: bool) {
         lock(&self.state).fail_refunds = fail;
@@ -447,7 +456,13 @@ async fn jsapi(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpRespons
     if !s.config.sub_mchids.contains(&text("sub_mchid")) {
         return error(&s, 400, "PARAM_ERROR", "sub_mchid is not a sub-merchant of this service provider");
     }
-    let openid = b["payer"]["sp_openid"].as_str().unwrap_or("").to_string();
+    // The payer under the provider's AppID, or under a sub-merchant's own AppID bound to it.
+    let sub_appid = b["sub_appid"].as_str().map(str::to_string);
+    let openid = match &sub_appid {
+        None => b["payer"]["sp_openid"].as_str().unwrap_or("").to_string(),
+        Some(a) if s.sub_appids.contains(a) => b["payer"]["sub_openid"].as_str().unwrap_or("").to_string(),
+        Some(_) => return error(&s, 400, "PARAM_ERROR", "sub_appid is not bound to sub_mchid"),
+    };
     let order = StandInOrder {
         mchid: caller.clone(),
         direct: false,
