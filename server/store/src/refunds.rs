@@ -160,10 +160,12 @@ impl TenantStore {
         let posted = match &bill {
             None => self.post(&txn, &account, vec![posting], true, super::Guard::NotNegative).await?,
             Some(bill) => {
-                // The refund first: its entry is the one a failed refund reverses.
+                // Two postings: a failed refund reverses the refund's alone (a reversal takes
+                // the whole receipt), and the bill is then settled again on its own.
                 let what = format!("bill {} v{} reopened by refund {out_refund_no}", bill.period, bill.version);
                 let reopened = super::Posting::new(domain::ledger::EntryKind::BillSettlement, amount_x100, &what);
-                self.post(&txn, &account, vec![posting, reopened], true, super::Guard::None).await?
+                self.post(&txn, &account, vec![reopened], false, super::Guard::None).await?;
+                self.post(&txn, &account, vec![posting], true, super::Guard::None).await?
             }
         };
         let entry = posted.entries.first().map(|e| e.id.to_string());

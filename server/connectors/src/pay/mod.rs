@@ -270,6 +270,9 @@ pub struct Transaction {
     pub sp_appid: Option<String>,
     #[serde(default)]
     pub sp_mchid: Option<String>,
+    /// Partner mode, a payer under a sub-merchant's own AppID (an official account).
+    #[serde(default)]
+    pub sub_appid: Option<String>,
     #[serde(default)]
     pub sub_mchid: Option<String>,
     #[serde(default)]
@@ -401,7 +404,19 @@ pub fn check_transaction(m: &Merchant, order: &OrderRow, t: &Transaction) -> Res
             if t.sub_mchid.as_deref() != Some(&order.sub_mchid) {
                 return wrong("sub_mchid");
             }
-            (t.sp_mchid.as_deref(), t.sp_appid.as_deref())
+            // The order's AppID is the provider's (`sp_appid`), or the sub-merchant's own
+            // official account the payer signed in with (`sub_appid`, beside the provider's).
+            if order.app_id != m.app_id {
+                if t.sub_appid.as_deref() != Some(order.app_id.as_str()) {
+                    return wrong("sub_appid");
+                }
+                if t.sp_appid.as_deref() != Some(m.app_id.as_str()) {
+                    return wrong("appid");
+                }
+                (t.sp_mchid.as_deref(), t.sub_appid.as_deref())
+            } else {
+                (t.sp_mchid.as_deref(), t.sp_appid.as_deref())
+            }
         }
         Mode::Direct => {
             if m.mchid != order.sub_mchid {

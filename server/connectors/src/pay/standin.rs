@@ -44,6 +44,8 @@ pub struct StandInOrder {
     pub out_trade_no: String,
     pub sub_mchid: String,
     pub sp_appid: String,
+    /// A sub-merchant's own AppID the payer's openid belongs to (an official account).
+    pub sub_appid: Option<String>,
     pub openid: String,
     pub total: i64,
     pub notify_url: String,
@@ -265,7 +267,13 @@ impl WechatPayStandIn {
             transaction["sp_appid"] = json!(o.sp_appid);
             transaction["sp_mchid"] = json!(s.config.sp_mchid);
             transaction["sub_mchid"] = json!(o.sub_mchid);
-            transaction["payer"] = json!({"sp_openid": o.openid});
+            match &o.sub_appid {
+                Some(sub) => {
+                    transaction["sub_appid"] = json!(sub);
+                    transaction["payer"] = json!({"sub_openid": o.openid});
+                }
+                None => transaction["payer"] = json!({"sp_openid": o.openid}),
+            }
         }
         alter(&mut transaction);
         let nonce: String = format!("{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff);
@@ -469,6 +477,7 @@ async fn jsapi(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpRespons
         out_trade_no: text("out_trade_no"),
         sub_mchid: text("sub_mchid"),
         sp_appid: text("sp_appid"),
+        sub_appid,
         openid,
         total: b["amount"]["total"].as_i64().unwrap_or(0),
         notify_url: text("notify_url"),
@@ -500,6 +509,7 @@ async fn jsapi_direct(state: Shared, req: HttpRequest, body: web::Bytes) -> Http
         out_trade_no: text("out_trade_no"),
         sub_mchid: caller.clone(),
         sp_appid: appid,
+        sub_appid: None,
         openid: b["payer"]["openid"].as_str().unwrap_or("").to_string(),
         total: b["amount"]["total"].as_i64().unwrap_or(0),
         notify_url: text("notify_url"),
@@ -547,8 +557,9 @@ async fn query(state: Shared, req: HttpRequest, path: web::Path<String>) -> Http
             &s,
             &caller,
             actix_web::http::StatusCode::OK,
-            json!({"sp_mchid": s.config.sp_mchid, "sub_mchid": o.sub_mchid, "sp_appid": o.sp_appid, "out_trade_no": o.out_trade_no,
-                   "transaction_id": o.transaction_id, "trade_state": o.state, "success_time": o.success_time, "amount": {"total": o.total, "currency": "CNY"}}),
+            json!({"sp_mchid": s.config.sp_mchid, "sub_mchid": o.sub_mchid, "sp_appid": o.sp_appid, "sub_appid": o.sub_appid,
+                   "out_trade_no": o.out_trade_no, "transaction_id": o.transaction_id, "trade_state": o.state,
+                   "success_time": o.success_time, "amount": {"total": o.total, "currency": "CNY"}}),
         ),
     }
 }
