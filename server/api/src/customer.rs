@@ -62,6 +62,13 @@ pub struct SubscriptionTemplate {
     pub template_id: String,
 }
 
+/// The tenant's WeChat mini-program, as shown (the secret never comes back).
+#[derive(SimpleObject)]
+pub struct MiniProgramView {
+    pub app_id: String,
+    pub api_base: String,
+}
+
 /// The tenant's WeChat official account, as shown (the secret never comes back).
 #[derive(SimpleObject)]
 pub struct OfficialAccountView {
@@ -212,6 +219,12 @@ impl CustomerQuery {
     async fn my_receipt(&self, ctx: &Context<'_>, number: i64) -> Res<Option<super::money::Receipt>> {
         let Some(customer) = customer_of(ctx)? else { return Ok(None) };
         super::money::receipt_view(tenant(ctx)?, number, Some(customer.as_str())).await
+    }
+
+    /// The tenant's WeChat mini-program (小程序), if set (`setWechatApp`).
+    async fn wechat_app(&self, ctx: &Context<'_>) -> Res<Option<MiniProgramView>> {
+        let app = tenant(ctx)?.wechat_app().await.map_err(err)?;
+        Ok(app.map(|a| MiniProgramView { app_id: a.app_id, api_base: a.api_base }))
     }
 
     /// The tenant's WeChat official account (公众号), if set.

@@ -44,9 +44,10 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
     use Rule::*;
     let rule = match (root, field) {
         ("Query", "me") => Anyone,
-        ("Query", "notificationSettings" | "notificationTemplates" | "notifications" | "wechatTemplates" | "wechatOfficialAccount") => {
-            Needs(Settings)
-        }
+        (
+            "Query",
+            "notificationSettings" | "notificationTemplates" | "notifications" | "wechatTemplates" | "wechatOfficialAccount" | "wechatApp",
+        ) => Needs(Settings),
         ("Query", "operators" | "roles" | "sessions" | "parkClients" | "auditLog") => Needs(Operators),
         (
             "Query",
