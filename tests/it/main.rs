@@ -23,5 +23,6 @@ mod payment_channels;
 mod payments;
 mod portal;
 mod registry;
+mod reports;
 mod scope;
 mod sockets;

@@ -189,6 +189,37 @@ pub fn http_exchange(http: SocketAddr, method: &str, path: &str, headers: &[(&st
     (status, head.to_string(), body)
 }
 
+/// One HTTP/1.1 request over a real socket: (status, response head, body bytes), for binary
+/// answers (spreadsheets).
+pub fn http_bytes(http: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, Vec<u8>) {
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    let request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {http}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    let mut stream = TcpStream::connect(http).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head");
+    let head = String::from_utf8_lossy(&response[..split]).to_string();
+    let mut body = response[split + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
+            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..eol]).trim(), 16).unwrap_or(0);
+            if size == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[eol + 2..eol + 2 + size]);
+            rest = &rest[eol + 2 + size + 2..];
+        }
+        body = out;
+    }
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, head, body)
+}
+
 /// A header's value in a response head (the name in any case).
 pub fn header_value(head: &str, name: &str) -> Option<String> {
     head.lines().find_map(|l| {

@@ -48,6 +48,9 @@ pub struct Claims {
     pub iss: String,
     pub iat: i64,
     pub exp: i64,
+    /// A download link's token: valid for this one path and query only, never as a bearer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 #[derive(Clone)]
@@ -84,7 +87,16 @@ impl TokenKeys {
             iss: ISSUER.into(),
             iat: now,
             exp: now + ttl.num_seconds(),
+            path: None,
         };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+    }
+
+    /// A token for one download link: the caller's own claims (so the session behind it must
+    /// still be live when the link is opened), bound to `path` (path and query) and short-lived.
+    pub fn issue_link(&self, of: &Claims, path: &str, ttl: chrono::Duration) -> Result<String, jsonwebtoken::errors::Error> {
+        let now = Utc::now().timestamp();
+        let claims = Claims { iat: now, exp: now + ttl.num_seconds(), path: Some(path.to_string()), ..of.clone() };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 
@@ -299,6 +311,24 @@ pub use store::CLI_ADMIN;
 /// operator, client or binding behind it. `None` for anything not valid.
 pub async fn authenticate(store: &Store, keys: &TokenKeys, token: &str) -> Option<Authenticated> {
     let claims = keys.verify(token)?;
+    // A link's token opens its link, nothing else.
+    if claims.path.is_some() {
+        return None;
+    }
+    resolve(store, claims).await
+}
+
+/// A download link's token for exactly `path` (path and query without the token), resolved
+/// like a bearer token (the session behind it must be live).
+pub async fn authenticate_link(store: &Store, keys: &TokenKeys, token: &str, path: &str) -> Option<Authenticated> {
+    let claims = keys.verify(token)?;
+    if claims.path.as_deref() != Some(path) {
+        return None;
+    }
+    resolve(store, Claims { path: None, ..claims }).await
+}
+
+async fn resolve(store: &Store, claims: Claims) -> Option<Authenticated> {
     if claims.kind == Kind::Admin {
         if claims.tid.is_some() {
             return None;

@@ -27,6 +27,7 @@ pub struct QueryRoot(
     super::platform::PlatformQuery,
     super::pay::PayQuery,
     super::desk::DeskQuery,
+    super::reports::ReportQuery,
 );
 
 /// The mutation root: registry and money.

@@ -266,6 +266,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .app_data(web::JsonConfig::default().limit(64 * 1024))
         .app_data(web::FormConfig::default().limit(64 * 1024));
     super::login::routes(cfg);
+    super::reports::routes(cfg);
     super::webhooks::routes(cfg);
     cfg.route("/graphql", web::post().to(graphql))
         .route("/graphql", web::get().to(graphiql))

@@ -31,6 +31,8 @@ mod payments;
 mod reconciliation;
 mod refunds;
 mod registry;
+mod reports;
+pub use reports::{ReadingLine, SaleRow};
 mod rerate;
 mod scope;
 mod settle;
