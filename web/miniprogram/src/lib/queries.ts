@@ -78,7 +78,7 @@ export interface Subscription {
 
 const ACCOUNT = `id number balance state balanceState relay holdPower meters { id address billingMode priceNow }`
 const BILL = `id accountId period version state total issuedAt paidAt lines { lineNo kind description quantity unitPrice amount }`
-const ORDER = `id outTradeNo accountId amount state billId payment { timeStamp nonceStr package signType paySign }`
+const ORDER = `id outTradeNo accountId amount state billId payment { appId timeStamp nonceStr package signType paySign }`
 
 export async function myAccounts(): Promise<MyAccount[]> {
   return (await gql<{ myAccounts: MyAccount[] }>(`query MyAccounts { myAccounts { ${ACCOUNT} } }`)).myAccounts
