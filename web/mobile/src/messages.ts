@@ -27,7 +27,9 @@ export const zh = {
   m_oauth_denied: '您未允许微信授权，无法登录。',
   m_login_company_unknown: '找不到这家物业公司，请检查链接。',
   // bind
-  m_bind_intro: '输入另一户的户号和物业提供的绑定码，即可在这里一并查看和充值。',
+  m_bind_intro: '输入户号和物业提供的绑定码。同一客户名下的所有户号会一并显示。',
+  m_bind_note_wechat: '此微信只关联一位客户：绑定其他客户的户号后，将改为显示该客户的户号。',
+  m_bind_note_code: '用绑定码登录时每次只能进入一位客户：绑定后将切换到新户号所属的客户。',
   // home
   m_home_switch: '切换户号',
   m_home_accounts: '我的户号',
@@ -149,7 +151,9 @@ export const en: MobileDict = {
   m_oauth_bad_state: 'The WeChat sign-in expired or was not started on this page. Please sign in again.',
   m_oauth_denied: 'You did not allow the WeChat sign-in, so you cannot sign in this way.',
   m_login_company_unknown: 'This property company was not found. Check the link.',
-  m_bind_intro: 'Enter another account number and the binding code the property gave you to see and recharge it here too.',
+  m_bind_intro: 'Enter the account number and the binding code the property gave you. All accounts of the same customer show together.',
+  m_bind_note_wechat: 'This WeChat is linked to one customer: binding another customer\'s account shows that customer\'s accounts instead.',
+  m_bind_note_code: 'Signed in with a code you see one customer at a time: binding switches to the customer of the new account.',
   m_home_switch: 'Switch account',
   m_home_accounts: 'My accounts',
   m_home_state_title: 'Supply',

@@ -39,6 +39,6 @@ export const router = createRouter({
 })
 
 router.beforeEach((to) => {
-  if (!to.meta.public && !signedIn()) return { path: '/login', query: to.fullPath === '/' ? {} : { next: to.fullPath } }
+  if (!to.meta.public && !signedIn()) return { path: '/login', query: to.path === '/' ? {} : { next: to.fullPath } }
   return true
 })

@@ -30,6 +30,14 @@ export const session = reactive({
 })
 
 const CURRENT = 'account'
+/** Set when the customer signed out: the login page waits for a tap instead of WeChat's OAuth. */
+export const MANUAL_LOGIN = 'manual-login'
+/** How the session was opened: `oa` (WeChat's OAuth) or `code` (an account number and its binding code). */
+export const SIGNED_IN_BY = 'signed-in-by'
+
+export function signedInBy(): 'oa' | 'code' {
+  return platform().getItem(SIGNED_IN_BY) === 'code' ? 'code' : 'oa'
+}
 
 export async function loadConfig(): Promise<CustomerConfig> {
   if (!session.config) session.config = await customerConfig()
@@ -57,6 +65,7 @@ export function chooseAccount(id: string): void {
 
 export function forgetSession(): void {
   session.accounts = []
+  platform().removeItem(SIGNED_IN_BY)
   session.currentId = ''
   session.loaded = false
   platform().removeItem(CURRENT)

@@ -126,11 +126,22 @@ export async function loginWithBindingCode(accountNumber: string, bindingCode: s
 export async function logout(): Promise<void> {
   const t = loadTokens()
   signOut()
-  if (!t) return
+  if (t) await endSession(t.accessToken)
+}
+
+/** The current access token (to end that session after another sign-in replaced it). */
+export function currentAccessToken(): string {
+  const t = loadTokens()
+  return t ? t.accessToken : ''
+}
+
+/** Ends a session on the server by its access token (best effort: offline, it expires on its own). */
+export async function endSession(accessToken: string): Promise<void> {
+  if (!accessToken) return
   try {
-    await post('/auth/logout', {}, t.accessToken)
+    await post('/auth/logout', {}, accessToken)
   } catch {
-    // Offline: the tokens are gone here; the refresh token expires on its own.
+    // No connection: the refresh token expires on its own.
   }
 }
 
