@@ -66,7 +66,6 @@ const yuan = (f) => {
   const a = Math.abs(f)
   return `${neg ? '-' : ''}${String(Math.floor(a / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${String(a % 100).padStart(2, '0')}`
 }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 /** The exact sum of decimal strings, rounded half up to two places and grouped ("1,234.57"). */
 function round2(values) {
   const SCALE = 8
@@ -85,6 +84,8 @@ function round2(values) {
 
 async function shot(p, name, lang = 'zh') {
   mkdirSync(SHOTS, { recursive: true })
+  // A toast ("绑定成功") fades on its own: the page without it.
+  await p.waitForSelector('.van-toast', { state: 'hidden', timeout: 5000 }).catch(() => undefined)
   await p.waitForTimeout(500)
   await p.screenshot({ path: join(SHOTS, `h5-${name}.${lang}.png`) })
 }
@@ -332,6 +333,7 @@ test('(a) in WeChat: OAuth, bind, a tripped account recharged by WeChat Pay (one
   await p.locator('.van-action-sheet__item', { hasText: postpaid.number }).click()
   await waitText(p, '[data-test=account-number]', `户号 ${postpaid.number}`, 'the post-paid account chosen')
   assert.equal(await text(p, '[data-test=state]'), '月结账户')
+  assert.equal(await text(p, '[data-test=due]'), yuan(fen(bill.total)), 'the issued bill to pay')
   assert.equal(await p.locator('[data-test=go-recharge]').count(), 0, 'no recharge for a post-paid account')
   await shot(p, 'home-postpaid')
   await p.click('[data-test=account-switcher]')
@@ -603,7 +605,10 @@ test('(c) a dead network is said in words', async () => {
   await waitText(p, '[data-test=error-title]', '网络连接失败，请检查网络后重试。', 'the network failure')
   assert.match(await text(p, '[data-test=error-detail]'), /^request:fail /)
   await shot(p, 'network-error')
+  // Back online: "retry" loads the page.
   await p.unroute('**/graphql')
-  await sleep(100)
+  await p.click('[data-test=retry]')
+  await p.waitForSelector('[data-test=balance]')
+  assert.equal(await p.locator('[data-test=error]').count(), 0)
   await ctx.close()
 })

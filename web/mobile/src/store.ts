@@ -45,7 +45,8 @@ export async function loadConfig(): Promise<CustomerConfig> {
 }
 
 export async function loadAccounts(): Promise<HomeAccount[]> {
-  const list = (await gql<{ myAccounts: HomeAccount[] }>(HOME)).myAccounts
+  // Open accounts first; closed ones stay reachable (their history) at the end.
+  const list = (await gql<{ myAccounts: HomeAccount[] }>(HOME)).myAccounts.sort((a, b) => Number(a.state === 'CLOSED') - Number(b.state === 'CLOSED'))
   session.accounts = list
   session.loaded = true
   const kept = session.currentId || platform().getItem(CURRENT)
