@@ -33,7 +33,10 @@ pub async fn provision(t: &TenantStore, plan: FleetPlan) -> Result<()> {
         return Ok(());
     }
     let invalid = |e: crate::domain::Invalid| StoreError::Conflict(e.to_string());
-    let property = t.create_property(&NewProperty::parse("Riverside Industrial Park", "1 Riverside Road").map_err(invalid)?).await?;
+    let property = NewProperty::parse("Riverside Industrial Park", "1 Riverside Road")
+        .and_then(|p| p.with_contact("Property service desk", "0571-8800 1234"))
+        .map_err(invalid)?;
+    let property = t.create_property(&property).await?;
     let mut areas = Vec::new();
     for name in ["Building A", "Building B", "Food Court", "Dormitory 1"] {
         let area = NewArea::parse(property.id.clone(), name, Some(rust_decimal::Decimal::new(250_000, 2))).map_err(invalid)?;

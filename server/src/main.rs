@@ -515,7 +515,7 @@ pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(&settings).await?;
     let mut banner = format!("VoltLedger listening on http://{}/graphql (broker {})\n", app.http_addr, app.broker);
     match settings.web_dir.as_deref().filter(|d| server::api::portal::is_built(d)) {
-        Some(_) => banner += &format!("portal: http://{}/\n", app.http_addr),
+        Some(_) => banner += &format!("portal: http://{0}/\ncustomers' mobile pages: http://{0}/m/\n", app.http_addr),
         None => banner += "portal: not built (bash infra/run.sh builds web/ and starts the server)\n",
     }
     if settings.demo {
@@ -617,6 +617,9 @@ async fn demo_sms(t: &server::store::TenantStore, seed: &str) -> anyhow::Result<
     Ok(format!("SMS stand-in (Alibaba Cloud API, signatures checked) at {}/aliyun/\n", standin.base))
 }
 
+/// The demo's official account (公众号), beside its mini-program.
+const DEMO_OFFICIAL_ACCOUNT: &str = "wxdemooa00000000";
+
 /// The demo's mini-program: a local stand-in of WeChat as the tenant's AppID, so customer
 /// logins (`POST /auth/wechat`) and `bindAccount` can be tried.
 async fn demo_wechat(t: &server::store::TenantStore, seed: &str) -> anyhow::Result<String> {
@@ -627,8 +630,14 @@ async fn demo_wechat(t: &server::store::TenantStore, seed: &str) -> anyhow::Resu
     let app_id = "wxdemo0000000000";
     let standin = server::wechat::standin::WechatStandIn::start("127.0.0.1:0".parse()?, &[(app_id, &secret)])?;
     t.set_wechat_app(app_id, &secret, &standin.base).await?;
+    // The official account the mobile pages sign in with inside WeChat's browser.
+    let oa_secret = server::fleet::derived_secret(seed, "wechat-oa-standin");
+    standin.add_app(DEMO_OFFICIAL_ACCOUNT, &oa_secret);
+    let oa = server::store::WechatApp { app_id: DEMO_OFFICIAL_ACCOUNT.into(), secret: oa_secret, api_base: standin.base.clone() };
+    t.set_wechat_official_account(&oa, &format!("{}/connect/oauth2/authorize", standin.base)).await?;
     Ok(format!(
-        "WeChat stand-in at {base}: a login code from {base}/standin/login-code?appid={app_id}&openid=o-demo, then POST /auth/wechat {{\"tenant\":\"demo\",\"code\":…}}\n",
+        "WeChat stand-in at {base}: a login code from {base}/standin/login-code?appid={app_id}&openid=o-demo, then POST /auth/wechat {{\"tenant\":\"demo\",\"code\":…}}; \
+         official account {DEMO_OFFICIAL_ACCOUNT} (mobile pages in WeChat: {base}/connect/oauth2/authorize)\n",
         base = standin.base
     ))
 }
@@ -662,6 +671,7 @@ async fn demo_wechat_pay(store: &Store, t: &server::store::TenantStore, http: st
         time_scale: 1.0,
     };
     let standin = WechatPayStandIn::start("127.0.0.1:0".parse()?, config).map_err(anyhow::Error::msg)?;
+    standin.bind_sub_appid(DEMO_OFFICIAL_ACCOUNT);
     let provider = server::store::PaymentProvider {
         sp_mchid: "1900000100".into(),
         sp_appid: "wxdemo0000000000".into(),

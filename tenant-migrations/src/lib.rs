@@ -17,6 +17,7 @@ mod m0007_corrections;
 mod m0008_desk;
 mod m0009_console;
 mod m0010_billing_completion;
+mod m0011_customer_pages;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_desk::Migration),
             Box::new(m0009_console::Migration),
             Box::new(m0010_billing_completion::Migration),
+            Box::new(m0011_customer_pages::Migration),
         ]
     }
 }

@@ -182,3 +182,109 @@ async fn a_customer_pays_a_bill_online_once_and_a_bill_paid_at_the_desk_keeps_th
     assert_eq!(kinds.len(), 4, "{kinds:?}");
     s.pay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bill_paid_online_is_refunded_whole_reopening_the_bill_and_a_failed_refund_settles_it_again() {
+    let s = setup().await;
+    let east =
+        s.admin.ok("{ properties { id name } }", json!({}))["properties"].as_array().unwrap().iter().find(|p| p["name"] == "East").unwrap()
+            ["id"]
+            .clone();
+    let meter = s.admin.ok(
+        "mutation($p: ID!) { registerMeter(input: {propertyId: $p, address: \"000000000612\", phases: 1, linkType: FOUR_G, billingMode: POST_PAID}) { meter { id } } }",
+        json!({"p": east}),
+    )["registerMeter"]["meter"]["id"]
+        .clone();
+    let customer =
+        s.admin.ok("query($a: ID!) { account(id: $a) { customerId } }", json!({"a": s.accounts.0}))["account"]["customerId"].clone();
+    let account = s.admin.ok(
+        "mutation($c: ID!, $m: ID!) { openAccount(input: {customerId: $c, meterIds: [$m], propertyFee: \"60.00\"}) { account { id } } }",
+        json!({"c": customer, "m": meter}),
+    )["openAccount"]["account"]["id"]
+        .clone();
+    let flat = s.admin.ok(
+        "mutation { createTariff(input: {name: \"Flat\", effectiveFrom: \"2026-01-01T00:00:00Z\", tariff: {prices: [{rate: FLAT, price: \"0.8\"}]}}) { id } }",
+        json!({}),
+    )["createTariff"]["id"]
+        .clone();
+    s.admin.ok("mutation($t: ID!) { assignTariff(input: {tariffId: $t}) }", json!({"t": flat}));
+    let bill = issued_bill(&s, &account, "2026-11");
+    s.admin.ok("mutation($b: ID!) { issueBill(id: $b) { state } }", json!({"b": bill["id"]}));
+    let pay_online = |bill: &Value| {
+        let o = bill_order(&s, &s.customer, bill)["data"]["createBillOrder"].clone();
+        assert!(s.pay.pay(o["outTradeNo"].as_str().unwrap()));
+        o
+    };
+    let paid = |bill: &Value| {
+        let bill = bill.clone();
+        let s = &s;
+        async move {
+            TestApp::eventually(std::time::Duration::from_secs(20), || {
+                let st = bill_state(s, &bill);
+                async move { st == "PAID" }
+            })
+            .await
+        }
+    };
+    let o = pay_online(&bill);
+    assert!(paid(&bill).await, "deliveries: {:?}", s.pay.deliveries());
+
+    // A bill's payment is refunded whole: part of it is refused, nothing moves.
+    const REFUND: &str =
+        "mutation($o: ID!, $m: Decimal!) { refundPayment(input: {orderId: $o, amount: $m, reason: \"billed twice\"}) { id state } }";
+    assert_eq!(s.admin.fails(REFUND, json!({"o": o["id"], "m": "10.00"}))["field"], "amount");
+    assert_eq!(bill_state(&s, &bill), "PAID");
+    // Whole: the bill opens again at once, the balance does not move (ledger() checks it).
+    let r = s.admin.ok(REFUND, json!({"o": o["id"], "m": "60.00"}))["refundPayment"].clone();
+    assert_eq!(bill_state(&s, &bill), "ISSUED");
+    let kinds = |s: &Setup| ledger(s, &account).into_iter().map(|e| (e.0, e.1)).collect::<Vec<_>>();
+    let k = kinds(&s);
+    assert!(k.contains(&("REFUND".into(), "-60.00".into())) && k.contains(&("BILL_SETTLEMENT".into(), "60.00".into())), "{k:?}");
+    let refunded = TestApp::eventually(std::time::Duration::from_secs(20), || {
+        let st =
+            s.admin.ok("query($o: ID!) { paymentRefunds(orderId: $o) { id state } }", json!({"o": o["id"]}))["paymentRefunds"][0]["state"]
+                .clone();
+        async move { st == "SUCCESS" }
+    })
+    .await;
+    assert!(refunded, "{r}");
+    assert_eq!(bill_state(&s, &bill), "ISSUED");
+    // Refunded once: the same again is refused.
+    assert_eq!(s.admin.fails(REFUND, json!({"o": o["id"], "m": "60.00"}))["field"], "amount");
+    assert_eq!(bill_state(&s, &bill), "ISSUED");
+
+    // The customer pays it again; WeChat then fails the refund: the money comes back and
+    // settles the bill again — PAID, balance 0, every entry accounted for.
+    let o2 = pay_online(&bill);
+    assert!(paid(&bill).await);
+    s.pay.fail_refunds(true);
+    s.admin.ok(REFUND, json!({"o": o2["id"], "m": "60.00"}));
+    assert_eq!(bill_state(&s, &bill), "ISSUED");
+    let failed = TestApp::eventually(std::time::Duration::from_secs(20), || {
+        let st =
+            s.admin.ok("query($o: ID!) { paymentRefunds(orderId: $o) { state } }", json!({"o": o2["id"]}))["paymentRefunds"][0]["state"]
+                .clone();
+        async move { st == "ABNORMAL" }
+    })
+    .await;
+    assert!(failed);
+    assert_eq!(bill_state(&s, &bill), "PAID", "settled again by the returned money");
+    let k = kinds(&s);
+    assert_eq!(k.iter().filter(|e| e.0 == "BILL_PAYMENT").count(), 2, "{k:?}");
+    assert_eq!(k.iter().filter(|e| e.0 == "REFUND").count(), 2, "{k:?}");
+    assert_eq!(k.iter().filter(|e| e.0 == "REVERSAL").count(), 1, "{k:?}");
+    // Reconciliation takes the bill orders and their refunds like any other order: both
+    // payments are in WeChat's bill and match, nothing is missing on either side.
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string();
+    let payee = s.admin.ok("{ payees { id name } }", json!({}))["payees"].as_array().unwrap().iter().find(|p| p["name"] == "East").unwrap()
+        ["id"]
+        .clone();
+    let r = s.admin.ok(
+        "mutation($p: ID!, $d: NaiveDate!) { reconcilePayments(input: {payeeId: $p, date: $d}) { billRows matched discrepancies { kind outTradeNo } } }",
+        json!({"p": payee, "d": today}),
+    )["reconcilePayments"]
+        .clone();
+    assert_eq!(r["discrepancies"], json!([]), "{r}");
+    assert!(r["matched"].as_i64().unwrap() >= 2, "{r}");
+    s.pay.stop().await;
+}

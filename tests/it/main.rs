@@ -9,6 +9,7 @@ mod broker;
 mod console;
 mod control;
 mod corrections;
+mod customer_pages;
 mod desk;
 mod durability;
 mod failclosed;

@@ -188,14 +188,14 @@ async fn a_direct_merchant_payee_is_paid_refunded_and_reconciled_with_its_own_ke
     s.pay.stop().await;
 }
 
-struct Alipay {
-    gateway: AlipayStandIn,
+pub(crate) struct Alipay {
+    pub gateway: AlipayStandIn,
     payee: String,
     app_private: String,
 }
 
 /// East's payee gets an Alipay app at a fresh local gateway.
-async fn with_alipay(s: &Setup) -> Alipay {
+pub(crate) async fn with_alipay(s: &Setup) -> Alipay {
     let gateway = AlipayStandIn::start("127.0.0.1:0".parse().unwrap(), 0.001).unwrap();
     let (private, public) = generate_key_pair().unwrap();
     gateway.add_app(ALIPAY_APP, SELLER, &public).unwrap();

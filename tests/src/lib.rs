@@ -168,6 +168,12 @@ impl Drop for TestApp {
 
 /// One HTTP/1.1 request over a real socket: (status, body).
 pub fn http_request(http: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let (status, _, body) = http_exchange(http, method, path, headers, body);
+    (status, body)
+}
+
+/// One HTTP/1.1 request over a real socket: (status, response head, body).
+pub fn http_exchange(http: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, String) {
     let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
     let request =
         format!("{method} {path} HTTP/1.1\r\nHost: {http}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
@@ -180,7 +186,15 @@ pub fn http_request(http: SocketAddr, method: &str, path: &str, headers: &[(&str
     let (head, rest) = text.split_once("\r\n\r\n").unwrap();
     let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(rest) } else { rest.to_string() };
-    (status, body)
+    (status, head.to_string(), body)
+}
+
+/// A header's value in a response head (the name in any case).
+pub fn header_value(head: &str, name: &str) -> Option<String> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+    })
 }
 
 /// POSTs JSON (with an optional bearer token): (status, JSON body or null).

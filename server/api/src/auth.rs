@@ -252,6 +252,36 @@ impl Principal {
     }
 }
 
+/// How a customer signed in, read from the login's subject: the mini-program's openid as
+/// is, the official account's openid after `oa:`, a login by account number and binding code
+/// (the mobile pages outside WeChat) as `code:` and the customer's id. Openids are checked to
+/// be WeChat's alphabet (`connectors::wechat::is_openid`) before they become subjects, so no
+/// answer from WeChat can name another kind of login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerLogin<'a> {
+    /// The mini-program (openid under the mini-program's AppID).
+    MiniProgram(&'a str),
+    /// The mobile pages in WeChat's browser (openid under the official account's AppID).
+    OfficialAccount(&'a str),
+    /// The mobile pages elsewhere: no WeChat identity, so no WeChat Pay and no subscriptions.
+    Code,
+}
+
+pub const OFFICIAL_ACCOUNT_PREFIX: &str = "oa:";
+pub const CODE_PREFIX: &str = "code:";
+
+impl<'a> CustomerLogin<'a> {
+    pub fn of(subject: &'a str) -> Self {
+        if let Some(openid) = subject.strip_prefix(OFFICIAL_ACCOUNT_PREFIX) {
+            CustomerLogin::OfficialAccount(openid)
+        } else if subject.starts_with(CODE_PREFIX) {
+            CustomerLogin::Code
+        } else {
+            CustomerLogin::MiniProgram(subject)
+        }
+    }
+}
+
 /// What a bearer token amounts to.
 // Made once per request and taken apart at once: the size of the store handle does not matter.
 #[allow(clippy::large_enum_variant)]

@@ -156,7 +156,7 @@ pub struct TrendPoint {
 }
 
 /// Local midnight of a date, as an instant (the earliest, should the zone repeat it).
-fn midnight(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
+pub(crate) fn midnight(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
     let naive = date.and_hms_opt(0, 0, 0).unwrap_or_default();
     tz.from_local_datetime(&naive).earliest().map_or_else(|| Utc.from_utc_datetime(&naive), |t| t.with_timezone(&Utc))
 }
@@ -176,7 +176,7 @@ fn property(id: &Option<ID>) -> Res<Option<PropertyId>> {
     parse_ref("propertyId", id, PropertyId::parse)
 }
 
-async fn time_zone(t: &TenantStore) -> Res<Tz> {
+pub(crate) async fn time_zone(t: &TenantStore) -> Res<Tz> {
     let row = t.tenant_row().await.map_err(err)?;
     Ok(row.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai))
 }

@@ -23,6 +23,7 @@ pub struct QueryRoot(
     super::control::ControlQuery,
     super::identity::IdentityQuery,
     super::miniapp::MiniappQuery,
+    super::customer::CustomerQuery,
     super::platform::PlatformQuery,
     super::pay::PayQuery,
     super::desk::DeskQuery,
@@ -41,6 +42,7 @@ pub struct MutationRoot(
     super::control::ControlMutation,
     super::identity::IdentityMutation,
     super::miniapp::MiniappMutation,
+    super::customer::CustomerMutation,
     super::platform::PlatformMutation,
     super::pay::PayMutation,
 );

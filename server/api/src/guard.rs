@@ -44,7 +44,10 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
     use Rule::*;
     let rule = match (root, field) {
         ("Query", "me") => Anyone,
-        ("Query", "notificationSettings" | "notificationTemplates" | "notifications" | "wechatTemplates") => Needs(Settings),
+        (
+            "Query",
+            "notificationSettings" | "notificationTemplates" | "notifications" | "wechatTemplates" | "wechatOfficialAccount" | "wechatApp",
+        ) => Needs(Settings),
         ("Query", "operators" | "roles" | "sessions" | "parkClients" | "auditLog") => Needs(Operators),
         (
             "Query",
@@ -82,7 +85,17 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
         // fee before paying).
         ("Query", "rechargeFee") => AccountOwner,
         ("Query", "ledgerEntries" | "ledgerTotals") => Read,
-        ("Query", "myAccounts" | "mySubscriptions" | "myBills") => Customer,
+        (
+            "Query",
+            "myAccounts"
+            | "mySubscriptions"
+            | "myBills"
+            | "myUsage"
+            | "myPriceChanges"
+            | "myProperties"
+            | "mySubscriptionTemplates"
+            | "myReceipt",
+        ) => Customer,
         ("Query", "payees") => Needs(Payees),
         ("Query", "paymentSummary" | "reconciliations" | "paymentDifferences") => Needs(Reports),
         ("Query", "rechargeOrders") => AccountOwner,
@@ -141,6 +154,7 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             | "setReadingSchedule"
             | "setFriendlyHours"
             | "setWechatApp"
+            | "setWechatOfficialAccount"
             | "setWechatTemplate",
         ) => Needs(Settings),
         (

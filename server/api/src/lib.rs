@@ -7,6 +7,7 @@ pub mod auth;
 pub mod billing;
 pub mod commands;
 pub mod control;
+pub mod customer;
 pub mod desk;
 pub mod graphql;
 pub mod guard;

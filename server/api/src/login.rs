@@ -1,5 +1,6 @@
 //! The token endpoints (plain HTTP, API.md): operator login, refresh-token rotation, logout,
-//! park-platform client credentials, mini-program login; the audit export; and the EMQX
+//! park-platform client credentials, customer logins (mini-program, official account, binding
+//! code) and what the mobile pages need to start; the audit export; and the EMQX
 //! HTTP authentication/authorization hooks for device logins.
 
 use actix_web::http::StatusCode;
@@ -329,6 +330,136 @@ async fn wechat_login(state: web::Data<HttpState>, http: HttpRequest, body: web:
     }
 }
 
+/// An active tenant by slug, or the refusal to answer.
+async fn active_tenant(state: &HttpState, slug: &str) -> Result<(store::TenantRow, TenantStore), HttpResponse> {
+    match state.store.platform().tenant_by_slug(slug).await {
+        Ok(Some(t)) if t.status == "ACTIVE" => {
+            let store = state.store.tenant(t.id.clone());
+            Ok((t, store))
+        }
+        Ok(Some(_)) => Err(refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "the tenant is suspended")),
+        Ok(None) => Err(refuse(StatusCode::NOT_FOUND, "NOT_FOUND", "no such tenant")),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+/// A customer session for `subject` and its tokens.
+async fn customer_tokens(state: &HttpState, http: &HttpRequest, tenant: &store::TenantRow, t: &TenantStore, subject: &str) -> HttpResponse {
+    let src = source(http);
+    let (s, refresh) = match t.create_session("customer", subject, &src, &user_agent(http), CUSTOMER_SESSION_TTL).await {
+        Ok(s) => s,
+        Err(e) => return internal(e),
+    };
+    audit(t, "customer", (subject, ""), "login", "OK", &src).await;
+    match state.keys.issue(Kind::Customer, Some(&tenant.id), subject, Some(&s.id), ACCESS_TTL) {
+        Ok(access) => tokens(access, refresh),
+        Err(e) => internal(e),
+    }
+}
+
+/// `POST /auth/wechat-oa`: the mobile pages inside WeChat's browser: the `code` of the
+/// official account's web authorization -> our tokens for the openid under that account
+/// (bound to a customer with `bindAccount`, by binding code).
+async fn wechat_oa_login(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<WechatLogin>) -> HttpResponse {
+    let src = source(&http);
+    if let Err(t) = state.throttle.attempt("wechat", "", &src).await {
+        return HttpResponse::TooManyRequests().insert_header(("Retry-After", t.retry_after_s.to_string())).finish();
+    }
+    let (tenant, t) = match active_tenant(&state, &body.tenant).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let app = match t.wechat_official_account().await {
+        Ok(Some((a, _))) => a,
+        Ok(None) => return refuse(StatusCode::CONFLICT, "NO_OFFICIAL_ACCOUNT", "the tenant has no official account configured"),
+        Err(e) => return internal(e),
+    };
+    let openid = match connectors::wechat::oauth_openid(&app.api_base, &app.app_id, &app.secret, &body.code).await {
+        Ok(o) => o,
+        Err(connectors::wechat::WechatError::Refused { errcode, errmsg }) => {
+            audit(&t, "customer", ("", ""), "loginFailed", "WECHAT_REFUSED", &src).await;
+            return refuse(StatusCode::UNAUTHORIZED, "WECHAT_REFUSED", &format!("WeChat refused the code: {errcode} {errmsg}"));
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "oauth2 access_token failed");
+            return refuse(StatusCode::BAD_GATEWAY, "WECHAT_UNAVAILABLE", "WeChat could not be reached; try again");
+        }
+    };
+    customer_tokens(&state, &http, &tenant, &t, &format!("{}{openid}", super::auth::OFFICIAL_ACCOUNT_PREFIX)).await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeLogin {
+    tenant: String,
+    account_number: String,
+    binding_code: String,
+}
+
+/// `POST /auth/binding-code`: the mobile pages outside WeChat: the account number and the
+/// binding code the property printed -> our tokens for the customer holding the account. The
+/// same wall as binding by code: ten wrong codes lock the account's code for an hour, and the
+/// address throttle counts every try.
+async fn code_login(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<CodeLogin>) -> HttpResponse {
+    let src = source(&http);
+    let number = body.account_number.trim();
+    let key = format!("{}/{}", body.tenant, number);
+    if let Err(t) = state.throttle.attempt("code", &key, &src).await {
+        return HttpResponse::TooManyRequests()
+            .insert_header(("Retry-After", t.retry_after_s.to_string()))
+            .json(json!({"error": "THROTTLED", "message": "too many tries; wait and try again"}));
+    }
+    let (tenant, t) = match active_tenant(&state, &body.tenant).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let code_subject = |customer: &str| format!("{}{customer}", super::auth::CODE_PREFIX);
+    match t.bind_by_code(code_subject, number, &body.binding_code, Utc::now()).await {
+        Ok((_, subject)) => {
+            state.throttle.succeeded("code", &key, &src).await;
+            customer_tokens(&state, &http, &tenant, &t, &subject).await
+        }
+        Err(store::StoreError::Conflict(m)) => {
+            audit(&t, "customer", ("", number), "loginFailed", "LOCKED", &src).await;
+            refuse(StatusCode::TOO_MANY_REQUESTS, "BINDING_LOCKED", &m)
+        }
+        Err(store::StoreError::NotFound) => {
+            audit(&t, "customer", ("", number), "loginFailed", "BINDING_REFUSED", &src).await;
+            refuse(StatusCode::UNAUTHORIZED, "BINDING_REFUSED", "no account with this number and binding code")
+        }
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ConfigQuery {
+    tenant: String,
+}
+
+/// `GET /auth/customer-config?tenant=`: what the mobile pages need before anyone signs in:
+/// the company's name, its official account (AppID and the authorize page) and which ways to
+/// pay it takes. No secret, nothing about customers.
+async fn customer_config(state: web::Data<HttpState>, q: web::Query<ConfigQuery>) -> HttpResponse {
+    let (tenant, t) = match active_tenant(&state, &q.tenant).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let oa = match t.wechat_official_account().await {
+        Ok(oa) => oa.map(|(a, authorize)| json!({"appId": a.app_id, "authorizeUrl": authorize})),
+        Err(e) => return internal(e),
+    };
+    let (wechat_pay, alipay) = match t.payment_channels().await {
+        Ok(c) => c,
+        Err(e) => return internal(e),
+    };
+    HttpResponse::Ok().insert_header(("Cache-Control", "no-cache")).json(json!({
+        "tenant": tenant.name,
+        "officialAccount": oa,
+        "wechatPay": wechat_pay,
+        "alipay": alipay,
+    }))
+}
+
 #[derive(Deserialize)]
 pub struct AuditQuery {
     from: Option<chrono::DateTime<Utc>>,
@@ -558,6 +689,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/auth/logout", web::post().to(logout))
         .route("/auth/token", web::post().to(client_token))
         .route("/auth/wechat", web::post().to(wechat_login))
+        .route("/auth/wechat-oa", web::post().to(wechat_oa_login))
+        .route("/auth/binding-code", web::post().to(code_login))
+        .route("/auth/customer-config", web::get().to(customer_config))
         .route("/auth/platform/login", web::post().to(console_login))
         .route("/auth/platform/logout", web::post().to(console_logout))
         .route("/exports/audit.csv", web::get().to(audit_export))

@@ -2,7 +2,7 @@
 //! customer's WeChat login to an account, the customer's accounts and message subscriptions.
 
 use super::ApiError;
-use super::auth::Principal;
+use super::auth::{CustomerLogin, Principal};
 use super::graphql::{Res, err, tenant};
 use super::identity::*;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
@@ -114,9 +114,17 @@ impl MiniappMutation {
         let Principal::Customer { openid, .. } = principal(ctx)? else {
             return Err(err(ApiError::Forbidden("customers only".into())));
         };
+        let login = CustomerLogin::of(openid);
+        if login == CustomerLogin::Code {
+            // A login by binding code is that customer's; another account's code is another login.
+            return Err(err(ApiError::Forbidden("signed in with a binding code: sign in with the other account's number and code".into())));
+        }
         let t = tenant(ctx)?;
         let number = input.account_number.trim();
         let customer = match (input.phone_code.as_deref(), input.binding_code.as_deref()) {
+            (Some(_), None) if login != CustomerLogin::MiniProgram(openid) => {
+                return Err(err(Invalid::new("phoneCode", "the phone number's code comes from the mini-program; give the binding code")));
+            }
             (Some(phone_code), None) => {
                 let app = t.wechat_app().await.map_err(err)?.ok_or_else(|| err(ApiError::Conflict("no mini-program configured".into())))?;
                 let phone =
@@ -134,10 +142,16 @@ impl MiniappMutation {
                     .await
                     .map_err(|_| err(Invalid::new("accountNumber", "no account with this number and phone")))?
             }
-            (None, Some(code)) => t.bind_openid_by_code(openid, number, code, chrono::Utc::now()).await.map_err(|e| match e {
-                store::StoreError::Conflict(m) => err(Invalid::new("bindingCode", m)),
-                _ => err(Invalid::new("bindingCode", "no account with this number and binding code")),
-            })?,
+            (None, Some(code)) => {
+                let subject = |_: &str| openid.clone();
+                t.bind_by_code(subject, number, code, chrono::Utc::now())
+                    .await
+                    .map_err(|e| match e {
+                        store::StoreError::Conflict(m) => err(Invalid::new("bindingCode", m)),
+                        _ => err(Invalid::new("bindingCode", "no account with this number and binding code")),
+                    })?
+                    .0
+            }
             _ => return Err(err(Invalid::new("phoneCode", "give the phone number's code or the binding code, one of them"))),
         };
         let customer = CustomerId::parse(&customer).ok_or_else(|| err(ApiError::NotFound))?;
@@ -159,6 +173,9 @@ impl MiniappMutation {
         let Principal::Customer { openid, .. } = principal(ctx)? else {
             return Err(err(ApiError::Forbidden("customers only".into())));
         };
+        if !matches!(CustomerLogin::of(openid), CustomerLogin::MiniProgram(_)) {
+            return Err(err(ApiError::Forbidden("subscription messages reach the mini-program only".into())));
+        }
         if input.accepted.len() > 3 {
             return Err(err(Invalid::new("accepted", "WeChat asks for at most three templates at a time")));
         }

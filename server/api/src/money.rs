@@ -431,22 +431,7 @@ impl MoneyQuery {
 
     /// A receipt by number, with a printable page.
     async fn receipt(&self, ctx: &Context<'_>, number: i64) -> Res<Option<Receipt>> {
-        let t = tenant(ctx)?;
-        let entries = t.receipt_entries(number).await.map_err(err)?;
-        let Some(first) = entries.first() else { return Ok(None) };
-        let account = t.account(&first.account_id).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
-        let customer = t.customer(&account.customer_id).await.map_err(err)?;
-        let tenant_row = t.tenant_row().await.map_err(err)?;
-        let total: i64 = entries.iter().map(|e| e.amount_x100).sum();
-        let tz: chrono_tz::Tz = tenant_row.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-        let html = receipt_html(&tenant_row.name, tz, number, &account, customer.as_ref().map_or("", |c| c.name.as_str()), &entries, total);
-        Ok(Some(Receipt {
-            number,
-            account: Account(account),
-            entries: entries.into_iter().map(Into::into).collect(),
-            total: yuan(total),
-            html,
-        }))
+        receipt_view(tenant(ctx)?, number, None).await
     }
 
     /// What each way of resolving an open anomaly would bill, before choosing (nothing is
@@ -727,4 +712,27 @@ impl MoneyMutation {
         let id = parse_id(&id, AnomalyId::parse)?;
         tenant(ctx)?.resolve_anomaly(&id, action.into()).await.map(Into::into).map_err(err)
     }
+}
+
+/// A receipt by number; with `customer`, only one of that customer's own accounts (another's
+/// is `None`, as if it did not exist).
+pub(crate) async fn receipt_view(t: &store::TenantStore, number: i64, customer: Option<&str>) -> Res<Option<Receipt>> {
+    let entries = t.receipt_entries(number).await.map_err(err)?;
+    let Some(first) = entries.first() else { return Ok(None) };
+    let account = t.account(&first.account_id).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
+    if customer.is_some_and(|c| c != account.customer_id.as_str()) {
+        return Ok(None);
+    }
+    let customer = t.customer(&account.customer_id).await.map_err(err)?;
+    let tenant_row = t.tenant_row().await.map_err(err)?;
+    let total: i64 = entries.iter().map(|e| e.amount_x100).sum();
+    let tz: chrono_tz::Tz = tenant_row.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let html = receipt_html(&tenant_row.name, tz, number, &account, customer.as_ref().map_or("", |c| c.name.as_str()), &entries, total);
+    Ok(Some(Receipt {
+        number,
+        account: Account(account),
+        entries: entries.into_iter().map(Into::into).collect(),
+        total: yuan(total),
+        html,
+    }))
 }

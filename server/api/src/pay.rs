@@ -2,7 +2,7 @@
 //! customers' recharge orders (GraphQL, mini-program), and the notification endpoints of
 //! WeChat Pay (raw JSON body) and Alipay (form) as plain HTTP.
 
-use super::auth::Principal;
+use super::auth::{CustomerLogin, Principal};
 use super::graphql::{Res, err, parse_id, tenant};
 use super::{ApiError, PublicUrl};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
@@ -108,6 +108,9 @@ pub struct RechargeOrder {
     pub payment: Option<RequestPayment>,
     /// Alipay: on the order just created, the link to show as a QR code or open in Alipay.
     pub qr_code: Option<String>,
+    /// Alipay with `returnUrl` (mobile pages): on the order just created, Alipay's mobile
+    /// cashier to send the browser to; it comes back to `returnUrl`.
+    pub pay_url: Option<String>,
     /// The post-paid bill the order pays; null for a recharge.
     pub bill_id: Option<ID>,
 }
@@ -129,6 +132,7 @@ impl From<store::OrderRow> for RechargeOrder {
             bill_id: o.bill_id.map(ID),
             payment: None,
             qr_code: None,
+            pay_url: None,
         }
     }
 }
@@ -366,6 +370,9 @@ pub struct CreateBillOrderInput {
     pub bill_id: ID,
     #[graphql(default)]
     pub channel: PayChannel,
+    /// Mobile pages, Alipay: where Alipay's cashier sends the payer back (a page under `/m/`
+    /// of this platform's own address); the answer then carries `payUrl`, not a QR code.
+    pub return_url: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -375,6 +382,9 @@ pub struct CreateRechargeOrderInput {
     pub amount: Decimal,
     #[graphql(default)]
     pub channel: PayChannel,
+    /// Mobile pages, Alipay: where Alipay's cashier sends the payer back (a page under `/m/`
+    /// of this platform's own address); the answer then carries `payUrl`, not a QR code.
+    pub return_url: Option<String>,
 }
 
 /// The platform's WeChat Pay service-provider account, without its secrets (服务商配置).
@@ -749,7 +759,8 @@ impl PayMutation {
             .map_err(err)?
             .ok_or_else(|| err(ApiError::Conflict("no payee receives this account's payments".into())))?;
         let description = format!("电费充值 {}", account.number);
-        place_order(t, &account_id, &payee, fen, openid, &description, input.channel, None).await
+        let how = How { login: CustomerLogin::of(openid), channel: input.channel, return_url: input.return_url.as_deref() };
+        place_order(t, &account_id, &payee, fen, &description, how, None).await
     }
 
     /// Mini-program and mobile pages: an order to pay an ISSUED post-paid bill of one of the
@@ -780,21 +791,49 @@ impl PayMutation {
             .map_err(err)?
             .ok_or_else(|| err(ApiError::Conflict("no payee receives this account's payments".into())))?;
         let description = format!("电费账单 {} {}", bill.period, account.number);
-        place_order(t, &bill.account_id, &payee, bill.total_x100, openid, &description, input.channel, Some(&bill_id)).await
+        let how = How { login: CustomerLogin::of(openid), channel: input.channel, return_url: input.return_url.as_deref() };
+        place_order(t, &bill.account_id, &payee, bill.total_x100, &description, how, Some(&bill_id)).await
     }
 }
 
-/// Creates an order with the payee's channel: WeChat JSAPI (what `wx.requestPayment` needs)
-/// or an Alipay QR code.
-#[allow(clippy::too_many_arguments)]
+/// How a customer pays: who signed in (which WeChat AppID the payer's openid belongs to, or
+/// none), the channel, and for Alipay on the mobile pages where the cashier returns to.
+struct How<'a> {
+    login: CustomerLogin<'a>,
+    channel: PayChannel,
+    return_url: Option<&'a str>,
+}
+
+/// The return address must be a page of the mobile pages at this platform's own address
+/// (the origin the channel notifies): Alipay sends the payer there, so it is no open redirect.
+fn return_url_ok(return_url: &str, notify_url: &str) -> bool {
+    let origin = |u: &str| -> Option<String> {
+        let (scheme, rest) = u.split_once("://")?;
+        let host = rest.split(['/', '?', '#']).next()?;
+        (matches!(scheme, "http" | "https") && !host.is_empty() && !host.contains('@')).then(|| format!("{scheme}://{host}"))
+    };
+    let path_ok = |u: &str| {
+        u.split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+            .is_some_and(|p| p.starts_with("/m/") && !p.contains(".."))
+    };
+    return_url.len() <= 512
+        && !return_url.contains(['\r', '\n', '\\'])
+        && origin(return_url).is_some()
+        && origin(return_url) == origin(notify_url)
+        && path_ok(return_url)
+}
+
+/// Creates an order with the payee's channel: WeChat JSAPI (what `wx.requestPayment` or
+/// `getBrandWCPayRequest` needs, for the AppID the payer signed in with), an Alipay QR code,
+/// or Alipay's mobile cashier (`payUrl`).
 async fn place_order(
     t: &store::TenantStore,
     account_id: &AccountId,
     payee: &store::PayeeRow,
     fen: i64,
-    openid: &str,
     description: &str,
-    channel: PayChannel,
+    how: How<'_>,
     bill: Option<&BillId>,
 ) -> Res<RechargeOrder> {
     let out_trade_no = format!("VL{}{:016X}", Utc::now().format("%y%m%d%H%M%S"), rand::random::<u64>());
@@ -803,26 +842,53 @@ async fn place_order(
         tracing::warn!(cause = %e, order = %out_trade_no, "payment order failed");
         err(ApiError::Conflict(format!("the payment channel did not take the order: {e}")))
     };
-    if channel == PayChannel::Alipay {
+    // The payer's WeChat identity, when there is one: (AppID it belongs to, openid).
+    let wechat_payer = match how.login {
+        CustomerLogin::MiniProgram(openid) => Some((None, openid)),
+        CustomerLogin::OfficialAccount(openid) => {
+            let (oa, _) = t
+                .wechat_official_account()
+                .await
+                .map_err(err)?
+                .ok_or_else(|| err(ApiError::Conflict("the official account is no longer set up".into())))?;
+            Some((Some(oa.app_id), openid))
+        }
+        CustomerLogin::Code => None,
+    };
+    if how.channel == PayChannel::Alipay {
         let app = alipay::App::of_payee(t, &payee.id)
             .await
             .map_err(|_| err(ApiError::Conflict("Alipay is not set up for this account".into())))?;
+        if let Some(ret) = how.return_url
+            && !return_url_ok(ret, &app.notify_url)
+        {
+            return Err(err(Invalid::new("returnUrl", "a page under /m/ of this platform's own address")));
+        }
+        let payer = wechat_payer.as_ref().map_or("", |(_, o)| *o);
         let order = t
-            .create_order(account_id, payee, fen, openid, &app.app_id, &out_trade_no, expires, "ALIPAY", &app.seller_id, bill)
+            .create_order(account_id, payee, fen, payer, &app.app_id, &out_trade_no, expires, "ALIPAY", &app.seller_id, bill)
             .await
             .map_err(err)?;
+        if let Some(ret) = how.return_url {
+            let url = alipay::wap_pay_url(&app, &order, description, ret).map_err(refused)?;
+            return Ok(RechargeOrder { pay_url: Some(url), ..order.into() });
+        }
         let qr = alipay::precreate(&app, &order, description).await.map_err(refused)?;
         return Ok(RechargeOrder { qr_code: Some(qr), ..order.into() });
     }
+    let Some((oa_app, openid)) = wechat_payer else {
+        return Err(err(ApiError::Conflict("WeChat Pay needs WeChat: open this page in WeChat, or pay with Alipay".into())));
+    };
     let (merchant, channel) =
         connectors::pay::merchant_for_payee(t, payee).await.map_err(|_| err(ApiError::Conflict("WeChat Pay is not configured".into())))?;
+    let app_id = oa_app.unwrap_or_else(|| merchant.app_id.clone());
     let order = t
-        .create_order(account_id, payee, fen, openid, &merchant.app_id, &out_trade_no, expires, channel, &payee.sub_mchid, bill)
+        .create_order(account_id, payee, fen, openid, &app_id, &out_trade_no, expires, channel, &payee.sub_mchid, bill)
         .await
         .map_err(err)?;
     let prepay = connectors::pay::jsapi(&merchant, &order, description).await.map_err(refused)?;
     t.set_prepay_id(&order.id, &prepay).await.map_err(err)?;
-    let pay = connectors::pay::request_payment(&merchant, &prepay).map_err(|e| err(ApiError::Internal(e.to_string())))?;
+    let pay = connectors::pay::request_payment(&merchant, &app_id, &prepay).map_err(|e| err(ApiError::Internal(e.to_string())))?;
     let mut out: RechargeOrder = order.into();
     out.payment = Some(RequestPayment {
         app_id: pay.app_id,

@@ -27,6 +27,10 @@ pub struct Property {
     /// The tariff assigned to the property (`assignTariff(propertyId)`); its meters without
     /// their own tariff are priced by it, else by the tenant's default.
     pub tariff_id: Option<ID>,
+    /// Whom customers call (物业联系人), shown in their app.
+    pub contact_name: String,
+    /// The contact's telephone.
+    pub contact_phone: String,
 }
 
 impl From<store::PropertyRow> for Property {
@@ -38,6 +42,8 @@ impl From<store::PropertyRow> for Property {
             created_at: r.created_at,
             retired_at: r.retired_at,
             tariff_id: r.tariff_id.map(|t| ID(t.to_string())),
+            contact_name: r.contact_name,
+            contact_phone: r.contact_phone,
         }
     }
 }
@@ -262,6 +268,11 @@ pub struct CreatePropertyInput {
     pub name: String,
     #[graphql(default)]
     pub address: String,
+    /// Whom customers call; shown in their app.
+    #[graphql(default)]
+    pub contact_name: String,
+    #[graphql(default)]
+    pub contact_phone: String,
 }
 
 #[derive(InputObject)]
@@ -270,6 +281,9 @@ pub struct UpdatePropertyInput {
     pub name: String,
     #[graphql(default)]
     pub address: String,
+    /// Left out: the contact stays as it is.
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -370,13 +384,24 @@ pub struct RegistryMutation;
 #[Object]
 impl RegistryMutation {
     async fn create_property(&self, ctx: &Context<'_>, input: CreatePropertyInput) -> Res<Property> {
-        let p = reg::NewProperty::parse(&input.name, &input.address).map_err(err)?;
+        let p = reg::NewProperty::parse(&input.name, &input.address)
+            .and_then(|p| p.with_contact(&input.contact_name, &input.contact_phone))
+            .map_err(err)?;
         Ok(tenant(ctx)?.create_property(&p).await.map_err(err)?.into())
     }
 
     async fn update_property(&self, ctx: &Context<'_>, input: UpdatePropertyInput) -> Res<Property> {
         let id = parse_id(&input.id, PropertyId::parse)?;
-        let p = reg::NewProperty::parse(&input.name, &input.address).map_err(err)?;
+        let t = tenant(ctx)?;
+        let now = t.property(&id).await.map_err(err)?.ok_or_else(|| err(ApiError::NotFound))?;
+        let p = reg::NewProperty::parse(&input.name, &input.address)
+            .and_then(|p| {
+                p.with_contact(
+                    input.contact_name.as_deref().unwrap_or(&now.contact_name),
+                    input.contact_phone.as_deref().unwrap_or(&now.contact_phone),
+                )
+            })
+            .map_err(err)?;
         Ok(tenant(ctx)?.update_property(&id, &p).await.map_err(err)?.into())
     }
 

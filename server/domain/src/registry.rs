@@ -65,11 +65,36 @@ fn name(field: &'static str, text: &str, max: usize) -> Result<String, Invalid> 
 pub struct NewProperty {
     pub name: String,
     pub address: String,
+    /// Whom customers call (物业联系人), shown in their app; may be empty.
+    pub contact_name: String,
+    /// Their telephone: digits with `+ - ( )` and spaces, at most 30 characters; may be empty.
+    pub contact_phone: String,
 }
 
 impl NewProperty {
     pub fn parse(name_text: &str, address: &str) -> Result<Self, Invalid> {
-        Ok(Self { name: name("name", name_text, 100)?, address: address.trim().chars().take(200).collect() })
+        Ok(Self {
+            name: name("name", name_text, 100)?,
+            address: address.trim().chars().take(200).collect(),
+            contact_name: String::new(),
+            contact_phone: String::new(),
+        })
+    }
+
+    /// The contact customers see.
+    pub fn with_contact(mut self, contact_name: &str, contact_phone: &str) -> Result<Self, Invalid> {
+        let contact_name = contact_name.trim();
+        if contact_name.chars().count() > 50 {
+            return Err(Invalid::new("contactName", "at most 50 characters"));
+        }
+        let phone = contact_phone.trim();
+        let allowed = |c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '(' | ')' | ' ');
+        if phone.chars().count() > 30 || !phone.chars().all(allowed) || (!phone.is_empty() && !phone.chars().any(|c| c.is_ascii_digit())) {
+            return Err(Invalid::new("contactPhone", "a telephone number: digits, + - ( ) and spaces, at most 30"));
+        }
+        self.contact_name = contact_name.to_string();
+        self.contact_phone = phone.to_string();
+        Ok(self)
     }
 }
 

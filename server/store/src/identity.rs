@@ -653,6 +653,34 @@ impl TenantStore {
         }))
     }
 
+    /// The tenant's WeChat official account (公众号) for the mobile pages' login inside
+    /// WeChat's browser: AppID, secret (stored encrypted), API base and the authorize page.
+    pub async fn set_wechat_official_account(&self, app: &WechatApp, authorize_url: &str) -> Result<()> {
+        let wrapped = self.store.kek()?.wrap(&format!("{}/WECHAT_OA", self.tenant.as_str()), app.secret.as_bytes())?;
+        let sql = "INSERT INTO wechat_official_accounts (tenant_id, app_id, wrapped_secret, api_base, authorize_url, updated_at)
+                   VALUES ($1, $2, $3, $4, $5, $6)
+                   ON CONFLICT (tenant_id) DO UPDATE SET app_id = excluded.app_id, wrapped_secret = excluded.wrapped_secret,
+                   api_base = excluded.api_base, authorize_url = excluded.authorize_url, updated_at = excluded.updated_at";
+        let args = self.args().s(&app.app_id).s(wrapped).s(&app.api_base).s(authorize_url).t(Utc::now());
+        self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
+        Ok(())
+    }
+
+    /// The official account with its secret opened, and its authorize page.
+    pub async fn wechat_official_account(&self) -> Result<Option<(WechatApp, String)>> {
+        let sql = "SELECT app_id, wrapped_secret, api_base, authorize_url FROM wechat_official_accounts WHERE tenant_id = $1";
+        let Some(r) = self.db().query_one_raw(stmt(self.backend(), sql, self.args())).await? else {
+            return Ok(None);
+        };
+        let secret = self.store.kek()?.unwrap(&format!("{}/WECHAT_OA", self.tenant.as_str()), &s(&r, "wrapped_secret")?)?;
+        let app = WechatApp {
+            app_id: s(&r, "app_id")?,
+            secret: String::from_utf8(secret).map_err(|_| StoreError::Database("wechat secret is not text".into()))?,
+            api_base: s(&r, "api_base")?,
+        };
+        Ok(Some((app, s(&r, "authorize_url")?)))
+    }
+
     /// The customer an openid is bound to.
     pub async fn customer_of_openid(&self, openid: &str) -> Result<Option<String>> {
         let sql = "SELECT l.customer_id FROM customer_logins l JOIN customers c ON c.tenant_id = l.tenant_id AND c.id = l.customer_id
@@ -707,11 +735,19 @@ impl TenantStore {
         Ok(code)
     }
 
-    /// Binds a WeChat login to the customer of the open account `account_number` whose
-    /// binding code is `code` (spaces, dashes and case ignored). Ten wrong codes for an account
-    /// lock binding by code for an hour (binding by phone still works; a new code clears it).
-    /// Every refusal but the lock looks the same: no such account, or not its code.
-    pub async fn bind_openid_by_code(&self, openid: &str, account_number: &str, code: &str, now: DateTime<Utc>) -> Result<String> {
+    /// Binds a login to the customer of the open account `account_number` whose binding code
+    /// is `code` (spaces, dashes and case ignored): `subject` names the login from the
+    /// customer's id (a WeChat openid, or the mobile pages' login by code). Ten wrong codes for
+    /// an account lock binding by code for an hour (binding by phone still works; a new code
+    /// clears it). Every refusal but the lock looks the same: no such account, or not its code.
+    /// Returns (customer, subject).
+    pub async fn bind_by_code(
+        &self,
+        subject: impl FnOnce(&str) -> String,
+        account_number: &str,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(String, String)> {
         let b = self.backend();
         // Write first (SQLite: a transaction that reads first cannot take the write lock later).
         let txn = self.db().begin().await?;
@@ -742,11 +778,12 @@ impl TenantStore {
         }
         let sql = "UPDATE accounts SET binding_failures = 0, binding_locked_until = NULL WHERE tenant_id = $1 AND id = $2";
         txn.execute_raw(stmt(b, sql, self.args().s(&account))).await?;
+        let openid = subject(&customer);
         let sql = "INSERT INTO customer_logins (tenant_id, openid, customer_id, bound_at) VALUES ($1, $2, $3, $4)
                    ON CONFLICT (tenant_id, openid) DO UPDATE SET customer_id = excluded.customer_id, bound_at = excluded.bound_at";
-        txn.execute_raw(stmt(b, sql, self.args().s(openid).s(&customer).t(now))).await?;
+        txn.execute_raw(stmt(b, sql, self.args().s(&openid).s(&customer).t(now))).await?;
         txn.commit().await?;
-        Ok(customer)
+        Ok((customer, openid))
     }
 
     pub async fn unbind_openid(&self, openid: &str) -> Result<()> {

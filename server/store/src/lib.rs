@@ -12,6 +12,7 @@ mod bulk;
 mod commands;
 mod console;
 pub mod counters;
+mod customer;
 mod desk;
 mod devices;
 mod freezes;

@@ -212,6 +212,24 @@ impl TenantStore {
         self.payees().await?.into_iter().find(|p| p.id == id).ok_or(StoreError::NotFound)
     }
 
+    /// Which ways to pay the tenant takes at all: (WeChat Pay, Alipay). WeChat Pay: a
+    /// partner payee under the platform's service provider, or a direct payee with its own
+    /// merchant keys; Alipay: a payee with an Alipay app.
+    pub async fn payment_channels(&self) -> Result<(bool, bool)> {
+        let sql = "SELECT p.mode, c.channel FROM payees p LEFT JOIN payee_credentials c ON c.tenant_id = p.tenant_id AND c.payee_id = p.id
+                   WHERE p.tenant_id = $1 AND p.retired_at IS NULL";
+        let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args())).await?;
+        let provider = self.payment_provider().await?.is_some();
+        let (mut wechat, mut alipay) = (false, false);
+        for r in &rows {
+            let mode: String = r.try_get("", "mode")?;
+            let channel: Option<String> = r.try_get("", "channel")?;
+            wechat |= (mode == "PARTNER" && provider) || channel.as_deref() == Some("WECHAT");
+            alipay |= channel.as_deref() == Some("ALIPAY");
+        }
+        Ok((wechat, alipay))
+    }
+
     pub async fn payees(&self) -> Result<Vec<PayeeRow>> {
         let sql = format!("SELECT {PAYEE_COLS} FROM payees WHERE tenant_id = $1 AND retired_at IS NULL ORDER BY name, id");
         self.db().query_all_raw(stmt(self.backend(), &sql, self.args())).await?.iter().map(payee_row).collect()

@@ -129,6 +129,23 @@ impl TenantStore {
             let left = current.amount_x100 - refunded;
             return Err(domain::Invalid::new("amount", format!("at most {} fen of this order is left to refund", left)).into());
         }
+        // A bill order's money paid the bill, not the balance: it is refunded whole, and the
+        // bill opens again (PAID -> ISSUED, its settlement given back) in the same transaction.
+        let bill = match current.bill_id.as_deref() {
+            None => None,
+            Some(bill) => {
+                if amount_x100 != current.amount_x100 {
+                    return Err(domain::Invalid::new("amount", "a bill's payment is refunded whole").into());
+                }
+                let sql = "UPDATE bills SET state = 'ISSUED', paid_at = NULL WHERE tenant_id = $1 AND id = $2 AND state = 'PAID'";
+                if txn.execute_raw(stmt(b, sql, self.args().s(bill))).await?.rows_affected() != 1 {
+                    return Err(StoreError::Conflict("the bill is no longer paid by this order".into()));
+                }
+                let sql = format!("SELECT {} FROM bills WHERE tenant_id = $1 AND id = $2", super::billing::BILL_COLS);
+                let row = txn.query_one_raw(stmt(b, &sql, self.args().s(bill))).await?.ok_or(StoreError::NotFound)?;
+                Some(super::billing::bill_row(&row)?)
+            }
+        };
         let id = uuid::Uuid::new_v4().to_string();
         let out_refund_no = format!("VR{}{:016X}", Utc::now().format("%y%m%d%H%M%S"), rand::random::<u64>());
         let sql = "INSERT INTO payment_refunds (tenant_id, id, order_id, out_refund_no, amount_x100, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
@@ -140,7 +157,17 @@ impl TenantStore {
         .await?;
         let mut posting = super::Posting::new(domain::ledger::EntryKind::Refund, -amount_x100, &format!("refund {out_refund_no}"));
         posting.external_ref = Some(out_refund_no.clone());
-        let posted = self.post(&txn, &account, vec![posting], true, super::Guard::NotNegative).await?;
+        let posted = match &bill {
+            None => self.post(&txn, &account, vec![posting], true, super::Guard::NotNegative).await?,
+            Some(bill) => {
+                // Two postings: a failed refund reverses the refund's alone (a reversal takes
+                // the whole receipt), and the bill is then settled again on its own.
+                let what = format!("bill {} v{} reopened by refund {out_refund_no}", bill.period, bill.version);
+                let reopened = super::Posting::new(domain::ledger::EntryKind::BillSettlement, amount_x100, &what);
+                self.post(&txn, &account, vec![reopened], false, super::Guard::None).await?;
+                self.post(&txn, &account, vec![posting], true, super::Guard::None).await?
+            }
+        };
         let entry = posted.entries.first().map(|e| e.id.to_string());
         txn.execute_raw(stmt(
             self.backend(),
@@ -178,10 +205,34 @@ impl TenantStore {
                 Err(e) => return Err(e),
             }
         }
+        if reversal.is_some() {
+            self.settle_bill_again(refund).await?;
+        }
         let sql = "UPDATE payment_refunds SET state = $3, refund_id = COALESCE($4, refund_id), last_error = $5, finished_at = $6,
                    reversal_entry_id = COALESCE($7, reversal_entry_id) WHERE tenant_id = $1 AND id = $2 AND state = 'PROCESSING'";
         let args = self.args().s(&refund.id).s(state).os(refund_id).s(error).t(Utc::now()).os(reversal);
         self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
         self.refund_row_by_id(&refund.id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// A bill order's refund failed and its money came back: the bill it had paid is settled
+    /// with it again (ISSUED -> PAID and the settlement posted), so the balance does not keep
+    /// money the bill was paid with. A bill paid otherwise meanwhile leaves the money on the
+    /// balance, where the ledger shows it.
+    async fn settle_bill_again(&self, refund: &RefundRow) -> Result<()> {
+        let Some(order) = self.order_by_id(&refund.order_id).await? else { return Ok(()) };
+        let (Some(bill), Some(account)) = (order.bill_id.as_deref(), AccountId::parse(&order.account_id)) else { return Ok(()) };
+        let b = self.backend();
+        let txn = self.db().begin().await?;
+        let sql = "UPDATE bills SET state = 'PAID', paid_at = $3 WHERE tenant_id = $1 AND id = $2 AND state = 'ISSUED' AND total_x100 = $4";
+        if txn.execute_raw(stmt(b, sql, self.args().s(bill).t(Utc::now()).i(refund.amount_x100))).await?.rows_affected() != 1 {
+            return Ok(());
+        }
+        let what = format!("bill settled again: refund {} failed", refund.out_refund_no);
+        let settled = super::Posting::new(domain::ledger::EntryKind::BillSettlement, -refund.amount_x100, &what);
+        let posted = self.post(&txn, &account, vec![settled], true, super::Guard::None).await?;
+        txn.commit().await?;
+        self.store.announce(&posted);
+        Ok(())
     }
 }

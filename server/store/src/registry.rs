@@ -19,6 +19,8 @@ pub struct PropertyRow {
     pub retired_at: Option<DateTime<Utc>>,
     /// The tariff assigned to the property, if any (its meters without their own use it).
     pub tariff_id: Option<TariffId>,
+    pub contact_name: String,
+    pub contact_phone: String,
 }
 
 #[derive(Debug, Clone)]
@@ -227,14 +229,17 @@ impl TenantStore {
 
     pub async fn create_property(&self, p: &NewProperty) -> Result<PropertyRow> {
         let id = PropertyId::from_uuid(uuid::Uuid::new_v4());
-        let sql = "INSERT INTO properties (tenant_id, id, name, address, created_at) VALUES ($1, $2, $3, $4, $5)";
-        self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(&p.name).s(&p.address).t(Utc::now()))).await?;
+        let sql = "INSERT INTO properties (tenant_id, id, name, address, created_at, contact_name, contact_phone) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let args = self.args().s(id.as_str()).s(&p.name).s(&p.address).t(Utc::now()).s(&p.contact_name).s(&p.contact_phone);
+        self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
         self.property(&id).await?.ok_or(StoreError::NotFound)
     }
 
     pub async fn update_property(&self, id: &PropertyId, p: &NewProperty) -> Result<PropertyRow> {
-        let sql = "UPDATE properties SET name = $3, address = $4 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
-        let res = self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(&p.name).s(&p.address))).await?;
+        let sql = "UPDATE properties SET name = $3, address = $4, contact_name = $5, contact_phone = $6
+                   WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
+        let args = self.args().s(id.as_str()).s(&p.name).s(&p.address).s(&p.contact_name).s(&p.contact_phone);
+        let res = self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -242,7 +247,7 @@ impl TenantStore {
     }
 
     pub async fn property(&self, id: &PropertyId) -> Result<Option<PropertyRow>> {
-        let sql = "SELECT id, name, address, created_at, retired_at, tariff_id FROM properties WHERE tenant_id = $1 AND id = $2";
+        let sql = "SELECT id, name, address, created_at, retired_at, tariff_id, contact_name, contact_phone FROM properties WHERE tenant_id = $1 AND id = $2";
         let row = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?;
         row.map(|r| property_row(&r)).transpose()
     }
@@ -251,7 +256,7 @@ impl TenantStore {
         let mut args = self.args();
         let scope = self.scope_clause("id", &mut args);
         let sql = format!(
-            "SELECT id, name, address, created_at, retired_at, tariff_id FROM properties WHERE tenant_id = $1{scope} ORDER BY name, id"
+            "SELECT id, name, address, created_at, retired_at, tariff_id, contact_name, contact_phone FROM properties WHERE tenant_id = $1{scope} ORDER BY name, id"
         );
         let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         rows.iter().map(property_row).collect()
@@ -663,6 +668,8 @@ pub(crate) fn property_row(r: &QueryResult) -> Result<PropertyRow> {
         created_at: r.try_get("", "created_at")?,
         retired_at: r.try_get("", "retired_at")?,
         tariff_id: opt_id(r, "tariff_id", TariffId::parse)?,
+        contact_name: r.try_get("", "contact_name")?,
+        contact_phone: r.try_get("", "contact_phone")?,
     })
 }
 

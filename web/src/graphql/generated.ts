@@ -177,6 +177,9 @@ export type CreatePayeeInput = {
 
 export type CreatePropertyInput = {
   address?: string;
+  /** Whom customers call; shown in their app. */
+  contactName?: string;
+  contactPhone?: string;
   name: string;
 };
 
@@ -695,6 +698,9 @@ export type UpdateOperatorInput = {
 
 export type UpdatePropertyInput = {
   address?: string;
+  /** Left out: the contact stays as it is. */
+  contactName?: string | null | undefined;
+  contactPhone?: string | null | undefined;
   id: string | number;
   name: string;
 };
@@ -1602,7 +1608,7 @@ export type RetireAllocationGroupMutationVariables = Exact<{
 
 export type RetireAllocationGroupMutation = { retireAllocationGroup: { id: string, name: string, meterId: string | null, fixedAmount: string | null, method: AllocationMethod, retiredAt: string | null, members: Array<{ accountId: string, weight: string }>, runs: Array<{ groupId: string, period: string, energy: string | null, amount: string, createdAt: string, shares: Array<{ accountId: string, weight: string, amount: string, disposition: ShareDisposition, entryId: string | null }> }> } };
 
-export type SitePropertyFragment = { id: string, name: string, address: string, createdAt: string, retiredAt: string | null };
+export type SitePropertyFragment = { id: string, name: string, address: string, contactName: string, contactPhone: string, createdAt: string, retiredAt: string | null };
 
 export type SiteAreaFragment = { id: string, propertyId: string, name: string, floorArea: string | null, retiredAt: string | null };
 
@@ -1615,7 +1621,7 @@ export type CredentialsFragment = { brokerUrl: string | null, username: string, 
 export type SitePropertiesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SitePropertiesQuery = { properties: Array<{ id: string, name: string, address: string, createdAt: string, retiredAt: string | null }> };
+export type SitePropertiesQuery = { properties: Array<{ id: string, name: string, address: string, contactName: string, contactPhone: string, createdAt: string, retiredAt: string | null }> };
 
 export type SiteAreasQueryVariables = Exact<{
   propertyId: string | number;
@@ -1647,21 +1653,21 @@ export type CreatePropertyMutationVariables = Exact<{
 }>;
 
 
-export type CreatePropertyMutation = { createProperty: { id: string, name: string, address: string, createdAt: string, retiredAt: string | null } };
+export type CreatePropertyMutation = { createProperty: { id: string, name: string, address: string, contactName: string, contactPhone: string, createdAt: string, retiredAt: string | null } };
 
 export type UpdatePropertyMutationVariables = Exact<{
   input: UpdatePropertyInput;
 }>;
 
 
-export type UpdatePropertyMutation = { updateProperty: { id: string, name: string, address: string, createdAt: string, retiredAt: string | null } };
+export type UpdatePropertyMutation = { updateProperty: { id: string, name: string, address: string, contactName: string, contactPhone: string, createdAt: string, retiredAt: string | null } };
 
 export type RetirePropertyMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type RetirePropertyMutation = { retireProperty: { id: string, name: string, address: string, createdAt: string, retiredAt: string | null } };
+export type RetirePropertyMutation = { retireProperty: { id: string, name: string, address: string, contactName: string, contactPhone: string, createdAt: string, retiredAt: string | null } };
 
 export type CreateAreaMutationVariables = Exact<{
   input: CreateAreaInput;
@@ -2198,6 +2204,8 @@ export const SitePropertyFragmentDoc = new TypedDocumentString(`
   id
   name
   address
+  contactName
+  contactPhone
   createdAt
   retiredAt
 }
@@ -4793,6 +4801,8 @@ export const SitePropertiesDocument = new TypedDocumentString(`
   id
   name
   address
+  contactName
+  contactPhone
   createdAt
   retiredAt
 }`) as unknown as TypedDocumentString<SitePropertiesQuery, SitePropertiesQueryVariables>;
@@ -4865,6 +4875,8 @@ export const CreatePropertyDocument = new TypedDocumentString(`
   id
   name
   address
+  contactName
+  contactPhone
   createdAt
   retiredAt
 }`) as unknown as TypedDocumentString<CreatePropertyMutation, CreatePropertyMutationVariables>;
@@ -4878,6 +4890,8 @@ export const UpdatePropertyDocument = new TypedDocumentString(`
   id
   name
   address
+  contactName
+  contactPhone
   createdAt
   retiredAt
 }`) as unknown as TypedDocumentString<UpdatePropertyMutation, UpdatePropertyMutationVariables>;
@@ -4891,6 +4905,8 @@ export const RetirePropertyDocument = new TypedDocumentString(`
   id
   name
   address
+  contactName
+  contactPhone
   createdAt
   retiredAt
 }`) as unknown as TypedDocumentString<RetirePropertyMutation, RetirePropertyMutationVariables>;

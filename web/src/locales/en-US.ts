@@ -125,7 +125,7 @@ export default {
     retired: 'Retired', retiredTag: 'Retired', areas: 'Areas', gateways: 'Gateways', meters: 'Meters', newArea: 'New area', editArea: 'Edit area', floorArea: 'Floor area (m²)',
     areaHint: 'Floor area weights shared-area allocation', newGateway: 'Register gateway', editGateway: 'Edit gateway', gatewayHint: 'Expand a row to see the meters behind the gateway', gatewayMeters: 'Meters behind this gateway', rotate: 'Rotate password',
     revoke: 'Revoke', revoked: 'Device login revoked', register: 'Register', newMeter: 'Register meter', model: 'Model', phases: 'Phases', phaseN: '{n}-phase', ptRatio: 'PT ratio', ctRatio: 'CT ratio',
-    linkType: 'Link', billingMode: 'Billing mode', pickGateway: 'Pick a gateway', noArea: 'No area', addressHint: '12-digit meter address', wholeNumber: 'Enter a whole number',
+    linkType: 'Link', billingMode: 'Billing mode', pickGateway: 'Pick a gateway', noArea: 'No area', contact: 'Contact for customers', contactName: 'Contact (shown to customers)', contactPhone: 'Contact phone', contactHint: 'e.g. 0571-8800 1234', addressHint: '12-digit meter address', wholeNumber: 'Enter a whole number',
     meterRegistered: 'Meter registered', broker: 'MQTT broker', brokerNote: '(this platform\'s host; port as deployed)', copy: 'Copy',
     gatewayCredentials: 'Login of gateway {serial}', meterCredentials: 'Login of meter {address}', newCredentials: 'New login of {name}',
     retirePropertyConfirm: 'Retire property "{name}"? The server refuses while it still has active meters.', retireAreaConfirm: 'Retire area "{name}"?',

@@ -1,6 +1,7 @@
 //! Alipay, the second channel (payments.md §5): RSA2 request signing, verification of
 //! Alipay's signed answers and notifications, and the trade calls a recharge needs —
-//! `alipay.trade.precreate` (a QR code the payer scans or opens in Alipay), query, close,
+//! `alipay.trade.precreate` (a QR code the payer scans or opens in Alipay),
+//! `alipay.trade.wap.pay` (the mobile cashier a phone browser is sent to), query, close,
 //! refund and refund query. Credentials belong to the payee (its own Alipay app).
 
 use std::collections::HashMap;
@@ -153,6 +154,36 @@ pub async fn precreate(app: &App, order: &OrderRow, subject: &str) -> Result<Str
         return Err(PayError::Protocol("the answer names another order".into()));
     }
     node["qr_code"].as_str().map(str::to_string).ok_or_else(|| PayError::Protocol("no qr_code".into()))
+}
+
+/// `alipay.trade.wap.pay`: a page request, not a call — the signed gateway address the
+/// payer's mobile browser is sent to (Alipay's cashier), which comes back to `return_url`
+/// once paid. The payment is credited by the notification (or a query) as for every order;
+/// the return only brings the payer back.
+pub fn wap_pay_url(app: &App, order: &OrderRow, subject: &str, return_url: &str) -> Result<String, PayError> {
+    let timestamp = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M:%S").to_string();
+    let timeout = order.expires_at.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M:%S").to_string();
+    let biz = json!({"out_trade_no": order.out_trade_no, "total_amount": yuan(order.amount_x100),
+        "subject": subject.chars().take(256).collect::<String>(), "product_code": "QUICK_WAP_WAY",
+        "time_expire": timeout, "quit_url": return_url});
+    let mut params: Vec<(String, String)> = vec![
+        ("app_id".into(), app.app_id.clone()),
+        ("method".into(), "alipay.trade.wap.pay".into()),
+        ("format".into(), "JSON".into()),
+        ("charset".into(), "utf-8".into()),
+        ("sign_type".into(), "RSA2".into()),
+        ("timestamp".into(), timestamp),
+        ("version".into(), "1.0".into()),
+        ("notify_url".into(), app.notify_url.clone()),
+        ("return_url".into(), return_url.into()),
+        ("biz_content".into(), biz.to_string()),
+    ];
+    let content = sign_content(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), false);
+    let sign = app.signer.sign(content.as_bytes()).map_err(PayError::Untrusted)?;
+    params.push(("sign".into(), sign));
+    let query = serde_urlencoded::to_string(&params).map_err(|e| PayError::Protocol(e.to_string()))?;
+    let sep = if app.gateway.contains('?') { '&' } else { '?' };
+    Ok(format!("{}{sep}{query}", app.gateway))
 }
 
 /// A trade as `alipay.trade.query` tells it.

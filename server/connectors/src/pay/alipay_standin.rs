@@ -98,7 +98,10 @@ impl AlipayStandIn {
                 .app_data(data.clone())
                 .app_data(me_for_app.clone())
                 .route("/gateway.do", web::post().to(gateway))
+                // `alipay.trade.wap.pay` is a page the payer's browser opens.
+                .route("/gateway.do", web::get().to(gateway))
                 .route("/standin/alipay/pay", web::post().to(play_payer))
+                .route("/standin/alipay/wap-pay", web::post().to(wap_pay))
                 .route("/standin/alipay/bill", web::get().to(bill_file))
         })
         .workers(1)
@@ -306,6 +309,56 @@ async fn gateway(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpRespo
     };
     let no = biz["out_trade_no"].as_str().unwrap_or("").to_string();
     match method.as_str() {
+        "alipay.trade.wap.pay" => {
+            let fen = biz["total_amount"].as_str().and_then(|a| yuan_to_fen(a).ok()).unwrap_or(0);
+            let (notify_url, return_url) = (get("notify_url"), get("return_url"));
+            let subject = biz["subject"].as_str().unwrap_or("").to_string();
+            let page = |status: u16, text: &str| {
+                HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())
+                    .content_type("text/html; charset=utf-8")
+                    .body(format!("<!doctype html><meta charset=utf-8><p id=error>{}</p>", html_escape(text)))
+            };
+            if no.is_empty() || no.len() > 64 || !(1..=10_000_000_000).contains(&fen) || subject.is_empty() {
+                return page(400, "ACQ.INVALID_PARAMETER 参数无效");
+            }
+            if biz["product_code"].as_str() != Some("QUICK_WAP_WAY") {
+                return page(400, "ACQ.INVALID_PARAMETER product_code");
+            }
+            if !notify_url.starts_with("http") || !(return_url.starts_with("http://") || return_url.starts_with("https://")) {
+                return page(400, "ACQ.INVALID_PARAMETER notify_url or return_url");
+            }
+            match s.trades.get(&no) {
+                Some(t) if t.total != fen || t.app_id != app_id => return page(400, "ACQ.TRADE_HAS_SUCCESS 交易已存在"),
+                Some(t) if t.status != "PRECREATED" => return page(409, "ACQ.TRADE_HAS_SUCCESS 交易已支付"),
+                _ => {}
+            }
+            s.trades.insert(
+                no.clone(),
+                StandInTrade {
+                    out_trade_no: no.clone(),
+                    app_id: app_id.clone(),
+                    total: fen,
+                    notify_url,
+                    status: "PRECREATED".into(),
+                    trade_no: None,
+                    paid_at: None,
+                    refunds: Vec::new(),
+                },
+            );
+            let body = format!(
+                "<!doctype html><html lang=zh><meta charset=utf-8><meta name=viewport content=\"width=device-width,initial-scale=1\">\
+                 <title>支付宝收银台</title><style>body{{font-family:sans-serif;margin:2em 1em}}.amount{{font-size:2em;margin:.5em 0}}\
+                 button{{font-size:1.2em;padding:.7em;width:100%;background:#1677ff;color:#fff;border:0;border-radius:6px}}</style>\
+                 <h3>支付宝 (stand-in)</h3><p id=subject>{subject}</p><p class=amount id=amount>¥{amount}</p>\
+                 <form method=post action=\"/standin/alipay/wap-pay\"><input type=hidden name=out_trade_no value=\"{no}\">\
+                 <input type=hidden name=return_url value=\"{ret}\"><button id=pay type=submit>确认付款 Pay</button></form></html>",
+                subject = html_escape(&subject),
+                amount = yuan(fen),
+                no = html_escape(&no),
+                ret = html_escape(&return_url)
+            );
+            HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body)
+        }
         "alipay.trade.precreate" => {
             let fen = biz["total_amount"].as_str().and_then(|a| yuan_to_fen(a).ok()).unwrap_or(0);
             let notify_url = get("notify_url");
@@ -559,6 +612,55 @@ fn bill_zip(s: &State, app_id: &str, seller_id: &str, date: chrono::NaiveDate) -
 #[derive(serde::Deserialize)]
 struct PayQuery {
     out_trade_no: String,
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[derive(serde::Deserialize)]
+struct WapPayForm {
+    out_trade_no: String,
+    return_url: String,
+}
+
+/// The cashier's pay button: the payer pays, the notification follows, and the browser goes
+/// back to `return_url` with the signed synchronous return Alipay appends.
+async fn wap_pay(me: web::Data<std::sync::OnceLock<AlipayStandIn>>, form: web::Form<WapPayForm>) -> HttpResponse {
+    let Some(standin) = me.get() else { return HttpResponse::ServiceUnavailable().finish() };
+    if !(form.return_url.starts_with("http://") || form.return_url.starts_with("https://")) || !standin.pay(&form.out_trade_no) {
+        return HttpResponse::NotFound()
+            .content_type("text/html; charset=utf-8")
+            .body("<!doctype html><meta charset=utf-8><p id=error>ACQ.TRADE_NOT_EXIST 交易不存在或已支付</p>");
+    }
+    let s = lock(&standin.state);
+    let Some(t) = s.trades.get(&form.out_trade_no) else { return HttpResponse::NotFound().finish() };
+    let seller = s.apps.get(&t.app_id).map(|a| a.seller_id.clone()).unwrap_or_default();
+    let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M:%S").to_string();
+    let mut p: Vec<(String, String)> = [
+        ("charset", "utf-8".to_string()),
+        ("out_trade_no", t.out_trade_no.clone()),
+        ("method", "alipay.trade.wap.pay.return".into()),
+        ("total_amount", yuan(t.total)),
+        ("trade_no", t.trade_no.clone().unwrap_or_default()),
+        ("auth_app_id", t.app_id.clone()),
+        ("version", "1.0".into()),
+        ("app_id", t.app_id.clone()),
+        ("sign_type", "RSA2".into()),
+        ("seller_id", seller),
+        ("timestamp", now),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    p.sort();
+    let content = sign_content(p.iter().map(|(k, v)| (k.as_str(), v.as_str())), true);
+    if let Ok(sign) = s.alipay.sign(content.as_bytes()) {
+        p.push(("sign".into(), sign));
+    }
+    let query = serde_urlencoded::to_string(&p).unwrap_or_default();
+    let sep = if form.return_url.contains('?') { '&' } else { '?' };
+    HttpResponse::Found().insert_header(("Location", format!("{}{sep}{query}", form.return_url))).finish()
 }
 
 /// `POST /standin/alipay/pay?out_trade_no=…` (the stand-in's own helper): the payer scans

@@ -200,7 +200,10 @@ pub async fn jsapi(m: &Merchant, order: &OrderRow, description: &str) -> Result<
     let description: String = description.chars().take(127).collect();
     let amount = json!({"total": order.amount_x100, "currency": "CNY"});
     let (path, body) = match m.mode {
-        Mode::Partner => (
+        // The payer's openid belongs to the order's AppID: the provider's own (the
+        // mini-program) as `sp_openid`, else the sub-merchant's official account as
+        // `sub_appid` and `sub_openid`.
+        Mode::Partner if order.app_id == m.app_id || order.app_id.is_empty() => (
             "/v3/pay/partner/transactions/jsapi",
             json!({
                 "sp_appid": m.app_id, "sp_mchid": m.mchid, "sub_mchid": order.sub_mchid, "description": description,
@@ -208,11 +211,20 @@ pub async fn jsapi(m: &Merchant, order: &OrderRow, description: &str) -> Result<
                 "payer": {"sp_openid": order.openid},
             }),
         ),
+        Mode::Partner => (
+            "/v3/pay/partner/transactions/jsapi",
+            json!({
+                "sp_appid": m.app_id, "sp_mchid": m.mchid, "sub_appid": order.app_id, "sub_mchid": order.sub_mchid,
+                "description": description, "out_trade_no": order.out_trade_no, "time_expire": expire,
+                "notify_url": m.notify_url, "amount": amount, "payer": {"sub_openid": order.openid},
+            }),
+        ),
         Mode::Direct => (
             "/v3/pay/transactions/jsapi",
             json!({
-                "appid": m.app_id, "mchid": m.mchid, "description": description, "out_trade_no": order.out_trade_no,
-                "time_expire": expire, "notify_url": m.notify_url, "amount": amount, "payer": {"openid": order.openid},
+                "appid": if order.app_id.is_empty() { &m.app_id } else { &order.app_id }, "mchid": m.mchid,
+                "description": description, "out_trade_no": order.out_trade_no, "time_expire": expire,
+                "notify_url": m.notify_url, "amount": amount, "payer": {"openid": order.openid},
             }),
         ),
     };
@@ -234,12 +246,14 @@ pub struct RequestPayment {
     pub pay_sign: String,
 }
 
-pub fn request_payment(m: &Merchant, prepay_id: &str) -> Result<RequestPayment, PayError> {
+/// `app_id` is the AppID the payer's openid belongs to (the order's): the mini-program's for
+/// `wx.requestPayment`, the official account's for `getBrandWCPayRequest` in WeChat's browser.
+pub fn request_payment(m: &Merchant, app_id: &str, prepay_id: &str) -> Result<RequestPayment, PayError> {
     let ts = chrono::Utc::now().timestamp();
     let nonce = nonce_str();
-    let pay_sign = m.signer.pay_sign(&m.app_id, ts, &nonce, prepay_id).map_err(PayError::Untrusted)?;
+    let pay_sign = m.signer.pay_sign(app_id, ts, &nonce, prepay_id).map_err(PayError::Untrusted)?;
     Ok(RequestPayment {
-        app_id: m.app_id.clone(),
+        app_id: app_id.to_string(),
         time_stamp: ts.to_string(),
         nonce_str: nonce,
         package: format!("prepay_id={prepay_id}"),
@@ -256,6 +270,9 @@ pub struct Transaction {
     pub sp_appid: Option<String>,
     #[serde(default)]
     pub sp_mchid: Option<String>,
+    /// Partner mode, a payer under a sub-merchant's own AppID (an official account).
+    #[serde(default)]
+    pub sub_appid: Option<String>,
     #[serde(default)]
     pub sub_mchid: Option<String>,
     #[serde(default)]
@@ -387,7 +404,19 @@ pub fn check_transaction(m: &Merchant, order: &OrderRow, t: &Transaction) -> Res
             if t.sub_mchid.as_deref() != Some(&order.sub_mchid) {
                 return wrong("sub_mchid");
             }
-            (t.sp_mchid.as_deref(), t.sp_appid.as_deref())
+            // The order's AppID is the provider's (`sp_appid`), or the sub-merchant's own
+            // official account the payer signed in with (`sub_appid`, beside the provider's).
+            if order.app_id != m.app_id {
+                if t.sub_appid.as_deref() != Some(order.app_id.as_str()) {
+                    return wrong("sub_appid");
+                }
+                if t.sp_appid.as_deref() != Some(m.app_id.as_str()) {
+                    return wrong("appid");
+                }
+                (t.sp_mchid.as_deref(), t.sub_appid.as_deref())
+            } else {
+                (t.sp_mchid.as_deref(), t.sp_appid.as_deref())
+            }
         }
         Mode::Direct => {
             if m.mchid != order.sub_mchid {

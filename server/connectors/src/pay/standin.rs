@@ -44,6 +44,8 @@ pub struct StandInOrder {
     pub out_trade_no: String,
     pub sub_mchid: String,
     pub sp_appid: String,
+    /// A sub-merchant's own AppID the payer's openid belongs to (an official account).
+    pub sub_appid: Option<String>,
     pub openid: String,
     pub total: i64,
     pub notify_url: String,
@@ -81,6 +83,8 @@ struct State {
     /// Platform certificates served at `/v3/certificates`, per merchant: (serial, PEM).
     certificates: HashMap<String, Vec<(String, String)>>,
     orders: HashMap<String, StandInOrder>,
+    /// Sub-merchants' own AppIDs (official accounts) bound to the provider: `sub_appid`.
+    sub_appids: std::collections::HashSet<String>,
     /// Notification deliveries: (out_trade_no, HTTP status our server answered).
     deliveries: Vec<(String, u16)>,
 }
@@ -141,6 +145,7 @@ impl WechatPayStandIn {
             direct: HashMap::new(),
             certificates: HashMap::new(),
             orders: HashMap::new(),
+            sub_appids: std::collections::HashSet::new(),
             deliveries: Vec::new(),
         }));
         let data = web::Data::new(state.clone());
@@ -262,7 +267,13 @@ impl WechatPayStandIn {
             transaction["sp_appid"] = json!(o.sp_appid);
             transaction["sp_mchid"] = json!(s.config.sp_mchid);
             transaction["sub_mchid"] = json!(o.sub_mchid);
-            transaction["payer"] = json!({"sp_openid": o.openid});
+            match &o.sub_appid {
+                Some(sub) => {
+                    transaction["sub_appid"] = json!(sub);
+                    transaction["payer"] = json!({"sub_openid": o.openid});
+                }
+                None => transaction["payer"] = json!({"sp_openid": o.openid}),
+            }
         }
         alter(&mut transaction);
         let nonce: String = format!("{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff);
@@ -353,6 +364,12 @@ impl WechatPayStandIn {
 
     pub fn refunds(&self) -> Vec<StandInRefund> {
         lock(&self.state).refunds.clone()
+    }
+
+    /// Binds a sub-merchant's own AppID (an official account) to the provider, so orders may
+    /// name it as `sub_appid` with the payer's `sub_openid`.
+    pub fn bind_sub_appid(&self, app_id: &str) {
+        lock(&self.state).sub_appids.insert(app_id.into());
     }
 
     /// From now on refunds end ABNORMAL instead of SUCCESS.
@@ -447,13 +464,20 @@ async fn jsapi(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpRespons
     if !s.config.sub_mchids.contains(&text("sub_mchid")) {
         return error(&s, 400, "PARAM_ERROR", "sub_mchid is not a sub-merchant of this service provider");
     }
-    let openid = b["payer"]["sp_openid"].as_str().unwrap_or("").to_string();
+    // The payer under the provider's AppID, or under a sub-merchant's own AppID bound to it.
+    let sub_appid = b["sub_appid"].as_str().map(str::to_string);
+    let openid = match &sub_appid {
+        None => b["payer"]["sp_openid"].as_str().unwrap_or("").to_string(),
+        Some(a) if s.sub_appids.contains(a) => b["payer"]["sub_openid"].as_str().unwrap_or("").to_string(),
+        Some(_) => return error(&s, 400, "PARAM_ERROR", "sub_appid is not bound to sub_mchid"),
+    };
     let order = StandInOrder {
         mchid: caller.clone(),
         direct: false,
         out_trade_no: text("out_trade_no"),
         sub_mchid: text("sub_mchid"),
         sp_appid: text("sp_appid"),
+        sub_appid,
         openid,
         total: b["amount"]["total"].as_i64().unwrap_or(0),
         notify_url: text("notify_url"),
@@ -485,6 +509,7 @@ async fn jsapi_direct(state: Shared, req: HttpRequest, body: web::Bytes) -> Http
         out_trade_no: text("out_trade_no"),
         sub_mchid: caller.clone(),
         sp_appid: appid,
+        sub_appid: None,
         openid: b["payer"]["openid"].as_str().unwrap_or("").to_string(),
         total: b["amount"]["total"].as_i64().unwrap_or(0),
         notify_url: text("notify_url"),
@@ -532,8 +557,9 @@ async fn query(state: Shared, req: HttpRequest, path: web::Path<String>) -> Http
             &s,
             &caller,
             actix_web::http::StatusCode::OK,
-            json!({"sp_mchid": s.config.sp_mchid, "sub_mchid": o.sub_mchid, "sp_appid": o.sp_appid, "out_trade_no": o.out_trade_no,
-                   "transaction_id": o.transaction_id, "trade_state": o.state, "success_time": o.success_time, "amount": {"total": o.total, "currency": "CNY"}}),
+            json!({"sp_mchid": s.config.sp_mchid, "sub_mchid": o.sub_mchid, "sp_appid": o.sp_appid, "sub_appid": o.sub_appid,
+                   "out_trade_no": o.out_trade_no, "transaction_id": o.transaction_id, "trade_state": o.state,
+                   "success_time": o.success_time, "amount": {"total": o.total, "currency": "CNY"}}),
         ),
     }
 }

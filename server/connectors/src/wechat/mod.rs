@@ -1,6 +1,8 @@
 //! The WeChat mini-program server APIs the platform calls (../shared/reference/payments.md §3):
 //! `jscode2session` (login), `stable_token` (access token), `getuserphonenumber` (phone
-//! verification). `standin` is a local WeChat that the demo and the tests use.
+//! verification), and the official account's web authorization (`/sns/oauth2/access_token`:
+//! the mobile pages' login inside WeChat's browser). `standin` is a local WeChat that the demo
+//! and the tests use.
 
 pub mod standin;
 
@@ -70,8 +72,25 @@ pub async fn code2session(api_base: &str, app_id: &str, secret: &str, code: &str
     let url = format!("{}/sns/jscode2session", api_base.trim_end_matches('/'));
     let query = [("appid", app_id), ("secret", secret), ("js_code", code), ("grant_type", "authorization_code")];
     let a = answer(http().get(url).query(&query).send().await).await?;
-    let openid = a.openid.filter(|o| !o.is_empty()).ok_or_else(|| WechatError::Protocol("no openid".into()))?;
+    let openid = a.openid.filter(|o| is_openid(o)).ok_or_else(|| WechatError::Protocol("no openid".into()))?;
     Ok(CodeSession { openid, unionid: a.unionid })
+}
+
+/// An openid as WeChat makes them (28 characters of `[A-Za-z0-9_-]`; any length up to 64 is
+/// taken). Checked before an openid becomes a login subject, which keeps the subjects of the
+/// other customer logins (`oa:…`, `code:…`) out of reach of whatever WeChat answers.
+pub fn is_openid(s: &str) -> bool {
+    (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// `GET /sns/oauth2/access_token`: the `code` WeChat's web authorization
+/// (`/connect/oauth2/authorize`, scope `snsapi_base`) gave an official-account page -> the
+/// user's openid under the official account. The web access token is not kept.
+pub async fn oauth_openid(api_base: &str, app_id: &str, secret: &str, code: &str) -> Result<String, WechatError> {
+    let url = format!("{}/sns/oauth2/access_token", api_base.trim_end_matches('/'));
+    let query = [("appid", app_id), ("secret", secret), ("code", code), ("grant_type", "authorization_code")];
+    let a = answer(http().get(url).query(&query).send().await).await?;
+    a.openid.filter(|o| is_openid(o)).ok_or_else(|| WechatError::Protocol("no openid".into()))
 }
 
 /// `POST /cgi-bin/stable_token`: the app's access token.

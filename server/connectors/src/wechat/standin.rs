@@ -2,7 +2,9 @@
 //! single-use login and phone codes that expire after five minutes, issues access tokens
 //! through `stable_token`, and answers with WeChat's own shapes and error codes (`40029`
 //! invalid code, `40125` invalid secret, `40001` invalid access token, `40013` invalid AppID),
-//! and delivers subscription messages only against accepted one-time subscriptions (`43101`
+//! web authorization of official accounts (`/connect/oauth2/authorize`: a page where the
+//! user allows, then the redirect with a code; `/sns/oauth2/access_token`), and delivers
+//! subscription messages only against accepted one-time subscriptions (`43101`
 //! otherwise) with values that keep WeChat's rules (`47003` otherwise).
 
 use std::collections::HashMap;
@@ -21,6 +23,8 @@ struct State {
     apps: HashMap<String, String>,
     /// Login code -> (AppID, openid, issued).
     login_codes: HashMap<String, (String, String, Instant)>,
+    /// Web authorization code (official accounts) -> (AppID, openid, issued).
+    oauth_codes: HashMap<String, (String, String, Instant)>,
     /// Phone code -> (AppID, phone, issued).
     phone_codes: HashMap<String, (String, String, Instant)>,
     /// Access token -> AppID.
@@ -70,6 +74,9 @@ impl WechatStandIn {
                 .route("/cgi-bin/stable_token", web::post().to(stable_token))
                 .route("/wxa/business/getuserphonenumber", web::post().to(phone_number))
                 .route("/cgi-bin/message/subscribe/send", web::post().to(subscribe_send))
+                .route("/connect/oauth2/authorize", web::get().to(authorize_page))
+                .route("/standin/oauth2/allow", web::get().to(authorize_allow))
+                .route("/sns/oauth2/access_token", web::get().to(oauth_access_token))
                 .route("/standin/login-code", web::get().to(mint_login_code))
                 .route("/standin/phone-code", web::get().to(mint_phone_code))
         })
@@ -92,6 +99,21 @@ impl WechatStandIn {
         let mut s = self.lock();
         s.openids.insert(openid.into());
         s.login_codes.insert(c.clone(), (app_id.into(), openid.into(), Instant::now()));
+        c
+    }
+
+    /// Another app WeChat knows (an official account beside the mini-program).
+    pub fn add_app(&self, app_id: &str, secret: &str) {
+        self.lock().apps.insert(app_id.into(), secret.into());
+    }
+
+    /// What the redirect of `/connect/oauth2/authorize` would carry for the user `openid`
+    /// of the official account `app_id`.
+    pub fn oauth_code(&self, app_id: &str, openid: &str) -> String {
+        let c = code();
+        let mut s = self.lock();
+        s.openids.insert(openid.into());
+        s.oauth_codes.insert(c.clone(), (app_id.into(), openid.into(), Instant::now()));
         c
     }
 
@@ -148,6 +170,116 @@ async fn jscode2session(state: Shared, q: web::Query<CodeQuery>) -> HttpResponse
             let session_key = code();
             HttpResponse::Ok().json(json!({"openid": openid, "session_key": session_key}))
         }
+        _ => refuse(40029, "invalid code"),
+    }
+}
+
+#[derive(Deserialize)]
+struct AuthorizeQuery {
+    appid: String,
+    redirect_uri: String,
+    response_type: String,
+    scope: String,
+    #[serde(default)]
+    state: String,
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The redirect target must be an absolute http(s) URL (WeChat also checks its domain
+/// against the account's settings; the stand-in takes any).
+fn redirect_ok(uri: &str) -> bool {
+    (uri.starts_with("https://") || uri.starts_with("http://")) && !uri.contains(['\r', '\n'])
+}
+
+/// `GET /connect/oauth2/authorize`: what WeChat shows inside its browser. For `snsapi_base`
+/// WeChat redirects silently; the stand-in shows the user it plays (an openid to edit) and an
+/// "allow" button, so a test or a person chooses who signs in.
+async fn authorize_page(state: Shared, q: web::Query<AuthorizeQuery>) -> HttpResponse {
+    let known = state.lock().unwrap_or_else(|p| p.into_inner()).apps.contains_key(&q.appid);
+    if !known {
+        return HttpResponse::BadRequest()
+            .content_type("text/html; charset=utf-8")
+            .body("<p>10003 redirect_uri 域名与后台配置不一致 / invalid appid</p>");
+    }
+    if q.response_type != "code" || !matches!(q.scope.as_str(), "snsapi_base" | "snsapi_userinfo") || !redirect_ok(&q.redirect_uri) {
+        return HttpResponse::BadRequest()
+            .content_type("text/html; charset=utf-8")
+            .body("<p>10003 invalid request (response_type, scope or redirect_uri)</p>");
+    }
+    let body = format!(
+        "<!doctype html><html lang=zh><meta charset=utf-8><meta name=viewport content=\"width=device-width,initial-scale=1\">\
+         <title>微信授权</title><style>body{{font-family:sans-serif;margin:2em 1em}}input,button{{font-size:1.1em;padding:.6em;width:100%;box-sizing:border-box;margin:.4em 0}}button{{background:#07c160;color:#fff;border:0;border-radius:6px}}</style>\
+         <h3>微信登录 (stand-in)</h3><p>公众号 {app} 请求获取你的身份 / asks who you are</p>\
+         <form action=\"/standin/oauth2/allow\" method=get>\
+         <input type=hidden name=appid value=\"{app}\"><input type=hidden name=redirect_uri value=\"{uri}\"><input type=hidden name=state value=\"{st}\">\
+         <label>openid <input name=openid id=openid value=\"o-oa-demo\"></label><button id=allow type=submit>允许 Allow</button></form></html>",
+        app = html_escape(&q.appid),
+        uri = html_escape(&q.redirect_uri),
+        st = html_escape(&q.state)
+    );
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body)
+}
+
+#[derive(Deserialize)]
+struct AllowQuery {
+    appid: String,
+    redirect_uri: String,
+    #[serde(default)]
+    state: String,
+    openid: String,
+}
+
+/// The user allowed: back to `redirect_uri` with `code` and `state`, as WeChat redirects.
+async fn authorize_allow(state: Shared, q: web::Query<AllowQuery>) -> HttpResponse {
+    if !redirect_ok(&q.redirect_uri) || q.openid.is_empty() || q.openid.len() > 64 {
+        return HttpResponse::BadRequest().finish();
+    }
+    let c = code();
+    {
+        let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+        if !s.apps.contains_key(&q.appid) {
+            return HttpResponse::BadRequest().finish();
+        }
+        s.openids.insert(q.openid.clone());
+        s.oauth_codes.insert(c.clone(), (q.appid.clone(), q.openid.clone(), Instant::now()));
+    }
+    // The fragment stays after the query, as WeChat does it.
+    let (base, fragment) = match q.redirect_uri.split_once('#') {
+        Some((b, f)) => (b.to_string(), format!("#{f}")),
+        None => (q.redirect_uri.clone(), String::new()),
+    };
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let query = serde_urlencoded::to_string([("code", c.as_str()), ("state", q.state.as_str())]).unwrap_or_default();
+    HttpResponse::Found().insert_header(("Location", format!("{base}{sep}{query}{fragment}"))).finish()
+}
+
+#[derive(Deserialize)]
+struct OauthTokenQuery {
+    appid: String,
+    secret: String,
+    code: String,
+    grant_type: String,
+}
+
+/// `GET /sns/oauth2/access_token`: code -> web access token and openid (the code works once
+/// and for five minutes).
+async fn oauth_access_token(state: Shared, q: web::Query<OauthTokenQuery>) -> HttpResponse {
+    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    if q.grant_type != "authorization_code" {
+        return refuse(40002, "invalid grant_type");
+    }
+    match s.apps.get(&q.appid) {
+        None => return refuse(40013, "invalid appid"),
+        Some(secret) if *secret != q.secret => return refuse(40125, "invalid appsecret"),
+        Some(_) => {}
+    }
+    match s.oauth_codes.remove(&q.code) {
+        Some((app, openid, at)) if app == q.appid && at.elapsed() < CODE_LIFETIME => HttpResponse::Ok().json(json!({
+            "access_token": code(), "expires_in": 7200, "refresh_token": code(), "openid": openid, "scope": "snsapi_base"
+        })),
         _ => refuse(40029, "invalid code"),
     }
 }
