@@ -54,6 +54,7 @@ afterEach(async (t) => {
   await lastPage.screenshot({ path: join(process.env.VOLTLEDGER_E2E_FAILSHOTS ?? '/tmp', `h5-last-${t.name.slice(0, 3).replace(/\W/g, '')}.png`) }).catch(() => undefined)
 })
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 /** Fen from a decimal string (the API's money), exactly. */
 const fen = (s) => {
   const m = /^(-?)(\d+)(?:\.(\d{1,2}))?/.exec(String(s))
@@ -339,8 +340,6 @@ test('(a) in WeChat: OAuth, bind, a tripped account recharged by WeChat Pay (one
   await p.click('[data-test=account-switcher]')
   await p.locator('.van-action-sheet__item', { hasText: tripped.number }).click()
   await waitText(p, '[data-test=account-number]', `户号 ${tripped.number}`, 'the tripped account again')
-  await p.waitForTimeout(300)
-  await shot(p, 'home')
 
   // Recharge: the fee before paying is the server's; a cancelled payment is said and pays nothing.
   await p.click('[data-test=go-recharge]')
@@ -422,6 +421,7 @@ test('(a) in WeChat: OAuth, bind, a tripped account recharged by WeChat Pay (one
   await p.goto(`${BASE}/m/`)
   await p.waitForSelector('[data-test=balance]')
   await until(async () => (await text(p, '[data-test=meter-power]')) === '供电中', { timeout: 20_000, every: 500, what: 'power on at home' })
+  await shot(p, 'home')
   const home = (await asCustomer(p, `{ myAccounts { id balance } }`)).myAccounts.find((a) => a.id === tripped.id)
   const shown = await text(p, '[data-test=balance]')
   // The meter runs again: the balance may move between the two reads by one settlement.

@@ -231,3 +231,14 @@ export async function myReceipt(number: number): Promise<Receipt | null> {
   const q = `query Receipt($n: Int!) { myReceipt(number: $n) { number total html entries { kind amount note } } }`
   return (await gql<{ myReceipt: Receipt | null }>(q, { n: number })).myReceipt
 }
+
+export interface SubscriptionTemplate {
+  alarmKind: string
+  templateId: string
+}
+
+/** The subscription-message templates the property set up (for `wx.requestSubscribeMessage`). */
+export async function mySubscriptionTemplates(): Promise<SubscriptionTemplate[]> {
+  const q = `query Templates { mySubscriptionTemplates { alarmKind templateId } }`
+  return (await gql<{ mySubscriptionTemplates: SubscriptionTemplate[] }>(q)).mySubscriptionTemplates
+}
