@@ -1,7 +1,10 @@
 // The platform's HTTPS API: `POST /auth/wechat` (wx.login code -> tokens), `POST /auth/refresh`
 // (a refresh token works once and brings the next one), and `POST /graphql` with the bearer
-// token. Every failure becomes an `ApiError` saying whose it was: the network, WeChat, the
-// session, or the server refusing with its own message.
+// token. The mobile pages (web/mobile) sign in through the same module: `POST /auth/wechat-oa`
+// (an official-account OAuth code, in WeChat's browser) or `POST /auth/binding-code` (account
+// number + binding code, elsewhere), after `GET /auth/customer-config`. Every failure becomes
+// an `ApiError` saying whose it was: the network, WeChat, the session, or the server refusing
+// with its own message.
 
 import { getConfig } from '../config'
 import { platform, WxError } from './platform'
@@ -57,11 +60,11 @@ export function signOut(): void {
   platform().removeItem(TOKENS)
 }
 
-async function post(path: string, body: unknown, token?: string) {
-  const header: Record<string, string> = { 'Content-Type': 'application/json' }
+async function post(path: string, body: unknown, token?: string, method: 'GET' | 'POST' = 'POST') {
+  const header: Record<string, string> = method === 'POST' ? { 'Content-Type': 'application/json' } : {}
   if (token) header.Authorization = `Bearer ${token}`
   try {
-    return await platform().request(`${getConfig().apiBase}${path}`, 'POST', body, header)
+    return await platform().request(`${getConfig().apiBase}${path}`, method, body, header)
   } catch (e) {
     // wx.request fails only when no answer came back (offline, DNS, TLS, timeout).
     const msg = e instanceof WxError ? e.errMsg : String(e)
@@ -86,6 +89,60 @@ export async function loginWithWechat(): Promise<void> {
   const r = await post('/auth/wechat', { tenant: getConfig().tenant, code })
   if (r.statusCode !== 200) throw refusal(r.statusCode, r.data)
   saveTokens(r.data)
+}
+
+/** What the mobile pages need to know before signing in (`GET /auth/customer-config`). */
+export interface CustomerConfig {
+  /** The company's name. */
+  tenant: string
+  /** Null when the company has no official account (no OAuth login, no WeChat Pay in WeChat's browser). */
+  officialAccount: { appId: string; authorizeUrl: string } | null
+  wechatPay: boolean
+  alipay: boolean
+}
+
+export async function customerConfig(): Promise<CustomerConfig> {
+  const r = await post(`/auth/customer-config?tenant=${encodeURIComponent(getConfig().tenant)}`, undefined, undefined, 'GET')
+  if (r.statusCode !== 200) throw refusal(r.statusCode, r.data)
+  const d = (r.data || {}) as Partial<CustomerConfig>
+  return { tenant: d.tenant || '', officialAccount: d.officialAccount || null, wechatPay: !!d.wechatPay, alipay: !!d.alipay }
+}
+
+/** Mobile pages in WeChat's browser: the official account's OAuth `code` -> tokens. */
+export async function loginWithOfficialAccount(code: string): Promise<void> {
+  const r = await post('/auth/wechat-oa', { tenant: getConfig().tenant, code })
+  if (r.statusCode !== 200) throw refusal(r.statusCode, r.data)
+  saveTokens(r.data)
+}
+
+/** Mobile pages elsewhere: the account number and the binding code the property printed -> tokens. */
+export async function loginWithBindingCode(accountNumber: string, bindingCode: string): Promise<void> {
+  const r = await post('/auth/binding-code', { tenant: getConfig().tenant, accountNumber, bindingCode })
+  if (r.statusCode !== 200) throw refusal(r.statusCode, r.data)
+  saveTokens(r.data)
+}
+
+/** Ends the session on the server (best effort) and forgets the tokens. */
+export async function logout(): Promise<void> {
+  const t = loadTokens()
+  signOut()
+  if (t) await endSession(t.accessToken)
+}
+
+/** The current access token (to end that session after another sign-in replaced it). */
+export function currentAccessToken(): string {
+  const t = loadTokens()
+  return t ? t.accessToken : ''
+}
+
+/** Ends a session on the server by its access token (best effort: offline, it expires on its own). */
+export async function endSession(accessToken: string): Promise<void> {
+  if (!accessToken) return
+  try {
+    await post('/auth/logout', {}, accessToken)
+  } catch {
+    // No connection: the refresh token expires on its own.
+  }
 }
 
 let refreshing: Promise<Tokens> | null = null

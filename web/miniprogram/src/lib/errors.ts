@@ -25,7 +25,9 @@ export function describe(e: unknown): Shown {
         return { title: t.err_session, detail: '', relogin: true }
       case 'server':
         if (e.code === 'VALIDATION' && e.field === 'accountNumber') return { title: t.err_bind_mismatch, detail: e.message, relogin: false }
-        if (e.code === 'VALIDATION' && e.field === 'bindingCode') return { title: /too many/i.test(e.message) ? t.err_bind_code_locked : t.err_bind_code, detail: e.message, relogin: false }
+        if ((e.code === 'VALIDATION' && e.field === 'bindingCode') || e.code === 'BINDING_REFUSED')
+          return { title: /too many|locked/i.test(e.message) ? t.err_bind_code_locked : t.err_bind_code, detail: e.message, relogin: false }
+        if (e.code === 'TOO_MANY_ATTEMPTS' || e.code === '429') return { title: t.err_too_many, detail: e.message, relogin: false }
         if (e.code === 'FORBIDDEN') return { title: t.err_forbidden, detail: e.message, relogin: false }
         return { title: t.err_server, detail: e.message, relogin: false }
     }

@@ -2,8 +2,9 @@
 // `wxPlatform(wx)` at launch, and the tests install the same adapter over a `wx` whose calls
 // reach the real server and the WeChat stand-ins. Nothing else touches `wx`.
 
-/** What `wx.requestPayment` needs (the server's `RequestPayment`). */
+/** What `wx.requestPayment` needs (the server's `RequestPayment`); WeChat's browser's JSAPI also takes `appId`. */
 export interface PaymentParams {
+  appId?: string
   timeStamp: string
   nonceStr: string
   package: string
@@ -85,7 +86,7 @@ export function wxPlatform(w: WxLike): Platform {
       ).then((r) => ({ statusCode: r.statusCode, data: r.data })),
     requestPayment: (p) =>
       call<WechatMiniprogram.GeneralCallbackResult>('requestPayment', (cb) =>
-        w.requestPayment({ ...p, signType: p.signType as 'RSA', ...cb }),
+        w.requestPayment({ timeStamp: p.timeStamp, nonceStr: p.nonceStr, package: p.package, signType: p.signType as 'RSA', paySign: p.paySign, ...cb }),
       ).then(() => undefined),
     requestSubscribeMessage: (tmplIds) =>
       call<WechatMiniprogram.RequestSubscribeMessageSuccessCallbackResult>('requestSubscribeMessage', (cb) =>
