@@ -33,6 +33,8 @@ pub enum Lane {
     Core,
     /// Work that talks to the payment channels.
     Payments,
+    /// Deliveries to park platforms (a slow receiver holds up nothing else).
+    Forwarding,
 }
 
 impl Lane {
@@ -40,6 +42,7 @@ impl Lane {
         match self {
             Lane::Core => "core",
             Lane::Payments => "payments",
+            Lane::Forwarding => "forwarding",
         }
     }
 }
@@ -141,13 +144,20 @@ pub fn table(store: &Store, sms: reqwest::Client) -> Vec<Job> {
                 async move { crate::pay::certificates::refresh_all(&s, now().timestamp()).await.map(drop).map_err(|e| e.to_string()) }
             }
         }),
+        job("forwarding", Lane::Forwarding, 2, 0, {
+            let s = s.clone();
+            move || {
+                let s = s.clone();
+                async move { crate::forward::run_pass(&s, now()).await.map(drop) }
+            }
+        }),
         // After 10:30 the day's bills exist; looked at every five minutes.
         job("daily reconciliation", Lane::Payments, 300, 10, move || {
             let s = s.clone();
             async move { crate::pay::reconcile_yesterday(&s, now()).await.map(drop).map_err(|e| e.to_string()) }
         }),
     ];
-    jobs.sort_by_key(|j| j.lane == Lane::Payments);
+    jobs.sort_by_key(|j| j.lane != Lane::Core);
     jobs
 }
 
@@ -178,7 +188,7 @@ async fn run_lane(jobs: Vec<Job>, running: Arc<Mutex<&'static str>>) {
 /// Starts one supervised task per lane: a lane that ends (a panic in a job) is logged with
 /// the job it was running and started again.
 pub fn spawn(jobs: Vec<Job>) -> Vec<tokio::task::JoinHandle<()>> {
-    [Lane::Core, Lane::Payments]
+    [Lane::Core, Lane::Payments, Lane::Forwarding]
         .into_iter()
         .map(|lane| {
             let mine: Vec<Job> = jobs.iter().filter(|j| j.lane == lane).cloned().collect();

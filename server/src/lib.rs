@@ -13,6 +13,6 @@ pub mod fleet;
 pub use store::ids;
 pub mod jobs;
 /// The outside services and their stand-ins, in `server/connectors`.
-pub use connectors::{notify, pay, wechat};
+pub use connectors::{forward, notify, pay, wechat};
 /// The store, its own crate (`server/store`): the only one naming sea-orm.
 pub use store;

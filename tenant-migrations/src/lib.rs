@@ -18,6 +18,7 @@ mod m0008_desk;
 mod m0009_console;
 mod m0010_billing_completion;
 mod m0011_customer_pages;
+mod m0012_forwarding;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_console::Migration),
             Box::new(m0010_billing_completion::Migration),
             Box::new(m0011_customer_pages::Migration),
+            Box::new(m0012_forwarding::Migration),
         ]
     }
 }

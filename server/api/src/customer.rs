@@ -177,7 +177,8 @@ impl CustomerQuery {
         for tariff in tenant(ctx)?.customer_tariffs(&customer).await.map_err(err)? {
             let mut previous: Option<&store::TariffVersionRow> = None;
             for v in &tariff.versions {
-                if v.effective_from >= since {
+                // A change: a version after another (a tariff's first version changes nothing).
+                if v.effective_from >= since && previous.is_some() {
                     out.push(PriceChange {
                         tariff_name: tariff.name.clone(),
                         effective_from: v.effective_from,
@@ -190,6 +191,20 @@ impl CustomerQuery {
         }
         out.sort_by_key(|c| c.effective_from);
         Ok(out)
+    }
+
+    /// Customers: how they signed in — MINI_PROGRAM, OFFICIAL_ACCOUNT (the mobile pages in
+    /// WeChat) or BINDING_CODE (the mobile pages elsewhere: no WeChat Pay, no subscriptions).
+    async fn my_login(&self, ctx: &Context<'_>) -> Res<String> {
+        let Principal::Customer { openid, .. } = principal(ctx)? else {
+            return Err(err(ApiError::Forbidden("customers only".into())));
+        };
+        Ok(match super::auth::CustomerLogin::of(openid) {
+            super::auth::CustomerLogin::MiniProgram(_) => "MINI_PROGRAM",
+            super::auth::CustomerLogin::OfficialAccount(_) => "OFFICIAL_ACCOUNT",
+            super::auth::CustomerLogin::Code => "BINDING_CODE",
+        }
+        .to_string())
     }
 
     /// Customers: the properties their accounts' meters are in, with whom to call.

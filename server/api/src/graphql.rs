@@ -28,6 +28,7 @@ pub struct QueryRoot(
     super::pay::PayQuery,
     super::desk::DeskQuery,
     super::reports::ReportQuery,
+    super::forwarding::ForwardingQuery,
 );
 
 /// The mutation root: registry and money.
@@ -46,6 +47,7 @@ pub struct MutationRoot(
     super::customer::CustomerMutation,
     super::platform::PlatformMutation,
     super::pay::PayMutation,
+    super::forwarding::ForwardingMutation,
 );
 
 pub fn schema() -> VoltSchema {

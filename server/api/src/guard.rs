@@ -94,11 +94,17 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             | "myPriceChanges"
             | "myProperties"
             | "mySubscriptionTemplates"
-            | "myReceipt",
+            | "myReceipt"
+            | "myLogin",
         ) => Customer,
         ("Query", "payees") => Needs(Payees),
         ("Query", "paymentSummary" | "reconciliations" | "paymentDifferences" | "salesReport") => Needs(Reports),
         ("Query", "meterReadingReport" | "lowBalanceReport") => Read,
+        ("Query", "forwardTargets") => Needs(Forwarding),
+        (
+            "Mutation",
+            "createForwardTarget" | "pauseForwardTarget" | "resumeForwardTarget" | "retireForwardTarget" | "replayForwardTarget",
+        ) => Needs(Forwarding),
         ("Query", "rechargeOrders") => AccountOwner,
         ("Query", "parkBills") => Park(ParkScope::BillsRead),
         ("Query", "parkDailyEnergy") => Park(ParkScope::EnergyRead),

@@ -454,6 +454,8 @@ async fn customer_config(state: web::Data<HttpState>, q: web::Query<ConfigQuery>
     };
     HttpResponse::Ok().insert_header(("Cache-Control", "no-cache")).json(json!({
         "tenant": tenant.name,
+        // Customers' days and months (usage) start at the company's local midnight.
+        "timeZone": tenant.time_zone,
         "officialAccount": oa,
         "wechatPay": wechat_pay,
         "alipay": alipay,

@@ -661,8 +661,26 @@ impl TenantStore {
             "ISSUED" => ("DRAFT", "issued_at"),
             _ => return Err(StoreError::Conflict("unknown bill state".into())),
         };
+        let now = Utc::now();
+        let txn = self.db().begin().await?;
         let sql = format!("UPDATE bills SET state = $3, {col} = $4 WHERE tenant_id = $1 AND id = $2 AND state = $5");
-        let done = self.db().execute_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()).s(to).t(Utc::now()).s(from))).await?;
+        let done = txn.execute_raw(stmt(self.backend(), &sql, self.args().s(id.as_str()).s(to).t(now).s(from))).await?;
+        if done.rows_affected() == 1 && super::forwarding::any_target(&txn, &[self.tenant.to_string()]).await? {
+            // An issued bill reaches the park platforms that take bills (same transaction).
+            let sql = "SELECT account_id FROM bills WHERE tenant_id = $1 AND id = $2";
+            let r = txn.query_one_raw(stmt(self.backend(), sql, self.args().s(id.as_str()))).await?.ok_or(StoreError::NotFound)?;
+            let account: String = r.try_get("", "account_id")?;
+            let event = super::forwarding::Event {
+                tenant: self.tenant.to_string(),
+                kind: "BILL",
+                reference: id.to_string(),
+                properties: super::forwarding::account_properties(&txn, self.tenant.as_str(), &account).await?,
+                subject: account,
+                at: now,
+            };
+            super::forwarding::enqueue(&txn, &[event], now).await?;
+        }
+        txn.commit().await?;
         let bill = self.bill(id).await?.ok_or(StoreError::NotFound)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!("the bill is {}; only a {from} bill can become {to}", bill.state)));

@@ -51,7 +51,8 @@ impl TenantStore {
             }
         }
         let kinds = [domain::ledger::EntryKind::EnergyCharge.as_str(), domain::ledger::EntryKind::Adjustment.as_str()];
-        let sql = "SELECT COALESCE(SUM(amount_x100), 0) AS total FROM ledger_entries WHERE tenant_id = $1 AND account_id = $2
+        let sql =
+            "SELECT CAST(COALESCE(SUM(amount_x100), 0) AS BIGINT) AS total FROM ledger_entries WHERE tenant_id = $1 AND account_id = $2
                    AND kind IN ($3, $4) AND created_at >= $5 AND created_at < $6";
         for (i, pair) in bounds.windows(2).enumerate() {
             let args = self.args().s(account.as_str()).s(kinds[0]).s(kinds[1]).t(pair[0]).t(pair[1]);

@@ -170,6 +170,7 @@ impl Store {
             })
             .collect();
         let (settled, commands, alarms) = self.settle_arrivals(&txn, arrivals).await?;
+        forward_readings(&txn, &rows).await?;
         txn.commit().await?;
         self.commands.submit(&commands);
         self.publish_alarms(&alarms);
@@ -190,6 +191,39 @@ impl Store {
         );
         Ok(report)
     }
+}
+
+/// The readings of a batch for the park platforms that take readings, in the batch's
+/// transaction (a reading stored twice is one delivery). Nothing to do — one cheap query —
+/// when no tenant of the batch forwards.
+async fn forward_readings(txn: &sea_orm::DatabaseTransaction, rows: &[Row]) -> Result<(), super::StoreError> {
+    let mut tenants: Vec<String> = rows.iter().map(|r| r.route.tenant.to_string()).collect();
+    tenants.sort();
+    tenants.dedup();
+    if !super::forwarding::any_target(txn, &tenants).await? {
+        return Ok(());
+    }
+    let mut events = Vec::with_capacity(rows.len());
+    for tenant in &tenants {
+        let mine: Vec<&Row> = rows.iter().filter(|r| r.route.tenant.as_str() == tenant).collect();
+        let mut meters: Vec<String> = mine.iter().map(|r| r.route.meter.to_string()).collect();
+        meters.sort();
+        meters.dedup();
+        let properties = super::forwarding::meter_properties(txn, tenant, &meters).await?;
+        for r in mine {
+            let meter = r.route.meter.to_string();
+            events.push(super::forwarding::Event {
+                tenant: tenant.clone(),
+                kind: "READING",
+                reference: super::forwarding::reading_ref(&meter, r.read_at),
+                properties: properties.get(&meter).cloned().into_iter().collect(),
+                subject: meter,
+                at: r.read_at,
+            });
+        }
+    }
+    super::forwarding::enqueue(txn, &events, Utc::now()).await?;
+    Ok(())
 }
 
 impl super::TenantStore {

@@ -392,6 +392,24 @@ impl TenantStore {
             });
         }
         insert_entries(txn, self.tenant.as_str(), &entries).await?;
+        // Money received reaches the park platforms that take it (same transaction).
+        let recharges: Vec<&EntryRow> =
+            entries.iter().filter(|e| super::RECHARGE_KINDS.iter().any(|(k, _)| *k == e.kind.as_str())).collect();
+        if !recharges.is_empty() && super::forwarding::any_target(txn, &[self.tenant.to_string()]).await? {
+            let properties = super::forwarding::account_properties(txn, self.tenant.as_str(), account.as_str()).await?;
+            let events: Vec<super::forwarding::Event> = recharges
+                .iter()
+                .map(|e| super::forwarding::Event {
+                    tenant: self.tenant.to_string(),
+                    kind: "RECHARGE",
+                    reference: e.id.to_string(),
+                    subject: account.to_string(),
+                    at: e.created_at,
+                    properties: properties.clone(),
+                })
+                .collect();
+            super::forwarding::enqueue(txn, &events, Utc::now()).await?;
+        }
         let commands = match decision {
             Some(d) => {
                 let reason = format!("balance {} after {}", yuan(ctx.balance), entries.first().map_or("a change", |e| e.kind.as_str()));
