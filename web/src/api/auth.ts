@@ -49,6 +49,42 @@ if (typeof window !== 'undefined') {
   })
 }
 
+/** Where the login form remembers the company code (公司代码) it last signed in with. */
+export const TENANT_KEY = 'voltledger.tenant'
+
+/**
+ * The company code of the signed-in tenant as the login form stored it, or '' when this
+ * browser never signed in through the form (the API's `Tenant` has no slug to ask).
+ */
+export function rememberedTenant(): string {
+  try {
+    return (localStorage.getItem(TENANT_KEY) ?? '').trim()
+  } catch {
+    return ''
+  }
+}
+
+/** What the customers' mobile pages read before anyone signs in (`GET /auth/customer-config`). */
+export interface CustomerConfig {
+  tenant: string
+  officialAccount: { appId: string; authorizeUrl: string } | null
+  wechatPay: boolean
+  alipay: boolean
+}
+
+/** The mobile pages' configuration for a company code; an `AuthError` (NOT_FOUND, FORBIDDEN…) if refused. */
+export async function customerConfig(tenant: string, signal?: AbortSignal): Promise<CustomerConfig> {
+  let res: Response
+  try {
+    res = await fetch(`/auth/customer-config?tenant=${encodeURIComponent(tenant)}`, { signal })
+  } catch (e) {
+    if (e instanceof Error && e.name === 'AbortError') throw e
+    throw new AuthError('NETWORK', 'network error')
+  }
+  if (!res.ok) throw await readError(res)
+  return (await res.json()) as CustomerConfig
+}
+
 async function readError(res: Response): Promise<AuthError> {
   let body: { error?: string; message?: string; retryAfter?: number } = {}
   try {

@@ -590,6 +590,26 @@ export type SetOperatorActiveInput = {
   id: string | number;
 };
 
+export type SetWechatAppInput = {
+  /** WeChat API base; default `https://api.weixin.qq.com`. */
+  apiBase?: string | null | undefined;
+  /** Mini-program AppID. */
+  appId: string;
+  /** AppSecret; stored encrypted, never shown again. */
+  appSecret: string;
+};
+
+export type SetWechatOfficialAccountInput = {
+  /** WeChat API base; default `https://api.weixin.qq.com`. */
+  apiBase?: string | null | undefined;
+  /** Official account AppID (公众号 AppID). */
+  appId: string;
+  /** AppSecret; stored encrypted, never shown again. */
+  appSecret: string;
+  /** Web authorization page; default `https://open.weixin.qq.com/connect/oauth2/authorize`. */
+  authorizeUrl?: string | null | undefined;
+};
+
 /** Where a member's share went (分摊去向). */
 export type ShareDisposition =
   /** A post-paid member's: it is a line of that account's bill. */
@@ -1480,12 +1500,31 @@ export type ReceiptQueryVariables = Exact<{
 
 export type ReceiptQuery = { receipt: { number: number, total: string, html: string, account: { id: string, number: string, balance: string }, entries: Array<{ id: string, kind: EntryKind, amount: string, createdAt: string }> } | null };
 
+export type CustomerAppDataQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type CustomerAppDataQuery = { wechatApp: { appId: string, apiBase: string } | null, wechatOfficialAccount: { appId: string, apiBase: string, authorizeUrl: string } | null, wechatTemplates: Array<{ alarmKind: string, templateId: string, page: string, fields: Array<{ key: string, source: TemplateSource }> }>, tenant: { id: string, name: string } };
+
+export type SetWechatAppMutationVariables = Exact<{
+  input: SetWechatAppInput;
+}>;
+
+
+export type SetWechatAppMutation = { setWechatApp: boolean };
+
+export type SetWechatOfficialAccountMutationVariables = Exact<{
+  input: SetWechatOfficialAccountInput;
+}>;
+
+
+export type SetWechatOfficialAccountMutation = { setWechatOfficialAccount: { appId: string, apiBase: string, authorizeUrl: string } };
+
 export type MoneySettingsFieldsFragment = { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string, defaultThresholds: { creditLimit: string, alarm1: string, alarm2: string } };
 
 export type SettingsDataQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SettingsDataQuery = { notificationSettings: { provider: string, endpoint: string, accessKeyId: string, secretSet: boolean, signName: string, sdkAppId: string, region: string, contacts: Array<string>, quietStart: string | null, quietEnd: string | null, dailyLimit: number } | null, notificationTemplates: Array<{ alarmKind: string, templateCode: string }>, wechatTemplates: Array<{ alarmKind: string, templateId: string, page: string, fields: Array<{ key: string, source: TemplateSource }> }>, friendlyHours: Array<{ name: string, weekdays: Array<number>, date: string | null, start: string, end: string }>, moneySettings: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string, defaultThresholds: { creditLimit: string, alarm1: string, alarm2: string } }, tenant: { id: string, timeZone: string, readingIntervalSeconds: number, lostAfterIntervals: number } };
+export type SettingsDataQuery = { notificationSettings: { provider: string, endpoint: string, accessKeyId: string, secretSet: boolean, signName: string, sdkAppId: string, region: string, contacts: Array<string>, quietStart: string | null, quietEnd: string | null, dailyLimit: number } | null, notificationTemplates: Array<{ alarmKind: string, templateCode: string }>, friendlyHours: Array<{ name: string, weekdays: Array<number>, date: string | null, start: string, end: string }>, moneySettings: { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string, defaultThresholds: { creditLimit: string, alarm1: string, alarm2: string } }, tenant: { id: string, timeZone: string, readingIntervalSeconds: number, lostAfterIntervals: number } };
 
 export type NotificationsQueryVariables = Exact<{
   status?: string | null | undefined;
@@ -4430,6 +4469,46 @@ export const ReceiptDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ReceiptQuery, ReceiptQueryVariables>;
+export const CustomerAppDataDocument = new TypedDocumentString(`
+    query CustomerAppData {
+  wechatApp {
+    appId
+    apiBase
+  }
+  wechatOfficialAccount {
+    appId
+    apiBase
+    authorizeUrl
+  }
+  wechatTemplates {
+    alarmKind
+    templateId
+    fields {
+      key
+      source
+    }
+    page
+  }
+  tenant {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<CustomerAppDataQuery, CustomerAppDataQueryVariables>;
+export const SetWechatAppDocument = new TypedDocumentString(`
+    mutation SetWechatApp($input: SetWechatAppInput!) {
+  setWechatApp(input: $input)
+}
+    `) as unknown as TypedDocumentString<SetWechatAppMutation, SetWechatAppMutationVariables>;
+export const SetWechatOfficialAccountDocument = new TypedDocumentString(`
+    mutation SetWechatOfficialAccount($input: SetWechatOfficialAccountInput!) {
+  setWechatOfficialAccount(input: $input) {
+    appId
+    apiBase
+    authorizeUrl
+  }
+}
+    `) as unknown as TypedDocumentString<SetWechatOfficialAccountMutation, SetWechatOfficialAccountMutationVariables>;
 export const SettingsDataDocument = new TypedDocumentString(`
     query SettingsData {
   notificationSettings {
@@ -4448,15 +4527,6 @@ export const SettingsDataDocument = new TypedDocumentString(`
   notificationTemplates {
     alarmKind
     templateCode
-  }
-  wechatTemplates {
-    alarmKind
-    templateId
-    fields {
-      key
-      source
-    }
-    page
   }
   friendlyHours {
     name
