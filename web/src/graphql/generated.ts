@@ -570,6 +570,19 @@ export type RoleInput = {
   permissions: Array<Permission>;
 };
 
+export type SalesBucket =
+  | 'DAY'
+  | 'MONTH'
+  | 'YEAR';
+
+export type SalesBy =
+  /** CASH, TRANSFER, WECHAT, ALIPAY; REFUND for money given back. */
+  | 'CHANNEL'
+  /** The operator who took the money; ONLINE for the customer's own payments. */
+  | 'OPERATOR'
+  /** The payee an online payment went to; DESK for money taken at the desk. */
+  | 'PAYEE';
+
 export type SeasonInput = {
   from: string;
   periods: Array<PeriodInput>;
@@ -1425,6 +1438,42 @@ export type RevokeParkClientMutationVariables = Exact<{
 
 
 export type RevokeParkClientMutation = { revokeParkClient: { id: string, name: string, clientId: string, scopes: Array<string>, propertyIds: Array<string>, createdAt: string, rotatedAt: string | null, revokedAt: string | null } };
+
+export type SalesReportQueryVariables = Exact<{
+  from: string;
+  to: string;
+  bucket: SalesBucket;
+  by: SalesBy;
+  propertyId?: string | number | null | undefined;
+}>;
+
+
+export type SalesReportQuery = { salesReport: Array<{ period: string, key: string, name: string, count: number, amount: string }> };
+
+export type MeterReadingReportQueryVariables = Exact<{
+  from: string;
+  to: string;
+  propertyId?: string | number | null | undefined;
+  areaId?: string | number | null | undefined;
+}>;
+
+
+export type MeterReadingReportQuery = { meterReadingReport: Array<{ meterId: string, address: string, propertyId: string, areaId: string | null, accountNumber: string | null, customerName: string | null, ratio: number, startRegister: string | null, startReadAt: string | null, endRegister: string | null, endReadAt: string | null, usage: string | null }> };
+
+export type ReportAreasQueryVariables = Exact<{
+  propertyId?: string | number | null | undefined;
+}>;
+
+
+export type ReportAreasQuery = { areas: Array<{ id: string, name: string, propertyId: string, retiredAt: string | null }> };
+
+export type LowBalanceReportQueryVariables = Exact<{
+  propertyId?: string | number | null | undefined;
+  includeLow: boolean;
+}>;
+
+
+export type LowBalanceReportQuery = { lowBalanceReport: Array<{ accountId: string, number: string, customerName: string, phone: string, balance: string, balanceState: string }> };
 
 export type EntryFieldsFragment = { id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string, channel: string | null };
 
@@ -4255,6 +4304,68 @@ export const RevokeParkClientDocument = new TypedDocumentString(`
   rotatedAt
   revokedAt
 }`) as unknown as TypedDocumentString<RevokeParkClientMutation, RevokeParkClientMutationVariables>;
+export const SalesReportDocument = new TypedDocumentString(`
+    query SalesReport($from: DateTime!, $to: DateTime!, $bucket: SalesBucket!, $by: SalesBy!, $propertyId: ID) {
+  salesReport(
+    from: $from
+    to: $to
+    bucket: $bucket
+    by: $by
+    propertyId: $propertyId
+  ) {
+    period
+    key
+    name
+    count
+    amount
+  }
+}
+    `) as unknown as TypedDocumentString<SalesReportQuery, SalesReportQueryVariables>;
+export const MeterReadingReportDocument = new TypedDocumentString(`
+    query MeterReadingReport($from: DateTime!, $to: DateTime!, $propertyId: ID, $areaId: ID) {
+  meterReadingReport(
+    from: $from
+    to: $to
+    propertyId: $propertyId
+    areaId: $areaId
+  ) {
+    meterId
+    address
+    propertyId
+    areaId
+    accountNumber
+    customerName
+    ratio
+    startRegister
+    startReadAt
+    endRegister
+    endReadAt
+    usage
+  }
+}
+    `) as unknown as TypedDocumentString<MeterReadingReportQuery, MeterReadingReportQueryVariables>;
+export const ReportAreasDocument = new TypedDocumentString(`
+    query ReportAreas($propertyId: ID) {
+  areas(propertyId: $propertyId) {
+    id
+    name
+    propertyId
+    retiredAt
+  }
+}
+    `) as unknown as TypedDocumentString<ReportAreasQuery, ReportAreasQueryVariables>;
+export const LowBalanceReportDocument = new TypedDocumentString(`
+    query LowBalanceReport($propertyId: ID, $includeLow: Boolean!) {
+  lowBalanceReport(propertyId: $propertyId, includeLow: $includeLow) {
+    accountId
+    number
+    customerName
+    phone
+    balance
+    balanceState
+  }
+}
+    `) as unknown as TypedDocumentString<LowBalanceReportQuery, LowBalanceReportQueryVariables>;
 export const FindAccountsDocument = new TypedDocumentString(`
     query FindAccounts($filter: MeterFilter!) {
   meters(filter: $filter, page: 1, pageSize: 20) {

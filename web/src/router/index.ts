@@ -37,6 +37,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'customers', name: 'customers', component: () => import('@/views/customers/CustomersView.vue'), meta: { title: 'menu.customers' } },
       { path: 'sales', name: 'sales', component: () => import('@/views/sales/SalesView.vue'), meta: { title: 'menu.sales' } },
       { path: 'finance', name: 'finance', component: () => import('@/views/finance/FinanceView.vue'), meta: { title: 'menu.finance' } },
+      { path: 'reports', name: 'reports', component: () => import('@/views/reports/ReportsView.vue'), meta: { title: 'reports.title' } },
       { path: 'bills', name: 'bills', component: () => import('@/views/bills/BillsView.vue'), meta: { title: 'billingMenu.bills' } },
       { path: 'bills/:id', name: 'bill', component: () => import('@/views/bills/BillDetailView.vue'), meta: { title: 'billingMenu.bills' } },
       { path: 'shared-areas', name: 'shared-areas', component: () => import('@/views/shared/SharedAreasView.vue'), meta: { title: 'billingMenu.sharedAreas' } },

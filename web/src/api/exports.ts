@@ -1,0 +1,53 @@
+// Report exports (`GET /exports/{name}.xlsx|.csv`) as plain downloads: the portal asks the
+// server for a five-minute link bound to that one export (`POST /exports/link` with the
+// session's bearer), then clicks an `<a href download>` on it. The browser downloads the file
+// itself (no blob in memory); the link works only for that path and query.
+import { accessToken, refresh } from './auth'
+
+export class ExportError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly status: number,
+  ) {
+    super(message)
+  }
+}
+
+async function ask(path: string, token: string | null): Promise<Response> {
+  return fetch('/exports/link', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ path }),
+  })
+}
+
+/** A download link for `path` (`/exports/…?…`): `{ url, expiresAt }`. */
+export async function exportLink(path: string): Promise<{ url: string; expiresAt: string }> {
+  let res: Response
+  try {
+    res = await ask(path, await accessToken())
+    if (res.status === 401) {
+      // The access token expired in the meantime: one refresh, one retry.
+      const t = await refresh().catch(() => null)
+      if (t) res = await ask(path, t.accessToken)
+    }
+  } catch {
+    throw new ExportError('network error', 'NETWORK', 0)
+  }
+  const body = (await res.json().catch(() => ({}))) as { url?: string; expiresAt?: string; error?: string; message?: string }
+  if (!res.ok || !body.url) throw new ExportError(body.message || `HTTP ${res.status}`, body.error || `HTTP_${res.status}`, res.status)
+  return { url: body.url, expiresAt: body.expiresAt ?? '' }
+}
+
+/** Starts the browser's download of `url` (same origin: the server names the file). */
+export function download(url: string) {
+  const a = document.createElement('a')
+  a.href = url
+  a.download = ''
+  a.rel = 'noopener'
+  a.style.display = 'none'
+  document.body.appendChild(a)
+  a.click()
+  a.remove()
+}
