@@ -16,6 +16,7 @@ mod failclosed;
 mod forwarding;
 mod hardening;
 mod identity;
+mod imports;
 mod ingestion;
 mod isolation;
 mod money;

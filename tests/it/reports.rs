@@ -284,3 +284,45 @@ async fn the_meter_reading_report_and_the_arrears_list_keep_property_scope() {
         s.admin.ok("query($p: ID!) { lowBalanceReport(propertyId: $p) { number } }", json!({"p": s.east}))["lowBalanceReport"].clone();
     assert_eq!(from_east, json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledger_bills_and_alarms_lists_export_what_the_api_lists() {
+    let s = site().await;
+    let addr = s.app.app.http_addr;
+    let (from, to) = today();
+    let path = format!("/exports/ledger.xlsx?from={}&to={}&lang=en", urlencode(&from), urlencode(&to));
+    let (status, _, bytes) = get(addr, &path, Some(&s.admin.token));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+    let rows = read_xlsx(&bytes);
+    assert_eq!(rows[0], vec!["Time", "Account", "Kind", "Amount (yuan)", "Receipt", "Operator", "Note"]);
+    let api = s.admin.ok(
+        "query($f: DateTime!, $t: DateTime!) { ledgerEntries(filter: {from: $f, to: $t}, first: 100) { items { entry { amount receiptNo } } } ledgerTotals(filter: {from: $f, to: $t}) { count } }",
+        json!({"f": from, "t": to}),
+    );
+    let items: Vec<Value> = api["ledgerEntries"]["items"].as_array().unwrap().iter().map(|i| i["entry"].clone()).collect();
+    assert_eq!(rows.len() - 2, items.len(), "every entry and the sums row: {rows:?}");
+    assert_eq!(rows.len() - 2, api["ledgerTotals"]["count"].as_u64().unwrap() as usize);
+    for (row, item) in rows[1..].iter().zip(&items) {
+        assert_eq!(row[3], money(&item["amount"]), "{row:?} {item}");
+    }
+    let total: f64 = items.iter().map(|i| i["amount"].as_str().unwrap().parse::<f64>().unwrap()).sum();
+    assert_eq!(rows.last().unwrap()[3], format!("{total:.2}"));
+    // Only the East account's entries when East is asked; a West-only operator cannot export
+    // the ledger without the reports permission.
+    let (_, _, east) = get(addr, &format!("{path}&propertyId={}", s.east.as_str().unwrap()), Some(&s.admin.token));
+    let east = read_xlsx(&east);
+    assert!(east[1..east.len() - 1].iter().all(|r| r[1] == s.accounts[0]["number"].as_str().unwrap()), "{east:?}");
+    // Bills (none yet: the header only) and alarms export too.
+    let (status, _, bytes) = get(addr, "/exports/bills.csv?lang=en", Some(&s.admin.token));
+    assert_eq!(status, 200);
+    assert_eq!(
+        String::from_utf8(bytes).unwrap(),
+        "\u{feff}\"Account\",\"Period\",\"Version\",\"State\",\"Total (yuan)\",\"Issued at\",\"Paid at\"\r\n"
+    );
+    let (status, _, bytes) = get(addr, "/exports/alarms.xlsx", Some(&s.admin.token));
+    assert_eq!(status, 200);
+    assert_eq!(read_xlsx(&bytes)[0][0], "发生时间");
+    assert_eq!(get(addr, "/exports/nothing.xlsx", Some(&s.admin.token)).0, 404);
+    assert_eq!(get(addr, "/exports/alarms.pdf", Some(&s.admin.token)).0, 404);
+    assert_eq!(get(addr, "/exports/ledger.xlsx?from=yesterday&to=now", Some(&s.admin.token)).0, 400);
+}

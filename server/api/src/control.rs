@@ -227,6 +227,7 @@ impl ControlMutation {
         Ok(super::registry::Tenant {
             id: ID(row.id.to_string()),
             name: row.name,
+            slug: row.slug,
             time_zone: row.time_zone,
             reading_interval_seconds: row.reading_interval_s,
             lost_after_intervals: row.lost_after_intervals,

@@ -267,6 +267,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .app_data(web::FormConfig::default().limit(64 * 1024));
     super::login::routes(cfg);
     super::reports::routes(cfg);
+    super::imports::routes(cfg);
     super::webhooks::routes(cfg);
     cfg.route("/graphql", web::post().to(graphql))
         .route("/graphql", web::get().to(graphiql))

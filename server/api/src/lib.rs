@@ -18,6 +18,7 @@ pub mod graphql;
 pub mod guard;
 pub mod http;
 pub mod identity;
+pub mod imports;
 pub mod login;
 pub mod meters;
 pub mod miniapp;

@@ -137,6 +137,8 @@ pub struct CustomerPage {
 pub struct Tenant {
     pub id: ID,
     pub name: String,
+    /// The company code people sign in with (and the mobile pages' `?tenant=`).
+    pub slug: String,
     /// IANA time zone used for tariffs, freezes and reports.
     pub time_zone: String,
     /// Expected seconds between meter pushes (抄表间隔).
@@ -156,6 +158,7 @@ impl RegistryQuery {
         Ok(Tenant {
             id: ID(t.id.to_string()),
             name: t.name,
+            slug: t.slug,
             time_zone: t.time_zone,
             reading_interval_seconds: t.reading_interval_s,
             lost_after_intervals: t.lost_after_intervals,

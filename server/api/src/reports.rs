@@ -28,7 +28,8 @@ pub enum SalesBucket {
 pub enum SalesBy {
     /// CASH, TRANSFER, WECHAT, ALIPAY; REFUND for money given back.
     Channel,
-    /// The operator who took the money; ONLINE for the customer's own payments.
+    /// The operator who took the money; ONLINE for the customer's own payments, SYSTEM for
+    /// what the platform posted itself.
     Operator,
     /// The payee an online payment went to; DESK for money taken at the desk.
     Payee,
@@ -113,7 +114,9 @@ pub async fn sales_lines(
     for s in t.sales(from, to, property).await.map_err(err)? {
         let key = match by {
             SalesBy::Channel => s.channel,
-            SalesBy::Operator if s.operator.is_empty() => "ONLINE".to_string(),
+            SalesBy::Operator if s.operator.is_empty() && s.payee_id.is_some() => "ONLINE".to_string(),
+            // Posted by the platform itself (demo data, imports): no operator, no order.
+            SalesBy::Operator if s.operator.is_empty() => "SYSTEM".to_string(),
             SalesBy::Operator => s.operator,
             SalesBy::Payee => s.payee_id.unwrap_or_else(|| "DESK".to_string()),
         };
@@ -265,6 +268,138 @@ pub fn low_balance_table(lines: &[LowBalanceLine]) -> Table {
             .collect(),
         sums: true,
     }
+}
+
+/// The ledger entries a filter selects (财务明细 / 充值记录), every page, newest first.
+pub async fn ledger_table(t: &TenantStore, f: &store::EntryFilter, lang: Lang) -> Res<Table> {
+    let mut rows = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = t.ledger_entries(f, after.as_deref(), 1000).await.map_err(err)?;
+        for e in &page {
+            let label = e.entry.kind.label();
+            // Labels are "中文 English".
+            let label = match (lang, label.split_once(' ')) {
+                (Lang::En, Some((_, en))) => en.to_string(),
+                (Lang::Zh, Some((zh, _))) => zh.to_string(),
+                _ => label.to_string(),
+            };
+            rows.push(vec![
+                Cell::At(e.entry.created_at),
+                e.account_number.as_str().into(),
+                Cell::Text(label),
+                Cell::Num(from_scaled(e.entry.amount_x100, 2)),
+                e.entry.receipt_no.map_or(Cell::Empty, Cell::Int),
+                e.entry.created_by.as_str().into(),
+                e.entry.note.as_str().into(),
+            ]);
+        }
+        match page.last() {
+            Some(last) if page.len() == 1000 => after = Some(last.entry.id.to_string()),
+            _ => break,
+        }
+        if rows.len() >= 1_000_000 {
+            return Err(err(Invalid::new("to", "more than 1,000,000 entries: narrow the range")));
+        }
+    }
+    Ok(Table {
+        name: "ledger",
+        title_zh: "财务明细",
+        title_en: "Ledger entries",
+        columns: vec![
+            col("时间", "Time", Kind::At),
+            col("户号", "Account", Kind::Text),
+            col("类型", "Kind", Kind::Text),
+            col("金额(元)", "Amount (yuan)", Kind::Money),
+            col("收据号", "Receipt", Kind::Number),
+            col("操作员", "Operator", Kind::Text),
+            col("备注", "Note", Kind::Text),
+        ],
+        rows,
+        sums: true,
+    })
+}
+
+/// Bills (账单), newest period first, of a period and property when given.
+pub async fn bills_table(t: &TenantStore, period: Option<String>, property: Option<&PropertyId>) -> Res<Table> {
+    let f = store::BillFilter { period, properties: property.map(|p| vec![p.to_string()]), ..Default::default() };
+    let mut rows = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = t.bills_where(&f, offset, 1000, false).await.map_err(err)?;
+        for b in &page {
+            let number = t.account(&b.account_id).await.map_err(err)?.map(|a| a.number).unwrap_or_default();
+            rows.push(vec![
+                Cell::Text(number),
+                b.period.as_str().into(),
+                Cell::Int(b.version),
+                b.state.as_str().into(),
+                Cell::Num(from_scaled(b.total_x100, 2)),
+                b.issued_at.map_or(Cell::Empty, Cell::At),
+                b.paid_at.map_or(Cell::Empty, Cell::At),
+            ]);
+        }
+        if page.len() < 1000 {
+            break;
+        }
+        offset += 1000;
+    }
+    Ok(Table {
+        name: "bills",
+        title_zh: "账单",
+        title_en: "Bills",
+        columns: vec![
+            col("户号", "Account", Kind::Text),
+            col("账期", "Period", Kind::Text),
+            col("版本", "Version", Kind::Number),
+            col("状态", "State", Kind::Text),
+            col("金额(元)", "Total (yuan)", Kind::Money),
+            col("出账时间", "Issued at", Kind::At),
+            col("缴费时间", "Paid at", Kind::At),
+        ],
+        rows,
+        sums: true,
+    })
+}
+
+/// Alarm history (告警记录), newest first (the last 1,000 the filter selects).
+pub async fn alarms_table(t: &TenantStore, active_only: bool, property: Option<&PropertyId>) -> Res<Table> {
+    let f = store::AlarmFilter { active_only, limit: 1000, property: property.map(|p| p.to_string()), ..Default::default() };
+    let rows = t
+        .alarms(&f)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|a| {
+            vec![
+                Cell::At(a.raised_at),
+                a.kind.as_str().into(),
+                a.severity.as_str().into(),
+                a.subject_label.as_str().into(),
+                a.state.as_str().into(),
+                a.cleared_at.map_or(Cell::Empty, Cell::At),
+                a.acknowledged_by.into(),
+                a.detail.as_str().into(),
+            ]
+        })
+        .collect();
+    Ok(Table {
+        name: "alarms",
+        title_zh: "告警记录",
+        title_en: "Alarms",
+        columns: vec![
+            col("发生时间", "Raised at", Kind::At),
+            col("类型", "Kind", Kind::Text),
+            col("级别", "Severity", Kind::Text),
+            col("对象", "Subject", Kind::Text),
+            col("状态", "State", Kind::Text),
+            col("恢复时间", "Cleared at", Kind::At),
+            col("确认人", "Acknowledged by", Kind::Text),
+            col("详情", "Detail", Kind::Text),
+        ],
+        rows,
+        sums: false,
+    })
 }
 
 #[derive(Default)]
@@ -490,6 +625,50 @@ async fn export(state: web::Data<HttpState>, http: HttpRequest, path: web::Path<
             let include_low = q.get("includeLow").is_none_or(|v| v != "false");
             match low_balance_lines(&t, property.as_ref(), include_low).await {
                 Ok(lines) => low_balance_table(&lines),
+                Err(e) => return graphql_refusal(e),
+            }
+        }
+        "ledger" => {
+            if !permissions.has(Permission::Reports) {
+                return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "your role does not allow reports");
+            }
+            let (from, to) = match (instant(&q, "from"), instant(&q, "to")) {
+                (Ok(f), Ok(t)) => (f, t),
+                (Err(m), _) | (_, Err(m)) => return bad(&m),
+            };
+            let account = match id_param(&q, "accountId", AccountId::parse) {
+                Ok(a) => a,
+                Err(m) => return bad(&m),
+            };
+            let f = store::EntryFilter {
+                account,
+                property: property.clone(),
+                kind: q.get("kind").cloned().filter(|k| !k.is_empty()),
+                channel: q.get("channel").cloned().filter(|c| !c.is_empty()),
+                operator: q.get("operator").cloned().filter(|o| !o.is_empty()),
+                payee: None,
+                from: Some(from),
+                to: Some(to),
+            };
+            match ledger_table(&t, &f, lang).await {
+                Ok(table) => table,
+                Err(e) => return graphql_refusal(e),
+            }
+        }
+        "bills" => {
+            if !permissions.has(Permission::Reports) {
+                return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "your role does not allow reports");
+            }
+            let period = q.get("period").cloned().filter(|p| !p.is_empty());
+            match bills_table(&t, period, property.as_ref()).await {
+                Ok(table) => table,
+                Err(e) => return graphql_refusal(e),
+            }
+        }
+        "alarms" => {
+            let active = q.get("activeOnly").is_some_and(|v| v == "true");
+            match alarms_table(&t, active, property.as_ref()).await {
+                Ok(table) => table,
                 Err(e) => return graphql_refusal(e),
             }
         }

@@ -109,3 +109,133 @@ impl TenantStore {
         Ok(ids)
     }
 }
+
+/// One checked row of a meter import (表计导入): the meter, and optionally its customer (by
+/// name and phone), an account with a monthly property fee and an opening balance.
+#[derive(Debug, Clone)]
+pub struct ImportMeter {
+    pub meter: domain::registry::NewMeter,
+    /// (name, phone); the same pair on several rows is one customer.
+    pub customer: Option<(String, String)>,
+    pub opening_x100: i64,
+    pub property_fee_x100: i64,
+}
+
+/// A meter already registered, as an import compares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingMeter {
+    pub property_id: String,
+    pub area_id: Option<String>,
+    pub link_type: String,
+    pub phases: i64,
+    pub pt_ratio: i64,
+    pub ct_ratio: i64,
+    pub billing_mode: String,
+}
+
+impl TenantStore {
+    /// Every live meter of the tenant by address (what an import compares its rows with).
+    pub async fn meters_by_address(&self) -> Result<std::collections::HashMap<String, ExistingMeter>> {
+        let sql = "SELECT address, property_id, area_id, link_type, phases, pt_ratio, ct_ratio, billing_mode FROM meters
+                   WHERE tenant_id = $1 AND retired_at IS NULL";
+        let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args())).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("", "address")?,
+                    ExistingMeter {
+                        property_id: r.try_get("", "property_id")?,
+                        area_id: r.try_get("", "area_id")?,
+                        link_type: r.try_get("", "link_type")?,
+                        phases: super::registry::int(r, "phases")?,
+                        pt_ratio: super::registry::int(r, "pt_ratio")?,
+                        ct_ratio: super::registry::int(r, "ct_ratio")?,
+                        billing_mode: r.try_get("", "billing_mode")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Imports checked rows in one transaction — all or nothing: each meter registered (4G
+    /// meters without a device login yet: rotate one when the device is fitted), its customer
+    /// found or made, an account opened with the meter and, when given, the opening balance
+    /// posted through the ledger (an ADJUSTMENT "opening balance imported", on a receipt).
+    /// Returns how many meters were registered.
+    pub async fn import_meters(&self, rows: &[ImportMeter]) -> Result<usize> {
+        let b = self.backend();
+        let now = Utc::now();
+        let defaults = self.money_settings().await?.default_thresholds;
+        let txn = self.db().begin().await?;
+        let mut customers: std::collections::HashMap<(String, String), CustomerId> = std::collections::HashMap::new();
+        for r in rows {
+            let m = &r.meter;
+            let id = MeterId::from_uuid(uuid::Uuid::new_v4());
+            let sql = "INSERT INTO meters (tenant_id, id, property_id, area_id, customer_id, gateway_id, address, model, phases, pt_ratio, ct_ratio, link_type, billing_mode, shop_no, created_at)
+                       VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+            let args = self
+                .args()
+                .s(id.as_str())
+                .s(m.property.as_str())
+                .os(m.area.as_ref().map(|a| a.as_str()))
+                .os(m.gateway.as_ref().map(|g| g.as_str()))
+                .s(m.address.to_string())
+                .s(&m.model)
+                .i(i64::from(m.phases))
+                .i(m.pt_ratio)
+                .i(m.ct_ratio)
+                .s(m.link.as_str())
+                .s(m.billing.as_str())
+                .s(&m.shop_no)
+                .t(now);
+            txn.execute_raw(stmt(b, sql, args)).await.map_err(|e| match StoreError::from(e) {
+                StoreError::Duplicate => conflict(format!("meter {} is already registered", m.address)),
+                other => other,
+            })?;
+            txn.execute_raw(stmt(b, "INSERT INTO meter_live (tenant_id, meter_id) VALUES ($1, $2)", self.args().s(id.as_str()))).await?;
+            let Some((name, phone)) = &r.customer else { continue };
+            let customer = match customers.get(&(name.clone(), phone.clone())) {
+                Some(c) => c.clone(),
+                None => {
+                    let sql = "SELECT id FROM customers WHERE tenant_id = $1 AND name = $2 AND phone = $3 AND retired_at IS NULL ORDER BY created_at LIMIT 1";
+                    let found = txn.query_one_raw(stmt(b, sql, self.args().s(name).s(phone))).await?;
+                    let c = match found {
+                        Some(row) => CustomerId::parse(&row.try_get::<String>("", "id")?).ok_or(StoreError::NotFound)?,
+                        None => {
+                            let c = CustomerId::from_uuid(uuid::Uuid::new_v4());
+                            let sql =
+                                "INSERT INTO customers (tenant_id, id, name, phone, shop_no, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+                            txn.execute_raw(stmt(b, sql, self.args().s(c.as_str()).s(name).s(phone).s(&m.shop_no).t(now))).await?;
+                            c
+                        }
+                    };
+                    customers.insert((name.clone(), phone.clone()), c.clone());
+                    c
+                }
+            };
+            let account = AccountId::from_uuid(uuid::Uuid::new_v4());
+            let number = format!("A{:08}", next_counter(&txn, self.tenant.as_str(), "account").await?);
+            let sql = "INSERT INTO accounts (tenant_id, id, customer_id, number, created_at, credit_limit_x100, alarm1_x100, alarm2_x100, property_fee_x100)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+            let args = self
+                .args()
+                .s(account.as_str())
+                .s(customer.as_str())
+                .s(number)
+                .t(now)
+                .i(defaults.credit_limit)
+                .i(defaults.alarm1)
+                .i(defaults.alarm2)
+                .i(r.property_fee_x100);
+            txn.execute_raw(stmt(b, sql, args)).await?;
+            self.attach_meter(&txn, &account, &customer, &id).await?;
+            if r.opening_x100 != 0 {
+                let opening =
+                    Posting::new(domain::ledger::EntryKind::Adjustment, r.opening_x100, "opening balance imported (期初余额导入)");
+                self.post(&txn, &account, vec![opening], true, super::Guard::None).await?;
+            }
+        }
+        txn.commit().await?;
+        Ok(rows.len())
+    }
+}

@@ -578,7 +578,10 @@ export type SalesBucket =
 export type SalesBy =
   /** CASH, TRANSFER, WECHAT, ALIPAY; REFUND for money given back. */
   | 'CHANNEL'
-  /** The operator who took the money; ONLINE for the customer's own payments. */
+  /**
+   * The operator who took the money; ONLINE for the customer's own payments, SYSTEM for
+   * what the platform posted itself.
+   */
   | 'OPERATOR'
   /** The payee an online payment went to; DESK for money taken at the desk. */
   | 'PAYEE';
