@@ -6,13 +6,15 @@
 //    `prepay_id=…`, RSA, a 2048-bit signature, a fresh timestamp) and pays the order as the
 //    user through the WeChat Pay stand-in, which then notifies the server;
 //  - requestSubscribeMessage: the user accepts every template (or as told);
+//  - makePhoneCall: the number is kept (the user calls, or closes the dialog as told);
 //  - getPhoneNumber codes come from `phoneCode(phone)`, minted by the stand-in.
+// `log.sequence` keeps the order of the dialogs and orders: subscribe, order, pay.
 
 export function fakeWx({ wechat, pay, appid, openid }) {
   const storage = new Map()
   const orders = new Map()
-  const log = { requests: [], payments: [], navigations: [], toasts: [], subscribeAsked: [], logins: 0 }
-  const behaviour = { login: 'ok', payment: 'ok', subscribe: 'accept' }
+  const log = { requests: [], payments: [], navigations: [], toasts: [], subscribeAsked: [], calls: [], sequence: [], logins: 0 }
+  const behaviour = { login: 'ok', payment: 'ok', subscribe: 'accept', call: 'ok' }
 
   const wx = {
     log,
@@ -32,6 +34,7 @@ export function fakeWx({ wechat, pay, appid, openid }) {
     request({ url, method = 'GET', data, header = {}, success, fail }) {
       const entry = { url, method, body: data, status: 0, answer: null }
       log.requests.push(entry)
+      if (/\bcreate(Recharge|Bill)Order\b/.test(String(data?.query ?? ''))) log.sequence.push('order')
       fetch(url, { method, headers: header, body: method === 'GET' ? undefined : JSON.stringify(data) })
         .then(async (r) => {
           const text = await r.text()
@@ -55,6 +58,7 @@ export function fakeWx({ wechat, pay, appid, openid }) {
       const { success, fail } = p
       const params = { timeStamp: p.timeStamp, nonceStr: p.nonceStr, package: p.package, signType: p.signType, paySign: p.paySign }
       log.payments.push(params)
+      log.sequence.push('pay')
       const problems = []
       for (const [k, v] of Object.entries(params)) if (typeof v !== 'string' || !v) problems.push(`${k} missing`)
       if (!/^prepay_id=\S+$/.test(params.package ?? '')) problems.push(`package is not prepay_id=…: ${params.package}`)
@@ -75,9 +79,14 @@ export function fakeWx({ wechat, pay, appid, openid }) {
     },
     requestSubscribeMessage({ tmplIds, success }) {
       log.subscribeAsked.push(tmplIds)
+      log.sequence.push('subscribe')
       const r = { errMsg: 'requestSubscribeMessage:ok' }
       for (const id of tmplIds) r[id] = behaviour.subscribe
       setTimeout(() => success(r))
+    },
+    makePhoneCall({ phoneNumber, success, fail }) {
+      log.calls.push(phoneNumber)
+      setTimeout(() => (behaviour.call === 'ok' ? success({ errMsg: 'makePhoneCall:ok' }) : fail({ errMsg: `makePhoneCall:fail ${behaviour.call}` })))
     },
     getStorageSync: (k) => (storage.has(k) ? storage.get(k) : ''),
     setStorageSync: (k, v) => void storage.set(k, v),

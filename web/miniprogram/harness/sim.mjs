@@ -19,6 +19,8 @@ export const platformModule = mod('lib/platform.js')
 export const configModule = mod('config.js')
 export const i18n = mod('lib/i18n.js')
 export const money = mod('lib/money.js')
+/** A compiled lib module by name (`lib('usage')`). */
+export const lib = (name) => mod(`lib/${name}.js`)
 
 /** Installs `wx` (through the same adapter the app uses) and points the app at `apiBase`. */
 export function install(wx, config) {

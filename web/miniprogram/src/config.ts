@@ -1,15 +1,14 @@
 // Where the mini-program talks to, in one place. A property company publishing its own copy
 // sets `apiBase` to the platform's HTTPS host (whitelisted as a request domain in the
-// mini-program console), `tenant` to its company code, and `templates` to the subscription
-// message templates it configured (the same ids as in the portal's WeChat template settings).
+// mini-program console) and `tenant` to its company code. The subscription message templates
+// come from the server (mySubscriptionTemplates: those set in the portal's WeChat template
+// settings), not from the build.
 
 export interface Config {
   /** The platform's API, `https://…`, no trailing slash. */
   apiBase: string
   /** The company code (tenant slug) the customers log in to. */
   tenant: string
-  /** Subscription message template ids offered to customers (at most three at a time). */
-  templates: string[]
   /** How long to wait for the payment notification before saying "on its way" (ms). */
   paymentWaitMs: number
 }
@@ -17,7 +16,6 @@ export interface Config {
 const config: Config = {
   apiBase: 'https://api.voltledger.example.com',
   tenant: 'demo',
-  templates: [],
   paymentWaitMs: 20000,
 }
 

@@ -1,21 +1,28 @@
 // The customer's whole path through the rendered pages against the real server and its
 // WeChat / WeChat Pay stand-ins (see harness/fakewx.mjs): log in, bind (a wrong phone refused
-// with the server's message), home = myAccounts, alerts subscribed, recharge 20.00 with a
-// double tap (one order, paid through the stand-in, the balance up by 20.00 minus the fee
-// exactly), a cancelled payment and a dead network in words, bills = myBills, a bill paid;
-// a second WeChat user binds with the binding code (绑定码) the operator issued (a wrong code
-// refused with the server's message).
+// with the server's message), home = myAccounts (today's and this month's usage = myUsage,
+// the property's contact = myProperties, called with wx.makePhoneCall), alerts subscribed with
+// the server's templates (mySubscriptionTemplates), a price notice = myPriceChanges once the
+// operator adds a tariff version effective next week, recharge 20.00 with a double tap
+// (alerts asked first, one order, paid through the stand-in, the balance up by 20.00 minus the
+// fee exactly), the recharge in the history with its receipt number and the receipt =
+// myReceipt, usage by day and month (a bar per bucket), a cancelled payment and a dead network
+// in words, bills = myBills, a bill paid and in the history; a second WeChat user binds with
+// the binding code (绑定码) the operator issued (a wrong code refused with the server's
+// message); a third binds a demo account whose meter reports every few seconds: its usage on
+// home and the usage page = myUsage, the bars proportional to it.
 //
 // Setup as the operator (the demo has no account for this test): a customer with a phone, a
 // platform-prepaid meter that never reports (so nothing is consumed while the test runs) on
 // one account, a post-paid meter with a property fee on another, that month's bill run and the
-// bill issued; the property gets a service fee for the run when it has none. Everything is
-// closed, retired or restored afterwards.
+// bill issued; the property gets a service fee for the run when it has none; a tariff of the
+// test's own with a version next week priced on the prepaid meter. Everything is closed,
+// retired or restored afterwards.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { APPID, BASE, TENANT, gql, operatorToken, q, serverUp, standIns } from '../harness/server.mjs'
 import { fakeWx } from '../harness/fakewx.mjs'
-import { i18n, install, money, open, sleep, until } from '../harness/sim.mjs'
+import { i18n, install, lib, money, open, sleep, until } from '../harness/sim.mjs'
 
 const stamp = Date.now().toString(36)
 const digits = String(Date.now()).slice(-8)
@@ -31,6 +38,8 @@ let bill // the issued bill
 let templates = []
 let feeWasSet = false
 let propertyId
+let timeZone
+let tariffId
 const made = { customers: [], meters: [], accounts: [] }
 
 const ACCOUNT = `id number balance balanceState state relay holdPower meters { id priceNow billingMode }`
@@ -43,6 +52,7 @@ before(async () => {
   T = await operatorToken()
   const base = await q(T, `{ tenant { timeZone } properties { id retiredAt } wechatTemplates { alarmKind templateId } }`)
   propertyId = base.properties.find((p) => !p.retiredAt).id
+  timeZone = base.tenant.timeZone
   const period = new Intl.DateTimeFormat('en-CA', { timeZone: base.tenant.timeZone, year: 'numeric', month: '2-digit' }).format(new Date()).slice(0, 7)
 
   // Subscription templates: the tenant's, or two made for the test.
@@ -83,16 +93,58 @@ before(async () => {
   bill = (await q(T, `mutation($id: ID!) { issueBill(id: $id) { id period total state lines { kind amount } } }`, { id: drafts[0].id })).issueBill
 
   wx = fakeWx({ wechat, pay, appid: APPID, openid })
-  install(wx, { apiBase: BASE, tenant: TENANT, templates, paymentWaitMs: 30000 })
+  install(wx, { apiBase: BASE, tenant: TENANT, paymentWaitMs: 30000 })
 })
 
 after(async () => {
   if (!T) return
   if (feeWasSet) await gql(T, `mutation($p: ID!) { setServiceFee(input: { propertyId: $p, clear: true }) { serviceFeePercent } }`, { p: propertyId })
   for (const id of made.accounts) await gql(T, `mutation($id: ID!) { closeAccount(id: $id, note: "mini-program test") { receiptNo } }`, { id })
+  if (tariffId) await gql(T, `mutation($m: ID!) { assignTariff(input: { tariffId: null, meterId: $m }) }`, { m: made.meters[0] })
   for (const id of made.meters) await gql(T, `mutation($id: ID!) { retireMeter(input: { id: $id }) { id } }`, { id })
   for (const id of made.customers) await gql(T, `mutation($id: ID!) { retireCustomer(input: { id: $id }) { id } }`, { id })
+  if (tariffId) await gql(T, `mutation($id: ID!) { retireTariff(id: $id) { id } }`, { id: tariffId })
 })
+
+// Exact decimals on the test's side (BigInt at six places), and the company's calendar.
+const SCALE = 6
+const units = (s) => {
+  const m = /^(-?)(\d+)(?:\.(\d{0,6}))?$/.exec(s)
+  assert.ok(m, `a decimal: ${s}`)
+  return BigInt(m[2] + (m[3] ?? '').padEnd(SCALE, '0')) * (m[1] ? -1n : 1n)
+}
+/** Units -> kWh to two places, half away from zero. */
+const twoPlaces = (u) => {
+  const div = 10n ** BigInt(SCALE - 2)
+  const abs = u < 0n ? -u : u
+  const q = abs / div + ((abs % div) * 2n >= div ? 1n : 0n)
+  const digits = q.toString().padStart(3, '0')
+  return `${u < 0n && q ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`
+}
+const companyDay = (t) => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(t))
+const USAGE = `query($a: ID!, $f: DateTime!, $t: DateTime!) { d: myUsage(accountId: $a, bucket: DAY, from: $f, to: $t) { at energy cost } m: myUsage(accountId: $a, bucket: MONTH, from: $f, to: $t) { at energy cost } }`
+
+/** What home must show for an account, from myUsage by DAY with the variables the page sent: today = the last bucket, the month = the buckets of its month. */
+function expectedUsage(points) {
+  const last = points[points.length - 1]
+  assert.equal(companyDay(last.at), companyDay(Date.now()), 'the last bucket is the company\'s today')
+  const month = companyDay(last.at).slice(0, 7)
+  const sum = points.filter((p) => companyDay(p.at).slice(0, 7) === month).reduce((s, p) => s + units(p.energy), 0n)
+  return { today: twoPlaces(units(last.energy)), month: twoPlaces(sum) }
+}
+
+/** The myUsage request a page sent for an account (the last one), and the API's answer to the same request now. */
+async function usageAsSent(w, accountId, token) {
+  const sent = w.graphql('myUsage').filter((r) => r.body.variables.a === accountId).pop()
+  assert.ok(sent, `the page asked myUsage for ${accountId}`)
+  const r = await gql(token, sent.body.query, sent.body.variables)
+  assert.ok(!r.errors, JSON.stringify(r.errors))
+  return { sent, points: r.data.myUsage }
+}
+
+const PAID_IN = ['RECHARGE_CASH', 'RECHARGE_TRANSFER', 'RECHARGE_WECHAT', 'RECHARGE_ALIPAY', 'BILL_PAYMENT', 'REFUND']
+const ledgerOf = async (accountId) =>
+  (await asCustomer(`{ myAccounts { id ledger(first: 200) { items { id kind amount receiptNo createdAt channel } } } }`)).data.myAccounts.find((a) => a.id === accountId).ledger.items
 
 test('login: wx.login -> POST /auth/wechat; WeChat failing is said; no account yet -> the bind page', async () => {
   const page = open('login')
@@ -142,7 +194,7 @@ test('bind: a wrong phone is refused with the server message; a denied phone is 
   assert.deepEqual(mine, [prepaid.id, postpaid.id].sort(), 'the customer\'s two accounts')
 })
 
-test('home: each account as myAccounts has it — balance, state in words, price now; alerts subscribed', async () => {
+test('home: each account as myAccounts has it — balance, state in words, price now, usage = myUsage; the contact = myProperties; alerts subscribed with the server\'s templates', async () => {
   const page = open('home')
   page.instance.onLoad()
   await page.instance.onShow()
@@ -155,11 +207,43 @@ test('home: each account as myAccounts has it — balance, state in words, price
     assert.equal(page.text(`#state-${i}`), prepaidAccount ? zh.state_normal : zh.state_postpaid, a.balanceState)
     assert.equal(page.text(`#price-${i}`), `${money.formatPrice(a.meters[0].priceNow)} ${zh.home_price_unit}`)
     assert.equal(page.has(`#recharge-${i}`), prepaidAccount, 'recharge offered for prepaid accounts only')
+
+    // Usage: this month by day up to now, from the local first of the month (the test meters
+    // never report: zeros, but the API's zeros; a live meter is the last test).
+    const { sent, points } = await usageAsSent(wx, a.id, wx.accessToken())
+    assert.match(sent.body.query, /bucket: DAY/)
+    const now = new Date()
+    assert.equal(sent.body.variables.f, new Date(now.getFullYear(), now.getMonth(), 1).toISOString())
+    assert.ok(Math.abs(Date.parse(sent.body.variables.t) - Date.now()) < 60000, 'up to now')
+    const want = expectedUsage(points)
+    assert.equal(page.text(`#usage-today-${i}`), want.today)
+    assert.equal(page.text(`#usage-month-${i}`), want.month)
   }
 
+  // The property's contact, and a tap calls it.
+  const props = (await asCustomer(`{ myProperties { id name contactName contactPhone } }`)).data.myProperties.filter((p) => p.contactName || p.contactPhone)
+  assert.ok(props.length >= 1, 'the customer\'s property')
+  assert.equal(page.data().contacts.length, props.length)
+  for (const [i, p] of props.entries()) {
+    assert.equal(page.text(`#contact-name-${i}`), p.contactName ? `${p.name} · ${p.contactName}` : p.name)
+    if (!p.contactPhone) continue
+    assert.equal(page.text(`#call-${i}`), `拨打 ${p.contactPhone}`)
+    page.tap(`#call-${i}`)
+    await until(() => wx.log.calls.length, 'wx.makePhoneCall')
+    assert.equal(wx.log.calls.pop(), p.contactPhone.replace(/[^\d+]/g, ''), 'the number as myProperties has it, dialable')
+  }
+  wx.behaviour.call = 'cancel'
+  page.tap('#call-0')
+  await sleep(100)
+  assert.ok(!page.has('#error'), 'closing the call dialog is no error')
+  wx.behaviour.call = 'ok'
+
+  // Alerts: the templates the server lists (mySubscriptionTemplates), at most three.
+  const serverIds = [...new Set((await asCustomer(`{ mySubscriptionTemplates { alarmKind templateId } }`)).data.mySubscriptionTemplates.map((t) => t.templateId))]
+  assert.deepEqual([...serverIds].sort(), [...new Set(templates)].sort(), 'the templates the operator set')
   page.tap('#subscribe')
   await until(() => page.has('#subscription'), 'the subscription')
-  assert.deepEqual(wx.log.subscribeAsked.pop(), templates.slice(0, 3))
+  assert.deepEqual(wx.log.subscribeAsked.pop(), serverIds.slice(0, 3))
   const subs = (await asCustomer(`{ mySubscriptions { templateId remaining } }`)).data.mySubscriptions
   const n = subs.filter((s) => templates.includes(s.templateId)).reduce((x, s) => x + s.remaining, 0)
   assert.ok(n >= 1)
@@ -174,6 +258,57 @@ test('home: each account as myAccounts has it — balance, state in words, price
   const i = api.findIndex((a) => a.id === prepaid.id)
   page.tap(`#recharge-${i}`)
   await until(() => wx.lastNavigation()?.[1] === `/pages/recharge/index?id=${prepaid.id}`, 'the recharge page')
+})
+
+test('home: a tariff version effective next week shows as a price notice, as myPriceChanges has it', async () => {
+  const PRICES = `{ myPriceChanges { tariffName effectiveFrom before { rate price } after { rate price } } }`
+  const before = (await asCustomer(PRICES)).data.myPriceChanges
+  const first = open('home')
+  first.instance.onLoad()
+  await first.instance.onShow()
+  assert.equal(first.has('#price-notices'), before.length > 0, 'a notice only when myPriceChanges has entries')
+
+  const name = `小程序测试电价 ${stamp}`
+  tariffId = (await q(T, `mutation($i: CreateTariffInput!) { createTariff(input: $i) { id } }`, { i: { name, tariff: { prices: [{ rate: 'FLAT', price: '0.6800' }] } } })).createTariff.id
+  const nextWeek = new Date(Date.now() + 7 * 86400_000)
+  nextWeek.setUTCHours(16, 0, 0, 0) // a local midnight in Asia/Shanghai
+  await q(T, `mutation($i: AddTariffVersionInput!) { addTariffVersion(input: $i) { id } }`, {
+    i: { tariffId, effectiveFrom: nextWeek.toISOString(), tariff: { prices: [{ rate: 'FLAT', price: '0.7200' }] } },
+  })
+  await q(T, `mutation($t: ID!, $m: ID!) { assignTariff(input: { tariffId: $t, meterId: $m }) }`, { t: tariffId, m: made.meters[0] })
+
+  const page = open('home')
+  page.instance.onLoad()
+  await page.instance.onShow()
+  const api = (await asCustomer(PRICES)).data.myPriceChanges
+  // (A server that lists a tariff's first version too lists it as prices put in force.)
+  const mine = api.find((c) => c.tariffName === name && Date.parse(c.effectiveFrom) === nextWeek.getTime())
+  assert.ok(mine, 'next week\'s change is the customer\'s')
+  assert.deepEqual(mine.before, [{ rate: 'FLAT', price: '0.6800' }])
+  assert.deepEqual(mine.after, [{ rate: 'FLAT', price: '0.7200' }])
+
+  assert.ok(page.has('#price-notices'))
+  assert.equal(page.data().notices.length, api.length)
+  const { localDate } = lib('view')
+  for (const [i, c] of api.entries()) {
+    const date = localDate(c.effectiveFrom)
+    assert.equal(page.text(`#price-heading-${i}`), c.before.length ? `${c.tariffName}：自 ${date} 起调整` : `${c.tariffName}：自 ${date} 起执行`)
+    const moved = c.after.filter((a) => c.before.find((b) => b.rate === a.rate)?.price !== a.price)
+    const items = (moved.length ? moved : c.after).map((a) => {
+      const b = c.before.find((x) => x.rate === a.rate)
+      const rate = zh[`rate_${a.rate}`]
+      return b ? `${rate} ${money.formatPrice(b.price)} → ${money.formatPrice(a.price)} 元/千瓦时` : `${rate} ${money.formatPrice(a.price)} 元/千瓦时`
+    })
+    assert.deepEqual(page.data().notices[i].items, items)
+    for (const [n, item] of items.entries()) assert.equal(page.text(`#price-item-${i}-${n}`), item)
+  }
+  const i = api.indexOf(mine)
+  assert.equal(page.text(`#price-item-${i}-0`), '平段 0.68 → 0.72 元/千瓦时')
+  page.tap('#lang')
+  await until(() => page.text(`#price-heading-${i}`) === `${name}: changes from ${localDate(mine.effectiveFrom)}`, 'English')
+  assert.equal(page.text(`#price-item-${i}-0`), 'Flat 0.68 → 0.72 yuan/kWh')
+  page.tap('#lang')
+  await until(() => page.data().t.home_title === zh.home_title, 'Chinese')
 })
 
 test('recharge 20.00 tapped twice: one order, paid through the stand-in, balance + 20.00 - fee exactly', async () => {
@@ -208,10 +343,17 @@ test('recharge 20.00 tapped twice: one order, paid through the stand-in, balance
   assert.equal(page.text('#pay'), '微信支付 ¥20.00')
 
   const ordersBefore = wx.graphql('createRechargeOrder').length
+  const askedBefore = wx.log.subscribeAsked.length
+  wx.log.sequence.length = 0
   page.tap('#pay')
   page.tap('#pay')
   await until(() => page.has('#done') || page.has('#error'), 'the payment', 45000)
   assert.ok(!page.has('#error'), page.has('#error') && page.text('#error'))
+  // Alerts asked once, with the server's templates, before the order and the payment.
+  assert.deepEqual(wx.log.sequence, ['subscribe', 'order', 'pay'])
+  assert.equal(wx.log.subscribeAsked.length - askedBefore, 1)
+  const serverIds = [...new Set((await asCustomer(`{ mySubscriptionTemplates { templateId } }`)).data.mySubscriptionTemplates.map((t) => t.templateId))]
+  assert.deepEqual(wx.log.subscribeAsked[wx.log.subscribeAsked.length - 1], serverIds.slice(0, 3))
 
   assert.equal(wx.graphql('createRechargeOrder').length - ordersBefore, 1, 'one createRechargeOrder sent')
   assert.equal(wx.log.payments.length, 1, 'one wx.requestPayment')
@@ -225,6 +367,79 @@ test('recharge 20.00 tapped twice: one order, paid through the stand-in, balance
   assert.equal(money.toFen(after) - money.toFen(before), credited, `balance ${before} -> ${after}, fee ${fee}`)
   assert.equal(page.text('#balance'), money.formatYuan(after))
   assert.equal(page.text('#done'), i18n.fmt('recharge_done', { credit: money.formatYuan(credited), balance: money.formatYuan(after) }))
+})
+
+test('history: the recharge made here with its amount, time, channel and receipt number; the receipt = myReceipt', async () => {
+  const items = await ledgerOf(prepaid.id)
+  const paidIn = items.filter((e) => PAID_IN.includes(e.kind))
+  const recharge = items.find((e) => e.kind === 'RECHARGE_WECHAT')
+  assert.ok(recharge && recharge.receiptNo, 'the WeChat recharge has a receipt')
+  assert.equal(recharge.amount, '20.00')
+  assert.equal(recharge.channel, 'WECHAT')
+
+  const page = open('history')
+  await page.instance.onLoad({ id: prepaid.id })
+  assert.equal(page.text('#heading'), `户号 ${prepaid.number}`)
+  assert.equal(page.data().rows.length, paidIn.length, 'the payments, not the fee')
+  const i = paidIn.findIndex((e) => e.id === recharge.id)
+  assert.equal(page.text(`#entry-title-${i}`), zh.kind_RECHARGE_WECHAT)
+  assert.equal(page.text(`#entry-amount-${i}`), '+20.00')
+  assert.equal(page.text(`#entry-receipt-${i}`), `收据号 ${recharge.receiptNo} ›`)
+  assert.equal(page.text(`#entry-time-${i}`), lib('view').localTime(recharge.createdAt))
+  page.tap(`#entry-${i}`)
+  await until(() => wx.lastNavigation()?.[1] === `/pages/receipt/index?no=${recharge.receiptNo}`, 'the receipt page')
+
+  const receipt = open('receipt')
+  await receipt.instance.onLoad({ no: String(recharge.receiptNo) })
+  const api = (await asCustomer(`query($n: Int!) { myReceipt(number: $n) { number total entries { kind amount note } } }`, { n: recharge.receiptNo })).data.myReceipt
+  assert.equal(receipt.text('#number'), `收据号 ${api.number}`)
+  assert.equal(receipt.text('#total'), money.formatYuan(api.total))
+  assert.equal(receipt.text('#amount'), `¥${money.formatYuan(api.total)}`)
+  assert.equal(receipt.data().receipt.entries.length, api.entries.length)
+  for (const [n, e] of api.entries.entries()) {
+    assert.equal(receipt.text(`#entry-kind-${n}`), zh[`kind_${e.kind}`])
+    assert.equal(receipt.text(`#entry-amount-${n}`), money.formatYuan(e.amount))
+  }
+  // The recharge and the fee taken from it: the total is what was credited.
+  const fee = (await q(T, `query($a: ID!) { rechargeFee(accountId: $a, amount: "20.00") }`, { a: prepaid.id })).rechargeFee
+  assert.deepEqual(api.entries.map((e) => e.kind).sort(), ['RECHARGE_WECHAT', 'SERVICE_FEE'])
+  assert.equal(money.toFen(api.total), 2000 - money.toFen(fee))
+  receipt.tap('#lang')
+  await until(() => receipt.text('#number') === `Receipt ${api.number}`, 'English')
+  receipt.tap('#lang')
+  await until(() => receipt.data().t.receipt_title === zh.receipt_title, 'Chinese')
+
+  // Another's receipt is not found (the server answers null).
+  const other = open('receipt')
+  await other.instance.onLoad({ no: '1' })
+  if ((await asCustomer(`{ myReceipt(number: 1) { number } }`)).data.myReceipt === null) assert.equal(other.text('#error'), zh.receipt_not_found)
+})
+
+test('usage page: by day (the last 30 days) and by month (the last 12), a bar per bucket, the values listed', async () => {
+  const page = open('usage')
+  await page.instance.onLoad({ id: prepaid.id })
+  assert.equal(page.text('#heading'), `户号 ${prepaid.number}`)
+  for (const bucket of ['DAY', 'MONTH']) {
+    if (bucket === 'MONTH') {
+      page.tap('#tab-month')
+      await until(() => !page.data().loading && page.data().bucket === 'MONTH' && wx.graphql('bucket: MONTH').length, 'months')
+    }
+    const sent = wx.graphql(`bucket: ${bucket}`).pop()
+    const api = (await asCustomer(sent.body.query, sent.body.variables)).data.myUsage
+    const now = new Date()
+    const from = bucket === 'DAY' ? new Date(now.getFullYear(), now.getMonth(), now.getDate() - 29) : new Date(now.getFullYear(), now.getMonth() - 11, 1)
+    assert.equal(sent.body.variables.f, from.toISOString())
+    assert.ok(api.length >= (bucket === 'DAY' ? 30 : 12), `${api.length} buckets`)
+    assert.equal(page.comp.querySelectorAll('.bar').length, api.length, 'a bar per bucket')
+    assert.equal(page.data().rows.length, api.length)
+    const last = api[api.length - 1]
+    assert.equal(page.text('#row-value-0'), `${twoPlaces(units(last.energy))} 千瓦时 · 电费 ¥${money.formatYuan(last.cost)}`, 'newest first')
+    const energy = api.reduce((s, p) => s + units(p.energy), 0n)
+    const cost = api.reduce((s, p) => s + units(p.cost), 0n)
+    assert.equal(page.text('#total'), `合计 ${twoPlaces(energy)} 千瓦时，电费 ${money.formatYuan(twoPlaces(cost))} 元`)
+  }
+  page.tap('#tab-day')
+  await until(() => !page.data().loading && page.data().bucket === 'DAY' && page.data().bars.length >= 30, 'days again')
 })
 
 test('a cancelled payment and a dead network are said in words; nothing is credited', async () => {
@@ -305,11 +520,25 @@ test('bills: the list is myBills with lines; the bill paid through WeChat Pay sh
   page.tap('#lang')
 })
 
+test('history of the post-paid account: the bill paid online, its channel and receipt', async () => {
+  const items = await ledgerOf(postpaid.id)
+  const paidIn = items.filter((e) => PAID_IN.includes(e.kind))
+  const paid = paidIn.find((e) => e.kind === 'BILL_PAYMENT')
+  assert.ok(paid && paid.receiptNo, 'the bill payment has a receipt')
+  const page = open('history')
+  await page.instance.onLoad({ id: postpaid.id })
+  assert.equal(page.data().rows.length, paidIn.length)
+  const i = paidIn.indexOf(paid)
+  assert.equal(page.text(`#entry-title-${i}`), paid.channel ? `${zh.kind_BILL_PAYMENT} · ${zh[`channel_${paid.channel}`]}` : zh.kind_BILL_PAYMENT)
+  assert.equal(page.text(`#entry-amount-${i}`), `+${money.formatYuan(paid.amount)}`)
+  assert.equal(page.text(`#entry-receipt-${i}`), `收据号 ${paid.receiptNo} ›`)
+})
+
 test('bind with the code: a wrong code is refused with the server message; the code the operator issued binds; home shows the accounts', async () => {
   const first = wx
   const { wechat, pay } = standIns()
   wx = fakeWx({ wechat, pay, appid: APPID, openid: `${openid}-code` })
-  install(wx, { apiBase: BASE, tenant: TENANT, templates, paymentWaitMs: 30000 })
+  install(wx, { apiBase: BASE, tenant: TENANT, paymentWaitMs: 30000 })
   try {
     const login = open('login')
     login.instance.onLoad()
@@ -355,6 +584,73 @@ test('bind with the code: a wrong code is refused with the server message; the c
     }
   } finally {
     wx = first
-    install(first, { apiBase: BASE, tenant: TENANT, templates, paymentWaitMs: 30000 })
+    install(first, { apiBase: BASE, tenant: TENANT, paymentWaitMs: 30000 })
+  }
+})
+
+test('a live account (a demo meter reporting every few seconds): home and the usage page = myUsage, the bars proportional', async () => {
+  const accs = (await q(T, `{ accounts(pageSize: 300) { items { id number state meters { billingMode linkState } } } }`)).accounts.items
+  const live = accs.find((a) => a.state === 'OPEN' && a.meters.length === 1 && a.meters[0].billingMode === 'PLATFORM_PREPAID' && a.meters[0].linkState === 'ONLINE')
+  assert.ok(live, 'a demo account whose meter reports')
+  const first = wx
+  const { wechat, pay } = standIns()
+  wx = fakeWx({ wechat, pay, appid: APPID, openid: `${openid}-live` })
+  install(wx, { apiBase: BASE, tenant: TENANT, paymentWaitMs: 30000 })
+  try {
+    await lib('api').loginWithWechat()
+    const code = (await q(T, `mutation($a: ID!) { issueBindingCode(accountId: $a) }`, { a: live.id })).issueBindingCode
+    await lib('queries').bindAccount(live.number, { bindingCode: code })
+    const token = wx.accessToken()
+    const read = async (variables) => {
+      const r = await gql(token, USAGE, variables)
+      assert.ok(!r.errors, JSON.stringify(r.errors))
+      return r.data
+    }
+
+    // The meter settles every few seconds: the page must equal the API when two reads of the
+    // API around the page's own agree.
+    let checked = false
+    for (let attempt = 0; attempt < 10 && !checked; attempt++) {
+      const now = new Date()
+      const before = await read({ a: live.id, f: new Date(now.getFullYear(), now.getMonth(), 1).toISOString(), t: now.toISOString() })
+      const home = open('home')
+      home.instance.onLoad()
+      await home.instance.onShow()
+      const { points } = await usageAsSent(wx, live.id, token)
+      const want = expectedUsage(points)
+      // Quiet: the page's read between two equal reads, the month bucket the days' sum.
+      if (JSON.stringify(points) !== JSON.stringify(before.d) || twoPlaces(units(before.m[before.m.length - 1].energy)) !== want.month) continue
+      const i = home.data().accounts.findIndex((a) => a.id === live.id)
+      assert.ok(units(want.month) > 0n, 'the demo meter has used something this month')
+      assert.equal(home.text(`#usage-today-${i}`), want.today)
+      assert.equal(home.text(`#usage-month-${i}`), want.month)
+      checked = true
+    }
+    assert.ok(checked, 'home compared with a quiet API')
+
+    checked = false
+    for (let attempt = 0; attempt < 10 && !checked; attempt++) {
+      const page = open('usage')
+      await page.instance.onLoad({ id: live.id })
+      const sent = wx.graphql('bucket: DAY').pop()
+      const api = (await gql(token, sent.body.query, sent.body.variables)).data.myUsage
+      if (JSON.stringify(api) !== JSON.stringify(page.data().points)) continue
+      const bars = page.comp.querySelectorAll('.bar')
+      assert.equal(bars.length, api.length, 'a bar per bucket')
+      const values = api.map((p) => Number(p.energy))
+      const max = Math.max(...values)
+      assert.ok(max > 0)
+      for (const [n, p] of api.entries()) {
+        const h = page.data().bars[n].height
+        assert.ok(Math.abs(h - (values[n] / max) * 240) <= 0.05, `bar ${n}: ${h} rpx for ${p.energy} kWh`)
+        assert.match(bars[n].dom.getAttribute('style') ?? '', new RegExp(`height: ?${h}(rpx|px)`), 'the height is the bar\'s style')
+      }
+      assert.equal(Math.max(...page.data().bars.map((b) => b.height)), 240, 'the tallest bar is the full height')
+      checked = true
+    }
+    assert.ok(checked, 'the usage page compared with a quiet API')
+  } finally {
+    wx = first
+    install(first, { apiBase: BASE, tenant: TENANT, paymentWaitMs: 30000 })
   }
 })

@@ -16,7 +16,7 @@ const pageDirs = readdirSync(join(SRC, 'pages')).map((d) => `pages/${d}/index`)
 test('app.json lists every page, login first, and each has .ts/.wxml/.wxss/.json', () => {
   assert.deepEqual([...app.pages].sort(), [...pageDirs].sort())
   assert.equal(app.pages[0], 'pages/login/index')
-  for (const p of ['login', 'bind', 'home', 'recharge', 'bills', 'bill']) assert.ok(app.pages.includes(`pages/${p}/index`), p)
+  for (const p of ['login', 'bind', 'home', 'recharge', 'bills', 'bill', 'usage', 'history', 'receipt']) assert.ok(app.pages.includes(`pages/${p}/index`), p)
   for (const p of app.pages) {
     for (const ext of ['ts', 'wxml', 'wxss', 'json']) assert.ok(existsSync(join(SRC, `${p}.${ext}`)), `${p}.${ext}`)
     assert.ok(json(join(SRC, `${p}.json`)).usingComponents, `${p}.json declares usingComponents (a page built with Component)`)

@@ -31,6 +31,9 @@ const platform = browserPlatform({
   },
   bridge: () => window.WeixinJSBridge,
   onBridgeReady: (cb) => document.addEventListener('WeixinJSBridgeReady', cb, false),
+  openUrl: (url) => {
+    window.location.href = url
+  },
 })
 setPlatform(platform)
 

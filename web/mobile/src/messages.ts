@@ -1,7 +1,8 @@
 // The mobile pages' own words. The vue-i18n messages are the mini-program's dictionary
-// (lib/i18n.ts: states, amounts, bills, errors — the same words in both apps) with these on
-// top; `en` is typed by `zh`, so neither can miss a key (tests/mobile/i18n.test.ts checks the
-// merged messages too). Placeholders are `{name}` in both libraries.
+// (lib/i18n.ts: states, amounts, bills, errors, rates, ledger kinds — the same words in both
+// apps) with these on top; `en` is typed by `zh`, so neither can miss a key
+// (tests/mobile/i18n.test.ts checks the merged messages too). Placeholders are `{name}` in
+// both libraries.
 
 export const zh = {
   // frame
@@ -42,11 +43,6 @@ export const zh = {
   m_due: '待缴账单（元）',
   m_price_item: '{rate} {before} → {after} 元/千瓦时',
   m_price_item_new: '{rate} {after} 元/千瓦时',
-  rate_SHARP: '尖峰',
-  rate_PEAK: '高峰',
-  rate_FLAT: '平段',
-  rate_VALLEY: '低谷',
-  rate_DEEP_VALLEY: '深谷',
   m_contact_title: '物业联系方式',
   m_contact_call: '拨打 {phone}',
   m_meter: '电表 {address}',
@@ -100,23 +96,6 @@ export const zh = {
   m_receipt_total: '合计',
   m_receipt_print: '收据原件',
   m_receipt_not_found: '找不到这张收据',
-  kind_RECHARGE_CASH: '现金充值',
-  kind_RECHARGE_TRANSFER: '转账充值',
-  kind_RECHARGE_WECHAT: '微信充值',
-  kind_RECHARGE_ALIPAY: '支付宝充值',
-  kind_SERVICE_FEE: '服务费',
-  kind_REFUND: '退电',
-  kind_REVERSAL: '冲正',
-  kind_ENERGY_CHARGE: '电费',
-  kind_SHARED_AREA_CHARGE: '公摊',
-  kind_PROPERTY_FEE_CHARGE: '物业费',
-  kind_CAPACITY_FEE_CHARGE: '容量费',
-  kind_TRANSFER_OUT: '转出',
-  kind_TRANSFER_IN: '转入',
-  kind_ADJUSTMENT: '调账',
-  kind_METER_PURCHASE: '表端购电',
-  kind_BILL_PAYMENT: '账单缴费',
-  kind_BILL_SETTLEMENT: '账单结清',
   // bills
   m_bill_pay_channel: '{channel} ¥{amount}',
   // settings
@@ -167,11 +146,6 @@ export const en: MobileDict = {
   m_due: 'Bills to pay (yuan)',
   m_price_item: '{rate} {before} → {after} yuan/kWh',
   m_price_item_new: '{rate} {after} yuan/kWh',
-  rate_SHARP: 'Sharp peak',
-  rate_PEAK: 'Peak',
-  rate_FLAT: 'Flat',
-  rate_VALLEY: 'Valley',
-  rate_DEEP_VALLEY: 'Deep valley',
   m_contact_title: 'Property contact',
   m_contact_call: 'Call {phone}',
   m_meter: 'Meter {address}',
@@ -221,23 +195,6 @@ export const en: MobileDict = {
   m_receipt_total: 'Total',
   m_receipt_print: 'Printable receipt',
   m_receipt_not_found: 'This receipt was not found',
-  kind_RECHARGE_CASH: 'Cash recharge',
-  kind_RECHARGE_TRANSFER: 'Transfer recharge',
-  kind_RECHARGE_WECHAT: 'WeChat Pay recharge',
-  kind_RECHARGE_ALIPAY: 'Alipay recharge',
-  kind_SERVICE_FEE: 'Service fee',
-  kind_REFUND: 'Refund',
-  kind_REVERSAL: 'Reversal',
-  kind_ENERGY_CHARGE: 'Energy',
-  kind_SHARED_AREA_CHARGE: 'Shared areas',
-  kind_PROPERTY_FEE_CHARGE: 'Property fee',
-  kind_CAPACITY_FEE_CHARGE: 'Capacity fee',
-  kind_TRANSFER_OUT: 'Transfer out',
-  kind_TRANSFER_IN: 'Transfer in',
-  kind_ADJUSTMENT: 'Adjustment',
-  kind_METER_PURCHASE: 'Meter purchase',
-  kind_BILL_PAYMENT: 'Bill payment',
-  kind_BILL_SETTLEMENT: 'Bill settled',
   m_bill_pay_channel: '{channel} ¥{amount}',
   m_settings_title: 'Me',
   m_settings_language: 'Language',

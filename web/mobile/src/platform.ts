@@ -2,12 +2,12 @@
 // from `wx`, the mobile pages get from the browser — `fetch` for requests, localStorage under
 // a key prefix of their own (the portal on the same origin keeps `voltledger.tokens` and
 // `voltledger.lang` for the operator; a customer's session must never mix with it), the
-// router for navigation, Vant's toast, and in WeChat's browser the JSAPI bridge
-// (`WeixinJSBridge.invoke('getBrandWCPayRequest', …)`) for WeChat Pay. Failures are
-// `WxError`s like WeChat's (`request:fail …`, `get_brand_wcpay_request:cancel`), so the lib's
-// error words (lib/errors.ts) apply unchanged.
+// router for navigation, Vant's toast, a `tel:` link for a phone call, and in WeChat's browser
+// the JSAPI bridge (`WeixinJSBridge.invoke('getBrandWCPayRequest', …)`) for WeChat Pay.
+// Failures are `WxError`s like WeChat's (`request:fail …`, `get_brand_wcpay_request:cancel`),
+// so the lib's error words (lib/errors.ts) apply unchanged.
 
-import { WxError, type HttpAnswer, type PaymentParams, type Platform } from '@mp/lib/platform'
+import { dialable, WxError, type HttpAnswer, type PaymentParams, type Platform } from '@mp/lib/platform'
 
 /** WeChat's in-app browser bridge (only the call the pages use). */
 export interface WeixinBridge {
@@ -33,6 +33,8 @@ export interface BrowserDeps {
   bridgeWaitMs?: number
   /** How long a request may take (ms). */
   timeoutMs?: number
+  /** Opens a link the browser hands to another app (`tel:`); default: `window.location.href`. */
+  openUrl?: (url: string) => void
 }
 
 /** True in WeChat's in-app browser (its user agent names MicroMessenger). */
@@ -135,5 +137,11 @@ export function browserPlatform(d: BrowserDeps): Platform {
     navigateBack: () => d.back(),
     toast: (title) => d.toast(title),
     setTitle: (title) => d.setTitle(title),
+    // The mini-program's wx.makePhoneCall: a `tel:` link, which the phone offers to call.
+    async makePhoneCall(phoneNumber) {
+      const url = `tel:${dialable(phoneNumber)}`
+      if (d.openUrl) d.openUrl(url)
+      else window.location.href = url
+    },
   }
 }

@@ -145,6 +145,14 @@ describe('browser platform', () => {
     ])
   })
 
+  it('calls the property through a tel: link, as wx.makePhoneCall dials', async () => {
+    const opened: string[] = []
+    const p = browserPlatform(deps({ openUrl: (url: string) => void opened.push(url) }))
+    await p.makePhoneCall('0571-8800 1234')
+    await p.makePhoneCall('+86 139 0000 1111')
+    expect(opened).toEqual(['tel:057188001234', 'tel:+8613900001111'])
+  })
+
   it('has no wx.login or subscription messages in the browser', async () => {
     const p = browserPlatform(deps())
     await expect(p.login()).rejects.toBeInstanceOf(WxError)

@@ -46,6 +46,8 @@ export interface Platform {
   navigateBack(): void
   toast(title: string): void
   setTitle(title: string): void
+  /** Offers to call the number (the mini-program's dialog; a `tel:` link in the browser). */
+  makePhoneCall(phoneNumber: string): Promise<void>
 }
 
 /** The subset of `wx` the adapter uses (the tests pass an object of this shape). */
@@ -64,7 +66,13 @@ export type WxLike = Pick<
   | 'navigateBack'
   | 'showToast'
   | 'setNavigationBarTitle'
+  | 'makePhoneCall'
 >
+
+/** A phone number as written ("0571-8800 1234") -> what a dialler takes ("057188001234"). */
+export function dialable(phone: string): string {
+  return String(phone || '').replace(/[^\d+]/g, '')
+}
 
 interface Callbacks<T> {
   success: (r: T) => void
@@ -111,6 +119,10 @@ export function wxPlatform(w: WxLike): Platform {
     navigateBack: () => void w.navigateBack({}),
     toast: (title) => void w.showToast({ title, icon: 'none', duration: 2500 }),
     setTitle: (title) => void w.setNavigationBarTitle({ title }),
+    makePhoneCall: (phoneNumber) =>
+      call<WechatMiniprogram.GeneralCallbackResult>('makePhoneCall', (cb) => w.makePhoneCall({ phoneNumber: dialable(phoneNumber), ...cb })).then(
+        () => undefined,
+      ),
   }
 }
 

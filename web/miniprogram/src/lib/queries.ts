@@ -202,6 +202,8 @@ export interface LedgerItem {
   externalRef: string | null
   receiptNo: number | null
   createdAt: string
+  /** For recharges and payments: CASH, TRANSFER, WECHAT or ALIPAY. */
+  channel?: string | null
 }
 
 export interface LedgerPage {
@@ -212,7 +214,7 @@ export interface LedgerPage {
 
 /** One account's ledger entries, newest first, a page at a time. */
 export async function myLedger(accountId: string, first = 30, after: string | null = null): Promise<LedgerPage> {
-  const q = `query Ledger($n: Int!, $c: String) { myAccounts { id ledger(first: $n, after: $c) { items { id amount kind externalRef receiptNo createdAt } pageInfo { endCursor hasNextPage } } } }`
+  const q = `query Ledger($n: Int!, $c: String) { myAccounts { id ledger(first: $n, after: $c) { items { id amount kind externalRef receiptNo createdAt channel } pageInfo { endCursor hasNextPage } } } }`
   type Answer = { myAccounts: { id: string; ledger: { items: LedgerItem[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }[] }
   const a = (await gql<Answer>(q, { n: first, c: after })).myAccounts.find((x) => x.id === accountId)
   if (!a) return { items: [], endCursor: null, hasNextPage: false }

@@ -35,6 +35,12 @@ export function localTime(iso: string | null): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`
 }
 
+/** An ISO time as the local date (`YYYY-MM-DD`), with `HH:mm` unless it is a midnight. */
+export function localDate(iso: string | null): string {
+  const full = localTime(iso)
+  return full.endsWith(' 00:00') ? full.slice(0, -6) : full
+}
+
 /** What page methods wrapped by `single` need of `this`. */
 export interface PageThis<D> {
   data: D

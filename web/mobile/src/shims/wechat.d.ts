@@ -30,7 +30,8 @@ declare namespace WechatMiniprogram {
     | 'reLaunch'
     | 'navigateBack'
     | 'showToast'
-    | 'setNavigationBarTitle',
+    | 'setNavigationBarTitle'
+    | 'makePhoneCall',
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     (...args: any[]) => any
   >

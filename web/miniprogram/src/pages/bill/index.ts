@@ -4,6 +4,7 @@ import { dict, dictionaries } from '../../lib/i18n'
 import { payBill } from '../../lib/pay'
 import { platform } from '../../lib/platform'
 import { Bill, myAccounts, myBills } from '../../lib/queries'
+import { subscribe, templateIds } from '../../lib/subscribe'
 import { failure, noError, PageThis, switchLanguage, titled } from '../../lib/view'
 
 const initial = {
@@ -15,6 +16,8 @@ const initial = {
   number: '',
   paying: false,
   done: '',
+  /** The subscription templates, read with the page: the pay tap asks them before paying. */
+  templateIds: [] as string[],
   error: noError,
 }
 type Data = typeof initial
@@ -24,7 +27,14 @@ Component({
   methods: {
     async onLoad(query: Record<string, string | undefined>) {
       this.setData({ t: titled('bill_title'), id: query.id || '' })
-      await this.load()
+      await Promise.all([this.load(), this.templates()])
+    },
+    async templates() {
+      try {
+        this.setData({ templateIds: await templateIds() })
+      } catch {
+        // No alerts offered then; paying does not depend on them.
+      }
     },
     async load() {
       try {
@@ -49,10 +59,14 @@ Component({
     },
     onPay: single(async function (this: PageThis<Data> & { load(): Promise<void> }) {
       const t = dict()
-      if (!this.data.raw || this.data.raw.state !== 'ISSUED') return
+      const bill = this.data.raw
+      if (!bill || bill.state !== 'ISSUED') return
+      // Alerts first, within the tap (WeChat asks only then); whatever the answer, pay.
+      const asked = subscribe(this.data.templateIds).catch(() => null)
       this.setData({ paying: true, error: noError, done: '' })
       try {
-        const paid = await payBill(this.data.raw.id)
+        await asked
+        const paid = await payBill(bill.id)
         await this.load()
         const done = paid.confirmed ? t.bill_done : t.recharge_pending
         this.setData({ paying: false, done })

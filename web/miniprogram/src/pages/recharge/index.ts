@@ -4,6 +4,7 @@ import { checkAmount, fenToDecimal, formatYuan, PRESETS, toFen } from '../../lib
 import { recharge } from '../../lib/pay'
 import { platform } from '../../lib/platform'
 import { MyAccount, myAccounts, rechargeFee } from '../../lib/queries'
+import { subscribe, templateIds } from '../../lib/subscribe'
 import { failure, noError, PageThis, switchLanguage, titled } from '../../lib/view'
 
 const initial = {
@@ -22,6 +23,8 @@ const initial = {
   paying: false,
   status: '',
   done: '',
+  /** The subscription templates, read with the page: the pay tap asks them before paying. */
+  templateIds: [] as string[],
   error: noError,
 }
 type Data = typeof initial
@@ -34,7 +37,14 @@ Component({
   methods: {
     async onLoad(query: Record<string, string | undefined>) {
       this.setData({ t: titled('recharge_title'), accountId: query.id || '', feeText: feePolicyOnly ? dict().recharge_fee_policy : '' })
-      await this.refresh()
+      await Promise.all([this.refresh(), this.templates()])
+    },
+    async templates() {
+      try {
+        this.setData({ templateIds: await templateIds() })
+      } catch {
+        // No alerts offered then; paying does not depend on them.
+      }
     },
     async refresh(): Promise<MyAccount | undefined> {
       try {
@@ -102,8 +112,11 @@ Component({
         const c = checkAmount(this.data.custom)
         return this.setData({ amountError: t[`amount_${c.ok ? 'empty' : c.reason}` as Key] })
       }
+      // Balance alerts first, within the tap (WeChat asks only then); whatever the answer, pay.
+      const asked = subscribe(this.data.templateIds).catch(() => null)
       this.setData({ paying: true, status: t.recharge_paying, error: noError, done: '' })
       try {
+        await asked
         const paid = await recharge(this.data.accountId, amount)
         const a = await this.refresh()
         if (!paid.confirmed) {
