@@ -296,3 +296,50 @@ async fn hostile_and_malformed_payloads_are_counted_and_change_nothing() {
     assert_eq!(tenant.reading_count().await.unwrap(), 1);
     assert!(app.app.stats.duplicates.load(Ordering::Relaxed) >= 2);
 }
+
+/// A meter whose clock is in another zone than the tenant's (the tenant's zone changed, the
+/// meters' clocks did not) reports readings hours ahead: refused, so they never become the
+/// meter's newest reading and hold the true ones back once the zones agree again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readings_dated_hours_ahead_of_their_arrival_are_refused() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("clock").await;
+    let p = admin.ok(r#"mutation { createProperty(input: {name: "Clock"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let r = admin.ok(
+        "mutation($p: ID!) { registerMeter(input: {propertyId: $p, address: \"000000007001\", phases: 1, linkType: FOUR_G}) { meter { id } credentials { username } } }",
+        json!({"p": p}),
+    )["registerMeter"]
+        .clone();
+    let device = r["credentials"]["username"].as_str().unwrap().to_string();
+    let meter = r["meter"]["id"].clone();
+    let shanghai = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    // What the meter's clock shows: Shanghai wall time, now.
+    let reading = |kwh: &str| mqtt_bridge::port::MeterReading {
+        device: device.clone(),
+        address: Address::parse("000000007001").unwrap(),
+        read_at: mqtt_bridge::port::ReadTime::MeterClock(Utc::now().with_timezone(&shanghai).naive_local()),
+        received_at: Utc::now(),
+        values: Readings { energy_total: Some(Decimal::from_str(kwh).unwrap()), ..Readings::default() },
+    };
+    let live =
+        || admin.ok("query($m: ID!) { meter(id: $m) { live { readAt energyTotal } } }", json!({"m": meter}))["meter"]["live"].clone();
+    let report = app.app.store.store_readings(vec![reading("10.00")]).await.unwrap();
+    assert_eq!((report.stored, report.unknown), (1, 0));
+    // The tenant's zone moves two hours west; the meter's clock stays: its readings now claim
+    // to be two hours ahead, and are refused.
+    let settings = "mutation($z: String!) { setBillingSettings(input: {jumpLimitKw: \"100\", timeZone: $z}) { settlementDay } }";
+    admin.ok(settings, json!({"z": "Asia/Urumqi"}));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let report = app.app.store.store_readings(vec![reading("10.50")]).await.unwrap();
+    assert_eq!((report.stored, report.unknown), (0, 1), "two hours ahead of its arrival");
+    assert_eq!(live()["energyTotal"], "10.00");
+    // Back to the meter's zone: its readings are taken again, in order.
+    admin.ok(settings, json!({"z": "Asia/Shanghai"}));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let report = app.app.store.store_readings(vec![reading("11.00")]).await.unwrap();
+    assert_eq!((report.stored, report.unknown), (1, 0));
+    let now = live();
+    assert_eq!(now["energyTotal"], "11.00");
+    let at: chrono::DateTime<Utc> = now["readAt"].as_str().unwrap().parse().unwrap();
+    assert!((at - Utc::now()).num_minutes().abs() < 2, "the newest reading is now, not hours ahead: {at}");
+}

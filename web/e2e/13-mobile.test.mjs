@@ -194,10 +194,9 @@ before(async () => {
 
   // A service fee, so that the fee shown before paying means something.
   const accs = (await q(T, `{ accounts(pageSize: 300) { items { id number customerId state balance meters { billingMode linkState propertyId live { readAt } } } } }`)).accounts.items
-  // A meter whose reported time is right. After the earlier browser tests many demo meters
-  // report local times 2 h off (docs/CONTROL.md, "Known problem"), and
-  // such a meter does not obey a sealed trip, whose deadline is local time; those are not the
-  // test's.
+  // A meter whose reported time is right: a meter whose clock disagrees with the tenant's zone
+  // does not obey a sealed trip, whose deadline is local time (docs/CONTROL.md, "Local time and
+  // a change of the tenant's time zone"); such meters are not the test's.
   const clockRight = (m) => m.live?.readAt && Math.abs(Date.parse(m.live.readAt) - Date.now()) < 120_000
   const online = accs.filter(
     (a) =>

@@ -82,6 +82,12 @@ pub(crate) fn scaled_values(r: &Readings) -> [Option<i64>; VALUE_COUNT] {
     ]
 }
 
+/// How far ahead of its arrival a reading may claim to be (clocks drift a little). A reading
+/// further ahead comes from a clock set wrong — typically to another zone than the tenant's,
+/// e.g. after the tenant's zone changed: stored, it would become the meter's newest reading and
+/// hold every true reading back as late until real time caught up. It is refused instead.
+pub const MAX_AHEAD: chrono::Duration = chrono::Duration::minutes(10);
+
 /// The instant of a reading: the meter's wall clock is read in the tenant's time zone.
 pub(crate) fn instant(read_at: ReadTime, route: &Route) -> Option<DateTime<Utc>> {
     match read_at {
@@ -111,6 +117,7 @@ impl Store {
     pub async fn store_readings(&self, batch: Vec<MeterReading>) -> Result<StoreReport, super::StoreError> {
         let mut report = StoreReport::default();
         let mut rows = Vec::with_capacity(batch.len());
+        let mut ahead = 0usize;
         {
             let caches = self.caches.read().map_err(|_| super::StoreError::Database("cache poisoned".into()))?;
             for r in batch {
@@ -124,8 +131,19 @@ impl Store {
                     report.unknown += 1;
                     continue;
                 };
+                if read_at > r.received_at + MAX_AHEAD {
+                    ahead += 1;
+                    report.unknown += 1;
+                    continue;
+                }
                 rows.push(Row { route: route.clone(), read_at, received_at: r.received_at, values: scaled_values(&r.values) });
             }
+        }
+        if ahead > 0 {
+            tracing::warn!(
+                readings = ahead,
+                "readings dated more than 10 minutes after they arrived refused: a meter clock is set wrong (sync its time)"
+            );
         }
         self.store_rows(rows, report).await
     }
