@@ -33,7 +33,7 @@ fn reading(m: &(Value, String, Address), at: DateTime<Utc>, total: &str, rates: 
         device: m.1.clone(),
         address: m.2,
         read_at: ReadTime::Instant(at),
-        received_at: Utc::now(),
+        received_at: Utc::now().max(at),
         values: Readings {
             energy_total: Some(d(total)),
             energy_tariffs: rates.map(|r| r.map(|x| Some(d(x)))).unwrap_or_default(),

@@ -30,7 +30,7 @@ fn reading(device: &str, address: &str, at: DateTime<Utc>, values: Readings) -> 
         device: device.to_string(),
         address: Address::parse(address).unwrap(),
         read_at: ReadTime::Instant(at),
-        received_at: Utc::now(),
+        received_at: Utc::now().max(at),
         values,
     }
 }

@@ -56,7 +56,9 @@ pub(crate) fn reading(device: &str, address: Address, at: DateTime<Utc>, total: 
         device: device.to_string(),
         address,
         read_at: ReadTime::Instant(at),
-        received_at: Utc::now(),
+        // A reading from the simulated future arrives when it is taken (the store refuses
+        // readings dated well after their arrival).
+        received_at: Utc::now().max(at),
         values: Readings { energy_total: Some(d(total)), ..Readings::default() },
     }
 }
