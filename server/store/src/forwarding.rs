@@ -132,7 +132,6 @@ pub(crate) async fn enqueue<C: ConnectionTrait>(db: &C, events: &[Event], now: D
     for r in &rows {
         targets.entry(r.try_get("", "tenant_id")?).or_default().push(target_row(r)?);
     }
-    let mut added = 0;
     let mut batch: Vec<(&Event, &ForwardTarget)> = Vec::new();
     for e in events {
         for t in targets.get(&e.tenant).into_iter().flatten() {
@@ -143,32 +142,7 @@ pub(crate) async fn enqueue<C: ConnectionTrait>(db: &C, events: &[Event], now: D
             }
         }
     }
-    for chunk in batch.chunks(50) {
-        let mut args = Args::new();
-        let mut tuples = Vec::with_capacity(chunk.len());
-        for (e, t) in chunk {
-            let base = args.0.len();
-            args = args.s(&e.tenant).s(&t.id).s(e.kind).s(&e.reference).s(&e.subject).t(e.at).t(now);
-            tuples.push(format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, 'PENDING', 0, ${}, '')",
-                base + 1,
-                base + 2,
-                base + 3,
-                base + 4,
-                base + 5,
-                base + 6,
-                base + 7,
-                base + 7
-            ));
-        }
-        let sql = format!(
-            "INSERT INTO forward_deliveries (tenant_id, target_id, kind, ref, subject, at, created_at, state, attempts, next_at, last_error)
-             VALUES {} ON CONFLICT (tenant_id, target_id, kind, ref) DO NOTHING",
-            tuples.join(", ")
-        );
-        added += db.execute_raw(stmt(b, &sql, args)).await?.rows_affected() as usize;
-    }
-    Ok(added)
+    insert_deliveries(db, &batch, now).await
 }
 
 /// The properties of some meters (for targets limited to properties).
@@ -318,8 +292,7 @@ impl TenantStore {
             }
         }
         // Only this target: enqueue new ones, and set those it had back to pending.
-        let only: Vec<Event> = events;
-        enqueue_for(&txn, &target, &only, now).await?;
+        enqueue_for(&txn, &target, &events, now).await?;
         let sql = "UPDATE forward_deliveries SET state = 'PENDING', attempts = 0, next_at = $3, first_failed_at = NULL, last_error = '', delivered_at = NULL
                    WHERE tenant_id = $1 AND target_id = $2 AND at >= $4";
         let n = txn.execute_raw(stmt(b, sql, self.args().s(id).t(now).t(from))).await?.rows_affected() as usize;
@@ -469,37 +442,36 @@ impl TenantStore {
 
 /// Deliveries for one target only (replay).
 async fn enqueue_for<C: ConnectionTrait>(db: &C, target: &ForwardTarget, events: &[Event], now: DateTime<Utc>) -> Result<usize> {
-    let mine: Vec<Event> = events
+    let mine: Vec<(&Event, &ForwardTarget)> = events
         .iter()
         .filter(|e| target.events.iter().any(|k| k == e.kind))
         .filter(|e| target.properties.is_empty() || e.properties.iter().any(|p| target.properties.contains(p)))
-        .map(|e| Event {
-            tenant: e.tenant.clone(),
-            kind: e.kind,
-            reference: e.reference.clone(),
-            subject: e.subject.clone(),
-            at: e.at,
-            properties: e.properties.clone(),
-        })
+        .map(|e| (e, target))
         .collect();
+    insert_deliveries(db, &mine, now).await
+}
+
+/// Writes one PENDING delivery per (event, target), 50 to a statement; an event already
+/// queued for the target adds nothing.
+async fn insert_deliveries<C: ConnectionTrait>(db: &C, pairs: &[(&Event, &ForwardTarget)], now: DateTime<Utc>) -> Result<usize> {
     let b = db.get_database_backend();
     let mut added = 0;
-    for chunk in mine.chunks(50) {
+    for chunk in pairs.chunks(50) {
         let mut args = Args::new();
-        let mut tuples = Vec::new();
-        for e in chunk {
-            let base = args.0.len();
-            args = args.s(&e.tenant).s(&target.id).s(e.kind).s(&e.reference).s(&e.subject).t(e.at).t(now);
+        let mut tuples = Vec::with_capacity(chunk.len());
+        for (e, t) in chunk {
+            let n = args.0.len();
+            args = args.s(&e.tenant).s(&t.id).s(e.kind).s(&e.reference).s(&e.subject).t(e.at).t(now);
             tuples.push(format!(
                 "(${}, ${}, ${}, ${}, ${}, ${}, ${}, 'PENDING', 0, ${}, '')",
-                base + 1,
-                base + 2,
-                base + 3,
-                base + 4,
-                base + 5,
-                base + 6,
-                base + 7,
-                base + 7
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6,
+                n + 7,
+                n + 7
             ));
         }
         let sql = format!(
