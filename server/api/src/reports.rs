@@ -536,6 +536,10 @@ fn instant(q: &Query, key: &'static str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text).map(|d| d.with_timezone(&Utc)).map_err(|_| format!("{key}: an RFC 3339 instant"))
 }
 
+fn range(q: &Query) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+    Ok((instant(q, "from")?, instant(q, "to")?))
+}
+
 fn id_param<T>(q: &Query, key: &'static str, parse: fn(&str) -> Option<T>) -> Result<Option<T>, String> {
     match q.get(key).map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(None),
@@ -581,14 +585,15 @@ async fn export(state: web::Data<HttpState>, http: HttpRequest, path: web::Path<
     {
         return refuse(StatusCode::NOT_FOUND, "NOT_FOUND", "no such property");
     }
+    // Money figures need the reports permission; readings, balances and alarms any operator.
+    if matches!(name, "sales" | "ledger" | "bills") && !permissions.has(Permission::Reports) {
+        return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "your role does not allow reports");
+    }
     let table = match name {
         "sales" => {
-            if !permissions.has(Permission::Reports) {
-                return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "your role does not allow reports");
-            }
-            let (from, to) = match (instant(&q, "from"), instant(&q, "to")) {
-                (Ok(f), Ok(t)) => (f, t),
-                (Err(m), _) | (_, Err(m)) => return bad(&m),
+            let (from, to) = match range(&q) {
+                Ok(r) => r,
+                Err(m) => return bad(&m),
             };
             let bucket = match q.get("bucket").map(String::as_str).unwrap_or("DAY") {
                 "DAY" => SalesBucket::Day,
@@ -608,9 +613,9 @@ async fn export(state: web::Data<HttpState>, http: HttpRequest, path: web::Path<
             }
         }
         "meter-readings" => {
-            let (from, to) = match (instant(&q, "from"), instant(&q, "to")) {
-                (Ok(f), Ok(t)) => (f, t),
-                (Err(m), _) | (_, Err(m)) => return bad(&m),
+            let (from, to) = match range(&q) {
+                Ok(r) => r,
+                Err(m) => return bad(&m),
             };
             let area = match id_param(&q, "areaId", AreaId::parse) {
                 Ok(a) => a,
@@ -629,12 +634,9 @@ async fn export(state: web::Data<HttpState>, http: HttpRequest, path: web::Path<
             }
         }
         "ledger" => {
-            if !permissions.has(Permission::Reports) {
-                return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "your role does not allow reports");
-            }
-            let (from, to) = match (instant(&q, "from"), instant(&q, "to")) {
-                (Ok(f), Ok(t)) => (f, t),
-                (Err(m), _) | (_, Err(m)) => return bad(&m),
+            let (from, to) = match range(&q) {
+                Ok(r) => r,
+                Err(m) => return bad(&m),
             };
             let account = match id_param(&q, "accountId", AccountId::parse) {
                 Ok(a) => a,
@@ -656,9 +658,6 @@ async fn export(state: web::Data<HttpState>, http: HttpRequest, path: web::Path<
             }
         }
         "bills" => {
-            if !permissions.has(Permission::Reports) {
-                return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "your role does not allow reports");
-            }
             let period = q.get("period").cloned().filter(|p| !p.is_empty());
             match bills_table(&t, period, property.as_ref()).await {
                 Ok(table) => table,
