@@ -52,6 +52,9 @@ pub struct Settings {
     /// The built portal (`web/dist`) served at `/`; `None` or a folder without `index.html`:
     /// `/` says how to build it.
     pub web_dir: Option<PathBuf>,
+    /// The mail relay scheduled reports are e-mailed through; `None`: e-mail schedules wait
+    /// (their runs say why). The demo uses a local stand-in.
+    pub mail: Option<connectors::mail::MailConfig>,
 }
 
 /// Security settings (docs/SECURITY.md).
@@ -194,7 +197,7 @@ impl Application {
             .timeout(Duration::from_secs(10))
             .build()
             .context("building the HTTP client")?;
-        let sweepers = crate::jobs::spawn(crate::jobs::table(&store, sms_client));
+        let sweepers = crate::jobs::spawn(crate::jobs::table(&store, sms_client, settings.mail.clone()));
         let mut policy = crate::domain::access::ThrottlePolicy::default();
         if settings.security.login_attempts_per_address > 0 {
             policy.address_attempts = settings.security.login_attempts_per_address;

@@ -64,9 +64,10 @@ pub fn due(now: Instant, started: Instant, last: Option<Instant>, every: Duratio
 }
 
 /// Every periodic job of the platform.
-pub fn table(store: &Store, sms: reqwest::Client) -> Vec<Job> {
+pub fn table(store: &Store, sms: reqwest::Client, mail: Option<connectors::mail::MailConfig>) -> Vec<Job> {
     let now = chrono::Utc::now;
     let wechat_tokens = Arc::new(crate::wechat::TokenCache::default());
+    let reports_client = sms.clone();
     let s = store.clone();
     let mut jobs = vec![
         job("link state", Lane::Core, 5, 0, {
@@ -149,6 +150,14 @@ pub fn table(store: &Store, sms: reqwest::Client) -> Vec<Job> {
             move || {
                 let s = s.clone();
                 async move { crate::forward::run_pass(&s, now()).await.map(drop) }
+            }
+        }),
+        // Scheduled reports: a slow relay or webhook holds up only forwarding's lane.
+        job("report schedules", Lane::Forwarding, 20, 5, {
+            let s = s.clone();
+            move || {
+                let (s, client, mail) = (s.clone(), reports_client.clone(), mail.clone());
+                async move { crate::schedules::run_pass(&s, mail.as_ref(), &client, now()).await.map(drop) }
             }
         }),
         // After 10:30 the day's bills exist; looked at every five minutes.

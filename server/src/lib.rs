@@ -12,7 +12,8 @@ pub mod fleet;
 /// Id minting at the edge (clock and randomness), in the store crate.
 pub use store::ids;
 pub mod jobs;
+pub mod schedules;
 /// The outside services and their stand-ins, in `server/connectors`.
-pub use connectors::{forward, notify, pay, wechat};
+pub use connectors::{self, forward, notify, pay, wechat};
 /// The store, its own crate (`server/store`): the only one naming sea-orm.
 pub use store;

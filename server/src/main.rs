@@ -141,6 +141,17 @@ pub(crate) enum Command {
         /// The built portal served at `/` (default: `web/dist` when it holds a build).
         #[arg(long, env = "VOLTLEDGER__HTTP__WEB_DIR")]
         web_dir: Option<PathBuf>,
+        /// The mail relay scheduled reports are e-mailed through:
+        /// `smtp://user:password@host:587` (STARTTLS) or `smtps://…:465`. Default with the
+        /// demo: a local stand-in (messages kept in <data-dir>/mail).
+        #[arg(long, env = "VOLTLEDGER__MAIL__URL", hide_env_values = true)]
+        mail_url: Option<String>,
+        /// The sender of those e-mails.
+        #[arg(long, env = "VOLTLEDGER__MAIL__FROM", default_value = "VoltLedger <reports@localhost>")]
+        mail_from: String,
+        /// A PEM certificate to trust for the relay besides the public roots (a private CA).
+        #[arg(long, env = "VOLTLEDGER__MAIL__CA_FILE")]
+        mail_ca_file: Option<PathBuf>,
         #[command(flatten)]
         security: SecurityArgs,
     },
@@ -391,9 +402,22 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             public_url,
             device_broker_url,
             web_dir,
+            mail_url,
+            mail_from,
+            mail_ca_file,
             security,
         } => {
             init_tracing();
+            let mail = match mail_url {
+                Some(url) => {
+                    let ca = match mail_ca_file {
+                        Some(f) => Some(std::fs::read(&f).with_context(|| format!("reading {}", f.display()))?),
+                        None => None,
+                    };
+                    Some(server::connectors::mail::MailConfig::parse(&url, &mail_from, ca).map_err(anyhow::Error::msg)?)
+                }
+                None => None,
+            };
             let security = server::app::SecuritySettings {
                 allow_local_outbound: security.allow_local_outbound.unwrap_or(!no_demo),
                 trusted_proxies: security.trusted_proxies,
@@ -422,6 +446,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 device_broker_url,
                 security,
                 web_dir: Some(web_dir.unwrap_or_else(|| PathBuf::from("web/dist"))),
+                mail,
             };
             serve(settings).await?;
         }
@@ -511,7 +536,27 @@ pub(crate) async fn tenant_store(store: &Store, slug: String) -> anyhow::Result<
     Ok(store.tenant(t.id))
 }
 
-pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
+pub(crate) async fn serve(mut settings: Settings) -> anyhow::Result<()> {
+    // The demo's mail relay: a local SMTP stand-in (STARTTLS, AUTH) keeping each message as
+    // an .eml file, unless a real relay is configured. Held for the life of the server.
+    let mut mail_standin = None;
+    if settings.demo && settings.mail.is_none() {
+        let seed = data_secret(&settings.data_dir, "simulator.secret")?;
+        let password = server::fleet::derived_secret(&seed, "smtp-standin");
+        let dir = settings.data_dir.join("mail");
+        let standin =
+            server::connectors::mail::standin::SmtpStandIn::start("127.0.0.1:0".parse()?, "reports", &password, Some(dir)).await?;
+        let url = format!("smtp://reports:{password}@localhost:{}", standin.addr.port());
+        settings.mail = Some(
+            server::connectors::mail::MailConfig::parse(
+                &url,
+                "VoltLedger demo <reports@localhost>",
+                Some(standin.ca_pem.clone().into_bytes()),
+            )
+            .map_err(anyhow::Error::msg)?,
+        );
+        mail_standin = Some(standin);
+    }
     let app = Application::build(&settings).await?;
     let mut banner = format!("VoltLedger listening on http://{}/graphql (broker {})\n", app.http_addr, app.broker);
     match settings.web_dir.as_deref().filter(|d| server::api::portal::is_built(d)) {
@@ -575,6 +620,13 @@ pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
         banner += &demo_wechat(&t, &seed).await?;
         banner += &demo_wechat_pay(&app.store, &t, app.http_addr).await?;
         banner += &demo_alipay(&t, app.http_addr).await?;
+    }
+    if let Some(m) = &mail_standin {
+        banner += &format!(
+            "mail stand-in (SMTP, STARTTLS) at {}: scheduled reports land in {}\n",
+            m.addr,
+            settings.data_dir.join("mail").display()
+        );
     }
     print!("{banner}");
     let _ = std::io::stdout().flush();

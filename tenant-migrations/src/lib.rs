@@ -19,6 +19,7 @@ mod m0009_console;
 mod m0010_billing_completion;
 mod m0011_customer_pages;
 mod m0012_forwarding;
+mod m0013_report_schedules;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_billing_completion::Migration),
             Box::new(m0011_customer_pages::Migration),
             Box::new(m0012_forwarding::Migration),
+            Box::new(m0013_report_schedules::Migration),
         ]
     }
 }

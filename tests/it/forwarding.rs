@@ -324,3 +324,99 @@ async fn every_event_reaches_the_park_in_order_whatever_the_receiver_does() {
     receiver.stop();
     west_receiver.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_days_energy_and_alarm_changes_reach_the_park_signed_and_replay_from_their_sources() {
+    use chrono::TimeZone;
+    let app = TestApp::spawn().await;
+    let admin = app.admin("daily").await;
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let receiver = Receiver::start("127.0.0.1:0".parse().unwrap(), seen.clone()).await;
+    let park = admin.ok(r#"mutation { createProperty(input: {name: "Park"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let r = admin.ok(
+        "mutation($p: ID!) { registerMeter(input: {propertyId: $p, address: \"000000000931\", phases: 1, linkType: FOUR_G, ctRatio: 2}) { meter { id } credentials { username } } }",
+        json!({"p": park}),
+    )["registerMeter"]
+        .clone();
+    let (meter, device) = (r["meter"]["id"].as_str().unwrap().to_string(), r["credentials"]["username"].as_str().unwrap().to_string());
+    let created = admin.ok(
+        "mutation($i: CreateForwardTargetInput!) { createForwardTarget(input: $i) { secret target { id events } } }",
+        json!({"i": {"name": "Park", "url": format!("http://{}/in", receiver.addr), "events": ["DAILY_ENERGY", "ALARM"]}}),
+    )["createForwardTarget"]
+        .clone();
+    assert_eq!(created["target"]["events"], json!(["ALARM", "DAILY_ENERGY"]));
+    lock(&seen).secret = created["secret"].as_str().unwrap().to_string();
+    let target = created["target"]["id"].as_str().unwrap().to_string();
+
+    // Readings across two local midnights: 10.00 at the first, 17.50 at the second (× CT 2).
+    let tz = chrono_tz::Asia::Shanghai;
+    let day = (chrono::Utc::now().with_timezone(&tz) - chrono::Duration::days(3)).date_naive();
+    let midnight = |d: chrono::NaiveDate| tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap()).unwrap().with_timezone(&chrono::Utc);
+    let (m1, m2) = (midnight(day), midnight(day + chrono::Duration::days(1)));
+    app.app
+        .store
+        .store_readings(vec![
+            reading(&device, "000000000931", m1 - chrono::Duration::minutes(15), "10.00"),
+            reading(&device, "000000000931", m1 + chrono::Duration::hours(12), "14.00"),
+            reading(&device, "000000000931", m2 - chrono::Duration::minutes(15), "17.50"),
+        ])
+        .await
+        .unwrap();
+    let t = app.app.store.tenant(admin.tenant.clone());
+    t.freeze("DAILY", m1).await.unwrap();
+    t.freeze("DAILY", m2).await.unwrap();
+    // The same freeze again queues nothing new.
+    t.freeze("DAILY", m2).await.unwrap();
+    // The meter falls silent: a lost-link alarm is raised.
+    app.app.store.platform().sweep_link_state(chrono::Utc::now() + chrono::Duration::days(1)).await.unwrap();
+    let changes = app.app.store.platform().evaluate_alarms(chrono::Utc::now()).await.unwrap();
+    assert!(changes.iter().any(|c| c.change == "RAISED"), "{changes:?}");
+    pump(&app, chrono::Utc::now(), 10).await;
+
+    let events = lock(&seen).events.clone();
+    // (The app's own freeze job may add today's and yesterday's days: only ours are looked at.)
+    let ours = |e: &&Value| {
+        let to = e["data"]["to"].as_str().unwrap_or("");
+        [m1, m2].iter().any(|m| to.starts_with(&m.format("%Y-%m-%dT%H:%M").to_string()))
+    };
+    let daily: Vec<&Value> = events.iter().filter(|e| e["kind"] == "DAILY_ENERGY").filter(ours).collect();
+    assert_eq!(daily.len(), 2, "{events:?}");
+    let second = daily
+        .iter()
+        .find(|e| e["data"]["to"].as_str().map(|s| s.starts_with(&m2.format("%Y-%m-%dT%H:%M").to_string())) == Some(true))
+        .unwrap();
+    assert_eq!(
+        (
+            second["data"]["meterId"].as_str(),
+            second["data"]["startRegister"].as_str(),
+            second["data"]["endRegister"].as_str(),
+            second["data"]["usage"].as_str()
+        ),
+        (Some(meter.as_str()), Some("10.00"), Some("17.50"), Some("15.00")),
+        "{second}"
+    );
+    assert_eq!(second["data"]["ratio"], 2);
+    let alarms: Vec<&Value> = events.iter().filter(|e| e["kind"] == "ALARM").collect();
+    assert!(
+        alarms
+            .iter()
+            .any(|a| a["data"]["change"] == "RAISED" && a["data"]["kind"] == "METER_LOST" && a["data"]["subjectId"] == meter.as_str()),
+        "{alarms:?}"
+    );
+    let s = lock(&seen);
+    assert_eq!((s.bad_signatures, s.duplicates), (0, 0));
+    drop(s);
+
+    // A replay from before the first midnight sends them again from the freezes and alarms.
+    let replayed = admin.ok(
+        "mutation($t: ID!, $f: DateTime!) { replayForwardTarget(id: $t, from: $f) }",
+        json!({"t": target, "f": (m1 - chrono::Duration::hours(1)).to_rfc3339()}),
+    )["replayForwardTarget"]
+        .as_i64()
+        .unwrap();
+    assert!(replayed >= 3, "two days and an alarm queued again: {replayed}");
+    let before = lock(&seen).requests;
+    pump(&app, chrono::Utc::now(), 10).await;
+    assert!(lock(&seen).requests > before);
+    assert_eq!(lock(&seen).duplicates as i64, replayed, "the receiver saw each again, by its id");
+}

@@ -13,6 +13,7 @@ mod customer_pages;
 mod desk;
 mod durability;
 mod failclosed;
+mod field_devices;
 mod forwarding;
 mod hardening;
 mod identity;

@@ -326,3 +326,476 @@ async fn the_ledger_bills_and_alarms_lists_export_what_the_api_lists() {
     assert_eq!(get(addr, "/exports/alarms.pdf", Some(&s.admin.token)).0, 404);
     assert_eq!(get(addr, "/exports/ledger.xlsx?from=yesterday&to=now", Some(&s.admin.token)).0, 400);
 }
+
+/// Local midnight (Asia/Shanghai, the tenant's zone) `days` days ago.
+fn local_midnight(days: i64) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    let tz = chrono_tz::Asia::Shanghai;
+    let date = (chrono::Utc::now().with_timezone(&tz) - chrono::Duration::days(days)).date_naive();
+    tz.from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap()).unwrap().with_timezone(&chrono::Utc)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn energy_by_hour_day_and_property_splits_tou_and_demand_shows_the_quarter_hour_bills_count() {
+    let s = site().await;
+    let addr = s.app.app.http_addr;
+    let base = local_midnight(3);
+    let h = |m: i64| base + chrono::Duration::minutes(m);
+    let device = s.devices[0].clone();
+    // Registers: total, then sharp, peak, flat, valley (kWh, secondary); East's CT is 3.
+    let reading = |at: chrono::DateTime<chrono::Utc>, total: &str, tou: [&str; 4], demand: Option<&str>| mqtt_bridge::port::MeterReading {
+        device: device.clone(),
+        address: mqtt_bridge::dlt645::Address::parse("000000000801").unwrap(),
+        read_at: mqtt_bridge::port::ReadTime::Instant(at),
+        received_at: chrono::Utc::now(),
+        values: mqtt_bridge::port::Readings {
+            energy_total: Some(total.parse().unwrap()),
+            energy_tariffs: tou.map(|t| Some(t.parse().unwrap())),
+            max_demand: demand.map(|d| d.parse().unwrap()),
+            ..Default::default()
+        },
+    };
+    s.app
+        .app
+        .store
+        .store_readings(vec![
+            reading(h(-60), "100.00", ["0", "40.00", "30.00", "30.00"], None),
+            // (23:00, 10:00]: 10 kWh, 5 peak + 5 flat.
+            reading(h(600), "110.00", ["0", "45.00", "35.00", "30.00"], None),
+            // Quarter hours: 2 kWh (8 kW), then 1 kWh (4 kW); the register says 3.5 kW.
+            reading(h(615), "112.00", ["0", "47.00", "35.00", "30.00"], Some("3.5")),
+            reading(h(630), "113.00", ["0", "48.00", "35.00", "30.00"], None),
+            // Midnight closes the day: 7 kWh valley.
+            reading(h(1440), "120.00", ["0", "48.00", "35.00", "37.00"], None),
+            reading(h(1500), "121.00", ["0", "48.00", "35.00", "38.00"], None),
+        ])
+        .await
+        .unwrap();
+    let day = |m: i64| (base + chrono::Duration::minutes(m)).with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string();
+    let q = "query($f: DateTime!, $t: DateTime!, $b: EnergyBucket!, $by: EnergyBy!, $p: ID) {
+        energyReport(from: $f, to: $t, bucket: $b, by: $by, propertyId: $p) { period key name total sharp peak flat valley } }";
+    let (from, to) = (base.to_rfc3339(), h(2880).to_rfc3339());
+    let by_day = s.admin.ok(q, json!({"f": from, "t": to, "b": "DAY", "by": "PROPERTY"}))["energyReport"].clone();
+    assert_eq!(
+        by_day,
+        json!([
+            {"period": day(0), "key": s.east, "name": "East", "total": "60.00", "sharp": "0.00", "peak": "24.00", "flat": "15.00", "valley": "21.00"},
+            {"period": day(1440), "key": s.east, "name": "East", "total": "3.00", "sharp": "0.00", "peak": "0.00", "flat": "0.00", "valley": "3.00"}
+        ])
+    );
+    let by_hour =
+        s.admin.ok(q, json!({"f": h(540).to_rfc3339(), "t": h(660).to_rfc3339(), "b": "HOUR", "by": "METER"}))["energyReport"].clone();
+    let hours: Vec<(String, String)> = by_hour
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["period"].as_str().unwrap().to_string(), l["total"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(hours, vec![(format!("{} 09:00", day(0)), "30.00".to_string()), (format!("{} 10:00", day(0)), "9.00".to_string())]);
+    assert_eq!(by_hour[0]["name"], "000000000801");
+    // A month's lines sum to the register's difference × CT, however the days fall.
+    let by_month = s.admin.ok(q, json!({"f": from, "t": to, "b": "MONTH", "by": "METER"}))["energyReport"].clone();
+    let total: f64 = by_month.as_array().unwrap().iter().map(|l| l["total"].as_str().unwrap().parse::<f64>().unwrap()).sum();
+    assert!((total - 63.0).abs() < 1e-9, "{by_month}");
+    // Hours are bounded; West (no readings) has no lines.
+    let long = graphql(addr, Some(&s.admin.token), q, json!({"f": from, "t": h(60 * 24 * 40).to_rfc3339(), "b": "HOUR", "by": "METER"}));
+    assert_eq!(long["errors"][0]["extensions"]["field"], "to", "{long}");
+    let west = s.admin.ok(q, json!({"f": from, "t": to, "b": "DAY", "by": "METER", "p": s.west}))["energyReport"].clone();
+    assert_eq!(west, json!([]));
+
+    // The export reads back with the same figures and sums.
+    let path = format!("/exports/energy.xlsx?from={}&to={}&bucket=DAY&by=PROPERTY&lang=en", urlencode(&from), urlencode(&to));
+    let (status, _, bytes) = get(addr, &path, Some(&s.admin.token));
+    assert_eq!(status, 200);
+    let rows = read_xlsx(&bytes);
+    assert_eq!(rows[0][..4], ["Period", "Key", "Name", "Total (kWh)"]);
+    assert_eq!((rows[1][3].as_str(), rows[1][5].as_str(), rows[1][7].as_str()), ("60.00", "24.00", "21.00"));
+    assert_eq!((rows[3][0].as_str(), rows[3][3].as_str(), rows[3][7].as_str()), ("Total", "63.00", "24.00"));
+    assert_eq!(get(addr, &path.replace("bucket=DAY", "bucket=WEEK"), Some(&s.admin.token)).0, 400);
+
+    // Every reading, streamed: CSV and .xlsx with the registers as the meter gave them.
+    let (rf, rt) = (urlencode(&h(-120).to_rfc3339()), urlencode(&h(2880).to_rfc3339()));
+    let (status, _, bytes) = get(addr, &format!("/exports/readings.csv?from={rf}&to={rt}&lang=en"), Some(&s.admin.token));
+    assert_eq!(status, 200);
+    let csv = String::from_utf8(bytes).unwrap();
+    let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
+    assert_eq!(lines.len(), 7, "a header and six readings: {csv}");
+    assert!(lines[0].starts_with("\u{feff}\"Meter address\",\"Read at\",\"Total (kWh)\""), "{}", lines[0]);
+    assert!(lines[1].starts_with("\"000000000801\",") && lines[1].contains(",100.00,0.00,40.00,30.00,30.00,"), "{}", lines[1]);
+    let (status, _, bytes) =
+        get(addr, &format!("/exports/readings.xlsx?from={rf}&to={rt}&propertyId={}", s.east.as_str().unwrap()), Some(&s.admin.token));
+    assert_eq!(status, 200);
+    let rows = read_xlsx(&bytes);
+    assert_eq!(rows.len(), 7);
+    assert_eq!((rows[0][0].as_str(), rows[6][2].as_str(), rows[6][6].as_str()), ("表地址", "121.00", "38.00"));
+    let (status, _, bytes) =
+        get(addr, &format!("/exports/readings.csv?from={rf}&to={rt}&propertyId={}", s.west.as_str().unwrap()), Some(&s.admin.token));
+    assert_eq!((status, String::from_utf8(bytes).unwrap().trim_end().lines().count()), (200, 1), "West has no readings");
+    assert_eq!(get(addr, &format!("/exports/readings.csv?from={rt}&to={rf}"), Some(&s.admin.token)).0, 400);
+
+    // The capacity-fee basis of the bill period: the register (3.5 kW × 3) is what a bill
+    // counts; the best quarter hour was 2 kWh in 15 minutes = 8 kW × 3.
+    let period = base.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m").to_string();
+    let dq =
+        "query($p: String!) { demandReport(period: $p) { address ratio registerDemand intervalDemand intervalFrom intervalTo basis } }";
+    let demand = s.admin.ok(dq, json!({"p": period}))["demandReport"].clone();
+    let east = demand.as_array().unwrap().iter().find(|l| l["address"] == "000000000801").unwrap().clone();
+    assert_eq!(
+        (east["registerDemand"].as_str(), east["intervalDemand"].as_str(), east["basis"].as_str()),
+        (Some("10.5000"), Some("24.0000"), Some("10.5000"))
+    );
+    let span = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().with_timezone(&chrono::Utc);
+    assert_eq!((span(&east["intervalFrom"]), span(&east["intervalTo"])), (h(600), h(615)));
+    let bad = graphql(addr, Some(&s.admin.token), dq, json!({"p": "2026-13"}));
+    assert_eq!(bad["errors"][0]["extensions"]["code"], "VALIDATION", "{bad}");
+    let (status, _, bytes) = get(addr, &format!("/exports/demand.csv?period={period}"), Some(&s.admin.token));
+    assert_eq!(status, 200);
+    let csv = String::from_utf8(bytes).unwrap();
+    assert!(csv.starts_with('\u{feff}'), "BOM");
+    assert!(csv.contains("\"000000000801\",") && csv.contains(",10.5000,24.0000,"), "{csv}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_runs_from_the_opening_balance_to_the_ledger_balance_and_lost_devices_keep_scope() {
+    let s = site().await;
+    let addr = s.app.app.http_addr;
+    let account = s.accounts[0]["id"].clone();
+    let q = "query($a: ID!, $f: DateTime!, $t: DateTime!) { accountStatement(accountId: $a, from: $f, to: $t) {
+        accountNumber customerName opening credits debits closing lines { kind label entries amount balance receiptNo } } }";
+    let (from, to) = today();
+    let st = s.admin.ok(q, json!({"a": account, "f": from, "t": to}))["accountStatement"].clone();
+    assert_eq!(st["accountNumber"], s.accounts[0]["number"]);
+    assert_eq!(st["customerName"], "East shop");
+    assert_eq!((st["opening"].as_str(), st["credits"].as_str(), st["closing"].as_str()), (Some("0.00"), Some("150.50"), Some("150.50")));
+    let lines = st["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 2, "{st}");
+    assert_eq!(
+        (lines[0]["kind"].as_str(), lines[0]["amount"].as_str(), lines[0]["balance"].as_str()),
+        (Some("RECHARGE_CASH"), Some("100.00"), Some("100.00"))
+    );
+    assert_eq!((lines[1]["label"].as_str(), lines[1]["balance"].as_str()), (Some("转账充值"), Some("150.50")));
+    assert!(lines[0]["receiptNo"].is_number());
+    // The closing balance is the account's.
+    let balance = s.admin.ok("query($a: ID!) { account(id: $a) { balance } }", json!({"a": account}))["account"]["balance"].clone();
+    assert_eq!(st["closing"], balance);
+    // From after the recharges: they are the opening balance, nothing moved.
+    let later = chrono::Utc::now() + chrono::Duration::minutes(30);
+    let st2 = s.admin.ok(q, json!({"a": account, "f": later.to_rfc3339(), "t": (later + chrono::Duration::hours(1)).to_rfc3339()}))["accountStatement"].clone();
+    assert_eq!(
+        (st2["opening"].as_str(), st2["closing"].as_str(), st2["lines"].as_array().map(Vec::len)),
+        (Some("150.50"), Some("150.50"), Some(0))
+    );
+    // The export: an opening line, the movements, the sum of the amounts.
+    let path = format!("/exports/statement.xlsx?accountId={}&from={}&to={}", account.as_str().unwrap(), urlencode(&from), urlencode(&to));
+    let (status, _, bytes) = get(addr, &path, Some(&s.admin.token));
+    assert_eq!(status, 200);
+    let rows = read_xlsx(&bytes);
+    assert_eq!((rows[1][1].as_str(), rows[1][4].as_str()), ("期初余额", "0.00"));
+    assert_eq!((rows[2][3].as_str(), rows[3][4].as_str()), ("100.00", "150.50"));
+    assert_eq!((rows[4][0].as_str(), rows[4][3].as_str()), ("合计", "150.50"));
+
+    // An operator of West: East's account is not found, in the API and the export, in any spelling.
+    let role = s.admin.ok("{ roles { id name } }", json!({}))["roles"].as_array().unwrap().iter().find(|r| r["name"] == "viewer").unwrap()
+        ["id"]
+        .clone();
+    s.admin.ok(
+        "mutation($r: ID!, $p: ID!) { createOperator(input: {username: \"westie\", password: \"Strong-Pass 2026\", roleId: $r, propertyIds: [$p]}) { id } }",
+        json!({"r": role, "p": s.west}),
+    );
+    let west = s.app.session(&s.admin.tenant, "westie").await;
+    let id = account.as_str().unwrap().to_string();
+    for spelling in [id.clone(), id.to_uppercase(), id.replace('-', ""), format!("urn:uuid:{id}")] {
+        let r = graphql(addr, Some(&west), q, json!({"a": spelling, "f": from, "t": to}));
+        assert_eq!(r["errors"][0]["extensions"]["code"], "NOT_FOUND", "{spelling}: {r}");
+        let p = format!("/exports/statement.csv?accountId={}&from={}&to={}", urlencode(&spelling), urlencode(&from), urlencode(&to));
+        let (status, _, body) = get(addr, &p, Some(&west));
+        assert!(status == 404 || status == 400, "{spelling}: {status} {}", String::from_utf8_lossy(&body));
+        assert!(!String::from_utf8_lossy(&body).contains("East shop"));
+    }
+    // West's own account is fine.
+    let own = graphql(addr, Some(&west), q, json!({"a": s.accounts[1]["id"], "f": from, "t": to}));
+    assert_eq!(own["data"]["accountStatement"]["customerName"], "West shop", "{own}");
+
+    // Lost devices: East's meter reported, then fell silent for a day; West's never spoke.
+    let reading = mqtt_bridge::port::MeterReading {
+        device: s.devices[0].clone(),
+        address: mqtt_bridge::dlt645::Address::parse("000000000801").unwrap(),
+        read_at: mqtt_bridge::port::ReadTime::Instant(chrono::Utc::now()),
+        received_at: chrono::Utc::now(),
+        values: mqtt_bridge::port::Readings { energy_total: Some("1.00".parse().unwrap()), ..Default::default() },
+    };
+    s.app.app.store.store_readings(vec![reading]).await.unwrap();
+    s.app.app.store.platform().sweep_link_state(chrono::Utc::now() + chrono::Duration::days(1)).await.unwrap();
+    let lq = "query($p: ID) { lostDevicesReport(propertyId: $p) { kind label accountNumber lastSeenAt } }";
+    let lost = s.admin.ok(lq, json!({}))["lostDevicesReport"].clone();
+    assert_eq!(lost.as_array().map(Vec::len), Some(1), "{lost}");
+    assert_eq!((lost[0]["kind"].as_str(), lost[0]["label"].as_str()), (Some("METER"), Some("000000000801")));
+    assert!(lost[0]["lastSeenAt"].is_string());
+    let mine = graphql(addr, Some(&west), lq, json!({}));
+    assert_eq!(mine["data"]["lostDevicesReport"], json!([]), "{mine}");
+    let theirs = graphql(addr, Some(&west), lq, json!({"p": s.east}));
+    assert_eq!(theirs["errors"][0]["extensions"]["code"], "NOT_FOUND", "{theirs}");
+    let (status, _, bytes) = get(addr, "/exports/lost-devices.csv?lang=en", Some(&s.admin.token));
+    assert_eq!(status, 200);
+    assert!(String::from_utf8(bytes).unwrap().contains("\"METER\",\"000000000801\""));
+}
+
+/// A webhook receiver answering each request with the next status of `plan` (then 200),
+/// keeping (head, body) of each.
+async fn webhook(plan: Vec<u16>) -> (std::net::SocketAddr, std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let plan = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from(plan)));
+    let kept = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let (kept, plan) = (kept.clone(), plan.clone());
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 16384];
+                loop {
+                    let Ok(n) = sock.read(&mut chunk).await else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+                    let head = String::from_utf8_lossy(&buf[..i]).to_string();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                        .unwrap_or(0);
+                    if buf.len() < i + 4 + len {
+                        continue;
+                    }
+                    let status = plan.lock().unwrap().pop_front().unwrap_or(200);
+                    kept.lock().unwrap().push((head, buf[i + 4..i + 4 + len].to_vec()));
+                    let _ =
+                        sock.write_all(format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes()).await;
+                    return;
+                }
+            });
+        }
+    });
+    (addr, seen)
+}
+
+/// Sends due runs until `id` is no longer pending or was attempted `attempts` times: the app's own job may take
+/// a run first — a run is claimed before it is sent, so it goes out once either way.
+async fn send_until_done(
+    app: &TestApp,
+    mail: &server::connectors::mail::MailConfig,
+    tenant: &server::domain::ids::TenantId,
+    id: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    attempts: i64,
+) -> Value {
+    let client = reqwest::Client::new();
+    let t = app.app.store.tenant(tenant.clone());
+    for _ in 0..50 {
+        server::schedules::run_pass(&app.app.store, Some(mail), &client, at).await.unwrap();
+        let schedules = t.schedules().await.unwrap();
+        for s in schedules {
+            for r in t.schedule_runs(&s.id, 50).await.unwrap() {
+                if r.id == id && (r.state != "PENDING" || r.attempts >= attempts) {
+                    return json!({"state": r.state, "attempts": r.attempts, "lastError": r.last_error, "rowsSent": r.rows_sent});
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("run {id} was never attempted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_reports_are_mailed_over_starttls_with_the_export_attached_and_retried_until_sent() {
+    use server::connectors::mail::{MailConfig, standin::SmtpStandIn};
+    let smtp = SmtpStandIn::start("127.0.0.1:0".parse().unwrap(), "reports", "relay-Pass-2026", None).await.unwrap();
+    let mail = MailConfig::parse(
+        &format!("smtp://reports:relay-Pass-2026@localhost:{}", smtp.addr.port()),
+        "VoltLedger <reports@localhost>",
+        Some(smtp.ca_pem.clone().into_bytes()),
+    )
+    .unwrap();
+    // The app's own job sends through the same relay: whoever claims a run sends it.
+    let app_mail = mail.clone();
+    let app = TestApp::spawn_with(move |settings| settings.mail = Some(app_mail)).await;
+    let admin = app.admin("schedules").await;
+    let p = admin.ok("mutation { createProperty(input: {name: \"Park\"}) { id } }", json!({}))["createProperty"]["id"].clone();
+    let m = admin.ok(
+        "mutation($p: ID!) { registerMeter(input: {propertyId: $p, address: \"000000000901\", phases: 1, linkType: FOUR_G}) { meter { id } } }",
+        json!({"p": p}),
+    )["registerMeter"]["meter"]["id"]
+        .clone();
+    let c =
+        admin.ok("mutation { createCustomer(input: {name: \"Shop\", phone: \"13800001111\"}) { id } }", json!({}))["createCustomer"]["id"]
+            .clone();
+    let a = admin.ok(
+        "mutation($c: ID!, $m: ID!) { openAccount(input: {customerId: $c, meterIds: [$m]}) { account { id } } }",
+        json!({"c": c, "m": m}),
+    )["openAccount"]["account"]["id"]
+        .clone();
+    admin.ok("mutation($a: ID!) { recharge(input: {accountId: $a, amount: \"88.80\", channel: CASH}) { receiptNo } }", json!({"a": a}));
+    let addr = app.app.http_addr;
+
+    // Refused: a bad address, an unknown report, the range in the filters, no permission.
+    let create = "mutation($i: CreateReportScheduleInput!) { createReportSchedule(input: $i) { schedule { id state nextRunAt } secret } }";
+    let base = json!({"name": "Daily sales", "report": "sales", "params": "bucket=DAY&by=CHANNEL", "lang": "en", "cadence": "DAILY", "hour": 8, "channel": "EMAIL", "recipients": ["ops@park.example.cn"]});
+    for (field, bad) in [
+        ("recipients", json!({"recipients": ["not-an-address"]})),
+        ("report", json!({"report": "statement"})),
+        ("params", json!({"params": "from=2026-01-01T00:00:00Z"})),
+        ("hour", json!({"hour": 24})),
+    ] {
+        let mut input = base.clone();
+        for (k, v) in bad.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        let r = graphql(addr, Some(&admin.token), create, json!({"i": input}));
+        assert_eq!(r["errors"][0]["extensions"]["field"], field, "{r}");
+    }
+    let created = admin.ok(create, json!({"i": base}))["createReportSchedule"].clone();
+    assert!(created["secret"].is_null(), "e-mail schedules have no secret");
+    let id = created["schedule"]["id"].as_str().unwrap().to_string();
+    let next = chrono::DateTime::parse_from_rfc3339(created["schedule"]["nextRunAt"].as_str().unwrap()).unwrap();
+    assert!(next > chrono::Utc::now() && next < chrono::Utc::now() + chrono::Duration::hours(25), "the next 08:00 local: {next}");
+
+    // Send today's sales now; the relay refuses the first attempt (451): retried, then sent.
+    smtp.refuse_next(1);
+    let (from, to) = today();
+    let run = admin.ok(
+        "mutation($s: ID!, $f: DateTime!, $t: DateTime!) { runReportSchedule(id: $s, from: $f, to: $t) { id state } }",
+        json!({"s": id, "f": from, "t": to}),
+    )["runReportSchedule"]
+        .clone();
+    let run_id = run["id"].as_str().unwrap().to_string();
+    let first = send_until_done(&app, &mail, &admin.tenant, &run_id, chrono::Utc::now(), 1).await;
+    assert_eq!((first["state"].as_str(), first["attempts"].as_i64()), (Some("PENDING"), Some(1)), "{first}");
+    assert!(first["lastError"].as_str().unwrap().contains("451"), "{first}");
+    let done = send_until_done(&app, &mail, &admin.tenant, &run_id, chrono::Utc::now() + chrono::Duration::minutes(1), 2).await;
+    assert_eq!((done["state"].as_str(), done["attempts"].as_i64(), done["rowsSent"].as_i64()), (Some("SENT"), Some(2), Some(1)), "{done}");
+    assert_eq!(smtp.refused(), vec!["451 4.3.0".to_string()]);
+    let got = smtp.received();
+    assert_eq!(got.len(), 1, "sent once");
+    assert!(got[0].tls, "the message went over STARTTLS");
+    assert_eq!((got[0].user.as_str(), got[0].to.clone()), ("reports", vec!["ops@park.example.cn".to_string()]));
+    assert!(got[0].subject().contains("Daily sales"), "{}", got[0].subject());
+    let files = got[0].attachments();
+    assert_eq!(files.len(), 1);
+    assert!(files[0].0.starts_with("sales-") && files[0].0.ends_with(".xlsx"), "{}", files[0].0);
+    // The attachment, opened by an independent reader, holds the API's figures.
+    let rows = read_xlsx(&files[0].1);
+    let api = admin.ok(
+        "query($f: DateTime!, $t: DateTime!) { salesReport(from: $f, to: $t, bucket: DAY, by: CHANNEL) { period key count amount } }",
+        json!({"f": from, "t": to}),
+    )["salesReport"]
+        .clone();
+    assert_eq!(rows[0][..5], ["Period", "Key", "Name", "Count", "Amount (yuan)"]);
+    assert_eq!((rows[1][1].as_str(), rows[1][4].as_str()), (api[0]["key"].as_str().unwrap(), money(&api[0]["amount"]).as_str()));
+    assert_eq!(rows[1][4], "88.80");
+    let listed = admin.ok("{ reportSchedules { id runs { state attempts rowsSent lastError } } }", json!({}))["reportSchedules"].clone();
+    assert_eq!(listed[0]["runs"][0], json!({"state": "SENT", "attempts": 2, "rowsSent": 1, "lastError": ""}));
+
+    // The schedule's own time: the run of the day before, made once however often it is looked at.
+    let t = app.app.store.tenant(admin.tenant.clone());
+    let later = next.with_timezone(&chrono::Utc) + chrono::Duration::minutes(1);
+    assert_eq!(t.make_due_runs(later).await.unwrap(), 1);
+    assert_eq!(t.make_due_runs(later).await.unwrap(), 0);
+    let runs = t.schedule_runs(&id, 10).await.unwrap();
+    let due = runs.iter().find(|r| r.id != run_id).unwrap();
+    assert_eq!(due.period_to.with_timezone(&chrono_tz::Asia::Shanghai).format("%H:%M").to_string(), "00:00");
+    assert_eq!(due.period_to - due.period_from, chrono::Duration::days(1));
+
+    // A webhook schedule: the file posted with a signature the receiver verifies; a 500 is retried.
+    let (hook, seen) = webhook(vec![500]).await;
+    let input = json!({"name": "Arrears", "report": "low-balances", "format": "CSV", "cadence": "WEEKLY", "channel": "WEBHOOK", "url": format!("http://{hook}/reports")});
+    let created = admin.ok(create, json!({"i": input}))["createReportSchedule"].clone();
+    let secret = created["secret"].as_str().unwrap().to_string();
+    let hook_id = created["schedule"]["id"].as_str().unwrap().to_string();
+    let run = admin.ok(
+        "mutation($s: ID!, $f: DateTime!, $t: DateTime!) { runReportSchedule(id: $s, from: $f, to: $t) { id } }",
+        json!({"s": hook_id, "f": from, "t": to}),
+    )["runReportSchedule"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let first = send_until_done(&app, &mail, &admin.tenant, &run, chrono::Utc::now(), 1).await;
+    assert_eq!(first["state"], "PENDING");
+    assert!(first["lastError"].as_str().unwrap().contains("500"), "{first}");
+    let done = send_until_done(&app, &mail, &admin.tenant, &run, chrono::Utc::now() + chrono::Duration::minutes(1), 2).await;
+    assert_eq!(done["state"], "SENT", "{done}");
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2);
+    let (head, body) = &requests[1];
+    let header = |name: &str| {
+        head.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string()))
+    };
+    let (ts, sig) = (header("x-voltledger-timestamp").unwrap(), header("x-voltledger-signature").unwrap());
+    assert!(server::forward::verify(&secret, &ts, &sig, body, chrono::Utc::now().timestamp(), 300), "the receiver checks the signature");
+    assert!(!server::forward::verify("another secret", &ts, &sig, body, chrono::Utc::now().timestamp(), 300));
+    assert_eq!(header("idempotency-key").as_deref(), Some(run.as_str()));
+    assert!(String::from_utf8_lossy(body).starts_with('\u{feff}'), "the CSV with its BOM");
+
+    // Pause and retire; another tenant and a viewer see nothing of it.
+    let paused = admin.ok("mutation($s: ID!) { pauseReportSchedule(id: $s) { state } }", json!({"s": id}))["pauseReportSchedule"].clone();
+    assert_eq!(paused["state"], "PAUSED");
+    let other = app.admin("other").await;
+    assert_eq!(other.ok("{ reportSchedules { id } }", json!({}))["reportSchedules"], json!([]));
+    let r = graphql(addr, Some(&other.token), "mutation($s: ID!) { retireReportSchedule(id: $s) { id } }", json!({"s": id}));
+    assert_eq!(r["errors"][0]["extensions"]["code"], "NOT_FOUND", "{r}");
+    let role =
+        admin.ok("{ roles { id name } }", json!({}))["roles"].as_array().unwrap().iter().find(|r| r["name"] == "viewer").unwrap()["id"]
+            .clone();
+    admin.ok(
+        "mutation($r: ID!) { createOperator(input: {username: \"looker\", password: \"Strong-Pass 2026\", roleId: $r}) { id } }",
+        json!({"r": role}),
+    );
+    let viewer = app.session(&admin.tenant, "looker").await;
+    let r = graphql(addr, Some(&viewer), "{ reportSchedules { id } }", json!({}));
+    assert_eq!(r["errors"][0]["extensions"]["code"], "FORBIDDEN", "{r}");
+    admin.ok("mutation($s: ID!) { retireReportSchedule(id: $s) { state } }", json!({"s": id}));
+    assert_eq!(admin.ok("{ reportSchedules { id } }", json!({}))["reportSchedules"].as_array().map(Vec::len), Some(1));
+
+    // The relay's walls: no mail before STARTTLS, wrong credentials refused (permanently).
+    {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let mut sock = BufReader::new(tokio::net::TcpStream::connect(smtp.addr).await.unwrap());
+        let mut line = String::new();
+        sock.read_line(&mut line).await.unwrap();
+        sock.get_mut().write_all(b"EHLO test\r\nMAIL FROM:<a@b.cn>\r\n").await.unwrap();
+        let mut replies = Vec::new();
+        while replies.len() < 6 {
+            line.clear();
+            sock.read_line(&mut line).await.unwrap();
+            replies.push(line.trim().to_string());
+            if line.starts_with("530") {
+                break;
+            }
+        }
+        assert!(replies.iter().any(|r| r == "250 STARTTLS"), "{replies:?}");
+        assert!(replies.last().unwrap().starts_with("530 5.7.0 Must issue a STARTTLS"), "{replies:?}");
+    }
+    let wrong = MailConfig::parse(
+        &format!("smtp://reports:guess@localhost:{}", smtp.addr.port()),
+        "a@localhost",
+        Some(smtp.ca_pem.clone().into_bytes()),
+    )
+    .unwrap();
+    let m = server::connectors::mail::Mail {
+        to: vec!["x@park.example.cn".into()],
+        subject: "s".into(),
+        body: "b".into(),
+        file_name: "f.csv".into(),
+        content_type: "text/csv".into(),
+        attachment: b"a".to_vec(),
+    };
+    let e = server::connectors::mail::send(&wrong, &m).await.unwrap_err();
+    assert!(e.permanent && e.message.contains("535"), "{e:?}");
+    // A relay whose certificate nobody trusts is not spoken to.
+    let untrusted =
+        MailConfig::parse(&format!("smtp://reports:relay-Pass-2026@localhost:{}", smtp.addr.port()), "a@localhost", None).unwrap();
+    assert!(server::connectors::mail::send(&untrusted, &m).await.is_err());
+    assert_eq!(smtp.received().len(), 1, "nothing else got through");
+}

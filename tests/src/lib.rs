@@ -107,6 +107,7 @@ impl TestApp {
                 ..Default::default()
             },
             web_dir: None,
+            mail: None,
         };
         let mut settings = settings;
         adjust(&mut settings);

@@ -104,10 +104,6 @@ impl Table {
         if lang == Lang::En { self.title_en } else { self.title_zh }
     }
 
-    fn header(&self, lang: Lang, i: usize) -> &'static str {
-        self.columns.get(i).map_or("", |c| if lang == Lang::En { c.en } else { c.zh })
-    }
-
     /// The exact sum of a column (decimal text for money and kWh).
     fn sum(&self, i: usize) -> Decimal {
         self.rows
@@ -140,11 +136,26 @@ fn column_name(mut i: usize) -> String {
 
 /// The table as an .xlsx workbook.
 pub fn xlsx(t: &Table, lang: Lang, tz: Tz) -> Result<Vec<u8>, String> {
+    let title = t.title(lang);
+    xlsx_rows(title, &t.columns, t.rows.iter().cloned(), t.sums, lang, tz)
+}
+
+/// Rows as an .xlsx workbook, written as they come (constant memory: the rows stream to a
+/// temporary file, not to memory; sums are kept as the rows pass), for exports too large to
+/// hold as a [`Table`].
+pub fn xlsx_rows(
+    title: &str,
+    columns: &[Column],
+    rows: impl Iterator<Item = Vec<Cell>>,
+    sums: bool,
+    lang: Lang,
+    tz: Tz,
+) -> Result<Vec<u8>, String> {
     let e = |e: rust_xlsxwriter::XlsxError| e.to_string();
     let mut book = Workbook::new();
     let sheet = book.add_worksheet_with_constant_memory().map_err(e)?;
     // Sheet names: at most 31 characters, none of []:*?/\.
-    let name: String = t.title(lang).chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
+    let name: String = title.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
     sheet.set_name(name).map_err(e)?;
     let head = Format::new().set_bold().set_background_color("#E8EEF7").set_border_bottom(rust_xlsxwriter::FormatBorder::Thin);
     let two = Format::new().set_num_format("#,##0.00");
@@ -153,7 +164,7 @@ pub fn xlsx(t: &Table, lang: Lang, tz: Tz) -> Result<Vec<u8>, String> {
     let day = Format::new().set_num_format("yyyy-mm-dd");
     let bold_two = Format::new().set_bold().set_num_format("#,##0.00");
     let bold = Format::new().set_bold();
-    for (i, c) in t.columns.iter().enumerate() {
+    for (i, c) in columns.iter().enumerate() {
         let width = match c.kind {
             Kind::At => 20.0,
             Kind::Day => 12.0,
@@ -161,47 +172,57 @@ pub fn xlsx(t: &Table, lang: Lang, tz: Tz) -> Result<Vec<u8>, String> {
             _ => 14.0,
         };
         sheet.set_column_width(i as u16, width).map_err(e)?;
-        sheet.write_string_with_format(0, i as u16, t.header(lang, i), &head).map_err(e)?;
+        sheet.write_string_with_format(0, i as u16, if lang == Lang::En { c.en } else { c.zh }, &head).map_err(e)?;
     }
     sheet.set_freeze_panes(1, 0).map_err(e)?;
-    for (r, row) in t.rows.iter().enumerate() {
-        let r = r as u32 + 1;
+    let mut totals = vec![Decimal::ZERO; columns.len()];
+    let mut r: u32 = 0;
+    for row in rows {
+        r += 1;
+        if r >= 1_048_575 {
+            return Err("more rows than a worksheet holds (1,048,575)".into());
+        }
         for (i, cell) in row.iter().enumerate() {
-            let i = i as u16;
-            let kind = t.columns.get(usize::from(i)).map_or(Kind::Text, |c| c.kind);
+            let kind = columns.get(i).map_or(Kind::Text, |c| c.kind);
+            let i16 = i as u16;
             match cell {
                 Cell::Text(s) => {
-                    sheet.write_string(r, i, s).map_err(e)?;
+                    sheet.write_string(r, i16, s).map_err(e)?;
                 }
                 Cell::Num(d) => {
                     let f = if kind == Kind::Count { &count } else { &two };
-                    sheet.write_number_with_format(r, i, d.to_f64().unwrap_or(0.0), f).map_err(e)?;
+                    sheet.write_number_with_format(r, i16, d.to_f64().unwrap_or(0.0), f).map_err(e)?;
+                    if let Some(t) = totals.get_mut(i) {
+                        *t += *d;
+                    }
                 }
                 Cell::Int(n) => {
-                    sheet.write_number_with_format(r, i, *n as f64, &count).map_err(e)?;
+                    sheet.write_number_with_format(r, i16, *n as f64, &count).map_err(e)?;
+                    if let Some(t) = totals.get_mut(i) {
+                        *t += Decimal::from(*n);
+                    }
                 }
                 Cell::At(at) => {
-                    sheet.write_datetime_with_format(r, i, local(tz, at), &when).map_err(e)?;
+                    sheet.write_datetime_with_format(r, i16, local(tz, at), &when).map_err(e)?;
                 }
                 Cell::Day(d) => {
-                    sheet.write_datetime_with_format(r, i, d.and_hms_opt(0, 0, 0).unwrap_or_default(), &day).map_err(e)?;
+                    sheet.write_datetime_with_format(r, i16, d.and_hms_opt(0, 0, 0).unwrap_or_default(), &day).map_err(e)?;
                 }
                 Cell::Empty => {}
             }
         }
     }
-    if t.sums && !t.rows.is_empty() {
-        let r = t.rows.len() as u32 + 1;
-        sheet.write_string_with_format(r, 0, if lang == Lang::En { "Total" } else { "合计" }, &bold).map_err(e)?;
-        for (i, c) in t.columns.iter().enumerate().skip(1) {
+    if sums && r > 0 {
+        let last = r + 1;
+        sheet.write_string_with_format(last, 0, if lang == Lang::En { "Total" } else { "合计" }, &bold).map_err(e)?;
+        for (i, c) in columns.iter().enumerate().skip(1) {
             if !c.kind.summed() {
                 continue;
             }
             let letter = column_name(i);
-            let total = t.sum(i);
-            let formula = Formula::new(format!("=SUM({letter}2:{letter}{r})")).set_result(total.to_string());
+            let formula = Formula::new(format!("=SUM({letter}2:{letter}{last})")).set_result(totals[i].to_string());
             let f = if c.kind == Kind::Count { &bold } else { &bold_two };
-            sheet.write_formula_with_format(r, i as u16, formula, f).map_err(e)?;
+            sheet.write_formula_with_format(last, i as u16, formula, f).map_err(e)?;
         }
     }
     book.save_to_buffer().map_err(e)
@@ -215,25 +236,8 @@ fn field(s: &str) -> String {
 
 /// The table as CSV with a UTF-8 BOM; numbers as exact decimal text, instants local.
 pub fn csv(t: &Table, lang: Lang, tz: Tz) -> String {
-    let mut out = String::from("\u{feff}");
-    let head: Vec<String> = (0..t.columns.len()).map(|i| field(t.header(lang, i))).collect();
-    out += &head.join(",");
-    out += "\r\n";
-    for row in &t.rows {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|c| match c {
-                Cell::Text(s) => field(s),
-                Cell::Num(d) => d.to_string(),
-                Cell::Int(n) => n.to_string(),
-                Cell::At(at) => local(tz, at).format("%Y-%m-%d %H:%M:%S").to_string(),
-                Cell::Day(d) => d.to_string(),
-                Cell::Empty => String::new(),
-            })
-            .collect();
-        out += &cells.join(",");
-        out += "\r\n";
-    }
+    let mut out = csv_head(&t.columns, lang);
+    out += &csv_rows(&t.rows, tz);
     if t.sums && !t.rows.is_empty() {
         let cells: Vec<String> = t
             .columns
@@ -243,6 +247,33 @@ pub fn csv(t: &Table, lang: Lang, tz: Tz) -> String {
                 (0, _) => field(if lang == Lang::En { "Total" } else { "合计" }),
                 (_, true) => t.sum(i).to_string(),
                 _ => String::new(),
+            })
+            .collect();
+        out += &cells.join(",");
+        out += "\r\n";
+    }
+    out
+}
+
+/// A CSV's BOM and header line.
+pub fn csv_head(columns: &[Column], lang: Lang) -> String {
+    let head: Vec<String> = columns.iter().map(|c| field(if lang == Lang::En { c.en } else { c.zh })).collect();
+    format!("\u{feff}{}\r\n", head.join(","))
+}
+
+/// CSV lines of rows (for streaming a large export batch by batch).
+pub fn csv_rows(rows: &[Vec<Cell>], tz: Tz) -> String {
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| match c {
+                Cell::Text(s) => field(s),
+                Cell::Num(d) => d.to_string(),
+                Cell::Int(n) => n.to_string(),
+                Cell::At(at) => local(tz, at).format("%Y-%m-%d %H:%M:%S").to_string(),
+                Cell::Day(d) => d.to_string(),
+                Cell::Empty => String::new(),
             })
             .collect();
         out += &cells.join(",");

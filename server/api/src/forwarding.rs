@@ -16,6 +16,10 @@ pub enum ForwardEvent {
     Recharge,
     /// A post-paid bill when it is issued.
     Bill,
+    /// Each meter's energy of a local day, with its TOU split, after the midnight freeze.
+    DailyEnergy,
+    /// An alarm raised or cleared.
+    Alarm,
 }
 
 impl ForwardEvent {
@@ -24,6 +28,8 @@ impl ForwardEvent {
             ForwardEvent::Reading => "READING",
             ForwardEvent::Recharge => "RECHARGE",
             ForwardEvent::Bill => "BILL",
+            ForwardEvent::DailyEnergy => "DAILY_ENERGY",
+            ForwardEvent::Alarm => "ALARM",
         }
     }
 
@@ -32,6 +38,8 @@ impl ForwardEvent {
             "READING" => Some(ForwardEvent::Reading),
             "RECHARGE" => Some(ForwardEvent::Recharge),
             "BILL" => Some(ForwardEvent::Bill),
+            "DAILY_ENERGY" => Some(ForwardEvent::DailyEnergy),
+            "ALARM" => Some(ForwardEvent::Alarm),
             _ => None,
         }
     }

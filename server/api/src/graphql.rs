@@ -28,7 +28,9 @@ pub struct QueryRoot(
     super::pay::PayQuery,
     super::desk::DeskQuery,
     super::reports::ReportQuery,
+    super::usage_reports::UsageReportQuery,
     super::forwarding::ForwardingQuery,
+    super::schedules::ScheduleQuery,
 );
 
 /// The mutation root: registry and money.
@@ -48,6 +50,7 @@ pub struct MutationRoot(
     super::platform::PlatformMutation,
     super::pay::PayMutation,
     super::forwarding::ForwardingMutation,
+    super::schedules::ScheduleMutation,
 );
 
 pub fn schema() -> VoltSchema {

@@ -99,8 +99,14 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
         ) => Customer,
         ("Query", "payees") => Needs(Payees),
         ("Query", "paymentSummary" | "reconciliations" | "paymentDifferences" | "salesReport") => Needs(Reports),
-        ("Query", "meterReadingReport" | "lowBalanceReport") => Read,
+        ("Query", "meterReadingReport" | "lowBalanceReport" | "energyReport" | "demandReport" | "lostDevicesReport") => Read,
+        ("Query", "accountStatement") => Read,
         ("Query", "forwardTargets") => Needs(Forwarding),
+        ("Query", "reportSchedules") => Needs(Reports),
+        (
+            "Mutation",
+            "createReportSchedule" | "pauseReportSchedule" | "resumeReportSchedule" | "retireReportSchedule" | "runReportSchedule",
+        ) => Needs(Reports),
         (
             "Mutation",
             "createForwardTarget" | "pauseForwardTarget" | "resumeForwardTarget" | "retireForwardTarget" | "replayForwardTarget",
@@ -227,6 +233,9 @@ const SCOPE_AWARE: &[&str] = &[
     "salesReport",
     "meterReadingReport",
     "lowBalanceReport",
+    "energyReport",
+    "demandReport",
+    "lostDevicesReport",
     "alarmChanges",
     "commandBatches",
     // A customer without an account belongs to no property yet (`scope_of`): any operator

@@ -26,10 +26,13 @@ pub mod money;
 pub mod pay;
 pub mod platform;
 pub mod portal;
+pub mod readings_export;
 pub mod receipts;
 pub mod registry;
 pub mod reports;
+pub mod schedules;
 pub mod tariffs;
+pub mod usage_reports;
 pub mod webhooks;
 
 use domain::Invalid;

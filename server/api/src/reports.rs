@@ -525,31 +525,209 @@ async fn link(state: web::Data<HttpState>, http: HttpRequest, body: web::Json<Li
 }
 
 type Query = web::Query<std::collections::HashMap<String, String>>;
+/// An export's parameters.
+pub type Params = std::collections::HashMap<String, String>;
 
 /// A query parameter refused: `400 VALIDATION` naming it.
 fn bad(message: &str) -> HttpResponse {
     refuse(StatusCode::BAD_REQUEST, "VALIDATION", message)
 }
 
-fn instant(q: &Query, key: &'static str) -> Result<DateTime<Utc>, String> {
+fn instant(q: &Params, key: &'static str) -> Result<DateTime<Utc>, String> {
     let text = q.get(key).ok_or_else(|| format!("{key}: required"))?;
     DateTime::parse_from_rfc3339(text).map(|d| d.with_timezone(&Utc)).map_err(|_| format!("{key}: an RFC 3339 instant"))
 }
 
-fn range(q: &Query) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+fn range(q: &Params) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
     Ok((instant(q, "from")?, instant(q, "to")?))
 }
 
-fn id_param<T>(q: &Query, key: &'static str, parse: fn(&str) -> Option<T>) -> Result<Option<T>, String> {
+fn id_param<T>(q: &Params, key: &'static str, parse: fn(&str) -> Option<T>) -> Result<Option<T>, String> {
     match q.get(key).map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => parse(s).map(Some).ok_or_else(|| format!("{key}: not an id")),
     }
 }
 
-fn graphql_refusal(e: async_graphql::Error) -> HttpResponse {
-    let code = e.extensions.as_ref().and_then(|x| x.get("code")).map(|v| v.to_string().trim_matches('"').to_string());
-    refuse(StatusCode::BAD_REQUEST, code.as_deref().unwrap_or("VALIDATION"), &e.message)
+/// Why an export could not be made: the HTTP status, the API's error code and a message.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    fn bad(message: impl Into<String>) -> Self {
+        Refusal { status: StatusCode::BAD_REQUEST, code: "VALIDATION", message: message.into() }
+    }
+
+    fn of(e: async_graphql::Error) -> Self {
+        let code = e.extensions.as_ref().and_then(|x| x.get("code")).map(|v| v.to_string().trim_matches('"').to_string());
+        let (status, code) = match code.as_deref() {
+            Some("NOT_FOUND") => (StatusCode::NOT_FOUND, "NOT_FOUND"),
+            Some("FORBIDDEN") => (StatusCode::FORBIDDEN, "FORBIDDEN"),
+            Some("INTERNAL") => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
+            _ => (StatusCode::BAD_REQUEST, "VALIDATION"),
+        };
+        Refusal { status, code, message: e.message }
+    }
+}
+
+/// The export names `build_table` knows.
+pub const EXPORTS: [&str; 10] =
+    ["sales", "meter-readings", "low-balances", "ledger", "bills", "alarms", "energy", "demand", "lost-devices", "statement"];
+
+/// Which exports need the reports permission (money figures).
+pub fn needs_reports(name: &str) -> bool {
+    matches!(name, "sales" | "ledger" | "bills")
+}
+
+/// An export as a table, for a tenant handle (its property scope applies) and the export's
+/// parameters; `property` is the `propertyId` parameter, already checked against the scope.
+/// Shared by the download (`GET /exports/…`) and scheduled reports.
+pub async fn build_table(t: &TenantStore, name: &str, q: &Params, property: Option<PropertyId>, lang: Lang) -> Result<Table, Refusal> {
+    Ok(match name {
+        "sales" => {
+            let (from, to) = match range(q) {
+                Ok(r) => r,
+                Err(m) => return Err(Refusal::bad(m)),
+            };
+            let bucket = match q.get("bucket").map(String::as_str).unwrap_or("DAY") {
+                "DAY" => SalesBucket::Day,
+                "MONTH" => SalesBucket::Month,
+                "YEAR" => SalesBucket::Year,
+                _ => return Err(Refusal::bad("bucket: DAY, MONTH or YEAR")),
+            };
+            let by = match q.get("by").map(String::as_str).unwrap_or("CHANNEL") {
+                "CHANNEL" => SalesBy::Channel,
+                "OPERATOR" => SalesBy::Operator,
+                "PAYEE" => SalesBy::Payee,
+                _ => return Err(Refusal::bad("by: CHANNEL, OPERATOR or PAYEE")),
+            };
+            match sales_lines(&t, from, to, bucket, by, property.as_ref()).await {
+                Ok(lines) => sales_table(&lines),
+                Err(e) => return Err(Refusal::of(e)),
+            }
+        }
+        "meter-readings" => {
+            let (from, to) = match range(q) {
+                Ok(r) => r,
+                Err(m) => return Err(Refusal::bad(m)),
+            };
+            let area = match id_param(q, "areaId", AreaId::parse) {
+                Ok(a) => a,
+                Err(m) => return Err(Refusal::bad(m)),
+            };
+            match reading_lines(&t, from, to, property.as_ref(), area.as_ref()).await {
+                Ok(lines) => reading_table(&lines),
+                Err(e) => return Err(Refusal::of(e)),
+            }
+        }
+        "low-balances" => {
+            let include_low = q.get("includeLow").is_none_or(|v| v != "false");
+            match low_balance_lines(&t, property.as_ref(), include_low).await {
+                Ok(lines) => low_balance_table(&lines),
+                Err(e) => return Err(Refusal::of(e)),
+            }
+        }
+        "ledger" => {
+            let (from, to) = match range(q) {
+                Ok(r) => r,
+                Err(m) => return Err(Refusal::bad(m)),
+            };
+            let account = match id_param(q, "accountId", AccountId::parse) {
+                Ok(a) => a,
+                Err(m) => return Err(Refusal::bad(m)),
+            };
+            let f = store::EntryFilter {
+                account,
+                property: property.clone(),
+                kind: q.get("kind").cloned().filter(|k| !k.is_empty()),
+                channel: q.get("channel").cloned().filter(|c| !c.is_empty()),
+                operator: q.get("operator").cloned().filter(|o| !o.is_empty()),
+                payee: None,
+                from: Some(from),
+                to: Some(to),
+            };
+            match ledger_table(&t, &f, lang).await {
+                Ok(table) => table,
+                Err(e) => return Err(Refusal::of(e)),
+            }
+        }
+        "bills" => {
+            let period = q.get("period").cloned().filter(|p| !p.is_empty());
+            match bills_table(&t, period, property.as_ref()).await {
+                Ok(table) => table,
+                Err(e) => return Err(Refusal::of(e)),
+            }
+        }
+        "alarms" => {
+            let active = q.get("activeOnly").is_some_and(|v| v == "true");
+            match alarms_table(&t, active, property.as_ref()).await {
+                Ok(table) => table,
+                Err(e) => return Err(Refusal::of(e)),
+            }
+        }
+        "energy" => {
+            let (from, to) = match range(q) {
+                Ok(r) => r,
+                Err(m) => return Err(Refusal::bad(m)),
+            };
+            use super::usage_reports::{EnergyBucket, EnergyBy};
+            let bucket = match q.get("bucket").map(String::as_str).unwrap_or("DAY") {
+                "HOUR" => EnergyBucket::Hour,
+                "DAY" => EnergyBucket::Day,
+                "MONTH" => EnergyBucket::Month,
+                _ => return Err(Refusal::bad("bucket: HOUR, DAY or MONTH")),
+            };
+            let by = match q.get("by").map(String::as_str).unwrap_or("METER") {
+                "METER" => EnergyBy::Meter,
+                "AREA" => EnergyBy::Area,
+                "PROPERTY" => EnergyBy::Property,
+                _ => return Err(Refusal::bad("by: METER, AREA or PROPERTY")),
+            };
+            let area = match id_param(q, "areaId", AreaId::parse) {
+                Ok(a) => a,
+                Err(m) => return Err(Refusal::bad(m)),
+            };
+            match super::usage_reports::energy_lines(&t, from, to, bucket, by, property.as_ref(), area.as_ref()).await {
+                Ok(lines) => super::usage_reports::energy_table(&lines),
+                Err(e) => return Err(Refusal::of(e)),
+            }
+        }
+        "demand" => {
+            let Some(period) = q.get("period") else { return Err(Refusal::bad("period: required (YYYY-MM)")) };
+            let area = match id_param(q, "areaId", AreaId::parse) {
+                Ok(a) => a,
+                Err(m) => return Err(Refusal::bad(m)),
+            };
+            match super::usage_reports::demand_lines(&t, period, property.as_ref(), area.as_ref()).await {
+                Ok(lines) => super::usage_reports::demand_table(&lines),
+                Err(e) => return Err(Refusal::of(e)),
+            }
+        }
+        "lost-devices" => match super::usage_reports::lost_lines(&t, property.as_ref()).await {
+            Ok(lines) => super::usage_reports::lost_table(&lines),
+            Err(e) => return Err(Refusal::of(e)),
+        },
+        "statement" => {
+            let (from, to) = match range(q) {
+                Ok(r) => r,
+                Err(m) => return Err(Refusal::bad(m)),
+            };
+            let account = match id_param(q, "accountId", AccountId::parse) {
+                Ok(Some(a)) => a,
+                Ok(None) => return Err(Refusal::bad("accountId: required")),
+                Err(m) => return Err(Refusal::bad(m)),
+            };
+            match super::usage_reports::statement(&t, &account, from, to, lang).await {
+                Ok(s) => super::usage_reports::statement_table(&s, lang),
+                Err(e) => return Err(Refusal::of(e)),
+            }
+        }
+        _ => return Err(Refusal { status: StatusCode::NOT_FOUND, code: "NOT_FOUND", message: "no such export".into() }),
+    })
 }
 
 /// `GET /exports/{name}.xlsx|.csv?…&lang=zh|en` (bearer, or `link=` from `/exports/link`):
@@ -586,96 +764,22 @@ async fn export(state: web::Data<HttpState>, http: HttpRequest, path: web::Path<
         return refuse(StatusCode::NOT_FOUND, "NOT_FOUND", "no such property");
     }
     // Money figures need the reports permission; readings, balances and alarms any operator.
-    if matches!(name, "sales" | "ledger" | "bills") && !permissions.has(Permission::Reports) {
+    if needs_reports(name) && !permissions.has(Permission::Reports) {
         return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "your role does not allow reports");
     }
-    let table = match name {
-        "sales" => {
-            let (from, to) = match range(&q) {
-                Ok(r) => r,
-                Err(m) => return bad(&m),
-            };
-            let bucket = match q.get("bucket").map(String::as_str).unwrap_or("DAY") {
-                "DAY" => SalesBucket::Day,
-                "MONTH" => SalesBucket::Month,
-                "YEAR" => SalesBucket::Year,
-                _ => return refuse(StatusCode::BAD_REQUEST, "VALIDATION", "bucket: DAY, MONTH or YEAR"),
-            };
-            let by = match q.get("by").map(String::as_str).unwrap_or("CHANNEL") {
-                "CHANNEL" => SalesBy::Channel,
-                "OPERATOR" => SalesBy::Operator,
-                "PAYEE" => SalesBy::Payee,
-                _ => return refuse(StatusCode::BAD_REQUEST, "VALIDATION", "by: CHANNEL, OPERATOR or PAYEE"),
-            };
-            match sales_lines(&t, from, to, bucket, by, property.as_ref()).await {
-                Ok(lines) => sales_table(&lines),
-                Err(e) => return graphql_refusal(e),
-            }
-        }
-        "meter-readings" => {
-            let (from, to) = match range(&q) {
-                Ok(r) => r,
-                Err(m) => return bad(&m),
-            };
-            let area = match id_param(&q, "areaId", AreaId::parse) {
-                Ok(a) => a,
-                Err(m) => return bad(&m),
-            };
-            match reading_lines(&t, from, to, property.as_ref(), area.as_ref()).await {
-                Ok(lines) => reading_table(&lines),
-                Err(e) => return graphql_refusal(e),
-            }
-        }
-        "low-balances" => {
-            let include_low = q.get("includeLow").is_none_or(|v| v != "false");
-            match low_balance_lines(&t, property.as_ref(), include_low).await {
-                Ok(lines) => low_balance_table(&lines),
-                Err(e) => return graphql_refusal(e),
-            }
-        }
-        "ledger" => {
-            let (from, to) = match range(&q) {
-                Ok(r) => r,
-                Err(m) => return bad(&m),
-            };
-            let account = match id_param(&q, "accountId", AccountId::parse) {
-                Ok(a) => a,
-                Err(m) => return bad(&m),
-            };
-            let f = store::EntryFilter {
-                account,
-                property: property.clone(),
-                kind: q.get("kind").cloned().filter(|k| !k.is_empty()),
-                channel: q.get("channel").cloned().filter(|c| !c.is_empty()),
-                operator: q.get("operator").cloned().filter(|o| !o.is_empty()),
-                payee: None,
-                from: Some(from),
-                to: Some(to),
-            };
-            match ledger_table(&t, &f, lang).await {
-                Ok(table) => table,
-                Err(e) => return graphql_refusal(e),
-            }
-        }
-        "bills" => {
-            let period = q.get("period").cloned().filter(|p| !p.is_empty());
-            match bills_table(&t, period, property.as_ref()).await {
-                Ok(table) => table,
-                Err(e) => return graphql_refusal(e),
-            }
-        }
-        "alarms" => {
-            let active = q.get("activeOnly").is_some_and(|v| v == "true");
-            match alarms_table(&t, active, property.as_ref()).await {
-                Ok(table) => table,
-                Err(e) => return graphql_refusal(e),
-            }
-        }
-        _ => return refuse(StatusCode::NOT_FOUND, "NOT_FOUND", "no such export"),
+    if name == "readings" {
+        return readings(t, &q, property, ext, lang).await;
+    }
+    let table = match build_table(&t, name, &q, property, lang).await {
+        Ok(table) => table,
+        Err(r) => return refuse(r.status, r.code, &r.message),
     };
     let tz = match super::desk::time_zone(&t).await {
         Ok(tz) => tz,
-        Err(e) => return graphql_refusal(e),
+        Err(e) => {
+            let r = Refusal::of(e);
+            return refuse(r.status, r.code, &r.message);
+        }
     };
     let file = format!("{}-{}.{ext}", table.name, Utc::now().with_timezone(&tz).format("%Y%m%d-%H%M"));
     let disposition = ("Content-Disposition", format!("attachment; filename=\"{file}\""));
@@ -699,6 +803,55 @@ async fn export(state: web::Data<HttpState>, http: HttpRequest, path: web::Path<
         }
         Err(e) => {
             tracing::error!(cause = %e, "xlsx export failed");
+            refuse(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the workbook could not be written")
+        }
+    }
+}
+
+/// `GET /exports/readings.xlsx|.csv?from&to&propertyId&areaId&meterId`: every reading in the
+/// range, streamed (super::readings_export).
+async fn readings(t: TenantStore, q: &Params, property: Option<PropertyId>, ext: &str, lang: Lang) -> HttpResponse {
+    use super::readings_export as rx;
+    let (from, to) = match range(q) {
+        Ok(r) => r,
+        Err(m) => return bad(&m),
+    };
+    let area = match id_param(q, "areaId", AreaId::parse) {
+        Ok(a) => a,
+        Err(m) => return bad(&m),
+    };
+    let meter = match id_param(q, "meterId", MeterId::parse) {
+        Ok(m) => m,
+        Err(m) => return bad(&m),
+    };
+    let s = rx::Selection { from, to, property, area, meter };
+    if let Err(m) = rx::check(&t, &s).await {
+        return bad(&m);
+    }
+    let tz = match super::desk::time_zone(&t).await {
+        Ok(tz) => tz,
+        Err(e) => {
+            let r = Refusal::of(e);
+            return refuse(r.status, r.code, &r.message);
+        }
+    };
+    let file = format!("readings-{}.{ext}", from.with_timezone(&tz).format("%Y%m%d"));
+    let disposition = ("Content-Disposition", format!("attachment; filename=\"{file}\""));
+    if ext == "csv" {
+        return HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header(disposition)
+            .insert_header(("Cache-Control", "no-store"))
+            .streaming(rx::csv_stream(t, s, lang, tz));
+    }
+    match rx::xlsx(t, s, lang, tz).await {
+        Ok(bytes) => HttpResponse::Ok()
+            .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            .insert_header(disposition)
+            .insert_header(("Cache-Control", "no-store"))
+            .body(bytes),
+        Err(e) => {
+            tracing::error!(cause = %e, "readings export failed");
             refuse(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the workbook could not be written")
         }
     }

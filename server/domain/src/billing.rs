@@ -78,9 +78,14 @@ pub fn local_instant(tz: Tz, date: NaiveDate, hour: u32) -> DateTime<Utc> {
 /// together are never a demand on their own: a short pair magnifies the registers' 0.01 kWh
 /// resolution (0.01 kWh in 2 s reads as 18 kW). `None` without such a span.
 pub fn max_demand_from_intervals(points: &[(DateTime<Utc>, Decimal)]) -> Option<Decimal> {
+    max_demand_at(points).map(|(_, _, kw)| kw)
+}
+
+/// [`max_demand_from_intervals`] with the span it was seen in: `(start, end, kW)`.
+pub fn max_demand_at(points: &[(DateTime<Utc>, Decimal)]) -> Option<(DateTime<Utc>, DateTime<Utc>, Decimal)> {
     const WINDOW: i64 = 900;
     const LONGEST: i64 = 1200;
-    let mut best: Option<Decimal> = None;
+    let mut best: Option<(DateTime<Utc>, DateTime<Utc>, Decimal)> = None;
     let mut j = 0usize;
     for (i, (ti, ei)) in points.iter().enumerate() {
         // The latest earlier reading still at least a window before this one.
@@ -91,7 +96,9 @@ pub fn max_demand_from_intervals(points: &[(DateTime<Utc>, Decimal)]) -> Option<
         let secs = (*ti - *tj).num_seconds();
         if (WINDOW..=LONGEST).contains(&secs) && ei >= ej {
             let kw = (*ei - *ej) * Decimal::from(3600) / Decimal::from(secs);
-            best = Some(best.map_or(kw, |b| b.max(kw)));
+            if best.is_none_or(|(_, _, b)| kw > b) {
+                best = Some((*tj, *ti, kw));
+            }
         }
     }
     best

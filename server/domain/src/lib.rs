@@ -9,11 +9,13 @@ pub mod ledger;
 pub mod metering;
 pub mod outbound;
 pub mod registry;
+pub mod schedule;
 pub mod settle;
 pub mod settlement;
 pub mod sms;
 pub mod subscribe;
 pub mod tariff;
+pub mod usage;
 
 /// A field-level validation failure, named after the input field (API.md: `extensions.field`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -70,6 +70,28 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20_000)]
         payments: usize,
     },
+    /// The readings export at a million rows (.xlsx and CSV): time and peak memory beside
+    /// reading the rows alone and writing as many rows alone.
+    Export {
+        /// Database URL; default: a fresh SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 1_000)]
+        meters: usize,
+        #[arg(long, default_value_t = 1_000)]
+        readings: usize,
+    },
+    /// Forwarding throughput to a local receiver checking signatures, beside the receiver's
+    /// own ceiling.
+    Forward {
+        /// Database URL; default: a fresh SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 1_000)]
+        meters: usize,
+        #[arg(long, default_value_t = 50)]
+        readings: usize,
+    },
     /// Raw PostgreSQL COPY of reading rows (the database's own limit), through psql.
     Copy {
         #[arg(long)]
@@ -137,6 +159,8 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Control { target, meters, samples } => control::control(target, meters, samples).await?,
         BenchCommand::Api { target, meters, requests, concurrency } => api::api(target, meters, requests, concurrency).await?,
         BenchCommand::Reconcile { payments } => payments::reconcile_day(payments)?,
+        BenchCommand::Export { database_url, meters, readings } => export::export(database_url, meters, readings).await?,
+        BenchCommand::Forward { database_url, meters, readings } => forward::forward(database_url, meters, readings).await?,
         BenchCommand::Copy { database_url, rows } => pipeline::copy(&database_url, rows)?,
         BenchCommand::Publishers { file, broker, readings, storm } => pipeline::publishers(&file, &broker, readings, storm).await?,
     }
@@ -145,6 +169,8 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
 
 mod api;
 mod control;
+mod export;
+mod forward;
 mod money;
 mod payments;
 mod pipeline;

@@ -32,7 +32,7 @@ fn rss_kib() -> u64 {
 pub(super) struct Bench {
     pub app: RunningApp,
     pub tenant: crate::store::TenantStore,
-    file: std::path::PathBuf,
+    pub file: std::path::PathBuf,
     devices: usize,
     pub dir: std::path::PathBuf,
     /// The fleet as simulator devices (meters holding their keys).
@@ -49,7 +49,7 @@ pub(super) async fn fresh_database(url: &Option<String>) -> anyhow::Result<Optio
     Ok(Some(format!("{head}/{name}")))
 }
 
-async fn setup(target: &Target, devices: usize) -> anyhow::Result<Bench> {
+pub(super) async fn setup(target: &Target, devices: usize) -> anyhow::Result<Bench> {
     setup_fleet(target, devices, false).await
 }
 
@@ -77,6 +77,7 @@ pub(super) async fn setup_fleet(target: &Target, devices: usize, accounts: bool)
         device_broker_url: None,
         security: crate::app::SecuritySettings { allow_local_outbound: true, ..Default::default() },
         web_dir: None,
+        mail: None,
     };
     let app = Application::build(&settings).await?.spawn();
     let slug = format!("bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);

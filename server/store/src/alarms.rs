@@ -88,8 +88,10 @@ fn rules() -> Vec<Rule> {
             severity: "MAJOR",
             subject_kind: "METER",
             source: METERS,
-            holds: "(COALESCE(l.status_word_3, 0) & 16) = 0 AND COALESCE(l.baseline_power_x10000, 0) >= 5000
-                    AND COALESCE(l.active_power_x10000, 0) * 10 < l.baseline_power_x10000"
+            // Unknown is not zero: without a status word the relay is not known to be closed,
+            // without a power reading nothing fell.
+            holds: "l.status_word_3 IS NOT NULL AND (l.status_word_3 & 16) = 0 AND l.active_power_x10000 IS NOT NULL
+                    AND COALESCE(l.baseline_power_x10000, 0) >= 5000 AND l.active_power_x10000 * 10 < l.baseline_power_x10000"
                 .into(),
             detail: "active power fell below a tenth of the meter's running average with the relay closed",
         },
@@ -304,6 +306,10 @@ impl super::PlatformStore {
                 events.push(AlarmEvent { tenant_id: r.try_get("", "tenant_id")?, alarm_id: r.try_get("", "id")?, change: "CLEARED" });
             }
         }
+        // Park platforms that take alarms get each change (after it is written: a crash
+        // between the two loses the event, which a replay from the alarms restores).
+        let changes: Vec<(String, String, &str)> = events.iter().map(|e| (e.tenant_id.clone(), e.alarm_id.clone(), e.change)).collect();
+        super::forwarding::enqueue_alarm_changes(&self.db, &changes, now).await?;
         for e in &events {
             let _ = self.alarm_events.send(e.clone());
         }

@@ -19,7 +19,7 @@ use domain::ids::*;
 use domain::metering::from_scaled;
 
 /// What a park platform may receive.
-pub const FORWARD_KINDS: [&str; 3] = ["READING", "RECHARGE", "BILL"];
+pub const FORWARD_KINDS: [&str; 5] = ["READING", "RECHARGE", "BILL", "DAILY_ENERGY", "ALARM"];
 
 /// A park platform's endpoint (转发目标).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,6 +291,43 @@ impl TenantStore {
                 });
             }
         }
+        if target.events.iter().any(|k| k == "DAILY_ENERGY") {
+            let sql = "SELECT f.meter_id, f.frozen_at, m.property_id FROM freezes f JOIN meters m ON m.tenant_id = f.tenant_id AND m.id = f.meter_id
+                       WHERE f.tenant_id = $1 AND f.kind = 'DAILY' AND f.frozen_at >= $2 ORDER BY f.frozen_at";
+            for r in txn.query_all_raw(stmt(b, sql, self.args().t(from))).await? {
+                let (meter, at): (String, DateTime<Utc>) = (r.try_get("", "meter_id")?, r.try_get("", "frozen_at")?);
+                events.push(Event {
+                    tenant: self.tenant.to_string(),
+                    kind: "DAILY_ENERGY",
+                    reference: reading_ref(&meter, at),
+                    subject: meter,
+                    at,
+                    properties: props(r.try_get("", "property_id")?),
+                });
+            }
+        }
+        if target.events.iter().any(|k| k == "ALARM") {
+            let sql = "SELECT id, subject_id, subject_kind, raised_at, cleared_at FROM alarms WHERE tenant_id = $1 AND (raised_at >= $2 OR cleared_at >= $2)";
+            for r in txn.query_all_raw(stmt(b, sql, self.args().t(from))).await? {
+                let (id, subject, kind): (String, String, String) =
+                    (r.try_get("", "id")?, r.try_get("", "subject_id")?, r.try_get("", "subject_kind")?);
+                let properties = subject_properties(&txn, self.tenant.as_str(), &kind, &subject).await?;
+                let raised: DateTime<Utc> = r.try_get("", "raised_at")?;
+                let cleared: Option<DateTime<Utc>> = r.try_get("", "cleared_at")?;
+                for (change, at) in [("RAISED", Some(raised)), ("CLEARED", cleared)] {
+                    if let Some(at) = at.filter(|a| *a >= from) {
+                        events.push(Event {
+                            tenant: self.tenant.to_string(),
+                            kind: "ALARM",
+                            reference: format!("{id}:{change}"),
+                            subject: subject.clone(),
+                            at,
+                            properties: properties.clone(),
+                        });
+                    }
+                }
+            }
+        }
         // Only this target: enqueue new ones, and set those it had back to pending.
         enqueue_for(&txn, &target, &events, now).await?;
         let sql = "UPDATE forward_deliveries SET state = 'PENDING', attempts = 0, next_at = $3, first_failed_at = NULL, last_error = '', delivered_at = NULL
@@ -371,6 +408,44 @@ impl TenantStore {
                        "state": row.state, "total": from_scaled(row.total_x100, 2).to_string(), "issuedAt": row.issued_at,
                        "lines": lines.iter().map(|l| json!({"kind": l.kind, "description": l.description,
                            "amount": from_scaled(l.amount_x100, 2).to_string()})).collect::<Vec<_>>()})
+            }
+            "DAILY_ENERGY" => {
+                // The day that ends at the freeze: its registers then and at the day's start.
+                let sql = "SELECT f.frozen_at, f.read_at, f.total_x100, f.t1_x100, f.t2_x100, f.t3_x100, f.t4_x100, m.address, m.property_id, m.pt_ratio, m.ct_ratio
+                           FROM freezes f JOIN meters m ON m.tenant_id = f.tenant_id AND m.id = f.meter_id
+                           WHERE f.tenant_id = $1 AND f.meter_id = $2 AND f.kind = 'DAILY' AND f.frozen_at <= $3 ORDER BY f.frozen_at DESC LIMIT 2";
+                let rows = self.db().query_all_raw(stmt(b, sql, self.args().s(&d.subject).t(d.at))).await?;
+                let end =
+                    rows.first().filter(|r| r.try_get::<DateTime<Utc>>("", "frozen_at").ok() == Some(d.at)).ok_or(StoreError::NotFound)?;
+                let start =
+                    rows.get(1).filter(|r| r.try_get::<DateTime<Utc>>("", "frozen_at").ok() == Some(d.at - chrono::Duration::days(1)));
+                let ratio = int(end, "pt_ratio")?.saturating_mul(int(end, "ct_ratio")?);
+                let register = |r: &QueryResult, c: &str| opt_int(r, c);
+                let used = |c: &str| -> Result<Option<String>> {
+                    Ok(match (start.map(|s| register(s, c)).transpose()?.flatten(), register(end, c)?) {
+                        (Some(a), Some(b)) => Some(from_scaled((b - a).max(0).saturating_mul(ratio), 2).to_string()),
+                        _ => None,
+                    })
+                };
+                let reg = |r: Option<&QueryResult>| -> Result<Option<String>> {
+                    Ok(match r {
+                        Some(r) => register(r, "total_x100")?.map(|v| from_scaled(v, 2).to_string()),
+                        None => None,
+                    })
+                };
+                json!({"meterId": d.subject, "address": end.try_get::<String>("", "address")?, "propertyId": end.try_get::<String>("", "property_id")?,
+                       "from": d.at - chrono::Duration::days(1), "to": d.at, "ratio": ratio,
+                       "startRegister": reg(start)?, "endRegister": reg(Some(end))?,
+                       "usage": used("total_x100")?, "sharp": used("t1_x100")?, "peak": used("t2_x100")?, "flat": used("t3_x100")?, "valley": used("t4_x100")?})
+            }
+            "ALARM" => {
+                let (alarm, change) = d.reference.rsplit_once(':').ok_or(StoreError::NotFound)?;
+                let sql = "SELECT kind, severity, state, subject_id, subject_kind, detail, raised_at, cleared_at FROM alarms WHERE tenant_id = $1 AND id = $2";
+                let r = self.db().query_one_raw(stmt(b, sql, self.args().s(alarm))).await?.ok_or(StoreError::NotFound)?;
+                json!({"alarmId": alarm, "change": change, "kind": r.try_get::<String>("", "kind")?, "severity": r.try_get::<String>("", "severity")?,
+                       "subjectId": r.try_get::<String>("", "subject_id")?, "subjectKind": r.try_get::<String>("", "subject_kind")?,
+                       "detail": r.try_get::<String>("", "detail")?, "raisedAt": r.try_get::<DateTime<Utc>>("", "raised_at")?,
+                       "clearedAt": r.try_get::<Option<DateTime<Utc>>>("", "cleared_at")?})
             }
             other => return Err(StoreError::Database(format!("unknown forwarding kind {other}"))),
         };
@@ -482,6 +557,72 @@ async fn insert_deliveries<C: ConnectionTrait>(db: &C, pairs: &[(&Event, &Forwar
         added += db.execute_raw(stmt(b, &sql, args)).await?.rows_affected() as usize;
     }
     Ok(added)
+}
+
+/// The properties an alarm's subject (a meter, gateway or account) belongs to.
+async fn subject_properties<C: ConnectionTrait>(db: &C, tenant: &str, kind: &str, subject: &str) -> Result<Vec<String>> {
+    let sql = match kind {
+        "METER" => "SELECT property_id FROM meters WHERE tenant_id = $1 AND id = $2",
+        "GATEWAY" => "SELECT property_id FROM gateways WHERE tenant_id = $1 AND id = $2",
+        _ => return account_properties(db, tenant, subject).await,
+    };
+    let rows = db.query_all_raw(stmt(db.get_database_backend(), sql, Args::new().s(tenant).s(subject))).await?;
+    rows.iter().map(|r| r.try_get("", "property_id").map_err(Into::into)).collect()
+}
+
+/// Queues ALARM events for alarm changes (tenant, alarm id, RAISED or CLEARED), ordered per
+/// subject; tenants without a target cost one count.
+pub(crate) async fn enqueue_alarm_changes<C: ConnectionTrait>(
+    db: &C,
+    changes: &[(String, String, &str)],
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let tenants: Vec<String> = changes.iter().map(|c| c.0.clone()).collect::<HashSet<_>>().into_iter().collect();
+    if changes.is_empty() || !any_target(db, &tenants).await? {
+        return Ok(0);
+    }
+    let mut events = Vec::with_capacity(changes.len());
+    for (tenant, alarm, change) in changes {
+        let sql = "SELECT subject_id, subject_kind FROM alarms WHERE tenant_id = $1 AND id = $2";
+        let Some(r) = db.query_one_raw(stmt(db.get_database_backend(), sql, Args::new().s(tenant).s(alarm))).await? else { continue };
+        let (subject, kind): (String, String) = (r.try_get("", "subject_id")?, r.try_get("", "subject_kind")?);
+        events.push(Event {
+            tenant: tenant.clone(),
+            kind: "ALARM",
+            reference: format!("{alarm}:{change}"),
+            properties: subject_properties(db, tenant, &kind, &subject).await?,
+            subject,
+            at: now,
+        });
+    }
+    enqueue(db, &events, now).await
+}
+
+/// Queues DAILY_ENERGY events for the meters frozen at a local midnight (the day before it).
+pub(crate) async fn enqueue_daily_energy<C: ConnectionTrait>(
+    db: &C,
+    tenant: &str,
+    meters: &[String],
+    frozen_at: DateTime<Utc>,
+) -> Result<usize> {
+    if meters.is_empty() || !any_target(db, &[tenant.to_string()]).await? {
+        return Ok(0);
+    }
+    let mut events = Vec::with_capacity(meters.len());
+    for chunk in meters.chunks(500) {
+        let properties = meter_properties(db, tenant, chunk).await?;
+        for m in chunk {
+            events.push(Event {
+                tenant: tenant.to_string(),
+                kind: "DAILY_ENERGY",
+                reference: reading_ref(m, frozen_at),
+                subject: m.clone(),
+                at: frozen_at,
+                properties: properties.get(m).cloned().into_iter().collect(),
+            });
+        }
+    }
+    enqueue(db, &events, Utc::now()).await
 }
 
 /// The properties an account has meters in.

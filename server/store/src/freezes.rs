@@ -24,7 +24,7 @@ pub(crate) fn point_of(r: &QueryResult, at_col: &str, prefix: &str) -> Result<Op
 }
 
 impl TenantStore {
-    pub(crate) async fn calendar(&self) -> Result<(Tz, u32, u32)> {
+    pub async fn calendar(&self) -> Result<(Tz, u32, u32)> {
         let s = self.money_settings().await?;
         let tz = self.tenant_row().await?.time_zone.parse::<Tz>().unwrap_or(chrono_tz::Asia::Shanghai);
         Ok((tz, s.settlement_day.clamp(1, 28) as u32, s.settlement_hour.clamp(0, 23) as u32))
@@ -129,6 +129,11 @@ impl TenantStore {
             "ON CONFLICT (tenant_id, meter_id, kind, frozen_at) DO NOTHING",
         )
         .await?;
+        // A day's energy for the park platforms that take it (queued once per meter and day).
+        if kind == "DAILY" {
+            let meters: Vec<String> = regs.keys().cloned().collect();
+            super::forwarding::enqueue_daily_energy(&self.db(), self.tenant.as_str(), &meters, at).await?;
+        }
         Ok(n)
     }
 
@@ -211,7 +216,7 @@ impl TenantStore {
     }
 
     /// The largest demand register each meter reported in `(start, end]`, kW ×10⁴.
-    pub(crate) async fn demand_registers(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<HashMap<String, i64>> {
+    pub async fn demand_registers(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<HashMap<String, i64>> {
         let sql = "SELECT meter_id, MAX(max_demand_x10000) AS md FROM readings WHERE tenant_id = $1 AND read_at > $2 AND read_at <= $3
                    AND max_demand_x10000 IS NOT NULL GROUP BY meter_id";
         let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args().t(start).t(end))).await?;

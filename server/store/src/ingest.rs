@@ -267,23 +267,47 @@ impl super::TenantStore {
 }
 
 /// Newest reading per meter in the batch (a statement may not upsert one row twice).
-fn newest_per_meter(rows: &[Row]) -> Vec<&Row> {
-    let mut latest: HashMap<&str, &Row> = HashMap::new();
-    for row in rows {
-        let slot = latest.entry(row.route.meter.as_str()).or_insert(row);
-        if row.read_at > slot.read_at {
-            *slot = row;
+/// Per meter, the batch's live row: the newest reading's time, each value from the newest
+/// reading that carries it (a batch holding a full reading and a later energy-only one keeps
+/// the power and voltages of the first).
+fn newest_per_meter(rows: &[Row]) -> Vec<Row> {
+    let mut order: Vec<&Row> = rows.iter().collect();
+    order.sort_by_key(|r| r.read_at);
+    let mut latest: HashMap<&str, Row> = HashMap::new();
+    for row in order {
+        match latest.get_mut(row.route.meter.as_str()) {
+            Some(slot) => {
+                for (v, new) in slot.values.iter_mut().zip(row.values) {
+                    if new.is_some() {
+                        *v = new;
+                    }
+                }
+                slot.read_at = row.read_at;
+                slot.received_at = slot.received_at.max(row.received_at);
+            }
+            None => {
+                latest.insert(
+                    row.route.meter.as_str(),
+                    Row { route: row.route.clone(), read_at: row.read_at, received_at: row.received_at, values: row.values },
+                );
+            }
         }
     }
     latest.into_values().collect()
 }
 
-/// Live values: newest reading wins, last seen always advances; the power baseline (for the
-/// sudden-drop alarm) moves 1/32 of the way to each newer reading's active power.
+/// Live values merge: a newer reading updates the values it carries and leaves the others as
+/// they were (an energy-only push does not blank the power or the voltages); last seen always
+/// advances; the power baseline (for the sudden-drop alarm) moves 1/32 of the way to each
+/// newer reading's active power.
 fn live_conflict_clause() -> String {
     let set_values = VALUE_COLUMNS
         .iter()
-        .map(|c| format!("{c} = CASE WHEN meter_live.read_at IS NULL OR excluded.read_at >= meter_live.read_at THEN excluded.{c} ELSE meter_live.{c} END"))
+        .map(|c| {
+            format!(
+                "{c} = CASE WHEN meter_live.read_at IS NULL OR excluded.read_at >= meter_live.read_at THEN COALESCE(excluded.{c}, meter_live.{c}) ELSE meter_live.{c} END"
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ");
     format!(
@@ -374,6 +398,7 @@ async fn write_unnest(txn: &sea_orm::DatabaseTransaction, rows: &[Row]) -> Resul
     let stored = txn.execute_raw(stmt(backend, &sql, columns(&all))).await?.rows_affected() as usize;
     let inserted = started.elapsed();
     let live = newest_per_meter(rows);
+    let live: Vec<&Row> = live.iter().collect();
     let sql = format!(
         "INSERT INTO meter_live (tenant_id, meter_id, read_at, last_seen_at, {cols}, link_state) SELECT u.*, 'ONLINE' FROM UNNEST({}) AS u {}",
         casts(),

@@ -59,6 +59,58 @@ impl ReadingLine {
     }
 }
 
+/// A meter as the energy, demand and reading reports list it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportMeter {
+    pub id: String,
+    pub address: String,
+    pub property_id: String,
+    pub area_id: Option<String>,
+    pub account_id: Option<String>,
+    pub account_number: Option<String>,
+    pub customer_name: Option<String>,
+    /// PT × CT.
+    pub ratio: i64,
+}
+
+/// A meter or gateway whose link is lost (失联设备).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LostDevice {
+    /// METER or GATEWAY.
+    pub kind: &'static str,
+    pub id: String,
+    /// The meter's address or the gateway's serial.
+    pub label: String,
+    pub property_id: String,
+    pub area_id: Option<String>,
+    pub account_number: Option<String>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+/// A register reading with the meter's own maximum-demand register (kW × 10,000), for the
+/// capacity-fee basis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegisterPoint {
+    pub registers: domain::usage::Registers,
+    pub max_demand_x10000: Option<i64>,
+}
+
+/// A reading as the readings export lists it (scaled integers as stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportReading {
+    pub at: DateTime<Utc>,
+    /// Hundredths of a kWh: total, then sharp, peak, flat, valley.
+    pub energy: [Option<i64>; 5],
+    /// Tenths of a volt, phases A, B, C.
+    pub voltage: [Option<i64>; 3],
+    /// Thousandths of an ampere.
+    pub current: [Option<i64>; 3],
+    /// kW × 10,000.
+    pub active_power: Option<i64>,
+    /// × 1,000.
+    pub power_factor: Option<i64>,
+}
+
 impl TenantStore {
     /// Money received and given back in `[from, to)`: recharges, bill payments, refunds and
     /// reversals of those, oldest first, in the handle's scope and an optional property.
@@ -132,6 +184,29 @@ impl TenantStore {
         property: Option<&PropertyId>,
         area: Option<&AreaId>,
     ) -> Result<Vec<ReadingLine>> {
+        let meters = self.report_meters(property, area).await?;
+        let mut out = Vec::with_capacity(meters.len());
+        for m in meters {
+            let start = self.register_at(&m.id, from, true).await?;
+            let end = self.register_at(&m.id, to, false).await?;
+            out.push(ReadingLine {
+                address: m.address,
+                property_id: m.property_id,
+                area_id: m.area_id,
+                account_number: m.account_number,
+                customer_name: m.customer_name,
+                ratio: m.ratio,
+                start,
+                // An end before the start (no reading in the period) is no end.
+                end: end.filter(|(_, at)| start.is_none_or(|(_, s)| *at >= s)),
+                meter_id: m.id,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The active meters in scope (and in the property or area asked), by address.
+    pub async fn report_meters(&self, property: Option<&PropertyId>, area: Option<&AreaId>) -> Result<Vec<ReportMeter>> {
         let mut args = self.args();
         let mut cond = self.scope_clause("m.property_id", &mut args);
         if let Some(p) = property {
@@ -141,30 +216,184 @@ impl TenantStore {
             cond += &format!(" AND m.area_id = ${}", args.push(a.as_str().to_string().into()));
         }
         let sql = format!(
-            "SELECT m.id, m.address, m.property_id, m.area_id, m.pt_ratio, m.ct_ratio, a.number, c.name
+            "SELECT m.id, m.address, m.property_id, m.area_id, m.account_id, m.pt_ratio, m.ct_ratio, a.number, c.name
              FROM meters m LEFT JOIN accounts a ON a.tenant_id = m.tenant_id AND a.id = m.account_id
              LEFT JOIN customers c ON c.tenant_id = a.tenant_id AND c.id = a.customer_id
              WHERE m.tenant_id = $1 AND m.retired_at IS NULL{cond} ORDER BY m.address"
         );
         let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let id: String = r.try_get("", "id")?;
-            let start = self.register_at(&id, from, true).await?;
-            let end = self.register_at(&id, to, false).await?;
-            out.push(ReadingLine {
-                address: r.try_get("", "address")?,
+        rows.iter()
+            .map(|r| {
+                Ok(ReportMeter {
+                    id: r.try_get("", "id")?,
+                    address: r.try_get("", "address")?,
+                    property_id: r.try_get("", "property_id")?,
+                    area_id: r.try_get("", "area_id")?,
+                    account_id: r.try_get("", "account_id")?,
+                    account_number: r.try_get("", "number")?,
+                    customer_name: r.try_get("", "name")?,
+                    ratio: int(r, "pt_ratio")?.saturating_mul(int(r, "ct_ratio")?),
+                })
+            })
+            .collect()
+    }
+
+    /// A meter's registers for the energy reports: the last reading at or before `from` (the
+    /// baseline), then every reading in `(from, to]`, oldest first; readings without a total
+    /// register are left out.
+    pub async fn register_series(&self, meter: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RegisterPoint>> {
+        const COLS: &str = "read_at, energy_total_x100, energy_t1_x100, energy_t2_x100, energy_t3_x100, energy_t4_x100, max_demand_x10000";
+        let point = |r: &QueryResult| -> Result<RegisterPoint> {
+            Ok(RegisterPoint {
+                registers: domain::usage::Registers {
+                    at: r.try_get("", "read_at")?,
+                    total: int(r, "energy_total_x100")?,
+                    tou: [
+                        opt_int(r, "energy_t1_x100")?,
+                        opt_int(r, "energy_t2_x100")?,
+                        opt_int(r, "energy_t3_x100")?,
+                        opt_int(r, "energy_t4_x100")?,
+                    ],
+                },
+                max_demand_x10000: opt_int(r, "max_demand_x10000")?,
+            })
+        };
+        let base = format!(
+            "SELECT {COLS} FROM readings WHERE tenant_id = $1 AND meter_id = $2 AND read_at <= $3
+             AND energy_total_x100 IS NOT NULL ORDER BY read_at DESC LIMIT 1"
+        );
+        let mut out = Vec::new();
+        if let Some(r) = self.db().query_one_raw(stmt(self.backend(), &base, self.args().s(meter).t(from))).await? {
+            out.push(point(&r)?);
+        }
+        let sql = format!(
+            "SELECT {COLS} FROM readings WHERE tenant_id = $1 AND meter_id = $2 AND read_at > $3 AND read_at <= $4
+             AND energy_total_x100 IS NOT NULL ORDER BY read_at"
+        );
+        for r in self.db().query_all_raw(stmt(self.backend(), &sql, self.args().s(meter).t(from).t(to))).await? {
+            out.push(point(&r)?);
+        }
+        Ok(out)
+    }
+
+    /// How many readings the meters in scope (and in the property or area asked, or one
+    /// meter) took in `[from, to)`.
+    pub async fn count_readings(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        property: Option<&PropertyId>,
+        area: Option<&AreaId>,
+        meter: Option<&MeterId>,
+    ) -> Result<i64> {
+        let mut args = self.args().t(from).t(to);
+        let mut cond = self.scope_clause("m.property_id", &mut args);
+        if let Some(p) = property {
+            cond += &format!(" AND m.property_id = ${}", args.push(p.as_str().to_string().into()));
+        }
+        if let Some(a) = area {
+            cond += &format!(" AND m.area_id = ${}", args.push(a.as_str().to_string().into()));
+        }
+        if let Some(m) = meter {
+            cond += &format!(" AND m.id = ${}", args.push(m.to_string().into()));
+        }
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM readings r JOIN meters m ON m.tenant_id = r.tenant_id AND m.id = r.meter_id
+             WHERE r.tenant_id = $1 AND r.read_at >= $2 AND r.read_at < $3 AND m.retired_at IS NULL{cond}"
+        );
+        match self.db().query_one_raw(stmt(self.backend(), &sql, args)).await? {
+            Some(r) => int(&r, "n"),
+            None => Ok(0),
+        }
+    }
+
+    /// A page of a meter's readings in `[from, to)` after `after`, oldest first (the export
+    /// pages by the primary key, never by offset).
+    pub async fn readings_page(
+        &self,
+        meter: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        after: Option<DateTime<Utc>>,
+        limit: u64,
+    ) -> Result<Vec<ExportReading>> {
+        let sql = format!(
+            "SELECT read_at, energy_total_x100, energy_t1_x100, energy_t2_x100, energy_t3_x100, energy_t4_x100, voltage_a_x10,
+                    voltage_b_x10, voltage_c_x10, current_a_x1000, current_b_x1000, current_c_x1000, active_power_x10000, power_factor_x1000
+             FROM readings WHERE tenant_id = $1 AND meter_id = $2 AND read_at >= $3 AND read_at < $4 AND read_at > $5
+             ORDER BY read_at LIMIT {}",
+            limit.clamp(1, 50_000)
+        );
+        let after = after.unwrap_or(from - chrono::Duration::seconds(1));
+        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, self.args().s(meter).t(from).t(to).t(after))).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ExportReading {
+                    at: r.try_get("", "read_at")?,
+                    energy: [
+                        opt_int(r, "energy_total_x100")?,
+                        opt_int(r, "energy_t1_x100")?,
+                        opt_int(r, "energy_t2_x100")?,
+                        opt_int(r, "energy_t3_x100")?,
+                        opt_int(r, "energy_t4_x100")?,
+                    ],
+                    voltage: [opt_int(r, "voltage_a_x10")?, opt_int(r, "voltage_b_x10")?, opt_int(r, "voltage_c_x10")?],
+                    current: [opt_int(r, "current_a_x1000")?, opt_int(r, "current_b_x1000")?, opt_int(r, "current_c_x1000")?],
+                    active_power: opt_int(r, "active_power_x10000")?,
+                    power_factor: opt_int(r, "power_factor_x1000")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Meters and gateways whose link is lost, in scope and an optional property, the longest
+    /// silent first.
+    pub async fn lost_devices(&self, property: Option<&PropertyId>) -> Result<Vec<LostDevice>> {
+        let mut args = self.args();
+        let mut cond = self.scope_clause("m.property_id", &mut args);
+        if let Some(p) = property {
+            cond += &format!(" AND m.property_id = ${}", args.push(p.as_str().to_string().into()));
+        }
+        let sql = format!(
+            "SELECT m.id, m.address, m.property_id, m.area_id, a.number, l.last_seen_at
+             FROM meters m JOIN meter_live l ON l.tenant_id = m.tenant_id AND l.meter_id = m.id
+             LEFT JOIN accounts a ON a.tenant_id = m.tenant_id AND a.id = m.account_id
+             WHERE m.tenant_id = $1 AND m.retired_at IS NULL AND l.link_state = 'LOST'{cond}"
+        );
+        let mut out = Vec::new();
+        for r in self.db().query_all_raw(stmt(self.backend(), &sql, args)).await? {
+            out.push(LostDevice {
+                kind: "METER",
+                id: r.try_get("", "id")?,
+                label: r.try_get("", "address")?,
                 property_id: r.try_get("", "property_id")?,
                 area_id: r.try_get("", "area_id")?,
                 account_number: r.try_get("", "number")?,
-                customer_name: r.try_get("", "name")?,
-                ratio: int(r, "pt_ratio")?.saturating_mul(int(r, "ct_ratio")?),
-                start,
-                // An end before the start (no reading in the period) is no end.
-                end: end.filter(|(_, at)| start.is_none_or(|(_, s)| *at >= s)),
-                meter_id: id,
+                last_seen_at: r.try_get("", "last_seen_at")?,
             });
         }
+        let mut args = self.args();
+        let mut cond = self.scope_clause("g.property_id", &mut args);
+        if let Some(p) = property {
+            cond += &format!(" AND g.property_id = ${}", args.push(p.as_str().to_string().into()));
+        }
+        let sql = format!(
+            "SELECT g.id, g.serial, g.property_id, g.last_seen_at FROM gateways g
+             WHERE g.tenant_id = $1 AND g.retired_at IS NULL AND g.link_state = 'LOST'{cond}"
+        );
+        for r in self.db().query_all_raw(stmt(self.backend(), &sql, args)).await? {
+            out.push(LostDevice {
+                kind: "GATEWAY",
+                id: r.try_get("", "id")?,
+                label: r.try_get("", "serial")?,
+                property_id: r.try_get("", "property_id")?,
+                area_id: None,
+                account_number: None,
+                last_seen_at: r.try_get("", "last_seen_at")?,
+            });
+        }
+        // Never seen sorts first (silent the longest), then by the last time seen.
+        out.sort_by(|a, b| a.last_seen_at.cmp(&b.last_seen_at).then_with(|| a.label.cmp(&b.label)));
         Ok(out)
     }
 
