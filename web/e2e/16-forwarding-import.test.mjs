@@ -249,7 +249,8 @@ test('meter import: template, a broken file refused by row and column, a good fi
   const p = await page(b, { tokens: admin })
   await p.goto(`${BASE}/sites`)
   await hideToasts(p)
-  await p.click('[data-test=open-import]')
+  await p.click('#tab-meters')
+  await p.click('[data-test=open-import-meters]')
   await p.waitForURL(/\/sites\/import$/)
   await p.waitForSelector('[data-test=meter-import][data-step="0"]')
 
