@@ -147,6 +147,15 @@ export type CreateCustomerInput = {
   shopNo?: string;
 };
 
+export type CreateForwardTargetInput = {
+  events: Array<ForwardEvent>;
+  name: string;
+  /** Limit to these properties; empty = every property. */
+  propertyIds?: Array<string | number>;
+  /** The park platform's HTTPS endpoint. */
+  url: string;
+};
+
 export type CreateOperatorInput = {
   displayName?: string | null | undefined;
   /** Checked against the password policy (密码策略). */
@@ -286,6 +295,14 @@ export type FeeState =
    * reported its relay (分闸).
    */
   | 'TRIPPED';
+
+export type ForwardEvent =
+  /** A post-paid bill when it is issued. */
+  | 'BILL'
+  /** Every reading stored (interval readings). */
+  | 'READING'
+  /** Money received (recharges at the desk and online). */
+  | 'RECHARGE';
 
 /** A window in the tenant's local time in which automatic trips wait (友好时段). */
 export type FriendlyWindowInput = {
@@ -1571,6 +1588,58 @@ export type SetWechatOfficialAccountMutationVariables = Exact<{
 
 export type SetWechatOfficialAccountMutation = { setWechatOfficialAccount: { appId: string, apiBase: string, authorizeUrl: string } };
 
+export type ForwardTargetFieldsFragment = { id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, counts: { pending: number, delivered: number, dead: number } };
+
+export type ForwardTargetsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ForwardTargetsQuery = { forwardTargets: Array<{ id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, counts: { pending: number, delivered: number, dead: number } }> };
+
+export type ForwardLogQueryVariables = Exact<{
+  state?: string | null | undefined;
+  first: number;
+  attempts: number;
+}>;
+
+
+export type ForwardLogQuery = { forwardTargets: Array<{ id: string, counts: { pending: number, delivered: number, dead: number }, deliveries: Array<{ kind: string, reference: string, subject: string, at: string, state: string, attempts: number, nextAt: string, lastError: string, deliveredAt: string | null }>, attempts: Array<{ at: string, events: number, status: number, error: string, durationMs: number }> }> };
+
+export type CreateForwardTargetMutationVariables = Exact<{
+  input: CreateForwardTargetInput;
+}>;
+
+
+export type CreateForwardTargetMutation = { createForwardTarget: { secret: string, target: { id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, counts: { pending: number, delivered: number, dead: number } } } };
+
+export type PauseForwardTargetMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type PauseForwardTargetMutation = { pauseForwardTarget: { id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, counts: { pending: number, delivered: number, dead: number } } };
+
+export type ResumeForwardTargetMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ResumeForwardTargetMutation = { resumeForwardTarget: { id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, counts: { pending: number, delivered: number, dead: number } } };
+
+export type RetireForwardTargetMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetireForwardTargetMutation = { retireForwardTarget: { id: string, state: string } };
+
+export type ReplayForwardTargetMutationVariables = Exact<{
+  id: string | number;
+  from: string;
+}>;
+
+
+export type ReplayForwardTargetMutation = { replayForwardTarget: number };
+
 export type MoneySettingsFieldsFragment = { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string, defaultThresholds: { creditLimit: string, alarm1: string, alarm2: string } };
 
 export type SettingsDataQueryVariables = Exact<{ [key: string]: never; }>;
@@ -2226,6 +2295,22 @@ export const EntryFieldsFragmentDoc = new TypedDocumentString(`
   channel
 }
     `, {"fragmentName":"EntryFields"}) as unknown as TypedDocumentString<EntryFieldsFragment, unknown>;
+export const ForwardTargetFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ForwardTargetFields on ForwardTarget {
+  id
+  name
+  url
+  events
+  propertyIds
+  state
+  createdAt
+  counts {
+    pending
+    delivered
+    dead
+  }
+}
+    `, {"fragmentName":"ForwardTargetFields"}) as unknown as TypedDocumentString<ForwardTargetFieldsFragment, unknown>;
 export const MoneySettingsFieldsFragmentDoc = new TypedDocumentString(`
     fragment MoneySettingsFields on MoneySettings {
   defaultTariffId
@@ -4623,6 +4708,132 @@ export const SetWechatOfficialAccountDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<SetWechatOfficialAccountMutation, SetWechatOfficialAccountMutationVariables>;
+export const ForwardTargetsDocument = new TypedDocumentString(`
+    query ForwardTargets {
+  forwardTargets {
+    ...ForwardTargetFields
+  }
+}
+    fragment ForwardTargetFields on ForwardTarget {
+  id
+  name
+  url
+  events
+  propertyIds
+  state
+  createdAt
+  counts {
+    pending
+    delivered
+    dead
+  }
+}`) as unknown as TypedDocumentString<ForwardTargetsQuery, ForwardTargetsQueryVariables>;
+export const ForwardLogDocument = new TypedDocumentString(`
+    query ForwardLog($state: String, $first: Int!, $attempts: Int!) {
+  forwardTargets {
+    id
+    counts {
+      pending
+      delivered
+      dead
+    }
+    deliveries(state: $state, first: $first) {
+      kind
+      reference
+      subject
+      at
+      state
+      attempts
+      nextAt
+      lastError
+      deliveredAt
+    }
+    attempts(first: $attempts) {
+      at
+      events
+      status
+      error
+      durationMs
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ForwardLogQuery, ForwardLogQueryVariables>;
+export const CreateForwardTargetDocument = new TypedDocumentString(`
+    mutation CreateForwardTarget($input: CreateForwardTargetInput!) {
+  createForwardTarget(input: $input) {
+    secret
+    target {
+      ...ForwardTargetFields
+    }
+  }
+}
+    fragment ForwardTargetFields on ForwardTarget {
+  id
+  name
+  url
+  events
+  propertyIds
+  state
+  createdAt
+  counts {
+    pending
+    delivered
+    dead
+  }
+}`) as unknown as TypedDocumentString<CreateForwardTargetMutation, CreateForwardTargetMutationVariables>;
+export const PauseForwardTargetDocument = new TypedDocumentString(`
+    mutation PauseForwardTarget($id: ID!) {
+  pauseForwardTarget(id: $id) {
+    ...ForwardTargetFields
+  }
+}
+    fragment ForwardTargetFields on ForwardTarget {
+  id
+  name
+  url
+  events
+  propertyIds
+  state
+  createdAt
+  counts {
+    pending
+    delivered
+    dead
+  }
+}`) as unknown as TypedDocumentString<PauseForwardTargetMutation, PauseForwardTargetMutationVariables>;
+export const ResumeForwardTargetDocument = new TypedDocumentString(`
+    mutation ResumeForwardTarget($id: ID!) {
+  resumeForwardTarget(id: $id) {
+    ...ForwardTargetFields
+  }
+}
+    fragment ForwardTargetFields on ForwardTarget {
+  id
+  name
+  url
+  events
+  propertyIds
+  state
+  createdAt
+  counts {
+    pending
+    delivered
+    dead
+  }
+}`) as unknown as TypedDocumentString<ResumeForwardTargetMutation, ResumeForwardTargetMutationVariables>;
+export const RetireForwardTargetDocument = new TypedDocumentString(`
+    mutation RetireForwardTarget($id: ID!) {
+  retireForwardTarget(id: $id) {
+    id
+    state
+  }
+}
+    `) as unknown as TypedDocumentString<RetireForwardTargetMutation, RetireForwardTargetMutationVariables>;
+export const ReplayForwardTargetDocument = new TypedDocumentString(`
+    mutation ReplayForwardTarget($id: ID!, $from: DateTime!) {
+  replayForwardTarget(id: $id, from: $from)
+}
+    `) as unknown as TypedDocumentString<ReplayForwardTargetMutation, ReplayForwardTargetMutationVariables>;
 export const SettingsDataDocument = new TypedDocumentString(`
     query SettingsData {
   notificationSettings {
