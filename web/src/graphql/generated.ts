@@ -297,8 +297,12 @@ export type FeeState =
   | 'TRIPPED';
 
 export type ForwardEvent =
+  /** An alarm raised or cleared. */
+  | 'ALARM'
   /** A post-paid bill when it is issued. */
   | 'BILL'
+  /** Each meter's energy of a local day, with its TOU split, after the midnight freeze. */
+  | 'DAILY_ENERGY'
   /** Every reading stored (interval readings). */
   | 'READING'
   /** Money received (recharges at the desk and online). */

@@ -3,7 +3,7 @@
 // colours. Counts, states and the log are the server's.
 import { zonedToUtc } from './time'
 
-export const FORWARD_EVENTS = ['READING', 'RECHARGE', 'BILL'] as const
+export const FORWARD_EVENTS = ['READING', 'RECHARGE', 'BILL', 'DAILY_ENERGY', 'ALARM'] as const
 export const DELIVERY_STATES = ['PENDING', 'DELIVERED', 'DEAD'] as const
 
 /** The header a park checks (docs/FORWARDING.md): `v1=` + hex HMAC-SHA256(secret, timestamp + "." + raw body). */

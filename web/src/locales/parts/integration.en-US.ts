@@ -17,7 +17,7 @@ export default {
     eventKind: 'Event', eventAt: 'Event time', subject: 'Subject', tries: 'Tries', nextOrDone: 'Next try / delivered', lastError: 'Last error',
     attemptAt: 'Time', eventsSent: 'Events', outcome: 'Outcome', httpStatus: 'HTTP status', duration: 'Duration', error: 'Error',
     outcomes: { ok: 'Accepted', refused: 'Refused', noAnswer: 'No answer' },
-    event: { READING: 'Readings', RECHARGE: 'Money received', BILL: 'Bills issued' },
+    event: { READING: 'Readings', RECHARGE: 'Money received', BILL: 'Bills issued', DAILY_ENERGY: 'Daily energy', ALARM: 'Alarms' },
     targetState: { ACTIVE: 'Active', PAUSED: 'Paused', RETIRED: 'Retired' },
     deliveryState: { PENDING: 'Pending', DELIVERED: 'Delivered', DEAD: 'Dead' },
   },

@@ -17,7 +17,7 @@ export default {
     eventKind: '事件', eventAt: '事件时间', subject: '对象', tries: '尝试', nextOrDone: '下次发送 / 送达时间', lastError: '最近错误',
     attemptAt: '请求时间', eventsSent: '事件数', outcome: '结果', httpStatus: 'HTTP 状态', duration: '耗时', error: '错误',
     outcomes: { ok: '已接收', refused: '被拒绝', noAnswer: '无应答' },
-    event: { READING: '抄表读数', RECHARGE: '充值到账', BILL: '账单出具' },
+    event: { READING: '抄表读数', RECHARGE: '充值到账', BILL: '账单出具', DAILY_ENERGY: '日用电量', ALARM: '告警' },
     targetState: { ACTIVE: '运行中', PAUSED: '已暂停', RETIRED: '已停用' },
     deliveryState: { PENDING: '待发', DELIVERED: '已送达', DEAD: '失败' },
   },
