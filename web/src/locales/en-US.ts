@@ -117,7 +117,7 @@ export default {
   },
   alarmKind: {
     GATEWAY_LOST: 'Gateway lost', METER_LOST: 'Meter lost', PHASE_LOSS: 'Phase loss', UNDER_VOLTAGE: 'Under-voltage', OVER_VOLTAGE: 'Over-voltage', OVERLOAD: 'Overload', REVERSE_ENERGY: 'Reverse energy',
-    TRIPPED: 'Tripped', CONSUMPTION_WHILE_TRIPPED: 'Consumption while tripped', TAMPER: 'Tamper', SUDDEN_DROP: 'Sudden drop', LOW_BALANCE_1: 'Low balance 1', LOW_BALANCE_2: 'Low balance 2',
+    TRIPPED: 'Tripped', TRIP_FAILED: 'Cut-off failed', CONSUMPTION_WHILE_TRIPPED: 'Consumption while tripped', TAMPER: 'Tamper', SUDDEN_DROP: 'Sudden drop', LOW_BALANCE_1: 'Low balance 1', LOW_BALANCE_2: 'Low balance 2',
     ARREARS: 'Arrears', PAYMENT_DIFFERENCE: 'Payment difference',
   },
   alarmState: { ACTIVE: 'Active', CLEARED: 'Cleared' },

@@ -117,7 +117,7 @@ export default {
   },
   alarmKind: {
     GATEWAY_LOST: '网关失联', METER_LOST: '电表失联', PHASE_LOSS: '缺相', UNDER_VOLTAGE: '欠压', OVER_VOLTAGE: '过压', OVERLOAD: '过载', REVERSE_ENERGY: '反向电量',
-    TRIPPED: '跳闸', CONSUMPTION_WHILE_TRIPPED: '分闸后仍有用电', TAMPER: '开盖/窃电', SUDDEN_DROP: '电量突降', LOW_BALANCE_1: '余额报警1', LOW_BALANCE_2: '余额报警2',
+    TRIPPED: '跳闸', TRIP_FAILED: '拉闸失败', CONSUMPTION_WHILE_TRIPPED: '分闸后仍有用电', TAMPER: '开盖/窃电', SUDDEN_DROP: '电量突降', LOW_BALANCE_1: '余额报警1', LOW_BALANCE_2: '余额报警2',
     ARREARS: '欠费', PAYMENT_DIFFERENCE: '支付差异',
   },
   alarmState: { ACTIVE: '未恢复', CLEARED: '已恢复' },
