@@ -82,6 +82,7 @@ export default defineConfig({
       '/graphql': { target: api, ws: true, changeOrigin: true },
       '/auth': { target: api, changeOrigin: true },
       '/exports': { target: api, changeOrigin: true },
+      '/imports/': { target: api, changeOrigin: true },
       '/readyz': { target: api, changeOrigin: true },
       // '/pay/' with its slash: '/payees' is the portal's own route.
       '/pay/': { target: api, changeOrigin: true },

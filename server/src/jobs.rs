@@ -94,6 +94,14 @@ pub fn table(store: &Store, sms: reqwest::Client, mail: Option<connectors::mail:
                 }
             }
         }),
+        // A failed automatic cut-off is tried again (5 min, 15 min, then hourly) and alarmed.
+        job("cut-off retries", Lane::Core, 60, 20, {
+            let s = s.clone();
+            move || {
+                let s = s.clone();
+                async move { s.platform().retry_failed_trips(now()).await.map(drop).map_err(|e| e.to_string()) }
+            }
+        }),
         job("sms delivery", Lane::Core, 5, 0, {
             let s = s.clone();
             move || {

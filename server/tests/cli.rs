@@ -334,6 +334,18 @@ fn bench_decode_prints_its_figures() {
     assert!(out.contains("million/s"), "{out}{stderr}");
 }
 
+/// The readings export and the forwarder benchmarks check their own output (every row, every
+/// event, every signature) before they print: small runs here.
+#[test]
+fn bench_export_and_forward_check_their_output_and_print_beside_their_ceilings() {
+    let (ok, out, stderr) = voltledger(&["bench", "export", "--meters", "20", "--readings", "10"]);
+    assert!(ok, "{stderr}");
+    assert!(out.contains("200 rows") && out.contains("ceiling, database side alone") && out.contains("peak resident"), "{out}{stderr}");
+    let (ok, out, stderr) = voltledger(&["bench", "forward", "--meters", "20", "--readings", "5"]);
+    assert!(ok, "{stderr}");
+    assert!(out.contains("100 readings") && out.contains("ceiling, the receiver alone") && out.contains("events/s"), "{out}{stderr}");
+}
+
 /// `bench copy` follows the readings table as it is (it failed once the table grew). It needs
 /// PostgreSQL and psql: it runs in the PostgreSQL pass of the test command.
 #[test]

@@ -20,6 +20,7 @@ mod m0010_billing_completion;
 mod m0011_customer_pages;
 mod m0012_forwarding;
 mod m0013_report_schedules;
+mod m0014_forward_lease;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_customer_pages::Migration),
             Box::new(m0012_forwarding::Migration),
             Box::new(m0013_report_schedules::Migration),
+            Box::new(m0014_forward_lease::Migration),
         ]
     }
 }

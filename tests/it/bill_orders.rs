@@ -259,7 +259,10 @@ async fn a_bill_paid_online_is_refunded_whole_reopening_the_bill_and_a_failed_re
     assert!(paid(&bill).await);
     s.pay.fail_refunds(true);
     s.admin.ok(REFUND, json!({"o": o2["id"], "m": "60.00"}));
-    assert_eq!(bill_state(&s, &bill), "ISSUED");
+    // (Reopened at once, as above — unless the payments job has already seen the refund
+    // fail and settled it again: either state is right at this instant.)
+    let now = bill_state(&s, &bill);
+    assert!(now == "ISSUED" || now == "PAID", "{now}");
     let failed = TestApp::eventually(std::time::Duration::from_secs(20), || {
         let st =
             s.admin.ok("query($o: ID!) { paymentRefunds(orderId: $o) { state } }", json!({"o": o2["id"]}))["paymentRefunds"][0]["state"]

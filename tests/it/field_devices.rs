@@ -96,3 +96,75 @@ async fn a_partial_reading_updates_what_it_carries_and_missing_values_raise_no_s
     let alarms = admin.ok("{ alarms(activeOnly: true) { kind } }", json!({}))["alarms"].clone();
     assert!(alarms.to_string().contains("SUDDEN_DROP"), "{alarms}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_automatic_cut_off_is_retried_on_a_schedule_and_alarmed_until_the_meter_reports_it_open() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("cutoff").await;
+    let p = admin.ok(r#"mutation { createProperty(input: {name: "Mall"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let r = admin.ok(
+        "mutation($p: ID!) { registerMeter(input: {propertyId: $p, address: \"000000000961\", phases: 1, linkType: FOUR_G}) { meter { id } credentials { username } } }",
+        json!({"p": p}),
+    )["registerMeter"]
+        .clone();
+    let (meter, device) = (r["meter"]["id"].clone(), r["credentials"]["username"].as_str().unwrap().to_string());
+    admin.ok(
+        "mutation { createTariff(input: {name: \"Dear\", effectiveFrom: \"2026-01-01T00:00:00Z\", tariff: {prices: [{rate: SHARP, price: \"500\"}, {rate: PEAK, price: \"500\"}, {rate: FLAT, price: \"500\"}, {rate: VALLEY, price: \"500\"}]}}) { id } }",
+        json!({}),
+    );
+    let tariff = admin.ok("{ tariffs { id } }", json!({}))["tariffs"][0]["id"].clone();
+    admin.ok("mutation($t: ID!) { assignTariff(input: {tariffId: $t}) }", json!({"t": tariff}));
+    let customer = admin.ok(r#"mutation { createCustomer(input: {name: "Shop"}) { id } }"#, json!({}))["createCustomer"]["id"].clone();
+    admin.ok(
+        "mutation($c: ID!, $m: ID!) { openAccount(input: {customerId: $c, meterIds: [$m], initialPurchase: {amount: \"1.00\", channel: CASH}}) { account { id } } }",
+        json!({"c": customer, "m": meter}),
+    );
+    let d = |s: &str| Some(s.parse::<rust_decimal::Decimal>().unwrap());
+    let t0 = chrono::Utc::now() - chrono::Duration::minutes(20);
+    let closed = |at, kwh: &str| {
+        reading(&device, at, mqtt_bridge::port::Readings { energy_total: d(kwh), status_word_3: Some(0), ..Default::default() })
+    };
+    // A kWh at 500 yuan: the account is exhausted and an automatic TRIP is queued.
+    app.app.store.store_readings(vec![closed(t0, "10.00"), closed(t0 + chrono::Duration::minutes(1), "11.00")]).await.unwrap();
+    let trips = || {
+        let all = admin.ok("query($m: ID!) { commands(meterId: $m) { id kind source status } }", json!({"m": meter}))["commands"].clone();
+        all.as_array().unwrap().iter().filter(|c| c["kind"] == "TRIP").cloned().collect::<Vec<_>>()
+    };
+    let first = trips();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0]["source"], "AUTO");
+    let platform = app.app.store.platform();
+    let tenant = admin.tenant.to_string();
+    // The meter refuses it.
+    platform.mark_failed(&tenant, first[0]["id"].as_str().unwrap(), "the meter answered an error").await.unwrap();
+    let now = chrono::Utc::now();
+    platform.evaluate_alarms(now).await.unwrap();
+    let active = || admin.ok("{ alarms(activeOnly: true) { kind } }", json!({}))["alarms"].to_string();
+    assert!(active().contains("TRIP_FAILED"), "{}", active());
+    // Not at once: five minutes after the failure, once; not again while it is on its way.
+    assert_eq!(platform.retry_failed_trips(now).await.unwrap(), 0);
+    assert_eq!(platform.retry_failed_trips(now + chrono::Duration::minutes(6)).await.unwrap(), 1);
+    assert_eq!(platform.retry_failed_trips(now + chrono::Duration::minutes(7)).await.unwrap(), 0);
+    let again = trips();
+    assert_eq!(again.len(), 2, "{again:?}");
+    let retry = again.iter().find(|c| c["id"] != first[0]["id"]).unwrap().clone();
+    assert_eq!(retry["source"], "AUTO");
+    // That one times out too: the next try waits fifteen minutes.
+    platform.mark_failed(&tenant, retry["id"].as_str().unwrap(), "no answer").await.unwrap();
+    assert_eq!(platform.retry_failed_trips(now + chrono::Duration::minutes(10)).await.unwrap(), 0);
+    assert_eq!(platform.retry_failed_trips(now + chrono::Duration::minutes(30)).await.unwrap(), 1);
+    // The meter reports its relay open (cut off by hand, or the retry worked): the alarm
+    // clears and nothing more is tried.
+    for c in trips() {
+        platform.mark_failed(&tenant, c["id"].as_str().unwrap(), "superseded in the test").await.unwrap();
+    }
+    let open = reading(
+        &device,
+        t0 + chrono::Duration::minutes(2),
+        mqtt_bridge::port::Readings { energy_total: d("11.00"), status_word_3: Some(16), ..Default::default() },
+    );
+    app.app.store.store_readings(vec![open]).await.unwrap();
+    platform.evaluate_alarms(chrono::Utc::now()).await.unwrap();
+    assert!(!active().contains("TRIP_FAILED"), "{}", active());
+    assert_eq!(platform.retry_failed_trips(now + chrono::Duration::hours(3)).await.unwrap(), 0);
+}

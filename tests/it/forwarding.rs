@@ -403,9 +403,11 @@ async fn a_days_energy_and_alarm_changes_reach_the_park_signed_and_replay_from_t
             .any(|a| a["data"]["change"] == "RAISED" && a["data"]["kind"] == "METER_LOST" && a["data"]["subjectId"] == meter.as_str()),
         "{alarms:?}"
     );
-    let s = lock(&seen);
-    assert_eq!((s.bad_signatures, s.duplicates), (0, 0));
-    drop(s);
+    let (bad, duplicates) = {
+        let s = lock(&seen);
+        (s.bad_signatures, s.duplicates)
+    };
+    assert_eq!((bad, duplicates), (0, 0));
 
     // A replay from before the first midnight sends them again from the freezes and alarms.
     let replayed = admin.ok(

@@ -605,7 +605,7 @@ pub async fn build_table(t: &TenantStore, name: &str, q: &Params, property: Opti
                 "PAYEE" => SalesBy::Payee,
                 _ => return Err(Refusal::bad("by: CHANNEL, OPERATOR or PAYEE")),
             };
-            match sales_lines(&t, from, to, bucket, by, property.as_ref()).await {
+            match sales_lines(t, from, to, bucket, by, property.as_ref()).await {
                 Ok(lines) => sales_table(&lines),
                 Err(e) => return Err(Refusal::of(e)),
             }
@@ -619,14 +619,14 @@ pub async fn build_table(t: &TenantStore, name: &str, q: &Params, property: Opti
                 Ok(a) => a,
                 Err(m) => return Err(Refusal::bad(m)),
             };
-            match reading_lines(&t, from, to, property.as_ref(), area.as_ref()).await {
+            match reading_lines(t, from, to, property.as_ref(), area.as_ref()).await {
                 Ok(lines) => reading_table(&lines),
                 Err(e) => return Err(Refusal::of(e)),
             }
         }
         "low-balances" => {
             let include_low = q.get("includeLow").is_none_or(|v| v != "false");
-            match low_balance_lines(&t, property.as_ref(), include_low).await {
+            match low_balance_lines(t, property.as_ref(), include_low).await {
                 Ok(lines) => low_balance_table(&lines),
                 Err(e) => return Err(Refusal::of(e)),
             }
@@ -650,21 +650,21 @@ pub async fn build_table(t: &TenantStore, name: &str, q: &Params, property: Opti
                 from: Some(from),
                 to: Some(to),
             };
-            match ledger_table(&t, &f, lang).await {
+            match ledger_table(t, &f, lang).await {
                 Ok(table) => table,
                 Err(e) => return Err(Refusal::of(e)),
             }
         }
         "bills" => {
             let period = q.get("period").cloned().filter(|p| !p.is_empty());
-            match bills_table(&t, period, property.as_ref()).await {
+            match bills_table(t, period, property.as_ref()).await {
                 Ok(table) => table,
                 Err(e) => return Err(Refusal::of(e)),
             }
         }
         "alarms" => {
             let active = q.get("activeOnly").is_some_and(|v| v == "true");
-            match alarms_table(&t, active, property.as_ref()).await {
+            match alarms_table(t, active, property.as_ref()).await {
                 Ok(table) => table,
                 Err(e) => return Err(Refusal::of(e)),
             }
@@ -691,7 +691,7 @@ pub async fn build_table(t: &TenantStore, name: &str, q: &Params, property: Opti
                 Ok(a) => a,
                 Err(m) => return Err(Refusal::bad(m)),
             };
-            match super::usage_reports::energy_lines(&t, from, to, bucket, by, property.as_ref(), area.as_ref()).await {
+            match super::usage_reports::energy_lines(t, from, to, bucket, by, property.as_ref(), area.as_ref()).await {
                 Ok(lines) => super::usage_reports::energy_table(&lines),
                 Err(e) => return Err(Refusal::of(e)),
             }
@@ -702,12 +702,12 @@ pub async fn build_table(t: &TenantStore, name: &str, q: &Params, property: Opti
                 Ok(a) => a,
                 Err(m) => return Err(Refusal::bad(m)),
             };
-            match super::usage_reports::demand_lines(&t, period, property.as_ref(), area.as_ref()).await {
+            match super::usage_reports::demand_lines(t, period, property.as_ref(), area.as_ref()).await {
                 Ok(lines) => super::usage_reports::demand_table(&lines),
                 Err(e) => return Err(Refusal::of(e)),
             }
         }
-        "lost-devices" => match super::usage_reports::lost_lines(&t, property.as_ref()).await {
+        "lost-devices" => match super::usage_reports::lost_lines(t, property.as_ref()).await {
             Ok(lines) => super::usage_reports::lost_table(&lines),
             Err(e) => return Err(Refusal::of(e)),
         },
@@ -721,7 +721,7 @@ pub async fn build_table(t: &TenantStore, name: &str, q: &Params, property: Opti
                 Ok(None) => return Err(Refusal::bad("accountId: required")),
                 Err(m) => return Err(Refusal::bad(m)),
             };
-            match super::usage_reports::statement(&t, &account, from, to, lang).await {
+            match super::usage_reports::statement(t, &account, from, to, lang).await {
                 Ok(s) => super::usage_reports::statement_table(&s, lang),
                 Err(e) => return Err(Refusal::of(e)),
             }

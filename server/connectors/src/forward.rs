@@ -16,7 +16,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -80,6 +80,26 @@ pub async fn run_pass(store: &Store, now: DateTime<Utc>) -> Result<usize, String
 /// Sends a target's due deliveries in order, batch after batch, until one fails or none is
 /// due.
 pub async fn deliver_target(t: &TenantStore, client: &reqwest::Client, target_id: &str, now: DateTime<Utc>) -> Result<usize, String> {
+    let err = |e: store::StoreError| e.to_string();
+    // One sender per target: a pass that finds it taken leaves it to the holder. The lease
+    // outlives a pass's longest run (20 batches, each bounded by the request timeout).
+    // Another worker's pass is short when the target answers: wait a little for it.
+    let mut until = None;
+    for _ in 0..20 {
+        let u = (Utc::now() + chrono::Duration::seconds(TIMEOUT.as_secs() as i64 * BATCHES_PER_PASS as i64 + 60)).trunc_subsecs(0);
+        if t.lease_forward_target(target_id, Utc::now(), u).await.map_err(err)? {
+            until = Some(u);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let Some(until) = until else { return Ok(0) };
+    let sent = send_batches(t, client, target_id, now).await;
+    t.release_forward_target(target_id, until).await.map_err(err)?;
+    sent
+}
+
+async fn send_batches(t: &TenantStore, client: &reqwest::Client, target_id: &str, now: DateTime<Utc>) -> Result<usize, String> {
     let err = |e: store::StoreError| e.to_string();
     let Some(target) = t.forward_target(target_id).await.map_err(err)? else { return Ok(0) };
     if target.state != "ACTIVE" {

@@ -25,6 +25,19 @@ struct Rule {
 }
 
 const METERS: &str = "meter_live l JOIN meters m ON m.tenant_id = l.tenant_id AND m.id = l.meter_id AND m.retired_at IS NULL";
+
+/// A platform-prepaid meter whose account wants its power cut (relay open, no hold), that
+/// does not report its relay open, and whose cut-off failed: a TRIP ended FAILED, TIMED_OUT
+/// or EXPIRED after the meter's last confirmed relay command (aliases `l` meter_live, `m`
+/// meters). The watchdog retries these and the TRIP_FAILED alarm names them.
+pub(crate) const CUT_OFF_FAILED: &str = "m.billing_mode = 'PLATFORM_PREPAID'
+    AND EXISTS (SELECT 1 FROM accounts wa WHERE wa.tenant_id = m.tenant_id AND wa.id = m.account_id AND wa.state = 'OPEN'
+                AND wa.relay_wanted = 'OPEN' AND wa.hold_power = 0)
+    AND NOT (l.status_word_3 IS NOT NULL AND (l.status_word_3 & 16) <> 0)
+    AND EXISTS (SELECT 1 FROM commands fc WHERE fc.tenant_id = m.tenant_id AND fc.meter_id = m.id AND fc.kind = 'TRIP'
+                AND fc.status IN ('FAILED', 'TIMED_OUT', 'EXPIRED')
+                AND NOT EXISTS (SELECT 1 FROM commands ok WHERE ok.tenant_id = fc.tenant_id AND ok.meter_id = fc.meter_id
+                                AND ok.kind IN ('TRIP', 'CLOSE') AND ok.status = 'CONFIRMED' AND ok.created_at > fc.created_at))";
 const PHASE_BITS: &str = "(COALESCE(l.phase_faults_a, 0) | COALESCE(l.phase_faults_b, 0) | COALESCE(l.phase_faults_c, 0))";
 
 fn rules() -> Vec<Rule> {
@@ -45,6 +58,14 @@ fn rules() -> Vec<Rule> {
             source: "gateways g",
             holds: "g.link_state = 'LOST' AND g.retired_at IS NULL".into(),
             detail: "the gateway has not been heard from for its tenant's lost-after intervals",
+        },
+        Rule {
+            kind: "TRIP_FAILED",
+            severity: "CRITICAL",
+            subject_kind: "METER",
+            source: METERS,
+            holds: CUT_OFF_FAILED.into(),
+            detail: "the account is out of money but the meter's cut-off failed: it is retried; power still flows",
         },
         Rule {
             kind: "METER_LOST",
@@ -144,8 +165,9 @@ fn rules() -> Vec<Rule> {
 }
 
 /// Every alarm kind, for the API's enum and filters.
-pub const ALARM_KINDS: [&str; 17] = [
+pub const ALARM_KINDS: [&str; 18] = [
     "GATEWAY_LOST",
+    "TRIP_FAILED",
     "METER_LOST",
     "PHASE_LOSS",
     "UNDER_VOLTAGE",

@@ -40,6 +40,60 @@ pub struct DueCommand {
 }
 
 impl super::PlatformStore {
+    /// Failed cut-offs escalate (issue 20): a meter whose account wants its power cut, whose
+    /// TRIP failed and that does not report its relay open gets a new automatic TRIP — after
+    /// 5 minutes, then 15, then every hour while it holds — unless one is on its way. The
+    /// TRIP_FAILED alarm (and its SMS) says so meanwhile. Returns how many were queued.
+    pub async fn retry_failed_trips(&self, now: DateTime<Utc>) -> Result<u64> {
+        let b = self.backend();
+        let sql = format!(
+            "SELECT m.tenant_id, m.id, m.account_id,
+                    (SELECT COUNT(*) FROM commands f WHERE f.tenant_id = m.tenant_id AND f.meter_id = m.id AND f.kind = 'TRIP'
+                       AND f.status IN ('FAILED', 'TIMED_OUT', 'EXPIRED') AND f.created_at > $1) AS failures,
+                    (SELECT MAX(COALESCE(f.replied_at, f.sent_at, f.created_at)) FROM commands f WHERE f.tenant_id = m.tenant_id
+                       AND f.meter_id = m.id AND f.kind = 'TRIP') AS last_try
+             FROM meter_live l JOIN meters m ON m.tenant_id = l.tenant_id AND m.id = l.meter_id AND m.retired_at IS NULL
+             JOIN tenants t ON t.id = m.tenant_id AND t.status = 'ACTIVE'
+             WHERE {} AND NOT EXISTS (SELECT 1 FROM commands q WHERE q.tenant_id = m.tenant_id AND q.meter_id = m.id
+                 AND q.kind IN ('TRIP', 'CLOSE') AND q.status IN ('QUEUED', 'SENT', 'ACKNOWLEDGED'))",
+            super::alarms::CUT_OFF_FAILED
+        );
+        let rows = self.db.query_all_raw(stmt(b, &sql, Args::new().t(now - chrono::Duration::days(7)))).await?;
+        let mut queued = Vec::new();
+        for r in &rows {
+            let failures = super::registry::int(r, "failures")?;
+            let last: Option<DateTime<Utc>> = r.try_get("", "last_try")?;
+            let wait = chrono::Duration::minutes(match failures {
+                ..=1 => 5,
+                2 => 15,
+                _ => 60,
+            });
+            if last.is_some_and(|at| now - at < wait) {
+                continue;
+            }
+            queued.push(super::outbox::CommandRecord {
+                id: uuid::Uuid::new_v4().to_string(),
+                tenant_id: r.try_get("", "tenant_id")?,
+                meter_id: r.try_get("", "id")?,
+                account_id: r.try_get("", "account_id")?,
+                kind: "TRIP".into(),
+                source: "AUTO".into(),
+                reason: format!("the cut-off failed {failures} time(s): tried again"),
+                payload: String::new(),
+                created_at: now,
+                batch_id: None,
+            });
+        }
+        if queued.is_empty() {
+            return Ok(0);
+        }
+        super::settle::insert_commands(&self.db, &queued).await?;
+        for c in &queued {
+            tracing::warn!(tenant = %c.tenant_id, meter = %c.meter_id, reason = %c.reason, "automatic trip retried");
+        }
+        Ok(queued.len() as u64)
+    }
+
     /// Commands to send, at most [`DUE_PER_PASS`], relay commands first (a trip must not wait
     /// behind a batch of reads): queued ones, and sent ones unconfirmed after `retry_after`. Those
     /// already tried `max_attempts` times end `TIMED_OUT`; those queued longer than

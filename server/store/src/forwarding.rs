@@ -452,6 +452,21 @@ impl TenantStore {
         Ok(json!({"id": format!("{}:{}", d.kind, d.reference), "kind": d.kind, "at": d.at, "data": data}))
     }
 
+    /// Takes the target for sending until `until` if no other worker holds it: answers
+    /// whether this caller got it. A worker that dies holding it loses it when it ends.
+    pub async fn lease_forward_target(&self, id: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool> {
+        let sql =
+            "UPDATE forward_targets SET lease_until = $3 WHERE tenant_id = $1 AND id = $2 AND (lease_until IS NULL OR lease_until <= $4)";
+        Ok(self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id).t(until).t(now))).await?.rows_affected() == 1)
+    }
+
+    /// Gives the target back (held until `until`: only the holder's own lease is cleared).
+    pub async fn release_forward_target(&self, id: &str, until: DateTime<Utc>) -> Result<()> {
+        let sql = "UPDATE forward_targets SET lease_until = NULL WHERE tenant_id = $1 AND id = $2 AND lease_until = $3";
+        self.db().execute_raw(stmt(self.backend(), sql, self.args().s(id).t(until))).await?;
+        Ok(())
+    }
+
     pub async fn forward_delivered(&self, target: &str, done: &[(String, String)], now: DateTime<Utc>) -> Result<()> {
         for (kind, reference) in done {
             let sql = "UPDATE forward_deliveries SET state = 'DELIVERED', delivered_at = $5, attempts = attempts + 1, last_error = ''

@@ -147,6 +147,15 @@ export type CreateCustomerInput = {
   shopNo?: string;
 };
 
+export type CreateForwardTargetInput = {
+  events: Array<ForwardEvent>;
+  name: string;
+  /** Limit to these properties; empty = every property. */
+  propertyIds?: Array<string | number>;
+  /** The park platform's HTTPS endpoint. */
+  url: string;
+};
+
 export type CreateOperatorInput = {
   displayName?: string | null | undefined;
   /** Checked against the password policy (密码策略). */
@@ -317,6 +326,18 @@ export type FeeState =
    * reported its relay (分闸).
    */
   | 'TRIPPED';
+
+export type ForwardEvent =
+  /** An alarm raised or cleared. */
+  | 'ALARM'
+  /** A post-paid bill when it is issued. */
+  | 'BILL'
+  /** Each meter's energy of a local day, with its TOU split, after the midnight freeze. */
+  | 'DAILY_ENERGY'
+  /** Every reading stored (interval readings). */
+  | 'READING'
+  /** Money received (recharges at the desk and online). */
+  | 'RECHARGE';
 
 /** A window in the tenant's local time in which automatic trips wait (友好时段). */
 export type FriendlyWindowInput = {
@@ -1644,6 +1665,58 @@ export type SetWechatOfficialAccountMutationVariables = Exact<{
 
 export type SetWechatOfficialAccountMutation = { setWechatOfficialAccount: { appId: string, apiBase: string, authorizeUrl: string } };
 
+export type ForwardTargetFieldsFragment = { id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, counts: { pending: number, delivered: number, dead: number } };
+
+export type ForwardTargetsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ForwardTargetsQuery = { forwardTargets: Array<{ id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, counts: { pending: number, delivered: number, dead: number } }> };
+
+export type ForwardLogQueryVariables = Exact<{
+  state?: string | null | undefined;
+  first: number;
+  attempts: number;
+}>;
+
+
+export type ForwardLogQuery = { forwardTargets: Array<{ id: string, counts: { pending: number, delivered: number, dead: number }, deliveries: Array<{ kind: string, reference: string, subject: string, at: string, state: string, attempts: number, nextAt: string, lastError: string, deliveredAt: string | null }>, attempts: Array<{ at: string, events: number, status: number, error: string, durationMs: number }> }> };
+
+export type CreateForwardTargetMutationVariables = Exact<{
+  input: CreateForwardTargetInput;
+}>;
+
+
+export type CreateForwardTargetMutation = { createForwardTarget: { secret: string, target: { id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, counts: { pending: number, delivered: number, dead: number } } } };
+
+export type PauseForwardTargetMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type PauseForwardTargetMutation = { pauseForwardTarget: { id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, counts: { pending: number, delivered: number, dead: number } } };
+
+export type ResumeForwardTargetMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ResumeForwardTargetMutation = { resumeForwardTarget: { id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, counts: { pending: number, delivered: number, dead: number } } };
+
+export type RetireForwardTargetMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetireForwardTargetMutation = { retireForwardTarget: { id: string, state: string } };
+
+export type ReplayForwardTargetMutationVariables = Exact<{
+  id: string | number;
+  from: string;
+}>;
+
+
+export type ReplayForwardTargetMutation = { replayForwardTarget: number };
+
 export type ReportRunFieldsFragment = { id: string, periodFrom: string, periodTo: string, state: string, attempts: number, nextAt: string, lastError: string, rowsSent: number | null, createdAt: string, sentAt: string | null };
 
 export type ReportScheduleFieldsFragment = { id: string, name: string, report: string, params: string, format: ExportFormat, lang: string, cadence: ScheduleCadence, hour: number, channel: ScheduleChannel, recipients: Array<string>, url: string, state: string, nextRunAt: string, createdBy: string, createdAt: string };
@@ -2366,6 +2439,22 @@ export const EntryFieldsFragmentDoc = new TypedDocumentString(`
   channel
 }
     `, {"fragmentName":"EntryFields"}) as unknown as TypedDocumentString<EntryFieldsFragment, unknown>;
+export const ForwardTargetFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ForwardTargetFields on ForwardTarget {
+  id
+  name
+  url
+  events
+  propertyIds
+  state
+  createdAt
+  counts {
+    pending
+    delivered
+    dead
+  }
+}
+    `, {"fragmentName":"ForwardTargetFields"}) as unknown as TypedDocumentString<ForwardTargetFieldsFragment, unknown>;
 export const ReportRunFieldsFragmentDoc = new TypedDocumentString(`
     fragment ReportRunFields on ReportRun {
   id
@@ -4847,6 +4936,132 @@ export const SetWechatOfficialAccountDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<SetWechatOfficialAccountMutation, SetWechatOfficialAccountMutationVariables>;
+export const ForwardTargetsDocument = new TypedDocumentString(`
+    query ForwardTargets {
+  forwardTargets {
+    ...ForwardTargetFields
+  }
+}
+    fragment ForwardTargetFields on ForwardTarget {
+  id
+  name
+  url
+  events
+  propertyIds
+  state
+  createdAt
+  counts {
+    pending
+    delivered
+    dead
+  }
+}`) as unknown as TypedDocumentString<ForwardTargetsQuery, ForwardTargetsQueryVariables>;
+export const ForwardLogDocument = new TypedDocumentString(`
+    query ForwardLog($state: String, $first: Int!, $attempts: Int!) {
+  forwardTargets {
+    id
+    counts {
+      pending
+      delivered
+      dead
+    }
+    deliveries(state: $state, first: $first) {
+      kind
+      reference
+      subject
+      at
+      state
+      attempts
+      nextAt
+      lastError
+      deliveredAt
+    }
+    attempts(first: $attempts) {
+      at
+      events
+      status
+      error
+      durationMs
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ForwardLogQuery, ForwardLogQueryVariables>;
+export const CreateForwardTargetDocument = new TypedDocumentString(`
+    mutation CreateForwardTarget($input: CreateForwardTargetInput!) {
+  createForwardTarget(input: $input) {
+    secret
+    target {
+      ...ForwardTargetFields
+    }
+  }
+}
+    fragment ForwardTargetFields on ForwardTarget {
+  id
+  name
+  url
+  events
+  propertyIds
+  state
+  createdAt
+  counts {
+    pending
+    delivered
+    dead
+  }
+}`) as unknown as TypedDocumentString<CreateForwardTargetMutation, CreateForwardTargetMutationVariables>;
+export const PauseForwardTargetDocument = new TypedDocumentString(`
+    mutation PauseForwardTarget($id: ID!) {
+  pauseForwardTarget(id: $id) {
+    ...ForwardTargetFields
+  }
+}
+    fragment ForwardTargetFields on ForwardTarget {
+  id
+  name
+  url
+  events
+  propertyIds
+  state
+  createdAt
+  counts {
+    pending
+    delivered
+    dead
+  }
+}`) as unknown as TypedDocumentString<PauseForwardTargetMutation, PauseForwardTargetMutationVariables>;
+export const ResumeForwardTargetDocument = new TypedDocumentString(`
+    mutation ResumeForwardTarget($id: ID!) {
+  resumeForwardTarget(id: $id) {
+    ...ForwardTargetFields
+  }
+}
+    fragment ForwardTargetFields on ForwardTarget {
+  id
+  name
+  url
+  events
+  propertyIds
+  state
+  createdAt
+  counts {
+    pending
+    delivered
+    dead
+  }
+}`) as unknown as TypedDocumentString<ResumeForwardTargetMutation, ResumeForwardTargetMutationVariables>;
+export const RetireForwardTargetDocument = new TypedDocumentString(`
+    mutation RetireForwardTarget($id: ID!) {
+  retireForwardTarget(id: $id) {
+    id
+    state
+  }
+}
+    `) as unknown as TypedDocumentString<RetireForwardTargetMutation, RetireForwardTargetMutationVariables>;
+export const ReplayForwardTargetDocument = new TypedDocumentString(`
+    mutation ReplayForwardTarget($id: ID!, $from: DateTime!) {
+  replayForwardTarget(id: $id, from: $from)
+}
+    `) as unknown as TypedDocumentString<ReplayForwardTargetMutation, ReplayForwardTargetMutationVariables>;
 export const ReportSchedulesDocument = new TypedDocumentString(`
     query ReportSchedules {
   reportSchedules {

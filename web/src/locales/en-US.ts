@@ -3,11 +3,13 @@ import billing from './parts/billing.en-US'
 import people from './parts/people.en-US'
 import consoleArea from './parts/console.en-US'
 import reports from './parts/reports.en-US'
+import integration from './parts/integration.en-US'
 export default {
   ...billing,
   ...people,
   ...consoleArea,
   ...reports,
+  ...integration,
   app: { name: 'VoltLedger', tagline: 'Remote prepaid electricity management' },
   menu: { dashboard: 'Overview', monitor: 'Meter monitor', sites: 'Sites & devices', tariffs: 'Tariffs', customers: 'Customers', sales: 'Sales desk', finance: 'Finance', alarms: 'Alarms', commands: 'Commands' },
   layout: { allProperties: 'All properties', toggleMenu: 'Toggle menu', liveOn: 'Live updates connected', liveOff: 'Live updates disconnected (reconnecting)' },
@@ -115,7 +117,7 @@ export default {
   },
   alarmKind: {
     GATEWAY_LOST: 'Gateway lost', METER_LOST: 'Meter lost', PHASE_LOSS: 'Phase loss', UNDER_VOLTAGE: 'Under-voltage', OVER_VOLTAGE: 'Over-voltage', OVERLOAD: 'Overload', REVERSE_ENERGY: 'Reverse energy',
-    TRIPPED: 'Tripped', CONSUMPTION_WHILE_TRIPPED: 'Consumption while tripped', TAMPER: 'Tamper', SUDDEN_DROP: 'Sudden drop', LOW_BALANCE_1: 'Low balance 1', LOW_BALANCE_2: 'Low balance 2',
+    TRIPPED: 'Tripped', TRIP_FAILED: 'Cut-off failed', CONSUMPTION_WHILE_TRIPPED: 'Consumption while tripped', TAMPER: 'Tamper', SUDDEN_DROP: 'Sudden drop', LOW_BALANCE_1: 'Low balance 1', LOW_BALANCE_2: 'Low balance 2',
     ARREARS: 'Arrears', PAYMENT_DIFFERENCE: 'Payment difference',
   },
   alarmState: { ACTIVE: 'Active', CLEARED: 'Cleared' },

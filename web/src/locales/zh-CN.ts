@@ -3,11 +3,13 @@ import billing from './parts/billing.zh-CN'
 import people from './parts/people.zh-CN'
 import consoleArea from './parts/console.zh-CN'
 import reports from './parts/reports.zh-CN'
+import integration from './parts/integration.zh-CN'
 export default {
   ...billing,
   ...people,
   ...consoleArea,
   ...reports,
+  ...integration,
   app: { name: 'VoltLedger 预付费云平台', tagline: '远程预付费电能管理云平台' },
   menu: { dashboard: '首页概况', monitor: '电表监控', sites: '站点与设备', tariffs: '电价方案', customers: '客户与账户', sales: '售电管理', finance: '财务明细', alarms: '报警中心', commands: '指令队列' },
   layout: { allProperties: '全部项目', toggleMenu: '折叠菜单', liveOn: '实时推送已连接', liveOff: '实时推送未连接（自动重连中）' },
@@ -115,7 +117,7 @@ export default {
   },
   alarmKind: {
     GATEWAY_LOST: '网关失联', METER_LOST: '电表失联', PHASE_LOSS: '缺相', UNDER_VOLTAGE: '欠压', OVER_VOLTAGE: '过压', OVERLOAD: '过载', REVERSE_ENERGY: '反向电量',
-    TRIPPED: '跳闸', CONSUMPTION_WHILE_TRIPPED: '分闸后仍有用电', TAMPER: '开盖/窃电', SUDDEN_DROP: '电量突降', LOW_BALANCE_1: '余额报警1', LOW_BALANCE_2: '余额报警2',
+    TRIPPED: '跳闸', TRIP_FAILED: '拉闸失败', CONSUMPTION_WHILE_TRIPPED: '分闸后仍有用电', TAMPER: '开盖/窃电', SUDDEN_DROP: '电量突降', LOW_BALANCE_1: '余额报警1', LOW_BALANCE_2: '余额报警2',
     ARREARS: '欠费', PAYMENT_DIFFERENCE: '支付差异',
   },
   alarmState: { ACTIVE: '未恢复', CLEARED: '已恢复' },

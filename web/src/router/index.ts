@@ -34,6 +34,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'monitor', name: 'monitor', component: () => import('@/views/monitor/MonitorView.vue'), meta: { title: 'menu.monitor' } },
       { path: 'meters/:id', name: 'meter', component: () => import('@/views/meter/MeterDetailView.vue'), meta: { title: 'meter.title' } },
       { path: 'sites', name: 'sites', component: () => import('@/views/sites/SitesView.vue'), meta: { title: 'menu.sites' } },
+      { path: 'sites/import', name: 'meter-import', component: () => import('@/views/sites/MeterImportView.vue'), meta: { title: 'imports.title' } },
       { path: 'tariffs', name: 'tariffs', component: () => import('@/views/tariffs/TariffsView.vue'), meta: { title: 'menu.tariffs' } },
       { path: 'customers', name: 'customers', component: () => import('@/views/customers/CustomersView.vue'), meta: { title: 'menu.customers' } },
       { path: 'sales', name: 'sales', component: () => import('@/views/sales/SalesView.vue'), meta: { title: 'menu.sales' } },
