@@ -78,3 +78,36 @@ describe('exports', () => {
     expect(exportPath('low-balances', 'csv', { propertyId: 'p1', includeLow: false }, 'en-US')).toBe('/exports/low-balances.csv?propertyId=p1&includeLow=false&lang=en')
   })
 })
+
+describe('energy report', async () => {
+  const { energyPeriods, energyByPeriod, energyTotals, rangeDays, ENERGY_MAX_DAYS, demandBasisSource, isMonth } = await import('@/lib/reports')
+  const l = (period: string, key: string, total: string, sharp = '0', peak = '0', flat = '0', valley = '0') => ({ period, key, name: key, total, sharp, peak, flat, valley })
+  it('lists hours, days and months of a range', () => {
+    const hours = energyPeriods(['2026-12-05', '2026-12-06'], 'HOUR')
+    expect(hours.length).toBe(48)
+    expect(hours[0]).toBe('2026-12-05 00:00')
+    expect(hours[47]).toBe('2026-12-06 23:00')
+    expect(energyPeriods(['2026-11-30', '2026-12-01'], 'DAY')).toEqual(['2026-11-30', '2026-12-01'])
+    expect(energyPeriods(['2026-11-30', '2027-01-01'], 'MONTH')).toEqual(['2026-11', '2026-12', '2027-01'])
+  })
+  it('counts the days of a range against the server limits', () => {
+    expect(rangeDays(['2026-12-01', '2026-12-31'])).toBe(31)
+    expect(rangeDays(['2026-12-01', '2027-01-01']) > ENERGY_MAX_DAYS.HOUR).toBe(true)
+    expect(rangeDays(['2026-12-02', '2026-12-01'])).toBe(0)
+  })
+  it('sums exactly, per period and overall', () => {
+    const lines = [l('2026-12-06', 'A', '0.10', '0', '0.10'), l('2026-12-06', 'B', '0.20', '0', '0', '0.05', '0.15'), l('2026-12-04', 'A', '1.005')]
+    expect(energyTotals(lines)).toEqual({ total: '1.305', sharp: '0', peak: '0.10', flat: '0.05', valley: '0.15' })
+    const rows = energyByPeriod(lines, ['2026-12-05', '2026-12-06'])
+    expect(rows.map((r) => r.period)).toEqual(['2026-12-04', '2026-12-05', '2026-12-06'])
+    expect(rows[1]!.total).toBe('0')
+    expect(rows[2]!.total).toBe('0.30')
+  })
+  it('names the figure a bill counts', () => {
+    expect(demandBasisSource({ registerDemand: '3.5', intervalDemand: '24', basis: '3.5' })).toBe('register')
+    expect(demandBasisSource({ registerDemand: null, intervalDemand: '24', basis: '24' })).toBe('interval')
+    expect(demandBasisSource({ registerDemand: null, intervalDemand: null, basis: null })).toBe(null)
+    expect(isMonth('2026-12')).toBe(true)
+    expect(isMonth('2026-13')).toBe(false)
+  })
+})

@@ -51,3 +51,25 @@ export function download(url: string) {
   a.click()
   a.remove()
 }
+
+/**
+ * Opens `url` (a download link) and stops at the answer's status: a refusal (`400` with the
+ * server's message, e.g. too many rows for a worksheet) is thrown as an ExportError; a `200`
+ * is dropped at once (the browser then downloads it itself). For exports whose checks only the
+ * export makes (`POST /exports/link` does not run them, NOTES-API 54).
+ */
+export async function checkDownload(url: string): Promise<void> {
+  const ctl = new AbortController()
+  let res: Response
+  try {
+    res = await fetch(url, { signal: ctl.signal })
+  } catch {
+    throw new ExportError('network error', 'NETWORK', 0)
+  }
+  if (res.ok) {
+    ctl.abort()
+    return
+  }
+  const body = (await res.json().catch(() => ({}))) as { error?: string; message?: string }
+  throw new ExportError(body.message || `HTTP ${res.status}`, body.error || `HTTP_${res.status}`, res.status)
+}

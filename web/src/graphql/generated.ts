@@ -192,6 +192,23 @@ export type CreatePropertyInput = {
   name: string;
 };
 
+export type CreateReportScheduleInput = {
+  cadence: ScheduleCadence;
+  channel: ScheduleChannel;
+  format?: ExportFormat;
+  /** Local hour, 0–23. */
+  hour?: number;
+  lang?: string;
+  name: string;
+  /** Filters as a query string; `from`, `to` and `link` are the schedule's own. */
+  params?: string;
+  /** E-mail: 1 to 20 addresses. */
+  recipients?: Array<string>;
+  report: string;
+  /** Webhook: the URL the file is posted to. */
+  url?: string;
+};
+
 export type CreateTariffInput = {
   /** When the first version takes effect; now when omitted. */
   effectiveFrom?: string | null | undefined;
@@ -219,6 +236,16 @@ export type DeviceInput = {
   gatewayId?: string | number | null | undefined;
   meterId?: string | number | null | undefined;
 };
+
+export type EnergyBucket =
+  | 'DAY'
+  | 'HOUR'
+  | 'MONTH';
+
+export type EnergyBy =
+  | 'AREA'
+  | 'METER'
+  | 'PROPERTY';
 
 /** Which entries the finance list shows; every field narrows. */
 export type EntryFilter = {
@@ -275,6 +302,10 @@ export type EntryKind =
   | 'TRANSFER_IN'
   /** Balance moved to another account (转出). */
   | 'TRANSFER_OUT';
+
+export type ExportFormat =
+  | 'CSV'
+  | 'XLSX';
 
 /** A meter's state on the monitor (费控状态), most urgent first: the colour of its row. */
 export type FeeState =
@@ -606,6 +637,20 @@ export type SalesBy =
   | 'OPERATOR'
   /** The payee an online payment went to; DESK for money taken at the desk. */
   | 'PAYEE';
+
+export type ScheduleCadence =
+  /** Every day, the day before. */
+  | 'DAILY'
+  /** The 1st, the month before. */
+  | 'MONTHLY'
+  /** Mondays, the week before (Monday to Sunday). */
+  | 'WEEKLY';
+
+export type ScheduleChannel =
+  /** E-mail with the file attached, through the platform's mail relay. */
+  | 'EMAIL'
+  /** A POST of the file to a URL, signed like forwarding (`X-VoltLedger-Signature`). */
+  | 'WEBHOOK';
 
 export type SeasonInput = {
   from: string;
@@ -1499,6 +1544,34 @@ export type LowBalanceReportQueryVariables = Exact<{
 
 export type LowBalanceReportQuery = { lowBalanceReport: Array<{ accountId: string, number: string, customerName: string, phone: string, balance: string, balanceState: string }> };
 
+export type EnergyReportQueryVariables = Exact<{
+  from: string;
+  to: string;
+  bucket: EnergyBucket;
+  by: EnergyBy;
+  propertyId?: string | number | null | undefined;
+  areaId?: string | number | null | undefined;
+}>;
+
+
+export type EnergyReportQuery = { energyReport: Array<{ period: string, key: string, name: string, total: string, sharp: string, peak: string, flat: string, valley: string }> };
+
+export type DemandReportQueryVariables = Exact<{
+  period: string;
+  propertyId?: string | number | null | undefined;
+  areaId?: string | number | null | undefined;
+}>;
+
+
+export type DemandReportQuery = { demandReport: Array<{ meterId: string, address: string, propertyId: string, accountNumber: string | null, customerName: string | null, ratio: number, registerDemand: string | null, intervalDemand: string | null, intervalFrom: string | null, intervalTo: string | null, basis: string | null }> };
+
+export type LostDevicesReportQueryVariables = Exact<{
+  propertyId?: string | number | null | undefined;
+}>;
+
+
+export type LostDevicesReportQuery = { lostDevicesReport: Array<{ kind: string, id: string, label: string, propertyId: string, areaId: string | null, accountNumber: string | null, lastSeenAt: string | null }> };
+
 export type EntryFieldsFragment = { id: string, accountId: string, kind: EntryKind, amount: string, createdAt: string, receiptNo: number | null, meterId: string | null, reversesId: string | null, externalRef: string | null, note: string, invoicedAt: string | null, operator: string, channel: string | null };
 
 export type FindAccountsQueryVariables = Exact<{
@@ -1643,6 +1716,64 @@ export type ReplayForwardTargetMutationVariables = Exact<{
 
 
 export type ReplayForwardTargetMutation = { replayForwardTarget: number };
+
+export type ReportRunFieldsFragment = { id: string, periodFrom: string, periodTo: string, state: string, attempts: number, nextAt: string, lastError: string, rowsSent: number | null, createdAt: string, sentAt: string | null };
+
+export type ReportScheduleFieldsFragment = { id: string, name: string, report: string, params: string, format: ExportFormat, lang: string, cadence: ScheduleCadence, hour: number, channel: ScheduleChannel, recipients: Array<string>, url: string, state: string, nextRunAt: string, createdBy: string, createdAt: string };
+
+export type ReportSchedulesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ReportSchedulesQuery = { reportSchedules: Array<{ id: string, name: string, report: string, params: string, format: ExportFormat, lang: string, cadence: ScheduleCadence, hour: number, channel: ScheduleChannel, recipients: Array<string>, url: string, state: string, nextRunAt: string, createdBy: string, createdAt: string, runs: Array<{ id: string, periodFrom: string, periodTo: string, state: string, attempts: number, nextAt: string, lastError: string, rowsSent: number | null, createdAt: string, sentAt: string | null }> }> };
+
+export type ReportScheduleRunsQueryVariables = Exact<{
+  first: number;
+}>;
+
+
+export type ReportScheduleRunsQuery = { reportSchedules: Array<{ id: string, runs: Array<{ id: string, periodFrom: string, periodTo: string, state: string, attempts: number, nextAt: string, lastError: string, rowsSent: number | null, createdAt: string, sentAt: string | null }> }> };
+
+export type ScheduleAreasQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ScheduleAreasQuery = { areas: Array<{ id: string, name: string, propertyId: string, retiredAt: string | null }> };
+
+export type CreateReportScheduleMutationVariables = Exact<{
+  input: CreateReportScheduleInput;
+}>;
+
+
+export type CreateReportScheduleMutation = { createReportSchedule: { secret: string | null, schedule: { id: string, name: string, report: string, params: string, format: ExportFormat, lang: string, cadence: ScheduleCadence, hour: number, channel: ScheduleChannel, recipients: Array<string>, url: string, state: string, nextRunAt: string, createdBy: string, createdAt: string } } };
+
+export type PauseReportScheduleMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type PauseReportScheduleMutation = { pauseReportSchedule: { id: string, state: string, nextRunAt: string } };
+
+export type ResumeReportScheduleMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ResumeReportScheduleMutation = { resumeReportSchedule: { id: string, state: string, nextRunAt: string } };
+
+export type RetireReportScheduleMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetireReportScheduleMutation = { retireReportSchedule: { id: string, state: string } };
+
+export type RunReportScheduleMutationVariables = Exact<{
+  id: string | number;
+  from: string;
+  to: string;
+}>;
+
+
+export type RunReportScheduleMutation = { runReportSchedule: { id: string, periodFrom: string, periodTo: string, state: string, attempts: number, nextAt: string, lastError: string, rowsSent: number | null, createdAt: string, sentAt: string | null } };
 
 export type MoneySettingsFieldsFragment = { defaultTariffId: string | null, cataloguePrice: string | null, marginPercent: string, priceCap: string | null, jumpLimitKw: string, settlementDay: number, settlementHour: number, serviceFeePercent: string, serviceFeeFixed: string, defaultThresholds: { creditLimit: string, alarm1: string, alarm2: string } };
 
@@ -1902,6 +2033,15 @@ export type RevokeCredentialMutationVariables = Exact<{
 
 
 export type RevokeCredentialMutation = { revokeDeviceCredential: boolean };
+
+export type AccountStatementQueryVariables = Exact<{
+  accountId: string | number;
+  from: string;
+  to: string;
+}>;
+
+
+export type AccountStatementQuery = { tenant: { name: string, timeZone: string }, accountStatement: { accountId: string, accountNumber: string, customerName: string, from: string, to: string, opening: string, credits: string, debits: string, closing: string, lines: Array<{ at: string, kind: string, label: string, entries: number, amount: string, balance: string, receiptNo: number | null, note: string }> } };
 
 export type TariffVersionFieldsFragment = { effectiveFrom: string, source: TouSource, capacityPricePerKw: string | null, aboveCap: boolean, createdAt: string, prices: Array<{ rate: TouRate, price: string }>, periods: Array<{ start: string, end: string, rate: TouRate }>, seasons: Array<{ from: string, to: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, dates: Array<{ date: string, periods: Array<{ start: string, end: string, rate: TouRate }> }>, tiers: { cycle: TierCycle, steps: Array<{ upTo: string | null, add: string }> } | null };
 
@@ -2315,6 +2455,39 @@ export const ForwardTargetFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"ForwardTargetFields"}) as unknown as TypedDocumentString<ForwardTargetFieldsFragment, unknown>;
+export const ReportRunFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ReportRunFields on ReportRun {
+  id
+  periodFrom
+  periodTo
+  state
+  attempts
+  nextAt
+  lastError
+  rowsSent
+  createdAt
+  sentAt
+}
+    `, {"fragmentName":"ReportRunFields"}) as unknown as TypedDocumentString<ReportRunFieldsFragment, unknown>;
+export const ReportScheduleFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ReportScheduleFields on ReportSchedule {
+  id
+  name
+  report
+  params
+  format
+  lang
+  cadence
+  hour
+  channel
+  recipients
+  url
+  state
+  nextRunAt
+  createdBy
+  createdAt
+}
+    `, {"fragmentName":"ReportScheduleFields"}) as unknown as TypedDocumentString<ReportScheduleFieldsFragment, unknown>;
 export const MoneySettingsFieldsFragmentDoc = new TypedDocumentString(`
     fragment MoneySettingsFields on MoneySettings {
   defaultTariffId
@@ -4458,6 +4631,57 @@ export const LowBalanceReportDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<LowBalanceReportQuery, LowBalanceReportQueryVariables>;
+export const EnergyReportDocument = new TypedDocumentString(`
+    query EnergyReport($from: DateTime!, $to: DateTime!, $bucket: EnergyBucket!, $by: EnergyBy!, $propertyId: ID, $areaId: ID) {
+  energyReport(
+    from: $from
+    to: $to
+    bucket: $bucket
+    by: $by
+    propertyId: $propertyId
+    areaId: $areaId
+  ) {
+    period
+    key
+    name
+    total
+    sharp
+    peak
+    flat
+    valley
+  }
+}
+    `) as unknown as TypedDocumentString<EnergyReportQuery, EnergyReportQueryVariables>;
+export const DemandReportDocument = new TypedDocumentString(`
+    query DemandReport($period: String!, $propertyId: ID, $areaId: ID) {
+  demandReport(period: $period, propertyId: $propertyId, areaId: $areaId) {
+    meterId
+    address
+    propertyId
+    accountNumber
+    customerName
+    ratio
+    registerDemand
+    intervalDemand
+    intervalFrom
+    intervalTo
+    basis
+  }
+}
+    `) as unknown as TypedDocumentString<DemandReportQuery, DemandReportQueryVariables>;
+export const LostDevicesReportDocument = new TypedDocumentString(`
+    query LostDevicesReport($propertyId: ID) {
+  lostDevicesReport(propertyId: $propertyId) {
+    kind
+    id
+    label
+    propertyId
+    areaId
+    accountNumber
+    lastSeenAt
+  }
+}
+    `) as unknown as TypedDocumentString<LostDevicesReportQuery, LostDevicesReportQueryVariables>;
 export const FindAccountsDocument = new TypedDocumentString(`
     query FindAccounts($filter: MeterFilter!) {
   meters(filter: $filter, page: 1, pageSize: 20) {
@@ -4838,6 +5062,145 @@ export const ReplayForwardTargetDocument = new TypedDocumentString(`
   replayForwardTarget(id: $id, from: $from)
 }
     `) as unknown as TypedDocumentString<ReplayForwardTargetMutation, ReplayForwardTargetMutationVariables>;
+export const ReportSchedulesDocument = new TypedDocumentString(`
+    query ReportSchedules {
+  reportSchedules {
+    ...ReportScheduleFields
+    runs(first: 1) {
+      ...ReportRunFields
+    }
+  }
+}
+    fragment ReportRunFields on ReportRun {
+  id
+  periodFrom
+  periodTo
+  state
+  attempts
+  nextAt
+  lastError
+  rowsSent
+  createdAt
+  sentAt
+}
+fragment ReportScheduleFields on ReportSchedule {
+  id
+  name
+  report
+  params
+  format
+  lang
+  cadence
+  hour
+  channel
+  recipients
+  url
+  state
+  nextRunAt
+  createdBy
+  createdAt
+}`) as unknown as TypedDocumentString<ReportSchedulesQuery, ReportSchedulesQueryVariables>;
+export const ReportScheduleRunsDocument = new TypedDocumentString(`
+    query ReportScheduleRuns($first: Int!) {
+  reportSchedules {
+    id
+    runs(first: $first) {
+      ...ReportRunFields
+    }
+  }
+}
+    fragment ReportRunFields on ReportRun {
+  id
+  periodFrom
+  periodTo
+  state
+  attempts
+  nextAt
+  lastError
+  rowsSent
+  createdAt
+  sentAt
+}`) as unknown as TypedDocumentString<ReportScheduleRunsQuery, ReportScheduleRunsQueryVariables>;
+export const ScheduleAreasDocument = new TypedDocumentString(`
+    query ScheduleAreas {
+  areas {
+    id
+    name
+    propertyId
+    retiredAt
+  }
+}
+    `) as unknown as TypedDocumentString<ScheduleAreasQuery, ScheduleAreasQueryVariables>;
+export const CreateReportScheduleDocument = new TypedDocumentString(`
+    mutation CreateReportSchedule($input: CreateReportScheduleInput!) {
+  createReportSchedule(input: $input) {
+    schedule {
+      ...ReportScheduleFields
+    }
+    secret
+  }
+}
+    fragment ReportScheduleFields on ReportSchedule {
+  id
+  name
+  report
+  params
+  format
+  lang
+  cadence
+  hour
+  channel
+  recipients
+  url
+  state
+  nextRunAt
+  createdBy
+  createdAt
+}`) as unknown as TypedDocumentString<CreateReportScheduleMutation, CreateReportScheduleMutationVariables>;
+export const PauseReportScheduleDocument = new TypedDocumentString(`
+    mutation PauseReportSchedule($id: ID!) {
+  pauseReportSchedule(id: $id) {
+    id
+    state
+    nextRunAt
+  }
+}
+    `) as unknown as TypedDocumentString<PauseReportScheduleMutation, PauseReportScheduleMutationVariables>;
+export const ResumeReportScheduleDocument = new TypedDocumentString(`
+    mutation ResumeReportSchedule($id: ID!) {
+  resumeReportSchedule(id: $id) {
+    id
+    state
+    nextRunAt
+  }
+}
+    `) as unknown as TypedDocumentString<ResumeReportScheduleMutation, ResumeReportScheduleMutationVariables>;
+export const RetireReportScheduleDocument = new TypedDocumentString(`
+    mutation RetireReportSchedule($id: ID!) {
+  retireReportSchedule(id: $id) {
+    id
+    state
+  }
+}
+    `) as unknown as TypedDocumentString<RetireReportScheduleMutation, RetireReportScheduleMutationVariables>;
+export const RunReportScheduleDocument = new TypedDocumentString(`
+    mutation RunReportSchedule($id: ID!, $from: DateTime!, $to: DateTime!) {
+  runReportSchedule(id: $id, from: $from, to: $to) {
+    ...ReportRunFields
+  }
+}
+    fragment ReportRunFields on ReportRun {
+  id
+  periodFrom
+  periodTo
+  state
+  attempts
+  nextAt
+  lastError
+  rowsSent
+  createdAt
+  sentAt
+}`) as unknown as TypedDocumentString<RunReportScheduleMutation, RunReportScheduleMutationVariables>;
 export const SettingsDataDocument = new TypedDocumentString(`
     query SettingsData {
   notificationSettings {
@@ -5485,6 +5848,35 @@ export const RevokeCredentialDocument = new TypedDocumentString(`
   revokeDeviceCredential(input: $input)
 }
     `) as unknown as TypedDocumentString<RevokeCredentialMutation, RevokeCredentialMutationVariables>;
+export const AccountStatementDocument = new TypedDocumentString(`
+    query AccountStatement($accountId: ID!, $from: DateTime!, $to: DateTime!) {
+  tenant {
+    name
+    timeZone
+  }
+  accountStatement(accountId: $accountId, from: $from, to: $to) {
+    accountId
+    accountNumber
+    customerName
+    from
+    to
+    opening
+    credits
+    debits
+    closing
+    lines {
+      at
+      kind
+      label
+      entries
+      amount
+      balance
+      receiptNo
+      note
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AccountStatementQuery, AccountStatementQueryVariables>;
 export const TariffListDocument = new TypedDocumentString(`
     query TariffList {
   tariffs {

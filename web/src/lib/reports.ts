@@ -159,7 +159,7 @@ export function hasAmount(lines: readonly SalesLineLike[]): boolean {
   return lines.some((l) => !isZero(l.amount) || l.count > 0)
 }
 
-export type ExportName = 'sales' | 'meter-readings' | 'low-balances'
+export type ExportName = 'sales' | 'meter-readings' | 'low-balances' | 'energy' | 'demand' | 'lost-devices' | 'statement' | 'readings'
 export type ExportFormat = 'xlsx' | 'csv'
 
 /** `/exports/sales.xlsx?from=…&lang=zh`: empty parameters are left out. */
@@ -171,4 +171,85 @@ export function exportPath(name: ExportName, format: ExportFormat, params: Recor
   }
   q.set('lang', lang.toLowerCase().startsWith('en') ? 'en' : 'zh')
   return `/exports/${name}.${format}?${q}`
+}
+
+// 用电量统计 (energyReport): periods, limits and exact sums of the TOU split.
+
+export type EnergyBucketName = 'HOUR' | 'DAY' | 'MONTH'
+
+/** The longest range the server takes per bucket, in days (hours: 31, days: 400, months: three years). */
+export const ENERGY_MAX_DAYS: Record<EnergyBucketName, number> = { HOUR: 31, DAY: 400, MONTH: 366 * 3 }
+
+/** Days in a local day range, both ends counted (0 for a bad range). */
+export function rangeDays(range: DayRange): number {
+  const [from, to] = range
+  if (!isDate(from) || !isDate(to) || from > to) return 0
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1
+}
+
+/** Every period key of the range the server would use: `2026-12-06 13:00`, `2026-12-06`, `2026-12`. */
+export function energyPeriods(range: DayRange, bucket: EnergyBucketName, max = 24 * 32): string[] {
+  if (bucket === 'DAY') return periodsBetween(range, 'DAY', max)
+  if (bucket === 'MONTH') return periodsBetween(range, 'MONTH', max)
+  const out: string[] = []
+  for (const d of periodsBetween(range, 'DAY', max)) {
+    for (let h = 0; h < 24 && out.length < max; h++) out.push(`${d} ${pad(h)}:00`)
+  }
+  return out
+}
+
+export const TOU_PARTS = ['sharp', 'peak', 'flat', 'valley'] as const
+export type TouPart = (typeof TOU_PARTS)[number]
+
+export interface EnergyLineLike {
+  period: string
+  key: string
+  name: string
+  total: string
+  sharp: string
+  peak: string
+  flat: string
+  valley: string
+}
+export type EnergySums = Record<TouPart | 'total', string>
+
+/** The exact sums of total and of each TOU part. */
+export function energyTotals(lines: readonly EnergyLineLike[]): EnergySums {
+  return {
+    total: sum(lines.map((l) => l.total)),
+    sharp: sum(lines.map((l) => l.sharp)),
+    peak: sum(lines.map((l) => l.peak)),
+    flat: sum(lines.map((l) => l.flat)),
+    valley: sum(lines.map((l) => l.valley)),
+  }
+}
+
+/**
+ * The chart's rows: per period (every period of `periods`, plus any the lines name), the sums
+ * over all keys ('0' where nothing was used), in order.
+ */
+export function energyByPeriod(lines: readonly EnergyLineLike[], periods: readonly string[]): ({ period: string } & EnergySums)[] {
+  const groups = new Map<string, EnergyLineLike[]>()
+  for (const p of periods) groups.set(p, [])
+  for (const l of lines) {
+    const g = groups.get(l.period)
+    if (g) g.push(l)
+    else groups.set(l.period, [l])
+  }
+  return [...groups.keys()].sort().map((period) => ({ period, ...energyTotals(groups.get(period) ?? []) }))
+}
+
+/** The demand report's month picker: `YYYY-MM` of a local date. */
+export function monthOf(date: string): string {
+  return date.slice(0, 7)
+}
+export function isMonth(s: unknown): s is string {
+  return typeof s === 'string' && /^\d{4}-(0[1-9]|1[0-2])$/.test(s)
+}
+
+/** Which of a demand line's figures the bill counts: the register when the meter reported one. */
+export function demandBasisSource(l: { registerDemand?: string | null; intervalDemand?: string | null; basis?: string | null }): 'register' | 'interval' | null {
+  if (l.basis === null || l.basis === undefined) return null
+  if (l.registerDemand !== null && l.registerDemand !== undefined) return 'register'
+  return l.intervalDemand !== null && l.intervalDemand !== undefined ? 'interval' : null
 }

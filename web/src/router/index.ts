@@ -24,6 +24,7 @@ const routes: RouteRecordRaw[] = [
     meta: { title: 'receipt.title' },
   },
   { path: '/bills/:id/print', name: 'bill-print', component: () => import('@/views/bills/BillPrintView.vue'), meta: { title: 'billPrint.title' } },
+  { path: '/accounts/:id/statement', name: 'statement', component: () => import('@/views/statement/StatementView.vue'), meta: { title: 'statement.title' } },
   {
     path: '/',
     component: () => import('@/layout/AppLayout.vue'),
