@@ -101,7 +101,7 @@ test('forwarding: create (secret once), pause, deliveries, requests, replay, ret
   assert.ok(api, 'the target in forwardTargets')
   targetId = api.id
   assert.equal(api.url, targetUrl)
-  assert.deepEqual([...api.events].sort(), ['BILL', 'READING', 'RECHARGE'])
+  assert.deepEqual([...api.events].sort(), ['ALARM', 'BILL', 'DAILY_ENERGY', 'READING', 'RECHARGE'], 'every event the screen offers, checked by default')
   assert.deepEqual(api.propertyIds, [])
   assert.ok(!JSON.stringify(await q(t, `{ forwardTargets { id name url } }`)).includes(secret))
   assert.equal(await p.getAttribute(`${row(targetName)} [data-col=state]`, 'data-state'), 'ACTIVE')
