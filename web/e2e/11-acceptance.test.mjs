@@ -585,6 +585,8 @@ test('8. a scoped operator sees a narrower portal than the administrator', async
   await uiLogin(o, { tenant: slug, username: opUser, pass: opPass })
   await o.waitForURL(/\/dashboard/)
   await o.waitForSelector('[data-menu=dashboard]')
+  // The menu once the session is known (the header names the one property).
+  await o.waitForSelector('.single-property')
   const opMenu = await menuOf(o)
   const me = (await q(await portalToken(o), `{ me { permissions propertyIds } }`)).me
   assert.deepEqual(me.propertyIds, [property.id])
