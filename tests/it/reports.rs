@@ -753,6 +753,28 @@ async fn scheduled_reports_are_mailed_over_starttls_with_the_export_attached_and
         json!({"r": role}),
     );
     let viewer = app.session(&admin.tenant, "looker").await;
+    // An operator limited to one property (finance: with the reports permission) may not schedule
+    // tenant-wide reports, list them, nor touch one by its id.
+    let admin_role =
+        admin.ok("{ roles { id name } }", json!({}))["roles"].as_array().unwrap().iter().find(|r| r["name"] == "finance").unwrap()["id"]
+            .clone();
+    admin.ok(
+        "mutation($r: ID!, $p: ID!) { createOperator(input: {username: \"parkonly\", password: \"Strong-Pass 2026\", roleId: $r, propertyIds: [$p]}) { id } }",
+        json!({"r": admin_role, "p": p}),
+    );
+    let scoped = app.session(&admin.tenant, "parkonly").await;
+    let r = graphql(addr, Some(&scoped), "{ reportSchedules { id } }", json!({}));
+    assert_eq!(r["errors"][0]["extensions"]["code"], "FORBIDDEN", "{r}");
+    let r = graphql(addr, Some(&scoped), create, json!({"i": base}));
+    assert!(r["data"].is_null() || r["data"]["createReportSchedule"].is_null(), "{r}");
+    assert!(r["errors"][0]["extensions"]["code"] == "FORBIDDEN", "{r}");
+    for spelling in [id.clone(), id.to_uppercase(), id.replace('-', "")] {
+        let r = graphql(addr, Some(&scoped), "mutation($s: ID!) { pauseReportSchedule(id: $s) { id } }", json!({"s": spelling}));
+        assert!(
+            r["errors"][0]["extensions"]["code"] == "NOT_FOUND" || r["errors"][0]["extensions"]["code"] == "FORBIDDEN",
+            "{spelling}: {r}"
+        );
+    }
     let r = graphql(addr, Some(&viewer), "{ reportSchedules { id } }", json!({}));
     assert_eq!(r["errors"][0]["extensions"]["code"], "FORBIDDEN", "{r}");
     admin.ok("mutation($s: ID!) { retireReportSchedule(id: $s) { state } }", json!({"s": id}));
