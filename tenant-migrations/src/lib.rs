@@ -21,6 +21,7 @@ mod m0011_customer_pages;
 mod m0012_forwarding;
 mod m0013_report_schedules;
 mod m0014_forward_lease;
+mod m0015_forward_mqtt;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_forwarding::Migration),
             Box::new(m0013_report_schedules::Migration),
             Box::new(m0014_forward_lease::Migration),
+            Box::new(m0015_forward_mqtt::Migration),
         ]
     }
 }

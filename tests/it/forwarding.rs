@@ -422,3 +422,217 @@ async fn a_days_energy_and_alarm_changes_reach_the_park_signed_and_replay_from_t
     assert!(lock(&seen).requests > before);
     assert_eq!(lock(&seen).duplicates as i64, replayed, "the receiver saw each again, by its id");
 }
+
+/// A park's own Mosquitto with a login, on a port of its own.
+struct ParkBroker {
+    child: std::process::Child,
+    port: u16,
+    conf: std::path::PathBuf,
+}
+
+impl ParkBroker {
+    fn start(dir: &std::path::Path, port: u16) -> ParkBroker {
+        std::fs::create_dir_all(dir).unwrap();
+        let passwd = dir.join("passwd");
+        let ok = std::process::Command::new("mosquitto_passwd")
+            .arg("-b")
+            .arg("-c")
+            .arg(&passwd)
+            .args(["park", "park-secret"])
+            .status()
+            .expect("mosquitto_passwd (installed with mosquitto by .ci/run)");
+        assert!(ok.success());
+        let conf = dir.join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!("listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {}\npersistence false\n", passwd.display()),
+        )
+        .unwrap();
+        let child =
+            std::process::Command::new("mosquitto").arg("-c").arg(&conf).spawn().expect("the mosquitto binary (installed by .ci/run)");
+        ParkBroker { child, port, conf }
+    }
+
+    async fn up(&self) {
+        let port = self.port;
+        assert!(
+            TestApp::eventually(
+                std::time::Duration::from_secs(5),
+                || async move { std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() }
+            )
+            .await
+        );
+    }
+
+    fn restart(mut self) -> ParkBroker {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let child = std::process::Command::new("mosquitto").arg("-c").arg(&self.conf).spawn().unwrap();
+        ParkBroker { child, port: self.port, conf: self.conf.clone() }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ParkBroker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A park platform's subscriber: every publish under `park/energy/#` with its user properties.
+type Got = Arc<Mutex<Vec<(String, Vec<u8>, HashMap<String, String>)>>>;
+
+async fn park_subscriber(port: u16, got: Got) -> rumqttc::v5::AsyncClient {
+    use rumqttc::v5::{AsyncClient, Event, Incoming, MqttOptions, mqttbytes::QoS};
+    let mut o = MqttOptions::new(format!("park-platform-{}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)), "127.0.0.1", port);
+    o.set_credentials("park", "park-secret");
+    let (client, mut events) = AsyncClient::new(o, 16);
+    let (tx, mut subscribed) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            match events.poll().await {
+                Ok(Event::Incoming(Incoming::Publish(p))) => {
+                    let props: HashMap<String, String> = p.properties.map(|p| p.user_properties.into_iter().collect()).unwrap_or_default();
+                    got.lock().unwrap().push((String::from_utf8_lossy(&p.topic).to_string(), p.payload.to_vec(), props));
+                }
+                Ok(Event::Incoming(Incoming::SubAck(_))) => {
+                    let _ = tx.send(());
+                }
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    client.subscribe("park/energy/#", QoS::AtLeastOnce).await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), subscribed.recv()).await.unwrap().unwrap();
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn to_the_parks_own_broker_every_event_arrives_signed_in_order_through_its_login() {
+    if std::env::var("VOLTLEDGER_TEST_MQTT_URL").is_err() {
+        return; // embedded-defaults pass: the park's Mosquitto belongs to the external-broker pass
+    }
+    let app = TestApp::spawn().await;
+    let admin = app.admin("forward-mqtt").await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let broker = ParkBroker::start(&app.data_dir.join("park-broker"), port);
+    broker.up().await;
+    let got: Got = Arc::default();
+    let _sub = park_subscriber(port, got.clone()).await;
+
+    let p = admin.ok(r#"mutation { createProperty(input: {name: "Park"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let mut devices = Vec::new();
+    for address in ["000000000931", "000000000932"] {
+        let r = admin.ok(
+            "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 1, linkType: FOUR_G}) { meter { id } credentials { username } } }",
+            json!({"p": p, "a": address}),
+        )["registerMeter"]
+            .clone();
+        devices.push((r["meter"]["id"].as_str().unwrap().to_string(), r["credentials"]["username"].as_str().unwrap().to_string(), address));
+    }
+
+    const CREATE: &str =
+        "mutation($i: CreateForwardTargetInput!) { createForwardTarget(input: $i) { secret target { id transport username url } } }";
+    let url = format!("mqtt://127.0.0.1:{port}/park/energy");
+    let input = |url: &str, user: Option<&str>, pass: Option<&str>| json!({"i": {"name": "Park broker", "url": url, "events": ["READING"], "transport": "MQTT", "username": user, "password": pass}});
+    // Refused by field: no login, a wildcard or no prefix, http, a login on a webhook.
+    assert_eq!(admin.fails(CREATE, input(&url, None, Some("x")))["field"], "username");
+    assert_eq!(admin.fails(CREATE, input(&url, Some("park"), None))["field"], "password");
+    assert_eq!(admin.fails(CREATE, input(&format!("mqtt://127.0.0.1:{port}/park/#"), Some("park"), Some("x")))["field"], "url");
+    assert_eq!(admin.fails(CREATE, input(&format!("mqtt://127.0.0.1:{port}"), Some("park"), Some("x")))["field"], "url");
+    assert_eq!(admin.fails(CREATE, input("http://127.0.0.1/park", Some("park"), Some("x")))["field"], "url");
+    let webhook_with_login =
+        json!({"i": {"name": "W", "url": "http://127.0.0.1:9/in", "events": ["READING"], "username": "park", "password": "x"}});
+    assert_eq!(admin.fails(CREATE, webhook_with_login)["field"], "username");
+
+    let created = admin.ok(CREATE, input(&url, Some("park"), Some("park-secret")))["createForwardTarget"].clone();
+    assert_eq!((created["target"]["transport"].as_str(), created["target"]["username"].as_str()), (Some("MQTT"), Some("park")));
+    let secret = created["secret"].as_str().unwrap().to_string();
+    let target = created["target"]["id"].clone();
+    // A target with the wrong password: its events wait, the log says why.
+    let wrong = admin.ok(CREATE, input(&url, Some("park"), Some("not-the-password")))["createForwardTarget"]["target"]["id"].clone();
+    let listed = admin.gql("{ forwardTargets { id url username transport } }", json!({})).to_string();
+    assert!(!listed.contains("park-secret") && !listed.contains("not-the-password"), "a broker password is never shown");
+    let other = app.admin("elsewhere-mqtt").await;
+    assert_eq!(other.ok("{ forwardTargets { id } }", json!({}))["forwardTargets"], json!([]));
+
+    let t0 = chrono::Utc::now() - chrono::Duration::hours(3);
+    let mut batch = Vec::new();
+    for i in 0..8 {
+        for (_, device, address) in &devices {
+            batch.push(reading(device, address, t0 + chrono::Duration::minutes(15 * i), &format!("{}.00", 200 + i)));
+        }
+    }
+    app.app.store.store_readings(batch).await.unwrap();
+    let now = pump(&app, chrono::Utc::now(), 3).await;
+
+    // The broker goes down mid-stream: the pass fails and keeps the events; back up, they go.
+    let mut broker = broker;
+    broker.stop();
+    let mut later = Vec::new();
+    for i in 8..12 {
+        for (_, device, address) in &devices {
+            later.push(reading(device, address, t0 + chrono::Duration::minutes(15 * i), &format!("{}.00", 200 + i)));
+        }
+    }
+    app.app.store.store_readings(later).await.unwrap();
+    server::forward::run_pass(&app.app.store, now).await.unwrap();
+    let broker = broker.restart();
+    broker.up().await;
+    let _sub2 = park_subscriber(port, got.clone()).await;
+    pump(&app, now + chrono::Duration::hours(1), 5).await;
+
+    let targets = admin.ok("{ forwardTargets { id counts { pending delivered dead } attempts(first: 100) { status error events } } }", json!({}))
+        ["forwardTargets"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let find = |id: &Value| targets.iter().find(|t| &t["id"] == id).unwrap().clone();
+    let ours = find(&target);
+    assert_eq!(ours["counts"], json!({"pending": 0, "delivered": 24, "dead": 0}), "{ours}");
+    let errors: Vec<String> = ours["attempts"].as_array().unwrap().iter().map(|a| a["error"].as_str().unwrap().to_string()).collect();
+    assert!(errors.iter().any(|e| e.contains("broker connection")), "the outage is in the log: {errors:?}");
+    let refused = find(&wrong);
+    assert_eq!(refused["counts"]["delivered"], 0);
+    assert_eq!(refused["counts"]["pending"], 24, "{refused}");
+    let why = refused["attempts"][0]["error"].as_str().unwrap();
+    assert!(why.contains("refused the connection"), "{why}");
+
+    // Every event once (the outage's are not lost), signed, keyed and on its meter's topic, in
+    // order per meter.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let got = got.lock().unwrap().clone();
+    let mut ids = HashSet::new();
+    for (topic, payload, props) in &got {
+        let ts = props.get("X-VoltLedger-Timestamp").unwrap();
+        let sig = props.get("X-VoltLedger-Signature").unwrap();
+        assert!(server::forward::verify(&secret, ts, sig, payload, chrono::Utc::now().timestamp(), 300), "signature of {topic}");
+        let event: Value = serde_json::from_slice(payload).unwrap();
+        assert_eq!(props.get("Idempotency-Key").map(String::as_str), event["id"].as_str());
+        assert_eq!(topic, &format!("park/energy/reading/{}", event["data"]["meterId"].as_str().unwrap()));
+        ids.insert(event["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(ids.len(), 24, "every reading of both meters");
+    for (meter, _, _) in &devices {
+        let times: Vec<String> = got
+            .iter()
+            .map(|(_, p, _)| serde_json::from_slice::<Value>(p).unwrap())
+            .filter(|e| e["data"]["meterId"] == meter.as_str())
+            .map(|e| e["data"]["readAt"].as_str().unwrap().to_string())
+            .collect();
+        let mut sorted = times.clone();
+        sorted.sort();
+        assert_eq!(times, sorted, "meter {meter} in order");
+    }
+    let first = got
+        .iter()
+        .map(|(_, p, _)| serde_json::from_slice::<Value>(p).unwrap())
+        .find(|e| e["data"]["meterId"] == devices[0].0.as_str())
+        .unwrap();
+    assert_eq!(first["data"]["values"]["energyTotal"], "200.00");
+}

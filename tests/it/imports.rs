@@ -228,3 +228,192 @@ async fn ten_thousand_meters_in_one_file() {
     let (status, v) = import(app.app.http_addr, &admin.token, file.as_bytes(), false);
     assert_eq!((status, v["unchanged"].as_u64()), (200, Some(10_000)), "{v}");
 }
+
+fn import_sites(addr: std::net::SocketAddr, token: &str, body: &str, dry_run: bool) -> (u16, Value) {
+    let auth = format!("Bearer {token}");
+    let (status, _, answer) = http_bytes(
+        addr,
+        "POST",
+        &format!("/imports/sites?dryRun={dry_run}"),
+        &[("Authorization", &auth), ("Content-Type", "text/csv")],
+        body,
+    );
+    (status, serde_json::from_slice(&answer).unwrap_or(Value::Null))
+}
+
+/// (properties, areas, gateways) the tenant has, as names.
+fn structure(admin: &Admin) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let v = admin.ok(
+        "{ properties { id name } areas { propertyId name floorArea } gateways(pageSize: 200) { items { propertyId serial name } } }",
+        json!({}),
+    );
+    let names: std::collections::HashMap<String, String> = v["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap().to_string(), p["name"].as_str().unwrap().to_string()))
+        .collect();
+    let mut props: Vec<String> = names.values().cloned().collect();
+    let mut areas: Vec<String> = v["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            format!(
+                "{}/{}/{}",
+                names[a["propertyId"].as_str().unwrap()],
+                a["name"].as_str().unwrap(),
+                a["floorArea"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    let mut gws: Vec<String> = v["gateways"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| format!("{}/{}/{}", names[g["propertyId"].as_str().unwrap()], g["serial"].as_str().unwrap(), g["name"].as_str().unwrap()))
+        .collect();
+    props.sort();
+    areas.sort();
+    gws.sort();
+    (props, areas, gws)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn properties_areas_and_gateways_come_in_from_one_sheet_all_or_nothing_and_once() {
+    let (app, admin) = site().await;
+    let addr = app.app.http_addr;
+    let before = structure(&admin);
+    const HEAD: &str = "项目,项目地址,联系人,联系电话,区域,面积(m²),网关序列号,网关名称\n";
+    // Broken: another address for a new property on a later row, a floor area that is not a
+    // number, a gateway serial twice, a gateway of Harbour named under Hillside, an existing
+    // area with another floor area, a bad phone, a row without a property.
+    let broken = format!(
+        "{HEAD}\
+         Lakeside,9 Lake Road,Ms. Wu,0571-1234,North,100.50,GW-L1,North roof\n\
+         Lakeside,8 Lake Road,,,South,,GW-L2,\n\
+         Lakeside,,,,East,wide,GW-L1,\n\
+         Hillside,,,,Block C,,GW-Harbour,\n\
+         Harbour,,,,Block A,77,,\n\
+         Riverside,,Mr. Z,call me,,,,\n\
+         ,,,,Block Q,,,\n"
+    );
+    let (status, v) = import_sites(addr, &admin.token, &broken, false);
+    assert_eq!(status, 422, "{v}");
+    let at: Vec<(u64, String)> =
+        v["errors"].as_array().unwrap().iter().map(|e| (e["row"].as_u64().unwrap(), e["column"].as_str().unwrap().to_string())).collect();
+    let want: Vec<(u64, String)> =
+        [(3, "B"), (4, "F"), (4, "G"), (5, "G"), (6, "F"), (7, "D"), (8, "A")].iter().map(|(r, c)| (*r, c.to_string())).collect();
+    assert_eq!(at, want, "{v}");
+    assert!(v["errors"][0]["message"].as_str().unwrap().contains("row 2"), "{v}");
+    assert_eq!(structure(&admin), before, "nothing written");
+
+    // Good: a new property with two areas and two gateways, a new area and gateway in an
+    // existing property, and a row that repeats what is there.
+    let good = format!(
+        "{HEAD}\
+         Lakeside,9 Lake Road,Ms. Wu,0571-1234,North,100.50,GW-L1,North roof\n\
+         Lakeside,,,,South,,GW-L2,\n\
+         Harbour,,,,Block C,,GW-H2,\n\
+         Hillside,,,,Block A,,GW-Hillside,\n"
+    );
+    let (status, v) = import_sites(addr, &admin.token, &good, true);
+    assert_eq!((status, v["toCreate"].as_u64(), v["created"].as_u64()), (200, Some(7), Some(0)), "{v}");
+    assert_eq!(v["counts"], json!({"properties": 1, "areas": 3, "gateways": 3}));
+    assert_eq!(v["unchanged"], 1);
+    assert_eq!(structure(&admin), before, "a dry run writes nothing");
+    let (status, v) = import_sites(addr, &admin.token, &good, false);
+    assert_eq!((status, v["created"].as_u64()), (200, Some(7)), "{v}");
+    let after = structure(&admin);
+    assert!(after.0.contains(&"Lakeside".to_string()));
+    for a in ["Lakeside/North/100.50", "Lakeside/South/-", "Harbour/Block C/-"] {
+        assert!(after.1.contains(&a.to_string()), "{a} in {:?}", after.1);
+    }
+    for g in ["Lakeside/GW-L1/North roof", "Lakeside/GW-L2/GW-L2", "Harbour/GW-H2/GW-H2"] {
+        assert!(after.2.contains(&g.to_string()), "{g} in {:?}", after.2);
+    }
+    let lake = admin.ok("{ properties { name address contactName contactPhone } }", json!({}))["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Lakeside")
+        .unwrap()
+        .clone();
+    assert_eq!((lake["address"].as_str(), lake["contactPhone"].as_str()), (Some("9 Lake Road"), Some("0571-1234")));
+    // The same file again changes nothing; the meters import can now name what came in.
+    let (status, v) = import_sites(addr, &admin.token, &good, false);
+    assert_eq!((status, v["created"].as_u64(), v["unchanged"].as_u64()), (200, Some(0), Some(4)), "{v}");
+    assert_eq!(structure(&admin), after);
+    let meters = format!("{HEADER}Lakeside,South,000000005001,LoRa,GW-L2,1,1,1,,,,,,\n");
+    let (status, v) = import(addr, &admin.token, meters.as_bytes(), false);
+    assert_eq!((status, v["created"].as_u64()), (200, Some(1)), "{v}");
+
+    // Walls: no token; a viewer; an operator of Hillside may add to Hillside but neither make a
+    // property nor touch Harbour (not found, as another tenant's); another tenant's sheet naming
+    // Harbour makes its own Harbour, never touching this one's.
+    assert_eq!(import_sites(addr, "", &good, true).0, 401);
+    let roles = admin.ok("{ roles { id name } }", json!({}))["roles"].clone();
+    let role = |n: &str| roles.as_array().unwrap().iter().find(|r| r["name"] == n).unwrap()["id"].clone();
+    admin.ok(
+        "mutation($r: ID!) { createOperator(input: {username: \"site-viewer\", password: \"Strong-Pass 2026\", roleId: $r}) { id } }",
+        json!({"r": role("viewer")}),
+    );
+    let viewer = app.session(&admin.tenant, "site-viewer").await;
+    assert_eq!(import_sites(addr, &viewer, &good, true).0, 403);
+    let hillside = admin.ok("{ properties { id name } }", json!({}))["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Hillside")
+        .unwrap()["id"]
+        .clone();
+    admin.ok(
+        "mutation($r: ID!, $p: ID!) { createOperator(input: {username: \"site-hill\", password: \"Strong-Pass 2026\", roleId: $r, propertyIds: [$p]}) { id } }",
+        json!({"r": role("operator"), "p": hillside}),
+    );
+    let hill = app.session(&admin.tenant, "site-hill").await;
+    let (status, v) = import_sites(addr, &hill, &format!("{HEAD}Harbour,,,,Block Z,,,\nNewPark,,,,,,,\nHillside,,,,Block Z,,,\n"), false);
+    assert_eq!(status, 422, "{v}");
+    let rows: Vec<u64> = v["errors"].as_array().unwrap().iter().map(|e| e["row"].as_u64().unwrap()).collect();
+    assert_eq!(rows, vec![2, 3], "{v}");
+    assert!(v["errors"][0]["message"].as_str().unwrap().contains("of yours"), "{v}");
+    let (status, v) = import_sites(addr, &hill, &format!("{HEAD}Hillside,,,,Block Z,,,\n"), false);
+    assert_eq!((status, v["created"].as_u64()), (200, Some(1)), "{v}");
+    let other = app.admin("elsewhere-sites").await;
+    let (status, v) = import_sites(addr, &other.token, &format!("{HEAD}Harbour,,,,Block Y,,GW-O1,\n"), false);
+    assert_eq!((status, v["counts"]["properties"].as_u64()), (200, Some(1)), "{v}");
+    let (_, areas, _) = structure(&admin);
+    assert!(!areas.iter().any(|a| a.contains("Block Y")), "the other tenant's rows stay its own");
+    // A gateway serial registered in another tenant is no conflict here (serials are per tenant).
+    let (status, v) = import_sites(addr, &other.token, &format!("{HEAD}Harbour,,,,,,GW-L1,\n"), false);
+    assert_eq!((status, v["created"].as_u64()), (200, Some(1)), "{v}");
+
+    // The template, and an .xlsx written by openpyxl.
+    let (status, _, template) = http_bytes(addr, "GET", "/imports/sites-template.xlsx?lang=en", &[], "");
+    assert_eq!(status, 200);
+    assert!(template.starts_with(b"PK"));
+    let path = std::env::temp_dir().join(format!("vl-sites-{}.xlsx", uuid::Uuid::new_v4().simple()));
+    let script = r#"
+import sys
+from openpyxl import Workbook
+wb = Workbook(); ws = wb.active
+ws.append(["Property", "Area", "Floor area", "Gateway serial"])
+ws.append(["Hillside", "Block X", 42.25, "GW-X1"])
+wb.save(sys.argv[1])
+"#;
+    let out = Command::new(python()).arg("-c").arg(script).arg(&path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let r = reqwest::Client::new()
+        .post(format!("http://{addr}/imports/sites?dryRun=false"))
+        .bearer_auth(&admin.token)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (_, areas, gws) = structure(&admin);
+    assert!(areas.contains(&"Hillside/Block X/42.25".to_string()), "{areas:?}");
+    assert!(gws.contains(&"Hillside/GW-X1/GW-X1".to_string()), "{gws:?}");
+}

@@ -45,7 +45,19 @@ impl ForwardEvent {
     }
 }
 
-/// A park platform's webhook (转发目标).
+/// How a target is reached.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum ForwardTransportKind {
+    /// An HTTPS endpoint: batches `POST`ed, signed in headers.
+    #[default]
+    Webhook,
+    /// The park's own MQTT broker (`mqtts://host:port/topic-prefix`), with its credentials:
+    /// each event published (QoS 1, MQTT 5) to `<prefix>/<kind>/<subject>`, signed in user
+    /// properties.
+    Mqtt,
+}
+
+/// A park platform's webhook or broker (转发目标).
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct ForwardTarget {
@@ -58,6 +70,9 @@ pub struct ForwardTarget {
     /// ACTIVE or PAUSED (deliveries wait).
     pub state: String,
     pub created_at: DateTime<Utc>,
+    pub transport: ForwardTransportKind,
+    /// The broker login of an MQTT target (the password is never shown).
+    pub username: String,
 }
 
 impl From<store::ForwardTarget> for ForwardTarget {
@@ -70,6 +85,8 @@ impl From<store::ForwardTarget> for ForwardTarget {
             property_ids: t.properties.into_iter().map(ID).collect(),
             state: t.state,
             created_at: t.created_at,
+            transport: if t.transport == "MQTT" { ForwardTransportKind::Mqtt } else { ForwardTransportKind::Webhook },
+            username: t.username,
         }
     }
 }
@@ -154,12 +171,19 @@ pub struct ForwardTargetSecret {
 #[derive(InputObject)]
 pub struct CreateForwardTargetInput {
     pub name: String,
-    /// The park platform's HTTPS endpoint.
+    /// The park platform's HTTPS endpoint, or for MQTT its broker and topic prefix
+    /// (`mqtts://mqtt.park.example.cn:8883/park/energy`).
     pub url: String,
     pub events: Vec<ForwardEvent>,
     /// Limit to these properties; empty = every property.
     #[graphql(default)]
     pub property_ids: Vec<ID>,
+    #[graphql(default)]
+    pub transport: ForwardTransportKind,
+    /// The park broker's login (MQTT only).
+    pub username: Option<String>,
+    /// The park broker's password (MQTT only; kept wrapped, never shown).
+    pub password: Option<String>,
 }
 
 #[derive(Default)]
@@ -188,13 +212,33 @@ impl ForwardingMutation {
         if input.events.is_empty() {
             return Err(err(Invalid::new("events", "at least one")));
         }
-        let url = super::outbound_url(ctx, "url", input.url.trim())?;
+        let (url, transport) = match input.transport {
+            ForwardTransportKind::Webhook => {
+                if input.username.is_some() || input.password.is_some() {
+                    return Err(err(Invalid::new("username", "a webhook takes no broker login")));
+                }
+                (super::outbound_url(ctx, "url", input.url.trim())?, store::ForwardTransport::Webhook)
+            }
+            ForwardTransportKind::Mqtt => {
+                let allow_local = ctx.data_opt::<super::OutboundPolicy>().is_some_and(|p| p.allow_local);
+                domain::outbound::check_broker("url", &input.url, allow_local).map_err(err)?;
+                let username = input.username.as_deref().unwrap_or("").trim().to_string();
+                let password = input.password.clone().unwrap_or_default();
+                if username.is_empty() || username.chars().count() > 200 || username.chars().any(char::is_control) {
+                    return Err(err(Invalid::new("username", "the park broker's login, 1 to 200 characters")));
+                }
+                if password.is_empty() || password.len() > 500 {
+                    return Err(err(Invalid::new("password", "the park broker's password, 1 to 500 bytes")));
+                }
+                (input.url.trim().to_string(), store::ForwardTransport::Mqtt { username, password })
+            }
+        };
         let mut events: Vec<String> = input.events.iter().map(|e| e.code().to_string()).collect();
         events.sort();
         events.dedup();
         let properties: Vec<String> = input.property_ids.iter().map(|p| p.to_string()).collect();
         let secret = hex::encode(rand::random::<[u8; 32]>());
-        let target = tenant(ctx)?.create_forward_target(name, &url, &events, &properties, &secret).await.map_err(err)?;
+        let target = tenant(ctx)?.create_forward_target(name, &url, &events, &properties, &secret, &transport).await.map_err(err)?;
         Ok(ForwardTargetSecret { target: target.into(), secret })
     }
 

@@ -57,7 +57,7 @@ pub enum In {
 }
 
 impl In {
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         match self {
             In::Text(s) => s.trim().to_string(),
             In::Num(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
@@ -66,7 +66,7 @@ impl In {
         }
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.text().is_empty()
     }
 }
@@ -80,7 +80,7 @@ pub struct RowError {
     pub message: String,
 }
 
-fn letter(i: usize) -> String {
+pub(crate) fn letter(i: usize) -> String {
     let mut out = Vec::new();
     let mut i = i;
     loop {
@@ -126,9 +126,18 @@ pub fn read_rows(bytes: &[u8]) -> Result<Vec<Vec<In>>, String> {
     Ok(rows)
 }
 
-/// Which column holds what, from the header row (Chinese or English headers, any case, a
-/// unit in brackets ignored).
 fn header_map(header: &[In]) -> Result<HashMap<&'static str, usize>, Vec<RowError>> {
+    header_map_of(header, &COLUMNS, &REQUIRED)
+}
+
+/// Which column holds what, from the header row (Chinese or English headers, any case, a
+/// unit in brackets ignored), for an import whose columns are `columns` (key, Chinese,
+/// English).
+pub(crate) fn header_map_of(
+    header: &[In],
+    columns: &[(&'static str, &'static str, &'static str)],
+    required: &[&'static str],
+) -> Result<HashMap<&'static str, usize>, Vec<RowError>> {
     let mut map = HashMap::new();
     let mut errors = Vec::new();
     for (i, cell) in header.iter().enumerate() {
@@ -137,7 +146,7 @@ fn header_map(header: &[In]) -> Result<HashMap<&'static str, usize>, Vec<RowErro
             continue;
         }
         let name = text.split(['(', '（']).next().unwrap_or("").trim().to_lowercase();
-        match COLUMNS.iter().find(|(_, zh, en)| name == zh.to_lowercase() || name == en.to_lowercase()) {
+        match columns.iter().find(|(_, zh, en)| name == zh.to_lowercase() || name == en.to_lowercase()) {
             Some((key, _, _)) if map.contains_key(key) => {
                 errors.push(RowError { row: 1, column: letter(i), field: text, message: "this column appears twice".into() })
             }
@@ -147,9 +156,9 @@ fn header_map(header: &[In]) -> Result<HashMap<&'static str, usize>, Vec<RowErro
             None => errors.push(RowError { row: 1, column: letter(i), field: text, message: "not a column of this import".into() }),
         }
     }
-    for key in REQUIRED {
+    for &key in required {
         if !map.contains_key(key) {
-            let (_, zh, en) = COLUMNS.iter().find(|(k, _, _)| *k == key).copied().unwrap_or((key, key, key));
+            let (_, zh, en) = columns.iter().find(|(k, _, _)| *k == key).copied().unwrap_or((key, key, key));
             errors.push(RowError {
                 row: 1,
                 column: String::new(),
@@ -172,7 +181,7 @@ pub struct Names {
     pub existing: HashMap<String, store::ExistingMeter>,
 }
 
-fn money(v: &In) -> Result<i64, String> {
+pub(crate) fn money(v: &In) -> Result<i64, String> {
     let text = v.text();
     if text.is_empty() {
         return Ok(0);
@@ -420,11 +429,11 @@ pub fn template() -> Table {
     }
 }
 
-fn refuse(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+pub(crate) fn refuse(status: StatusCode, code: &str, message: &str) -> HttpResponse {
     HttpResponse::build(status).json(json!({"error": code, "message": message}))
 }
 
-fn bearer(http: &HttpRequest) -> &str {
+pub(crate) fn bearer(http: &HttpRequest) -> &str {
     http.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("")
 }
 
@@ -516,6 +525,7 @@ async fn template_file(q: web::Query<HashMap<String, String>>) -> HttpResponse {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/imports/meters").app_data(web::PayloadConfig::new(IMPORT_LIMIT)).route(web::post().to(import_meters)))
         .route("/imports/meters-template.xlsx", web::get().to(template_file));
+    super::site_imports::routes(cfg);
 }
 
 #[cfg(test)]

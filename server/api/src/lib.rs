@@ -31,6 +31,7 @@ pub mod receipts;
 pub mod registry;
 pub mod reports;
 pub mod schedules;
+pub mod site_imports;
 pub mod tariffs;
 pub mod usage_reports;
 pub mod webhooks;

@@ -40,6 +40,90 @@ pub fn check(field: &'static str, text: &str, allow_local: bool) -> Result<Strin
     Ok(text.trim().to_string())
 }
 
+/// A park platform's own MQTT broker (forwarding by MQTT, issue 19): `mqtts://host[:8883]/prefix`
+/// — TLS always, plain `mqtt://` only to a local stand-in when the platform allows local
+/// targets. The path is the topic prefix events are published under. Credentials are kept
+/// apart (never in the URL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerUrl {
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
+    /// Without leading or trailing `/`; never empty, no wildcard.
+    pub prefix: String,
+}
+
+/// Checks a broker URL as [`check`] checks an HTTPS one.
+pub fn check_broker(field: &'static str, text: &str, allow_local: bool) -> Result<BrokerUrl, Invalid> {
+    let text = text.trim();
+    let (scheme, rest) = text.split_once("://").ok_or_else(|| Invalid::new(field, "not a URL"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    // `mqtts` is not a scheme the URL standard knows, so its host would stay opaque text
+    // (`127.0.0.1`, `2130706433` not read as addresses): parse it as https to read the host
+    // as a browser (and a resolver) would.
+    let url = url::Url::parse(&format!("https://{rest}")).map_err(|_| Invalid::new(field, "not a URL"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Invalid::new(field, "a URL without user information (the credentials are separate fields)"));
+    }
+    if url.fragment().is_some() || url.query().is_some() {
+        return Err(Invalid::new(field, "a broker URL without query or fragment"));
+    }
+    let (host, local) = match url.host() {
+        None => return Err(Invalid::new(field, "a URL with a host")),
+        Some(url::Host::Domain(d)) => {
+            let l = d.trim_end_matches('.').to_ascii_lowercase();
+            let local = l == "localhost" || l.ends_with(".localhost");
+            (d.to_string(), local)
+        }
+        Some(url::Host::Ipv4(ip)) => (ip.to_string(), !public_v4(ip)),
+        Some(url::Host::Ipv6(ip)) => (ip.to_string(), !public_v6(ip)),
+    };
+    let tls = match scheme.as_str() {
+        "mqtts" => true,
+        "mqtt" if allow_local && local => false,
+        _ => return Err(Invalid::new(field, "an mqtts:// broker URL")),
+    };
+    if local && !allow_local {
+        return Err(Invalid::new(field, "a public host (local, private and link-local addresses are not allowed)"));
+    }
+    let prefix = url.path().trim_matches('/').to_string();
+    let decoded = percent_decoded(&prefix);
+    if decoded.is_empty() || decoded.len() > 200 || decoded.contains(['+', '#', '\0']) || decoded.split('/').any(str::is_empty) {
+        return Err(Invalid::new(field, "a topic prefix as the path (mqtts://host/park/energy), without wildcards or empty levels"));
+    }
+    // https drops its default port 443 from the URL: read the port as written.
+    let port = match url.port() {
+        Some(p) => p,
+        None if rest.split('/').next().is_some_and(|authority| authority.ends_with(":443")) => 443,
+        None => {
+            if tls {
+                8883
+            } else {
+                1883
+            }
+        }
+    };
+    Ok(BrokerUrl { tls, host, port, prefix: decoded })
+}
+
+fn percent_decoded(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(v) = path.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn public_v4(ip: Ipv4Addr) -> bool {
     let [a, b, ..] = ip.octets();
     !(ip.is_loopback()
@@ -108,6 +192,35 @@ mod tests {
         ] {
             assert!(check("u", bad, false).is_err(), "{bad} passed");
         }
+    }
+
+    #[test]
+    fn a_park_broker_is_mqtts_to_a_public_host_with_a_topic_prefix() {
+        let b = check_broker("url", "mqtts://mqtt.park.example.cn/park/energy/", false).unwrap();
+        assert_eq!(b, BrokerUrl { tls: true, host: "mqtt.park.example.cn".into(), port: 8883, prefix: "park/energy".into() });
+        assert_eq!(check_broker("url", "mqtts://1.2.3.4:9883/p", false).unwrap().port, 9883);
+        assert_eq!(check_broker("url", "MQTTS://1.2.3.4:443/p", false).unwrap().port, 443);
+        for bad in [
+            "mqtt://mqtt.park.example.cn/p",
+            "mqtts://mqtt.park.example.cn",
+            "mqtts://mqtt.park.example.cn/",
+            "mqtts://mqtt.park.example.cn/a/#",
+            "mqtts://mqtt.park.example.cn/a/%2B",
+            "mqtts://mqtt.park.example.cn/a//b",
+            "mqtts://u:p@mqtt.park.example.cn/p",
+            "mqtts://mqtt.park.example.cn/p?x=1",
+            "mqtts://127.0.0.1/p",
+            "mqtts://10.0.0.1/p",
+            "https://mqtt.park.example.cn/p",
+            "mqtts://2130706433/p",
+            "mqtts://[::1]/p",
+            "mqtts://localhost/p",
+        ] {
+            assert!(check_broker("url", bad, false).is_err(), "{bad} passed");
+        }
+        let local = check_broker("url", "mqtt://127.0.0.1:18830/park", true).unwrap();
+        assert_eq!((local.tls, local.port, local.prefix.as_str()), (false, 18830, "park"));
+        assert!(check_broker("url", "mqtt://example.com/park", true).is_err(), "plain MQTT only to a local stand-in");
     }
 
     #[test]

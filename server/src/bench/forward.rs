@@ -81,7 +81,8 @@ pub async fn forward(database_url: Option<String>, meters: usize, readings: usiz
     let rx = receiver(secret.clone()).await?;
     let url = format!("http://{}/park", rx.addr);
     let t = bench.tenant.clone();
-    let created = t.create_forward_target("Bench park", &url, &["READING".to_string()], &[], &secret).await?;
+    let created =
+        t.create_forward_target("Bench park", &url, &["READING".to_string()], &[], &secret, &store::ForwardTransport::Webhook).await?;
     // Readings queue their deliveries in the transaction that stores them.
     let text = std::fs::read_to_string(&bench.file)?;
     let fleet: Vec<(String, Address, bool)> = text

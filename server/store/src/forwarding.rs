@@ -33,6 +33,18 @@ pub struct ForwardTarget {
     /// ACTIVE, PAUSED (deliveries wait) or RETIRED.
     pub state: String,
     pub created_at: DateTime<Utc>,
+    /// WEBHOOK (an HTTPS endpoint) or MQTT (the park's own broker; `url` is
+    /// `mqtts://host:port/topic-prefix`).
+    pub transport: String,
+    /// The broker login of an MQTT target (its password is kept wrapped).
+    pub username: String,
+}
+
+/// How a new target is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ForwardTransport {
+    Webhook,
+    Mqtt { username: String, password: String },
 }
 
 /// One event for one target.
@@ -67,7 +79,7 @@ pub struct ForwardAttempt {
     pub duration_ms: i64,
 }
 
-const TARGET_COLS: &str = "id, name, url, events, properties, state, created_at";
+const TARGET_COLS: &str = "id, name, url, events, properties, state, created_at, transport, username";
 const DELIVERY_COLS: &str = "target_id, kind, ref, subject, at, state, attempts, next_at, first_failed_at, last_error, delivered_at";
 
 fn list(text: &str) -> Vec<String> {
@@ -83,6 +95,8 @@ fn target_row(r: &QueryResult) -> Result<ForwardTarget> {
         properties: list(&r.try_get::<String>("", "properties")?),
         state: r.try_get("", "state")?,
         created_at: r.try_get("", "created_at")?,
+        transport: r.try_get("", "transport")?,
+        username: r.try_get("", "username")?,
     })
 }
 
@@ -196,15 +210,34 @@ impl TenantStore {
         events: &[String],
         properties: &[String],
         secret: &str,
+        transport: &ForwardTransport,
     ) -> Result<ForwardTarget> {
         for p in properties {
             self.require("properties", p).await.map_err(|_| domain::Invalid::new("propertyIds", "no such property"))?;
         }
         let id = uuid::Uuid::new_v4().to_string();
-        let wrapped = self.store.kek()?.wrap(&format!("{}/forward/{id}", self.tenant), secret.as_bytes())?;
-        let sql = "INSERT INTO forward_targets (tenant_id, id, name, url, wrapped_secret, events, properties, state, created_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, 'ACTIVE', $8)";
-        let args = self.args().s(&id).s(name).s(url).s(wrapped).s(events.join(",")).s(properties.join(",")).t(Utc::now());
+        let kek = self.store.kek()?;
+        let wrapped = kek.wrap(&format!("{}/forward/{id}", self.tenant), secret.as_bytes())?;
+        let (kind, username, wrapped_password) = match transport {
+            ForwardTransport::Webhook => ("WEBHOOK", String::new(), String::new()),
+            ForwardTransport::Mqtt { username, password } => {
+                ("MQTT", username.clone(), kek.wrap(&format!("{}/forward-mqtt/{id}", self.tenant), password.as_bytes())?)
+            }
+        };
+        let sql = "INSERT INTO forward_targets (tenant_id, id, name, url, wrapped_secret, events, properties, state, created_at, transport, username, wrapped_password)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, 'ACTIVE', $8, $9, $10, $11)";
+        let args = self
+            .args()
+            .s(&id)
+            .s(name)
+            .s(url)
+            .s(wrapped)
+            .s(events.join(","))
+            .s(properties.join(","))
+            .t(Utc::now())
+            .s(kind)
+            .s(username)
+            .s(wrapped_password);
         self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
         self.forward_target(&id).await?.ok_or(StoreError::NotFound)
     }
@@ -226,6 +259,18 @@ impl TenantStore {
         let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(id))).await?.ok_or(StoreError::NotFound)?;
         let secret = self.store.kek()?.unwrap(&format!("{}/forward/{id}", self.tenant), &r.try_get::<String>("", "wrapped_secret")?)?;
         String::from_utf8(secret).map_err(|_| StoreError::Database("secret is not text".into()))
+    }
+
+    /// An MQTT target's broker password, opened (for connecting only); empty when it has none.
+    pub async fn forward_mqtt_password(&self, id: &str) -> Result<String> {
+        let sql = "SELECT wrapped_password FROM forward_targets WHERE tenant_id = $1 AND id = $2";
+        let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(id))).await?.ok_or(StoreError::NotFound)?;
+        let wrapped: String = r.try_get("", "wrapped_password")?;
+        if wrapped.is_empty() {
+            return Ok(String::new());
+        }
+        let password = self.store.kek()?.unwrap(&format!("{}/forward-mqtt/{id}", self.tenant), &wrapped)?;
+        String::from_utf8(password).map_err(|_| StoreError::Database("password is not text".into()))
     }
 
     /// ACTIVE, PAUSED or RETIRED.

@@ -239,3 +239,63 @@ impl TenantStore {
         Ok(rows.len())
     }
 }
+
+impl TenantStore {
+    /// Imports a checked site sheet in one transaction — all or nothing: the new properties,
+    /// then areas and gateways of a property named by its id or, for one made here, by
+    /// `new:<name>`. Gateways are registered without a device login (rotate one in the portal
+    /// when the gateway is fitted), as imported 4G meters are.
+    pub async fn import_sites(
+        &self,
+        properties: &[domain::registry::NewProperty],
+        areas: &[(String, String, Option<i64>)],
+        gateways: &[(String, String, String)],
+    ) -> Result<()> {
+        let b = self.backend();
+        let now = Utc::now();
+        let txn = self.db().begin().await?;
+        let mut made: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        for p in properties {
+            let id = PropertyId::from_uuid(uuid::Uuid::new_v4());
+            let sql = "INSERT INTO properties (tenant_id, id, name, address, created_at, contact_name, contact_phone) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+            txn.execute_raw(stmt(
+                b,
+                sql,
+                self.args().s(id.as_str()).s(&p.name).s(&p.address).t(now).s(&p.contact_name).s(&p.contact_phone),
+            ))
+            .await?;
+            made.insert(format!("new:{}", p.name), id.to_string());
+        }
+        // An existing property must still be live when the rows are written.
+        let mut live: std::collections::HashSet<String> = made.values().cloned().collect();
+        for key in areas.iter().map(|a| &a.0).chain(gateways.iter().map(|g| &g.0)) {
+            if made.contains_key(key) || live.contains(key) {
+                continue;
+            }
+            let sql = "SELECT 1 AS one FROM properties WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
+            if txn.query_one_raw(stmt(b, sql, self.args().s(key))).await?.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            live.insert(key.clone());
+        }
+        let property = |key: &str| -> String { made.get(key).cloned().unwrap_or_else(|| key.to_string()) };
+        for (key, name, floor) in areas {
+            let p = property(key);
+            let sql =
+                "INSERT INTO areas (tenant_id, id, property_id, name, floor_area_m2_x100, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+            txn.execute_raw(stmt(b, sql, self.args().s(uuid::Uuid::new_v4().to_string()).s(&p).s(name).oi(*floor).t(now))).await?;
+        }
+        for (key, serial, name) in gateways {
+            let p = property(key);
+            let sql = "INSERT INTO gateways (tenant_id, id, property_id, serial, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+            txn.execute_raw(stmt(b, sql, self.args().s(uuid::Uuid::new_v4().to_string()).s(&p).s(serial).s(name).t(now))).await.map_err(
+                |e| match StoreError::from(e) {
+                    StoreError::Duplicate => conflict(format!("gateway {serial} is already registered")),
+                    other => other,
+                },
+            )?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}

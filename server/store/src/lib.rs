@@ -33,7 +33,7 @@ mod reconciliation;
 mod refunds;
 mod registry;
 mod reports;
-pub use forwarding::{Delivery, FORWARD_KINDS, ForwardAttempt, ForwardTarget, backoff};
+pub use forwarding::{Delivery, FORWARD_KINDS, ForwardAttempt, ForwardTarget, ForwardTransport, backoff};
 pub use reports::{ExportReading, LostDevice, ReadingLine, RegisterPoint, ReportMeter, SaleRow};
 mod rerate;
 mod schedules;
