@@ -150,10 +150,18 @@ export type CreateCustomerInput = {
 export type CreateForwardTargetInput = {
   events: Array<ForwardEvent>;
   name: string;
+  /** The park broker's password (MQTT only; kept wrapped, never shown). */
+  password?: string | null | undefined;
   /** Limit to these properties; empty = every property. */
   propertyIds?: Array<string | number>;
-  /** The park platform's HTTPS endpoint. */
+  transport?: ForwardTransportKind;
+  /**
+   * The park platform's HTTPS endpoint, or for MQTT its broker and topic prefix
+   * (`mqtts://mqtt.park.example.cn:8883/park/energy`).
+   */
   url: string;
+  /** The park broker's login (MQTT only). */
+  username?: string | null | undefined;
 };
 
 export type CreateOperatorInput = {
@@ -338,6 +346,17 @@ export type ForwardEvent =
   | 'READING'
   /** Money received (recharges at the desk and online). */
   | 'RECHARGE';
+
+/** How a target is reached. */
+export type ForwardTransportKind =
+  /**
+   * The park's own MQTT broker (`mqtts://host:port/topic-prefix`), with its credentials:
+   * each event published (QoS 1, MQTT 5) to `<prefix>/<kind>/<subject>`, signed in user
+   * properties.
+   */
+  | 'MQTT'
+  /** An HTTPS endpoint: batches `POST`ed, signed in headers. */
+  | 'WEBHOOK';
 
 /** A window in the tenant's local time in which automatic trips wait (友好时段). */
 export type FriendlyWindowInput = {
