@@ -230,6 +230,7 @@ impl Application {
                 None => data_secret(&settings.data_dir, "internal.secret")?,
             },
             requests_per_minute: if settings.security.requests_per_minute == 0 { 1_200 } else { settings.security.requests_per_minute },
+            jobs: crate::api::export_jobs::ExportJobs::new(settings.data_dir.join("exports")),
         });
         let web_dir = settings.web_dir.clone();
         let server = HttpServer::new(move || {

@@ -821,3 +821,108 @@ async fn scheduled_reports_are_mailed_over_starttls_with_the_export_attached_and
     assert!(server::connectors::mail::send(&untrusted, &m).await.is_err());
     assert_eq!(smtp.received().len(), 1, "nothing else got through");
 }
+
+/// Polls an export job until it ends.
+async fn job_done(addr: std::net::SocketAddr, token: &str, id: &str) -> Value {
+    for _ in 0..600 {
+        let (status, _, body) = get(addr, &format!("/exports/jobs/{id}"), Some(token));
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert!(v["rows"].as_u64().unwrap() <= v["total"].as_u64().unwrap(), "progress never passes its total: {v}");
+        if v["state"] != "RUNNING" {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the job did not end");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_export_runs_as_a_job_with_progress_and_downloads_through_its_own_link() {
+    let s = site().await;
+    let addr = s.app.app.http_addr;
+    // 3,000 readings of East's meter, a minute apart.
+    let base = chrono::Utc::now() - chrono::Duration::days(3);
+    let readings: Vec<mqtt_bridge::port::MeterReading> = (0..3000)
+        .map(|i| mqtt_bridge::port::MeterReading {
+            device: s.devices[0].clone(),
+            address: mqtt_bridge::dlt645::Address::parse("000000000801").unwrap(),
+            read_at: mqtt_bridge::port::ReadTime::Instant(base + chrono::Duration::minutes(i)),
+            received_at: chrono::Utc::now(),
+            values: mqtt_bridge::port::Readings { energy_total: Some(rust_decimal::Decimal::new(10_000 + i, 2)), ..Default::default() },
+        })
+        .collect();
+    s.app.app.store.store_readings(readings).await.unwrap();
+    let (rf, rt) = (urlencode(&(base - chrono::Duration::hours(1)).to_rfc3339()), urlencode(&chrono::Utc::now().to_rfc3339()));
+    let path = format!("/exports/readings.xlsx?from={rf}&to={rt}&lang=en");
+
+    // Refused at once, like the download: bad range, unknown export, no token, a role without
+    // reports for money, another property than the caller's.
+    let start = |token: Option<&str>, path: &str| post_json(addr, "/exports/jobs", token, &json!({"path": path}));
+    assert_eq!(start(Some(&s.admin.token), &format!("/exports/readings.xlsx?from={rt}&to={rf}")).0, 400);
+    assert_eq!(start(Some(&s.admin.token), "/exports/nothing.xlsx").0, 404);
+    assert_eq!(start(Some(&s.admin.token), "/graphql").0, 400);
+    assert_eq!(start(None, &path).0, 401);
+
+    let (status, job) = start(Some(&s.admin.token), &path);
+    assert_eq!(status, 202, "{job}");
+    assert_eq!((job["state"].as_str(), job["total"].as_u64()), (Some("RUNNING"), Some(3000)), "the total is known at the start: {job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    let done = job_done(addr, &s.admin.token, &id).await;
+    assert_eq!((done["state"].as_str(), done["rows"].as_u64(), done["total"].as_u64()), (Some("DONE"), Some(3000), Some(3000)), "{done}");
+    let url = done["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&format!("/exports/jobs/{id}/file?link=")), "{url}");
+    let (status, _, bytes) = get(addr, &url, None);
+    assert_eq!(status, 200);
+    let rows = read_xlsx(&bytes);
+    assert_eq!(rows.len(), 3001, "a header and every reading");
+    assert_eq!((rows[0][0].as_str(), rows[1][2].as_str(), rows[3000][2].as_str()), ("Meter address", "100.00", "129.99"));
+    // The same rows as the direct download.
+    let (status, _, direct) = get(addr, &path, Some(&s.admin.token));
+    assert_eq!(status, 200);
+    assert_eq!(read_xlsx(&direct), rows);
+
+    // A CSV job of a report: rows are the report's lines.
+    let (f, t) = today();
+    let (status, job) = start(Some(&s.admin.token), &format!("/exports/sales.csv?from={}&to={}&by=CHANNEL", urlencode(&f), urlencode(&t)));
+    assert_eq!(status, 202, "{job}");
+    let done = job_done(addr, &s.admin.token, job["id"].as_str().unwrap()).await;
+    assert_eq!(done["state"], "DONE", "{done}");
+    let (status, _, csv) = get(addr, done["url"].as_str().unwrap(), None);
+    assert_eq!(status, 200);
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.starts_with('\u{feff}') && csv.contains("CASH"), "{csv}");
+    assert_eq!(csv.trim_end().split("\r\n").count() as u64, done["rows"].as_u64().unwrap() + 2, "header, lines, sums: {csv}");
+
+    // Walls: the job is its starter's. Another operator of the tenant, another tenant, no
+    // token: not found / unauthenticated; one job's link opens no other job; a West-only
+    // operator cannot start an export of East; a viewer no money report.
+    let roles = s.admin.ok("{ roles { id name } }", json!({}))["roles"].clone();
+    let role = |n: &str| roles.as_array().unwrap().iter().find(|r| r["name"] == n).unwrap()["id"].clone();
+    s.admin.ok(
+        "mutation($r: ID!, $p: ID!) { createOperator(input: {username: \"west-jobs\", password: \"Strong-Pass 2026\", roleId: $r, propertyIds: [$p]}) { id } }",
+        json!({"r": role("tenant admin"), "p": s.west}),
+    );
+    let west = s.app.session(&s.admin.tenant, "west-jobs").await;
+    assert_eq!(get(addr, &format!("/exports/jobs/{id}"), Some(&west)).0, 404);
+    assert_eq!(get(addr, &format!("/exports/jobs/{id}/file"), Some(&west)).0, 404);
+    let other = s.app.admin("elsewhere-jobs").await;
+    assert_eq!(get(addr, &format!("/exports/jobs/{id}"), Some(&other.token)).0, 404);
+    assert_eq!(get(addr, &format!("/exports/jobs/{id}/file"), None).0, 401);
+    let token = url.split("link=").nth(1).unwrap();
+    let second = job["id"].as_str().unwrap();
+    assert_eq!(get(addr, &format!("/exports/jobs/{second}/file?link={token}"), None).0, 401, "a link opens its own job only");
+    assert_eq!(get(addr, &format!("/exports/jobs/{id}"), Some(token)).0, 401, "a link is no bearer token");
+    let east = s.east.as_str().unwrap();
+    assert_eq!(start(Some(&west), &format!("{path}&propertyId={east}")).0, 404);
+    s.admin.ok(
+        "mutation($r: ID!) { createOperator(input: {username: \"jobs-viewer\", password: \"Strong-Pass 2026\", roleId: $r}) { id } }",
+        json!({"r": role("viewer")}),
+    );
+    let viewer = s.app.session(&s.admin.tenant, "jobs-viewer").await;
+    assert_eq!(start(Some(&viewer), &format!("/exports/sales.csv?from={}&to={}", urlencode(&f), urlencode(&t))).0, 403);
+    // After logout the job's link is dead.
+    let (status, _) = post_json(addr, "/auth/logout", Some(&s.admin.token), &json!({}));
+    assert!(status == 200 || status == 204, "{status}");
+    assert_eq!(get(addr, &url, None).0, 401);
+}

@@ -30,6 +30,8 @@ pub struct HttpState {
     pub internal_token: String,
     /// GraphQL requests one principal (or anonymous address) may make per minute.
     pub requests_per_minute: u64,
+    /// Exports running in the background (`/exports/jobs`).
+    pub jobs: super::export_jobs::ExportJobs,
 }
 
 /// Adds who is calling to a request's data: the principal, the tenant store it may use

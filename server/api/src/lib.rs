@@ -13,6 +13,7 @@ pub mod control;
 pub mod customer;
 pub mod desk;
 pub mod export;
+pub mod export_jobs;
 pub mod forwarding;
 pub mod graphql;
 pub mod guard;

@@ -137,3 +137,42 @@ pub fn csv_stream(
     });
     futures::StreamExt::chain(futures::stream::once(async move { Ok(head) }), body)
 }
+
+/// The selection written to a file (an export job): rows counted into `done` as they are
+/// written, the workbook or CSV streamed to disk, never held.
+pub async fn to_file(
+    t: TenantStore,
+    s: Selection,
+    csv: bool,
+    lang: Lang,
+    tz: Tz,
+    done: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    path: std::path::PathBuf,
+) -> Result<(), String> {
+    use std::io::Write;
+    use std::sync::atomic::Ordering;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<Cell>>>(IN_FLIGHT);
+    let title = if lang == Lang::En { "Readings" } else { "抄表明细" };
+    let writer = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let file = std::fs::File::create(&path).map_err(|e| e.to_string())?;
+        if csv {
+            let mut out = std::io::BufWriter::new(file);
+            out.write_all(csv_head(&columns(), lang).as_bytes()).map_err(|e| e.to_string())?;
+            while let Some(batch) = rx.blocking_recv() {
+                out.write_all(csv_rows(&batch, tz).as_bytes()).map_err(|e| e.to_string())?;
+                done.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            }
+            out.flush().map_err(|e| e.to_string())
+        } else {
+            let rows = std::iter::from_fn(move || rx.blocking_recv()).flatten().inspect(|_| {
+                done.fetch_add(1, Ordering::Relaxed);
+            });
+            let bytes = xlsx_rows(title, &columns(), rows, false, lang, tz)?;
+            let mut out = file;
+            out.write_all(&bytes).map_err(|e| e.to_string())
+        }
+    });
+    let produced = produce(t, s, tx).await;
+    writer.await.map_err(|e| e.to_string())??;
+    produced.map(|_| ())
+}

@@ -462,13 +462,13 @@ use super::http::HttpState;
 use domain::access::Permission;
 
 /// How long a download link works.
-const LINK_TTL: chrono::Duration = chrono::Duration::minutes(5);
+pub(crate) const LINK_TTL: chrono::Duration = chrono::Duration::minutes(5);
 
-fn refuse(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+pub(crate) fn refuse(status: StatusCode, code: &str, message: &str) -> HttpResponse {
     HttpResponse::build(status).json(json!({"error": code, "message": message}))
 }
 
-fn bearer(http: &HttpRequest) -> &str {
+pub(crate) fn bearer(http: &HttpRequest) -> &str {
     http.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("")
 }
 
@@ -558,11 +558,11 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn bad(message: impl Into<String>) -> Self {
+    pub fn bad(message: impl Into<String>) -> Self {
         Refusal { status: StatusCode::BAD_REQUEST, code: "VALIDATION", message: message.into() }
     }
 
-    fn of(e: async_graphql::Error) -> Self {
+    pub fn of(e: async_graphql::Error) -> Self {
         let code = e.extensions.as_ref().and_then(|x| x.get("code")).map(|v| v.to_string().trim_matches('"').to_string());
         let (status, code) = match code.as_deref() {
             Some("NOT_FOUND") => (StatusCode::NOT_FOUND, "NOT_FOUND"),
@@ -730,6 +730,53 @@ pub async fn build_table(t: &TenantStore, name: &str, q: &Params, property: Opti
     })
 }
 
+/// An export a caller may open: its tenant handle (scoped), name, extension, language and
+/// property filter.
+pub struct Export {
+    pub t: TenantStore,
+    pub name: String,
+    pub ext: String,
+    pub lang: Lang,
+    pub property: Option<PropertyId>,
+    /// The operator who asked.
+    pub operator: String,
+}
+
+/// The rules every export is opened by — who may (an operator of a live tenant), which
+/// export (`name.xlsx|csv`), the property filter inside the caller's scope (another looks like
+/// another tenant's: not found), money figures only with the reports permission.
+pub fn authorize(who: Option<Authenticated>, file: &str, q: &Params) -> Result<Export, Refusal> {
+    let (permissions, scope, t, operator) = match who {
+        Some(Authenticated::Principal(p, Some(t))) => match *p {
+            Principal::Operator { permissions, properties, id, .. } => (permissions, properties, t, id),
+            _ => return Err(Refusal { status: StatusCode::FORBIDDEN, code: "FORBIDDEN", message: "operators only".into() }),
+        },
+        Some(Authenticated::Suspended) => {
+            return Err(Refusal { status: StatusCode::FORBIDDEN, code: "FORBIDDEN", message: "the tenant is suspended".into() });
+        }
+        _ => return Err(Refusal { status: StatusCode::UNAUTHORIZED, code: "UNAUTHENTICATED", message: "authentication required".into() }),
+    };
+    let not_found = |m: &str| Refusal { status: StatusCode::NOT_FOUND, code: "NOT_FOUND", message: m.into() };
+    let Some((name, ext)) = file.rsplit_once('.') else { return Err(not_found("no such export")) };
+    if ext != "xlsx" && ext != "csv" {
+        return Err(not_found("exports are .xlsx or .csv"));
+    }
+    if name != "readings" && !EXPORTS.contains(&name) {
+        return Err(not_found("no such export"));
+    }
+    let lang = Lang::parse(q.get("lang").map(String::as_str));
+    let property = id_param(q, "propertyId", PropertyId::parse).map_err(Refusal::bad)?;
+    if let (Some(p), Some(scope)) = (&property, &scope)
+        && !scope.iter().any(|s| s == p.as_str())
+    {
+        return Err(not_found("no such property"));
+    }
+    if needs_reports(name) && !permissions.has(Permission::Reports) {
+        return Err(Refusal { status: StatusCode::FORBIDDEN, code: "FORBIDDEN", message: "your role does not allow reports".into() });
+    }
+    Ok(Export { t, name: name.to_string(), ext: ext.to_string(), lang, property, operator })
+}
+
 /// `GET /exports/{name}.xlsx|.csv?…&lang=zh|en` (bearer, or `link=` from `/exports/link`):
 /// a report as a spreadsheet. `sales` (from, to, bucket DAY|MONTH|YEAR, by
 /// CHANNEL|OPERATOR|PAYEE, propertyId) needs the reports permission; `meter-readings` (from,
@@ -740,33 +787,11 @@ async fn export(state: web::Data<HttpState>, http: HttpRequest, path: web::Path<
         Some(token) => authenticate_link(&state.store, &state.keys, token, &bound_path(&http)).await,
         None => authenticate(&state.store, &state.keys, bearer(&http)).await,
     };
-    let (permissions, scope, t) = match who {
-        Some(Authenticated::Principal(p, Some(t))) => match *p {
-            Principal::Operator { permissions, properties, .. } => (permissions, properties, t),
-            _ => return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "operators only"),
-        },
-        Some(Authenticated::Suspended) => return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "the tenant is suspended"),
-        _ => return refuse(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "authentication required"),
+    let Export { t, name, ext, lang, property, .. } = match authorize(who, &path, &q) {
+        Ok(e) => e,
+        Err(r) => return refuse(r.status, r.code, &r.message),
     };
-    let Some((name, ext)) = path.rsplit_once('.') else { return refuse(StatusCode::NOT_FOUND, "NOT_FOUND", "no such export") };
-    if ext != "xlsx" && ext != "csv" {
-        return refuse(StatusCode::NOT_FOUND, "NOT_FOUND", "exports are .xlsx or .csv");
-    }
-    let lang = Lang::parse(q.get("lang").map(String::as_str));
-    let property = match id_param(&q, "propertyId", PropertyId::parse) {
-        Ok(p) => p,
-        Err(m) => return bad(&m),
-    };
-    // Another property than the operator's looks like another tenant's: not found.
-    if let (Some(p), Some(scope)) = (&property, &scope)
-        && !scope.iter().any(|s| s == p.as_str())
-    {
-        return refuse(StatusCode::NOT_FOUND, "NOT_FOUND", "no such property");
-    }
-    // Money figures need the reports permission; readings, balances and alarms any operator.
-    if needs_reports(name) && !permissions.has(Permission::Reports) {
-        return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "your role does not allow reports");
-    }
+    let (name, ext) = (name.as_str(), ext.as_str());
     if name == "readings" {
         return readings(t, &q, property, ext, lang).await;
     }
@@ -808,23 +833,22 @@ async fn export(state: web::Data<HttpState>, http: HttpRequest, path: web::Path<
     }
 }
 
+/// The readings export's selection from its parameters.
+pub fn readings_selection(q: &Params, property: Option<PropertyId>) -> Result<super::readings_export::Selection, String> {
+    let (from, to) = range(q)?;
+    let area = id_param(q, "areaId", AreaId::parse)?;
+    let meter = id_param(q, "meterId", MeterId::parse)?;
+    Ok(super::readings_export::Selection { from, to, property, area, meter })
+}
+
 /// `GET /exports/readings.xlsx|.csv?from&to&propertyId&areaId&meterId`: every reading in the
 /// range, streamed (super::readings_export).
 async fn readings(t: TenantStore, q: &Params, property: Option<PropertyId>, ext: &str, lang: Lang) -> HttpResponse {
     use super::readings_export as rx;
-    let (from, to) = match range(q) {
-        Ok(r) => r,
+    let s = match readings_selection(q, property) {
+        Ok(s) => s,
         Err(m) => return bad(&m),
     };
-    let area = match id_param(q, "areaId", AreaId::parse) {
-        Ok(a) => a,
-        Err(m) => return bad(&m),
-    };
-    let meter = match id_param(q, "meterId", MeterId::parse) {
-        Ok(m) => m,
-        Err(m) => return bad(&m),
-    };
-    let s = rx::Selection { from, to, property, area, meter };
     if let Err(m) = rx::check(&t, &s).await {
         return bad(&m);
     }
@@ -835,7 +859,7 @@ async fn readings(t: TenantStore, q: &Params, property: Option<PropertyId>, ext:
             return refuse(r.status, r.code, &r.message);
         }
     };
-    let file = format!("readings-{}.{ext}", from.with_timezone(&tz).format("%Y%m%d"));
+    let file = format!("readings-{}.{ext}", s.from.with_timezone(&tz).format("%Y%m%d"));
     let disposition = ("Content-Disposition", format!("attachment; filename=\"{file}\""));
     if ext == "csv" {
         return HttpResponse::Ok()
@@ -858,5 +882,6 @@ async fn readings(t: TenantStore, q: &Params, property: Option<PropertyId>, ext:
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    super::export_jobs::routes(cfg);
     cfg.route("/exports/link", web::post().to(link)).route("/exports/{name}", web::get().to(export));
 }
