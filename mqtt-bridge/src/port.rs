@@ -104,17 +104,22 @@ pub trait ReadingSink: Send + Sync + 'static {
     }
 }
 
-/// A meter's reply to a remote-control (0x1C), parameter write (0x14) or wallet purchase
-/// (0x03) command: accepted, or refused with its error bits.
+/// A meter's reply to a remote-control (0x1C), parameter write (0x14), wallet purchase (0x03)
+/// or read (0x11) request: accepted, or refused with its error bits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ControlReply {
     pub device: String,
     pub address: Address,
-    /// The request's function code (0x1C, 0x14 or 0x03).
+    /// The request's function code (0x1C, 0x14, 0x03 or 0x11).
     pub function: u8,
     /// `None` for a normal reply; the ERR bits' names for an abnormal one.
     pub refused: Option<Vec<&'static str>>,
     pub received_at: DateTime<Utc>,
+    /// A read's answer: the identifier a normal reply carries (an abnormal one names none).
+    pub di: Option<crate::dlt645::Di>,
+    /// A read's answer: the meter's clock (local wall time) when the same publish carried a
+    /// valid date and time for this meter.
+    pub clock: Option<chrono::NaiveDateTime>,
 }
 
 /// Device authentication, answered by the business from its in-memory credential cache

@@ -61,6 +61,8 @@ pub struct BridgeStats {
     pub rejected: AtomicU64,
     pub unknown_meter: AtomicU64,
     pub other_frames: AtomicU64,
+    /// Abnormal replies to reads (the meter's "no requested data" and other errors).
+    pub error_replies: AtomicU64,
 }
 
 impl BridgeStats {
@@ -177,8 +179,26 @@ async fn ingest<S: ReadingSink>(
                                 function,
                                 refused: crate::dlt645::ReplyError::of(f).map(|e| e.bits()),
                                 received_at: now,
+                                di: None,
+                                clock: None,
                             });
                         }
+                    }
+                    // Read answers, in order (a read is confirmed by the answers it asked for).
+                    for (address, di, error) in &decoded.answers {
+                        if let Some(e) = error {
+                            stats.error_replies.fetch_add(1, Ordering::Relaxed);
+                            tracing::info!(device, %address, error = ?e.bits(), "the meter answered a read with an error");
+                        }
+                        replies.push(crate::port::ControlReply {
+                            device: device.to_string(),
+                            address: *address,
+                            function: crate::dlt645::function::READ,
+                            refused: error.map(|e| e.bits()),
+                            received_at: now,
+                            di: *di,
+                            clock: decoded.clocks.iter().find(|(a, _)| a == address).map(|(_, c)| *c),
+                        });
                     }
                     for r in &decoded.rejected {
                         log_rejection(&p.topic, r);

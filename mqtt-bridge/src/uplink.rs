@@ -86,6 +86,11 @@ pub struct Decoded {
     pub others: Vec<dlt645::Frame>,
     /// Frames refused inside an otherwise usable payload.
     pub rejected: Vec<Rejection>,
+    /// Every read reply in order: the meter, the identifier of a normal reply (none for an
+    /// abnormal one) and an abnormal reply's error.
+    pub answers: Vec<(Address, Option<Di>, Option<dlt645::ReplyError>)>,
+    /// Meters whose valid date and time the publish carried, with that clock.
+    pub clocks: Vec<(Address, NaiveDateTime)>,
 }
 
 /// Decodes one uplink publish into one reading per meter address it carries.
@@ -106,11 +111,19 @@ pub fn decode_uplink(device: &str, payload: &[u8], received_at: DateTime<Utc>) -
     }
     let mut drafts: Vec<(Address, Draft)> = Vec::new();
     let mut others = Vec::new();
+    let mut answers = Vec::new();
     for frame in scan.frames {
         let c = frame.control;
+        if c.direction == Direction::Reply && c.abnormal && c.function == function::READ {
+            answers.push((frame.address, None, dlt645::ReplyError::of(&frame)));
+            continue;
+        }
         if c.direction != Direction::Reply || c.abnormal || c.function != function::READ {
             others.push(frame);
             continue;
+        }
+        if let Some(wire) = frame.data.get(..4).and_then(|w| <[u8; 4]>::try_from(w).ok()) {
+            answers.push((frame.address, Some(Di::from_wire(wire)), None));
         }
         let items = match dlt645::items::decode_items(&frame.data) {
             Ok(items) => items,
@@ -132,6 +145,7 @@ pub fn decode_uplink(device: &str, payload: &[u8], received_at: DateTime<Utc>) -
             }
         }
     }
+    let clocks = drafts.iter().filter_map(|(a, d)| Some((*a, NaiveDateTime::new(d.date?, d.time?)))).collect();
     let readings = drafts
         .into_iter()
         .filter(|(_, d)| !d.values.is_empty())
@@ -144,7 +158,7 @@ pub fn decode_uplink(device: &str, payload: &[u8], received_at: DateTime<Utc>) -
             MeterReading { device: device.to_string(), address, read_at, received_at, values: d.values }
         })
         .collect();
-    Ok(Decoded { readings, others, rejected })
+    Ok(Decoded { readings, others, rejected, answers, clocks })
 }
 
 fn number(v: &Value) -> Option<rust_decimal::Decimal> {

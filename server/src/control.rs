@@ -75,9 +75,6 @@ impl Dispatcher {
                     if let Err(e) = store.platform().confirm_relays(now).await {
                         tracing::warn!(error = %e, "confirming commands failed");
                     }
-                    if let Err(e) = store.platform().confirm_time_syncs(now).await {
-                        tracing::warn!(error = %e, "confirming time syncs failed");
-                    }
                 }
                 // A full pass means more is due: go again at once.
                 loop {
@@ -106,7 +103,12 @@ async fn dispatch_once(
     let due = store.platform().commands_due(now, &policy).await?;
     let taken = due.len();
     let mut reloaded = false;
+    // One read at a time per meter: its answers are matched to what it asked for in order.
+    let mut reading: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
     for c in due {
+        if c.kind == CommandKind::Read && !reading.insert((c.tenant_id.clone(), c.meter_id.clone())) {
+            continue;
+        }
         // F37: automatic trips wait while the tenant's friendly hours last.
         if c.kind == CommandKind::Trip && c.source == "AUTO" {
             if !windows.contains_key(&c.tenant_id) {
@@ -168,8 +170,8 @@ enum CommandBuild {
 
 /// The frames that carry one command. Relay commands travel sealed (profile `VL3DES-1`,
 /// docs/CONTROL.md) with a counter taken for this attempt; a purchase carries the amount in
-/// fen and the meter's purchase count under the MAC; "read now" asks for the clock and the
-/// values a push carries.
+/// fen and the meter's purchase count under the MAC; a read asks for what the meter's profile
+/// lists; a meter whose profile takes plain 0x1C gets its relay commands with its password.
 async fn command_frames(
     store: &crate::store::Store,
     c: &crate::store::DueCommand,
@@ -184,15 +186,17 @@ async fn command_frames(
     let key = || platform.meter_key(&c.tenant_id, address);
     let counter = || platform.next_counter(&c.tenant_id, &c.meter_id);
     let frame = match c.kind {
+        // What the meter's profile lists (what it lacks replaced by the parts), or what a
+        // follow-up read names; recorded with the command, which the answers confirm.
         CommandKind::Read => {
-            return Ok(reads(&[
-                di::DATE,
-                di::TIME,
-                di::FORWARD_ACTIVE_BLOCK,
-                di::ACTIVE_POWER_TOTAL,
-                di::STATUS_WORD_3,
-                di::REMAINING_AMOUNT,
-            ]));
+            let named: Vec<Di> = serde_json::from_str::<serde_json::Value>(&c.payload)
+                .ok()
+                .and_then(|p| p["items"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().and_then(Di::parse)).collect()))
+                .unwrap_or_default();
+            let items =
+                if named.is_empty() { platform.read_plan(&c.tenant_id, &c.meter_id).await.map_err(CommandBuild::Store)? } else { named };
+            platform.set_read_items(&c.tenant_id, &c.id, &items).await.map_err(CommandBuild::Store)?;
+            return Ok(reads(&items));
         }
         // DL/T 645 time sync is a broadcast (no reply); the clock read after it confirms it.
         CommandKind::TimeSync => {
@@ -239,9 +243,22 @@ async fn command_frames(
                 CommandKind::HoldOn => RelayAction::HoldOn,
                 _ => RelayAction::HoldOff,
             };
+            let deadline = valid_until.with_timezone(&c.tz).naive_local();
+            // The meter's profile says how its relay is commanded.
+            match platform.relay_scheme(&c.tenant_id, &c.meter_id).await.map_err(CommandBuild::Store)? {
+                crate::store::RelayScheme::Sealed => {}
+                crate::store::RelayScheme::Plain { level, password, operator } => {
+                    let rc = mqtt_bridge::dlt645::RemoteControl { level, password, operator, action, deadline };
+                    return rc.frame(address).map(|f| vec![f]).map_err(|e| refused(&e));
+                }
+                crate::store::RelayScheme::NoPassword(profile) => {
+                    return Err(CommandBuild::Refused(format!(
+                        "the meter's profile “{profile}” has no password for plain 0x1C commands: give the meter a profile of your own with its password"
+                    )));
+                }
+            }
             let key = key().await.map_err(CommandBuild::Store)?;
             let counter = counter().await.map_err(CommandBuild::Store)?;
-            let deadline = valid_until.with_timezone(&c.tz).naive_local();
             SealedControl { operator: 0, action, deadline, counter }.frame(address, &key).map_err(|e| refused(&e))?
         }
     };

@@ -22,6 +22,7 @@ mod m0012_forwarding;
 mod m0013_report_schedules;
 mod m0014_forward_lease;
 mod m0015_forward_mqtt;
+mod m0016_device_profiles;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_report_schedules::Migration),
             Box::new(m0014_forward_lease::Migration),
             Box::new(m0015_forward_mqtt::Migration),
+            Box::new(m0016_device_profiles::Migration),
         ]
     }
 }

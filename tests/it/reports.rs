@@ -926,3 +926,62 @@ async fn a_large_export_runs_as_a_job_with_progress_and_downloads_through_its_ow
     assert!(status == 200 || status == 204, "{status}");
     assert_eq!(get(addr, &url, None).0, 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_meter_customer_and_command_lists_export_what_the_api_lists_within_scope() {
+    let s = site().await;
+    let addr = s.app.app.http_addr;
+    let api = s.admin.ok("{ meters(pageSize: 100) { items { address } } customers(pageSize: 100) { items { name phone } } }", json!({}));
+    let (status, _, bytes) = get(addr, "/exports/meters.xlsx?lang=en", Some(&s.admin.token));
+    assert_eq!(status, 200);
+    let rows = read_xlsx(&bytes);
+    assert_eq!(rows[0][..3], ["Meter address", "Property", "Area"]);
+    let mut addresses: Vec<String> = rows[1..].iter().map(|r| r[0].clone()).collect();
+    let mut listed: Vec<String> =
+        api["meters"]["items"].as_array().unwrap().iter().map(|m| m["address"].as_str().unwrap().to_string()).collect();
+    addresses.sort();
+    listed.sort();
+    assert_eq!(addresses, listed);
+    let east = rows.iter().find(|r| r[0] == "000000000801").unwrap();
+    assert_eq!((east[1].as_str(), east[6].as_str(), east[8].as_str()), ("East", "East shop", "150.50"), "{east:?}");
+    let (status, _, csv) = get(addr, "/exports/customers.csv", Some(&s.admin.token));
+    assert_eq!(status, 200);
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.starts_with("\u{feff}\"客户\",\"电话\""), "{csv}");
+    for c in api["customers"]["items"].as_array().unwrap() {
+        assert!(csv.contains(&format!("\"{}\",\"{}\"", c["name"].as_str().unwrap(), c["phone"].as_str().unwrap())), "{csv}");
+    }
+    // A trip from the desk appears in the commands export.
+    let meter = s.admin.ok("{ meters(pageSize: 100) { items { id address } } }", json!({}))["meters"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["address"] == "000000000802")
+        .unwrap()["id"]
+        .clone();
+    s.admin.ok("mutation($m: ID!) { tripMeter(input: {meterId: $m, reason: \"test\"}) { id } }", json!({"m": meter}));
+    let (status, _, csv) = get(addr, "/exports/commands.csv?lang=en&kind=TRIP", Some(&s.admin.token));
+    assert_eq!(status, 200);
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.contains("\"000000000802\",\"TRIP\""), "{csv}");
+    assert_eq!(get(addr, "/exports/commands.csv?kind=EXPLODE", Some(&s.admin.token)).0, 400);
+    assert_eq!(get(addr, "/exports/meters.csv?status=SLEEPY", Some(&s.admin.token)).0, 400);
+    // A West-only operator exports West's meter, customer and command only; East is not found.
+    let roles = s.admin.ok("{ roles { id name } }", json!({}))["roles"].clone();
+    let role = roles.as_array().unwrap().iter().find(|r| r["name"] == "operator").unwrap()["id"].clone();
+    s.admin.ok(
+        "mutation($r: ID!, $p: ID!) { createOperator(input: {username: \"west-lists\", password: \"Strong-Pass 2026\", roleId: $r, propertyIds: [$p]}) { id } }",
+        json!({"r": role, "p": s.west}),
+    );
+    let west = s.app.session(&s.admin.tenant, "west-lists").await;
+    let (status, _, csv) = get(addr, "/exports/meters.csv", Some(&west));
+    assert_eq!(status, 200);
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.contains("000000000802") && !csv.contains("000000000801"), "{csv}");
+    let (_, _, csv) = get(addr, "/exports/customers.csv", Some(&west));
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.contains("West shop") && !csv.contains("East shop"), "{csv}");
+    let (_, _, csv) = get(addr, "/exports/commands.csv", Some(&west));
+    assert!(String::from_utf8(csv).unwrap().contains("000000000802"));
+    assert_eq!(get(addr, &format!("/exports/meters.csv?propertyId={}", s.east.as_str().unwrap()), Some(&west)).0, 404);
+}

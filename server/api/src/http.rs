@@ -251,13 +251,15 @@ async fn metrics(state: web::Data<HttpState>, http: HttpRequest) -> HttpResponse
          # TYPE voltledger_readings_stored_total counter\nvoltledger_readings_stored_total {}\n\
          # TYPE voltledger_readings_duplicate_total counter\nvoltledger_readings_duplicate_total {}\n\
          # TYPE voltledger_uplink_rejected_total counter\nvoltledger_uplink_rejected_total {}\n\
-         # TYPE voltledger_uplink_unknown_meter_total counter\nvoltledger_uplink_unknown_meter_total {}\n",
+         # TYPE voltledger_uplink_unknown_meter_total counter\nvoltledger_uplink_unknown_meter_total {}\n\
+         # TYPE voltledger_meter_error_replies_total counter\nvoltledger_meter_error_replies_total {}\n",
         S::get(&s.publishes),
         S::get(&s.readings),
         S::get(&s.stored),
         S::get(&s.duplicates),
         S::get(&s.rejected),
         S::get(&s.unknown_meter),
+        S::get(&s.error_replies),
     );
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
 }

@@ -20,6 +20,7 @@ pub mod guard;
 pub mod http;
 pub mod identity;
 pub mod imports;
+pub mod list_exports;
 pub mod login;
 pub mod meters;
 pub mod miniapp;

@@ -575,8 +575,21 @@ impl Refusal {
 }
 
 /// The export names `build_table` knows.
-pub const EXPORTS: [&str; 10] =
-    ["sales", "meter-readings", "low-balances", "ledger", "bills", "alarms", "energy", "demand", "lost-devices", "statement"];
+pub const EXPORTS: [&str; 13] = [
+    "sales",
+    "meter-readings",
+    "low-balances",
+    "ledger",
+    "bills",
+    "alarms",
+    "energy",
+    "demand",
+    "lost-devices",
+    "statement",
+    "meters",
+    "customers",
+    "commands",
+];
 
 /// Which exports need the reports permission (money figures).
 pub fn needs_reports(name: &str) -> bool {
@@ -707,6 +720,9 @@ pub async fn build_table(t: &TenantStore, name: &str, q: &Params, property: Opti
                 Err(e) => return Err(Refusal::of(e)),
             }
         }
+        "meters" => super::list_exports::meters_table(t, q, property).await?,
+        "customers" => super::list_exports::customers_table(t, q).await?,
+        "commands" => super::list_exports::commands_table(t, q).await?,
         "lost-devices" => match super::usage_reports::lost_lines(t, property.as_ref()).await {
             Ok(lines) => super::usage_reports::lost_table(&lines),
             Err(e) => return Err(Refusal::of(e)),

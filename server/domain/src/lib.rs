@@ -8,6 +8,7 @@ pub mod ids;
 pub mod ledger;
 pub mod metering;
 pub mod outbound;
+pub mod profile;
 pub mod registry;
 pub mod schedule;
 pub mod settle;

@@ -275,6 +275,10 @@ impl super::PlatformStore {
         let b = self.backend();
         let mut events = Vec::new();
         for rule in rules() {
+            // A rule's changes and their forwarding deliveries commit together (the outbox
+            // is durable: no change without its event, no event without its change).
+            let txn = super::begin_write(&self.db).await?;
+            let first = events.len();
             let (tenant, subject, gateway) = subject_columns(rule.source);
             // Raise: the condition holds and no alarm of the kind is active for the subject.
             let sql = format!(
@@ -284,7 +288,7 @@ impl super::PlatformStore {
                 source = rule.source,
                 holds = &rule.holds,
             );
-            let rows = self.db.query_all_raw(stmt(b, &sql, Args::new().s(rule.kind))).await?;
+            let rows = txn.query_all_raw(stmt(b, &sql, Args::new().s(rule.kind))).await?;
             for r in &rows {
                 let tenant_id: String = r.try_get("", "tenant_id")?;
                 let subject_id: String = r.try_get("", "subject_id")?;
@@ -312,7 +316,7 @@ impl super::PlatformStore {
                      SELECT $1, $2, $3, $4, $5, $6, 'ACTIVE', {parent}, $7, $8 WHERE 1 = 1
                      ON CONFLICT (tenant_id, subject_id, kind) WHERE state = 'ACTIVE' DO NOTHING"
                 );
-                if self.db.execute_raw(stmt(b, &sql, args)).await?.rows_affected() > 0 {
+                if txn.execute_raw(stmt(b, &sql, args)).await?.rows_affected() > 0 {
                     events.push(AlarmEvent { tenant_id, alarm_id: id, change: "RAISED" });
                 }
             }
@@ -324,14 +328,15 @@ impl super::PlatformStore {
                 source = rule.source,
                 holds = &rule.holds,
             );
-            for r in self.db.query_all_raw(stmt(b, &sql, Args::new().s(rule.kind).t(now))).await? {
+            for r in txn.query_all_raw(stmt(b, &sql, Args::new().s(rule.kind).t(now))).await? {
                 events.push(AlarmEvent { tenant_id: r.try_get("", "tenant_id")?, alarm_id: r.try_get("", "id")?, change: "CLEARED" });
             }
+            // Park platforms that take alarms get each change.
+            let changes: Vec<(String, String, &str)> =
+                events[first..].iter().map(|e| (e.tenant_id.clone(), e.alarm_id.clone(), e.change)).collect();
+            super::forwarding::enqueue_alarm_changes(&txn, &changes, now).await?;
+            txn.commit().await?;
         }
-        // Park platforms that take alarms get each change (after it is written: a crash
-        // between the two loses the event, which a replay from the alarms restores).
-        let changes: Vec<(String, String, &str)> = events.iter().map(|e| (e.tenant_id.clone(), e.alarm_id.clone(), e.change)).collect();
-        super::forwarding::enqueue_alarm_changes(&self.db, &changes, now).await?;
         for e in &events {
             let _ = self.alarm_events.send(e.clone());
         }

@@ -103,8 +103,13 @@ impl super::PlatformStore {
     pub async fn commands_due(&self, now: DateTime<Utc>, policy: &DuePolicy) -> Result<Vec<DueCommand>> {
         let b = self.backend();
         let stale = now - policy.retry_after;
-        let sql = "UPDATE commands SET status = 'TIMED_OUT' WHERE status IN ('SENT', 'ACKNOWLEDGED') AND sent_at < $1 AND attempts >= $2";
-        self.db.execute_raw(stmt(b, sql, Args::new().t(stale).i(policy.max_attempts))).await?;
+        let sql = "UPDATE commands SET status = 'TIMED_OUT' WHERE status IN ('SENT', 'ACKNOWLEDGED') AND sent_at < $1 AND attempts >= $2
+                   RETURNING tenant_id, id, meter_id, kind, attempts";
+        for r in self.db.query_all_raw(stmt(b, sql, Args::new().t(stale).i(policy.max_attempts))).await? {
+            let (tenant, id, meter, kind): (String, String, String, String) =
+                (r.try_get("", "tenant_id")?, r.try_get("", "id")?, r.try_get("", "meter_id")?, r.try_get("", "kind")?);
+            tracing::warn!(tenant, meter, command = %id, kind, attempts = super::registry::int(&r, "attempts")?, "command TIMED_OUT: no answer");
+        }
         // A queued relay command overtaken by a later one for the same meter (a trip held in
         // friendly hours, then a recharge's close) is not sent at all.
         let sql = "UPDATE commands SET status = 'CANCELLED', reason = reason || ' — superseded by a later command'
@@ -122,6 +127,8 @@ impl super::PlatformStore {
                    WHERE c.kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF', 'READ', 'PURCHASE', 'WRITE', 'TIME_SYNC') AND t.status = 'ACTIVE'
                      AND ((c.status = 'QUEUED' AND COALESCE(c.queued_at, c.created_at) <= $2) OR (c.status IN ('SENT', 'ACKNOWLEDGED') AND c.sent_at < $1))
                      AND NOT EXISTS (SELECT 1 FROM meter_live l WHERE l.tenant_id = c.tenant_id AND l.meter_id = c.meter_id AND l.link_state = 'LOST')
+                     AND NOT (c.kind = 'READ' AND c.status = 'QUEUED' AND EXISTS (SELECT 1 FROM commands o WHERE o.tenant_id = c.tenant_id
+                       AND o.meter_id = c.meter_id AND o.kind = 'READ' AND o.status IN ('SENT', 'ACKNOWLEDGED') AND o.id <> c.id))
                    ORDER BY CASE WHEN c.kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF') THEN 0 ELSE 1 END, COALESCE(c.queued_at, c.created_at)
                    LIMIT 200";
         let rows = self.db.query_all_raw(stmt(b, sql, Args::new().t(stale).t(now))).await?;
@@ -183,6 +190,7 @@ impl super::PlatformStore {
             Some(bits) => {
                 let why = format!("refused by the meter: {}", if bits.is_empty() { "no error bits".to_string() } else { bits.join(", ") });
                 let sql = "UPDATE commands SET status = 'FAILED', replied_at = $4, reason = reason || ' — ' || $3 WHERE tenant_id = $1 AND id = $2 AND status = 'SENT'";
+                tracing::warn!(tenant, meter, command = %id, reason = %why, "command FAILED");
                 self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(id).s(why).t(at))).await?;
             }
         }
@@ -225,41 +233,16 @@ impl super::PlatformStore {
     }
 
     /// Confirms sent relay commands whose meter reported the wanted relay state in a reading
-    /// taken after the command was sent (by the meter's clock), and reads answered by a
-    /// reading received after the request (the meter's clock has whole seconds only, so a
-    /// prompt answer may carry a time just before the request's). Returns how many.
+    /// taken after the command was sent (by the meter's clock). Reads and time syncs are
+    /// confirmed by their answers (`profiles.rs`). Returns how many.
     pub async fn confirm_relays(&self, now: DateTime<Utc>) -> Result<u64> {
         let sql = "UPDATE commands SET status = 'CONFIRMED', confirmed_at = $1
-                   WHERE status IN ('SENT', 'ACKNOWLEDGED') AND kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF', 'READ') AND EXISTS (
+                   WHERE status IN ('SENT', 'ACKNOWLEDGED') AND kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF') AND EXISTS (
                      SELECT 1 FROM meter_live l WHERE l.tenant_id = commands.tenant_id AND l.meter_id = commands.meter_id
-                       AND ((commands.kind = 'READ' AND l.last_seen_at > commands.sent_at)
-                         OR (l.read_at > commands.sent_at AND l.status_word_3 IS NOT NULL))
-                       AND (commands.kind = 'READ' OR (commands.kind = 'TRIP' AND (l.status_word_3 & 16) <> 0) OR (commands.kind = 'CLOSE' AND (l.status_word_3 & 16) = 0)
+                       AND l.read_at > commands.sent_at AND l.status_word_3 IS NOT NULL
+                       AND ((commands.kind = 'TRIP' AND (l.status_word_3 & 16) <> 0) OR (commands.kind = 'CLOSE' AND (l.status_word_3 & 16) = 0)
                          OR (commands.kind = 'HOLD_ON' AND (l.status_word_3 & 4096) <> 0) OR (commands.kind = 'HOLD_OFF' AND (l.status_word_3 & 4096) = 0)))";
         Ok(self.db.execute_raw(stmt(self.backend(), sql, Args::new().t(now))).await?.rows_affected())
-    }
-
-    /// Confirms sent time syncs whose meter, heard from since, reports a clock within 30 s of
-    /// when the platform received the reading. Returns how many.
-    pub async fn confirm_time_syncs(&self, now: DateTime<Utc>) -> Result<u64> {
-        let b = self.backend();
-        let sql = "SELECT c.tenant_id, c.id, c.sent_at, l.read_at, l.last_seen_at FROM commands c
-                   JOIN meter_live l ON l.tenant_id = c.tenant_id AND l.meter_id = c.meter_id
-                   WHERE c.kind = 'TIME_SYNC' AND c.status = 'SENT'";
-        let mut confirmed = 0;
-        for r in self.db.query_all_raw(stmt(b, sql, Args::new())).await? {
-            let sent: DateTime<Utc> = r.try_get("", "sent_at")?;
-            let read: Option<DateTime<Utc>> = r.try_get("", "read_at")?;
-            let seen: Option<DateTime<Utc>> = r.try_get("", "last_seen_at")?;
-            let (Some(read), Some(seen)) = (read, seen) else { continue };
-            if seen > sent && (seen - read).num_seconds().abs() <= 30 {
-                let sql =
-                    "UPDATE commands SET status = 'CONFIRMED', confirmed_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'SENT'";
-                let (tenant, id): (String, String) = (r.try_get("", "tenant_id")?, r.try_get("", "id")?);
-                confirmed += self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(id).t(now))).await?.rows_affected();
-            }
-        }
-        Ok(confirmed)
     }
 
     /// The device login a meter's frames travel under, and its address (from the routing cache).

@@ -415,7 +415,24 @@ impl ReadingSink for Store {
     }
 
     async fn replies(&self, replies: Vec<mqtt_bridge::port::ControlReply>) {
+        // Read answers matter only for meters with a read or time sync waiting (one query per
+        // batch, not one per frame: every push is made of read replies).
+        let reads = replies.iter().any(|r| r.function == mqtt_bridge::dlt645::function::READ);
+        let awaiting = if reads {
+            match self.platform().awaiting_answers().await {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "looking up reads awaiting answers failed");
+                    Default::default()
+                }
+            }
+        } else {
+            Default::default()
+        };
         for r in replies {
+            if r.function == mqtt_bridge::dlt645::function::READ && awaiting.is_empty() {
+                continue;
+            }
             let route =
                 self.caches.read().ok().and_then(|c| c.routes.get(&(r.device.clone(), r.address.as_u64().unwrap_or(u64::MAX))).cloned());
             let Some(route) = route else { continue };
@@ -427,6 +444,27 @@ impl ReadingSink for Store {
                 .and_then(|c| c.downlinks.get(&(route.tenant.to_string(), route.meter.to_string())).map(|(device, _)| device.clone()));
             if sent_through.as_deref() != Some(r.device.as_str()) {
                 tracing::warn!(device = %r.device, meter = %route.meter, "a command reply from a device the meter is not reached through; ignored");
+                continue;
+            }
+            if r.function == mqtt_bridge::dlt645::function::READ {
+                if !awaiting.contains(&(route.tenant.to_string(), route.meter.to_string())) {
+                    continue;
+                }
+                let answered = self
+                    .platform()
+                    .read_answered(
+                        route.tenant.as_str(),
+                        route.meter.as_str(),
+                        r.di,
+                        r.refused.as_deref(),
+                        r.clock,
+                        route.tz,
+                        r.received_at,
+                    )
+                    .await;
+                if let Err(e) = answered {
+                    tracing::warn!(error = %e, "recording a read answer failed");
+                }
                 continue;
             }
             if let Err(e) = self

@@ -29,6 +29,7 @@ mod operations;
 pub mod outbox;
 mod payee_keys;
 mod payments;
+mod profiles;
 mod reconciliation;
 mod refunds;
 mod registry;
@@ -74,6 +75,7 @@ pub use notifications::{DueNotification, DueWechat, NotificationRow, Notificatio
 pub use operations::{BATCH_KINDS, BATCH_LIMIT, BatchRow, MeterSelection};
 pub use payee_keys::*;
 pub use payments::*;
+pub use profiles::{CLOCK_TOLERANCE_S, Lack, ProfileRow, RelayScheme};
 pub use reconciliation::*;
 pub use refunds::*;
 pub use registry::*;

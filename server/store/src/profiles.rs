@@ -1,0 +1,407 @@
+//! Device profiles and reads confirmed by their answers (issue 20).
+//!
+//! A tenant's profiles (`device_profiles`, beside the built-in ones of `domain::profile`), a
+//! meter's profile, what a meter lacks (`meter_lacks`), the read plan a READ command asks
+//! for, the relay scheme a meter takes, and the answers: a read is `CONFIRMED` when every
+//! identifier it asked for was answered (the items the meter refused named in its reason;
+//! `FAILED` when it refused them all) — and an identifier refused as "no requested data" is
+//! learned as lacking, its parts read at once by a follow-up READ. A time sync is confirmed only by a valid meter clock
+//! within 30 s of its arrival.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use dlt645::Di;
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+
+use super::sql::{Args, stmt};
+use super::{Result, StoreError, TenantStore};
+use domain::profile::{CommandScheme, DEFAULT_PROFILE, DeviceProfile};
+
+/// A profile as the API shows it.
+#[derive(Debug, Clone)]
+pub struct ProfileRow {
+    pub profile: DeviceProfile,
+    pub has_password: bool,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// What a meter lacks.
+#[derive(Debug, Clone)]
+pub struct Lack {
+    pub di: String,
+    pub reason: String,
+    pub learned_at: DateTime<Utc>,
+}
+
+/// The relay scheme a meter takes, with the plain scheme's password opened.
+#[derive(Debug, Clone)]
+pub enum RelayScheme {
+    Sealed,
+    Plain {
+        level: u8,
+        password: u32,
+        operator: u32,
+    },
+    /// A plain profile without a password (the built-in standard one): commands cannot be sent.
+    NoPassword(String),
+}
+
+/// How far a meter's clock may be from the platform's after a time sync.
+pub const CLOCK_TOLERANCE_S: i64 = 30;
+
+fn reads_text(reads: &[Di]) -> String {
+    reads.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(",")
+}
+
+fn reads_of(text: &str) -> Vec<Di> {
+    text.split(',').filter_map(Di::parse).collect()
+}
+
+fn profile_row(r: &sea_orm::QueryResult) -> Result<ProfileRow> {
+    let scheme: String = r.try_get("", "scheme")?;
+    let scheme = match scheme.as_str() {
+        "DLT645-PLAIN" => CommandScheme::Plain {
+            level: super::registry::int(r, "password_level")? as u8,
+            operator: super::registry::int(r, "operator_code")? as u32,
+        },
+        _ => CommandScheme::Sealed,
+    };
+    Ok(ProfileRow {
+        profile: DeviceProfile {
+            id: r.try_get("", "id")?,
+            name: r.try_get("", "name")?,
+            reads: reads_of(&r.try_get::<String>("", "reads")?),
+            scheme,
+            builtin: false,
+        },
+        has_password: !r.try_get::<String>("", "wrapped_password")?.is_empty(),
+        created_at: Some(r.try_get("", "created_at")?),
+    })
+}
+
+const COLS: &str = "id, name, reads, scheme, password_level, operator_code, wrapped_password, created_at";
+
+impl TenantStore {
+    /// The built-in profiles, then the tenant's live ones by name.
+    pub async fn device_profiles(&self) -> Result<Vec<ProfileRow>> {
+        let mut out: Vec<ProfileRow> =
+            domain::profile::builtins().into_iter().map(|p| ProfileRow { profile: p, has_password: false, created_at: None }).collect();
+        let sql = format!("SELECT {COLS} FROM device_profiles WHERE tenant_id = $1 AND retired_at IS NULL ORDER BY name, id");
+        for r in self.db().query_all_raw(stmt(self.backend(), &sql, self.args())).await? {
+            out.push(profile_row(&r)?);
+        }
+        Ok(out)
+    }
+
+    /// A new profile; the plain scheme's password is kept wrapped with the KEK.
+    pub async fn create_device_profile(
+        &self,
+        name: &str,
+        reads: &[Di],
+        scheme: &CommandScheme,
+        password: Option<u32>,
+    ) -> Result<ProfileRow> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let wrapped = match password {
+            Some(p) => self.store.kek()?.wrap(&format!("{}/profile/{id}", self.tenant), format!("{p:06}").as_bytes())?,
+            None => String::new(),
+        };
+        let (level, operator) = match scheme {
+            CommandScheme::Plain { level, operator } => (i64::from(*level), i64::from(*operator)),
+            CommandScheme::Sealed => (2, 0),
+        };
+        let sql =
+            "INSERT INTO device_profiles (tenant_id, id, name, reads, scheme, password_level, operator_code, wrapped_password, created_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+        let args = self.args().s(&id).s(name).s(reads_text(reads)).s(scheme.code()).i(level).i(operator).s(wrapped).t(Utc::now());
+        self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
+        self.device_profiles().await?.into_iter().find(|p| p.profile.id == id).ok_or(StoreError::NotFound)
+    }
+
+    /// Retires a profile of the tenant's own; its meters go back to the default profile.
+    pub async fn retire_device_profile(&self, id: &str) -> Result<()> {
+        let b = self.backend();
+        let sql = "UPDATE device_profiles SET retired_at = $3 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
+        if self.db().execute_raw(stmt(b, sql, self.args().s(id).t(Utc::now()))).await?.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let sql = "UPDATE meters SET profile_id = NULL WHERE tenant_id = $1 AND profile_id = $2";
+        self.db().execute_raw(stmt(b, sql, self.args().s(id))).await?;
+        Ok(())
+    }
+
+    /// Gives a meter (in scope) a profile: a built-in one or one of the tenant's.
+    pub async fn set_meter_profile(&self, meter: &domain::ids::MeterId, profile: &str) -> Result<()> {
+        let b = self.backend();
+        self.require("meters", meter.as_str()).await?;
+        let builtin = domain::profile::builtins().iter().any(|p| p.id == profile);
+        if !builtin {
+            let sql = "SELECT 1 AS one FROM device_profiles WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
+            if self.db().query_one_raw(stmt(b, sql, self.args().s(profile))).await?.is_none() {
+                return Err(StoreError::Invalid(domain::Invalid::new("profileId", "no such profile")));
+            }
+        }
+        let stored = if profile == DEFAULT_PROFILE { None } else { Some(profile) };
+        let mut args = self.args().s(meter.as_str());
+        let scope = self.scope_clause("property_id", &mut args);
+        let sql = format!(
+            "UPDATE meters SET profile_id = ${} WHERE tenant_id = $1 AND id = $2{scope}",
+            args.push(stored.map(str::to_string).into())
+        );
+        if self.db().execute_raw(stmt(b, &sql, args)).await?.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// A meter's profile id (the default when it has none).
+    pub async fn meter_profile_id(&self, meter: &str) -> Result<String> {
+        let sql = "SELECT profile_id FROM meters WHERE tenant_id = $1 AND id = $2";
+        let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(meter))).await?.ok_or(StoreError::NotFound)?;
+        Ok(r.try_get::<Option<String>>("", "profile_id")?.unwrap_or_else(|| DEFAULT_PROFILE.to_string()))
+    }
+
+    /// What a meter answered "no requested data" for.
+    pub async fn meter_lacks(&self, meter: &str) -> Result<Vec<Lack>> {
+        let sql = "SELECT di, reason, learned_at FROM meter_lacks WHERE tenant_id = $1 AND meter_id = $2 ORDER BY di";
+        self.db()
+            .query_all_raw(stmt(self.backend(), sql, self.args().s(meter)))
+            .await?
+            .iter()
+            .map(|r| Ok(Lack { di: r.try_get("", "di")?, reason: r.try_get("", "reason")?, learned_at: r.try_get("", "learned_at")? }))
+            .collect()
+    }
+
+    /// Forgets what a meter lacks (after a firmware change): its next read asks for everything.
+    pub async fn forget_meter_lacks(&self, meter: &domain::ids::MeterId) -> Result<u64> {
+        self.require("meters", meter.as_str()).await?;
+        let sql = "DELETE FROM meter_lacks WHERE tenant_id = $1 AND meter_id = $2";
+        Ok(self.db().execute_raw(stmt(self.backend(), sql, self.args().s(meter.as_str()))).await?.rows_affected())
+    }
+}
+
+impl super::PlatformStore {
+    async fn profile_of(&self, tenant: &str, meter: &str) -> Result<(DeviceProfile, String)> {
+        let sql = format!(
+            "SELECT m.profile_id, p.{} FROM meters m LEFT JOIN device_profiles p ON p.tenant_id = m.tenant_id AND p.id = m.profile_id AND p.retired_at IS NULL
+             WHERE m.tenant_id = $1 AND m.id = $2",
+            COLS.replace(", ", ", p.")
+        );
+        let r = self.db.query_one_raw(stmt(self.backend(), &sql, Args::new().s(tenant).s(meter))).await?.ok_or(StoreError::NotFound)?;
+        let id: Option<String> = r.try_get("", "profile_id")?;
+        let builtin = |id: &str| domain::profile::builtins().into_iter().find(|p| p.id == id);
+        match id {
+            Some(id) => match builtin(&id) {
+                Some(p) => Ok((p, String::new())),
+                None if r.try_get::<Option<String>>("", "id")?.is_some() => {
+                    let row = profile_row(&r)?;
+                    Ok((row.profile, r.try_get("", "wrapped_password")?))
+                }
+                None => Ok((builtin(DEFAULT_PROFILE).ok_or(StoreError::NotFound)?, String::new())),
+            },
+            None => Ok((builtin(DEFAULT_PROFILE).ok_or(StoreError::NotFound)?, String::new())),
+        }
+    }
+
+    /// What a READ asks the meter for: its profile's list, what it lacks replaced by the parts.
+    pub async fn read_plan(&self, tenant: &str, meter: &str) -> Result<Vec<Di>> {
+        let (profile, _) = self.profile_of(tenant, meter).await?;
+        let sql = "SELECT di FROM meter_lacks WHERE tenant_id = $1 AND meter_id = $2";
+        let lacks: HashSet<Di> = self
+            .db
+            .query_all_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(meter)))
+            .await?
+            .iter()
+            .filter_map(|r| r.try_get::<String>("", "di").ok().and_then(|d| Di::parse(&d)))
+            .collect();
+        Ok(domain::profile::plan(&profile.reads, &lacks))
+    }
+
+    /// How the meter's relay is commanded.
+    pub async fn relay_scheme(&self, tenant: &str, meter: &str) -> Result<RelayScheme> {
+        let (profile, wrapped) = self.profile_of(tenant, meter).await?;
+        Ok(match profile.scheme {
+            CommandScheme::Sealed => RelayScheme::Sealed,
+            CommandScheme::Plain { .. } if wrapped.is_empty() => RelayScheme::NoPassword(profile.name),
+            CommandScheme::Plain { level, operator } => {
+                let opened = self.kek()?.unwrap(&format!("{tenant}/profile/{}", profile.id), &wrapped)?;
+                let password = std::str::from_utf8(&opened)
+                    .ok()
+                    .and_then(|p| p.parse().ok())
+                    .ok_or(StoreError::Database("bad profile password".into()))?;
+                RelayScheme::Plain { level, password, operator }
+            }
+        })
+    }
+
+    /// Records what a READ asks for at this attempt (answers start again).
+    pub async fn set_read_items(&self, tenant: &str, id: &str, items: &[Di]) -> Result<()> {
+        let payload = json!({"items": items.iter().map(|d| d.to_string()).collect::<Vec<_>>(), "answers": {}}).to_string();
+        let sql = "UPDATE commands SET payload = $3 WHERE tenant_id = $1 AND id = $2";
+        self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(id).s(payload))).await?;
+        Ok(())
+    }
+
+    /// The meters with a read or time sync waiting for answers: (tenant, meter).
+    pub async fn awaiting_answers(&self) -> Result<HashSet<(String, String)>> {
+        let sql =
+            "SELECT DISTINCT tenant_id, meter_id FROM commands WHERE status IN ('SENT', 'ACKNOWLEDGED') AND kind IN ('READ', 'TIME_SYNC')";
+        self.db
+            .query_all_raw(stmt(self.backend(), sql, Args::new()))
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("", "tenant_id")?, r.try_get("", "meter_id")?)))
+            .collect()
+    }
+
+    /// One answer to a read from a meter: a normal reply names its identifier; an abnormal one
+    /// names none and answers the first identifier still waiting (a meter answers in order).
+    /// The read completes when every identifier is answered. A valid meter clock in the same
+    /// publish confirms a time sync sent before it when it is within [`CLOCK_TOLERANCE_S`].
+    pub async fn read_answered(
+        &self,
+        tenant: &str,
+        meter: &str,
+        di: Option<Di>,
+        refused: Option<&[&str]>,
+        clock: Option<NaiveDateTime>,
+        tz: chrono_tz::Tz,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let b = self.backend();
+        if let Some(local) = clock {
+            self.clock_answered(tenant, meter, local, tz, at).await?;
+        }
+        let sql = "SELECT id, payload, source, account_id FROM commands WHERE tenant_id = $1 AND meter_id = $2 AND kind = 'READ'
+                   AND status IN ('SENT', 'ACKNOWLEDGED') AND sent_at <= $3 ORDER BY sent_at, id LIMIT 1";
+        let Some(r) = self.db.query_one_raw(stmt(b, sql, Args::new().s(tenant).s(meter).t(at))).await? else { return Ok(()) };
+        let id: String = r.try_get("", "id")?;
+        let mut payload: Value = serde_json::from_str(&r.try_get::<String>("", "payload")?).unwrap_or(Value::Null);
+        let items: Vec<String> =
+            payload["items"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
+        if items.is_empty() {
+            return Ok(());
+        }
+        let mut answers: HashMap<String, String> = serde_json::from_value(payload["answers"].clone()).unwrap_or_default();
+        let answered_item = match (di, refused) {
+            (Some(d), None) => {
+                let d = d.to_string();
+                if !items.contains(&d) || answers.contains_key(&d) {
+                    return Ok(()); // not asked for (a push), or already answered
+                }
+                answers.insert(d.clone(), "ok".into());
+                d
+            }
+            (_, Some(bits)) => {
+                let Some(first) = items.iter().find(|i| !answers.contains_key(*i)).cloned() else { return Ok(()) };
+                let why = if bits.is_empty() { "an error without bits".to_string() } else { bits.join(", ") };
+                tracing::info!(tenant, meter, di = %first, reason = %why, "a read item refused by the meter");
+                answers.insert(first.clone(), why);
+                first
+            }
+            (None, None) => return Ok(()),
+        };
+        let _ = answered_item;
+        payload["answers"] = json!(answers);
+        let complete = items.iter().all(|i| answers.contains_key(i));
+        if !complete {
+            let sql = "UPDATE commands SET payload = $3, status = 'ACKNOWLEDGED', replied_at = $4 WHERE tenant_id = $1 AND id = $2";
+            self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(&id).s(payload.to_string()).t(at))).await?;
+            return Ok(());
+        }
+        let failed: Vec<(&String, &String)> = items.iter().filter_map(|i| answers.get(i).filter(|a| *a != "ok").map(|a| (i, a))).collect();
+        if failed.is_empty() {
+            let sql = "UPDATE commands SET payload = $3, status = 'CONFIRMED', replied_at = $4, confirmed_at = $4 WHERE tenant_id = $1 AND id = $2";
+            self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(&id).s(payload.to_string()).t(at))).await?;
+            return Ok(());
+        }
+        // Some items refused: the read is confirmed by those answered with data (the refused
+        // ones named in its reason), failed when none was.
+        // Learn what the meter lacks; read the parts of what it lacks at once.
+        let mut parts: Vec<Di> = Vec::new();
+        for (item, why) in &failed {
+            if !why.contains("no_requested_data") {
+                continue;
+            }
+            let sql = "INSERT INTO meter_lacks (tenant_id, meter_id, di, reason, learned_at) VALUES ($1, $2, $3, $4, $5)
+                       ON CONFLICT (tenant_id, meter_id, di) DO NOTHING";
+            self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(meter).s(*item).s(*why).t(at))).await?;
+            if let Some(d) = Di::parse(item) {
+                parts.extend(domain::profile::fallback(d));
+            }
+        }
+        let reasons = failed.iter().map(|(i, w)| format!("{i}: {w}")).collect::<Vec<_>>().join("; ");
+        let some_data = failed.len() < items.len();
+        let (status, confirmed) = if some_data { ("CONFIRMED", Some(at)) } else { ("FAILED", None) };
+        let sql = "UPDATE commands SET payload = $3, status = $6, replied_at = $4, confirmed_at = $7, reason = reason || ' — refused by the meter: ' || $5
+                   WHERE tenant_id = $1 AND id = $2";
+        let args = Args::new().s(tenant).s(&id).s(payload.to_string()).t(at).s(&reasons).s(status).ot(confirmed);
+        self.db.execute_raw(stmt(b, sql, args)).await?;
+        if some_data {
+            tracing::info!(tenant, meter, command = %id, refused = %reasons, "read answered, some items refused");
+        } else {
+            tracing::warn!(tenant, meter, command = %id, reasons = %reasons, "read FAILED: every item refused");
+        }
+        let lacks: HashSet<Di> = self
+            .db
+            .query_all_raw(stmt(b, "SELECT di FROM meter_lacks WHERE tenant_id = $1 AND meter_id = $2", Args::new().s(tenant).s(meter)))
+            .await?
+            .iter()
+            .filter_map(|r| r.try_get::<String>("", "di").ok().and_then(|d| Di::parse(&d)))
+            .collect();
+        let parts = domain::profile::plan(&parts, &lacks);
+        if !parts.is_empty() {
+            let record = super::outbox::CommandRecord {
+                id: uuid::Uuid::new_v4().to_string(),
+                tenant_id: tenant.to_string(),
+                meter_id: meter.to_string(),
+                account_id: r.try_get("", "account_id")?,
+                kind: "READ".into(),
+                source: r.try_get("", "source")?,
+                reason: format!(
+                    "the registers of what the meter lacks ({})",
+                    failed.iter().map(|(i, _)| i.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                payload: json!({"items": parts.iter().map(|d| d.to_string()).collect::<Vec<_>>(), "answers": {}}).to_string(),
+                created_at: at,
+                batch_id: None,
+            };
+            super::settle::insert_commands(&self.db, std::slice::from_ref(&record)).await?;
+            self.commands.submit(std::slice::from_ref(&record));
+        }
+        Ok(())
+    }
+
+    /// A valid meter clock arrived: time syncs sent before it are confirmed when the clock is
+    /// within tolerance of its arrival, and stay waiting (to be re-sent, then TIMED_OUT) when not.
+    async fn clock_answered(&self, tenant: &str, meter: &str, local: NaiveDateTime, tz: chrono_tz::Tz, at: DateTime<Utc>) -> Result<()> {
+        let Some(clock) = tz.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc)) else { return Ok(()) };
+        let off = (clock - at).num_seconds();
+        let b = self.backend();
+        if off.abs() > CLOCK_TOLERANCE_S {
+            let sql = "SELECT id FROM commands WHERE tenant_id = $1 AND meter_id = $2 AND kind = 'TIME_SYNC' AND status = 'SENT' AND sent_at <= $3";
+            if self.db.query_one_raw(stmt(b, sql, Args::new().s(tenant).s(meter).t(at))).await?.is_some() {
+                tracing::warn!(tenant, meter, off_s = off, "after a time sync the meter's clock is still off");
+            }
+            return Ok(());
+        }
+        let sql = "UPDATE commands SET status = 'CONFIRMED', confirmed_at = $3, replied_at = $3
+                   WHERE tenant_id = $1 AND meter_id = $2 AND kind = 'TIME_SYNC' AND status = 'SENT' AND sent_at <= $3";
+        self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(meter).t(at))).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn read_lists_round_trip_through_their_text() {
+        let reads = vec![dlt645::di::DATE, dlt645::di::FORWARD_ACTIVE_BLOCK];
+        assert_eq!(reads_of(&reads_text(&reads)), reads);
+    }
+}
