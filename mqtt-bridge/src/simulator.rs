@@ -73,6 +73,10 @@ pub struct SimMeter {
     /// curve is a function of time, so the meter has a quarter hour behind it from its first
     /// reading); it starts again at the month's turn.
     pub max_demand: Option<(Decimal, NaiveDateTime)>,
+    /// A plain standard DL/T 645-2007 meter (issue 20): block reads answered "no requested
+    /// data" (ERR 02), single registers answered one by one, no money register; with no key it
+    /// obeys plain 0x1C with its password ([`SIM_PASSWORD`]).
+    pub standard: bool,
     last: Option<NaiveDateTime>,
 }
 
@@ -120,8 +124,15 @@ impl SimMeter {
             settings: std::collections::BTreeMap::new(),
             clock_skew: chrono::Duration::zero(),
             max_demand: None,
+            standard: false,
             last: None,
         }
+    }
+
+    /// The same meter answering as a plain standard meter (see [`SimMeter::standard`]).
+    pub fn standard(mut self) -> Self {
+        self.standard = true;
+        self
     }
 
     /// The same meter holding its 3DES key.
@@ -283,6 +294,31 @@ pub fn reading_frames(address: Address, at: NaiveDateTime, r: &Readings, three_p
     out
 }
 
+/// A standard meter's answer to a single-register read (None: it has no such register — a
+/// block among them).
+fn single_register(address: Address, id: Di, at: NaiveDateTime, r: &Readings, three_phase: bool) -> Option<Frame> {
+    let num = |v: Option<Decimal>| v.map(Value::Number).unwrap_or(Value::Missing);
+    let [d3, d2, d1, d0] = id.bytes();
+    let phases = if three_phase { 3 } else { 1 };
+    let values = match (d3, d2, d1, d0) {
+        _ if id == di::DATE => vec![Value::Text(at.format("%Y-%m-%d").to_string())],
+        _ if id == di::TIME => vec![Value::Text(at.format("%H:%M:%S").to_string())],
+        (0x00, 0x01, 0x00, 0x00) => vec![num(r.energy_total)],
+        (0x00, 0x01, t @ 1..=4, 0x00) => vec![num(r.energy_tariffs[usize::from(t - 1)])],
+        (0x02, 0x01, p @ 1..=3, 0x00) if p <= phases => vec![num(r.voltage[usize::from(p - 1)])],
+        (0x02, 0x02, p @ 1..=3, 0x00) if p <= phases => vec![num(r.current[usize::from(p - 1)])],
+        (0x02, 0x03, 0x00, 0x00) => vec![num(r.active_power)],
+        (0x02, 0x06, 0x00, 0x00) => vec![num(r.power_factor)],
+        (0x02, 0x80, 0x00, 0x02) => vec![num(r.frequency)],
+        (0x04, 0x00, 0x05, 0x03) => vec![Value::Word(r.status_word_3.unwrap_or_default())],
+        (0x04, 0x00, 0x05, p @ 4..=6) if usize::from(p - 3) <= usize::from(phases) => {
+            vec![Value::Word(r.phase_faults.get(usize::from(p - 4)).copied().flatten().unwrap_or_default())]
+        }
+        _ => return None,
+    };
+    dlt645::read_reply(address, id, &values).ok()
+}
+
 /// How the meter answers one downlink frame (None: not for it, or no reply due).
 pub fn answer(meter: &mut SimMeter, frame: &Frame, now: NaiveDateTime) -> Option<Frame> {
     if meter.faults.silent || frame.control.direction != dlt645::Direction::Request {
@@ -305,6 +341,10 @@ pub fn answer(meter: &mut SimMeter, frame: &Frame, now: NaiveDateTime) -> Option
             let wire: [u8; 4] = frame.data.get(..4)?.try_into().ok()?;
             let id = Di::from_wire(wire);
             let r = meter.reading_at(now);
+            if meter.standard {
+                return single_register(meter.address, id, now + meter.clock_skew, &r, meter.three_phase)
+                    .or_else(|| Some(dlt645::abnormal_reply(meter.address, function::READ, 0x02)));
+            }
             let frames = reading_frames(meter.address, now + meter.clock_skew, &r, meter.three_phase);
             // Answer from the same snapshot the meter would push.
             let scan = dlt645::scan(&frames);

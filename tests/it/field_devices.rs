@@ -168,3 +168,196 @@ async fn a_failed_automatic_cut_off_is_retried_on_a_schedule_and_alarmed_until_t
     assert!(!active().contains("TRIP_FAILED"), "{}", active());
     assert_eq!(platform.retry_failed_trips(now + chrono::Duration::hours(3)).await.unwrap(), 0);
 }
+
+/// The commands of a meter, newest first: (id, kind, status, reason, payload-less).
+fn commands_of(admin: &tests::Admin, meter: &serde_json::Value) -> Vec<serde_json::Value> {
+    admin.ok("query($m: ID!) { commands(meterId: $m, first: 100) { id kind status reason } }", json!({"m": meter}))["commands"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn until_status(admin: &tests::Admin, meter: &serde_json::Value, id: &serde_json::Value, want: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..200 {
+        last = commands_of(admin, meter)
+            .iter()
+            .find(|c| c["id"] == *id)
+            .map(|c| c["status"].as_str().unwrap().to_string())
+            .unwrap_or_default();
+        if last == want {
+            return last;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    last
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_standard_meter_is_read_through_its_profile_learns_what_it_lacks_and_is_switched_by_plain_0x1c() {
+    use mqtt_bridge::dlt645::Address;
+    use mqtt_bridge::simulator::{Faults, SimConfig, SimDevice, SimHandle, SimMeter};
+    let app = TestApp::spawn().await;
+    let admin = app.admin("standard-meter").await;
+    let p = admin.ok(r#"mutation { createProperty(input: {name: "Works"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let address = Address::from_u64(990_000_645).unwrap();
+    let r = admin.ok(
+        "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 3, linkType: FOUR_G}) { meter { id } credentials { username password } } }",
+        json!({"p": p, "a": address.to_string()}),
+    )["registerMeter"]
+        .clone();
+    let meter = r["meter"]["id"].clone();
+
+    // The profile: what a read asks for (blocks the meter will refuse), plain 0x1C with its password.
+    const CREATE: &str = "mutation($i: CreateDeviceProfileInput!) { createDeviceProfile(input: $i) { id name reads scheme passwordLevel operatorCode hasPassword builtin } }";
+    let input = |reads: &str, password: Option<&str>| json!({"i": {"name": "Acme DTSD (plain)", "reads": reads, "scheme": "DLT645_PLAIN", "passwordLevel": 2, "password": password, "operatorCode": "00000001"}});
+    let reads = "04000101 04000102 0001FF00 0201FF00 02030000 04000503";
+    assert_eq!(admin.fails(CREATE, input(reads, Some("12345")))["field"], "password");
+    assert_eq!(admin.fails(CREATE, input(reads, None))["field"], "password");
+    assert_eq!(admin.fails(CREATE, input("0001FF0", Some("123456")))["field"], "reads");
+    assert_eq!(admin.fails(CREATE, input("12345678", Some("123456")))["field"], "reads");
+    let profile = admin.ok(CREATE, input(reads, Some("123456")))["createDeviceProfile"].clone();
+    assert_eq!(
+        (profile["scheme"].as_str(), profile["hasPassword"].as_bool(), profile["builtin"].as_bool()),
+        (Some("DLT645_PLAIN"), Some(true), Some(false))
+    );
+    assert!(
+        !admin.gql("{ deviceProfiles { id name reads hasPassword operatorCode } }", json!({})).to_string().contains("123456"),
+        "the password is never shown"
+    );
+    let listed = admin.ok("{ deviceProfiles { id builtin } }", json!({}))["deviceProfiles"].clone();
+    assert_eq!(listed.as_array().unwrap().iter().filter(|p| p["builtin"] == true).count(), 2, "{listed}");
+    // Another tenant neither sees nor uses it.
+    let other = app.admin("standard-other").await;
+    assert_eq!(other.ok("{ deviceProfiles { id builtin } }", json!({}))["deviceProfiles"].as_array().unwrap().len(), 2);
+    let set = "mutation($m: ID!, $p: ID!) { setMeterProfile(meterId: $m, profileId: $p) { profileId lacks { di } } }";
+    assert_eq!(other.fails(set, json!({"m": meter, "p": profile["id"]}))["code"], "NOT_FOUND");
+    assert_eq!(admin.fails(set, json!({"m": meter, "p": "no-such-profile"}))["field"], "profileId");
+    admin.ok(set, json!({"m": meter, "p": profile["id"]}));
+
+    // A plain standard meter behind a transparent 4G DTU: it answers, it never pushes.
+    let handle = SimHandle::default();
+    handle.set_faults(address, Faults { push_off: true, ..Default::default() });
+    let device = SimDevice {
+        username: r["credentials"]["username"].as_str().unwrap().into(),
+        password: r["credentials"]["password"].as_str().unwrap().into(),
+        meters: vec![SimMeter::new(address, true).standard()],
+        gateway: false,
+    };
+    let config = SimConfig {
+        broker: mqtt_bridge::session::BrokerAddr::parse(&format!("mqtt://{}:{}", app.app.broker.host, app.app.broker.port)).unwrap(),
+        interval: std::time::Duration::from_secs(1),
+        clock_offset: chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
+        rounds: None,
+    };
+    let sim = tokio::spawn(mqtt_bridge::simulator::run(config, vec![device], handle.clone()));
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+
+    // Read now: the blocks are refused (no requested data) — the read is confirmed by what was
+    // answered, names what was refused, and the meter's registers are read at once instead.
+    let errors_before = app.app.stats.error_replies.load(std::sync::atomic::Ordering::Relaxed);
+    let read =
+        admin.ok("mutation($m: ID!) { readMeterNow(input: {meterId: $m}) { id } }", json!({"m": meter}))["readMeterNow"]["id"].clone();
+    assert_eq!(until_status(&admin, &meter, &read, "CONFIRMED").await, "CONFIRMED");
+    let first = commands_of(&admin, &meter).into_iter().find(|c| c["id"] == read).unwrap();
+    let reason = first["reason"].as_str().unwrap();
+    assert!(reason.contains("0001FF00: no_requested_data") && reason.contains("0201FF00: no_requested_data"), "{reason}");
+    assert!(app.app.stats.error_replies.load(std::sync::atomic::Ordering::Relaxed) >= errors_before + 2, "error replies are counted");
+    let lacks =
+        admin.ok("query($m: ID!) { meterProfile(meterId: $m) { profileId lacks { di reason } } }", json!({"m": meter}))["meterProfile"]
+            .clone();
+    assert_eq!(lacks["profileId"], profile["id"]);
+    let lacked: Vec<&str> = lacks["lacks"].as_array().unwrap().iter().map(|l| l["di"].as_str().unwrap()).collect();
+    assert_eq!(lacked, vec!["0001FF00", "0201FF00"]);
+    let follow = TestApp::eventually(std::time::Duration::from_secs(20), || {
+        let all = commands_of(&admin, &meter);
+        let first = read.clone();
+        async move { all.iter().any(|c| c["kind"] == "READ" && c["id"] != first && c["status"] == "CONFIRMED") }
+    })
+    .await;
+    assert!(follow, "the registers' read: {:?}", commands_of(&admin, &meter));
+    let live =
+        admin
+            .ok("query($m: ID!) { meter(id: $m) { live { energyTotal energySharp voltageA voltageC activePower } } }", json!({"m": meter}))
+            ["meter"]["live"]
+            .clone();
+    assert!(
+        live["energyTotal"].is_string()
+            && live["energySharp"].is_string()
+            && live["voltageC"].is_string()
+            && live["activePower"].is_string(),
+        "{live}"
+    );
+
+    // The next read asks for the registers directly: confirmed with nothing refused.
+    let again =
+        admin.ok("mutation($m: ID!) { readMeterNow(input: {meterId: $m}) { id } }", json!({"m": meter}))["readMeterNow"]["id"].clone();
+    assert_eq!(until_status(&admin, &meter, &again, "CONFIRMED").await, "CONFIRMED");
+    let second = commands_of(&admin, &meter).into_iter().find(|c| c["id"] == again).unwrap();
+    assert!(!second["reason"].as_str().unwrap().contains("refused"), "{second}");
+
+    // Plain 0x1C with the profile's password: the relay opens, and a read confirms the trip.
+    let trip = admin.ok("mutation($m: ID!) { tripMeter(input: {meterId: $m}) { id } }", json!({"m": meter}))["tripMeter"]["id"].clone();
+    assert_eq!(until_status(&admin, &meter, &trip, "ACKNOWLEDGED").await, "ACKNOWLEDGED");
+    assert_eq!(handle.relay(address), Some((true, false)));
+    admin.ok("mutation($m: ID!) { readMeterNow(input: {meterId: $m}) { id } }", json!({"m": meter}));
+    let state = until_status(&admin, &meter, &trip, "CONFIRMED").await;
+    let live = admin.ok("query($m: ID!) { meter(id: $m) { live { readAt relayOpen } } }", json!({"m": meter}));
+    assert_eq!(state, "CONFIRMED", "the relay state read back confirms the trip: {:?} {live}", commands_of(&admin, &meter));
+    let close = admin.ok("mutation($m: ID!) { closeMeter(input: {meterId: $m}) { id } }", json!({"m": meter}))["closeMeter"]["id"].clone();
+    assert_eq!(until_status(&admin, &meter, &close, "ACKNOWLEDGED").await, "ACKNOWLEDGED");
+    assert_eq!(handle.relay(address), Some((false, false)));
+
+    // A profile with the wrong password: the meter refuses, the command fails with its reason.
+    let wrong = admin.ok(CREATE, json!({"i": {"name": "Wrong", "reads": reads, "scheme": "DLT645_PLAIN", "password": "000000"}}))["createDeviceProfile"]["id"].clone();
+    admin.ok(set, json!({"m": meter, "p": wrong}));
+    let refused = admin.ok("mutation($m: ID!) { tripMeter(input: {meterId: $m}) { id } }", json!({"m": meter}))["tripMeter"]["id"].clone();
+    assert_eq!(until_status(&admin, &meter, &refused, "FAILED").await, "FAILED");
+    assert_eq!(handle.relay(address), Some((false, false)));
+    // The built-in standard profile holds no password: nothing is sent, the reason says why.
+    admin.ok(set, json!({"m": meter, "p": "builtin-dlt645-2007"}));
+    let none = admin.ok("mutation($m: ID!) { tripMeter(input: {meterId: $m}) { id } }", json!({"m": meter}))["tripMeter"]["id"].clone();
+    assert_eq!(until_status(&admin, &meter, &none, "FAILED").await, "FAILED");
+    let why = commands_of(&admin, &meter).into_iter().find(|c| c["id"] == none).unwrap()["reason"].as_str().unwrap().to_string();
+    assert!(why.contains("no password"), "{why}");
+    // Forgetting what it lacks: the next read asks for the blocks again.
+    assert_eq!(admin.ok("mutation($m: ID!) { forgetMeterLacks(meterId: $m) }", json!({"m": meter}))["forgetMeterLacks"], 2);
+    sim.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_time_sync_is_confirmed_only_by_a_valid_meter_clock_within_tolerance() {
+    use mqtt_bridge::port::{ControlReply, ReadingSink};
+    let app = TestApp::spawn().await;
+    let admin = app.admin("clock").await;
+    let p = admin.ok(r#"mutation { createProperty(input: {name: "Mall"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let r = admin.ok(
+        "mutation($p: ID!) { registerMeter(input: {propertyId: $p, address: \"000000000971\", phases: 1, linkType: FOUR_G}) { meter { id } credentials { username } } }",
+        json!({"p": p}),
+    )["registerMeter"]
+        .clone();
+    let (meter, device) = (r["meter"]["id"].clone(), r["credentials"]["username"].as_str().unwrap().to_string());
+    let sync =
+        admin.ok("mutation($m: ID!) { syncMeterTime(input: {meterId: $m}) { id } }", json!({"m": meter}))["syncMeterTime"]["id"].clone();
+    assert_eq!(until_status(&admin, &meter, &sync, "SENT").await, "SENT", "sent to the (absent) device");
+    let address = mqtt_bridge::dlt645::Address::parse("000000000971").unwrap();
+    let answer = |clock: Option<chrono::NaiveDateTime>| ControlReply {
+        device: device.clone(),
+        address,
+        function: mqtt_bridge::dlt645::function::READ,
+        refused: None,
+        received_at: chrono::Utc::now(),
+        di: Some(mqtt_bridge::dlt645::di::TIME),
+        clock,
+    };
+    let local = |off: i64| (chrono::Utc::now() + chrono::Duration::seconds(off)).with_timezone(&chrono_tz::Asia::Shanghai).naive_local();
+    // A push without a valid clock (the meter said 0000-00-00), then a clock two minutes off:
+    // neither confirms it.
+    app.app.store.replies(vec![answer(None)]).await;
+    app.app.store.replies(vec![answer(Some(local(120)))]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(until_status(&admin, &meter, &sync, "SENT").await, "SENT");
+    // A clock within 30 s does.
+    app.app.store.replies(vec![answer(Some(local(5)))]).await;
+    assert_eq!(until_status(&admin, &meter, &sync, "CONFIRMED").await, "CONFIRMED");
+}

@@ -379,6 +379,10 @@ async fn properties_areas_and_gateways_come_in_from_one_sheet_all_or_nothing_and
     assert!(v["errors"][0]["message"].as_str().unwrap().contains("of yours"), "{v}");
     let (status, v) = import_sites(addr, &hill, &format!("{HEAD}Hillside,,,,Block Z,,,\n"), false);
     assert_eq!((status, v["created"].as_u64()), (200, Some(1)), "{v}");
+    // A serial of a property outside the operator's scope is refused in the dry run already,
+    // at its cell (as a retired gateway's is), not by the write.
+    let (status, v) = import_sites(addr, &hill, &format!("{HEAD}Hillside,,,,,,GW-H2,\n"), true);
+    assert_eq!((status, v["errors"][0]["column"].as_str()), (422, Some("G")), "{v}");
     let other = app.admin("elsewhere-sites").await;
     let (status, v) = import_sites(addr, &other.token, &format!("{HEAD}Harbour,,,,Block Y,,GW-O1,\n"), false);
     assert_eq!((status, v["counts"]["properties"].as_u64()), (200, Some(1)), "{v}");

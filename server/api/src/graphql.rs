@@ -31,6 +31,7 @@ pub struct QueryRoot(
     super::usage_reports::UsageReportQuery,
     super::forwarding::ForwardingQuery,
     super::schedules::ScheduleQuery,
+    super::profiles::ProfileQuery,
 );
 
 /// The mutation root: registry and money.
@@ -51,6 +52,7 @@ pub struct MutationRoot(
     super::pay::PayMutation,
     super::forwarding::ForwardingMutation,
     super::schedules::ScheduleMutation,
+    super::profiles::ProfileMutation,
 );
 
 pub fn schema() -> VoltSchema {

@@ -111,6 +111,8 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             "Mutation",
             "createForwardTarget" | "pauseForwardTarget" | "resumeForwardTarget" | "retireForwardTarget" | "replayForwardTarget",
         ) => Needs(Forwarding),
+        ("Query", "deviceProfiles" | "meterProfile") => Read,
+        ("Mutation", "createDeviceProfile" | "retireDeviceProfile" | "setMeterProfile" | "forgetMeterLacks") => Needs(Meters),
         ("Query", "rechargeOrders") => AccountOwner,
         ("Query", "parkBills") => Park(ParkScope::BillsRead),
         ("Query", "parkDailyEnergy") => Park(ParkScope::EnergyRead),
@@ -210,6 +212,8 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
 /// already limited to the scope (or hold no property data).
 const SCOPE_AWARE: &[&str] = &[
     "me",
+    // The meter models: no property data.
+    "deviceProfiles",
     "tenant",
     "properties",
     "areas",

@@ -28,6 +28,7 @@ pub mod money;
 pub mod pay;
 pub mod platform;
 pub mod portal;
+pub mod profiles;
 pub mod readings_export;
 pub mod receipts;
 pub mod registry;

@@ -51,6 +51,8 @@ pub struct Sites {
     pub gateways: HashMap<String, (String, String)>,
     /// A property-scoped operator adds to its properties but makes none.
     pub scoped: bool,
+    /// Every serial the tenant ever registered (retired, other properties' included).
+    pub serials_ever: std::collections::HashSet<String>,
 }
 
 /// What a checked sheet writes, in order: new properties first (by name), then areas and
@@ -238,6 +240,10 @@ pub fn check(rows: &[Vec<In>], sites: &Sites) -> Result<SitePlan, Vec<RowError>>
                             fail("gateway_name", format!("gateway {} is registered as “{has_name}”; change it in the portal", g.serial));
                         }
                     }
+                    (None, None) if sites.serials_ever.contains(&g.serial) => fail(
+                        "gateway",
+                        format!("gateway {} is registered in another property or was retired: a serial is registered once", g.serial),
+                    ),
                     (None, None) => {
                         gateways_seen.insert(g.serial.clone(), n);
                         plan.gateways.push((property_key.clone(), NewGatewayRow { serial: g.serial, name: g.name }));
@@ -295,7 +301,7 @@ pub fn template() -> Table {
 }
 
 async fn load(t: &store::TenantStore) -> Result<Sites, store::StoreError> {
-    let mut sites = Sites { scoped: t.scope().is_some(), ..Default::default() };
+    let mut sites = Sites { scoped: t.scope().is_some(), serials_ever: t.gateway_serials_ever().await?, ..Default::default() };
     for p in t.properties().await?.into_iter().filter(|p| p.retired_at.is_none()) {
         for a in t.areas(Some(&p.id)).await?.into_iter().filter(|a| a.retired_at.is_none()) {
             sites.areas.insert((p.id.to_string(), a.name.clone()), (a.id.clone(), a.floor_area_x100));

@@ -361,16 +361,26 @@ impl ParkBroker {
                 return (0, format!("broker connection: {e}"));
             }
         }
-        // Publishes leave in order; their packet ids name them in the acknowledgements.
+        // Publishes leave in order; a PUBACK names its packet id, and ids are reused once
+        // acknowledged (a broker's receive maximum bounds the publishes in flight), so an
+        // acknowledgement belongs to the oldest publish of that id not acknowledged yet.
         let mut sent: Vec<u16> = Vec::with_capacity(events.len());
-        let mut acked: HashSet<u16> = HashSet::new();
+        let mut acked: Vec<bool> = Vec::with_capacity(events.len());
+        let mut count = 0usize;
         let deadline = tokio::time::Instant::now() + TIMEOUT;
         let mut error = String::new();
-        while acked.len() < events.len() {
+        while count < events.len() {
             match tokio::time::timeout_at(deadline, self.seen.recv()).await {
-                Ok(Some(BrokerSeen::Sent(pkid))) => sent.push(pkid),
+                Ok(Some(BrokerSeen::Sent(pkid))) => {
+                    sent.push(pkid);
+                    acked.push(false);
+                }
                 Ok(Some(BrokerSeen::Acked(pkid, None))) => {
-                    acked.insert(pkid);
+                    let oldest = sent.iter().zip(acked.iter()).position(|(p, a)| *p == pkid && !*a);
+                    if let Some(slot) = oldest.and_then(|i| acked.get_mut(i)) {
+                        *slot = true;
+                        count += 1;
+                    }
                 }
                 Ok(Some(BrokerSeen::Acked(_, Some(refused)))) => {
                     error = refused;
@@ -391,7 +401,7 @@ impl ParkBroker {
                 }
             }
         }
-        let taken = sent.iter().take_while(|p| acked.contains(p)).count();
+        let taken = acked.iter().take_while(|a| **a).count();
         (
             taken,
             if taken == events.len() {

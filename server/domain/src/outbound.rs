@@ -56,6 +56,9 @@ pub struct BrokerUrl {
 /// Checks a broker URL as [`check`] checks an HTTPS one.
 pub fn check_broker(field: &'static str, text: &str, allow_local: bool) -> Result<BrokerUrl, Invalid> {
     let text = text.trim();
+    if text.contains(['#', '+']) {
+        return Err(Invalid::new(field, "a topic prefix without the wildcards + and #"));
+    }
     let (scheme, rest) = text.split_once("://").ok_or_else(|| Invalid::new(field, "not a URL"))?;
     let scheme = scheme.to_ascii_lowercase();
     // `mqtts` is not a scheme the URL standard knows, so its host would stay opaque text

@@ -299,3 +299,13 @@ impl TenantStore {
         Ok(())
     }
 }
+
+impl TenantStore {
+    /// Every gateway serial the tenant ever registered — retired ones and those of properties
+    /// outside the caller's scope included (a serial is registered once per tenant), so an
+    /// import's dry run refuses what its write would.
+    pub async fn gateway_serials_ever(&self) -> Result<std::collections::HashSet<String>> {
+        let sql = "SELECT serial FROM gateways WHERE tenant_id = $1";
+        self.db().query_all_raw(stmt(self.backend(), sql, self.args())).await?.iter().map(|r| Ok(r.try_get("", "serial")?)).collect()
+    }
+}

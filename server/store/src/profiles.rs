@@ -274,7 +274,7 @@ impl super::PlatformStore {
         if let Some(local) = clock {
             self.clock_answered(tenant, meter, local, tz, at).await?;
         }
-        let sql = "SELECT id, payload, source, account_id FROM commands WHERE tenant_id = $1 AND meter_id = $2 AND kind = 'READ'
+        let sql = "SELECT id, payload, source, account_id, sent_at FROM commands WHERE tenant_id = $1 AND meter_id = $2 AND kind = 'READ'
                    AND status IN ('SENT', 'ACKNOWLEDGED') AND sent_at <= $3 ORDER BY sent_at, id LIMIT 1";
         let Some(r) = self.db.query_one_raw(stmt(b, sql, Args::new().s(tenant).s(meter).t(at))).await? else { return Ok(()) };
         let id: String = r.try_get("", "id")?;
@@ -310,6 +310,17 @@ impl super::PlatformStore {
             let sql = "UPDATE commands SET payload = $3, status = 'ACKNOWLEDGED', replied_at = $4 WHERE tenant_id = $1 AND id = $2";
             self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(&id).s(payload.to_string()).t(at))).await?;
             return Ok(());
+        }
+        // The relay state read after a relay command was acknowledged confirms it (a meter
+        // that never pushes is confirmed by the next read of its status word).
+        if answers.get(&dlt645::di::STATUS_WORD_3.to_string()).is_some_and(|a| a == "ok") {
+            let read_sent: DateTime<Utc> = r.try_get("", "sent_at")?;
+            let sql = "UPDATE commands SET status = 'CONFIRMED', confirmed_at = $4
+                       WHERE tenant_id = $1 AND meter_id = $2 AND status = 'ACKNOWLEDGED' AND replied_at <= $3 AND EXISTS (
+                         SELECT 1 FROM meter_live l WHERE l.tenant_id = commands.tenant_id AND l.meter_id = commands.meter_id AND l.status_word_3 IS NOT NULL
+                           AND ((commands.kind = 'TRIP' AND (l.status_word_3 & 16) <> 0) OR (commands.kind = 'CLOSE' AND (l.status_word_3 & 16) = 0)
+                             OR (commands.kind = 'HOLD_ON' AND (l.status_word_3 & 4096) <> 0) OR (commands.kind = 'HOLD_OFF' AND (l.status_word_3 & 4096) = 0)))";
+            self.db.execute_raw(stmt(b, sql, Args::new().s(tenant).s(meter).t(read_sent).t(at))).await?;
         }
         let failed: Vec<(&String, &String)> = items.iter().filter_map(|i| answers.get(i).filter(|a| *a != "ok").map(|a| (i, a))).collect();
         if failed.is_empty() {
@@ -353,6 +364,9 @@ impl super::PlatformStore {
             .collect();
         let parts = domain::profile::plan(&parts, &lacks);
         if !parts.is_empty() {
+            // With the clock, as the first read asked, so the values carry the meter's time.
+            let clock: Vec<Di> = [dlt645::di::DATE, dlt645::di::TIME].into_iter().filter(|d| items.contains(&d.to_string())).collect();
+            let parts: Vec<Di> = clock.into_iter().chain(parts).collect();
             let record = super::outbox::CommandRecord {
                 id: uuid::Uuid::new_v4().to_string(),
                 tenant_id: tenant.to_string(),

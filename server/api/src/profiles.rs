@@ -1,0 +1,176 @@
+//! GraphQL for device profiles (issue 20, docs/DEVICES.md): the meter models a tenant's meters
+//! are read and commanded by — the built-in ones and the tenant's own — a meter's profile, and
+//! what a meter lacks.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::graphql::{Res, err, tenant};
+use domain::Invalid;
+use domain::ids::MeterId;
+use domain::profile::{CommandScheme, parse_operator, parse_password, parse_reads};
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum CommandSchemeKind {
+    /// VoltLedger's sealed profile: 3DES under the meter's diversified key (docs/CONTROL.md).
+    #[graphql(name = "VL3DES_1")]
+    Vl3des1,
+    /// DL/T 645-2007 0x1C in the clear, with a password level, password and operator code.
+    #[graphql(name = "DLT645_PLAIN")]
+    Dlt645Plain,
+}
+
+/// A meter model's profile (设备档案).
+#[derive(SimpleObject)]
+pub struct DeviceProfile {
+    pub id: ID,
+    pub name: String,
+    /// The data identifiers a read asks for, in order (hex, `0001FF00`).
+    pub reads: Vec<String>,
+    pub scheme: CommandSchemeKind,
+    /// The plain scheme's password level (PA, e.g. 2 or 4).
+    pub password_level: Option<i32>,
+    /// The plain scheme's operator code (C0..C3, hex).
+    pub operator_code: Option<String>,
+    /// Whether a password is kept (never shown).
+    pub has_password: bool,
+    /// Shipped with the platform (not editable).
+    pub builtin: bool,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+impl From<store::ProfileRow> for DeviceProfile {
+    fn from(r: store::ProfileRow) -> Self {
+        let (scheme, level, operator) = match r.profile.scheme {
+            CommandScheme::Sealed => (CommandSchemeKind::Vl3des1, None, None),
+            CommandScheme::Plain { level, operator } => {
+                (CommandSchemeKind::Dlt645Plain, Some(i32::from(level)), Some(format!("{operator:08X}")))
+            }
+        };
+        Self {
+            id: ID(r.profile.id),
+            name: r.profile.name,
+            reads: r.profile.reads.iter().map(|d| d.to_string()).collect(),
+            scheme,
+            password_level: level,
+            operator_code: operator,
+            has_password: r.has_password,
+            builtin: r.profile.builtin,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// An identifier a meter answered "no requested data" for: its reads ask for the parts.
+#[derive(SimpleObject)]
+pub struct MeterLack {
+    pub di: String,
+    pub reason: String,
+    pub learned_at: DateTime<Utc>,
+}
+
+#[derive(InputObject)]
+pub struct CreateDeviceProfileInput {
+    pub name: String,
+    /// Hex data identifiers in the order a read asks for them, separated by commas or spaces.
+    pub reads: String,
+    pub scheme: CommandSchemeKind,
+    /// DLT645_PLAIN: the password level (0–9; 2 and 4 are usual).
+    pub password_level: Option<i32>,
+    /// DLT645_PLAIN: six digits, kept wrapped, never shown again.
+    pub password: Option<String>,
+    /// DLT645_PLAIN: the operator code, up to 8 hex digits.
+    pub operator_code: Option<String>,
+}
+
+#[derive(Default)]
+pub struct ProfileQuery;
+
+#[Object]
+impl ProfileQuery {
+    /// The meter models (设备档案): built-in first, then the tenant's own.
+    async fn device_profiles(&self, ctx: &Context<'_>) -> Res<Vec<DeviceProfile>> {
+        Ok(tenant(ctx)?.device_profiles().await.map_err(err)?.into_iter().map(Into::into).collect())
+    }
+
+    /// A meter's profile id and what it lacks.
+    async fn meter_profile(&self, ctx: &Context<'_>, meter_id: ID) -> Res<MeterProfile> {
+        meter_profile_of(ctx, meter_id).await
+    }
+}
+
+async fn meter_profile_of(ctx: &Context<'_>, meter_id: ID) -> Res<MeterProfile> {
+    {
+        let t = tenant(ctx)?;
+        let Some(meter) = MeterId::parse(meter_id.as_str()) else { return Err(err(super::ApiError::NotFound)) };
+        t.require("meters", meter.as_str()).await.map_err(err)?;
+        let profile_id = t.meter_profile_id(meter.as_str()).await.map_err(err)?;
+        let lacks = t.meter_lacks(meter.as_str()).await.map_err(err)?;
+        Ok(MeterProfile {
+            meter_id,
+            profile_id: ID(profile_id),
+            lacks: lacks.into_iter().map(|l| MeterLack { di: l.di, reason: l.reason, learned_at: l.learned_at }).collect(),
+        })
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct MeterProfile {
+    pub meter_id: ID,
+    pub profile_id: ID,
+    pub lacks: Vec<MeterLack>,
+}
+
+#[derive(Default)]
+pub struct ProfileMutation;
+
+#[Object]
+impl ProfileMutation {
+    /// A meter model of the tenant's own.
+    async fn create_device_profile(&self, ctx: &Context<'_>, input: CreateDeviceProfileInput) -> Res<DeviceProfile> {
+        let name = input.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(err(Invalid::new("name", "1 to 100 characters")));
+        }
+        let reads = parse_reads(&input.reads).map_err(err)?;
+        let (scheme, password) = match input.scheme {
+            CommandSchemeKind::Vl3des1 => {
+                if input.password.is_some() {
+                    return Err(err(Invalid::new("password", "the sealed scheme takes no password (its keys are the tenant's)")));
+                }
+                (CommandScheme::Sealed, None)
+            }
+            CommandSchemeKind::Dlt645Plain => {
+                let level = input.password_level.unwrap_or(2);
+                if !(0..=9).contains(&level) {
+                    return Err(err(Invalid::new("passwordLevel", "0 to 9")));
+                }
+                let password = parse_password(input.password.as_deref().unwrap_or("")).map_err(err)?;
+                let operator = parse_operator(input.operator_code.as_deref().unwrap_or("")).map_err(err)?;
+                (CommandScheme::Plain { level: level as u8, operator }, Some(password))
+            }
+        };
+        Ok(tenant(ctx)?.create_device_profile(name, &reads, &scheme, password).await.map_err(err)?.into())
+    }
+
+    /// Retires a profile of the tenant's own; its meters go back to the default.
+    async fn retire_device_profile(&self, ctx: &Context<'_>, id: ID) -> Res<bool> {
+        tenant(ctx)?.retire_device_profile(id.as_str()).await.map_err(err)?;
+        Ok(true)
+    }
+
+    /// Gives a meter a profile (built-in or the tenant's).
+    async fn set_meter_profile(&self, ctx: &Context<'_>, meter_id: ID, profile_id: ID) -> Res<MeterProfile> {
+        let t = tenant(ctx)?;
+        let Some(meter) = MeterId::parse(meter_id.as_str()) else { return Err(err(super::ApiError::NotFound)) };
+        t.set_meter_profile(&meter, profile_id.as_str()).await.map_err(err)?;
+        meter_profile_of(ctx, meter_id).await
+    }
+
+    /// Forgets what a meter lacks (after a firmware change): its next read asks for everything
+    /// its profile lists. Returns how many were forgotten.
+    async fn forget_meter_lacks(&self, ctx: &Context<'_>, meter_id: ID) -> Res<i64> {
+        let Some(meter) = MeterId::parse(meter_id.as_str()) else { return Err(err(super::ApiError::NotFound)) };
+        Ok(tenant(ctx)?.forget_meter_lacks(&meter).await.map_err(err)? as i64)
+    }
+}
