@@ -1,12 +1,20 @@
-// Forwarding (settings tab) and the meter import (sites): spread into en-US.ts.
+// Forwarding (settings tab: webhooks and MQTT brokers) and the imports (sites: meters, or properties, areas and gateways): spread into en-US.ts.
 export default {
   forwarding: {
-    tab: 'Forwarding', intro: 'Readings, money received and issued bills are pushed to a park platform\'s HTTPS endpoint: in order per subject, retried on failure, dead after 24 hours without delivery.',
+    tab: 'Forwarding', intro: 'Readings, money received, issued bills and other events are pushed to a park platform\'s HTTPS endpoint or published to the park\'s own MQTT broker: in order per subject, retried on failure, dead after 24 hours without delivery.',
     signatureHint: 'Every request carries the {header} header: v1= followed by the hex HMAC-SHA256, keyed with the secret, of "the {timestamp} value + . + the raw body"; the park checks it and deduplicates events by id.',
+    signatureHintMqttShort: 'Messages to an MQTT target carry the same {header} (over the payload) and {key} (the event id) as MQTT 5 user properties.',
+    signatureHintMqtt: 'Every message to an MQTT target carries {header}, {timestamp} and {key} as MQTT 5 user properties: the signature is v1= followed by the hex HMAC-SHA256, keyed with the secret, of "the {timestamp} value + . + the payload"; the park deduplicates by {key} (the event id).',
     notAllowed: 'No forwarding permission', notAllowedHint: 'Forwarding needs a role with the Forwarding (FORWARDING) permission and no property limit; ask an administrator.',
     new: 'New forward target', create: 'Create', none: 'No forward targets yet', name: 'Name', url: 'Endpoint', urlHint: 'The park platform\'s HTTPS address (no internal addresses)',
+    transport: 'Transport', address: 'Transport / address', transportShort: { WEBHOOK: 'Webhook', MQTT: 'MQTT' }, transportKind: { WEBHOOK: 'HTTPS Webhook', MQTT: 'MQTT' },
+    transportHint: { WEBHOOK: 'Up to 100 events per batch, POSTed as JSON to the park platform\'s HTTPS endpoint.', MQTT: 'Each event is published as one message (MQTT 5, QoS 1) to the park\'s own broker; delivered when the broker acknowledges it (PUBACK).' },
+    brokerUrl: 'Broker and topic prefix',
+    brokerUrlHint: 'The park broker\'s mqtts:// address (TLS, port 8883 by default); the path is the topic prefix (no + or # wildcards, no internal addresses). Events go to "prefix/event kind/subject id", e.g. {topic}.',
+    username: 'Username', password: 'Password', usernameHint: 'The login the park\'s broker gave this platform', passwordHint: 'Sent once, kept encrypted, never shown again',
+    brokerUser: 'login {username}',
     events: 'Events', properties: 'Properties', allProperties: 'All properties', state: 'State', counts: 'Pending / delivered / dead', createdAt: 'Created',
-    countsLegend: 'Pending: waiting to be sent or retried; delivered: the park answered 2xx; dead: not delivered within 24 hours (can be replayed).',
+    countsLegend: 'Pending: waiting to be sent or retried; delivered: the park answered 2xx (MQTT: the broker acknowledged); dead: not delivered within 24 hours (can be replayed).',
     log: 'Delivery log', pause: 'Pause', resume: 'Resume', replay: 'Replay', retire: 'Retire', copy: 'Copy secret',
     paused: '"{name}" paused: events keep queuing and go out in order on resume', resumed: '"{name}" resumed', retired: '"{name}" retired',
     retireConfirm: 'Once retired, "{name}" receives no more events and cannot be resumed ({pending} pending deliveries will not be sent). Retire it?',
@@ -16,7 +24,7 @@ export default {
     logOf: 'Delivery log · {name}', deliveries: 'Deliveries', requests: 'Requests', noDeliveries: 'No deliveries', noAttempts: 'No requests yet',
     eventKind: 'Event', eventAt: 'Event time', subject: 'Subject', tries: 'Tries', nextOrDone: 'Next try / delivered', lastError: 'Last error',
     attemptAt: 'Time', eventsSent: 'Events', outcome: 'Outcome', httpStatus: 'HTTP status', duration: 'Duration', error: 'Error',
-    outcomes: { ok: 'Accepted', refused: 'Refused', noAnswer: 'No answer' },
+    outcomes: { ok: 'Accepted', refused: 'Refused', noAnswer: 'No answer', failed: 'Not delivered' }, mqttOk: 'Acknowledged by the broker (PUBACK)',
     event: { READING: 'Readings', RECHARGE: 'Money received', BILL: 'Bills issued', DAILY_ENERGY: 'Daily energy', ALARM: 'Alarms' },
     targetState: { ACTIVE: 'Active', PAUSED: 'Paused', RETIRED: 'Retired' },
     deliveryState: { PENDING: 'Pending', DELIVERED: 'Delivered', DEAD: 'Dead' },

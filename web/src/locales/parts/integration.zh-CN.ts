@@ -1,12 +1,20 @@
-// 数据转发 (settings tab) and 批量导入电表 (sites): spread into zh-CN.ts.
+// 数据转发 (settings tab: webhooks and MQTT brokers) and 批量导入 (sites: meters, or properties, areas and gateways): spread into zh-CN.ts.
 export default {
   forwarding: {
-    tab: '数据转发', intro: '把抄表读数、充值到账和账单事件推送到园区平台的 HTTPS 地址：按对象顺序发送，失败自动重试，24 小时仍未送达则记为失败。',
+    tab: '数据转发', intro: '把抄表读数、充值到账和账单等事件推送到园区平台的 HTTPS 地址，或发布到园区自己的 MQTT 服务器：按对象顺序发送，失败自动重试，24 小时仍未送达则记为失败。',
     signatureHint: '每个请求都带 {header} 请求头：v1= 加用密钥对“{timestamp} 的值 + . + 原始请求体”计算的 HMAC-SHA256（十六进制）；园区平台据此验签，并按事件 id 去重。',
+    signatureHintMqttShort: 'MQTT 目标的每条消息以 MQTT 5 用户属性带同样的签名 {header}（对消息体）和 {key}（事件 id）。',
+    signatureHintMqtt: 'MQTT 目标的每条消息在 MQTT 5 用户属性中带 {header}、{timestamp} 和 {key}：签名为 v1= 加用密钥对“{timestamp} 的值 + . + 消息体”计算的 HMAC-SHA256（十六进制）；园区按 {key}（事件 id）去重。',
     notAllowed: '没有数据转发权限', notAllowedHint: '数据转发需要角色含“数据转发”(FORWARDING) 权限，且不限项目；请联系管理员。',
     new: '新增转发目标', create: '创建', none: '还没有转发目标', name: '名称', url: '接收地址', urlHint: '园区平台的 HTTPS 地址（不能是内网地址）',
+    transport: '方式', address: '方式 / 地址', transportShort: { WEBHOOK: 'Webhook', MQTT: 'MQTT' }, transportKind: { WEBHOOK: 'HTTPS Webhook', MQTT: 'MQTT' },
+    transportHint: { WEBHOOK: '每批最多 100 个事件，以 JSON POST 到园区平台的 HTTPS 地址。', MQTT: '每个事件作为一条消息（MQTT 5，QoS 1）发布到园区自己的 MQTT 服务器，服务器确认 (PUBACK) 即为送达。' },
+    brokerUrl: '服务器与主题前缀',
+    brokerUrlHint: '园区 MQTT 服务器的 mqtts://（TLS，默认端口 8883）地址，路径是主题前缀（不能含 + 或 # 通配符，也不能是内网地址）。事件发布到“前缀/事件类型/对象 id”，例如 {topic}。',
+    username: '用户名', password: '密码', usernameHint: '园区 MQTT 服务器为本平台分配的登录', passwordHint: '只在创建时提交，加密保存，此后不再显示',
+    brokerUser: '登录 {username}',
     events: '事件', properties: '项目范围', allProperties: '全部项目', state: '状态', counts: '待发 / 已送达 / 失败', createdAt: '创建时间',
-    countsLegend: '待发：等待发送或重试；已送达：园区平台已应答 2xx；失败：24 小时内未能送达（可重放）。',
+    countsLegend: '待发：等待发送或重试；已送达：园区平台已应答 2xx（MQTT：服务器已确认）；失败：24 小时内未能送达（可重放）。',
     log: '投递日志', pause: '暂停', resume: '恢复', replay: '重放', retire: '停用', copy: '复制密钥',
     paused: '已暂停“{name}”：事件继续排队，恢复后按顺序发送', resumed: '已恢复“{name}”', retired: '已停用“{name}”',
     retireConfirm: '停用“{name}”后不再向它发送任何事件，且不能恢复（{pending} 条待发投递不再发送）。确定停用？',
@@ -16,7 +24,7 @@ export default {
     logOf: '投递日志 · {name}', deliveries: '投递', requests: '请求记录', noDeliveries: '没有投递', noAttempts: '还没有请求',
     eventKind: '事件', eventAt: '事件时间', subject: '对象', tries: '尝试', nextOrDone: '下次发送 / 送达时间', lastError: '最近错误',
     attemptAt: '请求时间', eventsSent: '事件数', outcome: '结果', httpStatus: 'HTTP 状态', duration: '耗时', error: '错误',
-    outcomes: { ok: '已接收', refused: '被拒绝', noAnswer: '无应答' },
+    outcomes: { ok: '已接收', refused: '被拒绝', noAnswer: '无应答', failed: '未送达' }, mqttOk: '服务器已确认 (PUBACK)',
     event: { READING: '抄表读数', RECHARGE: '充值到账', BILL: '账单出具', DAILY_ENERGY: '日用电量', ALARM: '告警' },
     targetState: { ACTIVE: '运行中', PAUSED: '已暂停', RETIRED: '已停用' },
     deliveryState: { PENDING: '待发', DELIVERED: '已送达', DEAD: '失败' },
