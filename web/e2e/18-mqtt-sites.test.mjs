@@ -299,6 +299,7 @@ test('forwarding to an MQTT broker: the form, its refusals, the table, the API, 
     await until(async () => (await q(t, ATTEMPTS)).forwardTargets.find((x) => x.id === targetId).attempts.some((a) => a.error), { timeout: 60_000, what: 'a failed publish' })
     await p.click(`${row(targetName)} [data-test=pause]`)
     await p.waitForSelector(`${row(targetName)} [data-col=state][data-state=PAUSED]`)
+    await p.waitForSelector('.el-message', { state: 'detached', timeout: 10_000 }).catch(() => undefined)
     await p.click(`${row(targetName)} [data-test=open-log]`)
     await p.click('[data-test=log-drawer] #tab-attempts')
     await p.waitForSelector('[data-test=attempt-table] [data-outcome=failed]')
