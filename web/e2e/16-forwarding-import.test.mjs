@@ -252,7 +252,7 @@ test('meter import: template, a broken file refused by row and column, a good fi
   await p.click('#tab-meters')
   await p.click('[data-test=open-import-meters]')
   await p.waitForURL(/\/sites\/import$/)
-  await p.waitForSelector('[data-test=meter-import][data-step="0"]')
+  await p.waitForSelector('[data-test=import][data-kind=meters][data-step="0"]')
 
   // The template: a workbook (a zip), as the server gives it.
   const [d] = await Promise.all([p.waitForEvent('download', { timeout: 30_000 }), p.click('[data-test=download-template]')])
@@ -274,7 +274,7 @@ test('meter import: template, a broken file refused by row and column, a good fi
   const expected = await dryRun(t, broken)
   assert.equal(expected.status, 422)
   await p.setInputFiles('[data-test=import-file] input[type=file]', { name: 'broken.csv', mimeType: 'text/csv', buffer: broken })
-  await p.waitForSelector('[data-test=meter-import][data-step="1"]')
+  await p.waitForSelector('[data-test=import][data-kind=meters][data-step="1"]')
   await p.click('[data-test=dry-run]')
   await p.waitForSelector('[data-test=import-result][data-kind=errors]')
   const lines = await p.$$eval('[data-test=error-table] .el-table__body-wrapper .el-table__row', (trs) =>
@@ -299,7 +299,7 @@ test('meter import: template, a broken file refused by row and column, a good fi
     [property.name, '', a2, '4G', '', `E2E-${stamp}-2`],
   ])
   await p.setInputFiles('[data-test=import-file] input[type=file]', { name: 'good.csv', mimeType: 'text/csv', buffer: good })
-  await p.waitForSelector('[data-test=meter-import][data-step="1"]')
+  await p.waitForSelector('[data-test=import][data-kind=meters][data-step="1"]')
   assert.equal(await p.locator('[data-test=import-result]').count(), 0, 'a new file needs a new dry run')
   await p.click('[data-test=dry-run]')
   await p.waitForSelector('[data-test=import-result][data-kind=ok] [data-test=dry-clean]')

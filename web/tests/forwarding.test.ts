@@ -1,6 +1,6 @@
 // Forwarding: the replay instant from the tenant's wall-clock time, attempt outcomes, colours.
 import { describe, expect, it } from 'vitest'
-import { attemptOutcome, deliveryStateTag, replayInstant, targetStateTag } from '@/lib/forwarding'
+import { URL_EXAMPLES, attemptOutcome, deliveryStateTag, mqttTopicExample, replayInstant, targetInput, targetStateTag } from '@/lib/forwarding'
 
 describe('replay from a local date-time', () => {
   it('in the tenant zone, as an RFC 3339 instant', () => {
@@ -18,11 +18,41 @@ describe('replay from a local date-time', () => {
 })
 
 describe('attempts and states', () => {
-  it('2xx accepted, status 0 no answer, the rest refused', () => {
-    expect([200, 204, 0, 500, 401, 302].map(attemptOutcome)).toEqual(['ok', 'ok', 'noAnswer', 'refused', 'refused', 'refused'])
+  it('webhook: 2xx accepted, status 0 no answer, the rest refused', () => {
+    const webhook = [200, 204, 0, 500, 401, 302].map((status) => attemptOutcome({ status, error: status >= 200 && status < 300 ? '' : 'x' }))
+    expect(webhook).toEqual(['ok', 'ok', 'noAnswer', 'refused', 'refused', 'refused'])
+    expect(attemptOutcome({ status: 0, error: 'no answer within 10 s' }, 'WEBHOOK')).toBe('noAnswer')
+  })
+  it('MQTT: status is always 0; an empty error is a publish the broker acknowledged', () => {
+    expect(attemptOutcome({ status: 0, error: '' }, 'MQTT')).toBe('ok')
+    expect(attemptOutcome({ status: 0, error: 'broker connection: Mqtt state: Connection closed by peer abruptly' }, 'MQTT')).toBe('failed')
+    expect(attemptOutcome({ status: 0, error: 'not every publish acknowledged within 10 s' }, 'MQTT')).toBe('failed')
   })
   it('colours', () => {
     expect([targetStateTag('ACTIVE'), targetStateTag('PAUSED'), targetStateTag('RETIRED')]).toEqual(['success', 'warning', 'info'])
     expect(['PENDING', 'DELIVERED', 'DEAD', 'X'].map(deliveryStateTag)).toEqual(['warning', 'success', 'danger', 'info'])
+  })
+})
+
+describe('transports', () => {
+  it('placeholders per transport', () => {
+    expect(URL_EXAMPLES.WEBHOOK).toMatch(/^https:\/\//)
+    expect(URL_EXAMPLES.MQTT).toBe('mqtts://mqtt.park.example.cn:8883/park/energy')
+  })
+  it('the topic of an event: <prefix>/<kind lower-case>/<subject>', () => {
+    expect(mqttTopicExample('mqtts://mqtt.park.example.cn:8883/park/energy')).toBe('park/energy/reading/<id>')
+    expect(mqttTopicExample('mqtts://h/park/energy/', 'DAILY_ENERGY', 'm-1')).toBe('park/energy/daily_energy/m-1')
+    // Nothing typed yet (or no path): the example prefix.
+    expect(mqttTopicExample('')).toBe('park/energy/reading/<id>')
+    expect(mqttTopicExample('mqtts://h')).toBe('park/energy/reading/<id>')
+  })
+  it('the input: a broker login only for MQTT, the URL trimmed', () => {
+    const f = { name: 'n', url: ' mqtts://h/p ', events: ['READING' as const], propertyIds: [], username: 'park', password: 'pw' }
+    expect(targetInput({ ...f, transport: 'MQTT' })).toEqual({
+      name: 'n', url: 'mqtts://h/p', events: ['READING'], propertyIds: [], transport: 'MQTT', username: 'park', password: 'pw',
+    })
+    expect(targetInput({ ...f, transport: 'WEBHOOK' })).toMatchObject({ transport: 'WEBHOOK', username: null, password: null })
+    // An empty password goes as typed: the server says it is required, under its field.
+    expect(targetInput({ ...f, password: '', transport: 'MQTT' }).password).toBe('')
   })
 })

@@ -1,18 +1,33 @@
-// The meter import's answers read into one shape, the error table (row, column letter, cell,
-// field, message) in sheet order, the file check and when the import is offered.
+// The imports' answers (meters; properties, areas and gateways with their counts per kind) read
+// into one shape, the error table (row, column letter, cell, field, message) in sheet order, the
+// file check, the paths per kind and when the import is offered.
 import { describe, expect, it } from 'vitest'
 import {
-  IMPORT_LIMIT, canCommit, checkImportFile, compareColumns, errorLines, fileKey, formatSize, importContentType, importPath, readImportAnswer,
-  rowsWithErrors, templatePath,
+  IMPORT_LIMIT, canCommit, checkImportFile, compareColumns, errorLines, fileKey, formatSize, importContentType, importKind, importPath, readImportAnswer,
+  rowsWithErrors, siteFigures, templateName, templatePath,
 } from '@/lib/imports'
 
 describe('import answers', () => {
   it('a clean dry run and an import', () => {
     expect(readImportAnswer(200, { dryRun: true, rows: 3, created: 0, toCreate: 2, unchanged: 1, errors: [] })).toEqual({
-      kind: 'ok', summary: { dryRun: true, rows: 3, created: 0, toCreate: 2, unchanged: 1 },
+      kind: 'ok', summary: { dryRun: true, rows: 3, created: 0, toCreate: 2, unchanged: 1, counts: null },
     })
     const done = readImportAnswer(200, { dryRun: false, rows: 3, created: 2, toCreate: 2, unchanged: 1, errors: [] })
-    expect(done.kind === 'ok' && done.summary).toEqual({ dryRun: false, rows: 3, created: 2, toCreate: 2, unchanged: 1 })
+    expect(done.kind === 'ok' && done.summary).toEqual({ dryRun: false, rows: 3, created: 2, toCreate: 2, unchanged: 1, counts: null })
+  })
+  it('a site import: the counts per kind', () => {
+    const body = { dryRun: true, rows: 3, created: 0, toCreate: 4, counts: { properties: 1, areas: 2, gateways: 1 }, unchanged: 0, errors: [] }
+    const r = readImportAnswer(200, body)
+    expect(r).toEqual({ kind: 'ok', summary: { dryRun: true, rows: 3, created: 0, toCreate: 4, unchanged: 0, counts: { properties: 1, areas: 2, gateways: 1 } } })
+    expect(siteFigures(r.kind === 'ok' ? r.summary.counts : null)).toEqual([{ key: 'properties', n: 1 }, { key: 'areas', n: 2 }, { key: 'gateways', n: 1 }])
+    // A count the server left out reads as 0; no counts (meters) shows no figures.
+    const partial = readImportAnswer(200, { ...body, counts: { areas: 2 } })
+    expect(partial.kind === 'ok' && partial.summary.counts).toEqual({ properties: 0, areas: 2, gateways: 0 })
+    expect(siteFigures(null)).toEqual([])
+  })
+  it('a site import\'s 422: every error, nothing written', () => {
+    const body = { dryRun: true, rows: 2, created: 0, errors: [{ row: 3, column: 'F', field: '面积 / Floor area', message: '“x” is not a number of m²' }] }
+    expect(readImportAnswer(422, body)).toEqual({ kind: 'errors', rows: 2, unchanged: 0, errors: body.errors })
   })
   it('422 with every error by row and column', () => {
     const body = {
@@ -72,6 +87,18 @@ describe('files and paths', () => {
     expect(templatePath('en-US')).toBe('/imports/meters-template.xlsx?lang=en')
     expect(importPath(true)).toBe('/imports/meters?dryRun=true')
     expect(importPath(false)).toBe('/imports/meters?dryRun=false')
+  })
+  it('per kind: the site import\'s paths and template', () => {
+    expect(templatePath('zh-CN', 'sites')).toBe('/imports/sites-template.xlsx?lang=zh')
+    expect(templatePath('en-US', 'sites')).toBe('/imports/sites-template.xlsx?lang=en')
+    expect(importPath(true, 'sites')).toBe('/imports/sites?dryRun=true')
+    expect(importPath(false, 'sites')).toBe('/imports/sites?dryRun=false')
+    expect([templateName('meters'), templateName('sites')]).toEqual(['meters-import.xlsx', 'sites-import.xlsx'])
+  })
+  it('the kind a route names: sites, else meters', () => {
+    expect(importKind('sites')).toBe('sites')
+    expect(importKind(['sites'])).toBe('sites')
+    for (const other of [undefined, null, '', 'meters', 'SITES', 'gateways', ['meters']]) expect(importKind(other)).toBe('meters')
   })
   it('sizes', () => {
     expect(formatSize(512)).toBe('512 B')

@@ -1684,12 +1684,12 @@ export type SetWechatOfficialAccountMutationVariables = Exact<{
 
 export type SetWechatOfficialAccountMutation = { setWechatOfficialAccount: { appId: string, apiBase: string, authorizeUrl: string } };
 
-export type ForwardTargetFieldsFragment = { id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, counts: { pending: number, delivered: number, dead: number } };
+export type ForwardTargetFieldsFragment = { id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, transport: ForwardTransportKind, username: string, counts: { pending: number, delivered: number, dead: number } };
 
 export type ForwardTargetsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ForwardTargetsQuery = { forwardTargets: Array<{ id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, counts: { pending: number, delivered: number, dead: number } }> };
+export type ForwardTargetsQuery = { forwardTargets: Array<{ id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, transport: ForwardTransportKind, username: string, counts: { pending: number, delivered: number, dead: number } }> };
 
 export type ForwardLogQueryVariables = Exact<{
   state?: string | null | undefined;
@@ -1705,21 +1705,21 @@ export type CreateForwardTargetMutationVariables = Exact<{
 }>;
 
 
-export type CreateForwardTargetMutation = { createForwardTarget: { secret: string, target: { id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, counts: { pending: number, delivered: number, dead: number } } } };
+export type CreateForwardTargetMutation = { createForwardTarget: { secret: string, target: { id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, transport: ForwardTransportKind, username: string, counts: { pending: number, delivered: number, dead: number } } } };
 
 export type PauseForwardTargetMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type PauseForwardTargetMutation = { pauseForwardTarget: { id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, counts: { pending: number, delivered: number, dead: number } } };
+export type PauseForwardTargetMutation = { pauseForwardTarget: { id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, transport: ForwardTransportKind, username: string, counts: { pending: number, delivered: number, dead: number } } };
 
 export type ResumeForwardTargetMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ResumeForwardTargetMutation = { resumeForwardTarget: { id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, counts: { pending: number, delivered: number, dead: number } } };
+export type ResumeForwardTargetMutation = { resumeForwardTarget: { id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, transport: ForwardTransportKind, username: string, counts: { pending: number, delivered: number, dead: number } } };
 
 export type RetireForwardTargetMutationVariables = Exact<{
   id: string | number;
@@ -2467,6 +2467,8 @@ export const ForwardTargetFieldsFragmentDoc = new TypedDocumentString(`
   propertyIds
   state
   createdAt
+  transport
+  username
   counts {
     pending
     delivered
@@ -4969,6 +4971,8 @@ export const ForwardTargetsDocument = new TypedDocumentString(`
   propertyIds
   state
   createdAt
+  transport
+  username
   counts {
     pending
     delivered
@@ -5022,6 +5026,8 @@ export const CreateForwardTargetDocument = new TypedDocumentString(`
   propertyIds
   state
   createdAt
+  transport
+  username
   counts {
     pending
     delivered
@@ -5042,6 +5048,8 @@ export const PauseForwardTargetDocument = new TypedDocumentString(`
   propertyIds
   state
   createdAt
+  transport
+  username
   counts {
     pending
     delivered
@@ -5062,6 +5070,8 @@ export const ResumeForwardTargetDocument = new TypedDocumentString(`
   propertyIds
   state
   createdAt
+  transport
+  username
   counts {
     pending
     delivered

@@ -1,6 +1,18 @@
-// Meter import (批量导入电表, docs/REPORTS.md "Imports"): the REST answers of
-// `POST /imports/meters?dryRun=…` read into one shape, the error table, the file check and the
-// template's path. Every check is the server's; the portal only shows them.
+// Spreadsheet imports (docs/REPORTS.md "Imports"): meters (批量导入电表) and the site structure —
+// properties, areas and gateways from one sheet (项目·区域·网关). The REST answers of
+// `POST /imports/<kind>?dryRun=…` read into one shape (the site import's counts per kind
+// included), the error table, the file check and the template's path. Every check is the
+// server's; the portal only shows them.
+
+/** What a sheet registers: meters, or properties with their areas and gateways. */
+export type ImportKind = 'meters' | 'sites'
+export const IMPORT_KINDS: readonly ImportKind[] = ['meters', 'sites']
+
+/** The kind a route's `?kind=` names (meters unless it says sites). */
+export function importKind(q: unknown): ImportKind {
+  const v = Array.isArray(q) ? q[0] : q
+  return v === 'sites' ? 'sites' : 'meters'
+}
 
 /** The largest file the server takes (server/api/src/imports.rs `IMPORT_LIMIT`). */
 export const IMPORT_LIMIT = 20 * 1024 * 1024
@@ -14,6 +26,13 @@ export interface ImportRowError {
   message: string
 }
 
+/** What a site import makes (or made), per kind. */
+export interface SiteCounts {
+  properties: number
+  areas: number
+  gateways: number
+}
+
 /** 200: what was (or would be) written. */
 export interface ImportSummary {
   dryRun: boolean
@@ -21,6 +40,8 @@ export interface ImportSummary {
   created: number
   toCreate: number
   unchanged: number
+  /** The site import's split of `toCreate`; null for meters. */
+  counts: SiteCounts | null
 }
 
 export type ImportOutcome =
@@ -35,9 +56,17 @@ export function readImportAnswer(status: number, body: unknown): ImportOutcome {
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
   if (status === 200) {
+    const c = b.counts && typeof b.counts === 'object' ? (b.counts as Record<string, unknown>) : null
     return {
       kind: 'ok',
-      summary: { dryRun: b.dryRun !== false, rows: num(b.rows), created: num(b.created), toCreate: num(b.toCreate), unchanged: num(b.unchanged) },
+      summary: {
+        dryRun: b.dryRun !== false,
+        rows: num(b.rows),
+        created: num(b.created),
+        toCreate: num(b.toCreate),
+        unchanged: num(b.unchanged),
+        counts: c ? { properties: num(c.properties), areas: num(c.areas), gateways: num(c.gateways) } : null,
+      },
     }
   }
   if (status === 422 && Array.isArray(b.errors) && b.errors.length > 0) {
@@ -99,13 +128,24 @@ export function importContentType(name: string): string {
   return name.toLowerCase().endsWith('.csv') ? 'text/csv' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 }
 
-/** `/imports/meters-template.xlsx?lang=zh|en` for the portal's language. */
-export function templatePath(locale: string): string {
-  return `/imports/meters-template.xlsx?lang=${locale.toLowerCase().startsWith('en') ? 'en' : 'zh'}`
+/** `/imports/<kind>-template.xlsx?lang=zh|en` for the portal's language. */
+export function templatePath(locale: string, kind: ImportKind = 'meters'): string {
+  return `/imports/${kind}-template.xlsx?lang=${locale.toLowerCase().startsWith('en') ? 'en' : 'zh'}`
 }
 
-export function importPath(dryRun: boolean): string {
-  return `/imports/meters?dryRun=${dryRun ? 'true' : 'false'}`
+export function importPath(dryRun: boolean, kind: ImportKind = 'meters'): string {
+  return `/imports/${kind}?dryRun=${dryRun ? 'true' : 'false'}`
+}
+
+/** The file name the template is saved under when the server names none. */
+export function templateName(kind: ImportKind): string {
+  return `${kind}-import.xlsx`
+}
+
+/** The per-kind figures of a site import worth showing (all three, in the sheet's order). */
+export function siteFigures(c: SiteCounts | null): { key: keyof SiteCounts; n: number }[] {
+  if (!c) return []
+  return (['properties', 'areas', 'gateways'] as const).map((key) => ({ key, n: c[key] }))
 }
 
 /** Identifies the chosen file, so a commit only follows a clean dry run of that same file. */
