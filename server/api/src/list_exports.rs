@@ -46,7 +46,7 @@ pub async fn meters_table(t: &TenantStore, q: &Params, property: Option<Property
         fee_state,
         ..Default::default()
     };
-    let internal = |e: store::StoreError| Refusal::of(async_graphql::Error::from(super::graphql::err(e)));
+    let internal = |e: store::StoreError| Refusal::of(super::graphql::err(e));
     let names: std::collections::HashMap<String, String> =
         t.properties().await.map_err(internal)?.into_iter().map(|p| (p.id.to_string(), p.name)).collect();
     let (meters, _) = t.meters(&f, 1, MAX).await.map_err(internal)?;
@@ -102,7 +102,7 @@ pub async fn meters_table(t: &TenantStore, q: &Params, property: Option<Property
 /// `customers`: filter `q` (name, phone, shop no).
 pub async fn customers_table(t: &TenantStore, q: &Params) -> Result<Table, Refusal> {
     let text = q.get("q").map(|s| s.trim()).filter(|s| !s.is_empty());
-    let (customers, _) = t.customers(text, 1, MAX).await.map_err(|e| Refusal::of(async_graphql::Error::from(super::graphql::err(e))))?;
+    let (customers, _) = t.customers(text, 1, MAX).await.map_err(|e| Refusal::of(super::graphql::err(e)))?;
     let rows = customers
         .into_iter()
         .filter(|c| c.retired_at.is_none())
@@ -137,7 +137,7 @@ pub async fn commands_table(t: &TenantStore, q: &Params) -> Result<Table, Refusa
     let commands = t
         .commands_filtered(meter.as_ref(), status.as_deref(), kind.as_deref(), 10_000)
         .await
-        .map_err(|e| Refusal::of(async_graphql::Error::from(super::graphql::err(e))))?;
+        .map_err(|e| Refusal::of(super::graphql::err(e)))?;
     let rows = commands
         .into_iter()
         .map(|c| {

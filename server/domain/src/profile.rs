@@ -102,7 +102,7 @@ pub fn fallback(block: Di) -> Vec<Di> {
     let [d3, d2, d1, d0] = block.bytes();
     match (d3, d2, d1, d0) {
         // Forward active energy: total and the four tariffs.
-        (0x00, x @ (0x00 | 0x01 | 0x02), 0xFF, 0x00) => (0..=4).map(|t| Di::new(0x00, x, t, 0x00)).collect(),
+        (0x00, x @ 0x00..=0x02, 0xFF, 0x00) => (0..=4).map(|t| Di::new(0x00, x, t, 0x00)).collect(),
         // Phase voltages, currents; power and power factor: total and per phase.
         (0x02, x @ (0x01 | 0x02), 0xFF, 0x00) => (1..=3).map(|p| Di::new(0x02, x, p, 0x00)).collect(),
         (0x02, x @ (0x03 | 0x04 | 0x06), 0xFF, 0x00) => (0..=3).map(|p| Di::new(0x02, x, p, 0x00)).collect(),

@@ -455,9 +455,7 @@ impl ReadingSink for Store {
                     .read_answered(
                         route.tenant.as_str(),
                         route.meter.as_str(),
-                        r.di,
-                        r.refused.as_deref(),
-                        r.clock,
+                        super::ReadAnswer { di: r.di, refused: r.refused.as_deref(), clock: r.clock },
                         route.tz,
                         r.received_at,
                     )

@@ -75,7 +75,7 @@ pub use notifications::{DueNotification, DueWechat, NotificationRow, Notificatio
 pub use operations::{BATCH_KINDS, BATCH_LIMIT, BatchRow, MeterSelection};
 pub use payee_keys::*;
 pub use payments::*;
-pub use profiles::{CLOCK_TOLERANCE_S, Lack, ProfileRow, RelayScheme};
+pub use profiles::{CLOCK_TOLERANCE_S, Lack, ProfileRow, ReadAnswer, RelayScheme};
 pub use reconciliation::*;
 pub use refunds::*;
 pub use registry::*;

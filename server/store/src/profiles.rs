@@ -48,6 +48,17 @@ pub enum RelayScheme {
     NoPassword(String),
 }
 
+/// One answer of a meter to a read (see [`PlatformStore::read_answered`](super::PlatformStore::read_answered)).
+#[derive(Debug, Clone, Copy)]
+pub struct ReadAnswer<'a> {
+    /// The identifier a normal reply carries.
+    pub di: Option<Di>,
+    /// An abnormal reply's ERR bits.
+    pub refused: Option<&'a [&'a str]>,
+    /// The meter's clock when the same publish carried a valid one.
+    pub clock: Option<NaiveDateTime>,
+}
+
 /// How far a meter's clock may be from the platform's after a time sync.
 pub const CLOCK_TOLERANCE_S: i64 = 30;
 
@@ -264,12 +275,11 @@ impl super::PlatformStore {
         &self,
         tenant: &str,
         meter: &str,
-        di: Option<Di>,
-        refused: Option<&[&str]>,
-        clock: Option<NaiveDateTime>,
+        answer: ReadAnswer<'_>,
         tz: chrono_tz::Tz,
         at: DateTime<Utc>,
     ) -> Result<()> {
+        let ReadAnswer { di, refused, clock } = answer;
         let b = self.backend();
         if let Some(local) = clock {
             self.clock_answered(tenant, meter, local, tz, at).await?;
