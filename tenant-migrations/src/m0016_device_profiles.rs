@@ -43,7 +43,9 @@ const DOWN: &[&str] =
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        crate::apply(manager, UP).await
+        crate::apply(manager, UP).await?;
+        // The new tenant tables behind the row-level-security wall (docs/SECURITY.md).
+        crate::apply_on_postgres(manager, &["SELECT voltledger_tenant_wall()"]).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
