@@ -790,9 +790,18 @@ fn frame(command: FrameCommand) -> anyhow::Result<std::process::ExitCode> {
             for frame in &scan.frames {
                 match dlt645::report(frame) {
                     Ok(r) => writeln!(out, "{}", serde_json::to_string(&r)?)?,
+                    // A whole frame whose content does not decode (a meter's date 0000-00-00):
+                    // printed as such, with its bytes; the other frames still decode and the
+                    // exit status stays 0 — only broken framing fails the command.
                     Err(e) => {
-                        eprintln!("error: frame from {}: {e}", frame.address);
-                        failed = true;
+                        eprintln!("warning: frame from {}: {e}", frame.address);
+                        let raw = serde_json::json!({
+                            "address": frame.address.to_string(),
+                            "control": format!("{:02X}", frame.control.to_byte()),
+                            "dataHex": ::hex::encode_upper(&frame.data),
+                            "error": e.to_string(),
+                        });
+                        writeln!(out, "{raw}")?;
                     }
                 }
             }

@@ -36,6 +36,20 @@ fn a_bad_frame_prints_a_clear_error_and_exits_non_zero() {
 }
 
 #[test]
+fn a_frame_whose_content_does_not_decode_is_printed_as_such_and_the_others_still_decode() {
+    // A meter's date reply saying 0000-00-00, then a read request: both printed, exit 0.
+    let input = "68 25 04 03 02 01 00 68 91 08 34 34 33 37 33 33 33 33 36 16 68 25 04 03 02 01 00 68 11 04 33 33 34 33 E1 16";
+    let (ok, stdout, stderr) = voltledger(&["frame", "decode", input]);
+    assert!(ok, "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0]["error"].as_str().unwrap().contains("invalid date"), "{stdout}");
+    assert_eq!(lines[0]["dataHex"], "0101000400000000", "the data field without the +33H offset");
+    assert_eq!(lines[1]["items"][0]["di"], "00010000");
+    assert!(stderr.contains("warning: frame from 000102030425"), "{stderr}");
+}
+
+#[test]
 fn frame_encode_builds_what_decode_reads_back() {
     let (ok, read, _) = voltledger(&["frame", "encode", "read", "--address", "000102030425", "--di", "00010000"]);
     assert!(ok);
