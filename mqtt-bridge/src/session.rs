@@ -201,7 +201,8 @@ async fn ingest<S: ReadingSink>(
                         });
                     }
                     for r in &decoded.rejected {
-                        log_rejection(&p.topic, r);
+                        // One frame of a payload whose other frames were used.
+                        tracing::warn!(topic = %p.topic, reason = %r, kept = decoded.readings.len(), "uplink frame refused; the rest of the payload was used");
                     }
                     stats.rejected.fetch_add(decoded.rejected.len() as u64, Ordering::Relaxed);
                     readings.extend(decoded.readings);
