@@ -181,9 +181,11 @@ test('demand and lost devices against their queries; the readings export', async
   await hideToasts(p)
   await p.waitForSelector('[data-report=readings-export]')
   await p.click('[data-report=readings-export] [data-test=export-csv]')
-  const refused = await p.waitForSelector('[data-test=export-refused]', { timeout: 30_000 })
+  // The export runs as a job: its refusal comes at once and shows in the job's dialog.
+  const refused = await p.waitForSelector('[data-test=export-job][data-state=refused] [data-test=export-job-error]', { timeout: 30_000 })
   assert.match(await refused.innerText(), /at most a year/)
   await shot(p, 'reports-readings-export')
+  await p.click('[data-test=export-job-close]')
   // Then one area for today: a CSV with its BOM and header.
   const area = (await q(t, `{ areas { id name retiredAt } }`)).areas.find((a) => !a.retiredAt)
   await p.goto(`${BASE}/reports?tab=readingsExport&from=${today}&to=${today}&area=${area.id}`)
@@ -193,7 +195,7 @@ test('demand and lost devices against their queries; the readings export', async
   const text = readFileSync(await d.path(), 'utf8')
   assert.equal(text[0], '\uFEFF')
   assert.ok(text.split('\r\n').length > 2, 'a header and readings')
-  await p.waitForSelector('[data-test=export-started]')
+  await p.waitForSelector('[data-test=export-job][data-state=DONE] [data-test=export-job-done]')
   await p.close()
 })
 

@@ -73,3 +73,71 @@ export async function checkDownload(url: string): Promise<void> {
   const body = (await res.json().catch(() => ({}))) as { error?: string; message?: string }
   throw new ExportError(body.message || `HTTP ${res.status}`, body.error || `HTTP_${res.status}`, res.status)
 }
+
+// Exports as background jobs (`POST /exports/jobs`, docs/REPORTS.md "Large exports as jobs"):
+// the server checks the export at once (a refusal is the same 400/401/403/404 as the
+// download's; 429 when two jobs already run for the company), then writes the file while
+// `GET /exports/jobs/{id}` reports `rows` of `total`; once DONE each answer carries a fresh
+// five-minute link to the file.
+
+export type ExportJobState = 'RUNNING' | 'DONE' | 'FAILED'
+
+export interface ExportJob {
+  id: string
+  state: ExportJobState
+  rows: number
+  total: number
+  file: string
+  error?: string | null
+  url?: string | null
+  expiresAt?: string | null
+}
+
+/** A bearer call with one refresh and retry on 401 (the access token expired meanwhile). */
+async function withBearer(call: (token: string | null) => Promise<Response>): Promise<Response> {
+  try {
+    let res = await call(await accessToken())
+    if (res.status === 401) {
+      const t = await refresh().catch(() => null)
+      if (t) res = await call(t.accessToken)
+    }
+    return res
+  } catch {
+    throw new ExportError('network error', 'NETWORK', 0)
+  }
+}
+
+async function jobAnswer(res: Response): Promise<ExportJob> {
+  const body = (await res.json().catch(() => ({}))) as Partial<ExportJob> & { error?: string; message?: string }
+  if (!res.ok || !body.id) {
+    throw new ExportError(body.message || `HTTP ${res.status}`, body.error || `HTTP_${res.status}`, res.status)
+  }
+  return {
+    id: body.id,
+    state: (body.state ?? 'RUNNING') as ExportJobState,
+    rows: Number(body.rows ?? 0),
+    total: Number(body.total ?? 0),
+    file: body.file ?? '',
+    error: body.error ?? null,
+    url: body.url ?? null,
+    expiresAt: body.expiresAt ?? null,
+  }
+}
+
+/** Starts `path` (`/exports/…?…`) as a job: its first status, or the refusal as an ExportError. */
+export async function startExportJob(path: string): Promise<ExportJob> {
+  const res = await withBearer((token) =>
+    fetch('/exports/jobs', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ path }),
+    }),
+  )
+  return jobAnswer(res)
+}
+
+/** The job's status now (with a fresh download link once DONE). */
+export async function exportJobStatus(id: string): Promise<ExportJob> {
+  const res = await withBearer((token) => fetch(`/exports/jobs/${encodeURIComponent(id)}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} }))
+  return jobAnswer(res)
+}

@@ -159,7 +159,7 @@ export function hasAmount(lines: readonly SalesLineLike[]): boolean {
   return lines.some((l) => !isZero(l.amount) || l.count > 0)
 }
 
-export type ExportName = 'sales' | 'meter-readings' | 'low-balances' | 'energy' | 'demand' | 'lost-devices' | 'statement' | 'readings'
+export type ExportName = 'sales' | 'meter-readings' | 'low-balances' | 'energy' | 'demand' | 'lost-devices' | 'statement' | 'readings' | 'ledger' | 'meters' | 'customers' | 'commands'
 export type ExportFormat = 'xlsx' | 'csv'
 
 /** `/exports/sales.xlsx?from=…&lang=zh`: empty parameters are left out. */

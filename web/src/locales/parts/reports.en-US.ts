@@ -60,7 +60,7 @@ export default {
     readingsExport: {
       title: 'Export every reading',
       intro: 'Every meter reading in the range: registers, TOU registers, voltages, currents, power and power factor, one reading per row.',
-      stream: 'The server streams the file as it writes it, so the download starts at once and the browser holds nothing in memory, whatever the size.',
+      stream: 'The server writes the file in the background and shows how many rows it has written; the download starts when it is done, and the browser holds nothing in memory, whatever the size.',
       limit: "At most 1,048,000 rows (a worksheet's limit) and a year: more is refused by the server with the row count; narrow the dates or export per property or area.",
       refused: 'The server refused the export', started: 'Downloading {name}',
     },
