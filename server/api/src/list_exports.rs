@@ -24,7 +24,7 @@ fn id<T>(q: &Params, key: &'static str, parse: fn(&str) -> Option<T>) -> Result<
     }
 }
 
-/// `meters`: filters `propertyId`, `areaId`, `status` (ONLINE, LOST, NEVER_SEEN, RETIRED), `feeState`, `q`.
+/// `meters`: filters `propertyId`, `areaId`, `gatewayId`, `status` (ONLINE, LOST, NEVER_SEEN, RETIRED), `feeState`, `q`.
 pub async fn meters_table(t: &TenantStore, q: &Params, property: Option<PropertyId>) -> Result<Table, Refusal> {
     let status = q.get("status").filter(|s| !s.is_empty()).cloned();
     if let Some(s) = &status
@@ -41,6 +41,7 @@ pub async fn meters_table(t: &TenantStore, q: &Params, property: Option<Property
     let f = store::MeterFilter {
         property_id: property,
         area_id: id(q, "areaId", AreaId::parse)?,
+        gateway_id: id(q, "gatewayId", GatewayId::parse)?,
         status,
         q: q.get("q").filter(|s| !s.trim().is_empty()).map(|s| s.trim().to_string()),
         fee_state,

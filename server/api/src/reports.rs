@@ -653,13 +653,17 @@ pub async fn build_table(t: &TenantStore, name: &str, q: &Params, property: Opti
                 Ok(a) => a,
                 Err(m) => return Err(Refusal::bad(m)),
             };
+            let payee = match id_param(q, "payeeId", PayeeId::parse) {
+                Ok(p) => p,
+                Err(m) => return Err(Refusal::bad(m)),
+            };
             let f = store::EntryFilter {
                 account,
                 property: property.clone(),
                 kind: q.get("kind").cloned().filter(|k| !k.is_empty()),
                 channel: q.get("channel").cloned().filter(|c| !c.is_empty()),
                 operator: q.get("operator").cloned().filter(|o| !o.is_empty()),
-                payee: None,
+                payee,
                 from: Some(from),
                 to: Some(to),
             };

@@ -12,7 +12,5 @@ export default {
   listExport: {
     xlsx: 'Excel', csv: 'CSV',
     periodNeeded: 'The export needs a period: pick the dates first',
-    gatewayNotExported: 'The export cannot filter by gateway: clear the gateway filter first',
-    payeeNotExported: 'The export cannot filter by payee: clear the payee filter first',
   },
 }

@@ -12,7 +12,5 @@ export default {
   listExport: {
     xlsx: 'Excel', csv: 'CSV',
     periodNeeded: '导出需要日期范围：请先选择期间',
-    gatewayNotExported: '导出不支持按网关筛选：请先清除网关条件',
-    payeeNotExported: '导出不支持按收款账户筛选：请先清除收款账户条件',
   },
 }
