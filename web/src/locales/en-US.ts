@@ -4,12 +4,14 @@ import people from './parts/people.en-US'
 import consoleArea from './parts/console.en-US'
 import reports from './parts/reports.en-US'
 import integration from './parts/integration.en-US'
+import profiles from './parts/profiles.en-US'
 export default {
   ...billing,
   ...people,
   ...consoleArea,
   ...reports,
   ...integration,
+  ...profiles,
   app: { name: 'VoltLedger', tagline: 'Remote prepaid electricity management' },
   menu: { dashboard: 'Overview', monitor: 'Meter monitor', sites: 'Sites & devices', tariffs: 'Tariffs', customers: 'Customers', sales: 'Sales desk', finance: 'Finance', alarms: 'Alarms', commands: 'Commands' },
   layout: { allProperties: 'All properties', toggleMenu: 'Toggle menu', liveOn: 'Live updates connected', liveOff: 'Live updates disconnected (reconnecting)' },
