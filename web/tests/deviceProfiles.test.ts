@@ -1,7 +1,7 @@
 // Device profiles: identifier names, the read list as typed, the create input per scheme, and
 // the refused items a READ command's reason names.
 import { describe, expect, it } from 'vitest'
-import { diKey, lacksFollowUp, profileInput, readsText, refusedItems, splitReads } from '@/lib/deviceProfiles'
+import { builtinNameKey, diKey, lacksFollowUp, profileInput, readsText, refusedItems, splitReads } from '@/lib/deviceProfiles'
 
 describe('identifiers', () => {
   it('named ones have a key, others none', () => {
@@ -13,7 +13,16 @@ describe('identifiers', () => {
   it('the read list split as the server splits it', () => {
     expect(splitReads('04000101, 04000102\n0x0001ff00;0201FF00  0201FF00')).toEqual(['04000101', '04000102', '0001FF00', '0201FF00'])
     expect(splitReads('  ')).toEqual([])
+    expect(splitReads('04000101，04000102、0201FF00；0202FF00')).toEqual(['04000101', '04000102', '0201FF00', '0202FF00'])
     expect(splitReads(readsText(['04000101', '0001FF00']))).toEqual(['04000101', '0001FF00'])
+  })
+})
+
+describe('built-in names', () => {
+  it('by id', () => {
+    expect(builtinNameKey('builtin-vl3des-1')).toBe('profiles.builtinName.vl3des')
+    expect(builtinNameKey('builtin-dlt645-2007')).toBe('profiles.builtinName.dlt645')
+    expect(builtinNameKey('0c1e')).toBeNull()
   })
 })
 
@@ -25,6 +34,7 @@ describe('create input', () => {
   it('plain: all three, empty ones as null', () => {
     expect(profileInput({ ...base, scheme: 'DLT645_PLAIN' })).toEqual({ name: 'Meter X', reads: '04000101', scheme: 'DLT645_PLAIN', passwordLevel: 4, password: '123456', operatorCode: '0A0B' })
     expect(profileInput({ ...base, scheme: 'DLT645_PLAIN', password: '', operatorCode: '', passwordLevel: null })).toMatchObject({ password: null, operatorCode: null, passwordLevel: null })
+    expect(profileInput({ ...base, scheme: 'VL3DES_1', reads: '04000101，04000102' }).reads).toBe('04000101,04000102')
   })
 })
 

@@ -29,13 +29,21 @@ export function diKey(di: string): string | null {
  * says what it refuses. */
 export function splitReads(text: string): string[] {
   const out: string[] = []
-  for (const part of text.split(/[,\s;]+/)) {
+  for (const part of normalizeReads(text).split(/[,\s;]+/)) {
     if (!part) continue
     const d = part.replace(/^0x/i, '').toUpperCase()
     if (!out.includes(d)) out.push(d)
   }
   return out
 }
+
+/** Full-width separators typed with a Chinese input method (，；、) as the ASCII ones the server
+ * splits on. */
+export const normalizeReads = (text: string) => text.replace(/[，、]/g, ',').replace(/；/g, ';').replace(/\u3000/g, ' ')
+
+/** The built-in profiles' names in the portal's languages (the API names them in English). */
+const BUILTIN_NAMES: Record<string, string> = { 'builtin-vl3des-1': 'profiles.builtinName.vl3des', 'builtin-dlt645-2007': 'profiles.builtinName.dlt645' }
+export const builtinNameKey = (id: string): string | null => BUILTIN_NAMES[id] ?? null
 
 /** A profile's read list as the textarea shows it (a template's). */
 export const readsText = (reads: readonly string[]) => reads.join(' ')
@@ -52,7 +60,7 @@ export interface ProfileForm {
 /** What the create form sends: the plain scheme's level, password and operator code only
  * with that scheme (the sealed one has none). */
 export function profileInput(f: ProfileForm): CreateDeviceProfileInput {
-  const input: CreateDeviceProfileInput = { name: f.name.trim(), reads: f.reads, scheme: f.scheme }
+  const input: CreateDeviceProfileInput = { name: f.name.trim(), reads: normalizeReads(f.reads), scheme: f.scheme }
   if (f.scheme === 'DLT645_PLAIN') {
     input.passwordLevel = f.passwordLevel ?? null
     input.password = f.password === '' ? null : f.password

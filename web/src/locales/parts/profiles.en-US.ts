@@ -5,6 +5,7 @@ export default {
     intro: 'A device profile describes a meter model: which DL/T 645 data identifiers a read asks for and how the relay is commanded. Meters without one use "VoltLedger sealed meter". Built-in profiles cannot be changed or retired.',
     new: 'New profile', create: 'Create', none: 'No profiles of your own yet',
     name: 'Name', scheme: 'Relay scheme', reads: 'Read items', readsCount: '{n} items', security: 'Password / operator', createdAt: 'Created',
+    builtinName: { vl3des: 'VoltLedger sealed meter (VL3DES-1)', dlt645: 'DL/T 645-2007 standard meter (plain 0x1C)' },
     builtin: 'Built-in', own: 'Own', retire: 'Retire', retireConfirm: 'Retire profile "{name}"? Its meters go back to the default profile (VoltLedger sealed meter).',
     retired: 'Retired "{name}"',
     schemeName: { VL3DES_1: 'Sealed VL3DES-1', DLT645_PLAIN: 'Plain 0x1C' },

@@ -5,6 +5,7 @@ export default {
     intro: '设备档案描述一种表型：抄表时请求哪些 DL/T 645 数据标识，以及怎样控制继电器。未指定档案的电表使用“VoltLedger 密封表”。内置档案不能修改或停用。',
     new: '新建档案', create: '创建', none: '还没有自建档案',
     name: '名称', scheme: '控制方式', reads: '抄读数据项', readsCount: '{n} 项', security: '密码 / 操作者', createdAt: '创建时间',
+    builtinName: { vl3des: 'VoltLedger 密封表 (VL3DES-1)', dlt645: 'DL/T 645-2007 标准电表 (明文 0x1C)' },
     builtin: '内置', own: '自建', retire: '停用', retireConfirm: '停用档案“{name}”？使用它的电表将回到默认档案（VoltLedger 密封表）。',
     retired: '已停用“{name}”',
     schemeName: { VL3DES_1: '密封 VL3DES-1', DLT645_PLAIN: '明文 0x1C' },
