@@ -34,6 +34,7 @@ let meter
 
 const hideToasts = (p) => p.addStyleTag({ content: '.el-notification { display: none !important; }' })
 const row = (n) => `[data-test=profile-table] .el-table__body-wrapper tr:has([data-profile="${n}"])`
+const toPane = (p) => p.locator('[data-test=meter-profile]').scrollIntoViewIfNeeded()
 const fieldError = (p, input) => p.innerText(`[data-test=profile-dialog] .el-form-item:has([data-test=${input}]) .el-form-item__error`)
 
 /** The API's message for an input the form sends (it must be refused). */
@@ -185,6 +186,7 @@ test("device profiles: a demo meter's profile changed on the meter page and put 
     await p.click('[data-test=meter-profile-select]')
     await p.click(`.el-select-dropdown__item:visible[data-profile-id="${profileId}"]`)
     await p.waitForSelector('[data-test=plain-warning]')
+    await toPane(p)
     await shot(p, 'meter-profile-change')
     await p.click('[data-test=meter-profile-apply]')
     await p.click('.el-message-box__btns .el-button:not(.el-button--primary)')
@@ -196,6 +198,7 @@ test("device profiles: a demo meter's profile changed on the meter page and put 
     await until(async () => (await q(t, METER_PROFILE, { m: meter.id })).meterProfile.profileId === profileId, { timeout: 10_000, every: 300, what: 'meterProfile set' })
     await until(async () => (await p.innerText('[data-test=meter-profile-tag]')).includes(name), { timeout: 10_000, every: 200, what: 'the header names the profile' })
     assert.equal(await p.locator('[data-test=plain-warning]').count(), 0, 'no warning once applied')
+    await toPane(p)
     await shot(p, 'meter-profile')
 
     // Back to the sealed default, the same way.
@@ -211,6 +214,7 @@ test("device profiles: a demo meter's profile changed on the meter page and put 
     await hideToasts(en)
     await en.waitForSelector('[data-test=meter-profile-tag]')
     assert.match(await en.innerText('[data-test=meter-lacks]'), /None: the meter answered every item/)
+    await toPane(en)
     await shot(en, 'meter-profile', 'en-US')
     await en.context().close()
   } finally {
