@@ -124,6 +124,12 @@ export type ClientScope =
   /** `energy:read` */
   | 'ENERGY_READ';
 
+export type CommandSchemeKind =
+  /** DL/T 645-2007 0x1C in the clear, with a password level, password and operator code. */
+  | 'DLT645_PLAIN'
+  /** VoltLedger's sealed profile: 3DES under the meter's diversified key (docs/CONTROL.md). */
+  | 'VL3DES_1';
+
 export type CreateAllocationGroupInput = {
   /** A cost not metered, shared every period (固定金额, yuan); or give `meterId`. */
   fixedAmount?: string | null | undefined;
@@ -145,6 +151,19 @@ export type CreateCustomerInput = {
   name: string;
   phone?: string;
   shopNo?: string;
+};
+
+export type CreateDeviceProfileInput = {
+  name: string;
+  /** DLT645_PLAIN: the operator code, up to 8 hex digits. */
+  operatorCode?: string | null | undefined;
+  /** DLT645_PLAIN: six digits, kept wrapped, never shown again. */
+  password?: string | null | undefined;
+  /** DLT645_PLAIN: the password level (0–9; 2 and 4 are usual). */
+  passwordLevel?: number | null | undefined;
+  /** Hex data identifiers in the order a read asks for them, separated by commas or spaces. */
+  reads: string;
+  scheme: CommandSchemeKind;
 };
 
 export type CreateForwardTargetInput = {
@@ -1251,6 +1270,30 @@ export type RotateDeviceCredentialMutationVariables = Exact<{
 
 export type RotateDeviceCredentialMutation = { rotateDeviceCredential: { brokerUrl: string | null, username: string, password: string, uplinkTopic: string, downlinkTopic: string } };
 
+export type MeterProfileFieldsFragment = { meterId: string, profileId: string, lacks: Array<{ di: string, reason: string, learnedAt: string }> };
+
+export type MeterProfileQueryVariables = Exact<{
+  meterId: string | number;
+}>;
+
+
+export type MeterProfileQuery = { meterProfile: { meterId: string, profileId: string, lacks: Array<{ di: string, reason: string, learnedAt: string }> }, deviceProfiles: Array<{ id: string, name: string, scheme: CommandSchemeKind, builtin: boolean }> };
+
+export type SetMeterProfileMutationVariables = Exact<{
+  meterId: string | number;
+  profileId: string | number;
+}>;
+
+
+export type SetMeterProfileMutation = { setMeterProfile: { meterId: string, profileId: string, lacks: Array<{ di: string, reason: string, learnedAt: string }> } };
+
+export type ForgetMeterLacksMutationVariables = Exact<{
+  meterId: string | number;
+}>;
+
+
+export type ForgetMeterLacksMutation = { forgetMeterLacks: number };
+
 export type MonitorMeterFragment = { id: string, address: string, shopNo: string, propertyId: string, areaId: string | null, gatewayId: string | null, accountId: string | null, billingMode: BillingMode, linkState: LinkState, lastSeenAt: string | null, feeState: FeeState, priceNow: string | null, rateNow: TouRate | null, balance: string | null, accountNumber: string | null, customerName: string | null, areaName: string | null, live: { readAt: string | null, energyTotal: string | null, relayOpen: boolean | null } };
 
 export type MonitorMetersQueryVariables = Exact<{
@@ -1683,6 +1726,27 @@ export type SetWechatOfficialAccountMutationVariables = Exact<{
 
 
 export type SetWechatOfficialAccountMutation = { setWechatOfficialAccount: { appId: string, apiBase: string, authorizeUrl: string } };
+
+export type DeviceProfileFieldsFragment = { id: string, name: string, reads: Array<string>, scheme: CommandSchemeKind, passwordLevel: number | null, operatorCode: string | null, hasPassword: boolean, builtin: boolean, createdAt: string | null };
+
+export type DeviceProfilesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DeviceProfilesQuery = { deviceProfiles: Array<{ id: string, name: string, reads: Array<string>, scheme: CommandSchemeKind, passwordLevel: number | null, operatorCode: string | null, hasPassword: boolean, builtin: boolean, createdAt: string | null }> };
+
+export type CreateDeviceProfileMutationVariables = Exact<{
+  input: CreateDeviceProfileInput;
+}>;
+
+
+export type CreateDeviceProfileMutation = { createDeviceProfile: { id: string, name: string, reads: Array<string>, scheme: CommandSchemeKind, passwordLevel: number | null, operatorCode: string | null, hasPassword: boolean, builtin: boolean, createdAt: string | null } };
+
+export type RetireDeviceProfileMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetireDeviceProfileMutation = { retireDeviceProfile: boolean };
 
 export type ForwardTargetFieldsFragment = { id: string, name: string, url: string, events: Array<ForwardEvent>, propertyIds: Array<string>, state: string, createdAt: string, transport: ForwardTransportKind, username: string, counts: { pending: number, delivered: number, dead: number } };
 
@@ -2271,6 +2335,17 @@ export const ReadingFieldsFragmentDoc = new TypedDocumentString(`
   underVoltage
 }
     `, {"fragmentName":"ReadingFields"}) as unknown as TypedDocumentString<ReadingFieldsFragment, unknown>;
+export const MeterProfileFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MeterProfileFields on MeterProfile {
+  meterId
+  profileId
+  lacks {
+    di
+    reason
+    learnedAt
+  }
+}
+    `, {"fragmentName":"MeterProfileFields"}) as unknown as TypedDocumentString<MeterProfileFieldsFragment, unknown>;
 export const MonitorMeterFragmentDoc = new TypedDocumentString(`
     fragment MonitorMeter on Meter {
   id
@@ -2458,6 +2533,19 @@ export const EntryFieldsFragmentDoc = new TypedDocumentString(`
   channel
 }
     `, {"fragmentName":"EntryFields"}) as unknown as TypedDocumentString<EntryFieldsFragment, unknown>;
+export const DeviceProfileFieldsFragmentDoc = new TypedDocumentString(`
+    fragment DeviceProfileFields on DeviceProfile {
+  id
+  name
+  reads
+  scheme
+  passwordLevel
+  operatorCode
+  hasPassword
+  builtin
+  createdAt
+}
+    `, {"fragmentName":"DeviceProfileFields"}) as unknown as TypedDocumentString<DeviceProfileFieldsFragment, unknown>;
 export const ForwardTargetFieldsFragmentDoc = new TypedDocumentString(`
     fragment ForwardTargetFields on ForwardTarget {
   id
@@ -3890,6 +3978,47 @@ export const RotateDeviceCredentialDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RotateDeviceCredentialMutation, RotateDeviceCredentialMutationVariables>;
+export const MeterProfileDocument = new TypedDocumentString(`
+    query MeterProfile($meterId: ID!) {
+  meterProfile(meterId: $meterId) {
+    ...MeterProfileFields
+  }
+  deviceProfiles {
+    id
+    name
+    scheme
+    builtin
+  }
+}
+    fragment MeterProfileFields on MeterProfile {
+  meterId
+  profileId
+  lacks {
+    di
+    reason
+    learnedAt
+  }
+}`) as unknown as TypedDocumentString<MeterProfileQuery, MeterProfileQueryVariables>;
+export const SetMeterProfileDocument = new TypedDocumentString(`
+    mutation SetMeterProfile($meterId: ID!, $profileId: ID!) {
+  setMeterProfile(meterId: $meterId, profileId: $profileId) {
+    ...MeterProfileFields
+  }
+}
+    fragment MeterProfileFields on MeterProfile {
+  meterId
+  profileId
+  lacks {
+    di
+    reason
+    learnedAt
+  }
+}`) as unknown as TypedDocumentString<SetMeterProfileMutation, SetMeterProfileMutationVariables>;
+export const ForgetMeterLacksDocument = new TypedDocumentString(`
+    mutation ForgetMeterLacks($meterId: ID!) {
+  forgetMeterLacks(meterId: $meterId)
+}
+    `) as unknown as TypedDocumentString<ForgetMeterLacksMutation, ForgetMeterLacksMutationVariables>;
 export const MonitorMetersDocument = new TypedDocumentString(`
     query MonitorMeters($filter: MeterFilter, $page: Int!, $pageSize: Int!) {
   meters(filter: $filter, page: $page, pageSize: $pageSize) {
@@ -4957,6 +5086,45 @@ export const SetWechatOfficialAccountDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<SetWechatOfficialAccountMutation, SetWechatOfficialAccountMutationVariables>;
+export const DeviceProfilesDocument = new TypedDocumentString(`
+    query DeviceProfiles {
+  deviceProfiles {
+    ...DeviceProfileFields
+  }
+}
+    fragment DeviceProfileFields on DeviceProfile {
+  id
+  name
+  reads
+  scheme
+  passwordLevel
+  operatorCode
+  hasPassword
+  builtin
+  createdAt
+}`) as unknown as TypedDocumentString<DeviceProfilesQuery, DeviceProfilesQueryVariables>;
+export const CreateDeviceProfileDocument = new TypedDocumentString(`
+    mutation CreateDeviceProfile($input: CreateDeviceProfileInput!) {
+  createDeviceProfile(input: $input) {
+    ...DeviceProfileFields
+  }
+}
+    fragment DeviceProfileFields on DeviceProfile {
+  id
+  name
+  reads
+  scheme
+  passwordLevel
+  operatorCode
+  hasPassword
+  builtin
+  createdAt
+}`) as unknown as TypedDocumentString<CreateDeviceProfileMutation, CreateDeviceProfileMutationVariables>;
+export const RetireDeviceProfileDocument = new TypedDocumentString(`
+    mutation RetireDeviceProfile($id: ID!) {
+  retireDeviceProfile(id: $id)
+}
+    `) as unknown as TypedDocumentString<RetireDeviceProfileMutation, RetireDeviceProfileMutationVariables>;
 export const ForwardTargetsDocument = new TypedDocumentString(`
     query ForwardTargets {
   forwardTargets {

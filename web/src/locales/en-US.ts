@@ -5,6 +5,7 @@ import consoleArea from './parts/console.en-US'
 import reports from './parts/reports.en-US'
 import integration from './parts/integration.en-US'
 import exportsArea from './parts/exports.en-US'
+import profiles from './parts/profiles.en-US'
 export default {
   ...billing,
   ...people,
@@ -12,6 +13,7 @@ export default {
   ...reports,
   ...integration,
   ...exportsArea,
+  ...profiles,
   app: { name: 'VoltLedger', tagline: 'Remote prepaid electricity management' },
   menu: { dashboard: 'Overview', monitor: 'Meter monitor', sites: 'Sites & devices', tariffs: 'Tariffs', customers: 'Customers', sales: 'Sales desk', finance: 'Finance', alarms: 'Alarms', commands: 'Commands' },
   layout: { allProperties: 'All properties', toggleMenu: 'Toggle menu', liveOn: 'Live updates connected', liveOff: 'Live updates disconnected (reconnecting)' },

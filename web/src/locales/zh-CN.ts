@@ -5,6 +5,7 @@ import consoleArea from './parts/console.zh-CN'
 import reports from './parts/reports.zh-CN'
 import integration from './parts/integration.zh-CN'
 import exportsArea from './parts/exports.zh-CN'
+import profiles from './parts/profiles.zh-CN'
 export default {
   ...billing,
   ...people,
@@ -12,6 +13,7 @@ export default {
   ...reports,
   ...integration,
   ...exportsArea,
+  ...profiles,
   app: { name: 'VoltLedger 预付费云平台', tagline: '远程预付费电能管理云平台' },
   menu: { dashboard: '首页概况', monitor: '电表监控', sites: '站点与设备', tariffs: '电价方案', customers: '客户与账户', sales: '售电管理', finance: '财务明细', alarms: '报警中心', commands: '指令队列' },
   layout: { allProperties: '全部项目', toggleMenu: '折叠菜单', liveOn: '实时推送已连接', liveOff: '实时推送未连接（自动重连中）' },

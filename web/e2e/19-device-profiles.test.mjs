@@ -1,0 +1,259 @@
+// Device profiles (19). Settings → 设备档案: the built-in profiles first (marked, no retire
+// button), in the API's order, their reads as named chips; a plain 0x1C profile created through
+// the form, a template's reads prefilled; a 5-digit password and then an identifier that is
+// none refused under their fields with the API's own messages for the same input (nothing
+// created); then created: its row and chips (an identifier without a name as its hex) against
+// `deviceProfiles`, the password nowhere in the API's answer or on the page. On the meter page:
+// a demo meter's profile changed through the select (a plain profile warned about) and checked
+// with `meterProfile`, then put back to `builtin-vl3des-1` the same way (and by the API in a
+// `finally`: the demo meters are sealed, a plain profile would fail their trips); what it lacks
+// against `meterProfile`, forgotten after a confirmation (a cancelled one forgets nothing). The
+// profile retired from its row after a confirmation (a cancelled one changes nothing). Screenshots: docs/portal/device-profiles*.png,
+// meter-profile*.png.
+import { test, after, before } from 'node:test'
+import assert from 'node:assert/strict'
+import { BASE, apiLogin, browser, gql, page, q, shot, until } from './lib.mjs'
+
+const stamp = Date.now().toString(36)
+const name = `e2e-profile-${stamp}`
+const PASSWORD = '917364'
+const DEFAULT = 'builtin-vl3des-1'
+// The template's first items, a register, and a freeze record the portal has no name for.
+const READS = '04000101, 04000102\n0001FF00 0201FF00 0202FF00 02030000 00010000 05060101'
+const READ_LIST = ['04000101', '04000102', '0001FF00', '0201FF00', '0202FF00', '02030000', '00010000', '05060101']
+
+const PROFILES = `{ deviceProfiles { id name reads scheme passwordLevel operatorCode hasPassword builtin createdAt } }`
+const CREATE = `mutation($i: CreateDeviceProfileInput!) { createDeviceProfile(input: $i) { id } }`
+const METER_PROFILE = `query($m: ID!) { meterProfile(meterId: $m) { meterId profileId lacks { di reason learnedAt } } }`
+const SET = `mutation($m: ID!, $p: ID!) { setMeterProfile(meterId: $m, profileId: $p) { profileId } }`
+
+let b
+let admin
+let profileId
+let meter
+
+const hideToasts = (p) => p.addStyleTag({ content: '.el-notification { display: none !important; }' })
+const row = (n) => `[data-test=profile-table] .el-table__body-wrapper tr:has([data-profile="${n}"])`
+const toPane = (p) => p.locator('[data-test=meter-profile]').scrollIntoViewIfNeeded()
+const fieldError = (p, input) => p.innerText(`[data-test=profile-dialog] .el-form-item:has([data-test=${input}]) .el-form-item__error`)
+
+/** The API's message for an input the form sends (it must be refused). */
+async function apiRefusal(t, input) {
+  const r = await gql(t, CREATE, { i: input })
+  assert.ok(r.errors?.length, `the API refuses ${JSON.stringify(input)}`)
+  return { message: r.errors[0].message, field: r.errors[0].extensions?.field }
+}
+
+before(async () => {
+  b = await browser()
+  admin = await apiLogin()
+  const t = admin.accessToken
+  meter = (await q(t, `{ meters(pageSize: 5) { items { id address shopNo retiredAt } } }`)).meters.items.find((m) => !m.retiredAt)
+  assert.ok(meter, 'a demo meter')
+  // What an interrupted run left behind (its meters return to the default).
+  for (const x of (await q(t, PROFILES)).deviceProfiles.filter((x) => !x.builtin && x.name.startsWith('e2e-profile-')))
+    await q(t, `mutation($id: ID!) { retireDeviceProfile(id: $id) }`, { id: x.id }).catch(() => undefined)
+  if ((await q(t, METER_PROFILE, { m: meter.id })).meterProfile.profileId !== DEFAULT) await q(t, SET, { m: meter.id, p: DEFAULT })
+})
+after(async () => {
+  const t = admin?.accessToken
+  if (t && meter) await gql(t, SET, { m: meter.id, p: DEFAULT }).catch(() => undefined)
+  if (t && profileId) await gql(t, `mutation($id: ID!) { retireDeviceProfile(id: $id) }`, { id: profileId }).catch(() => undefined)
+  await b?.close()
+})
+
+test('device profiles: the list, a plain profile created through the form (field errors first), checked with the API', async () => {
+  const t = admin.accessToken
+  const p = await page(b, { tokens: admin })
+  await p.goto(`${BASE}/settings?tab=profiles`)
+  await hideToasts(p)
+  await p.waitForSelector('[data-test=device-profiles] [data-test=new-profile]')
+  await p.waitForSelector(`[data-test=profile-table] [data-id="${DEFAULT}"]`)
+
+  // The API's order, built-in first, marked and without a retire button; reads as named chips.
+  const api = (await q(t, PROFILES)).deviceProfiles
+  assert.deepEqual(api.slice(0, 2).map((x) => x.id), [DEFAULT, 'builtin-dlt645-2007'])
+  assert.deepEqual(await p.$$eval('[data-test=profile-table] .el-table__body-wrapper [data-id]', (els) => els.map((e) => e.getAttribute('data-id'))), api.map((x) => x.id))
+  for (const x of api.filter((x) => x.builtin)) {
+    const r = `[data-test=profile-table] .el-table__body-wrapper tr:has([data-id="${x.id}"])`
+    assert.equal(await p.locator(`${r} [data-col=builtin]`).count(), 1, `${x.id} marked built-in`)
+    assert.equal(await p.locator(`${r} [data-test=retire-profile]`).count(), 0, `${x.id} not retirable`)
+    assert.deepEqual(await p.$$eval(`${r} [data-di]`, (els) => els.map((e) => e.getAttribute('data-di'))), x.reads)
+    assert.equal(await p.getAttribute(`${r} [data-col=scheme]`, 'data-scheme'), x.scheme)
+  }
+  const own = `[data-test=profile-table] .el-table__body-wrapper tr:has([data-id="${DEFAULT}"])`
+  assert.equal((await p.innerText(`${own} [data-di="0001FF00"]`)).trim(), '正向有功电能(块)')
+  assert.equal((await p.innerText(`${own} [data-di="00900200"]`)).trim(), '剩余金额')
+  assert.equal((await p.innerText(`${own} [data-di="04000504"]`)).trim(), 'A相状态字')
+  await shot(p, 'device-profiles-builtin')
+
+  // The form: the standard meter's reads as the template, the plain scheme.
+  await p.click('[data-test=new-profile]')
+  await p.waitForSelector('[data-test=profile-dialog] [data-test=profile-reads]')
+  const standard = api.find((x) => x.id === 'builtin-dlt645-2007')
+  assert.deepEqual((await p.inputValue('[data-test=profile-reads]')).split(/\s+/), standard.reads)
+  assert.equal((await p.innerText('[data-test=profile-dialog] .el-radio.is-checked')).trim(), '明文 0x1C')
+  assert.equal(await p.getAttribute('[data-test=profile-password]', 'type'), 'password')
+  assert.equal(await p.getAttribute('[data-test=profile-password]', 'autocomplete'), 'new-password')
+
+  const count = api.length
+  await p.fill('[data-test=profile-name]', name)
+  await p.fill('[data-test=profile-reads]', READS)
+  await p.fill('[data-test=profile-dialog] .el-input-number input', '4')
+  await p.press('[data-test=profile-dialog] .el-input-number input', 'Tab')
+  await p.fill('[data-test=profile-operator]', '0A0B')
+  const input = { name, reads: READS, scheme: 'DLT645_PLAIN', passwordLevel: 4, operatorCode: '0A0B' }
+
+  // A 5-digit password: the API's message under the password field, nothing created.
+  await p.fill('[data-test=profile-password]', '12345')
+  await p.click('[data-test=profile-create]')
+  await p.waitForSelector('[data-test=profile-dialog] .el-form-item.is-error')
+  const short = await apiRefusal(t, { ...input, password: '12345' })
+  assert.equal(short.field, 'password')
+  assert.equal((await fieldError(p, 'profile-password')).trim(), `输入有误: ${short.message}`)
+  assert.equal((await q(t, PROFILES)).deviceProfiles.length, count)
+  assert.equal(await p.inputValue('[data-test=profile-name]'), name, 'what was typed is kept')
+  await shot(p, 'device-profiles-password-error')
+
+  // An identifier that is none: the API's message under the reads, nothing created.
+  await p.fill('[data-test=profile-password]', PASSWORD)
+  await p.fill('[data-test=profile-reads]', `${READS} 0000ZZZZ`)
+  await p.click('[data-test=profile-create]')
+  await until(async () => (await p.locator('[data-test=profile-dialog] .el-form-item.is-error:has([data-test=profile-reads])').count()) === 1, { timeout: 10_000, every: 200, what: 'the reads error' })
+  const bad = await apiRefusal(t, { ...input, password: PASSWORD, reads: `${READS} 0000ZZZZ` })
+  assert.equal(bad.field, 'reads')
+  assert.equal((await fieldError(p, 'profile-reads')).trim(), `输入有误: ${bad.message}`)
+  assert.equal(await p.locator('[data-test=profile-dialog] .el-form-item.is-error:has([data-test=profile-password])').count(), 0, 'the password error is gone')
+  assert.equal((await q(t, PROFILES)).deviceProfiles.length, count)
+  await shot(p, 'device-profiles-reads-error')
+
+  // Created.
+  await p.fill('[data-test=profile-reads]', READS)
+  await shot(p, 'device-profiles-create')
+  await p.click('[data-test=profile-create]')
+  await p.waitForSelector('[data-test=profile-dialog]', { state: 'hidden' })
+  await p.waitForSelector(row(name))
+
+  const created = (await q(t, PROFILES)).deviceProfiles.find((x) => x.name === name)
+  assert.ok(created, 'the profile in deviceProfiles')
+  profileId = created.id
+  assert.deepEqual(
+    { reads: created.reads, scheme: created.scheme, passwordLevel: created.passwordLevel, operatorCode: created.operatorCode, hasPassword: created.hasPassword, builtin: created.builtin },
+    { reads: READ_LIST, scheme: 'DLT645_PLAIN', passwordLevel: 4, operatorCode: '00000A0B', hasPassword: true, builtin: false },
+  )
+  assert.equal(await p.getAttribute(`${row(name)} [data-col=scheme]`, 'data-scheme'), 'DLT645_PLAIN')
+  assert.deepEqual(await p.$$eval(`${row(name)} [data-di]`, (els) => els.map((e) => e.getAttribute('data-di'))), READ_LIST)
+  assert.equal((await p.innerText(`${row(name)} [data-di="05060101"]`)).trim(), '05060101', 'an identifier without a name as its hex')
+  assert.equal((await p.innerText(`${row(name)} [data-di="00010000"]`)).trim(), '正向有功总')
+  assert.match(await p.innerText(`${row(name)} [data-col=level]`), /权限 4.*已保存密码/)
+  assert.match(await p.innerText(`${row(name)} [data-col=operator]`), /00000A0B/)
+  assert.equal(await p.locator(`${row(name)} [data-test=retire-profile]`).count(), 1)
+
+  // The password: nowhere in the API's answer, nor on the page (the form forgot it).
+  const everything = JSON.stringify(await q(t, PROFILES)) + JSON.stringify(await q(t, `query($m: ID!) { meterProfile(meterId: $m) { profileId } }`, { m: meter.id }))
+  assert.ok(!everything.includes(PASSWORD), 'no password in the API')
+  assert.ok(!(await p.content()).includes(PASSWORD), 'no password on the page')
+  await shot(p, 'device-profiles')
+
+  const en = await page(b, { tokens: admin, lang: 'en-US' })
+  await en.goto(`${BASE}/settings?tab=profiles`)
+  await hideToasts(en)
+  await en.waitForSelector(row(name))
+  assert.equal((await en.innerText(`${row(name)} [data-di="0001FF00"]`)).trim(), 'Forward active energy (block)')
+  await shot(en, 'device-profiles', 'en-US')
+  await en.context().close()
+  await p.context().close()
+})
+
+test("device profiles: a demo meter's profile changed on the meter page and put back", async () => {
+  assert.ok(profileId, 'the profile of the first test')
+  const t = admin.accessToken
+  const p = await page(b, { tokens: admin })
+  try {
+    await p.goto(`${BASE}/meters/${meter.id}?tab=profile`)
+    await hideToasts(p)
+    await p.waitForSelector('[data-test=meter-profile] [data-test=meter-profile-select]')
+    await p.waitForSelector('[data-test=meter-profile-tag]')
+    assert.match(await p.innerText('[data-test=meter-profile-tag]'), /VoltLedger 密封表/)
+    const before = (await q(t, METER_PROFILE, { m: meter.id })).meterProfile
+    assert.equal(before.profileId, DEFAULT)
+    // What it lacks, as the API lists it (a demo meter read by an operator may have learned
+    // some: a platform-prepaid meter has no money register, a single-phase one no B/C phases).
+    assert.deepEqual(await p.$$eval('[data-test=meter-lacks] .el-table__body-wrapper [data-di]', (els) => els.map((e) => e.getAttribute('data-di'))), before.lacks.map((l) => l.di))
+    if (before.lacks.length === 0) {
+      assert.match(await p.innerText('[data-test=meter-lacks]'), /没有记录/)
+      assert.ok(await p.isDisabled('[data-test=forget-lacks]'), 'nothing to forget')
+    } else {
+      await toPane(p)
+      await shot(p, 'meter-profile-lacks')
+      await p.click('[data-test=forget-lacks]')
+      await p.click('.el-message-box__btns .el-button:not(.el-button--primary)')
+      await p.waitForSelector('.el-message-box', { state: 'hidden' })
+      assert.ok((await q(t, METER_PROFILE, { m: meter.id })).meterProfile.lacks.length > 0, 'a cancelled confirmation forgets nothing')
+      await p.click('[data-test=forget-lacks]')
+      await p.click('.el-message-box__btns .el-button--primary')
+      await until(async () => (await p.innerText('[data-test=meter-lacks]')).includes('没有记录'), { timeout: 10_000, every: 200, what: 'the lacks forgotten' })
+      // A read may teach them again at once; the table showed none after the forget.
+    }
+    assert.ok(await p.isDisabled('[data-test=meter-profile-apply]'), 'nothing changed yet')
+
+    // The plain profile chosen: warned; a cancelled confirmation changes nothing.
+    await p.click('[data-test=meter-profile-select]')
+    await p.click(`.el-select-dropdown__item:visible[data-profile-id="${profileId}"]`)
+    await p.waitForSelector('[data-test=plain-warning]')
+    await toPane(p)
+    await shot(p, 'meter-profile-change')
+    await p.click('[data-test=meter-profile-apply]')
+    await p.click('.el-message-box__btns .el-button:not(.el-button--primary)')
+    await p.waitForSelector('.el-message-box', { state: 'hidden' })
+    assert.equal((await q(t, METER_PROFILE, { m: meter.id })).meterProfile.profileId, DEFAULT)
+
+    await p.click('[data-test=meter-profile-apply]')
+    await p.click('.el-message-box__btns .el-button--primary')
+    await until(async () => (await q(t, METER_PROFILE, { m: meter.id })).meterProfile.profileId === profileId, { timeout: 10_000, every: 300, what: 'meterProfile set' })
+    await until(async () => (await p.innerText('[data-test=meter-profile-tag]')).includes(name), { timeout: 10_000, every: 200, what: 'the header names the profile' })
+    assert.equal(await p.locator('[data-test=plain-warning]').count(), 0, 'no warning once applied')
+    await toPane(p)
+    await shot(p, 'meter-profile')
+
+    // Back to the sealed default, the same way.
+    await p.click('[data-test=meter-profile-select]')
+    await p.click(`.el-select-dropdown__item:visible[data-profile-id="${DEFAULT}"]`)
+    await p.click('[data-test=meter-profile-apply]')
+    await p.click('.el-message-box__btns .el-button--primary')
+    await until(async () => (await q(t, METER_PROFILE, { m: meter.id })).meterProfile.profileId === DEFAULT, { timeout: 10_000, every: 300, what: 'meterProfile back to the default' })
+    await until(async () => /VoltLedger 密封表/.test(await p.innerText('[data-test=meter-profile-tag]')), { timeout: 10_000, every: 200, what: 'the header back on the default' })
+
+    const en = await page(b, { tokens: admin, lang: 'en-US' })
+    await en.goto(`${BASE}/meters/${meter.id}?tab=profile`)
+    await hideToasts(en)
+    await en.waitForSelector('[data-test=meter-profile-tag]')
+    assert.match(await en.innerText('[data-test=meter-lacks]'), /None: the meter answered every item/)
+    await toPane(en)
+    await shot(en, 'meter-profile', 'en-US')
+    await en.context().close()
+  } finally {
+    await gql(t, SET, { m: meter.id, p: DEFAULT }).catch(() => undefined)
+    await p.context().close()
+  }
+  assert.equal((await q(t, METER_PROFILE, { m: meter.id })).meterProfile.profileId, DEFAULT)
+})
+
+test('device profiles: retired from its row after a confirmation', async () => {
+  assert.ok(profileId, 'the profile of the first test')
+  const t = admin.accessToken
+  const p = await page(b, { tokens: admin })
+  await p.goto(`${BASE}/settings?tab=profiles`)
+  await hideToasts(p)
+  await p.waitForSelector(row(name))
+  await p.click(`${row(name)} [data-test=retire-profile]`)
+  await p.click('.el-message-box__btns .el-button:not(.el-button--primary)')
+  await p.waitForSelector('.el-message-box', { state: 'hidden' })
+  assert.ok((await q(t, PROFILES)).deviceProfiles.some((x) => x.id === profileId), 'a cancelled confirmation changes nothing')
+  await p.click(`${row(name)} [data-test=retire-profile]`)
+  await p.click('.el-message-box__btns .el-button--primary')
+  await p.waitForSelector(row(name), { state: 'detached' })
+  assert.ok(!(await q(t, PROFILES)).deviceProfiles.some((x) => x.id === profileId), 'gone from deviceProfiles')
+  profileId = undefined
+  await p.context().close()
+})
