@@ -148,6 +148,10 @@ async fn an_exhausted_account_trips_the_simulated_relay_and_a_recharge_closes_it
     })
     .await;
     assert!(answered, "read now: {:?}", command_status(&read));
+    // The default profile fitted to this meter (no wallet): nothing it asked for was refused.
+    let reasons = admin.ok("query($m: ID!) { commands(meterId: $m) { id reason } }", json!({"m": meter}))["commands"].clone();
+    let why = reasons.as_array().unwrap().iter().find(|c| c["id"] == read).unwrap()["reason"].as_str().unwrap().to_string();
+    assert!(!why.contains("refused"), "{why}");
 
     // A lost meter's commands wait, and go out when it is heard from again (F36).
     handle.set_faults(address, mqtt_bridge::simulator::Faults { silent: true, ..Default::default() });

@@ -112,6 +112,24 @@ pub fn fallback(block: Di) -> Vec<Di> {
     }
 }
 
+/// A built-in profile's reads fitted to one meter: a single-phase meter is asked for phase A's
+/// voltage and current (not the three-phase blocks) and no phase B/C status word; a meter
+/// without a wallet (not meter-side prepaid) for no money register. A tenant's own profile
+/// is asked as written.
+pub fn fit(reads: &[Di], three_phase: bool, wallet: bool) -> Vec<Di> {
+    let b_c = [di::STATUS_WORD_PHASE_B, di::STATUS_WORD_PHASE_C];
+    reads
+        .iter()
+        .filter_map(|d| match *d {
+            d if !three_phase && d == di::VOLTAGE_BLOCK => Some(di::VOLTAGE_A),
+            d if !three_phase && d == di::CURRENT_BLOCK => Some(di::CURRENT_A),
+            d if !three_phase && b_c.contains(&d) => None,
+            d if !wallet && (d == di::REMAINING_AMOUNT || d == di::OVERDRAFT_AMOUNT) => None,
+            d => Some(d),
+        })
+        .collect()
+}
+
 /// What to ask a meter for: the profile's list, an identifier the meter lacks replaced by its
 /// parts (those it lacks too left out), each once.
 pub fn plan(reads: &[Di], lacks: &HashSet<Di>) -> Vec<Di> {
@@ -131,7 +149,7 @@ pub fn plan(reads: &[Di], lacks: &HashSet<Di>) -> Vec<Di> {
 /// new lines, each one the codec can decode; at most 40.
 pub fn parse_reads(text: &str) -> Result<Vec<Di>, Invalid> {
     let mut out = Vec::new();
-    for part in text.split([',', ' ', '\n', '\r', '\t', ';']).filter(|p| !p.is_empty()) {
+    for part in text.split([',', ' ', '\n', '\r', '\t', ';', '，', '、', '；', '\u{3000}']).filter(|p| !p.is_empty()) {
         let v = u32::from_str_radix(part.trim_start_matches("0x"), 16)
             .ok()
             .filter(|_| part.trim_start_matches("0x").len() == 8)
@@ -189,7 +207,18 @@ mod tests {
     }
 
     #[test]
+    fn a_built_in_profile_fits_a_single_phase_meter_without_a_wallet() {
+        let own = builtins().into_iter().find(|p| p.id == DEFAULT_PROFILE).unwrap();
+        let single = fit(&own.reads, false, false);
+        assert!(single.contains(&di::VOLTAGE_A) && single.contains(&di::CURRENT_A));
+        assert!(!single.contains(&di::VOLTAGE_BLOCK) && !single.contains(&di::STATUS_WORD_PHASE_C));
+        assert!(!single.contains(&di::REMAINING_AMOUNT));
+        assert_eq!(fit(&own.reads, true, true), own.reads, "a three-phase meter with a wallet is asked for everything");
+    }
+
+    #[test]
     fn read_lists_passwords_and_operator_codes_parse_or_say_why() {
+        assert_eq!(parse_reads("04000101，04000102、0001FF00").unwrap().len(), 3, "full-width separators");
         assert_eq!(parse_reads("04000101, 04000102\n0001FF00").unwrap(), vec![di::DATE, di::TIME, di::FORWARD_ACTIVE_BLOCK]);
         assert_eq!(parse_reads("0001FF0").unwrap_err().field, "reads");
         assert!(parse_reads("12345678").is_err(), "unknown to the codec");

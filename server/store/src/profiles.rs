@@ -196,13 +196,21 @@ impl TenantStore {
 impl super::PlatformStore {
     async fn profile_of(&self, tenant: &str, meter: &str) -> Result<(DeviceProfile, String)> {
         let sql = format!(
-            "SELECT m.profile_id, p.{} FROM meters m LEFT JOIN device_profiles p ON p.tenant_id = m.tenant_id AND p.id = m.profile_id AND p.retired_at IS NULL
+            "SELECT m.profile_id, m.phases, m.billing_mode, p.{} FROM meters m LEFT JOIN device_profiles p ON p.tenant_id = m.tenant_id AND p.id = m.profile_id AND p.retired_at IS NULL
              WHERE m.tenant_id = $1 AND m.id = $2",
             COLS.replace(", ", ", p.")
         );
         let r = self.db.query_one_raw(stmt(self.backend(), &sql, Args::new().s(tenant).s(meter))).await?.ok_or(StoreError::NotFound)?;
         let id: Option<String> = r.try_get("", "profile_id")?;
-        let builtin = |id: &str| domain::profile::builtins().into_iter().find(|p| p.id == id);
+        // A built-in profile is fitted to the meter (phases, wallet); a tenant's is as written.
+        let three_phase = super::registry::int(&r, "phases")? == 3;
+        let wallet = r.try_get::<String>("", "billing_mode")? == "METER_PREPAID";
+        let builtin = |id: &str| {
+            domain::profile::builtins().into_iter().find(|p| p.id == id).map(|mut p| {
+                p.reads = domain::profile::fit(&p.reads, three_phase, wallet);
+                p
+            })
+        };
         match id {
             Some(id) => match builtin(&id) {
                 Some(p) => Ok((p, String::new())),
