@@ -234,6 +234,37 @@ async fn a_standard_meter_is_read_through_its_profile_learns_what_it_lacks_and_i
     assert_eq!(other.fails(set, json!({"m": meter, "p": profile["id"]}))["code"], "NOT_FOUND");
     assert_eq!(admin.fails(set, json!({"m": meter, "p": "no-such-profile"}))["field"], "profileId");
     admin.ok(set, json!({"m": meter, "p": profile["id"]}));
+    // An operator of another property: the meter is not found in any spelling, profiles are
+    // the company's (it may not make one).
+    let roles = admin.ok("{ roles { id name } }", json!({}))["roles"].clone();
+    let role = roles.as_array().unwrap().iter().find(|r| r["name"] == "operator").unwrap()["id"].clone();
+    let elsewhere =
+        admin.ok(r#"mutation { createProperty(input: {name: "Elsewhere"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    admin.ok(
+        "mutation($r: ID!, $p: ID!) { createOperator(input: {username: \"elsewhere-op\", password: \"Strong-Pass 2026\", roleId: $r, propertyIds: [$p]}) { id } }",
+        json!({"r": role, "p": elsewhere}),
+    );
+    let scoped = tests::Admin {
+        http: admin.http,
+        token: app.session(&admin.tenant, "elsewhere-op").await,
+        tenant: admin.tenant.clone(),
+        slug: admin.slug.clone(),
+    };
+    let id = meter.as_str().unwrap();
+    for spelling in [id.to_string(), id.to_uppercase(), format!(" {id} "), id.replace('-', "")] {
+        assert_eq!(
+            scoped.fails("query($m: ID!) { meterProfile(meterId: $m) { profileId } }", json!({"m": spelling}))["code"],
+            "NOT_FOUND",
+            "{spelling}"
+        );
+        assert_eq!(scoped.fails(set, json!({"m": spelling, "p": "builtin-vl3des-1"}))["code"], "NOT_FOUND", "{spelling}");
+        assert_eq!(
+            scoped.fails("mutation($m: ID!) { forgetMeterLacks(meterId: $m) }", json!({"m": spelling}))["code"],
+            "NOT_FOUND",
+            "{spelling}"
+        );
+    }
+    assert_eq!(scoped.fails(CREATE, input(reads, Some("123456")))["code"], "FORBIDDEN");
 
     // A plain standard meter behind a transparent 4G DTU: it answers, it never pushes.
     let handle = SimHandle::default();

@@ -437,6 +437,31 @@ pub(crate) fn bearer(http: &HttpRequest) -> &str {
     http.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("")
 }
 
+/// The start of every registry import: the caller (an operator of a live tenant with the
+/// registry permission; its handle keeps its property scope) and the uploaded sheet's rows.
+pub(crate) async fn registry_upload(
+    state: &HttpState,
+    http: &HttpRequest,
+    body: web::Bytes,
+) -> Result<(store::TenantStore, Vec<Vec<In>>), HttpResponse> {
+    let (permissions, t) = match authenticate(&state.store, &state.keys, bearer(http)).await {
+        Some(Authenticated::Principal(p, Some(t))) => match *p {
+            Principal::Operator { permissions, .. } => (permissions, t),
+            _ => return Err(refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "operators only")),
+        },
+        Some(Authenticated::Suspended) => return Err(refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "the tenant is suspended")),
+        _ => return Err(refuse(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "authentication required")),
+    };
+    if !permissions.has(Permission::Meters) {
+        return Err(refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "your role does not allow changing the registry"));
+    }
+    match web::block(move || read_rows(&body)).await {
+        Ok(Ok(rows)) => Ok((t, rows)),
+        Ok(Err(m)) => Err(refuse(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION", &m)),
+        Err(_) => Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the file could not be read")),
+    }
+}
+
 /// `POST /imports/meters?dryRun=true|false` with the .xlsx or .csv as the body (bearer; the
 /// registry permission): 200 with what was (or would be) written, or 422 with every error
 /// and nothing written.
@@ -446,23 +471,11 @@ async fn import_meters(
     q: web::Query<HashMap<String, String>>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (permissions, t) = match authenticate(&state.store, &state.keys, bearer(&http)).await {
-        Some(Authenticated::Principal(p, Some(t))) => match *p {
-            Principal::Operator { permissions, .. } => (permissions, t),
-            _ => return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "operators only"),
-        },
-        Some(Authenticated::Suspended) => return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "the tenant is suspended"),
-        _ => return refuse(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "authentication required"),
+    let (t, rows) = match registry_upload(&state, &http, body).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    if !permissions.has(Permission::Meters) {
-        return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "your role does not allow registering meters");
-    }
     let dry_run = q.get("dryRun").is_none_or(|v| v != "false");
-    let rows = match web::block(move || read_rows(&body)).await {
-        Ok(Ok(rows)) => rows,
-        Ok(Err(m)) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION", &m),
-        Err(_) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the file could not be read"),
-    };
     let names = match load_names(&t).await {
         Ok(n) => n,
         Err(e) => {

@@ -18,11 +18,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use super::auth::{Authenticated, Principal, authenticate};
 use super::export::{Cell, Kind, Lang, Table, col};
 use super::http::HttpState;
-use super::imports::{IMPORT_LIMIT, In, MAX_ROWS, RowError, bearer, header_map_of, letter, read_rows, refuse};
-use domain::access::Permission;
+use super::imports::{IMPORT_LIMIT, In, MAX_ROWS, RowError, header_map_of, letter, refuse};
 use domain::ids::*;
 use domain::registry::{NewArea, NewGateway, NewProperty};
 
@@ -322,23 +320,11 @@ async fn import_sites(
     q: web::Query<HashMap<String, String>>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (permissions, t) = match authenticate(&state.store, &state.keys, bearer(&http)).await {
-        Some(Authenticated::Principal(p, Some(t))) => match *p {
-            Principal::Operator { permissions, .. } => (permissions, t),
-            _ => return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "operators only"),
-        },
-        Some(Authenticated::Suspended) => return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "the tenant is suspended"),
-        _ => return refuse(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "authentication required"),
+    let (t, rows) = match super::imports::registry_upload(&state, &http, body).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    if !permissions.has(Permission::Meters) {
-        return refuse(StatusCode::FORBIDDEN, "FORBIDDEN", "your role does not allow changing the registry");
-    }
     let dry_run = q.get("dryRun").is_none_or(|v| v != "false");
-    let rows = match web::block(move || read_rows(&body)).await {
-        Ok(Ok(rows)) => rows,
-        Ok(Err(m)) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION", &m),
-        Err(_) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the file could not be read"),
-    };
     let sites = match load(&t).await {
         Ok(s) => s,
         Err(e) => {

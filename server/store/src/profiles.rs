@@ -303,25 +303,22 @@ impl super::PlatformStore {
             return Ok(());
         }
         let mut answers: HashMap<String, String> = serde_json::from_value(payload["answers"].clone()).unwrap_or_default();
-        let answered_item = match (di, refused) {
+        match (di, refused) {
             (Some(d), None) => {
                 let d = d.to_string();
                 if !items.contains(&d) || answers.contains_key(&d) {
                     return Ok(()); // not asked for (a push), or already answered
                 }
-                answers.insert(d.clone(), "ok".into());
-                d
+                answers.insert(d, "ok".into());
             }
             (_, Some(bits)) => {
                 let Some(first) = items.iter().find(|i| !answers.contains_key(*i)).cloned() else { return Ok(()) };
                 let why = if bits.is_empty() { "an error without bits".to_string() } else { bits.join(", ") };
                 tracing::info!(tenant, meter, di = %first, reason = %why, "a read item refused by the meter");
-                answers.insert(first.clone(), why);
-                first
+                answers.insert(first, why);
             }
             (None, None) => return Ok(()),
-        };
-        let _ = answered_item;
+        }
         payload["answers"] = json!(answers);
         let complete = items.iter().all(|i| answers.contains_key(i));
         if !complete {
