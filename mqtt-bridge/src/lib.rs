@@ -9,6 +9,8 @@ pub mod broker;
 pub use dlt645;
 pub mod downlink;
 pub mod port;
+pub mod serial;
+pub mod serial_sim;
 pub mod session;
 pub mod simulator;
 pub mod uplink;

@@ -77,6 +77,8 @@ pub enum Rejection {
     Item { address: String, reason: String },
     #[error("meter {address} is not registered under device {device}")]
     UnknownMeter { device: String, address: String },
+    #[error("vendor JSON message: {0}")]
+    Vendor(String),
 }
 
 /// What the store did with a batch.
@@ -102,6 +104,24 @@ pub trait ReadingSink: Send + Sync + 'static {
         let _ = replies;
         async {}
     }
+
+    /// A JSON message from a vendor device whose profile maps its fields (F43): its reading,
+    /// or why it was refused; `None` when the device has no such map (the payload is then
+    /// read as DL/T 645). Synchronous: answered from an in-memory cache.
+    fn vendor_json(&self, device: &str, payload: &[u8], received_at: DateTime<Utc>) -> Option<Result<VendorReading, Rejection>> {
+        let _ = (device, payload, received_at);
+        None
+    }
+}
+
+/// A vendor JSON message read through its device's map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VendorReading {
+    pub reading: MeterReading,
+    /// The items the message carried (answers to a read waiting for them).
+    pub answered: Vec<crate::dlt645::Di>,
+    /// Fields present but refused, with why (the rest of the message is used).
+    pub refused: Vec<String>,
 }
 
 /// A meter's reply to a remote-control (0x1C), parameter write (0x14), wallet purchase (0x03)

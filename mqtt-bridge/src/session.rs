@@ -63,6 +63,14 @@ pub struct BridgeStats {
     pub other_frames: AtomicU64,
     /// Abnormal replies to reads (the meter's "no requested data" and other errors).
     pub error_replies: AtomicU64,
+    /// Serial-server buses connected to the collector now (`crate::serial`).
+    pub serial_buses: AtomicU64,
+    /// Requests the collector put on a bus (retries included).
+    pub serial_requests: AtomicU64,
+    /// Bus requests that got no reply in time.
+    pub serial_timeouts: AtomicU64,
+    /// Serial-server connections closed for a missing or refused registration.
+    pub serial_refused: AtomicU64,
 }
 
 impl BridgeStats {
@@ -161,6 +169,42 @@ async fn ingest<S: ReadingSink>(
         let mut readings = Vec::with_capacity(pending.len());
         let mut replies = Vec::new();
         for (_, p) in &pending {
+            // A vendor JSON device (F43) is read through its profile's map.
+            let vendor = match uplink::device_of(&p.topic) {
+                Ok(device) if p.payload.first() == Some(&b'{') => sink.vendor_json(device, &p.payload, now).map(|v| (device, v)),
+                _ => None,
+            };
+            if let Some((device, outcome)) = vendor {
+                match outcome {
+                    Ok(v) => {
+                        for reason in &v.refused {
+                            tracing::warn!(topic = %p.topic, reason = %reason, "vendor JSON field refused; the rest of the message was used");
+                        }
+                        stats.rejected.fetch_add(v.refused.len() as u64, Ordering::Relaxed);
+                        let clock = match v.reading.read_at {
+                            crate::port::ReadTime::MeterClock(t) => Some(t),
+                            crate::port::ReadTime::Instant(_) => None,
+                        };
+                        for di in &v.answered {
+                            replies.push(crate::port::ControlReply {
+                                device: device.to_string(),
+                                address: v.reading.address,
+                                function: crate::dlt645::function::READ,
+                                refused: None,
+                                received_at: now,
+                                di: Some(*di),
+                                clock,
+                            });
+                        }
+                        readings.push(v.reading);
+                    }
+                    Err(r) => {
+                        stats.rejected.fetch_add(1, Ordering::Relaxed);
+                        log_rejection(&p.topic, &r);
+                    }
+                }
+                continue;
+            }
             let outcome = uplink::device_of(&p.topic).and_then(|device| uplink::decode_uplink(device, &p.payload, now));
             match outcome {
                 Ok(decoded) => {

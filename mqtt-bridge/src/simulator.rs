@@ -439,8 +439,8 @@ pub struct Published {
 
 #[derive(Clone, Default)]
 pub struct SimHandle {
-    meters: Arc<Mutex<HashMap<Address, Faults>>>,
-    relays: Arc<Mutex<HashMap<Address, (bool, bool)>>>,
+    pub(crate) meters: Arc<Mutex<HashMap<Address, Faults>>>,
+    pub(crate) relays: Arc<Mutex<HashMap<Address, (bool, bool)>>>,
     skews: Arc<Mutex<HashMap<Address, chrono::Duration>>>,
     settings: Arc<Mutex<HashMap<Address, std::collections::BTreeMap<Di, Value>>>>,
     pub log: Arc<Mutex<Vec<Published>>>,
@@ -491,7 +491,7 @@ pub struct SimConfig {
     pub rounds: Option<u64>,
 }
 
-fn local_now(offset: FixedOffset) -> NaiveDateTime {
+pub(crate) fn local_now(offset: FixedOffset) -> NaiveDateTime {
     let now: DateTime<Utc> = Utc::now();
     let local = now.with_timezone(&offset).naive_local();
     local.with_nanosecond(0).unwrap_or(local)

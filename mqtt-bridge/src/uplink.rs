@@ -169,7 +169,17 @@ fn number(v: &Value) -> Option<rust_decimal::Decimal> {
 }
 
 fn apply(d: &mut Draft, id: Di, v: &Value) {
-    let r = &mut d.values;
+    if id == di::DATE {
+        d.date = text(v).and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok());
+    } else if id == di::TIME {
+        d.time = text(v).and_then(|t| NaiveTime::parse_from_str(&t, "%H:%M:%S").ok());
+    } else {
+        set_item(&mut d.values, id, v);
+    }
+}
+
+/// Puts one item's value into a snapshot (items it does not keep are ignored).
+pub fn set_item(r: &mut Readings, id: Di, v: &Value) {
     let [d3, d2, d1, d0] = id.bytes();
     match (d3, d2, d1, d0) {
         (0x00, 0x01, 0x00, 0x00) => r.energy_total = number(v),
@@ -203,8 +213,6 @@ fn apply(d: &mut Draft, id: Di, v: &Value) {
                 *slot = word(v);
             }
         }
-        _ if id == di::DATE => d.date = text(v).and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok()),
-        _ if id == di::TIME => d.time = text(v).and_then(|t| NaiveTime::parse_from_str(&t, "%H:%M:%S").ok()),
         _ => {}
     }
 }

@@ -55,6 +55,8 @@ pub struct Settings {
     /// The mail relay scheduled reports are e-mailed through; `None`: e-mail schedules wait
     /// (their runs say why). The demo uses a local stand-in.
     pub mail: Option<connectors::mail::MailConfig>,
+    /// Where serial servers (RS-485 buses, F9) connect to the collector; `None`: no collector.
+    pub serial_listen: Option<SocketAddr>,
 }
 
 /// Security settings (docs/SECURITY.md).
@@ -132,6 +134,8 @@ pub struct Application {
     pub stats: Arc<BridgeStats>,
     pub http_addr: SocketAddr,
     pub broker: BrokerAddr,
+    /// The serial-server collector's listen address, when it runs.
+    pub serial_addr: Option<SocketAddr>,
     server: actix_web::dev::Server,
     pub bridge: tokio::task::JoinHandle<()>,
     /// Link state, polls, alarms and messages, freezes; and the payment sweep.
@@ -191,6 +195,19 @@ impl Application {
         let (downlink, downlink_session) = mqtt_bridge::downlink::Downlink::connect(&bridge_cfg);
         let dispatch = dispatcher.spawn(store.clone(), downlink, crate::control::DispatchSettings::default());
         let bridge = tokio::spawn(mqtt_bridge::session::run(bridge_cfg, Arc::new(store.clone()), stats.clone()));
+        // Serial servers connect here; each bus speaks for itself with its own device login.
+        let mut control = vec![downlink_session, dispatch];
+        let serial_addr = match settings.serial_listen {
+            Some(addr) => {
+                let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding the collector on {addr}"))?;
+                let local = listener.local_addr()?;
+                let config = mqtt_bridge::serial::CollectorConfig::new(broker.clone());
+                control.push(tokio::spawn(mqtt_bridge::serial::run(listener, config, stats.clone())));
+                tracing::info!(listen = %local, "serial-server collector ready");
+                Some(local)
+            }
+            None => None,
+        };
         // Periodic work: one table of jobs, each lane supervised (crate::jobs).
         let sms_client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -240,7 +257,7 @@ impl Application {
         .listen(listener)?
         .disable_signals()
         .run();
-        Ok(Self { store, keys, stats, http_addr, broker, server, bridge, sweepers, control: vec![downlink_session, dispatch] })
+        Ok(Self { store, keys, stats, http_addr, broker, serial_addr, server, bridge, sweepers, control })
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
@@ -266,6 +283,7 @@ impl Application {
             stats: self.stats,
             http_addr: self.http_addr,
             broker: self.broker,
+            serial_addr: self.serial_addr,
             handle,
             bridge: self.bridge,
             sweepers: self.sweepers,
@@ -280,6 +298,7 @@ pub struct RunningApp {
     pub stats: Arc<BridgeStats>,
     pub http_addr: SocketAddr,
     pub broker: BrokerAddr,
+    pub serial_addr: Option<SocketAddr>,
     pub handle: actix_web::dev::ServerHandle,
     pub bridge: tokio::task::JoinHandle<()>,
     /// Link state, polls, alarms and messages, freezes; and the payment sweep.

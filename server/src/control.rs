@@ -136,17 +136,22 @@ async fn dispatch_once(
         if !store.platform().claim_command(&c.tenant_id, &c.id, c.attempts, now).await? {
             continue; // another server took this attempt
         }
-        let frames = match command_frames(store, &c, address, now + s.validity).await {
-            Ok(f) => Ok(f),
+        let payload = match command_frames(store, &c, address, now + s.validity).await {
+            Ok(Downlink::Frames(frames)) => {
+                let mut bytes = Vec::new();
+                frames.iter().try_for_each(|f| f.encode(2).map(|b| bytes.extend(b))).map(|_| bytes).map_err(|e| e.to_string())
+            }
+            Ok(Downlink::Bus(job)) => Ok(job.to_string().into_bytes()),
             Err(CommandBuild::Store(e)) => return Err(e),
             Err(CommandBuild::Refused(e)) => Err(e),
         };
-        let mut bytes = Vec::new();
-        let encoded = frames.and_then(|fs| fs.iter().try_for_each(|f| f.encode(2).map(|b| bytes.extend(b))).map_err(|e| e.to_string()));
-        if let Err(e) = encoded {
-            store.platform().mark_failed(&c.tenant_id, &c.id, &e).await?;
-            continue;
-        }
+        let bytes = match payload {
+            Ok(b) => b,
+            Err(e) => {
+                store.platform().mark_failed(&c.tenant_id, &c.id, &e).await?;
+                continue;
+            }
+        };
         match downlink.send(&device, bytes).await {
             Ok(()) => {
                 store.platform().mark_sent(&c.tenant_id, &c.id, Utc::now()).await?;
@@ -160,6 +165,15 @@ async fn dispatch_once(
         }
     }
     Ok(taken)
+}
+
+/// What goes down to the device for one command.
+enum Downlink {
+    /// DL/T 645 frames (a 4G meter, a LoRa gateway, or a DL/T 645 meter on a serial bus).
+    Frames(Vec<mqtt_bridge::dlt645::Frame>),
+    /// A Modbus-RTU job for the serial-server collector (`mqtt_bridge::serial::ModbusJob`), or
+    /// a vendor JSON device's own command message.
+    Bus(serde_json::Value),
 }
 
 enum CommandBuild {
@@ -177,7 +191,7 @@ async fn command_frames(
     c: &crate::store::DueCommand,
     address: mqtt_bridge::dlt645::Address,
     valid_until: DateTime<Utc>,
-) -> Result<Vec<mqtt_bridge::dlt645::Frame>, CommandBuild> {
+) -> Result<Downlink, CommandBuild> {
     use mqtt_bridge::dlt645::secure::{SealedControl, SealedWrite, WalletRecharge};
     use mqtt_bridge::dlt645::{Di, RelayAction, Value, broadcast_time, di, items, read_request};
     let refused = |e: &dyn std::fmt::Display| CommandBuild::Refused(e.to_string());
@@ -185,6 +199,15 @@ async fn command_frames(
     let platform = store.platform();
     let key = || platform.meter_key(&c.tenant_id, address);
     let counter = || platform.next_counter(&c.tenant_id, &c.meter_id);
+    // A Modbus-RTU meter (behind a serial server) or a vendor JSON device is read and switched
+    // through its profile's map.
+    let profile = platform.meter_profile(&c.tenant_id, &c.meter_id).await.map_err(CommandBuild::Store)?;
+    if let Some(map) = &profile.map {
+        return modbus_job(store, c, address, map).await;
+    }
+    if let Some(map) = &profile.json {
+        return vendor_message(store, c, map).await;
+    }
     let frame = match c.kind {
         // What the meter's profile lists (what it lacks replaced by the parts), or what a
         // follow-up read names; recorded with the command, which the answers confirm.
@@ -196,13 +219,13 @@ async fn command_frames(
             let items =
                 if named.is_empty() { platform.read_plan(&c.tenant_id, &c.meter_id).await.map_err(CommandBuild::Store)? } else { named };
             platform.set_read_items(&c.tenant_id, &c.id, &items).await.map_err(CommandBuild::Store)?;
-            return Ok(reads(&items));
+            return Ok(Downlink::Frames(reads(&items)));
         }
         // DL/T 645 time sync is a broadcast (no reply); the clock read after it confirms it.
         CommandKind::TimeSync => {
             let mut frames = vec![broadcast_time(Utc::now().with_timezone(&c.tz).naive_local())];
             frames.extend(reads(&[di::DATE, di::TIME]));
-            return Ok(frames);
+            return Ok(Downlink::Frames(frames));
         }
         CommandKind::Write => {
             let p: serde_json::Value = serde_json::from_str(&c.payload).map_err(|e| refused(&e))?;
@@ -249,7 +272,10 @@ async fn command_frames(
                 crate::store::RelayScheme::Sealed => {}
                 crate::store::RelayScheme::Plain { level, password, operator } => {
                     let rc = mqtt_bridge::dlt645::RemoteControl { level, password, operator, action, deadline };
-                    return rc.frame(address).map(|f| vec![f]).map_err(|e| refused(&e));
+                    return rc.frame(address).map(|f| Downlink::Frames(vec![f])).map_err(|e| refused(&e));
+                }
+                crate::store::RelayScheme::Mapped(profile) => {
+                    return Err(CommandBuild::Refused(format!("the meter's profile “{profile}” has no map to switch it by")));
                 }
                 crate::store::RelayScheme::NoPassword(profile) => {
                     return Err(CommandBuild::Refused(format!(
@@ -262,5 +288,80 @@ async fn command_frames(
             SealedControl { operator: 0, action, deadline, counter }.frame(address, &key).map_err(|e| refused(&e))?
         }
     };
-    Ok(vec![frame])
+    Ok(Downlink::Frames(vec![frame]))
+}
+
+/// A Modbus-RTU meter's command as a job for the collector: a read asks for the registers its
+/// map holds for the plan's items (recorded with the command, confirmed by the converted
+/// answers); a trip or close is the map's write. Other commands have no Modbus form.
+async fn modbus_job(
+    store: &crate::store::Store,
+    c: &crate::store::DueCommand,
+    address: mqtt_bridge::dlt645::Address,
+    map: &crate::domain::register_map::RegisterMap,
+) -> Result<Downlink, CommandBuild> {
+    use mqtt_bridge::dlt645::Di;
+    let platform = store.platform();
+    let unit = address
+        .as_u64()
+        .ok_or_else(|| CommandBuild::Refused("the meter's address is not a unit id".into()))
+        .and_then(|a| crate::domain::register_map::unit_of(a).map_err(|e| CommandBuild::Refused(e.message)))?;
+    let job = |extra: serde_json::Value| {
+        let mut j = serde_json::json!({"address": address.to_string(), "unit": unit});
+        if let (Some(o), Some(e)) = (j.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        Downlink::Bus(serde_json::json!({ "modbus": j }))
+    };
+    match c.kind {
+        CommandKind::Read => {
+            let named: Vec<Di> = serde_json::from_str::<serde_json::Value>(&c.payload)
+                .ok()
+                .and_then(|p| p["items"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().and_then(Di::parse)).collect()))
+                .unwrap_or_default();
+            let items =
+                if named.is_empty() { platform.read_plan(&c.tenant_id, &c.meter_id).await.map_err(CommandBuild::Store)? } else { named };
+            let reads = map.select(&items);
+            if reads.is_empty() {
+                return Err(CommandBuild::Refused("nothing the meter's register map holds was asked for".into()));
+            }
+            let asked: Vec<Di> = reads.iter().map(|r| r.di).collect();
+            platform.set_read_items(&c.tenant_id, &c.id, &asked).await.map_err(CommandBuild::Store)?;
+            Ok(job(serde_json::json!({ "reads": reads })))
+        }
+        CommandKind::Trip | CommandKind::Close => {
+            let write = if c.kind == CommandKind::Trip { map.trip } else { map.close };
+            let write = write.ok_or_else(|| {
+                CommandBuild::Refused(format!(
+                    "the meter's register map has no {} write: add the relay register from the model's manual to a profile of your own",
+                    if c.kind == CommandKind::Trip { "trip" } else { "close" }
+                ))
+            })?;
+            Ok(job(serde_json::json!({ "write": write })))
+        }
+        other => Err(CommandBuild::Refused(format!("a Modbus-RTU meter takes no {other} command through its register map"))),
+    }
+}
+
+/// A vendor JSON device's command: the message its map gives for a trip, a close or a report
+/// now (a read, recorded with the map's items and confirmed by the messages that carry them).
+async fn vendor_message(
+    store: &crate::store::Store,
+    c: &crate::store::DueCommand,
+    map: &crate::domain::vendor_json::JsonMap,
+) -> Result<Downlink, CommandBuild> {
+    let (template, what) = match c.kind {
+        CommandKind::Read => (&map.read, "report-now"),
+        CommandKind::Trip => (&map.trip, "trip"),
+        CommandKind::Close => (&map.close, "close"),
+        other => return Err(CommandBuild::Refused(format!("a vendor JSON device takes no {other} command through its map"))),
+    };
+    let message = template.as_deref().ok_or_else(|| {
+        CommandBuild::Refused(format!("the device's JSON map has no {what} message: add the vendor's command to a profile of your own"))
+    })?;
+    let message: serde_json::Value = serde_json::from_str(message).map_err(|e| CommandBuild::Refused(e.to_string()))?;
+    if c.kind == CommandKind::Read {
+        store.platform().set_read_items(&c.tenant_id, &c.id, &map.items()).await.map_err(CommandBuild::Store)?;
+    }
+    Ok(Downlink::Bus(message))
 }

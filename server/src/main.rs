@@ -107,6 +107,10 @@ pub(crate) enum Command {
         /// need `0.0.0.0:1884` or a public address, set on purpose).
         #[arg(long, env = "VOLTLEDGER__MQTT__LISTEN", default_value = "127.0.0.1:1884")]
         mqtt_listen: SocketAddr,
+        /// Where RS-485 serial servers connect to the collector (registration packet
+        /// `username:password`, docs/DEVICES.md); none: no collector.
+        #[arg(long, env = "VOLTLEDGER__SERIAL__LISTEN")]
+        serial_listen: Option<SocketAddr>,
         /// Where the HTTP API listens.
         #[arg(long, env = "VOLTLEDGER__HTTP__LISTEN", default_value = "127.0.0.1:8080")]
         http: SocketAddr,
@@ -391,6 +395,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             common,
             broker,
             mqtt_listen,
+            serial_listen,
             http,
             bridge_password,
             bridge_sessions,
@@ -447,6 +452,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 security,
                 web_dir: Some(web_dir.unwrap_or_else(|| PathBuf::from("web/dist"))),
                 mail,
+                serial_listen,
             };
             serve(settings).await?;
         }

@@ -23,6 +23,7 @@ mod m0013_report_schedules;
 mod m0014_forward_lease;
 mod m0015_forward_mqtt;
 mod m0016_device_profiles;
+mod m0017_register_maps;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_forward_lease::Migration),
             Box::new(m0015_forward_mqtt::Migration),
             Box::new(m0016_device_profiles::Migration),
+            Box::new(m0017_register_maps::Migration),
         ]
     }
 }

@@ -226,10 +226,10 @@ async fn a_standard_meter_is_read_through_its_profile_learns_what_it_lacks_and_i
         "the password is never shown"
     );
     let listed = admin.ok("{ deviceProfiles { id builtin } }", json!({}))["deviceProfiles"].clone();
-    assert_eq!(listed.as_array().unwrap().iter().filter(|p| p["builtin"] == true).count(), 2, "{listed}");
+    assert_eq!(listed.as_array().unwrap().iter().filter(|p| p["builtin"] == true).count(), 3, "{listed}");
     // Another tenant neither sees nor uses it.
     let other = app.admin("standard-other").await;
-    assert_eq!(other.ok("{ deviceProfiles { id builtin } }", json!({}))["deviceProfiles"].as_array().unwrap().len(), 2);
+    assert_eq!(other.ok("{ deviceProfiles { id builtin } }", json!({}))["deviceProfiles"].as_array().unwrap().len(), 3);
     let set = "mutation($m: ID!, $p: ID!) { setMeterProfile(meterId: $m, profileId: $p) { profileId lacks { di } } }";
     assert_eq!(other.fails(set, json!({"m": meter, "p": profile["id"]}))["code"], "NOT_FOUND");
     assert_eq!(admin.fails(set, json!({"m": meter, "p": "no-such-profile"}))["field"], "profileId");
@@ -391,4 +391,367 @@ async fn a_time_sync_is_confirmed_only_by_a_valid_meter_clock_within_tolerance()
     // A clock within 30 s does.
     app.app.store.replies(vec![answer(Some(local(5)))]).await;
     assert_eq!(until_status(&admin, &meter, &sync, "CONFIRMED").await, "CONFIRMED");
+}
+
+/// The DDSY1352 reads, the relay coil at 0000H read as status word 3, and the coil writes.
+const MODBUS_MAP: &str = r#"{"reads": [
+  {"di": "00010000", "function": 3, "register": "0x0000", "format": "U32", "decimals": 2},
+  {"di": "00010100", "function": 3, "register": "0x0002", "format": "U32", "decimals": 2},
+  {"di": "00010200", "function": 3, "register": "0x0004", "format": "U32", "decimals": 2},
+  {"di": "00010300", "function": 3, "register": "0x0006", "format": "U32", "decimals": 2},
+  {"di": "00010400", "function": 3, "register": "0x0008", "format": "U32", "decimals": 2},
+  {"di": "02010100", "function": 3, "register": "000BH", "format": "U16", "decimals": 1},
+  {"di": "02020100", "function": 3, "register": "000CH", "format": "U16", "decimals": 2},
+  {"di": "02030000", "function": 3, "register": "000DH", "format": "S16", "decimals": 3},
+  {"di": "02060000", "function": 3, "register": "0010H", "format": "S16", "decimals": 3},
+  {"di": "02800002", "function": 3, "register": "0011H", "format": "U16", "decimals": 2},
+  {"di": "04000503", "function": 1, "register": 0, "format": "RELAY", "open": 1}],
+ "trip": {"function": 5, "register": 0, "value": "0xFF00"},
+ "close": {"function": 5, "register": 0, "value": 0}}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_serial_server_carries_a_standard_meter_and_a_modbus_meter_read_on_demand_and_on_schedule_and_switched() {
+    use mqtt_bridge::dlt645::Address;
+    use mqtt_bridge::serial_sim::{BusMeter, run_bus};
+    use mqtt_bridge::simulator::{Faults, SimHandle, SimMeter};
+    use tokio::io::AsyncReadExt;
+    let app = TestApp::spawn().await;
+    let collector = app.app.serial_addr.expect("the collector runs in tests");
+    let admin = app.admin("serial-bus").await;
+    let p = admin.ok(r#"mutation { createProperty(input: {name: "Dorm 3"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let gw = admin.ok(
+        "mutation($p: ID!) { registerGateway(input: {propertyId: $p, serial: \"USR-TCP232-410S\"}) { gateway { id } credentials { username password } } }",
+        json!({"p": p}),
+    )["registerGateway"]
+        .clone();
+    let (user, password) = (gw["credentials"]["username"].as_str().unwrap(), gw["credentials"]["password"].as_str().unwrap());
+    const REGISTER: &str = "mutation($p: ID!, $g: ID!, $a: String!, $n: Int!) { registerMeter(input: {propertyId: $p, gatewayId: $g, address: $a, phases: $n, linkType: SERIAL}) { meter { id } } }";
+    let standard_address = Address::from_u64(990_000_485).unwrap();
+    let modbus_address = Address::from_u64(7).unwrap();
+    let standard =
+        admin.ok(REGISTER, json!({"p": p, "g": gw["gateway"]["id"], "a": standard_address.to_string(), "n": 3}))["registerMeter"]["meter"]
+            ["id"]
+            .clone();
+    let modbus = admin.ok(REGISTER, json!({"p": p, "g": gw["gateway"]["id"], "a": modbus_address.to_string(), "n": 1}))["registerMeter"]["meter"]
+        ["id"]
+        .clone();
+
+    // Profiles: plain 0x1C for the standard meter; the register map for the Modbus one.
+    const CREATE: &str = "mutation($i: CreateDeviceProfileInput!) { createDeviceProfile(input: $i) { id scheme reads registerMap } }";
+    let plain = admin.ok(CREATE, json!({"i": {"name": "DTSD on RS-485", "reads": "04000101 04000102 00010000 02010100 02030000 04000503", "scheme": "DLT645_PLAIN", "password": "123456"}}))["createDeviceProfile"]["id"].clone();
+    let modbus_input = |map: &str| json!({"i": {"name": "DDSY1352 + relay coil", "scheme": "MODBUS", "registerMap": map}});
+    // A map that would round energy, a map with a misspelt field, a map on a plain profile.
+    let inexact = MODBUS_MAP.replacen(r#""format": "U32", "decimals": 2"#, r#""format": "U32", "decimals": 3"#, 1);
+    assert_eq!(admin.fails(CREATE, modbus_input(&inexact))["field"], "registerMap");
+    let e = admin.gql(CREATE, modbus_input(&inexact));
+    assert!(e["errors"][0]["message"].as_str().unwrap().contains("reads[0] (00010000)"), "{e}");
+    assert_eq!(admin.fails(CREATE, modbus_input(&MODBUS_MAP.replace("decimals", "scale")))["field"], "registerMap");
+    assert_eq!(
+        admin.fails(
+            CREATE,
+            json!({"i": {"name": "x", "reads": "00010000", "scheme": "DLT645_PLAIN", "password": "123456", "registerMap": MODBUS_MAP}})
+        )["field"],
+        "registerMap"
+    );
+    let mapped = admin.ok(CREATE, modbus_input(MODBUS_MAP))["createDeviceProfile"].clone();
+    assert_eq!(mapped["scheme"], "MODBUS");
+    assert_eq!(mapped["reads"].as_array().unwrap().len(), 11, "{mapped}");
+    let set = "mutation($m: ID!, $p: ID!) { setMeterProfile(meterId: $m, profileId: $p) { profileId } }";
+    // A Modbus profile on a meter whose address is no unit id is refused.
+    assert_eq!(admin.fails(set, json!({"m": standard, "p": mapped["id"]}))["field"], "profileId");
+    admin.ok(set, json!({"m": standard, "p": plain}));
+    admin.ok(set, json!({"m": modbus, "p": mapped["id"]}));
+    // The built-in DDSY1352 profile reads but cannot switch: a trip fails with the reason.
+    assert!(admin.ok("{ deviceProfiles { id } }", json!({}))["deviceProfiles"].to_string().contains("builtin-acrel-ddsy1352"));
+
+    // Walls at the collector: a wrong password, another device's name, and garbage are cut off
+    // before any MQTT session exists.
+    let refused_before = app.app.stats.serial_refused.load(std::sync::atomic::Ordering::Relaxed);
+    for packet in [format!("{user}:wrong-password\n"), "someone-else:whatever\n".to_string(), "no separator at all\n".to_string()] {
+        let mut s = tokio::net::TcpStream::connect(collector).await.unwrap();
+        tokio::io::AsyncWriteExt::write_all(&mut s, packet.as_bytes()).await.unwrap();
+        let mut buf = [0u8; 16];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), s.read(&mut buf)).await.expect("closed in time").unwrap_or(0);
+        assert_eq!(n, 0, "the collector closes the connection: {packet:?}");
+    }
+    assert_eq!(app.app.stats.serial_refused.load(std::sync::atomic::Ordering::Relaxed), refused_before + 3);
+
+    // The bus: both meters behind one serial server, neither ever pushes.
+    let handle = SimHandle::recording();
+    let meters =
+        vec![BusMeter::Dlt645(SimMeter::new(standard_address, true).standard()), BusMeter::Modbus(SimMeter::new(modbus_address, false))];
+    let registration = format!("{user}:{password}");
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let bus = tokio::spawn({
+        let handle = handle.clone();
+        async move { run_bus(collector, &registration, meters, handle, offset).await }
+    });
+    assert!(
+        TestApp::eventually(std::time::Duration::from_secs(10), || {
+            let n = app.app.stats.serial_buses.load(std::sync::atomic::Ordering::Relaxed);
+            async move { n == 1 }
+        })
+        .await,
+        "the serial server is connected"
+    );
+
+    // Read now, both meters: each read confirmed by its own answers.
+    let read = |m: &serde_json::Value| {
+        admin.ok("mutation($m: ID!) { readMeterNow(input: {meterId: $m}) { id } }", json!({"m": m}))["readMeterNow"]["id"].clone()
+    };
+    let (r1, r2) = (read(&standard), read(&modbus));
+    assert_eq!(until_status(&admin, &standard, &r1, "CONFIRMED").await, "CONFIRMED", "{:?}", commands_of(&admin, &standard));
+    assert_eq!(until_status(&admin, &modbus, &r2, "CONFIRMED").await, "CONFIRMED", "{:?}", commands_of(&admin, &modbus));
+    // Frequency has no register on this meter: exception 02, learned as lacking, named in the reason.
+    let reason = commands_of(&admin, &modbus).into_iter().find(|c| c["id"] == r2).unwrap()["reason"].as_str().unwrap().to_string();
+    assert!(reason.contains("02800002: no_requested_data"), "{reason}");
+    let lacks =
+        admin.ok("query($m: ID!) { meterProfile(meterId: $m) { lacks { di } } }", json!({"m": modbus}))["meterProfile"]["lacks"].clone();
+    assert_eq!(lacks, json!([{"di": "02800002"}]));
+    const LIVE: &str = "query($m: ID!) { meter(id: $m) { live { energyTotal energySharp energyValley voltageA currentA activePower powerFactor relayOpen } } }";
+    let live = admin.ok(LIVE, json!({"m": modbus}))["meter"]["live"].clone();
+    let answered = handle.published().into_iter().filter(|p| p.address == modbus_address).last().expect("the Modbus meter answered");
+    assert_eq!(live["energyTotal"].as_str(), answered.values.energy_total.map(|d| d.to_string()).as_deref(), "exact: {live}");
+    for field in ["energySharp", "energyValley", "voltageA", "currentA", "activePower", "powerFactor"] {
+        assert!(live[field].is_string(), "{field}: {live}");
+    }
+    assert_eq!(live["relayOpen"], false);
+    let live = admin.ok(LIVE, json!({"m": standard}))["meter"]["live"].clone();
+    assert!(live["energyTotal"].is_string() && live["voltageA"].is_string(), "{live}");
+
+    // On schedule: with a 10 s reading interval the server's own polling queues reads for both;
+    // they are sent and confirmed the same way. Then the schedule goes back to daily.
+    const SCHEDULE: &str = "mutation($s: Int!) { setReadingSchedule(readingIntervalSeconds: $s, lostAfterIntervals: 100) { id } }";
+    admin.ok(SCHEDULE, json!({"s": 10}));
+    for m in [&standard, &modbus] {
+        let polled = TestApp::eventually(std::time::Duration::from_secs(45), || {
+            let all = commands_of(&admin, m);
+            let (a, b) = (r1.clone(), r2.clone());
+            async move { all.iter().any(|c| c["kind"] == "READ" && c["status"] == "CONFIRMED" && c["id"] != a && c["id"] != b) }
+        })
+        .await;
+        assert!(polled, "a scheduled read: {:?}", commands_of(&admin, m));
+    }
+    admin.ok(SCHEDULE, json!({"s": 86_400}));
+
+    // Trip and close the Modbus meter through its coil; the next read confirms from the coil.
+    let trip = admin.ok("mutation($m: ID!) { tripMeter(input: {meterId: $m}) { id } }", json!({"m": modbus}))["tripMeter"]["id"].clone();
+    assert_eq!(until_status(&admin, &modbus, &trip, "ACKNOWLEDGED").await, "ACKNOWLEDGED", "{:?}", commands_of(&admin, &modbus));
+    assert_eq!(handle.relay(modbus_address), Some((true, false)));
+    read(&modbus);
+    assert_eq!(until_status(&admin, &modbus, &trip, "CONFIRMED").await, "CONFIRMED", "{:?}", commands_of(&admin, &modbus));
+    assert_eq!(admin.ok(LIVE, json!({"m": modbus}))["meter"]["live"]["relayOpen"], true);
+    let close = admin.ok("mutation($m: ID!) { closeMeter(input: {meterId: $m}) { id } }", json!({"m": modbus}))["closeMeter"]["id"].clone();
+    assert_eq!(until_status(&admin, &modbus, &close, "ACKNOWLEDGED").await, "ACKNOWLEDGED");
+    assert_eq!(handle.relay(modbus_address), Some((false, false)));
+    // The standard meter on the same bus is switched in plain 0x1C.
+    let trip2 = admin.ok("mutation($m: ID!) { tripMeter(input: {meterId: $m}) { id } }", json!({"m": standard}))["tripMeter"]["id"].clone();
+    assert_eq!(until_status(&admin, &standard, &trip2, "ACKNOWLEDGED").await, "ACKNOWLEDGED");
+    assert_eq!(handle.relay(standard_address), Some((true, false)));
+    // A time sync has no Modbus form: it fails with the reason, nothing goes on the bus.
+    let sync =
+        admin.ok("mutation($m: ID!) { syncMeterTime(input: {meterId: $m}) { id } }", json!({"m": modbus}))["syncMeterTime"]["id"].clone();
+    assert_eq!(until_status(&admin, &modbus, &sync, "FAILED").await, "FAILED");
+    // The built-in DDSY1352 profile has no relay writes: a trip fails and says what to do.
+    admin.ok(set, json!({"m": modbus, "p": "builtin-acrel-ddsy1352"}));
+    let none = admin.ok("mutation($m: ID!) { tripMeter(input: {meterId: $m}) { id } }", json!({"m": modbus}))["tripMeter"]["id"].clone();
+    assert_eq!(until_status(&admin, &modbus, &none, "FAILED").await, "FAILED");
+    let why = commands_of(&admin, &modbus).into_iter().find(|c| c["id"] == none).unwrap()["reason"].as_str().unwrap().to_string();
+    assert!(why.contains("no trip write"), "{why}");
+
+    // A meter that falls silent is given up after its retries without blocking the bus: the
+    // timeouts are counted and the other meter is still read.
+    handle.set_faults(modbus_address, Faults { silent: true, ..Default::default() });
+    let timeouts = app.app.stats.serial_timeouts.load(std::sync::atomic::Ordering::Relaxed);
+    read(&modbus);
+    let after = read(&standard);
+    assert_eq!(until_status(&admin, &standard, &after, "CONFIRMED").await, "CONFIRMED");
+    assert!(app.app.stats.serial_timeouts.load(std::sync::atomic::Ordering::Relaxed) > timeouts, "the silent meter's timeouts are counted");
+
+    // The serial server goes away: the collector ends its session.
+    bus.abort();
+    assert!(
+        TestApp::eventually(std::time::Duration::from_secs(10), || {
+            let n = app.app.stats.serial_buses.load(std::sync::atomic::Ordering::Relaxed);
+            async move { n == 0 }
+        })
+        .await
+    );
+}
+
+/// An Acrel-IoT-style message map: the device's local time, energy, voltage, current, power in
+/// watts (shifted three places to kW), power factor and the switch (0 = open).
+const JSON_MAP: &str = r#"{"time": {"field": "time", "format": "%Y-%m-%d %H:%M:%S"},
+  "values": [
+    {"field": "EPI", "di": "00010000"},
+    {"field": "Ua", "di": "02010100"},
+    {"field": "Ia", "di": "02020100"},
+    {"field": "P", "di": "02030000", "shift": 3},
+    {"field": "PF", "di": "02060000"},
+    {"field": "switch", "di": "04000503", "open": "0"}],
+  "trip": "{\"cmd\": \"switch\", \"value\": 0}",
+  "close": "{\"cmd\": \"switch\", \"value\": 1}",
+  "read": "{\"cmd\": \"report\"}"}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_vendor_json_meter_is_read_exactly_with_its_own_time_and_switched_by_its_own_messages() {
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU8, Ordering};
+    let app = TestApp::spawn().await;
+    let admin = app.admin("vendor-json").await;
+    let p = admin.ok(r#"mutation { createProperty(input: {name: "Mall"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let r = admin.ok(
+        "mutation($p: ID!) { registerMeter(input: {propertyId: $p, address: \"000990000043\", phases: 1, linkType: FOUR_G}) { meter { id } credentials { username password } } }",
+        json!({"p": p}),
+    )["registerMeter"]
+        .clone();
+    let meter = r["meter"]["id"].clone();
+    let (user, password) =
+        (r["credentials"]["username"].as_str().unwrap().to_string(), r["credentials"]["password"].as_str().unwrap().to_string());
+
+    const CREATE: &str = "mutation($i: CreateDeviceProfileInput!) { createDeviceProfile(input: $i) { id scheme reads jsonMap } }";
+    let input = |map: &str| json!({"i": {"name": "Acrel IoT 4G (JSON)", "scheme": "VENDOR_JSON", "jsonMap": map}});
+    assert_eq!(admin.fails(CREATE, input(&JSON_MAP.replace(r#""shift": 3"#, r#""shift": 9"#)))["field"], "jsonMap");
+    assert_eq!(
+        admin.fails(CREATE, input(&JSON_MAP.replace("\"Ua\", \"di\": \"02010100\"", "\"Ua\", \"di\": \"0201010\"")))["field"],
+        "jsonMap"
+    );
+    assert_eq!(
+        admin.fails(CREATE, json!({"i": {"name": "x", "scheme": "MODBUS", "registerMap": MODBUS_MAP, "jsonMap": JSON_MAP}}))["field"],
+        "jsonMap"
+    );
+    let profile = admin.ok(CREATE, input(JSON_MAP))["createDeviceProfile"].clone();
+    assert_eq!((profile["scheme"].as_str(), profile["reads"].as_array().unwrap().len()), (Some("VENDOR_JSON"), 6), "{profile}");
+    admin.ok(
+        "mutation($m: ID!, $p: ID!) { setMeterProfile(meterId: $m, profileId: $p) { profileId } }",
+        json!({"m": meter, "p": profile["id"]}),
+    );
+
+    // The device: publishes its message, obeys its own switch and report commands.
+    let switch = Arc::new(AtomicU8::new(1));
+    let mut options = MqttOptions::new(user.clone(), app.app.broker.host.clone(), app.app.broker.port);
+    options.set_credentials(user.clone(), password.clone());
+    let (client, mut events) = AsyncClient::new(options, 32);
+    let (up, down) = (format!("vl/up/{user}"), format!("vl/down/{user}"));
+    client.subscribe(down.clone(), QoS::AtLeastOnce).await.unwrap();
+    // One message per second of the device's clock at most (a reading is kept once per read time).
+    let last = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let stamp = move || {
+        let now = chrono::Utc::now().timestamp();
+        let at = now.max(last.fetch_add(0, Ordering::SeqCst) + 1);
+        last.fetch_max(at, Ordering::SeqCst);
+        (chrono::DateTime::from_timestamp(at, 0).unwrap() + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M:%S").to_string()
+    };
+    let message = {
+        let stamp = stamp.clone();
+        move |switch: u8| {
+            let local = stamp();
+            format!(r#"{{"time": "{local}", "EPI": 1234.56, "Ua": 220.1, "Ia": "5.12", "P": 1126, "PF": 0.987, "switch": {switch}}}"#)
+        }
+    };
+    let device = tokio::spawn({
+        let (client, switch, up, message) = (client.clone(), switch.clone(), up.clone(), message.clone());
+        async move {
+            loop {
+                match events.poll().await {
+                    Ok(Event::Incoming(Packet::Publish(p))) if p.topic == down => {
+                        let cmd: serde_json::Value = serde_json::from_slice(&p.payload).unwrap_or_default();
+                        if cmd["cmd"] == "switch" {
+                            switch.store(cmd["value"].as_u64().unwrap_or(1) as u8, Ordering::SeqCst);
+                        }
+                        if cmd["cmd"] == "switch" || cmd["cmd"] == "report" {
+                            let _ = client.publish(up.clone(), QoS::AtLeastOnce, false, message(switch.load(Ordering::SeqCst))).await;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+                }
+            }
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    client.publish(up.clone(), QoS::AtLeastOnce, false, message(1)).await.unwrap();
+    const LIVE: &str =
+        "query($m: ID!) { meter(id: $m) { live { readAt energyTotal voltageA currentA activePower powerFactor relayOpen } } }";
+    let live = || admin.ok(LIVE, json!({"m": meter}))["meter"]["live"].clone();
+    assert!(
+        TestApp::eventually(std::time::Duration::from_secs(10), || {
+            let l = live();
+            async move { l["energyTotal"] == "1234.56" }
+        })
+        .await,
+        "{}",
+        live()
+    );
+    let l = live();
+    let number = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse::<rust_decimal::Decimal>().ok());
+    let want = |s: &str| s.parse::<rust_decimal::Decimal>().ok();
+    assert_eq!(
+        (number(&l["voltageA"]), number(&l["currentA"]), number(&l["activePower"]), number(&l["powerFactor"]), &l["relayOpen"]),
+        (want("220.1"), want("5.12"), want("1.126"), want("0.987"), &json!(false)),
+        "exact, from the literals: {l}"
+    );
+
+    // Bad input: a field with more places than its item is refused alone; a broken message
+    // changes nothing.
+    let rejected = app.app.stats.rejected.load(std::sync::atomic::Ordering::Relaxed);
+    let local = stamp();
+    client.publish(up.clone(), QoS::AtLeastOnce, false, format!(r#"{{"time": "{local}", "EPI": 1234.567, "Ua": 221.5}}"#)).await.unwrap();
+    client.publish(up.clone(), QoS::AtLeastOnce, false, "{\"EPI\": ").await.unwrap();
+    assert!(
+        TestApp::eventually(std::time::Duration::from_secs(10), || {
+            let l = live();
+            async move { l["voltageA"] == "221.5" }
+        })
+        .await
+    );
+    assert_eq!(live()["energyTotal"], "1234.56", "the refused field changed nothing");
+    assert!(
+        TestApp::eventually(std::time::Duration::from_secs(5), || {
+            let n = app.app.stats.rejected.load(std::sync::atomic::Ordering::Relaxed);
+            async move { n >= rejected + 2 }
+        })
+        .await,
+        "the refused field and the broken message are counted"
+    );
+
+    // Read now: the device's report command; confirmed by the message that answers it.
+    let read =
+        admin.ok("mutation($m: ID!) { readMeterNow(input: {meterId: $m}) { id } }", json!({"m": meter}))["readMeterNow"]["id"].clone();
+    assert_eq!(until_status(&admin, &meter, &read, "CONFIRMED").await, "CONFIRMED", "{:?}", commands_of(&admin, &meter));
+    // Trip and close by the device's own messages, confirmed by the switch it reports.
+    let trip = admin.ok("mutation($m: ID!) { tripMeter(input: {meterId: $m}) { id } }", json!({"m": meter}))["tripMeter"]["id"].clone();
+    assert_eq!(until_status(&admin, &meter, &trip, "CONFIRMED").await, "CONFIRMED", "{:?}", commands_of(&admin, &meter));
+    assert_eq!(switch.load(Ordering::SeqCst), 0);
+    assert_eq!(live()["relayOpen"], true);
+    let close = admin.ok("mutation($m: ID!) { closeMeter(input: {meterId: $m}) { id } }", json!({"m": meter}))["closeMeter"]["id"].clone();
+    assert_eq!(until_status(&admin, &meter, &close, "CONFIRMED").await, "CONFIRMED");
+    assert_eq!(switch.load(Ordering::SeqCst), 1);
+    // No time sync in this vendor's messages: FAILED with the reason.
+    let sync =
+        admin.ok("mutation($m: ID!) { syncMeterTime(input: {meterId: $m}) { id } }", json!({"m": meter}))["syncMeterTime"]["id"].clone();
+    assert_eq!(until_status(&admin, &meter, &sync, "FAILED").await, "FAILED");
+
+    // Another tenant's device publishing the same message is not read through this map.
+    let other = app.admin("vendor-json-other").await;
+    let op = other.ok(r#"mutation { createProperty(input: {name: "Elsewhere"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let o = other.ok(
+        "mutation($p: ID!) { registerMeter(input: {propertyId: $p, address: \"000990000043\", phases: 1, linkType: FOUR_G}) { meter { id } credentials { username password } } }",
+        json!({"p": op}),
+    )["registerMeter"]
+        .clone();
+    let ou = o["credentials"]["username"].as_str().unwrap().to_string();
+    let mut options = MqttOptions::new(ou.clone(), app.app.broker.host.clone(), app.app.broker.port);
+    options.set_credentials(ou.clone(), o["credentials"]["password"].as_str().unwrap());
+    let (oc, mut oe) = AsyncClient::new(options, 8);
+    let drive = tokio::spawn(async move { while oe.poll().await.is_ok() {} });
+    oc.publish(format!("vl/up/{ou}"), QoS::AtLeastOnce, false, message(0)).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let theirs =
+        other.ok("query($m: ID!) { meter(id: $m) { live { energyTotal } } }", json!({"m": o["meter"]["id"]}))["meter"]["live"].clone();
+    assert!(theirs.is_null() || theirs["energyTotal"].is_null(), "{theirs}");
+    assert_eq!(live()["relayOpen"], false, "ours untouched");
+    drive.abort();
+    device.abort();
 }

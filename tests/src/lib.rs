@@ -108,6 +108,8 @@ impl TestApp {
             },
             web_dir: None,
             mail: None,
+            // The collector always runs in tests (an ephemeral port).
+            serial_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         };
         let mut settings = settings;
         adjust(&mut settings);

@@ -252,7 +252,11 @@ async fn metrics(state: web::Data<HttpState>, http: HttpRequest) -> HttpResponse
          # TYPE voltledger_readings_duplicate_total counter\nvoltledger_readings_duplicate_total {}\n\
          # TYPE voltledger_uplink_rejected_total counter\nvoltledger_uplink_rejected_total {}\n\
          # TYPE voltledger_uplink_unknown_meter_total counter\nvoltledger_uplink_unknown_meter_total {}\n\
-         # TYPE voltledger_meter_error_replies_total counter\nvoltledger_meter_error_replies_total {}\n",
+         # TYPE voltledger_meter_error_replies_total counter\nvoltledger_meter_error_replies_total {}\n\
+         # TYPE voltledger_serial_buses gauge\nvoltledger_serial_buses {}\n\
+         # TYPE voltledger_serial_requests_total counter\nvoltledger_serial_requests_total {}\n\
+         # TYPE voltledger_serial_timeouts_total counter\nvoltledger_serial_timeouts_total {}\n\
+         # TYPE voltledger_serial_refused_total counter\nvoltledger_serial_refused_total {}\n",
         S::get(&s.publishes),
         S::get(&s.readings),
         S::get(&s.stored),
@@ -260,6 +264,10 @@ async fn metrics(state: web::Data<HttpState>, http: HttpRequest) -> HttpResponse
         S::get(&s.rejected),
         S::get(&s.unknown_meter),
         S::get(&s.error_replies),
+        S::get(&s.serial_buses),
+        S::get(&s.serial_requests),
+        S::get(&s.serial_timeouts),
+        S::get(&s.serial_refused),
     );
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
 }

@@ -18,6 +18,12 @@ pub enum CommandSchemeKind {
     /// DL/T 645-2007 0x1C in the clear, with a password level, password and operator code.
     #[graphql(name = "DLT645_PLAIN")]
     Dlt645Plain,
+    /// A Modbus-RTU meter behind a serial server: reads and relay writes from its register map.
+    #[graphql(name = "MODBUS")]
+    Modbus,
+    /// A vendor's 4G device publishing JSON (F43): readings and commands through its JSON map.
+    #[graphql(name = "VENDOR_JSON")]
+    VendorJson,
 }
 
 /// A meter model's profile (设备档案).
@@ -34,6 +40,10 @@ pub struct DeviceProfile {
     pub operator_code: Option<String>,
     /// Whether a password is kept (never shown).
     pub has_password: bool,
+    /// MODBUS: the register map (JSON: `reads`, `trip`, `close`; docs/DEVICES.md).
+    pub register_map: Option<String>,
+    /// VENDOR_JSON: the JSON map (`time`, `meter`, `values`, `trip`, `close`, `read`).
+    pub json_map: Option<String>,
     /// Shipped with the platform (not editable).
     pub builtin: bool,
     pub created_at: Option<DateTime<Utc>>,
@@ -46,6 +56,8 @@ impl From<store::ProfileRow> for DeviceProfile {
             CommandScheme::Plain { level, operator } => {
                 (CommandSchemeKind::Dlt645Plain, Some(i32::from(level)), Some(format!("{operator:08X}")))
             }
+            CommandScheme::Modbus => (CommandSchemeKind::Modbus, None, None),
+            CommandScheme::VendorJson => (CommandSchemeKind::VendorJson, None, None),
         };
         Self {
             id: ID(r.profile.id),
@@ -55,6 +67,8 @@ impl From<store::ProfileRow> for DeviceProfile {
             password_level: level,
             operator_code: operator,
             has_password: r.has_password,
+            register_map: r.profile.map.as_ref().and_then(|m| serde_json::to_string_pretty(m).ok()),
+            json_map: r.profile.json.as_ref().and_then(|m| serde_json::to_string_pretty(m).ok()),
             builtin: r.profile.builtin,
             created_at: r.created_at,
         }
@@ -72,7 +86,9 @@ pub struct MeterLack {
 #[derive(InputObject)]
 pub struct CreateDeviceProfileInput {
     pub name: String,
-    /// Hex data identifiers in the order a read asks for them, separated by commas or spaces.
+    /// Hex data identifiers in the order a read asks for them, separated by commas or spaces
+    /// (MODBUS: left empty, the map's items are read).
+    #[graphql(default)]
     pub reads: String,
     pub scheme: CommandSchemeKind,
     /// DLT645_PLAIN: the password level (0–9; 2 and 4 are usual).
@@ -81,6 +97,14 @@ pub struct CreateDeviceProfileInput {
     pub password: Option<String>,
     /// DLT645_PLAIN: the operator code, up to 8 hex digits.
     pub operator_code: Option<String>,
+    /// MODBUS: the register map as JSON — `{"reads": [{"di": "00010000", "function": 3,
+    /// "register": "0x0000", "format": "U32", "decimals": 2}, …], "trip": {"function": 5,
+    /// "register": 0, "value": "0xFF00"}, "close": {…}}`.
+    pub register_map: Option<String>,
+    /// VENDOR_JSON: the JSON map — `{"time": {"field": "time", "format": "%Y-%m-%d
+    /// %H:%M:%S"}, "values": [{"field": "EPI", "di": "00010000"}, …], "trip": "{…}",
+    /// "close": "{…}", "read": "{…}"}`.
+    pub json_map: Option<String>,
 }
 
 #[derive(Default)]
@@ -132,8 +156,26 @@ impl ProfileMutation {
         if name.is_empty() || name.chars().count() > 100 {
             return Err(err(Invalid::new("name", "1 to 100 characters")));
         }
-        let reads = parse_reads(&input.reads).map_err(err)?;
+        if input.scheme != CommandSchemeKind::Modbus && input.register_map.is_some() {
+            return Err(err(Invalid::new("registerMap", "only a MODBUS profile has a register map")));
+        }
+        if input.scheme != CommandSchemeKind::VendorJson && input.json_map.is_some() {
+            return Err(err(Invalid::new("jsonMap", "only a VENDOR_JSON profile has a JSON map")));
+        }
+        let mapped = matches!(input.scheme, CommandSchemeKind::Modbus | CommandSchemeKind::VendorJson);
+        if mapped && input.password.is_some() {
+            return Err(err(Invalid::new("password", "a mapped profile takes no password")));
+        }
+        let (mut map, mut json) = (None, None);
         let (scheme, password) = match input.scheme {
+            CommandSchemeKind::Modbus => {
+                map = Some(domain::register_map::parse(input.register_map.as_deref().unwrap_or("")).map_err(err)?);
+                (CommandScheme::Modbus, None)
+            }
+            CommandSchemeKind::VendorJson => {
+                json = Some(domain::vendor_json::parse(input.json_map.as_deref().unwrap_or("")).map_err(err)?);
+                (CommandScheme::VendorJson, None)
+            }
             CommandSchemeKind::Vl3des1 => {
                 if input.password.is_some() {
                     return Err(err(Invalid::new("password", "the sealed scheme takes no password (its keys are the tenant's)")));
@@ -150,7 +192,14 @@ impl ProfileMutation {
                 (CommandScheme::Plain { level: level as u8, operator }, Some(password))
             }
         };
-        Ok(tenant(ctx)?.create_device_profile(name, &reads, &scheme, password).await.map_err(err)?.into())
+        let reads = match (&map, &json) {
+            (Some(m), _) => m.items(),
+            (_, Some(j)) => j.items(),
+            _ => parse_reads(&input.reads).map_err(err)?,
+        };
+        let profile =
+            domain::profile::DeviceProfile { id: String::new(), name: name.to_string(), reads, scheme, map, json, builtin: false };
+        Ok(tenant(ctx)?.create_device_profile(&profile, password).await.map_err(err)?.into())
     }
 
     /// Retires a profile of the tenant's own; its meters go back to the default.

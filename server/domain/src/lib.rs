@@ -9,6 +9,7 @@ pub mod ledger;
 pub mod metering;
 pub mod outbound;
 pub mod profile;
+pub mod register_map;
 pub mod registry;
 pub mod schedule;
 pub mod settle;
@@ -17,6 +18,7 @@ pub mod sms;
 pub mod subscribe;
 pub mod tariff;
 pub mod usage;
+pub mod vendor_json;
 
 /// A field-level validation failure, named after the input field (API.md: `extensions.field`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -15,6 +15,8 @@ use std::collections::HashSet;
 use dlt645::{Di, di};
 
 use super::Invalid;
+use super::register_map::RegisterMap;
+use super::vendor_json::JsonMap;
 
 /// How a model's relay is commanded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +26,11 @@ pub enum CommandScheme {
     /// DL/T 645-2007 0x1C in the clear: `PA P0 P1 P2 | C0..C3 | N1 N2 | deadline`, the password
     /// (six digits, kept wrapped) at level `level`, with the operator code.
     Plain { level: u8, operator: u32 },
+    /// A Modbus-RTU meter: reads and relay writes from the profile's register map.
+    Modbus,
+    /// A vendor's JSON device (F43): readings from its messages through the profile's JSON
+    /// map; commands are the device's own messages, where the map has them.
+    VendorJson,
 }
 
 impl CommandScheme {
@@ -31,6 +38,8 @@ impl CommandScheme {
         match self {
             CommandScheme::Sealed => "VL3DES-1",
             CommandScheme::Plain { .. } => "DLT645-PLAIN",
+            CommandScheme::Modbus => "MODBUS",
+            CommandScheme::VendorJson => "VENDOR-JSON",
         }
     }
 }
@@ -43,6 +52,10 @@ pub struct DeviceProfile {
     /// What a read asks for, in order.
     pub reads: Vec<Di>,
     pub scheme: CommandScheme,
+    /// A Modbus-RTU model's register map (scheme `MODBUS`; `reads` are its items).
+    pub map: Option<RegisterMap>,
+    /// A vendor JSON device's map (scheme `VENDOR-JSON`; `reads` are its items).
+    pub json: Option<JsonMap>,
     /// Shipped with the platform (not editable).
     pub builtin: bool,
 }
@@ -51,6 +64,8 @@ pub struct DeviceProfile {
 pub const DEFAULT_PROFILE: &str = "builtin-vl3des-1";
 /// A standard DL/T 645-2007 meter with plain 0x1C commands.
 pub const STANDARD_PROFILE: &str = "builtin-dlt645-2007";
+/// Acrel DDSY1352 on Modbus-RTU (reads from its published address table; no relay writes).
+pub const ACREL_DDSY1352_PROFILE: &str = "builtin-acrel-ddsy1352";
 
 /// What a full read asks for: the clock, energy with its TOU split, the instantaneous values,
 /// the status words and the money register.
@@ -85,6 +100,8 @@ pub fn builtins() -> Vec<DeviceProfile> {
             name: "VoltLedger meter (VL3DES-1)".into(),
             reads: own,
             scheme: CommandScheme::Sealed,
+            map: None,
+            json: None,
             builtin: true,
         },
         DeviceProfile {
@@ -92,9 +109,25 @@ pub fn builtins() -> Vec<DeviceProfile> {
             name: "DL/T 645-2007 standard meter (plain 0x1C)".into(),
             reads: full_read(true),
             scheme: CommandScheme::Plain { level: 2, operator: 0 },
+            map: None,
+            json: None,
             builtin: true,
         },
+        modbus(ACREL_DDSY1352_PROFILE, "Acrel DDSY1352 (Modbus-RTU)", crate::register_map::acrel_ddsy1352(), true),
     ]
+}
+
+/// A Modbus-RTU model's profile: its reads are its map's items.
+pub fn modbus(id: &str, name: &str, map: RegisterMap, builtin: bool) -> DeviceProfile {
+    DeviceProfile {
+        id: id.into(),
+        name: name.into(),
+        reads: map.items(),
+        scheme: CommandScheme::Modbus,
+        map: Some(map),
+        json: None,
+        builtin,
+    }
 }
 
 /// The single registers a block stands for, asked instead when a meter lacks the block.

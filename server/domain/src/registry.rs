@@ -220,8 +220,9 @@ impl NewMeter {
         let link = LinkType::parse(&input.link_type).ok_or_else(|| Invalid::new("linkType", "FOUR_G, LORA_GATEWAY or SERIAL"))?;
         match (link, &gateway) {
             (LinkType::LoraGateway, None) => return Err(Invalid::new("gatewayId", "a LORA_GATEWAY meter needs its gateway")),
-            (LinkType::FourG | LinkType::Serial, Some(_)) => {
-                return Err(Invalid::new("gatewayId", "only LORA_GATEWAY meters have a gateway"));
+            // A SERIAL meter's gateway is the serial server its RS-485 bus hangs on (F9).
+            (LinkType::FourG, Some(_)) => {
+                return Err(Invalid::new("gatewayId", "a FOUR_G meter has its own login, not a gateway"));
             }
             _ => {}
         }

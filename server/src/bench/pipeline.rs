@@ -78,6 +78,7 @@ pub(super) async fn setup_fleet(target: &Target, devices: usize, accounts: bool)
         security: crate::app::SecuritySettings { allow_local_outbound: true, ..Default::default() },
         web_dir: None,
         mail: None,
+        serial_listen: None,
     };
     let app = Application::build(&settings).await?.spawn();
     let slug = format!("bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);

@@ -414,6 +414,48 @@ impl ReadingSink for Store {
         self.store_readings(batch).await.map_err(|e| SinkError(e.to_string()))
     }
 
+    fn vendor_json(
+        &self,
+        device: &str,
+        payload: &[u8],
+        received_at: chrono::DateTime<chrono::Utc>,
+    ) -> Option<Result<mqtt_bridge::port::VendorReading, mqtt_bridge::port::Rejection>> {
+        use domain::vendor_json::{Stamp, decode};
+        use mqtt_bridge::dlt645::{Address, Value};
+        use mqtt_bridge::port::{ReadTime, Readings, Rejection, VendorReading};
+        let (map, own) = self.caches.read().ok()?.vendor.get(device).cloned()?;
+        let read = || -> Result<VendorReading, Rejection> {
+            let r = decode(&map, payload).map_err(Rejection::Vendor)?;
+            let address = match &r.meter {
+                Some(a) => Address::parse(a).map_err(|e| Rejection::Vendor(format!("meter {a:?}: {e}")))?,
+                None => Address::from_u64(own).ok_or_else(|| Rejection::Vendor("the device's meter has no address".into()))?,
+            };
+            let mut values = Readings::default();
+            for (di, n) in &r.numbers {
+                mqtt_bridge::uplink::set_item(&mut values, *di, &Value::Number(*n));
+            }
+            for (di, w) in &r.words {
+                mqtt_bridge::uplink::set_item(&mut values, *di, &Value::Word(*w));
+            }
+            if values.is_empty() {
+                let why = r.refused.iter().map(|(f, w)| format!("{f}: {w}")).collect::<Vec<_>>().join("; ");
+                return Err(Rejection::Vendor(if why.is_empty() { "no mapped field in the message".into() } else { why }));
+            }
+            let read_at = match r.at {
+                Some(Stamp::Local(t)) => ReadTime::MeterClock(t),
+                Some(Stamp::Instant(t)) => ReadTime::Instant(t),
+                None => ReadTime::Instant(received_at),
+            };
+            let answered = r.numbers.iter().map(|(d, _)| *d).chain(r.words.iter().map(|(d, _)| *d)).collect();
+            Ok(VendorReading {
+                reading: MeterReading { device: device.to_string(), address, read_at, received_at, values },
+                answered,
+                refused: r.refused.into_iter().map(|(f, w)| format!("{f}: {w}")).collect(),
+            })
+        };
+        Some(read())
+    }
+
     async fn replies(&self, replies: Vec<mqtt_bridge::port::ControlReply>) {
         // Read answers matter only for meters with a read or time sync waiting (one query per
         // batch, not one per frame: every push is made of read replies).

@@ -173,6 +173,9 @@ pub(crate) struct Caches {
     pub downlinks: HashMap<(String, String), (String, u64)>,
     /// Tenants that are not ACTIVE (suspended): their tokens are refused.
     pub inactive: std::collections::HashSet<String>,
+    /// device username -> the JSON map of a vendor JSON device (F43) and its own meter's
+    /// numeric address.
+    pub vendor: HashMap<String, (Arc<domain::vendor_json::JsonMap>, u64)>,
 }
 
 /// Tariff versions by (tenant, tariff).
@@ -409,9 +412,11 @@ impl Store {
             c.credentials.remove(username);
             c.routes.retain(|(user, _), _| user != username);
             c.downlinks.retain(|_, (user, _)| user != username);
+            c.vendor.remove(username);
             c.credentials.extend(fresh.credentials);
             c.routes.extend(fresh.routes);
             c.downlinks.extend(fresh.downlinks);
+            c.vendor.extend(fresh.vendor);
             self.cache_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         Ok(())
@@ -461,6 +466,24 @@ impl Store {
             let username: String = r.try_get("", "username")?;
             caches.downlinks.insert((route.tenant.as_str().to_string(), route.meter.as_str().to_string()), (username.clone(), n));
             caches.routes.insert((username, n), route);
+        }
+        // Vendor JSON devices: the map of the meter's profile, by the device it publishes as.
+        let vendor_sql = format!(
+            "SELECT dm.username, dm.address, p.json_map FROM {devices} JOIN tenants t ON t.id = dm.tenant_id
+             JOIN meters m ON m.tenant_id = dm.tenant_id AND m.id = dm.meter_id
+             JOIN device_profiles p ON p.tenant_id = m.tenant_id AND p.id = m.profile_id AND p.retired_at IS NULL
+             WHERE p.scheme = 'VENDOR-JSON' AND dm.revoked_at IS NULL AND dm.retired_at IS NULL AND t.status = 'ACTIVE'{only_dm}",
+            devices = devices::DEVICE_METERS
+        );
+        for r in self.db.query_all_raw(stmt(b, &vendor_sql, args())).await? {
+            let address: String = r.try_get("", "address")?;
+            let Some(n) = dlt645::Address::parse(&address).ok().and_then(|a| a.as_u64()) else { continue };
+            match serde_json::from_str::<domain::vendor_json::JsonMap>(&r.try_get::<String>("", "json_map")?) {
+                Ok(map) => {
+                    caches.vendor.insert(r.try_get("", "username")?, (Arc::new(map), n));
+                }
+                Err(e) => tracing::warn!(error = %e, "a stored JSON map that does not parse"),
+            }
         }
         Ok(caches)
     }

@@ -46,6 +46,9 @@ pub enum RelayScheme {
     },
     /// A plain profile without a password (the built-in standard one): commands cannot be sent.
     NoPassword(String),
+    /// A Modbus-RTU or vendor JSON meter: switched through its profile's map (the dispatcher
+    /// reads it from the profile).
+    Mapped(String),
 }
 
 /// One answer of a meter to a read (see [`PlatformStore::read_answered`](super::PlatformStore::read_answered)).
@@ -77,7 +80,21 @@ fn profile_row(r: &sea_orm::QueryResult) -> Result<ProfileRow> {
             level: super::registry::int(r, "password_level")? as u8,
             operator: super::registry::int(r, "operator_code")? as u32,
         },
+        "MODBUS" => CommandScheme::Modbus,
+        "VENDOR-JSON" => CommandScheme::VendorJson,
         _ => CommandScheme::Sealed,
+    };
+    let json_text: String = r.try_get("", "json_map")?;
+    let json = if json_text.is_empty() {
+        None
+    } else {
+        Some(serde_json::from_str(&json_text).map_err(|e| StoreError::Database(format!("a stored JSON map: {e}")))?)
+    };
+    let map_text: String = r.try_get("", "register_map")?;
+    let map = if map_text.is_empty() {
+        None
+    } else {
+        Some(serde_json::from_str(&map_text).map_err(|e| StoreError::Database(format!("a stored register map: {e}")))?)
     };
     Ok(ProfileRow {
         profile: DeviceProfile {
@@ -85,6 +102,8 @@ fn profile_row(r: &sea_orm::QueryResult) -> Result<ProfileRow> {
             name: r.try_get("", "name")?,
             reads: reads_of(&r.try_get::<String>("", "reads")?),
             scheme,
+            map,
+            json,
             builtin: false,
         },
         has_password: !r.try_get::<String>("", "wrapped_password")?.is_empty(),
@@ -92,7 +111,7 @@ fn profile_row(r: &sea_orm::QueryResult) -> Result<ProfileRow> {
     })
 }
 
-const COLS: &str = "id, name, reads, scheme, password_level, operator_code, wrapped_password, created_at";
+const COLS: &str = "id, name, reads, scheme, password_level, operator_code, wrapped_password, register_map, json_map, created_at";
 
 impl TenantStore {
     /// The built-in profiles, then the tenant's live ones by name.
@@ -106,27 +125,40 @@ impl TenantStore {
         Ok(out)
     }
 
-    /// A new profile; the plain scheme's password is kept wrapped with the KEK.
-    pub async fn create_device_profile(
-        &self,
-        name: &str,
-        reads: &[Di],
-        scheme: &CommandScheme,
-        password: Option<u32>,
-    ) -> Result<ProfileRow> {
+    /// A new profile (its id is made here); the plain scheme's password is kept wrapped with
+    /// the KEK. A Modbus-RTU or vendor JSON profile reads its map's items.
+    pub async fn create_device_profile(&self, p: &DeviceProfile, password: Option<u32>) -> Result<ProfileRow> {
         let id = uuid::Uuid::new_v4().to_string();
         let wrapped = match password {
             Some(p) => self.store.kek()?.wrap(&format!("{}/profile/{id}", self.tenant), format!("{p:06}").as_bytes())?,
             None => String::new(),
         };
-        let (level, operator) = match scheme {
+        let (level, operator) = match &p.scheme {
             CommandScheme::Plain { level, operator } => (i64::from(*level), i64::from(*operator)),
-            CommandScheme::Sealed => (2, 0),
+            _ => (2, 0),
         };
-        let sql =
-            "INSERT INTO device_profiles (tenant_id, id, name, reads, scheme, password_level, operator_code, wrapped_password, created_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-        let args = self.args().s(&id).s(name).s(reads_text(reads)).s(scheme.code()).i(level).i(operator).s(wrapped).t(Utc::now());
+        let json = |v: Option<String>| v.unwrap_or_default();
+        let map_text = json(p.map.as_ref().and_then(|m| serde_json::to_string(m).ok()));
+        let json_text = json(p.json.as_ref().and_then(|m| serde_json::to_string(m).ok()));
+        let reads = match (&p.map, &p.json) {
+            (Some(m), _) => m.items(),
+            (_, Some(j)) => j.items(),
+            _ => p.reads.clone(),
+        };
+        let sql = "INSERT INTO device_profiles (tenant_id, id, name, reads, scheme, password_level, operator_code, wrapped_password, register_map, json_map, created_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+        let args = self
+            .args()
+            .s(&id)
+            .s(&p.name)
+            .s(reads_text(&reads))
+            .s(p.scheme.code())
+            .i(level)
+            .i(operator)
+            .s(wrapped)
+            .s(map_text)
+            .s(json_text)
+            .t(Utc::now());
         self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
         self.device_profiles().await?.into_iter().find(|p| p.profile.id == id).ok_or(StoreError::NotFound)
     }
@@ -147,12 +179,18 @@ impl TenantStore {
     pub async fn set_meter_profile(&self, meter: &domain::ids::MeterId, profile: &str) -> Result<()> {
         let b = self.backend();
         self.require("meters", meter.as_str()).await?;
-        let builtin = domain::profile::builtins().iter().any(|p| p.id == profile);
-        if !builtin {
-            let sql = "SELECT 1 AS one FROM device_profiles WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL";
-            if self.db().query_one_raw(stmt(b, sql, self.args().s(profile))).await?.is_none() {
-                return Err(StoreError::Invalid(domain::Invalid::new("profileId", "no such profile")));
-            }
+        let chosen = self.device_profiles().await?.into_iter().find(|p| p.profile.id == profile);
+        let Some(chosen) = chosen else {
+            return Err(StoreError::Invalid(domain::Invalid::new("profileId", "no such profile")));
+        };
+        if chosen.profile.scheme == CommandScheme::Modbus {
+            // A Modbus meter's registered address is its unit id on the bus.
+            let sql = "SELECT address FROM meters WHERE tenant_id = $1 AND id = $2";
+            let r = self.db().query_one_raw(stmt(b, sql, self.args().s(meter.as_str()))).await?.ok_or(StoreError::NotFound)?;
+            let address: String = r.try_get("", "address")?;
+            let n = dlt645::Address::parse(&address).ok().and_then(|a| a.as_u64()).unwrap_or(0);
+            domain::register_map::unit_of(n)
+                .map_err(|e| StoreError::Invalid(domain::Invalid::new("profileId", format!("a Modbus-RTU profile: {}", e.message))))?;
         }
         let stored = if profile == DEFAULT_PROFILE { None } else { Some(profile) };
         let mut args = self.args().s(meter.as_str());
@@ -164,6 +202,9 @@ impl TenantStore {
         if self.db().execute_raw(stmt(b, &sql, args)).await?.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        // A vendor JSON device's messages are read through its profile's map: the bridge's
+        // cache learns the change now.
+        self.store.reload_caches().await?;
         Ok(())
     }
 
@@ -224,6 +265,11 @@ impl super::PlatformStore {
         }
     }
 
+    /// The meter's profile (a built-in one fitted to the meter).
+    pub async fn meter_profile(&self, tenant: &str, meter: &str) -> Result<DeviceProfile> {
+        Ok(self.profile_of(tenant, meter).await?.0)
+    }
+
     /// What a READ asks the meter for: its profile's list, what it lacks replaced by the parts.
     pub async fn read_plan(&self, tenant: &str, meter: &str) -> Result<Vec<Di>> {
         let (profile, _) = self.profile_of(tenant, meter).await?;
@@ -243,6 +289,7 @@ impl super::PlatformStore {
         let (profile, wrapped) = self.profile_of(tenant, meter).await?;
         Ok(match profile.scheme {
             CommandScheme::Sealed => RelayScheme::Sealed,
+            CommandScheme::Modbus | CommandScheme::VendorJson => RelayScheme::Mapped(profile.name),
             CommandScheme::Plain { .. } if wrapped.is_empty() => RelayScheme::NoPassword(profile.name),
             CommandScheme::Plain { level, operator } => {
                 let opened = self.kek()?.unwrap(&format!("{tenant}/profile/{}", profile.id), &wrapped)?;
