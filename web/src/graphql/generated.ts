@@ -127,6 +127,10 @@ export type ClientScope =
 export type CommandSchemeKind =
   /** DL/T 645-2007 0x1C in the clear, with a password level, password and operator code. */
   | 'DLT645_PLAIN'
+  /** A Modbus-RTU meter behind a serial server: reads and relay writes from its register map. */
+  | 'MODBUS'
+  /** A vendor's 4G device publishing JSON (F43): readings and commands through its JSON map. */
+  | 'VENDOR_JSON'
   /** VoltLedger's sealed profile: 3DES under the meter's diversified key (docs/CONTROL.md). */
   | 'VL3DES_1';
 
@@ -154,6 +158,12 @@ export type CreateCustomerInput = {
 };
 
 export type CreateDeviceProfileInput = {
+  /**
+   * VENDOR_JSON: the JSON map — `{"time": {"field": "time", "format": "%Y-%m-%d
+   * %H:%M:%S"}, "values": [{"field": "EPI", "di": "00010000"}, …], "trip": "{…}",
+   * "close": "{…}", "read": "{…}"}`.
+   */
+  jsonMap?: string | null | undefined;
   name: string;
   /** DLT645_PLAIN: the operator code, up to 8 hex digits. */
   operatorCode?: string | null | undefined;
@@ -161,8 +171,17 @@ export type CreateDeviceProfileInput = {
   password?: string | null | undefined;
   /** DLT645_PLAIN: the password level (0–9; 2 and 4 are usual). */
   passwordLevel?: number | null | undefined;
-  /** Hex data identifiers in the order a read asks for them, separated by commas or spaces. */
-  reads: string;
+  /**
+   * Hex data identifiers in the order a read asks for them, separated by commas or spaces
+   * (MODBUS: left empty, the map's items are read).
+   */
+  reads?: string;
+  /**
+   * MODBUS: the register map as JSON — `{"reads": [{"di": "00010000", "function": 3,
+   * "register": "0x0000", "format": "U32", "decimals": 2}, …], "trip": {"function": 5,
+   * "register": 0, "value": "0xFF00"}, "close": {…}}`.
+   */
+  registerMap?: string | null | undefined;
   scheme: CommandSchemeKind;
 };
 
