@@ -217,9 +217,8 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, config: &CollectorConfig
                     break Err("the serial server's connection failed".into());
                 }
                 let mut sink = [0u8; 256];
-                match stream.try_read(&mut sink) {
-                    Ok(0) => break Err("the serial server closed its connection".into()),
-                    Ok(_) | Err(_) => {}
+                if let Ok(0) = stream.try_read(&mut sink) {
+                    break Err("the serial server closed its connection".into());
                 }
             }
         }

@@ -592,6 +592,78 @@ async fn run_device(config: SimConfig, mut device: SimDevice, handle: SimHandle,
     }
 }
 
+/// The JSON message a vendor 4G meter (Acrel-IoT style, F43) publishes: its local time, energy
+/// (`EPI`, kWh), phase A voltage and current, power in whole watts (`P`), power factor and the
+/// switch (`1` closed, `0` open).
+pub fn vendor_message(r: &Readings, at: NaiveDateTime, relay_open: bool) -> String {
+    let n = |v: Option<Decimal>| v.map(|d| d.to_string()).unwrap_or_else(|| "null".into());
+    let watts = r.active_power.map(|kw| (kw * Decimal::from(1000)).trunc().to_string()).unwrap_or_else(|| "null".into());
+    format!(
+        r#"{{"time": "{}", "EPI": {}, "Ua": {}, "Ia": {}, "P": {watts}, "PF": {}, "switch": {}}}"#,
+        at.format("%Y-%m-%d %H:%M:%S"),
+        n(r.energy_total),
+        n(r.voltage[0]),
+        n(r.current[0]),
+        n(r.power_factor),
+        if relay_open { 0 } else { 1 }
+    )
+}
+
+/// A vendor JSON 4G meter: publishes [`vendor_message`] every interval and on `{"cmd":
+/// "report"}`, and obeys `{"cmd": "switch", "value": 0|1}` (0 opens the relay).
+pub async fn run_vendor_device(config: SimConfig, username: String, password: String, mut meter: SimMeter, handle: SimHandle) {
+    let mut options = MqttOptions::new(username.clone(), config.broker.host.clone(), config.broker.port);
+    options.set_credentials(username.clone(), password);
+    options.set_keep_alive(Duration::from_secs(60));
+    options.set_clean_session(false);
+    let (client, events) = AsyncClient::new(options, 64);
+    let (up, down) = (uplink::up_topic(&username), uplink::down_topic(&username));
+    let _ = client.subscribe(down.clone(), QoS::AtLeastOnce).await;
+    let finished = Arc::new(AtomicBool::new(false));
+    let (commands_tx, mut commands) = mpsc::channel(16);
+    let _connection = AbortOnDrop(tokio::spawn(drive_connection(events, down, commands_tx, finished.clone())));
+    let mut ticker = tokio::time::interval(config.interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last: Option<NaiveDateTime> = None;
+    loop {
+        let report = tokio::select! {
+            _ = ticker.tick() => true,
+            received = commands.recv() => {
+                let Some(payload) = received else { return };
+                let cmd: serde_json::Value = serde_json::from_slice(&payload).unwrap_or_default();
+                match (cmd["cmd"].as_str(), cmd["value"].as_u64()) {
+                    (Some("switch"), Some(v)) => {
+                        meter.relay_open = v == 0;
+                        true
+                    }
+                    (Some("report"), _) => true,
+                    _ => false,
+                }
+            }
+        };
+        if !report {
+            continue;
+        }
+        if let Some(f) = handle.meters.lock().ok().and_then(|m| m.get(&meter.address).copied()) {
+            meter.faults = f;
+        }
+        if let Ok(mut r) = handle.relays.lock() {
+            r.insert(meter.address, (meter.relay_open, meter.hold_power));
+        }
+        if meter.faults.silent {
+            continue;
+        }
+        // One message per second of its clock at most (a reading is kept once per read time).
+        let mut at = local_now(config.clock_offset);
+        if let Some(l) = last.filter(|l| at <= *l) {
+            at = l + chrono::Duration::seconds(1);
+        }
+        last = Some(at);
+        let r = meter.reading_at(at);
+        let _ = client.publish(up.clone(), QoS::AtLeastOnce, false, vendor_message(&r, at, meter.relay_open)).await;
+    }
+}
+
 /// Polls the device's MQTT connection in its own task: `EventLoop::poll` must not be
 /// cancelled (a poll dropped mid-connect drops the half-open connection), so it cannot sit in
 /// the device loop's `select!` beside the ticker. Forwards what arrives on the down topic.

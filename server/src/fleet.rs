@@ -130,10 +130,11 @@ async fn demo_money(t: &TenantStore, accounts: &[(crate::domain::ids::CustomerId
     Ok(())
 }
 
-/// The tenant's devices as simulator devices, with secrets derived from `seed` (and set).
-pub async fn sim_devices(t: &TenantStore, seed: &str) -> Result<Vec<SimDevice>> {
+/// The tenant's devices as simulator devices, with secrets derived from `seed` (and set);
+/// the devices in `skip` are simulated otherwise (the field devices).
+pub async fn sim_devices(t: &TenantStore, seed: &str, skip: &[String]) -> Result<Vec<SimDevice>> {
     let mut out = Vec::new();
-    for d in t.device_fleet().await? {
+    for d in t.device_fleet().await?.into_iter().filter(|d| !skip.contains(&d.username)) {
         let secret = derived_secret(seed, &d.username);
         t.set_device_secret(&d.username, &secret).await?;
         let mut meters = Vec::with_capacity(d.meters.len());
@@ -146,4 +147,149 @@ pub async fn sim_devices(t: &TenantStore, seed: &str) -> Result<Vec<SimDevice>> 
     }
     t.reload().await?;
     Ok(out)
+}
+
+/// The demo's plain DL/T 645 meter on the RS-485 bus (password [`mqtt_bridge::simulator::SIM_PASSWORD`]).
+pub const DEMO_BUS_METER: u64 = 100_900_485;
+/// The demo's Modbus-RTU meter on the same bus (its unit id).
+pub const DEMO_MODBUS_UNIT: u64 = 7;
+/// The demo's vendor JSON 4G meter.
+pub const DEMO_JSON_METER: u64 = 100_900_043;
+
+/// Acrel DDSY1352's registers plus a relay coil at 0000H (the simulator's Modbus meter).
+pub const DEMO_REGISTER_MAP: &str = r#"{"reads": [
+  {"di": "00010000", "function": 3, "register": "0x0000", "format": "U32", "decimals": 2},
+  {"di": "00010100", "function": 3, "register": "0x0002", "format": "U32", "decimals": 2},
+  {"di": "00010200", "function": 3, "register": "0x0004", "format": "U32", "decimals": 2},
+  {"di": "00010300", "function": 3, "register": "0x0006", "format": "U32", "decimals": 2},
+  {"di": "00010400", "function": 3, "register": "0x0008", "format": "U32", "decimals": 2},
+  {"di": "02010100", "function": 3, "register": "000BH", "format": "U16", "decimals": 1},
+  {"di": "02020100", "function": 3, "register": "000CH", "format": "U16", "decimals": 2},
+  {"di": "02030000", "function": 3, "register": "000DH", "format": "S16", "decimals": 3},
+  {"di": "02060000", "function": 3, "register": "0010H", "format": "S16", "decimals": 3},
+  {"di": "04000503", "function": 1, "register": 0, "format": "RELAY", "open": 1}],
+ "trip": {"function": 5, "register": 0, "value": "0xFF00"},
+ "close": {"function": 5, "register": 0, "value": 0}}"#;
+
+/// The simulator's vendor JSON meter ([`mqtt_bridge::simulator::vendor_message`]).
+pub const DEMO_JSON_MAP: &str = r#"{"time": {"field": "time", "format": "%Y-%m-%d %H:%M:%S"},
+  "values": [
+    {"field": "EPI", "di": "00010000"},
+    {"field": "Ua", "di": "02010100"},
+    {"field": "Ia", "di": "02020100"},
+    {"field": "P", "di": "02030000", "shift": 3},
+    {"field": "PF", "di": "02060000"},
+    {"field": "switch", "di": "04000503", "open": "0"}],
+  "trip": "{\"cmd\": \"switch\", \"value\": 0}",
+  "close": "{\"cmd\": \"switch\", \"value\": 1}",
+  "read": "{\"cmd\": \"report\"}"}"#;
+
+/// The demo's field devices (issue 20) and how the simulator speaks for them.
+pub struct FieldDevices {
+    /// The serial server's registration packet (`username:password`).
+    pub bus_registration: String,
+    pub bus: Vec<mqtt_bridge::serial_sim::BusMeter>,
+    /// The vendor JSON meter's login and model.
+    pub json_device: (String, String, SimMeter),
+    /// Their device logins (the MQTT simulator leaves them alone).
+    pub usernames: Vec<String>,
+}
+
+/// Registers (once) a serial server with a standard DL/T 645 meter and a Modbus meter on its
+/// bus, and a vendor JSON 4G meter, each with its profile and a funded prepaid account; sets
+/// their secrets from `seed`.
+pub async fn field_devices(t: &TenantStore, seed: &str) -> Result<FieldDevices> {
+    use crate::domain::profile::{CommandScheme, DeviceProfile};
+    use mqtt_bridge::serial_sim::BusMeter;
+    let invalid = |e: crate::domain::Invalid| StoreError::Conflict(e.to_string());
+    let addr = |n: u64| Address::from_u64(n).ok_or(StoreError::Conflict("bad demo address".into()));
+    let (bus_a, modbus_a, json_a) = (addr(DEMO_BUS_METER)?, addr(DEMO_MODBUS_UNIT)?, addr(DEMO_JSON_METER)?);
+    let find = |fleet: &[crate::store::FleetDevice], a: Address| {
+        fleet.iter().find(|d| d.meters.iter().any(|(m, _)| Address::parse(m).ok() == Some(a))).map(|d| d.username.clone())
+    };
+    let fleet = t.device_fleet().await?;
+    if find(&fleet, modbus_a).is_none() {
+        let property = t.properties().await?.into_iter().next().ok_or(StoreError::NotFound)?;
+        let gw = NewGateway::parse(property.id.clone(), "RS485-0001", "Serial server, Dormitory 1").map_err(invalid)?;
+        let gateway = t.register_gateway(&gw).await?.0;
+        let profile = |name: &str, reads: Vec<mqtt_bridge::dlt645::Di>, scheme| DeviceProfile {
+            id: String::new(),
+            name: name.into(),
+            reads,
+            scheme,
+            map: None,
+            json: None,
+            builtin: false,
+        };
+        use mqtt_bridge::dlt645::di;
+        let plain = profile(
+            "DTSD on RS-485 (plain 0x1C)",
+            vec![di::DATE, di::TIME, di::FORWARD_ACTIVE_TOTAL, di::VOLTAGE_A, di::CURRENT_A, di::ACTIVE_POWER_TOTAL, di::STATUS_WORD_3],
+            CommandScheme::Plain { level: 2, operator: 0 },
+        );
+        let plain = t.create_device_profile(&plain, Some(mqtt_bridge::simulator::SIM_PASSWORD)).await?;
+        let modbus = DeviceProfile {
+            map: Some(crate::domain::register_map::parse(DEMO_REGISTER_MAP).map_err(invalid)?),
+            ..profile("Acrel DDSY1352 + relay coil", Vec::new(), CommandScheme::Modbus)
+        };
+        let modbus = t.create_device_profile(&modbus, None).await?;
+        let json = DeviceProfile {
+            json: Some(crate::domain::vendor_json::parse(DEMO_JSON_MAP).map_err(invalid)?),
+            ..profile("Acrel IoT 4G (JSON)", Vec::new(), CommandScheme::VendorJson)
+        };
+        let json = t.create_device_profile(&json, None).await?;
+        let mut accounts = Vec::new();
+        for (n, (a, link, profile)) in
+            [(bus_a, "SERIAL", plain.profile.id), (modbus_a, "SERIAL", modbus.profile.id), (json_a, "FOUR_G", json.profile.id)]
+                .into_iter()
+                .enumerate()
+        {
+            let customer = t
+                .create_customer(
+                    &NewCustomer::parse(&format!("Field shop {}", n + 1), "13900000000", &format!("F-{}", n + 1)).map_err(invalid)?,
+                )
+                .await?;
+            let input = MeterInput {
+                address: a.to_string(),
+                model: ["DTSD (RS-485)", "DDSY1352 (Modbus)", "Acrel IoT 4G"].get(n).copied().unwrap_or_default().into(),
+                phases: if n == 0 { 3 } else { 1 },
+                pt_ratio: None,
+                ct_ratio: None,
+                link_type: link.into(),
+                billing_mode: None,
+                shop_no: format!("F-{}", n + 1),
+            };
+            let gateway = (link == "SERIAL").then(|| gateway.id.clone());
+            let meter = NewMeter::parse(property.id.clone(), None, Some(customer.id.clone()), gateway, &input).map_err(invalid)?;
+            let (row, _) = t.register_meter(&meter).await?;
+            t.set_meter_profile(&row.id, &profile).await?;
+            accounts.push((customer.id, row.id));
+        }
+        for (customer, meter) in accounts {
+            let account = crate::store::NewAccount {
+                customer,
+                number: None,
+                meters: vec![meter],
+                thresholds: crate::domain::ledger::Thresholds { alarm1: 50_00, alarm2: 20_00, credit_limit: 0 },
+                property_fee_x100: 0,
+                initial: Some((30_000, crate::domain::ledger::EntryKind::RechargeCash)),
+            };
+            t.open_account(&account).await?;
+        }
+    }
+    let fleet = t.device_fleet().await?;
+    let (bus_user, json_user) = match (find(&fleet, modbus_a), find(&fleet, json_a)) {
+        (Some(b), Some(j)) => (b, j),
+        _ => return Err(StoreError::NotFound),
+    };
+    let (bus_secret, json_secret) = (derived_secret(seed, &bus_user), derived_secret(seed, &json_user));
+    t.set_device_secret(&bus_user, &bus_secret).await?;
+    t.set_device_secret(&json_user, &json_secret).await?;
+    t.reload().await?;
+    Ok(FieldDevices {
+        bus_registration: format!("{bus_user}:{bus_secret}"),
+        bus: vec![BusMeter::Dlt645(SimMeter::new(bus_a, true).standard()), BusMeter::Modbus(SimMeter::new(modbus_a, false))],
+        json_device: (json_user.clone(), json_secret, SimMeter::new(json_a, false)),
+        usernames: vec![bus_user, json_user],
+    })
 }

@@ -475,7 +475,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             };
             server::fleet::provision(&t, plan).await?;
             let seed = data_secret(&common.data_dir, "simulator.secret")?;
-            let devices = server::fleet::sim_devices(&t, &seed).await?;
+            let devices = server::fleet::sim_devices(&t, &seed, &[]).await?;
             let handle = mqtt_bridge::simulator::SimHandle::default();
             let all: Vec<Address> = devices.iter().flat_map(|d| d.meters.iter().map(|m| m.address)).collect();
             let mut it = all.iter();
@@ -563,6 +563,10 @@ pub(crate) async fn serve(mut settings: Settings) -> anyhow::Result<()> {
         );
         mail_standin = Some(standin);
     }
+    // The demo's serial server needs a collector: an ephemeral one unless one is configured.
+    if settings.demo && settings.serial_listen.is_none() {
+        settings.serial_listen = Some("127.0.0.1:0".parse()?);
+    }
     let app = Application::build(&settings).await?;
     let mut banner = format!("VoltLedger listening on http://{}/graphql (broker {})\n", app.http_addr, app.broker);
     match settings.web_dir.as_deref().filter(|d| server::api::portal::is_built(d)) {
@@ -606,7 +610,10 @@ pub(crate) async fn serve(mut settings: Settings) -> anyhow::Result<()> {
             server::fleet::FleetPlan { meters: settings.demo_meters, gateways: 2, per_gateway: 40, address_prefix: 100, accounts: true };
         server::fleet::provision(&t, plan).await?;
         let seed = data_secret(&settings.data_dir, "simulator.secret")?;
-        let devices = server::fleet::sim_devices(&t, &seed).await?;
+        // Field devices (issue 20): a serial server with a standard and a Modbus meter on its
+        // bus, and a vendor JSON meter — simulated apart from the MQTT fleet.
+        let field = server::fleet::field_devices(&t, &seed).await?;
+        let devices = server::fleet::sim_devices(&t, &seed, &field.usernames).await?;
         banner += &format!(
             "demo tenant {id}: {} devices simulated every {}s\n\
              log in: POST /auth/login {{\"tenant\":\"demo\",\"username\":\"admin\",\"password\":\"{admin_password}\"}}\n\
@@ -621,7 +628,29 @@ pub(crate) async fn serve(mut settings: Settings) -> anyhow::Result<()> {
             clock_offset: shanghai(),
             rounds: None,
         };
-        tokio::spawn(mqtt_bridge::simulator::run(cfg, devices, mqtt_bridge::simulator::SimHandle::default()));
+        tokio::spawn(mqtt_bridge::simulator::run(cfg.clone(), devices, mqtt_bridge::simulator::SimHandle::default()));
+        let (json_user, json_secret, json_meter) = field.json_device;
+        tokio::spawn(mqtt_bridge::simulator::run_vendor_device(
+            cfg,
+            json_user,
+            json_secret,
+            json_meter,
+            mqtt_bridge::simulator::SimHandle::default(),
+        ));
+        if let Some(collector) = app.serial_addr {
+            let (registration, bus) = (field.bus_registration, field.bus);
+            tokio::spawn(async move {
+                // A serial server reconnects when its connection drops.
+                loop {
+                    let handle = mqtt_bridge::simulator::SimHandle::default();
+                    if let Err(e) = mqtt_bridge::serial_sim::run_bus(collector, &registration, bus.clone(), handle, shanghai()).await {
+                        tracing::warn!(error = %e, "the simulated serial server lost its connection");
+                    }
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+            });
+            banner += &format!("serial-server collector: {collector} (a simulated RS-485 bus: a DL/T 645 and a Modbus meter)\n");
+        }
         banner += &demo_sms(&t, &seed).await?;
         banner += &demo_wechat(&t, &seed).await?;
         banner += &demo_wechat_pay(&app.store, &t, app.http_addr).await?;

@@ -510,7 +510,7 @@ async fn a_serial_server_carries_a_standard_meter_and_a_modbus_meter_read_on_dem
     assert_eq!(lacks, json!([{"di": "02800002"}]));
     const LIVE: &str = "query($m: ID!) { meter(id: $m) { live { energyTotal energySharp energyValley voltageA currentA activePower powerFactor relayOpen } } }";
     let live = admin.ok(LIVE, json!({"m": modbus}))["meter"]["live"].clone();
-    let answered = handle.published().into_iter().filter(|p| p.address == modbus_address).last().expect("the Modbus meter answered");
+    let answered = handle.published().into_iter().rfind(|p| p.address == modbus_address).expect("the Modbus meter answered");
     assert_eq!(live["energyTotal"].as_str(), answered.values.energy_total.map(|d| d.to_string()).as_deref(), "exact: {live}");
     for field in ["energySharp", "energyValley", "voltageA", "currentA", "activePower", "powerFactor"] {
         assert!(live[field].is_string(), "{field}: {live}");

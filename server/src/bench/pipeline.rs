@@ -91,7 +91,7 @@ pub(super) async fn setup_fleet(target: &Target, devices: usize, accounts: bool)
     // Fresh statistics, as autovacuum would have them on a running system: plans cached
     // while the tables were empty would otherwise scan 10,000 × 10,000 rows.
     app.store.platform().analyze().await?;
-    let sims = sim_devices(&tenant, "bench").await?;
+    let sims = sim_devices(&tenant, "bench", &[]).await?;
     eprintln!("provisioned {} devices in {:.1} s", sims.len(), started.elapsed().as_secs_f64());
     let file = dir.join("devices.tsv");
     let mut out = String::new();
