@@ -35,6 +35,7 @@ use tokio::sync::mpsc;
 use tokio_modbus::prelude::*;
 
 use crate::dlt645::{self, Address, Di, Frame, Value, function};
+use crate::port::DeviceAuth;
 use crate::session::{BridgeStats, BrokerAddr};
 use crate::uplink;
 
@@ -92,8 +93,10 @@ struct Envelope {
     modbus: ModbusJob,
 }
 
-/// Accepts serial servers until the task is aborted.
-pub async fn run(listener: TcpListener, config: CollectorConfig, stats: Arc<BridgeStats>) {
+/// Accepts serial servers until the task is aborted. `auth` is the platform's device login
+/// check: a registration is refused unless it names a valid login, and a bus whose login is
+/// revoked or rotated is closed within [`LOGIN_RECHECK`] — whatever the broker enforces.
+pub async fn run(listener: TcpListener, config: CollectorConfig, stats: Arc<BridgeStats>, auth: Arc<dyn DeviceAuth>) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,
@@ -103,9 +106,9 @@ pub async fn run(listener: TcpListener, config: CollectorConfig, stats: Arc<Brid
                 continue;
             }
         };
-        let (config, stats) = (config.clone(), stats.clone());
+        let (config, stats, auth) = (config.clone(), stats.clone(), auth.clone());
         tokio::spawn(async move {
-            if let Err(reason) = serve(stream, peer, &config, &stats).await {
+            if let Err(reason) = serve(stream, peer, &config, &stats, auth.as_ref()).await {
                 tracing::info!(peer = %peer, reason = %reason, "serial server disconnected");
             }
         });
@@ -137,7 +140,16 @@ async fn registration(stream: &mut TcpStream) -> Result<(String, String), String
     Ok((user.to_string(), password.to_string()))
 }
 
-async fn serve(mut stream: TcpStream, peer: SocketAddr, config: &CollectorConfig, stats: &BridgeStats) -> Result<(), String> {
+/// How often a connected bus's login is checked again.
+pub const LOGIN_RECHECK: Duration = Duration::from_secs(5);
+
+async fn serve(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    config: &CollectorConfig,
+    stats: &BridgeStats,
+    auth: &dyn DeviceAuth,
+) -> Result<(), String> {
     let _ = stream.set_nodelay(true);
     let login = tokio::time::timeout(config.login_timeout, registration(&mut stream)).await;
     let (username, password) = match login {
@@ -151,6 +163,12 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, config: &CollectorConfig
             return Err("no registration packet in time".into());
         }
     };
+    // The platform's own check first: the broker may be one that lets anyone in.
+    if !auth.check(&username, &username, &password) {
+        stats.serial_refused.fetch_add(1, Ordering::Relaxed);
+        return Err(format!("the login {username} is not valid"));
+    }
+    let login = (username.clone(), password.clone());
     // The serial server's own MQTT session, with its own login.
     let mut options = MqttOptions::new(username.clone(), config.broker.host.clone(), config.broker.port);
     options.set_credentials(username.clone(), password);
@@ -190,6 +208,11 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, config: &CollectorConfig
                 }
                 Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => return,
                 Ok(_) => {}
+                // The login was revoked or rotated: the bus is no longer served.
+                Err(rumqttc::ConnectionError::ConnectionRefused(code)) => {
+                    tracing::warn!(?code, "the broker refused the serial server's login; closing its bus");
+                    return;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "serial server's MQTT session lost; reconnecting");
                     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -197,8 +220,15 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, config: &CollectorConfig
             }
         }
     });
+    let mut recheck = tokio::time::interval(LOGIN_RECHECK);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let result = loop {
         tokio::select! {
+            _ = recheck.tick() => {
+                if !auth.check(&login.0, &login.0, &login.1) {
+                    break Err(format!("the login {} was revoked or rotated", login.0));
+                }
+            }
             job = jobs.recv() => {
                 let Some(job) = job else { break Err("the MQTT session ended".to_string()) };
                 match run_job(&mut stream, &job, config, stats).await {

@@ -202,7 +202,7 @@ impl Application {
                 let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding the collector on {addr}"))?;
                 let local = listener.local_addr()?;
                 let config = mqtt_bridge::serial::CollectorConfig::new(broker.clone());
-                control.push(tokio::spawn(mqtt_bridge::serial::run(listener, config, stats.clone())));
+                control.push(tokio::spawn(mqtt_bridge::serial::run(listener, config, stats.clone(), Arc::new(store.clone()))));
                 tracing::info!(listen = %local, "serial-server collector ready");
                 Some(local)
             }

@@ -568,15 +568,18 @@ async fn a_serial_server_carries_a_standard_meter_and_a_modbus_meter_read_on_dem
     assert_eq!(until_status(&admin, &standard, &after, "CONFIRMED").await, "CONFIRMED");
     assert!(app.app.stats.serial_timeouts.load(std::sync::atomic::Ordering::Relaxed) > timeouts, "the silent meter's timeouts are counted");
 
-    // The serial server goes away: the collector ends its session.
-    bus.abort();
-    assert!(
-        TestApp::eventually(std::time::Duration::from_secs(10), || {
-            let n = app.app.stats.serial_buses.load(std::sync::atomic::Ordering::Relaxed);
-            async move { n == 0 }
-        })
-        .await
-    );
+    // The serial server's login is revoked while its bus is connected: the collector checks
+    // the login again every few seconds (whatever the broker enforces) and closes the bus.
+    admin.ok("mutation($g: ID!) { revokeDeviceCredential(input: {gatewayId: $g}) }", json!({"g": gw["gateway"]["id"]}));
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), bus).await;
+    assert!(matches!(ended, Ok(Ok(Ok(())))), "the collector closed the bus: {ended:?}");
+    assert_eq!(app.app.stats.serial_buses.load(std::sync::atomic::Ordering::Relaxed), 0);
+    // Reconnecting with the revoked login is refused at registration.
+    let mut s = tokio::net::TcpStream::connect(collector).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut s, format!("{user}:{password}\n").as_bytes()).await.unwrap();
+    let mut buf = [0u8; 16];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), s.read(&mut buf)).await.expect("closed in time").unwrap_or(0);
+    assert_eq!(n, 0, "a revoked login gets no bus");
 }
 
 /// An Acrel-IoT-style message map: the device's local time, energy, voltage, current, power in
@@ -627,6 +630,16 @@ async fn a_vendor_json_meter_is_read_exactly_with_its_own_time_and_switched_by_i
         "mutation($m: ID!, $p: ID!) { setMeterProfile(meterId: $m, profileId: $p) { profileId } }",
         json!({"m": meter, "p": profile["id"]}),
     );
+    // Billed like any meter: a flat 1.00 tariff and a prepaid account with 100.00.
+    crate::money::flat_tariff(&admin, "1.00");
+    let customer = admin.ok(r#"mutation { createCustomer(input: {name: "JSON shop", phone: "13800001111"}) { id } }"#, json!({}))
+        ["createCustomer"]["id"]
+        .clone();
+    let account = admin.ok(
+        "mutation($c: ID!, $m: ID!) { openAccount(input: {customerId: $c, meterIds: [$m], initialPurchase: {amount: \"100.00\", channel: CASH}, thresholds: {creditLimit: \"0\", alarm1: \"20.00\", alarm2: \"10.00\"}}) { account { id } } }",
+        json!({"c": customer, "m": meter}),
+    )["openAccount"]["account"]["id"]
+        .clone();
 
     // The device: publishes its message, obeys its own switch and report commands.
     let switch = Arc::new(AtomicU8::new(1));
@@ -732,6 +745,24 @@ async fn a_vendor_json_meter_is_read_exactly_with_its_own_time_and_switched_by_i
     let sync =
         admin.ok("mutation($m: ID!) { syncMeterTime(input: {meterId: $m}) { id } }", json!({"m": meter}))["syncMeterTime"]["id"].clone();
     assert_eq!(until_status(&admin, &meter, &sync, "FAILED").await, "FAILED");
+
+    // Two more kWh on the register: 2.00 charged through the ledger.
+    let before = crate::money::account(&admin, &account);
+    client
+        .publish(up.clone(), QoS::AtLeastOnce, false, format!(r#"{{"time": "{}", "EPI": 1236.56, "switch": 1}}"#, stamp()))
+        .await
+        .unwrap();
+    assert!(
+        TestApp::eventually(std::time::Duration::from_secs(10), || {
+            let a = crate::money::account(&admin, &account);
+            async move { a["balance"] == "98.00" }
+        })
+        .await,
+        "before {before}, after {}",
+        crate::money::account(&admin, &account)
+    );
+    let after = crate::money::account(&admin, &account);
+    assert_eq!(after["ledgerTotal"], after["balance"], "the balance is the sum of its entries: {after}");
 
     // Another tenant's device publishing the same message is not read through this map.
     let other = app.admin("vendor-json-other").await;
