@@ -108,10 +108,29 @@ pub trait ReadingSink: Send + Sync + 'static {
     /// A JSON message from a vendor device whose profile maps its fields (F43): its reading,
     /// or why it was refused; `None` when the device has no such map (the payload is then
     /// read as DL/T 645). Synchronous: answered from an in-memory cache.
+    /// Meters' own frozen registers (DL/T 645 daily freezes read back), after the batch they
+    /// came in was stored. The default ignores them.
+    fn freezes(&self, freezes: Vec<MeterFreeze>) -> impl Future<Output = ()> + Send {
+        let _ = freezes;
+        async {}
+    }
+
     fn vendor_json(&self, device: &str, payload: &[u8], received_at: DateTime<Utc>) -> Option<Result<VendorReading, Rejection>> {
         let _ = (device, payload, received_at);
         None
     }
+}
+
+/// A meter's own daily freeze (DL/T 645 §3.7: `05060001`+n the record's time on the meter's
+/// clock, `05060101`+n its forward active energy, total then tariffs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeterFreeze {
+    pub device: String,
+    pub address: crate::dlt645::Address,
+    /// The freeze's time on the meter's clock (local wall time).
+    pub at: NaiveDateTime,
+    /// kWh: total, then tariffs 1..4 (as many as the meter keeps).
+    pub registers: Vec<Decimal>,
 }
 
 /// A vendor JSON message read through its device's map.

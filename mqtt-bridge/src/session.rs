@@ -168,6 +168,7 @@ async fn ingest<S: ReadingSink>(
         let now = Utc::now();
         let mut readings = Vec::with_capacity(pending.len());
         let mut replies = Vec::new();
+        let mut freezes = Vec::new();
         for (_, p) in &pending {
             // A vendor JSON device (F43) is read through its profile's map.
             let vendor = match uplink::device_of(&p.topic) {
@@ -250,6 +251,7 @@ async fn ingest<S: ReadingSink>(
                     }
                     stats.rejected.fetch_add(decoded.rejected.len() as u64, Ordering::Relaxed);
                     readings.extend(decoded.readings);
+                    freezes.extend(decoded.freezes);
                 }
                 Err(r) => {
                     stats.rejected.fetch_add(1, Ordering::Relaxed);
@@ -279,6 +281,9 @@ async fn ingest<S: ReadingSink>(
         }
         if !replies.is_empty() {
             sink.replies(std::mem::take(&mut replies)).await;
+        }
+        if !freezes.is_empty() {
+            sink.freezes(freezes).await;
         }
         for (n, p) in pending.drain(..) {
             if let Some(client) = clients.get(n)

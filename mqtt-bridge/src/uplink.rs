@@ -91,6 +91,8 @@ pub struct Decoded {
     pub answers: Vec<(Address, Option<Di>, Option<dlt645::ReplyError>)>,
     /// Meters whose valid date and time the publish carried, with that clock.
     pub clocks: Vec<(Address, NaiveDateTime)>,
+    /// Daily freeze records whose time and energy the publish both carried.
+    pub freezes: Vec<crate::port::MeterFreeze>,
 }
 
 /// Decodes one uplink publish into one reading per meter address it carries.
@@ -112,6 +114,7 @@ pub fn decode_uplink(device: &str, payload: &[u8], received_at: DateTime<Utc>) -
     let mut drafts: Vec<(Address, Draft)> = Vec::new();
     let mut others = Vec::new();
     let mut answers = Vec::new();
+    let mut freeze_parts: Vec<(Address, u8, Option<NaiveDateTime>, Option<Vec<rust_decimal::Decimal>>)> = Vec::new();
     for frame in scan.frames {
         let c = frame.control;
         if c.direction == Direction::Reply && c.abnormal && c.function == function::READ {
@@ -141,8 +144,24 @@ pub fn decode_uplink(device: &str, payload: &[u8], received_at: DateTime<Utc>) -
         };
         if let Some((_, draft)) = drafts.get_mut(slot) {
             for item in items {
-                apply(draft, item.di, &item.value);
+                // A daily freeze record n: its time (05 06 00 n) and energy run (05 06 01 n).
+                match (item.di.bytes(), &item.value) {
+                    ([0x05, 0x06, 0x00, n], Value::Text(t)) => {
+                        let at = NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M").ok();
+                        freeze_parts.push((frame.address, n, at, None));
+                    }
+                    ([0x05, 0x06, 0x01, n], Value::Run(run)) => freeze_parts.push((frame.address, n, None, Some(run.clone()))),
+                    _ => apply(draft, item.di, &item.value),
+                }
             }
+        }
+    }
+    let mut freezes = Vec::new();
+    for (address, n, at, _) in &freeze_parts {
+        let Some(at) = at else { continue };
+        let run = freeze_parts.iter().find_map(|(a, m, _, r)| (a == address && m == n).then_some(r.as_ref()).flatten());
+        if let Some(run) = run.filter(|r| !r.is_empty()) {
+            freezes.push(crate::port::MeterFreeze { device: device.to_string(), address: *address, at: *at, registers: run.clone() });
         }
     }
     let clocks = drafts.iter().filter_map(|(a, d)| Some((*a, NaiveDateTime::new(d.date?, d.time?)))).collect();
@@ -158,7 +177,7 @@ pub fn decode_uplink(device: &str, payload: &[u8], received_at: DateTime<Utc>) -
             MeterReading { device: device.to_string(), address, read_at, received_at, values: d.values }
         })
         .collect();
-    Ok(Decoded { readings, others, rejected, answers, clocks })
+    Ok(Decoded { readings, others, rejected, answers, clocks, freezes })
 }
 
 fn number(v: &Value) -> Option<rust_decimal::Decimal> {

@@ -786,3 +786,126 @@ async fn a_vendor_json_meter_is_read_exactly_with_its_own_time_and_switched_by_i
     drive.abort();
     device.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_meters_own_daily_freeze_is_read_back_compared_with_the_platforms_and_used_by_the_bill() {
+    use chrono::TimeZone;
+    use mqtt_bridge::dlt645::{Address, Di, Value, read_reply};
+    use rumqttc::{AsyncClient, MqttOptions, QoS};
+    let app = TestApp::spawn().await;
+    let admin = app.admin("meter-freezes").await;
+    let p = admin.ok(r#"mutation { createProperty(input: {name: "Works"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let address = Address::from_u64(777).unwrap();
+    let r = admin.ok(
+        "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 3, linkType: FOUR_G, billingMode: POST_PAID}) { meter { id } credentials { username password } } }",
+        json!({"p": p, "a": address.to_string()}),
+    )["registerMeter"]
+        .clone();
+    let meter = r["meter"]["id"].clone();
+    let (user, password) =
+        (r["credentials"]["username"].as_str().unwrap().to_string(), r["credentials"]["password"].as_str().unwrap().to_string());
+    crate::money::flat_tariff(&admin, "1.00");
+    let customer = admin.ok(r#"mutation { createCustomer(input: {name: "Works Ltd"}) { id } }"#, json!({}))["createCustomer"]["id"].clone();
+    let account = admin.ok(
+        "mutation($c: ID!, $m: ID!) { openAccount(input: {customerId: $c, meterIds: [$m], propertyFee: \"0\"}) { account { id } } }",
+        json!({"c": customer, "m": meter}),
+    )["openAccount"]["account"]["id"]
+        .clone();
+
+    // October 2026 (Shanghai): readings at 00:05 on the 1st, 23:45 on the 31st, 00:20 on 1 Nov.
+    let local =
+        |mo: u32, d: u32, h: u32, mi: u32| chrono::Utc.with_ymd_and_hms(2026, mo, d, h, mi, 0).unwrap() - chrono::Duration::hours(8);
+    let reading = |at: chrono::DateTime<chrono::Utc>, total: &str| mqtt_bridge::port::MeterReading {
+        device: user.clone(),
+        address,
+        read_at: mqtt_bridge::port::ReadTime::Instant(at),
+        received_at: chrono::Utc::now(),
+        values: mqtt_bridge::port::Readings { energy_total: Some(total.parse().unwrap()), ..Default::default() },
+    };
+    app.app
+        .store
+        .store_readings(vec![
+            reading(local(10, 1, 0, 5), "1000.00"),
+            reading(local(10, 31, 23, 45), "1300.00"),
+            reading(local(11, 1, 0, 20), "1302.00"),
+        ])
+        .await
+        .unwrap();
+    // The platform's own daily freeze at 1 Nov 00:00: its last reading before (1300.00).
+    app.app.store.tenant(admin.tenant.clone()).freeze("DAILY", local(11, 1, 0, 0)).await.unwrap();
+
+    // The meter answers a read of its daily freezes 1 and 2 (time, then energy: total and tariffs).
+    let num = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+    let mut payload = Vec::new();
+    for (n, at, run) in [
+        (1u8, "2026-11-01 00:00", ["1300.40", "100.00", "300.00", "400.00", "500.40"]),
+        (2u8, "2026-10-01 00:00", ["999.80", "80.00", "250.00", "300.00", "369.80"]),
+    ] {
+        read_reply(address, Di::new(0x05, 0x06, 0x00, n), &[Value::Text(at.into())]).unwrap().write(&mut payload).unwrap();
+        read_reply(address, Di::new(0x05, 0x06, 0x01, n), &[Value::Run(run.iter().map(|s| num(s)).collect())])
+            .unwrap()
+            .write(&mut payload)
+            .unwrap();
+    }
+    let mut options = MqttOptions::new(user.clone(), app.app.broker.host.clone(), app.app.broker.port);
+    options.set_credentials(user.clone(), password.clone());
+    let (client, mut events) = AsyncClient::new(options, 8);
+    let drive = tokio::spawn(async move { while events.poll().await.is_ok() {} });
+    client.publish(format!("vl/up/{user}"), QoS::AtLeastOnce, false, payload).await.unwrap();
+
+    const FREEZES: &str = "query($m: ID!) { meterFreezes(meterId: $m, from: \"2026-09-01T00:00:00Z\", to: \"2026-12-01T00:00:00Z\") { frozenAt total tariffs platformTotal difference } }";
+    let freezes = || admin.ok(FREEZES, json!({"m": meter}))["meterFreezes"].clone();
+    assert!(
+        TestApp::eventually(std::time::Duration::from_secs(10), || {
+            let f = freezes();
+            async move { f.as_array().map(|a| a.len()) == Some(2) }
+        })
+        .await,
+        "{}",
+        freezes()
+    );
+    let f = freezes();
+    let dec = |v: &serde_json::Value| v.as_str().map(num);
+    assert_eq!(f[0]["frozenAt"], "2026-10-31T16:00:00+00:00", "{f}");
+    assert_eq!(
+        (dec(&f[0]["total"]), dec(&f[0]["platformTotal"]), dec(&f[0]["difference"])),
+        (Some(num("1300.40")), Some(num("1300.00")), Some(num("0.40")))
+    );
+    assert_eq!(dec(&f[0]["tariffs"][3]), Some(num("500.40")));
+    assert_eq!(
+        (dec(&f[1]["total"]), &f[1]["platformTotal"]),
+        (Some(num("999.80")), &serde_json::Value::Null),
+        "no platform freeze on 1 Oct"
+    );
+
+    // The October bill runs from the meter's own freezes: 1300.40 − 999.80 = 300.60 kWh at 1.00
+    // (from the readings alone it would be 1300.00 − 1000.00).
+    let run = admin.ok("mutation { runBills(period: \"2026-10\") { created skipped { reason } } }", json!({}))["runBills"].clone();
+    assert_eq!(run["created"], 1, "{run}");
+    let bill =
+        admin.ok("query($a: ID!) { bills(accountId: $a) { total lines { kind quantity } } }", json!({"a": account}))["bills"][0].clone();
+    assert_eq!(dec(&bill["total"]), Some(num("300.60")), "{bill}");
+
+    // Walls: another tenant neither reads these freezes nor records one for this meter.
+    let other = app.admin("meter-freezes-other").await;
+    assert_eq!(other.fails(FREEZES, json!({"m": meter}))["code"], "NOT_FOUND");
+    let op = other.ok(r#"mutation { createProperty(input: {name: "Elsewhere"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let o = other.ok(
+        "mutation($p: ID!) { registerMeter(input: {propertyId: $p, address: \"000000000778\", phases: 3, linkType: FOUR_G}) { credentials { username password } } }",
+        json!({"p": op}),
+    )["registerMeter"]["credentials"]
+        .clone();
+    let ou = o["username"].as_str().unwrap().to_string();
+    let mut options = MqttOptions::new(ou.clone(), app.app.broker.host.clone(), app.app.broker.port);
+    options.set_credentials(ou.clone(), o["password"].as_str().unwrap());
+    let (oc, mut oe) = AsyncClient::new(options, 8);
+    let odrive = tokio::spawn(async move { while oe.poll().await.is_ok() {} });
+    let mut forged = Vec::new();
+    read_reply(address, Di::new(0x05, 0x06, 0x00, 3), &[Value::Text("2026-09-01 00:00".into())]).unwrap().write(&mut forged).unwrap();
+    read_reply(address, Di::new(0x05, 0x06, 0x01, 3), &[Value::Run(vec![num("1.00")])]).unwrap().write(&mut forged).unwrap();
+    oc.publish(format!("vl/up/{ou}"), QoS::AtLeastOnce, false, forged).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(freezes().as_array().unwrap().len(), 2, "a freeze for our meter from another tenant's device is not recorded");
+    drive.abort();
+    odrive.abort();
+}

@@ -111,7 +111,7 @@ pub fn rule(root: &str, field: &str) -> Option<Rule> {
             "Mutation",
             "createForwardTarget" | "pauseForwardTarget" | "resumeForwardTarget" | "retireForwardTarget" | "replayForwardTarget",
         ) => Needs(Forwarding),
-        ("Query", "deviceProfiles" | "meterProfile") => Read,
+        ("Query", "deviceProfiles" | "meterProfile" | "meterFreezes") => Read,
         ("Mutation", "createDeviceProfile" | "retireDeviceProfile" | "setMeterProfile" | "forgetMeterLacks") => Needs(Meters),
         ("Query", "rechargeOrders") => AccountOwner,
         ("Query", "parkBills") => Park(ParkScope::BillsRead),

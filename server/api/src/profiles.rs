@@ -121,6 +121,51 @@ impl ProfileQuery {
     async fn meter_profile(&self, ctx: &Context<'_>, meter_id: ID) -> Res<MeterProfile> {
         meter_profile_of(ctx, meter_id).await
     }
+
+    /// A meter's own daily freezes (read back from the meter: add `05060001 05060101` to its
+    /// profile's reads) in `[from, to)`, newest first, each beside the platform's own daily
+    /// freeze of the same instant. Bills take the meter's freeze at a period boundary when
+    /// there is one. Register values as the meter keeps them (before PT/CT ratios).
+    async fn meter_freezes(&self, ctx: &Context<'_>, meter_id: ID, from: DateTime<Utc>, to: DateTime<Utc>) -> Res<Vec<MeterFreezeLine>> {
+        let t = tenant(ctx)?;
+        let Some(meter) = MeterId::parse(meter_id.as_str()) else { return Err(err(super::ApiError::NotFound)) };
+        t.require("meters", meter.as_str()).await.map_err(err)?;
+        if to <= from || to - from > chrono::Duration::days(400) {
+            return Err(err(Invalid::new("to", "after from, at most 400 days")));
+        }
+        let rows = t.meter_freezes(meter.as_str(), from, to).await.map_err(err)?;
+        Ok(rows
+            .into_iter()
+            .map(|f| {
+                let [total, t1, t2, t3, t4] = f.meter;
+                let platform_total = f.platform.and_then(|p| p[0]);
+                MeterFreezeLine {
+                    frozen_at: f.frozen_at,
+                    total: total.unwrap_or_default(),
+                    tariffs: vec![t1, t2, t3, t4],
+                    platform_total,
+                    platform_read_at: f.platform_read_at,
+                    difference: platform_total.zip(total).map(|(p, m)| m - p),
+                }
+            })
+            .collect())
+    }
+}
+
+/// A meter's own daily freeze beside the platform's (冻结数据对比).
+#[derive(SimpleObject)]
+pub struct MeterFreezeLine {
+    pub frozen_at: DateTime<Utc>,
+    /// kWh, the meter's frozen forward active energy total.
+    pub total: rust_decimal::Decimal,
+    /// kWh, the tariffs (sharp, peak, flat, valley) as frozen; null where the meter keeps none.
+    pub tariffs: Vec<Option<rust_decimal::Decimal>>,
+    /// kWh, the platform's own daily freeze of the same instant (its last reading before).
+    pub platform_total: Option<rust_decimal::Decimal>,
+    pub platform_read_at: Option<DateTime<Utc>>,
+    /// Meter minus platform, kWh: the energy between the platform's last reading and the
+    /// boundary (what a bill gains by the meter's own freeze).
+    pub difference: Option<rust_decimal::Decimal>,
 }
 
 async fn meter_profile_of(ctx: &Context<'_>, meter_id: ID) -> Res<MeterProfile> {

@@ -33,9 +33,24 @@ impl TenantStore {
     /// Registers of every meter at `at`: the last reading at or before it (within 62 days),
     /// else the stored freeze of that instant.
     /// With `first_after`, meters without one use their first reading in `(at, first_after]`.
+    /// A meter's own daily freeze at that instant (`METER_DAILY`, read back from the meter)
+    /// wins over both: it is the register at the boundary itself, not the last reading before.
     pub(crate) async fn registers_at(&self, at: DateTime<Utc>, first_after: Option<DateTime<Utc>>) -> Result<Boundary> {
-        let b = self.backend();
         let mut out = HashMap::new();
+        let sql = "SELECT meter_id, read_at, total_x100, t1_x100, t2_x100, t3_x100, t4_x100 FROM freezes
+                   WHERE tenant_id = $1 AND kind = 'METER_DAILY' AND frozen_at = $2";
+        for r in self.db().query_all_raw(stmt(self.backend(), sql, self.args().t(at))).await? {
+            if let Some(p) = point_of(&r, "read_at", "")? {
+                out.insert(r.try_get("", "meter_id")?, p);
+            }
+        }
+        self.registers_from_readings(at, first_after, out).await
+    }
+
+    /// Registers at `at` from readings and the platform's own freezes only (what the platform
+    /// freezes itself), filling `out` where it has none.
+    async fn registers_from_readings(&self, at: DateTime<Utc>, first_after: Option<DateTime<Utc>>, mut out: Boundary) -> Result<Boundary> {
+        let b = self.backend();
         let cols = "r.meter_id, r.read_at, r.energy_total_x100 AS total_x100, r.energy_t1_x100 AS t1_x100, r.energy_t2_x100 AS t2_x100,
                     r.energy_t3_x100 AS t3_x100, r.energy_t4_x100 AS t4_x100";
         // Per meter, the newest qualifying reading through the primary key (an index probe per
@@ -72,8 +87,8 @@ impl TenantStore {
         }
         // Readings win (late frames included); a stored freeze fills in where readings are
         // no longer kept.
-        let sql =
-            "SELECT meter_id, read_at, total_x100, t1_x100, t2_x100, t3_x100, t4_x100 FROM freezes WHERE tenant_id = $1 AND frozen_at = $2";
+        let sql = "SELECT meter_id, read_at, total_x100, t1_x100, t2_x100, t3_x100, t4_x100 FROM freezes
+                   WHERE tenant_id = $1 AND frozen_at = $2 AND kind <> 'METER_DAILY'";
         for r in self.db().query_all_raw(stmt(b, sql, self.args().t(at))).await? {
             let m: String = r.try_get("", "meter_id")?;
             if !out.contains_key(&m)
@@ -88,7 +103,8 @@ impl TenantStore {
     /// Freezes every meter's registers at `at` (DAILY at local midnight, MONTHLY at the
     /// settlement instant) from the last reading before it; idempotent.
     pub async fn freeze(&self, kind: &str, at: DateTime<Utc>) -> Result<u64> {
-        let regs = self.registers_at(at, None).await?;
+        // The platform's own freeze, from its readings: compared with the meter's, never copied.
+        let regs = self.registers_from_readings(at, None, HashMap::new()).await?;
         let sc = |d: Decimal| domain::metering::to_scaled(d, scale::ENERGY);
         let rows: Vec<Vec<Cell>> = regs
             .iter()
@@ -198,7 +214,15 @@ impl TenantStore {
             }
             return Ok((out, TouSource::MeterRegisters));
         }
-        let series = self.series(&m.id, a.at, b.at).await?;
+        // The boundaries themselves belong to the series: a meter's own freeze at the period's
+        // edge is not a reading.
+        let mut series = self.series(&m.id, a.at, b.at).await?;
+        if series.first().map(|p| p.at) != Some(a.at) {
+            series.insert(0, *a);
+        }
+        if series.last().map(|p| p.at) != Some(b.at) {
+            series.push(*b);
+        }
         for w in series.windows(2) {
             if let [p, q] = w {
                 let e = q.registers.total - p.registers.total;
@@ -247,5 +271,103 @@ impl TenantStore {
             }
         };
         Ok(kw.map(|k| k * Decimal::from(m.ratio)))
+    }
+}
+
+/// A meter's own freeze beside the platform's at the same instant.
+#[derive(Debug, Clone)]
+pub struct FreezeComparison {
+    pub frozen_at: DateTime<Utc>,
+    /// kWh, total then tariffs, as the meter froze them.
+    pub meter: [Option<Decimal>; 5],
+    /// The platform's own daily freeze at that instant (from its last reading before), if made.
+    pub platform: Option<[Option<Decimal>; 5]>,
+    pub platform_read_at: Option<DateTime<Utc>>,
+}
+
+impl TenantStore {
+    /// Records a meter's own daily freeze (its registers at `frozen_at`), once.
+    pub async fn record_meter_freeze(&self, meter: &str, frozen_at: DateTime<Utc>, registers: &[Decimal]) -> Result<u64> {
+        let sc = |d: Option<&Decimal>| Cell::opt_int(d.and_then(|d| domain::metering::to_scaled(*d, scale::ENERGY)));
+        let row = vec![
+            Cell::Text(self.tenant.to_string()),
+            Cell::Text(meter.to_string()),
+            Cell::Text("METER_DAILY".into()),
+            Cell::Time(frozen_at),
+            Cell::Time(frozen_at),
+            sc(registers.first()),
+            sc(registers.get(1)),
+            sc(registers.get(2)),
+            sc(registers.get(3)),
+            sc(registers.get(4)),
+            Cell::Text("METER".into()),
+        ];
+        Ok(bulk::insert(
+            &self.db(),
+            "freezes",
+            &[
+                ("tenant_id", Col::Text),
+                ("meter_id", Col::Text),
+                ("kind", Col::Text),
+                ("frozen_at", Col::Time),
+                ("read_at", Col::Time),
+                ("total_x100", Col::Int),
+                ("t1_x100", Col::Int),
+                ("t2_x100", Col::Int),
+                ("t3_x100", Col::Int),
+                ("t4_x100", Col::Int),
+                ("source", Col::Text),
+            ],
+            &[row],
+            "ON CONFLICT (tenant_id, meter_id, kind, frozen_at) DO NOTHING",
+        )
+        .await?)
+    }
+
+    /// A meter's own freezes in `[from, to)`, each beside the platform's daily freeze of the
+    /// same instant, newest first.
+    pub async fn meter_freezes(&self, meter: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<FreezeComparison>> {
+        let sql = "SELECT f.frozen_at, f.total_x100, f.t1_x100, f.t2_x100, f.t3_x100, f.t4_x100,
+                          p.read_at AS p_read_at, p.total_x100 AS p_total_x100, p.t1_x100 AS p_t1_x100, p.t2_x100 AS p_t2_x100,
+                          p.t3_x100 AS p_t3_x100, p.t4_x100 AS p_t4_x100
+                   FROM freezes f LEFT JOIN freezes p ON p.tenant_id = f.tenant_id AND p.meter_id = f.meter_id AND p.kind = 'DAILY'
+                        AND p.frozen_at = f.frozen_at
+                   WHERE f.tenant_id = $1 AND f.meter_id = $2 AND f.kind = 'METER_DAILY' AND f.frozen_at >= $3 AND f.frozen_at < $4
+                   ORDER BY f.frozen_at DESC LIMIT 400";
+        let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args().s(meter).t(from).t(to))).await?;
+        let regs = |r: &QueryResult, prefix: &str| -> Result<[Option<Decimal>; 5]> {
+            let v = |c: &str| -> Result<Option<Decimal>> {
+                Ok(super::registry::opt_int(r, &format!("{prefix}{c}"))?.map(|x| from_scaled(x, scale::ENERGY)))
+            };
+            Ok([v("total_x100")?, v("t1_x100")?, v("t2_x100")?, v("t3_x100")?, v("t4_x100")?])
+        };
+        rows.iter()
+            .map(|r| {
+                let platform_read_at: Option<DateTime<Utc>> = r.try_get("", "p_read_at")?;
+                Ok(FreezeComparison {
+                    frozen_at: r.try_get("", "frozen_at")?,
+                    meter: regs(r, "")?,
+                    platform: if platform_read_at.is_some() { Some(regs(r, "p_")?) } else { None },
+                    platform_read_at,
+                })
+            })
+            .collect()
+    }
+}
+
+impl super::Store {
+    /// Meters' own daily freezes from the bridge: each recorded for the meter its device and
+    /// address route to, at its clock's instant in the tenant's time zone.
+    pub async fn store_meter_freezes(&self, freezes: Vec<mqtt_bridge::port::MeterFreeze>) -> Result<u64> {
+        use chrono::TimeZone;
+        let mut n = 0;
+        for f in freezes {
+            let Some(address) = f.address.as_u64() else { continue };
+            let route = self.caches.read().ok().and_then(|c| c.routes.get(&(f.device.clone(), address)).cloned());
+            let Some(route) = route else { continue };
+            let Some(at) = route.tz.from_local_datetime(&f.at).earliest() else { continue };
+            n += self.tenant(route.tenant.clone()).record_meter_freeze(route.meter.as_str(), at.with_timezone(&Utc), &f.registers).await?;
+        }
+        Ok(n)
     }
 }

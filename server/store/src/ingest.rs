@@ -414,6 +414,12 @@ impl ReadingSink for Store {
         self.store_readings(batch).await.map_err(|e| SinkError(e.to_string()))
     }
 
+    async fn freezes(&self, freezes: Vec<mqtt_bridge::port::MeterFreeze>) {
+        if let Err(e) = self.store_meter_freezes(freezes).await {
+            tracing::warn!(error = %e, "storing meters' own freezes failed");
+        }
+    }
+
     fn vendor_json(
         &self,
         device: &str,
