@@ -77,6 +77,9 @@ struct Draft {
     time: Option<NaiveTime>,
 }
 
+/// Half of a daily freeze record n of a meter: its time or its energy run.
+type FreezePart = (Address, u8, Option<NaiveDateTime>, Option<Vec<rust_decimal::Decimal>>);
+
 /// What one uplink publish held.
 #[derive(Debug, Default)]
 pub struct Decoded {
@@ -114,7 +117,7 @@ pub fn decode_uplink(device: &str, payload: &[u8], received_at: DateTime<Utc>) -
     let mut drafts: Vec<(Address, Draft)> = Vec::new();
     let mut others = Vec::new();
     let mut answers = Vec::new();
-    let mut freeze_parts: Vec<(Address, u8, Option<NaiveDateTime>, Option<Vec<rust_decimal::Decimal>>)> = Vec::new();
+    let mut freeze_parts: Vec<FreezePart> = Vec::new();
     for frame in scan.frames {
         let c = frame.control;
         if c.direction == Direction::Reply && c.abnormal && c.function == function::READ {
