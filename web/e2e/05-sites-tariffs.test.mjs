@@ -1,5 +1,6 @@
 // Sites and tariffs: a property with two areas, a 4G meter (its login shown once), a LoRa
-// gateway with a meter behind it; a TOU plan with a gap refused in the browser (nothing
+// gateway with a meter behind it, an RS-485 serial server (registered as a gateway) with a SERIAL
+// meter behind it picked in the form; a TOU plan with a gap refused in the browser (nothing
 // created), then a valid two-period plan assigned to the property; the screens against the
 // API; the tariff retired through the screen at the end — refused while the property uses it
 // (the server's message shown, nothing changed), a cancelled confirmation changes nothing,
@@ -15,6 +16,8 @@ const serial = `GW-E2E-${stamp}`.toUpperCase()
 const digits = String(Date.now()).slice(-10)
 const addr4g = `91${digits}`
 const addrLora = `92${digits}`
+const serialServer = `SS-E2E-${stamp}`.toUpperCase()
+const addrSerial = `93${digits}`
 let b
 let admin
 
@@ -120,15 +123,46 @@ test('a property with areas, a 4G meter, a gateway and a meter behind it', async
   await p.waitForSelector(`[data-meter="${addrLora}"]`)
   assert.equal(await p.locator('[data-test=cred-dialog] [data-test=cred-password]').count(), 0, 'a gateway meter has no login of its own')
 
+  // A serial server, registered as a gateway, and a SERIAL meter on its bus: the form offers
+  // the serial servers (the gateways) under its own label; a 4G meter is offered none.
+  await p.click('.el-tabs__item >> text=/网关/')
+  await p.click('[data-test=new-gateway]')
+  await fill(p, 'gateway-serial', serialServer)
+  await fill(p, 'gateway-name', 'E2E serial server')
+  await p.click('[data-test=save-gateway]')
+  await p.waitForSelector('[data-test=cred-dialog] [data-test=cred-password]')
+  await p.click('[data-test=cred-done]')
+  await p.waitForSelector(`[data-gateway="${serialServer}"]`)
+  await p.click('.el-tabs__item >> text=/电表/')
+  await p.click('[data-test=new-meter]')
+  assert.equal(await p.locator('[data-test=meter-dialog] [data-test=meter-gateway]').count(), 0, 'a 4G meter has no gateway')
+  await fill(p, 'meter-address', addrSerial)
+  await fill(p, 'meter-model', 'DDSY1352')
+  await p.click('[data-link=SERIAL]')
+  await p.waitForSelector('[data-test=meter-dialog] [data-test=meter-gateway]')
+  assert.equal((await p.innerText('[data-test=meter-dialog] .el-form-item:has([data-test=meter-gateway]) .el-form-item__label')).trim(), '串口服务器')
+  assert.match(await p.innerText('[data-test=serial-hint]'), /RS-485/)
+  await p.click('[data-test=meter-gateway]')
+  await p.click(`.el-select-dropdown__item:visible >> text=/${serialServer}/`)
+  await shot(p, 'sites-serial-meter')
+  await p.click('[data-test=save-meter]')
+  await p.waitForSelector(`[data-meter="${addrSerial}"]`)
+  assert.equal(await p.locator('[data-test=cred-dialog] [data-test=cred-password]').count(), 0, 'a serial meter has no login of its own')
+
   // The screen holds what the server holds.
   const api = (await q(admin.accessToken, METERS, { p: property.id })).meters
-  assert.equal(api.total, 2)
+  assert.equal(api.total, 3)
   const rows = await p.$$eval('[data-test=meter-table] [data-meter]', (els) => els.map((e) => e.getAttribute('data-meter')))
   assert.deepEqual(rows.sort(), api.items.map((m) => m.address).sort())
   const lora = api.items.find((m) => m.address === addrLora)
   assert.equal(lora.linkType, 'LORA_GATEWAY')
   assert.ok(lora.gatewayId)
   assert.equal(api.items.find((m) => m.address === addr4g).areaName, 'A区')
+  const onBus = api.items.find((m) => m.address === addrSerial)
+  assert.equal(onBus.linkType, 'SERIAL')
+  const servers = (await q(admin.accessToken, `query($p: ID) { gateways(propertyId: $p, pageSize: 50) { items { id serial } } }`, { p: property.id })).gateways.items
+  assert.equal(onBus.gatewayId, servers.find((g) => g.serial === serialServer)?.id, 'the SERIAL meter hangs on the serial server')
+  assert.match(await p.innerText(`[data-test=meter-table] .el-table__row:has([data-meter="${addrSerial}"])`), new RegExp(`串口服务器\\s*${serialServer}`))
   await shot(p, 'sites')
 
   // The gateway's meters.
@@ -185,7 +219,7 @@ test('a TOU plan with a gap is refused in the browser; a valid one is saved and 
   await p.waitForSelector('[data-test=assign-dialog]', { state: 'hidden' })
   const prices = v.prices.map((x) => x.price)
   const meters = (await q(admin.accessToken, METERS, { p: property.id })).meters.items
-  assert.equal(meters.length, 2)
+  assert.equal(meters.length, 3)
   for (const m of meters) assert.ok(m.priceNow && prices.some((x) => Number(x) === Number(m.priceNow)), `meter ${m.address} priced by the new tariff (${m.priceNow})`)
   // Where the tariff is used: the screen names the property whose `tariffId` it is.
   assert.equal((await q(admin.accessToken, `{ properties { id tariffId } }`)).properties.find((x) => x.id === property.id).tariffId, tariff.id)
@@ -258,14 +292,20 @@ test('retire what was created, with confirmation', async () => {
   await p.goto(`${BASE}/sites`)
   await p.click(`[data-test=property-table] [data-property="${propertyName}"]`)
   await p.click('.el-tabs__item >> text=/电表/')
-  for (const a of [addr4g, addrLora]) {
+  for (const a of [addr4g, addrLora, addrSerial]) {
     await p.click(`[data-test=meter-table] .el-table__row:has([data-meter="${a}"]) [data-test=retire-meter]`)
     await confirmBox(p)
+    // The next row's confirmation is not the closing one's.
+    await p.waitForSelector('.el-message-box', { state: 'hidden' })
     await until(async () => (await q(admin.accessToken, METERS, { p: property.id })).meters.items.find((m) => m.address === a)?.retiredAt ?? !(await q(admin.accessToken, METERS, { p: property.id })).meters.items.some((m) => m.address === a), { timeout: 10_000, every: 500, what: `meter ${a} retired` })
   }
   await p.click('.el-tabs__item >> text=/网关/')
-  await p.click(`[data-test=gateway-table] .el-table__row:has([data-gateway="${serial}"]) [data-test=retire-gateway]`)
-  await confirmBox(p)
+  for (const g of [serial, serialServer]) {
+    await p.click(`[data-test=gateway-table] .el-table__row:has([data-gateway="${g}"]) [data-test=retire-gateway]`)
+    await confirmBox(p)
+    await p.waitForSelector('.el-message-box', { state: 'hidden' })
+    await until(async () => (await q(admin.accessToken, `{ gateways(pageSize: 500) { items { serial retiredAt } } }`)).gateways.items.find((x) => x.serial === g)?.retiredAt, { timeout: 10_000, every: 500, what: `gateway ${g} retired` })
+  }
   await p.click('.el-tabs__item >> text=/区域/')
   for (const name of ['A区', 'B区']) {
     await p.click(`[data-test=area-table] .el-table__row:has([data-area="${name}"]) [data-test=retire-area]`)
@@ -278,5 +318,6 @@ test('retire what was created, with confirmation', async () => {
   await until(async () => !!(await ourProperty()).retiredAt, { timeout: 10_000, every: 500, what: 'the property retired' })
   const gws = (await q(admin.accessToken, `{ gateways(pageSize: 500) { items { serial retiredAt } } }`)).gateways.items
   assert.ok(gws.find((g) => g.serial === serial)?.retiredAt, 'the gateway is retired')
+  assert.ok(gws.find((g) => g.serial === serialServer)?.retiredAt, 'the serial server is retired')
   await p.close()
 })

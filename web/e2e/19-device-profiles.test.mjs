@@ -8,8 +8,15 @@
 // with `meterProfile`, then put back to `builtin-vl3des-1` the same way (and by the API in a
 // `finally`: the demo meters are sealed, a plain profile would fail their trips); what it lacks
 // against `meterProfile`, forgotten after a confirmation (a cancelled one forgets nothing). The
-// profile retired from its row after a confirmation (a cancelled one changes nothing). Screenshots: docs/portal/device-profiles*.png,
-// meter-profile*.png.
+// profile retired from its row after a confirmation (a cancelled one changes nothing). Map
+// profiles: the built-in Acrel DDSY1352 (MODBUS) named in both languages, its register map shown
+// as the server holds it; a MODBUS profile created through the dialog from that template (the
+// map prefilled, no read list or password), first with 3 decimals on energy — the API's own
+// refusal under the map, what was typed kept, nothing created — then fixed: its scheme and item
+// chips against `deviceProfiles`; a VENDOR_JSON profile from the example map the dialog offers
+// (an empty `values` refused under the map first); every map row's scheme, chips and shown map
+// equal to `deviceProfiles { id scheme reads registerMap jsonMap }`. Screenshots:
+// docs/portal/device-profiles*.png, meter-profile*.png.
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { BASE, apiLogin, browser, gql, page, q, shot, until } from './lib.mjs'
@@ -26,11 +33,17 @@ const PROFILES = `{ deviceProfiles { id name reads scheme passwordLevel operator
 const CREATE = `mutation($i: CreateDeviceProfileInput!) { createDeviceProfile(input: $i) { id } }`
 const METER_PROFILE = `query($m: ID!) { meterProfile(meterId: $m) { meterId profileId lacks { di reason learnedAt } } }`
 const SET = `mutation($m: ID!, $p: ID!) { setMeterProfile(meterId: $m, profileId: $p) { profileId } }`
+const MAPS = `{ deviceProfiles { id name scheme reads registerMap jsonMap builtin } }`
+const DDSY = 'builtin-acrel-ddsy1352'
+const modbusName = `e2e-profile-modbus-${stamp}`
+const jsonName = `e2e-profile-json-${stamp}`
+const RETIRE = `mutation($id: ID!) { retireDeviceProfile(id: $id) }`
 
 let b
 let admin
 let profileId
 let meter
+const mapProfiles = []
 
 const hideToasts = (p) => p.addStyleTag({ content: '.el-notification { display: none !important; }' })
 const row = (n) => `[data-test=profile-table] .el-table__body-wrapper tr:has([data-profile="${n}"])`
@@ -59,6 +72,7 @@ after(async () => {
   const t = admin?.accessToken
   if (t && meter) await gql(t, SET, { m: meter.id, p: DEFAULT }).catch(() => undefined)
   if (t && profileId) await gql(t, `mutation($id: ID!) { retireDeviceProfile(id: $id) }`, { id: profileId }).catch(() => undefined)
+  for (const id of mapProfiles) if (t) await gql(t, RETIRE, { id }).catch(() => undefined)
   await b?.close()
 })
 
@@ -255,5 +269,153 @@ test('device profiles: retired from its row after a confirmation', async () => {
   await p.waitForSelector(row(name), { state: 'detached' })
   assert.ok(!(await q(t, PROFILES)).deviceProfiles.some((x) => x.id === profileId), 'gone from deviceProfiles')
   profileId = undefined
+  await p.context().close()
+})
+
+/** The map dialog's text for a row (opened from its "view map" button, then closed). */
+async function shownMap(p, id, screenshot) {
+  await p.click(`[data-test=profile-table] .el-table__body-wrapper tr:has([data-id="${id}"]) [data-test=view-map]`)
+  await p.waitForSelector('[data-test=map-dialog] [data-test=map-json]')
+  const text = await p.$eval('[data-test=map-dialog] [data-test=map-json]', (e) => e.textContent)
+  if (screenshot) await shot(p, screenshot)
+  await p.click('[data-test=map-dialog] .el-dialog__footer .el-button--primary')
+  await p.waitForSelector('[data-test=map-dialog]', { state: 'hidden' })
+  return text
+}
+
+test('device profiles: a Modbus and a vendor JSON profile through the dialog, their maps as the server holds them', async () => {
+  const t = admin.accessToken
+  const p = await page(b, { tokens: admin })
+  await p.goto(`${BASE}/settings?tab=profiles`)
+  await hideToasts(p)
+  // The "created" messages would cover the screenshots' headers.
+  await p.addStyleTag({ content: '.el-message { display: none !important; }' })
+  await p.waitForSelector(`[data-test=profile-table] [data-id="${DDSY}"]`)
+  const api = (await q(t, MAPS)).deviceProfiles
+  const ddsy = api.find((x) => x.id === DDSY)
+  assert.equal(ddsy.scheme, 'MODBUS')
+  assert.ok(ddsy.registerMap, 'the built-in Modbus profile has a register map')
+  const ddsyRow = `[data-test=profile-table] .el-table__body-wrapper tr:has([data-id="${DDSY}"])`
+  assert.equal((await p.innerText(`${ddsyRow} [data-col=name]`)).trim(), '安科瑞 DDSY1352 (Modbus-RTU)')
+  assert.equal((await p.innerText(`${ddsyRow} [data-col=scheme]`)).trim(), '串口 Modbus-RTU')
+  assert.equal(await shownMap(p, DDSY), ddsy.registerMap)
+
+  // The Modbus profile: the DDSY1352 as its template fills the map; no read list, no password.
+  await p.click('[data-test=new-profile]')
+  await p.waitForSelector('[data-test=profile-dialog] [data-test=profile-reads]')
+  await p.click('[data-test=profile-template]')
+  await p.click(`.el-select-dropdown__item:visible[data-template="${DDSY}"]`)
+  await p.waitForSelector('[data-test=profile-dialog] [data-test=profile-map]')
+  assert.equal((await p.innerText('[data-test=profile-dialog] .el-radio.is-checked')).trim(), '串口 Modbus-RTU')
+  assert.equal(await p.inputValue('[data-test=profile-map]'), ddsy.registerMap, 'the template map prefilled')
+  assert.equal(await p.locator('[data-test=profile-dialog] [data-test=profile-reads]').count(), 0, 'no read list')
+  assert.equal(await p.locator('[data-test=profile-dialog] [data-test=profile-password]').count(), 0, 'no password')
+  assert.deepEqual(await p.$$eval('[data-test=map-preview] .chip .mono', (els) => els.map((e) => e.textContent)), ddsy.reads)
+
+  // The template's reads with a frequency register (the manual's …H notation) and the relay
+  // coil, the relay writes; then energy with 3 decimals: refused by the server.
+  const map = JSON.parse(ddsy.registerMap)
+  map.reads.push({ di: '02800002', function: 3, register: '0011H', format: 'U16', decimals: 2 })
+  map.reads.push({ di: '04000503', function: 1, register: 0, format: 'RELAY', open: 1 })
+  map.trip = { function: 5, register: 0, value: '0xFF00' }
+  map.close = { function: 5, register: 0, value: 0 }
+  const good = JSON.stringify(map, null, 2)
+  const items = map.reads.map((r) => r.di)
+  assert.ok(items.length >= 10, 'ten or so items')
+  const lossy = JSON.parse(good)
+  lossy.reads.find((r) => r.di === '00010000').decimals = 3
+  const bad = JSON.stringify(lossy, null, 2)
+
+  const count = (await q(t, MAPS)).deviceProfiles.length
+  await p.fill('[data-test=profile-name]', modbusName)
+  await p.fill('[data-test=profile-map]', bad)
+  await p.click('[data-test=profile-create]')
+  await until(async () => (await p.locator('[data-test=profile-dialog] .el-form-item.is-error:has([data-test=profile-map])').count()) === 1, { timeout: 10_000, every: 200, what: 'the map error' })
+  const refused = await apiRefusal(t, { name: modbusName, scheme: 'MODBUS', registerMap: bad })
+  assert.equal(refused.field, 'registerMap')
+  assert.match(refused.message, /reads\[0\] \(00010000\): 3 decimals/)
+  assert.equal((await fieldError(p, 'profile-map')).trim(), `输入有误: ${refused.message}`)
+  assert.equal(await p.inputValue('[data-test=profile-map]'), bad, 'what was typed is kept')
+  assert.equal(await p.inputValue('[data-test=profile-name]'), modbusName)
+  assert.equal((await q(t, MAPS)).deviceProfiles.length, count, 'nothing created')
+  await shot(p, 'device-profiles-modbus-error')
+
+  // Fixed: the error goes once the map is edited; created.
+  await p.fill('[data-test=profile-map]', good)
+  await until(async () => (await p.locator('[data-test=profile-dialog] .el-form-item.is-error').count()) === 0, { timeout: 5_000, every: 100, what: 'the map error gone' })
+  assert.deepEqual(await p.$$eval('[data-test=map-preview] .chip .mono', (els) => els.map((e) => e.textContent)), items)
+  await shot(p, 'device-profiles-modbus-create')
+  await p.click('[data-test=profile-create]')
+  await p.waitForSelector('[data-test=profile-dialog]', { state: 'hidden' })
+  await p.waitForSelector(row(modbusName))
+  const modbus = (await q(t, MAPS)).deviceProfiles.find((x) => x.name === modbusName)
+  assert.ok(modbus, 'the Modbus profile in deviceProfiles')
+  mapProfiles.push(modbus.id)
+  assert.equal(modbus.scheme, 'MODBUS')
+  assert.equal(modbus.jsonMap, null)
+  assert.deepEqual(modbus.reads, items)
+  const held = JSON.parse(modbus.registerMap)
+  assert.equal(held.reads.find((r) => r.di === '00010000').decimals, 2)
+  assert.equal(held.reads.length, items.length)
+  assert.ok(held.trip && held.close, 'the relay writes kept')
+  assert.equal(await p.getAttribute(`${row(modbusName)} [data-col=scheme]`, 'data-scheme'), 'MODBUS')
+  assert.deepEqual(await p.$$eval(`${row(modbusName)} [data-di]`, (els) => els.map((e) => e.getAttribute('data-di'))), items)
+  assert.equal((await p.innerText(`${row(modbusName)} [data-di="02800002"]`)).trim(), '频率')
+
+  // The vendor JSON profile: the dialog offers an example map; an empty value list refused first.
+  await p.click('[data-test=new-profile]')
+  await p.waitForSelector('[data-test=profile-dialog] [data-test=profile-reads]')
+  await p.click('[data-test=profile-dialog] [data-test=profile-scheme] [data-scheme=VENDOR_JSON]')
+  await p.waitForSelector('[data-test=profile-dialog] [data-test=profile-map]')
+  const example = await p.inputValue('[data-test=profile-map]')
+  const exampleMap = JSON.parse(example)
+  assert.ok(exampleMap.values.length > 0 && exampleMap.trip && exampleMap.close && exampleMap.read, 'an example with values and commands')
+  assert.equal(await p.locator('[data-test=profile-dialog] [data-test=profile-password]').count(), 0, 'no password')
+  await p.fill('[data-test=profile-name]', jsonName)
+  const empty = JSON.stringify({ ...exampleMap, values: [] }, null, 2)
+  await p.fill('[data-test=profile-map]', empty)
+  await p.click('[data-test=profile-create]')
+  await until(async () => (await p.locator('[data-test=profile-dialog] .el-form-item.is-error:has([data-test=profile-map])').count()) === 1, { timeout: 10_000, every: 200, what: 'the JSON map error' })
+  const refusedJson = await apiRefusal(t, { name: jsonName, scheme: 'VENDOR_JSON', jsonMap: empty })
+  assert.equal(refusedJson.field, 'jsonMap')
+  assert.equal((await fieldError(p, 'profile-map')).trim(), `输入有误: ${refusedJson.message}`)
+  assert.equal(await p.inputValue('[data-test=profile-map]'), empty, 'what was typed is kept')
+  await p.fill('[data-test=profile-map]', example)
+  await shot(p, 'device-profiles-json-create')
+  await p.click('[data-test=profile-create]')
+  await p.waitForSelector('[data-test=profile-dialog]', { state: 'hidden' })
+  await p.waitForSelector(row(jsonName))
+  const vendor = (await q(t, MAPS)).deviceProfiles.find((x) => x.name === jsonName)
+  assert.ok(vendor, 'the vendor JSON profile in deviceProfiles')
+  mapProfiles.push(vendor.id)
+  assert.equal(vendor.scheme, 'VENDOR_JSON')
+  assert.equal(vendor.registerMap, null)
+  assert.deepEqual(vendor.reads, exampleMap.values.map((v) => v.di))
+  assert.deepEqual(JSON.parse(vendor.jsonMap), exampleMap)
+
+  // Every map profile: the scheme, the chips and the map shown are the server's.
+  const all = (await q(t, MAPS)).deviceProfiles
+  assert.deepEqual(await p.$$eval('[data-test=profile-table] .el-table__body-wrapper [data-id]', (els) => els.map((e) => e.getAttribute('data-id'))), all.map((x) => x.id))
+  for (const x of all.filter((x) => x.scheme === 'MODBUS' || x.scheme === 'VENDOR_JSON')) {
+    const r = `[data-test=profile-table] .el-table__body-wrapper tr:has([data-id="${x.id}"])`
+    assert.equal(await p.getAttribute(`${r} [data-col=scheme]`, 'data-scheme'), x.scheme)
+    assert.deepEqual(await p.$$eval(`${r} [data-di]`, (els) => els.map((e) => e.getAttribute('data-di'))), x.reads)
+    assert.equal(await shownMap(p, x.id, x.id === vendor.id ? 'device-profiles-json-map' : undefined), x.scheme === 'MODBUS' ? x.registerMap : x.jsonMap, `${x.id}: the map shown`)
+  }
+  await p.locator(row(jsonName)).scrollIntoViewIfNeeded()
+  await shot(p, 'device-profiles-maps')
+
+  const en = await page(b, { tokens: admin, lang: 'en-US' })
+  await en.goto(`${BASE}/settings?tab=profiles`)
+  await hideToasts(en)
+  await en.waitForSelector(row(jsonName))
+  assert.equal((await en.innerText(`${ddsyRow} [data-col=name]`)).trim(), 'Acrel DDSY1352 (Modbus-RTU)')
+  assert.equal((await en.innerText(`${row(modbusName)} [data-col=scheme]`)).trim(), 'Serial Modbus-RTU')
+  assert.equal((await en.innerText(`${row(jsonName)} [data-col=scheme]`)).trim(), 'Vendor JSON')
+  await en.locator(row(jsonName)).scrollIntoViewIfNeeded()
+  await shot(en, 'device-profiles-maps', 'en-US')
+  await en.context().close()
+
+  for (const id of mapProfiles.splice(0)) await q(t, RETIRE, { id })
   await p.context().close()
 })

@@ -45,5 +45,7 @@ describe('locales', () => {
     for (const m of ['AREA', 'SHARES', 'ENERGY']) expect(zk.has(`shared.methods.${m}`) && zk.has(`shared.how.${m}`)).toBe(true)
     for (const d of ['POSTED', 'ON_BILL', 'ZERO']) expect(zk.has(`shareDisposition.${d}`)).toBe(true)
     for (const c of ['CASH', 'TRANSFER', 'WECHAT', 'ALIPAY']) expect(zk.has(`channel.${c}`)).toBe(true)
+    for (const s of ['VL3DES_1', 'DLT645_PLAIN', 'MODBUS', 'VENDOR_JSON']) expect(zk.has(`profiles.schemeName.${s}`) && zk.has(`profiles.schemeHint.${s}`)).toBe(true)
+    for (const s of ['MODBUS', 'VENDOR_JSON']) for (const k of ['label', 'hint', 'view', 'title']) expect(zk.has(`profiles.map.${k}.${s}`)).toBe(true)
   })
 })

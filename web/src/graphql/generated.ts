@@ -1746,19 +1746,19 @@ export type SetWechatOfficialAccountMutationVariables = Exact<{
 
 export type SetWechatOfficialAccountMutation = { setWechatOfficialAccount: { appId: string, apiBase: string, authorizeUrl: string } };
 
-export type DeviceProfileFieldsFragment = { id: string, name: string, reads: Array<string>, scheme: CommandSchemeKind, passwordLevel: number | null, operatorCode: string | null, hasPassword: boolean, builtin: boolean, createdAt: string | null };
+export type DeviceProfileFieldsFragment = { id: string, name: string, reads: Array<string>, scheme: CommandSchemeKind, passwordLevel: number | null, operatorCode: string | null, hasPassword: boolean, registerMap: string | null, jsonMap: string | null, builtin: boolean, createdAt: string | null };
 
 export type DeviceProfilesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DeviceProfilesQuery = { deviceProfiles: Array<{ id: string, name: string, reads: Array<string>, scheme: CommandSchemeKind, passwordLevel: number | null, operatorCode: string | null, hasPassword: boolean, builtin: boolean, createdAt: string | null }> };
+export type DeviceProfilesQuery = { deviceProfiles: Array<{ id: string, name: string, reads: Array<string>, scheme: CommandSchemeKind, passwordLevel: number | null, operatorCode: string | null, hasPassword: boolean, registerMap: string | null, jsonMap: string | null, builtin: boolean, createdAt: string | null }> };
 
 export type CreateDeviceProfileMutationVariables = Exact<{
   input: CreateDeviceProfileInput;
 }>;
 
 
-export type CreateDeviceProfileMutation = { createDeviceProfile: { id: string, name: string, reads: Array<string>, scheme: CommandSchemeKind, passwordLevel: number | null, operatorCode: string | null, hasPassword: boolean, builtin: boolean, createdAt: string | null } };
+export type CreateDeviceProfileMutation = { createDeviceProfile: { id: string, name: string, reads: Array<string>, scheme: CommandSchemeKind, passwordLevel: number | null, operatorCode: string | null, hasPassword: boolean, registerMap: string | null, jsonMap: string | null, builtin: boolean, createdAt: string | null } };
 
 export type RetireDeviceProfileMutationVariables = Exact<{
   id: string | number;
@@ -2561,6 +2561,8 @@ export const DeviceProfileFieldsFragmentDoc = new TypedDocumentString(`
   passwordLevel
   operatorCode
   hasPassword
+  registerMap
+  jsonMap
   builtin
   createdAt
 }
@@ -5119,6 +5121,8 @@ export const DeviceProfilesDocument = new TypedDocumentString(`
   passwordLevel
   operatorCode
   hasPassword
+  registerMap
+  jsonMap
   builtin
   createdAt
 }`) as unknown as TypedDocumentString<DeviceProfilesQuery, DeviceProfilesQueryVariables>;
@@ -5136,6 +5140,8 @@ export const CreateDeviceProfileDocument = new TypedDocumentString(`
   passwordLevel
   operatorCode
   hasPassword
+  registerMap
+  jsonMap
   builtin
   createdAt
 }`) as unknown as TypedDocumentString<CreateDeviceProfileMutation, CreateDeviceProfileMutationVariables>;

@@ -1,6 +1,7 @@
 // Device profiles (设备档案): readable names for the DL/T 645 data identifiers a read asks for,
-// the read list as typed (split as the server splits it), the create input per scheme, and the
-// items a meter refused as a READ command's reason names them.
+// the read list as typed (split as the server splits it), a Modbus register map's or a vendor
+// JSON map's items as typed, the create input per scheme, and the items a meter refused as a
+// READ command's reason names them.
 import type { CommandSchemeKind, CreateDeviceProfileInput } from '@/graphql/generated'
 
 /** Identifiers with a name in the locales (`profiles.di.d<HEX>`); any other shows as its hex. */
@@ -42,11 +43,66 @@ export function splitReads(text: string): string[] {
 export const normalizeReads = (text: string) => text.replace(/[，、]/g, ',').replace(/；/g, ';').replace(/\u3000/g, ' ')
 
 /** The built-in profiles' names in the portal's languages (the API names them in English). */
-const BUILTIN_NAMES: Record<string, string> = { 'builtin-vl3des-1': 'profiles.builtinName.vl3des', 'builtin-dlt645-2007': 'profiles.builtinName.dlt645' }
+const BUILTIN_NAMES: Record<string, string> = {
+  'builtin-vl3des-1': 'profiles.builtinName.vl3des',
+  'builtin-dlt645-2007': 'profiles.builtinName.dlt645',
+  'builtin-acrel-ddsy1352': 'profiles.builtinName.ddsy1352',
+}
 export const builtinNameKey = (id: string): string | null => BUILTIN_NAMES[id] ?? null
 
 /** A profile's read list as the textarea shows it (a template's). */
 export const readsText = (reads: readonly string[]) => reads.join(' ')
+
+/** The schemes whose profile is a map (JSON) rather than a read list and a password. */
+export const MAP_SCHEMES = ['MODBUS', 'VENDOR_JSON'] as const satisfies readonly CommandSchemeKind[]
+export const isMapScheme = (s: CommandSchemeKind) => (MAP_SCHEMES as readonly string[]).includes(s)
+
+/** The field a map scheme's JSON goes in (and the server names in its refusals). */
+export const mapField = (s: CommandSchemeKind): 'registerMap' | 'jsonMap' | null =>
+  s === 'MODBUS' ? 'registerMap' : s === 'VENDOR_JSON' ? 'jsonMap' : null
+
+/** A vendor JSON map to start from (docs/DEVICES.md, "Vendor JSON devices"): the device's own
+ * clock, energy, a voltage under a nested object, power sent in watts, the switch, and the
+ * device's own command messages. */
+export const VENDOR_JSON_EXAMPLE = `{
+  "time": {"field": "time", "format": "%Y-%m-%d %H:%M:%S"},
+  "values": [
+    {"field": "EPI", "di": "00010000"},
+    {"field": "data.Ua", "di": "02010100"},
+    {"field": "data.Ia", "di": "02020100"},
+    {"field": "P", "di": "02030000", "shift": 3},
+    {"field": "PF", "di": "02060000"},
+    {"field": "switch", "di": "04000503", "open": "0"}
+  ],
+  "trip": "{\\"cmd\\": \\"switch\\", \\"value\\": 0}",
+  "close": "{\\"cmd\\": \\"switch\\", \\"value\\": 1}",
+  "read": "{\\"cmd\\": \\"report\\"}"
+}`
+
+/** The items a map as typed reads (a register map's `reads[].di`, a JSON map's `values[].di`),
+ * upper case, each once; null when the text is no JSON object with such a list. Not a check:
+ * the server says what it refuses. */
+export function mapItems(scheme: CommandSchemeKind, text: string): string[] | null {
+  const key = scheme === 'MODBUS' ? 'reads' : scheme === 'VENDOR_JSON' ? 'values' : null
+  if (!key || !text.trim()) return null
+  let v: unknown
+  try {
+    v = JSON.parse(text)
+  } catch {
+    return null
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return null
+  const list = (v as Record<string, unknown>)[key]
+  if (!Array.isArray(list)) return null
+  const out: string[] = []
+  for (const e of list) {
+    const di = e && typeof e === 'object' ? (e as Record<string, unknown>).di : undefined
+    if (typeof di !== 'string') continue
+    const d = di.trim().replace(/^0x/i, '').toUpperCase()
+    if (d && !out.includes(d)) out.push(d)
+  }
+  return out
+}
 
 export interface ProfileForm {
   name: string
@@ -55,12 +111,18 @@ export interface ProfileForm {
   passwordLevel: number | null
   password: string
   operatorCode: string
+  registerMap: string
+  jsonMap: string
 }
 
 /** What the create form sends: the plain scheme's level, password and operator code only
- * with that scheme (the sealed one has none). */
+ * with that scheme (the sealed one has none); a map scheme its map only (the register map for
+ * MODBUS, the JSON map for VENDOR_JSON) and no read list (the map's items are read). */
 export function profileInput(f: ProfileForm): CreateDeviceProfileInput {
-  const input: CreateDeviceProfileInput = { name: f.name.trim(), reads: normalizeReads(f.reads), scheme: f.scheme }
+  const name = f.name.trim()
+  if (f.scheme === 'MODBUS') return { name, scheme: f.scheme, registerMap: f.registerMap.trim() }
+  if (f.scheme === 'VENDOR_JSON') return { name, scheme: f.scheme, jsonMap: f.jsonMap.trim() }
+  const input: CreateDeviceProfileInput = { name, reads: normalizeReads(f.reads), scheme: f.scheme }
   if (f.scheme === 'DLT645_PLAIN') {
     input.passwordLevel = f.passwordLevel ?? null
     input.password = f.password === '' ? null : f.password
@@ -98,4 +160,4 @@ export function lacksFollowUp(reason: string | null | undefined): string[] | nul
   return m ? m[1]!.split(/,\s*/).filter(Boolean) : null
 }
 
-export const schemeTag = (s: CommandSchemeKind) => (s === 'VL3DES_1' ? 'success' : 'warning')
+export const schemeTag = (s: CommandSchemeKind) => (s === 'VL3DES_1' ? 'success' : s === 'DLT645_PLAIN' ? 'warning' : s === 'MODBUS' ? 'primary' : 'info')

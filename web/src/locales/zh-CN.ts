@@ -131,9 +131,9 @@ export default {
   sites: {
     properties: '物业项目', newProperty: '新建项目', name: '名称', address: '地址', createdAt: '创建于', pick: '请在左侧选择项目', rename: '修改', edit: '编辑', retire: '停用',
     retired: '已停用', retiredTag: '停用', areas: '区域/楼栋', gateways: '网关', meters: '电表', newArea: '新建区域', editArea: '编辑区域', floorArea: '面积 (m²)',
-    areaHint: '面积用于公摊按面积分摊', newGateway: '注册网关', editGateway: '编辑网关', gatewayHint: '展开一行查看该网关下的电表', gatewayMeters: '网关下的电表', rotate: '重置密码',
+    areaHint: '面积用于公摊按面积分摊', newGateway: '注册网关', editGateway: '编辑网关', gatewayHint: 'LoRa 网关和串口服务器都在这里注册；展开一行查看其下的电表', gatewayMeters: '网关下的电表', rotate: '重置密码',
     revoke: '吊销凭据', revoked: '设备凭据已吊销', register: '注册', newMeter: '注册电表', model: '型号', phases: '相数', phaseN: '{n}相', ptRatio: 'PT变比', ctRatio: 'CT变比',
-    linkType: '接入方式', billingMode: '计费方式', pickGateway: '选择网关', noArea: '不属于任何区域', contact: '客户联系方式', contactName: '联系人（客户端可见）', contactPhone: '联系电话', contactHint: '如 0571-8800 1234', addressHint: '12位表地址', wholeNumber: '请输入整数',
+    linkType: '接入方式', billingMode: '计费方式', pickGateway: '选择网关', serialServer: '串口服务器', pickSerialServer: '选择电表所在总线的串口服务器', serialHint: '电表所在 RS-485 总线的串口服务器，先在“网关”页注册（取得登录凭据）；Modbus-RTU 电表的表地址即其从站地址。', noArea: '不属于任何区域', contact: '客户联系方式', contactName: '联系人（客户端可见）', contactPhone: '联系电话', contactHint: '如 0571-8800 1234', addressHint: '12位表地址', wholeNumber: '请输入整数',
     meterRegistered: '电表已注册', broker: 'MQTT服务器', brokerNote: '（本平台主机；端口以部署为准）', copy: '复制',
     gatewayCredentials: '网关 {serial} 的登录凭据', meterCredentials: '电表 {address} 的登录凭据', newCredentials: '{name} 的新凭据',
     retirePropertyConfirm: '停用项目“{name}”？项目下仍有在用电表时服务器会拒绝。', retireAreaConfirm: '停用区域“{name}”？',
