@@ -131,6 +131,7 @@ pub struct MeterFreeze {
     pub at: NaiveDateTime,
     /// kWh: total, then tariffs 1..4 (as many as the meter keeps).
     pub registers: Vec<Decimal>,
+    pub received_at: DateTime<Utc>,
 }
 
 /// A vendor JSON message read through its device's map.

@@ -49,11 +49,23 @@ pub struct CollectorConfig {
     pub retries: u32,
     /// How long a new connection has to send its registration packet.
     pub login_timeout: Duration,
+    /// After a request went unanswered, how long the line must stay silent before the next
+    /// request goes out (a late reply must not be taken for the next one's).
+    pub quiet: Duration,
+    /// Serial servers connected (or registering) at once, at most.
+    pub max_connections: usize,
 }
 
 impl CollectorConfig {
     pub fn new(broker: BrokerAddr) -> Self {
-        Self { broker, request_timeout: Duration::from_millis(1_500), retries: 1, login_timeout: Duration::from_secs(10) }
+        Self {
+            broker,
+            request_timeout: Duration::from_millis(1_500),
+            retries: 1,
+            login_timeout: Duration::from_secs(10),
+            quiet: Duration::from_millis(300),
+            max_connections: 512,
+        }
     }
 }
 
@@ -67,6 +79,43 @@ pub struct ModbusJob {
     pub reads: Vec<ModbusRead>,
     #[serde(default)]
     pub write: Option<ModbusWrite>,
+    /// A write is dropped after this instant (Unix seconds): a relay command that waited in
+    /// the broker while the bus was away must not switch hours later.
+    #[serde(default)]
+    pub valid_until: Option<i64>,
+}
+
+impl ModbusJob {
+    /// Whether the job is one the collector runs: a unit id, known functions and formats,
+    /// decimals a number can carry, at most 40 reads.
+    fn check(&self) -> Result<(), String> {
+        if !(1..=247).contains(&self.unit) {
+            return Err(format!("unit {} is not 1 to 247", self.unit));
+        }
+        if self.reads.len() > 40 {
+            return Err("more than 40 reads".into());
+        }
+        for r in &self.reads {
+            let known = matches!(r.format.as_str(), "U16" | "S16" | "U32" | "S32" | "U32_SWAPPED" | "S32_SWAPPED" | "RELAY");
+            if !known || !matches!(r.function, 1 | 3 | 4) || r.decimals > 10 || (r.function == 1 && r.format != "RELAY") {
+                return Err(format!(
+                    "read {} ({}, function {}, {} decimals) is not one the collector runs",
+                    r.di, r.format, r.function, r.decimals
+                ));
+            }
+        }
+        if let Some(w) = self.write {
+            let fine = match w.function {
+                5 => w.value == 0xFF00 || w.value == 0,
+                6 => true,
+                _ => false,
+            };
+            if !fine {
+                return Err(format!("write function {} value {:#06x} is not one the collector runs", w.function, w.value));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -95,8 +144,12 @@ struct Envelope {
 
 /// Accepts serial servers until the task is aborted. `auth` is the platform's device login
 /// check: a registration is refused unless it names a valid login, and a bus whose login is
-/// revoked or rotated is closed within [`LOGIN_RECHECK`] — whatever the broker enforces.
+/// revoked or rotated is closed within [`LOGIN_RECHECK`] (or after the job in progress) —
+/// whatever the broker enforces. One bus per login: a new registration closes the old one.
 pub async fn run(listener: TcpListener, config: CollectorConfig, stats: Arc<BridgeStats>, auth: Arc<dyn DeviceAuth>) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    let buses: Buses = Arc::default();
+    let mut next_id = 0u64;
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,
@@ -106,14 +159,24 @@ pub async fn run(listener: TcpListener, config: CollectorConfig, stats: Arc<Brid
                 continue;
             }
         };
-        let (config, stats, auth) = (config.clone(), stats.clone(), auth.clone());
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            stats.serial_refused.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(peer = %peer, "too many serial-server connections; refused");
+            continue;
+        };
+        next_id += 1;
+        let (config, stats, auth, buses, id) = (config.clone(), stats.clone(), auth.clone(), buses.clone(), next_id);
         tokio::spawn(async move {
-            if let Err(reason) = serve(stream, peer, &config, &stats, auth.as_ref()).await {
+            let _slot = slot;
+            if let Err(reason) = serve(stream, peer, &config, &stats, auth.as_ref(), (&buses, id)).await {
                 tracing::info!(peer = %peer, reason = %reason, "serial server disconnected");
             }
         });
     }
 }
+
+/// The live bus of each login: its connection's id and what closes it.
+type Buses = Arc<std::sync::Mutex<std::collections::HashMap<String, (u64, tokio::sync::oneshot::Sender<()>)>>>;
 
 /// Reads the registration packet: `username:password` and a new line, at most 200 bytes.
 async fn registration(stream: &mut TcpStream) -> Result<(String, String), String> {
@@ -149,6 +212,7 @@ async fn serve(
     config: &CollectorConfig,
     stats: &BridgeStats,
     auth: &dyn DeviceAuth,
+    (buses, id): (&Buses, u64),
 ) -> Result<(), String> {
     let _ = stream.set_nodelay(true);
     let login = tokio::time::timeout(config.login_timeout, registration(&mut stream)).await;
@@ -168,15 +232,44 @@ async fn serve(
         stats.serial_refused.fetch_add(1, Ordering::Relaxed);
         return Err(format!("the login {username} is not valid"));
     }
-    let login = (username.clone(), password.clone());
+    // One bus per login: a serial server that reconnects (its old connection half-open behind
+    // a NAT) takes over; the old bus closes instead of fighting over the MQTT session.
+    let (close_tx, mut closed) = tokio::sync::oneshot::channel::<()>();
+    if let Ok(mut b) = buses.lock()
+        && let Some((_, old)) = b.insert(username.clone(), (id, close_tx))
+    {
+        let _ = old.send(());
+    }
+    stats.serial_buses.fetch_add(1, Ordering::Relaxed);
+    let result = bus(&mut stream, peer, config, stats, auth, (&username, &password), &mut closed).await;
+    stats.serial_buses.fetch_sub(1, Ordering::Relaxed);
+    if let Ok(mut b) = buses.lock()
+        && b.get(&username).is_some_and(|(owner, _)| *owner == id)
+    {
+        b.remove(&username);
+    }
+    result
+}
+
+/// Serves one registered bus until its connection, login or session ends.
+async fn bus(
+    stream: &mut TcpStream,
+    peer: SocketAddr,
+    config: &CollectorConfig,
+    stats: &BridgeStats,
+    auth: &dyn DeviceAuth,
+    (username, password): (&str, &str),
+    closed: &mut tokio::sync::oneshot::Receiver<()>,
+) -> Result<(), String> {
+    let still_valid = || auth.check(username, username, password);
     // The serial server's own MQTT session, with its own login.
-    let mut options = MqttOptions::new(username.clone(), config.broker.host.clone(), config.broker.port);
-    options.set_credentials(username.clone(), password);
+    let mut options = MqttOptions::new(username, config.broker.host.clone(), config.broker.port);
+    options.set_credentials(username, password);
     options.set_keep_alive(Duration::from_secs(30));
     options.set_clean_session(false);
     let (client, mut events) = AsyncClient::new(options, 64);
-    let down = uplink::down_topic(&username);
-    let up = uplink::up_topic(&username);
+    let down = uplink::down_topic(username);
+    let up = uplink::up_topic(username);
     // The broker's answer to the login decides whether the bus is served at all.
     loop {
         match tokio::time::timeout(config.login_timeout, events.poll()).await {
@@ -195,17 +288,18 @@ async fn serve(
     }
     client.subscribe(down.clone(), QoS::AtLeastOnce).await.map_err(|e| e.to_string())?;
     tracing::info!(peer = %peer, device = %username, "serial server connected");
-    stats.serial_buses.fetch_add(1, Ordering::Relaxed);
     let (jobs_tx, mut jobs) = mpsc::channel::<Vec<u8>>(64);
-    // The session is polled in its own task (a poll must not be cancelled mid-connect).
+    // The session is polled in its own task (a poll must not be cancelled mid-connect) and
+    // never waits on the bus: a job that finds the queue full is dropped (the platform sends
+    // an unconfirmed command again).
     let session = tokio::spawn(async move {
         loop {
             match events.poll().await {
-                Ok(Event::Incoming(Packet::Publish(p))) if p.topic == down => {
-                    if jobs_tx.send(p.payload.to_vec()).await.is_err() {
-                        return;
-                    }
-                }
+                Ok(Event::Incoming(Packet::Publish(p))) if p.topic == down => match jobs_tx.try_send(p.payload.to_vec()) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(_)) => tracing::warn!(topic = %down, "the bus is behind; a job was dropped"),
+                    Err(mpsc::error::TrySendError::Closed(_)) => return,
+                },
                 Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => return,
                 Ok(_) => {}
                 // The login was revoked or rotated: the bus is no longer served.
@@ -224,14 +318,18 @@ async fn serve(
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let result = loop {
         tokio::select! {
+            _ = &mut *closed => break Err("the serial server registered again on a new connection".to_string()),
             _ = recheck.tick() => {
-                if !auth.check(&login.0, &login.0, &login.1) {
-                    break Err(format!("the login {} was revoked or rotated", login.0));
+                if !still_valid() {
+                    break Err(format!("the login {username} was revoked or rotated"));
                 }
             }
             job = jobs.recv() => {
                 let Some(job) = job else { break Err("the MQTT session ended".to_string()) };
-                match run_job(&mut stream, &job, config, stats).await {
+                if !still_valid() {
+                    break Err(format!("the login {username} was revoked or rotated"));
+                }
+                match run_job(stream, &job, config, stats).await {
                     Ok(replies) if !replies.is_empty() => {
                         if let Err(e) = client.publish(up.clone(), QoS::AtLeastOnce, false, replies).await {
                             break Err(format!("publishing replies: {e}"));
@@ -253,7 +351,6 @@ async fn serve(
             }
         }
     };
-    stats.serial_buses.fetch_sub(1, Ordering::Relaxed);
     let _ = client.disconnect().await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     session.abort();
@@ -263,9 +360,17 @@ async fn serve(
 /// Runs one downlink job on the bus; returns the replies to publish. An `Err` means the
 /// serial server's connection is gone.
 async fn run_job(stream: &mut TcpStream, payload: &[u8], config: &CollectorConfig, stats: &BridgeStats) -> Result<Vec<u8>, String> {
-    if payload.first() == Some(&b'{')
+    if payload.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
         && let Ok(env) = serde_json::from_slice::<Envelope>(payload)
     {
+        if let Err(e) = env.modbus.check() {
+            tracing::warn!(reason = %e, "a Modbus job the collector does not run; dropped");
+            return Ok(Vec::new());
+        }
+        if env.modbus.write.is_some() && env.modbus.valid_until.is_some_and(|t| t < chrono::Utc::now().timestamp()) {
+            tracing::warn!(meter = %env.modbus.address, "an expired relay write; dropped");
+            return Ok(Vec::new());
+        }
         return run_modbus(stream, &env.modbus, config, stats).await;
     }
     let bytes = match uplink::unwrap_payload(payload) {
@@ -278,7 +383,7 @@ async fn run_job(stream: &mut TcpStream, payload: &[u8], config: &CollectorConfi
     let mut replies = Vec::new();
     let mut lost: Vec<Address> = Vec::new();
     for frame in dlt645::scan(&bytes).frames {
-        if lost.contains(&frame.address) {
+        if lost.contains(&frame.address) || frame.control.direction != dlt645::Direction::Request {
             continue;
         }
         let Ok(wire) = frame.encode(2) else { continue };
@@ -290,7 +395,7 @@ async fn run_job(stream: &mut TcpStream, payload: &[u8], config: &CollectorConfi
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         }
-        match dlt645_exchange(stream, &wire, frame.address, config, stats).await? {
+        match dlt645_exchange(stream, &wire, &frame, config, stats).await? {
             Some(reply) => {
                 let _ = reply.write(&mut replies);
             }
@@ -306,11 +411,37 @@ fn drain(stream: &TcpStream) {
     while matches!(stream.try_read(&mut sink), Ok(n) if n > 0) {}
 }
 
-/// One DL/T 645 request and its reply (the first reply frame from that address), with retries.
+/// After a request went unanswered: waits until the line has been silent for `quiet` (at most
+/// the request timeout), discarding what arrives — a late reply is not the next request's.
+async fn settle(stream: &mut TcpStream, config: &CollectorConfig) -> Result<(), String> {
+    let until = tokio::time::Instant::now() + config.request_timeout;
+    let mut sink = [0u8; 256];
+    loop {
+        let quiet_until = (tokio::time::Instant::now() + config.quiet).min(until);
+        match tokio::time::timeout_at(quiet_until, stream.read(&mut sink)).await {
+            Err(_) => return Ok(()),
+            Ok(Ok(0)) => return Err("the serial server closed its connection".into()),
+            Ok(Err(e)) => return Err(e.to_string()),
+            Ok(Ok(_)) if tokio::time::Instant::now() >= until => return Ok(()),
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+/// Whether a frame is the reply to this request: the same meter and function, and for a
+/// normal read reply the same data identifier.
+fn answers(reply: &Frame, request: &Frame) -> bool {
+    reply.address == request.address
+        && reply.control.direction == dlt645::Direction::Reply
+        && reply.control.function == request.control.function
+        && (request.control.function != function::READ || reply.control.abnormal || reply.data.get(..4) == request.data.get(..4))
+}
+
+/// One DL/T 645 request and its reply, with retries; the line settles after a silence.
 async fn dlt645_exchange(
     stream: &mut TcpStream,
     wire: &[u8],
-    address: Address,
+    request: &Frame,
     config: &CollectorConfig,
     stats: &BridgeStats,
 ) -> Result<Option<Frame>, String> {
@@ -328,15 +459,20 @@ async fn dlt645_exchange(
                 Ok(Err(e)) => return Err(e.to_string()),
                 Ok(Ok(n)) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
             }
-            let found =
-                dlt645::scan(&buf).frames.into_iter().find(|f| f.address == address && f.control.direction == dlt645::Direction::Reply);
-            if let Some(reply) = found {
+            let scan = dlt645::scan(&buf);
+            if let Some(reply) = scan.frames.into_iter().find(|f| answers(f, request)) {
                 return Ok(Some(reply));
+            }
+            // What was scanned is not scanned again; a flood is cut short.
+            buf.drain(..scan.consumed.min(buf.len()));
+            if buf.len() > 1024 {
+                buf.clear();
             }
         }
         stats.serial_timeouts.fetch_add(1, Ordering::Relaxed);
+        settle(stream, config).await?;
     }
-    tracing::info!(meter = %address, "no reply on the bus; the rest of its job is skipped");
+    tracing::info!(meter = %request.address, "no reply on the bus; the rest of its job is skipped");
     Ok(None)
 }
 
@@ -354,6 +490,7 @@ enum Answer {
 
 /// One Modbus-RTU request through `tokio-modbus`, with retries: the crate frames it (CRC,
 /// exception replies) on a pipe whose other end is pumped to the bus for this request only.
+/// A reply of the wrong length counts as none; the line settles after a silence.
 async fn modbus_exchange(
     stream: &mut TcpStream,
     unit: u8,
@@ -385,18 +522,27 @@ async fn modbus_exchange(
                 return Err(format!("the serial server's connection ended: {r:?}"));
             }
         };
+        let expected = match op {
+            Op::Read { function: 3 | 4, count, .. } => Some(usize::from(*count)),
+            _ => None,
+        };
         match outcome {
+            Ok(Ok(Ok(Answer::Words(w)))) if expected.is_some_and(|n| n != w.len()) => {
+                tracing::debug!(unit, words = w.len(), "a Modbus reply of the wrong length");
+            }
+            Ok(Ok(Ok(Answer::Coils(c)))) if c.is_empty() => {}
             Ok(Ok(answer)) => return Ok(Some(answer)),
             // A garbled reply (CRC, header) counts like no reply: asked again.
             Ok(Err(e)) => tracing::debug!(unit, error = %e, "a Modbus reply the crate refused"),
             Err(_) => {}
         }
         stats.serial_timeouts.fetch_add(1, Ordering::Relaxed);
+        settle(stream, config).await?;
     }
     Ok(None)
 }
 
-/// The number a register's words hold, exact.
+/// The number a register's words hold, exact (`None`: wrong length or too many decimals).
 pub fn register_value(format: &str, words: &[u16], decimals: u8) -> Option<Decimal> {
     let w = |i: usize| words.get(i).copied();
     let raw: i64 = match format {
@@ -408,7 +554,7 @@ pub fn register_value(format: &str, words: &[u16], decimals: u8) -> Option<Decim
         "S32_SWAPPED" => i64::from(((u32::from(w(1)?) << 16) | u32::from(w(0)?)) as i32),
         _ => return None,
     };
-    Some(Decimal::new(raw, u32::from(decimals)))
+    Decimal::try_new(raw, u32::from(decimals)).ok()
 }
 
 async fn run_modbus(stream: &mut TcpStream, job: &ModbusJob, config: &CollectorConfig, stats: &BridgeStats) -> Result<Vec<u8>, String> {
@@ -432,13 +578,7 @@ async fn run_modbus(stream: &mut TcpStream, job: &ModbusJob, config: &CollectorC
     }
     for r in &job.reads {
         let Some(di) = Di::parse(&r.di) else { continue };
-        let count = if r.format == "RELAY" {
-            1
-        } else if r.format.starts_with("U32") || r.format.starts_with("S32") {
-            2
-        } else {
-            1
-        };
+        let count = if r.format.starts_with("U32") || r.format.starts_with("S32") { 2 } else { 1 };
         let op = Op::Read { function: r.function, register: r.register, count };
         let frame = match modbus_exchange(stream, job.unit, &op, config, stats).await? {
             // Silent: lost; the rest of the job is skipped.
@@ -494,6 +634,41 @@ mod tests {
         assert_eq!(register_value("U16", &[2201], 1), Some(Decimal::new(2201, 1)));
         assert_eq!(register_value("U32", &[1], 2), None, "a missing word");
         assert_eq!(register_value("F32", &[1, 2], 0), None);
+        assert_eq!(register_value("U16", &[1], 200), None, "a scale no decimal carries");
+    }
+
+    #[test]
+    fn jobs_the_collector_does_not_run_are_refused_before_the_bus() {
+        let job = |j: &str| serde_json::from_str::<ModbusJob>(j).unwrap().check();
+        let read = |f: u8, format: &str, decimals: u8| {
+            format!(
+                r#"{{"address": "000000000007", "unit": 7, "reads": [{{"di": "00010000", "function": {f}, "register": 0, "format": "{format}", "decimals": {decimals}}}]}}"#
+            )
+        };
+        assert!(job(&read(3, "U32", 2)).is_ok());
+        assert!(job(&read(3, "U32", 200)).is_err(), "a scale no decimal carries");
+        assert!(job(&read(2, "U32", 2)).is_err());
+        assert!(job(&read(3, "F32", 2)).is_err());
+        assert!(job(&read(1, "U16", 0)).is_err(), "coils are the relay's");
+        assert!(job(r#"{"address": "000000000007", "unit": 0}"#).is_err());
+        assert!(job(r#"{"address": "000000000007", "unit": 248}"#).is_err());
+        assert!(job(r#"{"address": "000000000007", "unit": 7, "write": {"function": 5, "register": 0, "value": 1}}"#).is_err());
+        assert!(job(r#"{"address": "000000000007", "unit": 7, "write": {"function": 16, "register": 0, "value": 1}}"#).is_err());
+    }
+
+    #[test]
+    fn only_the_same_meter_function_and_item_answer_a_request() {
+        let a = Address::from_u64(485).unwrap();
+        let request = dlt645::read_request(a, dlt645::di::VOLTAGE_A);
+        let reply = |d: Di| dlt645::read_reply(a, d, &[Value::Number(Decimal::new(2201, 1))]).unwrap();
+        assert!(answers(&reply(dlt645::di::VOLTAGE_A), &request));
+        assert!(
+            !answers(&dlt645::read_reply(a, dlt645::di::FORWARD_ACTIVE_TOTAL, &[Value::Number(Decimal::ONE)]).unwrap(), &request),
+            "a late reply to the previous read"
+        );
+        assert!(answers(&dlt645::abnormal_reply(a, function::READ, 0x02), &request));
+        assert!(!answers(&dlt645::abnormal_reply(a, function::REMOTE_CONTROL, 0x04), &request));
+        assert!(!answers(&reply(dlt645::di::VOLTAGE_A), &dlt645::read_request(Address::from_u64(486).unwrap(), dlt645::di::VOLTAGE_A)));
     }
 
     #[test]

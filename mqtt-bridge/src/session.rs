@@ -172,7 +172,9 @@ async fn ingest<S: ReadingSink>(
         for (_, p) in &pending {
             // A vendor JSON device (F43) is read through its profile's map.
             let vendor = match uplink::device_of(&p.topic) {
-                Ok(device) if p.payload.first() == Some(&b'{') => sink.vendor_json(device, &p.payload, now).map(|v| (device, v)),
+                Ok(device) if p.payload.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') => {
+                    sink.vendor_json(device, &p.payload, now).map(|v| (device, v))
+                }
                 _ => None,
             };
             if let Some((device, outcome)) = vendor {

@@ -164,7 +164,13 @@ pub fn decode_uplink(device: &str, payload: &[u8], received_at: DateTime<Utc>) -
         let Some(at) = at else { continue };
         let run = freeze_parts.iter().find_map(|(a, m, _, r)| (a == address && m == n).then_some(r.as_ref()).flatten());
         if let Some(run) = run.filter(|r| !r.is_empty()) {
-            freezes.push(crate::port::MeterFreeze { device: device.to_string(), address: *address, at: *at, registers: run.clone() });
+            freezes.push(crate::port::MeterFreeze {
+                device: device.to_string(),
+                address: *address,
+                at: *at,
+                registers: run.clone(),
+                received_at,
+            });
         }
     }
     let clocks = drafts.iter().filter_map(|(a, d)| Some((*a, NaiveDateTime::new(d.date?, d.time?)))).collect();

@@ -203,7 +203,7 @@ async fn command_frames(
     // through its profile's map.
     let profile = platform.meter_profile(&c.tenant_id, &c.meter_id).await.map_err(CommandBuild::Store)?;
     if let Some(map) = &profile.map {
-        return modbus_job(store, c, address, map).await;
+        return modbus_job(store, c, address, map, valid_until).await;
     }
     if let Some(map) = &profile.json {
         return vendor_message(store, c, map).await;
@@ -299,6 +299,7 @@ async fn modbus_job(
     c: &crate::store::DueCommand,
     address: mqtt_bridge::dlt645::Address,
     map: &crate::domain::register_map::RegisterMap,
+    valid_until: DateTime<Utc>,
 ) -> Result<Downlink, CommandBuild> {
     use mqtt_bridge::dlt645::Di;
     let platform = store.platform();
@@ -337,7 +338,9 @@ async fn modbus_job(
                     if c.kind == CommandKind::Trip { "trip" } else { "close" }
                 ))
             })?;
-            Ok(job(serde_json::json!({ "write": write })))
+            // Dropped by the collector after this: a trip that waited for the bus must not switch
+            // hours later.
+            Ok(job(serde_json::json!({ "write": write, "valid_until": valid_until.timestamp() })))
         }
         other => Err(CommandBuild::Refused(format!("a Modbus-RTU meter takes no {other} command through its register map"))),
     }

@@ -853,7 +853,7 @@ async fn a_meters_own_daily_freeze_is_read_back_compared_with_the_platforms_and_
     let drive = tokio::spawn(async move { while events.poll().await.is_ok() {} });
     client.publish(format!("vl/up/{user}"), QoS::AtLeastOnce, false, payload).await.unwrap();
 
-    const FREEZES: &str = "query($m: ID!) { meterFreezes(meterId: $m, from: \"2026-09-01T00:00:00Z\", to: \"2026-12-01T00:00:00Z\") { frozenAt total tariffs platformTotal difference } }";
+    const FREEZES: &str = "query($m: ID!) { meterFreezes(meterId: $m, from: \"2026-09-01T00:00:00Z\", to: \"2027-06-01T00:00:00Z\") { frozenAt total tariffs platformTotal difference } }";
     let freezes = || admin.ok(FREEZES, json!({"m": meter}))["meterFreezes"].clone();
     assert!(
         TestApp::eventually(std::time::Duration::from_secs(10), || {
@@ -877,6 +877,16 @@ async fn a_meters_own_daily_freeze_is_read_back_compared_with_the_platforms_and_
         (Some(num("999.80")), &serde_json::Value::Null),
         "no platform freeze on 1 Oct"
     );
+
+    // A freeze from the future, and one above the meter's own reading after it, are refused.
+    let mut planted = Vec::new();
+    for (n, at, total) in [(3u8, "2027-01-01 00:00", "0.00"), (4u8, "2026-10-31 00:00", "2000.00")] {
+        read_reply(address, Di::new(0x05, 0x06, 0x00, n), &[Value::Text(at.into())]).unwrap().write(&mut planted).unwrap();
+        read_reply(address, Di::new(0x05, 0x06, 0x01, n), &[Value::Run(vec![num(total)])]).unwrap().write(&mut planted).unwrap();
+    }
+    client.publish(format!("vl/up/{user}"), QoS::AtLeastOnce, false, planted).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(freezes().as_array().unwrap().len(), 2, "{}", freezes());
 
     // The October bill runs from the meter's own freezes: 1300.40 − 999.80 = 300.60 kWh at 1.00
     // (from the readings alone it would be 1300.00 − 1000.00).

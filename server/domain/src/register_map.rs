@@ -217,7 +217,12 @@ pub fn parse(text: &str) -> Result<RegisterMap, Invalid> {
             _ => Err(at("function 5 (single coil) or 6 (single register)".into())),
         }
     };
-    Ok(RegisterMap { reads, trip: write(&raw.trip, "trip")?, close: write(&raw.close, "close")? })
+    let (trip, close) = (write(&raw.trip, "trip")?, write(&raw.close, "close")?);
+    // A switched relay is confirmed by reading it back.
+    if (trip.is_some() || close.is_some()) && !reads.iter().any(|r| r.format == RegisterFormat::Relay) {
+        return Err(bad("a map with trip or close writes reads the relay too (RELAY on 04000503)".into()));
+    }
+    Ok(RegisterMap { reads, trip, close })
 }
 
 /// Acrel DDSY1352's published address table (reads): energy total and TOU in 0.01 kWh,
@@ -307,6 +312,8 @@ mod tests {
         assert!(parse(r#"{"reads": []}"#).is_err());
         let coil = r#"{"reads": [{"di": "00010000", "function": 3, "register": 0, "format": "U32"}], "trip": {"function": 5, "register": 0, "value": 1}}"#;
         assert!(parse(coil).unwrap_err().message.contains("0xFF00"));
+        let blind = r#"{"reads": [{"di": "00010000", "function": 3, "register": 0, "format": "U32"}], "trip": {"function": 5, "register": 0, "value": "0xFF00"}}"#;
+        assert!(parse(blind).unwrap_err().message.contains("RELAY"), "a trip that could never be confirmed");
         let twice = r#"{"reads": [{"di": "00010000", "function": 3, "register": 0, "format": "U32"}, {"di": "00010000", "function": 3, "register": 2, "format": "U32"}]}"#;
         assert!(parse(twice).unwrap_err().message.contains("twice"));
         assert_eq!(unit_of(7).unwrap(), 7);

@@ -116,10 +116,12 @@ pub fn parse(text: &str) -> Result<JsonMap, Invalid> {
         }
     }
     for (name, template) in [("trip", &map.trip), ("close", &map.close), ("read", &map.read)] {
-        if let Some(t) = template
-            && serde_json::from_str::<serde_json::Value>(t).is_err()
-        {
-            return Err(bad(format!("{name}: the device's command message must be JSON")));
+        let Some(t) = template else { continue };
+        let message: serde_json::Value =
+            serde_json::from_str(t).map_err(|_| bad(format!("{name}: the device's command message must be JSON")))?;
+        // The platform's own downlink forms are not a vendor's message.
+        if !message.is_object() || ["modbus", "frame", "frames"].iter().any(|k| message.get(k).is_some()) {
+            return Err(bad(format!("{name}: a JSON object of the vendor's own (not `modbus`, `frame` or `frames`)")));
         }
     }
     Ok(map)
@@ -197,19 +199,29 @@ pub fn decode(map: &JsonMap, payload: &[u8]) -> Result<JsonReading, String> {
             out.words.push((di, if value == *open { 1 << 4 } else { 0 }));
             continue;
         }
+        // Plain decimal literals only (no exponent, no `_`), short enough to be kept exactly.
+        let literal = value.strip_prefix('-').unwrap_or(&value);
+        let plain = !literal.is_empty()
+            && literal.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && literal.chars().filter(|c| *c == '.').count() <= 1
+            && literal.len() <= 24;
         let number = match Decimal::from_str(&value) {
-            Ok(n) => n * Decimal::new(1, u32::from(v.shift)),
-            Err(_) => {
+            Ok(n) if plain => n * Decimal::new(1, u32::from(v.shift)),
+            _ => {
                 out.refused.push((v.field.clone(), format!("{value:?} is not a decimal number")));
                 continue;
             }
         };
-        let places = match spec(di).map(|s| s.format) {
-            Some(ItemFormat::Bcd { decimals, .. }) => u32::from(decimals),
-            _ => continue,
-        };
+        let Some(spec) = spec(di) else { continue };
+        let ItemFormat::Bcd { decimals, .. } = spec.format else { continue };
+        let places = u32::from(decimals);
         if number.normalize().scale() > places {
             out.refused.push((v.field.clone(), format!("{number} has more places than the item carries ({places})")));
+            continue;
+        }
+        // The item's range and sign, as a meter would carry it (never wrapped).
+        if let Err(e) = dlt645::items::encode_value(di, spec.format, &dlt645::Value::Number(number)) {
+            out.refused.push((v.field.clone(), e.to_string()));
             continue;
         }
         out.numbers.push((di, number.normalize()));
@@ -248,8 +260,13 @@ mod tests {
         );
         assert_eq!(r.words, vec![(dlt645::di::STATUS_WORD_3, 1 << 4)]);
         // A float would turn 0.1 + 0.2 into 0.30000000000000004: literals are kept.
-        let exact = decode(&map, br#"{"EPI": 9999999.99}"#).unwrap();
-        assert_eq!(exact.numbers, vec![(dlt645::di::FORWARD_ACTIVE_TOTAL, Decimal::new(999_999_999, 2))]);
+        let exact = decode(&map, br#"{"EPI": 999999.99}"#).unwrap();
+        assert_eq!(exact.numbers, vec![(dlt645::di::FORWARD_ACTIVE_TOTAL, Decimal::new(99_999_999, 2))]);
+        // Beyond the item's range, a negative energy, an exponent, 29 digits: refused.
+        for bad in [r#"{"EPI": 1000000.00}"#, r#"{"EPI": -5}"#, r#"{"EPI": 1e3}"#, r#"{"EPI": "0.01000000000000000000000000001"}"#] {
+            let r = decode(&map, bad.as_bytes()).unwrap();
+            assert!(r.numbers.is_empty() && r.refused.len() == 1, "{bad}: {r:?}");
+        }
     }
 
     #[test]
@@ -278,6 +295,9 @@ mod tests {
         assert!(parse(r#"{"values": []}"#).is_err());
         let bad_trip = r#"{"values": [{"field": "e", "di": "00010000"}], "trip": "switch off"}"#;
         assert!(parse(bad_trip).unwrap_err().message.contains("trip"));
+        // A platform downlink form smuggled in as a vendor message.
+        let smuggled = r#"{"values": [{"field": "e", "di": "00010000"}], "read": "{\"modbus\": {\"unit\": 9}}"}"#;
+        assert!(parse(smuggled).unwrap_err().message.contains("read"));
         let bad_time = r#"{"time": {"field": "t", "format": "DATE"}, "values": [{"field": "e", "di": "00010000"}]}"#;
         assert!(parse(bad_time).unwrap_err().message.contains("time"));
     }

@@ -394,7 +394,9 @@ impl TenantStore {
         let (Some(a), Some(b)) = (at_start.get(&m.id), at_end.get(&m.id)) else { return Ok(None) };
         let Some(tariff_id) = &m.tariff else { return Ok(None) };
         let history = self.store.tariff_history(&self.db(), self.tenant.as_str(), tariff_id).await?;
-        let Some(tariff) = history.at(b.at).cloned() else { return Ok(None) };
+        // The tariff in force just before the end point: a meter's own freeze sits exactly on
+        // the boundary, where the next period's version may start.
+        let Some(tariff) = history.at(b.at - chrono::Duration::seconds(1)).cloned() else { return Ok(None) };
         let (by_rate, _) = self.energy_by_rate(m, &tariff, tz, a, b).await?;
         let energy = by_rate.values().copied().sum();
         let cost = by_rate.iter().map(|(r, e)| *e * tariff.prices.price(*r).unwrap_or_default()).sum();

@@ -286,8 +286,32 @@ pub struct FreezeComparison {
 }
 
 impl TenantStore {
-    /// Records a meter's own daily freeze (its registers at `frozen_at`), once.
+    /// Records a meter's own daily freeze (its registers at `frozen_at`), once — if it fits
+    /// the meter's readings around it (not below the last before, not above the first after,
+    /// within two days); a freeze that does not is refused (logged) and changes nothing.
     pub async fn record_meter_freeze(&self, meter: &str, frozen_at: DateTime<Utc>, registers: &[Decimal]) -> Result<u64> {
+        let Some(total) = registers.first().and_then(|d| domain::metering::to_scaled(*d, scale::ENERGY)) else { return Ok(0) };
+        let b = self.backend();
+        let window = chrono::Duration::days(2);
+        let before = "SELECT energy_total_x100 AS t FROM readings WHERE tenant_id = $1 AND meter_id = $2 AND read_at <= $3 AND read_at > $4
+                      AND energy_total_x100 IS NOT NULL ORDER BY read_at DESC LIMIT 1";
+        let after = "SELECT energy_total_x100 AS t FROM readings WHERE tenant_id = $1 AND meter_id = $2 AND read_at >= $3 AND read_at < $4
+                     AND energy_total_x100 IS NOT NULL ORDER BY read_at LIMIT 1";
+        let last_before = match self.db().query_one_raw(stmt(b, before, self.args().s(meter).t(frozen_at).t(frozen_at - window))).await? {
+            Some(r) => super::registry::opt_int(&r, "t")?,
+            None => None,
+        };
+        let first_after = match self.db().query_one_raw(stmt(b, after, self.args().s(meter).t(frozen_at).t(frozen_at + window))).await? {
+            Some(r) => super::registry::opt_int(&r, "t")?,
+            None => None,
+        };
+        if last_before.is_some_and(|x| total < x) || first_after.is_some_and(|x| total > x) {
+            tracing::warn!(
+                tenant = %self.tenant, meter, %frozen_at, total, ?last_before, ?first_after,
+                "a meter's freeze outside its readings around it; refused"
+            );
+            return Ok(0);
+        }
         let sc = |d: Option<&Decimal>| Cell::opt_int(d.and_then(|d| domain::metering::to_scaled(*d, scale::ENERGY)));
         let row = vec![
             Cell::Text(self.tenant.to_string()),
@@ -365,8 +389,19 @@ impl super::Store {
             let Some(address) = f.address.as_u64() else { continue };
             let route = self.caches.read().ok().and_then(|c| c.routes.get(&(f.device.clone(), address)).cloned());
             let Some(route) = route else { continue };
-            let Some(at) = route.tz.from_local_datetime(&f.at).earliest() else { continue };
-            n += self.tenant(route.tenant.clone()).record_meter_freeze(route.meter.as_str(), at.with_timezone(&Utc), &f.registers).await?;
+            let Some(at) = route.tz.from_local_datetime(&f.at).earliest().map(|t| t.with_timezone(&Utc)) else { continue };
+            // Not from the future, not older than a meter keeps (62 records and a margin). A
+            // record that turned over between the reads of its time and its energy pairs a day
+            // with the next day's energy: the readings around it refuse that (below).
+            if at > f.received_at + chrono::Duration::minutes(10) || at < f.received_at - chrono::Duration::days(100) {
+                tracing::info!(meter = %route.meter, frozen_at = %at, "a meter's freeze out of its window; not recorded");
+                continue;
+            }
+            let tenant = self.tenant(route.tenant.clone());
+            match tenant.record_meter_freeze(route.meter.as_str(), at, &f.registers).await {
+                Ok(k) => n += k,
+                Err(e) => tracing::warn!(error = %e, meter = %route.meter, "recording a meter's freeze failed"),
+            }
         }
         Ok(n)
     }

@@ -472,7 +472,8 @@ impl Store {
             "SELECT dm.username, dm.address, p.json_map FROM {devices} JOIN tenants t ON t.id = dm.tenant_id
              JOIN meters m ON m.tenant_id = dm.tenant_id AND m.id = dm.meter_id
              JOIN device_profiles p ON p.tenant_id = m.tenant_id AND p.id = m.profile_id AND p.retired_at IS NULL
-             WHERE p.scheme = 'VENDOR-JSON' AND dm.revoked_at IS NULL AND dm.retired_at IS NULL AND t.status = 'ACTIVE'{only_dm}",
+             WHERE p.scheme = 'VENDOR-JSON' AND dm.login_gateway_id IS NULL AND dm.revoked_at IS NULL AND dm.retired_at IS NULL
+               AND t.status = 'ACTIVE'{only_dm}",
             devices = devices::DEVICE_METERS
         );
         for r in self.db.query_all_raw(stmt(b, &vendor_sql, args())).await? {

@@ -183,10 +183,21 @@ impl TenantStore {
         let Some(chosen) = chosen else {
             return Err(StoreError::Invalid(domain::Invalid::new("profileId", "no such profile")));
         };
+        let sql = "SELECT address, link_type, gateway_id FROM meters WHERE tenant_id = $1 AND id = $2";
+        let r = self.db().query_one_raw(stmt(b, sql, self.args().s(meter.as_str()))).await?.ok_or(StoreError::NotFound)?;
+        let link: String = r.try_get("", "link_type")?;
+        let behind_gateway = r.try_get::<Option<String>>("", "gateway_id")?.is_some();
+        let refuse = |m: &str| Err(StoreError::Invalid(domain::Invalid::new("profileId", m.to_string())));
+        // A map's messages go to the device the meter is reached through: a vendor's JSON to a
+        // 4G meter's own login only, a Modbus job to a serial server's bus only.
+        if chosen.profile.scheme == CommandScheme::VendorJson && (link != "FOUR_G" || behind_gateway) {
+            return refuse("a vendor JSON profile is for a FOUR_G meter with its own login");
+        }
+        if chosen.profile.scheme == CommandScheme::Modbus && (link != "SERIAL" || !behind_gateway) {
+            return refuse("a Modbus-RTU profile is for a SERIAL meter behind its serial server (gateway)");
+        }
         if chosen.profile.scheme == CommandScheme::Modbus {
             // A Modbus meter's registered address is its unit id on the bus.
-            let sql = "SELECT address FROM meters WHERE tenant_id = $1 AND id = $2";
-            let r = self.db().query_one_raw(stmt(b, sql, self.args().s(meter.as_str()))).await?.ok_or(StoreError::NotFound)?;
             let address: String = r.try_get("", "address")?;
             let n = dlt645::Address::parse(&address).ok().and_then(|a| a.as_u64()).unwrap_or(0);
             domain::register_map::unit_of(n)
