@@ -10,8 +10,15 @@ before(async () => {
   b = await browser()
   tokens = await apiLogin()
   const r = await q(tokens.accessToken, `{ meters(filter: { feeState: NORMAL, status: ONLINE }, pageSize: 50) { items { id address accountId linkType } } }`)
-  meter = r.meters.items.find((m) => m.accountId) ?? r.meters.items[0]
-  assert.ok(meter, 'an online meter in normal state')
+  // A simulated sealed meter that pushes: the demo's field devices (a serial bus's meters, which
+  // only answer reads, and a vendor JSON meter) hold profiles of their own.
+  const sealed = []
+  for (const m of r.meters.items.filter((m) => m.linkType !== 'SERIAL')) {
+    if ((await q(tokens.accessToken, `query($m: ID!) { meterProfile(meterId: $m) { profileId } }`, { m: m.id })).meterProfile.profileId === 'builtin-vl3des-1') sealed.push(m)
+    if (sealed.some((m) => m.accountId)) break
+  }
+  meter = sealed.find((m) => m.accountId) ?? sealed[0]
+  assert.ok(meter, 'an online sealed meter in normal state')
 })
 after(async () => {
   // Power back on for the next run.

@@ -61,8 +61,16 @@ before(async () => {
   b = await browser()
   admin = await apiLogin()
   const t = admin.accessToken
-  meter = (await q(t, `{ meters(pageSize: 5) { items { id address shopNo retiredAt } } }`)).meters.items.find((m) => !m.retiredAt)
-  assert.ok(meter, 'a demo meter')
+  // A simulated sealed meter on the default profile: the demo's field devices (a serial bus's
+  // meters, a vendor JSON meter) hold profiles of their own and sort first by address.
+  const candidates = (await q(t, `{ meters(pageSize: 50) { items { id address shopNo retiredAt linkType } } }`)).meters.items.filter((m) => !m.retiredAt && m.linkType !== 'SERIAL')
+  for (const m of candidates) {
+    if ((await q(t, METER_PROFILE, { m: m.id })).meterProfile.profileId === DEFAULT) {
+      meter = m
+      break
+    }
+  }
+  assert.ok(meter, 'a demo meter on the default profile')
   // What an interrupted run left behind (its meters return to the default).
   for (const x of (await q(t, PROFILES)).deviceProfiles.filter((x) => !x.builtin && x.name.startsWith('e2e-profile-')))
     await q(t, `mutation($id: ID!) { retireDeviceProfile(id: $id) }`, { id: x.id }).catch(() => undefined)

@@ -1313,6 +1313,15 @@ export type ForgetMeterLacksMutationVariables = Exact<{
 
 export type ForgetMeterLacksMutation = { forgetMeterLacks: number };
 
+export type MeterFreezesQueryVariables = Exact<{
+  meterId: string | number;
+  from: string;
+  to: string;
+}>;
+
+
+export type MeterFreezesQuery = { meterFreezes: Array<{ frozenAt: string, total: string, tariffs: Array<string | null>, platformTotal: string | null, platformReadAt: string | null, difference: string | null }> };
+
 export type MonitorMeterFragment = { id: string, address: string, shopNo: string, propertyId: string, areaId: string | null, gatewayId: string | null, accountId: string | null, billingMode: BillingMode, linkState: LinkState, lastSeenAt: string | null, feeState: FeeState, priceNow: string | null, rateNow: TouRate | null, balance: string | null, accountNumber: string | null, customerName: string | null, areaName: string | null, live: { readAt: string | null, energyTotal: string | null, relayOpen: boolean | null } };
 
 export type MonitorMetersQueryVariables = Exact<{
@@ -4040,6 +4049,18 @@ export const ForgetMeterLacksDocument = new TypedDocumentString(`
   forgetMeterLacks(meterId: $meterId)
 }
     `) as unknown as TypedDocumentString<ForgetMeterLacksMutation, ForgetMeterLacksMutationVariables>;
+export const MeterFreezesDocument = new TypedDocumentString(`
+    query MeterFreezes($meterId: ID!, $from: DateTime!, $to: DateTime!) {
+  meterFreezes(meterId: $meterId, from: $from, to: $to) {
+    frozenAt
+    total
+    tariffs
+    platformTotal
+    platformReadAt
+    difference
+  }
+}
+    `) as unknown as TypedDocumentString<MeterFreezesQuery, MeterFreezesQueryVariables>;
 export const MonitorMetersDocument = new TypedDocumentString(`
     query MonitorMeters($filter: MeterFilter, $page: Int!, $pageSize: Int!) {
   meters(filter: $filter, page: $page, pageSize: $pageSize) {

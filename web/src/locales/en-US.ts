@@ -49,6 +49,13 @@ export default {
     resolution: 'Resolution', open: 'Open', noAnomalies: 'No settlement anomalies', rotateGateway: 'Rotate gateway password', rotateGatewayConfirm: 'This meter reaches the platform through a LoRa gateway, whose login it is. The old password stops working at once and every meter behind the gateway waits until it logs in with the new one. Rotate?', rotate: 'Rotate device password',
     rotateConfirm: 'The old password stops working at once and the device must log in with the new one. Rotate?', credentials: 'Device credentials', shownOnce: 'The password is shown only this once: copy it now.',
     username: 'Username', uplink: 'Uplink topic', downlink: 'Downlink topic', savedIt: 'I have saved it',
+    freezes: {
+      tab: 'Meter freezes', range: 'Daily freezes, last {days} days', count: '{n} lines', differing: '{n} differ from the platform',
+      frozenAt: 'Frozen at', total: 'Meter total (kWh)', platformTotal: 'Platform total (kWh)', platformReadAt: 'from the reading of {at}', difference: 'Difference (kWh)',
+      noPlatform: 'The platform made no freeze at this instant', note: "The meter's values are its registers as kept (before PT/CT ratios); difference = meter − platform, the energy between the platform's last reading and the freeze.",
+      empty: 'No freezes read from this meter',
+      emptyHint: "A meter's own daily freezes appear once its profile reads 05060001 05060101: add these two items to the reads of its device profile.",
+    },
     trend: { energy: 'Energy', voltageA: 'Voltage', currentA: 'Current', activePower: 'Active power', powerFactor: 'Power factor' },
   },
   reading: {

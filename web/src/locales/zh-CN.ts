@@ -49,6 +49,13 @@ export default {
     resolution: '处理', open: '未处理', noAnomalies: '没有结算异常', rotateGateway: '重置网关密码', rotateGatewayConfirm: '该电表经 LoRa 网关接入，凭据属于网关。重置后网关旧密码立即失效，网关下所有电表需等网关用新密码重新登录。确定重置？', rotate: '重置设备密码',
     rotateConfirm: '重置后旧密码立即失效，设备需用新密码重新登录。确定重置？', credentials: '设备登录凭据', shownOnce: '密码只显示这一次，请立即复制保存。',
     username: '用户名', uplink: '上行主题', downlink: '下行主题', savedIt: '我已保存',
+    freezes: {
+      tab: '冻结数据', range: '最近 {days} 天的日冻结', count: '{n} 条', differing: '{n} 条与平台冻结不一致',
+      frozenAt: '冻结时间', total: '表计冻结总电量', platformTotal: '平台冻结总电量', platformReadAt: '取自 {at} 的读数', difference: '差值(kWh)',
+      noPlatform: '平台在该时刻没有冻结', note: '表计冻结值为表内寄存器原值（未乘 PT/CT 变比）；差值 = 表计 − 平台，即平台最后一次读数到冻结时刻之间的电量。',
+      empty: '暂无表计冻结数据',
+      emptyHint: '电表自身的日冻结数据在其设备档案抄读 05060001 05060101 后出现：在“设备档案”中为该表型的抄读数据项加上这两项。',
+    },
     trend: { energy: '电量', voltageA: '电压', currentA: '电流', activePower: '有功功率', powerFactor: '功率因数' },
   },
   reading: {
