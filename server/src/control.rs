@@ -75,6 +75,9 @@ impl Dispatcher {
                     if let Err(e) = store.platform().confirm_relays(now).await {
                         tracing::warn!(error = %e, "confirming commands failed");
                     }
+                    if let Err(e) = store.platform().read_back_acknowledged(now).await {
+                        tracing::warn!(error = %e, "reading acknowledged relays back failed");
+                    }
                 }
                 // A full pass means more is due: go again at once.
                 loop {

@@ -18,7 +18,8 @@ pub struct Command {
     pub account_id: Option<ID>,
     /// TRIP, CLOSE, PURCHASE, …
     pub kind: String,
-    /// AUTO (decided by settlement or a recharge), OPERATOR, or SCHEDULE (polling).
+    /// AUTO (decided by settlement or a recharge), OPERATOR, SCHEDULE (polling), or CONFIRM (a
+    /// meter with a profile of its own read back after a relay command was acknowledged).
     pub source: String,
     pub reason: String,
     pub payload: String,

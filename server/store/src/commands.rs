@@ -110,12 +110,13 @@ impl super::PlatformStore {
                 (r.try_get("", "tenant_id")?, r.try_get("", "id")?, r.try_get("", "meter_id")?, r.try_get("", "kind")?);
             tracing::warn!(tenant, meter, command = %id, kind, attempts = super::registry::int(&r, "attempts")?, "command TIMED_OUT: no answer");
         }
-        // A queued relay command overtaken by a later one for the same meter (a trip held in
-        // friendly hours, then a recharge's close) is not sent at all.
+        // A relay command overtaken by a later one for the same meter (a trip held in friendly
+        // hours, then a recharge's close; a trip still unconfirmed when the operator closes) is
+        // neither sent nor sent again: a stale trip must not undo a later close.
         let sql = "UPDATE commands SET status = 'CANCELLED', reason = reason || ' — superseded by a later command'
-                   WHERE status = 'QUEUED' AND kind IN ('TRIP', 'CLOSE') AND EXISTS (
+                   WHERE status IN ('QUEUED', 'SENT', 'ACKNOWLEDGED') AND kind IN ('TRIP', 'CLOSE') AND EXISTS (
                      SELECT 1 FROM commands n WHERE n.tenant_id = commands.tenant_id AND n.meter_id = commands.meter_id
-                       AND n.kind IN ('TRIP', 'CLOSE') AND n.status = 'QUEUED' AND n.created_at > commands.created_at)";
+                       AND n.kind IN ('TRIP', 'CLOSE') AND n.status <> 'CANCELLED' AND n.created_at > commands.created_at)";
         self.db.execute_raw(stmt(b, sql, Args::new())).await?;
         // A kind this build does not know fails at once (never sent, never a relay action).
         let sql = "UPDATE commands SET status = 'FAILED', reason = reason || ' — unknown command kind'
@@ -243,6 +244,38 @@ impl super::PlatformStore {
                        AND ((commands.kind = 'TRIP' AND (l.status_word_3 & 16) <> 0) OR (commands.kind = 'CLOSE' AND (l.status_word_3 & 16) = 0)
                          OR (commands.kind = 'HOLD_ON' AND (l.status_word_3 & 4096) <> 0) OR (commands.kind = 'HOLD_OFF' AND (l.status_word_3 & 4096) = 0)))";
         Ok(self.db.execute_raw(stmt(self.backend(), sql, Args::new().t(now))).await?.rows_affected())
+    }
+
+    /// Meters with a profile of their own (standard, Modbus, vendor meters: they may never
+    /// push) are read back once a relay command is acknowledged, so its confirmation does not
+    /// wait for the next poll. Returns how many reads were queued.
+    pub async fn read_back_acknowledged(&self, now: DateTime<Utc>) -> Result<usize> {
+        let sql = "SELECT DISTINCT c.tenant_id, c.meter_id, m.account_id FROM commands c
+                     JOIN meters m ON m.tenant_id = c.tenant_id AND m.id = c.meter_id AND m.profile_id IS NOT NULL
+                   WHERE c.status = 'ACKNOWLEDGED' AND c.kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF') AND c.replied_at <= $1
+                     AND NOT EXISTS (SELECT 1 FROM commands r WHERE r.tenant_id = c.tenant_id AND r.meter_id = c.meter_id
+                                     AND r.kind = 'READ' AND r.created_at >= c.replied_at)";
+        let rows = self.db.query_all_raw(stmt(self.backend(), sql, Args::new().t(now - chrono::Duration::seconds(2)))).await?;
+        let mut records = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let tenant: String = r.try_get("", "tenant_id")?;
+            let Some(t) = TenantId::parse(&tenant) else { continue };
+            let meter: String = r.try_get("", "meter_id")?;
+            let mut c = self.tenant(t).command_record(
+                &meter,
+                r.try_get("", "account_id")?,
+                "READ",
+                "CONFIRM",
+                "reading the relay back after an acknowledged command",
+            );
+            c.created_at = now;
+            records.push(c);
+        }
+        if !records.is_empty() {
+            insert_commands(&self.db, &records).await?;
+            self.commands.submit(&records);
+        }
+        Ok(records.len())
     }
 
     /// The device login a meter's frames travel under, and its address (from the routing cache).
