@@ -173,6 +173,13 @@ pub trait DeviceAuth: Send + Sync + 'static {
     /// with is still valid (a revoked or rotated credential loses its connection at its next
     /// packet); the bridge may do anything.
     fn authorize(&self, client_id: &str, access: Access<'_>) -> bool;
+
+    /// Whether a login is a gateway's with meters behind it (a serial server may speak for a
+    /// bus only with such a login). The default: no.
+    fn gateway(&self, username: &str) -> bool {
+        let _ = username;
+        false
+    }
 }
 
 /// What a connected client asks the broker to do.

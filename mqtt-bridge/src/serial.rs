@@ -227,10 +227,11 @@ async fn serve(
             return Err("no registration packet in time".into());
         }
     };
-    // The platform's own check first: the broker may be one that lets anyone in.
-    if !auth.check(&username, &username, &password) {
+    // The platform's own check first: the broker may be one that lets anyone in. Only a
+    // gateway's login with meters behind it speaks for a bus (a 4G meter's does not).
+    if !auth.check(&username, &username, &password) || !auth.gateway(&username) {
         stats.serial_refused.fetch_add(1, Ordering::Relaxed);
-        return Err(format!("the login {username} is not valid"));
+        return Err(format!("the login {username:?} is not a valid serial server's"));
     }
     // One bus per login: a serial server that reconnects (its old connection half-open behind
     // a NAT) takes over; the old bus closes instead of fighting over the MQTT session.
@@ -241,14 +242,37 @@ async fn serve(
         let _ = old.send(());
     }
     stats.serial_buses.fetch_add(1, Ordering::Relaxed);
-    let result = bus(&mut stream, peer, config, stats, auth, (&username, &password), &mut closed).await;
-    stats.serial_buses.fetch_sub(1, Ordering::Relaxed);
-    if let Ok(mut b) = buses.lock()
-        && b.get(&username).is_some_and(|(owner, _)| *owner == id)
-    {
-        b.remove(&username);
+    // Undone however the bus ends (a panic included).
+    let _registered = Registered { stats, buses, username: username.clone(), id };
+    bus(&mut stream, peer, config, stats, auth, (&username, &password), &mut closed).await
+}
+
+/// A live bus's place in the gauge and the login table, given back when it ends.
+struct Registered<'a> {
+    stats: &'a BridgeStats,
+    buses: &'a Buses,
+    username: String,
+    id: u64,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.stats.serial_buses.fetch_sub(1, Ordering::Relaxed);
+        if let Ok(mut b) = self.buses.lock()
+            && b.get(&self.username).is_some_and(|(owner, _)| *owner == self.id)
+        {
+            b.remove(&self.username);
+        }
     }
-    result
+}
+
+/// Aborts a task when dropped (the bus's MQTT session, however the bus ends).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Serves one registered bus until its connection, login or session ends.
@@ -276,12 +300,12 @@ async fn bus(
             Ok(Ok(Event::Incoming(Packet::ConnAck(ack)))) if ack.code == rumqttc::ConnectReturnCode::Success => break,
             Ok(Ok(Event::Incoming(Packet::ConnAck(ack)))) => {
                 stats.serial_refused.fetch_add(1, Ordering::Relaxed);
-                return Err(format!("the broker refused {username}: {:?}", ack.code));
+                return Err(format!("the broker refused {username:?}: {:?}", ack.code));
             }
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {
                 stats.serial_refused.fetch_add(1, Ordering::Relaxed);
-                return Err(format!("the broker refused {username}: {e}"));
+                return Err(format!("the broker refused {username:?}: {e}"));
             }
             Err(_) => return Err("the broker did not answer".into()),
         }
@@ -292,7 +316,7 @@ async fn bus(
     // The session is polled in its own task (a poll must not be cancelled mid-connect) and
     // never waits on the bus: a job that finds the queue full is dropped (the platform sends
     // an unconfirmed command again).
-    let session = tokio::spawn(async move {
+    let session = AbortOnDrop(tokio::spawn(async move {
         loop {
             match events.poll().await {
                 Ok(Event::Incoming(Packet::Publish(p))) if p.topic == down => match jobs_tx.try_send(p.payload.to_vec()) {
@@ -313,7 +337,7 @@ async fn bus(
                 }
             }
         }
-    });
+    }));
     let mut recheck = tokio::time::interval(LOGIN_RECHECK);
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let result = loop {
@@ -321,13 +345,13 @@ async fn bus(
             _ = &mut *closed => break Err("the serial server registered again on a new connection".to_string()),
             _ = recheck.tick() => {
                 if !still_valid() {
-                    break Err(format!("the login {username} was revoked or rotated"));
+                    break Err(format!("the login {username:?} was revoked or rotated"));
                 }
             }
             job = jobs.recv() => {
                 let Some(job) = job else { break Err("the MQTT session ended".to_string()) };
                 if !still_valid() {
-                    break Err(format!("the login {username} was revoked or rotated"));
+                    break Err(format!("the login {username:?} was revoked or rotated"));
                 }
                 match run_job(stream, &job, config, stats).await {
                     Ok(replies) if !replies.is_empty() => {
@@ -353,7 +377,7 @@ async fn bus(
     };
     let _ = client.disconnect().await;
     tokio::time::sleep(Duration::from_millis(50)).await;
-    session.abort();
+    drop(session);
     result
 }
 
@@ -461,6 +485,11 @@ async fn dlt645_exchange(
             }
             let scan = dlt645::scan(&buf);
             if let Some(reply) = scan.frames.into_iter().find(|f| answers(f, request)) {
+                // An error reply names no item: a repeated one must not answer the next
+                // request, so the line settles first.
+                if reply.control.abnormal {
+                    settle(stream, config).await?;
+                }
                 return Ok(Some(reply));
             }
             // What was scanned is not scanned again; a flood is cut short.
@@ -503,18 +532,23 @@ async fn modbus_exchange(
         stats.serial_requests.fetch_add(1, Ordering::Relaxed);
         let (mut ours, theirs) = tokio::io::duplex(1024);
         let mut ctx = rtu::attach_slave(theirs, Slave(unit));
+        // `call` with the raw response, not the typed readers: they assert the word count in
+        // debug builds (a hostile reply would end the bus task); the count is checked below.
+        let request = match op {
+            Op::Read { function: 1, register, count } => Request::ReadCoils(*register, *count),
+            Op::Read { function: 4, register, count } => Request::ReadInputRegisters(*register, *count),
+            Op::Read { register, count, .. } => Request::ReadHoldingRegisters(*register, *count),
+            Op::Write(w) if w.function == 5 => Request::WriteSingleCoil(w.register, w.value == 0xFF00),
+            Op::Write(w) => Request::WriteSingleRegister(w.register, w.value),
+        };
         let call = async {
-            match op {
-                Op::Read { function: 1, register, count } => ctx.read_coils(*register, *count).await.map(|r| r.map(Answer::Coils)),
-                Op::Read { function: 4, register, count } => {
-                    ctx.read_input_registers(*register, *count).await.map(|r| r.map(Answer::Words))
-                }
-                Op::Read { register, count, .. } => ctx.read_holding_registers(*register, *count).await.map(|r| r.map(Answer::Words)),
-                Op::Write(w) if w.function == 5 => {
-                    ctx.write_single_coil(w.register, w.value == 0xFF00).await.map(|r| r.map(|_| Answer::Done))
-                }
-                Op::Write(w) => ctx.write_single_register(w.register, w.value).await.map(|r| r.map(|_| Answer::Done)),
-            }
+            ctx.call(request).await.map(|r| {
+                r.map(|response| match response {
+                    Response::ReadCoils(c) => Answer::Coils(c),
+                    Response::ReadHoldingRegisters(w) | Response::ReadInputRegisters(w) => Answer::Words(w),
+                    _ => Answer::Done,
+                })
+            })
         };
         let outcome = tokio::select! {
             r = tokio::time::timeout(config.request_timeout, call) => r,

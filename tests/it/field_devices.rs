@@ -467,14 +467,21 @@ async fn a_serial_server_carries_a_standard_meter_and_a_modbus_meter_read_on_dem
     // Walls at the collector: a wrong password, another device's name, and garbage are cut off
     // before any MQTT session exists.
     let refused_before = app.app.stats.serial_refused.load(std::sync::atomic::Ordering::Relaxed);
-    for packet in [format!("{user}:wrong-password\n"), "someone-else:whatever\n".to_string(), "no separator at all\n".to_string()] {
+    // A 4G meter's own (valid) login speaks for no bus either.
+    let four_g = admin.ok(
+        "mutation($p: ID!) { registerMeter(input: {propertyId: $p, address: \"000990000486\", phases: 1, linkType: FOUR_G}) { credentials { username password } } }",
+        json!({"p": p}),
+    )["registerMeter"]["credentials"]
+        .clone();
+    let four_g = format!("{}:{}\n", four_g["username"].as_str().unwrap(), four_g["password"].as_str().unwrap());
+    for packet in [format!("{user}:wrong-password\n"), "someone-else:whatever\n".to_string(), "no separator at all\n".to_string(), four_g] {
         let mut s = tokio::net::TcpStream::connect(collector).await.unwrap();
         tokio::io::AsyncWriteExt::write_all(&mut s, packet.as_bytes()).await.unwrap();
         let mut buf = [0u8; 16];
         let n = tokio::time::timeout(std::time::Duration::from_secs(10), s.read(&mut buf)).await.expect("closed in time").unwrap_or(0);
         assert_eq!(n, 0, "the collector closes the connection: {packet:?}");
     }
-    assert_eq!(app.app.stats.serial_refused.load(std::sync::atomic::Ordering::Relaxed), refused_before + 3);
+    assert_eq!(app.app.stats.serial_refused.load(std::sync::atomic::Ordering::Relaxed), refused_before + 4);
 
     // The bus: both meters behind one serial server, neither ever pushes.
     let handle = SimHandle::recording();

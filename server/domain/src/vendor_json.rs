@@ -110,7 +110,9 @@ pub fn parse(text: &str) -> Result<JsonMap, Invalid> {
         }
     }
     if let Some(t) = &map.time {
-        let fine = matches!(t.format.as_str(), "UNIX" | "UNIX_MS" | "RFC3339") || t.format.contains('%');
+        let pattern_ok =
+            t.format.contains('%') && !chrono::format::StrftimeItems::new(&t.format).any(|i| matches!(i, chrono::format::Item::Error));
+        let fine = matches!(t.format.as_str(), "UNIX" | "UNIX_MS" | "RFC3339") || pattern_ok;
         if !fine || t.field.trim().is_empty() {
             return Err(bad("time: a field and UNIX, UNIX_MS, RFC3339 or a %-pattern".into()));
         }
@@ -199,12 +201,16 @@ pub fn decode(map: &JsonMap, payload: &[u8]) -> Result<JsonReading, String> {
             out.words.push((di, if value == *open { 1 << 4 } else { 0 }));
             continue;
         }
-        // Plain decimal literals only (no exponent, no `_`), short enough to be kept exactly.
+        // Plain decimal literals only — `-?(0|[1-9][0-9]*)(\.[0-9]+)?`, short enough to be
+        // kept exactly: no exponent, no `_`, no leading zeros, no bare point.
         let literal = value.strip_prefix('-').unwrap_or(&value);
-        let plain = !literal.is_empty()
-            && literal.chars().all(|c| c.is_ascii_digit() || c == '.')
-            && literal.chars().filter(|c| *c == '.').count() <= 1
-            && literal.len() <= 24;
+        let (int, frac) = literal.split_once('.').map_or((literal, None), |(i, f)| (i, Some(f)));
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        let plain = digits(int)
+            && (int == "0" || !int.starts_with('0'))
+            && frac.is_none_or(digits)
+            && literal.len() <= 24
+            && !(value.starts_with('-') && spec(di).is_some_and(|s| matches!(s.format, ItemFormat::Bcd { signed: false, .. })));
         let number = match Decimal::from_str(&value) {
             Ok(n) if plain => n * Decimal::new(1, u32::from(v.shift)),
             _ => {
@@ -263,7 +269,16 @@ mod tests {
         let exact = decode(&map, br#"{"EPI": 999999.99}"#).unwrap();
         assert_eq!(exact.numbers, vec![(dlt645::di::FORWARD_ACTIVE_TOTAL, Decimal::new(99_999_999, 2))]);
         // Beyond the item's range, a negative energy, an exponent, 29 digits: refused.
-        for bad in [r#"{"EPI": 1000000.00}"#, r#"{"EPI": -5}"#, r#"{"EPI": 1e3}"#, r#"{"EPI": "0.01000000000000000000000000001"}"#] {
+        for bad in [
+            r#"{"EPI": 1000000.00}"#,
+            r#"{"EPI": -5}"#,
+            r#"{"EPI": 1e3}"#,
+            r#"{"EPI": "0.01000000000000000000000000001"}"#,
+            r#"{"EPI": "0007.05"}"#,
+            r#"{"EPI": "7."}"#,
+            r#"{"EPI": ".5"}"#,
+            r#"{"EPI": "-0"}"#,
+        ] {
             let r = decode(&map, bad.as_bytes()).unwrap();
             assert!(r.numbers.is_empty() && r.refused.len() == 1, "{bad}: {r:?}");
         }
@@ -300,5 +315,7 @@ mod tests {
         assert!(parse(smuggled).unwrap_err().message.contains("read"));
         let bad_time = r#"{"time": {"field": "t", "format": "DATE"}, "values": [{"field": "e", "di": "00010000"}]}"#;
         assert!(parse(bad_time).unwrap_err().message.contains("time"));
+        let bad_pattern = r#"{"time": {"field": "t", "format": "%Q"}, "values": [{"field": "e", "di": "00010000"}]}"#;
+        assert!(parse(bad_pattern).unwrap_err().message.contains("time"));
     }
 }

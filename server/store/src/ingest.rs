@@ -532,4 +532,8 @@ impl mqtt_bridge::port::DeviceAuth for Store {
     fn authorize(&self, client_id: &str, access: mqtt_bridge::port::Access<'_>) -> bool {
         self.authorize_device(client_id, access)
     }
+
+    fn gateway(&self, username: &str) -> bool {
+        self.caches.read().map(|c| c.routes.iter().any(|((user, _), route)| user == username && route.gateway.is_some())).unwrap_or(false)
+    }
 }
