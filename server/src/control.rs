@@ -170,6 +170,20 @@ async fn dispatch_once(
     Ok(taken)
 }
 
+/// What a READ asks for: what a follow-up read names, else the meter's plan (its profile's
+/// reads, what it lacks replaced by the parts).
+async fn read_items(store: &crate::store::Store, c: &crate::store::DueCommand) -> Result<Vec<mqtt_bridge::dlt645::Di>, CommandBuild> {
+    use mqtt_bridge::dlt645::Di;
+    let named: Vec<Di> = serde_json::from_str::<serde_json::Value>(&c.payload)
+        .ok()
+        .and_then(|p| p["items"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().and_then(Di::parse)).collect()))
+        .unwrap_or_default();
+    if !named.is_empty() {
+        return Ok(named);
+    }
+    store.platform().read_plan(&c.tenant_id, &c.meter_id).await.map_err(CommandBuild::Store)
+}
+
 /// What goes down to the device for one command.
 enum Downlink {
     /// DL/T 645 frames (a 4G meter, a LoRa gateway, or a DL/T 645 meter on a serial bus).
@@ -215,12 +229,7 @@ async fn command_frames(
         // What the meter's profile lists (what it lacks replaced by the parts), or what a
         // follow-up read names; recorded with the command, which the answers confirm.
         CommandKind::Read => {
-            let named: Vec<Di> = serde_json::from_str::<serde_json::Value>(&c.payload)
-                .ok()
-                .and_then(|p| p["items"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().and_then(Di::parse)).collect()))
-                .unwrap_or_default();
-            let items =
-                if named.is_empty() { platform.read_plan(&c.tenant_id, &c.meter_id).await.map_err(CommandBuild::Store)? } else { named };
+            let items = read_items(store, c).await?;
             platform.set_read_items(&c.tenant_id, &c.id, &items).await.map_err(CommandBuild::Store)?;
             return Ok(Downlink::Frames(reads(&items)));
         }
@@ -319,12 +328,7 @@ async fn modbus_job(
     };
     match c.kind {
         CommandKind::Read => {
-            let named: Vec<Di> = serde_json::from_str::<serde_json::Value>(&c.payload)
-                .ok()
-                .and_then(|p| p["items"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().and_then(Di::parse)).collect()))
-                .unwrap_or_default();
-            let items =
-                if named.is_empty() { platform.read_plan(&c.tenant_id, &c.meter_id).await.map_err(CommandBuild::Store)? } else { named };
+            let items = read_items(store, c).await?;
             let reads = map.select(&items);
             if reads.is_empty() {
                 return Err(CommandBuild::Refused("nothing the meter's register map holds was asked for".into()));

@@ -263,6 +263,14 @@ async fn a_standard_meter_is_read_through_its_profile_learns_what_it_lacks_and_i
             "NOT_FOUND",
             "{spelling}"
         );
+        assert_eq!(
+            scoped.fails(
+                "query($m: ID!) { meterFreezes(meterId: $m, from: \"2026-01-01T00:00:00Z\", to: \"2026-12-01T00:00:00Z\") { total } }",
+                json!({"m": spelling})
+            )["code"],
+            "NOT_FOUND",
+            "{spelling}"
+        );
     }
     assert_eq!(scoped.fails(CREATE, input(reads, Some("123456")))["code"], "FORBIDDEN");
 

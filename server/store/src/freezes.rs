@@ -16,6 +16,21 @@ use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, QueryResult};
 use std::collections::{BTreeMap, HashMap};
 
+/// The columns a freeze row is written with (the platform's and a meter's own).
+const FREEZE_COLUMNS: &[(&str, Col)] = &[
+    ("tenant_id", Col::Text),
+    ("meter_id", Col::Text),
+    ("kind", Col::Text),
+    ("frozen_at", Col::Time),
+    ("read_at", Col::Time),
+    ("total_x100", Col::Int),
+    ("t1_x100", Col::Int),
+    ("t2_x100", Col::Int),
+    ("t3_x100", Col::Int),
+    ("t4_x100", Col::Int),
+    ("source", Col::Text),
+];
+
 pub(crate) fn point_of(r: &QueryResult, at_col: &str, prefix: &str) -> Result<Option<Point>> {
     let oint = |c: &str| super::registry::opt_int(r, &format!("{prefix}{c}"));
     let at: DateTime<Utc> = r.try_get("", at_col)?;
@@ -125,26 +140,8 @@ impl TenantStore {
                 ]
             })
             .collect();
-        let n = bulk::insert(
-            &self.db(),
-            "freezes",
-            &[
-                ("tenant_id", Col::Text),
-                ("meter_id", Col::Text),
-                ("kind", Col::Text),
-                ("frozen_at", Col::Time),
-                ("read_at", Col::Time),
-                ("total_x100", Col::Int),
-                ("t1_x100", Col::Int),
-                ("t2_x100", Col::Int),
-                ("t3_x100", Col::Int),
-                ("t4_x100", Col::Int),
-                ("source", Col::Text),
-            ],
-            &rows,
-            "ON CONFLICT (tenant_id, meter_id, kind, frozen_at) DO NOTHING",
-        )
-        .await?;
+        let n = bulk::insert(&self.db(), "freezes", FREEZE_COLUMNS, &rows, "ON CONFLICT (tenant_id, meter_id, kind, frozen_at) DO NOTHING")
+            .await?;
         // A day's energy for the park platforms that take it (queued once per meter and day).
         if kind == "DAILY" {
             let meters: Vec<String> = regs.keys().cloned().collect();
@@ -326,26 +323,8 @@ impl TenantStore {
             sc(registers.get(4)),
             Cell::Text("METER".into()),
         ];
-        Ok(bulk::insert(
-            &self.db(),
-            "freezes",
-            &[
-                ("tenant_id", Col::Text),
-                ("meter_id", Col::Text),
-                ("kind", Col::Text),
-                ("frozen_at", Col::Time),
-                ("read_at", Col::Time),
-                ("total_x100", Col::Int),
-                ("t1_x100", Col::Int),
-                ("t2_x100", Col::Int),
-                ("t3_x100", Col::Int),
-                ("t4_x100", Col::Int),
-                ("source", Col::Text),
-            ],
-            &[row],
-            "ON CONFLICT (tenant_id, meter_id, kind, frozen_at) DO NOTHING",
-        )
-        .await?)
+        Ok(bulk::insert(&self.db(), "freezes", FREEZE_COLUMNS, &[row], "ON CONFLICT (tenant_id, meter_id, kind, frozen_at) DO NOTHING")
+            .await?)
     }
 
     /// A meter's own freezes in `[from, to)`, each beside the platform's daily freeze of the
