@@ -81,6 +81,20 @@ pub enum Rejection {
     Vendor(String),
 }
 
+impl Rejection {
+    /// The reason as a metric label.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Rejection::Topic(_) => "topic",
+            Rejection::NoFrame => "no_frame",
+            Rejection::Envelope(_) => "envelope",
+            Rejection::Item { .. } => "item",
+            Rejection::UnknownMeter { .. } => "unknown_meter",
+            Rejection::Vendor(_) => "vendor",
+        }
+    }
+}
+
 /// What the store did with a batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StoreReport {

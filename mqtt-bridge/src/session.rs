@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::port::{ReadingSink, Rejection};
 use crate::uplink::{self, UP_FILTER};
@@ -71,6 +71,8 @@ pub struct BridgeStats {
     pub serial_timeouts: AtomicU64,
     /// Serial-server connections closed for a missing or refused registration.
     pub serial_refused: AtomicU64,
+    /// Bridge sessions connected to the broker now.
+    pub sessions: AtomicU64,
 }
 
 impl BridgeStats {
@@ -84,18 +86,33 @@ impl BridgeStats {
 /// in-flight windows of all sessions (rumqttd allows 100 unacknowledged publishes per
 /// session, Mosquitto 20 by default).
 pub async fn run<S: ReadingSink>(config: BridgeConfig, sink: Arc<S>, stats: Arc<BridgeStats>) {
+    let (_never, stop) = watch::channel(false);
+    run_until(config, sink, stats, stop).await
+}
+
+/// [`run`] until `stop` turns true, then drains: the batch in hand and every publish already
+/// received are stored and acknowledged, nothing else is, and the sessions disconnect
+/// cleanly. What the broker had not delivered stays with it (persistent sessions, or the
+/// other members of the shared subscription).
+pub async fn run_until<S: ReadingSink>(config: BridgeConfig, sink: Arc<S>, stats: Arc<BridgeStats>, stop: watch::Receiver<bool>) {
     let (tx, rx) = mpsc::channel::<(usize, Publish)>(50_000);
     let mut clients = Vec::new();
     let mut tasks = Vec::new();
     for n in 0..config.sessions.max(1) {
-        let (client, task) = session(&config, n, tx.clone(), stats.clone());
+        let (client, task) = session(&config, n, tx.clone(), stats.clone(), stop.clone());
         clients.push(client);
         tasks.push(task);
     }
     drop(tx);
-    ingest(clients, rx, config.batch_max, config.batch_wait, sink, stats).await;
+    ingest(&clients, rx, config.batch_max, config.batch_wait, sink, stats, stop).await;
+    // Drained: say goodbye, so the broker keeps (not redelivers at once) what it still holds.
+    for c in &clients {
+        let _ = c.try_disconnect();
+    }
     for t in tasks {
-        t.abort();
+        if tokio::time::timeout(Duration::from_secs(2), t).await.is_err() {
+            tracing::warn!("a bridge session did not close within 2 s");
+        }
     }
 }
 
@@ -104,6 +121,7 @@ fn session(
     n: usize,
     tx: mpsc::Sender<(usize, Publish)>,
     stats: Arc<BridgeStats>,
+    stop: watch::Receiver<bool>,
 ) -> (AsyncClient, tokio::task::JoinHandle<()>) {
     let client_id = format!("{}-{n}", config.client_id);
     let mut options = MqttOptions::new(client_id, config.broker.host.clone(), config.broker.port);
@@ -118,22 +136,49 @@ fn session(
     let broker = config.broker.clone();
     let subscriber = client.clone();
     let task = tokio::spawn(async move {
+        let mut connected = false;
+        let mut up = |now: bool| {
+            if now != connected {
+                connected = now;
+                if now {
+                    stats.sessions.fetch_add(1, Ordering::Relaxed)
+                } else {
+                    stats.sessions.fetch_sub(1, Ordering::Relaxed)
+                };
+            }
+        };
         loop {
             match events.poll().await {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     tracing::info!(broker = %broker, session = n, "bridge session connected");
+                    up(true);
                     if let Err(e) = subscriber.subscribe(filter.clone(), QoS::AtLeastOnce).await {
                         tracing::warn!(error = %e, "subscribe failed");
                     }
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
                     stats.publishes.fetch_add(1, Ordering::Relaxed);
+                    // Once draining, what arrives is not taken: unacknowledged, it is the
+                    // broker's to deliver again.
+                    if *stop.borrow() {
+                        continue;
+                    }
                     if tx.send((n, p)).await.is_err() {
+                        up(false);
                         return;
                     }
                 }
+                Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => {
+                    up(false);
+                    tracing::info!(session = n, "bridge session closed");
+                    return;
+                }
                 Ok(_) => {}
                 Err(e) => {
+                    up(false);
+                    if *stop.borrow() {
+                        return;
+                    }
                     tracing::warn!(error = %e, broker = %broker, session = n, "bridge session lost; reconnecting");
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
@@ -144,21 +189,44 @@ fn session(
 }
 
 async fn ingest<S: ReadingSink>(
-    clients: Vec<AsyncClient>,
+    clients: &[AsyncClient],
     mut rx: mpsc::Receiver<(usize, Publish)>,
     batch_max: usize,
     batch_wait: Duration,
     sink: Arc<S>,
     stats: Arc<BridgeStats>,
+    mut stop: watch::Receiver<bool>,
 ) {
     let mut pending: Vec<(usize, Publish)> = Vec::with_capacity(batch_max);
+    let mut draining = false;
     loop {
-        let Some(first) = rx.recv().await else { return };
-        pending.push(first);
+        if draining {
+            // What was received before the stop: the last batch; then done.
+            while pending.len() < batch_max {
+                match rx.try_recv() {
+                    Ok(p) => pending.push(p),
+                    Err(_) => break,
+                }
+            }
+            if pending.is_empty() {
+                tracing::info!("bridge drained: every publish taken is stored and acknowledged");
+                return;
+            }
+        } else {
+            let first = tokio::select! {
+                p = rx.recv() => p,
+                _ = stop.wait_for(|s| *s) => None,
+            };
+            let Some(first) = first else {
+                draining = true;
+                continue;
+            };
+            pending.push(first);
+        }
         // Close the batch at `batch_max`, after `batch_wait`, or as soon as the stream pauses
         // (the brokers' in-flight windows are full and wait for our acknowledgements).
         let deadline = tokio::time::Instant::now() + batch_wait;
-        while pending.len() < batch_max {
+        while !draining && pending.len() < batch_max {
             let pause = tokio::time::Instant::now() + IDLE_GAP;
             match tokio::time::timeout_at(deadline.min(pause), rx.recv()).await {
                 Ok(Some(p)) => pending.push(p),
@@ -261,12 +329,17 @@ async fn ingest<S: ReadingSink>(
                 }
             }
         }
+        metrics::histogram!("voltledger_ingest_batch_size").record(pending.len() as f64);
         stats.readings.fetch_add(readings.len() as u64, Ordering::Relaxed);
         let (count, publishes, started) = (readings.len(), pending.len(), std::time::Instant::now());
         let mut delay = Duration::from_millis(100);
         loop {
             match sink.store(readings.clone()).await {
                 Ok(report) => {
+                    metrics::histogram!("voltledger_settlement_duration_seconds").record(started.elapsed().as_secs_f64());
+                    metrics::counter!("voltledger_readings_stored_total").increment(report.stored as u64);
+                    metrics::counter!("voltledger_readings_duplicate_total").increment(report.duplicates as u64);
+                    metrics::counter!("voltledger_readings_refused_total", "reason" => "unknown_meter").increment(report.unknown as u64);
                     stats.stored.fetch_add(report.stored as u64, Ordering::Relaxed);
                     stats.duplicates.fetch_add(report.duplicates as u64, Ordering::Relaxed);
                     stats.unknown_meter.fetch_add(report.unknown as u64, Ordering::Relaxed);
@@ -301,5 +374,6 @@ async fn ingest<S: ReadingSink>(
 const IDLE_GAP: Duration = Duration::from_millis(3);
 
 fn log_rejection(topic: &str, r: &Rejection) {
+    metrics::counter!("voltledger_readings_refused_total", "reason" => r.kind()).increment(1);
     tracing::warn!(topic, reason = %r, "uplink payload refused");
 }

@@ -15,9 +15,53 @@ use crate::api::graphql;
 use crate::api::http::{self, HttpState};
 use crate::store::Store;
 
+/// What one `serve` process runs (docs/OPERATIONS.md). Any role runs as several replicas
+/// against one PostgreSQL, Redis and broker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Role {
+    /// Everything in one process: the single box.
+    #[default]
+    All,
+    /// HTTP: GraphQL (subscriptions through Redis), webhooks, payment notifications, the
+    /// broker's hooks, the portal. Stateless.
+    Api,
+    /// The device side: uplink sessions (`$share`), the downlink, the command dispatcher,
+    /// the serial-server collector.
+    Bridge,
+    /// Periodic platform work, each job once per period across workers (leases).
+    Worker,
+}
+
+impl Role {
+    pub fn serves_api(self) -> bool {
+        matches!(self, Role::All | Role::Api)
+    }
+    pub fn runs_bridge(self) -> bool {
+        matches!(self, Role::All | Role::Bridge)
+    }
+    pub fn runs_jobs(self) -> bool {
+        matches!(self, Role::All | Role::Worker)
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::All => "all",
+            Role::Api => "api",
+            Role::Bridge => "bridge",
+            Role::Worker => "worker",
+        }
+    }
+}
+
 /// Everything `serve` needs; see README "Production settings" for the variables.
 #[derive(Clone)]
 pub struct Settings {
+    /// What this process runs.
+    pub role: Role,
+    /// How long a drain (SIGTERM, SIGINT) may take before what is left is cut off.
+    pub grace: Duration,
+    /// Where `/metrics` is served without a token (an internal address); `None`: only on the
+    /// HTTP listener, behind the internal token.
+    pub metrics_listen: Option<SocketAddr>,
     pub data_dir: PathBuf,
     /// `sqlite://...` or `postgres://...`; default: SQLite in the data directory.
     pub database_url: Option<String>,
@@ -90,6 +134,7 @@ impl std::fmt::Debug for Settings {
             .field("http_listen", &self.http_listen)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
             .field("demo", &self.demo)
+            .field("role", &self.role)
             .finish()
     }
 }
@@ -129,6 +174,12 @@ pub fn data_secret(dir: &std::path::Path, name: &str) -> anyhow::Result<String> 
 }
 
 pub struct Application {
+    pub role: Role,
+    pub grace: Duration,
+    /// Set at the start of a drain: `/readyz` answers 503 from then on.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// Turned true to drain the bridge sessions and the job lanes.
+    stop: tokio::sync::watch::Sender<bool>,
     pub store: Store,
     pub keys: TokenKeys,
     pub stats: Arc<BridgeStats>,
@@ -137,6 +188,10 @@ pub struct Application {
     /// The serial-server collector's listen address, when it runs.
     pub serial_addr: Option<SocketAddr>,
     server: actix_web::dev::Server,
+    /// The metrics listener, when configured.
+    metrics_server: Option<actix_web::dev::Server>,
+    pub metrics_addr: Option<SocketAddr>,
+    /// The uplink sessions (a finished task where this role runs none).
     pub bridge: tokio::task::JoinHandle<()>,
     /// Link state, polls, alarms and messages, freezes; and the payment sweep.
     pub sweepers: Vec<tokio::task::JoinHandle<()>>,
@@ -146,8 +201,103 @@ pub struct Application {
 
 pub use store::BRIDGE_USER;
 
+/// The process's metrics recorder: installed once (tests build many applications).
+pub fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+            let seconds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0];
+            let sizes = [1.0, 10.0, 50.0, 100.0, 250.0, 500.0, 1_000.0, 2_500.0, 5_000.0];
+            let built = PrometheusBuilder::new()
+                .set_buckets(&seconds)
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Full("voltledger_ingest_batch_size".into()), &sizes))
+                .map_err(|e| e.to_string())
+                .and_then(|b| b.install_recorder().map_err(|e| e.to_string()));
+            match built {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics recorder not installed");
+                    None
+                }
+            }
+        })
+        .clone()
+}
+
+/// What makes `settings` unsafe for production, one line each (empty: none). Checked at
+/// start-up with `VOLTLEDGER__ENVIRONMENT=production`.
+pub fn production_problems(settings: &Settings) -> Vec<String> {
+    let mut problems = Vec::new();
+    let generated =
+        |what: &str, var: &str| format!("{what} is not given ({var} or {var}_FILE): one generated into the data directory would be used");
+    if settings.jwt_secret.is_none() {
+        problems.push(generated("the token signing secret", "VOLTLEDGER__AUTH__JWT_SECRET"));
+    }
+    if settings.key_encryption_key.is_none() {
+        problems.push(generated("the key-encryption key", "VOLTLEDGER__SECURITY__KEK"));
+    }
+    if settings.security.internal_token.is_none() {
+        problems.push(generated("the internal token", "VOLTLEDGER__SECURITY__INTERNAL_TOKEN"));
+    }
+    if settings.broker.is_some() && settings.bridge_password.is_none() {
+        problems.push(generated("the bridge's broker password", "VOLTLEDGER__MQTT__BRIDGE_PASSWORD"));
+    }
+    match &settings.public_url {
+        Some(u) if u.starts_with("https://") => {}
+        Some(u) => {
+            problems.push(format!("VOLTLEDGER__HTTP__PUBLIC_URL {u:?} is not https://: payment channels post notifications only to HTTPS"))
+        }
+        None => problems
+            .push("VOLTLEDGER__HTTP__PUBLIC_URL is not set: payment channels need the HTTPS address that reaches this server".into()),
+    }
+    if settings.demo {
+        problems.push("the demo is on: pass --no-demo (VOLTLEDGER__NO_DEMO=true)".into());
+    }
+    if settings.security.allow_local_outbound {
+        problems.push("VOLTLEDGER__SECURITY__ALLOW_LOCAL_OUTBOUND lets tenant-set URLs reach loopback and private addresses".into());
+    }
+    if settings.broker.is_none() && settings.role.runs_bridge() && !settings.mqtt_listen.ip().is_loopback() {
+        problems.push(format!(
+            "the embedded broker listens on {} without TLS: devices' passwords would cross the network in clear — use Mosquitto or EMQX with TLS (infra/README.md) or keep it on loopback",
+            settings.mqtt_listen
+        ));
+    }
+    if settings.database_url().starts_with("sqlite") && settings.role != Role::All {
+        problems.push("a split role on SQLite: replicas share one PostgreSQL".into());
+    }
+    problems
+}
+
+/// Refuses a split role without the shared parts it needs.
+fn check_role(settings: &Settings) -> anyhow::Result<()> {
+    if settings.role == Role::All {
+        return Ok(());
+    }
+    let role = settings.role.name();
+    let mut missing = Vec::new();
+    if !settings.database_url().starts_with("postgres") {
+        missing.push("a shared PostgreSQL (VOLTLEDGER__DATABASE__URL=postgres://…)");
+    }
+    if settings.redis_url.is_none() {
+        missing.push("Redis (VOLTLEDGER__REDIS__URL), through which replicas share live events and throttles");
+    }
+    if settings.broker.is_none() && settings.role == Role::Bridge {
+        missing.push("an external broker (VOLTLEDGER__MQTT__BROKER): the embedded one is for the single box");
+    }
+    if settings.demo {
+        missing.push("--no-demo: the demo seeds and simulates in the single box only");
+    }
+    if !missing.is_empty() {
+        anyhow::bail!("--role {role} runs beside other replicas and needs: {}", missing.join("; "));
+    }
+    Ok(())
+}
+
 impl Application {
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        check_role(settings)?;
+        let metrics = metrics_handle();
         std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("creating {}", settings.data_dir.display()))?;
         let mut store = Store::connect(&settings.database_url()).await.context("connecting to the database")?;
         // Decisions go to the dispatcher (set before the store is shared with anyone).
@@ -172,8 +322,14 @@ impl Application {
             None => data_secret(&settings.data_dir, "bridge.secret")?,
         };
         store.set_bridge_login(BRIDGE_USER, &bridge_password);
+        if let Some(url) = &settings.redis_url {
+            store.share_events(url, &settings.redis_namespace).await.map_err(|e| anyhow::anyhow!("sharing events through Redis: {e}"))?;
+        }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let broker = match &settings.broker {
             Some(url) => BrokerAddr::parse(url).map_err(anyhow::Error::msg)?,
+            None if !settings.role.runs_bridge() => BrokerAddr { host: "127.0.0.1".into(), port: settings.mqtt_listen.port() },
             None => {
                 mqtt_bridge::broker::start_embedded(settings.mqtt_listen, Arc::new(store.clone()))?;
                 BrokerAddr {
@@ -188,25 +344,31 @@ impl Application {
             client_id: settings.bridge_client_id.clone(),
             username: BRIDGE_USER.into(),
             password: bridge_password,
-            sessions: settings.bridge_sessions.max(1),
+            // A bridge replica always shares the uplink (`$share`, which needs two sessions or
+            // more): with a plain subscription every replica would take every publish.
+            sessions: if settings.role == Role::Bridge { settings.bridge_sessions.max(2) } else { settings.bridge_sessions.max(1) },
             batch_max: 5_000,
             batch_wait: Duration::from_millis(50),
         };
-        let (downlink, downlink_session) = mqtt_bridge::downlink::Downlink::connect(&bridge_cfg);
-        let dispatch = dispatcher.spawn(store.clone(), downlink, crate::control::DispatchSettings::default());
-        let bridge = tokio::spawn(mqtt_bridge::session::run(bridge_cfg, Arc::new(store.clone()), stats.clone()));
-        // Serial servers connect here; each bus speaks for itself with its own device login.
-        let mut control = vec![downlink_session, dispatch];
-        let serial_addr = match settings.serial_listen {
-            Some(addr) => {
+        // The device side: uplink, downlink, dispatcher, collector.
+        let mut control = Vec::new();
+        let mut serial_addr = None;
+        let bridge = if settings.role.runs_bridge() {
+            let (downlink, downlink_session) = mqtt_bridge::downlink::Downlink::connect(&bridge_cfg);
+            control.push(downlink_session);
+            control.push(dispatcher.spawn(store.clone(), downlink, crate::control::DispatchSettings::default()));
+            // Serial servers connect here; each bus speaks for itself with its own device login.
+            if let Some(addr) = settings.serial_listen {
                 let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding the collector on {addr}"))?;
                 let local = listener.local_addr()?;
                 let config = mqtt_bridge::serial::CollectorConfig::new(broker.clone());
                 control.push(tokio::spawn(mqtt_bridge::serial::run(listener, config, stats.clone(), Arc::new(store.clone()))));
                 tracing::info!(listen = %local, "serial-server collector ready");
-                Some(local)
+                serial_addr = Some(local);
             }
-            None => None,
+            tokio::spawn(mqtt_bridge::session::run_until(bridge_cfg, Arc::new(store.clone()), stats.clone(), stopped.clone()))
+        } else {
+            tokio::spawn(async {})
         };
         // Periodic work: one table of jobs, each lane supervised (crate::jobs).
         let sms_client = reqwest::Client::builder()
@@ -214,7 +376,17 @@ impl Application {
             .timeout(Duration::from_secs(10))
             .build()
             .context("building the HTTP client")?;
-        let sweepers = crate::jobs::spawn(crate::jobs::table(&store, sms_client, settings.mail.clone()));
+        let mut jobs = crate::jobs::local(&store);
+        if settings.role.runs_jobs() {
+            jobs.extend(crate::jobs::table(&store, sms_client, settings.mail.clone()));
+        }
+        let sweepers = crate::jobs::spawn(jobs, Some(crate::jobs::Leases::new(&store)), stopped);
+        let health = crate::api::http::Health {
+            store: store.clone(),
+            stats: stats.clone(),
+            needs_broker: settings.role.runs_bridge(),
+            draining: draining.clone(),
+        };
         let mut policy = crate::domain::access::ThrottlePolicy::default();
         if settings.security.login_attempts_per_address > 0 {
             policy.address_attempts = settings.security.login_attempts_per_address;
@@ -248,28 +420,114 @@ impl Application {
             },
             requests_per_minute: if settings.security.requests_per_minute == 0 { 1_200 } else { settings.security.requests_per_minute },
             jobs: crate::api::export_jobs::ExportJobs::new(settings.data_dir.join("exports")),
+            health: health.clone(),
+            metrics: metrics.clone(),
         });
         let web_dir = settings.web_dir.clone();
-        let server = HttpServer::new(move || {
-            let web_dir = web_dir.clone();
-            App::new().app_data(state.clone()).configure(http::routes).configure(move |cfg| crate::api::portal::routes(cfg, web_dir))
+        let grace = settings.grace.as_secs().max(1);
+        let server = if settings.role.serves_api() {
+            HttpServer::new(move || {
+                let web_dir = web_dir.clone();
+                App::new()
+                    .wrap_fn(crate::observe::request)
+                    .app_data(state.clone())
+                    .configure(http::routes)
+                    .configure(move |cfg| crate::api::portal::routes(cfg, web_dir))
+            })
+            .listen(listener)?
+            .disable_signals()
+            .shutdown_timeout(grace)
+            .run()
+        } else {
+            // Bridges and workers answer only their probes (and metrics behind the token).
+            let probes = web::Data::new((health.clone(), state.internal_token.clone(), stats.clone(), metrics.clone()));
+            HttpServer::new(move || App::new().app_data(probes.clone()).configure(crate::observe::probe_routes))
+                .listen(listener)?
+                .disable_signals()
+                .shutdown_timeout(grace)
+                .workers(1)
+                .run()
+        };
+        let (metrics_server, metrics_addr) = match settings.metrics_listen {
+            Some(addr) => {
+                let listener = std::net::TcpListener::bind(addr).with_context(|| format!("binding the metrics listener on {addr}"))?;
+                let local = listener.local_addr()?;
+                let open = web::Data::new((stats.clone(), metrics.clone()));
+                let server = HttpServer::new(move || App::new().app_data(open.clone()).configure(crate::observe::metrics_routes))
+                    .listen(listener)?
+                    .disable_signals()
+                    .workers(1)
+                    .run();
+                (Some(server), Some(local))
+            }
+            None => (None, None),
+        };
+        tracing::info!(role = settings.role.name(), http = %http_addr, "serving");
+        Ok(Self {
+            role: settings.role,
+            grace: settings.grace,
+            draining,
+            stop,
+            store,
+            keys,
+            stats,
+            http_addr,
+            broker,
+            serial_addr,
+            server,
+            metrics_server,
+            metrics_addr,
+            bridge,
+            sweepers,
+            control,
         })
-        .listen(listener)?
-        .disable_signals()
-        .run();
-        Ok(Self { store, keys, stats, http_addr, broker, serial_addr, server, bridge, sweepers, control })
     }
 
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+    /// Serves until SIGTERM or SIGINT, then drains within the grace period: `/readyz` turns
+    /// 503, the HTTP listener stops accepting and finishes the requests in hand, the bridge
+    /// stores and acknowledges what it took and closes its sessions, the job lanes finish
+    /// the job they run; what is left when the grace period ends is cut off.
+    pub async fn run_until_stopped(mut self) -> anyhow::Result<()> {
         let handle = self.server.handle();
-        tokio::select! {
-            r = self.server => r?,
-            _ = tokio::signal::ctrl_c() => handle.stop(true).await,
+        let metrics_handle = self.metrics_server.as_ref().map(|s| s.handle());
+        if let Some(m) = self.metrics_server.take() {
+            tokio::spawn(m);
+        }
+        let mut server = tokio::spawn(self.server);
+        let signal = tokio::select! {
+            r = &mut server => {
+                r??;
+                return Ok(());
+            }
+            s = shutdown_signal() => s,
+        };
+        let begun = std::time::Instant::now();
+        tracing::info!(signal, grace_s = self.grace.as_secs(), role = self.role.name(), "draining");
+        self.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+        metrics::gauge!("voltledger_draining").set(1.0);
+        let _ = self.stop.send(true);
+        let deadline = tokio::time::Instant::now() + self.grace;
+        // HTTP: stop accepting, finish in-flight requests (actix's own shutdown timeout).
+        let http = async {
+            handle.stop(true).await;
+            let _ = server.await;
+        };
+        let bridge = async {
+            let _ = (&mut self.bridge).await;
+        };
+        let lanes = futures::future::join_all(self.sweepers.iter_mut());
+        let drained = tokio::time::timeout_at(deadline, async { tokio::join!(http, bridge, lanes) }).await;
+        if drained.is_err() {
+            tracing::warn!(grace_s = self.grace.as_secs(), "the grace period ended before the drain did; the rest is cut off");
+        }
+        if let Some(m) = metrics_handle {
+            m.stop(false).await;
         }
         self.bridge.abort();
         for t in self.sweepers.iter().chain(&self.control) {
             t.abort();
         }
+        tracing::info!(took_ms = begun.elapsed().as_millis() as u64, drained = drained.is_ok(), "stopped");
         Ok(())
     }
 
@@ -277,6 +535,9 @@ impl Application {
     pub fn spawn(self) -> RunningApp {
         let handle = self.server.handle();
         tokio::spawn(self.server);
+        if let Some(m) = self.metrics_server {
+            tokio::spawn(m);
+        }
         RunningApp {
             store: self.store,
             keys: self.keys,
@@ -288,7 +549,31 @@ impl Application {
             bridge: self.bridge,
             sweepers: self.sweepers,
             control: self.control,
+            _stop: self.stop,
         }
+    }
+}
+
+/// SIGTERM (a container's stop) or SIGINT (Ctrl-C); its name.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
     }
 }
 
@@ -305,6 +590,8 @@ pub struct RunningApp {
     pub sweepers: Vec<tokio::task::JoinHandle<()>>,
     /// The downlink session and the command dispatcher.
     pub control: Vec<tokio::task::JoinHandle<()>>,
+    /// Held so the bridge and lanes keep running.
+    _stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Drop for RunningApp {
@@ -313,5 +600,90 @@ impl Drop for RunningApp {
         for t in self.sweepers.iter().chain(&self.control) {
             t.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        Settings {
+            role: Role::All,
+            grace: Duration::from_secs(20),
+            metrics_listen: None,
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            broker: None,
+            mqtt_listen: "127.0.0.1:1884".parse().unwrap(),
+            http_listen: "127.0.0.1:8080".parse().unwrap(),
+            jwt_secret: None,
+            key_encryption_key: None,
+            bridge_password: None,
+            bridge_sessions: 8,
+            bridge_client_id: "voltledger-bridge".into(),
+            demo: true,
+            demo_meters: 300,
+            demo_interval: Duration::from_secs(30),
+            redis_url: None,
+            redis_namespace: "voltledger".into(),
+            public_url: None,
+            device_broker_url: None,
+            security: SecuritySettings { allow_local_outbound: true, ..Default::default() },
+            web_dir: None,
+            mail: None,
+            serial_listen: None,
+        }
+    }
+
+    #[test]
+    fn production_names_every_unsafe_setting_and_passes_a_safe_one() {
+        let mut s = settings();
+        s.mqtt_listen = "0.0.0.0:1884".parse().unwrap();
+        let problems = production_problems(&s).join("\n");
+        for needle in [
+            "AUTH__JWT_SECRET",
+            "SECURITY__KEK",
+            "INTERNAL_TOKEN",
+            "PUBLIC_URL is not set",
+            "--no-demo",
+            "ALLOW_LOCAL_OUTBOUND",
+            "without TLS",
+        ] {
+            assert!(problems.contains(needle), "{needle} missing from:\n{problems}");
+        }
+        s.public_url = Some("http://pay.example.com".into());
+        assert!(production_problems(&s).join("\n").contains("is not https://"));
+        // A safe box: secrets given, HTTPS, no demo, an external broker with its password.
+        s.jwt_secret = Some("x".repeat(32));
+        s.key_encryption_key = Some("0".repeat(64));
+        s.security.internal_token = Some("t".repeat(16));
+        s.security.allow_local_outbound = false;
+        s.public_url = Some("https://pay.example.com".into());
+        s.demo = false;
+        s.broker = Some("mqtt://mosquitto:1883".into());
+        assert_eq!(production_problems(&s).len(), 1, "{:?}", production_problems(&s));
+        s.bridge_password = Some("b".repeat(20));
+        assert!(production_problems(&s).is_empty(), "{:?}", production_problems(&s));
+    }
+
+    #[test]
+    fn a_split_role_needs_postgres_redis_and_an_external_broker() {
+        let mut s = settings();
+        assert!(check_role(&s).is_ok(), "the single box needs nothing shared");
+        s.role = Role::Bridge;
+        let e = check_role(&s).unwrap_err().to_string();
+        for needle in ["PostgreSQL", "Redis", "external broker", "--no-demo"] {
+            assert!(e.contains(needle), "{needle} missing from {e}");
+        }
+        s.database_url = Some("postgres://db/voltledger".into());
+        s.redis_url = Some("redis://redis:6379".into());
+        s.broker = Some("mqtt://mosquitto:1883".into());
+        s.demo = false;
+        assert!(check_role(&s).is_ok());
+        // An API replica needs no broker of its own.
+        s.role = Role::Api;
+        s.broker = None;
+        assert!(check_role(&s).is_ok());
     }
 }

@@ -157,7 +157,14 @@ async fn dispatch_once(
         };
         match downlink.send(&device, bytes).await {
             Ok(()) => {
-                store.platform().mark_sent(&c.tenant_id, &c.id, Utc::now()).await?;
+                let sent = Utc::now();
+                store.platform().mark_sent(&c.tenant_id, &c.id, sent).await?;
+                metrics::counter!("voltledger_commands_total", "state" => "SENT").increment(1);
+                // Reading that crossed the limit -> trip frame on the wire (first attempts).
+                if c.kind == CommandKind::Trip && c.source == "AUTO" && c.attempts == 0 {
+                    metrics::histogram!("voltledger_command_latency_seconds")
+                        .record((sent - c.created_at).num_milliseconds().max(0) as f64 / 1000.0);
+                }
                 tracing::info!(tenant = %c.tenant_id, meter = %c.meter_id, kind = %c.kind, attempt = c.attempts + 1, "command sent");
             }
             Err(e) => {

@@ -5,11 +5,19 @@
 //! lanes keep a slow payment channel from holding up alarms. A job's error is logged with
 //! the job's name and its lane goes on; a lane that panics is restarted by its supervisor,
 //! which logs which job was running and why it ended.
+//!
+//! Platform work (everything but the process's own cache refresh) runs once per period across
+//! every worker replica: before a run the job is claimed in the database
+//! ([`crate::store::PlatformStore::claim_job`]); a replica whose claim fails skips the run. The
+//! lease is renewed while the job runs and given back when it ends. On drain a lane finishes
+//! the job it is running and starts no other.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
 
 use crate::store::Store;
 
@@ -23,6 +31,8 @@ pub struct Job {
     pub every: Duration,
     /// Wait before the first run (spreads jobs that share a period).
     pub offset: Duration,
+    /// Platform work, run once per period across replicas (leased); else every process's own.
+    pub shared: bool,
     run: Run,
 }
 
@@ -52,7 +62,53 @@ where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), String>> + Send + 'static,
 {
-    Job { name, lane, every: Duration::from_secs(every_s), offset: Duration::from_secs(offset_s), run: Arc::new(move || Box::pin(f())) }
+    Job {
+        name,
+        lane,
+        every: Duration::from_secs(every_s),
+        offset: Duration::from_secs(offset_s),
+        shared: true,
+        run: Arc::new(move || Box::pin(f())),
+    }
+}
+
+/// The process's own jobs (never leased): what every role needs whatever else it runs.
+pub fn local(store: &Store) -> Vec<Job> {
+    let s = store.clone();
+    let mut refresh = job("credential cache", Lane::Core, 5, 0, move || {
+        let s = s.clone();
+        async move { s.reload_caches().await.map_err(|e| e.to_string()) }
+    });
+    refresh.shared = false;
+    let s = store.clone();
+    let mut sample = job("metrics sample", Lane::Core, 15, 0, move || {
+        let s = s.clone();
+        async move {
+            let (in_use, idle) = s.pool_use();
+            metrics::gauge!("voltledger_db_pool_connections", "state" => "in_use").set(f64::from(in_use));
+            metrics::gauge!("voltledger_db_pool_connections", "state" => "idle").set(f64::from(idle));
+            let backlog = s.forward_backlog().await.map_err(|e| e.to_string())?;
+            metrics::gauge!("voltledger_forwarding_backlog").set(backlog as f64);
+            Ok(())
+        }
+    });
+    sample.shared = false;
+    vec![refresh, sample]
+}
+
+/// How a process's lanes claim platform work.
+#[derive(Clone)]
+pub struct Leases {
+    pub store: Store,
+    /// This replica's name in `job_leases` (host, process, a random part).
+    pub holder: String,
+}
+
+impl Leases {
+    pub fn new(store: &Store) -> Self {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+        Self { store: store.clone(), holder: format!("{host}-{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]) }
+    }
 }
 
 /// Whether a job whose last run started at `last` (never: `None`, started at `started`) is due.
@@ -116,13 +172,6 @@ pub fn table(store: &Store, sms: reqwest::Client, mail: Option<connectors::mail:
                 async move { crate::notify::deliver_wechat_due(&s, &tokens, now()).await.map(drop).map_err(|e| e.to_string()) }
             }
         }),
-        job("credential cache", Lane::Core, 5, 0, {
-            let s = s.clone();
-            move || {
-                let s = s.clone();
-                async move { s.reload_caches().await.map_err(|e| e.to_string()) }
-            }
-        }),
         job("register freezes", Lane::Core, 300, 0, {
             let s = s.clone();
             move || {
@@ -178,8 +227,8 @@ pub fn table(store: &Store, sms: reqwest::Client, mail: Option<connectors::mail:
     jobs
 }
 
-/// Runs a lane's jobs for ever; `running` names the job in progress (for the supervisor).
-async fn run_lane(jobs: Vec<Job>, running: Arc<Mutex<&'static str>>) {
+/// Runs a lane's jobs until `stop`; `running` names the job in progress (for the supervisor).
+async fn run_lane(jobs: Vec<Job>, running: Arc<Mutex<&'static str>>, leases: Option<Leases>, stop: watch::Receiver<bool>) {
     let started = Instant::now();
     let mut last: Vec<Option<Instant>> = vec![None; jobs.len()];
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -187,6 +236,9 @@ async fn run_lane(jobs: Vec<Job>, running: Arc<Mutex<&'static str>>) {
     loop {
         tick.tick().await;
         for (i, j) in jobs.iter().enumerate() {
+            if *stop.borrow() {
+                return;
+            }
             let now = Instant::now();
             if !due(now, started, last[i], j.every, j.offset) {
                 continue;
@@ -195,25 +247,85 @@ async fn run_lane(jobs: Vec<Job>, running: Arc<Mutex<&'static str>>) {
             if let Ok(mut r) = running.lock() {
                 *r = j.name;
             }
-            if let Err(e) = (j.run)().await {
-                tracing::warn!(job = j.name, lane = j.lane.name(), error = %e, "job failed");
+            run_once(j, leases.as_ref()).await;
+            if let Ok(mut r) = running.lock() {
+                *r = "(between jobs)";
             }
         }
     }
 }
 
+/// One run of a due job: claimed first when it is platform work, its lease renewed while it
+/// runs and given back after.
+async fn run_once(j: &Job, leases: Option<&Leases>) {
+    let lease = match leases.filter(|_| j.shared) {
+        None => None,
+        Some(l) => match l.store.platform().claim_job(j.name, &l.holder, j.every, chrono::Utc::now()).await {
+            Ok(crate::store::Claim::Run(_)) => Some(l),
+            Ok(crate::store::Claim::Skip) => {
+                metrics::counter!("voltledger_jobs_runs_total", "task" => j.name, "outcome" => "skipped").increment(1);
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(job = j.name, error = %e, "claiming a job failed; the run is skipped");
+                metrics::counter!("voltledger_jobs_runs_total", "task" => j.name, "outcome" => "failed").increment(1);
+                return;
+            }
+        },
+    };
+    let begun = Instant::now();
+    let run = (j.run)();
+    let result = match lease {
+        None => run.await,
+        Some(l) => {
+            tokio::pin!(run);
+            let mut renew = tokio::time::interval(crate::store::LEASE / 3);
+            renew.tick().await;
+            loop {
+                tokio::select! {
+                    r = &mut run => break r,
+                    _ = renew.tick() => {
+                        if !matches!(l.store.platform().renew_job(j.name, &l.holder, chrono::Utc::now()).await, Ok(true)) {
+                            tracing::warn!(job = j.name, "a job's lease could not be renewed; another worker may take the next run");
+                        }
+                    }
+                }
+            }
+        }
+    };
+    if let Some(l) = lease
+        && let Err(e) = l.store.platform().release_job(j.name, &l.holder, chrono::Utc::now()).await
+    {
+        tracing::warn!(job = j.name, error = %e, "giving a job's lease back failed; it lapses on its own");
+    }
+    metrics::histogram!("voltledger_job_duration_seconds", "task" => j.name).record(begun.elapsed().as_secs_f64());
+    let outcome = match result {
+        Ok(()) => "ran",
+        Err(e) => {
+            tracing::warn!(job = j.name, lane = j.lane.name(), error = %e, "job failed");
+            "failed"
+        }
+    };
+    metrics::counter!("voltledger_jobs_runs_total", "task" => j.name, "outcome" => outcome).increment(1);
+}
+
 /// Starts one supervised task per lane: a lane that ends (a panic in a job) is logged with
 /// the job it was running and started again.
-pub fn spawn(jobs: Vec<Job>) -> Vec<tokio::task::JoinHandle<()>> {
+pub fn spawn(jobs: Vec<Job>, leases: Option<Leases>, stop: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
     [Lane::Core, Lane::Payments, Lane::Forwarding]
         .into_iter()
+        .filter(|lane| jobs.iter().any(|j| j.lane == *lane))
         .map(|lane| {
             let mine: Vec<Job> = jobs.iter().filter(|j| j.lane == lane).cloned().collect();
+            let (leases, stop) = (leases.clone(), stop.clone());
             tokio::spawn(async move {
                 loop {
                     let running = Arc::new(Mutex::new("(between jobs)"));
-                    let ended = tokio::spawn(run_lane(mine.clone(), running.clone())).await;
+                    let ended = tokio::spawn(run_lane(mine.clone(), running.clone(), leases.clone(), stop.clone())).await;
                     let job = running.lock().map(|r| *r).unwrap_or("(unknown)");
+                    if *stop.borrow() {
+                        return;
+                    }
                     match ended {
                         Err(e) if e.is_panic() => tracing::error!(lane = lane.name(), job, "a job panicked; its lane restarts"),
                         Err(e) => tracing::error!(lane = lane.name(), job, error = %e, "a job lane ended; it restarts"),
@@ -254,7 +366,8 @@ mod tests {
                 Ok(())
             }
         });
-        let handles = spawn(vec![flaky]);
+        let (_stop, stopped) = watch::channel(false);
+        let handles = spawn(vec![flaky], None, stopped);
         tokio::time::sleep(Duration::from_millis(3_500)).await;
         assert!(runs.load(std::sync::atomic::Ordering::SeqCst) >= 2, "the lane ran again after the panic");
         for h in handles {

@@ -5,6 +5,7 @@
 pub use api;
 pub mod app;
 pub mod bench;
+pub mod config;
 pub mod control;
 /// The pure domain, its own crate (`server/domain`): no I/O, no clock, no randomness.
 pub use domain;
@@ -12,6 +13,7 @@ pub mod fleet;
 /// Id minting at the edge (clock and randomness), in the store crate.
 pub use store::ids;
 pub mod jobs;
+pub mod observe;
 pub mod schedules;
 /// The outside services and their stand-ins, in `server/connectors`.
 pub use connectors::{self, forward, notify, pay, wechat};

@@ -14,8 +14,28 @@ use admin::*;
 #[derive(Parser)]
 #[command(name = "voltledger", version, about = "Remote prepaid electricity management platform")]
 pub(crate) struct Cli {
+    /// A TOML file of settings under the environment: `[database] url = "…"` is
+    /// VOLTLEDGER__DATABASE__URL; a variable set in the environment wins over the file.
+    #[arg(long, global = true, env = "VOLTLEDGER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log lines as text or as JSON (one object per line, with the request's span fields).
+    #[arg(long, global = true, env = "VOLTLEDGER__LOG__FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where the process runs: production refuses unsafe settings at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Environment {
+    Development,
+    Production,
 }
 
 #[derive(clap::Args, Clone)]
@@ -123,8 +143,23 @@ pub(crate) enum Command {
         /// MQTT client id prefix of this replica's bridge sessions (keep it stable per replica).
         #[arg(long, env = "VOLTLEDGER__MQTT__BRIDGE_CLIENT_ID", default_value = "voltledger-bridge")]
         bridge_client_id: String,
+        /// What this process runs: api, bridge, worker, or all of them (the single box).
+        #[arg(long, env = "VOLTLEDGER__ROLE", value_enum, default_value = "all")]
+        role: server::app::Role,
+        /// Seconds a drain (SIGTERM, SIGINT) may take: in-flight requests, the bridge's batch
+        /// and running jobs finish; what is left after is cut off.
+        #[arg(long, env = "VOLTLEDGER__SHUTDOWN__GRACE_SECONDS", default_value_t = 20)]
+        grace_seconds: u64,
+        /// An internal address serving `/metrics` without the token (e.g. 0.0.0.0:9100 inside
+        /// a cluster network); default: only `/metrics` on --http, behind the internal token.
+        #[arg(long, env = "VOLTLEDGER__METRICS__LISTEN")]
+        metrics_listen: Option<SocketAddr>,
+        /// `production` refuses unsafe settings at start-up (generated secrets, no HTTPS public
+        /// URL, the demo, local outbound addresses, a plain-text broker beyond loopback).
+        #[arg(long, env = "VOLTLEDGER__ENVIRONMENT", value_enum, default_value = "development")]
+        environment: Environment,
         /// Do not seed the demo tenant nor run the in-process simulator.
-        #[arg(long)]
+        #[arg(long, env = "VOLTLEDGER__NO_DEMO")]
         no_demo: bool,
         #[arg(long, default_value_t = 300)]
         demo_meters: usize,
@@ -304,15 +339,28 @@ pub(crate) enum FrameCommand {
     },
 }
 
+static LOG_FORMAT: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
+
 pub(crate) fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,rumqttd=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match LOG_FORMAT.get().copied().unwrap_or(LogFormat::Text) {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).try_init(),
+    };
 }
 
 #[tokio::main]
 pub(crate) async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match server::config::layered::<Cli>(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let _ = LOG_FORMAT.set(cli.log_format);
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {
@@ -400,6 +448,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             bridge_password,
             bridge_sessions,
             bridge_client_id,
+            role,
+            grace_seconds,
+            metrics_listen,
+            environment,
             no_demo,
             demo_meters,
             demo_interval,
@@ -432,6 +484,9 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 login_attempts_per_address: security.login_attempts_per_address,
             };
             let settings = Settings {
+                role,
+                grace: Duration::from_secs(grace_seconds.max(1)),
+                metrics_listen,
                 data_dir: common.data_dir.clone(),
                 database_url: common.database_url.clone(),
                 broker,
@@ -454,6 +509,15 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 mail,
                 serial_listen,
             };
+            if environment == Environment::Production {
+                let problems = server::app::production_problems(&settings);
+                if !problems.is_empty() {
+                    bail!(
+                        "refusing to start with VOLTLEDGER__ENVIRONMENT=production:\n  - {}\n(docs/OPERATIONS.md, \"Configuration\")",
+                        problems.join("\n  - ")
+                    );
+                }
+            }
             serve(settings).await?;
         }
         Command::Simulate { common, meters, gateways, interval, broker, tenant, rounds, phase_loss, under_voltage, silent } => {

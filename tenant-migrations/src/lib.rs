@@ -24,6 +24,7 @@ mod m0014_forward_lease;
 mod m0015_forward_mqtt;
 mod m0016_device_profiles;
 mod m0017_register_maps;
+mod m0018_job_leases;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_forward_mqtt::Migration),
             Box::new(m0016_device_profiles::Migration),
             Box::new(m0017_register_maps::Migration),
+            Box::new(m0018_job_leases::Migration),
         ]
     }
 }

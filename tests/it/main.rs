@@ -25,6 +25,7 @@ mod mosquitto;
 mod payment_channels;
 mod payments;
 mod portal;
+mod production;
 mod registry;
 mod reports;
 mod scope;

@@ -1,6 +1,7 @@
 //! Registry through GraphQL: validation errors name the field; tenants never see each other.
 
 use serde_json::json;
+use std::time::Duration;
 use tests::{TestApp, graphql};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,17 +109,27 @@ fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
 async fn health_readiness_metrics_and_graphiql_are_served() {
     let app = TestApp::spawn().await;
     let addr = app.app.http_addr;
-    let (health, ready, metrics, graphiql) = tokio::task::spawn_blocking(move || {
+    // Ready once the database answers and the bridge's session is up.
+    let ready = TestApp::eventually(Duration::from_secs(20), || async move {
+        tokio::task::spawn_blocking(move || http_get(addr, "/readyz")).await.unwrap().0 == 200
+    })
+    .await;
+    assert!(ready, "the server became ready");
+    let (health, metrics, anonymous, graphiql) = tokio::task::spawn_blocking(move || {
+        let health = http_get(addr, "/healthz");
         let bearer = format!("Bearer {}", tests::INTERNAL_TOKEN);
         let metrics = tests::http_request(addr, "GET", "/metrics", &[("Authorization", &bearer)], "");
-        (http_get(addr, "/healthz"), http_get(addr, "/readyz"), metrics, http_get(addr, "/graphql"))
+        (health, metrics, http_get(addr, "/metrics"), http_get(addr, "/graphql"))
     })
     .await
     .unwrap();
     assert_eq!(health.0, 200);
-    assert_eq!(ready.0, 200);
     assert_eq!(metrics.0, 200);
-    assert!(metrics.1.contains("voltledger_readings_stored_total"));
+    assert_eq!(anonymous.0, 401, "metrics on the public listener need the internal token");
+    // The bridge's counters, and what the request middleware recorded by route and status.
+    assert!(metrics.1.contains("voltledger_bridge_sessions 1"), "{}", metrics.1);
+    assert!(metrics.1.contains(r#"voltledger_http_requests_total{route="/healthz",status="200"}"#), "{}", metrics.1);
+    assert!(metrics.1.contains(r#"voltledger_http_request_duration_seconds_bucket{route="/readyz""#), "{}", metrics.1);
     assert_eq!(graphiql.0, 200);
     assert!(graphiql.1.to_lowercase().contains("graphiql"));
 }

@@ -78,6 +78,9 @@ impl TestApp {
         let data_dir = std::env::temp_dir().join(format!("voltledger-test-{}", uuid::Uuid::new_v4().simple()));
         let database = fresh_database().await;
         let settings = Settings {
+            role: server::app::Role::All,
+            grace: Duration::from_secs(5),
+            metrics_listen: None,
             data_dir: data_dir.clone(),
             database_url: (!database.is_empty()).then(|| database.clone()),
             broker: std::env::var("VOLTLEDGER_TEST_MQTT_URL").ok(),

@@ -32,6 +32,87 @@ pub struct HttpState {
     pub requests_per_minute: u64,
     /// Exports running in the background (`/exports/jobs`).
     pub jobs: super::export_jobs::ExportJobs,
+    /// What readiness checks (`/readyz`).
+    pub health: Health,
+    /// The process's metrics (the `metrics` facade's Prometheus recorder), when installed.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+/// What `/readyz` answers for, in every role: the database; Redis when events are shared;
+/// the broker when this process runs bridge sessions; and not while draining.
+#[derive(Clone)]
+pub struct Health {
+    pub store: Store,
+    pub stats: Arc<mqtt_bridge::session::BridgeStats>,
+    /// This process holds bridge sessions: ready only while one is connected.
+    pub needs_broker: bool,
+    /// Set at SIGTERM: the load balancer stops sending before the listener closes.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Health {
+    /// `Ok` when ready, else what is not.
+    pub async fn check(&self) -> Result<(), String> {
+        if self.draining.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err("draining".into());
+        }
+        let db = tokio::time::timeout(std::time::Duration::from_secs(3), self.store.ping()).await;
+        if !matches!(db, Ok(Ok(()))) {
+            return Err("database unavailable".into());
+        }
+        if self.store.events_ready().await == Some(false) {
+            return Err("Redis unavailable".into());
+        }
+        if self.needs_broker && mqtt_bridge::session::BridgeStats::get(&self.stats.sessions) == 0 {
+            return Err("broker not connected".into());
+        }
+        Ok(())
+    }
+}
+
+/// `/readyz` of any role.
+pub async fn ready(health: &Health) -> HttpResponse {
+    match health.check().await {
+        Ok(()) => HttpResponse::Ok().body("ready"),
+        Err(why) => HttpResponse::ServiceUnavailable().body(why),
+    }
+}
+
+/// `/healthz`: the process answers (cheap; nothing else is asked).
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().body("ok")
+}
+
+/// The metrics text: the bridge's counters and whatever the process recorded.
+pub fn metrics_text(stats: &mqtt_bridge::session::BridgeStats, recorded: Option<&metrics_exporter_prometheus::PrometheusHandle>) -> String {
+    use mqtt_bridge::session::BridgeStats as S;
+    let s = stats;
+    let mut body = format!(
+        "# TYPE voltledger_uplink_publishes_total counter\nvoltledger_uplink_publishes_total {}\n\
+         # TYPE voltledger_readings_total counter\nvoltledger_readings_total {}\n\
+         # TYPE voltledger_uplink_rejected_total counter\nvoltledger_uplink_rejected_total {}\n\
+         # TYPE voltledger_uplink_unknown_meter_total counter\nvoltledger_uplink_unknown_meter_total {}\n\
+         # TYPE voltledger_meter_error_replies_total counter\nvoltledger_meter_error_replies_total {}\n\
+         # TYPE voltledger_serial_buses gauge\nvoltledger_serial_buses {}\n\
+         # TYPE voltledger_serial_requests_total counter\nvoltledger_serial_requests_total {}\n\
+         # TYPE voltledger_serial_timeouts_total counter\nvoltledger_serial_timeouts_total {}\n\
+         # TYPE voltledger_serial_refused_total counter\nvoltledger_serial_refused_total {}\n\
+         # TYPE voltledger_bridge_sessions gauge\nvoltledger_bridge_sessions {}\n",
+        S::get(&s.publishes),
+        S::get(&s.readings),
+        S::get(&s.rejected),
+        S::get(&s.unknown_meter),
+        S::get(&s.error_replies),
+        S::get(&s.serial_buses),
+        S::get(&s.serial_requests),
+        S::get(&s.serial_timeouts),
+        S::get(&s.serial_refused),
+        S::get(&s.sessions),
+    );
+    if let Some(h) = recorded {
+        body += &h.render();
+    }
+    body
 }
 
 /// Adds who is calling to a request's data: the principal, the tenant store it may use
@@ -81,6 +162,12 @@ async fn graphql(state: web::Data<HttpState>, http: HttpRequest, body: web::Byte
             serde_json::json!({"errors": [{"message": "too many requests; slow down", "extensions": {"code": "RATE_LIMITED", "retryAfter": t.retry_after_s}}]}),
         );
     }
+    // Every log line of this request names who made it (the request span, crate::observe).
+    let span = tracing::Span::current();
+    span.record("principal", caller.as_str());
+    if let Some(t) = data.get(&std::any::TypeId::of::<store::TenantStore>()).and_then(|t| t.downcast_ref::<store::TenantStore>()) {
+        span.record("tenant", t.tenant_id().as_str());
+    }
     data.insert(Source(source));
     data.insert(state.public_url.clone());
     data.insert(state.device_broker.clone());
@@ -88,7 +175,14 @@ async fn graphql(state: web::Data<HttpState>, http: HttpRequest, body: web::Byte
     let response = match batch {
         async_graphql::BatchRequest::Single(mut r) => {
             r.data = data;
-            async_graphql::BatchResponse::Single(state.schema.execute(r).await)
+            let (started, root) = (std::time::Instant::now(), root_field(&r.query));
+            let response = state.schema.execute(r).await;
+            // Labelled by the root field of requests that validated (a bounded set: the
+            // schema's), never by what a caller names.
+            let operation = if response.errors.is_empty() { root.unwrap_or_else(|| "unknown".into()) } else { "error".into() };
+            metrics::histogram!("voltledger_graphql_request_duration_seconds", "operation" => operation)
+                .record(started.elapsed().as_secs_f64());
+            async_graphql::BatchResponse::Single(response)
         }
         async_graphql::BatchRequest::Batch(_) => {
             return HttpResponse::BadRequest()
@@ -96,6 +190,20 @@ async fn graphql(state: web::Data<HttpState>, http: HttpRequest, body: web::Byte
         }
     };
     GraphQLResponse::from(response).respond_to(&http).map_into_boxed_body()
+}
+
+/// The first root field of a request's first operation (`meters` of `query { meters … }`).
+fn root_field(query: &str) -> Option<String> {
+    use async_graphql::parser::types::{DocumentOperations, Selection};
+    let doc = async_graphql::parser::parse_query(query).ok()?;
+    let op = match &doc.operations {
+        DocumentOperations::Single(op) => op,
+        DocumentOperations::Multiple(ops) => ops.values().next()?,
+    };
+    op.node.selection_set.node.items.iter().find_map(|s| match &s.node {
+        Selection::Field(f) => Some(f.node.name.node.to_string()),
+        _ => None,
+    })
 }
 
 /// A GraphQL WebSocket's identity: the token it was opened with and whom it named then.
@@ -227,49 +335,17 @@ pub(crate) fn internal(state: &HttpState, http: &HttpRequest) -> bool {
     store::hash_secret(given.trim()) == store::hash_secret(&state.internal_token)
 }
 
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().body("ok")
-}
-
 async fn readyz(state: web::Data<HttpState>) -> HttpResponse {
-    match state.store.platform().tenants().await {
-        Ok(_) => HttpResponse::Ok().body("ready"),
-        Err(_) => HttpResponse::ServiceUnavailable().body("database unavailable"),
-    }
+    ready(&state.health).await
 }
 
-/// Prometheus text format of the ingestion counters (internal: the internal token as bearer).
+/// Prometheus text format (internal: the internal token as bearer; the metrics listener
+/// serves the same without it, on an internal address).
 async fn metrics(state: web::Data<HttpState>, http: HttpRequest) -> HttpResponse {
     if !internal(&state, &http) {
         return HttpResponse::Unauthorized().body("the internal token is required");
     }
-    use mqtt_bridge::session::BridgeStats as S;
-    let s = &state.stats;
-    let body = format!(
-        "# TYPE voltledger_uplink_publishes_total counter\nvoltledger_uplink_publishes_total {}\n\
-         # TYPE voltledger_readings_total counter\nvoltledger_readings_total {}\n\
-         # TYPE voltledger_readings_stored_total counter\nvoltledger_readings_stored_total {}\n\
-         # TYPE voltledger_readings_duplicate_total counter\nvoltledger_readings_duplicate_total {}\n\
-         # TYPE voltledger_uplink_rejected_total counter\nvoltledger_uplink_rejected_total {}\n\
-         # TYPE voltledger_uplink_unknown_meter_total counter\nvoltledger_uplink_unknown_meter_total {}\n\
-         # TYPE voltledger_meter_error_replies_total counter\nvoltledger_meter_error_replies_total {}\n\
-         # TYPE voltledger_serial_buses gauge\nvoltledger_serial_buses {}\n\
-         # TYPE voltledger_serial_requests_total counter\nvoltledger_serial_requests_total {}\n\
-         # TYPE voltledger_serial_timeouts_total counter\nvoltledger_serial_timeouts_total {}\n\
-         # TYPE voltledger_serial_refused_total counter\nvoltledger_serial_refused_total {}\n",
-        S::get(&s.publishes),
-        S::get(&s.readings),
-        S::get(&s.stored),
-        S::get(&s.duplicates),
-        S::get(&s.rejected),
-        S::get(&s.unknown_meter),
-        S::get(&s.error_replies),
-        S::get(&s.serial_buses),
-        S::get(&s.serial_requests),
-        S::get(&s.serial_timeouts),
-        S::get(&s.serial_refused),
-    );
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(metrics_text(&state.stats, state.metrics.as_ref()))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -234,8 +234,23 @@ pub(crate) async fn alipay_notify(state: web::Data<HttpState>, body: web::Bytes)
     }
 }
 
+/// Counts a payment notification by channel and outcome: accepted (2xx, a replay included),
+/// refused (4xx: a bad signature, an unknown payee) or failed (5xx: the channel retries).
+fn counted(channel: &'static str, r: HttpResponse) -> HttpResponse {
+    let outcome = match r.status().as_u16() {
+        200..=299 => "accepted",
+        400..=499 => "refused",
+        _ => "failed",
+    };
+    metrics::counter!("voltledger_payment_notifications_total", "channel" => channel, "outcome" => outcome).increment(1);
+    r
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/pay/wechat/notify", web::post().to(wechat_notify))
-        .route("/pay/wechat/notify/{payee}", web::post().to(wechat_notify_direct))
-        .route("/pay/alipay/notify", web::post().to(alipay_notify));
+    cfg.route("/pay/wechat/notify", web::post().to(|s, h, b| async { counted("wechat", wechat_notify(s, h, b).await) }))
+        .route(
+            "/pay/wechat/notify/{payee}",
+            web::post().to(|s, h, p, b| async { counted("wechat", wechat_notify_direct(s, h, p, b).await) }),
+        )
+        .route("/pay/alipay/notify", web::post().to(|s, b| async { counted("alipay", alipay_notify(s, b).await) }));
 }

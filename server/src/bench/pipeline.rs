@@ -58,6 +58,9 @@ pub(super) async fn setup(target: &Target, devices: usize) -> anyhow::Result<Ben
 pub(super) async fn setup_fleet(target: &Target, devices: usize, accounts: bool) -> anyhow::Result<Bench> {
     let dir = std::env::temp_dir().join(format!("voltledger-bench-{}", uuid::Uuid::new_v4().simple()));
     let settings = Settings {
+        role: crate::app::Role::All,
+        grace: Duration::from_secs(5),
+        metrics_listen: None,
         data_dir: dir.clone(),
         database_url: fresh_database(&target.database_url).await?,
         broker: target.broker.clone(),

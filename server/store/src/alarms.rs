@@ -337,9 +337,7 @@ impl super::PlatformStore {
             super::forwarding::enqueue_alarm_changes(&txn, &changes, now).await?;
             txn.commit().await?;
         }
-        for e in &events {
-            let _ = self.alarm_events.send(e.clone());
-        }
+        self.send_alarm_events(&events);
         Ok(events)
     }
 }
@@ -503,8 +501,6 @@ impl Store {
 
     /// Tells the live subscription about alarm changes that committed.
     pub(crate) fn publish_alarms(&self, events: &[AlarmEvent]) {
-        for e in events {
-            let _ = self.alarm_events.send(e.clone());
-        }
+        self.send_alarm_events(events);
     }
 }

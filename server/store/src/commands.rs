@@ -37,6 +37,9 @@ pub struct DueCommand {
     pub payload: String,
     pub attempts: i64,
     pub tz: Tz,
+    /// When the command was decided (for an automatic trip: the commit of the reading that
+    /// crossed the limit).
+    pub created_at: DateTime<Utc>,
 }
 
 impl super::PlatformStore {
@@ -109,6 +112,7 @@ impl super::PlatformStore {
             let (tenant, id, meter, kind): (String, String, String, String) =
                 (r.try_get("", "tenant_id")?, r.try_get("", "id")?, r.try_get("", "meter_id")?, r.try_get("", "kind")?);
             tracing::warn!(tenant, meter, command = %id, kind, attempts = super::registry::int(&r, "attempts")?, "command TIMED_OUT: no answer");
+            metrics::counter!("voltledger_commands_total", "state" => "TIMED_OUT").increment(1);
         }
         // A relay command overtaken by a later one for the same meter (a trip held in friendly
         // hours, then a recharge's close; a trip still unconfirmed when the operator closes) is
@@ -124,7 +128,7 @@ impl super::PlatformStore {
         self.db.execute_raw(stmt(b, sql, Args::new())).await?;
         let sql = "UPDATE commands SET status = 'EXPIRED' WHERE status = 'QUEUED' AND COALESCE(queued_at, created_at) < $1";
         self.db.execute_raw(stmt(b, sql, Args::new().t(now - policy.expire_after))).await?;
-        let sql = "SELECT c.tenant_id, c.id, c.meter_id, c.kind, c.source, c.payload, c.attempts, t.time_zone FROM commands c JOIN tenants t ON t.id = c.tenant_id
+        let sql = "SELECT c.tenant_id, c.id, c.meter_id, c.kind, c.source, c.payload, c.attempts, c.created_at, t.time_zone FROM commands c JOIN tenants t ON t.id = c.tenant_id
                    WHERE c.kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF', 'READ', 'PURCHASE', 'WRITE', 'TIME_SYNC') AND t.status = 'ACTIVE'
                      AND ((c.status = 'QUEUED' AND COALESCE(c.queued_at, c.created_at) <= $2) OR (c.status IN ('SENT', 'ACKNOWLEDGED') AND c.sent_at < $1))
                      AND NOT EXISTS (SELECT 1 FROM meter_live l WHERE l.tenant_id = c.tenant_id AND l.meter_id = c.meter_id AND l.link_state = 'LOST')
@@ -148,6 +152,7 @@ impl super::PlatformStore {
                     payload: r.try_get("", "payload")?,
                     attempts: super::registry::int(r, "attempts")?,
                     tz: tz.parse().unwrap_or(chrono_tz::Asia::Shanghai),
+                    created_at: r.try_get("", "created_at")?,
                 })
             })
             .collect()
@@ -228,6 +233,7 @@ impl super::PlatformStore {
 
     /// Ends a command that cannot be sent (no device route, bad address).
     pub async fn mark_failed(&self, tenant: &str, id: &str, reason: &str) -> Result<()> {
+        metrics::counter!("voltledger_commands_total", "state" => "FAILED").increment(1);
         let sql = "UPDATE commands SET status = 'FAILED', reason = reason || ' — ' || $3 WHERE tenant_id = $1 AND id = $2";
         self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(tenant).s(id).s(reason))).await?;
         Ok(())
@@ -243,7 +249,9 @@ impl super::PlatformStore {
                        AND l.read_at > commands.sent_at AND l.status_word_3 IS NOT NULL
                        AND ((commands.kind = 'TRIP' AND (l.status_word_3 & 16) <> 0) OR (commands.kind = 'CLOSE' AND (l.status_word_3 & 16) = 0)
                          OR (commands.kind = 'HOLD_ON' AND (l.status_word_3 & 4096) <> 0) OR (commands.kind = 'HOLD_OFF' AND (l.status_word_3 & 4096) = 0)))";
-        Ok(self.db.execute_raw(stmt(self.backend(), sql, Args::new().t(now))).await?.rows_affected())
+        let confirmed = self.db.execute_raw(stmt(self.backend(), sql, Args::new().t(now))).await?.rows_affected();
+        metrics::counter!("voltledger_commands_total", "state" => "CONFIRMED").increment(confirmed);
+        Ok(confirmed)
     }
 
     /// Meters with a profile of their own (standard, Modbus, vendor meters: they may never

@@ -140,6 +140,7 @@ impl Store {
             }
         }
         if ahead > 0 {
+            metrics::counter!("voltledger_readings_refused_total", "reason" => "clock_ahead").increment(ahead as u64);
             tracing::warn!(
                 readings = ahead,
                 "readings dated more than 10 minutes after they arrived refused: a meter clock is set wrong (sync its time)"
@@ -190,6 +191,13 @@ impl Store {
         let (settled, commands, alarms) = self.settle_arrivals(&txn, arrivals).await?;
         forward_readings(&txn, &rows).await?;
         txn.commit().await?;
+        // Ingest lag: from the instant a reading states (the meter's clock, a gateway's
+        // stamp) to its commit.
+        let committed = Utc::now();
+        let lag = metrics::histogram!("voltledger_ingest_lag_seconds");
+        for row in &rows {
+            lag.record((committed - row.read_at).num_milliseconds().max(0) as f64 / 1000.0);
+        }
         self.commands.submit(&commands);
         self.publish_alarms(&alarms);
         if settled.anomalies > 0 || settled.decisions > 0 {

@@ -15,6 +15,7 @@ pub mod counters;
 mod customer;
 mod desk;
 mod devices;
+mod events;
 mod forwarding;
 mod freezes;
 mod identity;
@@ -22,6 +23,8 @@ pub mod ids;
 mod import;
 mod ingest;
 mod keys;
+mod leases;
+pub use leases::{Claim, LEASE};
 mod meter_accounts;
 mod money;
 mod notifications;
@@ -154,6 +157,9 @@ pub async fn create_database(url: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The advisory lock migrations hold on PostgreSQL (any constant the schema owns).
+const MIGRATION_LOCK: i64 = 0x766c_6d69_6772; // "vlmigr"
+
 /// Where one (device, meter address) pair leads.
 #[derive(Debug, Clone)]
 pub(crate) struct Route {
@@ -200,6 +206,10 @@ pub struct Store {
     pub(crate) keys: keys::SharedKeyRing,
     /// Alarm changes, for live subscribers.
     pub(crate) alarm_events: tokio::sync::broadcast::Sender<AlarmEvent>,
+    /// Alarm changes shared with the other replicas (Redis), when configured.
+    pub(crate) event_bus: events::SharedBus,
+    /// Where the database is (the migrations' own connection).
+    url: Arc<str>,
     /// The login's own pool when the application switched to `voltledger_app`: for
     /// maintenance only owners may do (`ANALYZE`).
     maintenance: Option<DatabaseConnection>,
@@ -261,6 +271,8 @@ impl Store {
             cache_generation: Arc::default(),
             keys: Arc::default(),
             alarm_events: tokio::sync::broadcast::channel(1024).0,
+            event_bus: Arc::default(),
+            url: Arc::from(url),
             maintenance: None,
         })
     }
@@ -319,8 +331,52 @@ impl Store {
         Ok(true)
     }
 
+    /// The pool's connections: (in use, idle).
+    pub fn pool_use(&self) -> (u32, u32) {
+        let (size, idle) = match self.backend() {
+            DbBackend::Postgres => {
+                let p = self.db.get_postgres_connection_pool();
+                (p.size(), p.num_idle() as u32)
+            }
+            DbBackend::Sqlite => {
+                let p = self.db.get_sqlite_connection_pool();
+                (p.size(), p.num_idle() as u32)
+            }
+            _ => (0, 0),
+        };
+        (size.saturating_sub(idle), idle)
+    }
+
+    /// Deliveries to park platforms waiting to go out, every tenant's.
+    pub async fn forward_backlog(&self) -> Result<i64> {
+        let r = self
+            .db
+            .query_one_raw(stmt(self.backend(), "SELECT COUNT(*) AS n FROM forward_deliveries WHERE state = 'PENDING'", Args::new()))
+            .await?;
+        Ok(r.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0))
+    }
+
+    /// One round trip to the database (readiness).
+    pub async fn ping(&self) -> Result<()> {
+        self.db.execute_unprepared("SELECT 1").await?;
+        Ok(())
+    }
+
     pub async fn migrate(&self) -> Result<()> {
-        tenant_migrations::Migrator::up(&self.db, None).await?;
+        if self.backend() == DbBackend::Postgres {
+            // Replicas starting together migrate one after another: the migrations run on one
+            // connection holding an advisory lock; the later ones find nothing pending.
+            let mut options = Self::options(&self.url);
+            options.max_connections(1).min_connections(1);
+            let one = Database::connect(options).await?;
+            one.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).await?;
+            let done = tenant_migrations::Migrator::up(&one, None).await;
+            let _ = one.execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).await;
+            let _ = one.close().await;
+            done?;
+        } else {
+            tenant_migrations::Migrator::up(&self.db, None).await?;
+        }
         self.reload_caches().await
     }
 

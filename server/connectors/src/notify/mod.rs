@@ -22,6 +22,20 @@ const CLAIM: chrono::Duration = chrono::Duration::minutes(2);
 /// One delivery pass: every due message is waited (quiet hours), suppressed (the
 /// recipient's daily limit), sent, or retried with backoff (30 s, 1 min, 2 min, …).
 /// Returns how many were sent.
+/// Counts a delivery step by channel and outcome (`voltledger_{sms,wechat}_deliveries_total`).
+fn delivered(channel: &'static str, status: &str) {
+    let outcome = match status {
+        "SENT" => "sent",
+        "FAILED" => "failed",
+        "SUPPRESSED" => "suppressed",
+        _ => "retry",
+    };
+    match channel {
+        "sms" => metrics::counter!("voltledger_sms_deliveries_total", "outcome" => outcome).increment(1),
+        _ => metrics::counter!("voltledger_wechat_deliveries_total", "outcome" => outcome).increment(1),
+    }
+}
+
 pub async fn deliver_due(store: &Store, client: &reqwest::Client, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut sent = 0;
     for d in store.platform().notifications_due(now, 200).await? {
@@ -38,12 +52,14 @@ pub async fn deliver_due(store: &Store, client: &reqwest::Client, now: DateTime<
                 attempted: false,
                 next_attempt_at: now + wait,
             };
+            delivered("sms", o.status);
             store.platform().notification_outcome(tenant, &row.id, &o, now).await?;
             continue;
         }
         if store.platform().sent_to(tenant, &row.recipient, now - chrono::Duration::hours(24)).await? >= d.daily_limit {
             let why = format!("the recipient already had {} messages in 24 h", d.daily_limit);
             let o = Outcome { status: "SUPPRESSED", error: &why, provider_ref: None, attempted: false, next_attempt_at: now };
+            delivered("sms", o.status);
             store.platform().notification_outcome(tenant, &row.id, &o, now).await?;
             continue;
         }
@@ -54,6 +70,7 @@ pub async fn deliver_due(store: &Store, client: &reqwest::Client, now: DateTime<
         let o = match sms::Sender(&d.account).send(client, &sms, now).await {
             Ok(reference) => {
                 sent += 1;
+                delivered("sms", "SENT");
                 store
                     .platform()
                     .notification_outcome(
@@ -70,6 +87,7 @@ pub async fn deliver_due(store: &Store, client: &reqwest::Client, now: DateTime<
             Err(SendError::Temporary(e)) => (String::from("PENDING"), e, now + chrono::Duration::seconds(30 << row.attempts.clamp(0, 10))),
         };
         let outcome = Outcome { status: &o.0, error: &o.1, provider_ref: None, attempted: true, next_attempt_at: o.2 };
+        delivered("sms", outcome.status);
         store.platform().notification_outcome(tenant, &row.id, &outcome, now).await?;
     }
     Ok(sent)
@@ -129,6 +147,7 @@ pub async fn deliver_wechat_due(store: &Store, tokens: &crate::wechat::TokenCach
             }
         };
         let o = Outcome { status, error: &error, provider_ref: None, attempted: true, next_attempt_at: next };
+        delivered("wechat", o.status);
         store.platform().notification_outcome(tenant, &row.id, &o, now).await?;
     }
     Ok(sent)

@@ -1,0 +1,452 @@
+//! Failure drills (issue 21): real `voltledger` processes — two API replicas, two bridges and
+//! two workers — on PostgreSQL, with a Mosquitto and a Redis of the drill's own (so they can
+//! be restarted), under a steady simulated fleet:
+//! - an alarm the workers raise reaches a subscription on either API replica, and so does its
+//!   clearing after Redis restarted (and logins work again);
+//! - each periodic job runs once per period although two workers try;
+//! - a bridge killed with SIGKILL mid-load, a bridge drained by SIGTERM, and Mosquitto
+//!   restarted (persistence on) lose no reading and store none twice: every published
+//!   reading is stored exactly once and every balance equals its ledger;
+//! - every process drains on SIGTERM and exits 0.
+//!
+//! The drill needs PostgreSQL (`VOLTLEDGER_TEST_DATABASE_URL`, the PostgreSQL pass of CI)
+//! and the `mosquitto` and `redis-server` programs; on the SQLite pass it says so and returns.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt as _, StreamExt as _};
+use serde_json::{Value, json};
+use server::store::Store;
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+const JWT: &str = "drill-secret-drill-secret-drill-secret!!";
+const TOKEN: &str = "drill-internal-token-0123456789";
+const PASSWORD: &str = "Drill-Passw0rd-2026";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn program(name: &str) -> PathBuf {
+    for dir in std::env::var("PATH").unwrap_or_default().split(':').chain(["/usr/sbin", "/usr/bin", "/sbin"]) {
+        let p = Path::new(dir).join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!("the drill needs `{name}` (CI installs it: apt-get install mosquitto redis-server)");
+}
+
+fn sigterm(child: &Child) {
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+}
+
+/// Waits for a child to exit; its status, or None after `within`.
+fn wait_exit(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+struct Broker {
+    child: Child,
+    conf: PathBuf,
+    port: u16,
+}
+
+impl Broker {
+    fn start(dir: &Path) -> Broker {
+        let port = free_port();
+        let conf = dir.join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n\
+                 max_queued_messages 1000000\nmax_inflight_messages 100\nlog_dest file {}/mosquitto.log\n",
+                dir.display(),
+                dir.display()
+            ),
+        )
+        .unwrap();
+        let mut b = Broker { child: Command::new("true").spawn().unwrap(), conf, port };
+        b.restart();
+        b
+    }
+
+    /// Starts (again) on the same port and persistence file.
+    fn restart(&mut self) {
+        self.child =
+            Command::new(program("mosquitto")).arg("-c").arg(&self.conf).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        wait_port(self.port);
+    }
+
+    /// A graceful stop: Mosquitto writes its persistence file.
+    fn stop(&mut self) {
+        sigterm(&self.child);
+        assert!(wait_exit(&mut self.child, Duration::from_secs(10)).is_some(), "mosquitto stops");
+    }
+}
+
+fn wait_port(port: u16) {
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("nothing listens on {port}");
+}
+
+struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Redis {
+    fn start() -> Redis {
+        let port = free_port();
+        let mut r = Redis { child: Command::new("true").spawn().unwrap(), port };
+        r.restart();
+        r
+    }
+    fn restart(&mut self) {
+        self.child = Command::new(program("redis-server"))
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_port(self.port);
+    }
+    fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+/// One `voltledger serve` process.
+struct Replica {
+    name: String,
+    child: Child,
+    http: SocketAddr,
+    metrics: SocketAddr,
+    log: PathBuf,
+    env: Vec<(String, String)>,
+    args: Vec<String>,
+}
+
+impl Replica {
+    fn spawn(name: &str, dir: &Path, env: Vec<(String, String)>, args: Vec<String>) -> Replica {
+        let (http, metrics) = (SocketAddr::from(([127, 0, 0, 1], free_port())), SocketAddr::from(([127, 0, 0, 1], free_port())));
+        let mut r = Replica {
+            name: name.into(),
+            child: Command::new("true").spawn().unwrap(),
+            http,
+            metrics,
+            log: dir.join(format!("{name}.log")),
+            env,
+            args,
+        };
+        r.start();
+        r
+    }
+
+    fn start(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+        self.child = Command::new(env!("CARGO_BIN_EXE_voltledger"))
+            .arg("serve")
+            .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("VOLTLEDGER__HTTP__LISTEN", self.http.to_string())
+            .env("VOLTLEDGER__METRICS__LISTEN", self.metrics.to_string())
+            .env("VOLTLEDGER__DATA_DIR", self.log.with_extension("data"))
+            .env("RUST_LOG", "info,sqlx=warn")
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    async fn ready(&self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(r) = client.get(format!("http://{}/readyz", self.http)).send().await
+                && r.status() == 200
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("{} never became ready:\n{}", self.name, self.log_text());
+    }
+
+    async fn metric(&self, line_start: &str) -> f64 {
+        let text = reqwest::get(format!("http://{}/metrics", self.metrics)).await.unwrap().text().await.unwrap();
+        text.lines().filter(|l| l.starts_with(line_start)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
+    }
+
+    /// SIGTERM: the process drains and exits 0 within its grace period.
+    fn drain(&mut self) {
+        sigterm(&self.child);
+        let status = wait_exit(&mut self.child, Duration::from_secs(20)).unwrap_or_else(|| panic!("{} did not stop", self.name));
+        assert!(status.success(), "{} exited with {status}:\n{}", self.name, self.log_text());
+    }
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn alarm_socket(addr: SocketAddr, token: &str) -> Ws {
+    let mut request = format!("ws://{addr}/graphql/ws").into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    ws.send(Message::text(json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}}).to_string()))
+        .await
+        .unwrap();
+    let ack = next_json(&mut ws, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    let q = "subscription { alarmChanges { change alarm { kind } } }";
+    ws.send(Message::text(json!({"id": "1", "type": "subscribe", "payload": {"query": q}}).to_string())).await.unwrap();
+    ws
+}
+
+async fn next_json(ws: &mut Ws, wait: Duration) -> Option<Value> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => return serde_json::from_str(&t).ok(),
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            _ => return None,
+        }
+    }
+}
+
+/// Waits for `change` of a PHASE_LOSS alarm on the socket.
+async fn hears(ws: &mut Ws, change: &str, wait: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    while let Some(m) = next_json(ws, deadline.saturating_duration_since(tokio::time::Instant::now())).await {
+        let c = &m["payload"]["data"]["alarmChanges"];
+        if c["change"] == change && c["alarm"]["kind"] == "PHASE_LOSS" {
+            return true;
+        }
+    }
+    false
+}
+
+async fn login(api: &Replica, slug: &str) -> String {
+    let r = reqwest::Client::new()
+        .post(format!("http://{}/auth/login", api.http))
+        .json(&json!({"tenant": slug, "username": "drill", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "login through {}: {body}", api.name);
+    body["accessToken"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_apis_two_bridges_and_two_workers_survive_kills_drains_and_restarts() {
+    let Ok(base) = std::env::var("VOLTLEDGER_TEST_DATABASE_URL").map(|u| u.trim().to_string()) else {
+        eprintln!("the drill runs on the PostgreSQL pass (VOLTLEDGER_TEST_DATABASE_URL); nothing to do on SQLite");
+        return;
+    };
+    if !base.starts_with("postgres") {
+        eprintln!("the drill runs on PostgreSQL only");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("vl-drill-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut broker = Broker::start(&dir);
+    let mut redis = Redis::start();
+    let name = format!("vl_test_drill_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    server::store::create_database(&base, &name).await.unwrap();
+    let db = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+    let kek = hex::encode(rand::random::<[u8; 32]>());
+
+    // The tenant, a funded fleet of 4G meters, and an operator — as an operator's tooling would.
+    let store = Store::connect(&db).await.unwrap();
+    store.migrate().await.unwrap();
+    store.set_key_encryption_key(server::store::Kek::from_hex(&kek).unwrap());
+    let slug = "drill";
+    let tenant_id = store.platform().create_tenant("Drill Co.", slug, "Asia/Shanghai").await.unwrap();
+    let t = store.tenant(tenant_id);
+    let plan = server::fleet::FleetPlan { meters: 40, gateways: 0, per_gateway: 1, address_prefix: 310, accounts: true };
+    server::fleet::provision(&t, plan).await.unwrap();
+    let role_id = t.ensure_builtin_roles().await.unwrap();
+    let hash = server::api::auth::hash_password(PASSWORD).unwrap();
+    let operator = server::store::NewOperator {
+        username: "drill".into(),
+        display_name: "Drill".into(),
+        password_hash: hash,
+        role_id,
+        properties: None,
+    };
+    t.create_operator(&operator).await.unwrap();
+    let devices = server::fleet::sim_devices(&t, "drill-seed", &[]).await.unwrap();
+
+    // The replicas: API and bridges configured by the environment, workers by a config file
+    // with the key-encryption key in a secret file.
+    let broker_url = format!("mqtt://127.0.0.1:{}", broker.port);
+    let redis_url = format!("redis://127.0.0.1:{}", redis.port);
+    let common = |role: &str| -> Vec<(String, String)> {
+        [
+            ("VOLTLEDGER__ROLE", role),
+            ("VOLTLEDGER__NO_DEMO", "true"),
+            ("VOLTLEDGER__DATABASE__URL", db.as_str()),
+            ("VOLTLEDGER__AUTH__JWT_SECRET", JWT),
+            ("VOLTLEDGER__SECURITY__KEK", kek.as_str()),
+            ("VOLTLEDGER__SECURITY__INTERNAL_TOKEN", TOKEN),
+            ("VOLTLEDGER__MQTT__BROKER", broker_url.as_str()),
+            ("VOLTLEDGER__MQTT__BRIDGE_PASSWORD", "drill-bridge"),
+            ("VOLTLEDGER__REDIS__URL", redis_url.as_str()),
+            ("VOLTLEDGER__SHUTDOWN__GRACE_SECONDS", "10"),
+            ("VOLTLEDGER__SECURITY__LOGIN_ATTEMPTS_PER_ADDRESS", "1000"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let bridge_env = |n: u32| {
+        let mut e = common("bridge");
+        e.push(("VOLTLEDGER__MQTT__BRIDGE_CLIENT_ID".into(), format!("drill-bridge-{n}")));
+        e.push(("VOLTLEDGER__MQTT__BRIDGE_SESSIONS".into(), "2".into()));
+        e
+    };
+    let kek_file = dir.join("kek");
+    std::fs::write(&kek_file, format!("{kek}\n")).unwrap();
+    let config = dir.join("worker.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "role = \"worker\"\nno_demo = true\n[database]\nurl = {db:?}\n[auth]\njwt_secret = {JWT:?}\n[security]\nkek_file = {:?}\ninternal_token = {TOKEN:?}\n\
+             [mqtt]\nbroker = {broker_url:?}\nbridge_password = \"drill-bridge\"\n[redis]\nurl = {redis_url:?}\n[shutdown]\ngrace_seconds = 10\n",
+            kek_file.display().to_string()
+        ),
+    )
+    .unwrap();
+    let worker_args = vec!["--config".to_string(), config.display().to_string()];
+    let mut api1 = Replica::spawn("api-1", &dir, common("api"), vec![]);
+    let mut api2 = Replica::spawn("api-2", &dir, common("api"), vec![]);
+    let mut bridge1 = Replica::spawn("bridge-1", &dir, bridge_env(1), vec![]);
+    let mut bridge2 = Replica::spawn("bridge-2", &dir, bridge_env(2), vec![]);
+    let mut worker1 = Replica::spawn("worker-1", &dir, vec![], worker_args.clone());
+    let mut worker2 = Replica::spawn("worker-2", &dir, vec![], worker_args);
+    for r in [&api1, &api2, &bridge1, &bridge2, &worker1, &worker2] {
+        r.ready().await;
+    }
+    let runs_before = store.platform().job_runs().await.unwrap();
+    let watch_from = Instant::now();
+
+    // Sockets on both API replicas, with a token from one of them.
+    let token = login(&api2, slug).await;
+    let mut ws1 = alarm_socket(api1.http, &token).await;
+    let mut ws2 = alarm_socket(api2.http, &token).await;
+
+    // The fleet: a reading every 2 s from 40 meters for 70 s; one three-phase meter loses a phase.
+    let handle = mqtt_bridge::simulator::SimHandle::recording();
+    let faulty = devices.iter().flat_map(|d| &d.meters).find(|m| m.three_phase).expect("a three-phase meter").address;
+    handle.set_faults(faulty, mqtt_bridge::simulator::Faults { phase_loss: true, ..Default::default() });
+    let cfg = mqtt_bridge::simulator::SimConfig {
+        broker: mqtt_bridge::session::BrokerAddr { host: "127.0.0.1".into(), port: broker.port },
+        interval: Duration::from_secs(2),
+        clock_offset: chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
+        rounds: Some(35),
+    };
+    let fleet = tokio::spawn(mqtt_bridge::simulator::run(cfg, devices.clone(), handle.clone()));
+
+    // An alarm the workers raise reaches a subscriber on either API replica.
+    assert!(hears(&mut ws1, "RAISED", Duration::from_secs(40)).await, "api-1's subscriber heard the alarm");
+    assert!(hears(&mut ws2, "RAISED", Duration::from_secs(10)).await, "api-2's subscriber heard the alarm");
+
+    // SIGKILL a bridge mid-load; it comes back under the same client id.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    bridge1.child.kill().unwrap();
+    bridge1.child.wait().unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    bridge1.start();
+    bridge1.ready().await;
+
+    // SIGTERM the other: it drains (stores and acknowledges what it took) and exits 0.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    bridge2.drain();
+    assert!(bridge2.log_text().contains("bridge drained"), "{}", bridge2.log_text());
+    bridge2.start();
+    bridge2.ready().await;
+
+    // Mosquitto restarted mid-load, its persistence on.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    broker.stop();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    broker.restart();
+    bridge1.ready().await;
+    bridge2.ready().await;
+
+    // Redis restarted: logins work again, and alarm changes reach both replicas again.
+    redis.kill();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    redis.restart();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let again = login(&api1, slug).await;
+    assert!(!again.is_empty());
+    handle.set_faults(faulty, mqtt_bridge::simulator::Faults::default());
+    assert!(hears(&mut ws1, "CLEARED", Duration::from_secs(40)).await, "api-1 heard the clearing after Redis restarted");
+    assert!(hears(&mut ws2, "CLEARED", Duration::from_secs(10)).await, "api-2 heard the clearing after Redis restarted");
+
+    // Every published reading stored exactly once; every balance equals its ledger.
+    tokio::time::timeout(Duration::from_secs(120), fleet).await.expect("the fleet finishes").unwrap();
+    let published = handle.published();
+    assert_eq!(published.len(), 40 * 35);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut stored = 0;
+    while Instant::now() < deadline {
+        stored = t.reading_count().await.unwrap();
+        if stored >= published.len() as u64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(stored, published.len() as u64, "stored readings vs published");
+    let (accounts, _) = t.accounts(None, 1, 1_000).await.unwrap();
+    assert_eq!(accounts.len(), 40);
+    let mut charged = 0;
+    for a in &accounts {
+        assert_eq!(a.balance_x100, t.ledger_sum(&a.id).await.unwrap(), "account {} balance equals its ledger", a.id);
+        charged += a.balance_x100;
+    }
+    assert!(charged > 0);
+
+    // Each periodic job ran once per period while two workers tried.
+    let elapsed = watch_from.elapsed().as_secs_f64();
+    let runs_after = store.platform().job_runs().await.unwrap();
+    let runs =
+        |list: &[(String, i64, chrono::DateTime<chrono::Utc>)], job: &str| list.iter().find(|r| r.0 == job).map(|r| r.1).unwrap_or(0);
+    let link = runs(&runs_after, "link state") - runs(&runs_before, "link state");
+    let most = (elapsed / 4.5).floor() as i64 + 1;
+    assert!(link <= most, "link state ran {link} times in {elapsed:.0} s (at most {most})");
+    assert!(link >= (elapsed / 5.0) as i64 - 3, "link state ran {link} times in {elapsed:.0} s");
+    let skipped = worker1.metric("voltledger_jobs_runs_total{task=\"link state\",outcome=\"skipped\"}").await
+        + worker2.metric("voltledger_jobs_runs_total{task=\"link state\",outcome=\"skipped\"}").await;
+    assert!(skipped > 0.0, "the second worker found the period taken");
+
+    // Everything drains on SIGTERM and exits 0.
+    for r in [&mut api1, &mut api2, &mut bridge1, &mut bridge2, &mut worker1, &mut worker2] {
+        r.drain();
+    }
+    broker.stop();
+    redis.kill();
+    let _ = std::fs::remove_dir_all(&dir);
+}
