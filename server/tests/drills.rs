@@ -66,6 +66,15 @@ struct Broker {
 impl Broker {
     fn start(dir: &Path) -> Broker {
         let port = free_port();
+        // Started as root, Mosquitto drops to its own user: its directory must be writable
+        // to it, or persistence silently saves nothing.
+        let dir = &dir.join("broker");
+        std::fs::create_dir_all(dir).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        }
         let conf = dir.join("mosquitto.conf");
         std::fs::write(
             &conf,
@@ -93,6 +102,8 @@ impl Broker {
     fn stop(&mut self) {
         sigterm(&self.child);
         assert!(wait_exit(&mut self.child, Duration::from_secs(10)).is_some(), "mosquitto stops");
+        let saved = self.conf.with_file_name("mosquitto.db");
+        assert!(saved.exists(), "mosquitto saved its persistence file {}", saved.display());
     }
 }
 
@@ -104,6 +115,28 @@ fn wait_port(port: u16) {
         std::thread::sleep(Duration::from_millis(100));
     }
     panic!("nothing listens on {port}");
+}
+
+// A failing drill leaves no process behind.
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 struct Redis {
@@ -127,7 +160,7 @@ impl Redis {
         wait_port(self.port);
     }
     fn kill(&mut self) {
-        self.child.kill().unwrap();
+        let _ = self.child.kill();
         self.child.wait().unwrap();
     }
 }
@@ -366,6 +399,27 @@ async fn two_apis_two_bridges_and_two_workers_survive_kills_drains_and_restarts(
         clock_offset: chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
         rounds: Some(35),
     };
+    // A witness: a persistent plain subscription of the drill's own, counting what the broker
+    // took from the devices — a shortfall then tells the broker's side from the bridges'.
+    let witnessed = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashSet::<(String, Vec<u8>)>::new()));
+    let mut options = rumqttc::MqttOptions::new("drill-witness", "127.0.0.1", broker.port);
+    options.set_clean_session(false);
+    options.set_keep_alive(Duration::from_secs(30));
+    let (witness, mut events) = rumqttc::AsyncClient::new(options, 1_000);
+    witness.subscribe("vl/up/+", rumqttc::QoS::AtLeastOnce).await.unwrap();
+    let seen = witnessed.clone();
+    let _witness_task = tokio::spawn(async move {
+        loop {
+            match events.poll().await {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                    seen.lock().unwrap().insert((p.topic.clone(), p.payload.to_vec()));
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(300)).await,
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let fleet = tokio::spawn(mqtt_bridge::simulator::run(cfg, devices.clone(), handle.clone()));
 
     // An alarm the workers raise reaches a subscriber on either API replica.
@@ -419,7 +473,8 @@ async fn two_apis_two_bridges_and_two_workers_survive_kills_drains_and_restarts(
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    assert_eq!(stored, published.len() as u64, "stored readings vs published");
+    let broker_took = witnessed.lock().unwrap().len();
+    assert_eq!(stored, published.len() as u64, "stored readings vs published (the broker took {broker_took} publishes)");
     let (accounts, _) = t.accounts(None, 1, 1_000).await.unwrap();
     assert_eq!(accounts.len(), 40);
     let mut charged = 0;

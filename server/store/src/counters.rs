@@ -41,26 +41,35 @@ impl Counters {
                 (entry.0, entry.1.saturating_duration_since(now).as_secs())
             }
             Counters::Redis { conn, namespace } => {
-                let mut conn = conn.clone();
                 let key = format!("{namespace}:{key}");
-                let result: redis::RedisResult<(u64, (), i64)> = redis::pipe()
-                    .atomic()
-                    .incr(&key, by)
-                    .cmd("EXPIRE")
-                    .arg(&key)
-                    .arg(ttl_s)
-                    .arg("NX")
-                    .cmd("TTL")
-                    .arg(&key)
-                    .query_async(&mut conn)
-                    .await;
-                match result {
-                    Ok((count, (), ttl)) => (count, ttl.max(0) as u64),
-                    Err(e) => {
-                        tracing::error!(cause = %e, "shared counters unavailable");
-                        (u64::MAX, 60)
+                // A connection Redis dropped (a restart) fails its next command and is
+                // re-established: the count is asked again before failing closed.
+                let mut last = None;
+                for attempt in 0..3u64 {
+                    if attempt > 0 {
+                        tokio::time::sleep(Duration::from_millis(150 * attempt)).await;
+                    }
+                    let mut conn = conn.clone();
+                    let result: redis::RedisResult<(u64, (), i64)> = redis::pipe()
+                        .atomic()
+                        .incr(&key, by)
+                        .cmd("EXPIRE")
+                        .arg(&key)
+                        .arg(ttl_s)
+                        .arg("NX")
+                        .cmd("TTL")
+                        .arg(&key)
+                        .query_async(&mut conn)
+                        .await;
+                    match result {
+                        Ok((count, (), ttl)) => return (count, ttl.max(0) as u64),
+                        Err(e) => last = Some(e),
                     }
                 }
+                if let Some(e) = last {
+                    tracing::error!(cause = %e, "shared counters unavailable");
+                }
+                (u64::MAX, 60)
             }
         }
     }

@@ -50,7 +50,18 @@ impl Store {
         let (local, mut publisher, topic) = (self.alarm_events.clone(), conn, channel.clone());
         tokio::spawn(async move {
             while let Some(e) = rx.recv().await {
-                let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH").arg(&topic).arg(encode(&e)).query_async(&mut publisher).await;
+                // A connection Redis dropped (a restart) fails its next command and is
+                // re-established: the change is published again before it is kept local.
+                let mut sent: redis::RedisResult<i64> = Ok(0);
+                for attempt in 0..3u64 {
+                    if attempt > 0 {
+                        tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                    }
+                    sent = redis::cmd("PUBLISH").arg(&topic).arg(encode(&e)).query_async(&mut publisher).await;
+                    if sent.is_ok() {
+                        break;
+                    }
+                }
                 if let Err(cause) = sent {
                     tracing::warn!(%cause, alarm = %e.alarm_id, "alarm change not shared through Redis; told to this replica only");
                     let _ = local.send(e);
