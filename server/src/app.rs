@@ -298,6 +298,7 @@ impl Application {
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         check_role(settings)?;
         let metrics = metrics_handle();
+        metrics::gauge!("voltledger_draining").set(0.0);
         std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("creating {}", settings.data_dir.display()))?;
         let mut store = Store::connect(&settings.database_url()).await.context("connecting to the database")?;
         // Decisions go to the dispatcher (set before the store is shared with anyone).
@@ -605,6 +606,7 @@ impl Drop for RunningApp {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
     use super::*;
 
     fn settings() -> Settings {

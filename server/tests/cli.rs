@@ -398,3 +398,26 @@ fn platform_operator_create_and_reset_password_print_once_and_refuse_what_is_wro
     assert!(!ok, "the CLI token's name is reserved");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn production_refuses_to_start_on_unsafe_settings_and_lists_them() {
+    let dir = std::env::temp_dir().join(format!("vl-cli-{}", std::process::id()));
+    let (ok, _, stderr) =
+        voltledger(&["serve", "--environment", "production", "--data-dir", dir.to_str().unwrap(), "--http", "127.0.0.1:0"]);
+    assert!(!ok);
+    for needle in ["refusing to start", "VOLTLEDGER__AUTH__JWT_SECRET", "VOLTLEDGER__SECURITY__KEK", "PUBLIC_URL", "--no-demo"] {
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+    // Nothing was created: the refusal comes before the data directory is touched.
+    assert!(!dir.join("jwt.secret").exists());
+}
+
+#[test]
+fn a_config_file_key_that_names_no_setting_is_refused() {
+    let file = std::env::temp_dir().join(format!("vl-cli-{}.toml", std::process::id()));
+    std::fs::write(&file, "[databse]\nurl = \"postgres://db/v\"\n").unwrap();
+    let (ok, _, stderr) = voltledger(&["--config", file.to_str().unwrap(), "frame", "decode", "68"]);
+    assert!(!ok);
+    assert!(stderr.contains("VOLTLEDGER__DATABSE__URL: no such setting"), "{stderr}");
+    let _ = std::fs::remove_file(&file);
+}

@@ -497,7 +497,9 @@ async fn two_apis_two_bridges_and_two_workers_survive_kills_drains_and_restarts(
         + worker2.metric("voltledger_jobs_runs_total{task=\"link state\",outcome=\"skipped\"}").await;
     assert!(skipped > 0.0, "the second worker found the period taken");
 
-    // Everything drains on SIGTERM and exits 0.
+    // Everything drains on SIGTERM and exits 0 (the sockets closed first: an open socket
+    // holds its replica's drain to the grace period).
+    drop((ws1, ws2));
     for r in [&mut api1, &mut api2, &mut bridge1, &mut bridge2, &mut worker1, &mut worker2] {
         r.drain();
     }

@@ -137,6 +137,7 @@ pub(crate) type SharedBus = Arc<std::sync::OnceLock<EventBus>>;
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
     use super::*;
 
     #[test]
