@@ -109,9 +109,12 @@ pub async fn run_until<S: ReadingSink>(config: BridgeConfig, sink: Arc<S>, stats
     for c in &clients {
         let _ = c.try_disconnect();
     }
-    for t in tasks {
-        if tokio::time::timeout(Duration::from_secs(2), t).await.is_err() {
-            tracing::warn!("a bridge session did not close within 2 s");
+    // One deadline for all of them; what has not closed by then is cut off.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    for mut t in tasks {
+        if tokio::time::timeout_at(deadline, &mut t).await.is_err() {
+            tracing::warn!("a bridge session did not close within 2 s; cut off");
+            t.abort();
         }
     }
 }
@@ -152,6 +155,11 @@ fn session(
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     tracing::info!(broker = %broker, session = n, "bridge session connected");
                     up(true);
+                    // Back during a drain: take nothing more (the persistent subscription
+                    // holds), only let the acknowledgements out.
+                    if *stop.borrow() {
+                        continue;
+                    }
                     if let Err(e) = subscriber.subscribe(filter.clone(), QoS::AtLeastOnce).await {
                         tracing::warn!(error = %e, "subscribe failed");
                     }

@@ -240,7 +240,7 @@ pub fn production_problems(settings: &Settings) -> Vec<String> {
     if settings.security.internal_token.is_none() {
         problems.push(generated("the internal token", "VOLTLEDGER__SECURITY__INTERNAL_TOKEN"));
     }
-    if settings.broker.is_some() && settings.bridge_password.is_none() {
+    if (settings.broker.is_some() || settings.role != Role::All) && settings.bridge_password.is_none() {
         problems.push(generated("the bridge's broker password", "VOLTLEDGER__MQTT__BRIDGE_PASSWORD"));
     }
     match &settings.public_url {
@@ -287,6 +287,9 @@ fn check_role(settings: &Settings) -> anyhow::Result<()> {
     }
     if settings.demo {
         missing.push("--no-demo: the demo seeds and simulates in the single box only");
+    }
+    if settings.role == Role::Bridge && settings.bridge_client_id == "voltledger-bridge" {
+        missing.push("a client id of its own (VOLTLEDGER__MQTT__BRIDGE_CLIENT_ID, stable per replica): replicas sharing one take each other's sessions over");
     }
     if !missing.is_empty() {
         anyhow::bail!("--role {role} runs beside other replicas and needs: {}", missing.join("; "));
@@ -682,6 +685,8 @@ mod tests {
         s.redis_url = Some("redis://redis:6379".into());
         s.broker = Some("mqtt://mosquitto:1883".into());
         s.demo = false;
+        assert!(check_role(&s).unwrap_err().to_string().contains("client id of its own"));
+        s.bridge_client_id = "bridge-1".into();
         assert!(check_role(&s).is_ok());
         // An API replica needs no broker of its own.
         s.role = Role::Api;

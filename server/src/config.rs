@@ -29,7 +29,14 @@ pub const SECRETS: &[&str] = &[
 
 /// The file's settings as variable names and values.
 pub fn flatten(text: &str) -> anyhow::Result<BTreeMap<String, String>> {
-    let table: toml::Table = text.parse().context("reading the config file as TOML")?;
+    // The parser's message quotes the offending line, which may hold a secret: only where.
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let at = e.span().map(|r| text.get(..r.start).unwrap_or_default().lines().count().max(1));
+        match at {
+            Some(line) => anyhow::anyhow!("the config file is not valid TOML (line {line})"),
+            None => anyhow::anyhow!("the config file is not valid TOML"),
+        }
+    })?;
     let mut out = BTreeMap::new();
     walk("VOLTLEDGER", &table, &mut out)?;
     Ok(out)
@@ -130,7 +137,11 @@ fn with_defaults(
             if env(&var).is_none() {
                 // Parsed once at start-up: the few strings leaked live as long as the process.
                 let value: &'static str = Box::leak(value.clone().into_boxed_str());
-                command = command.mut_arg(id, |a| a.default_value(value).required(false));
+                // Hidden in --help: a layered value may be a secret (flags show no value).
+                command = command.mut_arg(id, |a| {
+                    let takes_value = matches!(a.get_action(), clap::ArgAction::Set | clap::ArgAction::Append);
+                    a.default_value(value).hide_default_value(takes_value).required(false)
+                });
             }
         }
     }
@@ -148,7 +159,7 @@ fn with_defaults(
 fn config_path(args: &[OsString]) -> Option<PathBuf> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let a = a.to_str()?;
+        let Some(a) = a.to_str() else { continue };
         if a == "--config" {
             return it.next().map(PathBuf::from);
         }

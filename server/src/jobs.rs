@@ -84,6 +84,11 @@ pub fn local(store: &Store) -> Vec<Job> {
     let mut sample = job("metrics sample", Lane::Core, 15, 0, move || {
         let s = s.clone();
         async move {
+            // Rendering folds the histograms' samples into their buckets: without a scrape
+            // they would pile up in memory.
+            if let Some(h) = crate::app::metrics_handle() {
+                drop(h.render());
+            }
             let (in_use, idle) = s.pool_use();
             metrics::gauge!("voltledger_db_pool_connections", "state" => "in_use").set(f64::from(in_use));
             metrics::gauge!("voltledger_db_pool_connections", "state" => "idle").set(f64::from(idle));
@@ -94,6 +99,15 @@ pub fn local(store: &Store) -> Vec<Job> {
     });
     sample.shared = false;
     vec![refresh, sample]
+}
+
+/// A task aborted when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// How a process's lanes claim platform work.
@@ -274,25 +288,28 @@ async fn run_once(j: &Job, leases: Option<&Leases>) {
         },
     };
     let begun = Instant::now();
-    let run = (j.run)();
-    let result = match lease {
-        None => run.await,
-        Some(l) => {
-            tokio::pin!(run);
+    // The lease is renewed beside the run (never pausing it); a lease found lost is not
+    // renewed again (another worker took the job: this run finishes, the next is theirs).
+    let renewal = lease.map(|l| {
+        let (store, name, holder) = (l.store.clone(), j.name, l.holder.clone());
+        AbortOnDrop(tokio::spawn(async move {
             let mut renew = tokio::time::interval(crate::store::LEASE / 3);
             renew.tick().await;
             loop {
-                tokio::select! {
-                    r = &mut run => break r,
-                    _ = renew.tick() => {
-                        if !matches!(l.store.platform().renew_job(j.name, &l.holder, chrono::Utc::now()).await, Ok(true)) {
-                            tracing::warn!(job = j.name, "a job's lease could not be renewed; another worker may take the next run");
-                        }
+                renew.tick().await;
+                match store.platform().renew_job(name, &holder, chrono::Utc::now()).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(job = name, "a job's lease was lost while it ran; another worker has the next run");
+                        return;
                     }
+                    Err(e) => tracing::warn!(job = name, error = %e, "renewing a job's lease failed"),
                 }
             }
-        }
-    };
+        }))
+    });
+    let result = (j.run)().await;
+    drop(renewal);
     if let Some(l) = lease
         && let Err(e) = l.store.platform().release_job(j.name, &l.holder, chrono::Utc::now()).await
     {
@@ -321,7 +338,9 @@ pub fn spawn(jobs: Vec<Job>, leases: Option<Leases>, stop: watch::Receiver<bool>
             tokio::spawn(async move {
                 loop {
                     let running = Arc::new(Mutex::new("(between jobs)"));
-                    let ended = tokio::spawn(run_lane(mine.clone(), running.clone(), leases.clone(), stop.clone())).await;
+                    // Aborting the supervisor aborts the lane it runs.
+                    let mut lane_task = AbortOnDrop(tokio::spawn(run_lane(mine.clone(), running.clone(), leases.clone(), stop.clone())));
+                    let ended = (&mut lane_task.0).await;
                     let job = running.lock().map(|r| *r).unwrap_or("(unknown)");
                     if *stop.borrow() {
                         return;

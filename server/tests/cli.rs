@@ -421,3 +421,19 @@ fn a_config_file_key_that_names_no_setting_is_refused() {
     assert!(stderr.contains("VOLTLEDGER__DATABSE__URL: no such setting"), "{stderr}");
     let _ = std::fs::remove_file(&file);
 }
+
+#[test]
+fn layered_settings_reach_serve_and_secrets_stay_out_of_its_help() {
+    let dir = std::env::temp_dir().join(format!("vl-cli-help-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret = dir.join("jwt");
+    std::fs::write(&secret, "a-secret-that-must-not-be-printed-0123\n").unwrap();
+    let file = dir.join("voltledger.toml");
+    std::fs::write(&file, format!("role = \"worker\"\nno_demo = true\n[auth]\njwt_secret_file = {:?}\n", secret.to_str().unwrap()))
+        .unwrap();
+    let (ok, stdout, stderr) = voltledger(&["--config", file.to_str().unwrap(), "serve", "--help"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("--role"), "{stdout}");
+    assert!(!stdout.contains("a-secret-that-must-not-be-printed"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -37,8 +37,8 @@ pub struct DueCommand {
     pub payload: String,
     pub attempts: i64,
     pub tz: Tz,
-    /// When the command was decided (for an automatic trip: the commit of the reading that
-    /// crossed the limit).
+    /// When the command became due (for an automatic trip: the commit of the reading that
+    /// crossed the limit, or the end of the friendly hours that held it).
     pub created_at: DateTime<Utc>,
 }
 
@@ -128,7 +128,7 @@ impl super::PlatformStore {
         self.db.execute_raw(stmt(b, sql, Args::new())).await?;
         let sql = "UPDATE commands SET status = 'EXPIRED' WHERE status = 'QUEUED' AND COALESCE(queued_at, created_at) < $1";
         self.db.execute_raw(stmt(b, sql, Args::new().t(now - policy.expire_after))).await?;
-        let sql = "SELECT c.tenant_id, c.id, c.meter_id, c.kind, c.source, c.payload, c.attempts, c.created_at, t.time_zone FROM commands c JOIN tenants t ON t.id = c.tenant_id
+        let sql = "SELECT c.tenant_id, c.id, c.meter_id, c.kind, c.source, c.payload, c.attempts, COALESCE(c.queued_at, c.created_at) AS created_at, t.time_zone FROM commands c JOIN tenants t ON t.id = c.tenant_id
                    WHERE c.kind IN ('TRIP', 'CLOSE', 'HOLD_ON', 'HOLD_OFF', 'READ', 'PURCHASE', 'WRITE', 'TIME_SYNC') AND t.status = 'ACTIVE'
                      AND ((c.status = 'QUEUED' AND COALESCE(c.queued_at, c.created_at) <= $2) OR (c.status IN ('SENT', 'ACKNOWLEDGED') AND c.sent_at < $1))
                      AND NOT EXISTS (SELECT 1 FROM meter_live l WHERE l.tenant_id = c.tenant_id AND l.meter_id = c.meter_id AND l.link_state = 'LOST')

@@ -19,9 +19,6 @@ pub const MAX_ATTEMPTS: i64 = 5;
 /// servers sweeping at once never send the same message twice.
 const CLAIM: chrono::Duration = chrono::Duration::minutes(2);
 
-/// One delivery pass: every due message is waited (quiet hours), suppressed (the
-/// recipient's daily limit), sent, or retried with backoff (30 s, 1 min, 2 min, …).
-/// Returns how many were sent.
 /// Counts a delivery step by channel and outcome (`voltledger_{sms,wechat}_deliveries_total`).
 fn delivered(channel: &'static str, status: &str) {
     let outcome = match status {
@@ -36,6 +33,9 @@ fn delivered(channel: &'static str, status: &str) {
     }
 }
 
+/// One delivery pass: every due message is waited (quiet hours), suppressed (the
+/// recipient's daily limit), sent, or retried with backoff (30 s, 1 min, 2 min, …).
+/// Returns how many were sent.
 pub async fn deliver_due(store: &Store, client: &reqwest::Client, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut sent = 0;
     for d in store.platform().notifications_due(now, 200).await? {
