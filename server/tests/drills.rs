@@ -505,10 +505,22 @@ async fn two_apis_two_bridges_and_two_workers_survive_kills_drains_and_restarts(
         + worker2.metric("voltledger_jobs_runs_total{task=\"link state\",outcome=\"skipped\"}").await;
     assert!(skipped > 0.0, "the second worker found the period taken");
 
-    // Everything drains on SIGTERM and exits 0 (the sockets closed first: an open socket
-    // holds its replica's drain to the grace period).
+    // Everything drains on SIGTERM and exits 0. A draining API replica sends its sockets
+    // away (1001) instead of waiting the grace period out for them.
+    let began = Instant::now();
+    api1.drain();
+    assert!(began.elapsed() < Duration::from_secs(8), "api-1 drained in {:?} with a socket open", began.elapsed());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut code = None;
+    while let Ok(Some(m)) = tokio::time::timeout_at(deadline, ws1.next()).await {
+        if let Ok(Message::Close(frame)) = m {
+            code = frame.map(|f| u16::from(f.code));
+            break;
+        }
+    }
+    assert_eq!(code, Some(1001), "api-1's socket was sent away with 1001");
     drop((ws1, ws2));
-    for r in [&mut api1, &mut api2, &mut bridge1, &mut bridge2, &mut worker1, &mut worker2] {
+    for r in [&mut api2, &mut bridge1, &mut bridge2, &mut worker1, &mut worker2] {
         r.drain();
     }
     broker.stop();

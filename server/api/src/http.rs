@@ -308,6 +308,11 @@ async fn graphql_ws(state: web::Data<HttpState>, http: HttpRequest, payload: web
                     None => break None,
                 },
                 _ = tick.tick() => {
+                    // A draining replica sends its sockets away (1001), so clients reconnect
+                    // to another replica and the drain does not wait for them.
+                    if rate_state.health.draining.load(std::sync::atomic::Ordering::Relaxed) {
+                        break Some((1001, "the server is restarting; reconnect".to_string()));
+                    }
                     let current = identity.lock().ok().and_then(|c| c.clone());
                     if let Some(id) = current && !id.still_valid().await {
                         break Some((4401, "the session has ended; sign in again".to_string()));
