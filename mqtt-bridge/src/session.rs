@@ -73,6 +73,8 @@ pub struct BridgeStats {
     pub serial_refused: AtomicU64,
     /// Bridge sessions connected to the broker now.
     pub sessions: AtomicU64,
+    /// 1 while this replica stands by for the exclusive uplink another replica holds.
+    pub standby: AtomicU64,
 }
 
 impl BridgeStats {

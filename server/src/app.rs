@@ -52,6 +52,17 @@ impl Role {
     }
 }
 
+/// How bridge replicas divide the devices' uplink (crate::uplink).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Uplink {
+    /// One replica at a time holds a plain persistent subscription under a client id every
+    /// replica shares; the others stand by. Nothing is lost when the broker restarts.
+    Exclusive,
+    /// Every replica's sessions share the uplink through `$share`. Only for brokers that keep
+    /// shared subscriptions over a restart (Mosquitto 2.0 does not).
+    Shared,
+}
+
 /// Everything `serve` needs; see README "Production settings" for the variables.
 #[derive(Clone)]
 pub struct Settings {
@@ -77,6 +88,11 @@ pub struct Settings {
     pub bridge_sessions: usize,
     /// MQTT client id prefix of the bridge sessions; unique per replica on a shared broker.
     pub bridge_client_id: String,
+    /// How bridge replicas divide the uplink; `None`: exclusive on an external broker, shared
+    /// on the embedded one (whose sessions do not outlive it anyway).
+    pub uplink: Option<Uplink>,
+    /// MQTT client id of the exclusive uplink session, the same on every bridge replica.
+    pub uplink_client_id: String,
     /// Seed the demo tenant and run the simulator in-process.
     pub demo: bool,
     pub demo_meters: usize,
@@ -149,6 +165,11 @@ fn redact(url: &str) -> String {
 impl Settings {
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| default_database_url(&self.data_dir))
+    }
+
+    /// The uplink mode in force.
+    pub fn uplink(&self) -> Uplink {
+        self.uplink.unwrap_or(if self.broker.is_some() { Uplink::Exclusive } else { Uplink::Shared })
     }
 }
 
@@ -370,7 +391,16 @@ impl Application {
                 tracing::info!(listen = %local, "serial-server collector ready");
                 serial_addr = Some(local);
             }
-            tokio::spawn(mqtt_bridge::session::run_until(bridge_cfg, Arc::new(store.clone()), stats.clone(), stopped.clone()))
+            match settings.uplink() {
+                Uplink::Shared => {
+                    tokio::spawn(mqtt_bridge::session::run_until(bridge_cfg, Arc::new(store.clone()), stats.clone(), stopped.clone()))
+                }
+                Uplink::Exclusive => {
+                    let config = BridgeConfig { client_id: settings.uplink_client_id.clone(), ..bridge_cfg };
+                    let holder = format!("{}/{}", settings.bridge_client_id, uuid::Uuid::new_v4().simple());
+                    tokio::spawn(crate::uplink::exclusive(config, store.clone(), stats.clone(), stopped.clone(), holder))
+                }
+            }
         } else {
             tokio::spawn(async {})
         };
@@ -627,6 +657,8 @@ mod tests {
             bridge_password: None,
             bridge_sessions: 8,
             bridge_client_id: "voltledger-bridge".into(),
+            uplink: None,
+            uplink_client_id: "voltledger-uplink".into(),
             demo: true,
             demo_meters: 300,
             demo_interval: Duration::from_secs(30),

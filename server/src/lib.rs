@@ -15,6 +15,7 @@ pub use store::ids;
 pub mod jobs;
 pub mod observe;
 pub mod schedules;
+pub mod uplink;
 /// The outside services and their stand-ins, in `server/connectors`.
 pub use connectors::{self, forward, notify, pay, wechat};
 /// The store, its own crate (`server/store`): the only one naming sea-orm.

@@ -143,6 +143,15 @@ pub(crate) enum Command {
         /// MQTT client id prefix of this replica's bridge sessions (keep it stable per replica).
         #[arg(long, env = "VOLTLEDGER__MQTT__BRIDGE_CLIENT_ID", default_value = "voltledger-bridge")]
         bridge_client_id: String,
+        /// How bridge replicas divide the uplink: `exclusive` (one replica at a time holds a
+        /// plain persistent subscription, the others stand by; survives broker restarts) or
+        /// `shared` (`$share` across every replica; only for brokers that keep shared
+        /// subscriptions over a restart). Default: exclusive on an external broker.
+        #[arg(long, env = "VOLTLEDGER__MQTT__UPLINK", value_enum)]
+        uplink: Option<server::app::Uplink>,
+        /// MQTT client id of the exclusive uplink session, the same on every bridge replica.
+        #[arg(long, env = "VOLTLEDGER__MQTT__UPLINK_CLIENT_ID", default_value = "voltledger-uplink")]
+        uplink_client_id: String,
         /// What this process runs: api, bridge, worker, or all of them (the single box).
         #[arg(long, env = "VOLTLEDGER__ROLE", value_enum, default_value = "all")]
         role: server::app::Role,
@@ -448,6 +457,8 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             bridge_password,
             bridge_sessions,
             bridge_client_id,
+            uplink,
+            uplink_client_id,
             role,
             grace_seconds,
             metrics_listen,
@@ -497,6 +508,8 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 bridge_password,
                 bridge_sessions,
                 bridge_client_id,
+                uplink,
+                uplink_client_id,
                 demo: !no_demo,
                 demo_meters,
                 demo_interval: Duration::from_secs(demo_interval.max(1)),

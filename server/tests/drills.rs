@@ -4,11 +4,13 @@
 //! - an alarm the workers raise reaches a subscription on either API replica, and so does its
 //!   clearing after Redis restarted (and logins work again);
 //! - each periodic job runs once per period although two workers try;
-//! - a bridge killed with SIGKILL mid-load, a bridge drained by SIGTERM, and Mosquitto
-//!   restarted (persistence on) lose no reading: the readings stored are exactly as many as
-//!   the simulator published (readings are keyed by meter and instant, so none is stored
-//!   twice), and every balance equals its ledger;
-//! - the drained bridge, back under its client id, gets nothing delivered again (it
+//! - one bridge holds the uplink (the exclusive mode, `server::uplink`) and the other stands
+//!   by; the holder killed with SIGKILL mid-load is replaced when its lease lapses, the next
+//!   holder drained by SIGTERM is replaced at once, and Mosquitto restarted (persistence on)
+//!   loses nothing: the readings stored are exactly as many as the simulator published
+//!   (readings are keyed by meter and instant, so none is stored twice), and every balance
+//!   equals its ledger;
+//! - the successor of the drained holder gets nothing delivered again (the drained holder
 //!   acknowledged all it stored);
 //! - every process drains on SIGTERM and exits 0.
 //!
@@ -22,6 +24,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt as _, StreamExt as _};
+use mqtt_bridge::simulator::SimDevice;
 use serde_json::{Value, json};
 use server::store::Store;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
@@ -29,6 +32,9 @@ use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 const JWT: &str = "drill-secret-drill-secret-drill-secret!!";
 const TOKEN: &str = "drill-internal-token-0123456789";
 const PASSWORD: &str = "Drill-Passw0rd-2026";
+
+/// The drills run one at a time: each starts a dozen processes on two cores.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -281,6 +287,131 @@ async fn hears(ws: &mut Ws, change: &str, wait: Duration) -> bool {
     false
 }
 
+/// Whether the replica holds the uplink session (within `wait`).
+async fn holds(r: &Replica, wait: Duration) -> bool {
+    let deadline = Instant::now() + wait;
+    while Instant::now() < deadline {
+        if r.metric("voltledger_bridge_sessions").await == 1.0 && r.metric("voltledger_bridge_standby").await == 0.0 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    false
+}
+
+/// Some(true) when `a` holds the uplink and `b` stands by, Some(false) the other way round.
+async fn holder_of(a: &Replica, b: &Replica, wait: Duration) -> Option<bool> {
+    let deadline = Instant::now() + wait;
+    while Instant::now() < deadline {
+        let (sa, sb) = (a.metric("voltledger_bridge_sessions").await, b.metric("voltledger_bridge_sessions").await);
+        let (wa, wb) = (a.metric("voltledger_bridge_standby").await, b.metric("voltledger_bridge_standby").await);
+        if (sa, sb, wa, wb) == (1.0, 0.0, 0.0, 1.0) {
+            return Some(true);
+        }
+        if (sa, sb, wa, wb) == (0.0, 1.0, 1.0, 0.0) {
+            return Some(false);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    None
+}
+
+/// The tenant, a funded fleet of `meters` 4G meters and an operator (`drill`), as an
+/// operator's tooling would make them.
+async fn provision(db: &str, kek: &str, slug: &str, meters: usize) -> (Store, server::store::TenantStore, Vec<SimDevice>) {
+    let store = Store::connect(db).await.unwrap();
+    store.migrate().await.unwrap();
+    store.set_key_encryption_key(server::store::Kek::from_hex(kek).unwrap());
+    let tenant_id = store.platform().create_tenant("Drill Co.", slug, "Asia/Shanghai").await.unwrap();
+    let t = store.tenant(tenant_id);
+    let plan = server::fleet::FleetPlan { meters, gateways: 0, per_gateway: 1, address_prefix: 310, accounts: true };
+    server::fleet::provision(&t, plan).await.unwrap();
+    let role_id = t.ensure_builtin_roles().await.unwrap();
+    let hash = server::api::auth::hash_password(PASSWORD).unwrap();
+    let operator = server::store::NewOperator {
+        username: "drill".into(),
+        display_name: "Drill".into(),
+        password_hash: hash,
+        role_id,
+        properties: None,
+    };
+    t.create_operator(&operator).await.unwrap();
+    let devices = server::fleet::sim_devices(&t, "drill-seed", &[]).await.unwrap();
+    (store, t, devices)
+}
+
+/// The environment of a split role on the drill's database, broker and Redis.
+fn role_env(role: &str, db: &str, kek: &str, broker_url: &str, redis_url: &str) -> Vec<(String, String)> {
+    [
+        ("VOLTLEDGER__ROLE", role),
+        ("VOLTLEDGER__NO_DEMO", "true"),
+        ("VOLTLEDGER__DATABASE__URL", db),
+        ("VOLTLEDGER__AUTH__JWT_SECRET", JWT),
+        ("VOLTLEDGER__SECURITY__KEK", kek),
+        ("VOLTLEDGER__SECURITY__INTERNAL_TOKEN", TOKEN),
+        ("VOLTLEDGER__MQTT__BROKER", broker_url),
+        ("VOLTLEDGER__MQTT__BRIDGE_PASSWORD", "drill-bridge"),
+        ("VOLTLEDGER__REDIS__URL", redis_url),
+        ("VOLTLEDGER__SHUTDOWN__GRACE_SECONDS", "10"),
+        ("VOLTLEDGER__SECURITY__LOGIN_ATTEMPTS_PER_ADDRESS", "1000"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+type Witnessed = std::sync::Arc<std::sync::Mutex<std::collections::HashSet<(String, Vec<u8>)>>>;
+
+/// A persistent plain subscription of the drill's own, counting what the broker took from
+/// the devices.
+async fn witness(port: u16, name: &str) -> (Witnessed, tokio::task::JoinHandle<()>) {
+    let witnessed = Witnessed::default();
+    let mut options = rumqttc::MqttOptions::new(name, "127.0.0.1", port);
+    options.set_clean_session(false);
+    options.set_keep_alive(Duration::from_secs(30));
+    let (client, mut events) = rumqttc::AsyncClient::new(options, 1_000);
+    client.subscribe("vl/up/+", rumqttc::QoS::AtLeastOnce).await.unwrap();
+    let seen = witnessed.clone();
+    let task = tokio::spawn(async move {
+        let _client = client;
+        loop {
+            match events.poll().await {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                    seen.lock().unwrap().insert((p.topic.clone(), p.payload.to_vec()));
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(300)).await,
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    (witnessed, task)
+}
+
+/// Every reading the simulator published is stored once (within a minute), and every
+/// balance equals its ledger. `witnessed`: how many publishes the drill's own subscription
+/// saw the broker take, named in a failure to tell the broker's side from the bridges'.
+async fn all_stored(t: &server::store::TenantStore, published: usize, witnessed: usize, accounts: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut stored = 0;
+    while Instant::now() < deadline {
+        stored = t.reading_count().await.unwrap();
+        if stored >= published as u64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(stored, published as u64, "stored readings vs published (the broker took {witnessed} publishes)");
+    let (list, _) = t.accounts(None, 1, 1_000).await.unwrap();
+    assert_eq!(list.len(), accounts);
+    let mut charged = 0;
+    for a in &list {
+        assert_eq!(a.balance_x100, t.ledger_sum(&a.id).await.unwrap(), "account {} balance equals its ledger", a.id);
+        charged += a.balance_x100;
+    }
+    assert!(charged > 0);
+}
+
 async fn login(api: &Replica, slug: &str) -> String {
     let r = reqwest::Client::new()
         .post(format!("http://{}/auth/login", api.http))
@@ -304,6 +435,7 @@ async fn two_apis_two_bridges_and_two_workers_survive_kills_drains_and_restarts(
         eprintln!("the drill runs on PostgreSQL only");
         return;
     }
+    let _one = ONE_AT_A_TIME.lock().await;
     let dir = std::env::temp_dir().join(format!("vl-drill-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut broker = Broker::start(&dir);
@@ -314,52 +446,17 @@ async fn two_apis_two_bridges_and_two_workers_survive_kills_drains_and_restarts(
     let kek = hex::encode(rand::random::<[u8; 32]>());
 
     // The tenant, a funded fleet of 4G meters, and an operator — as an operator's tooling would.
-    let store = Store::connect(&db).await.unwrap();
-    store.migrate().await.unwrap();
-    store.set_key_encryption_key(server::store::Kek::from_hex(&kek).unwrap());
     let slug = "drill";
-    let tenant_id = store.platform().create_tenant("Drill Co.", slug, "Asia/Shanghai").await.unwrap();
-    let t = store.tenant(tenant_id);
-    let plan = server::fleet::FleetPlan { meters: 40, gateways: 0, per_gateway: 1, address_prefix: 310, accounts: true };
-    server::fleet::provision(&t, plan).await.unwrap();
-    let role_id = t.ensure_builtin_roles().await.unwrap();
-    let hash = server::api::auth::hash_password(PASSWORD).unwrap();
-    let operator = server::store::NewOperator {
-        username: "drill".into(),
-        display_name: "Drill".into(),
-        password_hash: hash,
-        role_id,
-        properties: None,
-    };
-    t.create_operator(&operator).await.unwrap();
-    let devices = server::fleet::sim_devices(&t, "drill-seed", &[]).await.unwrap();
+    let (store, t, devices) = provision(&db, &kek, slug, 40).await;
 
     // The replicas: API and bridges configured by the environment, workers by a config file
     // with the key-encryption key in a secret file.
     let broker_url = format!("mqtt://127.0.0.1:{}", broker.port);
     let redis_url = format!("redis://127.0.0.1:{}", redis.port);
-    let common = |role: &str| -> Vec<(String, String)> {
-        [
-            ("VOLTLEDGER__ROLE", role),
-            ("VOLTLEDGER__NO_DEMO", "true"),
-            ("VOLTLEDGER__DATABASE__URL", db.as_str()),
-            ("VOLTLEDGER__AUTH__JWT_SECRET", JWT),
-            ("VOLTLEDGER__SECURITY__KEK", kek.as_str()),
-            ("VOLTLEDGER__SECURITY__INTERNAL_TOKEN", TOKEN),
-            ("VOLTLEDGER__MQTT__BROKER", broker_url.as_str()),
-            ("VOLTLEDGER__MQTT__BRIDGE_PASSWORD", "drill-bridge"),
-            ("VOLTLEDGER__REDIS__URL", redis_url.as_str()),
-            ("VOLTLEDGER__SHUTDOWN__GRACE_SECONDS", "10"),
-            ("VOLTLEDGER__SECURITY__LOGIN_ATTEMPTS_PER_ADDRESS", "1000"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-    };
+    let common = |role: &str| role_env(role, &db, &kek, &broker_url, &redis_url);
     let bridge_env = |n: u32| {
         let mut e = common("bridge");
         e.push(("VOLTLEDGER__MQTT__BRIDGE_CLIENT_ID".into(), format!("drill-bridge-{n}")));
-        e.push(("VOLTLEDGER__MQTT__BRIDGE_SESSIONS".into(), "2".into()));
         e
     };
     let kek_file = dir.join("kek");
@@ -404,50 +501,51 @@ async fn two_apis_two_bridges_and_two_workers_survive_kills_drains_and_restarts(
     };
     // A witness: a persistent plain subscription of the drill's own, counting what the broker
     // took from the devices — a shortfall then tells the broker's side from the bridges'.
-    let witnessed = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashSet::<(String, Vec<u8>)>::new()));
-    let mut options = rumqttc::MqttOptions::new("drill-witness", "127.0.0.1", broker.port);
-    options.set_clean_session(false);
-    options.set_keep_alive(Duration::from_secs(30));
-    let (witness, mut events) = rumqttc::AsyncClient::new(options, 1_000);
-    witness.subscribe("vl/up/+", rumqttc::QoS::AtLeastOnce).await.unwrap();
-    let seen = witnessed.clone();
-    let _witness_task = tokio::spawn(async move {
-        loop {
-            match events.poll().await {
-                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
-                    seen.lock().unwrap().insert((p.topic.clone(), p.payload.to_vec()));
-                }
-                Ok(_) => {}
-                Err(_) => tokio::time::sleep(Duration::from_millis(300)).await,
-            }
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (witnessed, _witness_task) = witness(broker.port, "drill-witness").await;
     let fleet = tokio::spawn(mqtt_bridge::simulator::run(cfg, devices.clone(), handle.clone()));
 
     // An alarm the workers raise reaches a subscriber on either API replica.
     assert!(hears(&mut ws1, "RAISED", Duration::from_secs(40)).await, "api-1's subscriber heard the alarm");
     assert!(hears(&mut ws2, "RAISED", Duration::from_secs(10)).await, "api-2's subscriber heard the alarm");
 
-    // SIGKILL a bridge mid-load; it comes back under the same client id.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    bridge1.child.kill().unwrap();
-    bridge1.child.wait().unwrap();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    bridge1.start();
-    bridge1.ready().await;
+    // One bridge holds the uplink, the other stands by.
+    let first_is_holder = holder_of(&bridge1, &bridge2, Duration::from_secs(20)).await.expect("one bridge holds the uplink");
+    let (holder, standby) = if first_is_holder { (&mut bridge1, &mut bridge2) } else { (&mut bridge2, &mut bridge1) };
+    assert_eq!(standby.metric("voltledger_bridge_sessions").await, 0.0, "the standby holds no uplink session");
 
-    // SIGTERM the other: it drains (stores and acknowledges what it took) and exits 0.
+    // SIGKILL the holder mid-load: the standby takes the session over when the lease lapses
+    // (what the holder had not acknowledged is delivered to it again), and the killed one
+    // comes back as the standby.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    bridge2.drain();
-    assert!(bridge2.log_text().contains("bridge drained"), "{}", bridge2.log_text());
-    bridge2.start();
-    bridge2.ready().await;
-    // A clean drain left nothing to deliver again: everything bridge-2 took was acknowledged,
-    // and what it did not take was never stored, so its return stores no duplicate.
+    holder.child.kill().unwrap();
+    holder.child.wait().unwrap();
+    let killed = Instant::now();
+    assert!(
+        holds(standby, Duration::from_secs(20)).await,
+        "the standby took the uplink over after the holder was killed:\n{}",
+        standby.log_text()
+    );
+    eprintln!("drill: the standby took the uplink over {:.1} s after the holder was killed", killed.elapsed().as_secs_f64());
+    holder.start();
+    holder.ready().await;
+    let (holder, standby) = (standby, holder);
+
+    // SIGTERM the holder: it drains (stores and acknowledges what it took), gives the lease
+    // back and exits 0; the standby takes over at once.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let again = bridge2.metric("voltledger_readings_duplicate_total").await;
-    assert_eq!(again, 0.0, "the drained bridge's return redelivered what it had stored");
+    let drained = Instant::now();
+    holder.drain();
+    assert!(holder.log_text().contains("bridge drained"), "{}", holder.log_text());
+    assert!(holds(standby, Duration::from_secs(5)).await, "the standby took the uplink over after a drain:\n{}", standby.log_text());
+    eprintln!("drill: the standby took the uplink over {:.1} s after the holder was told to drain", drained.elapsed().as_secs_f64());
+    holder.start();
+    holder.ready().await;
+    // A clean drain left nothing to deliver again: everything the drained holder took was
+    // acknowledged, and what it did not take was never stored, so its successor (a standby
+    // until then, its counters at zero) stores no duplicate.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let again = standby.metric("voltledger_readings_duplicate_total").await;
+    assert_eq!(again, 0.0, "the successor of a drained holder was delivered again what had been stored");
 
     // Mosquitto restarted mid-load, its persistence on.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -472,31 +570,17 @@ async fn two_apis_two_bridges_and_two_workers_survive_kills_drains_and_restarts(
     tokio::time::timeout(Duration::from_secs(120), fleet).await.expect("the fleet finishes").unwrap();
     let published = handle.published();
     assert_eq!(published.len(), 40 * 35);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut stored = 0;
-    while Instant::now() < deadline {
-        stored = t.reading_count().await.unwrap();
-        if stored >= published.len() as u64 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
     let broker_took = witnessed.lock().unwrap().len();
-    assert_eq!(stored, published.len() as u64, "stored readings vs published (the broker took {broker_took} publishes)");
-    let (accounts, _) = t.accounts(None, 1, 1_000).await.unwrap();
-    assert_eq!(accounts.len(), 40);
-    let mut charged = 0;
-    for a in &accounts {
-        assert_eq!(a.balance_x100, t.ledger_sum(&a.id).await.unwrap(), "account {} balance equals its ledger", a.id);
-        charged += a.balance_x100;
-    }
-    assert!(charged > 0);
+    all_stored(&t, published.len(), broker_took, 40).await;
 
     // Each periodic job ran once per period while two workers tried.
     let elapsed = watch_from.elapsed().as_secs_f64();
     let runs_after = store.platform().job_runs().await.unwrap();
     let runs =
         |list: &[(String, i64, chrono::DateTime<chrono::Utc>)], job: &str| list.iter().find(|r| r.0 == job).map(|r| r.1).unwrap_or(0);
+    // The uplink changed hands twice (a kill, a drain), each a claim of its lease.
+    let takeovers = runs(&runs_after, "bridge uplink") - runs(&runs_before, "bridge uplink");
+    assert!(takeovers >= 2, "the uplink lease was claimed {takeovers} times since the start");
     let link = runs(&runs_after, "link state") - runs(&runs_before, "link state");
     let most = (elapsed / 4.5).floor() as i64 + 1;
     assert!(link <= most, "link state ran {link} times in {elapsed:.0} s (at most {most})");
@@ -525,5 +609,173 @@ async fn two_apis_two_bridges_and_two_workers_survive_kills_drains_and_restarts(
     }
     broker.stop();
     redis.kill();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A PostgreSQL cluster of the drill's own on a free port (never the machine's shared one),
+/// so it can be restarted. As root, its programs run as the `postgres` user.
+struct Postgres {
+    data: PathBuf,
+    port: u16,
+    as_postgres: bool,
+}
+
+impl Postgres {
+    fn bin(name: &str) -> PathBuf {
+        let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path().join("bin").join(name)).filter(|p| p.is_file()).collect())
+            .unwrap_or_default();
+        found.sort();
+        found.pop().unwrap_or_else(|| program(name))
+    }
+
+    fn command(&self, name: &str) -> Command {
+        let program = Self::bin(name);
+        if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(program);
+            c
+        } else {
+            Command::new(program)
+        }
+    }
+
+    fn init(dir: &Path) -> Postgres {
+        let data = dir.join("pg");
+        std::fs::create_dir_all(&data).unwrap();
+        let root = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false);
+        if root {
+            assert!(Command::new("chown").arg("-R").arg("postgres:postgres").arg(&data).status().unwrap().success());
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+        }
+        let pg = Postgres { data, port: free_port(), as_postgres: root };
+        let out = pg.command("initdb").arg("-D").arg(&pg.data).args(["-A", "trust", "-U", "postgres", "--no-sync"]).output().unwrap();
+        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+        pg.start();
+        pg
+    }
+
+    fn start(&self) {
+        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, self.data.display());
+        let out = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data)
+            .arg("-l")
+            .arg(self.data.join("server.log"))
+            .args(["-o", &options, "-w", "start"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "pg_ctl start: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// `immediate`: the postmaster and every backend are gone at once, as in a crash; the
+    /// next start recovers from the WAL.
+    fn stop(&self, mode: &str) {
+        let out = self.command("pg_ctl").arg("-D").arg(&self.data).args(["-m", mode, "-w", "stop"]).output().unwrap();
+        assert!(out.status.success(), "pg_ctl stop: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self.command("pg_ctl").arg("-D").arg(&self.data).args(["-m", "immediate", "-w", "stop"]).output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_postgresql_crash_mid_load_loses_no_reading_and_every_role_recovers() {
+    let Ok(base) = std::env::var("VOLTLEDGER_TEST_DATABASE_URL").map(|u| u.trim().to_string()) else {
+        eprintln!("the drill runs on the PostgreSQL pass (VOLTLEDGER_TEST_DATABASE_URL); nothing to do on SQLite");
+        return;
+    };
+    if !base.starts_with("postgres") {
+        eprintln!("the drill runs on PostgreSQL only");
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().await;
+    let dir = std::env::temp_dir().join(format!("vl-drill-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pg = Postgres::init(&dir);
+    let mut broker = Broker::start(&dir);
+    let mut redis = Redis::start();
+    server::store::create_database(&pg.url(), "drill").await.unwrap();
+    let db = format!("postgres://postgres@127.0.0.1:{}/drill", pg.port);
+    let kek = hex::encode(rand::random::<[u8; 32]>());
+    let slug = "drill";
+    let (_store, t, devices) = provision(&db, &kek, slug, 20).await;
+
+    let (broker_url, redis_url) = (format!("mqtt://127.0.0.1:{}", broker.port), format!("redis://127.0.0.1:{}", redis.port));
+    let env = |role: &str| {
+        let mut e = role_env(role, &db, &kek, &broker_url, &redis_url);
+        e.push(("VOLTLEDGER__MQTT__BRIDGE_CLIENT_ID".into(), format!("drill-{role}")));
+        e
+    };
+    let mut api = Replica::spawn("api", &dir, env("api"), vec![]);
+    let mut bridge = Replica::spawn("bridge", &dir, env("bridge"), vec![]);
+    let mut worker = Replica::spawn("worker", &dir, env("worker"), vec![]);
+    for r in [&api, &bridge, &worker] {
+        r.ready().await;
+    }
+    assert!(!login(&api, slug).await.is_empty());
+
+    // 20 meters, a reading every 2 s for 50 s; PostgreSQL crashes 12 s in and is back 8 s later.
+    let handle = mqtt_bridge::simulator::SimHandle::recording();
+    let cfg = mqtt_bridge::simulator::SimConfig {
+        broker: mqtt_bridge::session::BrokerAddr { host: "127.0.0.1".into(), port: broker.port },
+        interval: Duration::from_secs(2),
+        clock_offset: chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
+        rounds: Some(25),
+    };
+    let (witnessed, _witness_task) = witness(broker.port, "drill-pg-witness").await;
+    let fleet = tokio::spawn(mqtt_bridge::simulator::run(cfg, devices.clone(), handle.clone()));
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let stored_before = t.reading_count().await.unwrap();
+    assert!(stored_before > 0, "readings were stored before the crash");
+    pg.stop("immediate");
+
+    // Down: every role says so on /readyz, and a login fails cleanly (503, not a hang).
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    for r in [&api, &bridge, &worker] {
+        let status = reqwest::get(format!("http://{}/readyz", r.http)).await.unwrap().status();
+        assert_eq!(status, 503, "{} is not ready while PostgreSQL is down", r.name);
+    }
+    let attempt = reqwest::Client::new()
+        .post(format!("http://{}/auth/login", api.http))
+        .timeout(Duration::from_secs(30))
+        .json(&json!({"tenant": slug, "username": "drill", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert!(attempt.status().is_server_error(), "a login while PostgreSQL is down: {}", attempt.status());
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    pg.start();
+    let back = Instant::now();
+
+    // Back: every role is ready again, logins work, and the bridge stores what waited.
+    for r in [&api, &bridge, &worker] {
+        r.ready().await;
+    }
+    eprintln!("drill: every role ready {:.1} s after PostgreSQL came back", back.elapsed().as_secs_f64());
+    assert!(!login(&api, slug).await.is_empty());
+    tokio::time::timeout(Duration::from_secs(120), fleet).await.expect("the fleet finishes").unwrap();
+    let published = handle.published();
+    assert_eq!(published.len(), 20 * 25);
+    let broker_took = witnessed.lock().unwrap().len();
+    all_stored(&t, published.len(), broker_took, 20).await;
+    for r in [&mut api, &mut bridge, &mut worker] {
+        r.drain();
+    }
+    broker.stop();
+    redis.kill();
+    drop(pg);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -45,6 +45,43 @@ async fn a_jobs_period_goes_to_one_worker_and_a_dead_workers_lease_lapses() {
     assert_eq!(runs.iter().find(|r| r.0 == job).map(|r| r.1), Some(4));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_uplink_lease_has_one_holder_until_it_lapses_or_is_given_back() {
+    let app = TestApp::spawn().await;
+    let p = app.app.store.platform();
+    let ttl = Duration::from_secs(10);
+    let t0 = Utc::now() + chrono::Duration::days(1);
+    let at = move |s: i64| t0 + chrono::Duration::seconds(s);
+    let lease = format!("uplink-{}", uuid::Uuid::new_v4().simple());
+
+    assert!(p.claim_lease(&lease, "a", ttl, at(0)).await.unwrap(), "free: a takes it");
+    assert!(!p.claim_lease(&lease, "b", ttl, at(1)).await.unwrap(), "a holds it");
+    assert!(p.claim_lease(&lease, "a", ttl, at(2)).await.unwrap(), "the holder may claim again");
+    assert!(p.renew_lease(&lease, "a", ttl, at(8)).await.unwrap(), "a renews: until 18 s");
+    assert!(!p.claim_lease(&lease, "b", ttl, at(17)).await.unwrap(), "renewed: still a's");
+    assert!(!p.renew_lease(&lease, "b", ttl, at(17)).await.unwrap(), "b cannot renew what a holds");
+    // a dies: the lease lapses and b takes it; a learns it lost it.
+    assert!(p.claim_lease(&lease, "b", ttl, at(19)).await.unwrap(), "lapsed: b takes over");
+    assert!(!p.renew_lease(&lease, "a", ttl, at(20)).await.unwrap(), "a learns it lost the lease");
+    assert!(!p.claim_lease(&lease, "a", ttl, at(21)).await.unwrap(), "b's now");
+    // b drains and gives it back: a takes it at once.
+    p.release_job(&lease, "b", at(22)).await.unwrap();
+    assert!(p.claim_lease(&lease, "a", ttl, at(22)).await.unwrap(), "given back: a takes it at once");
+    assert_eq!(p.lease_holder(&lease).await.unwrap().map(|(h, _)| h).as_deref(), Some("a"));
+    // Each change of holder counted once (a, b, a); the holder's own claims not.
+    let runs = p.job_runs().await.unwrap().into_iter().find(|r| r.0 == lease).map(|r| r.1);
+    assert_eq!(runs, Some(3));
+
+    // Twenty replicas asking for a free lease at the same instant: one holds it.
+    p.release_job(&lease, "a", at(30)).await.unwrap();
+    let asks = (0..20).map(|n| {
+        let (p, lease) = (p.clone(), lease.clone());
+        tokio::spawn(async move { p.claim_lease(&lease, &format!("r{n}"), ttl, at(31)).await.unwrap() })
+    });
+    let held = futures::future::join_all(asks).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(held, 1, "one replica holds the uplink");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_platforms_own_jobs_are_claimed_in_the_lease_table() {
     let app = TestApp::spawn().await;

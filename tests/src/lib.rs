@@ -91,6 +91,10 @@ impl TestApp {
             bridge_password: Some("bridge-test-secret".into()),
             bridge_sessions: 1,
             bridge_client_id: format!("voltledger-bridge-{}", uuid::Uuid::new_v4().simple()),
+            // Exclusive on the PostgreSQL pass (an external broker): every app its own lease
+            // (its own database) and its own uplink session on the shared broker.
+            uplink: None,
+            uplink_client_id: format!("voltledger-uplink-{}", uuid::Uuid::new_v4().simple()),
             demo: false,
             demo_meters: 0,
             demo_interval: Duration::from_secs(1),

@@ -63,7 +63,11 @@ impl Health {
         if self.store.events_ready().await == Some(false) {
             return Err("Redis unavailable".into());
         }
-        if self.needs_broker && mqtt_bridge::session::BridgeStats::get(&self.stats.sessions) == 0 {
+        // A replica standing by for the exclusive uplink holds no session, and is ready.
+        if self.needs_broker
+            && mqtt_bridge::session::BridgeStats::get(&self.stats.sessions) == 0
+            && mqtt_bridge::session::BridgeStats::get(&self.stats.standby) == 0
+        {
             return Err("broker not connected".into());
         }
         Ok(())
@@ -97,7 +101,8 @@ pub fn metrics_text(stats: &mqtt_bridge::session::BridgeStats, recorded: Option<
          # TYPE voltledger_serial_requests_total counter\nvoltledger_serial_requests_total {}\n\
          # TYPE voltledger_serial_timeouts_total counter\nvoltledger_serial_timeouts_total {}\n\
          # TYPE voltledger_serial_refused_total counter\nvoltledger_serial_refused_total {}\n\
-         # TYPE voltledger_bridge_sessions gauge\nvoltledger_bridge_sessions {}\n",
+         # TYPE voltledger_bridge_sessions gauge\nvoltledger_bridge_sessions {}\n\
+         # TYPE voltledger_bridge_standby gauge\nvoltledger_bridge_standby {}\n",
         S::get(&s.publishes),
         S::get(&s.readings),
         S::get(&s.rejected),
@@ -108,6 +113,7 @@ pub fn metrics_text(stats: &mqtt_bridge::session::BridgeStats, recorded: Option<
         S::get(&s.serial_timeouts),
         S::get(&s.serial_refused),
         S::get(&s.sessions),
+        S::get(&s.standby),
     );
     if let Some(h) = recorded {
         body += &h.render();

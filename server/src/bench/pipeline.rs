@@ -71,6 +71,10 @@ pub(super) async fn setup_fleet(target: &Target, devices: usize, accounts: bool)
         bridge_password: None,
         bridge_sessions: target.bridge_sessions,
         bridge_client_id: format!("voltledger-bridge-bench-{}", uuid::Uuid::new_v4().simple()),
+        // The figures in docs/PERFORMANCE.md §3–4 are of `bridge_sessions` sessions sharing
+        // the uplink; the exclusive mode is one session.
+        uplink: Some(if target.bridge_sessions > 1 { crate::app::Uplink::Shared } else { crate::app::Uplink::Exclusive }),
+        uplink_client_id: format!("voltledger-uplink-bench-{}", uuid::Uuid::new_v4().simple()),
         demo: false,
         demo_meters: 0,
         demo_interval: Duration::from_secs(30),

@@ -62,6 +62,34 @@ impl super::PlatformStore {
         Ok(())
     }
 
+    /// Claims the long-held lease `name` (the exclusive uplink) for `holder` until `now +
+    /// ttl` when it is free, has lapsed, or is already `holder`'s; true when `holder` holds it
+    /// now. Each takeover counts as a run in [`Self::job_runs`].
+    pub async fn claim_lease(&self, name: &str, holder: &str, ttl: Duration, now: DateTime<Utc>) -> Result<bool> {
+        let sql = "INSERT INTO job_leases (name, holder, started_at, lease_until, runs) VALUES ($1, $2, $3, $4, 1)
+                   ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until,
+                     started_at = CASE WHEN job_leases.holder = excluded.holder THEN job_leases.started_at ELSE excluded.started_at END,
+                     runs = job_leases.runs + CASE WHEN job_leases.holder = excluded.holder THEN 0 ELSE 1 END
+                   WHERE job_leases.lease_until <= $3 OR job_leases.holder = $2
+                   RETURNING runs";
+        let args = Args::new().s(name).s(holder).t(now).t(now + chrono(ttl));
+        Ok(self.db.query_one_raw(stmt(self.backend(), sql, args)).await?.is_some())
+    }
+
+    /// Extends `holder`'s lease `name` to `now + ttl`; false when another holds it now.
+    pub async fn renew_lease(&self, name: &str, holder: &str, ttl: Duration, now: DateTime<Utc>) -> Result<bool> {
+        let sql = "UPDATE job_leases SET lease_until = $3 WHERE name = $1 AND holder = $2";
+        let done = self.db.execute_raw(stmt(self.backend(), sql, Args::new().s(name).s(holder).t(now + chrono(ttl)))).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Who holds lease `name` until when, if anyone has claimed it.
+    pub async fn lease_holder(&self, name: &str) -> Result<Option<(String, DateTime<Utc>)>> {
+        let sql = "SELECT holder, lease_until FROM job_leases WHERE name = $1";
+        let row = self.db.query_one_raw(stmt(self.backend(), sql, Args::new().s(name))).await?;
+        row.map(|r| Ok((r.try_get("", "holder")?, r.try_get("", "lease_until")?))).transpose()
+    }
+
     /// Every job's claimed runs so far, by name (operators and the drills read it).
     pub async fn job_runs(&self) -> Result<Vec<(String, i64, DateTime<Utc>)>> {
         let rows =

@@ -281,6 +281,11 @@ impl Store {
         let mut options = ConnectOptions::new(url.to_string());
         let sqlite = url.starts_with("sqlite:");
         options.max_connections(if sqlite { 4 } else { 16 }).min_connections(1).sqlx_logging(false);
+        // With the database gone, a request fails in seconds instead of queueing for the
+        // driver's default 30 s (the PostgreSQL drill: logins answer 5xx while it is down).
+        if !sqlite {
+            options.acquire_timeout(std::time::Duration::from_secs(10)).connect_timeout(std::time::Duration::from_secs(5));
+        }
         // Per-connection settings: WAL without an fsync per commit (durable at checkpoints,
         // safe against process crashes), foreign keys on, waits instead of SQLITE_BUSY.
         // PostgreSQL: the row-level-security policy shows a statement no tenant's rows unless
