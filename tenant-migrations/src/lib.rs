@@ -25,6 +25,7 @@ mod m0015_forward_mqtt;
 mod m0016_device_profiles;
 mod m0017_register_maps;
 mod m0018_job_leases;
+mod m0019_global_keys;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_device_profiles::Migration),
             Box::new(m0017_register_maps::Migration),
             Box::new(m0018_job_leases::Migration),
+            Box::new(m0019_global_keys::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use serde_json::json;
 use server::store::Claim;
 use tests::TestApp;
 
@@ -97,4 +98,79 @@ async fn the_platforms_own_jobs_are_claimed_in_the_lease_table() {
     .await;
     assert!(claimed, "{:?}", p.job_runs().await.unwrap());
     assert!(!p.job_runs().await.unwrap().iter().any(|r| r.0 == "credential cache"), "the process's own cache refresh is never leased");
+}
+
+/// Distributable by tenant (issue 21, part 6): on PostgreSQL every unique index of a table
+/// with a `tenant_id` leads with it, so Citus can distribute each such table by tenant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_unique_index_of_a_tenant_table_leads_with_tenant_id() {
+    use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+    if !TestApp::uses_postgres() {
+        eprintln!("SQLite keeps its inline unique constraints (the single box is never distributed)");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let db = Database::connect(app.database.clone()).await.unwrap();
+    let sql = "SELECT c.relname::text AS t, i.relname::text AS i
+               FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
+               WHERE c.relnamespace = current_schema()::regnamespace AND x.indisunique
+                 -- the claims of keys unique across tenants: a reference table, on every node
+                 AND c.relname <> 'global_keys'
+                 AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+                 AND x.indkey[0] <> (SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id')
+               ORDER BY 1, 2";
+    let rows = db.query_all_raw(Statement::from_string(DbBackend::Postgres, sql.to_string())).await.unwrap();
+    let offenders: Vec<String> =
+        rows.iter().map(|r| format!("{}.{}", r.try_get::<String>("", "t").unwrap(), r.try_get::<String>("", "i").unwrap())).collect();
+    assert!(offenders.is_empty(), "unique indexes that do not lead with tenant_id: {offenders:?}");
+    // A foreign key between two tenant tables names the tenant first (Citus joins them on
+    // the shard that holds the tenant).
+    let sql = "SELECT c.conname::text AS k FROM pg_constraint c
+               WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace
+                 AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.confrelid AND a.attname = 'tenant_id')
+                 AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attname = 'tenant_id')
+                 AND (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attnum = c.conkey[1]) <> 'tenant_id'";
+    let rows = db.query_all_raw(Statement::from_string(DbBackend::Postgres, sql.to_string())).await.unwrap();
+    let keys: Vec<String> = rows.iter().map(|r| r.try_get::<String>("", "k").unwrap()).collect();
+    assert!(keys.is_empty(), "foreign keys between tenant tables without tenant_id first: {keys:?}");
+    // The walk sees the tenant tables at all: the reading table's key is one of them.
+    let seen = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT count(*) AS n FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid
+             WHERE c.relnamespace = current_schema()::regnamespace AND x.indisunique AND c.relname = 'readings'"
+                .to_string(),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert!(seen >= 1);
+}
+
+/// A key something finds its tenant by is one tenant's only: another tenant cannot take a
+/// mini-program's or an official account's AppID in any spelling the store keeps, and an
+/// AppID a tenant replaced is free again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_appid_held_by_one_tenant_is_refused_to_another_until_it_is_let_go() {
+    let app = TestApp::spawn().await;
+    let a = app.admin("gk-a").await;
+    let b = app.admin("gk-b").await;
+    let set = "mutation($i: SetWechatAppInput!) { setWechatApp(input: $i) }";
+    let input = |app_id: &str| json!({"i": {"appId": app_id, "appSecret": "0123456789abcdef0123", "apiBase": "http://127.0.0.1:9"}});
+    let app_id = format!("wx{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+    a.ok(set, input(&app_id));
+    a.ok(set, input(&app_id)); // the holder may set it again
+    for spelling in [app_id.clone(), format!("  {app_id} ")] {
+        let refused = b.fails(set, input(&spelling));
+        assert_eq!(refused["field"], "appId", "{spelling:?}: {refused}");
+    }
+    // A replaces its AppID: the old one is free, the new one is A's.
+    let other = format!("wx{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+    a.ok(set, input(&other));
+    b.ok(set, input(&app_id));
+    assert_eq!(b.fails(set, input(&other))["field"], "appId");
+    let owner = app.app.store.tenant(b.tenant.clone()).wechat_app().await.unwrap().unwrap();
+    assert_eq!(owner.app_id, app_id);
 }

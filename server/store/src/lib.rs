@@ -18,6 +18,7 @@ mod devices;
 mod events;
 mod forwarding;
 mod freezes;
+mod global_keys;
 mod identity;
 pub mod ids;
 mod import;

@@ -282,7 +282,10 @@ impl TenantStore {
             .t(Utc::now())
             .t(expires_at)
             .os(bill.map(|b| b.to_string()));
-        self.db().execute_raw(stmt(self.backend(), sql, args)).await?;
+        let txn = self.db().begin().await?;
+        self.claim_global(&txn, super::global_keys::GlobalKey::OutTradeNo, out_trade_no).await?;
+        txn.execute_raw(stmt(self.backend(), sql, args)).await?;
+        txn.commit().await?;
         self.order(&id).await?.ok_or(StoreError::NotFound)
     }
 

@@ -148,6 +148,7 @@ impl TenantStore {
         };
         let id = uuid::Uuid::new_v4().to_string();
         let out_refund_no = format!("VR{}{:016X}", Utc::now().format("%y%m%d%H%M%S"), rand::random::<u64>());
+        self.claim_global(&txn, super::global_keys::GlobalKey::OutRefundNo, &out_refund_no).await?;
         let sql = "INSERT INTO payment_refunds (tenant_id, id, order_id, out_refund_no, amount_x100, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
         txn.execute_raw(stmt(
             self.backend(),

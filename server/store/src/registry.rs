@@ -413,6 +413,7 @@ impl TenantStore {
         let sql = "INSERT INTO gateways (tenant_id, id, property_id, serial, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
         txn.execute_raw(stmt(self.backend(), sql, self.args().s(id.as_str()).s(g.property.as_str()).s(&g.serial).s(&g.name).t(Utc::now())))
             .await?;
+        self.claim_global(&txn, super::global_keys::GlobalKey::DeviceUsername, &cred.username).await?;
         let sql = "INSERT INTO device_credentials (tenant_id, id, username, secret_hash, gateway_id, created_at, broker_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)";
         let args = self
             .args()
@@ -500,6 +501,7 @@ impl TenantStore {
             .await?;
         let cred = if m.link == domain::registry::LinkType::FourG {
             let cred = new_credential();
+            self.claim_global(&txn, super::global_keys::GlobalKey::DeviceUsername, &cred.username).await?;
             let sql = "INSERT INTO device_credentials (tenant_id, id, username, secret_hash, meter_id, created_at, broker_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)";
             let args = self
                 .args()
