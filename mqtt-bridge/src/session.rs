@@ -141,17 +141,11 @@ fn session(
     let broker = config.broker.clone();
     let subscriber = client.clone();
     let task = tokio::spawn(async move {
-        let mut connected = false;
-        let mut up = |now: bool| {
-            if now != connected {
-                connected = now;
-                if now {
-                    stats.sessions.fetch_add(1, Ordering::Relaxed)
-                } else {
-                    stats.sessions.fetch_sub(1, Ordering::Relaxed)
-                };
-            }
-        };
+        // Counted in `stats.sessions` while connected, and uncounted however the task ends
+        // (an aborted task too).
+        let counters = stats.clone();
+        let mut connected = Connected { stats, on: false };
+        let mut up = |now: bool| connected.set(now);
         loop {
             match events.poll().await {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
@@ -167,7 +161,7 @@ fn session(
                     }
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
-                    stats.publishes.fetch_add(1, Ordering::Relaxed);
+                    counters.publishes.fetch_add(1, Ordering::Relaxed);
                     // Once draining, what arrives is not taken: unacknowledged, it is the
                     // broker's to deliver again.
                     if *stop.borrow() {
@@ -196,6 +190,31 @@ fn session(
         }
     });
     (client, task)
+}
+
+/// One session's place in the connected count.
+struct Connected {
+    stats: Arc<BridgeStats>,
+    on: bool,
+}
+
+impl Connected {
+    fn set(&mut self, on: bool) {
+        if on != self.on {
+            self.on = on;
+            if on {
+                self.stats.sessions.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.stats.sessions.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl Drop for Connected {
+    fn drop(&mut self) {
+        self.set(false);
+    }
 }
 
 async fn ingest<S: ReadingSink>(
@@ -356,10 +375,20 @@ async fn ingest<S: ReadingSink>(
                     tracing::debug!(publishes, readings = count, store_ms = started.elapsed().as_millis() as u64, "batch stored");
                     break;
                 }
+                Err(e) if *stop.borrow() => {
+                    // Stopping (a drain, or the exclusive uplink handed over) with the
+                    // database away: the batch is left unacknowledged, so the broker
+                    // delivers it again to whoever takes the uplink next.
+                    tracing::warn!(error = %e, publishes, "stopping with a batch not stored; it is not acknowledged and comes again");
+                    return;
+                }
                 Err(e) => {
                     // Not acknowledged until durable: keep trying, the broker keeps the messages.
                     tracing::error!(error = %e, retry_in_ms = delay.as_millis() as u64, "storing readings failed");
-                    tokio::time::sleep(delay).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = stop.wait_for(|s| *s) => {}
+                    }
                     delay = (delay * 2).min(Duration::from_secs(10));
                 }
             }

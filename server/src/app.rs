@@ -658,7 +658,7 @@ mod tests {
             bridge_sessions: 8,
             bridge_client_id: "voltledger-bridge".into(),
             uplink: None,
-            uplink_client_id: "voltledger-uplink".into(),
+            uplink_client_id: "voltledger-bridge-uplink".into(),
             demo: true,
             demo_meters: 300,
             demo_interval: Duration::from_secs(30),

@@ -150,7 +150,7 @@ pub(crate) enum Command {
         #[arg(long, env = "VOLTLEDGER__MQTT__UPLINK", value_enum)]
         uplink: Option<server::app::Uplink>,
         /// MQTT client id of the exclusive uplink session, the same on every bridge replica.
-        #[arg(long, env = "VOLTLEDGER__MQTT__UPLINK_CLIENT_ID", default_value = "voltledger-uplink")]
+        #[arg(long, env = "VOLTLEDGER__MQTT__UPLINK_CLIENT_ID", default_value = "voltledger-bridge-uplink")]
         uplink_client_id: String,
         /// What this process runs: api, bridge, worker, or all of them (the single box).
         #[arg(long, env = "VOLTLEDGER__ROLE", value_enum, default_value = "all")]

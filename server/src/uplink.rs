@@ -10,13 +10,19 @@
 //! shared subscriptions (docs/OPERATIONS.md).
 //!
 //! The holder is chosen by a lease in `job_leases` ([`LEASE`], [`TTL`]), renewed every
-//! [`RENEW_EVERY`]. A holder that has not renewed for [`GIVE_UP_AFTER`] stops its session
-//! before the lease can lapse, so two replicas never take the session from each other. On
-//! SIGTERM the holder drains (stores and acknowledges what it took, disconnects, the
-//! session keeps the rest) and gives the lease back: a standby takes over within
-//! [`POLL`]. A holder killed outright is replaced when its lease lapses, within [`TTL`] +
-//! [`POLL`]; what it had not acknowledged is delivered again to its successor and stored
-//! once (readings are keyed by meter and instant).
+//! [`RENEW_EVERY`]. A holder that has not renewed for [`GIVE_UP_AFTER`] (its own monotonic
+//! clock, a renewal that hangs included) stops its session before the lease can lapse, so
+//! two replicas never take the session from each other, provided the replicas' wall clocks
+//! (which the lease's times come from) agree within TTL − GIVE_UP_AFTER (NTP). A stopping
+//! session with the database away leaves its batch unacknowledged instead of waiting for
+//! it. On SIGTERM the holder drains (stores and acknowledges what it took, disconnects, the
+//! session keeps the rest) and gives the lease back: a standby takes over within [`POLL`].
+//! A holder killed outright is replaced when its lease lapses, within [`TTL`] + [`POLL`];
+//! what it had not acknowledged is delivered again to its successor and not stored twice
+//! (readings are keyed by meter and meter-clock time; a payload without a meter clock is
+//! keyed by its arrival and may be stored again, which charges nothing twice: settlement
+//! skips what its cursor has passed). A holder whose session cannot reach the broker for
+//! [`BROKER_GRACE`] hands the uplink to another replica.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -34,10 +40,26 @@ pub const LEASE: &str = "bridge uplink";
 pub const TTL: Duration = Duration::from_secs(10);
 /// How often the holder renews.
 pub const RENEW_EVERY: Duration = Duration::from_secs(2);
-/// A holder that could not renew for this long stops its session (before [`TTL`] ends).
+/// A holder that has not renewed for this long (measured from the start of its last
+/// successful renewal, on its own monotonic clock) stops its session, whatever the database
+/// is doing: well before [`TTL`] ends, so a standby never connects while it still does.
 pub const GIVE_UP_AFTER: Duration = Duration::from_secs(6);
 /// How often a standby tries to take the lease.
 pub const POLL: Duration = Duration::from_secs(2);
+/// A holder whose session has not been connected for this long hands the uplink over (it
+/// may be the one cut off from the broker) and stands by for [`TTL`] before claiming again.
+pub const BROKER_GRACE: Duration = Duration::from_secs(30);
+
+/// Why a holder's session stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// The process is stopping (SIGTERM, SIGINT).
+    Stopping,
+    /// The lease was taken over, or could not be renewed in time.
+    LeaseLost,
+    /// No broker connection for [`BROKER_GRACE`].
+    NoBroker,
+}
 
 /// Runs the exclusive uplink for `holder` (unique per process) until `stop` turns true.
 /// `config` names the shared client id and opens one session.
@@ -49,63 +71,108 @@ pub async fn exclusive(config: BridgeConfig, store: Store, stats: Arc<BridgeStat
         if *stop.borrow() {
             break;
         }
-        let held = match platform.claim_lease(LEASE, &holder, TTL, Utc::now()).await {
-            Ok(held) => held,
-            Err(e) => {
+        // A claim that answers late is not trusted: the lease it took may be about to lapse.
+        let asked = Instant::now();
+        let held = match tokio::time::timeout(RENEW_EVERY, platform.claim_lease(LEASE, &holder, TTL, Utc::now())).await {
+            Ok(Ok(held)) => held && asked.elapsed() < RENEW_EVERY,
+            Ok(Err(e)) => {
                 tracing::warn!(error = %e, "claiming the uplink lease failed");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("claiming the uplink lease took too long");
                 false
             }
         };
         if !held {
             stats.standby.store(1, Ordering::Relaxed);
-            tokio::select! {
-                _ = tokio::time::sleep(POLL) => {}
-                _ = stop.wait_for(|s| *s) => {}
-            }
+            pause(&mut stop, POLL).await;
             continue;
         }
         stats.standby.store(0, Ordering::Relaxed);
         metrics::gauge!("voltledger_bridge_uplink_held").set(1.0);
         tracing::info!(holder, client_id = %config.client_id, "this replica holds the uplink");
 
-        // The session stops at the process's stop or when the lease is lost.
+        // The session stops at the process's stop, when the lease is lost, or when the broker
+        // has been out of reach for BROKER_GRACE.
         let (session_stop, session_stopped) = watch::channel(false);
-        let keeper = {
-            let (platform, holder, mut stop) = (platform.clone(), holder.clone(), stop.clone());
-            tokio::spawn(async move {
-                let mut renewed = Instant::now();
-                loop {
-                    tokio::select! {
-                        _ = tokio::time::sleep(RENEW_EVERY) => {}
-                        _ = stop.wait_for(|s| *s) => break,
-                    }
-                    match platform.renew_lease(LEASE, &holder, TTL, Utc::now()).await {
-                        Ok(true) => renewed = Instant::now(),
-                        Ok(false) => {
-                            tracing::warn!(holder, "the uplink lease was taken over; stopping this replica's session");
-                            break;
-                        }
-                        Err(e) if renewed.elapsed() >= GIVE_UP_AFTER => {
-                            tracing::warn!(error = %e, holder, "the uplink lease could not be renewed in time; stopping this replica's session");
-                            break;
-                        }
-                        Err(e) => tracing::warn!(error = %e, "renewing the uplink lease failed; trying again"),
-                    }
-                }
-                let _ = session_stop.send(true);
-            })
-        };
+        let keeper = tokio::spawn(keep(platform.clone(), holder.clone(), stats.clone(), stop.clone(), asked, session_stop));
         mqtt_bridge::session::run_until(config.clone(), sink.clone(), stats.clone(), session_stopped).await;
-        keeper.abort();
+        let ended = match keeper.await {
+            Ok(ended) => ended,
+            Err(_) => Ended::LeaseLost,
+        };
         metrics::gauge!("voltledger_bridge_uplink_held").set(0.0);
-        if *stop.borrow() {
-            // Drained: the lease goes back at once, so a standby takes over within POLL.
+        if ended != Ended::LeaseLost {
+            // Given back at once, so a standby takes over within POLL.
             if let Err(e) = platform.release_job(LEASE, &holder, Utc::now()).await {
                 tracing::warn!(error = %e, "giving the uplink lease back failed; it lapses by itself");
             }
+        }
+        if *stop.borrow() {
             break;
         }
-        tracing::info!(holder, "standing by for the uplink");
+        tracing::info!(holder, reason = ?ended, "standing by for the uplink");
+        stats.standby.store(1, Ordering::Relaxed);
+        if ended == Ended::NoBroker {
+            // Another replica's turn first: it may reach the broker.
+            pause(&mut stop, TTL).await;
+        }
     }
     stats.standby.store(0, Ordering::Relaxed);
+}
+
+/// Sleeps `d`, or less if `stop` turns true.
+async fn pause(stop: &mut watch::Receiver<bool>, d: Duration) {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => {}
+        _ = stop.wait_for(|s| *s) => {}
+    }
+}
+
+/// Renews the holder's lease until the process stops, the lease is lost or the broker stays
+/// out of reach; then stops the session. `renewed`: when the last successful claim or
+/// renewal was asked.
+async fn keep(
+    platform: crate::store::PlatformStore,
+    holder: String,
+    stats: Arc<BridgeStats>,
+    mut stop: watch::Receiver<bool>,
+    mut renewed: Instant,
+    session_stop: watch::Sender<bool>,
+) -> Ended {
+    let mut connected_at = Instant::now();
+    let ended = loop {
+        let give_up = renewed + GIVE_UP_AFTER;
+        let next = (Instant::now() + RENEW_EVERY).min(give_up);
+        tokio::select! {
+            _ = tokio::time::sleep_until(next.into()) => {}
+            _ = stop.wait_for(|s| *s) => break Ended::Stopping,
+        }
+        if BridgeStats::get(&stats.sessions) > 0 {
+            connected_at = Instant::now();
+        } else if connected_at.elapsed() >= BROKER_GRACE {
+            tracing::warn!(holder, "the uplink session has not reached the broker for 30 s; handing the uplink over");
+            break Ended::NoBroker;
+        }
+        if Instant::now() >= give_up {
+            tracing::warn!(holder, "the uplink lease was not renewed in time; stopping this replica's session");
+            break Ended::LeaseLost;
+        }
+        let asked = Instant::now();
+        match tokio::time::timeout_at(give_up.into(), platform.renew_lease(LEASE, &holder, TTL, Utc::now())).await {
+            Ok(Ok(true)) => renewed = asked,
+            Ok(Ok(false)) => {
+                tracing::warn!(holder, "the uplink lease was taken over; stopping this replica's session");
+                break Ended::LeaseLost;
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "renewing the uplink lease failed; trying again"),
+            Err(_) => {
+                tracing::warn!(holder, "renewing the uplink lease did not answer in time; stopping this replica's session");
+                break Ended::LeaseLost;
+            }
+        }
+    };
+    let _ = session_stop.send(true);
+    ended
 }

@@ -360,6 +360,16 @@ fn bench_export_and_forward_check_their_output_and_print_beside_their_ceilings()
     assert!(out.contains("100 readings") && out.contains("ceiling, the receiver alone") && out.contains("events/s"), "{out}{stderr}");
 }
 
+/// `bench api --under-ingest` measures the API while the fleet publishes, and checks that
+/// every reading published was stored before it prints.
+#[test]
+fn bench_api_under_ingest_prints_latency_beside_the_ingest_rate() {
+    let (ok, out, stderr) =
+        voltledger(&["bench", "api", "--meters", "20", "--requests", "20", "--concurrency", "2", "--under-ingest", "5"]);
+    assert!(ok, "{stderr}");
+    assert!(out.contains("under ingest (100 readings from 20 devices stored in") && out.contains("p99"), "{out}{stderr}");
+}
+
 /// `bench copy` follows the readings table as it is (it failed once the table grew). It needs
 /// PostgreSQL and psql: it runs in the PostgreSQL pass of the test command.
 #[test]

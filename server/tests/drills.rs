@@ -621,12 +621,21 @@ struct Postgres {
 }
 
 impl Postgres {
+    /// The newest installed major version's program (Debian: /usr/lib/postgresql/<major>/bin).
     fn bin(name: &str) -> PathBuf {
-        let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path().join("bin").join(name)).filter(|p| p.is_file()).collect())
+        let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter_map(|e| {
+                        let major = e.file_name().to_string_lossy().split('.').next()?.parse::<u32>().ok()?;
+                        Some((major, e.path().join("bin").join(name)))
+                    })
+                    .filter(|(_, p)| p.is_file())
+                    .collect()
+            })
             .unwrap_or_default();
         found.sort();
-        found.pop().unwrap_or_else(|| program(name))
+        found.pop().map(|(_, p)| p).unwrap_or_else(|| program(name))
     }
 
     fn command(&self, name: &str) -> Command {

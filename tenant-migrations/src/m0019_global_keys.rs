@@ -5,9 +5,10 @@
 //!   official account's AppID, a payment's and a refund's order number — are claimed in
 //!   `global_keys` (a small table Citus keeps as a reference table, on every node) in the
 //!   transaction that writes them, and their own unique index leads with `tenant_id`;
-//! - keys unique within a tenant only — WeChat's transaction id (each tenant's
-//!   notifications are verified with its own merchant keys) and a refresh token's hash (256
-//!   random bits) — lead with `tenant_id` too;
+//! - keys unique within a tenant only lead with `tenant_id` too: WeChat's transaction id (a
+//!   notification reaches its order by the order number, which is global; the transaction
+//!   id only keeps one payment from crediting two of a tenant's orders) and a refresh
+//!   token's hash (256 random bits);
 //! - each keeps a plain index for the lookups by the key alone.
 //!
 //! SQLite (the single box, never distributed) keeps its inline constraints, which it cannot
@@ -64,6 +65,33 @@ const POSTGRES: &[&str] = &[
 
 const DOWN: &[&str] = &["DROP TABLE global_keys"];
 
+const DOWN_POSTGRES: &[&str] = &[
+    "DROP INDEX device_credentials_by_username",
+    "DROP INDEX device_credentials_username",
+    "CREATE UNIQUE INDEX device_credentials_username ON device_credentials (username)",
+    "DROP INDEX park_clients_by_client_id",
+    "ALTER TABLE park_clients DROP CONSTRAINT park_clients_client_id_key",
+    "ALTER TABLE park_clients ADD CONSTRAINT park_clients_client_id_key UNIQUE (client_id)",
+    "DROP INDEX payment_orders_by_out_trade_no",
+    "ALTER TABLE payment_orders DROP CONSTRAINT payment_orders_out_trade_no_key",
+    "ALTER TABLE payment_orders ADD CONSTRAINT payment_orders_out_trade_no_key UNIQUE (out_trade_no)",
+    "DROP INDEX payment_orders_by_transaction_id",
+    "ALTER TABLE payment_orders DROP CONSTRAINT payment_orders_transaction_id_key",
+    "ALTER TABLE payment_orders ADD CONSTRAINT payment_orders_transaction_id_key UNIQUE (transaction_id)",
+    "DROP INDEX payment_refunds_by_out_refund_no",
+    "ALTER TABLE payment_refunds DROP CONSTRAINT payment_refunds_out_refund_no_key",
+    "ALTER TABLE payment_refunds ADD CONSTRAINT payment_refunds_out_refund_no_key UNIQUE (out_refund_no)",
+    "DROP INDEX refresh_tokens_by_hash",
+    "ALTER TABLE refresh_tokens DROP CONSTRAINT refresh_tokens_pkey",
+    "ALTER TABLE refresh_tokens ADD PRIMARY KEY (token_hash)",
+    "DROP INDEX wechat_apps_by_app_id",
+    "ALTER TABLE wechat_apps DROP CONSTRAINT wechat_apps_app_id_key",
+    "ALTER TABLE wechat_apps ADD CONSTRAINT wechat_apps_app_id_key UNIQUE (app_id)",
+    "DROP INDEX wechat_official_accounts_by_app_id",
+    "ALTER TABLE wechat_official_accounts DROP CONSTRAINT wechat_official_accounts_app_id_key",
+    "ALTER TABLE wechat_official_accounts ADD CONSTRAINT wechat_official_accounts_app_id_key UNIQUE (app_id)",
+];
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -72,6 +100,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        crate::apply_on_postgres(manager, DOWN_POSTGRES).await?;
         crate::apply(manager, DOWN).await
     }
 }

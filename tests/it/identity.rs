@@ -454,6 +454,21 @@ async fn device_logins_rotate_and_revoke_and_the_emqx_hooks_follow() {
     };
     assert_eq!(authn(&old), "allow");
     assert_eq!(authn(&json!("guess")), "deny");
+    // The bridge's own login: its sessions' client ids start with its username, the shared
+    // exclusive uplink's default id included; another client id is refused.
+    let bridge = |client: &str| {
+        post_json(
+            app.app.http_addr,
+            "/broker/emqx/authn",
+            Some(tests::INTERNAL_TOKEN),
+            &json!({"username": "voltledger-bridge", "password": "bridge-test-secret", "clientid": client}),
+        )
+        .1["result"]
+            .clone()
+    };
+    assert_eq!(bridge("voltledger-bridge-uplink-0"), "allow");
+    assert_eq!(bridge("voltledger-bridge-7-down"), "allow");
+    assert_eq!(bridge("someone-else-0"), "deny");
     let authz = |topic: &str, action: &str| {
         post_json(
             app.app.http_addr,

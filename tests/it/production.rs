@@ -129,7 +129,8 @@ async fn every_unique_index_of_a_tenant_table_leads_with_tenant_id() {
                WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace
                  AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.confrelid AND a.attname = 'tenant_id')
                  AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attname = 'tenant_id')
-                 AND (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attnum = c.conkey[1]) <> 'tenant_id'";
+                 AND ((SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attnum = c.conkey[1]) <> 'tenant_id'
+                      OR (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.confrelid AND a.attnum = c.confkey[1]) <> 'tenant_id')";
     let rows = db.query_all_raw(Statement::from_string(DbBackend::Postgres, sql.to_string())).await.unwrap();
     let keys: Vec<String> = rows.iter().map(|r| r.try_get::<String>("", "k").unwrap()).collect();
     assert!(keys.is_empty(), "foreign keys between tenant tables without tenant_id first: {keys:?}");

@@ -91,10 +91,10 @@ impl TestApp {
             bridge_password: Some("bridge-test-secret".into()),
             bridge_sessions: 1,
             bridge_client_id: format!("voltledger-bridge-{}", uuid::Uuid::new_v4().simple()),
-            // Exclusive on the PostgreSQL pass (an external broker): every app its own lease
-            // (its own database) and its own uplink session on the shared broker.
+            // Exclusive when the tests run on an external broker (VOLTLEDGER_TEST_MQTT_URL):
+            // every app its own lease (its own database) and its own uplink session on it.
             uplink: None,
-            uplink_client_id: format!("voltledger-uplink-{}", uuid::Uuid::new_v4().simple()),
+            uplink_client_id: format!("voltledger-bridge-uplink-{}", uuid::Uuid::new_v4().simple()),
             demo: false,
             demo_meters: 0,
             demo_interval: Duration::from_secs(1),
@@ -120,7 +120,19 @@ impl TestApp {
         };
         let mut settings = settings;
         adjust(&mut settings);
-        let app = Application::build(&settings).await.expect("application builds").spawn();
+        // The embedded broker's port is picked free and then bound by rumqttd: another test's
+        // socket may take it in between (CI saw it once). Another port then, a few times.
+        let mut tries = 0;
+        let app = loop {
+            match Application::build(&settings).await {
+                Ok(app) => break app.spawn(),
+                Err(e) if tries < 3 && settings.broker.is_none() && e.to_string().contains("embedded broker failed to start") => {
+                    tries += 1;
+                    settings.mqtt_listen = SocketAddr::from(([127, 0, 0, 1], free_port()));
+                }
+                Err(e) => panic!("application builds: {e:?}"),
+            }
+        };
         TestApp { app, data_dir, database }
     }
 

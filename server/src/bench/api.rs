@@ -15,7 +15,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted.get(i).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
 }
 
-pub async fn api(target: Target, meters: usize, requests: usize, concurrency: usize) -> anyhow::Result<()> {
+pub async fn api(target: Target, meters: usize, requests: usize, concurrency: usize, under_ingest: usize) -> anyhow::Result<()> {
     let bench = setup_fleet(&target, meters, true).await?;
     let t = &bench.tenant;
     let role = t.ensure_builtin_roles().await?;
@@ -86,6 +86,75 @@ pub async fn api(target: Target, meters: usize, requests: usize, concurrency: us
             percentile(&times, 0.99)
         );
     }
+    if under_ingest > 0 {
+        under_load(&bench, &client, &url, &token, queries[1], under_ingest).await?;
+    }
     let _ = std::fs::remove_dir_all(&bench.dir);
+    Ok(())
+}
+
+/// One query, one request at a time, while every device publishes `readings` readings
+/// through the broker into this process's bridge (the single box: API, bridge and
+/// settlement share the process and the database).
+async fn under_load(
+    bench: &super::pipeline::Bench,
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    (name, query): (&str, &str),
+    readings: usize,
+) -> anyhow::Result<()> {
+    use std::io::{BufRead as _, Write as _};
+    let body = serde_json::json!({ "query": query }).to_string();
+    let before = bench.tenant.reading_count().await?;
+    let expected = before + (bench.devices * readings) as u64;
+    let mut child = super::pipeline::child(bench, readings, false)?;
+    let stdout = child.stdout.take().context("child stdout")?;
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    super::pipeline::wait_line(&mut lines, "CONNECTED")?;
+    if let Some(mut stdin) = child.stdin.take() {
+        writeln!(stdin, "GO")?;
+    }
+    let started = Instant::now();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (tenant, done) = (bench.tenant.clone(), done.clone());
+        tokio::spawn(async move {
+            loop {
+                if tenant.reading_count().await? >= expected {
+                    done.store(true, std::sync::atomic::Ordering::Relaxed);
+                    return anyhow::Ok(started.elapsed());
+                }
+                if started.elapsed() > Duration::from_secs(600) {
+                    anyhow::bail!("the readings were not all stored within 10 minutes");
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
+    let mut times = Vec::new();
+    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+        let start = Instant::now();
+        let r = client.post(url).bearer_auth(token).header("content-type", "application/json").body(body.clone()).send().await?;
+        let text = r.text().await?;
+        times.push(start.elapsed());
+        if text.contains("\"errors\"") {
+            anyhow::bail!("{name} under ingest: {text}");
+        }
+    }
+    let took = watcher.await.context("the watcher")??;
+    let _ = child.wait();
+    times.sort();
+    println!(
+        "  {name:<20} under ingest ({} readings from {} devices stored in {:.1} s = {:.0} readings/s): {} requests, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        expected - before,
+        bench.devices,
+        took.as_secs_f64(),
+        (expected - before) as f64 / took.as_secs_f64(),
+        times.len(),
+        percentile(&times, 0.50),
+        percentile(&times, 0.99),
+        times.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0),
+    );
     Ok(())
 }

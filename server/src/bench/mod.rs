@@ -121,6 +121,10 @@ pub enum BenchCommand {
         requests: usize,
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
+        /// Then the same requests one at a time while every device publishes this many
+        /// readings (0: not under load).
+        #[arg(long, default_value_t = 0)]
+        under_ingest: usize,
     },
     /// Publishing side of `ingest` and `storm` (run as a child process).
     #[command(hide = true)]
@@ -157,7 +161,9 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Settle { database_url, meters, readings, batch } => money::settle(database_url, meters, readings, batch).await?,
         BenchCommand::Bills { database_url, meters } => money::bills(database_url, meters).await?,
         BenchCommand::Control { target, meters, samples } => control::control(target, meters, samples).await?,
-        BenchCommand::Api { target, meters, requests, concurrency } => api::api(target, meters, requests, concurrency).await?,
+        BenchCommand::Api { target, meters, requests, concurrency, under_ingest } => {
+            api::api(target, meters, requests, concurrency, under_ingest).await?
+        }
         BenchCommand::Reconcile { payments } => payments::reconcile_day(payments)?,
         BenchCommand::Export { database_url, meters, readings } => export::export(database_url, meters, readings).await?,
         BenchCommand::Forward { database_url, meters, readings } => forward::forward(database_url, meters, readings).await?,

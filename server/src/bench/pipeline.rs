@@ -33,7 +33,7 @@ pub(super) struct Bench {
     pub app: RunningApp,
     pub tenant: crate::store::TenantStore,
     pub file: std::path::PathBuf,
-    devices: usize,
+    pub devices: usize,
     pub dir: std::path::PathBuf,
     /// The fleet as simulator devices (meters holding their keys).
     pub sims: Vec<mqtt_bridge::simulator::SimDevice>,
@@ -73,8 +73,12 @@ pub(super) async fn setup_fleet(target: &Target, devices: usize, accounts: bool)
         bridge_client_id: format!("voltledger-bridge-bench-{}", uuid::Uuid::new_v4().simple()),
         // The figures in docs/PERFORMANCE.md §3–4 are of `bridge_sessions` sessions sharing
         // the uplink; the exclusive mode is one session.
-        uplink: Some(if target.bridge_sessions > 1 { crate::app::Uplink::Shared } else { crate::app::Uplink::Exclusive }),
-        uplink_client_id: format!("voltledger-uplink-bench-{}", uuid::Uuid::new_v4().simple()),
+        uplink: Some(if target.broker.is_some() && target.bridge_sessions == 1 {
+            crate::app::Uplink::Exclusive
+        } else {
+            crate::app::Uplink::Shared
+        }),
+        uplink_client_id: format!("voltledger-bridge-uplink-bench-{}", uuid::Uuid::new_v4().simple()),
         demo: false,
         demo_meters: 0,
         demo_interval: Duration::from_secs(30),
@@ -112,7 +116,7 @@ pub(super) async fn setup_fleet(target: &Target, devices: usize, accounts: bool)
     Ok(Bench { app, tenant, file, devices: sims.len(), dir, sims, backend })
 }
 
-fn child(bench: &Bench, readings: usize, storm: bool) -> anyhow::Result<std::process::Child> {
+pub(super) fn child(bench: &Bench, readings: usize, storm: bool) -> anyhow::Result<std::process::Child> {
     let exe = std::env::current_exe()?;
     let mut cmd = Command::new(exe);
     cmd.args(["bench", "publishers", "--broker"])
@@ -126,7 +130,7 @@ fn child(bench: &Bench, readings: usize, storm: bool) -> anyhow::Result<std::pro
     Ok(cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?)
 }
 
-fn wait_line(lines: &mut impl Iterator<Item = std::io::Result<String>>, want: &str) -> anyhow::Result<String> {
+pub(super) fn wait_line(lines: &mut impl Iterator<Item = std::io::Result<String>>, want: &str) -> anyhow::Result<String> {
     for line in lines {
         let line = line?;
         if line.starts_with(want) {

@@ -48,10 +48,24 @@ impl super::TenantStore {
         Ok(())
     }
 
-    /// Gives back this tenant's `key` (a replaced AppID); another tenant's is left alone.
-    pub(crate) async fn release_global<C: ConnectionTrait>(&self, conn: &C, kind: GlobalKey, key: &str) -> Result<()> {
-        let sql = "DELETE FROM global_keys WHERE tenant_id = $1 AND kind = $2 AND key = $3";
-        conn.execute_raw(stmt(self.backend(), sql, self.args().s(kind.kind()).s(key))).await?;
+    /// Claims `key` for this tenant unless it holds it already; `Duplicate` when another
+    /// tenant does. (Not an upsert: on PostgreSQL the tenant wall makes an `ON CONFLICT DO
+    /// UPDATE` over another tenant's row an error, where a plain insert meets the key.)
+    pub(crate) async fn hold_global<C: ConnectionTrait>(&self, conn: &C, kind: GlobalKey, key: &str) -> Result<()> {
+        let sql = "SELECT 1 AS held FROM global_keys WHERE tenant_id = $1 AND kind = $2 AND key = $3";
+        if conn.query_one_raw(stmt(self.backend(), sql, self.args().s(kind.kind()).s(key))).await?.is_some() {
+            return Ok(());
+        }
+        self.claim_global(conn, kind, key).await
+    }
+
+    /// Gives back every key of `kind` this tenant holds but `keep` (a replaced AppID). Run
+    /// after the row naming `keep` is written: that write holds the row's lock until the
+    /// transaction ends, so a concurrent replacement by the same tenant waits for it, and
+    /// the last writer's key is the one left.
+    pub(crate) async fn release_global_except<C: ConnectionTrait>(&self, conn: &C, kind: GlobalKey, keep: &str) -> Result<()> {
+        let sql = "DELETE FROM global_keys WHERE tenant_id = $1 AND kind = $2 AND key <> $3";
+        conn.execute_raw(stmt(self.backend(), sql, self.args().s(kind.kind()).s(keep))).await?;
         Ok(())
     }
 }

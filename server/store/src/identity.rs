@@ -583,29 +583,6 @@ impl TenantStore {
         Ok(self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(id).s(kind).s(principal).t(now))).await?.is_some())
     }
 
-    /// The tenant's AppID in `table` (one row per tenant) becomes `app_id`: the old one is
-    /// given back and the new one claimed, unless they are the same.
-    async fn replace_global(
-        &self,
-        txn: &sea_orm::DatabaseTransaction,
-        table: &str,
-        kind: super::global_keys::GlobalKey,
-        app_id: &str,
-    ) -> Result<()> {
-        let sql = format!("SELECT app_id FROM {table} WHERE tenant_id = $1");
-        let old: Option<String> = match txn.query_one_raw(stmt(self.backend(), &sql, self.args())).await? {
-            Some(r) => Some(s(&r, "app_id")?),
-            None => None,
-        };
-        if old.as_deref() == Some(app_id) {
-            return Ok(());
-        }
-        if let Some(old) = old {
-            self.release_global(txn, kind, &old).await?;
-        }
-        self.claim_global(txn, kind, app_id).await
-    }
-
     // ---- park-platform clients ----
 
     /// Creates a client; returns it with its secret (shown once).
@@ -661,9 +638,11 @@ impl TenantStore {
         let sql = "INSERT INTO wechat_apps (tenant_id, app_id, wrapped_secret, api_base, updated_at) VALUES ($1, $2, $3, $4, $5)
                    ON CONFLICT (tenant_id) DO UPDATE SET app_id = excluded.app_id, wrapped_secret = excluded.wrapped_secret,
                    api_base = excluded.api_base, updated_at = excluded.updated_at";
+        let kind = super::global_keys::GlobalKey::WechatApp;
         let txn = self.db().begin().await?;
-        self.replace_global(&txn, "wechat_apps", super::global_keys::GlobalKey::WechatApp, app_id).await?;
+        self.hold_global(&txn, kind, app_id).await?;
         txn.execute_raw(stmt(self.backend(), sql, self.args().s(app_id).s(wrapped).s(api_base).t(Utc::now()))).await?;
+        self.release_global_except(&txn, kind, app_id).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -691,9 +670,11 @@ impl TenantStore {
                    ON CONFLICT (tenant_id) DO UPDATE SET app_id = excluded.app_id, wrapped_secret = excluded.wrapped_secret,
                    api_base = excluded.api_base, authorize_url = excluded.authorize_url, updated_at = excluded.updated_at";
         let args = self.args().s(&app.app_id).s(wrapped).s(&app.api_base).s(authorize_url).t(Utc::now());
+        let kind = super::global_keys::GlobalKey::OfficialAccount;
         let txn = self.db().begin().await?;
-        self.replace_global(&txn, "wechat_official_accounts", super::global_keys::GlobalKey::OfficialAccount, &app.app_id).await?;
+        self.hold_global(&txn, kind, &app.app_id).await?;
         txn.execute_raw(stmt(self.backend(), sql, args)).await?;
+        self.release_global_except(&txn, kind, &app.app_id).await?;
         txn.commit().await?;
         Ok(())
     }
