@@ -27,8 +27,40 @@ pub enum BrokerError {
     Start(String),
 }
 
-/// Starts the broker on its own threads; returns once it is accepting connections.
-pub fn start_embedded(listen: SocketAddr, auth: Arc<dyn DeviceAuth>) -> Result<(), BrokerError> {
+/// A TLS listener of the embedded broker for devices beyond loopback (MQTT over TLS,
+/// usually port 8883): PEM files of the certificate chain and its private key. They are read
+/// again for every connection, so a renewed certificate needs no restart.
+#[derive(Debug, Clone)]
+pub struct TlsListener {
+    pub listen: SocketAddr,
+    pub cert_file: std::path::PathBuf,
+    pub key_file: std::path::PathBuf,
+}
+
+impl TlsListener {
+    /// The files are there and hold what they should (checked at start, not at the first
+    /// device's handshake).
+    fn check(&self) -> Result<(), BrokerError> {
+        for (file, what) in [(&self.cert_file, "CERTIFICATE"), (&self.key_file, "PRIVATE KEY")] {
+            let text = std::fs::read_to_string(file).map_err(|e| BrokerError::Start(format!("reading {}: {e}", file.display())))?;
+            if !text.lines().any(|l| l.starts_with("-----BEGIN") && l.contains(what)) {
+                return Err(BrokerError::Start(format!("{} holds no PEM {what}", file.display())));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Starts the broker on its own threads; returns once it is accepting connections (on
+/// `listen`, and on the TLS listener if there is one).
+pub fn start_embedded(listen: SocketAddr, tls: Option<TlsListener>, auth: Arc<dyn DeviceAuth>) -> Result<(), BrokerError> {
+    if let Some(t) = &tls {
+        t.check()?;
+        // rumqttd builds its rustls server configuration with the process's default crypto
+        // provider, and the tree compiles rustls with two (ring and aws-lc-rs), so rustls
+        // cannot pick one: ring, as everywhere else here. Already installed: kept.
+        let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+    }
     let mut connections = ConnectionSettings {
         connection_timeout_ms: 60_000,
         max_payload_size: 64 * 1024,
@@ -58,7 +90,25 @@ pub fn start_embedded(listen: SocketAddr, auth: Arc<dyn DeviceAuth>) -> Result<(
         let ok = probe_auth.accepts(&client_id, &user, &pass) || auth.check(&client_id, &user, &pass);
         async move { ok }
     });
-    let server = ServerSettings { name: "v4-embedded".into(), listen, tls: None, next_connection_delay_ms: 0, connections };
+    let mut servers = HashMap::new();
+    if let Some(t) = &tls {
+        let secure = ServerSettings {
+            name: "v4-embedded-tls".into(),
+            listen: t.listen,
+            tls: Some(rumqttd::TlsConfig::Rustls {
+                capath: None,
+                certpath: t.cert_file.display().to_string(),
+                keypath: t.key_file.display().to_string(),
+            }),
+            next_connection_delay_ms: 0,
+            connections: connections.clone(),
+        };
+        servers.insert("2".to_string(), secure);
+    }
+    servers.insert(
+        "1".to_string(),
+        ServerSettings { name: "v4-embedded".into(), listen, tls: None, next_connection_delay_ms: 0, connections },
+    );
     let config = Config {
         id: 0,
         router: RouterConfig {
@@ -70,7 +120,7 @@ pub fn start_embedded(listen: SocketAddr, auth: Arc<dyn DeviceAuth>) -> Result<(
             initialized_filters: None,
             shared_subscriptions_strategy: Default::default(),
         },
-        v4: Some(HashMap::from([("1".to_string(), server)])),
+        v4: Some(servers),
         ..Default::default()
     };
     let mut broker = Broker::new(config);
@@ -85,7 +135,14 @@ pub fn start_embedded(listen: SocketAddr, auth: Arc<dyn DeviceAuth>) -> Result<(
     for _ in 0..200 {
         if probe.connects(listen) {
             probe.retire();
-            return Ok(());
+            let Some(t) = &tls else { return Ok(()) };
+            for _ in 0..200 {
+                if std::net::TcpStream::connect_timeout(&t.listen, Duration::from_millis(100)).is_ok() {
+                    return Ok(());
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            return Err(BrokerError::Start(format!("nothing listening on {} (TLS)", t.listen)));
         }
         std::thread::sleep(Duration::from_millis(10));
     }

@@ -185,6 +185,11 @@ fn session(
                     }
                     tracing::warn!(error = %e, broker = %broker, session = n, "bridge session lost; reconnecting");
                     tokio::time::sleep(Duration::from_millis(500)).await;
+                    // Stopped meanwhile: no reconnect (it could take the session from the
+                    // replica the exclusive uplink went to).
+                    if *stop.borrow() {
+                        return;
+                    }
                 }
             }
         }
@@ -363,7 +368,20 @@ async fn ingest<S: ReadingSink>(
         let (count, publishes, started) = (readings.len(), pending.len(), std::time::Instant::now());
         let mut delay = Duration::from_millis(100);
         loop {
-            match sink.store(readings.clone()).await {
+            // Once stopping, a store that hangs (the database away) is given up after a
+            // moment: dropped, its transaction rolls back and the batch stays unacknowledged.
+            let stored = tokio::select! {
+                r = sink.store(readings.clone()) => Some(r),
+                _ = async {
+                    let _ = stop.wait_for(|s| *s).await;
+                    tokio::time::sleep(STORE_GRACE).await;
+                } => None,
+            };
+            let Some(stored) = stored else {
+                tracing::warn!(publishes, "stopping with a batch not stored in time; it is not acknowledged and comes again");
+                return;
+            };
+            match stored {
                 Ok(report) => {
                     metrics::histogram!("voltledger_settlement_duration_seconds").record(started.elapsed().as_secs_f64());
                     metrics::counter!("voltledger_readings_stored_total").increment(report.stored as u64);
@@ -387,7 +405,11 @@ async fn ingest<S: ReadingSink>(
                     tracing::error!(error = %e, retry_in_ms = delay.as_millis() as u64, "storing readings failed");
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
-                        _ = stop.wait_for(|s| *s) => {}
+                        Ok(_) = stop.wait_for(|s| *s) => {}
+                    }
+                    if *stop.borrow() {
+                        tracing::warn!(publishes, "stopping with a batch not stored; it is not acknowledged and comes again");
+                        return;
                     }
                     delay = (delay * 2).min(Duration::from_secs(10));
                 }
@@ -408,6 +430,9 @@ async fn ingest<S: ReadingSink>(
         }
     }
 }
+
+/// How long a store already running may finish once the bridge is stopping.
+const STORE_GRACE: Duration = Duration::from_secs(2);
 
 /// A pause this long in the uplink stream closes the batch early.
 const IDLE_GAP: Duration = Duration::from_millis(3);

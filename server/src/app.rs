@@ -79,6 +79,8 @@ pub struct Settings {
     /// External broker (`mqtt://host:port`); default: the embedded broker.
     pub broker: Option<String>,
     pub mqtt_listen: SocketAddr,
+    /// The embedded broker's TLS listener for devices (MQTT over TLS, usually :8883).
+    pub mqtt_tls: Option<mqtt_bridge::broker::TlsListener>,
     pub http_listen: SocketAddr,
     pub jwt_secret: Option<String>,
     /// Key-encryption key (64 hex digits) wrapping stored secrets; default: in the data directory.
@@ -147,6 +149,7 @@ impl std::fmt::Debug for Settings {
             .field("database_url", &self.database_url.as_ref().map(|u| redact(u)))
             .field("broker", &self.broker)
             .field("mqtt_listen", &self.mqtt_listen)
+            .field("mqtt_tls", &self.mqtt_tls)
             .field("http_listen", &self.http_listen)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
             .field("demo", &self.demo)
@@ -280,7 +283,7 @@ pub fn production_problems(settings: &Settings) -> Vec<String> {
     }
     if settings.broker.is_none() && settings.role.runs_bridge() && !settings.mqtt_listen.ip().is_loopback() {
         problems.push(format!(
-            "the embedded broker listens on {} without TLS: devices' passwords would cross the network in clear — use Mosquitto or EMQX with TLS (infra/README.md) or keep it on loopback",
+            "the embedded broker listens on {} without TLS: devices' passwords would cross the network in clear — keep it on loopback and give devices its TLS listener (VOLTLEDGER__MQTT__TLS_LISTEN), or use Mosquitto or EMQX with TLS (infra/README.md)",
             settings.mqtt_listen
         ));
     }
@@ -356,7 +359,10 @@ impl Application {
             Some(url) => BrokerAddr::parse(url).map_err(anyhow::Error::msg)?,
             None if !settings.role.runs_bridge() => BrokerAddr { host: "127.0.0.1".into(), port: settings.mqtt_listen.port() },
             None => {
-                mqtt_bridge::broker::start_embedded(settings.mqtt_listen, Arc::new(store.clone()))?;
+                mqtt_bridge::broker::start_embedded(settings.mqtt_listen, settings.mqtt_tls.clone(), Arc::new(store.clone()))?;
+                if let Some(t) = &settings.mqtt_tls {
+                    tracing::info!(listen = %t.listen, cert = %t.cert_file.display(), "embedded broker: MQTT over TLS for devices");
+                }
                 BrokerAddr {
                     host: settings.mqtt_listen.ip().to_string().replace("0.0.0.0", "127.0.0.1"),
                     port: settings.mqtt_listen.port(),
@@ -651,6 +657,7 @@ mod tests {
             database_url: None,
             broker: None,
             mqtt_listen: "127.0.0.1:1884".parse().unwrap(),
+            mqtt_tls: None,
             http_listen: "127.0.0.1:8080".parse().unwrap(),
             jwt_secret: None,
             key_encryption_key: None,

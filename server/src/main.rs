@@ -127,6 +127,17 @@ pub(crate) enum Command {
         /// need `0.0.0.0:1884` or a public address, set on purpose).
         #[arg(long, env = "VOLTLEDGER__MQTT__LISTEN", default_value = "127.0.0.1:1884")]
         mqtt_listen: SocketAddr,
+        /// A TLS listener of the embedded broker for devices beyond loopback, e.g.
+        /// `0.0.0.0:8883` (needs the certificate and key files below).
+        #[arg(long, env = "VOLTLEDGER__MQTT__TLS_LISTEN", requires_all = ["mqtt_tls_cert_file", "mqtt_tls_key_file"])]
+        mqtt_tls_listen: Option<SocketAddr>,
+        /// PEM certificate chain of the TLS listener (read again for every connection, so a
+        /// renewed certificate needs no restart).
+        #[arg(long, env = "VOLTLEDGER__MQTT__TLS_CERT_FILE")]
+        mqtt_tls_cert_file: Option<PathBuf>,
+        /// PEM private key of the TLS listener.
+        #[arg(long, env = "VOLTLEDGER__MQTT__TLS_KEY_FILE")]
+        mqtt_tls_key_file: Option<PathBuf>,
         /// Where RS-485 serial servers connect to the collector (registration packet
         /// `username:password`, docs/DEVICES.md); none: no collector.
         #[arg(long, env = "VOLTLEDGER__SERIAL__LISTEN")]
@@ -452,6 +463,9 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             common,
             broker,
             mqtt_listen,
+            mqtt_tls_listen,
+            mqtt_tls_cert_file,
+            mqtt_tls_key_file,
             serial_listen,
             http,
             bridge_password,
@@ -502,6 +516,13 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 database_url: common.database_url.clone(),
                 broker,
                 mqtt_listen,
+                mqtt_tls: match (mqtt_tls_listen, mqtt_tls_cert_file, mqtt_tls_key_file) {
+                    (Some(listen), Some(cert_file), Some(key_file)) => {
+                        Some(mqtt_bridge::broker::TlsListener { listen, cert_file, key_file })
+                    }
+                    (None, None, None) => None,
+                    _ => bail!("the broker's TLS listener needs VOLTLEDGER__MQTT__TLS_LISTEN, _CERT_FILE and _KEY_FILE together"),
+                },
                 http_listen: http,
                 jwt_secret: common.jwt_secret.clone(),
                 key_encryption_key: common.key_encryption_key.clone(),

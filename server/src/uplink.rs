@@ -61,6 +61,11 @@ enum Ended {
     NoBroker,
 }
 
+/// The process is stopping (or whatever would tell it is gone).
+fn stopping(stop: &watch::Receiver<bool>) -> bool {
+    *stop.borrow() || stop.has_changed().is_err()
+}
+
 /// Runs the exclusive uplink for `holder` (unique per process) until `stop` turns true.
 /// `config` names the shared client id and opens one session.
 pub async fn exclusive(config: BridgeConfig, store: Store, stats: Arc<BridgeStats>, mut stop: watch::Receiver<bool>, holder: String) {
@@ -68,7 +73,7 @@ pub async fn exclusive(config: BridgeConfig, store: Store, stats: Arc<BridgeStat
     let platform = store.platform();
     let sink = Arc::new(store.clone());
     loop {
-        if *stop.borrow() {
+        if stopping(&stop) {
             break;
         }
         // A claim that answers late is not trusted: the lease it took may be about to lapse.
@@ -93,23 +98,37 @@ pub async fn exclusive(config: BridgeConfig, store: Store, stats: Arc<BridgeStat
         metrics::gauge!("voltledger_bridge_uplink_held").set(1.0);
         tracing::info!(holder, client_id = %config.client_id, "this replica holds the uplink");
 
-        // The session stops at the process's stop, when the lease is lost, or when the broker
-        // has been out of reach for BROKER_GRACE.
+        // The session stops at the process's stop (and drains, the lease still renewed), when
+        // the lease is lost, or when the broker has been out of reach for BROKER_GRACE.
         let (session_stop, session_stopped) = watch::channel(false);
-        let keeper = tokio::spawn(keep(platform.clone(), holder.clone(), stats.clone(), stop.clone(), asked, session_stop));
+        let session_stop = Arc::new(session_stop);
+        let keeper = tokio::spawn(keep(platform.clone(), holder.clone(), stats.clone(), asked, session_stop.clone()));
+        let forward = {
+            let mut stop = stop.clone();
+            tokio::spawn(async move {
+                let _ = stop.wait_for(|s| *s).await;
+                let _ = session_stop.send(true);
+            })
+        };
         mqtt_bridge::session::run_until(config.clone(), sink.clone(), stats.clone(), session_stopped).await;
-        let ended = match keeper.await {
-            Ok(ended) => ended,
-            Err(_) => Ended::LeaseLost,
+        forward.abort();
+        // Not stopping: the keeper ended the session (or every session task died, and the
+        // keeper ends with NoBroker).
+        let ended = if stopping(&stop) {
+            keeper.abort();
+            Ended::Stopping
+        } else {
+            keeper.await.unwrap_or(Ended::LeaseLost)
         };
         metrics::gauge!("voltledger_bridge_uplink_held").set(0.0);
         if ended != Ended::LeaseLost {
             // Given back at once, so a standby takes over within POLL.
-            if let Err(e) = platform.release_job(LEASE, &holder, Utc::now()).await {
-                tracing::warn!(error = %e, "giving the uplink lease back failed; it lapses by itself");
+            match tokio::time::timeout(RENEW_EVERY, platform.release_job(LEASE, &holder, Utc::now())).await {
+                Ok(Ok(())) => {}
+                _ => tracing::warn!("giving the uplink lease back failed; it lapses by itself"),
             }
         }
-        if *stop.borrow() {
+        if ended == Ended::Stopping || stopping(&stop) {
             break;
         }
         tracing::info!(holder, reason = ?ended, "standing by for the uplink");
@@ -126,33 +145,32 @@ pub async fn exclusive(config: BridgeConfig, store: Store, stats: Arc<BridgeStat
 async fn pause(stop: &mut watch::Receiver<bool>, d: Duration) {
     tokio::select! {
         _ = tokio::time::sleep(d) => {}
-        _ = stop.wait_for(|s| *s) => {}
+        Ok(_) = stop.wait_for(|s| *s) => {}
     }
 }
 
-/// Renews the holder's lease until the process stops, the lease is lost or the broker stays
-/// out of reach; then stops the session. `renewed`: when the last successful claim or
-/// renewal was asked.
+/// Renews the holder's lease while its session runs (a drain included: it is aborted when
+/// the session has ended); stops the session when the lease is lost or the broker stays out
+/// of reach. `renewed`: when the last successful claim or renewal was asked.
 async fn keep(
     platform: crate::store::PlatformStore,
     holder: String,
     stats: Arc<BridgeStats>,
-    mut stop: watch::Receiver<bool>,
     mut renewed: Instant,
-    session_stop: watch::Sender<bool>,
+    session_stop: Arc<watch::Sender<bool>>,
 ) -> Ended {
     let mut connected_at = Instant::now();
     let ended = loop {
         let give_up = renewed + GIVE_UP_AFTER;
-        let next = (Instant::now() + RENEW_EVERY).min(give_up);
-        tokio::select! {
-            _ = tokio::time::sleep_until(next.into()) => {}
-            _ = stop.wait_for(|s| *s) => break Ended::Stopping,
-        }
+        tokio::time::sleep_until((Instant::now() + RENEW_EVERY).min(give_up).into()).await;
         if BridgeStats::get(&stats.sessions) > 0 {
             connected_at = Instant::now();
         } else if connected_at.elapsed() >= BROKER_GRACE {
-            tracing::warn!(holder, "the uplink session has not reached the broker for 30 s; handing the uplink over");
+            tracing::warn!(
+                holder,
+                grace_s = BROKER_GRACE.as_secs(),
+                "the uplink session has not reached the broker; handing the uplink over"
+            );
             break Ended::NoBroker;
         }
         if Instant::now() >= give_up {

@@ -81,7 +81,7 @@ async fn on_the_embedded_broker_a_device_may_use_only_its_own_topics_and_a_revok
     let (b_meter, b_user, b_pass) = device(&tb, "000000000402");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    mqtt_bridge::broker::start_embedded(listen, std::sync::Arc::new(app.app.store.clone())).unwrap();
+    mqtt_bridge::broker::start_embedded(listen, None, std::sync::Arc::new(app.app.store.clone())).unwrap();
 
     // The bridge reads every uplink; device A its own downlink.
     let (bridge, mut bridge_rx) = connect(port, "voltledger-bridge-t1", "voltledger-bridge", "bridge-test-secret", None);
@@ -146,4 +146,85 @@ async fn on_the_embedded_broker_a_device_may_use_only_its_own_topics_and_a_revok
     // …and cannot log in again.
     let (_again, mut again_rx) = connect(port, &b_user, &b_user, &b_pass, None);
     assert!(closed(&drain(&mut again_rx, Duration::from_millis(1500)).await));
+}
+
+/// A device connects over TLS to the embedded broker's TLS listener (MQTT over TLS, issue 21)
+/// with its own login and its publish reaches the bridge on the plain loopback listener.
+/// Attacks: plain MQTT on the TLS port, a client that does not trust the certificate, a
+/// wrong password over TLS, and a client that opens TCP and never speaks — which must not
+/// hold the listener up for the next device.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn devices_reach_the_embedded_broker_over_tls_and_a_silent_client_does_not_hold_the_listener() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("broker-tls").await;
+    let (_, user, pass) = device(&admin, "000000000411");
+    let dir = std::env::temp_dir().join(format!("vl-broker-tls-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rcgen::CertifiedKey { cert, key_pair } = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert_file, key_file) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_file, cert.pem()).unwrap();
+    std::fs::write(&key_file, key_pair.serialize_pem()).unwrap();
+    let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (listen, tls_listen) = (free(), free());
+    // Files that are not what they claim are refused at start, not at the first handshake.
+    let wrong = mqtt_bridge::broker::TlsListener { listen: tls_listen, cert_file: key_file.clone(), key_file: key_file.clone() };
+    let refused = mqtt_bridge::broker::start_embedded(free(), Some(wrong), std::sync::Arc::new(app.app.store.clone()));
+    assert!(refused.is_err_and(|e| e.to_string().contains("holds no PEM CERTIFICATE")));
+    let tls = mqtt_bridge::broker::TlsListener { listen: tls_listen, cert_file: cert_file.clone(), key_file: key_file.clone() };
+    mqtt_bridge::broker::start_embedded(listen, Some(tls), std::sync::Arc::new(app.app.store.clone())).unwrap();
+
+    let (bridge, mut bridge_rx) = connect(listen.port(), "voltledger-bridge-tls", "voltledger-bridge", "bridge-test-secret", None);
+    bridge.subscribe("vl/up/#", QoS::AtLeastOnce).await.unwrap();
+    assert!(matches!(drain(&mut bridge_rx, Duration::from_millis(800)).await.first(), Some(Seen::SubAck)));
+
+    // Silent clients: TCP open, no handshake. They must not stop the device below.
+    let _silent: Vec<_> = (0..3).map(|_| std::net::TcpStream::connect(tls_listen).unwrap()).collect();
+
+    // rumqttc's simple TLS configuration uses the process's default rustls provider, which
+    // start_embedded installed (ring) with its TLS listener.
+    let over_tls = |client_id: &str, user: &str, pass: &str, ca: Vec<u8>| {
+        let mut o = MqttOptions::new(client_id, "localhost", tls_listen.port());
+        o.set_credentials(user, pass);
+        o.set_keep_alive(Duration::from_secs(5));
+        o.set_transport(rumqttc::Transport::tls_with_config(rumqttc::TlsConfiguration::Simple { ca, alpn: None, client_auth: None }));
+        o
+    };
+    let outcome = |o: MqttOptions| async move {
+        let (client, mut events) = AsyncClient::new(o, 16);
+        let connected = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match events.poll().await {
+                    Ok(Event::Incoming(Packet::ConnAck(a))) => return a.code == rumqttc::ConnectReturnCode::Success,
+                    Ok(_) => continue,
+                    Err(_) => return false,
+                }
+            }
+        })
+        .await
+        .unwrap_or(false);
+        (client, events, connected)
+    };
+
+    let (device_client, mut device_events, connected) = outcome(over_tls(&user, &user, &pass, cert.pem().into_bytes())).await;
+    assert!(connected, "the device connects over TLS while silent clients hold connections open");
+    device_client.publish(format!("vl/up/{user}"), QoS::AtLeastOnce, false, b"over-tls".to_vec()).await.unwrap();
+    tokio::spawn(async move { while device_events.poll().await.is_ok() {} });
+    let seen = drain(&mut bridge_rx, Duration::from_millis(1500)).await;
+    assert!(
+        seen.iter().any(|s| matches!(s, Seen::Publish(t, p) if *t == format!("vl/up/{user}") && p == b"over-tls")),
+        "the bridge received the device's publish: {seen:?}"
+    );
+
+    // A wrong password over TLS, a client trusting another certificate, plain MQTT on the
+    // TLS port: none gets in.
+    let (_, _, ok) = outcome(over_tls(&user, &user, "not-the-password", cert.pem().into_bytes())).await;
+    assert!(!ok, "a wrong password over TLS is refused");
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap().cert.pem().into_bytes();
+    let (_, _, ok) = outcome(over_tls(&user, &user, &pass, other)).await;
+    assert!(!ok, "a client that does not trust the broker's certificate does not connect");
+    let mut plain = MqttOptions::new(user.clone(), "127.0.0.1", tls_listen.port());
+    plain.set_credentials(user.clone(), pass.clone());
+    let (_, _, ok) = outcome(plain).await;
+    assert!(!ok, "plain MQTT on the TLS port does not connect");
+    let _ = std::fs::remove_dir_all(&dir);
 }

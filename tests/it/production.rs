@@ -175,3 +175,39 @@ async fn an_appid_held_by_one_tenant_is_refused_to_another_until_it_is_let_go() 
     let owner = app.app.store.tenant(b.tenant.clone()).wechat_app().await.unwrap().unwrap();
     assert_eq!(owner.app_id, app_id);
 }
+
+/// A tenant changing its AppID from two places at once ends with exactly the key of the
+/// AppID it holds: none left behind to block others, none missing to let another tenant in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_appid_changes_of_one_tenant_leave_exactly_the_held_key() {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let app = TestApp::spawn().await;
+    let a = app.admin("gk-race").await;
+    let t = app.app.store.tenant(a.tenant.clone());
+    let ids: Vec<String> = (0..4).map(|_| format!("wx{}", &uuid::Uuid::new_v4().simple().to_string()[..16])).collect();
+    for round in 0..5 {
+        let sets = (0..8).map(|n| {
+            let (t, id) = (t.clone(), ids[(n + round) % ids.len()].clone());
+            tokio::spawn(async move { t.set_wechat_app(&id, "0123456789abcdef0123", "http://127.0.0.1:9").await })
+        });
+        for r in futures::future::join_all(sets).await {
+            // The tenant's row is written first, so its writers take turns: none is refused.
+            r.unwrap().unwrap();
+        }
+        let held = t.wechat_app().await.unwrap().unwrap().app_id;
+        let url = if TestApp::uses_postgres() { app.database.clone() } else { server::app::default_database_url(&app.data_dir) };
+        let db = Database::connect(url).await.unwrap();
+        let sql = format!(
+            "SELECT key FROM global_keys WHERE tenant_id = '{}' AND kind = 'wechat_app' ORDER BY key",
+            a.tenant.as_str().replace('\'', "")
+        );
+        let keys: Vec<String> = db
+            .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String>("", "key").unwrap())
+            .collect();
+        assert_eq!(keys, vec![held.clone()], "round {round}: the keys held are exactly the AppID in use");
+    }
+}

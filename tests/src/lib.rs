@@ -85,6 +85,7 @@ impl TestApp {
             database_url: (!database.is_empty()).then(|| database.clone()),
             broker: std::env::var("VOLTLEDGER_TEST_MQTT_URL").ok(),
             mqtt_listen: SocketAddr::from(([127, 0, 0, 1], free_port())),
+            mqtt_tls: None,
             http_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             jwt_secret: Some("test-secret-test-secret-test-secret!".into()),
             key_encryption_key: None,

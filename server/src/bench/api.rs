@@ -133,16 +133,23 @@ async fn under_load(
         })
     };
     let mut times = Vec::new();
-    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+    while !done.load(std::sync::atomic::Ordering::Relaxed) && !watcher.is_finished() {
         let start = Instant::now();
         let r = client.post(url).bearer_auth(token).header("content-type", "application/json").body(body.clone()).send().await?;
         let text = r.text().await?;
         times.push(start.elapsed());
         if text.contains("\"errors\"") {
+            let _ = child.kill();
             anyhow::bail!("{name} under ingest: {text}");
         }
     }
-    let took = watcher.await.context("the watcher")??;
+    let took = match watcher.await.context("the watcher")? {
+        Ok(took) => took,
+        Err(e) => {
+            let _ = child.kill();
+            return Err(e);
+        }
+    };
     let _ = child.wait();
     times.sort();
     println!(

@@ -65,6 +65,7 @@ pub(super) async fn setup_fleet(target: &Target, devices: usize, accounts: bool)
         database_url: fresh_database(&target.database_url).await?,
         broker: target.broker.clone(),
         mqtt_listen: SocketAddr::from(([127, 0, 0, 1], free_port()?)),
+        mqtt_tls: None,
         http_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         jwt_secret: None,
         key_encryption_key: None,

@@ -60,9 +60,9 @@ impl super::TenantStore {
     }
 
     /// Gives back every key of `kind` this tenant holds but `keep` (a replaced AppID). Run
-    /// after the row naming `keep` is written: that write holds the row's lock until the
-    /// transaction ends, so a concurrent replacement by the same tenant waits for it, and
-    /// the last writer's key is the one left.
+    /// with [`Self::hold_global`] after the row naming `keep` is written: that write holds
+    /// the row's lock until the transaction ends, so a concurrent change by the same tenant
+    /// waits for it, and the last writer's key is the one left.
     pub(crate) async fn release_global_except<C: ConnectionTrait>(&self, conn: &C, kind: GlobalKey, keep: &str) -> Result<()> {
         let sql = "DELETE FROM global_keys WHERE tenant_id = $1 AND kind = $2 AND key <> $3";
         conn.execute_raw(stmt(self.backend(), sql, self.args().s(kind.kind()).s(keep))).await?;

@@ -639,9 +639,11 @@ impl TenantStore {
                    ON CONFLICT (tenant_id) DO UPDATE SET app_id = excluded.app_id, wrapped_secret = excluded.wrapped_secret,
                    api_base = excluded.api_base, updated_at = excluded.updated_at";
         let kind = super::global_keys::GlobalKey::WechatApp;
+        // The row first: its lock makes a concurrent change by the same tenant wait, so the
+        // key check below sees what that change committed.
         let txn = self.db().begin().await?;
-        self.hold_global(&txn, kind, app_id).await?;
         txn.execute_raw(stmt(self.backend(), sql, self.args().s(app_id).s(wrapped).s(api_base).t(Utc::now()))).await?;
+        self.hold_global(&txn, kind, app_id).await?;
         self.release_global_except(&txn, kind, app_id).await?;
         txn.commit().await?;
         Ok(())
@@ -672,8 +674,8 @@ impl TenantStore {
         let args = self.args().s(&app.app_id).s(wrapped).s(&app.api_base).s(authorize_url).t(Utc::now());
         let kind = super::global_keys::GlobalKey::OfficialAccount;
         let txn = self.db().begin().await?;
-        self.hold_global(&txn, kind, &app.app_id).await?;
         txn.execute_raw(stmt(self.backend(), sql, args)).await?;
+        self.hold_global(&txn, kind, &app.app_id).await?;
         self.release_global_except(&txn, kind, &app.app_id).await?;
         txn.commit().await?;
         Ok(())

@@ -400,6 +400,43 @@ impl<P: Protocol + Clone + Send + 'static> Server<P> {
                 }
             };
 
+            // VoltLedger patch: on a TLS listener the handshake runs in the connection's own
+            // task with a deadline. Upstream awaits it here, in the accept loop, so one client
+            // that opens TCP and never finishes its handshake stops the listener for everyone.
+            #[cfg(any(feature = "use-rustls", feature = "use-native-tls"))]
+            if let (Some(tls), LinkType::Remote) = (self.config.tls.clone(), &link_type) {
+                let config = config.clone();
+                let router_tx = self.router_tx.clone();
+                let protocol = self.protocol.clone();
+                let will = self.awaiting_will_handler.clone();
+                count += 1;
+                task::spawn(async move {
+                    let handshake = async { TLSAcceptor::new(&tls)?.accept(stream).await };
+                    let (tenant_id, network) = match time::timeout(Duration::from_secs(10), handshake).await {
+                        Ok(Ok(o)) => o,
+                        Ok(Err(e)) => {
+                            error!(error=?e, ?addr, "Tls accept error");
+                            return;
+                        }
+                        Err(_) => {
+                            error!(?addr, "Tls handshake not finished within 10 s; connection closed");
+                            return;
+                        }
+                    };
+                    info!(?addr, tenant=?tenant_id, "accept (tls)");
+                    remote(config, tenant_id.clone(), router_tx, network, protocol, will)
+                        .instrument(tracing::error_span!(
+                            "remote_link",
+                            ?tenant_id,
+                            client_id = field::Empty,
+                            connection_id = field::Empty,
+                        ))
+                        .await;
+                });
+                time::sleep(delay).await;
+                continue;
+            }
+
             let (network, tenant_id) = match self.tls_accept(stream).await {
                 Ok(o) => o,
                 Err(e) => {
