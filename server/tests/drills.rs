@@ -412,6 +412,26 @@ async fn all_stored(t: &server::store::TenantStore, published: usize, witnessed:
     assert!(charged > 0);
 }
 
+/// The PostgreSQL pass's database URL; None (and why, on stderr) on the SQLite pass.
+fn postgres_pass() -> Option<String> {
+    let Ok(base) = std::env::var("VOLTLEDGER_TEST_DATABASE_URL").map(|u| u.trim().to_string()) else {
+        eprintln!("the drill runs on the PostgreSQL pass (VOLTLEDGER_TEST_DATABASE_URL); nothing to do on SQLite");
+        return None;
+    };
+    if !base.starts_with("postgres") {
+        eprintln!("the drill runs on PostgreSQL only");
+        return None;
+    }
+    Some(base)
+}
+
+/// A fresh directory for one drill's files (broker, logs, cluster).
+fn drill_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vl-drill-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 async fn login(api: &Replica, slug: &str) -> String {
     let r = reqwest::Client::new()
         .post(format!("http://{}/auth/login", api.http))
@@ -427,17 +447,9 @@ async fn login(api: &Replica, slug: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_apis_two_bridges_and_two_workers_survive_kills_drains_and_restarts() {
-    let Ok(base) = std::env::var("VOLTLEDGER_TEST_DATABASE_URL").map(|u| u.trim().to_string()) else {
-        eprintln!("the drill runs on the PostgreSQL pass (VOLTLEDGER_TEST_DATABASE_URL); nothing to do on SQLite");
-        return;
-    };
-    if !base.starts_with("postgres") {
-        eprintln!("the drill runs on PostgreSQL only");
-        return;
-    }
+    let Some(base) = postgres_pass() else { return };
     let _one = ONE_AT_A_TIME.lock().await;
-    let dir = std::env::temp_dir().join(format!("vl-drill-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = drill_dir();
     let mut broker = Broker::start(&dir);
     let mut redis = Redis::start();
     let name = format!("vl_test_drill_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
@@ -702,17 +714,11 @@ impl Drop for Postgres {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_postgresql_crash_mid_load_loses_no_reading_and_every_role_recovers() {
-    let Ok(base) = std::env::var("VOLTLEDGER_TEST_DATABASE_URL").map(|u| u.trim().to_string()) else {
-        eprintln!("the drill runs on the PostgreSQL pass (VOLTLEDGER_TEST_DATABASE_URL); nothing to do on SQLite");
-        return;
-    };
-    if !base.starts_with("postgres") {
-        eprintln!("the drill runs on PostgreSQL only");
+    if postgres_pass().is_none() {
         return;
     }
     let _one = ONE_AT_A_TIME.lock().await;
-    let dir = std::env::temp_dir().join(format!("vl-drill-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = drill_dir();
     let pg = Postgres::init(&dir);
     let mut broker = Broker::start(&dir);
     let mut redis = Redis::start();
