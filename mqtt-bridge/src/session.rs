@@ -49,6 +49,14 @@ pub struct BridgeConfig {
     pub sessions: usize,
     pub batch_max: usize,
     pub batch_wait: Duration,
+    /// Publishes taken from the broker and not yet in a batch (memory bound of the queue
+    /// between the sessions and the batcher).
+    pub queue: usize,
+}
+
+impl BridgeConfig {
+    /// The queue the service uses: ten batches.
+    pub const QUEUE: usize = 50_000;
 }
 
 /// Counters the bridge keeps (exposed as metrics and in benchmarks).
@@ -97,22 +105,46 @@ pub async fn run<S: ReadingSink>(config: BridgeConfig, sink: Arc<S>, stats: Arc<
 /// cleanly. What the broker had not delivered stays with it (persistent sessions, or the
 /// other members of the shared subscription).
 pub async fn run_until<S: ReadingSink>(config: BridgeConfig, sink: Arc<S>, stats: Arc<BridgeStats>, stop: watch::Receiver<bool>) {
-    let (tx, rx) = mpsc::channel::<(usize, Publish)>(50_000);
+    let (tx, rx) = mpsc::channel::<(usize, Publish)>(config.queue.max(1));
     let mut clients = Vec::new();
     let mut tasks = Vec::new();
+    let mut acks = Vec::new();
+    let mut ackers = Vec::new();
     for n in 0..config.sessions.max(1) {
         let (client, task) = session(&config, n, tx.clone(), stats.clone(), stop.clone());
+        // Acknowledgements leave through the session's request queue, which only its event
+        // loop empties, and that loop waits while the batcher's queue is full. The batcher
+        // therefore never waits on an acknowledgement: it hands them to this task, which
+        // waits instead (see `acknowledgements_never_wait_on_a_full_queue`).
+        let (ack_tx, mut ack_rx) = mpsc::unbounded_channel::<Publish>();
+        let acker = client.clone();
+        ackers.push(tokio::spawn(async move {
+            while let Some(p) = ack_rx.recv().await {
+                if let Err(e) = acker.ack(&p).await {
+                    tracing::warn!(error = %e, "acknowledge failed");
+                }
+            }
+        }));
+        acks.push(ack_tx);
         clients.push(client);
         tasks.push(task);
     }
     drop(tx);
-    ingest(&clients, rx, config.batch_max, config.batch_wait, sink, stats, stop).await;
-    // Drained: say goodbye, so the broker keeps (not redelivers at once) what it still holds.
+    ingest(acks, rx, config.batch_max, config.batch_wait, sink, stats, stop).await;
+    // One deadline for all of them; what has not closed by then is cut off.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    // The acknowledgements of what was stored go out first (the batcher dropped its
+    // senders), then the goodbye, so the broker keeps (not redelivers at once) what it
+    // still holds.
+    for mut a in ackers {
+        if tokio::time::timeout_at(deadline, &mut a).await.is_err() {
+            tracing::warn!("acknowledgements not handed to the session within 2 s; the broker delivers those publishes again");
+            a.abort();
+        }
+    }
     for c in &clients {
         let _ = c.try_disconnect();
     }
-    // One deadline for all of them; what has not closed by then is cut off.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
     for mut t in tasks {
         if tokio::time::timeout_at(deadline, &mut t).await.is_err() {
             tracing::warn!("a bridge session did not close within 2 s; cut off");
@@ -136,7 +168,8 @@ fn session(
     options.set_manual_acks(true);
     options.set_inflight(1_000);
     options.set_max_packet_size(256 * 1024, 256 * 1024);
-    let (client, mut events) = AsyncClient::new(options, 10_000);
+    // The request queue: subscriptions and acknowledgements (two batches' worth).
+    let (client, mut events) = AsyncClient::new(options, (2 * config.batch_max).max(64));
     let filter = if config.sessions > 1 { format!("$share/voltledger/{UP_FILTER}") } else { UP_FILTER.to_string() };
     let broker = config.broker.clone();
     let subscriber = client.clone();
@@ -167,9 +200,11 @@ fn session(
                     if *stop.borrow() {
                         continue;
                     }
+                    // The batcher gone (it returns only when stopping): the publish is not
+                    // taken, and the loop goes on so the acknowledgements of what was stored
+                    // still leave before the goodbye.
                     if tx.send((n, p)).await.is_err() {
-                        up(false);
-                        return;
+                        continue;
                     }
                 }
                 Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => {
@@ -223,7 +258,7 @@ impl Drop for Connected {
 }
 
 async fn ingest<S: ReadingSink>(
-    clients: &[AsyncClient],
+    acks: Vec<mpsc::UnboundedSender<Publish>>,
     mut rx: mpsc::Receiver<(usize, Publish)>,
     batch_max: usize,
     batch_wait: Duration,
@@ -422,10 +457,8 @@ async fn ingest<S: ReadingSink>(
             sink.freezes(freezes).await;
         }
         for (n, p) in pending.drain(..) {
-            if let Some(client) = clients.get(n)
-                && let Err(e) = client.ack(&p).await
-            {
-                tracing::warn!(error = %e, "acknowledge failed");
+            if let Some(acks) = acks.get(n) {
+                let _ = acks.send(p);
             }
         }
     }

@@ -380,6 +380,7 @@ impl Application {
             sessions: if settings.role == Role::Bridge { settings.bridge_sessions.max(2) } else { settings.bridge_sessions.max(1) },
             batch_max: 5_000,
             batch_wait: Duration::from_millis(50),
+            queue: BridgeConfig::QUEUE,
         };
         // The device side: uplink, downlink, dispatcher, collector.
         let mut control = Vec::new();

@@ -31,6 +31,7 @@ fn bridge_config(app: &TestApp, client_id: &str) -> BridgeConfig {
         sessions: 1,
         batch_max: 100,
         batch_wait: Duration::from_millis(20),
+        queue: BridgeConfig::QUEUE,
     }
 }
 
@@ -84,4 +85,82 @@ async fn readings_received_but_not_committed_are_redelivered_and_stored_once() {
     second.abort();
     assert!(stored, "stored {} of {expected}", tenant.reading_count().await.unwrap());
     assert_eq!(second_stats.duplicates.load(Ordering::Relaxed), 0);
+}
+
+/// A backlog far larger than the bridge's queues (the broker hands over up to 1,000
+/// unacknowledged publishes at once): the batcher must not wait on an acknowledgement while
+/// the session waits on the batcher's queue. Before the acknowledgements had their own task,
+/// this bridge stopped for good after a few batches (as `bench ingest` did with 100,000
+/// readings against the service's queues).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledgements_never_wait_on_a_full_queue() {
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+    let app = TestApp::spawn().await;
+    app.app.bridge.abort();
+    let admin = app.admin("backlog").await;
+    let p = admin.ok(r#"mutation { createProperty(input: {name: "P"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let address = mqtt_bridge::dlt645::Address::from_u64(9_100_001).unwrap();
+    let r = admin.ok(
+        "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 1, linkType: FOUR_G}) { credentials { username password } } }",
+        json!({"p": p, "a": address.to_string()}),
+    );
+    let (user, pass) = (
+        r["registerMeter"]["credentials"]["username"].as_str().unwrap().to_string(),
+        r["registerMeter"]["credentials"]["password"].as_str().unwrap().to_string(),
+    );
+    // A broker of the test's own, which lets 1,000 publishes be in flight to a session.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    mqtt_bridge::broker::start_embedded(std::net::SocketAddr::from(([127, 0, 0, 1], port)), None, Arc::new(app.app.store.clone())).unwrap();
+    let config = BridgeConfig {
+        broker: mqtt_bridge::session::BrokerAddr { host: "127.0.0.1".into(), port },
+        queue: 8,
+        batch_max: 4,
+        ..bridge_config(&app, &format!("voltledger-bridge-backlog-{}", uuid::Uuid::new_v4().simple()))
+    };
+
+    // The bridge's persistent session subscribes, then leaves.
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let stats = Arc::new(BridgeStats::default());
+    let first = tokio::spawn(mqtt_bridge::session::run_until(config.clone(), Arc::new(app.app.store.clone()), stats.clone(), stop));
+    assert!(TestApp::eventually(Duration::from_secs(10), || async { stats.sessions.load(Ordering::Relaxed) == 1 }).await);
+    tokio::time::sleep(Duration::from_millis(300)).await; // subscribed
+    stop_tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), first).await.expect("the bridge drains").unwrap();
+
+    // The device publishes its backlog meanwhile.
+    let readings = 600;
+    let mut o = MqttOptions::new(user.clone(), "127.0.0.1", port);
+    o.set_credentials(user.clone(), pass);
+    let (device, mut events) = AsyncClient::new(o, readings + 8);
+    let t0 = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+    let mut meter = SimMeter::new(address, false);
+    for i in 0..readings {
+        let at = t0 + chrono::Duration::minutes(i as i64);
+        let payload = mqtt_bridge::simulator::reading_frames(address, at, &meter.reading_at(at), false);
+        device.publish(mqtt_bridge::uplink::up_topic(&user), QoS::AtLeastOnce, false, payload).await.unwrap();
+    }
+    let mut acked = 0;
+    let published = tokio::time::timeout(Duration::from_secs(20), async {
+        while acked < readings {
+            if let Ok(Event::Incoming(Packet::PubAck(_))) = events.poll().await {
+                acked += 1;
+            }
+        }
+    })
+    .await;
+    assert!(published.is_ok(), "the broker took {acked} of {readings}");
+
+    // The bridge comes back to a backlog of 600 with a queue of 8 and batches of 4.
+    let stats = Arc::new(BridgeStats::default());
+    let second = tokio::spawn(mqtt_bridge::session::run(config, Arc::new(app.app.store.clone()), stats.clone()));
+    let tenant = app.app.store.tenant(admin.tenant.clone());
+    let stored = TestApp::eventually(Duration::from_secs(60), || async { tenant.reading_count().await.unwrap() == readings as u64 }).await;
+    second.abort();
+    assert!(
+        stored,
+        "stored {} of {readings}; the bridge took {}",
+        tenant.reading_count().await.unwrap(),
+        stats.publishes.load(Ordering::Relaxed)
+    );
+    assert_eq!(stats.duplicates.load(Ordering::Relaxed), 0);
 }

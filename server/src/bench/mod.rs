@@ -22,6 +22,10 @@ pub enum BenchCommand {
         /// Readings each device publishes (one publish per reading).
         #[arg(long, default_value_t = 20)]
         readings: usize,
+        /// Settlement on: every meter in a prepaid account under a TOU tariff with tiers
+        /// (every tenth nearly empty, so state changes and trips are written too).
+        #[arg(long)]
+        accounts: bool,
     },
     /// Reconnect storm: all sessions drop at once and reconnect, each with a backlog.
     Storm {
@@ -155,7 +159,7 @@ pub struct Target {
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Decode { frames } => decode(frames),
-        BenchCommand::Ingest { target, devices, readings } => pipeline::ingest(target, devices, readings).await?,
+        BenchCommand::Ingest { target, devices, readings, accounts } => pipeline::ingest(target, devices, readings, accounts).await?,
         BenchCommand::Storm { target, devices, backlog } => pipeline::storm(target, devices, backlog).await?,
         BenchCommand::Store { database_url, devices, readings, batch } => pipeline::store(database_url, devices, readings, batch).await?,
         BenchCommand::Settle { database_url, meters, readings, batch } => money::settle(database_url, meters, readings, batch).await?,

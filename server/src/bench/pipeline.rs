@@ -164,8 +164,8 @@ fn describe(target: &Target) -> String {
     format!("{db}, {broker}, {} bridge session(s)", target.bridge_sessions)
 }
 
-pub async fn ingest(target: Target, devices: usize, readings: usize) -> anyhow::Result<()> {
-    let bench = setup(&target, devices).await?;
+pub async fn ingest(target: Target, devices: usize, readings: usize, accounts: bool) -> anyhow::Result<()> {
+    let bench = setup_fleet(&target, devices, accounts).await?;
     let mut child = child(&bench, readings, false)?;
     let stdout = child.stdout.take().context("child stdout")?;
     let mut lines = BufReader::new(stdout).lines();
@@ -177,16 +177,39 @@ pub async fn ingest(target: Target, devices: usize, readings: usize) -> anyhow::
     let expected = (bench.devices * readings) as u64;
     let took = wait_stored(&bench, expected, started).await?;
     let _ = child.wait();
+    // The output checked before a figure is printed: every reading once, none refused, and
+    // with settlement on every interval charged once and every balance its entries' sum.
+    let (duplicates, rejected) = (bench.app.stats.duplicates.load(Ordering::Relaxed), bench.app.stats.rejected.load(Ordering::Relaxed));
+    let stored = bench.tenant.reading_count().await?;
+    anyhow::ensure!(stored == expected, "{stored} readings stored, {expected} published");
+    anyhow::ensure!(duplicates == 0 && rejected == 0, "{duplicates} duplicates and {rejected} rejected");
+    let settlement = if accounts {
+        let charges = bench.tenant.entry_count(crate::domain::ledger::EntryKind::EnergyCharge).await?;
+        // The first reading of each meter opens its cursor; a later one is charged once, or
+        // not at all when it arrives after a newer one (late: the newer one charged it).
+        let intervals = (bench.devices * readings.saturating_sub(1)) as i64;
+        anyhow::ensure!(charges > 0 && charges <= intervals, "{charges} energy charges for {intervals} intervals");
+        let off = bench.tenant.accounts_off_ledger().await?;
+        anyhow::ensure!(off == 0, "{off} accounts whose balance is not the sum of their entries");
+        format!(", settlement on: {charges} energy charges for {intervals} intervals, every balance its entries' sum")
+    } else {
+        ", settlement off (meters without accounts)".to_string()
+    };
+    let rate = expected as f64 / took.as_secs_f64();
     println!(
-        "ingest ({}): {expected} readings from {} devices stored in {:.2} s = {:.0} readings/s (duplicates {}, rejected {})",
+        "ingest ({}): {expected} readings from {} devices stored in {:.2} s = {rate:.0} readings/s (duplicates 0, rejected 0{settlement})",
         describe(&target),
         bench.devices,
         took.as_secs_f64(),
-        expected as f64 / took.as_secs_f64(),
-        bench.app.stats.duplicates.load(Ordering::Relaxed),
-        bench.app.stats.rejected.load(Ordering::Relaxed),
     );
     let _ = std::fs::remove_dir_all(&bench.dir);
+    if let Some(url) = target.database_url.as_deref().filter(|u| u.starts_with("postgres")) {
+        let ceiling = copy_rate(url, expected as usize)?;
+        println!(
+            "ceiling: COPY of {expected} rows of the same shape into a table with the same key: {ceiling:.0} rows/s; ingest = {:.1} % of it",
+            rate * 100.0 / ceiling
+        );
+    }
     Ok(())
 }
 
@@ -370,6 +393,14 @@ pub async fn store(database_url: Option<String>, devices: usize, readings: usize
 
 /// Raw PostgreSQL COPY of the same row shape, through psql (the database's own ceiling).
 pub fn copy(database_url: &str, rows: usize) -> anyhow::Result<()> {
+    let rate = copy_rate(database_url, rows)?;
+    println!("raw COPY (PostgreSQL, same columns and key): {rows} rows in {:.2} s = {rate:.0} rows/s", rows as f64 / rate);
+    Ok(())
+}
+
+/// Rows per second of a raw COPY of `rows` reading-shaped rows into a fresh table with the
+/// readings' key (dropped after).
+pub(super) fn copy_rate(database_url: &str, rows: usize) -> anyhow::Result<f64> {
     let table = format!("bench_copy_{}", uuid::Uuid::new_v4().simple());
     // The value columns as the readings table has them now: the rows below follow their count.
     let value_columns = crate::store::reading_value_columns();
@@ -396,12 +427,7 @@ pub fn copy(database_url: &str, rows: usize) -> anyhow::Result<()> {
     psql(database_url, &format!("COPY {table} FROM STDIN"), Some(data.as_bytes()))?;
     let took = started.elapsed();
     psql(database_url, &format!("DROP TABLE {table}"), None)?;
-    println!(
-        "raw COPY (PostgreSQL, same columns and key): {rows} rows in {:.2} s = {:.0} rows/s",
-        took.as_secs_f64(),
-        rows as f64 / took.as_secs_f64()
-    );
-    Ok(())
+    Ok(rows as f64 / took.as_secs_f64().max(1e-9))
 }
 
 fn psql(url: &str, sql: &str, stdin: Option<&[u8]>) -> anyhow::Result<()> {

@@ -638,6 +638,22 @@ impl TenantStore {
         }
     }
 
+    /// The tenant's accounts whose balance differs from the sum of their entries (a
+    /// benchmark's check after bulk settlement; always 0 unless something is broken).
+    pub async fn accounts_off_ledger(&self) -> Result<i64> {
+        let sql = "SELECT COUNT(*) AS n FROM accounts a WHERE a.tenant_id = $1 AND a.balance_x100 <>
+             (SELECT CAST(COALESCE(SUM(e.amount_x100), 0) AS BIGINT) FROM ledger_entries e WHERE e.tenant_id = a.tenant_id AND e.account_id = a.id)";
+        let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args())).await?;
+        Ok(r.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0))
+    }
+
+    /// How many entries of a kind the tenant's ledger holds.
+    pub async fn entry_count(&self, kind: EntryKind) -> Result<i64> {
+        let sql = "SELECT COUNT(*) AS n FROM ledger_entries WHERE tenant_id = $1 AND kind = $2";
+        let r = self.db().query_one_raw(stmt(self.backend(), sql, self.args().s(kind.as_str()))).await?;
+        Ok(r.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0))
+    }
+
     /// Marks entries invoiced (已开票); returns how many were newly marked.
     pub async fn mark_invoiced(&self, ids: &[EntryId]) -> Result<u64> {
         let mut n = 0;
