@@ -105,29 +105,39 @@ pub async fn run<S: ReadingSink>(config: BridgeConfig, sink: Arc<S>, stats: Arc<
 /// cleanly. What the broker had not delivered stays with it (persistent sessions, or the
 /// other members of the shared subscription).
 pub async fn run_until<S: ReadingSink>(config: BridgeConfig, sink: Arc<S>, stats: Arc<BridgeStats>, stop: watch::Receiver<bool>) {
-    let (tx, rx) = mpsc::channel::<(usize, Publish)>(config.queue.max(1));
+    let (tx, rx) = mpsc::channel::<Taken>(config.queue.max(1));
     let mut clients = Vec::new();
-    let mut tasks = Vec::new();
+    // Dropped with this future (a bridge whose task is aborted), they end with it.
+    let mut sessions = tokio::task::JoinSet::new();
+    let mut ackers = tokio::task::JoinSet::new();
     let mut acks = Vec::new();
-    let mut ackers = Vec::new();
     for n in 0..config.sessions.max(1) {
-        let (client, task) = session(&config, n, tx.clone(), stats.clone(), stop.clone());
+        let connection = Arc::new(AtomicU64::new(0));
+        let (client, task) = session(&config, n, tx.clone(), stats.clone(), stop.clone(), connection.clone());
+        sessions.spawn(task);
         // Acknowledgements leave through the session's request queue, which only its event
         // loop empties, and that loop waits while the batcher's queue is full. The batcher
         // therefore never waits on an acknowledgement: it hands them to this task, which
         // waits instead (see `acknowledgements_never_wait_on_a_full_queue`).
-        let (ack_tx, mut ack_rx) = mpsc::unbounded_channel::<Publish>();
+        let (ack_tx, mut ack_rx) = mpsc::unbounded_channel::<Ack>();
         let acker = client.clone();
-        ackers.push(tokio::spawn(async move {
-            while let Some(p) = ack_rx.recv().await {
-                if let Err(e) = acker.ack(&p).await {
-                    tracing::warn!(error = %e, "acknowledge failed");
+        ackers.spawn(async move {
+            while let Some(Ack { connection: on, pkid, qos }) = ack_rx.recv().await {
+                // Received on an earlier connection: its packet id means nothing on this
+                // one (rumqttd drops a session for an acknowledgement out of order); the
+                // broker delivers that publish again and the store takes it once.
+                if on != connection.load(Ordering::Acquire) {
+                    continue;
+                }
+                let mut p = Publish::new("", qos, Vec::<u8>::new());
+                p.pkid = pkid;
+                if acker.ack(&p).await.is_err() {
+                    break; // the session is gone
                 }
             }
-        }));
+        });
         acks.push(ack_tx);
         clients.push(client);
-        tasks.push(task);
     }
     drop(tx);
     ingest(acks, rx, config.batch_max, config.batch_wait, sink, stats, stop).await;
@@ -136,30 +146,37 @@ pub async fn run_until<S: ReadingSink>(config: BridgeConfig, sink: Arc<S>, stats
     // The acknowledgements of what was stored go out first (the batcher dropped its
     // senders), then the goodbye, so the broker keeps (not redelivers at once) what it
     // still holds.
-    for mut a in ackers {
-        if tokio::time::timeout_at(deadline, &mut a).await.is_err() {
-            tracing::warn!("acknowledgements not handed to the session within 2 s; the broker delivers those publishes again");
-            a.abort();
-        }
+    if tokio::time::timeout_at(deadline, async { while ackers.join_next().await.is_some() {} }).await.is_err() {
+        tracing::warn!("acknowledgements not handed to the sessions within 2 s; the broker delivers those publishes again");
+        ackers.abort_all();
     }
     for c in &clients {
-        let _ = c.try_disconnect();
+        let _ = tokio::time::timeout_at(deadline, c.disconnect()).await;
     }
-    for mut t in tasks {
-        if tokio::time::timeout_at(deadline, &mut t).await.is_err() {
-            tracing::warn!("a bridge session did not close within 2 s; cut off");
-            t.abort();
-        }
+    if tokio::time::timeout_at(deadline, async { while sessions.join_next().await.is_some() {} }).await.is_err() {
+        tracing::warn!("a bridge session did not close within 2 s; cut off");
+        sessions.abort_all();
     }
+}
+
+/// A publish taken from session `.0` on its connection `.1` (counted from 1 per session).
+type Taken = (usize, u64, Publish);
+
+/// What acknowledging a publish needs, without its payload.
+struct Ack {
+    connection: u64,
+    pkid: u16,
+    qos: QoS,
 }
 
 fn session(
     config: &BridgeConfig,
     n: usize,
-    tx: mpsc::Sender<(usize, Publish)>,
+    tx: mpsc::Sender<Taken>,
     stats: Arc<BridgeStats>,
     stop: watch::Receiver<bool>,
-) -> (AsyncClient, tokio::task::JoinHandle<()>) {
+    connection: Arc<AtomicU64>,
+) -> (AsyncClient, impl std::future::Future<Output = ()> + Send + 'static) {
     let client_id = format!("{}-{n}", config.client_id);
     let mut options = MqttOptions::new(client_id, config.broker.host.clone(), config.broker.port);
     options.set_credentials(config.username.clone(), config.password.clone());
@@ -173,7 +190,7 @@ fn session(
     let filter = if config.sessions > 1 { format!("$share/voltledger/{UP_FILTER}") } else { UP_FILTER.to_string() };
     let broker = config.broker.clone();
     let subscriber = client.clone();
-    let task = tokio::spawn(async move {
+    let task = async move {
         // Counted in `stats.sessions` while connected, and uncounted however the task ends
         // (an aborted task too).
         let counters = stats.clone();
@@ -182,6 +199,7 @@ fn session(
         loop {
             match events.poll().await {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    connection.fetch_add(1, Ordering::AcqRel);
                     tracing::info!(broker = %broker, session = n, "bridge session connected");
                     up(true);
                     // Back during a drain: take nothing more (the persistent subscription
@@ -189,9 +207,14 @@ fn session(
                     if *stop.borrow() {
                         continue;
                     }
-                    if let Err(e) = subscriber.subscribe(filter.clone(), QoS::AtLeastOnce).await {
-                        tracing::warn!(error = %e, "subscribe failed");
-                    }
+                    // From a task of its own: the request queue may be full of
+                    // acknowledgements, and only this loop empties it.
+                    let (subscriber, filter) = (subscriber.clone(), filter.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) = subscriber.subscribe(filter, QoS::AtLeastOnce).await {
+                            tracing::warn!(error = %e, "subscribe failed");
+                        }
+                    });
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
                     counters.publishes.fetch_add(1, Ordering::Relaxed);
@@ -200,11 +223,15 @@ fn session(
                     if *stop.borrow() {
                         continue;
                     }
-                    // The batcher gone (it returns only when stopping): the publish is not
-                    // taken, and the loop goes on so the acknowledgements of what was stored
-                    // still leave before the goodbye.
-                    if tx.send((n, p)).await.is_err() {
-                        continue;
+                    if tx.send((n, connection.load(Ordering::Acquire), p)).await.is_err() {
+                        // The batcher gone. Stopping (it stopped meanwhile): the loop goes on
+                        // so the acknowledgements of what was stored leave before the
+                        // goodbye. Otherwise the bridge was dropped: so is this session.
+                        if *stop.borrow() {
+                            continue;
+                        }
+                        up(false);
+                        return;
                     }
                 }
                 Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => {
@@ -228,7 +255,7 @@ fn session(
                 }
             }
         }
-    });
+    };
     (client, task)
 }
 
@@ -258,15 +285,15 @@ impl Drop for Connected {
 }
 
 async fn ingest<S: ReadingSink>(
-    acks: Vec<mpsc::UnboundedSender<Publish>>,
-    mut rx: mpsc::Receiver<(usize, Publish)>,
+    acks: Vec<mpsc::UnboundedSender<Ack>>,
+    mut rx: mpsc::Receiver<Taken>,
     batch_max: usize,
     batch_wait: Duration,
     sink: Arc<S>,
     stats: Arc<BridgeStats>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut pending: Vec<(usize, Publish)> = Vec::with_capacity(batch_max);
+    let mut pending: Vec<Taken> = Vec::with_capacity(batch_max);
     let mut draining = false;
     loop {
         if draining {
@@ -306,7 +333,7 @@ async fn ingest<S: ReadingSink>(
         let mut readings = Vec::with_capacity(pending.len());
         let mut replies = Vec::new();
         let mut freezes = Vec::new();
-        for (_, p) in &pending {
+        for (_, _, p) in &pending {
             // A vendor JSON device (F43) is read through its profile's map.
             let vendor = match uplink::device_of(&p.topic) {
                 Ok(device) if p.payload.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') => {
@@ -456,9 +483,9 @@ async fn ingest<S: ReadingSink>(
         if !freezes.is_empty() {
             sink.freezes(freezes).await;
         }
-        for (n, p) in pending.drain(..) {
+        for (n, connection, p) in pending.drain(..) {
             if let Some(acks) = acks.get(n) {
-                let _ = acks.send(p);
+                let _ = acks.send(Ack { connection, pkid: p.pkid, qos: p.qos });
             }
         }
     }

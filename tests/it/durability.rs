@@ -87,11 +87,12 @@ async fn readings_received_but_not_committed_are_redelivered_and_stored_once() {
     assert_eq!(second_stats.duplicates.load(Ordering::Relaxed), 0);
 }
 
-/// A backlog far larger than the bridge's queues (the broker hands over up to 1,000
-/// unacknowledged publishes at once): the batcher must not wait on an acknowledgement while
-/// the session waits on the batcher's queue. Before the acknowledgements had their own task,
-/// this bridge stopped for good after a few batches (as `bench ingest` did with 100,000
-/// readings against the service's queues).
+/// A backlog far larger than the bridge's queues: the batcher must not wait on an
+/// acknowledgement while the session waits on the batcher's queue. The embedded broker hands
+/// a session up to 100 unacknowledged publishes (rumqttd's outgoing window), more than the
+/// bridge's queue (8), batch (4) and request queue (64, the floor) hold together, so before the
+/// acknowledgements had their own task this bridge stopped for good after a few batches (as
+/// `bench ingest` did with 100,000 readings against the service's queues on Mosquitto).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledgements_never_wait_on_a_full_queue() {
     use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
@@ -108,7 +109,8 @@ async fn acknowledgements_never_wait_on_a_full_queue() {
         r["registerMeter"]["credentials"]["username"].as_str().unwrap().to_string(),
         r["registerMeter"]["credentials"]["password"].as_str().unwrap().to_string(),
     );
-    // A broker of the test's own, which lets 1,000 publishes be in flight to a session.
+    // A broker of the test's own (the machine's Mosquitto holds a session to 20 in flight,
+    // fewer than the queues: no deadlock to find there).
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     mqtt_bridge::broker::start_embedded(std::net::SocketAddr::from(([127, 0, 0, 1], port)), None, Arc::new(app.app.store.clone())).unwrap();
     let config = BridgeConfig {

@@ -78,7 +78,7 @@ impl Col {
     /// binding cannot carry NULL elements). The placeholder's cast differs between the two, so
     /// the two shapes are two prepared statements and a cached one never sees the other's
     /// parameter type.
-    fn column(self, rows: &[Vec<Cell>], i: usize, n: usize) -> (Value, String) {
+    pub(crate) fn column(self, rows: &[Vec<Cell>], i: usize, n: usize) -> (Value, String) {
         let cells = || rows.iter().map(move |r| r.get(i).unwrap_or(&Cell::Null));
         if cells().any(|c| matches!(c, Cell::Null)) {
             return (Value::from(pg_array(cells().map(Cell::token))), format!("${n}::text::{}", self.pg()));

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use mqtt_bridge::port::{MeterReading, ReadTime, ReadingSink, Readings, SinkError, StoreReport};
 use sea_orm::{ConnectionTrait, Value};
 
-use super::bulk::pg_array;
+use super::bulk::{Cell, Col};
 use super::sql::{Args, stmt};
 use super::{Route, Store};
 use domain::metering::{scale, to_scaled};
@@ -375,44 +375,52 @@ async fn write_values(
     Ok((stored, (inserted, started.elapsed())))
 }
 
-/// PostgreSQL: one `UNNEST` statement per table whatever the batch size — a constant text,
-/// so it is prepared once and planned cheaply (multi-row VALUES re-plans every size).
+/// PostgreSQL: one `UNNEST` statement per table whatever the batch size, its columns as
+/// binary arrays (no literal to format here or to parse there) except a value column holding
+/// a NULL in this batch, which goes as an array literal (see `bulk::Col::column`). A statement
+/// text per NULL pattern, each prepared once: a fleet sends a handful of patterns.
 async fn write_unnest(txn: &sea_orm::DatabaseTransaction, rows: &[Row]) -> Result<(usize, Timings), super::StoreError> {
     let started = std::time::Instant::now();
     let backend = sea_orm::DbBackend::Postgres;
-    let columns = |rows: &[&Row]| {
-        let ts = |t: DateTime<Utc>| Some(t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string());
-        let mut args = Args::new()
-            .s(pg_array(rows.iter().map(|r| Some(r.route.tenant.as_str().to_string()))))
-            .s(pg_array(rows.iter().map(|r| Some(r.route.meter.as_str().to_string()))))
-            .s(pg_array(rows.iter().map(|r| ts(r.read_at))))
-            .s(pg_array(rows.iter().map(|r| ts(r.received_at))));
-        for i in 0..VALUE_COLUMNS.len() {
-            args = args.s(pg_array(rows.iter().map(|r| r.values.get(i).copied().flatten().map(|v| v.to_string()))));
+    let columns = |rows: &[&Row]| -> (Args, String) {
+        let cells: Vec<Vec<Cell>> = rows
+            .iter()
+            .map(|r| {
+                let mut c = Vec::with_capacity(4 + VALUE_COUNT);
+                c.push(Cell::Text(r.route.tenant.as_str().to_string()));
+                c.push(Cell::Text(r.route.meter.as_str().to_string()));
+                c.push(Cell::Time(r.read_at));
+                c.push(Cell::Time(r.received_at));
+                c.extend(r.values.iter().map(|v| Cell::opt_int(*v)));
+                c
+            })
+            .collect();
+        let types = [Col::Text, Col::Text, Col::Time, Col::Time].into_iter().chain(std::iter::repeat_n(Col::Int, VALUE_COUNT));
+        let mut args = Args::new();
+        let mut casts = Vec::with_capacity(4 + VALUE_COUNT);
+        for (i, ty) in types.enumerate() {
+            let (value, cast) = ty.column(&cells, i, i + 1);
+            args.push(value);
+            casts.push(cast);
         }
-        args
-    };
-    let casts = || {
-        let mut c = vec!["$1::text[]".to_string(), "$2::text[]".into(), "$3::timestamptz[]".into(), "$4::timestamptz[]".into()];
-        c.extend((0..VALUE_COLUMNS.len()).map(|i| format!("${}::int8[]", i + 5)));
-        c.join(", ")
+        (args, casts.join(", "))
     };
     let cols = VALUE_COLUMNS.join(", ");
     let all: Vec<&Row> = rows.iter().collect();
+    let (args, casts) = columns(&all);
     let sql = format!(
-        "INSERT INTO readings (tenant_id, meter_id, read_at, received_at, {cols}) SELECT * FROM UNNEST({}) ON CONFLICT (tenant_id, meter_id, read_at) DO NOTHING",
-        casts()
+        "INSERT INTO readings (tenant_id, meter_id, read_at, received_at, {cols}) SELECT * FROM UNNEST({casts}) ON CONFLICT (tenant_id, meter_id, read_at) DO NOTHING"
     );
-    let stored = txn.execute_raw(stmt(backend, &sql, columns(&all))).await?.rows_affected() as usize;
+    let stored = txn.execute_raw(stmt(backend, &sql, args)).await?.rows_affected() as usize;
     let inserted = started.elapsed();
     let live = newest_per_meter(rows);
     let live: Vec<&Row> = live.iter().collect();
+    let (args, casts) = columns(&live);
     let sql = format!(
-        "INSERT INTO meter_live (tenant_id, meter_id, read_at, last_seen_at, {cols}, link_state) SELECT u.*, 'ONLINE' FROM UNNEST({}) AS u {}",
-        casts(),
+        "INSERT INTO meter_live (tenant_id, meter_id, read_at, last_seen_at, {cols}, link_state) SELECT u.*, 'ONLINE' FROM UNNEST({casts}) AS u {}",
         live_conflict_clause()
     );
-    txn.execute_raw(stmt(backend, &sql, columns(&live))).await?;
+    txn.execute_raw(stmt(backend, &sql, args)).await?;
     Ok((stored, (inserted, started.elapsed())))
 }
 
