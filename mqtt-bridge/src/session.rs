@@ -113,7 +113,8 @@ pub async fn run_until<S: ReadingSink>(config: BridgeConfig, sink: Arc<S>, stats
     let mut acks = Vec::new();
     for n in 0..config.sessions.max(1) {
         let connection = Arc::new(AtomicU64::new(0));
-        let (client, task) = session(&config, n, tx.clone(), stats.clone(), stop.clone(), connection.clone());
+        let gate = Arc::new(tokio::sync::RwLock::new(()));
+        let (client, task) = session(&config, n, tx.clone(), stats.clone(), stop.clone(), connection.clone(), gate.clone());
         sessions.spawn(task);
         // Acknowledgements leave through the session's request queue, which only its event
         // loop empties, and that loop waits while the batcher's queue is full. The batcher
@@ -124,8 +125,12 @@ pub async fn run_until<S: ReadingSink>(config: BridgeConfig, sink: Arc<S>, stats
         ackers.spawn(async move {
             while let Some(Ack { connection: on, pkid, qos }) = ack_rx.recv().await {
                 // Received on an earlier connection: its packet id means nothing on this
-                // one (rumqttd drops a session for an acknowledgement out of order); the
-                // broker delivers that publish again and the store takes it once.
+                // one (rumqttd drops a session for an acknowledgement out of order, and a
+                // broker that lost the session would take it for another publish); the
+                // broker delivers that publish again and the store takes it once. The gate
+                // keeps the session from moving to a new connection between this check and
+                // the acknowledgement entering its request queue.
+                let _open = gate.read().await;
                 if on != connection.load(Ordering::Acquire) {
                     continue;
                 }
@@ -149,6 +154,7 @@ pub async fn run_until<S: ReadingSink>(config: BridgeConfig, sink: Arc<S>, stats
     if tokio::time::timeout_at(deadline, async { while ackers.join_next().await.is_some() {} }).await.is_err() {
         tracing::warn!("acknowledgements not handed to the sessions within 2 s; the broker delivers those publishes again");
         ackers.abort_all();
+        while ackers.join_next().await.is_some() {}
     }
     for c in &clients {
         let _ = tokio::time::timeout_at(deadline, c.disconnect()).await;
@@ -156,6 +162,7 @@ pub async fn run_until<S: ReadingSink>(config: BridgeConfig, sink: Arc<S>, stats
     if tokio::time::timeout_at(deadline, async { while sessions.join_next().await.is_some() {} }).await.is_err() {
         tracing::warn!("a bridge session did not close within 2 s; cut off");
         sessions.abort_all();
+        while sessions.join_next().await.is_some() {}
     }
 }
 
@@ -176,6 +183,7 @@ fn session(
     stats: Arc<BridgeStats>,
     stop: watch::Receiver<bool>,
     connection: Arc<AtomicU64>,
+    gate: Arc<tokio::sync::RwLock<()>>,
 ) -> (AsyncClient, impl std::future::Future<Output = ()> + Send + 'static) {
     let client_id = format!("{}-{n}", config.client_id);
     let mut options = MqttOptions::new(client_id, config.broker.host.clone(), config.broker.port);
@@ -242,6 +250,34 @@ fn session(
                 Ok(_) => {}
                 Err(e) => {
                     up(false);
+                    // Publishes read from the broken connection and still in the event
+                    // loop's buffer: taken under that connection's number, so they are stored
+                    // but never acknowledged on the next connection (a resumed session
+                    // delivers them again; a lost one does not, and they are kept).
+                    let old = connection.load(Ordering::Acquire);
+                    let buffered: Vec<Publish> = std::mem::take(&mut events.state.events)
+                        .into_iter()
+                        .filter_map(|e| match e {
+                            Event::Incoming(Packet::Publish(p)) => Some(p),
+                            _ => None,
+                        })
+                        .collect();
+                    for p in buffered {
+                        counters.publishes.fetch_add(1, Ordering::Relaxed);
+                        if *stop.borrow() || tx.send((n, old, p)).await.is_err() {
+                            break;
+                        }
+                    }
+                    // No acknowledgement of the broken connection goes out on the next one:
+                    // the request queue is emptied (an acker waiting for room then finishes
+                    // its one acknowledgement), the connection number moves on under the
+                    // gate, and what slipped in meanwhile is emptied again.
+                    events.clean();
+                    {
+                        let _closed = gate.write().await;
+                        connection.fetch_add(1, Ordering::AcqRel);
+                        events.clean();
+                    }
                     if *stop.borrow() {
                         return;
                     }
