@@ -269,15 +269,22 @@ fn session(
                         }
                     }
                     // No acknowledgement of the broken connection goes out on the next one:
-                    // the request queue is emptied (an acker waiting for room then finishes
-                    // its one acknowledgement), the connection number moves on under the
-                    // gate, and what slipped in meanwhile is emptied again.
-                    events.clean();
-                    {
-                        let _closed = gate.write().await;
-                        connection.fetch_add(1, Ordering::AcqRel);
+                    // the connection number moves on under the gate, and the request queue is
+                    // emptied before and after. An acker may hold the gate while it waits for
+                    // room in a full queue, and emptying a full queue does not let a waiting
+                    // sender in (flume), so the queue is emptied again until the gate is free
+                    // rather than waited on (that wait would never end: only this loop empties
+                    // the queue).
+                    let closed = loop {
                         events.clean();
-                    }
+                        match gate.try_write() {
+                            Ok(closed) => break closed,
+                            Err(_) => tokio::time::sleep(Duration::from_millis(1)).await,
+                        }
+                    };
+                    connection.fetch_add(1, Ordering::AcqRel);
+                    events.clean();
+                    drop(closed);
                     if *stop.borrow() {
                         return;
                     }
