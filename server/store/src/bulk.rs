@@ -78,7 +78,7 @@ impl Col {
     /// binding cannot carry NULL elements). The placeholder's cast differs between the two, so
     /// the two shapes are two prepared statements and a cached one never sees the other's
     /// parameter type.
-    pub(crate) fn column(self, rows: &[Vec<Cell>], i: usize, n: usize) -> (Value, String) {
+    fn column(self, rows: &[Vec<Cell>], i: usize, n: usize) -> (Value, String) {
         let cells = || rows.iter().map(move |r| r.get(i).unwrap_or(&Cell::Null));
         if cells().any(|c| matches!(c, Cell::Null)) {
             return (Value::from(pg_array(cells().map(Cell::token))), format!("${n}::text::{}", self.pg()));
@@ -104,6 +104,19 @@ pub fn pg_array<I: IntoIterator<Item = Option<String>>>(items: I) -> String {
     format!("{{{}}}", body.join(","))
 }
 
+/// The columns of `rows`, typed `types`, as `UNNEST` parameters `$1…`: the arguments and the
+/// casts to write inside `UNNEST(…)` (PostgreSQL).
+pub(crate) fn unnest_params(types: impl IntoIterator<Item = Col>, rows: &[Vec<Cell>]) -> (Args, String) {
+    let mut args = Args::new();
+    let mut casts = Vec::new();
+    for (i, ty) in types.into_iter().enumerate() {
+        let (value, cast) = ty.column(rows, i, i + 1);
+        args.push(value);
+        casts.push(cast);
+    }
+    (args, casts.join(", "))
+}
+
 /// `INSERT INTO table (cols) <rows> suffix`; `suffix` is an `ON CONFLICT` clause or empty.
 /// Returns the rows affected.
 pub async fn insert<C: ConnectionTrait>(
@@ -119,14 +132,8 @@ pub async fn insert<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let names = cols.iter().map(|c| c.0).collect::<Vec<_>>().join(", ");
     if backend == DbBackend::Postgres {
-        let mut args = Args::new();
-        let mut casts = Vec::with_capacity(cols.len());
-        for (i, (_, ty)) in cols.iter().enumerate() {
-            let (value, cast) = ty.column(rows, i, i + 1);
-            args.push(value);
-            casts.push(cast);
-        }
-        let sql = format!("INSERT INTO {table} ({names}) SELECT * FROM UNNEST({}) {suffix}", casts.join(", "));
+        let (args, casts) = unnest_params(cols.iter().map(|c| c.1), rows);
+        let sql = format!("INSERT INTO {table} ({names}) SELECT * FROM UNNEST({casts}) {suffix}");
         return Ok(db.execute_raw(stmt(backend, &sql, args)).await?.rows_affected());
     }
     let per = (900 / cols.len().max(1)).clamp(1, 16);
@@ -161,17 +168,11 @@ pub async fn update<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let all: Vec<(&str, Col)> = keys.iter().chain(set.iter()).copied().collect();
     if backend == DbBackend::Postgres {
-        let mut args = Args::new();
-        let mut casts = Vec::with_capacity(all.len());
-        for (i, (_, ty)) in all.iter().enumerate() {
-            let (value, cast) = ty.column(rows, i, i + 1);
-            args.push(value);
-            casts.push(cast);
-        }
+        let (args, casts) = unnest_params(all.iter().map(|c| c.1), rows);
         let names = all.iter().map(|c| c.0).collect::<Vec<_>>().join(", ");
         let assign = set.iter().map(|(c, _)| format!("{c} = u.{c}")).collect::<Vec<_>>().join(", ");
         let on = keys.iter().map(|(c, _)| format!("t.{c} = u.{c}")).collect::<Vec<_>>().join(" AND ");
-        let sql = format!("UPDATE {table} AS t SET {assign} FROM UNNEST({}) AS u({names}) WHERE {on}", casts.join(", "));
+        let sql = format!("UPDATE {table} AS t SET {assign} FROM UNNEST({casts}) AS u({names}) WHERE {on}");
         db.execute_raw(stmt(backend, &sql, args)).await?;
         return Ok(());
     }

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use mqtt_bridge::port::{MeterReading, ReadTime, ReadingSink, Readings, SinkError, StoreReport};
 use sea_orm::{ConnectionTrait, Value};
 
-use super::bulk::{Cell, Col};
+use super::bulk::{Cell, Col, unnest_params};
 use super::sql::{Args, stmt};
 use super::{Route, Store};
 use domain::metering::{scale, to_scaled};
@@ -377,7 +377,7 @@ async fn write_values(
 
 /// PostgreSQL: one `UNNEST` statement per table whatever the batch size, its columns as
 /// binary arrays (no literal to format here or to parse there) except a value column holding
-/// a NULL in this batch, which goes as an array literal (see `bulk::Col::column`). A statement
+/// a NULL in this batch, which goes as an array literal (see `bulk::unnest_params`). A statement
 /// text per NULL pattern, each prepared once: a fleet sends a handful of patterns.
 async fn write_unnest(txn: &sea_orm::DatabaseTransaction, rows: &[Row]) -> Result<(usize, Timings), super::StoreError> {
     let started = std::time::Instant::now();
@@ -396,14 +396,7 @@ async fn write_unnest(txn: &sea_orm::DatabaseTransaction, rows: &[Row]) -> Resul
             })
             .collect();
         let types = [Col::Text, Col::Text, Col::Time, Col::Time].into_iter().chain(std::iter::repeat_n(Col::Int, VALUE_COUNT));
-        let mut args = Args::new();
-        let mut casts = Vec::with_capacity(4 + VALUE_COUNT);
-        for (i, ty) in types.enumerate() {
-            let (value, cast) = ty.column(&cells, i, i + 1);
-            args.push(value);
-            casts.push(cast);
-        }
-        (args, casts.join(", "))
+        unnest_params(types, &cells)
     };
     let cols = VALUE_COLUMNS.join(", ");
     let all: Vec<&Row> = rows.iter().collect();
