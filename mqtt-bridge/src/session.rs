@@ -338,6 +338,9 @@ async fn ingest<S: ReadingSink>(
 ) {
     let mut pending: Vec<Taken> = Vec::with_capacity(batch_max);
     let mut draining = false;
+    // Once stopping, stores still running are given up at one deadline for the whole drain,
+    // however many batches it holds: a drain cannot outlast the uplink lease.
+    let mut give_up_at: Option<tokio::time::Instant> = None;
     loop {
         if draining {
             // What was received before the stop: the last batch; then done.
@@ -479,7 +482,8 @@ async fn ingest<S: ReadingSink>(
                 r = sink.store(readings.clone()) => Some(r),
                 _ = async {
                     let _ = stop.wait_for(|s| *s).await;
-                    tokio::time::sleep(STORE_GRACE).await;
+                    let at = *give_up_at.get_or_insert_with(|| tokio::time::Instant::now() + STORE_GRACE);
+                    tokio::time::sleep_until(at).await;
                 } => None,
             };
             let Some(stored) = stored else {
@@ -534,7 +538,7 @@ async fn ingest<S: ReadingSink>(
     }
 }
 
-/// How long a store already running may finish once the bridge is stopping.
+/// How long the stores of a drain may take once the bridge is stopping (all of them together).
 const STORE_GRACE: Duration = Duration::from_secs(2);
 
 /// A pause this long in the uplink stream closes the batch early.

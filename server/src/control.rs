@@ -95,86 +95,137 @@ impl Dispatcher {
     }
 }
 
+/// Meters whose commands are framed and sent at once in a pass. Each command costs a few
+/// statements (claim, counter, sent) and a publish; one at a time, a burst of trips (a
+/// quarter-hour of readings crossing limits together) queued behind each other for hundreds
+/// of milliseconds.
+const METERS_AT_ONCE: usize = 8;
+
 async fn dispatch_once(
     store: &crate::store::Store,
     downlink: &mqtt_bridge::downlink::Downlink,
     s: &DispatchSettings,
 ) -> Result<usize, crate::store::StoreError> {
+    use futures::StreamExt as _;
     let now = Utc::now();
     let policy = crate::store::DuePolicy { retry_after: s.retry_after, max_attempts: s.max_attempts, expire_after: s.expire_after };
-    let mut windows = std::collections::HashMap::new();
     let due = store.platform().commands_due(now, &policy).await?;
     let taken = due.len();
-    let mut reloaded = false;
-    // One read at a time per meter: its answers are matched to what it asked for in order.
-    let mut reading: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
-    for c in due {
-        if c.kind == CommandKind::Read && !reading.insert((c.tenant_id.clone(), c.meter_id.clone())) {
-            continue;
-        }
-        // F37: automatic trips wait while the tenant's friendly hours last.
-        if c.kind == CommandKind::Trip && c.source == "AUTO" {
-            if !windows.contains_key(&c.tenant_id) {
-                let w: Vec<_> = store.platform().friendly_windows(&c.tenant_id).await?.into_iter().map(|(_, w)| w).collect();
-                windows.insert(c.tenant_id.clone(), w);
-            }
-            let local = now.with_timezone(&c.tz).naive_local();
-            if let Some(until) = windows.get(&c.tenant_id).and_then(|w| crate::domain::control::friendly_until(w, local)) {
-                use chrono::TimeZone;
-                let until =
-                    c.tz.from_local_datetime(&until).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or(now + chrono::Duration::hours(1));
-                store.platform().hold_command(&c.tenant_id, &c.id, until).await?;
-                continue;
-            }
-        }
-        // A meter registered through another server may not be in this one's cache yet.
-        if store.platform().device_of(&c.tenant_id, &c.meter_id).is_none() && !reloaded {
-            reloaded = true;
-            store.reload_caches().await?;
-        }
-        let Some((device, address)) = store.platform().device_of(&c.tenant_id, &c.meter_id) else {
-            store.platform().mark_failed(&c.tenant_id, &c.id, "the meter has no device login to reach it").await?;
-            continue;
-        };
-        if !store.platform().claim_command(&c.tenant_id, &c.id, c.attempts, now).await? {
-            continue; // another server took this attempt
-        }
-        let payload = match command_frames(store, &c, address, now + s.validity).await {
-            Ok(Downlink::Frames(frames)) => {
-                let mut bytes = Vec::new();
-                frames.iter().try_for_each(|f| f.encode(2).map(|b| bytes.extend(b))).map(|_| bytes).map_err(|e| e.to_string())
-            }
-            Ok(Downlink::Bus(job)) => Ok(job.to_string().into_bytes()),
-            Err(CommandBuild::Store(e)) => return Err(e),
-            Err(CommandBuild::Refused(e)) => Err(e),
-        };
-        let bytes = match payload {
-            Ok(b) => b,
-            Err(e) => {
-                store.platform().mark_failed(&c.tenant_id, &c.id, &e).await?;
-                continue;
-            }
-        };
-        match downlink.send(&device, bytes).await {
-            Ok(()) => {
-                let sent = Utc::now();
-                store.platform().mark_sent(&c.tenant_id, &c.id, sent).await?;
-                metrics::counter!("voltledger_commands_total", "state" => "SENT").increment(1);
-                // Reading that crossed the limit -> trip frame on the wire (first attempts).
-                if c.kind == CommandKind::Trip && c.source == "AUTO" && c.attempts == 0 {
-                    metrics::histogram!("voltledger_command_latency_seconds")
-                        .record((sent - c.created_at).num_milliseconds().max(0) as f64 / 1000.0);
-                }
-                tracing::info!(tenant = %c.tenant_id, meter = %c.meter_id, kind = %c.kind, attempt = c.attempts + 1, "command sent");
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "downlink publish failed; will retry");
-                let retry_at = now - s.retry_after - chrono::Duration::seconds(1);
-                store.platform().unclaim_command(&c.tenant_id, &c.id, retry_at).await?;
-            }
+    // F37: automatic trips wait while the tenant's friendly hours last (each tenant's windows
+    // read once a pass).
+    let mut windows = std::collections::HashMap::new();
+    for c in due.iter().filter(|c| c.kind == CommandKind::Trip && c.source == "AUTO") {
+        if !windows.contains_key(&c.tenant_id) {
+            let w: Vec<_> = store.platform().friendly_windows(&c.tenant_id).await?.into_iter().map(|(_, w)| w).collect();
+            windows.insert(c.tenant_id.clone(), w);
         }
     }
-    Ok(taken)
+    // A meter registered through another server may not be in this one's cache yet.
+    if due.iter().any(|c| store.platform().device_of(&c.tenant_id, &c.meter_id).is_none()) {
+        store.reload_caches().await?;
+    }
+    // One meter's commands in their order (its sealed frames carry increasing counters, and
+    // its answers are matched to what it asked for in order); different meters at once.
+    let mut groups: Vec<Vec<crate::store::DueCommand>> = Vec::new();
+    let mut group_of: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
+    for c in due {
+        let key = (c.tenant_id.clone(), c.meter_id.clone());
+        let n = *group_of.entry(key).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        if let Some(g) = groups.get_mut(n) {
+            g.push(c);
+        }
+    }
+    let windows = &windows;
+    let mut passes = futures::stream::iter(groups)
+        .map(|group| async move {
+            // One read at a time per meter: its answers are matched to what it asked for in order.
+            let mut reading = false;
+            for c in group {
+                if c.kind == CommandKind::Read && std::mem::replace(&mut reading, true) {
+                    continue;
+                }
+                dispatch_one(store, downlink, s, windows, now, c).await?;
+            }
+            Ok::<_, crate::store::StoreError>(())
+        })
+        .buffer_unordered(METERS_AT_ONCE);
+    let mut first_error = None;
+    while let Some(r) = passes.next().await {
+        if let Err(e) = r {
+            first_error.get_or_insert(e);
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(taken),
+    }
+}
+
+/// Frames and sends one command (or holds it in friendly hours, or fails it when it cannot
+/// be sent).
+async fn dispatch_one(
+    store: &crate::store::Store,
+    downlink: &mqtt_bridge::downlink::Downlink,
+    s: &DispatchSettings,
+    windows: &std::collections::HashMap<String, Vec<crate::domain::control::FriendlyWindow>>,
+    now: DateTime<Utc>,
+    c: crate::store::DueCommand,
+) -> Result<(), crate::store::StoreError> {
+    if c.kind == CommandKind::Trip && c.source == "AUTO" {
+        let local = now.with_timezone(&c.tz).naive_local();
+        if let Some(until) = windows.get(&c.tenant_id).and_then(|w| crate::domain::control::friendly_until(w, local)) {
+            use chrono::TimeZone;
+            let until =
+                c.tz.from_local_datetime(&until).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or(now + chrono::Duration::hours(1));
+            store.platform().hold_command(&c.tenant_id, &c.id, until).await?;
+            return Ok(());
+        }
+    }
+    let Some((device, address)) = store.platform().device_of(&c.tenant_id, &c.meter_id) else {
+        store.platform().mark_failed(&c.tenant_id, &c.id, "the meter has no device login to reach it").await?;
+        return Ok(());
+    };
+    if !store.platform().claim_command(&c.tenant_id, &c.id, c.attempts, now).await? {
+        return Ok(()); // another server took this attempt
+    }
+    let payload = match command_frames(store, &c, address, now + s.validity).await {
+        Ok(Downlink::Frames(frames)) => {
+            let mut bytes = Vec::new();
+            frames.iter().try_for_each(|f| f.encode(2).map(|b| bytes.extend(b))).map(|_| bytes).map_err(|e| e.to_string())
+        }
+        Ok(Downlink::Bus(job)) => Ok(job.to_string().into_bytes()),
+        Err(CommandBuild::Store(e)) => return Err(e),
+        Err(CommandBuild::Refused(e)) => Err(e),
+    };
+    let bytes = match payload {
+        Ok(b) => b,
+        Err(e) => {
+            store.platform().mark_failed(&c.tenant_id, &c.id, &e).await?;
+            return Ok(());
+        }
+    };
+    match downlink.send(&device, bytes).await {
+        Ok(()) => {
+            let sent = Utc::now();
+            store.platform().mark_sent(&c.tenant_id, &c.id, sent).await?;
+            metrics::counter!("voltledger_commands_total", "state" => "SENT").increment(1);
+            // Reading that crossed the limit -> trip frame on the wire (first attempts).
+            if c.kind == CommandKind::Trip && c.source == "AUTO" && c.attempts == 0 {
+                metrics::histogram!("voltledger_command_latency_seconds")
+                    .record((sent - c.created_at).num_milliseconds().max(0) as f64 / 1000.0);
+            }
+            tracing::info!(tenant = %c.tenant_id, meter = %c.meter_id, kind = %c.kind, attempt = c.attempts + 1, "command sent");
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "downlink publish failed; will retry");
+            let retry_at = now - s.retry_after - chrono::Duration::seconds(1);
+            store.platform().unclaim_command(&c.tenant_id, &c.id, retry_at).await?;
+        }
+    }
+    Ok(())
 }
 
 /// What a READ asks for: what a follow-up read names, else the meter's plan (its profile's

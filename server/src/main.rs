@@ -570,6 +570,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 per_gateway: (meters / 4 / gateways.max(1)).max(1),
                 address_prefix: 900,
                 accounts: true,
+                at_once: 1,
             };
             server::fleet::provision(&t, plan).await?;
             let seed = data_secret(&common.data_dir, "simulator.secret")?;
@@ -704,8 +705,14 @@ pub(crate) async fn serve(mut settings: Settings) -> anyhow::Result<()> {
         } else {
             "(none with --database-url: voltledger platform-operator create)".to_string()
         };
-        let plan =
-            server::fleet::FleetPlan { meters: settings.demo_meters, gateways: 2, per_gateway: 40, address_prefix: 100, accounts: true };
+        let plan = server::fleet::FleetPlan {
+            meters: settings.demo_meters,
+            gateways: 2,
+            per_gateway: 40,
+            address_prefix: 100,
+            accounts: true,
+            at_once: 1,
+        };
         server::fleet::provision(&t, plan).await?;
         let seed = data_secret(&settings.data_dir, "simulator.secret")?;
         // Field devices (issue 20): a serial server with a standard and a Modbus meter on its

@@ -370,6 +370,26 @@ fn bench_api_under_ingest_prints_latency_beside_the_ingest_rate() {
     assert!(out.contains("under ingest (100 readings from 20 devices stored in") && out.contains("p99"), "{out}{stderr}");
 }
 
+/// `bench trip` measures its ceiling, then trips under a paced load on a fresh fleet, and
+/// checks every phase's output (readings stored once, balances their entries' sum) first.
+#[test]
+fn bench_trip_prints_trip_latency_under_load_beside_its_ceiling() {
+    let (ok, out, stderr) = voltledger(&["bench", "trip", "--devices", "20", "--readings", "12", "--loads", "0.5"]);
+    assert!(ok, "{stderr}");
+    assert!(out.contains("ceiling: 240 readings from 20 devices"), "{out}{stderr}");
+    assert!(out.contains("at 50 % of the ceiling") && out.contains("trips: n=") && out.contains("decided -> published"), "{out}{stderr}");
+}
+
+/// `bench serve` runs `voltledger serve` as a child on a provisioned fleet and reads its
+/// memory and its pages (each answered with rows, or the run fails).
+#[test]
+fn bench_serve_prints_the_servers_memory_and_page_latency() {
+    let (ok, out, stderr) = voltledger(&["bench", "serve", "--meters", "60", "--requests", "5", "--idle", "1"]);
+    assert!(ok, "{stderr}");
+    assert!(out.contains("serve (SQLite): 60 meters with prepaid accounts") && out.contains("resident"), "{out}{stderr}");
+    assert!(out.contains("monitor page 1") && out.contains("accounts page 1") && out.contains("p99"), "{out}{stderr}");
+}
+
 /// `bench copy` follows the readings table as it is (it failed once the table grew). It needs
 /// PostgreSQL and psql: it runs in the PostgreSQL pass of the test command.
 #[test]

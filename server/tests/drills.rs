@@ -324,7 +324,7 @@ async fn provision(db: &str, kek: &str, slug: &str, meters: usize) -> (Store, se
     store.set_key_encryption_key(server::store::Kek::from_hex(kek).unwrap());
     let tenant_id = store.platform().create_tenant("Drill Co.", slug, "Asia/Shanghai").await.unwrap();
     let t = store.tenant(tenant_id);
-    let plan = server::fleet::FleetPlan { meters, gateways: 0, per_gateway: 1, address_prefix: 310, accounts: true };
+    let plan = server::fleet::FleetPlan { meters, gateways: 0, per_gateway: 1, address_prefix: 310, accounts: true, at_once: 1 };
     server::fleet::provision(&t, plan).await.unwrap();
     let role_id = t.ensure_builtin_roles().await.unwrap();
     let hash = server::api::auth::hash_password(PASSWORD).unwrap();

@@ -26,6 +26,7 @@ mod m0016_device_profiles;
 mod m0017_register_maps;
 mod m0018_job_leases;
 mod m0019_global_keys;
+mod m0020_device_lookups;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_register_maps::Migration),
             Box::new(m0018_job_leases::Migration),
             Box::new(m0019_global_keys::Migration),
+            Box::new(m0020_device_lookups::Migration),
         ]
     }
 }

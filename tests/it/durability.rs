@@ -166,3 +166,80 @@ async fn acknowledgements_never_wait_on_a_full_queue() {
     );
     assert_eq!(stats.duplicates.load(Ordering::Relaxed), 0);
 }
+
+/// A store that takes its time (a slow database), then stores nothing.
+struct SlowSink {
+    each: Duration,
+    finished: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ReadingSink for SlowSink {
+    async fn store(&self, _batch: Vec<MeterReading>) -> Result<StoreReport, SinkError> {
+        tokio::time::sleep(self.each).await;
+        self.finished.fetch_add(1, Ordering::Relaxed);
+        Ok(StoreReport::default())
+    }
+}
+
+/// A drain with several batches taken and a slow database ends within one grace period of
+/// the stop, not one per batch: the exclusive uplink's holder must let go of the broker
+/// session before its lease (10 s) runs out, or the standby takes the session from a holder
+/// still acknowledging. Before the shared deadline each drained batch had 2 s of its own, and
+/// this drain (six batches of 1.5 s) took about 9 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_drain_ends_within_one_grace_period_however_many_batches_it_holds() {
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+    let app = TestApp::spawn().await;
+    app.app.bridge.abort();
+    let admin = app.admin("slowdrain").await;
+    let p = admin.ok(r#"mutation { createProperty(input: {name: "P"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let address = mqtt_bridge::dlt645::Address::from_u64(9_200_001).unwrap();
+    let r = admin.ok(
+        "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 1, linkType: FOUR_G}) { credentials { username password } } }",
+        json!({"p": p, "a": address.to_string()}),
+    );
+    let (user, pass) = (
+        r["registerMeter"]["credentials"]["username"].as_str().unwrap().to_string(),
+        r["registerMeter"]["credentials"]["password"].as_str().unwrap().to_string(),
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    mqtt_bridge::broker::start_embedded(std::net::SocketAddr::from(([127, 0, 0, 1], port)), None, Arc::new(app.app.store.clone())).unwrap();
+    let config = BridgeConfig {
+        broker: mqtt_bridge::session::BrokerAddr { host: "127.0.0.1".into(), port },
+        batch_max: 1,
+        ..bridge_config(&app, &format!("voltledger-bridge-slowdrain-{}", uuid::Uuid::new_v4().simple()))
+    };
+    let finished = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sink = Arc::new(SlowSink { each: Duration::from_millis(1500), finished: finished.clone() });
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let stats = Arc::new(BridgeStats::default());
+    let bridge = tokio::spawn(mqtt_bridge::session::run_until(config, sink, stats.clone(), stop));
+    assert!(TestApp::eventually(Duration::from_secs(10), || async { stats.sessions.load(Ordering::Relaxed) == 1 }).await);
+    tokio::time::sleep(Duration::from_millis(300)).await; // subscribed
+
+    // Six readings, one batch each, all taken by the bridge while the first is being stored.
+    let readings = 6;
+    let mut o = MqttOptions::new(user.clone(), "127.0.0.1", port);
+    o.set_credentials(user.clone(), pass);
+    let (device, mut events) = AsyncClient::new(o, readings + 8);
+    let poller = tokio::spawn(async move { while events.poll().await.is_ok() {} });
+    let t0 = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+    let mut meter = SimMeter::new(address, false);
+    for i in 0..readings {
+        let at = t0 + chrono::Duration::minutes(i as i64);
+        let payload = mqtt_bridge::simulator::reading_frames(address, at, &meter.reading_at(at), false);
+        device.publish(mqtt_bridge::uplink::up_topic(&user), QoS::AtLeastOnce, false, payload).await.unwrap();
+    }
+    let taken = TestApp::eventually(Duration::from_secs(10), || async { stats.publishes.load(Ordering::Relaxed) >= readings as u64 }).await;
+    assert!(taken, "the bridge took {} of {readings}", stats.publishes.load(Ordering::Relaxed));
+
+    let stopped = std::time::Instant::now();
+    stop_tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(20), bridge).await.expect("the bridge ends").unwrap();
+    let took = stopped.elapsed();
+    poller.abort();
+    // One grace period (2 s) and the goodbye; per batch it would be about 9 s.
+    assert!(took < Duration::from_millis(3500), "the drain took {took:?}");
+    let done = finished.load(Ordering::Relaxed);
+    assert!(done < readings, "{done} of {readings} slow stores finished: the drain was not cut at its deadline");
+}

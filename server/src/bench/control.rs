@@ -156,3 +156,86 @@ pub async fn control(target: Target, meters: usize, samples: usize) -> anyhow::R
     let _ = std::fs::remove_dir_all(&bench.dir);
     Ok(())
 }
+
+/// Reading over the limit -> sealed trip frame published, while the broker and the bridge
+/// carry a paced load. First the ceiling: the fleet publishes as fast as it can with
+/// settlement on. Then, for each load, a fresh fleet of the same size (its nearly empty
+/// accounts not yet tripped) publishes at that share of the ceiling; every tenth account
+/// crosses its limit on the way, and each trip is timed from its reading's arrival at the
+/// bridge to the frame's publish (both stamped by the platform).
+pub async fn trip(target: Target, devices: usize, readings: usize, loads: &[f64]) -> anyhow::Result<()> {
+    let bench = setup_fleet(&target, devices, true).await?;
+    let what = super::pipeline::describe(&target);
+    let (max, took) = paced(&bench.app, &bench.tenant, &bench.file, bench.devices, readings, None).await?;
+    println!(
+        "trip ({what}): ceiling: {} readings from {} devices with settlement on in {:.2} s = {max:.0} readings/s",
+        bench.devices * readings,
+        bench.devices,
+        took.as_secs_f64()
+    );
+    for &load in loads {
+        let fleet = super::pipeline::add_fleet(&bench.app, &bench.dir, devices, true).await?;
+        let since = chrono::Utc::now();
+        let (rate, took) = paced(&bench.app, &fleet.tenant, &fleet.file, fleet.devices, readings, Some(max * load)).await?;
+        // Trips are published after their batch commits; give the last ones a moment (at
+        // least the nearly empty tenth trips; heavy users may empty their accounts too).
+        let expected = fleet.devices / 10;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut timings = fleet.tenant.trip_timings(since).await?;
+        while timings.len() < expected && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            timings = fleet.tenant.trip_timings(since).await?;
+        }
+        anyhow::ensure!(!timings.is_empty(), "no trip published at {:.0} % load", load * 100.0);
+        let ms = |d: &chrono::Duration| d.num_microseconds().unwrap_or(0) as f64 / 1000.0;
+        summary(
+            &format!(
+                "trip ({what}): at {:.0} % of the ceiling ({rate:.0} readings/s for {:.1} s): reading crossing the limit (arrived) -> sealed trip frame published, {} trips",
+                load * 100.0,
+                took.as_secs_f64(),
+                timings.len()
+            ),
+            timings.iter().map(|(a, b)| ms(a) + ms(b)).collect(),
+        );
+        summary("  of which arrival -> decided (batch, ingest transaction)", timings.iter().map(|(a, _)| ms(a)).collect());
+        summary("  of which decided -> published (commit, dispatcher)", timings.iter().map(|(_, b)| ms(b)).collect());
+    }
+    let _ = std::fs::remove_dir_all(&bench.dir);
+    Ok(())
+}
+
+/// Every device of a fleet publishes `readings` readings (at `rate` a second across the
+/// fleet, or as fast as it can); returns the rate at which they were committed and the time
+/// it took, after checking the fleet's output: every reading stored once, none refused, and
+/// every balance its entries' sum.
+async fn paced(
+    app: &crate::app::RunningApp,
+    tenant: &crate::store::TenantStore,
+    file: &std::path::Path,
+    devices: usize,
+    readings: usize,
+    rate: Option<f64>,
+) -> anyhow::Result<(f64, Duration)> {
+    use std::io::{BufRead as _, Write as _};
+    use std::sync::atomic::Ordering;
+    let counted = |app: &crate::app::RunningApp| app.stats.stored.load(Ordering::Relaxed) + app.stats.duplicates.load(Ordering::Relaxed);
+    let (before, rejected) = (counted(app), app.stats.rejected.load(Ordering::Relaxed));
+    let mut child = super::pipeline::publishers_child(app, file, readings, false, rate)?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("child stdout"))?;
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    super::pipeline::wait_line(&mut lines, "CONNECTED")?;
+    let started = Instant::now();
+    if let Some(mut stdin) = child.stdin.take() {
+        writeln!(stdin, "GO")?;
+    }
+    let expected = (devices * readings) as u64;
+    let took = super::pipeline::wait_committed(app, before + expected, started).await?;
+    let _ = child.wait();
+    let stored = tenant.reading_count().await?;
+    anyhow::ensure!(stored == expected, "{stored} readings stored, {expected} published");
+    let refused = app.stats.rejected.load(Ordering::Relaxed) - rejected;
+    anyhow::ensure!(refused == 0, "{refused} readings refused");
+    let off = tenant.accounts_off_ledger().await?;
+    anyhow::ensure!(off == 0, "{off} accounts whose balance is not the sum of their entries");
+    Ok((expected as f64 / took.as_secs_f64(), took))
+}

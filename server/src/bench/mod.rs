@@ -114,6 +114,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 500)]
         samples: usize,
     },
+    /// Reading over the limit -> trip frame published while ingesting at a share of the
+    /// maximum rate (measured first, settlement on), each load on a fresh fleet.
+    Trip {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 2_000)]
+        devices: usize,
+        /// Readings each device publishes in each phase.
+        #[arg(long, default_value_t = 30)]
+        readings: usize,
+        /// Shares of the measured maximum to run at, comma separated.
+        #[arg(long, value_delimiter = ',', default_value = "0.1,0.8")]
+        loads: Vec<f64>,
+    },
     /// Signed-in GraphQL requests over HTTP: latency one at a time, throughput with several
     /// clients (principal lookup, guard, row-level security on PostgreSQL).
     Api {
@@ -130,6 +144,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 0)]
         under_ingest: usize,
     },
+    /// `serve` with a large fleet: provisions meters with prepaid accounts, runs `serve` as a
+    /// child process on them, and prints its idle memory and list pages' latency.
+    Serve {
+        /// Database URL; default: a fresh SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 100_000)]
+        meters: usize,
+        #[arg(long, default_value_t = 1_000)]
+        requests: usize,
+        /// Seconds the server sits idle before its memory is read.
+        #[arg(long, default_value_t = 30)]
+        idle: u64,
+    },
     /// Publishing side of `ingest` and `storm` (run as a child process).
     #[command(hide = true)]
     Publishers {
@@ -141,6 +169,10 @@ pub enum BenchCommand {
         readings: usize,
         #[arg(long)]
         storm: bool,
+        /// Readings a second across all devices, each device at an even pace (default: as
+        /// fast as the broker takes them).
+        #[arg(long)]
+        rate: Option<f64>,
     },
 }
 
@@ -165,14 +197,18 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Settle { database_url, meters, readings, batch } => money::settle(database_url, meters, readings, batch).await?,
         BenchCommand::Bills { database_url, meters } => money::bills(database_url, meters).await?,
         BenchCommand::Control { target, meters, samples } => control::control(target, meters, samples).await?,
+        BenchCommand::Trip { target, devices, readings, loads } => control::trip(target, devices, readings, &loads).await?,
         BenchCommand::Api { target, meters, requests, concurrency, under_ingest } => {
             api::api(target, meters, requests, concurrency, under_ingest).await?
         }
+        BenchCommand::Serve { database_url, meters, requests, idle } => serve::serve(database_url, meters, requests, idle).await?,
         BenchCommand::Reconcile { payments } => payments::reconcile_day(payments)?,
         BenchCommand::Export { database_url, meters, readings } => export::export(database_url, meters, readings).await?,
         BenchCommand::Forward { database_url, meters, readings } => forward::forward(database_url, meters, readings).await?,
         BenchCommand::Copy { database_url, rows } => pipeline::copy(&database_url, rows)?,
-        BenchCommand::Publishers { file, broker, readings, storm } => pipeline::publishers(&file, &broker, readings, storm).await?,
+        BenchCommand::Publishers { file, broker, readings, storm, rate } => {
+            pipeline::publishers(&file, &broker, readings, storm, rate).await?
+        }
     }
     Ok(())
 }
@@ -184,6 +220,7 @@ mod forward;
 mod money;
 mod payments;
 mod pipeline;
+mod serve;
 
 fn decode(n: usize) {
     let address = Address::from_u64(100_000_161).unwrap_or(Address::ANY);

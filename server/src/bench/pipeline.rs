@@ -53,16 +53,15 @@ pub(super) async fn setup(target: &Target, devices: usize) -> anyhow::Result<Ben
     setup_fleet(target, devices, false).await
 }
 
-/// A running application with a fresh database and a provisioned fleet of 4G meters (with a
-/// tariff and funded prepaid accounts when `accounts`).
-pub(super) async fn setup_fleet(target: &Target, devices: usize, accounts: bool) -> anyhow::Result<Bench> {
-    let dir = std::env::temp_dir().join(format!("voltledger-bench-{}", uuid::Uuid::new_v4().simple()));
-    let settings = Settings {
+/// The benchmarks' application: everything in one process, listeners on free loopback
+/// ports, secrets generated in `dir`, no demo, no request limit.
+pub(super) fn settings(target: &Target, dir: &std::path::Path, database_url: Option<String>) -> anyhow::Result<Settings> {
+    Ok(Settings {
         role: crate::app::Role::All,
         grace: Duration::from_secs(5),
         metrics_listen: None,
-        data_dir: dir.clone(),
-        database_url: fresh_database(&target.database_url).await?,
+        data_dir: dir.to_path_buf(),
+        database_url,
         broker: target.broker.clone(),
         mqtt_listen: SocketAddr::from(([127, 0, 0, 1], free_port()?)),
         mqtt_tls: None,
@@ -93,42 +92,82 @@ pub(super) async fn setup_fleet(target: &Target, devices: usize, accounts: bool)
         web_dir: None,
         mail: None,
         serial_listen: None,
-    };
+    })
+}
+
+/// A running application with a fresh database and a provisioned fleet of 4G meters (with a
+/// tariff and funded prepaid accounts when `accounts`).
+pub(super) async fn setup_fleet(target: &Target, devices: usize, accounts: bool) -> anyhow::Result<Bench> {
+    let dir = std::env::temp_dir().join(format!("voltledger-bench-{}", uuid::Uuid::new_v4().simple()));
+    let settings = settings(target, &dir, fresh_database(&target.database_url).await?)?;
     let app = Application::build(&settings).await?.spawn();
+    let backend = if settings.database_url().starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
+    let fleet = add_fleet(&app, &dir, devices, accounts).await?;
+    Ok(Bench { app, tenant: fleet.tenant, file: fleet.file, devices: fleet.devices, dir, sims: fleet.sims, backend })
+}
+
+/// One tenant's fleet in a running application: its tenant, its devices file for the
+/// publishers, and its devices as simulator devices.
+pub(super) struct Fleet {
+    pub tenant: crate::store::TenantStore,
+    pub file: std::path::PathBuf,
+    pub devices: usize,
+    pub sims: Vec<mqtt_bridge::simulator::SimDevice>,
+}
+
+/// A new tenant with a provisioned fleet of 4G meters (with a tariff and funded prepaid
+/// accounts when `accounts`), its devices file written under `dir`.
+pub(super) async fn add_fleet(app: &RunningApp, dir: &std::path::Path, devices: usize, accounts: bool) -> anyhow::Result<Fleet> {
     let slug = format!("bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let id = app.store.platform().create_tenant("Bench", &slug, "Asia/Shanghai").await?;
     let tenant = app.store.tenant(id);
     let started = Instant::now();
-    // A distinct address prefix per run keeps several runs apart on a shared broker.
-    let prefix = 200 + (uuid::Uuid::new_v4().as_u128() % 700) as u64;
-    provision(&tenant, FleetPlan { meters: devices, gateways: 0, per_gateway: 1, address_prefix: prefix, accounts }).await?;
+    // A distinct address prefix per fleet keeps several fleets and runs apart on a shared broker.
+    static FLEETS: AtomicUsize = AtomicUsize::new(0);
+    let prefix = 200 + ((uuid::Uuid::new_v4().as_u128() % 700) as u64 + FLEETS.fetch_add(1, Ordering::Relaxed) as u64 * 7) % 700;
+    provision(&tenant, FleetPlan { meters: devices, gateways: 0, per_gateway: 1, address_prefix: prefix, accounts, at_once: 4 }).await?;
     // Fresh statistics, as autovacuum would have them on a running system: plans cached
     // while the tables were empty would otherwise scan 10,000 × 10,000 rows.
     app.store.platform().analyze().await?;
     let sims = sim_devices(&tenant, "bench", &[]).await?;
     eprintln!("provisioned {} devices in {:.1} s", sims.len(), started.elapsed().as_secs_f64());
-    let file = dir.join("devices.tsv");
+    let file = dir.join(format!("devices-{slug}.tsv"));
     let mut out = String::new();
     for d in &sims {
         for m in &d.meters {
             out += &format!("{}\t{}\t{}\t{}\n", d.username, d.password, m.address, if m.three_phase { 3 } else { 1 });
         }
     }
+    std::fs::create_dir_all(dir)?;
     std::fs::write(&file, out)?;
-    let backend = if settings.database_url().starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
-    Ok(Bench { app, tenant, file, devices: sims.len(), dir, sims, backend })
+    Ok(Fleet { tenant, file, devices: sims.len(), sims })
 }
 
 pub(super) fn child(bench: &Bench, readings: usize, storm: bool) -> anyhow::Result<std::process::Child> {
+    publishers_child(&bench.app, &bench.file, readings, storm, None)
+}
+
+/// The publishers of the devices in `file`; with `rate`, all devices together publish
+/// about that many readings a second, each device at an even pace.
+pub(super) fn publishers_child(
+    app: &RunningApp,
+    file: &std::path::Path,
+    readings: usize,
+    storm: bool,
+    rate: Option<f64>,
+) -> anyhow::Result<std::process::Child> {
     let exe = std::env::current_exe()?;
     let mut cmd = Command::new(exe);
     cmd.args(["bench", "publishers", "--broker"])
-        .arg(bench.app.broker.to_string())
+        .arg(app.broker.to_string())
         .arg("--file")
-        .arg(&bench.file)
+        .arg(file)
         .args(["--readings", &readings.to_string()]);
     if storm {
         cmd.arg("--storm");
+    }
+    if let Some(rate) = rate {
+        cmd.args(["--rate", &format!("{rate:.0}")]);
     }
     Ok(cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?)
 }
@@ -148,8 +187,13 @@ pub(super) fn wait_line(lines: &mut impl Iterator<Item = std::io::Result<String>
 /// counter (a `COUNT(*)` every 20 ms took a good part of a core from the database under
 /// test); the callers count the rows in the database after.
 async fn wait_stored(bench: &Bench, expected: u64, since: Instant) -> anyhow::Result<Duration> {
+    wait_committed(&bench.app, expected, since).await
+}
+
+/// Waits until the bridge's counters (stored + duplicates, all tenants) reach `expected`.
+pub(super) async fn wait_committed(app: &RunningApp, expected: u64, since: Instant) -> anyhow::Result<Duration> {
     loop {
-        let n = bench.app.stats.stored.load(Ordering::Relaxed) + bench.app.stats.duplicates.load(Ordering::Relaxed);
+        let n = app.stats.stored.load(Ordering::Relaxed) + app.stats.duplicates.load(Ordering::Relaxed);
         if n >= expected {
             return Ok(since.elapsed());
         }
@@ -160,7 +204,7 @@ async fn wait_stored(bench: &Bench, expected: u64, since: Instant) -> anyhow::Re
     }
 }
 
-fn describe(target: &Target) -> String {
+pub(super) fn describe(target: &Target) -> String {
     let db = match &target.database_url {
         Some(u) if u.starts_with("postgres") => "PostgreSQL",
         _ => "SQLite",
@@ -257,7 +301,7 @@ pub async fn storm(target: Target, devices: usize, backlog: usize) -> anyhow::Re
 
 /// Child process: connects every device, waits for GO, then publishes (ingest) or drops all
 /// sessions and reconnects them at once with a backlog (storm).
-pub async fn publishers(file: &std::path::Path, broker: &str, readings: usize, storm: bool) -> anyhow::Result<()> {
+pub async fn publishers(file: &std::path::Path, broker: &str, readings: usize, storm: bool, rate: Option<f64>) -> anyhow::Result<()> {
     let broker = mqtt_bridge::session::BrokerAddr::parse(broker).map_err(anyhow::Error::msg)?;
     let text = std::fs::read_to_string(file)?;
     let mut devices = Vec::new();
@@ -272,7 +316,10 @@ pub async fn publishers(file: &std::path::Path, broker: &str, readings: usize, s
     let reconnected = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     let t0 = NaiveDateTime::parse_from_str("2026-11-01 00:00:00", "%Y-%m-%d %H:%M:%S")?;
-    for (user, pass, address, three) in devices.clone() {
+    // Paced: each device publishes once a period, the devices' starts spread over it.
+    let period = rate.filter(|r| *r > 0.0).map(|r| Duration::from_secs_f64(devices.len() as f64 / r));
+    let count = devices.len();
+    for (n, (user, pass, address, three)) in devices.clone().into_iter().enumerate() {
         let (connected, reconnected, mut go) = (connected.clone(), reconnected.clone(), go_rx.clone());
         let broker = broker.clone();
         tasks.push(tokio::spawn(async move {
@@ -310,11 +357,32 @@ pub async fn publishers(file: &std::path::Path, broker: &str, readings: usize, s
             };
             let mut back = !storm;
             let mut meter = SimMeter::new(address, three);
-            for i in 0..readings {
-                let at = t0 + chrono::Duration::minutes(i as i64 * 15);
-                let payload = reading_frames(address, at, &meter.reading_at(at), three);
-                let _ = client.publish(mqtt_bridge::uplink::up_topic(&user), QoS::AtLeastOnce, false, payload).await;
-            }
+            let payloads: Vec<_> = (0..readings)
+                .map(|i| {
+                    let at = t0 + chrono::Duration::minutes(i as i64 * 15);
+                    reading_frames(address, at, &meter.reading_at(at), three)
+                })
+                .collect();
+            let topic = mqtt_bridge::uplink::up_topic(&user);
+            let pacer = match period {
+                None => {
+                    for payload in payloads {
+                        let _ = client.publish(topic.clone(), QoS::AtLeastOnce, false, payload).await;
+                    }
+                    None
+                }
+                Some(period) => {
+                    // The event loop below must run while the pacer waits between publishes.
+                    let client = client.clone();
+                    let start = tokio::time::Instant::now() + period.mul_f64(n as f64 / count as f64);
+                    Some(tokio::spawn(async move {
+                        for (i, payload) in payloads.into_iter().enumerate() {
+                            tokio::time::sleep_until(start + period * i as u32).await;
+                            let _ = client.publish(topic.clone(), QoS::AtLeastOnce, false, payload).await;
+                        }
+                    }))
+                }
+            };
             let mut acked = 0;
             while acked < readings {
                 match events.poll().await {
@@ -326,6 +394,9 @@ pub async fn publishers(file: &std::path::Path, broker: &str, readings: usize, s
                     Ok(_) => {}
                     Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
                 }
+            }
+            if let Some(pacer) = pacer {
+                let _ = pacer.await;
             }
             let _ = client.disconnect().await;
             let _ = tokio::time::timeout(Duration::from_secs(2), async { while events.poll().await.is_ok() {} }).await;
@@ -437,7 +508,7 @@ pub(super) fn copy_rate(database_url: &str, rows: usize) -> anyhow::Result<f64> 
     Ok(rows as f64 / took.as_secs_f64().max(1e-9))
 }
 
-fn psql(url: &str, sql: &str, stdin: Option<&[u8]>) -> anyhow::Result<()> {
+pub(super) fn psql(url: &str, sql: &str, stdin: Option<&[u8]>) -> anyhow::Result<()> {
     let mut child =
         Command::new("psql").arg(url).args(["-v", "ON_ERROR_STOP=1", "-qc", sql]).stdin(Stdio::piped()).spawn().context("running psql")?;
     if let (Some(data), Some(mut input)) = (stdin, child.stdin.take()) {

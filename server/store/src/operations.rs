@@ -214,16 +214,24 @@ impl TenantStore {
     /// For the benchmark: automatic trips decided since `since`, each the time from receiving
     /// the reading that decided it to putting its frame on the wire.
     pub async fn trip_latencies(&self, since: DateTime<Utc>) -> Result<Vec<chrono::Duration>> {
-        let sql = "SELECT c.sent_at, (SELECT MAX(r.received_at) FROM readings r WHERE r.tenant_id = c.tenant_id AND r.meter_id = c.meter_id
+        Ok(self.trip_timings(since).await?.into_iter().map(|(decided, sent)| decided + sent).collect())
+    }
+
+    /// Each automatic trip since `since`, in two parts: from its reading's arrival at the
+    /// bridge to the decision (in the ingest transaction), and from the decision to the frame
+    /// published (the commit, the dispatcher's wake-up, framing and the publish).
+    pub async fn trip_timings(&self, since: DateTime<Utc>) -> Result<Vec<(chrono::Duration, chrono::Duration)>> {
+        let sql = "SELECT c.created_at, c.sent_at, (SELECT MAX(r.received_at) FROM readings r WHERE r.tenant_id = c.tenant_id AND r.meter_id = c.meter_id
                      AND r.received_at <= c.created_at) AS received_at
                    FROM commands c WHERE c.tenant_id = $1 AND c.kind = 'TRIP' AND c.source = 'AUTO' AND c.created_at >= $2 AND c.sent_at IS NOT NULL";
         let rows = self.db().query_all_raw(stmt(self.backend(), sql, self.args().t(since))).await?;
         let mut out = Vec::new();
         for r in rows {
+            let created: DateTime<Utc> = r.try_get("", "created_at")?;
             let sent: DateTime<Utc> = r.try_get("", "sent_at")?;
             let received: Option<DateTime<Utc>> = r.try_get("", "received_at")?;
             if let Some(received) = received {
-                out.push(sent - received);
+                out.push((created - received, sent - created));
             }
         }
         Ok(out)

@@ -341,6 +341,17 @@ impl Store {
         let mut meters = BTreeMap::new();
         for (tenant, ids) in by_tenant(keys) {
             let (source, join, args) = bulk::id_source(backend, &ids, 2);
+            // Each meter's cursor by its key. On PostgreSQL a lateral lookup (its LIMIT keeps
+            // the planner from flattening it back into a join): a tenant whose
+            // cursors were all written after the last ANALYZE (a new tenant's first hour) is
+            // estimated at one row, and a plain join then compared every meter with every
+            // cursor (126 ms for 833 meters in a benchmark, quadratic in the batch).
+            let cursor = if backend == DbBackend::Postgres {
+                "LEFT JOIN LATERAL (SELECT c.read_at, c.total_x100, c.t1_x100, c.t2_x100, c.t3_x100, c.t4_x100 FROM meter_settlement c
+                   WHERE c.tenant_id = m.tenant_id AND c.meter_id = m.id LIMIT 1) s ON TRUE"
+            } else {
+                "LEFT JOIN meter_settlement s ON s.tenant_id = m.tenant_id AND s.meter_id = m.id"
+            };
             let sql = format!(
                 "SELECT m.tenant_id, m.id, m.account_id, m.billing_mode, m.pt_ratio, m.ct_ratio,
                         COALESCE(m.tariff_id, p.tariff_id, t.default_tariff_id) AS tariff_id, t.time_zone, t.jump_limit_kw,
@@ -348,7 +359,7 @@ impl Store {
                  FROM {source} {join} meters m ON m.tenant_id = $1 AND m.id = k.id
                  JOIN tenants t ON t.id = m.tenant_id
                  JOIN properties p ON p.tenant_id = m.tenant_id AND p.id = m.property_id
-                 LEFT JOIN meter_settlement s ON s.tenant_id = m.tenant_id AND s.meter_id = m.id"
+                 {cursor}"
             );
             let mut all = Args::new().s(&tenant);
             all.0.extend(args.0);

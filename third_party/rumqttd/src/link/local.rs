@@ -336,7 +336,8 @@ impl LinkRx {
             router_tx,
             router_rx,
             send_buffer: outgoing_data_buffer,
-            cache: VecDeque::with_capacity(100),
+            // VoltLedger patch: grows with the traffic (upstream: 100 up front).
+            cache: VecDeque::new(),
         }
     }
 

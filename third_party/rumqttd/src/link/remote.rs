@@ -154,7 +154,8 @@ impl<P: Protocol> RemoteLink<P> {
             network,
             link_tx,
             link_rx,
-            notifications: VecDeque::with_capacity(100),
+            // VoltLedger patch: grows with the traffic (upstream: 100 up front).
+            notifications: VecDeque::new(),
             will_delay_interval,
             client_id,
             topic_authorizer,

@@ -433,7 +433,11 @@ impl<P: Protocol + Clone + Send + 'static> Server<P> {
                         ))
                         .await;
                 });
-                time::sleep(delay).await;
+                // VoltLedger patch: no timer at all when no delay is configured (a zero sleep
+                // still waits for the timer's next millisecond tick, one accept per tick).
+                if !delay.is_zero() {
+                    time::sleep(delay).await;
+                }
                 continue;
             }
 
@@ -498,7 +502,11 @@ impl<P: Protocol + Clone + Send + 'static> Server<P> {
                 ),
             };
 
-            time::sleep(delay).await;
+            // VoltLedger patch: no timer at all when no delay is configured (a zero sleep
+            // still waits for the timer's next millisecond tick, one accept per tick).
+            if !delay.is_zero() {
+                time::sleep(delay).await;
+            }
         }
     }
 }
