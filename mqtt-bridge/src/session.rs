@@ -339,7 +339,8 @@ async fn ingest<S: ReadingSink>(
     let mut pending: Vec<Taken> = Vec::with_capacity(batch_max);
     let mut draining = false;
     // Once stopping, stores still running are given up at one deadline for the whole drain,
-    // however many batches it holds: a drain cannot outlast the uplink lease.
+    // however many batches it holds: a slow database cannot stretch the drain batch by batch
+    // past the uplink lease.
     let mut give_up_at: Option<tokio::time::Instant> = None;
     loop {
         if draining {

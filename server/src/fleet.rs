@@ -2,7 +2,7 @@
 //! meters (through the ordinary registry), and turns its devices into simulator devices.
 //! Used by `serve` (demo data, with a tariff and funded prepaid accounts) and `simulate`.
 
-use futures::StreamExt as _;
+use futures::{StreamExt as _, TryStreamExt as _};
 use mqtt_bridge::dlt645::Address;
 use mqtt_bridge::simulator::{SimDevice, SimMeter};
 use sha2::{Digest, Sha256};
@@ -56,36 +56,41 @@ pub async fn provision(t: &TenantStore, plan: FleetPlan) -> Result<()> {
     // meters' order, whatever finishes first.
     let (property, areas, gateways) = (&property, &areas, &gateways);
     let accounts: Vec<_> = futures::stream::iter(0..plan.meters)
-        .map(|n| async move {
-            let address = mqtt_bridge::simulator::fleet_address(plan.address_prefix, n as u64 + 1)
-                .ok_or(StoreError::Conflict("address prefix too long".into()))?;
-            let area = areas.get(n % areas.len().max(1)).map(|a| a.id.clone());
-            let customer = t
-                .create_customer(
-                    &NewCustomer::parse(&format!("Shop {:04}", n + 1), &format!("1380000{:04}", n % 10_000), &format!("S-{:04}", n + 1))
+        .map(|n| {
+            Ok(async move {
+                let address = mqtt_bridge::simulator::fleet_address(plan.address_prefix, n as u64 + 1)
+                    .ok_or(StoreError::Conflict("address prefix too long".into()))?;
+                let area = areas.get(n % areas.len().max(1)).map(|a| a.id.clone());
+                let customer = t
+                    .create_customer(
+                        &NewCustomer::parse(
+                            &format!("Shop {:04}", n + 1),
+                            &format!("1380000{:04}", n % 10_000),
+                            &format!("S-{:04}", n + 1),
+                        )
                         .map_err(invalid)?,
-                )
-                .await?;
-            let gateway = if n < behind { gateways.get(n / plan.per_gateway.max(1)).map(|g| g.id.clone()) } else { None };
-            let input = MeterInput {
-                address: address.to_string(),
-                model: if n % 5 == 0 { "DTSY1352".into() } else { "DDSY1352".into() },
-                phases: if n % 5 == 0 { 3 } else { 1 },
-                pt_ratio: None,
-                ct_ratio: if n % 5 == 0 { Some(40) } else { None },
-                link_type: if gateway.is_some() { "LORA_GATEWAY".into() } else { "FOUR_G".into() },
-                billing_mode: None,
-                shop_no: format!("S-{:04}", n + 1),
-            };
-            let meter = NewMeter::parse(property.id.clone(), area, Some(customer.id.clone()), gateway, &input).map_err(invalid)?;
-            let (row, _) = t.register_meter(&meter).await?;
-            Ok::<_, StoreError>((customer.id, row.id))
+                    )
+                    .await?;
+                let gateway = if n < behind { gateways.get(n / plan.per_gateway.max(1)).map(|g| g.id.clone()) } else { None };
+                let input = MeterInput {
+                    address: address.to_string(),
+                    model: if n % 5 == 0 { "DTSY1352".into() } else { "DDSY1352".into() },
+                    phases: if n % 5 == 0 { 3 } else { 1 },
+                    pt_ratio: None,
+                    ct_ratio: if n % 5 == 0 { Some(40) } else { None },
+                    link_type: if gateway.is_some() { "LORA_GATEWAY".into() } else { "FOUR_G".into() },
+                    billing_mode: None,
+                    shop_no: format!("S-{:04}", n + 1),
+                };
+                let meter = NewMeter::parse(property.id.clone(), area, Some(customer.id.clone()), gateway, &input).map_err(invalid)?;
+                let (row, _) = t.register_meter(&meter).await?;
+                Ok::<_, StoreError>((customer.id, row.id))
+            })
         })
-        .buffered(plan.at_once.max(1))
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<Result<_>>()?;
+        // The first failure ends the provisioning (nothing after it is started).
+        .try_buffered(plan.at_once.max(1))
+        .try_collect()
+        .await?;
     if plan.accounts {
         demo_money(t, &accounts, plan.at_once.max(1)).await?;
     }
@@ -131,25 +136,24 @@ async fn demo_money(
     let since = chrono::Utc::now() - chrono::Duration::days(365);
     let tariff = t.create_tariff("Commercial TOU 2026", since, &spec, true).await?;
     t.assign_tariff(Some(&tariff.id), None, None).await?;
-    let opened = futures::stream::iter(accounts.iter().enumerate())
-        .map(|(n, (customer, meter))| async move {
-            let initial = if n % 10 == 9 { 300 } else { 30_000 }; // fen: 3.00 or 300.00 yuan
-            let account = crate::store::NewAccount {
-                customer: customer.clone(),
-                number: None,
-                meters: vec![meter.clone()],
-                thresholds: Thresholds { alarm1: 50_00, alarm2: 20_00, credit_limit: 0 },
-                property_fee_x100: 0,
-                initial: Some((initial, EntryKind::RechargeCash)),
-            };
-            t.open_account(&account).await
+    futures::stream::iter(accounts.iter().enumerate())
+        .map(|(n, (customer, meter))| {
+            Ok(async move {
+                let initial = if n % 10 == 9 { 300 } else { 30_000 }; // fen: 3.00 or 300.00 yuan
+                let account = crate::store::NewAccount {
+                    customer: customer.clone(),
+                    number: None,
+                    meters: vec![meter.clone()],
+                    thresholds: Thresholds { alarm1: 50_00, alarm2: 20_00, credit_limit: 0 },
+                    property_fee_x100: 0,
+                    initial: Some((initial, EntryKind::RechargeCash)),
+                };
+                t.open_account(&account).await.map(|_| ())
+            })
         })
-        .buffered(at_once)
-        .collect::<Vec<_>>()
-        .await;
-    for r in opened {
-        r?;
-    }
+        .try_buffered(at_once)
+        .try_collect::<Vec<()>>()
+        .await?;
     Ok(())
 }
 

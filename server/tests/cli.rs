@@ -372,11 +372,13 @@ fn bench_api_under_ingest_prints_latency_beside_the_ingest_rate() {
 
 /// `bench trip` measures its ceiling, then trips under a paced load on a fresh fleet, and
 /// checks every phase's output (readings stored once, balances their entries' sum) first.
+/// 48 readings are 12 hours of the meters' day (midnight to noon): the nearly empty accounts
+/// (3 yuan) cross their limit once the morning's load and prices come, whatever the fleet.
 #[test]
 fn bench_trip_prints_trip_latency_under_load_beside_its_ceiling() {
-    let (ok, out, stderr) = voltledger(&["bench", "trip", "--devices", "20", "--readings", "12", "--loads", "0.5"]);
+    let (ok, out, stderr) = voltledger(&["bench", "trip", "--devices", "20", "--readings", "48", "--loads", "0.5"]);
     assert!(ok, "{stderr}");
-    assert!(out.contains("ceiling: 240 readings from 20 devices"), "{out}{stderr}");
+    assert!(out.contains("ceiling: 960 readings from 20 devices"), "{out}{stderr}");
     assert!(out.contains("at 50 % of the ceiling") && out.contains("trips: n=") && out.contains("decided -> published"), "{out}{stderr}");
 }
 

@@ -188,7 +188,7 @@ impl ReadingSink for SlowSink {
 /// this drain (six batches of 1.5 s) took about 9 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_drain_ends_within_one_grace_period_however_many_batches_it_holds() {
-    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+    use rumqttc::{AsyncClient, MqttOptions, QoS};
     let app = TestApp::spawn().await;
     app.app.bridge.abort();
     let admin = app.admin("slowdrain").await;

@@ -131,11 +131,14 @@ pub async fn serve(database_url: Option<String>, meters: usize, requests: usize,
     };
     let middle = (meters / 40).max(1);
     let middle_name = format!("monitor page {middle}");
+    // A shop number of the fleet (`S-0001` …), so the search finds rows.
+    let search = format!("S-{:04}", (meters / 2).max(1));
+    let search_name = format!("monitor search {search}");
     let queries = [
         ("me (the floor)", "{ me { kind permissions } }".to_string()),
         ("monitor page 1", monitor("page: 1, pageSize: 20")),
         (middle_name.as_str(), monitor(&format!("page: {middle}, pageSize: 20"))),
-        ("monitor search", monitor("filter: { q: \"S-0999\" }, page: 1, pageSize: 20")),
+        (search_name.as_str(), monitor(&format!("filter: {{ q: \"{search}\" }}, page: 1, pageSize: 20"))),
         ("accounts page 1", "{ accounts(pageSize: 20) { total items { id number balance } } }".to_string()),
     ];
     for (name, query) in queries {

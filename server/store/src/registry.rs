@@ -610,7 +610,18 @@ impl TenantStore {
             cond += &format!(" AND {FEE_STATE_SQL} = ${}", args.push(fee.clone().into()));
         }
         let from = METER_FROM;
-        let count_sql = format!("SELECT COUNT(*) AS n {from} WHERE {cond}");
+        // The total counts meters alone, joined only to what the conditions name: every other
+        // join is to at most one row (and a meter always has its property and tenant), and
+        // counting through all of them cost 1.2 s at 100,000 meters on SQLite against 37 ms.
+        let mut count_from = String::from("FROM meters m");
+        let live = matches!(f.status.as_deref(), Some(s) if s != "RETIRED") || f.fee_state.is_some();
+        if live {
+            count_from += " LEFT JOIN meter_live l ON l.tenant_id = m.tenant_id AND l.meter_id = m.id";
+        }
+        if f.fee_state.is_some() {
+            count_from += " LEFT JOIN accounts a ON a.tenant_id = m.tenant_id AND a.id = m.account_id";
+        }
+        let count_sql = format!("SELECT COUNT(*) AS n {count_from} WHERE {cond}");
         let count_args = Args(args.0.clone());
         let total = self.count(&count_sql, count_args).await?;
         let limit = args.push((page_size as i64).into());
