@@ -19,7 +19,19 @@ enum Seen {
 }
 
 fn connect(port: u16, client_id: &str, user: &str, pass: &str, will: Option<&str>) -> (AsyncClient, mpsc::UnboundedReceiver<Seen>) {
+    connect_with(port, client_id, user, pass, will, |_| {})
+}
+
+fn connect_with(
+    port: u16,
+    client_id: &str,
+    user: &str,
+    pass: &str,
+    will: Option<&str>,
+    tune: impl FnOnce(&mut MqttOptions),
+) -> (AsyncClient, mpsc::UnboundedReceiver<Seen>) {
     let mut o = MqttOptions::new(client_id, "127.0.0.1", port);
+    tune(&mut o);
     o.set_credentials(user, pass);
     o.set_keep_alive(Duration::from_secs(5));
     if let Some(topic) = will {
@@ -146,6 +158,47 @@ async fn on_the_embedded_broker_a_device_may_use_only_its_own_topics_and_a_revok
     // …and cannot log in again.
     let (_again, mut again_rx) = connect(port, &b_user, &b_user, &b_pass, None);
     assert!(closed(&drain(&mut again_rx, Duration::from_millis(1500)).await));
+}
+
+/// The embedded broker's connection buffers start small and grow with the traffic (a carried
+/// rumqttd patch, issue 22), so the packet limit is what bounds them: a device that sends a
+/// publish over the limit (64 KiB) on its own topic is cut off and nothing of it reaches the
+/// bridge, and the broker goes on serving — the same device's next small publish arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_oversized_publish_closes_the_device_connection_and_reaches_no_one() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("broker-big").await;
+    let (_, user, pass) = device(&admin, "000000000403");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    mqtt_bridge::broker::start_embedded(listen, None, std::sync::Arc::new(app.app.store.clone())).unwrap();
+    let roomy = |o: &mut MqttOptions| {
+        o.set_max_packet_size(1 << 20, 1 << 20);
+    };
+    let (bridge, mut bridge_rx) = connect_with(port, "voltledger-bridge-t3", "voltledger-bridge", "bridge-test-secret", None, roomy);
+    bridge.subscribe("vl/up/#", QoS::AtLeastOnce).await.unwrap();
+    assert!(matches!(drain(&mut bridge_rx, Duration::from_millis(800)).await.first(), Some(Seen::SubAck)));
+
+    // The client lets itself send 1 MiB; the broker takes 64 KiB: 40 KiB goes through (the
+    // buffers grow past their first size), 200 KiB closes the connection.
+    let (big, mut big_rx) = connect_with(port, &user, &user, &pass, None, roomy);
+    big.publish(format!("vl/up/{user}"), QoS::AtLeastOnce, false, vec![0x68u8; 40 * 1024]).await.unwrap();
+    let got = drain(&mut bridge_rx, Duration::from_millis(1500)).await;
+    assert!(
+        got.iter().any(|s| matches!(s, Seen::Publish(_, p) if p.len() == 40 * 1024)),
+        "a 40 KiB publish did not arrive: {} packets",
+        got.len()
+    );
+    big.publish(format!("vl/up/{user}"), QoS::AtLeastOnce, false, vec![0x68u8; 200 * 1024]).await.unwrap();
+    assert!(closed(&drain(&mut big_rx, Duration::from_secs(3)).await), "an oversized publish keeps its connection");
+    let got = drain(&mut bridge_rx, Duration::from_millis(500)).await;
+    assert!(!got.iter().any(|s| matches!(s, Seen::Publish(..))), "the oversized publish reached the bridge: {} packets", got.len());
+
+    let (small, mut small_rx) = connect(port, &user, &user, &pass, None);
+    small.publish(format!("vl/up/{user}"), QoS::AtLeastOnce, false, b"small".to_vec()).await.unwrap();
+    let got = drain(&mut bridge_rx, Duration::from_millis(1500)).await;
+    assert!(got.iter().any(|s| matches!(s, Seen::Publish(t, p) if *t == format!("vl/up/{user}") && p == b"small")), "{got:?}");
+    assert!(!closed(&drain(&mut small_rx, Duration::from_millis(300)).await));
 }
 
 /// A device connects over TLS to the embedded broker's TLS listener (MQTT over TLS, issue 21)

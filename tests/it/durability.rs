@@ -22,6 +22,24 @@ impl ReadingSink for HangingSink {
     }
 }
 
+/// A 4G meter registered in a new property of the admin's tenant; its device login.
+fn meter_login(admin: &tests::Admin, address: mqtt_bridge::dlt645::Address) -> (String, String) {
+    let p = admin.ok(r#"mutation { createProperty(input: {name: "P"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
+    let r = admin.ok(
+        "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 1, linkType: FOUR_G}) { credentials { username password } } }",
+        json!({"p": p, "a": address.to_string()}),
+    );
+    let c = &r["registerMeter"]["credentials"];
+    (c["username"].as_str().unwrap().to_string(), c["password"].as_str().unwrap().to_string())
+}
+
+/// An embedded broker of the test's own on a free port, on the app's device logins.
+fn own_broker(app: &TestApp) -> u16 {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    mqtt_bridge::broker::start_embedded(std::net::SocketAddr::from(([127, 0, 0, 1], port)), None, Arc::new(app.app.store.clone())).unwrap();
+    port
+}
+
 fn bridge_config(app: &TestApp, client_id: &str) -> BridgeConfig {
     BridgeConfig {
         broker: app.app.broker.clone(),
@@ -99,20 +117,11 @@ async fn acknowledgements_never_wait_on_a_full_queue() {
     let app = TestApp::spawn().await;
     app.app.bridge.abort();
     let admin = app.admin("backlog").await;
-    let p = admin.ok(r#"mutation { createProperty(input: {name: "P"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
     let address = mqtt_bridge::dlt645::Address::from_u64(9_100_001).unwrap();
-    let r = admin.ok(
-        "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 1, linkType: FOUR_G}) { credentials { username password } } }",
-        json!({"p": p, "a": address.to_string()}),
-    );
-    let (user, pass) = (
-        r["registerMeter"]["credentials"]["username"].as_str().unwrap().to_string(),
-        r["registerMeter"]["credentials"]["password"].as_str().unwrap().to_string(),
-    );
+    let (user, pass) = meter_login(&admin, address);
     // A broker of the test's own (the machine's Mosquitto holds a session to 20 in flight,
     // fewer than the queues: no deadlock to find there).
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    mqtt_bridge::broker::start_embedded(std::net::SocketAddr::from(([127, 0, 0, 1], port)), None, Arc::new(app.app.store.clone())).unwrap();
+    let port = own_broker(&app);
     let config = BridgeConfig {
         broker: mqtt_bridge::session::BrokerAddr { host: "127.0.0.1".into(), port },
         queue: 8,
@@ -184,26 +193,18 @@ impl ReadingSink for SlowSink {
 /// A drain with several batches taken and a slow database ends within one grace period of
 /// the stop, not one per batch: the exclusive uplink's holder must let go of the broker
 /// session before its lease (10 s) runs out, or the standby takes the session from a holder
-/// still acknowledging. Before the shared deadline each drained batch had 2 s of its own, and
-/// this drain (six batches of 1.5 s) took about 9 s.
+/// still acknowledging. Before the shared deadline each drained batch had 2 s of its own, so
+/// this drain (six batches of 1.5 s) would run for all six, about 9 s by that arithmetic
+/// (not run against the old code).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_drain_ends_within_one_grace_period_however_many_batches_it_holds() {
     use rumqttc::{AsyncClient, MqttOptions, QoS};
     let app = TestApp::spawn().await;
     app.app.bridge.abort();
     let admin = app.admin("slowdrain").await;
-    let p = admin.ok(r#"mutation { createProperty(input: {name: "P"}) { id } }"#, json!({}))["createProperty"]["id"].clone();
     let address = mqtt_bridge::dlt645::Address::from_u64(9_200_001).unwrap();
-    let r = admin.ok(
-        "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 1, linkType: FOUR_G}) { credentials { username password } } }",
-        json!({"p": p, "a": address.to_string()}),
-    );
-    let (user, pass) = (
-        r["registerMeter"]["credentials"]["username"].as_str().unwrap().to_string(),
-        r["registerMeter"]["credentials"]["password"].as_str().unwrap().to_string(),
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    mqtt_bridge::broker::start_embedded(std::net::SocketAddr::from(([127, 0, 0, 1], port)), None, Arc::new(app.app.store.clone())).unwrap();
+    let (user, pass) = meter_login(&admin, address);
+    let port = own_broker(&app);
     let config = BridgeConfig {
         broker: mqtt_bridge::session::BrokerAddr { host: "127.0.0.1".into(), port },
         batch_max: 1,

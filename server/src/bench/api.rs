@@ -10,14 +10,13 @@ use super::Target;
 use super::pipeline::setup_fleet;
 use crate::api::auth::Kind;
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(i).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
-}
-
-pub async fn api(target: Target, meters: usize, requests: usize, concurrency: usize, under_ingest: usize) -> anyhow::Result<()> {
-    let bench = setup_fleet(&target, meters, true).await?;
-    let t = &bench.tenant;
+/// The benchmarks' operator (administrator role, all properties) and a bearer token of a
+/// session of its own, valid for `valid`.
+pub(super) async fn signed_in_operator(
+    app: &crate::app::RunningApp,
+    t: &crate::store::TenantStore,
+    valid: chrono::Duration,
+) -> anyhow::Result<String> {
     let role = t.ensure_builtin_roles().await?;
     let hash = crate::api::auth::hash_password("Bench-Admin 2026").map_err(anyhow::Error::msg)?;
     let op = crate::store::NewOperator {
@@ -28,8 +27,19 @@ pub async fn api(target: Target, meters: usize, requests: usize, concurrency: us
         properties: None,
     };
     let op = t.create_operator(&op).await?;
-    let (session, _) = t.create_session("operator", &op.id, "bench", "bench", chrono::Duration::hours(1)).await?;
-    let token = bench.app.keys.issue(Kind::Operator, Some(t.tenant_id()), &op.id, Some(&session.id), chrono::Duration::hours(1))?;
+    let (session, _) = t.create_session("operator", &op.id, "bench", "bench", valid).await?;
+    Ok(app.keys.issue(Kind::Operator, Some(t.tenant_id()), &op.id, Some(&session.id), valid)?)
+}
+
+/// The `p` quantile of sorted durations, in milliseconds.
+pub(super) fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
+}
+
+pub async fn api(target: Target, meters: usize, requests: usize, concurrency: usize, under_ingest: usize) -> anyhow::Result<()> {
+    let bench = setup_fleet(&target, meters, true).await?;
+    let token = signed_in_operator(&bench.app, &bench.tenant, chrono::Duration::hours(1)).await?;
     let url = format!("http://{}/graphql", bench.app.http_addr);
     let client = reqwest::Client::new();
     let queries = [

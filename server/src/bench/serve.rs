@@ -9,14 +9,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use super::Target;
+use super::api::{percentile, signed_in_operator};
 use super::pipeline::{add_fleet, fresh_database, settings};
-use crate::api::auth::Kind;
 use crate::app::Application;
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(i).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
-}
 
 /// Resident and peak resident memory of a process, in KiB.
 fn memory_kib(pid: u32) -> anyhow::Result<(u64, u64)> {
@@ -68,20 +63,8 @@ pub async fn serve(database_url: Option<String>, meters: usize, requests: usize,
         let started = Instant::now();
         let fleet = add_fleet(&app, &dir, meters, true).await?;
         eprintln!("provisioned {meters} meters with accounts in {:.0} s", started.elapsed().as_secs_f64());
-        let t = &fleet.tenant;
-        let role = t.ensure_builtin_roles().await?;
-        let hash = crate::api::auth::hash_password("Bench-Admin 2026").map_err(anyhow::Error::msg)?;
-        let op = crate::store::NewOperator {
-            username: "bench".into(),
-            display_name: String::new(),
-            password_hash: hash,
-            role_id: role,
-            properties: None,
-        };
-        let op = t.create_operator(&op).await?;
-        let (session, _) = t.create_session("operator", &op.id, "bench", "bench", chrono::Duration::hours(2)).await?;
-        let token = app.keys.issue(Kind::Operator, Some(t.tenant_id()), &op.id, Some(&session.id), chrono::Duration::hours(2))?;
-        let (_, counted) = t.meters(&crate::store::MeterFilter::default(), 1, 1).await?;
+        let token = signed_in_operator(&app, &fleet.tenant, chrono::Duration::hours(2)).await?;
+        let (_, counted) = fleet.tenant.meters(&crate::store::MeterFilter::default(), 1, 1).await?;
         (token, counted)
     };
     anyhow::ensure!(counted as usize == meters, "{counted} meters provisioned, {meters} asked for");
