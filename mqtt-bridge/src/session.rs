@@ -49,6 +49,10 @@ pub struct BridgeConfig {
     pub sessions: usize,
     pub batch_max: usize,
     pub batch_wait: Duration,
+    /// The store time a batch aims at: a batch takes as many publishes as the last stores
+    /// needed this long for (see [`BatchBound`]), so a reading's wait stays near two of
+    /// these under a steady load. `None`: every batch may take `batch_max`.
+    pub batch_time: Option<Duration>,
     /// Publishes taken from the broker and not yet in a batch (memory bound of the queue
     /// between the sessions and the batcher).
     pub queue: usize,
@@ -145,7 +149,8 @@ pub async fn run_until<S: ReadingSink>(config: BridgeConfig, sink: Arc<S>, stats
         clients.push(client);
     }
     drop(tx);
-    ingest(acks, rx, config.batch_max, config.batch_wait, sink, stats, stop).await;
+    let bound = BatchBound::new(config.batch_max, config.batch_time);
+    ingest(acks, rx, bound, config.batch_wait, sink, stats, stop).await;
     // One deadline for all of them; what has not closed by then is cut off.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
     // The acknowledgements of what was stored go out first (the batcher dropped its
@@ -330,19 +335,20 @@ impl Drop for Connected {
 async fn ingest<S: ReadingSink>(
     acks: Vec<mpsc::UnboundedSender<Ack>>,
     mut rx: mpsc::Receiver<Taken>,
-    batch_max: usize,
+    mut bound: BatchBound,
     batch_wait: Duration,
     sink: Arc<S>,
     stats: Arc<BridgeStats>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut pending: Vec<Taken> = Vec::with_capacity(batch_max);
+    let mut pending: Vec<Taken> = Vec::with_capacity(bound.max);
     let mut draining = false;
     // Once stopping, stores still running are given up at one deadline for the whole drain,
     // however many batches it holds: a slow database cannot stretch the drain batch by batch
     // past the uplink lease.
     let mut give_up_at: Option<tokio::time::Instant> = None;
     loop {
+        let batch_max = bound.next(rx.len());
         if draining {
             // What was received before the stop: the last batch; then done.
             while pending.len() < batch_max {
@@ -493,6 +499,7 @@ async fn ingest<S: ReadingSink>(
             };
             match stored {
                 Ok(report) => {
+                    bound.record(publishes, started.elapsed());
                     metrics::histogram!("voltledger_settlement_duration_seconds").record(started.elapsed().as_secs_f64());
                     metrics::counter!("voltledger_readings_stored_total").increment(report.stored as u64);
                     metrics::counter!("voltledger_readings_duplicate_total").increment(report.duplicates as u64);
@@ -539,6 +546,54 @@ async fn ingest<S: ReadingSink>(
     }
 }
 
+/// How many publishes the next batch takes.
+///
+/// With a target store time `T`, the bound learns the store's cost per publish from the
+/// stores it has seen (a moving average of each store's time over its publishes, so a
+/// batch's fixed cost is spread over its publishes) and takes `T` divided by that cost. The
+/// size settles where a store takes `T`: at `n` publishes a store costs `f + n·p` and the
+/// estimate is `f/n + p`, so `n = T / (f/n + p)` gives `f + n·p = T`. A reading then waits
+/// for at most the store in progress and its own, about `2T`, as long as the load is below
+/// what such batches carry. Above that, the backlog grows; once more than two bounded
+/// batches wait, latency is lost already and the batch takes up to `max` (the fewest
+/// commits clear it fastest).
+#[derive(Debug, Clone)]
+pub struct BatchBound {
+    max: usize,
+    target: Option<Duration>,
+    /// Seconds of store time per publish, averaged; `None` before the first store.
+    per_publish: Option<f64>,
+}
+
+impl BatchBound {
+    /// The fewest publishes a bounded batch takes, whatever the stores cost.
+    pub const FLOOR: usize = 64;
+
+    pub fn new(max: usize, target: Option<Duration>) -> Self {
+        Self { max: max.max(1), target, per_publish: None }
+    }
+
+    /// The most publishes the next batch takes, with `waiting` publishes queued.
+    pub fn next(&self, waiting: usize) -> usize {
+        let (Some(target), Some(per)) = (self.target, self.per_publish) else { return self.max };
+        let bounded = if per > 0.0 { (target.as_secs_f64() / per) as usize } else { self.max };
+        let bounded = bounded.clamp(Self::FLOOR.min(self.max), self.max);
+        if waiting > 2 * bounded { self.max } else { bounded }
+    }
+
+    /// A store of `publishes` publishes took `took`.
+    pub fn record(&mut self, publishes: usize, took: Duration) {
+        if publishes == 0 {
+            return;
+        }
+        let sample = took.as_secs_f64() / publishes as f64;
+        self.per_publish = Some(match self.per_publish {
+            Some(avg) => 0.7 * avg + 0.3 * sample,
+            None => sample,
+        });
+    }
+}
+
 /// How long the stores of a drain may take once the bridge is stopping (all of them together).
 const STORE_GRACE: Duration = Duration::from_secs(2);
 
@@ -548,4 +603,54 @@ const IDLE_GAP: Duration = Duration::from_millis(3);
 fn log_rejection(topic: &str, r: &Rejection) {
     metrics::counter!("voltledger_readings_refused_total", "reason" => r.kind()).increment(1);
     tracing::warn!(topic, reason = %r, "uplink payload refused");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BatchBound;
+    use std::time::Duration;
+
+    /// A store costing `fixed + n * per` for `n` publishes.
+    fn store_time(fixed_ms: f64, per_us: f64, n: usize) -> Duration {
+        Duration::from_secs_f64((fixed_ms + per_us * n as f64 / 1000.0) / 1000.0)
+    }
+
+    #[test]
+    fn the_batch_settles_where_a_store_takes_the_target() {
+        let mut b = BatchBound::new(5_000, Some(Duration::from_millis(40)));
+        assert_eq!(b.next(0), 5_000, "before any store, nothing is known");
+        // A steady stream: each batch is as large as the bound allows.
+        let mut n = 5_000;
+        for _ in 0..40 {
+            b.record(n, store_time(5.0, 100.0, n));
+            n = b.next(0);
+        }
+        // f + n·p = T: (40 − 5) ms / 100 µs = 350 publishes.
+        assert!((340..=360).contains(&n), "settled at {n}");
+        let took = store_time(5.0, 100.0, n).as_secs_f64() * 1000.0;
+        assert!((39.0..=41.0).contains(&took), "a store takes {took} ms");
+    }
+
+    #[test]
+    fn a_backlog_of_more_than_two_bounded_batches_takes_the_maximum() {
+        let mut b = BatchBound::new(5_000, Some(Duration::from_millis(40)));
+        b.record(400, Duration::from_millis(40));
+        assert_eq!(b.next(0), 400);
+        assert_eq!(b.next(800), 400);
+        assert_eq!(b.next(801), 5_000);
+    }
+
+    #[test]
+    fn a_slow_store_keeps_the_floor_and_no_bound_keeps_the_maximum() {
+        let mut b = BatchBound::new(5_000, Some(Duration::from_millis(40)));
+        b.record(100, Duration::from_secs(2));
+        assert_eq!(b.next(0), BatchBound::FLOOR);
+        let mut unbounded = BatchBound::new(5_000, None);
+        unbounded.record(100, Duration::from_secs(2));
+        assert_eq!(unbounded.next(0), 5_000);
+        // A maximum under the floor is still the maximum.
+        let mut small = BatchBound::new(10, Some(Duration::from_millis(1)));
+        small.record(10, Duration::from_secs(1));
+        assert_eq!(small.next(0), 10);
+    }
 }

@@ -88,6 +88,10 @@ pub struct Settings {
     /// Password the bridge uses on an external broker.
     pub bridge_password: Option<String>,
     pub bridge_sessions: usize,
+    /// The store time an uplink batch aims at (`BatchBound`); `None`: batches of up to 5,000
+    /// publishes. A trip is decided in its reading's batch and sent after that batch commits,
+    /// so this bounds the trip latency under load.
+    pub batch_time: Option<Duration>,
     /// MQTT client id prefix of the bridge sessions; unique per replica on a shared broker.
     pub bridge_client_id: String,
     /// How bridge replicas divide the uplink; `None`: exclusive on an external broker, shared
@@ -380,6 +384,7 @@ impl Application {
             sessions: if settings.role == Role::Bridge { settings.bridge_sessions.max(2) } else { settings.bridge_sessions.max(1) },
             batch_max: 5_000,
             batch_wait: Duration::from_millis(50),
+            batch_time: settings.batch_time,
             queue: BridgeConfig::QUEUE,
         };
         // The device side: uplink, downlink, dispatcher, collector.
@@ -664,6 +669,7 @@ mod tests {
             key_encryption_key: None,
             bridge_password: None,
             bridge_sessions: 8,
+            batch_time: Some(Duration::from_millis(40)),
             bridge_client_id: "voltledger-bridge".into(),
             uplink: None,
             uplink_client_id: "voltledger-bridge-uplink".into(),

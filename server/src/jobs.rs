@@ -315,7 +315,12 @@ async fn run_once(j: &Job, leases: Option<&Leases>) {
     {
         tracing::warn!(job = j.name, error = %e, "giving a job's lease back failed; it lapses on its own");
     }
-    metrics::histogram!("voltledger_job_duration_seconds", "task" => j.name).record(begun.elapsed().as_secs_f64());
+    let took = begun.elapsed();
+    metrics::histogram!("voltledger_job_duration_seconds", "task" => j.name).record(took.as_secs_f64());
+    // A run longer than a second holds its lane (and on SQLite, perhaps the one writer).
+    if took >= SLOW_RUN {
+        tracing::info!(job = j.name, ms = took.as_millis() as u64, "a slow job run");
+    }
     let outcome = match result {
         Ok(()) => "ran",
         Err(e) => {
@@ -325,6 +330,9 @@ async fn run_once(j: &Job, leases: Option<&Leases>) {
     };
     metrics::counter!("voltledger_jobs_runs_total", "task" => j.name, "outcome" => outcome).increment(1);
 }
+
+/// A job run this long is logged.
+const SLOW_RUN: Duration = Duration::from_secs(1);
 
 /// Starts one supervised task per lane: a lane that ends (a panic in a job) is logged with
 /// the job it was running and started again.

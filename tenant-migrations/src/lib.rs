@@ -27,6 +27,7 @@ mod m0017_register_maps;
 mod m0018_job_leases;
 mod m0019_global_keys;
 mod m0020_device_lookups;
+mod m0021_meters_by_account;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_job_leases::Migration),
             Box::new(m0019_global_keys::Migration),
             Box::new(m0020_device_lookups::Migration),
+            Box::new(m0021_meters_by_account::Migration),
         ]
     }
 }

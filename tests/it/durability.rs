@@ -49,6 +49,7 @@ fn bridge_config(app: &TestApp, client_id: &str) -> BridgeConfig {
         sessions: 1,
         batch_max: 100,
         batch_wait: Duration::from_millis(20),
+        batch_time: None,
         queue: BridgeConfig::QUEUE,
     }
 }

@@ -186,6 +186,10 @@ pub struct Target {
     broker: Option<String>,
     #[arg(long, default_value_t = 8)]
     bridge_sessions: usize,
+    /// The store time a bridge batch aims at, in milliseconds (`serve --batch-time-ms`); 0:
+    /// batches of up to 5,000 publishes.
+    #[arg(long, default_value_t = 40)]
+    batch_time_ms: u64,
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {

@@ -70,6 +70,7 @@ pub(super) fn settings(target: &Target, dir: &std::path::Path, database_url: Opt
         key_encryption_key: None,
         bridge_password: None,
         bridge_sessions: target.bridge_sessions,
+        batch_time: (target.batch_time_ms > 0).then(|| Duration::from_millis(target.batch_time_ms)),
         bridge_client_id: format!("voltledger-bridge-bench-{}", uuid::Uuid::new_v4().simple()),
         // The figures in docs/PERFORMANCE.md §3–4 are of `bridge_sessions` sessions sharing
         // the uplink; the exclusive mode is one session.
@@ -425,7 +426,7 @@ pub async fn publishers(file: &std::path::Path, broker: &str, readings: usize, s
 
 /// The ingestion sink alone: decoded readings in batches, as the bridge hands them over.
 pub async fn store(database_url: Option<String>, devices: usize, readings: usize, batch: usize) -> anyhow::Result<()> {
-    let target = Target { database_url, broker: None, bridge_sessions: 1 };
+    let target = Target { database_url, broker: None, bridge_sessions: 1, batch_time_ms: 40 };
     let bench = setup(&target, devices).await?;
     let text = std::fs::read_to_string(&bench.file)?;
     let t0 = NaiveDateTime::parse_from_str("2026-11-01 00:00:00", "%Y-%m-%d %H:%M:%S")?;

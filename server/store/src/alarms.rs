@@ -273,14 +273,42 @@ impl super::PlatformStore {
     /// not active yet, clears active ones whose condition ended. Returns the changes.
     pub async fn evaluate_alarms(&self, now: DateTime<Utc>) -> Result<Vec<AlarmEvent>> {
         let b = self.backend();
-        let mut events = Vec::new();
-        for rule in rules() {
-            // A rule's changes and their forwarding deliveries commit together (the outbox
-            // is durable: no change without its event, no event without its change).
-            let txn = super::begin_write(&self.db).await?;
-            let first = events.len();
-            let (tenant, subject, gateway) = subject_columns(rule.source);
+        let rules = rules();
+        // The subjects to raise an alarm for, read before the write transaction: the scans
+        // cover the whole fleet, and on SQLite a write transaction holds the one writer (at
+        // 30,000 meters each meter rule's scan took 73 ms, thirteen of them every 5 s, with
+        // every ingest and recharge waiting). The meters' rules share one scan.
+        let mut raise: Vec<(usize, Raise)> = Vec::new();
+        let meter_rules: Vec<usize> = (0..rules.len()).filter(|&i| rules[i].source == METERS).collect();
+        if !meter_rules.is_empty() {
+            let (tenant, subject, gateway) = subject_columns(METERS);
+            let flag = |i: usize| {
+                format!(
+                    "(({holds}) AND NOT EXISTS (SELECT 1 FROM alarms x WHERE x.tenant_id = {tenant} AND x.subject_id = {subject}
+                       AND x.kind = '{kind}' AND x.state = 'ACTIVE'))",
+                    holds = rules[i].holds,
+                    kind = rules[i].kind
+                )
+            };
+            let flags: Vec<String> = meter_rules.iter().map(|&i| format!("CASE WHEN {} THEN 1 ELSE 0 END AS r{i}", flag(i))).collect();
+            let any: Vec<String> = meter_rules.iter().map(|&i| flag(i)).collect();
+            let sql = format!(
+                "SELECT {tenant} AS tenant_id, {subject} AS subject_id, {gateway} AS gateway_id, {} FROM {METERS} WHERE {}",
+                flags.join(", "),
+                any.join(" OR ")
+            );
+            for r in self.db.query_all_raw(stmt(b, &sql, Args::new())).await? {
+                let row = Raise::of(&r)?;
+                for &i in &meter_rules {
+                    if super::registry::int(&r, &format!("r{i}"))? != 0 {
+                        raise.push((i, row.clone()));
+                    }
+                }
+            }
+        }
+        for (i, rule) in rules.iter().enumerate().filter(|(_, r)| r.source != METERS) {
             // Raise: the condition holds and no alarm of the kind is active for the subject.
+            let (tenant, subject, gateway) = subject_columns(rule.source);
             let sql = format!(
                 "SELECT {tenant} AS tenant_id, {subject} AS subject_id, {gateway} AS gateway_id FROM {source}
                  WHERE ({holds}) AND NOT EXISTS (SELECT 1 FROM alarms x WHERE x.tenant_id = {tenant} AND x.subject_id = {subject}
@@ -288,39 +316,49 @@ impl super::PlatformStore {
                 source = rule.source,
                 holds = &rule.holds,
             );
-            let rows = txn.query_all_raw(stmt(b, &sql, Args::new().s(rule.kind))).await?;
-            for r in &rows {
-                let tenant_id: String = r.try_get("", "tenant_id")?;
-                let subject_id: String = r.try_get("", "subject_id")?;
-                let gateway_id: Option<String> = r.try_get("", "gateway_id").ok().flatten();
+            for r in self.db.query_all_raw(stmt(b, &sql, Args::new().s(rule.kind))).await? {
+                raise.push((i, Raise::of(&r)?));
+            }
+        }
+        // The changes and their forwarding deliveries commit together (the outbox is durable:
+        // no change without its event, no event without its change). Rules in order, so a
+        // lost gateway's alarm exists before its lost meters fold under it.
+        let mut events = Vec::new();
+        let txn = super::begin_write(&self.db).await?;
+        for (i, rule) in rules.iter().enumerate() {
+            for (_, row) in raise.iter().filter(|(r, _)| *r == i) {
                 let id = AlarmId::new_ordered().to_string();
                 let mut args = Args::new()
-                    .s(&tenant_id)
+                    .s(&row.tenant_id)
                     .s(&id)
-                    .s(&subject_id)
+                    .s(&row.subject_id)
                     .s(rule.subject_kind)
                     .s(rule.kind)
                     .s(rule.severity)
                     .s(rule.detail)
                     .t(now);
                 // F38: a meter lost behind a lost gateway folds under the gateway's alarm.
-                let parent = match gateway_id.filter(|_| rule.kind == "METER_LOST") {
+                let parent = match row.gateway_id.as_ref().filter(|_| rule.kind == "METER_LOST") {
                     Some(g) => {
                         args = args.s(g);
                         "(SELECT ga.id FROM alarms ga WHERE ga.tenant_id = $1 AND ga.subject_id = $9 AND ga.kind = 'GATEWAY_LOST' AND ga.state = 'ACTIVE')"
                     }
                     None => "NULL",
                 };
+                // Raised meanwhile (a balance alarm from a posting): the unique index keeps one.
                 let sql = format!(
                     "INSERT INTO alarms (tenant_id, id, subject_id, subject_kind, kind, severity, state, parent_id, detail, raised_at)
                      SELECT $1, $2, $3, $4, $5, $6, 'ACTIVE', {parent}, $7, $8 WHERE 1 = 1
                      ON CONFLICT (tenant_id, subject_id, kind) WHERE state = 'ACTIVE' DO NOTHING"
                 );
                 if txn.execute_raw(stmt(b, &sql, args)).await?.rows_affected() > 0 {
-                    events.push(AlarmEvent { tenant_id, alarm_id: id, change: "RAISED" });
+                    events.push(AlarmEvent { tenant_id: row.tenant_id.clone(), alarm_id: id, change: "RAISED" });
                 }
             }
-            // Clear: active alarms of the kind whose subject no longer meets the condition.
+            // Clear: active alarms of the kind whose subject no longer meets the condition,
+            // judged now, inside the transaction (a subject read as holding above and changed
+            // since is raised and cleared in the same commit).
+            let (tenant, subject, _) = subject_columns(rule.source);
             let sql = format!(
                 "UPDATE alarms SET state = 'CLEARED', cleared_at = $2 WHERE kind = $1 AND state = 'ACTIVE' AND NOT EXISTS (
                    SELECT 1 FROM {source} WHERE {tenant} = alarms.tenant_id AND {subject} = alarms.subject_id AND ({holds}))
@@ -331,14 +369,32 @@ impl super::PlatformStore {
             for r in txn.query_all_raw(stmt(b, &sql, Args::new().s(rule.kind).t(now))).await? {
                 events.push(AlarmEvent { tenant_id: r.try_get("", "tenant_id")?, alarm_id: r.try_get("", "id")?, change: "CLEARED" });
             }
-            // Park platforms that take alarms get each change.
-            let changes: Vec<(String, String, &str)> =
-                events[first..].iter().map(|e| (e.tenant_id.clone(), e.alarm_id.clone(), e.change)).collect();
-            super::forwarding::enqueue_alarm_changes(&txn, &changes, now).await?;
-            txn.commit().await?;
         }
+        // Park platforms that take alarms get each change.
+        let changes: Vec<(String, String, &str)> = events.iter().map(|e| (e.tenant_id.clone(), e.alarm_id.clone(), e.change)).collect();
+        super::forwarding::enqueue_alarm_changes(&txn, &changes, now).await?;
+        txn.commit().await?;
         self.send_alarm_events(&events);
         Ok(events)
+    }
+}
+
+/// A subject a rule's condition holds for, with no active alarm of its kind.
+#[derive(Debug, Clone)]
+struct Raise {
+    tenant_id: String,
+    subject_id: String,
+    /// The gateway a meter is behind (its lost alarm folds under the gateway's).
+    gateway_id: Option<String>,
+}
+
+impl Raise {
+    fn of(r: &sea_orm::QueryResult) -> Result<Self> {
+        Ok(Self {
+            tenant_id: r.try_get("", "tenant_id")?,
+            subject_id: r.try_get("", "subject_id")?,
+            gateway_id: r.try_get("", "gateway_id").ok().flatten(),
+        })
     }
 }
 

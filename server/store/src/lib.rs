@@ -183,6 +183,34 @@ pub(crate) struct Caches {
     /// device username -> the JSON map of a vendor JSON device (F43) and its own meter's
     /// numeric address.
     pub vendor: HashMap<String, (Arc<domain::vendor_json::JsonMap>, u64)>,
+    /// Devices refreshed one by one since this cache was loaded, in order.
+    refreshed: Vec<String>,
+}
+
+impl Caches {
+    /// A full reload's snapshot, read while `current` took single-device refreshes (those
+    /// of its log from `mark` on): those devices keep their refreshed entries.
+    fn keep_refreshed(&mut self, current: &Caches, mark: usize) {
+        for username in current.refreshed.get(mark..).unwrap_or_default() {
+            self.take_device(current, username);
+        }
+    }
+
+    /// Replaces one device's entries with those of `from`.
+    fn take_device(&mut self, from: &Caches, username: &str) {
+        self.credentials.remove(username);
+        self.routes.retain(|(user, _), _| user != username);
+        self.downlinks.retain(|_, (user, _)| user != username);
+        self.vendor.remove(username);
+        if let Some(c) = from.credentials.get(username) {
+            self.credentials.insert(username.to_string(), c.clone());
+        }
+        self.routes.extend(from.routes.iter().filter(|((user, _), _)| user == username).map(|(k, v)| (k.clone(), v.clone())));
+        self.downlinks.extend(from.downlinks.iter().filter(|(_, (user, _))| user == username).map(|(k, v)| (k.clone(), v.clone())));
+        if let Some(v) = from.vendor.get(username) {
+            self.vendor.insert(username.to_string(), v.clone());
+        }
+    }
 }
 
 /// Tariff versions by (tenant, tariff).
@@ -200,9 +228,9 @@ pub struct Store {
     pub(crate) tariffs: TariffCache,
     /// Where decided commands go after commit.
     pub(crate) commands: Arc<dyn CommandPort>,
-    /// Bumped by every single-device cache refresh, so a full reload that raced one can
-    /// tell and load again instead of swapping in a cache without the new device.
-    cache_generation: Arc<std::sync::atomic::AtomicU64>,
+    /// One full cache reload at a time (each reads the whole fleet; the refresh log of
+    /// `Caches` counts from the reload in progress).
+    reload: Arc<tokio::sync::Mutex<()>>,
     /// The key-encryption key and the tenants' opened meter master keys.
     pub(crate) keys: keys::SharedKeyRing,
     /// Alarm changes, for live subscribers.
@@ -269,7 +297,7 @@ impl Store {
             broker_logins: Arc::default(),
             tariffs: Arc::default(),
             commands: Arc::new(CommandLog::default()),
-            cache_generation: Arc::default(),
+            reload: Arc::default(),
             keys: Arc::default(),
             alarm_events: tokio::sync::broadcast::channel(1024).0,
             event_bus: Arc::default(),
@@ -443,22 +471,20 @@ impl Store {
             }
     }
 
-    /// Rebuilds the credential and routing caches from the database. If a device was
-    /// refreshed while the reload was reading, the reload starts over (its snapshot may
-    /// predate that device).
+    /// Rebuilds the credential and routing caches from the database. A device refreshed
+    /// while the reload was reading keeps its refreshed entries: the reload's snapshot may
+    /// predate that device's change. (Starting over instead never finished while a fleet
+    /// was being registered: every registration refreshes a device, and each start over
+    /// read the whole fleet again.)
     pub async fn reload_caches(&self) -> Result<()> {
-        use std::sync::atomic::Ordering;
-        for _ in 0..5 {
-            let generation = self.cache_generation.load(Ordering::SeqCst);
-            let fresh = self.load_caches(None).await?;
-            if let Ok(mut c) = self.caches.write()
-                && self.cache_generation.load(Ordering::SeqCst) == generation
-            {
-                *c = fresh;
-                return Ok(());
-            }
+        let _one = self.reload.lock().await;
+        let mark = self.caches.read().map(|c| c.refreshed.len()).unwrap_or(0);
+        let mut fresh = self.load_caches(None).await?;
+        // Refreshes after `mark` may be newer than the snapshot.
+        if let Ok(mut c) = self.caches.write() {
+            fresh.keep_refreshed(&c, mark);
+            *c = fresh;
         }
-        tracing::warn!("cache reload kept racing device refreshes; keeping the refreshed cache");
         Ok(())
     }
 
@@ -471,15 +497,8 @@ impl Store {
     pub(crate) async fn refresh_device(&self, username: &str) -> Result<()> {
         let fresh = self.load_caches(Some(username)).await?;
         if let Ok(mut c) = self.caches.write() {
-            c.credentials.remove(username);
-            c.routes.retain(|(user, _), _| user != username);
-            c.downlinks.retain(|_, (user, _)| user != username);
-            c.vendor.remove(username);
-            c.credentials.extend(fresh.credentials);
-            c.routes.extend(fresh.routes);
-            c.downlinks.extend(fresh.downlinks);
-            c.vendor.extend(fresh.vendor);
-            self.cache_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            c.take_device(&fresh, username);
+            c.refreshed.push(username.to_string());
         }
         Ok(())
     }
@@ -662,11 +681,23 @@ impl PlatformStore {
         let mut changed = 0;
         for t in self.platform().tenants().await? {
             let cutoff = now - chrono::Duration::seconds(t.reading_interval_s.max(1) * t.lost_after_intervals.max(1));
-            for table in ["meter_live", "gateways"] {
-                let sql =
-                    format!("UPDATE {table} SET link_state = 'LOST' WHERE tenant_id = $1 AND link_state = 'ONLINE' AND last_seen_at < $2");
-                let res = self.db.execute_raw(stmt(self.backend(), &sql, Args::new().s(t.id.as_str()).t(cutoff))).await?;
-                changed += res.rows_affected();
+            for (table, key) in [("meter_live", "meter_id"), ("gateways", "id")] {
+                // Found by a read, then marked by key: the scan covers the tenant's fleet, and
+                // an UPDATE scanning it would hold SQLite's one writer all that time. The
+                // update checks again, so a device heard from meanwhile stays online.
+                let silent =
+                    format!("SELECT {key} AS id FROM {table} WHERE tenant_id = $1 AND link_state = 'ONLINE' AND last_seen_at < $2");
+                let rows = self.db.query_all_raw(stmt(self.backend(), &silent, Args::new().s(t.id.as_str()).t(cutoff))).await?;
+                let ids: Vec<String> = rows.iter().map(|r| r.try_get("", "id")).collect::<std::result::Result<_, _>>()?;
+                for chunk in ids.chunks(500) {
+                    let mut args = Args::new().s(t.id.as_str()).t(cutoff);
+                    let list: Vec<String> = chunk.iter().map(|id| format!("${}", args.push(id.clone().into()))).collect();
+                    let sql = format!(
+                        "UPDATE {table} SET link_state = 'LOST' WHERE tenant_id = $1 AND {key} IN ({}) AND link_state = 'ONLINE' AND last_seen_at < $2",
+                        list.join(", ")
+                    );
+                    changed += self.db.execute_raw(stmt(self.backend(), &sql, args)).await?.rows_affected();
+                }
             }
         }
         Ok(changed)
@@ -742,5 +773,45 @@ impl TenantStore {
         let sql = "SELECT id, name, slug, time_zone, reading_interval_s, lost_after_intervals, status FROM tenants WHERE id = $1";
         let row = self.db().query_one_raw(stmt(self.backend(), sql, self.args())).await?.ok_or(StoreError::NotFound)?;
         tenant_row(&row)
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::{Caches, Route};
+    use domain::ids::{MeterId, TenantId};
+
+    fn with_device(username: &str, secret: &str, address: u64) -> Caches {
+        let mut c = Caches::default();
+        let tenant = TenantId::parse("00000000-0000-7000-8000-000000000001").unwrap();
+        let meter = MeterId::parse("00000000-0000-7000-8000-0000000000aa").unwrap();
+        c.credentials.insert(username.into(), secret.into());
+        c.downlinks.insert((tenant.as_str().into(), meter.as_str().into()), (username.into(), address));
+        c.routes.insert((username.into(), address), Route { tenant, meter, gateway: None, tz: chrono_tz::Asia::Shanghai });
+        c
+    }
+
+    #[test]
+    fn a_reload_keeps_the_devices_refreshed_while_it_read() {
+        // The snapshot was read before `new-device` was registered and before `rotated`'s
+        // secret changed; both were refreshed one by one meanwhile (after the mark).
+        let mut snapshot = with_device("rotated", "old-hash", 2);
+        snapshot.credentials.insert("untouched".into(), "h".into());
+        let mut current = with_device("new-device", "hash", 1);
+        current.credentials.insert("rotated".into(), "new-hash".into());
+        current.credentials.insert("earlier".into(), "stale-in-log".into());
+        current.refreshed = vec!["earlier".into(), "new-device".into(), "rotated".into()];
+        snapshot.keep_refreshed(&current, 1);
+        assert_eq!(snapshot.credentials.get("new-device").map(String::as_str), Some("hash"));
+        assert_eq!(snapshot.routes.keys().filter(|(u, _)| u == "new-device").count(), 1);
+        assert_eq!(snapshot.downlinks.values().filter(|(u, _)| u == "new-device").count(), 1);
+        assert_eq!(snapshot.credentials.get("rotated").map(String::as_str), Some("new-hash"));
+        // `rotated`'s old route is gone with its old entries (the current cache has none).
+        assert_eq!(snapshot.routes.keys().filter(|(u, _)| u == "rotated").count(), 0);
+        assert_eq!(snapshot.credentials.get("untouched").map(String::as_str), Some("h"));
+        // Refreshed before the reload began: the snapshot already has it (or its removal).
+        assert_eq!(snapshot.credentials.get("earlier"), None);
+        // The new cache starts a log of its own.
+        assert!(snapshot.refreshed.is_empty());
     }
 }
