@@ -52,7 +52,7 @@ pub(crate) const DEVICE_METERS: &str = "(SELECT c.tenant_id, c.username, c.gatew
       FROM device_credentials c JOIN meters m ON m.tenant_id = c.tenant_id AND m.id = c.meter_id
     UNION ALL
     SELECT c.tenant_id, c.username, c.gateway_id, c.revoked_at, m.id, m.address, m.phases, m.gateway_id, m.retired_at
-      FROM device_credentials c JOIN meters m ON m.tenant_id = c.tenant_id AND m.gateway_id = c.gateway_id) dm";
+      FROM device_credentials c JOIN meters m ON m.tenant_id = c.tenant_id AND m.gateway_id = c.gateway_id AND c.gateway_id IS NOT NULL) dm";
 
 impl TenantStore {
     /// Every active device login of the tenant with its meters.

@@ -336,6 +336,11 @@ impl Store {
         self.commands = port;
     }
 
+    /// PostgreSQL (else SQLite).
+    pub fn is_postgres(&self) -> bool {
+        self.backend() == DbBackend::Postgres
+    }
+
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
     }
