@@ -366,7 +366,7 @@ impl super::Store {
         let mut n = 0;
         for f in freezes {
             let Some(address) = f.address.as_u64() else { continue };
-            let route = self.caches.read().ok().and_then(|c| c.routes.get(&(f.device.clone(), address)).cloned());
+            let route = self.caches.read().ok().and_then(|c| c.route(&f.device, address).cloned());
             let Some(route) = route else { continue };
             let Some(at) = route.tz.from_local_datetime(&f.at).earliest().map(|t| t.with_timezone(&Utc)) else { continue };
             // Not from the future, not older than a meter keeps (62 records and a margin). A

@@ -121,8 +121,7 @@ impl Store {
         {
             let caches = self.caches.read().map_err(|_| super::StoreError::Database("cache poisoned".into()))?;
             for r in batch {
-                let key = (r.device.clone(), r.address.as_u64().unwrap_or(u64::MAX));
-                let Some(route) = caches.routes.get(&key) else {
+                let Some(route) = caches.route(&r.device, r.address.as_u64().unwrap_or(u64::MAX)) else {
                     tracing::warn!(device = %r.device, address = %r.address, "meter not registered under this device; frame refused");
                     report.unknown += 1;
                     continue;
@@ -490,8 +489,7 @@ impl ReadingSink for Store {
             if r.function == mqtt_bridge::dlt645::function::READ && awaiting.is_empty() {
                 continue;
             }
-            let route =
-                self.caches.read().ok().and_then(|c| c.routes.get(&(r.device.clone(), r.address.as_u64().unwrap_or(u64::MAX))).cloned());
+            let route = self.caches.read().ok().and_then(|c| c.route(&r.device, r.address.as_u64().unwrap_or(u64::MAX)).cloned());
             let Some(route) = route else { continue };
             // A reply counts only from the device the meter's commands are sent through.
             let sent_through = self
@@ -543,6 +541,6 @@ impl mqtt_bridge::port::DeviceAuth for Store {
     }
 
     fn gateway(&self, username: &str) -> bool {
-        self.caches.read().map(|c| c.routes.iter().any(|((user, _), route)| user == username && route.gateway.is_some())).unwrap_or(false)
+        self.caches.read().map(|c| c.routes.get(username).is_some_and(|r| r.values().any(|route| route.gateway.is_some()))).unwrap_or(false)
     }
 }
