@@ -669,7 +669,7 @@ mod tests {
             key_encryption_key: None,
             bridge_password: None,
             bridge_sessions: 8,
-            batch_time: Some(Duration::from_millis(40)),
+            batch_time: None,
             bridge_client_id: "voltledger-bridge".into(),
             uplink: None,
             uplink_client_id: "voltledger-bridge-uplink".into(),

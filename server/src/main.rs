@@ -152,9 +152,10 @@ pub(crate) enum Command {
         #[arg(long, env = "VOLTLEDGER__MQTT__BRIDGE_SESSIONS", default_value_t = 8)]
         bridge_sessions: usize,
         /// The store time an uplink batch aims at, in milliseconds: a batch takes as many
-        /// publishes as the last stores needed this long for, which bounds the trip latency
-        /// under load; 0: batches of up to 5,000 publishes (the most throughput).
-        #[arg(long, env = "VOLTLEDGER__MQTT__BATCH_TIME_MS", default_value_t = 40)]
+        /// publishes as the last stores needed this long for; 0 (the default): batches of up to
+        /// 5,000 publishes. An experiment: at 50 and 80 % load it did not shorten the trip
+        /// latency (docs/PERFORMANCE.md §15).
+        #[arg(long, env = "VOLTLEDGER__MQTT__BATCH_TIME_MS", default_value_t = 0)]
         batch_time_ms: u64,
         /// MQTT client id prefix of this replica's bridge sessions (keep it stable per replica).
         #[arg(long, env = "VOLTLEDGER__MQTT__BRIDGE_CLIENT_ID", default_value = "voltledger-bridge")]

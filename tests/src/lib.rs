@@ -91,7 +91,7 @@ impl TestApp {
             key_encryption_key: None,
             bridge_password: Some("bridge-test-secret".into()),
             bridge_sessions: 1,
-            batch_time: Some(Duration::from_millis(40)),
+            batch_time: None,
             bridge_client_id: format!("voltledger-bridge-{}", uuid::Uuid::new_v4().simple()),
             // Exclusive when the tests run on an external broker (VOLTLEDGER_TEST_MQTT_URL):
             // every app its own lease (its own database) and its own uplink session on it.

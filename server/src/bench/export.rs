@@ -32,7 +32,7 @@ fn reset_peak() {
 }
 
 pub async fn export(database_url: Option<String>, meters: usize, readings: usize) -> anyhow::Result<()> {
-    let target = Target { database_url, broker: None, bridge_sessions: 1, batch_time_ms: 40 };
+    let target = Target { database_url, broker: None, bridge_sessions: 1, batch_time_ms: 0 };
     let bench = setup(&target, meters).await?;
     let text = std::fs::read_to_string(&bench.file)?;
     let fleet: Vec<(String, Address, bool)> = text

@@ -75,7 +75,7 @@ async fn receiver(secret: String) -> anyhow::Result<Receiver> {
 }
 
 pub async fn forward(database_url: Option<String>, meters: usize, readings: usize) -> anyhow::Result<()> {
-    let target = Target { database_url, broker: None, bridge_sessions: 1, batch_time_ms: 40 };
+    let target = Target { database_url, broker: None, bridge_sessions: 1, batch_time_ms: 0 };
     let bench = setup(&target, meters).await?;
     let secret = hex::encode(rand::random::<[u8; 32]>());
     let rx = receiver(secret.clone()).await?;

@@ -186,9 +186,9 @@ pub struct Target {
     broker: Option<String>,
     #[arg(long, default_value_t = 8)]
     bridge_sessions: usize,
-    /// The store time a bridge batch aims at, in milliseconds (`serve --batch-time-ms`); 0:
-    /// batches of up to 5,000 publishes.
-    #[arg(long, default_value_t = 40)]
+    /// The store time a bridge batch aims at, in milliseconds (`serve --batch-time-ms`); 0
+    /// (the default, as `serve`'s): batches of up to 5,000 publishes.
+    #[arg(long, default_value_t = 0)]
     batch_time_ms: u64,
 }
 

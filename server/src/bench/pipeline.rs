@@ -430,7 +430,7 @@ pub async fn publishers(file: &std::path::Path, broker: &str, readings: usize, s
 
 /// The ingestion sink alone: decoded readings in batches, as the bridge hands them over.
 pub async fn store(database_url: Option<String>, devices: usize, readings: usize, batch: usize) -> anyhow::Result<()> {
-    let target = Target { database_url, broker: None, bridge_sessions: 1, batch_time_ms: 40 };
+    let target = Target { database_url, broker: None, bridge_sessions: 1, batch_time_ms: 0 };
     let bench = setup(&target, devices).await?;
     let text = std::fs::read_to_string(&bench.file)?;
     let t0 = NaiveDateTime::parse_from_str("2026-11-01 00:00:00", "%Y-%m-%d %H:%M:%S")?;

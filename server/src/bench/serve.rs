@@ -47,7 +47,7 @@ impl Drop for Server {
 
 pub async fn serve(database_url: Option<String>, meters: usize, requests: usize, idle: u64) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("voltledger-bench-{}", uuid::Uuid::new_v4().simple()));
-    let target = Target { database_url: database_url.clone(), broker: None, bridge_sessions: 8, batch_time_ms: 40 };
+    let target = Target { database_url: database_url.clone(), broker: None, bridge_sessions: 8, batch_time_ms: 0 };
     let url = fresh_database(&database_url).await?;
     let backend = if url.as_deref().is_some_and(|u| u.starts_with("postgres")) { "PostgreSQL" } else { "SQLite" };
 

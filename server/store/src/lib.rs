@@ -546,8 +546,10 @@ impl Store {
              WHERE dm.revoked_at IS NULL AND dm.retired_at IS NULL AND t.status = 'ACTIVE'{only_dm}",
             devices = devices::DEVICE_METERS
         );
-        let creds = self.db.query_all_raw(stmt(b, &creds_sql, args())).await?;
-        let routes = self.db.query_all_raw(stmt(b, &routes_sql, args())).await?;
+        use futures::TryStreamExt as _;
+        use sea_orm::StreamTrait as _;
+        // Rows are read as a stream, one at a time: read whole, a reload of 100,000 devices
+        // held every row of each query in memory at once, every 5 s.
         let mut caches = Caches::default();
         if username.is_none() {
             let sql = "SELECT id FROM tenants WHERE status <> 'ACTIVE'";
@@ -555,10 +557,13 @@ impl Store {
                 caches.inactive.insert(r.try_get("", "id")?);
             }
         }
-        for r in creds {
+        let mut creds = self.db.stream_raw(stmt(b, &creds_sql, args())).await?;
+        while let Some(r) = creds.try_next().await? {
             caches.credentials.insert(r.try_get("", "username")?, r.try_get("", "secret_hash")?);
         }
-        for r in routes {
+        drop(creds);
+        let mut routes = self.db.stream_raw(stmt(b, &routes_sql, args())).await?;
+        while let Some(r) = routes.try_next().await? {
             let address: String = r.try_get("", "address")?;
             let Some(n) = dlt645::Address::parse(&address).ok().and_then(|a| a.as_u64()) else { continue };
             let tz: String = r.try_get("", "time_zone")?;
@@ -573,6 +578,7 @@ impl Store {
             caches.downlinks.insert((route.tenant.as_str().to_string(), route.meter.as_str().to_string()), (username.clone(), n));
             caches.routes.entry(username).or_default().insert(n, route);
         }
+        drop(routes);
         // Vendor JSON devices: the map of the meter's profile, by the device it publishes as.
         let vendor_sql = format!(
             "SELECT dm.username, dm.address, p.json_map FROM {devices} JOIN tenants t ON t.id = dm.tenant_id
