@@ -184,17 +184,35 @@ pub(crate) struct Caches {
     /// device username -> the JSON map of a vendor JSON device (F43) and its own meter's
     /// numeric address.
     pub vendor: HashMap<String, (Arc<domain::vendor_json::JsonMap>, u64)>,
-    /// Devices refreshed one by one since this cache was loaded, in order.
-    refreshed: Vec<String>,
+    /// When the full reload that built this cache began to read (`Store::reads`).
+    loaded_at: u64,
+    /// Devices refreshed one by one since this cache was loaded: when each refresh began
+    /// to read, and the device.
+    refreshed: Vec<(u64, String)>,
 }
 
 impl Caches {
-    /// A full reload's snapshot, read while `current` took single-device refreshes (those
-    /// of its log from `mark` on): those devices keep their refreshed entries.
-    fn keep_refreshed(&mut self, current: &Caches, mark: usize) {
-        for username in current.refreshed.get(mark..).unwrap_or_default() {
+    /// A full reload's snapshot, read from `began` on while `current` took single-device
+    /// refreshes: a device whose refresh began to read after the reload did keeps its
+    /// refreshed entries (its change may have committed after the snapshot read it). A
+    /// refresh that began before is older than the snapshot and is not kept: its device
+    /// may have been revoked in between (the revocation's own reload is this one).
+    fn keep_refreshed(&mut self, current: &Caches, began: u64) {
+        self.loaded_at = began;
+        for (_, username) in current.refreshed.iter().filter(|(at, _)| *at > began) {
             self.take_device(current, username);
         }
+    }
+
+    /// Applies one device's refresh that began to read at `began`, unless this cache was
+    /// loaded by a reload that began later (its snapshot is the newer); whether it applied.
+    fn apply_refresh(&mut self, fresh: &Caches, username: &str, began: u64) -> bool {
+        if self.loaded_at > began {
+            return false;
+        }
+        self.take_device(fresh, username);
+        self.refreshed.push((began, username.to_string()));
+        true
     }
 
     /// Where a device's frame from the meter at `address` leads.
@@ -248,9 +266,11 @@ pub struct Store {
     pub(crate) tariffs: TariffCache,
     /// Where decided commands go after commit.
     pub(crate) commands: Arc<dyn CommandPort>,
-    /// One full cache reload at a time (each reads the whole fleet; the refresh log of
-    /// `Caches` counts from the reload in progress).
+    /// One full cache reload at a time (each reads the whole fleet).
     reload: Arc<tokio::sync::Mutex<()>>,
+    /// Numbers the cache reads (full reloads and single-device refreshes) in the order they
+    /// begin, so a reload and a refresh that overlap can tell which read is newer.
+    reads: Arc<std::sync::atomic::AtomicU64>,
     /// The key-encryption key and the tenants' opened meter master keys.
     pub(crate) keys: keys::SharedKeyRing,
     /// Alarm changes, for live subscribers.
@@ -318,6 +338,7 @@ impl Store {
             tariffs: Arc::default(),
             commands: Arc::new(CommandLog::default()),
             reload: Arc::default(),
+            reads: Arc::default(),
             keys: Arc::default(),
             alarm_events: tokio::sync::broadcast::channel(1024).0,
             event_bus: Arc::default(),
@@ -496,18 +517,17 @@ impl Store {
             }
     }
 
-    /// Rebuilds the credential and routing caches from the database. A device refreshed
-    /// while the reload was reading keeps its refreshed entries: the reload's snapshot may
-    /// predate that device's change. (Starting over instead never finished while a fleet
-    /// was being registered: every registration refreshes a device, and each start over
-    /// read the whole fleet again.)
+    /// Rebuilds the credential and routing caches from the database. A device whose
+    /// refresh began to read after this reload did keeps its refreshed entries: the
+    /// reload's snapshot may predate that device's change. (Starting over instead never
+    /// finished while a fleet was being registered: every registration refreshes a device,
+    /// and each start over read the whole fleet again.)
     pub async fn reload_caches(&self) -> Result<()> {
         let _one = self.reload.lock().await;
-        let mark = self.caches.read().map(|c| c.refreshed.len()).unwrap_or(0);
+        let began = self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         let mut fresh = self.load_caches(None).await?;
-        // Refreshes after `mark` may be newer than the snapshot.
         if let Ok(mut c) = self.caches.write() {
-            fresh.keep_refreshed(&c, mark);
+            fresh.keep_refreshed(&c, began);
             *c = fresh;
         }
         Ok(())
@@ -520,10 +540,10 @@ impl Store {
 
     /// Refreshes one device's login and routes (after a registration), leaving the rest.
     pub(crate) async fn refresh_device(&self, username: &str) -> Result<()> {
+        let began = self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         let fresh = self.load_caches(Some(username)).await?;
         if let Ok(mut c) = self.caches.write() {
-            c.take_device(&fresh, username);
-            c.refreshed.push(username.to_string());
+            c.apply_refresh(&fresh, username, began);
         }
         Ok(())
     }
@@ -825,15 +845,15 @@ mod cache_tests {
 
     #[test]
     fn a_reload_keeps_the_devices_refreshed_while_it_read() {
-        // The snapshot was read before `new-device` was registered and before `rotated`'s
-        // secret changed; both were refreshed one by one meanwhile (after the mark).
+        // The reload began to read at 3, before `new-device` was registered and before
+        // `rotated`'s secret changed; both refreshes began to read later (5 and 6).
         let mut snapshot = with_device("rotated", "old-hash", 2);
         snapshot.credentials.insert("untouched".into(), "h".into());
         let mut current = with_device("new-device", "hash", 1);
         current.credentials.insert("rotated".into(), "new-hash".into());
         current.credentials.insert("earlier".into(), "stale-in-log".into());
-        current.refreshed = vec!["earlier".into(), "new-device".into(), "rotated".into()];
-        snapshot.keep_refreshed(&current, 1);
+        current.refreshed = vec![(1, "earlier".into()), (5, "new-device".into()), (6, "rotated".into())];
+        snapshot.keep_refreshed(&current, 3);
         assert_eq!(snapshot.credentials.get("new-device").map(String::as_str), Some("hash"));
         assert_eq!(snapshot.routes.get("new-device").map(|r| r.len()), Some(1));
         assert_eq!(snapshot.downlinks.values().filter(|(u, _)| u == "new-device").count(), 1);
@@ -846,5 +866,25 @@ mod cache_tests {
         assert_eq!(snapshot.credentials.get("earlier"), None);
         // The new cache starts a log of its own.
         assert!(snapshot.refreshed.is_empty());
+        assert_eq!(snapshot.loaded_at, 3);
+    }
+
+    #[test]
+    fn a_refresh_read_before_a_revocations_reload_does_not_bring_the_login_back() {
+        // A registration behind gateway `gw` refreshes it (its read begins at 2, the login
+        // still active); the login is revoked, and the revocation's reload begins at 3 and
+        // reads no `gw`; the refresh is applied while the reload reads.
+        let mut current = Caches::default();
+        assert!(current.apply_refresh(&with_device("gw", "hash", 7), "gw", 2));
+        let mut snapshot = Caches::default();
+        snapshot.keep_refreshed(&current, 3);
+        assert_eq!(snapshot.credentials.get("gw"), None, "the revoked login stays out");
+        assert!(!snapshot.routes.contains_key("gw"));
+        // Applied only after the reload swapped in its snapshot: refused, the snapshot is newer.
+        assert!(!snapshot.apply_refresh(&with_device("gw", "hash", 7), "gw", 2));
+        assert_eq!(snapshot.credentials.get("gw"), None);
+        // A refresh that began after the reload applies.
+        assert!(snapshot.apply_refresh(&with_device("gw2", "hash", 8), "gw2", 4));
+        assert_eq!(snapshot.credentials.get("gw2").map(String::as_str), Some("hash"));
     }
 }
