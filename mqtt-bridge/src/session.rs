@@ -50,8 +50,9 @@ pub struct BridgeConfig {
     pub batch_max: usize,
     pub batch_wait: Duration,
     /// The store time a batch aims at: a batch takes as many publishes as the last stores
-    /// needed this long for (see [`BatchBound`]), so a reading's wait stays near two of
-    /// these under a steady load. `None`: every batch may take `batch_max`.
+    /// needed this long for (see [`BatchBound`]); meant to keep a reading's wait near two of
+    /// these under a steady load, which the trip benchmark did not show (docs/PERFORMANCE.md
+    /// §15). `None`: every batch may take `batch_max`.
     pub batch_time: Option<Duration>,
     /// Publishes taken from the broker and not yet in a batch (memory bound of the queue
     /// between the sessions and the batcher).

@@ -89,8 +89,9 @@ pub struct Settings {
     pub bridge_password: Option<String>,
     pub bridge_sessions: usize,
     /// The store time an uplink batch aims at (`BatchBound`); `None`: batches of up to 5,000
-    /// publishes. A trip is decided in its reading's batch and sent after that batch commits,
-    /// so this bounds the trip latency under load.
+    /// publishes. A trip is decided in its reading's batch and sent after that batch commits;
+    /// the bound was meant to shorten that wait under load, but measured no gain at 50 and
+    /// 80 % load (docs/PERFORMANCE.md §15), so `serve` leaves it off.
     pub batch_time: Option<Duration>,
     /// MQTT client id prefix of the bridge sessions; unique per replica on a shared broker.
     pub bridge_client_id: String,
