@@ -28,6 +28,7 @@ mod m0018_job_leases;
 mod m0019_global_keys;
 mod m0020_device_lookups;
 mod m0021_meters_by_account;
+mod m0022_meter_counts;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_global_keys::Migration),
             Box::new(m0020_device_lookups::Migration),
             Box::new(m0021_meters_by_account::Migration),
+            Box::new(m0022_meter_counts::Migration),
         ]
     }
 }

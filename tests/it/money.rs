@@ -289,6 +289,9 @@ async fn meter_replacement_mid_month_keeps_balance_and_consumption_continuous() 
     let m = admin.ok("query($m: ID!) { meter(id: $m) { retiredAt accountId } }", json!({"m": old}));
     assert!(m["meter"]["retiredAt"].is_string());
     assert!(m["meter"]["accountId"].is_null());
+    // The list's kept total lost the old meter with its retirement (m0022).
+    let list = admin.ok("{ meters(pageSize: 50) { total items { id } } }", json!({}))["meters"].clone();
+    assert_eq!((list["total"].as_u64(), list["items"].as_array().map(Vec::len)), (Some(1), Some(1)), "{list}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

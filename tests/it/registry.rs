@@ -174,3 +174,79 @@ async fn a_suspended_tenant_is_refused_everywhere_until_reactivated() {
     assert_eq!(app.app.store.store_readings(vec![reading(5)]).await.unwrap().stored, 1);
     assert!(app.app.store.platform().set_tenant_status("no-such-tenant", "SUSPENDED").await.is_err());
 }
+
+/// The meters list's total is kept per property (m0022) instead of counted per request. It
+/// must stay the number of active meters the caller may see, whatever changed them: meters
+/// registered, retired (twice), in another tenant, and for an operator of one property.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_meters_total_is_the_active_meters_in_scope_whatever_changed_them() {
+    use crate::identity::{create_operator, property_with_meter, role_id};
+    let app = TestApp::spawn().await;
+    let admin = app.admin("totals").await;
+    let (east, first) = property_with_meter(&admin, "East", "000000000601");
+    let (west, _) = property_with_meter(&admin, "West", "000000000602");
+    let register = |p: &str, a: &str| {
+        admin.ok(
+            "mutation($p: ID!, $a: String!) { registerMeter(input: {propertyId: $p, address: $a, phases: 1, linkType: FOUR_G}) { meter { id } } }",
+            json!({"p": p, "a": a}),
+        )["registerMeter"]["meter"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let second = register(&east, "000000000603");
+    register(&east, "000000000604");
+    // (total, rows listed): the rows are read from the meters themselves.
+    let listed = |token: &str, filter: serde_json::Value| {
+        let v = graphql(
+            admin.http,
+            Some(token),
+            "query($f: MeterFilter) { meters(filter: $f, pageSize: 500) { total items { id } } }",
+            json!({"f": filter}),
+        );
+        let m = &v["data"]["meters"];
+        (m["total"].as_u64().unwrap_or_else(|| panic!("{v}")), m["items"].as_array().map_or(0, Vec::len) as u64)
+    };
+    assert_eq!(listed(&admin.token, json!({})), (4, 4));
+    assert_eq!(listed(&admin.token, json!({"propertyId": east})), (3, 3));
+    assert_eq!(listed(&admin.token, json!({"propertyId": west})), (1, 1));
+    // Another tenant's meters count for it, not here.
+    let other = app.admin("totals-other").await;
+    let (other_property, _) = property_with_meter(&other, "Elsewhere", "000000000601");
+    assert_eq!(listed(&other.token, json!({})), (1, 1));
+    assert_eq!(listed(&admin.token, json!({})), (4, 4));
+    // Another tenant's property named in the filter: nothing of it is counted.
+    assert_eq!(listed(&admin.token, json!({"propertyId": other_property})), (0, 0));
+    // Retired: one fewer; retiring it again changes nothing.
+    admin.ok("mutation($i: ID!) { retireMeter(input: {id: $i}) { id } }", json!({"i": second}));
+    assert_eq!(listed(&admin.token, json!({})), (3, 3));
+    let again = admin.gql("mutation($i: ID!) { retireMeter(input: {id: $i}) { id } }", json!({"i": second}));
+    assert!(again["errors"].is_array(), "{again}");
+    assert_eq!(listed(&admin.token, json!({"propertyId": east})), (2, 2));
+    assert_eq!(listed(&admin.token, json!({"status": "RETIRED"})), (1, 1));
+    // An operator of West alone sees West's total, and none of East's even when it names East.
+    create_operator(&admin, "west-only", &role_id(&admin, "tenant admin"), Some(vec![&west]));
+    let west_op = app.session(&admin.tenant, "west-only").await;
+    assert_eq!(listed(&west_op, json!({})), (1, 1));
+    assert_eq!(listed(&west_op, json!({"propertyId": east})), (0, 0));
+    // The search counts in the same scan as its page, past its last page too.
+    assert_eq!(listed(&admin.token, json!({"q": "00060"})), (3, 3));
+    let past = graphql(
+        admin.http,
+        Some(&admin.token),
+        "{ meters(filter: {q: \"00060\"}, page: 9, pageSize: 2) { total items { id } } }",
+        json!({}),
+    );
+    assert_eq!(past["data"]["meters"]["total"], 3, "{past}");
+    assert_eq!(past["data"]["meters"]["items"], json!([]));
+    let page2 = graphql(
+        admin.http,
+        Some(&admin.token),
+        "{ meters(filter: {q: \"00060\"}, page: 2, pageSize: 2) { total items { id } } }",
+        json!({}),
+    );
+    assert_eq!(page2["data"]["meters"]["total"], 3, "{page2}");
+    assert_eq!(page2["data"]["meters"]["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(listed(&admin.token, json!({"propertyId": east, "q": "601"})), (1, 1));
+    let _ = first;
+}

@@ -17,10 +17,20 @@ pub(super) async fn signed_in_operator(
     t: &crate::store::TenantStore,
     valid: chrono::Duration,
 ) -> anyhow::Result<String> {
+    signed_in_operator_named(app, t, "bench", valid).await
+}
+
+/// As [`signed_in_operator`], a new operator of the given username.
+pub(super) async fn signed_in_operator_named(
+    app: &crate::app::RunningApp,
+    t: &crate::store::TenantStore,
+    username: &str,
+    valid: chrono::Duration,
+) -> anyhow::Result<String> {
     let role = t.ensure_builtin_roles().await?;
     let hash = crate::api::auth::hash_password("Bench-Admin 2026").map_err(anyhow::Error::msg)?;
     let op = crate::store::NewOperator {
-        username: "bench".into(),
+        username: username.into(),
         display_name: String::new(),
         password_hash: hash,
         role_id: role,

@@ -157,6 +157,10 @@ pub enum BenchCommand {
         /// Seconds the server sits idle before its memory is read.
         #[arg(long, default_value_t = 30)]
         idle: u64,
+        /// SQLite only: keep the provisioned fleet in this directory, and serve the fleet
+        /// found there instead of provisioning again (100,000 meters take minutes to set up).
+        #[arg(long)]
+        keep: Option<std::path::PathBuf>,
     },
     /// Publishing side of `ingest` and `storm` (run as a child process).
     #[command(hide = true)]
@@ -205,7 +209,9 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Api { target, meters, requests, concurrency, under_ingest } => {
             api::api(target, meters, requests, concurrency, under_ingest).await?
         }
-        BenchCommand::Serve { database_url, meters, requests, idle } => serve::serve(database_url, meters, requests, idle).await?,
+        BenchCommand::Serve { database_url, meters, requests, idle, keep } => {
+            serve::serve(database_url, meters, requests, idle, keep).await?
+        }
         BenchCommand::Reconcile { payments } => payments::reconcile_day(payments)?,
         BenchCommand::Export { database_url, meters, readings } => export::export(database_url, meters, readings).await?,
         BenchCommand::Forward { database_url, meters, readings } => forward::forward(database_url, meters, readings).await?,

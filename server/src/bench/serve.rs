@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use super::Target;
-use super::api::{percentile, signed_in_operator};
+use super::api::{percentile, signed_in_operator_named};
 use super::pipeline::{add_fleet, fresh_database, settings};
 use crate::app::Application;
 
@@ -45,10 +45,20 @@ impl Drop for Server {
     }
 }
 
-pub async fn serve(database_url: Option<String>, meters: usize, requests: usize, idle: u64) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("voltledger-bench-{}", uuid::Uuid::new_v4().simple()));
+pub async fn serve(
+    database_url: Option<String>,
+    meters: usize,
+    requests: usize,
+    idle: u64,
+    keep: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(keep.is_none() || database_url.is_none(), "--keep keeps a SQLite fleet; it takes no --database-url");
+    let dir = keep.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("voltledger-bench-{}", uuid::Uuid::new_v4().simple())));
+    // A kept fleet: its tenant and size, written once it is provisioned.
+    let marker = dir.join("bench-fleet.txt");
+    let kept = std::fs::read_to_string(&marker).ok();
     let target = Target { database_url: database_url.clone(), broker: None, bridge_sessions: 8, batch_time_ms: 0 };
-    let url = fresh_database(&database_url).await?;
+    let url = if kept.is_some() { None } else { fresh_database(&database_url).await? };
     let backend = if url.as_deref().is_some_and(|u| u.starts_with("postgres")) { "PostgreSQL" } else { "SQLite" };
 
     // Provisioning is the setup, not the figure: on PostgreSQL its many small transactions
@@ -60,13 +70,27 @@ pub async fn serve(database_url: Option<String>, meters: usize, requests: usize,
     // The fleet and a signed-in operator, written by an application of the benchmark's own.
     let (token, counted) = {
         let app = Application::build(&settings(&target, &dir, url.clone())?).await?.spawn();
-        let started = Instant::now();
-        let fleet = add_fleet(&app, &dir, meters, true).await?;
-        eprintln!("provisioned {meters} meters with accounts in {:.0} s", started.elapsed().as_secs_f64());
-        let token = signed_in_operator(&app, &fleet.tenant, chrono::Duration::hours(2)).await?;
-        let (_, counted) = fleet.tenant.meters(&crate::store::MeterFilter::default(), 1, 1).await?;
+        let tenant = match kept.as_deref().and_then(|k| k.split_whitespace().next()).and_then(crate::domain::ids::TenantId::parse) {
+            Some(id) => {
+                eprintln!("serving the fleet kept in {}", dir.display());
+                app.store.tenant(id)
+            }
+            None => {
+                let started = Instant::now();
+                let fleet = add_fleet(&app, &dir, meters, true).await?;
+                eprintln!("provisioned {meters} meters with accounts in {:.0} s", started.elapsed().as_secs_f64());
+                if keep.is_some() {
+                    std::fs::write(&marker, format!("{} {meters}\n", fleet.tenant.tenant_id().as_str()))?;
+                }
+                fleet.tenant
+            }
+        };
+        let username = format!("bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let token = signed_in_operator_named(&app, &tenant, &username, chrono::Duration::hours(2)).await?;
+        let (_, counted) = tenant.meters(&crate::store::MeterFilter::default(), 1, 1).await?;
         (token, counted)
     };
+    let meters = if kept.is_some() { counted as usize } else { meters };
     anyhow::ensure!(counted as usize == meters, "{counted} meters provisioned, {meters} asked for");
     if let (Some(u), Some(name)) = (&url, &database) {
         super::pipeline::psql(u, &format!("ALTER DATABASE {name} RESET synchronous_commit"), None)?;
@@ -152,6 +176,8 @@ pub async fn serve(database_url: Option<String>, meters: usize, requests: usize,
     let (rss, peak) = memory_kib(pid)?;
     println!("  after the requests: resident {:.1} MiB (peak {:.1} MiB)", rss as f64 / 1024.0, peak as f64 / 1024.0);
     drop(server);
-    let _ = std::fs::remove_dir_all(&dir);
+    if keep.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     Ok(())
 }

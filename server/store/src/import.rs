@@ -168,8 +168,11 @@ impl TenantStore {
         let defaults = self.money_settings().await?.default_thresholds;
         let txn = self.db().begin().await?;
         let mut customers: std::collections::HashMap<(String, String), CustomerId> = std::collections::HashMap::new();
+        // Meters per property, counted once at the end (m0022).
+        let mut joined: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
         for r in rows {
             let m = &r.meter;
+            *joined.entry(m.property.as_str()).or_default() += 1;
             let id = MeterId::from_uuid(uuid::Uuid::new_v4());
             let sql = "INSERT INTO meters (tenant_id, id, property_id, area_id, customer_id, gateway_id, address, model, phases, pt_ratio, ct_ratio, link_type, billing_mode, shop_no, created_at)
                        VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
@@ -234,6 +237,9 @@ impl TenantStore {
                     Posting::new(domain::ledger::EntryKind::Adjustment, r.opening_x100, "opening balance imported (期初余额导入)");
                 self.post(&txn, &account, vec![opening], true, super::Guard::None).await?;
             }
+        }
+        for (property, n) in joined {
+            self.meters_joined(&txn, property, n).await?;
         }
         txn.commit().await?;
         Ok(rows.len())

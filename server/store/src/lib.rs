@@ -186,6 +186,11 @@ pub(crate) struct Caches {
     pub vendor: HashMap<String, (Arc<domain::vendor_json::JsonMap>, u64)>,
     /// When the full reload that built this cache began to read (`Store::reads`).
     loaded_at: u64,
+    /// What that reload read, summed row by row.
+    digest: CacheDigest,
+    /// Whether that reload read something other than the one before it: while a fleet is
+    /// being registered the next reload builds at once instead of reading twice.
+    changing: bool,
     /// Devices refreshed one by one since this cache was loaded: when each refresh began
     /// to read, and the device.
     refreshed: Vec<(u64, String)>,
@@ -199,9 +204,20 @@ impl Caches {
     /// may have been revoked in between (the revocation's own reload is this one).
     fn keep_refreshed(&mut self, current: &Caches, began: u64) {
         self.loaded_at = began;
-        for (_, username) in current.refreshed.iter().filter(|(at, _)| *at > began) {
+        for (at, username) in current.refreshed.iter().filter(|(at, _)| *at > began) {
             self.take_device(current, username);
+            // Recorded again: this cache now holds more than its snapshot read.
+            self.refreshed.push((*at, username.clone()));
         }
+    }
+
+    /// Whether a reload that began to read at `began` and read `digest` may keep this cache
+    /// as it is: the database reads as it did for this cache's snapshot, and every device
+    /// refreshed since began to read after this reload did. (A refresh that began before
+    /// may hold what the database no longer has: a login registered and revoked since the
+    /// snapshot leaves the digest as it was, and only a rebuild drops the refreshed login.)
+    fn unchanged(&self, digest: CacheDigest, began: u64) -> bool {
+        self.loaded_at > 0 && self.digest == digest && self.refreshed.iter().all(|(at, _)| *at > began)
     }
 
     /// Applies one device's refresh that began to read at `began`, unless this cache was
@@ -248,6 +264,31 @@ impl Caches {
         if let Some(v) = from.vendor.get(username) {
             self.vendor.insert(username.to_string(), v.clone());
         }
+    }
+}
+
+/// What a cache reload read, as a sum of each row's SHA-256 (its first 128 bits) and a count
+/// of rows: the same rows in any order give the same digest, so a plan that returns them in
+/// another order does not force a rebuild.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CacheDigest {
+    sum: u128,
+    rows: u64,
+}
+
+impl CacheDigest {
+    /// Adds one row: its fields, each length-prefixed (no two rows share an encoding).
+    fn add(&mut self, fields: &[&str]) {
+        let mut h = Sha256::new();
+        for f in fields {
+            h.update((f.len() as u64).to_le_bytes());
+            h.update(f.as_bytes());
+        }
+        let d = h.finalize();
+        let mut first = [0u8; 16];
+        first.copy_from_slice(&d[..16]);
+        self.sum = self.sum.wrapping_add(u128::from_le_bytes(first));
+        self.rows += 1;
     }
 }
 
@@ -522,11 +563,32 @@ impl Store {
     /// reload's snapshot may predate that device's change. (Starting over instead never
     /// finished while a fleet was being registered: every registration refreshes a device,
     /// and each start over read the whole fleet again.)
+    ///
+    /// The reload first reads without building, and keeps the cache when the database reads
+    /// as it did ([`Caches::unchanged`]): rebuilding 100,000 devices' entries every 5 s held
+    /// two copies at once and kept an idle server's heap churning (docs/PERFORMANCE.md §16).
     pub async fn reload_caches(&self) -> Result<()> {
+        use std::sync::atomic::Ordering::SeqCst;
         let _one = self.reload.lock().await;
-        let began = self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-        let mut fresh = self.load_caches(None).await?;
+        let settled = self.caches.read().map(|c| c.loaded_at > 0 && !c.changing).unwrap_or(false);
+        if settled {
+            let began = self.reads.fetch_add(1, SeqCst) + 1;
+            let (_, digest) = self.load_caches(None, false).await?;
+            if let Ok(mut c) = self.caches.write()
+                && c.unchanged(digest, began)
+            {
+                c.loaded_at = began;
+                return Ok(());
+            }
+        }
+        // The rebuild reads (again); refreshes that began before this read are older than it.
+        let began = self.reads.fetch_add(1, SeqCst) + 1;
+        let (mut fresh, digest) = self.load_caches(None, true).await?;
+        fresh.digest = digest;
         if let Ok(mut c) = self.caches.write() {
+            // The first load has nothing to compare with: it is not a change (a second build
+            // at start-up held two copies of the fleet's entries at once).
+            fresh.changing = c.loaded_at > 0 && c.digest != digest;
             fresh.keep_refreshed(&c, began);
             *c = fresh;
         }
@@ -541,14 +603,16 @@ impl Store {
     /// Refreshes one device's login and routes (after a registration), leaving the rest.
     pub(crate) async fn refresh_device(&self, username: &str) -> Result<()> {
         let began = self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-        let fresh = self.load_caches(Some(username)).await?;
+        let (fresh, _) = self.load_caches(Some(username), true).await?;
         if let Ok(mut c) = self.caches.write() {
             c.apply_refresh(&fresh, username, began);
         }
         Ok(())
     }
 
-    async fn load_caches(&self, username: Option<&str>) -> Result<Caches> {
+    /// Reads the caches' rows (of one device, or all) and their digest; builds the caches
+    /// only when `build`.
+    async fn load_caches(&self, username: Option<&str>, build: bool) -> Result<(Caches, CacheDigest)> {
         let b = self.backend();
         let only = if username.is_some() { " AND c.username = $1" } else { "" };
         let only_dm = if username.is_some() { " AND dm.username = $1" } else { "" };
@@ -571,30 +635,45 @@ impl Store {
         // Rows are read as a stream, one at a time: read whole, a reload of 100,000 devices
         // held every row of each query in memory at once, every 5 s.
         let mut caches = Caches::default();
+        let mut digest = CacheDigest::default();
         if username.is_none() {
             let sql = "SELECT id FROM tenants WHERE status <> 'ACTIVE'";
             for r in self.db.query_all_raw(stmt(b, sql, Args::new())).await? {
-                caches.inactive.insert(r.try_get("", "id")?);
+                let id: String = r.try_get("", "id")?;
+                digest.add(&["inactive", &id]);
+                if build {
+                    caches.inactive.insert(id);
+                }
             }
         }
         let mut creds = self.db.stream_raw(stmt(b, &creds_sql, args())).await?;
         while let Some(r) = creds.try_next().await? {
-            caches.credentials.insert(r.try_get("", "username")?, r.try_get("", "secret_hash")?);
+            let (username, hash): (String, String) = (r.try_get("", "username")?, r.try_get("", "secret_hash")?);
+            digest.add(&["credential", &username, &hash]);
+            if build {
+                caches.credentials.insert(username, hash);
+            }
         }
         drop(creds);
         let mut routes = self.db.stream_raw(stmt(b, &routes_sql, args())).await?;
         while let Some(r) = routes.try_next().await? {
             let address: String = r.try_get("", "address")?;
-            let Some(n) = dlt645::Address::parse(&address).ok().and_then(|a| a.as_u64()) else { continue };
             let tz: String = r.try_get("", "time_zone")?;
             let gateway: Option<String> = r.try_get("", "gateway_id")?;
+            let (username, tenant, meter): (String, String, String) =
+                (r.try_get("", "username")?, r.try_get("", "tenant_id")?, r.try_get("", "id")?);
+            let through = gateway.as_deref().map_or_else(|| "-".to_string(), |g| format!("+{g}"));
+            digest.add(&["route", &username, &tenant, &meter, &address, &through, &tz]);
+            if !build {
+                continue;
+            }
+            let Some(n) = dlt645::Address::parse(&address).ok().and_then(|a| a.as_u64()) else { continue };
             let route = Route {
-                tenant: TenantId::parse(&r.try_get::<String>("", "tenant_id")?).ok_or(StoreError::NotFound)?,
-                meter: MeterId::parse(&r.try_get::<String>("", "id")?).ok_or(StoreError::NotFound)?,
+                tenant: TenantId::parse(&tenant).ok_or(StoreError::NotFound)?,
+                meter: MeterId::parse(&meter).ok_or(StoreError::NotFound)?,
                 gateway: gateway.as_deref().and_then(GatewayId::parse),
                 tz: tz.parse().unwrap_or(chrono_tz::Asia::Shanghai),
             };
-            let username: String = r.try_get("", "username")?;
             caches.downlinks.insert((route.tenant.as_str().to_string(), route.meter.as_str().to_string()), (username.clone(), n));
             caches.routes.entry(username).or_default().insert(n, route);
         }
@@ -609,16 +688,21 @@ impl Store {
             devices = devices::DEVICE_METERS
         );
         for r in self.db.query_all_raw(stmt(b, &vendor_sql, args())).await? {
-            let address: String = r.try_get("", "address")?;
+            let (username, address, json): (String, String, String) =
+                (r.try_get("", "username")?, r.try_get("", "address")?, r.try_get("", "json_map")?);
+            digest.add(&["vendor", &username, &address, &json]);
+            if !build {
+                continue;
+            }
             let Some(n) = dlt645::Address::parse(&address).ok().and_then(|a| a.as_u64()) else { continue };
-            match serde_json::from_str::<domain::vendor_json::JsonMap>(&r.try_get::<String>("", "json_map")?) {
+            match serde_json::from_str::<domain::vendor_json::JsonMap>(&json) {
                 Ok(map) => {
-                    caches.vendor.insert(r.try_get("", "username")?, (Arc::new(map), n));
+                    caches.vendor.insert(username, (Arc::new(map), n));
                 }
                 Err(e) => tracing::warn!(error = %e, "a stored JSON map that does not parse"),
             }
         }
-        Ok(caches)
+        Ok((caches, digest))
     }
 }
 
@@ -830,7 +914,7 @@ impl TenantStore {
 #[cfg(test)]
 mod cache_tests {
     #![allow(clippy::unwrap_used)]
-    use super::{Caches, Route};
+    use super::{CacheDigest, Caches, Route};
     use domain::ids::{MeterId, TenantId};
 
     fn with_device(username: &str, secret: &str, address: u64) -> Caches {
@@ -864,9 +948,47 @@ mod cache_tests {
         assert_eq!(snapshot.credentials.get("untouched").map(String::as_str), Some("h"));
         // Refreshed before the reload began: the snapshot already has it (or its removal).
         assert_eq!(snapshot.credentials.get("earlier"), None);
-        // The new cache starts a log of its own.
-        assert!(snapshot.refreshed.is_empty());
+        // The kept refreshes stay recorded: the cache holds more than its snapshot read.
+        assert_eq!(snapshot.refreshed, vec![(5, "new-device".to_string()), (6, "rotated".to_string())]);
         assert_eq!(snapshot.loaded_at, 3);
+    }
+
+    fn digest_of(rows: &[&[&str]]) -> CacheDigest {
+        let mut d = CacheDigest::default();
+        for r in rows {
+            d.add(r);
+        }
+        d
+    }
+
+    #[test]
+    fn the_digest_is_of_the_rows_not_their_order() {
+        let a: &[&str] = &["credential", "dev-1", "h1"];
+        let b: &[&str] = &["credential", "dev-2", "h2"];
+        assert_eq!(digest_of(&[a, b]), digest_of(&[b, a]));
+        assert_ne!(digest_of(&[a, b]), digest_of(&[a]));
+        // A changed secret, and fields that only move between columns, read as changes.
+        assert_ne!(digest_of(&[a]), digest_of(&[&["credential", "dev-1", "h9"]]));
+        assert_ne!(digest_of(&[&["credential", "ab", "c"]]), digest_of(&[&["credential", "a", "bc"]]));
+    }
+
+    #[test]
+    fn a_reload_keeps_the_cache_only_when_nothing_changed_and_nothing_older_was_refreshed() {
+        let read = digest_of(&[&["credential", "dev-1", "h1"]]);
+        let mut cache = with_device("dev-1", "h1", 1);
+        // Never loaded: always built.
+        assert!(!cache.unchanged(read, 4));
+        cache.loaded_at = 3;
+        cache.digest = read;
+        assert!(cache.unchanged(read, 4));
+        assert!(!cache.unchanged(digest_of(&[&["credential", "dev-1", "h2"]]), 4));
+        // The attacker's case: `gw` registered (its refresh, begun at 4, applied), then
+        // revoked. The database reads as the snapshot did, yet the cache holds the login:
+        // the reload begun at 5 must rebuild.
+        assert!(cache.apply_refresh(&with_device("gw", "hash", 7), "gw", 4));
+        assert!(!cache.unchanged(read, 5));
+        // A refresh that began after the reload's read is newer than it, and may stay.
+        assert!(cache.unchanged(read, 3));
     }
 
     #[test]

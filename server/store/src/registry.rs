@@ -8,7 +8,7 @@ use super::{Result, StoreError, TenantStore, hash_secret, mosquitto_hash};
 use chrono::{DateTime, Utc};
 use domain::ids::*;
 use domain::registry::{MeterPatch, NewArea, NewCustomer, NewGateway, NewMeter, NewProperty};
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 
 #[derive(Debug, Clone)]
 pub struct PropertyRow {
@@ -279,6 +279,9 @@ impl TenantStore {
                 return Err(StoreError::Conflict(format!("{n} active meter(s) still belong to it")));
             }
         }
+        if table == "meters" {
+            self.meter_leaving(&txn, id).await?;
+        }
         let sql = format!("UPDATE {table} SET retired_at = $3 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL");
         let res = txn.execute_raw(stmt(self.backend(), &sql, self.args().s(id).t(Utc::now()))).await?;
         if res.rows_affected() == 0 {
@@ -398,6 +401,34 @@ impl TenantStore {
         Ok((rows.iter().map(customer_row).collect::<Result<_>>()?, total))
     }
 
+    /// Active meters of the handle's properties (or of one), from the kept counts (m0022).
+    async fn kept_meter_total(&self, property: Option<&PropertyId>) -> Result<u64> {
+        let mut args = self.args();
+        let mut cond = self.scope_clause("property_id", &mut args);
+        if let Some(p) = property {
+            cond += &format!(" AND property_id = ${}", args.push(p.as_str().to_string().into()));
+        }
+        let sql = format!("SELECT CAST(COALESCE(SUM(active), 0) AS BIGINT) AS n FROM meter_counts WHERE tenant_id = $1{cond}");
+        Ok(self.count(&sql, args).await?)
+    }
+
+    /// Counts `n` more active meters in `property`, in the transaction that adds them.
+    pub(crate) async fn meters_joined<C: ConnectionTrait>(&self, txn: &C, property: &str, n: i64) -> Result<()> {
+        let sql = "INSERT INTO meter_counts (tenant_id, property_id, active) VALUES ($1, $2, $3)
+                   ON CONFLICT (tenant_id, property_id) DO UPDATE SET active = meter_counts.active + excluded.active";
+        txn.execute_raw(stmt(self.backend(), sql, self.args().s(property).i(n))).await?;
+        Ok(())
+    }
+
+    /// Counts one active meter fewer in its property, in the transaction that retires it and
+    /// before it does (a meter already retired counts nothing).
+    pub(crate) async fn meter_leaving<C: ConnectionTrait>(&self, txn: &C, meter: &str) -> Result<()> {
+        let sql = "UPDATE meter_counts SET active = active - 1 WHERE tenant_id = $1
+                   AND property_id = (SELECT property_id FROM meters WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL)";
+        txn.execute_raw(stmt(self.backend(), sql, self.args().s(meter))).await?;
+        Ok(())
+    }
+
     pub(crate) async fn count(&self, sql: &str, args: Args) -> Result<u64> {
         let row = self.db().query_one_raw(stmt(self.backend(), sql, args)).await?;
         Ok(row.map(|r| int(&r, "n")).transpose()?.unwrap_or(0) as u64)
@@ -499,6 +530,7 @@ impl TenantStore {
         txn.execute_raw(stmt(self.backend(), sql, args)).await?;
         txn.execute_raw(stmt(self.backend(), "INSERT INTO meter_live (tenant_id, meter_id) VALUES ($1, $2)", self.args().s(id.as_str())))
             .await?;
+        self.meters_joined(&txn, m.property.as_str(), 1).await?;
         let cred = if m.link == domain::registry::LinkType::FourG {
             let cred = new_credential();
             self.claim_global(&txn, super::global_keys::GlobalKey::DeviceUsername, &cred.username).await?;
@@ -600,10 +632,17 @@ impl TenantStore {
             }
             None => cond += " AND m.retired_at IS NULL",
         }
-        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        if let Some(q) = q {
             let n = args.push(like(q).into());
+            // SQLite's LIKE already ignores ASCII case (and its LOWER knows no other), so the
+            // column is compared as it is there: a third of the search's scan on SQLite.
+            let ci = |c: &str| if self.backend() == DbBackend::Postgres { format!("LOWER({c})") } else { c.to_string() };
             cond += &format!(
-                " AND (LOWER(m.address) LIKE ${n} ESCAPE '\\' OR LOWER(m.shop_no) LIKE ${n} ESCAPE '\\' OR LOWER(m.model) LIKE ${n} ESCAPE '\\')"
+                " AND ({} LIKE ${n} ESCAPE '\\' OR {} LIKE ${n} ESCAPE '\\' OR {} LIKE ${n} ESCAPE '\\')",
+                ci("m.address"),
+                ci("m.shop_no"),
+                ci("m.model")
             );
         }
         if let Some(fee) = &f.fee_state {
@@ -623,12 +662,49 @@ impl TenantStore {
         }
         let count_sql = format!("SELECT COUNT(*) AS n {count_from} WHERE {cond}");
         let count_args = Args(args.0.clone());
-        let total = self.count(&count_sql, count_args).await?;
+        // The total: the properties' kept counts when only properties are named (m0022);
+        // with a search, counted in the same scan as the page (a search reads every meter,
+        // and reading them twice doubled its time); otherwise counted.
+        let only_properties = f.area_id.is_none()
+            && f.gateway_id.is_none()
+            && f.account_id.is_none()
+            && f.status.is_none()
+            && q.is_none()
+            && f.fee_state.is_none();
+        let total = if only_properties {
+            Some(self.kept_meter_total(f.property_id.as_ref()).await?)
+        } else if q.is_some() {
+            None
+        } else {
+            Some(self.count(&count_sql, Args(count_args.0.clone())).await?)
+        };
+        let counted_with_page = if total.is_none() { ", COUNT(*) OVER () AS n" } else { "" };
+        // The page's ids first, through the same few joins as the count, then the page's
+        // rows through every join: a deep page skips its offset along an index instead of
+        // joining every skipped meter (page 2,500 of 100,000 meters ran for minutes).
         let limit = args.push((page_size as i64).into());
         let offset = args.push((((page.max(1) - 1) * page_size) as i64).into());
+        let ids_sql =
+            format!("SELECT m.id{counted_with_page} {count_from} WHERE {cond} ORDER BY m.address, m.id LIMIT ${limit} OFFSET ${offset}");
+        let ids = self.db().query_all_raw(stmt(self.backend(), &ids_sql, args)).await?;
+        let total = match (total, ids.first()) {
+            (Some(t), _) => t,
+            (None, Some(first)) => int(first, "n")?.max(0) as u64,
+            // Past the last page of a search: its total counted on its own.
+            (None, None) => self.count(&count_sql, count_args).await?,
+        };
+        if ids.is_empty() {
+            return Ok((Vec::new(), total));
+        }
+        let mut args = self.args();
+        let mut list = Vec::with_capacity(ids.len());
+        for r in &ids {
+            list.push(format!("${}", args.push(r.try_get::<String>("", "id")?.into())));
+        }
         let sql = format!(
-            "SELECT {METER_COLS}, {FEE_STATE_SQL} AS fee_state, {} {from} WHERE {cond} ORDER BY m.address, m.id LIMIT ${limit} OFFSET ${offset}",
-            live_value_cols()
+            "SELECT {METER_COLS}, {FEE_STATE_SQL} AS fee_state, {} {from} WHERE m.tenant_id = $1 AND m.id IN ({}) ORDER BY m.address, m.id",
+            live_value_cols(),
+            list.join(", ")
         );
         let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
         let mut rows = rows.iter().map(meter_row).collect::<Result<Vec<_>>>()?;
