@@ -196,16 +196,26 @@ async fn the_meters_total_is_the_active_meters_in_scope_whatever_changed_them() 
     };
     let second = register(&east, "000000000603");
     register(&east, "000000000604");
-    // (total, rows listed): the rows are read from the meters themselves.
-    let listed = |token: &str, filter: serde_json::Value| {
-        let v = graphql(
+    // (total, rows listed): the rows are read from the meters themselves. A refusal: its code.
+    let answer = |token: &str, filter: serde_json::Value| {
+        graphql(
             admin.http,
             Some(token),
             "query($f: MeterFilter) { meters(filter: $f, pageSize: 500) { total items { id } } }",
             json!({"f": filter}),
-        );
+        )
+    };
+    let listed = |token: &str, filter: serde_json::Value| {
+        let v = answer(token, filter);
         let m = &v["data"]["meters"];
         (m["total"].as_u64().unwrap_or_else(|| panic!("{v}")), m["items"].as_array().map_or(0, Vec::len) as u64)
+    };
+    // Nothing of it: refused as not found, or an empty list with a total of 0.
+    let sees_nothing = |token: &str, filter: serde_json::Value| {
+        let v = answer(token, filter);
+        let m = &v["data"]["meters"];
+        let empty = m["total"] == 0 && m["items"] == json!([]);
+        assert!(empty || v["errors"][0]["extensions"]["code"] == "NOT_FOUND", "{v}");
     };
     assert_eq!(listed(&admin.token, json!({})), (4, 4));
     assert_eq!(listed(&admin.token, json!({"propertyId": east})), (3, 3));
@@ -215,8 +225,8 @@ async fn the_meters_total_is_the_active_meters_in_scope_whatever_changed_them() 
     let (other_property, _) = property_with_meter(&other, "Elsewhere", "000000000601");
     assert_eq!(listed(&other.token, json!({})), (1, 1));
     assert_eq!(listed(&admin.token, json!({})), (4, 4));
-    // Another tenant's property named in the filter: nothing of it is counted.
-    assert_eq!(listed(&admin.token, json!({"propertyId": other_property})), (0, 0));
+    // Another tenant's property named in the filter: not found, nothing of it counted.
+    sees_nothing(&admin.token, json!({"propertyId": other_property}));
     // Retired: one fewer; retiring it again changes nothing.
     admin.ok("mutation($i: ID!) { retireMeter(input: {id: $i}) { id } }", json!({"i": second}));
     assert_eq!(listed(&admin.token, json!({})), (3, 3));
@@ -228,7 +238,7 @@ async fn the_meters_total_is_the_active_meters_in_scope_whatever_changed_them() 
     create_operator(&admin, "west-only", &role_id(&admin, "tenant admin"), Some(vec![&west]));
     let west_op = app.session(&admin.tenant, "west-only").await;
     assert_eq!(listed(&west_op, json!({})), (1, 1));
-    assert_eq!(listed(&west_op, json!({"propertyId": east})), (0, 0));
+    sees_nothing(&west_op, json!({"propertyId": east}));
     // The search counts in the same scan as its page, past its last page too.
     assert_eq!(listed(&admin.token, json!({"q": "00060"})), (3, 3));
     let past = graphql(
