@@ -409,7 +409,7 @@ impl TenantStore {
             cond += &format!(" AND property_id = ${}", args.push(p.as_str().to_string().into()));
         }
         let sql = format!("SELECT CAST(COALESCE(SUM(active), 0) AS BIGINT) AS n FROM meter_counts WHERE tenant_id = $1{cond}");
-        Ok(self.count(&sql, args).await?)
+        self.count(&sql, args).await
     }
 
     /// Counts `n` more active meters in `property`, in the transaction that adds them.
