@@ -258,5 +258,19 @@ async fn the_meters_total_is_the_active_meters_in_scope_whatever_changed_them() 
     assert_eq!(page2["data"]["meters"]["total"], 3, "{page2}");
     assert_eq!(page2["data"]["meters"]["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(listed(&admin.token, json!({"propertyId": east, "q": "601"})), (1, 1));
+    // The bulk account import (批量开户) registers meters too.
+    let rows: Vec<_> = ["000000000701", "000000000702"]
+        .iter()
+        .map(|a| server::store::ImportAccount {
+            address: a.to_string(),
+            customer_name: format!("Shop {a}"),
+            billing_mode: server::domain::registry::BillingMode::PlatformPrepaid,
+            property_fee_x100: 0,
+        })
+        .collect();
+    let west_id = server::domain::ids::PropertyId::parse(&west).unwrap();
+    app.app.store.tenant(admin.tenant.clone()).import_accounts(&west_id, &rows).await.unwrap();
+    assert_eq!(listed(&admin.token, json!({})), (5, 5));
+    assert_eq!(listed(&admin.token, json!({"propertyId": west})), (3, 3));
     let _ = first;
 }

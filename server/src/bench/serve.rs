@@ -57,6 +57,11 @@ pub async fn serve(
     // A kept fleet: its tenant and size, written once it is provisioned.
     let marker = dir.join("bench-fleet.txt");
     let kept = std::fs::read_to_string(&marker).ok();
+    anyhow::ensure!(
+        kept.is_some() || !dir.join("voltledger.db").exists(),
+        "{} holds a database but no finished fleet (a run stopped while provisioning?): remove it first",
+        dir.display()
+    );
     let target = Target { database_url: database_url.clone(), broker: None, bridge_sessions: 8, batch_time_ms: 0 };
     let url = if kept.is_some() { None } else { fresh_database(&database_url).await? };
     let backend = if url.as_deref().is_some_and(|u| u.starts_with("postgres")) { "PostgreSQL" } else { "SQLite" };
@@ -90,7 +95,8 @@ pub async fn serve(
         let (_, counted) = tenant.meters(&crate::store::MeterFilter::default(), 1, 1).await?;
         (token, counted)
     };
-    let meters = if kept.is_some() { counted as usize } else { meters };
+    // A kept fleet is served at the size it was provisioned at.
+    let meters = kept.as_deref().and_then(|k| k.split_whitespace().nth(1)).and_then(|n| n.parse().ok()).unwrap_or(meters);
     anyhow::ensure!(counted as usize == meters, "{counted} meters provisioned, {meters} asked for");
     if let (Some(u), Some(name)) = (&url, &database) {
         super::pipeline::psql(u, &format!("ALTER DATABASE {name} RESET synchronous_commit"), None)?;

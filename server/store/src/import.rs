@@ -105,6 +105,7 @@ impl TenantStore {
             ];
             bulk::insert(&txn, "meters", &cols, chunk, "").await?;
         }
+        self.meters_joined(&txn, property.as_str(), rows.len() as i64).await?;
         txn.commit().await?;
         Ok(ids)
     }

@@ -134,13 +134,17 @@ impl TenantStore {
                    ON CONFLICT (tenant_id, meter_id) DO UPDATE SET read_at = excluded.read_at, energy_total_x100 = excluded.energy_total_x100
                    WHERE meter_live.read_at IS NULL OR meter_live.read_at <= excluded.read_at";
         txn.execute_raw(stmt(b, sql, self.args().s(old.id.as_str()).t(r.at).i(final_x100))).await?;
-        self.meter_leaving(&txn, old.id.as_str()).await?;
-        txn.execute_raw(stmt(
-            b,
-            "UPDATE meters SET account_id = NULL, retired_at = $3 WHERE tenant_id = $1 AND id = $2",
-            self.args().s(old.id.as_str()).t(r.at),
-        ))
-        .await?;
+        let retired = txn
+            .execute_raw(stmt(
+                b,
+                "UPDATE meters SET account_id = NULL, retired_at = $3 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL",
+                self.args().s(old.id.as_str()).t(r.at),
+            ))
+            .await?;
+        if retired.rows_affected() == 0 {
+            return Err(conflict("the old meter is retired already"));
+        }
+        self.meter_left(&txn, old.id.as_str()).await?;
         txn.execute_raw(stmt(
             b,
             "UPDATE device_credentials SET revoked_at = $3 WHERE tenant_id = $1 AND meter_id = $2 AND revoked_at IS NULL",

@@ -279,13 +279,13 @@ impl TenantStore {
                 return Err(StoreError::Conflict(format!("{n} active meter(s) still belong to it")));
             }
         }
-        if table == "meters" {
-            self.meter_leaving(&txn, id).await?;
-        }
         let sql = format!("UPDATE {table} SET retired_at = $3 WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL");
         let res = txn.execute_raw(stmt(self.backend(), &sql, self.args().s(id).t(Utc::now()))).await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);
+        }
+        if table == "meters" {
+            self.meter_left(&txn, id).await?;
         }
         if table == "meters" {
             txn.execute_raw(stmt(
@@ -420,11 +420,12 @@ impl TenantStore {
         Ok(())
     }
 
-    /// Counts one active meter fewer in its property, in the transaction that retires it and
-    /// before it does (a meter already retired counts nothing).
-    pub(crate) async fn meter_leaving<C: ConnectionTrait>(&self, txn: &C, meter: &str) -> Result<()> {
+    /// Counts one active meter fewer in its property, in the transaction that retired it: only
+    /// after an `UPDATE … AND retired_at IS NULL` that changed its row (that row's lock keeps
+    /// a concurrent retirement of the same meter from counting it twice).
+    pub(crate) async fn meter_left<C: ConnectionTrait>(&self, txn: &C, meter: &str) -> Result<()> {
         let sql = "UPDATE meter_counts SET active = active - 1 WHERE tenant_id = $1
-                   AND property_id = (SELECT property_id FROM meters WHERE tenant_id = $1 AND id = $2 AND retired_at IS NULL)";
+                   AND property_id = (SELECT property_id FROM meters WHERE tenant_id = $1 AND id = $2)";
         txn.execute_raw(stmt(self.backend(), sql, self.args().s(meter))).await?;
         Ok(())
     }
@@ -696,18 +697,22 @@ impl TenantStore {
         if ids.is_empty() {
             return Ok((Vec::new(), total));
         }
-        let mut args = self.args();
-        let mut list = Vec::with_capacity(ids.len());
-        for r in &ids {
-            list.push(format!("${}", args.push(r.try_get::<String>("", "id")?.into())));
+        // In chunks: an export asks for up to 100,000 rows, and a statement takes at most
+        // 32,766 parameters on SQLite and 65,535 on PostgreSQL. The chunks follow the order.
+        let ids = ids.iter().map(|r| r.try_get::<String>("", "id")).collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut rows = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let mut args = self.args();
+            let list: Vec<String> = chunk.iter().map(|id| format!("${}", args.push(id.clone().into()))).collect();
+            let sql = format!(
+                "SELECT {METER_COLS}, {FEE_STATE_SQL} AS fee_state, {} {from} WHERE m.tenant_id = $1 AND m.id IN ({}) ORDER BY m.address, m.id",
+                live_value_cols(),
+                list.join(", ")
+            );
+            for r in self.db().query_all_raw(stmt(self.backend(), &sql, args)).await? {
+                rows.push(meter_row(&r)?);
+            }
         }
-        let sql = format!(
-            "SELECT {METER_COLS}, {FEE_STATE_SQL} AS fee_state, {} {from} WHERE m.tenant_id = $1 AND m.id IN ({}) ORDER BY m.address, m.id",
-            live_value_cols(),
-            list.join(", ")
-        );
-        let rows = self.db().query_all_raw(stmt(self.backend(), &sql, args)).await?;
-        let mut rows = rows.iter().map(meter_row).collect::<Result<Vec<_>>>()?;
         self.price_now(&mut rows, Utc::now()).await?;
         Ok((rows, total))
     }
