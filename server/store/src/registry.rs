@@ -703,11 +703,10 @@ impl TenantStore {
         let mut rows = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let mut args = self.args();
-            let list: Vec<String> = chunk.iter().map(|id| format!("${}", args.push(id.clone().into()))).collect();
+            let list = super::scope::in_list(&mut args, chunk);
             let sql = format!(
-                "SELECT {METER_COLS}, {FEE_STATE_SQL} AS fee_state, {} {from} WHERE m.tenant_id = $1 AND m.id IN ({}) ORDER BY m.address, m.id",
-                live_value_cols(),
-                list.join(", ")
+                "SELECT {METER_COLS}, {FEE_STATE_SQL} AS fee_state, {} {from} WHERE m.tenant_id = $1 AND m.id IN {list} ORDER BY m.address, m.id",
+                live_value_cols()
             );
             for r in self.db().query_all_raw(stmt(self.backend(), &sql, args)).await? {
                 rows.push(meter_row(&r)?);
