@@ -336,11 +336,21 @@ pub async fn publishers(file: &std::path::Path, broker: &str, readings: usize, s
                 AsyncClient::new(o, readings + 8)
             };
             let (client, mut events) = session(false);
+            // As a field device does: connect, then subscribe to its downlink topic (the
+            // session keeps the subscription across the storm's reconnect).
+            let mut subscribed = false;
             loop {
                 match events.poll().await {
-                    Ok(Event::Incoming(Packet::ConnAck(_))) => break,
+                    Ok(Event::Incoming(Packet::ConnAck(_))) if !subscribed => {
+                        subscribed = true;
+                        let _ = client.subscribe(mqtt_bridge::uplink::down_topic(&user), QoS::AtLeastOnce).await;
+                    }
+                    Ok(Event::Incoming(Packet::SubAck(_))) => break,
                     Ok(_) => {}
-                    Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                    Err(_) => {
+                        subscribed = false;
+                        tokio::time::sleep(Duration::from_millis(200)).await
+                    }
                 }
             }
             connected.fetch_add(1, Ordering::Relaxed);

@@ -61,6 +61,17 @@ pub struct DataLog {
     retained_publishes: HashMap<Topic, PublishData>,
     /// List of filters associated with a topic
     publish_filters: HashMap<Topic, Vec<FilterIdx>>,
+    /// VoltLedger patch: the filters with a wildcard level (`+` or `#`). A filter without
+    /// one matches only the topic spelled the same, found in `filter_indexes` by hash.
+    /// Upstream tries every filter against every new topic, and every topic against every
+    /// new filter: with a downlink subscription per device, a reconnect storm of N devices
+    /// ran N x N topic matches.
+    wildcard_filters: Vec<(Filter, FilterIdx)>,
+}
+
+/// VoltLedger patch: whether a filter has a wildcard level.
+fn has_wildcard(filter: &str) -> bool {
+    filter.split('/').any(|level| level == "+" || level == "#")
 }
 
 impl DataLog {
@@ -69,6 +80,7 @@ impl DataLog {
         let mut filter_indexes = HashMap::new();
         let retained_publishes = HashMap::new();
         let publish_filters = HashMap::new();
+        let mut wildcard_filters = Vec::new();
 
         if let Some(warmup_filters) = config.initialized_filters.clone() {
             for filter in warmup_filters {
@@ -77,6 +89,9 @@ impl DataLog {
                 // Add commitlog to datalog and add datalog index to filter to
                 // datalog index map
                 let idx = native.insert(data);
+                if has_wildcard(&filter) {
+                    wildcard_filters.push((filter.clone(), idx));
+                }
                 filter_indexes.insert(filter, idx);
             }
         }
@@ -87,6 +102,7 @@ impl DataLog {
             publish_filters,
             filter_indexes,
             retained_publishes,
+            wildcard_filters,
         })
     }
 
@@ -128,11 +144,20 @@ impl DataLog {
         match &self.publish_filters.get(topic) {
             Some(v) => Some(v.to_vec()),
             None => {
-                let v: Vec<usize> = self
+                // VoltLedger patch: the exact filter by hash, then the wildcard filters.
+                let exact = self
                     .filter_indexes
-                    .iter()
-                    .filter(|(filter, _)| matches(topic, filter))
-                    .map(|(_, filter_idx)| *filter_idx)
+                    .get(topic)
+                    .filter(|_| !has_wildcard(topic) && matches(topic, topic))
+                    .copied();
+                let v: Vec<usize> = exact
+                    .into_iter()
+                    .chain(
+                        self.wildcard_filters
+                            .iter()
+                            .filter(|(filter, _)| matches(topic, filter))
+                            .map(|(_, filter_idx)| *filter_idx),
+                    )
                     .collect();
 
                 if !v.is_empty() {
@@ -159,8 +184,16 @@ impl DataLog {
                 self.filter_indexes.insert(filter.to_owned(), idx);
 
                 // Match new filter to existing topics and add to publish_filters if it matches
-                for (topic, filters) in publish_filters.iter_mut() {
-                    if matches(topic, filter) {
+                // VoltLedger patch: an exact filter can only match the topic spelled the same.
+                if has_wildcard(filter) {
+                    self.wildcard_filters.push((filter.to_owned(), idx));
+                    for (topic, filters) in publish_filters.iter_mut() {
+                        if matches(topic, filter) {
+                            filters.push(idx);
+                        }
+                    }
+                } else if let Some(filters) = publish_filters.get_mut(filter) {
+                    if matches(filter, filter) {
                         filters.push(idx);
                     }
                 }
@@ -337,7 +370,8 @@ where
         // max_segment_size: usize, max_mem_segments: usize
         let log = CommitLog::new(max_segment_size, max_mem_segments).unwrap();
 
-        let waiters = Waiters::with_capacity(10);
+        // VoltLedger patch: grows with the traffic (upstream: 10 up front per filter).
+        let waiters = Waiters::with_capacity(0);
         let metrics = SubscriptionMeter::default();
         Data {
             filter: filter.to_owned(),
@@ -379,9 +413,11 @@ pub struct AckLog {
 impl AckLog {
     /// New log
     pub fn new() -> AckLog {
+        // VoltLedger patch: grows with the traffic (upstream: 100 acks and 100 QoS 2
+        // publishes up front for every connection, about 40 KB).
         AckLog {
-            committed: VecDeque::with_capacity(100),
-            recorded: VecDeque::with_capacity(100),
+            committed: VecDeque::new(),
+            recorded: VecDeque::new(),
         }
     }
 
@@ -437,6 +473,63 @@ mod test {
     use super::DataLog;
     use crate::router::shared_subs::Strategy;
     use crate::RouterConfig;
+
+    /// VoltLedger patch: the exact filters found by hash and the wildcard filters tried one
+    /// by one give the same filters for every topic as trying every filter, whichever of
+    /// the topic and the filter came first.
+    #[test]
+    fn matching_finds_what_trying_every_filter_finds() {
+        let filters = [
+            "vl/down/d1", "vl/down/d2", "vl/up/+", "vl/#", "#", "+/+/d1", "vl/up/d1",
+            "$SYS/x", "a/+", "a/b", "a", "+", "vl/down/+/x",
+        ];
+        let topics = [
+            "vl/down/d1", "vl/down/d2", "vl/down/d3", "vl/up/d1", "vl/up/d2", "a/b", "a",
+            "a/+", "$SYS/x", "x", "vl/down/d1/x", "",
+        ];
+        let config = || RouterConfig {
+            max_segment_size: 1024,
+            max_connections: 10,
+            max_segment_count: 10,
+            max_outgoing_packet_count: 1024,
+            custom_segment: None,
+            initialized_filters: None,
+            shared_subscriptions_strategy: Strategy::RoundRobin,
+        };
+        let expected = |data: &DataLog, topic: &str| {
+            let mut v: Vec<usize> = filters
+                .iter()
+                .filter(|f| crate::protocol::matches(topic, f))
+                .map(|f| *data.filter_indexes.get(*f).unwrap())
+                .collect();
+            v.sort();
+            v
+        };
+        // Filters first, then the topics.
+        let mut data = DataLog::new(config()).unwrap();
+        for f in filters {
+            data.next_native_offset(f);
+        }
+        for t in topics {
+            let mut got = data.matches(t).unwrap();
+            got.sort();
+            assert_eq!(got, expected(&data, t), "topic {t:?}");
+        }
+        // Topics first (each published once), then the filters.
+        let mut data = DataLog::new(config()).unwrap();
+        data.next_native_offset("#");
+        for t in topics {
+            data.matches(t);
+        }
+        for f in filters {
+            data.next_native_offset(f);
+        }
+        for t in topics {
+            let mut got = data.matches(t).unwrap();
+            got.sort();
+            assert_eq!(got, expected(&data, t), "topic {t:?}");
+        }
+    }
 
     #[test]
     fn publish_filters_updating_correctly_on_new_topic_subscription() {

@@ -29,14 +29,17 @@ where
 {
     pub(crate) fn with_offset(absolute_offset: u64) -> Self {
         Self {
-            data: Vec::with_capacity(1024),
+            // VoltLedger patch: grows with the traffic (upstream: 1,024 publishes up front,
+            // about 256 KB for every subscription filter, one per device downlink topic).
+            data: Vec::new(),
             absolute_offset,
             total_size: 0,
         }
     }
     pub(crate) fn new() -> Self {
         Self {
-            data: Vec::with_capacity(1024),
+            // VoltLedger patch: grows with the traffic (as above).
+            data: Vec::new(),
             absolute_offset: 0,
             total_size: 0,
         }
