@@ -84,6 +84,12 @@ impl DataLog {
 
         if let Some(warmup_filters) = config.initialized_filters.clone() {
             for filter in warmup_filters {
+                // VoltLedger patch: a filter listed twice keeps its first log (upstream
+                // replaced the index and kept an orphan log; with `wildcard_filters` the
+                // orphan would be matched too).
+                if filter_indexes.contains_key(&filter) {
+                    continue;
+                }
                 let data = Data::new(&filter, &config);
 
                 // Add commitlog to datalog and add datalog index to filter to
