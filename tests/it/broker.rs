@@ -139,6 +139,31 @@ async fn on_the_embedded_broker_a_device_may_use_only_its_own_topics_and_a_revok
     let got = drain(&mut bridge_rx, Duration::from_millis(800)).await;
     assert!(got.iter().any(|s| matches!(s, Seen::Publish(t, p) if *t == format!("vl/up/{b_user}") && p == b"b-own")), "{got:?}");
 
+    // A command reaches the one device whose downlink it names (the broker finds exact
+    // filters by hash since issue 22): B's command reaches B only, and no spelling near A's
+    // topic reaches A; A's own topic does.
+    bridge.publish(format!("vl/down/{b_user}"), QoS::AtLeastOnce, false, b"cmd-b".to_vec()).await.unwrap();
+    let near = [
+        format!("vl/down/{a_user}/"),
+        format!("vl/down/{a_user}x"),
+        format!("vl/down/{}", a_user.to_uppercase()),
+        format!("VL/down/{a_user}"),
+        format!("vl/down//{a_user}"),
+        format!("/vl/down/{a_user}"),
+    ];
+    for topic in &near {
+        bridge.publish(topic.clone(), QoS::AtLeastOnce, false, b"near-a".to_vec()).await.unwrap();
+    }
+    let to_b = drain(&mut b_rx, Duration::from_millis(800)).await;
+    assert!(to_b.iter().any(|s| matches!(s, Seen::Publish(t, p) if *t == format!("vl/down/{b_user}") && p == b"cmd-b")), "{to_b:?}");
+    assert!(!to_b.iter().any(|s| matches!(s, Seen::Publish(_, p) if p == b"near-a")), "{to_b:?}");
+    let to_a = drain(&mut a_rx, Duration::from_millis(300)).await;
+    assert!(!to_a.iter().any(|s| matches!(s, Seen::Publish(..))), "A received another topic's command: {to_a:?}");
+    bridge.publish(format!("vl/down/{a_user}"), QoS::AtLeastOnce, false, b"cmd-a".to_vec()).await.unwrap();
+    let to_a = drain(&mut a_rx, Duration::from_millis(800)).await;
+    assert!(to_a.iter().any(|s| matches!(s, Seen::Publish(t, p) if *t == format!("vl/down/{a_user}") && p == b"cmd-a")), "{to_a:?}");
+    assert!(!drain(&mut b_rx, Duration::from_millis(300)).await.iter().any(|s| matches!(s, Seen::Publish(..))));
+
     // A retained message (replayed to every later subscriber, even after a revocation) is
     // the bridge's only.
     let (retainer, mut r_rx) = connect(port, &b_user, &b_user, &b_pass, None);

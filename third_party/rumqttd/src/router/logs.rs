@@ -3,6 +3,7 @@ use slab::Slab;
 use tracing::{info, trace};
 
 use crate::protocol::{
+    has_wildcards,
     matches, ConnAck, ConnAckProperties, PingResp, PubAck, PubComp, PubRec, PubRel, Publish,
     PublishProperties, SubAck, UnsubAck,
 };
@@ -61,17 +62,13 @@ pub struct DataLog {
     retained_publishes: HashMap<Topic, PublishData>,
     /// List of filters associated with a topic
     publish_filters: HashMap<Topic, Vec<FilterIdx>>,
-    /// VoltLedger patch: the filters with a wildcard level (`+` or `#`). A filter without
-    /// one matches only the topic spelled the same, found in `filter_indexes` by hash.
+    /// VoltLedger patch: the filters with a `+` or `#` in them (`protocol::has_wildcards`,
+    /// the same test for topics). A filter without one matches only the topic spelled the
+    /// same, found in `filter_indexes` by hash.
     /// Upstream tries every filter against every new topic, and every topic against every
     /// new filter: with a downlink subscription per device, a reconnect storm of N devices
     /// ran N x N topic matches.
     wildcard_filters: Vec<(Filter, FilterIdx)>,
-}
-
-/// VoltLedger patch: whether a filter has a wildcard level.
-fn has_wildcard(filter: &str) -> bool {
-    filter.split('/').any(|level| level == "+" || level == "#")
 }
 
 impl DataLog {
@@ -95,7 +92,7 @@ impl DataLog {
                 // Add commitlog to datalog and add datalog index to filter to
                 // datalog index map
                 let idx = native.insert(data);
-                if has_wildcard(&filter) {
+                if has_wildcards(&filter) {
                     wildcard_filters.push((filter.clone(), idx));
                 }
                 filter_indexes.insert(filter, idx);
@@ -154,7 +151,7 @@ impl DataLog {
                 let exact = self
                     .filter_indexes
                     .get(topic)
-                    .filter(|_| !has_wildcard(topic) && matches(topic, topic))
+                    .filter(|_| !has_wildcards(topic) && matches(topic, topic))
                     .copied();
                 let v: Vec<usize> = exact
                     .into_iter()
@@ -191,7 +188,7 @@ impl DataLog {
 
                 // Match new filter to existing topics and add to publish_filters if it matches
                 // VoltLedger patch: an exact filter can only match the topic spelled the same.
-                if has_wildcard(filter) {
+                if has_wildcards(filter) {
                     self.wildcard_filters.push((filter.to_owned(), idx));
                     for (topic, filters) in publish_filters.iter_mut() {
                         if matches(topic, filter) {
